@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The outpost command line: one file per command family (tmux/wireguard
+ * model), registered in main.c's table. Every command returns a
+ * sysexits(3) code; 78 (EX_CONFIG) for configuration errors.
+ */
+#ifndef OP_CLI_CLI_H
+#define OP_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sysexits.h>
+
+#define CLI_DEFAULT_CONFIG "/etc/outpost/outpost.yaml"
+
+struct conf;
+struct state;
+
+struct cli {
+	const char *config_path; /* -c FILE, or the default path */
+	bool config_explicit;    /* -c was given: the file must exist */
+};
+
+struct cli_cmd {
+	const char *name;
+	int (*fn)(struct cli *cli, int argc, char **argv);
+	const char *summary;
+};
+
+/*
+ * Loads the config named by cli (or the built-in defaults when no -c was
+ * given and the default file does not exist). On error prints every
+ * diagnostic as FILE:LINE:COL: message to stderr and returns EX_CONFIG;
+ * otherwise 0 and *out (caller unrefs).
+ */
+int cli_load_conf(struct cli *cli, struct conf **out);
+
+/* Opens the state directory the config names, creating identity on first
+ * use. Prints the reason and returns a sysexits code on failure. */
+int cli_open_state(const struct conf *conf, struct state **out);
+
+/* The effective state directory for conf. */
+const char *cli_state_dir(const struct conf *conf);
+
+/* True when argv[1] is -h or --help; prints usage then. */
+bool cli_want_help(int argc, char **argv, const char *usage);
+
+/* Dispatches argv[1] among cmds (for command families such as
+ * `password set|clear`); prints usage on unknown subcommands. */
+int cli_dispatch(struct cli *cli, const struct cli_cmd *cmds, int argc,
+	char **argv, const char *family);
+
+int cmd_run(struct cli *cli, int argc, char **argv);
+int cmd_id(struct cli *cli, int argc, char **argv);
+int cmd_password(struct cli *cli, int argc, char **argv);
+int cmd_config(struct cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `outpost config check|dump|example|schema`. check prints one
+ * FILE:LINE:COL: message line per error and exits 78; example and schema
+ * regenerate config/outpost.example.yaml and config/schema/ from the key
+ * declarations (a test keeps the committed copies equal to them).
+ */
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "conf/conf.h"
+
+static int
+cfg_check(struct cli *cli, int argc, char **argv)
+{
+	struct conf *conf = NULL;
+	int rc;
+
+	if (cli_want_help(argc, argv,
+		    "usage: outpost [-c FILE] config check\n\n"
+		    "Validates the configuration. Prints FILE:LINE:COL: "
+		    "message for each\nerror and exits 78, or exits 0.\n"))
+		return EX_OK;
+	if ((rc = cli_load_conf(cli, &conf)) != 0)
+		return rc;
+	printf("%s: OK\n", conf_source(conf));
+	conf_unref(conf);
+	return EX_OK;
+}
+
+static int
+cfg_dump(struct cli *cli, int argc, char **argv)
+{
+	struct conf *conf = NULL;
+	int rc;
+
+	if (cli_want_help(argc, argv,
+		    "usage: outpost [-c FILE] config dump\n\n"
+		    "Prints the effective configuration, defaults included, "
+		    "as YAML.\n"))
+		return EX_OK;
+	if ((rc = cli_load_conf(cli, &conf)) != 0)
+		return rc;
+	rc = conf_write_dump(conf, stdout) == 0 ? EX_OK : EX_IOERR;
+	conf_unref(conf);
+	return rc;
+}
+
+static int
+cfg_example(struct cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	if (cli_want_help(argc, argv,
+		    "usage: outpost config example\n\nPrints an example "
+		    "config with every key, commented.\n"))
+		return EX_OK;
+	return conf_write_example(stdout) == 0 ? EX_OK : EX_IOERR;
+}
+
+static int
+cfg_schema(struct cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	if (cli_want_help(argc, argv,
+		    "usage: outpost config schema\n\nPrints the JSON Schema "
+		    "of the config file.\n"))
+		return EX_OK;
+	return conf_write_schema(stdout) == 0 ? EX_OK : EX_IOERR;
+}
+
+int
+cmd_config(struct cli *cli, int argc, char **argv)
+{
+	static const struct cli_cmd cmds[] = {
+		{ "check", cfg_check, "validate; errors as FILE:LINE:COL" },
+		{ "dump", cfg_dump, "print the effective config as YAML" },
+		{ "example", cfg_example, "print the commented example" },
+		{ "schema", cfg_schema, "print the JSON Schema" },
+		{ NULL, NULL, NULL },
+	};
+
+	return cli_dispatch(cli, cmds, argc, argv, "config");
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* `outpost run`: the daemon in the foreground. */
+#include "cli/cli.h"
+#include "cli/daemon.h"
+#include "conf/conf.h"
+
+int
+cmd_run(struct cli *cli, int argc, char **argv)
+{
+	struct conf *conf = NULL;
+	int rc;
+
+	if (cli_want_help(argc, argv,
+		    "usage: outpost [-c FILE] run\n\n"
+		    "Runs the agent in the foreground until SIGINT or "
+		    "SIGTERM.\nSIGHUP reloads the configuration.\n"))
+		return EX_OK;
+	if (argc > 1) {
+		fprintf(stderr, "usage: outpost [-c FILE] run\n");
+		return EX_USAGE;
+	}
+	if ((rc = cli_load_conf(cli, &conf)) != 0)
+		return rc;
+	rc = daemon_run(cli, conf);
+	conf_unref(conf);
+	return rc;
+}

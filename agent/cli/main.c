@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * outpost: argument parsing and the command table. Keeps no state and
+ * parses no untrusted input beyond argv; each command lives in its own
+ * cmd-*.c file.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static int
+cmd_version(struct cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	if (cli_want_help(argc, argv, "usage: outpost version\n"))
+		return EX_OK;
+	printf("outpost %s\n", OP_VERSION);
+	return EX_OK;
+}
+
+/* Names reserved for later issues: they answer honestly, not silently. */
+static int
+cmd_reserved(struct cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	(void)argc;
+	fprintf(stderr,
+		"outpost %s: not implemented yet in this version (the name is "
+		"reserved)\n",
+		argv[0]);
+	return EX_UNAVAILABLE;
+}
+
+static const struct cli_cmd commands[] = {
+	{ "run", cmd_run, "run the agent in the foreground" },
+	{ "id", cmd_id, "print this host's ID (--reset makes a new one)" },
+	{ "password", cmd_password, "set or clear the permanent password" },
+	{ "config", cmd_config, "check or dump the configuration" },
+	{ "version", cmd_version, "print the version" },
+	{ "status", cmd_reserved, "(reserved) show the running agent's state" },
+	{ "doctor", cmd_reserved, "(reserved) diagnose connectivity" },
+	{ "audit", cmd_reserved, "(reserved) query the audit trail" },
+	{ "reload", cmd_reserved, "(reserved) reload the configuration" },
+	{ "enroll", cmd_reserved, "(reserved) print inventory JSON" },
+	{ "policy", cmd_reserved, "(reserved) explain policy decisions" },
+	{ NULL, NULL, NULL },
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: outpost [-c FILE] COMMAND [ARGS]\n"
+		"\n"
+		"A headless remote-support agent for stock RustDesk clients.\n"
+		"\n"
+		"options:\n"
+		"  -c FILE     configuration file (default %s;\n"
+		"              when it does not exist the built-in defaults "
+		"apply)\n"
+		"  -h, --help  show this help; COMMAND --help shows a "
+		"command's\n"
+		"\n"
+		"commands:\n",
+		CLI_DEFAULT_CONFIG);
+	for (const struct cli_cmd *c = commands; c->name != NULL; c++)
+		fprintf(f, "  %-10s  %s\n", c->name, c->summary);
+	fprintf(f,
+		"\nexit codes: 0 ok, 64 usage, 65 bad input data, 69 "
+		"unavailable,\n"
+		"70 internal error, 73 cannot create, 74 I/O error, 77 "
+		"permission,\n"
+		"78 configuration error.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli cli = { .config_path = CLI_DEFAULT_CONFIG };
+	int ch;
+
+	/* '+': stop at the command name; its options are its own. */
+	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			cli.config_path = optarg;
+			cli.config_explicit = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EX_OK;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	for (const struct cli_cmd *c = commands; c->name != NULL; c++) {
+		if (strcmp(argv[0], c->name) == 0) {
+			optind = 1; /* commands parse their own argv */
+			return c->fn(&cli, argc, argv);
+		}
+	}
+	fprintf(stderr, "outpost: unknown command '%s'\n\n", argv[0]);
+	usage(stderr);
+	return EX_USAGE;
+}

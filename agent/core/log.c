@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Log sink selection and formatting. Must not allocate on the heap or log
+ * from signal handlers (callers set flags there instead).
+ */
+#include "core/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+
+#include "core/err.h"
+
+static const char *log_ident = "outpost";
+static enum op_log_level log_level = OP_LOG_INFO;
+static enum op_log_target log_target = OP_LOG_STDERR;
+static bool syslog_open;
+
+static const char *const level_names[] = {
+	[OP_LOG_ERROR] = "error",
+	[OP_LOG_WARNING] = "warning",
+	[OP_LOG_NOTICE] = "notice",
+	[OP_LOG_INFO] = "info",
+	[OP_LOG_DEBUG] = "debug",
+};
+
+void
+op_log_init(const char *ident, enum op_log_level level,
+	enum op_log_target target)
+{
+	if (ident != NULL)
+		log_ident = ident;
+	log_level = level;
+	if (target == OP_LOG_AUTO)
+		target = getenv("JOURNAL_STREAM") != NULL ? OP_LOG_JOURNALD :
+							   OP_LOG_STDERR;
+	if (target != OP_LOG_SYSLOG && syslog_open) {
+		closelog();
+		syslog_open = false;
+	}
+	if (target == OP_LOG_SYSLOG && !syslog_open) {
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		syslog_open = true;
+	}
+	log_target = target;
+}
+
+int
+op_log_level_parse(const char *s, enum op_log_level *out)
+{
+	for (int i = OP_LOG_ERROR; i <= OP_LOG_DEBUG; i++) {
+		if (strcmp(s, level_names[i]) == 0) {
+			*out = (enum op_log_level)i;
+			return 0;
+		}
+	}
+	return OP_ERR_CONFIG;
+}
+
+int
+op_log_target_parse(const char *s, enum op_log_target *out)
+{
+	static const char *const names[] = { "auto", "journald", "syslog",
+		"stderr" };
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum op_log_target)i;
+			return 0;
+		}
+	}
+	return OP_ERR_CONFIG;
+}
+
+bool
+op_log_enabled(enum op_log_level level)
+{
+	return level <= log_level;
+}
+
+void
+op_log(enum op_log_level level, const char *func, int r, const char *fmt,
+	...)
+{
+	char msg[1024];
+	va_list ap;
+	int n;
+
+	if (!op_log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (r != 0 && (size_t)n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s",
+			op_strerror(r));
+
+	switch (log_target) {
+	case OP_LOG_JOURNALD:
+		if (r != 0)
+			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d",
+				(int)level, "SYSLOG_IDENTIFIER=%s", log_ident,
+				"CODE_FUNC=%s", func, "OUTPOST_ERR=%d", r, NULL);
+		else
+			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d",
+				(int)level, "SYSLOG_IDENTIFIER=%s", log_ident,
+				"CODE_FUNC=%s", func, NULL);
+		break;
+	case OP_LOG_SYSLOG:
+		syslog((int)level, "%s", msg);
+		break;
+	default:
+		if (log_level >= OP_LOG_DEBUG)
+			fprintf(stderr, "%s: %s: %s: %s\n", log_ident,
+				level_names[level], func, msg);
+		else
+			fprintf(stderr, "%s: %s: %s\n", log_ident,
+				level_names[level], msg);
+		break;
+	}
+}
+
+bool
+op_ratelimit_allow(struct op_ratelimit *rl, uint64_t now_ms, unsigned burst,
+	uint64_t interval_ms, unsigned *suppressed)
+{
+	if (suppressed != NULL)
+		*suppressed = 0;
+	if (now_ms - rl->window_start_ms >= interval_ms ||
+		rl->window_start_ms == 0) {
+		rl->window_start_ms = now_ms == 0 ? 1 : now_ms;
+		rl->count = 0;
+	}
+	if (rl->count >= burst) {
+		rl->suppressed++;
+		return false;
+	}
+	rl->count++;
+	if (suppressed != NULL)
+		*suppressed = rl->suppressed;
+	rl->suppressed = 0;
+	return true;
+}

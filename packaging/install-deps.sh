@@ -1,0 +1,41 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Installs every Debian 12 package Outpost needs to build and test.
+# Idempotent: when everything is present it only runs dpkg-query and exits.
+# Usage: packaging/install-deps.sh [build|test|all]   (default: all)
+set -eu
+
+BUILD_PKGS="build-essential cmake pkg-config git
+libuv1-dev libsodium-dev libprotobuf-c-dev protobuf-c-compiler
+libyaml-dev libsystemd-dev libsqlite3-dev libzstd-dev libmbedtls-dev"
+
+TEST_PKGS="clang libclang-rt-14-dev python3 python3-nacl python3-protobuf
+protobuf-compiler python3-yaml python3-jsonschema"
+
+what=${1:-all}
+case "$what" in
+build) pkgs=$BUILD_PKGS ;;
+test | all) pkgs="$BUILD_PKGS $TEST_PKGS" ;;
+*)
+	echo "usage: $0 [build|test|all]" >&2
+	exit 64
+	;;
+esac
+
+missing=""
+for p in $pkgs; do
+	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$s" = installed ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages:$missing" >&2
+	echo "install-deps: run this script as root (it uses apt-get)" >&2
+	exit 77
+fi
+echo "install-deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

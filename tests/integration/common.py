@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: MIT
+"""Shared helpers for the integration tests: where the binary is, temp
+dirs, running outpost, and a unittest runner that ends with the plain
+'N passed, N failed' line."""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+SOURCE_DIR = os.environ.get(
+    "OP_SOURCE_DIR",
+    os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+OUTPOST = os.environ.get(
+    "OUTPOST", os.path.join(SOURCE_DIR, "build", "dev", "agent", "outpost"))
+
+
+def run(args, stdin=None, cwd=None, env=None, timeout=30, user=None):
+    """Runs outpost with args; returns CompletedProcess (text mode)."""
+    cmd = [OUTPOST] + list(args)
+    if user is not None:
+        cmd = ["setpriv", f"--reuid={user}", f"--regid={user}",
+               "--clear-groups"] + cmd
+    return subprocess.run(cmd, input=stdin, cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+class TempDirCase(unittest.TestCase):
+    """A test case with a fresh private temp dir in self.tmp."""
+
+    def setUp(self):
+        self._td = tempfile.TemporaryDirectory(prefix="op-it-")
+        self.tmp = self._td.name
+        os.chmod(self.tmp, 0o755)
+
+    def tearDown(self):
+        self._td.cleanup()
+
+    def write_config(self, text, name="outpost.yaml", mode=0o600):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        return path
+
+
+def main():
+    suite = unittest.defaultTestLoader.loadTestsFromModule(
+        sys.modules["__main__"])
+    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    failed = len(result.failures) + len(result.errors)
+    skipped = len(result.skipped)
+    passed = result.testsRun - failed - skipped
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    sys.exit(0 if failed == 0 and passed > 0 else 1)
