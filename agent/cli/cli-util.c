@@ -14,20 +14,30 @@
 #include "store/state.h"
 
 int
-cli_load_conf(struct cli *cli, struct conf **out)
+cli_load_conf_quiet(const struct cli *cli, struct conf **out,
+	struct conf_diags *diags)
 {
-	struct conf_diags diags = { 0 };
 	struct stat st;
-	int r;
 
 	*out = NULL;
 	if (!cli->config_explicit && stat(cli->config_path, &st) != 0 &&
 		errno == ENOENT) {
 		if ((*out = conf_new_default()) == NULL)
-			return EX_OSERR;
+			return OP_ERR_NOMEM;
 		return 0;
 	}
-	r = conf_load_file(cli->config_path, out, &diags);
+	return conf_load_file(cli->config_path, out, diags);
+}
+
+int
+cli_load_conf(struct cli *cli, struct conf **out)
+{
+	struct conf_diags diags = { 0 };
+	int r;
+
+	r = cli_load_conf_quiet(cli, out, &diags);
+	if (r == OP_ERR_NOMEM)
+		return EX_OSERR;
 	if (r != 0) {
 		for (size_t i = 0; i < diags.n; i++)
 			fprintf(stderr, "%s: %s\n", diags.v[i].where,

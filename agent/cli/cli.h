@@ -14,6 +14,7 @@
 #define CLI_DEFAULT_CONFIG "/etc/outpost/outpost.yaml"
 
 struct conf;
+struct conf_diags;
 struct state;
 
 struct cli {
@@ -34,6 +35,10 @@ struct cli_cmd {
  * otherwise 0 and *out (caller unrefs).
  */
 int cli_load_conf(struct cli *cli, struct conf **out);
+/* The same without printing: returns 0 or an OP_ERR_* code with diags
+ * filled (caller frees them). */
+int cli_load_conf_quiet(const struct cli *cli, struct conf **out,
+	struct conf_diags *diags);
 
 /* Opens the state directory the config names, creating identity on first
  * use. Prints the reason and returns a sysexits code on failure. */
@@ -54,5 +59,7 @@ int cmd_run(struct cli *cli, int argc, char **argv);
 int cmd_id(struct cli *cli, int argc, char **argv);
 int cmd_password(struct cli *cli, int argc, char **argv);
 int cmd_config(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_reload(struct cli *cli, int argc, char **argv);
 
 #endif

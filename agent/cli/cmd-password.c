@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -15,7 +16,20 @@
 #include "cli/cli.h"
 #include "conf/conf.h"
 #include "core/err.h"
+#include "ctl/ctl.h"
 #include "store/state.h"
+
+/* Tells a running agent (if any) to re-read the password files, so a
+ * change takes effect without a restart. */
+static void
+notify_daemon(const struct state *st)
+{
+	char *answer = NULL;
+
+	if (ctl_request(state_dir(st), "password-changed", 5000, &answer) == 0)
+		fprintf(stderr, "the running agent picked up the change\n");
+	free(answer);
+}
 
 #define PW_BUF (PASSWORD_MAX_LEN + 3) /* room to detect "too long" */
 
@@ -152,6 +166,7 @@ pw_set(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	fprintf(stderr, "permanent password set for %s\n", state_id(st));
+	notify_daemon(st);
 	rc = EX_OK;
 out:
 	sodium_memzero(pw, sizeof(pw));
@@ -184,6 +199,7 @@ pw_clear(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	fprintf(stderr, "permanent password cleared for %s\n", state_id(st));
+	notify_daemon(st);
 	rc = EX_OK;
 out:
 	state_free(st);

@@ -21,7 +21,10 @@
 #include "cli/cli.h"
 #include "conf/conf.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "core/log.h"
+#include "core/time.h"
+#include "ctl/ctl.h"
 #include "crypto/password.h"
 #include "store/state.h"
 
@@ -34,6 +37,9 @@ struct daemon {
 	uv_signal_t sig_int;
 	uv_signal_t sig_term;
 	uv_signal_t sig_hup;
+	uv_timer_t watchdog;
+	struct ctl_server *ctl;
+	uint64_t started_ms;
 };
 
 static void
@@ -116,18 +122,40 @@ on_stop_signal(uv_signal_t *h, int signum)
 	uv_stop(&d->loop);
 }
 
-static void
-on_reload_signal(uv_signal_t *h, int signum)
+/*
+ * Re-reads the config and the password files and swaps them in; an
+ * invalid config keeps the running one. errors (may be NULL) receives the
+ * diagnostics as a JSON array for the control socket.
+ */
+static bool
+daemon_reload(struct daemon *d, FILE *errors)
 {
-	struct daemon *d = h->data;
+	struct conf_diags diags = { 0 };
 	struct conf *fresh = NULL;
+	char why[SFILE_WHY_LEN];
+	bool ok;
+	int r;
 
-	(void)signum;
 	sd_notify(0, "RELOADING=1");
-	if (cli_load_conf(d->cli, &fresh) != 0) {
-		log_error("reload: %s is invalid (errors above); keeping the "
-			  "running configuration",
+	r = cli_load_conf_quiet(d->cli, &fresh, &diags);
+	ok = r == 0;
+	if (!ok) {
+		for (size_t i = 0; i < diags.n; i++)
+			log_error("reload: %s: %s", diags.v[i].where,
+				diags.v[i].msg);
+		log_error("reload: %s is invalid; keeping the running "
+			  "configuration",
 			d->cli->config_path);
+		if (errors != NULL) {
+			for (size_t i = 0; i < diags.n; i++) {
+				char line[1024];
+
+				snprintf(line, sizeof(line), "%s: %s",
+					diags.v[i].where, diags.v[i].msg);
+				fputs(i ? "," : "", errors);
+				op_json_cstr(errors, line);
+			}
+		}
 	} else {
 		conf_unref(d->conf);
 		d->conf = fresh;
@@ -135,7 +163,91 @@ on_reload_signal(uv_signal_t *h, int signum)
 		log_notice("reload: configuration from %s applied",
 			conf_source(d->conf));
 	}
+	conf_diags_free(&diags);
+	/* A password changed by `outpost password set` takes effect now. */
+	if ((r = state_reload_password(d->state, why)) != 0)
+		log_error("reload: %s", why[0] ? why : op_strerror(r));
 	sd_notify(0, "READY=1");
+	return ok;
+}
+
+static void
+on_reload_signal(uv_signal_t *h, int signum)
+{
+	(void)signum;
+	daemon_reload(h->data, NULL);
+}
+
+static void
+on_watchdog(uv_timer_t *t)
+{
+	(void)t;
+	sd_notify(0, "WATCHDOG=1");
+}
+
+static void
+write_status(struct daemon *d, FILE *f)
+{
+	const char *rdv = conf_str(d->conf, CONF_SERVER_RENDEZVOUS);
+
+	fputs("{\"id\":", f);
+	op_json_cstr(f, state_id(d->state));
+	fputs(",\"version\":", f);
+	op_json_cstr(f, OP_VERSION);
+	fprintf(f, ",\"pid\":%ld,\"uptime_s\":%llu", (long)getpid(),
+		(unsigned long long)((op_now_ms() - d->started_ms) / 1000));
+	fputs(",\"config\":", f);
+	op_json_cstr(f, conf_source(d->conf));
+	fputs(",\"server\":", f);
+	op_json_cstr(f, rdv[0] ? rdv : NULL);
+	fputs(",\"registered\":false", f);
+	fputs(",\"direct_access\":", f);
+	op_json_cstr(f, conf_bool(d->conf, CONF_DIRECT_ACCESS_ENABLED) ?
+			conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN) :
+			NULL);
+	fprintf(f, ",\"permanent_password\":%s",
+		state_h1(d->state, (uint8_t[PASSWORD_H1_LEN]){ 0 }) ? "true" :
+								     "false");
+	fputs(",\"sessions\":0", f);
+	fputs(",\"not_implemented\":[\"rendezvous\",\"direct_listener\","
+	      "\"sessions\"]}",
+		f);
+}
+
+static void
+on_ctl_request(void *arg, const char *request, char *out, size_t out_size)
+{
+	struct daemon *d = arg;
+	FILE *f = fmemopen(out, out_size, "w");
+
+	if (f == NULL) {
+		snprintf(out, out_size, "{\"error\":\"out of memory\"}");
+		return;
+	}
+	if (strcmp(request, "status") == 0) {
+		write_status(d, f);
+	} else if (strcmp(request, "reload") == 0) {
+		bool ok;
+
+		fputs("{\"errors\":[", f);
+		ok = daemon_reload(d, f);
+		fprintf(f, "],\"ok\":%s}", ok ? "true" : "false");
+	} else if (strcmp(request, "password-changed") == 0) {
+		char why[SFILE_WHY_LEN];
+		int r = state_reload_password(d->state, why);
+
+		if (r != 0)
+			log_error("password reload: %s",
+				why[0] ? why : op_strerror(r));
+		else
+			log_notice("permanent password reloaded");
+		fprintf(f, "{\"ok\":%s}", r == 0 ? "true" : "false");
+	} else {
+		fputs("{\"error\":", f);
+		op_json_cstr(f, "unknown request");
+		fputs("}", f);
+	}
+	fclose(f);
 }
 
 static int
@@ -186,13 +298,30 @@ daemon_run(struct cli *cli, struct conf *conf)
 		rc = EX_OSERR;
 		goto out_loop;
 	}
+	if ((r = ctl_server_start(&d.loop, state_dir(d.state), on_ctl_request,
+		     &d, &d.ctl)) != 0) {
+		log_error_r(r, "control socket in %s", state_dir(d.state));
+		rc = EX_CANTCREAT;
+		goto out_loop;
+	}
+	{
+		uint64_t wd_usec = 0;
+
+		uv_timer_init(&d.loop, &d.watchdog);
+		if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0)
+			uv_timer_start(&d.watchdog, on_watchdog, wd_usec / 2000,
+				wd_usec / 2000);
+	}
+	d.started_ms = op_now_ms();
 	print_banner(&d);
 	log_notice("running as ID %s", state_id(d.state));
+	/* Config and keys are loaded: only now is the service ready. */
 	sd_notify(0, "READY=1");
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	log_notice("stopped");
 	rc = EX_OK;
 out_loop:
+	ctl_server_stop(d.ctl);
 	uv_walk(&d.loop, close_walk_cb, NULL);
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&d.loop);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "conf/conf.h"
 
@@ -43,7 +44,8 @@ struct conf_keydef {
 	int64_t min;     /* int/duration: bounds; string: min length;
 			    hostport: default port */
 	int64_t max;     /* int/duration: bounds; string: max length (0 =
-			    CONF_STR_MAX); list: max items (0 = CONF_LIST_MAX) */
+			    CONF_STR_MAX); list: max items (0 =
+			    CONF_LIST_MAX) */
 	const char *choices;  /* enum: "a|b|c" */
 	const char *dflt;
 	const struct conf_check *check;
@@ -87,7 +89,7 @@ struct conf {
 struct conf_diagctx {
 	const char *name;
 	struct conf_diags *out; /* may be NULL */
-	size_t count;           /* problems seen, including dropped ones */
+	size_t count;           /* problems seen (stops at CONF_MAX_DIAGS) */
 	bool nomem;
 	bool full;              /* CONF_MAX_DIAGS reached: stop */
 };
@@ -136,11 +138,39 @@ void conf__fmt_type(const struct conf_keydef *kd, char *buf, size_t bufsz);
 
 /* Copies s into buf as a short, printable excerpt for messages. */
 void conf__excerpt(const char *s, size_t len, char *buf, size_t bufsz);
+#define EXCERPT(s, b) conf__excerpt((s), strlen(s), (b), sizeof(b))
+
+/* Locale-independent ASCII classification. */
+static inline bool
+conf__is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline bool
+conf__is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static inline char
+conf__to_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+#define CONF_LEV_MAX 64 /* longest string compared for suggestions */
+
+/* Case-insensitive Levenshtein distance; (size_t)-1 if a length exceeds
+ * CONF_LEV_MAX. */
+size_t conf__lev(const char *a, size_t al, const char *b, size_t bl);
+/* How many edits still count as a typo of a string of length n. */
+size_t conf__lev_threshold(size_t n);
 
 /*
  * Finds the key or section closest to an unknown key (Levenshtein on the
- * full dotted path and on the last component). Returns a path from the
- * table (static storage in buf for sections) or NULL.
+ * full dotted path and on the last component, within a typo threshold).
+ * Returns buf holding its dotted path, or NULL if nothing is close.
  */
 const char *conf__suggest(const struct conf_table *t, const char *full,
 	char *buf, size_t bufsz);

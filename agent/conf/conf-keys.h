@@ -51,16 +51,17 @@ X(SERVER_RENDEZVOUS, "server.rendezvous", CT_HOSTPORT(21116), "", NULL,	\
 	"ID/rendezvous server (hbbs) as host[:port]. Empty means not "	\
 	"configured: the agent then only accepts direct connections.")	\
 X(SERVER_RELAY, "server.relay", CT_HOSTPORT(21117), "", NULL,		\
-	"Relay server (hbbr) as host[:port]. Empty means the relay the "	\
-	"rendezvous server announces.")					\
+	"Relay server (hbbr) as host[:port]. Empty means the relay "	\
+	"that the rendezvous server announces.")			\
 X(SERVER_KEY, "server.key", CT_STRING(0, 0), "", &conf__check_b64key,	\
 	"Public key of the rendezvous server: the base64 Ed25519 key "	\
 	"from hbbs' id_ed25519.pub (32 bytes). Empty means the server "	\
 	"is not authenticated.")					\
-X(IDENTITY_ID, "identity.id", CT_STRING(0, 0), "auto", &conf__check_id,	\
-	"The ID peers dial: 'auto' (assigned by the rendezvous server and "	\
-	"kept in state_dir) or a custom ID of 6-16 characters "		\
-	"[A-Za-z0-9_-] starting with a letter.")				\
+X(IDENTITY_ID, "identity.id", CT_STRING(0, 0), "auto",			\
+	&conf__check_id,						\
+	"The ID peers dial: 'auto' (assigned by the rendezvous server "	\
+	"and kept in state_dir) or a custom ID of 6-16 characters "	\
+	"[A-Za-z0-9_-] starting with a letter.")			\
 X(STATE_DIR, "state_dir", CT_PATH(), "$STATE_DIR", NULL,		\
 	"Directory for the identity key, the assigned ID and other "	\
 	"state.")							\
@@ -75,15 +76,17 @@ X(LOG_LEVEL, "log.level", CT_ENUM("error|warning|notice|info|debug"),	\
 X(LOG_TARGET, "log.target", CT_ENUM("auto|journald|syslog|stderr"),	\
 	"auto", NULL, "Where logs go; auto = journald when started by "	\
 	"systemd, else stderr.")					\
-X(ACCESS_ONE_TIME_PASSWORD_LENGTH, "access.one_time_password.length", CT_INT(6, 32), "10",	\
-	NULL, "Length of the one-time password. The default of 10 safe32 "	\
-	"characters (5 bits each) gives 50 bits; keep it at 40 bits or "	\
-	"more (digits carry 3.3 bits, alnum 5.95 bits per character).")	\
-X(ACCESS_ONE_TIME_PASSWORD_CHARSET, "access.one_time_password.charset",			\
+X(ACCESS_ONE_TIME_PASSWORD_LENGTH, "access.one_time_password.length",	\
+	CT_INT(6, 32), "10", NULL,					\
+	"Length of the one-time password. The default of 10 safe32 "	\
+	"characters (5 bits each) gives 50 bits; keep it at 40 bits "	\
+	"or more (digits carry 3.3 bits, alnum 5.95 bits per "		\
+	"character).")							\
+X(ACCESS_ONE_TIME_PASSWORD_CHARSET, "access.one_time_password.charset",	\
 	CT_ENUM("safe32|digits|alnum"), "safe32", NULL,			\
 	"Alphabet of the one-time password: safe32 = "			\
-	"23456789abcdefghijkmnpqrstuvwxyz (no look-alikes), digits = 0-9, "	\
-	"alnum = A-Za-z0-9.")
+	"23456789abcdefghijkmnpqrstuvwxyz (no look-alikes), "		\
+	"digits = 0-9, alnum = A-Za-z0-9.")
 /* clang-format on */
 
 #endif

@@ -49,6 +49,14 @@ conf_diags_free(struct conf_diags *self)
 	self->n = 0;
 }
 
+int
+conf_diags_print(const struct conf_diags *self, FILE *f)
+{
+	for (size_t i = 0; self != NULL && i < self->n; i++)
+		fprintf(f, "%s: %s\n", self->v[i].where, self->v[i].msg);
+	return ferror(f) ? -EIO : 0;
+}
+
 void
 conf__vdiag(struct conf_diagctx *d, unsigned line, unsigned col,
 	const char *fmt, va_list ap)
@@ -58,10 +66,9 @@ conf__vdiag(struct conf_diagctx *d, unsigned line, unsigned col,
 	struct conf_diag *v;
 	int n;
 
-	d->count++;
-	if (d->out == NULL || d->full)
+	if (d->full)
 		return;
-	if (d->out->n + 1 >= CONF_MAX_DIAGS) {
+	if (++d->count >= CONF_MAX_DIAGS) {
 		/* The last slot says why the rest is missing. */
 		d->full = true;
 		line = col = 0;
@@ -71,6 +78,8 @@ conf__vdiag(struct conf_diagctx *d, unsigned line, unsigned col,
 	} else {
 		vsnprintf(msg, sizeof(msg), fmt, ap);
 	}
+	if (d->out == NULL)
+		return;
 	if (line > 0)
 		n = snprintf(NULL, 0, "%s:%u:%u", d->name, line, col);
 	else
@@ -335,7 +344,8 @@ conf_otp_alphabet(const struct conf *self)
 	static const char *const alphabets[] = {
 		"23456789abcdefghijkmnpqrstuvwxyz",
 		"0123456789",
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+		("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			"abcdefghijklmnopqrstuvwxyz0123456789"),
 	};
 	int i = conf_enum(self, CONF_ACCESS_ONE_TIME_PASSWORD_CHARSET);
 

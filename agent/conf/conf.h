@@ -20,9 +20,11 @@
  *    ("30s", "10m", "2h", "1d", "1h30m").
  *  - `key:` / `key: ~` / `key: null` for a value is an error (remove the
  *    line to get the default); for a section it means an empty section.
+ *  - Duplicate keys (and sections) are errors citing both positions.
  *  - Anchors, aliases and tags (`!!str`) are refused; one document only;
- *    at most 1 MiB and 32 levels of nesting; control characters (including
- *    NUL and TAB) are refused inside values and keys.
+ *    at most 1 MiB and 32 levels of nesting; control characters (C0
+ *    including NUL, TAB and newline, DEL, C1, U+2028/U+2029) are refused
+ *    inside values and keys, so multi-line scalars are refused too.
  *  - conf_load_file also refuses a file that is not regular, a file that
  *    is world-writable, and a file whose directory is world-writable
  *    without the sticky bit (anyone could replace it). Ownership is not
@@ -70,7 +72,8 @@ enum conf_type {
 struct conf;
 
 /*
- * One problem. where is "FILE:LINE:COL" (1-based, from libyaml's marks) or
+ * One problem. where is "FILE:LINE:COL" (1-based, from libyaml's marks;
+ * COL counts characters, not bytes) or
  * "FILE" for file-level problems (missing, unreadable, unsafe mode); line
  * and col repeat the numbers (0 for file-level). msg has no trailing
  * newline and no control characters.
@@ -89,6 +92,9 @@ struct conf_diags {
 
 /* Frees every diag and zeroes *self; NULL and an empty set are no-ops. */
 void conf_diags_free(struct conf_diags *self);
+/* Prints one "WHERE: MSG" line per diag to f (e.g. stderr for `config
+ * check`). Returns 0 or -EIO. */
+int conf_diags_print(const struct conf_diags *self, FILE *f);
 
 /*
  * Loads and validates path. Returns 0 and a new snapshot (one reference,

@@ -68,6 +68,8 @@ opbuf_reserve(struct opbuf *self, size_t len, uint8_t **dst)
 	uint8_t *nd;
 
 	*dst = NULL;
+	if (len == 0 && self->d == NULL)
+		return 0; /* nothing to write; avoid NULL + 0 (UB) */
 	if (len > self->max_size || have > self->max_size - len)
 		return OP_ERR_TOO_LARGE;
 	/* Slide unconsumed data to the front before growing. */

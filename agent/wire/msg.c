@@ -7,6 +7,11 @@
  *     refuses any string field that is not valid UTF-8 or contains a NUL
  *     byte (RustDesk's prost decoder refuses invalid UTF-8 too; a NUL would
  *     make the C string protobuf-c hands us shorter than what was sent).
+ *     It also refuses a singular (non-oneof) sub-message field that occurs
+ *     more than once: protobuf-c merges such occurrences by re-copying
+ *     their repeated fields, which costs allocations quadratic in the input
+ *     (60 KB of input asked for 800 MB in total). Stock encoders never
+ *     emit a singular field twice.
  *  2. protobuf-c then unpacks through an allocator that charges every
  *     allocation, plus WIRE_ALLOC_OVERHEAD, to a per-message byte budget,
  *     so a small frame cannot make us allocate without bound (repeated
@@ -148,16 +153,41 @@ scan_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *v)
 }
 
 /*
+ * True for the second occurrence of a singular, non-oneof sub-message
+ * field f of desc; seen tracks the first 64 fields by index (our messages
+ * have fewer, so the others are not tracked).
+ */
+static bool
+scan_repeated_singular(const ProtobufCMessageDescriptor *desc,
+	const ProtobufCFieldDescriptor *f, uint64_t *seen)
+{
+	size_t idx = (size_t)(f - desc->fields);
+	uint64_t bit;
+
+	if (f->type != PROTOBUF_C_TYPE_MESSAGE ||
+		f->label == PROTOBUF_C_LABEL_REPEATED ||
+		(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0 || idx >= 64)
+		return false;
+	bit = (uint64_t)1 << idx;
+	if (*seen & bit)
+		return true;
+	*seen |= bit;
+	return false;
+}
+
+/*
  * Walks one serialized message of type desc, checking the strings of the
- * fields desc declares and recursing into declared sub-messages. Unknown
- * fields are skipped (protobuf-c keeps them as opaque bytes). Anything
- * malformed is OP_ERR_PROTO; protobuf-c would refuse it as well.
+ * fields desc declares, refusing repeated singular sub-messages and
+ * recursing into declared sub-messages. Unknown fields are skipped
+ * (protobuf-c keeps them as opaque bytes). Anything malformed is
+ * OP_ERR_PROTO; protobuf-c would refuse it as well.
  */
 static int
-scan_strings(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
+scan_wire(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
 	size_t len, unsigned depth)
 {
 	size_t pos = 0;
+	uint64_t seen = 0;
 	uint64_t tag;
 	uint64_t n;
 	int r;
@@ -193,11 +223,17 @@ scan_strings(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
 				return OP_ERR_PROTO;
 			f = protobuf_c_message_descriptor_get_field(desc,
 				(unsigned)(tag >> 3));
-			if (f != NULL && f->type == PROTOBUF_C_TYPE_STRING &&
+			if (f == NULL) {
+				pos += (size_t)n;
+				break;
+			}
+			if (f->type == PROTOBUF_C_TYPE_STRING &&
 				!utf8_ok(p + pos, (size_t)n))
 				return OP_ERR_PROTO;
-			if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE &&
-				(r = scan_strings(f->descriptor, p + pos,
+			if (scan_repeated_singular(desc, f, &seen))
+				return OP_ERR_PROTO;
+			if (f->type == PROTOBUF_C_TYPE_MESSAGE &&
+				(r = scan_wire(f->descriptor, p + pos,
 					(size_t)n, depth + 1)) != 0)
 				return r;
 			pos += (size_t)n;
@@ -229,7 +265,7 @@ unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *buf,
 			return OP_ERR_PROTO;
 		buf = empty;
 	}
-	if ((r = scan_strings(desc, buf, len, 0)) != 0)
+	if ((r = scan_wire(desc, buf, len, 0)) != 0)
 		return r;
 	m = protobuf_c_message_unpack(desc, &a, len, buf);
 	if (m == NULL) {
@@ -298,6 +334,10 @@ put_packed(struct opbuf *out, const ProtobufCMessage *m, bool framed)
 		return OP_ERR_TOO_LARGE;
 	if (n > SIZE_MAX - hl)
 		return OP_ERR_TOO_LARGE;
+	/* An empty unframed Message: nothing to append (and no reservation
+	 * of zero bytes, which opbuf does not need to support). */
+	if (hl + n == 0)
+		return 0;
 	if ((r = opbuf_reserve(out, hl + n, &dst)) != 0)
 		return r;
 	memcpy(dst, hdr, hl);

@@ -42,7 +42,7 @@ class Help(TempDirCase):
         self.assertRegex(p.stdout, r"^outpost \d+\.\d+\.\d+\n$")
 
     def test_reserved_names_are_honest(self):
-        for name in ("status", "doctor", "audit", "reload", "enroll"):
+        for name in ("doctor", "audit", "enroll"):
             p = run([name])
             self.assertEqual(p.returncode, 69, name)
             self.assertIn("not implemented yet", p.stderr)
@@ -309,6 +309,49 @@ class Run(TempDirCase):
         err = proc.stderr.read()
         self.assertIn("keeping the running configuration", err)
         self.assertNotIn(m.group(1), err)
+
+    def test_control_socket_status_reload_password(self):
+        import json
+        path = self.write_config(f"state_dir: {self.tmp}/s\n")
+        p = run(["-c", path, "status"])
+        self.assertEqual(p.returncode, 69)
+        self.assertIn("not running", p.stderr)
+        proc = self.start(["-c", path, "run"])
+        try:
+            self.read_banner(proc)
+            sock = f"{self.tmp}/s/control.sock"
+            self.assertEqual(stat.S_IMODE(os.stat(sock).st_mode), 0o600)
+            st = json.loads(run(["-c", path, "status", "--json"]).stdout)
+            self.assertEqual(st["id"], run(["-c", path, "id"]).stdout.strip())
+            self.assertFalse(st["permanent_password"])
+            self.assertIs(st["registered"], False)
+            p = run(["-c", path, "password", "set"], stdin="pw-12345\n")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("picked up", p.stderr)
+            st = json.loads(run(["-c", path, "status", "--json"]).stdout)
+            self.assertTrue(st["permanent_password"])
+            self.assertEqual(run(["-c", path, "reload"]).returncode, 0)
+            with open(path, "a") as f:
+                f.write("log:\n  level: loudest\n")
+            p = run(["-c", path, "reload"])
+            self.assertEqual(p.returncode, EX_CONFIG)
+            self.assertIn("log.level", p.stderr)
+            self.assertIsNone(proc.poll())
+            # An unprivileged user is refused by the socket.
+            if os.geteuid() == 0:
+                os.chmod(f"{self.tmp}/s", 0o755)
+                q = subprocess.run(
+                    ["setpriv", "--reuid=65534", "--regid=65534",
+                     "--clear-groups", "/usr/bin/python3", "-c",
+                     "import socket;s=socket.socket(socket.AF_UNIX);"
+                     f"s.connect('{sock}');s.send(b'status\\n');"
+                     "print(repr(s.recv(100)))"],
+                    capture_output=True, text=True)
+                os.chmod(f"{self.tmp}/s", 0o700)
+                self.assertNotIn("id", q.stdout)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=5)
 
     def test_embedded_default_as_unprivileged_user(self):
         if os.geteuid() != 0:

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Rules beyond a value's type: the per-key check hooks named in
+ * conf-keys.h (custom ID, hbbs public key), did-you-mean suggestions for
+ * unknown keys (Levenshtein distance), and the key table's self-check that
+ * test-conf runs so a bad declaration fails a test, not an admin.
+ *
+ * Must not: compare unbounded strings (suggestions stop at CONF_LEV_MAX
+ * bytes, so a hostile key costs O(1)), or echo a value into a message
+ * without conf__excerpt.
+ */
+#include "conf/conf.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf-internal.h"
+#include "core/err.h"
+
+size_t
+conf__lev(const char *a, size_t al, const char *b, size_t bl)
+{
+	size_t prev[CONF_LEV_MAX + 1], cur[CONF_LEV_MAX + 1];
+
+	if (al > CONF_LEV_MAX || bl > CONF_LEV_MAX)
+		return (size_t)-1;
+	for (size_t j = 0; j <= bl; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= al; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= bl; j++) {
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+			bool differ = conf__to_lower(a[i - 1]) !=
+				conf__to_lower(b[j - 1]);
+			size_t sub = prev[j - 1] + (differ ? 1u : 0u);
+
+			cur[j] = del < ins ? del : ins;
+			if (sub < cur[j])
+				cur[j] = sub;
+		}
+		memcpy(prev, cur, (bl + 1) * sizeof(prev[0]));
+	}
+	return prev[bl];
+}
+
+size_t
+conf__lev_threshold(size_t n)
+{
+	return n <= 3 ? 1 : n <= 6 ? 2 : 3;
+}
+
+static const char *
+last_component(const char *p, size_t len)
+{
+	for (size_t i = len; i > 0; i--)
+		if (p[i - 1] == '.')
+			return p + i;
+	return p;
+}
+
+/* The distance if it is within the typo threshold for a, else SIZE_MAX;
+ * the length difference is a lower bound, which skips most pairs. */
+static size_t
+lev_within(const char *a, size_t al, const char *b, size_t bl)
+{
+	size_t thr = conf__lev_threshold(al), d;
+
+	if ((al > bl ? al - bl : bl - al) > thr)
+		return SIZE_MAX;
+	d = conf__lev(a, al, b, bl);
+	return d <= thr ? d : SIZE_MAX;
+}
+
+const char *
+conf__suggest(const struct conf_table *t, const char *full, char *buf,
+	size_t bufsz)
+{
+	size_t fl = strlen(full), best = SIZE_MAX, best_df = SIZE_MAX;
+	const char *leaf = last_component(full, fl);
+	size_t ll = fl - (size_t)(leaf - full);
+	const char *bp = NULL;
+	size_t bl = 0;
+
+	if (fl > CONF_LEV_MAX || bufsz == 0)
+		return NULL;
+	for (size_t i = 0; i < t->n; i++) {
+		const char *p = t->keys[i].path;
+		size_t pl = strlen(p);
+
+		/* The key itself, then each section above it. */
+		for (size_t cl = pl; cl > 0; cl--) {
+			if (cl != pl && p[cl] != '.')
+				continue;
+			const char *cleaf = last_component(p, cl);
+			size_t df = lev_within(full, fl, p, cl);
+			size_t dl = lev_within(leaf, ll, cleaf,
+				cl - (size_t)(cleaf - p));
+			size_t d = df < dl ? df : dl;
+
+			if (d == SIZE_MAX)
+				continue;
+			if (d < best || (d == best && df < best_df)) {
+				best = d;
+				best_df = df;
+				bp = p;
+				bl = cl;
+			}
+		}
+	}
+	if (bp == NULL || bl >= bufsz)
+		return NULL;
+	memcpy(buf, bp, bl);
+	buf[bl] = '\0';
+	return buf;
+}
+
+static int
+check_id(const char *s, char *msg, size_t msgsz)
+{
+	size_t n = strlen(s);
+	char ex[64];
+	bool ok = n >= 6 && n <= 16 && conf__is_alpha(s[0]);
+
+	if (strcmp(s, "auto") == 0)
+		return 0;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = conf__is_alpha(s[i]) || conf__is_digit(s[i]) ||
+			s[i] == '_' || s[i] == '-';
+	if (ok)
+		return 0;
+	EXCERPT(s, ex);
+	snprintf(msg, msgsz, "must be 'auto' or 6-16 characters "
+		"[A-Za-z0-9_-] starting with a letter, got '%s'", ex);
+	return -1;
+}
+
+const struct conf_check conf__check_id = {
+	.fn = check_id,
+	.pattern = "^(auto|[A-Za-z][A-Za-z0-9_-]{5,15})$",
+};
+
+static int
+b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (conf__is_digit(c))
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * hbbs writes its public key as standard base64 with padding (44
+ * characters for 32 bytes). We accept it without the padding too, but
+ * refuse anything that does not decode to exactly 32 bytes, including
+ * non-zero trailing bits, so one key has one spelling.
+ */
+static int
+check_b64key(const char *s, char *msg, size_t msgsz)
+{
+	size_t n = strlen(s), pad = 0, bytes;
+	int last = 0;
+
+	while (n > 0 && s[n - 1] == '=' && pad < 2) {
+		n--;
+		pad++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((last = b64_value(s[i])) < 0) {
+			snprintf(msg, msgsz, "is not base64: invalid "
+				"character at position %zu", i + 1);
+			return -1;
+		}
+	}
+	if (n % 4 == 1 || (pad > 0 && (n + pad) % 4 != 0) ||
+		(n % 4 == 2 && (last & 0x0f) != 0) ||
+		(n % 4 == 3 && (last & 0x03) != 0)) {
+		snprintf(msg, msgsz, "is not valid base64 (bad length, "
+			"padding or trailing bits)");
+		return -1;
+	}
+	bytes = n / 4 * 3 + (n % 4 == 2 ? 1 : n % 4 == 3 ? 2 : 0);
+	if (bytes != 32) {
+		snprintf(msg, msgsz, "must be the base64 Ed25519 public key "
+			"of hbbs (32 bytes), got %zu bytes", bytes);
+		return -1;
+	}
+	return 0;
+}
+
+const struct conf_check conf__check_b64key = {
+	.fn = check_b64key,
+	.pattern = "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=?$",
+};
+
+static bool
+valid_path_syntax(const char *p)
+{
+	bool start = true;
+
+	for (; *p != '\0'; p++) {
+		if (*p == '.') {
+			if (start)
+				return false;
+			start = true;
+		} else if ((*p >= 'a' && *p <= 'z') || conf__is_digit(*p) ||
+			*p == '_') {
+			start = false;
+		} else {
+			return false;
+		}
+	}
+	return !start;
+}
+
+/* Whether id is path upper-cased with '.' -> '_' ("log.level" ->
+ * LOG_LEVEL), the spelling rule for enum conf_key constants. */
+static bool
+id_matches(const char *id, const char *path)
+{
+	for (; *path != '\0'; path++, id++) {
+		char want = *path == '.' ? '_' : *path;
+
+		if (want >= 'a' && want <= 'z')
+			want = (char)(want - 'a' + 'A');
+		if (*id != want)
+			return false;
+	}
+	return *id == '\0';
+}
+
+int
+conf__table_check(const struct conf_table *t, char *msg, size_t msgsz)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct conf_keydef *kd = &t->keys[i];
+		size_t pl;
+
+		if (kd->path == NULL || !valid_path_syntax(kd->path)) {
+			snprintf(msg, msgsz, "key %zu: bad path", i);
+			return -1;
+		}
+		pl = strlen(kd->path);
+		if (kd->id != NULL && !id_matches(kd->id, kd->path)) {
+			snprintf(msg, msgsz, "%s: ID must be the upper-cased "
+				"path", kd->path);
+			return -1;
+		}
+		if (kd->dflt == NULL || kd->doc == NULL || kd->doc[0] == '\0') {
+			snprintf(msg, msgsz, "%s: missing default or doc",
+				kd->path);
+			return -1;
+		}
+		if (conf__default_is_runtime(kd) &&
+			strcmp(conf__default_text(kd, true), kd->dflt) == 0) {
+			snprintf(msg, msgsz, "%s: unknown runtime default %s",
+				kd->path, kd->dflt);
+			return -1;
+		}
+		if ((kd->type == CONF_T_ENUM) !=
+			(kd->choices != NULL && kd->choices[0] != '\0')) {
+			snprintf(msg, msgsz, "%s: choices only for enums",
+				kd->path);
+			return -1;
+		}
+		if ((kd->type == CONF_T_INT || kd->type == CONF_T_DURATION) &&
+			kd->min > kd->max) {
+			snprintf(msg, msgsz, "%s: min > max", kd->path);
+			return -1;
+		}
+		if (kd->type == CONF_T_DURATION && kd->min < 0) {
+			snprintf(msg, msgsz, "%s: negative duration", kd->path);
+			return -1;
+		}
+		if (kd->type == CONF_T_HOSTPORT &&
+			(kd->min < 0 || kd->min > 65535)) {
+			snprintf(msg, msgsz, "%s: bad default port", kd->path);
+			return -1;
+		}
+		for (size_t j = 0; j < t->n; j++) {
+			const char *q = t->keys[j].path;
+
+			if (j == i || q == NULL)
+				continue;
+			if (strcmp(q, kd->path) == 0) {
+				snprintf(msg, msgsz, "%s: declared twice",
+					kd->path);
+				return -1;
+			}
+			if (strncmp(q, kd->path, pl) == 0 && q[pl] == '.') {
+				snprintf(msg, msgsz, "%s is a key and a "
+					"section (%s)", kd->path, q);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}

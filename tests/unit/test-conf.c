@@ -1,0 +1,1426 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conf: defaults, every type's good values, table-driven bad input (each
+ * with its message and LINE:COL), file-level checks, limits, dump -> load
+ * round trips, the example file and the JSON Schema's syntax. Types that
+ * no real key uses yet (duration, list) are tested against a private key
+ * table through conf-internal.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf/conf-internal.h"
+#include "conf/conf.h"
+#include "core/err.h"
+#include "th.h"
+
+#define LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static void
+print_diags(const struct conf_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "    %s: %s\n", d->v[i].where, d->v[i].msg);
+}
+
+/* Index of the diag at line:col whose message contains sub, or -1. */
+static long
+find_diag(const struct conf_diags *d, const char *sub, unsigned line,
+	unsigned col)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].line == line && d->v[i].col == col &&
+			strstr(d->v[i].msg, sub) != NULL)
+			return (long)i;
+	return -1;
+}
+
+static char tmpdir[256];
+
+static const char *
+tmp_path(const char *name)
+{
+	static char p[512];
+
+	if (tmpdir[0] == '\0') {
+		const char *t = getenv("TMPDIR");
+
+		snprintf(tmpdir, sizeof(tmpdir), "%s/test-conf-XXXXXX",
+			t != NULL && t[0] != '\0' ? t : "/tmp");
+		if (mkdtemp(tmpdir) == NULL)
+			return NULL;
+	}
+	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
+	return p;
+}
+
+static int
+write_file(const char *path, const char *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ssize_t w;
+
+	if (fd < 0)
+		return -1;
+	w = write(fd, data, len);
+	close(fd);
+	if (w < 0 || (size_t)w != len)
+		return -1;
+	return chmod(path, mode);
+}
+
+static const char *
+data_path(const char *name)
+{
+	static char p[1024];
+	const char *d = getenv("OP_TEST_DATA");
+
+	snprintf(p, sizeof(p), "%s/conf/%s", d != NULL ? d : "tests/unit/data",
+		name);
+	return p;
+}
+
+/* Dumps c into a malloc'ed string (NULL on failure). */
+static char *
+dump_str(const struct conf *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
+	if (conf_write_dump(c, f) != 0) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Whether two snapshots of the same table hold the same values. */
+static bool
+same_values(const struct conf *a, const struct conf *b)
+{
+	if (a->table != b->table)
+		return false;
+	for (size_t k = 0; k < a->table->n; k++) {
+		const struct conf_value *x = &a->v[k], *y = &b->v[k];
+
+		if (x->num != y->num || x->nitems != y->nitems)
+			return false;
+		if ((x->text == NULL) != (y->text == NULL) ||
+			(x->text != NULL && strcmp(x->text, y->text) != 0))
+			return false;
+		for (size_t i = 0; i < x->nitems; i++)
+			if (strcmp(x->items[i], y->items[i]) != 0)
+				return false;
+	}
+	return true;
+}
+
+/* ---- a private table with every type ---------------------------------- */
+
+static const struct conf_keydef tkeys[] = {
+	{ .path = "s", CT_STRING(2, 8), .dflt = "ab", .doc = "string" },
+	{ .path = "b", CT_BOOL(), .dflt = "off", .doc = "bool" },
+	{ .path = "i", CT_INT(-5, 100), .dflt = "0", .doc = "int" },
+	{ .path = "e", CT_ENUM("red|green|blue"), .dflt = "green",
+		.doc = "enum" },
+	{ .path = "d.timeout", CT_DURATION(1, 604800), .dflt = "30s",
+		.doc = "duration" },
+	{ .path = "d.hp", CT_HOSTPORT(0), .dflt = "[::1]:80",
+		.doc = "hostport, port required" },
+	{ .path = "d.opt", CT_HOSTPORT(443), .dflt = "", .doc = "optional" },
+	{ .path = "p", CT_PATH(), .dflt = "/tmp/x", .doc = "path" },
+	{ .path = "l.ids", CT_LIST(3), .dflt = "alpha1\nbeta22",
+		.check = &conf__check_id, .doc = "list of IDs" },
+	{ .path = "l.any", CT_LIST(0), .dflt = "", .doc = "list" },
+	{ .path = "l.deep.er.key", CT_STRING(0, 0), .dflt = "",
+		.doc = "nested" },
+};
+static const struct conf_table ttable = { tkeys, LEN(tkeys) };
+/* Keys of the private table. */
+#define TS ((enum conf_key)0)
+#define TB ((enum conf_key)1)
+#define TI ((enum conf_key)2)
+#define TE ((enum conf_key)3)
+#define TD ((enum conf_key)4)
+#define THP ((enum conf_key)5)
+#define TOPT ((enum conf_key)6)
+#define TP ((enum conf_key)7)
+#define TIDS ((enum conf_key)8)
+#define TANY ((enum conf_key)9)
+#define TDEEP ((enum conf_key)10)
+
+static int
+tload(const char *yaml, struct conf **c, struct conf_diags *d)
+{
+	return conf__load_buffer(&ttable, "t.yaml", yaml, strlen(yaml), c, d);
+}
+
+static int
+load(const char *yaml, struct conf **c, struct conf_diags *d)
+{
+	return conf_load_buffer("t.yaml", yaml, strlen(yaml), c, d);
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+static void
+test_tables(void)
+{
+	char msg[256] = "";
+	const struct conf_keydef bad[] = {
+		{ .path = "a", CT_BOOL(), .dflt = "true", .doc = "x" },
+		{ .path = "a.b", CT_BOOL(), .dflt = "true", .doc = "x" },
+	};
+	const struct conf_table badt = { bad, 2 };
+
+	if (conf__table_check(&conf__main_table, msg, sizeof(msg)) != 0)
+		TH_FAIL("main table: %s", msg);
+	ASSERT_INT_EQ(conf__table_check(&ttable, msg, sizeof(msg)), 0);
+	ASSERT_INT_EQ(conf__table_check(&badt, msg, sizeof(msg)), -1);
+	ASSERT_STR_CONTAINS(msg, "is a key and a section");
+	ASSERT_INT_EQ(conf__main_table.n, CONF_KEY_COUNT_);
+}
+
+static void
+test_defaults(void)
+{
+	struct conf *c = conf_new_default();
+
+	ASSERT(c != NULL);
+	ASSERT_STR_EQ(conf_source(c), CONF_SOURCE_DEFAULT);
+	ASSERT_STR_EQ(conf_str(c, CONF_SERVER_RENDEZVOUS), "");
+	ASSERT_INT_EQ(conf_int(c, CONF_SERVER_RENDEZVOUS), 0);
+	ASSERT_STR_EQ(conf_str(c, CONF_SERVER_RELAY), "");
+	ASSERT_STR_EQ(conf_str(c, CONF_SERVER_KEY), "");
+	ASSERT_STR_EQ(conf_str(c, CONF_IDENTITY_ID), "auto");
+	ASSERT_STR_EQ(conf_str(c, CONF_STATE_DIR),
+		geteuid() == 0 ? "/var/lib/outpost" : "./.outpost-state");
+	ASSERT(conf_bool(c, CONF_DIRECT_ACCESS_ENABLED));
+	ASSERT_STR_EQ(conf_str(c, CONF_DIRECT_ACCESS_LISTEN),
+		"127.0.0.1:21118");
+	ASSERT_INT_EQ(conf_int(c, CONF_DIRECT_ACCESS_LISTEN), 21118);
+	ASSERT_STR_EQ(conf_str(c, CONF_LOG_LEVEL), "info");
+	ASSERT_INT_EQ(conf_enum(c, CONF_LOG_LEVEL), 3);
+	ASSERT_STR_EQ(conf_str(c, CONF_LOG_TARGET), "auto");
+	ASSERT_INT_EQ(conf_int(c, CONF_ACCESS_ONE_TIME_PASSWORD_LENGTH), 10);
+	ASSERT_STR_EQ(conf_str(c, CONF_ACCESS_ONE_TIME_PASSWORD_CHARSET),
+		"safe32");
+	ASSERT_STR_EQ(conf_otp_alphabet(c),
+		"23456789abcdefghijkmnpqrstuvwxyz");
+	ASSERT_INT_EQ(strlen(conf_otp_alphabet(c)), 32);
+	for (int k = 0; k < CONF_KEY_COUNT_; k++)
+		ASSERT(!conf_is_set(c, (enum conf_key)k));
+	/* Refcounting: the second unref frees (ASan checks). */
+	ASSERT(conf_ref(c) == c);
+	conf_unref(c);
+	ASSERT_STR_EQ(conf_str(c, CONF_LOG_LEVEL), "info");
+	conf_unref(c);
+	conf_unref(NULL);
+	ASSERT(conf_ref(NULL) == NULL);
+}
+
+static void
+test_empty_documents(void)
+{
+	static const char *const docs[] = {
+		"", "\n", "# only a comment\n", "---\n", "--- ~\n...\n",
+		"~\n", "null\n", "{}\n", "server:\n",
+		"server: ~\naccess:\n  one_time_password:\n",
+		"\xef\xbb\xbflog: {}\n", /* UTF-8 BOM */
+	};
+	struct conf *c, *def = conf_new_default();
+	struct conf_diags d;
+
+	for (size_t i = 0; i < LEN(docs); i++) {
+		int r = load(docs[i], &c, &d);
+
+		if (r != 0) {
+			print_diags(&d);
+			TH_FAIL("doc %zu: %d", i, r);
+		}
+		ASSERT_INT_EQ(d.n, 0);
+		ASSERT(same_values(c, def));
+		ASSERT_STR_EQ(conf_source(c), "t.yaml");
+		conf_unref(c);
+		conf_diags_free(&d);
+	}
+	ASSERT_INT_EQ(conf_load_buffer("t", NULL, 0, &c, &d), 0);
+	conf_unref(c);
+	conf_unref(def);
+}
+
+static void
+test_good_file(void)
+{
+	struct conf *c = NULL;
+	struct conf_diags d;
+	int r = conf_load_file(data_path("good.yaml"), &c, &d);
+
+	if (r != 0)
+		print_diags(&d);
+	ASSERT_INT_EQ(r, 0);
+	ASSERT_INT_EQ(d.n, 0);
+	ASSERT_STR_EQ(conf_source(c), data_path("good.yaml"));
+	ASSERT_STR_EQ(conf_str(c, CONF_SERVER_RENDEZVOUS),
+		"hbbs.example.com:21116");
+	ASSERT_INT_EQ(conf_int(c, CONF_SERVER_RENDEZVOUS), 21116);
+	ASSERT_STR_EQ(conf_str(c, CONF_SERVER_RELAY), "[2001:db8::7]:4000");
+	ASSERT_STR_EQ(conf_str(c, CONF_SERVER_KEY),
+		"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=");
+	ASSERT_STR_EQ(conf_str(c, CONF_IDENTITY_ID), "Office_PC-01");
+	ASSERT_STR_EQ(conf_str(c, CONF_STATE_DIR), "/srv/outpost state");
+	ASSERT(!conf_bool(c, CONF_DIRECT_ACCESS_ENABLED));
+	ASSERT_STR_EQ(conf_str(c, CONF_DIRECT_ACCESS_ENABLED), "false");
+	ASSERT_STR_EQ(conf_str(c, CONF_DIRECT_ACCESS_LISTEN), "[::]:21120");
+	ASSERT_STR_EQ(conf_str(c, CONF_LOG_LEVEL), "debug");
+	ASSERT_INT_EQ(conf_enum(c, CONF_LOG_LEVEL), 4);
+	ASSERT_STR_EQ(conf_str(c, CONF_LOG_TARGET), "stderr");
+	ASSERT_INT_EQ(conf_int(c, CONF_ACCESS_ONE_TIME_PASSWORD_LENGTH), 12);
+	ASSERT_STR_EQ(conf_otp_alphabet(c), "0123456789");
+	for (int k = 0; k < CONF_KEY_COUNT_; k++)
+		ASSERT(conf_is_set(c, (enum conf_key)k));
+	conf_unref(c);
+	conf_diags_free(&d);
+}
+
+/* Good values of the real keys: YAML -> canonical conf_str (+ conf_int). */
+static const struct {
+	const char *yaml;
+	enum conf_key key;
+	const char *want;
+	int64_t num; /* checked for int, bool, enum and host:port keys */
+} good_cases[] = {
+	{ "server: {rendezvous: 10.0.0.1}", CONF_SERVER_RENDEZVOUS,
+		"10.0.0.1:21116", 21116 },
+	{ "server: {rendezvous: 'h.example:1'}", CONF_SERVER_RENDEZVOUS,
+		"h.example:1", 1 },
+	{ "server: {rendezvous: '[2001:db8::1]'}", CONF_SERVER_RENDEZVOUS,
+		"[2001:db8::1]:21116", 21116 },
+	{ "server: {rendezvous: ''}", CONF_SERVER_RENDEZVOUS, "", 0 },
+	{ "server: {relay: 'relay-1.example.com.:65535'}", CONF_SERVER_RELAY,
+		"relay-1.example.com.:65535", 65535 },
+	{ "server: {relay: my_host}", CONF_SERVER_RELAY, "my_host:21117",
+		21117 },
+	{ "server: {key: AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA}",
+		CONF_SERVER_KEY, "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA",
+		0 },
+	{ "identity: {id: auto}", CONF_IDENTITY_ID, "auto", 0 },
+	{ "identity: {id: abcdef}", CONF_IDENTITY_ID, "abcdef", 0 },
+	{ "identity: {id: a234567890123456}", CONF_IDENTITY_ID,
+		"a234567890123456", 0 },
+	{ "identity: {id: Z-_9zz}", CONF_IDENTITY_ID, "Z-_9zz", 0 },
+	{ "state_dir: relative/dir", CONF_STATE_DIR, "relative/dir", 0 },
+	{ "state_dir: \"/srv/donn\xc3\xa9""es\"", CONF_STATE_DIR,
+		"/srv/donn\xc3\xa9""es", 0 },
+	{ "state_dir: yes", CONF_STATE_DIR, "yes", 0 },
+	{ "state_dir: 123", CONF_STATE_DIR, "123", 0 },
+	{ "direct_access: {enabled: true}", CONF_DIRECT_ACCESS_ENABLED,
+		"true", 1 },
+	{ "direct_access: {enabled: False}", CONF_DIRECT_ACCESS_ENABLED,
+		"false", 0 },
+	{ "direct_access: {enabled: YES}", CONF_DIRECT_ACCESS_ENABLED,
+		"true", 1 },
+	{ "direct_access: {enabled: no}", CONF_DIRECT_ACCESS_ENABLED,
+		"false", 0 },
+	{ "direct_access: {enabled: On}", CONF_DIRECT_ACCESS_ENABLED,
+		"true", 1 },
+	{ "direct_access: {enabled: off}", CONF_DIRECT_ACCESS_ENABLED,
+		"false", 0 },
+	{ "direct_access: {enabled: 'yes'}", CONF_DIRECT_ACCESS_ENABLED,
+		"true", 1 },
+	{ "direct_access: {listen: '0.0.0.0:5000'}", CONF_DIRECT_ACCESS_LISTEN,
+		"0.0.0.0:5000", 5000 },
+	{ "direct_access: {listen: localhost}", CONF_DIRECT_ACCESS_LISTEN,
+		"localhost:21118", 21118 },
+	{ "direct_access: {listen: '[::]'}", CONF_DIRECT_ACCESS_LISTEN,
+		"[::]:21118", 21118 },
+	{ "log: {level: error}", CONF_LOG_LEVEL, "error", 0 },
+	{ "log: {level: Warning}", CONF_LOG_LEVEL, "warning", 1 },
+	{ "log: {level: NOTICE}", CONF_LOG_LEVEL, "notice", 2 },
+	{ "log: {target: journald}", CONF_LOG_TARGET, "journald", 1 },
+	{ "log: {target: syslog}", CONF_LOG_TARGET, "syslog", 2 },
+	{ "access: {one_time_password: {length: 6}}",
+		CONF_ACCESS_ONE_TIME_PASSWORD_LENGTH, "6", 6 },
+	{ "access: {one_time_password: {length: 32}}",
+		CONF_ACCESS_ONE_TIME_PASSWORD_LENGTH, "32", 32 },
+	{ "access: {one_time_password: {length: \"20\"}}",
+		CONF_ACCESS_ONE_TIME_PASSWORD_LENGTH, "20", 20 },
+	{ "access: {one_time_password: {charset: alnum}}",
+		CONF_ACCESS_ONE_TIME_PASSWORD_CHARSET, "alnum", 2 },
+};
+
+static void
+test_good_values(void)
+{
+	for (size_t i = 0; i < LEN(good_cases); i++) {
+		struct conf *c = NULL;
+		struct conf_diags d;
+		int r = load(good_cases[i].yaml, &c, &d);
+		enum conf_key k = good_cases[i].key;
+		int t = conf_key_type(k);
+
+		if (r != 0) {
+			print_diags(&d);
+			TH_FAIL("case %zu: %s", i, good_cases[i].yaml);
+		}
+		ASSERT_STR_EQ(conf_str(c, k), good_cases[i].want);
+		ASSERT(conf_is_set(c, k));
+		if (t == CONF_T_BOOL)
+			ASSERT_INT_EQ(conf_bool(c, k), good_cases[i].num);
+		else if (t == CONF_T_ENUM)
+			ASSERT_INT_EQ(conf_enum(c, k), good_cases[i].num);
+		else if (t == CONF_T_INT || t == CONF_T_HOSTPORT)
+			ASSERT_INT_EQ(conf_int(c, k), good_cases[i].num);
+		conf_unref(c);
+		conf_diags_free(&d);
+	}
+	/* The alnum alphabet has 62 characters. */
+	{
+		struct conf *c;
+		struct conf_diags d;
+
+		ASSERT_INT_EQ(load(good_cases[LEN(good_cases) - 1].yaml, &c,
+				      &d),
+			0);
+		ASSERT_INT_EQ(strlen(conf_otp_alphabet(c)), 62);
+		conf_unref(c);
+	}
+}
+
+/*
+ * Bad input for the real keys: the expected message substring and its
+ * LINE:COL; n = the exact number of diags (0 = at least one).
+ */
+static const struct {
+	const char *yaml;
+	const char *sub;
+	unsigned line, col;
+	size_t n;
+} bad_cases[] = {
+	/* unknown keys, did-you-mean on the full path and on the leaf */
+	{ "server:\n  rendevous: x\n",
+		"unknown key 'server.rendevous' (did you mean "
+		"'server.rendezvous'?)", 2, 3, 1 },
+	{ "sever:\n  relay: x\n", "did you mean 'server'?", 1, 1, 1 },
+	{ "level: debug\n", "did you mean 'log.level'?", 1, 1, 1 },
+	{ "server:\n  level: debug\n", "did you mean 'log.level'?", 2, 3, 1 },
+	{ "Log:\n  level: debug\n", "did you mean 'log'?", 1, 1, 1 },
+	{ "access:\n  one_time_pasword:\n    length: 8\n",
+		"did you mean 'access.one_time_password'?", 2, 3, 1 },
+	{ "zzzzzzzz: 1\n", "unknown key 'zzzzzzzz'", 1, 1, 1 },
+	{ "log.level: debug\n", "dotted keys are not supported", 1, 1, 1 },
+	{ "\"a\\x01\": 1\n", "unknown key 'a\\x01'", 1, 1, 1 },
+	/* wrong node kinds */
+	{ "log:\n  level:\n    x: 1\n",
+		"'log.level' must be one of error|warning|notice|info|debug, "
+		"got a mapping",
+		3, 5, 1 },
+	{ "state_dir: [a]\n", "'state_dir' must be a path, got a sequence",
+		1, 12, 1 },
+	{ "log: debug\n", "'log' is a section and must be a mapping", 1, 6,
+		1 },
+	{ "server: [a]\n", "got a sequence", 1, 9, 1 },
+	{ "? [a]\n: b\n", "mapping keys must be plain words", 1, 3, 1 },
+	{ "hello\n", "the top level must be a mapping", 1, 1, 1 },
+	{ "- a\n", "the top level must be a mapping", 1, 1, 1 },
+	/* null values */
+	{ "log:\n  level:\n", "'log.level' has no value", 2, 9, 1 },
+	{ "log:\n  level: ~\n", "'log.level' has no value", 2, 10, 1 },
+	{ "server:\n  relay: null\n", "or write \"\"", 2, 10, 1 },
+	/* booleans */
+	{ "direct_access:\n  enabled: yes please\n",
+		"'direct_access.enabled' must be a boolean (true/false, "
+		"yes/no, on/off), got 'yes please'",
+		2, 12, 1 },
+	{ "direct_access:\n  enabled: y\n", "must be a boolean", 2, 12, 1 },
+	{ "direct_access:\n  enabled: 1\n", "must be a boolean", 2, 12, 1 },
+	/* ints */
+	{ "access:\n  one_time_password:\n    length: 12x\n",
+		"must be a decimal integer, got '12x'", 3, 13, 1 },
+	{ "access:\n  one_time_password:\n    length: 33\n",
+		"must be between 6 and 32, got 33", 3, 13, 1 },
+	{ "access:\n  one_time_password:\n    length: 5\n",
+		"must be between 6 and 32, got 5", 3, 13, 1 },
+	{ "access:\n  one_time_password:\n    length: -7\n",
+		"must be between 6 and 32, got -7", 3, 13, 1 },
+	{ "access:\n  one_time_password:\n    length: 99999999999999999999\n",
+		"must be between 6 and 32", 3, 13, 1 },
+	{ "access:\n  one_time_password:\n    length: 10.0\n",
+		"must be a decimal integer", 3, 13, 1 },
+	{ "access:\n  one_time_password:\n    length: 010\n",
+		"must be a decimal integer", 3, 13, 1 },
+	{ "access:\n  one_time_password:\n    length: 0x10\n",
+		"must be a decimal integer", 3, 13, 1 },
+	{ "access:\n  one_time_password:\n    length: +8\n",
+		"must be a decimal integer", 3, 13, 1 },
+	/* enums */
+	{ "log:\n  level: verbose\n",
+		"must be one of error, warning, notice, info, debug; got "
+		"'verbose'",
+		2, 10, 1 },
+	{ "log:\n  target: jounald\n", "(did you mean 'journald'?)", 2, 11,
+		1 },
+	{ "access:\n  one_time_password:\n    charset: safe33\n",
+		"did you mean 'safe32'?", 3, 14, 1 },
+	/* host:port */
+	{ "server:\n  relay: h:0\n", "invalid port '0' (1-65535)", 2, 10, 1 },
+	{ "server:\n  relay: h:65536\n", "invalid port '65536'", 2, 10, 1 },
+	{ "server:\n  relay: 'h:'\n", "invalid port ''", 2, 10, 1 },
+	{ "server:\n  relay: h:8x\n", "invalid port '8x'", 2, 10, 1 },
+	{ "direct_access:\n  listen: ::1\n", "write it in brackets", 2, 11,
+		1 },
+	{ "direct_access:\n  listen: 2001:db8::1:80\n",
+		"write it in brackets", 2, 11, 1 },
+	{ "direct_access:\n  listen: ''\n",
+		"'direct_access.listen' must not be empty", 2, 11, 1 },
+	{ "server:\n  rendezvous: 'bad host'\n", "invalid host name", 2, 15,
+		1 },
+	{ "server:\n  rendezvous: -bad\n", "invalid host name", 2, 15, 1 },
+	{ "server:\n  rendezvous: a..b\n", "invalid host name", 2, 15, 1 },
+	{ "server:\n  rendezvous: '[::1'\n", "missing ']'", 2, 15, 1 },
+	{ "server:\n  rendezvous: '[zz::1]:5'\n", "invalid IPv6 address",
+		2, 15, 1 },
+	{ "server:\n  rendezvous: '[::1]x'\n", "text after ']'", 2, 15, 1 },
+	{ "server:\n  rendezvous: ':21116'\n", "missing the host", 2, 15, 1 },
+	/* special validators */
+	{ "server:\n  key: abc\n", "got 2 bytes", 2, 8, 1 },
+	{ "server:\n  key: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n",
+		"(32 bytes), got 33 bytes", 2, 8, 1 },
+	{ "server:\n  key: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n",
+		"got 31 bytes", 2, 8, 1 },
+	{ "server:\n  key: \"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyB=\"\n",
+		"not valid base64", 2, 8, 1 },
+	{ "server:\n  key: \"!QIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\"\n",
+		"invalid character at position 1", 2, 8, 1 },
+	{ "identity:\n  id: abc12\n",
+		"'identity.id' must be 'auto' or 6-16 characters [A-Za-z0-9_-] "
+		"starting with a letter, got 'abc12'",
+		2, 7, 1 },
+	{ "identity:\n  id: a2345678901234567\n", "6-16 characters", 2, 7,
+		1 },
+	{ "identity:\n  id: 1abcdef\n", "starting with a letter", 2, 7, 1 },
+	{ "identity:\n  id: abc.def\n", "6-16 characters", 2, 7, 1 },
+	{ "identity:\n  id: ''\n", "must not be empty", 2, 7, 1 },
+	/* strings and control characters */
+	{ "state_dir: ''\n", "'state_dir' must not be empty", 1, 12, 1 },
+	{ "state_dir: \"a\\tb\"\n", "must not contain control characters",
+		1, 12, 1 },
+	{ "state_dir: \"a\\0b\"\n", "must not contain control characters",
+		1, 12, 1 },
+	{ "state_dir: \"a\\u0085b\"\n", "control characters", 1, 12, 1 },
+	{ "state_dir: \"a\\u2028b\"\n", "control characters", 1, 12, 1 },
+	{ "state_dir: |\n  a\n  b\n", "control characters", 1, 12, 1 },
+	/* duplicates: both positions */
+	{ "log:\n  level: info\n  level: debug\n",
+		"duplicate key 'log.level' (first set at 2:3)", 3, 3, 1 },
+	{ "log: {level: info}\nlog: {target: auto}\n",
+		"duplicate key 'log' (first set at 1:1)", 2, 1, 1 },
+	{ "log: {level: info, level: debug}\n",
+		"duplicate key 'log.level' (first set at 1:7)", 1, 20, 1 },
+	/* refused YAML features */
+	{ "log:\n  level: &l info\n", "YAML anchors (&l) are not supported",
+		2, 10, 1 },
+	{ "log: &x\n  level: info\naccess: *x\n", "YAML aliases are not "
+		"supported", 3, 9, 2 },
+	{ "log:\n  level: !!str info\n",
+		"YAML tags (tag:yaml.org,2002:str) are not supported", 2, 10,
+		1 },
+	{ "log: !custom {}\n", "YAML tags (!custom)", 1, 6, 1 },
+	{ "log: {}\n---\nlog: {}\n", "only one YAML document", 2, 1, 1 },
+	/* malformed YAML: libyaml's own message and position */
+	{ "log:\n  level: [info\n", "YAML syntax error: did not find "
+		"expected ',' or ']'", 3, 1, 0 },
+	{ "log:\n\tlevel: info\n", "found character that cannot start any "
+		"token", 2, 1, 1 },
+	{ "log:\n  level: \"info\n", "found unexpected end of stream", 3, 1,
+		1 },
+	{ "log:\n  level: info\n target: x\n", "did not find expected key",
+		3, 2, 1 },
+	{ "log:\n  level: \xff\n", "invalid leading UTF-8 octet (#FF)", 2,
+		10, 1 },
+	{ "log:\n  target: \xc3\x28\n", "invalid trailing UTF-8 octet", 2,
+		12, 1 },
+};
+
+static void
+test_bad_values(void)
+{
+	for (size_t i = 0; i < LEN(bad_cases); i++) {
+		struct conf *c = (struct conf *)1;
+		struct conf_diags d;
+		int r = load(bad_cases[i].yaml, &c, &d);
+		char where[64];
+		long k = find_diag(&d, bad_cases[i].sub, bad_cases[i].line,
+			bad_cases[i].col);
+
+		if (r != OP_ERR_CONFIG || c != NULL || k < 0 ||
+			(bad_cases[i].n != 0 && d.n != bad_cases[i].n) ||
+			d.n == 0) {
+			fprintf(stderr, "case %zu: %s", i, bad_cases[i].yaml);
+			print_diags(&d);
+			TH_FAIL("want %u:%u '%s' (n=%zu), r=%d",
+				bad_cases[i].line, bad_cases[i].col,
+				bad_cases[i].sub, bad_cases[i].n, r);
+		}
+		snprintf(where, sizeof(where), "t.yaml:%u:%u",
+			bad_cases[i].line, bad_cases[i].col);
+		ASSERT_STR_EQ(d.v[k].where, where);
+		conf_diags_free(&d);
+		ASSERT(d.v == NULL && d.n == 0);
+	}
+}
+
+/* Good values for every type, on the private table. */
+static void
+test_types_good(void)
+{
+	struct conf *c = NULL, *c2 = NULL;
+	struct conf_diags d;
+	char *dump;
+	int r = tload("s: 'ab cd'\n"
+		      "b: on\n"
+		      "i: -5\n"
+		      "e: BLUE\n"
+		      "d:\n"
+		      "  timeout: 1h30m\n"
+		      "  hp: '[fe80::1]:8'\n"
+		      "  opt: example.org\n"
+		      "p: \"C:/x \\\"q\\\" \\\\ y\"\n"
+		      "l:\n"
+		      "  ids: [abcdef, auto]\n"
+		      "  any:\n"
+		      "    - \"yes\"\n"
+		      "    - '~'\n"
+		      "    - '123'\n"
+		      "    - \"caf\xc3\xa9 # not a comment\"\n"
+		      "  deep: {er: {key: x}}\n",
+		&c, &d);
+
+	if (r != 0)
+		print_diags(&d);
+	ASSERT_INT_EQ(r, 0);
+	ASSERT_STR_EQ(conf_str(c, TS), "ab cd");
+	ASSERT(conf_bool(c, TB));
+	ASSERT_INT_EQ(conf_int(c, TI), -5);
+	ASSERT_STR_EQ(conf_str(c, TE), "blue");
+	ASSERT_INT_EQ(conf_enum(c, TE), 2);
+	ASSERT_INT_EQ(conf_int(c, TD), 5400);
+	ASSERT_STR_EQ(conf_str(c, TD), "1h30m");
+	ASSERT_STR_EQ(conf_str(c, THP), "[fe80::1]:8");
+	ASSERT_STR_EQ(conf_str(c, TOPT), "example.org:443");
+	ASSERT_STR_EQ(conf_str(c, TP), "C:/x \"q\" \\ y");
+	ASSERT_INT_EQ(conf_list_len(c, TIDS), 2);
+	ASSERT_STR_EQ(conf_list_at(c, TIDS, 0), "abcdef");
+	ASSERT_STR_EQ(conf_list_at(c, TIDS, 1), "auto");
+	ASSERT(conf_list_at(c, TIDS, 2) == NULL);
+	ASSERT_INT_EQ(conf_list_len(c, TANY), 4);
+	ASSERT_STR_EQ(conf_list_at(c, TANY, 0), "yes");
+	ASSERT_STR_EQ(conf_list_at(c, TANY, 1), "~");
+	ASSERT_STR_EQ(conf_list_at(c, TANY, 3), "caf\xc3\xa9 # not a comment");
+	ASSERT_STR_EQ(conf_str(c, TDEEP), "x");
+	/* Wrong-type accessors give neutral values. */
+	ASSERT(conf_str(c, TANY) == NULL);
+	ASSERT_INT_EQ(conf_int(c, TS), 0);
+	ASSERT(!conf_bool(c, TI));
+	ASSERT_INT_EQ(conf_enum(c, TS), -1);
+	ASSERT_INT_EQ(conf_list_len(c, TS), 0);
+	ASSERT(conf_list_at(c, TS, 0) == NULL);
+	ASSERT(conf_str(c, (enum conf_key)99) == NULL);
+	/* Everything survives dump -> load. */
+	dump = dump_str(c);
+	ASSERT(dump != NULL);
+	r = tload(dump, &c2, &d);
+	if (r != 0) {
+		fprintf(stderr, "%s", dump);
+		print_diags(&d);
+	}
+	ASSERT_INT_EQ(r, 0);
+	ASSERT(same_values(c, c2));
+	free(dump);
+	conf_unref(c);
+	conf_unref(c2);
+
+	/* Defaults of the private table, and duration spellings. */
+	static const struct {
+		const char *v;
+		int64_t secs;
+		const char *canon;
+	} durs[] = {
+		{ "1", 1, "1s" }, { "90", 90, "1m30s" }, { "30s", 30, "30s" },
+		{ "10m", 600, "10m" }, { "2h", 7200, "2h" },
+		{ "1d", 86400, "1d" }, { "7d", 604800, "7d" },
+		{ "1d2h3m4s", 93784, "1d2h3m4s" }, { "'120'", 120, "2m" },
+		{ "0m5s", 5, "5s" },
+	};
+	for (size_t i = 0; i < LEN(durs); i++) {
+		char y[64];
+
+		snprintf(y, sizeof(y), "d: {timeout: %s}\n", durs[i].v);
+		ASSERT_INT_EQ(tload(y, &c, &d), 0);
+		ASSERT_INT_EQ(conf_int(c, TD), durs[i].secs);
+		ASSERT_STR_EQ(conf_str(c, TD), durs[i].canon);
+		conf_unref(c);
+	}
+	ASSERT_INT_EQ(tload("", &c, &d), 0);
+	ASSERT_INT_EQ(conf_int(c, TD), 30);
+	ASSERT_INT_EQ(conf_list_len(c, TIDS), 2);
+	ASSERT_STR_EQ(conf_list_at(c, TIDS, 1), "beta22");
+	ASSERT_INT_EQ(conf_list_len(c, TANY), 0);
+	ASSERT_STR_EQ(conf_str(c, TOPT), "");
+	ASSERT_STR_EQ(conf_str(c, TB), "false");
+	conf_unref(c);
+	ASSERT_INT_EQ(tload("l: {ids: [], any: []}\n", &c, &d), 0);
+	ASSERT_INT_EQ(conf_list_len(c, TIDS), 0);
+	ASSERT(conf_is_set(c, TIDS));
+	conf_unref(c);
+}
+
+static const struct {
+	const char *yaml;
+	const char *sub;
+	unsigned line, col;
+} tbad_cases[] = {
+	{ "s: a\n", "'s' must be 2 to 8 bytes long, got 1", 1, 4 },
+	{ "s: abcdefghi\n", "must be 2 to 8 bytes long, got 9", 1, 4 },
+	{ "i: 101\n", "must be between -5 and 100, got 101", 1, 4 },
+	{ "i: -9223372036854775809\n", "must be between -5 and 100", 1, 4 },
+	{ "i: '-'\n", "must be a decimal integer", 1, 4 },
+	{ "d: {timeout: 0}\n", "must be between 1s and 7d, got '0'", 1, 14 },
+	{ "d: {timeout: 8d}\n", "must be between 1s and 7d, got '8d'", 1,
+		14 },
+	{ "d: {timeout: 10x}\n", "must be a duration", 1, 14 },
+	{ "d: {timeout: 1m1h}\n", "must be a duration", 1, 14 },
+	{ "d: {timeout: 1h1h}\n", "must be a duration", 1, 14 },
+	{ "d: {timeout: 1.5h}\n", "must be a duration", 1, 14 },
+	{ "d: {timeout: -1s}\n", "must be a duration", 1, 14 },
+	{ "d: {timeout: s}\n", "must be a duration", 1, 14 },
+	{ "d: {timeout: 99999999999999999999}\n", "must be between", 1, 14 },
+	{ "d: {timeout: 999999999999999999d}\n", "must be between", 1, 14 },
+	{ "d: {hp: example.org}\n", "'d.hp' needs a port (host:port)", 1, 9 },
+	{ "l: {ids: abcdef}\n", "'l.ids' must be a list, got a scalar", 1,
+		10 },
+	{ "l: {ids: [abcdef, x]}\n", "'l.ids' must be 'auto' or 6-16", 1,
+		19 },
+	{ "l: {ids: [auto, auto, auto, auto, auto]}\n",
+		"'l.ids' has more than 3 items", 1, 29 },
+	{ "l: {any: [{a: 1}]}\n", "items must be strings, got a mapping", 1,
+		11 },
+	{ "l: {any: [[a]]}\n", "items must be strings, got a sequence", 1,
+		11 },
+	{ "l: {any: [a, ~]}\n", "items must not be empty", 1, 14 },
+	{ "l: {any: [a, '']}\n", "items must be 1 to 4096 bytes long", 1,
+		14 },
+	{ "l: {any: [\"a\\nb\"]}\n", "items must not contain control", 1,
+		11 },
+	{ "l:\n  any:\n", "has no value; remove the line to use the default "
+		"or write []", 2, 7 },
+	{ "l: {any: &x [a]}\n", "anchors", 1, 10 },
+	{ "l: {deep: {er: {kee: 1}}}\n",
+		"did you mean 'l.deep.er.key'?", 1, 17 },
+};
+
+static void
+test_types_bad(void)
+{
+	for (size_t i = 0; i < LEN(tbad_cases); i++) {
+		struct conf *c = NULL;
+		struct conf_diags d;
+		int r = tload(tbad_cases[i].yaml, &c, &d);
+
+		if (r != OP_ERR_CONFIG || d.n != 1 ||
+			find_diag(&d, tbad_cases[i].sub, tbad_cases[i].line,
+				tbad_cases[i].col) < 0) {
+			fprintf(stderr, "case %zu: %s", i, tbad_cases[i].yaml);
+			print_diags(&d);
+			TH_FAIL("want %u:%u '%s'", tbad_cases[i].line,
+				tbad_cases[i].col, tbad_cases[i].sub);
+		}
+		conf_diags_free(&d);
+	}
+}
+
+/* Every problem in one file is reported, in file order. */
+static void
+test_all_errors_collected(void)
+{
+	static const struct {
+		unsigned line, col;
+		const char *sub;
+	} want[] = {
+		{ 3, 3, "did you mean 'server.rendezvous'?" },
+		{ 4, 10, "invalid port '99999'" },
+		{ 5, 8, "got 2 bytes" },
+		{ 7, 7, "'identity.id' must be 'auto'" },
+		{ 9, 12, "got 'yes please'" },
+		{ 10, 3, "duplicate key 'direct_access.enabled' (first set at "
+			 "9:3)" },
+		{ 12, 10, "got 'verbose'" },
+		{ 14, 5, "got a mapping" },
+		{ 17, 13, "got '12x'" },
+		{ 18, 14, "did you mean 'safe32'?" },
+		{ 19, 11, "'state_dir' has no value" },
+	};
+	const char *path = data_path("bad-multi.yaml");
+	struct conf *c = NULL;
+	struct conf_diags d;
+	char where[1100];
+
+	ASSERT_INT_EQ(conf_load_file(path, &c, &d), OP_ERR_CONFIG);
+	ASSERT(c == NULL);
+	if (d.n != LEN(want))
+		print_diags(&d);
+	ASSERT_INT_EQ(d.n, LEN(want));
+	for (size_t i = 0; i < LEN(want); i++) {
+		snprintf(where, sizeof(where), "%s:%u:%u", path, want[i].line,
+			want[i].col);
+		ASSERT_STR_EQ(d.v[i].where, where);
+		ASSERT_STR_CONTAINS(d.v[i].msg, want[i].sub);
+	}
+	conf_diags_free(&d);
+}
+
+static void
+test_file_errors(void)
+{
+	struct conf *c = NULL;
+	struct conf_diags d;
+	const char *p;
+	char dir[600];
+
+	/* Missing file: "FILE: message", no line. */
+	ASSERT_INT_EQ(conf_load_file("/nonexistent/outpost.yaml", &c, &d),
+		OP_ERR_CONFIG);
+	ASSERT(c == NULL);
+	ASSERT_INT_EQ(d.n, 1);
+	ASSERT_STR_EQ(d.v[0].where, "/nonexistent/outpost.yaml");
+	ASSERT_INT_EQ(d.v[0].line, 0);
+	ASSERT_STR_CONTAINS(d.v[0].msg, "cannot open: No such file");
+	conf_diags_free(&d);
+
+	/* A directory (also what an unreadable path looks like to root). */
+	ASSERT((p = tmp_path("")) != NULL);
+	ASSERT_INT_EQ(conf_load_file(tmpdir, &c, &d), OP_ERR_CONFIG);
+	ASSERT_INT_EQ(d.n, 1);
+	ASSERT_STR_CONTAINS(d.v[0].msg, "not a regular file");
+	conf_diags_free(&d);
+
+	/* A FIFO is refused without blocking in open(). */
+	p = tmp_path("fifo");
+	ASSERT_INT_EQ(mkfifo(p, 0600), 0);
+	ASSERT_INT_EQ(conf_load_file(p, &c, &d), OP_ERR_CONFIG);
+	ASSERT_STR_CONTAINS(d.v[0].msg, "not a regular file");
+	conf_diags_free(&d);
+	unlink(p);
+
+	/* Mode 000: root can still read it, so that case is skipped. */
+	p = tmp_path("unreadable.yaml");
+	ASSERT_INT_EQ(write_file(p, "log: {}\n", 8, 0), 0);
+	if (geteuid() == 0) {
+		printf("note: running as root, mode-000 file is readable; "
+		       "unreadable-file case skipped (directory and FIFO "
+		       "cases cover open/type errors)\n");
+	} else {
+		ASSERT_INT_EQ(conf_load_file(p, &c, &d), OP_ERR_CONFIG);
+		ASSERT_INT_EQ(d.n, 1);
+		ASSERT_STR_EQ(d.v[0].where, p);
+		ASSERT_STR_CONTAINS(d.v[0].msg, "Permission denied");
+		conf_diags_free(&d);
+	}
+	unlink(p);
+
+	/* World-writable file: refused, and its YAML is still checked. */
+	p = tmp_path("ww.yaml");
+	ASSERT_INT_EQ(write_file(p, "log: {levle: x}\n", 16, 0666), 0);
+	ASSERT_INT_EQ(conf_load_file(p, &c, &d), OP_ERR_CONFIG);
+	ASSERT(c == NULL);
+	ASSERT_INT_EQ(d.n, 2);
+	ASSERT_STR_EQ(d.v[0].where, p);
+	ASSERT_STR_CONTAINS(d.v[0].msg, "world-writable (mode 0666)");
+	ASSERT_INT_EQ(d.v[1].line, 1);
+	ASSERT_STR_CONTAINS(d.v[1].msg, "did you mean 'log.level'?");
+	conf_diags_free(&d);
+	ASSERT_INT_EQ(chmod(p, 0644), 0);
+	ASSERT_INT_EQ(conf_load_file(p, &c, &d), OP_ERR_CONFIG);
+	ASSERT_INT_EQ(d.n, 1);
+	conf_diags_free(&d);
+	unlink(p);
+
+	/* A world-writable directory without the sticky bit: refused. */
+	snprintf(dir, sizeof(dir), "%s", tmp_path("wwdir"));
+	ASSERT_INT_EQ(mkdir(dir, 0700), 0);
+	ASSERT_INT_EQ(chmod(dir, 0777), 0);
+	p = tmp_path("wwdir/c.yaml");
+	ASSERT_INT_EQ(write_file(p, "log: {}\n", 8, 0644), 0);
+	ASSERT_INT_EQ(conf_load_file(p, &c, &d), OP_ERR_CONFIG);
+	ASSERT_INT_EQ(d.n, 1);
+	ASSERT_STR_CONTAINS(d.v[0].msg, "world-writable without the sticky "
+					"bit");
+	conf_diags_free(&d);
+	/* With the sticky bit (like /tmp) it is accepted. */
+	ASSERT_INT_EQ(chmod(dir, 01777), 0);
+	ASSERT_INT_EQ(conf_load_file(p, &c, &d), 0);
+	ASSERT_INT_EQ(d.n, 0);
+	conf_unref(c);
+	unlink(p);
+	rmdir(dir);
+
+	/* Larger than 1 MiB: refused before parsing. */
+	{
+		size_t n = CONF_MAX_FILE_SIZE + 1;
+		char *big = malloc(n);
+
+		ASSERT(big != NULL);
+		memset(big, '#', n);
+		p = tmp_path("big.yaml");
+		ASSERT_INT_EQ(write_file(p, big, n, 0644), 0);
+		ASSERT_INT_EQ(conf_load_file(p, &c, &d), OP_ERR_CONFIG);
+		ASSERT_INT_EQ(d.n, 1);
+		ASSERT_STR_CONTAINS(d.v[0].msg, "larger than the 1048576 byte");
+		conf_diags_free(&d);
+		ASSERT_INT_EQ(conf_load_buffer("b", big, n, &c, &d),
+			OP_ERR_CONFIG);
+		ASSERT_STR_EQ(d.v[0].where, "b");
+		conf_diags_free(&d);
+		/* Exactly 1 MiB of comment is fine. */
+		ASSERT_INT_EQ(conf_load_buffer("b", big, n - 1, &c, &d), 0);
+		conf_unref(c);
+		unlink(p);
+		free(big);
+	}
+
+	/* Non-UTF-8 from a file: libyaml's message and position. */
+	ASSERT_INT_EQ(conf_load_file(data_path("not-utf8.yaml"), &c, &d),
+		OP_ERR_CONFIG);
+	ASSERT_INT_EQ(d.n, 1);
+	ASSERT_INT_EQ(d.v[0].line, 3);
+	ASSERT_INT_EQ(d.v[0].col, 12); /* the bad trailing byte */
+	ASSERT_STR_CONTAINS(d.v[0].msg, "UTF-8");
+	conf_diags_free(&d);
+
+	/* diags may be NULL. */
+	ASSERT_INT_EQ(conf_load_file("/nonexistent", &c, NULL),
+		OP_ERR_CONFIG);
+	ASSERT_INT_EQ(load("x: 1\n", &c, NULL), OP_ERR_CONFIG);
+	ASSERT(c == NULL);
+	rmdir(tmpdir);
+}
+
+static void
+test_limits(void)
+{
+	struct conf *c = NULL;
+	struct conf_diags d;
+	char *s;
+	size_t n;
+
+	/* Billion laughs: refused at once, nothing expanded. */
+	ASSERT_INT_EQ(conf_load_file(data_path("billion-laughs.yaml"), &c,
+			      &d),
+		OP_ERR_CONFIG);
+	ASSERT(find_diag(&d, "anchors (&a)", 1, 4) >= 0);
+	ASSERT(find_diag(&d, "aliases are not supported", 11, 10) >= 0);
+	conf_diags_free(&d);
+
+	/* Nesting: 33 levels is too deep, whatever the keys. */
+	s = malloc(200);
+	ASSERT(s != NULL);
+	n = 0;
+	for (int i = 0; i < 40; i++)
+		s[n++] = '[';
+	s[n] = '\0';
+	ASSERT_INT_EQ(load(s, &c, &d), OP_ERR_CONFIG);
+	ASSERT(find_diag(&d, "nesting deeper than 32 levels", 1, 33) >= 0);
+	conf_diags_free(&d);
+	n = 0;
+	memcpy(s, "log:\n  level: ", 14);
+	n = 14;
+	for (int i = 0; i < 40; i++)
+		s[n++] = '{';
+	s[n] = '\0';
+	ASSERT_INT_EQ(load(s, &c, &d), OP_ERR_CONFIG);
+	ASSERT(find_diag(&d, "nesting deeper than 32 levels", 2, 40) >= 0);
+	conf_diags_free(&d);
+	/* 32 levels (the mapping + 31 sequences) still report normally. */
+	memcpy(s, "a: ", 3);
+	n = 3;
+	for (int i = 0; i < 31; i++)
+		s[n++] = '[';
+	for (int i = 0; i < 31; i++)
+		s[n++] = ']';
+	s[n] = '\0';
+	ASSERT_INT_EQ(load(s, &c, &d), OP_ERR_CONFIG);
+	ASSERT_INT_EQ(d.n, 1);
+	ASSERT_STR_CONTAINS(d.v[0].msg, "unknown key 'a'");
+	conf_diags_free(&d);
+	free(s);
+
+	/* Many errors: capped, with a final note. */
+	n = 300 * 16;
+	s = malloc(n + 1);
+	ASSERT(s != NULL);
+	s[0] = '\0';
+	for (int i = 0; i < 300; i++)
+		snprintf(s + strlen(s), n + 1 - strlen(s), "k%05d: 1\n", i);
+	ASSERT_INT_EQ(load(s, &c, &d), OP_ERR_CONFIG);
+	ASSERT_INT_EQ(d.n, CONF_MAX_DIAGS);
+	ASSERT_STR_CONTAINS(d.v[CONF_MAX_DIAGS - 2].msg, "unknown key");
+	ASSERT_STR_CONTAINS(d.v[CONF_MAX_DIAGS - 1].msg, "too many errors");
+	ASSERT_STR_EQ(d.v[CONF_MAX_DIAGS - 1].where, "t.yaml");
+	conf_diags_free(&d);
+	free(s);
+
+	/* A very long key is reported, shortened, without suggestions
+	 * (explicit "? key": YAML limits implicit keys to 1024 chars). */
+	s = malloc(5000);
+	ASSERT(s != NULL);
+	memcpy(s, "? ", 2);
+	memset(s + 2, 'k', 4988);
+	memcpy(s + 4990, "\n: 1\n", 6);
+	ASSERT_INT_EQ(load(s, &c, &d), OP_ERR_CONFIG);
+	ASSERT_INT_EQ(d.n, 1);
+	ASSERT_STR_CONTAINS(d.v[0].msg, "kkk...'");
+	ASSERT(strlen(d.v[0].msg) < 100);
+	conf_diags_free(&d);
+	free(s);
+}
+
+static void
+test_dump_roundtrip(void)
+{
+	struct conf *a = NULL, *b = NULL;
+	struct conf_diags d;
+	char *dump;
+	int r;
+
+	ASSERT_INT_EQ(conf_load_file(data_path("good.yaml"), &a, &d), 0);
+	dump = dump_str(a);
+	ASSERT(dump != NULL);
+	ASSERT_STR_CONTAINS(dump, "server:\n  rendezvous: "
+				  "\"hbbs.example.com:21116\"\n");
+	ASSERT_STR_CONTAINS(dump, "access:\n  one_time_password:\n"
+				  "    length: 12\n");
+	ASSERT_STR_CONTAINS(dump, "  enabled: false\n");
+	r = load(dump, &b, &d);
+	if (r != 0)
+		print_diags(&d);
+	ASSERT_INT_EQ(r, 0);
+	ASSERT(same_values(a, b));
+	for (int k = 0; k < CONF_KEY_COUNT_; k++)
+		ASSERT(conf_is_set(b, (enum conf_key)k));
+	free(dump);
+	conf_unref(a);
+	conf_unref(b);
+
+	/* Defaults too (every key present in the dump). */
+	a = conf_new_default();
+	dump = dump_str(a);
+	ASSERT(dump != NULL);
+	for (int k = 0; k < CONF_KEY_COUNT_; k++) {
+		const char *name = conf_key_name((enum conf_key)k);
+		const char *leaf = strrchr(name, '.');
+		char pat[128];
+
+		snprintf(pat, sizeof(pat), "%s: ",
+			leaf != NULL ? leaf + 1 : name);
+		ASSERT_STR_CONTAINS(dump, pat);
+	}
+	ASSERT_INT_EQ(load(dump, &b, &d), 0);
+	ASSERT(same_values(a, b));
+	free(dump);
+	conf_unref(a);
+	conf_unref(b);
+}
+
+static void
+test_example(void)
+{
+	struct conf *c = NULL, *def = conf_new_default();
+	struct conf_diags d;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int r;
+
+	ASSERT(f != NULL);
+	ASSERT_INT_EQ(conf_write_example(f), 0);
+	fclose(f);
+	r = conf_load_buffer("example", buf, len, &c, &d);
+	if (r != 0)
+		print_diags(&d);
+	ASSERT_INT_EQ(r, 0);
+	ASSERT(same_values(c, def));
+	/* Every key appears with its doc, set or (state_dir) commented. */
+	for (int k = 0; k < CONF_KEY_COUNT_; k++) {
+		const char *name = conf_key_name((enum conf_key)k);
+		const char *leaf = strrchr(name, '.');
+		char pat[128];
+
+		snprintf(pat, sizeof(pat), "%s: ",
+			leaf != NULL ? leaf + 1 : name);
+		ASSERT_STR_CONTAINS(buf, pat);
+		ASSERT(conf_is_set(c, (enum conf_key)k) ==
+			(k != CONF_STATE_DIR));
+	}
+	ASSERT_STR_CONTAINS(buf, "#state_dir: \"/var/lib/outpost\"\n");
+	ASSERT_STR_CONTAINS(buf, "when running as root, else\n# "
+				 "./.outpost-state");
+	ASSERT_STR_CONTAINS(buf, "    # Type: integer 6..32. Default: 10.\n"
+				 "    length: 10\n");
+	/* Every line fits in 80 columns. */
+	for (char *l = buf; *l != '\0';) {
+		size_t n = strcspn(l, "\n");
+
+		ASSERT(n <= 80);
+		l += n + (l[n] == '\n');
+	}
+	free(buf);
+	conf_unref(c);
+	conf_unref(def);
+
+	/* The private table's example, with lists and durations, loads. */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	ASSERT(f != NULL);
+	ASSERT_INT_EQ(conf__write_example(&ttable, f), 0);
+	fclose(f);
+	r = conf__load_buffer(&ttable, "example", buf, len, &c, &d);
+	if (r != 0) {
+		fprintf(stderr, "%s", buf);
+		print_diags(&d);
+	}
+	ASSERT_INT_EQ(r, 0);
+	ASSERT_STR_CONTAINS(buf, "  ids:\n    - \"alpha1\"\n");
+	ASSERT_STR_CONTAINS(buf, "  any: []\n");
+	ASSERT_STR_CONTAINS(buf, "  timeout: \"30s\"\n");
+	def = conf__new_default(&ttable);
+	ASSERT(same_values(c, def));
+	conf_unref(def);
+	conf_unref(c);
+	free(buf);
+}
+
+/*
+ * A small JSON syntax checker (RFC 8259 grammar, no semantic checks), so
+ * the schema is at least well-formed JSON here; validating it against the
+ * 2020-12 meta-schema is left to a Python test.
+ */
+struct js {
+	const char *p;
+	int depth;
+};
+
+static void
+js_ws(struct js *j)
+{
+	while (*j->p == ' ' || *j->p == '\n' || *j->p == '\t' || *j->p == '\r')
+		j->p++;
+}
+
+static bool js_value(struct js *j);
+
+static bool
+js_string(struct js *j)
+{
+	if (*j->p++ != '"')
+		return false;
+	while (*j->p != '"') {
+		unsigned char ch = (unsigned char)*j->p;
+
+		if (ch < 0x20)
+			return false;
+		if (ch == '\\') {
+			j->p++;
+			if (*j->p == 'u') {
+				for (int i = 1; i <= 4; i++)
+					if (strchr("0123456789abcdefABCDEF",
+						    j->p[i]) == NULL ||
+						j->p[i] == '\0')
+						return false;
+				j->p += 4;
+			} else if (*j->p == '\0' ||
+				strchr("\"\\/bfnrt", *j->p) == NULL) {
+				return false;
+			}
+		}
+		j->p++;
+	}
+	j->p++;
+	return true;
+}
+
+static bool
+js_number(struct js *j)
+{
+	const char *s = j->p;
+
+	if (*j->p == '-')
+		j->p++;
+	if (*j->p == '0')
+		j->p++;
+	else if (*j->p >= '1' && *j->p <= '9')
+		while (*j->p >= '0' && *j->p <= '9')
+			j->p++;
+	else
+		return false;
+	return j->p > s;
+}
+
+static bool
+js_word(struct js *j, const char *w)
+{
+	size_t n = strlen(w);
+
+	if (strncmp(j->p, w, n) != 0)
+		return false;
+	j->p += n;
+	return true;
+}
+
+static bool
+js_container(struct js *j, char close)
+{
+	bool object = close == '}';
+
+	if (++j->depth > 64)
+		return false;
+	j->p++;
+	js_ws(j);
+	if (*j->p == close) {
+		j->p++;
+		j->depth--;
+		return true;
+	}
+	for (;;) {
+		js_ws(j);
+		if (object) {
+			if (!js_string(j))
+				return false;
+			js_ws(j);
+			if (*j->p++ != ':')
+				return false;
+		}
+		if (!js_value(j))
+			return false;
+		js_ws(j);
+		if (*j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (*j->p++ != close)
+			return false;
+		j->depth--;
+		return true;
+	}
+}
+
+static bool
+js_value(struct js *j)
+{
+	js_ws(j);
+	switch (*j->p) {
+	case '{':
+		return js_container(j, '}');
+	case '[':
+		return js_container(j, ']');
+	case '"':
+		return js_string(j);
+	case 't':
+		return js_word(j, "true");
+	case 'f':
+		return js_word(j, "false");
+	case 'n':
+		return js_word(j, "null");
+	default:
+		return js_number(j);
+	}
+}
+
+static bool
+json_ok(const char *s)
+{
+	struct js j = { s, 0 };
+
+	if (!js_value(&j))
+		return false;
+	js_ws(&j);
+	return *j.p == '\0';
+}
+
+static size_t
+count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void
+test_schema(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ASSERT(json_ok("{\"a\": [1, -2, true, null, \"x\\u0041\"]}"));
+	ASSERT(!json_ok("{\"a\": [1,]}"));
+	ASSERT(!json_ok("{\"a\": 1,}"));
+	ASSERT(!json_ok("{\"a\" 1}"));
+	ASSERT(f != NULL);
+	ASSERT_INT_EQ(conf_write_schema(f), 0);
+	fclose(f);
+	if (!json_ok(buf))
+		fprintf(stderr, "%s", buf);
+	ASSERT(json_ok(buf));
+	ASSERT_STR_CONTAINS(buf, "\"$schema\": \"https://json-schema.org/"
+				 "draft/2020-12/schema\"");
+	/* The top level plus server, identity, direct_access, log, access,
+	 * access.one_time_password. */
+	ASSERT_INT_EQ(count(buf, "\"additionalProperties\": false"), 7);
+	ASSERT_INT_EQ(count(buf, "\"description\""), CONF_KEY_COUNT_ + 1);
+	ASSERT_STR_CONTAINS(buf, "\"length\": {\n"
+				 "              \"type\": \"integer\",\n"
+				 "              \"minimum\": 6,\n"
+				 "              \"maximum\": 32,\n"
+				 "              \"default\": 10,");
+	ASSERT_STR_CONTAINS(buf, "\"enum\": [\"error\", \"warning\", "
+				 "\"notice\", \"info\", \"debug\"]");
+	free(buf);
+
+	/* The private table's schema (lists, durations) is JSON too. */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	ASSERT(f != NULL);
+	ASSERT_INT_EQ(conf__write_schema(&ttable, f), 0);
+	fclose(f);
+	if (!json_ok(buf))
+		fprintf(stderr, "%s", buf);
+	ASSERT(json_ok(buf));
+	ASSERT_STR_CONTAINS(buf, "\"default\": [\"alpha1\", \"beta22\"]");
+	free(buf);
+}
+
+static void
+test_hostport_split(void)
+{
+	static const struct {
+		const char *s;
+		uint16_t dport;
+		int r;
+		const char *host;
+		uint16_t port;
+	} cases[] = {
+		{ "example.com", 21116, 0, "example.com", 21116 },
+		{ "example.com:1", 21116, 0, "example.com", 1 },
+		{ "10.1.2.3:65535", 0, 0, "10.1.2.3", 65535 },
+		{ "[::1]", 7, 0, "::1", 7 },
+		{ "[2001:db8::1]:443", 0, 0, "2001:db8::1", 443 },
+		{ "example.com", 0, OP_ERR_CONFIG, "", 0 },
+		{ "::1", 7, OP_ERR_CONFIG, "", 0 },
+		{ "[::1", 7, OP_ERR_CONFIG, "", 0 },
+		{ "h:0", 7, OP_ERR_RANGE, "", 0 },
+		{ "h:70000", 7, OP_ERR_RANGE, "", 0 },
+		{ "h:00080", 7, 0, "h", 80 },
+		{ "h:", 7, OP_ERR_RANGE, "", 0 },
+		{ "", 7, OP_ERR_CONFIG, "", 0 },
+		{ "a b", 7, OP_ERR_CONFIG, "", 0 },
+		{ "[fe80::1%eth0]:1", 7, OP_ERR_CONFIG, "", 0 },
+		{ "averyveryverylonghostname.example", 7, OP_ERR_TOO_LARGE, "",
+			0 },
+	};
+	char host[16];
+	uint16_t port;
+
+	for (size_t i = 0; i < LEN(cases); i++) {
+		port = 99;
+		if (conf_hostport_split(cases[i].s, cases[i].dport, host,
+			    sizeof(host), &port) != cases[i].r)
+			TH_FAIL("case %zu '%s'", i, cases[i].s);
+		ASSERT_STR_EQ(host, cases[i].host);
+		ASSERT_INT_EQ(port, cases[i].port);
+	}
+}
+
+static void
+test_keys_api(void)
+{
+	enum conf_key k;
+
+	ASSERT_INT_EQ(conf_key_lookup("log.level", &k), 0);
+	ASSERT_INT_EQ(k, CONF_LOG_LEVEL);
+	ASSERT_INT_EQ(conf_key_lookup("log", &k), OP_ERR_NOT_FOUND);
+	ASSERT_INT_EQ(k, CONF_KEY_COUNT_);
+	ASSERT_INT_EQ(conf_key_lookup("log.levelx", &k), OP_ERR_NOT_FOUND);
+	ASSERT_STR_EQ(conf_key_name(CONF_ACCESS_ONE_TIME_PASSWORD_LENGTH),
+		"access.one_time_password.length");
+	ASSERT_INT_EQ(conf_key_type(CONF_SERVER_RELAY), CONF_T_HOSTPORT);
+	ASSERT_INT_EQ(conf_key_type(CONF_KEY_COUNT_), -1);
+	ASSERT(conf_key_name(CONF_KEY_COUNT_) == NULL);
+	ASSERT(conf_key_doc(CONF_LOG_LEVEL) != NULL);
+	for (int i = 0; i < CONF_KEY_COUNT_; i++) {
+		ASSERT_INT_EQ(conf_key_lookup(conf_key_name((enum conf_key)i),
+				      &k),
+			0);
+		ASSERT_INT_EQ(k, i);
+	}
+	conf_diags_free(NULL);
+}
+
+static void
+test_diags_print(void)
+{
+	struct conf *c = NULL;
+	struct conf_diags d;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ASSERT(f != NULL);
+	ASSERT_INT_EQ(load("log:\n  level: loud\nx: 1\n", &c, &d),
+		OP_ERR_CONFIG);
+	ASSERT_INT_EQ(conf_diags_print(&d, f), 0);
+	fclose(f);
+	ASSERT_STR_EQ(buf, "t.yaml:2:10: 'log.level' must be one of error, "
+			   "warning, notice, info, debug; got 'loud'\n"
+			   "t.yaml:3:1: unknown key 'x'\n");
+	free(buf);
+	conf_diags_free(&d);
+}
+
+int
+main(void)
+{
+	RUN(test_tables);
+	RUN(test_defaults);
+	RUN(test_empty_documents);
+	RUN(test_good_file);
+	RUN(test_good_values);
+	RUN(test_bad_values);
+	RUN(test_types_good);
+	RUN(test_types_bad);
+	RUN(test_all_errors_collected);
+	RUN(test_file_errors);
+	RUN(test_limits);
+	RUN(test_dump_roundtrip);
+	RUN(test_example);
+	RUN(test_schema);
+	RUN(test_hostport_split);
+	RUN(test_keys_api);
+	RUN(test_diags_print);
+	printf("%zu bad-input cases (real keys), %zu (all types), %zu good "
+	       "values\n",
+		LEN(bad_cases), LEN(tbad_cases), LEN(good_cases));
+	return th_done();
+}
