@@ -59,9 +59,9 @@ X(SERVER_KEY, "server.key", CT_STRING(0, 0), "", &conf__check_b64key,	\
 	"is not authenticated.")					\
 X(IDENTITY_ID, "identity.id", CT_STRING(0, 0), "auto",			\
 	&conf__check_id,						\
-	"The ID peers dial: 'auto' (assigned by the rendezvous server "	\
-	"and kept in state_dir) or a custom ID of 6-16 characters "	\
-	"[A-Za-z0-9_-] starting with a letter.")			\
+	"The ID peers dial: 'auto' (a random 9-digit ID made on first "	\
+	"start and kept in state_dir) or a custom ID of 6-16 "		\
+	"characters [A-Za-z0-9_-] starting with a letter.")		\
 X(STATE_DIR, "state_dir", CT_PATH(), "$STATE_DIR", NULL,		\
 	"Directory for the identity key, the assigned ID and other "	\
 	"state.")							\
