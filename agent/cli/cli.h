@@ -61,5 +61,12 @@ int cmd_password(struct cli *cli, int argc, char **argv);
 int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_reload(struct cli *cli, int argc, char **argv);
+int cmd_enroll(struct cli *cli, int argc, char **argv);
+/* `config import` and `config import-rustdesk` (cmd-import.c). */
+int cmd_config_import(struct cli *cli, int argc, char **argv);
+int cmd_config_import_rustdesk(struct cli *cli, int argc, char **argv);
+
+/* main.c's command table, NULL-terminated (for the manual page). */
+extern const struct cli_cmd *const cli_command_table;
 
 #endif

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `outpost config check|dump|example|schema`. check prints one
+ * `outpost config check|dump|example|schema|man` (import and
+ * import-rustdesk live in cmd-import.c). check prints one
  * FILE:LINE:COL: message line per error and exits 78; example and schema
  * regenerate config/outpost.example.yaml and config/schema/ from the key
  * declarations (a test keeps the committed copies equal to them).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "conf/conf.h"
@@ -68,16 +70,53 @@ cfg_schema(struct cli *cli, int argc, char **argv)
 	return conf_write_schema(stdout) == 0 ? EX_OK : EX_IOERR;
 }
 
+static int cfg_man(struct cli *cli, int argc, char **argv);
+
+static const struct cli_cmd config_cmds[] = {
+	{ "check", cfg_check, "validate; errors as FILE:LINE:COL" },
+	{ "dump", cfg_dump, "print the effective config as YAML" },
+	{ "example", cfg_example, "print the commented example" },
+	{ "schema", cfg_schema, "print the JSON Schema" },
+	{ "import", cmd_config_import,
+		"validate FILE (or - for stdin), install it, reload" },
+	{ "import-rustdesk", cmd_config_import_rustdesk,
+		"merge RustDesk's --config string (host, key, relay)" },
+	{ "man", cfg_man, "print the outpost(8) manual page (roff)" },
+	{ NULL, NULL, NULL },
+};
+
+/* The manual page: main.c's commands, with the config family expanded. */
+static int
+cfg_man(struct cli *cli, int argc, char **argv)
+{
+	struct conf_man_cmd v[64];
+	char names[16][48];
+	size_t n = 0, k = 0;
+
+	(void)cli;
+	if (cli_want_help(argc, argv,
+		    "usage: outpost config man\n\nPrints the outpost(8) manual "
+		    "page in roff, generated from\nthe key declarations "
+		    "(view it with: outpost config man | man -l -).\n"))
+		return EX_OK;
+	for (const struct cli_cmd *c = cli_command_table;
+		c->name != NULL && n < 48; c++) {
+		if (strcmp(c->name, "config") != 0) {
+			v[n++] = (struct conf_man_cmd){ c->name, c->summary };
+			continue;
+		}
+		for (const struct cli_cmd *s = config_cmds;
+			s->name != NULL && k < 16; s++, k++) {
+			snprintf(names[k], sizeof(names[k]), "config %s",
+				s->name);
+			v[n++] = (struct conf_man_cmd){ names[k], s->summary };
+		}
+	}
+	return conf_write_man(stdout, v, n) == 0 ? EX_OK : EX_IOERR;
+}
+
 int
 cmd_config(struct cli *cli, int argc, char **argv)
 {
-	static const struct cli_cmd cmds[] = {
-		{ "check", cfg_check, "validate; errors as FILE:LINE:COL" },
-		{ "dump", cfg_dump, "print the effective config as YAML" },
-		{ "example", cfg_example, "print the commented example" },
-		{ "schema", cfg_schema, "print the JSON Schema" },
-		{ NULL, NULL, NULL },
-	};
-
-	return cli_dispatch(cli, cmds, argc, argv, "config");
+	return cli_dispatch(cli, config_cmds, argc, argv, "config");
 }

@@ -7,6 +7,7 @@
  * when the new file is invalid.
  */
 #include "cli/daemon.h"
+#include "cli/daemon-internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,19 +29,6 @@
 #include "crypto/password.h"
 #include "store/state.h"
 
-struct daemon {
-	uv_loop_t loop;
-	struct cli *cli;
-	struct conf *conf;
-	struct state *state;
-	char otp[OTP_MAX_LEN + 1];
-	uv_signal_t sig_int;
-	uv_signal_t sig_term;
-	uv_signal_t sig_hup;
-	uv_timer_t watchdog;
-	struct ctl_server *ctl;
-	uint64_t started_ms;
-};
 
 static void
 apply_log_conf(const struct conf *conf)
@@ -105,10 +93,10 @@ print_banner(const struct daemon *d)
 		printf("  direct IP access:   %s (configured; plaintext by "
 		       "protocol, keep it on loopback or a trusted network)\n",
 			conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN));
-	printf("Not implemented yet in this version: rendezvous registration, "
-	       "the direct-IP listener, sessions, screen capture, input, "
-	       "audit.\nThe agent has its identity and waits; it accepts no "
-	       "connections. Stop it with Ctrl-C or SIGTERM.\n");
+	printf("Not implemented yet in this version: login, sessions, screen "
+	       "capture, input, audit.\nThe agent registers and accepts "
+	       "connections, opens the secure handshake, then closes them. "
+	       "Stop it with Ctrl-C or SIGTERM.\n");
 	fflush(stdout);
 }
 
@@ -157,9 +145,11 @@ daemon_reload(struct daemon *d, FILE *errors)
 			}
 		}
 	} else {
+		daemon_net_stop(d);
 		conf_unref(d->conf);
 		d->conf = fresh;
 		apply_log_conf(d->conf);
+		daemon_net_start(d);
 		log_notice("reload: configuration from %s applied",
 			conf_source(d->conf));
 	}
@@ -200,17 +190,12 @@ write_status(struct daemon *d, FILE *f)
 	op_json_cstr(f, conf_source(d->conf));
 	fputs(",\"server\":", f);
 	op_json_cstr(f, rdv[0] ? rdv : NULL);
-	fputs(",\"registered\":false", f);
-	fputs(",\"direct_access\":", f);
-	op_json_cstr(f, conf_bool(d->conf, CONF_DIRECT_ACCESS_ENABLED) ?
-			conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN) :
-			NULL);
 	fprintf(f, ",\"permanent_password\":%s",
 		state_h1(d->state, (uint8_t[PASSWORD_H1_LEN]){ 0 }) ? "true" :
 								     "false");
-	fputs(",\"sessions\":0", f);
-	fputs(",\"not_implemented\":[\"rendezvous\",\"direct_listener\","
-	      "\"sessions\"]}",
+	daemon_net_status(d, f);
+	fputs(",\"not_implemented\":[\"login\",\"sessions\",\"screen\","
+	      "\"input\",\"audit\"]}",
 		f);
 }
 
@@ -314,6 +299,7 @@ daemon_run(struct cli *cli, struct conf *conf)
 	}
 	d.started_ms = op_now_ms();
 	print_banner(&d);
+	daemon_net_start(&d);
 	log_notice("running as ID %s", state_id(d.state));
 	/* Config and keys are loaded: only now is the service ready. */
 	sd_notify(0, "READY=1");
@@ -321,6 +307,7 @@ daemon_run(struct cli *cli, struct conf *conf)
 	log_notice("stopped");
 	rc = EX_OK;
 out_loop:
+	daemon_net_stop(&d);
 	ctl_server_stop(d.ctl);
 	uv_walk(&d.loop, close_walk_cb, NULL);
 	uv_run(&d.loop, UV_RUN_DEFAULT);

@@ -37,16 +37,18 @@ static const struct cli_cmd commands[] = {
 	{ "run", cmd_run, "run the agent in the foreground" },
 	{ "id", cmd_id, "print this host's ID (--reset makes a new one)" },
 	{ "password", cmd_password, "set or clear the permanent password" },
-	{ "config", cmd_config, "check or dump the configuration" },
+	{ "config", cmd_config, "check, dump or import the configuration" },
 	{ "version", cmd_version, "print the version" },
 	{ "status", cmd_status, "show the running agent's state" },
 	{ "doctor", cmd_reserved, "(reserved) diagnose connectivity" },
 	{ "audit", cmd_reserved, "(reserved) query the audit trail" },
 	{ "reload", cmd_reload, "make the running agent reload its config" },
-	{ "enroll", cmd_reserved, "(reserved) print inventory JSON" },
+	{ "enroll", cmd_enroll, "print one line of inventory JSON" },
 	{ "policy", cmd_reserved, "(reserved) explain policy decisions" },
 	{ NULL, NULL, NULL },
 };
+
+const struct cli_cmd *const cli_command_table = commands;
 
 static void
 usage(FILE *f)

@@ -180,6 +180,21 @@ int conf_write_dump(const struct conf *self, FILE *f);
 int conf_write_example(FILE *f);
 int conf_write_schema(FILE *f);
 
+/* One command for the manual page: name (e.g. "config import FILE|-")
+ * and a one-line summary. */
+struct conf_man_cmd {
+	const char *name;
+	const char *summary;
+};
+
+/*
+ * conf_write_man: the outpost(8) page in roff: synopsis, the ncmds
+ * commands given, every configuration key with its doc, type and default
+ * (from the same table as the example and the schema), signals, files,
+ * exit codes. Returns 0, OP_ERR_NOMEM or -EIO. Implemented in conf-man.c.
+ */
+int conf_write_man(FILE *f, const struct conf_man_cmd *cmds, size_t ncmds);
+
 /*
  * Splits "host", "host:port", "[v6addr]" or "[v6addr]:port" (IPv6 needs
  * brackets; zone ids are not supported). host gets the name or address

@@ -340,6 +340,17 @@ class RendezvousServer:
         payload = rp.rmsg(kind, **fields)
         return self._call(lambda: self._push(self._peers.get(id_), payload, kind))
 
+    def push_raw(self, id_, data):
+        """Sends raw bytes (e.g. garbage) from the server's UDP socket to a
+        registered host's address.  Returns False if the ID is unknown."""
+        def f():
+            peer = self._peers.get(id_)
+            if peer is None or self._udp is None or peer.socket_addr is None:
+                return False
+            self._udp.sendto(bytes(data), peer.socket_addr)
+            return True
+        return self._call(f)
+
     def wait_for(self, kind=None, timeout=5.0, **kw):
         """Blocks until an event matches (see rdproto.EventLog.wait)."""
         return self.log.wait(kind, timeout, **kw)

@@ -1,0 +1,1192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `outpost config import FILE|-` and `outpost config import-rustdesk
+ * STRING`: how a fleet pushes configuration to a host. Both validate the
+ * complete new file with the agent's own loader first, then replace the
+ * config file atomically (temp file in the same directory, fsync, rename,
+ * directory fsync; mode 0600, owned by the caller) and ask a running agent
+ * to reload over the control socket, so no restart is needed (RustDesk's
+ * --config needs one, field notes §2.5). A file identical to the installed
+ * one is left alone, which keeps configuration tools idempotent.
+ *
+ * import-rustdesk reads the deployment string RustDesk takes with
+ * `--config` and embeds in installer names (rustdesk/rustdesk
+ * src/custom_server.rs): the base64 (URL-safe or standard, padded or not)
+ * of a JSON object {"host","key","api","relay"}, written backwards; or
+ * the same object signed by RustDesk's licence key; or the plain
+ * "host=...,key=...,api=...,relay=..." form; optionally inside an
+ * installer name ("rustdesk-licensed-<string>.exe", "<string> (1).exe").
+ * host, relay and key become server.rendezvous, server.relay and
+ * server.key in the existing file: every key the file sets is kept, but
+ * the file is rewritten in canonical form, so its comments are not.
+ *
+ * Must not: change anything before the new content has validated, put
+ * unbounded work behind a hostile string (input is capped at 4 KiB, JSON
+ * nesting at 32 levels), or print undecoded bytes to the terminal.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli/cli.h"
+#include "conf/conf.h"
+#include "core/err.h"
+#include "ctl/ctl.h"
+#include "platform/securefile.h"
+
+#define IMPORT_RELOAD_TIMEOUT_MS 5000
+#define RD_MAX_INPUT 4096 /* bytes of a RustDesk config string */
+#define RD_MAX_DEPTH 32   /* JSON nesting in ignored fields */
+
+/* --- reading and installing ------------------------------------------ */
+
+/* Reads path ("-" = stdin) into a NUL-terminated buffer of at most max
+ * bytes. Prints why and returns a sysexits code on failure. */
+static int
+read_bounded(const char *path, size_t max, char **out, size_t *out_len)
+{
+	bool is_stdin = strcmp(path, "-") == 0;
+	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	char *buf;
+
+	*out = NULL;
+	*out_len = 0;
+	if (fd < 0) {
+		fprintf(stderr, "outpost config import: %s: %s\n", path,
+			strerror(errno));
+		return errno == ENOENT ? EX_NOINPUT : EX_IOERR;
+	}
+	if ((buf = malloc(max + 2)) == NULL) {
+		if (!is_stdin)
+			close(fd);
+		return EX_OSERR;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + len, max + 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "outpost config import: %s: %s\n",
+				is_stdin ? "<stdin>" : path, strerror(errno));
+			free(buf);
+			if (!is_stdin)
+				close(fd);
+			return EX_IOERR;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			fprintf(stderr, "outpost config import: %s: larger "
+					"than %zu bytes\n",
+				is_stdin ? "<stdin>" : path, max);
+			free(buf);
+			if (!is_stdin)
+				close(fd);
+			return EX_DATAERR;
+		}
+	}
+	if (!is_stdin)
+		close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	*out_len = len;
+	return 0;
+}
+
+/* True when path holds exactly data (so there is nothing to do). */
+static bool
+same_content(const char *path, const char *data, size_t len)
+{
+	char *cur = NULL;
+	size_t cur_len = 0;
+	bool same = false;
+	FILE *f = fopen(path, "re");
+
+	if (f == NULL)
+		return false;
+	cur = malloc(len + 1);
+	if (cur != NULL) {
+		cur_len = fread(cur, 1, len + 1, f);
+		same = !ferror(f) && cur_len == len &&
+			memcmp(cur, data, len) == 0;
+	}
+	free(cur);
+	fclose(f);
+	return same;
+}
+
+/*
+ * Makes sure the directory of path exists (creating one missing level,
+ * 0755) and is not writable by others, which the loader would refuse.
+ * Prints why and returns a sysexits code on failure.
+ */
+static int
+check_config_dir(const char *path)
+{
+	char dir[4096];
+	char *slash;
+	struct stat st;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+		fprintf(stderr, "outpost config import: path too long\n");
+		return EX_USAGE;
+	}
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) != 0 && errno == ENOENT) {
+		if (mkdir(dir, 0755) != 0) {
+			fprintf(stderr, "outpost config import: cannot create "
+					"%s: %s\n",
+				dir, strerror(errno));
+			return EX_CANTCREAT;
+		}
+		return 0;
+	}
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "outpost config import: %s is not a "
+				"directory\n",
+			dir);
+		return EX_CANTCREAT;
+	}
+	if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0) {
+		fprintf(stderr, "outpost config import: %s is world-writable; "
+				"the agent would refuse a config in it (chmod "
+				"o-w %s)\n",
+			dir, dir);
+		return EX_CONFIG;
+	}
+	return 0;
+}
+
+/* Asks the agent whose state directory is dir to reload. Returns 0 when
+ * it did, 1 when no agent runs there, or a sysexits code. */
+static int
+reload_agent(const char *dir)
+{
+	char *answer = NULL;
+	int rc;
+	int r;
+
+	r = ctl_request(dir, "reload", IMPORT_RELOAD_TIMEOUT_MS, &answer);
+	if (r == -ENOENT || r == -ECONNREFUSED)
+		return 1;
+	if (r != 0) {
+		fprintf(stderr, "outpost config import: could not ask the "
+				"running agent to reload (%s); run `outpost "
+				"reload`\n",
+			op_strerror(r));
+		return EX_UNAVAILABLE;
+	}
+	if (strstr(answer, "\"ok\":true") != NULL) {
+		printf("the running agent reloaded its configuration\n");
+		rc = 0;
+	} else {
+		fprintf(stderr, "outpost config import: the running agent "
+				"refused the new file and keeps its "
+				"configuration: %s\n",
+			answer);
+		rc = EX_CONFIG;
+	}
+	free(answer);
+	return rc;
+}
+
+/*
+ * Installs data (already validated as new) at the config path and asks
+ * the running agent to reload. old_dir is the state directory of the
+ * configuration being replaced (where a running agent listens), new_dir
+ * that of the new one. Returns a sysexits code.
+ */
+static int
+install_and_reload(struct cli *cli, const char *data, size_t len,
+	const char *old_dir, const char *new_dir, const char *note)
+{
+	char why[SFILE_WHY_LEN];
+	int rc;
+	int r;
+
+	if (same_content(cli->config_path, data, len)) {
+		printf("%s: unchanged\n", cli->config_path);
+		return EX_OK;
+	}
+	if ((rc = check_config_dir(cli->config_path)) != 0)
+		return rc;
+	r = sfile_write_atomic(cli->config_path, data, len, 0600, why);
+	if (r != 0) {
+		fprintf(stderr, "outpost config import: %s\n",
+			why[0] ? why : op_strerror(r));
+		return r == -EACCES || r == -EPERM || r == -EROFS ?
+			EX_CANTCREAT :
+			EX_IOERR;
+	}
+	printf("%s: installed%s\n", cli->config_path, note);
+	rc = reload_agent(old_dir);
+	if (rc == 1 && strcmp(old_dir, new_dir) != 0)
+		rc = reload_agent(new_dir);
+	if (rc == 1) {
+		printf("the agent is not running; the configuration applies "
+		       "when it starts\n");
+		rc = EX_OK;
+	}
+	return rc;
+}
+
+/* The state directory of the configuration currently installed (where a
+ * running agent has its control socket), or of fallback when there is
+ * none or it is invalid. Returns a malloc'd string or NULL. */
+static char *
+current_state_dir(struct cli *cli, const struct conf *fallback)
+{
+	struct conf_diags diags = { 0 };
+	struct conf *cur = NULL;
+	char *dir;
+
+	if (cli_load_conf_quiet(cli, &cur, &diags) == 0)
+		dir = strdup(cli_state_dir(cur));
+	else
+		dir = strdup(cli_state_dir(fallback));
+	conf_diags_free(&diags);
+	conf_unref(cur);
+	return dir;
+}
+
+/* Validates data as a complete config named name; on success installs it
+ * and reloads. Returns a sysexits code. */
+static int
+validate_install(struct cli *cli, const char *name, const char *data,
+	size_t len, const char *note)
+{
+	struct conf_diags diags = { 0 };
+	struct conf *fresh = NULL;
+	char *old_dir = NULL;
+	int rc;
+	int r;
+
+	r = conf_load_buffer(name, data, len, &fresh, &diags);
+	if (r != 0) {
+		conf_diags_print(&diags, stderr);
+		if (diags.n == 0)
+			fprintf(stderr, "%s: %s\n", name, op_strerror(r));
+		fprintf(stderr, "outpost config import: nothing was changed\n");
+		conf_diags_free(&diags);
+		return r == OP_ERR_NOMEM ? EX_OSERR : EX_CONFIG;
+	}
+	conf_diags_free(&diags);
+	if ((old_dir = current_state_dir(cli, fresh)) == NULL) {
+		conf_unref(fresh);
+		return EX_OSERR;
+	}
+	rc = install_and_reload(cli, data, len, old_dir, cli_state_dir(fresh),
+		note);
+	free(old_dir);
+	conf_unref(fresh);
+	return rc;
+}
+
+static const char import_usage[] =
+	"usage: outpost [-c FILE] config import NEWFILE|-\n"
+	"\n"
+	"Validates NEWFILE (or standard input), then installs it as the\n"
+	"configuration (FILE, default " CLI_DEFAULT_CONFIG ")\n"
+	"atomically with mode 0600, and makes a running agent reload it.\n"
+	"Errors are printed as NEWFILE:LINE:COL: message (exit 78) and\n"
+	"nothing changes. An identical file is left alone.\n";
+
+int
+cmd_config_import(struct cli *cli, int argc, char **argv)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (cli_want_help(argc, argv, import_usage))
+		return EX_OK;
+	if (argc != 2) {
+		fputs(import_usage, stderr);
+		return EX_USAGE;
+	}
+	if ((rc = read_bounded(argv[1], CONF_MAX_FILE_SIZE, &data, &len)) != 0)
+		return rc;
+	rc = validate_install(cli,
+		strcmp(argv[1], "-") == 0 ? "<stdin>" : argv[1], data, len, "");
+	free(data);
+	return rc;
+}
+
+/* --- RustDesk's deployment string ------------------------------------- */
+
+/* RustDesk's licence signing key (custom_server.rs, PK): strings signed
+ * with it carry the JSON after a 64-byte Ed25519 signature. */
+static const unsigned char rd_license_pk[crypto_sign_PUBLICKEYBYTES] = {
+	88, 168, 68, 104, 60, 5, 163, 198, 165, 38, 12, 85, 114, 203, 96, 163,
+	70, 48, 0, 131, 57, 12, 46, 129, 83, 17, 84, 193, 119, 197, 130, 103,
+};
+
+enum rd_field { RD_HOST, RD_KEY, RD_API, RD_RELAY, RD_NFIELDS };
+static const char *const rd_names[RD_NFIELDS] = { "host", "key", "api",
+	"relay" };
+
+struct rd_server {
+	char *v[RD_NFIELDS]; /* NULL = absent = "" (serde's default) */
+};
+
+static void
+rd_clear(struct rd_server *s)
+{
+	for (int i = 0; i < RD_NFIELDS; i++) {
+		free(s->v[i]);
+		s->v[i] = NULL;
+	}
+}
+
+static const char *
+rd_get(const struct rd_server *s, enum rd_field f)
+{
+	return s->v[f] != NULL ? s->v[f] : "";
+}
+
+/* A strict, bounded JSON reader for one flat object. */
+struct jp {
+	const unsigned char *start, *p, *end;
+	char err[200];
+};
+
+static int
+jp_fail(struct jp *j, const char *what)
+{
+	if (j->err[0] == '\0')
+		snprintf(j->err, sizeof(j->err), "%s at byte %zu", what,
+			(size_t)(j->p - j->start));
+	return -1;
+}
+
+static void
+jp_ws(struct jp *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
+				       *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static int
+jp_hex4(struct jp *j, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (j->end - j->p < 4)
+		return jp_fail(j, "truncated \\u escape");
+	for (int i = 0; i < 4; i++) {
+		unsigned char c = *j->p++;
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return jp_fail(j, "bad \\u escape");
+	}
+	*out = v;
+	return 0;
+}
+
+/* Reads a string at j->p (which is '"'); *out (malloc'd) when out is not
+ * NULL. NUL characters are refused. */
+static int
+jp_string(struct jp *j, char **out)
+{
+	char *buf = NULL;
+	size_t n = 0;
+
+	if (out != NULL) {
+		*out = NULL;
+		if ((buf = malloc((size_t)(j->end - j->p) + 1)) == NULL)
+			return jp_fail(j, "out of memory");
+	}
+	j->p++;
+	for (;;) {
+		unsigned char c;
+		unsigned cp;
+
+		if (j->p >= j->end) {
+			free(buf);
+			return jp_fail(j, "unterminated string");
+		}
+		c = *j->p++;
+		if (c == '"')
+			break;
+		if (c < 0x20) {
+			free(buf);
+			return jp_fail(j, "control character in a string");
+		}
+		if (c != '\\') {
+			if (buf != NULL)
+				buf[n++] = (char)c;
+			continue;
+		}
+		if (j->p >= j->end) {
+			free(buf);
+			return jp_fail(j, "unterminated string");
+		}
+		c = *j->p++;
+		switch (c) {
+		case '"':
+		case '\\':
+		case '/':
+			cp = c;
+			break;
+		case 'b':
+			cp = '\b';
+			break;
+		case 'f':
+			cp = '\f';
+			break;
+		case 'n':
+			cp = '\n';
+			break;
+		case 'r':
+			cp = '\r';
+			break;
+		case 't':
+			cp = '\t';
+			break;
+		case 'u':
+			if (jp_hex4(j, &cp) != 0) {
+				free(buf);
+				return -1;
+			}
+			if (cp >= 0xdc00 && cp <= 0xdfff) {
+				free(buf);
+				return jp_fail(j, "lone surrogate");
+			}
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				unsigned lo;
+
+				if (j->end - j->p < 2 || j->p[0] != '\\' ||
+					j->p[1] != 'u') {
+					free(buf);
+					return jp_fail(j, "lone surrogate");
+				}
+				j->p += 2;
+				if (jp_hex4(j, &lo) != 0 || lo < 0xdc00 ||
+					lo > 0xdfff) {
+					free(buf);
+					return jp_fail(j, "bad surrogate pair");
+				}
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+					(lo - 0xdc00);
+			}
+			break;
+		default:
+			free(buf);
+			return jp_fail(j, "bad escape");
+		}
+		if (cp == 0) {
+			free(buf);
+			return jp_fail(j, "NUL character in a string");
+		}
+		if (buf == NULL)
+			continue;
+		/* UTF-8; never longer than the escape it came from. */
+		if (cp < 0x80) {
+			buf[n++] = (char)cp;
+		} else if (cp < 0x800) {
+			buf[n++] = (char)(0xc0 | (cp >> 6));
+			buf[n++] = (char)(0x80 | (cp & 0x3f));
+		} else if (cp < 0x10000) {
+			buf[n++] = (char)(0xe0 | (cp >> 12));
+			buf[n++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+			buf[n++] = (char)(0x80 | (cp & 0x3f));
+		} else {
+			buf[n++] = (char)(0xf0 | (cp >> 18));
+			buf[n++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+			buf[n++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+			buf[n++] = (char)(0x80 | (cp & 0x3f));
+		}
+	}
+	if (buf != NULL) {
+		buf[n] = '\0';
+		*out = buf;
+	}
+	return 0;
+}
+
+static bool
+jp_lit(struct jp *j, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, lit, n) != 0)
+		return false;
+	j->p += n;
+	return true;
+}
+
+/* Skips one value of a field we do not use. */
+static int
+jp_skip(struct jp *j, int depth)
+{
+	if (depth > RD_MAX_DEPTH)
+		return jp_fail(j, "nested too deeply");
+	jp_ws(j);
+	if (j->p >= j->end)
+		return jp_fail(j, "value expected");
+	if (*j->p == '"')
+		return jp_string(j, NULL);
+	if (*j->p == '{' || *j->p == '[') {
+		unsigned char close = *j->p == '{' ? '}' : ']';
+
+		j->p++;
+		jp_ws(j);
+		if (j->p < j->end && *j->p == close) {
+			j->p++;
+			return 0;
+		}
+		for (;;) {
+			if (close == '}') {
+				jp_ws(j);
+				if (j->p >= j->end || *j->p != '"')
+					return jp_fail(j, "name expected");
+				if (jp_string(j, NULL) != 0)
+					return -1;
+				jp_ws(j);
+				if (j->p >= j->end || *j->p != ':')
+					return jp_fail(j, "':' expected");
+				j->p++;
+			}
+			if (jp_skip(j, depth + 1) != 0)
+				return -1;
+			jp_ws(j);
+			if (j->p < j->end && *j->p == ',') {
+				j->p++;
+				continue;
+			}
+			if (j->p < j->end && *j->p == close) {
+				j->p++;
+				return 0;
+			}
+			return jp_fail(j, "',' or end of container expected");
+		}
+	}
+	if (jp_lit(j, "true") || jp_lit(j, "false") || jp_lit(j, "null"))
+		return 0;
+	if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9')) {
+		bool digit = false;
+
+		while (j->p < j->end &&
+			strchr("+-.eE0123456789", *j->p) != NULL) {
+			digit = digit || (*j->p >= '0' && *j->p <= '9');
+			j->p++;
+		}
+		return digit ? 0 : jp_fail(j, "bad number");
+	}
+	return jp_fail(j, "unexpected character");
+}
+
+/* Parses RustDesk's JSON object (serde semantics: unknown fields are
+ * ignored, missing ones are empty, a known one must be a string and may
+ * appear once). */
+static int
+rd_json(const unsigned char *data, size_t len, struct rd_server *out,
+	char *err, size_t errsz)
+{
+	struct jp j = { data, data, data + len, "" };
+
+	memset(out, 0, sizeof(*out));
+	jp_ws(&j);
+	if (j.p >= j.end || *j.p != '{') {
+		jp_fail(&j, "not a JSON object");
+		goto fail;
+	}
+	j.p++;
+	jp_ws(&j);
+	if (j.p < j.end && *j.p == '}') {
+		j.p++;
+		goto end;
+	}
+	for (;;) {
+		char *name = NULL;
+		int f = -1;
+
+		jp_ws(&j);
+		if (j.p >= j.end || *j.p != '"') {
+			jp_fail(&j, "field name expected");
+			goto fail;
+		}
+		if (jp_string(&j, &name) != 0)
+			goto fail;
+		for (int i = 0; i < RD_NFIELDS; i++)
+			if (strcmp(name, rd_names[i]) == 0)
+				f = i;
+		free(name);
+		jp_ws(&j);
+		if (j.p >= j.end || *j.p != ':') {
+			jp_fail(&j, "':' expected");
+			goto fail;
+		}
+		j.p++;
+		jp_ws(&j);
+		if (f < 0) {
+			if (jp_skip(&j, 1) != 0)
+				goto fail;
+		} else {
+			char what[64];
+
+			if (out->v[f] != NULL) {
+				snprintf(what, sizeof(what),
+					"duplicate field '%s'", rd_names[f]);
+				jp_fail(&j, what);
+				goto fail;
+			}
+			if (j.p >= j.end || *j.p != '"') {
+				snprintf(what, sizeof(what),
+					"field '%s' is not a string",
+					rd_names[f]);
+				jp_fail(&j, what);
+				goto fail;
+			}
+			if (jp_string(&j, &out->v[f]) != 0)
+				goto fail;
+		}
+		jp_ws(&j);
+		if (j.p < j.end && *j.p == ',') {
+			j.p++;
+			continue;
+		}
+		if (j.p < j.end && *j.p == '}') {
+			j.p++;
+			break;
+		}
+		jp_fail(&j, "',' or '}' expected");
+		goto fail;
+	}
+end:
+	jp_ws(&j);
+	if (j.p != j.end) {
+		jp_fail(&j, "trailing data after the object");
+		goto fail;
+	}
+	return 0;
+fail:
+	snprintf(err, errsz, "%s", j.err);
+	rd_clear(out);
+	return -1;
+}
+
+/* Decodes base64 in any of the four alphabets/padding variants (strict:
+ * no other characters, canonical trailing bits). */
+static int
+rd_base64(const char *s, size_t n, unsigned char **out, size_t *out_len)
+{
+	static const int variants[] = { sodium_base64_VARIANT_URLSAFE_NO_PADDING,
+		sodium_base64_VARIANT_ORIGINAL_NO_PADDING };
+	unsigned char *buf;
+	size_t cap;
+
+	*out = NULL;
+	for (int pad = 0; pad < 2 && n > 0 && s[n - 1] == '='; pad++)
+		n--;
+	if (n == 0)
+		return -1;
+	cap = n / 4 * 3 + 3;
+	if ((buf = malloc(cap)) == NULL)
+		return -1;
+	for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+		if (sodium_base642bin(buf, cap, s, n, NULL, out_len, NULL,
+			    variants[i]) == 0) {
+			*out = buf;
+			return 0;
+		}
+	}
+	free(buf);
+	return -1;
+}
+
+/* One candidate: reversed base64 of the JSON, or of the signed JSON. */
+static int
+rd_try(const char *s, size_t n, struct rd_server *out, char *err,
+	size_t errsz)
+{
+	unsigned char *bin = NULL;
+	unsigned char *msg = NULL;
+	unsigned long long mlen = 0;
+	char *rev;
+	size_t len = 0;
+	int r = -1;
+
+	if ((rev = malloc(n + 1)) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		rev[i] = s[n - 1 - i];
+	rev[n] = '\0';
+	if (rd_base64(rev, n, &bin, &len) != 0) {
+		snprintf(err, errsz, "not base64 (read backwards, as RustDesk "
+				     "writes it)");
+		goto out;
+	}
+	if (rd_json(bin, len, out, err, errsz) == 0) {
+		r = 0;
+		goto out;
+	}
+	/* The licence form: signature || JSON, signed by RustDesk. */
+	if (len > crypto_sign_BYTES && (msg = malloc(len)) != NULL &&
+		crypto_sign_open(msg, &mlen, bin, len, rd_license_pk) == 0) {
+		if (rd_json(msg, (size_t)mlen, out, err, errsz) == 0)
+			r = 0;
+		goto out;
+	}
+	if (err[0] != '\0') {
+		char inner[200];
+
+		snprintf(inner, sizeof(inner), "%s", err);
+		snprintf(err, errsz, "decodes to something that is not "
+				     "RustDesk's JSON object: %s",
+			inner);
+	}
+out:
+	free(msg);
+	free(bin);
+	free(rev);
+	return r;
+}
+
+/* Replaces every occurrence of from with to in s (to is not longer). */
+static void
+replace_all(char *s, const char *from, const char *to)
+{
+	size_t fl = strlen(from), tl = strlen(to);
+	char *p;
+
+	while ((p = strstr(s, from)) != NULL) {
+		memcpy(p, to, tl);
+		memmove(p + tl, p + fl, strlen(p + fl) + 1);
+	}
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
+				e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+static bool
+ends_with_ci(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+/* The "host=...,key=...,api=...,relay=..." form (last one wins, as in
+ * RustDesk; RustDesk's own parser cuts "relay=" one field short, we do
+ * not). */
+static int
+rd_keyvalue(const char *s, struct rd_server *out)
+{
+	static const char *const prefix[RD_NFIELDS] = { "host=", "key=",
+		"api=", "relay=" };
+	const char *p = strstr(s, "host=");
+
+	memset(out, 0, sizeof(*out));
+	while (p != NULL) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+
+		for (int f = 0; f < RD_NFIELDS; f++) {
+			size_t pl = strlen(prefix[f]);
+
+			if (n >= pl && strncmp(p, prefix[f], pl) == 0) {
+				free(out->v[f]);
+				if ((out->v[f] = strndup(p + pl, n - pl)) ==
+					NULL) {
+					rd_clear(out);
+					return -1;
+				}
+			}
+		}
+		p = comma != NULL ? comma + 1 : NULL;
+	}
+	return 0;
+}
+
+/* Parses any accepted form of the string. Returns 0 or -1 with err. */
+static int
+rd_parse(const char *input, struct rd_server *out, char *err, size_t errsz)
+{
+	char *copy = strdup(input);
+	char *s;
+	int r = -1;
+
+	memset(out, 0, sizeof(*out));
+	err[0] = '\0';
+	if (copy == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	s = trim(copy);
+	if (ends_with_ci(s, ".exe.exe"))
+		s[strlen(s) - 8] = '\0';
+	else if (ends_with_ci(s, ".exe"))
+		s[strlen(s) - 4] = '\0';
+	if (strstr(s, "host=") != NULL) {
+		r = rd_keyvalue(s, out);
+		if (r != 0)
+			snprintf(err, errsz, "out of memory");
+		goto out;
+	}
+	if (rd_try(s, strlen(s), out, err, errsz) == 0) {
+		r = 0;
+		goto out;
+	}
+	/* Installer names: "<app>-licensed-<string>", "<string>(1)". The
+	 * whole-string error above is the one worth reporting. */
+	replace_all(s, "-licensed---", "--");
+	replace_all(s, "-licensed--", "--");
+	replace_all(s, "-licensed-", "--");
+	for (char *part = s, *next; part != NULL; part = next) {
+		char e2[200];
+
+		next = strstr(part, "--");
+		if (next != NULL) {
+			*next = '\0';
+			next += 2;
+		}
+		part = trim(part);
+		if (*part != '\0' &&
+			rd_try(part, strlen(part), out, e2, sizeof(e2)) == 0) {
+			r = 0;
+			goto out;
+		}
+		for (char *q = part, *qn; strchr(part, '(') != NULL && q != NULL;
+			q = qn) {
+			qn = strchr(q, '(');
+			if (qn != NULL)
+				*qn++ = '\0';
+			q = trim(q);
+			if (*q != '\0' &&
+				rd_try(q, strlen(q), out, e2, sizeof(e2)) ==
+					0) {
+				r = 0;
+				goto out;
+			}
+		}
+	}
+out:
+	free(copy);
+	if (r == 0)
+		err[0] = '\0';
+	return r;
+}
+
+/* Prints s for a terminal: printable ASCII as is, anything else as ?. */
+static void
+print_safe(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++)
+		fputc(*s >= 0x20 && *s < 0x7f ? *s : '?', f);
+}
+
+/* A YAML double-quoted scalar. */
+static void
+yaml_qstr(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+/* Checks one RustDesk value against the key it maps to, with the
+ * agent's loader. Prints why and returns false when it is invalid. */
+static bool
+rd_check_value(enum rd_field f, enum conf_key key, const char *value)
+{
+	struct conf_diags diags = { 0 };
+	struct conf *c = NULL;
+	const char *name = conf_key_name(key);
+	char *doc = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&doc, &len);
+	bool ok;
+
+	if (m == NULL)
+		return false;
+	/* "server.relay" -> "server:\n  relay: "..."" */
+	fprintf(m, "%.*s:\n  %s: ", (int)strcspn(name, "."), name,
+		name + strcspn(name, ".") + 1);
+	yaml_qstr(m, value);
+	fputc('\n', m);
+	fclose(m);
+	ok = conf_load_buffer("<rustdesk>", doc, len, &c, &diags) == 0;
+	if (!ok) {
+		fprintf(stderr, "outpost config import-rustdesk: RustDesk's "
+				"'%s' (for %s): ",
+			rd_names[f], name);
+		if (diags.n > 0)
+			fputs(diags.v[0].msg, stderr);
+		else
+			fputs("invalid", stderr);
+		fputc('\n', stderr);
+	}
+	conf_diags_free(&diags);
+	conf_unref(c);
+	free(doc);
+	return ok;
+}
+
+/* Writes the keys selected in on[] as nested YAML, values from ov[] when
+ * set, else from cur. Walks dotted paths as a tree (sections in the
+ * order their first key appears in the table, as the dump does). */
+static void
+emit_tree(FILE *f, const struct conf *cur, const bool *on,
+	const char *const *ov, const char *prefix, size_t plen, int indent)
+{
+	for (int i = 0; i < CONF_KEY_COUNT_; i++) {
+		const char *p = conf_key_name((enum conf_key)i);
+		size_t start = plen > 0 ? plen + 1 : 0, clen;
+		bool dup = false;
+
+		if (!on[i] || (plen > 0 && (strncmp(p, prefix, plen) != 0 ||
+						   p[plen] != '.')))
+			continue;
+		clen = strcspn(p + start, ".");
+		for (int j = 0; j < i && !dup; j++) {
+			const char *q = conf_key_name((enum conf_key)j);
+
+			dup = on[j] && strncmp(q, p, start + clen) == 0 &&
+				(q[start + clen] == '.' ||
+					q[start + clen] == '\0');
+		}
+		if (dup)
+			continue;
+		fprintf(f, "%*s%.*s:", 2 * indent, "", (int)clen, p + start);
+		if (p[start + clen] != '\0') {
+			fputc('\n', f);
+			emit_tree(f, cur, on, ov, p, start + clen, indent + 1);
+			continue;
+		}
+		if (ov[i] != NULL) {
+			fputc(' ', f);
+			yaml_qstr(f, ov[i]);
+			fputc('\n', f);
+			continue;
+		}
+		switch (conf_key_type((enum conf_key)i)) {
+		case CONF_T_LIST: {
+			size_t n = conf_list_len(cur, (enum conf_key)i);
+
+			fputs(n == 0 ? " []\n" : "\n", f);
+			for (size_t k = 0; k < n; k++) {
+				fprintf(f, "%*s- ", 2 * indent + 2, "");
+				yaml_qstr(f, conf_list_at(cur,
+						     (enum conf_key)i, k));
+				fputc('\n', f);
+			}
+			break;
+		}
+		case CONF_T_INT:
+		case CONF_T_BOOL:
+			fprintf(f, " %s\n", conf_str(cur, (enum conf_key)i));
+			break;
+		default:
+			fputc(' ', f);
+			yaml_qstr(f, conf_str(cur, (enum conf_key)i));
+			fputc('\n', f);
+			break;
+		}
+	}
+}
+
+static const char rd_usage[] =
+	"usage: outpost [-c FILE] config import-rustdesk STRING|-\n"
+	"\n"
+	"Reads RustDesk's deployment config string (what `rustdesk --config`\n"
+	"takes, or an installer name such as rustdesk-licensed-STRING.exe, or\n"
+	"host=HOST,key=KEY,relay=RELAY) and sets server.rendezvous (host),\n"
+	"server.relay (relay) and server.key (key) in FILE. Every other key\n"
+	"FILE sets is kept; the file is rewritten in canonical form, so its\n"
+	"comments are not. RustDesk's api (Server Pro) is not used.\n"
+	"The result is validated, installed atomically and a running agent\n"
+	"reloads it. A malformed string exits 65, an invalid FILE 78; in\n"
+	"both cases nothing changes. - reads the string from standard input.\n";
+
+int
+cmd_config_import_rustdesk(struct cli *cli, int argc, char **argv)
+{
+	struct conf_diags diags = { 0 };
+	struct rd_server rd = { { NULL } };
+	struct conf *cur = NULL;
+	const char *ov[CONF_KEY_COUNT_] = { NULL };
+	bool on[CONF_KEY_COUNT_] = { false };
+	char err[300];
+	char *input = NULL;
+	char *doc = NULL;
+	size_t doclen = 0;
+	size_t inlen = 0;
+	bool from_file;
+	FILE *m;
+	int rc;
+	int r;
+
+	if (cli_want_help(argc, argv, rd_usage))
+		return EX_OK;
+	if (argc != 2) {
+		fputs(rd_usage, stderr);
+		return EX_USAGE;
+	}
+	if (strcmp(argv[1], "-") == 0) {
+		if ((rc = read_bounded("-", RD_MAX_INPUT, &input, &inlen)) != 0)
+			return rc;
+	} else {
+		if (strlen(argv[1]) > RD_MAX_INPUT) {
+			fprintf(stderr, "outpost config import-rustdesk: the "
+					"string is longer than %d bytes\n",
+				RD_MAX_INPUT);
+			return EX_DATAERR;
+		}
+		if ((input = strdup(argv[1])) == NULL)
+			return EX_OSERR;
+		inlen = strlen(input);
+	}
+	if (strlen(input) != inlen) {
+		fprintf(stderr, "outpost config import-rustdesk: NUL byte in "
+				"the string\n");
+		rc = EX_DATAERR;
+		goto out;
+	}
+	if (rd_parse(input, &rd, err, sizeof(err)) != 0) {
+		fprintf(stderr, "outpost config import-rustdesk: not a RustDesk "
+				"config string: %s\n",
+			err);
+		rc = EX_DATAERR;
+		goto out;
+	}
+	if (rd_get(&rd, RD_HOST)[0] == '\0') {
+		fprintf(stderr, "outpost config import-rustdesk: the string "
+				"has no host (the ID/rendezvous server)\n");
+		rc = EX_DATAERR;
+		goto out;
+	}
+	if (!rd_check_value(RD_HOST, CONF_SERVER_RENDEZVOUS,
+		    rd_get(&rd, RD_HOST)) ||
+		!rd_check_value(RD_RELAY, CONF_SERVER_RELAY,
+			rd_get(&rd, RD_RELAY)) ||
+		!rd_check_value(RD_KEY, CONF_SERVER_KEY, rd_get(&rd, RD_KEY))) {
+		fprintf(stderr, "outpost config import-rustdesk: nothing was "
+				"changed\n");
+		rc = EX_DATAERR;
+		goto out;
+	}
+
+	/* The file being merged into: it must be valid (a missing default
+	 * file is the same as an empty one). */
+	r = cli_load_conf_quiet(cli, &cur, &diags);
+	from_file = r == 0 && strcmp(conf_source(cur), CONF_SOURCE_DEFAULT) != 0;
+	if (r != 0 && !(cli->config_explicit && access(cli->config_path,
+							   F_OK) != 0 &&
+			      errno == ENOENT)) {
+		conf_diags_print(&diags, stderr);
+		fprintf(stderr, "outpost config import-rustdesk: %s is invalid; "
+				"fix it (or replace it with `outpost config "
+				"import`) first. Nothing was changed.\n",
+			cli->config_path);
+		rc = r == OP_ERR_NOMEM ? EX_OSERR : EX_CONFIG;
+		goto out;
+	}
+	conf_diags_free(&diags);
+	if (cur == NULL && (cur = conf_new_default()) == NULL) {
+		rc = EX_OSERR;
+		goto out;
+	}
+	for (int i = 0; i < CONF_KEY_COUNT_; i++)
+		on[i] = from_file && conf_is_set(cur, (enum conf_key)i);
+	on[CONF_SERVER_RENDEZVOUS] = true;
+	ov[CONF_SERVER_RENDEZVOUS] = rd_get(&rd, RD_HOST);
+	/* As in RustDesk, an empty relay or key clears the setting. */
+	on[CONF_SERVER_RELAY] = rd_get(&rd, RD_RELAY)[0] != '\0';
+	ov[CONF_SERVER_RELAY] = rd_get(&rd, RD_RELAY);
+	on[CONF_SERVER_KEY] = rd_get(&rd, RD_KEY)[0] != '\0';
+	ov[CONF_SERVER_KEY] = rd_get(&rd, RD_KEY);
+
+	if ((m = open_memstream(&doc, &doclen)) == NULL) {
+		rc = EX_OSERR;
+		goto out;
+	}
+	fputs("# Outpost configuration. Server settings imported from a "
+	      "RustDesk config\n# string by `outpost config import-rustdesk`; "
+	      "other keys kept from the\n# previous file.\n",
+		m);
+	emit_tree(m, cur, on, ov, "", 0, 0);
+	if (fclose(m) != 0) {
+		rc = EX_OSERR;
+		goto out;
+	}
+
+	printf("server.rendezvous: ");
+	print_safe(stdout, rd_get(&rd, RD_HOST));
+	printf("\nserver.relay: ");
+	if (on[CONF_SERVER_RELAY])
+		print_safe(stdout, rd_get(&rd, RD_RELAY));
+	else
+		printf("(not set: the relay the rendezvous server announces)");
+	printf("\nserver.key: ");
+	if (on[CONF_SERVER_KEY])
+		print_safe(stdout, rd_get(&rd, RD_KEY));
+	else
+		printf("(not set)");
+	printf("\n");
+	if (!on[CONF_SERVER_KEY])
+		fprintf(stderr, "warning: the string has no key, so the "
+				"rendezvous server will not be "
+				"authenticated\n");
+	if (rd_get(&rd, RD_API)[0] != '\0') {
+		fprintf(stderr, "note: api ");
+		print_safe(stderr, rd_get(&rd, RD_API));
+		fprintf(stderr, " is not used (RustDesk Server Pro's API; "
+				"Outpost has no client for it)\n");
+	}
+	rc = validate_install(cli, cli->config_path, doc, doclen,
+		from_file ? " (other keys kept; comments were not)" : "");
+out:
+	conf_diags_free(&diags);
+	conf_unref(cur);
+	rd_clear(&rd);
+	free(doc);
+	free(input);
+	return rc;
+}

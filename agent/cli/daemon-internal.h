@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* The daemon's state, shared by daemon.c and daemon-net.c only. */
+#ifndef OP_CLI_DAEMON_INTERNAL_H
+#define OP_CLI_DAEMON_INTERNAL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <uv.h>
+
+#include "crypto/password.h"
+#include "net/connect.h"
+
+struct cli;
+struct conf;
+struct state;
+struct ctl_server;
+struct rendezvous;
+struct incoming;
+struct listener;
+struct nat_test;
+
+/* What this build really implements of the RustDesk protocol (§16): the
+ * version announced to hbbs and, later, to clients in PeerInfo. */
+#define DAEMON_PROTO_VERSION "1.3.0"
+
+struct daemon_net {
+	struct rendezvous *rdv;
+	struct incoming *in;
+	struct listener *direct;
+	struct nat_test *nat;
+	uv_timer_t nat_timer;
+	bool nat_timer_init;
+	unsigned nat_attempts;
+	int nat_type;
+	uint16_t nat_ports[2];
+	struct proxy_conf proxy;
+	bool have_proxy;
+	unsigned sessions;
+	uint64_t sessions_total;
+	char direct_error[128];
+};
+
+struct daemon {
+	uv_loop_t loop;
+	struct cli *cli;
+	struct conf *conf;
+	struct state *state;
+	char otp[OTP_MAX_LEN + 1];
+	uv_signal_t sig_int;
+	uv_signal_t sig_term;
+	uv_signal_t sig_hup;
+	uv_timer_t watchdog;
+	struct ctl_server *ctl;
+	uint64_t started_ms;
+	struct daemon_net net;
+};
+
+/* Starts registration, incoming handling, NAT test and the direct-IP
+ * listener as the config says. Failures are logged; the agent runs on. */
+void daemon_net_start(struct daemon *d);
+/* Stops them (sessions in progress continue). */
+void daemon_net_stop(struct daemon *d);
+/* Writes the network part of the status JSON (leading comma included). */
+void daemon_net_status(struct daemon *d, FILE *f);
+
+#endif

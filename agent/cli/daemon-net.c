@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's network wiring: registration with hbbs, the incoming
+ * connection flows, the NAT type test with its retry ladder, and the
+ * direct-IP listener, all built from the current config snapshot and
+ * rebuilt on reload. Connections are handed to the session module.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/daemon-internal.h"
+#include "conf/conf.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "net/incoming.h"
+#include "net/listener.h"
+#include "net/nat.h"
+#include "net/rendezvous.h"
+#include "session/session.h"
+#include "store/state.h"
+
+#define NAT_RETRY_MAX_S 300
+#define MAX_SESSIONS_PREAUTH 64
+
+static void
+on_session_closed(void *arg, struct session *s)
+{
+	struct daemon *d = arg;
+
+	(void)s;
+	d->net.sessions--;
+}
+
+static void
+on_conn(void *arg, struct stream *s, enum conn_path path, bool secure,
+	const struct sockaddr_storage *peer)
+{
+	struct daemon *d = arg;
+	struct session_env env = {
+		.loop = &d->loop,
+		.key = state_key(d->state),
+		.id = state_id(d->state),
+		.handshake_timeout_ms = 18000,
+		.on_closed = on_session_closed,
+		.arg = d,
+	};
+
+	if (d->net.sessions >= MAX_SESSIONS_PREAUTH) {
+		log_warn("too many connections in progress; refusing a %s "
+			 "connection",
+			conn_path_name(path));
+		stream_close(s, NULL);
+		return;
+	}
+	d->net.sessions++;
+	d->net.sessions_total++;
+	(void)session_start(&env, s, path, secure, peer);
+}
+
+static void
+on_push(void *arg, const struct rdv_push *p)
+{
+	struct daemon *d = arg;
+
+	if (d->net.in != NULL)
+		incoming_handle_push(d->net.in, p);
+}
+
+static void start_nat(struct daemon *d);
+
+static void
+on_nat_timer(uv_timer_t *t)
+{
+	start_nat(t->data);
+}
+
+static void
+on_nat_done(void *arg, int status, int nat_type, const uint16_t ports[2])
+{
+	struct daemon *d = arg;
+	unsigned delay_s;
+
+	d->net.nat = NULL;
+	if (status == UV_ECANCELED)
+		return;
+	if (status == 0) {
+		d->net.nat_type = nat_type;
+		d->net.nat_ports[0] = ports[0];
+		d->net.nat_ports[1] = ports[1];
+		if (d->net.in != NULL)
+			incoming_set_nat_type(d->net.in, nat_type);
+		log_info("NAT type: %s (hbbs saw ports %u and %u)",
+			nat_type_name(nat_type), ports[0], ports[1]);
+		return;
+	}
+	/* 1, 3, 7, 15, ... s, capped at 5 minutes (§3.5). */
+	delay_s = (2u << (d->net.nat_attempts < 8 ? d->net.nat_attempts : 8)) -
+		1;
+	if (delay_s > NAT_RETRY_MAX_S)
+		delay_s = NAT_RETRY_MAX_S;
+	d->net.nat_attempts++;
+	log_info("NAT test failed (%s); retrying in %u s", op_strerror(status),
+		delay_s);
+	uv_timer_start(&d->net.nat_timer, on_nat_timer, delay_s * 1000ull, 0);
+}
+
+static void
+start_nat(struct daemon *d)
+{
+	char host[256];
+	uint16_t port;
+
+	if (conf_hostport_split(conf_str(d->conf, CONF_SERVER_RENDEZVOUS),
+		    21116, host, sizeof(host), &port) != 0)
+		return;
+	if (nat_test_start(&d->loop, host, port, 10000, on_nat_done, d,
+		    &d->net.nat) != 0)
+		on_nat_done(d, OP_ERR_INTERNAL, 0, (uint16_t[2]){ 0, 0 });
+}
+
+static void
+start_direct(struct daemon *d)
+{
+	char host[256];
+	uint16_t port;
+	int r;
+
+	d->net.direct_error[0] = '\0';
+	if (!conf_bool(d->conf, CONF_DIRECT_ACCESS_ENABLED))
+		return;
+	r = conf_hostport_split(conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN),
+		21118, host, sizeof(host), &port);
+	if (r == 0)
+		r = listener_start(&d->loop, host, port, on_conn, d,
+			&d->net.direct);
+	if (r != 0) {
+		snprintf(d->net.direct_error, sizeof(d->net.direct_error), "%s",
+			r == OP_ERR_CONFIG ? "listen address must be numeric" :
+					     op_strerror(r));
+		log_error("direct-IP listener on %s: %s",
+			conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN),
+			d->net.direct_error);
+		return;
+	}
+	log_notice("direct-IP access on %s (plaintext by protocol)",
+		conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN));
+}
+
+static void
+start_rendezvous(struct daemon *d)
+{
+	const char *server = conf_str(d->conf, CONF_SERVER_RENDEZVOUS);
+	struct rendezvous_conf rc = { 0 };
+	struct incoming_conf ic = { 0 };
+	char host[256];
+	uint16_t port;
+	int r;
+
+	if (server[0] == '\0')
+		return;
+	if (conf_hostport_split(server, 21116, host, sizeof(host), &port) != 0)
+		return;
+	if (conf_str(d->conf, CONF_SERVER_KEY)[0] == '\0')
+		log_warn("server.key is not set: relayed sessions fail against "
+			 "a keyed hbbr and clients cannot verify this host; "
+			 "set it to the content of hbbs' id_ed25519.pub");
+	ic.rdv_host = host;
+	ic.rdv_port = port;
+	ic.relay = conf_str(d->conf, CONF_SERVER_RELAY);
+	ic.licence_key = conf_str(d->conf, CONF_SERVER_KEY);
+	ic.id = state_id(d->state);
+	ic.version = DAEMON_PROTO_VERSION;
+	ic.proxy = d->net.have_proxy ? &d->net.proxy : NULL;
+	ic.accept_timeout_ms = 18000;
+	if ((r = incoming_new(&d->loop, &ic, on_conn, d, &d->net.in)) != 0) {
+		log_error_r(r, "incoming connections");
+		return;
+	}
+	incoming_set_nat_type(d->net.in, d->net.nat_type);
+	rc.host = host;
+	rc.port = port;
+	rc.id = state_id(d->state);
+	rc.uuid = state_uuid(d->state);
+	rc.pk = state_key(d->state)->pk;
+	if ((r = rendezvous_start(&d->loop, &rc, on_push, d, &d->net.rdv)) !=
+		0) {
+		log_error_r(r, "rendezvous");
+		return;
+	}
+	if (d->net.have_proxy) {
+		/* Behind a proxy every session is relayed (§3.5). */
+		d->net.nat_type = NAT_SYMMETRIC;
+		incoming_set_nat_type(d->net.in, NAT_SYMMETRIC);
+	} else {
+		d->net.nat_attempts = 0;
+		start_nat(d);
+	}
+}
+
+void
+daemon_net_start(struct daemon *d)
+{
+	if (!d->net.nat_timer_init) {
+		uv_timer_init(&d->loop, &d->net.nat_timer);
+		d->net.nat_timer.data = d;
+		d->net.nat_timer_init = true;
+	}
+	start_rendezvous(d);
+	start_direct(d);
+}
+
+void
+daemon_net_stop(struct daemon *d)
+{
+	if (d->net.nat_timer_init)
+		uv_timer_stop(&d->net.nat_timer);
+	nat_test_cancel(d->net.nat);
+	d->net.nat = NULL;
+	rendezvous_stop(d->net.rdv);
+	d->net.rdv = NULL;
+	incoming_free(d->net.in);
+	d->net.in = NULL;
+	listener_stop(d->net.direct);
+	d->net.direct = NULL;
+}
+
+void
+daemon_net_status(struct daemon *d, FILE *f)
+{
+	const char *server = conf_str(d->conf, CONF_SERVER_RENDEZVOUS);
+	struct rendezvous_status rs;
+
+	fputs(",\"server\":", f);
+	op_json_cstr(f, server[0] ? server : NULL);
+	if (d->net.rdv != NULL) {
+		rendezvous_get_status(d->net.rdv, &rs);
+		fprintf(f, ",\"registered\":%s,\"last_ack_age_ms\":%lld",
+			rs.registered ? "true" : "false",
+			(long long)rs.last_ack_age_ms);
+		fputs(",\"server_address\":", f);
+		op_json_cstr(f, rs.server_addr[0] ? rs.server_addr : NULL);
+		fputs(",\"registration_result\":", f);
+		op_json_cstr(f, rs.last_result < 0 ? NULL :
+						     rdv_result_name(rs.last_result));
+		fprintf(f,
+			",\"registration_failures\":%u,\"register_peer_sent\":"
+			"%llu,\"register_pk_sent\":%llu,\"datagrams_dropped\":"
+			"%llu,\"datagrams_spoofed\":%llu",
+			rs.fails, (unsigned long long)rs.sent_peer,
+			(unsigned long long)rs.sent_pk,
+			(unsigned long long)rs.dropped,
+			(unsigned long long)rs.spoofed);
+		if (rs.last_result > 0) {
+			fputs(",\"registration_advice\":", f);
+			op_json_cstr(f, rdv_result_advice(rs.last_result));
+		}
+	} else {
+		fputs(",\"registered\":false,\"last_ack_age_ms\":-1", f);
+	}
+	fputs(",\"nat_type\":", f);
+	op_json_cstr(f, nat_type_name(d->net.nat_type));
+	fputs(",\"proxy\":", f);
+	if (d->net.have_proxy)
+		fprintf(f, "\"%s:%u\"", d->net.proxy.host, d->net.proxy.port);
+	else
+		fputs("null", f);
+	fputs(",\"direct_access\":", f);
+	if (d->net.direct != NULL)
+		fprintf(f, "{\"listen\":\"%s\",\"port\":%u}",
+			conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN),
+			listener_port(d->net.direct));
+	else if (d->net.direct_error[0] != '\0') {
+		fputs("{\"error\":", f);
+		op_json_cstr(f, d->net.direct_error);
+		fputs("}", f);
+	} else
+		fputs("null", f);
+	if (d->net.in != NULL) {
+		struct incoming_stats st;
+
+		incoming_get_stats(d->net.in, &st);
+		fprintf(f,
+			",\"incoming\":{\"started\":%llu,\"connected\":%llu,"
+			"\"failed\":%llu}",
+			(unsigned long long)st.started,
+			(unsigned long long)st.connected,
+			(unsigned long long)st.failed);
+	}
+	fprintf(f, ",\"sessions\":%u,\"sessions_total\":%llu", d->net.sessions,
+		(unsigned long long)d->net.sessions_total);
+}

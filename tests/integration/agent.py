@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: MIT
+"""Runs the real outpost binary as a daemon for integration tests: writes
+its config, starts `outpost run`, reads its status over the control
+socket, and stops it."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from common import OUTPOST, SOURCE_DIR, run
+
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "peers"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Agent:
+    """One outpost daemon with its own state dir under tmp."""
+
+    def __init__(self, tmp, rendezvous=None, key=None, relay=None,
+                 direct_port=None, extra=""):
+        self.tmp = tmp
+        self.state = os.path.join(tmp, "state")
+        self.direct_port = direct_port or free_port()
+        lines = [f"state_dir: {self.state}",
+                 "log:", "  level: debug", "  target: stderr",
+                 "direct_access:", "  enabled: true",
+                 f"  listen: 127.0.0.1:{self.direct_port}"]
+        if rendezvous:
+            lines += ["server:", f"  rendezvous: {rendezvous}"]
+            if key:
+                lines.append(f"  key: {key}")
+            if relay:
+                lines.append(f"  relay: {relay}")
+        self.config = os.path.join(tmp, "outpost.yaml")
+        with open(self.config, "w") as f:
+            f.write("\n".join(lines) + "\n" + extra)
+        os.chmod(self.config, 0o600)
+        self.id = run(["-c", self.config, "id"]).stdout.strip()
+        self.proc = None
+        self.stderr_lines = []
+
+    def start(self):
+        env = dict(os.environ)
+        env.pop("JOURNAL_STREAM", None)
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [OUTPOST, "-c", self.config, "run"], env=env, text=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        threading.Thread(target=self._drain, daemon=True).start()
+        return self
+
+    def _drain(self):
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line)
+
+    def log(self):
+        return "".join(self.stderr_lines)
+
+    def status(self):
+        p = run(["-c", self.config, "status", "--json"])
+        if p.returncode != 0:
+            return None
+        return json.loads(p.stdout)
+
+    def wait_status(self, pred, timeout=10):
+        deadline = time.monotonic() + timeout
+        st = None
+        while time.monotonic() < deadline:
+            st = self.status()
+            if st is not None and pred(st):
+                return st
+            time.sleep(0.05)
+        raise AssertionError(f"status condition not met: {st}")
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                return self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                return None
+        return self.proc.returncode if self.proc else None

@@ -1,0 +1,162 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Issue 3 on real loopback sockets: the agent registers with the
+independent hbbs stand-in, answers every incoming path with a byte pipe
+that starts with a SignedId a client can verify, surfaces refusals, and
+shrugs off hostile datagrams."""
+import socket
+import time
+
+from agent import Agent, free_port
+from common import TempDirCase, main, run
+
+import initiator
+from relay import RelayServer
+from rendezvous import RendezvousServer
+
+
+class Rendezvous(TempDirCase):
+    def setUp(self):
+        super().setUp()
+        self.relay = RelayServer().start()
+        self.rs = RendezvousServer(relay_servers=[self.relay.address])
+        self.rs.start()
+        self.relay.key = self.rs.licence_key
+        self.agent = Agent(self.tmp, rendezvous=f"127.0.0.1:{self.rs.port}",
+                           key=self.rs.public_key_b64)
+
+    def tearDown(self):
+        code = self.agent.stop()
+        self.rs.stop()
+        self.relay.stop()
+        super().tearDown()
+        self.assertEqual(code, 0, "agent did not stop cleanly")
+
+    def start_registered(self):
+        self.agent.start()
+        self.assertTrue(self.rs.wait_registered(self.agent.id, timeout=5),
+                        self.agent.log())
+        return time.monotonic() - self.agent.started
+
+    def check_signed_id(self, res):
+        msg, _ = initiator.read_first_message(res)
+        host_id, box_pk = initiator.open_signed_id(res, msg)
+        self.assertEqual(host_id, self.agent.id)
+        self.assertEqual(len(box_pk), 32)
+        self.assertIsNotNone(res.host_pk)
+
+    def test_registered_within_1s_and_status(self):
+        took = self.start_registered()
+        print(f"registered {took * 1000:.0f} ms after start")
+        self.assertLess(took, 1.0)
+        st = self.agent.wait_status(lambda s: s["registered"])
+        self.assertEqual(st["id"], self.agent.id)
+        self.assertGreaterEqual(st["last_ack_age_ms"], 0)
+        self.assertEqual(st["server"], f"127.0.0.1:{self.rs.port}")
+        # The NAT test ran against port-1 and port; on loopback hbbs sees
+        # the same source port twice: port-preserving.
+        st = self.agent.wait_status(lambda s: s["nat_type"] != "unknown")
+        self.assertEqual(st["nat_type"], "asymmetric")
+        self.assertEqual(len(self.rs.events("test_nat_request")), 2)
+
+    def test_punch(self):
+        self.rs.force_punch = True
+        self.start_registered()
+        res = initiator.connect(self.rs.addr, self.rs.licence_key,
+                                self.agent.id, "punch", strict=True)
+        self.check_signed_id(res)
+        sent = self.rs.wait_for("punch_hole_sent", transport="tcp").msg
+        push = self.rs.wait_for("punch_hole", direction="out").msg
+        self.assertTrue(sent.version)
+        self.assertEqual(sent.id, self.agent.id)
+        self.assertEqual(sent.socket_addr, push.socket_addr)
+        res.close()
+
+    def test_local_address(self):
+        self.start_registered()
+        res = initiator.connect(self.rs.addr, self.rs.licence_key,
+                                self.agent.id, "local", strict=True)
+        self.assertTrue(res.is_local)
+        self.check_signed_id(res)
+        la = self.rs.wait_for("local_addr", transport="tcp").msg
+        self.assertTrue(la.version)
+        self.assertEqual(la.id, self.agent.id)
+        res.close()
+
+    def test_host_initiated_relay(self):
+        self.rs.force_relay = True
+        self.start_registered()
+        res = initiator.connect(self.rs.addr, self.rs.licence_key,
+                                self.agent.id, "relay", strict=True)
+        self.check_signed_id(res)
+        rr = self.rs.wait_for("relay_response", transport="tcp").msg
+        self.assertTrue(rr.version)
+        self.assertEqual(rr.id, self.agent.id)
+        self.assertTrue(self.relay.wait_paired(timeout=5))
+        res.close()
+
+    def test_client_initiated_relay(self):
+        self.start_registered()
+        res = initiator.connect(self.rs.addr, self.rs.licence_key,
+                                self.agent.id, "client-relay",
+                                relay_server=self.relay.address)
+        self.check_signed_id(res)
+        self.assertTrue(self.relay.wait_paired(timeout=5))
+        res.close()
+
+    def test_direct_ip(self):
+        self.agent.start()
+        st = self.agent.wait_status(lambda s: s.get("direct_access"))
+        self.assertEqual(st["direct_access"]["port"], self.agent.direct_port)
+        with socket.create_connection(("127.0.0.1", self.agent.direct_port),
+                                      timeout=5) as s:
+            # Plaintext path: the host waits for the client, sends nothing.
+            s.settimeout(0.5)
+            with self.assertRaises(socket.timeout):
+                s.recv(1)
+            self.agent.wait_status(lambda st: st["sessions"] == 1)
+        self.agent.wait_status(lambda st: st["sessions"] == 0)
+
+    def test_id_exists_and_uuid_mismatch_surface(self):
+        for result in ("ID_EXISTS", "UUID_MISMATCH"):
+            self.rs._call(self.rs.reg.forced.clear)
+            self.rs.force_register_pk_result(result, count=5)
+            self.agent.start()
+            st = self.agent.wait_status(
+                lambda s: s.get("registration_result") == result)
+            self.assertFalse(st["registered"])
+            self.assertIn("outpost id --reset",
+                          st["registration_advice"])
+            self.assertIn(result, self.agent.log())
+            self.agent.stop()
+            # Never silently picks a new ID.
+            self.assertEqual(run(["-c", self.agent.config, "id"]).stdout
+                             .strip(), self.agent.id)
+
+    def test_hostile_datagrams(self):
+        self.start_registered()
+        st = self.agent.wait_status(lambda s: s["registered"])
+        for junk in (b"\xff" * 40, b"", b"\x0a\x05garbage", b"\x00" * 1500,
+                     b"\x4a\x02\x08\x01"):
+            self.rs.push_raw(self.agent.id, junk)
+        # Spoofed: right content, wrong source.
+        info = self.rs.peer_info(self.agent.id)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for _ in range(20):
+                s.sendto(b"\xff\xfe" * 10, tuple(info["socket_addr"]))
+        st = self.agent.wait_status(
+            lambda s: s["datagrams_spoofed"] >= 20 and
+            s["datagrams_dropped"] >= 3)
+        self.assertTrue(st["registered"])
+        # Logged once per burst, not per datagram.
+        self.assertLessEqual(self.agent.log().count("not the rendezvous"), 3)
+        # Still answers a connection afterwards.
+        self.rs.force_punch = True
+        res = initiator.connect(self.rs.addr, self.rs.licence_key,
+                                self.agent.id, "punch")
+        self.check_signed_id(res)
+        res.close()
+
+
+if __name__ == "__main__":
+    main()
