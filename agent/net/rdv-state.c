@@ -136,6 +136,10 @@ on_pk_response(struct rdv_state *s, int result, int32_t keep_alive,
 	case HBB__REGISTER_PK_RESPONSE__RESULT__OK:
 		s->key_confirmed = true;
 		s->last_ok_ms = now;
+		/* hbbs refreshes a known peer's address only on RegisterPeer
+		 * (after its restart our RegisterPk changes nothing), so one
+		 * follows at once instead of 15 s later. */
+		s->next_send_ms = now;
 		break;
 	case HBB__REGISTER_PK_RESPONSE__RESULT__TOO_FREQUENT:
 		s->key_confirmed = false;

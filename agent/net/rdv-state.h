@@ -12,6 +12,9 @@
  *  - an answer not received within 3 s counts as a failure; attempts then
  *    repeat with exponential backoff from 0.5 s, capped at 3.5 s, with
  *    +-10 % jitter, so a returning server sees us within 4 s;
+ *  - a RegisterPeer right after every accepted RegisterPk: hbbs only
+ *    refreshes a known peer's address on RegisterPeer, so after its
+ *    restart we would otherwise look offline for up to 15 s;
  *  - RegisterPk (key not confirmed, or request_pk) at most once per 3 s,
  *    because hbbs answers a third one within 6 s with TOO_FREQUENT;
  *  - UUID_MISMATCH / ID_EXISTS are surfaced, never "fixed" by choosing a
