@@ -236,9 +236,12 @@ daemon_net_status(struct daemon *d, FILE *f)
 	op_json_cstr(f, server[0] ? server : NULL);
 	if (d->net.rdv != NULL) {
 		rendezvous_get_status(d->net.rdv, &rs);
-		fprintf(f, ",\"registered\":%s,\"last_ack_age_ms\":%lld",
+		fprintf(f,
+			",\"registered\":%s,\"last_ack_age_ms\":%lld,"
+			"\"registration_mode\":\"%s\",\"encrypted\":%s",
 			rs.registered ? "true" : "false",
-			(long long)rs.last_ack_age_ms);
+			(long long)rs.last_ack_age_ms, rs.mode,
+			rs.encrypted ? "true" : "false");
 		fputs(",\"server_address\":", f);
 		op_json_cstr(f, rs.server_addr[0] ? rs.server_addr : NULL);
 		fputs(",\"registration_result\":", f);

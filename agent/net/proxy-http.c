@@ -108,7 +108,8 @@ parse_header_line(const uint8_t *l, size_t n, struct proxy_http_reply *out)
 		if (!is_text(l[i]))
 			return OP_ERR_PROTO;
 	if (out->auth_scheme[0] == '\0' &&
-		name_is(l, colon, "Proxy-Authenticate")) {
+		(name_is(l, colon, "Proxy-Authenticate") ||
+			name_is(l, colon, "WWW-Authenticate"))) {
 		for (v = colon + 1; v < n && (l[v] == ' ' || l[v] == '\t'); v++)
 			;
 		for (e = v; e < n && is_tchar(l[e]); e++)

@@ -28,7 +28,7 @@ struct proxy_http_reply {
 	int minor;             /* HTTP/1.<minor>, 0 or 1 */
 	size_t head_len;       /* bytes up to and including the empty line */
 	char reason[64];       /* printable ASCII only, cut short */
-	char auth_scheme[32];  /* first Proxy-Authenticate scheme or "" */
+	char auth_scheme[32];  /* first (Proxy|WWW)-Authenticate scheme */
 };
 
 /*

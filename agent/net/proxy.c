@@ -123,8 +123,8 @@ fail(char *err, size_t err_size, const char *msg)
 	return OP_ERR_CONFIG;
 }
 
-int
-proxy_parse_url(const char *url, struct proxy_conf *out, char *err,
+static int
+parse_url(const char *url, struct proxy_conf *out, char *err,
 	size_t err_size)
 {
 	static const struct {
@@ -146,9 +146,6 @@ proxy_parse_url(const char *url, struct proxy_conf *out, char *err,
 	size_t n;
 	size_t i;
 
-	memset(out, 0, sizeof(*out));
-	if (err != NULL && err_size > 0)
-		err[0] = '\0';
 	n = strnlen(url, PROXY_URL_MAX);
 	if (n == 0)
 		return 0;
@@ -236,23 +233,34 @@ proxy_parse_url(const char *url, struct proxy_conf *out, char *err,
 	return 0;
 
 bad_password:
-	memset(out, 0, sizeof(*out));
 	return fail(err, err_size,
 		"a password in the proxy URL is refused: put it in the file "
 		"named by server.proxy_password_file (mode 0600)");
 bad_user:
-	memset(out, 0, sizeof(*out));
 	return fail(err, err_size,
 		"invalid user name in the proxy URL (percent-encode special "
 		"characters; ':' is not allowed)");
 bad_host:
-	memset(out, 0, sizeof(*out));
 	return fail(err, err_size,
 		"invalid proxy host (a name, an IPv4 address or an IPv6 "
 		"address in brackets)");
 bad_port:
-	memset(out, 0, sizeof(*out));
 	return fail(err, err_size, "invalid proxy port (1-65535)");
+}
+
+int
+proxy_parse_url(const char *url, struct proxy_conf *out, char *err,
+	size_t err_size)
+{
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (err != NULL && err_size > 0)
+		err[0] = '\0';
+	/* Nothing half-parsed survives an error. */
+	if ((r = parse_url(url, out, err, err_size)) != 0)
+		memset(out, 0, sizeof(*out));
+	return r;
 }
 
 /* ---- handshake ---- */
@@ -332,16 +340,19 @@ http_step(struct proxy_hs *hs, const uint8_t *in, size_t len, size_t *used)
 		hs->state = HS_DONE;
 		return 0;
 	}
-	if (rep.status == 407)
+	/* 407 is the proxy's "who are you"; a CONNECT never reaches an
+	 * origin server, so a 401 comes from the proxy too (tinyproxy sends
+	 * it for a wrong password). */
+	if (rep.status == 407 || rep.status == 401)
 		return hs_fail(hs, OP_ERR_AUTH,
 			hs->conf->user[0] != '\0' ?
-				"%s proxy refused the credentials (407 %s%s%s): "
+				"%s proxy refused the credentials (%d %s%s%s): "
 				"check the user in server.proxy and "
 				"server.proxy_password_file" :
-				"%s proxy requires authentication (407 %s%s%s): "
+				"%s proxy requires authentication (%d %s%s%s): "
 				"set user@ in server.proxy and "
 				"server.proxy_password_file",
-			name, rep.reason, rep.auth_scheme[0] ? ", wants " : "",
+			name, rep.status, rep.reason, rep.auth_scheme[0] ? ", wants " : "",
 			rep.auth_scheme);
 	return hs_fail(hs, OP_ERR_DENIED,
 		"%s proxy refused CONNECT to %s:%u: %d %s", name, hs->host,

@@ -154,6 +154,16 @@ on_pk_response(struct rdv_state *s, int result, int32_t keep_alive,
 	}
 }
 
+void
+rdv_on_heartbeat(struct rdv_state *s, uint64_t now)
+{
+	if (!s->outstanding || s->outstanding_pk)
+		return;
+	answered(s, now);
+	if (s->key_confirmed)
+		s->last_ok_ms = now;
+}
+
 static int
 copy_str(char *dst, size_t n, const char *src)
 {

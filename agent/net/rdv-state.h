@@ -133,6 +133,10 @@ struct Hbb__RendezvousMessage;
 int rdv_on_message(struct rdv_state *s, const struct Hbb__RendezvousMessage *m,
 	uint64_t now_ms, struct rdv_push *push);
 
+/* TCP mode: our keep-alive (an empty frame, sent for RDV_ACT_SEND_PEER)
+ * was echoed by the server; counts as the answer. */
+void rdv_on_heartbeat(struct rdv_state *s, uint64_t now_ms);
+
 /* True while hbbs would consider us online. */
 bool rdv_registered(const struct rdv_state *s, uint64_t now_ms);
 

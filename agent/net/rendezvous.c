@@ -7,6 +7,7 @@
  * minute.
  */
 #include "net/rendezvous.h"
+#include "net/rendezvous-internal.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -22,33 +23,6 @@
 
 #define RESOLVE_RETRY_MS 2000
 
-struct rendezvous {
-	uv_loop_t *loop;
-	char *host;
-	uint16_t port;
-	char *id;
-	char *uuid;
-	uint8_t pk[32];
-	rendezvous_push_fn cb;
-	void *arg;
-
-	struct rdv_state st;
-	uv_timer_t timer;
-	uv_udp_t *udp; /* NULL until resolved */
-	struct sockaddr_storage server;
-	bool resolving;
-	uint64_t last_resolve_try_ms;
-	uv_getaddrinfo_t gai;
-	bool was_registered;
-	int logged_result;
-	uint64_t spoofed;
-	struct op_ratelimit rl_drop;
-	struct op_ratelimit rl_net;
-	int closing; /* handles still closing */
-	bool stopped;
-};
-
-static void arm_timer(struct rendezvous *r);
 
 static void
 addr_text(const struct sockaddr_storage *ss, char *out, size_t n)
@@ -95,10 +69,11 @@ same_addr(const struct sockaddr_storage *a, const struct sockaddr *b)
 	return false;
 }
 
-static void
-maybe_free(struct rendezvous *r)
+void
+rdv__maybe_free(struct rendezvous *r)
 {
-	if (!r->stopped || r->closing > 0 || r->resolving)
+	if (!r->stopped || r->closing > 0 || r->resolving ||
+		!rdv__tcp_idle(r))
 		return;
 	free(r->host);
 	free(r->id);
@@ -115,7 +90,7 @@ on_handle_closed(uv_handle_t *h)
 	if (h->type == UV_UDP)
 		free(h);
 	r->closing--;
-	maybe_free(r);
+	rdv__maybe_free(r);
 }
 
 static void
@@ -129,8 +104,8 @@ alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	buf->len = sizeof(dgram);
 }
 
-static void
-note_transitions(struct rendezvous *r, uint64_t now)
+void
+rdv__note_transitions(struct rendezvous *r, uint64_t now)
 {
 	bool reg = rdv_registered(&r->st, now);
 
@@ -185,10 +160,10 @@ on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 		log_warn_r(rc, "dropped a malformed datagram from the "
 			       "rendezvous server (%u more suppressed)",
 			suppressed);
-	note_transitions(r, now);
+	rdv__note_transitions(r, now);
 	if (push.kind != RDV_PUSH_NONE)
 		r->cb(r->arg, &push);
-	arm_timer(r);
+	rdv__arm_timer(r);
 }
 
 static int
@@ -261,7 +236,7 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	r->resolving = false;
 	if (r->stopped) {
 		uv_freeaddrinfo(res);
-		maybe_free(r);
+		rdv__maybe_free(r);
 		return;
 	}
 	if (status != 0 || res == NULL) {
@@ -271,7 +246,7 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 			log_warn("cannot resolve rendezvous server %s: %s", r->host,
 				uv_strerror(status));
 		uv_freeaddrinfo(res);
-		arm_timer(r);
+		rdv__arm_timer(r);
 		return;
 	}
 	/* Prefer IPv4: OSS hbbs peers and AddrMangle work best with it. */
@@ -291,7 +266,7 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	}
 	uv_freeaddrinfo(res);
 	rdv_resolved(&r->st, now);
-	arm_timer(r);
+	rdv__arm_timer(r);
 }
 
 static void
@@ -323,6 +298,12 @@ on_timer(uv_timer_t *t)
 	enum rdv_action act;
 	int guard = 0;
 
+	if (r->proxy != NULL) {
+		rdv__tcp_timer(r, now);
+		rdv__arm_timer(r);
+		return;
+	}
+
 	while ((act = rdv_tick(&r->st, now, randombytes_uniform(65536))) !=
 			RDV_ACT_NONE &&
 		guard++ < 4) {
@@ -347,12 +328,12 @@ on_timer(uv_timer_t *t)
 		}
 		rdv_sent(&r->st, act, now);
 	}
-	note_transitions(r, now);
-	arm_timer(r);
+	rdv__note_transitions(r, now);
+	rdv__arm_timer(r);
 }
 
-static void
-arm_timer(struct rendezvous *r)
+void
+rdv__arm_timer(struct rendezvous *r)
 {
 	uint64_t now = op_now_ms();
 	uint64_t due = rdv_next_due(&r->st, now);
@@ -393,7 +374,21 @@ rendezvous_start(uv_loop_t *loop, const struct rendezvous_conf *conf,
 	rdv_state_init(&r->st, conf->serial);
 	uv_timer_init(loop, &r->timer);
 	r->timer.data = r;
-	start_resolve(r);
+	r->proxy = conf->proxy;
+	if (conf->server_key != NULL && conf->server_key[0] != '\0') {
+		size_t n = 0;
+
+		r->have_sign_pk = sodium_base642bin(r->sign_pk,
+					  sizeof(r->sign_pk), conf->server_key,
+					  strlen(conf->server_key), NULL, &n,
+					  NULL,
+					  sodium_base64_VARIANT_ORIGINAL) == 0 &&
+			n == sizeof(r->sign_pk);
+	}
+	if (r->proxy != NULL)
+		rdv__arm_timer(r); /* TCP mode connects from the timer */
+	else
+		start_resolve(r);
 	*out = r;
 	return 0;
 }
@@ -404,6 +399,7 @@ rendezvous_stop(struct rendezvous *self)
 	if (self == NULL)
 		return;
 	self->stopped = true;
+	rdv__tcp_stop(self);
 	if (self->resolving)
 		uv_cancel((uv_req_t *)&self->gai);
 	self->closing++;
@@ -436,6 +432,8 @@ rendezvous_get_status(const struct rendezvous *self,
 	out->answers = self->st.answers;
 	out->dropped = self->st.dropped;
 	out->spoofed = self->spoofed;
+	out->mode = self->proxy != NULL ? "tcp" : "udp";
+	out->encrypted = self->encrypted;
 }
 
 void
@@ -443,7 +441,7 @@ rendezvous_republish_pk(struct rendezvous *self)
 {
 	self->st.key_confirmed = false;
 	self->st.next_send_ms = op_now_ms();
-	arm_timer(self);
+	rdv__arm_timer(self);
 }
 
 const struct sockaddr_storage *

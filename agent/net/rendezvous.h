@@ -18,6 +18,7 @@
 #include "net/rdv-state.h"
 
 struct rendezvous;
+struct proxy_conf;
 
 struct rendezvous_conf {
 	const char *host; /* hbbs name or address */
@@ -26,6 +27,10 @@ struct rendezvous_conf {
 	const char *uuid; /* sent as bytes of its text form (§2.2) */
 	const uint8_t *pk; /* 32-byte Ed25519 public key */
 	int32_t serial;
+	/* With a proxy, register in TCP mode through it (§3.7; only
+	 * RustDesk Server Pro supports that, OSS hbbs answers NOT_SUPPORT). */
+	const struct proxy_conf *proxy;
+	const char *server_key; /* base64 Ed25519 key of hbbs, "" = none */
 };
 
 typedef void (*rendezvous_push_fn)(void *arg, const struct rdv_push *push);
@@ -37,6 +42,8 @@ struct rendezvous_status {
 	unsigned fails;
 	char server_addr[64];    /* resolved "ip:port", "" if unresolved */
 	uint64_t sent_peer, sent_pk, answers, dropped, spoofed;
+	const char *mode;        /* "udp" or "tcp" */
+	bool encrypted;          /* TCP mode: KeyExchange done */
 };
 
 /* Starts registering. Strings in conf are copied. cb gets pushes. */

@@ -15,6 +15,17 @@ from relay import RelayServer
 from rendezvous import RendezvousServer
 
 
+def validate_status(st):
+    """Checks a status answer against the shipped JSON schema."""
+    import json
+    import jsonschema
+    from common import SOURCE_DIR
+    with open(f"{SOURCE_DIR}/config/schema/status.schema.json") as f:
+        schema = json.load(f)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(st, schema)
+
+
 class Rendezvous(TempDirCase):
     def setUp(self):
         super().setUp()
@@ -51,6 +62,10 @@ class Rendezvous(TempDirCase):
         self.assertLess(took, 1.0)
         st = self.agent.wait_status(lambda s: s["registered"])
         self.assertEqual(st["id"], self.agent.id)
+        self.assertEqual(st["registration_mode"], "udp")
+        validate_status(st)
+        validate_status(self.agent.wait_status(
+            lambda s: s["nat_type"] != "unknown"))
         self.assertGreaterEqual(st["last_ack_age_ms"], 0)
         self.assertEqual(st["server"], f"127.0.0.1:{self.rs.port}")
         # The NAT test ran against port-1 and port; on loopback hbbs sees
@@ -108,6 +123,7 @@ class Rendezvous(TempDirCase):
         self.agent.start()
         st = self.agent.wait_status(lambda s: s.get("direct_access"))
         self.assertEqual(st["direct_access"]["port"], self.agent.direct_port)
+        validate_status(st)
         with socket.create_connection(("127.0.0.1", self.agent.direct_port),
                                       timeout=5) as s:
             # Plaintext path: the host waits for the client, sends nothing.
@@ -125,6 +141,7 @@ class Rendezvous(TempDirCase):
             st = self.agent.wait_status(
                 lambda s: s.get("registration_result") == result)
             self.assertFalse(st["registered"])
+            validate_status(st)
             self.assertIn("outpost id --reset",
                           st["registration_advice"])
             self.assertIn(result, self.agent.log())
