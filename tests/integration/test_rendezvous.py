@@ -174,6 +174,57 @@ class Rendezvous(TempDirCase):
         self.check_signed_id(res)
         res.close()
 
+    def test_wrong_types_and_oversize(self):
+        import rdproto as rp
+        self.start_registered()
+        # Messages a host should never get from hbbs over UDP, an
+        # oversize datagram, and a truncated RegisterPkResponse.
+        self.rs.push(self.agent.id, "punch_hole_response", pk=b"x" * 32)
+        self.rs.push(self.agent.id, "register_pk",
+                     id="x" * 10, uuid=b"u", pk=b"p" * 32)
+        self.rs.push_raw(self.agent.id, b"\x82\x01\x02\x08" + b"A" * 3000)
+        self.rs.push_raw(self.agent.id,
+                         rp.rmsg("register_pk_response", result=0)[:1])
+        st = self.agent.wait_status(lambda s: s["datagrams_dropped"] >= 3)
+        self.assertTrue(st["registered"])
+        self.assertIsNone(self.agent.proc.poll())
+
+    def test_relay_that_never_pairs_or_hangs_up(self):
+        import rdproto as rp
+        self.relay.stop()
+        self.relay = RelayServer(park_timeout=2).start()
+        self.relay.key = self.rs.licence_key
+        self.start_registered()
+        client = rp.addr_encode("127.0.0.1", 40000)
+        # 1. The client never shows up at the relay.
+        self.rs.push(self.agent.id, "request_relay",
+                     uuid="11111111-2222-4333-8444-555555555555",
+                     relay_server=self.relay.address, socket_addr=client,
+                     secure=True)
+        self.relay.wait_for("park", timeout=5, direction="info")
+        self.agent.wait_status(lambda s: s["sessions"] == 1)
+        self.agent.wait_status(lambda s: s["sessions"] == 0, timeout=10)
+        # 2. A "relay" that accepts and hangs up at once.
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(4)
+        port = srv.getsockname()[1]
+        self.rs.push(self.agent.id, "request_relay",
+                     uuid="21111111-2222-4333-8444-555555555555",
+                     relay_server=f"127.0.0.1:{port}",
+                     socket_addr=rp.addr_encode("127.0.0.1", 40001))
+        conn, _ = srv.accept()
+        conn.close()
+        srv.close()
+        self.agent.wait_status(lambda s: s["sessions"] == 0, timeout=10)
+        # Still registered and serving.
+        st = self.agent.wait_status(lambda s: s["registered"])
+        self.assertGreaterEqual(st["incoming"]["started"], 2)
+        res = initiator.connect(self.rs.addr, self.rs.licence_key,
+                                self.agent.id, "local")
+        self.check_signed_id(res)
+        res.close()
+
 
 if __name__ == "__main__":
     main()
