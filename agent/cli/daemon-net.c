@@ -18,8 +18,11 @@
 #include "net/listener.h"
 #include "net/nat.h"
 #include "net/rendezvous.h"
+#include "platform/securefile.h"
 #include "session/session.h"
 #include "store/state.h"
+
+#include <sodium.h>
 
 #define NAT_RETRY_MAX_S 300
 #define MAX_SESSIONS_PREAUTH 64
@@ -148,6 +151,53 @@ start_direct(struct daemon *d)
 		conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN));
 }
 
+/*
+ * Fills d->net.proxy from server.proxy*. Returns false when a proxy is
+ * configured but unusable: the agent then does not fall back to direct
+ * connections the admin meant to go through the proxy.
+ */
+static bool
+load_proxy(struct daemon *d)
+{
+	const char *url = conf_str(d->conf, CONF_SERVER_PROXY);
+	const char *pwfile = conf_str(d->conf, CONF_SERVER_PROXY_PASSWORD_FILE);
+	const char *ca = conf_str(d->conf, CONF_SERVER_PROXY_CA);
+	char why[SFILE_WHY_LEN];
+	uint8_t *pw = NULL;
+	size_t len = 0;
+
+	sodium_memzero(&d->net.proxy, sizeof(d->net.proxy));
+	d->net.have_proxy = false;
+	if (url[0] == '\0')
+		return true;
+	if (proxy_parse_url(url, &d->net.proxy, why, sizeof(why)) != 0) {
+		log_error("server.proxy: %s", why);
+		return false;
+	}
+	if (pwfile[0] != '\0') {
+		int r = sfile_read_secret(pwfile, 256, &pw, &len, why);
+
+		if (r != 0) {
+			log_error("server.proxy_password_file: %s", why);
+			return false;
+		}
+		while (len > 0 && (pw[len - 1] == '\n' || pw[len - 1] == '\r'))
+			len--;
+		if (len == 0 || len >= sizeof(d->net.proxy.password)) {
+			log_error("server.proxy_password_file: %s must hold "
+				  "1-255 bytes",
+				pwfile);
+			sfile_free_secret(pw, 257);
+			return false;
+		}
+		memcpy(d->net.proxy.password, pw, len);
+		sfile_free_secret(pw, 257);
+	}
+	snprintf(d->net.proxy.ca_file, sizeof(d->net.proxy.ca_file), "%s", ca);
+	d->net.have_proxy = true;
+	return true;
+}
+
 static void
 start_rendezvous(struct daemon *d)
 {
@@ -162,6 +212,10 @@ start_rendezvous(struct daemon *d)
 		return;
 	if (conf_hostport_split(server, 21116, host, sizeof(host), &port) != 0)
 		return;
+	if (!load_proxy(d)) {
+		log_error("not registering: the configured proxy is unusable");
+		return;
+	}
 	if (conf_str(d->conf, CONF_SERVER_KEY)[0] == '\0')
 		log_warn("server.key is not set: relayed sessions fail against "
 			 "a keyed hbbr and clients cannot verify this host; "
@@ -184,6 +238,8 @@ start_rendezvous(struct daemon *d)
 	rc.id = state_id(d->state);
 	rc.uuid = state_uuid(d->state);
 	rc.pk = state_key(d->state)->pk;
+	rc.proxy = ic.proxy;
+	rc.server_key = conf_str(d->conf, CONF_SERVER_KEY);
 	if ((r = rendezvous_start(&d->loop, &rc, on_push, d, &d->net.rdv)) !=
 		0) {
 		log_error_r(r, "rendezvous");
@@ -224,6 +280,8 @@ daemon_net_stop(struct daemon *d)
 	d->net.in = NULL;
 	listener_stop(d->net.direct);
 	d->net.direct = NULL;
+	sodium_memzero(&d->net.proxy, sizeof(d->net.proxy));
+	d->net.have_proxy = false;
 }
 
 void
