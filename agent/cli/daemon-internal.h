@@ -10,6 +10,7 @@
 
 #include "crypto/password.h"
 #include "net/connect.h"
+#include "session/session.h"
 
 struct cli;
 struct conf;
@@ -46,7 +47,8 @@ struct daemon {
 	struct cli *cli;
 	struct conf *conf;
 	struct state *state;
-	char otp[OTP_MAX_LEN + 1];
+	struct session_creds creds; /* salt, h1, one-time password */
+	char hostname[256];
 	uv_signal_t sig_int;
 	uv_signal_t sig_term;
 	uv_signal_t sig_hup;
@@ -55,6 +57,12 @@ struct daemon {
 	uint64_t started_ms;
 	struct daemon_net net;
 };
+
+/* Refreshes creds from the state store (salt, permanent hash). */
+void daemon_load_creds(struct daemon *d);
+/* Makes a new one-time password (start, after a session, after
+ * failures). Returns 0 or OP_ERR_RANGE. */
+int daemon_new_otp(struct daemon *d);
 
 /* Starts registration, incoming handling, NAT test and the direct-IP
  * listener as the config says. Failures are logged; the agent runs on. */

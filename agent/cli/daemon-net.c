@@ -28,13 +28,32 @@
 #define MAX_SESSIONS_PREAUTH 64
 
 static void
-on_session_closed(void *arg, struct session *s)
+on_session_closed(void *arg, struct session *s, bool was_authorized,
+	const char *reason)
 {
 	struct daemon *d = arg;
 
 	(void)s;
+	(void)reason;
 	d->net.sessions--;
+	/* §6.4: a one-time password is good for one session. */
+	if (was_authorized && daemon_new_otp(d) == 0)
+		log_notice("one-time password rotated after a session");
 }
+
+static void
+on_key_unverified(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->net.rdv != NULL)
+		rendezvous_republish_pk(d->net.rdv);
+}
+
+static const struct session_hooks session_hooks = {
+	.closed = on_session_closed,
+	.key_unverified = on_key_unverified,
+};
 
 static void
 on_conn(void *arg, struct stream *s, enum conn_path path, bool secure,
@@ -45,8 +64,14 @@ on_conn(void *arg, struct stream *s, enum conn_path path, bool secure,
 		.loop = &d->loop,
 		.key = state_key(d->state),
 		.id = state_id(d->state),
+		.version = DAEMON_PROTO_VERSION,
+		.hostname = d->hostname,
+		.username = "",
+		.creds = &d->creds,
+		.require_encryption = true,
 		.handshake_timeout_ms = 18000,
-		.on_closed = on_session_closed,
+		.idle_timeout_ms = 30000,
+		.hooks = &session_hooks,
 		.arg = d,
 	};
 

@@ -30,6 +30,18 @@
 #include "store/state.h"
 
 
+/* Copies the salt and permanent-password hash the sessions check
+ * against; called at start and whenever the password files change. */
+void
+daemon_load_creds(struct daemon *d)
+{
+	snprintf(d->creds.salt, sizeof(d->creds.salt), "%s",
+		state_salt(d->state));
+	d->creds.has_h1 = state_h1(d->state, d->creds.h1);
+	d->creds.allow_otp = true;
+	d->creds.allow_permanent = true;
+}
+
 static void
 apply_log_conf(const struct conf *conf)
 {
@@ -42,8 +54,8 @@ apply_log_conf(const struct conf *conf)
 	op_log_init("outpost", level, target);
 }
 
-static int
-new_otp(struct daemon *d)
+int
+daemon_new_otp(struct daemon *d)
 {
 	enum otp_charset cs = OTP_SAFE32;
 
@@ -51,7 +63,7 @@ new_otp(struct daemon *d)
 		conf_str(d->conf, CONF_ACCESS_ONE_TIME_PASSWORD_CHARSET), &cs);
 	return password_gen_otp(cs,
 		(size_t)conf_int(d->conf, CONF_ACCESS_ONE_TIME_PASSWORD_LENGTH),
-		d->otp, sizeof(d->otp));
+		d->creds.otp, sizeof(d->creds.otp));
 }
 
 /* True when stdout is the journal: then the one-time password must not
@@ -81,7 +93,7 @@ print_banner(const struct daemon *d)
 	if (stdout_is_journal())
 		printf("  one-time password:  (not printed to the journal)\n");
 	else
-		printf("  one-time password:  %s\n", d->otp);
+		printf("  one-time password:  %s\n", d->creds.otp);
 	printf("  permanent password: %s\n",
 		state_h1(d->state, (uint8_t[PASSWORD_H1_LEN]){ 0 }) ?
 			"set" :
@@ -157,6 +169,7 @@ daemon_reload(struct daemon *d, FILE *errors)
 	/* A password changed by `outpost password set` takes effect now. */
 	if ((r = state_reload_password(d->state, why)) != 0)
 		log_error("reload: %s", why[0] ? why : op_strerror(r));
+	daemon_load_creds(d);
 	sd_notify(0, "READY=1");
 	return ok;
 }
@@ -226,6 +239,7 @@ on_ctl_request(void *arg, const char *request, char *out, size_t out_size)
 				why[0] ? why : op_strerror(r));
 		else
 			log_notice("permanent password reloaded");
+		daemon_load_creds(d);
 		fprintf(f, "{\"ok\":%s}", r == 0 ? "true" : "false");
 	} else {
 		fputs("{\"error\":", f);
@@ -264,7 +278,8 @@ daemon_run(struct cli *cli, struct conf *conf)
 	apply_log_conf(d.conf);
 	if ((rc = cli_open_state(d.conf, &d.state)) != 0)
 		goto out_conf;
-	if ((r = new_otp(&d)) != 0) {
+	daemon_load_creds(&d);
+	if ((r = daemon_new_otp(&d)) != 0) {
 		log_error_r(r, "one-time password");
 		rc = EX_CONFIG;
 		goto out_state;
@@ -298,6 +313,8 @@ daemon_run(struct cli *cli, struct conf *conf)
 				wd_usec / 2000);
 	}
 	d.started_ms = op_now_ms();
+	if (gethostname(d.hostname, sizeof(d.hostname) - 1) != 0)
+		snprintf(d.hostname, sizeof(d.hostname), "%s", "localhost");
 	print_banner(&d);
 	daemon_net_start(&d);
 	log_notice("running as ID %s", state_id(d.state));
@@ -313,7 +330,7 @@ out_loop:
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&d.loop);
 out_state:
-	sodium_memzero(d.otp, sizeof(d.otp));
+	sodium_memzero(&d.creds, sizeof(d.creds));
 	state_free(d.state);
 out_conf:
 	conf_unref(d.conf);

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A connection from a technician's client, from the moment a byte pipe
- * exists (any path of spec §4) until it closes.
+ * exists (any path of spec §4) until it closes: the secure handshake
+ * (§5), the Hash / LoginRequest exchange and its decision (§6), and the
+ * keep-alive (§13.1).
  *
- * PARTIAL: this version implements only the host's opening of the secure
- * handshake (§5.3 step 2: SignedId with a fresh box key) and reads the
- * client's first answer; login, the encrypted channel and everything
- * after it are not implemented yet, so every session is then closed with
- * a log line saying so.
+ * PARTIAL: what follows a successful login (screen, input, clipboard) is
+ * not implemented yet; an authorized session gets a MessageBox saying so
+ * and stays open until the client leaves or goes idle. Consent prompts
+ * ("click" approval) are not implemented: such sessions are refused.
  */
 #ifndef OP_SESSION_SESSION_H
 #define OP_SESSION_SESSION_H
@@ -18,19 +19,81 @@
 
 #include <uv.h>
 
+#include "crypto/password.h"
 #include "net/incoming.h"
 
 struct stream;
 struct identity_key;
 struct session;
 
+enum session_kind {
+	SESSION_DESKTOP,
+	SESSION_FILE_TRANSFER,
+	SESSION_PORT_FORWARD,
+	SESSION_VIEW_CAMERA,
+	SESSION_TERMINAL,
+};
+
+const char *session_kind_name(enum session_kind k);
+
+/* What is known about a session when the login decision is made. */
+struct session_info {
+	const char *peer_id;   /* LoginRequest.my_id */
+	const char *peer_name; /* LoginRequest.my_name */
+	const struct sockaddr_storage *source;
+	enum conn_path path;
+	bool encrypted;
+	enum session_kind kind;
+};
+
+/* The credentials valid now (owned by the daemon, read at each check). */
+struct session_creds {
+	char salt[PASSWORD_SALT_LEN + 1];
+	bool has_h1;
+	uint8_t h1[PASSWORD_H1_LEN];
+	char otp[OTP_MAX_LEN + 1]; /* "" = no one-time password */
+	bool allow_otp;
+	bool allow_permanent;
+};
+
+/*
+ * Decisions the daemon makes for the session (policy, lockout, audit).
+ * Every hook may be NULL, meaning "allow" / "nothing to do". A returned
+ * error string is sent to the client verbatim as LoginResponse.error, so
+ * it must be one of RustDesk's (§6.8) for the client to react right.
+ */
+struct session_hooks {
+	/* Before any password check. NULL = admitted. close_after is set
+	 * when the connection must end after the error. */
+	const char *(*admit)(void *arg, const struct session_info *info,
+		bool *close_after);
+	/* Brute-force state: NULL = may try, else the error to send. */
+	const char *(*lockout_check)(void *arg,
+		const struct session_info *info);
+	void (*auth_failed)(void *arg, const struct session_info *info);
+	/* Write-ahead: the session waits for done(ok) before it sends the
+	 * LoginResponse; done(false) refuses the login (fail closed). */
+	void (*authorize)(void *arg, struct session *s,
+		const struct session_info *info, const char *method,
+		void (*done)(struct session *s, bool ok));
+	void (*closed)(void *arg, struct session *s, bool was_authorized,
+		const char *reason);
+	/* The client could not verify our key: re-publish it to hbbs. */
+	void (*key_unverified)(void *arg);
+};
+
 struct session_env {
 	uv_loop_t *loop;
 	const struct identity_key *key; /* signs SignedId */
 	const char *id;                 /* our ID, inside IdPk */
+	const char *version;            /* PeerInfo.version */
+	const char *hostname;
+	const char *username;           /* active desktop user, "" none */
+	const struct session_creds *creds;
+	bool require_encryption;
 	unsigned handshake_timeout_ms;  /* 18000 (§1.6) */
-	/* Called once per session when it is gone (for counters). */
-	void (*on_closed)(void *arg, struct session *s);
+	unsigned idle_timeout_ms;       /* 30000 */
+	const struct session_hooks *hooks;
 	void *arg;
 };
 
@@ -39,7 +102,11 @@ struct session *session_start(const struct session_env *env,
 	struct stream *s, enum conn_path path, bool secure,
 	const struct sockaddr_storage *peer);
 
-/* Closes (asynchronously); on_closed follows. */
-void session_close(struct session *self, const char *why);
+/* Closes (asynchronously); the closed hook follows. reason is sent to
+ * the client as Misc.close_reason when not NULL. */
+void session_close(struct session *self, const char *reason);
+
+/* Short description for logs: "peer-id from 1.2.3.4:5 (relay)". */
+const char *session_describe(const struct session *self);
 
 #endif

@@ -124,12 +124,17 @@ class Rendezvous(TempDirCase):
         st = self.agent.wait_status(lambda s: s.get("direct_access"))
         self.assertEqual(st["direct_access"]["port"], self.agent.direct_port)
         validate_status(st)
+        import rdproto as rp
+        _, mpb = rp.load_protos()
         with socket.create_connection(("127.0.0.1", self.agent.direct_port),
                                       timeout=5) as s:
-            # Plaintext path: the host waits for the client, sends nothing.
-            s.settimeout(0.5)
-            with self.assertRaises(socket.timeout):
-                s.recv(1)
+            # Plaintext by protocol: no SignedId, the host opens with Hash.
+            fs = rp.FramedSocket(s)
+            m = mpb.Message()
+            m.ParseFromString(fs.recv(5))
+            self.assertEqual(m.WhichOneof("union"), "hash")
+            self.assertEqual(len(m.hash.salt), 32)
+            self.assertEqual(len(m.hash.challenge), 6)
             self.agent.wait_status(lambda st: st["sessions"] == 1)
         self.agent.wait_status(lambda st: st["sessions"] == 0)
 

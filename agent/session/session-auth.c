@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The secure handshake (spec §5.3) and login (§6): SignedId, the client's
+ * PublicKey, Hash, and the LoginRequest decision in RustDesk's order.
+ * Passwords are compared only as SHA-256 proofs, in constant time; no
+ * password material is logged. Error strings are RustDesk's, so stock
+ * clients show the right dialog.
+ */
+#include "session/session-internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "crypto/identity.h"
+#include "net/framer.h"
+#include "net/stream.h"
+
+#define ERR_ENCRYPTION_REQUIRED                                          \
+	"Encryption required by host policy: this host refuses "        \
+	"unencrypted sessions. Configure the rendezvous server key "    \
+	"(key option) in your client."
+
+int
+session__send_signed_id(struct session *ss)
+{
+	Hbb__IdPk idpk = HBB__ID_PK__INIT;
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__SignedId sid = HBB__SIGNED_ID__INIT;
+	uint8_t raw[256];
+	uint8_t blob[IDENTITY_SIG_LEN + sizeof(raw)];
+	size_t len;
+
+	crypto_box_keypair(ss->box_pk, ss->box_sk);
+	idpk.id = (char *)ss->env.id;
+	idpk.pk.data = ss->box_pk;
+	idpk.pk.len = sizeof(ss->box_pk);
+	if (hbb__id_pk__get_packed_size(&idpk) > sizeof(raw))
+		return OP_ERR_INTERNAL;
+	len = hbb__id_pk__pack(&idpk, raw);
+	identity_sign_combined(ss->env.key, raw, len, blob);
+	sid.id.data = blob;
+	sid.id.len = IDENTITY_SIG_LEN + len;
+	m.union_case = HBB__MESSAGE__UNION_SIGNED_ID;
+	m.signed_id = &sid;
+	return session__send(ss, &m); /* not encrypted: no key yet */
+}
+
+int
+session__send_hash(struct session *ss)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__Hash h = HBB__HASH__INIT;
+	char salt[PASSWORD_SALT_LEN + 1];
+
+	password_gen_challenge(ss->challenge);
+	snprintf(salt, sizeof(salt), "%s", ss->env.creds->salt);
+	h.salt = salt;
+	h.challenge = ss->challenge;
+	m.union_case = HBB__MESSAGE__UNION_HASH;
+	m.hash = &h;
+	return session__send(ss, &m);
+}
+
+static void
+send_login_error(struct session *ss, const char *error)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__LoginResponse lr = HBB__LOGIN_RESPONSE__INIT;
+
+	lr.union_case = HBB__LOGIN_RESPONSE__UNION_ERROR;
+	lr.error = (char *)error;
+	m.union_case = HBB__MESSAGE__UNION_LOGIN_RESPONSE;
+	m.login_response = &lr;
+	(void)session__send(ss, &m);
+}
+
+static void
+refuse(struct session *ss, const char *error)
+{
+	send_login_error(ss, error);
+	session__close_later(ss, error);
+}
+
+int
+session__on_public_key(struct session *ss, const Hbb__Message *m)
+{
+	const Hbb__PublicKey *pk = m->union_case ==
+			HBB__MESSAGE__UNION_PUBLIC_KEY ?
+		m->public_key :
+		NULL;
+	uint8_t key[CHANNEL_KEY_LEN];
+
+	uv_timer_stop(&ss->handshake_timer);
+	if (pk != NULL && pk->asymmetric_value.len == CHANNEL_BOX_PK_LEN) {
+		if (channel_open_session_key(pk->symmetric_value.data,
+			    pk->symmetric_value.len, pk->asymmetric_value.data,
+			    pk->asymmetric_value.len, ss->box_sk, key) != 0) {
+			log_warn("session %s: key exchange failed", ss->desc);
+			session_close(ss, NULL);
+			return OP_ERR_CRYPTO;
+		}
+		channel_init(&ss->ch, key);
+		sodium_memzero(key, sizeof(key));
+		sodium_memzero(ss->box_sk, sizeof(ss->box_sk));
+		ss->encrypted = true;
+		ss->state = SS_LOGIN;
+		return session__send_hash(ss);
+	}
+	if (pk != NULL && pk->asymmetric_value.len != 0) {
+		log_warn("session %s: invalid public key length %zu", ss->desc,
+			pk->asymmetric_value.len);
+		session_close(ss, NULL);
+		return OP_ERR_PROTO;
+	}
+	/* An empty PublicKey (the client could not verify our SignedId) or
+	 * any other message (it has no key for us at all): stock RustDesk
+	 * silently continues in plaintext. We refuse by default (S2). */
+	if (ss->env.hooks != NULL && ss->env.hooks->key_unverified != NULL)
+		ss->env.hooks->key_unverified(ss->env.arg);
+	ss->state = SS_LOGIN;
+	if (ss->env.require_encryption) {
+		log_warn("session %s: the client could not set up encryption; "
+			 "refused (security.require_encryption)",
+			ss->desc);
+		refuse(ss, ERR_ENCRYPTION_REQUIRED);
+		return 0;
+	}
+	log_warn("session %s: continuing UNENCRYPTED (the client could not "
+		 "verify this host)",
+		ss->desc);
+	return session__send_hash(ss);
+}
+
+static void
+copy_bounded(char *dst, size_t n, const char *src)
+{
+	size_t len = strnlen(src, n - 1);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+static enum session_kind
+kind_of(const Hbb__LoginRequest *lr)
+{
+	switch (lr->union_case) {
+	case HBB__LOGIN_REQUEST__UNION_FILE_TRANSFER:
+		return SESSION_FILE_TRANSFER;
+	case HBB__LOGIN_REQUEST__UNION_PORT_FORWARD:
+		return SESSION_PORT_FORWARD;
+	case HBB__LOGIN_REQUEST__UNION_VIEW_CAMERA:
+		return SESSION_VIEW_CAMERA;
+	case HBB__LOGIN_REQUEST__UNION_TERMINAL:
+		return SESSION_TERMINAL;
+	default:
+		return SESSION_DESKTOP;
+	}
+}
+
+/* §6.6 step 2: the first LoginRequest fixes who and what; a later one
+ * asking for something else is refused. */
+static bool
+scope_matches(struct session *ss, const Hbb__LoginRequest *lr)
+{
+	crypto_generichash_state st;
+	uint8_t digest[crypto_generichash_BYTES];
+	uint8_t kind = (uint8_t)kind_of(lr);
+	uint8_t payload[512];
+	size_t plen = 0;
+
+	switch (lr->union_case) {
+	case HBB__LOGIN_REQUEST__UNION_FILE_TRANSFER:
+		if (hbb__file_transfer__get_packed_size(lr->file_transfer) <
+			sizeof(payload))
+			plen = hbb__file_transfer__pack(lr->file_transfer,
+				payload);
+		break;
+	case HBB__LOGIN_REQUEST__UNION_PORT_FORWARD:
+		if (hbb__port_forward__get_packed_size(lr->port_forward) <
+			sizeof(payload))
+			plen = hbb__port_forward__pack(lr->port_forward,
+				payload);
+		break;
+	default:
+		break;
+	}
+	crypto_generichash_init(&st, NULL, 0, sizeof(digest));
+	crypto_generichash_update(&st, (const uint8_t *)lr->my_id,
+		strlen(lr->my_id) + 1);
+	crypto_generichash_update(&st, &kind, 1);
+	crypto_generichash_update(&st, payload, plen);
+	crypto_generichash_final(&st, digest, sizeof(digest));
+	if (!ss->latched) {
+		memcpy(ss->scope, digest, sizeof(digest));
+		ss->latched = true;
+		return true;
+	}
+	return sodium_memcmp(ss->scope, digest, sizeof(digest)) == 0;
+}
+
+static const char *
+kind_refusal(enum session_kind k)
+{
+	switch (k) {
+	case SESSION_FILE_TRANSFER:
+		return "No permission of file transfer";
+	case SESSION_TERMINAL:
+		return "No permission of terminal";
+	case SESSION_PORT_FORWARD:
+		return "No permission of IP tunneling";
+	case SESSION_VIEW_CAMERA:
+		return "No permission of viewing camera";
+	default:
+		return NULL;
+	}
+}
+
+/* Checks the proof against the one-time and the permanent password, in
+ * that order (§6.3); returns the method name or NULL. */
+static const char *
+check_password(struct session *ss, const ProtobufCBinaryData *proof)
+{
+	const struct session_creds *c = ss->env.creds;
+	uint8_t h1[PASSWORD_H1_LEN];
+	const char *method = NULL;
+
+	if (c->allow_otp && c->otp[0] != '\0') {
+		password_h1(c->otp, strlen(c->otp), c->salt, h1);
+		if (password_proof_ok(h1, ss->challenge, proof->data,
+			    proof->len))
+			method = "one-time-password";
+		sodium_memzero(h1, sizeof(h1));
+	}
+	if (method == NULL && c->allow_permanent && c->has_h1 &&
+		password_proof_ok(c->h1, ss->challenge, proof->data,
+			proof->len))
+		method = "permanent-password";
+	return method;
+}
+
+static void
+send_peer_info(struct session *ss)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__LoginResponse lr = HBB__LOGIN_RESPONSE__INIT;
+	Hbb__PeerInfo pi = HBB__PEER_INFO__INIT;
+	Hbb__DisplayInfo di = HBB__DISPLAY_INFO__INIT;
+	Hbb__DisplayInfo *dis[1] = { &di };
+	Hbb__SupportedEncoding enc = HBB__SUPPORTED_ENCODING__INIT;
+	Hbb__Features feat = HBB__FEATURES__INIT;
+
+	pi.username = (char *)(ss->env.username[0] ? ss->env.username : "");
+	pi.hostname = (char *)ss->env.hostname;
+	pi.platform = "Linux";
+	pi.version = (char *)ss->env.version;
+	pi.encoding = &enc;
+	pi.features = &feat;
+	pi.platform_additions = "{}";
+	/* Clients refuse a desktop session without displays ("No
+	 * displays"); screen capture is not implemented yet, so this names
+	 * a placeholder honestly. */
+	di.width = 1280;
+	di.height = 720;
+	di.name = "no screen capture yet";
+	di.online = true;
+	di.scale = 1.0;
+	pi.n_displays = 1;
+	pi.displays = dis;
+	lr.union_case = HBB__LOGIN_RESPONSE__UNION_PEER_INFO;
+	lr.peer_info = &pi;
+	m.union_case = HBB__MESSAGE__UNION_LOGIN_RESPONSE;
+	m.login_response = &lr;
+	(void)session__send(ss, &m);
+}
+
+static void
+send_not_implemented_notice(struct session *ss)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__MessageBox mb = HBB__MESSAGE_BOX__INIT;
+
+	mb.msgtype = "nocancel-nook-hasclose";
+	mb.title = "Outpost";
+	mb.text = "Logged in. Screen sharing and input are not implemented "
+		  "in this version of the Outpost agent.";
+	m.union_case = HBB__MESSAGE__UNION_MESSAGE_BOX;
+	m.message_box = &mb;
+	(void)session__send(ss, &m);
+}
+
+static void
+authorized(struct session *ss, bool ok)
+{
+	if (ss->state != SS_AUTHORIZING)
+		return;
+	if (!ok) {
+		/* The authorization could not be recorded: fail closed. */
+		ss->state = SS_LOGIN;
+		refuse(ss, "Connection not allowed");
+		return;
+	}
+	ss->state = SS_AUTHORIZED;
+	ss->was_authorized = true;
+	framer_set_max(ss->fr, SESSION_MAX_FRAME);
+	send_peer_info(ss);
+	send_not_implemented_notice(ss);
+	log_notice("session %s authorized", ss->desc);
+}
+
+int
+session__on_login(struct session *ss, const Hbb__LoginRequest *lr)
+{
+	const struct session_hooks *hk = ss->env.hooks;
+	struct session_info info;
+	const char *err;
+	const char *method;
+	bool close_after = false;
+
+	if (!scope_matches(ss, lr)) {
+		refuse(ss, "Connection not allowed");
+		return 0;
+	}
+	copy_bounded(ss->peer_id, sizeof(ss->peer_id), lr->my_id);
+	copy_bounded(ss->peer_name, sizeof(ss->peer_name), lr->my_name);
+	ss->kind = kind_of(lr);
+	session__info(ss, &info);
+	if (hk != NULL && hk->admit != NULL &&
+		(err = hk->admit(ss->env.arg, &info, &close_after)) != NULL) {
+		if (close_after)
+			refuse(ss, err);
+		else
+			send_login_error(ss, err);
+		return 0;
+	}
+	if ((err = kind_refusal(ss->kind)) != NULL) {
+		refuse(ss, err);
+		return 0;
+	}
+	/* §6.6 step 5: the client dialed our ID (direct IP: an address). */
+	if (ss->path != CONN_PATH_DIRECT_IP &&
+		strcmp(lr->username, ss->env.id) != 0) {
+		refuse(ss, "Offline");
+		return 0;
+	}
+	/* A client without a stored password asks first with none: no
+	 * answer, it shows its password dialog and asks again (§17 item 14). */
+	if (lr->password.len == 0)
+		return 0;
+	if (hk != NULL && hk->lockout_check != NULL &&
+		(err = hk->lockout_check(ss->env.arg, &info)) != NULL) {
+		send_login_error(ss, err);
+		return 0;
+	}
+	if ((method = check_password(ss, &lr->password)) == NULL) {
+		log_warn("session %s: wrong password", ss->desc);
+		if (hk != NULL && hk->auth_failed != NULL)
+			hk->auth_failed(ss->env.arg, &info);
+		if (ss->state == SS_LOGIN && !ss->closing_soon)
+			send_login_error(ss, "Wrong Password");
+		return 0;
+	}
+	ss->state = SS_AUTHORIZING;
+	if (hk != NULL && hk->authorize != NULL)
+		hk->authorize(ss->env.arg, ss, &info, method, authorized);
+	else
+		authorized(ss, true);
+	return 0;
+}

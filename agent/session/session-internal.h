@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the session module's .c files only. */
+#ifndef OP_SESSION_SESSION_INTERNAL_H
+#define OP_SESSION_SESSION_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sodium.h>
+#include <uv.h>
+
+#include "crypto/channel.h"
+#include "session/session.h"
+#include "wire/msg.h"
+
+#define SESSION_PREAUTH_MAX_FRAME 4096
+#define SESSION_MAX_FRAME (8 * 1024 * 1024)
+#define SESSION_TEST_DELAY_MS 1000
+#define SESSION_CLOSE_DELAY_MS 1000 /* let the client read an error */
+
+enum session_state {
+	SS_HANDSHAKE, /* SignedId sent, waiting for PublicKey */
+	SS_LOGIN,     /* Hash sent, waiting for a usable LoginRequest */
+	SS_AUTHORIZING, /* audit write-ahead in progress */
+	SS_AUTHORIZED,
+	SS_CLOSING,
+};
+
+struct framer;
+
+struct session {
+	struct session_env env;
+	struct stream *s;
+	struct framer *fr;
+	uv_timer_t handshake_timer;
+	uv_timer_t tick; /* TestDelay and idle check */
+	enum session_state state;
+	enum conn_path path;
+	bool secure;
+	bool encrypted;
+	struct channel ch;
+	struct sockaddr_storage peer_addr;
+	char desc[160];
+	uint8_t box_pk[crypto_box_PUBLICKEYBYTES];
+	uint8_t box_sk[crypto_box_SECRETKEYBYTES];
+	char challenge[PASSWORD_CHALLENGE_LEN + 1];
+	/* login scope latch (§6.6 step 2) */
+	bool latched;
+	uint8_t scope[crypto_generichash_BYTES];
+	char peer_id[128];
+	char peer_name[128];
+	enum session_kind kind;
+	uint64_t last_rx_ms;
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+	unsigned dropped; /* messages refused in this state */
+	int pending;      /* handles / stream still closing */
+	bool was_authorized;
+	bool closing_soon; /* an error was sent; closing after a delay */
+	char close_reason[128];
+};
+
+/* session.c */
+int session__send(struct session *ss, const Hbb__Message *m);
+void session__close_later(struct session *ss, const char *reason);
+void session__info(const struct session *ss, struct session_info *out);
+
+/* session-auth.c */
+int session__on_public_key(struct session *ss, const Hbb__Message *m);
+int session__send_hash(struct session *ss);
+int session__on_login(struct session *ss, const Hbb__LoginRequest *lr);
+int session__send_signed_id(struct session *ss);
+
+#endif
