@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # The README's two commands. Everything else is CMake (CMakePresets.json).
-.PHONY: run test build clean
+.PHONY: run test build clean package
 
 # Build with the release preset and run the agent on the built-in defaults
 # (or /etc/outpost/outpost.yaml when it exists).
@@ -19,6 +19,13 @@ test:
 	cmake --preset asan-ubsan >/dev/null
 	cmake --build --preset asan-ubsan -j2
 	ctest --preset asan-ubsan
+
+# The .deb and the .rpm, in build/release/packages/ (README "Deployment").
+package:
+	packaging/install-deps.sh all
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j2
+	cd build/release && cpack -G "DEB;RPM"
 
 build:
 	cmake --preset dev >/dev/null

@@ -62,6 +62,8 @@ int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_reload(struct cli *cli, int argc, char **argv);
 int cmd_enroll(struct cli *cli, int argc, char **argv);
+/* `outpost doctor [--json] [-v]` (cmd-doctor.c, doctor-*.c). */
+int cmd_doctor(struct cli *cli, int argc, char **argv);
 /* `config import` and `config import-rustdesk` (cmd-import.c). */
 int cmd_config_import(struct cli *cli, int argc, char **argv);
 int cmd_config_import_rustdesk(struct cli *cli, int argc, char **argv);

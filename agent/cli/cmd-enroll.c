@@ -26,8 +26,8 @@ static const char enroll_usage[] =
 	"usage: outpost [-c FILE] enroll\n"
 	"\n"
 	"Prints one line of JSON for inventory tools:\n"
-	"  {\"id\":\"123456789\",\"hostname\":\"web-01\",\"version\":\"" OP_VERSION
-	"\",\"registered\":false}\n"
+	"  {\"id\":\"123456789\",\"hostname\":\"web-01\","
+	"\"version\":\"" OP_VERSION "\",\"registered\":false}\n"
 	"registered is true when the running agent is registered with the\n"
 	"rendezvous server, false when it is not or the agent is not "
 	"running.\n";

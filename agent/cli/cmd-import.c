@@ -695,8 +695,10 @@ fail:
 static int
 rd_base64(const char *s, size_t n, unsigned char **out, size_t *out_len)
 {
-	static const int variants[] = { sodium_base64_VARIANT_URLSAFE_NO_PADDING,
-		sodium_base64_VARIANT_ORIGINAL_NO_PADDING };
+	static const int variants[] = {
+		sodium_base64_VARIANT_URLSAFE_NO_PADDING,
+		sodium_base64_VARIANT_ORIGINAL_NO_PADDING,
+	};
 	unsigned char *buf;
 	size_t cap;
 
@@ -884,8 +886,9 @@ rd_parse(const char *input, struct rd_server *out, char *err, size_t errsz)
 			r = 0;
 			goto out;
 		}
-		for (char *q = part, *qn; strchr(part, '(') != NULL && q != NULL;
-			q = qn) {
+		if (strchr(part, '(') == NULL)
+			continue;
+		for (char *q = part, *qn; q != NULL; q = qn) {
 			qn = strchr(q, '(');
 			if (qn != NULL)
 				*qn++ = '\0';
@@ -1090,8 +1093,8 @@ cmd_config_import_rustdesk(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (rd_parse(input, &rd, err, sizeof(err)) != 0) {
-		fprintf(stderr, "outpost config import-rustdesk: not a RustDesk "
-				"config string: %s\n",
+		fprintf(stderr, "outpost config import-rustdesk: not a "
+				"RustDesk config string: %s\n",
 			err);
 		rc = EX_DATAERR;
 		goto out;
@@ -1116,14 +1119,15 @@ cmd_config_import_rustdesk(struct cli *cli, int argc, char **argv)
 	/* The file being merged into: it must be valid (a missing default
 	 * file is the same as an empty one). */
 	r = cli_load_conf_quiet(cli, &cur, &diags);
-	from_file = r == 0 && strcmp(conf_source(cur), CONF_SOURCE_DEFAULT) != 0;
+	from_file = r == 0 &&
+		strcmp(conf_source(cur), CONF_SOURCE_DEFAULT) != 0;
 	if (r != 0 && !(cli->config_explicit && access(cli->config_path,
 							   F_OK) != 0 &&
 			      errno == ENOENT)) {
 		conf_diags_print(&diags, stderr);
-		fprintf(stderr, "outpost config import-rustdesk: %s is invalid; "
-				"fix it (or replace it with `outpost config "
-				"import`) first. Nothing was changed.\n",
+		fprintf(stderr, "outpost config import-rustdesk: %s is "
+				"invalid; fix it (or replace it with `outpost "
+				"config import`) first. Nothing was changed.\n",
 			cli->config_path);
 		rc = r == OP_ERR_NOMEM ? EX_OSERR : EX_CONFIG;
 		goto out;

@@ -40,7 +40,7 @@ static const struct cli_cmd commands[] = {
 	{ "config", cmd_config, "check, dump or import the configuration" },
 	{ "version", cmd_version, "print the version" },
 	{ "status", cmd_status, "show the running agent's state" },
-	{ "doctor", cmd_reserved, "(reserved) diagnose connectivity" },
+	{ "doctor", cmd_doctor, "diagnose connectivity to the servers" },
 	{ "audit", cmd_reserved, "(reserved) query the audit trail" },
 	{ "reload", cmd_reload, "make the running agent reload its config" },
 	{ "enroll", cmd_enroll, "print one line of inventory JSON" },

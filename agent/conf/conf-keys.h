@@ -57,6 +57,23 @@ X(SERVER_KEY, "server.key", CT_STRING(0, 0), "", &conf__check_b64key,	\
 	"Public key of the rendezvous server: the base64 Ed25519 key "	\
 	"from hbbs' id_ed25519.pub (32 bytes). Empty means the server "	\
 	"is not authenticated.")					\
+X(SERVER_PROXY, "server.proxy", CT_STRING(0, 1023), "", NULL,		\
+	"Proxy for the TCP connections to the servers, as "		\
+	"scheme://[user@]host[:port] with scheme http (CONNECT), "	\
+	"https (CONNECT inside TLS to the proxy) or socks5; default "	\
+	"ports 8080, 443, 1080. A password in the URL is refused: use "	\
+	"server.proxy_password_file. With a proxy the agent registers "	\
+	"over TCP, which OSS hbbs does not accept (it takes UDP "	\
+	"registration only). Empty means no proxy.")			\
+X(SERVER_PROXY_PASSWORD_FILE, "server.proxy_password_file", CT_PATH(),	\
+	"", NULL,							\
+	"File holding the proxy password (one line, 1-255 bytes), "	\
+	"owned by the agent's user with mode 0600. Empty means no "	\
+	"password.")							\
+X(SERVER_PROXY_CA, "server.proxy_ca", CT_PATH(), "", NULL,		\
+	"PEM file with the CA certificates that may sign an https "	\
+	"proxy's certificate. Empty means the system store "		\
+	"(/etc/ssl/certs/ca-certificates.crt).")			\
 X(IDENTITY_ID, "identity.id", CT_STRING(0, 0), "auto",			\
 	&conf__check_id,						\
 	"The ID peers dial: 'auto' (a random 9-digit ID made on first "	\

@@ -112,6 +112,10 @@ on_timer_closed(uv_handle_t *h)
 	struct stream *result = c->result;
 
 	c->result = NULL;
+	/* Until its owner calls stream_start, a stream_close on it passes
+	 * the owner's own arg to on_closed, not ours or NULL. */
+	if (result != NULL)
+		result->arg = c->arg;
 	c->report->total_ms = (unsigned)(op_now_ms() - c->start_ms);
 	if (c->status == 0)
 		c->report->stage = NET_STAGE_DONE;
@@ -569,6 +573,8 @@ check_args(const char *host, uint16_t port,
 	return 0;
 }
 
+static const struct net_connect_opts default_opts;
+
 int
 net_connect_start(uv_loop_t *loop, const char *host, uint16_t port,
 	const struct net_connect_opts *opts, net_connect_fn cb, void *arg,
@@ -585,6 +591,8 @@ net_connect_start(uv_loop_t *loop, const char *host, uint16_t port,
 
 	if (out != NULL)
 		*out = NULL;
+	if (opts == NULL)
+		opts = &default_opts;
 	if ((r = check_args(host, port, opts)) != 0)
 		return r;
 	if ((c = calloc(1, sizeof(*c))) == NULL)

@@ -92,10 +92,11 @@ struct net_connect_opts {
 
 #define NET_CONNECT_DEFAULT_TIMEOUT_MS 30000
 
-/* status 0 and a started-but-not-reading stream (call stream_start), or
- * a negative code and s == NULL. Codes: UV_ETIMEDOUT (deadline),
+/* status 0 and a started-but-not-reading stream (call stream_start; its
+ * arg is already this callback's arg, so stream_close(s, fn) before
+ * stream_start calls fn(arg)), or a negative code and s == NULL. Codes: UV_ETIMEDOUT (deadline),
  * UV_ECANCELED, DNS (UV_EAI_*) and socket errors, OP_ERR_AUTH (proxy
- * refused the credentials: HTTP 407, SOCKS5 auth), OP_ERR_DENIED (proxy
+ * refused the credentials: HTTP 407 or 401, SOCKS5 auth), OP_ERR_DENIED (proxy
  * refused the CONNECT, see report->http_status / socks_reply),
  * OP_ERR_PROTO / OP_ERR_TOO_LARGE (malformed proxy reply), OP_ERR_CRYPTO
  * (TLS: untrusted certificate, wrong name, handshake failure), SOCKS5
@@ -109,10 +110,11 @@ struct net_connect;
  * Resolves host (the proxy resolves it when there is one), connects
  * (through the proxy if any), and calls cb exactly once, always from the
  * loop and never from inside this call, unless this returns an error
- * (then never). host is a name or an IP literal without brackets. *out
- * (may be NULL) is valid until cb runs and lets the caller cancel with
- * net_connect_cancel, which makes cb report UV_ECANCELED on the same loop
- * iteration; handles still closing then are cleaned up by this module
+ * (then never). host is a name or an IP literal without brackets; opts
+ * may be NULL (direct, default deadline). *out (may be NULL) is valid
+ * until cb runs and lets the caller cancel with net_connect_cancel,
+ * which makes cb report UV_ECANCELED on the same loop iteration;
+ * handles still closing then are cleaned up by this module
  * and reference nothing of the caller's. Returns 0, UV_EINVAL (bad
  * host/port/options, a bind_local with a proxy), OP_ERR_NOMEM or a uv
  * error.

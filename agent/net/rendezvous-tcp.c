@@ -244,7 +244,7 @@ tcp_drop(struct rendezvous *r, const char *why)
 	r->st.outstanding = false;
 	shift = r->tcp_fails < 3 ? r->tcp_fails : 3;
 	r->tcp_fails++;
-	r->tcp_next_connect_ms = now + (RDV_BACKOFF_MIN_MS << shift);
+	r->tcp_next_connect_ms = now + ((uint64_t)RDV_BACKOFF_MIN_MS << shift);
 	rdv__note_transitions(r, now);
 }
 
@@ -272,7 +272,7 @@ on_connected(void *arg, int status, struct stream *s)
 				 "proxy: %s",
 				op_strerror(status));
 		r->tcp_fails++;
-		r->tcp_next_connect_ms = now + (RDV_BACKOFF_MIN_MS << shift);
+		r->tcp_next_connect_ms = now + ((uint64_t)RDV_BACKOFF_MIN_MS << shift);
 		rdv__arm_timer(r);
 		return;
 	}

@@ -11,6 +11,7 @@
  */
 #include "net/stream.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,8 @@ on_write(uv_write_t *req, int status)
 	struct stream_tcp *t = w->t;
 
 	t->queued -= w->len;
+	/* A queued copy may hold a proxy's Basic credentials. */
+	explicit_bzero(w->data, w->len);
 	free(w);
 	if (status < 0 && status != UV_ECANCELED)
 		stream__end(&t->base, status);
@@ -68,8 +71,8 @@ tcp_write(struct stream *s, const uint8_t *data, size_t len)
 		return s->end_status;
 	if (len > s->max_queue || t->queued > s->max_queue - len)
 		return OP_ERR_TOO_LARGE;
-	if (len > UINT32_MAX)
-		return OP_ERR_TOO_LARGE; /* uv_buf_t length is unsigned */
+	if (len > INT_MAX)
+		return OP_ERR_TOO_LARGE; /* uv_try_write returns an int */
 	/* Nothing queued: try to send at once and copy only the rest. libuv
 	 * refuses try_write (UV_EAGAIN) while writes are queued, so the
 	 * byte order is kept. */
@@ -83,8 +86,10 @@ tcp_write(struct stream *s, const uint8_t *data, size_t len)
 		data += n;
 		len -= (size_t)n;
 	}
-	if ((w = malloc(sizeof(*w) + len)) == NULL)
-		return OP_ERR_NOMEM;
+	if ((w = malloc(sizeof(*w) + len)) == NULL) {
+		r = OP_ERR_NOMEM;
+		goto fail;
+	}
 	memcpy(w->data, data, len);
 	w->t = t;
 	w->len = len;
@@ -93,10 +98,16 @@ tcp_write(struct stream *s, const uint8_t *data, size_t len)
 	if ((r = uv_write(&w->req, (uv_stream_t *)t->tcp, &b, 1, on_write)) !=
 		0) {
 		free(w);
-		return r;
+		goto fail;
 	}
 	t->queued += len;
 	return 0;
+fail:
+	/* Part of the data may be on the wire already: the byte stream is
+	 * broken, so the stream ends. */
+	if (n > 0)
+		stream__end(s, r);
+	return r;
 }
 
 static void

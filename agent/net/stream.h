@@ -110,8 +110,9 @@ size_t stream_queued(const struct stream *s);
 void stream_set_max_queue(struct stream *s, size_t max);
 
 /* Closes (queued data is flushed best-effort, a few seconds at most) and
- * frees; on_closed(arg) (may be NULL; arg as given to stream_start, NULL
- * if it never was) is called once when done, from the loop. Safe to call
+ * frees; on_closed(arg) (may be NULL; arg as given to stream_start, or
+ * for a stream fresh from net_connect the arg of net_connect_start) is
+ * called once when done, from the loop. Safe to call
  * from inside any callback; no on_read/on_end is called after it. A
  * second call is ignored. */
 void stream_close(struct stream *s, stream_closed_fn on_closed);

@@ -162,7 +162,7 @@ session__close_later(struct session *ss, const char *reason)
 	stream_pause(ss->s);
 	uv_timer_stop(&ss->tick);
 	uv_timer_start(&ss->handshake_timer, on_close_later,
-		SESSION_CLOSE_DELAY_MS, 0);
+		ss->env.close_delay_ms, 0);
 	log_info("session %s: %s", ss->desc, reason);
 	ss->closing_soon = true;
 }
@@ -367,6 +367,8 @@ session_start(const struct session_env *env, struct stream *s,
 	ss->env = *env;
 	if (ss->env.idle_timeout_ms == 0)
 		ss->env.idle_timeout_ms = 30000;
+	if (ss->env.close_delay_ms == 0)
+		ss->env.close_delay_ms = SESSION_CLOSE_DELAY_MS;
 	ss->s = s;
 	ss->path = path;
 	ss->secure = secure;

@@ -93,6 +93,7 @@ struct session_env {
 	bool require_encryption;
 	unsigned handshake_timeout_ms;  /* 18000 (§1.6) */
 	unsigned idle_timeout_ms;       /* 30000 */
+	unsigned close_delay_ms;        /* after an error: 1000 (0 = 1) */
 	const struct session_hooks *hooks;
 	void *arg;
 };

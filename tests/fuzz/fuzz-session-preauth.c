@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pre-authentication session handler over real loopback TCP: each
+ * input is what a client sends before login (first byte: 0 = direct-IP
+ * plaintext path, where Hash and LoginRequest parsing is reachable; else
+ * the secure path, where the PublicKey handling is). The session must
+ * close cleanly whatever arrives, without leaks or undefined behaviour.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "core/log.h"
+#include "crypto/identity.h"
+#include "net/stream.h"
+#include "session/session.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static uv_loop_t loop;
+static int lfd = -1;
+static struct sockaddr_in laddr;
+static struct identity_key key;
+static struct session_creds creds;
+static bool closed;
+
+static void
+on_closed(void *arg, struct session *s, bool was_authorized,
+	const char *reason)
+{
+	(void)arg;
+	(void)s;
+	(void)was_authorized;
+	(void)reason;
+	closed = true;
+}
+
+static const struct session_hooks hooks = { .closed = on_closed };
+
+static void
+init_once(void)
+{
+	socklen_t len = sizeof(laddr);
+
+	uv_loop_init(&loop);
+	op_log_init("fuzz", OP_LOG_ERROR, OP_LOG_STDERR);
+	identity_crypto_init();
+	identity_generate(&key);
+	memcpy(creds.salt, "23456789abcdefghijkmnpqrstuvwxyz", 33);
+	memcpy(creds.otp, "abcdefghij", 11);
+	creds.allow_otp = creds.allow_permanent = true;
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	laddr.sin_family = AF_INET;
+	laddr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bind(lfd, (struct sockaddr *)&laddr, sizeof(laddr));
+	getsockname(lfd, (struct sockaddr *)&laddr, &len);
+	listen(lfd, 16);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct session_env env = {
+		.loop = &loop, .key = &key, .id = "123456789",
+		.version = "1.3.0", .hostname = "fuzz", .username = "",
+		.creds = &creds, .require_encryption = true,
+		.handshake_timeout_ms = 2000, .idle_timeout_ms = 2000,
+		.close_delay_ms = 1,
+		.hooks = &hooks,
+	};
+	struct sockaddr_storage peer = { .ss_family = AF_INET };
+	bool secure;
+	uv_tcp_t *t;
+	struct stream *s;
+	int c, a;
+
+	if (lfd < 0)
+		init_once();
+	if (size == 0)
+		return 0;
+	secure = data[0] != 0;
+	data++;
+	size--;
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(c, (struct sockaddr *)&laddr, sizeof(laddr)) != 0 ||
+		(a = accept(lfd, NULL, NULL)) < 0) {
+		close(c);
+		return 0;
+	}
+	t = malloc(sizeof(*t));
+	uv_tcp_init(&loop, t);
+	uv_tcp_open(t, a);
+	if ((s = stream_tcp_take(&loop, t)) == NULL) {
+		close(c);
+		return 0;
+	}
+	closed = false;
+	(void)session_start(&env, s,
+		secure ? CONN_PATH_RELAY_HOST : CONN_PATH_DIRECT_IP, secure,
+		&peer);
+	if (size > 0 && write(c, data, size) < 0)
+		(void)0;
+	shutdown(c, SHUT_WR);
+	for (int i = 0; i < 100000 && !closed; i++)
+		uv_run(&loop, UV_RUN_ONCE);
+	close(c);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	return 0;
+}

@@ -1,0 +1,1065 @@
+# SPDX-License-Identifier: MIT
+"""The technician's RustDesk client after the pipe exists: the secure
+channel (protocol reference §5), login (§6), TestDelay/PermissionInfo/
+close-reason handling (§13), plus deliberately misbehaving variants for
+hostile tests.  Written from /work/shared/protocol/rustdesk-protocol.md and
+rustdesk/rustdesk src/client.rs (secure_connection, create_login_msg,
+get_option_message, handle_hash, handle_login_from_ui, handle_test_delay);
+it never reads or imports the agent's C code.
+
+    import initiator, client
+    res = initiator.connect(rs.addr, rs.licence_key, AGENT_ID, "punch")
+    c = client.Client(res)                      # host_pk/target_id from res
+    c.handshake()                               # SignedId -> PublicKey -> secretbox
+    out = c.login("password")                   # str error or PeerInfo
+    c.close()
+
+Direct IP (§4.8, plaintext):  c = client.Client(("127.0.0.1", port), direct=True)
+
+CLI (prints one JSON line):
+  /usr/bin/python3 tests/peers/client.py --direct 127.0.0.1:PORT --id ID --password PW
+      [--kind desktop|file-transfer|terminal|port-forward|rdp|view-camera]
+  /usr/bin/python3 tests/peers/client.py --rendezvous 127.0.0.1:N --key K --id ID
+      --mode punch|local|relay|client-relay --password PW
+  add --misbehave NAME (see MISBEHAVIOURS) to run one hostile scenario instead.
+"""
+import argparse
+import collections
+import hashlib
+import json
+import os
+import select
+import socket
+import sys
+import time
+
+import nacl.exceptions
+import nacl.public
+import nacl.secret
+
+try:
+    from . import rdproto as rp
+    from . import initiator
+except ImportError:
+    import rdproto as rp
+    import initiator
+
+mpb = rp.mpb
+Message = mpb.Message
+PERMISSION_NAMES = {v: k for k, v in mpb.PermissionInfo.Permission.items()}
+KINDS = ("desktop", "file-transfer", "port-forward", "rdp", "terminal", "view-camera")
+CONN_TYPE = {"desktop": 0, "file-transfer": 1, "port-forward": 2, "rdp": 3,
+             "view-camera": 4, "terminal": 5}
+ZERO_NONCE = bytes(24)
+DEFAULT_TIMEOUT = 10.0
+
+Record = collections.namedtuple("Record", "t kind msg")
+Record.__doc__ = ("One received frame: t = time.monotonic(), kind = Message oneof "
+                  "name ('misc.<variant>' for Misc, 'empty' for no oneof, "
+                  "'unparsable' (msg = raw bytes)), msg = the protobuf sub-message.")
+Sent = collections.namedtuple("Sent", "t kind msg wire encrypted seq")
+Sent.__doc__ = ("One frame we wrote: wire = exact bytes on the socket (header "
+                "included), encrypted = sealed with the session key, seq = nonce "
+                "counter used (None if plaintext).")
+
+
+class ClientError(Exception):
+    """Base class."""
+
+
+class HandshakeError(ClientError):
+    """SignedId missing/unverifiable, wrong IdPk.id, no host pk, ..."""
+
+
+class SignatureError(HandshakeError):
+    """SignedId does not verify with host_pk (stock: 'pk mismatch')."""
+
+
+class ChannelError(ClientError):
+    """A received frame failed to decrypt (or similar channel breakage)."""
+
+
+class SessionClosed(ClientError):
+    """The host closed the connection (or a send hit a dead socket).
+    close_reason / message_boxes / login_error: what it said before."""
+
+    def __init__(self, text, client=None):
+        super().__init__(text)
+        self.close_reason = getattr(client, "close_reason", None)
+        self.message_boxes = list(getattr(client, "message_boxes", []))
+        self.login_error = getattr(client, "login_error", None)
+
+
+def norm_kind(kind):
+    k = (kind or "desktop").replace("_", "-")
+    if k not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}")
+    return k
+
+
+def h1_of(password, salt):
+    """SHA-256(password ‖ salt): what clients store as 'remembered password'."""
+    return hashlib.sha256(password.encode() + salt.encode()).digest()
+
+
+def password_proof(h1, challenge):
+    """§6.3: SHA-256(h1 ‖ challenge), raw 32 bytes."""
+    return hashlib.sha256(bytes(h1) + challenge.encode()).digest()
+
+
+def default_supported_decoding():
+    """What a stock desktop client without hardware codecs advertises
+    (scrap Decoder::supported_decodings): VP9, VP8, AV1 (software), i444 for
+    VP9/AV1, prefer Auto, chroma I420."""
+    d = mpb.SupportedDecoding(ability_vp9=1, ability_vp8=1, ability_av1=1)
+    d.i444.vp9 = True
+    d.i444.av1 = True
+    return d
+
+
+def msg_kind(m):
+    k = m.WhichOneof("union")
+    if k is None:
+        return "empty"
+    if k == "misc":
+        sub = m.misc.WhichOneof("union")
+        return f"misc.{sub}" if sub else "misc"
+    return k
+
+
+def _to_dict(m):
+    from google.protobuf import json_format
+    return json_format.MessageToDict(m, preserving_proto_field_name=True)
+
+
+class Client:
+    """A stock-like controlling client on one connection.  Blocking, not
+    thread-safe (use one Client per thread).
+
+    conn: initiator.Result (sock, leftover, host_pk, target_id and mode are
+    taken from it), a connected socket, or an address ((host, port) or
+    'host:port') to dial.  host_pk: the host's Ed25519 pk (32 bytes) learnt
+    from hbbs' signed IdPk; target_id: the dialed ID (IdPk.id must match);
+    direct=True: direct-IP access, no handshake, plaintext, username = the
+    address string (override with username=)."""
+
+    def __init__(self, conn, host_pk=None, target_id=None, direct=None, *, kind="desktop",
+                 username=None, my_id="100200300", my_name="Outpost Tester",
+                 version="1.4.9", my_platform="Linux", session_id=None, file_dir="",
+                 show_hidden=False, forward_host="", forward_port=0, service_id="",
+                 option="default", echo_test_delay=True, timeout=DEFAULT_TIMEOUT,
+                 connect_timeout=5.0, max_frame=rp.DEFAULT_MAX_FRAME):
+        self.result = None
+        leftover = b""
+        addr_str = None
+        if isinstance(conn, initiator.Result):
+            self.result = conn
+            sock, leftover = conn.sock, conn.leftover
+            host_pk = conn.host_pk if host_pk is None else host_pk
+            target_id = conn.target_id if target_id is None else target_id
+            if direct is None:
+                direct = conn.mode == "direct"
+            if conn.peer_addr:
+                addr_str = f"{conn.peer_addr[0]}:{conn.peer_addr[1]}"
+        elif isinstance(conn, socket.socket):
+            sock = conn
+            try:
+                pa = sock.getpeername()
+                addr_str = f"{pa[0]}:{pa[1]}"
+            except OSError:
+                pass
+        else:
+            if isinstance(conn, str):
+                addr_str = conn
+                conn = rp.split_host_port(conn, initiator.DIRECT_PORT)
+            else:
+                addr_str = f"{conn[0]}:{conn[1]}"
+            sock = socket.create_connection((conn[0], int(conn[1])), timeout=connect_timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(None)
+        self.sock = sock
+        self.direct = bool(direct)
+        self.host_pk = bytes(host_pk) if host_pk is not None else None
+        self.target_id = target_id or ""
+        self.kind = norm_kind(kind)
+        self.username = username if username is not None else (
+            addr_str if self.direct and addr_str else self.target_id)
+        self.my_id, self.my_name, self.version = my_id, my_name, version
+        self.my_platform = my_platform
+        self.session_id = session_id if session_id is not None else (
+            int.from_bytes(os.urandom(8), "little") or 1)
+        self.file_dir, self.show_hidden = file_dir, show_hidden
+        self.forward_host, self.forward_port = forward_host, forward_port
+        self.service_id = service_id
+        self.option = option
+        self.echo_test_delay = echo_test_delay
+        self.timeout = timeout
+        self.t0 = time.monotonic()
+
+        self.dec = rp.FrameDecoder(max_frame)
+        self.pending = collections.deque(self.dec.feed(leftover))
+        self.codec = None               # rp.SecretBoxCodec once the key is set
+        self.session_key = None
+        self.channel = "plaintext-direct" if self.direct else None
+        self.signed_id_raw = None
+        self.host_id = None             # IdPk.id inside SignedId
+        self.host_box_pk = None         # host's ephemeral Curve25519 pk
+        self.box_keypair = None         # our ephemeral nacl PrivateKey
+        self.hash = None
+        self.received = []              # [Record]
+        self.sent = []                  # [Sent]
+        self.login_requests = []        # LoginRequest messages sent
+        self.login_responses = []       # LoginResponse messages received
+        self.login_error = None         # last LoginResponse.error
+        self.peer_info = None           # LoginResponse.peer_info (success)
+        self.peer_infos = []            # standalone PeerInfo messages after login
+        self.permissions = {}           # 'Keyboard' -> bool, from PermissionInfo
+        self.close_reason = None        # Misc.close_reason from the host
+        self.message_boxes = []         # MessageBox messages
+        self.test_delays = 0            # host TestDelays seen
+        self.test_delays_echoed = 0
+        self.unparsable = 0
+        self.closed = False             # EOF / reset seen
+        self.eof_time = None            # time.monotonic() of EOF
+        self.eof_reason = None          # 'eof' | 'reset' | 'send: <error>'
+
+    # ------------------------------------------------------------ basics
+    @classmethod
+    def via_rendezvous(cls, rendezvous, key, target_id, mode="punch", *, connect_kw=None,
+                       **kw):
+        """initiator.connect(...) then Client(result, **kw).  conn_type is
+        derived from kind= unless connect_kw sets it."""
+        ck = dict(connect_kw or {})
+        ck.setdefault("conn_type", CONN_TYPE[norm_kind(kw.get("kind", "desktop"))])
+        res = initiator.connect(rendezvous, key, target_id, mode, **ck)
+        return cls(res, **kw)
+
+    def close(self):
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+            self.sock = None
+        if self.result is not None:
+            self.result.sock = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def encrypted(self):
+        return self.codec is not None
+
+    def elapsed(self):
+        return time.monotonic() - self.t0
+
+    def _mark_closed(self, reason):
+        if not self.closed:
+            self.closed = True
+            self.eof_time = time.monotonic()
+            self.eof_reason = reason
+
+    def _read_more(self, timeout):
+        """Waits up to timeout for bytes; feeds the decoder.  False on timeout."""
+        if self.closed or self.sock is None:
+            return False
+        r, _, _ = select.select([self.sock], [], [], max(0.0, timeout))
+        if not r:
+            return False
+        try:
+            data = self.sock.recv(262144)
+        except ConnectionResetError:
+            self._mark_closed("reset")
+            return True
+        except OSError as e:
+            self._mark_closed(f"error: {e}")
+            return True
+        if not data:
+            self._mark_closed("eof")
+            return True
+        self.pending.extend(self.dec.feed(data))
+        return True
+
+    # --------------------------------------------------------- receiving
+    def recv_frame(self, timeout=None):
+        """Next payload, decrypted if a key is set (payloads of ≤ 1 byte pass
+        through undecrypted, §5.4).  None on EOF; TimeoutError if nothing
+        complete arrives; ChannelError if decryption fails."""
+        timeout = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        while not self.pending:
+            if self.closed:
+                return None
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no frame within {timeout:.1f}s")
+            self._read_more(left)
+        p = self.pending.popleft()
+        if self.codec is None:
+            return p
+        try:
+            return self.codec.open(p)
+        except rp.ProtoError as e:
+            self.received.append(Record(time.monotonic(), "decrypt_error", p))
+            raise ChannelError(f"{e} (recv_seq {self.codec.recv_seq}, {len(p)} bytes)") from None
+
+    def recv_message(self, timeout=None, handle=True):
+        """Next Message (recorded in .received).  None on EOF; TimeoutError.
+        Unparsable payloads are recorded ('unparsable') and skipped, as the
+        stock client does.  handle=True: echo TestDelay{from_client:false}
+        (if echo_test_delay), note PermissionInfo, close_reason, MessageBox,
+        Hash, LoginResponse, PeerInfo."""
+        timeout = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        while True:
+            p = self.recv_frame(max(0.0, deadline - time.monotonic()))
+            if p is None:
+                return None
+            m = Message()
+            try:
+                used = m.ParseFromString(p)
+                if used is not None and used != len(p):
+                    raise ValueError("short parse")
+            except Exception:
+                self.unparsable += 1
+                self.received.append(Record(time.monotonic(), "unparsable", p))
+                continue
+            kind = msg_kind(m)
+            sub = getattr(m, m.WhichOneof("union")) if kind != "empty" else m
+            self.received.append(Record(time.monotonic(), kind, sub))
+            if handle:
+                self._handle(kind, m)
+            return m
+
+    def _handle(self, kind, m):
+        if kind == "test_delay":
+            self.test_delays += 1
+            if self.echo_test_delay and not m.test_delay.from_client:
+                try:
+                    self.send_message(m)        # echoed unchanged
+                    self.test_delays_echoed += 1
+                except SessionClosed:
+                    pass
+        elif kind == "misc.permission_info":
+            pi = m.misc.permission_info
+            self.permissions[PERMISSION_NAMES.get(pi.permission, pi.permission)] = pi.enabled
+        elif kind == "misc.close_reason":
+            self.close_reason = m.misc.close_reason
+        elif kind == "message_box":
+            self.message_boxes.append(m.message_box)
+        elif kind == "hash":
+            self.hash = m.hash
+        elif kind == "login_response":
+            self.login_responses.append(m.login_response)
+            if m.login_response.WhichOneof("union") == "error":
+                self.login_error = m.login_response.error
+            elif m.login_response.WhichOneof("union") == "peer_info":
+                self.peer_info = m.login_response.peer_info
+        elif kind == "peer_info":
+            self.peer_infos.append(m.peer_info)
+
+    def wait_for(self, kind, timeout=None):
+        """Reads (and handles) messages until one of `kind` (a name or a
+        tuple of names, as in Record.kind) arrives; returns that Message.
+        Raises SessionClosed on EOF, TimeoutError."""
+        kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+        timeout = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no {kinds} within {timeout:.1f}s")
+            m = self.recv_message(left)
+            if m is None:
+                raise SessionClosed(f"connection closed while waiting for {kinds}"
+                                    + (f" (close_reason {self.close_reason!r})"
+                                       if self.close_reason else ""), self)
+            if msg_kind(m) in kinds:
+                return m
+
+    def pump(self, duration):
+        """Reads and handles everything for `duration` seconds (keeps the
+        TestDelay echo going).  Returns False if the connection closed."""
+        deadline = time.monotonic() + duration
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return not self.closed
+            try:
+                if self.recv_message(left) is None:
+                    return False
+            except TimeoutError:
+                return not self.closed
+
+    def wait_closed(self, timeout=None, echo=None):
+        """Reads (recording everything) until EOF.  Returns seconds from
+        this call to EOF, or None if still open after timeout.  Decryption
+        errors are recorded and reading continues at the raw level."""
+        timeout = self.timeout if timeout is None else timeout
+        start = time.monotonic()
+        deadline = start + timeout
+        saved = self.echo_test_delay
+        if echo is not None:
+            self.echo_test_delay = echo
+        try:
+            while not self.closed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                try:
+                    self.recv_message(left)
+                except TimeoutError:
+                    return None
+                except ChannelError:
+                    continue
+        finally:
+            self.echo_test_delay = saved
+        return max(0.0, self.eof_time - start)
+
+    def messages(self, kind=None):
+        """Received sub-messages of one kind (all Records if kind is None)."""
+        if kind is None:
+            return list(self.received)
+        return [r.msg for r in self.received if r.kind == kind]
+
+    # ----------------------------------------------------------- sending
+    def _write(self, wire, kind, msg, encrypted, seq):
+        if self.sock is None:
+            raise SessionClosed("client socket already closed", self)
+        try:
+            self.sock.sendall(wire)
+        except OSError as e:
+            self._mark_closed(f"send: {e}")
+            raise SessionClosed(f"send failed: {e}", self) from None
+        self.sent.append(Sent(time.monotonic(), kind, msg, wire, encrypted, seq))
+        return wire
+
+    def send_payload(self, payload, kind="payload", msg=None, encrypt=None):
+        """Frames (and, if a key is set and encrypt is not False, seals with
+        the next nonce) one payload.  Returns the wire bytes."""
+        payload = bytes(payload)
+        seq = None
+        enc = self.codec is not None and encrypt is not False
+        if enc:
+            payload = self.codec.seal(payload)
+            seq = self.codec.send_seq
+        return self._write(rp.encode_frame(payload), kind, msg, enc, seq)
+
+    def send_message(self, msg, encrypt=None):
+        """Sends a Message (encrypted once the key is set)."""
+        return self.send_payload(msg.SerializeToString(), msg_kind(msg), msg, encrypt)
+
+    def send_raw(self, data, kind="raw"):
+        """Writes bytes as they are (no framing, no encryption)."""
+        return self._write(bytes(data), kind, None, False, None)
+
+    def send_close_reason(self, text="Closed manually by the peer"):
+        m = Message()
+        m.misc.close_reason = text
+        return self.send_message(m)
+
+    # ---------------------------------------------------------- handshake
+    def read_signed_id(self, timeout=None, verify=True):
+        """Reads the host's first frame, which must be Message{signed_id}.
+        verify=True: open it with host_pk, require IdPk.id == target_id and
+        a 32-byte box pk (HandshakeError otherwise).  Returns (id, box_pk)
+        (unverified contents if verify=False and the pk is unknown)."""
+        m = self.recv_message(timeout)
+        if m is None:
+            raise SessionClosed("connection closed before SignedId", self)
+        if m.WhichOneof("union") != "signed_id":
+            raise HandshakeError(f"expected signed_id, got {msg_kind(m)}")
+        self.signed_id_raw = bytes(m.signed_id.id)
+        if not verify:
+            if self.host_pk is not None:
+                try:
+                    self.host_id, self.host_box_pk = rp.open_id_pk(self.signed_id_raw,
+                                                                   self.host_pk)
+                except rp.ProtoError:
+                    pass
+            if self.host_box_pk is None and len(self.signed_id_raw) > 64:
+                idpk = mpb.IdPk()
+                try:
+                    idpk.ParseFromString(self.signed_id_raw[64:])
+                    self.host_id, self.host_box_pk = idpk.id, bytes(idpk.pk)
+                except Exception:
+                    pass
+            return self.host_id, self.host_box_pk
+        if self.host_pk is None:
+            raise HandshakeError("no verified host pk to check SignedId with")
+        try:
+            id_, pk = rp.open_id_pk(self.signed_id_raw, self.host_pk)
+        except rp.ProtoError as e:
+            raise SignatureError(f"SignedId does not verify: {e}") from None
+        if id_ != self.target_id:
+            raise HandshakeError(f"SignedId IdPk.id {id_!r} != target {self.target_id!r}")
+        if len(pk) != 32:
+            raise HandshakeError(f"SignedId box pk has {len(pk)} bytes")
+        self.host_id, self.host_box_pk = id_, pk
+        return id_, pk
+
+    def make_public_key(self, host_box_pk=None, key=None):
+        """(PublicKey message, session key): a fresh Curve25519 keypair and
+        crypto_box(key, 24 zero bytes, host_box_pk, our sk) (§5.3 step 3)."""
+        host_box_pk = self.host_box_pk if host_box_pk is None else host_box_pk
+        key = nacl.secret.random(32) if key is None else bytes(key)
+        self.box_keypair = nacl.public.PrivateKey.generate()
+        sealed = nacl.public.Box(self.box_keypair, nacl.public.PublicKey(bytes(host_box_pk))) \
+            .encrypt(key, ZERO_NONCE).ciphertext
+        pk = mpb.PublicKey(asymmetric_value=bytes(self.box_keypair.public_key),
+                           symmetric_value=sealed)
+        return pk, key
+
+    def set_key(self, key):
+        """Switches both directions to secretbox framing (counters at 0,
+        first nonce 1)."""
+        self.session_key = bytes(key)
+        self.codec = rp.SecretBoxCodec(self.session_key)
+
+    def _send_public_key(self, pk):
+        m = Message()
+        m.public_key.CopyFrom(pk)
+        return self.send_message(m, encrypt=False)
+
+    def _send_empty_message(self):
+        return self.send_payload(b"", kind="empty", msg=Message(), encrypt=False)
+
+    def handshake(self, timeout=None, fallback="raise"):
+        """§5.3, client side.  Returns the channel state: 'encrypted', or for
+        direct=True 'plaintext-direct' (nothing exchanged).
+        fallback='raise': HandshakeError when the host cannot be verified
+        (nothing is sent).  fallback='stock': do what the stock client does
+        (src/client.rs secure_connection): no host pk -> send an empty
+        Message without reading; SignedId signature fails -> PublicKey{};
+        IdPk.id mismatch or not a SignedId -> empty Message; then plaintext."""
+        if self.direct:
+            self.channel = "plaintext-direct"
+            return self.channel
+        if self.host_pk is None:
+            if fallback != "stock":
+                raise HandshakeError("no verified host pk (hbbs sent no signed IdPk?)")
+            self._send_empty_message()
+            self.channel = "plaintext-no-sign-pk"
+            return self.channel
+        try:
+            self.read_signed_id(timeout)
+        except HandshakeError as e:
+            if fallback != "stock":
+                raise
+            if isinstance(e, SignatureError):
+                self._send_public_key(mpb.PublicKey())
+                self.channel = "plaintext-pk-mismatch"
+            else:
+                self._send_empty_message()
+                self.channel = "plaintext-sign-failure"
+            return self.channel
+        pk, key = self.make_public_key()
+        self._send_public_key(pk)
+        self.set_key(key)
+        self.channel = "encrypted"
+        return self.channel
+
+    # ------------------------------------------------------------- login
+    def wait_hash(self, timeout=None):
+        """The host's Hash (already received or the next one)."""
+        if self.hash is None:
+            self.wait_for("hash", timeout)
+        return self.hash
+
+    def proof(self, password=None, h1=None):
+        """LoginRequest.password for the current Hash: b'' without a
+        password, else SHA256(SHA256(pw‖salt)‖challenge)."""
+        if password is None and h1 is None:
+            return b""
+        if self.hash is None:
+            raise ClientError("no Hash received yet")
+        if h1 is None:
+            h1 = h1_of(password, self.hash.salt)
+        return password_proof(h1, self.hash.challenge)
+
+    def build_login_request(self, proof=b"", kind=None, option="default", **fields):
+        """LoginRequest as create_login_msg builds it (src/client.rs):
+        username, password, my_id, my_name, my_platform, option (desktop /
+        view-camera: supported_decoding; terminal, file transfer, port
+        forward: none), session_id, version, os_login{} (always present,
+        empty), the kind's union.  fields override any LoginRequest field
+        (e.g. username=, my_id=, hwid=, avatar=); kind-specific: dir=,
+        show_hidden=, host=, port=, service_id=."""
+        kind = norm_kind(kind or self.kind)
+        dir_ = fields.pop("dir", self.file_dir)
+        show_hidden = fields.pop("show_hidden", self.show_hidden)
+        fhost = fields.pop("host", self.forward_host)
+        fport = fields.pop("port", self.forward_port)
+        service_id = fields.pop("service_id", self.service_id)
+        lr = mpb.LoginRequest(username=self.username, password=bytes(proof), my_id=self.my_id,
+                              my_name=self.my_name, my_platform=self.my_platform,
+                              session_id=self.session_id, version=self.version)
+        lr.os_login.SetInParent()
+        if option == "default":
+            option = self.option
+        if option == "default":
+            if kind in ("desktop", "view-camera"):
+                lr.option.supported_decoding.CopyFrom(default_supported_decoding())
+        elif option is not None:
+            lr.option.CopyFrom(option)
+        if kind == "file-transfer":
+            lr.file_transfer.dir = dir_
+            lr.file_transfer.show_hidden = bool(show_hidden)
+        elif kind in ("port-forward", "rdp"):
+            lr.port_forward.host = "RDP" if kind == "rdp" and not fhost else fhost
+            lr.port_forward.port = int(fport)
+        elif kind == "terminal":
+            lr.terminal.service_id = service_id
+        elif kind == "view-camera":
+            lr.view_camera.SetInParent()
+        for k, v in fields.items():
+            if isinstance(v, (bytes, str, int, float, bool)):
+                setattr(lr, k, v)
+            else:
+                getattr(lr, k).CopyFrom(v)
+        return lr
+
+    def send_login_request(self, proof=b"", **kw):
+        """Builds (build_login_request) and sends one LoginRequest."""
+        lr = self.build_login_request(proof, **kw)
+        m = Message()
+        m.login_request.CopyFrom(lr)
+        self.send_message(m)
+        self.login_requests.append(lr)
+        return lr
+
+    def wait_login_response(self, timeout=None):
+        """Next LoginResponse: its error string or the PeerInfo."""
+        n = len(self.login_responses)
+        timeout = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        while len(self.login_responses) == n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no LoginResponse within {timeout:.1f}s")
+            self.wait_for("login_response", left)
+        lr = self.login_responses[n]
+        return lr.error if lr.WhichOneof("union") == "error" else lr.peer_info
+
+    def login(self, password=None, h1=None, *, empty_first=False, empty_wait=0.3,
+              reply_timeout=None, timeout=None, proof=None, **fields):
+        """Hash -> LoginRequest -> LoginResponse (TestDelay echoed,
+        PermissionInfo recorded on the way).  Returns the error string
+        (e.g. 'Wrong Password') or the PeerInfo.
+        password=None and h1=None: the stock 'no password yet' attempt (empty
+        proof); the host should not answer, so this waits only reply_timeout
+        (default 1 s) and returns None if nothing came.
+        empty_first=True: send the empty attempt first, read for empty_wait
+        seconds (a reply to it is kept in .login_responses), then the real one.
+        Call again after 'Wrong Password' to retry on the same connection
+        (same Hash, as the stock client does).  proof= sends exact bytes.
+        fields: LoginRequest overrides (username=, my_id=, kind=, ...).
+        Raises SessionClosed if the host closes before answering."""
+        timeout = self.timeout if timeout is None else timeout
+        self.wait_hash(timeout)
+        if empty_first:
+            self.send_login_request(b"", **fields)
+            self.pump(empty_wait)
+            if self.closed:
+                raise SessionClosed("connection closed after the empty-password attempt", self)
+        if proof is None:
+            proof = self.proof(password, h1)
+        self.send_login_request(proof, **fields)
+        if not proof and password is None and h1 is None:
+            try:
+                return self.wait_login_response(1.0 if reply_timeout is None else reply_timeout)
+            except TimeoutError:
+                return None
+        return self.wait_login_response(timeout if reply_timeout is None else reply_timeout)
+
+    # ----------------------------------------------------- after login
+    def send_mouse_event(self, x=10, y=10, mask=0, modifiers=()):
+        m = Message()
+        m.mouse_event.mask, m.mouse_event.x, m.mouse_event.y = mask, x, y
+        m.mouse_event.modifiers.extend(modifiers)
+        return self.send_message(m)
+
+    def send_key_event(self, chr_=38, down=True, mode=1, press=False):
+        m = Message()
+        m.key_event.down, m.key_event.press, m.key_event.chr = down, press, chr_
+        m.key_event.mode = mode
+        return self.send_message(m)
+
+    def send_test_delay(self, t=None):
+        """TestDelay{from_client:true} (the web client's probe; the host
+        echoes it)."""
+        m = Message()
+        m.test_delay.time = int(time.time() * 1000) if t is None else t
+        m.test_delay.from_client = True
+        return self.send_message(m)
+
+    # -------------------------------------------------- misbehaving modes
+    def handshake_empty_public_key(self, read_signed_id=True):
+        """Sends PublicKey{} (what a client that cannot verify the host
+        sends) and continues in plaintext."""
+        if read_signed_id:
+            self.read_signed_id(verify=False)
+        self._send_public_key(mpb.PublicKey())
+        self.channel = "plaintext-empty-public-key"
+        return self.channel
+
+    def handshake_empty_message(self, read_signed_id=False):
+        """Sends an empty Message (zero-length frame) instead of PublicKey,
+        like a client without a sign pk (it does not read SignedId first)."""
+        if read_signed_id:
+            self.read_signed_id(verify=False)
+        self._send_empty_message()
+        self.channel = "plaintext-empty-message"
+        return self.channel
+
+    def handshake_short_key(self, length=31, read_signed_id=True):
+        """PublicKey with an asymmetric_value of `length` bytes (host must
+        abort: 'invalid public sign key length')."""
+        if read_signed_id:
+            self.read_signed_id(verify=False)
+        pk = mpb.PublicKey(asymmetric_value=os.urandom(length),
+                           symmetric_value=os.urandom(48))
+        self._send_public_key(pk)
+        self.channel = f"bad-key-length-{length}"
+        return self.channel
+
+    def handshake_bad_box(self, read_signed_id=True):
+        """A 32-byte asymmetric_value whose symmetric_value was sealed for a
+        different key: crypto_box_open fails on the host."""
+        if read_signed_id:
+            self.read_signed_id(verify=False)
+        other = nacl.public.PrivateKey.generate().public_key
+        pk, _ = self.make_public_key(bytes(other))
+        self._send_public_key(pk)
+        self.channel = "bad-box"
+        return self.channel
+
+    def send_garbage(self, size=64, framed=True, data=None):
+        """Garbage: framed=True -> one BytesCodec frame whose payload does
+        not parse as a Message (default 0x07 bytes: field 0, wire type 7);
+        framed=False -> raw random bytes.  Never encrypted: before the key
+        exchange it is a bad handshake frame, after it an undecryptable one."""
+        if data is None:
+            data = bytes([0x07]) * size if framed else os.urandom(size)
+        if framed:
+            return self._write(rp.encode_frame(data), "garbage", None, False, None)
+        return self.send_raw(data, "garbage-raw")
+
+    def send_undecryptable(self, size=64):
+        """After the key exchange: a frame of random bytes (≥ 2) that fails
+        secretbox authentication.  Our send counter is not advanced."""
+        return self._write(rp.encode_frame(os.urandom(max(2, size))), "undecryptable",
+                           None, False, None)
+
+    def send_wrong_nonce(self, msg=None, skip=1):
+        """Seals `msg` (default TestDelay{from_client}) with the counter
+        `skip` values ahead of the expected one, i.e. nonce send_seq+1+skip
+        (skip=-1 reuses the previous nonce)."""
+        if self.codec is None:
+            raise ClientError("no session key")
+        if msg is None:
+            msg = Message()
+            msg.test_delay.time = int(time.time() * 1000)
+            msg.test_delay.from_client = True
+        self.codec.send_seq += skip
+        return self.send_message(msg)
+
+    def replay(self, index=None):
+        """Re-sends the exact wire bytes of an earlier encrypted frame
+        (default: the last one).  Returns them."""
+        enc = [s for s in self.sent if s.encrypted]
+        if not enc:
+            raise ClientError("no encrypted frame sent yet")
+        s = enc[-1] if index is None else enc[index]
+        return self._write(s.wire, f"replay:{s.kind}", s.msg, True, s.seq)
+
+    def send_oversize_login(self, size=65536, password=None):
+        """A LoginRequest of about `size` payload bytes (avatar padded)."""
+        lr = self.build_login_request(self.proof(password) if password else b"")
+        base = len(lr.SerializeToString()) + 8
+        lr.avatar = "A" * max(0, size - base)
+        m = Message()
+        m.login_request.CopyFrom(lr)
+        return self.send_message(m)
+
+    def send_oversize_frame(self, size=65536, body=None):
+        """A BytesCodec header declaring `size` bytes followed by `body`
+        bytes of it (default: all, random).  Unencrypted."""
+        body = size if body is None else body
+        return self._write(rp.encode_header(size) + os.urandom(body), "oversize-frame",
+                           None, False, None)
+
+    def slow_loris(self, interval=3.0, duration=60.0, data=None, nbytes=1):
+        """Trickles `data` (default: a valid-looking 2-byte frame header for
+        200 bytes then zeros) `nbytes` at a time every `interval` s, reading
+        (and discarding) what the host sends, until the host closes or
+        `duration` passes.  Returns {'closed', 'after', 'sent'}."""
+        data = bytes(data) if data is not None else rp.encode_header(200) + bytes(200)
+        start = time.monotonic()
+        sent = 0
+        next_send = start
+        while True:
+            now = time.monotonic()
+            if now - start >= duration:
+                break
+            if now >= next_send and sent < len(data):
+                try:
+                    self.send_raw(data[sent:sent + nbytes], "slow-loris")
+                except SessionClosed:
+                    break
+                sent += nbytes
+                next_send = now + interval
+            wait = max(0.0, min(next_send, start + duration) - time.monotonic())
+            if self.closed:
+                break
+            self._read_more(wait if sent < len(data) else start + duration - time.monotonic())
+            if self.closed:
+                break
+        after = (self.eof_time - start) if self.closed and self.eof_time else None
+        return {"closed": self.closed, "after": after, "sent": sent}
+
+    def misbehave(self, name, password=None, wait=10.0, **kw):
+        """misbehave(self, name, ...): see the module-level function."""
+        return misbehave(self, name, password=password, wait=wait, **kw)
+
+    # ------------------------------------------------------- summaries
+    def peer_info_summary(self, pi=None):
+        pi = pi or self.peer_info
+        if pi is None:
+            return None
+        return {"username": pi.username, "hostname": pi.hostname, "platform": pi.platform,
+                "version": pi.version, "displays": [
+                    {"x": d.x, "y": d.y, "width": d.width, "height": d.height,
+                     "name": d.name, "online": d.online,
+                     "cursor_embedded": d.cursor_embedded} for d in pi.displays],
+                "current_display": pi.current_display,
+                "features": _to_dict(pi.features) if pi.HasField("features") else None,
+                "encoding": _to_dict(pi.encoding) if pi.HasField("encoding") else None,
+                "platform_additions": pi.platform_additions}
+
+    def summary(self):
+        counts = collections.Counter(r.kind for r in self.received)
+        return {"channel": self.channel, "encrypted": self.encrypted,
+                "host_id": self.host_id, "login_error": self.login_error,
+                "peer_info": self.peer_info_summary(),
+                "login_responses": [(lr.error if lr.WhichOneof("union") == "error"
+                                     else "peer_info") for lr in self.login_responses],
+                "permissions": self.permissions, "close_reason": self.close_reason,
+                "message_boxes": [_to_dict(mb) for mb in self.message_boxes],
+                "test_delays": self.test_delays, "test_delays_echoed": self.test_delays_echoed,
+                "messages": dict(counts), "closed": self.closed,
+                "eof_reason": self.eof_reason}
+
+
+# ------------------------------------------------- hostile scenarios
+def _after_hash(c, password=None):
+    c.handshake()
+    c.wait_hash()
+
+
+def _sc_wrong_password(c, password=None, **kw):
+    c.handshake()
+    return c.login(kw.get("bad_password", "definitely-not-the-password"))
+
+
+def _sc_empty_public_key(c, **kw):
+    c.handshake_empty_public_key()
+
+
+def _sc_empty_message(c, **kw):
+    c.handshake_empty_message()
+
+
+def _sc_short_key(c, **kw):
+    c.handshake_short_key(kw.get("length", 31))
+
+
+def _sc_bad_box(c, **kw):
+    c.handshake_bad_box()
+
+
+def _sc_garbage_before(c, **kw):
+    c.read_signed_id(verify=False)
+    c.send_garbage(kw.get("size", 64), framed=kw.get("framed", True))
+
+
+def _sc_garbage_after(c, **kw):
+    _after_hash(c)
+    c.send_undecryptable(kw.get("size", 64))
+
+
+def _sc_wrong_nonce(c, **kw):
+    _after_hash(c)
+    c.send_wrong_nonce(skip=kw.get("skip", 1))
+
+
+def _sc_replay(c, **kw):
+    _after_hash(c)
+    c.send_test_delay()
+    c.replay()
+
+
+def _sc_input_before_login(c, **kw):
+    _after_hash(c)
+    c.send_mouse_event(100, 100, 0)
+    c.send_key_event()
+
+
+def _sc_oversize(c, **kw):
+    _after_hash(c)
+    c.send_oversize_login(kw.get("size", 65536))
+
+
+def _sc_slow_loris(c, **kw):
+    return c.slow_loris(kw.get("interval", 3.0), kw.get("duration", 60.0))
+
+
+def _sc_idle(c, **kw):
+    return None
+
+
+def _sc_scope_change(c, password=None, **kw):
+    c.handshake()
+    first = c.login(None)               # stock empty first attempt (no reply)
+    return first, c.login(password or "x", my_id=kw.get("other_id", "999888777"))
+
+
+def _sc_wrong_username(c, password=None, **kw):
+    c.handshake()
+    return c.login(password or "x", username=kw.get("username", "not-" + c.target_id))
+
+
+MISBEHAVIOURS = {
+    "wrong-password": _sc_wrong_password,
+    "empty-public-key": _sc_empty_public_key,
+    "empty-message": _sc_empty_message,
+    "short-key": _sc_short_key,
+    "bad-box": _sc_bad_box,
+    "garbage-before": _sc_garbage_before,
+    "garbage-after": _sc_garbage_after,
+    "wrong-nonce": _sc_wrong_nonce,
+    "replay": _sc_replay,
+    "input-before-login": _sc_input_before_login,
+    "oversize": _sc_oversize,
+    "slow-loris": _sc_slow_loris,
+    "idle": _sc_idle,
+    "scope-change": _sc_scope_change,
+    "wrong-username": _sc_wrong_username,
+}
+
+
+def misbehave(c, name, password=None, wait=10.0, **kw):
+    """Runs hostile scenario `name` (a MISBEHAVIOURS key) on Client c, then
+    waits up to `wait` s for the host to close.  Returns a JSON-friendly
+    dict: scenario, result (what the scenario returned, e.g. login answers),
+    error (exception text), closed, closed_after (s since the scenario
+    started, None if still open), close_reason, login_error, message_boxes,
+    messages (counts by kind)."""
+    fn = MISBEHAVIOURS[name]
+    start = time.monotonic()
+    out = {"scenario": name, "result": None, "error": None}
+    try:
+        r = fn(c, password=password, **kw)
+        if isinstance(r, tuple):
+            r = [c.peer_info_summary(x) if hasattr(x, "displays") else x for x in r]
+        elif hasattr(r, "displays"):
+            r = c.peer_info_summary(r)
+        out["result"] = r
+    except (ClientError, TimeoutError, rp.ProtoError) as e:
+        out["error"] = f"{type(e).__name__}: {e}"
+    if not c.closed:
+        c.wait_closed(max(0.0, start + wait - time.monotonic()) if name != "idle" else wait)
+    s = c.summary()
+    out.update(closed=c.closed,
+               closed_after=(c.eof_time - start) if c.closed and c.eof_time else None,
+               close_reason=c.close_reason, login_error=c.login_error,
+               message_boxes=s["message_boxes"], messages=s["messages"],
+               eof_reason=c.eof_reason)
+    return out
+
+
+# ------------------------------------------------------------------ CLI
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="RustDesk-like technician client (test peer)")
+    ap.add_argument("--direct", default=None, help="HOST[:PORT] of a direct-access port")
+    ap.add_argument("--rendezvous", default=None, help="hbbs HOST:PORT")
+    ap.add_argument("--key", default="", help="licence key = base64 hbbs pk")
+    ap.add_argument("--mode", choices=[m for m in initiator.MODES if m != "direct"],
+                    default="punch")
+    ap.add_argument("--id", default="", help="target host ID")
+    ap.add_argument("--password", default=None)
+    ap.add_argument("--empty-first", action="store_true",
+                    help="send the stock empty-password LoginRequest first")
+    ap.add_argument("--kind", default="desktop", choices=KINDS + tuple(
+        k.replace("-", "_") for k in KINDS))
+    ap.add_argument("--dir", default="", help="file-transfer dir")
+    ap.add_argument("--forward", default="", help="port-forward HOST:PORT")
+    ap.add_argument("--service-id", default="", help="terminal service_id")
+    ap.add_argument("--username", default=None)
+    ap.add_argument("--my-id", default="100200300")
+    ap.add_argument("--my-name", default="Outpost Tester")
+    ap.add_argument("--version", default="1.4.9")
+    ap.add_argument("--fallback", choices=("raise", "stock"), default="raise")
+    ap.add_argument("--linger", type=float, default=0.0,
+                    help="seconds to keep reading after login")
+    ap.add_argument("--misbehave", choices=sorted(MISBEHAVIOURS), default=None)
+    ap.add_argument("--wait", type=float, default=10.0,
+                    help="--misbehave: seconds to wait for the host to close")
+    ap.add_argument("--timeout", type=float, default=10.0)
+    a = ap.parse_args(argv)
+    fhost, fport = ("", 0)
+    if a.forward:
+        fhost, fport = rp.split_host_port(a.forward, 0)
+    kw = dict(kind=a.kind, username=a.username, my_id=a.my_id, my_name=a.my_name,
+              version=a.version, file_dir=a.dir, forward_host=fhost, forward_port=fport,
+              service_id=a.service_id, timeout=a.timeout)
+    out = {"ok": False}
+    try:
+        if a.direct:
+            c = Client(a.direct, target_id=a.id, direct=True, **kw)
+            out["path"] = "direct"
+        elif a.rendezvous:
+            c = Client.via_rendezvous(a.rendezvous, a.key, a.id, a.mode,
+                                      connect_kw={"timeout": a.timeout}, **kw)
+            out["path"] = a.mode
+        else:
+            ap.error("need --direct or --rendezvous")
+    except (initiator.InitiatorError, OSError) as e:
+        out["error"] = f"{type(e).__name__}: {e}"
+        print(json.dumps(out))
+        return 1
+    rc = 0
+    try:
+        if a.misbehave:
+            out.update(misbehave(c, a.misbehave, password=a.password, wait=a.wait))
+            out["ok"] = True
+        else:
+            c.handshake(fallback=a.fallback)
+            r = c.login(a.password, empty_first=a.empty_first)
+            if isinstance(r, str):
+                out["login"] = {"error": r}
+            elif r is None:
+                out["login"] = None
+            else:
+                out["login"] = {"peer_info": c.peer_info_summary(r)}
+                out["ok"] = True
+            if a.linger > 0:
+                c.pump(a.linger)
+    except (ClientError, TimeoutError, rp.ProtoError) as e:
+        out["error"] = f"{type(e).__name__}: {e}"
+        rc = 1
+    finally:
+        out.update(c.summary())
+        c.close()
+    if not out["ok"] and rc == 0:
+        rc = 1
+    print(json.dumps(out, default=str))
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
