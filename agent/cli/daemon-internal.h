@@ -39,6 +39,8 @@ struct daemon_net {
 	bool have_proxy;
 	unsigned sessions;
 	uint64_t sessions_total;
+	struct session **live; /* open sessions, for shutdown */
+	size_t live_cap;
 	char direct_error[128];
 };
 
@@ -67,6 +69,8 @@ int daemon_new_otp(struct daemon *d);
 /* Starts registration, incoming handling, NAT test and the direct-IP
  * listener as the config says. Failures are logged; the agent runs on. */
 void daemon_net_start(struct daemon *d);
+/* Closes every open session with reason (shutdown). */
+void daemon_net_close_sessions(struct daemon *d, const char *reason);
 /* Stops them (sessions in progress continue). */
 void daemon_net_stop(struct daemon *d);
 /* Writes the network part of the status JSON (leading comma included). */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/daemon-internal.h"
+#include "cli/proxy-password.h"
 #include "conf/conf.h"
 #include "core/err.h"
 #include "core/json.h"
@@ -33,8 +34,10 @@ on_session_closed(void *arg, struct session *s, bool was_authorized,
 {
 	struct daemon *d = arg;
 
-	(void)s;
 	(void)reason;
+	for (size_t i = 0; i < d->net.live_cap; i++)
+		if (d->net.live[i] == s)
+			d->net.live[i] = NULL;
 	d->net.sessions--;
 	/* §6.4: a one-time password is good for one session. */
 	if (was_authorized && daemon_new_otp(d) == 0)
@@ -54,6 +57,31 @@ static const struct session_hooks session_hooks = {
 	.closed = on_session_closed,
 	.key_unverified = on_key_unverified,
 };
+
+/* Remembers an open session so shutdown can close it. */
+static void
+track(struct daemon *d, struct session *ss)
+{
+	size_t i;
+
+	if (ss == NULL)
+		return;
+	for (i = 0; i < d->net.live_cap; i++) {
+		if (d->net.live[i] == NULL) {
+			d->net.live[i] = ss;
+			return;
+		}
+	}
+	size_t n = d->net.live_cap ? d->net.live_cap * 2 : 16;
+	struct session **v = realloc(d->net.live, n * sizeof(*v));
+
+	if (v == NULL)
+		return; /* not tracked: it still closes itself when idle */
+	memset(v + d->net.live_cap, 0, (n - d->net.live_cap) * sizeof(*v));
+	v[d->net.live_cap] = ss;
+	d->net.live = v;
+	d->net.live_cap = n;
+}
 
 static void
 on_conn(void *arg, struct stream *s, enum conn_path path, bool secure,
@@ -84,7 +112,15 @@ on_conn(void *arg, struct stream *s, enum conn_path path, bool secure,
 	}
 	d->net.sessions++;
 	d->net.sessions_total++;
-	(void)session_start(&env, s, path, secure, peer);
+	track(d, session_start(&env, s, path, secure, peer));
+}
+
+void
+daemon_net_close_sessions(struct daemon *d, const char *reason)
+{
+	for (size_t i = 0; i < d->net.live_cap; i++)
+		if (d->net.live[i] != NULL)
+			session_close(d->net.live[i], reason);
 }
 
 static void
@@ -188,9 +224,6 @@ load_proxy(struct daemon *d)
 	const char *pwfile = conf_str(d->conf, CONF_SERVER_PROXY_PASSWORD_FILE);
 	const char *ca = conf_str(d->conf, CONF_SERVER_PROXY_CA);
 	char why[SFILE_WHY_LEN];
-	uint8_t *pw = NULL;
-	size_t len = 0;
-
 	sodium_memzero(&d->net.proxy, sizeof(d->net.proxy));
 	d->net.have_proxy = false;
 	if (url[0] == '\0')
@@ -199,24 +232,10 @@ load_proxy(struct daemon *d)
 		log_error("server.proxy: %s", why);
 		return false;
 	}
-	if (pwfile[0] != '\0') {
-		int r = sfile_read_secret(pwfile, 256, &pw, &len, why);
-
-		if (r != 0) {
-			log_error("server.proxy_password_file: %s", why);
-			return false;
-		}
-		while (len > 0 && (pw[len - 1] == '\n' || pw[len - 1] == '\r'))
-			len--;
-		if (len == 0 || len >= sizeof(d->net.proxy.password)) {
-			log_error("server.proxy_password_file: %s must hold "
-				  "1-255 bytes",
-				pwfile);
-			sfile_free_secret(pw, 257);
-			return false;
-		}
-		memcpy(d->net.proxy.password, pw, len);
-		sfile_free_secret(pw, 257);
+	if (pwfile[0] != '\0' &&
+		proxy_load_password(&d->net.proxy, pwfile, why) != 0) {
+		log_error("server.proxy_password_file: %s", why);
+		return false;
 	}
 	snprintf(d->net.proxy.ca_file, sizeof(d->net.proxy.ca_file), "%s", ca);
 	d->net.have_proxy = true;

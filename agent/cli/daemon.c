@@ -321,14 +321,29 @@ daemon_run(struct cli *cli, struct conf *conf)
 	/* Config and keys are loaded: only now is the service ready. */
 	sd_notify(0, "READY=1");
 	uv_run(&d.loop, UV_RUN_DEFAULT);
-	log_notice("stopped");
 	rc = EX_OK;
 out_loop:
+	/* SIGTERM: every session is told why and closed; the loop then runs
+	 * until their connections are flushed (the streams bound that to a
+	 * few seconds), before the remaining handles are closed. */
+	daemon_net_close_sessions(&d, "The remote host is shutting down");
 	daemon_net_stop(&d);
 	ctl_server_stop(d.ctl);
+	d.ctl = NULL;
+	uv_signal_stop(&d.sig_int);
+	uv_signal_stop(&d.sig_term);
+	uv_signal_stop(&d.sig_hup);
+	uv_timer_stop(&d.watchdog);
+	uv_unref((uv_handle_t *)&d.sig_int);
+	uv_unref((uv_handle_t *)&d.sig_term);
+	uv_unref((uv_handle_t *)&d.sig_hup);
+	uv_unref((uv_handle_t *)&d.watchdog);
+	uv_run(&d.loop, UV_RUN_DEFAULT);
+	log_notice("stopped");
 	uv_walk(&d.loop, close_walk_cb, NULL);
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&d.loop);
+	free(d.net.live);
 out_state:
 	sodium_memzero(&d.creds, sizeof(d.creds));
 	state_free(d.state);

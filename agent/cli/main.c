@@ -5,6 +5,7 @@
  * cmd-*.c file.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -87,6 +88,10 @@ main(int argc, char **argv)
 	};
 	struct cli cli = { .config_path = CLI_DEFAULT_CONFIG };
 	int ch;
+
+	/* A peer that hangs up must cost us one connection (EPIPE), never
+	 * the process. */
+	signal(SIGPIPE, SIG_IGN);
 
 	/* '+': stop at the command name; its options are its own. */
 	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {

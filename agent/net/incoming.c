@@ -151,8 +151,12 @@ job_finish(struct job *j, bool ok, const char *why)
 {
 	struct incoming *in = j->in;
 
-	if (j->done)
+	if (j->done) {
+		/* A cancelled connect reporting back: maybe the last thing
+		 * the job was waiting for. */
+		job_maybe_free(j);
 		return;
+	}
 	j->done = true;
 	if (ok) {
 		in->stats.connected++;

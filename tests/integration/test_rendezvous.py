@@ -41,7 +41,8 @@ class Rendezvous(TempDirCase):
         self.rs.stop()
         self.relay.stop()
         super().tearDown()
-        self.assertEqual(code, 0, "agent did not stop cleanly")
+        self.assertEqual(code, 0, "agent did not stop cleanly:\n" +
+                         self.agent.log()[-4000:])
 
     def start_registered(self):
         self.agent.start()

@@ -31,7 +31,7 @@
 #include "core/err.h"
 #include "net/connect.h"
 #include "net/stream.h"
-#include "proxy-password.h"
+#include "cli/proxy-password.h"
 
 struct tool {
 	uv_loop_t *loop;

@@ -5,8 +5,8 @@
  * depend on core/, while the permission-checked read is platform/'s.
  * Meant to move to agent/cli/ as is.
  */
-#ifndef OP_TESTS_TOOLS_PROXY_PASSWORD_H
-#define OP_TESTS_TOOLS_PROXY_PASSWORD_H
+#ifndef OP_CLI_PROXY_PASSWORD_H
+#define OP_CLI_PROXY_PASSWORD_H
 
 #include "net/connect.h"
 #include "platform/securefile.h"

@@ -4,7 +4,7 @@
  * file others can read, log or echo the secret, or leave a copy behind
  * (the read buffer is wiped by sfile_free_secret).
  */
-#include "proxy-password.h"
+#include "cli/proxy-password.h"
 
 #include <stdio.h>
 #include <string.h>
