@@ -165,7 +165,8 @@ class Client:
             sock = conn
             try:
                 pa = sock.getpeername()
-                addr_str = f"{pa[0]}:{pa[1]}"
+                if isinstance(pa, tuple):
+                    addr_str = f"{pa[0]}:{pa[1]}"
             except OSError:
                 pass
         else:
@@ -176,7 +177,7 @@ class Client:
                 addr_str = f"{conn[0]}:{conn[1]}"
             sock = socket.create_connection((conn[0], int(conn[1])), timeout=connect_timeout)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.settimeout(None)
+        sock.settimeout(timeout)        # bounds sendall(); reads use select()
         self.sock = sock
         self.direct = bool(direct)
         self.host_pk = bytes(host_pk) if host_pk is not None else None
@@ -432,6 +433,8 @@ class Client:
             raise SessionClosed("client socket already closed", self)
         try:
             self.sock.sendall(wire)
+        except socket.timeout:
+            raise ClientError(f"send of {len(wire)} bytes timed out (host not reading)") from None
         except OSError as e:
             self._mark_closed(f"send: {e}")
             raise SessionClosed(f"send failed: {e}", self) from None
@@ -463,12 +466,19 @@ class Client:
         return self.send_message(m)
 
     # ---------------------------------------------------------- handshake
-    def read_signed_id(self, timeout=None, verify=True):
-        """Reads the host's first frame, which must be Message{signed_id}.
-        verify=True: open it with host_pk, require IdPk.id == target_id and
-        a 32-byte box pk (HandshakeError otherwise).  Returns (id, box_pk)
-        (unverified contents if verify=False and the pk is unknown)."""
-        m = self.recv_message(timeout)
+    def read_signed_id(self, timeout=None, verify=True, first_message=None):
+        """Reads the host's first frame, which must be Message{signed_id}
+        (first_message: a Message already read, e.g. by
+        initiator.read_first_message).  verify=True: open it with host_pk,
+        require IdPk.id == target_id and a 32-byte box pk (HandshakeError
+        otherwise).  Returns (id, box_pk) (unverified contents if
+        verify=False and the pk is unknown)."""
+        if first_message is not None:
+            m = first_message
+            self.received.append(Record(time.monotonic(), msg_kind(m), getattr(
+                m, m.WhichOneof("union")) if m.WhichOneof("union") else m))
+        else:
+            m = self.recv_message(timeout)
         if m is None:
             raise SessionClosed("connection closed before SignedId", self)
         if m.WhichOneof("union") != "signed_id":
@@ -528,14 +538,15 @@ class Client:
     def _send_empty_message(self):
         return self.send_payload(b"", kind="empty", msg=Message(), encrypt=False)
 
-    def handshake(self, timeout=None, fallback="raise"):
+    def handshake(self, timeout=None, fallback="raise", first_message=None):
         """§5.3, client side.  Returns the channel state: 'encrypted', or for
         direct=True 'plaintext-direct' (nothing exchanged).
         fallback='raise': HandshakeError when the host cannot be verified
         (nothing is sent).  fallback='stock': do what the stock client does
         (src/client.rs secure_connection): no host pk -> send an empty
         Message without reading; SignedId signature fails -> PublicKey{};
-        IdPk.id mismatch or not a SignedId -> empty Message; then plaintext."""
+        IdPk.id mismatch or not a SignedId -> empty Message; then plaintext.
+        first_message: the host's SignedId Message if already read."""
         if self.direct:
             self.channel = "plaintext-direct"
             return self.channel
@@ -546,7 +557,7 @@ class Client:
             self.channel = "plaintext-no-sign-pk"
             return self.channel
         try:
-            self.read_signed_id(timeout)
+            self.read_signed_id(timeout, first_message=first_message)
         except HandshakeError as e:
             if fallback != "stock":
                 raise
@@ -995,7 +1006,7 @@ def main(argv=None):
     ap.add_argument("--empty-first", action="store_true",
                     help="send the stock empty-password LoginRequest first")
     ap.add_argument("--kind", default="desktop", choices=KINDS + tuple(
-        k.replace("-", "_") for k in KINDS))
+        k.replace("-", "_") for k in KINDS if "-" in k))
     ap.add_argument("--dir", default="", help="file-transfer dir")
     ap.add_argument("--forward", default="", help="port-forward HOST:PORT")
     ap.add_argument("--service-id", default="", help="terminal service_id")

@@ -155,19 +155,20 @@ class ScriptedHost:
             threading.Thread(target=self._accept, daemon=True).start()
 
     # ---- events
-    def ev(self, cid, kind, **data):
+    def ev(self, cid, what, /, **data):
         with self.cond:
-            self.events.append(Ev(time.monotonic(), cid, kind, data))
+            self.events.append(Ev(time.monotonic(), cid, what, data))
             self.cond.notify_all()
         if VERBOSE:
-            print(f"    host[{cid}] {kind} {data if kind != 'login_request' else ''}")
+            print(f"    host[{cid}] {what} {data if what != 'login_request' else ''}")
 
-    def wait(self, kind, timeout=5.0, cid=None, count=1):
+    def wait(self, kind, timeout=5.0, cid=None, count=1, pred=None):
         end = time.monotonic() + timeout
         with self.cond:
             while True:
                 hits = [e for e in self.events
-                        if e.kind == kind and (cid is None or e.cid == cid)]
+                        if e.kind == kind and (cid is None or e.cid == cid)
+                        and (pred is None or pred(e))]
                 if len(hits) >= count:
                     return hits[count - 1]
                 left = end - time.monotonic()
@@ -191,16 +192,24 @@ class ScriptedHost:
                 c, _ = self.lst.accept()
             except OSError:
                 return
-            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+            with self.cond:
+                self.ncid += 1
+                cid = self.ncid
+            threading.Thread(target=self.serve, args=(c, "listener", cid), daemon=True).start()
 
     # ---- the script
-    def serve(self, sock, how="direct-listener"):
-        with self.cond:
-            self.ncid += 1
-            cid = self.ncid
+    def serve(self, sock, how="handed", cid=None):
+        if cid is None:
+            with self.cond:
+                self.ncid += 1
+                cid = self.ncid
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         hc = HostConn(sock, self.max_preauth)
-        self.ev(cid, "connect", how=how)
+        try:
+            peer = sock.getpeername()[:2]
+        except OSError:
+            peer = None
+        self.ev(cid, "connect", how=how, peer=peer)
         try:
             self._script(hc, cid)
         except Closed:
@@ -291,7 +300,7 @@ class ScriptedHost:
         m.hash.salt, m.hash.challenge = self.salt, challenge
         hc.send(m)
         if self.send_tiny and hc.key is not None:
-            hc.sock.sendall(rp.encode_frame(b"") + rp.encode_frame(b"\x00"))
+            hc.sock.sendall(rp.encode_frame(b"") + rp.encode_frame(b"\x07"))
         for perm in self.disabled:
             m = mpb.Message()
             m.misc.permission_info.permission = perm
@@ -391,9 +400,10 @@ def host_and_client(**hkw):
     return h, c
 
 
-def last_cid(h):
-    h.wait("connect")
-    return h.ncid
+def cid_of(h, c, timeout=5.0):
+    """The host's connection number for Client c (matched by address)."""
+    me = c.sock.getsockname()[:2]
+    return h.wait("connect", timeout, pred=lambda e: e.data["peer"] == me).cid
 
 
 # --------------------------------------------------------------- tests
@@ -462,6 +472,7 @@ def t_empty_password_first():
     try:
         c.handshake()
         assert hasattr(c.login(PASSWORD, empty_first=True, empty_wait=0.2), "displays")
+        h.wait("login_ok")
         k = [x for x in h.kinds() if x in ("empty_password", "login_ok")]
         assert k == ["empty_password", "login_ok"], k
         assert [len(lr.password) for lr in c.login_requests] == [0, 32]
@@ -519,8 +530,9 @@ def t_session_kinds():
                  ("view_camera", {}, "view_camera",
                   lambda lr: lr.HasField("view_camera") and lr.HasField("option")),
                  ("desktop", {}, None, lambda lr: lr.HasField("option"))]
-        for n, (kind, kw, union, check) in enumerate(cases, 1):
+        for kind, kw, union, check in cases:
             with Client(h.addr, host_pk=h.pk, target_id=h.id, kind=kind, **kw) as c:
+                n = cid_of(h, c)
                 c.handshake()
                 r = c.login(PASSWORD)
                 assert hasattr(r, "displays"), (kind, r)
@@ -547,6 +559,13 @@ def t_initiator_result_with_leftover():
         assert hasattr(c.login(PASSWORD), "displays")
         c.close()
         assert res.sock is None
+        # a Result whose SignedId was already read with initiator.read_first_message
+        res = initiator.Result("punch", HOST_ID)
+        res.sock, res.host_pk = socket.create_connection(h.addr), h.pk
+        first, _ = initiator.read_first_message(res)
+        with Client(res) as c:
+            assert c.handshake(first_message=first) == "encrypted"
+            assert hasattr(c.login(PASSWORD), "displays")
     finally:
         h.close()
 
@@ -576,18 +595,17 @@ def t_verify_failures():
             except client.HandshakeError:
                 pass
         # stock fallbacks (src/client.rs secure_connection)
-        n0 = h.ncid
         with Client(h.addr, host_pk=other, target_id=HOST_ID) as c:
             assert c.handshake(fallback="stock") == "plaintext-pk-mismatch"
-            h.wait("empty_public_key", cid=n0 + 1)
+            h.wait("empty_public_key", cid=cid_of(h, c))
             assert hasattr(c.login(PASSWORD), "displays") and not c.encrypted
         with Client(h.addr, host_pk=h.pk, target_id="999999999") as c:
             assert c.handshake(fallback="stock") == "plaintext-sign-failure"
-            h.wait("empty_message", cid=n0 + 2)
+            h.wait("empty_message", cid=cid_of(h, c))
         with Client(h.addr, host_pk=None, target_id=HOST_ID) as c:
             assert c.handshake(fallback="stock") == "plaintext-no-sign-pk"
             assert c.sent[0].wire == b"\x00"          # empty Message, header only
-            h.wait("empty_message", cid=n0 + 3)
+            h.wait("empty_message", cid=cid_of(h, c))
             assert hasattr(c.login(PASSWORD), "displays")
             assert c.received[0].kind == "signed_id"  # seen later, ignored
     finally:
@@ -614,22 +632,26 @@ def t_fail_closed_surfaced():
         h.close()
 
 
-def _scenario(h, name, **kw):
-    n = h.ncid + 1
+def _scenario(h, name, host_closes=True, **kw):
     with Client(h.addr, host_pk=h.pk, target_id=HOST_ID) as c:
+        n = cid_of(h, c)
         out = c.misbehave(name, password=PASSWORD, wait=kw.pop("wait", 5), **kw)
+    if host_closes:
         h.wait("closed", cid=n)
-        return out, c, n
+    return out, c, n
 
 
 def t_misbehave_handshake():
     h = ScriptedHost()
     try:
-        out, c, n = _scenario(h, "empty-public-key")
+        # a stock host continues in plaintext after these two (no close)
+        out, c, n = _scenario(h, "empty-public-key", host_closes=False, wait=0.3)
         h.wait("empty_public_key", cid=n)
-        assert c.sent[-1].wire == rp.encode_frame(b"\x22\x00")   # Message{public_key{}}
-        out, c, n = _scenario(h, "empty-message")
+        assert c.sent[0].wire == rp.encode_frame(b"\x22\x00")    # Message{public_key{}}
+        assert out["messages"].get("hash") == 1 and not c.encrypted, out
+        out, c, n = _scenario(h, "empty-message", host_closes=False, wait=0.3)
         assert h.wait("empty_message", cid=n).data["n"] == 0
+        assert c.sent[0].wire == b"\x00"
         out, c, n = _scenario(h, "short-key")
         assert h.wait("bad_key_length", cid=n).data["n"] == 31
         assert out["closed"], out
@@ -641,14 +663,14 @@ def t_misbehave_handshake():
         assert h.wait("garbage_before_kx", cid=n).data["payload"] == b"\x07" * 64
         assert out["closed"]
         with Client(h.addr, host_pk=h.pk, target_id=HOST_ID) as c:
-            n = h.ncid + 1
+            n = cid_of(h, c)
             c.read_signed_id()
-            c.send_garbage(200, framed=False)
-            c.wait_closed(5)
-            e = h.wait("closed", cid=n)
-            assert {"garbage_before_kx", "oversize", "handshake_timeout"} & set(h.kinds(n)), \
-                h.kinds(n)
-            assert e
+            probe = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"      # 'GET ' = 4-byte header
+            c.send_garbage(framed=False, data=probe)
+            assert c.sent[-1].wire == probe
+            assert c.wait_closed(5) is not None
+            want = int.from_bytes(b"GET ", "little") >> 2
+            assert h.wait("oversize", cid=n).data["n"] == want
     finally:
         h.close()
 
@@ -686,7 +708,7 @@ def t_oversize_preauth():
         sent = [s for s in c.sent if s.kind == "login_request"]
         assert sent and 65536 <= rp.parse_header(sent[0].wire)[1] < 65536 + 64
         with Client(h.addr, host_pk=h.pk, target_id=HOST_ID) as c:
-            n = h.ncid + 1
+            n = cid_of(h, c)
             c.handshake()
             c.wait_hash()
             c.send_oversize_frame(1 << 20, body=10)
@@ -700,15 +722,15 @@ def t_slow_loris_and_idle():
     h = ScriptedHost(handshake_timeout=0.8)
     try:
         with Client(h.addr, host_pk=h.pk, target_id=HOST_ID) as c:
-            n = h.ncid + 1
+            n = cid_of(h, c)
             r = c.slow_loris(interval=0.15, duration=5)
             assert r["closed"] and 0.5 < r["after"] < 3.0, r
             assert 2 <= r["sent"] <= 12, r
             e = h.wait("handshake_timeout", cid=n)
             assert e.data["partial"] >= 1
-            assert c.received and c.received[0].kind == "signed_id" or c.pending
+            assert c.pending or c.received         # the SignedId, unread
         with Client(h.addr, host_pk=h.pk, target_id=HOST_ID) as c:
-            n = h.ncid + 1
+            n = cid_of(h, c)
             out = c.misbehave("idle", wait=4)
             assert out["closed"] and out["closed_after"] < 3.0, out
             h.wait("handshake_timeout", cid=n)
@@ -727,7 +749,7 @@ def t_scope_latch_and_offline():
         out, c, n = _scenario(h, "wrong-username")
         assert out["result"] == "Offline" and out["closed"], out
         assert h.wait("login_request", cid=n).data["lr"].username == "not-" + HOST_ID
-        out, c, n = _scenario(h, "wrong-password", wait=0.3)
+        out, c, n = _scenario(h, "wrong-password", host_closes=False, wait=0.3)
         assert out["result"] == "Wrong Password" and not out["closed"], out
     finally:
         h.close()
