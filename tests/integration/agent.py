@@ -52,15 +52,35 @@ class Agent:
         env = dict(os.environ)
         env.pop("JOURNAL_STREAM", None)
         self.started = time.monotonic()
+        self.stdout_lines = []
         self.proc = subprocess.Popen(
             [OUTPOST, "-c", self.config, "run"], env=env, text=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        threading.Thread(target=self._drain, daemon=True).start()
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        threading.Thread(target=self._drain, args=(self.proc.stderr,
+                         self.stderr_lines), daemon=True).start()
+        threading.Thread(target=self._drain, args=(self.proc.stdout,
+                         self.stdout_lines), daemon=True).start()
         return self
 
-    def _drain(self):
-        for line in self.proc.stderr:
-            self.stderr_lines.append(line)
+    @staticmethod
+    def _drain(f, lines):
+        for line in f:
+            lines.append(line)
+
+    def otp(self, timeout=5):
+        """The one-time password the agent printed on start."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.stdout_lines:
+                if "one-time password:" in line:
+                    return line.split(":", 1)[1].strip()
+            time.sleep(0.05)
+        raise AssertionError("no one-time password printed")
+
+    def set_password(self, password):
+        p = run(["-c", self.config, "password", "set"], stdin=password)
+        if p.returncode != 0:
+            raise AssertionError(p.stderr)
 
     def log(self):
         return "".join(self.stderr_lines)

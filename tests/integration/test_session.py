@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Issue 4 through the independent technician client: the secure channel,
+login with each password, RustDesk's error strings for each refusal, the
+refused downgrade, direct IP, and hostile clients that must each lose only
+their own connection while a good client still gets in."""
+import socket
+import threading
+import time
+
+from agent import Agent
+from common import TempDirCase, main
+
+import client
+import initiator
+from relay import RelayServer
+from rendezvous import RendezvousServer
+
+PASSWORD = "correct horse battery"
+
+
+class Session(TempDirCase):
+    def setUp(self):
+        super().setUp()
+        self.relay = RelayServer().start()
+        self.rs = RendezvousServer(relay_servers=[self.relay.address],
+                                   force_punch=True)
+        self.rs.start()
+        self.relay.key = self.rs.licence_key
+        self.agent = Agent(self.tmp, rendezvous=f"127.0.0.1:{self.rs.port}",
+                           key=self.rs.public_key_b64)
+        self.agent.set_password(PASSWORD + "\n")
+        self.agent.start()
+        self.assertTrue(self.rs.wait_registered(self.agent.id, timeout=5))
+
+    def tearDown(self):
+        code = self.agent.stop()
+        self.rs.stop()
+        self.relay.stop()
+        super().tearDown()
+        self.assertEqual(code, 0, self.agent.log()[-3000:])
+
+    def connect(self, mode="punch", **kw):
+        res = initiator.connect(self.rs.addr, self.rs.licence_key,
+                                self.agent.id, mode)
+        return client.Client(res, **kw)
+
+    def test_login_permanent_password(self):
+        c = self.connect()
+        self.assertEqual(c.handshake(), "encrypted")
+        self.assertIsNone(c.login(None))  # stock first attempt: no reply
+        self.assertEqual(c.login("wrong"), "Wrong Password")
+        pi = c.login(PASSWORD)
+        self.assertNotIsInstance(pi, str, c.summary())
+        self.assertEqual(pi.platform, "Linux")
+        self.assertEqual(pi.version, "1.3.0")
+        self.assertGreaterEqual(len(pi.displays), 1)
+        c.pump(0.5)
+        self.assertTrue(any("not implemented" in m.text
+                            for m in c.message_boxes), c.summary())
+        self.assertTrue(c.test_delays)
+        c.close()
+
+    def test_login_one_time_password_then_rotation(self):
+        otp = self.agent.otp()
+        self.rs.force_relay = True
+        c = self.connect(mode="relay")
+        c.handshake()
+        self.assertNotIsInstance(c.login(otp), str)
+        c.close()
+        deadline = time.time() + 5
+        while "rotated" not in self.agent.log() and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertIn("one-time password rotated", self.agent.log())
+        self.rs.force_relay = self.rs.force_punch = False
+        c = self.connect(mode="local")
+        c.handshake()
+        self.assertEqual(c.login(otp), "Wrong Password")
+        c.close()
+
+    def test_refusals_use_stock_strings(self):
+        cases = [
+            (dict(kind="file-transfer"), "No permission of file transfer"),
+            (dict(kind="terminal"), "No permission of terminal"),
+            (dict(kind="port-forward", forward_host="localhost",
+                  forward_port=22), "No permission of IP tunneling"),
+            (dict(username="987654321"), "Offline"),
+        ]
+        for kw, want in cases:
+            login_kw = {k: kw.pop(k) for k in list(kw) if k == "username"}
+            c = self.connect(**kw)
+            c.handshake()
+            self.assertEqual(c.login(PASSWORD, **login_kw), want)
+            self.assertIsNotNone(c.wait_closed(5), want)
+            c.close()
+
+    def test_scope_change_refused(self):
+        out = self.connect().misbehave("scope-change", password=PASSWORD,
+                                       wait=5)
+        self.assertEqual(out["login_error"], "Connection not allowed", out)
+        self.assertTrue(out["closed"])
+
+    def test_downgrade_refused(self):
+        for mode in ("empty-public-key", "empty-message"):
+            out = self.connect().misbehave(mode, wait=5)
+            self.assertTrue(out["closed"], out)
+            text = (out.get("login_error") or "") + \
+                (out.get("close_reason") or "")
+            self.assertIn("Encryption required by host policy", text, out)
+
+    def test_direct_ip_plaintext_login(self):
+        c = client.Client(("127.0.0.1", self.agent.direct_port), direct=True)
+        c.handshake()
+        self.assertNotIsInstance(c.login(PASSWORD), str, c.summary())
+        c.close()
+
+    def test_hostile_clients_lose_only_their_connection(self):
+        modes = ["garbage-before", "garbage-after", "wrong-nonce", "replay",
+                 "input-before-login", "oversize", "bad-box", "short-key"]
+        for mode in modes:
+            out = self.connect().misbehave(mode, password=PASSWORD, wait=5)
+            self.assertTrue(out["closed"], f"{mode}: {out}")
+        self.assertIsNone(self.agent.proc.poll())
+        st = self.agent.wait_status(lambda s: s["sessions"] == 0, timeout=10)
+        self.assertTrue(st["registered"])
+
+    def test_fifty_bad_clients_and_a_good_one(self):
+        socks = []
+        for i in range(50):
+            s = socket.create_connection(("127.0.0.1",
+                                          self.agent.direct_port))
+            s.sendall(b"\xff" * (i % 7) if i % 2 else b"\x00\x01\x02")
+            socks.append(s)
+        result = {}
+
+        def good():
+            c = self.connect()
+            c.handshake()
+            result["pi"] = c.login(PASSWORD)
+            c.close()
+        t = threading.Thread(target=good)
+        t.start()
+        t.join(20)
+        self.assertNotIsInstance(result.get("pi"), (str, type(None)),
+                                 result)
+        for s in socks:
+            s.close()
+        self.agent.wait_status(lambda s: s["sessions"] == 0, timeout=10)
+
+
+if __name__ == "__main__":
+    main()
