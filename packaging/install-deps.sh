@@ -12,7 +12,7 @@ libyaml-dev libsystemd-dev libsqlite3-dev libzstd-dev libmbedtls-dev"
 TEST_PKGS="clang libclang-rt-14-dev python3 python3-nacl python3-protobuf
 protobuf-compiler python3-yaml python3-jsonschema
 dpkg-dev rpm file ansible-core python3-apt
-tinyproxy microsocks stunnel4 openssl"
+tinyproxy microsocks stunnel4 openssl sqlite3"
 
 what=${1:-all}
 case "$what" in

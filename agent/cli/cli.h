@@ -64,9 +64,37 @@ int cmd_reload(struct cli *cli, int argc, char **argv);
 int cmd_enroll(struct cli *cli, int argc, char **argv);
 /* `outpost doctor [--json] [-v]` (cmd-doctor.c, doctor-*.c). */
 int cmd_doctor(struct cli *cli, int argc, char **argv);
+/* `outpost policy explain ...` (cmd-policy.c, policy-conf.c). */
+int cmd_policy(struct cli *cli, int argc, char **argv);
+/* `outpost audit list|show|export|verify|forward` (cmd-audit.c). */
+int cmd_audit(struct cli *cli, int argc, char **argv);
+
+struct audit;
+struct audit_opts;
+struct proxy_conf;
+struct uv_loop_s;
+
+/*
+ * The audit trail for the daemon (cmd-audit.c): audit_opts from the
+ * config's audit.* keys, the state's ID and UUID, and a transport that
+ * forwards over net/ (TCP or TLS, through proxy when not NULL; proxy must
+ * outlive the trail). cli_audit_open also opens it (audit_open).
+ * Return 0 or an error with why filled.
+ */
+int cli_audit_opts(const struct conf *conf, const struct state *st,
+	const struct proxy_conf *proxy, struct audit_opts *o, char *why,
+	size_t why_size);
+int cli_audit_open(struct uv_loop_s *loop, const struct conf *conf,
+	const struct state *st, const struct proxy_conf *proxy,
+	struct audit **out, char *why, size_t why_size);
+
 /* `config import` and `config import-rustdesk` (cmd-import.c). */
 int cmd_config_import(struct cli *cli, int argc, char **argv);
 int cmd_config_import_rustdesk(struct cli *cli, int argc, char **argv);
+
+/* `outpost consent-prompt` (internal, hidden; cmd-consent.c): the consent
+ * window the agent runs as the desktop user. */
+int cmd_consent_prompt(struct cli *cli, int argc, char **argv);
 
 /* main.c's command table, NULL-terminated (for the manual page). */
 extern const struct cli_cmd *const cli_command_table;

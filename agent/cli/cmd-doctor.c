@@ -12,7 +12,7 @@
  * Checks, in order: config, agent, dns-rendezvous, dns-relay, proxy,
  * proxy-tls, proxy-auth (the proxy ones only when server.proxy is set),
  * tcp-rendezvous (R), tcp-nat (R-1), tcp-relay, relay-key, udp-register,
- * nat-test, rtt.
+ * tcp-register (only with a proxy), nat-test, rtt.
  *
  * Decisions (also in README "Troubleshooting"):
  *  - FAIL means "a technician cannot reach this host by ID" (or sessions
@@ -28,8 +28,11 @@
  *  - UDP blocked without a proxy is a FAIL (exit 69): the agent, like
  *    RustDesk, registers over UDP, and OSS hbbs accepts nothing else; the
  *    fix says whether TCP and the relay work. With a proxy the agent
- *    registers over TCP through it (RustDesk Server Pro only), so a
- *    UDP failure is a warn when TCP to R through the proxy works.
+ *    registers over TCP through it, which only RustDesk Server Pro
+ *    accepts: tcp-register listens for the signed KeyExchange a Pro
+ *    server opens every connection with (verified with server.key) and
+ *    FAILs on OSS hbbs' silence; udp-register is then informational (a
+ *    failure only warns).
  *  - With a proxy, every TCP check goes through it, as the agent's own
  *    connections do (punch-hole replies to R, the relay); R-1 and the NAT
  *    test are skipped because the agent does not run the NAT test behind
@@ -61,6 +64,7 @@
 
 #include "cli/cli.h"
 #include "cli/doctor-internal.h"
+#include "cli/proxy-password.h"
 #include "conf/conf.h"
 #include "core/err.h"
 #include "core/json.h"
@@ -83,71 +87,23 @@ static const char *const check_name[K_COUNT] = {
 	[K_TCP_RELAY] = "tcp-relay",
 	[K_RELAY_KEY] = "relay-key",
 	[K_UDP] = "udp-register",
+	[K_TCP_REG] = "tcp-register",
 	[K_NAT] = "nat-test",
 	[K_RTT] = "rtt",
 };
+
 /* ---- config ---- */
 
-/* The proxy keys are being added alongside this command; look them up
- * by name so that doctor works with and without them. */
-static const char *
-conf_opt(const struct conf *c, const char *path)
-{
-	enum conf_key k;
-
-	if (conf_key_lookup(path, &k) != 0)
-		return "";
-	return conf_str(c, k) != NULL ? conf_str(c, k) : "";
-}
-
-/*
- * The proxy password, with the agent's rules: a 0600 file owned by the
- * running user, one line of 1-255 bytes. The same rules as
- * tests/tools/proxy-password.c, which is meant to move to agent/cli; use
- * it from here once it has.
- */
-static int
-load_proxy_password(struct proxy_conf *pc, const char *path,
-	char why[static SFILE_WHY_LEN])
-{
-	uint8_t *buf = NULL;
-	size_t got = 0;
-	size_t len;
-	int r;
-
-	explicit_bzero(pc->password, sizeof(pc->password));
-	if ((r = sfile_read_secret(path, sizeof(pc->password) + 1, &buf, &got,
-		     why)) != 0)
-		return r;
-	len = got;
-	if (len > 0 && buf[len - 1] == '\n')
-		len--;
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	if (len == 0 || len >= sizeof(pc->password) ||
-		memchr(buf, '\0', len) != NULL ||
-		memchr(buf, '\n', len) != NULL ||
-		memchr(buf, '\r', len) != NULL) {
-		snprintf(why, SFILE_WHY_LEN,
-			"%s: the proxy password must be one line of 1-255 "
-			"bytes", path);
-		sfile_free_secret(buf, got);
-		return OP_ERR_CONFIG;
-	}
-	memcpy(pc->password, buf, len);
-	pc->password[len] = '\0';
-	sfile_free_secret(buf, got);
-	return 0;
-}
-
+/* server.proxy* as the daemon reads them (daemon-net.c load_proxy): a
+ * password file, when named, is read whatever the URL's user. */
 static int
 check_proxy_conf(const struct conf *c, struct doctor *d,
 	struct doctor_report *rep)
 {
 	struct doctor_result *r = &rep->r[K_CONFIG];
-	const char *url = conf_opt(c, "server.proxy");
-	const char *pwfile = conf_opt(c, "server.proxy_password_file");
-	const char *ca = conf_opt(c, "server.proxy_ca");
+	const char *url = conf_str(c, CONF_SERVER_PROXY);
+	const char *pwfile = conf_str(c, CONF_SERVER_PROXY_PASSWORD_FILE);
+	const char *ca = conf_str(c, CONF_SERVER_PROXY_CA);
 	char why[SFILE_WHY_LEN] = "";
 	char err[256] = "";
 	int e;
@@ -175,8 +131,8 @@ check_proxy_conf(const struct conf *c, struct doctor *d,
 		       "server.proxy_password_file is not set: an empty "
 		       "password is sent",
 			d->proxy.user);
-	} else if (d->proxy.user[0] != '\0' &&
-		(e = load_proxy_password(&d->proxy, pwfile, why)) != 0) {
+	} else if (pwfile[0] != '\0' &&
+		(e = proxy_load_password(&d->proxy, pwfile, why)) != 0) {
 		doctor_set(r, ST_FAIL, "server.proxy_password_file: %s",
 			why[0] ? why : op_strerror(e));
 		doctor_fix(r, e == OP_ERR_PERM || e == -EACCES ?
@@ -551,8 +507,9 @@ static const char usage_text[] =
 	"running agent, DNS, TCP to the rendezvous port R, R-1 and the relay,\n"
 	"the relay's licence key, a UDP RegisterPeer round trip, the NAT "
 	"type,\n"
-	"the proxy (reachability, authentication, TLS interception) and the\n"
-	"round-trip times. Writes nothing; takes at most about 13 s.\n"
+	"the proxy (reachability, authentication, TLS interception, whether\n"
+	"the server takes registrations over TCP) and the round-trip times.\n"
+	"Writes nothing; takes at most about 13 s.\n"
 	"\n"
 	"  --json         one JSON object instead of lines\n"
 	"  -v, --verbose  also print each check's detail\n"

@@ -20,6 +20,8 @@ struct rendezvous;
 struct incoming;
 struct listener;
 struct nat_test;
+struct policy_rules;
+struct lockout;
 
 /* What this build really implements of the RustDesk protocol (§16): the
  * version announced to hbbs and, later, to clients in PeerInfo. */
@@ -38,6 +40,7 @@ struct daemon_net {
 	struct proxy_conf proxy;
 	bool have_proxy;
 	unsigned sessions;
+	unsigned authorized; /* sessions past login */
 	uint64_t sessions_total;
 	struct session **live; /* open sessions, for shutdown */
 	size_t live_cap;
@@ -57,6 +60,8 @@ struct daemon {
 	uv_timer_t watchdog;
 	struct ctl_server *ctl;
 	uint64_t started_ms;
+	struct policy_rules *rules; /* access policy of the current config */
+	struct lockout *lockout;    /* brute-force state, kept over reloads */
 	struct daemon_net net;
 };
 
@@ -69,6 +74,17 @@ int daemon_new_otp(struct daemon *d);
 /* Starts registration, incoming handling, NAT test and the direct-IP
  * listener as the config says. Failures are logged; the agent runs on. */
 void daemon_net_start(struct daemon *d);
+/* daemon-session.c: the session hooks and the policy they apply. */
+extern const struct session_hooks daemon_session_hooks;
+/* Builds the access policy from conf; on error the old one stays. */
+int daemon_policy_load(struct daemon *d, const struct conf *conf);
+void daemon_policy_free(struct daemon *d);
+/* The CONNECT-stage decision (before Hash): source filters. */
+bool daemon_policy_connect_ok(struct daemon *d,
+	const struct session_info *info);
+/* Drops s from the open-session list (it is closing). */
+void daemon_net_forget(struct daemon *d, struct session *s);
+
 /* Closes every open session with reason (shutdown). */
 void daemon_net_close_sessions(struct daemon *d, const char *reason);
 /* Stops them (sessions in progress continue). */

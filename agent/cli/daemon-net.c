@@ -20,6 +20,7 @@
 #include "net/nat.h"
 #include "net/rendezvous.h"
 #include "platform/securefile.h"
+#include "policy/policy.h"
 #include "session/session.h"
 #include "store/state.h"
 
@@ -28,35 +29,14 @@
 #define NAT_RETRY_MAX_S 300
 #define MAX_SESSIONS_PREAUTH 64
 
-static void
-on_session_closed(void *arg, struct session *s, bool was_authorized,
-	const char *reason)
+void
+daemon_net_forget(struct daemon *d, struct session *s)
 {
-	struct daemon *d = arg;
-
-	(void)reason;
 	for (size_t i = 0; i < d->net.live_cap; i++)
 		if (d->net.live[i] == s)
 			d->net.live[i] = NULL;
 	d->net.sessions--;
-	/* §6.4: a one-time password is good for one session. */
-	if (was_authorized && daemon_new_otp(d) == 0)
-		log_notice("one-time password rotated after a session");
 }
-
-static void
-on_key_unverified(void *arg)
-{
-	struct daemon *d = arg;
-
-	if (d->net.rdv != NULL)
-		rendezvous_republish_pk(d->net.rdv);
-}
-
-static const struct session_hooks session_hooks = {
-	.closed = on_session_closed,
-	.key_unverified = on_key_unverified,
-};
 
 /* Remembers an open session so shutdown can close it. */
 static void
@@ -96,13 +76,30 @@ on_conn(void *arg, struct stream *s, enum conn_path path, bool secure,
 		.hostname = d->hostname,
 		.username = "",
 		.creds = &d->creds,
-		.require_encryption = true,
+		.require_encryption = d->rules->require_encryption,
 		.handshake_timeout_ms = 18000,
 		.idle_timeout_ms = 30000,
-		.hooks = &session_hooks,
+		.hooks = &daemon_session_hooks,
 		.arg = d,
 	};
 
+	struct session_info info = {
+		.peer_id = "",
+		.peer_name = "",
+		.source = peer,
+		.path = path,
+		/* The handshake is still ahead: a secure path is judged as
+		 * encrypted here, and the session refuses it later if the
+		 * client cannot encrypt (security.require_encryption). */
+		.encrypted = secure,
+	};
+
+	/* Source filters (direct_access.allow_from, policy.peers.allow_from)
+	 * apply before a single byte is parsed. */
+	if (!daemon_policy_connect_ok(d, &info)) {
+		stream_close(s, NULL);
+		return;
+	}
 	if (d->net.sessions >= MAX_SESSIONS_PREAUTH) {
 		log_warn("too many connections in progress; refusing a %s "
 			 "connection",

@@ -38,8 +38,6 @@ daemon_load_creds(struct daemon *d)
 	snprintf(d->creds.salt, sizeof(d->creds.salt), "%s",
 		state_salt(d->state));
 	d->creds.has_h1 = state_h1(d->state, d->creds.h1);
-	d->creds.allow_otp = true;
-	d->creds.allow_permanent = true;
 }
 
 static void
@@ -156,7 +154,14 @@ daemon_reload(struct daemon *d, FILE *errors)
 				op_json_cstr(errors, line);
 			}
 		}
+	} else if (daemon_policy_load(d, fresh) != 0) {
+		ok = false;
+		conf_unref(fresh);
+		log_error("reload: the access policy in %s is unusable; keeping "
+			  "the running configuration",
+			d->cli->config_path);
 	} else {
+		/* New sessions get the new policy; open ones keep theirs. */
 		daemon_net_stop(d);
 		conf_unref(d->conf);
 		d->conf = fresh;
@@ -279,6 +284,10 @@ daemon_run(struct cli *cli, struct conf *conf)
 	if ((rc = cli_open_state(d.conf, &d.state)) != 0)
 		goto out_conf;
 	daemon_load_creds(&d);
+	if (daemon_policy_load(&d, d.conf) != 0) {
+		rc = EX_CONFIG;
+		goto out_state;
+	}
 	if ((r = daemon_new_otp(&d)) != 0) {
 		log_error_r(r, "one-time password");
 		rc = EX_CONFIG;
@@ -345,6 +354,7 @@ out_loop:
 	uv_loop_close(&d.loop);
 	free(d.net.live);
 out_state:
+	daemon_policy_free(&d);
 	sodium_memzero(&d.creds, sizeof(d.creds));
 	state_free(d.state);
 out_conf:

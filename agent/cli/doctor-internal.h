@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `outpost doctor` in three files: doctor-net.c measures (DNS, TCP through
+ * `outpost doctor` in four files: doctor-net.c measures (DNS, TCP through
  * net_connect, the UDP RegisterPeer round trip, the NAT test, the relay
- * licence probe) on one libuv loop, every step under a deadline, and
- * records raw outcomes only; doctor-judge.c turns the outcomes into
- * ok/warn/FAIL lines with fixes; cmd-doctor.c reads the configuration
- * and the agent's status, runs both and prints the report. Private to
- * agent/cli.
+ * licence probe, hbbs' first frame through a proxy) on one libuv loop,
+ * every step under a deadline, and records raw outcomes only;
+ * doctor-judge.c, and doctor-proxy.c for the proxy checks, turn the
+ * outcomes into ok/warn/FAIL lines with fixes; cmd-doctor.c reads the
+ * configuration and the agent's status, runs both and prints the report.
+ * Private to agent/cli.
  */
 #ifndef OP_CLI_DOCTOR_INTERNAL_H
 #define OP_CLI_DOCTOR_INTERNAL_H
@@ -28,6 +29,8 @@
 #define DOCTOR_UDP_RESEND_MS 1000
 #define DOCTOR_NAT_STEP_TIMEOUT_MS 3500
 #define DOCTOR_RELAY_HOLD_MS 1500
+#define DOCTOR_KEX_WAIT_MS 2000 /* a Pro hbbs speaks first (spec §3.7) */
+#define DOCTOR_KEX_MAX_FRAME 4096
 #define DOCTOR_DEADLINE_MS 12500
 
 enum doctor_dns_which { DOC_DNS_RDV, DOC_DNS_RELAY, DOC_DNS_COUNT };
@@ -64,14 +67,24 @@ struct doctor_tcp {
 	uint64_t t0;
 	struct net_connect *conn;
 	struct net_connect_report report;
-	/* relay only: what hbbr did after our RequestRelay */
+	/* After connecting, the relay probe and (through a proxy) the
+	 * rendezvous probe keep the stream open for a while: */
 	struct stream *s;
+	uv_timer_t timer; /* initialised for every probe by doctor_net_run */
 	bool holding;
 	bool hold_done;
-	bool dropped;     /* hbbr closed the connection */
+	bool dropped;     /* the server closed the connection */
 	int drop_status;  /* 0 = orderly close */
 	double hold_ms;   /* time until the drop */
 	uint64_t hold_t0;
+	/* rendezvous through a proxy: hbbs' first frame (a Pro server opens
+	 * with KeyExchange, OSS hbbs says nothing) */
+	struct framer *fr;
+	int first_case;      /* RendezvousMessage case, 0 = none, -1 bad */
+	bool kex_seen;       /* that first frame was a KeyExchange */
+	size_t kex_n_keys;
+	uint8_t kex_key0[128]; /* signature (64) || box pk (32) */
+	size_t kex_key0_len;
 };
 
 struct doctor_udp {
@@ -133,7 +146,6 @@ struct doctor {
 	uint64_t dns_t0;
 	uv_timer_t dns_timer;
 	uv_timer_t deadline;
-	uv_timer_t hold_timer;
 	uv_timer_t grace;
 };
 
@@ -169,6 +181,7 @@ enum doc_check {
 	K_TCP_RELAY,
 	K_RELAY_KEY,
 	K_UDP,
+	K_TCP_REG,
 	K_NAT,
 	K_RTT,
 	K_COUNT
@@ -206,5 +219,10 @@ const char *doctor_err_text(int r);
 /* Fills every network check of rep from the outcomes in d (after
  * doctor_net_run); config and agent are cmd-doctor.c's. */
 void doctor_judge(const struct doctor *d, struct doctor_report *rep);
+/* The proxy checks (doctor-proxy.c), called by doctor_judge when a proxy
+ * is configured: proxy, proxy-tls, proxy-auth; and tcp-register. */
+void doctor_judge_proxy(const struct doctor *d, struct doctor_report *rep);
+void doctor_judge_tcp_register(const struct doctor *d,
+	struct doctor_report *rep);
 
 #endif

@@ -4,15 +4,13 @@
  * ok / warn / FAIL / skip lines with a figure and a concrete fix, by the
  * rules stated at the top of cmd-doctor.c (FAIL = the host cannot be
  * reached by ID or sessions will fail; warn = degraded or informational).
- * Pure: reads the outcomes, writes the report, no I/O except reading the
- * configured proxy CA file to name the expected issuer.
+ * Pure: reads the outcomes, writes the report, no I/O. The proxy checks
+ * are doctor-proxy.c's.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <mbedtls/x509.h>
-#include <mbedtls/x509_crt.h>
 
 #include "cli/doctor-internal.h"
 #include "core/err.h"
@@ -177,7 +175,21 @@ judge_tcp(const struct doctor *d, struct doctor_report *rep, int which)
 	if (x->via_proxy && rp->stage == NET_STAGE_PROXY) {
 		doctor_set(r, bad, "the proxy did not open a tunnel to "
 			"%s:%u: %s", host, (unsigned)port, rp->message);
-		if (rp->http_status == 502 || rp->http_status == 503 ||
+		if (x->status == UV_ETIMEDOUT)
+			doctor_fix(r, "the proxy took the connection but did "
+				"not answer in time: check the scheme in "
+				"server.proxy and that the proxy can reach "
+				"%s:%u",
+				host, (unsigned)port);
+		else if (x->status == OP_ERR_PROTO ||
+			x->status == OP_ERR_TOO_LARGE ||
+			x->status == UV_ECONNRESET || x->status == UV_EOF)
+			doctor_fix(r, "%s:%u does not answer like a proxy "
+				"(scheme %s): check the scheme and port in "
+				"server.proxy",
+				d->proxy.host, (unsigned)d->proxy.port,
+				proxy_scheme_name(d->proxy.scheme));
+		else if (rp->http_status == 502 || rp->http_status == 503 ||
 			rp->http_status == 504 ||
 			(rp->socks_reply >= 3 && rp->socks_reply <= 6))
 			doctor_fix(r, "the proxy cannot reach %s:%u itself: "
@@ -293,7 +305,7 @@ judge_udp(const struct doctor *d, struct doctor_report *rep)
 	if (rep->probe_random)
 		doctor_detail(r, "Random probe ID because %s.", rep->probe_why);
 	if (!u->started) {
-		doctor_set(r, d->have_proxy && tcp_ok ? ST_WARN : ST_FAIL,
+		doctor_set(r, d->have_proxy ? ST_WARN : ST_FAIL,
 			"not tried: %s did not resolve", d->rdv_host);
 		doctor_fix(r, "fix dns-rendezvous first: UDP registration "
 			      "needs the server's address here");
@@ -365,12 +377,13 @@ judge_udp(const struct doctor *d, struct doctor_report *rep)
 		       "firewall (outbound UDP %u)",
 			d->rdv_host, port);
 	}
-	if (d->have_proxy && tcp_ok) {
-		/* TCP mode through the proxy: Server Pro only (§3.1). */
+	if (d->have_proxy) {
+		/* TCP mode through the proxy (§3.1): UDP is not used. */
 		r->st = ST_WARN;
 		doctor_fix(r, "behind a proxy the agent registers over TCP "
-			"through it, which only RustDesk Server Pro accepts; "
-			"with OSS hbbs open outbound UDP %u", port);
+			"(see tcp-register); UDP %u only matters without "
+			"server.proxy",
+			port);
 	}
 }
 
@@ -432,232 +445,45 @@ judge_nat(const struct doctor *d, struct doctor_report *rep)
 }
 
 static void
-hex_fp(const uint8_t fp[32], char *out, size_t n)
-{
-	size_t used = 0;
-
-	out[0] = '\0';
-	for (int i = 0; i < 32 && used + 4 <= n; i++)
-		used += (size_t)snprintf(out + used, n - used, "%s%02X",
-			i ? ":" : "", fp[i]);
-}
-
-/* The subjects of the certificates in the configured CA file, "A | B". */
-static void
-ca_subjects(const char *path, char *out, size_t n)
-{
-	mbedtls_x509_crt chain;
-	char dn[256];
-
-	out[0] = '\0';
-	mbedtls_x509_crt_init(&chain);
-	if (mbedtls_x509_crt_parse_file(&chain, path) < 0 &&
-		chain.raw.len == 0) {
-		snprintf(out, n, "(cannot read %s)", path);
-	} else {
-		for (mbedtls_x509_crt *c = &chain; c != NULL && c->raw.len > 0;
-			c = c->next) {
-			if (mbedtls_x509_dn_gets(dn, sizeof(dn), &c->subject) <
-				0)
-				continue;
-			if (strlen(out) + strlen(dn) + 4 < n)
-				snprintf(out + strlen(out), n - strlen(out),
-					"%s%s", out[0] ? " | " : "", dn);
-		}
-	}
-	mbedtls_x509_crt_free(&chain);
-}
-
-static void
-judge_proxy_tls(const struct doctor *d, struct doctor_report *rep,
-	const struct net_connect_report *rp)
-{
-	struct doctor_result *r = &rep->r[K_PROXY_TLS];
-	const struct stream_tls_cert_info *ci = &rp->tls_cert;
-	const char *ca = d->proxy.ca_file;
-	const char *ph = d->proxy.host;
-	char expected[512] = "";
-	char fp[100];
-	uint32_t f = ci->verify_flags;
-
-	if (rp->stage < NET_STAGE_TLS) {
-		doctor_set(r, ST_SKIP, "not tried: the proxy was not reached");
-		return;
-	}
-	if (!rp->tls_seen) {
-		doctor_set(r, ST_FAIL, "no TLS handshake with %s: %s", ph,
-			rp->message[0] ? rp->message : "no certificate seen");
-		doctor_fix(r, "is %s:%u an HTTPS proxy? For a plain HTTP "
-			"proxy write http:// in server.proxy",
-			ph, (unsigned)d->proxy.port);
-		return;
-	}
-	hex_fp(ci->sha256, fp, sizeof(fp));
-	if (ca[0] != '\0')
-		ca_subjects(ca, expected, sizeof(expected));
-	doctor_detail(r, "Certificate subject '%s', issuer '%s', SHA-256 %s.",
-		ci->subject, ci->issuer, fp);
-	if (ca[0] != '\0')
-		doctor_detail(r, "Expected issuer (server.proxy_ca): '%s'.",
-			expected);
-	if (f == 0) {
-		doctor_set(r, ST_OK, "certificate for %s issued by '%s' "
-			"verified against %s",
-			ph, ci->issuer,
-			ca[0] ? "server.proxy_ca" : "the system store");
-		if (ca[0] == '\0')
-			doctor_detail(r, "With the system store a "
-				"TLS-inspection box whose CA is trusted "
-				"system-wide looks the same; set "
-				"server.proxy_ca to the proxy's CA to detect "
-				"it.");
-		return;
-	}
-	if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
-		if (ca[0] != '\0') {
-			doctor_set(r, ST_FAIL, "TLS interception suspected: "
-				"the certificate for %s was issued by '%s', "
-				"not by the configured CA '%s'",
-				ph, ci->issuer, expected);
-			doctor_fix(r, "if the proxy's certificate was "
-				"legitimately reissued, update "
-				"server.proxy_ca; otherwise a device between "
-				"this host and the proxy intercepts TLS: "
-				"have %s exempted from TLS inspection", ph);
-		} else if (strcmp(ci->subject, ci->issuer) == 0) {
-			doctor_set(r, ST_FAIL, "the proxy's self-signed "
-				"certificate '%s' is not trusted", ci->subject);
-			doctor_fix(r, "if that is your proxy's certificate "
-				"(check SHA-256 %s), set server.proxy_ca to "
-				"it", fp);
-		} else {
-			doctor_set(r, ST_FAIL, "TLS interception suspected, "
-				"or a private CA: the certificate for %s was "
-				"issued by '%s', which the system store does "
-				"not trust", ph, ci->issuer);
-			doctor_fix(r, "if '%s' is your organisation's proxy "
-				"CA, set server.proxy_ca to its PEM file; "
-				"otherwise have %s exempted from TLS "
-				"inspection", ci->issuer, ph);
-		}
-	} else if (f & MBEDTLS_X509_BADCERT_CN_MISMATCH) {
-		doctor_set(r, ST_FAIL, "the certificate presented is for "
-			"'%s', not %s: TLS interception suspected, or a "
-			"wrong host name", ci->subject, ph);
-		doctor_fix(r, "use the name the proxy's certificate was "
-			"issued for in server.proxy; if it is right, a "
-			"device on the path intercepts TLS");
-	} else if (f & (MBEDTLS_X509_BADCERT_EXPIRED |
-			       MBEDTLS_X509_BADCERT_FUTURE)) {
-		doctor_set(r, ST_FAIL, "the proxy's certificate is %s",
-			f & MBEDTLS_X509_BADCERT_EXPIRED ? "expired" :
-							   "not valid yet");
-		doctor_fix(r, "renew the proxy's certificate, or correct "
-			"this host's clock (timedatectl)");
-	} else {
-		doctor_set(r, ST_FAIL, "the proxy's certificate was refused: "
-			"%s", ci->verify_text);
-		doctor_fix(r, "fix the proxy's certificate (see the detail)");
-	}
-}
-
-static void
-judge_proxy(const struct doctor *d, struct doctor_report *rep)
-{
-	/* Both TCP probes go to the same proxy; the first one tells. */
-	const struct doctor_tcp *x = &d->tcp[DOC_TCP_RDV];
-	const struct net_connect_report *rp = &x->report;
-	struct doctor_result *r = &rep->r[K_PROXY];
-	struct doctor_result *a = &rep->r[K_PROXY_AUTH];
-	const char *ph = d->proxy.host;
-	unsigned pp = d->proxy.port;
-
-	if (!x->started) {
-		doctor_set(r, ST_SKIP, "not tried");
-		return;
-	}
-	if (x->status != 0 && rp->stage == NET_STAGE_RESOLVE) {
-		doctor_set(r, ST_FAIL, "cannot resolve the proxy host %s: %s",
-			ph, rp->message);
-		doctor_fix(r, "check the host in server.proxy and this "
-			"machine's DNS (getent hosts %s)", ph);
-	} else if (x->status != 0 && rp->stage == NET_STAGE_TCP) {
-		doctor_set(r, ST_FAIL, "cannot connect to the proxy %s:%u: %s",
-			ph, pp, rp->message);
-		doctor_fix(r, "check the host and port in server.proxy; is "
-			"the proxy running, and is outbound TCP %u allowed?",
-			pp);
-	} else {
-		r->ms = rp->tcp_ms;
-		doctor_set(r, ST_OK, "%s reached at %s (TCP %u ms)",
-			rep->proxy_text, rp->peer, rp->tcp_ms);
-	}
-	if (d->proxy.scheme == PROXY_HTTPS)
-		judge_proxy_tls(d, rep, rp);
-	if (rp->stage < NET_STAGE_PROXY) {
-		doctor_set(a, ST_SKIP, "not tried: no %s to the proxy",
-			rp->stage == NET_STAGE_TLS ? "TLS session" :
-						     "connection");
-		return;
-	}
-	if (x->status == OP_ERR_AUTH) {
-		doctor_set(a, ST_FAIL, "%s", rp->message);
-		if (d->proxy.user[0] != '\0')
-			doctor_fix(a, "check the user '%s' in server.proxy "
-				"and the password in "
-				"server.proxy_password_file", d->proxy.user);
-		else
-			doctor_fix(a, "the proxy requires authentication: "
-				"write user@ into server.proxy and the "
-				"password into the file named by "
-				"server.proxy_password_file (mode 0600)");
-		return;
-	}
-	if (d->proxy.scheme == PROXY_SOCKS5)
-		doctor_set(a, ST_OK, "%s", d->proxy.user[0] ?
-				"SOCKS5 accepted the user name and password" :
-				"SOCKS5 needs no authentication");
-	else
-		doctor_set(a, ST_OK, "%s (HTTP %d)", d->proxy.user[0] ?
-				"the proxy accepted the credentials" :
-				"no credentials configured, none required",
-			rp->http_status);
-}
-
-static void
 judge_rtt(const struct doctor *d, struct doctor_report *rep)
 {
 	struct doctor_result *r = &rep->r[K_RTT];
-	const struct doctor_tcp *t = d->tcp;
+	const struct doctor_tcp *rdv = &d->tcp[DOC_TCP_RDV];
+	const struct doctor_tcp *rel = &d->tcp[DOC_TCP_RELAY];
+	const char *how = d->have_proxy ? "TCP through the proxy" : "TCP";
+	bool rdv_ok = rdv->started && rdv->status == 0;
+	bool udp_ok = d->udp.done && d->udp.status == 0;
+	bool rel_ok = rel->started && rel->status == 0;
 	double worst = -1;
 	char buf[400] = "";
 	size_t n = sizeof(buf);
 
-	if (t[DOC_TCP_RDV].status == 0 && t[DOC_TCP_RDV].started) {
-		snprintf(buf + strlen(buf), n - strlen(buf),
-			"rendezvous %s: TCP %.1f ms", d->rdv_host,
-			t[DOC_TCP_RDV].ms);
-		worst = t[DOC_TCP_RDV].ms;
+	/* With a proxy the TCP figure includes its handshake (and TLS): an
+	 * upper bound of the round trip, still what sessions will feel. */
+	if (rdv_ok || udp_ok)
+		snprintf(buf, n, "rendezvous %s:", d->rdv_host);
+	if (rdv_ok) {
+		snprintf(buf + strlen(buf), n - strlen(buf), " %s %.1f ms", how,
+			rdv->ms);
+		worst = rdv->ms;
 	}
-	if (d->udp.status == 0 && d->udp.done) {
-		snprintf(buf + strlen(buf), n - strlen(buf), "%sUDP %.1f ms",
-			buf[0] ? ", " : "", d->udp.ms);
+	if (udp_ok) {
+		snprintf(buf + strlen(buf), n - strlen(buf), "%s UDP %.1f ms",
+			rdv_ok ? "," : "", d->udp.ms);
 		worst = d->udp.ms > worst ? d->udp.ms : worst;
 	}
-	if (t[DOC_TCP_RELAY].status == 0 && t[DOC_TCP_RELAY].started) {
+	if (rel_ok) {
 		snprintf(buf + strlen(buf), n - strlen(buf),
-			"%srelay %s: TCP %.1f ms", buf[0] ? "; " : "",
-			d->relay_host, t[DOC_TCP_RELAY].ms);
-		worst = t[DOC_TCP_RELAY].ms > worst ? t[DOC_TCP_RELAY].ms :
-						      worst;
+			"%srelay %s: %s %.1f ms", buf[0] ? "; " : "",
+			d->relay_host, how, rel->ms);
+		worst = rel->ms > worst ? rel->ms : worst;
 	}
 	if (worst < 0) {
 		doctor_set(r, ST_SKIP, "no round trip completed");
 		return;
 	}
 	r->ms = worst;
-	doctor_set(r, ST_OK, "%s%s",
-		buf, d->have_proxy ? " (through the proxy)" : "");
+	doctor_set(r, ST_OK, "%s", buf);
 	if (worst > RTT_HIGH_MS) {
 		r->st = ST_WARN;
 		doctor_fix(r, "%.0f ms to the server is high: sessions will "
@@ -672,12 +498,14 @@ doctor_judge(const struct doctor *d, struct doctor_report *rep)
 	judge_dns(d, rep, DOC_DNS_RDV);
 	judge_dns(d, rep, DOC_DNS_RELAY);
 	if (d->have_proxy)
-		judge_proxy(d, rep);
+		doctor_judge_proxy(d, rep);
 	judge_tcp(d, rep, DOC_TCP_RDV);
 	judge_tcp(d, rep, DOC_TCP_NAT);
 	judge_tcp(d, rep, DOC_TCP_RELAY);
 	judge_relay_key(d, rep);
 	judge_udp(d, rep);
+	if (d->have_proxy)
+		doctor_judge_tcp_register(d, rep);
 	judge_nat(d, rep);
 	judge_rtt(d, rep);
 	if (d->deadline_hit)

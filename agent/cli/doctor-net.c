@@ -7,7 +7,9 @@
  *   in parallel: TCP to R, R-1 and the relay (net_connect, through the
  *   proxy when one is configured), a RequestRelay to hbbr to see whether
  *   it keeps or drops us (its licence check), one RegisterPeer round trip
- *   over UDP to R, and the NAT type test (nat_test_start).
+ *   over UDP to R, and the NAT type test (nat_test_start). Through a
+ *   proxy, the connection to R listens for hbbs' first frame: a Pro
+ *   server's KeyExchange, or nothing from OSS hbbs.
  *
  * With a proxy the TCP probes start at once with the names (the proxy
  * resolves them), and neither R-1 nor the NAT test is tried: the agent
@@ -31,6 +33,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "net/framer.h"
 #include "net/nat.h"
 #include "net/stream.h"
 #include "wire/msg.h"
@@ -71,7 +74,8 @@ maybe_finish(struct doctor *d)
 	d->finishing = true;
 	uv_close((uv_handle_t *)&d->dns_timer, NULL);
 	uv_close((uv_handle_t *)&d->deadline, NULL);
-	uv_close((uv_handle_t *)&d->hold_timer, NULL);
+	for (int i = 0; i < DOC_TCP_COUNT; i++)
+		uv_close((uv_handle_t *)&d->tcp[i].timer, NULL);
 	uv_timer_start(&d->grace, on_grace,
 		d->dns[DOC_DNS_RDV].req_busy || d->dns[DOC_DNS_RELAY].req_busy ?
 			DOCTOR_GRACE_DNS_MS :
@@ -250,7 +254,7 @@ on_dns_timer(uv_timer_t *t)
 /* ---- TCP, and hbbr's reaction to a RequestRelay ---- */
 
 static void
-relay_hold_end(struct doctor_tcp *x)
+hold_end(struct doctor_tcp *x)
 {
 	struct doctor *d = x->d;
 
@@ -258,7 +262,7 @@ relay_hold_end(struct doctor_tcp *x)
 		return;
 	x->holding = false;
 	x->hold_done = true;
-	uv_timer_stop(&d->hold_timer);
+	uv_timer_stop(&x->timer);
 	stream_close(x->s, NULL);
 	x->s = NULL;
 	x->done = true;
@@ -268,9 +272,36 @@ relay_hold_end(struct doctor_tcp *x)
 static void
 on_hold_timer(uv_timer_t *t)
 {
-	struct doctor *d = t->data;
+	hold_end(t->data);
+}
 
-	relay_hold_end(&d->tcp[DOC_TCP_RELAY]);
+static void
+on_hold_end(struct stream *s, void *arg, int status)
+{
+	struct doctor_tcp *x = arg;
+
+	(void)s;
+	if (!x->holding)
+		return;
+	x->dropped = true;
+	x->drop_status = status;
+	x->hold_ms = doctor_ms_since(x->hold_t0);
+	hold_end(x);
+}
+
+static int
+hold_start(struct doctor_tcp *x, struct stream *s, stream_read_fn on_read,
+	unsigned ms)
+{
+	int r;
+
+	if ((r = stream_start(s, on_read, on_hold_end, x)) != 0)
+		return r;
+	x->s = s;
+	x->holding = true;
+	x->hold_t0 = uv_hrtime();
+	uv_timer_start(&x->timer, on_hold_timer, ms, 0);
+	return 0;
 }
 
 static void
@@ -282,20 +313,6 @@ on_relay_read(struct stream *s, void *arg, const uint8_t *data, size_t len)
 	(void)arg;
 	(void)data;
 	(void)len;
-}
-
-static void
-on_relay_end(struct stream *s, void *arg, int status)
-{
-	struct doctor_tcp *x = arg;
-
-	(void)s;
-	if (!x->holding)
-		return;
-	x->dropped = true;
-	x->drop_status = status;
-	x->hold_ms = doctor_ms_since(x->hold_t0);
-	relay_hold_end(x);
 }
 
 /* A RequestRelay as the agent sends it for a host-initiated relay (§4.4):
@@ -329,15 +346,66 @@ relay_probe(struct doctor_tcp *x, struct stream *s)
 	if ((r = wire_rdv_put_framed(b, &m)) == 0)
 		r = stream_write(s, opbuf_ptr(b), opbuf_len(b));
 	opbuf_free(b);
-	if (r == 0)
-		r = stream_start(s, on_relay_read, on_relay_end, x);
 	if (r != 0)
 		return r;
-	x->s = s;
-	x->holding = true;
-	x->hold_t0 = uv_hrtime();
-	uv_timer_start(&d->hold_timer, on_hold_timer, DOCTOR_RELAY_HOLD_MS, 0);
-	return 0;
+	return hold_start(x, s, on_relay_read, DOCTOR_RELAY_HOLD_MS);
+}
+
+/* hbbs' first frame through the proxy; one is enough. */
+static int
+on_kex_frame(void *arg, const uint8_t *p, size_t len)
+{
+	struct doctor_tcp *x = arg;
+	Hbb__RendezvousMessage *m = NULL;
+
+	if (wire_rdv_unpack(p, len, WIRE_BUDGET_FOR(len), &m) != 0 ||
+		wire_rdv_check(m) != 0) {
+		x->first_case = -1;
+	} else {
+		x->first_case = (int)m->union_case;
+		if (m->union_case ==
+			HBB__RENDEZVOUS_MESSAGE__UNION_KEY_EXCHANGE) {
+			const Hbb__KeyExchange *kx = m->key_exchange;
+
+			x->kex_seen = true;
+			x->kex_n_keys = kx->n_keys;
+			if (kx->n_keys >= 1 &&
+				kx->keys[0].len <= sizeof(x->kex_key0)) {
+				memcpy(x->kex_key0, kx->keys[0].data,
+					kx->keys[0].len);
+				x->kex_key0_len = kx->keys[0].len;
+			}
+		}
+	}
+	wire_rdv_free(m);
+	x->hold_ms = doctor_ms_since(x->hold_t0);
+	hold_end(x);
+	return 1;
+}
+
+static void
+on_kex_read(struct stream *s, void *arg, const uint8_t *data, size_t len)
+{
+	struct doctor_tcp *x = arg;
+
+	(void)s;
+	if (x->holding &&
+		framer_feed(x->fr, data, len, on_kex_frame, x) ==
+			OP_ERR_TOO_LARGE) {
+		x->first_case = -1;
+		hold_end(x);
+	}
+}
+
+/* Through a proxy the agent registers over TCP (§3.7): a Pro server opens
+ * every connection with a signed KeyExchange, OSS hbbs never does (and
+ * answers the RegisterPk that follows with NOT_SUPPORT). Listen only. */
+static int
+kex_probe(struct doctor_tcp *x, struct stream *s)
+{
+	if ((x->fr = framer_new(DOCTOR_KEX_MAX_FRAME)) == NULL)
+		return OP_ERR_NOMEM;
+	return hold_start(x, s, on_kex_read, DOCTOR_KEX_WAIT_MS);
 }
 
 static void
@@ -354,11 +422,15 @@ on_tcp(void *arg, int status, struct stream *s)
 			"no answer before the doctor's deadline");
 	}
 	x->status = status;
-	if (status == 0 && x->which == DOC_TCP_RELAY && !d->deadline_hit) {
-		int r = relay_probe(x, s);
+	if (status == 0 && !d->deadline_hit &&
+		(x->which == DOC_TCP_RELAY ||
+			(x->which == DOC_TCP_RDV && x->via_proxy))) {
+		int r = x->which == DOC_TCP_RELAY ? relay_probe(x, s) :
+						    kex_probe(x, s);
 
 		if (r == 0)
-			return; /* done when hbbr drops us or the hold ends */
+			return; /* done when the server drops us or the
+				 * hold ends */
 		x->dropped = true;
 		x->drop_status = r;
 		stream_close(s, NULL);
@@ -652,7 +724,7 @@ on_deadline(uv_timer_t *t)
 		if (d->tcp[i].conn != NULL)
 			net_connect_cancel(d->tcp[i].conn); /* cb follows */
 		else if (d->tcp[i].holding)
-			relay_hold_end(&d->tcp[i]);
+			hold_end(&d->tcp[i]);
 	}
 	if (d->udp.started && !d->udp.done) {
 		d->udp.ms = doctor_ms_since(d->udp.t_first);
@@ -671,12 +743,13 @@ doctor_net_run(struct doctor *d)
 		return r;
 	uv_timer_init(&d->loop, &d->dns_timer);
 	uv_timer_init(&d->loop, &d->deadline);
-	uv_timer_init(&d->loop, &d->hold_timer);
 	uv_timer_init(&d->loop, &d->grace);
-	d->dns_timer.data = d->deadline.data = d->hold_timer.data =
-		d->grace.data = d;
-	for (int i = 0; i < DOC_TCP_COUNT; i++)
+	d->dns_timer.data = d->deadline.data = d->grace.data = d;
+	for (int i = 0; i < DOC_TCP_COUNT; i++) {
 		d->tcp[i].d = d;
+		uv_timer_init(&d->loop, &d->tcp[i].timer);
+		d->tcp[i].timer.data = &d->tcp[i];
+	}
 	d->dns_t0 = uv_hrtime();
 
 	d->starting = true;
@@ -700,5 +773,11 @@ doctor_net_run(struct doctor *d)
 	uv_close((uv_handle_t *)&d->grace, NULL);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	(void)uv_loop_close(&d->loop);
+	/* Not earlier: the last frame handler may end the run from inside
+	 * framer_feed. */
+	for (int i = 0; i < DOC_TCP_COUNT; i++) {
+		framer_free(d->tcp[i].fr);
+		d->tcp[i].fr = NULL;
+	}
 	return 0;
 }

@@ -21,19 +21,6 @@ cmd_version(struct cli *cli, int argc, char **argv)
 	return EX_OK;
 }
 
-/* Names reserved for later issues: they answer honestly, not silently. */
-static int
-cmd_reserved(struct cli *cli, int argc, char **argv)
-{
-	(void)cli;
-	(void)argc;
-	fprintf(stderr,
-		"outpost %s: not implemented yet in this version (the name is "
-		"reserved)\n",
-		argv[0]);
-	return EX_UNAVAILABLE;
-}
-
 static const struct cli_cmd commands[] = {
 	{ "run", cmd_run, "run the agent in the foreground" },
 	{ "id", cmd_id, "print this host's ID (--reset makes a new one)" },
@@ -42,14 +29,21 @@ static const struct cli_cmd commands[] = {
 	{ "version", cmd_version, "print the version" },
 	{ "status", cmd_status, "show the running agent's state" },
 	{ "doctor", cmd_doctor, "diagnose connectivity to the servers" },
-	{ "audit", cmd_reserved, "(reserved) query the audit trail" },
+	{ "audit", cmd_audit, "list, show, export or verify the audit trail" },
 	{ "reload", cmd_reload, "make the running agent reload its config" },
 	{ "enroll", cmd_enroll, "print one line of inventory JSON" },
-	{ "policy", cmd_reserved, "(reserved) explain policy decisions" },
+	{ "policy", cmd_policy, "explain what the access policy decides" },
 	{ NULL, NULL, NULL },
 };
 
 const struct cli_cmd *const cli_command_table = commands;
+
+/* Internal commands the agent starts itself: not in --help or the manual
+ * (cli_command_table). consent-prompt runs as the desktop user. */
+static const struct cli_cmd hidden_commands[] = {
+	{ "consent-prompt", cmd_consent_prompt, "(internal) consent window" },
+	{ NULL, NULL, NULL },
+};
 
 static void
 usage(FILE *f)
@@ -117,6 +111,12 @@ main(int argc, char **argv)
 	for (const struct cli_cmd *c = commands; c->name != NULL; c++) {
 		if (strcmp(argv[0], c->name) == 0) {
 			optind = 1; /* commands parse their own argv */
+			return c->fn(&cli, argc, argv);
+		}
+	}
+	for (const struct cli_cmd *c = hidden_commands; c->name; c++) {
+		if (strcmp(argv[0], c->name) == 0) {
+			optind = 1;
 			return c->fn(&cli, argc, argv);
 		}
 	}

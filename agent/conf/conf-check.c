@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Rules beyond a value's type: the per-key check hooks named in
- * conf-keys.h (custom ID, hbbs public key), did-you-mean suggestions for
+ * conf-keys.h (custom ID, hbbs public key, policy CIDRs, ID globs,
+ * schedule windows and time zone), did-you-mean suggestions for
  * unknown keys (Levenshtein distance), and the key table's self-check that
  * test-conf runs so a bad declaration fails a test, not an admin.
  *
@@ -11,9 +12,12 @@
  */
 #include "conf/conf.h"
 
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "conf/conf-internal.h"
 #include "core/err.h"
@@ -198,6 +202,236 @@ check_b64key(const char *s, char *msg, size_t msgsz)
 const struct conf_check conf__check_b64key = {
 	.fn = check_b64key,
 	.pattern = "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=?$",
+};
+
+/*
+ * Policy list items (CIDRs, ID globs, schedule windows) and the schedule
+ * time zone. The grammars are the ones agent/policy/policy-match.c parses
+ * (conf cannot include policy: both are L1); fuzz-policy-* checks that
+ * both accept exactly the same strings, so `config check` reports every
+ * item the daemon would refuse, at its FILE:LINE:COL.
+ */
+static int
+check_cidr(const char *s, char *msg, size_t msgsz)
+{
+	const char *slash = strchr(s, '/'), *p;
+	size_t n = strlen(s), al = slash != NULL ? (size_t)(slash - s) : n;
+	unsigned char bin[16];
+	char a[65], ex[64];
+	int max, prefix = 0;
+	bool v6;
+
+	EXCERPT(s, ex);
+	if (n > 64) {
+		snprintf(msg, msgsz, "must be a network like 10.0.0.0/8 or "
+			"fd00::/8 (at most 64 bytes), got '%s'", ex);
+		return -1;
+	}
+	memcpy(a, s, al);
+	a[al] = '\0';
+	v6 = strchr(a, ':') != NULL;
+	max = v6 ? 128 : 32;
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, a, bin) != 1) {
+		snprintf(msg, msgsz, "has an invalid IPv%d address in '%s'",
+			v6 ? 6 : 4, ex);
+		return -1;
+	}
+	if (slash == NULL) {
+		prefix = max;
+	} else {
+		p = slash + 1;
+		if (!conf__is_digit(p[0]) || (p[0] == '0' && p[1] != '\0') ||
+			strlen(p) > 3 || strspn(p, "0123456789") != strlen(p) ||
+			(prefix = atoi(p)) > max) {
+			snprintf(msg, msgsz, "has an invalid prefix length in "
+				"'%s' (0-%d)", ex, max);
+			return -1;
+		}
+	}
+	for (int bit = prefix; bit < max; bit++) {
+		if (bin[bit / 8] & (0x80u >> (bit % 8))) {
+			for (int b = prefix; b < max; b++)
+				bin[b / 8] &= (unsigned char)~(0x80u >> (b % 8));
+			if (inet_ntop(v6 ? AF_INET6 : AF_INET, bin, a,
+				    sizeof(a)) == NULL)
+				snprintf(a, sizeof(a), "?");
+			snprintf(msg, msgsz, "has address bits set after the "
+				"/%d prefix in '%s' (did you mean %s/%d?)",
+				prefix, ex, a, prefix);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+const struct conf_check conf__check_cidr = {
+	.fn = check_cidr,
+	.pattern = "^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$",
+};
+
+static int
+check_glob(const char *s, char *msg, size_t msgsz)
+{
+	size_t n = strlen(s);
+	char ex[64];
+
+	EXCERPT(s, ex);
+	if (n > 255) {
+		snprintf(msg, msgsz, "must be an ID pattern of 1-255 bytes");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= 0x20 || c >= 0x7f || c == '[' || c == ']' ||
+			c == '\\') {
+			snprintf(msg, msgsz, "must be an ID with the wildcards "
+				"'*' and '?' only (printable ASCII, no spaces, "
+				"[ ] or \\), got '%s'", ex);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+const struct conf_check conf__check_glob = {
+	.fn = check_glob,
+	.pattern = "^[!-Z^-~]{1,255}$",
+};
+
+/* A day name (3 letters not followed by a letter) at s, or -1. */
+static int
+window_day(const char *s)
+{
+	static const char days[] = "sunmontuewedthufrisat";
+
+	for (int d = 0; d < 7; d++)
+		if (conf__to_lower(s[0]) == days[3 * d] &&
+			conf__to_lower(s[1]) == days[3 * d + 1] &&
+			conf__to_lower(s[2]) == days[3 * d + 2] &&
+			!conf__is_alpha(s[3]))
+			return d;
+	return -1;
+}
+
+/* [H]H:MM, 00:00..24:00, advancing *p; -1 if malformed. */
+static int
+window_time(const char **p)
+{
+	const char *s = *p;
+	int h = 0, k = 0, m;
+
+	while (k < 2 && conf__is_digit(s[k]))
+		h = h * 10 + (s[k++] - '0');
+	if (k == 0 || s[k] != ':' || !conf__is_digit(s[k + 1]) ||
+		!conf__is_digit(s[k + 2]))
+		return -1;
+	m = (s[k + 1] - '0') * 10 + (s[k + 2] - '0');
+	if (h > 24 || m > 59 || (h == 24 && m != 0))
+		return -1;
+	*p = s + k + 3;
+	return h * 60 + m;
+}
+
+static int
+check_window(const char *s, char *msg, size_t msgsz)
+{
+	const char *p = s + strspn(s, " ");
+	int start, end;
+	char ex[64];
+
+	EXCERPT(s, ex);
+	if (strlen(s) > 64)
+		goto bad;
+	if (*p == '*') {
+		p++;
+		if (p[strspn(p, " ")] != '\0')
+			goto bad;
+		return 0;
+	}
+	if (!conf__is_digit(*p)) {
+		do {
+			if (window_day(p) < 0)
+				goto bad;
+			p += 3;
+			if (*p == '-' && !conf__is_digit(p[1])) {
+				if (window_day(p + 1) < 0)
+					goto bad;
+				p += 4;
+			}
+		} while (*p == ',' && p++);
+		if (p[strspn(p, " ")] == '\0')
+			return 0;
+		if (*p != ' ')
+			goto bad;
+		p += strspn(p, " ");
+	}
+	if ((start = window_time(&p)) < 0 || *p++ != '-' ||
+		(end = window_time(&p)) < 0 || p[strspn(p, " ")] != '\0' ||
+		start == 1440 || start == end || (start == 0 && end == 0))
+		goto bad;
+	return 0;
+bad:
+	snprintf(msg, msgsz, "must be a window like 'Mon-Fri 08:00-18:00', "
+		"'Sat 10:00-12:00', 'Sat,Sun', '22:00-06:00' or '*' (days Mon "
+		"Tue Wed Thu Fri Sat Sun, times 00:00-24:00, at most 64 bytes), "
+		"got '%s'", ex);
+	return -1;
+}
+
+/* The same as ECMA-262: case-insensitive day names spelled out. */
+#define CONF__DAY "(?:[Mm][Oo][Nn]|[Tt][Uu][Ee]|[Ww][Ee][Dd]|[Tt][Hh][Uu]" \
+	"|[Ff][Rr][Ii]|[Ss][Aa][Tt]|[Ss][Uu][Nn])"
+#define CONF__DAYS CONF__DAY "(?:-" CONF__DAY ")?(?:," CONF__DAY "(?:-" \
+	CONF__DAY ")?)*"
+#define CONF__TIME "[0-9]{1,2}:[0-5][0-9]"
+
+const struct conf_check conf__check_window = {
+	.fn = check_window,
+	.pattern = "^ *(?:\\*|" CONF__DAYS "(?: +" CONF__TIME "-" CONF__TIME
+		")?|" CONF__TIME "-" CONF__TIME ") *$",
+};
+
+/*
+ * "local", "UTC" or an IANA name whose tzfile exists under $TZDIR (else
+ * /usr/share/zoneinfo): glibc would silently use UTC for a misspelt
+ * zone, and a schedule in the wrong zone fails open or closed by hours.
+ */
+static int
+check_tz(const char *s, char *msg, size_t msgsz)
+{
+	const char *dir = getenv("TZDIR");
+	size_t n = strlen(s);
+	char path[4200], ex[64];
+	struct stat st;
+	bool ok = n <= 64 && s[0] != '/' && s[n - 1] != '/';
+
+	if (strcmp(s, "local") == 0 || strcmp(s, "UTC") == 0)
+		return 0;
+	EXCERPT(s, ex);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = conf__is_alpha(s[i]) || conf__is_digit(s[i]) ||
+			strchr("_+-", s[i]) != NULL ||
+			(s[i] == '/' && s[i + 1] != '/');
+	if (!ok) {
+		snprintf(msg, msgsz, "must be 'local', 'UTC' or a time zone "
+			"name like Europe/Berlin, got '%s'", ex);
+		return -1;
+	}
+	if (dir == NULL || dir[0] != '/' || strlen(dir) > 4000)
+		dir = "/usr/share/zoneinfo";
+	snprintf(path, sizeof(path), "%s/%s", dir, s);
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(msg, msgsz, "names no time zone in %s (is tzdata "
+			"installed?), got '%s'", dir, ex);
+		return -1;
+	}
+	return 0;
+}
+
+const struct conf_check conf__check_tz = {
+	.fn = check_tz,
+	.pattern = "^(local|UTC|[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*)$",
 };
 
 static bool

@@ -36,6 +36,11 @@ struct conf_check {
 
 extern const struct conf_check conf__check_id;
 extern const struct conf_check conf__check_b64key;
+/* Policy items (grammars of agent/policy/policy-match.c). */
+extern const struct conf_check conf__check_cidr;
+extern const struct conf_check conf__check_glob;
+extern const struct conf_check conf__check_window;
+extern const struct conf_check conf__check_tz;
 
 struct conf_keydef {
 	const char *path;

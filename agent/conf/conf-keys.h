@@ -88,6 +88,13 @@ X(DIRECT_ACCESS_LISTEN, "direct_access.listen", CT_HOSTPORT(21118),	\
 	"127.0.0.1:21118", NULL,					\
 	"Address for direct connections as host:port ([v6]:port for "	\
 	"IPv6).")							\
+X(DIRECT_ACCESS_ALLOW_FROM, "direct_access.allow_from", CT_LIST(256),	\
+	"127.0.0.0/8\n::1/128", &conf__check_cidr,			\
+	"Networks (CIDR, e.g. 10.0.0.0/8, fd00::/8; an address alone "	\
+	"is one host) that may open direct-IP sessions. Direct-IP "	\
+	"sessions are plaintext by protocol, so keep this to trusted "	\
+	"networks (e.g. a VPN). Empty means no direct-IP sessions at "	\
+	"all. IPv4-mapped IPv6 sources match IPv4 networks.")		\
 X(LOG_LEVEL, "log.level", CT_ENUM("error|warning|notice|info|debug"),	\
 	"info", NULL, "Least severe level that is logged.")		\
 X(LOG_TARGET, "log.target", CT_ENUM("auto|journald|syslog|stderr"),	\
@@ -103,7 +110,169 @@ X(ACCESS_ONE_TIME_PASSWORD_CHARSET, "access.one_time_password.charset",	\
 	CT_ENUM("safe32|digits|alnum"), "safe32", NULL,			\
 	"Alphabet of the one-time password: safe32 = "			\
 	"23456789abcdefghijkmnpqrstuvwxyz (no look-alikes), "		\
-	"digits = 0-9, alnum = A-Za-z0-9.")
+	"digits = 0-9, alnum = A-Za-z0-9.")				\
+X(ACCESS_APPROVE, "access.approve",					\
+	CT_ENUM("password|click|password-or-click|password-and-click"),	\
+	"password", NULL,						\
+	"How a connection is approved: password (the permanent or "	\
+	"one-time password), click (the local user clicks Allow; "	\
+	"refused when no user is present), password-or-click (either; "	\
+	"without a user the password), password-and-click (both; "	\
+	"refused when no user is present). See policy.consent for "	\
+	"when a present user is asked as well.")			\
+X(ACCESS_VERIFICATION, "access.verification",				\
+	CT_ENUM("permanent|one-time|both"), "both", NULL,		\
+	"Which passwords are accepted: the permanent password (`outpost "\
+	"password set`), the one-time password, or both.")		\
+X(SECURITY_REQUIRE_ENCRYPTION, "security.require_encryption",		\
+	CT_BOOL(), "true", NULL,					\
+	"Refuse sessions that did not complete the key exchange. Stock "\
+	"RustDesk silently continues in plaintext when the client has "	\
+	"no or a different key for the ID server; with true the "	\
+	"client is shown 'Encryption required by host policy' instead. "\
+	"Direct-IP sessions (plaintext by protocol) are governed by "	\
+	"direct_access.allow_from instead.")				\
+X(SECURITY_LOCKOUT_FAILURES, "security.lockout.failures",		\
+	CT_INT(1, 1000), "5", NULL,					\
+	"Wrong passwords within security.lockout.window that lock a "	\
+	"source address, its IPv6 /64, or a peer ID for "		\
+	"security.lockout.duration. Every lockout is audited.")	\
+X(SECURITY_LOCKOUT_WINDOW, "security.lockout.window",			\
+	CT_DURATION(1, 86400), "1m", NULL,				\
+	"The counting window for security.lockout.failures; it opens "	\
+	"at a key's first failure.")					\
+X(SECURITY_LOCKOUT_DURATION, "security.lockout.duration",		\
+	CT_DURATION(1, 604800), "10m", NULL,				\
+	"How long a locked source, /64 or peer ID is refused (the "	\
+	"client sees 'Too many wrong attempts').")			\
+X(SECURITY_LOCKOUT_GLOBAL_PER_MINUTE,					\
+	"security.lockout.global_per_minute", CT_INT(0, 100000), "30",	\
+	NULL,								\
+	"Wrong passwords per minute from all sources together that "	\
+	"lock every login for one minute (the client sees 'Please try "	\
+	"1 minute later'); stops a spray from many addresses. 0 turns "	\
+	"the global cap off.")						\
+X(SECURITY_OTP_ROTATE_AFTER, "security.otp_rotate_after",		\
+	CT_INT(1, 100), "3", NULL,					\
+	"Wrong passwords (from anyone) after which the one-time "	\
+	"password is replaced by a new one.")				\
+X(POLICY_CONSENT_WHEN_USER_PRESENT, "policy.consent.when_user_present",\
+	CT_ENUM("ask|allow|deny"), "ask", NULL,				\
+	"When a user has an active graphical session: ask (a window on "\
+	"the user's display shows the peer and what it asks for, with "	\
+	"Allow and Deny), allow (no question), or deny (no sessions "	\
+	"while someone is at the machine).")				\
+X(POLICY_CONSENT_WHEN_NO_USER, "policy.consent.when_no_user",		\
+	CT_ENUM("allow|deny"), "allow", NULL,				\
+	"When nobody is logged in graphically (unattended servers, "	\
+	"kiosks after hours): allow (the password alone decides) or "	\
+	"deny. With access.approve click or password-and-click such "	\
+	"connections are refused anyway: nobody could click.")		\
+X(POLICY_CONSENT_TIMEOUT, "policy.consent.timeout",			\
+	CT_DURATION(5, 600), "30s", NULL,				\
+	"How long the consent window waits for an answer.")		\
+X(POLICY_CONSENT_ON_TIMEOUT, "policy.consent.on_timeout",		\
+	CT_ENUM("deny"), "deny", NULL,					\
+	"What an unanswered consent window means. Only deny: consent "	\
+	"is never assumed from silence.")				\
+X(POLICY_ALLOW_KEYBOARD, "policy.allow.keyboard", CT_BOOL(), "true",	\
+	NULL, "Let the peer control the mouse and keyboard (false = "	\
+	"view only).")							\
+X(POLICY_ALLOW_CLIPBOARD, "policy.allow.clipboard", CT_BOOL(), "true",\
+	NULL, "Synchronise the text clipboard both ways.")		\
+X(POLICY_ALLOW_FILE_TRANSFER, "policy.allow.file_transfer", CT_BOOL(),\
+	"false", NULL,							\
+	"Allow file-transfer sessions and file copy/paste. Refused in "	\
+	"this version whatever the value (not implemented yet).")	\
+X(POLICY_ALLOW_AUDIO, "policy.allow.audio", CT_BOOL(), "false", NULL,	\
+	"Send the host's sound to the peer (not implemented yet).")	\
+X(POLICY_ALLOW_TERMINAL, "policy.allow.terminal", CT_BOOL(), "false",	\
+	NULL, "Allow terminal sessions (a shell as the agent's user). "	\
+	"Refused in this version whatever the value (not implemented "	\
+	"yet).")							\
+X(POLICY_ALLOW_PORT_FORWARD, "policy.allow.port_forward", CT_BOOL(),	\
+	"false", NULL,							\
+	"Allow port-forward (TCP tunnel, RDP) sessions; refused with "	\
+	"'No permission of IP tunneling' otherwise.")			\
+X(POLICY_ALLOW_RESTART, "policy.allow.restart", CT_BOOL(), "false",	\
+	NULL, "Let the peer reboot the machine.")			\
+X(POLICY_ALLOW_BLOCK_INPUT, "policy.allow.block_input", CT_BOOL(),	\
+	"false", NULL,							\
+	"Let the peer block the local keyboard and mouse (needs "	\
+	"policy.allow.keyboard).")					\
+X(POLICY_ALLOW_RECORDING, "policy.allow.recording", CT_BOOL(), "true",\
+	NULL, "Let the peer record the session on its side (advisory: "	\
+	"a client could record the screen anyway).")			\
+X(POLICY_PEERS_ALLOW_IDS, "policy.peers.allow_ids", CT_LIST(1024), "",\
+	&conf__check_glob,						\
+	"Peer IDs that may connect, as patterns with * and ? "		\
+	"(case-insensitive), matched against the client's ID and "	\
+	"against the part before '@' of an ID like 123456789@server, "	\
+	"as RustDesk does. Empty means any ID.")			\
+X(POLICY_PEERS_DENY_IDS, "policy.peers.deny_ids", CT_LIST(1024), "",	\
+	&conf__check_glob,						\
+	"Peer IDs that may never connect (patterns as in allow_ids); "	\
+	"deny_ids wins over allow_ids.")				\
+X(POLICY_PEERS_ALLOW_FROM, "policy.peers.allow_from", CT_LIST(256),	\
+	"", &conf__check_cidr,						\
+	"Networks (CIDR) that sessions may come from, on any path; "	\
+	"relayed sessions come from the relay's address. Empty means "	\
+	"any.")								\
+X(POLICY_SCHEDULE, "policy.schedule", CT_LIST(64), "",			\
+	&conf__check_window,						\
+	"When sessions may start: windows like 'Mon-Fri 08:00-18:00', "	\
+	"'Sat 10:00-12:00', 'Sat,Sun' (whole days) or '22:00-06:00' "	\
+	"(every day). A window whose end is before its start runs "	\
+	"overnight into the next day ('Mon-Fri 22:00-06:00' includes "	\
+	"Saturday 05:00 but not Monday 05:00). A session is closed when "\
+	"the window that admitted it ends. Empty or '*' means always.")	\
+X(POLICY_SCHEDULE_TIMEZONE, "policy.schedule_timezone",		\
+	CT_STRING(1, 64), "local", &conf__check_tz,			\
+	"Time zone of policy.schedule: local (the system's), UTC, or a "\
+	"name like Europe/Berlin (must exist in the tz database).")	\
+X(POLICY_LIMITS_MAX_SESSIONS, "policy.limits.max_sessions",		\
+	CT_INT(1, 256), "4", NULL,					\
+	"Sessions that may be open at once; more are refused.")	\
+X(POLICY_LIMITS_MAX_DURATION, "policy.limits.max_duration",		\
+	CT_DURATION(0, 604800), "0", NULL,				\
+	"Longest session; 0 means no limit.")				\
+X(POLICY_LIMITS_IDLE_TIMEOUT, "policy.limits.idle_timeout",		\
+	CT_DURATION(0, 86400), "30m", NULL,				\
+	"Close a session after this long without input from the peer; "	\
+	"0 means never.")						\
+X(AUDIT_MAX_AGE, "audit.max_age", CT_DURATION(0, 315360000), "365d",	\
+	NULL,								\
+	"Audit records older than this are pruned from "		\
+	"state_dir/audit.db (the pruning itself is recorded, and the "	\
+	"hash chain still verifies). 0 means keep forever.")		\
+X(AUDIT_MAX_SIZE_MB, "audit.max_size_mb", CT_INT(0, 1048576), "256",	\
+	NULL,								\
+	"When audit.db uses more than this many MiB, the oldest "	\
+	"records are pruned down to three quarters of it. 0 means no "	\
+	"limit.")							\
+X(AUDIT_MIRROR, "audit.mirror", CT_ENUM("auto|journald|syslog|none"),	\
+	"auto", NULL,							\
+	"Where every audit record is copied as it is committed: "	\
+	"journald (structured, with a stable MESSAGE_ID per event type "\
+	"and OUTPOST_* fields), syslog (LOG_AUTHPRIV), or none; auto = "\
+	"journald when it runs, else syslog.")				\
+X(AUDIT_FORWARD_ENABLED, "audit.forward.enabled", CT_BOOL(), "false",	\
+	NULL,								\
+	"Send connection records (new, authorized, close) to a "	\
+	"RustDesk Pro compatible API server (POST /api/audit/conn). "	\
+	"They wait in a queue inside audit.db until the server answers "\
+	"2xx, so nothing is lost while it is down.")			\
+X(AUDIT_FORWARD_URL, "audit.forward.url", CT_STRING(0, 1023), "",	\
+	NULL,								\
+	"Base URL of the API server: https://host[:port][/path] "	\
+	"(TLS via mbedTLS, certificate and name verified) or http:// "	\
+	"(plaintext, for tests and trusted networks only).")		\
+X(AUDIT_FORWARD_CA, "audit.forward.ca", CT_PATH(), "", NULL,		\
+	"PEM file with the CA certificates that may sign the API "	\
+	"server's certificate. Empty means the system store.")		\
+X(AUDIT_FORWARD_TIMEOUT, "audit.forward.timeout", CT_DURATION(1, 300),	\
+	"12s", NULL,							\
+	"Time allowed for one POST, connection included.")
 /* clang-format on */
 
 #endif

@@ -58,18 +58,29 @@ policy__excerpt(const char *s, char *buf, size_t bufsz)
 	buf[o] = '\0';
 }
 
-/* fmt has one %s, which gets an excerpt of s. */
-static int fail(char *err, size_t errsz, const char *fmt, const char *s)
-	__attribute__((format(printf, 3, 0)));
+void
+policy__splice(char *buf, size_t bufsz, const char *msg, const char *value)
+{
+	const char *at = strstr(msg, "%s");
 
+	if (bufsz == 0)
+		return;
+	if (at == NULL)
+		snprintf(buf, bufsz, "%s", msg);
+	else
+		snprintf(buf, bufsz, "%.*s%s%s", (int)(at - msg), msg, value,
+			at + 2);
+}
+
+/* msg has one %s, which gets an excerpt of s. */
 static int
-fail(char *err, size_t errsz, const char *fmt, const char *s)
+fail(char *err, size_t errsz, const char *msg, const char *s)
 {
 	char ex[200];
 
 	if (err != NULL && errsz > 0) {
 		policy__excerpt(s, ex, sizeof(ex));
-		snprintf(err, errsz, fmt, ex);
+		policy__splice(err, errsz, msg, ex);
 	}
 	return OP_ERR_CONFIG;
 }

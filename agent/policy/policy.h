@@ -204,7 +204,8 @@ struct policy_rules {
 	struct policy_list schedule;
 	uint8_t week[7 * 1440 / 8]; /* compiled: bit = minute of the week,
 				       0 = Sunday 00:00 */
-	/* policy.limits. 0 = unlimited for the durations. */
+	/* policy.limits. max_sessions counts authorized sessions (0 refuses
+	 * every session); 0 = unlimited for the durations. */
 	uint32_t max_sessions;
 	uint32_t max_duration_s;
 	uint32_t idle_timeout_s;
@@ -225,6 +226,9 @@ enum policy_list_id {
 	POLICY_LIST_DENY_IDS,
 	POLICY_LIST_SCHEDULE,
 };
+
+/* Empties one list (e.g. to replace the default direct_allow_from). */
+void policy_rules_clear(struct policy_rules *self, enum policy_list_id list);
 
 /* The configuration key a list comes from ("policy.peers.allow_ids"). */
 const char *policy_list_name(enum policy_list_id id);

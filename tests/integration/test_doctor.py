@@ -359,9 +359,10 @@ class Down(DoctorCase):
                   "time.sleep(60)\n")
         script = (f"ip link set lo up && "
                   f"mount --bind {resolv} /etc/resolv.conf && "
-                  f"{{ /usr/bin/python3 -c \"$SILENT\" & }} && sleep 0.3 && "
+                  f"{{ /usr/bin/python3 -c \"$SILENT\" >/dev/null 2>&1 & "
+                  f"pid=$!; }} && sleep 0.3 && "
                   f"{{ \"$OUTPOST\" -c {cfg} doctor --json; rc=$?; "
-                  f"kill %1; exit $rc; }}")
+                  f"kill $pid; exit $rc; }}")
         env = dict(os.environ, SILENT=silent, OUTPOST=common.OUTPOST)
         t0 = time.monotonic()
         p = subprocess.run(["unshare", "-rmn", "sh", "-c", script], env=env,
@@ -489,6 +490,8 @@ class Proxy(ServersBase):
         if not proxy_keys_supported(self.tmp):
             self.skipTest("this build has no server.proxy key yet")
         self.pwfile = self.write_config(PASSWORD + "\n", "pw")
+        # Behind a proxy the agent registers over TCP: Server Pro only.
+        self.rs.tcp_mode = "pro"
 
     def spawn(self, argv, name):
         log = open(os.path.join(self.tmp, name + ".log"), "w")
@@ -561,7 +564,7 @@ class Proxy(ServersBase):
         wait_port(port, self.spawn([exe, conf], "stunnel"))
         return port
 
-    def proxy_config(self, url, pwfile=None, ca=None):
+    def proxy_config(self, url, pwfile=None, ca=None, key=None):
         extra = [f"  proxy: {url}"]
         if pwfile:
             extra.append(f"  proxy_password_file: {pwfile}")
@@ -569,7 +572,7 @@ class Proxy(ServersBase):
             extra.append(f"  proxy_ca: {ca}")
         # The server: section is written by config(); append to it.
         cfg = self.config(f"127.0.0.1:{self.rs.port}",
-                          key=self.rs.public_key_b64,
+                          key=key or self.rs.public_key_b64,
                           relay=self.relay.address)
         with open(cfg, "a") as f:
             f.write("\n".join(extra) + "\n")
@@ -582,8 +585,9 @@ class Proxy(ServersBase):
         p, data, checks, _ = self.doctor_json(cfg)
         self.assertEqual(p.returncode, 0, self.dump(data))
         for name in ("proxy", "proxy-auth", "tcp-rendezvous", "tcp-relay",
-                     "relay-key", "udp-register"):
+                     "relay-key", "udp-register", "tcp-register"):
             self.assertEqual(checks[name]["status"], "ok", name)
+        self.assertIn("Server Pro", checks["tcp-register"]["figure"])
         self.assertIn("through the proxy", checks["tcp-rendezvous"]["figure"])
         for name in ("tcp-nat", "nat-test"):
             self.assertEqual(checks[name]["status"], "skip", name)
@@ -592,6 +596,47 @@ class Proxy(ServersBase):
         p, _ = self.doctor(cfg, "-v")
         print("\n".join("    " + line for line in p.stdout.splitlines()))
         self.assertNotIn(PASSWORD, p.stdout)
+
+    def test_oss_hbbs_behind_proxy(self):
+        # OSS hbbs takes registrations over UDP only: through a proxy the
+        # agent cannot register, although every connection works.
+        self.rs.tcp_mode = "oss"
+        port = self.tinyproxy()
+        cfg = self.proxy_config(f"http://{USER}@127.0.0.1:{port}",
+                                self.pwfile)
+        p, data, checks, took = self.doctor_json(cfg)
+        self.assertEqual(p.returncode, EX_UNAVAILABLE, self.dump(data))
+        reg = checks["tcp-register"]
+        self.assertEqual(reg["status"], "fail", self.dump(reg))
+        self.assertIn("OSS hbbs", reg["figure"])
+        self.assertIn("remove server.proxy", reg["fix"])
+        for name in ("proxy", "proxy-auth", "tcp-rendezvous", "tcp-relay",
+                     "udp-register"):
+            self.assertEqual(checks[name]["status"], "ok", name)
+
+    def test_pro_key_mismatch_behind_proxy(self):
+        other = RendezvousServer().start()  # only for a second key
+        other.stop()
+        port = self.tinyproxy()
+        cfg = self.proxy_config(f"http://{USER}@127.0.0.1:{port}",
+                                self.pwfile, key=other.public_key_b64)
+        p, data, checks, _ = self.doctor_json(cfg)
+        self.assertEqual(p.returncode, EX_UNAVAILABLE, self.dump(data))
+        reg = checks["tcp-register"]
+        self.assertEqual(reg["status"], "fail", self.dump(reg))
+        self.assertIn("not signed by server.key", reg["figure"])
+
+    def test_udp_blocked_behind_proxy_only_warns(self):
+        self.rs.drop_udp = True
+        port = self.tinyproxy()
+        cfg = self.proxy_config(f"http://{USER}@127.0.0.1:{port}",
+                                self.pwfile)
+        p, data, checks, _ = self.doctor_json(cfg)
+        self.assertEqual(p.returncode, 0, self.dump(data))
+        udp = checks["udp-register"]
+        self.assertEqual(udp["status"], "warn", self.dump(udp))
+        self.assertIn("see tcp-register", udp["fix"])
+        self.assertEqual(checks["tcp-register"]["status"], "ok")
 
     def test_http_wrong_password(self):
         port = self.tinyproxy()
@@ -614,6 +659,27 @@ class Proxy(ServersBase):
         self.assertEqual(p.returncode, EX_UNAVAILABLE, self.dump(data))
         self.assertEqual(checks["proxy"]["status"], "fail")
         self.assertIn("server.proxy", checks["proxy"]["fix"])
+
+    def test_not_a_proxy(self):
+        # server.proxy names hbbs itself: it answers no CONNECT.
+        cfg = self.proxy_config(f"http://127.0.0.1:{self.rs.port}")
+        p, data, checks, _ = self.doctor_json(cfg)
+        self.assertEqual(p.returncode, EX_UNAVAILABLE, self.dump(data))
+        self.assertEqual(checks["proxy"]["status"], "ok")
+        tcp = checks["tcp-rendezvous"]
+        self.assertEqual(tcp["status"], "fail", self.dump(tcp))
+        self.assertIn("does not answer like a proxy (scheme http)",
+                      tcp["fix"])
+
+    def test_https_scheme_on_a_plain_proxy(self):
+        port = self.tinyproxy()
+        cfg = self.proxy_config(f"https://{USER}@127.0.0.1:{port}",
+                                self.pwfile)
+        p, data, checks, _ = self.doctor_json(cfg)
+        self.assertEqual(p.returncode, EX_UNAVAILABLE, self.dump(data))
+        tls = checks["proxy-tls"]
+        self.assertEqual(tls["status"], "fail", self.dump(tls))
+        self.assertIn("an HTTPS proxy?", tls["fix"])
 
     def https_proxy(self):
         self.make_ca("ca", "Outpost test proxy CA")

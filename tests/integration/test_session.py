@@ -148,5 +148,79 @@ class Session(TempDirCase):
         self.agent.wait_status(lambda s: s["sessions"] == 0, timeout=10)
 
 
+class Policy(TempDirCase):
+    """The access policy and lockouts, applied by the running agent."""
+
+    def start(self, extra="", direct_allow=None):
+        self.rs = RendezvousServer(force_punch=True).start()
+        self.addCleanup(self.rs.stop)
+        self.agent = Agent(self.tmp, rendezvous=f"127.0.0.1:{self.rs.port}",
+                           key=self.rs.public_key_b64, extra=extra)
+        if direct_allow is not None:
+            with open(self.agent.config) as f:
+                cfg = f.read()
+            cfg = cfg.replace(f"  listen: 127.0.0.1:{self.agent.direct_port}\n",
+                              f"  listen: 127.0.0.1:{self.agent.direct_port}\n"
+                              f"  allow_from: {direct_allow}\n")
+            with open(self.agent.config, "w") as f:
+                f.write(cfg)
+        self.agent.set_password(PASSWORD + "\n")
+        self.agent.start()
+        self.addCleanup(self.agent.stop)
+        self.assertTrue(self.rs.wait_registered(self.agent.id, timeout=5))
+
+    def login(self, password=PASSWORD, **kw):
+        res = initiator.connect(self.rs.addr, self.rs.licence_key,
+                                self.agent.id, "punch")
+        c = client.Client(res, **kw)
+        c.handshake()
+        out = c.login(password)
+        c.close()
+        return out
+
+    def test_denied_id(self):
+        self.start('policy:\n  peers:\n    deny_ids: ["evil*"]\n')
+        self.assertEqual(self.login(my_id="evil-tech"),
+                         "Your ID is blocked by the peer")
+        self.assertNotIsInstance(self.login(my_id="good-tech"), str)
+        self.assertIn("policy.peers.deny_ids", self.agent.log())
+
+    def test_direct_ip_outside_allow_from_is_dropped(self):
+        self.start(direct_allow='["10.0.0.0/8"]')
+        with socket.create_connection(("127.0.0.1", self.agent.direct_port),
+                                      timeout=5) as s:
+            s.settimeout(5)
+            self.assertEqual(s.recv(1), b"")  # closed, nothing sent
+        self.assertIn("refused a direct-ip connection", self.agent.log())
+
+    def test_lockout_after_five_failures(self):
+        self.start()
+        for _ in range(5):
+            self.assertEqual(self.login("nope"), "Wrong Password")
+        # Locked now: even the right password is not evaluated.
+        self.assertEqual(self.login(PASSWORD), "Too many wrong attempts")
+        self.assertIn("locked after repeated wrong passwords",
+                      self.agent.log())
+        self.assertIn("one-time password rotated after failed logins",
+                      self.agent.log())
+
+    def test_permanent_only_refuses_the_one_time_password(self):
+        self.start("access:\n  verification: permanent\n")
+        self.assertEqual(self.login(self.agent.otp()), "Wrong Password")
+        self.assertNotIsInstance(self.login(PASSWORD), str)
+
+    def test_reload_applies_to_new_sessions(self):
+        self.start()
+        self.assertNotIsInstance(self.login(my_id="tech-1"), str)
+        with open(self.agent.config, "a") as f:
+            f.write('policy:\n  peers:\n    allow_ids: ["admin-*"]\n')
+        from common import run
+        self.assertEqual(run(["-c", self.agent.config, "reload"]).returncode,
+                         0)
+        self.assertEqual(self.login(my_id="tech-1"),
+                         "Your ID is blocked by the peer")
+        self.assertNotIsInstance(self.login(my_id="admin-7"), str)
+
+
 if __name__ == "__main__":
     main()

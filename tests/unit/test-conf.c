@@ -1287,8 +1287,10 @@ test_schema(void)
 	ASSERT_STR_CONTAINS(buf, "\"$schema\": \"https://json-schema.org/"
 				 "draft/2020-12/schema\"");
 	/* The top level plus server, identity, direct_access, log, access,
-	 * access.one_time_password. */
-	ASSERT_INT_EQ(count(buf, "\"additionalProperties\": false"), 7);
+	 * access.one_time_password, security, security.lockout, policy,
+	 * policy.consent, policy.allow, policy.peers, policy.limits, audit,
+	 * audit.forward. */
+	ASSERT_INT_EQ(count(buf, "\"additionalProperties\": false"), 16);
 	ASSERT_INT_EQ(count(buf, "\"description\""), CONF_KEY_COUNT_ + 1);
 	ASSERT_STR_CONTAINS(buf, "\"length\": {\n"
 				 "              \"type\": \"integer\",\n"

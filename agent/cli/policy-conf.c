@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fills the policy module's rules from the configuration (see
+ * policy-conf.h), and converts clock readings to the schedule's time zone.
+ *
+ * Must not: decide anything itself (every decision is in agent/policy/),
+ * fall back to a default when a value does not convert (that would fail
+ * open: it returns an error instead), or leave TZ changed.
+ */
+#include "cli/policy-conf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "core/err.h"
+
+static const struct {
+	enum conf_key key;
+	uint32_t bit;
+} allow_keys[] = {
+	{ CONF_POLICY_ALLOW_KEYBOARD, POLICY_PERM_KEYBOARD },
+	{ CONF_POLICY_ALLOW_CLIPBOARD, POLICY_PERM_CLIPBOARD },
+	{ CONF_POLICY_ALLOW_FILE_TRANSFER, POLICY_PERM_FILE },
+	{ CONF_POLICY_ALLOW_AUDIO, POLICY_PERM_AUDIO },
+	{ CONF_POLICY_ALLOW_TERMINAL, POLICY_PERM_TERMINAL },
+	{ CONF_POLICY_ALLOW_PORT_FORWARD, POLICY_PERM_PORT_FORWARD },
+	{ CONF_POLICY_ALLOW_RESTART, POLICY_PERM_RESTART },
+	{ CONF_POLICY_ALLOW_BLOCK_INPUT, POLICY_PERM_BLOCK_INPUT },
+	{ CONF_POLICY_ALLOW_RECORDING, POLICY_PERM_RECORDING },
+};
+
+static const struct {
+	enum conf_key key;
+	enum policy_list_id list;
+} list_keys[] = {
+	{ CONF_DIRECT_ACCESS_ALLOW_FROM, POLICY_LIST_DIRECT_ALLOW_FROM },
+	{ CONF_POLICY_PEERS_ALLOW_FROM, POLICY_LIST_ALLOW_FROM },
+	{ CONF_POLICY_PEERS_ALLOW_IDS, POLICY_LIST_ALLOW_IDS },
+	{ CONF_POLICY_PEERS_DENY_IDS, POLICY_LIST_DENY_IDS },
+	{ CONF_POLICY_SCHEDULE, POLICY_LIST_SCHEDULE },
+};
+
+static uint32_t
+u32(int64_t v)
+{
+	return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* The enum index of key, checked against the number of choices. */
+static int
+enum_of(const struct conf *conf, enum conf_key key, int n, int *out)
+{
+	int v = conf_enum(conf, key);
+
+	if (v < 0 || v >= n)
+		return OP_ERR_CONFIG;
+	*out = v;
+	return 0;
+}
+
+int
+policy_conf_rules(const struct conf *conf, struct policy_rules **out,
+	char *why, size_t whysz)
+{
+	struct policy_rules *r = NULL;
+	char msg[POLICY_ERR_MAX], dummy[1];
+	int approve, verify, present, absent, rc;
+
+	*out = NULL;
+	if (why == NULL || whysz == 0) {
+		why = dummy;
+		whysz = sizeof(dummy);
+	}
+	why[0] = '\0';
+	if ((r = policy_rules_new()) == NULL)
+		return OP_ERR_NOMEM;
+	/* The enum orders in conf-keys.h match the policy enums. */
+	if (enum_of(conf, CONF_ACCESS_APPROVE, 4, &approve) != 0 ||
+		enum_of(conf, CONF_ACCESS_VERIFICATION, 3, &verify) != 0 ||
+		enum_of(conf, CONF_POLICY_CONSENT_WHEN_USER_PRESENT, 3,
+			&present) != 0 ||
+		enum_of(conf, CONF_POLICY_CONSENT_WHEN_NO_USER, 2, &absent) != 0) {
+		snprintf(why, whysz, "an access or consent value is invalid");
+		rc = OP_ERR_CONFIG;
+		goto out;
+	}
+	r->approve = (enum policy_approve)approve;
+	r->verification = (enum policy_verification)verify;
+	r->when_user_present = (enum policy_consent_rule)present;
+	r->when_no_user = absent == 0 ? POLICY_CONSENT_ALLOW :
+					POLICY_CONSENT_DENY;
+	r->require_encryption = conf_bool(conf, CONF_SECURITY_REQUIRE_ENCRYPTION);
+	r->direct_enabled = conf_bool(conf, CONF_DIRECT_ACCESS_ENABLED);
+	r->consent_timeout_s = u32(conf_int(conf, CONF_POLICY_CONSENT_TIMEOUT));
+	r->allow = 0;
+	for (size_t i = 0; i < sizeof(allow_keys) / sizeof(allow_keys[0]); i++)
+		if (conf_bool(conf, allow_keys[i].key))
+			r->allow |= allow_keys[i].bit;
+	r->implemented = POLICY_CONF_IMPLEMENTED;
+	r->max_sessions = u32(conf_int(conf, CONF_POLICY_LIMITS_MAX_SESSIONS));
+	r->max_duration_s = u32(conf_int(conf, CONF_POLICY_LIMITS_MAX_DURATION));
+	r->idle_timeout_s = u32(conf_int(conf, CONF_POLICY_LIMITS_IDLE_TIMEOUT));
+	for (size_t k = 0; k < sizeof(list_keys) / sizeof(list_keys[0]); k++) {
+		enum conf_key key = list_keys[k].key;
+
+		policy_rules_clear(r, list_keys[k].list);
+		for (size_t i = 0; i < conf_list_len(conf, key); i++) {
+			rc = policy_rules_add(r, list_keys[k].list,
+				conf_list_at(conf, key, i), msg, sizeof(msg));
+			if (rc != 0) {
+				snprintf(why, whysz, "%s[%zu]: %s",
+					conf_key_name(key), i,
+					rc == OP_ERR_CONFIG ? msg :
+							      op_strerror(rc));
+				goto out;
+			}
+		}
+	}
+	if ((rc = policy_conf_check_tz(policy_conf_timezone(conf), why,
+		     whysz)) != 0)
+		goto out;
+	*out = r;
+	r = NULL;
+	rc = 0;
+out:
+	policy_rules_unref(r);
+	return rc;
+}
+
+void
+policy_conf_lockout(const struct conf *conf, struct lockout_conf *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->failures = u32(conf_int(conf, CONF_SECURITY_LOCKOUT_FAILURES));
+	out->window_ms =
+		(uint64_t)conf_int(conf, CONF_SECURITY_LOCKOUT_WINDOW) * 1000u;
+	out->duration_ms =
+		(uint64_t)conf_int(conf, CONF_SECURITY_LOCKOUT_DURATION) * 1000u;
+	out->global_per_minute =
+		u32(conf_int(conf, CONF_SECURITY_LOCKOUT_GLOBAL_PER_MINUTE));
+	out->otp_rotate_after =
+		u32(conf_int(conf, CONF_SECURITY_OTP_ROTATE_AFTER));
+}
+
+const char *
+policy_conf_timezone(const struct conf *conf)
+{
+	return conf_str(conf, CONF_POLICY_SCHEDULE_TIMEZONE);
+}
+
+int
+policy_conf_check_tz(const char *tz, char *why, size_t whysz)
+{
+	const char *dir = getenv("TZDIR");
+	char path[4200], magic[4], dummy[1];
+	size_t n = strlen(tz);
+	bool ok = n > 0 && n <= 64 && tz[0] != '/' && strstr(tz, "..") == NULL;
+	int fd;
+
+	if (why == NULL || whysz == 0) {
+		why = dummy;
+		whysz = sizeof(dummy);
+	}
+
+	if (strcmp(tz, "local") == 0 || strcmp(tz, "UTC") == 0)
+		return 0;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (tz[i] >= 'a' && tz[i] <= 'z') ||
+			(tz[i] >= 'A' && tz[i] <= 'Z') ||
+			(tz[i] >= '0' && tz[i] <= '9') ||
+			strchr("_+-/", tz[i]) != NULL;
+	if (!ok) {
+		snprintf(why, whysz, "policy.schedule_timezone: not a time "
+			"zone name");
+		return OP_ERR_CONFIG;
+	}
+	if (dir == NULL || dir[0] != '/' || strlen(dir) > 4000)
+		dir = "/usr/share/zoneinfo";
+	snprintf(path, sizeof(path), "%s/%s", dir, tz);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && errno == ELOOP) /* zoneinfo links are often symlinks */
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	ok = fd >= 0 && read(fd, magic, 4) == 4 &&
+		memcmp(magic, "TZif", 4) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (!ok) {
+		snprintf(why, whysz, "policy.schedule_timezone: %s is not a "
+			"time zone file", path);
+		return OP_ERR_CONFIG;
+	}
+	return 0;
+}
+
+int
+policy_conf_localtime(const char *tz, time_t t, struct tm *out)
+{
+	const char *prev;
+	char *old = NULL, why[256];
+	struct tm *ok;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(tz, "UTC") == 0)
+		return gmtime_r(&t, out) != NULL ? 0 : OP_ERR_RANGE;
+	if (strcmp(tz, "local") == 0) {
+		tzset();
+		return localtime_r(&t, out) != NULL ? 0 : OP_ERR_RANGE;
+	}
+	if (policy_conf_check_tz(tz, why, sizeof(why)) != 0)
+		return OP_ERR_CONFIG;
+	if ((prev = getenv("TZ")) != NULL && (old = strdup(prev)) == NULL)
+		return OP_ERR_NOMEM;
+	if (setenv("TZ", tz, 1) != 0) {
+		free(old);
+		return OP_ERR_NOMEM;
+	}
+	/* localtime_r need not re-read TZ (glibc's does not): tzset. */
+	tzset();
+	ok = localtime_r(&t, out);
+	if (old != NULL)
+		(void)setenv("TZ", old, 1);
+	else
+		(void)unsetenv("TZ");
+	tzset();
+	free(old);
+	return ok != NULL ? 0 : OP_ERR_RANGE;
+}
