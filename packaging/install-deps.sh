@@ -7,12 +7,14 @@ set -eu
 
 BUILD_PKGS="build-essential cmake pkg-config git
 libuv1-dev libsodium-dev libprotobuf-c-dev protobuf-c-compiler
-libyaml-dev libsystemd-dev libsqlite3-dev libzstd-dev libmbedtls-dev"
+libyaml-dev libsystemd-dev libsqlite3-dev libzstd-dev libmbedtls-dev
+libxcb1-dev"
 
 TEST_PKGS="clang libclang-rt-14-dev python3 python3-nacl python3-protobuf
 protobuf-compiler python3-yaml python3-jsonschema
 dpkg-dev rpm file ansible-core python3-apt
-tinyproxy microsocks stunnel4 openssl sqlite3"
+tinyproxy microsocks stunnel4 openssl sqlite3
+xvfb xdotool x11-utils"
 
 what=${1:-all}
 case "$what" in

@@ -22,6 +22,7 @@ struct listener;
 struct nat_test;
 struct policy_rules;
 struct lockout;
+struct audit;
 
 /* What this build really implements of the RustDesk protocol (§16): the
  * version announced to hbbs and, later, to clients in PeerInfo. */
@@ -62,6 +63,8 @@ struct daemon {
 	uint64_t started_ms;
 	struct policy_rules *rules; /* access policy of the current config */
 	struct lockout *lockout;    /* brute-force state, kept over reloads */
+	struct audit *audit;        /* the tamper-evident trail */
+	uint32_t pending_perms;     /* admit -> authorize, same call chain */
 	struct daemon_net net;
 };
 
@@ -81,6 +84,9 @@ int daemon_policy_load(struct daemon *d, const struct conf *conf);
 void daemon_policy_free(struct daemon *d);
 /* The CONNECT-stage decision (before Hash): source filters. */
 bool daemon_policy_connect_ok(struct daemon *d,
+	const struct session_info *info);
+/* Records a new connection; closes s when that fails (fail closed). */
+void daemon_audit_session_open(struct daemon *d, struct session *s,
 	const struct session_info *info);
 /* Drops s from the open-session list (it is closing). */
 void daemon_net_forget(struct daemon *d, struct session *s);

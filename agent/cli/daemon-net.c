@@ -83,6 +83,7 @@ on_conn(void *arg, struct stream *s, enum conn_path path, bool secure,
 		.arg = d,
 	};
 
+	struct session *ss;
 	struct session_info info = {
 		.peer_id = "",
 		.peer_name = "",
@@ -109,7 +110,11 @@ on_conn(void *arg, struct stream *s, enum conn_path path, bool secure,
 	}
 	d->net.sessions++;
 	d->net.sessions_total++;
-	track(d, session_start(&env, s, path, secure, peer));
+	ss = session_start(&env, s, path, secure, peer);
+	if (ss != NULL) {
+		track(d, ss);
+		daemon_audit_session_open(d, ss, &info);
+	}
 }
 
 void

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "audit/audit.h"
 #include "cli/daemon-internal.h"
 #include "cli/policy-conf.h"
 #include "conf/conf.h"
@@ -120,8 +121,91 @@ daemon_policy_connect_ok(struct daemon *d, const struct session_info *info)
 	return false;
 }
 
+static enum audit_conn_type
+audit_kind_of(enum session_kind k)
+{
+	switch (k) {
+	case SESSION_FILE_TRANSFER:
+		return AUDIT_CONN_FILE_TRANSFER;
+	case SESSION_PORT_FORWARD:
+		return AUDIT_CONN_PORT_FORWARD;
+	case SESSION_VIEW_CAMERA:
+		return AUDIT_CONN_VIEW_CAMERA;
+	case SESSION_TERMINAL:
+		return AUDIT_CONN_TERMINAL;
+	default:
+		return AUDIT_CONN_DESKTOP;
+	}
+}
+
+static uint32_t
+audit_perms_of(uint32_t p)
+{
+	uint32_t a = 0;
+
+	if (p & POLICY_PERM_KEYBOARD)
+		a |= AUDIT_PERM_KEYBOARD;
+	if (p & POLICY_PERM_CLIPBOARD)
+		a |= AUDIT_PERM_CLIPBOARD;
+	if (p & POLICY_PERM_FILE)
+		a |= AUDIT_PERM_FILE_TRANSFER;
+	if (p & POLICY_PERM_AUDIO)
+		a |= AUDIT_PERM_AUDIO;
+	if (p & POLICY_PERM_TERMINAL)
+		a |= AUDIT_PERM_TERMINAL;
+	if (p & POLICY_PERM_RESTART)
+		a |= AUDIT_PERM_RESTART;
+	if (p & POLICY_PERM_BLOCK_INPUT)
+		a |= AUDIT_PERM_BLOCK_INPUT;
+	if (p & POLICY_PERM_RECORDING)
+		a |= AUDIT_PERM_RECORDING;
+	return a;
+}
+
+static void
+record_denial(struct daemon *d, struct session *s,
+	const struct session_info *info, const char *reason,
+	const char *message)
+{
+	struct audit_denial den = {
+		.reason = reason,
+		.message = message,
+		.peer_id = info->peer_id,
+		.peer_name = info->peer_name,
+		.method = AUDIT_AUTH_NONE,
+	};
+	int r = audit_denied(d->audit, session_tag(s), &den, NULL, NULL);
+
+	if (r != 0)
+		log_error_r(r, "audit: cannot record a denial");
+}
+
+void
+daemon_audit_session_open(struct daemon *d, struct session *s,
+	const struct session_info *info)
+{
+	struct audit_session_info ai = {
+		.peer_id = NULL,
+		.source = (const struct sockaddr *)info->source,
+		.path = (enum audit_path)info->path,
+		.encrypted = info->encrypted,
+	};
+	int64_t id = 0;
+	int r = audit_session_open(d->audit, &ai, &id, NULL, NULL);
+
+	if (r != 0) {
+		/* Nothing may happen off the record (S17). */
+		log_error_r(r, "audit: cannot record a new connection; closing "
+			       "it");
+		session_close(s, "Connection not allowed");
+		return;
+	}
+	session_set_tag(s, id);
+}
+
 static const char *
-hook_admit(void *arg, const struct session_info *info, bool *close_after)
+hook_admit(void *arg, struct session *s, const struct session_info *info,
+	bool *close_after)
 {
 	struct daemon *d = arg;
 	struct policy_request req;
@@ -134,6 +218,8 @@ hook_admit(void *arg, const struct session_info *info, bool *close_after)
 		log_notice("login of %s refused by %s: %s",
 			info->peer_id[0] ? info->peer_id : "(no id)", dec.rule,
 			dec.reason);
+		record_denial(d, s, info, dec.rule,
+			dec.error != NULL ? dec.error : POLICY_MSG_NOT_ALLOWED);
 		return dec.error != NULL ? dec.error : POLICY_MSG_NOT_ALLOWED;
 	}
 	if (dec.verdict == POLICY_ASK) {
@@ -142,8 +228,11 @@ hook_admit(void *arg, const struct session_info *info, bool *close_after)
 		log_notice("login of %s needs a local click (%s), which this "
 			   "version cannot ask for; refused",
 			info->peer_id, dec.consent.rule);
+		record_denial(d, s, info, "consent-unavailable",
+			POLICY_MSG_NOT_ALLOWED);
 		return POLICY_MSG_NOT_ALLOWED;
 	}
+	d->pending_perms = dec.perms;
 	return NULL;
 }
 
@@ -160,20 +249,59 @@ hook_lockout_check(void *arg, const struct session_info *info)
 }
 
 static void
-hook_auth_failed(void *arg, const struct session_info *info)
+hook_auth_failed(void *arg, struct session *s,
+	const struct session_info *info)
 {
 	struct daemon *d = arg;
 	struct lockout_result res;
 
+	record_denial(d, s, info, "wrong-password", "Wrong Password");
 	lockout_fail(d->lockout, (const struct sockaddr *)info->source,
 		info->peer_id, op_now_ms(), &res);
-	for (unsigned i = 0; i < res.nlocked; i++)
+	for (unsigned i = 0; i < res.nlocked; i++) {
+		struct audit_lockout_info li = {
+			.scope = lockout_scope_name(res.locked[i].scope),
+			.key = res.locked[i].key,
+			.failures = res.worst,
+			.duration_s = (unsigned)((res.locked[i].until_ms -
+							 op_now_ms()) /
+				1000),
+		};
+
 		log_warn("lockout: %s %s locked after repeated wrong "
 			 "passwords",
 			lockout_scope_name(res.locked[i].scope),
 			res.locked[i].key);
+		(void)audit_lockout(d->audit, session_tag(s), &li, NULL, NULL);
+	}
 	if (res.rotate_otp && daemon_new_otp(d) == 0)
 		log_notice("one-time password rotated after failed logins");
+}
+
+struct authorize_job {
+	struct daemon *d;
+	struct session *s;
+	void (*done)(struct session *s, bool ok);
+};
+
+/* The authorized record is durable (or failed): only now may the session
+ * show anything. The session holds a reference until done() runs. */
+static void
+on_authorized_committed(void *arg, int status, int64_t seq)
+{
+	struct authorize_job *j = arg;
+
+	(void)seq;
+	if (status != 0) {
+		log_error_r(status, "audit: the authorization of %s could not "
+				    "be recorded; refusing the session",
+			session_describe(j->s));
+	} else {
+		j->d->net.authorized++;
+		log_notice("session %s: authorized", session_describe(j->s));
+	}
+	j->done(j->s, status == 0);
+	free(j);
 }
 
 static void
@@ -181,13 +309,37 @@ hook_authorize(void *arg, struct session *s, const struct session_info *info,
 	const char *method, void (*done)(struct session *s, bool ok))
 {
 	struct daemon *d = arg;
+	struct authorize_job *j = calloc(1, sizeof(*j));
+	struct audit_auth auth = {
+		.peer_id = info->peer_id,
+		.peer_name = info->peer_name,
+		.kind = audit_kind_of(info->kind),
+		.method = strcmp(method, "one-time-password") == 0 ?
+			AUDIT_AUTH_ONE_TIME_PASSWORD :
+			AUDIT_AUTH_PERMANENT_PASSWORD,
+		.consent = AUDIT_CONSENT_NOT_ASKED,
+		.permissions = audit_perms_of(d->pending_perms),
+		.encrypted = info->encrypted,
+		.client_session_id = session_client_id(s),
+	};
 
 	lockout_success(d->lockout, (const struct sockaddr *)info->source,
 		info->peer_id);
-	log_notice("session %s: authorized by %s", session_describe(s),
-		method);
-	d->net.authorized++;
-	done(s, true);
+	if (j == NULL) {
+		done(s, false);
+		return;
+	}
+	j->d = d;
+	j->s = s;
+	j->done = done;
+	if (audit_authorized(d->audit, session_tag(s), &auth,
+		    on_authorized_committed, j) != 0) {
+		log_error("audit: cannot queue the authorization of %s; "
+			  "refusing the session",
+			session_describe(s));
+		free(j);
+		done(s, false);
+	}
 }
 
 static void
@@ -196,7 +348,12 @@ hook_closed(void *arg, struct session *s, bool was_authorized,
 {
 	struct daemon *d = arg;
 
-	(void)reason;
+	uint64_t in, out;
+
+	session_bytes(s, &in, &out);
+	if (session_tag(s) > 0)
+		(void)audit_session_close(d->audit, session_tag(s), reason, in,
+			out, NULL, NULL);
 	daemon_net_forget(d, s);
 	if (was_authorized) {
 		d->net.authorized--;

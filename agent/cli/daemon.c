@@ -25,6 +25,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "audit/audit.h"
 #include "ctl/ctl.h"
 #include "crypto/password.h"
 #include "store/state.h"
@@ -171,6 +172,11 @@ daemon_reload(struct daemon *d, FILE *errors)
 			conf_source(d->conf));
 	}
 	conf_diags_free(&diags);
+	if (d->audit != NULL)
+		(void)audit_config_reload(d->audit, d->cli->config_path, ok,
+			ok ? "applied" : "invalid; the running configuration "
+					 "was kept",
+			NULL, NULL);
 	/* A password changed by `outpost password set` takes effect now. */
 	if ((r = state_reload_password(d->state, why)) != 0)
 		log_error("reload: %s", why[0] ? why : op_strerror(r));
@@ -307,6 +313,18 @@ daemon_run(struct cli *cli, struct conf *conf)
 		rc = EX_OSERR;
 		goto out_loop;
 	}
+	{
+		char why[512];
+
+		/* The audit trail must be open before anything can connect:
+		 * no session may happen off the record (S17). */
+		if ((r = cli_audit_open(&d.loop, d.conf, d.state, NULL, &d.audit,
+			     why, sizeof(why))) != 0) {
+			log_error("audit trail: %s", why);
+			rc = EX_CANTCREAT;
+			goto out_loop;
+		}
+	}
 	if ((r = ctl_server_start(&d.loop, state_dir(d.state), on_ctl_request,
 		     &d, &d.ctl)) != 0) {
 		log_error_r(r, "control socket in %s", state_dir(d.state));
@@ -347,6 +365,10 @@ out_loop:
 	uv_unref((uv_handle_t *)&d.sig_term);
 	uv_unref((uv_handle_t *)&d.sig_hup);
 	uv_unref((uv_handle_t *)&d.watchdog);
+	uv_run(&d.loop, UV_RUN_DEFAULT); /* sessions close, recording it */
+	if (d.audit != NULL)
+		audit_close(d.audit, NULL, NULL); /* flushes what is queued */
+	d.audit = NULL;
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	log_notice("stopped");
 	uv_walk(&d.loop, close_walk_cb, NULL);

@@ -439,10 +439,19 @@ connect_display(int *screen_num)
 	DIR *d;
 	xcb_connection_t *c;
 
-	c = xcb_connect(NULL, screen_num);
-	if (!xcb_connection_has_error(c) || getenv("XAUTHORITY") != NULL)
-		return c;
-	xcb_disconnect(c);
+	/* A server that lost its last client resets and refuses
+	 * connections for a moment: try for up to a second. */
+	for (int i = 0; i < 5; i++) {
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+
+		c = xcb_connect(NULL, screen_num);
+		if (!xcb_connection_has_error(c))
+			return c;
+		xcb_disconnect(c);
+		nanosleep(&ts, NULL);
+	}
+	if (getenv("XAUTHORITY") != NULL)
+		return NULL;
 	snprintf(rundir, sizeof(rundir), "/run/user/%u", (unsigned)getuid());
 	snprintf(cand[nc++], sizeof(cand[0]), "%s/gdm/Xauthority", rundir);
 	if (home != NULL && home[0] == '/' && strlen(home) < 256)

@@ -293,8 +293,13 @@ send_not_implemented_notice(struct session *ss)
 static void
 authorized(struct session *ss, bool ok)
 {
-	if (ss->state != SS_AUTHORIZING)
+	/* The session may have closed while the record was being written;
+	 * the reference taken in session__on_login kept it alive. */
+	if (ss->state != SS_AUTHORIZING) {
+		session__unref(ss);
 		return;
+	}
+	session__unref(ss);
 	if (!ok) {
 		/* The authorization could not be recorded: fail closed. */
 		ss->state = SS_LOGIN;
@@ -327,7 +332,8 @@ session__on_login(struct session *ss, const Hbb__LoginRequest *lr)
 	ss->kind = kind_of(lr);
 	session__info(ss, &info);
 	if (hk != NULL && hk->admit != NULL &&
-		(err = hk->admit(ss->env.arg, &info, &close_after)) != NULL) {
+		(err = hk->admit(ss->env.arg, ss, &info, &close_after)) !=
+			NULL) {
 		if (close_after)
 			refuse(ss, err);
 		else
@@ -356,12 +362,14 @@ session__on_login(struct session *ss, const Hbb__LoginRequest *lr)
 	if ((method = check_password(ss, &lr->password)) == NULL) {
 		log_warn("session %s: wrong password", ss->desc);
 		if (hk != NULL && hk->auth_failed != NULL)
-			hk->auth_failed(ss->env.arg, &info);
+			hk->auth_failed(ss->env.arg, ss, &info);
 		if (ss->state == SS_LOGIN && !ss->closing_soon)
 			send_login_error(ss, "Wrong Password");
 		return 0;
 	}
 	ss->state = SS_AUTHORIZING;
+	ss->client_session_id = lr->session_id;
+	ss->pending++; /* released by authorized() */
 	if (hk != NULL && hk->authorize != NULL)
 		hk->authorize(ss->env.arg, ss, &info, method, authorized);
 	else

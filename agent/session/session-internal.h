@@ -57,6 +57,8 @@ struct session {
 	int pending;      /* handles / stream still closing */
 	bool was_authorized;
 	bool closing_soon; /* an error was sent; closing after a delay */
+	int64_t tag;
+	uint64_t client_session_id;
 	char close_reason[128];
 };
 
@@ -64,6 +66,8 @@ struct session {
 int session__send(struct session *ss, const Hbb__Message *m);
 void session__close_later(struct session *ss, const char *reason);
 void session__info(const struct session *ss, struct session_info *out);
+/* Drops one pending reference; frees when it was the last. */
+void session__unref(struct session *ss);
 
 /* session-auth.c */
 int session__on_public_key(struct session *ss, const Hbb__Message *m);

@@ -60,13 +60,42 @@ maybe_free(struct session *ss)
 	free(ss);
 }
 
+void
+session__unref(struct session *ss)
+{
+	ss->pending--;
+	maybe_free(ss);
+}
+
 static void
 on_part_closed(void *arg)
 {
-	struct session *ss = arg;
+	session__unref(arg);
+}
 
-	ss->pending--;
-	maybe_free(ss);
+void
+session_set_tag(struct session *ss, int64_t tag)
+{
+	ss->tag = tag;
+}
+
+int64_t
+session_tag(const struct session *ss)
+{
+	return ss->tag;
+}
+
+void
+session_bytes(const struct session *ss, uint64_t *in, uint64_t *out)
+{
+	*in = ss->bytes_in;
+	*out = ss->bytes_out;
+}
+
+uint64_t
+session_client_id(const struct session *ss)
+{
+	return ss->client_session_id;
 }
 
 static void

@@ -65,12 +65,13 @@ struct session_creds {
 struct session_hooks {
 	/* Before any password check. NULL = admitted. close_after is set
 	 * when the connection must end after the error. */
-	const char *(*admit)(void *arg, const struct session_info *info,
-		bool *close_after);
+	const char *(*admit)(void *arg, struct session *s,
+		const struct session_info *info, bool *close_after);
 	/* Brute-force state: NULL = may try, else the error to send. */
 	const char *(*lockout_check)(void *arg,
 		const struct session_info *info);
-	void (*auth_failed)(void *arg, const struct session_info *info);
+	void (*auth_failed)(void *arg, struct session *s,
+		const struct session_info *info);
 	/* Write-ahead: the session waits for done(ok) before it sends the
 	 * LoginResponse; done(false) refuses the login (fail closed). */
 	void (*authorize)(void *arg, struct session *s,
@@ -106,6 +107,14 @@ struct session *session_start(const struct session_env *env,
 /* Closes (asynchronously); the closed hook follows. reason is sent to
  * the client as Misc.close_reason when not NULL. */
 void session_close(struct session *self, const char *reason);
+
+/* A number the owner attaches (the audit trail's session id). */
+void session_set_tag(struct session *self, int64_t tag);
+int64_t session_tag(const struct session *self);
+/* Bytes received / sent on the connection so far. */
+void session_bytes(const struct session *self, uint64_t *in, uint64_t *out);
+/* The LoginRequest.session_id the client sent (0 before login). */
+uint64_t session_client_id(const struct session *self);
 
 /* Short description for logs: "peer-id from 1.2.3.4:5 (relay)". */
 const char *session_describe(const struct session *self);

@@ -447,6 +447,44 @@ class Forward(AuditCase):
         self.assertEqual(self.audit("forward").returncode, 0)
         self.assertEqual(self.queued(), 0)
 
+    def silent_server(self):
+        """Accepts and reads, never answers (nor speaks TLS)."""
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self.port))
+        sock.listen(8)
+        conns = []
+
+        def loop():
+            while True:
+                try:
+                    c, _ = sock.accept()
+                except OSError:
+                    return
+                conns.append(c)
+
+        threading.Thread(target=loop, daemon=True).start()
+
+        class Stopper:
+            def stop(self):
+                sock.close()
+                for c in conns:
+                    c.close()
+        self.servers.append(Stopper())
+
+    def test_silent_server_times_out(self):
+        self.silent_server()
+        for url in (f"http://127.0.0.1:{self.port}",
+                    f"https://localhost:{self.port}"):
+            cfg = self.config("audit:\n  forward:\n    enabled: true\n"
+                              f"    url: \"{url}\"\n    timeout: 1s\n")
+            start = time.monotonic()
+            p = self.audit("forward", cfg=cfg)
+            self.assertEqual(p.returncode, EX_TEMPFAIL, p.stderr)
+            self.assertIn("timed out", p.stderr)
+            self.assertLess(time.monotonic() - start, 10)
+            self.assertEqual(self.queued(), 8)
+
     def openssl(self, *args):
         subprocess.run(["openssl"] + list(args), cwd=self.tmp, check=True,
                        capture_output=True, timeout=60)

@@ -46,7 +46,7 @@ class Xvfb:
     def __init__(self):
         r, w = os.pipe()
         self.proc = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(w), "-nolisten", "tcp",
+            ["Xvfb", "-displayfd", str(w), "-nolisten", "tcp", "-noreset",
              "-screen", "0", "1024x768x24"],
             pass_fds=(w,), stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
@@ -206,7 +206,7 @@ class PromptTests(unittest.TestCase):
     def test_synthetic_click_never_allows(self):
         p = prompt(self.d, "--timeout=4", "--peer-id=1")
         self.addCleanup(lambda: p.poll() is None and p.kill())
-        win = find_window(self.d)
+        win = find_window(self.d, proc=p)
         time.sleep(ARM_S)
         click(self.d, win, "allow", synthetic=True)
         rc, out, _ = finish(p)
@@ -225,7 +225,7 @@ class PromptTests(unittest.TestCase):
                 + "A" * 5000)
         p = self.ask("--peer-name=" + name, "--permissions=" + "x" * 3000,
                      "--kind=desk\ttop")
-        win = find_window(self.d)
+        win = find_window(self.d, proc=p)
         names = xcmd(self.d, "xprop", "-id", win, "WM_NAME").stdout
         self.assertIn(f'"{TITLE}"', names)
         screenshot(self.d, "prompt-hostile")
@@ -240,7 +240,7 @@ class PromptTests(unittest.TestCase):
                       "source=198.51.100.7:1\nkind=file transfer\n"
                       "permissions=none\n")
         p.stdin.close()
-        win = find_window(self.d)
+        win = find_window(self.d, proc=p)
         time.sleep(ARM_S)
         click(self.d, win, "allow")
         out = p.stdout.read()
@@ -272,7 +272,7 @@ class PromptTests(unittest.TestCase):
         self.addCleanup(x.stop)
         p = prompt(x.display, "--timeout=20")
         self.addCleanup(lambda: p.poll() is None and p.kill())
-        find_window(x.display)
+        find_window(x.display, proc=p)
         x.stop()
         rc, out, _ = finish(p)
         self.assertEqual((rc, out), (74, ""))

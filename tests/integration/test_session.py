@@ -222,5 +222,57 @@ class Policy(TempDirCase):
         self.assertNotIsInstance(self.login(my_id="admin-7"), str)
 
 
+class Audit(TempDirCase):
+    """The trail the running agent writes for real sessions."""
+
+    def test_sessions_denials_and_tamper_evidence(self):
+        import json
+        import sqlite3
+        from common import run
+        rs = RendezvousServer(force_punch=True).start()
+        self.addCleanup(rs.stop)
+        agent = Agent(self.tmp, rendezvous=f"127.0.0.1:{rs.port}",
+                      key=rs.public_key_b64)
+        agent.set_password(PASSWORD + "\n")
+        agent.start()
+        self.assertTrue(rs.wait_registered(agent.id, timeout=5))
+        res = initiator.connect(rs.addr, rs.licence_key, agent.id, "punch")
+        c = client.Client(res, my_id="tech-42", my_name="Alice")
+        c.handshake()
+        self.assertEqual(c.login("bad"), "Wrong Password")
+        self.assertNotIsInstance(c.login(PASSWORD), str)
+        # Write-ahead: the authorization is on disk before PeerInfo came.
+        ex = run(["-c", agent.config, "audit", "export", "--format",
+                  "jsonl"])
+        self.assertEqual(ex.returncode, 0, ex.stderr)
+        types = [json.loads(line)["type"] for line in
+                 ex.stdout.splitlines()]
+        self.assertIn("session.open", types)
+        self.assertIn("session.denied", types)
+        self.assertIn("session.authorized", types)
+        c.close()
+        self.assertEqual(agent.stop(), 0, agent.log()[-2000:])
+        ex = run(["-c", agent.config, "audit", "export", "--format",
+                  "jsonl"]).stdout
+        self.assertIn("session.close", ex)
+        self.assertIn("tech-42", ex)
+        lst = run(["-c", agent.config, "audit", "list"])
+        self.assertEqual(lst.returncode, 0, lst.stderr)
+        self.assertIn("tech-42", lst.stdout)
+        self.assertEqual(run(["-c", agent.config, "audit",
+                              "verify"]).returncode, 0)
+        # A hand-edited row is caught and named.
+        db = sqlite3.connect(f"{agent.state}/audit.db")
+        row = db.execute("SELECT id FROM events WHERE type = "
+                         "'session.authorized'").fetchone()[0]
+        db.execute("UPDATE events SET fields = replace(fields, 'tech-42', "
+                   "'someone') WHERE id = ?", (row,))
+        db.commit()
+        db.close()
+        v = run(["-c", agent.config, "audit", "verify"])
+        self.assertNotEqual(v.returncode, 0)
+        self.assertIn(f"events#{row}", v.stdout + v.stderr)
+
+
 if __name__ == "__main__":
     main()
