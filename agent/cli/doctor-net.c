@@ -35,6 +35,7 @@
 #include "core/err.h"
 #include "net/framer.h"
 #include "net/nat.h"
+#include "net/sockaddr.h"
 #include "net/stream.h"
 #include "wire/msg.h"
 
@@ -474,28 +475,6 @@ tcp_start(struct doctor *d, int which, const char *host, uint16_t port)
 
 /* ---- UDP RegisterPeer round trip ---- */
 
-static bool
-same_addr(const struct sockaddr_storage *a, const struct sockaddr *b)
-{
-	if (a->ss_family != b->sa_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a;
-		const struct sockaddr_in *y = (const void *)b;
-
-		return x->sin_port == y->sin_port &&
-			x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (a->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a;
-		const struct sockaddr_in6 *y = (const void *)b;
-
-		return x->sin6_port == y->sin6_port &&
-			memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
-	}
-	return false;
-}
-
 static void
 udp_finish(struct doctor *d, int status)
 {
@@ -579,7 +558,7 @@ on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 	}
 	if (from == NULL)
 		return; /* nothing more to read this round */
-	if (!same_addr(&d->dns[DOC_DNS_RDV].pick, from)) {
+	if (!sockaddr_equal(&d->dns[DOC_DNS_RDV].pick, from)) {
 		u->foreign++;
 		return;
 	}

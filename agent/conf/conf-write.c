@@ -10,6 +10,7 @@
  * stay strings), or write anything that is not valid UTF-8.
  */
 #include "conf/conf.h"
+#include "core/json.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -97,24 +98,7 @@ yaml_qstr(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void
-json_str(FILE *f, const char *s, size_t n)
-{
-	fputc('"', f);
-	for (size_t i = 0; i < n && s[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-#define JSTR(f, s) json_str((f), (s), strlen(s))
+#define JSTR(f, s) op_json_cstr((f), (s))
 
 /* Writes the value of key idx of c after "name:" (with the space). */
 static void
@@ -326,7 +310,7 @@ json_pattern(FILE *f, const char *pattern, bool empty_ok)
 		return;
 	}
 	snprintf(p, n + 4, "%s%s", empty_ok ? "^$|" : "", pattern);
-	json_str(f, p, strlen(p));
+	op_json_str(f, p, strlen(p));
 	free(p);
 }
 
@@ -369,7 +353,7 @@ schema_leaf_body(struct wctx *w, size_t idx, const char *pad)
 		for (const char *c = kd->choices;;) {
 			size_t cl = strcspn(c, "|");
 
-			json_str(f, c, cl);
+			op_json_str(f, c, cl);
 			if (c[cl] == '\0')
 				break;
 			fputs(", ", f);
@@ -439,7 +423,7 @@ schema_section(struct wctx *w, const char *name, size_t nlen, int indent,
 
 	if (open) {
 		fprintf(f, "%s%*s", first ? "" : ",\n", pad, "");
-		json_str(f, name, nlen);
+		op_json_str(f, name, nlen);
 		fprintf(f, ": {\n%*s\"type\": [\"object\", \"null\"],\n"
 			"%*s\"additionalProperties\": false,\n"
 			"%*s\"properties\": {\n", pad + 2, "", pad + 2, "",

@@ -8,6 +8,7 @@
  */
 #include "net/rendezvous.h"
 #include "net/rendezvous-internal.h"
+#include "net/sockaddr.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -23,51 +24,6 @@
 
 #define RESOLVE_RETRY_MS 2000
 
-
-static void
-addr_text(const struct sockaddr_storage *ss, char *out, size_t n)
-{
-	char ip[INET6_ADDRSTRLEN] = "";
-	unsigned port = 0;
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
-		port = ntohs(s4->sin_port);
-		snprintf(out, n, "%s:%u", ip, port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-		port = ntohs(s6->sin6_port);
-		snprintf(out, n, "[%s]:%u", ip, port);
-	} else {
-		snprintf(out, n, "%s", "");
-	}
-}
-
-static bool
-same_addr(const struct sockaddr_storage *a, const struct sockaddr *b)
-{
-	if (a->ss_family != b->sa_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a;
-		const struct sockaddr_in *y = (const void *)b;
-
-		return x->sin_port == y->sin_port &&
-			x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (a->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a;
-		const struct sockaddr_in6 *y = (const void *)b;
-
-		return x->sin6_port == y->sin6_port &&
-			memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
-	}
-	return false;
-}
 
 void
 rdv__maybe_free(struct rendezvous *r)
@@ -141,7 +97,7 @@ on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 	}
 	if (from == NULL)
 		return; /* nothing more to read this round */
-	if (!same_addr(&r->server, from)) {
+	if (!sockaddr_equal(&r->server, from)) {
 		r->spoofed++;
 		if (op_ratelimit_allow(&r->rl_drop, now, 3, 60000, &suppressed))
 			log_warn("dropped a datagram from an address that is not "
@@ -257,10 +213,10 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 			break;
 		}
 	}
-	if (!same_addr(&r->server, pick->ai_addr) || r->udp == NULL) {
+	if (!sockaddr_equal(&r->server, pick->ai_addr) || r->udp == NULL) {
 		memset(&r->server, 0, sizeof(r->server));
 		memcpy(&r->server, pick->ai_addr, pick->ai_addrlen);
-		addr_text(&r->server, text, sizeof(text));
+		sockaddr_format(&r->server, text, sizeof(text));
 		log_info("rendezvous server %s is %s", r->host, text);
 		open_socket(r);
 	}
@@ -425,7 +381,7 @@ rendezvous_get_status(const struct rendezvous *self,
 	out->last_result = self->st.last_pk_result;
 	out->fails = self->st.fails;
 	if (self->udp != NULL)
-		addr_text(&self->server, out->server_addr,
+		sockaddr_format(&self->server, out->server_addr,
 			sizeof(out->server_addr));
 	out->sent_peer = self->st.sent_peer;
 	out->sent_pk = self->st.sent_pk;
