@@ -8,7 +8,6 @@ CONNECT proxy with authentication and an HTTPS proxy with the right and
 a wrong CA (TLS interception)."""
 import json
 import os
-import shutil
 import socket
 import subprocess
 import threading
@@ -17,6 +16,7 @@ import time
 import common
 from agent import Agent, free_port
 from common import TempDirCase, main, run
+from proxies import PASSWORD, USER, RealProxies
 
 from relay import RelayServer
 from rendezvous import RendezvousServer
@@ -25,8 +25,6 @@ EX_USAGE = 64
 EX_UNAVAILABLE = 69
 EX_CONFIG = 78
 WHOLE_RUN_LIMIT = 15.0
-USER = "alice"
-PASSWORD = "s3cret-Pw"
 
 
 def free_rendezvous_port():
@@ -49,19 +47,6 @@ def free_rendezvous_port():
             for s in socks:
                 s.close()
     raise RuntimeError("no free port triple")
-
-
-def wait_port(port, proc=None, timeout=10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), 0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on port {port}")
 
 
 class UdpResponder:
@@ -484,7 +469,7 @@ def proxy_keys_supported(tmp):
     return run(["-c", path, "config", "check"]).returncode == 0
 
 
-class Proxy(ServersBase):
+class Proxy(RealProxies, ServersBase):
     def setUp(self):
         super().setUp()
         if not proxy_keys_supported(self.tmp):
@@ -492,77 +477,6 @@ class Proxy(ServersBase):
         self.pwfile = self.write_config(PASSWORD + "\n", "pw")
         # Behind a proxy the agent registers over TCP: Server Pro only.
         self.rs.tcp_mode = "pro"
-
-    def spawn(self, argv, name):
-        log = open(os.path.join(self.tmp, name + ".log"), "w")
-        self.addCleanup(log.close)
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, cwd=self.tmp)
-
-        def stop():
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-        self.addCleanup(stop)
-        return proc
-
-    def tinyproxy(self):
-        if shutil.which("tinyproxy") is None:
-            self.skipTest("tinyproxy not installed")
-        port = free_port()
-        conf = self.write_config(
-            f"Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 32\n"
-            f"Allow 127.0.0.1\nBasicAuth {USER} {PASSWORD}\n",
-            "tinyproxy.conf")
-        wait_port(port, self.spawn(["tinyproxy", "-d", "-c", conf],
-                                   "tinyproxy"))
-        return port
-
-    def openssl(self, *args):
-        subprocess.run(["openssl"] + list(args), cwd=self.tmp, check=True,
-                       capture_output=True, timeout=60)
-
-    def make_ca(self, name, cn):
-        self.openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
-                     "ec_paramgen_curve:prime256v1", "-nodes",
-                     "-keyout", f"{name}.key", "-out", f"{name}.pem",
-                     "-days", "2", "-subj", f"/O=Outpost tests/CN={cn}",
-                     "-addext", "basicConstraints=critical,CA:TRUE",
-                     "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-        return os.path.join(self.tmp, f"{name}.pem")
-
-    def make_cert(self, name, ca, dns):
-        ext = self.write_config(
-            f"subjectAltName=DNS:{dns}\nbasicConstraints=CA:FALSE\n"
-            "keyUsage=critical,digitalSignature\n"
-            "extendedKeyUsage=serverAuth\n", f"{name}.ext", 0o644)
-        self.openssl("req", "-newkey", "ec", "-pkeyopt",
-                     "ec_paramgen_curve:prime256v1", "-nodes",
-                     "-keyout", f"{name}.key", "-out", f"{name}.csr",
-                     "-subj", f"/CN={dns}")
-        self.openssl("x509", "-req", "-in", f"{name}.csr", "-CA",
-                     f"{ca}.pem", "-CAkey", f"{ca}.key", "-set_serial",
-                     str(int(time.time() * 1000)), "-days", "2",
-                     "-extfile", ext, "-out", f"{name}.pem")
-        return (os.path.join(self.tmp, f"{name}.pem"),
-                os.path.join(self.tmp, f"{name}.key"))
-
-    def stunnel(self, upstream, cert, key):
-        exe = shutil.which("stunnel4") or shutil.which("stunnel")
-        if exe is None:
-            self.skipTest("stunnel4 not installed")
-        port = free_port()
-        conf = self.write_config(
-            "foreground = yes\npid =\ndebug = 5\n"
-            f"[proxy]\naccept = 127.0.0.1:{port}\n"
-            f"connect = 127.0.0.1:{upstream}\ncert = {cert}\nkey = {key}\n",
-            "stunnel.conf")
-        wait_port(port, self.spawn([exe, conf], "stunnel"))
-        return port
 
     def proxy_config(self, url, pwfile=None, ca=None, key=None):
         extra = [f"  proxy: {url}"]
