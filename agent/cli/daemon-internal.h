@@ -8,6 +8,7 @@
 
 #include <uv.h>
 
+#include "consent/consent.h"
 #include "crypto/password.h"
 #include "net/connect.h"
 #include "session/session.h"
@@ -65,6 +66,11 @@ struct daemon {
 	struct lockout *lockout;    /* brute-force state, kept over reloads */
 	struct audit *audit;        /* the tamper-evident trail */
 	uint32_t pending_perms;     /* admit -> authorize, same call chain */
+	bool pending_ask;           /* ... and whether to ask the user */
+	uint32_t pending_ask_timeout_s;
+	struct consent_user user;   /* from the last logind lookup */
+	int user_found;             /* 0, OP_ERR_NOT_FOUND/UNSUPPORTED */
+	char self_exe[4096];        /* for the consent prompt */
 	struct daemon_net net;
 };
 

@@ -15,6 +15,8 @@
 
 #include "audit/audit.h"
 #include "cli/daemon-internal.h"
+#include "consent/consent.h"
+#include "net/sockaddr.h"
 #include "cli/policy-conf.h"
 #include "conf/conf.h"
 #include "core/err.h"
@@ -102,7 +104,13 @@ fill_request(struct daemon *d, const struct session_info *info,
 	 * the zeroed time makes schedule rules refuse (fail closed). */
 	(void)policy_conf_localtime(policy_conf_timezone(d->conf), time(NULL),
 		&req->local);
-	req->user_present = false; /* logind detection: consent module */
+	/* logind: an active local graphical session. A user whose display
+	 * we cannot reach still counts as present (asking fails -> deny). */
+	if (stage == POLICY_STAGE_LOGIN) {
+		d->user_found = consent_find_user(&d->user);
+		req->user_present = d->user_found == 0 ||
+			d->user_found == OP_ERR_UNSUPPORTED;
+	}
 	req->active_sessions = d->net.authorized;
 }
 
@@ -222,17 +230,24 @@ hook_admit(void *arg, struct session *s, const struct session_info *info,
 			dec.error != NULL ? dec.error : POLICY_MSG_NOT_ALLOWED);
 		return dec.error != NULL ? dec.error : POLICY_MSG_NOT_ALLOWED;
 	}
-	if (dec.verdict == POLICY_ASK) {
-		/* The local prompt is not wired in yet: asking nobody must
-		 * not turn into a yes (S8). */
-		log_notice("login of %s needs a local click (%s), which this "
-			   "version cannot ask for; refused",
-			info->peer_id, dec.consent.rule);
-		record_denial(d, s, info, "consent-unavailable",
-			POLICY_MSG_NOT_ALLOWED);
-		return POLICY_MSG_NOT_ALLOWED;
-	}
 	d->pending_perms = dec.perms;
+	d->pending_ask = false;
+	if (dec.verdict == POLICY_ASK) {
+		/* Password first, then the local user's click. Click-only
+		 * approval (no password at all) is not implemented: refused
+		 * rather than let silence or a missing prompt say yes (S8). */
+		if (dec.consent.auth != POLICY_AUTH_PASSWORD &&
+			dec.consent.auth != POLICY_AUTH_PASSWORD_AND_CLICK) {
+			log_notice("login of %s: click-only approval (%s) is not "
+				   "implemented; refused",
+				info->peer_id, dec.consent.rule);
+			record_denial(d, s, info, "consent-unavailable",
+				POLICY_MSG_NOT_ALLOWED);
+			return POLICY_MSG_NOT_ALLOWED;
+		}
+		d->pending_ask = true;
+		d->pending_ask_timeout_s = dec.consent.timeout_s;
+	}
 	return NULL;
 }
 
@@ -282,6 +297,9 @@ struct authorize_job {
 	struct daemon *d;
 	struct session *s;
 	void (*done)(struct session *s, bool ok);
+	struct audit_auth auth;
+	char peer_id[128];
+	char peer_name[128];
 };
 
 /* The authorized record is durable (or failed): only now may the session
@@ -302,6 +320,76 @@ on_authorized_committed(void *arg, int status, int64_t seq)
 	}
 	j->done(j->s, status == 0);
 	free(j);
+}
+
+static void
+record_authorized(struct authorize_job *j)
+{
+	if (audit_authorized(j->d->audit, session_tag(j->s), &j->auth,
+		    on_authorized_committed, j) != 0) {
+		log_error("audit: cannot queue the authorization of %s; "
+			  "refusing the session",
+			session_describe(j->s));
+		j->done(j->s, false);
+		free(j);
+	}
+}
+
+static void
+on_consent(void *arg, enum consent_result r, const char *detail)
+{
+	struct authorize_job *j = arg;
+	struct audit_denial den = {
+		.peer_id = j->peer_id,
+		.peer_name = j->peer_name,
+		.method = j->auth.method,
+	};
+
+	if (r == CONSENT_ALLOW) {
+		log_notice("session %s: the local user allowed it",
+			session_describe(j->s));
+		j->auth.consent = AUDIT_CONSENT_ALLOWED;
+		record_authorized(j);
+		return;
+	}
+	den.reason = r == CONSENT_TIMEOUT ? "consent-timeout" :
+		r == CONSENT_DENY         ? "consent-denied" :
+					    "consent-error";
+	den.message = POLICY_MSG_NOT_ALLOWED;
+	log_notice("session %s: not allowed by the local user (%s%s%s)",
+		session_describe(j->s), den.reason, detail ? ": " : "",
+		detail ? detail : "");
+	(void)audit_denied(j->d->audit, session_tag(j->s), &den, NULL, NULL);
+	j->done(j->s, false);
+	free(j);
+}
+
+/* Shows the prompt on the logged-in user's display, as that user. */
+static void
+ask_user(struct daemon *d, struct authorize_job *j,
+	const struct session_info *info)
+{
+	char source[64];
+	char perms[160];
+	struct consent_request req = {
+		.peer_id = info->peer_id,
+		.peer_name = info->peer_name,
+		.source = source,
+		.kind = session_kind_name(info->kind),
+		.permissions = perms,
+		.timeout_ms = d->pending_ask_timeout_s * 1000u,
+	};
+	struct consent *c = NULL;
+
+	sockaddr_format(info->source, source, sizeof(source));
+	policy_perms_format(d->pending_perms, perms, sizeof(perms));
+	if (d->user_found != 0 ||
+		consent_ask(&d->loop, d->self_exe, &d->user, &req, on_consent, j,
+			&c) != 0)
+		on_consent(j, CONSENT_ERROR,
+			d->user_found != 0 ? "the user's display cannot be "
+					     "reached" :
+					     "cannot start the prompt");
 }
 
 static void
@@ -332,14 +420,16 @@ hook_authorize(void *arg, struct session *s, const struct session_info *info,
 	j->d = d;
 	j->s = s;
 	j->done = done;
-	if (audit_authorized(d->audit, session_tag(s), &auth,
-		    on_authorized_committed, j) != 0) {
-		log_error("audit: cannot queue the authorization of %s; "
-			  "refusing the session",
-			session_describe(s));
-		free(j);
-		done(s, false);
+	snprintf(j->peer_id, sizeof(j->peer_id), "%s", info->peer_id);
+	snprintf(j->peer_name, sizeof(j->peer_name), "%s", info->peer_name);
+	j->auth = auth;
+	j->auth.peer_id = j->peer_id;
+	j->auth.peer_name = j->peer_name;
+	if (d->pending_ask) {
+		ask_user(d, j, info);
+		return;
 	}
+	record_authorized(j);
 }
 
 static void

@@ -340,6 +340,12 @@ daemon_run(struct cli *cli, struct conf *conf)
 				wd_usec / 2000);
 	}
 	d.started_ms = op_now_ms();
+	{
+		ssize_t n = readlink("/proc/self/exe", d.self_exe,
+			sizeof(d.self_exe) - 1);
+
+		d.self_exe[n > 0 ? n : 0] = '\0';
+	}
 	if (gethostname(d.hostname, sizeof(d.hostname) - 1) != 0)
 		snprintf(d.hostname, sizeof(d.hostname), "%s", "localhost");
 	print_banner(&d);

@@ -37,6 +37,7 @@
 #define MAX_SESSIONS 64
 #define ENVIRON_MAX (64 * 1024)
 #define PROC_SCAN_MAX 4096
+#define XAUTH_MAX sizeof(((struct consent_user *)0)->xauthority)
 
 bool
 consent__display_valid(const char *d)
@@ -70,7 +71,7 @@ same_display(const char *a, const char *b)
 static bool
 xauth_valid(const char *x)
 {
-	if (x[0] != '/' || strlen(x) >= sizeof(((struct consent_user *)0)->xauthority))
+	if (x[0] != '/' || strlen(x) >= XAUTH_MAX)
 		return false;
 	for (const char *p = x; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -161,8 +162,11 @@ consent_user_from_uid(uid_t uid, const char *display, const char *xauthority,
 		 * first CONSENT_MAX_GROUPS (fewer groups = less privilege). */
 		gid_t *g2;
 
-		if (ng <= 0 || (g2 = realloc(groups,
-					(size_t)ng * sizeof(*groups))) == NULL) {
+		if (ng <= 0)
+			g2 = NULL;
+		else
+			g2 = realloc(groups, (size_t)ng * sizeof(*groups));
+		if (g2 == NULL) {
 			r = OP_ERR_NOMEM;
 			goto out;
 		}

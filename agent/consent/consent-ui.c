@@ -462,8 +462,8 @@ connect_display(int *screen_num)
 		while ((de = readdir(d)) != NULL && nc < 4)
 			if (strncmp(de->d_name, ".mutter-Xwaylandauth.", 21) ==
 				0)
-				snprintf(cand[nc++], sizeof(cand[0]), "%s/%.200s",
-					rundir, de->d_name);
+				snprintf(cand[nc++], sizeof(cand[0]),
+					"%s/%.200s", rundir, de->d_name);
 		closedir(d);
 	}
 	for (int i = 0; i < nc; i++) {
@@ -572,7 +572,8 @@ consent_prompt_run(const struct consent_prompt *p)
 	if (ui.conn == NULL || xcb_connection_has_error(ui.conn)) {
 		const char *d = getenv("DISPLAY");
 
-		fprintf(stderr, "cannot open display %.64s\n", d ? d : "(unset)");
+		fprintf(stderr, "cannot open display %.64s\n",
+			d ? d : "(unset)");
 		if (ui.conn != NULL)
 			xcb_disconnect(ui.conn);
 		return CONSENT_EXIT_NODISPLAY;
@@ -595,7 +596,8 @@ consent_prompt_run(const struct consent_prompt *p)
 			free(ev);
 		}
 		if (ui.answer != ANSWER_NONE) {
-			rc = finish(ui.answer == ANSWER_ALLOW ? "allow" : "deny");
+			rc = finish(ui.answer == ANSWER_ALLOW ? "allow" :
+								"deny");
 			break;
 		}
 		if (xcb_connection_has_error(ui.conn)) {

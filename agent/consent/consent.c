@@ -280,8 +280,8 @@ decide_from_status(struct consent *c)
 		snprintf(why, sizeof(why), "the prompt was killed by signal %d",
 			WTERMSIG(st));
 	else if (WEXITSTATUS(st) == CONSENT_EXIT_NODISPLAY)
-		snprintf(why, sizeof(why), "the prompt could not open display %s",
-			c->display);
+		snprintf(why, sizeof(why),
+			"the prompt could not open display %s", c->display);
 	else if (WEXITSTATUS(st) == CONSENT_EXIT_XLOST)
 		snprintf(why, sizeof(why), "the X connection to %s broke",
 			c->display);
@@ -316,8 +316,8 @@ on_line(struct consent *c)
 			c->display);
 		decide(c, CONSENT_DENY, detail);
 	} else if (strcmp(c->line, "timeout") == 0) {
-		snprintf(detail, sizeof(detail), "no answer from %s within %u s",
-			c->user, c->timeout_s);
+		snprintf(detail, sizeof(detail),
+			"no answer from %s within %u s", c->user, c->timeout_s);
 		decide(c, CONSENT_TIMEOUT, detail);
 	} else {
 		decide(c, CONSENT_ERROR, "the prompt gave no valid answer");
@@ -355,7 +355,8 @@ on_out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		} else if (c->line_len < LINE_MAX_) {
 			c->line[c->line_len++] = ch;
 		} else {
-			decide(c, CONSENT_ERROR, "the prompt's answer is too long");
+			decide(c, CONSENT_ERROR,
+				"the prompt's answer is too long");
 		}
 	}
 }

@@ -8,8 +8,9 @@
  *
  * Without --user the user comes from consent_find_user() (logind, or the
  * OUTPOST_CONSENT_TEST_DISPLAY test hook). SIGUSR1 cancels the request.
- * Prints "pid N" once the prompt runs, then "result NAME" and "detail TEXT" when done is called, and
- * exits 0 only when the loop ends with every handle closed.
+ * Prints "pid N" once the prompt runs, then "result NAME" and "detail
+ * TEXT" when done is called, and exits 0 only when the loop ends with
+ * every handle closed.
  */
 #include <getopt.h>
 #include <pwd.h>

@@ -46,8 +46,8 @@ test_sanitize(void)
 		"x\xc2\x85y\xe2\x80\xaez\xe2\x80\x8bw\xef\xbb\xbf", 30);
 	ASSERT_STR_EQ(out, "x?y?z?w?");
 	/* Invalid: stray byte, overlong, surrogate, truncated. */
-	consent_sanitize(out, sizeof(out), "\xff-\xc0\xaf-\xed\xa0\x80-\xe2\x82",
-		30);
+	consent_sanitize(out, sizeof(out),
+		"\xff-\xc0\xaf-\xed\xa0\x80-\xe2\x82", 30);
 	/* One "?" per invalid byte. */
 	ASSERT_STR_EQ(out, "?-?" "?-?" "?" "?-?" "?");
 	consent_sanitize(out, sizeof(out), "J\xc3\xbcrgen \xe6\x97\xa5", 30);
