@@ -29,8 +29,8 @@ MAN = "/usr/share/man/man8/outpost.8.gz"
 COPYRIGHT = "/usr/share/doc/outpost/copyright"
 WANTS = "/etc/systemd/system/multi-user.target.wants/outpost.service"
 AUDIT = ["audit.db", "audit.db-wal"]  # placeholder for the future audit DB
-# Agreed ceiling for `systemd-analyze security` (field notes S14); 1.7
-# when this was written.
+# Agreed ceiling for `systemd-analyze security` (field notes S14); 2.1
+# since CAP_SETUID/CAP_SETGID were added for the consent prompt.
 MAX_EXPOSURE = 2.5
 
 
