@@ -124,6 +124,15 @@ class Session(TempDirCase):
         st = self.agent.wait_status(lambda s: s["sessions"] == 0, timeout=10)
         self.assertTrue(st["registered"])
 
+    def test_slow_loris_handshake_is_cut_off(self):
+        # One byte every 2 s never completes the handshake: the host
+        # gives up after its 18 s handshake timeout (§1.6).
+        c = self.connect()
+        out = c.slow_loris(interval=2.0, duration=26.0)
+        self.assertTrue(out["closed"], out)
+        self.assertLess(out["after"], 21.0, out)
+        self.assertIsNone(self.agent.proc.poll())
+
     def test_fifty_bad_clients_and_a_good_one(self):
         socks = []
         for i in range(50):
