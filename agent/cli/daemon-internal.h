@@ -67,6 +67,7 @@ struct daemon {
 	struct audit *audit;        /* the tamper-evident trail */
 	uint32_t pending_perms;     /* admit -> authorize, same call chain */
 	bool pending_ask;           /* ... and whether to ask the user */
+	uint32_t pending_deadline_s; /* ... and when the session must end */
 	uint32_t pending_ask_timeout_s;
 	struct consent_user user;   /* from the last logind lookup */
 	int user_found;             /* 0, OP_ERR_NOT_FOUND/UNSUPPORTED */

@@ -232,6 +232,13 @@ hook_admit(void *arg, struct session *s, const struct session_info *info,
 	}
 	d->pending_perms = dec.perms;
 	d->pending_ask = false;
+	/* The earlier of policy.limits.max_duration and the end of the
+	 * schedule window that admitted the session; 0 = none. */
+	d->pending_deadline_s = dec.max_duration_s;
+	if (dec.window_left_s != 0 &&
+		(d->pending_deadline_s == 0 ||
+			dec.window_left_s < d->pending_deadline_s))
+		d->pending_deadline_s = dec.window_left_s;
 	if (dec.verdict == POLICY_ASK) {
 		/* Password first, then the local user's click. Click-only
 		 * approval (no password at all) is not implemented: refused
@@ -296,7 +303,8 @@ hook_auth_failed(void *arg, struct session *s,
 struct authorize_job {
 	struct daemon *d;
 	struct session *s;
-	void (*done)(struct session *s, bool ok);
+	uint32_t deadline_s;
+	void (*done)(struct session *s, bool ok, unsigned deadline_s);
 	struct audit_auth auth;
 	char peer_id[128];
 	char peer_name[128];
@@ -318,7 +326,7 @@ on_authorized_committed(void *arg, int status, int64_t seq)
 		j->d->net.authorized++;
 		log_notice("session %s: authorized", session_describe(j->s));
 	}
-	j->done(j->s, status == 0);
+	j->done(j->s, status == 0, j->deadline_s);
 	free(j);
 }
 
@@ -330,7 +338,7 @@ record_authorized(struct authorize_job *j)
 		log_error("audit: cannot queue the authorization of %s; "
 			  "refusing the session",
 			session_describe(j->s));
-		j->done(j->s, false);
+		j->done(j->s, false, 0);
 		free(j);
 	}
 }
@@ -360,7 +368,7 @@ on_consent(void *arg, enum consent_result r, const char *detail)
 		session_describe(j->s), den.reason, detail ? ": " : "",
 		detail ? detail : "");
 	(void)audit_denied(j->d->audit, session_tag(j->s), &den, NULL, NULL);
-	j->done(j->s, false);
+	j->done(j->s, false, 0);
 	free(j);
 }
 
@@ -394,7 +402,7 @@ ask_user(struct daemon *d, struct authorize_job *j,
 
 static void
 hook_authorize(void *arg, struct session *s, const struct session_info *info,
-	const char *method, void (*done)(struct session *s, bool ok))
+	const char *method, void (*done)(struct session *s, bool ok, unsigned deadline_s))
 {
 	struct daemon *d = arg;
 	struct authorize_job *j = calloc(1, sizeof(*j));
@@ -414,12 +422,13 @@ hook_authorize(void *arg, struct session *s, const struct session_info *info,
 	lockout_success(d->lockout, (const struct sockaddr *)info->source,
 		info->peer_id);
 	if (j == NULL) {
-		done(s, false);
+		done(s, false, 0);
 		return;
 	}
 	j->d = d;
 	j->s = s;
 	j->done = done;
+	j->deadline_s = d->pending_deadline_s;
 	snprintf(j->peer_id, sizeof(j->peer_id), "%s", info->peer_id);
 	snprintf(j->peer_name, sizeof(j->peer_name), "%s", info->peer_name);
 	j->auth = auth;

@@ -291,7 +291,7 @@ send_not_implemented_notice(struct session *ss)
 }
 
 static void
-authorized(struct session *ss, bool ok)
+authorized(struct session *ss, bool ok, unsigned deadline_s)
 {
 	/* The session may have closed while the record was being written;
 	 * the reference taken in session__on_login kept it alive. */
@@ -311,6 +311,8 @@ authorized(struct session *ss, bool ok)
 	framer_set_max(ss->fr, SESSION_MAX_FRAME);
 	send_peer_info(ss);
 	send_not_implemented_notice(ss);
+	session_set_deadline(ss, deadline_s,
+		"The session time allowed by the host's policy is over");
 	log_notice("session %s authorized", ss->desc);
 }
 
@@ -373,6 +375,6 @@ session__on_login(struct session *ss, const Hbb__LoginRequest *lr)
 	if (hk != NULL && hk->authorize != NULL)
 		hk->authorize(ss->env.arg, ss, &info, method, authorized);
 	else
-		authorized(ss, true);
+		authorized(ss, true, 0);
 	return 0;
 }

@@ -58,6 +58,7 @@ struct session {
 	bool was_authorized;
 	bool closing_soon; /* an error was sent; closing after a delay */
 	int64_t tag;
+	char deadline_reason[96];
 	uint64_t client_session_id;
 	char close_reason[128];
 };

@@ -73,6 +73,26 @@ on_part_closed(void *arg)
 	session__unref(arg);
 }
 
+static void
+on_deadline(uv_timer_t *t)
+{
+	struct session *ss = t->data;
+
+	session_close(ss, ss->deadline_reason);
+}
+
+void
+session_set_deadline(struct session *ss, unsigned seconds, const char *reason)
+{
+	/* The handshake timer is idle once the session is authorized. */
+	if (ss->state != SS_AUTHORIZED || seconds == 0)
+		return;
+	snprintf(ss->deadline_reason, sizeof(ss->deadline_reason), "%s",
+		reason);
+	uv_timer_start(&ss->handshake_timer, on_deadline,
+		(uint64_t)seconds * 1000u, 0);
+}
+
 void
 session_set_tag(struct session *ss, int64_t tag)
 {

@@ -73,10 +73,11 @@ struct session_hooks {
 	void (*auth_failed)(void *arg, struct session *s,
 		const struct session_info *info);
 	/* Write-ahead: the session waits for done(ok) before it sends the
-	 * LoginResponse; done(false) refuses the login (fail closed). */
+	 * LoginResponse; done(false) refuses the login (fail closed).
+	 * deadline_s > 0 ends the session after that long (policy limits). */
 	void (*authorize)(void *arg, struct session *s,
 		const struct session_info *info, const char *method,
-		void (*done)(struct session *s, bool ok));
+		void (*done)(struct session *s, bool ok, unsigned deadline_s));
 	void (*closed)(void *arg, struct session *s, bool was_authorized,
 		const char *reason);
 	/* The client could not verify our key: re-publish it to hbbs. */
@@ -107,6 +108,11 @@ struct session *session_start(const struct session_env *env,
 /* Closes (asynchronously); the closed hook follows. reason is sent to
  * the client as Misc.close_reason when not NULL. */
 void session_close(struct session *self, const char *reason);
+
+/* Ends an authorized session after seconds (policy max_duration, end of
+ * a schedule window); reason goes to the client as close_reason. */
+void session_set_deadline(struct session *self, unsigned seconds,
+	const char *reason);
 
 /* A number the owner attaches (the audit trail's session id). */
 void session_set_tag(struct session *self, int64_t tag);

@@ -218,6 +218,18 @@ class Policy(TempDirCase):
         self.assertEqual(self.login(self.agent.otp()), "Wrong Password")
         self.assertNotIsInstance(self.login(PASSWORD), str)
 
+    def test_max_duration_ends_the_session(self):
+        self.start("policy:\n  limits:\n    max_duration: 2s\n")
+        res = initiator.connect(self.rs.addr, self.rs.licence_key,
+                                self.agent.id, "punch")
+        c = client.Client(res)
+        c.handshake()
+        self.assertNotIsInstance(c.login(PASSWORD), str)
+        after = c.wait_closed(8)
+        self.assertIsNotNone(after, c.summary())
+        self.assertIn("time allowed by the host's policy", c.close_reason or "")
+        c.close()
+
     def test_reload_applies_to_new_sessions(self):
         self.start()
         self.assertNotIsInstance(self.login(my_id="tech-1"), str)
