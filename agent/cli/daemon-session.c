@@ -304,7 +304,8 @@ struct authorize_job {
 	struct daemon *d;
 	struct session *s;
 	uint32_t deadline_s;
-	void (*done)(struct session *s, bool ok, unsigned deadline_s);
+	uint32_t perms;
+	void (*done)(struct session *s, bool ok, const struct session_grant *g);
 	struct audit_auth auth;
 	char peer_id[128];
 	char peer_name[128];
@@ -326,7 +327,14 @@ on_authorized_committed(void *arg, int status, int64_t seq)
 		j->d->net.authorized++;
 		log_notice("session %s: authorized", session_describe(j->s));
 	}
-	j->done(j->s, status == 0, j->deadline_s);
+	{
+		struct session_grant g = {
+			.deadline_s = j->deadline_s,
+			.permissions = j->perms & POLICY_PERM_INFO_MASK,
+		};
+
+		j->done(j->s, status == 0, status == 0 ? &g : NULL);
+	}
 	free(j);
 }
 
@@ -338,7 +346,7 @@ record_authorized(struct authorize_job *j)
 		log_error("audit: cannot queue the authorization of %s; "
 			  "refusing the session",
 			session_describe(j->s));
-		j->done(j->s, false, 0);
+		j->done(j->s, false, NULL);
 		free(j);
 	}
 }
@@ -368,7 +376,7 @@ on_consent(void *arg, enum consent_result r, const char *detail)
 		session_describe(j->s), den.reason, detail ? ": " : "",
 		detail ? detail : "");
 	(void)audit_denied(j->d->audit, session_tag(j->s), &den, NULL, NULL);
-	j->done(j->s, false, 0);
+	j->done(j->s, false, NULL);
 	free(j);
 }
 
@@ -402,7 +410,7 @@ ask_user(struct daemon *d, struct authorize_job *j,
 
 static void
 hook_authorize(void *arg, struct session *s, const struct session_info *info,
-	const char *method, void (*done)(struct session *s, bool ok, unsigned deadline_s))
+	const char *method, void (*done)(struct session *s, bool ok, const struct session_grant *g))
 {
 	struct daemon *d = arg;
 	struct authorize_job *j = calloc(1, sizeof(*j));
@@ -422,13 +430,14 @@ hook_authorize(void *arg, struct session *s, const struct session_info *info,
 	lockout_success(d->lockout, (const struct sockaddr *)info->source,
 		info->peer_id);
 	if (j == NULL) {
-		done(s, false, 0);
+		done(s, false, NULL);
 		return;
 	}
 	j->d = d;
 	j->s = s;
 	j->done = done;
 	j->deadline_s = d->pending_deadline_s;
+	j->perms = d->pending_perms;
 	snprintf(j->peer_id, sizeof(j->peer_id), "%s", info->peer_id);
 	snprintf(j->peer_name, sizeof(j->peer_name), "%s", info->peer_name);
 	j->auth = auth;

@@ -20,11 +20,12 @@ struct conf;
 /*
  * The features this build implements (POLICY_PERM_* bits): allowed but
  * unimplemented features are refused or not granted. Extend it as the
- * session features land (audio, file transfer, terminal, port forward,
- * restart, block input).
+ * session features land (keyboard and clipboard with the input work,
+ * then audio, file transfer, terminal, port forward, restart, block
+ * input). Recording happens on the client; granting it needs nothing
+ * here.
  */
-#define POLICY_CONF_IMPLEMENTED \
-	(POLICY_PERM_KEYBOARD | POLICY_PERM_CLIPBOARD | POLICY_PERM_RECORDING)
+#define POLICY_CONF_IMPLEMENTED (POLICY_PERM_RECORDING)
 
 /*
  * Builds the rules for conf (one reference in *out, release with

@@ -290,8 +290,32 @@ send_not_implemented_notice(struct session *ss)
 	(void)session__send(ss, &m);
 }
 
+/* §6.1/§13.2: every permission the host does not grant is announced
+ * disabled, so the client's UI matches what the host enforces. */
 static void
-authorized(struct session *ss, bool ok, unsigned deadline_s)
+send_permissions(struct session *ss, uint32_t granted)
+{
+	static const int perms[] = { 0, 2, 3, 4, 5, 6, 7, 8 };
+
+	for (size_t i = 0; i < sizeof(perms) / sizeof(perms[0]); i++) {
+		Hbb__Message m = HBB__MESSAGE__INIT;
+		Hbb__Misc misc = HBB__MISC__INIT;
+		Hbb__PermissionInfo pi = HBB__PERMISSION_INFO__INIT;
+
+		if (granted & (1u << perms[i]))
+			continue;
+		pi.permission = (Hbb__PermissionInfo__Permission)perms[i];
+		pi.enabled = false;
+		misc.union_case = HBB__MISC__UNION_PERMISSION_INFO;
+		misc.permission_info = &pi;
+		m.union_case = HBB__MESSAGE__UNION_MISC;
+		m.misc = &misc;
+		(void)session__send(ss, &m);
+	}
+}
+
+static void
+authorized(struct session *ss, bool ok, const struct session_grant *g)
 {
 	/* The session may have closed while the record was being written;
 	 * the reference taken in session__on_login kept it alive. */
@@ -310,9 +334,12 @@ authorized(struct session *ss, bool ok, unsigned deadline_s)
 	ss->was_authorized = true;
 	framer_set_max(ss->fr, SESSION_MAX_FRAME);
 	send_peer_info(ss);
+	send_permissions(ss, g != NULL ? g->permissions : 0);
 	send_not_implemented_notice(ss);
-	session_set_deadline(ss, deadline_s,
-		"The session time allowed by the host's policy is over");
+	if (g != NULL)
+		session_set_deadline(ss, g->deadline_s,
+			"The session time allowed by the host's policy is "
+			"over");
 	log_notice("session %s authorized", ss->desc);
 }
 
@@ -375,6 +402,6 @@ session__on_login(struct session *ss, const Hbb__LoginRequest *lr)
 	if (hk != NULL && hk->authorize != NULL)
 		hk->authorize(ss->env.arg, ss, &info, method, authorized);
 	else
-		authorized(ss, true, 0);
+		authorized(ss, true, NULL);
 	return 0;
 }

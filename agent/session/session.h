@@ -56,6 +56,15 @@ struct session_creds {
 	bool allow_permanent;
 };
 
+/* What an authorization grants. */
+struct session_grant {
+	unsigned deadline_s; /* end the session after this long; 0 = never */
+	/* Bit n set = PermissionInfo.permission n granted (§13.2: Keyboard
+	 * 0, Clipboard 2, Audio 3, File 4, Restart 5, Recording 6,
+	 * BlockInput 7, PrivacyMode 8); the client is told about the rest. */
+	uint32_t permissions;
+};
+
 /*
  * Decisions the daemon makes for the session (policy, lockout, audit).
  * Every hook may be NULL, meaning "allow" / "nothing to do". A returned
@@ -74,10 +83,10 @@ struct session_hooks {
 		const struct session_info *info);
 	/* Write-ahead: the session waits for done(ok) before it sends the
 	 * LoginResponse; done(false) refuses the login (fail closed).
-	 * deadline_s > 0 ends the session after that long (policy limits). */
+	 * g (NULL when refused) says what the session may do. */
 	void (*authorize)(void *arg, struct session *s,
 		const struct session_info *info, const char *method,
-		void (*done)(struct session *s, bool ok, unsigned deadline_s));
+		void (*done)(struct session *s, bool ok, const struct session_grant *g));
 	void (*closed)(void *arg, struct session *s, bool was_authorized,
 		const char *reason);
 	/* The client could not verify our key: re-publish it to hbbs. */

@@ -59,6 +59,11 @@ class Session(TempDirCase):
         self.assertTrue(any("not implemented" in m.text
                             for m in c.message_boxes), c.summary())
         self.assertTrue(c.test_delays)
+        # Nothing is granted that this version cannot do: the client is
+        # told input, clipboard and files are off.
+        for perm in ("Keyboard", "Clipboard", "File", "Audio"):
+            self.assertIs(c.permissions.get(perm), False, c.permissions)
+        self.assertNotIn("Recording", c.permissions)
         c.close()
 
     def test_login_one_time_password_then_rotation(self):
