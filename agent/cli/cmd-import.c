@@ -916,24 +916,6 @@ print_safe(FILE *f, const char *s)
 		fputc(*s >= 0x20 && *s < 0x7f ? *s : '?', f);
 }
 
-/* A YAML double-quoted scalar. */
-static void
-yaml_qstr(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\x%02x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 /* Checks one RustDesk value against the key it maps to, with the
  * agent's loader. Prints why and returns false when it is invalid. */
 static bool
@@ -952,7 +934,7 @@ rd_check_value(enum rd_field f, enum conf_key key, const char *value)
 	/* "server.relay" -> "server:\n  relay: "..."" */
 	fprintf(m, "%.*s:\n  %s: ", (int)strcspn(name, "."), name,
 		name + strcspn(name, ".") + 1);
-	yaml_qstr(m, value);
+	conf_write_yaml_string(m, value);
 	fputc('\n', m);
 	fclose(m);
 	ok = conf_load_buffer("<rustdesk>", doc, len, &c, &diags) == 0;
@@ -1005,7 +987,7 @@ emit_tree(FILE *f, const struct conf *cur, const bool *on,
 		}
 		if (ov[i] != NULL) {
 			fputc(' ', f);
-			yaml_qstr(f, ov[i]);
+			conf_write_yaml_string(f, ov[i]);
 			fputc('\n', f);
 			continue;
 		}
@@ -1016,7 +998,7 @@ emit_tree(FILE *f, const struct conf *cur, const bool *on,
 			fputs(n == 0 ? " []\n" : "\n", f);
 			for (size_t k = 0; k < n; k++) {
 				fprintf(f, "%*s- ", 2 * indent + 2, "");
-				yaml_qstr(f, conf_list_at(cur,
+				conf_write_yaml_string(f, conf_list_at(cur,
 						     (enum conf_key)i, k));
 				fputc('\n', f);
 			}
@@ -1028,7 +1010,7 @@ emit_tree(FILE *f, const struct conf *cur, const bool *on,
 			break;
 		default:
 			fputc(' ', f);
-			yaml_qstr(f, conf_str(cur, (enum conf_key)i));
+			conf_write_yaml_string(f, conf_str(cur, (enum conf_key)i));
 			fputc('\n', f);
 			break;
 		}

@@ -81,8 +81,8 @@ walk_tree(struct wctx *w, const struct tree_ops *ops, const char *prefix,
 
 /* A YAML double-quoted scalar. Values never hold control characters (the
  * loader refuses them), but escape them anyway for table defaults. */
-static void
-yaml_qstr(FILE *f, const char *s)
+void
+conf_write_yaml_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s != '\0'; s++) {
@@ -121,13 +121,13 @@ yaml_value(struct wctx *w, size_t idx, int indent)
 		for (size_t i = 0; i < v->nitems; i++) {
 			indent_to(w->f, indent + 1);
 			fputs("- ", w->f);
-			yaml_qstr(w->f, v->items[i]);
+			conf_write_yaml_string(w->f, v->items[i]);
 			fputc('\n', w->f);
 		}
 		break;
 	default:
 		fputc(' ', w->f);
-		yaml_qstr(w->f, v->text);
+		conf_write_yaml_string(w->f, v->text);
 		fputc('\n', w->f);
 		break;
 	}
@@ -232,7 +232,7 @@ example_leaf(struct wctx *w, size_t idx, const char *name, int indent,
 		comment_wrapped(w->f, indent, line);
 		indent_to(w->f, indent);
 		fprintf(w->f, "#%s: ", name);
-		yaml_qstr(w->f, conf__default_text(kd, true));
+		conf_write_yaml_string(w->f, conf__default_text(kd, true));
 		fputc('\n', w->f);
 		return;
 	}

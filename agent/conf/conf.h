@@ -176,6 +176,10 @@ const char *conf_otp_alphabet(const struct conf *self);
  * additionalProperties false at every level. The loader is authoritative
  * and slightly more lenient (quoted ints/bools, case-insensitive enums).
  */
+/* Writes s as a YAML double-quoted scalar (quotes, backslashes and control
+ * characters escaped): safe for any value the loader accepts. */
+void conf_write_yaml_string(FILE *f, const char *s);
+
 int conf_write_dump(const struct conf *self, FILE *f);
 int conf_write_example(FILE *f);
 int conf_write_schema(FILE *f);
