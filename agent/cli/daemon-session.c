@@ -106,11 +106,11 @@ fill_request(struct daemon *d, const struct session_info *info,
 		&req->local);
 	/* logind: an active local graphical session. A user whose display
 	 * we cannot reach still counts as present (asking fails -> deny). */
-	if (stage == POLICY_STAGE_LOGIN) {
-		d->user_found = consent_find_user(&d->user);
-		req->user_present = d->user_found == 0 ||
-			d->user_found == OP_ERR_UNSUPPORTED;
-	}
+	/* Both stages need it: click approval with nobody present is
+	 * refused before login already. */
+	d->user_found = consent_find_user(&d->user);
+	req->user_present = d->user_found == 0 ||
+		d->user_found == OP_ERR_UNSUPPORTED;
 	req->active_sessions = d->net.authorized;
 }
 
@@ -213,7 +213,7 @@ daemon_audit_session_open(struct daemon *d, struct session *s,
 
 static const char *
 hook_admit(void *arg, struct session *s, const struct session_info *info,
-	bool *close_after)
+	bool *close_after, bool *click_only)
 {
 	struct daemon *d = arg;
 	struct policy_request req;
@@ -240,18 +240,10 @@ hook_admit(void *arg, struct session *s, const struct session_info *info,
 			dec.window_left_s < d->pending_deadline_s))
 		d->pending_deadline_s = dec.window_left_s;
 	if (dec.verdict == POLICY_ASK) {
-		/* Password first, then the local user's click. Click-only
-		 * approval (no password at all) is not implemented: refused
-		 * rather than let silence or a missing prompt say yes (S8). */
-		if (dec.consent.auth != POLICY_AUTH_PASSWORD &&
-			dec.consent.auth != POLICY_AUTH_PASSWORD_AND_CLICK) {
-			log_notice("login of %s: click-only approval (%s) is not "
-				   "implemented; refused",
-				info->peer_id, dec.consent.rule);
-			record_denial(d, s, info, "consent-unavailable",
-				POLICY_MSG_NOT_ALLOWED);
-			return POLICY_MSG_NOT_ALLOWED;
-		}
+		/* password / password-and-click: the password first, then
+		 * the click; click / password-or-click: the click decides. */
+		*click_only = dec.consent.auth == POLICY_AUTH_CLICK ||
+			dec.consent.auth == POLICY_AUTH_PASSWORD_OR_CLICK;
 		d->pending_ask = true;
 		d->pending_ask_timeout_s = dec.consent.timeout_s;
 	}
@@ -418,17 +410,19 @@ hook_authorize(void *arg, struct session *s, const struct session_info *info,
 		.peer_id = info->peer_id,
 		.peer_name = info->peer_name,
 		.kind = audit_kind_of(info->kind),
-		.method = strcmp(method, "one-time-password") == 0 ?
-			AUDIT_AUTH_ONE_TIME_PASSWORD :
-			AUDIT_AUTH_PERMANENT_PASSWORD,
+		.method = strcmp(method, "click") == 0 ? AUDIT_AUTH_CLICK :
+			strcmp(method, "one-time-password") == 0 ?
+						       AUDIT_AUTH_ONE_TIME_PASSWORD :
+						       AUDIT_AUTH_PERMANENT_PASSWORD,
 		.consent = AUDIT_CONSENT_NOT_ASKED,
 		.permissions = audit_perms_of(d->pending_perms),
 		.encrypted = info->encrypted,
 		.client_session_id = session_client_id(s),
 	};
 
-	lockout_success(d->lockout, (const struct sockaddr *)info->source,
-		info->peer_id);
+	if (strcmp(method, "click") != 0)
+		lockout_success(d->lockout,
+			(const struct sockaddr *)info->source, info->peer_id);
 	if (j == NULL) {
 		done(s, false, NULL);
 		return;

@@ -351,6 +351,7 @@ session__on_login(struct session *ss, const Hbb__LoginRequest *lr)
 	const char *err;
 	const char *method;
 	bool close_after = false;
+	bool click_only = false;
 
 	if (!scope_matches(ss, lr)) {
 		refuse(ss, "Connection not allowed");
@@ -361,8 +362,8 @@ session__on_login(struct session *ss, const Hbb__LoginRequest *lr)
 	ss->kind = kind_of(lr);
 	session__info(ss, &info);
 	if (hk != NULL && hk->admit != NULL &&
-		(err = hk->admit(ss->env.arg, ss, &info, &close_after)) !=
-			NULL) {
+		(err = hk->admit(ss->env.arg, ss, &info, &close_after,
+			 &click_only)) != NULL) {
 		if (close_after)
 			refuse(ss, err);
 		else
@@ -377,6 +378,16 @@ session__on_login(struct session *ss, const Hbb__LoginRequest *lr)
 	if (ss->path != CONN_PATH_DIRECT_IP &&
 		strcmp(lr->username, ss->env.id) != 0) {
 		refuse(ss, "Offline");
+		return 0;
+	}
+	/* Click approval (§6.6 step 6): "No Password Access" makes the
+	 * client wait for the local user; the click decides, not a password. */
+	if (click_only && hk != NULL && hk->authorize != NULL) {
+		send_login_error(ss, "No Password Access");
+		ss->state = SS_AUTHORIZING;
+		ss->client_session_id = lr->session_id;
+		ss->pending++; /* released by authorized() */
+		hk->authorize(ss->env.arg, ss, &info, "click", authorized);
 		return 0;
 	}
 	/* A client without a stored password asks first with none: no

@@ -73,9 +73,11 @@ struct session_grant {
  */
 struct session_hooks {
 	/* Before any password check. NULL = admitted. close_after is set
-	 * when the connection must end after the error. */
+	 * when the connection must end after the error; click_only when the
+	 * local user's click alone decides (no password is asked for). */
 	const char *(*admit)(void *arg, struct session *s,
-		const struct session_info *info, bool *close_after);
+		const struct session_info *info, bool *close_after,
+		bool *click_only);
 	/* Brute-force state: NULL = may try, else the error to send. */
 	const char *(*lockout_check)(void *arg,
 		const struct session_info *info);

@@ -31,7 +31,7 @@ class ConsentSession(TempDirCase):
             self.tmp, rendezvous=f"127.0.0.1:{self.rs.port}",
             key=self.rs.public_key_b64,
             extra="policy:\n  consent:\n    when_user_present: ask\n"
-                  "    timeout: 5s\n")
+                  "    timeout: 5s\n" + getattr(self, "_extra", ""))
         self.agent.set_password(PASSWORD + "\n")
         os.environ["OUTPOST_CONSENT_TEST_DISPLAY"] = self.x.display
         self.addCleanup(os.environ.pop, "OUTPOST_CONSENT_TEST_DISPLAY", None)
@@ -77,6 +77,33 @@ class ConsentSession(TempDirCase):
         t.join(25)
         self.assertEqual(out.get("r"), "Connection not allowed", out)
         self.assertIn("consent-timeout", self.agent.log())
+
+
+class ClickApproval(ConsentSession):
+    """access.approve: click -- no password; the local user decides."""
+
+    def setUp(self):
+        self._extra = "access:\n  approve: click\n"
+        super().setUp()
+
+    def test_click_allows_without_a_password(self):
+        res = initiator.connect(self.rs.addr, self.rs.licence_key,
+                                self.agent.id, "punch")
+        c = client.Client(res, my_id="tech-3")
+        c.handshake()
+        # The client is told to wait for the remote side to accept.
+        self.assertEqual(c.login(None, reply_timeout=5),
+                         "No Password Access")
+        win = find_window(self.x.display, timeout=15)
+        time.sleep(0.8)
+        click(self.x.display, win, "allow")
+        msg = c.wait_for("login_response", timeout=15)
+        self.assertEqual(msg.login_response.WhichOneof("union"),
+                         "peer_info")
+        c.close()
+
+    # The inherited password tests do not apply to click approval.
+    test_allow = test_deny = test_silence_is_a_denial = None
 
 
 if __name__ == "__main__":
