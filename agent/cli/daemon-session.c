@@ -453,6 +453,16 @@ hook_closed(void *arg, struct session *s, bool was_authorized,
 	uint64_t in, out;
 
 	session_bytes(s, &in, &out);
+	if (session_tag(s) > 0 && session_dropped(s) > 0) {
+		/* What the session tried and was not allowed to do: dropped,
+		 * and counted on the record. */
+		char fields[64];
+
+		snprintf(fields, sizeof(fields), "{\"dropped_messages\":%u}",
+			session_dropped(s));
+		(void)audit_event(d->audit, session_tag(s), "session.blocked",
+			fields, NULL, NULL);
+	}
 	if (session_tag(s) > 0)
 		(void)audit_session_close(d->audit, session_tag(s), reason, in,
 			out, NULL, NULL);

@@ -112,6 +112,12 @@ session_bytes(const struct session *ss, uint64_t *in, uint64_t *out)
 	*out = ss->bytes_out;
 }
 
+unsigned
+session_dropped(const struct session *ss)
+{
+	return ss->dropped;
+}
+
 uint64_t
 session_client_id(const struct session *ss)
 {

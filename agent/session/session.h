@@ -130,6 +130,10 @@ void session_set_tag(struct session *self, int64_t tag);
 int64_t session_tag(const struct session *self);
 /* Bytes received / sent on the connection so far. */
 void session_bytes(const struct session *self, uint64_t *in, uint64_t *out);
+/* Messages refused in their state (input before login, or for a feature
+ * this session is not granted) so far. */
+unsigned session_dropped(const struct session *self);
+
 /* The LoginRequest.session_id the client sent (0 before login). */
 uint64_t session_client_id(const struct session *self);
 

@@ -276,12 +276,18 @@ class Audit(TempDirCase):
         self.assertIn("session.open", types)
         self.assertIn("session.denied", types)
         self.assertIn("session.authorized", types)
+        # Input is not granted in this version: dropped and counted.
+        c.send_mouse_event()
+        c.send_mouse_event()
+        c.pump(0.3)
         c.close()
         self.assertEqual(agent.stop(), 0, agent.log()[-2000:])
         ex = run(["-c", agent.config, "audit", "export", "--format",
                   "jsonl"]).stdout
         self.assertIn("session.close", ex)
         self.assertIn("tech-42", ex)
+        self.assertIn("session.blocked", ex)
+        self.assertIn('"dropped_messages":2', ex.replace(" ", ""))
         lst = run(["-c", agent.config, "audit", "list"])
         self.assertEqual(lst.returncode, 0, lst.stderr)
         self.assertIn("tech-42", lst.stdout)
