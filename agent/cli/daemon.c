@@ -104,10 +104,11 @@ print_banner(const struct daemon *d)
 		printf("  direct IP access:   %s (configured; plaintext by "
 		       "protocol, keep it on loopback or a trusted network)\n",
 			conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN));
-	printf("Not implemented yet in this version: login, sessions, screen "
-	       "capture, input, audit.\nThe agent registers and accepts "
-	       "connections, opens the secure handshake, then closes them. "
-	       "Stop it with Ctrl-C or SIGTERM.\n");
+	printf("Not implemented yet in this version: screen capture and "
+	       "streaming, keyboard and mouse input, clipboard.\nTechnicians "
+	       "can connect and log in (audited); they are then told that "
+	       "the screen is not shared yet. Stop it with Ctrl-C or "
+	       "SIGTERM.\n");
 	fflush(stdout);
 }
 
@@ -218,8 +219,7 @@ write_status(struct daemon *d, FILE *f)
 		state_h1(d->state, (uint8_t[PASSWORD_H1_LEN]){ 0 }) ? "true" :
 								     "false");
 	daemon_net_status(d, f);
-	fputs(",\"not_implemented\":[\"login\",\"sessions\",\"screen\","
-	      "\"input\",\"audit\"]}",
+	fputs(",\"not_implemented\":[\"screen\",\"input\",\"clipboard\"]}",
 		f);
 }
 
