@@ -13,6 +13,7 @@
 #include "policy/lockout.h"
 #include "policy/policy-internal.h"
 #include "th.h"
+#include "th-net.h"
 
 #define MIN 60000u
 #define SEED ((const uint8_t *)"0123456789abcdef")
@@ -25,17 +26,6 @@ static const struct lockout_conf dflt = {
 	.otp_rotate_after = 3,
 };
 
-static const struct sockaddr *
-sa(const char *s, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, s, &((struct sockaddr_in *)ss)->sin_addr) == 1)
-		ss->ss_family = AF_INET;
-	else if (inet_pton(AF_INET6, s,
-			 &((struct sockaddr_in6 *)ss)->sin6_addr) == 1)
-		ss->ss_family = AF_INET6;
-	return (const struct sockaddr *)ss;
-}
 
 static void
 test_siphash_vectors(void)
@@ -66,8 +56,8 @@ test_source_lock(void)
 	uint64_t t = 1000000;
 
 	ASSERT(l != NULL);
-	sa("192.0.2.7", &s1);
-	sa("192.0.2.8", &s2);
+	th_addr("192.0.2.7", &s1);
+	th_addr("192.0.2.8", &s2);
 	for (int i = 1; i <= 4; i++) {
 		ASSERT(!lockout_check(l, (struct sockaddr *)&s1, NULL, t, NULL));
 		lockout_fail(l, (struct sockaddr *)&s1, NULL, t, &res);
@@ -92,8 +82,8 @@ test_source_lock(void)
 	lockout_free(l);
 	l = lockout_new(&dflt, 64, SEED);
 	for (int i = 0; i < 5; i++)
-		lockout_fail(l, sa("::ffff:192.0.2.7", &s1), NULL, t, &res);
-	ASSERT(lockout_check(l, sa("192.0.2.7", &s2), NULL, t, NULL));
+		lockout_fail(l, th_addr("::ffff:192.0.2.7", &s1), NULL, t, &res);
+	ASSERT(lockout_check(l, th_addr("192.0.2.7", &s2), NULL, t, NULL));
 	lockout_free(l);
 }
 
@@ -106,7 +96,7 @@ test_window_expiry(void)
 	uint64_t t = 5000;
 
 	ASSERT(l != NULL);
-	sa("198.51.100.1", &s);
+	th_addr("198.51.100.1", &s);
 	/* 4 per minute, for 10 minutes: never locked. */
 	for (int m = 0; m < 10; m++)
 		for (int i = 0; i < 4; i++) {
@@ -135,16 +125,16 @@ test_peer_id_lock(void)
 	ASSERT(l != NULL);
 	for (int i = 0; i < 5; i++) {
 		snprintf(ip, sizeof(ip), "203.0.113.%d", i + 1);
-		lockout_fail(l, sa(ip, &s), i % 2 ? "Tech42" : "tech42",
+		lockout_fail(l, th_addr(ip, &s), i % 2 ? "Tech42" : "tech42",
 			1000, &res);
 	}
 	ASSERT_INT_EQ(res.nlocked, 1);
 	ASSERT_INT_EQ(res.locked[0].scope, LOCKOUT_PEER_ID);
 	ASSERT_STR_EQ(res.locked[0].key, "id tech42");
 	/* Any source, same ID (case-insensitive): locked. */
-	ASSERT(lockout_check(l, sa("203.0.113.200", &s), "TECH42", 2000, &hit));
+	ASSERT(lockout_check(l, th_addr("203.0.113.200", &s), "TECH42", 2000, &hit));
 	ASSERT_INT_EQ(hit.scope, LOCKOUT_PEER_ID);
-	ASSERT(!lockout_check(l, sa("203.0.113.200", &s), "other", 2000,
+	ASSERT(!lockout_check(l, th_addr("203.0.113.200", &s), "other", 2000,
 		NULL));
 	ASSERT(!lockout_check(l, NULL, NULL, 2000, NULL));
 	lockout_free(l);
@@ -163,15 +153,15 @@ test_ipv6_prefix(void)
 	/* Five addresses of one /64: each below its own limit. */
 	for (int i = 0; i < 5; i++) {
 		snprintf(ip, sizeof(ip), "2001:db8:1:2::%x", i + 1);
-		lockout_fail(l, sa(ip, &s), NULL, 1000, &res);
+		lockout_fail(l, th_addr(ip, &s), NULL, 1000, &res);
 	}
 	ASSERT_INT_EQ(res.nlocked, 1);
 	ASSERT_INT_EQ(res.locked[0].scope, LOCKOUT_PREFIX64);
 	ASSERT_STR_EQ(res.locked[0].key, "2001:db8:1:2::/64");
-	ASSERT(lockout_check(l, sa("2001:db8:1:2:ffff::9", &s), NULL, 2000,
+	ASSERT(lockout_check(l, th_addr("2001:db8:1:2:ffff::9", &s), NULL, 2000,
 		&hit));
 	ASSERT_STR_EQ(hit.error, "Too many wrong attempts for IPv6 prefix /64");
-	ASSERT(!lockout_check(l, sa("2001:db8:1:3::1", &s), NULL, 2000, NULL));
+	ASSERT(!lockout_check(l, th_addr("2001:db8:1:3::1", &s), NULL, 2000, NULL));
 	lockout_free(l);
 }
 
@@ -191,18 +181,18 @@ test_global_cap(void)
 	ASSERT(l != NULL);
 	for (int i = 0; i < 30; i++) {
 		snprintf(ip, sizeof(ip), "10.0.%d.%d", i / 200, i % 200 + 1);
-		lockout_fail(l, sa(ip, &s), NULL, 1000 + (uint64_t)i, &res);
+		lockout_fail(l, th_addr(ip, &s), NULL, 1000 + (uint64_t)i, &res);
 		ASSERT(!res.rotate_otp);
 		for (unsigned j = 0; j < res.nlocked; j++)
 			if (res.locked[j].scope == LOCKOUT_GLOBAL)
 				locked_at = i;
 	}
 	ASSERT_INT_EQ(locked_at, 29);
-	ASSERT(lockout_check(l, sa("172.16.0.1", &s), "fresh", 2000, &hit));
+	ASSERT(lockout_check(l, th_addr("172.16.0.1", &s), "fresh", 2000, &hit));
 	ASSERT_INT_EQ(hit.scope, LOCKOUT_GLOBAL);
 	ASSERT_STR_EQ(hit.error, "Please try 1 minute later");
 	ASSERT(lockout_check(l, NULL, NULL, 1029 + MIN - 1, NULL));
-	ASSERT(!lockout_check(l, sa("172.16.0.1", &s), "fresh", 1029 + MIN,
+	ASSERT(!lockout_check(l, th_addr("172.16.0.1", &s), "fresh", 1029 + MIN,
 		NULL));
 	lockout_free(l);
 	/* 0 turns it off. */
@@ -210,9 +200,9 @@ test_global_cap(void)
 	l = lockout_new(&c, 256, SEED);
 	for (int i = 0; i < 100; i++) {
 		snprintf(ip, sizeof(ip), "10.1.%d.%d", i / 200, i % 200 + 1);
-		lockout_fail(l, sa(ip, &s), NULL, 1000, &res);
+		lockout_fail(l, th_addr(ip, &s), NULL, 1000, &res);
 	}
-	ASSERT(!lockout_check(l, sa("172.16.0.1", &s), NULL, 1000, NULL));
+	ASSERT(!lockout_check(l, th_addr("172.16.0.1", &s), NULL, 1000, NULL));
 	lockout_free(l);
 }
 
@@ -226,17 +216,17 @@ test_otp_rotation(void)
 
 	ASSERT(l != NULL);
 	for (int i = 0; i < 7; i++) {
-		lockout_fail(l, sa(i % 2 ? "192.0.2.1" : "192.0.2.2", &s),
+		lockout_fail(l, th_addr(i % 2 ? "192.0.2.1" : "192.0.2.2", &s),
 			"x", 1000, &res);
 		rotations[i] = res.rotate_otp;
 	}
 	ASSERT(!rotations[0] && !rotations[1] && rotations[2]);
 	ASSERT(!rotations[3] && !rotations[4] && rotations[5]);
 	/* A success elsewhere does not reset the OTP count. */
-	lockout_success(l, sa("192.0.2.9", &s), "y");
-	lockout_fail(l, sa("192.0.2.3", &s), NULL, 1000, &res);
+	lockout_success(l, th_addr("192.0.2.9", &s), "y");
+	lockout_fail(l, th_addr("192.0.2.3", &s), NULL, 1000, &res);
 	ASSERT(!res.rotate_otp); /* the 8th */
-	lockout_fail(l, sa("192.0.2.3", &s), NULL, 1000, &res);
+	lockout_fail(l, th_addr("192.0.2.3", &s), NULL, 1000, &res);
 	ASSERT(res.rotate_otp);  /* the 9th */
 	lockout_free(l);
 }
@@ -250,11 +240,11 @@ test_success_clears(void)
 
 	ASSERT(l != NULL);
 	for (int i = 0; i < 4; i++)
-		lockout_fail(l, sa("2001:db8::5", &s), "tech", 1000, &res);
+		lockout_fail(l, th_addr("2001:db8::5", &s), "tech", 1000, &res);
 	ASSERT_INT_EQ(lockout_count(l), 3); /* source, /64, ID */
-	lockout_success(l, sa("2001:db8::5", &s), "tech");
+	lockout_success(l, th_addr("2001:db8::5", &s), "tech");
 	ASSERT_INT_EQ(lockout_count(l), 0);
-	lockout_fail(l, sa("2001:db8::5", &s), "tech", 1000, &res);
+	lockout_fail(l, th_addr("2001:db8::5", &s), "tech", 1000, &res);
 	ASSERT_INT_EQ(res.worst, 1);
 	lockout_free(l);
 }
@@ -273,29 +263,29 @@ test_spray_bounded(void)
 	l = lockout_new(&c, 1024, SEED);
 	ASSERT(l != NULL);
 	for (int i = 0; i < 5; i++)
-		lockout_fail(l, sa("192.0.2.66", &s), NULL, 1000, &res);
-	ASSERT(lockout_check(l, sa("192.0.2.66", &s), NULL, 1000, NULL));
+		lockout_fail(l, th_addr("192.0.2.66", &s), NULL, 1000, &res);
+	ASSERT(lockout_check(l, th_addr("192.0.2.66", &s), NULL, 1000, NULL));
 	for (unsigned i = 0; i < 100000; i++) {
 		snprintf(ip, sizeof(ip), "10.%u.%u.%u", (i >> 16) & 255,
 			(i >> 8) & 255, i & 255);
-		lockout_fail(l, sa(ip, &s), NULL, 2000, &res);
+		lockout_fail(l, th_addr(ip, &s), NULL, 2000, &res);
 		if (lockout_count(l) > lockout_capacity(l))
 			TH_FAIL("count %zu > capacity",
 				(size_t)lockout_count(l));
 	}
 	ASSERT_INT_EQ(lockout_capacity(l), 1024);
 	ASSERT_INT_EQ(lockout_count(l), 1024);
-	ASSERT(lockout_check(l, sa("192.0.2.66", &s), NULL, 3000, NULL));
+	ASSERT(lockout_check(l, th_addr("192.0.2.66", &s), NULL, 3000, NULL));
 	/* IPv6 spray with IDs: three keys per failure, still bounded. */
 	for (unsigned i = 0; i < 20000; i++) {
 		char id[16];
 
 		snprintf(ip, sizeof(ip), "2001:db8:%x::1", i);
 		snprintf(id, sizeof(id), "id%u", i);
-		lockout_fail(l, sa(ip, &s), id, 4000, &res);
+		lockout_fail(l, th_addr(ip, &s), id, 4000, &res);
 	}
 	ASSERT_INT_EQ(lockout_count(l), 1024);
-	ASSERT(lockout_check(l, sa("192.0.2.66", &s), NULL, 5000, NULL));
+	ASSERT(lockout_check(l, th_addr("192.0.2.66", &s), NULL, 5000, NULL));
 	lockout_free(l);
 }
 
@@ -309,14 +299,14 @@ test_reload_keeps_state(void)
 
 	ASSERT(l != NULL);
 	for (int i = 0; i < 3; i++)
-		lockout_fail(l, sa("192.0.2.1", &s), NULL, 1000, &res);
+		lockout_fail(l, th_addr("192.0.2.1", &s), NULL, 1000, &res);
 	c.failures = 4;
 	lockout_set_conf(l, &c);
-	lockout_fail(l, sa("192.0.2.1", &s), NULL, 1000, &res);
+	lockout_fail(l, th_addr("192.0.2.1", &s), NULL, 1000, &res);
 	ASSERT_INT_EQ(res.nlocked, 1);
 	c.failures = 0; /* clamped to 1 */
 	lockout_set_conf(l, &c);
-	lockout_fail(l, sa("192.0.2.2", &s), NULL, 1000, &res);
+	lockout_fail(l, th_addr("192.0.2.2", &s), NULL, 1000, &res);
 	ASSERT_INT_EQ(res.nlocked, 1);
 	ASSERT_STR_EQ(lockout_scope_name(LOCKOUT_PREFIX64), "ipv6-prefix");
 	lockout_free(l);

@@ -13,22 +13,10 @@
 #include "core/err.h"
 #include "policy/policy.h"
 #include "th.h"
+#include "th-net.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const struct sockaddr *
-addr(const char *s, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, s, &((struct sockaddr_in *)ss)->sin_addr) == 1)
-		ss->ss_family = AF_INET;
-	else if (inet_pton(AF_INET6, s,
-			 &((struct sockaddr_in6 *)ss)->sin6_addr) == 1)
-		ss->ss_family = AF_INET6;
-	else
-		return NULL;
-	return (const struct sockaddr *)ss;
-}
 
 static void
 test_cidr_parse(void)
@@ -121,7 +109,7 @@ test_cidr_match(void)
 		struct policy_cidr c;
 
 		ASSERT_INT_EQ(policy_cidr_parse(t[i].cidr, &c, NULL, 0), 0);
-		if (policy_cidr_match(&c, addr(t[i].addr, &ss)) != t[i].match)
+		if (policy_cidr_match(&c, th_addr(t[i].addr, &ss)) != t[i].match)
 			TH_FAIL("%s in %s: expected %d", t[i].addr, t[i].cidr,
 				t[i].match);
 	}

@@ -16,22 +16,10 @@
 #include "core/err.h"
 #include "policy/policy.h"
 #include "th.h"
+#include "th-net.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const struct sockaddr *
-addr(const char *s, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, s, &((struct sockaddr_in *)ss)->sin_addr) == 1)
-		ss->ss_family = AF_INET;
-	else if (inet_pton(AF_INET6, s,
-			 &((struct sockaddr_in6 *)ss)->sin6_addr) == 1)
-		ss->ss_family = AF_INET6;
-	else
-		return NULL;
-	return (const struct sockaddr *)ss;
-}
 
 /* ---- policy_decide over a table ---- */
 
@@ -275,7 +263,7 @@ test_decide_table(void)
 		}
 		q.stage = w->connect ? POLICY_STAGE_CONNECT : POLICY_STAGE_LOGIN;
 		q.peer_id = w->peer;
-		q.source = w->src != NULL ? addr(w->src, &ss) : NULL;
+		q.source = w->src != NULL ? th_addr(w->src, &ss) : NULL;
 		q.path = w->direct ? POLICY_PATH_DIRECT_IP :
 				     POLICY_PATH_RENDEZVOUS;
 		q.encrypted = !w->plaintext;
@@ -324,7 +312,7 @@ test_decide_fail_closed(void)
 	ASSERT_INT_EQ(policy_rules_add(r, POLICY_LIST_DENY_IDS, "evil", NULL,
 			      0), 0);
 	q.stage = (enum policy_stage)7;
-	q.source = addr("192.0.2.1", &ss);
+	q.source = th_addr("192.0.2.1", &ss);
 	q.encrypted = true;
 	q.local.tm_wday = 1;
 	policy_decide(r, &q, &d);
