@@ -8,13 +8,15 @@ set -eu
 BUILD_PKGS="build-essential cmake pkg-config git
 libuv1-dev libsodium-dev libprotobuf-c-dev protobuf-c-compiler
 libyaml-dev libsystemd-dev libsqlite3-dev libzstd-dev libmbedtls-dev
-libxcb1-dev"
+libxcb1-dev libxcb-shm0-dev libxcb-damage0-dev libxcb-xfixes0-dev
+libxcb-randr0-dev libxcb-xtest0-dev libvpx-dev libyuv-dev xvfb"
 
 TEST_PKGS="clang libclang-rt-14-dev python3 python3-nacl python3-protobuf
 protobuf-compiler python3-yaml python3-jsonschema
 dpkg-dev rpm file ansible-core python3-apt
 tinyproxy microsocks stunnel4 openssl sqlite3
-xvfb xdotool x11-utils"
+xvfb xdotool x11-utils x11-apps x11-xserver-utils xterm ffmpeg
+python3-xlib xclip python3-zstandard python3-numpy"
 
 what=${1:-all}
 case "$what" in

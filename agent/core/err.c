@@ -19,6 +19,7 @@ static const char *const op_err_text[] = {
 	[11] = "invalid state",
 	[12] = "not supported",
 	[13] = "value out of range",
+	[14] = "went away",
 };
 _Static_assert(sizeof(op_err_text) / sizeof(op_err_text[0]) ==
 		(unsigned)(OP_ERR_INCOMPLETE - OP_ERR_LAST_),

@@ -22,7 +22,8 @@ enum op_err {
 	OP_ERR_STATE = -20011,      /* operation invalid in this state */
 	OP_ERR_UNSUPPORTED = -20012, /* not implemented / not supported */
 	OP_ERR_RANGE = -20013,      /* value out of range */
-	OP_ERR_LAST_ = -20014
+	OP_ERR_GONE = -20014,       /* the server or device went away */
+	OP_ERR_LAST_ = -20015
 };
 
 /* Returns a static description of any error code (OP_ERR_*, -errno). */
