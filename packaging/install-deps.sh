@@ -16,6 +16,7 @@ protobuf-compiler python3-yaml python3-jsonschema
 dpkg-dev rpm file ansible-core python3-apt
 tinyproxy microsocks stunnel4 openssl sqlite3
 xvfb xdotool x11-utils x11-apps x11-xserver-utils xterm ffmpeg
+xserver-xorg-core xserver-xorg-video-dummy
 python3-xlib xclip python3-zstandard python3-numpy"
 
 what=${1:-all}
