@@ -1,0 +1,769 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The X11 capture backend, over xcb: MIT-SHM GetImage into one shared
+ * segment per grabber, DAMAGE for change tracking, RandR 1.5 monitors for
+ * the display list, XFixes for the cursor shape. The connection's fd is
+ * watched with a uv_poll_t on the loop thread; capture_grab() may run on
+ * a worker thread at the same time (xcb is thread-safe), so a grab uses
+ * only its grabber and the connection, never the loop's state.
+ *
+ * A wait for a reply (in a grab, or in a loop-thread request) may read
+ * events into xcb's queue, after which the fd is no longer readable; so
+ * every such wait is followed by uv_async_send() and the loop drains the
+ * queue from the async callback too.
+ *
+ * It must not change the screen, and must not leak shared-memory
+ * segments: each is marked IPC_RMID right after the server attached it.
+ */
+#include "capture/capture.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+
+#include <xcb/damage.h>
+#include <xcb/randr.h>
+#include <xcb/shm.h>
+#include <xcb/xcb.h>
+#include <xcb/xfixes.h>
+
+#include "capture/capture-internal.h"
+#include "capture/capture-xauth.h"
+#include "core/err.h"
+#include "core/log.h"
+
+#define X11_BAD_MATCH 8
+/* RRSetMonitor/RRDeleteMonitor send no event (X.Org, as of 21.1), so the
+ * monitor list is also re-read this often: one small round trip. */
+#define X11_MONITOR_POLL_MS 1000
+
+struct x11 {
+	struct capture *c;
+	xcb_connection_t *conn;
+	xcb_window_t root;
+	uint8_t root_depth;
+	xcb_damage_damage_t damage;
+	uint8_t damage_ev;
+	uint8_t xfixes_ev;
+	uint8_t randr_ev;
+	bool randr; /* RRScreenChangeNotify selected */
+	bool monitors; /* RandR 1.5 GetMonitors available */
+	bool stopped;  /* poll stopped after the connection broke */
+	bool free_capture; /* the last handle close frees c too */
+	int handles;   /* uv handles not yet closed */
+	uv_poll_t poll;
+	uv_async_t wake;
+	uv_timer_t recheck;
+};
+
+struct x11_grabber {
+	struct capture_grabber base; /* first: capture.c's view */
+	xcb_connection_t *conn;
+	xcb_window_t root;
+	uv_async_t *wake;
+	xcb_shm_seg_t seg;
+	uint8_t *mem;
+	size_t stride;
+	uint32_t width, height;
+};
+
+static bool
+conn_broken(struct x11 *x)
+{
+	return xcb_connection_has_error(x->conn) != 0;
+}
+
+/* A reply wait may have queued events (see the top comment). */
+static void
+nudge(struct x11 *x)
+{
+	if (!x->stopped)
+		uv_async_send(&x->wake);
+}
+
+/* Keeps the name printable: it may end up in a peer's display list. */
+static void
+copy_name(char *dst, size_t cap, const char *src, size_t len)
+{
+	size_t n = len < cap - 1 ? len : cap - 1;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)src[i];
+
+		dst[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	dst[n] = '\0';
+}
+
+/* Clips (x, y, w, h) to the root window and checks the bounds; false when
+ * nothing usable is left. */
+static bool
+clip_display(struct capture_display *d, int32_t x0, int32_t y0, int64_t w,
+	int64_t h, uint32_t rw, uint32_t rh)
+{
+	int64_t x1 = x0 + w, y1 = y0 + h;
+
+	if (x0 < 0)
+		x0 = 0;
+	if (y0 < 0)
+		y0 = 0;
+	if (x1 > rw)
+		x1 = rw;
+	if (y1 > rh)
+		y1 = rh;
+	if (x1 <= x0 || y1 <= y0)
+		return false;
+	if (x1 - x0 > CAPTURE_MAX_DIM || y1 - y0 > CAPTURE_MAX_DIM) {
+		log_warn("display %s %" PRId64 "x%" PRId64
+			 " is larger than %d; not offered",
+			d->name, x1 - x0, y1 - y0, CAPTURE_MAX_DIM);
+		return false;
+	}
+	d->x = x0;
+	d->y = y0;
+	d->width = (uint32_t)(x1 - x0);
+	d->height = (uint32_t)(y1 - y0);
+	return true;
+}
+
+static int
+read_monitors(struct x11 *x, struct capture_display *out, int max,
+	uint32_t rw, uint32_t rh)
+{
+	xcb_get_atom_name_cookie_t ck[CAPTURE_MAX_DISPLAYS];
+	xcb_randr_get_monitors_reply_t *rep;
+	xcb_randr_monitor_info_iterator_t it;
+	int n = 0;
+
+	rep = xcb_randr_get_monitors_reply(x->conn,
+		xcb_randr_get_monitors(x->conn, x->root, 1), NULL);
+	if (rep == NULL)
+		return 0;
+	it = xcb_randr_get_monitors_monitors_iterator(rep);
+	for (; it.rem > 0 && n < max; xcb_randr_monitor_info_next(&it)) {
+		const xcb_randr_monitor_info_t *m = it.data;
+		struct capture_display *d = &out[n];
+
+		memset(d, 0, sizeof(*d));
+		snprintf(d->name, sizeof(d->name), "monitor-%d", n);
+		if (!clip_display(d, m->x, m->y, m->width, m->height, rw, rh))
+			continue;
+		d->primary = m->primary != 0;
+		ck[n++] = xcb_get_atom_name(x->conn, m->name);
+	}
+	if (it.rem > 0)
+		log_warn("more than %d monitors; only the first are offered",
+			max);
+	free(rep);
+	for (int i = 0; i < n; i++) {
+		xcb_get_atom_name_reply_t *an =
+			xcb_get_atom_name_reply(x->conn, ck[i], NULL);
+
+		if (an == NULL)
+			continue;
+		copy_name(out[i].name, sizeof(out[i].name),
+			xcb_get_atom_name_name(an),
+			(size_t)xcb_get_atom_name_name_length(an));
+		free(an);
+	}
+	return n;
+}
+
+static int
+x11_displays(struct capture *c, struct capture_display *out, int max)
+{
+	struct x11 *x = c->impl;
+	xcb_get_geometry_reply_t *geo;
+	uint32_t rw, rh;
+	int n = 0;
+
+	/* The setup's screen size is stale after a RandR resize. */
+	geo = xcb_get_geometry_reply(x->conn,
+		xcb_get_geometry(x->conn, x->root), NULL);
+	nudge(x);
+	if (geo == NULL)
+		return conn_broken(x) ? OP_ERR_GONE : OP_ERR_PROTO;
+	rw = geo->width;
+	rh = geo->height;
+	free(geo);
+	if (x->monitors)
+		n = read_monitors(x, out, max, rw, rh);
+	if (conn_broken(x))
+		return OP_ERR_GONE;
+	if (n == 0 && max > 0) {
+		memset(&out[0], 0, sizeof(out[0]));
+		snprintf(out[0].name, sizeof(out[0].name), "screen");
+		out[0].primary = true;
+		if (clip_display(&out[0], 0, 0, rw, rh, rw, rh))
+			n = 1;
+	}
+	return n;
+}
+
+/* Drains the event queue; one callback per batch. */
+static void
+x11_drain(struct x11 *x)
+{
+	xcb_generic_event_t *ev;
+	unsigned mask = 0;
+	bool damaged = false;
+	bool relayout = false;
+
+	if (x->stopped)
+		return;
+	while ((ev = xcb_poll_for_event(x->conn)) != NULL) {
+		uint8_t type = ev->response_type & 0x7f;
+
+		if (type == 0) {
+			xcb_generic_error_t *e = (xcb_generic_error_t *)ev;
+
+			log_debug("X error %u (request %u.%u)", e->error_code,
+				e->major_code, e->minor_code);
+		} else if (type == x->damage_ev + XCB_DAMAGE_NOTIFY) {
+			xcb_damage_notify_event_t *dn =
+				(xcb_damage_notify_event_t *)ev;
+
+			damaged = true;
+			if (capture__damage(x->c, dn->area.x, dn->area.y,
+				    dn->area.width, dn->area.height))
+				mask |= CAPTURE_EV_DAMAGE;
+		} else if (type == x->xfixes_ev + XCB_XFIXES_CURSOR_NOTIFY) {
+			mask |= CAPTURE_EV_CURSOR;
+		} else if (x->randr &&
+			(type == x->randr_ev + XCB_RANDR_SCREEN_CHANGE_NOTIFY ||
+				type == x->randr_ev + XCB_RANDR_NOTIFY)) {
+			relayout = true;
+		}
+		free(ev);
+	}
+	if (conn_broken(x)) {
+		x->stopped = true;
+		uv_poll_stop(&x->poll);
+		uv_timer_stop(&x->recheck);
+		capture__emit(x->c, CAPTURE_EV_GONE);
+		return;
+	}
+	if (relayout && capture__relayout(x->c))
+		mask |= CAPTURE_EV_LAYOUT | CAPTURE_EV_DAMAGE;
+	if (damaged) {
+		/*
+		 * Subtract, then let the owner grab. In BoundingBox mode the
+		 * server reports again only once the region is non-empty, so
+		 * emptying it now means: any change after this request raises
+		 * a new DamageNotify, and any change before it is in the
+		 * area we just counted, which the owner grabs after this
+		 * request (one connection, so the server sees the grab
+		 * after the subtract). Nothing is missed; at worst a change
+		 * is counted twice.
+		 */
+		xcb_damage_subtract(x->conn, x->damage, XCB_NONE, XCB_NONE);
+		xcb_flush(x->conn);
+	}
+	capture__emit(x->c, mask); /* may close; nothing after this */
+}
+
+static void
+on_poll(uv_poll_t *h, int status, int events)
+{
+	struct x11 *x = h->data;
+
+	(void)events;
+	if (status < 0 && !x->stopped) {
+		/* The fd is unusable: treat it as a broken connection. */
+		x->stopped = true;
+		uv_poll_stop(&x->poll);
+		uv_timer_stop(&x->recheck);
+		capture__emit(x->c, CAPTURE_EV_GONE);
+		return;
+	}
+	x11_drain(x);
+}
+
+static void
+on_recheck(uv_timer_t *h)
+{
+	struct x11 *x = h->data;
+
+	if (x->stopped)
+		return;
+	if (capture__relayout(x->c))
+		capture__emit(x->c, CAPTURE_EV_LAYOUT | CAPTURE_EV_DAMAGE);
+	else if (conn_broken(x))
+		uv_async_send(&x->wake); /* the drain reports GONE */
+}
+
+static void
+on_wake(uv_async_t *h)
+{
+	x11_drain(h->data);
+}
+
+static void
+on_handle_closed(uv_handle_t *h)
+{
+	struct x11 *x = h->data;
+
+	if (--x->handles > 0)
+		return;
+	if (x->free_capture)
+		capture__free(x->c);
+	free(x);
+}
+
+/* Connects, with the cookie from xauthority when one is given. */
+static int
+x11_connect(struct x11 *x, const char *display, const char *xauthority,
+	int *screen, char *err, size_t errlen)
+{
+	const char *shown = display;
+	char mit[] = "MIT-MAGIC-COOKIE-1";
+	uint8_t cookie[CAPTURE_XAUTH_COOKIE_LEN];
+	xcb_auth_info_t auth;
+	int r;
+
+	if (shown == NULL)
+		shown = getenv("DISPLAY");
+	if (shown == NULL || shown[0] == '\0') {
+		snprintf(err, errlen, "no display given and $DISPLAY unset");
+		return OP_ERR_CONFIG;
+	}
+	if (xauthority == NULL || xauthority[0] == '\0') {
+		x->conn = xcb_connect(display, screen);
+	} else {
+		char *host = NULL;
+		char num[16];
+		int dnum = 0;
+
+		if (xcb_parse_display(display, &host, &dnum, screen) == 0) {
+			snprintf(err, errlen, "cannot parse display %s", shown);
+			return OP_ERR_CONFIG;
+		}
+		free(host);
+		snprintf(num, sizeof(num), "%d", dnum);
+		r = capture_xauth_load(xauthority, num, cookie, err, errlen);
+		if (r != 0)
+			return r;
+		auth.name = mit;
+		auth.namelen = (int)strlen(mit);
+		auth.data = (char *)cookie;
+		auth.datalen = (int)sizeof(cookie);
+		x->conn = xcb_connect_to_display_with_auth_info(display,
+			&auth, screen);
+		explicit_bzero(cookie, sizeof(cookie));
+	}
+	if (xcb_connection_has_error(x->conn) != 0) {
+		snprintf(err, errlen,
+			"cannot open display %s (no server, or the cookie "
+			"was refused)",
+			shown);
+		return -ECONNREFUSED;
+	}
+	return 0;
+}
+
+static int
+need_ext(struct x11 *x, xcb_extension_t *ext, const char *name,
+	uint8_t *first_event, char *err, size_t errlen)
+{
+	const xcb_query_extension_reply_t *q =
+		xcb_get_extension_data(x->conn, ext);
+
+	if (q == NULL || !q->present) {
+		snprintf(err, errlen, "the X server has no %s extension", name);
+		return OP_ERR_UNSUPPORTED;
+	}
+	*first_event = q->first_event;
+	return 0;
+}
+
+/* Root depth 24/32 stored as 32 bits per pixel: what BGRA callers get. */
+static int
+check_format(struct x11 *x, char *err, size_t errlen)
+{
+	const xcb_setup_t *setup = xcb_get_setup(x->conn);
+	xcb_format_iterator_t it = xcb_setup_pixmap_formats_iterator(setup);
+
+	for (; it.rem > 0; xcb_format_next(&it)) {
+		if (it.data->depth != x->root_depth)
+			continue;
+		if ((x->root_depth == 24 || x->root_depth == 32) &&
+			it.data->bits_per_pixel == 32)
+			return 0;
+		break;
+	}
+	snprintf(err, errlen,
+		"screen depth %u is not supported (need 24 or 32 bits "
+		"stored in 32 bits per pixel)",
+		x->root_depth);
+	return OP_ERR_UNSUPPORTED;
+}
+
+static int
+x11_setup(struct x11 *x, int screen, char *err, size_t errlen)
+{
+	xcb_screen_iterator_t si =
+		xcb_setup_roots_iterator(xcb_get_setup(x->conn));
+	xcb_randr_query_version_reply_t *rv;
+	xcb_generic_error_t *e;
+	void *rep;
+	int r;
+
+	for (int i = 0; i < screen && si.rem > 0; i++)
+		xcb_screen_next(&si);
+	if (si.rem == 0) {
+		snprintf(err, errlen, "the X server has no screen %d", screen);
+		return OP_ERR_NOT_FOUND;
+	}
+	x->root = si.data->root;
+	x->root_depth = si.data->root_depth;
+	if ((r = check_format(x, err, errlen)) != 0)
+		return r;
+	xcb_prefetch_extension_data(x->conn, &xcb_shm_id);
+	xcb_prefetch_extension_data(x->conn, &xcb_damage_id);
+	xcb_prefetch_extension_data(x->conn, &xcb_xfixes_id);
+	xcb_prefetch_extension_data(x->conn, &xcb_randr_id);
+	{
+		uint8_t unused;
+
+		if ((r = need_ext(x, &xcb_shm_id, "MIT-SHM", &unused, err,
+			     errlen)) != 0)
+			return r;
+	}
+	if ((r = need_ext(x, &xcb_damage_id, "DAMAGE", &x->damage_ev, err,
+		     errlen)) != 0 ||
+		(r = need_ext(x, &xcb_xfixes_id, "XFIXES", &x->xfixes_ev,
+			 err, errlen)) != 0)
+		return r;
+	/* Both must be told our version before any other request. */
+	rep = xcb_damage_query_version_reply(x->conn,
+		xcb_damage_query_version(x->conn, 1, 1), NULL);
+	free(rep);
+	rep = xcb_xfixes_query_version_reply(x->conn,
+		xcb_xfixes_query_version(x->conn, 4, 0), NULL);
+	free(rep);
+	x->damage = xcb_generate_id(x->conn);
+	e = xcb_request_check(x->conn,
+		xcb_damage_create_checked(x->conn, x->damage, x->root,
+			XCB_DAMAGE_REPORT_LEVEL_BOUNDING_BOX));
+	if (e != NULL) {
+		free(e);
+		snprintf(err, errlen, "cannot create a DAMAGE object");
+		return OP_ERR_UNSUPPORTED;
+	}
+	xcb_xfixes_select_cursor_input(x->conn, x->root,
+		XCB_XFIXES_CURSOR_NOTIFY_MASK_DISPLAY_CURSOR);
+	if (need_ext(x, &xcb_randr_id, "RANDR", &x->randr_ev, err,
+		    errlen) == 0 &&
+		(rv = xcb_randr_query_version_reply(x->conn,
+			 xcb_randr_query_version(x->conn, 1, 5), NULL)) !=
+			NULL) {
+		uint16_t m = XCB_RANDR_NOTIFY_MASK_SCREEN_CHANGE;
+
+		if (rv->major_version > 1 || rv->minor_version >= 2)
+			m |= XCB_RANDR_NOTIFY_MASK_CRTC_CHANGE |
+				XCB_RANDR_NOTIFY_MASK_OUTPUT_CHANGE;
+		if (rv->major_version > 1 || rv->minor_version >= 4)
+			m |= XCB_RANDR_NOTIFY_MASK_RESOURCE_CHANGE;
+		x->monitors = rv->major_version > 1 || rv->minor_version >= 5;
+		x->randr = true;
+		free(rv);
+		xcb_randr_select_input(x->conn, x->root, m);
+	}
+	err[0] = '\0';
+	if (conn_broken(x)) {
+		snprintf(err, errlen, "the X server closed the connection");
+		return OP_ERR_GONE;
+	}
+	return 0;
+}
+
+static int
+x11_open(struct capture *c, const char *display, const char *xauthority,
+	char *err, size_t errlen)
+{
+	struct x11 *x = calloc(1, sizeof(*x));
+	int screen = 0;
+	int r;
+
+	if (x == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return OP_ERR_NOMEM;
+	}
+	x->c = c;
+	x->stopped = true; /* no uv handles yet */
+	c->impl = x;
+	if ((r = x11_connect(x, display, xauthority, &screen, err,
+		     errlen)) != 0 ||
+		(r = x11_setup(x, screen, err, errlen)) != 0)
+		goto fail;
+	(void)capture__relayout(c);
+	if (c->ndisp == 0) {
+		snprintf(err, errlen,
+			"no usable display (empty, or larger than %d pixels)",
+			CAPTURE_MAX_DIM);
+		r = conn_broken(x) ? OP_ERR_GONE : OP_ERR_RANGE;
+		goto fail;
+	}
+	x->poll.data = x;
+	x->wake.data = x;
+	x->recheck.data = x;
+	if ((r = uv_async_init(c->loop, &x->wake, on_wake)) != 0) {
+		snprintf(err, errlen, "uv_async_init: %s", uv_strerror(r));
+		goto fail;
+	}
+	uv_timer_init(c->loop, &x->recheck); /* cannot fail */
+	x->handles = 2;
+	if ((r = uv_poll_init(c->loop, &x->poll,
+		     xcb_get_file_descriptor(x->conn))) == 0) {
+		x->handles = 3;
+		r = uv_poll_start(&x->poll, UV_READABLE, on_poll);
+	}
+	if (r != 0) {
+		snprintf(err, errlen, "uv_poll: %s", uv_strerror(r));
+		/* The caller frees c at once; only x waits for the close. */
+		xcb_disconnect(x->conn);
+		if (x->handles == 3)
+			uv_close((uv_handle_t *)&x->poll, on_handle_closed);
+		uv_close((uv_handle_t *)&x->wake, on_handle_closed);
+		uv_close((uv_handle_t *)&x->recheck, on_handle_closed);
+		c->impl = NULL;
+		return r;
+	}
+	if (x->monitors) {
+		uv_timer_start(&x->recheck, on_recheck, X11_MONITOR_POLL_MS,
+			X11_MONITOR_POLL_MS);
+		uv_unref((uv_handle_t *)&x->recheck);
+	}
+	x->stopped = false;
+	xcb_flush(x->conn);
+	/* Anything queued during setup. */
+	uv_async_send(&x->wake);
+	return 0;
+fail:
+	if (x->conn != NULL)
+		xcb_disconnect(x->conn);
+	free(x);
+	c->impl = NULL;
+	return r;
+}
+
+static void
+x11_close(struct capture *c)
+{
+	struct x11 *x = c->impl;
+
+	x->stopped = true;
+	x->free_capture = true;
+	uv_close((uv_handle_t *)&x->poll, on_handle_closed);
+	uv_close((uv_handle_t *)&x->wake, on_handle_closed);
+	uv_close((uv_handle_t *)&x->recheck, on_handle_closed);
+	if (!conn_broken(x)) {
+		xcb_damage_destroy(x->conn, x->damage);
+		xcb_flush(x->conn);
+	}
+	/* Safe now: closing a uv_poll_t stops watching the fd at once. */
+	xcb_disconnect(x->conn);
+	x->conn = NULL;
+}
+
+static int
+x11_grabber_new(struct capture *c, const struct capture_display *d,
+	struct capture_grabber **out)
+{
+	struct x11 *x = c->impl;
+	struct x11_grabber *g = calloc(1, sizeof(*g));
+	xcb_generic_error_t *e;
+	void *mem;
+	size_t size;
+	int shmid;
+	int r;
+
+	if (g == NULL)
+		return OP_ERR_NOMEM;
+	g->conn = x->conn;
+	g->root = x->root;
+	g->wake = &x->wake;
+	g->width = d->width;
+	g->height = d->height;
+	g->stride = (size_t)d->width * 4;
+	size = g->stride * d->height;
+	if ((shmid = shmget(IPC_PRIVATE, size, IPC_CREAT | 0600)) < 0) {
+		r = -errno;
+		free(g);
+		return r;
+	}
+	mem = shmat(shmid, NULL, 0);
+	if (mem == (void *)-1) {
+		r = -errno;
+		shmctl(shmid, IPC_RMID, NULL);
+		free(g);
+		return r;
+	}
+	g->mem = mem;
+	g->seg = xcb_generate_id(x->conn);
+	e = xcb_request_check(x->conn,
+		xcb_shm_attach_checked(x->conn, g->seg, (uint32_t)shmid, 0));
+	/* Both sides are attached (or the server refused): once the last
+	 * one detaches, the kernel frees the segment, even if we crash. */
+	shmctl(shmid, IPC_RMID, NULL);
+	nudge(x);
+	if (e != NULL || conn_broken(x)) {
+		r = e != NULL ? -EACCES : OP_ERR_GONE;
+		if (e != NULL)
+			log_warn("the X server cannot attach our shared memory "
+				 "(error %u)",
+				e->error_code);
+		free(e);
+		shmdt(g->mem);
+		free(g);
+		return r;
+	}
+	*out = &g->base;
+	return 0;
+}
+
+static void
+x11_grabber_free(struct capture_grabber *base)
+{
+	struct x11_grabber *g = (struct x11_grabber *)base;
+	struct x11 *x = base->c->impl;
+
+	if (x->conn != NULL && !conn_broken(x)) {
+		xcb_shm_detach(x->conn, g->seg);
+		xcb_flush(x->conn);
+	}
+	shmdt(g->mem);
+	free(g);
+}
+
+static int
+x11_grab(struct capture_grabber *base, struct capture_image *img)
+{
+	struct x11_grabber *g = (struct x11_grabber *)base;
+	xcb_shm_get_image_reply_t *rep;
+	xcb_generic_error_t *e = NULL;
+	int r = 0;
+
+	rep = xcb_shm_get_image_reply(g->conn,
+		xcb_shm_get_image(g->conn, g->root, (int16_t)base->d.x,
+			(int16_t)base->d.y, (uint16_t)g->width,
+			(uint16_t)g->height, ~0u, XCB_IMAGE_FORMAT_Z_PIXMAP,
+			g->seg, 0),
+		&e);
+	uv_async_send(g->wake); /* see the top comment */
+	if (rep == NULL) {
+		if (xcb_connection_has_error(g->conn) != 0)
+			r = OP_ERR_GONE;
+		else if (e != NULL && e->error_code == X11_BAD_MATCH)
+			r = OP_ERR_STATE; /* outside the screen: it shrank */
+		else
+			r = OP_ERR_PROTO;
+		free(e);
+		return r;
+	}
+	if ((rep->depth != 24 && rep->depth != 32) ||
+		rep->size != g->stride * g->height)
+		r = OP_ERR_UNSUPPORTED;
+	free(rep);
+	if (r != 0)
+		return r;
+	img->data = g->mem;
+	img->width = g->width;
+	img->height = g->height;
+	img->stride = g->stride;
+	return 0;
+}
+
+static uint8_t
+unpremultiply(uint32_t c, uint32_t a)
+{
+	uint32_t v = (c * 255 + a / 2) / a;
+
+	return (uint8_t)(v > 255 ? 255 : v);
+}
+
+static int
+x11_cursor(struct capture *c, struct capture_cursor *out)
+{
+	struct x11 *x = c->impl;
+	xcb_xfixes_get_cursor_image_reply_t *rep;
+	const uint32_t *px;
+	size_t n;
+	uint8_t *rgba;
+
+	rep = xcb_xfixes_get_cursor_image_reply(x->conn,
+		xcb_xfixes_get_cursor_image(x->conn), NULL);
+	nudge(x);
+	if (rep == NULL)
+		return conn_broken(x) ? OP_ERR_GONE : OP_ERR_PROTO;
+	n = (size_t)rep->width * rep->height;
+	if (rep->width == 0 || rep->height == 0 ||
+		rep->width > CAPTURE_MAX_CURSOR_DIM ||
+		rep->height > CAPTURE_MAX_CURSOR_DIM ||
+		(size_t)xcb_xfixes_get_cursor_image_cursor_image_length(rep) <
+			n) {
+		free(rep);
+		return OP_ERR_RANGE;
+	}
+	if ((rgba = malloc(n * 4)) == NULL) {
+		free(rep);
+		return OP_ERR_NOMEM;
+	}
+	/* XFixes gives premultiplied ARGB in host order; peers want
+	 * straight RGBA bytes. */
+	px = xcb_xfixes_get_cursor_image_cursor_image(rep);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t p = px[i], a = p >> 24;
+		uint8_t *o = rgba + i * 4;
+
+		if (a == 0) {
+			memset(o, 0, 4);
+			continue;
+		}
+		o[0] = unpremultiply((p >> 16) & 0xff, a);
+		o[1] = unpremultiply((p >> 8) & 0xff, a);
+		o[2] = unpremultiply(p & 0xff, a);
+		o[3] = (uint8_t)a;
+	}
+	out->serial = rep->cursor_serial;
+	out->hotx = rep->xhot;
+	out->hoty = rep->yhot;
+	out->width = rep->width;
+	out->height = rep->height;
+	out->rgba = rgba;
+	free(rep);
+	return 0;
+}
+
+static int
+x11_pointer(struct capture *c, int32_t *px, int32_t *py)
+{
+	struct x11 *x = c->impl;
+	xcb_query_pointer_reply_t *rep;
+
+	rep = xcb_query_pointer_reply(x->conn,
+		xcb_query_pointer(x->conn, x->root), NULL);
+	nudge(x);
+	if (rep == NULL)
+		return conn_broken(x) ? OP_ERR_GONE : OP_ERR_PROTO;
+	*px = rep->root_x;
+	*py = rep->root_y;
+	free(rep);
+	return 0;
+}
+
+const struct capture_ops capture__x11_ops = {
+	.name = "x11",
+	.open = x11_open,
+	.close = x11_close,
+	.displays = x11_displays,
+	.grabber_new = x11_grabber_new,
+	.grabber_free = x11_grabber_free,
+	.grab = x11_grab,
+	.cursor = x11_cursor,
+	.pointer = x11_pointer,
+};
