@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/ipc.h>
+#include <sys/mman.h>
 #include <sys/shm.h>
 
 #include <xcb/damage.h>
@@ -67,6 +69,7 @@ struct x11_grabber {
 	uv_async_t *wake;
 	xcb_shm_seg_t seg;
 	uint8_t *mem;
+	size_t mapped; /* > 0: a memfd mapping, else a SysV segment */
 	size_t stride;
 	uint32_t width, height;
 };
@@ -570,16 +573,86 @@ x11_close(struct capture *c)
 	x->conn = NULL;
 }
 
+/* MIT-SHM 1.2: a memfd handed to the server over the socket. It works
+ * whatever user the X server runs as (a virtual display runs as nobody,
+ * which could not attach a 0600 SysV segment of ours) and whatever IPC
+ * namespace it lives in. */
+static int
+attach_memfd(struct x11 *x, struct x11_grabber *g, size_t size)
+{
+	xcb_generic_error_t *e;
+	int fd = memfd_create("outpost-grab", MFD_CLOEXEC);
+	void *mem;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) != 0 ||
+		(mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			 0)) == MAP_FAILED) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	g->seg = xcb_generate_id(x->conn);
+	/* xcb closes fd once it is sent. */
+	e = xcb_request_check(x->conn,
+		xcb_shm_attach_fd_checked(x->conn, g->seg, fd, 0));
+	nudge(x);
+	if (e != NULL || conn_broken(x)) {
+		free(e);
+		munmap(mem, size);
+		return conn_broken(x) ? OP_ERR_GONE : -EACCES;
+	}
+	g->mem = mem;
+	g->mapped = size;
+	return 0;
+}
+
+/* The classic SysV segment, for servers without MIT-SHM 1.2. */
+static int
+attach_sysv(struct x11 *x, struct x11_grabber *g, size_t size)
+{
+	xcb_generic_error_t *e;
+	void *mem;
+	int shmid;
+
+	if ((shmid = shmget(IPC_PRIVATE, size, IPC_CREAT | 0600)) < 0)
+		return -errno;
+	mem = shmat(shmid, NULL, 0);
+	if (mem == (void *)-1) {
+		int r = -errno;
+
+		shmctl(shmid, IPC_RMID, NULL);
+		return r;
+	}
+	g->seg = xcb_generate_id(x->conn);
+	e = xcb_request_check(x->conn,
+		xcb_shm_attach_checked(x->conn, g->seg, (uint32_t)shmid, 0));
+	/* Both sides are attached (or the server refused): once the last
+	 * one detaches, the kernel frees the segment, even if we crash. */
+	shmctl(shmid, IPC_RMID, NULL);
+	nudge(x);
+	if (e != NULL || conn_broken(x)) {
+		if (e != NULL)
+			log_warn("the X server cannot attach our shared memory "
+				 "(error %u)",
+				e->error_code);
+		free(e);
+		shmdt(mem);
+		return conn_broken(x) ? OP_ERR_GONE : -EACCES;
+	}
+	g->mem = mem;
+	return 0;
+}
+
 static int
 x11_grabber_new(struct capture *c, const struct capture_display *d,
 	struct capture_grabber **out)
 {
 	struct x11 *x = c->impl;
 	struct x11_grabber *g = calloc(1, sizeof(*g));
-	xcb_generic_error_t *e;
-	void *mem;
 	size_t size;
-	int shmid;
 	int r;
 
 	if (g == NULL)
@@ -591,34 +664,9 @@ x11_grabber_new(struct capture *c, const struct capture_display *d,
 	g->height = d->height;
 	g->stride = (size_t)d->width * 4;
 	size = g->stride * d->height;
-	if ((shmid = shmget(IPC_PRIVATE, size, IPC_CREAT | 0600)) < 0) {
-		r = -errno;
-		free(g);
-		return r;
-	}
-	mem = shmat(shmid, NULL, 0);
-	if (mem == (void *)-1) {
-		r = -errno;
-		shmctl(shmid, IPC_RMID, NULL);
-		free(g);
-		return r;
-	}
-	g->mem = mem;
-	g->seg = xcb_generate_id(x->conn);
-	e = xcb_request_check(x->conn,
-		xcb_shm_attach_checked(x->conn, g->seg, (uint32_t)shmid, 0));
-	/* Both sides are attached (or the server refused): once the last
-	 * one detaches, the kernel frees the segment, even if we crash. */
-	shmctl(shmid, IPC_RMID, NULL);
-	nudge(x);
-	if (e != NULL || conn_broken(x)) {
-		r = e != NULL ? -EACCES : OP_ERR_GONE;
-		if (e != NULL)
-			log_warn("the X server cannot attach our shared memory "
-				 "(error %u)",
-				e->error_code);
-		free(e);
-		shmdt(g->mem);
+	if ((r = attach_memfd(x, g, size)) != 0 && r != OP_ERR_GONE)
+		r = attach_sysv(x, g, size);
+	if (r != 0) {
 		free(g);
 		return r;
 	}
@@ -636,7 +684,10 @@ x11_grabber_free(struct capture_grabber *base)
 		xcb_shm_detach(x->conn, g->seg);
 		xcb_flush(x->conn);
 	}
-	shmdt(g->mem);
+	if (g->mapped > 0)
+		munmap(g->mem, g->mapped);
+	else
+		shmdt(g->mem);
 	free(g);
 }
 
