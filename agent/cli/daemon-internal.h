@@ -49,6 +49,25 @@ struct daemon_net {
 	char direct_error[128];
 };
 
+struct capture;
+struct vdisplay;
+struct desktop_waiter;
+
+/* daemon-desktop.c: the display sessions stream. */
+struct daemon_desktop {
+	struct capture *cap;   /* open while users > 0 */
+	bool lost;             /* its X server went away */
+	char name[64];         /* ":N" */
+	char source[16];       /* configured, logind, virtual */
+	unsigned users;        /* sessions holding it */
+	struct desktop_waiter *waiters;
+	struct vdisplay *vd;   /* our virtual display, if running */
+	bool vd_starting;
+	uv_timer_t idle_timer; /* display.virtual.idle_exit */
+	unsigned idle_exit_s;
+	char error[192];       /* why there is no display, for status */
+};
+
 struct daemon {
 	uv_loop_t loop;
 	struct cli *cli;
@@ -73,7 +92,22 @@ struct daemon {
 	int user_found;             /* 0, OP_ERR_NOT_FOUND/UNSUPPORTED */
 	char self_exe[4096];        /* for the consent prompt */
 	struct daemon_net net;
+	struct daemon_desktop desktop;
 };
+
+/* cap NULL: there is no display, why says so (for the client). */
+typedef void (*daemon_desktop_fn)(void *arg, struct capture *cap,
+	const char *why);
+void daemon_desktop_init(struct daemon *d);
+/* Finds, opens or starts the display; cb runs once (maybe at once).
+ * With cap != NULL the caller holds one use: daemon_desktop_release. */
+void daemon_desktop_acquire(struct daemon *d, daemon_desktop_fn cb,
+	void *arg);
+void daemon_desktop_release(struct daemon *d);
+/* Shutdown: stops the virtual display. */
+void daemon_desktop_stop(struct daemon *d);
+/* The "display" and "video" parts of the status JSON (leading comma). */
+void daemon_desktop_status(struct daemon *d, FILE *f);
 
 /* Refreshes creds from the state store (salt, permanent hash). */
 void daemon_load_creds(struct daemon *d);

@@ -298,10 +298,36 @@ struct authorize_job {
 	uint32_t deadline_s;
 	uint32_t perms;
 	void (*done)(struct session *s, bool ok, const struct session_grant *g);
+	enum session_kind kind;
 	struct audit_auth auth;
 	char peer_id[128];
 	char peer_name[128];
 };
+
+static void
+grant(struct authorize_job *j, struct capture *cap, const char *why, bool ok)
+{
+	struct session_grant g = {
+		.deadline_s = j->deadline_s,
+		.permissions = j->perms & POLICY_PERM_INFO_MASK,
+		.screen = cap,
+		.no_screen = why,
+	};
+
+	j->done(j->s, ok, ok ? &g : NULL);
+	free(j);
+}
+
+static void
+on_desktop(void *arg, struct capture *cap, const char *why)
+{
+	struct authorize_job *j = arg;
+
+	if (cap == NULL)
+		log_notice("session %s: no screen to share: %s",
+			session_describe(j->s), why);
+	grant(j, cap, why, true);
+}
 
 /* The authorized record is durable (or failed): only now may the session
  * show anything. The session holds a reference until done() runs. */
@@ -319,15 +345,13 @@ on_authorized_committed(void *arg, int status, int64_t seq)
 		j->d->net.authorized++;
 		log_notice("session %s: authorized", session_describe(j->s));
 	}
-	{
-		struct session_grant g = {
-			.deadline_s = j->deadline_s,
-			.permissions = j->perms & POLICY_PERM_INFO_MASK,
-		};
-
-		j->done(j->s, status == 0, status == 0 ? &g : NULL);
+	if (status == 0 && j->kind == SESSION_DESKTOP) {
+		/* The display is found (or started) only for a session that
+		 * may see it. */
+		daemon_desktop_acquire(j->d, on_desktop, j);
+		return;
 	}
-	free(j);
+	grant(j, NULL, NULL, status == 0);
 }
 
 static void
@@ -429,6 +453,7 @@ hook_authorize(void *arg, struct session *s, const struct session_info *info,
 	}
 	j->d = d;
 	j->s = s;
+	j->kind = info->kind;
 	j->done = done;
 	j->deadline_s = d->pending_deadline_s;
 	j->perms = d->pending_perms;
@@ -476,6 +501,13 @@ hook_closed(void *arg, struct session *s, bool was_authorized,
 }
 
 static void
+hook_screen_released(void *arg, struct session *s)
+{
+	(void)s;
+	daemon_desktop_release(arg);
+}
+
+static void
 hook_key_unverified(void *arg)
 {
 	struct daemon *d = arg;
@@ -491,4 +523,5 @@ const struct session_hooks daemon_session_hooks = {
 	.authorize = hook_authorize,
 	.closed = hook_closed,
 	.key_unverified = hook_key_unverified,
+	.screen_released = hook_screen_released,
 };

@@ -219,7 +219,9 @@ write_status(struct daemon *d, FILE *f)
 		state_h1(d->state, (uint8_t[PASSWORD_H1_LEN]){ 0 }) ? "true" :
 								     "false");
 	daemon_net_status(d, f);
-	fputs(",\"not_implemented\":[\"screen\",\"input\",\"clipboard\"]}",
+	daemon_desktop_status(d, f);
+	fputs(",\"not_implemented\":[\"input\",\"clipboard\","
+	      "\"wayland-capture\"]}",
 		f);
 }
 
@@ -349,6 +351,7 @@ daemon_run(struct cli *cli, struct conf *conf)
 	if (gethostname(d.hostname, sizeof(d.hostname) - 1) != 0)
 		snprintf(d.hostname, sizeof(d.hostname), "%s", "localhost");
 	print_banner(&d);
+	daemon_desktop_init(&d);
 	daemon_net_start(&d);
 	log_notice("running as ID %s", state_id(d.state));
 	/* Config and keys are loaded: only now is the service ready. */
@@ -361,6 +364,7 @@ out_loop:
 	 * few seconds), before the remaining handles are closed. */
 	daemon_net_close_sessions(&d, "The remote host is shutting down");
 	daemon_net_stop(&d);
+	daemon_desktop_stop(&d);
 	ctl_server_stop(d.ctl);
 	d.ctl = NULL;
 	uv_signal_stop(&d.sig_int);

@@ -204,6 +204,103 @@ const struct conf_check conf__check_b64key = {
 	.pattern = "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=?$",
 };
 
+/* display.x11: a local display ":N" or ":N.S" (N < 10000). Remote
+ * displays (host:N) are refused: capture over TCP would leak the screen. */
+static int
+check_x11_display(const char *s, char *msg, size_t msgsz)
+{
+	const char *p = s;
+	char ex[64];
+	int digits = 0;
+
+	if (*p == '\0')
+		return 0;
+	if (*p++ != ':')
+		goto bad;
+	while (conf__is_digit(*p) && digits < 5) {
+		p++;
+		digits++;
+	}
+	if (digits == 0 || digits > 4)
+		goto bad;
+	if (*p == '.') {
+		p++;
+		if (!conf__is_digit(*p))
+			goto bad;
+		while (conf__is_digit(*p))
+			p++;
+	}
+	if (*p == '\0' && p - s <= 10)
+		return 0;
+bad:
+	EXCERPT(s, ex);
+	snprintf(msg, msgsz, "must be a local X display like ':0' or ':1.0' "
+		"(or empty), got '%s'", ex);
+	return -1;
+}
+
+const struct conf_check conf__check_x11_display = {
+	.fn = check_x11_display,
+	.pattern = "^(|:[0-9]{1,4}(\\.[0-9]{1,4})?)$",
+};
+
+/* display.virtual.size: "WxH", 320..8192 x 200..8192. */
+static int
+check_size(const char *s, char *msg, size_t msgsz)
+{
+	unsigned long w = 0, h = 0;
+	const char *p = s;
+	char ex[64];
+	int n = 0;
+
+	while (conf__is_digit(*p) && n++ < 5)
+		w = w * 10 + (unsigned long)(*p++ - '0');
+	if (n == 0 || n > 4 || *p++ != 'x')
+		goto bad;
+	n = 0;
+	while (conf__is_digit(*p) && n++ < 5)
+		h = h * 10 + (unsigned long)(*p++ - '0');
+	if (n == 0 || n > 4 || *p != '\0')
+		goto bad;
+	if (w >= 320 && w <= 8192 && h >= 200 && h <= 8192)
+		return 0;
+bad:
+	EXCERPT(s, ex);
+	snprintf(msg, msgsz, "must be WIDTHxHEIGHT between 320x200 and "
+		"8192x8192, got '%s'", ex);
+	return -1;
+}
+
+const struct conf_check conf__check_size = {
+	.fn = check_size,
+	.pattern = "^[0-9]{3,4}x[0-9]{3,4}$",
+};
+
+/* A POSIX user name (as useradd accepts), for display.virtual.user. */
+static int
+check_username(const char *s, char *msg, size_t msgsz)
+{
+	size_t n = strlen(s);
+	bool ok = n >= 1 && n <= 32 && (conf__is_alpha(s[0]) || s[0] == '_');
+	char ex[64];
+
+	for (size_t i = 1; ok && i < n; i++)
+		ok = conf__is_alpha(s[i]) || conf__is_digit(s[i]) ||
+			s[i] == '_' || s[i] == '-' ||
+			(s[i] == '$' && i == n - 1);
+	if (ok)
+		return 0;
+	EXCERPT(s, ex);
+	snprintf(msg, msgsz, "must be a user name ([a-z_][a-z0-9_-]*, at "
+		"most 32 characters), got '%s'", ex);
+	return -1;
+}
+
+const struct conf_check conf__check_username = {
+	.fn = check_username,
+	.pattern = "^[A-Za-z_][A-Za-z0-9_-]{0,30}[$]?$",
+};
+
 /*
  * Policy list items (CIDRs, ID globs, schedule windows) and the schedule
  * time zone. The grammars are the ones agent/policy/policy-match.c parses

@@ -36,6 +36,10 @@ struct conf_check {
 
 extern const struct conf_check conf__check_id;
 extern const struct conf_check conf__check_b64key;
+/* Display and virtual-display values. */
+extern const struct conf_check conf__check_x11_display;
+extern const struct conf_check conf__check_size;
+extern const struct conf_check conf__check_username;
 /* Policy items (grammars of agent/policy/policy-match.c). */
 extern const struct conf_check conf__check_cidr;
 extern const struct conf_check conf__check_glob;

@@ -240,6 +240,48 @@ X(POLICY_LIMITS_IDLE_TIMEOUT, "policy.limits.idle_timeout",		\
 	CT_DURATION(0, 86400), "30m", NULL,				\
 	"Close a session after this long without input from the peer; "	\
 	"0 means never.")						\
+X(DISPLAY_X11, "display.x11", CT_STRING(0, 16), "",			\
+	&conf__check_x11_display,					\
+	"X display to capture, like ':0'. Empty means the display of "	\
+	"the user logged in graphically (found through logind), else "	\
+	"the virtual display. Only X11 exists today: Wayland without "	\
+	"Xwayland is not captured.")					\
+X(DISPLAY_XAUTHORITY, "display.xauthority", CT_PATH(), "", NULL,	\
+	"Xauthority file for display.x11. Empty means the one in the "	\
+	"logged-in user's session environment (or $XAUTHORITY).")	\
+X(DISPLAY_VIRTUAL_MODE, "display.virtual.mode", CT_ENUM("auto|never"),	\
+	"auto", NULL,							\
+	"auto: when a desktop session logs in and no display is found, "\
+	"start a private virtual display (and stop it after "		\
+	"display.virtual.idle_exit). never: such sessions get a message "\
+	"that the host has no display.")				\
+X(DISPLAY_VIRTUAL_BACKEND, "display.virtual.backend",			\
+	CT_ENUM("xvfb|xorg-dummy"), "xvfb", NULL,			\
+	"xvfb runs Xvfb; xorg-dummy runs Xorg with the dummy video "	\
+	"driver (package xserver-xorg-video-dummy).")			\
+X(DISPLAY_VIRTUAL_SIZE, "display.virtual.size", CT_STRING(7, 9),	\
+	"1920x1080", &conf__check_size,					\
+	"Size of the virtual display, WIDTHxHEIGHT.")			\
+X(DISPLAY_VIRTUAL_USER, "display.virtual.user", CT_STRING(1, 32),	\
+	"nobody", &conf__check_username,				\
+	"Unprivileged user the virtual display and its session command "\
+	"run as when the agent runs as root (never root).")		\
+X(DISPLAY_VIRTUAL_COMMAND, "display.virtual.command",			\
+	CT_STRING(0, 1023), "", NULL,					\
+	"Session command started in the virtual display by /bin/sh -c as "\
+	"display.virtual.user, e.g. 'xterm' or 'startxfce4'. Empty means "\
+	"a bare X root window.")					\
+X(DISPLAY_VIRTUAL_IDLE_EXIT, "display.virtual.idle_exit",		\
+	CT_DURATION(0, 604800), "5m", NULL,				\
+	"Stop the virtual display this long after its last session "	\
+	"ended; 0 means keep it running.")				\
+X(VIDEO_CODEC, "video.codec", CT_ENUM("auto|vp9|vp8"), "auto", NULL,	\
+	"Codec for the screen stream. auto follows the client's "	\
+	"preference among VP9 and VP8 (VP9 when it has none); a client "\
+	"that cannot decode the configured codec gets VP9.")		\
+X(VIDEO_MAX_FPS, "video.max_fps", CT_INT(1, 120), "30", NULL,		\
+	"Upper bound on frames per second per stream; clients may ask "	\
+	"for fewer.")							\
 X(AUDIT_MAX_AGE, "audit.max_age", CT_DURATION(0, 315360000), "365d",	\
 	NULL,								\
 	"Audit records older than this are pruned from "		\

@@ -7,6 +7,8 @@
 
 /* Milliseconds from CLOCK_MONOTONIC (never jumps; for timeouts, rates). */
 uint64_t op_now_ms(void);
+/* Monotonic microseconds (for per-frame timings). */
+uint64_t op_now_us(void);
 /* Microseconds since the Unix epoch (for AddrMangle, audit stamps). */
 uint64_t op_wall_us(void);
 

@@ -240,56 +240,6 @@ check_password(struct session *ss, const ProtobufCBinaryData *proof)
 	return method;
 }
 
-static void
-send_peer_info(struct session *ss)
-{
-	Hbb__Message m = HBB__MESSAGE__INIT;
-	Hbb__LoginResponse lr = HBB__LOGIN_RESPONSE__INIT;
-	Hbb__PeerInfo pi = HBB__PEER_INFO__INIT;
-	Hbb__DisplayInfo di = HBB__DISPLAY_INFO__INIT;
-	Hbb__DisplayInfo *dis[1] = { &di };
-	Hbb__SupportedEncoding enc = HBB__SUPPORTED_ENCODING__INIT;
-	Hbb__Features feat = HBB__FEATURES__INIT;
-
-	pi.username = (char *)(ss->env.username[0] ? ss->env.username : "");
-	pi.hostname = (char *)ss->env.hostname;
-	pi.platform = "Linux";
-	pi.version = (char *)ss->env.version;
-	pi.encoding = &enc;
-	pi.features = &feat;
-	pi.platform_additions = "{}";
-	/* Clients refuse a desktop session without displays ("No
-	 * displays"); screen capture is not implemented yet, so this names
-	 * a placeholder honestly. */
-	di.width = 1280;
-	di.height = 720;
-	di.name = "no screen capture yet";
-	di.online = true;
-	di.scale = 1.0;
-	pi.n_displays = 1;
-	pi.displays = dis;
-	lr.union_case = HBB__LOGIN_RESPONSE__UNION_PEER_INFO;
-	lr.peer_info = &pi;
-	m.union_case = HBB__MESSAGE__UNION_LOGIN_RESPONSE;
-	m.login_response = &lr;
-	(void)session__send(ss, &m);
-}
-
-static void
-send_not_implemented_notice(struct session *ss)
-{
-	Hbb__Message m = HBB__MESSAGE__INIT;
-	Hbb__MessageBox mb = HBB__MESSAGE_BOX__INIT;
-
-	mb.msgtype = "nocancel-nook-hasclose";
-	mb.title = "Outpost";
-	mb.text = "Logged in. Screen sharing and input are not implemented "
-		  "in this version of the Outpost agent.";
-	m.union_case = HBB__MESSAGE__UNION_MESSAGE_BOX;
-	m.message_box = &mb;
-	(void)session__send(ss, &m);
-}
-
 /* §6.1/§13.2: every permission the host does not grant is announced
  * disabled, so the client's UI matches what the host enforces. */
 static void
@@ -320,6 +270,12 @@ authorized(struct session *ss, bool ok, const struct session_grant *g)
 	/* The session may have closed while the record was being written;
 	 * the reference taken in session__on_login kept it alive. */
 	if (ss->state != SS_AUTHORIZING) {
+		const struct session_hooks *hk = ss->env.hooks;
+
+		/* A screen granted to a session that is gone goes back now. */
+		if (g != NULL && g->screen != NULL && hk != NULL &&
+			hk->screen_released != NULL)
+			hk->screen_released(ss->env.arg, ss);
 		session__unref(ss);
 		return;
 	}
@@ -333,14 +289,37 @@ authorized(struct session *ss, bool ok, const struct session_grant *g)
 	ss->state = SS_AUTHORIZED;
 	ss->was_authorized = true;
 	framer_set_max(ss->fr, SESSION_MAX_FRAME);
-	send_peer_info(ss);
+	session__screen_grant(ss, g);
 	send_permissions(ss, g != NULL ? g->permissions : 0);
-	send_not_implemented_notice(ss);
 	if (g != NULL)
 		session_set_deadline(ss, g->deadline_s,
 			"The session time allowed by the host's policy is "
 			"over");
 	log_notice("session %s authorized", ss->desc);
+}
+
+/* The login's OptionMessage (quality, fps, codecs) outlives the request:
+ * a shallow copy without pointers into it. */
+static void
+keep_options(struct session *ss, const Hbb__LoginRequest *lr)
+{
+	struct session_login_opts *o = &ss->login_opts;
+
+	hbb__option_message__init(&o->opt);
+	o->ack_required = lr->video_ack_required;
+	if (lr->option == NULL)
+		return;
+	o->opt = *lr->option;
+	o->opt.base.n_unknown_fields = 0;
+	o->opt.base.unknown_fields = NULL;
+	o->opt.supported_decoding = NULL;
+	if (lr->option->supported_decoding != NULL) {
+		o->dec = *lr->option->supported_decoding;
+		o->dec.base.n_unknown_fields = 0;
+		o->dec.base.unknown_fields = NULL;
+		o->dec.i444 = NULL;
+		o->opt.supported_decoding = &o->dec;
+	}
 }
 
 int
@@ -386,6 +365,7 @@ session__on_login(struct session *ss, const Hbb__LoginRequest *lr)
 		send_login_error(ss, "No Password Access");
 		ss->state = SS_AUTHORIZING;
 		ss->client_session_id = lr->session_id;
+		keep_options(ss, lr);
 		ss->pending++; /* released by authorized() */
 		hk->authorize(ss->env.arg, ss, &info, "click", authorized);
 		return 0;
@@ -409,6 +389,7 @@ session__on_login(struct session *ss, const Hbb__LoginRequest *lr)
 	}
 	ss->state = SS_AUTHORIZING;
 	ss->client_session_id = lr->session_id;
+	keep_options(ss, lr);
 	ss->pending++; /* released by authorized() */
 	if (hk != NULL && hk->authorize != NULL)
 		hk->authorize(ss->env.arg, ss, &info, method, authorized);

@@ -27,6 +27,15 @@ enum session_state {
 };
 
 struct framer;
+struct session_video;
+
+/* LoginRequest options kept for after the login decision (the request
+ * itself is freed after dispatch). */
+struct session_login_opts {
+	Hbb__OptionMessage opt;
+	Hbb__SupportedDecoding dec;
+	bool ack_required;
+};
 
 struct session {
 	struct session_env env;
@@ -61,6 +70,9 @@ struct session {
 	char deadline_reason[96];
 	uint64_t client_session_id;
 	char close_reason[128];
+	struct session_login_opts login_opts;
+	struct capture *screen;       /* granted, until released */
+	struct session_video *video;  /* streaming it */
 };
 
 /* session.c */
@@ -69,6 +81,10 @@ void session__close_later(struct session *ss, const char *reason);
 void session__info(const struct session *ss, struct session_info *out);
 /* Drops one pending reference; frees when it was the last. */
 void session__unref(struct session *ss);
+
+/* session-screen.c: after login, PeerInfo and streaming */
+void session__screen_grant(struct session *ss, const struct session_grant *g);
+void session__screen_release(struct session *ss);
 
 /* session-auth.c */
 int session__on_public_key(struct session *ss, const Hbb__Message *m);

@@ -7,6 +7,7 @@
  * closes this session only; nothing here may stop the daemon.
  */
 #include "session/session-internal.h"
+#include "session/session-video.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,6 +193,7 @@ session_close(struct session *ss, const char *reason)
 	ss->state = SS_CLOSING;
 	snprintf(ss->close_reason, sizeof(ss->close_reason), "%s",
 		reason != NULL ? reason : "closed");
+	session__screen_release(ss);
 	log_info("session %s closed: %s", ss->desc, ss->close_reason);
 	stream_close(ss->s, on_part_closed);
 	uv_close((uv_handle_t *)&ss->handshake_timer, on_handle_closed);
@@ -275,6 +277,28 @@ preauth_kind_fatal(Hbb__Message__UnionCase k)
 }
 
 static int
+dispatch_authorized(struct session *ss, const Hbb__Message *m)
+{
+	switch (m->union_case) {
+	case HBB__MESSAGE__UNION_TEST_DELAY:
+	case HBB__MESSAGE__UNION_LOGIN_REQUEST:
+	case HBB__MESSAGE__UNION__NOT_SET:
+		return 0;
+	case HBB__MESSAGE__UNION_MISC:
+		if (m->misc->union_case == HBB__MISC__UNION_CLOSE_REASON) {
+			session_close(ss, NULL); /* §13.4: the peer leaves */
+			return 0;
+		}
+		return session__screen_on_misc(ss, m->misc);
+	default:
+		/* Input and clipboard are not implemented yet: dropped and
+		 * counted (the count goes to the audit trail). */
+		ss->dropped++;
+		return 0;
+	}
+}
+
+static int
 dispatch(struct session *ss, const Hbb__Message *m)
 {
 	switch (ss->state) {
@@ -296,12 +320,7 @@ dispatch(struct session *ss, const Hbb__Message *m)
 		ss->dropped++; /* ignored until authorized, as RustDesk */
 		return 0;
 	case SS_AUTHORIZED:
-		/* Screen, input and clipboard are not implemented yet: such
-		 * messages are dropped and counted. */
-		if (m->union_case != HBB__MESSAGE__UNION_TEST_DELAY &&
-			m->union_case != HBB__MESSAGE__UNION_LOGIN_REQUEST)
-			ss->dropped++;
-		return 0;
+		return dispatch_authorized(ss, m);
 	default:
 		return 0;
 	}

@@ -5,10 +5,11 @@
  * (§5), the Hash / LoginRequest exchange and its decision (§6), and the
  * keep-alive (§13.1).
  *
- * PARTIAL: what follows a successful login (screen, input, clipboard) is
- * not implemented yet; an authorized session gets a MessageBox saying so
- * and stays open until the client leaves or goes idle. Consent prompts
- * ("click" approval) are not implemented: such sessions are refused.
+ * After login a desktop session streams the screen it was granted
+ * (session-video.c, session-screen.c: §7 video, §8 cursor).
+ *
+ * PARTIAL: input and clipboard are not implemented yet; such messages
+ * are dropped and counted.
  */
 #ifndef OP_SESSION_SESSION_H
 #define OP_SESSION_SESSION_H
@@ -25,6 +26,7 @@
 struct stream;
 struct identity_key;
 struct session;
+struct capture;
 
 enum session_kind {
 	SESSION_DESKTOP,
@@ -63,6 +65,11 @@ struct session_grant {
 	 * 0, Clipboard 2, Audio 3, File 4, Restart 5, Recording 6,
 	 * BlockInput 7, PrivacyMode 8); the client is told about the rest. */
 	uint32_t permissions;
+	/* Desktop sessions: the display to stream (borrowed; the session
+	 * calls hooks->screen_released when it no longer uses it). NULL =
+	 * none, and no_screen says why (shown to the client). */
+	struct capture *screen;
+	const char *no_screen;
 };
 
 /*
@@ -93,6 +100,15 @@ struct session_hooks {
 		const char *reason);
 	/* The client could not verify our key: re-publish it to hbbs. */
 	void (*key_unverified)(void *arg);
+	/* Once per grant with a screen: the session has freed everything it
+	 * held on it (also when it closed before using it). */
+	void (*screen_released)(void *arg, struct session *s);
+};
+
+enum session_codec_pref {
+	SESSION_CODEC_AUTO,
+	SESSION_CODEC_VP9,
+	SESSION_CODEC_VP8,
 };
 
 struct session_env {
@@ -107,6 +123,8 @@ struct session_env {
 	unsigned handshake_timeout_ms;  /* 18000 (§1.6) */
 	unsigned idle_timeout_ms;       /* 30000 */
 	unsigned close_delay_ms;        /* after an error: 1000 (0 = 1) */
+	unsigned video_max_fps;         /* 1..120 (0 = 30) */
+	enum session_codec_pref video_codec;
 	const struct session_hooks *hooks;
 	void *arg;
 };
@@ -133,6 +151,26 @@ void session_bytes(const struct session *self, uint64_t *in, uint64_t *out);
 /* Messages refused in their state (input before login, or for a feature
  * this session is not granted) so far. */
 unsigned session_dropped(const struct session *self);
+
+/* The owner of the granted screen forwards its capture events (a mask
+ * of CAPTURE_EV_*); sessions without that screen ignore them. */
+void session_screen_event(struct session *self, struct capture *c,
+	unsigned mask);
+
+/* Per-stream figures for status (averages over the session). */
+struct session_video_stats {
+	int display;
+	const char *codec; /* "VP9", "VP8" */
+	uint32_t width, height;
+	uint32_t fps_target, kbps_target;
+	uint64_t frames, key_frames, bytes, skipped;
+	double capture_ms, convert_ms, encode_ms;
+	double latency_ms_p50, latency_ms_p95;
+};
+#define SESSION_MAX_STREAMS 16
+/* Fills up to max entries; returns how many. */
+int session_video_stats(const struct session *self,
+	struct session_video_stats *out, int max);
 
 /* The LoginRequest.session_id the client sent (0 before login). */
 uint64_t session_client_id(const struct session *self);

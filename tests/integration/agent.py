@@ -26,7 +26,9 @@ class Agent:
     """One outpost daemon with its own state dir under tmp."""
 
     def __init__(self, tmp, rendezvous=None, key=None, relay=None,
-                 direct_port=None, extra=""):
+                 direct_port=None, extra="", display=None):
+        """display: YAML lines of the display section; None = no screen
+        (no virtual display either), for tests that are not about it."""
         self.tmp = tmp
         self.state = os.path.join(tmp, "state")
         self.direct_port = direct_port or free_port()
@@ -34,6 +36,9 @@ class Agent:
                  "log:", "  level: debug", "  target: stderr",
                  "direct_access:", "  enabled: true",
                  f"  listen: 127.0.0.1:{self.direct_port}"]
+        if display is None:
+            display = "display:\n  virtual:\n    mode: never\n"
+        lines += display.rstrip("\n").split("\n")
         if rendezvous:
             lines += ["server:", f"  rendezvous: {rendezvous}"]
             if key:

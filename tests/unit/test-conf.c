@@ -356,6 +356,12 @@ static const struct {
 		CONF_ACCESS_ONE_TIME_PASSWORD_LENGTH, "32", 32 },
 	{ "access: {one_time_password: {length: \"20\"}}",
 		CONF_ACCESS_ONE_TIME_PASSWORD_LENGTH, "20", 20 },
+	{ "display: {x11: ':0'}", CONF_DISPLAY_X11, ":0", 0 },
+	{ "display: {x11: ':12.1'}", CONF_DISPLAY_X11, ":12.1", 0 },
+	{ "display: {virtual: {size: 320x200}}", CONF_DISPLAY_VIRTUAL_SIZE,
+		"320x200", 0 },
+	{ "display: {virtual: {user: _xvfb}}", CONF_DISPLAY_VIRTUAL_USER,
+		"_xvfb", 0 },
 	{ "access: {one_time_password: {charset: alnum}}",
 		CONF_ACCESS_ONE_TIME_PASSWORD_CHARSET, "alnum", 2 },
 };
@@ -408,6 +414,19 @@ static const struct {
 	unsigned line, col;
 	size_t n;
 } bad_cases[] = {
+	/* display values from the network's point of view: no remote X */
+	{ "display:\n  x11: 'evil.example:0'\n",
+		"must be a local X display like ':0'", 2, 8, 1 },
+	{ "display:\n  x11: ':99999'\n", "must be a local X display", 2, 8,
+		1 },
+	{ "display:\n  x11: ':1.'\n", "must be a local X display", 2, 8, 1 },
+	{ "display:\n  virtual:\n    size: 99999x10\n",
+		"must be WIDTHxHEIGHT between 320x200", 3, 11, 1 },
+	{ "display:\n  virtual:\n    size: 100x100\n",
+		"must be WIDTHxHEIGHT between 320x200", 3, 11, 1 },
+	{ "display:\n  virtual:\n    user: 'root;id'\n",
+		"must be a user name", 3, 11, 1 },
+	{ "video:\n  max_fps: 1000\n", "video.max_fps", 2, 12, 1 },
 	/* unknown keys, did-you-mean on the full path and on the leaf */
 	{ "server:\n  rendevous: x\n",
 		"unknown key 'server.rendevous' (did you mean "
@@ -1288,9 +1307,9 @@ test_schema(void)
 				 "draft/2020-12/schema\"");
 	/* The top level plus server, identity, direct_access, log, access,
 	 * access.one_time_password, security, security.lockout, policy,
-	 * policy.consent, policy.allow, policy.peers, policy.limits, audit,
-	 * audit.forward. */
-	ASSERT_INT_EQ(count(buf, "\"additionalProperties\": false"), 16);
+	 * policy.consent, policy.allow, policy.peers, policy.limits,
+	 * display, display.virtual, video, audit, audit.forward. */
+	ASSERT_INT_EQ(count(buf, "\"additionalProperties\": false"), 19);
 	ASSERT_INT_EQ(count(buf, "\"description\""), CONF_KEY_COUNT_ + 1);
 	ASSERT_STR_CONTAINS(buf, "\"length\": {\n"
 				 "              \"type\": \"integer\",\n"

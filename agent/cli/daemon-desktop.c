@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The desktop the daemon shares: which X display (display.x11, else the
+ * logged-in user's through logind, else a private virtual display when
+ * display.virtual.mode allows), the one capture connection to it, and
+ * who uses it. Desktop sessions acquire it after their authorization is
+ * recorded and release it when they end. With no users the capture is
+ * closed (an idle agent watches no screen), and a virtual display is
+ * stopped display.virtual.idle_exit later.
+ *
+ * Capture events are fanned out to every session; a lost X server ends
+ * the sessions on it (with a message and an audit event), and the next
+ * session looks for a display again. The agent itself keeps running.
+ */
+#include "cli/daemon-internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audit/audit.h"
+#include "capture/capture.h"
+#include "conf/conf.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "display/vdisplay.h"
+
+struct desktop_waiter {
+	struct desktop_waiter *next;
+	daemon_desktop_fn cb;
+	void *arg;
+};
+
+static void
+on_capture_event(void *arg, struct capture *c, unsigned mask)
+{
+	struct daemon *d = arg;
+	struct daemon_desktop *dt = &d->desktop;
+
+	if (mask & CAPTURE_EV_GONE) {
+		char fields[160];
+
+		log_warn("display %s went away", dt->name);
+		snprintf(fields, sizeof(fields), "{\"display\":\"%s\","
+			"\"source\":\"%s\"}", dt->name, dt->source);
+		if (d->audit != NULL)
+			(void)audit_event(d->audit, 0, "display.lost", fields,
+				NULL, NULL);
+		dt->lost = true;
+	}
+	for (size_t i = 0; i < d->net.live_cap; i++)
+		if (d->net.live[i] != NULL)
+			session_screen_event(d->net.live[i], c, mask);
+	/* With no users left, nothing holds the dead connection. */
+	if (dt->lost && dt->users == 0 && dt->cap != NULL) {
+		capture_close(dt->cap);
+		dt->cap = NULL;
+	}
+}
+
+static void
+finish_waiters(struct daemon *d, struct capture *cap, const char *why)
+{
+	struct daemon_desktop *dt = &d->desktop;
+	struct desktop_waiter *w = dt->waiters;
+
+	dt->waiters = NULL;
+	while (w != NULL) {
+		struct desktop_waiter *next = w->next;
+
+		if (cap != NULL)
+			dt->users++;
+		w->cb(w->arg, cap, why);
+		free(w);
+		w = next;
+	}
+	if (dt->users == 0)
+		daemon_desktop_release(d); /* nobody took it: idle rules */
+}
+
+static int
+open_capture(struct daemon *d, const char *display, const char *xauth,
+	const char *source)
+{
+	struct daemon_desktop *dt = &d->desktop;
+	char err[160] = "";
+	int r;
+
+	r = capture_open(&d->loop, "x11", display, xauth, on_capture_event, d,
+		&dt->cap, err, sizeof(err));
+	if (r != 0) {
+		snprintf(dt->error, sizeof(dt->error), "%s", err[0] ? err :
+			op_strerror(r));
+		log_warn("display %s (%s): %s", display, source, dt->error);
+		return r;
+	}
+	snprintf(dt->name, sizeof(dt->name), "%s", display);
+	snprintf(dt->source, sizeof(dt->source), "%s", source);
+	dt->lost = false;
+	dt->error[0] = '\0';
+	log_info("capturing display %s (%s)", display, source);
+	return 0;
+}
+
+static void
+on_vdisplay_ready(void *arg, struct vdisplay *v, int status)
+{
+	struct daemon *d = arg;
+	struct daemon_desktop *dt = &d->desktop;
+	char fields[256];
+
+	dt->vd_starting = false;
+	if (status != 0) {
+		snprintf(dt->error, sizeof(dt->error), "the virtual display "
+			"did not start: %s", vdisplay_error(v));
+		log_warn("%s", dt->error);
+		vdisplay_stop(v);
+		dt->vd = NULL;
+		finish_waiters(d, NULL, dt->error);
+		return;
+	}
+	snprintf(fields, sizeof(fields), "{\"display\":\"%s\",\"pid\":%d}",
+		vdisplay_name(v), vdisplay_server_pid(v));
+	if (d->audit != NULL)
+		(void)audit_event(d->audit, 0, "display.virtual.started",
+			fields, NULL, NULL);
+	log_notice("virtual display %s started (pid %d)", vdisplay_name(v),
+		vdisplay_server_pid(v));
+	if (open_capture(d, vdisplay_name(v), vdisplay_xauthority(v),
+		    "virtual") != 0)
+		finish_waiters(d, NULL, dt->error);
+	else
+		finish_waiters(d, dt->cap, NULL);
+}
+
+static void
+on_vdisplay_lost(void *arg, struct vdisplay *v)
+{
+	struct daemon *d = arg;
+
+	log_warn("the virtual display %s ended: %s", vdisplay_name(v),
+		vdisplay_error(v));
+	/* The capture connection reports GONE on its own; the process
+	 * handles are freed here. */
+	vdisplay_stop(v);
+	d->desktop.vd = NULL;
+}
+
+static int
+parse_size(const char *s, uint32_t *w, uint32_t *h)
+{
+	unsigned a, b;
+
+	if (sscanf(s, "%ux%u", &a, &b) != 2)
+		return OP_ERR_CONFIG;
+	*w = a;
+	*h = b;
+	return 0;
+}
+
+static void
+start_virtual(struct daemon *d)
+{
+	struct daemon_desktop *dt = &d->desktop;
+	const struct conf *c = d->conf;
+	char rdir[4200];
+	char err[160] = "";
+	struct vdisplay_conf vc = {
+		.backend = conf_enum(c, CONF_DISPLAY_VIRTUAL_BACKEND) == 1 ?
+			VDISPLAY_XORG_DUMMY :
+			VDISPLAY_XVFB,
+		.user = conf_str(c, CONF_DISPLAY_VIRTUAL_USER),
+		.command = conf_str(c, CONF_DISPLAY_VIRTUAL_COMMAND),
+		.runtime_dir = rdir,
+		.server_path = "",
+	};
+
+	if (dt->vd_starting)
+		return; /* the waiters are served when it is ready */
+	(void)parse_size(conf_str(c, CONF_DISPLAY_VIRTUAL_SIZE), &vc.width,
+		&vc.height);
+	snprintf(rdir, sizeof(rdir), "%s/display", conf_str(c, CONF_STATE_DIR));
+	if (vdisplay_start(&d->loop, &vc, on_vdisplay_ready, on_vdisplay_lost,
+		    d, &dt->vd, err, sizeof(err)) != 0) {
+		snprintf(dt->error, sizeof(dt->error), "the virtual display "
+			"cannot start: %s", err);
+		log_warn("%s", dt->error);
+		dt->vd = NULL;
+		finish_waiters(d, NULL, dt->error);
+		return;
+	}
+	dt->vd_starting = true;
+}
+
+/* The session's XAUTHORITY when its environment named one; else where
+ * display managers put it (GDM: /run/user/UID/gdm; startx, LightDM: the
+ * home directory). */
+static void
+user_xauthority(const struct consent_user *u, char *out, size_t size)
+{
+	if (u->xauthority[0] != '\0') {
+		snprintf(out, size, "%s", u->xauthority);
+		return;
+	}
+	snprintf(out, size, "/run/user/%u/gdm/Xauthority", (unsigned)u->uid);
+	if (access(out, R_OK) == 0)
+		return;
+	snprintf(out, size, "%s/.Xauthority", u->home);
+}
+
+void
+daemon_desktop_acquire(struct daemon *d, daemon_desktop_fn cb, void *arg)
+{
+	struct daemon_desktop *dt = &d->desktop;
+	struct desktop_waiter *w = calloc(1, sizeof(*w));
+	const char *x11 = conf_str(d->conf, CONF_DISPLAY_X11);
+
+	if (w == NULL) {
+		cb(arg, NULL, "out of memory");
+		return;
+	}
+	w->cb = cb;
+	w->arg = arg;
+	w->next = dt->waiters;
+	dt->waiters = w;
+	uv_timer_stop(&dt->idle_timer);
+	if (dt->cap != NULL && !dt->lost) {
+		finish_waiters(d, dt->cap, NULL);
+		return;
+	}
+	if (dt->vd_starting)
+		return;
+	if (dt->cap != NULL && dt->users == 0) { /* lost, unused */
+		capture_close(dt->cap);
+		dt->cap = NULL;
+	}
+	if (dt->cap != NULL) { /* lost, still held by closing sessions */
+		finish_waiters(d, NULL, "the display went away");
+		return;
+	}
+	if (x11[0] != '\0') {
+		const char *xa = conf_str(d->conf, CONF_DISPLAY_XAUTHORITY);
+
+		open_capture(d, x11, xa, "configured");
+	} else if (d->user_found == 0) {
+		char xa[4200];
+
+		user_xauthority(&d->user, xa, sizeof(xa));
+		open_capture(d, d->user.display, xa, "logind");
+	} else if (d->user_found == OP_ERR_UNSUPPORTED) {
+		snprintf(dt->error, sizeof(dt->error), "the logged-in user's "
+			"desktop is Wayland without Xwayland (only X11 is "
+			"captured)");
+	} else if (dt->vd != NULL) {
+		open_capture(d, vdisplay_name(dt->vd),
+			vdisplay_xauthority(dt->vd), "virtual");
+	} else if (conf_enum(d->conf, CONF_DISPLAY_VIRTUAL_MODE) == 0) {
+		start_virtual(d);
+		return;
+	} else {
+		snprintf(dt->error, sizeof(dt->error), "nobody is logged in "
+			"graphically and display.virtual.mode is never");
+	}
+	finish_waiters(d, dt->cap, dt->cap != NULL ? NULL : dt->error);
+}
+
+static void
+on_idle_exit(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	struct daemon_desktop *dt = &d->desktop;
+	char fields[128];
+
+	if (dt->users > 0 || dt->vd == NULL || dt->vd_starting)
+		return;
+	snprintf(fields, sizeof(fields), "{\"display\":\"%s\","
+		"\"reason\":\"idle\"}", vdisplay_name(dt->vd));
+	if (d->audit != NULL)
+		(void)audit_event(d->audit, 0, "display.virtual.stopped",
+			fields, NULL, NULL);
+	log_notice("virtual display %s stopped after %u s without sessions",
+		vdisplay_name(dt->vd), dt->idle_exit_s);
+	if (dt->cap != NULL) {
+		capture_close(dt->cap);
+		dt->cap = NULL;
+	}
+	vdisplay_stop(dt->vd);
+	dt->vd = NULL;
+}
+
+void
+daemon_desktop_release(struct daemon *d)
+{
+	struct daemon_desktop *dt = &d->desktop;
+
+	if (dt->users > 0)
+		dt->users--;
+	if (dt->users > 0 || dt->waiters != NULL)
+		return;
+	/* Nobody watches: stop listening to the X server. */
+	if (dt->cap != NULL) {
+		capture_close(dt->cap);
+		dt->cap = NULL;
+	}
+	dt->idle_exit_s = (unsigned)conf_int(d->conf,
+		CONF_DISPLAY_VIRTUAL_IDLE_EXIT);
+	if (dt->vd != NULL && !dt->vd_starting && dt->idle_exit_s > 0)
+		uv_timer_start(&dt->idle_timer, on_idle_exit,
+			(uint64_t)dt->idle_exit_s * 1000u, 0);
+}
+
+void
+daemon_desktop_init(struct daemon *d)
+{
+	uv_timer_init(&d->loop, &d->desktop.idle_timer);
+	d->desktop.idle_timer.data = d;
+	uv_unref((uv_handle_t *)&d->desktop.idle_timer);
+}
+
+void
+daemon_desktop_stop(struct daemon *d)
+{
+	struct daemon_desktop *dt = &d->desktop;
+
+	uv_timer_stop(&dt->idle_timer);
+	if (dt->cap != NULL && dt->users == 0) {
+		capture_close(dt->cap);
+		dt->cap = NULL;
+	}
+	if (dt->vd != NULL) {
+		vdisplay_stop(dt->vd);
+		dt->vd = NULL;
+	}
+}
+
+void
+daemon_desktop_status(struct daemon *d, FILE *f)
+{
+	struct daemon_desktop *dt = &d->desktop;
+	struct session_video_stats st[SESSION_MAX_STREAMS];
+	bool first = true;
+
+	fputs(",\"display\":{\"backends\":[\"x11\",\"virtual\"],\"name\":", f);
+	op_json_cstr(f, dt->cap != NULL ? dt->name : NULL);
+	fputs(",\"source\":", f);
+	op_json_cstr(f, dt->cap != NULL ? dt->source : NULL);
+	fprintf(f, ",\"open\":%s,\"users\":%u", dt->cap != NULL && !dt->lost ?
+		"true" : "false", dt->users);
+	fputs(",\"virtual\":", f);
+	if (dt->vd != NULL) {
+		fputs("{\"display\":", f);
+		op_json_cstr(f, vdisplay_name(dt->vd));
+		fprintf(f, ",\"pid\":%d,\"session_pid\":%d}",
+			vdisplay_server_pid(dt->vd),
+			vdisplay_session_pid(dt->vd));
+	} else {
+		fputs("null", f);
+	}
+	fputs(",\"error\":", f);
+	op_json_cstr(f, dt->error[0] ? dt->error : NULL);
+	fputs("},\"video\":{\"streams\":[", f);
+	for (size_t i = 0; i < d->net.live_cap; i++) {
+		struct session *s = d->net.live[i];
+		int n = s != NULL ? session_video_stats(s, st,
+						SESSION_MAX_STREAMS) :
+				    0;
+
+		for (int k = 0; k < n; k++) {
+			fprintf(f, "%s{\"session\":%lld,\"display\":%d,"
+				"\"codec\":\"%s\",\"width\":%u,\"height\":%u,"
+				"\"fps_target\":%u,\"kbps_target\":%u,"
+				"\"frames\":%llu,\"key_frames\":%llu,"
+				"\"bytes\":%llu,\"skipped\":%llu,"
+				"\"capture_ms\":%.2f,\"convert_ms\":%.2f,"
+				"\"encode_ms\":%.2f,\"latency_ms_p50\":%.1f,"
+				"\"latency_ms_p95\":%.1f}",
+				first ? "" : ",", (long long)session_tag(s),
+				st[k].display, st[k].codec, st[k].width,
+				st[k].height, st[k].fps_target,
+				st[k].kbps_target,
+				(unsigned long long)st[k].frames,
+				(unsigned long long)st[k].key_frames,
+				(unsigned long long)st[k].bytes,
+				(unsigned long long)st[k].skipped,
+				st[k].capture_ms, st[k].convert_ms,
+				st[k].encode_ms, st[k].latency_ms_p50,
+				st[k].latency_ms_p95);
+			first = false;
+		}
+	}
+	fputs("]}", f);
+}

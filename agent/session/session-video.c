@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Screen streams of one desktop session (§7). Per subscribed display: a
+ * grabber and an encoder, and at most one grab+convert+encode job in
+ * flight on libuv's thread pool, so the loop never waits on a frame.
+ *
+ * Pacing: damage (capture_damage_seq) says a display changed; a one-shot
+ * timer starts a job no sooner than 1/fps after the previous one, and
+ * only while the socket queue is short and (when the client asked for
+ * acks) fewer than VIDEO_ACK_WINDOW frames are unacknowledged. When a
+ * frame is blocked by acks or the socket, fps is lowered (floor
+ * VIDEO_MIN_FPS) and raised again by 1/s once frames flow. With nothing
+ * changing, no timer runs and nothing is grabbed.
+ */
+#include "session/session-video.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "net/stream.h"
+#include "session/session-internal.h"
+
+static void vstream_free(struct vstream *st);
+
+static uint32_t
+stream_kbps(const struct session_video *v, const struct vstream *st)
+{
+	return venc_target_kbps(st->geom.width, st->geom.height,
+		venc_quality_ratio(v->image_quality, v->custom_quality));
+}
+
+static void
+video_unref(struct session_video *v)
+{
+	struct session *ss = v->ss;
+
+	if (--v->refs > 0)
+		return;
+	free(v);
+	if (ss->env.hooks != NULL && ss->env.hooks->screen_released != NULL)
+		ss->env.hooks->screen_released(ss->env.arg, ss);
+	session__unref(ss);
+}
+
+/* Worker thread: grab, convert, encode. Only [job] fields are used. */
+static void
+job_run(uv_work_t *w)
+{
+	struct vstream *st = w->data;
+	struct capture_image img;
+	uint64_t t;
+	int r;
+
+	st->job_out.npackets = 0;
+	if (st->enc != NULL && (st->params.codec != st->job_codec)) {
+		venc_free(st->enc);
+		st->enc = NULL;
+	}
+	if (st->enc == NULL) {
+		st->params = (struct venc_params){
+			.codec = st->job_codec,
+			.width = st->geom.width,
+			.height = st->geom.height,
+			.bitrate_kbps = st->job_kbps,
+			.fps = st->job_fps,
+		};
+		if ((r = venc_new(&st->params, &st->enc)) != 0) {
+			st->job_r = r;
+			return;
+		}
+		st->job_key = true;
+	} else if (st->params.bitrate_kbps != st->job_kbps ||
+		st->params.fps != st->job_fps) {
+		st->params.bitrate_kbps = st->job_kbps;
+		st->params.fps = st->job_fps;
+		(void)venc_set_rate(st->enc, st->job_kbps, st->job_fps);
+	}
+	t = op_now_us();
+	if ((r = capture_grab(st->grabber, &img)) != 0) {
+		st->job_r = r;
+		return;
+	}
+	st->job_grab_ms = (double)(op_now_us() - t) / 1000.0;
+	if (img.width != st->geom.width || img.height != st->geom.height) {
+		st->job_r = OP_ERR_STATE;
+		return;
+	}
+	st->job_r = venc_encode(st->enc, img.data, img.stride, st->job_pts,
+		st->job_key, &st->job_out);
+}
+
+static int
+send_frame(struct vstream *st)
+{
+	struct session_video *v = st->v;
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__VideoFrame vf = HBB__VIDEO_FRAME__INIT;
+	Hbb__EncodedVideoFrames efs = HBB__ENCODED_VIDEO_FRAMES__INIT;
+	Hbb__EncodedVideoFrame ef[VENC_MAX_PACKETS];
+	Hbb__EncodedVideoFrame *efp[VENC_MAX_PACKETS];
+	const struct venc_output *o = &st->job_out;
+	bool key = false;
+	size_t bytes = 0;
+	int r;
+
+	for (int i = 0; i < o->npackets; i++) {
+		hbb__encoded_video_frame__init(&ef[i]);
+		ef[i].data.data = (uint8_t *)o->pkt[i].data;
+		ef[i].data.len = o->pkt[i].len;
+		ef[i].key = o->pkt[i].key;
+		ef[i].pts = st->job_pts;
+		efp[i] = &ef[i];
+		key = key || o->pkt[i].key;
+		bytes += o->pkt[i].len;
+	}
+	efs.n_frames = (size_t)o->npackets;
+	efs.frames = efp;
+	if (st->job_codec == VENC_VP8) {
+		vf.union_case = HBB__VIDEO_FRAME__UNION_VP8S;
+		vf.vp8s = &efs;
+	} else {
+		vf.union_case = HBB__VIDEO_FRAME__UNION_VP9S;
+		vf.vp9s = &efs;
+	}
+	vf.display = st->display;
+	m.union_case = HBB__MESSAGE__UNION_VIDEO_FRAME;
+	m.video_frame = &vf;
+	if ((r = session__send(v->ss, &m)) != 0)
+		return r;
+	st->frames++;
+	st->key_frames += key;
+	st->bytes += bytes;
+	if (key)
+		st->last_key_ms = op_now_ms();
+	if (v->ack_required && v->unacked++ == 0)
+		v->last_ack_ms = op_now_ms();
+	return 0;
+}
+
+static void
+job_done(uv_work_t *w, int status)
+{
+	struct vstream *st = w->data;
+	struct session_video *v = st->v;
+	int r = status != 0 ? status : st->job_r;
+
+	st->busy = false;
+	if (st->dead || v->stopping) {
+		vstream_free(st);
+		video_unref(v);
+		return;
+	}
+	if (r == 0 && st->job_out.npackets > 0) {
+		if (send_frame(st) != 0) {
+			/* The queue is full: this frame is lost, the next one
+			 * must stand alone. */
+			st->want_key = true;
+			st->skipped++;
+		} else {
+			uint64_t lat = (op_now_us() - st->job_t0_us) / 1000u;
+
+			st->lat_ms[st->lat_n++ % VIDEO_LAT_SAMPLES] =
+				lat > UINT32_MAX ? UINT32_MAX : (uint32_t)lat;
+			st->sum_capture_ms += st->job_grab_ms;
+			st->sum_convert_ms += st->job_out.convert_ms;
+			st->sum_encode_ms += st->job_out.encode_ms;
+		}
+	} else if (r == 0) {
+		st->skipped++; /* rate control dropped it */
+	} else if (r == OP_ERR_STATE) {
+		st->stale = true; /* a layout event follows */
+		st->want_key = true;
+	} else if (r != OP_ERR_GONE) {
+		log_warn("session %s: display %d: %s", session_describe(v->ss),
+			st->display, op_strerror(r));
+		st->want_key = true;
+	}
+	video_unref(v);
+	session__video_kick(v);
+}
+
+/* Why st cannot start a frame now: 0 = it can, 1 = nothing to do,
+ * 2 = later (fps interval, acks, socket). */
+static int
+blocked(struct session_video *v, struct vstream *st, uint64_t now)
+{
+	if (st->busy || st->stale)
+		return 1;
+	if (!st->want_key && capture_damage_seq(v->cap, st->display) ==
+			st->seen_seq)
+		return 1;
+	if (now < st->next_ms)
+		return 2;
+	if (v->ack_required && v->unacked >= VIDEO_ACK_WINDOW &&
+		now - v->last_ack_ms < VIDEO_ACK_TIMEOUT_MS)
+		return 3;
+	if (stream_queued(v->ss->s) > VIDEO_MAX_QUEUED)
+		return 3;
+	return 0;
+}
+
+static void
+start_job(struct session_video *v, struct vstream *st, uint64_t now)
+{
+	if (st->grabber == NULL &&
+		capture_grabber_new(v->cap, st->display, &st->grabber) != 0) {
+		st->stale = true;
+		return;
+	}
+	if (st->enc == NULL)
+		st->enc_start_ms = now;
+	st->seen_seq = capture_damage_seq(v->cap, st->display);
+	st->job_key = st->want_key;
+	st->want_key = false;
+	st->job_pts = (int64_t)(now - st->enc_start_ms);
+	st->job_codec = v->codec;
+	st->job_kbps = stream_kbps(v, st);
+	st->job_fps = v->fps_now;
+	st->job_t0_us = op_now_us();
+	st->job_r = 0;
+	st->next_ms = now + 1000u / (v->fps_now ? v->fps_now : 1);
+	st->work.data = st;
+	if (uv_queue_work(v->ss->env.loop, &st->work, job_run, job_done) !=
+		0) {
+		st->want_key = true;
+		return;
+	}
+	st->busy = true;
+	v->refs++;
+}
+
+/* Lowers fps while frames wait on acks or the socket; raises it again
+ * by one per second once they flow. */
+static void
+adjust_fps(struct session_video *v, bool lagging, uint64_t now)
+{
+	if (lagging) {
+		if (++v->blocked_ticks >= 3 && v->fps_now > VIDEO_MIN_FPS) {
+			v->fps_now = v->fps_now * 4 / 5;
+			if (v->fps_now < VIDEO_MIN_FPS)
+				v->fps_now = VIDEO_MIN_FPS;
+			v->blocked_ticks = 0;
+		}
+		return;
+	}
+	v->blocked_ticks = 0;
+	if (v->fps_now < v->fps_target && now - v->last_raise_ms >= 1000) {
+		v->fps_now++;
+		v->last_raise_ms = now;
+	}
+}
+
+static void
+on_pace(uv_timer_t *t)
+{
+	struct session_video *v = t->data;
+	uint64_t now = op_now_ms();
+	uint64_t wake = UINT64_MAX;
+	bool lagging = false;
+
+	if (v->stopping)
+		return;
+	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++) {
+		struct vstream *st = v->streams[i];
+		int b;
+
+		if (st == NULL)
+			continue;
+		if ((b = blocked(v, st, now)) == 0) {
+			start_job(v, st, now);
+			continue;
+		}
+		if (b == 2 && st->next_ms < wake)
+			wake = st->next_ms;
+		if (b == 3) {
+			lagging = true;
+			if (now + 10 < wake)
+				wake = now + 10;
+		}
+	}
+	adjust_fps(v, lagging, now);
+	if (wake != UINT64_MAX)
+		uv_timer_start(&v->pace, on_pace, wake > now ? wake - now : 0,
+			0);
+}
+
+void
+session__video_kick(struct session_video *v)
+{
+	if (v->stopping || uv_is_active((uv_handle_t *)&v->pace))
+		return;
+	uv_timer_start(&v->pace, on_pace, 0, 0);
+}
+
+static struct vstream *
+vstream_new(struct session_video *v, int display)
+{
+	struct vstream *st = calloc(1, sizeof(*st));
+
+	if (st == NULL)
+		return NULL;
+	st->v = v;
+	st->display = display;
+	st->geom = v->disp[display];
+	st->want_key = true;
+	return st;
+}
+
+static void
+vstream_free(struct vstream *st)
+{
+	capture_grabber_free(st->grabber);
+	venc_free(st->enc);
+	free(st);
+}
+
+/* Drops a stream now, or after its job. */
+static void
+vstream_drop(struct session_video *v, int i)
+{
+	struct vstream *st = v->streams[i];
+
+	v->streams[i] = NULL;
+	if (st == NULL)
+		return;
+	if (st->busy)
+		st->dead = true;
+	else
+		vstream_free(st);
+}
+
+void
+session__video_subscribe(struct session_video *v, const int *set, int n,
+	bool add)
+{
+	bool want[CAPTURE_MAX_DISPLAYS] = { false };
+
+	for (int i = 0; i < n; i++)
+		if (set[i] >= 0 && set[i] < v->ndisplays)
+			want[set[i]] = true;
+	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++) {
+		if (want[i] && v->streams[i] == NULL)
+			v->streams[i] = vstream_new(v, i);
+		else if (!want[i] && !add)
+			vstream_drop(v, i);
+	}
+	session__video_kick(v);
+}
+
+void
+session__video_refresh(struct session_video *v, int display)
+{
+	uint64_t now = op_now_ms();
+
+	/* A flood of refresh requests costs at most one key frame per
+	 * VIDEO_KEY_MIN_GAP_MS per display; the rest are counted. */
+	if (now - v->refresh_window_ms >= 1000) {
+		if (v->refresh_in_window > 50)
+			log_warn("session %s: %u refresh requests in a second; "
+				 "key frames were rate-limited",
+				session_describe(v->ss), v->refresh_in_window);
+		v->refresh_window_ms = now;
+		v->refresh_in_window = 0;
+	}
+	v->refresh_in_window++;
+	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++) {
+		struct vstream *st = v->streams[i];
+
+		if (st == NULL || (display >= 0 && i != display))
+			continue;
+		if (st->want_key || now - st->last_key_ms < VIDEO_KEY_MIN_GAP_MS) {
+			v->refresh_ignored++;
+			if (!st->want_key && !st->busy)
+				st->next_ms = st->last_key_ms +
+					VIDEO_KEY_MIN_GAP_MS;
+		}
+		st->want_key = true;
+	}
+	session__video_kick(v);
+}
+
+void
+session__video_reconfigure(struct session_video *v, bool codec_changed)
+{
+	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++)
+		if (v->streams[i] != NULL && codec_changed)
+			v->streams[i]->want_key = true;
+	if (v->fps_now > v->fps_target || v->fps_now == 0)
+		v->fps_now = v->fps_target;
+	session__video_kick(v);
+}
+
+/* The display list changed: streams on displays that still exist start
+ * over (new grabber and encoder, key frame); the others end. */
+void
+session__video_layout_changed(struct session_video *v)
+{
+	int keep[CAPTURE_MAX_DISPLAYS];
+	int n = 0;
+
+	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++) {
+		if (v->streams[i] == NULL)
+			continue;
+		if (i < v->ndisplays)
+			keep[n++] = i;
+		vstream_drop(v, i);
+	}
+	if (n == 0)
+		keep[n++] = v->current < v->ndisplays ? v->current : 0;
+	session__video_subscribe(v, keep, n, false);
+}
+
+static void
+on_timer_closed(uv_handle_t *h)
+{
+	video_unref(h->data);
+}
+
+struct session_video *
+session__video_new(struct session *ss, struct capture *cap)
+{
+	struct session_video *v = calloc(1, sizeof(*v));
+	int n;
+
+	if (v == NULL)
+		return NULL;
+	v->ss = ss;
+	v->cap = cap;
+	n = capture_displays(cap, v->disp, CAPTURE_MAX_DISPLAYS);
+	v->ndisplays = n > 0 ? n : 0;
+	for (int i = 0; i < v->ndisplays; i++)
+		if (v->disp[i].primary)
+			v->current = i;
+	v->fps_target = ss->env.video_max_fps ? ss->env.video_max_fps : 30;
+	v->fps_now = v->fps_target;
+	v->codec = VENC_VP9;
+	uv_timer_init(ss->env.loop, &v->pace);
+	uv_timer_init(ss->env.loop, &v->cursor_timer);
+	v->pace.data = v->cursor_timer.data = v;
+	v->refs = 2; /* the two timers */
+	ss->pending++; /* released by the last video_unref */
+	return v;
+}
+
+void
+session__video_stop(struct session_video *v)
+{
+	if (v->stopping)
+		return;
+	v->stopping = true;
+	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++) {
+		struct vstream *st = v->streams[i];
+
+		v->streams[i] = NULL;
+		if (st != NULL && !st->busy)
+			vstream_free(st);
+		/* a busy one is freed by job_done (v->stopping) */
+	}
+	uv_close((uv_handle_t *)&v->pace, on_timer_closed);
+	uv_close((uv_handle_t *)&v->cursor_timer, on_timer_closed);
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+session_video_stats(const struct session *ss, struct session_video_stats *out,
+	int max)
+{
+	const struct session_video *v = ss->video;
+	int n = 0;
+
+	if (v == NULL || v->stopping)
+		return 0;
+	for (int i = 0; i < CAPTURE_MAX_DISPLAYS && n < max; i++) {
+		const struct vstream *st = v->streams[i];
+		struct session_video_stats *o = &out[n];
+		uint32_t lat[VIDEO_LAT_SAMPLES];
+		unsigned k;
+		double good;
+
+		if (st == NULL)
+			continue;
+		memset(o, 0, sizeof(*o));
+		o->display = i;
+		o->codec = venc_codec_name(v->codec);
+		o->width = st->geom.width;
+		o->height = st->geom.height;
+		o->fps_target = v->fps_now;
+		o->kbps_target = stream_kbps(v, st);
+		o->frames = st->frames;
+		o->key_frames = st->key_frames;
+		o->bytes = st->bytes;
+		o->skipped = st->skipped;
+		good = (double)(st->lat_n ? st->lat_n : 1);
+		o->capture_ms = st->sum_capture_ms / good;
+		o->convert_ms = st->sum_convert_ms / good;
+		o->encode_ms = st->sum_encode_ms / good;
+		k = st->lat_n < VIDEO_LAT_SAMPLES ? st->lat_n :
+						     VIDEO_LAT_SAMPLES;
+		if (k > 0) {
+			memcpy(lat, st->lat_ms, k * sizeof(lat[0]));
+			qsort(lat, k, sizeof(lat[0]), cmp_u32);
+			o->latency_ms_p50 = lat[k / 2];
+			o->latency_ms_p95 = lat[(k * 95) / 100 < k ?
+						(k * 95) / 100 :
+						k - 1];
+		}
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The screen part of an authorized desktop session, shared by
+ * session-video.c (streams: pacing, the off-loop grab+encode job,
+ * sending) and session-screen.c (what the client asks: options, codec,
+ * displays, refresh; the cursor; layout changes). Session module only.
+ */
+#ifndef OP_SESSION_SESSION_VIDEO_H
+#define OP_SESSION_SESSION_VIDEO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "capture/capture.h"
+#include "video/venc.h"
+#include "wire/msg.h"
+
+struct session;
+
+#define VIDEO_LAT_SAMPLES 256
+#define VIDEO_ACK_WINDOW 2          /* frames sent but not acknowledged */
+#define VIDEO_ACK_TIMEOUT_MS 3000   /* then the window reopens anyway */
+#define VIDEO_MAX_QUEUED (512u << 10) /* socket back-pressure, bytes */
+#define VIDEO_KEY_MIN_GAP_MS 250    /* refresh floods are coalesced */
+#define VIDEO_MIN_FPS 5             /* auto-adjust floor */
+#define VIDEO_CURSOR_CACHE 32
+#define VIDEO_CURSOR_POLL_MS 33
+
+/* One display being streamed. Fields marked [job] belong to the worker
+ * while busy; the loop thread touches them only when !busy. */
+struct vstream {
+	struct session_video *v;
+	int display;
+	struct capture_display geom;
+	struct capture_grabber *grabber; /* [job] */
+	struct venc *enc;                /* [job] */
+	struct venc_params params;       /* [job] what enc was made with */
+	uv_work_t work;
+	bool busy;
+	bool dead;      /* unsubscribed or closing: free after the job */
+	bool stale;     /* geometry changed: new grabber and encoder */
+	bool want_key;
+	uint64_t seen_seq;  /* damage_seq of the last frame started */
+	uint64_t next_ms;   /* earliest start of the next frame (fps) */
+	uint64_t last_key_ms;
+	uint64_t enc_start_ms;
+	/* job inputs and outputs */
+	bool job_key;
+	int64_t job_pts;
+	uint32_t job_kbps, job_fps;
+	enum venc_codec job_codec;
+	uint64_t job_t0_us;
+	int job_r;
+	double job_grab_ms;
+	struct venc_output job_out;
+	/* figures */
+	uint64_t frames, key_frames, bytes, skipped;
+	double sum_capture_ms, sum_convert_ms, sum_encode_ms;
+	uint32_t lat_ms[VIDEO_LAT_SAMPLES];
+	unsigned lat_n;
+};
+
+struct session_video {
+	struct session *ss;
+	struct capture *cap;
+	uv_timer_t pace;
+	uv_timer_t cursor_timer;
+	int ndisplays;
+	struct capture_display disp[CAPTURE_MAX_DISPLAYS];
+	int current; /* PeerInfo.current_display */
+	struct vstream *streams[CAPTURE_MAX_DISPLAYS]; /* by display */
+	/* what the client asked for (§7.2, §7.3, §13.3) */
+	int image_quality;
+	int32_t custom_quality;
+	unsigned fps_target; /* min(config, client) */
+	unsigned fps_now;    /* auto-adjusted down when acks lag */
+	enum venc_codec codec;
+	bool ack_required;
+	unsigned unacked;
+	uint64_t last_ack_ms;
+	unsigned blocked_ticks;
+	uint64_t last_raise_ms;
+	bool show_cursor_pos;
+	int32_t cur_x, cur_y;
+	uint64_t cursor_ids[VIDEO_CURSOR_CACHE];
+	unsigned cursor_n;
+	/* refresh flood accounting */
+	uint64_t refresh_window_ms;
+	unsigned refresh_in_window;
+	unsigned refresh_ignored;
+	bool stopping;
+	int refs; /* jobs in flight + timers still closing */
+};
+
+/* session-video.c */
+struct session_video *session__video_new(struct session *ss,
+	struct capture *cap);
+/* Tears down; jobs finish first, then hooks->screen_released. */
+void session__video_stop(struct session_video *v);
+/* Subscribes exactly the displays in set (n entries). */
+void session__video_subscribe(struct session_video *v, const int *set,
+	int n, bool add);
+/* Something may need a frame: (re)arm the pacing timer. */
+void session__video_kick(struct session_video *v);
+void session__video_refresh(struct session_video *v, int display);
+/* Encoder parameters changed (codec, quality, fps). */
+void session__video_reconfigure(struct session_video *v, bool codec_changed);
+void session__video_layout_changed(struct session_video *v);
+
+/* session-screen.c */
+void session__screen_options(struct session_video *v,
+	const Hbb__OptionMessage *o, bool at_login);
+void session__screen_fill_display(const struct capture_display *d,
+	Hbb__DisplayInfo *out);
+int session__screen_on_misc(struct session *ss, const Hbb__Misc *misc);
+void session__screen_cursor(struct session_video *v, bool force);
+void session__screen_message_box(struct session *ss, const char *title,
+	const char *text);
+void session__screen_on_layout(struct session_video *v);
+void session__screen_cursor_poll(uv_timer_t *t);
+void session__screen_start(struct session *ss, struct session_video *v);
+
+#endif
