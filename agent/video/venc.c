@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvpx VP9/VP8 realtime CBR encoder for screen content (spec §7.3).
+ * Each call converts one BGRA frame to I420 with libyuv, encodes it and
+ * copies the packets into a buffer the encoder owns, so the caller can
+ * send them after the call without holding libvpx state.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libyuv.h>
+#include <vpx/vp8cx.h>
+#include <vpx/vpx_encoder.h>
+
+#include "core/err.h"
+#include "video/venc.h"
+
+#define DIM_MIN 2u
+#define DIM_MAX 8192u
+#define KBPS_MIN 10u
+#define KBPS_MAX 100000u
+#define FPS_MIN 1u
+#define FPS_MAX 120u
+#define THREADS_MAX 4u
+/* A 8192x8192 key frame at the top bitrate stays far below this. */
+#define OUT_MAX (16u << 20)
+
+/*
+ * Default cpu-used: fastest realtime settings whose screen-text quality
+ * stayed >= 35 dB at the §7.3 bitrates (see tests/bench/video).
+ */
+#define VP9_SPEED_DEFAULT 7
+#define VP8_SPEED_DEFAULT 12
+
+struct venc {
+	struct venc_params p;
+	vpx_codec_ctx_t ctx;
+	vpx_codec_enc_cfg_t cfg;
+	vpx_image_t img;
+	bool img_ok;
+	bool ctx_ok;
+	int64_t last_pts;
+	uint8_t *out;
+	size_t out_cap;
+};
+
+const char *
+venc_codec_name(enum venc_codec c)
+{
+	switch (c) {
+	case VENC_VP9:
+		return "VP9";
+	case VENC_VP8:
+		return "VP8";
+	}
+	return "?";
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static unsigned
+pick_threads(unsigned want)
+{
+	long n;
+
+	if (want == 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		want = n > 0 ? (unsigned)n : 1u;
+	}
+	return want > THREADS_MAX ? THREADS_MAX : want;
+}
+
+static unsigned
+log2_floor(unsigned v)
+{
+	unsigned r = 0;
+
+	while (v > 1) {
+		v >>= 1;
+		r++;
+	}
+	return r;
+}
+
+/* Codec-specific controls; libvpx returns an error code per control. */
+static int
+set_controls_vp9(struct venc *e, int speed)
+{
+	vpx_codec_ctx_t *c = &e->ctx;
+	/* Tiles of >= 256 px let row-mt and the threads work in parallel;
+	 * libvpx clamps the log2 count to what the width allows. */
+	int tiles = (int)log2_floor(e->cfg.g_threads);
+
+	if (e->p.width >= 1024 && tiles < 2)
+		tiles = 2;
+	if (vpx_codec_control(c, VP8E_SET_CPUUSED, speed) ||
+		vpx_codec_control(c, VP9E_SET_ROW_MT, 1) ||
+		vpx_codec_control(c, VP9E_SET_TILE_COLUMNS, tiles) ||
+		vpx_codec_control(c, VP9E_SET_AQ_MODE, 3) ||
+		vpx_codec_control(c, VP9E_SET_TUNE_CONTENT,
+			VP9E_CONTENT_SCREEN) ||
+		vpx_codec_control(c, VP9E_SET_NOISE_SENSITIVITY, 0) ||
+		vpx_codec_control(c, VP9E_SET_FRAME_PARALLEL_DECODING, 0))
+		return OP_ERR_INTERNAL;
+	return 0;
+}
+
+static int
+set_controls_vp8(struct venc *e, int speed)
+{
+	vpx_codec_ctx_t *c = &e->ctx;
+	unsigned parts = log2_floor(e->cfg.g_threads);
+
+	if (vpx_codec_control(c, VP8E_SET_CPUUSED, speed) ||
+		vpx_codec_control(c, VP8E_SET_SCREEN_CONTENT_MODE, 1) ||
+		vpx_codec_control(c, VP8E_SET_NOISE_SENSITIVITY, 0) ||
+		vpx_codec_control(c, VP8E_SET_STATIC_THRESHOLD, 1) ||
+		vpx_codec_control(c, VP8E_SET_TOKEN_PARTITIONS,
+			(int)(parts > 3 ? 3 : parts)))
+		return OP_ERR_INTERNAL;
+	return 0;
+}
+
+static void
+set_rate(vpx_codec_enc_cfg_t *cfg, uint32_t kbps)
+{
+	cfg->rc_target_bitrate = kbps;
+}
+
+int
+venc_new(const struct venc_params *p, struct venc **out)
+{
+	vpx_codec_iface_t *iface;
+	struct venc *e = NULL;
+	int speed;
+	int r = OP_ERR_INTERNAL;
+
+	*out = NULL;
+	if (p->width < DIM_MIN || p->width > DIM_MAX ||
+		p->height < DIM_MIN || p->height > DIM_MAX ||
+		p->bitrate_kbps < KBPS_MIN || p->bitrate_kbps > KBPS_MAX ||
+		p->fps < FPS_MIN || p->fps > FPS_MAX ||
+		p->speed < -16 || p->speed > 16)
+		return OP_ERR_RANGE;
+	switch (p->codec) {
+	case VENC_VP9:
+		iface = vpx_codec_vp9_cx();
+		speed = p->speed ? p->speed : VP9_SPEED_DEFAULT;
+		/* VP9 has no cpu-used above 9. */
+		if (speed > 9 || speed < -9)
+			return OP_ERR_RANGE;
+		break;
+	case VENC_VP8:
+		iface = vpx_codec_vp8_cx();
+		speed = p->speed ? p->speed : VP8_SPEED_DEFAULT;
+		break;
+	default:
+		return OP_ERR_RANGE;
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return OP_ERR_NOMEM;
+	e->p = *p;
+	e->last_pts = -1;
+
+	if (vpx_codec_enc_config_default(iface, &e->cfg, 0) != VPX_CODEC_OK)
+		goto out;
+	e->cfg.g_w = p->width;
+	e->cfg.g_h = p->height;
+	e->cfg.g_timebase.num = 1;
+	e->cfg.g_timebase.den = 1000;
+	e->cfg.g_threads = pick_threads(p->threads);
+	e->cfg.g_lag_in_frames = 0;
+	e->cfg.g_pass = VPX_RC_ONE_PASS;
+	e->cfg.rc_end_usage = VPX_CBR;
+	e->cfg.rc_dropframe_thresh = 25;
+	e->cfg.rc_resize_allowed = 0;
+	e->cfg.rc_undershoot_pct = 95;
+	e->cfg.rc_overshoot_pct = 100;
+	e->cfg.rc_buf_sz = 1000;
+	e->cfg.rc_buf_initial_sz = 600;
+	e->cfg.rc_buf_optimal_sz = 500;
+	/* 16, not lower: static text then settles at ~42 dB within 5 s
+	 * and repeats cost < 200 bytes instead of refining forever. */
+	e->cfg.rc_min_quantizer = 16;
+	e->cfg.rc_max_quantizer = 56;
+	/* Key frames only at start and when asked (a client joins or asks
+	 * for a refresh): periodic ones would just waste the budget. */
+	e->cfg.kf_mode = VPX_KF_DISABLED;
+	e->cfg.kf_min_dist = 0;
+	e->cfg.kf_max_dist = 0x7fffffff;
+	set_rate(&e->cfg, p->bitrate_kbps);
+
+	if (vpx_codec_enc_init(&e->ctx, iface, &e->cfg, 0) != VPX_CODEC_OK)
+		goto out;
+	e->ctx_ok = true;
+	r = p->codec == VENC_VP9 ? set_controls_vp9(e, speed) :
+				    set_controls_vp8(e, speed);
+	if (r != 0)
+		goto out;
+	r = OP_ERR_NOMEM;
+	if (vpx_img_alloc(&e->img, VPX_IMG_FMT_I420, p->width, p->height,
+		    32) == NULL)
+		goto out;
+	e->img_ok = true;
+	*out = e;
+	e = NULL;
+	r = 0;
+out:
+	venc_free(e);
+	return r;
+}
+
+void
+venc_free(struct venc *e)
+{
+	if (e == NULL)
+		return;
+	if (e->ctx_ok)
+		vpx_codec_destroy(&e->ctx);
+	if (e->img_ok)
+		vpx_img_free(&e->img);
+	free(e->out);
+	free(e);
+}
+
+int
+venc_set_rate(struct venc *e, uint32_t bitrate_kbps, uint32_t fps)
+{
+	if (bitrate_kbps < KBPS_MIN)
+		bitrate_kbps = KBPS_MIN;
+	if (bitrate_kbps > KBPS_MAX)
+		bitrate_kbps = KBPS_MAX;
+	if (fps < FPS_MIN)
+		fps = FPS_MIN;
+	if (fps > FPS_MAX)
+		fps = FPS_MAX;
+	if (bitrate_kbps == e->cfg.rc_target_bitrate && fps == e->p.fps)
+		return 0;
+	set_rate(&e->cfg, bitrate_kbps);
+	if (vpx_codec_enc_config_set(&e->ctx, &e->cfg) != VPX_CODEC_OK)
+		return OP_ERR_INTERNAL;
+	e->p.bitrate_kbps = bitrate_kbps;
+	/* fps only sizes each frame's duration, passed per encode call. */
+	e->p.fps = fps;
+	return 0;
+}
+
+/* Makes room for `need` more bytes after `used` in the output buffer. */
+static int
+out_reserve(struct venc *e, size_t used, size_t need)
+{
+	size_t cap = e->out_cap ? e->out_cap : 64u * 1024;
+	uint8_t *n;
+
+	if (need > OUT_MAX || used > OUT_MAX - need)
+		return OP_ERR_TOO_LARGE;
+	if (used + need <= e->out_cap)
+		return 0;
+	while (cap < used + need)
+		cap *= 2;
+	if (cap > OUT_MAX)
+		cap = OUT_MAX;
+	if ((n = realloc(e->out, cap)) == NULL)
+		return OP_ERR_NOMEM;
+	e->out = n;
+	e->out_cap = cap;
+	return 0;
+}
+
+/* Copies every packet libvpx has ready; pointers are set at the end
+ * because the buffer may move while it grows. */
+static int
+collect(struct venc *e, struct venc_output *o)
+{
+	const vpx_codec_cx_pkt_t *pkt;
+	vpx_codec_iter_t it = NULL;
+	size_t off[VENC_MAX_PACKETS];
+	size_t used = 0;
+	int i;
+	int r = 0;
+
+	while ((pkt = vpx_codec_get_cx_data(&e->ctx, &it)) != NULL) {
+		size_t len;
+
+		if (pkt->kind != VPX_CODEC_CX_FRAME_PKT || r != 0)
+			continue;
+		len = pkt->data.frame.sz;
+		if (o->npackets == VENC_MAX_PACKETS) {
+			r = OP_ERR_TOO_LARGE;
+			continue;
+		}
+		if ((r = out_reserve(e, used, len)) != 0)
+			continue;
+		memcpy(e->out + used, pkt->data.frame.buf, len);
+		off[o->npackets] = used;
+		o->pkt[o->npackets].len = len;
+		o->pkt[o->npackets].key =
+			(pkt->data.frame.flags & VPX_FRAME_IS_KEY) != 0;
+		o->npackets++;
+		used += len;
+	}
+	if (r != 0) {
+		o->npackets = 0;
+		return r;
+	}
+	for (i = 0; i < o->npackets; i++)
+		o->pkt[i].data = e->out + off[i];
+	return 0;
+}
+
+int
+venc_encode(struct venc *e, const uint8_t *bgra, size_t stride,
+	int64_t pts_ms, bool force_key, struct venc_output *out)
+{
+	vpx_enc_frame_flags_t flags = force_key ? VPX_EFLAG_FORCE_KF : 0;
+	vpx_image_t *img = &e->img;
+	double t0;
+	double t1;
+	double t2;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (bgra == NULL || stride < (size_t)e->p.width * 4 ||
+		stride > INT_MAX)
+		return OP_ERR_RANGE;
+	/* libvpx needs strictly increasing timestamps; a caller clock that
+	 * stalls must not confuse the rate control. */
+	if (pts_ms <= e->last_pts)
+		pts_ms = e->last_pts + 1;
+
+	t0 = now_ms();
+	/* libyuv's "ARGB" is B,G,R,A in memory: our BGRA. */
+	if (ARGBToI420(bgra, (int)stride, img->planes[VPX_PLANE_Y],
+		    img->stride[VPX_PLANE_Y], img->planes[VPX_PLANE_U],
+		    img->stride[VPX_PLANE_U], img->planes[VPX_PLANE_V],
+		    img->stride[VPX_PLANE_V], (int)e->p.width,
+		    (int)e->p.height) != 0)
+		return OP_ERR_INTERNAL;
+	t1 = now_ms();
+	if (vpx_codec_encode(&e->ctx, img, pts_ms, 1000 / e->p.fps, flags,
+		    VPX_DL_REALTIME) != VPX_CODEC_OK)
+		return OP_ERR_INTERNAL;
+	e->last_pts = pts_ms;
+	r = collect(e, out);
+	t2 = now_ms();
+	out->convert_ms = t1 - t0;
+	out->encode_ms = t2 - t1;
+	return r;
+}

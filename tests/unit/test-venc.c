@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for video/venc: real libvpx encodes of synthetic screen text,
+ * decoded again with libvpx's own decoder to measure the quality (Y PSNR
+ * against the same libyuv conversion), plus the §7.3 rate arithmetic with
+ * the hostile values a peer may send.
+ */
+#include <limits.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include <libyuv.h>
+#include <vpx/vp8dx.h>
+#include <vpx/vpx_decoder.h>
+
+#include "core/err.h"
+#include "th.h"
+#include "video/venc.h"
+
+#define LINE_H 18
+#define CELL_W 9
+
+static uint32_t
+hash32(uint32_t a, uint32_t b)
+{
+	uint32_t h = a * 0x9e3779b1u ^ (b + 0x7f4a7c15u) * 0x85ebca6bu;
+
+	h ^= h >> 15;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 13;
+	return h;
+}
+
+/*
+ * Renders `rows` rows of pseudo text into a BGRA buffer: lines of glyphs
+ * built from 2x2 blocks (96 shapes, so they repeat like letters do), dark
+ * on white, some lines coloured like syntax highlighting.
+ */
+static void
+render_text(uint8_t *buf, uint32_t w, uint32_t rows, size_t stride,
+	uint32_t seed)
+{
+	uint32_t x;
+	uint32_t y;
+
+	for (y = 0; y < rows; y++) {
+		uint32_t line = y / LINE_H + seed;
+		uint32_t gy = y % LINE_H;
+		uint32_t len = hash32(line, 1) % (w / CELL_W + 1);
+		uint32_t hue = hash32(line, 2);
+		uint8_t *p = buf + (size_t)y * stride;
+
+		for (x = 0; x < w; x++, p += 4) {
+			uint32_t col = x / CELL_W;
+			uint32_t gx = x % CELL_W;
+			uint32_t ch = hash32(line, col + 3);
+			bool on = false;
+
+			if (col < len && gy >= 2 && gy < 16 && gx < 8 &&
+				ch % 6 != 0) {
+				uint32_t bits = hash32(ch % 96, 0);
+
+				on = (bits >> ((gy - 2) / 2 * 4 + gx / 2) &
+					     1) != 0;
+			}
+			if (on && hue % 4 == 0) {
+				p[0] = 160, p[1] = 40, p[2] = 20;
+			} else if (on) {
+				p[0] = p[1] = p[2] = 30;
+			} else {
+				p[0] = p[1] = p[2] = 250;
+			}
+			p[3] = 255;
+		}
+	}
+}
+
+/* Y PSNR of a decoded image against the I420 conversion of `bgra`. */
+static double
+psnr_y(const vpx_image_t *img, const uint8_t *bgra, size_t stride,
+	uint32_t w, uint32_t h)
+{
+	uint32_t cw = (w + 1) / 2;
+	uint32_t ch = (h + 1) / 2;
+	uint8_t *y = malloc((size_t)w * h);
+	uint8_t *u = malloc((size_t)cw * ch);
+	uint8_t *v = malloc((size_t)cw * ch);
+	double sse = 0;
+	double mse;
+	uint32_t i;
+	uint32_t j;
+
+	if (y == NULL || u == NULL || v == NULL)
+		abort();
+	ARGBToI420(bgra, (int)stride, y, (int)w, u, (int)cw, v, (int)cw,
+		(int)w, (int)h);
+	for (j = 0; j < h; j++) {
+		const uint8_t *d = img->planes[VPX_PLANE_Y] +
+			(size_t)j * (size_t)img->stride[VPX_PLANE_Y];
+
+		for (i = 0; i < w; i++) {
+			double e = (double)d[i] - (double)y[(size_t)j * w + i];
+
+			sse += e * e;
+		}
+	}
+	free(y);
+	free(u);
+	free(v);
+	mse = sse / ((double)w * h);
+	return mse <= 0 ? 99.0 : 10.0 * log10(255.0 * 255.0 / mse);
+}
+
+struct dec {
+	vpx_codec_ctx_t ctx;
+	vpx_image_t *last;
+};
+
+static int
+dec_init(struct dec *d, enum venc_codec c)
+{
+	d->last = NULL;
+	return vpx_codec_dec_init(&d->ctx,
+		c == VENC_VP9 ? vpx_codec_vp9_dx() : vpx_codec_vp8_dx(),
+		NULL, 0) == VPX_CODEC_OK ? 0 : -1;
+}
+
+/* Decodes every packet of one encode; returns the frames it produced. */
+static int
+dec_feed(struct dec *d, const struct venc_output *o)
+{
+	vpx_codec_iter_t it;
+	vpx_image_t *img;
+	int n = 0;
+	int i;
+
+	for (i = 0; i < o->npackets; i++) {
+		if (vpx_codec_decode(&d->ctx, o->pkt[i].data,
+			    (unsigned)o->pkt[i].len, NULL, 0) != VPX_CODEC_OK)
+			return -1;
+		it = NULL;
+		while ((img = vpx_codec_get_frame(&d->ctx, &it)) != NULL) {
+			d->last = img;
+			n++;
+		}
+	}
+	return n;
+}
+
+static size_t
+out_bytes(const struct venc_output *o)
+{
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < o->npackets; i++)
+		n += o->pkt[i].len;
+	return n;
+}
+
+static uint8_t *
+text_image(uint32_t w, uint32_t rows, uint32_t seed)
+{
+	uint8_t *b = malloc((size_t)w * 4 * rows);
+
+	if (b == NULL)
+		abort();
+	render_text(b, w, rows, (size_t)w * 4, seed);
+	return b;
+}
+
+/*
+ * Static text: the first frame is a key frame, quality converges to
+ * >= 35 dB (rate control drops frames while the key frame drains the
+ * budget, then refines), and once it has settled (`tiny`, after ~5 s) a
+ * repeated frame costs almost nothing.
+ */
+static void
+static_quality(enum venc_codec c, uint32_t w, uint32_t h, int n,
+	bool tiny)
+{
+	struct venc_params p = { .codec = c, .width = w, .height = h,
+		.fps = 30 };
+	struct venc *e = NULL;
+	struct venc_output o;
+	struct dec d;
+	uint8_t *img = text_image(w, h, 7);
+	size_t stride = (size_t)w * 4;
+	size_t last = 0;
+	size_t small = SIZE_MAX;
+	double conv = 0;
+	double enc = 0;
+	double psnr;
+	int i;
+
+	p.bitrate_kbps = venc_target_kbps(w, h, venc_quality_ratio(3, 0));
+	ASSERT_INT_EQ(venc_new(&p, &e), 0);
+	ASSERT_INT_EQ(dec_init(&d, c), 0);
+	for (i = 0; i < n; i++) {
+		if (venc_encode(e, img, stride, i * 33, false, &o) != 0)
+			break;
+		if (i == 0 && (o.npackets != 1 || !o.pkt[0].key))
+			break;
+		if (i > 0 && o.npackets > 0 && o.pkt[0].key)
+			break;
+		if (dec_feed(&d, &o) < 0)
+			break;
+		conv += o.convert_ms;
+		enc += o.encode_ms;
+		last = out_bytes(&o);
+		if (i >= n - 10 && last < small)
+			small = last;
+	}
+	ASSERT_INT_EQ(i, n);
+	ASSERT(d.last != NULL);
+	ASSERT_INT_EQ(d.last->d_w, w);
+	ASSERT_INT_EQ(d.last->d_h, h);
+	psnr = psnr_y(d.last, img, stride, w, h);
+	printf("%s %ux%u static @%u kbps: PSNR %.2f dB, last frame %zu B "
+	       "(smallest of 10: %zu B), convert %.2f ms, encode %.2f ms "
+	       "(avg)\n",
+		venc_codec_name(c), w, h, p.bitrate_kbps, psnr, last, small,
+		conv / n, enc / n);
+	vpx_codec_destroy(&d.ctx);
+	venc_free(e);
+	free(img);
+	ASSERT(psnr >= 35.0);
+	/* VP8's realtime mode adapts its speed to the clock, so one frame
+	 * may still refine a little: judge the last ten. */
+	if (tiny)
+		ASSERT(small < 2048);
+}
+
+static void
+test_static_vp9_720p(void)
+{
+	static_quality(VENC_VP9, 1280, 720, 180, true);
+}
+
+static void
+test_static_vp8_720p(void)
+{
+	static_quality(VENC_VP8, 1280, 720, 180, true);
+}
+
+static void
+test_static_vp9_1080p(void)
+{
+	static_quality(VENC_VP9, 1920, 1080, 90, false);
+}
+
+static void
+test_static_vp8_1080p(void)
+{
+	static_quality(VENC_VP8, 1920, 1080, 90, false);
+}
+
+static void
+test_odd_size(void)
+{
+	static_quality(VENC_VP9, 1001, 701, 180, true);
+	static_quality(VENC_VP8, 1001, 701, 180, true);
+}
+
+/* force_key produces a key frame in the middle of the stream. */
+static void
+force_key(enum venc_codec c)
+{
+	struct venc_params p = { .codec = c, .width = 640, .height = 480,
+		.fps = 30, .bitrate_kbps = 400 };
+	struct venc *e = NULL;
+	struct venc_output o;
+	uint8_t *img = text_image(640, 480, 3);
+	int i;
+
+	ASSERT_INT_EQ(venc_new(&p, &e), 0);
+	for (i = 0; i < 5; i++) {
+		ASSERT_INT_EQ(venc_encode(e, img, 640 * 4, i * 33, false, &o),
+			0);
+		if (i > 0)
+			ASSERT(o.npackets == 0 || !o.pkt[0].key);
+	}
+	ASSERT_INT_EQ(venc_encode(e, img, 640 * 4, 5 * 33, true, &o), 0);
+	ASSERT_INT_EQ(o.npackets, 1);
+	ASSERT(o.pkt[0].key);
+	/* A stalled clock is tolerated (pts forced forward). */
+	ASSERT_INT_EQ(venc_encode(e, img, 640 * 4, 5 * 33, false, &o), 0);
+	ASSERT(o.npackets == 0 || !o.pkt[0].key);
+	venc_free(e);
+	free(img);
+}
+
+static void
+test_force_key(void)
+{
+	force_key(VENC_VP9);
+	force_key(VENC_VP8);
+}
+
+/* Sums the bytes of `n` frames of text scrolling 16 px per frame. */
+static size_t
+scroll_bytes(struct venc *e, const uint8_t *doc, uint32_t w, int first,
+	int n)
+{
+	size_t stride = (size_t)w * 4;
+	struct venc_output o;
+	size_t total = 0;
+	int i;
+
+	for (i = first; i < first + n; i++) {
+		if (venc_encode(e, doc + (size_t)i * 16 * stride, stride,
+			    i * 33, false, &o) != 0)
+			return 0;
+		total += out_bytes(&o);
+	}
+	return total;
+}
+
+static void
+set_rate(enum venc_codec c)
+{
+	const uint32_t w = 640;
+	const uint32_t h = 480;
+	struct venc_params p = { .codec = c, .width = w, .height = h,
+		.fps = 30, .bitrate_kbps = 2000 };
+	struct venc *e = NULL;
+	uint8_t *doc = text_image(w, h + 16 * 100, 11);
+	size_t hi;
+	size_t lo;
+
+	ASSERT_INT_EQ(venc_new(&p, &e), 0);
+	(void)scroll_bytes(e, doc, w, 0, 10); /* past the key frame */
+	hi = scroll_bytes(e, doc, w, 10, 30);
+	ASSERT_INT_EQ(venc_set_rate(e, 200, 30), 0);
+	(void)scroll_bytes(e, doc, w, 40, 10); /* rate control settles */
+	lo = scroll_bytes(e, doc, w, 50, 30);
+	printf("%s set_rate: 2000 kbps -> %zu B, 200 kbps -> %zu B "
+	       "(30 frames each)\n",
+		venc_codec_name(c), hi, lo);
+	ASSERT(hi > 0 && lo > 0);
+	ASSERT(lo * 3 < hi);
+	/* Out-of-range rates are clamped, not refused. */
+	ASSERT_INT_EQ(venc_set_rate(e, 0, 0), 0);
+	ASSERT_INT_EQ(venc_set_rate(e, UINT32_MAX, UINT32_MAX), 0);
+	venc_free(e);
+	free(doc);
+}
+
+static void
+test_set_rate(void)
+{
+	set_rate(VENC_VP9);
+	set_rate(VENC_VP8);
+}
+
+static void
+test_bad_params(void)
+{
+	const struct venc_params good = { .codec = VENC_VP9, .width = 64,
+		.height = 64, .bitrate_kbps = 100, .fps = 30 };
+	struct venc_params p;
+	struct venc *e = (struct venc *)&p;
+	struct venc_output o;
+	uint8_t px[64 * 64 * 4] = { 0 };
+
+	p = good, p.width = 1;
+	ASSERT_INT_EQ(venc_new(&p, &e), OP_ERR_RANGE);
+	ASSERT(e == NULL);
+	p = good, p.height = 8193;
+	ASSERT_INT_EQ(venc_new(&p, &e), OP_ERR_RANGE);
+	p = good, p.width = UINT32_MAX;
+	ASSERT_INT_EQ(venc_new(&p, &e), OP_ERR_RANGE);
+	p = good, p.bitrate_kbps = 9;
+	ASSERT_INT_EQ(venc_new(&p, &e), OP_ERR_RANGE);
+	p = good, p.bitrate_kbps = 100001;
+	ASSERT_INT_EQ(venc_new(&p, &e), OP_ERR_RANGE);
+	p = good, p.fps = 0;
+	ASSERT_INT_EQ(venc_new(&p, &e), OP_ERR_RANGE);
+	p = good, p.fps = 121;
+	ASSERT_INT_EQ(venc_new(&p, &e), OP_ERR_RANGE);
+	p = good, p.codec = (enum venc_codec)7;
+	ASSERT_INT_EQ(venc_new(&p, &e), OP_ERR_RANGE);
+	p = good, p.speed = 10;
+	ASSERT_INT_EQ(venc_new(&p, &e), OP_ERR_RANGE);
+	p = good, p.codec = VENC_VP8, p.speed = 17;
+	ASSERT_INT_EQ(venc_new(&p, &e), OP_ERR_RANGE);
+	ASSERT(e == NULL);
+
+	/* The smallest size works, and a short stride is refused. */
+	p = good, p.width = 2, p.height = 2;
+	ASSERT_INT_EQ(venc_new(&p, &e), 0);
+	ASSERT_INT_EQ(venc_encode(e, px, 8, 0, false, &o), 0);
+	ASSERT_INT_EQ(o.npackets, 1);
+	ASSERT_INT_EQ(venc_encode(e, px, 7, 33, false, &o), OP_ERR_RANGE);
+	ASSERT_INT_EQ(o.npackets, 0);
+	ASSERT_INT_EQ(venc_encode(e, NULL, 8, 66, false, &o), OP_ERR_RANGE);
+	venc_free(e);
+	venc_free(NULL);
+	ASSERT_STR_EQ(venc_codec_name(VENC_VP9), "VP9");
+	ASSERT_STR_EQ(venc_codec_name(VENC_VP8), "VP8");
+}
+
+#define NEAR(a, b) (fabs((a) - (b)) < 1e-9)
+
+static void
+test_quality_ratio(void)
+{
+	static const struct {
+		int q;
+		int32_t custom;
+		double ratio;
+	} t[] = {
+		{ 2, 0, 0.5 },
+		{ 3, 0, 0.67 },
+		{ 4, 0, 1.5 },
+		{ 0, 0, 0.67 },              /* NotSet, no custom */
+		{ 3, 100 << 8, 0.67 },       /* the enum wins */
+		{ 0, 50 << 8, 1.0 },         /* the UI's default 50 % */
+		{ 0, 100 << 8, 2.0 },
+		{ 0, 10 << 8, 0.2 },
+		{ 0, 5 << 8, 0.2 },          /* clamped up */
+		{ 0, 2000 << 8, 40.0 },
+		{ 0, 4095 << 8, 40.0 },      /* 81.9 clamped down */
+		{ 0, (1 << 20) | (50 << 8), 1.0 }, /* bits above 12 ignored */
+		{ 0, 50 << 8 | 0xff, 1.0 },  /* low byte ignored */
+		{ 0, 1, 0.2 },               /* percent 0 */
+		{ 0, INT32_MAX, 40.0 },
+		{ 0, INT32_MIN, 0.67 },      /* negative: treated as unset */
+		{ 0, -1, 0.67 },
+		{ 0, -(50 << 8), 0.67 },
+		{ 1, 50 << 8, 1.0 },         /* unknown enum values */
+		{ 5, 0, 0.67 },
+		{ INT_MAX, 0, 0.67 },
+		{ INT_MIN, INT32_MIN, 0.67 },
+		{ -3, 25 << 8, 0.5 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		double r = venc_quality_ratio(t[i].q, t[i].custom);
+
+		if (!NEAR(r, t[i].ratio))
+			TH_FAIL("ratio(%d, %d) = %g, want %g", t[i].q,
+				t[i].custom, r, t[i].ratio);
+	}
+}
+
+static void
+test_target_kbps(void)
+{
+	static const struct {
+		uint32_t w, h;
+		double ratio;
+		uint32_t kbps;
+	} t[] = {
+		{ 1920, 1080, 1.0, 2073 },
+		{ 1280, 720, 1.0, 1000 },
+		{ 640, 480, 1.0, 400 },
+		{ 3840, 2160, 1.0, 5000 },
+		{ 1920, 1080, 0.67, 1389 },  /* Balanced: 1388.91 */
+		{ 1920, 1080, 0.5, 1037 },   /* Low: 1036.5 */
+		{ 1920, 1080, 1.5, 3110 },   /* Best: 3109.5 */
+		{ 1280, 720, 0.67, 670 },
+		{ 1000, 1000, 1.0, 1049 },   /* nearest 1366x768, scaled */
+		{ 1920, 1200, 1.0, 2292 },   /* nearest 2048x1080, scaled */
+		{ 1920, 1080, 40.0, 82920 },
+		{ 1920, 1080, 1000.0, 82920 }, /* ratio clamped */
+		{ 1920, 1080, 0.0, 415 },
+		{ 1920, 1080, -5.0, 415 },
+		{ 1920, 1080, NAN, 415 },
+		{ 1920, 1080, INFINITY, 82920 },
+		{ 8192, 8192, 40.0, 100000 }, /* encoder maximum */
+		{ 2, 2, 1.0, 10 },            /* encoder minimum */
+		{ 0, 0, 1.0, 10 },
+		{ UINT32_MAX, UINT32_MAX, 40.0, 100000 },
+		{ UINT32_MAX, 1, 0.2, 100000 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		uint32_t k = venc_target_kbps(t[i].w, t[i].h, t[i].ratio);
+
+		if (k != t[i].kbps)
+			TH_FAIL("kbps(%u, %u, %g) = %u, want %u", t[i].w,
+				t[i].h, t[i].ratio, k, t[i].kbps);
+	}
+}
+
+int
+main(void)
+{
+	RUN(test_quality_ratio);
+	RUN(test_target_kbps);
+	RUN(test_bad_params);
+	RUN(test_force_key);
+	RUN(test_set_rate);
+	RUN(test_static_vp9_720p);
+	RUN(test_static_vp8_720p);
+	RUN(test_static_vp9_1080p);
+	RUN(test_static_vp8_1080p);
+	RUN(test_odd_size);
+	return th_done();
+}
