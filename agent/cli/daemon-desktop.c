@@ -159,6 +159,23 @@ parse_size(const char *s, uint32_t *w, uint32_t *h)
 	return 0;
 }
 
+/* Where the virtual display's cookie lives. The display user must be
+ * able to reach it, so as root it is not under the 0700 state dir: the
+ * unit's RuntimeDirectory (0711) or /run/outpost-display. */
+static void
+runtime_dir(const struct daemon *d, char *out, size_t size)
+{
+	const char *rt = getenv("RUNTIME_DIRECTORY");
+
+	if (geteuid() != 0)
+		snprintf(out, size, "%s/display",
+			conf_str(d->conf, CONF_STATE_DIR));
+	else if (rt != NULL && rt[0] == '/' && strchr(rt, ':') == NULL)
+		snprintf(out, size, "%s/display", rt);
+	else
+		snprintf(out, size, "/run/outpost-display");
+}
+
 static void
 start_virtual(struct daemon *d)
 {
@@ -180,7 +197,7 @@ start_virtual(struct daemon *d)
 		return; /* the waiters are served when it is ready */
 	(void)parse_size(conf_str(c, CONF_DISPLAY_VIRTUAL_SIZE), &vc.width,
 		&vc.height);
-	snprintf(rdir, sizeof(rdir), "%s/display", conf_str(c, CONF_STATE_DIR));
+	runtime_dir(d, rdir, sizeof(rdir));
 	if (vdisplay_start(&d->loop, &vc, on_vdisplay_ready, on_vdisplay_lost,
 		    d, &dt->vd, err, sizeof(err)) != 0) {
 		snprintf(dt->error, sizeof(dt->error), "the virtual display "

@@ -379,6 +379,21 @@ vdisplay__parse_displayfd(const char *buf, size_t n, unsigned *num)
 }
 
 /* Who the processes run as, and the session's HOME, USER... */
+/* A terminal in the session starts $SHELL: nobody's is nologin, which
+ * would make it exit at once. */
+static const char *
+usable_shell(const char *sh)
+{
+	const char *base;
+
+	if (sh == NULL || sh[0] != '/')
+		return "/bin/sh";
+	base = strrchr(sh, '/') + 1;
+	if (strcmp(base, "nologin") == 0 || strcmp(base, "false") == 0)
+		return "/bin/sh";
+	return sh;
+}
+
 static int
 resolve_user(struct vdisplay *v, const char *user, char *err, size_t errlen)
 {
@@ -422,10 +437,8 @@ resolve_user(struct vdisplay *v, const char *user, char *err, size_t errlen)
 		asprintf(&v->env[1], "HOME=%s", v->home) < 0 ||
 		asprintf(&v->env[2], "USER=%s", pw.pw_name) < 0 ||
 		asprintf(&v->env[3], "LOGNAME=%s", pw.pw_name) < 0 ||
-		asprintf(&v->env[4], "SHELL=%s",
-			pw.pw_shell != NULL && pw.pw_shell[0] == '/' ?
-				pw.pw_shell :
-				"/bin/sh") < 0 ||
+		asprintf(&v->env[4], "SHELL=%s", usable_shell(pw.pw_shell)) <
+			0 ||
 		asprintf(&v->env[5], "LANG=C.UTF-8") < 0 ||
 		asprintf(&v->env[6], "XAUTHORITY=%s", v->xauth) < 0) {
 		snprintf(err, errlen, "out of memory");
