@@ -9,8 +9,11 @@
  * only while the socket queue is short and (when the client asked for
  * acks) fewer than VIDEO_ACK_WINDOW frames are unacknowledged. When a
  * frame is blocked by acks or the socket, fps is lowered (floor
- * VIDEO_MIN_FPS) and raised again by 1/s once frames flow. With nothing
- * changing, no timer runs and nothing is grabbed.
+ * VIDEO_MIN_FPS) and raised again by 1/s once frames flow. After a
+ * change, the still image is re-encoded until the encoder converges
+ * (VIDEO_REFINE_*): a realtime CBR key frame of dense text is rough.
+ * With nothing changing after that, no timer runs and nothing is
+ * grabbed.
  */
 #include "session/session-video.h"
 
@@ -78,6 +81,8 @@ job_run(uv_work_t *w)
 		st->params.fps = st->job_fps;
 		(void)venc_set_rate(st->enc, st->job_kbps, st->job_fps);
 	}
+	/* Refinement frames of a still image get the quality boost. */
+	(void)venc_set_boost(st->enc, !st->job_damage && !st->job_key);
 	t = op_now_us();
 	if ((r = capture_grab(st->grabber, &img)) != 0) {
 		st->job_r = r;
@@ -154,6 +159,15 @@ job_done(uv_work_t *w, int status)
 		return;
 	}
 	if (r == 0 && st->job_out.npackets > 0) {
+		size_t sz = 0;
+
+		for (int i = 0; i < st->job_out.npackets; i++)
+			sz += st->job_out.pkt[i].len;
+		if (st->job_damage || st->job_key)
+			st->refine = VIDEO_REFINE_FRAMES;
+		else if (st->refine > 0 && (--st->refine == 0 ||
+						   sz < VIDEO_REFINE_DONE_BYTES))
+			st->refine = 0; /* a boosted frame was sent */
 		if (send_frame(st) != 0) {
 			/* The queue is full: this frame is lost, the next one
 			 * must stand alone. */
@@ -169,7 +183,10 @@ job_done(uv_work_t *w, int status)
 			st->sum_encode_ms += st->job_out.encode_ms;
 		}
 	} else if (r == 0) {
-		st->skipped++; /* rate control dropped it */
+		/* Rate control dropped it: the image must still go out. */
+		st->skipped++;
+		if (st->refine == 0)
+			st->refine = VIDEO_REFINE_FRAMES;
 	} else if (r == OP_ERR_STATE) {
 		st->stale = true; /* a layout event follows */
 		st->want_key = true;
@@ -185,15 +202,23 @@ job_done(uv_work_t *w, int status)
 /* Why st cannot start a frame now: 0 = it can, 1 = nothing to do,
  * 2 = later (fps interval, acks, socket). */
 static int
-blocked(struct session_video *v, struct vstream *st, uint64_t now)
+blocked(struct session_video *v, struct vstream *st, uint64_t now,
+	uint64_t *wake)
 {
+	bool still;
+
 	if (st->busy || st->stale)
 		return 1;
-	if (!st->want_key && capture_damage_seq(v->cap, st->display) ==
-			st->seen_seq)
+	still = !st->want_key &&
+		capture_damage_seq(v->cap, st->display) == st->seen_seq;
+	if (still && st->refine == 0)
 		return 1;
-	if (now < st->next_ms)
+	/* Refinement waits a little longer than the frame interval, so
+	 * typing does not pay for it on every keystroke. */
+	if (now < st->next_ms + (still ? VIDEO_REFINE_GAP_MS : 0)) {
+		*wake = st->next_ms + (still ? VIDEO_REFINE_GAP_MS : 0);
 		return 2;
+	}
 	if (v->ack_required && v->unacked >= VIDEO_ACK_WINDOW &&
 		now - v->last_ack_ms < VIDEO_ACK_TIMEOUT_MS)
 		return 3;
@@ -212,6 +237,8 @@ start_job(struct session_video *v, struct vstream *st, uint64_t now)
 	}
 	if (st->enc == NULL)
 		st->enc_start_ms = now;
+	st->job_damage = capture_damage_seq(v->cap, st->display) !=
+		st->seen_seq;
 	st->seen_seq = capture_damage_seq(v->cap, st->display);
 	st->job_key = st->want_key;
 	st->want_key = false;
@@ -265,16 +292,17 @@ on_pace(uv_timer_t *t)
 		return;
 	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++) {
 		struct vstream *st = v->streams[i];
+		uint64_t at = UINT64_MAX;
 		int b;
 
 		if (st == NULL)
 			continue;
-		if ((b = blocked(v, st, now)) == 0) {
+		if ((b = blocked(v, st, now, &at)) == 0) {
 			start_job(v, st, now);
 			continue;
 		}
-		if (b == 2 && st->next_ms < wake)
-			wake = st->next_ms;
+		if (b == 2 && at < wake)
+			wake = at;
 		if (b == 3) {
 			lagging = true;
 			if (now + 10 < wake)

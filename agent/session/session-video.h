@@ -26,6 +26,12 @@ struct session;
 #define VIDEO_KEY_MIN_GAP_MS 250    /* refresh floods are coalesced */
 #define VIDEO_MIN_FPS 5             /* auto-adjust floor */
 #define VIDEO_CURSOR_CACHE 32
+/* After the screen stops changing, the same image is encoded again (at
+ * most this many times) so a realtime encoder's first rough frame is
+ * refined; it stops early once a frame is this small (converged). */
+#define VIDEO_REFINE_FRAMES 4
+#define VIDEO_REFINE_DONE_BYTES 400
+#define VIDEO_REFINE_GAP_MS 100
 #define VIDEO_CURSOR_POLL_MS 33
 
 /* One display being streamed. Fields marked [job] belong to the worker
@@ -42,12 +48,14 @@ struct vstream {
 	bool dead;      /* unsubscribed or closing: free after the job */
 	bool stale;     /* geometry changed: new grabber and encoder */
 	bool want_key;
+	unsigned refine;    /* refinement frames left */
 	uint64_t seen_seq;  /* damage_seq of the last frame started */
 	uint64_t next_ms;   /* earliest start of the next frame (fps) */
 	uint64_t last_key_ms;
 	uint64_t enc_start_ms;
 	/* job inputs and outputs */
 	bool job_key;
+	bool job_damage; /* the screen changed since the previous frame */
 	int64_t job_pts;
 	uint32_t job_kbps, job_fps;
 	enum venc_codec job_codec;

@@ -35,6 +35,10 @@
 #define VP9_SPEED_DEFAULT 7
 #define VP8_SPEED_DEFAULT 12
 
+#define VENC_MAX_Q 56
+#define VENC_BOOST_MAX_Q 22
+#define VENC_DROP_THRESH 25
+
 struct venc {
 	struct venc_params p;
 	vpx_codec_ctx_t ctx;
@@ -182,7 +186,7 @@ venc_new(const struct venc_params *p, struct venc **out)
 	e->cfg.g_lag_in_frames = 0;
 	e->cfg.g_pass = VPX_RC_ONE_PASS;
 	e->cfg.rc_end_usage = VPX_CBR;
-	e->cfg.rc_dropframe_thresh = 25;
+	e->cfg.rc_dropframe_thresh = VENC_DROP_THRESH;
 	e->cfg.rc_resize_allowed = 0;
 	e->cfg.rc_undershoot_pct = 95;
 	e->cfg.rc_overshoot_pct = 100;
@@ -192,7 +196,7 @@ venc_new(const struct venc_params *p, struct venc **out)
 	/* 16, not lower: static text then settles at ~42 dB within 5 s
 	 * and repeats cost < 200 bytes instead of refining forever. */
 	e->cfg.rc_min_quantizer = 16;
-	e->cfg.rc_max_quantizer = 56;
+	e->cfg.rc_max_quantizer = VENC_MAX_Q;
 	/* Key frames only at start and when asked (a client joins or asks
 	 * for a refresh): periodic ones would just waste the budget. */
 	e->cfg.kf_mode = VPX_KF_DISABLED;
@@ -252,6 +256,21 @@ venc_set_rate(struct venc *e, uint32_t bitrate_kbps, uint32_t fps)
 	e->p.bitrate_kbps = bitrate_kbps;
 	/* fps only sizes each frame's duration, passed per encode call. */
 	e->p.fps = fps;
+	return 0;
+}
+
+int
+venc_set_boost(struct venc *e, bool on)
+{
+	unsigned q = on ? VENC_BOOST_MAX_Q : VENC_MAX_Q;
+
+	if (e->cfg.rc_max_quantizer == q)
+		return 0;
+	e->cfg.rc_max_quantizer = q;
+	/* A boosted frame must not be dropped: it is the one worth having. */
+	e->cfg.rc_dropframe_thresh = on ? 0 : VENC_DROP_THRESH;
+	if (vpx_codec_enc_config_set(&e->ctx, &e->cfg) != VPX_CODEC_OK)
+		return OP_ERR_INTERNAL;
 	return 0;
 }
 

@@ -43,6 +43,11 @@ void venc_free(struct venc *e);
 /* Changes the target bitrate and fps in place (no key frame). */
 int venc_set_rate(struct venc *e, uint32_t bitrate_kbps, uint32_t fps);
 
+/* Quality boost for refining a still image: the quantizer is capped low
+ * (the frame overshoots the rate once) and the frame is never dropped.
+ * Off returns to plain CBR. */
+int venc_set_boost(struct venc *e, bool on);
+
 /* One compressed frame: the packets of one encode call, concatenated
  * as separate entries. Owned by the encoder, valid until the next
  * venc_encode or venc_free. */
