@@ -73,6 +73,7 @@ struct session {
 	struct session_login_opts login_opts;
 	struct capture *screen;       /* granted, until released */
 	struct session_video *video;  /* streaming it */
+	uint32_t rtt_ms;              /* from our echoed TestDelay */
 };
 
 /* session.c */

@@ -491,6 +491,19 @@ session__video_stop(struct session_video *v)
 	uv_close((uv_handle_t *)&v->cursor_timer, on_timer_closed);
 }
 
+uint32_t
+session__video_kbps(const struct session_video *v)
+{
+	uint32_t sum = 0;
+
+	if (v == NULL || v->stopping)
+		return 0;
+	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++)
+		if (v->streams[i] != NULL)
+			sum += stream_kbps(v, v->streams[i]);
+	return sum;
+}
+
 static int
 cmp_u32(const void *a, const void *b)
 {

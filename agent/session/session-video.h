@@ -116,6 +116,8 @@ void session__video_refresh(struct session_video *v, int display);
 /* Encoder parameters changed (codec, quality, fps). */
 void session__video_reconfigure(struct session_video *v, bool codec_changed);
 void session__video_layout_changed(struct session_video *v);
+/* The current target bitrate (TestDelay.target_bitrate); 0 = none. */
+uint32_t session__video_kbps(const struct session_video *v);
 
 /* session-screen.c */
 void session__screen_options(struct session_video *v,

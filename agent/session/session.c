@@ -237,6 +237,8 @@ send_test_delay(struct session *ss)
 	Hbb__TestDelay td = HBB__TEST_DELAY__INIT;
 
 	td.time = (int64_t)(op_wall_us() / 1000);
+	td.last_delay = ss->rtt_ms;
+	td.target_bitrate = session__video_kbps(ss->video);
 	m.union_case = HBB__MESSAGE__UNION_TEST_DELAY;
 	m.test_delay = &td;
 	(void)session__send(ss, &m);
@@ -276,11 +278,33 @@ preauth_kind_fatal(Hbb__Message__UnionCase k)
 	}
 }
 
+/* §13.1: our TestDelay comes back unchanged (RTT for the quality
+ * monitor); a web client's own is echoed. A stale or future time is
+ * ignored rather than trusted. */
+static void
+on_test_delay(struct session *ss, const Hbb__TestDelay *td)
+{
+	int64_t now = (int64_t)(op_wall_us() / 1000);
+
+	if (td->from_client) {
+		Hbb__Message m = HBB__MESSAGE__INIT;
+
+		m.union_case = HBB__MESSAGE__UNION_TEST_DELAY;
+		m.test_delay = (Hbb__TestDelay *)td;
+		(void)session__send(ss, &m);
+		return;
+	}
+	if (td->time > 0 && td->time <= now && now - td->time < 60000)
+		ss->rtt_ms = (uint32_t)(now - td->time);
+}
+
 static int
 dispatch_authorized(struct session *ss, const Hbb__Message *m)
 {
 	switch (m->union_case) {
 	case HBB__MESSAGE__UNION_TEST_DELAY:
+		on_test_delay(ss, m->test_delay);
+		return 0;
 	case HBB__MESSAGE__UNION_LOGIN_REQUEST:
 	case HBB__MESSAGE__UNION__NOT_SET:
 		return 0;
