@@ -5,7 +5,10 @@ close-reason handling (§13), plus deliberately misbehaving variants for
 hostile tests.  Written from /work/shared/protocol/rustdesk-protocol.md and
 rustdesk/rustdesk src/client.rs (secure_connection, create_login_msg,
 get_option_message, handle_hash, handle_login_from_ui, handle_test_delay);
-it never reads or imports the agent's C code.
+it never reads or imports the agent's C code.  Video (§7), cursor (§8)
+and display/option control (§13.3/13.4): VideoFrames are collected per
+display (video_frames(), video_stats(), write_ivf()), optionally acked
+with Misc.video_received, cursor shapes are zstd-decoded (cursor_rgba()).
 
     import initiator, client
     res = initiator.connect(rs.addr, rs.licence_key, AGENT_ID, "punch")
@@ -24,6 +27,7 @@ CLI (prints one JSON line):
   add --misbehave NAME (see MISBEHAVIOURS) to run one hostile scenario instead.
 """
 import argparse
+import bisect
 import collections
 import hashlib
 import json
@@ -31,6 +35,7 @@ import os
 import select
 import socket
 import sys
+import struct
 import time
 
 import nacl.exceptions
@@ -57,6 +62,14 @@ Record = collections.namedtuple("Record", "t kind msg")
 Record.__doc__ = ("One received frame: t = time.monotonic(), kind = Message oneof "
                   "name ('misc.<variant>' for Misc, 'empty' for no oneof, "
                   "'unparsable' (msg = raw bytes)), msg = the protobuf sub-message.")
+VideoRecord = collections.namedtuple("VideoRecord", "t display codec frames")
+VideoRecord.__doc__ = ("One received VideoFrame: t = time.monotonic() of arrival, "
+                       "display = VideoFrame.display, codec = the oneof name "
+                       "('vp9s', 'vp8s', 'av1s', 'h264s', 'h265s', 'rgb', 'yuv'), "
+                       "frames = [(data, key, pts)] of its EncodedVideoFrames.")
+CursorShape = collections.namedtuple("CursorShape", "t id hotx hoty width height rgba error")
+CursorShape.__doc__ = ("A received CursorData: rgba = decompressed RGBA8 bytes "
+                       "(None if it failed), error = why it failed (None if ok).")
 Sent = collections.namedtuple("Sent", "t kind msg wire encrypted seq")
 Sent.__doc__ = ("One frame we wrote: wire = exact bytes on the socket (header "
                 "included), encrypted = sealed with the session key, seq = nonce "
@@ -117,6 +130,155 @@ def default_supported_decoding():
     return d
 
 
+PREFER = {"auto": 0, "vp9": 1, "h264": 2, "h265": 3, "vp8": 4, "av1": 5}
+IVF_FOURCC = {"vp9s": b"VP90", "vp8s": b"VP80", "av1s": b"AV01"}
+
+
+def supported_decoding(vp9=True, vp8=True, av1=False, h264=False, h265=False,
+                       prefer="Auto", i444=False, prefer_chroma="I420"):
+    """A SupportedDecoding (§7.2) for LoginRequest.option / Misc.option:
+    ability_* = 1 for each codec enabled, prefer = 'Auto'|'VP9'|'VP8'|'AV1'|
+    'H264'|'H265' (or the enum int).  i444=True: i444.vp9 (and .av1 if av1)."""
+    d = mpb.SupportedDecoding(ability_vp9=int(bool(vp9)), ability_vp8=int(bool(vp8)),
+                              ability_av1=int(bool(av1)), ability_h264=int(bool(h264)),
+                              ability_h265=int(bool(h265)))
+    d.prefer = PREFER[prefer.lower()] if isinstance(prefer, str) else int(prefer)
+    if i444:
+        d.i444.vp9 = bool(vp9)
+        d.i444.av1 = bool(av1)
+    d.prefer_chroma = ({"i420": 0, "i444": 1}[prefer_chroma.lower()]
+                       if isinstance(prefer_chroma, str) else int(prefer_chroma))
+    return d
+
+
+def option_message(**fields):
+    """OptionMessage from keyword fields (§13.3): enums/BoolOptions as ints
+    or names ('Yes', 'Balanced'), supported_decoding as a SupportedDecoding
+    or a dict of supported_decoding() kwargs, e.g.
+    option_message(custom_fps=15, show_remote_cursor=2,
+                   supported_decoding=supported_decoding(prefer='VP8'))."""
+    o = mpb.OptionMessage()
+    for k, v in fields.items():
+        if k == "supported_decoding":
+            if isinstance(v, dict):
+                v = supported_decoding(**v)
+            o.supported_decoding.CopyFrom(v)
+        else:
+            fd = o.DESCRIPTOR.fields_by_name[k]
+            if isinstance(v, str) and fd.enum_type is not None:
+                v = fd.enum_type.values_by_name[v].number
+            setattr(o, k, v)
+    return o
+
+
+def cursor_rgba(cd):
+    """RGBA8 bytes of a CursorData: zstd-decompressed `colors`; ValueError
+    if it does not decompress or is not width*height*4 bytes (§8)."""
+    import zstandard
+    want = int(cd.width) * int(cd.height) * 4
+    if cd.width <= 0 or cd.height <= 0:
+        raise ValueError(f"cursor size {cd.width}x{cd.height}")
+    try:
+        dobj = zstandard.ZstdDecompressor().decompressobj()
+        out = dobj.decompress(bytes(cd.colors))
+    except zstandard.ZstdError as e:
+        raise ValueError(f"cursor colors: zstd: {e}") from None
+    if len(out) != want:
+        raise ValueError(f"cursor colors: {len(out)} bytes, want {want} "
+                         f"({cd.width}x{cd.height}x4)")
+    return out
+
+
+class _Bits:
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def get(self, n):
+        v = 0
+        for _ in range(n):
+            byte = self.data[self.pos >> 3]
+            v = (v << 1) | ((byte >> (7 - (self.pos & 7))) & 1)
+            self.pos += 1
+        return v
+
+
+def keyframe_size(codec, data):
+    """(width, height) from a VP8 or VP9 key frame's header, or None."""
+    data = bytes(data)
+    try:
+        if codec == "vp8s":
+            if len(data) >= 10 and not (data[0] & 1) and data[3:6] == b"\x9d\x01\x2a":
+                return (int.from_bytes(data[6:8], "little") & 0x3FFF,
+                        int.from_bytes(data[8:10], "little") & 0x3FFF)
+            return None
+        if codec == "vp9s":
+            b = _Bits(data)
+            if b.get(2) != 2:                       # frame_marker
+                return None
+            profile = b.get(1) | (b.get(1) << 1)
+            if profile == 3:
+                b.get(1)
+            if b.get(1):                            # show_existing_frame
+                return None
+            if b.get(1) != 0:                       # frame_type: 0 = key
+                return None
+            b.get(1)                                # show_frame
+            b.get(1)                                # error_resilient_mode
+            if b.get(24) != 0x498342:
+                return None
+            if profile >= 2:
+                b.get(1)                            # ten_or_twelve_bit
+            cs = b.get(3)
+            if cs != 7:                             # not CS_RGB
+                b.get(1)
+                if profile in (1, 3):
+                    b.get(3)
+            elif profile in (1, 3):
+                b.get(1)
+            return b.get(16) + 1, b.get(16) + 1
+    except IndexError:
+        return None
+    return None
+
+
+def ivf_header(fourcc, width, height, nframes, rate=1000, scale=1):
+    """32-byte IVF file header (timebase scale/rate)."""
+    return struct.pack("<4sHH4sHHIIII", b"DKIF", 0, 32, fourcc, width, height,
+                       rate, scale, nframes, 0)
+
+
+def read_ivf(path):
+    """(header dict, [(pts, data)]) of an IVF file."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 32 or raw[:4] != b"DKIF":
+        raise ValueError(f"{path}: not an IVF file")
+    sig, ver, hlen, fourcc, w, h, rate, scale, n, _ = struct.unpack("<4sHH4sHHIIII", raw[:32])
+    hdr = {"version": ver, "header_size": hlen, "fourcc": fourcc.decode("latin-1"),
+           "width": w, "height": h, "rate": rate, "scale": scale, "frames": n}
+    out, pos = [], hlen
+    while pos + 12 <= len(raw):
+        size, pts = struct.unpack("<IQ", raw[pos:pos + 12])
+        pos += 12
+        if pos + size > len(raw):
+            raise ValueError(f"{path}: truncated frame {len(out)}")
+        out.append((pts, raw[pos:pos + size]))
+        pos += size
+    return hdr, out
+
+
+def write_ivf_frames(path, fourcc, width, height, frames):
+    """Writes [(pts, data)] as IVF (timebase 1/1000).  Returns the count."""
+    if isinstance(fourcc, str):
+        fourcc = fourcc.encode()
+    with open(path, "wb") as f:
+        f.write(ivf_header(fourcc, width, height, len(frames)))
+        for pts, data in frames:
+            f.write(struct.pack("<IQ", len(data), pts & 0xFFFFFFFFFFFFFFFF))
+            f.write(data)
+    return len(frames)
+
+
 def msg_kind(m):
     k = m.WhichOneof("union")
     if k is None:
@@ -141,14 +303,21 @@ class Client:
     'host:port') to dial.  host_pk: the host's Ed25519 pk (32 bytes) learnt
     from hbbs' signed IdPk; target_id: the dialed ID (IdPk.id must match);
     direct=True: direct-IP access, no handshake, plaintext, username = the
-    address string (override with username=)."""
+    address string (override with username=).
+
+    Video: auto_ack=None acks every VideoFrame with Misc.video_received
+    when the last LoginRequest had video_ack_required=True; True/False
+    forces it on/off.  ack_delay: seconds between a frame's arrival and its
+    ack (acks are queued and sent while reading, as a slow decoder would).
+    keep_video=False keeps only counters, not frame data."""
 
     def __init__(self, conn, host_pk=None, target_id=None, direct=None, *, kind="desktop",
                  username=None, my_id="100200300", my_name="Outpost Tester",
                  version="1.4.9", my_platform="Linux", session_id=None, file_dir="",
                  show_hidden=False, forward_host="", forward_port=0, service_id="",
                  option="default", echo_test_delay=True, timeout=DEFAULT_TIMEOUT,
-                 connect_timeout=5.0, max_frame=rp.DEFAULT_MAX_FRAME):
+                 connect_timeout=5.0, max_frame=rp.DEFAULT_MAX_FRAME, auto_ack=None,
+                 ack_delay=0.0, keep_video=True):
         self.result = None
         leftover = b""
         addr_str = None
@@ -223,6 +392,19 @@ class Client:
         self.closed = False             # EOF / reset seen
         self.eof_time = None            # time.monotonic() of EOF
         self.eof_reason = None          # 'eof' | 'reset' | 'send: <error>'
+        # video / cursor (§7, §8)
+        self.auto_ack = auto_ack
+        self.ack_delay = float(ack_delay)
+        self.keep_video = keep_video
+        self.video = []                 # [VideoRecord], all displays, arrival order
+        self.video_counts = {}          # display -> counters (video_stats())
+        self.acks_sent = 0
+        self._acks_due = []             # sorted monotonic times of queued acks
+        self.cursors = {}               # CursorData.id -> CursorShape (latest)
+        self.cursor_shapes = []         # [CursorShape] in arrival order
+        self.cursor_ids = []            # [(t, id)] from Message.cursor_id
+        self.cursor_positions = []      # [(t, x, y)]
+        self.switch_displays = []       # [(t, SwitchDisplay)] from the host
 
     # ------------------------------------------------------------ basics
     @classmethod
@@ -295,9 +477,13 @@ class Client:
         while not self.pending:
             if self.closed:
                 return None
+            if self._acks_due:
+                self.flush_acks()
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"no frame within {timeout:.1f}s")
+            if self._acks_due:
+                left = min(left, max(0.0, self._acks_due[0] - time.monotonic()))
             self._read_more(left)
         p = self.pending.popleft()
         if self.codec is None:
@@ -362,6 +548,19 @@ class Client:
                 self.peer_info = m.login_response.peer_info
         elif kind == "peer_info":
             self.peer_infos.append(m.peer_info)
+        elif kind == "video_frame":
+            self._on_video(m.video_frame)
+        elif kind == "cursor_data":
+            self._on_cursor_data(m.cursor_data)
+        elif kind == "cursor_id":
+            self.cursor_ids.append((time.monotonic(), m.cursor_id))
+        elif kind == "cursor_position":
+            self.cursor_positions.append((time.monotonic(), m.cursor_position.x,
+                                          m.cursor_position.y))
+        elif kind == "misc.switch_display":
+            sd = mpb.SwitchDisplay()
+            sd.CopyFrom(m.misc.switch_display)
+            self.switch_displays.append((time.monotonic(), sd))
 
     def wait_for(self, kind, timeout=None):
         """Reads (and handles) messages until one of `kind` (a name or a
@@ -422,9 +621,14 @@ class Client:
         return max(0.0, self.eof_time - start)
 
     def messages(self, kind=None):
-        """Received sub-messages of one kind (all Records if kind is None)."""
+        """Received sub-messages of one kind (all Records if kind is None).
+        kind='misc' returns every Misc (whatever its variant);
+        'misc.<variant>' only that variant's content."""
         if kind is None:
             return list(self.received)
+        if kind == "misc":
+            return [r.msg for r in self.received
+                    if r.kind == "misc" or r.kind.startswith("misc.")]
         return [r.msg for r in self.received if r.kind == kind]
 
     # ----------------------------------------------------------- sending
@@ -708,6 +912,233 @@ class Client:
         m.test_delay.from_client = True
         return self.send_message(m)
 
+    # ------------------------------------------------ video (§7, §8, §13)
+    def _on_video(self, vf):
+        t = time.monotonic()
+        codec = vf.WhichOneof("union")
+        frames = []
+        if codec in ("vp9s", "vp8s", "av1s", "h264s", "h265s"):
+            frames = [(bytes(f.data), bool(f.key), int(f.pts))
+                      for f in getattr(vf, codec).frames]
+        d = int(vf.display)
+        c = self.video_counts.get(d)
+        if c is None:
+            c = self.video_counts[d] = {
+                "messages": 0, "packets": 0, "bytes": 0, "key_frames": 0,
+                "empty": 0, "codecs": collections.Counter(),
+                "first_t": t, "last_t": t, "first_key_t": None}
+        c["messages"] += 1
+        c["packets"] += len(frames)
+        c["bytes"] += sum(len(f[0]) for f in frames)
+        nkey = sum(1 for f in frames if f[1])
+        c["key_frames"] += nkey
+        if nkey and c["first_key_t"] is None:
+            c["first_key_t"] = t
+        if not frames:
+            c["empty"] += 1
+        c["codecs"][codec or "none"] += 1
+        c["last_t"] = t
+        self.video.append(VideoRecord(t, d, codec, frames if self.keep_video else
+                                      [(b"", k, p) for _, k, p in frames]))
+        if self._ack_wanted():
+            if self.ack_delay > 0:
+                bisect.insort(self._acks_due, t + self.ack_delay)
+            else:
+                try:
+                    self.send_video_received()
+                except SessionClosed:
+                    pass
+
+    def _ack_wanted(self):
+        if self.auto_ack is not None:
+            return bool(self.auto_ack)
+        return bool(self.login_requests and self.login_requests[-1].video_ack_required)
+
+    def flush_acks(self, force=False):
+        """Sends the queued video_received acks that are due (all of them if
+        force).  Returns how many were sent."""
+        n = 0
+        now = time.monotonic()
+        while self._acks_due and (force or self._acks_due[0] <= now):
+            self._acks_due.pop(0)
+            try:
+                self.send_video_received()
+            except SessionClosed:
+                self._acks_due.clear()
+                break
+            n += 1
+        return n
+
+    def _on_cursor_data(self, cd):
+        try:
+            rgba, err = cursor_rgba(cd), None
+        except ValueError as e:
+            rgba, err = None, str(e)
+        shape = CursorShape(time.monotonic(), int(cd.id), int(cd.hotx), int(cd.hoty),
+                            int(cd.width), int(cd.height), rgba, err)
+        self.cursor_shapes.append(shape)
+        self.cursors[shape.id] = shape
+
+    def video_frames(self, display=None):
+        """[VideoRecord(t, display, codec, [(data, key, pts)])] received so
+        far, all displays (display=None) or one."""
+        if display is None:
+            return list(self.video)
+        return [v for v in self.video if v.display == display]
+
+    def video_packets(self, display=0, since_index=0):
+        """[(t, codec, data, key, pts)] flattened from video_frames(display)
+        [since_index:]."""
+        return [(v.t, v.codec, d, k, p) for v in self.video_frames(display)[since_index:]
+                for d, k, p in v.frames]
+
+    def video_stats(self, display=None):
+        """Counters of one display (dict) or {display: dict} for all:
+        messages (VideoFrames), packets (EncodedVideoFrames), bytes (sum of
+        data), key_frames, empty (VideoFrames without packets), codecs
+        ({oneof name: count}), first_t/last_t/first_key_t (monotonic)."""
+        def cp(c):
+            c = dict(c)
+            c["codecs"] = dict(c["codecs"])
+            return c
+        if display is None:
+            return {d: cp(c) for d, c in self.video_counts.items()}
+        c = self.video_counts.get(display)
+        return cp(c) if c else {"messages": 0, "packets": 0, "bytes": 0, "key_frames": 0,
+                                "empty": 0, "codecs": {}, "first_t": None,
+                                "last_t": None, "first_key_t": None}
+
+    def clear_video(self):
+        """Forgets received frame data (counters stay)."""
+        self.video = []
+
+    def wait_video(self, count=1, display=None, timeout=None):
+        """Reads until at least `count` VideoFrames (of `display`, or any)
+        have been received in total; returns video_frames(display).
+        TimeoutError / SessionClosed."""
+        timeout = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        while len(self.video_frames(display)) < count:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{len(self.video_frames(display))} of {count} video "
+                                   f"frames (display {display}) within {timeout:.1f}s")
+            try:
+                if self.recv_message(left) is None:
+                    raise SessionClosed("connection closed while waiting for video", self)
+            except TimeoutError:
+                pass
+        return self.video_frames(display)
+
+    def display_size(self, display=0):
+        """(width, height) of a display: the host's last SwitchDisplay for it,
+        else the last PeerInfo listing it; None if unknown."""
+        for _, sd in reversed(self.switch_displays):
+            if sd.display == display and sd.width > 0:
+                return sd.width, sd.height
+        for pi in reversed([self.peer_info] + self.peer_infos):
+            if pi is not None and 0 <= display < len(pi.displays):
+                return pi.displays[display].width, pi.displays[display].height
+        return None
+
+    def write_ivf(self, path, display=0, since_index=0, width=None, height=None,
+                  pts="monotonic"):
+        """Writes every EncodedVideoFrame.data of video_frames(display)
+        [since_index:] in order to an IVF file (fourcc from the codec,
+        timebase 1/1000).  width/height: given, else from the first key
+        frame's header, else display_size().  pts='monotonic': the host's pts,
+        shifted so that it never goes backwards across encoder restarts;
+        'agent': as sent; 'arrival': ms since the first frame's arrival.
+        Returns the number of frames written (ValueError if none)."""
+        pk = self.video_packets(display, since_index)
+        if not pk:
+            raise ValueError(f"no video frames for display {display}")
+        codecs = {c for _, c, _, _, _ in pk}
+        if len(codecs) != 1:
+            raise ValueError(f"display {display}: several codecs {sorted(codecs)}; "
+                             "pass since_index after the change")
+        codec = codecs.pop()
+        if width is None or height is None:
+            size = None
+            for _, _, d, k, _ in pk:
+                if k:
+                    size = keyframe_size(codec, d)
+                    if size:
+                        break
+            size = size or self.display_size(display) or (0, 0)
+            width = size[0] if width is None else width
+            height = size[1] if height is None else height
+        out, last, offset = [], None, 0
+        t0 = pk[0][0]
+        for t, _, d, _, p in pk:
+            if pts == "arrival":
+                v = int(round((t - t0) * 1000))
+            elif pts == "agent":
+                v = p
+            else:
+                v = p + offset
+                if last is not None and v <= last:
+                    offset += last + 1 - v
+                    v = last + 1
+            if pts != "agent" and last is not None and v <= last:
+                v = last + 1
+            last = v
+            out.append((v, d))
+        fourcc = IVF_FOURCC.get(codec, codec[:4].upper().encode())
+        return write_ivf_frames(path, fourcc, int(width), int(height), out)
+
+    def _send_misc(self, **kw):
+        m = Message()
+        for k, v in kw.items():
+            if isinstance(v, (bool, int, str, bytes)):
+                setattr(m.misc, k, v)
+            else:
+                getattr(m.misc, k).CopyFrom(v)
+        return self.send_message(m)
+
+    def send_video_received(self):
+        """Misc{video_received: true} (the ack of §7.3)."""
+        w = self._send_misc(video_received=True)
+        self.acks_sent += 1
+        return w
+
+    def refresh_video(self, display=None):
+        """display=None: Misc.refresh_video=true (all); an int:
+        Misc.refresh_video_display=display (§7.4)."""
+        if display is None:
+            return self._send_misc(refresh_video=True)
+        return self._send_misc(refresh_video_display=int(display))
+
+    def switch_display(self, display, width=None, height=None):
+        """Misc.switch_display{display (, width, height as a requested
+        resolution)}."""
+        sd = mpb.SwitchDisplay(display=int(display))
+        if width is not None:
+            sd.width = int(width)
+        if height is not None:
+            sd.height = int(height)
+        return self._send_misc(switch_display=sd)
+
+    def capture_displays(self, set_=None, add=None, sub=None):
+        """Misc.capture_displays{add, sub, set} (repeated int32)."""
+        cd = mpb.CaptureDisplays()
+        cd.add.extend(int(x) for x in (add or ()))
+        cd.sub.extend(int(x) for x in (sub or ()))
+        getattr(cd, "set").extend(int(x) for x in (set_ or ()))
+        return self._send_misc(capture_displays=cd)
+
+    def message_query_switch_display(self, display):
+        """Misc.message_query{switch_display: display}; the host answers with
+        Misc.switch_display (recorded in .switch_displays)."""
+        return self._send_misc(message_query=mpb.MessageQuery(switch_display=int(display)))
+
+    def send_option(self, option=None, **fields):
+        """Misc.option = an OptionMessage (given, or built by
+        option_message(**fields): custom_fps=, image_quality=,
+        custom_image_quality=, supported_decoding=, show_remote_cursor=, ...)."""
+        return self._send_misc(option=option if option is not None else
+                               option_message(**fields))
+
     # -------------------------------------------------- misbehaving modes
     def handshake_empty_public_key(self, read_signed_id=True):
         """Sends PublicKey{} (what a client that cannot verify the host
@@ -863,7 +1294,12 @@ class Client:
                 "message_boxes": [_to_dict(mb) for mb in self.message_boxes],
                 "test_delays": self.test_delays, "test_delays_echoed": self.test_delays_echoed,
                 "messages": dict(counts), "closed": self.closed,
-                "eof_reason": self.eof_reason}
+                "eof_reason": self.eof_reason,
+                "video": {str(d): {k: v for k, v in st.items() if not k.endswith("_t")}
+                          for d, st in self.video_stats().items()},
+                "video_acks": self.acks_sent,
+                "cursor_shapes": len(self.cursor_shapes),
+                "cursor_positions": len(self.cursor_positions)}
 
 
 # ------------------------------------------------- hostile scenarios
@@ -1021,6 +1457,12 @@ def main(argv=None):
     ap.add_argument("--wait", type=float, default=10.0,
                     help="--misbehave: seconds to wait for the host to close")
     ap.add_argument("--timeout", type=float, default=10.0)
+    ap.add_argument("--prefer", default=None, choices=("Auto", "VP9", "VP8", "AV1"),
+                    help="desktop: send supported_decoding(vp9, vp8, prefer=...)")
+    ap.add_argument("--ack", action="store_true",
+                    help="log in with video_ack_required and ack every frame")
+    ap.add_argument("--ivf", default=None,
+                    help="after --linger: write display 0's stream to this IVF file")
     a = ap.parse_args(argv)
     fhost, fport = ("", 0)
     if a.forward:
@@ -1028,6 +1470,8 @@ def main(argv=None):
     kw = dict(kind=a.kind, username=a.username, my_id=a.my_id, my_name=a.my_name,
               version=a.version, file_dir=a.dir, forward_host=fhost, forward_port=fport,
               service_id=a.service_id, timeout=a.timeout)
+    if a.prefer:
+        kw["option"] = option_message(supported_decoding=supported_decoding(prefer=a.prefer))
     out = {"ok": False}
     try:
         if a.direct:
@@ -1050,7 +1494,8 @@ def main(argv=None):
             out["ok"] = True
         else:
             c.handshake(fallback=a.fallback)
-            r = c.login(a.password, empty_first=a.empty_first)
+            lkw = {"video_ack_required": True} if a.ack else {}
+            r = c.login(a.password, empty_first=a.empty_first, **lkw)
             if isinstance(r, str):
                 out["login"] = {"error": r}
             elif r is None:
@@ -1060,6 +1505,8 @@ def main(argv=None):
                 out["ok"] = True
             if a.linger > 0:
                 c.pump(a.linger)
+            if a.ivf and c.video_frames(0):
+                out["ivf_frames"] = c.write_ivf(a.ivf, display=0)
     except (ClientError, TimeoutError, rp.ProtoError) as e:
         out["error"] = f"{type(e).__name__}: {e}"
         rc = 1
