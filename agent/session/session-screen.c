@@ -182,7 +182,8 @@ on_capture_displays(struct session_video *v, const Hbb__CaptureDisplays *cd)
 		if (check_display(v, list[i], "capture") == 0 &&
 			n < CAPTURE_MAX_DISPLAYS)
 			set[n++] = list[i];
-	if (n > 0 || !add)
+	/* A list naming no display that exists changes nothing. */
+	if (n > 0)
 		session__video_subscribe(v, set, n, add);
 }
 

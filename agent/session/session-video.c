@@ -183,8 +183,10 @@ job_done(uv_work_t *w, int status)
 			st->sum_encode_ms += st->job_out.encode_ms;
 		}
 	} else if (r == 0) {
-		/* Rate control dropped it: the image must still go out. */
+		/* Rate control dropped it: the image (and a key frame that
+		 * was asked for) must still go out. */
 		st->skipped++;
+		st->want_key = st->want_key || st->job_key;
 		if (st->refine == 0)
 			st->refine = VIDEO_REFINE_FRAMES;
 	} else if (r == OP_ERR_STATE) {
