@@ -268,7 +268,6 @@ def psnr_y(a, b, w, h):
 # ----------------------------------------------------------- self-check
 def _selftest():
     import tempfile
-    import threading
     results = []
     verbose = "-v" in sys.argv
 
