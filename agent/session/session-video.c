@@ -250,7 +250,14 @@ start_job(struct session_video *v, struct vstream *st, uint64_t now)
 	st->job_fps = v->fps_now;
 	st->job_t0_us = op_now_us();
 	st->job_r = 0;
-	st->next_ms = now + 1000u / (v->fps_now ? v->fps_now : 1);
+	{
+		uint64_t iv = 1000u / (v->fps_now ? v->fps_now : 1);
+
+		/* A steady cadence: late timers do not push every later
+		 * frame back. */
+		st->next_ms = now - st->next_ms < iv ? st->next_ms + iv :
+						       now + iv;
+	}
 	st->work.data = st;
 	if (uv_queue_work(v->ss->env.loop, &st->work, job_run, job_done) !=
 		0) {
