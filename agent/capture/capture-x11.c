@@ -34,9 +34,9 @@
 #include <xcb/xfixes.h>
 
 #include "capture/capture-internal.h"
-#include "capture/capture-xauth.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/xauth.h"
 
 #define X11_BAD_MATCH 8
 /* RRSetMonitor/RRDeleteMonitor send no event (X.Org, as of 21.1), so the
@@ -324,7 +324,7 @@ x11_connect(struct x11 *x, const char *display, const char *xauthority,
 {
 	const char *shown = display;
 	char mit[] = "MIT-MAGIC-COOKIE-1";
-	uint8_t cookie[CAPTURE_XAUTH_COOKIE_LEN];
+	uint8_t cookie[OP_XAUTH_COOKIE_LEN];
 	xcb_auth_info_t auth;
 	int r;
 
@@ -347,7 +347,7 @@ x11_connect(struct x11 *x, const char *display, const char *xauthority,
 		}
 		free(host);
 		snprintf(num, sizeof(num), "%d", dnum);
-		r = capture_xauth_load(xauthority, num, cookie, err, errlen);
+		r = op_xauth_load(xauthority, num, cookie, err, errlen);
 		if (r != 0)
 			return r;
 		auth.name = mit;

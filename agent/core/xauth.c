@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Xauthority parser (see capture-xauth.h). The file may be written by
+ * Xauthority parser (see xauth.h). The file may be written by
  * anyone who controls the desktop session, so it is parsed like peer
  * input: a size cap, every length checked against what is left, the
  * whole file validated, no allocation sized by the file. It must not
  * log or return the cookie anywhere but the caller's buffer.
  */
-#include "capture/capture-xauth.h"
+#include "core/xauth.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,15 +61,15 @@ field_is(const struct xauth_field *f, const char *s)
 }
 
 int
-capture_xauth_find(const uint8_t *buf, size_t len,
+op_xauth_find(const uint8_t *buf, size_t len,
 	const char *display_number, const char *hostname,
-	uint8_t cookie[static CAPTURE_XAUTH_COOKIE_LEN])
+	uint8_t cookie[static OP_XAUTH_COOKIE_LEN])
 {
 	const uint8_t *found = NULL;
 	size_t off = 0;
 	int r;
 
-	if (len > CAPTURE_XAUTH_MAX_FILE)
+	if (len > OP_XAUTH_MAX_FILE)
 		return OP_ERR_TOO_LARGE;
 	if (buf == NULL && len != 0)
 		return OP_ERR_PROTO;
@@ -85,26 +85,26 @@ capture_xauth_find(const uint8_t *buf, size_t len,
 			return r;
 		if (found != NULL)
 			continue; /* keep validating the rest */
-		if (family != CAPTURE_XAUTH_FAMILY_LOCAL &&
-			family != CAPTURE_XAUTH_FAMILY_WILD)
+		if (family != OP_XAUTH_FAMILY_LOCAL &&
+			family != OP_XAUTH_FAMILY_WILD)
 			continue;
-		if (family == CAPTURE_XAUTH_FAMILY_LOCAL && hostname != NULL &&
+		if (family == OP_XAUTH_FAMILY_LOCAL && hostname != NULL &&
 			!field_is(&addr, hostname))
 			continue;
 		if (num.len != 0 && !field_is(&num, display_number))
 			continue;
 		if (!field_is(&name, XAUTH_MIT) ||
-			data.len != CAPTURE_XAUTH_COOKIE_LEN)
+			data.len != OP_XAUTH_COOKIE_LEN)
 			continue;
 		found = data.p;
 	}
 	if (found == NULL)
 		return OP_ERR_NOT_FOUND;
-	memcpy(cookie, found, CAPTURE_XAUTH_COOKIE_LEN);
+	memcpy(cookie, found, OP_XAUTH_COOKIE_LEN);
 	return 0;
 }
 
-/* Reads at most CAPTURE_XAUTH_MAX_FILE + 1 bytes, so a file that grows
+/* Reads at most OP_XAUTH_MAX_FILE + 1 bytes, so a file that grows
  * past the cap while we read is still refused. */
 static int
 read_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
@@ -144,13 +144,13 @@ out:
 }
 
 int
-capture_xauth_load(const char *path, const char *display_number,
-	uint8_t cookie[static CAPTURE_XAUTH_COOKIE_LEN], char *err,
+op_xauth_load(const char *path, const char *display_number,
+	uint8_t cookie[static OP_XAUTH_COOKIE_LEN], char *err,
 	size_t errlen)
 {
 	char host[256];
 	const char *hostp = NULL;
-	uint8_t *buf = malloc(CAPTURE_XAUTH_MAX_FILE + 1);
+	uint8_t *buf = malloc(OP_XAUTH_MAX_FILE + 1);
 	size_t len = 0;
 	int r;
 
@@ -162,17 +162,17 @@ capture_xauth_load(const char *path, const char *display_number,
 		host[sizeof(host) - 1] = '\0';
 		hostp = host;
 	}
-	r = read_file(path, buf, CAPTURE_XAUTH_MAX_FILE + 1, &len);
+	r = read_file(path, buf, OP_XAUTH_MAX_FILE + 1, &len);
 	if (r != 0) {
 		snprintf(err, errlen, "cannot read Xauthority file %s: %s",
 			path, op_strerror(r));
 		goto out;
 	}
-	r = capture_xauth_find(buf, len, display_number, hostp, cookie);
+	r = op_xauth_find(buf, len, display_number, hostp, cookie);
 	if (r == OP_ERR_TOO_LARGE)
 		snprintf(err, errlen,
 			"Xauthority file %s is larger than %d bytes", path,
-			CAPTURE_XAUTH_MAX_FILE);
+			OP_XAUTH_MAX_FILE);
 	else if (r == OP_ERR_PROTO)
 		snprintf(err, errlen,
 			"Xauthority file %s is malformed (truncated entry)",
@@ -183,7 +183,7 @@ capture_xauth_load(const char *path, const char *display_number,
 			"display :%s",
 			path, display_number);
 out:
-	explicit_bzero(buf, CAPTURE_XAUTH_MAX_FILE + 1);
+	explicit_bzero(buf, OP_XAUTH_MAX_FILE + 1);
 	free(buf);
 	return r;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzzes the Xauthority parser (capture_xauth_find): the input is the
+ * Fuzzes the Xauthority parser (op_xauth_find): the input is the
  * whole file. The first byte picks the display number ("0" to "9") and
  * whether a hostname ("h") is required for Local entries. Beyond "no
  * crash", the checks are the contracts: only the documented results, a
@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "capture/capture-xauth.h"
+#include "core/xauth.h"
 #include "core/err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -18,8 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint8_t canary[CAPTURE_XAUTH_COOKIE_LEN] = { 0xa5, 0x5a };
-	uint8_t c1[CAPTURE_XAUTH_COOKIE_LEN], c2[CAPTURE_XAUTH_COOKIE_LEN];
+	static const uint8_t canary[OP_XAUTH_COOKIE_LEN] = { 0xa5, 0x5a };
+	uint8_t c1[OP_XAUTH_COOKIE_LEN], c2[OP_XAUTH_COOKIE_LEN];
 	char num[2];
 	const char *host;
 	int r1, r2;
@@ -31,8 +31,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	host = data[0] & 0x80 ? "h" : NULL;
 	memcpy(c1, canary, sizeof(c1));
 	memcpy(c2, canary, sizeof(c2));
-	r1 = capture_xauth_find(data + 1, size - 1, num, host, c1);
-	r2 = capture_xauth_find(data + 1, size - 1, num, host, c2);
+	r1 = op_xauth_find(data + 1, size - 1, num, host, c1);
+	r2 = op_xauth_find(data + 1, size - 1, num, host, c2);
 	if (r1 != r2 || memcmp(c1, c2, sizeof(c1)) != 0)
 		__builtin_trap();
 	if (r1 == 0) {

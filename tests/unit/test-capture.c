@@ -23,18 +23,16 @@
 #include <uv.h>
 #include <xcb/xcb.h>
 
-#include "capture/capture-xauth.h"
 #include "capture/capture.h"
 #include "core/err.h"
+#include "core/xauth.h"
 #include "th.h"
+#include "th-xvfb.h"
 
-extern char **environ;
 
 static char tmpdir[64];
 static char auth_good[128], auth_wrong[128], auth_bad[128];
-static char display[32];
-static char dnum[16];
-static pid_t xvfb_pid = -1;
+static struct th_xvfb xv = { .pid = -1 };
 static const uint8_t cookie[16] = { 0x13, 0x37, 0xc0, 0xff, 0xee, 0x01,
 	0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b };
 static const uint8_t bad_cookie[16] = { 0xde, 0xad };
@@ -45,131 +43,6 @@ static xcb_connection_t *hx; /* the test's own drawing connection */
 static xcb_window_t hroot;
 static unsigned ev_mask;
 static int ev_gone;
-
-/* ---- Xauthority files -------------------------------------------------*/
-
-static void
-put_u16(uint8_t *b, size_t *off, size_t v)
-{
-	b[(*off)++] = (uint8_t)(v >> 8);
-	b[(*off)++] = (uint8_t)v;
-}
-
-static void
-put_str(uint8_t *b, size_t *off, const void *s, size_t n)
-{
-	put_u16(b, off, n);
-	memcpy(b + *off, s, n);
-	*off += n;
-}
-
-static void
-put_entry(uint8_t *b, size_t *off, unsigned family, const char *addr,
-	const char *num, const char *name, const uint8_t *data, size_t dlen)
-{
-	put_u16(b, off, family);
-	put_str(b, off, addr, strlen(addr));
-	put_str(b, off, num, strlen(num));
-	put_str(b, off, name, strlen(name));
-	put_str(b, off, data, dlen);
-}
-
-static int
-write_file(const char *path, const uint8_t *b, size_t n)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	int ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, b, n) == (ssize_t)n;
-	close(fd);
-	return ok ? 0 : -1;
-}
-
-/* ---- Xvfb --------------------------------------------------------------*/
-
-static char *
-find_in_path(const char *prog)
-{
-	static char buf[512];
-	const char *path = getenv("PATH");
-
-	if (path == NULL)
-		path = "/usr/bin:/bin";
-	while (*path != '\0') {
-		size_t n = strcspn(path, ":");
-
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, prog);
-		if (access(buf, X_OK) == 0)
-			return buf;
-		path += n;
-		if (*path == ':')
-			path++;
-	}
-	return NULL;
-}
-
-static int
-start_xvfb(void)
-{
-	uint8_t b[512];
-	size_t n = 0;
-	char srv_auth[128], fdstr[16], line[32];
-	posix_spawn_file_actions_t fa;
-	struct pollfd pfd;
-	int p[2];
-	ssize_t k;
-	size_t got = 0;
-	char *xvfb = find_in_path("Xvfb");
-
-	/* The server's file: the number is not known before -displayfd
-	 * says it, and an empty number matches any display. */
-	snprintf(srv_auth, sizeof(srv_auth), "%s/server-auth", tmpdir);
-	put_entry(b, &n, CAPTURE_XAUTH_FAMILY_WILD, "", "",
-		"MIT-MAGIC-COOKIE-1", cookie, sizeof(cookie));
-	if (write_file(srv_auth, b, n) != 0 || pipe(p) != 0)
-		return -1;
-	snprintf(fdstr, sizeof(fdstr), "%d", p[1]);
-	{
-		char *argv[] = { xvfb, "-displayfd", fdstr, "-nolisten",
-			"tcp", "-noreset", "-auth", srv_auth, "-screen", "0",
-			"1920x1080x24", NULL };
-
-		posix_spawn_file_actions_init(&fa);
-		posix_spawn_file_actions_addclose(&fa, p[0]);
-		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null",
-			O_WRONLY, 0);
-		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null",
-			O_WRONLY, 0);
-		if (posix_spawn(&xvfb_pid, xvfb, &fa, NULL, argv, environ) !=
-			0)
-			xvfb_pid = -1;
-		posix_spawn_file_actions_destroy(&fa);
-	}
-	close(p[1]);
-	if (xvfb_pid < 0) {
-		close(p[0]);
-		return -1;
-	}
-	pfd.fd = p[0];
-	pfd.events = POLLIN;
-	while (got < sizeof(line) - 1 && memchr(line, '\n', got) == NULL) {
-		if (poll(&pfd, 1, 10000) <= 0)
-			break;
-		if ((k = read(p[0], line + got, sizeof(line) - 1 - got)) <= 0)
-			break;
-		got += (size_t)k;
-	}
-	close(p[0]);
-	line[got] = '\0';
-	if (got == 0 || memchr(line, '\n', got) == NULL)
-		return -1;
-	line[strcspn(line, "\n")] = '\0';
-	snprintf(dnum, sizeof(dnum), "%s", line);
-	snprintf(display, sizeof(display), ":%s", dnum);
-	return 0;
-}
 
 /* The client files: decoys around the right entry; a wrong cookie; a
  * truncated file. */
@@ -184,44 +57,35 @@ write_client_files(void)
 	if (gethostname(host, sizeof(host)) != 0)
 		return -1;
 	host[sizeof(host) - 1] = '\0';
-	snprintf(other, sizeof(other), "%d", atoi(dnum) + 1);
-	put_entry(b, &n, CAPTURE_XAUTH_FAMILY_LOCAL, host, other,
+	snprintf(other, sizeof(other), "%d", atoi(xv.dnum) + 1);
+	th_xauth_put_entry(b, &n, OP_XAUTH_FAMILY_LOCAL, host, other,
 		"MIT-MAGIC-COOKIE-1", bad_cookie, 16);
-	put_entry(b, &n, CAPTURE_XAUTH_FAMILY_LOCAL, host, dnum,
+	th_xauth_put_entry(b, &n, OP_XAUTH_FAMILY_LOCAL, host, xv.dnum,
 		"XDM-AUTHORIZATION-1", xdm, 16);
-	put_entry(b, &n, 0 /* Internet */, "\x7f\0\0\x01", dnum,
+	th_xauth_put_entry(b, &n, 0 /* Internet */, "\x7f\0\0\x01", xv.dnum,
 		"MIT-MAGIC-COOKIE-1", bad_cookie, 16);
-	put_entry(b, &n, CAPTURE_XAUTH_FAMILY_LOCAL, "not-this-host", dnum,
-		"MIT-MAGIC-COOKIE-1", bad_cookie, 16);
-	put_entry(b, &n, CAPTURE_XAUTH_FAMILY_LOCAL, host, dnum,
+	th_xauth_put_entry(b, &n, OP_XAUTH_FAMILY_LOCAL, "not-this-host",
+		xv.dnum, "MIT-MAGIC-COOKIE-1", bad_cookie, 16);
+	th_xauth_put_entry(b, &n, OP_XAUTH_FAMILY_LOCAL, host, xv.dnum,
 		"MIT-MAGIC-COOKIE-1", cookie, 16);
 	snprintf(auth_good, sizeof(auth_good), "%s/good", tmpdir);
-	if (write_file(auth_good, b, n) != 0)
+	if (th_write_file(auth_good, b, n) != 0)
 		return -1;
 	n = 0;
-	put_entry(b, &n, CAPTURE_XAUTH_FAMILY_WILD, "", dnum,
+	th_xauth_put_entry(b, &n, OP_XAUTH_FAMILY_WILD, "", xv.dnum,
 		"MIT-MAGIC-COOKIE-1", bad_cookie, 16);
 	snprintf(auth_wrong, sizeof(auth_wrong), "%s/wrong", tmpdir);
-	if (write_file(auth_wrong, b, n) != 0)
+	if (th_write_file(auth_wrong, b, n) != 0)
 		return -1;
 	snprintf(auth_bad, sizeof(auth_bad), "%s/bad", tmpdir);
-	return write_file(auth_bad, b, n - 3);
+	return th_write_file(auth_bad, b, n - 3);
 }
 
 static int
 helper_connect(void)
 {
-	char mit[] = "MIT-MAGIC-COOKIE-1";
-	uint8_t ck[16];
-	xcb_auth_info_t a;
-
-	memcpy(ck, cookie, sizeof(ck));
-	a.name = mit;
-	a.namelen = (int)strlen(mit);
-	a.data = (char *)ck;
-	a.datalen = 16;
-	hx = xcb_connect_to_display_with_auth_info(display, &a, NULL);
-	if (xcb_connection_has_error(hx))
+	hx = th_xvfb_connect(&xv);
+	if (hx == NULL)
 		return -1;
 	hroot = xcb_setup_roots_iterator(xcb_get_setup(hx)).data->root;
 	return 0;
@@ -300,27 +164,27 @@ px(const struct capture_image *img, uint32_t x, uint32_t y)
 static void
 test_xauth_parser(void)
 {
-	uint8_t b[1024] = { 0 }, out[16], big[CAPTURE_XAUTH_MAX_FILE + 1];
+	uint8_t b[1024] = { 0 }, out[16], big[OP_XAUTH_MAX_FILE + 1];
 	size_t n = 0, m;
 
 	memset(out, 0xaa, sizeof(out));
-	ASSERT_INT_EQ(capture_xauth_find(b, 0, "1", NULL, out),
+	ASSERT_INT_EQ(op_xauth_find(b, 0, "1", NULL, out),
 		OP_ERR_NOT_FOUND);
-	ASSERT_INT_EQ(capture_xauth_find(NULL, 0, "1", NULL, out),
+	ASSERT_INT_EQ(op_xauth_find(NULL, 0, "1", NULL, out),
 		OP_ERR_NOT_FOUND);
-	put_entry(b, &n, CAPTURE_XAUTH_FAMILY_LOCAL, "h", "1",
+	th_xauth_put_entry(b, &n, OP_XAUTH_FAMILY_LOCAL, "h", "1",
 		"MIT-MAGIC-COOKIE-1", bad_cookie, 16);
-	put_entry(b, &n, CAPTURE_XAUTH_FAMILY_LOCAL, "h", "2",
+	th_xauth_put_entry(b, &n, OP_XAUTH_FAMILY_LOCAL, "h", "2",
 		"MIT-MAGIC-COOKIE-1", cookie, 16);
 	m = n;
-	ASSERT_INT_EQ(capture_xauth_find(b, n, "2", "h", out), 0);
+	ASSERT_INT_EQ(op_xauth_find(b, n, "2", "h", out), 0);
 	ASSERT_MEM_EQ(out, cookie, 16);
-	ASSERT_INT_EQ(capture_xauth_find(b, n, "2", NULL, out), 0);
-	ASSERT_INT_EQ(capture_xauth_find(b, n, "2", "other", out),
+	ASSERT_INT_EQ(op_xauth_find(b, n, "2", NULL, out), 0);
+	ASSERT_INT_EQ(op_xauth_find(b, n, "2", "other", out),
 		OP_ERR_NOT_FOUND);
-	ASSERT_INT_EQ(capture_xauth_find(b, n, "3", "h", out),
+	ASSERT_INT_EQ(op_xauth_find(b, n, "3", "h", out),
 		OP_ERR_NOT_FOUND);
-	ASSERT_INT_EQ(capture_xauth_find(b, n, "", "h", out),
+	ASSERT_INT_EQ(op_xauth_find(b, n, "", "h", out),
 		OP_ERR_NOT_FOUND);
 	/* Every truncation of a valid file is refused, never read past. */
 	for (size_t k = 1; k < n; k++) {
@@ -329,40 +193,40 @@ test_xauth_parser(void)
 		ASSERT(t != NULL);
 		memcpy(t, b, k);
 		if (k == n / 2) /* the first entry alone is complete */
-			ASSERT_INT_EQ(capture_xauth_find(t, k, "2", "h", out),
+			ASSERT_INT_EQ(op_xauth_find(t, k, "2", "h", out),
 				OP_ERR_NOT_FOUND);
 		else
-			ASSERT_INT_EQ(capture_xauth_find(t, k, "2", "h", out),
+			ASSERT_INT_EQ(op_xauth_find(t, k, "2", "h", out),
 				OP_ERR_PROTO);
 		free(t);
 	}
 	/* A match followed by garbage: the file is still malformed. */
 	b[n++] = 0x01;
-	ASSERT_INT_EQ(capture_xauth_find(b, n, "2", "h", out), OP_ERR_PROTO);
+	ASSERT_INT_EQ(op_xauth_find(b, n, "2", "h", out), OP_ERR_PROTO);
 	/* Huge declared lengths. */
 	n = m;
 	memcpy(b + n, "\x01\x00\xff\xff", 4);
-	ASSERT_INT_EQ(capture_xauth_find(b, n + 4, "2", "h", out),
+	ASSERT_INT_EQ(op_xauth_find(b, n + 4, "2", "h", out),
 		OP_ERR_PROTO);
 	memcpy(b, "\xff\xff\xff\xff\xff\xff", 6);
-	ASSERT_INT_EQ(capture_xauth_find(b, 6, "2", "h", out), OP_ERR_PROTO);
+	ASSERT_INT_EQ(op_xauth_find(b, 6, "2", "h", out), OP_ERR_PROTO);
 	/* Too large as a whole. */
 	memset(big, 0, sizeof(big));
-	ASSERT_INT_EQ(capture_xauth_find(big, sizeof(big), "0", NULL, out),
+	ASSERT_INT_EQ(op_xauth_find(big, sizeof(big), "0", NULL, out),
 		OP_ERR_TOO_LARGE);
 	/* Wild with an empty number matches any display; a 15-byte cookie
 	 * and another protocol do not count. */
 	n = 0;
-	put_entry(b, &n, CAPTURE_XAUTH_FAMILY_LOCAL, "h", "7",
+	th_xauth_put_entry(b, &n, OP_XAUTH_FAMILY_LOCAL, "h", "7",
 		"MIT-MAGIC-COOKIE-1", bad_cookie, 15);
-	put_entry(b, &n, CAPTURE_XAUTH_FAMILY_WILD, "", "7",
+	th_xauth_put_entry(b, &n, OP_XAUTH_FAMILY_WILD, "", "7",
 		"XDM-AUTHORIZATION-1", bad_cookie, 16);
-	ASSERT_INT_EQ(capture_xauth_find(b, n, "7", "h", out),
+	ASSERT_INT_EQ(op_xauth_find(b, n, "7", "h", out),
 		OP_ERR_NOT_FOUND);
-	put_entry(b, &n, CAPTURE_XAUTH_FAMILY_WILD, "", "",
+	th_xauth_put_entry(b, &n, OP_XAUTH_FAMILY_WILD, "", "",
 		"MIT-MAGIC-COOKIE-1", cookie, 16);
 	memset(out, 0, sizeof(out));
-	ASSERT_INT_EQ(capture_xauth_find(b, n, "7", "h", out), 0);
+	ASSERT_INT_EQ(op_xauth_find(b, n, "7", "h", out), 0);
 	ASSERT_MEM_EQ(out, cookie, 16);
 }
 
@@ -371,8 +235,8 @@ test_unknown_backend(void)
 {
 	struct capture *c = (struct capture *)&loop; /* must be cleared */
 	char err[128];
-	int r = capture_open(&loop, "pipewire", display, NULL, on_event, NULL,
-		&c, err, sizeof(err));
+	int r = capture_open(&loop, "pipewire", xv.display, NULL, on_event,
+		NULL, &c, err, sizeof(err));
 
 	ASSERT_INT_EQ(r, OP_ERR_UNSUPPORTED);
 	ASSERT(c == NULL);
@@ -387,18 +251,18 @@ test_refused(void)
 	char err[256], missing[160];
 	int r;
 
-	r = capture_open(&loop, "x11", display, auth_wrong, on_event, NULL, &c,
-		err, sizeof(err));
+	r = capture_open(&loop, "x11", xv.display, auth_wrong, on_event, NULL,
+		&c, err, sizeof(err));
 	ASSERT(r < 0);
 	ASSERT(c == NULL);
 	ASSERT_STR_CONTAINS(err, "cannot open display");
-	ASSERT_STR_CONTAINS(err, display);
-	r = capture_open(&loop, "x11", display, auth_bad, on_event, NULL, &c,
+	ASSERT_STR_CONTAINS(err, xv.display);
+	r = capture_open(&loop, "x11", xv.display, auth_bad, on_event, NULL, &c,
 		err, sizeof(err));
 	ASSERT_INT_EQ(r, OP_ERR_PROTO);
 	ASSERT_STR_CONTAINS(err, "malformed");
 	snprintf(missing, sizeof(missing), "%s/none", tmpdir);
-	r = capture_open(&loop, "x11", display, missing, on_event, NULL, &c,
+	r = capture_open(&loop, "x11", xv.display, missing, on_event, NULL, &c,
 		err, sizeof(err));
 	ASSERT_INT_EQ(r, -ENOENT);
 	ASSERT_STR_CONTAINS(err, "cannot read Xauthority file");
@@ -415,8 +279,8 @@ test_open(void)
 {
 	struct capture_display d[CAPTURE_MAX_DISPLAYS];
 	char err[256];
-	int r = capture_open(&loop, "x11", display, auth_good, on_event, NULL,
-		&cap, err, sizeof(err));
+	int r = capture_open(&loop, "x11", xv.display, auth_good, on_event,
+		NULL, &cap, err, sizeof(err));
 
 	if (r != 0)
 		TH_FAIL("capture_open: %s (%s)", err, op_strerror(r));
@@ -603,7 +467,7 @@ run_xrandr(char *const argv[])
 	pid_t pid;
 	int st = -1;
 
-	snprintf(env_display, sizeof(env_display), "DISPLAY=%s", display);
+	snprintf(env_display, sizeof(env_display), "DISPLAY=%s", xv.display);
 	/* Not auth_good: libXau would pick its XDM-AUTHORIZATION-1 decoy. */
 	snprintf(env_auth, sizeof(env_auth), "XAUTHORITY=%s/server-auth",
 		tmpdir);
@@ -623,7 +487,7 @@ run_xrandr(char *const argv[])
 static int
 set_monitors(void)
 {
-	char *xrandr = find_in_path("xrandr");
+	char *xrandr = th_find_in_path("xrandr");
 	char *left[] = { xrandr, "--setmonitor", "*LEFT", /* primary */
 		"960/254x1080/286+0+0", "screen", NULL };
 	char *right[] = { xrandr, "--setmonitor", "RIGHT",
@@ -703,9 +567,9 @@ test_gone(void)
 	ev_gone = 0;
 	xcb_disconnect(hx);
 	hx = NULL;
-	kill(xvfb_pid, SIGKILL);
-	waitpid(xvfb_pid, &st, 0);
-	xvfb_pid = -1;
+	kill(xv.pid, SIGKILL);
+	waitpid(xv.pid, &st, 0);
+	xv.pid = -1;
 	run_for(CAPTURE_EV_GONE, 5000);
 	ASSERT_INT_EQ(ev_mask, CAPTURE_EV_GONE);
 	run_for(0, 100);
@@ -725,20 +589,13 @@ test_gone(void)
 static void
 cleanup(void)
 {
-	char p[192];
-
 	if (cap != NULL) {
 		capture_close(cap);
 		uv_run(&loop, UV_RUN_DEFAULT);
 	}
 	if (hx != NULL)
 		xcb_disconnect(hx);
-	if (xvfb_pid > 0) {
-		kill(xvfb_pid, SIGKILL);
-		waitpid(xvfb_pid, NULL, 0);
-	}
-	snprintf(p, sizeof(p), "%s/server-auth", tmpdir);
-	unlink(p);
+	th_xvfb_stop(&xv);
 	unlink(auth_good);
 	unlink(auth_wrong);
 	unlink(auth_bad);
@@ -751,7 +608,7 @@ main(void)
 	int r;
 
 	RUN(test_xauth_parser);
-	if (find_in_path("Xvfb") == NULL) {
+	if (th_find_in_path("Xvfb") == NULL) {
 		printf("SKIP: Xvfb is not installed\n");
 		return 77;
 	}
@@ -760,8 +617,8 @@ main(void)
 		perror("setup");
 		return 1;
 	}
-	if (start_xvfb() != 0 || write_client_files() != 0 ||
-		helper_connect() != 0) {
+	if (th_xvfb_start(&xv, tmpdir, "1920x1080x24", cookie) != 0 ||
+		write_client_files() != 0 || helper_connect() != 0) {
 		fprintf(stderr, "cannot start Xvfb\n");
 		cleanup();
 		return 1;
