@@ -96,6 +96,7 @@ open_capture(struct daemon *d, const char *display, const char *xauth,
 		return r;
 	}
 	snprintf(dt->name, sizeof(dt->name), "%s", display);
+	snprintf(dt->xauth, sizeof(dt->xauth), "%s", xauth ? xauth : "");
 	snprintf(dt->source, sizeof(dt->source), "%s", source);
 	dt->lost = false;
 	dt->error[0] = '\0';

@@ -58,6 +58,7 @@ struct daemon_desktop {
 	struct capture *cap;   /* open while users > 0 */
 	bool lost;             /* its X server went away */
 	char name[64];         /* ":N" */
+	char xauth[4200];      /* its cookie file ("" = default) */
 	char source[16];       /* configured, logind, virtual */
 	unsigned users;        /* sessions holding it */
 	struct desktop_waiter *waiters;

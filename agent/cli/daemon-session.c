@@ -307,11 +307,21 @@ struct authorize_job {
 static void
 grant(struct authorize_job *j, struct capture *cap, const char *why, bool ok)
 {
+	struct daemon *d = j->d;
+	int dir = policy_conf_clipboard_dir(d->conf);
 	struct session_grant g = {
 		.deadline_s = j->deadline_s,
 		.permissions = j->perms & POLICY_PERM_INFO_MASK,
 		.screen = cap,
 		.no_screen = why,
+		.display = cap != NULL ? d->desktop.name : NULL,
+		.xauthority = cap != NULL ? d->desktop.xauth : NULL,
+		.clipboard_to_host = dir & POLICY_CONF_CLIP_TO_HOST,
+		.clipboard_to_client = dir & POLICY_CONF_CLIP_TO_CLIENT,
+		.clipboard_max = (size_t)conf_int(d->conf,
+			CONF_POLICY_LIMITS_CLIPBOARD_MAX_KB) * 1024u,
+		.idle_s = (unsigned)conf_int(d->conf,
+			CONF_POLICY_LIMITS_IDLE_TIMEOUT),
 	};
 
 	j->done(j->s, ok, ok ? &g : NULL);
@@ -478,13 +488,15 @@ hook_closed(void *arg, struct session *s, bool was_authorized,
 	uint64_t in, out;
 
 	session_bytes(s, &in, &out);
-	if (session_tag(s) > 0 && session_dropped(s) > 0) {
+	if (session_tag(s) > 0 &&
+		(session_dropped(s) > 0 || session_dropped_input(s) > 0)) {
 		/* What the session tried and was not allowed to do: dropped,
 		 * and counted on the record. */
-		char fields[64];
+		char fields[96];
 
-		snprintf(fields, sizeof(fields), "{\"dropped_messages\":%u}",
-			session_dropped(s));
+		snprintf(fields, sizeof(fields), "{\"dropped_messages\":%u,"
+			"\"dropped_input\":%u}",
+			session_dropped(s), session_dropped_input(s));
 		(void)audit_event(d->audit, session_tag(s), "session.blocked",
 			fields, NULL, NULL);
 	}

@@ -24,7 +24,6 @@ static const struct {
 	uint32_t bit;
 } allow_keys[] = {
 	{ CONF_POLICY_ALLOW_KEYBOARD, POLICY_PERM_KEYBOARD },
-	{ CONF_POLICY_ALLOW_CLIPBOARD, POLICY_PERM_CLIPBOARD },
 	{ CONF_POLICY_ALLOW_FILE_TRANSFER, POLICY_PERM_FILE },
 	{ CONF_POLICY_ALLOW_AUDIO, POLICY_PERM_AUDIO },
 	{ CONF_POLICY_ALLOW_TERMINAL, POLICY_PERM_TERMINAL },
@@ -44,6 +43,24 @@ static const struct {
 	{ CONF_POLICY_PEERS_DENY_IDS, POLICY_LIST_DENY_IDS },
 	{ CONF_POLICY_SCHEDULE, POLICY_LIST_SCHEDULE },
 };
+
+int
+policy_conf_clipboard_dir(const struct conf *conf)
+{
+	/* both|to_client|to_host|off|true|false */
+	static const int dirs[] = {
+		POLICY_CONF_CLIP_TO_HOST | POLICY_CONF_CLIP_TO_CLIENT,
+		POLICY_CONF_CLIP_TO_CLIENT,
+		POLICY_CONF_CLIP_TO_HOST,
+		0,
+		POLICY_CONF_CLIP_TO_HOST | POLICY_CONF_CLIP_TO_CLIENT,
+		0,
+	};
+	int v = conf_enum(conf, CONF_POLICY_ALLOW_CLIPBOARD);
+
+	return v >= 0 && v < (int)(sizeof(dirs) / sizeof(dirs[0])) ? dirs[v] :
+								      0;
+}
 
 static uint32_t
 u32(int64_t v)
@@ -101,6 +118,8 @@ policy_conf_rules(const struct conf *conf, struct policy_rules **out,
 	for (size_t i = 0; i < sizeof(allow_keys) / sizeof(allow_keys[0]); i++)
 		if (conf_bool(conf, allow_keys[i].key))
 			r->allow |= allow_keys[i].bit;
+	if (policy_conf_clipboard_dir(conf) != 0)
+		r->allow |= POLICY_PERM_CLIPBOARD;
 	r->implemented = POLICY_CONF_IMPLEMENTED;
 	r->max_sessions = u32(conf_int(conf, CONF_POLICY_LIMITS_MAX_SESSIONS));
 	r->max_duration_s = u32(conf_int(conf, CONF_POLICY_LIMITS_MAX_DURATION));

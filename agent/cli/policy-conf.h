@@ -20,12 +20,17 @@ struct conf;
 /*
  * The features this build implements (POLICY_PERM_* bits): allowed but
  * unimplemented features are refused or not granted. Extend it as the
- * session features land (keyboard and clipboard with the input work,
- * then audio, file transfer, terminal, port forward, restart, block
- * input). Recording happens on the client; granting it needs nothing
- * here.
+ * session features land (audio, file transfer, terminal, port forward,
+ * restart, block input). Recording happens on the client; granting it
+ * needs nothing here.
  */
-#define POLICY_CONF_IMPLEMENTED (POLICY_PERM_RECORDING)
+#define POLICY_CONF_IMPLEMENTED (POLICY_PERM_RECORDING | \
+	POLICY_PERM_KEYBOARD | POLICY_PERM_CLIPBOARD)
+
+/* policy.allow.clipboard as direction bits (0 = off). */
+#define POLICY_CONF_CLIP_TO_HOST 1
+#define POLICY_CONF_CLIP_TO_CLIENT 2
+int policy_conf_clipboard_dir(const struct conf *conf);
 
 /*
  * Builds the rules for conf (one reference in *out, release with

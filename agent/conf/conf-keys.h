@@ -178,8 +178,11 @@ X(POLICY_CONSENT_ON_TIMEOUT, "policy.consent.on_timeout",		\
 X(POLICY_ALLOW_KEYBOARD, "policy.allow.keyboard", CT_BOOL(), "true",	\
 	NULL, "Let the peer control the mouse and keyboard (false = "	\
 	"view only).")							\
-X(POLICY_ALLOW_CLIPBOARD, "policy.allow.clipboard", CT_BOOL(), "true",\
-	NULL, "Synchronise the text clipboard both ways.")		\
+X(POLICY_ALLOW_CLIPBOARD, "policy.allow.clipboard",			\
+	CT_ENUM("both|to_client|to_host|off|true|false"), "both", NULL,	\
+	"Clipboard (text and PNG images) between the host and the "	\
+	"peer: both ways, only to_client (copy on the host, paste at the "\
+	"technician), only to_host, or off. true/false mean both/off.")	\
 X(POLICY_ALLOW_FILE_TRANSFER, "policy.allow.file_transfer", CT_BOOL(),\
 	"false", NULL,							\
 	"Allow file-transfer sessions and file copy/paste. Refused in "	\
@@ -240,6 +243,10 @@ X(POLICY_LIMITS_IDLE_TIMEOUT, "policy.limits.idle_timeout",		\
 	CT_DURATION(0, 86400), "30m", NULL,				\
 	"Close a session after this long without input from the peer; "	\
 	"0 means never.")						\
+X(POLICY_LIMITS_CLIPBOARD_MAX_KB, "policy.limits.clipboard_max_kb",	\
+	CT_INT(1, 262144), "10240", NULL,				\
+	"Largest clipboard content copied either way, in KiB; larger "	\
+	"copies are refused and the peer is told.")			\
 X(DISPLAY_X11, "display.x11", CT_STRING(0, 16), "",			\
 	&conf__check_x11_display,					\
 	"X display to capture, like ':0'. Empty means the display of "	\

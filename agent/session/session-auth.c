@@ -7,12 +7,14 @@
  * clients show the right dialog.
  */
 #include "session/session-internal.h"
+#include "session/session-input.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "crypto/identity.h"
 #include "net/framer.h"
 #include "net/stream.h"
@@ -264,6 +266,26 @@ send_permissions(struct session *ss, uint32_t granted)
 	}
 }
 
+/* What input the grant allows (the PermissionInfo bits say the same to
+ * the client: Keyboard 0, Clipboard 2). */
+static void
+grant_input(struct session *ss, const struct session_grant *g)
+{
+	ss->perms = 0;
+	ss->last_input_ms = op_now_ms();
+	if (g == NULL)
+		return;
+	if (g->permissions & (1u << 0))
+		ss->perms |= SESSION_PERM_KEYBOARD;
+	if ((g->permissions & (1u << 2)) && g->clipboard_to_host)
+		ss->perms |= SESSION_PERM_CLIP_TO_HOST;
+	if ((g->permissions & (1u << 2)) && g->clipboard_to_client)
+		ss->perms |= SESSION_PERM_CLIP_TO_CLIENT;
+	ss->idle_s = g->idle_s;
+	ss->keyboard_disabled = ss->login_opts.opt.disable_keyboard == 2;
+	ss->clipboard_disabled = ss->login_opts.opt.disable_clipboard == 2;
+}
+
 static void
 authorized(struct session *ss, bool ok, const struct session_grant *g)
 {
@@ -289,8 +311,11 @@ authorized(struct session *ss, bool ok, const struct session_grant *g)
 	ss->state = SS_AUTHORIZED;
 	ss->was_authorized = true;
 	framer_set_max(ss->fr, SESSION_MAX_FRAME);
+	grant_input(ss, g);
 	session__screen_grant(ss, g);
 	send_permissions(ss, g != NULL ? g->permissions : 0);
+	if (g != NULL && ss->video != NULL)
+		session__input_start(ss, g);
 	if (g != NULL)
 		session_set_deadline(ss, g->deadline_s,
 			"The session time allowed by the host's policy is "
@@ -307,6 +332,8 @@ keep_options(struct session *ss, const Hbb__LoginRequest *lr)
 
 	hbb__option_message__init(&o->opt);
 	o->ack_required = lr->video_ack_required;
+	copy_bounded(ss->client_version, sizeof(ss->client_version),
+		lr->version);
 	if (lr->option == NULL)
 		return;
 	o->opt = *lr->option;

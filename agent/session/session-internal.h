@@ -28,6 +28,8 @@ enum session_state {
 
 struct framer;
 struct session_video;
+struct input;
+struct clipboard;
 
 /* LoginRequest options kept for after the login decision (the request
  * itself is freed after dispatch). */
@@ -74,6 +76,20 @@ struct session {
 	struct capture *screen;       /* granted, until released */
 	struct session_video *video;  /* streaming it */
 	uint32_t rtt_ms;              /* from our echoed TestDelay */
+	/* input and clipboard (session-input.c) */
+	struct input *input;
+	struct clipboard *clip;
+	uint32_t perms;               /* SESSION_PERM_* */
+	bool keyboard_disabled;       /* OptionMessage.disable_keyboard */
+	bool clipboard_disabled;      /* OptionMessage.disable_clipboard */
+	bool clip_reading;
+	bool client_multi_clip;       /* client >= 1.3.0 */
+	size_t clip_max;
+	unsigned dropped_input;
+	uint64_t drop_log_ms;
+	uint64_t last_input_ms;       /* for policy.limits.idle_timeout */
+	unsigned idle_s;
+	char client_version[32];
 };
 
 /* session.c */

@@ -18,6 +18,7 @@
 
 #include "core/log.h"
 #include "core/time.h"
+#include "session/session-input.h"
 #include "session/session-internal.h"
 
 #define BOOL_OPTION_NO 1
@@ -102,8 +103,15 @@ session__screen_options(struct session_video *v, const Hbb__OptionMessage *o,
 			VIDEO_CURSOR_POLL_MS, VIDEO_CURSOR_POLL_MS);
 	else if (!v->stopping)
 		uv_timer_stop(&v->cursor_timer);
-	if (!at_login)
+	if (o->disable_keyboard != 0)
+		ss->keyboard_disabled = o->disable_keyboard == BOOL_OPTION_YES;
+	if (o->disable_clipboard != 0)
+		ss->clipboard_disabled =
+			o->disable_clipboard == BOOL_OPTION_YES;
+	if (!at_login) {
+		session__input_permission(ss);
 		session__video_reconfigure(v, codec_changed);
+	}
 }
 
 void

@@ -7,6 +7,7 @@
  * closes this session only; nothing here may stop the daemon.
  */
 #include "session/session-internal.h"
+#include "session/session-input.h"
 #include "session/session-video.h"
 
 #include <stdio.h>
@@ -119,6 +120,12 @@ session_dropped(const struct session *ss)
 	return ss->dropped;
 }
 
+unsigned
+session_dropped_input(const struct session *ss)
+{
+	return ss->dropped_input;
+}
+
 uint64_t
 session_client_id(const struct session *ss)
 {
@@ -193,6 +200,7 @@ session_close(struct session *ss, const char *reason)
 	ss->state = SS_CLOSING;
 	snprintf(ss->close_reason, sizeof(ss->close_reason), "%s",
 		reason != NULL ? reason : "closed");
+	session__input_stop(ss);
 	session__screen_release(ss);
 	log_info("session %s closed: %s", ss->desc, ss->close_reason);
 	stream_close(ss->s, on_part_closed);
@@ -253,6 +261,12 @@ on_tick(uv_timer_t *t)
 		session_close(ss, "Connection timed out (no data for 30 s)");
 		return;
 	}
+	/* policy.limits.idle_timeout: no input from the technician. */
+	if (ss->state == SS_AUTHORIZED && ss->idle_s > 0 &&
+		op_now_ms() - ss->last_input_ms > (uint64_t)ss->idle_s * 1000u) {
+		session_close(ss, "Connection failed due to inactivity");
+		return;
+	}
 	/* §13.1: the host keeps TestDelay flowing; it is the keep-alive. */
 	if (ss->state != SS_HANDSHAKE)
 		send_test_delay(ss);
@@ -308,6 +322,20 @@ dispatch_authorized(struct session *ss, const Hbb__Message *m)
 	case HBB__MESSAGE__UNION_LOGIN_REQUEST:
 	case HBB__MESSAGE__UNION__NOT_SET:
 		return 0;
+	case HBB__MESSAGE__UNION_MOUSE_EVENT:
+		return session__input_mouse(ss, m->mouse_event);
+	case HBB__MESSAGE__UNION_KEY_EVENT:
+		return session__input_key(ss, m->key_event);
+	case HBB__MESSAGE__UNION_CLIPBOARD: {
+		const Hbb__Clipboard *one = m->clipboard;
+
+		return session__input_clipboard(ss, &one, 1);
+	}
+	case HBB__MESSAGE__UNION_MULTI_CLIPBOARDS:
+		return session__input_clipboard(ss,
+			(const Hbb__Clipboard *const *)
+				m->multi_clipboards->clipboards,
+			m->multi_clipboards->n_clipboards);
 	case HBB__MESSAGE__UNION_MISC:
 		if (m->misc->union_case == HBB__MISC__UNION_CLOSE_REASON) {
 			session_close(ss, NULL); /* §13.4: the peer leaves */
@@ -315,7 +343,7 @@ dispatch_authorized(struct session *ss, const Hbb__Message *m)
 		}
 		return session__screen_on_misc(ss, m->misc);
 	default:
-		/* Input and clipboard are not implemented yet: dropped and
+		/* Files, audio, terminal...: not offered; dropped and
 		 * counted (the count goes to the audit trail). */
 		ss->dropped++;
 		return 0;

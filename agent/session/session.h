@@ -7,9 +7,8 @@
  *
  * After login a desktop session streams the screen it was granted
  * (session-video.c, session-screen.c: §7 video, §8 cursor).
- *
- * PARTIAL: input and clipboard are not implemented yet; such messages
- * are dropped and counted.
+ * Keyboard, mouse and clipboard go to the same display
+ * (session-input.c), within the grant.
  */
 #ifndef OP_SESSION_SESSION_H
 #define OP_SESSION_SESSION_H
@@ -70,6 +69,14 @@ struct session_grant {
 	 * none, and no_screen says why (shown to the client). */
 	struct capture *screen;
 	const char *no_screen;
+	/* The X display of the screen, for input and clipboard (NULL =
+	 * none), and what may flow: */
+	const char *display;
+	const char *xauthority;
+	bool clipboard_to_host;
+	bool clipboard_to_client;
+	size_t clipboard_max;  /* bytes per copy; 0 = 10 MiB */
+	unsigned idle_s;       /* close after this long without input; 0 = never */
 };
 
 /*
@@ -151,6 +158,9 @@ void session_bytes(const struct session *self, uint64_t *in, uint64_t *out);
 /* Messages refused in their state (input before login, or for a feature
  * this session is not granted) so far. */
 unsigned session_dropped(const struct session *self);
+/* Input and clipboard events refused (no permission, invalid, too large)
+ * so far. */
+unsigned session_dropped_input(const struct session *self);
 
 /* The owner of the granted screen forwards its capture events (a mask
  * of CAPTURE_EV_*); sessions without that screen ignore them. */

@@ -55,7 +55,7 @@ class Explain(TempDirCase):
         self.assertIn("policy.schedule[0] 'Mon-Fri 08:00-18:00'", p.stdout)
         self.assertIn("10.1.2.3 in policy.peers.allow_from[0]", p.stdout)
         self.assertEqual(field(p.stdout, "granted"),
-                         "recording")  # input arrives with issue 6
+                         "keyboard clipboard recording")
         self.assertIn("window closes in 8h30m", p.stdout)
 
     def test_deny_id(self):
