@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <systemd/sd-bus.h>
+
 #include "audit/audit.h"
 #include "capture/capture.h"
 #include "conf/conf.h"
@@ -326,6 +328,41 @@ daemon_desktop_release(struct daemon *d)
 	if (dt->vd != NULL && !dt->vd_starting && dt->idle_exit_s > 0)
 		uv_timer_start(&dt->idle_timer, on_idle_exit,
 			(uint64_t)dt->idle_exit_s * 1000u, 0);
+}
+
+/* OptionMessage.lock_after_session_end: logind locks the user's session
+ * (its screen locker does the rest). A virtual or configured display
+ * has no logind session to lock. */
+void
+daemon_desktop_lock(struct daemon *d)
+{
+	struct daemon_desktop *dt = &d->desktop;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus *bus = NULL;
+	int r;
+
+	if (strcmp(dt->source, "logind") != 0 || d->user_found != 0 ||
+		d->user.session_id[0] == '\0') {
+		log_notice("lock after session end: display %s (%s) has no "
+			   "logind session to lock",
+			dt->name, dt->source);
+		return;
+	}
+	if ((r = sd_bus_open_system(&bus)) >= 0) {
+		(void)sd_bus_set_method_call_timeout(bus, 2000000);
+		r = sd_bus_call_method(bus, "org.freedesktop.login1",
+			"/org/freedesktop/login1",
+			"org.freedesktop.login1.Manager", "LockSession", &e,
+			NULL, "s", d->user.session_id);
+	}
+	if (r < 0)
+		log_warn("lock after session end: %s",
+			e.message ? e.message : op_strerror(r));
+	else
+		log_notice("locked logind session %s after the remote session",
+			d->user.session_id);
+	sd_bus_error_free(&e);
+	sd_bus_unref(bus);
 }
 
 void

@@ -105,6 +105,8 @@ void daemon_desktop_init(struct daemon *d);
 void daemon_desktop_acquire(struct daemon *d, daemon_desktop_fn cb,
 	void *arg);
 void daemon_desktop_release(struct daemon *d);
+/* Locks the logged-in user's session (lock_after_session_end). */
+void daemon_desktop_lock(struct daemon *d);
 /* Shutdown: stops the virtual display. */
 void daemon_desktop_stop(struct daemon *d);
 /* The "display" and "video" parts of the status JSON (leading comma). */

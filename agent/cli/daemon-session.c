@@ -504,6 +504,8 @@ hook_closed(void *arg, struct session *s, bool was_authorized,
 		(void)audit_session_close(d->audit, session_tag(s), reason, in,
 			out, NULL, NULL);
 	daemon_net_forget(d, s);
+	if (was_authorized && session_wants_lock(s))
+		daemon_desktop_lock(d);
 	if (was_authorized) {
 		d->net.authorized--;
 		/* §6.4: a one-time password is good for one session. */

@@ -8,6 +8,7 @@
  */
 #include "cli/daemon.h"
 #include "cli/daemon-internal.h"
+#include "cli/policy-conf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,11 +105,15 @@ print_banner(const struct daemon *d)
 		printf("  direct IP access:   %s (configured; plaintext by "
 		       "protocol, keep it on loopback or a trusted network)\n",
 			conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN));
-	printf("Not implemented yet in this version: screen capture and "
-	       "streaming, keyboard and mouse input, clipboard.\nTechnicians "
-	       "can connect and log in (audited); they are then told that "
-	       "the screen is not shared yet. Stop it with Ctrl-C or "
-	       "SIGTERM.\n");
+	printf("  screen:             %s\n",
+		conf_str(d->conf, CONF_DISPLAY_X11)[0] != '\0' ?
+			conf_str(d->conf, CONF_DISPLAY_X11) :
+		conf_enum(d->conf, CONF_DISPLAY_VIRTUAL_MODE) == 0 ?
+			"the logged-in user's X display, else a virtual "
+			"display (Xvfb) on demand" :
+			"the logged-in user's X display");
+	printf("X11 only (no Wayland capture); no file transfer, audio or "
+	       "terminal yet. Stop it with Ctrl-C or SIGTERM.\n");
 	fflush(stdout);
 }
 
@@ -120,6 +125,20 @@ on_stop_signal(uv_signal_t *h, int signum)
 	log_notice("signal %d: stopping", signum);
 	sd_notify(0, "STOPPING=1");
 	uv_stop(&d->loop);
+}
+
+/* Withdraws from open sessions what the new config no longer allows. */
+static void
+restrict_sessions(struct daemon *d)
+{
+	int dir = policy_conf_clipboard_dir(d->conf);
+	bool kb = conf_bool(d->conf, CONF_POLICY_ALLOW_KEYBOARD);
+
+	for (size_t i = 0; i < d->net.live_cap; i++)
+		if (d->net.live[i] != NULL)
+			session_restrict(d->net.live[i], kb,
+				dir & POLICY_CONF_CLIP_TO_HOST,
+				dir & POLICY_CONF_CLIP_TO_CLIENT);
 }
 
 /*
@@ -163,12 +182,14 @@ daemon_reload(struct daemon *d, FILE *errors)
 			  "the running configuration",
 			d->cli->config_path);
 	} else {
-		/* New sessions get the new policy; open ones keep theirs. */
+		/* New sessions get the new policy; open ones keep theirs,
+		 * except that input and clipboard can be withdrawn live. */
 		daemon_net_stop(d);
 		conf_unref(d->conf);
 		d->conf = fresh;
 		apply_log_conf(d->conf);
 		daemon_net_start(d);
+		restrict_sessions(d);
 		log_notice("reload: configuration from %s applied",
 			conf_source(d->conf));
 	}
@@ -220,8 +241,8 @@ write_status(struct daemon *d, FILE *f)
 								     "false");
 	daemon_net_status(d, f);
 	daemon_desktop_status(d, f);
-	fputs(",\"not_implemented\":[\"input\",\"clipboard\","
-	      "\"wayland-capture\"]}",
+	fputs(",\"not_implemented\":[\"wayland-capture\",\"file-transfer\","
+	      "\"audio\",\"terminal\"]}",
 		f);
 }
 

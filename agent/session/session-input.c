@@ -126,6 +126,54 @@ session__input_permission(struct session *ss)
 		input_release_all(ss->input);
 }
 
+bool
+session_wants_lock(const struct session *ss)
+{
+	return ss->lock_after_end && (ss->perms & SESSION_PERM_KEYBOARD);
+}
+
+static void
+send_permission(struct session *ss, int perm, bool enabled)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__Misc misc = HBB__MISC__INIT;
+	Hbb__PermissionInfo pi = HBB__PERMISSION_INFO__INIT;
+
+	pi.permission = perm;
+	pi.enabled = enabled;
+	misc.union_case = HBB__MISC__UNION_PERMISSION_INFO;
+	misc.permission_info = &pi;
+	m.union_case = HBB__MESSAGE__UNION_MISC;
+	m.misc = &misc;
+	(void)session__send(ss, &m);
+}
+
+void
+session_restrict(struct session *ss, bool keyboard, bool clip_to_host,
+	bool clip_to_client)
+{
+	uint32_t before = ss->perms;
+	uint32_t clip = SESSION_PERM_CLIP_TO_HOST | SESSION_PERM_CLIP_TO_CLIENT;
+
+	if (ss->state != SS_AUTHORIZED)
+		return;
+	if (!keyboard)
+		ss->perms &= ~SESSION_PERM_KEYBOARD;
+	if (!clip_to_host)
+		ss->perms &= ~SESSION_PERM_CLIP_TO_HOST;
+	if (!clip_to_client)
+		ss->perms &= ~SESSION_PERM_CLIP_TO_CLIENT;
+	if ((before & SESSION_PERM_KEYBOARD) &&
+		!(ss->perms & SESSION_PERM_KEYBOARD)) {
+		send_permission(ss, 0, false); /* §13.2 Keyboard */
+		log_notice("session %s: keyboard permission withdrawn",
+			ss->desc);
+	}
+	if ((before & clip) && !(ss->perms & clip))
+		send_permission(ss, 2, false); /* Clipboard */
+	session__input_permission(ss);
+}
+
 static void
 clip_too_large(struct session *ss, size_t len)
 {

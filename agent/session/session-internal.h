@@ -89,6 +89,7 @@ struct session {
 	uint64_t drop_log_ms;
 	uint64_t last_input_ms;       /* for policy.limits.idle_timeout */
 	unsigned idle_s;
+	bool lock_after_end;          /* OptionMessage.lock_after_session_end */
 	char client_version[32];
 };
 

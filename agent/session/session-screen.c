@@ -60,6 +60,50 @@ pick_codec(const struct session *ss, const Hbb__SupportedDecoding *d)
 	}
 }
 
+/* §13.3 block_input: X11 cannot keep the local keyboard and mouse out
+ * while XTEST injects (both use the same input path), so blocking is
+ * refused with a reason; "off" is trivially true. */
+static void
+send_block_input_state(struct session *ss, bool on)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__Misc misc = HBB__MISC__INIT;
+	Hbb__BackNotification bn = HBB__BACK_NOTIFICATION__INIT;
+
+	bn.union_case = HBB__BACK_NOTIFICATION__UNION_BLOCK_INPUT_STATE;
+	bn.block_input_state = on ?
+		HBB__BACK_NOTIFICATION__BLOCK_INPUT_STATE__BlkOnFailed :
+		HBB__BACK_NOTIFICATION__BLOCK_INPUT_STATE__BlkOffSucceeded;
+	bn.details = on ? "Blocking the local keyboard and mouse is not "
+			  "supported on X11" :
+			  "";
+	misc.union_case = HBB__MISC__UNION_BACK_NOTIFICATION;
+	misc.back_notification = &bn;
+	m.union_case = HBB__MESSAGE__UNION_MISC;
+	m.misc = &misc;
+	(void)session__send(ss, &m);
+}
+
+/* §13.4 toggle_privacy_mode: not supported on this host. */
+static void
+send_privacy_not_supported(struct session *ss, const char *impl_key)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__Misc misc = HBB__MISC__INIT;
+	Hbb__BackNotification bn = HBB__BACK_NOTIFICATION__INIT;
+
+	bn.union_case = HBB__BACK_NOTIFICATION__UNION_PRIVACY_MODE_STATE;
+	bn.privacy_mode_state =
+		HBB__BACK_NOTIFICATION__PRIVACY_MODE_STATE__PrvNotSupported;
+	bn.impl_key = (char *)(impl_key != NULL ? impl_key : "");
+	bn.details = "";
+	misc.union_case = HBB__MISC__UNION_BACK_NOTIFICATION;
+	misc.back_notification = &bn;
+	m.union_case = HBB__MESSAGE__UNION_MISC;
+	m.misc = &misc;
+	(void)session__send(ss, &m);
+}
+
 void
 session__screen_options(struct session_video *v, const Hbb__OptionMessage *o,
 	bool at_login)
@@ -103,6 +147,12 @@ session__screen_options(struct session_video *v, const Hbb__OptionMessage *o,
 			VIDEO_CURSOR_POLL_MS, VIDEO_CURSOR_POLL_MS);
 	else if (!v->stopping)
 		uv_timer_stop(&v->cursor_timer);
+	if (o->block_input == BOOL_OPTION_YES ||
+		o->block_input == BOOL_OPTION_NO)
+		send_block_input_state(ss, o->block_input == BOOL_OPTION_YES);
+	if (o->lock_after_session_end != 0)
+		ss->lock_after_end =
+			o->lock_after_session_end == BOOL_OPTION_YES;
 	if (o->disable_keyboard != 0)
 		ss->keyboard_disabled = o->disable_keyboard == BOOL_OPTION_YES;
 	if (o->disable_clipboard != 0)
@@ -241,6 +291,12 @@ session__screen_on_misc(struct session *ss, const Hbb__Misc *misc)
 		break;
 	case HBB__MISC__UNION_OPTION:
 		session__screen_options(v, misc->option, false);
+		break;
+	case HBB__MISC__UNION_TOGGLE_PRIVACY_MODE:
+		send_privacy_not_supported(ss,
+			misc->toggle_privacy_mode != NULL ?
+				misc->toggle_privacy_mode->impl_key :
+				NULL);
 		break;
 	case HBB__MISC__UNION_CHANGE_RESOLUTION:
 	case HBB__MISC__UNION_CHANGE_DISPLAY_RESOLUTION:

@@ -182,6 +182,16 @@ struct session_video_stats {
 int session_video_stats(const struct session *self,
 	struct session_video_stats *out, int max);
 
+/* The client asked to lock the desktop when it leaves, and could (it had
+ * the keyboard permission). */
+bool session_wants_lock(const struct session *self);
+
+/* Narrows what an authorized session may do (a policy reload): keyboard
+ * and clipboard directions can only be withdrawn, never widened. The
+ * client is told (PermissionInfo) and held keys are released. */
+void session_restrict(struct session *self, bool keyboard,
+	bool clipboard_to_host, bool clipboard_to_client);
+
 /* The LoginRequest.session_id the client sent (0 before login). */
 uint64_t session_client_id(const struct session *self);
 

@@ -64,10 +64,11 @@ class Session(TempDirCase):
         self.assertFalse(pi.displays[0].online)
         self.assertTrue(c.test_delays)
         # Nothing is granted that this version cannot do: the client is
-        # told input, clipboard and files are off.
-        for perm in ("Keyboard", "Clipboard", "File", "Audio"):
+        # told files and audio are off; keyboard and clipboard are on.
+        for perm in ("File", "Audio"):
             self.assertIs(c.permissions.get(perm), False, c.permissions)
-        self.assertNotIn("Recording", c.permissions)
+        for perm in ("Keyboard", "Clipboard", "Recording"):
+            self.assertNotIn(perm, c.permissions)
         c.close()
 
     def test_login_one_time_password_then_rotation(self):
@@ -280,7 +281,7 @@ class Audit(TempDirCase):
         self.assertIn("session.open", types)
         self.assertIn("session.denied", types)
         self.assertIn("session.authorized", types)
-        # Input is not granted in this version: dropped and counted.
+        # No display here, so input has nowhere to go: dropped, counted.
         c.send_mouse_event()
         c.send_mouse_event()
         c.pump(0.3)
@@ -291,7 +292,7 @@ class Audit(TempDirCase):
         self.assertIn("session.close", ex)
         self.assertIn("tech-42", ex)
         self.assertIn("session.blocked", ex)
-        self.assertIn('"dropped_messages":2', ex.replace(" ", ""))
+        self.assertIn('"dropped_input":2', ex.replace(" ", ""))
         lst = run(["-c", agent.config, "audit", "list"])
         self.assertEqual(lst.returncode, 0, lst.stderr)
         self.assertIn("tech-42", lst.stdout)

@@ -211,6 +211,11 @@ class Stream(VideoCase):
         self.assertGreaterEqual(s[0]["key_frames"], 1)
         self.assertGreater(s[0]["encode_ms"], 0)
         self.assertNotIn("screen", st["not_implemented"])
+        import json
+        import jsonschema
+        from common import SOURCE_DIR
+        with open(f"{SOURCE_DIR}/config/schema/status.schema.json") as f:
+            jsonschema.validate(st, json.load(f))
         c.close()
         st = self.agent.wait_status(
             lambda s: s["display"]["users"] == 0 and not s["display"]["open"])
