@@ -267,6 +267,17 @@ check_modifiers(const int32_t *m, size_t n)
 	return 0;
 }
 
+/* What Caps Lock does to a letter (ASCII and Latin-1). */
+static uint32_t
+caps_swap(uint32_t c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 0xe0 && c <= 0xfe && c != 0xf7))
+		return c - 0x20;
+	if ((c >= 'A' && c <= 'Z') || (c >= 0xc0 && c <= 0xde && c != 0xd7))
+		return c + 0x20;
+	return c;
+}
+
 static bool
 has_ck(const int32_t *m, size_t n, int32_t ck)
 {
@@ -478,6 +489,13 @@ input_plan_key(const struct input_key_event *ev,
 		return r;
 	if (k.what == MAIN_NONE)
 		return 0;
+	/* A Legacy character is typed as the exact code point, with Caps
+	 * Lock off; the client's Caps Lock still counts (§9.2 lock sync in
+	 * every mode), so a letter's case is swapped as the lock would. */
+	if (k.what == MAIN_TYPE && mode == INPUT_KMODE_LEGACY &&
+		ev->kind != INPUT_KEY_SEQ &&
+		has_ck(ev->modifiers, ev->n_modifiers, INPUT_CK_CAPSLOCK))
+		k.v = input_char_keysym(caps_swap(ev->chr));
 	if (k.what == MAIN_COMBO) {
 		if (click)
 			put_combo(&p, k.v, mods);
@@ -626,7 +644,12 @@ input_plan_mouse(const struct input_mouse_event *ev,
 		}
 		return finish(&p, n);
 	case MOUSE_DOWN:
-		if (button == 0)
+		/* A press names where it happens: outside every display it
+		 * is refused. A release always goes through (it only ever
+		 * frees a button we hold; refusing it could leave one
+		 * stuck). */
+		if (button == 0 || ev->x < 0 || ev->y < 0 ||
+			ev->x >= st->width || ev->y >= st->height)
 			return OP_ERR_RANGE;
 		/* ctrl-click and friends: press what is listed and not
 		 * held, release it after the button went down. */
