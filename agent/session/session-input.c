@@ -180,9 +180,15 @@ clip_too_large(struct session *ss, size_t len)
 	char text[200];
 
 	dropped(ss, "clipboard above the size limit", OP_ERR_TOO_LARGE);
-	snprintf(text, sizeof(text), "The clipboard content (%zu KiB) is "
-		"larger than the host allows (%zu KiB); it was not copied.",
-		(len + 1023) / 1024, ss->clip_max / 1024);
+	if (len > 0)
+		snprintf(text, sizeof(text), "The clipboard content (%zu KiB) "
+			"is larger than the host allows (%zu KiB); it was not "
+			"copied.",
+			(len + 1023) / 1024, ss->clip_max / 1024);
+	else /* compressed: its real size is unknown, only that it is more */
+		snprintf(text, sizeof(text), "The clipboard content is larger "
+			"than the host allows (%zu KiB); it was not copied.",
+			ss->clip_max / 1024);
 	session__screen_message_box(ss, "Clipboard", text);
 }
 
@@ -239,7 +245,9 @@ session__input_clipboard(struct session *ss, const Hbb__Clipboard *const *c,
 			break;
 	}
 	if (r == OP_ERR_TOO_LARGE)
-		clip_too_large(ss, n > 0 ? c[0]->content.len : 0);
+		clip_too_large(ss, n > 0 && !c[0]->compress ?
+				c[0]->content.len :
+				0);
 	else if (r < 0)
 		dropped(ss, "malformed clipboard", r);
 	else if (k > 0 && (r = clipboard_set(ss->clip, items, k)) != 0)
