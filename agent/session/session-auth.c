@@ -310,6 +310,9 @@ authorized(struct session *ss, bool ok, const struct session_grant *g)
 	}
 	ss->state = SS_AUTHORIZED;
 	ss->was_authorized = true;
+	/* The 18 s handshake limit is over (a plaintext direct-IP session
+	 * never stopped it at PublicKey); the timer now serves deadlines. */
+	uv_timer_stop(&ss->handshake_timer);
 	framer_set_max(ss->fr, SESSION_MAX_FRAME);
 	grant_input(ss, g);
 	session__screen_grant(ss, g);

@@ -122,6 +122,10 @@ class Session(TempDirCase):
         c = client.Client(("127.0.0.1", self.agent.direct_port), direct=True)
         c.handshake()
         self.assertNotIsInstance(c.login(PASSWORD), str, c.summary())
+        # The 18 s handshake limit must not end a logged-in session (a
+        # regression: plaintext sessions were cut at 18 s).
+        self.assertTrue(c.pump(19.5), c.summary())
+        self.assertIsNone(c.close_reason)
         c.close()
 
     def test_hostile_clients_lose_only_their_connection(self):
