@@ -381,6 +381,37 @@ class StuckModifiers(InputCase):
         self.assertEqual(xrecorder.pointer_state(self.x.display)[2] & 0xff, 0)
 
 
+class Withdrawn(InputCase):
+    def test_reload_withdraws_keyboard_live(self):
+        c = self.connect()
+        c.key_map(SHIFT_L, True)
+        self.assertIsNotNone(self.rec.wait_for(
+            lambda e: e["type"] == "key_press" and e["keycode"] == SHIFT_L,
+            5), self.why(c))
+        with open(self.agent.config, "a") as f:
+            f.write("policy:\n  allow:\n    keyboard: false\n")
+        p = run(["-c", self.agent.config, "reload"])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        deadline = time.monotonic() + 5
+        while c.permissions.get("Keyboard") is not False and \
+                time.monotonic() < deadline:
+            c.pump(0.1)
+        self.assertIs(c.permissions.get("Keyboard"), False, c.summary())
+        # The held Shift was released, and nothing more gets through.
+        self.assertIsNotNone(self.rec.wait_for(
+            lambda e: e["type"] == "key_release" and e["keycode"] == SHIFT_L,
+            5), self.why(c))
+        self.assertEqual(xrecorder.keys_down(self.x.display), [])
+        since = self.rec.count()
+        c.type_text("abc", "map")
+        c.click(100, 100)
+        c.pump(0.5)
+        self.assertEqual([e for e in self.rec.events(since=since)
+                          if e["type"] in ("key_press", "button_press")], [])
+        self.assertFalse(c.closed)
+        c.close()
+
+
 class Denied(InputCase):
     policy = "policy:\n  allow:\n    keyboard: false\n"
 
