@@ -381,6 +381,25 @@ class StuckModifiers(InputCase):
         self.assertEqual(xrecorder.pointer_state(self.x.display)[2] & 0xff, 0)
 
 
+class IdleTimeout(InputCase):
+    policy = "policy:\n  limits:\n    idle_timeout: 3s\n"
+
+    def test_input_keeps_it_open_silence_closes_it(self):
+        c = self.connect()
+        t0 = time.monotonic()
+        for _ in range(4):  # 4 s of activity, one move per second
+            c.mouse_move(10, 10)
+            self.assertTrue(c.pump(1.0), c.summary())
+        last = time.monotonic()
+        waited = c.wait_closed(timeout=8)
+        self.assertIsNotNone(waited, c.summary())
+        gone = time.monotonic() - last
+        self.assertEqual(c.close_reason, "Connection failed due to inactivity")
+        self.assertGreater(gone, 2.0)
+        self.assertLess(gone, 6.0)
+        self.assertGreater(time.monotonic() - t0, 6.0)
+
+
 class Withdrawn(InputCase):
     def test_reload_withdraws_keyboard_live(self):
         c = self.connect()
