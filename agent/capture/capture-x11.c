@@ -12,8 +12,8 @@
  * every such wait is followed by uv_async_send() and the loop drains the
  * queue from the async callback too.
  *
- * It must not change the screen, and must not leak shared-memory
- * segments: each is marked IPC_RMID right after the server attached it.
+ * It must not change the screen. Grabbers, the cursor and the pointer
+ * are in capture-x11-grab.c.
  */
 #include "capture/capture.h"
 
@@ -23,9 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/ipc.h>
-#include <sys/mman.h>
-#include <sys/shm.h>
 
 #include <xcb/damage.h>
 #include <xcb/randr.h>
@@ -34,55 +31,24 @@
 #include <xcb/xfixes.h>
 
 #include "capture/capture-internal.h"
+#include "capture/capture-x11.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/xauth.h"
 
-#define X11_BAD_MATCH 8
 /* RRSetMonitor/RRDeleteMonitor send no event (X.Org, as of 21.1), so the
  * monitor list is also re-read this often: one small round trip. */
 #define X11_MONITOR_POLL_MS 1000
 
-struct x11 {
-	struct capture *c;
-	xcb_connection_t *conn;
-	xcb_window_t root;
-	uint8_t root_depth;
-	xcb_damage_damage_t damage;
-	uint8_t damage_ev;
-	uint8_t xfixes_ev;
-	uint8_t randr_ev;
-	bool randr; /* RRScreenChangeNotify selected */
-	bool monitors; /* RandR 1.5 GetMonitors available */
-	bool stopped;  /* poll stopped after the connection broke */
-	bool free_capture; /* the last handle close frees c too */
-	int handles;   /* uv handles not yet closed */
-	uv_poll_t poll;
-	uv_async_t wake;
-	uv_timer_t recheck;
-};
-
-struct x11_grabber {
-	struct capture_grabber base; /* first: capture.c's view */
-	xcb_connection_t *conn;
-	xcb_window_t root;
-	uv_async_t *wake;
-	xcb_shm_seg_t seg;
-	uint8_t *mem;
-	size_t mapped; /* > 0: a memfd mapping, else a SysV segment */
-	size_t stride;
-	uint32_t width, height;
-};
-
-static bool
-conn_broken(struct x11 *x)
+bool
+capture_x11__broken(struct x11 *x)
 {
 	return xcb_connection_has_error(x->conn) != 0;
 }
 
 /* A reply wait may have queued events (see the top comment). */
-static void
-nudge(struct x11 *x)
+void
+capture_x11__nudge(struct x11 *x)
 {
 	if (!x->stopped)
 		uv_async_send(&x->wake);
@@ -187,15 +153,15 @@ x11_displays(struct capture *c, struct capture_display *out, int max)
 	/* The setup's screen size is stale after a RandR resize. */
 	geo = xcb_get_geometry_reply(x->conn,
 		xcb_get_geometry(x->conn, x->root), NULL);
-	nudge(x);
+	capture_x11__nudge(x);
 	if (geo == NULL)
-		return conn_broken(x) ? OP_ERR_GONE : OP_ERR_PROTO;
+		return capture_x11__broken(x) ? OP_ERR_GONE : OP_ERR_PROTO;
 	rw = geo->width;
 	rh = geo->height;
 	free(geo);
 	if (x->monitors)
 		n = read_monitors(x, out, max, rw, rh);
-	if (conn_broken(x))
+	if (capture_x11__broken(x))
 		return OP_ERR_GONE;
 	if (n == 0 && max > 0) {
 		memset(&out[0], 0, sizeof(out[0]));
@@ -243,7 +209,7 @@ x11_drain(struct x11 *x)
 		}
 		free(ev);
 	}
-	if (conn_broken(x)) {
+	if (capture_x11__broken(x)) {
 		x->stopped = true;
 		uv_poll_stop(&x->poll);
 		uv_timer_stop(&x->recheck);
@@ -295,7 +261,7 @@ on_recheck(uv_timer_t *h)
 		return;
 	if (capture__relayout(x->c))
 		capture__emit(x->c, CAPTURE_EV_LAYOUT | CAPTURE_EV_DAMAGE);
-	else if (conn_broken(x))
+	else if (capture_x11__broken(x))
 		uv_async_send(&x->wake); /* the drain reports GONE */
 }
 
@@ -477,7 +443,7 @@ x11_setup(struct x11 *x, int screen, char *err, size_t errlen)
 		xcb_randr_select_input(x->conn, x->root, m);
 	}
 	err[0] = '\0';
-	if (conn_broken(x)) {
+	if (capture_x11__broken(x)) {
 		snprintf(err, errlen, "the X server closed the connection");
 		return OP_ERR_GONE;
 	}
@@ -508,7 +474,7 @@ x11_open(struct capture *c, const char *display, const char *xauthority,
 		snprintf(err, errlen,
 			"no usable display (empty, or larger than %d pixels)",
 			CAPTURE_MAX_DIM);
-		r = conn_broken(x) ? OP_ERR_GONE : OP_ERR_RANGE;
+		r = capture_x11__broken(x) ? OP_ERR_GONE : OP_ERR_RANGE;
 		goto fail;
 	}
 	x->poll.data = x;
@@ -564,7 +530,7 @@ x11_close(struct capture *c)
 	uv_close((uv_handle_t *)&x->poll, on_handle_closed);
 	uv_close((uv_handle_t *)&x->wake, on_handle_closed);
 	uv_close((uv_handle_t *)&x->recheck, on_handle_closed);
-	if (!conn_broken(x)) {
+	if (!capture_x11__broken(x)) {
 		xcb_damage_destroy(x->conn, x->damage);
 		xcb_flush(x->conn);
 	}
@@ -573,248 +539,14 @@ x11_close(struct capture *c)
 	x->conn = NULL;
 }
 
-/* MIT-SHM 1.2: a memfd handed to the server over the socket. It works
- * whatever user the X server runs as (a virtual display runs as nobody,
- * which could not attach a 0600 SysV segment of ours) and whatever IPC
- * namespace it lives in. */
-static int
-attach_memfd(struct x11 *x, struct x11_grabber *g, size_t size)
-{
-	xcb_generic_error_t *e;
-	int fd = memfd_create("outpost-grab", MFD_CLOEXEC);
-	void *mem;
-
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, (off_t)size) != 0 ||
-		(mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-			 0)) == MAP_FAILED) {
-		int r = -errno;
-
-		close(fd);
-		return r;
-	}
-	g->seg = xcb_generate_id(x->conn);
-	/* xcb closes fd once it is sent. */
-	e = xcb_request_check(x->conn,
-		xcb_shm_attach_fd_checked(x->conn, g->seg, fd, 0));
-	nudge(x);
-	if (e != NULL || conn_broken(x)) {
-		free(e);
-		munmap(mem, size);
-		return conn_broken(x) ? OP_ERR_GONE : -EACCES;
-	}
-	g->mem = mem;
-	g->mapped = size;
-	return 0;
-}
-
-/* The classic SysV segment, for servers without MIT-SHM 1.2. */
-static int
-attach_sysv(struct x11 *x, struct x11_grabber *g, size_t size)
-{
-	xcb_generic_error_t *e;
-	void *mem;
-	int shmid;
-
-	if ((shmid = shmget(IPC_PRIVATE, size, IPC_CREAT | 0600)) < 0)
-		return -errno;
-	mem = shmat(shmid, NULL, 0);
-	if (mem == (void *)-1) {
-		int r = -errno;
-
-		shmctl(shmid, IPC_RMID, NULL);
-		return r;
-	}
-	g->seg = xcb_generate_id(x->conn);
-	e = xcb_request_check(x->conn,
-		xcb_shm_attach_checked(x->conn, g->seg, (uint32_t)shmid, 0));
-	/* Both sides are attached (or the server refused): once the last
-	 * one detaches, the kernel frees the segment, even if we crash. */
-	shmctl(shmid, IPC_RMID, NULL);
-	nudge(x);
-	if (e != NULL || conn_broken(x)) {
-		if (e != NULL)
-			log_warn("the X server cannot attach our shared memory "
-				 "(error %u)",
-				e->error_code);
-		free(e);
-		shmdt(mem);
-		return conn_broken(x) ? OP_ERR_GONE : -EACCES;
-	}
-	g->mem = mem;
-	return 0;
-}
-
-static int
-x11_grabber_new(struct capture *c, const struct capture_display *d,
-	struct capture_grabber **out)
-{
-	struct x11 *x = c->impl;
-	struct x11_grabber *g = calloc(1, sizeof(*g));
-	size_t size;
-	int r;
-
-	if (g == NULL)
-		return OP_ERR_NOMEM;
-	g->conn = x->conn;
-	g->root = x->root;
-	g->wake = &x->wake;
-	g->width = d->width;
-	g->height = d->height;
-	g->stride = (size_t)d->width * 4;
-	size = g->stride * d->height;
-	if ((r = attach_memfd(x, g, size)) != 0 && r != OP_ERR_GONE)
-		r = attach_sysv(x, g, size);
-	if (r != 0) {
-		free(g);
-		return r;
-	}
-	*out = &g->base;
-	return 0;
-}
-
-static void
-x11_grabber_free(struct capture_grabber *base)
-{
-	struct x11_grabber *g = (struct x11_grabber *)base;
-	struct x11 *x = base->c->impl;
-
-	if (x->conn != NULL && !conn_broken(x)) {
-		xcb_shm_detach(x->conn, g->seg);
-		xcb_flush(x->conn);
-	}
-	if (g->mapped > 0)
-		munmap(g->mem, g->mapped);
-	else
-		shmdt(g->mem);
-	free(g);
-}
-
-static int
-x11_grab(struct capture_grabber *base, struct capture_image *img)
-{
-	struct x11_grabber *g = (struct x11_grabber *)base;
-	xcb_shm_get_image_reply_t *rep;
-	xcb_generic_error_t *e = NULL;
-	int r = 0;
-
-	rep = xcb_shm_get_image_reply(g->conn,
-		xcb_shm_get_image(g->conn, g->root, (int16_t)base->d.x,
-			(int16_t)base->d.y, (uint16_t)g->width,
-			(uint16_t)g->height, ~0u, XCB_IMAGE_FORMAT_Z_PIXMAP,
-			g->seg, 0),
-		&e);
-	uv_async_send(g->wake); /* see the top comment */
-	if (rep == NULL) {
-		if (xcb_connection_has_error(g->conn) != 0)
-			r = OP_ERR_GONE;
-		else if (e != NULL && e->error_code == X11_BAD_MATCH)
-			r = OP_ERR_STATE; /* outside the screen: it shrank */
-		else
-			r = OP_ERR_PROTO;
-		free(e);
-		return r;
-	}
-	if ((rep->depth != 24 && rep->depth != 32) ||
-		rep->size != g->stride * g->height)
-		r = OP_ERR_UNSUPPORTED;
-	free(rep);
-	if (r != 0)
-		return r;
-	img->data = g->mem;
-	img->width = g->width;
-	img->height = g->height;
-	img->stride = g->stride;
-	return 0;
-}
-
-static uint8_t
-unpremultiply(uint32_t c, uint32_t a)
-{
-	uint32_t v = (c * 255 + a / 2) / a;
-
-	return (uint8_t)(v > 255 ? 255 : v);
-}
-
-static int
-x11_cursor(struct capture *c, struct capture_cursor *out)
-{
-	struct x11 *x = c->impl;
-	xcb_xfixes_get_cursor_image_reply_t *rep;
-	const uint32_t *px;
-	size_t n;
-	uint8_t *rgba;
-
-	rep = xcb_xfixes_get_cursor_image_reply(x->conn,
-		xcb_xfixes_get_cursor_image(x->conn), NULL);
-	nudge(x);
-	if (rep == NULL)
-		return conn_broken(x) ? OP_ERR_GONE : OP_ERR_PROTO;
-	n = (size_t)rep->width * rep->height;
-	if (rep->width == 0 || rep->height == 0 ||
-		rep->width > CAPTURE_MAX_CURSOR_DIM ||
-		rep->height > CAPTURE_MAX_CURSOR_DIM ||
-		(size_t)xcb_xfixes_get_cursor_image_cursor_image_length(rep) <
-			n) {
-		free(rep);
-		return OP_ERR_RANGE;
-	}
-	if ((rgba = malloc(n * 4)) == NULL) {
-		free(rep);
-		return OP_ERR_NOMEM;
-	}
-	/* XFixes gives premultiplied ARGB in host order; peers want
-	 * straight RGBA bytes. */
-	px = xcb_xfixes_get_cursor_image_cursor_image(rep);
-	for (size_t i = 0; i < n; i++) {
-		uint32_t p = px[i], a = p >> 24;
-		uint8_t *o = rgba + i * 4;
-
-		if (a == 0) {
-			memset(o, 0, 4);
-			continue;
-		}
-		o[0] = unpremultiply((p >> 16) & 0xff, a);
-		o[1] = unpremultiply((p >> 8) & 0xff, a);
-		o[2] = unpremultiply(p & 0xff, a);
-		o[3] = (uint8_t)a;
-	}
-	out->serial = rep->cursor_serial;
-	out->hotx = rep->xhot;
-	out->hoty = rep->yhot;
-	out->width = rep->width;
-	out->height = rep->height;
-	out->rgba = rgba;
-	free(rep);
-	return 0;
-}
-
-static int
-x11_pointer(struct capture *c, int32_t *px, int32_t *py)
-{
-	struct x11 *x = c->impl;
-	xcb_query_pointer_reply_t *rep;
-
-	rep = xcb_query_pointer_reply(x->conn,
-		xcb_query_pointer(x->conn, x->root), NULL);
-	nudge(x);
-	if (rep == NULL)
-		return conn_broken(x) ? OP_ERR_GONE : OP_ERR_PROTO;
-	*px = rep->root_x;
-	*py = rep->root_y;
-	free(rep);
-	return 0;
-}
-
 const struct capture_ops capture__x11_ops = {
 	.name = "x11",
 	.open = x11_open,
 	.close = x11_close,
 	.displays = x11_displays,
-	.grabber_new = x11_grabber_new,
-	.grabber_free = x11_grabber_free,
-	.grab = x11_grab,
-	.cursor = x11_cursor,
-	.pointer = x11_pointer,
+	.grabber_new = capture_x11_grabber_new,
+	.grabber_free = capture_x11_grabber_free,
+	.grab = capture_x11_grab,
+	.cursor = capture_x11_cursor,
+	.pointer = capture_x11_pointer,
 };
