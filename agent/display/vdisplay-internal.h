@@ -49,4 +49,13 @@ int vdisplay__xorg_conf(char *buf, size_t len, uint32_t width,
 /* Start timeout in ms (15000); tests lower it. */
 extern unsigned vdisplay__start_timeout_ms;
 
+/* A shell for the session's $SHELL: the user's, unless it is nologin or
+ * false (a terminal would exit at once), then /bin/sh. */
+const char *vdisplay__usable_shell(const char *sh);
+
+/* 0 when every directory on dir's path is searchable by uid:gid (no
+ * supplementary groups), else OP_ERR_PERM naming the first that is not. */
+int vdisplay__check_path_searchable(const char *dir, uid_t uid, gid_t gid,
+	char *err, size_t errlen);
+
 #endif

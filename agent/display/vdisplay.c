@@ -379,21 +379,6 @@ vdisplay__parse_displayfd(const char *buf, size_t n, unsigned *num)
 }
 
 /* Who the processes run as, and the session's HOME, USER... */
-/* A terminal in the session starts $SHELL: nobody's is nologin, which
- * would make it exit at once. */
-static const char *
-usable_shell(const char *sh)
-{
-	const char *base;
-
-	if (sh == NULL || sh[0] != '/')
-		return "/bin/sh";
-	base = strrchr(sh, '/') + 1;
-	if (strcmp(base, "nologin") == 0 || strcmp(base, "false") == 0)
-		return "/bin/sh";
-	return sh;
-}
-
 static int
 resolve_user(struct vdisplay *v, const char *user, char *err, size_t errlen)
 {
@@ -437,45 +422,12 @@ resolve_user(struct vdisplay *v, const char *user, char *err, size_t errlen)
 		asprintf(&v->env[1], "HOME=%s", v->home) < 0 ||
 		asprintf(&v->env[2], "USER=%s", pw.pw_name) < 0 ||
 		asprintf(&v->env[3], "LOGNAME=%s", pw.pw_name) < 0 ||
-		asprintf(&v->env[4], "SHELL=%s", usable_shell(pw.pw_shell)) <
+		asprintf(&v->env[4], "SHELL=%s", vdisplay__usable_shell(pw.pw_shell)) <
 			0 ||
 		asprintf(&v->env[5], "LANG=C.UTF-8") < 0 ||
 		asprintf(&v->env[6], "XAUTHORITY=%s", v->xauth) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return OP_ERR_NOMEM;
-	}
-	return 0;
-}
-
-/* Can uid:gid (no supplementary groups: libuv drops them) search dir? */
-static bool
-searchable(const struct stat *st, uid_t uid, gid_t gid)
-{
-	if (st->st_uid == uid)
-		return (st->st_mode & S_IXUSR) != 0;
-	if (st->st_gid == gid)
-		return (st->st_mode & S_IXGRP) != 0;
-	return (st->st_mode & S_IXOTH) != 0;
-}
-
-static int
-check_path_searchable(const char *dir, uid_t uid, gid_t gid, char *err,
-	size_t errlen)
-{
-	char p[PATH_MAX];
-	struct stat st;
-	size_t i, n = strlen(dir);
-
-	for (i = 1; i <= n; i++) {
-		if (i < n && dir[i] != '/')
-			continue;
-		memcpy(p, dir, i);
-		p[i] = '\0';
-		if (stat(p, &st) < 0 || !searchable(&st, uid, gid)) {
-			snprintf(err, errlen,
-				"%s is not searchable by the display user", p);
-			return OP_ERR_PERM;
-		}
 	}
 	return 0;
 }
@@ -517,7 +469,7 @@ open_rundir(struct vdisplay *v, const char *dir, char *err, size_t errlen)
 		return OP_ERR_PERM;
 	}
 	if (root)
-		return check_path_searchable(dir, v->uid, v->gid, err, errlen);
+		return vdisplay__check_path_searchable(dir, v->uid, v->gid, err, errlen);
 	return 0;
 }
 
