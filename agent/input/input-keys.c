@@ -493,7 +493,7 @@ input_plan_key(const struct input_key_event *ev,
 	 * Lock off; the client's Caps Lock still counts (§9.2 lock sync in
 	 * every mode), so a letter's case is swapped as the lock would. */
 	if (k.what == MAIN_TYPE && mode == INPUT_KMODE_LEGACY &&
-		ev->kind != INPUT_KEY_SEQ &&
+		(ev->kind == INPUT_KEY_CHR || ev->kind == INPUT_KEY_UNICODE) &&
 		has_ck(ev->modifiers, ev->n_modifiers, INPUT_CK_CAPSLOCK))
 		k.v = input_char_keysym(caps_swap(ev->chr));
 	if (k.what == MAIN_COMBO) {

@@ -470,6 +470,12 @@ x11_close(struct input *in)
 
 	if (x == NULL)
 		return;
+	if (x->conn != NULL && xcb_connection_has_error(x->conn) == 0)
+		/* A round trip before hanging up: the server drops requests
+		 * it has not read when the client is gone, and the releases
+		 * just sent must not be among them (seen: stuck Ctrl). */
+		free(xcb_get_input_focus_reply(x->conn,
+			xcb_get_input_focus(x->conn), NULL));
 	if (x->conn != NULL)
 		xcb_disconnect(x->conn);
 	free(x->syms);

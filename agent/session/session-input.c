@@ -374,6 +374,10 @@ void
 session__input_stop(struct session *ss)
 {
 	if (ss->input != NULL) {
+		if (input_held(ss->input) > 0)
+			log_info("session %s: releasing %u held keys and "
+				 "buttons",
+				ss->desc, input_held(ss->input));
 		input_close(ss->input); /* releases what is held */
 		ss->input = NULL;
 	}
