@@ -87,6 +87,7 @@ class SystemGuard:
     def __init__(self):
         self.saved = None
         self.lock = None
+        self.restored = []  # pre-existing paths put back by end()
 
     def purge(self):
         if dpkg_status() not in ("", "not-installed"):
@@ -121,6 +122,7 @@ class SystemGuard:
                                     p.strip("/").replace("/", "_"))
                 if os.path.lexists(kept):
                     shutil.move(kept, p)
+                    self.restored.append(p)
             shutil.rmtree(self.saved, ignore_errors=True)
             self.saved = None
         if self.lock is not None:
