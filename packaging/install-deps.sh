@@ -17,7 +17,8 @@ dpkg-dev rpm file ansible-core python3-apt
 tinyproxy microsocks stunnel4 openssl sqlite3
 xvfb xdotool x11-utils x11-apps x11-xserver-utils xterm ffmpeg
 xserver-xorg-core xserver-xorg-video-dummy
-python3-xlib xclip python3-zstandard python3-numpy xfonts-base fonts-dejavu-core"
+python3-xlib xclip python3-zstandard python3-numpy xfonts-base fonts-dejavu-core
+dbus-daemon dbus-bin"
 
 what=${1:-all}
 case "$what" in

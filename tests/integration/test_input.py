@@ -24,8 +24,11 @@ the independent test client logged in over direct IP.
     Caps Lock is back off afterwards.
 Written from the protocol reference, not from the agent's code."""
 import json
+import os
+import shutil
 import socket
 import struct
+import subprocess
 import threading
 import time
 
@@ -398,6 +401,76 @@ class IdleTimeout(InputCase):
         self.assertGreater(gone, 2.0)
         self.assertLess(gone, 6.0)
         self.assertGreater(time.monotonic() - t0, 6.0)
+
+
+class LockAfterSession(TempDirCase):
+    """lock_after_session_end reaches logind: a private D-Bus daemon
+    stands in for the system bus (DBUS_SYSTEM_BUS_ADDRESS) and
+    dbus-monitor records the agent's LockSession call. The user is
+    "present" through the consent test hook, as in test_consent_session,
+    whose fake logind session is called "test"."""
+
+    def setUp(self):
+        super().setUp()
+        if not shutil.which("dbus-daemon") or not shutil.which("dbus-monitor"):
+            self.skipTest("dbus-daemon / dbus-monitor not installed")
+        self.x = video_util.Xvfb(640, 480)
+        self.addCleanup(self.x.stop)
+        addr = f"unix:path={self.tmp}/bus"
+        self.bus = subprocess.Popen(
+            ["dbus-daemon", "--session", "--nofork", f"--address={addr}",
+             "--print-address"], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(self.bus.kill)
+        self.bus.stdout.readline()  # listening
+        self.mon_out = open(f"{self.tmp}/monitor.txt", "w")
+        self.mon = subprocess.Popen(["dbus-monitor", "--address", addr],
+                                    stdout=self.mon_out,
+                                    stderr=subprocess.DEVNULL)
+        self.addCleanup(self.mon.kill)
+        time.sleep(0.3)
+        for k, v in (("DBUS_SYSTEM_BUS_ADDRESS", addr),
+                     ("OUTPOST_CONSENT_TEST_DISPLAY", self.x.display)):
+            os.environ[k] = v
+            self.addCleanup(os.environ.pop, k, None)
+        # display.x11 unset: the display is the "logged-in" user's.
+        self.agent = Agent(
+            self.tmp, display="display:\n  virtual:\n    mode: never\n",
+            extra="policy:\n  consent:\n    when_user_present: allow\n")
+        self.agent.set_password(PASSWORD + "\n")
+        self.agent.start()
+        self.agent.wait_status(lambda s: "display" in s)
+
+    def tearDown(self):
+        self.assertEqual(self.agent.stop(), 0, self.agent.log()[-2000:])
+        super().tearDown()
+
+    def test_lock_requested_on_leave(self):
+        c = client.Client(("127.0.0.1", self.agent.direct_port), direct=True)
+        opt = client.option_message(lock_after_session_end="Yes")
+        self.assertNotIsInstance(c.login(PASSWORD, option=opt), str,
+                                 c.summary())
+        c.wait_video(1, timeout=10)
+        self.assertEqual(self.agent.status()["display"]["source"], "logind")
+        c.close()
+        deadline = time.monotonic() + 5
+        text = ""
+        while time.monotonic() < deadline and "LockSession" not in text:
+            time.sleep(0.1)
+            with open(f"{self.tmp}/monitor.txt") as f:
+                text = f.read()
+        self.assertIn("interface=org.freedesktop.login1.Manager; "
+                      "member=LockSession", text, self.agent.log()[-1500:])
+        call = text[text.index("member=LockSession"):]
+        self.assertIn('string "test"', call.split("\n\n")[0] + call[:300])
+        # A session without the option locks nothing.
+        n = text.count("member=LockSession")
+        c = client.Client(("127.0.0.1", self.agent.direct_port), direct=True)
+        self.assertNotIsInstance(c.login(PASSWORD), str, c.summary())
+        c.wait_video(1, timeout=10)
+        c.close()
+        time.sleep(1.0)
+        with open(f"{self.tmp}/monitor.txt") as f:
+            self.assertEqual(f.read().count("member=LockSession"), n)
 
 
 class Withdrawn(InputCase):
