@@ -266,7 +266,7 @@ daemon_desktop_acquire(struct daemon *d, daemon_desktop_fn cb, void *arg)
 		const char *xa = conf_str(d->conf, CONF_DISPLAY_XAUTHORITY);
 
 		open_capture(d, x11, xa, "configured");
-	} else if (d->user_found == 0) {
+	} else if (d->user_found == 0) { /* looked up at this login's admission */
 		char xa[4200];
 
 		user_xauthority(&d->user, xa, sizeof(xa));

@@ -327,7 +327,7 @@ cursor_known(struct session_video *v, uint64_t id)
 /* §8: a shape goes once per connection as CursorData (zstd RGBA), later
  * by id. */
 void
-session__screen_cursor(struct session_video *v, bool force)
+session__screen_cursor(struct session_video *v)
 {
 	struct capture_cursor cur;
 	Hbb__Message m = HBB__MESSAGE__INIT;
@@ -335,7 +335,6 @@ session__screen_cursor(struct session_video *v, bool force)
 	size_t raw, bound, z;
 	uint8_t *buf;
 
-	(void)force;
 	if (capture_cursor(v->cap, &cur) != 0)
 		return;
 	if (cursor_known(v, cur.serial)) {
@@ -439,7 +438,7 @@ session_screen_event(struct session *ss, struct capture *c, unsigned mask)
 	if (mask & CAPTURE_EV_LAYOUT)
 		session__screen_on_layout(v);
 	if (mask & CAPTURE_EV_CURSOR)
-		session__screen_cursor(v, false);
+		session__screen_cursor(v);
 	if (mask & CAPTURE_EV_DAMAGE)
 		session__video_kick(v);
 }
@@ -453,7 +452,7 @@ session__screen_start(struct session *ss, struct session_video *v)
 	session__screen_options(v, &ss->login_opts.opt, true);
 	v->ack_required = ss->login_opts.ack_required;
 	session__video_subscribe(v, &cur, 1, false);
-	session__screen_cursor(v, true);
+	session__screen_cursor(v);
 }
 
 static void

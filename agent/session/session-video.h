@@ -125,7 +125,7 @@ void session__screen_options(struct session_video *v,
 void session__screen_fill_display(const struct capture_display *d,
 	Hbb__DisplayInfo *out);
 int session__screen_on_misc(struct session *ss, const Hbb__Misc *misc);
-void session__screen_cursor(struct session_video *v, bool force);
+void session__screen_cursor(struct session_video *v);
 void session__screen_message_box(struct session *ss, const char *title,
 	const char *text);
 void session__screen_on_layout(struct session_video *v);
