@@ -34,7 +34,7 @@
 #include "capture/capture-x11.h"
 #include "core/err.h"
 #include "core/log.h"
-#include "core/xauth.h"
+#include "xconn/xconn.h"
 
 /* RRSetMonitor/RRDeleteMonitor send no event (X.Org, as of 21.1), so the
  * monitor list is also re-read this often: one small round trip. */
@@ -283,57 +283,6 @@ on_handle_closed(uv_handle_t *h)
 	free(x);
 }
 
-/* Connects, with the cookie from xauthority when one is given. */
-static int
-x11_connect(struct x11 *x, const char *display, const char *xauthority,
-	int *screen, char *err, size_t errlen)
-{
-	const char *shown = display;
-	char mit[] = "MIT-MAGIC-COOKIE-1";
-	uint8_t cookie[OP_XAUTH_COOKIE_LEN];
-	xcb_auth_info_t auth;
-	int r;
-
-	if (shown == NULL)
-		shown = getenv("DISPLAY");
-	if (shown == NULL || shown[0] == '\0') {
-		snprintf(err, errlen, "no display given and $DISPLAY unset");
-		return OP_ERR_CONFIG;
-	}
-	if (xauthority == NULL || xauthority[0] == '\0') {
-		x->conn = xcb_connect(display, screen);
-	} else {
-		char *host = NULL;
-		char num[16];
-		int dnum = 0;
-
-		if (xcb_parse_display(display, &host, &dnum, screen) == 0) {
-			snprintf(err, errlen, "cannot parse display %s", shown);
-			return OP_ERR_CONFIG;
-		}
-		free(host);
-		snprintf(num, sizeof(num), "%d", dnum);
-		r = op_xauth_load(xauthority, num, cookie, err, errlen);
-		if (r != 0)
-			return r;
-		auth.name = mit;
-		auth.namelen = (int)strlen(mit);
-		auth.data = (char *)cookie;
-		auth.datalen = (int)sizeof(cookie);
-		x->conn = xcb_connect_to_display_with_auth_info(display,
-			&auth, screen);
-		explicit_bzero(cookie, sizeof(cookie));
-	}
-	if (xcb_connection_has_error(x->conn) != 0) {
-		snprintf(err, errlen,
-			"cannot open display %s (no server, or the cookie "
-			"was refused)",
-			shown);
-		return -ECONNREFUSED;
-	}
-	return 0;
-}
-
 static int
 need_ext(struct x11 *x, xcb_extension_t *ext, const char *name,
 	uint8_t *first_event, char *err, size_t errlen)
@@ -465,7 +414,7 @@ x11_open(struct capture *c, const char *display, const char *xauthority,
 	x->c = c;
 	x->stopped = true; /* no uv handles yet */
 	c->impl = x;
-	if ((r = x11_connect(x, display, xauthority, &screen, err,
+	if ((r = xconn_open(display, xauthority, &x->conn, &screen, err,
 		     errlen)) != 0 ||
 		(r = x11_setup(x, screen, err, errlen)) != 0)
 		goto fail;

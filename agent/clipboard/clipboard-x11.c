@@ -21,7 +21,7 @@
 #include "clipboard/clipboard-internal.h"
 #include "core/err.h"
 #include "core/time.h"
-#include "core/xauth.h"
+#include "xconn/xconn.h"
 
 #define READ_TIMEOUT_MS 3000
 
@@ -493,54 +493,6 @@ clipboard__kick(struct clipboard *cb)
 
 /* ---- open / close ------------------------------------------------------*/
 
-/* Connects, with the cookie from xauthority when one is given. */
-static int
-x11_connect(struct clipboard *cb, const char *display, const char *xauthority,
-	int *screen, char *err, size_t errlen)
-{
-	const char *shown = display != NULL ? display : getenv("DISPLAY");
-	char mit[] = "MIT-MAGIC-COOKIE-1";
-	uint8_t cookie[OP_XAUTH_COOKIE_LEN];
-	xcb_auth_info_t auth;
-	char *host = NULL;
-	char num[16];
-	int dnum = 0;
-	int r;
-
-	if (shown == NULL || shown[0] == '\0') {
-		snprintf(err, errlen, "no display given and $DISPLAY unset");
-		return OP_ERR_CONFIG;
-	}
-	if (xauthority == NULL || xauthority[0] == '\0') {
-		cb->conn = xcb_connect(display, screen);
-	} else {
-		if (xcb_parse_display(display, &host, &dnum, screen) == 0) {
-			snprintf(err, errlen, "cannot parse display %s", shown);
-			return OP_ERR_CONFIG;
-		}
-		free(host);
-		snprintf(num, sizeof(num), "%d", dnum);
-		r = op_xauth_load(xauthority, num, cookie, err, errlen);
-		if (r != 0)
-			return r;
-		auth.name = mit;
-		auth.namelen = (int)strlen(mit);
-		auth.data = (char *)cookie;
-		auth.datalen = (int)sizeof(cookie);
-		cb->conn = xcb_connect_to_display_with_auth_info(display, &auth,
-			screen);
-		explicit_bzero(cookie, sizeof(cookie));
-	}
-	if (xcb_connection_has_error(cb->conn) != 0) {
-		snprintf(err, errlen,
-			"cannot open display %s (no server, or the cookie "
-			"was refused)",
-			shown);
-		return -ECONNREFUSED;
-	}
-	return 0;
-}
-
 static int
 intern_atoms(struct clipboard *cb)
 {
@@ -680,7 +632,7 @@ clipboard_open(uv_loop_t *loop, const char *display, const char *xauthority,
 	cb->arg = arg;
 	cb->poll.data = cb->read_timer.data = cb->sweep_timer.data =
 		cb->wake.data = cb;
-	if ((r = x11_connect(cb, display, xauthority, &screen, err,
+	if ((r = xconn_open(display, xauthority, &cb->conn, &screen, err,
 		     errlen)) != 0 ||
 		(r = x11_setup(cb, screen, err, errlen)) != 0)
 		goto fail;

@@ -25,8 +25,8 @@
 #include <xcb/xtest.h>
 
 #include "core/err.h"
-#include "core/xauth.h"
 #include "input/input-internal.h"
+#include "xconn/xconn.h"
 
 #define NO_SYMBOL 0u
 #define LED_CAPS 0x1u
@@ -414,55 +414,6 @@ x11_held(const struct input *in)
 	return n;
 }
 
-/* Connects, with the cookie from xauthority when one is given. */
-static int
-x11_connect(struct x11in *x, const char *display, const char *xauthority,
-	int *screen, char *err, size_t errlen)
-{
-	const char *shown = display != NULL ? display : getenv("DISPLAY");
-	char mit[] = "MIT-MAGIC-COOKIE-1";
-	uint8_t cookie[OP_XAUTH_COOKIE_LEN];
-	xcb_auth_info_t auth;
-	int r;
-
-	if (shown == NULL || shown[0] == '\0') {
-		snprintf(err, errlen, "no display given and $DISPLAY unset");
-		return OP_ERR_CONFIG;
-	}
-	if (xauthority == NULL || xauthority[0] == '\0') {
-		x->conn = xcb_connect(display, screen);
-	} else {
-		char *host = NULL;
-		char num[16];
-		int dnum = 0;
-
-		if (xcb_parse_display(display, &host, &dnum, screen) == 0) {
-			snprintf(err, errlen, "cannot parse display %s", shown);
-			return OP_ERR_CONFIG;
-		}
-		free(host);
-		snprintf(num, sizeof(num), "%d", dnum);
-		if ((r = op_xauth_load(xauthority, num, cookie, err,
-			     errlen)) != 0)
-			return r;
-		auth.name = mit;
-		auth.namelen = (int)strlen(mit);
-		auth.data = (char *)cookie;
-		auth.datalen = (int)sizeof(cookie);
-		x->conn = xcb_connect_to_display_with_auth_info(display,
-			&auth, screen);
-		explicit_bzero(cookie, sizeof(cookie));
-	}
-	if (xcb_connection_has_error(x->conn) != 0) {
-		snprintf(err, errlen,
-			"cannot open display %s (no server, or the cookie "
-			"was refused)",
-			shown);
-		return OP_ERR_GONE;
-	}
-	return 0;
-}
-
 static void
 x11_close(struct input *in)
 {
@@ -498,7 +449,7 @@ x11_open(struct input *in, const char *display, const char *xauthority,
 		return OP_ERR_NOMEM;
 	}
 	input__set_backend(in, x);
-	if ((r = x11_connect(x, display, xauthority, &screen, err,
+	if ((r = xconn_open(display, xauthority, &x->conn, &screen, err,
 		     errlen)) != 0)
 		goto fail;
 	q = xcb_get_extension_data(x->conn, &xcb_test_id);
