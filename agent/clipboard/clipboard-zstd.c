@@ -17,51 +17,11 @@
 
 #include "clipboard/clipboard-internal.h"
 #include "core/err.h"
+#include "core/utf8.h"
 
 #define ZSTD_LEVEL 3
 /* First buffer of a streamed decompression; it doubles up to the cap. */
 #define UNPACK_START (64 * 1024)
-
-/* Returns the length of the UTF-8 character at s (1-4), 0 if invalid. */
-static size_t
-utf8_char(const uint8_t *s, size_t len, uint32_t *cp)
-{
-	uint32_t c = s[0];
-	uint32_t min;
-	size_t n;
-	size_t i;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		c &= 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		c &= 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		c &= 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3fu);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
 
 bool
 clipboard__utf8_valid(const uint8_t *s, size_t len)
@@ -70,7 +30,7 @@ clipboard__utf8_valid(const uint8_t *s, size_t len)
 	uint32_t cp;
 
 	while (off < len) {
-		size_t n = utf8_char(s + off, len - off, &cp);
+		size_t n = op_utf8_decode(s + off, len - off, &cp);
 
 		if (n == 0)
 			return false;
@@ -124,7 +84,7 @@ clipboard__utf8_to_latin1(const uint8_t *in, size_t len, uint8_t **out,
 	if ((b = malloc(len > 0 ? len : 1)) == NULL)
 		return OP_ERR_NOMEM;
 	while (off < len) {
-		size_t n = utf8_char(in + off, len - off, &cp);
+		size_t n = op_utf8_decode(in + off, len - off, &cp);
 
 		if (n == 0 || cp > 0xff) {
 			free(b);

@@ -13,48 +13,7 @@
 #include "consent/consent-internal.h"
 #include "consent/consent-prompt.h"
 #include "core/err.h"
-
-/*
- * Decodes one UTF-8 character from s (NUL-terminated). Returns its length
- * in bytes and *cp; 0 when the sequence is invalid (overlong, surrogate,
- * above U+10FFFF, truncated or a stray continuation byte).
- */
-static size_t
-utf8_decode(const unsigned char *s, uint32_t *cp)
-{
-	uint32_t c = s[0];
-	size_t n;
-	uint32_t min;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		c &= 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		c &= 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		c &= 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0; /* also catches the NUL terminator */
-		c = (c << 6) | (uint32_t)(s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
+#include "core/utf8.h"
 
 /* Characters that must never reach the screen as themselves: controls,
  * and invisible or direction-changing formatting that could make "Evil"
@@ -74,7 +33,8 @@ static size_t
 next_char(const unsigned char *s, size_t *in_len, char out[4])
 {
 	uint32_t c = 0;
-	size_t n = utf8_decode(s, &c);
+	/* s is NUL-terminated: the NUL ends a sequence as invalid. */
+	size_t n = op_utf8_decode(s, strnlen((const char *)s, 4), &c);
 
 	if (n == 0 || forbidden(c)) {
 		*in_len = n == 0 ? 1 : n;

@@ -11,6 +11,7 @@
 #include "input/input-internal.h"
 
 #include "core/err.h"
+#include "core/utf8.h"
 
 /* Spec §9.2 table, normalised to valid keysyms. Zero: no key (Junja,
  * Final, Convert) or handled specially (CtrlAltDel, LockScreen). */
@@ -174,42 +175,13 @@ mod_family(unsigned mod)
 int
 input_utf8_next(const char *s, size_t len, size_t *off, uint32_t *cp)
 {
-	const uint8_t *p = (const uint8_t *)s + *off;
-	size_t left = len - *off, need;
-	uint32_t c, min;
+	size_t n;
 
-	if (*off >= len)
+	if (*off >= len ||
+		(n = op_utf8_decode((const uint8_t *)s + *off, len - *off,
+			 cp)) == 0)
 		return OP_ERR_RANGE;
-	c = p[0];
-	if (c < 0x80) {
-		need = 0;
-		min = 0;
-	} else if ((c & 0xe0) == 0xc0) {
-		need = 1;
-		min = 0x80;
-		c &= 0x1f;
-	} else if ((c & 0xf0) == 0xe0) {
-		need = 2;
-		min = 0x800;
-		c &= 0x0f;
-	} else if ((c & 0xf8) == 0xf0) {
-		need = 3;
-		min = 0x10000;
-		c &= 0x07;
-	} else {
-		return OP_ERR_RANGE;
-	}
-	if (left < need + 1)
-		return OP_ERR_RANGE;
-	for (size_t i = 1; i <= need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return OP_ERR_RANGE;
-		c = c << 6 | (p[i] & 0x3fu);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return OP_ERR_RANGE;
-	*cp = c;
-	*off += need + 1;
+	*off += n;
 	return 0;
 }
 
