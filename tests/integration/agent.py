@@ -90,6 +90,15 @@ class Agent:
     def log(self):
         return "".join(self.stderr_lines)
 
+    def log_with(self, text, timeout=3.0):
+        """The log once it holds text. The agent's reply can reach a
+        client before the reader thread has the line logged before it, so
+        a positive log assertion must wait for its line."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.log()
+
     def status(self):
         p = run(["-c", self.config, "status", "--json"])
         if p.returncode != 0:

@@ -43,6 +43,11 @@ class TempDirCase(unittest.TestCase):
         os.chmod(path, mode)
         return path
 
+    def assertLogged(self, text, agent=None, timeout=3.0):
+        """text is (or within timeout becomes) part of the agent's log."""
+        agent = agent or self.agent
+        self.assertIn(text, agent.log_with(text, timeout))
+
 
 def main():
     suite = unittest.defaultTestLoader.loadTestsFromModule(

@@ -150,7 +150,7 @@ class Rendezvous(TempDirCase):
             validate_status(st)
             self.assertIn("outpost id --reset",
                           st["registration_advice"])
-            self.assertIn(result, self.agent.log())
+            self.assertLogged(result)
             self.agent.stop()
             # Never silently picks a new ID.
             self.assertEqual(run(["-c", self.agent.config, "id"]).stdout

@@ -78,10 +78,7 @@ class Session(TempDirCase):
         c.handshake()
         self.assertNotIsInstance(c.login(otp), str)
         c.close()
-        deadline = time.time() + 5
-        while "rotated" not in self.agent.log() and time.time() < deadline:
-            time.sleep(0.1)
-        self.assertIn("one-time password rotated", self.agent.log())
+        self.assertLogged("one-time password rotated", timeout=5)
         self.rs.force_relay = self.rs.force_punch = False
         c = self.connect(mode="local")
         c.handshake()
@@ -206,7 +203,7 @@ class Policy(TempDirCase):
         self.assertEqual(self.login(my_id="evil-tech"),
                          "Your ID is blocked by the peer")
         self.assertNotIsInstance(self.login(my_id="good-tech"), str)
-        self.assertIn("policy.peers.deny_ids", self.agent.log())
+        self.assertLogged("policy.peers.deny_ids")
 
     def test_direct_ip_outside_allow_from_is_dropped(self):
         self.start(direct_allow='["10.0.0.0/8"]')
@@ -214,7 +211,7 @@ class Policy(TempDirCase):
                                       timeout=5) as s:
             s.settimeout(5)
             self.assertEqual(s.recv(1), b"")  # closed, nothing sent
-        self.assertIn("refused a direct-ip connection", self.agent.log())
+        self.assertLogged("refused a direct-ip connection")
 
     def test_lockout_after_five_failures(self):
         self.start()
@@ -222,10 +219,8 @@ class Policy(TempDirCase):
             self.assertEqual(self.login("nope"), "Wrong Password")
         # Locked now: even the right password is not evaluated.
         self.assertEqual(self.login(PASSWORD), "Too many wrong attempts")
-        self.assertIn("locked after repeated wrong passwords",
-                      self.agent.log())
-        self.assertIn("one-time password rotated after failed logins",
-                      self.agent.log())
+        self.assertLogged("locked after repeated wrong passwords")
+        self.assertLogged("one-time password rotated after failed logins")
 
     def test_permanent_only_refuses_the_one_time_password(self):
         self.start("access:\n  verification: permanent\n")
