@@ -57,6 +57,11 @@ struct venc {
 	bool img_ok;
 	bool ctx_ok;
 	int64_t last_pts;
+	bool adapt_mt;          /* VP9 with threads picked here */
+	bool parallel;          /* row-mt on, a tile column per thread */
+	int mt_hold;            /* frames until the next switch may happen */
+	double enc_avg_ms;      /* smoothed encode time, key frames aside */
+	double gap_avg_ms;      /* smoothed time between frames */
 	uint8_t *out;
 	size_t out_cap;
 };
@@ -82,11 +87,22 @@ now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* VP8's threads (row sync over token partitions) cost 30-50 % more CPU
+ * for at most 20 % less wall time on 1080p screen content, and an
+ * encoder thread spinning for a row takes the core the X server and
+ * the client need: one thread up to 1920x1200 keeps 30 fps and ~15 %
+ * more frames per core (tests/bench/video). VP9's row-mt pays off. */
+#define VP8_ONE_THREAD_PIXELS (1920u * 1200u)
+
 static unsigned
-pick_threads(unsigned want)
+pick_threads(const struct venc_params *p)
 {
+	unsigned want = p->threads;
 	long n;
 
+	if (want == 0 && p->codec == VENC_VP8 &&
+		p->width * p->height <= VP8_ONE_THREAD_PIXELS)
+		return 1;
 	if (want == 0) {
 		n = sysconf(_SC_NPROCESSORS_ONLN);
 		want = n > 0 ? (unsigned)n : 1u;
@@ -106,20 +122,72 @@ log2_floor(unsigned v)
 	return r;
 }
 
+/*
+ * VP9's second thread (row-mt, one tile column per thread) buys ~35 %
+ * less wall time per 1080p frame for 20-30 % more CPU. With threads
+ * picked here it is used only while one thread would take more than
+ * MT_ON of the frame interval (the fps, or the real gap between frames
+ * when changes come slower), and left when a frame takes less than
+ * MT_OFF of it: typing and most desktop work pay for one core,
+ * scrolling gets both. MT_HOLD frames pass between switches.
+ */
+#define MT_ON 0.6
+#define MT_OFF 0.3
+#define MT_HOLD 30
+
+/* One tile column per thread: with more (RustDesk asks for 4) two
+ * threads spent 20 % more CPU per 1080p frame and were slower
+ * (tests/bench/video/encode-bench.c). libvpx clamps the log2 count to
+ * what the width allows (tiles >= 256 px). Tile columns are coded in
+ * every frame header, so they may change between any two frames. */
+static int
+set_parallel(struct venc *e, bool on)
+{
+	int tiles = on ? (int)log2_floor(e->cfg.g_threads) : 0;
+
+	if (vpx_codec_control(&e->ctx, VP9E_SET_ROW_MT, on ? 1 : 0) ||
+		vpx_codec_control(&e->ctx, VP9E_SET_TILE_COLUMNS, tiles))
+		return OP_ERR_INTERNAL;
+	e->parallel = on && e->cfg.g_threads > 1;
+	e->mt_hold = MT_HOLD;
+	return 0;
+}
+
+static void
+adapt_threads(struct venc *e, double encode_ms, int64_t gap_ms, bool key)
+{
+	double budget;
+
+	if (!e->adapt_mt)
+		return;
+	if (gap_ms > 0)
+		e->gap_avg_ms = e->gap_avg_ms * 0.8 +
+			(double)(gap_ms < 1000 ? gap_ms : 1000) * 0.2;
+	if (!key)
+		e->enc_avg_ms = e->enc_avg_ms * 0.8 + encode_ms * 0.2;
+	if (e->mt_hold > 0) {
+		e->mt_hold--;
+		return;
+	}
+	budget = 1000.0 / e->p.fps;
+	if (e->gap_avg_ms > budget)
+		budget = e->gap_avg_ms;
+	if (!e->parallel && e->enc_avg_ms > MT_ON * budget)
+		(void)set_parallel(e, true);
+	else if (e->parallel && e->enc_avg_ms < MT_OFF * budget)
+		(void)set_parallel(e, false);
+}
+
 /* Codec-specific controls; libvpx returns an error code per control. */
 static int
 set_controls_vp9(struct venc *e, int speed)
 {
 	vpx_codec_ctx_t *c = &e->ctx;
-	/* Tiles of >= 256 px let row-mt and the threads work in parallel;
-	 * libvpx clamps the log2 count to what the width allows. */
-	int tiles = (int)log2_floor(e->cfg.g_threads);
 
-	if (e->p.width >= 1024 && tiles < 2)
-		tiles = 2;
-	if (vpx_codec_control(c, VP8E_SET_CPUUSED, speed) ||
-		vpx_codec_control(c, VP9E_SET_ROW_MT, 1) ||
-		vpx_codec_control(c, VP9E_SET_TILE_COLUMNS, tiles) ||
+	e->adapt_mt = e->p.threads == 0 && e->cfg.g_threads > 1;
+	e->gap_avg_ms = 1000.0 / e->p.fps;
+	if (set_parallel(e, !e->adapt_mt) != 0 ||
+		vpx_codec_control(c, VP8E_SET_CPUUSED, speed) ||
 		vpx_codec_control(c, VP9E_SET_AQ_MODE, 3) ||
 		vpx_codec_control(c, VP9E_SET_TUNE_CONTENT,
 			VP9E_CONTENT_SCREEN) ||
@@ -192,7 +260,7 @@ venc_new(const struct venc_params *p, struct venc **out)
 	e->cfg.g_h = p->height;
 	e->cfg.g_timebase.num = 1;
 	e->cfg.g_timebase.den = 1000;
-	e->cfg.g_threads = pick_threads(p->threads);
+	e->cfg.g_threads = pick_threads(p);
 	e->cfg.g_lag_in_frames = 0;
 	e->cfg.g_pass = VPX_RC_ONE_PASS;
 	e->cfg.rc_end_usage = VPX_CBR;
@@ -281,6 +349,14 @@ venc_set_boost(struct venc *e, bool on)
 	e->cfg.rc_dropframe_thresh = on ? 0 : VENC_DROP_THRESH;
 	if (vpx_codec_enc_config_set(&e->ctx, &e->cfg) != VPX_CODEC_OK)
 		return OP_ERR_INTERNAL;
+	/* VP8's screen-content mode leaves blocks it judges static alone,
+	 * so a still picture kept its key frame's flat-area chroma error
+	 * (33 dB on a solid background, one thread): refinement frames are
+	 * coded without it. */
+	if (e->p.codec == VENC_VP8 &&
+		vpx_codec_control(&e->ctx, VP8E_SET_SCREEN_CONTENT_MODE,
+			on ? 0u : 1u))
+		return OP_ERR_INTERNAL;
 	return 0;
 }
 
@@ -356,6 +432,7 @@ venc_encode(struct venc *e, const uint8_t *bgra, size_t stride,
 	double t0;
 	double t1;
 	double t2;
+	int64_t gap;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -379,10 +456,13 @@ venc_encode(struct venc *e, const uint8_t *bgra, size_t stride,
 	if (vpx_codec_encode(&e->ctx, img, pts_ms, 1000 / e->p.fps, flags,
 		    VPX_DL_REALTIME) != VPX_CODEC_OK)
 		return OP_ERR_INTERNAL;
+	gap = e->last_pts < 0 ? 0 : pts_ms - e->last_pts;
 	e->last_pts = pts_ms;
 	r = collect(e, out);
 	t2 = now_ms();
 	out->convert_ms = t1 - t0;
 	out->encode_ms = t2 - t1;
+	out->parallel = e->parallel;
+	adapt_threads(e, out->encode_ms, gap, force_key);
 	return r;
 }

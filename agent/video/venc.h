@@ -28,9 +28,10 @@ struct venc_params {
 	uint32_t width, height; /* even or odd; 2..8192 */
 	uint32_t bitrate_kbps;  /* target, CBR */
 	uint32_t fps;           /* 1..120, sizes the rate-control window */
-	unsigned threads;       /* 0 = pick (at most the CPU count, <= 4) */
-	int speed;              /* libvpx cpu-used; 0 = codec default (VP9 7,
-				   VP8 12 realtime) */
+	unsigned threads;       /* 0 = pick (VP8 up to 1920x1200: 1, else
+				   the CPU count, <= 4) */
+	int speed;              /* libvpx cpu-used; 0 = codec default (VP9 9,
+				   VP8 16 realtime) */
 };
 
 struct venc;
@@ -61,6 +62,7 @@ struct venc_output {
 	} pkt[VENC_MAX_PACKETS];
 	double convert_ms; /* BGRA -> I420 */
 	double encode_ms;
+	bool parallel;     /* encoded on more than one thread */
 };
 
 /* Encodes one BGRA frame of the configured size (stride in bytes).

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <libyuv.h>
 #include <vpx/vp8dx.h>
@@ -16,65 +17,8 @@
 
 #include "core/err.h"
 #include "th.h"
+#include "th-text.h"
 #include "video/venc.h"
-
-#define LINE_H 18
-#define CELL_W 9
-
-static uint32_t
-hash32(uint32_t a, uint32_t b)
-{
-	uint32_t h = a * 0x9e3779b1u ^ (b + 0x7f4a7c15u) * 0x85ebca6bu;
-
-	h ^= h >> 15;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 13;
-	return h;
-}
-
-/*
- * Renders `rows` rows of pseudo text into a BGRA buffer: lines of glyphs
- * built from 2x2 blocks (96 shapes, so they repeat like letters do), dark
- * on white, some lines coloured like syntax highlighting.
- */
-static void
-render_text(uint8_t *buf, uint32_t w, uint32_t rows, size_t stride,
-	uint32_t seed)
-{
-	uint32_t x;
-	uint32_t y;
-
-	for (y = 0; y < rows; y++) {
-		uint32_t line = y / LINE_H + seed;
-		uint32_t gy = y % LINE_H;
-		uint32_t len = hash32(line, 1) % (w / CELL_W + 1);
-		uint32_t hue = hash32(line, 2);
-		uint8_t *p = buf + (size_t)y * stride;
-
-		for (x = 0; x < w; x++, p += 4) {
-			uint32_t col = x / CELL_W;
-			uint32_t gx = x % CELL_W;
-			uint32_t ch = hash32(line, col + 3);
-			bool on = false;
-
-			if (col < len && gy >= 2 && gy < 16 && gx < 8 &&
-				ch % 6 != 0) {
-				uint32_t bits = hash32(ch % 96, 0);
-
-				on = (bits >> ((gy - 2) / 2 * 4 + gx / 2) &
-					     1) != 0;
-			}
-			if (on && hue % 4 == 0) {
-				p[0] = 160, p[1] = 40, p[2] = 20;
-			} else if (on) {
-				p[0] = p[1] = p[2] = 30;
-			} else {
-				p[0] = p[1] = p[2] = 250;
-			}
-			p[3] = 255;
-		}
-	}
-}
 
 /* Y PSNR of a decoded image against the I420 conversion of `bgra`. */
 static double
@@ -493,6 +437,61 @@ test_target_kbps(void)
 	}
 }
 
+/*
+ * VP9 with threads left to venc: one thread while frames are cheap for
+ * the interval, row-mt once they are not, and back. Tile columns change
+ * between frames; every frame must still decode.
+ */
+static void
+test_threads_adapt(void)
+{
+	const uint32_t w = 1920;
+	const uint32_t h = 1080;
+	struct venc_params p = { .codec = VENC_VP9, .width = w, .height = h,
+		.fps = 120, .bitrate_kbps = 4000 };
+	size_t stride = (size_t)w * 4;
+	uint8_t *doc = text_image(w, h + 16 * 80, 5);
+	struct venc *e = NULL;
+	struct venc_output o;
+	struct dec d;
+	bool went_parallel = false;
+	int64_t pts = 0;
+	double psnr;
+	int i;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		printf("one CPU: venc never adds a thread, nothing to test\n");
+		free(doc);
+		return;
+	}
+	ASSERT_INT_EQ(venc_new(&p, &e), 0);
+	ASSERT_INT_EQ(dec_init(&d, VENC_VP9), 0);
+	/* 120 fps of 1080p scrolling: no CPU encodes that in 60 % of 8 ms
+	 * on one thread. */
+	for (i = 0; i < 80; i++, pts += 8) {
+		ASSERT_INT_EQ(venc_encode(e, doc + (size_t)i * 16 * stride,
+				      stride, pts, false, &o), 0);
+		ASSERT(dec_feed(&d, &o) >= 0);
+		went_parallel = went_parallel || o.parallel;
+	}
+	ASSERT(went_parallel);
+	/* One still frame a second: one thread is plenty again. */
+	ASSERT_INT_EQ(venc_set_rate(e, 4000, 1), 0);
+	for (i = 0; i < 60; i++, pts += 1000) {
+		ASSERT_INT_EQ(venc_encode(e, doc, stride, pts, false, &o), 0);
+		ASSERT(dec_feed(&d, &o) >= 0);
+	}
+	ASSERT(!o.parallel);
+	ASSERT(d.last != NULL);
+	psnr = psnr_y(d.last, doc, stride, w, h);
+	printf("VP9 thread switching: every frame decoded, still image "
+	       "%.2f dB after\n", psnr);
+	ASSERT(psnr >= 35.0);
+	vpx_codec_destroy(&d.ctx);
+	venc_free(e);
+	free(doc);
+}
+
 int
 main(void)
 {
@@ -506,5 +505,6 @@ main(void)
 	RUN(test_static_vp9_1080p);
 	RUN(test_static_vp8_1080p);
 	RUN(test_odd_size);
+	RUN(test_threads_adapt);
 	return th_done();
 }

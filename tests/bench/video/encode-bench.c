@@ -1,80 +1,33 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Encoder benchmark for 1920x1080 screen content: scrolling pseudo text
- * (16 px per frame) and a static page, VP9 and VP8 at the §7.3 Balanced
+ * (43 px per frame by default) and a static page, VP9 and VP8 at the §7.3 Balanced
  * bitrate. Prints convert/encode time per frame (avg, p95), the frame
  * rate that allows, kbit/s at 30 fps and the Y PSNR of the decoded
  * stream, over coded frames (dropped ones are counted). Not a ctest
  * test: run it from a release build.
  *
- *   bench-encode [frames] [vp9-speed] [vp8-speed] [threads]
+ *   bench-encode [frames] [vp9-speed] [vp8-speed] [threads] [scroll-px]
+ *
+ * "cpu" is the process CPU time (all encoder threads) per coded frame:
+ * what a core pays, next to the wall-clock encode time.
  */
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libyuv.h>
 #include <vpx/vp8dx.h>
 #include <vpx/vpx_decoder.h>
 
+#include "th-text.h"
 #include "video/venc.h"
 
 #define W 1920u
 #define H 1080u
-#define SCROLL 16u
-#define LINE_H 18
-#define CELL_W 9
-
-static uint32_t
-hash32(uint32_t a, uint32_t b)
-{
-	uint32_t h = a * 0x9e3779b1u ^ (b + 0x7f4a7c15u) * 0x85ebca6bu;
-
-	h ^= h >> 15;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 13;
-	return h;
-}
-
-/* Lines of glyphs made of 2x2 blocks (96 shapes), dark on white, some
- * lines coloured: close enough to a terminal or an editor. */
-static void
-render_text(uint8_t *buf, uint32_t w, uint32_t rows, size_t stride)
-{
-	for (uint32_t y = 0; y < rows; y++) {
-		uint32_t line = y / LINE_H;
-		uint32_t gy = y % LINE_H;
-		uint32_t len = hash32(line, 1) % (w / CELL_W + 1);
-		uint32_t hue = hash32(line, 2);
-		uint8_t *p = buf + (size_t)y * stride;
-
-		for (uint32_t x = 0; x < w; x++, p += 4) {
-			uint32_t col = x / CELL_W;
-			uint32_t gx = x % CELL_W;
-			uint32_t ch = hash32(line, col + 3);
-			bool on = false;
-
-			if (col < len && gy >= 2 && gy < 16 && gx < 8 &&
-				ch % 6 != 0) {
-				uint32_t bits = hash32(ch % 96, 0);
-
-				on = (bits >> ((gy - 2) / 2 * 4 + gx / 2) &
-					     1) != 0;
-			}
-			if (on && hue % 4 == 0) {
-				p[0] = 160, p[1] = 40, p[2] = 20;
-			} else if (on) {
-				p[0] = p[1] = p[2] = 30;
-			} else {
-				p[0] = p[1] = p[2] = 250;
-			}
-			p[3] = 255;
-		}
-	}
-}
-
 static double
 psnr_y(const vpx_image_t *img, const uint8_t *y)
 {
@@ -103,6 +56,17 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static unsigned scroll_px = 43; /* run.py's scroll: 100 lines/s of 13 px */
+
+static double
+cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static double
 p95(double *v, int n)
 {
@@ -129,6 +93,8 @@ run(enum venc_codec c, int speed, unsigned threads, bool scroll,
 	int psnr_n = 0;
 	int drops = 0;
 	int n = 0;
+	double cpu = 0;
+	int par = 0;
 	size_t bytes = 0;
 	size_t key_bytes = 0;
 	struct venc *e = NULL;
@@ -147,15 +113,19 @@ run(enum venc_codec c, int speed, unsigned threads, bool scroll,
 		0);
 	for (int i = 0; i < frames; i++) {
 		const uint8_t *src = doc +
-			(scroll ? (size_t)i * SCROLL * stride : 0);
+			(scroll ? (size_t)i * scroll_px * stride : 0);
 		vpx_codec_iter_t it = NULL;
 		vpx_image_t *img;
 		vpx_image_t *last = NULL;
+		double c0 = cpu_ms();
 
 		if (venc_encode(e, src, stride, (int64_t)i * 33, false, &o)) {
 			fprintf(stderr, "encode failed\n");
 			exit(1);
 		}
+		if (o.npackets > 0)
+			cpu += cpu_ms() - c0;
+		par += o.parallel;
 		/* Timings of coded frames only: a dropped frame costs
 		 * nothing and would flatter the figures. */
 		if (o.npackets == 0) {
@@ -193,14 +163,16 @@ run(enum venc_codec c, int speed, unsigned threads, bool scroll,
 		}
 	}
 	printf("%s speed %2d %s @%u kbps: convert %.2f ms (p95 %.2f), "
-	       "encode %.2f ms (p95 %.2f) -> %.0f fps; key %zu KiB, "
-	       "%.0f kbit/s at 30 fps, %d dropped; PSNR avg %.2f min %.2f dB\n",
+	       "encode %.2f ms (p95 %.2f), cpu %.2f ms -> %.0f fps; "
+	       "key %zu KiB, "
+	       "%.0f kbit/s at 30 fps, %d dropped; PSNR avg %.2f min %.2f dB; "
+	       "%d%% on threads\n",
 		venc_codec_name(c), speed ? speed : (c == VENC_VP9 ? 7 : 12),
 		scroll ? "scroll" : "static", p.bitrate_kbps, sum_c / n,
-		p95(conv, n), sum_e / n, p95(enc, n),
+		p95(conv, n), sum_e / n, p95(enc, n), cpu / n,
 		1000.0 / ((sum_c + sum_e) / n), key_bytes / 1024,
 		(double)bytes * 8 / 1000 / ((frames - 1) / 30.0), drops,
-		psnr_n ? psnr_sum / psnr_n : 0, psnr_min);
+		psnr_n ? psnr_sum / psnr_n : 0, psnr_min, par * 100 / frames);
 	fflush(stdout);
 	vpx_codec_destroy(&dec);
 	venc_free(e);
@@ -221,12 +193,15 @@ main(int argc, char **argv)
 	size_t rows;
 	uint8_t *doc;
 
+	if (argc > 5)
+		scroll_px = (unsigned)atoi(argv[5]);
+
 	if (frames < 31)
 		frames = 31;
-	rows = H + (size_t)frames * SCROLL;
+	rows = H + (size_t)frames * scroll_px;
 	if ((doc = malloc((size_t)W * 4 * rows)) == NULL)
 		return 1;
-	render_text(doc, W, (uint32_t)rows, (size_t)W * 4);
+	render_text(doc, W, (uint32_t)rows, (size_t)W * 4, 0);
 	run(VENC_VP9, s9, threads, true, doc, frames);
 	run(VENC_VP9, s9, threads, false, doc, frames);
 	run(VENC_VP8, s8, threads, true, doc, frames);

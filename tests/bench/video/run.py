@@ -556,6 +556,8 @@ def main():
     ap.add_argument("--scroll-rate", type=float, default=100.0, help="lines/s")
     ap.add_argument("--type-rate", type=float, default=8.0, help="chars/s")
     ap.add_argument("--baseline-only", action="store_true", help="workloads + ffmpeg only")
+    ap.add_argument("--agent-only", action="store_true",
+                    help="workloads + agent only (no ffmpeg baseline)")
     ap.add_argument("--outpost", default=os.environ.get("OUTPOST") or os.path.join(
         SRC, "build", "release", "agent", "outpost"))
     ap.add_argument("--agent-log-level", default="info")
@@ -609,8 +611,9 @@ def main():
                           "error": "agent not running"}
                     results.append(ag)
                 kbps = a.kbps or (ag or {}).get("kbps_target") or DEFAULT_KBPS
-                ff = run_ffmpeg(x, wl, codec, int(kbps), a, tmp)
-                results.append(ff)
+                if not a.agent_only:
+                    ff = run_ffmpeg(x, wl, codec, int(kbps), a, tmp)
+                    results.append(ff)
                 print_table(wl, codec, ag, ff)
                 sys.stdout.flush()
             if host is not None:
