@@ -20,11 +20,10 @@ import os
 import subprocess
 import time
 
-from agent import Agent
-from common import TempDirCase, main
+from desktop_case import DesktopCase
+from common import main
 
 import client
-import video_util
 
 PASSWORD = "clipboard test password"
 TEXT, PNG = 0, 22
@@ -44,34 +43,13 @@ def random_text(n):
     return base64.b64encode(os.urandom(n))[:n].decode()
 
 
-class ClipboardCase(TempDirCase):
+class ClipboardCase(DesktopCase):
+    PASSWORD = PASSWORD
     W, H = 640, 480
-    policy = ""
-
-    def setUp(self):
-        super().setUp()
-        self.x = video_util.Xvfb(self.W, self.H)
-        self.addCleanup(self.x.stop)
-        disp = (f"display:\n  x11: \"{self.x.display}\"\n"
-                "  virtual:\n    mode: never\n")
-        self.agent = Agent(self.tmp, display=disp, extra=self.policy)
-        self.agent.set_password(PASSWORD + "\n")
-        self.agent.start()
-        self.agent.wait_status(lambda s: "display" in s)
-
-    def tearDown(self):
-        code = self.agent.stop()
-        super().tearDown()
-        self.assertEqual(code, 0, self.agent.log()[-3000:])
 
     def connect(self, **login_fields):
-        c = client.Client(("127.0.0.1", self.agent.direct_port), direct=True,
-                          keep_video=False)
-        pi = c.login(PASSWORD, **login_fields)
-        self.assertNotIsInstance(pi, str, c.summary())
-        self.assertIsNotNone(pi, c.summary())
-        c.pump(0.5)
-        return c
+        return self.login(dict(keep_video=False), pump=0.5,
+                          **login_fields)[0]
 
     def why(self, c=None):
         return ((f"\nclient: {c.summary()}" if c is not None else "")
@@ -209,7 +187,7 @@ class Both(ClipboardCase):
 
 
 class ToHost(ClipboardCase):
-    policy = "policy:\n  allow:\n    clipboard: to_host\n"
+    extra = "policy:\n  allow:\n    clipboard: to_host\n"
 
     def test_only_client_to_host(self):
         c = self.connect()
@@ -226,7 +204,7 @@ class ToHost(ClipboardCase):
 
 
 class ToClient(ClipboardCase):
-    policy = "policy:\n  allow:\n    clipboard: to_client\n"
+    extra = "policy:\n  allow:\n    clipboard: to_client\n"
 
     def test_only_host_to_client(self):
         c = self.connect()
@@ -241,7 +219,7 @@ class ToClient(ClipboardCase):
 
 
 class Off(ClipboardCase):
-    policy = "policy:\n  allow:\n    clipboard: off\n"
+    extra = "policy:\n  allow:\n    clipboard: off\n"
 
     def test_neither_direction(self):
         c = self.connect()
@@ -257,7 +235,7 @@ class Off(ClipboardCase):
 
 
 class SizeCap(ClipboardCase):
-    policy = "policy:\n  limits:\n    clipboard_max_kb: 64\n"
+    extra = "policy:\n  limits:\n    clipboard_max_kb: 64\n"
 
     def test_client_over_cap(self):
         c = self.connect()

@@ -18,7 +18,6 @@ go to $OP_BUILD_DIR/consent/ for a human to look at."""
 import os
 import queue
 import re
-import select
 import shutil
 import signal
 import subprocess
@@ -29,6 +28,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
+import video_util  # noqa: E402
+from video_util import xenv  # noqa: E402
 
 BUILD_DIR = os.environ.get(
     "OP_BUILD_DIR", os.path.join(common.SOURCE_DIR, "build", "dev"))
@@ -40,43 +41,9 @@ ARM_S = 0.7  # CONSENT_ARM_MS (500) plus a margin
 HAVE_X = all(shutil.which(p) for p in ("Xvfb", "xdotool", "xprop"))
 
 
-class Xvfb:
-    """A private X server; .display is ":N"."""
-
-    def __init__(self):
-        r, w = os.pipe()
-        self.proc = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(w), "-nolisten", "tcp", "-noreset",
-             "-screen", "0", "1024x768x24"],
-            pass_fds=(w,), stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
-        os.close(w)
-        num = b""
-        end = time.monotonic() + 15
-        while not num.endswith(b"\n") and time.monotonic() < end:
-            ready, _, _ = select.select([r], [], [], 0.5)
-            if ready:
-                chunk = os.read(r, 16)
-                if not chunk:
-                    break
-                num += chunk
-        os.close(r)
-        if not num.strip().isdigit():
-            self.stop()
-            raise RuntimeError("Xvfb did not start")
-        self.display = ":" + num.decode().strip()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-
-
-def xenv(display, **extra):
-    env = dict(os.environ, DISPLAY=display)
-    env.pop("XAUTHORITY", None)
-    env.update(extra)
-    return env
+def Xvfb():
+    """The consent tests' private X server (video_util's, at 1024x768)."""
+    return video_util.Xvfb(1024, 768)
 
 
 def xcmd(display, *args, check=True):

@@ -33,6 +33,7 @@ import threading
 import time
 
 from agent import Agent
+from desktop_case import DesktopCase
 from common import TempDirCase, main, run
 
 import client
@@ -50,36 +51,15 @@ def printable(evs):
     return [e for e in evs if e["type"] == "key_press" and e.get("string")]
 
 
-class InputCase(TempDirCase):
-    W, H = 1280, 720
-    policy = ""
+class InputCase(DesktopCase):
+    PASSWORD = PASSWORD
 
-    def setUp(self):
-        super().setUp()
-        self.x = video_util.Xvfb(self.W, self.H)
-        self.addCleanup(self.x.stop)
+    def prepare_screen(self):
         self.rec = xrecorder.Recorder(self.x.env).start()
         self.addCleanup(self.rec.stop)
-        disp = (f"display:\n  x11: \"{self.x.display}\"\n"
-                "  virtual:\n    mode: never\n")
-        self.agent = Agent(self.tmp, display=disp, extra=self.policy)
-        self.agent.set_password(PASSWORD + "\n")
-        self.agent.start()
-        self.agent.wait_status(lambda s: "display" in s)
-
-    def tearDown(self):
-        code = self.agent.stop()
-        super().tearDown()
-        self.assertEqual(code, 0, self.agent.log()[-3000:])
 
     def connect(self, **kw):
-        c = client.Client(("127.0.0.1", self.agent.direct_port), direct=True,
-                          keep_video=False, **kw)
-        pi = c.login(PASSWORD)
-        self.assertNotIsInstance(pi, str, c.summary())
-        self.assertIsNotNone(pi, c.summary())
-        c.pump(0.3)
-        return c
+        return self.login(dict(keep_video=False, **kw), pump=0.3)[0]
 
     def why(self, c=None):
         evs = [{k: v for k, v in e.items() if k not in ("t", "time")}
@@ -385,7 +365,7 @@ class StuckModifiers(InputCase):
 
 
 class IdleTimeout(InputCase):
-    policy = "policy:\n  limits:\n    idle_timeout: 3s\n"
+    extra = "policy:\n  limits:\n    idle_timeout: 3s\n"
 
     def test_input_keeps_it_open_silence_closes_it(self):
         c = self.connect()
@@ -505,7 +485,7 @@ class Withdrawn(InputCase):
 
 
 class Denied(InputCase):
-    policy = "policy:\n  allow:\n    keyboard: false\n"
+    extra = "policy:\n  allow:\n    keyboard: false\n"
 
     def test_keyboard_permission_off(self):
         c = self.connect()

@@ -21,9 +21,9 @@ import os
 import signal
 import subprocess
 import time
-import unittest
 
 from agent import Agent
+from desktop_case import DesktopCase
 from common import TempDirCase, main, run
 
 import client
@@ -43,16 +43,16 @@ def encoded(vf):
     return k, list(getattr(vf, k).frames)
 
 
-class VideoCase(TempDirCase):
-    W, H = 1280, 720
+class VideoCase(DesktopCase):
+    PASSWORD = PASSWORD
     monitors = None
-    display_yaml = None
     codec = "auto"
 
-    def setUp(self):
-        super().setUp()
-        self.x = video_util.Xvfb(self.W, self.H)
-        self.addCleanup(self.x.stop)
+    @property
+    def extra(self):
+        return f"video:\n  codec: {self.codec}\n"
+
+    def prepare_screen(self):
         video_util.xsetroot_solid(self.x.display, "#305070")
         self.term = video_util.start_xterm(
             self.x.display, "100x20+40+40",
@@ -62,30 +62,13 @@ class VideoCase(TempDirCase):
         if self.monitors:
             video_util.make_monitors(self.x.display, self.monitors)
         time.sleep(0.7)  # let the terminal draw
-        disp = self.display_yaml or (
-            f"display:\n  x11: \"{self.x.display}\"\n"
-            "  virtual:\n    mode: never\n")
-        self.agent = Agent(self.tmp, display=disp,
-                           extra=f"video:\n  codec: {self.codec}\n")
-        self.agent.set_password(PASSWORD + "\n")
-        self.agent.start()
-        self.agent.wait_status(lambda s: "display" in s)
-
-    def tearDown(self):
-        code = self.agent.stop()
-        super().tearDown()
-        self.assertEqual(code, 0, self.agent.log()[-3000:])
 
     def connect(self, decoding=None, **kw):
-        c = client.Client(("127.0.0.1", self.agent.direct_port),
-                          direct=True, **kw)
         opt = None
         if decoding is not None:
             opt = client.mpb.OptionMessage()
             opt.supported_decoding.CopyFrom(decoding)
-        pi = c.login(PASSWORD, option=opt if opt is not None else "default")
-        self.assertNotIsInstance(pi, str, c.summary())
-        return c, pi
+        return self.login(kw, option=opt if opt is not None else "default")
 
     def wait_frames(self, c, n=1, display=None, timeout=10):
         deadline = time.monotonic() + timeout
