@@ -21,6 +21,8 @@
 #include "core/err.h"
 #include "core/log.h"
 
+bool capture_x11_sysv_only;
+
 /* MIT-SHM 1.2: a memfd handed to the server over the socket. It works
  * whatever user the X server runs as (a virtual display runs as nobody,
  * which could not attach a 0600 SysV segment of ours) and whatever IPC
@@ -112,7 +114,8 @@ capture_x11_grabber_new(struct capture *c, const struct capture_display *d,
 	g->height = d->height;
 	g->stride = (size_t)d->width * 4;
 	size = g->stride * d->height;
-	if ((r = attach_memfd(x, g, size)) != 0 && r != OP_ERR_GONE)
+	r = capture_x11_sysv_only ? -ENOSYS : attach_memfd(x, g, size);
+	if (r != 0 && r != OP_ERR_GONE)
 		r = attach_sysv(x, g, size);
 	if (r != 0) {
 		free(g);

@@ -48,6 +48,10 @@ struct x11_grabber {
 	uint32_t width, height;
 };
 
+/* Tests set it to exercise the SysV fallback, which Xvfb and Xorg
+ * never need (both take the memfd). */
+extern bool capture_x11_sysv_only;
+
 /* The connection is broken. */
 bool capture_x11__broken(struct x11 *x);
 /* A reply wait may have queued events: have the loop drain them. */

@@ -129,11 +129,25 @@ log2_floor(unsigned v)
  * MT_ON of the frame interval (the fps, or the real gap between frames
  * when changes come slower), and left when a frame takes less than
  * MT_OFF of it: typing and most desktop work pay for one core,
- * scrolling gets both. MT_HOLD frames pass between switches.
+ * scrolling gets both. MT_HOLD frames pass between switches. While on
+ * two threads the loop filter is off too: ~10 % less CPU per scrolling
+ * frame for ~0.1 dB; a still picture is refined with it on again.
  */
 #define MT_ON 0.6
 #define MT_OFF 0.3
 #define MT_HOLD 30
+
+static int
+set_loopfilter(struct venc *e)
+{
+	bool off = e->adapt_mt && e->parallel &&
+		e->cfg.rc_max_quantizer != VENC_BOOST_MAX_Q;
+
+	if (vpx_codec_control(&e->ctx, VP9E_SET_DISABLE_LOOPFILTER,
+		    off ? 2 : 0))
+		return OP_ERR_INTERNAL;
+	return 0;
+}
 
 /* One tile column per thread: with more (RustDesk asks for 4) two
  * threads spent 20 % more CPU per 1080p frame and were slower
@@ -150,7 +164,7 @@ set_parallel(struct venc *e, bool on)
 		return OP_ERR_INTERNAL;
 	e->parallel = on && e->cfg.g_threads > 1;
 	e->mt_hold = MT_HOLD;
-	return 0;
+	return set_loopfilter(e);
 }
 
 static void
@@ -357,6 +371,8 @@ venc_set_boost(struct venc *e, bool on)
 		vpx_codec_control(&e->ctx, VP8E_SET_SCREEN_CONTENT_MODE,
 			on ? 0u : 1u))
 		return OP_ERR_INTERNAL;
+	if (e->p.codec == VENC_VP9)
+		return set_loopfilter(e);
 	return 0;
 }
 

@@ -24,6 +24,7 @@
 #include <xcb/xcb.h>
 
 #include "capture/capture.h"
+#include "capture/capture-x11.h"
 #include "core/err.h"
 #include "core/xauth.h"
 #include "th.h"
@@ -373,6 +374,53 @@ test_grab(void)
 	run_for(0, 20);
 }
 
+/* The SysV segment, for servers without MIT-SHM 1.2: the same pixels,
+ * and the segment is gone from the system once the grabber is freed
+ * (IPC_RMID at once: nothing leaks even on a crash). */
+static int
+sysv_segments(void)
+{
+	FILE *f = fopen("/proc/sysvipc/shm", "r");
+	int n = 0;
+	int ch;
+
+	if (f == NULL)
+		return -1;
+	while ((ch = fgetc(f)) != EOF)
+		n += ch == '\n';
+	fclose(f);
+	return n;
+}
+
+static void
+test_grab_sysv(void)
+{
+	int before = sysv_segments();
+	int after = -2;
+
+	struct capture_grabber *g = NULL;
+	struct capture_image img;
+
+	ASSERT(cap != NULL);
+	capture_x11_sysv_only = true;
+	fill(0x123456, 300, 200, 16, 16);
+	ASSERT_INT_EQ(capture_grabber_new(cap, 0, &g), 0);
+	capture_x11_sysv_only = false;
+	ASSERT(((struct x11_grabber *)g)->mapped == 0); /* SysV, not memfd */
+	ASSERT_INT_EQ(capture_grab(g, &img), 0);
+	ASSERT_MEM_EQ(px(&img, 300, 200), "\x56\x34\x12", 3);
+	ASSERT_MEM_EQ(px(&img, 315, 215), "\x56\x34\x12", 3);
+	fill(0x654321, 300, 200, 16, 16);
+	ASSERT_INT_EQ(capture_grab(g, &img), 0);
+	ASSERT_MEM_EQ(px(&img, 308, 208), "\x21\x43\x65", 3);
+	ASSERT(sysv_segments() == before + 1 || before < 0);
+	capture_grabber_free(g);
+	/* The server detaches when it reads the request. */
+	for (int i = 0; i < 50 && (after = sysv_segments()) != before; i++)
+		run_for(0, 20);
+	ASSERT_INT_EQ(after, before);
+}
+
 static void
 test_damage(void)
 {
@@ -627,6 +675,7 @@ main(void)
 	RUN(test_refused);
 	RUN(test_open);
 	RUN(test_grab);
+	RUN(test_grab_sysv);
 	RUN(test_damage);
 	RUN(test_cursor);
 	RUN(test_pointer);

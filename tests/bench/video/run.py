@@ -521,6 +521,12 @@ def goals(results):
         line(ok, f"{w} {c.upper()}: agent fps/core > ffmpeg"
              + (f": {a_['fps_per_core']:.1f} vs {f['fps_per_core']:.1f}" if ok is not None
                 else ""))
+        # ffmpeg encodes every captured frame, changed or not: where the
+        # screen changes slower than 30/s its fps counts repeats, so
+        # the CPU each side spent on the same screen is shown too.
+        if a_ and f and f.get("ok") and a_.get("cpu_pct") is not None:
+            lines.append(f"info {w} {c.upper()}: CPU for the same screen "
+                         f"{a_['cpu_pct']:.1f}% vs {f['cpu_pct']:.1f}% of a core")
     return lines
 
 
