@@ -253,10 +253,12 @@ start_job(struct session_video *v, struct vstream *st, uint64_t now)
 	{
 		uint64_t iv = 1000u / (v->fps_now ? v->fps_now : 1);
 
-		/* A steady cadence: late timers do not push every later
-		 * frame back. */
-		st->next_ms = now - st->next_ms < iv ? st->next_ms + iv :
-						       now + iv;
+		/* A steady cadence: a frame that took longer than the
+		 * interval is made up by the next one starting at once, so
+		 * jitter does not push every later frame back. Further
+		 * behind (an idle pause), the cadence starts anew. */
+		st->next_ms = now - st->next_ms < 2 * iv ?
+			st->next_ms + iv : now + iv;
 	}
 	st->work.data = st;
 	if (uv_queue_work(v->ss->env.loop, &st->work, job_run, job_done) !=

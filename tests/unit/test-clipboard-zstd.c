@@ -13,27 +13,12 @@
 #include "clipboard/clipboard.h"
 #include "core/err.h"
 #include "th.h"
-
-/* Compressible UTF-8 text of n bytes. */
-static uint8_t *
-big_text(size_t n)
-{
-	uint8_t *b = malloc(n);
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		b[i] = (uint8_t)('a' + i % 26);
-	for (i = 0; i + 2 <= n; i += 1000) {
-		b[i] = 0xc3;
-		b[i + 1] = 0xa9;
-	}
-	return b;
-}
+#include "th-text.h"
 
 static void
 test_zstd_roundtrip(void)
 {
-	uint8_t *b = big_text(200 * 1024);
+	uint8_t *b = th_utf8_text(200 * 1024);
 	uint8_t *p = NULL, *u = NULL;
 	size_t plen = 0, ulen = 0;
 

@@ -22,6 +22,7 @@
 #include "core/err.h"
 #include "th-xvfb.h"
 #include "th.h"
+#include "th-text.h"
 
 static const uint8_t cookie[16] = { 0x43, 0x6c, 0x69, 0x70, 0xb0, 0x0a,
 	0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x11, 0x22 };
@@ -351,22 +352,6 @@ close_clip(void)
 	run_until(NULL, 20);
 }
 
-static uint8_t *
-big_text(size_t n)
-{
-	uint8_t *b = malloc(n);
-	size_t i;
-
-	/* ASCII with some "é" (2 bytes), so it stays UTF-8. */
-	for (i = 0; i < n; i++)
-		b[i] = (uint8_t)('a' + i % 26);
-	for (i = 0; i + 2 <= n; i += 1000) {
-		b[i] = 0xc3;
-		b[i + 1] = 0xa9;
-	}
-	return b;
-}
-
 static double
 ms_since(uint64_t t0)
 {
@@ -554,7 +539,7 @@ test_png(void)
 static void
 test_large(void)
 {
-	uint8_t *b = big_text(BIG);
+	uint8_t *b = th_utf8_text(BIG);
 	struct clipboard_item it = { CLIPBOARD_TEXT, b, 1024 * 1024 };
 	struct proc pr;
 	struct rres rr;
@@ -599,7 +584,7 @@ test_large(void)
 static void
 test_over_cap(void)
 {
-	uint8_t *b = big_text(BIG);
+	uint8_t *b = th_utf8_text(BIG);
 	struct rres rr;
 
 	close_clip();

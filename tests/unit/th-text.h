@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Synthetic screen text for the encoder tests and the encoder bench: the
- * same picture in both, so their figures can be compared. Header-only.
+ * Synthetic text: screen text for the encoder tests and the encoder bench
+ * (the same picture in both, so their figures can be compared), and
+ * compressible UTF-8 for the clipboard tests. Header-only.
  */
 #ifndef OP_TESTS_TH_TEXT_H
 #define OP_TESTS_TH_TEXT_H
@@ -9,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #define TH_TEXT_LINE_H 18
 #define TH_TEXT_CELL_W 9
@@ -66,6 +68,25 @@ render_text(uint8_t *buf, uint32_t w, uint32_t rows, size_t stride,
 			p[3] = 255;
 		}
 	}
+}
+
+/* n bytes of compressible UTF-8: ASCII with an "é" (2 bytes) every 1000
+ * bytes. Aborts when out of memory; the caller frees it. */
+static inline uint8_t *
+th_utf8_text(size_t n)
+{
+	uint8_t *b = malloc(n);
+	size_t i;
+
+	if (b == NULL)
+		abort();
+	for (i = 0; i < n; i++)
+		b[i] = (uint8_t)('a' + i % 26);
+	for (i = 0; i + 2 <= n; i += 1000) {
+		b[i] = 0xc3;
+		b[i + 1] = 0xa9;
+	}
+	return b;
 }
 
 #endif
