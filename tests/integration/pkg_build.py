@@ -4,7 +4,6 @@
 fixture 'packages'): the release preset in $OP_BUILD_DIR/pkg, then one
 cpack run for both generators, then a second one with package release 2
 (the in-place upgrade the tests install over the first)."""
-import os
 import shutil
 import subprocess
 import sys

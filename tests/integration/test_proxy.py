@@ -22,7 +22,6 @@ import subprocess
 import sys
 import threading
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -32,7 +31,7 @@ OP_CONNECT = os.environ.get("OP_CONNECT", os.path.join(
                    os.path.join(common.SOURCE_DIR, "build", "dev")),
     "tests", "tools", "op-connect"))
 from proxies import (PASSWORD, USER, RealProxies,  # noqa: E402,F401
-                     free_port, wait_port)
+                     free_port)
 
 
 class TcpServer:

@@ -7,7 +7,7 @@ shrugs off hostile datagrams."""
 import socket
 import time
 
-from agent import Agent, free_port
+from agent import Agent
 from common import TempDirCase, main, run
 
 import initiator

@@ -6,7 +6,6 @@ refused downgrade, direct IP, and hostile clients that must each lose only
 their own connection while a good client still gets in."""
 import socket
 import threading
-import time
 
 from agent import Agent
 from common import TempDirCase, main
