@@ -90,8 +90,9 @@ now_ms(void)
 /* VP8's threads (row sync over token partitions) cost 30-50 % more CPU
  * for at most 20 % less wall time on 1080p screen content, and an
  * encoder thread spinning for a row takes the core the X server and
- * the client need: one thread up to 1920x1200 keeps 30 fps and ~15 %
- * more frames per core (tests/bench/video). VP9's row-mt pays off. */
+ * the client need: on one thread 1080p scrolling text kept 30 fps with
+ * ~35 % more frames per core (tests/bench/video). VP9's threads are
+ * chosen frame by frame (adapt_threads). */
 #define VP8_ONE_THREAD_PIXELS (1920u * 1200u)
 
 static unsigned

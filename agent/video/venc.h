@@ -62,7 +62,7 @@ struct venc_output {
 	} pkt[VENC_MAX_PACKETS];
 	double convert_ms; /* BGRA -> I420 */
 	double encode_ms;
-	bool parallel;     /* encoded on more than one thread */
+	bool parallel;     /* VP9 row-mt: encoded on more than one thread */
 };
 
 /* Encodes one BGRA frame of the configured size (stride in bytes).
