@@ -249,21 +249,9 @@ send_permissions(struct session *ss, uint32_t granted)
 {
 	static const int perms[] = { 0, 2, 3, 4, 5, 6, 7, 8 };
 
-	for (size_t i = 0; i < sizeof(perms) / sizeof(perms[0]); i++) {
-		Hbb__Message m = HBB__MESSAGE__INIT;
-		Hbb__Misc misc = HBB__MISC__INIT;
-		Hbb__PermissionInfo pi = HBB__PERMISSION_INFO__INIT;
-
-		if (granted & (1u << perms[i]))
-			continue;
-		pi.permission = (Hbb__PermissionInfo__Permission)perms[i];
-		pi.enabled = false;
-		misc.union_case = HBB__MISC__UNION_PERMISSION_INFO;
-		misc.permission_info = &pi;
-		m.union_case = HBB__MESSAGE__UNION_MISC;
-		m.misc = &misc;
-		(void)session__send(ss, &m);
-	}
+	for (size_t i = 0; i < sizeof(perms) / sizeof(perms[0]); i++)
+		if (!(granted & (1u << perms[i])))
+			session__send_permission(ss, perms[i], false);
 }
 
 /* What input the grant allows (the PermissionInfo bits say the same to

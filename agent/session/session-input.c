@@ -132,8 +132,8 @@ session_wants_lock(const struct session *ss)
 	return ss->lock_after_end && (ss->perms & SESSION_PERM_KEYBOARD);
 }
 
-static void
-send_permission(struct session *ss, int perm, bool enabled)
+void
+session__send_permission(struct session *ss, int perm, bool enabled)
 {
 	Hbb__Message m = HBB__MESSAGE__INIT;
 	Hbb__Misc misc = HBB__MISC__INIT;
@@ -165,12 +165,12 @@ session_restrict(struct session *ss, bool keyboard, bool clip_to_host,
 		ss->perms &= ~SESSION_PERM_CLIP_TO_CLIENT;
 	if ((before & SESSION_PERM_KEYBOARD) &&
 		!(ss->perms & SESSION_PERM_KEYBOARD)) {
-		send_permission(ss, 0, false); /* §13.2 Keyboard */
+		session__send_permission(ss, 0, false); /* §13.2 Keyboard */
 		log_notice("session %s: keyboard permission withdrawn",
 			ss->desc);
 	}
 	if ((before & clip) && !(ss->perms & clip))
-		send_permission(ss, 2, false); /* Clipboard */
+		session__send_permission(ss, 2, false); /* Clipboard */
 	session__input_permission(ss);
 }
 

@@ -110,4 +110,8 @@ int session__send_hash(struct session *ss);
 int session__on_login(struct session *ss, const Hbb__LoginRequest *lr);
 int session__send_signed_id(struct session *ss);
 
+/* session-input.c: Misc PermissionInfo (§13.2 numbering: Keyboard 0,
+ * Clipboard 2, ...). */
+void session__send_permission(struct session *ss, int perm, bool enabled);
+
 #endif
