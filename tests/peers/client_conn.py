@@ -23,12 +23,8 @@ class ConnectionMixin:
     """Socket, framing and the receive dispatcher of Client."""
 
     def close(self):
-        if self.sock is not None:
-            try:
-                self.sock.close()
-            except OSError:
-                pass
-            self.sock = None
+        rp.close_quietly(self.sock)
+        self.sock = None
         if self.result is not None:
             self.result.sock = None
 

@@ -81,12 +81,8 @@ class Result:
         self.timings = {}
 
     def close(self):
-        if self.sock is not None:
-            try:
-                self.sock.close()
-            except OSError:
-                pass
-            self.sock = None
+        rp.close_quietly(self.sock)
+        self.sock = None
 
     def __enter__(self):
         return self

@@ -467,11 +467,18 @@ class FramedSocket:
         return s, rest
 
     def close(self):
-        if self.sock is not None:
-            try:
-                self.sock.close()
-            except OSError:
-                pass
+        close_quietly(self.sock)
+
+
+def close_quietly(sock):
+    """Closes sock (None is fine); a peer that already reset it is no
+    error here."""
+    if sock is None:
+        return
+    try:
+        sock.close()
+    except OSError:
+        pass
 
 
 def recv_exact(sock, n, timeout=5.0, initial=b""):
