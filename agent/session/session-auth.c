@@ -99,8 +99,8 @@ session__on_public_key(struct session *ss, const Hbb__Message *m)
 		if (channel_open_session_key(pk->symmetric_value.data,
 			    pk->symmetric_value.len, pk->asymmetric_value.data,
 			    pk->asymmetric_value.len, ss->box_sk, key) != 0) {
-			log_warn("session %s: key exchange failed", ss->desc);
-			session_close(ss, NULL);
+			session__abort(ss, "protocol error: the key exchange "
+					   "failed (PublicKey does not open)");
 			return OP_ERR_CRYPTO;
 		}
 		channel_init(&ss->ch, key);
@@ -111,9 +111,8 @@ session__on_public_key(struct session *ss, const Hbb__Message *m)
 		return session__send_hash(ss);
 	}
 	if (pk != NULL && pk->asymmetric_value.len != 0) {
-		log_warn("session %s: invalid public key length %zu", ss->desc,
+		session__abort(ss, "protocol error: a PublicKey of %zu bytes",
 			pk->asymmetric_value.len);
-		session_close(ss, NULL);
 		return OP_ERR_PROTO;
 	}
 	/* An empty PublicKey (the client could not verify our SignedId) or

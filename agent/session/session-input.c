@@ -132,6 +132,20 @@ session_wants_lock(const struct session *ss)
 	return ss->lock_after_end && (ss->perms & SESSION_PERM_KEYBOARD);
 }
 
+/*
+ * A client that sends no LoginRequest.version (RustDesk's web client, and
+ * clients before 1.2) stops reading for good on a PermissionInfo it does
+ * not know (connection.ts handleMisc knows Keyboard, Clipboard and Audio
+ * only): such a client never sees a frame. It cannot act on the others
+ * either, so they are not announced to it.
+ */
+static bool
+client_knows_permission(const struct session *ss, int perm)
+{
+	return ss->client_version[0] != '\0' || perm == 0 || perm == 2 ||
+		perm == 3;
+}
+
 void
 session__send_permission(struct session *ss, int perm, bool enabled)
 {
@@ -139,6 +153,8 @@ session__send_permission(struct session *ss, int perm, bool enabled)
 	Hbb__Misc misc = HBB__MISC__INIT;
 	Hbb__PermissionInfo pi = HBB__PERMISSION_INFO__INIT;
 
+	if (!client_knows_permission(ss, perm))
+		return;
 	pi.permission = perm;
 	pi.enabled = enabled;
 	misc.union_case = HBB__MISC__UNION_PERMISSION_INFO;

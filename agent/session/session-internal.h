@@ -96,6 +96,14 @@ struct session {
 /* session.c */
 int session__send(struct session *ss, const Hbb__Message *m);
 void session__close_later(struct session *ss, const char *reason);
+/* Closes without a word to the peer; the printf-style reason goes to the
+ * log and the audit record (say who ended it and why). */
+void session__abort(struct session *ss, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Sends peer_reason (a stock string the client shows) as close_reason;
+ * logs and audits the formatted reason instead. */
+void session__refuse(struct session *ss, const char *peer_reason,
+	const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void session__info(const struct session *ss, struct session_info *out);
 /* Drops one pending reference; frees when it was the last. */
 void session__unref(struct session *ss);

@@ -10,6 +10,7 @@
 #include "session/session-input.h"
 #include "session/session-video.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "core/time.h"
 #include "net/framer.h"
 #include "net/stream.h"
@@ -190,16 +192,23 @@ send_close_reason(struct session *ss, const char *reason)
 	(void)session__send(ss, &m);
 }
 
-void
-session_close(struct session *ss, const char *reason)
+/*
+ * Closes the session. peer_reason, when not NULL, is sent to the client
+ * as Misc.close_reason (a stock string it shows); why is what the log
+ * line and the audit record say: who ended it and for what. A reason
+ * kept by session__close_later wins over a later generic one.
+ */
+static void
+close_with(struct session *ss, const char *peer_reason, const char *why)
 {
 	if (ss->state == SS_CLOSING)
 		return;
-	if (reason != NULL && ss->state != SS_HANDSHAKE)
-		send_close_reason(ss, reason);
+	if (peer_reason != NULL && ss->state != SS_HANDSHAKE)
+		send_close_reason(ss, peer_reason);
 	ss->state = SS_CLOSING;
-	snprintf(ss->close_reason, sizeof(ss->close_reason), "%s",
-		reason != NULL ? reason : "closed");
+	if (!ss->closing_soon || ss->close_reason[0] == '\0')
+		snprintf(ss->close_reason, sizeof(ss->close_reason), "%s",
+			why);
 	session__input_stop(ss);
 	session__screen_release(ss);
 	log_info("session %s closed: %s", ss->desc, ss->close_reason);
@@ -208,12 +217,44 @@ session_close(struct session *ss, const char *reason)
 	uv_close((uv_handle_t *)&ss->tick, on_handle_closed);
 }
 
+void
+session_close(struct session *ss, const char *reason)
+{
+	close_with(ss, reason,
+		reason != NULL ? reason : "closed by the host");
+}
+
+void
+session__abort(struct session *ss, const char *fmt, ...)
+{
+	char why[sizeof(ss->close_reason)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	close_with(ss, NULL, why);
+}
+
+void
+session__refuse(struct session *ss, const char *peer_reason,
+	const char *fmt, ...)
+{
+	char why[sizeof(ss->close_reason)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	close_with(ss, peer_reason, why);
+}
+
 static void
 on_close_later(uv_timer_t *t)
 {
 	struct session *ss = t->data;
 
-	session_close(ss, NULL);
+	close_with(ss, NULL, ss->close_reason);
 }
 
 /* Stops reading, keeps the connection a moment so the client can show
@@ -235,7 +276,13 @@ session__close_later(struct session *ss, const char *reason)
 static void
 on_handshake_timeout(uv_timer_t *t)
 {
-	session_close(t->data, NULL);
+	struct session *ss = t->data;
+
+	session__abort(ss, "no %s within %u s",
+		ss->state == SS_HANDSHAKE ? "key exchange" : "login",
+		(unsigned)(ss->env.handshake_timeout_ms ?
+				ss->env.handshake_timeout_ms / 1000 :
+				18));
 }
 
 static void
@@ -338,7 +385,13 @@ dispatch_authorized(struct session *ss, const Hbb__Message *m)
 			m->multi_clipboards->n_clipboards);
 	case HBB__MESSAGE__UNION_MISC:
 		if (m->misc->union_case == HBB__MISC__UNION_CLOSE_REASON) {
-			session_close(ss, NULL); /* §13.4: the peer leaves */
+			char ex[96];
+			const char *r = m->misc->close_reason;
+
+			/* §13.4: the peer leaves, saying why (its text is
+			 * untrusted: escaped and cut). */
+			session__abort(ss, "the client closed the session (%s)",
+				op_excerpt(r, strlen(r), 60, ex, sizeof(ex)));
 			return 0;
 		}
 		return session__screen_on_misc(ss, m->misc);
@@ -366,7 +419,11 @@ dispatch(struct session *ss, const Hbb__Message *m)
 			m->union_case == HBB__MESSAGE__UNION__NOT_SET)
 			return 0;
 		if (preauth_kind_fatal(m->union_case)) {
-			session_close(ss, "Connection not allowed");
+			char kind[48];
+
+			session__refuse(ss, "Connection not allowed",
+				"protocol error: %s before login",
+				wire_msg_kind_name(m, kind, sizeof(kind)));
 			return OP_ERR_STATE;
 		}
 		ss->dropped++; /* ignored until authorized, as RustDesk */
@@ -391,16 +448,16 @@ on_frame(void *arg, const uint8_t *p, size_t len)
 	ss->last_rx_ms = op_now_ms();
 	if (ss->encrypted) {
 		if ((plain = malloc(len + 1)) == NULL) {
-			session_close(ss, NULL);
+			session__abort(ss, "out of memory");
 			return 1;
 		}
 		if (channel_open(&ss->ch, p, len, plain, &plen, &passthru) !=
 			0) {
 			free(plain);
 			/* Wrong key, wrong nonce, replay or tampering. */
-			log_warn("session %s: a frame failed to decrypt",
-				ss->desc);
-			session_close(ss, NULL);
+			session__abort(ss, "protocol error: a frame of %zu "
+					   "bytes failed to decrypt",
+				len);
 			return 1;
 		}
 		p = plain;
@@ -412,8 +469,9 @@ on_frame(void *arg, const uint8_t *p, size_t len)
 	if (plen > 0 &&
 		(r = wire_msg_unpack(p, plen, WIRE_BUDGET_FOR(plen), &m)) != 0) {
 		free(plain);
-		log_warn("session %s: malformed message", ss->desc);
-		session_close(ss, NULL);
+		session__abort(ss, "protocol error: a message of %zu bytes "
+				   "does not decode (%s)",
+			plen, op_strerror(r));
 		return 1;
 	}
 	if (m == NULL) { /* empty Message */
@@ -422,6 +480,15 @@ on_frame(void *arg, const uint8_t *p, size_t len)
 		r = dispatch(ss, &empty);
 	} else {
 		r = dispatch(ss, m);
+	}
+	/* A handler that failed without closing: the frame is not retried
+	 * (its nonce is spent), so the session ends, naming the message. */
+	if (r < 0 && ss->state != SS_CLOSING) {
+		char kind[48];
+
+		session__abort(ss, "protocol error: %s refused (%s)",
+			wire_msg_kind_name(m, kind, sizeof(kind)),
+			op_strerror(r));
 	}
 	wire_msg_free(m);
 	free(plain);
@@ -440,19 +507,37 @@ on_read(struct stream *s, void *arg, const uint8_t *d, size_t n)
 	ss->bytes_in += n;
 	r = framer_feed(ss->fr, d, n, on_frame, ss);
 	if (r < 0 && ss->state != SS_CLOSING) {
-		log_warn("session %s: %s", ss->desc,
-			r == OP_ERR_TOO_LARGE ? "frame above the limit" :
-						"unreadable data");
-		session_close(ss, NULL);
+		if (r == OP_ERR_TOO_LARGE)
+			session__abort(ss, "protocol error: a frame above the "
+					   "%s limit",
+				ss->state == SS_AUTHORIZED ? "session" :
+							     "pre-login");
+		else
+			session__abort(ss, "protocol error: unreadable "
+					   "framing (%s)",
+				op_strerror(r));
 	}
 }
 
+/* EOF or an error from the other end. Over a relay the relay server is
+ * what hung up: it does so when the client leaves or after 30 s of
+ * silence, and cannot tell us which. */
 static void
 on_end(struct stream *s, void *arg, int status)
 {
+	struct session *ss = arg;
+	bool relay = ss->path == CONN_PATH_RELAY_HOST ||
+		ss->path == CONN_PATH_RELAY_CLIENT;
+	const char *who = relay ?
+		"the relay closed the connection (client gone or relay "
+		"timeout)" :
+		"the client closed the connection";
+
 	(void)s;
-	(void)status;
-	session_close(arg, NULL);
+	if (status == UV_EOF || status == 0)
+		session__abort(ss, "%s", who);
+	else
+		session__abort(ss, "connection error: %s", uv_strerror(status));
 }
 
 static void

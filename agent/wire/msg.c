@@ -24,6 +24,7 @@
  */
 #include "wire/msg.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -289,6 +290,37 @@ wire_msg_unpack(const uint8_t *buf, size_t len, size_t budget,
 		return r;
 	*out = (Hbb__Message *)m;
 	return 0;
+}
+
+static const char *
+field_name(const ProtobufCMessageDescriptor *d, unsigned number)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field(d, number);
+
+	return f != NULL ? f->name : "unknown";
+}
+
+const char *
+wire_msg_kind_name(const Hbb__Message *m, char *buf, size_t n)
+{
+	const char *top;
+
+	if (n == 0)
+		return buf;
+	if (m == NULL || m->union_case == HBB__MESSAGE__UNION__NOT_SET) {
+		snprintf(buf, n, "empty");
+		return buf;
+	}
+	top = field_name(&hbb__message__descriptor, (unsigned)m->union_case);
+	if (m->union_case == HBB__MESSAGE__UNION_MISC && m->misc != NULL &&
+		m->misc->union_case != HBB__MISC__UNION__NOT_SET)
+		snprintf(buf, n, "%s.%s", top,
+			field_name(&hbb__misc__descriptor,
+				(unsigned)m->misc->union_case));
+	else
+		snprintf(buf, n, "%s", top);
+	return buf;
 }
 
 void

@@ -58,6 +58,14 @@ struct opbuf;
  */
 int wire_msg_unpack(const uint8_t *buf, size_t len, size_t budget,
 	Hbb__Message **out);
+
+/*
+ * The proto field name of m's kind, for logs and audit: "key_event",
+ * "misc.option" (a Misc names its own variant), "empty" for a Message
+ * with no union set, "unknown" for a case this build has no name for.
+ * Returns buf (always NUL-terminated when n > 0).
+ */
+const char *wire_msg_kind_name(const Hbb__Message *m, char *buf, size_t n);
 /* Frees a Message from wire_msg_unpack. NULL is a no-op. */
 void wire_msg_free(Hbb__Message *m);
 
