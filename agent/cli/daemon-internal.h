@@ -44,6 +44,7 @@ struct daemon_net {
 	unsigned sessions;
 	unsigned authorized; /* sessions past login */
 	uint64_t sessions_total;
+	uint64_t input_dropped_closed; /* by sessions that have ended */
 	struct session **live; /* open sessions, for shutdown */
 	size_t live_cap;
 	char direct_error[128];

@@ -333,6 +333,22 @@ daemon_net_stop(struct daemon *d)
 	d->net.have_proxy = false;
 }
 
+/* Input and clipboard messages sessions could not apply (no permission,
+ * no backend, invalid): open sessions and all since start. Each drop is
+ * also logged with its reason and counted on the session's record. */
+static void
+input_status(struct daemon *d, FILE *f)
+{
+	uint64_t live = 0;
+
+	for (size_t i = 0; i < d->net.live_cap; i++)
+		if (d->net.live[i] != NULL)
+			live += session_dropped_input(d->net.live[i]);
+	fprintf(f, ",\"input\":{\"dropped\":%llu,\"dropped_total\":%llu}",
+		(unsigned long long)live,
+		(unsigned long long)(live + d->net.input_dropped_closed));
+}
+
 void
 daemon_net_status(struct daemon *d, FILE *f)
 {
@@ -400,4 +416,5 @@ daemon_net_status(struct daemon *d, FILE *f)
 	}
 	fprintf(f, ",\"sessions\":%u,\"sessions_total\":%llu", d->net.sessions,
 		(unsigned long long)d->net.sessions_total);
+	input_status(d, f);
 }

@@ -488,6 +488,7 @@ hook_closed(void *arg, struct session *s, bool was_authorized,
 	uint64_t in, out;
 
 	session_bytes(s, &in, &out);
+	d->net.input_dropped_closed += session_dropped_input(s);
 	if (session_tag(s) > 0 &&
 		(session_dropped(s) > 0 || session_dropped_input(s) > 0)) {
 		/* What the session tried and was not allowed to do: dropped,

@@ -17,6 +17,9 @@
 #define SESSION_MAX_FRAME (8 * 1024 * 1024)
 #define SESSION_TEST_DELAY_MS 1000
 #define SESSION_CLOSE_DELAY_MS 1000 /* let the client read an error */
+/* Messages handled per loop turn: a flood of input (10,000 mouse moves in
+ * one read) must not hold video pacing and other sessions back. */
+#define SESSION_FRAMES_PER_TURN 64
 
 enum session_state {
 	SS_HANDSHAKE, /* SignedId sent, waiting for PublicKey */
@@ -45,6 +48,7 @@ struct session {
 	struct framer *fr;
 	uv_timer_t handshake_timer;
 	uv_timer_t tick; /* TestDelay and idle check */
+	uv_idle_t drain; /* handles buffered frames after a loop turn */
 	enum session_state state;
 	enum conn_path path;
 	bool secure;
@@ -83,6 +87,7 @@ struct session {
 	bool keyboard_disabled;       /* OptionMessage.disable_keyboard */
 	bool clipboard_disabled;      /* OptionMessage.disable_clipboard */
 	bool clip_reading;
+	bool clip_again;              /* it changed during the read */
 	bool client_multi_clip;       /* client >= 1.3.0 */
 	size_t clip_max;
 	unsigned dropped_input;

@@ -215,6 +215,7 @@ close_with(struct session *ss, const char *peer_reason, const char *why)
 	stream_close(ss->s, on_part_closed);
 	uv_close((uv_handle_t *)&ss->handshake_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&ss->tick, on_handle_closed);
+	uv_close((uv_handle_t *)&ss->drain, on_handle_closed);
 }
 
 void
@@ -495,17 +496,19 @@ on_frame(void *arg, const uint8_t *p, size_t len)
 	return ss->state == SS_CLOSING || r < 0 ? 1 : 0;
 }
 
+static void on_drain(uv_idle_t *h);
+
+/* Feeds what arrived (or, with n == 0, what is buffered) through the
+ * framer, a bounded number of messages at a time: while complete frames
+ * wait, reading pauses and the rest is handled on the next loop turns. */
 static void
-on_read(struct stream *s, void *arg, const uint8_t *d, size_t n)
+feed(struct session *ss, const uint8_t *d, size_t n)
 {
-	struct session *ss = arg;
+	bool more = false;
 	int r;
 
-	(void)s;
-	if (ss->state == SS_CLOSING || ss->closing_soon)
-		return;
-	ss->bytes_in += n;
-	r = framer_feed(ss->fr, d, n, on_frame, ss);
+	r = framer_feed_some(ss->fr, d, n, SESSION_FRAMES_PER_TURN, on_frame,
+		ss, &more);
 	if (r < 0 && ss->state != SS_CLOSING) {
 		if (r == OP_ERR_TOO_LARGE)
 			session__abort(ss, "protocol error: a frame above the "
@@ -516,7 +519,44 @@ on_read(struct stream *s, void *arg, const uint8_t *d, size_t n)
 			session__abort(ss, "protocol error: unreadable "
 					   "framing (%s)",
 				op_strerror(r));
+		return;
 	}
+	if (ss->state == SS_CLOSING || r != 0)
+		return;
+	if (more) {
+		if (!uv_is_active((uv_handle_t *)&ss->drain)) {
+			stream_pause(ss->s);
+			uv_idle_start(&ss->drain, on_drain);
+		}
+	} else if (uv_is_active((uv_handle_t *)&ss->drain)) {
+		uv_idle_stop(&ss->drain);
+		if (!ss->closing_soon)
+			(void)stream_resume(ss->s);
+	}
+}
+
+static void
+on_drain(uv_idle_t *h)
+{
+	struct session *ss = h->data;
+
+	if (ss->state == SS_CLOSING || ss->closing_soon) {
+		uv_idle_stop(h);
+		return;
+	}
+	feed(ss, NULL, 0);
+}
+
+static void
+on_read(struct stream *s, void *arg, const uint8_t *d, size_t n)
+{
+	struct session *ss = arg;
+
+	(void)s;
+	if (ss->state == SS_CLOSING || ss->closing_soon)
+		return;
+	ss->bytes_in += n;
+	feed(ss, d, n);
 }
 
 /* EOF or an error from the other end. Over a relay the relay server is
@@ -585,11 +625,12 @@ session_start(const struct session_env *env, struct stream *s,
 	ss->secure = secure;
 	ss->peer_addr = *peer;
 	ss->last_rx_ms = op_now_ms();
-	ss->pending = 3; /* stream + two timers */
+	ss->pending = 4; /* stream, two timers, the drain idle */
 	describe(ss);
 	uv_timer_init(env->loop, &ss->handshake_timer);
 	uv_timer_init(env->loop, &ss->tick);
-	ss->handshake_timer.data = ss->tick.data = ss;
+	uv_idle_init(env->loop, &ss->drain);
+	ss->handshake_timer.data = ss->tick.data = ss->drain.data = ss;
 	uv_timer_start(&ss->handshake_timer, on_handshake_timeout,
 		env->handshake_timeout_ms ? env->handshake_timeout_ms : 18000,
 		0);
