@@ -94,7 +94,10 @@ session__on_public_key(struct session *ss, const Hbb__Message *m)
 		NULL;
 	uint8_t key[CHANNEL_KEY_LEN];
 
-	uv_timer_stop(&ss->handshake_timer);
+	/* The key exchange is over: from now the login deadline counts. */
+	session__arm_login_deadline(ss);
+	if (ss->state == SS_CLOSING)
+		return OP_ERR_STATE;
 	if (pk != NULL && pk->asymmetric_value.len == CHANNEL_BOX_PK_LEN) {
 		if (channel_open_session_key(pk->symmetric_value.data,
 			    pk->symmetric_value.len, pk->asymmetric_value.data,
@@ -355,6 +358,7 @@ session__on_login(struct session *ss, const Hbb__LoginRequest *lr)
 	}
 	copy_bounded(ss->peer_id, sizeof(ss->peer_id), lr->my_id);
 	copy_bounded(ss->peer_name, sizeof(ss->peer_name), lr->my_name);
+	session__describe(ss);
 	ss->kind = kind_of(lr);
 	session__info(ss, &info);
 	if (hk != NULL && hk->admit != NULL &&
@@ -381,6 +385,7 @@ session__on_login(struct session *ss, const Hbb__LoginRequest *lr)
 	if (click_only && hk != NULL && hk->authorize != NULL) {
 		send_login_error(ss, "No Password Access");
 		ss->state = SS_AUTHORIZING;
+		uv_timer_stop(&ss->handshake_timer); /* the prompt times out */
 		ss->client_session_id = lr->session_id;
 		keep_options(ss, lr);
 		ss->pending++; /* released by authorized() */
@@ -405,6 +410,7 @@ session__on_login(struct session *ss, const Hbb__LoginRequest *lr)
 		return 0;
 	}
 	ss->state = SS_AUTHORIZING;
+	uv_timer_stop(&ss->handshake_timer); /* a consent prompt times out */
 	ss->client_session_id = lr->session_id;
 	keep_options(ss, lr);
 	ss->pending++; /* released by authorized() */

@@ -20,6 +20,11 @@
 /* Messages handled per loop turn: a flood of input (10,000 mouse moves in
  * one read) must not hold video pacing and other sessions back. */
 #define SESSION_FRAMES_PER_TURN 64
+/* Before login a client has nothing to say but PublicKey, a few
+ * LoginRequests, TestDelay echoes and early options: more than this many
+ * frames or bytes is abuse (each costs a decryption and an unpack). */
+#define SESSION_PREAUTH_MAX_FRAMES 512
+#define SESSION_PREAUTH_MAX_BYTES (256 * 1024)
 
 enum session_state {
 	SS_HANDSHAKE, /* SignedId sent, waiting for PublicKey */
@@ -55,6 +60,7 @@ struct session {
 	bool encrypted;
 	struct channel ch;
 	struct sockaddr_storage peer_addr;
+	struct sockaddr_storage via_addr; /* the relay; AF_UNSPEC = none */
 	char desc[160];
 	uint8_t box_pk[crypto_box_PUBLICKEYBYTES];
 	uint8_t box_sk[crypto_box_SECRETKEYBYTES];
@@ -66,11 +72,14 @@ struct session {
 	char peer_name[128];
 	enum session_kind kind;
 	uint64_t last_rx_ms;
+	uint64_t started_ms;
+	unsigned preauth_frames;
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 	unsigned dropped; /* messages refused in this state */
 	int pending;      /* handles / stream still closing */
 	bool was_authorized;
+	bool slot;         /* holds a daemon login slot */
 	bool closing_soon; /* an error was sent; closing after a delay */
 	int64_t tag;
 	char deadline_reason[96];
@@ -110,12 +119,18 @@ void session__abort(struct session *ss, const char *fmt, ...)
 void session__refuse(struct session *ss, const char *peer_reason,
 	const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void session__info(const struct session *ss, struct session_info *out);
+/* Rebuilds ss->desc (after the login named the peer). */
+void session__describe(struct session *ss);
 /* Drops one pending reference; frees when it was the last. */
 void session__unref(struct session *ss);
 
 /* session-screen.c: after login, PeerInfo and streaming */
 void session__screen_grant(struct session *ss, const struct session_grant *g);
 void session__screen_release(struct session *ss);
+
+/* Arms the absolute login deadline (env.login_timeout_ms from the
+ * start); closes at once when it has passed. */
+void session__arm_login_deadline(struct session *ss);
 
 /* session-auth.c */
 int session__on_public_key(struct session *ss, const Hbb__Message *m);

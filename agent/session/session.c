@@ -21,6 +21,7 @@
 #include "core/text.h"
 #include "core/time.h"
 #include "net/framer.h"
+#include "net/sockaddr.h"
 #include "net/stream.h"
 #include "wire/codec.h"
 
@@ -45,6 +46,7 @@ session__info(const struct session *ss, struct session_info *out)
 	out->peer_id = ss->peer_id;
 	out->peer_name = ss->peer_name;
 	out->source = &ss->peer_addr;
+	out->via = ss->via_addr.ss_family != AF_UNSPEC ? &ss->via_addr : NULL;
 	out->path = ss->path;
 	out->encrypted = ss->encrypted;
 	out->kind = ss->kind;
@@ -134,6 +136,30 @@ session_client_id(const struct session *ss)
 	return ss->client_session_id;
 }
 
+void
+session_set_slot(struct session *ss, bool held)
+{
+	ss->slot = held;
+}
+
+bool
+session_has_slot(const struct session *ss)
+{
+	return ss->slot;
+}
+
+bool
+session_is_preauth(const struct session *ss)
+{
+	return !ss->slot && !ss->was_authorized;
+}
+
+const struct sockaddr_storage *
+session_source(const struct session *ss)
+{
+	return &ss->peer_addr;
+}
+
 static void
 on_handle_closed(uv_handle_t *h)
 {
@@ -212,6 +238,8 @@ close_with(struct session *ss, const char *peer_reason, const char *why)
 	session__input_stop(ss);
 	session__screen_release(ss);
 	log_info("session %s closed: %s", ss->desc, ss->close_reason);
+	if (ss->env.hooks != NULL && ss->env.hooks->closing != NULL)
+		ss->env.hooks->closing(ss->env.arg, ss);
 	stream_close(ss->s, on_part_closed);
 	uv_close((uv_handle_t *)&ss->handshake_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&ss->tick, on_handle_closed);
@@ -279,11 +307,25 @@ on_handshake_timeout(uv_timer_t *t)
 {
 	struct session *ss = t->data;
 
-	session__abort(ss, "no %s within %u s",
-		ss->state == SS_HANDSHAKE ? "key exchange" : "login",
-		(unsigned)(ss->env.handshake_timeout_ms ?
-				ss->env.handshake_timeout_ms / 1000 :
-				18));
+	if (ss->state == SS_HANDSHAKE)
+		session__abort(ss, "no key exchange within %u s",
+			ss->env.handshake_timeout_ms / 1000);
+	else
+		session__abort(ss, "no login within %u s",
+			ss->env.login_timeout_ms / 1000);
+}
+
+void
+session__arm_login_deadline(struct session *ss)
+{
+	uint64_t spent = op_now_ms() - ss->started_ms;
+
+	if (spent >= ss->env.login_timeout_ms) {
+		on_handshake_timeout(&ss->handshake_timer);
+		return;
+	}
+	uv_timer_start(&ss->handshake_timer, on_handshake_timeout,
+		ss->env.login_timeout_ms - spent, 0);
 }
 
 static void
@@ -447,6 +489,15 @@ on_frame(void *arg, const uint8_t *p, size_t len)
 	int r;
 
 	ss->last_rx_ms = op_now_ms();
+	if ((ss->state == SS_HANDSHAKE || ss->state == SS_LOGIN) &&
+		(++ss->preauth_frames > SESSION_PREAUTH_MAX_FRAMES ||
+			ss->bytes_in > SESSION_PREAUTH_MAX_BYTES)) {
+		session__abort(ss, "protocol error: more than %u frames or "
+				   "%u KiB before login",
+			SESSION_PREAUTH_MAX_FRAMES,
+			SESSION_PREAUTH_MAX_BYTES / 1024);
+		return 1;
+	}
 	if (ss->encrypted) {
 		if ((plain = malloc(len + 1)) == NULL) {
 			session__abort(ss, "out of memory");
@@ -468,7 +519,7 @@ on_frame(void *arg, const uint8_t *p, size_t len)
 		}
 	}
 	if (plen > 0 &&
-		(r = wire_msg_unpack(p, plen, WIRE_BUDGET_FOR(plen), &m)) != 0) {
+		(r = wire_msg_unpack(p, plen, WIRE_BUDGET_PEER(plen), &m)) != 0) {
 		free(plain);
 		session__abort(ss, "protocol error: a message of %zu bytes "
 				   "does not decode (%s)",
@@ -581,30 +632,36 @@ on_end(struct stream *s, void *arg, int status)
 }
 
 static void
-describe(struct session *ss)
+format_addr(const struct sockaddr_storage *a, char *buf, size_t n)
 {
-	char ip[64] = "?";
-	unsigned port = 0;
+	sockaddr_format(a, buf, n);
+	if (buf[0] == '\0')
+		snprintf(buf, n, "an unknown address");
+}
 
-	if (ss->peer_addr.ss_family == AF_INET) {
-		uv_ip4_name((const struct sockaddr_in *)&ss->peer_addr, ip,
-			sizeof(ip));
-		port = ntohs(((const struct sockaddr_in *)&ss->peer_addr)
-				->sin_port);
-	} else if (ss->peer_addr.ss_family == AF_INET6) {
-		uv_ip6_name((const struct sockaddr_in6 *)&ss->peer_addr, ip,
-			sizeof(ip));
-		port = ntohs(((const struct sockaddr_in6 *)&ss->peer_addr)
-				->sin6_port);
+/* "ID from ADDR (path)" for every log line about this session. The ID
+ * is the client's to choose: escaped, so it cannot forge log lines. */
+void
+session__describe(struct session *ss)
+{
+	char id[96], from[80], via[80] = "";
+
+	op_excerpt(ss->peer_id, strlen(ss->peer_id), 40, id, sizeof(id));
+	format_addr(&ss->peer_addr, from, sizeof(from));
+	if (ss->via_addr.ss_family != AF_UNSPEC) {
+		char r[72];
+
+		format_addr(&ss->via_addr, r, sizeof(r));
+		snprintf(via, sizeof(via), " via %s", r);
 	}
-	snprintf(ss->desc, sizeof(ss->desc), "%s%sfrom %s:%u (%s)",
-		ss->peer_id, ss->peer_id[0] ? " " : "", ip, port,
-		conn_path_name(ss->path));
+	snprintf(ss->desc, sizeof(ss->desc), "%s%sfrom %s (%s%s)", id,
+		id[0] ? " " : "", from, conn_path_name(ss->path), via);
 }
 
 struct session *
 session_start(const struct session_env *env, struct stream *s,
-	enum conn_path path, bool secure, const struct sockaddr_storage *peer)
+	enum conn_path path, bool secure, const struct sockaddr_storage *peer,
+	const struct sockaddr_storage *via)
 {
 	struct session *ss = calloc(1, sizeof(*ss));
 	int r;
@@ -618,22 +675,32 @@ session_start(const struct session_env *env, struct stream *s,
 	ss->env = *env;
 	if (ss->env.idle_timeout_ms == 0)
 		ss->env.idle_timeout_ms = 30000;
+	if (ss->env.handshake_timeout_ms == 0)
+		ss->env.handshake_timeout_ms = 18000;
+	if (ss->env.login_timeout_ms == 0)
+		ss->env.login_timeout_ms = 60000;
 	if (ss->env.close_delay_ms == 0)
 		ss->env.close_delay_ms = SESSION_CLOSE_DELAY_MS;
 	ss->s = s;
 	ss->path = path;
 	ss->secure = secure;
 	ss->peer_addr = *peer;
-	ss->last_rx_ms = op_now_ms();
+	if (via != NULL)
+		ss->via_addr = *via;
+	ss->last_rx_ms = ss->started_ms = op_now_ms();
 	ss->pending = 4; /* stream, two timers, the drain idle */
-	describe(ss);
+	session__describe(ss);
 	uv_timer_init(env->loop, &ss->handshake_timer);
 	uv_timer_init(env->loop, &ss->tick);
 	uv_idle_init(env->loop, &ss->drain);
 	ss->handshake_timer.data = ss->tick.data = ss->drain.data = ss;
-	uv_timer_start(&ss->handshake_timer, on_handshake_timeout,
-		env->handshake_timeout_ms ? env->handshake_timeout_ms : 18000,
-		0);
+	/* Secure: the key exchange within 18 s, then the login deadline
+	 * (armed at PublicKey); plaintext: the login deadline at once. */
+	if (secure)
+		uv_timer_start(&ss->handshake_timer, on_handshake_timeout,
+			ss->env.handshake_timeout_ms, 0);
+	else
+		session__arm_login_deadline(ss);
 	uv_timer_start(&ss->tick, on_tick, SESSION_TEST_DELAY_MS,
 		SESSION_TEST_DELAY_MS);
 	log_info("session %s: %s", ss->desc,
