@@ -553,7 +553,12 @@ hook_closed(void *arg, struct session *s, bool was_authorized,
 static void
 hook_closing(void *arg, struct session *s)
 {
-	daemon_consent_withdraw(arg, s);
+	struct daemon *d = arg;
+
+	daemon_consent_withdraw(d, s);
+	/* A closing session never becomes authorized: its slot is free for
+	 * the next technician now, not when its audit write returns. */
+	release_slot(d, s);
 }
 
 static void

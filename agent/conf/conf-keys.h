@@ -132,6 +132,12 @@ X(SECURITY_REQUIRE_ENCRYPTION, "security.require_encryption",		\
 	"client is shown 'Encryption required by host policy' instead. "\
 	"Direct-IP sessions (plaintext by protocol) are governed by "	\
 	"direct_access.allow_from instead.")				\
+X(SECURITY_LOGIN_TIMEOUT, "security.login_timeout",			\
+	CT_DURATION(5, 600), "60s", NULL,				\
+	"How long a connection may take from its first byte to an "	\
+	"accepted password (or to a click-only request reaching the "	\
+	"local user), whatever it sends meanwhile; then it is closed. "	\
+	"The key exchange alone must finish within 18 s.")		\
 X(SECURITY_LOCKOUT_FAILURES, "security.lockout.failures",		\
 	CT_INT(1, 1000), "5", NULL,					\
 	"Wrong passwords within security.lockout.window that lock a "	\

@@ -149,12 +149,15 @@ def _secure_tcp(fs, verify_key, timeout):
 
 def punch_request(rendezvous, key, target_id, *, nat_type=rp.NAT_UNKNOWN, conn_type=0,
                   version="1.4.9", token="", force_relay=False, udp_port=0,
-                  attempts=3, timeout=10.0, secure_tcp=False, verify_key=None):
+                  attempts=3, timeout=10.0, secure_tcp=False, verify_key=None,
+                  source_ip=None):
     """Sends PunchHoleRequest like the client (re-sent after 3 s, 6 s, ...)
     and returns (kind, msg, framed_socket, my_addr) for the first non-
     KeyExchange answer; kind is None on EOF/timeout.  The caller closes
-    framed_socket."""
-    fs = rp.FramedSocket.connect(_addr(rendezvous, RENDEZVOUS_PORT), timeout)
+    framed_socket.  source_ip: bind the hbbs connection to that address
+    (e.g. 127.0.0.5, so hbbs sees a client other than 127.0.0.1)."""
+    fs = rp.FramedSocket.connect(_addr(rendezvous, RENDEZVOUS_PORT), timeout,
+                                 bind=(source_ip, 0) if source_ip else None)
     my_addr = fs.sock.getsockname()[:2]
     deadline = time.monotonic() + timeout
     try:
@@ -228,13 +231,15 @@ def connect(rendezvous, key, target_id, mode="punch", *, relay_server=None, conn
             timeout=10.0, attempts=3, punch_timeout=5.0, bind_local=True,
             pk_policy="verify", verify_key=None, direct_addr=None,
             client_relay_preflight=True, relay_attempts=3, relay_ack_timeout=18.0,
-            secure=None, secure_tcp=False, strict=True):
+            secure=None, secure_tcp=False, strict=True, source_ip=None):
     """Runs the client's half of connection set-up; returns a Result with a
     connected socket.  key = the licence key string sent to hbbs/hbbr and
     (unless verify_key is given) the base64 Ed25519 pk that verifies hbbs'
     signed IdPk.  pk_policy: 'verify' (default: a present signature must
     verify and name target_id), 'require' (must also be present), 'ignore'.
-    strict: the answer must match the mode (e.g. 'punch' rejects is_local)."""
+    strict: the answer must match the mode (e.g. 'punch' rejects is_local).
+    source_ip: the address our hbbs connection comes from (loopback tests
+    of per-source rules)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
     res = Result(mode, target_id)
@@ -249,7 +254,7 @@ def connect(rendezvous, key, target_id, mode="punch", *, relay_server=None, conn
     kind, msg, fs, my_addr = punch_request(
         rendezvous, key, target_id, nat_type=nat_type, conn_type=conn_type, version=version,
         token=token, force_relay=force_relay, attempts=attempts, timeout=timeout,
-        secure_tcp=secure_tcp, verify_key=verify_key)
+        secure_tcp=secure_tcp, verify_key=verify_key, source_ip=source_ip)
     res.timings["rendezvous"] = time.monotonic() - t0
     try:
         if kind is None:
