@@ -30,12 +30,30 @@ test | all) pkgs="$BUILD_PKGS $TEST_PKGS" ;;
 	;;
 esac
 
+# The virtual display's dedicated account (service/systemd/outpost.sysusers;
+# the packages create it on install). Tests and `make run` as root need it.
+ensure_display_user() {
+	getent passwd outpost-display >/dev/null && return 0
+	[ "$(id -u)" -eq 0 ] || return 0
+	if command -v systemd-sysusers >/dev/null 2>&1; then
+		systemd-sysusers "$(dirname "$0")/../service/systemd/outpost.sysusers" \
+			>/dev/null 2>&1 || true
+	fi
+	getent passwd outpost-display >/dev/null ||
+		useradd --system --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin \
+			--comment "Outpost virtual display" outpost-display
+}
+
 missing=""
 for p in $pkgs; do
 	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$s" = installed ] || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+	ensure_display_user
+	exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: missing packages:$missing" >&2
@@ -47,3 +65,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+ensure_display_user

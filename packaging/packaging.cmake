@@ -33,6 +33,9 @@ install(FILES ${OP_PKG_GEN}/outpost.8.gz
 	DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(FILES ${CMAKE_SOURCE_DIR}/LICENSE
 	DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME copyright)
+# The virtual display's own account (postinst/%post run systemd-sysusers).
+install(FILES ${CMAKE_SOURCE_DIR}/service/systemd/outpost.sysusers
+	DESTINATION lib/sysusers.d RENAME outpost.conf)
 
 # The unit names the binary by its installed path, which is only known at
 # install time (cpack installs with prefix /usr, `make install` with

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* `outpost run`: the daemon in the foreground. */
+#include <sys/prctl.h>
+
 #include "cli/cli.h"
 #include "cli/daemon.h"
 #include "conf/conf.h"
@@ -18,6 +20,13 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	if (argc > 1) {
 		fprintf(stderr, "usage: outpost [-c FILE] run\n");
 		return EX_USAGE;
+	}
+	/* The daemon will hold the identity key, the password hash, the
+	 * one-time password and session keys: no core dump may carry them,
+	 * and no process of the same user may ptrace or read its memory. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		perror("outpost: PR_SET_DUMPABLE");
+		return EX_OSERR;
 	}
 	if ((rc = cli_load_conf(cli, &conf)) != 0)
 		return rc;

@@ -276,9 +276,11 @@ X(DISPLAY_VIRTUAL_SIZE, "display.virtual.size", CT_STRING(7, 9),	\
 	"1920x1080", &conf__check_size,					\
 	"Size of the virtual display, WIDTHxHEIGHT.")			\
 X(DISPLAY_VIRTUAL_USER, "display.virtual.user", CT_STRING(1, 32),	\
-	"nobody", &conf__check_username,				\
+	"outpost-display", &conf__check_username,			\
 	"Unprivileged user the virtual display and its session command "\
-	"run as when the agent runs as root (never root).")		\
+	"run as when the agent runs as root (never root). The packages "\
+	"create outpost-display (sysusers.d), an account of its own so "\
+	"the display shares files with no other service.")		\
 X(DISPLAY_VIRTUAL_COMMAND, "display.virtual.command",			\
 	CT_STRING(0, 1023), "", NULL,					\
 	"Session command started in the virtual display by /bin/sh -c as "\

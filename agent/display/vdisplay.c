@@ -384,7 +384,9 @@ resolve_user(struct vdisplay *v, const char *user, char *err, size_t errlen)
 {
 	struct passwd pw, *res = NULL;
 	char buf[16384];
-	const char *name = user == NULL || user[0] == '\0' ? "nobody" : user;
+	const char *name = user == NULL || user[0] == '\0' ?
+		"outpost-display" :
+		user;
 	bool root = geteuid() == 0;
 	struct stat st;
 	int r;
@@ -394,8 +396,13 @@ resolve_user(struct vdisplay *v, const char *user, char *err, size_t errlen)
 	else
 		r = getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &res);
 	if (r != 0 || res == NULL) {
-		snprintf(err, errlen, "no such user: %s",
-			root ? name : "(current user)");
+		snprintf(err, errlen, "no such user: %s%s",
+			root ? name : "(current user)",
+			root && strcmp(name, "outpost-display") == 0 ?
+				" (the packages create it; from a build tree "
+				"run: systemd-sysusers service/systemd/"
+				"outpost.sysusers)" :
+				"");
 		return r != 0 ? -r : OP_ERR_NOT_FOUND;
 	}
 	if (root && pw.pw_uid == 0) {

@@ -234,5 +234,40 @@ class Memory(SecCase):
         self.assertNotIsInstance(self.good_login(), str)
 
 
+class NotDumpable(TempDirCase):
+    """S1, the immediate part: the daemon is not dumpable, so a process of
+    its own user can neither ptrace it nor read its memory or environment
+    (and no core file carries its keys)."""
+
+    def test_same_user_cannot_read_the_daemon(self):
+        import pwd
+        import subprocess
+        nobody = pwd.getpwnam("nobody")
+        os.chmod(self.tmp, 0o755)
+        agent = Agent(self.tmp)
+        state = os.path.join(self.tmp, "state")
+        os.makedirs(state, mode=0o700, exist_ok=True)
+        for root, dirs, files in os.walk(self.tmp):
+            for n in dirs + files:
+                os.chown(os.path.join(root, n), nobody.pw_uid, nobody.pw_gid)
+        os.chown(self.tmp, nobody.pw_uid, nobody.pw_gid)
+        as_nobody = ["setpriv", f"--reuid={nobody.pw_uid}",
+                     f"--regid={nobody.pw_gid}", "--clear-groups"]
+        p = subprocess.Popen(as_nobody + [os.environ["OUTPOST"], "-c",
+                                          agent.config, "run"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.addCleanup(p.wait, 10)
+        self.addCleanup(p.terminate)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(os.path.join(state, "control.sock")):
+            self.assertLess(time.monotonic(), deadline, "the agent did not start")
+            self.assertIsNone(p.poll(), p.stderr.read() if p.poll() else "")
+            time.sleep(0.1)
+        r = subprocess.run(as_nobody + ["cat", f"/proc/{p.pid}/environ"],
+                           capture_output=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(b"Permission denied", r.stderr)
+
+
 if __name__ == "__main__":
     main()

@@ -5,7 +5,7 @@
  * Xauthority file), stop (processes gone, files gone), a killed server
  * (lost), hostile -displayfd output from stand-in servers, bad configs,
  * and the pure helpers (displayfd parser, Xauthority bytes, xorg.conf).
- * As root the display runs as "nobody"; the non-root path is then tested
+ * As root the display runs as "outpost-display"; the non-root path is tested
  * in a child that drops to nobody itself. With the Xorg dummy driver
  * installed, the XORG_DUMMY backend is started for real too.
  */
@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 #include "th.h"
 
 #define NOBODY_UID 65534
+#define DISPLAY_USER "outpost-display"
 
 static char tmpdir[64];
 static char shared[128]; /* 01777: the session (maybe nobody) writes here */
@@ -487,13 +489,34 @@ full_run(const char *user, long expect_uid, const char *tag)
 	unlink(outfile);
 }
 
+/* The dedicated account the default runs as (sysusers.d; install-deps.sh
+ * creates it on a test machine). */
+static long
+display_uid(void)
+{
+	struct passwd *pw = getpwnam(DISPLAY_USER);
+
+	if (pw == NULL) {
+		printf("no account %s: run packaging/install-deps.sh as root "
+		       "(or systemd-sysusers service/systemd/outpost.sysusers)\n",
+			DISPLAY_USER);
+		return -1;
+	}
+	return (long)pw->pw_uid;
+}
+
 static void
 test_full(void)
 {
-	if (geteuid() == 0)
-		full_run("", NOBODY_UID, "nobody");
-	else
+	if (geteuid() == 0) {
+		long uid = display_uid();
+
+		ASSERT(uid > 0);
+		ASSERT(uid != NOBODY_UID);
+		full_run("", uid, DISPLAY_USER);
+	} else {
 		full_run("someone-else", (long)geteuid(), "self");
+	}
 }
 
 /* As root, the non-root code path in a child that is nobody itself. */
@@ -626,7 +649,7 @@ test_xorg_dummy(void)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	ASSERT_INT_EQ(uv_loop_close(&loop), 0);
 	if (geteuid() == 0)
-		ASSERT_INT_EQ(uid, NOBODY_UID);
+		ASSERT_INT_EQ(uid, display_uid());
 	ASSERT_INT_EQ(with, 0);
 	ASSERT_INT_EQ(w, 1024);
 	ASSERT_INT_EQ(h, 768);
