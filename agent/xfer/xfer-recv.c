@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include "core/err.h"
 #include "xfer/xfer-internal.h"
@@ -627,17 +628,28 @@ put_zstd(struct xfer *self, struct xfer_job *job, const uint8_t *p,
 			ZSTD_WINDOW_LOG_MAX);
 	}
 	ZSTD_DCtx_reset(self->dctx, ZSTD_reset_session_only);
-	do {
+	for (;;) {
+		size_t in_before = in.pos;
+
 		out.dst = self->buf;
 		out.size = XFER_BLOCK_SIZE;
 		out.pos = 0;
 		ret = ZSTD_decompressStream(self->dctx, &out, &in);
 		if (ZSTD_isError(ret))
 			return job_fail(self, job, OP_ERR_PROTO,
-				"A compressed block is corrupt");
+				ZSTD_getErrorCode(ret) ==
+						ZSTD_error_frameParameter_windowTooLarge ?
+					"A compressed block needs too much memory" :
+					"A compressed block is corrupt");
 		if (out.pos > 0 && (r = put(self, job, self->buf, out.pos)) != 0)
 			return r;
-	} while (in.pos < in.size || out.pos == out.size);
+		/* All input used and everything flushed, or a frame that
+		 * ended exactly at the end of the output buffer. */
+		if (in.pos == in.size && (out.pos < out.size || ret == 0))
+			break;
+		if (in.pos == in_before && out.pos == 0)
+			break; /* no progress */
+	}
 	if (ret != 0)
 		return job_fail(self, job, OP_ERR_PROTO,
 			"A compressed block is truncated");
