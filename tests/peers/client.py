@@ -72,6 +72,7 @@ try:
                                    clipboard_format, clipboard_msg, png_size, zstd_bomb,
                                    zstd_decompress)
     from .client_hostile import (MISBEHAVIOURS, HostileMixin, misbehave)
+    from .client_files import (FileError, FileResult, FilesMixin, TransferResult)
 except ImportError:
     import rdproto as rp
     import initiator
@@ -96,6 +97,7 @@ except ImportError:
                                   clipboard_format, clipboard_msg, png_size, zstd_bomb,
                                   zstd_decompress)
     from client_hostile import (MISBEHAVIOURS, HostileMixin, misbehave)
+    from client_files import (FileError, FileResult, FilesMixin, TransferResult)
 
 # The public API as it was when all of this lived in one file.
 __all__ = [
@@ -111,11 +113,11 @@ __all__ = [
     "mouse_msg", "mpb", "msg_kind", "norm_kind", "option_message", "password_proof",
     "png_size", "read_ivf", "Record", "Sent", "SessionClosed", "SignatureError",
     "supported_decoding", "VideoRecord", "write_ivf_frames", "zstd_bomb",
-    "zstd_decompress",
+    "zstd_decompress", "FileError", "FileResult", "FilesMixin", "TransferResult",
 ]
 
 
-class Client(ConnectionMixin, InputMixin, ClipboardMixin, VideoMixin,
+class Client(FilesMixin, ConnectionMixin, InputMixin, ClipboardMixin, VideoMixin,
              HostileMixin):
     """A stock-like controlling client on one connection.  Blocking, not
     thread-safe (use one Client per thread).

@@ -84,7 +84,7 @@ test_relname_and_name(void)
 	char out[XFER_PATH_MAX];
 	const char *why = NULL;
 	const char *bad[] = {"", "/etc/passwd", "a/../b", "..", "./", "a/..",
-		"a\x01" "b", "dir/\x7f", "\xff", "a/\xc3"};
+		"a\001b", "dir/\x7f", "\xff", "a/\xc3"};
 	const char *bad_names[] = {"", ".", "..", "a/b", "a\nb", "\t",
 		"\xc3\x28", "x\x7f"};
 	char n256[257];

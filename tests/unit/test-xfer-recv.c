@@ -471,7 +471,7 @@ test_hostile_names(void)
 	struct xfer *x = make();
 	struct th_col c = {0};
 	struct up o = {0};
-	const char *bad[] = {"../x", "/etc/x", "a/../../x", "a\x01" "b", "..",
+	const char *bad[] = {"../x", "/etc/x", "a/../../x", "a\001b", "..",
 		"ok/./../x"};
 	struct xfer_file_entry two[2] = {{"", 1, 0}, {"b", 1, 0}};
 	struct xfer_file_entry one = {"", 6, MTIME};

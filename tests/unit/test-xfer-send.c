@@ -44,6 +44,7 @@ make(uint64_t max_file, uint64_t max_job, bool detection)
 struct got {
 	uint8_t *data;
 	size_t len;
+	size_t cap;
 	size_t blocks;
 	size_t compressed;
 	bool ended; /* the empty block came */
@@ -71,7 +72,10 @@ got_add(struct got *g, const struct xfer_msg *m)
 			exit(3);
 		p = tmp;
 	}
-	g->data = realloc(g->data, g->len + n);
+	if (g->len + n > g->cap) {
+		g->cap = (g->len + n) * 2;
+		g->data = realloc(g->data, g->cap);
+	}
 	memcpy(g->data + g->len, p, n);
 	g->len += n;
 	free(tmp);
