@@ -110,7 +110,8 @@ xfer__recv_end(struct xfer *self, struct xfer_job *job,
 {
 	if (job->live)
 		file_result(self, job, outcome, error);
-	part_close(job, outcome == XFER_INTERRUPTED);
+	/* Only a part with data is worth keeping for a resume. */
+	part_close(job, outcome == XFER_INTERRUPTED && job->pos > 0);
 	file_close(job);
 }
 
@@ -372,6 +373,24 @@ hash_catch_up(struct xfer *self, struct xfer_job *job, uint64_t budget)
 	return 0;
 }
 
+/* A replaced file keeps its mode (and, for a root agent, its owner); a
+ * new one is 0644. */
+static int
+set_mode(struct xfer_job *job)
+{
+	struct stat st;
+	mode_t mode = 0644;
+
+	if (job->target_existed &&
+		fstatat(job->dirfd, job->leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		S_ISREG(st.st_mode)) {
+		mode = st.st_mode & 07777;
+		if (geteuid() == 0)
+			(void)fchown(job->fd, st.st_uid, st.st_gid);
+	}
+	return fchmod(job->fd, mode) != 0 ? -errno : 0;
+}
+
 /* The current file is complete: checked, synced, renamed into place. */
 static int
 finalize(struct xfer *self, struct xfer_job *job)
@@ -399,9 +418,9 @@ finalize(struct xfer *self, struct xfer_job *job)
 	ts[1].tv_sec = (time_t)job->mtime;
 	if (job->hole_tail && ftruncate(job->fd, (off_t)job->pos) != 0)
 		return job_fail(self, job, -errno, NULL);
-	if (fchmod(job->fd, 0644) != 0 || futimens(job->fd, ts) != 0 ||
+	if ((r = set_mode(job)) != 0 || futimens(job->fd, ts) != 0 ||
 		fsync(job->fd) != 0)
-		return job_fail(self, job, -errno, NULL);
+		return job_fail(self, job, r != 0 ? r : -errno, NULL);
 	if (renameat2(job->dirfd, job->part, job->dirfd, job->leaf,
 		    job->target_existed ? 0 : RENAME_NOREPLACE) != 0) {
 		struct stat st;

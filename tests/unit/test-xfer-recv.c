@@ -243,6 +243,7 @@ test_existing_target(void)
 		.mtime = MTIME};
 	struct timespec ts[2] = {{MTIME, 0}, {MTIME, 0}};
 	struct xfer_msg *dg;
+	struct stat st;
 
 	th_write("share/exists.txt", "old", 3);
 	ASSERT_INT_EQ(xfer_receive(x, 1, "/share", &e, 1, 0, 5), 0);
@@ -258,8 +259,12 @@ test_existing_target(void)
 	ASSERT_INT_EQ(xfer_receive(x, 2, "/share", &e, 1, 0, 5), 0);
 	ASSERT_INT_EQ(up_file(x, &c, 2, 0, (const uint8_t *)"fresh", 5, MTIME,
 			      &over), UP_DONE);
+	chmod(tp("share/exists.txt"), 0750);
 	ASSERT_INT_EQ(finish(x, &c, 2, 1), 0);
 	ASSERT(file_is("share/exists.txt", "fresh", 5));
+	/* A replaced file keeps its mode. */
+	ASSERT_INT_EQ(stat(tp("share/exists.txt"), &st), 0);
+	ASSERT_INT_EQ(st.st_mode & 07777, 0750);
 	th_col_clear(&c);
 	/* Same size and mtime: the host says identical. */
 	utimensat(AT_FDCWD, tp("share/exists.txt"), ts, 0);
