@@ -164,23 +164,6 @@ file_is(const char *rel, const void *data, size_t len)
 	return ok;
 }
 
-/* How many part files are left in a directory. */
-static int
-parts_in(const char *rel)
-{
-	char cmd[600];
-	FILE *p;
-	int n = 0;
-
-	snprintf(cmd, sizeof(cmd), "ls -A '%s' | grep -c '^.outpost-part-'",
-		tp(rel));
-	if ((p = popen(cmd, "r")) == NULL || fscanf(p, "%d", &n) != 1)
-		n = -1;
-	if (p != NULL)
-		pclose(p);
-	return n;
-}
-
 static void
 test_single_and_tree(void)
 {
@@ -201,13 +184,13 @@ test_single_and_tree(void)
 		TH_FAIL("upload: %s (%zu msgs)", th_error(&c), c.n);
 	/* Nothing is in place before done. */
 	ASSERT(!th_exists("share/up/new.txt"));
-	ASSERT_INT_EQ(parts_in("share/up"), 1);
+	ASSERT_INT_EQ(th_parts_in("share/up"), 1);
 	ASSERT_INT_EQ(finish(x, &c, 1, 1), 0);
 	ASSERT(file_is("share/up/new.txt", big_text, BIG));
 	ASSERT_INT_EQ(stat(tp("share/up/new.txt"), &st), 0);
 	ASSERT_INT_EQ(st.st_mode & 07777, 0644);
 	ASSERT_U64_EQ((uint64_t)st.st_mtime, MTIME);
-	ASSERT_INT_EQ(parts_in("share/up"), 0);
+	ASSERT_INT_EQ(th_parts_in("share/up"), 0);
 	ASSERT_INT_EQ(c.nr, 1);
 	ASSERT_INT_EQ(c.r[0]->op, XFER_OP_UPLOAD);
 	ASSERT_INT_EQ(c.r[0]->outcome, XFER_OK);
@@ -294,7 +277,7 @@ test_resume(void)
 	xfer_shutdown(x);
 	th_col_drain(&c, x);
 	ASSERT_INT_EQ(c.r[0]->outcome, XFER_INTERRUPTED);
-	ASSERT_INT_EQ(parts_in("share/res"), 1);
+	ASSERT_INT_EQ(th_parts_in("share/res"), 1);
 	ASSERT(!th_exists("share/res/r.bin"));
 	xfer_free(x);
 	th_col_clear(&c);
@@ -307,7 +290,7 @@ test_resume(void)
 	ASSERT(th_find(&c, XFER_MSG_DIGEST)->digest.is_identical);
 	ASSERT_INT_EQ(finish(x, &c, 9, 1), 0);
 	ASSERT(file_is("share/res/r.bin", big_rand, BIG));
-	ASSERT_INT_EQ(parts_in("share/res"), 0);
+	ASSERT_INT_EQ(th_parts_in("share/res"), 0);
 	ASSERT_U64_EQ(c.r[0]->offset, 4 * XFER_BLOCK_SIZE);
 	ASSERT_U64_EQ(c.r[0]->bytes, BIG - 4 * XFER_BLOCK_SIZE);
 	th_sha256(big_rand, BIG, sha);
@@ -343,9 +326,9 @@ test_abandoned(void)
 	/* Cancel: the part goes, nothing is reported to the client. */
 	ASSERT_INT_EQ(xfer_receive(x, 1, "/share/ab", &e, 1, 0, BIG), 0);
 	up_file(x, &c, 1, 0, big_rand, BIG, MTIME, &cut);
-	ASSERT_INT_EQ(parts_in("share/ab"), 1);
+	ASSERT_INT_EQ(th_parts_in("share/ab"), 1);
 	ASSERT_INT_EQ(xfer_cancel(x, 1), 0);
-	ASSERT_INT_EQ(parts_in("share/ab"), 0);
+	ASSERT_INT_EQ(th_parts_in("share/ab"), 0);
 	th_col_drain(&c, x);
 	ASSERT_INT_EQ(c.r[0]->outcome, XFER_CANCELLED);
 	th_col_clear(&c);
@@ -355,7 +338,7 @@ test_abandoned(void)
 	xfer_client_error(x, 2, 0, "disk on fire");
 	th_col_drain(&c, x);
 	ASSERT_STR_EQ(th_last(&c)->error, "disk on fire");
-	ASSERT_INT_EQ(parts_in("share/ab"), 0);
+	ASSERT_INT_EQ(th_parts_in("share/ab"), 0);
 	th_col_clear(&c);
 	/* done before all the bytes: never passed off as complete. */
 	ASSERT_INT_EQ(xfer_receive(x, 3, "/share/ab", &e, 1, 0, BIG), 0);
@@ -363,7 +346,7 @@ test_abandoned(void)
 	ASSERT(finish(x, &c, 3, 1) != 0);
 	ASSERT_STR_CONTAINS(th_error(&c), "Incomplete: 393216 of 1048909");
 	ASSERT(!th_exists("share/ab/gone.bin"));
-	ASSERT_INT_EQ(parts_in("share/ab"), 0);
+	ASSERT_INT_EQ(th_parts_in("share/ab"), 0);
 	ASSERT_INT_EQ(c.r[0]->outcome, XFER_FAILED);
 	ASSERT_INT_EQ(xfer_jobs(x), 0);
 	th_col_clear(&c);
@@ -447,7 +430,7 @@ test_hostile_blocks(void)
 		answer(x, &c);
 		ASSERT_STR_CONTAINS(th_error(&c), want[i]);
 		ASSERT_INT_EQ(xfer_jobs(x), 0);
-		ASSERT_INT_EQ(parts_in("share/h"), 0);
+		ASSERT_INT_EQ(th_parts_in("share/h"), 0);
 		th_col_clear(&c);
 	}
 	free(bomb);
@@ -553,7 +536,7 @@ test_old_client_and_races(void)
 	ASSERT(finish(x, &c, 1, 1) != 0);
 	ASSERT_STR_CONTAINS(th_error(&c), "Another file appeared");
 	ASSERT(file_is("share/old/a.txt", "local", 5));
-	ASSERT_INT_EQ(parts_in("share/old"), 0);
+	ASSERT_INT_EQ(th_parts_in("share/old"), 0);
 	th_col_clear(&c);
 	/* Two sessions on one file: the second is refused. */
 	y = make();
@@ -641,7 +624,7 @@ test_disk_full(void)
 		UP_ERROR);
 	ASSERT_STR_EQ(th_error(&c),
 		"No space left on device: /small/too-big.bin");
-	ASSERT_INT_EQ(parts_in("small"), 0);
+	ASSERT_INT_EQ(th_parts_in("small"), 0);
 	ASSERT(!th_exists("small/too-big.bin"));
 	ASSERT_INT_EQ(c.r[0]->outcome, XFER_FAILED);
 	ASSERT_STR_EQ(c.r[0]->error, "No space left on device");

@@ -141,6 +141,23 @@ th_sha256(const void *p, size_t n, uint8_t out[32])
 	crypto_hash_sha256(out, p, n);
 }
 
+/* How many part files are left in a directory. */
+static inline int
+th_parts_in(const char *rel)
+{
+	char cmd[600];
+	FILE *p;
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | grep -c '^.outpost-part-'",
+		tp(rel));
+	if ((p = popen(cmd, "r")) == NULL || fscanf(p, "%d", &n) != 1)
+		n = -1;
+	if (p != NULL)
+		pclose(p);
+	return n;
+}
+
 /* ------------------------------------------------------ the collector */
 
 #define TH_MAX_MSGS 4096

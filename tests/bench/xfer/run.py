@@ -24,8 +24,13 @@ scp of the same file both ways as the baseline. The Python client's own
 cost (secretbox, zstd, protobuf in Python) is part of those figures.
 
     /usr/bin/python3 tests/bench/xfer/run.py [--size-mib 1024]
-        [--data random|text|zero] [--dir /var/tmp] [--keep]
+        [--data random|text|zero] [--dir /var/tmp] [--keep] [--json F]
+        [--interop [--xfer-host build/dev/tests/tools/op-xfer-host]]
         [--agent [--outpost build/release/agent/outpost] [--scp-host H]]
+
+--interop: loopback through tests/tools/op-xfer-host (the xfer module and
+its protobuf mapping behind plaintext framing, no session) with the Python
+client, until --agent can run.
 """
 import argparse
 import json
@@ -69,7 +74,7 @@ def build_bench(tmp):
     exe = os.path.join(tmp, "xfer-bench")
     srcs = [os.path.join(HERE, "xfer-bench.c")] + [
         os.path.join(AGENT, "xfer", f) for f in sorted(os.listdir(os.path.join(AGENT, "xfer")))
-        if f.endswith(".c")] + [os.path.join(AGENT, "core", "err.c"),
+        if f.endswith(".c") and f != "xfer-wire.c"] + [os.path.join(AGENT, "core", "err.c"),
                                 os.path.join(AGENT, "core", "utf8.c")]
     subprocess.run(["gcc", "-std=c11", "-O2", "-D_GNU_SOURCE", "-I", AGENT, "-o", exe]
                    + srcs + ["-lzstd", "-lsodium"], check=True)
@@ -144,7 +149,7 @@ def module_level(a, tmp, src, size):
     os.unlink(g)
     row("xfer receive job (raw blocks)", size, j["upload"]["seconds"], j["upload"]["cpu_s"],
         j["maxrss_kib"])
-    row("xfer receive job (zstd blocks)", size, res[1]["upload"]["seconds"],
+    row("xfer receive job (zstd, incl. compressing)", size, res[1]["upload"]["seconds"],
         res[1]["upload"]["cpu_s"], res[1]["maxrss_kib"])
     print("  (xfer rss: VmHWM of the bench process over both jobs)")
     return {"module": res}
@@ -214,6 +219,35 @@ def agent_level(a, tmp, src, size):
     return out
 
 
+def interop_level(a, tmp, src, size):
+    """Loopback through tests/tools/op-xfer-host (the xfer module and its
+    protobuf mapping, plaintext, no session) with the Python client."""
+    sys.path.insert(0, os.path.join(SRC, "tests", "peers"))
+    import client                                      # noqa: E402
+    share = os.path.join(tmp, "ishare")
+    os.makedirs(share)
+    os.link(src, os.path.join(share, "src.bin"))
+    p = subprocess.Popen([a.xfer_host, "0", share], stdout=subprocess.PIPE, text=True)
+    try:
+        port = json.loads(p.stdout.readline())["port"]
+        c = client.Client(("127.0.0.1", port), direct=True, kind="file-transfer", timeout=60)
+        c.handshake()
+        c.login("x")
+        print("loopback through op-xfer-host (no encryption, Python client):")
+        r = c.download("/ishare/src.bin", os.path.join(tmp, "idown.bin"))
+        row("download", size, r.seconds, 0, vm_hwm_kib(p.pid))
+        os.unlink(os.path.join(tmp, "idown.bin"))
+        r2 = c.upload(src, "/ishare/up.bin")
+        row("upload", size, r2.seconds, 0, vm_hwm_kib(p.pid))
+        print("  (rss: the host's VmHWM; the Python client is the slower end)")
+        c.close()
+        return {"interop": {"download": r.as_dict(), "upload": r2.as_dict(),
+                            "host_vmhwm_kib": vm_hwm_kib(p.pid)}}
+    finally:
+        p.terminate()
+        p.wait(5)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size-mib", type=int, default=1024)
@@ -223,6 +257,10 @@ def main():
     ap.add_argument("--outpost", default=os.environ.get("OUTPOST", os.path.join(
         SRC, "build", "release", "agent", "outpost")))
     ap.add_argument("--scp-host", default=None)
+    ap.add_argument("--interop", action="store_true",
+                    help="also loopback through tests/tools/op-xfer-host")
+    ap.add_argument("--xfer-host", default=os.path.join(
+        SRC, "build", "dev", "tests", "tools", "op-xfer-host"))
     ap.add_argument("--json", default=None)
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
@@ -232,6 +270,8 @@ def main():
         src = os.path.join(tmp, "src.bin")
         make_file(src, size, a.data)
         res = module_level(a, tmp, src, size)
+        if a.interop:
+            res.update(interop_level(a, tmp, src, size))
         if a.agent:
             res.update(agent_level(a, tmp, src, size))
         if a.json:
