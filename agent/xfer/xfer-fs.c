@@ -287,6 +287,10 @@ walk_dir(struct walk *w, int fd, const char *pre, int depth)
 		if ((de->d_name[0] == '.' && !w->include_hidden) ||
 			!utf8_name(de->d_name))
 			continue;
+		/* An upload in progress is not a file to hand out. */
+		if (strncmp(de->d_name, XFER_PART_PREFIX,
+			    sizeof(XFER_PART_PREFIX) - 1) == 0)
+			continue;
 		empty = false;
 		if (xfer__join(name, sizeof(name), pre, de->d_name) != 0 ||
 			fstatat(dirfd(d), de->d_name, &st,

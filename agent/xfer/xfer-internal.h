@@ -15,6 +15,9 @@
 #include "xfer/xfer-path.h"
 #include "xfer/xfer.h"
 
+/* Uploads in progress: ".outpost-part-<hash>-<size>-<mtime>". */
+#define XFER_PART_PREFIX ".outpost-part-"
+
 struct xfer_root_state {
 	char *name;
 	char *path;

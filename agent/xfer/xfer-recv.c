@@ -271,7 +271,7 @@ prepare(struct xfer *self, struct xfer_job *job, size_t k, uint64_t size,
 		return r;
 	crypto_hash_sha256(h, (const unsigned char *)leaf, strlen(leaf));
 	snprintf(part, sizeof(part),
-		".outpost-part-%02x%02x%02x%02x%02x%02x%02x%02x-%llu-%llu",
+		XFER_PART_PREFIX "%02x%02x%02x%02x%02x%02x%02x%02x-%llu-%llu",
 		h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7],
 		(unsigned long long)size, (unsigned long long)mtime);
 	job->part = strdup(part);

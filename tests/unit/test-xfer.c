@@ -175,6 +175,8 @@ test_all_files_and_empty_dirs(void)
 	th_col_drain(&c, x);
 	ASSERT(th_entry(th_last(&c), ".hidden") != NULL);
 	ASSERT(th_entry(th_last(&c), ".hdir/x.txt") != NULL);
+	/* An upload in progress is never part of a recursive list. */
+	ASSERT(th_entry(th_last(&c), "sub/.outpost-part-00-1-2") == NULL);
 	th_col_clear(&c);
 	/* A single file: one entry named "". */
 	ASSERT_INT_EQ(xfer_all_files(x, 9, "/share/sub/b.txt", false), 0);
@@ -365,6 +367,7 @@ make_tree(void)
 	th_write("share/.hdir/x.txt", "x", 1);
 	th_write("share/empty.txt", "", 0);
 	th_write("share/sub/b.txt", "b", 1);
+	th_write("share/sub/.outpost-part-00-1-2", "p", 1);
 	th_write("share/sub/deep/c.txt", "c", 1);
 	th_write("share/swap/inner.txt", "i", 1);
 	th_write("share/bad\xff", "?", 1);
