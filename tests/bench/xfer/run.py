@@ -74,7 +74,7 @@ def build_bench(tmp):
     exe = os.path.join(tmp, "xfer-bench")
     srcs = [os.path.join(HERE, "xfer-bench.c")] + [
         os.path.join(AGENT, "xfer", f) for f in sorted(os.listdir(os.path.join(AGENT, "xfer")))
-        if f.endswith(".c") and f != "xfer-wire.c"] + [os.path.join(AGENT, "core", "err.c"),
+        if f.endswith(".c") and f not in ("xfer-wire.c", "xfer-uv.c")] + [os.path.join(AGENT, "core", "err.c"),
                                 os.path.join(AGENT, "core", "utf8.c")]
     subprocess.run(["gcc", "-std=c11", "-O2", "-D_GNU_SOURCE", "-I", AGENT, "-o", exe]
                    + srcs + ["-lzstd", "-lsodium"], check=True)
