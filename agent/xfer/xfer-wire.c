@@ -59,6 +59,11 @@ xfer_wire_action(struct xfer *x, const Hbb__FileAction *fa)
 		return xfer_read_dir(x, fa->read_dir->path,
 			fa->read_dir->include_hidden);
 	case HBB__FILE_ACTION__UNION_SEND:
+		/* Printer jobs are RustDesk's remote printing, not files: its
+		 * host ignores them here too. */
+		if (fa->send->file_type ==
+			HBB__FILE_TRANSFER_SEND_REQUEST__FILE_TYPE__Printer)
+			return OP_ERR_UNSUPPORTED;
 		return xfer_send(x, fa->send->id, fa->send->path,
 			fa->send->include_hidden, fa->send->file_num);
 	case HBB__FILE_ACTION__UNION_RECEIVE:

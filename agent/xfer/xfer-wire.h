@@ -6,8 +6,9 @@
  * and its tests never see protobuf; this file is the only mapping between
  * the two (field by field, sint32 file_num included).
  *
- * Session sketch (one xfer per file-transfer session; every xfer call may
- * block on the filesystem, so each runs in uv_queue_work, one at a time):
+ * xfer-uv.h packages the following for a session; without it (one xfer
+ * per file-transfer session; every xfer call may block on the
+ * filesystem, so each runs in uv_queue_work, one at a time):
  *
  *   work:  xfer_wire_action(x, m->file_action)    or xfer_wire_response
  *          then while (xfer_step(x, allowed) == 1 && budget) ...
@@ -27,8 +28,8 @@ struct xfer_msg;
 /*
  * Hands a client's FileAction to xfer (read_dir, send, receive, create,
  * remove_dir, remove_file, all_files, cancel, send_confirm, rename,
- * read_empty_dirs). A send_confirm without skip or offset_blk is ignored,
- * as RustDesk's host does. Returns the xfer call's result (answers are in
+ * read_empty_dirs). A send_confirm without skip or offset_blk, and a send
+ * of file_type Printer, are ignored, as RustDesk's host does. Returns the xfer call's result (answers are in
  * the outbox either way), OP_ERR_UNSUPPORTED for an unset or unknown
  * case, OP_ERR_NOMEM.
  */
