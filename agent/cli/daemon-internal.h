@@ -8,6 +8,8 @@
 
 #include <uv.h>
 
+#include "core/log.h"
+
 #include "consent/consent.h"
 #include "crypto/password.h"
 #include "net/connect.h"
@@ -42,8 +44,11 @@ struct daemon_net {
 	struct proxy_conf proxy;
 	bool have_proxy;
 	unsigned sessions;
-	unsigned authorized; /* sessions past login */
+	unsigned slots;      /* sessions authorizing or authorized */
 	uint64_t sessions_total;
+	uint64_t input_dropped_closed; /* by sessions that have ended */
+	uint64_t preauth_refused;      /* over the pre-login limits */
+	struct op_ratelimit preauth_rl;
 	struct session **live; /* open sessions, for shutdown */
 	size_t live_cap;
 	char direct_error[128];
@@ -91,6 +96,7 @@ struct daemon {
 	uint32_t pending_ask_timeout_s;
 	struct consent_user user;   /* from the last logind lookup */
 	int user_found;             /* 0, OP_ERR_NOT_FOUND/UNSUPPORTED */
+	struct daemon_consent *consent; /* prompts and the logind cache */
 	char self_exe[4096];        /* for the consent prompt */
 	struct daemon_net net;
 	struct daemon_desktop desktop;
@@ -111,6 +117,27 @@ void daemon_desktop_lock(struct daemon *d);
 void daemon_desktop_stop(struct daemon *d);
 /* The "display" and "video" parts of the status JSON (leading comma). */
 void daemon_desktop_status(struct daemon *d, FILE *f);
+
+/* daemon-consent.c: the local user's consent, one prompt at a time. */
+struct daemon_consent;
+/* r: the prompt's answer (CONSENT_CANCELLED when the session ended). */
+typedef void (*daemon_consent_fn)(void *arg, enum consent_result r,
+	const char *detail);
+int daemon_consent_init(struct daemon *d);
+void daemon_consent_stop(struct daemon *d);
+/*
+ * Queues a prompt for s. Returns 0, then done runs exactly once (maybe
+ * before this returns, when the prompt cannot be shown); or a negative
+ * code without calling done: OP_ERR_DENIED (this source was refused
+ * recently), -EBUSY (too many waiting), OP_ERR_NOMEM.
+ */
+int daemon_consent_request(struct daemon *d, struct session *s,
+	const struct session_info *info, uint32_t perms, unsigned timeout_s,
+	daemon_consent_fn done, void *arg);
+/* s is ending: its prompt goes away (done gets CONSENT_CANCELLED). */
+void daemon_consent_withdraw(struct daemon *d, struct session *s);
+/* logind says a graphical user is present (cached; refreshes d->user). */
+bool daemon_user_present(struct daemon *d);
 
 /* Refreshes creds from the state store (salt, permanent hash). */
 void daemon_load_creds(struct daemon *d);

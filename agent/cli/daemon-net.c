@@ -15,6 +15,8 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/time.h"
+#include "net/sockaddr.h"
 #include "net/incoming.h"
 #include "net/listener.h"
 #include "net/nat.h"
@@ -27,7 +29,12 @@
 #include <sodium.h>
 
 #define NAT_RETRY_MAX_S 300
+/* Connections that have not logged in yet, in all and from one source
+ * (an IPv4 address or an IPv6 /64). Logged-in sessions do not count:
+ * whoever floods the login cannot lock out technicians already in, and
+ * one source cannot take every login slot from the others. */
 #define MAX_SESSIONS_PREAUTH 64
+#define MAX_PREAUTH_PER_SOURCE 8
 
 void
 daemon_net_forget(struct daemon *d, struct session *s)
@@ -63,9 +70,26 @@ track(struct daemon *d, struct session *ss)
 	d->net.live_cap = n;
 }
 
+/* Pre-login sessions: in all, and from the same source as peer. */
+static void
+count_preauth(struct daemon *d, const struct sockaddr_storage *peer,
+	unsigned *all, unsigned *same)
+{
+	*all = *same = 0;
+	for (size_t i = 0; i < d->net.live_cap; i++) {
+		struct session *ss = d->net.live[i];
+
+		if (ss == NULL || !session_is_preauth(ss))
+			continue;
+		(*all)++;
+		if (sockaddr_same_source(session_source(ss), peer))
+			(*same)++;
+	}
+}
+
 static void
 on_conn(void *arg, struct stream *s, enum conn_path path, bool secure,
-	const struct sockaddr_storage *peer)
+	const struct sockaddr_storage *peer, const struct sockaddr_storage *via)
 {
 	struct daemon *d = arg;
 	struct session_env env = {
@@ -87,10 +111,13 @@ on_conn(void *arg, struct stream *s, enum conn_path path, bool secure,
 	};
 
 	struct session *ss;
+	unsigned preauth, same;
+	char from[72];
 	struct session_info info = {
 		.peer_id = "",
 		.peer_name = "",
 		.source = peer,
+		.via = via,
 		.path = path,
 		/* The handshake is still ahead: a secure path is judged as
 		 * encrypted here, and the session refuses it later if the
@@ -104,16 +131,25 @@ on_conn(void *arg, struct stream *s, enum conn_path path, bool secure,
 		stream_close(s, NULL);
 		return;
 	}
-	if (d->net.sessions >= MAX_SESSIONS_PREAUTH) {
-		log_warn("too many connections in progress; refusing a %s "
-			 "connection",
-			conn_path_name(path));
+	count_preauth(d, peer, &preauth, &same);
+	if (preauth >= MAX_SESSIONS_PREAUTH ||
+		same >= MAX_PREAUTH_PER_SOURCE) {
+		sockaddr_format(peer, from, sizeof(from));
+		if (op_ratelimit_allow(&d->net.preauth_rl, op_now_ms(), 5, 10000,
+			    NULL))
+			log_warn("refused a %s connection from %s: %u logins "
+				 "in progress (%u from that source; limits %u "
+				 "and %u)",
+				conn_path_name(path), from[0] ? from : "?",
+				preauth, same, MAX_SESSIONS_PREAUTH,
+				MAX_PREAUTH_PER_SOURCE);
+		d->net.preauth_refused++;
 		stream_close(s, NULL);
 		return;
 	}
 	d->net.sessions++;
 	d->net.sessions_total++;
-	ss = session_start(&env, s, path, secure, peer);
+	ss = session_start(&env, s, path, secure, peer, via);
 	if (ss != NULL) {
 		track(d, ss);
 		daemon_audit_session_open(d, ss, &info);
@@ -333,6 +369,22 @@ daemon_net_stop(struct daemon *d)
 	d->net.have_proxy = false;
 }
 
+/* Input and clipboard messages sessions could not apply (no permission,
+ * no backend, invalid): open sessions and all since start. Each drop is
+ * also logged with its reason and counted on the session's record. */
+static void
+input_status(struct daemon *d, FILE *f)
+{
+	uint64_t live = 0;
+
+	for (size_t i = 0; i < d->net.live_cap; i++)
+		if (d->net.live[i] != NULL)
+			live += session_dropped_input(d->net.live[i]);
+	fprintf(f, ",\"input\":{\"dropped\":%llu,\"dropped_total\":%llu}",
+		(unsigned long long)live,
+		(unsigned long long)(live + d->net.input_dropped_closed));
+}
+
 void
 daemon_net_status(struct daemon *d, FILE *f)
 {
@@ -400,4 +452,9 @@ daemon_net_status(struct daemon *d, FILE *f)
 	}
 	fprintf(f, ",\"sessions\":%u,\"sessions_total\":%llu", d->net.sessions,
 		(unsigned long long)d->net.sessions_total);
+	fprintf(f, ",\"logins\":{\"in_progress\":%u,\"slots\":%u,"
+		   "\"refused_busy\":%llu}",
+		d->net.sessions - d->net.slots, d->net.slots,
+		(unsigned long long)d->net.preauth_refused);
+	input_status(d, f);
 }

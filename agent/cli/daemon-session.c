@@ -6,6 +6,7 @@
  * module calls these through struct session_hooks; the rules come from
  * the current config snapshot and are swapped as a whole on reload.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,30 @@
 #include "policy/policy.h"
 
 #define LOCKOUT_CAPACITY 4096
+
+/* A slot is taken before anything asynchronous (audit commit, consent)
+ * and given back on every way out, so concurrent logins cannot pass
+ * policy.limits.max_sessions and a dropped login cannot keep one. */
+static bool
+take_slot(struct daemon *d, struct session *s)
+{
+	if (session_has_slot(s))
+		return true;
+	if (d->net.slots >= d->rules->max_sessions)
+		return false;
+	d->net.slots++;
+	session_set_slot(s, true);
+	return true;
+}
+
+static void
+release_slot(struct daemon *d, struct session *s)
+{
+	if (!session_has_slot(s))
+		return;
+	session_set_slot(s, false);
+	d->net.slots--;
+}
 
 static enum policy_kind
 policy_kind_of(enum session_kind k)
@@ -111,7 +136,7 @@ fill_request(struct daemon *d, const struct session_info *info,
 	d->user_found = consent_find_user(&d->user);
 	req->user_present = d->user_found == 0 ||
 		d->user_found == OP_ERR_UNSUPPORTED;
-	req->active_sessions = d->net.authorized;
+	req->active_sessions = d->net.slots;
 }
 
 bool
@@ -223,9 +248,8 @@ hook_admit(void *arg, struct session *s, const struct session_info *info,
 	policy_decide(d->rules, &req, &dec);
 	*close_after = true;
 	if (dec.verdict == POLICY_DENY) {
-		log_notice("login of %s refused by %s: %s",
-			info->peer_id[0] ? info->peer_id : "(no id)", dec.rule,
-			dec.reason);
+		log_notice("session %s: login refused by %s: %s",
+			session_describe(s), dec.rule, dec.reason);
 		record_denial(d, s, info, dec.rule,
 			dec.error != NULL ? dec.error : POLICY_MSG_NOT_ALLOWED);
 		return dec.error != NULL ? dec.error : POLICY_MSG_NOT_ALLOWED;
@@ -324,6 +348,8 @@ grant(struct authorize_job *j, struct capture *cap, const char *why, bool ok)
 			CONF_POLICY_LIMITS_IDLE_TIMEOUT),
 	};
 
+	if (!ok)
+		release_slot(d, j->s);
 	j->done(j->s, ok, ok ? &g : NULL);
 	free(j);
 }
@@ -352,7 +378,6 @@ on_authorized_committed(void *arg, int status, int64_t seq)
 				    "be recorded; refusing the session",
 			session_describe(j->s));
 	} else {
-		j->d->net.authorized++;
 		log_notice("session %s: authorized", session_describe(j->s));
 	}
 	if (status == 0 && j->kind == SESSION_DESKTOP) {
@@ -372,6 +397,7 @@ record_authorized(struct authorize_job *j)
 		log_error("audit: cannot queue the authorization of %s; "
 			  "refusing the session",
 			session_describe(j->s));
+		release_slot(j->d, j->s);
 		j->done(j->s, false, NULL);
 		free(j);
 	}
@@ -396,42 +422,33 @@ on_consent(void *arg, enum consent_result r, const char *detail)
 	}
 	den.reason = r == CONSENT_TIMEOUT ? "consent-timeout" :
 		r == CONSENT_DENY         ? "consent-denied" :
+		r == CONSENT_CANCELLED    ? "consent-withdrawn" :
 					    "consent-error";
 	den.message = POLICY_MSG_NOT_ALLOWED;
 	log_notice("session %s: not allowed by the local user (%s%s%s)",
 		session_describe(j->s), den.reason, detail ? ": " : "",
 		detail ? detail : "");
 	(void)audit_denied(j->d->audit, session_tag(j->s), &den, NULL, NULL);
+	release_slot(j->d, j->s);
 	j->done(j->s, false, NULL);
 	free(j);
 }
 
-/* Shows the prompt on the logged-in user's display, as that user. */
+/* Queues the prompt on the logged-in user's display (daemon-consent.c
+ * shows one at a time and withdraws it if the session ends). */
 static void
 ask_user(struct daemon *d, struct authorize_job *j,
 	const struct session_info *info)
 {
-	char source[64];
-	char perms[160];
-	struct consent_request req = {
-		.peer_id = info->peer_id,
-		.peer_name = info->peer_name,
-		.source = source,
-		.kind = session_kind_name(info->kind),
-		.permissions = perms,
-		.timeout_ms = d->pending_ask_timeout_s * 1000u,
-	};
-	struct consent *c = NULL;
+	int r = daemon_consent_request(d, j->s, info, d->pending_perms,
+		d->pending_ask_timeout_s, on_consent, j);
 
-	sockaddr_format(info->source, source, sizeof(source));
-	policy_perms_format(d->pending_perms, perms, sizeof(perms));
-	if (d->user_found != 0 ||
-		consent_ask(&d->loop, d->self_exe, &d->user, &req, on_consent, j,
-			&c) != 0)
+	if (r != 0)
 		on_consent(j, CONSENT_ERROR,
-			d->user_found != 0 ? "the user's display cannot be "
-					     "reached" :
-					     "cannot start the prompt");
+			r == OP_ERR_DENIED ? "this source was refused a moment "
+					     "ago" :
+			r == -EBUSY ? "too many requests are waiting" :
+				      "cannot queue the request");
 }
 
 static void
@@ -457,7 +474,23 @@ hook_authorize(void *arg, struct session *s, const struct session_info *info,
 	if (strcmp(method, "click") != 0)
 		lockout_success(d->lockout,
 			(const struct sockaddr *)info->source, info->peer_id);
-	if (j == NULL) {
+	/* §6.4: a one-time password opens one session. Rotated as soon as
+	 * its proof is accepted, so a login that drops before it completes
+	 * cannot leave it valid for reuse. */
+	if (strcmp(method, "one-time-password") == 0 && daemon_new_otp(d) == 0)
+		log_notice("one-time password used; a new one is in effect");
+	if (j == NULL || !take_slot(d, s)) {
+		if (j != NULL) {
+			char n[16];
+
+			snprintf(n, sizeof(n), "%u", d->rules->max_sessions);
+			log_notice("session %s: refused: policy.limits."
+				   "max_sessions (%s) reached",
+				session_describe(s), n);
+			record_denial(d, s, info, "max-sessions",
+				POLICY_MSG_NOT_ALLOWED);
+		}
+		free(j);
 		done(s, false, NULL);
 		return;
 	}
@@ -488,6 +521,7 @@ hook_closed(void *arg, struct session *s, bool was_authorized,
 	uint64_t in, out;
 
 	session_bytes(s, &in, &out);
+	d->net.input_dropped_closed += session_dropped_input(s);
 	if (session_tag(s) > 0 &&
 		(session_dropped(s) > 0 || session_dropped_input(s) > 0)) {
 		/* What the session tried and was not allowed to do: dropped,
@@ -506,12 +540,20 @@ hook_closed(void *arg, struct session *s, bool was_authorized,
 	daemon_net_forget(d, s);
 	if (was_authorized && session_wants_lock(s))
 		daemon_desktop_lock(d);
+	release_slot(d, s);
 	if (was_authorized) {
-		d->net.authorized--;
 		/* §6.4: a one-time password is good for one session. */
 		if (daemon_new_otp(d) == 0)
 			log_notice("one-time password rotated after a session");
 	}
+}
+
+/* The session is ending (the client left, shutdown): a prompt still
+ * waiting for the user goes away now, not when it times out. */
+static void
+hook_closing(void *arg, struct session *s)
+{
+	daemon_consent_withdraw(arg, s);
 }
 
 static void
@@ -535,6 +577,7 @@ const struct session_hooks daemon_session_hooks = {
 	.lockout_check = hook_lockout_check,
 	.auth_failed = hook_auth_failed,
 	.authorize = hook_authorize,
+	.closing = hook_closing,
 	.closed = hook_closed,
 	.key_unverified = hook_key_unverified,
 	.screen_released = hook_screen_released,

@@ -373,6 +373,10 @@ daemon_run(struct cli *cli, struct conf *conf)
 		snprintf(d.hostname, sizeof(d.hostname), "%s", "localhost");
 	print_banner(&d);
 	daemon_desktop_init(&d);
+	if (daemon_consent_init(&d) != 0) {
+		log_error("out of memory");
+		goto out_loop;
+	}
 	daemon_net_start(&d);
 	log_notice("running as ID %s", state_id(d.state));
 	/* Config and keys are loaded: only now is the service ready. */
@@ -384,6 +388,7 @@ out_loop:
 	 * until their connections are flushed (the streams bound that to a
 	 * few seconds), before the remaining handles are closed. */
 	daemon_net_close_sessions(&d, "The remote host is shutting down");
+	daemon_consent_stop(&d);
 	daemon_net_stop(&d);
 	daemon_desktop_stop(&d);
 	ctl_server_stop(d.ctl);

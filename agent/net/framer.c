@@ -49,15 +49,16 @@ framer_set_max(struct framer *f, size_t max_payload)
 }
 
 int
-framer_feed(struct framer *f, const uint8_t *data, size_t len,
-	framer_frame_fn fn, void *arg)
+framer_feed_some(struct framer *f, const uint8_t *data, size_t len,
+	size_t max_frames, framer_frame_fn fn, void *arg, bool *more)
 {
-	size_t hdr, payload;
+	size_t hdr, payload, n = 0;
 	int r;
 
+	*more = false;
 	/* The buffer holds at most the unfinished frame plus one read: each
 	 * header is checked against the limit as soon as it is complete. */
-	if ((r = opbuf_put(f->buf, data, len)) != 0)
+	if (len > 0 && (r = opbuf_put(f->buf, data, len)) != 0)
 		return r;
 	for (;;) {
 		r = codec_decode(opbuf_ptr(f->buf), opbuf_len(f->buf),
@@ -66,9 +67,23 @@ framer_feed(struct framer *f, const uint8_t *data, size_t len,
 			return 0;
 		if (r != 0)
 			return r;
+		if (max_frames > 0 && n == max_frames) {
+			*more = true;
+			return 0;
+		}
 		/* A non-zero return may mean the handler freed us. */
 		if ((r = fn(arg, opbuf_ptr(f->buf) + hdr, payload)) != 0)
 			return r;
 		opbuf_consume(f->buf, hdr + payload);
+		n++;
 	}
+}
+
+int
+framer_feed(struct framer *f, const uint8_t *data, size_t len,
+	framer_frame_fn fn, void *arg)
+{
+	bool more;
+
+	return framer_feed_some(f, data, len, 0, fn, arg, &more);
 }

@@ -8,6 +8,7 @@
 #ifndef OP_NET_FRAMER_H
 #define OP_NET_FRAMER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,5 +31,15 @@ void framer_set_max(struct framer *f, size_t max_payload);
  */
 int framer_feed(struct framer *f, const uint8_t *data, size_t len,
 	framer_frame_fn fn, void *arg);
+
+/*
+ * framer_feed that hands out at most max_frames frames (data may be NULL
+ * with len 0, to go on with what is buffered). *more is set when it
+ * stopped with a complete frame still buffered: the caller lets the loop
+ * turn (timers, other peers) and calls again. A flood of small messages
+ * then cannot hold the loop for the whole of a large read.
+ */
+int framer_feed_some(struct framer *f, const uint8_t *data, size_t len,
+	size_t max_frames, framer_frame_fn fn, void *arg, bool *more);
 
 #endif

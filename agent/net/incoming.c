@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -230,16 +231,31 @@ hbbs_read(struct stream *s, void *arg, const uint8_t *d, size_t n)
 	(void)n; /* OSS hbbs sends nothing back on these connections */
 }
 
-/* Hands the connected stream to the owner. */
+/* Hands the connected stream to the owner. Over a relay the TCP peer is
+ * the relay server; the technician is the address hbbs saw (socket_addr
+ * of the PunchHole/RequestRelay), which is what lockouts, allow_from and
+ * the audit trail must use. */
 static void
 job_deliver(struct job *j, struct stream *s, enum conn_path path,
 	bool secure)
 {
-	struct sockaddr_storage peer = { 0 };
+	struct sockaddr_storage tcp_peer = { 0 };
+	struct sockaddr_storage client = { 0 };
+	bool relay = path == CONN_PATH_RELAY_HOST ||
+		path == CONN_PATH_RELAY_CLIENT;
 
-	(void)stream_peer(s, &peer);
+	(void)stream_peer(s, &tcp_peer);
 	log_info("incoming %s connection established", conn_path_name(path));
-	j->in->cb(j->in->arg, s, path, secure, &peer);
+	if (!relay) {
+		j->in->cb(j->in->arg, s, path, secure, &tcp_peer, NULL);
+		return;
+	}
+	if (j->push.socket_addr_len == 0 ||
+		addr_decode(j->push.socket_addr, j->push.socket_addr_len,
+			&client) != 0 ||
+		addr_is_unspecified(&client))
+		memset(&client, 0, sizeof(client)); /* AF_UNSPEC: unknown */
+	j->in->cb(j->in->arg, s, path, secure, &client, &tcp_peer);
 }
 
 /* --- relays (§4.4, §4.5) ------------------------------------------- */
@@ -337,11 +353,10 @@ pick_relay(struct job *j)
 	struct incoming *in = j->in;
 	const char *src = in->relay;
 
-	/* Client-initiated: the relay the client chose; host-initiated: the
-	 * configured one, else what hbbs announced, else hbbs' port + 1. */
-	if (j->kind == JOB_RELAY_CLIENT && j->push.relay_server[0] != '\0')
-		src = j->push.relay_server;
-	else if (src[0] == '\0')
+	/* The configured relay, else what hbbs announced, else hbbs' port
+	 * + 1. A client-initiated relay names its own; it is used only when
+	 * no relay is configured and it is on the rendezvous host. */
+	if (src[0] == '\0')
 		src = j->push.relay_server;
 	if (src[0] == '\0') {
 		snprintf(j->relay_host, sizeof(j->relay_host), "%s",
@@ -351,6 +366,18 @@ pick_relay(struct job *j)
 			   sizeof(j->relay_host), &j->relay_port) != 0) {
 		return OP_ERR_PROTO;
 	}
+	if (j->kind == JOB_RELAY_CLIENT && in->relay[0] == '\0' &&
+		strcasecmp(j->relay_host, in->rdv_host) != 0) {
+		log_warn("refused a client-chosen relay on another host than "
+			 "the rendezvous server; set server.relay to allow "
+			 "a separate relay host");
+		return OP_ERR_DENIED;
+	}
+	if (j->kind == JOB_RELAY_CLIENT && in->relay[0] != '\0' &&
+		j->push.relay_server[0] != '\0' &&
+		strcasecmp(j->push.relay_server, in->relay) != 0)
+		log_info("client-initiated relay: using the configured relay, "
+			 "not the one the client named");
 	snprintf(j->relay_text, sizeof(j->relay_text),
 		strchr(j->relay_host, ':') ? "[%s]:%u" : "%s:%u", j->relay_host,
 		j->relay_port);

@@ -34,7 +34,11 @@ const char *conn_path_name(enum conn_path p);
 struct incoming_conf {
 	const char *rdv_host; /* hbbs */
 	uint16_t rdv_port;
-	const char *relay;    /* server.relay ("" = hbbs' or rdv port + 1) */
+	/* server.relay ("" = hbbs' or rdv port + 1). A client-initiated
+	 * relay may only use this one, or, when it is "", one on the
+	 * rendezvous server's host: a pushed RequestRelay must not make us
+	 * connect wherever a client names. */
+	const char *relay;
 	const char *licence_key; /* server.key, sent to hbbr */
 	const char *id;
 	const char *version;  /* non-empty */
@@ -44,9 +48,13 @@ struct incoming_conf {
 
 /* A connected stream (owned by the callee from now on). secure tells
  * whether the §5 handshake applies (false for direct IP and for a client
- * relay with RequestRelay.secure = false). */
+ * relay with RequestRelay.secure = false). peer is the technician's
+ * address: the TCP peer, or on a relay path the client address hbbs
+ * reported (socket_addr; AF_UNSPEC when hbbs gave none). via is the
+ * relay server's address on relay paths, NULL otherwise. */
 typedef void (*incoming_conn_fn)(void *arg, struct stream *s,
-	enum conn_path path, bool secure, const struct sockaddr_storage *peer);
+	enum conn_path path, bool secure, const struct sockaddr_storage *peer,
+	const struct sockaddr_storage *via);
 
 struct incoming;
 

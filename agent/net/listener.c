@@ -49,7 +49,7 @@ on_connection(uv_stream_t *server, int status)
 	uv_tcp_getpeername(c, (struct sockaddr *)&peer, &len);
 	if ((s = stream_tcp_take(l->loop, c)) == NULL)
 		return;
-	l->cb(l->arg, s, CONN_PATH_DIRECT_IP, false, &peer);
+	l->cb(l->arg, s, CONN_PATH_DIRECT_IP, false, &peer, NULL);
 }
 
 int

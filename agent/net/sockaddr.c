@@ -28,6 +28,26 @@ sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr *b)
 	return false;
 }
 
+bool
+sockaddr_same_source(const struct sockaddr_storage *a,
+	const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)a)
+			       ->sin_addr.s_addr ==
+			((const struct sockaddr_in *)(const void *)b)
+				->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)(const void *)a)
+				       ->sin6_addr,
+			       &((const struct sockaddr_in6 *)(const void *)b)
+					->sin6_addr,
+			       8) == 0;
+	return a->ss_family == AF_UNSPEC;
+}
+
 void
 sockaddr_format(const struct sockaddr_storage *ss, char *out, size_t n)
 {

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "core/err.h"
+#include "core/text.h"
 #include "policy/policy-internal.h"
 
 static char
@@ -37,25 +38,7 @@ is_digit(char c)
 void
 policy__excerpt(const char *s, char *buf, size_t bufsz)
 {
-	size_t o = 0, i;
-
-	if (bufsz == 0)
-		return;
-	for (i = 0; s[i] != '\0' && i < 40 && o + 5 < bufsz; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c >= 0x7f) {
-			snprintf(buf + o, bufsz - o, "\\x%02x", c);
-			o += 4;
-		} else {
-			buf[o++] = (char)c;
-		}
-	}
-	if (s[i] != '\0' && o + 4 <= bufsz) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o] = '\0';
+	op_excerpt(s, strlen(s), 40, buf, bufsz);
 }
 
 void

@@ -94,13 +94,16 @@ session__on_public_key(struct session *ss, const Hbb__Message *m)
 		NULL;
 	uint8_t key[CHANNEL_KEY_LEN];
 
-	uv_timer_stop(&ss->handshake_timer);
+	/* The key exchange is over: from now the login deadline counts. */
+	session__arm_login_deadline(ss);
+	if (ss->state == SS_CLOSING)
+		return OP_ERR_STATE;
 	if (pk != NULL && pk->asymmetric_value.len == CHANNEL_BOX_PK_LEN) {
 		if (channel_open_session_key(pk->symmetric_value.data,
 			    pk->symmetric_value.len, pk->asymmetric_value.data,
 			    pk->asymmetric_value.len, ss->box_sk, key) != 0) {
-			log_warn("session %s: key exchange failed", ss->desc);
-			session_close(ss, NULL);
+			session__abort(ss, "protocol error: the key exchange "
+					   "failed (PublicKey does not open)");
 			return OP_ERR_CRYPTO;
 		}
 		channel_init(&ss->ch, key);
@@ -111,9 +114,8 @@ session__on_public_key(struct session *ss, const Hbb__Message *m)
 		return session__send_hash(ss);
 	}
 	if (pk != NULL && pk->asymmetric_value.len != 0) {
-		log_warn("session %s: invalid public key length %zu", ss->desc,
+		session__abort(ss, "protocol error: a PublicKey of %zu bytes",
 			pk->asymmetric_value.len);
-		session_close(ss, NULL);
 		return OP_ERR_PROTO;
 	}
 	/* An empty PublicKey (the client could not verify our SignedId) or
@@ -356,6 +358,7 @@ session__on_login(struct session *ss, const Hbb__LoginRequest *lr)
 	}
 	copy_bounded(ss->peer_id, sizeof(ss->peer_id), lr->my_id);
 	copy_bounded(ss->peer_name, sizeof(ss->peer_name), lr->my_name);
+	session__describe(ss);
 	ss->kind = kind_of(lr);
 	session__info(ss, &info);
 	if (hk != NULL && hk->admit != NULL &&
@@ -382,6 +385,7 @@ session__on_login(struct session *ss, const Hbb__LoginRequest *lr)
 	if (click_only && hk != NULL && hk->authorize != NULL) {
 		send_login_error(ss, "No Password Access");
 		ss->state = SS_AUTHORIZING;
+		uv_timer_stop(&ss->handshake_timer); /* the prompt times out */
 		ss->client_session_id = lr->session_id;
 		keep_options(ss, lr);
 		ss->pending++; /* released by authorized() */
@@ -406,6 +410,7 @@ session__on_login(struct session *ss, const Hbb__LoginRequest *lr)
 		return 0;
 	}
 	ss->state = SS_AUTHORIZING;
+	uv_timer_stop(&ss->handshake_timer); /* a consent prompt times out */
 	ss->client_session_id = lr->session_id;
 	keep_options(ss, lr);
 	ss->pending++; /* released by authorized() */

@@ -49,6 +49,21 @@ keyboard_on(const struct session *ss)
 		!ss->keyboard_disabled;
 }
 
+/* Why keyboard and mouse input cannot be applied now; NULL = it can.
+ * The handle is opened before the LoginResponse goes out, so a client
+ * that sends at once never meets a backend that is still starting. */
+static const char *
+keyboard_blocked(const struct session *ss)
+{
+	if (!(ss->perms & SESSION_PERM_KEYBOARD))
+		return "no keyboard permission";
+	if (ss->keyboard_disabled)
+		return "the client disabled its keyboard";
+	if (ss->input == NULL)
+		return "no input backend on this display";
+	return NULL;
+}
+
 int
 session__input_mouse(struct session *ss, const Hbb__MouseEvent *me)
 {
@@ -59,11 +74,13 @@ session__input_mouse(struct session *ss, const Hbb__MouseEvent *me)
 		.modifiers = (const int32_t *)me->modifiers,
 		.n_modifiers = me->n_modifiers,
 	};
+	const char *why = keyboard_blocked(ss);
+	char what[96];
 	int r;
 
-	if (!keyboard_on(ss)) {
-		dropped(ss, "mouse event (no keyboard permission)",
-			OP_ERR_DENIED);
+	if (why != NULL) {
+		snprintf(what, sizeof(what), "mouse event (%s)", why);
+		dropped(ss, what, OP_ERR_DENIED);
 		return 0;
 	}
 	ss->last_input_ms = op_now_ms();
@@ -82,11 +99,13 @@ session__input_key(struct session *ss, const Hbb__KeyEvent *ke)
 		.modifiers = (const int32_t *)ke->modifiers,
 		.n_modifiers = ke->n_modifiers,
 	};
+	const char *why = keyboard_blocked(ss);
+	char what[96];
 	int r;
 
-	if (!keyboard_on(ss)) {
-		dropped(ss, "key event (no keyboard permission)",
-			OP_ERR_DENIED);
+	if (why != NULL) {
+		snprintf(what, sizeof(what), "key event (%s)", why);
+		dropped(ss, what, OP_ERR_DENIED);
 		return 0;
 	}
 	ss->last_input_ms = op_now_ms();
@@ -100,6 +119,14 @@ session__input_key(struct session *ss, const Hbb__KeyEvent *ke)
 		ev.chr = ke->chr;
 		break;
 	case HBB__KEY_EVENT__UNION_UNICODE:
+		/* §9.2: RustDesk's host ignores unicode in Translate mode
+		 * (its clients send seq there); so do we, but not silently. */
+		if (ke->mode == HBB__KEYBOARD_MODE__Translate) {
+			dropped(ss, "key event (unicode in Translate mode is "
+				    "ignored, as RustDesk's host does)",
+				OP_ERR_UNSUPPORTED);
+			return 0;
+		}
 		ev.kind = INPUT_KEY_UNICODE;
 		ev.chr = ke->unicode;
 		break;
@@ -108,8 +135,11 @@ session__input_key(struct session *ss, const Hbb__KeyEvent *ke)
 		ev.seq = ke->seq;
 		ev.seq_len = ke->seq != NULL ? strlen(ke->seq) : 0;
 		break;
-	default: /* win2win_hotkey (Windows only) or nothing */
-		dropped(ss, "key event of an unsupported kind",
+	case HBB__KEY_EVENT__UNION__NOT_SET:
+		dropped(ss, "key event without a key", OP_ERR_PROTO);
+		return 0;
+	default: /* win2win_hotkey: Windows to Windows only */
+		dropped(ss, "key event of an unsupported kind (win2win_hotkey)",
 			OP_ERR_UNSUPPORTED);
 		return 0;
 	}
@@ -132,6 +162,20 @@ session_wants_lock(const struct session *ss)
 	return ss->lock_after_end && (ss->perms & SESSION_PERM_KEYBOARD);
 }
 
+/*
+ * A client that sends no LoginRequest.version (RustDesk's web client, and
+ * clients before 1.2) stops reading for good on a PermissionInfo it does
+ * not know (connection.ts handleMisc knows Keyboard, Clipboard and Audio
+ * only): such a client never sees a frame. It cannot act on the others
+ * either, so they are not announced to it.
+ */
+static bool
+client_knows_permission(const struct session *ss, int perm)
+{
+	return ss->client_version[0] != '\0' || perm == 0 || perm == 2 ||
+		perm == 3;
+}
+
 void
 session__send_permission(struct session *ss, int perm, bool enabled)
 {
@@ -139,6 +183,8 @@ session__send_permission(struct session *ss, int perm, bool enabled)
 	Hbb__Misc misc = HBB__MISC__INIT;
 	Hbb__PermissionInfo pi = HBB__PERMISSION_INFO__INIT;
 
+	if (!client_knows_permission(ss, perm))
+		return;
 	pi.permission = perm;
 	pi.enabled = enabled;
 	misc.union_case = HBB__MISC__UNION_PERMISSION_INFO;
@@ -230,10 +276,15 @@ session__input_clipboard(struct session *ss, const Hbb__Clipboard *const *c,
 	uint8_t *bufs[CLIPBOARD_MAX_ITEMS] = { NULL };
 	int k = 0, r = 0;
 
-	if (ss->clip == NULL || !(ss->perms & SESSION_PERM_CLIP_TO_HOST) ||
+	if (!(ss->perms & SESSION_PERM_CLIP_TO_HOST) ||
 		ss->clipboard_disabled) {
 		dropped(ss, "clipboard (not allowed to the host)",
 			OP_ERR_DENIED);
+		return 0;
+	}
+	if (ss->clip == NULL) {
+		dropped(ss, "clipboard (no clipboard backend on this display)",
+			OP_ERR_UNSUPPORTED);
 		return 0;
 	}
 	ss->last_input_ms = op_now_ms();
@@ -274,6 +325,16 @@ on_clip_read(void *arg, int status, const struct clipboard_item *items,
 	ss->clip_reading = false;
 	if (ss->state != SS_AUTHORIZED)
 		return;
+	/* The selection changed again while we read: read it once more
+	 * after sending this, so the client ends with the newest. */
+	if (ss->clip_again) {
+		ss->clip_again = false;
+		if (ss->clip != NULL &&
+			clipboard_read(ss->clip, on_clip_read, ss) == 0) {
+			ss->clip_reading = true;
+			return; /* this content is already stale */
+		}
+	}
 	if (status == OP_ERR_TOO_LARGE) {
 		log_info("session %s: the host clipboard is above the size "
 			 "limit; not sent",
@@ -328,8 +389,12 @@ on_clip_changed(void *arg, struct clipboard *cb)
 	struct session *ss = arg;
 
 	if (ss->state != SS_AUTHORIZED || ss->clipboard_disabled ||
-		!(ss->perms & SESSION_PERM_CLIP_TO_CLIENT) || ss->clip_reading)
+		!(ss->perms & SESSION_PERM_CLIP_TO_CLIENT))
 		return;
+	if (ss->clip_reading) {
+		ss->clip_again = true;
+		return;
+	}
 	if (clipboard_read(cb, on_clip_read, ss) == 0)
 		ss->clip_reading = true;
 }

@@ -17,6 +17,14 @@
 #define SESSION_MAX_FRAME (8 * 1024 * 1024)
 #define SESSION_TEST_DELAY_MS 1000
 #define SESSION_CLOSE_DELAY_MS 1000 /* let the client read an error */
+/* Messages handled per loop turn: a flood of input (10,000 mouse moves in
+ * one read) must not hold video pacing and other sessions back. */
+#define SESSION_FRAMES_PER_TURN 64
+/* Before login a client has nothing to say but PublicKey, a few
+ * LoginRequests, TestDelay echoes and early options: more than this many
+ * frames or bytes is abuse (each costs a decryption and an unpack). */
+#define SESSION_PREAUTH_MAX_FRAMES 512
+#define SESSION_PREAUTH_MAX_BYTES (256 * 1024)
 
 enum session_state {
 	SS_HANDSHAKE, /* SignedId sent, waiting for PublicKey */
@@ -45,12 +53,14 @@ struct session {
 	struct framer *fr;
 	uv_timer_t handshake_timer;
 	uv_timer_t tick; /* TestDelay and idle check */
+	uv_idle_t drain; /* handles buffered frames after a loop turn */
 	enum session_state state;
 	enum conn_path path;
 	bool secure;
 	bool encrypted;
 	struct channel ch;
 	struct sockaddr_storage peer_addr;
+	struct sockaddr_storage via_addr; /* the relay; AF_UNSPEC = none */
 	char desc[160];
 	uint8_t box_pk[crypto_box_PUBLICKEYBYTES];
 	uint8_t box_sk[crypto_box_SECRETKEYBYTES];
@@ -62,11 +72,14 @@ struct session {
 	char peer_name[128];
 	enum session_kind kind;
 	uint64_t last_rx_ms;
+	uint64_t started_ms;
+	unsigned preauth_frames;
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 	unsigned dropped; /* messages refused in this state */
 	int pending;      /* handles / stream still closing */
 	bool was_authorized;
+	bool slot;         /* holds a daemon login slot */
 	bool closing_soon; /* an error was sent; closing after a delay */
 	int64_t tag;
 	char deadline_reason[96];
@@ -83,6 +96,7 @@ struct session {
 	bool keyboard_disabled;       /* OptionMessage.disable_keyboard */
 	bool clipboard_disabled;      /* OptionMessage.disable_clipboard */
 	bool clip_reading;
+	bool clip_again;              /* it changed during the read */
 	bool client_multi_clip;       /* client >= 1.3.0 */
 	size_t clip_max;
 	unsigned dropped_input;
@@ -96,13 +110,27 @@ struct session {
 /* session.c */
 int session__send(struct session *ss, const Hbb__Message *m);
 void session__close_later(struct session *ss, const char *reason);
+/* Closes without a word to the peer; the printf-style reason goes to the
+ * log and the audit record (say who ended it and why). */
+void session__abort(struct session *ss, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Sends peer_reason (a stock string the client shows) as close_reason;
+ * logs and audits the formatted reason instead. */
+void session__refuse(struct session *ss, const char *peer_reason,
+	const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void session__info(const struct session *ss, struct session_info *out);
+/* Rebuilds ss->desc (after the login named the peer). */
+void session__describe(struct session *ss);
 /* Drops one pending reference; frees when it was the last. */
 void session__unref(struct session *ss);
 
 /* session-screen.c: after login, PeerInfo and streaming */
 void session__screen_grant(struct session *ss, const struct session_grant *g);
 void session__screen_release(struct session *ss);
+
+/* Arms the absolute login deadline (env.login_timeout_ms from the
+ * start); closes at once when it has passed. */
+void session__arm_login_deadline(struct session *ss);
 
 /* session-auth.c */
 int session__on_public_key(struct session *ss, const Hbb__Message *m);

@@ -10,6 +10,7 @@
 #include "session/session-input.h"
 #include "session/session-video.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,10 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "core/time.h"
 #include "net/framer.h"
+#include "net/sockaddr.h"
 #include "net/stream.h"
 #include "wire/codec.h"
 
@@ -43,6 +46,7 @@ session__info(const struct session *ss, struct session_info *out)
 	out->peer_id = ss->peer_id;
 	out->peer_name = ss->peer_name;
 	out->source = &ss->peer_addr;
+	out->via = ss->via_addr.ss_family != AF_UNSPEC ? &ss->via_addr : NULL;
 	out->path = ss->path;
 	out->encrypted = ss->encrypted;
 	out->kind = ss->kind;
@@ -132,6 +136,30 @@ session_client_id(const struct session *ss)
 	return ss->client_session_id;
 }
 
+void
+session_set_slot(struct session *ss, bool held)
+{
+	ss->slot = held;
+}
+
+bool
+session_has_slot(const struct session *ss)
+{
+	return ss->slot;
+}
+
+bool
+session_is_preauth(const struct session *ss)
+{
+	return !ss->slot && !ss->was_authorized;
+}
+
+const struct sockaddr_storage *
+session_source(const struct session *ss)
+{
+	return &ss->peer_addr;
+}
+
 static void
 on_handle_closed(uv_handle_t *h)
 {
@@ -190,22 +218,64 @@ send_close_reason(struct session *ss, const char *reason)
 	(void)session__send(ss, &m);
 }
 
-void
-session_close(struct session *ss, const char *reason)
+/*
+ * Closes the session. peer_reason, when not NULL, is sent to the client
+ * as Misc.close_reason (a stock string it shows); why is what the log
+ * line and the audit record say: who ended it and for what. A reason
+ * kept by session__close_later wins over a later generic one.
+ */
+static void
+close_with(struct session *ss, const char *peer_reason, const char *why)
 {
 	if (ss->state == SS_CLOSING)
 		return;
-	if (reason != NULL && ss->state != SS_HANDSHAKE)
-		send_close_reason(ss, reason);
+	if (peer_reason != NULL && ss->state != SS_HANDSHAKE)
+		send_close_reason(ss, peer_reason);
 	ss->state = SS_CLOSING;
-	snprintf(ss->close_reason, sizeof(ss->close_reason), "%s",
-		reason != NULL ? reason : "closed");
+	if (!ss->closing_soon || ss->close_reason[0] == '\0')
+		snprintf(ss->close_reason, sizeof(ss->close_reason), "%s",
+			why);
 	session__input_stop(ss);
 	session__screen_release(ss);
 	log_info("session %s closed: %s", ss->desc, ss->close_reason);
+	if (ss->env.hooks != NULL && ss->env.hooks->closing != NULL)
+		ss->env.hooks->closing(ss->env.arg, ss);
 	stream_close(ss->s, on_part_closed);
 	uv_close((uv_handle_t *)&ss->handshake_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&ss->tick, on_handle_closed);
+	uv_close((uv_handle_t *)&ss->drain, on_handle_closed);
+}
+
+void
+session_close(struct session *ss, const char *reason)
+{
+	close_with(ss, reason,
+		reason != NULL ? reason : "closed by the host");
+}
+
+void
+session__abort(struct session *ss, const char *fmt, ...)
+{
+	char why[sizeof(ss->close_reason)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	close_with(ss, NULL, why);
+}
+
+void
+session__refuse(struct session *ss, const char *peer_reason,
+	const char *fmt, ...)
+{
+	char why[sizeof(ss->close_reason)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	close_with(ss, peer_reason, why);
 }
 
 static void
@@ -213,7 +283,7 @@ on_close_later(uv_timer_t *t)
 {
 	struct session *ss = t->data;
 
-	session_close(ss, NULL);
+	close_with(ss, NULL, ss->close_reason);
 }
 
 /* Stops reading, keeps the connection a moment so the client can show
@@ -235,7 +305,27 @@ session__close_later(struct session *ss, const char *reason)
 static void
 on_handshake_timeout(uv_timer_t *t)
 {
-	session_close(t->data, NULL);
+	struct session *ss = t->data;
+
+	if (ss->state == SS_HANDSHAKE)
+		session__abort(ss, "no key exchange within %u s",
+			ss->env.handshake_timeout_ms / 1000);
+	else
+		session__abort(ss, "no login within %u s",
+			ss->env.login_timeout_ms / 1000);
+}
+
+void
+session__arm_login_deadline(struct session *ss)
+{
+	uint64_t spent = op_now_ms() - ss->started_ms;
+
+	if (spent >= ss->env.login_timeout_ms) {
+		on_handshake_timeout(&ss->handshake_timer);
+		return;
+	}
+	uv_timer_start(&ss->handshake_timer, on_handshake_timeout,
+		ss->env.login_timeout_ms - spent, 0);
 }
 
 static void
@@ -338,7 +428,13 @@ dispatch_authorized(struct session *ss, const Hbb__Message *m)
 			m->multi_clipboards->n_clipboards);
 	case HBB__MESSAGE__UNION_MISC:
 		if (m->misc->union_case == HBB__MISC__UNION_CLOSE_REASON) {
-			session_close(ss, NULL); /* §13.4: the peer leaves */
+			char ex[96];
+			const char *r = m->misc->close_reason;
+
+			/* §13.4: the peer leaves, saying why (its text is
+			 * untrusted: escaped and cut). */
+			session__abort(ss, "the client closed the session (%s)",
+				op_excerpt(r, strlen(r), 60, ex, sizeof(ex)));
 			return 0;
 		}
 		return session__screen_on_misc(ss, m->misc);
@@ -366,7 +462,11 @@ dispatch(struct session *ss, const Hbb__Message *m)
 			m->union_case == HBB__MESSAGE__UNION__NOT_SET)
 			return 0;
 		if (preauth_kind_fatal(m->union_case)) {
-			session_close(ss, "Connection not allowed");
+			char kind[48];
+
+			session__refuse(ss, "Connection not allowed",
+				"protocol error: %s before login",
+				wire_msg_kind_name(m, kind, sizeof(kind)));
 			return OP_ERR_STATE;
 		}
 		ss->dropped++; /* ignored until authorized, as RustDesk */
@@ -389,18 +489,27 @@ on_frame(void *arg, const uint8_t *p, size_t len)
 	int r;
 
 	ss->last_rx_ms = op_now_ms();
+	if ((ss->state == SS_HANDSHAKE || ss->state == SS_LOGIN) &&
+		(++ss->preauth_frames > SESSION_PREAUTH_MAX_FRAMES ||
+			ss->bytes_in > SESSION_PREAUTH_MAX_BYTES)) {
+		session__abort(ss, "protocol error: more than %u frames or "
+				   "%u KiB before login",
+			SESSION_PREAUTH_MAX_FRAMES,
+			SESSION_PREAUTH_MAX_BYTES / 1024);
+		return 1;
+	}
 	if (ss->encrypted) {
 		if ((plain = malloc(len + 1)) == NULL) {
-			session_close(ss, NULL);
+			session__abort(ss, "out of memory");
 			return 1;
 		}
 		if (channel_open(&ss->ch, p, len, plain, &plen, &passthru) !=
 			0) {
 			free(plain);
 			/* Wrong key, wrong nonce, replay or tampering. */
-			log_warn("session %s: a frame failed to decrypt",
-				ss->desc);
-			session_close(ss, NULL);
+			session__abort(ss, "protocol error: a frame of %zu "
+					   "bytes failed to decrypt",
+				len);
 			return 1;
 		}
 		p = plain;
@@ -410,10 +519,11 @@ on_frame(void *arg, const uint8_t *p, size_t len)
 		}
 	}
 	if (plen > 0 &&
-		(r = wire_msg_unpack(p, plen, WIRE_BUDGET_FOR(plen), &m)) != 0) {
+		(r = wire_msg_unpack(p, plen, WIRE_BUDGET_PEER(plen), &m)) != 0) {
 		free(plain);
-		log_warn("session %s: malformed message", ss->desc);
-		session_close(ss, NULL);
+		session__abort(ss, "protocol error: a message of %zu bytes "
+				   "does not decode (%s)",
+			plen, op_strerror(r));
 		return 1;
 	}
 	if (m == NULL) { /* empty Message */
@@ -423,63 +533,135 @@ on_frame(void *arg, const uint8_t *p, size_t len)
 	} else {
 		r = dispatch(ss, m);
 	}
+	/* A handler that failed without closing: the frame is not retried
+	 * (its nonce is spent), so the session ends, naming the message. */
+	if (r < 0 && ss->state != SS_CLOSING) {
+		char kind[48];
+
+		session__abort(ss, "protocol error: %s refused (%s)",
+			wire_msg_kind_name(m, kind, sizeof(kind)),
+			op_strerror(r));
+	}
 	wire_msg_free(m);
 	free(plain);
 	return ss->state == SS_CLOSING || r < 0 ? 1 : 0;
+}
+
+static void on_drain(uv_idle_t *h);
+
+/* Feeds what arrived (or, with n == 0, what is buffered) through the
+ * framer, a bounded number of messages at a time: while complete frames
+ * wait, reading pauses and the rest is handled on the next loop turns. */
+static void
+feed(struct session *ss, const uint8_t *d, size_t n)
+{
+	bool more = false;
+	int r;
+
+	r = framer_feed_some(ss->fr, d, n, SESSION_FRAMES_PER_TURN, on_frame,
+		ss, &more);
+	if (r < 0 && ss->state != SS_CLOSING) {
+		if (r == OP_ERR_TOO_LARGE)
+			session__abort(ss, "protocol error: a frame above the "
+					   "%s limit",
+				ss->state == SS_AUTHORIZED ? "session" :
+							     "pre-login");
+		else
+			session__abort(ss, "protocol error: unreadable "
+					   "framing (%s)",
+				op_strerror(r));
+		return;
+	}
+	if (ss->state == SS_CLOSING || r != 0)
+		return;
+	if (more) {
+		if (!uv_is_active((uv_handle_t *)&ss->drain)) {
+			stream_pause(ss->s);
+			uv_idle_start(&ss->drain, on_drain);
+		}
+	} else if (uv_is_active((uv_handle_t *)&ss->drain)) {
+		uv_idle_stop(&ss->drain);
+		if (!ss->closing_soon)
+			(void)stream_resume(ss->s);
+	}
+}
+
+static void
+on_drain(uv_idle_t *h)
+{
+	struct session *ss = h->data;
+
+	if (ss->state == SS_CLOSING || ss->closing_soon) {
+		uv_idle_stop(h);
+		return;
+	}
+	feed(ss, NULL, 0);
 }
 
 static void
 on_read(struct stream *s, void *arg, const uint8_t *d, size_t n)
 {
 	struct session *ss = arg;
-	int r;
 
 	(void)s;
 	if (ss->state == SS_CLOSING || ss->closing_soon)
 		return;
 	ss->bytes_in += n;
-	r = framer_feed(ss->fr, d, n, on_frame, ss);
-	if (r < 0 && ss->state != SS_CLOSING) {
-		log_warn("session %s: %s", ss->desc,
-			r == OP_ERR_TOO_LARGE ? "frame above the limit" :
-						"unreadable data");
-		session_close(ss, NULL);
-	}
+	feed(ss, d, n);
 }
 
+/* EOF or an error from the other end. Over a relay the relay server is
+ * what hung up: it does so when the client leaves or after 30 s of
+ * silence, and cannot tell us which. */
 static void
 on_end(struct stream *s, void *arg, int status)
 {
+	struct session *ss = arg;
+	bool relay = ss->path == CONN_PATH_RELAY_HOST ||
+		ss->path == CONN_PATH_RELAY_CLIENT;
+	const char *who = relay ?
+		"the relay closed the connection (client gone or relay "
+		"timeout)" :
+		"the client closed the connection";
+
 	(void)s;
-	(void)status;
-	session_close(arg, NULL);
+	if (status == UV_EOF || status == 0)
+		session__abort(ss, "%s", who);
+	else
+		session__abort(ss, "connection error: %s", uv_strerror(status));
 }
 
 static void
-describe(struct session *ss)
+format_addr(const struct sockaddr_storage *a, char *buf, size_t n)
 {
-	char ip[64] = "?";
-	unsigned port = 0;
+	sockaddr_format(a, buf, n);
+	if (buf[0] == '\0')
+		snprintf(buf, n, "an unknown address");
+}
 
-	if (ss->peer_addr.ss_family == AF_INET) {
-		uv_ip4_name((const struct sockaddr_in *)&ss->peer_addr, ip,
-			sizeof(ip));
-		port = ntohs(((const struct sockaddr_in *)&ss->peer_addr)
-				->sin_port);
-	} else if (ss->peer_addr.ss_family == AF_INET6) {
-		uv_ip6_name((const struct sockaddr_in6 *)&ss->peer_addr, ip,
-			sizeof(ip));
-		port = ntohs(((const struct sockaddr_in6 *)&ss->peer_addr)
-				->sin6_port);
+/* "ID from ADDR (path)" for every log line about this session. The ID
+ * is the client's to choose: escaped, so it cannot forge log lines. */
+void
+session__describe(struct session *ss)
+{
+	char id[96], from[80], via[80] = "";
+
+	op_excerpt(ss->peer_id, strlen(ss->peer_id), 40, id, sizeof(id));
+	format_addr(&ss->peer_addr, from, sizeof(from));
+	if (ss->via_addr.ss_family != AF_UNSPEC) {
+		char r[72];
+
+		format_addr(&ss->via_addr, r, sizeof(r));
+		snprintf(via, sizeof(via), " via %s", r);
 	}
-	snprintf(ss->desc, sizeof(ss->desc), "%s%sfrom %s:%u (%s)",
-		ss->peer_id, ss->peer_id[0] ? " " : "", ip, port,
-		conn_path_name(ss->path));
+	snprintf(ss->desc, sizeof(ss->desc), "%s%sfrom %s (%s%s)", id,
+		id[0] ? " " : "", from, conn_path_name(ss->path), via);
 }
 
 struct session *
 session_start(const struct session_env *env, struct stream *s,
-	enum conn_path path, bool secure, const struct sockaddr_storage *peer)
+	enum conn_path path, bool secure, const struct sockaddr_storage *peer,
+	const struct sockaddr_storage *via)
 {
 	struct session *ss = calloc(1, sizeof(*ss));
 	int r;
@@ -493,21 +675,32 @@ session_start(const struct session_env *env, struct stream *s,
 	ss->env = *env;
 	if (ss->env.idle_timeout_ms == 0)
 		ss->env.idle_timeout_ms = 30000;
+	if (ss->env.handshake_timeout_ms == 0)
+		ss->env.handshake_timeout_ms = 18000;
+	if (ss->env.login_timeout_ms == 0)
+		ss->env.login_timeout_ms = 60000;
 	if (ss->env.close_delay_ms == 0)
 		ss->env.close_delay_ms = SESSION_CLOSE_DELAY_MS;
 	ss->s = s;
 	ss->path = path;
 	ss->secure = secure;
 	ss->peer_addr = *peer;
-	ss->last_rx_ms = op_now_ms();
-	ss->pending = 3; /* stream + two timers */
-	describe(ss);
+	if (via != NULL)
+		ss->via_addr = *via;
+	ss->last_rx_ms = ss->started_ms = op_now_ms();
+	ss->pending = 4; /* stream, two timers, the drain idle */
+	session__describe(ss);
 	uv_timer_init(env->loop, &ss->handshake_timer);
 	uv_timer_init(env->loop, &ss->tick);
-	ss->handshake_timer.data = ss->tick.data = ss;
-	uv_timer_start(&ss->handshake_timer, on_handshake_timeout,
-		env->handshake_timeout_ms ? env->handshake_timeout_ms : 18000,
-		0);
+	uv_idle_init(env->loop, &ss->drain);
+	ss->handshake_timer.data = ss->tick.data = ss->drain.data = ss;
+	/* Secure: the key exchange within 18 s, then the login deadline
+	 * (armed at PublicKey); plaintext: the login deadline at once. */
+	if (secure)
+		uv_timer_start(&ss->handshake_timer, on_handshake_timeout,
+			ss->env.handshake_timeout_ms, 0);
+	else
+		session__arm_login_deadline(ss);
 	uv_timer_start(&ss->tick, on_tick, SESSION_TEST_DELAY_MS,
 		SESSION_TEST_DELAY_MS);
 	log_info("session %s: %s", ss->desc,

@@ -41,7 +41,10 @@ const char *session_kind_name(enum session_kind k);
 struct session_info {
 	const char *peer_id;   /* LoginRequest.my_id */
 	const char *peer_name; /* LoginRequest.my_name */
+	/* The technician's address (AF_UNSPEC: a relay path where hbbs did
+	 * not say); via: the relay server on relay paths, else NULL. */
 	const struct sockaddr_storage *source;
+	const struct sockaddr_storage *via;
 	enum conn_path path;
 	bool encrypted;
 	enum session_kind kind;
@@ -103,6 +106,9 @@ struct session_hooks {
 	void (*authorize)(void *arg, struct session *s,
 		const struct session_info *info, const char *method,
 		void (*done)(struct session *s, bool ok, const struct session_grant *g));
+	/* The session has begun to close (its state is closing); anything
+	 * the daemon holds pending for it should be withdrawn now. */
+	void (*closing)(void *arg, struct session *s);
 	void (*closed)(void *arg, struct session *s, bool was_authorized,
 		const char *reason);
 	/* The client could not verify our key: re-publish it to hbbs. */
@@ -127,7 +133,11 @@ struct session_env {
 	const char *username;           /* active desktop user, "" none */
 	const struct session_creds *creds;
 	bool require_encryption;
-	unsigned handshake_timeout_ms;  /* 18000 (§1.6) */
+	unsigned handshake_timeout_ms;  /* key exchange: 18000 (§1.6) */
+	/* From connecting to an accepted password (or a click-only request
+	 * going to the local user): an absolute limit, whatever the client
+	 * sends meanwhile. 0 = 60000. */
+	unsigned login_timeout_ms;
 	unsigned idle_timeout_ms;       /* 30000 */
 	unsigned close_delay_ms;        /* after an error: 1000 (0 = 1) */
 	unsigned video_max_fps;         /* 1..120 (0 = 30) */
@@ -139,7 +149,8 @@ struct session_env {
 /* Takes ownership of s. Returns the session, or NULL (s closed then). */
 struct session *session_start(const struct session_env *env,
 	struct stream *s, enum conn_path path, bool secure,
-	const struct sockaddr_storage *peer);
+	const struct sockaddr_storage *peer,
+	const struct sockaddr_storage *via);
 
 /* Closes (asynchronously); the closed hook follows. reason is sent to
  * the client as Misc.close_reason when not NULL. */
@@ -194,6 +205,19 @@ void session_restrict(struct session *self, bool keyboard,
 
 /* The LoginRequest.session_id the client sent (0 before login). */
 uint64_t session_client_id(const struct session *self);
+
+/*
+ * The daemon's login slot (policy.limits.max_sessions): taken when a
+ * session enters authorization, and released exactly once, whatever way
+ * the session ends. The session only stores the mark; the daemon owns
+ * the count.
+ */
+void session_set_slot(struct session *self, bool held);
+bool session_has_slot(const struct session *self);
+/* True until the session holds a slot (key exchange and login). */
+bool session_is_preauth(const struct session *self);
+/* The technician's address (see struct session_info). */
+const struct sockaddr_storage *session_source(const struct session *self);
 
 /* Short description for logs: "peer-id from 1.2.3.4:5 (relay)". */
 const char *session_describe(const struct session *self);

@@ -24,6 +24,7 @@
  */
 #include "wire/msg.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,12 @@
 
 /* Deeper than any path in our .proto files (which have no cycles). */
 #define SCAN_MAX_DEPTH 32
+/* Most elements of one repeated field in one message: each element is a
+ * separate allocation, so without a cap a frame of two-byte empty
+ * sub-messages decodes to ~40 times its size. */
+#define SCAN_MAX_REPEATED 65536
+/* MultiClipboards: a client sends one entry per format it has. */
+#define SCAN_MAX_CLIPBOARDS 32
 
 struct budget {
 	size_t left;
@@ -175,10 +182,40 @@ scan_repeated_singular(const ProtobufCMessageDescriptor *desc,
 	return false;
 }
 
+static uint32_t
+repeated_cap(const ProtobufCMessageDescriptor *desc,
+	const ProtobufCFieldDescriptor *f)
+{
+	if (desc == &hbb__multi_clipboards__descriptor)
+		return SCAN_MAX_CLIPBOARDS;
+	(void)f;
+	return SCAN_MAX_REPEATED;
+}
+
+/* Counts one occurrence of repeated field f (n payload bytes when packed:
+ * an upper bound of its elements); false when over the cap. */
+static bool
+scan_count_repeated(const ProtobufCMessageDescriptor *desc,
+	const ProtobufCFieldDescriptor *f, bool packed, uint64_t n,
+	uint32_t *counts)
+{
+	size_t idx = (size_t)(f - desc->fields);
+	uint64_t c;
+
+	if (f->label != PROTOBUF_C_LABEL_REPEATED || idx >= 64)
+		return true;
+	c = (uint64_t)counts[idx] + (packed ? n : 1);
+	if (c > repeated_cap(desc, f))
+		return false;
+	counts[idx] = (uint32_t)c;
+	return true;
+}
+
 /*
  * Walks one serialized message of type desc, checking the strings of the
- * fields desc declares, refusing repeated singular sub-messages and
- * recursing into declared sub-messages. Unknown fields are skipped
+ * fields desc declares, refusing repeated singular sub-messages, capping
+ * the elements of repeated fields and recursing into declared
+ * sub-messages. Unknown fields are skipped
  * (protobuf-c keeps them as opaque bytes). Anything malformed is
  * OP_ERR_PROTO; protobuf-c would refuse it as well.
  */
@@ -188,6 +225,8 @@ scan_wire(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
 {
 	size_t pos = 0;
 	uint64_t seen = 0;
+	uint32_t counts[64] = { 0 };
+	const ProtobufCFieldDescriptor *f;
 	uint64_t tag;
 	uint64_t n;
 	int r;
@@ -195,12 +234,15 @@ scan_wire(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
 	if (depth > SCAN_MAX_DEPTH)
 		return OP_ERR_PROTO;
 	while (pos < len) {
-		const ProtobufCFieldDescriptor *f;
-
 		if ((r = scan_varint(p, len, &pos, &tag)) != 0)
 			return r;
 		if (tag >> 3 == 0 || tag >> 3 > UINT32_MAX)
 			return OP_ERR_PROTO;
+		f = protobuf_c_message_descriptor_get_field(desc,
+			(unsigned)(tag >> 3));
+		if (f != NULL && (tag & 7) != 2 &&
+			!scan_count_repeated(desc, f, false, 1, counts))
+			return OP_ERR_TOO_LARGE;
 		switch (tag & 7) {
 		case 0: /* varint */
 			if ((r = scan_varint(p, len, &pos, &n)) != 0)
@@ -221,12 +263,16 @@ scan_wire(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
 				return r;
 			if (n > len - pos)
 				return OP_ERR_PROTO;
-			f = protobuf_c_message_descriptor_get_field(desc,
-				(unsigned)(tag >> 3));
 			if (f == NULL) {
 				pos += (size_t)n;
 				break;
 			}
+			if (!scan_count_repeated(desc, f,
+				    f->type != PROTOBUF_C_TYPE_MESSAGE &&
+					    f->type != PROTOBUF_C_TYPE_STRING &&
+					    f->type != PROTOBUF_C_TYPE_BYTES,
+				    n, counts))
+				return OP_ERR_TOO_LARGE;
 			if (f->type == PROTOBUF_C_TYPE_STRING &&
 				!utf8_ok(p + pos, (size_t)n))
 				return OP_ERR_PROTO;
@@ -289,6 +335,37 @@ wire_msg_unpack(const uint8_t *buf, size_t len, size_t budget,
 		return r;
 	*out = (Hbb__Message *)m;
 	return 0;
+}
+
+static const char *
+field_name(const ProtobufCMessageDescriptor *d, unsigned number)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field(d, number);
+
+	return f != NULL ? f->name : "unknown";
+}
+
+const char *
+wire_msg_kind_name(const Hbb__Message *m, char *buf, size_t n)
+{
+	const char *top;
+
+	if (n == 0)
+		return buf;
+	if (m == NULL || m->union_case == HBB__MESSAGE__UNION__NOT_SET) {
+		snprintf(buf, n, "empty");
+		return buf;
+	}
+	top = field_name(&hbb__message__descriptor, (unsigned)m->union_case);
+	if (m->union_case == HBB__MESSAGE__UNION_MISC && m->misc != NULL &&
+		m->misc->union_case != HBB__MISC__UNION__NOT_SET)
+		snprintf(buf, n, "%s.%s", top,
+			field_name(&hbb__misc__descriptor,
+				(unsigned)m->misc->union_case));
+	else
+		snprintf(buf, n, "%s", top);
+	return buf;
 }
 
 void

@@ -46,18 +46,38 @@ struct opbuf;
 #define WIRE_BUDGET_FOR(len) ((size_t)(len) * 128 + 4096)
 
 /*
+ * The budget a host gives a client's messages: 16 times the size plus
+ * 64 KiB, enough for the densest legitimate one (a file list of short
+ * names decodes to about 7 times its size), so an 8 MiB frame cannot
+ * cost a gigabyte. Never more than WIRE_BUDGET_FOR.
+ */
+#define WIRE_BUDGET_PEER(len)                                          \
+	((size_t)(len) * 16 + 65536 < WIRE_BUDGET_FOR(len) ?           \
+			(size_t)(len) * 16 + 65536 :                   \
+			WIRE_BUDGET_FOR(len))
+
+/*
  * Unpacks one serialized Message from buf[0..len) (a whole frame payload,
  * after decryption). budget is the most bytes protobuf-c may allocate for
  * it, bookkeeping included (see WIRE_ALLOC_OVERHEAD, WIRE_BUDGET_FOR).
  * Returns 0 and a message in *out that the caller owns and releases with
  * wire_msg_free; OP_ERR_PROTO for malformed input (bad wire format, a
  * string that is not NUL-free UTF-8, a singular sub-message sent twice);
- * OP_ERR_TOO_LARGE when the budget is exhausted; OP_ERR_NOMEM when malloc
+ * OP_ERR_TOO_LARGE when the budget is exhausted or a repeated field has
+ * more than 65536 elements (MultiClipboards: 32); OP_ERR_NOMEM when malloc
  * fails. *out is NULL on entry and on every failure. buf may be NULL only
  * when len is 0 (an empty Message).
  */
 int wire_msg_unpack(const uint8_t *buf, size_t len, size_t budget,
 	Hbb__Message **out);
+
+/*
+ * The proto field name of m's kind, for logs and audit: "key_event",
+ * "misc.option" (a Misc names its own variant), "empty" for a Message
+ * with no union set, "unknown" for a case this build has no name for.
+ * Returns buf (always NUL-terminated when n > 0).
+ */
+const char *wire_msg_kind_name(const Hbb__Message *m, char *buf, size_t n);
 /* Frees a Message from wire_msg_unpack. NULL is a no-op. */
 void wire_msg_free(Hbb__Message *m);
 

@@ -96,7 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	closed = false;
 	(void)session_start(&env, s,
 		secure ? CONN_PATH_RELAY_HOST : CONN_PATH_DIRECT_IP, secure,
-		&peer);
+		&peer, NULL);
 	if (size > 0 && write(c, data, size) < 0)
 		(void)0;
 	shutdown(c, SHUT_WR);

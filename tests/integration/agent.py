@@ -105,6 +105,23 @@ class Agent:
             return None
         return json.loads(p.stdout)
 
+    def status_rtt(self, timeout=10):
+        """(seconds, status dict) of one request on the control socket
+        itself: the agent's loop latency, without the cost of starting
+        `outpost status` (hundreds of ms under ASan on a loaded machine)."""
+        t = time.monotonic()
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(timeout)
+            s.connect(os.path.join(self.state, "control.sock"))
+            s.sendall(b"status\n")
+            buf = b""
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    break
+                buf += d
+        return time.monotonic() - t, json.loads(buf)
+
     def wait_status(self, pred, timeout=10):
         deadline = time.monotonic() + timeout
         st = None

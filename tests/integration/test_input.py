@@ -541,11 +541,16 @@ class Flood(InputCase):
         stop = threading.Event()
 
         def poll_status():
+            # The control socket directly: what is measured is the agent's
+            # loop, not how long `outpost status` takes to start.
             while not stop.is_set():
                 t = time.monotonic()
-                st = self.agent.status()
-                status_times.append((t, time.monotonic() - t, st is not None))
-                time.sleep(0.05)
+                try:
+                    d, st = self.agent.status_rtt()
+                    status_times.append((t, d, "video" in st))
+                except (OSError, ValueError):
+                    status_times.append((t, time.monotonic() - t, False))
+                time.sleep(0.02)
         th = threading.Thread(target=poll_status, daemon=True)
         n = 10000
         last = ((n - 1) * 7 % self.W, (n - 1) * 3 % self.H)
@@ -575,7 +580,9 @@ class Flood(InputCase):
         self.assertGreater(len(during), 0, "no video during the flood")
         self.assertTrue(status_times, "no status call completed")
         self.assertTrue(all(ok for _, _, ok in status_times), status_times)
-        self.assertLess(slow, 1.0, status_times)
+        # Input is handled SESSION_FRAMES_PER_TURN messages per loop turn,
+        # so the loop answers within a few turns even mid-flood.
+        self.assertLess(slow, 0.25, status_times)
         # Latency of a change after the flood, on a quiet screen.
         video_util.stop_process(term)
         deadline = time.monotonic() + 10

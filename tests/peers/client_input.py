@@ -202,6 +202,11 @@ class InputMixin:
         are Shift_L (50) down, key down, key up, Shift up (ValueError for a
         character a US keyboard has no key for).
         'translate': seq per character (per_char=False: one seq).
+        'translate-stock': what a stock 1.3/1.4 client sends in Translate
+        mode (src/keyboard.rs translate_keyboard_mode): Shift_L as a
+        positional chr (keycode) press, the character as seq with down=true
+        and the held modifiers, the key's release as a positional chr, then
+        Shift_L's release; characters without a US key are seq alone.
         'legacy': chr down and up per character; legacy_shift=True adds
         modifiers=[Shift] to characters a US layout types with Shift, as a
         legacy client holding Shift would.
@@ -227,6 +232,16 @@ class InputMixin:
                     self.key_map_tap(kc)
             elif mode == "translate":
                 self.key_translate_seq(ch)
+            elif mode == "translate-stock":
+                kc, shift = US_KEYMAP.get(ch, (None, False))
+                mods = ["Shift"] if shift else []
+                if shift:
+                    self.key_translate_chr(X_KEYCODES["Shift_L"], True)
+                self.key_translate_seq(ch, modifiers=mods)
+                if kc is not None:
+                    self.key_translate_chr(kc, False, modifiers=mods)
+                if shift:
+                    self.key_translate_chr(X_KEYCODES["Shift_L"], False)
             elif mode == "legacy":
                 mods = ["Shift"] if (legacy_shift and ch in US_KEYMAP
                                      and US_KEYMAP[ch][1]) else []

@@ -31,8 +31,10 @@ import time
 
 try:
     from . import rdproto as rp
+    from . import wsock
 except ImportError:
     import rdproto as rp
+    import wsock
 
 log = logging.getLogger("peers.relay")
 
@@ -68,8 +70,11 @@ class RelayServer:
     attributes (tests may change them while running)."""
 
     def __init__(self, host="127.0.0.1", port=0, key=None, *, first_frame_timeout=30.0,
-                 park_timeout=30.0, idle_timeout=30.0, max_frame=65536, event_sink=None):
+                 park_timeout=30.0, idle_timeout=30.0, max_frame=65536, event_sink=None,
+                 ws=False):
         self.host, self.port, self.key = host, port, key or ""
+        self.ws = ws
+        self.ws_port = None
         self.first_frame_timeout = first_frame_timeout
         self.park_timeout = park_timeout
         self.idle_timeout = idle_timeout
@@ -80,29 +85,52 @@ class RelayServer:
         self._writers = set()
         self._lt = None
         self._server = None
+        self._ws_server = None
 
     # ------------------------------------------------------------ life
-    def start(self):
-        if self._lt is not None:
-            return self
+    def _listen(self, port):
         fam = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         s = socket.socket(fam, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            s.bind((self.host, self.port))
+            s.bind((self.host, port))
             s.listen(128)
             s.setblocking(False)
         except OSError:
             s.close()
             raise
+        return s
+
+    def _bind(self):
+        """The TCP socket, and with ws the websocket one on port + 2."""
+        for _ in range(50):
+            s = self._listen(self.port)
+            if not self.ws:
+                return s, None
+            try:
+                return s, self._listen(s.getsockname()[1] + 2)
+            except OSError:
+                s.close()
+                if self.port:
+                    raise
+        raise OSError("could not find a free port pair")
+
+    def start(self):
+        if self._lt is not None:
+            return self
+        s, w = self._bind()
         self.port = s.getsockname()[1]
+        self.ws_port = w.getsockname()[1] if w is not None else None
         self._lt = rp.LoopThread(f"hbbr-{self.port}")
-        self._lt.call(self._astart, s)
+        self._lt.call(self._astart, s, w)
         self.log.add(rp.Event("info", "relay", "start", (self.host, self.port)))
         return self
 
-    async def _astart(self, sock):
+    async def _astart(self, sock, ws_sock):
         self._server = await asyncio.start_server(self._serve, sock=sock)
+        self._ws_server = None
+        if ws_sock is not None:
+            self._ws_server = await asyncio.start_server(self._serve_ws, sock=ws_sock)
 
     def stop(self):
         if self._lt is None:
@@ -117,6 +145,8 @@ class RelayServer:
 
     async def _astop(self):
         self._server.close()
+        if self._ws_server is not None:
+            self._ws_server.close()
         for w in list(self._writers):
             w.close()
         try:
@@ -133,6 +163,10 @@ class RelayServer:
     @property
     def addr(self):
         return (self.host, self.port)
+
+    @property
+    def ws_addr(self):
+        return (self.host, self.ws_port)
 
     @property
     def address(self):
@@ -171,12 +205,25 @@ class RelayServer:
         log.debug("relay: drop %s: %s", addr, why)
         writer.close()
 
-    async def _serve(self, reader, writer):
+    async def _serve_ws(self, reader, writer):
         try:
             addr = rp.norm_addr(writer.get_extra_info("peername")[:2])
-        except (TypeError, OSError):    # reset before we could ask the peer name
+            reader, writer = await wsock.ws_accept(reader, writer)
+        except (wsock.WsError, asyncio.TimeoutError, asyncio.IncompleteReadError,
+                TypeError, ConnectionError, OSError) as e:
+            self._ev("info", "reject", None, note=f"websocket upgrade: {e!r}")
             writer.close()
             return
+        self._ev("info", "websocket", addr)
+        await self._serve(reader, writer, addr)
+
+    async def _serve(self, reader, writer, addr=None):
+        if addr is None:
+            try:
+                addr = rp.norm_addr(writer.get_extra_info("peername")[:2])
+            except (TypeError, OSError):    # reset before we could ask the peer name
+                writer.close()
+                return
         sock = writer.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

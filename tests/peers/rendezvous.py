@@ -112,8 +112,10 @@ class RendezvousServer(TcpMixin):
                  serial=0, rendezvous_servers=(), tcp_mode="oss", keep_alive=0,
                  heartbeat_interval=None, heartbeat_raw=False,
                  ignore_loopback_ip_change=False, db_path=None, max_frame=65536,
-                 event_sink=None):
+                 event_sink=None, ws=False):
         self.host = host
+        self.ws = ws
+        self.ws_port = None
         self.port = port
         self._nat_port_cfg = nat_port
         self.nat_port = None
@@ -185,14 +187,20 @@ class RendezvousServer(TcpMixin):
                     nat = _listen_socket(fam)
                     socks.append(nat)
                     nat.bind((self.host, natp))
-                for s in (t, nat):
+                ws = None
+                if self.ws:
+                    ws = _listen_socket(fam)
+                    socks.append(ws)
+                    ws.bind((self.host, port + 2))
+                for s in (t, nat, ws):
                     if s is not None:
                         s.listen(128)
                         s.setblocking(False)
                 u.setblocking(False)
                 self.port = port
                 self.nat_port = natp or None
-                return t, u, nat
+                self.ws_port = port + 2 if ws is not None else None
+                return t, u, nat, ws
             except OSError:
                 for s in socks:
                     s.close()
@@ -204,15 +212,15 @@ class RendezvousServer(TcpMixin):
         """Binds (same ports again after a stop()) and starts serving."""
         if self._lt is not None:
             return self
-        tcp, udp, nat = self._bind()
+        tcp, udp, nat, ws = self._bind()
         self._lt = rp.LoopThread(f"hbbs-{self.port}")
-        self._lt.call(self._astart, tcp, udp, nat)
+        self._lt.call(self._astart, tcp, udp, nat, ws)
         self.log.add(rp.Event("info", "tcp", "start", (self.host, self.port)))
         log.info("rendezvous on %s:%d (nat %s) key %s", self.host, self.port,
                  self.nat_port, self.public_key_b64)
         return self
 
-    async def _astart(self, tcp, udp, nat):
+    async def _astart(self, tcp, udp, nat, ws):
         loop = asyncio.get_running_loop()
         self._udp, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), sock=udp)
         self._servers = [await asyncio.start_server(
@@ -220,6 +228,8 @@ class RendezvousServer(TcpMixin):
         if nat is not None:
             self._servers.append(await asyncio.start_server(
                 lambda r, w: self._serve(r, w, "nat"), sock=nat))
+        if ws is not None:
+            self._servers.append(await asyncio.start_server(self._serve_ws, sock=ws))
         if self.heartbeat_interval:
             self._hb_task = loop.create_task(self._heartbeats())
 

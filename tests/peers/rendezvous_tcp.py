@@ -14,9 +14,11 @@ import nacl.public
 
 try:
     from . import rdproto as rp
+    from . import wsock
     from .registry import RESULTS
 except ImportError:
     import rdproto as rp
+    import wsock
     from registry import RESULTS
 
 pb = rp.pb
@@ -84,6 +86,18 @@ class TcpMixin:
                     conn.codec = rp.SecretBoxCodec(key)
                     continue
             return payload
+
+    async def _serve_ws(self, reader, writer):
+        """hbbs' websocket port (TCP port + 2, 21118): the web client's
+        PunchHoleRequest/RequestRelay, one message per websocket message."""
+        try:
+            reader, writer = await wsock.ws_accept(reader, writer)
+        except (wsock.WsError, asyncio.TimeoutError, asyncio.IncompleteReadError,
+                ConnectionError, OSError) as e:
+            self._ev("info", "ws", "error", None, note=f"websocket upgrade: {e!r}")
+            writer.close()
+            return
+        await self._serve(reader, writer, "ws")
 
     async def _serve(self, reader, writer, listener):
         try:
@@ -193,7 +207,8 @@ class TcpMixin:
         self._ev("in", "tcp", kind or "empty", conn.addr, msg, payload)
         if kind == "punch_hole_request":
             self._take_sink(conn)
-            out_kind, out, peer = self._punch_request(conn.addr, msg)
+            out_kind, out, peer = self._punch_request(conn.addr, msg,
+                                                      ws=conn.listener == "ws")
             if peer is not None:
                 self._push(peer, out, out_kind)
             else:
@@ -254,9 +269,12 @@ class TcpMixin:
             return True
         return False
 
-    def _punch_request(self, addr, ph):
+    def _punch_request(self, addr, ph, ws=False):
         """(kind, payload, peer_or_None): the push for the host, or the
-        failure PunchHoleResponse for the client (peer None)."""
+        failure PunchHoleResponse for the client (peer None).  A websocket
+        client is never treated as on the host's LAN (hbbs: same_intranet
+        = !ws && ...): it gets a PunchHole with its own nat_type, which the
+        web client sets to SYMMETRIC, so the host starts a relay."""
         def fail(code):
             return ("punch_hole_response",
                     rp.rmsg("punch_hole_response", failure=code), None)
@@ -274,7 +292,7 @@ class TcpMixin:
         sa = p.socket_addr or ("0.0.0.0", 0)
         same_ip = (":" in sa[0]) == (":" in addr[0]) and sa[0] == addr[0]
         socket_addr = rp.addr_encode(*addr)
-        if same_ip and not self.force_punch and not self.force_relay:
+        if same_ip and not ws and not self.force_punch and not self.force_relay:
             return ("fetch_local_addr", rp.rmsg("fetch_local_addr", socket_addr=socket_addr,
                                                 relay_server=relay), p)
         fields = dict(socket_addr=socket_addr, nat_type=nat_type, relay_server=relay)

@@ -622,6 +622,46 @@ def t_pro_tcp_mode():
         rs.stop(), relay.stop()
 
 
+def t_websocket_relay():
+    """hbbr's websocket conversion: a TCP host and a websocket client
+    paired; every frame crosses as one message and back, empty frames and
+    text messages are dropped; a bad upgrade is refused."""
+    import wsock
+    relay = RelayServer(ws=True).start()
+    try:
+        assert relay.ws_port == relay.port + 2, (relay.port, relay.ws_port)
+        host = rp.FramedSocket.connect(relay.addr)
+        host.send(rp.rmsg("request_relay", uuid="ws-1"))
+        ws, rest = wsock.ws_connect(relay.ws_addr)
+        ws.sendall(wsock.encode(wsock.OP_BINARY, rp.rmsg("request_relay", uuid="ws-1"),
+                                mask=True))
+        relay.wait_paired("ws-1")
+        dec = wsock.Decoder()
+        # host -> web: three frames, the empty one is not forwarded
+        host.sock.sendall(rp.encode_frame(b"abc") + rp.encode_frame(b"") +
+                          rp.encode_frame(b"x" * 70000))
+        got = dec.feed(rest)
+        ws.settimeout(5)
+        while len(got) < 2:
+            got += dec.feed(ws.recv(65536))
+        assert [(op, len(p)) for op, p in got] == [(wsock.OP_BINARY, 3),
+                                                   (wsock.OP_BINARY, 70000)], got
+        # web -> host: a text message and an empty binary are dropped
+        for op, p in ((wsock.OP_TEXT, b"hi"), (wsock.OP_BINARY, b""),
+                      (wsock.OP_BINARY, b"hello")):
+            ws.sendall(wsock.encode(op, p, mask=True))
+        assert host.recv(5) == b"hello"
+        ws.close(), host.close()
+        # a client that does not upgrade is dropped
+        s = socket.create_connection(relay.ws_addr)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.settimeout(5)
+        assert s.recv(100) == b""
+        s.close()
+    finally:
+        relay.stop()
+
+
 def t_cli_ready_line():
     import json
     import subprocess

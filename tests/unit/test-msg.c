@@ -210,22 +210,83 @@ test_budget(void)
 	Hbb__Message *m = NULL;
 	size_t n;
 
-	/* 100000 packed one-byte int32s: ~100 KB on the wire, 400 KB
+	/* 60000 packed one-byte int32s: ~60 KB on the wire, 240 KB
 	 * decoded. */
-	make_capture_displays(b, 100000);
+	make_capture_displays(b, 60000);
 	n = opbuf_len(b);
-	ASSERT(n > 100000 && n < 100020);
-	ASSERT_INT_EQ(wire_msg_unpack(opbuf_ptr(b), n, 64 * 1024, &m),
+	ASSERT(n > 60000 && n < 60020);
+	ASSERT_INT_EQ(wire_msg_unpack(opbuf_ptr(b), n, 32 * 1024, &m),
 		OP_ERR_TOO_LARGE);
 	ASSERT(m == NULL);
-	ASSERT_INT_EQ(wire_msg_unpack(opbuf_ptr(b), n, 400000, &m),
+	ASSERT_INT_EQ(wire_msg_unpack(opbuf_ptr(b), n, 240000, &m),
 		OP_ERR_TOO_LARGE);
-	ASSERT_INT_EQ(wire_msg_unpack(opbuf_ptr(b), n, WIRE_BUDGET_FOR(n),
+	ASSERT_INT_EQ(wire_msg_unpack(opbuf_ptr(b), n, WIRE_BUDGET_PEER(n),
 		&m), 0);
-	ASSERT_INT_EQ(m->misc->capture_displays->n_add, 100000);
-	ASSERT_INT_EQ(m->misc->capture_displays->add[99999], 1);
+	ASSERT_INT_EQ(m->misc->capture_displays->n_add, 60000);
+	ASSERT_INT_EQ(m->misc->capture_displays->add[59999], 1);
 	wire_msg_free(m);
+	/* Over 65536 elements in one field: refused whatever the budget. */
+	opbuf_reset(b);
+	make_capture_displays(b, 70000);
+	n = opbuf_len(b);
+	ASSERT_INT_EQ(wire_msg_unpack(opbuf_ptr(b), n, WIRE_BUDGET_FOR(n),
+		&m), OP_ERR_TOO_LARGE);
+	ASSERT(m == NULL);
 	opbuf_free(b);
+}
+
+/* MultiClipboards{clipboards: {} x count} (issue 11 item 12: one 8 MiB
+ * frame of these took a session from 23 to 604 MB). */
+static uint8_t *
+make_empty_clipboards(size_t count, size_t *len)
+{
+	size_t inner = 2 * count, n = 0;
+	uint8_t *buf = malloc(inner + 16);
+
+	if (buf == NULL)
+		abort();
+	buf[n++] = 0xE2; /* field 28, wire type 2 */
+	buf[n++] = 0x01;
+	do {
+		uint8_t c = (uint8_t)(inner & 0x7F);
+
+		inner >>= 7;
+		buf[n++] = (uint8_t)(c | (inner ? 0x80 : 0));
+	} while (inner);
+	for (size_t i = 0; i < count; i++) {
+		buf[n++] = 0x0A; /* field 1, wire type 2 */
+		buf[n++] = 0x00;
+	}
+	*len = n;
+	return buf;
+}
+
+static void
+test_repeated_caps(void)
+{
+	Hbb__Message *m = NULL;
+	size_t n;
+	uint8_t *buf = make_empty_clipboards(32, &n);
+
+	ASSERT_INT_EQ(wire_msg_unpack(buf, n, WIRE_BUDGET_PEER(n), &m), 0);
+	ASSERT_INT_EQ(m->multi_clipboards->n_clipboards, 32);
+	wire_msg_free(m);
+	free(buf);
+	buf = make_empty_clipboards(33, &n);
+	ASSERT_INT_EQ(wire_msg_unpack(buf, n, WIRE_BUDGET_FOR(n), &m),
+		OP_ERR_TOO_LARGE);
+	free(buf);
+	/* The reported 8 MiB frame: refused by the scan, before protobuf-c
+	 * allocates anything. */
+	buf = make_empty_clipboards(4 << 20, &n);
+	ASSERT(n > 8000000);
+	ASSERT_INT_EQ(wire_msg_unpack(buf, n, WIRE_BUDGET_PEER(n), &m),
+		OP_ERR_TOO_LARGE);
+	ASSERT(m == NULL);
+	free(buf);
+	/* The peer budget stays proportional: 16x + 64 KiB. */
+	ASSERT_INT_EQ(WIRE_BUDGET_PEER(8u << 20), (8u << 20) * 16 + 65536);
+	ASSERT_INT_EQ(WIRE_BUDGET_PEER(100), WIRE_BUDGET_FOR(100));
 }
 
 /*
@@ -461,6 +522,7 @@ main(void)
 	RUN(test_empty_message);
 	RUN(test_budget);
 	RUN(test_budget_worst_case);
+	RUN(test_repeated_caps);
 	RUN(test_garbage);
 	RUN(test_strings);
 	RUN(test_repeated_singular);
