@@ -16,7 +16,8 @@ hostile send_clipboard_raw(), received entries in clipboards_received.
 The code is split by concern: client_base (constants, errors, records),
 client_conn (framing, reading, dispatch), client_media / client_video
 (video helpers, VideoMixin), client_input (InputMixin), client_clipboard
-(ClipboardMixin), client_hostile (HostileMixin, MISBEHAVIOURS); this module
+(ClipboardMixin), client_hostile (HostileMixin, MISBEHAVIOURS), client_files
+(FilesMixin: file transfer, §11); this module
 keeps Client itself (handshake, login, summaries), the CLI, and re-exports
 every public name, so `client.<name>` works as before.
 
@@ -72,6 +73,7 @@ try:
                                    clipboard_format, clipboard_msg, png_size, zstd_bomb,
                                    zstd_decompress)
     from .client_hostile import (MISBEHAVIOURS, HostileMixin, misbehave)
+    from .client_files import (FileError, FileResult, FilesMixin, TransferResult)
 except ImportError:
     import rdproto as rp
     import initiator
@@ -96,6 +98,7 @@ except ImportError:
                                   clipboard_format, clipboard_msg, png_size, zstd_bomb,
                                   zstd_decompress)
     from client_hostile import (MISBEHAVIOURS, HostileMixin, misbehave)
+    from client_files import (FileError, FileResult, FilesMixin, TransferResult)
 
 # The public API as it was when all of this lived in one file.
 __all__ = [
@@ -111,11 +114,11 @@ __all__ = [
     "mouse_msg", "mpb", "msg_kind", "norm_kind", "option_message", "password_proof",
     "png_size", "read_ivf", "Record", "Sent", "SessionClosed", "SignatureError",
     "supported_decoding", "VideoRecord", "write_ivf_frames", "zstd_bomb",
-    "zstd_decompress",
+    "zstd_decompress", "FileError", "FileResult", "FilesMixin", "TransferResult",
 ]
 
 
-class Client(ConnectionMixin, InputMixin, ClipboardMixin, VideoMixin,
+class Client(FilesMixin, ConnectionMixin, InputMixin, ClipboardMixin, VideoMixin,
              HostileMixin):
     """A stock-like controlling client on one connection.  Blocking, not
     thread-safe (use one Client per thread).

@@ -128,7 +128,7 @@ class ScriptedHost:
     def __init__(self, id_=HOST_ID, password=PASSWORD, secure=True, sk=None,
                  require_encryption=False, disabled=(Perm.Keyboard,), handshake_timeout=3.0,
                  idle_timeout=5.0, max_preauth=8192, direct=False, send_tiny=False,
-                 listen=True):
+                 listen=True, on_message=None):
         self.id, self.password, self.secure = id_, password, secure
         self.sk = sk or nacl.signing.SigningKey.generate()
         self.pk = bytes(self.sk.verify_key)
@@ -137,6 +137,9 @@ class ScriptedHost:
         self.disabled = disabled
         self.handshake_timeout, self.idle_timeout = handshake_timeout, idle_timeout
         self.max_preauth, self.direct, self.send_tiny = max_preauth, direct, send_tiny
+        # on_message(host, hc, cid, Message) -> True when it handled a
+        # message after login (client_files_selftest's file host).
+        self.on_message = on_message
         self.events = []
         self.cond = threading.Condition()
         self.ncid = 0
@@ -377,6 +380,8 @@ class ScriptedHost:
             elif kind == "misc" and m.misc.WhichOneof("union") == "close_reason":
                 self.ev(cid, "client_close_reason", text=m.misc.close_reason)
                 return
+            elif authorized and self.on_message and self.on_message(self, hc, cid, m):
+                pass
             else:
                 self.ev(cid, "message", kind=kind)
 
