@@ -21,11 +21,13 @@
 #include "cli/policy-conf.h"
 #include "conf/conf.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "net/rendezvous.h"
 #include "policy/lockout.h"
 #include "policy/policy.h"
+#include "xfer/xfer.h"
 
 #define LOCKOUT_CAPACITY 4096
 
@@ -328,11 +330,45 @@ struct authorize_job {
 	char peer_name[128];
 };
 
+/* The file-transfer part of a grant (file-transfer sessions with the
+ * permission): roots, directions and limits from the config. */
+static bool
+files_config(struct daemon *d, struct authorize_job *j,
+	struct xfer_config *fc, struct xfer_root *roots, size_t max)
+{
+	int dir = policy_conf_file_dir(d->conf);
+	size_t n = conf_list_len(d->conf, CONF_POLICY_FILES_ROOTS);
+	uint64_t limit = (uint64_t)conf_int(d->conf, CONF_POLICY_FILES_MAX_BYTES);
+
+	if (j->kind != SESSION_FILE_TRANSFER || !(j->perms & POLICY_PERM_FILE) ||
+		dir == 0 || n == 0)
+		return false;
+	if (n > max)
+		n = max;
+	for (size_t i = 0; i < n; i++)
+		roots[i] = (struct xfer_root){
+			.path = conf_list_at(d->conf, CONF_POLICY_FILES_ROOTS, i),
+		};
+	*fc = (struct xfer_config){
+		.allow = ((dir & POLICY_CONF_FILE_DOWNLOAD) ? XFER_ALLOW_DOWNLOAD :
+							     0) |
+			((dir & POLICY_CONF_FILE_UPLOAD) ? XFER_ALLOW_UPLOAD : 0),
+		.roots = roots,
+		.nroots = n,
+		.max_file_bytes = limit,
+		.max_job_bytes = limit,
+	};
+	return true;
+}
+
 static void
 grant(struct authorize_job *j, struct capture *cap, const char *why, bool ok)
 {
 	struct daemon *d = j->d;
 	int dir = policy_conf_clipboard_dir(d->conf);
+	struct xfer_root roots[64];
+	struct xfer_config fc;
+	bool files = ok && files_config(d, j, &fc, roots, 64);
 	struct session_grant g = {
 		.deadline_s = j->deadline_s,
 		.permissions = j->perms & POLICY_PERM_INFO_MASK,
@@ -346,6 +382,7 @@ grant(struct authorize_job *j, struct capture *cap, const char *why, bool ok)
 			CONF_POLICY_LIMITS_CLIPBOARD_MAX_KB) * 1024u,
 		.idle_s = (unsigned)conf_int(d->conf,
 			CONF_POLICY_LIMITS_IDLE_TIMEOUT),
+		.files = files ? &fc : NULL,
 	};
 
 	if (!ok)
@@ -548,6 +585,48 @@ hook_closed(void *arg, struct session *s, bool was_authorized,
 	}
 }
 
+/* One finished file or change, on the session's record: what, where
+ * (as the client named it and on the host), how much, its SHA-256 and
+ * the outcome. */
+static void
+hook_file_result(void *arg, struct session *s, const struct xfer_result *r)
+{
+	struct daemon *d = arg;
+	char *fields = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (session_tag(s) <= 0 || (f = open_memstream(&fields, &len)) == NULL)
+		return;
+	fprintf(f, "{\"op\":\"%s\",\"outcome\":\"%s\",\"path\":",
+		xfer_op_name(r->op), xfer_outcome_name(r->outcome));
+	op_json_cstr(f, r->path != NULL ? r->path : "");
+	fputs(",\"host_path\":", f);
+	op_json_cstr(f, r->host_path != NULL ? r->host_path : "");
+	if (r->new_path != NULL) {
+		fputs(",\"new_path\":", f);
+		op_json_cstr(f, r->new_path);
+	}
+	fprintf(f, ",\"size\":%llu,\"offset\":%llu,\"bytes\":%llu",
+		(unsigned long long)r->size, (unsigned long long)r->offset,
+		(unsigned long long)r->bytes);
+	if (r->has_sha256) {
+		fputs(",\"sha256\":\"", f);
+		for (int i = 0; i < 32; i++)
+			fprintf(f, "%02x", r->sha256[i]);
+		fputc('"', f);
+	}
+	if (r->error != NULL) {
+		fputs(",\"error\":", f);
+		op_json_cstr(f, r->error);
+	}
+	fputc('}', f);
+	if (fclose(f) == 0)
+		(void)audit_event(d->audit, session_tag(s), "file.transfer",
+			fields, NULL, NULL);
+	free(fields);
+}
+
 /* The session is ending (the client left, shutdown): a prompt still
  * waiting for the user goes away now, not when it times out. */
 static void
@@ -583,6 +662,7 @@ const struct session_hooks daemon_session_hooks = {
 	.auth_failed = hook_auth_failed,
 	.authorize = hook_authorize,
 	.closing = hook_closing,
+	.file_result = hook_file_result,
 	.closed = hook_closed,
 	.key_unverified = hook_key_unverified,
 	.screen_released = hook_screen_released,

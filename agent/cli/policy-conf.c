@@ -24,7 +24,6 @@ static const struct {
 	uint32_t bit;
 } allow_keys[] = {
 	{ CONF_POLICY_ALLOW_KEYBOARD, POLICY_PERM_KEYBOARD },
-	{ CONF_POLICY_ALLOW_FILE_TRANSFER, POLICY_PERM_FILE },
 	{ CONF_POLICY_ALLOW_AUDIO, POLICY_PERM_AUDIO },
 	{ CONF_POLICY_ALLOW_TERMINAL, POLICY_PERM_TERMINAL },
 	{ CONF_POLICY_ALLOW_PORT_FORWARD, POLICY_PERM_PORT_FORWARD },
@@ -43,6 +42,23 @@ static const struct {
 	{ CONF_POLICY_PEERS_DENY_IDS, POLICY_LIST_DENY_IDS },
 	{ CONF_POLICY_SCHEDULE, POLICY_LIST_SCHEDULE },
 };
+
+int
+policy_conf_file_dir(const struct conf *conf)
+{
+	/* off|download|upload|both|false|true */
+	static const int dirs[] = {
+		0,
+		POLICY_CONF_FILE_DOWNLOAD,
+		POLICY_CONF_FILE_UPLOAD,
+		POLICY_CONF_FILE_DOWNLOAD | POLICY_CONF_FILE_UPLOAD,
+		0,
+		POLICY_CONF_FILE_DOWNLOAD | POLICY_CONF_FILE_UPLOAD,
+	};
+	int v = conf_enum(conf, CONF_POLICY_ALLOW_FILE_TRANSFER);
+
+	return v >= 0 && v < 6 ? dirs[v] : 0;
+}
 
 int
 policy_conf_clipboard_dir(const struct conf *conf)
@@ -120,6 +136,11 @@ policy_conf_rules(const struct conf *conf, struct policy_rules **out,
 			r->allow |= allow_keys[i].bit;
 	if (policy_conf_clipboard_dir(conf) != 0)
 		r->allow |= POLICY_PERM_CLIPBOARD;
+	/* Without a root to show, file transfer is refused ("No permission
+	 * of file transfer"), not offered empty. */
+	if (policy_conf_file_dir(conf) != 0 &&
+		conf_list_len(conf, CONF_POLICY_FILES_ROOTS) > 0)
+		r->allow |= POLICY_PERM_FILE;
 	r->implemented = POLICY_CONF_IMPLEMENTED;
 	r->max_sessions = u32(conf_int(conf, CONF_POLICY_LIMITS_MAX_SESSIONS));
 	r->max_duration_s = u32(conf_int(conf, CONF_POLICY_LIMITS_MAX_DURATION));

@@ -25,7 +25,12 @@ struct conf;
  * needs nothing here.
  */
 #define POLICY_CONF_IMPLEMENTED (POLICY_PERM_RECORDING | \
-	POLICY_PERM_KEYBOARD | POLICY_PERM_CLIPBOARD)
+	POLICY_PERM_KEYBOARD | POLICY_PERM_CLIPBOARD | POLICY_PERM_FILE)
+
+/* policy.allow.file_transfer as direction bits (0 = off). */
+#define POLICY_CONF_FILE_DOWNLOAD 1
+#define POLICY_CONF_FILE_UPLOAD 2
+int policy_conf_file_dir(const struct conf *conf);
 
 /* policy.allow.clipboard as direction bits (0 = off). */
 #define POLICY_CONF_CLIP_TO_HOST 1

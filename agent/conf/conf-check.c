@@ -301,6 +301,37 @@ const struct conf_check conf__check_username = {
 	.pattern = "^[A-Za-z_][A-Za-z0-9_-]{0,30}[$]?$",
 };
 
+/* policy.files.roots: absolute, no "." or ".." component, no control
+ * characters; the root "/" itself is refused (everything). */
+static int
+check_abs_dir(const char *s, char *msg, size_t msgsz)
+{
+	size_t n = strlen(s);
+	bool ok = n >= 2 && n <= 4095 && s[0] == '/';
+	char ex[64];
+
+	for (size_t i = 0; ok && i < n; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			ok = false;
+		if (s[i] == '/' && s[i + 1] == '.' &&
+			(s[i + 2] == '/' || s[i + 2] == '\0' ||
+				(s[i + 2] == '.' &&
+					(s[i + 3] == '/' || s[i + 3] == '\0'))))
+			ok = false;
+	}
+	if (ok)
+		return 0;
+	EXCERPT(s, ex);
+	snprintf(msg, msgsz, "must be an absolute directory other than / "
+		"without . or .. components, got '%s'", ex);
+	return -1;
+}
+
+const struct conf_check conf__check_abs_dir = {
+	.fn = check_abs_dir,
+	.pattern = "^/[^\\x00-\\x1f]+$",
+};
+
 /*
  * Policy list items (CIDRs, ID globs, schedule windows) and the schedule
  * time zone. The grammars are the ones agent/policy/policy-match.c parses

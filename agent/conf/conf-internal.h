@@ -40,6 +40,8 @@ extern const struct conf_check conf__check_b64key;
 extern const struct conf_check conf__check_x11_display;
 extern const struct conf_check conf__check_size;
 extern const struct conf_check conf__check_username;
+/* An absolute directory path (not checked to exist: that is at use). */
+extern const struct conf_check conf__check_abs_dir;
 /* Policy items (grammars of agent/policy/policy-match.c). */
 extern const struct conf_check conf__check_cidr;
 extern const struct conf_check conf__check_glob;

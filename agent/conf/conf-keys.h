@@ -189,10 +189,13 @@ X(POLICY_ALLOW_CLIPBOARD, "policy.allow.clipboard",			\
 	"Clipboard (text and PNG images) between the host and the "	\
 	"peer: both ways, only to_client (copy on the host, paste at the "\
 	"technician), only to_host, or off. true/false mean both/off.")	\
-X(POLICY_ALLOW_FILE_TRANSFER, "policy.allow.file_transfer", CT_BOOL(),\
-	"false", NULL,							\
-	"Allow file-transfer sessions and file copy/paste. Refused in "	\
-	"this version whatever the value (not implemented yet).")	\
+X(POLICY_ALLOW_FILE_TRANSFER, "policy.allow.file_transfer",		\
+	CT_ENUM("off|download|upload|both|false|true"), "off", NULL,	\
+	"File transfer (the client's file manager): download (host to "	\
+	"technician), upload (technician to host), both, or off; "	\
+	"false/true mean off/both. Only below policy.files.roots, and "	\
+	"refused when that is empty. Files are read and written by the "\
+	"agent's own user (root) until privilege separation lands.")	\
 X(POLICY_ALLOW_AUDIO, "policy.allow.audio", CT_BOOL(), "false", NULL,	\
 	"Send the host's sound to the peer (not implemented yet).")	\
 X(POLICY_ALLOW_TERMINAL, "policy.allow.terminal", CT_BOOL(), "false",	\
@@ -212,6 +215,16 @@ X(POLICY_ALLOW_BLOCK_INPUT, "policy.allow.block_input", CT_BOOL(),	\
 X(POLICY_ALLOW_RECORDING, "policy.allow.recording", CT_BOOL(), "true",\
 	NULL, "Let the peer record the session on its side (advisory: "	\
 	"a client could record the screen anyway).")			\
+X(POLICY_FILES_ROOTS, "policy.files.roots", CT_LIST(64), "",		\
+	&conf__check_abs_dir, 						\
+	"Directories the technician may see and transfer files in, each "\
+	"shown to the client as a top-level folder named after it. "	\
+	"Nothing outside them is reachable: no '..', no symlink is "	\
+	"followed. Empty means file transfer is refused.")		\
+X(POLICY_FILES_MAX_BYTES, "policy.files.max_bytes",			\
+	CT_INT(0, 1099511627776), "0", NULL,				\
+	"Largest file, and largest total of one transfer, in bytes; 0 "	\
+	"means no limit.")						\
 X(POLICY_PEERS_ALLOW_IDS, "policy.peers.allow_ids", CT_LIST(1024), "",\
 	&conf__check_glob,						\
 	"Peer IDs that may connect, as patterns with * and ? "		\

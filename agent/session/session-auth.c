@@ -18,6 +18,7 @@
 #include "crypto/identity.h"
 #include "net/framer.h"
 #include "net/stream.h"
+#include "xfer/xfer.h"
 
 #define ERR_ENCRYPTION_REQUIRED                                          \
 	"Encryption required by host policy: this host refuses "        \
@@ -208,8 +209,6 @@ static const char *
 kind_refusal(enum session_kind k)
 {
 	switch (k) {
-	case SESSION_FILE_TRANSFER:
-		return "No permission of file transfer";
 	case SESSION_TERMINAL:
 		return "No permission of terminal";
 	case SESSION_PORT_FORWARD:
@@ -271,6 +270,10 @@ grant_input(struct session *ss, const struct session_grant *g)
 		ss->perms |= SESSION_PERM_CLIP_TO_HOST;
 	if ((g->permissions & (1u << 2)) && g->clipboard_to_client)
 		ss->perms |= SESSION_PERM_CLIP_TO_CLIENT;
+	if (g->files != NULL && (g->files->allow & XFER_ALLOW_DOWNLOAD))
+		ss->perms |= SESSION_PERM_FILE_DOWNLOAD;
+	if (g->files != NULL && (g->files->allow & XFER_ALLOW_UPLOAD))
+		ss->perms |= SESSION_PERM_FILE_UPLOAD;
 	ss->idle_s = g->idle_s;
 	ss->keyboard_disabled = ss->login_opts.opt.disable_keyboard == 2;
 	ss->clipboard_disabled = ss->login_opts.opt.disable_clipboard == 2;
@@ -309,6 +312,12 @@ authorized(struct session *ss, bool ok, const struct session_grant *g)
 	send_permissions(ss, g != NULL ? g->permissions : 0);
 	if (g != NULL && ss->video != NULL)
 		session__input_start(ss, g);
+	if (g != NULL && g->files != NULL &&
+		(ss->perms & (SESSION_PERM_FILE_DOWNLOAD |
+				     SESSION_PERM_FILE_UPLOAD)) &&
+		session__files_start(ss, g->files) == 0 &&
+		ss->kind == SESSION_FILE_TRANSFER)
+		(void)session__files_open_dir(ss, ss->ft_dir, ss->ft_hidden);
 	if (g != NULL)
 		session_set_deadline(ss, g->deadline_s,
 			"The session time allowed by the host's policy is "
@@ -358,6 +367,11 @@ session__on_login(struct session *ss, const Hbb__LoginRequest *lr)
 	}
 	copy_bounded(ss->peer_id, sizeof(ss->peer_id), lr->my_id);
 	copy_bounded(ss->peer_name, sizeof(ss->peer_name), lr->my_name);
+	if (lr->union_case == HBB__LOGIN_REQUEST__UNION_FILE_TRANSFER) {
+		copy_bounded(ss->ft_dir, sizeof(ss->ft_dir),
+			lr->file_transfer->dir);
+		ss->ft_hidden = lr->file_transfer->show_hidden;
+	}
 	session__describe(ss);
 	ss->kind = kind_of(lr);
 	session__info(ss, &info);

@@ -25,22 +25,6 @@
 #define CLIP_FORMAT_TEXT 0
 #define CLIP_FORMAT_PNG 22
 #define CLIP_FORMAT_SPECIAL 31
-#define DROP_LOG_INTERVAL_MS 5000
-
-/* One warning per interval, with the count since the last one. */
-static void
-dropped(struct session *ss, const char *what, int r)
-{
-	uint64_t now = op_now_ms();
-
-	ss->dropped_input++;
-	if (now - ss->drop_log_ms >= DROP_LOG_INTERVAL_MS) {
-		log_warn("session %s: %s dropped (%s); %u input events "
-			 "dropped so far",
-			ss->desc, what, op_strerror(r), ss->dropped_input);
-		ss->drop_log_ms = now;
-	}
-}
 
 static bool
 keyboard_on(const struct session *ss)
@@ -55,7 +39,7 @@ keyboard_on(const struct session *ss)
 static const char *
 keyboard_blocked(const struct session *ss)
 {
-	if (!(ss->perms & SESSION_PERM_KEYBOARD))
+	if (!(ss->perms & SESSION_PERM_KEYBOARD)) /* withdrawn on reload */
 		return "no keyboard permission";
 	if (ss->keyboard_disabled)
 		return "the client disabled its keyboard";
@@ -80,12 +64,12 @@ session__input_mouse(struct session *ss, const Hbb__MouseEvent *me)
 
 	if (why != NULL) {
 		snprintf(what, sizeof(what), "mouse event (%s)", why);
-		dropped(ss, what, OP_ERR_DENIED);
+		session__dropped(ss, what, OP_ERR_DENIED);
 		return 0;
 	}
 	ss->last_input_ms = op_now_ms();
 	if ((r = input_mouse(ss->input, &ev)) != 0)
-		dropped(ss, "mouse event", r);
+		session__dropped(ss, "mouse event", r);
 	return 0;
 }
 
@@ -105,7 +89,7 @@ session__input_key(struct session *ss, const Hbb__KeyEvent *ke)
 
 	if (why != NULL) {
 		snprintf(what, sizeof(what), "key event (%s)", why);
-		dropped(ss, what, OP_ERR_DENIED);
+		session__dropped(ss, what, OP_ERR_DENIED);
 		return 0;
 	}
 	ss->last_input_ms = op_now_ms();
@@ -122,7 +106,7 @@ session__input_key(struct session *ss, const Hbb__KeyEvent *ke)
 		/* §9.2: RustDesk's host ignores unicode in Translate mode
 		 * (its clients send seq there); so do we, but not silently. */
 		if (ke->mode == HBB__KEYBOARD_MODE__Translate) {
-			dropped(ss, "key event (unicode in Translate mode is "
+			session__dropped(ss, "key event (unicode in Translate mode is "
 				    "ignored, as RustDesk's host does)",
 				OP_ERR_UNSUPPORTED);
 			return 0;
@@ -136,15 +120,15 @@ session__input_key(struct session *ss, const Hbb__KeyEvent *ke)
 		ev.seq_len = ke->seq != NULL ? strlen(ke->seq) : 0;
 		break;
 	case HBB__KEY_EVENT__UNION__NOT_SET:
-		dropped(ss, "key event without a key", OP_ERR_PROTO);
+		session__dropped(ss, "key event without a key", OP_ERR_PROTO);
 		return 0;
 	default: /* win2win_hotkey: Windows to Windows only */
-		dropped(ss, "key event of an unsupported kind (win2win_hotkey)",
+		session__dropped(ss, "key event of an unsupported kind (win2win_hotkey)",
 			OP_ERR_UNSUPPORTED);
 		return 0;
 	}
 	if ((r = input_key(ss->input, &ev)) != 0)
-		dropped(ss, "key event", r);
+		session__dropped(ss, "key event", r);
 	return 0;
 }
 
@@ -225,7 +209,7 @@ clip_too_large(struct session *ss, size_t len)
 {
 	char text[200];
 
-	dropped(ss, "clipboard above the size limit", OP_ERR_TOO_LARGE);
+	session__dropped(ss, "clipboard above the size limit", OP_ERR_TOO_LARGE);
 	if (len > 0)
 		snprintf(text, sizeof(text), "The clipboard content (%zu KiB) "
 			"is larger than the host allows (%zu KiB); it was not "
@@ -278,12 +262,12 @@ session__input_clipboard(struct session *ss, const Hbb__Clipboard *const *c,
 
 	if (!(ss->perms & SESSION_PERM_CLIP_TO_HOST) ||
 		ss->clipboard_disabled) {
-		dropped(ss, "clipboard (not allowed to the host)",
+		session__dropped(ss, "clipboard (not allowed to the host)",
 			OP_ERR_DENIED);
 		return 0;
 	}
 	if (ss->clip == NULL) {
-		dropped(ss, "clipboard (no clipboard backend on this display)",
+		session__dropped(ss, "clipboard (no clipboard backend on this display)",
 			OP_ERR_UNSUPPORTED);
 		return 0;
 	}
@@ -300,9 +284,9 @@ session__input_clipboard(struct session *ss, const Hbb__Clipboard *const *c,
 				c[0]->content.len :
 				0);
 	else if (r < 0)
-		dropped(ss, "malformed clipboard", r);
+		session__dropped(ss, "malformed clipboard", r);
 	else if (k > 0 && (r = clipboard_set(ss->clip, items, k)) != 0)
-		dropped(ss, "clipboard content", r);
+		session__dropped(ss, "clipboard content", r);
 	for (int i = 0; i < CLIPBOARD_MAX_ITEMS; i++)
 		free(bufs[i]);
 	return 0;

@@ -10,11 +10,6 @@
 struct session;
 struct session_grant;
 
-/* What a session may do with input (ss->perms). */
-#define SESSION_PERM_KEYBOARD (1u << 0)     /* keyboard and mouse */
-#define SESSION_PERM_CLIP_TO_HOST (1u << 1)
-#define SESSION_PERM_CLIP_TO_CLIENT (1u << 2)
-
 /* After login: opens input and clipboard on the granted display. */
 void session__input_start(struct session *ss, const struct session_grant *g);
 /* Releases every held key and button and disconnects. */

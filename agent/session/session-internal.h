@@ -34,6 +34,15 @@ enum session_state {
 	SS_CLOSING,
 };
 
+/* What a session may do (ss->perms), each feature by direction. */
+#define SESSION_PERM_KEYBOARD (1u << 0)     /* keyboard and mouse */
+#define SESSION_PERM_CLIP_TO_HOST (1u << 1)
+#define SESSION_PERM_CLIP_TO_CLIENT (1u << 2)
+#define SESSION_PERM_FILE_DOWNLOAD (1u << 3) /* host -> client */
+#define SESSION_PERM_FILE_UPLOAD (1u << 4)   /* client -> host */
+#define SESSION_PERM_TERMINAL (1u << 5)
+#define SESSION_PERM_AUDIO (1u << 6)
+
 struct framer;
 struct session_video;
 struct input;
@@ -54,6 +63,7 @@ struct session {
 	uv_timer_t handshake_timer;
 	uv_timer_t tick; /* TestDelay and idle check */
 	uv_idle_t drain; /* handles buffered frames after a loop turn */
+	unsigned read_holds; /* SESSION_HOLD_* */
 	enum session_state state;
 	enum conn_path path;
 	bool secure;
@@ -92,6 +102,9 @@ struct session {
 	/* input and clipboard (session-input.c) */
 	struct input *input;
 	struct clipboard *clip;
+	struct session_files *files;  /* file transfer, when granted */
+	char ft_dir[512];             /* LoginRequest.file_transfer.dir */
+	bool ft_hidden;
 	uint32_t perms;               /* SESSION_PERM_* */
 	bool keyboard_disabled;       /* OptionMessage.disable_keyboard */
 	bool clipboard_disabled;      /* OptionMessage.disable_clipboard */
@@ -131,6 +144,33 @@ void session__screen_release(struct session *ss);
 /* Arms the absolute login deadline (env.login_timeout_ms from the
  * start); closes at once when it has passed. */
 void session__arm_login_deadline(struct session *ss);
+
+/* A message the session could not apply (no permission, no backend,
+ * invalid): counted (status, audit) and logged with the reason at most
+ * once per 5 s. */
+void session__dropped(struct session *ss, const char *what, int r);
+
+/* session-dispatch.c: acts on one message per the dispatch table. */
+int session__dispatch(struct session *ss, Hbb__Message *m);
+
+/* Reasons to stop reading the client's socket; reading goes on when no
+ * reason is left. */
+#define SESSION_HOLD_DRAIN 1u /* buffered frames first (a flood) */
+#define SESSION_HOLD_FILES 2u /* uploads wait for the disk */
+void session__hold_reading(struct session *ss, unsigned why, bool hold);
+
+/* A handler's return: it kept the message (the caller must not free it). */
+#define SESSION_MSG_TAKEN 1
+
+/* session-files.c: file transfer (FileAction, FileResponse). */
+struct xfer_config;
+int session__files_start(struct session *ss, const struct xfer_config *cfg);
+/* Closes the runner; the session waits for it (pending). */
+void session__files_stop(struct session *ss);
+/* Lists dir for a file-transfer session that just logged in. */
+int session__files_open_dir(struct session *ss, const char *dir, bool hidden);
+/* 0, SESSION_MSG_TAKEN, or an error that ends the session. */
+int session__files_on_message(struct session *ss, Hbb__Message *m);
 
 /* session-auth.c */
 int session__on_public_key(struct session *ss, const Hbb__Message *m);

@@ -469,7 +469,10 @@ send_peer_info(struct session *ss, const char *no_screen)
 	struct session_video *v = ss->video;
 	int n = v != NULL ? v->ndisplays : 0;
 
-	pi.username = (char *)(ss->env.username[0] ? ss->env.username : "");
+	/* §17 item 16: a file-transfer client needs a non-empty username. */
+	pi.username = (char *)(ss->env.username[0] ? ss->env.username :
+			ss->kind == SESSION_FILE_TRANSFER ? "outpost" :
+							     "");
 	pi.hostname = (char *)ss->env.hostname;
 	pi.platform = "Linux";
 	pi.version = (char *)ss->env.version;

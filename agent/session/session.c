@@ -236,6 +236,7 @@ close_with(struct session *ss, const char *peer_reason, const char *why)
 		snprintf(ss->close_reason, sizeof(ss->close_reason), "%s",
 			why);
 	session__input_stop(ss);
+	session__files_stop(ss);
 	session__screen_release(ss);
 	log_info("session %s closed: %s", ss->desc, ss->close_reason);
 	if (ss->env.hooks != NULL && ss->env.hooks->closing != NULL)
@@ -362,119 +363,18 @@ on_tick(uv_timer_t *t)
 		send_test_delay(ss);
 }
 
-/* Messages a client may send before login; anything that acts on the
- * host (input, clipboard, files) before authorization closes it. */
-static bool
-preauth_kind_fatal(Hbb__Message__UnionCase k)
+#define DROP_LOG_INTERVAL_MS 5000
+
+void
+session__dropped(struct session *ss, const char *what, int r)
 {
-	switch (k) {
-	case HBB__MESSAGE__UNION_MOUSE_EVENT:
-	case HBB__MESSAGE__UNION_KEY_EVENT:
-	case HBB__MESSAGE__UNION_CLIPBOARD:
-	case HBB__MESSAGE__UNION_MULTI_CLIPBOARDS:
-	case HBB__MESSAGE__UNION_FILE_ACTION:
-	case HBB__MESSAGE__UNION_POINTER_DEVICE_EVENT:
-	case HBB__MESSAGE__UNION_TERMINAL_ACTION:
-	case HBB__MESSAGE__UNION_CLIPRDR:
-		return true;
-	default:
-		return false;
-	}
-}
+	uint64_t now = op_now_ms();
 
-/* §13.1: our TestDelay comes back unchanged (RTT for the quality
- * monitor); a web client's own is echoed. A stale or future time is
- * ignored rather than trusted. */
-static void
-on_test_delay(struct session *ss, const Hbb__TestDelay *td)
-{
-	int64_t now = (int64_t)(op_wall_us() / 1000);
-
-	if (td->from_client) {
-		Hbb__Message m = HBB__MESSAGE__INIT;
-
-		m.union_case = HBB__MESSAGE__UNION_TEST_DELAY;
-		m.test_delay = (Hbb__TestDelay *)td;
-		(void)session__send(ss, &m);
-		return;
-	}
-	if (td->time > 0 && td->time <= now && now - td->time < 60000)
-		ss->rtt_ms = (uint32_t)(now - td->time);
-}
-
-static int
-dispatch_authorized(struct session *ss, const Hbb__Message *m)
-{
-	switch (m->union_case) {
-	case HBB__MESSAGE__UNION_TEST_DELAY:
-		on_test_delay(ss, m->test_delay);
-		return 0;
-	case HBB__MESSAGE__UNION_LOGIN_REQUEST:
-	case HBB__MESSAGE__UNION__NOT_SET:
-		return 0;
-	case HBB__MESSAGE__UNION_MOUSE_EVENT:
-		return session__input_mouse(ss, m->mouse_event);
-	case HBB__MESSAGE__UNION_KEY_EVENT:
-		return session__input_key(ss, m->key_event);
-	case HBB__MESSAGE__UNION_CLIPBOARD: {
-		const Hbb__Clipboard *one = m->clipboard;
-
-		return session__input_clipboard(ss, &one, 1);
-	}
-	case HBB__MESSAGE__UNION_MULTI_CLIPBOARDS:
-		return session__input_clipboard(ss,
-			(const Hbb__Clipboard *const *)
-				m->multi_clipboards->clipboards,
-			m->multi_clipboards->n_clipboards);
-	case HBB__MESSAGE__UNION_MISC:
-		if (m->misc->union_case == HBB__MISC__UNION_CLOSE_REASON) {
-			char ex[96];
-			const char *r = m->misc->close_reason;
-
-			/* §13.4: the peer leaves, saying why (its text is
-			 * untrusted: escaped and cut). */
-			session__abort(ss, "the client closed the session (%s)",
-				op_excerpt(r, strlen(r), 60, ex, sizeof(ex)));
-			return 0;
-		}
-		return session__screen_on_misc(ss, m->misc);
-	default:
-		/* Files, audio, terminal...: not offered; dropped and
-		 * counted (the count goes to the audit trail). */
-		ss->dropped++;
-		return 0;
-	}
-}
-
-static int
-dispatch(struct session *ss, const Hbb__Message *m)
-{
-	switch (ss->state) {
-	case SS_HANDSHAKE:
-		return session__on_public_key(ss, m);
-	case SS_LOGIN:
-	case SS_AUTHORIZING:
-		if (m->union_case == HBB__MESSAGE__UNION_LOGIN_REQUEST)
-			return ss->state == SS_LOGIN ?
-				session__on_login(ss, m->login_request) :
-				0;
-		if (m->union_case == HBB__MESSAGE__UNION_TEST_DELAY ||
-			m->union_case == HBB__MESSAGE__UNION__NOT_SET)
-			return 0;
-		if (preauth_kind_fatal(m->union_case)) {
-			char kind[48];
-
-			session__refuse(ss, "Connection not allowed",
-				"protocol error: %s before login",
-				wire_msg_kind_name(m, kind, sizeof(kind)));
-			return OP_ERR_STATE;
-		}
-		ss->dropped++; /* ignored until authorized, as RustDesk */
-		return 0;
-	case SS_AUTHORIZED:
-		return dispatch_authorized(ss, m);
-	default:
-		return 0;
+	ss->dropped_input++;
+	if (now - ss->drop_log_ms >= DROP_LOG_INTERVAL_MS) {
+		log_warn("session %s: %s dropped (%s); %u dropped so far",
+			ss->desc, what, op_strerror(r), ss->dropped_input);
+		ss->drop_log_ms = now;
 	}
 }
 
@@ -527,11 +427,15 @@ on_frame(void *arg, const uint8_t *p, size_t len)
 		return 1;
 	}
 	if (m == NULL) { /* empty Message */
-		static const Hbb__Message empty = HBB__MESSAGE__INIT;
+		Hbb__Message empty = HBB__MESSAGE__INIT;
 
-		r = dispatch(ss, &empty);
+		r = session__dispatch(ss, &empty);
 	} else {
-		r = dispatch(ss, m);
+		r = session__dispatch(ss, m);
+	}
+	if (r == SESSION_MSG_TAKEN) {
+		m = NULL; /* a handler keeps it (file transfer's queue) */
+		r = 0;
 	}
 	/* A handler that failed without closing: the frame is not retried
 	 * (its nonce is spent), so the session ends, naming the message. */
@@ -574,16 +478,36 @@ feed(struct session *ss, const uint8_t *d, size_t n)
 	}
 	if (ss->state == SS_CLOSING || r != 0)
 		return;
-	if (more) {
+	if (more && !(ss->read_holds & SESSION_HOLD_FILES)) {
 		if (!uv_is_active((uv_handle_t *)&ss->drain)) {
-			stream_pause(ss->s);
+			session__hold_reading(ss, SESSION_HOLD_DRAIN, true);
 			uv_idle_start(&ss->drain, on_drain);
 		}
-	} else if (uv_is_active((uv_handle_t *)&ss->drain)) {
+	} else if (!more && uv_is_active((uv_handle_t *)&ss->drain)) {
 		uv_idle_stop(&ss->drain);
-		if (!ss->closing_soon)
-			(void)stream_resume(ss->s);
+		session__hold_reading(ss, SESSION_HOLD_DRAIN, false);
 	}
+}
+
+void
+session__hold_reading(struct session *ss, unsigned why, bool hold)
+{
+	unsigned before = ss->read_holds;
+
+	if (hold)
+		ss->read_holds |= why;
+	else
+		ss->read_holds &= ~why;
+	if (ss->state == SS_CLOSING || ss->closing_soon)
+		return;
+	if (before == 0 && ss->read_holds != 0)
+		stream_pause(ss->s);
+	else if (before != 0 && ss->read_holds == 0)
+		(void)stream_resume(ss->s);
+	/* Frames already buffered wait for the hold to end too. */
+	if (!hold && why == SESSION_HOLD_FILES && ss->read_holds == 0 &&
+		!uv_is_active((uv_handle_t *)&ss->drain))
+		uv_idle_start(&ss->drain, on_drain);
 }
 
 static void
@@ -591,8 +515,9 @@ on_drain(uv_idle_t *h)
 {
 	struct session *ss = h->data;
 
-	if (ss->state == SS_CLOSING || ss->closing_soon) {
-		uv_idle_stop(h);
+	if (ss->state == SS_CLOSING || ss->closing_soon ||
+		(ss->read_holds & SESSION_HOLD_FILES)) {
+		uv_idle_stop(h); /* the files hold restarts it */
 		return;
 	}
 	feed(ss, NULL, 0);

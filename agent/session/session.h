@@ -25,6 +25,8 @@
 struct stream;
 struct identity_key;
 struct session;
+struct xfer_config;
+struct xfer_result;
 struct capture;
 
 enum session_kind {
@@ -80,6 +82,9 @@ struct session_grant {
 	bool clipboard_to_client;
 	size_t clipboard_max;  /* bytes per copy; 0 = 10 MiB */
 	unsigned idle_s;       /* close after this long without input; 0 = never */
+	/* File transfer (file-transfer sessions): roots, directions and
+	 * limits (valid during the call; NULL = none). */
+	const struct xfer_config *files;
 };
 
 /*
@@ -111,6 +116,9 @@ struct session_hooks {
 	void (*closing)(void *arg, struct session *s);
 	void (*closed)(void *arg, struct session *s, bool was_authorized,
 		const char *reason);
+	/* A file transfer or file change finished (for the audit trail). */
+	void (*file_result)(void *arg, struct session *s,
+		const struct xfer_result *r);
 	/* The client could not verify our key: re-publish it to hbbs. */
 	void (*key_unverified)(void *arg);
 	/* Once per grant with a screen: the session has freed everything it

@@ -146,6 +146,8 @@ after_cb(uv_work_t *w, int status)
 	}
 	deliver(self, true);
 	schedule(self);
+	if (self->cbs.progress != NULL)
+		self->cbs.progress(self->cbs.arg, self->nq);
 }
 
 static void
@@ -207,6 +209,12 @@ void
 xfer_runner_kick(struct xfer_runner *self)
 {
 	schedule(self);
+}
+
+unsigned
+xfer_runner_queued(const struct xfer_runner *self)
+{
+	return self->nq;
 }
 
 void

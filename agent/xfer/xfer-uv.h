@@ -30,6 +30,10 @@ struct xfer_runner_cbs {
 	void (*result)(void *arg, const struct xfer_result *r);
 	/* Whether the session's send queue has room for more blocks. */
 	bool (*room)(void *arg);
+	/* After each batch of work (may be NULL): how many received
+	 * messages still wait, so the session can stop reading the socket
+	 * while uploads outrun the disk, and read again when it drained. */
+	void (*progress)(void *arg, unsigned queued);
 	void *arg;
 };
 
@@ -52,6 +56,9 @@ int xfer_runner_push(struct xfer_runner *self, Hbb__Message *m);
 
 /* The session's send queue drained: blocks may flow again. Loop thread. */
 void xfer_runner_kick(struct xfer_runner *self);
+
+/* Received messages waiting for the worker. Loop thread. */
+unsigned xfer_runner_queued(const struct xfer_runner *self);
 
 /*
  * Ends it: waits for the work in flight, ends every job (results

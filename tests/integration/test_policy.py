@@ -143,7 +143,7 @@ class Explain(TempDirCase):
                              "Mon 09:00", "--kind", kind)
             self.assertEqual(p.returncode, DENY, kind)
             self.assertIn(f'"{msg}"', p.stdout)
-        # Allowed by policy, but not in this version: still refused.
+        # Allowed, but no folder to share: refused.
         cfg = self.write_config(
             "policy:\n  allow:\n    file_transfer: true\n",
             name="ft.yaml")
@@ -151,8 +151,14 @@ class Explain(TempDirCase):
                          "file-transfer", cfg=cfg)
         self.assertEqual(p.returncode, DENY)
         self.assertEqual(field(p.stdout, "rule"),
-                         "policy.allow.file_transfer 'true'")
-        self.assertIn("not implemented", p.stdout)
+                         "policy.allow.file_transfer 'false'")
+        # With a root: allowed.
+        cfg = self.write_config(
+            "policy:\n  allow:\n    file_transfer: download\n"
+            "  files:\n    roots: [\"/srv/share\"]\n", name="ft2.yaml")
+        p = self.explain("--peer", "1", "--from", "10.0.0.1", "--kind",
+                         "file-transfer", cfg=cfg)
+        self.assertEqual(p.returncode, 0, p.stdout)
 
     def test_encryption_and_direct_ip(self):
         p = self.explain("--peer", "1", "--from", "10.0.0.1", "--at",

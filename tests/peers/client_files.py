@@ -408,11 +408,29 @@ class FilesMixin:
     def read_dir(self, path, include_hidden=False, timeout=None):
         """FileAction.read_dir -> the FileDirectory.  FileError when the
         host answers with an error (id 0); stock hosts stay silent on
-        errors, which shows as TimeoutError."""
+        errors, which shows as TimeoutError.  Listings are matched by
+        path, as the stock file manager places them: a host lists the
+        login's folder unasked right after the login (RustDesk's
+        send_logon_response), and that one may still be on its way."""
         self._fstate()
         self._fq[0].clear()
         self.send_file_action("read_dir", path=path, include_hidden=include_hidden)
-        return self._wait_job(0, ("dir",), timeout)[1]
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        want = path.rstrip("/") or "/"
+        while True:
+            d = self._wait_job(0, ("dir",), max(0.0, deadline - time.monotonic()))[1]
+            if (d.path.rstrip("/") or "/") == want:
+                return d
+
+    def initial_listing(self, timeout=None):
+        """The listing a host sends unasked after a file-transfer login."""
+        self._fstate()
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while not self.file_dirs and time.monotonic() < deadline:
+            self.pump(0.05)
+        if not self.file_dirs:
+            raise TimeoutError("no listing after the login")
+        return self.file_dirs[0]
 
     def read_empty_dirs(self, path, include_hidden=False, timeout=None):
         """FileAction.read_empty_dirs -> [path of each empty directory]."""
