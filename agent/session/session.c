@@ -254,29 +254,35 @@ session_close(struct session *ss, const char *reason)
 		reason != NULL ? reason : "closed by the host");
 }
 
+static void
+vclose(struct session *ss, const char *peer_reason, const char *fmt,
+	va_list ap)
+{
+	char why[sizeof(ss->close_reason)];
+
+	vsnprintf(why, sizeof(why), fmt, ap);
+	close_with(ss, peer_reason, why);
+}
+
 void
 session__abort(struct session *ss, const char *fmt, ...)
 {
-	char why[sizeof(ss->close_reason)];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
+	vclose(ss, NULL, fmt, ap);
 	va_end(ap);
-	close_with(ss, NULL, why);
 }
 
 void
 session__refuse(struct session *ss, const char *peer_reason,
 	const char *fmt, ...)
 {
-	char why[sizeof(ss->close_reason)];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
+	vclose(ss, peer_reason, fmt, ap);
 	va_end(ap);
-	close_with(ss, peer_reason, why);
 }
 
 static void
