@@ -254,7 +254,7 @@ session_close(struct session *ss, const char *reason)
 		reason != NULL ? reason : "closed by the host");
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 vclose(struct session *ss, const char *peer_reason, const char *fmt,
 	va_list ap)
 {
