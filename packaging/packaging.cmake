@@ -105,7 +105,8 @@ set(CPACK_RPM_USER_FILELIST
 	"%config(noreplace) %attr(0600,root,root) /etc/outpost/outpost.yaml")
 # Directories owned by the system, not by this package.
 set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION
-	/etc /usr/lib/systemd /usr/lib/systemd/system /usr/share/man
+	/etc /usr/lib/systemd /usr/lib/systemd/system /usr/lib/sysusers.d
+	/usr/share/man
 	/usr/share/man/man8 /usr/share/doc)
 # No /usr/lib/.build-id links and no debuginfo subpackage.
 set(CPACK_RPM_SPEC_MORE_DEFINE "%define _build_id_links none")

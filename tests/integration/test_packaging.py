@@ -27,6 +27,7 @@ STATE = "/var/lib/outpost"
 UNIT = "/usr/lib/systemd/system/outpost.service"
 MAN = "/usr/share/man/man8/outpost.8.gz"
 COPYRIGHT = "/usr/share/doc/outpost/copyright"
+SYSUSERS = "/usr/lib/sysusers.d/outpost.conf"
 WANTS = "/etc/systemd/system/multi-user.target.wants/outpost.service"
 AUDIT = ["audit.db", "audit.db-wal"]  # placeholder for the future audit DB
 # Agreed ceiling for `systemd-analyze security` (field notes S14); 2.1
@@ -229,7 +230,7 @@ class Rpm(unittest.TestCase):
         files = sh(["rpm", "-qlp", rpm]).stdout.split()
         self.assertEqual(sorted(files), sorted([
             "/etc/outpost", CONF, BIN, UNIT, "/usr/share/doc/outpost",
-            COPYRIGHT, MAN]))
+            COPYRIGHT, MAN, SYSUSERS]))
         self.assertEqual(sh(["rpm", "-qp", "--configfiles",
                              rpm]).stdout.split(), [CONF])
         dump = {ln.split()[0]: ln.split()[4] for ln in
