@@ -52,8 +52,9 @@ void audit__buf_put(struct audit_buf *b, const void *p, size_t n);
 void audit__buf_puts(struct audit_buf *b, const char *s);
 void audit__buf_printf(struct audit_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* A JSON string literal of s[0..n): quotes, backslashes and controls
- * escaped, invalid UTF-8 replaced by U+FFFD. NULL writes null. */
+/* A JSON string literal of s[0..n): quotes, backslashes, controls (C0
+ * and C1) and bidi/invisible formatting (op_utf8_unsafe) escaped as
+ * \uXXXX, invalid UTF-8 replaced by U+FFFD. NULL writes null. */
 void audit__buf_json_str(struct audit_buf *b, const char *s, size_t n);
 void audit__buf_json_cstr(struct audit_buf *b, const char *s);
 /* Returns the text (caller frees) and empties b, or NULL if it failed. */
@@ -66,8 +67,10 @@ bool audit__json_is_object(const char *s, size_t n);
 bool audit__json_is_value(const char *s, size_t n);
 /* True when s[0..n) is valid UTF-8 without NUL. */
 bool audit__utf8_valid(const char *s, size_t n);
-/* Copies s into dst (size > 0) for display: control bytes and invalid
- * UTF-8 become '?', cut at a character boundary. NULL gives "". */
+/* Copies s into dst (size > 0) for display: invalid UTF-8 and unsafe
+ * characters (C0/C1 controls, bidi overrides and isolates, zero-width
+ * formatting: op_utf8_unsafe, shared with the consent prompt) become '?',
+ * cut at a character boundary. NULL gives "". */
 void audit__sanitize(char *dst, size_t size, const char *s, size_t n);
 
 /* ---- The chain (audit-chain.c) ---- */

@@ -293,6 +293,53 @@ test_hostile_values(void)
 	tctx_rm(&t);
 }
 
+/* Peer texts with C1 controls and bidi overrides: shown as '?' in every
+ * text output, escaped (never raw) in JSON, as the consent prompt does. */
+static void
+test_hostile_text(void)
+{
+	static const char *const raw[] = { "\xc2\x9b", "\xc2\x85",
+		"\xe2\x80\xae", "\xe2\x80\xaa", "\xe2\x81\xa6",
+		"\xe2\x81\xa9", "\x1b" };
+	struct audit_auth au = { .peer_id = "123\xc2\x9b" "2J\xe2\x80\xae" "987",
+		.peer_name = "\xe2\x81\xa6mallory\xe2\x81\xa9\xc2\x85\x1b[1A",
+		.kind = AUDIT_CONN_DESKTOP,
+		.method = AUDIT_AUTH_PERMANENT_PASSWORD };
+	struct audit_session_info si = { .path = AUDIT_PATH_DIRECT_IP };
+	struct audit_opts o;
+	struct tctx t;
+	char clean[64];
+	int64_t sid = 0;
+	char *s;
+
+	audit__sanitize(clean, sizeof(clean), au.peer_id, strlen(au.peer_id));
+	ASSERT_STR_EQ(clean, "123?2J?987");
+	tctx_init(&t);
+	tctx_opts(&t, &o);
+	ASSERT_INT_EQ(audit_open(&t.loop, &o, &t.a, NULL, 0), 0);
+	ASSERT_INT_EQ(audit_session_open(t.a, &si, &sid, NULL, NULL), 0);
+	ASSERT_INT_EQ(audit_authorized(t.a, sid, &au, NULL, NULL), 0);
+	ASSERT_INT_EQ(audit_session_close(t.a, sid, "\xe2\x80\xaeyb desolc",
+			      0, 0, NULL, NULL), 0);
+	uv_run(&t.loop, UV_RUN_DEFAULT);
+	tctx_close(&t);
+	for (int what = 0; what <= 4; what++) {
+		s = capture(&t, what, sid);
+		ASSERT(s != NULL);
+		for (size_t i = 0; s != NULL && i < sizeof(raw) / sizeof(raw[0]);
+			i++)
+			if (strstr(s, raw[i]) != NULL)
+				TH_FAIL("output %d holds raw %s", what,
+					i < 6 ? "C1/bidi" : "ESC");
+		if (what == 3)
+			ASSERT_STR_CONTAINS(s, "123\\u009b2J\\u202e987");
+		if (what == 2)
+			ASSERT_STR_CONTAINS(s, "123?2J?987");
+		free(s);
+	}
+	tctx_rm(&t);
+}
+
 static void
 test_prune_by_age(void)
 {
@@ -653,6 +700,7 @@ main(void)
 	RUN(test_delete_detected);
 	RUN(test_rehash_detected);
 	RUN(test_hostile_values);
+	RUN(test_hostile_text);
 	RUN(test_prune_by_age);
 	RUN(test_prune_by_size);
 	RUN(test_concurrency);
