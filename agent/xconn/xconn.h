@@ -10,18 +10,36 @@
 #define OP_XCONN_XCONN_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <xcb/xcb.h>
 
 /*
  * display: ":N[.S]" (NULL = $DISPLAY); xauthority: a cookie file (NULL
- * or "" = xcb's default: $XAUTHORITY, ~/.Xauthority). Sets *conn even
- * when the connection failed (the caller xcb_disconnect()s it either
- * way) and *screen. Returns 0, OP_ERR_CONFIG (no or unparsable display),
- * an error from reading the cookie, or -ECONNREFUSED (no server, or the
- * cookie was refused: xcb cannot tell), with a one-line reason in err.
+ * or "" = xcb's default: $XAUTHORITY, ~/.Xauthority, for a process's own
+ * environment only). The file must be a regular file owned by this
+ * process's effective user (op_xauth_load's checks): the daemon passes
+ * only files it wrote itself (xconn_cookie_copy), the consent prompt its
+ * user's own. Sets *conn even when the connection failed (the caller
+ * xcb_disconnect()s it either way) and *screen. Returns 0,
+ * OP_ERR_CONFIG (no or unparsable display), an error from reading the
+ * cookie, OP_ERR_PROTO (the server's setup is malformed), or
+ * -ECONNREFUSED (no server, or the cookie was refused: xcb cannot
+ * tell), with a one-line reason in err.
  */
 int xconn_open(const char *display, const char *xauthority,
 	xcb_connection_t **conn, int *screen, char *err, size_t errlen);
+
+/*
+ * Copies the MIT-MAGIC-COOKIE-1 for display out of src (a path from a
+ * user's environment, owned by owner or OP_XAUTH_ANY_OWNER; checked and
+ * read as op_xauth_load does) into a new Xauthority file dst, mode 0600,
+ * owned by this process (written to a temporary name, then renamed over
+ * dst; never through a symlink). The daemon hands only dst to the
+ * capture, input and clipboard connections, so a user cannot swap the
+ * file between their three opens. Returns 0 or an error with err.
+ */
+int xconn_cookie_copy(const char *display, const char *src, uid_t owner,
+	const char *dst, char *err, size_t errlen);
 
 #endif
