@@ -361,6 +361,12 @@ find_escape(struct ui *ui)
 		return;
 	syms = xcb_get_keyboard_mapping_keysyms(r);
 	per = r->keysyms_per_keycode;
+	/* count * per keysyms must be in what the server sent. */
+	if (!xconn_reply_fits(r, sizeof(*r), (uint64_t)count * (unsigned)per *
+			4)) {
+		free(r);
+		return;
+	}
 	for (int k = 0; k < count && ui->nesc < MAX_ESC; k++)
 		for (int j = 0; j < per; j++)
 			if (syms[k * per + j] == XK_ESCAPE) {
@@ -445,7 +451,8 @@ try_connect(const char *xauth, int *screen_num, bool say)
 	if (xauth == NULL) {
 		c = xcb_connect_to_display_with_auth_info(NULL, &none,
 			screen_num);
-		if (!xcb_connection_has_error(c))
+		if (!xcb_connection_has_error(c) &&
+			xconn_setup_valid(xcb_get_setup(c)))
 			return c;
 		xcb_disconnect(c);
 		return NULL;
@@ -546,6 +553,11 @@ setup(struct ui *ui, int screen_num)
 		return -1;
 	qf = xcb_query_font_reply(ui->conn, xcb_query_font(ui->conn, font),
 		NULL);
+	/* 60 bytes of fixed fields: more than a reply of length 0 holds. */
+	if (qf != NULL && !xconn_reply_fits(qf, sizeof(*qf), 0)) {
+		free(qf);
+		qf = NULL;
+	}
 	ui->char_w = qf && qf->max_bounds.character_width > 0 ?
 		qf->max_bounds.character_width :
 		6;

@@ -61,7 +61,81 @@ xconn_open(const char *display, const char *xauthority,
 			shown);
 		return -ECONNREFUSED;
 	}
+	if (!xconn_setup_valid(xcb_get_setup(*conn))) {
+		snprintf(err, errlen, "display %s sent a malformed connection "
+			"setup", shown);
+		return OP_ERR_PROTO;
+	}
 	return 0;
+}
+
+bool
+xconn_reply_fits(const void *reply, size_t fixed, uint64_t var)
+{
+	const xcb_generic_reply_t *g = reply;
+	uint64_t have;
+
+	if (reply == NULL)
+		return false;
+	have = 32 + (uint64_t)g->length * 4;
+	return (uint64_t)fixed <= have && var <= have - fixed;
+}
+
+int
+xconn_property_value(const xcb_get_property_reply_t *rep,
+	const uint8_t **value, size_t *len)
+{
+	uint64_t n;
+
+	*value = NULL;
+	*len = 0;
+	if (rep == NULL || (rep->format != 0 && rep->format != 8 &&
+				   rep->format != 16 && rep->format != 32))
+		return OP_ERR_PROTO;
+	n = (uint64_t)rep->value_len * (rep->format / 8);
+	if (!xconn_reply_fits(rep, sizeof(*rep), n))
+		return OP_ERR_PROTO;
+	*value = (const uint8_t *)(rep + 1);
+	*len = (size_t)n;
+	return 0;
+}
+
+bool
+xconn_setup_valid(const xcb_setup_t *s)
+{
+	const uint8_t *base = (const uint8_t *)s;
+	uint64_t have;
+	uint64_t off = sizeof(*s);
+
+	if (s == NULL)
+		return false;
+	have = 8 + (uint64_t)s->length * 4;
+	/* Vendor, padded to 4, then the pixmap formats. */
+	off += ((uint64_t)s->vendor_len + 3) / 4 * 4;
+	off += (uint64_t)s->pixmap_formats_len * sizeof(xcb_format_t);
+	if (off > have)
+		return false;
+	for (unsigned i = 0; i < s->roots_len; i++) {
+		const xcb_screen_t *scr;
+
+		if (off + sizeof(*scr) > have)
+			return false;
+		scr = (const xcb_screen_t *)(const void *)(base + off);
+		off += sizeof(*scr);
+		for (unsigned k = 0; k < scr->allowed_depths_len; k++) {
+			const xcb_depth_t *d;
+
+			if (off + sizeof(*d) > have)
+				return false;
+			d = (const xcb_depth_t *)(const void *)(base + off);
+			off += sizeof(*d) +
+				(uint64_t)d->visuals_len *
+					sizeof(xcb_visualtype_t);
+			if (off > have)
+				return false;
+		}
+	}
+	return true;
 }
 
 static int
