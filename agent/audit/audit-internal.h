@@ -34,6 +34,22 @@ struct sqlite3_stmt;
 #define AUDIT_HTTP_MAX_HEAD 8192   /* status line + headers */
 #define AUDIT_HTTP_MAX_HEADERS 100
 #define AUDIT_FWD_BODY_MAX (64u << 10)
+/* A failed transaction is retried (issue 11 item 8): every record but an
+ * authorization (its caller refuses the session at once) gets this many
+ * attempts, with exponential backoff between them; then it is lost, and
+ * an audit.discontinuity record says how many and when. */
+#define AUDIT_RETRY_MAX 6
+#define AUDIT_RETRY_BASE_MS 250
+#define AUDIT_RETRY_CAP_MS 8000
+#define AUDIT_BUSY_TIMEOUT_MS 5000
+/* Connections closed before a login attempt: one session.preauth summary
+ * per source and window, for at most this many sources (the rest share
+ * one summary), so a flood adds a bounded number of rows. */
+#define AUDIT_PREAUTH_WINDOW_MS 60000
+#define AUDIT_PREAUTH_SOURCES 32
+#define AUDIT_PREAUTH_REASONS 4
+/* Warn when the file uses this much of audit.max_size_mb. */
+#define AUDIT_SIZE_WARN_PCT 80
 
 /* ---- A bounded, growable text buffer (audit-json.c) ---- */
 
@@ -52,8 +68,9 @@ void audit__buf_put(struct audit_buf *b, const void *p, size_t n);
 void audit__buf_puts(struct audit_buf *b, const char *s);
 void audit__buf_printf(struct audit_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* A JSON string literal of s[0..n): quotes, backslashes and controls
- * escaped, invalid UTF-8 replaced by U+FFFD. NULL writes null. */
+/* A JSON string literal of s[0..n): quotes, backslashes, controls (C0
+ * and C1) and bidi/invisible formatting (op_utf8_unsafe) escaped as
+ * \uXXXX, invalid UTF-8 replaced by U+FFFD. NULL writes null. */
 void audit__buf_json_str(struct audit_buf *b, const char *s, size_t n);
 void audit__buf_json_cstr(struct audit_buf *b, const char *s);
 /* Returns the text (caller frees) and empties b, or NULL if it failed. */
@@ -66,8 +83,10 @@ bool audit__json_is_object(const char *s, size_t n);
 bool audit__json_is_value(const char *s, size_t n);
 /* True when s[0..n) is valid UTF-8 without NUL. */
 bool audit__utf8_valid(const char *s, size_t n);
-/* Copies s into dst (size > 0) for display: control bytes and invalid
- * UTF-8 become '?', cut at a character boundary. NULL gives "". */
+/* Copies s into dst (size > 0) for display: invalid UTF-8 and unsafe
+ * characters (C0/C1 controls, bidi overrides and isolates, zero-width
+ * formatting: op_utf8_unsafe, shared with the consent prompt) become '?',
+ * cut at a character boundary. NULL gives "". */
 void audit__sanitize(char *dst, size_t size, const char *s, size_t n);
 
 /* ---- The chain (audit-chain.c) ---- */
@@ -162,8 +181,37 @@ struct audit_rec {
 	int status;
 	audit_commit_fn cb;
 	void *arg;
+	unsigned attempts; /* failed transactions it was in */
+	bool no_retry;     /* an authorization: fail it at once */
+	bool internal;     /* made by the trail itself: rebuilt, not retried */
 };
 TAILQ_HEAD(audit_rec_list, audit_rec);
+
+/* Records that could not be written and are not yet reported by a
+ * committed audit.discontinuity (audit.c). */
+#define AUDIT_LOSS_TYPES 8
+struct audit_loss {
+	uint64_t records;  /* given up after AUDIT_RETRY_MAX attempts */
+	uint64_t refused;  /* refused: the backlog was full */
+	int64_t first_us;  /* when the first and last of them were made */
+	int64_t last_us;
+	char why[160];     /* the last failure */
+	unsigned n_types;
+	struct {
+		char type[AUDIT_TYPE_MAX + 1];
+		uint64_t n;
+	} types[AUDIT_LOSS_TYPES];
+	uint64_t other_types;
+};
+
+/* Test knobs (audit__set_knobs); the defaults are the #defines above. */
+struct audit_knobs {
+	unsigned retry_max;
+	unsigned retry_base_ms;
+	unsigned retry_cap_ms;
+	unsigned busy_timeout_ms;
+	unsigned preauth_window_ms;
+};
 
 /* Frees a record and its strings. NULL is a no-op. */
 void audit__rec_free(struct audit_rec *r);
@@ -199,10 +247,14 @@ struct audit_job {
 	int64_t now_us;
 	int64_t last_session;
 	enum audit_mirror mirror;     /* resolved: journald/syslog/none */
+	unsigned busy_timeout_ms;
+	struct audit_loss reported;   /* what its discontinuity record says */
+	bool measure;                 /* measure the file after the commit */
 	/* out */
 	int status;
 	char why[256];
 	bool pruned;
+	int64_t size_used;            /* bytes in use, -1 = not measured */
 	bool fetched;                 /* q_* valid (q_id 0 = empty) */
 	int64_t q_id;
 	char *q_body;
@@ -219,6 +271,8 @@ void audit__db_run(struct audit_db *db, struct audit_job *job);
  * leaves r->fields NULL when nothing had to go. */
 int audit__db_prune(struct audit_db *db, struct audit_job *job,
 	struct audit_rec *r);
+/* audit-prune.c: bytes in use (pages minus free pages). */
+int audit__db_used(struct audit_db *db, int64_t *used);
 /* Maps a sqlite result code to ours. */
 int audit__sqlite_err(int rc);
 
@@ -265,6 +319,38 @@ struct audit_sess {
 	uint64_t client_sid;
 	char peer[64];
 	char source[64];
+	char ip[48];
+	enum audit_path path;
+	/* audit_session_begin: its session.open, not queued until the
+	 * connection reaches a login attempt (NULL once queued). */
+	struct audit_rec *deferred;
+};
+
+/* Connections from one source closed before a login attempt, in the
+ * current window (audit-preauth.c). */
+struct audit_preauth_src {
+	char ip[48];       /* "*" for the sources beyond the table */
+	uint64_t conns;
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+	int64_t first_us;
+	int64_t last_us;
+	uint32_t paths;    /* 1 << enum audit_path */
+	unsigned n_reasons;
+	struct {
+		char text[64];
+		uint64_t n;
+	} reasons[AUDIT_PREAUTH_REASONS];
+	uint64_t other_reasons;
+};
+
+struct audit_preauth {
+	struct audit_preauth_src src[AUDIT_PREAUTH_SOURCES];
+	size_t n;
+	struct audit_preauth_src rest;
+	uv_timer_t timer;  /* ends the window */
+	bool timer_running;
+	uint64_t folded;   /* connections summarised since open */
 };
 
 enum audit_fwd_state {
@@ -331,11 +417,35 @@ struct audit {
 	audit_closed_fn closed_cb;
 	void *closed_arg;
 	struct op_ratelimit err_rl;
+	struct audit_knobs knobs;
+	uv_timer_t retry_timer;
+	bool retry_wait;         /* a failed batch waits for retry_timer */
+	unsigned retry_delay_ms; /* the next backoff */
+	struct audit_loss loss;  /* lost, not yet reported in the file */
+	uint64_t lost_total;     /* records lost since open */
+	int64_t size_used;       /* bytes at the last measure, -1 = none */
+	uint64_t size_warned_ms; /* last warning about the size limit */
+	struct audit_preauth preauth;
 };
 
 /* audit.c: OP_ERR_STATE when closed or closing, OP_ERR_TOO_LARGE when
- * the backlog is full, else 0. */
-int audit__check_open(const struct audit *a);
+ * the backlog is full (counted as a loss of type), else 0. */
+int audit__check_open(struct audit *a, const char *type);
+/* audit-loss.c: counts a record of type made at time_us (failed with
+ * why, or refused by a full backlog) into l. */
+void audit__loss_add(struct audit_loss *l, const char *type,
+	int64_t time_us, bool refused, const char *why);
+/* audit-loss.c: tests shorten the retries and the pre-auth window. */
+void audit__set_knobs(struct audit *a, const struct audit_knobs *k);
+/* audit-loss.c: the audit.discontinuity record reporting l (NULL on
+ * OOM). */
+struct audit_rec *audit__loss_record(const struct audit_loss *l);
+/* audit-loss.c: a failed job's records: requeued for a retry, or failed
+ * (left in done for their callbacks) and counted as lost. */
+void audit__requeue_failed(struct audit *a, struct audit_job *j,
+	struct audit_rec_list *done);
+/* audit-loss.c: warns when the file nears audit.max_size_mb. */
+void audit__size_check(struct audit *a);
 /* audit.c: a new event record stamped now (NULL on OOM). */
 struct audit_rec *audit__rec_new(int64_t session, const char *type,
 	int priority);
@@ -344,6 +454,23 @@ struct audit_rec *audit__rec_new(int64_t session, const char *type,
 int audit__rec_submit(struct audit *a, struct audit_rec *r,
 	struct audit_buf *f, struct audit_buf *m, struct audit_buf *fwd,
 	audit_commit_fn cb, void *arg);
+/* audit.c: the first half of submit: takes the buffers into r without
+ * queuing it (r is freed on failure). 0 or OP_ERR_NOMEM. */
+int audit__rec_take(struct audit *a, struct audit_rec *r,
+	struct audit_buf *f, struct audit_buf *m, struct audit_buf *fwd);
+/* audit.c: the second half: queues a filled record. */
+void audit__rec_queue(struct audit *a, struct audit_rec *r,
+	audit_commit_fn cb, void *arg);
+
+/* audit-preauth.c */
+void audit__preauth_init_handles(struct audit *a);
+void audit__preauth_close_handles(struct audit *a);
+/* Counts a connection closed before a login attempt (s->deferred is
+ * freed). */
+void audit__preauth_fold(struct audit *a, struct audit_sess *s,
+	const char *reason, uint64_t bytes_in, uint64_t bytes_out);
+/* Queues the window's summaries now (window end, close). */
+void audit__preauth_flush(struct audit *a);
 /* audit.c: wakes the writer if it is idle and has work. */
 void audit__kick(struct audit *a);
 /* audit.c: true when nothing is queued or running (for close). */

@@ -33,6 +33,7 @@ static const struct {
 	{ "session.denied", AUDIT_MSGID_SESSION_DENIED },
 	{ "session.lockout", AUDIT_MSGID_SESSION_LOCKOUT },
 	{ "session.close", AUDIT_MSGID_SESSION_CLOSE },
+	{ "session.preauth", AUDIT_MSGID_SESSION_PREAUTH },
 	{ "config.reload", AUDIT_MSGID_CONFIG_RELOAD },
 };
 

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
 void
 audit__buf_init(struct audit_buf *b, size_t max)
 {
@@ -192,6 +194,7 @@ audit__buf_json_str(struct audit_buf *b, const char *s, size_t n)
 	audit__buf_put(b, "\"", 1);
 	for (size_t i = 0; i < n;) {
 		unsigned char c = u[i];
+		uint32_t cp = 0;
 		size_t l;
 
 		if (c == '"' || c == '\\') {
@@ -211,6 +214,15 @@ audit__buf_json_str(struct audit_buf *b, const char *s, size_t n)
 			i++;
 			continue;
 		}
+		/* C1 controls and bidi/invisible formatting are kept, but
+		 * escaped: a terminal showing the export sees no CSI and no
+		 * reordering. All of them are in the BMP. */
+		if (l > 1 && op_utf8_decode(u + i, l, &cp) == l &&
+			op_utf8_unsafe(cp)) {
+			audit__buf_printf(b, "\\u%04x", (unsigned)cp);
+			i += l;
+			continue;
+		}
 		audit__buf_put(b, u + i, l);
 		i += l;
 	}
@@ -226,30 +238,7 @@ audit__buf_json_cstr(struct audit_buf *b, const char *s)
 void
 audit__sanitize(char *dst, size_t size, const char *s, size_t n)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t o = 0;
-
-	if (size == 0)
-		return;
-	for (size_t i = 0; s != NULL && i < n;) {
-		size_t l = utf8_len(u + i, n - i);
-
-		if (l == 1 && (u[i] < 0x20 || u[i] == 0x7f))
-			l = 0;
-		if (l == 0) {
-			if (o + 1 >= size)
-				break;
-			dst[o++] = '?';
-			i++;
-			continue;
-		}
-		if (o + l >= size)
-			break;
-		memcpy(dst + o, u + i, l);
-		o += l;
-		i += l;
-	}
-	dst[o] = '\0';
+	(void)op_utf8_sanitize(dst, size, s, n);
 }
 
 /* ---- A strict JSON validator (recursive descent, bounded depth) ---- */

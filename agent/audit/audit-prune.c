@@ -44,15 +44,13 @@ q_i64(sqlite3 *db, const char *sql, bool has_arg, int64_t arg, int64_t dflt,
 	return rc == SQLITE_DONE ? 0 : audit__sqlite_err(rc);
 }
 
-/* First id to keep under the size limit, or 0 when within it. */
-static int
-size_limit(struct audit_db *d, uint64_t max, int64_t *fk)
+int
+audit__db_used(struct audit_db *d, int64_t *used)
 {
-	int64_t pages = 0, free_pages = 0, page_size = 0, count = 0;
-	uint64_t used, target, n_del;
+	int64_t pages = 0, free_pages = 0, page_size = 0;
 	int e;
 
-	*fk = 0;
+	*used = 0;
 	if ((e = q_i64(d->db, "PRAGMA page_count", false, 0, 0, &pages)) !=
 			0 ||
 		(e = q_i64(d->db, "PRAGMA freelist_count", false, 0, 0,
@@ -60,9 +58,23 @@ size_limit(struct audit_db *d, uint64_t max, int64_t *fk)
 		(e = q_i64(d->db, "PRAGMA page_size", false, 0, 0,
 			 &page_size)) != 0)
 		return e;
-	if (pages <= free_pages || page_size <= 0)
-		return 0;
-	used = (uint64_t)(pages - free_pages) * (uint64_t)page_size;
+	if (pages > free_pages && page_size > 0)
+		*used = (pages - free_pages) * page_size;
+	return 0;
+}
+
+/* First id to keep under the size limit, or 0 when within it. */
+static int
+size_limit(struct audit_db *d, uint64_t max, int64_t *fk)
+{
+	int64_t count = 0, in_use = 0;
+	uint64_t used, target, n_del;
+	int e;
+
+	*fk = 0;
+	if ((e = audit__db_used(d, &in_use)) != 0 || in_use <= 0)
+		return e;
+	used = (uint64_t)in_use;
 	if (used <= max)
 		return 0;
 	if ((e = q_i64(d->db, "SELECT count(*) FROM events", false, 0, 0,

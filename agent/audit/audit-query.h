@@ -66,12 +66,19 @@ struct audit_verify_result {
 	int64_t last_id;     /* the head */
 	char head_hash[65];  /* "" if none */
 	char first_problem[160];
+	/* audit.discontinuity records (each also counted in problems):
+	 * records the writer could not write, or a tail changed under it. */
+	uint64_t discontinuities;
+	uint64_t lost;       /* records they say were lost */
 };
 
 /*
  * Walks the chain and writes one line per problem to report (at most 50,
  * then a count): "row events#17: hash mismatch (edited)", "rows 12-13
- * missing (deleted)", .... Also runs sqlite's quick_check. Returns 0 with
+ * missing (deleted)", "events#40: 3 records lost between ... and ...
+ * (database is locked)" (an audit.discontinuity: a hash chain of what
+ * was written cannot show what never was, so the writer says so), ....
+ * Also runs sqlite's quick_check. Returns 0 with
  * *res filled (res->problems says whether the trail is intact), or a
  * negative code when the file cannot be read at all.
  */

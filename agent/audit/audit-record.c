@@ -100,22 +100,20 @@ put_peer_words(struct audit_buf *m, const char *id, const char *name)
 	}
 }
 
-int
-audit_session_open(struct audit *a, const struct audit_session_info *info,
-	int64_t *id, audit_commit_fn cb, void *arg)
+/* Builds the session.open record of the next session id (not queued). */
+static int
+build_open(struct audit *a, const struct audit_session_info *info,
+	struct audit_rec **out, char ip[48])
 {
 	struct audit_buf f, m, fwd;
-	char source[64], ip[48];
+	char source[64];
 	struct audit_rec *r;
-	struct audit_sess *s;
 	int e;
 
-	*id = 0;
-	if ((e = audit__check_open(a)) != 0)
-		return e;
+	*out = NULL;
 	if ((r = audit__rec_new(a->next_session, "session.open", 6)) == NULL)
 		return OP_ERR_NOMEM;
-	format_addr(info->source, source, sizeof(source), ip, sizeof(ip));
+	format_addr(info->source, source, sizeof(source), ip, 48);
 	audit__buf_init(&f, AUDIT_FIELDS_MAX);
 	audit__buf_init(&m, 1024);
 	audit__buf_init(&fwd, AUDIT_FWD_BODY_MAX);
@@ -141,18 +139,99 @@ audit_session_open(struct audit *a, const struct audit_session_info *info,
 	snprintf(r->source, sizeof(r->source), "%s", source);
 	audit__sanitize(r->peer, sizeof(r->peer), info->peer_id,
 		textlen(info->peer_id));
-	if ((e = audit__rec_submit(a, r, &f, &m, &fwd, cb, arg)) != 0)
+	if ((e = audit__rec_take(a, r, &f, &m, &fwd)) != 0)
 		return e;
-	*id = a->next_session++;
+	*out = r;
+	return 0;
+}
+
+/* Opens a session: its record queued now, or kept in the table until the
+ * connection reaches a login attempt (defer). */
+static int
+session_open(struct audit *a, const struct audit_session_info *info,
+	bool defer, int64_t *id, audit_commit_fn cb, void *arg)
+{
+	struct audit_rec *r = NULL;
+	struct audit_sess *s = NULL;
+	char ip[48];
+	int e;
+
+	*id = 0;
+	if ((e = audit__check_open(a, "session.open")) != 0)
+		return e;
+	if ((e = build_open(a, info, &r, ip)) != 0)
+		return e;
 	if (a->n_sessions < AUDIT_SESSIONS_MAX &&
 		(s = calloc(1, sizeof(*s))) != NULL) {
-		s->id = *id;
+		s->id = a->next_session;
 		memcpy(s->source, r->source, sizeof(s->source));
 		memcpy(s->peer, r->peer, sizeof(s->peer));
+		memcpy(s->ip, ip, sizeof(s->ip));
+		s->path = info->path;
 		TAILQ_INSERT_TAIL(&a->sessions, s, link);
 		a->n_sessions++;
 	}
+	/* Without a table entry there is nothing to defer it in: write it,
+	 * nothing is lost. */
+	if (defer && s != NULL)
+		s->deferred = r;
+	else
+		audit__rec_queue(a, r, cb, arg);
+	*id = a->next_session++;
 	return 0;
+}
+
+int
+audit_session_open(struct audit *a, const struct audit_session_info *info,
+	int64_t *id, audit_commit_fn cb, void *arg)
+{
+	return session_open(a, info, false, id, cb, arg);
+}
+
+int
+audit_session_begin(struct audit *a, const struct audit_session_info *info,
+	int64_t *id)
+{
+	return session_open(a, info, true, id, NULL, NULL);
+}
+
+/* Queues a deferred session.open: the session is recorded in full. */
+static void
+materialize(struct audit *a, struct audit_sess *s)
+{
+	struct audit_rec *r = s != NULL ? s->deferred : NULL;
+
+	if (r == NULL)
+		return;
+	s->deferred = NULL;
+	audit__rec_queue(a, r, NULL, NULL);
+}
+
+int
+audit_session_login(struct audit *a, int64_t session)
+{
+	struct audit_sess *s;
+
+	if (a == NULL || a->closing)
+		return OP_ERR_STATE;
+	if ((s = sess_find(a, session)) == NULL)
+		return OP_ERR_NOT_FOUND;
+	materialize(a, s);
+	return 0;
+}
+
+bool
+audit_session_recorded(const struct audit *a, int64_t session)
+{
+	const struct audit_sess *s;
+
+	if (a == NULL)
+		return false;
+	TAILQ_FOREACH(s, &a->sessions, link)
+		if (s->id == session)
+			return s->deferred == NULL;
+	/* Forgotten (closed) or never deferred: written as given. */
+	return true;
 }
 
 /* Copies what the session table knows into r (journal fields). */
@@ -161,6 +240,9 @@ sess_fill(struct audit *a, struct audit_rec *r, const char *peer_id)
 {
 	struct audit_sess *s = r->session > 0 ? sess_find(a, r->session) : NULL;
 
+	/* Any record about a deferred session means it got as far as a
+	 * login attempt (or the caller wants it known): its open first. */
+	materialize(a, s);
 	if (peer_id != NULL && peer_id[0] != '\0')
 		audit__sanitize(r->peer, sizeof(r->peer), peer_id,
 			textlen(peer_id));
@@ -198,10 +280,11 @@ audit_authorized(struct audit *a, int64_t session,
 	bool first = true;
 	int e;
 
-	if ((e = audit__check_open(a)) != 0)
+	if ((e = audit__check_open(a, "session.authorized")) != 0)
 		return e;
 	if ((r = audit__rec_new(session, "session.authorized", 5)) == NULL)
 		return OP_ERR_NOMEM;
+	r->no_retry = true; /* write-ahead: the caller waits, then refuses */
 	s = sess_fill(a, r, au->peer_id);
 	audit__buf_init(&f, AUDIT_FIELDS_MAX);
 	audit__buf_init(&m, 1024);
@@ -268,7 +351,7 @@ audit_denied(struct audit *a, int64_t session, const struct audit_denial *d,
 	char t[AUDIT_TEXT_MAX];
 	int e;
 
-	if ((e = audit__check_open(a)) != 0)
+	if ((e = audit__check_open(a, "session.denied")) != 0)
 		return e;
 	if ((r = audit__rec_new(session, "session.denied", 4)) == NULL)
 		return OP_ERR_NOMEM;
@@ -301,7 +384,7 @@ audit_lockout(struct audit *a, int64_t session,
 	char scope[32], key[AUDIT_TEXT_MAX];
 	int e;
 
-	if ((e = audit__check_open(a)) != 0)
+	if ((e = audit__check_open(a, "session.lockout")) != 0)
 		return e;
 	if ((r = audit__rec_new(session, "session.lockout", 4)) == NULL)
 		return OP_ERR_NOMEM;
@@ -335,8 +418,17 @@ audit_session_close(struct audit *a, int64_t session, const char *reason,
 	char t[AUDIT_TEXT_MAX];
 	int e;
 
-	if ((e = audit__check_open(a)) != 0)
+	if ((e = audit__check_open(a, "session.close")) != 0)
 		return e;
+	s = session > 0 ? sess_find(a, session) : NULL;
+	if (s != NULL && s->deferred != NULL && cb == NULL) {
+		/* Never tried to log in: counted, not recorded. */
+		audit__preauth_fold(a, s, reason, bytes_in, bytes_out);
+		TAILQ_REMOVE(&a->sessions, s, link);
+		a->n_sessions--;
+		free(s);
+		return 0;
+	}
 	if ((r = audit__rec_new(session, "session.close", 6)) == NULL)
 		return OP_ERR_NOMEM;
 	s = sess_fill(a, r, NULL);
@@ -390,7 +482,8 @@ audit_event(struct audit *a, int64_t session, const char *type,
 	size_t n = fields != NULL ? strnlen(fields, AUDIT_FIELDS_MAX + 1) : 2;
 	int e;
 
-	if ((e = audit__check_open(a)) != 0)
+	if ((e = audit__check_open(a, type_valid(type) ? type : "other")) !=
+		0)
 		return e;
 	if (!type_valid(type) || n > AUDIT_FIELDS_MAX ||
 		(fields != NULL && !audit__json_is_object(fields, n)))
@@ -416,7 +509,7 @@ audit_config_reload(struct audit *a, const char *source, bool ok,
 	char t[AUDIT_TEXT_MAX];
 	int e;
 
-	if ((e = audit__check_open(a)) != 0)
+	if ((e = audit__check_open(a, "config.reload")) != 0)
 		return e;
 	if ((r = audit__rec_new(0, "config.reload", ok ? 5 : 4)) == NULL)
 		return OP_ERR_NOMEM;

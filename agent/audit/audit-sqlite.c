@@ -404,6 +404,7 @@ new_internal_rec(struct audit_job *job, const char *type, char *fields,
 	r->fields_len = strlen(fields);
 	r->message = message;
 	r->priority = priority;
+	r->internal = true;
 	return r;
 }
 
@@ -428,7 +429,9 @@ check_tail(struct audit_db *d, struct audit_job *job)
 		return 0;
 	audit__buf_init(&f, 1024);
 	audit__buf_init(&m, 1024);
-	audit__buf_printf(&f, "{\"expected_id\":%" PRId64 ",\"expected_hash\":",
+	audit__buf_printf(&f,
+		"{\"reason\":\"tail-changed\",\"expected_id\":%" PRId64
+		",\"expected_hash\":",
 		d->last_id);
 	audit__buf_json_cstr(&f, d->last_hash);
 	audit__buf_printf(&f, ",\"found_id\":%" PRId64 ",\"found_hash\":", id);
@@ -510,6 +513,8 @@ audit__db_run(struct audit_db *d, struct audit_job *job)
 	memcpy(saved_hash, d->last_hash, sizeof(saved_hash));
 	job->status = 0;
 	job->why[0] = '\0';
+	job->size_used = -1;
+	sqlite3_busy_timeout(d->db, (int)job->busy_timeout_ms);
 	if (write) {
 		int rc = sqlite3_exec(d->db, "BEGIN IMMEDIATE", NULL, NULL,
 			NULL);
@@ -569,6 +574,8 @@ audit__db_run(struct audit_db *d, struct audit_job *job)
 		(void)sqlite3_wal_checkpoint_v2(d->db, NULL,
 			SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	}
+	if (e == 0 && job->measure)
+		(void)audit__db_used(d, &job->size_used);
 	if (job->fetch) {
 		sqlite3_stmt *st = d->st_queue_head;
 		int rc = sqlite3_step(st);

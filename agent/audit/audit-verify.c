@@ -13,7 +13,9 @@
  * row whose values have the wrong type is reported, never trusted. What a
  * hash chain cannot show — rows cut off the end, or the whole chain
  * recomputed by someone who can write the file — needs an outside copy of
- * the head (the journal mirror), which is why the head is reported.
+ * the head (the journal mirror), which is why the head is reported. Nor
+ * can it show records that were never written: the writer records those
+ * as audit.discontinuity events, and each is reported here as a problem.
  */
 #include "audit/audit-internal.h"
 #include "audit/audit-query.h"
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -127,7 +130,7 @@ struct vstate {
 __attribute__((format(printf, 2, 3))) static void
 problem(struct vstate *v, const char *fmt, ...)
 {
-	char line[160];
+	char line[256];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -226,6 +229,83 @@ col_text(sqlite3_stmt *st, int i, size_t *n)
 			       (const char *)sqlite3_column_blob(st, i);
 	*n = (size_t)sqlite3_column_bytes(st, i);
 	return p != NULL ? p : "";
+}
+
+/* "2026-12-05T13:00:00.123456Z" for a time in microseconds. */
+static void
+iso_us(int64_t us, char *out, size_t size)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+
+	if (us <= 0 || gmtime_r(&t, &tm) == NULL) {
+		snprintf(out, size, "an unknown time");
+		return;
+	}
+	snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		tm.tm_min, tm.tm_sec, (int)(us % 1000000));
+}
+
+static int64_t
+col_i64(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_INTEGER ?
+		sqlite3_column_int64(st, i) :
+		0;
+}
+
+/*
+ * The audit.discontinuity records: each says that the trail is not
+ * whole, which the chain cannot show. Written by the agent when records
+ * could not be written (reason write-failed: how many, made when, why) or
+ * when the chain's tail changed under the writer (tail-changed).
+ */
+static void
+discontinuities(sqlite3 *db, struct vstate *v)
+{
+	sqlite3_stmt *st = NULL;
+
+#define J(k) "CASE WHEN json_valid(fields) THEN json_extract(fields, '$." k \
+	     "') END"
+	if (sqlite3_prepare_v2(db,
+		    "SELECT id, " J("reason") ", " J("lost") ", " J("refused")
+		    ", " J("first_us") ", " J("last_us") ", " J("error") ", "
+		    J("expected_id") ", " J("found_id") " FROM events WHERE "
+		    "type = 'audit.discontinuity' ORDER BY id",
+		    -1, &st, NULL) != SQLITE_OK) {
+		problem(v, "reading the discontinuity records failed");
+		return;
+	}
+#undef J
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *reason = (const char *)sqlite3_column_text(st, 1);
+		const char *err = (const char *)sqlite3_column_text(st, 6);
+		int64_t id = col_i64(st, 0);
+		int64_t lost = col_i64(st, 2) + col_i64(st, 3);
+		char from[40], to[40], clean[100];
+
+		v->res->discontinuities++;
+		if (reason != NULL && strcmp(reason, "write-failed") == 0) {
+			v->res->lost += lost > 0 ? (uint64_t)lost : 0;
+			iso_us(col_i64(st, 4), from, sizeof(from));
+			iso_us(col_i64(st, 5), to, sizeof(to));
+			audit__sanitize(clean, sizeof(clean), err,
+				err != NULL ? strlen(err) : 0);
+			problem(v,
+				"events#%" PRId64 ": %" PRId64 " record%s lost "
+				"(never written) between %s and %s: %s",
+				id, lost, lost == 1 ? "" : "s", from, to,
+				clean[0] ? clean : "write failed");
+		} else {
+			problem(v,
+				"events#%" PRId64 ": the writer found the "
+				"chain's tail changed under it (expected "
+				"events#%" PRId64 ", found events#%" PRId64 ")",
+				id, col_i64(st, 7), col_i64(st, 8));
+		}
+	}
+	sqlite3_finalize(st);
 }
 
 int
@@ -352,5 +432,6 @@ audit_verify(struct audit_reader *r, FILE *report,
 	res->last_id = prev_id;
 	if (have_expect && audit__hash_text_valid(expect, strlen(expect)))
 		snprintf(res->head_hash, sizeof(res->head_hash), "%s", expect);
+	discontinuities(r->db, &v);
 	return 0;
 }

@@ -9,10 +9,21 @@
  * the file has seen. Everything runs on the loop thread; the only thing
  * that crosses threads is the job, by libuv's hand-over.
  *
+ * A failed transaction is not the end of its records: they go back to
+ * the head of the queue, in order, and are tried again with backoff
+ * (sqlite's "database is locked" outlasting the busy timeout is the usual
+ * cause). Only an authorization fails at once, because its caller refuses
+ * the session rather than wait. A record that still fails after
+ * AUDIT_RETRY_MAX attempts, or that a full backlog refuses, is lost: the
+ * loss is counted, logged, and written as an audit.discontinuity record
+ * (how many, which types, made when, why) by the next transaction that
+ * commits, which `audit verify` reports.
+ *
  * It must not block on the disk after audit_open (only the worker
  * touches the file), drop a record silently (every failure reaches the
- * record's callback and the log), or hold a caller's pointers after a
- * call returns (everything is copied).
+ * record's callback, the log and, once the file can be written again,
+ * the trail itself), or hold a caller's pointers after a call returns
+ * (everything is copied).
  */
 #include "audit/audit-internal.h"
 
@@ -159,6 +170,13 @@ after_work_cb(uv_work_t *w, int status)
 			a->fwd.n_ack < AUDIT_MAX_ACKS;
 			i++)
 			a->fwd.ack[a->fwd.n_ack++] = j->acks[i];
+		audit__requeue_failed(a, j, &done);
+	} else {
+		a->retry_delay_ms = a->knobs.retry_base_ms;
+		if (j->size_used >= 0) {
+			a->size_used = j->size_used;
+			audit__size_check(a);
+		}
 	}
 	TAILQ_FOREACH(r, &done, link)
 		if (r->id > 0 && r->fwd_body != NULL)
@@ -193,18 +211,31 @@ audit__kick(struct audit *a)
 	int64_t last_session = a->next_session - 1;
 	int e;
 
-	if (a->in_flight || a->db == NULL)
+	if (a->in_flight || a->db == NULL || a->retry_wait)
 		return;
+	/* Session ids handed out without a record (connections that never
+	 * logged in) are saved with the next job, never on their own: that
+	 * would cost an fsync per connection. */
 	if (TAILQ_EMPTY(&a->pending) && a->fwd.n_ack == 0 &&
-		!a->fwd.want_fetch && last_session <= a->db->last_session)
+		!a->fwd.want_fetch && a->loss.records == 0 &&
+		a->loss.refused == 0)
 		return;
 	memset(j, 0, sizeof(*j));
 	TAILQ_INIT(&j->recs);
+	j->size_used = -1;
+	if ((a->loss.records > 0 || a->loss.refused > 0) &&
+		(r = audit__loss_record(&a->loss)) != NULL) {
+		TAILQ_INSERT_TAIL(&j->recs, r, link);
+		j->reported = a->loss;
+		memset(&a->loss, 0, sizeof(a->loss));
+	}
 	for (size_t n = 0; n < AUDIT_BATCH_MAX &&
 		(r = TAILQ_FIRST(&a->pending)) != NULL;
 		n++) {
 		TAILQ_REMOVE(&a->pending, r, link);
 		a->n_pending--;
+		if (r->kind == AUDIT_REC_PRUNE)
+			j->measure = true;
 		TAILQ_INSERT_TAIL(&j->recs, r, link);
 	}
 	memcpy(j->acks, a->fwd.ack, a->fwd.n_ack * sizeof(j->acks[0]));
@@ -217,6 +248,7 @@ audit__kick(struct audit *a)
 	j->now_us = (int64_t)op_wall_us();
 	j->last_session = last_session;
 	j->mirror = a->mirror;
+	j->busy_timeout_ms = a->knobs.busy_timeout_ms;
 	j->db = a->db;
 	j->work.data = a;
 	a->db = NULL;
@@ -237,12 +269,17 @@ audit__kick(struct audit *a)
 /* ---- Records ---- */
 
 int
-audit__check_open(const struct audit *a)
+audit__check_open(struct audit *a, const char *type)
 {
 	if (a == NULL || a->closing)
 		return OP_ERR_STATE;
-	if (a->n_pending >= AUDIT_BACKLOG_MAX)
+	if (a->n_pending >= AUDIT_BACKLOG_MAX) {
+		/* The caller hears it, but the trail must say so too. */
+		audit__loss_add(&a->loss, type, (int64_t)op_wall_us(), true,
+			"backlog full: the disk is not keeping up");
+		a->lost_total++;
 		return OP_ERR_TOO_LARGE;
+	}
 	return 0;
 }
 
@@ -261,11 +298,9 @@ audit__rec_new(int64_t session, const char *type, int priority)
 	return r;
 }
 
-/* Takes the buffers' contents into r and queues it. fwd may be NULL. */
 int
-audit__rec_submit(struct audit *a, struct audit_rec *r, struct audit_buf *f,
-	struct audit_buf *m, struct audit_buf *fwd, audit_commit_fn cb,
-	void *arg)
+audit__rec_take(struct audit *a, struct audit_rec *r, struct audit_buf *f,
+	struct audit_buf *m, struct audit_buf *fwd)
 {
 	r->fields = audit__buf_steal(f);
 	r->message = audit__buf_steal(m);
@@ -279,6 +314,13 @@ audit__rec_submit(struct audit *a, struct audit_rec *r, struct audit_buf *f,
 		return OP_ERR_NOMEM;
 	}
 	r->fields_len = strlen(r->fields);
+	return 0;
+}
+
+void
+audit__rec_queue(struct audit *a, struct audit_rec *r, audit_commit_fn cb,
+	void *arg)
+{
 	r->cb = cb;
 	r->arg = arg;
 	TAILQ_INSERT_TAIL(&a->pending, r, link);
@@ -289,6 +331,19 @@ audit__rec_submit(struct audit *a, struct audit_rec *r, struct audit_buf *f,
 		(void)audit_prune(a, NULL, NULL);
 	}
 	audit__kick(a);
+}
+
+/* Takes the buffers' contents into r and queues it. fwd may be NULL. */
+int
+audit__rec_submit(struct audit *a, struct audit_rec *r, struct audit_buf *f,
+	struct audit_buf *m, struct audit_buf *fwd, audit_commit_fn cb,
+	void *arg)
+{
+	int e;
+
+	if ((e = audit__rec_take(a, r, f, m, fwd)) != 0)
+		return e;
+	audit__rec_queue(a, r, cb, arg);
 	return 0;
 }
 
@@ -298,7 +353,7 @@ audit_prune(struct audit *a, audit_commit_fn cb, void *arg)
 	struct audit_rec *r;
 	int e;
 
-	if ((e = audit__check_open(a)) != 0)
+	if ((e = audit__check_open(a, "audit.prune")) != 0)
 		return e;
 	if ((r = audit__rec_new(0, "audit.prune", 5)) == NULL)
 		return OP_ERR_NOMEM;
@@ -399,6 +454,13 @@ audit_open(uv_loop_t *loop, const struct audit_opts *o, struct audit **out,
 	a->loop = loop;
 	TAILQ_INIT(&a->pending);
 	TAILQ_INIT(&a->sessions);
+	a->size_used = -1;
+	audit__set_knobs(a, &(struct audit_knobs){
+		.retry_max = AUDIT_RETRY_MAX,
+		.retry_base_ms = AUDIT_RETRY_BASE_MS,
+		.retry_cap_ms = AUDIT_RETRY_CAP_MS,
+		.busy_timeout_ms = AUDIT_BUSY_TIMEOUT_MS,
+		.preauth_window_ms = AUDIT_PREAUTH_WINDOW_MS });
 	if ((e = audit__fwd_set(a, o)) != 0) {
 		snprintf(w, sizeof(w), "bad audit.forward.url \"%s\"",
 			o->forward_url != NULL ? o->forward_url : "");
@@ -422,6 +484,10 @@ audit_open(uv_loop_t *loop, const struct audit_opts *o, struct audit **out,
 	uv_timer_start(&a->prune_timer, on_prune_timer, PRUNE_INTERVAL_MS,
 		PRUNE_INTERVAL_MS);
 	uv_unref((uv_handle_t *)&a->prune_timer);
+	uv_timer_init(loop, &a->retry_timer);
+	a->retry_timer.data = a;
+	a->handles_open++;
+	audit__preauth_init_handles(a);
 	audit__fwd_init_handles(a);
 	if (!a->quiet && (e = lifecycle_event(a, "audit.open")) != 0)
 		log_error_r(e, "audit: recording the start");
@@ -443,6 +509,7 @@ audit__handle_closed(uv_handle_t *h)
 	audit__db_close(a->db);
 	while ((s = TAILQ_FIRST(&a->sessions)) != NULL) {
 		TAILQ_REMOVE(&a->sessions, s, link);
+		audit__rec_free(s->deferred);
 		free(s);
 	}
 	audit__buf_free(&a->fwd.req);
@@ -462,20 +529,35 @@ audit__maybe_finish(struct audit *a)
 		return;
 	a->handles_closing = true;
 	uv_close((uv_handle_t *)&a->prune_timer, audit__handle_closed);
+	uv_close((uv_handle_t *)&a->retry_timer, audit__handle_closed);
+	audit__preauth_close_handles(a);
 	audit__fwd_close_handles(a);
 }
 
 void
 audit_close(struct audit *a, audit_closed_fn cb, void *arg)
 {
+	struct audit_sess *s;
+
 	if (a == NULL || a->closing)
 		return;
+	/* Connections still short of a login attempt are summarised with
+	 * the others, before the closing record. */
+	TAILQ_FOREACH(s, &a->sessions, link)
+		if (s->deferred != NULL)
+			audit__preauth_fold(a, s, "open when the trail closed",
+				0, 0);
+	audit__preauth_flush(a);
 	if (!a->quiet)
 		(void)lifecycle_event(a, "audit.close");
 	a->closing = true;
 	a->closed_cb = cb;
 	a->closed_arg = arg;
 	uv_timer_stop(&a->prune_timer);
+	/* One more attempt now for a batch waiting to be retried; after
+	 * that, failures are final. */
+	uv_timer_stop(&a->retry_timer);
+	a->retry_wait = false;
 	audit__fwd_stop(a);
 	audit__kick(a);
 	audit__maybe_finish(a);

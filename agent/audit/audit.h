@@ -42,6 +42,23 @@
  * When a call returns an error, the callback is never called and nothing
  * was recorded.
  *
+ * Losses. A failed transaction (e.g. "database is locked" longer than
+ * the busy timeout) is retried with backoff, its records first and in
+ * order; only session.authorized fails at once (write-ahead: the session
+ * is refused). A record still failing after AUDIT_RETRY_MAX attempts, or
+ * refused because 100000 records wait, is lost: the next transaction
+ * that commits starts with an audit.discontinuity record (how many, of
+ * which types, made when, the error), which `outpost audit verify`
+ * reports as a problem.
+ *
+ * Connections that never try to log in. audit_session_begin() defers a
+ * connection's session.open until it reaches a login attempt; one closed
+ * before that is only counted into a session.preauth summary per source
+ * address and minute, so a flood of such connections (port scanners,
+ * hostile peers) adds at most 33 rows a minute instead of two rows and
+ * two fsyncs per connection, and cannot push old evidence out through
+ * size-based pruning.
+ *
  * Nothing here logs secrets: callers never pass passwords, and the peer
  * names and free texts they pass are stored as given (escaped on output).
  */
@@ -51,6 +68,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include <uv.h>
@@ -134,6 +152,7 @@ const char *audit_perm_name(unsigned bit_index);
 #define AUDIT_MSGID_SESSION_DENIED "a7583c1049ba4bc1b336683c7905c9a0"
 #define AUDIT_MSGID_SESSION_LOCKOUT "8ad4054f516a430199e0839d4ffca433"
 #define AUDIT_MSGID_SESSION_CLOSE "64243c390bf94dc88d442f57931225d2"
+#define AUDIT_MSGID_SESSION_PREAUTH "efa2962c1e58490a9fa6c4ef50d2c221"
 #define AUDIT_MSGID_CONFIG_RELOAD "2f741aeab97646a2896cad2f64b31820"
 #define AUDIT_MSGID_OTHER "847f1eaef33e483ea33b7d3a25df9d89"
 
@@ -280,6 +299,35 @@ int audit_session_open(struct audit *self,
 	const struct audit_session_info *info, int64_t *id,
 	audit_commit_fn cb, void *arg);
 
+/*
+ * For a connection that has not tried to log in yet: hands out the
+ * session id like audit_session_open but writes nothing. The session.open
+ * record (with this moment's time and these facts) is queued when the
+ * connection reaches a login attempt: audit_session_login(), or any
+ * audit_authorized / audit_denied / audit_lockout / audit_event for the
+ * session; from then on the session is recorded in full. Closed before
+ * that (audit_session_close without a callback), it is only counted into
+ * the session.preauth summary of its source address for the current
+ * minute (connections, bytes, paths, close reasons, first and last time;
+ * at most 32 sources a minute, the rest in one more summary). No
+ * callback: nothing is written now. Falls back to audit_session_open's
+ * behaviour when 4096 sessions are already open.
+ */
+int audit_session_begin(struct audit *self,
+	const struct audit_session_info *info, int64_t *id);
+
+/*
+ * The connection of a session from audit_session_begin reached a login
+ * attempt (a LoginRequest arrived): its session.open is queued now.
+ * Returns 0 (also when it was already queued), OP_ERR_NOT_FOUND (unknown
+ * session), or OP_ERR_STATE.
+ */
+int audit_session_login(struct audit *self, int64_t session);
+
+/* True when session's records are written in full (it came from
+ * audit_session_open, or reached a login attempt). */
+bool audit_session_recorded(const struct audit *self, int64_t session);
+
 struct audit_auth {
 	const char *peer_id;   /* LoginRequest.my_id */
 	const char *peer_name; /* LoginRequest.my_name */
@@ -324,7 +372,10 @@ int audit_lockout(struct audit *self, int64_t session,
 
 /*
  * Records session.close (§15 "close") with the byte counts and reason
- * (may be NULL) and forgets the session.
+ * (may be NULL) and forgets the session. A session from
+ * audit_session_begin that never reached a login attempt is counted into
+ * its source's session.preauth summary instead, unless cb is given
+ * (then it is written in full, so that cb can report the commit).
  */
 int audit_session_close(struct audit *self, int64_t session,
 	const char *reason, uint64_t bytes_in, uint64_t bytes_out,
@@ -374,5 +425,25 @@ struct audit_fwd_stats {
 };
 void audit_forward_stats(const struct audit *self,
 	struct audit_fwd_stats *out);
+
+/* ---- Health (for `outpost status`) ---- */
+
+struct audit_status {
+	uint64_t size_bytes;     /* in use at the last check (0 = none yet) */
+	uint64_t max_size_bytes; /* audit.max_size_mb; 0 = unlimited */
+	/* At or above 80 % of the limit: size pruning will soon delete the
+	 * oldest rows (also logged, hourly while it lasts). */
+	bool size_warning;
+	uint64_t pending;        /* records waiting for the disk */
+	bool retrying;           /* a failed write waits for its retry */
+	uint64_t lost;           /* records lost since open */
+	uint64_t preauth_folded; /* connections summarised (no login) */
+};
+
+void audit_status(const struct audit *self, struct audit_status *out);
+
+/* Writes ,"audit":{...} (the fields above) for the status JSON. NULL
+ * writes nothing. */
+void audit_status_json(const struct audit *self, FILE *f);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "xconn/xconn.h"
 
 bool capture_x11_sysv_only;
 
@@ -205,11 +206,15 @@ capture_x11_cursor(struct capture *c, struct capture_cursor *out)
 	n = (size_t)rep->width * rep->height;
 	if (rep->width == 0 || rep->height == 0 ||
 		rep->width > CAPTURE_MAX_CURSOR_DIM ||
-		rep->height > CAPTURE_MAX_CURSOR_DIM ||
-		(size_t)xcb_xfixes_get_cursor_image_cursor_image_length(rep) <
-			n) {
+		rep->height > CAPTURE_MAX_CURSOR_DIM) {
 		free(rep);
 		return OP_ERR_RANGE;
+	}
+	/* xcb's cursor_image_length is width * height from the header:
+	 * the pixels must be in what the server actually sent. */
+	if (!xconn_reply_fits(rep, sizeof(*rep), (uint64_t)n * 4)) {
+		free(rep);
+		return OP_ERR_PROTO;
 	}
 	if ((rgba = malloc(n * 4)) == NULL) {
 		free(rep);

@@ -105,18 +105,28 @@ read_monitors(struct x11 *x, struct capture_display *out, int max,
 {
 	xcb_get_atom_name_cookie_t ck[CAPTURE_MAX_DISPLAYS];
 	xcb_randr_get_monitors_reply_t *rep;
-	xcb_randr_monitor_info_iterator_t it;
+	size_t off = sizeof(*rep);
+	uint32_t i;
 	int n = 0;
 
 	rep = xcb_randr_get_monitors_reply(x->conn,
 		xcb_randr_get_monitors(x->conn, x->root, 1), NULL);
 	if (rep == NULL)
 		return 0;
-	it = xcb_randr_get_monitors_monitors_iterator(rep);
-	for (; it.rem > 0 && n < max; xcb_randr_monitor_info_next(&it)) {
-		const xcb_randr_monitor_info_t *m = it.data;
+	/* Walked by hand: xcb's iterator trusts nMonitors and each
+	 * nOutput, the reply's length is what arrived. */
+	for (i = 0; i < rep->nMonitors && n < max; i++) {
+		const xcb_randr_monitor_info_t *m;
 		struct capture_display *d = &out[n];
+		uint64_t size;
 
+		if (!xconn_reply_fits(rep, off, sizeof(*m)))
+			break;
+		m = (const void *)((const uint8_t *)rep + off);
+		size = sizeof(*m) + (uint64_t)m->nOutput * 4;
+		if (!xconn_reply_fits(rep, off, size))
+			break;
+		off += (size_t)size;
 		memset(d, 0, sizeof(*d));
 		snprintf(d->name, sizeof(d->name), "monitor-%d", n);
 		if (!clip_display(d, m->x, m->y, m->width, m->height, rw, rh))
@@ -124,19 +134,22 @@ read_monitors(struct x11 *x, struct capture_display *out, int max,
 		d->primary = m->primary != 0;
 		ck[n++] = xcb_get_atom_name(x->conn, m->name);
 	}
-	if (it.rem > 0)
+	if (i < rep->nMonitors && n < max)
+		log_warn("the X server's monitor list is malformed; only "
+			 "the first %d are offered", n);
+	else if (i < rep->nMonitors)
 		log_warn("more than %d monitors; only the first are offered",
 			max);
 	free(rep);
-	for (int i = 0; i < n; i++) {
+	for (int k = 0; k < n; k++) {
 		xcb_get_atom_name_reply_t *an =
-			xcb_get_atom_name_reply(x->conn, ck[i], NULL);
+			xcb_get_atom_name_reply(x->conn, ck[k], NULL);
 
 		if (an == NULL)
 			continue;
-		copy_name(out[i].name, sizeof(out[i].name),
-			xcb_get_atom_name_name(an),
-			(size_t)xcb_get_atom_name_name_length(an));
+		if (xconn_reply_fits(an, sizeof(*an), an->name_len))
+			copy_name(out[k].name, sizeof(out[k].name),
+				xcb_get_atom_name_name(an), an->name_len);
 		free(an);
 	}
 	return n;

@@ -26,13 +26,34 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/xauth.h"
 #include "display/vdisplay.h"
+#include "xconn/xconn.h"
 
 struct desktop_waiter {
 	struct desktop_waiter *next;
 	daemon_desktop_fn cb;
 	void *arg;
 };
+
+static void private_xauth(const struct daemon *d, char *out, size_t size);
+
+/* Closes the capture connection and removes our copy of its cookie: the
+ * sessions' input and clipboard connections were opened at their grant
+ * and need it no more. */
+static void
+drop_capture(struct daemon *d)
+{
+	struct daemon_desktop *dt = &d->desktop;
+	char copy[4200];
+
+	capture_close(dt->cap);
+	dt->cap = NULL;
+	private_xauth(d, copy, sizeof(copy));
+	if (strcmp(dt->xauth, copy) == 0)
+		(void)unlink(copy);
+	dt->xauth[0] = '\0';
+}
 
 static void
 on_capture_event(void *arg, struct capture *c, unsigned mask)
@@ -56,8 +77,7 @@ on_capture_event(void *arg, struct capture *c, unsigned mask)
 			session_screen_event(d->net.live[i], c, mask);
 	/* With no users left, nothing holds the dead connection. */
 	if (dt->lost && dt->users == 0 && dt->cap != NULL) {
-		capture_close(dt->cap);
-		dt->cap = NULL;
+		drop_capture(d);
 	}
 }
 
@@ -81,14 +101,42 @@ finish_waiters(struct daemon *d, struct capture *cap, const char *why)
 		daemon_desktop_release(d); /* nobody took it: idle rules */
 }
 
+/*
+ * Where the daemon keeps its own copy of the desktop's cookie: the state
+ * directory (0700, ours). The user's file is read once, checked
+ * (xconn_cookie_copy), and only this copy is opened by the capture,
+ * input and clipboard connections.
+ */
+static void
+private_xauth(const struct daemon *d, char *out, size_t size)
+{
+	snprintf(out, size, "%s/display.xauth",
+		conf_str(d->conf, CONF_STATE_DIR));
+}
+
+/* xauth: a cookie file from the user's environment, a display manager,
+ * the configuration or the virtual display; owner: who must own it
+ * (OP_XAUTH_ANY_OWNER for a path root configured). "" = none. */
 static int
 open_capture(struct daemon *d, const char *display, const char *xauth,
-	const char *source)
+	uid_t owner, const char *source)
 {
 	struct daemon_desktop *dt = &d->desktop;
-	char err[160] = "";
+	char err[200] = "";
+	char copy[4200] = "";
 	int r;
 
+	if (xauth != NULL && xauth[0] != '\0') {
+		private_xauth(d, copy, sizeof(copy));
+		if ((r = xconn_cookie_copy(display, xauth, owner, copy, err,
+			     sizeof(err))) != 0) {
+			snprintf(dt->error, sizeof(dt->error), "%s", err);
+			log_warn("display %s (%s): %s", display, source,
+				dt->error);
+			return r;
+		}
+		xauth = copy;
+	}
 	r = capture_open(&d->loop, "x11", display, xauth, on_capture_event, d,
 		&dt->cap, err, sizeof(err));
 	if (r != 0) {
@@ -131,7 +179,7 @@ on_vdisplay_ready(void *arg, struct vdisplay *v, int status)
 	log_notice("virtual display %s started (pid %d)", vdisplay_name(v),
 		vdisplay_server_pid(v));
 	if (open_capture(d, vdisplay_name(v), vdisplay_xauthority(v),
-		    "virtual") != 0)
+		    vdisplay_xauthority_owner(v), "virtual") != 0)
 		finish_waiters(d, NULL, dt->error);
 	else
 		finish_waiters(d, dt->cap, NULL);
@@ -255,8 +303,7 @@ daemon_desktop_acquire(struct daemon *d, daemon_desktop_fn cb, void *arg)
 	if (dt->vd_starting)
 		return;
 	if (dt->cap != NULL && dt->users == 0) { /* lost, unused */
-		capture_close(dt->cap);
-		dt->cap = NULL;
+		drop_capture(d);
 	}
 	if (dt->cap != NULL) { /* lost, still held by closing sessions */
 		finish_waiters(d, NULL, "the display went away");
@@ -265,19 +312,23 @@ daemon_desktop_acquire(struct daemon *d, daemon_desktop_fn cb, void *arg)
 	if (x11[0] != '\0') {
 		const char *xa = conf_str(d->conf, CONF_DISPLAY_XAUTHORITY);
 
-		open_capture(d, x11, xa, "configured");
+		/* An admin's path: any owner, but no FIFO, symlink or
+		 * oversized file. */
+		open_capture(d, x11, xa, OP_XAUTH_ANY_OWNER, "configured");
 	} else if (d->user_found == 0) { /* looked up at this login's admission */
 		char xa[4200];
 
 		user_xauthority(&d->user, xa, sizeof(xa));
-		open_capture(d, d->user.display, xa, "logind");
+		/* From the user's environment: theirs, never root's. */
+		open_capture(d, d->user.display, xa, d->user.uid, "logind");
 	} else if (d->user_found == OP_ERR_UNSUPPORTED) {
 		snprintf(dt->error, sizeof(dt->error), "the logged-in user's "
 			"desktop is Wayland without Xwayland (only X11 is "
 			"captured)");
 	} else if (dt->vd != NULL) {
 		open_capture(d, vdisplay_name(dt->vd),
-			vdisplay_xauthority(dt->vd), "virtual");
+			vdisplay_xauthority(dt->vd),
+			vdisplay_xauthority_owner(dt->vd), "virtual");
 	} else if (conf_enum(d->conf, CONF_DISPLAY_VIRTUAL_MODE) == 0) {
 		start_virtual(d);
 		return;
@@ -305,8 +356,7 @@ on_idle_exit(uv_timer_t *t)
 	log_notice("virtual display %s stopped after %u s without sessions",
 		vdisplay_name(dt->vd), dt->idle_exit_s);
 	if (dt->cap != NULL) {
-		capture_close(dt->cap);
-		dt->cap = NULL;
+		drop_capture(d);
 	}
 	vdisplay_stop(dt->vd);
 	dt->vd = NULL;
@@ -323,8 +373,7 @@ daemon_desktop_release(struct daemon *d)
 		return;
 	/* Nobody watches: stop listening to the X server. */
 	if (dt->cap != NULL) {
-		capture_close(dt->cap);
-		dt->cap = NULL;
+		drop_capture(d);
 	}
 	dt->idle_exit_s = (unsigned)conf_int(d->conf,
 		CONF_DISPLAY_VIRTUAL_IDLE_EXIT);
@@ -383,8 +432,7 @@ daemon_desktop_stop(struct daemon *d)
 
 	uv_timer_stop(&dt->idle_timer);
 	if (dt->cap != NULL && dt->users == 0) {
-		capture_close(dt->cap);
-		dt->cap = NULL;
+		drop_capture(d);
 	}
 	if (dt->vd != NULL) {
 		vdisplay_stop(dt->vd);

@@ -241,6 +241,7 @@ write_status(struct daemon *d, FILE *f)
 								     "false");
 	daemon_net_status(d, f);
 	daemon_desktop_status(d, f);
+	audit_status_json(d->audit, f);
 	fputs(",\"not_implemented\":[\"wayland-capture\",\"file-transfer\","
 	      "\"audio\",\"terminal\"]}",
 		f);

@@ -5,19 +5,24 @@
  *
  * Must not: decide anything itself (every decision is in agent/policy/),
  * fall back to a default when a value does not convert (that would fail
- * open: it returns an error instead), or leave TZ changed.
+ * open: it returns an error instead), or touch the process environment:
+ * a named zone is read from its tzfile (core/tzif.c), because setenv("TZ")
+ * on the loop thread races with getaddrinfo() in libuv's thread pool.
  */
 #include "cli/policy-conf.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
 #include "core/err.h"
+#include "core/tzif.h"
 
 static const struct {
 	enum conf_key key;
@@ -42,6 +47,8 @@ static const struct {
 	{ CONF_POLICY_PEERS_DENY_IDS, POLICY_LIST_DENY_IDS },
 	{ CONF_POLICY_SCHEDULE, POLICY_LIST_SCHEDULE },
 };
+
+static int zone_reload(const char *tz, char *why, size_t whysz);
 
 int
 policy_conf_file_dir(const struct conf *conf)
@@ -161,8 +168,9 @@ policy_conf_rules(const struct conf *conf, struct policy_rules **out,
 			}
 		}
 	}
-	if ((rc = policy_conf_check_tz(policy_conf_timezone(conf), why,
-		     whysz)) != 0)
+	/* Checks the zone and (re)loads the cached copy: a reload picks up
+	 * a changed tzfile. */
+	if ((rc = zone_reload(policy_conf_timezone(conf), why, whysz)) != 0)
 		goto out;
 	*out = r;
 	r = NULL;
@@ -193,80 +201,166 @@ policy_conf_timezone(const struct conf *conf)
 	return conf_str(conf, CONF_POLICY_SCHEDULE_TIMEZONE);
 }
 
-int
-policy_conf_check_tz(const char *tz, char *why, size_t whysz)
+/*
+ * The parsed zone of policy.schedule_timezone. Every connection needs its
+ * wall clock, so the file is read once: again by policy_conf_rules() on
+ * every (re)load, or on first use by a caller that names another zone.
+ * The lock makes this safe from any thread; the zone itself is
+ * immutable.
+ */
+static struct {
+	pthread_mutex_t lock;
+	char name[72];
+	struct op_tzif *tz;
+} zone_cache = { PTHREAD_MUTEX_INITIALIZER, "", NULL };
+
+/* Reads and parses the tzfile of a checked zone name. */
+static int
+zone_load(const char *tz, struct op_tzif **out, char *why, size_t whysz)
 {
 	const char *dir = getenv("TZDIR");
-	char path[4200], magic[4], dummy[1];
+	char path[4200];
+	const char *what = "cannot be read";
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct stat st;
+	int fd = -1;
+	int r = OP_ERR_CONFIG;
+
+	*out = NULL;
+	if (dir == NULL || dir[0] != '/' || strlen(dir) > 4000)
+		dir = "/usr/share/zoneinfo";
+	snprintf(path, sizeof(path), "%s/%s", dir, tz);
+	/* Zone names are often symlinks inside zoneinfo: follow them, but
+	 * never block on a FIFO or read more than a tzfile can be. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		what = "does not exist";
+	else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		what = "is not a regular file";
+	else if (st.st_size > OP_TZIF_MAX_FILE)
+		what = "is too large for a time zone file";
+	else if ((buf = malloc(OP_TZIF_MAX_FILE + 1)) == NULL)
+		r = OP_ERR_NOMEM;
+	else {
+		ssize_t k;
+
+		while (len <= OP_TZIF_MAX_FILE &&
+			(k = read(fd, buf + len, OP_TZIF_MAX_FILE + 1 - len)) !=
+				0) {
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0)
+				break;
+			len += (size_t)k;
+		}
+		r = op_tzif_parse(buf, len, out);
+		if (r == OP_ERR_UNSUPPORTED)
+			what = "has leap seconds (use the zone without right/)";
+		else if (r != 0)
+			what = "is not a valid time zone file";
+		if (r != 0 && r != OP_ERR_NOMEM)
+			r = OP_ERR_CONFIG;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	if (r == OP_ERR_CONFIG)
+		snprintf(why, whysz, "policy.schedule_timezone: %s %s", path,
+			what);
+	return r;
+}
+
+static bool
+zone_name_ok(const char *tz)
+{
 	size_t n = strlen(tz);
 	bool ok = n > 0 && n <= 64 && tz[0] != '/' && strstr(tz, "..") == NULL;
-	int fd;
 
-	if (why == NULL || whysz == 0) {
-		why = dummy;
-		whysz = sizeof(dummy);
-	}
-
-	if (strcmp(tz, "local") == 0 || strcmp(tz, "UTC") == 0)
-		return 0;
 	for (size_t i = 0; ok && i < n; i++)
 		ok = (tz[i] >= 'a' && tz[i] <= 'z') ||
 			(tz[i] >= 'A' && tz[i] <= 'Z') ||
 			(tz[i] >= '0' && tz[i] <= '9') ||
 			strchr("_+-/", tz[i]) != NULL;
-	if (!ok) {
+	return ok;
+}
+
+/* Loads tz into the cache, replacing what is there (reload: the file may
+ * have changed). "local" and "UTC" need nothing. */
+static int
+zone_reload(const char *tz, char *why, size_t whysz)
+{
+	struct op_tzif *z = NULL;
+	int r;
+
+	if (strcmp(tz, "local") == 0 || strcmp(tz, "UTC") == 0)
+		return 0;
+	if ((r = policy_conf_check_tz(tz, why, whysz)) != 0 ||
+		(r = zone_load(tz, &z, why, whysz)) != 0)
+		return r;
+	pthread_mutex_lock(&zone_cache.lock);
+	op_tzif_free(zone_cache.tz);
+	zone_cache.tz = z;
+	snprintf(zone_cache.name, sizeof(zone_cache.name), "%s", tz);
+	pthread_mutex_unlock(&zone_cache.lock);
+	return 0;
+}
+
+int
+policy_conf_check_tz(const char *tz, char *why, size_t whysz)
+{
+	struct op_tzif *z = NULL;
+	char dummy[1];
+	int r;
+
+	if (why == NULL || whysz == 0) {
+		why = dummy;
+		whysz = sizeof(dummy);
+	}
+	if (strcmp(tz, "local") == 0 || strcmp(tz, "UTC") == 0)
+		return 0;
+	if (!zone_name_ok(tz)) {
 		snprintf(why, whysz, "policy.schedule_timezone: not a time "
 			"zone name");
 		return OP_ERR_CONFIG;
 	}
-	if (dir == NULL || dir[0] != '/' || strlen(dir) > 4000)
-		dir = "/usr/share/zoneinfo";
-	snprintf(path, sizeof(path), "%s/%s", dir, tz);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0 && errno == ELOOP) /* zoneinfo links are often symlinks */
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	ok = fd >= 0 && read(fd, magic, 4) == 4 &&
-		memcmp(magic, "TZif", 4) == 0;
-	if (fd >= 0)
-		close(fd);
-	if (!ok) {
-		snprintf(why, whysz, "policy.schedule_timezone: %s is not a "
-			"time zone file", path);
-		return OP_ERR_CONFIG;
-	}
-	return 0;
+	r = zone_load(tz, &z, why, whysz);
+	op_tzif_free(z);
+	return r;
 }
 
 int
 policy_conf_localtime(const char *tz, time_t t, struct tm *out)
 {
-	const char *prev;
-	char *old = NULL, why[256];
-	struct tm *ok;
+	struct op_tzif *z = NULL;
+	char why[256];
+	int r;
 
 	memset(out, 0, sizeof(*out));
 	if (strcmp(tz, "UTC") == 0)
 		return gmtime_r(&t, out) != NULL ? 0 : OP_ERR_RANGE;
 	if (strcmp(tz, "local") == 0) {
+		/* Reads /etc/localtime (or the TZ the service was started
+		 * with); never writes the environment. */
 		tzset();
 		return localtime_r(&t, out) != NULL ? 0 : OP_ERR_RANGE;
 	}
-	if (policy_conf_check_tz(tz, why, sizeof(why)) != 0)
-		return OP_ERR_CONFIG;
-	if ((prev = getenv("TZ")) != NULL && (old = strdup(prev)) == NULL)
-		return OP_ERR_NOMEM;
-	if (setenv("TZ", tz, 1) != 0) {
-		free(old);
-		return OP_ERR_NOMEM;
+	pthread_mutex_lock(&zone_cache.lock);
+	if (zone_cache.tz == NULL || strcmp(zone_cache.name, tz) != 0) {
+		/* Another zone than the configured one (policy explain, a
+		 * test): load it once. */
+		if (!zone_name_ok(tz)) {
+			r = OP_ERR_CONFIG;
+			goto out;
+		}
+		if ((r = zone_load(tz, &z, why, sizeof(why))) != 0)
+			goto out;
+		op_tzif_free(zone_cache.tz);
+		zone_cache.tz = z;
+		snprintf(zone_cache.name, sizeof(zone_cache.name), "%s", tz);
 	}
-	/* localtime_r need not re-read TZ (glibc's does not): tzset. */
-	tzset();
-	ok = localtime_r(&t, out);
-	if (old != NULL)
-		(void)setenv("TZ", old, 1);
-	else
-		(void)unsetenv("TZ");
-	tzset();
-	free(old);
-	return ok != NULL ? 0 : OP_ERR_RANGE;
+	r = op_tzif_localtime(zone_cache.tz, (int64_t)t, out);
+out:
+	pthread_mutex_unlock(&zone_cache.lock);
+	return r;
 }

@@ -53,17 +53,18 @@ void policy_conf_lockout(const struct conf *conf, struct lockout_conf *out);
 const char *policy_conf_timezone(const struct conf *conf);
 
 /*
- * Checks that tz is "local", "UTC" or the name of a tzfile (TZif) under
- * $TZDIR or /usr/share/zoneinfo. Returns 0 or OP_ERR_CONFIG with why.
+ * Checks that tz is "local", "UTC" or the name of a valid tzfile (TZif,
+ * parsed whole) under $TZDIR or /usr/share/zoneinfo. Returns 0 or
+ * OP_ERR_CONFIG with why.
  */
 int policy_conf_check_tz(const char *tz, char *why, size_t whysz);
 
 /*
  * The wall clock at t in tz ("local", "UTC" or a tz name) into *out.
- * Returns 0, OP_ERR_CONFIG (bad zone) or OP_ERR_RANGE. A named zone is
- * applied by setting TZ around localtime_r and restoring it, so call this
- * only from the loop thread (no other thread of ours reads the
- * environment or calls localtime; glibc keeps replaced TZ strings alive).
+ * Returns 0, OP_ERR_CONFIG (bad zone), OP_ERR_NOMEM or OP_ERR_RANGE. A
+ * named zone comes from its parsed tzfile, cached (policy_conf_rules
+ * reloads it), never from $TZ: the environment is not touched, so any
+ * thread may call this.
  */
 int policy_conf_localtime(const char *tz, time_t t, struct tm *out);
 

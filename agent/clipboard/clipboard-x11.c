@@ -217,7 +217,8 @@ fail:
 
 /*
  * Reads and deletes our property, at most limit bytes: OP_ERR_TOO_LARGE
- * (and the property stays) beyond it.
+ * (and the property stays) beyond it, OP_ERR_PROTO for a reply whose
+ * header claims more than it holds.
  */
 static int
 prop_get(struct clipboard *cb, xcb_atom_t prop, size_t limit,
@@ -226,7 +227,8 @@ prop_get(struct clipboard *cb, xcb_atom_t prop, size_t limit,
 	size_t words = limit / 4 + 1;
 	xcb_get_property_cookie_t ck;
 	xcb_get_property_reply_t *rep;
-	int vlen;
+	const uint8_t *value;
+	size_t vlen;
 
 	*out = NULL;
 	if (words > UINT32_MAX)
@@ -235,8 +237,15 @@ prop_get(struct clipboard *cb, xcb_atom_t prop, size_t limit,
 		XCB_GET_PROPERTY_TYPE_ANY, 0, (uint32_t)words);
 	if ((rep = xcb_get_property_reply(cb->conn, ck, NULL)) == NULL)
 		return OP_ERR_GONE;
-	vlen = xcb_get_property_value_length(rep);
-	if (vlen < 0 || rep->bytes_after > 0 || (size_t)vlen > limit) {
+	/* value_len and format are the owner's word; the reply's length
+	 * is what arrived. Only a consistent reply gets past here, so the
+	 * xcb accessors the callers use stay inside it. */
+	if (xconn_property_value(rep, &value, &vlen) != 0) {
+		free(rep);
+		return OP_ERR_PROTO;
+	}
+	(void)value; /* the callers take it from rep */
+	if (rep->bytes_after > 0 || vlen > limit) {
 		free(rep);
 		return OP_ERR_TOO_LARGE;
 	}

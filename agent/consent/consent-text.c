@@ -15,33 +15,19 @@
 #include "core/err.h"
 #include "core/utf8.h"
 
-/* Characters that must never reach the screen as themselves: controls,
- * and invisible or direction-changing formatting that could make "Evil"
- * read as something else. */
-static bool
-forbidden(uint32_t c)
-{
-	return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) ||
-		(c >= 0x200b && c <= 0x200f) ||
-		(c >= 0x2028 && c <= 0x202e) ||
-		(c >= 0x2060 && c <= 0x206f) || c == 0xfeff ||
-		(c >= 0xfff9 && c <= 0xfffb);
-}
-
-/* Length of the next output character and its bytes in out[4]. */
+/* Length of the next output character and its bytes in out[4]: controls,
+ * invisible and direction-changing characters (op_utf8_unsafe) and
+ * invalid bytes become '?', so "Evil" cannot read as something else. */
 static size_t
 next_char(const unsigned char *s, size_t *in_len, char out[4])
 {
-	uint32_t c = 0;
 	/* s is NUL-terminated: the NUL ends a sequence as invalid. */
-	size_t n = op_utf8_decode(s, strnlen((const char *)s, 4), &c);
+	size_t n = op_utf8_next_safe(s, strnlen((const char *)s, 4), in_len);
 
-	if (n == 0 || forbidden(c)) {
-		*in_len = n == 0 ? 1 : n;
+	if (n == 0) {
 		out[0] = '?';
 		return 1;
 	}
-	*in_len = n;
 	memcpy(out, s, n);
 	return n;
 }

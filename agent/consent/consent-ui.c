@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@
 #include <unistd.h>
 
 #include <xcb/xcb.h>
+
+#include "xconn/xconn.h"
 
 #define MARGIN 14
 #define HEADER_H 30
@@ -358,6 +361,12 @@ find_escape(struct ui *ui)
 		return;
 	syms = xcb_get_keyboard_mapping_keysyms(r);
 	per = r->keysyms_per_keycode;
+	/* count * per keysyms must be in what the server sent. */
+	if (!xconn_reply_fits(r, sizeof(*r), (uint64_t)count * (unsigned)per *
+			4)) {
+		free(r);
+		return;
+	}
 	for (int k = 0; k < count && ui->nesc < MAX_ESC; k++)
 		for (int j = 0; j < per; j++)
 			if (syms[k * per + j] == XK_ESCAPE) {
@@ -428,52 +437,89 @@ set_properties(struct ui *ui, int x, int y)
 		buttons);
 }
 
-/* Tries $XAUTHORITY, else the places display managers use, as this user. */
+/* One connection attempt with a cookie file, read the careful way
+ * (xconn: no FIFO, no symlink, a regular file of this user, bounded), or
+ * with no cookie at all (xauth NULL): an empty auth name also keeps
+ * libxcb from opening $XAUTHORITY itself. */
+static xcb_connection_t *
+try_connect(const char *xauth, int *screen_num, bool say)
+{
+	xcb_auth_info_t none = { 0, NULL, 0, NULL };
+	xcb_connection_t *c = NULL;
+	char err[256];
+
+	if (xauth == NULL) {
+		c = xcb_connect_to_display_with_auth_info(NULL, &none,
+			screen_num);
+		if (!xcb_connection_has_error(c) &&
+			xconn_setup_valid(xcb_get_setup(c)))
+			return c;
+		xcb_disconnect(c);
+		return NULL;
+	}
+	if (xconn_open(NULL, xauth, &c, screen_num, err, sizeof(err)) == 0)
+		return c;
+	if (c != NULL)
+		xcb_disconnect(c);
+	if (say)
+		fprintf(stderr, "consent: %s\n", err);
+	return NULL;
+}
+
+/*
+ * Tries $XAUTHORITY (the session's, which the daemon passed on), else the
+ * places display managers use, as this user. Every file goes through
+ * xconn's checked reader rather than libXau's plain open: the path came
+ * from the session's environment, and a FIFO there must not hang us.
+ */
 static xcb_connection_t *
 connect_display(int *screen_num)
 {
 	char cand[4][300];
 	int nc = 0;
 	const char *home = getenv("HOME");
+	const char *xa = getenv("XAUTHORITY");
 	char rundir[64];
 	DIR *d;
 	xcb_connection_t *c;
 
+	if (xa != NULL && xa[0] != '\0') {
+		snprintf(cand[nc++], sizeof(cand[0]), "%.299s", xa);
+	} else {
+		snprintf(rundir, sizeof(rundir), "/run/user/%u",
+			(unsigned)getuid());
+		snprintf(cand[nc++], sizeof(cand[0]), "%s/gdm/Xauthority",
+			rundir);
+		if (home != NULL && home[0] == '/' && strlen(home) < 256)
+			snprintf(cand[nc++], sizeof(cand[0]), "%s/.Xauthority",
+				home);
+		if ((d = opendir(rundir)) != NULL) {
+			struct dirent *de;
+
+			while ((de = readdir(d)) != NULL && nc < 4)
+				if (strncmp(de->d_name,
+					    ".mutter-Xwaylandauth.", 21) == 0)
+					snprintf(cand[nc++], sizeof(cand[0]),
+						"%s/%.200s", rundir,
+						de->d_name);
+			closedir(d);
+		}
+	}
 	/* A server that lost its last client resets and refuses
 	 * connections for a moment: try for up to a second. */
 	for (int i = 0; i < 5; i++) {
 		struct timespec ts = { 0, 200 * 1000 * 1000 };
 
-		c = xcb_connect(NULL, screen_num);
-		if (!xcb_connection_has_error(c))
+		for (int k = 0; k < nc; k++)
+			if (access(cand[k], F_OK) == 0 &&
+				(c = try_connect(cand[k], screen_num, i == 4)) !=
+					NULL)
+				return c;
+		/* No usable cookie file: a server without access
+		 * control. */
+		if ((c = try_connect(NULL, screen_num, false)) != NULL)
 			return c;
-		xcb_disconnect(c);
 		nanosleep(&ts, NULL);
-	}
-	if (getenv("XAUTHORITY") != NULL)
-		return NULL;
-	snprintf(rundir, sizeof(rundir), "/run/user/%u", (unsigned)getuid());
-	snprintf(cand[nc++], sizeof(cand[0]), "%s/gdm/Xauthority", rundir);
-	if (home != NULL && home[0] == '/' && strlen(home) < 256)
-		snprintf(cand[nc++], sizeof(cand[0]), "%s/.Xauthority", home);
-	if ((d = opendir(rundir)) != NULL) {
-		struct dirent *de;
-
-		while ((de = readdir(d)) != NULL && nc < 4)
-			if (strncmp(de->d_name, ".mutter-Xwaylandauth.", 21) ==
-				0)
-				snprintf(cand[nc++], sizeof(cand[0]),
-					"%s/%.200s", rundir, de->d_name);
-		closedir(d);
-	}
-	for (int i = 0; i < nc; i++) {
-		if (access(cand[i], R_OK) != 0)
-			continue;
-		setenv("XAUTHORITY", cand[i], 1);
-		c = xcb_connect(NULL, screen_num);
-		if (!xcb_connection_has_error(c))
-			return c;
-		xcb_disconnect(c);
 	}
 	return NULL;
 }
@@ -507,6 +553,11 @@ setup(struct ui *ui, int screen_num)
 		return -1;
 	qf = xcb_query_font_reply(ui->conn, xcb_query_font(ui->conn, font),
 		NULL);
+	/* 60 bytes of fixed fields: more than a reply of length 0 holds. */
+	if (qf != NULL && !xconn_reply_fits(qf, sizeof(*qf), 0)) {
+		free(qf);
+		qf = NULL;
+	}
 	ui->char_w = qf && qf->max_bounds.character_width > 0 ?
 		qf->max_bounds.character_width :
 		6;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "core/utf8.h"
 
+#include <string.h>
+
 size_t
 op_utf8_decode(const uint8_t *s, size_t len, uint32_t *cp)
 {
@@ -42,4 +44,55 @@ op_utf8_decode(const uint8_t *s, size_t len, uint32_t *cp)
 		return 0;
 	*cp = c;
 	return n;
+}
+
+bool
+op_utf8_unsafe(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) ||
+		(c >= 0x200b && c <= 0x200f) ||
+		(c >= 0x2028 && c <= 0x202e) ||
+		(c >= 0x2060 && c <= 0x206f) || c == 0xfeff ||
+		(c >= 0xfff9 && c <= 0xfffb);
+}
+
+size_t
+op_utf8_next_safe(const uint8_t *s, size_t len, size_t *adv)
+{
+	uint32_t c = 0;
+	size_t n = op_utf8_decode(s, len, &c);
+
+	if (n == 0) {
+		*adv = len > 0 ? 1 : 0;
+		return 0;
+	}
+	*adv = n;
+	return op_utf8_unsafe(c) ? 0 : n;
+}
+
+size_t
+op_utf8_sanitize(char *dst, size_t size, const char *s, size_t n)
+{
+	const uint8_t *u = (const uint8_t *)s;
+	size_t o = 0;
+	size_t adv;
+
+	if (size == 0)
+		return 0;
+	for (size_t i = 0; s != NULL && i < n; i += adv) {
+		size_t l = op_utf8_next_safe(u + i, n - i, &adv);
+
+		if (l == 0) {
+			if (o + 1 >= size)
+				break;
+			dst[o++] = '?';
+			continue;
+		}
+		if (o + l >= size)
+			break;
+		memcpy(dst + o, u + i, l);
+		o += l;
+	}
+	dst[o] = '\0';
+	return o;
 }

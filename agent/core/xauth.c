@@ -104,24 +104,69 @@ op_xauth_find(const uint8_t *buf, size_t len,
 	return 0;
 }
 
-/* Reads at most OP_XAUTH_MAX_FILE + 1 bytes, so a file that grows
- * past the cap while we read is still refused. */
+/* The kind of a file, for the message. */
+static const char *
+file_kind(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "a device";
+	return "not a regular file";
+}
+
+/*
+ * Opens and reads path for op_xauth_load: no final symlink, no blocking
+ * open (FIFO), a regular file of owner, at most cap - 1 bytes (one more
+ * is read, so a file that grows while we read is still refused).
+ */
 static int
-read_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
+read_file(const char *path, uid_t owner, uint8_t *buf, size_t cap,
+	size_t *len, char *err, size_t errlen)
 {
 	struct stat st;
 	size_t n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd;
 	int r = 0;
 
-	if (fd < 0)
-		return -errno;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+			O_NONBLOCK);
+	if (fd < 0) {
+		r = -errno;
+		if (errno == ELOOP) {
+			snprintf(err, errlen, "Xauthority file %s is a "
+				"symbolic link: refused", path);
+			return OP_ERR_PERM;
+		}
+		snprintf(err, errlen, "cannot read Xauthority file %s: %s",
+			path, op_strerror(r));
+		return r;
+	}
 	if (fstat(fd, &st) != 0) {
 		r = -errno;
+		snprintf(err, errlen, "cannot stat Xauthority file %s: %s",
+			path, op_strerror(r));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
+		snprintf(err, errlen, "Xauthority file %s is %s: refused",
+			path, file_kind(st.st_mode));
+		r = OP_ERR_PERM;
+		goto out;
+	}
+	if (owner != OP_XAUTH_ANY_OWNER && st.st_uid != owner) {
+		snprintf(err, errlen, "Xauthority file %s belongs to uid %u, "
+			"not to uid %u: refused", path, (unsigned)st.st_uid,
+			(unsigned)owner);
+		r = OP_ERR_PERM;
+		goto out;
+	}
+	if (st.st_size < 0 || (uint64_t)st.st_size >= cap) {
+		r = OP_ERR_TOO_LARGE;
 		goto out;
 	}
 	while (n < cap) {
@@ -131,6 +176,8 @@ read_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
 			continue;
 		if (k < 0) {
 			r = -errno;
+			snprintf(err, errlen, "cannot read Xauthority file "
+				"%s: %s", path, op_strerror(r));
 			goto out;
 		}
 		if (k == 0)
@@ -144,7 +191,7 @@ out:
 }
 
 int
-op_xauth_load(const char *path, const char *display_number,
+op_xauth_load(const char *path, uid_t owner, const char *display_number,
 	uint8_t cookie[static OP_XAUTH_COOKIE_LEN], char *err,
 	size_t errlen)
 {
@@ -162,13 +209,10 @@ op_xauth_load(const char *path, const char *display_number,
 		host[sizeof(host) - 1] = '\0';
 		hostp = host;
 	}
-	r = read_file(path, buf, OP_XAUTH_MAX_FILE + 1, &len);
-	if (r != 0) {
-		snprintf(err, errlen, "cannot read Xauthority file %s: %s",
-			path, op_strerror(r));
-		goto out;
-	}
-	r = op_xauth_find(buf, len, display_number, hostp, cookie);
+	r = read_file(path, owner, buf, OP_XAUTH_MAX_FILE + 1, &len, err,
+		errlen);
+	if (r == 0)
+		r = op_xauth_find(buf, len, display_number, hostp, cookie);
 	if (r == OP_ERR_TOO_LARGE)
 		snprintf(err, errlen,
 			"Xauthority file %s is larger than %d bytes", path,
@@ -182,7 +226,6 @@ op_xauth_load(const char *path, const char *display_number,
 			"Xauthority file %s has no MIT-MAGIC-COOKIE-1 for "
 			"display :%s",
 			path, display_number);
-out:
 	explicit_bzero(buf, OP_XAUTH_MAX_FILE + 1);
 	free(buf);
 	return r;

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Larger Xauthority files are refused. */
 #define OP_XAUTH_MAX_FILE (64 * 1024)
@@ -33,12 +34,21 @@ int op_xauth_find(const uint8_t *buf, size_t len,
 	const char *display_number, const char *hostname,
 	uint8_t cookie[static OP_XAUTH_COOKIE_LEN]);
 
+/* op_xauth_load: the file may belong to anyone (a path root chose). */
+#define OP_XAUTH_ANY_OWNER ((uid_t)-1)
+
 /*
- * Reads an Xauthority file (at most OP_XAUTH_MAX_FILE bytes) and
- * finds the cookie as above, with this host's name. On failure returns
- * -errno or the codes above and writes a one-line reason to err.
+ * Reads an Xauthority file and finds the cookie as above, with this
+ * host's name. The path usually comes from a user's environment and is
+ * opened by root, so it is opened without following a final symlink and
+ * without blocking (a FIFO must not hang the daemon), and must be a
+ * regular file owned by owner (OP_XAUTH_ANY_OWNER: by anyone; root is
+ * never accepted for another owner), of at most OP_XAUTH_MAX_FILE bytes.
+ * On failure returns OP_ERR_PERM (symlink, not a regular file, wrong
+ * owner), OP_ERR_TOO_LARGE, -errno or the codes above, and writes a
+ * one-line reason to err.
  */
-int op_xauth_load(const char *path, const char *display_number,
+int op_xauth_load(const char *path, uid_t owner, const char *display_number,
 	uint8_t cookie[static OP_XAUTH_COOKIE_LEN], char *err,
 	size_t errlen);
 

@@ -750,6 +750,12 @@ vdisplay_xauthority(const struct vdisplay *v)
 	return v->xauth;
 }
 
+uid_t
+vdisplay_xauthority_owner(const struct vdisplay *v)
+{
+	return v->setid ? v->uid : geteuid();
+}
+
 const char *
 vdisplay_error(const struct vdisplay *v)
 {

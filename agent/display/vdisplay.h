@@ -56,6 +56,9 @@ int vdisplay_start(uv_loop_t *loop, const struct vdisplay_conf *conf,
 const char *vdisplay_name(const struct vdisplay *v);
 /* The Xauthority file a client needs to connect. */
 const char *vdisplay_xauthority(const struct vdisplay *v);
+/* Who owns that file: the display user when we switch to it, else us
+ * (a client checks the owner before it reads the file). */
+uid_t vdisplay_xauthority_owner(const struct vdisplay *v);
 /* Why the start failed or the server was lost. */
 const char *vdisplay_error(const struct vdisplay *v);
 /* PIDs, for status and tests (0 = not running). */

@@ -92,7 +92,7 @@ load_mapping(struct x11in *x)
 		return OP_ERR_GONE;
 	n = (size_t)count * rep->keysyms_per_keycode;
 	if (rep->keysyms_per_keycode == 0 ||
-		(size_t)xcb_get_keyboard_mapping_keysyms_length(rep) < n ||
+		!xconn_reply_fits(rep, sizeof(*rep), (uint64_t)n * 4) ||
 		(syms = malloc(n * sizeof(*syms))) == NULL) {
 		free(rep);
 		return OP_ERR_NOMEM;
@@ -381,6 +381,11 @@ x11_state(struct input *in, bool locks, struct input_state *st)
 
 		if (kc == NULL)
 			return OP_ERR_GONE;
+		/* 52 bytes: longer than a reply of length 0. */
+		if (!xconn_reply_fits(kc, sizeof(*kc), 0)) {
+			free(kc);
+			return OP_ERR_PROTO;
+		}
 		st->caps = (kc->led_mask & LED_CAPS) != 0;
 		st->num = (kc->led_mask & LED_NUM) != 0;
 		free(kc);
