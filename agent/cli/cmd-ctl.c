@@ -59,10 +59,13 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		    "registration,\nlisteners, sessions). Exit 69 when it is "
 		    "not running.\n"))
 		return EX_OK;
-	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json") != 0)) {
-		fprintf(stderr, "usage: outpost [-c FILE] status [--json]\n");
-		return EX_USAGE;
-	}
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--json") != 0)
+			return cli_usage_error("status",
+				"usage: outpost [-c FILE] status [--json]\n",
+				argv[i][0] == '-' ? "unknown option '%s'" :
+						    "unexpected argument '%s'",
+				argv[i]);
 	if ((rc = ask_daemon(cli, "status", &answer)) != 0)
 		return rc;
 	/* The answer is one JSON object; the plain form is the same fields
@@ -86,12 +89,16 @@ cmd_reload(struct cli *cli, int argc, char **argv)
 	char *answer = NULL;
 	int rc;
 
-	if (cli_want_help(argc, argv,
-		    "usage: outpost [-c FILE] reload\n\n"
-		    "Makes the running agent re-read its configuration and "
-		    "password.\nAn invalid file is reported and the running "
-		    "configuration kept (exit 78).\n"))
+	static const char usage[] =
+		"usage: outpost [-c FILE] reload\n\n"
+		"Makes the running agent re-read its configuration, password "
+		"and identity.\nAn invalid file is reported and the running "
+		"configuration kept (exit 78).\n";
+
+	if (cli_want_help(argc, argv, usage))
 		return EX_OK;
+	if (cli_no_args(argc, argv, "reload", usage) != 0)
+		return EX_USAGE;
 	if ((rc = ask_daemon(cli, "reload", &answer)) != 0)
 		return rc;
 	fputs(answer, stdout);

@@ -538,8 +538,10 @@ cmd_doctor(struct cli *cli, int argc, char **argv)
 			strcmp(argv[i], "--verbose") == 0) {
 			verbose = true;
 		} else {
-			fputs(usage_text, stderr);
-			return EX_USAGE;
+			return cli_usage_error("doctor", usage_text,
+				argv[i][0] == '-' ? "unknown option '%s'" :
+						    "unexpected argument '%s'",
+				argv[i]);
 		}
 	}
 	if (sodium_init() < 0 || (rep = malloc(sizeof(*rep))) == NULL ||

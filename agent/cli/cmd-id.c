@@ -30,8 +30,10 @@ cmd_id(struct cli *cli, int argc, char **argv)
 		if (strcmp(argv[i], "--reset") == 0) {
 			reset = true;
 		} else {
-			fprintf(stderr, "%s", id_usage);
-			return EX_USAGE;
+			return cli_usage_error("id", id_usage,
+				argv[i][0] == '-' ? "unknown option '%s'" :
+						    "unexpected argument '%s'",
+				argv[i]);
 		}
 	}
 	if ((rc = cli_load_conf(cli, &conf)) != 0)

@@ -128,11 +128,10 @@ pw_set(struct cli *cli, int argc, char **argv)
 
 	if (cli_want_help(argc, argv, set_usage))
 		return EX_OK;
-	if (argc > 1) {
-		fprintf(stderr, "outpost password set: takes no arguments; "
-				"the password is read from standard input\n");
-		return EX_USAGE;
-	}
+	if (argc > 1)
+		return cli_usage_error("password set", set_usage,
+			"takes no arguments; the password is read from "
+			"standard input");
 	if ((rc = cli_load_conf(cli, &conf)) != 0)
 		return rc;
 	if ((rc = cli_open_state(conf, &st)) != 0)
@@ -184,11 +183,15 @@ pw_clear(struct cli *cli, int argc, char **argv)
 	int rc;
 	int r;
 
-	if (cli_want_help(argc, argv,
-		    "usage: outpost [-c FILE] password clear\n\n"
-		    "Removes the permanent password; only one-time passwords "
-		    "then work.\n"))
+	static const char usage[] =
+		"usage: outpost [-c FILE] password clear\n\n"
+		"Removes the permanent password; only one-time passwords "
+		"then work.\n";
+
+	if (cli_want_help(argc, argv, usage))
 		return EX_OK;
+	if (cli_no_args(argc, argv, "password clear", usage) != 0)
+		return EX_USAGE;
 	if ((rc = cli_load_conf(cli, &conf)) != 0)
 		return rc;
 	if ((rc = cli_open_state(conf, &st)) != 0)

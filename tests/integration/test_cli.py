@@ -46,6 +46,109 @@ class Help(TempDirCase):
         self.assertEqual(p.returncode, EX_USAGE)
         self.assertIn("verify", p.stderr)
 
+    def test_version_options(self):
+        for args in (["--version"], ["-V"], ["-c", "/nonexistent", "-V"]):
+            p = run(args)
+            self.assertEqual(p.returncode, 0, args)
+            self.assertEqual(p.stdout, run(["version"]).stdout, args)
+
+    def test_help_lists_every_readme_exit_code(self):
+        from common import SOURCE_DIR
+        with open(os.path.join(SOURCE_DIR, "README.md")) as f:
+            readme = f.read()
+        codes = re.findall(r"^\| (\d+) \| ", readme.split("## CLI")[1]
+                           .split("\n## ")[0], re.M)
+        self.assertGreaterEqual(len(codes), 10, codes)
+        helptext = run(["--help"]).stdout
+        for code in codes:
+            self.assertRegex(helptext, rf"(?m)^  {code} +\S", code)
+
+
+# Every command and subcommand, with what it needs to get past its own
+# required arguments (so the extra one is what is refused).
+COMMANDS = [["run"], ["id"], ["id", "--reset"], ["password", "set"],
+            ["password", "clear"], ["config", "check"], ["config", "dump"],
+            ["config", "example"], ["config", "schema"], ["config", "man"],
+            ["config", "import", "x.yaml"],
+            ["config", "import-rustdesk", "host=h"], ["version"],
+            ["status"], ["status", "--json"], ["reload"], ["enroll"],
+            ["doctor"], ["doctor", "--json"],
+            ["policy", "explain", "--peer", "1", "--from", "10.0.0.1"],
+            ["audit", "list"], ["audit", "show", "1"], ["audit", "export"],
+            ["audit", "verify"], ["audit", "forward"]]
+
+
+class Arguments(TempDirCase):
+    """Issue 12.1: an argument a command does not know is refused with
+    exit 64 and names what is wrong, never ignored."""
+
+    def test_unexpected_arguments_refused(self):
+        cfg = self.write_config(f"state_dir: {self.tmp}/s\n")
+        for cmd in COMMANDS:
+            for extra in (["--bogus"], ["-Z"], ["extra"]):
+                if cmd[-1] in ("x.yaml", "host=h") and extra == ["extra"]:
+                    extra = ["another"]
+                args = ["-c", cfg] + cmd + extra
+                p = run(args, stdin="")
+                self.assertEqual(p.returncode, EX_USAGE, (args, p.stderr))
+                if cmd == ["password", "set"]:
+                    # It may be a password: not echoed.
+                    self.assertNotIn(extra[0], p.stderr)
+                else:
+                    self.assertIn(f"'{extra[0]}'", p.stderr, args)
+                self.assertIn("usage:", p.stderr, args)
+                self.assertEqual(p.stdout, "", args)
+        self.assertFalse(os.path.exists(f"{self.tmp}/s"))
+
+    def test_config_file_after_the_subcommand(self):
+        bad = self.write_config("log:\n  level: loud\n", name="bad.yaml")
+        good = self.write_config("log:\n  level: debug\n", name="good.yaml")
+        for form in ([bad], ["-c", bad], ["--config", bad],
+                     [f"--config={bad}"]):
+            p = run(["config", "check"] + form)
+            self.assertEqual(p.returncode, EX_CONFIG, (form, p.stdout))
+            self.assertIn(f"{bad}:2:10:", p.stderr, form)
+            self.assertNotIn("OK", p.stdout)
+            p = run(["config", "dump"] + form)
+            self.assertEqual(p.returncode, EX_CONFIG, form)
+        for form in ([good], ["-c", good]):
+            p = run(["config", "check"] + form)
+            self.assertEqual((p.returncode, p.stdout), (0, f"{good}: OK\n"))
+            p = run(["config", "dump"] + form)
+            self.assertIn('level: "debug"', p.stdout, form)
+        p = run(["config", "check", f"{self.tmp}/absent.yaml"])
+        self.assertEqual(p.returncode, EX_CONFIG)
+        self.assertIn(f"{self.tmp}/absent.yaml", p.stderr)
+        # Two different files: which one was meant?
+        for args in (["-c", good, "config", "check", bad],
+                     ["config", "check", good, bad],
+                     ["config", "dump", good, "-c", bad]):
+            p = run(args)
+            self.assertEqual(p.returncode, EX_USAGE, args)
+            self.assertIn("two configuration files", p.stderr)
+        p = run(["-c", good, "config", "check", good])
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_missing_arguments_named(self):
+        p = run(["policy", "explain"])
+        self.assertEqual(p.returncode, EX_USAGE)
+        self.assertIn("missing --peer ID and --from ADDR", p.stderr)
+        p = run(["policy", "explain", "--peer", "123456789"])
+        self.assertEqual(p.returncode, EX_USAGE)
+        self.assertIn("missing --from ADDR", p.stderr)
+        p = run(["audit", "list", "--since"])
+        self.assertEqual(p.returncode, EX_USAGE)
+        self.assertIn("--since needs a value", p.stderr)
+        p = run(["config", "import"])
+        self.assertEqual(p.returncode, EX_USAGE)
+        self.assertIn("missing operand", p.stderr)
+
+    def test_enroll_help_says_it_creates_the_identity(self):
+        p = run(["enroll", "--help"])
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("Creates this host's identity", p.stdout)
+        self.assertIn("create the identity", run(["--help"]).stdout)
+
 
 class Identity(TempDirCase):
     def cfg(self, sub):
