@@ -192,22 +192,23 @@ start_nat(struct daemon *d)
 static void
 start_direct(struct daemon *d)
 {
-	char host[256];
+	char host[256], msg[256];
 	uint16_t port;
 	int r;
 
 	d->net.direct_error[0] = '\0';
 	if (!conf_bool(d->conf, CONF_DIRECT_ACCESS_ENABLED))
 		return;
-	r = conf_hostport_split(conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN),
-		21118, host, sizeof(host), &port);
+	/* The parser config check used: a value that passed it binds here
+	 * or fails only for a reason of the moment (EADDRINUSE). */
+	r = conf_listen_parse(conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN),
+		21118, host, sizeof(host), &port, msg, sizeof(msg));
 	if (r == 0)
 		r = listener_start(&d->loop, host, port, on_conn, d,
 			&d->net.direct);
 	if (r != 0) {
 		snprintf(d->net.direct_error, sizeof(d->net.direct_error), "%s",
-			r == OP_ERR_CONFIG ? "listen address must be numeric" :
-					     op_strerror(r));
+			r == OP_ERR_CONFIG ? msg : op_strerror(r));
 		log_error("direct-IP listener on %s: %s",
 			conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN),
 			d->net.direct_error);

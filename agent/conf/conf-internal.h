@@ -40,6 +40,8 @@ extern const struct conf_check conf__check_b64key;
 extern const struct conf_check conf__check_x11_display;
 extern const struct conf_check conf__check_size;
 extern const struct conf_check conf__check_username;
+/* direct_access.listen: conf_listen_parse. */
+extern const struct conf_check conf__check_listen;
 /* Policy items (grammars of agent/policy/policy-match.c). */
 extern const struct conf_check conf__check_cidr;
 extern const struct conf_check conf__check_glob;

@@ -85,9 +85,11 @@ X(STATE_DIR, "state_dir", CT_PATH(), "$STATE_DIR", NULL,		\
 X(DIRECT_ACCESS_ENABLED, "direct_access.enabled", CT_BOOL(), "true",	\
 	NULL, "Accept direct TCP connections on direct_access.listen.")	\
 X(DIRECT_ACCESS_LISTEN, "direct_access.listen", CT_HOSTPORT(21118),	\
-	"127.0.0.1:21118", NULL,					\
-	"Address for direct connections as host:port ([v6]:port for "	\
-	"IPv6).")							\
+	"127.0.0.1:21118", &conf__check_listen,				\
+	"Address for direct connections as a numeric address with an "	\
+	"optional port: 127.0.0.1:21118, 0.0.0.0:21118 (every IPv4 "	\
+	"interface), [::1]:21118 or [::]:21118. Host names, localhost "	\
+	"included, are refused, not resolved.")				\
 X(DIRECT_ACCESS_ALLOW_FROM, "direct_access.allow_from", CT_LIST(256),	\
 	"127.0.0.0/8\n::1/128", &conf__check_cidr,			\
 	"Networks (CIDR, e.g. 10.0.0.0/8, fd00::/8; an address alone "	\

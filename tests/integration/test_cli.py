@@ -364,7 +364,9 @@ class ExampleAndSchema(TempDirCase):
             jsonschema.validate({"server": {"rendevous": "x"}}, schema)
 
 
-class Run(TempDirCase):
+class RunCase(TempDirCase):
+    """Starts `outpost run` and reads its banner."""
+
     def start(self, args, cwd=None, user=None):
         cmd = [OUTPOST] + args
         if user is not None:
@@ -372,9 +374,12 @@ class Run(TempDirCase):
                    "--clear-groups"] + cmd
         env = dict(os.environ)
         env.pop("JOURNAL_STREAM", None)
-        return subprocess.Popen(cmd, cwd=cwd, env=env, text=True,
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, text=True,
                                 stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
+        self.addCleanup(proc.stdout.close)
+        self.addCleanup(proc.stderr.close)
+        return proc
 
     def read_banner(self, proc):
         lines = []
@@ -387,6 +392,61 @@ class Run(TempDirCase):
             if "Stop it with Ctrl-C" in line:  # the banner's last line
                 break
         return "".join(lines)
+
+
+class ListenAddress(RunCase):
+    """Issue 12.3: one grammar for direct_access.listen in config check,
+    the JSON schema and `run`."""
+
+    CASES = [  # (YAML value, accepted)
+        ("127.0.0.1:31119", True), ("0.0.0.0", True), ('"[::1]:31119"', True),
+        ('"[::]"', True), ("12345", False), ('"12345"', False),
+        ("localhost:31119", False), ("localhost", False),
+        ("host.example:31119", False), ("1.2.3:4", False),
+        ("01.2.3.4:5", False), ("127.0.0.1:080", False),
+        ("127.0.0.1:0", False), ("127.0.0.1:65536", False),
+        ("256.1.1.1:5", False)]
+
+    def test_check_and_schema_agree(self):
+        import json
+        import jsonschema
+        import yaml
+        schema = json.loads(run(["config", "schema"]).stdout)
+        for value, ok in self.CASES:
+            text = f"direct_access:\n  listen: {value}\n"
+            path = self.write_config(text)
+            p = run(["config", "check", path])
+            self.assertEqual(p.returncode, 0 if ok else EX_CONFIG,
+                             (value, p.stderr))
+            valid = jsonschema.Draft202012Validator(schema).is_valid(
+                yaml.safe_load(text))
+            self.assertEqual(valid, ok, value)
+        p = run(["config", "check", self.write_config(
+            "direct_access:\n  listen: localhost:31119\n")])
+        self.assertIn("write 127.0.0.1:31119", p.stderr)
+        p = run(["config", "check", self.write_config(
+            "direct_access:\n  listen: 12345\n")])
+        self.assertIn("is a port without an address", p.stderr)
+
+    def test_what_check_accepts_run_binds(self):
+        from agent import free_port
+        port = free_port()
+        for value in (f"127.0.0.1:{port}", f'"[::1]:{port}"'):
+            path = self.write_config(f"state_dir: {self.tmp}/s\n"
+                                     f"direct_access:\n  listen: {value}\n")
+            self.assertEqual(run(["config", "check", path]).returncode, 0)
+            proc = self.start(["-c", path, "run"])
+            try:
+                self.read_banner(proc)
+                import json
+                st = json.loads(run(["-c", path, "status", "--json"]).stdout)
+                self.assertEqual(st["direct_access"]["port"], port, st)
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=5)
+
+
+class Run(RunCase):
 
     def test_run_prints_id_and_otp_and_stops(self):
         path = self.write_config(f"state_dir: {self.tmp}/s\n")
