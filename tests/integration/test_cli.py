@@ -290,6 +290,23 @@ class ConfigCheck(TempDirCase):
         self.assertEqual(p.returncode, EX_CONFIG)
         self.assertTrue(LOC.search(p.stderr), p.stderr)
 
+    def test_tab_indentation(self):
+        # Issue 12.11: libyaml's own words do not say what is wrong.
+        self.assert_error_at("server:\n\trendezvous: x\n", 2, 1,
+                             ["tabs are not allowed for indentation"])
+
+    def test_misindented_line_reports_the_syntax_error_alone(self):
+        # "  level: info\n   target: stderr": libyaml reads "info target"
+        # as the value before it fails; that derived error must not be
+        # what the admin sees first (or at all).
+        path, p = self.check("log:\n  level: info\n   target: stderr\n")
+        self.assertEqual(p.returncode, EX_CONFIG)
+        lines = p.stderr.splitlines()
+        self.assertEqual(len(lines), 1, p.stderr)
+        self.assertIn(f"{path}:3:10: YAML syntax error", lines[0])
+        self.assertIn("indented", lines[0])
+        self.assertNotIn("info target", p.stderr)
+
     def test_missing_file(self):
         p = run(["-c", f"{self.tmp}/nope.yaml", "config", "check"])
         self.assertEqual(p.returncode, EX_CONFIG)
