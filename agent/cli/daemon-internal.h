@@ -141,5 +141,9 @@ void daemon_net_close_sessions(struct daemon *d, const char *reason);
 void daemon_net_stop(struct daemon *d);
 /* Writes the network part of the status JSON (leading comma included). */
 void daemon_net_status(struct daemon *d, FILE *f);
+/* Whether a technician can reach this host at all: registration with a
+ * rendezvous server started, or the direct-IP listener is bound. When
+ * not, why says what is missing and what to set. */
+bool daemon_net_way_in(const struct daemon *d, char *why, size_t why_size);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/daemon-internal.h"
 #include "cli/proxy-password.h"
 #include "conf/conf.h"
@@ -332,6 +333,42 @@ daemon_net_stop(struct daemon *d)
 	d->net.direct = NULL;
 	sodium_memzero(&d->net.proxy, sizeof(d->net.proxy));
 	d->net.have_proxy = false;
+}
+
+bool
+daemon_net_way_in(const struct daemon *d, char *why, size_t why_size)
+{
+	const char *rdv = conf_str(d->conf, CONF_SERVER_RENDEZVOUS);
+	const char *src = conf_source(d->conf);
+	char rdv_part[300], direct_part[400];
+
+	if (d->net.rdv != NULL || d->net.direct != NULL)
+		return true;
+	if (rdv[0] == '\0')
+		snprintf(rdv_part, sizeof(rdv_part), "server.rendezvous is "
+			"not set");
+	else
+		snprintf(rdv_part, sizeof(rdv_part), "registration with %s "
+			"could not start (see the error above)", rdv);
+	if (!conf_bool(d->conf, CONF_DIRECT_ACCESS_ENABLED))
+		snprintf(direct_part, sizeof(direct_part), "direct_access is "
+			"disabled");
+	else
+		snprintf(direct_part, sizeof(direct_part), "the direct-IP "
+			"listener on %s failed: %s%s",
+			conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN),
+			d->net.direct_error,
+			strstr(d->net.direct_error, "in use") != NULL ?
+				" (is another agent running?)" :
+				"");
+	snprintf(why, why_size, "no way in: %s and %s; set server.rendezvous "
+		"(reachable by ID) or %s in %s", rdv_part, direct_part,
+		conf_bool(d->conf, CONF_DIRECT_ACCESS_ENABLED) ?
+			"a free direct_access.listen address" :
+			"direct_access.enabled: true (direct IP)",
+		strcmp(src, CONF_SOURCE_DEFAULT) == 0 ? CLI_DEFAULT_CONFIG :
+							src);
+	return false;
 }
 
 void

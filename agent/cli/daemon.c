@@ -99,12 +99,24 @@ print_banner(const struct daemon *d)
 			"set" :
 			"not set (outpost password set)");
 	printf("  state directory:    %s\n", state_dir(d->state));
-	printf("  rendezvous server:  %s\n",
-		rdv[0] != '\0' ? rdv : "not configured");
-	if (conf_bool(d->conf, CONF_DIRECT_ACCESS_ENABLED))
-		printf("  direct IP access:   %s (configured; plaintext by "
-		       "protocol, keep it on loopback or a trusted network)\n",
+	/* What runs, not what is configured: printed after the network
+	 * started, so a listener that failed is not announced. */
+	if (rdv[0] == '\0')
+		printf("  rendezvous server:  not configured\n");
+	else
+		printf("  rendezvous server:  %s%s\n", rdv,
+			d->net.rdv != NULL ? "" :
+					     " (NOT started: see the log)");
+	if (d->net.direct != NULL)
+		printf("  direct IP access:   %s (plaintext by protocol, keep it "
+		       "on loopback or a trusted network)\n",
 			conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN));
+	else if (conf_bool(d->conf, CONF_DIRECT_ACCESS_ENABLED))
+		printf("  direct IP access:   FAILED on %s: %s\n",
+			conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN),
+			d->net.direct_error);
+	else
+		printf("  direct IP access:   off\n");
 	printf("  screen:             %s\n",
 		conf_str(d->conf, CONF_DISPLAY_X11)[0] != '\0' ?
 			conf_str(d->conf, CONF_DISPLAY_X11) :
@@ -182,6 +194,8 @@ daemon_reload(struct daemon *d, FILE *errors)
 			  "the running configuration",
 			d->cli->config_path);
 	} else {
+		char nowayin[768];
+
 		/* New sessions get the new policy; open ones keep theirs,
 		 * except that input and clipboard can be withdrawn live. */
 		daemon_net_stop(d);
@@ -192,6 +206,10 @@ daemon_reload(struct daemon *d, FILE *errors)
 		restrict_sessions(d);
 		log_notice("reload: configuration from %s applied",
 			conf_source(d->conf));
+		/* Not fatal here: open sessions go on, and the next reload
+		 * can fix it. */
+		if (!daemon_net_way_in(d, nowayin, sizeof(nowayin)))
+			log_error("reload: %s", nowayin);
 	}
 	conf_diags_free(&diags);
 	if (d->audit != NULL)
@@ -371,9 +389,20 @@ daemon_run(struct cli *cli, struct conf *conf)
 	}
 	if (gethostname(d.hostname, sizeof(d.hostname) - 1) != 0)
 		snprintf(d.hostname, sizeof(d.hostname), "%s", "localhost");
-	print_banner(&d);
 	daemon_desktop_init(&d);
 	daemon_net_start(&d);
+	{
+		char why[768];
+
+		/* Running with no way in would look healthy and help nobody;
+		 * under systemd the failure shows in `systemctl status`. */
+		if (!daemon_net_way_in(&d, why, sizeof(why))) {
+			log_error("%s", why);
+			rc = EX_UNAVAILABLE;
+			goto out_loop;
+		}
+	}
+	print_banner(&d);
 	log_notice("running as ID %s", state_id(d.state));
 	/* Config and keys are loaded: only now is the service ready. */
 	sd_notify(0, "READY=1");

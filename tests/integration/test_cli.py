@@ -465,8 +465,14 @@ class ListenAddress(RunCase):
 
 class Run(RunCase):
 
+    def cfg(self, extra=""):
+        from agent import free_port
+        return self.write_config(f"state_dir: {self.tmp}/s\ndirect_access:\n"
+                                 f"  listen: 127.0.0.1:{free_port()}\n"
+                                 + extra)
+
     def test_run_prints_id_and_otp_and_stops(self):
-        path = self.write_config(f"state_dir: {self.tmp}/s\n")
+        path = self.cfg()
         proc = self.start(["-c", path, "run"])
         banner = self.read_banner(proc)
         my_id = run(["-c", path, "id"]).stdout.strip()
@@ -491,7 +497,7 @@ class Run(RunCase):
 
     def test_control_socket_status_reload_password(self):
         import json
-        path = self.write_config(f"state_dir: {self.tmp}/s\n")
+        path = self.cfg()
         p = run(["-c", path, "status"])
         self.assertEqual(p.returncode, 69)
         self.assertIn("not running", p.stderr)
@@ -537,6 +543,11 @@ class Run(RunCase):
             self.skipTest("needs root to drop to nobody")
         if os.path.exists("/etc/outpost/outpost.yaml"):
             self.skipTest("/etc/outpost/outpost.yaml exists")
+        import socket
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", 21118)) == 0:
+                self.skipTest("127.0.0.1:21118 is taken (another agent "
+                              "runs on the defaults)")
         os.chown(self.tmp, 65534, 65534)
         proc = self.start(["run"], cwd=self.tmp, user=65534)
         banner = self.read_banner(proc)
@@ -546,6 +557,56 @@ class Run(RunCase):
         self.assertIn("127.0.0.1:21118", banner)
         self.assertIn("one-time password:  ", banner)
         self.assertTrue(os.path.isfile(f"{self.tmp}/.outpost-state/id"))
+
+    def test_no_way_in_exits_69(self):
+        # Issue 12.4: neither a rendezvous server nor a listener.
+        import socket
+        path = self.write_config(f"state_dir: {self.tmp}/s\n"
+                                 "direct_access:\n  enabled: false\n")
+        p = run(["-c", path, "run"], timeout=10)
+        self.assertEqual(p.returncode, 69, p.stderr)
+        self.assertIn("no way in: server.rendezvous is not set and "
+                      "direct_access is disabled", p.stderr)
+        self.assertNotIn("started", p.stdout)
+        # The listener cannot bind (the port is taken).
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            path = self.write_config(f"state_dir: {self.tmp}/s\n"
+                                     "direct_access:\n"
+                                     f"  listen: 127.0.0.1:{port}\n")
+            p = run(["-c", path, "run"], timeout=10)
+            self.assertEqual(p.returncode, 69, p.stderr)
+            self.assertIn(f"the direct-IP listener on 127.0.0.1:{port} "
+                          "failed", p.stderr)
+            self.assertNotIn(f"127.0.0.1:{port} (plaintext", p.stdout)
+
+    def test_banner_does_not_claim_a_failed_listener(self):
+        # With a rendezvous server there is a way in: it runs, and says
+        # the listener failed instead of announcing it.
+        import json
+        import socket
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            path = self.write_config(
+                f"state_dir: {self.tmp}/s\nserver:\n"
+                "  rendezvous: 127.0.0.1:9\n"
+                f"direct_access:\n  listen: 127.0.0.1:{port}\n")
+            proc = self.start(["-c", path, "run"])
+            try:
+                banner = self.read_banner(proc)
+                self.assertIn(f"direct IP access:   FAILED on "
+                              f"127.0.0.1:{port}", banner)
+                self.assertNotIn("plaintext by protocol", banner)
+                st = json.loads(run(["-c", path, "status",
+                                     "--json"]).stdout)
+                self.assertIn("in use", st["direct_access"]["error"])
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                self.assertEqual(proc.wait(timeout=5), 0)
 
 
 if __name__ == "__main__":
