@@ -242,9 +242,7 @@ on_watchdog(uv_timer_t *t)
 static void
 write_status(struct daemon *d, FILE *f)
 {
-	const char *rdv = conf_str(d->conf, CONF_SERVER_RENDEZVOUS);
-
-	fputs("{\"id\":", f);
+	fputs("{\"running\":true,\"id\":", f);
 	op_json_cstr(f, state_id(d->state));
 	fputs(",\"version\":", f);
 	op_json_cstr(f, OP_VERSION);
@@ -252,8 +250,7 @@ write_status(struct daemon *d, FILE *f)
 		(unsigned long long)((op_now_ms() - d->started_ms) / 1000));
 	fputs(",\"config\":", f);
 	op_json_cstr(f, conf_source(d->conf));
-	fputs(",\"server\":", f);
-	op_json_cstr(f, rdv[0] ? rdv : NULL);
+	/* "server" and the rest of the network: daemon_net_status. */
 	fprintf(f, ",\"permanent_password\":%s",
 		state_h1(d->state, (uint8_t[PASSWORD_H1_LEN]){ 0 }) ? "true" :
 								     "false");

