@@ -322,8 +322,8 @@ cmd_reload(struct cli *cli, int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: outpost [-c FILE] reload\n\n"
-		"Makes the running agent re-read its configuration and "
-		"password.\nAn invalid file is reported and the running "
+		"Makes the running agent re-read its configuration, password "
+		"and identity.\nAn invalid file is reported and the running "
 		"configuration kept (exit 78).\n";
 	struct cj_doc j = { 0 };
 	const struct cj_node *errs;
@@ -342,8 +342,8 @@ cmd_reload(struct cli *cli, int argc, char **argv)
 				"agent\n");
 		rc = EX_SOFTWARE;
 	} else if (cj_true(cj_get(&j, NULL, "ok"))) {
-		printf("The running agent reloaded its configuration "
-		       "and password.\n");
+		printf("The running agent reloaded its configuration, "
+		       "password and identity.\n");
 		rc = EX_OK;
 	} else {
 		errs = cj_get(&j, NULL, "errors");

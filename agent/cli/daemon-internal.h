@@ -74,6 +74,11 @@ struct daemon {
 	struct cli *cli;
 	struct conf *conf;
 	struct state *state;
+	/* Identities replaced by a reload (`outpost id --reset --force`):
+	 * open sessions still point at their ID and key, so they are freed
+	 * only at exit. */
+	struct state **retired;
+	size_t nretired;
 	struct session_creds creds; /* salt, h1, one-time password */
 	char hostname[256];
 	uv_signal_t sig_int;

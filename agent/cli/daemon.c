@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Daemon lifecycle. At this stage the agent has an identity and a
- * one-time password but no network service yet: it says so on start and
- * idles on the loop (no timers, no polling) until it is stopped.
- * SIGHUP re-reads the config and swaps it atomically, keeping the old one
- * when the new file is invalid.
+ * Daemon lifecycle: start-up (state, policy, audit trail, control socket,
+ * network; refused when nothing could reach the agent), the control
+ * requests, signals and shutdown. SIGHUP and `outpost reload` re-read the
+ * config (swapped atomically; an invalid file keeps the running one), the
+ * password and the identity.
  */
 #include "cli/daemon.h"
 #include "cli/daemon-internal.h"
@@ -153,9 +153,60 @@ restrict_sessions(struct daemon *d)
 				dir & POLICY_CONF_CLIP_TO_CLIENT);
 }
 
+static bool
+same_identity(const struct state *a, const struct state *b)
+{
+	return strcmp(state_id(a), state_id(b)) == 0 &&
+		strcmp(state_uuid(a), state_uuid(b)) == 0 &&
+		memcmp(state_key(a)->pk, state_key(b)->pk,
+			sizeof(state_key(a)->pk)) == 0;
+}
+
 /*
- * Re-reads the config and the password files and swaps them in; an
- * invalid config keeps the running one. errors (may be NULL) receives the
+ * Picks up an identity changed on disk (`outpost id --reset --force`) or
+ * by identity.id, so that `outpost id` and `status` agree: registration
+ * restarts with the new ID, UUID and key. The state directory stays the
+ * one the agent started with.
+ */
+static void
+reload_identity(struct daemon *d)
+{
+	struct state *fresh = NULL, **v;
+	struct audit_opts ao;
+	char why[SFILE_WHY_LEN];
+	int r;
+
+	r = state_open(state_dir(d->state), conf_str(d->conf, CONF_IDENTITY_ID),
+		&fresh, why);
+	if (r != 0) {
+		log_error("reload: identity: %s; keeping ID %s",
+			why[0] ? why : op_strerror(r), state_id(d->state));
+		return;
+	}
+	if (same_identity(fresh, d->state) ||
+		(v = realloc(d->retired, (d->nretired + 1) * sizeof(*v))) ==
+			NULL) {
+		state_free(fresh);
+		return;
+	}
+	log_notice("reload: new identity: ID %s (was %s)", state_id(fresh),
+		state_id(d->state));
+	daemon_net_stop(d);
+	d->retired = v;
+	d->retired[d->nretired++] = d->state;
+	d->state = fresh;
+	daemon_load_creds(d);
+	if (d->audit != NULL &&
+		(cli_audit_opts(d->conf, d->state, NULL, &ao, why,
+			 sizeof(why)) != 0 ||
+			audit_set_opts(d->audit, &ao) != 0))
+		log_error("reload: the audit trail keeps the old ID");
+	daemon_net_start(d);
+}
+
+/*
+ * Re-reads the config, the password files and the identity and swaps
+ * them in; an invalid config keeps the running one. errors (may be NULL) receives the
  * diagnostics as a JSON array for the control socket.
  */
 static bool
@@ -221,6 +272,7 @@ daemon_reload(struct daemon *d, FILE *errors)
 	if ((r = state_reload_password(d->state, why)) != 0)
 		log_error("reload: %s", why[0] ? why : op_strerror(r));
 	daemon_load_creds(d);
+	reload_identity(d);
 	sd_notify(0, "READY=1");
 	return ok;
 }
@@ -436,6 +488,9 @@ out_state:
 	daemon_policy_free(&d);
 	sodium_memzero(&d.creds, sizeof(d.creds));
 	state_free(d.state);
+	for (size_t i = 0; i < d.nretired; i++)
+		state_free(d.retired[i]);
+	free(d.retired);
 out_conf:
 	conf_unref(d.conf);
 	return rc;

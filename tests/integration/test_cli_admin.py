@@ -101,7 +101,52 @@ class Status(TempDirCase):
         p = run(["-c", a.config, "reload"])
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stdout, "The running agent reloaded its "
-                         "configuration and password.\n")
+                         "configuration, password and identity.\n")
+
+
+class IdReset(TempDirCase):
+    """Issue 12.6: `id` and `status` never disagree."""
+
+    def test_refused_while_running_then_forced(self):
+        from rendezvous import RendezvousServer
+        rs = RendezvousServer().start()
+        self.addCleanup(rs.stop)
+        a = Agent(self.tmp, rendezvous=f"127.0.0.1:{rs.port}",
+                  key=rs.public_key_b64).start()
+        self.addCleanup(a.stop)
+        self.assertTrue(rs.wait_registered(a.id, timeout=5))
+        key = open(f"{a.state}/identity.key").read()
+        p = run(["-c", a.config, "id", "--reset"])
+        self.assertEqual(p.returncode, EX_TEMPFAIL, p.stderr)
+        self.assertIn(f"the agent is running (pid {a.proc.pid}) as ID "
+                      f"{a.id}", p.stderr)
+        self.assertIn("--force", p.stderr)
+        self.assertEqual(p.stdout, "")
+        self.assertEqual(open(f"{a.state}/identity.key").read(), key)
+        self.assertEqual(run(["-c", a.config, "id"]).stdout.strip(), a.id)
+        p = run(["-c", a.config, "id", "--force"])
+        self.assertEqual(p.returncode, EX_USAGE)
+        p = run(["-c", a.config, "id", "--reset", "--force"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        new = p.stdout.strip()
+        self.assertRegex(new, r"^[1-9][0-9]{8}$")
+        self.assertNotEqual(new, a.id)
+        self.assertIn(f"registers as {new} now", p.stderr)
+        self.assertEqual(run(["-c", a.config, "id"]).stdout.strip(), new)
+        st = a.status()
+        self.assertEqual(st["id"], new)
+        # The new ID registers with hbbs, with the new key.
+        self.assertTrue(rs.wait_registered(new, timeout=5), a.log())
+        self.assertLogged(f"new identity: ID {new} (was {a.id})", a)
+        self.assertIsNone(a.proc.poll())
+
+    def test_not_running(self):
+        cfg = self.write_config(f"state_dir: {self.tmp}/s\n")
+        old = run(["-c", cfg, "id"]).stdout
+        p = run(["-c", cfg, "id", "--reset"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotEqual(p.stdout, old)
+        self.assertEqual(p.stderr, "")
 
 
 if __name__ == "__main__":
