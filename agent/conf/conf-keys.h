@@ -113,6 +113,12 @@ X(ACCESS_ONE_TIME_PASSWORD_CHARSET, "access.one_time_password.charset",	\
 	"Alphabet of the one-time password: safe32 = "			\
 	"23456789abcdefghijkmnpqrstuvwxyz (no look-alikes), "		\
 	"digits = 0-9, alnum = A-Za-z0-9.")				\
+X(ACCESS_PERMANENT_PASSWORD_MIN_LENGTH,				\
+	"access.permanent_password.min_length", CT_INT(1, 128), "8",	\
+	NULL,								\
+	"Shortest permanent password `outpost password set` accepts, "	\
+	"in characters. A password set before a change keeps "		\
+	"working.")							\
 X(ACCESS_APPROVE, "access.approve",					\
 	CT_ENUM("password|click|password-or-click|password-and-click"),	\
 	"password", NULL,						\

@@ -149,5 +149,56 @@ class IdReset(TempDirCase):
         self.assertEqual(p.stderr, "")
 
 
+class Password(TempDirCase):
+    """Issue 12.7: a minimum length, and `clear` says when there was
+    nothing to clear."""
+
+    def test_minimum_length(self):
+        cfg = self.write_config(f"state_dir: {self.tmp}/s\n")
+        h1 = f"{self.tmp}/s/password.h1"
+        for pw in ("ab", "1234567", "pässwo\u20ac"[:7]):
+            p = run(["-c", cfg, "password", "set"], stdin=pw + "\n")
+            self.assertEqual(p.returncode, EX_DATAERR, pw)
+            self.assertIn(f"too short: {len(pw)} characters; at least 8 "
+                          "(access.permanent_password.min_length)",
+                          p.stderr)
+            self.assertNotIn(pw, p.stderr)
+            self.assertFalse(os.path.exists(h1))
+        # Characters, not bytes: 8 characters in 10 bytes are enough.
+        p = run(["-c", cfg, "password", "set"], stdin="pässwör8\n")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(os.path.exists(h1))
+        # Configurable, both ways.
+        cfg = self.write_config(f"state_dir: {self.tmp}/s\naccess:\n"
+                                "  permanent_password:\n"
+                                "    min_length: 12\n")
+        p = run(["-c", cfg, "password", "set"], stdin="eleven-char\n")
+        self.assertEqual(p.returncode, EX_DATAERR)
+        self.assertIn(f"at least 12 (access.permanent_password.min_length "
+                      f"in {cfg})", p.stderr)
+        cfg = self.write_config(f"state_dir: {self.tmp}/s\naccess:\n"
+                                "  permanent_password:\n"
+                                "    min_length: 2\n")
+        p = run(["-c", cfg, "password", "set"], stdin="ab\n")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for bad in ("0", "129"):
+            cfg = self.write_config("access:\n  permanent_password:\n"
+                                    f"    min_length: {bad}\n")
+            self.assertEqual(run(["config", "check", cfg]).returncode,
+                             EX_CONFIG)
+
+    def test_clear_when_nothing_is_set(self):
+        cfg = self.write_config(f"state_dir: {self.tmp}/s\n")
+        my_id = run(["-c", cfg, "id"]).stdout.strip()
+        p = run(["-c", cfg, "password", "clear"])
+        self.assertEqual(p.returncode, 0)
+        self.assertEqual(p.stderr, f"no permanent password is set for "
+                         f"{my_id}: nothing to clear\n")
+        run(["-c", cfg, "password", "set"], stdin="long enough\n")
+        p = run(["-c", cfg, "password", "clear"])
+        self.assertEqual(p.stderr, f"permanent password cleared for "
+                         f"{my_id}\n")
+
+
 if __name__ == "__main__":
     main()
