@@ -115,6 +115,8 @@ test_good_file(void)
 	ASSERT_STR_EQ(conf_str(c, CONF_LOG_TARGET), "stderr");
 	ASSERT_INT_EQ(conf_int(c, CONF_ACCESS_ONE_TIME_PASSWORD_LENGTH), 12);
 	ASSERT_STR_EQ(conf_otp_alphabet(c), "0123456789");
+	ASSERT_INT_EQ(conf_int(c, CONF_ACCESS_PERMANENT_PASSWORD_MIN_LENGTH),
+		10);
 	for (int k = 0; k < CONF_KEY_COUNT_; k++)
 		ASSERT(conf_is_set(c, (enum conf_key)k));
 	conf_unref(c);
