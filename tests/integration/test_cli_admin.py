@@ -200,5 +200,33 @@ class Password(TempDirCase):
                          f"{my_id}\n")
 
 
+class Doctor(TempDirCase):
+    """Issue 12.9: doctor on the built-in defaults gives advice."""
+
+    def test_on_the_defaults(self):
+        if os.path.exists("/etc/outpost/outpost.yaml"):
+            self.skipTest("/etc/outpost/outpost.yaml exists")
+        for args in (["doctor"], ["doctor", "--json"]):
+            p = run(args, cwd=self.tmp)
+            self.assertEqual(p.returncode, EX_UNAVAILABLE, p.stdout)
+            if args == ["doctor"]:
+                self.assertEqual(p.stdout.splitlines(), [
+                    "FAIL  config          server.rendezvous is not set "
+                    "(built-in defaults: no /etc/outpost/outpost.yaml); "
+                    "fix: set server.rendezvous to your hbbs host, e.g. "
+                    "'rustdesk.example.com' (port 21116 is implied), in "
+                    "/etc/outpost/outpost.yaml",
+                    "reachable by ID: no, there is no rendezvous server "
+                    "to register with; this host takes direct-IP "
+                    "connections only (on 127.0.0.1:21118) (exit 69)"])
+            else:
+                d = json.loads(p.stdout)
+                self.assertEqual((d["exit_code"], d["reachable"]),
+                                 (EX_UNAVAILABLE, False))
+            self.assertNotIn("((", p.stdout)
+            self.assertNotIn("exit 78", p.stdout)
+        self.assertEqual(os.listdir(self.tmp), [])  # wrote nothing
+
+
 if __name__ == "__main__":
     main()
