@@ -268,9 +268,10 @@ exit_code(int r)
 	return EX_IOERR;
 }
 
-/* Loads the config and opens the trail read-only; prints why. */
+/* Loads the config and opens the trail read-only; prints why. With
+ * missing_ok, a trail that does not exist yet is 0 with *out NULL. */
 static int
-open_reader(struct cli *cli, struct audit_reader **out)
+open_reader(struct cli *cli, struct audit_reader **out, bool missing_ok)
 {
 	struct conf *conf = NULL;
 	char why[600];
@@ -283,6 +284,8 @@ open_reader(struct cli *cli, struct audit_reader **out)
 	if (r == 0)
 		return 0;
 	fprintf(stderr, "outpost audit: %s\n", why);
+	if (r == -ENOENT && missing_ok)
+		return 0;
 	if (r == -EACCES)
 		fprintf(stderr, "outpost audit: run as root or as the agent's "
 				"user\n");
@@ -376,8 +379,14 @@ cmd_audit_list(struct cli *cli, int argc, char **argv)
 		return EX_OK;
 	if (parse_args(argc, argv, false, &a, "audit list", list_usage) != 0)
 		return EX_USAGE;
-	if ((rc = open_reader(cli, &r)) != 0)
+	if ((rc = open_reader(cli, &r, true)) != 0)
 		return rc;
+	if (r == NULL) {
+		/* Nothing recorded is an empty list, for scripts too. */
+		if (a.json)
+			puts("[]");
+		return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
+	}
 	e = audit_list_sessions(r, &a.f, a.json, stdout);
 	audit_reader_free(r);
 	if (e != 0) {
@@ -426,7 +435,7 @@ cmd_audit_show(struct cli *cli, int argc, char **argv)
 	if (*id == '\0' || *end != '\0' || errno != 0 || sid <= 0)
 		return cli_usage_error("audit show", show_usage,
 			"SESSION is a positive number, not '%s'", id);
-	if ((rc = open_reader(cli, &r)) != 0)
+	if ((rc = open_reader(cli, &r, false)) != 0)
 		return rc;
 	e = audit_show_session(r, sid, json, stdout);
 	audit_reader_free(r);
@@ -471,7 +480,7 @@ cmd_audit_export(struct cli *cli, int argc, char **argv)
 			"--format is jsonl or csv, not '%s'", a.format);
 	if (a.format != NULL && strcmp(a.format, "csv") == 0)
 		fmt = AUDIT_EXPORT_CSV;
-	if ((rc = open_reader(cli, &r)) != 0)
+	if ((rc = open_reader(cli, &r, false)) != 0)
 		return rc;
 	e = audit_export(r, &a.f, fmt, stdout);
 	audit_reader_free(r);
@@ -505,7 +514,7 @@ cmd_audit_verify(struct cli *cli, int argc, char **argv)
 		return EX_OK;
 	if (cli_no_args(argc, argv, "audit verify", verify_usage) != 0)
 		return EX_USAGE;
-	if ((rc = open_reader(cli, &r)) != 0)
+	if ((rc = open_reader(cli, &r, false)) != 0)
 		return rc;
 	e = audit_verify(r, stdout, &res);
 	audit_reader_free(r);

@@ -228,5 +228,42 @@ class Doctor(TempDirCase):
         self.assertEqual(os.listdir(self.tmp), [])  # wrote nothing
 
 
+class Audit(TempDirCase):
+    """Issue 12.12: valid JSON when nothing is recorded; the read commands
+    leave no -wal/-shm files behind."""
+
+    def test_list_json_when_nothing_recorded(self):
+        cfg = self.write_config(f"state_dir: {self.tmp}/s\n")
+        p = run(["-c", cfg, "audit", "list", "--json"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout), [])
+        self.assertIn("nothing recorded yet", p.stderr)
+        p = run(["-c", cfg, "audit", "list"])
+        self.assertEqual((p.returncode, p.stdout), (0, ""))
+        self.assertFalse(os.path.exists(f"{self.tmp}/s"))
+
+    def test_read_commands_leave_no_files(self):
+        a = Agent(self.tmp).start()
+        a.wait_status(lambda s: True)
+        p = run(["-c", a.config, "audit", "list", "--json"])
+        self.assertEqual((p.returncode, json.loads(p.stdout)), (0, []))
+        self.assertEqual(a.stop(), 0)
+        db = f"{a.state}/audit.db"
+        before = sorted(os.listdir(a.state))
+        self.assertNotIn("audit.db-wal", before)  # the agent cleaned up
+        with open(db, "rb") as f:
+            content = f.read()
+        for args in (["list"], ["list", "--json"], ["show", "1"],
+                     ["export"], ["export", "--format", "csv"],
+                     ["verify"]):
+            p = run(["-c", a.config, "audit"] + args)
+            self.assertIn(p.returncode, (0, 66), (args, p.stderr))
+            self.assertEqual(sorted(os.listdir(a.state)), before, args)
+        with open(db, "rb") as f:
+            self.assertEqual(f.read(), content)
+        self.assertIn("audit trail intact",
+                      run(["-c", a.config, "audit", "verify"]).stdout)
+
+
 if __name__ == "__main__":
     main()
