@@ -265,5 +265,22 @@ class Audit(TempDirCase):
                       run(["-c", a.config, "audit", "verify"]).stdout)
 
 
+class Makefile(TempDirCase):
+    """Issue 12.10: cmake, ctest and cpack do not inherit make's flags
+    (the generated Makefiles would print every "Entering directory")."""
+
+    def test_cmake_runs_without_makes_environment(self):
+        p = subprocess.run(["make", "-n", "-C", SOURCE_DIR, "run", "test",
+                            "package", "build"], capture_output=True,
+                           text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        tools = [ln for ln in p.stdout.splitlines()
+                 if re.search(r"\b(cmake|ctest|cpack)\b", ln)]
+        self.assertGreaterEqual(len(tools), 11, p.stdout)
+        for ln in tools:
+            self.assertRegex(ln, r"MAKEFLAGS= MFLAGS= MAKELEVEL= "
+                             r"(cmake|ctest|cpack) ", ln)
+
+
 if __name__ == "__main__":
     main()
