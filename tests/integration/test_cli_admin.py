@@ -282,5 +282,27 @@ class Makefile(TempDirCase):
                              r"(cmake|ctest|cpack) ", ln)
 
 
+class Readme(TempDirCase):
+    def test_package_paths_are_where_cpack_writes(self):
+        # Issue 12.12: the README's install lines use the real path.
+        with open(os.path.join(SOURCE_DIR, "README.md")) as f:
+            readme = f.read()
+        with open(os.path.join(SOURCE_DIR, "CMakePresets.json")) as f:
+            presets = json.load(f)["configurePresets"]
+        with open(os.path.join(SOURCE_DIR, "packaging",
+                               "packaging.cmake")) as f:
+            cmake = f.read()
+        self.assertIn("set(CPACK_OUTPUT_FILE_PREFIX ${CMAKE_BINARY_DIR}/"
+                      "packages)", cmake)
+        release = [p for p in presets if p["name"] == "release"][0]
+        outdir = release["binaryDir"].replace("${sourceDir}/", "") + \
+            "/packages/"
+        self.assertEqual(outdir, "build/release/packages/")
+        installs = re.findall(r"^(?:apt|dnf) install (\S+)", readme, re.M)
+        self.assertEqual(len(installs), 2, installs)
+        for path in installs:
+            self.assertTrue(path.startswith("./" + outdir), path)
+
+
 if __name__ == "__main__":
     main()
