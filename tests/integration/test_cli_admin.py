@@ -304,5 +304,76 @@ class Readme(TempDirCase):
             self.assertTrue(path.startswith("./" + outdir), path)
 
 
+class PackagingGuard(TempDirCase):
+    """Issue 12.2: the system-package tests never purge an outpost they did
+    not install. syspkg runs against stand-ins (dpkg-query says outpost is
+    installed; dpkg and rpm record their calls; the system paths are
+    under tmp), so this test can touch nothing real."""
+
+    def setUp(self):
+        super().setUp()
+        import syspkg
+        self.syspkg = syspkg
+        bindir = os.path.join(self.tmp, "bin")
+        os.mkdir(bindir)
+        self.calls = os.path.join(self.tmp, "calls")
+        for tool, script in (
+                ("dpkg-query", 'printf installed\n'),
+                ("dpkg", f'echo "dpkg $*" >> {self.calls}\n'),
+                ("rpm", f'echo "rpm $*" >> {self.calls}; exit 1\n')):
+            with open(os.path.join(bindir, tool), "w") as f:
+                f.write("#!/bin/sh\n" + script)
+            os.chmod(os.path.join(bindir, tool), 0o755)
+        self.etc = os.path.join(self.tmp, "etc-outpost")
+        os.mkdir(self.etc)
+        with open(os.path.join(self.etc, "outpost.yaml"), "w") as f:
+            f.write("# a deployed host's config\n")
+        saved = {k: getattr(syspkg, k) for k in
+                 ("SYSTEM_PATHS", "MARKER", "LOCK_FILE", "BINARY",
+                  "UNIT_LINKS")}
+        self.addCleanup(lambda: [setattr(syspkg, k, v)
+                                 for k, v in saved.items()])
+        syspkg.SYSTEM_PATHS = [self.etc]
+        syspkg.MARKER = os.path.join(self.tmp, "marker")
+        syspkg.LOCK_FILE = os.path.join(self.tmp, "lock")
+        syspkg.BINARY = os.path.join(self.tmp, "usr-bin-outpost")
+        syspkg.UNIT_LINKS = []
+        path = os.environ["PATH"]
+        self.addCleanup(os.environ.__setitem__, "PATH", path)
+        os.environ["PATH"] = bindir + os.pathsep + path
+
+    def test_installed_outpost_is_left_alone(self):
+        import unittest
+        if os.geteuid() != 0:
+            self.skipTest("skip_reason() needs root to get this far")
+        why = self.syspkg.skip_reason("systemd-analyze")
+        self.assertIsNotNone(why)
+        self.assertIn("the outpost package is installed (dpkg: installed)",
+                      why)
+        self.assertIn("would delete this host's ID, keys and audit trail",
+                      why)
+        with self.assertRaises(unittest.SkipTest):
+            self.syspkg.SystemGuard().begin()
+        self.assertFalse(os.path.exists(self.calls),
+                         open(self.calls).read()
+                         if os.path.exists(self.calls) else "")
+        self.assertTrue(os.path.isfile(os.path.join(self.etc,
+                                                    "outpost.yaml")))
+        self.assertFalse(os.path.exists(self.syspkg.MARKER))
+
+    def test_own_leftovers_are_purged(self):
+        # An interrupted run of ours left its marker: that install is
+        # ours to purge, and the next run does.
+        with open(self.syspkg.MARKER, "w") as f:
+            f.write("interrupted\n")
+        self.assertIsNone(self.syspkg.foreign_install())
+        g = self.syspkg.SystemGuard()
+        g.begin()
+        with open(self.calls) as f:
+            self.assertIn("dpkg --purge outpost", f.read())
+        g.end()
+        self.assertFalse(os.path.exists(self.syspkg.MARKER))
+
+
 if __name__ == "__main__":
     main()
