@@ -96,7 +96,12 @@ set(CPACK_RPM_PACKAGE_LICENSE MIT)
 set(CPACK_RPM_PACKAGE_GROUP "Applications/System")
 set(CPACK_RPM_PACKAGE_AUTOREQ yes)
 set(CPACK_RPM_PACKAGE_SUGGESTS "xorg-x11-server-Xvfb")
+# Fixed paths (the unit, /etc/outpost): not relocatable. CPack's own
+# default (CPACK_PACKAGE_RELOCATABLE true) would warn about every path
+# outside /usr.
+set(CPACK_PACKAGE_RELOCATABLE OFF)
 set(CPACK_RPM_PACKAGE_RELOCATABLE OFF)
+set(CPACK_PROJECT_CONFIG_FILE ${CMAKE_SOURCE_DIR}/packaging/rpm/cpack-rpm.cmake)
 set(CPACK_RPM_PACKAGE_AUTOPROV no)
 set(CPACK_RPM_POST_INSTALL_SCRIPT_FILE ${CMAKE_SOURCE_DIR}/packaging/rpm/post)
 set(CPACK_RPM_PRE_UNINSTALL_SCRIPT_FILE ${CMAKE_SOURCE_DIR}/packaging/rpm/preun)

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -42,6 +43,41 @@ struct sqlite3 *
 audit__reader_db(struct audit_reader *r)
 {
 	return r->db;
+}
+
+/*
+ * A read-only sqlite connection to a WAL database creates the -wal and
+ * -shm files it reads through and cannot remove them (that takes a
+ * checkpoint, which is a write), so reading a trail the agent had closed
+ * cleanly would leave both behind. When there is no -wal (no writer has
+ * it open), the reader opens read-write with query_only, so that it can
+ * change nothing yet removes what it created when it closes as the last
+ * connection; a writer that starts meanwhile keeps them (sqlite's own
+ * locks decide). With a -wal, or when the file is not writable, it opens
+ * read-only as before.
+ */
+static int
+open_reader_db(const char *path, sqlite3 **db)
+{
+	char wal[4300];
+	struct stat st;
+	int rc;
+
+	*db = NULL;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (lstat(wal, &st) != 0 && errno == ENOENT &&
+		access(path, W_OK) == 0) {
+		rc = sqlite3_open_v2(path, db,
+			SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+		if (rc == SQLITE_OK &&
+			sqlite3_exec(*db, "PRAGMA query_only=ON", NULL, NULL,
+				NULL) == SQLITE_OK)
+			return SQLITE_OK;
+		sqlite3_close_v2(*db);
+		*db = NULL;
+	}
+	return sqlite3_open_v2(path, db,
+		SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL);
 }
 
 int
@@ -72,8 +108,7 @@ audit_reader_open(const char *state_dir, struct audit_reader **out,
 		e = OP_ERR_NOMEM;
 		goto out;
 	}
-	rc = sqlite3_open_v2(path, &r->db,
-		SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL);
+	rc = open_reader_db(path, &r->db);
 	if (rc != SQLITE_OK) {
 		e = audit__sqlite_err(rc);
 		snprintf(w, sizeof(w), "%s: %s", path,

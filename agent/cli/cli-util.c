@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Helpers shared by the commands: loading the config with diagnostics,
- * opening the state directory, help handling, subcommand dispatch.
+ * opening the state directory, help handling, argument checks, subcommand
+ * dispatch. Every command refuses arguments it does not know (exit 64):
+ * an ignored typo would make it act on something the admin did not ask.
  */
 #include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -89,6 +93,110 @@ cli_want_help(int argc, char **argv, const char *usage)
 		}
 	}
 	return false;
+}
+
+int
+cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "outpost %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s", usage);
+	return EX_USAGE;
+}
+
+static int
+unexpected(const char *arg, const char *cmd, const char *usage)
+{
+	if (arg[0] == '-' && arg[1] != '\0')
+		return cli_usage_error(cmd, usage, "unknown option '%s'", arg);
+	return cli_usage_error(cmd, usage, "unexpected argument '%s'", arg);
+}
+
+int
+cli_no_args(int argc, char **argv, const char *cmd, const char *usage)
+{
+	return argc > 1 ? unexpected(argv[1], cmd, usage) : 0;
+}
+
+int
+cli_getopt_error(char **argv, int ch, const char *cmd, const char *usage)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+
+	if (ch == ':')
+		return cli_usage_error(cmd, usage, "%s needs a value", arg);
+	if (optopt != 0 && arg[0] == '-' && arg[1] != '-')
+		return cli_usage_error(cmd, usage, "unknown option '-%c'",
+			optopt);
+	return cli_usage_error(cmd, usage, "unknown option '%s'", arg);
+}
+
+int
+cli_one_operand(int argc, char **argv, const char *cmd, const char *usage,
+	const char **out)
+{
+	bool options = true;
+
+	*out = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (options && strcmp(argv[i], "--") == 0) {
+			options = false;
+			continue;
+		}
+		if (options && argv[i][0] == '-' && argv[i][1] != '\0')
+			return unexpected(argv[i], cmd, usage);
+		if (*out != NULL)
+			return unexpected(argv[i], cmd, usage);
+		*out = argv[i];
+	}
+	if (*out == NULL)
+		return cli_usage_error(cmd, usage, "missing operand");
+	return 0;
+}
+
+int
+cli_config_operand(struct cli *cli, int argc, char **argv, const char *cmd,
+	const char *usage)
+{
+	const char *file = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *f;
+
+		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+			if (i + 1 >= argc)
+				return cli_usage_error(cmd, usage,
+					"%s needs a file name", a);
+			f = argv[++i];
+		} else if (strncmp(a, "--config=", 9) == 0) {
+			f = a + 9;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			return unexpected(a, cmd, usage);
+		} else {
+			f = a;
+		}
+		if (f[0] == '\0')
+			return cli_usage_error(cmd, usage,
+				"empty configuration file name");
+		if (file != NULL && strcmp(file, f) != 0)
+			return cli_usage_error(cmd, usage,
+				"two configuration files given: '%s' and '%s'",
+				file, f);
+		file = f;
+	}
+	if (file == NULL)
+		return 0;
+	if (cli->config_explicit && strcmp(cli->config_path, file) != 0)
+		return cli_usage_error(cmd, usage,
+			"two configuration files given: -c '%s' and '%s'",
+			cli->config_path, file);
+	cli->config_path = file;
+	cli->config_explicit = true;
+	return 0;
 }
 
 int

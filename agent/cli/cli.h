@@ -50,6 +50,34 @@ const char *cli_state_dir(const struct conf *conf);
 /* True when argv[1] is -h or --help; prints usage then. */
 bool cli_want_help(int argc, char **argv, const char *usage);
 
+/* Prints "outpost CMD: MESSAGE" and usage to stderr; returns EX_USAGE. */
+int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* For commands that take no arguments: 0, or names the first one with
+ * cli_usage_error and returns EX_USAGE. */
+int cli_no_args(int argc, char **argv, const char *cmd, const char *usage);
+
+/* After getopt_long with an optstring starting with ':' and opterr 0
+ * returned ch ('?' or ':'): says which option is wrong; EX_USAGE. */
+int cli_getopt_error(char **argv, int ch, const char *cmd, const char *usage);
+
+/* For commands that take exactly one operand (what is set in *out): "-"
+ * counts as one, "--" ends the options, anything else starting with '-'
+ * is an unknown option. Returns 0 or EX_USAGE (after printing why). */
+int cli_one_operand(int argc, char **argv, const char *cmd,
+	const char *usage, const char **out);
+
+/*
+ * For `config check` and `config dump`, which admins type with the file
+ * after the subcommand: accepts nothing, FILE, -c FILE or --config FILE
+ * (and repeats of the same file); anything else is a usage error. A file
+ * given here must exist, as with the global -c; a different file from the
+ * global -c is refused. Returns 0 or EX_USAGE (after printing why).
+ */
+int cli_config_operand(struct cli *cli, int argc, char **argv,
+	const char *cmd, const char *usage);
+
 /* Dispatches argv[1] among cmds (for command families such as
  * `password set|clear`); prints usage on unknown subcommands. */
 int cli_dispatch(struct cli *cli, const struct cli_cmd *cmds, int argc,

@@ -268,9 +268,10 @@ exit_code(int r)
 	return EX_IOERR;
 }
 
-/* Loads the config and opens the trail read-only; prints why. */
+/* Loads the config and opens the trail read-only; prints why. With
+ * missing_ok, a trail that does not exist yet is 0 with *out NULL. */
 static int
-open_reader(struct cli *cli, struct audit_reader **out)
+open_reader(struct cli *cli, struct audit_reader **out, bool missing_ok)
 {
 	struct conf *conf = NULL;
 	char why[600];
@@ -283,6 +284,8 @@ open_reader(struct cli *cli, struct audit_reader **out)
 	if (r == 0)
 		return 0;
 	fprintf(stderr, "outpost audit: %s\n", why);
+	if (r == -ENOENT && missing_ok)
+		return 0;
 	if (r == -EACCES)
 		fprintf(stderr, "outpost audit: run as root or as the agent's "
 				"user\n");
@@ -304,15 +307,18 @@ struct args {
 	const char *format;
 };
 
-/* Parses the options common to list and export; returns 0 or EX_USAGE. */
+/* Parses the options common to list and export; returns 0 or EX_USAGE
+ * (after saying what is wrong). */
 static int
-parse_args(int argc, char **argv, bool allow_format, struct args *a)
+parse_args(int argc, char **argv, bool allow_format, struct args *a,
+	const char *cmd, const char *usage)
 {
 	int64_t now = (int64_t)op_wall_us();
 	int ch;
 
 	memset(a, 0, sizeof(*a));
-	while ((ch = getopt_long(argc, argv, "", filter_opts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", filter_opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 		case 'u':
@@ -340,14 +346,18 @@ parse_args(int argc, char **argv, bool allow_format, struct args *a)
 			break;
 		case 'f':
 			if (!allow_format)
-				return EX_USAGE;
+				return cli_usage_error(cmd, usage,
+					"unknown option '--format'");
 			a->format = optarg;
 			break;
 		default:
-			return EX_USAGE;
+			return cli_getopt_error(argv, ch, cmd, usage);
 		}
 	}
-	return optind == argc ? 0 : EX_USAGE;
+	if (optind != argc)
+		return cli_usage_error(cmd, usage, "unexpected argument '%s'",
+			argv[optind]);
+	return 0;
 }
 
 static const char list_usage[] =
@@ -367,12 +377,16 @@ cmd_audit_list(struct cli *cli, int argc, char **argv)
 
 	if (cli_want_help(argc, argv, list_usage))
 		return EX_OK;
-	if (parse_args(argc, argv, false, &a) != 0 || a.format != NULL) {
-		fputs(list_usage, stderr);
+	if (parse_args(argc, argv, false, &a, "audit list", list_usage) != 0)
 		return EX_USAGE;
-	}
-	if ((rc = open_reader(cli, &r)) != 0)
+	if ((rc = open_reader(cli, &r, true)) != 0)
 		return rc;
+	if (r == NULL) {
+		/* Nothing recorded is an empty list, for scripts too. */
+		if (a.json)
+			puts("[]");
+		return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
+	}
 	e = audit_list_sessions(r, &a.f, a.json, stdout);
 	audit_reader_free(r);
 	if (e != 0) {
@@ -403,19 +417,25 @@ cmd_audit_show(struct cli *cli, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			json = true;
+		else if (argv[i][0] == '-')
+			return cli_usage_error("audit show", show_usage,
+				"unknown option '%s'", argv[i]);
 		else if (id == NULL)
 			id = argv[i];
 		else
-			id = "";
+			return cli_usage_error("audit show", show_usage,
+				"unexpected argument '%s'", argv[i]);
 	}
+	if (id == NULL)
+		return cli_usage_error("audit show", show_usage,
+			"missing SESSION (a number from `outpost audit "
+			"list`)");
 	errno = 0;
-	sid = id != NULL ? strtoll(id, &end, 10) : 0;
-	if (id == NULL || *id == '\0' || *end != '\0' || errno != 0 ||
-		sid <= 0) {
-		fputs(show_usage, stderr);
-		return EX_USAGE;
-	}
-	if ((rc = open_reader(cli, &r)) != 0)
+	sid = strtoll(id, &end, 10);
+	if (*id == '\0' || *end != '\0' || errno != 0 || sid <= 0)
+		return cli_usage_error("audit show", show_usage,
+			"SESSION is a positive number, not '%s'", id);
+	if ((rc = open_reader(cli, &r, false)) != 0)
 		return rc;
 	e = audit_show_session(r, sid, json, stdout);
 	audit_reader_free(r);
@@ -447,15 +467,20 @@ cmd_audit_export(struct cli *cli, int argc, char **argv)
 
 	if (cli_want_help(argc, argv, export_usage))
 		return EX_OK;
-	if (parse_args(argc, argv, true, &a) != 0 || a.json ||
-		(a.format != NULL && strcmp(a.format, "jsonl") != 0 &&
-			strcmp(a.format, "csv") != 0)) {
-		fputs(export_usage, stderr);
+	if (parse_args(argc, argv, true, &a, "audit export", export_usage) !=
+		0)
 		return EX_USAGE;
-	}
+	if (a.json)
+		return cli_usage_error("audit export", export_usage,
+			"--json is not an export option (the default format, "
+			"jsonl, is JSON)");
+	if (a.format != NULL && strcmp(a.format, "jsonl") != 0 &&
+		strcmp(a.format, "csv") != 0)
+		return cli_usage_error("audit export", export_usage,
+			"--format is jsonl or csv, not '%s'", a.format);
 	if (a.format != NULL && strcmp(a.format, "csv") == 0)
 		fmt = AUDIT_EXPORT_CSV;
-	if ((rc = open_reader(cli, &r)) != 0)
+	if ((rc = open_reader(cli, &r, false)) != 0)
 		return rc;
 	e = audit_export(r, &a.f, fmt, stdout);
 	audit_reader_free(r);
@@ -487,11 +512,9 @@ cmd_audit_verify(struct cli *cli, int argc, char **argv)
 
 	if (cli_want_help(argc, argv, verify_usage))
 		return EX_OK;
-	if (argc != 1) {
-		fputs(verify_usage, stderr);
+	if (cli_no_args(argc, argv, "audit verify", verify_usage) != 0)
 		return EX_USAGE;
-	}
-	if ((rc = open_reader(cli, &r)) != 0)
+	if ((rc = open_reader(cli, &r, false)) != 0)
 		return rc;
 	e = audit_verify(r, stdout, &res);
 	audit_reader_free(r);
@@ -562,10 +585,8 @@ cmd_audit_forward(struct cli *cli, int argc, char **argv)
 
 	if (cli_want_help(argc, argv, forward_usage))
 		return EX_OK;
-	if (argc != 1) {
-		fputs(forward_usage, stderr);
+	if (cli_no_args(argc, argv, "audit forward", forward_usage) != 0)
 		return EX_USAGE;
-	}
 	if ((rc = cli_load_conf(cli, &conf)) != 0)
 		return rc;
 	if (!conf_bool(conf, CONF_AUDIT_FORWARD_ENABLED)) {

@@ -159,14 +159,27 @@ check_config(const struct conf *c, struct doctor *d, struct doctor_report *rep)
 
 	r->st = ST_OK;
 	if (rdv[0] == '\0') {
-		doctor_set(r, ST_FAIL, "server.rendezvous is not set (%s)",
-			conf_source(c));
+		/* Valid (direct IP only), but nobody can reach this host by
+		 * ID: a finding with advice, not a configuration error. */
+		bool dflt = strcmp(conf_source(c), CONF_SOURCE_DEFAULT) == 0;
+
+		rep->no_server = true;
+		if (conf_bool(c, CONF_DIRECT_ACCESS_ENABLED))
+			snprintf(rep->direct_text, sizeof(rep->direct_text),
+				"this host takes direct-IP connections only "
+				"(on %s)",
+				conf_str(c, CONF_DIRECT_ACCESS_LISTEN));
+		else
+			snprintf(rep->direct_text, sizeof(rep->direct_text),
+				"direct_access is disabled too, so `outpost "
+				"run` would refuse to start");
+		doctor_set(r, ST_FAIL, "server.rendezvous is not set %s%s",
+			dflt ? "(built-in defaults: no " : "in ",
+			dflt ? CLI_DEFAULT_CONFIG ")" : conf_source(c));
 		doctor_fix(r, "set server.rendezvous to your hbbs host, e.g. "
 		       "'rustdesk.example.com' (port 21116 is implied), in %s",
-			strcmp(conf_source(c), CONF_SOURCE_DEFAULT) == 0 ?
-				CLI_DEFAULT_CONFIG :
-				conf_source(c));
-		return EX_CONFIG;
+			dflt ? CLI_DEFAULT_CONFIG : conf_source(c));
+		return EX_UNAVAILABLE;
 	}
 	if (conf_hostport_split(rdv, 21116, d->rdv_host, sizeof(d->rdv_host),
 		    &d->rdv_port) != 0) {
@@ -419,9 +432,13 @@ print_text(const struct doctor_report *rep, bool verbose, bool reachable,
 		if (verbose && r->detail[0] != '\0')
 			printf("      %-14s  %s\n", "", r->detail);
 	}
-	if (exit_code == EX_CONFIG)
-		printf("configuration error: fix the config line above "
-		       "(exit %d)\n",
+	if (rep->no_server)
+		printf("reachable by ID: no, there is no rendezvous server to "
+		       "register with; %s (exit %d)\n",
+			rep->direct_text, exit_code);
+	else if (exit_code == EX_CONFIG)
+		printf("configuration error: correct what the config line "
+		       "above says (exit %d)\n",
 			exit_code);
 	else if (reachable)
 		printf("reachable: yes (%d warning%s)\n", warns,
@@ -538,8 +555,10 @@ cmd_doctor(struct cli *cli, int argc, char **argv)
 			strcmp(argv[i], "--verbose") == 0) {
 			verbose = true;
 		} else {
-			fputs(usage_text, stderr);
-			return EX_USAGE;
+			return cli_usage_error("doctor", usage_text,
+				argv[i][0] == '-' ? "unknown option '%s'" :
+						    "unexpected argument '%s'",
+				argv[i]);
 		}
 	}
 	if (sodium_init() < 0 || (rep = malloc(sizeof(*rep))) == NULL ||

@@ -25,7 +25,9 @@
 static const char enroll_usage[] =
 	"usage: outpost [-c FILE] enroll\n"
 	"\n"
-	"Prints one line of JSON for inventory tools:\n"
+	"Creates this host's identity (ID, UUID and key in the state "
+	"directory)\nif it does not exist yet, as `outpost id` does, and "
+	"prints one line of\nJSON for inventory tools:\n"
 	"  {\"id\":\"123456789\",\"hostname\":\"web-01\","
 	"\"version\":\"" OP_VERSION "\",\"registered\":false}\n"
 	"registered is true when the running agent is registered with the\n"
@@ -56,10 +58,8 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 
 	if (cli_want_help(argc, argv, enroll_usage))
 		return EX_OK;
-	if (argc > 1) {
-		fputs(enroll_usage, stderr);
+	if (cli_no_args(argc, argv, "enroll", enroll_usage) != 0)
 		return EX_USAGE;
-	}
 	if ((rc = cli_load_conf(cli, &conf)) != 0)
 		return rc;
 	if ((rc = cli_open_state(conf, &st)) != 0)

@@ -309,20 +309,20 @@ static const char import_usage[] =
 int
 cmd_config_import(struct cli *cli, int argc, char **argv)
 {
+	const char *file = NULL;
 	char *data = NULL;
 	size_t len = 0;
 	int rc;
 
 	if (cli_want_help(argc, argv, import_usage))
 		return EX_OK;
-	if (argc != 2) {
-		fputs(import_usage, stderr);
+	if (cli_one_operand(argc, argv, "config import", import_usage,
+		    &file) != 0)
 		return EX_USAGE;
-	}
-	if ((rc = read_bounded(argv[1], CONF_MAX_FILE_SIZE, &data, &len)) != 0)
+	if ((rc = read_bounded(file, CONF_MAX_FILE_SIZE, &data, &len)) != 0)
 		return rc;
-	rc = validate_install(cli,
-		strcmp(argv[1], "-") == 0 ? "<stdin>" : argv[1], data, len, "");
+	rc = validate_install(cli, strcmp(file, "-") == 0 ? "<stdin>" : file,
+		data, len, "");
 	free(data);
 	return rc;
 }
@@ -446,7 +446,8 @@ static const char rd_usage[] =
 	"comments are not. RustDesk's api (Server Pro) is not used.\n"
 	"The result is validated, installed atomically and a running agent\n"
 	"reloads it. A malformed string exits 65, an invalid FILE 78; in\n"
-	"both cases nothing changes. - reads the string from standard input.\n";
+	"both cases nothing changes. - reads the string from standard input;\n"
+	"a string that starts with '-' goes after --.\n";
 
 int
 cmd_config_import_rustdesk(struct cli *cli, int argc, char **argv)
@@ -457,6 +458,7 @@ cmd_config_import_rustdesk(struct cli *cli, int argc, char **argv)
 	const char *ov[CONF_KEY_COUNT_] = { NULL };
 	bool on[CONF_KEY_COUNT_] = { false };
 	char err[300];
+	const char *arg = NULL;
 	char *input = NULL;
 	char *doc = NULL;
 	size_t doclen = 0;
@@ -468,21 +470,20 @@ cmd_config_import_rustdesk(struct cli *cli, int argc, char **argv)
 
 	if (cli_want_help(argc, argv, rd_usage))
 		return EX_OK;
-	if (argc != 2) {
-		fputs(rd_usage, stderr);
+	if (cli_one_operand(argc, argv, "config import-rustdesk", rd_usage,
+		    &arg) != 0)
 		return EX_USAGE;
-	}
-	if (strcmp(argv[1], "-") == 0) {
+	if (strcmp(arg, "-") == 0) {
 		if ((rc = read_bounded("-", RD_MAX_INPUT, &input, &inlen)) != 0)
 			return rc;
 	} else {
-		if (strlen(argv[1]) > RD_MAX_INPUT) {
+		if (strlen(arg) > RD_MAX_INPUT) {
 			fprintf(stderr, "outpost config import-rustdesk: the "
 					"string is longer than %d bytes\n",
 				RD_MAX_INPUT);
 			return EX_DATAERR;
 		}
-		if ((input = strdup(argv[1])) == NULL)
+		if ((input = strdup(arg)) == NULL)
 			return EX_OSERR;
 		inlen = strlen(input);
 	}

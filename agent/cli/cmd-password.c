@@ -106,14 +106,42 @@ read_password(char *pw, size_t n)
 	return len;
 }
 
+/* The minimum is counted in characters (UTF-8 code points), not bytes:
+ * "pässwort" is 8 long. Invalid text is left to state_set_password. */
+static int
+check_length(const struct conf *conf, const char *pw, size_t len)
+{
+	int64_t min = conf_int(conf, CONF_ACCESS_PERMANENT_PASSWORD_MIN_LENGTH);
+	size_t chars = 0;
+
+	if (password_check_text(pw, len) != 0)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		chars += ((unsigned char)pw[i] & 0xc0) != 0x80;
+	if ((int64_t)chars >= min)
+		return 0;
+	fprintf(stderr, "outpost password set: too short: %zu character%s; "
+			"at least %lld (access.permanent_password.min_length"
+			"%s%s)\n",
+		chars, chars == 1 ? "" : "s", (long long)min,
+		conf_is_set(conf, CONF_ACCESS_PERMANENT_PASSWORD_MIN_LENGTH) ?
+			" in " :
+			"",
+		conf_is_set(conf, CONF_ACCESS_PERMANENT_PASSWORD_MIN_LENGTH) ?
+			conf_source(conf) :
+			"");
+	return EX_DATAERR;
+}
+
 static const char set_usage[] =
 	"usage: outpost [-c FILE] password set < FILE\n"
 	"\n"
 	"Sets the permanent password, read from standard input (one line;\n"
 	"a trailing newline is dropped) or from a no-echo prompt on a "
 	"terminal.\n"
-	"Only a salted hash is stored (mode 0600). It is never accepted on\n"
-	"the command line.\n";
+	"At least access.permanent_password.min_length characters (8 by\n"
+	"default). Only a salted hash is stored (mode 0600). It is never\n"
+	"accepted on the command line.\n";
 
 static int
 pw_set(struct cli *cli, int argc, char **argv)
@@ -128,11 +156,10 @@ pw_set(struct cli *cli, int argc, char **argv)
 
 	if (cli_want_help(argc, argv, set_usage))
 		return EX_OK;
-	if (argc > 1) {
-		fprintf(stderr, "outpost password set: takes no arguments; "
-				"the password is read from standard input\n");
-		return EX_USAGE;
-	}
+	if (argc > 1)
+		return cli_usage_error("password set", set_usage,
+			"takes no arguments; the password is read from "
+			"standard input");
 	if ((rc = cli_load_conf(cli, &conf)) != 0)
 		return rc;
 	if ((rc = cli_open_state(conf, &st)) != 0)
@@ -157,6 +184,8 @@ pw_set(struct cli *cli, int argc, char **argv)
 		rc = EX_DATAERR;
 		goto out;
 	}
+	if ((rc = check_length(conf, pw, (size_t)len)) != 0)
+		goto out;
 	r = state_set_password(st, pw, (size_t)len, why);
 	if (r != 0) {
 		fprintf(stderr, "outpost password set: %s\n",
@@ -178,21 +207,32 @@ out:
 static int
 pw_clear(struct cli *cli, int argc, char **argv)
 {
+	static const char usage[] =
+		"usage: outpost [-c FILE] password clear\n\n"
+		"Removes the permanent password; only one-time passwords "
+		"then work.\n";
 	struct conf *conf = NULL;
 	struct state *st = NULL;
 	char why[SFILE_WHY_LEN];
+	uint8_t h1[PASSWORD_H1_LEN];
 	int rc;
 	int r;
 
-	if (cli_want_help(argc, argv,
-		    "usage: outpost [-c FILE] password clear\n\n"
-		    "Removes the permanent password; only one-time passwords "
-		    "then work.\n"))
+	if (cli_want_help(argc, argv, usage))
 		return EX_OK;
+	if (cli_no_args(argc, argv, "password clear", usage) != 0)
+		return EX_USAGE;
 	if ((rc = cli_load_conf(cli, &conf)) != 0)
 		return rc;
 	if ((rc = cli_open_state(conf, &st)) != 0)
 		goto out;
+	if (!state_h1(st, h1)) {
+		fprintf(stderr, "no permanent password is set for %s: nothing "
+				"to clear\n",
+			state_id(st));
+		rc = EX_OK;
+		goto out;
+	}
 	if ((r = state_clear_password(st, why)) != 0) {
 		fprintf(stderr, "outpost password clear: %s\n", why);
 		rc = EX_IOERR;
@@ -202,6 +242,7 @@ pw_clear(struct cli *cli, int argc, char **argv)
 	notify_daemon(st);
 	rc = EX_OK;
 out:
+	sodium_memzero(h1, sizeof(h1));
 	state_free(st);
 	conf_unref(conf);
 	return rc;

@@ -278,7 +278,8 @@ explain(struct cli *cli, int argc, char **argv)
 
 	if (cli_want_help(argc, argv, explain_usage))
 		return EX_OK;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			q.peer_id = optarg;
@@ -343,14 +344,18 @@ explain(struct cli *cli, int argc, char **argv)
 			break;
 		}
 		default:
-			fputs(explain_usage, stderr);
-			return EX_USAGE;
+			return cli_getopt_error(argv, ch, "policy explain",
+				explain_usage);
 		}
 	}
-	if (optind != argc || q.peer_id == NULL || from == NULL) {
-		fputs(explain_usage, stderr);
-		return EX_USAGE;
-	}
+	if (optind != argc)
+		return cli_usage_error("policy explain", explain_usage,
+			"unexpected argument '%s'", argv[optind]);
+	if (q.peer_id == NULL || from == NULL)
+		return cli_usage_error("policy explain", explain_usage,
+			"missing %s%s%s", q.peer_id == NULL ? "--peer ID" : "",
+			q.peer_id == NULL && from == NULL ? " and " : "",
+			from == NULL ? "--from ADDR" : "");
 	if (parse_addr(from, &ss) != 0) {
 		fprintf(stderr, "outpost policy explain: --from needs an IPv4 "
 				"or IPv6 address, got '%s'\n",

@@ -12,15 +12,17 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	struct conf *conf = NULL;
 	int rc;
 
-	if (cli_want_help(argc, argv,
-		    "usage: outpost [-c FILE] run\n\n"
-		    "Runs the agent in the foreground until SIGINT or "
-		    "SIGTERM.\nSIGHUP reloads the configuration.\n"))
+	static const char usage[] =
+		"usage: outpost [-c FILE] run\n\n"
+		"Runs the agent in the foreground until SIGINT or SIGTERM.\n"
+		"SIGHUP reloads the configuration. Exits 69 at start-up when "
+		"there is\nno way in: neither a rendezvous server nor a "
+		"direct-IP listener.\n";
+
+	if (cli_want_help(argc, argv, usage))
 		return EX_OK;
-	if (argc > 1) {
-		fprintf(stderr, "usage: outpost [-c FILE] run\n");
+	if (cli_no_args(argc, argv, "run", usage) != 0)
 		return EX_USAGE;
-	}
 	/* The daemon will hold the identity key, the password hash, the
 	 * one-time password and session keys: no core dump may carry them,
 	 * and no process of the same user may ptrace or read its memory. */

@@ -79,6 +79,11 @@ struct daemon {
 	struct cli *cli;
 	struct conf *conf;
 	struct state *state;
+	/* Identities replaced by a reload (`outpost id --reset --force`):
+	 * open sessions still point at their ID and key, so they are freed
+	 * only at exit. */
+	struct state **retired;
+	size_t nretired;
 	struct session_creds creds; /* salt, h1, one-time password */
 	char hostname[256];
 	uv_signal_t sig_int;
@@ -168,5 +173,9 @@ void daemon_net_close_sessions(struct daemon *d, const char *reason);
 void daemon_net_stop(struct daemon *d);
 /* Writes the network part of the status JSON (leading comma included). */
 void daemon_net_status(struct daemon *d, FILE *f);
+/* Whether a technician can reach this host at all: registration with a
+ * rendezvous server started, or the direct-IP listener is bound. When
+ * not, why says what is missing and what to set. */
+bool daemon_net_way_in(const struct daemon *d, char *why, size_t why_size);
 
 #endif

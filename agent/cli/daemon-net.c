@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/daemon-internal.h"
 #include "cli/proxy-password.h"
 #include "conf/conf.h"
@@ -231,22 +232,23 @@ start_nat(struct daemon *d)
 static void
 start_direct(struct daemon *d)
 {
-	char host[256];
+	char host[256], msg[256];
 	uint16_t port;
 	int r;
 
 	d->net.direct_error[0] = '\0';
 	if (!conf_bool(d->conf, CONF_DIRECT_ACCESS_ENABLED))
 		return;
-	r = conf_hostport_split(conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN),
-		21118, host, sizeof(host), &port);
+	/* The parser config check used: a value that passed it binds here
+	 * or fails only for a reason of the moment (EADDRINUSE). */
+	r = conf_listen_parse(conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN),
+		21118, host, sizeof(host), &port, msg, sizeof(msg));
 	if (r == 0)
 		r = listener_start(&d->loop, host, port, on_conn, d,
 			&d->net.direct);
 	if (r != 0) {
 		snprintf(d->net.direct_error, sizeof(d->net.direct_error), "%s",
-			r == OP_ERR_CONFIG ? "listen address must be numeric" :
-					     op_strerror(r));
+			r == OP_ERR_CONFIG ? msg : op_strerror(r));
 		log_error("direct-IP listener on %s: %s",
 			conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN),
 			d->net.direct_error);
@@ -386,6 +388,42 @@ input_status(struct daemon *d, FILE *f)
 	fprintf(f, ",\"input\":{\"dropped\":%llu,\"dropped_total\":%llu}",
 		(unsigned long long)live,
 		(unsigned long long)(live + d->net.input_dropped_closed));
+}
+
+bool
+daemon_net_way_in(const struct daemon *d, char *why, size_t why_size)
+{
+	const char *rdv = conf_str(d->conf, CONF_SERVER_RENDEZVOUS);
+	const char *src = conf_source(d->conf);
+	char rdv_part[300], direct_part[400];
+
+	if (d->net.rdv != NULL || d->net.direct != NULL)
+		return true;
+	if (rdv[0] == '\0')
+		snprintf(rdv_part, sizeof(rdv_part), "server.rendezvous is "
+			"not set");
+	else
+		snprintf(rdv_part, sizeof(rdv_part), "registration with %s "
+			"could not start (see the error above)", rdv);
+	if (!conf_bool(d->conf, CONF_DIRECT_ACCESS_ENABLED))
+		snprintf(direct_part, sizeof(direct_part), "direct_access is "
+			"disabled");
+	else
+		snprintf(direct_part, sizeof(direct_part), "the direct-IP "
+			"listener on %s failed: %s%s",
+			conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN),
+			d->net.direct_error,
+			strstr(d->net.direct_error, "in use") != NULL ?
+				" (is another agent running?)" :
+				"");
+	snprintf(why, why_size, "no way in: %s and %s; set server.rendezvous "
+		"(reachable by ID) or %s in %s", rdv_part, direct_part,
+		conf_bool(d->conf, CONF_DIRECT_ACCESS_ENABLED) ?
+			"a free direct_access.listen address" :
+			"direct_access.enabled: true (direct IP)",
+		strcmp(src, CONF_SOURCE_DEFAULT) == 0 ? CLI_DEFAULT_CONFIG :
+							src);
+	return false;
 }
 
 void

@@ -226,7 +226,7 @@ daemon_audit_session_open(struct daemon *d, struct session *s,
 		.encrypted = info->encrypted,
 	};
 	int64_t id = 0;
-	int r = audit_session_open(d->audit, &ai, &id, NULL, NULL);
+	int r = audit_session_begin(d->audit, &ai, &id);
 
 	if (r != 0) {
 		/* Nothing may happen off the record (S17). */
@@ -246,6 +246,9 @@ hook_admit(void *arg, struct session *s, const struct session_info *info,
 	struct policy_request req;
 	struct policy_decision dec;
 
+	/* A login attempt: the connection's deferred session.open is
+	 * written now (audit_session_begin). */
+	(void)audit_session_login(d->audit, session_tag(s));
 	fill_request(d, info, POLICY_STAGE_LOGIN, &req);
 	policy_decide(d->rules, &req, &dec);
 	*close_after = true;
@@ -560,6 +563,7 @@ hook_closed(void *arg, struct session *s, bool was_authorized,
 	session_bytes(s, &in, &out);
 	d->net.input_dropped_closed += session_dropped_input(s);
 	if (session_tag(s) > 0 &&
+		audit_session_recorded(d->audit, session_tag(s)) &&
 		(session_dropped(s) > 0 || session_dropped_input(s) > 0)) {
 		/* What the session tried and was not allowed to do: dropped,
 		 * and counted on the record. */

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Daemon lifecycle. At this stage the agent has an identity and a
- * one-time password but no network service yet: it says so on start and
- * idles on the loop (no timers, no polling) until it is stopped.
- * SIGHUP re-reads the config and swaps it atomically, keeping the old one
- * when the new file is invalid.
+ * Daemon lifecycle: start-up (state, policy, audit trail, control socket,
+ * network; refused when nothing could reach the agent), the control
+ * requests, signals and shutdown. SIGHUP and `outpost reload` re-read the
+ * config (swapped atomically; an invalid file keeps the running one), the
+ * password and the identity.
  */
 #include "cli/daemon.h"
 #include "cli/daemon-internal.h"
@@ -99,12 +99,24 @@ print_banner(const struct daemon *d)
 			"set" :
 			"not set (outpost password set)");
 	printf("  state directory:    %s\n", state_dir(d->state));
-	printf("  rendezvous server:  %s\n",
-		rdv[0] != '\0' ? rdv : "not configured");
-	if (conf_bool(d->conf, CONF_DIRECT_ACCESS_ENABLED))
-		printf("  direct IP access:   %s (configured; plaintext by "
-		       "protocol, keep it on loopback or a trusted network)\n",
+	/* What runs, not what is configured: printed after the network
+	 * started, so a listener that failed is not announced. */
+	if (rdv[0] == '\0')
+		printf("  rendezvous server:  not configured\n");
+	else
+		printf("  rendezvous server:  %s%s\n", rdv,
+			d->net.rdv != NULL ? "" :
+					     " (NOT started: see the log)");
+	if (d->net.direct != NULL)
+		printf("  direct IP access:   %s (plaintext by protocol, keep it "
+		       "on loopback or a trusted network)\n",
 			conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN));
+	else if (conf_bool(d->conf, CONF_DIRECT_ACCESS_ENABLED))
+		printf("  direct IP access:   FAILED on %s: %s\n",
+			conf_str(d->conf, CONF_DIRECT_ACCESS_LISTEN),
+			d->net.direct_error);
+	else
+		printf("  direct IP access:   off\n");
 	printf("  screen:             %s\n",
 		conf_str(d->conf, CONF_DISPLAY_X11)[0] != '\0' ?
 			conf_str(d->conf, CONF_DISPLAY_X11) :
@@ -141,9 +153,60 @@ restrict_sessions(struct daemon *d)
 				dir & POLICY_CONF_CLIP_TO_CLIENT);
 }
 
+static bool
+same_identity(const struct state *a, const struct state *b)
+{
+	return strcmp(state_id(a), state_id(b)) == 0 &&
+		strcmp(state_uuid(a), state_uuid(b)) == 0 &&
+		memcmp(state_key(a)->pk, state_key(b)->pk,
+			sizeof(state_key(a)->pk)) == 0;
+}
+
 /*
- * Re-reads the config and the password files and swaps them in; an
- * invalid config keeps the running one. errors (may be NULL) receives the
+ * Picks up an identity changed on disk (`outpost id --reset --force`) or
+ * by identity.id, so that `outpost id` and `status` agree: registration
+ * restarts with the new ID, UUID and key. The state directory stays the
+ * one the agent started with.
+ */
+static void
+reload_identity(struct daemon *d)
+{
+	struct state *fresh = NULL, **v;
+	struct audit_opts ao;
+	char why[SFILE_WHY_LEN];
+	int r;
+
+	r = state_open(state_dir(d->state), conf_str(d->conf, CONF_IDENTITY_ID),
+		&fresh, why);
+	if (r != 0) {
+		log_error("reload: identity: %s; keeping ID %s",
+			why[0] ? why : op_strerror(r), state_id(d->state));
+		return;
+	}
+	if (same_identity(fresh, d->state) ||
+		(v = realloc(d->retired, (d->nretired + 1) * sizeof(*v))) ==
+			NULL) {
+		state_free(fresh);
+		return;
+	}
+	log_notice("reload: new identity: ID %s (was %s)", state_id(fresh),
+		state_id(d->state));
+	daemon_net_stop(d);
+	d->retired = v;
+	d->retired[d->nretired++] = d->state;
+	d->state = fresh;
+	daemon_load_creds(d);
+	if (d->audit != NULL &&
+		(cli_audit_opts(d->conf, d->state, NULL, &ao, why,
+			 sizeof(why)) != 0 ||
+			audit_set_opts(d->audit, &ao) != 0))
+		log_error("reload: the audit trail keeps the old ID");
+	daemon_net_start(d);
+}
+
+/*
+ * Re-reads the config, the password files and the identity and swaps
+ * them in; an invalid config keeps the running one. errors (may be NULL) receives the
  * diagnostics as a JSON array for the control socket.
  */
 static bool
@@ -182,6 +245,8 @@ daemon_reload(struct daemon *d, FILE *errors)
 			  "the running configuration",
 			d->cli->config_path);
 	} else {
+		char nowayin[768];
+
 		/* New sessions get the new policy; open ones keep theirs,
 		 * except that input and clipboard can be withdrawn live. */
 		daemon_net_stop(d);
@@ -192,6 +257,10 @@ daemon_reload(struct daemon *d, FILE *errors)
 		restrict_sessions(d);
 		log_notice("reload: configuration from %s applied",
 			conf_source(d->conf));
+		/* Not fatal here: open sessions go on, and the next reload
+		 * can fix it. */
+		if (!daemon_net_way_in(d, nowayin, sizeof(nowayin)))
+			log_error("reload: %s", nowayin);
 	}
 	conf_diags_free(&diags);
 	if (d->audit != NULL)
@@ -203,6 +272,7 @@ daemon_reload(struct daemon *d, FILE *errors)
 	if ((r = state_reload_password(d->state, why)) != 0)
 		log_error("reload: %s", why[0] ? why : op_strerror(r));
 	daemon_load_creds(d);
+	reload_identity(d);
 	sd_notify(0, "READY=1");
 	return ok;
 }
@@ -224,9 +294,7 @@ on_watchdog(uv_timer_t *t)
 static void
 write_status(struct daemon *d, FILE *f)
 {
-	const char *rdv = conf_str(d->conf, CONF_SERVER_RENDEZVOUS);
-
-	fputs("{\"id\":", f);
+	fputs("{\"running\":true,\"id\":", f);
 	op_json_cstr(f, state_id(d->state));
 	fputs(",\"version\":", f);
 	op_json_cstr(f, OP_VERSION);
@@ -234,8 +302,7 @@ write_status(struct daemon *d, FILE *f)
 		(unsigned long long)((op_now_ms() - d->started_ms) / 1000));
 	fputs(",\"config\":", f);
 	op_json_cstr(f, conf_source(d->conf));
-	fputs(",\"server\":", f);
-	op_json_cstr(f, rdv[0] ? rdv : NULL);
+	/* "server" and the rest of the network: daemon_net_status. */
 	fprintf(f, ",\"permanent_password\":%s",
 		state_h1(d->state, (uint8_t[PASSWORD_H1_LEN]){ 0 }) ? "true" :
 								     "false");
@@ -372,13 +439,24 @@ daemon_run(struct cli *cli, struct conf *conf)
 	}
 	if (gethostname(d.hostname, sizeof(d.hostname) - 1) != 0)
 		snprintf(d.hostname, sizeof(d.hostname), "%s", "localhost");
-	print_banner(&d);
 	daemon_desktop_init(&d);
 	if (daemon_consent_init(&d) != 0) {
 		log_error("out of memory");
 		goto out_loop;
 	}
 	daemon_net_start(&d);
+	{
+		char why[768];
+
+		/* Running with no way in would look healthy and help nobody;
+		 * under systemd the failure shows in `systemctl status`. */
+		if (!daemon_net_way_in(&d, why, sizeof(why))) {
+			log_error("%s", why);
+			rc = EX_UNAVAILABLE;
+			goto out_loop;
+		}
+	}
+	print_banner(&d);
 	log_notice("running as ID %s", state_id(d.state));
 	/* Config and keys are loaded: only now is the service ready. */
 	sd_notify(0, "READY=1");
@@ -416,6 +494,9 @@ out_state:
 	daemon_policy_free(&d);
 	sodium_memzero(&d.creds, sizeof(d.creds));
 	state_free(d.state);
+	for (size_t i = 0; i < d.nretired; i++)
+		state_free(d.retired[i]);
+	free(d.retired);
 out_conf:
 	conf_unref(d.conf);
 	return rc;

@@ -199,6 +199,8 @@ struct doctor_report {
 	struct doctor_result r[K_COUNT];
 	bool relay_derived;
 	bool agent_running;
+	bool no_server; /* server.rendezvous is empty: nothing to probe */
+	char direct_text[300]; /* then: what direct_access allows */
 	char proxy_text[300]; /* scheme://[user@]host:port, no password */
 	char probe_why[320];  /* why a random probe ID, "" for the real one */
 	bool probe_random;

@@ -14,9 +14,14 @@
 static int
 cmd_version(struct cli *cli, int argc, char **argv)
 {
+	static const char usage[] = "usage: outpost version (or outpost "
+				    "--version, -V)\n";
+
 	(void)cli;
-	if (cli_want_help(argc, argv, "usage: outpost version\n"))
+	if (cli_want_help(argc, argv, usage))
 		return EX_OK;
+	if (cli_no_args(argc, argv, "version", usage) != 0)
+		return EX_USAGE;
 	printf("outpost %s\n", OP_VERSION);
 	return EX_OK;
 }
@@ -31,7 +36,8 @@ static const struct cli_cmd commands[] = {
 	{ "doctor", cmd_doctor, "diagnose connectivity to the servers" },
 	{ "audit", cmd_audit, "list, show, export or verify the audit trail" },
 	{ "reload", cmd_reload, "make the running agent reload its config" },
-	{ "enroll", cmd_enroll, "print one line of inventory JSON" },
+	{ "enroll", cmd_enroll,
+		"create the identity if needed; print inventory JSON" },
 	{ "policy", cmd_policy, "explain what the access policy decides" },
 	{ NULL, NULL, NULL },
 };
@@ -54,22 +60,35 @@ usage(FILE *f)
 		"A headless remote-support agent for stock RustDesk clients.\n"
 		"\n"
 		"options:\n"
-		"  -c FILE     configuration file (default %s;\n"
-		"              when it does not exist the built-in defaults "
-		"apply)\n"
-		"  -h, --help  show this help; COMMAND --help shows a "
+		"  -c FILE        configuration file (default %s;\n"
+		"                 when it does not exist the built-in "
+		"defaults apply)\n"
+		"  -h, --help     show this help; COMMAND --help shows a "
 		"command's\n"
+		"  -V, --version  print the version\n"
 		"\n"
 		"commands:\n",
 		CLI_DEFAULT_CONFIG);
 	for (const struct cli_cmd *c = commands; c->name != NULL; c++)
 		fprintf(f, "  %-10s  %s\n", c->name, c->summary);
+	/* The same list as README "CLI" (a test compares them). */
 	fprintf(f,
-		"\nexit codes: 0 ok, 64 usage, 65 bad input data, 69 "
-		"unavailable,\n"
-		"70 internal error, 73 cannot create, 74 I/O error, 77 "
-		"permission,\n"
-		"78 configuration error.\n");
+		"\nexit codes (sysexits):\n"
+		"  0   success\n"
+		"  64  usage error\n"
+		"  65  bad input data (password, state file; audit verify: "
+		"tampered)\n"
+		"  66  no input (audit: no such session, nothing recorded)\n"
+		"  69  not available (the agent is not running; doctor: a "
+		"check failed;\n"
+		"      run: no way in, no listener and no rendezvous server)\n"
+		"  70  internal error\n"
+		"  73  cannot create the state directory\n"
+		"  74  I/O error\n"
+		"  75  temporary failure (id --reset: the agent is running; "
+		"audit forward)\n"
+		"  77  unsafe permissions\n"
+		"  78  configuration error\n");
 }
 
 int
@@ -78,6 +97,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli cli = { .config_path = CLI_DEFAULT_CONFIG };
@@ -88,7 +108,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	/* '+': stop at the command name; its options are its own. */
-	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			cli.config_path = optarg;
@@ -96,6 +116,9 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return EX_OK;
+		case 'V':
+			printf("outpost %s\n", OP_VERSION);
 			return EX_OK;
 		default:
 			usage(stderr);
@@ -110,13 +133,15 @@ main(int argc, char **argv)
 	}
 	for (const struct cli_cmd *c = commands; c->name != NULL; c++) {
 		if (strcmp(argv[0], c->name) == 0) {
-			optind = 1; /* commands parse their own argv */
+			/* Commands parse their own argv: 0 makes glibc's getopt start
+			 * afresh (not in this loop's '+' mode). */
+			optind = 0;
 			return c->fn(&cli, argc, argv);
 		}
 	}
 	for (const struct cli_cmd *c = hidden_commands; c->name; c++) {
 		if (strcmp(argv[0], c->name) == 0) {
-			optind = 1;
+			optind = 0;
 			return c->fn(&cli, argc, argv);
 		}
 	}

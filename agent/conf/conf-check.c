@@ -392,6 +392,27 @@ check_cidr(const char *s, char *msg, size_t msgsz)
 	return 0;
 }
 
+static int
+check_listen(const char *s, char *msg, size_t msgsz)
+{
+	char addr[256];
+	uint16_t port;
+
+	return conf_listen_parse(s, 1, addr, sizeof(addr), &port, msg,
+		       msgsz) == 0 ? 0 : -1;
+}
+
+/* The pattern is conf_listen_parse's grammar: exact for IPv4 and the
+ * port, only the characters for IPv6 (inet_pton decides). */
+#define LISTEN_V4_OCTET "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+const struct conf_check conf__check_listen = {
+	.fn = check_listen,
+	.pattern = "^(" LISTEN_V4_OCTET "(\\." LISTEN_V4_OCTET "){3}|"
+		   "\\[[0-9A-Fa-f:.]+\\])(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|"
+		   "6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|"
+		   "6553[0-5]))?$",
+};
+
 const struct conf_check conf__check_cidr = {
 	.fn = check_cidr,
 	.pattern = "^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$",

@@ -85,9 +85,11 @@ X(STATE_DIR, "state_dir", CT_PATH(), "$STATE_DIR", NULL,		\
 X(DIRECT_ACCESS_ENABLED, "direct_access.enabled", CT_BOOL(), "true",	\
 	NULL, "Accept direct TCP connections on direct_access.listen.")	\
 X(DIRECT_ACCESS_LISTEN, "direct_access.listen", CT_HOSTPORT(21118),	\
-	"127.0.0.1:21118", NULL,					\
-	"Address for direct connections as host:port ([v6]:port for "	\
-	"IPv6).")							\
+	"127.0.0.1:21118", &conf__check_listen,				\
+	"Address for direct connections as a numeric address with an "	\
+	"optional port: 127.0.0.1:21118, 0.0.0.0:21118 (every IPv4 "	\
+	"interface), [::1]:21118 or [::]:21118. Host names, localhost "	\
+	"included, are refused, not resolved.")				\
 X(DIRECT_ACCESS_ALLOW_FROM, "direct_access.allow_from", CT_LIST(256),	\
 	"127.0.0.0/8\n::1/128", &conf__check_cidr,			\
 	"Networks (CIDR, e.g. 10.0.0.0/8, fd00::/8; an address alone "	\
@@ -111,6 +113,12 @@ X(ACCESS_ONE_TIME_PASSWORD_CHARSET, "access.one_time_password.charset",	\
 	"Alphabet of the one-time password: safe32 = "			\
 	"23456789abcdefghijkmnpqrstuvwxyz (no look-alikes), "		\
 	"digits = 0-9, alnum = A-Za-z0-9.")				\
+X(ACCESS_PERMANENT_PASSWORD_MIN_LENGTH,				\
+	"access.permanent_password.min_length", CT_INT(1, 128), "8",	\
+	NULL,								\
+	"Shortest permanent password `outpost password set` accepts, "	\
+	"in characters. A password set before a change keeps "		\
+	"working.")							\
 X(ACCESS_APPROVE, "access.approve",					\
 	CT_ENUM("password|click|password-or-click|password-and-click"),	\
 	"password", NULL,						\

@@ -344,6 +344,52 @@ conf_hostport_split(const char *s, uint16_t default_port, char *host,
 		sizeof(msg));
 }
 
+int
+conf_listen_parse(const char *s, uint16_t default_port, char *addr,
+	size_t addrsz, uint16_t *port, char *msg, size_t msgsz)
+{
+	unsigned char bin[16];
+	const char *ps;
+	char ex[64], pt[8] = "";
+	bool v6;
+	int r;
+
+	r = hostport_parse(s, default_port, addr, addrsz, port, &v6, msg,
+		msgsz);
+	if (r != 0)
+		return r == OP_ERR_TOO_LARGE ? r : OP_ERR_CONFIG;
+	ps = strrchr(s, ']');
+	ps = strchr(ps != NULL ? ps : s, ':');
+	if (ps != NULL && ps[1] == '0') {
+		EXCERPT(ps + 1, ex);
+		snprintf(msg, msgsz, "has an invalid port '%s' (1-65535, no "
+			"leading zero)", ex);
+		goto bad;
+	}
+	if (v6 || inet_pton(AF_INET, addr, bin) == 1)
+		return 0;
+	EXCERPT(s, ex);
+	if (ps != NULL)
+		snprintf(pt, sizeof(pt), ":%u", *port);
+	if (strspn(s, "0123456789") == strlen(s))
+		snprintf(msg, msgsz, "is a port without an address: write "
+			"127.0.0.1:%s (this host only) or 0.0.0.0:%s (every "
+			"IPv4 interface)", ex, ex);
+	else if (strcmp(addr, "localhost") == 0)
+		snprintf(msg, msgsz, "must be a numeric address, got '%s': "
+			"write 127.0.0.1%s (or [::1]%s for IPv6)", ex, pt, pt);
+	else
+		snprintf(msg, msgsz, "must be a numeric address, got '%s' "
+			"(a listener binds an address of this host; names are "
+			"not resolved): e.g. 127.0.0.1%s, 0.0.0.0%s (every "
+			"IPv4 interface) or [::]%s", ex, pt, pt, pt);
+bad:
+	if (addrsz > 0)
+		addr[0] = '\0';
+	*port = 0;
+	return OP_ERR_CONFIG;
+}
+
 static int
 set_text(struct conf_value *out, const char *s)
 {

@@ -372,8 +372,12 @@ schema_leaf_body(struct wctx *w, size_t idx, const char *pad)
 	case CONF_T_HOSTPORT:
 		fprintf(f, "%s\"type\": \"string\",\n%s\"pattern\": ", pad,
 			pad);
-		json_pattern(f, kd->min != 0 ? hostport_pattern :
-					       hostport_req_pattern, empty);
+		/* A check narrows host:port (a listen address): its pattern
+		 * replaces the generic one. */
+		json_pattern(f, pattern != NULL ? pattern :
+				kd->min != 0    ? hostport_pattern :
+						  hostport_req_pattern,
+			empty);
 		fputs(",\n", f);
 		break;
 	case CONF_T_LIST:

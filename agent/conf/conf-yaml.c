@@ -5,8 +5,10 @@
  * against the key table by dotted path and handing scalars to the type
  * parsers in conf-types.c. Every problem becomes a diag with libyaml's
  * 1-based line and column; the walk goes on after semantic errors so an
- * admin sees all of them, and stops only where libyaml cannot resume
- * (syntax errors), at the nesting cap, or after CONF_MAX_DIAGS problems.
+ * admin sees all of them, and stops only at the nesting cap or after
+ * CONF_MAX_DIAGS problems. A syntax error is found by a first pass and
+ * reported alone (libyaml cannot resume, and what precedes it may be
+ * misread because of it).
  *
  * Must not: expand aliases (they and anchors are refused, so billion-laughs
  * input costs nothing), recurse deeper than CONF_MAX_DEPTH, let a value
@@ -101,10 +103,37 @@ reader_error(struct walk *w)
 		w->p.problem != NULL ? w->p.problem : "unreadable", val);
 }
 
+/* Whether the indentation of line (0-based) holds a tab: libyaml then
+ * says only "found character that cannot start any token". */
+static bool
+tab_indented(const struct walk *w, size_t line)
+{
+	size_t i = 0;
+
+	for (size_t l = 0; l < line && i < w->len; i++)
+		if (w->data[i] == '\n')
+			l++;
+	for (; i < w->len && (w->data[i] == ' ' || w->data[i] == '\t'); i++)
+		if (w->data[i] == '\t')
+			return true;
+	return false;
+}
+
 static void
 syntax_error(struct walk *w)
 {
 	const yaml_parser_t *p = &w->p;
+	const char *hint = "";
+
+	/* libyaml's words for the two usual indentation mistakes. */
+	if (tab_indented(w, p->problem_mark.line))
+		hint = " (tabs are not allowed for indentation)";
+	else if (p->problem != NULL &&
+		(strcmp(p->problem, "did not find expected key") == 0 ||
+			strcmp(p->problem, "mapping values are not allowed in "
+					   "this context") == 0))
+		hint = " (is this line indented like the keys it belongs "
+		       "with?)";
 
 	w->stop = true;
 	switch (p->error) {
@@ -118,16 +147,17 @@ syntax_error(struct walk *w)
 		if (p->context != NULL)
 			conf__diag(w->d, line_of(p->problem_mark),
 				col_of(p->problem_mark),
-				"YAML syntax error: %s (%s at line %u, "
+				"YAML syntax error: %s%s (%s at line %u, "
 				"column %u)",
 				p->problem != NULL ? p->problem : "unknown",
-				p->context, line_of(p->context_mark),
+				hint, p->context, line_of(p->context_mark),
 				col_of(p->context_mark));
 		else
 			conf__diag(w->d, line_of(p->problem_mark),
 				col_of(p->problem_mark),
-				"YAML syntax error: %s",
-				p->problem != NULL ? p->problem : "unknown");
+				"YAML syntax error: %s%s",
+				p->problem != NULL ? p->problem : "unknown",
+				hint);
 		break;
 	}
 }
@@ -592,6 +622,42 @@ walk_document(struct walk *w)
 		yaml_event_delete(&ev);
 }
 
+/*
+ * Reads every event once without looking at them: a syntax error is
+ * reported alone, since what the walk would make of the lines before it
+ * (a mis-indented key read as part of the value above, say) are errors
+ * derived from it. Past CONF_MAX_DEPTH it stops looking: the walk
+ * reports the nesting. Returns false when it reported an error (or ran
+ * out of memory).
+ */
+static bool
+syntax_ok(struct walk *w)
+{
+	yaml_event_t ev;
+	bool end = false;
+	int depth = 0;
+
+	if (!yaml_parser_initialize(&w->p)) {
+		w->d->nomem = true;
+		return false;
+	}
+	yaml_parser_set_input_string(&w->p, (const unsigned char *)w->data,
+		w->len);
+	while (!end && next(w, &ev)) {
+		if (ev.type == YAML_MAPPING_START_EVENT ||
+			ev.type == YAML_SEQUENCE_START_EVENT)
+			depth++;
+		else if (ev.type == YAML_MAPPING_END_EVENT ||
+			ev.type == YAML_SEQUENCE_END_EVENT)
+			depth--;
+		end = ev.type == YAML_STREAM_END_EVENT ||
+			depth > CONF_MAX_DEPTH;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&w->p);
+	return end;
+}
+
 int
 conf__yaml_parse(struct conf *c, struct conf_diagctx *d, const char *data,
 	size_t len)
@@ -602,6 +668,8 @@ conf__yaml_parse(struct conf *c, struct conf_diagctx *d, const char *data,
 
 	if (data == NULL)
 		w.data = data = "";
+	if (!syntax_ok(&w))
+		return d->nomem ? OP_ERR_NOMEM : OP_ERR_CONFIG;
 	w.keys = calloc(c->table->n > 0 ? c->table->n : 1, sizeof(*w.keys));
 	if (w.keys == NULL || !yaml_parser_initialize(&w.p)) {
 		free(w.keys);

@@ -212,4 +212,17 @@ int conf_write_man(FILE *f, const struct conf_man_cmd *cmds, size_t ncmds);
 int conf_hostport_split(const char *s, uint16_t default_port, char *host,
 	size_t hostsz, uint16_t *port);
 
+/*
+ * The one parser of listen addresses (direct_access.listen), for config
+ * check, the schema's pattern and the listener alike: a numeric IPv4
+ * address or a bracketed IPv6 address, with an optional port (1-65535, no
+ * leading zero; default_port otherwise). Host names, "localhost"
+ * included, are refused rather than resolved: what a name resolves to can
+ * change between check and start. Returns 0 with the address text
+ * (without brackets) in addr, OP_ERR_CONFIG with msg completing "'<key>'
+ * ..." (e.g. the numeric address to write instead), or OP_ERR_TOO_LARGE.
+ */
+int conf_listen_parse(const char *s, uint16_t default_port, char *addr,
+	size_t addrsz, uint16_t *port, char *msg, size_t msgsz);
+
 #endif

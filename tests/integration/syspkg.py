@@ -5,7 +5,14 @@ root): where the built packages are, and a guard that sets aside any
 clean (package purged, audit DB included, both directories removed, the
 previous ones put back). Other integration tests assume
 /etc/outpost/outpost.yaml does not exist, so these tests hold the ctest
-RESOURCE_LOCK system-install."""
+RESOURCE_LOCK system-install.
+
+They never touch an outpost they did not install: when the package (or
+/usr/bin/outpost) is there already, skip_reason() says so and the tests
+are skipped, since purging it would delete a deployed host's ID, keys and
+audit trail. What they install is marked (MARKER) from before the first
+install until after the purge, so the leftovers of an interrupted run of
+theirs are told apart from a real installation."""
 import fcntl
 import glob
 import os
@@ -14,6 +21,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import unittest
 
 from common import SOURCE_DIR
 
@@ -27,6 +35,9 @@ LOCK_FILE = os.path.join("/run/lock" if os.path.isdir("/run/lock") else
                          "/tmp", "outpost-system-install.lock")
 UNIT_LINKS = ["/etc/systemd/system/multi-user.target.wants/outpost.service",
               "/etc/systemd/system/outpost.service"]
+# Exists while these tests may have a package of theirs installed.
+MARKER = "/var/lib/outpost-test-install.marker"
+BINARY = "/usr/bin/outpost"
 
 
 def packages():
@@ -42,9 +53,34 @@ def packages():
     return found
 
 
+def foreign_install():
+    """Why an outpost not installed by these tests is on this machine, or
+    None."""
+    if os.path.exists(MARKER):
+        return None  # ours, from an interrupted run: begin() purges it
+    status = dpkg_status()
+    if status not in ("", "not-installed"):
+        return f"the outpost package is installed (dpkg: {status})"
+    if shutil.which("rpm"):
+        p = subprocess.run(["rpm", "-q", "outpost"], capture_output=True,
+                           text=True)
+        if p.returncode == 0:
+            return f"the outpost package is installed (rpm: " \
+                   f"{p.stdout.strip()})"
+    if os.path.lexists(BINARY):
+        return f"{BINARY} exists (installed by hand?)"
+    return None
+
+
 def skip_reason(*tools):
     if os.geteuid() != 0:
         return "installs packages system-wide: needs root"
+    foreign = foreign_install()
+    if foreign:
+        return (f"{foreign}, not by these tests: they install and purge "
+                "outpost, which would delete this host's ID, keys and "
+                "audit trail. Skipped; run them on a machine without "
+                "outpost.")
     for t in ("dpkg",) + tools:
         if shutil.which(t) is None:
             return f"needs {t}"
@@ -104,8 +140,17 @@ class SystemGuard:
         # also serialises them with another run on the same machine.
         self.lock = open(LOCK_FILE, "w")
         fcntl.flock(self.lock, fcntl.LOCK_EX)
-        if dpkg_status() not in ("", "not-installed"):
+        foreign = foreign_install()  # again, now under the lock
+        if foreign:
+            self.lock.close()
+            self.lock = None
+            raise unittest.SkipTest(f"{foreign}, not by these tests: "
+                                    "left alone")
+        if os.path.exists(MARKER):
             self.purge()  # left over by an interrupted run of ours
+        with open(MARKER, "w") as f:
+            f.write(f"outpost packaging tests, pid {os.getpid()}, "
+                    f"{time.ctime()}\n")
         self.saved = tempfile.mkdtemp(prefix="outpost-aside-",
                                       dir="/var/tmp")
         for p in SYSTEM_PATHS:
@@ -115,7 +160,12 @@ class SystemGuard:
                                             p.strip("/").replace("/", "_")))
 
     def end(self):
-        self.purge()
+        # Only what carries our mark is purged.
+        if os.path.exists(MARKER):
+            self.purge()
+            os.unlink(MARKER)
+        else:
+            print(f"{MARKER} is gone: nothing purged")
         if self.saved is not None:
             for p in SYSTEM_PATHS:
                 kept = os.path.join(self.saved,

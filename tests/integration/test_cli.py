@@ -46,6 +46,109 @@ class Help(TempDirCase):
         self.assertEqual(p.returncode, EX_USAGE)
         self.assertIn("verify", p.stderr)
 
+    def test_version_options(self):
+        for args in (["--version"], ["-V"], ["-c", "/nonexistent", "-V"]):
+            p = run(args)
+            self.assertEqual(p.returncode, 0, args)
+            self.assertEqual(p.stdout, run(["version"]).stdout, args)
+
+    def test_help_lists_every_readme_exit_code(self):
+        from common import SOURCE_DIR
+        with open(os.path.join(SOURCE_DIR, "README.md")) as f:
+            readme = f.read()
+        codes = re.findall(r"^\| (\d+) \| ", readme.split("## CLI")[1]
+                           .split("\n## ")[0], re.M)
+        self.assertGreaterEqual(len(codes), 10, codes)
+        helptext = run(["--help"]).stdout
+        for code in codes:
+            self.assertRegex(helptext, rf"(?m)^  {code} +\S", code)
+
+
+# Every command and subcommand, with what it needs to get past its own
+# required arguments (so the extra one is what is refused).
+COMMANDS = [["run"], ["id"], ["id", "--reset"], ["password", "set"],
+            ["password", "clear"], ["config", "check"], ["config", "dump"],
+            ["config", "example"], ["config", "schema"], ["config", "man"],
+            ["config", "import", "x.yaml"],
+            ["config", "import-rustdesk", "host=h"], ["version"],
+            ["status"], ["status", "--json"], ["reload"], ["enroll"],
+            ["doctor"], ["doctor", "--json"],
+            ["policy", "explain", "--peer", "1", "--from", "10.0.0.1"],
+            ["audit", "list"], ["audit", "show", "1"], ["audit", "export"],
+            ["audit", "verify"], ["audit", "forward"]]
+
+
+class Arguments(TempDirCase):
+    """Issue 12.1: an argument a command does not know is refused with
+    exit 64 and names what is wrong, never ignored."""
+
+    def test_unexpected_arguments_refused(self):
+        cfg = self.write_config(f"state_dir: {self.tmp}/s\n")
+        for cmd in COMMANDS:
+            for extra in (["--bogus"], ["-Z"], ["extra"]):
+                if cmd[-1] in ("x.yaml", "host=h") and extra == ["extra"]:
+                    extra = ["another"]
+                args = ["-c", cfg] + cmd + extra
+                p = run(args, stdin="")
+                self.assertEqual(p.returncode, EX_USAGE, (args, p.stderr))
+                if cmd == ["password", "set"]:
+                    # It may be a password: not echoed.
+                    self.assertNotIn(extra[0], p.stderr)
+                else:
+                    self.assertIn(f"'{extra[0]}'", p.stderr, args)
+                self.assertIn("usage:", p.stderr, args)
+                self.assertEqual(p.stdout, "", args)
+        self.assertFalse(os.path.exists(f"{self.tmp}/s"))
+
+    def test_config_file_after_the_subcommand(self):
+        bad = self.write_config("log:\n  level: loud\n", name="bad.yaml")
+        good = self.write_config("log:\n  level: debug\n", name="good.yaml")
+        for form in ([bad], ["-c", bad], ["--config", bad],
+                     [f"--config={bad}"]):
+            p = run(["config", "check"] + form)
+            self.assertEqual(p.returncode, EX_CONFIG, (form, p.stdout))
+            self.assertIn(f"{bad}:2:10:", p.stderr, form)
+            self.assertNotIn("OK", p.stdout)
+            p = run(["config", "dump"] + form)
+            self.assertEqual(p.returncode, EX_CONFIG, form)
+        for form in ([good], ["-c", good]):
+            p = run(["config", "check"] + form)
+            self.assertEqual((p.returncode, p.stdout), (0, f"{good}: OK\n"))
+            p = run(["config", "dump"] + form)
+            self.assertIn('level: "debug"', p.stdout, form)
+        p = run(["config", "check", f"{self.tmp}/absent.yaml"])
+        self.assertEqual(p.returncode, EX_CONFIG)
+        self.assertIn(f"{self.tmp}/absent.yaml", p.stderr)
+        # Two different files: which one was meant?
+        for args in (["-c", good, "config", "check", bad],
+                     ["config", "check", good, bad],
+                     ["config", "dump", good, "-c", bad]):
+            p = run(args)
+            self.assertEqual(p.returncode, EX_USAGE, args)
+            self.assertIn("two configuration files", p.stderr)
+        p = run(["-c", good, "config", "check", good])
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_missing_arguments_named(self):
+        p = run(["policy", "explain"])
+        self.assertEqual(p.returncode, EX_USAGE)
+        self.assertIn("missing --peer ID and --from ADDR", p.stderr)
+        p = run(["policy", "explain", "--peer", "123456789"])
+        self.assertEqual(p.returncode, EX_USAGE)
+        self.assertIn("missing --from ADDR", p.stderr)
+        p = run(["audit", "list", "--since"])
+        self.assertEqual(p.returncode, EX_USAGE)
+        self.assertIn("--since needs a value", p.stderr)
+        p = run(["config", "import"])
+        self.assertEqual(p.returncode, EX_USAGE)
+        self.assertIn("missing operand", p.stderr)
+
+    def test_enroll_help_says_it_creates_the_identity(self):
+        p = run(["enroll", "--help"])
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("Creates this host's identity", p.stdout)
+        self.assertIn("create the identity", run(["--help"]).stdout)
+
 
 class Identity(TempDirCase):
     def cfg(self, sub):
@@ -187,6 +290,23 @@ class ConfigCheck(TempDirCase):
         self.assertEqual(p.returncode, EX_CONFIG)
         self.assertTrue(LOC.search(p.stderr), p.stderr)
 
+    def test_tab_indentation(self):
+        # Issue 12.11: libyaml's own words do not say what is wrong.
+        self.assert_error_at("server:\n\trendezvous: x\n", 2, 1,
+                             ["tabs are not allowed for indentation"])
+
+    def test_misindented_line_reports_the_syntax_error_alone(self):
+        # "  level: info\n   target: stderr": libyaml reads "info target"
+        # as the value before it fails; that derived error must not be
+        # what the admin sees first (or at all).
+        path, p = self.check("log:\n  level: info\n   target: stderr\n")
+        self.assertEqual(p.returncode, EX_CONFIG)
+        lines = p.stderr.splitlines()
+        self.assertEqual(len(lines), 1, p.stderr)
+        self.assertIn(f"{path}:3:10: YAML syntax error", lines[0])
+        self.assertIn("indented", lines[0])
+        self.assertNotIn("info target", p.stderr)
+
     def test_missing_file(self):
         p = run(["-c", f"{self.tmp}/nope.yaml", "config", "check"])
         self.assertEqual(p.returncode, EX_CONFIG)
@@ -261,7 +381,9 @@ class ExampleAndSchema(TempDirCase):
             jsonschema.validate({"server": {"rendevous": "x"}}, schema)
 
 
-class Run(TempDirCase):
+class RunCase(TempDirCase):
+    """Starts `outpost run` and reads its banner."""
+
     def start(self, args, cwd=None, user=None):
         cmd = [OUTPOST] + args
         if user is not None:
@@ -269,9 +391,12 @@ class Run(TempDirCase):
                    "--clear-groups"] + cmd
         env = dict(os.environ)
         env.pop("JOURNAL_STREAM", None)
-        return subprocess.Popen(cmd, cwd=cwd, env=env, text=True,
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, text=True,
                                 stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
+        self.addCleanup(proc.stdout.close)
+        self.addCleanup(proc.stderr.close)
+        return proc
 
     def read_banner(self, proc):
         lines = []
@@ -285,8 +410,69 @@ class Run(TempDirCase):
                 break
         return "".join(lines)
 
+
+class ListenAddress(RunCase):
+    """Issue 12.3: one grammar for direct_access.listen in config check,
+    the JSON schema and `run`."""
+
+    CASES = [  # (YAML value, accepted)
+        ("127.0.0.1:31119", True), ("0.0.0.0", True), ('"[::1]:31119"', True),
+        ('"[::]"', True), ("12345", False), ('"12345"', False),
+        ("localhost:31119", False), ("localhost", False),
+        ("host.example:31119", False), ("1.2.3:4", False),
+        ("01.2.3.4:5", False), ("127.0.0.1:080", False),
+        ("127.0.0.1:0", False), ("127.0.0.1:65536", False),
+        ("256.1.1.1:5", False)]
+
+    def test_check_and_schema_agree(self):
+        import json
+        import jsonschema
+        import yaml
+        schema = json.loads(run(["config", "schema"]).stdout)
+        for value, ok in self.CASES:
+            text = f"direct_access:\n  listen: {value}\n"
+            path = self.write_config(text)
+            p = run(["config", "check", path])
+            self.assertEqual(p.returncode, 0 if ok else EX_CONFIG,
+                             (value, p.stderr))
+            valid = jsonschema.Draft202012Validator(schema).is_valid(
+                yaml.safe_load(text))
+            self.assertEqual(valid, ok, value)
+        p = run(["config", "check", self.write_config(
+            "direct_access:\n  listen: localhost:31119\n")])
+        self.assertIn("write 127.0.0.1:31119", p.stderr)
+        p = run(["config", "check", self.write_config(
+            "direct_access:\n  listen: 12345\n")])
+        self.assertIn("is a port without an address", p.stderr)
+
+    def test_what_check_accepts_run_binds(self):
+        from agent import free_port
+        port = free_port()
+        for value in (f"127.0.0.1:{port}", f'"[::1]:{port}"'):
+            path = self.write_config(f"state_dir: {self.tmp}/s\n"
+                                     f"direct_access:\n  listen: {value}\n")
+            self.assertEqual(run(["config", "check", path]).returncode, 0)
+            proc = self.start(["-c", path, "run"])
+            try:
+                self.read_banner(proc)
+                import json
+                st = json.loads(run(["-c", path, "status", "--json"]).stdout)
+                self.assertEqual(st["direct_access"]["port"], port, st)
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=5)
+
+
+class Run(RunCase):
+
+    def cfg(self, extra=""):
+        from agent import free_port
+        return self.write_config(f"state_dir: {self.tmp}/s\ndirect_access:\n"
+                                 f"  listen: 127.0.0.1:{free_port()}\n"
+                                 + extra)
+
     def test_run_prints_id_and_otp_and_stops(self):
-        path = self.write_config(f"state_dir: {self.tmp}/s\n")
+        path = self.cfg()
         proc = self.start(["-c", path, "run"])
         banner = self.read_banner(proc)
         my_id = run(["-c", path, "id"]).stdout.strip()
@@ -311,7 +497,7 @@ class Run(TempDirCase):
 
     def test_control_socket_status_reload_password(self):
         import json
-        path = self.write_config(f"state_dir: {self.tmp}/s\n")
+        path = self.cfg()
         p = run(["-c", path, "status"])
         self.assertEqual(p.returncode, 69)
         self.assertIn("not running", p.stderr)
@@ -357,6 +543,11 @@ class Run(TempDirCase):
             self.skipTest("needs root to drop to nobody")
         if os.path.exists("/etc/outpost/outpost.yaml"):
             self.skipTest("/etc/outpost/outpost.yaml exists")
+        import socket
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", 21118)) == 0:
+                self.skipTest("127.0.0.1:21118 is taken (another agent "
+                              "runs on the defaults)")
         os.chown(self.tmp, 65534, 65534)
         proc = self.start(["run"], cwd=self.tmp, user=65534)
         banner = self.read_banner(proc)
@@ -366,6 +557,56 @@ class Run(TempDirCase):
         self.assertIn("127.0.0.1:21118", banner)
         self.assertIn("one-time password:  ", banner)
         self.assertTrue(os.path.isfile(f"{self.tmp}/.outpost-state/id"))
+
+    def test_no_way_in_exits_69(self):
+        # Issue 12.4: neither a rendezvous server nor a listener.
+        import socket
+        path = self.write_config(f"state_dir: {self.tmp}/s\n"
+                                 "direct_access:\n  enabled: false\n")
+        p = run(["-c", path, "run"], timeout=10)
+        self.assertEqual(p.returncode, 69, p.stderr)
+        self.assertIn("no way in: server.rendezvous is not set and "
+                      "direct_access is disabled", p.stderr)
+        self.assertNotIn("started", p.stdout)
+        # The listener cannot bind (the port is taken).
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            path = self.write_config(f"state_dir: {self.tmp}/s\n"
+                                     "direct_access:\n"
+                                     f"  listen: 127.0.0.1:{port}\n")
+            p = run(["-c", path, "run"], timeout=10)
+            self.assertEqual(p.returncode, 69, p.stderr)
+            self.assertIn(f"the direct-IP listener on 127.0.0.1:{port} "
+                          "failed", p.stderr)
+            self.assertNotIn(f"127.0.0.1:{port} (plaintext", p.stdout)
+
+    def test_banner_does_not_claim_a_failed_listener(self):
+        # With a rendezvous server there is a way in: it runs, and says
+        # the listener failed instead of announcing it.
+        import json
+        import socket
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            path = self.write_config(
+                f"state_dir: {self.tmp}/s\nserver:\n"
+                "  rendezvous: 127.0.0.1:9\n"
+                f"direct_access:\n  listen: 127.0.0.1:{port}\n")
+            proc = self.start(["-c", path, "run"])
+            try:
+                banner = self.read_banner(proc)
+                self.assertIn(f"direct IP access:   FAILED on "
+                              f"127.0.0.1:{port}", banner)
+                self.assertNotIn("plaintext by protocol", banner)
+                st = json.loads(run(["-c", path, "status",
+                                     "--json"]).stdout)
+                self.assertIn("in use", st["direct_access"]["error"])
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                self.assertEqual(proc.wait(timeout=5), 0)
 
 
 if __name__ == "__main__":

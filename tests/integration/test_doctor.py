@@ -444,11 +444,15 @@ class ConfigErrors(DoctorCase):
         self.assertTrue(p.stdout.startswith("FAIL  config"), p.stdout)
 
     def test_no_rendezvous(self):
+        # A valid file without a server: not reachable by ID (69), which
+        # is advice, not a configuration error (78).
         cfg = self.write_config(f"state_dir: {self.tmp}/s\n")
         p = run(["-c", cfg, "doctor"])
-        self.assertEqual(p.returncode, EX_CONFIG, p.stdout + p.stderr)
-        self.assertIn("server.rendezvous is not set", p.stdout)
+        self.assertEqual(p.returncode, 69, p.stdout + p.stderr)
+        self.assertIn(f"server.rendezvous is not set in {cfg}", p.stdout)
         self.assertIn("fix: set server.rendezvous", p.stdout)
+        self.assertIn("reachable by ID: no", p.stdout)
+        self.assertNotIn("config line above", p.stdout)
         self.assertFalse(os.path.exists(f"{self.tmp}/s"))
 
     def test_missing_file_and_usage(self):

@@ -35,6 +35,13 @@ def rd_string(obj, urlsafe=True, pad=False, raw=None):
     return enc[::-1]
 
 
+def listen_free_port():
+    """The direct_access lines for a free port: the agent refuses to run
+    without a way in, and the default port may be taken (exit 69)."""
+    from agent import free_port
+    return f"direct_access:\n  listen: 127.0.0.1:{free_port()}\n"
+
+
 class Agent:
     """`outpost run` on a config, for reload tests."""
 
@@ -121,12 +128,12 @@ class Import(TempDirCase):
         self.assertFalse(os.path.exists(f"{d}/outpost.yaml"))
 
     def test_running_agent_reloads(self):
-        self.assertEqual(self.imp("-", stdin=f"state_dir: {self.tmp}/s\n")
-                         .returncode, 0)
+        base = f"state_dir: {self.tmp}/s\n{listen_free_port()}"
+        self.assertEqual(self.imp("-", stdin=base).returncode, 0)
         agent = Agent(self.target)
         try:
             self.assertIsNone(agent.status()["server"])
-            p = self.imp("-", stdin=f"state_dir: {self.tmp}/s\n"
+            p = self.imp("-", stdin=base +
                          "server:\n  rendezvous: hbbs.example.org\n")
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertIn("running agent reloaded", p.stdout)
@@ -271,7 +278,8 @@ class ImportRustDesk(TempDirCase):
 
 class Enroll(TempDirCase):
     def test_one_line_of_json(self):
-        cfg = self.write_config(f"state_dir: {self.tmp}/s\n")
+        cfg = self.write_config(f"state_dir: {self.tmp}/s\n"
+                                f"{listen_free_port()}")
         p = run(["-c", cfg, "enroll"])
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stdout.count("\n"), 1)

@@ -253,11 +253,11 @@ test_schema(void)
 	ASSERT_STR_CONTAINS(buf, "\"$schema\": \"https://json-schema.org/"
 				 "draft/2020-12/schema\"");
 	/* The top level plus server, identity, direct_access, log, access,
-	 * access.one_time_password, security, security.lockout, policy,
-	 * policy.consent, policy.allow, policy.files, policy.peers,
-	 * policy.limits, display, display.virtual, video, audit,
-	 * audit.forward. */
-	ASSERT_INT_EQ(count(buf, "\"additionalProperties\": false"), 20);
+	 * access.one_time_password, access.permanent_password, security,
+	 * security.lockout, policy, policy.consent, policy.allow,
+	 * policy.files, policy.peers, policy.limits, display,
+	 * display.virtual, video, audit, audit.forward. */
+	ASSERT_INT_EQ(count(buf, "\"additionalProperties\": false"), 21);
 	ASSERT_INT_EQ(count(buf, "\"description\""), CONF_KEY_COUNT_ + 1);
 	ASSERT_STR_CONTAINS(buf, "\"length\": {\n"
 				 "              \"type\": \"integer\",\n"

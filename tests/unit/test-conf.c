@@ -115,6 +115,8 @@ test_good_file(void)
 	ASSERT_STR_EQ(conf_str(c, CONF_LOG_TARGET), "stderr");
 	ASSERT_INT_EQ(conf_int(c, CONF_ACCESS_ONE_TIME_PASSWORD_LENGTH), 12);
 	ASSERT_STR_EQ(conf_otp_alphabet(c), "0123456789");
+	ASSERT_INT_EQ(conf_int(c, CONF_ACCESS_PERMANENT_PASSWORD_MIN_LENGTH),
+		10);
 	for (int k = 0; k < CONF_KEY_COUNT_; k++)
 		ASSERT(conf_is_set(c, (enum conf_key)k));
 	conf_unref(c);
@@ -168,8 +170,8 @@ static const struct {
 		"true", 1 },
 	{ "direct_access: {listen: '0.0.0.0:5000'}", CONF_DIRECT_ACCESS_LISTEN,
 		"0.0.0.0:5000", 5000 },
-	{ "direct_access: {listen: localhost}", CONF_DIRECT_ACCESS_LISTEN,
-		"localhost:21118", 21118 },
+	{ "direct_access: {listen: 127.0.0.1}", CONF_DIRECT_ACCESS_LISTEN,
+		"127.0.0.1:21118", 21118 },
 	{ "direct_access: {listen: '[::]'}", CONF_DIRECT_ACCESS_LISTEN,
 		"[::]:21118", 21118 },
 	{ "log: {level: error}", CONF_LOG_LEVEL, "error", 0 },
@@ -330,6 +332,15 @@ static const struct {
 		"write it in brackets", 2, 11, 1 },
 	{ "direct_access:\n  listen: ''\n",
 		"'direct_access.listen' must not be empty", 2, 11, 1 },
+	/* A listen address is numeric (conf_listen_parse): never resolved. */
+	{ "direct_access:\n  listen: localhost:5\n",
+		"must be a numeric address, got 'localhost:5': write "
+		"127.0.0.1:5", 2, 11, 1 },
+	{ "direct_access:\n  listen: 12345\n",
+		"is a port without an address: write 127.0.0.1:12345", 2, 11,
+		1 },
+	{ "direct_access:\n  listen: 127.0.0.1:080\n", "no leading zero", 2,
+		11, 1 },
 	{ "server:\n  rendezvous: 'bad host'\n", "invalid host name", 2, 15,
 		1 },
 	{ "server:\n  rendezvous: -bad\n", "invalid host name", 2, 15, 1 },
