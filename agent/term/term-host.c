@@ -148,8 +148,8 @@ term_host_open(struct term_host *h, int32_t id, uint32_t rows,
 	term__update_io(t);
 	snprintf(detail, sizeof(detail),
 		"TERM=\"xterm-256color\" TTY=\"%s\" COLUMNS=\"%u\" "
-		"LINES=\"%u\" USER=\"%s\"", t->c.tty, (unsigned)cols, (unsigned)rows,
-		h->account.name);
+		"LINES=\"%u\" USER=\"%s\"", t->c.tty, (unsigned)cols,
+		(unsigned)rows, h->account.name);
 	term__record_line(t, "started", detail);
 	log_info("terminal %d: %s as %s on %s (pid %d)", id, h->account.shell,
 		h->account.name, t->c.tty, (int)t->c.pid);
@@ -188,7 +188,7 @@ term_host_write(struct term_host *h, int32_t id, const uint8_t *data,
 		if (len > 0)
 			r = term__queue_input(t, data, len);
 	}
-	if (r == OP_ERR_TOO_LARGE) {
+	if (r == OP_ERR_TOO_LARGE && !t->drop_told) {
 		char msg[160];
 		struct term_event ev = {
 			.type = TERM_EV_ERROR,
@@ -196,12 +196,14 @@ term_host_write(struct term_host *h, int32_t id, const uint8_t *data,
 			.message = msg,
 		};
 
-		h->st.input_dropped += len;
+		t->drop_told = true; /* once until the queue drains */
 		snprintf(msg, sizeof(msg), "Input dropped: the terminal is not "
 					   "reading (%zu bytes waiting)",
 			t->inq_len);
 		term__emit(h, &ev);
 	}
+	if (r == OP_ERR_TOO_LARGE)
+		h->st.input_dropped += len;
 	free(plain);
 	return r;
 }

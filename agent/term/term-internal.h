@@ -54,6 +54,7 @@ struct term {
 	size_t inq_off;
 	size_t inq_len;
 	size_t inq_cap;
+	bool drop_told; /* the client heard of dropped input since it drained */
 	size_t carry; /* start of a UTF-8 character, kept for the next read */
 	uint8_t rbuf[TERM_CHUNK];
 };

@@ -372,8 +372,10 @@ flush_input(struct term *t)
 
 	t->inq_off += n;
 	t->inq_len -= n;
-	if (t->inq_len == 0)
+	if (t->inq_len == 0) {
 		t->inq_off = 0;
+		t->drop_told = false;
+	}
 	term__update_io(t);
 }
 
@@ -387,8 +389,10 @@ term__queue_input(struct term *t, const uint8_t *data, size_t len)
 
 		data += n;
 		len -= n;
-		if (len == 0)
+		if (len == 0) {
+			t->drop_told = false;
 			return 0;
+		}
 	}
 	need = t->inq_len + len;
 	if (t->inq != NULL && need > t->inq_cap - t->inq_off) {
