@@ -153,6 +153,9 @@ term_host_open(struct term_host *h, int32_t id, uint32_t rows,
 	term__record_line(t, "started", detail);
 	log_info("terminal %d: %s as %s on %s (pid %d)", id, h->account.shell,
 		h->account.name, t->c.tty, (int)t->c.pid);
+	if (!t->c.tty_chowned)
+		log_notice("terminal %d: %s stays root's (no CAP_CHOWN)", id,
+			t->c.tty);
 	return open_answer(h, id, 0, t, "Terminal opened");
 }
 

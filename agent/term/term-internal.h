@@ -28,6 +28,7 @@ struct term__child {
 	int pidfd;  /* readable once the child exited */
 	int master; /* non-blocking, close-on-exec */
 	char tty[64];
+	bool tty_chowned; /* the tty belongs to the shell's user */
 };
 
 struct term {
@@ -91,6 +92,16 @@ struct term_host {
  */
 int term__spawn(const struct term_account *a, const char *lang,
 	uint16_t rows, uint16_t cols, struct term__child *out);
+
+/*
+ * Sends sig to every process of session sid (the shell's pid: its
+ * children, foreground and background jobs, unless they left with
+ * setsid), found in /proc; with SIGHUP also SIGCONT, as the kernel's
+ * hangup does. Only while the shell is unreaped: its pid then cannot name
+ * another session. Returns how many were signalled; what /proc hides or
+ * kill(2) refuses (no CAP_KILL) is skipped.
+ */
+int term__signal_session(pid_t sid, int sig);
 
 /* 0 when this process may start a shell as a (root: any; otherwise only
  * its own uid and gid); OP_ERR_DENIED for uid 0 without allow_root;

@@ -21,6 +21,7 @@
  */
 #include "term/term-internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -210,7 +211,8 @@ shell_lang(const char *l)
 
 /* The slave end, as the shell's user (sshd's 0620, group tty). */
 static int
-open_slave(int master, const struct term_account *a, char *tty, size_t cap)
+open_slave(int master, const struct term_account *a, char *tty, size_t cap,
+	bool *chowned)
 {
 	struct termios tio;
 	struct group gr;
@@ -220,6 +222,7 @@ open_slave(int master, const struct term_account *a, char *tty, size_t cap)
 	mode_t mode = 0600;
 	int slave;
 
+	*chowned = true;
 	if (ptsname_r(master, tty, cap) != 0)
 		snprintf(tty, cap, "?");
 	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -231,13 +234,13 @@ open_slave(int master, const struct term_account *a, char *tty, size_t cap)
 			tty_gid = gr.gr_gid;
 			mode = 0620;
 		}
+		/* Best effort: without CAP_CHOWN (the shipped unit's
+		 * sandbox) the tty stays root's, mode 0620 group tty; the
+		 * shell has it open anyway, only tools that reopen it by
+		 * name (screen, write) notice. */
 		if (fchown(slave, a->uid, tty_gid) != 0 ||
-			fchmod(slave, mode) != 0) {
-			int e = -errno;
-
-			close(slave);
-			return e;
-		}
+			fchmod(slave, mode) != 0)
+			*chowned = false;
 	}
 	/* The client speaks UTF-8: let line editing erase whole characters. */
 	if (tcgetattr(slave, &tio) == 0) {
@@ -279,7 +282,8 @@ term__spawn(const struct term_account *a, const char *lang, uint16_t rows,
 		r = -errno;
 		goto fail;
 	}
-	if ((slave = open_slave(master, a, out->tty, sizeof(out->tty))) < 0) {
+	if ((slave = open_slave(master, a, out->tty, sizeof(out->tty),
+		     &out->tty_chowned)) < 0) {
 		r = slave;
 		slave = -1;
 		goto fail;
@@ -342,4 +346,52 @@ fail:
 		close(slave);
 	close(master);
 	return r;
+}
+
+/* The session of /proc/PID/stat: the 6th field, counted after the ")"
+ * that ends the command name (which may hold spaces and parentheses). */
+static pid_t
+session_of(const char *pid)
+{
+	char path[64];
+	char buf[512];
+	const char *p;
+	long sid;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL ||
+		sscanf(p + 1, " %*c %*d %*d %ld", &sid) != 1)
+		return -1;
+	return (pid_t)sid;
+}
+
+int
+term__signal_session(pid_t sid, int sig)
+{
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	if (sid <= 1 || (d = opendir("/proc")) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' ||
+			session_of(e->d_name) != sid)
+			continue;
+		if (kill((pid_t)strtol(e->d_name, NULL, 10), sig) == 0)
+			n++;
+		if (sig == SIGHUP)
+			(void)kill((pid_t)strtol(e->d_name, NULL, 10), SIGCONT);
+	}
+	closedir(d);
+	return n;
 }

@@ -240,10 +240,19 @@ on_timer(uv_timer_t *tm)
 	struct term *t = tm->data;
 
 	if (t->state == TS_HANGUP && !t->reaped) {
-		log_notice("terminal %d: shell %d ignored SIGHUP, killing it",
-			t->id, (int)t->c.pid);
-		(void)kill(-t->c.pid, SIGKILL);
-		(void)kill(t->c.pid, SIGKILL);
+		int e_group = kill(-t->c.pid, SIGKILL) == 0 ? 0 : errno;
+		int e_pid = kill(t->c.pid, SIGKILL) == 0 ? 0 : errno;
+
+		(void)term__signal_session(t->c.pid, SIGKILL);
+		if (e_group == EPERM || e_pid == EPERM)
+			/* Root without CAP_KILL cannot signal another uid; the
+			 * tty is hung up, as after an ssh logout. */
+			log_error("terminal %d: shell %d ignores SIGHUP and "
+				  "cannot be killed (the agent lacks CAP_KILL); "
+				  "it is left running", t->id, (int)t->c.pid);
+		else
+			log_notice("terminal %d: shell %d ignored SIGHUP, "
+				   "killed", t->id, (int)t->c.pid);
 	} else if (t->state == TS_DRAINING) {
 		/* Paused by the session: keep waiting, within limits. */
 		if (t->h->paused && !t->master_eof &&
@@ -468,6 +477,12 @@ on_exit_poll(uv_poll_t *p, int status, int events)
 
 	(void)status;
 	(void)events;
+	/* Hung up: a job forked in the instant of the SIGHUP may have caught
+	 * it with the shell's handler before its exec and lived on. The
+	 * shell is a zombie now, so its pid still names only its session:
+	 * tell the rest again before reaping frees the number. */
+	if (t->state == TS_HANGUP)
+		(void)term__signal_session(t->c.pid, SIGHUP);
 	do
 		r = waitpid(t->c.pid, &st, WNOHANG);
 	while (r < 0 && errno == EINTR);
@@ -513,6 +528,8 @@ term__hangup(struct term *t)
 		(void)kill(-fg, SIGCONT);
 	}
 	(void)kill(t->c.pid, SIGHUP); /* should it have left its group */
+	/* A job the shell was just starting is in neither group yet. */
+	(void)term__signal_session(t->c.pid, SIGHUP);
 	close_handle((uv_handle_t *)&t->io);
 	uv_timer_start(&t->timer, on_timer, t->h->cfg.hangup_grace_ms, 0);
 }

@@ -205,8 +205,11 @@ const char *term_host_service_id(const struct term_host *h);
 /*
  * Ends every terminal (as term_host_hangup, without further events) and
  * frees the host once every shell is reaped; done(arg) (may be NULL) is
- * then called from the loop. h must not be used after this call. A
- * shell that ignores SIGHUP is killed after the grace period.
+ * then called from the loop. h must not be used after this call, and
+ * nothing calls into the caller but done, so a session may free itself
+ * without waiting. A shell that ignores SIGHUP is killed after the grace
+ * period; an agent without CAP_KILL cannot kill another user's process,
+ * and then done waits for that process to exit by itself.
  */
 void term_host_close(struct term_host *h, term_closed_fn done, void *arg);
 

@@ -251,6 +251,48 @@ test_hangup(void)
 	ASSERT(tt_stop(&c));
 }
 
+/* Nothing of the terminal's session outlives it. */
+static bool
+session_gone(struct tt *c, int32_t sid, const char *text)
+{
+	(void)c;
+	(void)text;
+	return term__signal_session((pid_t)sid, 0) == 0;
+}
+
+static void
+test_hangup_jobs(void)
+{
+	struct tt c;
+
+	ASSERT_INT_EQ(tt_start(&c, &user_acct, NULL), 0);
+	/* A foreground job just being started when the close comes (the
+	 * race that let it survive), and one well under way. */
+	for (int id = 1; id <= 6; id++) {
+		uint32_t pid;
+
+		OPEN_OK(&c, id);
+		pid = tt_slot(&c, id)->pid;
+		if (id % 2 == 0) {
+			ASSERT_INT_EQ(tt_send(&c, id, "sleep 31\r"), 0);
+			tt_wait(&c, tt_is_closed, id, NULL, 50 * (unsigned)id);
+		} else {
+			ASSERT_INT_EQ(tt_send(&c, id, "echo j-$((2*5)); "
+						      "sleep 32 & sleep 33\r"),
+				0);
+			WAIT_TEXT(&c, id, "j-10", 10000);
+		}
+		ASSERT_INT_EQ(term_host_hangup(c.h, id), 0);
+		ASSERT(tt_wait(&c, tt_is_closed, id, NULL, 5000));
+		if (!tt_wait(&c, session_gone, (int32_t)pid, NULL, 2000))
+			TH_FAIL("terminal %d: %d processes of session %u "
+				"survived", id,
+				term__signal_session((pid_t)pid, 0),
+				(unsigned)pid);
+	}
+	ASSERT(tt_stop(&c));
+}
+
 /* 100 MB of base64 (no newlines: the tty adds nothing) and a marker. */
 #define FLOOD_CMD                                                        \
 	"head -c 75000000 /dev/urandom | base64 -w0; echo; "             \
@@ -407,6 +449,13 @@ test_child_view(void)
 	ASSERT_INT_EQ(tt_send(&c, 1, "echo gr-$(id -G | wc -w)-$((0))\r"), 0);
 	snprintf(want, sizeof(want), "gr-%d-0", user_acct.ngroups);
 	WAIT_TEXT(&c, 1, want, 10000);
+	/* As root we hand the tty to the user, as sshd does. */
+	if (geteuid() == 0) {
+		ASSERT_INT_EQ(tt_send(&c, 1, "echo \"o:$(stat -c '%U %G %a' "
+					     "$(tty))-$((1))\"\r"), 0);
+		snprintf(want, sizeof(want), "o:%s tty 620-1", user_acct.name);
+		WAIT_TEXT(&c, 1, want, 10000);
+	}
 	unsetenv("OUTPOST_LEAK_TEST");
 	close(leak);
 	ASSERT(tt_stop(&c));
@@ -626,6 +675,7 @@ main(void)
 		RUN_IF(test_resize_and_winch);
 		RUN_IF(test_ctrl_c);
 		RUN_IF(test_hangup);
+		RUN_IF(test_hangup_jobs);
 		RUN_IF(test_no_user);
 		RUN_IF(test_root);
 		RUN_IF(test_child_view);
