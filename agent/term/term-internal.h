@@ -44,6 +44,8 @@ struct term {
 	bool io_inited;
 	int io_mask;
 	bool master_eof;
+	bool exited; /* hung up and a zombie, reaped after REAP_TICKS */
+	unsigned exit_ticks;
 	bool reaped;
 	int status;
 	uint64_t drain_start_ms;

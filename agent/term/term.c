@@ -10,8 +10,11 @@
  * handles closing, then freed). A hangup (CloseTerminal, a recording
  * failure, the session ending) goes RUNNING -> HANGUP: SIGHUP to the
  * shell's process group and foreground job, the master closed (the
- * kernel's hangup for everything else on the tty), SIGKILL after the
- * grace period, DONE once reaped. A reaped pid is never signalled.
+ * kernel's hangup for everything else on the tty), the rest of its
+ * session told too (a job being started at that instant misses the
+ * group signals), SIGKILL after the grace period, DONE once reaped; the
+ * zombie is kept 250 ms while the session is told again. A reaped pid is
+ * never signalled.
  *
  * It must not buffer output: at most one TERM_CHUNK per terminal is read
  * at a time, and only while can_send agrees; the rest waits in the
@@ -42,6 +45,8 @@
 #define QUIET_MS 100          /* after the exit: no output for this long */
 #define DRAIN_MAX_MS 10000    /* after the exit, at most */
 #define DRAIN_MAX_BYTES (1u << 20)
+#define REAP_TICK_MS 50       /* hung up: the session told again every... */
+#define REAP_TICKS 5          /* ...this many times before the reap */
 
 void
 term__emit(struct term_host *h, const struct term_event *ev)
@@ -80,7 +85,7 @@ term__maybe_free_host(struct term_host *h)
 }
 
 static void on_timer(uv_timer_t *tm);
-static void on_exit_poll(uv_poll_t *p, int status, int events);
+static bool reap(struct term *t);
 
 /* ---- recording ---- */
 
@@ -239,7 +244,14 @@ on_timer(uv_timer_t *tm)
 {
 	struct term *t = tm->data;
 
-	if (t->state == TS_HANGUP && !t->reaped) {
+	if (t->state == TS_HANGUP && t->exited) {
+		(void)term__signal_session(t->c.pid, SIGHUP);
+		if (++t->exit_ticks < REAP_TICKS)
+			return;
+		uv_timer_stop(&t->timer);
+		(void)reap(t); /* a zombie: immediate */
+		finish(t);
+	} else if (t->state == TS_HANGUP && !t->reaped) {
 		int e_group = kill(-t->c.pid, SIGKILL) == 0 ? 0 : errno;
 		int e_pid = kill(t->c.pid, SIGKILL) == 0 ? 0 : errno;
 
@@ -468,30 +480,47 @@ term__update_io(struct term *t)
 		t->io_mask = -1; /* retried at the next change */
 }
 
-static void
-on_exit_poll(uv_poll_t *p, int status, int events)
+/* waitpid on the shell alone; false while it still runs. */
+static bool
+reap(struct term *t)
 {
-	struct term *t = p->data;
 	int st = 0;
 	pid_t r;
 
-	(void)status;
-	(void)events;
-	/* Hung up: a job forked in the instant of the SIGHUP may have caught
-	 * it with the shell's handler before its exec and lived on. The
-	 * shell is a zombie now, so its pid still names only its session:
-	 * tell the rest again before reaping frees the number. */
-	if (t->state == TS_HANGUP)
-		(void)term__signal_session(t->c.pid, SIGHUP);
 	do
 		r = waitpid(t->c.pid, &st, WNOHANG);
 	while (r < 0 && errno == EINTR);
 	if (r == 0)
-		return;
-	uv_poll_stop(p);
+		return false;
 	t->reaped = true;
 	t->status = r == t->c.pid ? st : 255 << 8;
-	if (t->state == TS_HANGUP || t->master_eof) {
+	return true;
+}
+
+static void
+on_exit_poll(uv_poll_t *p, int status, int events)
+{
+	struct term *t = p->data;
+
+	(void)status;
+	(void)events;
+	if (t->state == TS_HANGUP) {
+		/* A job forked in the instant of the SIGHUP can catch it with
+		 * the shell's handler, still installed before its exec, and
+		 * live on. While the shell is an unreaped zombie its pid names
+		 * only its session: tell the rest again for a moment, then
+		 * reap (on_timer). */
+		uv_poll_stop(p);
+		t->exited = true;
+		t->exit_ticks = 0;
+		(void)term__signal_session(t->c.pid, SIGHUP);
+		uv_timer_start(&t->timer, on_timer, REAP_TICK_MS, REAP_TICK_MS);
+		return;
+	}
+	if (!reap(t))
+		return;
+	uv_poll_stop(p);
+	if (t->master_eof) {
 		finish(t);
 		return;
 	}

@@ -585,6 +585,7 @@ test_hostile(void)
 	ASSERT(st.input_dropped >= zn + sizeof(chunk));
 	ASSERT_INT_EQ(term_host_hangup(c.h, 1), 0);
 	ASSERT(tt_wait(&c, tt_is_closed, 1, NULL, 5000));
+	ASSERT(tt_wait(&c, session_gone, (int32_t)pid, NULL, 2000));
 	ASSERT(tt_stop(&c));
 	free(zeros);
 	free(z);
