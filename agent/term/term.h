@@ -175,11 +175,14 @@ int term_host_resize(struct term_host *h, int32_t id, uint32_t rows,
 	uint32_t cols);
 
 /*
- * CloseTerminal: hangs the terminal up (SIGHUP to the shell's process
- * group and foreground job, the pty closed), SIGKILL after the grace
- * period; a TERM_EV_CLOSED with the exit status follows once the shell is
- * reaped. No more output is sent for it. Returns 0 or OP_ERR_NOT_FOUND;
- * a second call is a no-op.
+ * CloseTerminal: hangs the terminal up (SIGHUP and SIGCONT to the
+ * shell's process group, its foreground job and the rest of its session,
+ * the pty closed), SIGKILL after the grace period; a TERM_EV_CLOSED with
+ * the exit status (bash: 129, killed by SIGHUP) follows once the shell is
+ * reaped, about 250 ms after it exits. No more output is sent for it.
+ * Processes that left the session (setsid, daemons) are not touched;
+ * nohup'd ones survive unless the grace period's SIGKILL is needed.
+ * Returns 0 or OP_ERR_NOT_FOUND; a second call is a no-op.
  */
 int term_host_hangup(struct term_host *h, int32_t id);
 
