@@ -19,6 +19,7 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "term/term-internal.h"
 
 #define GRACE_DEFAULT_MS 3000
@@ -32,6 +33,7 @@ open_answer(struct term_host *h, int32_t id, int r, const struct term *t,
 	const char *fmt, ...)
 {
 	char msg[256];
+	unsigned suppressed = 0;
 	va_list ap;
 	struct term_event ev = {
 		.type = TERM_EV_OPENED,
@@ -47,8 +49,11 @@ open_answer(struct term_host *h, int32_t id, int r, const struct term *t,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (r != 0)
-		log_notice("terminal %d refused: %s", id, msg);
+	/* Refusals are the peer's to trigger at will: rate-limited. */
+	if (r != 0 && op_ratelimit_allow(&h->refusals, op_now_ms(), 5, 10000,
+			      &suppressed))
+		log_notice("terminal %d refused: %s (%u refusals not logged "
+			   "before)", id, msg, suppressed);
 	term__emit(h, &ev);
 	return r;
 }

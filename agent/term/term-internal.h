@@ -10,6 +10,7 @@
 
 #include <uv.h>
 
+#include "core/log.h"
 #include "core/queue.h"
 #include "term/term.h"
 
@@ -84,6 +85,7 @@ struct term_host {
 	uint8_t *zbuf;
 	size_t zcap;
 	struct term_stats st;
+	struct op_ratelimit refusals;
 };
 
 /*
