@@ -12,12 +12,15 @@ with Misc.video_received, cursor shapes are zstd-decoded (cursor_rgba()).
 Input (§9): key events in Map/Translate/Legacy mode (key_map, type_text,
 ...), mouse moves/clicks/drags/wheel with the §9.1 masks, flood_input();
 clipboard (§10): send_clipboard() (MultiClipboards or Clipboard, zstd),
-hostile send_clipboard_raw(), received entries in clipboards_received.
+hostile send_clipboard_raw(), received entries in clipboards_received;
+terminal (§13.7): open_terminal(), send_terminal_data(), resize_terminal(),
+close_terminal(), run_terminal_command(), per-id records in terminals.
 The code is split by concern: client_base (constants, errors, records),
 client_conn (framing, reading, dispatch), client_media / client_video
 (video helpers, VideoMixin), client_input (InputMixin), client_clipboard
-(ClipboardMixin), client_hostile (HostileMixin, MISBEHAVIOURS), client_files
-(FilesMixin: file transfer, §11); this module
+(ClipboardMixin), client_terminal (TerminalMixin), client_hostile
+(HostileMixin, MISBEHAVIOURS), client_files (FilesMixin: file transfer,
+§11); this module
 keeps Client itself (handshake, login, summaries), the CLI, and re-exports
 every public name, so `client.<name>` works as before.
 
@@ -74,6 +77,8 @@ try:
                                    zstd_decompress)
     from .client_hostile import (MISBEHAVIOURS, HostileMixin, misbehave)
     from .client_files import (FileError, FileResult, FilesMixin, TransferResult)
+    from .client_terminal import (TerminalMixin, TerminalRecord, terminal_action,
+                                  terminal_option)
 except ImportError:
     import rdproto as rp
     import initiator
@@ -99,6 +104,8 @@ except ImportError:
                                   zstd_decompress)
     from client_hostile import (MISBEHAVIOURS, HostileMixin, misbehave)
     from client_files import (FileError, FileResult, FilesMixin, TransferResult)
+    from client_terminal import (TerminalMixin, TerminalRecord, terminal_action,
+                                 terminal_option)
 
 # The public API as it was when all of this lived in one file.
 __all__ = [
@@ -115,11 +122,12 @@ __all__ = [
     "png_size", "read_ivf", "Record", "Sent", "SessionClosed", "SignatureError",
     "supported_decoding", "VideoRecord", "write_ivf_frames", "zstd_bomb",
     "zstd_decompress", "FileError", "FileResult", "FilesMixin", "TransferResult",
+    "TerminalMixin", "TerminalRecord", "terminal_action", "terminal_option",
 ]
 
 
 class Client(FilesMixin, ConnectionMixin, InputMixin, ClipboardMixin, VideoMixin,
-             HostileMixin):
+             TerminalMixin, HostileMixin):
     """A stock-like controlling client on one connection.  Blocking, not
     thread-safe (use one Client per thread).
 

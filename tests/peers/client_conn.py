@@ -162,6 +162,8 @@ class ConnectionMixin:
             self._on_clipboard([m.clipboard], False)
         elif kind == "multi_clipboards":
             self._on_clipboard(list(m.multi_clipboards.clipboards), True)
+        elif kind == "terminal_response":
+            self._on_terminal_response(m.terminal_response)
         elif kind == "misc.switch_display":
             sd = mpb.SwitchDisplay()
             sd.CopyFrom(m.misc.switch_display)

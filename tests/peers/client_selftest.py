@@ -176,6 +176,51 @@ def t_session_kinds():
         h.close()
 
 
+def t_terminal():
+    """TerminalMixin against the scripted terminal service."""
+    h = ScriptedHost()
+    try:
+        with Client(h.addr, host_pk=h.pk, target_id=h.id, kind="terminal",
+                    service_id="") as c:
+            n = cid_of(h, c)
+            c.handshake()
+            assert hasattr(c.login(PASSWORD, option=client.terminal_option()), "displays")
+            lr = h.wait("login_request", cid=n).data["lr"]
+            assert lr.WhichOneof("union") == "terminal" and lr.terminal.service_id == ""
+            assert lr.option.terminal_persistent == 1
+            c.open_terminal(1, rows=30, cols=100)
+            o = c.wait_terminal_opened(1)
+            assert o.success and o.pid == 4243 and o.service_id == "ts_selftest", o
+            c.send_terminal_data(1, "hello\r")
+            c.wait_terminal_output(1, b"echo:hello\r")
+            c.send_terminal_data(1, "zipped", compressed=True)
+            c.wait_terminal_output(1, "echo:zipped")
+            c.send_terminal_data(1, "big")
+            end = c.wait_terminal_output(1, b"z" * 4000)
+            t = c.terminal(1)
+            assert t.compressed_msgs == 1 and t.data_msgs == 3 and end == len(t.output)
+            c.send_terminal_data(1, "euro")
+            c.wait_terminal_output(1, "5\u20ac")
+            c.resize_terminal(1, 40, 120)
+            c.wait_terminal_output(1, "size 40 120")
+            c.open_terminal(2, rows=0, cols=80)
+            assert not c.wait_terminal_opened(2).success
+            c.send_terminal_data(7, "x")
+            assert "not open" in c.wait_terminal_error(7)
+            c.send_terminal_data(1, "exit 3")
+            assert c.wait_terminal_closed(1) == 3
+            c.open_terminal(3)
+            assert c.wait_terminal_opened(3).success
+            c.close_terminal(3)
+            assert c.wait_terminal_closed(3) == -1
+            kinds = [e.kind for e in h.events if e.cid == n and e.kind.startswith("terminal_")]
+            assert kinds.count("terminal_open") == 3 and "terminal_resize" in kinds, kinds
+            s = c.terminal_summary()
+            assert s["1"]["closed"] == 3 and s["1"]["split_utf8"] == 0, s
+    finally:
+        h.close()
+
+
 def t_initiator_result_with_leftover():
     """A Result whose leftover already holds the start of the SignedId frame."""
     h = ScriptedHost()

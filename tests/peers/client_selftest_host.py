@@ -2,7 +2,8 @@
 """The scripted fake host of client_selftest.py: HostConn (framing and its
 own PyNaCl secretbox counters, so a client nonce mistake shows up as a
 decryption failure here), ScriptedHost (plays the host side of §5/§6 and
-§13.1/13.2 on every connection and records Ev events), the
+§13.1/13.2 on every connection and records Ev events; after a terminal
+login it plays a scripted terminal service, _terminal), the
 host_and_client/cid_of helpers, and _RdvHost (a selftest.FakeHost
 registered with rendezvous.py whose sessions a ScriptedHost serves)."""
 import collections
@@ -313,6 +314,7 @@ class ScriptedHost:
     def _session(self, hc, cid, challenge, sent_td):
         authorized = False
         scope = None
+        terms = {}                      # terminal_id -> [rows, cols]
         while True:
             p = hc.recv(time.monotonic() + self.idle_timeout)
             try:
@@ -375,6 +377,8 @@ class ScriptedHost:
                 pi.encoding.SetInParent()
                 hc.send(out)
                 self.ev(cid, "login_ok", kind=u)
+            elif kind == "terminal_action" and authorized:
+                self._terminal(hc, cid, m.terminal_action, terms)
             elif kind in ("mouse_event", "key_event"):
                 self.ev(cid, "input" if authorized else "input_before_login", kind=kind)
             elif kind == "misc" and m.misc.WhichOneof("union") == "close_reason":
@@ -384,6 +388,61 @@ class ScriptedHost:
                 pass
             else:
                 self.ev(cid, "message", kind=kind)
+
+    def _terminal(self, hc, cid, ta, terms):
+        """A scripted terminal service, as upstream answers (terminal_service.rs):
+        open -> opened (size 0 or > 4096 refused); data -> echoed as
+        'echo:<data>' ('exit N' closes with N, 'big' answers 4000 bytes
+        zstd-compressed, 'euro' a euro sign); resize -> 'size R C'; close ->
+        closed(-1, forced); data for an unknown id -> TerminalError."""
+        import zstandard
+        kind = ta.WhichOneof("union")
+        sub = getattr(ta, kind)
+        tid = sub.terminal_id
+        self.ev(cid, "terminal_" + kind, id=tid)
+        out = mpb.Message()
+        tr = out.terminal_response
+        if kind == "open":
+            ok = 0 < sub.rows <= 4096 and 0 < sub.cols <= 4096
+            tr.opened.terminal_id = tid
+            tr.opened.success = ok
+            tr.opened.message = "Terminal opened" if ok else "size out of range"
+            if ok:
+                terms[tid] = [sub.rows, sub.cols]
+                tr.opened.pid = 4242 + tid
+                tr.opened.service_id = "ts_selftest"
+        elif tid not in terms:
+            if kind == "close":
+                return
+            tr.error.terminal_id = tid
+            tr.error.message = f"terminal {tid} is not open"
+        elif kind == "data":
+            data = bytes(sub.data)
+            if sub.compressed:
+                data = zstandard.ZstdDecompressor().decompressobj().decompress(data)
+            text = data.decode()
+            tr.data.terminal_id = tid
+            if text.startswith("exit "):
+                del terms[tid]
+                tr.ClearField("data")
+                tr.closed.terminal_id = tid
+                tr.closed.exit_code = int(text.split()[1])
+            elif text.strip() == "big":
+                tr.data.data = zstandard.ZstdCompressor(level=3).compress(b"z" * 4000)
+                tr.data.compressed = True
+            elif text.strip() == "euro":
+                tr.data.data = "price: 5\u20ac\r\n".encode()
+            else:
+                tr.data.data = b"echo:" + data
+        elif kind == "resize":
+            terms[tid] = [sub.rows, sub.cols]
+            tr.data.terminal_id = tid
+            tr.data.data = f"size {sub.rows} {sub.cols}\r\n".encode()
+        elif kind == "close":
+            del terms[tid]
+            tr.closed.terminal_id = tid
+            tr.closed.exit_code = -1
+        hc.send(out)
 
     def _login_error(self, hc, cid, text):
         m = mpb.Message()

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pure parts of terminals: UTF-8 safe chunking of output, RustDesk's
+ * zstd use for TerminalData, exit codes and bounds. No I/O, no loop.
+ */
+#include "term/term-internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+
+#include <zstd.h>
+
+#include "core/err.h"
+
+#define ZSTD_LEVEL 3 /* hbb_common's compress() */
+#define ZSTD_WINDOW_LOG 15
+_Static_assert(TERM_CHUNK <= (1 << ZSTD_WINDOW_LOG), "a chunk fits the window");
+
+size_t
+term__utf8_split(const uint8_t *buf, size_t len)
+{
+	size_t stop = len > 3 ? len - 3 : 0;
+
+	for (size_t i = len; i > stop; i--) {
+		uint8_t b = buf[i - 1];
+		size_t need;
+
+		if (b < 0x80)
+			return len;
+		if ((b & 0xc0) == 0x80)
+			continue; /* a continuation: look for its lead */
+		if ((b & 0xe0) == 0xc0)
+			need = 2;
+		else if ((b & 0xf0) == 0xe0)
+			need = 3;
+		else if ((b & 0xf8) == 0xf0)
+			need = 4;
+		else
+			return len; /* not a lead byte: nothing to wait for */
+		return len - (i - 1) >= need ? len : i - 1;
+	}
+	return len;
+}
+
+int32_t
+term__exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 255;
+}
+
+bool
+term__dim_ok(uint32_t rows, uint32_t cols)
+{
+	return rows >= 1 && rows <= TERM_MAX_DIM && cols >= 1 &&
+		cols <= TERM_MAX_DIM;
+}
+
+void
+term__service_id(char *out, size_t cap)
+{
+	uint8_t r[16] = { 0 };
+	char hex[33];
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		/* Only a label for the client's reconnect attempt; never a
+		 * secret, so a weaker source is fine. */
+		for (size_t i = 0; i < sizeof(r); i++)
+			r[i] = (uint8_t)random();
+	}
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(hex + 2 * i, 3, "%02x", r[i]);
+	snprintf(out, cap, "ts_%s", hex);
+}
+
+int
+term__pack_setup(struct ZSTD_CCtx_s *cc)
+{
+	/* The window covers a whole chunk, so nothing is lost; fixing it
+	 * keeps the context's workspace one size instead of following each
+	 * chunk's length (and being reallocated as lengths vary). */
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel,
+		    ZSTD_LEVEL)) ||
+		ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog,
+		    ZSTD_WINDOW_LOG)))
+		return OP_ERR_INTERNAL;
+	return 0;
+}
+
+size_t
+term__pack(struct ZSTD_CCtx_s *cc, const uint8_t *src, size_t len,
+	uint8_t *dst, size_t cap)
+{
+	size_t n;
+
+	if (cc == NULL || len <= TERM_COMPRESS_MIN)
+		return 0;
+	/* One-shot: the frame records its content size, as hbb_common's. */
+	n = ZSTD_compress2(cc, dst, cap, src, len);
+	if (ZSTD_isError(n) || n >= len)
+		return 0;
+	return n;
+}
+
+int
+term__unpack(const uint8_t *src, size_t len, size_t max, uint8_t **out,
+	size_t *out_len)
+{
+	unsigned long long size;
+	uint8_t *b;
+	size_t n;
+
+	*out = NULL;
+	*out_len = 0;
+	size = ZSTD_getFrameContentSize(src, len);
+	/* hbb_common's compress() always records the size; a frame without
+	 * one is not from a stock client. */
+	if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN)
+		return OP_ERR_PROTO;
+	if (size > max)
+		return OP_ERR_TOO_LARGE;
+	if ((b = malloc(size > 0 ? (size_t)size : 1)) == NULL)
+		return OP_ERR_NOMEM;
+	n = ZSTD_decompress(b, (size_t)size, src, len);
+	if (ZSTD_isError(n) || n != size) {
+		free(b);
+		return OP_ERR_PROTO;
+	}
+	*out = b;
+	*out_len = n;
+	return 0;
+}

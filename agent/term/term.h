@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host side of RustDesk terminal sessions (spec §13.7, TerminalAction
+ * 31 / TerminalResponse 32): login shells on pseudo-terminals, several per
+ * session keyed by the client's terminal_id.
+ *
+ * One struct term_host belongs to one technician session. The session
+ * turns TerminalAction messages into calls here (open, write, resize,
+ * hangup) and every struct term_event it receives into one
+ * TerminalResponse (opened, data, closed, error), field for field. No
+ * protobuf here: the module depends on core and libuv (and libzstd) only.
+ *
+ * The shell runs as the configured account, never silently as root: a
+ * terminal as uid 0 needs allow_root. The child gets a clean environment,
+ * its own session with the pty as controlling terminal, a parent-death
+ * signal and no other descriptor of the daemon. It is reaped through a
+ * pidfd (waitpid on its own pid only), so other children of the daemon
+ * and libuv's SIGCHLD handling are never disturbed.
+ *
+ * Flow control: output is read from a pty only while cfg.can_send says
+ * the session may queue more, so a flood (`yes`) blocks the writer in the
+ * kernel instead of growing memory. Input waits in a bounded queue per
+ * terminal while the child does not read it.
+ *
+ * All calls run on the loop thread. Events are delivered from the loop
+ * and, for term_host_open, from inside the call (the answer to the open).
+ * The callback may call any term_host_* function, including
+ * term_host_close.
+ */
+#ifndef OP_TERM_TERM_H
+#define OP_TERM_TERM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <uv.h>
+
+#define TERM_MAX_GROUPS 256
+#define TERM_DEFAULT_MAX 8        /* terminals per session */
+#define TERM_DEFAULT_ROWS 24      /* OpenTerminal with rows or cols 0 */
+#define TERM_DEFAULT_COLS 80
+#define TERM_MAX_DIM 4096         /* larger rows/cols are refused */
+#define TERM_DEFAULT_INPUT_MAX (1u << 20) /* queued input per terminal */
+#define TERM_CHUNK (32 * 1024)    /* most output bytes in one data event */
+#define TERM_COMPRESS_MIN 512     /* RustDesk compresses data above this */
+
+/* The account terminals run as, resolved once by term_account_lookup. */
+struct term_account {
+	uid_t uid;
+	gid_t gid;
+	int ngroups; /* supplementary groups, as initgroups(3) would set */
+	gid_t groups[TERM_MAX_GROUPS];
+	char name[64];
+	char home[512];
+	char shell[256]; /* absolute path */
+};
+
+/*
+ * Resolves user name (getpwnam_r, getgrouplist). shell, when not NULL or
+ * "", replaces the account's login shell (e.g. for `nobody`, whose shell
+ * is nologin); an empty passwd shell means /bin/sh. Returns 0;
+ * OP_ERR_CONFIG when name is NULL or "" (no user configured) or a shell
+ * is not an absolute path; OP_ERR_NOT_FOUND when there is no such user;
+ * OP_ERR_RANGE when the user is in more than TERM_MAX_GROUPS groups; a
+ * negative errno when the lookup itself failed. May block on NSS. *out is
+ * zeroed on entry.
+ */
+int term_account_lookup(const char *name, const char *shell,
+	struct term_account *out);
+
+enum term_event_type {
+	TERM_EV_OPENED, /* TerminalResponse.opened */
+	TERM_EV_DATA,   /* TerminalResponse.data */
+	TERM_EV_CLOSED, /* TerminalResponse.closed */
+	TERM_EV_ERROR,  /* TerminalResponse.error */
+};
+
+/* Everything is borrowed for the duration of the callback. */
+struct term_event {
+	enum term_event_type type;
+	int32_t terminal_id;
+	/* OPENED: success, and on success pid and service_id
+	 * (TerminalOpened.persistent_sessions stays empty: terminals end with
+	 * their session). user and tty are for the audit trail. */
+	bool success;
+	uint32_t pid;
+	const char *service_id;
+	const char *user;
+	const char *tty;
+	/* OPENED (why it failed, or "Terminal opened"), ERROR */
+	const char *message;
+	/* DATA: TerminalData.data and .compressed (zstd, as RustDesk) */
+	const uint8_t *data;
+	size_t len;
+	bool compressed;
+	/* CLOSED: the shell's exit status, 128+N when killed by signal N */
+	int32_t exit_code;
+	/* CLOSED: bytes the client typed / the terminal printed (before
+	 * compression), for the audit trail */
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+};
+
+typedef void (*term_event_fn)(void *arg, const struct term_event *ev);
+/* May the session queue another data event now? (e.g. its socket's send
+ * queue is below a high-water mark). */
+typedef bool (*term_can_send_fn)(void *arg);
+/* Typescript of one terminal: return 0 and an fd open for writing (the
+ * module writes the output to it and closes it when the terminal ends),
+ * or a negative error, which refuses the open (recording fails closed). */
+typedef int (*term_record_fn)(void *arg, int32_t terminal_id, int *fd);
+typedef void (*term_closed_fn)(void *arg);
+
+struct term_host_cfg {
+	uv_loop_t *loop;
+	/* The account (copied); NULL refuses every open, and account_error
+	 * (the term_account_lookup result: OP_ERR_CONFIG no user configured,
+	 * OP_ERR_NOT_FOUND unknown user, ...) and user (the configured name)
+	 * say why, to the client. */
+	const struct term_account *account;
+	int account_error;
+	const char *user;
+	bool allow_root;        /* policy allows a uid 0 shell */
+	const char *lang;       /* LANG; NULL or "" = C.UTF-8 */
+	const char *service_id; /* TerminalOpened.service_id; NULL = made up */
+	unsigned max_terminals; /* 0 = TERM_DEFAULT_MAX */
+	size_t input_max;       /* 0 = TERM_DEFAULT_INPUT_MAX */
+	unsigned hangup_grace_ms; /* SIGHUP to SIGKILL; 0 = 3000 */
+	bool no_compress;       /* never set TerminalData.compressed */
+	term_event_fn on_event; /* required */
+	term_can_send_fn can_send; /* NULL = always */
+	term_record_fn record;  /* NULL = no typescript */
+	void *arg;
+};
+
+struct term_host;
+
+/*
+ * Creates the terminals of one session. Returns 0 and *out, OP_ERR_CONFIG
+ * (no loop or on_event) or OP_ERR_NOMEM. Free with term_host_close.
+ */
+int term_host_new(const struct term_host_cfg *cfg, struct term_host **out);
+
+/*
+ * OpenTerminal: starts the account's login shell on a new pty of rows x
+ * cols (0 = 24 x 80). Always answers with one TERM_EV_OPENED event from
+ * inside the call, whose message says what failed; returns the same
+ * outcome: 0, OP_ERR_CONFIG / OP_ERR_NOT_FOUND (no or unknown user),
+ * OP_ERR_DENIED (root without allow_root), OP_ERR_PERM (the agent cannot
+ * switch users), OP_ERR_RANGE (size), OP_ERR_TOO_LARGE (too many
+ * terminals), OP_ERR_STATE (that id is still closing), or the errno of
+ * the pty, fork or recording. An id already open answers success with the
+ * same pid and starts nothing. After term_host_close: OP_ERR_STATE, no
+ * event.
+ */
+int term_host_open(struct term_host *h, int32_t id, uint32_t rows,
+	uint32_t cols);
+
+/*
+ * TerminalData from the client: queues len bytes (zstd-decompressed
+ * first when compressed) for the terminal's pty. Returns 0;
+ * OP_ERR_NOT_FOUND (no such terminal, or it is ending: dropped silently,
+ * as RustDesk does); OP_ERR_PROTO (bad zstd); OP_ERR_TOO_LARGE (the
+ * queue is full: the bytes are dropped and a TERM_EV_ERROR says so).
+ */
+int term_host_write(struct term_host *h, int32_t id, const uint8_t *data,
+	size_t len, bool compressed);
+
+/* ResizeTerminal: TIOCSWINSZ (the shell gets SIGWINCH). Returns 0,
+ * OP_ERR_NOT_FOUND or OP_ERR_RANGE (0 or above TERM_MAX_DIM; a
+ * TERM_EV_ERROR says so). */
+int term_host_resize(struct term_host *h, int32_t id, uint32_t rows,
+	uint32_t cols);
+
+/*
+ * CloseTerminal: hangs the terminal up (SIGHUP and SIGCONT to the
+ * shell's process group, its foreground job and the rest of its session,
+ * the pty closed), SIGKILL after the grace period; a TERM_EV_CLOSED with
+ * the exit status (bash: 129, killed by SIGHUP) follows once the shell is
+ * reaped, about 250 ms after it exits. No more output is sent for it.
+ * Processes that left the session (setsid, daemons) are not touched;
+ * nohup'd ones survive unless the grace period's SIGKILL is needed.
+ * Returns 0 or OP_ERR_NOT_FOUND; a second call is a no-op.
+ */
+int term_host_hangup(struct term_host *h, int32_t id);
+
+/* The session's queue drained: read output again now rather than at the
+ * next poll of can_send (every few ms while paused). */
+void term_host_kick(struct term_host *h);
+
+/* Figures over the host's life. */
+struct term_stats {
+	unsigned open;          /* terminals not yet closed */
+	unsigned opened;        /* successful opens */
+	uint64_t bytes_in;      /* typed by the client */
+	uint64_t bytes_out;     /* printed by terminals */
+	uint64_t wire_out;      /* data bytes sent, after compression */
+	uint64_t pauses;        /* times can_send stopped the output */
+	uint64_t input_dropped; /* bytes refused by full input queues */
+};
+void term_host_stats(const struct term_host *h, struct term_stats *out);
+
+/* The service_id sent in TerminalOpened. */
+const char *term_host_service_id(const struct term_host *h);
+
+/*
+ * Ends every terminal (as term_host_hangup, without further events) and
+ * frees the host once every shell is reaped; done(arg) (may be NULL) is
+ * then called from the loop. h must not be used after this call, and
+ * nothing calls into the caller but done, so a session may free itself
+ * without waiting. A shell that ignores SIGHUP is killed after the grace
+ * period; an agent without CAP_KILL cannot kill another user's process,
+ * and then done waits for that process to exit by itself.
+ */
+void term_host_close(struct term_host *h, term_closed_fn done, void *arg);
+
+#endif
