@@ -74,6 +74,8 @@ try:
                                    zstd_decompress)
     from .client_hostile import (MISBEHAVIOURS, HostileMixin, misbehave)
     from .client_files import (FileError, FileResult, FilesMixin, TransferResult)
+    from .client_audio import (AudioFormatRecord, AudioFrameRecord, AudioMixin,
+                               OpusDecoder, dominant_frequency)
 except ImportError:
     import rdproto as rp
     import initiator
@@ -99,6 +101,8 @@ except ImportError:
                                   zstd_decompress)
     from client_hostile import (MISBEHAVIOURS, HostileMixin, misbehave)
     from client_files import (FileError, FileResult, FilesMixin, TransferResult)
+    from client_audio import (AudioFormatRecord, AudioFrameRecord, AudioMixin,
+                              OpusDecoder, dominant_frequency)
 
 # The public API as it was when all of this lived in one file.
 __all__ = [
@@ -115,11 +119,13 @@ __all__ = [
     "png_size", "read_ivf", "Record", "Sent", "SessionClosed", "SignatureError",
     "supported_decoding", "VideoRecord", "write_ivf_frames", "zstd_bomb",
     "zstd_decompress", "FileError", "FileResult", "FilesMixin", "TransferResult",
+    "AudioFormatRecord", "AudioFrameRecord", "AudioMixin", "OpusDecoder",
+    "dominant_frequency",
 ]
 
 
 class Client(FilesMixin, ConnectionMixin, InputMixin, ClipboardMixin, VideoMixin,
-             HostileMixin):
+             HostileMixin, AudioMixin):
     """A stock-like controlling client on one connection.  Blocking, not
     thread-safe (use one Client per thread).
 
@@ -233,6 +239,7 @@ class Client(FilesMixin, ConnectionMixin, InputMixin, ClipboardMixin, VideoMixin
         # clipboard (§10)
         self.clipboards_received = []   # [ClipboardRecord]
         self.clipboard_errors = []      # [(t, why)] entries that did not decompress
+        self._audio_init()              # audio (§12): client_audio.AudioMixin
 
     # ------------------------------------------------------------ basics
     @classmethod
