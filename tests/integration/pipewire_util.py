@@ -225,13 +225,15 @@ class PipeWire:
         os.chmod(path, 0o644)
         return path
 
-    def play(self, path, latency="480/48000"):
+    def play(self, path, latency=None):
         """Starts pw-play of path (to the default sink) as the user;
-        returns the Popen. self.played_at = time.monotonic() just before
-        the process was started."""
+        returns the Popen. latency: pw-play's --latency (its default,
+        100 ms, is what a desktop player asks for). self.played_at =
+        time.monotonic() just before the process was started."""
         self.played_at = time.monotonic()
+        extra = [f"--latency={latency}"] if latency else []
         return subprocess.Popen(
-            self.as_user(["pw-play", f"--latency={latency}", path]),
+            self.as_user(["pw-play"] + extra + [path]),
             env=self.env, cwd=self.home, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
