@@ -45,6 +45,10 @@
  * the capture while a player plays silence); a player that wants less
  * still gets it. */
 #define NODE_LATENCY "1024/48000"
+/* A pause in the graph longer than this (nothing played, the passive
+ * stream was not run) drops the unfinished frame: its tail belongs to
+ * the sound before, not to what starts now. */
+#define GAP_NS (100u * 1000000u)
 
 struct pw_backend {
 	struct audio *a;
@@ -57,6 +61,7 @@ struct pw_backend {
 	uv_poll_t poll;
 	bool polling;
 	bool entered;
+	uint64_t last_process_ns;
 	int sync_seq;
 	bool synced;
 };
@@ -120,7 +125,11 @@ on_process(void *data)
 {
 	struct pw_backend *b = data;
 	struct pw_buffer *buf;
+	uint64_t now = uv_hrtime();
 
+	if (now - b->last_process_ns > GAP_NS)
+		b->a->gate.fill = 0;
+	b->last_process_ns = now;
 	while ((buf = pw_stream_dequeue_buffer(b->stream)) != NULL) {
 		struct spa_data *d = &buf->buffer->datas[0];
 

@@ -17,7 +17,8 @@ The code is split by concern: client_base (constants, errors, records),
 client_conn (framing, reading, dispatch), client_media / client_video
 (video helpers, VideoMixin), client_input (InputMixin), client_clipboard
 (ClipboardMixin), client_hostile (HostileMixin, MISBEHAVIOURS), client_files
-(FilesMixin: file transfer, §11); this module
+(FilesMixin: file transfer, §11), client_audio (AudioMixin: §12, Opus
+decoded through libopus); this module
 keeps Client itself (handshake, login, summaries), the CLI, and re-exports
 every public name, so `client.<name>` works as before.
 
