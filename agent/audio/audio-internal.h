@@ -87,8 +87,10 @@ struct audio {
 	struct audio_gate gate;  /* used by backends that feed from the loop */
 	struct OpusEncoder *enc;
 	bool running;
-	bool failed;             /* error seen; reported once */
+	bool failed;             /* server gone: final, reported once */
 	bool error_reported;
+	int stream_error;        /* this stream failed (e.g. no sink): not
+				  * final, reported once per audio_start */
 	bool closing;
 	int depth;               /* nesting of our callbacks */
 	int fail_status;
@@ -100,6 +102,7 @@ struct audio {
 void audio__emit(void *a, const struct audio_frame *f); /* gate output */
 void audio__flush(struct audio *a);  /* encode and deliver the ring */
 void audio__fail(struct audio *a, int status); /* report once (deferred) */
+void audio__stream_fail(struct audio *a, int status); /* this stream only */
 void audio__backend_closed(struct audio *a);
 /* The pulse thread's counters (the gate runs there). */
 void audio__pulse_stats(const struct audio *a, struct audio_stats *out);

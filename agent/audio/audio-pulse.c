@@ -142,7 +142,9 @@ reap(struct pulse_backend *b)
 		e = atomic_load(&run->error);
 		if (run == b->cur) {
 			b->cur = NULL;
-			if (e != 0 && !atomic_load(&run->stop))
+			if (e == OP_ERR_NOT_FOUND && !atomic_load(&run->stop))
+				audio__stream_fail(b->a, e); /* no monitor */
+			else if (e != 0 && !atomic_load(&run->stop))
 				audio__fail(b->a, e);
 		}
 		b->frames_done += atomic_load(&run->frames);

@@ -112,9 +112,11 @@ on_state_changed(void *data, enum pw_stream_state old,
 	struct pw_backend *b = data;
 
 	(void)old;
+	/* The server lives on (no sink to capture, a refused link): this
+	 * stream is over, a later audio_start may find a sink. */
 	if (state == PW_STREAM_STATE_ERROR) {
 		log_warn("pipewire stream: %s", error ? error : "error");
-		audio__fail(b->a, OP_ERR_GONE);
+		audio__stream_fail(b->a, OP_ERR_NOT_FOUND);
 	}
 }
 

@@ -143,6 +143,7 @@ audio_start(struct audio *a)
 		return 0;
 	audio__gate_reset(&a->gate);
 	audio__ring_clear(&a->ring);
+	a->stream_error = 0;
 	/* Each start is a new stream for the client: fresh codec state. */
 	opus_encoder_ctl(a->enc, OPUS_RESET_STATE);
 	if ((r = a->ops->start(a)) != 0)
@@ -199,6 +200,13 @@ audio__fail(struct audio *a, int status)
 	a->fail_status = status;
 }
 
+void
+audio__stream_fail(struct audio *a, int status)
+{
+	if (a->running && a->stream_error == 0)
+		a->stream_error = status;
+}
+
 /* Encodes and delivers what the ring holds, then a pending error. */
 void
 audio__flush(struct audio *a)
@@ -229,6 +237,11 @@ audio__flush(struct audio *a)
 		}
 		audio__ring_clear(&a->ring);
 		a->on_error(a->arg, a->fail_status);
+	} else if (a->stream_error != 0 && a->running && !a->closing) {
+		a->running = false;
+		a->ops->stop(a);
+		audio__ring_clear(&a->ring);
+		a->on_error(a->arg, a->stream_error);
 	}
 	a->depth--;
 	if (a->depth == 0 && a->closing)

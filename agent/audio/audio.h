@@ -80,9 +80,11 @@ struct audio;
 /* One Opus packet (one 20 ms frame), valid during the call only. The
  * callback may call audio_stop or audio_close. */
 typedef void (*audio_frame_fn)(void *arg, const uint8_t *data, size_t len);
-/* The sound server went away or the stream failed: called once; capture
- * has stopped for good (audio_start now fails with OP_ERR_GONE). The
- * object stays valid until audio_close, which may be called from here. */
+/* Capture has stopped on its own. status OP_ERR_GONE: the sound server
+ * went away; called once, final (audio_start now fails with OP_ERR_GONE).
+ * OP_ERR_NOT_FOUND: the server refused this stream (no sink to capture);
+ * a later audio_start may try again. The object stays valid until
+ * audio_close, which may be called from here. */
 typedef void (*audio_error_fn)(void *arg, int status);
 
 /*

@@ -100,10 +100,12 @@ def dominant_frequency(pcm, rate=RATE):
 
 class PipeWire:
     """See the module docstring.  pulse=True also runs pipewire-pulse
-    (pw.pulse_socket).  start()/stop() or a with-block."""
+    (pw.pulse_socket); sink=False starts without any sink (create_sink()
+    later).  start()/stop() or a with-block."""
 
-    def __init__(self, pulse=False, user=TEST_USER, log_dir=None):
+    def __init__(self, pulse=False, user=TEST_USER, log_dir=None, sink=True):
         self.pulse = pulse
+        self.sink = sink
         self.user = user
         self.log_dir = log_dir
         self.procs = {}
@@ -146,7 +148,8 @@ class PipeWire:
             if self.pulse:
                 self._spawn("pipewire-pulse", ["pipewire-pulse"])
                 self._wait_path("pulse/native")
-            self._create_sink()
+            if self.sink:
+                self.create_sink()
         except Exception:
             self.stop()
             raise
@@ -195,7 +198,9 @@ class PipeWire:
                               cwd=self.home, capture_output=True, text=True,
                               timeout=timeout, check=check)
 
-    def _create_sink(self, timeout=15):
+    def create_sink(self, timeout=15):
+        """The null sink, made the default (start() does it unless
+        sink=False)."""
         self.run(["pw-cli", "create-node", "adapter",
                   "{ factory.name=support.null-audio-sink node.name=" + SINK
                   + " node.description=OutpostTestSink"

@@ -128,9 +128,9 @@ class PipeWireCase(unittest.TestCase):
     def tearDownClass(cls):
         cls.pw.stop()
 
-    def own_server(self):
+    def own_server(self, sink=True):
         """A server of this test's own, for tests that kill it."""
-        pw = pwu.PipeWire(pulse=self.pulse).start()
+        pw = pwu.PipeWire(pulse=self.pulse, sink=sink).start()
         self.addCleanup(pw.stop)
         self.long_wav = pw.write_wav("tone1k-long.wav", pwu.tone(1000, 8))
         self.pw = pw
@@ -265,6 +265,27 @@ class AudioPipeWire(PipeWireCase):
         self.assertEqual((p.returncode, e["event"], e["status"]),
                          (3, "open_failed", OP_ERR_NOT_FOUND))
 
+
+    def test_no_sink_then_a_sink(self):
+        # No sink to capture: this stream fails (not final); once a sink
+        # exists, starting again works.
+        pw = self.own_server(sink=False)
+        probe = self.probe()
+        probe.cmd("start")
+        deadline = time.monotonic() + 5
+        while not probe.errors and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertEqual([e["status"] for e in probe.errors],
+                         [OP_ERR_NOT_FOUND])
+        pw.create_sink()
+        self.assertEqual(probe.cmd("start")["status"], 0)
+        self.tone_wav = pw.write_wav("tone1k.wav", pwu.tone(1000, 0.6))
+        _, pk = self.trial(probe)
+        f = dominant_frequency(decode(pk)[4800:], 48000)
+        self.assertLess(abs(f - 1000) / 1000, 0.01, f)
+        self.assertEqual(len(probe.errors), 1)
+        rc, last = probe.quit()
+        self.assertEqual((rc, last["loop_close"]), (0, 0))
 
     def test_pipewire_killed_mid_stream(self):
         self.own_server()
