@@ -20,7 +20,8 @@ client_conn (framing, reading, dispatch), client_media / client_video
 (video helpers, VideoMixin), client_input (InputMixin), client_clipboard
 (ClipboardMixin), client_terminal (TerminalMixin), client_hostile
 (HostileMixin, MISBEHAVIOURS), client_files (FilesMixin: file transfer,
-§11); this module
+§11), client_audio (AudioMixin: §12, Opus decoded through libopus); this
+module
 keeps Client itself (handshake, login, summaries), the CLI, and re-exports
 every public name, so `client.<name>` works as before.
 
@@ -79,6 +80,8 @@ try:
     from .client_files import (FileError, FileResult, FilesMixin, TransferResult)
     from .client_terminal import (TerminalMixin, TerminalRecord, terminal_action,
                                   terminal_option)
+    from .client_audio import (AudioFormatRecord, AudioFrameRecord, AudioMixin,
+                               OpusDecoder, dominant_frequency)
 except ImportError:
     import rdproto as rp
     import initiator
@@ -106,6 +109,8 @@ except ImportError:
     from client_files import (FileError, FileResult, FilesMixin, TransferResult)
     from client_terminal import (TerminalMixin, TerminalRecord, terminal_action,
                                  terminal_option)
+    from client_audio import (AudioFormatRecord, AudioFrameRecord, AudioMixin,
+                              OpusDecoder, dominant_frequency)
 
 # The public API as it was when all of this lived in one file.
 __all__ = [
@@ -123,11 +128,13 @@ __all__ = [
     "supported_decoding", "VideoRecord", "write_ivf_frames", "zstd_bomb",
     "zstd_decompress", "FileError", "FileResult", "FilesMixin", "TransferResult",
     "TerminalMixin", "TerminalRecord", "terminal_action", "terminal_option",
+    "AudioFormatRecord", "AudioFrameRecord", "AudioMixin", "OpusDecoder",
+    "dominant_frequency",
 ]
 
 
 class Client(FilesMixin, ConnectionMixin, InputMixin, ClipboardMixin, VideoMixin,
-             TerminalMixin, HostileMixin):
+             TerminalMixin, HostileMixin, AudioMixin):
     """A stock-like controlling client on one connection.  Blocking, not
     thread-safe (use one Client per thread).
 
@@ -241,6 +248,7 @@ class Client(FilesMixin, ConnectionMixin, InputMixin, ClipboardMixin, VideoMixin
         # clipboard (§10)
         self.clipboards_received = []   # [ClipboardRecord]
         self.clipboard_errors = []      # [(t, why)] entries that did not decompress
+        self._audio_init()              # audio (§12): client_audio.AudioMixin
 
     # ------------------------------------------------------------ basics
     @classmethod

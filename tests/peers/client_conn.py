@@ -164,6 +164,10 @@ class ConnectionMixin:
             self._on_clipboard(list(m.multi_clipboards.clipboards), True)
         elif kind == "terminal_response":
             self._on_terminal_response(m.terminal_response)
+        elif kind == "misc.audio_format":
+            self._on_audio_format(m.misc.audio_format)
+        elif kind == "audio_frame":
+            self._on_audio_frame(m.audio_frame)
         elif kind == "misc.switch_display":
             sd = mpb.SwitchDisplay()
             sd.CopyFrom(m.misc.switch_display)
