@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Connecting to a user's Unix socket (PipeWire, a Wayland compositor) as
+ * that user, for a root daemon:
+ * a forked child drops to the user (setgroups, setresgid, setresuid, each
+ * checked, and root must not come back), connects, and hands the socket
+ * to us over a socketpair with SCM_RIGHTS. The server then sees a client
+ * of its own user, never root. The child runs only async-signal-safe
+ * calls (we may have threads: libuv's pool, PipeWire's data thread) and
+ * exits at once; it never execs anything.
+ */
+#include "platform/userconn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/err.h"
+
+#define CONNECT_MS 2000
+#define PARENT_MS 3000
+
+/* The child's report: 0 with the fd attached, or a positive errno. */
+static void
+child_report(int sock, int err, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &err, .iov_len = sizeof(err) };
+	struct msghdr mh;
+
+	memset(&mh, 0, sizeof(mh));
+	memset(cbuf, 0, sizeof(cbuf));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	(void)sendmsg(sock, &mh, MSG_NOSIGNAL);
+}
+
+static int
+child_connect(const struct sockaddr_un *sun, uid_t uid, gid_t gid)
+{
+	struct pollfd p;
+	socklen_t len = sizeof(int);
+	int soerr = 0;
+	int fd;
+
+	if (geteuid() == 0 && (setgroups(1, &gid) != 0 ||
+		setresgid(gid, gid, gid) != 0 ||
+		setresuid(uid, uid, uid) != 0))
+		return -errno;
+	if (getuid() != uid || geteuid() != uid ||
+		(uid != 0 && setresuid(0, 0, 0) == 0))
+		return -EPERM;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		     0)) < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0)
+		return fd;
+	if (errno != EAGAIN && errno != EINPROGRESS) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	/* A full backlog: wait a little for the server. */
+	p.fd = fd;
+	p.events = POLLOUT;
+	if (poll(&p, 1, CONNECT_MS) != 1 ||
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 ||
+		soerr != 0) {
+		close(fd);
+		return soerr != 0 ? -soerr : -ETIMEDOUT;
+	}
+	return fd;
+}
+
+static int
+recv_fd(int sock, int *fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	int err = EPROTO;
+	struct iovec iov = { .iov_base = &err, .iov_len = sizeof(err) };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	struct pollfd p = { .fd = sock, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&p, 1, PARENT_MS) != 1)
+		return -ETIMEDOUT;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	if ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) != sizeof(err))
+		return n < 0 ? -errno : -EPROTO;
+	c = CMSG_FIRSTHDR(&mh);
+	if (c != NULL && c->cmsg_level == SOL_SOCKET &&
+		c->cmsg_type == SCM_RIGHTS &&
+		c->cmsg_len == CMSG_LEN(sizeof(int))) {
+		memcpy(fd, CMSG_DATA(c), sizeof(int));
+		if (err == 0)
+			return 0;
+		close(*fd);
+	}
+	if (mh.msg_flags & MSG_CTRUNC)
+		return -EPROTO;
+	return err > 0 ? (err == ENOENT ? OP_ERR_NOT_FOUND : -err) : -EPROTO;
+}
+
+int
+platform_connect_user(const char *path, uid_t uid, gid_t gid, int *fd)
+{
+	struct sockaddr_un sun;
+	int sv[2];
+	pid_t pid;
+	int status;
+	int n;
+	int r;
+
+	*fd = -1;
+	if (path == NULL || path[0] != '/')
+		return OP_ERR_CONFIG;
+	if (geteuid() != 0 && geteuid() != uid)
+		return -EPERM;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (n < 0 || (size_t)n >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return -errno;
+	if ((pid = fork()) < 0) {
+		r = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	if (pid == 0) {
+		int c;
+
+		close(sv[0]);
+		(void)prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0L, 0L,
+			0L);
+		c = child_connect(&sun, uid, gid);
+		child_report(sv[1], c < 0 ? -c : 0, c);
+		_exit(0);
+	}
+	close(sv[1]);
+	r = recv_fd(sv[0], fd);
+	close(sv[0]);
+	if (r == -ETIMEDOUT)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return r;
+}

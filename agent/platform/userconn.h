@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef OP_PLATFORM_USERCONN_H
+#define OP_PLATFORM_USERCONN_H
+
+#include <sys/types.h>
+
+/*
+ * Connects to the Unix stream socket at path as the user uid:gid, for a
+ * daemon running as root when the user's server refuses (or should not
+ * see) root: forks a child that drops to uid:gid (groups = {gid},
+ * checked), connects, and passes the socket back over a socketpair
+ * (SCM_RIGHTS). Only async-signal-safe calls in the child; the parent
+ * waits at most 3 s. When we are uid already, the child connects without
+ * dropping anything. Returns 0 and *fd (close-on-exec, non-blocking),
+ * OP_ERR_NOT_FOUND when the socket does not exist, OP_ERR_CONFIG for a
+ * relative path, -ENAMETOOLONG, -EPERM (neither root nor uid), or the
+ * child's errno. Users: audio (pipewire-0), capture/input (wayland-N).
+ */
+int platform_connect_user(const char *path, uid_t uid, gid_t gid, int *fd);
+
+#endif

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Interface tables and request wrappers for wl-proto.h, written from the
+ * protocol descriptions. A signature string lists the arguments (i int,
+ * u uint, s string, o object, n new_id); a leading digit is the version
+ * that introduced the message. types[] has one entry per argument: the
+ * interface of an object or new_id argument, NULL otherwise.
+ */
+#include "wayland/wl-proto.h"
+
+#include <stddef.h>
+
+/* ------------------------------------------------ zwlr_screencopy (v3) */
+
+static const struct wl_interface *sc_capture_output_types[] = {
+	&zwlr_screencopy_frame_v1_interface, NULL, &wl_output_interface,
+};
+static const struct wl_interface *sc_capture_region_types[] = {
+	&zwlr_screencopy_frame_v1_interface, NULL, &wl_output_interface,
+	NULL, NULL, NULL, NULL,
+};
+static const struct wl_interface *sc_buffer_types[] = {
+	&wl_buffer_interface,
+};
+static const struct wl_interface *no_types[] = {
+	NULL, NULL, NULL, NULL,
+};
+
+static const struct wl_message sc_manager_requests[] = {
+	{ "capture_output", "nio", sc_capture_output_types },
+	{ "capture_output_region", "nioiiii", sc_capture_region_types },
+	{ "destroy", "", NULL },
+};
+
+const struct wl_interface zwlr_screencopy_manager_v1_interface = {
+	"zwlr_screencopy_manager_v1", 3, 3, sc_manager_requests, 0, NULL,
+};
+
+static const struct wl_message sc_frame_requests[] = {
+	{ "copy", "o", sc_buffer_types },
+	{ "destroy", "", NULL },
+	{ "copy_with_damage", "2o", sc_buffer_types },
+};
+
+static const struct wl_message sc_frame_events[] = {
+	{ "buffer", "uuuu", no_types },
+	{ "flags", "u", no_types },
+	{ "ready", "uuu", no_types },
+	{ "failed", "", NULL },
+	{ "damage", "2uuuu", no_types },
+	{ "linux_dmabuf", "3uuu", no_types },
+	{ "buffer_done", "3", NULL },
+};
+
+const struct wl_interface zwlr_screencopy_frame_v1_interface = {
+	"zwlr_screencopy_frame_v1", 3, 3, sc_frame_requests, 7,
+	sc_frame_events,
+};
+
+/* ---------------------------------------------------- zxdg_output (v3) */
+
+static const struct wl_interface *xo_get_types[] = {
+	&zxdg_output_v1_interface, &wl_output_interface,
+};
+
+static const struct wl_message xo_manager_requests[] = {
+	{ "destroy", "", NULL },
+	{ "get_xdg_output", "no", xo_get_types },
+};
+
+const struct wl_interface zxdg_output_manager_v1_interface = {
+	"zxdg_output_manager_v1", 3, 2, xo_manager_requests, 0, NULL,
+};
+
+static const struct wl_message xo_requests[] = {
+	{ "destroy", "", NULL },
+};
+
+static const struct wl_message xo_events[] = {
+	{ "logical_position", "ii", no_types },
+	{ "logical_size", "ii", no_types },
+	{ "done", "", NULL },
+	{ "name", "2s", no_types },
+	{ "description", "2s", no_types },
+};
+
+const struct wl_interface zxdg_output_v1_interface = {
+	"zxdg_output_v1", 3, 1, xo_requests, 5, xo_events,
+};
+
+/* ------------------------------------------------------------ requests */
+
+#define P(x) ((struct wl_proxy *)(x))
+
+struct zwlr_screencopy_frame_v1 *
+wlp_screencopy_capture_output(struct zwlr_screencopy_manager_v1 *m,
+	int32_t overlay_cursor, struct wl_output *output)
+{
+	return (struct zwlr_screencopy_frame_v1 *)wl_proxy_marshal_flags(P(m),
+		0, &zwlr_screencopy_frame_v1_interface,
+		wl_proxy_get_version(P(m)), 0, NULL, overlay_cursor, output);
+}
+
+void
+wlp_screencopy_manager_destroy(struct zwlr_screencopy_manager_v1 *m)
+{
+	wl_proxy_marshal_flags(P(m), 2, NULL, wl_proxy_get_version(P(m)),
+		WL_MARSHAL_FLAG_DESTROY);
+}
+
+int
+wlp_screencopy_frame_add_listener(struct zwlr_screencopy_frame_v1 *f,
+	const struct zwlr_screencopy_frame_v1_listener *l, void *data)
+{
+	return wl_proxy_add_listener(P(f), (void (**)(void))l, data);
+}
+
+void
+wlp_screencopy_frame_copy(struct zwlr_screencopy_frame_v1 *f,
+	struct wl_buffer *b)
+{
+	wl_proxy_marshal_flags(P(f), 0, NULL, wl_proxy_get_version(P(f)), 0,
+		b);
+}
+
+void
+wlp_screencopy_frame_copy_with_damage(struct zwlr_screencopy_frame_v1 *f,
+	struct wl_buffer *b)
+{
+	wl_proxy_marshal_flags(P(f), 2, NULL, wl_proxy_get_version(P(f)), 0,
+		b);
+}
+
+void
+wlp_screencopy_frame_destroy(struct zwlr_screencopy_frame_v1 *f)
+{
+	wl_proxy_marshal_flags(P(f), 1, NULL, wl_proxy_get_version(P(f)),
+		WL_MARSHAL_FLAG_DESTROY);
+}
+
+struct zxdg_output_v1 *
+wlp_xdg_output_get(struct zxdg_output_manager_v1 *m, struct wl_output *output)
+{
+	return (struct zxdg_output_v1 *)wl_proxy_marshal_flags(P(m), 1,
+		&zxdg_output_v1_interface, wl_proxy_get_version(P(m)), 0, NULL,
+		output);
+}
+
+int
+wlp_xdg_output_add_listener(struct zxdg_output_v1 *o,
+	const struct zxdg_output_v1_listener *l, void *data)
+{
+	return wl_proxy_add_listener(P(o), (void (**)(void))l, data);
+}
+
+void
+wlp_xdg_output_destroy(struct zxdg_output_v1 *o)
+{
+	wl_proxy_marshal_flags(P(o), 0, NULL, wl_proxy_get_version(P(o)),
+		WL_MARSHAL_FLAG_DESTROY);
+}
+
+void
+wlp_xdg_output_manager_destroy(struct zxdg_output_manager_v1 *m)
+{
+	wl_proxy_marshal_flags(P(m), 0, NULL, wl_proxy_get_version(P(m)),
+		WL_MARSHAL_FLAG_DESTROY);
+}

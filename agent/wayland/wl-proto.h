@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Client-side bindings, written by hand, for the Wayland protocol
+ * extensions the wlroots backends use and Debian ships no XML for:
+ *
+ *   zwlr_screencopy_manager_v1 / zwlr_screencopy_frame_v1  (version 3)
+ *   zxdg_output_manager_v1 / zxdg_output_v1                (version 3)
+ *
+ * The interface tables (wl-proto.c) follow the protocols' XML
+ * descriptions (wlr-protocols, wayland-protocols; MIT licensed): message
+ * names, signatures and argument types in declaration order, which is
+ * what the wire opcodes are. Only what we call is wrapped here.
+ */
+#ifndef OP_WAYLAND_WL_PROTO_H
+#define OP_WAYLAND_WL_PROTO_H
+
+#include <stdint.h>
+
+#include <wayland-client-core.h>
+#include <wayland-client-protocol.h>
+
+struct zwlr_screencopy_manager_v1;
+struct zwlr_screencopy_frame_v1;
+struct zxdg_output_manager_v1;
+struct zxdg_output_v1;
+
+extern const struct wl_interface zwlr_screencopy_manager_v1_interface;
+extern const struct wl_interface zwlr_screencopy_frame_v1_interface;
+extern const struct wl_interface zxdg_output_manager_v1_interface;
+extern const struct wl_interface zxdg_output_v1_interface;
+
+/* zwlr_screencopy_frame_v1.flags */
+#define ZWLR_SCREENCOPY_FRAME_V1_FLAGS_Y_INVERT 1u
+
+struct zwlr_screencopy_frame_v1_listener {
+	void (*buffer)(void *data, struct zwlr_screencopy_frame_v1 *f,
+		uint32_t format, uint32_t width, uint32_t height,
+		uint32_t stride);
+	void (*flags)(void *data, struct zwlr_screencopy_frame_v1 *f,
+		uint32_t flags);
+	void (*ready)(void *data, struct zwlr_screencopy_frame_v1 *f,
+		uint32_t tv_sec_hi, uint32_t tv_sec_lo, uint32_t tv_nsec);
+	void (*failed)(void *data, struct zwlr_screencopy_frame_v1 *f);
+	/* since 2 */
+	void (*damage)(void *data, struct zwlr_screencopy_frame_v1 *f,
+		uint32_t x, uint32_t y, uint32_t width, uint32_t height);
+	/* since 3 */
+	void (*linux_dmabuf)(void *data, struct zwlr_screencopy_frame_v1 *f,
+		uint32_t format, uint32_t width, uint32_t height);
+	void (*buffer_done)(void *data, struct zwlr_screencopy_frame_v1 *f);
+};
+
+struct zxdg_output_v1_listener {
+	void (*logical_position)(void *data, struct zxdg_output_v1 *o,
+		int32_t x, int32_t y);
+	void (*logical_size)(void *data, struct zxdg_output_v1 *o,
+		int32_t width, int32_t height);
+	void (*done)(void *data, struct zxdg_output_v1 *o);
+	/* since 2 */
+	void (*name)(void *data, struct zxdg_output_v1 *o, const char *name);
+	void (*description)(void *data, struct zxdg_output_v1 *o,
+		const char *description);
+};
+
+/* zwlr_screencopy_manager_v1.capture_output: a frame of the whole output,
+ * without the cursor unless overlay_cursor. */
+struct zwlr_screencopy_frame_v1 *wlp_screencopy_capture_output(
+	struct zwlr_screencopy_manager_v1 *m, int32_t overlay_cursor,
+	struct wl_output *output);
+void wlp_screencopy_manager_destroy(struct zwlr_screencopy_manager_v1 *m);
+int wlp_screencopy_frame_add_listener(struct zwlr_screencopy_frame_v1 *f,
+	const struct zwlr_screencopy_frame_v1_listener *l, void *data);
+void wlp_screencopy_frame_copy(struct zwlr_screencopy_frame_v1 *f,
+	struct wl_buffer *b);
+/* Version >= 2: the copy waits until the output has damage. */
+void wlp_screencopy_frame_copy_with_damage(struct zwlr_screencopy_frame_v1 *f,
+	struct wl_buffer *b);
+void wlp_screencopy_frame_destroy(struct zwlr_screencopy_frame_v1 *f);
+
+struct zxdg_output_v1 *wlp_xdg_output_get(struct zxdg_output_manager_v1 *m,
+	struct wl_output *output);
+int wlp_xdg_output_add_listener(struct zxdg_output_v1 *o,
+	const struct zxdg_output_v1_listener *l, void *data);
+void wlp_xdg_output_destroy(struct zxdg_output_v1 *o);
+void wlp_xdg_output_manager_destroy(struct zxdg_output_manager_v1 *m);
+
+#endif

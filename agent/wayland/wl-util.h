@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers for a client connection that must never block for long on a
+ * compositor that stopped answering (a hung or hostile one must not hang
+ * the agent): dispatch and round trips with a deadline, and sealed
+ * memfd-backed shm buffers the compositor cannot shrink under us.
+ */
+#ifndef OP_WAYLAND_WL_UTIL_H
+#define OP_WAYLAND_WL_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <wayland-client-core.h>
+#include <wayland-client-protocol.h>
+
+/* Flushes, waits up to ms for events, reads and dispatches them.
+ * Returns the number dispatched (>= 0), -ETIMEDOUT, or -EPIPE (or
+ * another -errno) when the connection is broken. */
+int wlu_dispatch_timeout(struct wl_display *dpy, int ms);
+
+/* Dispatches until *flag becomes true, at most ms in all. 0, -ETIMEDOUT
+ * or a broken-connection -errno. */
+int wlu_dispatch_until(struct wl_display *dpy, const bool *flag, int ms);
+
+/* wl_display_sync and wait for it: every event the compositor sent before
+ * is dispatched. 0, -ETIMEDOUT or -errno. */
+int wlu_roundtrip(struct wl_display *dpy, int ms);
+
+/* A shm buffer of height rows of stride bytes in a sealed memfd (no
+ * shrink, no grow), mapped read-write at *mem (size *size). Returns the
+ * buffer or NULL (errno set). Destroy with wlu_shm_buffer_free. */
+struct wl_buffer *wlu_shm_buffer(struct wl_shm *shm, uint32_t width,
+	uint32_t height, uint32_t stride, uint32_t format, void **mem,
+	size_t *size);
+void wlu_shm_buffer_free(struct wl_buffer *b, void *mem, size_t size);
+
+/* Copies a compositor string into dst, printable ASCII only. */
+void wlu_copy_name(char *dst, size_t cap, const char *src);
+
+#endif
