@@ -82,5 +82,6 @@ void capture__emit(struct capture *self, unsigned mask);
 void capture__free(struct capture *self);
 
 extern const struct capture_ops capture__x11_ops;
+extern const struct capture_ops capture__wlr_ops;
 
 #endif

@@ -3,7 +3,8 @@
  * The backend-neutral half of screen capture: picks the backend, keeps
  * the display list and one damage counter per display, checks that a
  * grabber still matches its display, and delivers events. It never
- * talks to a display server itself; that is capture-x11.c's job.
+ * talks to a display server itself; that is the backends' job
+ * (capture-x11.c, capture-wlr.c).
  */
 #include "capture/capture.h"
 
@@ -16,6 +17,7 @@
 
 static const struct capture_ops *const backends[] = {
 	&capture__x11_ops,
+	&capture__wlr_ops,
 };
 
 static bool
@@ -112,7 +114,7 @@ capture_open(uv_loop_t *loop, const char *backend, const char *display,
 			ops = backends[i];
 	if (ops == NULL) {
 		snprintf(err, errlen,
-			"capture backend %s is not available (X11 only)",
+			"capture backend %s is not available (x11, wlr)",
 			backend);
 		return OP_ERR_UNSUPPORTED;
 	}

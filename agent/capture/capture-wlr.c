@@ -1,0 +1,837 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The wlroots capture backend (sway, and other compositors with
+ * zwlr_screencopy_manager_v1). Display name: the compositor's socket, a
+ * path ("/run/user/1000/wayland-1") or a name in $XDG_RUNTIME_DIR
+ * ("wayland-1"; NULL = $WAYLAND_DISPLAY or wayland-0).
+ *
+ * The loop connection (this file): wl_outputs (+ xdg-output for the
+ * logical position and name) make the display list, and per output a
+ * screencopy frame with copy_with_damage is always pending; its damage
+ * events bump the display's damage counter. The compositor copies the
+ * whole output into our buffer each time, so watchers are re-armed at
+ * most every WLR_PACE_MS. The fd is watched with a uv_poll_t
+ * (prepare_read / read_events / dispatch_pending / flush).
+ *
+ * Grabs (capture-wlr-grab.c) run on worker threads with a connection of
+ * their own per grabber: libwayland's queues are per connection, so a
+ * grab never touches this one.
+ *
+ * Connecting: when we are root and the socket belongs to a user, the
+ * connection is made by a child running as that user (the socket's owner
+ * and group), fd passed back: platform_connect_user. The compositor sees
+ * its own user, never root.
+ *
+ * Everything from the compositor is bounded: at most CAPTURE_MAX_DISPLAYS
+ * outputs, sizes <= CAPTURE_MAX_DIM, strides checked, only 8-bit RGB shm
+ * formats, names made printable; a compositor that stops answering costs
+ * at most WLR_TIMEOUT_MS on open. No cursor shape or pointer position:
+ * screencopy has none (frames are taken without the cursor).
+ */
+#include "capture/capture-wlr.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "platform/userconn.h"
+#include "wayland/wl-util.h"
+
+#define WLR_PACE_MS 30
+#define WLR_RETRY_MS 1000
+
+static void out_free(struct wlr_out *o);
+static void watch_start(struct wlr_out *o);
+
+bool
+capture_wlr__format_ok(uint32_t fmt)
+{
+	return fmt == WL_SHM_FORMAT_XRGB8888 || fmt == WL_SHM_FORMAT_ARGB8888 ||
+		fmt == WL_SHM_FORMAT_XBGR8888 || fmt == WL_SHM_FORMAT_ABGR8888;
+}
+
+bool
+capture_wlr__offer_ok(uint32_t width, uint32_t height, uint32_t stride)
+{
+	return width > 0 && height > 0 && width <= CAPTURE_MAX_DIM &&
+		height <= CAPTURE_MAX_DIM && stride % 4 == 0 &&
+		stride >= (uint64_t)width * 4 &&
+		stride <= (uint64_t)width * 4 + 4096;
+}
+
+struct wl_display *
+capture_wlr__connect(const struct wlr *w, int *r)
+{
+	struct wl_display *dpy;
+	int fd;
+
+	if ((*r = platform_connect_user(w->path, w->uid, w->gid, &fd)) != 0)
+		return NULL;
+	if ((dpy = wl_display_connect_to_fd(fd)) == NULL) {
+		close(fd);
+		*r = OP_ERR_NOMEM;
+	}
+	return dpy;
+}
+
+/* ------------------------------------------------------------- events */
+
+static void
+go_gone(struct wlr *w)
+{
+	if (w->stopped)
+		return;
+	w->stopped = true;
+	uv_poll_stop(&w->poll);
+	uv_timer_stop(&w->pace);
+	w->mask = CAPTURE_EV_GONE;
+}
+
+static void on_poll(uv_poll_t *h, int status, int events);
+
+/* Sends what we asked; a full socket means watching for writable too. */
+static void
+flush(struct wlr *w)
+{
+	bool want;
+	int r;
+
+	if (w->stopped || !w->running)
+		return;
+	if ((r = wl_display_flush(w->dpy)) < 0 && errno != EAGAIN) {
+		go_gone(w);
+		return;
+	}
+	want = r < 0;
+	if (want != w->writable) {
+		w->writable = want;
+		uv_poll_start(&w->poll,
+			UV_READABLE | (want ? UV_WRITABLE : 0), on_poll);
+	}
+}
+
+/* After a dispatch: the layout, flushing, then the owner hears of it. */
+static void
+finish(struct wlr *w)
+{
+	unsigned m;
+
+	if (!w->stopped && w->layout_dirty) {
+		w->layout_dirty = false;
+		if (capture__relayout(w->c))
+			w->mask |= CAPTURE_EV_LAYOUT | CAPTURE_EV_DAMAGE;
+	}
+	flush(w);
+	m = w->mask;
+	w->mask = 0;
+	capture__emit(w->c, m); /* may close; nothing after this */
+}
+
+static void
+on_poll(uv_poll_t *h, int status, int events)
+{
+	struct wlr *w = h->data;
+
+	if (w->stopped)
+		return;
+	if (status < 0) {
+		go_gone(w);
+	} else if (events & (UV_READABLE | UV_DISCONNECT)) {
+		if (wl_display_prepare_read(w->dpy) == 0 &&
+			wl_display_read_events(w->dpy) < 0)
+			go_gone(w);
+		else if (wl_display_dispatch_pending(w->dpy) < 0)
+			go_gone(w);
+	}
+	finish(w);
+}
+
+static void on_pace(uv_timer_t *h);
+
+static void
+schedule_pace(struct wlr *w)
+{
+	uint64_t now = uv_now(w->c->loop), first = UINT64_MAX;
+
+	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++) {
+		struct wlr_out *o = w->outs[i];
+
+		if (o != NULL && o->rearm && o->next_ms < first)
+			first = o->next_ms;
+	}
+	if (first != UINT64_MAX)
+		uv_timer_start(&w->pace, on_pace, first > now ? first - now : 0,
+			0);
+}
+
+static void
+on_pace(uv_timer_t *h)
+{
+	struct wlr *w = h->data;
+	uint64_t now = uv_now(w->c->loop);
+
+	if (w->stopped)
+		return;
+	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++) {
+		struct wlr_out *o = w->outs[i];
+
+		if (o != NULL && o->rearm && o->next_ms <= now) {
+			o->rearm = false;
+			watch_start(o);
+		}
+	}
+	schedule_pace(w);
+	finish(w);
+}
+
+/* --------------------------------------------------- damage watchers */
+
+static void
+watch_end(struct wlr_out *o, uint64_t delay_ms)
+{
+	struct wlr *w = o->w;
+
+	if (o->frame != NULL)
+		wlp_screencopy_frame_destroy(o->frame);
+	o->frame = NULL;
+	o->rearm = true;
+	o->next_ms = uv_now(w->c->loop) + delay_ms;
+	if (!uv_is_active((uv_handle_t *)&w->pace))
+		schedule_pace(w);
+}
+
+static int
+display_of(const struct wlr *w, uint32_t global)
+{
+	for (int i = 0; i < w->c->ndisp; i++)
+		if (w->idx_global[i] == global)
+			return i;
+	return -1;
+}
+
+static void
+watch_copy(struct wlr_out *o)
+{
+	struct wlr *w = o->w;
+
+	if (!o->offer) {
+		log_warn("wlr capture: output %s offers no shm format we read",
+			o->name);
+		watch_end(o, WLR_RETRY_MS);
+		return;
+	}
+	if (o->buf == NULL || o->bw != o->fw || o->bh != o->fh ||
+		o->bstride != o->fstride || o->bfmt != o->ffmt) {
+		wlu_shm_buffer_free(o->buf, o->mem, o->memsize);
+		o->buf = wlu_shm_buffer(w->shm, o->fw, o->fh, o->fstride,
+			o->ffmt, &o->mem, &o->memsize);
+		if (o->buf == NULL) {
+			watch_end(o, WLR_RETRY_MS);
+			return;
+		}
+		o->bw = o->fw;
+		o->bh = o->fh;
+		o->bstride = o->fstride;
+		o->bfmt = o->ffmt;
+	}
+	if (w->sc_version >= 2)
+		wlp_screencopy_frame_copy_with_damage(o->frame, o->buf);
+	else
+		wlp_screencopy_frame_copy(o->frame, o->buf);
+}
+
+static void
+wf_buffer(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t format,
+	uint32_t width, uint32_t height, uint32_t stride)
+{
+	struct wlr_out *o = data;
+
+	(void)f;
+	if (!o->offer && capture_wlr__format_ok(format) &&
+		capture_wlr__offer_ok(width, height, stride)) {
+		o->offer = true;
+		o->ffmt = format;
+		o->fw = width;
+		o->fh = height;
+		o->fstride = stride;
+	}
+	if (o->w->sc_version < 3)
+		watch_copy(o); /* no buffer_done before version 3 */
+}
+
+static void
+wf_flags(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t flags)
+{
+	(void)data;
+	(void)f;
+	(void)flags;
+}
+
+static void
+bump(struct wlr_out *o)
+{
+	struct wlr *w = o->w;
+	int i = display_of(w, o->global);
+
+	if (i >= 0) {
+		w->c->seq[i]++;
+		w->mask |= CAPTURE_EV_DAMAGE;
+	}
+}
+
+static void
+wf_ready(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t hi,
+	uint32_t lo, uint32_t ns)
+{
+	struct wlr_out *o = data;
+
+	(void)f;
+	(void)hi;
+	(void)lo;
+	(void)ns;
+	if (o->w->sc_version < 2)
+		bump(o); /* no damage events: every frame counts */
+	watch_end(o, WLR_PACE_MS);
+}
+
+static void
+wf_failed(void *data, struct zwlr_screencopy_frame_v1 *f)
+{
+	(void)f;
+	watch_end(data, WLR_RETRY_MS);
+}
+
+static void
+wf_damage(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t x,
+	uint32_t y, uint32_t width, uint32_t height)
+{
+	(void)f;
+	(void)x;
+	(void)y;
+	(void)width;
+	(void)height;
+	bump(data);
+}
+
+static void
+wf_dmabuf(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t format,
+	uint32_t width, uint32_t height)
+{
+	(void)data;
+	(void)f;
+	(void)format;
+	(void)width;
+	(void)height;
+}
+
+static void
+wf_buffer_done(void *data, struct zwlr_screencopy_frame_v1 *f)
+{
+	(void)f;
+	watch_copy(data);
+}
+
+static const struct zwlr_screencopy_frame_v1_listener watch_listener = {
+	.buffer = wf_buffer,
+	.flags = wf_flags,
+	.ready = wf_ready,
+	.failed = wf_failed,
+	.damage = wf_damage,
+	.linux_dmabuf = wf_dmabuf,
+	.buffer_done = wf_buffer_done,
+};
+
+static void
+watch_start(struct wlr_out *o)
+{
+	struct wlr *w = o->w;
+
+	if (w->sc == NULL || o->frame != NULL || w->stopped || !w->running)
+		return;
+	o->offer = false;
+	o->frame = wlp_screencopy_capture_output(w->sc, 0, o->out);
+	if (o->frame == NULL) {
+		watch_end(o, WLR_RETRY_MS);
+		return;
+	}
+	wlp_screencopy_frame_add_listener(o->frame, &watch_listener, o);
+}
+
+/* ------------------------------------------------------------ outputs */
+
+static void
+wo_geometry(void *data, struct wl_output *wo, int32_t x, int32_t y,
+	int32_t pw, int32_t ph, int32_t subpixel, const char *make,
+	const char *model, int32_t transform)
+{
+	struct wlr_out *o = data;
+
+	(void)wo;
+	(void)pw;
+	(void)ph;
+	(void)subpixel;
+	(void)make;
+	(void)model;
+	o->gx = x;
+	o->gy = y;
+	o->transform = transform;
+}
+
+static void
+wo_mode(void *data, struct wl_output *wo, uint32_t flags, int32_t width,
+	int32_t height, int32_t refresh)
+{
+	struct wlr_out *o = data;
+
+	(void)wo;
+	(void)refresh;
+	if (!(flags & WL_OUTPUT_MODE_CURRENT))
+		return;
+	o->mode_w = width;
+	o->mode_h = height;
+	o->have_mode = true;
+}
+
+static void
+wo_done(void *data, struct wl_output *wo)
+{
+	struct wlr_out *o = data;
+
+	(void)wo;
+	o->done = true;
+	o->w->layout_dirty = true;
+}
+
+static void
+wo_scale(void *data, struct wl_output *wo, int32_t factor)
+{
+	(void)data;
+	(void)wo;
+	(void)factor;
+}
+
+static void
+wo_name(void *data, struct wl_output *wo, const char *name)
+{
+	struct wlr_out *o = data;
+
+	(void)wo;
+	if (o->xo == NULL)
+		wlu_copy_name(o->name, sizeof(o->name), name);
+}
+
+static void
+wo_description(void *data, struct wl_output *wo, const char *d)
+{
+	(void)data;
+	(void)wo;
+	(void)d;
+}
+
+static const struct wl_output_listener output_listener = {
+	.geometry = wo_geometry,
+	.mode = wo_mode,
+	.done = wo_done,
+	.scale = wo_scale,
+	.name = wo_name,
+	.description = wo_description,
+};
+
+static void
+xo_position(void *data, struct zxdg_output_v1 *xo, int32_t x, int32_t y)
+{
+	struct wlr_out *o = data;
+
+	(void)xo;
+	o->lx = x;
+	o->ly = y;
+	o->have_logical = true;
+}
+
+static void
+xo_size(void *data, struct zxdg_output_v1 *xo, int32_t w, int32_t h)
+{
+	(void)data;
+	(void)xo;
+	(void)w;
+	(void)h;
+}
+
+static void
+xo_done(void *data, struct zxdg_output_v1 *xo)
+{
+	struct wlr_out *o = data;
+
+	(void)xo;
+	o->w->layout_dirty = true;
+}
+
+static void
+xo_name(void *data, struct zxdg_output_v1 *xo, const char *name)
+{
+	struct wlr_out *o = data;
+
+	(void)xo;
+	wlu_copy_name(o->name, sizeof(o->name), name);
+}
+
+static void
+xo_description(void *data, struct zxdg_output_v1 *xo, const char *d)
+{
+	(void)data;
+	(void)xo;
+	(void)d;
+}
+
+static const struct zxdg_output_v1_listener xdg_output_listener = {
+	.logical_position = xo_position,
+	.logical_size = xo_size,
+	.done = xo_done,
+	.name = xo_name,
+	.description = xo_description,
+};
+
+static void
+out_xdg(struct wlr_out *o)
+{
+	if (o->xo != NULL || o->w->xom == NULL)
+		return;
+	if ((o->xo = wlp_xdg_output_get(o->w->xom, o->out)) != NULL)
+		wlp_xdg_output_add_listener(o->xo, &xdg_output_listener, o);
+}
+
+static void
+out_free(struct wlr_out *o)
+{
+	if (o->frame != NULL)
+		wlp_screencopy_frame_destroy(o->frame);
+	wlu_shm_buffer_free(o->buf, o->mem, o->memsize);
+	if (o->xo != NULL)
+		wlp_xdg_output_destroy(o->xo);
+	if (wl_output_get_version(o->out) >= WL_OUTPUT_RELEASE_SINCE_VERSION)
+		wl_output_release(o->out);
+	else
+		wl_output_destroy(o->out);
+	free(o);
+}
+
+static void
+reg_global(void *data, struct wl_registry *reg, uint32_t name,
+	const char *iface, uint32_t version)
+{
+	struct wlr *w = data;
+
+	if (version == 0)
+		return;
+	if (strcmp(iface, "wl_shm") == 0 && w->shm == NULL) {
+		w->shm = wl_registry_bind(reg, name, &wl_shm_interface, 1);
+	} else if (strcmp(iface, "zwlr_screencopy_manager_v1") == 0 &&
+		w->sc == NULL) {
+		w->sc_version = version < 3 ? version : 3;
+		w->sc = wl_registry_bind(reg, name,
+			&zwlr_screencopy_manager_v1_interface, w->sc_version);
+	} else if (strcmp(iface, "zxdg_output_manager_v1") == 0 &&
+		w->xom == NULL && version >= 2) {
+		w->xom = wl_registry_bind(reg, name,
+			&zxdg_output_manager_v1_interface,
+			version < 3 ? version : 3);
+	} else if (strcmp(iface, "wl_output") == 0) {
+		struct wlr_out *o;
+		int i = 0;
+
+		while (i < CAPTURE_MAX_DISPLAYS && w->outs[i] != NULL)
+			i++;
+		if (i == CAPTURE_MAX_DISPLAYS) {
+			log_warn("more than %d outputs; only the first are "
+				 "offered",
+				CAPTURE_MAX_DISPLAYS);
+			return;
+		}
+		if ((o = calloc(1, sizeof(*o))) == NULL)
+			return;
+		o->w = w;
+		o->global = name;
+		snprintf(o->name, sizeof(o->name), "output-%u", name);
+		o->out = wl_registry_bind(reg, name, &wl_output_interface,
+			version < 4 ? version : 4);
+		if (o->out == NULL) {
+			free(o);
+			return;
+		}
+		wl_output_add_listener(o->out, &output_listener, o);
+		out_xdg(o);
+		w->outs[i] = o;
+		watch_start(o); /* no-op during open: no sc yet, or later */
+	}
+}
+
+static void
+reg_global_remove(void *data, struct wl_registry *reg, uint32_t name)
+{
+	struct wlr *w = data;
+
+	(void)reg;
+	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++) {
+		if (w->outs[i] != NULL && w->outs[i]->global == name) {
+			out_free(w->outs[i]);
+			w->outs[i] = NULL;
+			w->layout_dirty = true;
+		}
+	}
+}
+
+static const struct wl_registry_listener registry_listener = {
+	.global = reg_global,
+	.global_remove = reg_global_remove,
+};
+
+static int
+wlr_displays(struct capture *c, struct capture_display *out, int max)
+{
+	struct wlr *w = c->impl;
+	int n = 0;
+
+	if (w->stopped)
+		return OP_ERR_GONE;
+	for (int i = 0; i < CAPTURE_MAX_DISPLAYS && n < max; i++) {
+		const struct wlr_out *o = w->outs[i];
+		struct capture_display *d = &out[n];
+		int32_t dw, dh;
+
+		if (o == NULL || !o->done || !o->have_mode)
+			continue;
+		/* 90 and 270 degree transforms (odd values) swap sides. */
+		dw = o->transform & 1 ? o->mode_h : o->mode_w;
+		dh = o->transform & 1 ? o->mode_w : o->mode_h;
+		if (dw <= 0 || dh <= 0 || dw > CAPTURE_MAX_DIM ||
+			dh > CAPTURE_MAX_DIM) {
+			log_warn("output %s %dx%d is empty or larger than %d; "
+				 "not offered",
+				o->name, dw, dh, CAPTURE_MAX_DIM);
+			continue;
+		}
+		memset(d, 0, sizeof(*d));
+		d->x = o->have_logical ? o->lx : o->gx;
+		d->y = o->have_logical ? o->ly : o->gy;
+		d->width = (uint32_t)dw;
+		d->height = (uint32_t)dh;
+		d->primary = n == 0;
+		memcpy(d->name, o->name, sizeof(d->name));
+		w->idx_global[n++] = o->global;
+	}
+	return n;
+}
+
+/* ------------------------------------------------------ open / close */
+
+static int
+resolve_path(struct wlr *w, const char *display, char *err, size_t errlen)
+{
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+	int n;
+
+	if (display == NULL || display[0] == '\0')
+		display = getenv("WAYLAND_DISPLAY");
+	if (display == NULL || display[0] == '\0')
+		display = "wayland-0";
+	if (display[0] == '/')
+		n = snprintf(w->path, sizeof(w->path), "%s", display);
+	else if (dir != NULL && dir[0] == '/')
+		n = snprintf(w->path, sizeof(w->path), "%s/%s", dir, display);
+	else {
+		snprintf(err, errlen,
+			"Wayland display %s: no XDG_RUNTIME_DIR; give a path",
+			display);
+		return OP_ERR_CONFIG;
+	}
+	if (n < 0 || (size_t)n >= sizeof(w->path)) {
+		snprintf(err, errlen, "Wayland socket path is too long");
+		return -ENAMETOOLONG;
+	}
+	if (lstat(w->path, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "no Wayland socket at %s", w->path);
+		return OP_ERR_NOT_FOUND;
+	}
+	/* Root connects as the socket's owner; anyone else as itself. */
+	w->uid = geteuid() == 0 ? st.st_uid : geteuid();
+	w->gid = geteuid() == 0 ? st.st_gid : getegid();
+	return 0;
+}
+
+static void
+on_handle_closed(uv_handle_t *h)
+{
+	struct wlr *w = h->data;
+
+	if (--w->handles > 0)
+		return;
+	if (w->free_capture)
+		capture__free(w->c);
+	free(w);
+}
+
+static void
+disconnect(struct wlr *w)
+{
+	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++) {
+		if (w->outs[i] != NULL)
+			out_free(w->outs[i]);
+		w->outs[i] = NULL;
+	}
+	if (w->sc != NULL)
+		wlp_screencopy_manager_destroy(w->sc);
+	if (w->xom != NULL)
+		wlp_xdg_output_manager_destroy(w->xom);
+	if (w->shm != NULL)
+		wl_shm_destroy(w->shm);
+	if (w->reg != NULL)
+		wl_registry_destroy(w->reg);
+	if (w->dpy != NULL)
+		wl_display_disconnect(w->dpy);
+	w->sc = NULL;
+	w->xom = NULL;
+	w->shm = NULL;
+	w->reg = NULL;
+	w->dpy = NULL;
+}
+
+static int
+wlr_setup(struct wlr *w, char *err, size_t errlen)
+{
+	int r;
+
+	if ((w->dpy = capture_wlr__connect(w, &r)) == NULL) {
+		snprintf(err, errlen, "cannot connect to %s: %s", w->path,
+			op_strerror(r));
+		return r;
+	}
+	if ((w->reg = wl_display_get_registry(w->dpy)) == NULL)
+		return OP_ERR_NOMEM;
+	wl_registry_add_listener(w->reg, &registry_listener, w);
+	if ((r = wlu_roundtrip(w->dpy, WLR_TIMEOUT_MS)) != 0) {
+		snprintf(err, errlen, "the compositor at %s does not answer",
+			w->path);
+		return r == -ETIMEDOUT ? r : OP_ERR_GONE;
+	}
+	if (w->shm == NULL || w->sc == NULL) {
+		snprintf(err, errlen,
+			"the compositor at %s has no %s (not wlroots?)",
+			w->path,
+			w->sc == NULL ? "zwlr_screencopy_manager_v1" : "wl_shm");
+		return OP_ERR_UNSUPPORTED;
+	}
+	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++)
+		if (w->outs[i] != NULL)
+			out_xdg(w->outs[i]); /* the manager came after it */
+	if ((r = wlu_roundtrip(w->dpy, WLR_TIMEOUT_MS)) != 0) {
+		snprintf(err, errlen, "the compositor at %s does not answer",
+			w->path);
+		return r == -ETIMEDOUT ? r : OP_ERR_GONE;
+	}
+	return 0;
+}
+
+static int
+wlr_open(struct capture *c, const char *display, const char *xauthority,
+	char *err, size_t errlen)
+{
+	struct wlr *w = calloc(1, sizeof(*w));
+	int r;
+
+	(void)xauthority;
+	if (w == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return OP_ERR_NOMEM;
+	}
+	w->c = c;
+	c->impl = w;
+	if ((r = resolve_path(w, display, err, errlen)) != 0 ||
+		(r = wlr_setup(w, err, errlen)) != 0)
+		goto fail;
+	w->layout_dirty = false;
+	(void)capture__relayout(c);
+	if (c->ndisp == 0) {
+		snprintf(err, errlen,
+			"the compositor at %s has no usable output", w->path);
+		r = OP_ERR_RANGE;
+		goto fail;
+	}
+	w->poll.data = w;
+	w->pace.data = w;
+	uv_timer_init(c->loop, &w->pace); /* cannot fail */
+	w->handles = 1;
+	if ((r = uv_poll_init(c->loop, &w->poll, wl_display_get_fd(w->dpy))) ==
+		0) {
+		w->handles = 2;
+		r = uv_poll_start(&w->poll, UV_READABLE, on_poll);
+	}
+	if (r != 0) {
+		snprintf(err, errlen, "uv_poll: %s", uv_strerror(r));
+		w->stopped = true;
+		disconnect(w);
+		if (w->handles == 2)
+			uv_close((uv_handle_t *)&w->poll, on_handle_closed);
+		uv_close((uv_handle_t *)&w->pace, on_handle_closed);
+		c->impl = NULL;
+		return r;
+	}
+	w->running = true;
+	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++)
+		if (w->outs[i] != NULL)
+			watch_start(w->outs[i]);
+	flush(w);
+	return 0;
+fail:
+	disconnect(w);
+	free(w);
+	c->impl = NULL;
+	return r;
+}
+
+static void
+wlr_close(struct capture *c)
+{
+	struct wlr *w = c->impl;
+
+	w->stopped = true;
+	w->free_capture = true;
+	uv_close((uv_handle_t *)&w->poll, on_handle_closed);
+	uv_close((uv_handle_t *)&w->pace, on_handle_closed);
+	/* Safe now: closing a uv_poll_t stops watching the fd at once. */
+	disconnect(w);
+}
+
+static int
+wlr_cursor(struct capture *c, struct capture_cursor *out)
+{
+	(void)c;
+	(void)out;
+	return OP_ERR_UNSUPPORTED;
+}
+
+static int
+wlr_pointer(struct capture *c, int32_t *x, int32_t *y)
+{
+	(void)c;
+	(void)x;
+	(void)y;
+	return OP_ERR_UNSUPPORTED;
+}
+
+const struct capture_ops capture__wlr_ops = {
+	.name = "wlr",
+	.open = wlr_open,
+	.close = wlr_close,
+	.displays = wlr_displays,
+	.grabber_new = capture_wlr_grabber_new,
+	.grabber_free = capture_wlr_grabber_free,
+	.grab = capture_wlr_grab,
+	.cursor = wlr_cursor,
+	.pointer = wlr_pointer,
+};
