@@ -10,7 +10,8 @@ libuv1-dev libsodium-dev libprotobuf-c-dev protobuf-c-compiler
 libyaml-dev libsystemd-dev libsqlite3-dev libzstd-dev libmbedtls-dev
 libxcb1-dev libxcb-shm0-dev libxcb-damage0-dev libxcb-xfixes0-dev
 libxcb-randr0-dev libxcb-xtest0-dev libvpx-dev libyuv-dev xvfb
-libopus-dev libpipewire-0.3-dev libpulse-dev"
+libopus-dev libpipewire-0.3-dev libpulse-dev
+libwayland-dev libxkbcommon-dev wayland-protocols"
 
 TEST_PKGS="clang libclang-rt-14-dev python3 python3-nacl python3-protobuf
 protobuf-compiler python3-yaml python3-jsonschema
@@ -20,7 +21,8 @@ xvfb xdotool x11-utils x11-apps x11-xserver-utils xterm ffmpeg
 xserver-xorg-core xserver-xorg-video-dummy
 python3-xlib xclip python3-zstandard python3-numpy xfonts-base fonts-dejavu-core
 dbus-daemon dbus-bin
-pipewire pipewire-bin wireplumber pipewire-pulse"
+pipewire pipewire-bin wireplumber pipewire-pulse
+sway swaybg grim wev wtype wl-clipboard"
 
 what=${1:-all}
 case "$what" in

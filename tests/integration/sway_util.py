@@ -1,0 +1,187 @@
+# SPDX-License-Identifier: MIT
+"""A private, real headless sway for tests: WLR_BACKENDS=headless with the
+pixman renderer and no input devices, running as an unprivileged test
+user (`outpost-waytest`, created when missing and we are root; sway
+refuses to run as root) in a private XDG_RUNTIME_DIR. Tools (grim,
+swaymsg, ...) run as that user with run().
+
+    with Sway(mode="1280x720", bg=png_path) as sw:
+        sw.socket          # the compositor's socket: what the agent opens
+        sw.grim_ppm()      # the compositor's own screenshot, as numpy RGB
+        sw.msg("output * bg #ff0000 solid_color")
+        sw.kill()          # the compositor dies
+"""
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import tempfile
+import time
+import zlib
+
+import numpy as np
+
+from pipewire_util import ensure_user
+
+TEST_USER = "outpost-waytest"
+TOOLS = ("sway", "swaymsg", "swaybg", "grim")
+
+
+def missing_tools():
+    return [t for t in TOOLS if shutil.which(t) is None]
+
+
+def write_png(path, rgb):
+    """rgb: (h, w, 3) uint8 -> an 8-bit RGB PNG (no PIL needed)."""
+    h, w, _ = rgb.shape
+    raw = b"".join(b"\0" + rgb[y].tobytes() for y in range(h))
+
+    def chunk(t, d):
+        return (struct.pack(">I", len(d)) + t + d +
+                struct.pack(">I", zlib.crc32(t + d) & 0xffffffff))
+    png = (b"\x89PNG\r\n\x1a\n" +
+           chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+           chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+    with open(path, "wb") as f:
+        f.write(png)
+    os.chmod(path, 0o644)
+
+
+def pattern(w, h, seed=1):
+    """Gradients, an XOR texture and noise: nothing an encoder or a wrong
+    row order or channel swap could pass by accident."""
+    y, x = np.mgrid[0:h, 0:w]
+    rng = np.random.default_rng(seed)
+    img = np.stack([(x * 255) // max(w - 1, 1), (y * 255) // max(h - 1, 1),
+                    (x ^ y) & 0xff], axis=2).astype(np.uint8)
+    img[h // 2:h // 2 + 64, :] = rng.integers(0, 256, (64, w, 3),
+                                              dtype=np.uint8)
+    return img
+
+
+def read_ppm(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    magic, dims, maxv, rest = data.split(b"\n", 3)
+    assert magic == b"P6" and maxv == b"255", path
+    w, h = map(int, dims.split())
+    return np.frombuffer(rest[:w * h * 3], np.uint8).reshape(h, w, 3)
+
+
+def psnr(a, b):
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+
+
+class Sway:
+    def __init__(self, mode="1280x720", bg=None, user=TEST_USER,
+                 log_dir=None):
+        self.mode = mode
+        self.bg = bg
+        self.user = user
+        self.log_dir = log_dir
+        self.proc = None
+        self.base = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self):
+        self.uid, self.gid = ensure_user(self.user)
+        self.base = tempfile.mkdtemp(prefix="op-sway-")
+        os.chmod(self.base, 0o755)
+        self.runtime_dir = os.path.join(self.base, "run")
+        self.home = os.path.join(self.base, "home")
+        for d in (self.runtime_dir, self.home):
+            os.mkdir(d, 0o700)
+            os.chown(d, self.uid, self.gid)
+        os.chmod(self.home, 0o755)
+        bg = (f"bg {self.bg} center #000000" if self.bg
+              else "bg #203040 solid_color")
+        self.config = os.path.join(self.home, "config")
+        with open(self.config, "w") as f:
+            f.write(f"xwayland disable\n"
+                    f"output HEADLESS-1 mode {self.mode} position 0 0 {bg}\n"
+                    f"default_border none\n")
+        os.chmod(self.config, 0o644)
+        self.env = {
+            "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": self.home,
+            "XDG_RUNTIME_DIR": self.runtime_dir,
+            "WLR_BACKENDS": "headless", "WLR_RENDERER": "pixman",
+            "WLR_LIBINPUT_NO_DEVICES": "1",
+        }
+        log = (subprocess.DEVNULL if self.log_dir is None else
+               open(os.path.join(self.log_dir, "sway.log"), "ab"))
+        self.proc = subprocess.Popen(
+            self.as_user(["sway", "-c", self.config]), env=self.env,
+            cwd=self.home, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            self._wait_ready()
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self, timeout=15):
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"sway exited with {self.proc.returncode}")
+            socks = [n for n in os.listdir(self.runtime_dir)
+                     if n.startswith("wayland-") and not n.endswith(".lock")]
+            ipc = [n for n in os.listdir(self.runtime_dir)
+                   if n.startswith("sway-ipc.")]
+            if socks and ipc:
+                self.socket = os.path.join(self.runtime_dir, socks[0])
+                self.env["WAYLAND_DISPLAY"] = socks[0]
+                self.env["SWAYSOCK"] = os.path.join(self.runtime_dir, ipc[0])
+                # The background client is up once grim sees it drawn.
+                if self.run(["swaymsg", "-t", "get_outputs"],
+                            check=False).returncode == 0:
+                    return
+            if time.monotonic() > deadline:
+                raise TimeoutError("sway did not come up")
+            time.sleep(0.05)
+
+    def as_user(self, argv):
+        if os.geteuid() == 0 and self.uid != 0:
+            return ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}",
+                    "--clear-groups", "--"] + list(argv)
+        return list(argv)
+
+    def run(self, argv, timeout=15, check=True):
+        return subprocess.run(self.as_user(argv), env=self.env,
+                              cwd=self.home, capture_output=True,
+                              timeout=timeout, check=check)
+
+    def msg(self, command):
+        return self.run(["swaymsg", command])
+
+    def grim_ppm(self, output="HEADLESS-1"):
+        path = os.path.join(self.home, "grim.ppm")
+        self.run(["grim", "-o", output, "-t", "ppm", path])
+        img = read_ppm(path)
+        os.unlink(path)
+        return img
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=5)
+            except (subprocess.TimeoutExpired, ProcessLookupError):
+                self.kill()
+        self.proc = None
+        if self.base is not None:
+            shutil.rmtree(self.base, ignore_errors=True)
+            self.base = None

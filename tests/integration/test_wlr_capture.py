@@ -1,0 +1,261 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""The wlroots capture backend (issue 13 part 2) against a real headless
+sway running as the test user (sway_util.py): agent/capture through
+tests/tools/op-capture-probe, which grabs in libuv's thread pool as the
+session does. As root, the probe connects through a child running as
+the compositor's user (platform_connect_user).
+
+Checked: the display list; a grab equals the compositor's own screenshot
+(grim) at 1280x720 and after a mode change to 1920x1080 (PSNR, exact in
+practice); damage counters grow when the screen changes and stay still
+when it does not; sway killed during grabs -> "gone", grabs fail, no
+crash; a socket that never answers and a missing one fail the open in
+bounded time. Figures are printed as `WLR ...` lines.
+
+Skips (77) only when sway or grim is not installed."""
+import json
+import os
+import queue
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+from common import SOURCE_DIR, main
+
+import sway_util as su
+
+PROBE = os.environ.get("OP_CAPTURE_PROBE", os.path.join(
+    SOURCE_DIR, "build", "dev", "tests", "tools", "op-capture-probe"))
+OP_ERR_NOT_FOUND = -20010
+OP_ERR_GONE = -20014
+ETIMEDOUT = -110
+PSNR_GOAL = 35.0
+
+
+def report(name, value):
+    print(f"WLR {name} {value}", flush=True)
+
+
+class Probe:
+    """op-capture-probe as a child: events on a queue, commands on stdin."""
+
+    def __init__(self, backend, display):
+        self.proc = subprocess.Popen([PROBE, backend, display],
+                                     stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self.first = json.loads(self.proc.stdout.readline() or "{}")
+        self.events = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.events.put(json.loads(line))
+
+    def send(self, cmd):
+        self.proc.stdin.write(cmd + "\n")
+        self.proc.stdin.flush()
+
+    def wait(self, kind, timeout=10, pred=None):
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no {kind} event")
+            try:
+                e = self.events.get(timeout=left)
+            except queue.Empty:
+                continue
+            if e["event"] == kind and (pred is None or pred(e)):
+                return e
+
+    def drain(self):
+        out = []
+        while True:
+            try:
+                out.append(self.events.get_nowait())
+            except queue.Empty:
+                return out
+
+    def ask(self, cmd, kind, timeout=30):
+        self.send(cmd)
+        return self.wait(kind, timeout)
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.send("quit")
+                self.proc.stdin.close()
+            except (BrokenPipeError, OSError):
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+@unittest.skipUnless(os.path.exists(PROBE), f"no {PROBE}")
+@unittest.skipIf(su.missing_tools(), f"not installed: {su.missing_tools()}")
+class WlrCapture(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="op-wlr-")
+        os.chmod(self.tmp, 0o755)
+        self.img = su.pattern(1280, 720)
+        self.png = os.path.join(self.tmp, "pattern.png")
+        su.write_png(self.png, self.img)
+        self.sway = su.Sway(mode="1280x720", bg=self.png,
+                            log_dir=self.tmp).start()
+        self.probe = None
+
+    def tearDown(self):
+        if self.probe is not None:
+            rc = self.probe.close()
+            self.assertEqual(rc, 0, "the probe crashed or failed")
+        self.sway.stop()
+        subprocess.run(["rm", "-rf", self.tmp])
+
+    def wait_drawn(self):
+        """Until swaybg has drawn the pattern (grim sees it)."""
+        deadline = time.monotonic() + 10
+        while True:
+            shot = self.sway.grim_ppm()
+            if shot.shape == self.img.shape and \
+                    su.psnr(shot, self.img) > 40:
+                return shot
+            if time.monotonic() > deadline:
+                self.fail("the background never showed the pattern")
+            time.sleep(0.1)
+
+    def open_probe(self):
+        self.probe = Probe("wlr", self.sway.socket)
+        self.assertEqual(self.probe.first.get("event"), "ready",
+                         self.probe.first)
+        return self.probe
+
+    def grab(self, display=0):
+        path = os.path.join(self.tmp, "grab.ppm")
+        e = self.probe.ask(f"grab {display} {path}", "grab")
+        self.assertEqual(e["status"], 0, e)
+        return su.read_ppm(path), e
+
+    def test_grab_matches_grim(self):
+        self.wait_drawn()
+        p = self.open_probe()
+        d = p.ask("displays", "displays")["list"]
+        self.assertEqual(d, [{"x": 0, "y": 0, "w": 1280, "h": 720,
+                              "name": "HEADLESS-1", "primary": True}])
+        frame, e = self.grab()
+        shot = self.sway.grim_ppm()
+        self.assertEqual(frame.shape, (720, 1280, 3))
+        v = su.psnr(frame, shot)
+        report("psnr_vs_grim_1280x720", "inf" if v == float("inf")
+               else f"{v:.2f}")
+        report("exact_vs_grim_1280x720", int((frame == shot).all()))
+        self.assertGreaterEqual(v, PSNR_GOAL)
+        # And against what we drew: the frame is the screen, top row first.
+        self.assertGreaterEqual(su.psnr(frame, self.img), 40)
+
+    def test_bench_and_mode_change(self):
+        self.wait_drawn()
+        p = self.open_probe()
+        b = p.ask("bench 0 40", "bench", timeout=60)
+        self.assertEqual(b["status"], 0, b)
+        report("grab_ms_1280x720", f"mean={b['mean_ms']:.2f} "
+               f"p50={b['p50_ms']:.2f} p95={b['p95_ms']:.2f}")
+        self.sway.msg("output HEADLESS-1 mode 1920x1080")
+        p.wait("layout", timeout=10)
+        d = p.ask("displays", "displays")["list"]
+        self.assertEqual((d[0]["w"], d[0]["h"]), (1920, 1080), d)
+        time.sleep(0.5)  # swaybg redraws for the new size
+        frame, _ = self.grab()
+        shot = self.sway.grim_ppm()
+        self.assertEqual(frame.shape, (1080, 1920, 3))
+        v = su.psnr(frame, shot)
+        report("psnr_vs_grim_1920x1080", "inf" if v == float("inf")
+               else f"{v:.2f}")
+        self.assertGreaterEqual(v, PSNR_GOAL)
+        b = p.ask("bench 0 40", "bench", timeout=60)
+        self.assertEqual(b["status"], 0, b)
+        report("grab_ms_1920x1080", f"mean={b['mean_ms']:.2f} "
+               f"p50={b['p50_ms']:.2f} p95={b['p95_ms']:.2f}")
+
+    def test_damage(self):
+        self.wait_drawn()
+        p = self.open_probe()
+        time.sleep(0.5)
+        p.drain()
+        s0 = p.ask("seq", "seq")["seq"][0]
+        # An idle screen: the watcher waits for damage, it does not spin.
+        time.sleep(1.0)
+        s1 = p.ask("seq", "seq")["seq"][0]
+        self.assertLessEqual(s1 - s0, 1, "damage on an idle screen")
+        t0 = time.monotonic()
+        self.sway.msg("output * bg #ff0000 solid_color")
+        e = p.wait("damage", timeout=5, pred=lambda e: e["seq"][0] > s1)
+        report("damage_latency_ms",
+               f"{(time.monotonic() - t0) * 1000:.1f}")
+        self.assertGreater(e["seq"][0], s1)
+        deadline = time.monotonic() + 5
+        while True:
+            frame, _ = self.grab()
+            if (frame[360, 640] == [255, 0, 0]).all():
+                break
+            self.assertLess(time.monotonic(), deadline, frame[360, 640])
+            time.sleep(0.1)
+
+    def test_compositor_dies_mid_capture(self):
+        self.wait_drawn()
+        p = self.open_probe()
+        p.send("bench 0 100000")
+        time.sleep(0.5)
+        self.sway.kill()
+        seen = {}
+        deadline = time.monotonic() + 10
+        while not ("gone" in seen and "bench" in seen):
+            self.assertLess(time.monotonic(), deadline, seen)
+            try:
+                e = p.events.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            seen[e["event"]] = e
+        self.assertNotEqual(seen["bench"]["status"], 0, seen)
+        report("grab_status_after_death", seen["bench"]["status"])
+        self.assertEqual(p.proc.poll(), None, "the probe died")
+        d = p.ask("displays", "displays")["list"]
+        self.assertEqual(d, [])
+
+
+@unittest.skipUnless(os.path.exists(PROBE), f"no {PROBE}")
+class WlrOpenFails(unittest.TestCase):
+    def test_missing_socket(self):
+        p = Probe("wlr", "/nonexistent/wayland-9")
+        self.assertEqual(p.first["event"], "open_failed")
+        self.assertEqual(p.first["status"], OP_ERR_NOT_FOUND)
+        self.assertEqual(p.close(), 3)
+
+    def test_silent_compositor(self):
+        """A socket that accepts and never answers: bounded, no hang."""
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "wayland-silent")
+            srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            srv.bind(path)
+            srv.listen(4)
+            os.chmod(d, 0o755)
+            t0 = time.monotonic()
+            p = Probe("wlr", path)
+            took = time.monotonic() - t0
+            srv.close()
+        self.assertEqual(p.first["event"], "open_failed", p.first)
+        self.assertEqual(p.first["status"], ETIMEDOUT, p.first)
+        self.assertLess(took, 5)
+        self.assertEqual(p.close(), 3)
+
+
+if __name__ == "__main__":
+    main()

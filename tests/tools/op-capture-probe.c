@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Drives agent/capture for the integration tests: opens a backend and
+ * reports on stdout one JSON line per event or command. Grabs run in
+ * libuv's thread pool, as the session's do. Commands on stdin, one per
+ * line:
+ *
+ *   displays            {"event":"displays","list":[{"x":..,"y":..,
+ *                        "w":..,"h":..,"name":"..","primary":true}]}
+ *   grab I PATH         {"event":"grab","status":0,"ms":..,"w":..,"h":..}
+ *                        and the frame as a binary PPM (P6) at PATH
+ *   bench I N           {"event":"bench","status":0,"n":N,"mean_ms":..,
+ *                        "p50_ms":..,"p95_ms":..,"w":..,"h":..}
+ *   seq                 {"event":"seq","seq":[..]}
+ *   quit
+ *
+ * Unprompted: {"event":"damage","seq":[..]}, {"event":"layout"},
+ * {"event":"gone"} (the capture is closed then, the probe keeps running).
+ *
+ *   op-capture-probe BACKEND DISPLAY
+ *   {"event":"open_failed","status":..,"message":".."} (exit 3)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <uv.h>
+
+#include "capture/capture.h"
+#include "core/err.h"
+
+static uv_loop_t loop;
+static uv_pipe_t in;
+static struct capture *cap;
+static char line[1024];
+static size_t line_len;
+static bool gone, busy;
+
+struct job {
+	uv_work_t work;
+	struct capture_grabber *g;
+	int display;
+	int n;
+	char path[512];
+	int status;
+	uint32_t w, h;
+	double *ms;
+};
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void
+print_seq(const char *ev)
+{
+	struct capture_display d[CAPTURE_MAX_DISPLAYS];
+	int n = cap != NULL ? capture_displays(cap, d, CAPTURE_MAX_DISPLAYS)
+			    : 0;
+
+	printf("{\"event\":\"%s\",\"seq\":[", ev);
+	for (int i = 0; i < n; i++)
+		printf("%s%llu", i ? "," : "",
+			(unsigned long long)capture_damage_seq(cap, i));
+	printf("]}\n");
+	fflush(stdout);
+}
+
+static void
+maybe_close(void)
+{
+	if (gone && !busy && cap != NULL) {
+		capture_close(cap);
+		cap = NULL;
+	}
+}
+
+static void
+on_event(void *arg, struct capture *c, unsigned mask)
+{
+	(void)arg;
+	(void)c;
+	if (mask & CAPTURE_EV_GONE) {
+		printf("{\"event\":\"gone\"}\n");
+		fflush(stdout);
+		gone = true;
+		maybe_close();
+		return;
+	}
+	if (mask & CAPTURE_EV_LAYOUT) {
+		printf("{\"event\":\"layout\"}\n");
+		fflush(stdout);
+	}
+	if (mask & CAPTURE_EV_DAMAGE)
+		print_seq("damage");
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+write_ppm(const char *path, const struct capture_image *img)
+{
+	FILE *f = fopen(path, "wb");
+	uint8_t *row;
+
+	if (f == NULL)
+		return;
+	fprintf(f, "P6\n%u %u\n255\n", img->width, img->height);
+	row = malloc((size_t)img->width * 3);
+	for (uint32_t y = 0; row != NULL && y < img->height; y++) {
+		const uint8_t *s = img->data + (size_t)y * img->stride;
+
+		for (uint32_t x = 0; x < img->width; x++) {
+			row[x * 3] = s[x * 4 + 2];
+			row[x * 3 + 1] = s[x * 4 + 1];
+			row[x * 3 + 2] = s[x * 4];
+		}
+		fwrite(row, 3, img->width, f);
+	}
+	free(row);
+	fclose(f);
+}
+
+static void
+work(uv_work_t *w)
+{
+	struct job *j = w->data;
+	struct capture_image img;
+
+	for (int i = 0; i < j->n; i++) {
+		double t0 = now_ms();
+
+		if ((j->status = capture_grab(j->g, &img)) != 0)
+			return;
+		j->ms[i] = now_ms() - t0;
+		j->w = img.width;
+		j->h = img.height;
+		if (j->path[0] != '\0')
+			write_ppm(j->path, &img);
+	}
+}
+
+static void
+after_work(uv_work_t *w, int status)
+{
+	struct job *j = w->data;
+
+	(void)status;
+	capture_grabber_free(j->g);
+	if (j->status != 0) {
+		printf("{\"event\":\"%s\",\"status\":%d,\"message\":\"%s\"}\n",
+			j->path[0] ? "grab" : "bench", j->status,
+			op_strerror(j->status));
+	} else if (j->path[0] != '\0') {
+		printf("{\"event\":\"grab\",\"status\":0,\"ms\":%.3f,\"w\":%u,"
+		       "\"h\":%u}\n",
+			j->ms[0], j->w, j->h);
+	} else {
+		double sum = 0;
+
+		for (int i = 0; i < j->n; i++)
+			sum += j->ms[i];
+		qsort(j->ms, (size_t)j->n, sizeof(double), cmp_double);
+		printf("{\"event\":\"bench\",\"status\":0,\"n\":%d,"
+		       "\"mean_ms\":%.3f,\"p50_ms\":%.3f,\"p95_ms\":%.3f,"
+		       "\"w\":%u,\"h\":%u}\n",
+			j->n, sum / j->n, j->ms[j->n / 2],
+			j->ms[(j->n * 95) / 100 < j->n ? (j->n * 95) / 100
+						       : j->n - 1],
+			j->w, j->h);
+	}
+	fflush(stdout);
+	free(j->ms);
+	free(j);
+	busy = false;
+	maybe_close();
+}
+
+static void
+start_job(int display, int n, const char *path)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	int r;
+
+	if (cap == NULL || busy || j == NULL || n < 1 || n > 100000 ||
+		(j->ms = calloc((size_t)n, sizeof(double))) == NULL) {
+		printf("{\"event\":\"error\",\"message\":\"cannot start\"}\n");
+		fflush(stdout);
+		if (j != NULL)
+			free(j->ms);
+		free(j);
+		return;
+	}
+	j->display = display;
+	j->n = n;
+	snprintf(j->path, sizeof(j->path), "%s", path);
+	if ((r = capture_grabber_new(cap, display, &j->g)) != 0) {
+		printf("{\"event\":\"%s\",\"status\":%d,\"message\":"
+		       "\"grabber: %s\"}\n",
+			path[0] ? "grab" : "bench", r, op_strerror(r));
+		fflush(stdout);
+		free(j->ms);
+		free(j);
+		return;
+	}
+	busy = true;
+	j->work.data = j;
+	uv_queue_work(&loop, &j->work, work, after_work);
+}
+
+static void
+command(char *l)
+{
+	char path[512];
+	int i, n;
+
+	if (strcmp(l, "quit") == 0) {
+		uv_close((uv_handle_t *)&in, NULL);
+		gone = true;
+		maybe_close();
+	} else if (strcmp(l, "seq") == 0) {
+		print_seq("seq");
+	} else if (strcmp(l, "displays") == 0) {
+		struct capture_display d[CAPTURE_MAX_DISPLAYS];
+
+		n = cap != NULL ? capture_displays(cap, d, CAPTURE_MAX_DISPLAYS)
+				: 0;
+		printf("{\"event\":\"displays\",\"list\":[");
+		for (i = 0; i < n; i++)
+			printf("%s{\"x\":%d,\"y\":%d,\"w\":%u,\"h\":%u,"
+			       "\"name\":\"%s\",\"primary\":%s}",
+				i ? "," : "", d[i].x, d[i].y, d[i].width,
+				d[i].height, d[i].name,
+				d[i].primary ? "true" : "false");
+		printf("]}\n");
+		fflush(stdout);
+	} else if (sscanf(l, "grab %d %511s", &i, path) == 2) {
+		start_job(i, 1, path);
+	} else if (sscanf(l, "bench %d %d", &i, &n) == 2) {
+		start_job(i, n, "");
+	} else {
+		printf("{\"event\":\"error\",\"message\":\"bad command\"}\n");
+		fflush(stdout);
+	}
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	static char b[4096];
+
+	(void)h;
+	(void)hint;
+	*buf = uv_buf_init(b, sizeof(b));
+}
+
+static void
+on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	(void)s;
+	if (n < 0) {
+		if (!uv_is_closing((uv_handle_t *)&in))
+			uv_close((uv_handle_t *)&in, NULL);
+		gone = true;
+		maybe_close();
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		char ch = buf->base[i];
+
+		if (ch == '\n') {
+			line[line_len] = '\0';
+			line_len = 0;
+			command(line);
+			if (uv_is_closing((uv_handle_t *)&in))
+				return;
+		} else if (line_len < sizeof(line) - 1) {
+			line[line_len++] = ch;
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[256];
+	int r;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s BACKEND DISPLAY\n", argv[0]);
+		return 2;
+	}
+	uv_loop_init(&loop);
+	r = capture_open(&loop, argv[1], argv[2], NULL, on_event, NULL, &cap,
+		err, sizeof(err));
+	if (r != 0) {
+		printf("{\"event\":\"open_failed\",\"status\":%d,"
+		       "\"message\":\"%s\"}\n",
+			r, err);
+		return 3;
+	}
+	printf("{\"event\":\"ready\",\"backend\":\"%s\"}\n",
+		capture_backend_name(cap));
+	fflush(stdout);
+	uv_pipe_init(&loop, &in, 0);
+	uv_pipe_open(&in, 0);
+	uv_read_start((uv_stream_t *)&in, on_alloc, on_read);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	return 0;
+}
