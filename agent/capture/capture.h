@@ -2,9 +2,11 @@
 /*
  * Screen capture behind one interface. Backends: X11 (capture-x11.c:
  * MIT-SHM GetImage, DAMAGE for change tracking, RandR monitors for the
- * display list, XFixes for the cursor). PipeWire (Wayland) and DXGI
- * (Windows) would be further backends behind struct capture_ops; they
- * do not exist, and capture_open() refuses any other backend name.
+ * display list, XFixes for the cursor) and wlroots (capture-wlr.c:
+ * zwlr_screencopy with damage, wl_output + xdg-output displays; no
+ * cursor). Mutter/portal (PipeWire) and DXGI (Windows) would be further
+ * backends behind struct capture_ops; capture_open() refuses any other
+ * backend name.
  *
  * Threads: everything runs on the loop thread except capture_grab(),
  * which a uv_queue_work job may call with its own grabber (one grabber
@@ -67,9 +69,12 @@ struct capture_cursor {
 };
 
 /*
- * Connects to a display. backend: "x11" (the only one). display: ":N"
+ * Connects to a display. backend: "x11" or "wlr". For x11, display: ":N"
  * (NULL = $DISPLAY); xauthority: a file with the cookie (NULL or "" =
- * $XAUTHORITY / default). On failure returns a negative error and writes
+ * $XAUTHORITY / default). For wlr, display: the compositor's socket, a
+ * path or a name in $XDG_RUNTIME_DIR (NULL = $WAYLAND_DISPLAY); when we
+ * are root the connection is made as the socket's owner; xauthority is
+ * ignored. On failure returns a negative error and writes
  * a one-line reason to err (e.g. "cannot open display :3", "the X
  * server has no MIT-SHM extension").
  */
