@@ -88,6 +88,68 @@ const struct wl_interface zxdg_output_v1_interface = {
 	"zxdg_output_v1", 3, 1, xo_requests, 5, xo_events,
 };
 
+/* ------------------------------------- zwlr_virtual_pointer (v2) */
+
+static const struct wl_interface *vp_create_types[] = {
+	&wl_seat_interface, &zwlr_virtual_pointer_v1_interface,
+};
+static const struct wl_interface *vp_create_output_types[] = {
+	&wl_seat_interface, &wl_output_interface,
+	&zwlr_virtual_pointer_v1_interface,
+};
+
+static const struct wl_message vp_manager_requests[] = {
+	{ "create_virtual_pointer", "?on", vp_create_types },
+	{ "destroy", "", NULL },
+	{ "create_virtual_pointer_with_output", "2?o?on",
+		vp_create_output_types },
+};
+
+const struct wl_interface zwlr_virtual_pointer_manager_v1_interface = {
+	"zwlr_virtual_pointer_manager_v1", 2, 3, vp_manager_requests, 0, NULL,
+};
+
+static const struct wl_message vp_requests[] = {
+	{ "motion", "uff", no_types },
+	{ "motion_absolute", "uuuuu", no_types },
+	{ "button", "uuu", no_types },
+	{ "axis", "uuf", no_types },
+	{ "frame", "", NULL },
+	{ "axis_source", "u", no_types },
+	{ "axis_stop", "uu", no_types },
+	{ "axis_discrete", "uufi", no_types },
+	{ "destroy", "", NULL },
+};
+
+const struct wl_interface zwlr_virtual_pointer_v1_interface = {
+	"zwlr_virtual_pointer_v1", 2, 9, vp_requests, 0, NULL,
+};
+
+/* ------------------------------------- zwp_virtual_keyboard (v1) */
+
+static const struct wl_interface *vk_create_types[] = {
+	&wl_seat_interface, &zwp_virtual_keyboard_v1_interface,
+};
+
+static const struct wl_message vk_manager_requests[] = {
+	{ "create_virtual_keyboard", "on", vk_create_types },
+};
+
+const struct wl_interface zwp_virtual_keyboard_manager_v1_interface = {
+	"zwp_virtual_keyboard_manager_v1", 1, 1, vk_manager_requests, 0, NULL,
+};
+
+static const struct wl_message vk_requests[] = {
+	{ "keymap", "uhu", no_types },
+	{ "key", "uuu", no_types },
+	{ "modifiers", "uuuu", no_types },
+	{ "destroy", "", NULL },
+};
+
+const struct wl_interface zwp_virtual_keyboard_v1_interface = {
+	"zwp_virtual_keyboard_v1", 1, 4, vk_requests, 0, NULL,
+};
+
 /* ------------------------------------------------------------ requests */
 
 #define P(x) ((struct wl_proxy *)(x))
@@ -164,5 +226,107 @@ void
 wlp_xdg_output_manager_destroy(struct zxdg_output_manager_v1 *m)
 {
 	wl_proxy_marshal_flags(P(m), 0, NULL, wl_proxy_get_version(P(m)),
+		WL_MARSHAL_FLAG_DESTROY);
+}
+
+struct zwlr_virtual_pointer_v1 *
+wlp_virtual_pointer_create(struct zwlr_virtual_pointer_manager_v1 *m,
+	struct wl_seat *seat)
+{
+	return (struct zwlr_virtual_pointer_v1 *)wl_proxy_marshal_flags(P(m),
+		0, &zwlr_virtual_pointer_v1_interface,
+		wl_proxy_get_version(P(m)), 0, seat, NULL);
+}
+
+void
+wlp_virtual_pointer_manager_destroy(struct zwlr_virtual_pointer_manager_v1 *m)
+{
+	wl_proxy_marshal_flags(P(m), 1, NULL, wl_proxy_get_version(P(m)),
+		WL_MARSHAL_FLAG_DESTROY);
+}
+
+void
+wlp_virtual_pointer_motion_absolute(struct zwlr_virtual_pointer_v1 *p,
+	uint32_t time, uint32_t x, uint32_t y, uint32_t x_extent,
+	uint32_t y_extent)
+{
+	wl_proxy_marshal_flags(P(p), 1, NULL, wl_proxy_get_version(P(p)), 0,
+		time, x, y, x_extent, y_extent);
+}
+
+void
+wlp_virtual_pointer_button(struct zwlr_virtual_pointer_v1 *p, uint32_t time,
+	uint32_t button, uint32_t state)
+{
+	wl_proxy_marshal_flags(P(p), 2, NULL, wl_proxy_get_version(P(p)), 0,
+		time, button, state);
+}
+
+void
+wlp_virtual_pointer_frame(struct zwlr_virtual_pointer_v1 *p)
+{
+	wl_proxy_marshal_flags(P(p), 4, NULL, wl_proxy_get_version(P(p)), 0);
+}
+
+void
+wlp_virtual_pointer_axis_source(struct zwlr_virtual_pointer_v1 *p,
+	uint32_t source)
+{
+	wl_proxy_marshal_flags(P(p), 5, NULL, wl_proxy_get_version(P(p)), 0,
+		source);
+}
+
+void
+wlp_virtual_pointer_axis_discrete(struct zwlr_virtual_pointer_v1 *p,
+	uint32_t time, uint32_t axis, wl_fixed_t value, int32_t discrete)
+{
+	wl_proxy_marshal_flags(P(p), 7, NULL, wl_proxy_get_version(P(p)), 0,
+		time, axis, value, discrete);
+}
+
+void
+wlp_virtual_pointer_destroy(struct zwlr_virtual_pointer_v1 *p)
+{
+	wl_proxy_marshal_flags(P(p), 8, NULL, wl_proxy_get_version(P(p)),
+		WL_MARSHAL_FLAG_DESTROY);
+}
+
+struct zwp_virtual_keyboard_v1 *
+wlp_virtual_keyboard_create(struct zwp_virtual_keyboard_manager_v1 *m,
+	struct wl_seat *seat)
+{
+	return (struct zwp_virtual_keyboard_v1 *)wl_proxy_marshal_flags(P(m),
+		0, &zwp_virtual_keyboard_v1_interface,
+		wl_proxy_get_version(P(m)), 0, seat, NULL);
+}
+
+void
+wlp_virtual_keyboard_keymap(struct zwp_virtual_keyboard_v1 *k,
+	uint32_t format, int32_t fd, uint32_t size)
+{
+	wl_proxy_marshal_flags(P(k), 0, NULL, wl_proxy_get_version(P(k)), 0,
+		format, fd, size);
+}
+
+void
+wlp_virtual_keyboard_key(struct zwp_virtual_keyboard_v1 *k, uint32_t time,
+	uint32_t key, uint32_t state)
+{
+	wl_proxy_marshal_flags(P(k), 1, NULL, wl_proxy_get_version(P(k)), 0,
+		time, key, state);
+}
+
+void
+wlp_virtual_keyboard_modifiers(struct zwp_virtual_keyboard_v1 *k,
+	uint32_t depressed, uint32_t latched, uint32_t locked, uint32_t group)
+{
+	wl_proxy_marshal_flags(P(k), 2, NULL, wl_proxy_get_version(P(k)), 0,
+		depressed, latched, locked, group);
+}
+
+void
+wlp_virtual_keyboard_destroy(struct zwp_virtual_keyboard_v1 *k)
+{
+	wl_proxy_marshal_flags(P(k), 3, NULL, wl_proxy_get_version(P(k)),
 		WL_MARSHAL_FLAG_DESTROY);
 }

@@ -5,6 +5,8 @@
  *
  *   zwlr_screencopy_manager_v1 / zwlr_screencopy_frame_v1  (version 3)
  *   zxdg_output_manager_v1 / zxdg_output_v1                (version 3)
+ *   zwlr_virtual_pointer_manager_v1 / zwlr_virtual_pointer_v1 (version 2)
+ *   zwp_virtual_keyboard_manager_v1 / zwp_virtual_keyboard_v1 (version 1)
  *
  * The interface tables (wl-proto.c) follow the protocols' XML
  * descriptions (wlr-protocols, wayland-protocols; MIT licensed): message
@@ -23,11 +25,19 @@ struct zwlr_screencopy_manager_v1;
 struct zwlr_screencopy_frame_v1;
 struct zxdg_output_manager_v1;
 struct zxdg_output_v1;
+struct zwlr_virtual_pointer_manager_v1;
+struct zwlr_virtual_pointer_v1;
+struct zwp_virtual_keyboard_manager_v1;
+struct zwp_virtual_keyboard_v1;
 
 extern const struct wl_interface zwlr_screencopy_manager_v1_interface;
 extern const struct wl_interface zwlr_screencopy_frame_v1_interface;
 extern const struct wl_interface zxdg_output_manager_v1_interface;
 extern const struct wl_interface zxdg_output_v1_interface;
+extern const struct wl_interface zwlr_virtual_pointer_manager_v1_interface;
+extern const struct wl_interface zwlr_virtual_pointer_v1_interface;
+extern const struct wl_interface zwp_virtual_keyboard_manager_v1_interface;
+extern const struct wl_interface zwp_virtual_keyboard_v1_interface;
 
 /* zwlr_screencopy_frame_v1.flags */
 #define ZWLR_SCREENCOPY_FRAME_V1_FLAGS_Y_INVERT 1u
@@ -83,5 +93,34 @@ int wlp_xdg_output_add_listener(struct zxdg_output_v1 *o,
 	const struct zxdg_output_v1_listener *l, void *data);
 void wlp_xdg_output_destroy(struct zxdg_output_v1 *o);
 void wlp_xdg_output_manager_destroy(struct zxdg_output_manager_v1 *m);
+
+/* Virtual pointer: seat may be NULL (the compositor's default seat). */
+struct zwlr_virtual_pointer_v1 *wlp_virtual_pointer_create(
+	struct zwlr_virtual_pointer_manager_v1 *m, struct wl_seat *seat);
+void wlp_virtual_pointer_manager_destroy(
+	struct zwlr_virtual_pointer_manager_v1 *m);
+void wlp_virtual_pointer_motion_absolute(struct zwlr_virtual_pointer_v1 *p,
+	uint32_t time, uint32_t x, uint32_t y, uint32_t x_extent,
+	uint32_t y_extent);
+void wlp_virtual_pointer_button(struct zwlr_virtual_pointer_v1 *p,
+	uint32_t time, uint32_t button, uint32_t state);
+void wlp_virtual_pointer_axis_source(struct zwlr_virtual_pointer_v1 *p,
+	uint32_t source);
+void wlp_virtual_pointer_axis_discrete(struct zwlr_virtual_pointer_v1 *p,
+	uint32_t time, uint32_t axis, wl_fixed_t value, int32_t discrete);
+void wlp_virtual_pointer_frame(struct zwlr_virtual_pointer_v1 *p);
+void wlp_virtual_pointer_destroy(struct zwlr_virtual_pointer_v1 *p);
+
+/* Virtual keyboard: a keymap (format 1 = xkb v1, an fd of size bytes)
+ * must come before any key. */
+struct zwp_virtual_keyboard_v1 *wlp_virtual_keyboard_create(
+	struct zwp_virtual_keyboard_manager_v1 *m, struct wl_seat *seat);
+void wlp_virtual_keyboard_keymap(struct zwp_virtual_keyboard_v1 *k,
+	uint32_t format, int32_t fd, uint32_t size);
+void wlp_virtual_keyboard_key(struct zwp_virtual_keyboard_v1 *k,
+	uint32_t time, uint32_t key, uint32_t state);
+void wlp_virtual_keyboard_modifiers(struct zwp_virtual_keyboard_v1 *k,
+	uint32_t depressed, uint32_t latched, uint32_t locked, uint32_t group);
+void wlp_virtual_keyboard_destroy(struct zwp_virtual_keyboard_v1 *k);
 
 #endif
