@@ -34,7 +34,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/err.h"
@@ -629,41 +628,6 @@ wlr_displays(struct capture *c, struct capture_display *out, int max)
 
 /* ------------------------------------------------------ open / close */
 
-static int
-resolve_path(struct wlr *w, const char *display, char *err, size_t errlen)
-{
-	const char *dir = getenv("XDG_RUNTIME_DIR");
-	struct stat st;
-	int n;
-
-	if (display == NULL || display[0] == '\0')
-		display = getenv("WAYLAND_DISPLAY");
-	if (display == NULL || display[0] == '\0')
-		display = "wayland-0";
-	if (display[0] == '/')
-		n = snprintf(w->path, sizeof(w->path), "%s", display);
-	else if (dir != NULL && dir[0] == '/')
-		n = snprintf(w->path, sizeof(w->path), "%s/%s", dir, display);
-	else {
-		snprintf(err, errlen,
-			"Wayland display %s: no XDG_RUNTIME_DIR; give a path",
-			display);
-		return OP_ERR_CONFIG;
-	}
-	if (n < 0 || (size_t)n >= sizeof(w->path)) {
-		snprintf(err, errlen, "Wayland socket path is too long");
-		return -ENAMETOOLONG;
-	}
-	if (lstat(w->path, &st) != 0 || !S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "no Wayland socket at %s", w->path);
-		return OP_ERR_NOT_FOUND;
-	}
-	/* Root connects as the socket's owner; anyone else as itself. */
-	w->uid = geteuid() == 0 ? st.st_uid : geteuid();
-	w->gid = geteuid() == 0 ? st.st_gid : getegid();
-	return 0;
-}
-
 static void
 on_handle_closed(uv_handle_t *h)
 {
@@ -751,7 +715,8 @@ wlr_open(struct capture *c, const char *display, const char *xauthority,
 	}
 	w->c = c;
 	c->impl = w;
-	if ((r = resolve_path(w, display, err, errlen)) != 0 ||
+	if ((r = wlu_socket_path(display, w->path, sizeof(w->path), &w->uid,
+		     &w->gid, err, errlen)) != 0 ||
 		(r = wlr_setup(w, err, errlen)) != 0)
 		goto fail;
 	w->layout_dirty = false;

@@ -4,10 +4,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "core/err.h"
 
 static int64_t
 now_ms(void)
@@ -187,4 +192,40 @@ wlu_copy_name(char *dst, size_t cap, const char *src)
 		dst[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
 	}
 	dst[i] = '\0';
+}
+
+int
+wlu_socket_path(const char *display, char *path, size_t cap, uid_t *uid,
+	gid_t *gid, char *err, size_t errlen)
+{
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+	int n;
+
+	if (display == NULL || display[0] == '\0')
+		display = getenv("WAYLAND_DISPLAY");
+	if (display == NULL || display[0] == '\0')
+		display = "wayland-0";
+	if (display[0] == '/')
+		n = snprintf(path, cap, "%s", display);
+	else if (dir != NULL && dir[0] == '/')
+		n = snprintf(path, cap, "%s/%s", dir, display);
+	else {
+		snprintf(err, errlen,
+			"Wayland display %s: no XDG_RUNTIME_DIR; give a path",
+			display);
+		return OP_ERR_CONFIG;
+	}
+	if (n < 0 || (size_t)n >= cap) {
+		snprintf(err, errlen, "Wayland socket path is too long");
+		return -ENAMETOOLONG;
+	}
+	if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "no Wayland socket at %s", path);
+		return OP_ERR_NOT_FOUND;
+	}
+	/* Root connects as the socket's owner; anyone else as itself. */
+	*uid = geteuid() == 0 ? st.st_uid : geteuid();
+	*gid = geteuid() == 0 ? st.st_gid : getegid();
+	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <wayland-client-core.h>
 #include <wayland-client-protocol.h>
@@ -35,6 +36,14 @@ struct wl_buffer *wlu_shm_buffer(struct wl_shm *shm, uint32_t width,
 	uint32_t height, uint32_t stride, uint32_t format, void **mem,
 	size_t *size);
 void wlu_shm_buffer_free(struct wl_buffer *b, void *mem, size_t size);
+
+/* The compositor socket for display: a path, a name in $XDG_RUNTIME_DIR,
+ * or NULL/"" for $WAYLAND_DISPLAY (default wayland-0). It must exist and
+ * be a socket. *uid, *gid: whom to connect as: the socket's owner when we
+ * are root, else ourselves. 0, OP_ERR_NOT_FOUND, OP_ERR_CONFIG or
+ * -ENAMETOOLONG, with a reason in err. */
+int wlu_socket_path(const char *display, char *path, size_t cap, uid_t *uid,
+	gid_t *gid, char *err, size_t errlen);
 
 /* Copies a compositor string into dst, printable ASCII only. */
 void wlu_copy_name(char *dst, size_t cap, const char *src);
