@@ -39,13 +39,18 @@ int
 input_open(uv_loop_t *loop, const char *backend, const char *display,
 	const char *xauthority, struct input **out, char *err, size_t errlen)
 {
+	const struct input_ops *ops = NULL;
 	struct input *in;
 	int r;
 
 	*out = NULL;
 	if (errlen > 0)
 		err[0] = '\0';
-	if (backend == NULL || strcmp(backend, input__x11_ops.name) != 0) {
+	if (backend != NULL && strcmp(backend, input__x11_ops.name) == 0)
+		ops = &input__x11_ops;
+	else if (backend != NULL && strcmp(backend, input__wlr_ops.name) == 0)
+		ops = &input__wlr_ops;
+	if (ops == NULL) {
 		snprintf(err, errlen, "unknown input backend %s",
 			backend != NULL ? backend : "(none)");
 		return OP_ERR_UNSUPPORTED;
@@ -55,7 +60,7 @@ input_open(uv_loop_t *loop, const char *backend, const char *display,
 		return OP_ERR_NOMEM;
 	}
 	in->loop = loop;
-	in->ops = &input__x11_ops;
+	in->ops = ops;
 	if ((r = in->ops->open(in, display, xauthority, err, errlen)) != 0) {
 		free(in);
 		return r;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Keyboard and mouse injection behind one interface (spec §9). Backend:
- * X11 through XTEST (input-x11.c), on the display being captured. uinput
- * and libei would be further backends behind struct input_ops; they do
- * not exist, and input_open() refuses any other backend name.
+ * Keyboard and mouse injection behind one interface (spec §9). Backends:
+ * X11 through XTEST (input-x11.c), on the display being captured, and
+ * wlroots virtual pointer/keyboard (input-wlr.c; display = the
+ * compositor's socket). uinput and libei would be further backends
+ * behind struct input_ops; input_open() refuses any other name.
  *
  * The RustDesk event semantics live here too, independent of the wire
  * types: mouse masks (§9.1), the Legacy / Map / Translate keyboard modes
@@ -70,9 +71,10 @@ struct input_mouse_event {
 #define INPUT_MAX_WHEEL 64 /* notches in one event */
 
 /*
- * Connects to a display. backend: "x11" (the only one). display: ":N";
- * xauthority: cookie file (NULL or "" = $XAUTHORITY). Needs the XTEST
- * extension. Failure: negative error and a one-line reason in err.
+ * Connects to a display. backend: "x11": display ":N", xauthority a
+ * cookie file (NULL or "" = $XAUTHORITY), needs XTEST. "wlr": display
+ * the compositor's socket (path or name in $XDG_RUNTIME_DIR), needs the
+ * virtual pointer and keyboard protocols; xauthority is ignored. Failure: negative error and a one-line reason in err.
  */
 int input_open(uv_loop_t *loop, const char *backend, const char *display,
 	const char *xauthority, struct input **out, char *err, size_t errlen);

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/* The wlroots input backend's state, shared by input-wlr.c (keymap, keys,
+ * pointer) and input-wlr-conn.c (connection, seat, outputs, open/close). */
+#ifndef OP_INPUT_INPUT_WLR_H
+#define OP_INPUT_INPUT_WLR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xkbcommon/xkbcommon.h>
+
+#include "input/input-internal.h"
+#include "wayland/wl-proto.h"
+
+#define WLR_IN_TIMEOUT_MS 2000
+#define MAX_OUTPUTS 16
+#define MAX_SPARE 64
+#define MAX_KEYCODE 255 /* X keycodes are one byte */
+
+/* linux/input-event-codes.h */
+#define BTN_LEFT 0x110
+#define BTN_RIGHT 0x111
+#define BTN_MIDDLE 0x112
+#define BTN_SIDE 0x113
+#define BTN_EXTRA 0x114
+
+struct win_out {
+	uint32_t global;
+	struct wl_output *out;
+	struct zxdg_output_v1 *xo;
+	int32_t gx, gy, mw, mh; /* wl_output: position, current mode */
+	int32_t lx, ly, lw, lh; /* xdg-output: logical box */
+	bool logical;
+};
+
+struct wlrin {
+	struct wl_display *dpy;
+	struct wl_registry *reg;
+	struct wl_seat *seat;
+	struct zwlr_virtual_pointer_manager_v1 *vpm;
+	struct zwp_virtual_keyboard_manager_v1 *vkm;
+	struct zxdg_output_manager_v1 *xom;
+	struct zwlr_virtual_pointer_v1 *vp;
+	struct zwp_virtual_keyboard_v1 *vk;
+	struct win_out outs[MAX_OUTPUTS];
+	struct xkb_context *ctx;
+	struct xkb_keymap *km;
+	struct xkb_state *st;
+	uint32_t spare[MAX_SPARE]; /* keycodes without symbols */
+	uint32_t extra[MAX_SPARE]; /* keysyms put on them, 0 = none */
+	size_t nspare, next_spare;
+	uint8_t held[(MAX_KEYCODE + 1) / 8];
+	uint32_t buttons; /* held X buttons, bit n */
+	uint32_t mods[4]; /* last modifiers sent */
+	bool gone;
+};
+
+/* Compiles our keymap (us + the extras), makes it current and uploads
+ * it. 0 or a negative error. */
+int input_wlr__load_keymap(struct wlrin *w);
+/* Finds the keys where extra keysyms can go (after the first load). */
+void input_wlr__find_spares(struct wlrin *w);
+
+int input_wlr__exec(struct input *in, const struct input_act *a, size_t n);
+int input_wlr__state(struct input *in, bool locks, struct input_state *st);
+void input_wlr__release_all(struct input *in);
+unsigned input_wlr__held(const struct input *in);
+
+#endif
