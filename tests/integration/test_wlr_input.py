@@ -1,0 +1,184 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""The wlroots input backend (issue 13 part 2) against a real headless sway
+as the test user (sway_util.py), seen by a real Wayland client: `wev`
+(focused, full-output window) prints every keyboard and pointer event it
+gets. agent/input is driven by tests/tools/op-input-probe through the
+same planners the session uses (Map mode for keys).
+
+Checked: a click lands at the right surface position with BTN_LEFT
+pressed and released; typed text arrives as the right keysyms and UTF-8,
+including Shift (uppercase), Latin-1 (é, on a spare key: the us keymap
+has no é) and a character outside any layout (☺); an X keycode in Map
+mode (38 = 'a'); a wheel notch; nothing left held; sway killed -> the
+next event fails with "gone", no crash.
+
+Skips (77) only when sway or wev is not installed."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+from common import SOURCE_DIR, main
+
+import sway_util as su
+
+PROBE = os.environ.get("OP_INPUT_PROBE", os.path.join(
+    SOURCE_DIR, "build", "dev", "tests", "tools", "op-input-probe"))
+OP_ERR_GONE = -20014
+MISSING = su.missing_tools() + [t for t in ("wev", "stdbuf")
+                                if shutil.which(t) is None]
+
+
+class Probe:
+    def __init__(self, display):
+        self.proc = subprocess.Popen([PROBE, "wlr", display],
+                                     stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self.first = json.loads(self.proc.stdout.readline() or "{}")
+
+    def cmd(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self):
+        try:
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+        try:
+            return self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+def wev_events(path):
+    """(typed utf8 text of pressed keys, pressed keysym names, buttons
+    [(code, state)], motions [(x, y)], axis discrete values)."""
+    text, syms, buttons, motions, axes = "", [], [], [], []
+    pressed = False
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = re.search(r"wl_keyboard\] key: .*state: (\d)", line)
+            if m:
+                pressed = m.group(1) == "1"
+                continue
+            m = re.search(r"sym: (\S+)\s+\(\d+\), utf8: '(.*)'", line)
+            if m and pressed:
+                syms.append(m.group(1))
+                text += m.group(2)
+                pressed = False
+                continue
+            m = re.search(r"button: (\d+) \(\w+\), state: (\d)", line)
+            if m:
+                buttons.append((int(m.group(1)), int(m.group(2))))
+            m = re.search(r"wl_pointer\] motion: .*x, y: ([\d.]+), "
+                          r"([\d.]+)", line)
+            if m:
+                motions.append((float(m.group(1)), float(m.group(2))))
+            m = re.search(r"discrete: (-?\d+)", line)
+            if m:
+                axes.append(int(m.group(1)))
+    return text, syms, buttons, motions, axes
+
+
+@unittest.skipUnless(os.path.exists(PROBE), f"no {PROBE}")
+@unittest.skipIf(MISSING, f"not installed: {MISSING}")
+class WlrInput(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="op-wlrin-")
+        os.chmod(self.tmp, 0o755)
+        self.sway = su.Sway(mode="1280x720", log_dir=self.tmp).start()
+        # The devices exist before the client, as in a session.
+        self.probe = Probe(self.sway.socket)
+        self.assertEqual(self.probe.first.get("event"), "ready",
+                         self.probe.first)
+        self.wev_out = os.path.join(self.tmp, "wev.out")
+        self.wev = subprocess.Popen(
+            self.sway.as_user(["stdbuf", "-oL", "wev"]), env=self.sway.env,
+            cwd=self.sway.home, stdout=open(self.wev_out, "w"),
+            stderr=subprocess.STDOUT)
+        self.wait_for("wl_keyboard] enter")
+
+    def tearDown(self):
+        if self.probe.proc.poll() is None:
+            self.assertEqual(self.probe.close(), 0, "the probe failed")
+        if self.wev.poll() is None:
+            self.wev.terminate()
+            self.wev.wait(timeout=10)
+        self.sway.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def wait_for(self, text, timeout=10):
+        deadline = time.monotonic() + timeout
+        while True:
+            with open(self.wev_out, errors="replace") as f:
+                if text in f.read():
+                    return
+            if self.wev.poll() is not None:
+                self.fail(f"wev exited: {open(self.wev_out).read()[-500:]}")
+            if time.monotonic() > deadline:
+                self.fail(f"wev never showed {text!r}")
+            time.sleep(0.05)
+
+    def settle(self, count_text, n, timeout=10):
+        """Until wev printed count_text at least n times."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with open(self.wev_out, errors="replace") as f:
+                if f.read().count(count_text) >= n:
+                    return
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
+
+    def test_pointer(self):
+        self.assertEqual(self.probe.cmd("click 640 360")["event"], "ok")
+        self.assertEqual(self.probe.cmd("wheel 1")["event"], "ok")
+        self.assertEqual(self.probe.cmd("wheel -2")["event"], "ok")
+        self.settle("discrete:", 3)
+        _, _, buttons, motions, axes = wev_events(self.wev_out)
+        self.assertIn((640.0, 360.0), motions)
+        self.assertEqual(buttons, [(272, 1), (272, 0)])
+        self.assertEqual(axes, [-1, 1, 1])
+        self.assertEqual(self.probe.cmd("held"), {"event": "held", "n": 0})
+        # Outside the layout: refused, nothing sent.
+        e = self.probe.cmd("click 1280 10")
+        self.assertEqual(e["event"], "error", e)
+
+    def test_typing(self):
+        text = "aB1 é☺?"
+        self.assertEqual(self.probe.cmd("seq " + text)["event"], "ok")
+        self.assertEqual(self.probe.cmd("key 38")["event"], "ok")
+        self.settle("sym:", 2 * (len(text) + 1 + 3))
+        time.sleep(0.3)
+        typed, syms, _, _, _ = wev_events(self.wev_out)
+        self.assertEqual(typed, text + "a", syms)
+        self.assertIn("Shift_L", syms)
+        self.assertIn("eacute", syms)
+        self.assertIn("U263A", syms)
+        self.assertEqual(self.probe.cmd("held"), {"event": "held", "n": 0})
+
+    def test_compositor_dies(self):
+        self.assertEqual(self.probe.cmd("seq x")["event"], "ok")
+        self.wev.terminate()
+        self.sway.kill()
+        deadline = time.monotonic() + 10
+        while True:
+            e = self.probe.cmd("click 10 10")
+            if e["event"] == "error" and e["status"] == OP_ERR_GONE:
+                break
+            self.assertLess(time.monotonic(), deadline, e)
+            time.sleep(0.1)
+        self.assertEqual(self.probe.close(), 0, "the probe crashed")
+
+
+if __name__ == "__main__":
+    main()
