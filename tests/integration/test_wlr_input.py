@@ -106,6 +106,16 @@ class WlrInput(unittest.TestCase):
             cwd=self.sway.home, stdout=open(self.wev_out, "w"),
             stderr=subprocess.STDOUT)
         self.wait_for("wl_keyboard] enter")
+        # Mapped at its tiled size before any pointer event is aimed.
+        self.wait_for("configure: width: 1280; height: 720")
+        deadline = time.monotonic() + 10
+        while True:
+            self.probe.cmd("move 600 300")
+            with open(self.wev_out, errors="replace") as f:
+                if "wl_pointer] enter" in f.read():
+                    break
+            self.assertLess(time.monotonic(), deadline, "no pointer enter")
+            time.sleep(0.1)
 
     def tearDown(self):
         if self.probe.proc.poll() is None:
