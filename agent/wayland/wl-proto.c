@@ -150,6 +150,75 @@ const struct wl_interface zwp_virtual_keyboard_v1_interface = {
 	"zwp_virtual_keyboard_v1", 1, 4, vk_requests, 0, NULL,
 };
 
+/* ---------------------------------------- zwlr_data_control (v2) */
+
+static const struct wl_interface *dc_source_types[] = {
+	&zwlr_data_control_source_v1_interface,
+};
+static const struct wl_interface *dc_device_types[] = {
+	&zwlr_data_control_device_v1_interface, &wl_seat_interface,
+};
+static const struct wl_interface *dc_offer_types[] = {
+	&zwlr_data_control_offer_v1_interface,
+};
+
+static const struct wl_message dc_manager_requests[] = {
+	{ "create_data_source", "n", dc_source_types },
+	{ "get_data_device", "no", dc_device_types },
+	{ "destroy", "", NULL },
+};
+
+const struct wl_interface zwlr_data_control_manager_v1_interface = {
+	"zwlr_data_control_manager_v1", 2, 3, dc_manager_requests, 0, NULL,
+};
+
+static const struct wl_message dc_device_requests[] = {
+	{ "set_selection", "?o", dc_source_types },
+	{ "destroy", "", NULL },
+	{ "set_primary_selection", "2?o", dc_source_types },
+};
+
+static const struct wl_message dc_device_events[] = {
+	{ "data_offer", "n", dc_offer_types },
+	{ "selection", "?o", dc_offer_types },
+	{ "finished", "", NULL },
+	{ "primary_selection", "2?o", dc_offer_types },
+};
+
+const struct wl_interface zwlr_data_control_device_v1_interface = {
+	"zwlr_data_control_device_v1", 2, 3, dc_device_requests, 4,
+	dc_device_events,
+};
+
+static const struct wl_message dc_source_requests[] = {
+	{ "offer", "s", no_types },
+	{ "destroy", "", NULL },
+};
+
+static const struct wl_message dc_source_events[] = {
+	{ "send", "sh", no_types },
+	{ "cancelled", "", NULL },
+};
+
+const struct wl_interface zwlr_data_control_source_v1_interface = {
+	"zwlr_data_control_source_v1", 1, 2, dc_source_requests, 2,
+	dc_source_events,
+};
+
+static const struct wl_message dc_offer_requests[] = {
+	{ "receive", "sh", no_types },
+	{ "destroy", "", NULL },
+};
+
+static const struct wl_message dc_offer_events[] = {
+	{ "offer", "s", no_types },
+};
+
+const struct wl_interface zwlr_data_control_offer_v1_interface = {
+	"zwlr_data_control_offer_v1", 1, 2, dc_offer_requests, 1,
+	dc_offer_events,
+};
+
 /* ------------------------------------------------------------ requests */
 
 #define P(x) ((struct wl_proxy *)(x))
@@ -328,5 +397,95 @@ void
 wlp_virtual_keyboard_destroy(struct zwp_virtual_keyboard_v1 *k)
 {
 	wl_proxy_marshal_flags(P(k), 3, NULL, wl_proxy_get_version(P(k)),
+		WL_MARSHAL_FLAG_DESTROY);
+}
+
+struct zwlr_data_control_device_v1 *
+wlp_data_control_get_device(struct zwlr_data_control_manager_v1 *m,
+	struct wl_seat *seat)
+{
+	return (struct zwlr_data_control_device_v1 *)wl_proxy_marshal_flags(
+		P(m), 1, &zwlr_data_control_device_v1_interface,
+		wl_proxy_get_version(P(m)), 0, NULL, seat);
+}
+
+struct zwlr_data_control_source_v1 *
+wlp_data_control_create_source(struct zwlr_data_control_manager_v1 *m)
+{
+	return (struct zwlr_data_control_source_v1 *)wl_proxy_marshal_flags(
+		P(m), 0, &zwlr_data_control_source_v1_interface,
+		wl_proxy_get_version(P(m)), 0, NULL);
+}
+
+void
+wlp_data_control_manager_destroy(struct zwlr_data_control_manager_v1 *m)
+{
+	wl_proxy_marshal_flags(P(m), 2, NULL, wl_proxy_get_version(P(m)),
+		WL_MARSHAL_FLAG_DESTROY);
+}
+
+int
+wlp_data_control_device_add_listener(struct zwlr_data_control_device_v1 *d,
+	const struct zwlr_data_control_device_v1_listener *l, void *data)
+{
+	return wl_proxy_add_listener(P(d), (void (**)(void))l, data);
+}
+
+void
+wlp_data_control_device_set_selection(struct zwlr_data_control_device_v1 *d,
+	struct zwlr_data_control_source_v1 *s)
+{
+	wl_proxy_marshal_flags(P(d), 0, NULL, wl_proxy_get_version(P(d)), 0,
+		s);
+}
+
+void
+wlp_data_control_device_destroy(struct zwlr_data_control_device_v1 *d)
+{
+	wl_proxy_marshal_flags(P(d), 1, NULL, wl_proxy_get_version(P(d)),
+		WL_MARSHAL_FLAG_DESTROY);
+}
+
+int
+wlp_data_control_source_add_listener(struct zwlr_data_control_source_v1 *s,
+	const struct zwlr_data_control_source_v1_listener *l, void *data)
+{
+	return wl_proxy_add_listener(P(s), (void (**)(void))l, data);
+}
+
+void
+wlp_data_control_source_offer(struct zwlr_data_control_source_v1 *s,
+	const char *mime_type)
+{
+	wl_proxy_marshal_flags(P(s), 0, NULL, wl_proxy_get_version(P(s)), 0,
+		mime_type);
+}
+
+void
+wlp_data_control_source_destroy(struct zwlr_data_control_source_v1 *s)
+{
+	wl_proxy_marshal_flags(P(s), 1, NULL, wl_proxy_get_version(P(s)),
+		WL_MARSHAL_FLAG_DESTROY);
+}
+
+int
+wlp_data_control_offer_add_listener(struct zwlr_data_control_offer_v1 *o,
+	const struct zwlr_data_control_offer_v1_listener *l, void *data)
+{
+	return wl_proxy_add_listener(P(o), (void (**)(void))l, data);
+}
+
+void
+wlp_data_control_offer_receive(struct zwlr_data_control_offer_v1 *o,
+	const char *mime_type, int32_t fd)
+{
+	wl_proxy_marshal_flags(P(o), 0, NULL, wl_proxy_get_version(P(o)), 0,
+		mime_type, fd);
+}
+
+void
+wlp_data_control_offer_destroy(struct zwlr_data_control_offer_v1 *o)
+{
+	wl_proxy_marshal_flags(P(o), 1, NULL, wl_proxy_get_version(P(o)),
 		WL_MARSHAL_FLAG_DESTROY);
 }

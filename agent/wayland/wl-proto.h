@@ -7,6 +7,8 @@
  *   zxdg_output_manager_v1 / zxdg_output_v1                (version 3)
  *   zwlr_virtual_pointer_manager_v1 / zwlr_virtual_pointer_v1 (version 2)
  *   zwp_virtual_keyboard_manager_v1 / zwp_virtual_keyboard_v1 (version 1)
+ *   zwlr_data_control_manager_v1 / _device_v1 / _source_v1 / _offer_v1
+ *                                                           (version 2)
  *
  * The interface tables (wl-proto.c) follow the protocols' XML
  * descriptions (wlr-protocols, wayland-protocols; MIT licensed): message
@@ -29,6 +31,10 @@ struct zwlr_virtual_pointer_manager_v1;
 struct zwlr_virtual_pointer_v1;
 struct zwp_virtual_keyboard_manager_v1;
 struct zwp_virtual_keyboard_v1;
+struct zwlr_data_control_manager_v1;
+struct zwlr_data_control_device_v1;
+struct zwlr_data_control_source_v1;
+struct zwlr_data_control_offer_v1;
 
 extern const struct wl_interface zwlr_screencopy_manager_v1_interface;
 extern const struct wl_interface zwlr_screencopy_frame_v1_interface;
@@ -38,6 +44,10 @@ extern const struct wl_interface zwlr_virtual_pointer_manager_v1_interface;
 extern const struct wl_interface zwlr_virtual_pointer_v1_interface;
 extern const struct wl_interface zwp_virtual_keyboard_manager_v1_interface;
 extern const struct wl_interface zwp_virtual_keyboard_v1_interface;
+extern const struct wl_interface zwlr_data_control_manager_v1_interface;
+extern const struct wl_interface zwlr_data_control_device_v1_interface;
+extern const struct wl_interface zwlr_data_control_source_v1_interface;
+extern const struct wl_interface zwlr_data_control_offer_v1_interface;
 
 /* zwlr_screencopy_frame_v1.flags */
 #define ZWLR_SCREENCOPY_FRAME_V1_FLAGS_Y_INVERT 1u
@@ -122,5 +132,54 @@ void wlp_virtual_keyboard_key(struct zwp_virtual_keyboard_v1 *k,
 void wlp_virtual_keyboard_modifiers(struct zwp_virtual_keyboard_v1 *k,
 	uint32_t depressed, uint32_t latched, uint32_t locked, uint32_t group);
 void wlp_virtual_keyboard_destroy(struct zwp_virtual_keyboard_v1 *k);
+
+struct zwlr_data_control_device_v1_listener {
+	/* A new offer (libwayland made the proxy); its mime types follow. */
+	void (*data_offer)(void *data, struct zwlr_data_control_device_v1 *d,
+		struct zwlr_data_control_offer_v1 *offer);
+	/* The clipboard's offer, or NULL when it is empty. */
+	void (*selection)(void *data, struct zwlr_data_control_device_v1 *d,
+		struct zwlr_data_control_offer_v1 *offer);
+	void (*finished)(void *data, struct zwlr_data_control_device_v1 *d);
+	/* since 2 */
+	void (*primary_selection)(void *data,
+		struct zwlr_data_control_device_v1 *d,
+		struct zwlr_data_control_offer_v1 *offer);
+};
+
+struct zwlr_data_control_source_v1_listener {
+	void (*send)(void *data, struct zwlr_data_control_source_v1 *s,
+		const char *mime_type, int32_t fd);
+	void (*cancelled)(void *data, struct zwlr_data_control_source_v1 *s);
+};
+
+struct zwlr_data_control_offer_v1_listener {
+	void (*offer)(void *data, struct zwlr_data_control_offer_v1 *o,
+		const char *mime_type);
+};
+
+struct zwlr_data_control_device_v1 *wlp_data_control_get_device(
+	struct zwlr_data_control_manager_v1 *m, struct wl_seat *seat);
+struct zwlr_data_control_source_v1 *wlp_data_control_create_source(
+	struct zwlr_data_control_manager_v1 *m);
+void wlp_data_control_manager_destroy(struct zwlr_data_control_manager_v1 *m);
+int wlp_data_control_device_add_listener(
+	struct zwlr_data_control_device_v1 *d,
+	const struct zwlr_data_control_device_v1_listener *l, void *data);
+void wlp_data_control_device_set_selection(
+	struct zwlr_data_control_device_v1 *d,
+	struct zwlr_data_control_source_v1 *s);
+void wlp_data_control_device_destroy(struct zwlr_data_control_device_v1 *d);
+int wlp_data_control_source_add_listener(
+	struct zwlr_data_control_source_v1 *s,
+	const struct zwlr_data_control_source_v1_listener *l, void *data);
+void wlp_data_control_source_offer(struct zwlr_data_control_source_v1 *s,
+	const char *mime_type);
+void wlp_data_control_source_destroy(struct zwlr_data_control_source_v1 *s);
+int wlp_data_control_offer_add_listener(struct zwlr_data_control_offer_v1 *o,
+	const struct zwlr_data_control_offer_v1_listener *l, void *data);
+void wlp_data_control_offer_receive(struct zwlr_data_control_offer_v1 *o,
+	const char *mime_type, int32_t fd);
+void wlp_data_control_offer_destroy(struct zwlr_data_control_offer_v1 *o);
 
 #endif
