@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Drives the wlroots clipboard (clipboard-wlr.h) for the integration
+ * tests. Commands on stdin, one per line; one JSON line per answer:
+ *
+ *   read              {"event":"read","status":0,"items":[{"format":
+ *                      "text"|"png","hex":".."}]}
+ *   set-text HEX      {"event":"set","status":0}
+ *   set-png PATH      {"event":"set","status":0}
+ *   quit
+ * Unprompted: {"event":"changed"}.
+ *
+ *   op-clip-probe DISPLAY MAX_BYTES
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "clipboard/clipboard-wlr.h"
+#include "core/err.h"
+
+static uv_loop_t loop;
+static uv_pipe_t in;
+static struct clipboard_wlr *cb;
+static char line[1 << 20];
+static size_t line_len;
+
+static void
+on_changed(void *arg)
+{
+	(void)arg;
+	printf("{\"event\":\"changed\"}\n");
+	fflush(stdout);
+}
+
+static void
+on_read_done(void *arg, int status, const struct clipboard_item *items, int n)
+{
+	(void)arg;
+	printf("{\"event\":\"read\",\"status\":%d,\"items\":[", status);
+	for (int i = 0; i < n; i++) {
+		printf("%s{\"format\":\"%s\",\"hex\":\"", i ? "," : "",
+			items[i].format == CLIPBOARD_PNG ? "png" : "text");
+		for (size_t k = 0; k < items[i].len; k++)
+			printf("%02x", items[i].data[k]);
+		printf("\"}");
+	}
+	printf("]}\n");
+	fflush(stdout);
+}
+
+static int
+unhex(const char *s, uint8_t **out, size_t *len)
+{
+	size_t n = strlen(s) / 2;
+	uint8_t *b = malloc(n + 1);
+
+	if (b == NULL)
+		return OP_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+
+		if (sscanf(s + 2 * i, "%2x", &v) != 1) {
+			free(b);
+			return OP_ERR_RANGE;
+		}
+		b[i] = (uint8_t)v;
+	}
+	*out = b;
+	*len = n;
+	return 0;
+}
+
+static void
+command(const char *l)
+{
+	struct clipboard_item it = { 0 };
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int r;
+
+	if (strcmp(l, "quit") == 0) {
+		uv_close((uv_handle_t *)&in, NULL);
+		clipboard_wlr_close(cb);
+		cb = NULL;
+		return;
+	}
+	if (strcmp(l, "read") == 0) {
+		if ((r = clipboard_wlr_read(cb, on_read_done, NULL)) != 0)
+			on_read_done(NULL, r, NULL, 0);
+		return;
+	}
+	if (strncmp(l, "set-text ", 9) == 0) {
+		r = unhex(l + 9, &data, &len);
+		it.format = CLIPBOARD_TEXT;
+	} else if (strncmp(l, "set-png ", 8) == 0) {
+		FILE *f = fopen(l + 8, "rb");
+
+		r = OP_ERR_NOT_FOUND;
+		if (f != NULL && (data = malloc(64u << 20)) != NULL) {
+			len = fread(data, 1, 64u << 20, f);
+			r = 0;
+		}
+		if (f != NULL)
+			fclose(f);
+		it.format = CLIPBOARD_PNG;
+	} else {
+		r = OP_ERR_RANGE;
+	}
+	if (r == 0) {
+		it.data = data;
+		it.len = len;
+		r = clipboard_wlr_set(cb, &it, 1);
+	}
+	free(data);
+	printf("{\"event\":\"set\",\"status\":%d}\n", r);
+	fflush(stdout);
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	static char b[65536];
+
+	(void)h;
+	(void)hint;
+	*buf = uv_buf_init(b, sizeof(b));
+}
+
+static void
+on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	(void)s;
+	if (n < 0) {
+		if (!uv_is_closing((uv_handle_t *)&in)) {
+			uv_close((uv_handle_t *)&in, NULL);
+			clipboard_wlr_close(cb);
+			cb = NULL;
+		}
+		return;
+	}
+	for (ssize_t i = 0; i < n && cb != NULL; i++) {
+		if (buf->base[i] == '\n') {
+			line[line_len] = '\0';
+			line_len = 0;
+			command(line);
+		} else if (line_len < sizeof(line) - 1) {
+			line[line_len++] = buf->base[i];
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[256];
+	int r;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s DISPLAY MAX_BYTES\n", argv[0]);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN); /* as the agent */
+	uv_loop_init(&loop);
+	r = clipboard_wlr_open(&loop, argv[1], strtoul(argv[2], NULL, 10),
+		on_changed, NULL, &cb, err, sizeof(err));
+	if (r != 0) {
+		printf("{\"event\":\"open_failed\",\"status\":%d,"
+		       "\"message\":\"%s\"}\n",
+			r, err);
+		return 3;
+	}
+	printf("{\"event\":\"ready\"}\n");
+	fflush(stdout);
+	uv_pipe_init(&loop, &in, 0);
+	uv_pipe_open(&in, 0);
+	uv_read_start((uv_stream_t *)&in, on_alloc, on_read);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	return 0;
+}
