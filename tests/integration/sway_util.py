@@ -55,8 +55,9 @@ def pattern(w, h, seed=1):
     rng = np.random.default_rng(seed)
     img = np.stack([(x * 255) // max(w - 1, 1), (y * 255) // max(h - 1, 1),
                     (x ^ y) & 0xff], axis=2).astype(np.uint8)
-    img[h // 2:h // 2 + 64, :] = rng.integers(0, 256, (64, w, 3),
-                                              dtype=np.uint8)
+    band = min(64, h - h // 2)
+    img[h // 2:h // 2 + band, :] = rng.integers(0, 256, (band, w, 3),
+                                                dtype=np.uint8)
     return img
 
 
@@ -158,6 +159,15 @@ class Sway:
         return subprocess.run(self.as_user(argv), env=self.env,
                               cwd=self.home, capture_output=True,
                               timeout=timeout, check=check)
+
+    def run_quiet(self, argv, input=None, timeout=15):
+        """For tools that leave a child serving in the background
+        (wl-copy): no pipes to wait on. Returns the exit code."""
+        return subprocess.run(self.as_user(argv), env=self.env,
+                              cwd=self.home, input=input,
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL,
+                              timeout=timeout).returncode
 
     def msg(self, command):
         return self.run(["swaymsg", command])
