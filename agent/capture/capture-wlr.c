@@ -219,8 +219,11 @@ watch_copy(struct wlr_out *o)
 	struct wlr *w = o->w;
 
 	if (!o->offer) {
-		log_warn("wlr capture: output %s offers no shm format we read",
-			o->name);
+		if (!o->warned)
+			log_warn("wlr capture: output %s offers no shm format "
+				 "we read",
+				o->name);
+		o->warned = true;
 		watch_end(o, WLR_RETRY_MS);
 		return;
 	}

@@ -40,6 +40,7 @@ struct wlr_out {
 	uint32_t bw, bh, bstride, bfmt;
 	uint32_t fw, fh, fstride, ffmt; /* this frame's shm offer */
 	bool offer;
+	bool warned;          /* about its offers, once */
 	bool rearm;            /* start the next watch on the pace timer */
 	uint64_t next_ms;      /* not before (loop time) */
 };

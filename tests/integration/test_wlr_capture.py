@@ -28,10 +28,13 @@ import unittest
 from common import SOURCE_DIR, main
 
 import sway_util as su
+import wayfake
 
 PROBE = os.environ.get("OP_CAPTURE_PROBE", os.path.join(
     SOURCE_DIR, "build", "dev", "tests", "tools", "op-capture-probe"))
 OP_ERR_NOT_FOUND = -20010
+OP_ERR_UNSUPPORTED = -20012
+OP_ERR_RANGE = -20013
 OP_ERR_GONE = -20014
 ETIMEDOUT = -110
 PSNR_GOAL = 35.0
@@ -257,6 +260,65 @@ class WlrOpenFails(unittest.TestCase):
         self.assertEqual(p.first["status"], ETIMEDOUT, p.first)
         self.assertLess(took, 5)
         self.assertEqual(p.close(), 3)
+
+
+@unittest.skipUnless(os.path.exists(PROBE), f"no {PROBE}")
+@unittest.skipIf(su.missing_tools(), f"not installed: {su.missing_tools()}")
+class WlrHostile(unittest.TestCase):
+    """A lying compositor (wayfake.py): refused or bounded, never a
+    crash (the probe runs under ASan in CI)."""
+
+    def probe(self, fc):
+        return Probe("wlr", fc.path)
+
+    def test_giant_output_not_offered(self):
+        with wayfake.FakeCompositor(mode=(100000, 64)) as fc:
+            p = self.probe(fc)
+            self.assertEqual(p.first["event"], "open_failed", p.first)
+            self.assertEqual(p.first["status"], OP_ERR_RANGE)
+            self.assertEqual(p.close(), 3)
+
+    def test_negative_output_not_offered(self):
+        with wayfake.FakeCompositor(mode=(-5, 64)) as fc:
+            p = self.probe(fc)
+            self.assertEqual(p.first["status"], OP_ERR_RANGE, p.first)
+            self.assertEqual(p.close(), 3)
+
+    def test_hostile_name_is_printable(self):
+        with wayfake.FakeCompositor(name="\x1b[2J" + "N" * 500) as fc:
+            p = self.probe(fc)
+            self.assertEqual(p.first["event"], "ready", p.first)
+            d = p.ask("displays", "displays")["list"]
+            self.assertEqual(len(d), 1)
+            self.assertEqual(d[0]["name"], "?[2J" + "N" * 59)
+            self.assertEqual(p.close(), 0)
+
+    def test_insane_offers_refused(self):
+        for offer in [(1, 64, 64, 16),          # stride < width * 4
+                      (1, 64, 64, 64 * 4 + 1),  # unaligned
+                      (1, 64, 64, 1 << 30),     # absurd stride
+                      (1, 9000, 9000, 36000),   # over CAPTURE_MAX_DIM
+                      (0x30303030, 64, 64, 256)]:  # unknown format
+            with wayfake.FakeCompositor(offer=offer) as fc:
+                p = self.probe(fc)
+                self.assertEqual(p.first["event"], "ready", p.first)
+                e = p.ask(f"grab 0 /dev/null", "grab")
+                self.assertEqual(e["status"], OP_ERR_UNSUPPORTED,
+                                 (offer, e))
+                self.assertEqual(p.close(), 0)
+
+    def test_wrong_size_offer_is_a_state_error(self):
+        with wayfake.FakeCompositor(offer=(1, 32, 32, 128)) as fc:
+            p = self.probe(fc)
+            e = p.ask("grab 0 /dev/null", "grab")
+            self.assertEqual(e["status"], -20011, e)  # OP_ERR_STATE
+            self.assertEqual(p.close(), 0)
+
+    def test_unknown_event_breaks_only_the_connection(self):
+        with wayfake.FakeCompositor(garbage=True) as fc:
+            p = self.probe(fc)
+            self.assertEqual(p.first["event"], "open_failed", p.first)
+            self.assertEqual(p.close(), 3)
 
 
 if __name__ == "__main__":
