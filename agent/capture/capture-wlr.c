@@ -200,8 +200,7 @@ watch_end(struct wlr_out *o, uint64_t delay_ms)
 	o->frame = NULL;
 	o->rearm = true;
 	o->next_ms = uv_now(w->c->loop) + delay_ms;
-	if (!uv_is_active((uv_handle_t *)&w->pace))
-		schedule_pace(w);
+	schedule_pace(w); /* the earliest of all outputs' next watch */
 }
 
 static int

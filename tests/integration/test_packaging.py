@@ -213,7 +213,8 @@ class Deb(unittest.TestCase):
                       "Depends"]).stdout
         # From dpkg-shlibdeps, with versions from the shlibs files.
         for lib in ("libc6 (>=", "libsodium23", "libuv1", "libyaml-0-2",
-                    "libprotobuf-c1", "libsystemd0", "libwayland-client0"):
+                    "libprotobuf-c1", "libsystemd0", "libwayland-client0",
+                    "libxkbcommon0"):
             self.assertIn(lib, depends)
 
 

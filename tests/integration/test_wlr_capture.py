@@ -187,6 +187,13 @@ class WlrCapture(unittest.TestCase):
         self.assertEqual(b["status"], 0, b)
         report("grab_ms_1920x1080", f"mean={b['mean_ms']:.2f} "
                f"p50={b['p50_ms']:.2f} p95={b['p95_ms']:.2f}")
+        # Damage is still tracked at the new size.
+        time.sleep(1.2)
+        p.drain()
+        s0 = p.ask("seq", "seq")["seq"][0]
+        self.sway.msg("output * bg #00ff00 solid_color")
+        e = p.wait("damage", timeout=5, pred=lambda e: e["seq"][0] > s0)
+        self.assertGreater(e["seq"][0], s0)
 
     def test_damage(self):
         self.wait_drawn()
