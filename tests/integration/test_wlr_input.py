@@ -10,7 +10,9 @@ Checked: a click lands at the right surface position with BTN_LEFT
 pressed and released; typed text arrives as the right keysyms and UTF-8,
 including Shift (uppercase), Latin-1 (é, on a spare key: the us keymap
 has no é) and a character outside any layout (☺); an X keycode in Map
-mode (38 = 'a'); a wheel notch; nothing left held; sway killed -> the
+mode (38 = 'a'); a named key (Return); Ctrl+a as a Map-mode client
+sends it, with the Control modifier applied (wlroots takes a virtual
+keyboard's modifiers from the client); a wheel notch; nothing left held; sway killed -> the
 next event fails with "gone", no crash.
 
 Skips (77) only when sway or wev is not installed."""
@@ -64,13 +66,15 @@ def wev_events(path):
     [(code, state)], motions [(x, y)], axis discrete values)."""
     text, syms, buttons, motions, axes = "", [], [], [], []
     pressed = False
-    with open(path, errors="replace") as f:
+    # newline="\n": Return's utf8 is a raw CR, not a line break.
+    with open(path, errors="replace", newline="\n") as f:
         for line in f:
             m = re.search(r"wl_keyboard\] key: .*state: (\d)", line)
             if m:
                 pressed = m.group(1) == "1"
                 continue
-            m = re.search(r"sym: (\S+)\s+\(\d+\), utf8: '(.*)'", line)
+            m = re.search(r"sym: (\S+)\s+\(\d+\), utf8: '(.*)'", line,
+                          re.S)
             if m and pressed:
                 syms.append(m.group(1))
                 text += m.group(2)
@@ -174,6 +178,25 @@ class WlrInput(unittest.TestCase):
         self.assertIn("Shift_L", syms)
         self.assertIn("eacute", syms)
         self.assertIn("U263A", syms)
+        self.assertEqual(self.probe.cmd("held"), {"event": "held", "n": 0})
+
+    def test_control_keys_and_modifiers(self):
+        # Return (ControlKey 27), then Ctrl+a in Map mode as a client
+        # sends it: Control_L (37) down, a (38), Control_L up.
+        for c in ("control 27", "down 37", "key 38", "up 37"):
+            self.assertEqual(self.probe.cmd(c)["event"], "ok", c)
+        self.settle("sym:", 6)
+        time.sleep(0.3)
+        _, syms, _, _, _ = wev_events(self.wev_out)
+        self.assertEqual(syms, ["Return", "Control_L", "a"], syms)
+        with open(self.wev_out, errors="replace") as f:
+            out = f.read()
+        # wlroots takes a virtual keyboard's modifiers from us, not from
+        # its keys: Control (mask 4) was applied while a went down, and
+        # released after.
+        part = out.split("sym: Control_L", 1)[1]
+        self.assertRegex(part.split("key: 38")[0], r"depressed: 00000004")
+        self.assertRegex(part.split("key: 38")[-1], r"depressed: 00000000")
         self.assertEqual(self.probe.cmd("held"), {"event": "held", "n": 0})
 
     def test_compositor_dies(self):

@@ -3,7 +3,10 @@
  * Drives agent/input for the integration tests: opens a backend, runs
  * one command per stdin line and answers one JSON line each:
  *
- *   move X Y | click X Y | wheel DY | seq TEXT | key XKEYCODE | held | quit
+ *   move X Y | click X Y | wheel DY | seq TEXT | held | quit
+ *   key XKEYCODE [CONTROLKEY...]   (Map mode; modifiers held around it)
+ *   control CONTROLKEY             (a named key, e.g. 27 = Return)
+ *   down XKEYCODE | up XKEYCODE    (Map mode, as a client holding it)
  *   {"event":"ok"}  {"event":"held","n":N}
  *   {"event":"error","status":..,"message":".."}
  *
@@ -46,9 +49,31 @@ command(const char *l)
 	}
 	if (sscanf(l, "wheel %d", &y) == 1)
 		return mouse(3, 0, y);
-	if (sscanf(l, "key %d", &x) == 1) {
+	if (sscanf(l, "down %d", &x) == 1 || sscanf(l, "up %d", &x) == 1) {
 		k.kind = INPUT_KEY_CHR;
 		k.chr = (uint32_t)x;
+		k.press = false;
+		k.down = l[0] == 'd';
+		return input_key(in, &k);
+	}
+	if (sscanf(l, "control %d", &x) == 1) {
+		k.kind = INPUT_KEY_CONTROL;
+		k.control_key = x;
+		return input_key(in, &k);
+	}
+	if (sscanf(l, "key %d", &x) == 1) {
+		int32_t mods[8];
+		size_t n = 0;
+		const char *p = strchr(l + 4, ' ');
+
+		while (p != NULL && n < 8) {
+			mods[n++] = (int32_t)strtol(p + 1, NULL, 10);
+			p = strchr(p + 1, ' ');
+		}
+		k.kind = INPUT_KEY_CHR;
+		k.chr = (uint32_t)x;
+		k.modifiers = mods;
+		k.n_modifiers = n;
 		return input_key(in, &k);
 	}
 	if (strncmp(l, "seq ", 4) == 0) {
