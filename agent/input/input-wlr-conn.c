@@ -16,13 +16,6 @@
 #include "platform/userconn.h"
 #include "wayland/wl-util.h"
 
-static struct win_out *
-out_of(struct wlrin *w, void *data)
-{
-	(void)w;
-	return data;
-}
-
 static void
 o_geometry(void *data, struct wl_output *wo, int32_t x, int32_t y,
 	int32_t pw, int32_t ph, int32_t subpixel, const char *make,
@@ -198,7 +191,7 @@ reg_global_remove(void *data, struct wl_registry *reg, uint32_t name)
 	(void)reg;
 	for (int i = 0; i < MAX_OUTPUTS; i++)
 		if (w->outs[i].out != NULL && w->outs[i].global == name)
-			out_drop(out_of(w, &w->outs[i]));
+			out_drop(&w->outs[i]);
 }
 
 static const struct wl_registry_listener reg_listener = {
