@@ -321,6 +321,22 @@ class WlrHostile(unittest.TestCase):
             self.assertEqual(e["status"], -20011, e)  # OP_ERR_STATE
             self.assertEqual(p.close(), 0)
 
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to switch users")
+    def test_root_connects_as_the_socket_owner(self):
+        """platform_connect_user: every connection (the loop's and the
+        grabber's) comes from the socket owner's uid, never root."""
+        uid, gid = su.ensure_user()
+        with wayfake.FakeCompositor() as fc:
+            os.chown(fc.path, uid, gid)
+            p = self.probe(fc)
+            self.assertEqual(p.first["event"], "ready", p.first)
+            # The fake never copies: the grab times out (2 s); what
+            # matters is who connected for it.
+            p.ask("grab 0 /dev/null", "grab")
+            self.assertEqual(p.close(), 0)
+            self.assertGreaterEqual(len(fc.peers), 2, fc.peers)
+            self.assertEqual({(u, g) for _, u, g in fc.peers}, {(uid, gid)})
+
     def test_unknown_event_breaks_only_the_connection(self):
         with wayfake.FakeCompositor(garbage=True) as fc:
             p = self.probe(fc)

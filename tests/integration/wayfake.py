@@ -47,6 +47,7 @@ class FakeCompositor:
         self.srv.listen(8)
         self.stop_flag = False
         self.clients = []
+        self.peers = []   # (pid, uid, gid) of every client
 
     def __enter__(self):
         threading.Thread(target=self._accept, daemon=True).start()
@@ -73,6 +74,9 @@ class FakeCompositor:
             except OSError:
                 return
             self.clients.append(c)
+            cred = c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                struct.calcsize("3i"))
+            self.peers.append(struct.unpack("3i", cred))
             threading.Thread(target=self._serve, args=(c,),
                              daemon=True).start()
 
