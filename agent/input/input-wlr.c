@@ -118,6 +118,7 @@ upload_keymap(struct wlrin *w)
 }
 
 static void send_mods(struct wlrin *w, bool force);
+static void index_syms(struct wlrin *w);
 
 /* Compiles our keymap (with the extras), makes it current, replays the
  * keys we hold into a fresh state, uploads it. */
@@ -147,6 +148,7 @@ input_wlr__load_keymap(struct wlrin *w)
 	xkb_keymap_unref(w->km);
 	w->km = km;
 	w->st = st;
+	index_syms(w);
 	if ((r = upload_keymap(w)) != 0)
 		return r;
 	send_mods(w, true);
@@ -171,30 +173,66 @@ input_wlr__find_spares(struct wlrin *w)
 	}
 }
 
-/* The key and level (0 or 1: plain or Shift) showing sym. */
-static bool
-find_sym(const struct wlrin *w, uint32_t sym, uint32_t *code,
-	unsigned *level)
+static int
+symkey_cmp(const void *pa, const void *pb)
+{
+	const struct wlr_symkey *a = pa, *b = pb;
+
+	if (a->sym != b->sym)
+		return a->sym < b->sym ? -1 : 1;
+	if (a->level != b->level)
+		return a->level < b->level ? -1 : 1;
+	return a->code < b->code ? -1 : a->code > b->code;
+}
+
+/* Indexes the current keymap's level 0 and 1 symbols (after a load). */
+static void
+index_syms(struct wlrin *w)
 {
 	xkb_keycode_t lo = xkb_keymap_min_keycode(w->km);
 	xkb_keycode_t hi = xkb_keymap_max_keycode(w->km);
 
-	for (unsigned l = 0; l < 2; l++) {
-		for (xkb_keycode_t k = lo; k <= hi && k <= MAX_KEYCODE; k++) {
+	w->nsyms = 0;
+	for (xkb_keycode_t k = lo; k <= hi && k <= MAX_KEYCODE; k++) {
+		for (unsigned l = 0; l < 2; l++) {
 			const xkb_keysym_t *syms;
 
-			if (xkb_keymap_num_levels_for_key(w->km, k, 0) <= l)
+			if (xkb_keymap_num_levels_for_key(w->km, k, 0) <= l ||
+				xkb_keymap_key_get_syms_by_level(w->km, k, 0, l,
+					&syms) != 1 ||
+				w->nsyms == MAX_SYMKEYS)
 				continue;
-			if (xkb_keymap_key_get_syms_by_level(w->km, k, 0, l,
-				    &syms) == 1 &&
-				syms[0] == sym) {
-				*code = k;
-				*level = l;
-				return true;
-			}
+			w->syms[w->nsyms++] = (struct wlr_symkey){
+				.sym = syms[0],
+				.code = (uint16_t)k,
+				.level = (uint8_t)l,
+			};
 		}
 	}
-	return false;
+	qsort(w->syms, w->nsyms, sizeof(w->syms[0]), symkey_cmp);
+}
+
+/* The key and level (0 or 1: plain or Shift) showing sym; level 0 and
+ * then the lowest keycode first. */
+static bool
+find_sym(const struct wlrin *w, uint32_t sym, uint32_t *code,
+	unsigned *level)
+{
+	size_t lo = 0, hi = w->nsyms;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w->syms[mid].sym < sym)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == w->nsyms || w->syms[lo].sym != sym)
+		return false;
+	*code = w->syms[lo].code;
+	*level = w->syms[lo].level;
+	return true;
 }
 
 /* Puts sym on a spare key (round robin, skipping held ones). */
@@ -250,6 +288,53 @@ send_key(struct wlrin *w, uint32_t k, bool down)
 	wlp_virtual_keyboard_key(w->vk, now_ms(), k - 8, down ? 1 : 0);
 	xkb_state_update_key(w->st, k, down ? XKB_KEY_DOWN : XKB_KEY_UP);
 	send_mods(w, false);
+}
+
+/* The keymap has sym (RAlt also as ISO_Level3_Shift). */
+static bool
+have_sym(const struct wlrin *w, uint32_t sym)
+{
+	uint32_t code;
+	unsigned level;
+
+	return find_sym(w, sym, &code, &level) ||
+		(sym == INPUT_XK_ALT_R &&
+			find_sym(w, INPUT_XK_ISO_LEVEL3_SHIFT, &code, &level));
+}
+
+/*
+ * Puts the keysyms the plan ahead needs and the keymap lacks on spare
+ * keys, up to half of them at once, with one keymap upload: typing a
+ * line of CJK costs a few uploads, not one per character (each is a
+ * compile and a ~64 KiB keymap for the compositor).
+ */
+static int
+prepare(struct wlrin *w, const struct input_act *a, size_t n)
+{
+	size_t added = 0;
+
+	for (size_t i = 0; i < n && added < w->nspare / 2; i++) {
+		uint32_t sym = a[i].v;
+		bool dup = false;
+
+		if (a[i].kind != INPUT_ACT_TYPE &&
+			(a[i].kind != INPUT_ACT_KEYSYM || !a[i].down))
+			continue;
+		for (size_t k = 0; k < w->nspare && !dup; k++)
+			dup = w->extra[k] == sym;
+		if (dup || have_sym(w, sym))
+			continue;
+		for (size_t tries = 0; tries < w->nspare; tries++) {
+			size_t k = w->next_spare++ % w->nspare;
+
+			if (!key_held(w, w->spare[k])) {
+				w->extra[k] = sym;
+				added++;
+				break;
+			}
+		}
+	}
+	return added > 0 ? input_wlr__load_keymap(w) : 0;
 }
 
 static int
@@ -400,6 +485,11 @@ input_wlr__exec(struct input *in, const struct input_act *a, size_t n)
 	if (w->gone)
 		return OP_ERR_GONE;
 	for (size_t i = 0; i < n && r == 0; i++) {
+		if ((a[i].kind == INPUT_ACT_TYPE ||
+			    (a[i].kind == INPUT_ACT_KEYSYM && a[i].down)) &&
+			w->nspare > 1 && !have_sym(w, a[i].v) &&
+			(r = prepare(w, a + i, n - i)) != 0)
+			break;
 		switch (a[i].kind) {
 		case INPUT_ACT_KEYCODE:
 			send_key(w, a[i].v, a[i].down);

@@ -34,6 +34,15 @@ struct win_out {
 	bool logical;
 };
 
+/* One keysym a key shows at level 0 or 1 (find_sym's index). */
+struct wlr_symkey {
+	uint32_t sym;
+	uint16_t code;
+	uint8_t level;
+};
+
+#define MAX_SYMKEYS ((MAX_KEYCODE + 1) * 2)
+
 struct wlrin {
 	struct wl_display *dpy;
 	struct wl_registry *reg;
@@ -47,6 +56,8 @@ struct wlrin {
 	struct xkb_context *ctx;
 	struct xkb_keymap *km;
 	struct xkb_state *st;
+	struct wlr_symkey syms[MAX_SYMKEYS]; /* sorted by sym, level, code */
+	size_t nsyms;
 	uint32_t spare[MAX_SPARE]; /* keycodes without symbols */
 	uint32_t extra[MAX_SPARE]; /* keysyms put on them, 0 = none */
 	size_t nspare, next_spare;

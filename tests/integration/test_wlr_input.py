@@ -180,6 +180,20 @@ class WlrInput(unittest.TestCase):
         self.assertIn("U263A", syms)
         self.assertEqual(self.probe.cmd("held"), {"event": "held", "n": 0})
 
+    def test_typing_many_new_keysyms(self):
+        """More characters outside the keymap than one batch of spare
+        keys (32) holds, with repeats: all arrive, in order."""
+        cjk = "".join(chr(0x4e00 + i) for i in range(40))
+        text = cjk + "x" + cjk[::-1]
+        t0 = time.monotonic()
+        self.assertEqual(self.probe.cmd("seq " + text)["event"], "ok")
+        print(f"WLR type_ms_{len(text)}_cjk "
+              f"{(time.monotonic() - t0) * 1000:.0f}", flush=True)
+        self.settle("sym:", 2 * len(text), timeout=20)
+        time.sleep(0.3)
+        typed, _, _, _, _ = wev_events(self.wev_out)
+        self.assertEqual(typed, text)
+
     def test_control_keys_and_modifiers(self):
         # Return (ControlKey 27), then Ctrl+a in Map mode as a client
         # sends it: Control_L (37) down, a (38), Control_L up.
