@@ -53,6 +53,20 @@ class Agent:
         self.proc = None
         self.stderr_lines = []
 
+    @classmethod
+    def registered(cls, tmp, rs, password, **kw):
+        """An agent of rendezvous server rs (a tests/peers one) with
+        password set, started and registered."""
+        a = cls(tmp, rendezvous=f"127.0.0.1:{rs.port}",
+                key=rs.public_key_b64, **kw)
+        a.set_password(password + "\n")
+        a.start()
+        if not rs.wait_registered(a.id, timeout=5):
+            a.stop()
+            raise AssertionError("the agent did not register:\n" +
+                                 a.log()[-3000:])
+        return a
+
     def start(self):
         env = dict(os.environ)
         env.pop("JOURNAL_STREAM", None)
