@@ -26,7 +26,7 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
-#include "core/xauth.h"
+#include "xconn/xauth.h"
 #include "display/vdisplay.h"
 #include "xconn/xconn.h"
 
