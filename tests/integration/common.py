@@ -25,6 +25,24 @@ def run(args, stdin=None, cwd=None, env=None, timeout=30, user=None):
                           capture_output=True, text=True, timeout=timeout)
 
 
+UNIT = os.path.join(SOURCE_DIR, "service", "systemd", "outpost.service")
+
+
+def unit_capabilities_prefix(unit=UNIT):
+    """setpriv arguments that give a process (started as root) only the
+    capabilities the shipped unit's CapabilityBoundingSet= leaves, as
+    systemd would: what the agent can do as the installed service."""
+    caps = []
+    with open(unit) as f:
+        for line in f:
+            if line.startswith("CapabilityBoundingSet="):
+                caps += line.split("=", 1)[1].split()
+    if not caps:
+        raise AssertionError(f"{unit} has no CapabilityBoundingSet=")
+    names = ",".join("+" + c.lower().removeprefix("cap_") for c in caps)
+    return ["setpriv", f"--bounding-set=-all,{names}", "--inh-caps=-all"]
+
+
 def proc_status_kib(pid, field):
     """A size field of /proc/PID/status (VmRSS, VmHWM, ...) in KiB; 0 when
     the process or the field is gone."""
