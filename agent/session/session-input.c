@@ -411,7 +411,7 @@ session__input_start(struct session *ss, const struct session_grant *g)
 	}
 	if ((ss->perms & (SESSION_PERM_CLIP_TO_HOST |
 			     SESSION_PERM_CLIP_TO_CLIENT)) &&
-		clipboard_open(ss->env.loop, g->display, g->xauthority,
+		clipboard_open(ss->env.loop, "x11", g->display, g->xauthority,
 			ss->clip_max, on_clip_changed, ss, &ss->clip, err,
 			sizeof(err)) != 0) {
 		log_warn("session %s: no clipboard: %s", ss->desc, err);
