@@ -31,7 +31,8 @@ SYSUSERS = "/usr/lib/sysusers.d/outpost.conf"
 WANTS = "/etc/systemd/system/multi-user.target.wants/outpost.service"
 AUDIT = ["audit.db", "audit.db-wal"]  # placeholder for the future audit DB
 # Agreed ceiling for `systemd-analyze security` (field notes S14); 2.1
-# since CAP_SETUID/CAP_SETGID were added for the consent prompt.
+# since CAP_SETUID/CAP_SETGID were added for the consent prompt, 2.2 with
+# CAP_KILL for hanging up terminal shells of another user.
 MAX_EXPOSURE = 2.5
 
 
