@@ -32,6 +32,7 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "net/stream.h"
 #include "term/term.h"
 
@@ -340,6 +341,9 @@ session__term_on_message(struct session *ss, Hbb__Message *m)
 			OP_ERR_STATE);
 		return 0;
 	}
+	/* Typing in a terminal is activity for policy.limits.idle_timeout,
+	 * as keys and the mouse are in a desktop session. */
+	ss->last_input_ms = op_now_ms();
 	switch (ta->union_case) {
 	case HBB__TERMINAL_ACTION__UNION_OPEN:
 		id = ta->open->terminal_id;
