@@ -183,10 +183,17 @@ class TerminalCase(TempDirCase):
         print(f"audit close: {closes[0]}")
 
     def test_two_terminals_and_bad_input(self):
-        self.start()
+        self.start(max_per_session=2)
         c, _ = self.connect()
         self.assertTrue(self.open(c, 1).success)
         self.assertTrue(self.open(c, 2).success)
+        # policy.terminal.max_per_session: a third is refused, saying so.
+        o = self.open(c, 7)
+        self.assertFalse(o.success)
+        self.assertIn("at most 2", o.message)
+        # Compressed input (zstd, as the flag allows) is typed too.
+        c.send_terminal_data(1, "echo zstd-$((40+2))\r", compressed=True)
+        c.wait_terminal_output(1, "zstd-42")
         tty1 = c.run_terminal_command(1, "tty").strip().splitlines()[-1]
         tty2 = c.run_terminal_command(2, "tty").strip().splitlines()[-1]
         self.assertRegex(tty1, r"/dev/pts/\d+")
