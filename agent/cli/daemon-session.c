@@ -73,6 +73,39 @@ policy_kind_of(enum session_kind k)
 	}
 }
 
+/* At start and reload: terminals allowed with an account that will
+ * refuse every open is worth saying once, not only per login. */
+static void
+warn_terminal_conf(const struct conf *conf)
+{
+	const char *user = conf_str(conf, CONF_POLICY_TERMINAL_USER);
+	struct term_account a;
+	int r;
+
+	if (!conf_bool(conf, CONF_POLICY_ALLOW_TERMINAL))
+		return;
+	if (user[0] == '\0') {
+		log_warn("policy.allow.terminal is true but policy.terminal.user "
+			 "is not set: every terminal will be refused");
+		return;
+	}
+	r = term_account_lookup(user,
+		conf_str(conf, CONF_POLICY_TERMINAL_SHELL), &a);
+	if (r != 0)
+		log_warn_r(r, "policy.terminal.user '%s' is unusable: every "
+			      "terminal will be refused",
+			user);
+	else if (a.uid == 0 &&
+		!conf_bool(conf, CONF_POLICY_TERMINAL_ALLOW_ROOT))
+		log_warn("policy.terminal.user '%s' is root and "
+			 "policy.terminal.allow_root is false: every terminal "
+			 "will be refused",
+			user);
+	else
+		log_notice("terminals allowed, as %s (uid %u, shell %s)",
+			a.name, (unsigned)a.uid, a.shell);
+}
+
 int
 daemon_policy_load(struct daemon *d, const struct conf *conf)
 {
@@ -102,6 +135,7 @@ daemon_policy_load(struct daemon *d, const struct conf *conf)
 	d->rules = rules;
 	d->creds.allow_otp = rules->verification != POLICY_VERIFY_PERMANENT;
 	d->creds.allow_permanent = rules->verification != POLICY_VERIFY_ONE_TIME;
+	warn_terminal_conf(conf);
 	return 0;
 }
 

@@ -292,8 +292,10 @@ class TerminalCase(TempDirCase):
         self.assertEqual(pi, "No permission of terminal")
         self.agent.stop()
         self.agent = None
-        # Allowed, no account configured: each open is refused, saying so.
+        # Allowed, no account configured: each open is refused, saying so
+        # (and the agent says it at start).
         self.start(user="")
+        self.agent.log_with("policy.terminal.user is not set", 5)
         c, pi = self.connect(kind="desktop")
         self.assertTrue(pi.features.terminal)
         c, pi = self.connect()
@@ -304,6 +306,7 @@ class TerminalCase(TempDirCase):
         self.agent = None
         # root without allow_root: refused, never silently root.
         self.start(user="root")
+        self.agent.log_with("allow_root is false", 5)
         c, _ = self.connect()
         o = self.open(c, 1)
         self.assertFalse(o.success)
