@@ -57,6 +57,16 @@ def ensure_user():
     return TEST_USER
 
 
+def cpu_s(pid=None):
+    """CPU seconds (user + system) of pid, or of this process."""
+    if pid is None:
+        t = os.times()
+        return t.user + t.system
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def vm_kib(pid, field="VmRSS"):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -234,6 +244,7 @@ class TerminalCase(TempDirCase):
         # The command line is not echoed (stty -echo), so the marker can
         # only come from the shell after the flood.
         t0 = time.monotonic()
+        cpu0, mycpu0 = cpu_s(pid), cpu_s()
         total = 0
         peak = before
         samples = []
@@ -264,17 +275,20 @@ class TerminalCase(TempDirCase):
                 done = True
             peak = max(peak, vm_kib(pid))
         total += len(t.output)
-        secs = time.monotonic() - t0
+        secs = time.monotonic() - t0 - 3  # without the pause
+        cpu, mycpu = cpu_s(pid) - cpu0, cpu_s() - mycpu0
         self.assertTrue(done, f"flood not finished after {secs:.0f}s, "
                         f"{total} bytes; {c.terminal_summary()}")
         self.assertGreater(total, 135 * 1000 * 1000)
         rate = total / MB / secs
         print(f"flood: {total / MB:.1f} MiB of output in {secs:.1f}s "
+              "(plus a 3 s pause) "
               f"({rate:.1f} MiB/s); agent VmRSS before {before / 1024:.1f} "
               f"MiB, peak {peak / 1024:.1f} MiB, while the client did not "
               f"read {samples[0][0] / 1024:.1f} -> {samples[0][1] / 1024:.1f}"
               f" MiB; {t.data_msgs} data messages, {t.compressed_msgs} "
-              f"compressed, {t.wire_bytes / MB:.1f} MiB on the wire")
+              f"compressed, {t.wire_bytes / MB:.1f} MiB on the wire; CPU: "
+              f"agent {cpu:.1f}s, this client {mycpu:.1f}s")
         # Bounded: the flood costs the agent a few MiB (the send queue's
         # high-water mark and buffers), not the output's size.
         self.assertLess(peak - before, 48 * 1024)
