@@ -309,7 +309,7 @@ class TerminalCase(TempDirCase):
         # Allowed, no account configured: each open is refused, saying so
         # (and the agent says it at start).
         self.start(user="")
-        self.agent.log_with("policy.terminal.user is not set", 5)
+        self.assertIn("policy.terminal.user is not set", self.agent.log_with("policy.terminal.user is not set", 5))
         c, pi = self.connect(kind="desktop")
         self.assertTrue(pi.features.terminal)
         c, pi = self.connect()
@@ -320,7 +320,7 @@ class TerminalCase(TempDirCase):
         self.agent = None
         # root without allow_root: refused, never silently root.
         self.start(user="root")
-        self.agent.log_with("allow_root is false", 5)
+        self.assertIn("allow_root is false", self.agent.log_with("allow_root is false", 5))
         c, _ = self.connect()
         o = self.open(c, 1)
         self.assertFalse(o.success)
@@ -330,6 +330,21 @@ class TerminalCase(TempDirCase):
                             not e["fields"]["success"] and
                             e["fields"]["user"] == "root" for e in ev), ev)
         print(f"refusal for root: {o.message!r}")
+
+    def test_before_login_is_fatal(self):
+        # A TerminalAction before the login would act on the host
+        # unauthenticated: the connection ends, no shell starts.
+        self.start()
+        c = client.Client(("127.0.0.1", self.agent.direct_port), direct=True,
+                          kind="terminal", timeout=30)
+        self.clients.append(c)
+        c.handshake()
+        c.wait_hash()
+        c.open_terminal(1)
+        c.send_terminal_data(1, "touch /tmp/should-not-exist\r")
+        self.assertIsNotNone(c.wait_closed(10))
+        self.assertEqual(c.terminal(1).opens, [])
+        self.assertIn("before login", self.agent.log_with("before login", 5))
 
     def test_reload_withdraws(self):
         self.start()
