@@ -208,8 +208,10 @@ X(POLICY_ALLOW_AUDIO, "policy.allow.audio", CT_BOOL(), "false", NULL,	\
 	"Send the host's sound to the peer (not implemented yet).")	\
 X(POLICY_ALLOW_TERMINAL, "policy.allow.terminal", CT_BOOL(), "false",	\
 	NULL, "Allow terminal sessions (RustDesk 1.4.1+ clients): login "\
-	"shells on pseudo-terminals, run as policy.terminal.user. "	\
-	"Refused with 'No permission of terminal' when false.")		\
+	"shells on pseudo-terminals, run as policy.terminal.user and, "\
+	"under the shipped systemd unit, inside its sandbox (no sudo, "	\
+	"read-only system: README 'Terminal'). Refused with 'No "	\
+	"permission of terminal' when false.")				\
 X(POLICY_ALLOW_PORT_FORWARD, "policy.allow.port_forward", CT_BOOL(),	\
 	"false", NULL,							\
 	"Allow port-forward (TCP tunnel, RDP) sessions; refused with "	\
