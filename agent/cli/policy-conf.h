@@ -25,7 +25,8 @@ struct conf;
  * needs nothing here.
  */
 #define POLICY_CONF_IMPLEMENTED (POLICY_PERM_RECORDING | \
-	POLICY_PERM_KEYBOARD | POLICY_PERM_CLIPBOARD | POLICY_PERM_FILE)
+	POLICY_PERM_KEYBOARD | POLICY_PERM_CLIPBOARD | POLICY_PERM_FILE | \
+	POLICY_PERM_TERMINAL)
 
 /* policy.allow.file_transfer as direction bits (0 = off). */
 #define POLICY_CONF_FILE_DOWNLOAD 1

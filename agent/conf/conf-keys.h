@@ -207,9 +207,11 @@ X(POLICY_ALLOW_FILE_TRANSFER, "policy.allow.file_transfer",		\
 X(POLICY_ALLOW_AUDIO, "policy.allow.audio", CT_BOOL(), "false", NULL,	\
 	"Send the host's sound to the peer (not implemented yet).")	\
 X(POLICY_ALLOW_TERMINAL, "policy.allow.terminal", CT_BOOL(), "false",	\
-	NULL, "Allow terminal sessions (a shell as the agent's user). "	\
-	"Refused in this version whatever the value (not implemented "	\
-	"yet).")							\
+	NULL, "Allow terminal sessions (RustDesk 1.4.1+ clients): login "\
+	"shells on pseudo-terminals, run as policy.terminal.user and, "\
+	"under the shipped systemd unit, inside its sandbox (no sudo, "	\
+	"read-only system: README 'Terminal'). Refused with 'No "	\
+	"permission of terminal' when false.")				\
 X(POLICY_ALLOW_PORT_FORWARD, "policy.allow.port_forward", CT_BOOL(),	\
 	"false", NULL,							\
 	"Allow port-forward (TCP tunnel, RDP) sessions; refused with "	\
@@ -233,6 +235,33 @@ X(POLICY_FILES_MAX_BYTES, "policy.files.max_bytes",			\
 	CT_INT(0, 1099511627776), "0", NULL,				\
 	"Largest file, and largest total of one transfer, in bytes; 0 "	\
 	"means no limit.")						\
+X(POLICY_TERMINAL_USER, "policy.terminal.user", CT_STRING(0, 32), "",	\
+	&conf__check_username,						\
+	"The account terminal shells run as (its uid, gid, groups and "	\
+	"home). Empty means every terminal is refused with a message "	\
+	"saying so: a shell never runs as root by default.")		\
+X(POLICY_TERMINAL_SHELL, "policy.terminal.shell", CT_STRING(0, 255),	\
+	"", &conf__check_abs_dir,					\
+	"Absolute path of the shell to start instead of the account's "	\
+	"login shell from passwd (e.g. for an account whose shell is "	\
+	"nologin). Empty means the login shell.")			\
+X(POLICY_TERMINAL_ALLOW_ROOT, "policy.terminal.allow_root", CT_BOOL(),	\
+	"false", NULL,							\
+	"Allow policy.terminal.user to be root (uid 0). Refused unless "\
+	"true.")							\
+X(POLICY_TERMINAL_RECORD, "policy.terminal.record", CT_BOOL(), "false",\
+	NULL, "Keep a typescript (everything the terminal printed) of "	\
+	"each terminal in policy.terminal.record_dir, named in its "	\
+	"audit record. Fails closed: a terminal whose typescript cannot "\
+	"be created is not opened.")					\
+X(POLICY_TERMINAL_RECORD_DIR, "policy.terminal.record_dir",		\
+	CT_STRING(0, 4095), "/var/lib/outpost/typescripts",		\
+	&conf__check_abs_dir,						\
+	"Directory of the typescripts (created 0700 when missing; "	\
+	"files are 0600).")						\
+X(POLICY_TERMINAL_MAX_PER_SESSION, "policy.terminal.max_per_session",	\
+	CT_INT(1, 64), "4", NULL,					\
+	"Most terminals open at once in one terminal session.")		\
 X(POLICY_PEERS_ALLOW_IDS, "policy.peers.allow_ids", CT_LIST(1024), "",\
 	&conf__check_glob,						\
 	"Peer IDs that may connect, as patterns with * and ? "		\

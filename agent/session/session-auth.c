@@ -208,9 +208,10 @@ scope_matches(struct session *ss, const Hbb__LoginRequest *lr)
 static const char *
 kind_refusal(enum session_kind k)
 {
+	/* Terminal sessions are served when the policy grants them (the
+	 * daemon's admit hook refuses them otherwise, with the same stock
+	 * "No permission of terminal"). */
 	switch (k) {
-	case SESSION_TERMINAL:
-		return "No permission of terminal";
 	case SESSION_PORT_FORWARD:
 		return "No permission of IP tunneling";
 	case SESSION_VIEW_CAMERA:
@@ -274,6 +275,12 @@ grant_input(struct session *ss, const struct session_grant *g)
 		ss->perms |= SESSION_PERM_FILE_DOWNLOAD;
 	if (g->files != NULL && (g->files->allow & XFER_ALLOW_UPLOAD))
 		ss->perms |= SESSION_PERM_FILE_UPLOAD;
+	/* Terminals are offered (PeerInfo) to any session the policy
+	 * allows them; they run in terminal sessions only (a stock client
+	 * opens a terminal-type connection for them). */
+	ss->term_offered = g->terminal != NULL;
+	if (g->terminal != NULL && ss->kind == SESSION_TERMINAL)
+		ss->perms |= SESSION_PERM_TERMINAL;
 	ss->idle_s = g->idle_s;
 	ss->keyboard_disabled = ss->login_opts.opt.disable_keyboard == 2;
 	ss->clipboard_disabled = ss->login_opts.opt.disable_clipboard == 2;
@@ -318,6 +325,9 @@ authorized(struct session *ss, bool ok, const struct session_grant *g)
 		session__files_start(ss, g->files) == 0 &&
 		ss->kind == SESSION_FILE_TRANSFER)
 		(void)session__files_open_dir(ss, ss->ft_dir, ss->ft_hidden);
+	if (g != NULL && (ss->perms & SESSION_PERM_TERMINAL) &&
+		session__term_start(ss, g->terminal) != 0)
+		ss->perms &= ~SESSION_PERM_TERMINAL;
 	if (g != NULL)
 		session_set_deadline(ss, g->deadline_s,
 			"The session time allowed by the host's policy is "

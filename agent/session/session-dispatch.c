@@ -110,6 +110,12 @@ on_files(struct session *ss, Hbb__Message *m)
 	return session__files_on_message(ss, m);
 }
 
+static int
+on_terminal(struct session *ss, Hbb__Message *m)
+{
+	return session__term_on_message(ss, m);
+}
+
 #define AUTH SS_AUTHORIZED
 #define RULE(k) [HBB__MESSAGE__UNION_##k]
 static const struct dispatch_rule rules[] = {
@@ -134,7 +140,7 @@ static const struct dispatch_rule rules[] = {
 			SESSION_PERM_FILE_UPLOAD,
 		EARLY_FATAL, on_files },
 	RULE(TERMINAL_ACTION) = { AUTH, SESSION_PERM_TERMINAL, EARLY_FATAL,
-		NULL },
+		on_terminal },
 };
 #undef RULE
 #undef AUTH

@@ -103,6 +103,8 @@ struct session {
 	struct input *input;
 	struct clipboard *clip;
 	struct session_files *files;  /* file transfer, when granted */
+	struct session_term *term;    /* terminals, when granted */
+	bool term_offered;            /* PeerInfo features.terminal */
 	char ft_dir[512];             /* LoginRequest.file_transfer.dir */
 	bool ft_hidden;
 	uint32_t perms;               /* SESSION_PERM_* */
@@ -171,6 +173,16 @@ void session__files_stop(struct session *ss);
 int session__files_open_dir(struct session *ss, const char *dir, bool hidden);
 /* 0, SESSION_MSG_TAKEN, or an error that ends the session. */
 int session__files_on_message(struct session *ss, Hbb__Message *m);
+
+/* session-term.c: terminals (TerminalAction). */
+int session__term_start(struct session *ss, const struct session_term_cfg *cfg);
+/* Hangs every terminal up (each audited with why) and frees them. */
+void session__term_stop(struct session *ss, const char *why);
+/* Always 0: a bad terminal message ends that terminal only. */
+int session__term_on_message(struct session *ss, Hbb__Message *m);
+/* PeerInfo.version when terminals are offered (§16: clients offer
+ * terminal sessions from host 1.4.1 with features.terminal). */
+#define SESSION_TERMINAL_VERSION "1.4.1"
 
 /* session-auth.c */
 int session__on_public_key(struct session *ss, const Hbb__Message *m);

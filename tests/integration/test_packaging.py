@@ -33,7 +33,7 @@ AUDIT = ["audit.db", "audit.db-wal"]  # placeholder for the future audit DB
 # Agreed ceiling for `systemd-analyze security` (field notes S14): 2.1
 # with CAP_SETUID/CAP_SETGID for the consent prompt, 2.5 since CAP_CHOWN,
 # CAP_DAC_READ_SEARCH and CAP_KILL for the virtual display (its cookie, its
-# processes).
+# processes) and terminal shells (hanging them up).
 MAX_EXPOSURE = 2.5
 
 
