@@ -241,7 +241,7 @@ X(POLICY_TERMINAL_USER, "policy.terminal.user", CT_STRING(0, 32), "",	\
 	"home). Empty means every terminal is refused with a message "	\
 	"saying so: a shell never runs as root by default.")		\
 X(POLICY_TERMINAL_SHELL, "policy.terminal.shell", CT_STRING(0, 255),	\
-	"", &conf__check_abs_dir,					\
+	"", &conf__check_abs_file,					\
 	"Absolute path of the shell to start instead of the account's "	\
 	"login shell from passwd (e.g. for an account whose shell is "	\
 	"nologin). Empty means the login shell.")			\
