@@ -124,8 +124,8 @@ print_banner(const struct daemon *d)
 			"the logged-in user's X display, else a virtual "
 			"display (Xvfb) on demand" :
 			"the logged-in user's X display");
-	printf("X11 only (no Wayland capture); no file transfer, audio or "
-	       "terminal yet. Stop it with Ctrl-C or SIGTERM.\n");
+	printf("X11 only (no Wayland capture); no terminal yet. Stop it "
+	       "with Ctrl-C or SIGTERM.\n");
 	fflush(stdout);
 }
 
@@ -145,12 +145,13 @@ restrict_sessions(struct daemon *d)
 {
 	int dir = policy_conf_clipboard_dir(d->conf);
 	bool kb = conf_bool(d->conf, CONF_POLICY_ALLOW_KEYBOARD);
+	bool audio = conf_bool(d->conf, CONF_POLICY_ALLOW_AUDIO);
 
 	for (size_t i = 0; i < d->net.live_cap; i++)
 		if (d->net.live[i] != NULL)
 			session_restrict(d->net.live[i], kb,
 				dir & POLICY_CONF_CLIP_TO_HOST,
-				dir & POLICY_CONF_CLIP_TO_CLIENT);
+				dir & POLICY_CONF_CLIP_TO_CLIENT, audio);
 }
 
 static bool
@@ -310,7 +311,7 @@ write_status(struct daemon *d, FILE *f)
 	daemon_desktop_status(d, f);
 	audit_status_json(d->audit, f);
 	fputs(",\"not_implemented\":[\"wayland-capture\",\"file-transfer\","
-	      "\"audio\",\"terminal\"]}",
+	      "\"terminal\"]}",
 		f);
 }
 
