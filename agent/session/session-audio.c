@@ -242,7 +242,7 @@ session__audio_update(struct session *ss, const char *reason)
 		!ss->audio_disabled && !sa->gone;
 	if (want && !sa->on)
 		audio_on(sa);
-	else if (!want && sa->on)
+	else if (!want && (sa->on || !(ss->perms & SESSION_PERM_AUDIO)))
 		/* The client may switch it on again: the connection stays,
 		 * unless the permission is gone. */
 		audio_off(sa, reason, !(ss->perms & SESSION_PERM_AUDIO));

@@ -201,7 +201,15 @@ class SessionAudio(AudioSessionCase):
                f"{st['seconds']:.1f} s decoded)")
         on = self.audit_events("audio.on")
         self.assertEqual([e["backend"] for e in on], ["pipewire"])
-        audio = self.agent.status()["audio"]["sessions"]
+        st_json = self.agent.status()
+        try:
+            import jsonschema
+        except ImportError:
+            jsonschema = None
+        if jsonschema is not None:
+            with open(f"{SOURCE_DIR}/config/schema/status.schema.json") as f:
+                jsonschema.validate(st_json, json.load(f))
+        audio = st_json["audio"]["sessions"]
         self.assertEqual(len(audio), 1, audio)
         self.assertTrue(audio[0]["on"])
         self.assertEqual(audio[0]["packets"], st["frames"])
@@ -322,6 +330,21 @@ class SessionAudio(AudioSessionCase):
         c.pump(0.5)
         self.assertEqual(c.audio_frames, [], self.why(c))
         self.assertLess(cpu, 0.03)
+        # For comparison, music-like content (a chirp with harmonies):
+        # every 20 ms frame is encoded and sent.
+        wav = self.pw.write_wav("chirp.wav", pwu.chirp(5))
+        p = self.play(wav)
+        c0, t0 = cpu_seconds(pid), time.monotonic()
+        while p.poll() is None and time.monotonic() - t0 < 10:
+            c.pump(0.1)
+        cpu = (cpu_seconds(pid) - c0) / (time.monotonic() - t0)
+        st = c.audio_stats()
+        report("chirp_cpu_percent", f"{cpu * 100:.2f} (agent, 5 s chirp: "
+               f"{st['frames']} packets, "
+               f"{st['bytes'] * 8 / 1000 / max(st['seconds'], 0.001):.1f} "
+               "kbit/s)")
+        self.assertGreater(st["frames"], 200, st)
+        self.assertEqual(st["errors"], 0, st)
         self.assert_session_alive(c)
 
 
