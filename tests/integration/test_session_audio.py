@@ -48,6 +48,7 @@ class AudioSessionCase(DesktopCase):
     and audio pointed at it."""
     PASSWORD = "session audio test password"
     allow_audio = True
+    runtime_dir = True     # display.audio_runtime_dir set
 
     def setUp(self):
         missing = pwu.missing_tools()
@@ -67,9 +68,10 @@ class AudioSessionCase(DesktopCase):
 
     def prepare_screen(self):
         # The X display is known only now (DesktopCase started Xvfb).
+        rt = (f"  audio_runtime_dir: {self.pw.runtime_dir}\n"
+              if self.runtime_dir else "")
         self.display_yaml = (
-            f"display:\n  x11: \"{self.x.display}\"\n"
-            f"  audio_runtime_dir: {self.pw.runtime_dir}\n"
+            f"display:\n  x11: \"{self.x.display}\"\n{rt}"
             "  virtual:\n    mode: never\n")
 
     def connect(self, **login_fields):
@@ -363,6 +365,23 @@ class SessionAudioDenied(AudioSessionCase):
                          self.why(c))
         self.assertEqual(self.audit_events("audio.on", timeout=0.5), [])
         self.assertNotIn("audio on", self.agent.log())
+
+
+class SessionAudioNoServer(AudioSessionCase):
+    """Allowed, but display.x11 without display.audio_runtime_dir: whose
+    sound server it would be is unknown, so there is none."""
+    runtime_dir = False
+
+    def test_no_sound_server(self):
+        c = self.connect()
+        self.assertIs(c.permissions.get("Audio"), False, self.why(c))
+        p = self.play(self.tone_wav)
+        c.pump(1.5)
+        p.wait(10)
+        self.assertEqual((c.audio_formats, c.audio_frames), ([], []))
+        log = self.agent.log_with("no audio: display.x11 is set")
+        self.assertEqual(log.count("no audio:"), 1, log[-2000:])
+        self.assert_session_alive(c)
 
 
 if __name__ == "__main__":
