@@ -495,5 +495,21 @@ daemon_desktop_status(struct daemon *d, FILE *f)
 			first = false;
 		}
 	}
+	/* Sessions that were granted audio: on now, and what was sent. */
+	fputs("]},\"audio\":{\"sessions\":[", f);
+	first = true;
+	for (size_t i = 0; i < d->net.live_cap; i++) {
+		struct session *s = d->net.live[i];
+		uint64_t pk = 0, by = 0;
+		bool on = s != NULL && session_audio_on(s, &pk, &by);
+
+		if (s == NULL || (!on && pk == 0))
+			continue;
+		fprintf(f, "%s{\"session\":%lld,\"on\":%s,\"packets\":%llu,"
+			"\"bytes\":%llu}", first ? "" : ",",
+			(long long)session_tag(s), on ? "true" : "false",
+			(unsigned long long)pk, (unsigned long long)by);
+		first = false;
+	}
 	fputs("]}", f);
 }

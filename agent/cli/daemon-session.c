@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -440,6 +441,54 @@ terminal_config(struct daemon *d, struct authorize_job *j,
 	return true;
 }
 
+/*
+ * Whose sound server a desktop session with the audio permission hears:
+ * the logind user's (/run/user/UID) when the screen is theirs, the owner
+ * of display.audio_runtime_dir for a configured display, none for the
+ * virtual display (no one plays sound there). Returns the directory
+ * (in buf) or NULL with *why.
+ */
+static const char *
+audio_target(struct daemon *d, struct authorize_job *j, struct capture *cap,
+	char *buf, size_t len, uid_t *uid, gid_t *gid, const char **why)
+{
+	const char *dir = conf_str(d->conf, CONF_DISPLAY_AUDIO_RUNTIME_DIR);
+	struct stat st;
+
+	*why = NULL;
+	if (j->kind != SESSION_DESKTOP || !(j->perms & POLICY_PERM_AUDIO))
+		return NULL;
+	if (cap == NULL) {
+		*why = "no display, no sound";
+		return NULL;
+	}
+	if (strcmp(d->desktop.source, "configured") == 0) {
+		if (dir[0] == '\0') {
+			*why = "display.x11 is set and display.audio_runtime_dir "
+			       "is not (whose sound server is unknown)";
+			return NULL;
+		}
+		/* The directory's owner is the user connected as: never
+		 * a path that is not a real directory. */
+		if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			*why = "display.audio_runtime_dir is not a directory";
+			return NULL;
+		}
+		snprintf(buf, len, "%s", dir);
+		*uid = st.st_uid;
+		*gid = st.st_gid;
+		return buf;
+	}
+	if (strcmp(d->desktop.source, "logind") == 0 && d->user_found == 0) {
+		snprintf(buf, len, "/run/user/%u", (unsigned)d->user.uid);
+		*uid = d->user.uid;
+		*gid = d->user.gid;
+		return buf;
+	}
+	*why = "the virtual display has no sound server";
+	return NULL;
+}
+
 static void
 grant(struct authorize_job *j, struct capture *cap, const char *why, bool ok)
 {
@@ -451,6 +500,13 @@ grant(struct authorize_job *j, struct capture *cap, const char *why, bool ok)
 	struct term_account acct;
 	struct session_term_cfg tc;
 	bool term = ok && terminal_config(d, j, &tc, &acct);
+	char adir[256];
+	uid_t auid = 0;
+	gid_t agid = 0;
+	const char *no_audio = NULL;
+	const char *audio = ok ? audio_target(d, j, cap, adir, sizeof(adir),
+					 &auid, &agid, &no_audio) :
+				 NULL;
 	struct session_grant g = {
 		.deadline_s = j->deadline_s,
 		.permissions = j->perms & POLICY_PERM_INFO_MASK,
@@ -466,6 +522,10 @@ grant(struct authorize_job *j, struct capture *cap, const char *why, bool ok)
 			CONF_POLICY_LIMITS_IDLE_TIMEOUT),
 		.files = files ? &fc : NULL,
 		.terminal = term ? &tc : NULL,
+		.audio_runtime_dir = audio,
+		.audio_uid = auid,
+		.audio_gid = agid,
+		.no_audio = no_audio,
 	};
 
 	if (!ok)
@@ -761,6 +821,40 @@ hook_terminal_result(void *arg, struct session *s,
 	free(fields);
 }
 
+/* Audio on or off in a session: "audio.on" {backend} and "audio.off"
+ * {reason, backend, packets, bytes, dropped[, error]} on its record. */
+static void
+hook_audio_event(void *arg, struct session *s,
+	const struct session_audio_event *ev)
+{
+	struct daemon *d = arg;
+	char *fields = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (session_tag(s) <= 0 || (f = open_memstream(&fields, &len)) == NULL)
+		return;
+	fputs("{\"backend\":", f);
+	op_json_cstr(f, ev->backend != NULL ? ev->backend : "");
+	if (!ev->on) {
+		fputs(",\"reason\":", f);
+		op_json_cstr(f, ev->reason != NULL ? ev->reason : "");
+		fprintf(f, ",\"packets\":%llu,\"bytes\":%llu,\"dropped\":%llu",
+			(unsigned long long)ev->packets,
+			(unsigned long long)ev->bytes,
+			(unsigned long long)ev->dropped);
+		if (ev->detail != NULL) {
+			fputs(",\"error\":", f);
+			op_json_cstr(f, ev->detail);
+		}
+	}
+	fputc('}', f);
+	if (fclose(f) == 0)
+		(void)audit_event(d->audit, session_tag(s),
+			ev->on ? "audio.on" : "audio.off", fields, NULL, NULL);
+	free(fields);
+}
+
 /* The session is ending (the client left, shutdown): a prompt still
  * waiting for the user goes away now, not when it times out. */
 static void
@@ -798,6 +892,7 @@ const struct session_hooks daemon_session_hooks = {
 	.closing = hook_closing,
 	.file_result = hook_file_result,
 	.terminal_result = hook_terminal_result,
+	.audio_event = hook_audio_event,
 	.closed = hook_closed,
 	.key_unverified = hook_key_unverified,
 	.screen_released = hook_screen_released,

@@ -205,7 +205,11 @@ X(POLICY_ALLOW_FILE_TRANSFER, "policy.allow.file_transfer",		\
 	"refused when that is empty. Files are read and written by the "\
 	"agent's own user (root) until privilege separation lands.")	\
 X(POLICY_ALLOW_AUDIO, "policy.allow.audio", CT_BOOL(), "false", NULL,	\
-	"Send the host's sound to the peer (not implemented yet).")	\
+	"Send what the desktop plays to the peer (desktop sessions, "	\
+	"Opus; the client may mute it). Captured from the desktop "	\
+	"user's PipeWire (or PulseAudio); the agent, as root, parses "	\
+	"that server's messages, so keep it off where local users are "	\
+	"not trusted. A virtual display has no sound.")			\
 X(POLICY_ALLOW_TERMINAL, "policy.allow.terminal", CT_BOOL(), "false",	\
 	NULL, "Allow terminal sessions (RustDesk 1.4.1+ clients): login "\
 	"shells on pseudo-terminals, run as policy.terminal.user and, "\
@@ -312,6 +316,13 @@ X(DISPLAY_X11, "display.x11", CT_STRING(0, 16), "",			\
 X(DISPLAY_XAUTHORITY, "display.xauthority", CT_PATH(), "", NULL,	\
 	"Xauthority file for display.x11. Empty means the one in the "	\
 	"logged-in user's session environment (or $XAUTHORITY).")	\
+X(DISPLAY_AUDIO_RUNTIME_DIR, "display.audio_runtime_dir", CT_PATH(), "",	\
+	NULL,								\
+	"For display.x11: the runtime directory (XDG_RUNTIME_DIR, "	\
+	"holding pipewire-0 or pulse/native) of the user whose sound "	\
+	"server plays on that display; audio connects as the "		\
+	"directory's owner. Empty: a display.x11 has no sound, the "	\
+	"logged-in user's display uses /run/user/UID.")		\
 X(DISPLAY_VIRTUAL_MODE, "display.virtual.mode", CT_ENUM("auto|never"),	\
 	"auto", NULL,							\
 	"auto: when a desktop session logs in and no display is found, "\

@@ -289,6 +289,8 @@ grant_input(struct session *ss, const struct session_grant *g)
 static void
 authorized(struct session *ss, bool ok, const struct session_grant *g)
 {
+	uint32_t perms;
+
 	/* The session may have closed while the record was being written;
 	 * the reference taken in session__on_login kept it alive. */
 	if (ss->state != SS_AUTHORIZING) {
@@ -316,7 +318,8 @@ authorized(struct session *ss, bool ok, const struct session_grant *g)
 	framer_set_max(ss->fr, SESSION_MAX_FRAME);
 	grant_input(ss, g);
 	session__screen_grant(ss, g);
-	send_permissions(ss, g != NULL ? g->permissions : 0);
+	perms = session__audio_grant(ss, g, g != NULL ? g->permissions : 0);
+	send_permissions(ss, perms);
 	if (g != NULL && ss->video != NULL)
 		session__input_start(ss, g);
 	if (g != NULL && g->files != NULL &&
@@ -333,6 +336,8 @@ authorized(struct session *ss, bool ok, const struct session_grant *g)
 			"The session time allowed by the host's policy is "
 			"over");
 	log_notice("session %s authorized", ss->desc);
+	/* §6.7: after PeerInfo, Misc.audio_format and then the frames. */
+	session__audio_update(ss, "client-disabled");
 }
 
 /* The login's OptionMessage (quality, fps, codecs) outlives the request:

@@ -101,6 +101,10 @@ on_misc(struct session *ss, Hbb__Message *m)
 			op_excerpt(r, strlen(r), 60, ex, sizeof(ex)));
 		return 0;
 	}
+	/* §13.3: the client's audio toggle is not a screen matter; the
+	 * rest of the OptionMessage goes to the screen below. */
+	if (m->misc->union_case == HBB__MISC__UNION_OPTION)
+		session__audio_options(ss, m->misc->option);
 	return session__screen_on_misc(ss, m->misc);
 }
 

@@ -44,6 +44,7 @@ enum session_state {
 #define SESSION_PERM_AUDIO (1u << 6)
 
 struct framer;
+struct session_audio;
 struct session_video;
 struct input;
 struct clipboard;
@@ -110,6 +111,8 @@ struct session {
 	uint32_t perms;               /* SESSION_PERM_* */
 	bool keyboard_disabled;       /* OptionMessage.disable_keyboard */
 	bool clipboard_disabled;      /* OptionMessage.disable_clipboard */
+	bool audio_disabled;          /* OptionMessage.disable_audio */
+	struct session_audio *audio;  /* session-audio.c, when granted */
 	bool clip_reading;
 	bool clip_again;              /* it changed during the read */
 	bool client_multi_clip;       /* client >= 1.3.0 */
@@ -183,6 +186,20 @@ int session__term_on_message(struct session *ss, Hbb__Message *m);
 /* PeerInfo.version when terminals are offered (§16: clients offer
  * terminal sessions from host 1.4.1 with features.terminal). */
 #define SESSION_TERMINAL_VERSION "1.4.1"
+/* session-audio.c: the desktop's sound (§12). */
+/* After login: keeps the grant's sound server and starts audio when the
+ * permission is held and the client has not disabled it. Returns the
+ * PermissionInfo bits to announce (Audio cleared when there is no sound
+ * server for this display). */
+uint32_t session__audio_grant(struct session *ss, const struct session_grant *g,
+	uint32_t permissions);
+/* An OptionMessage (login or Misc.option): disable_audio Yes/No. */
+void session__audio_options(struct session *ss, const Hbb__OptionMessage *o);
+/* Starts or stops audio to match the permission and the client's option;
+ * reason is what an "off" is audited as. */
+void session__audio_update(struct session *ss, const char *reason);
+/* Session end: audio off ("closed") and everything freed. */
+void session__audio_close(struct session *ss);
 
 /* session-auth.c */
 int session__on_public_key(struct session *ss, const Hbb__Message *m);

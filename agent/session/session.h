@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <uv.h>
 
@@ -125,6 +126,27 @@ struct session_grant {
 	 * offers terminals (features.terminal, version 1.4.1, as stock
 	 * clients require) and a terminal session serves them. */
 	const struct session_term_cfg *terminal;
+	/* Audio (desktop sessions with PermissionInfo bit 3): the runtime
+	 * directory of the desktop user's sound server (XDG_RUNTIME_DIR,
+	 * holding pipewire-0 or pulse/native; copied) and the user to
+	 * connect as when the daemon runs as root. NULL = no sound server
+	 * for this display; no_audio says why (logged once, and audio is
+	 * announced off). */
+	const char *audio_runtime_dir;
+	uid_t audio_uid;
+	gid_t audio_gid;
+	const char *no_audio;
+};
+
+/* Audio turned on or off in a session (for the audit trail). */
+struct session_audio_event {
+	bool on;
+	/* off: "client-disabled", "withdrawn", "error", "closed" */
+	const char *reason;
+	const char *backend; /* "pipewire", "pulse" */
+	const char *detail;  /* the error's text, or NULL */
+	/* off: what was sent while it was on */
+	uint64_t packets, bytes, dropped;
 };
 
 /*
@@ -162,6 +184,9 @@ struct session_hooks {
 	/* A terminal opened, was refused or closed (for the audit trail). */
 	void (*terminal_result)(void *arg, struct session *s,
 		const struct session_term_record *r);
+	/* Audio started or stopped (see struct session_audio_event). */
+	void (*audio_event)(void *arg, struct session *s,
+		const struct session_audio_event *ev);
 	/* The client could not verify our key: re-publish it to hbbs. */
 	void (*key_unverified)(void *arg);
 	/* Once per grant with a screen: the session has freed everything it
@@ -248,11 +273,18 @@ int session_video_stats(const struct session *self,
  * the keyboard permission). */
 bool session_wants_lock(const struct session *self);
 
-/* Narrows what an authorized session may do (a policy reload): keyboard
- * and clipboard directions can only be withdrawn, never widened. The
- * client is told (PermissionInfo) and held keys are released. */
+/* Narrows what an authorized session may do (a policy reload): keyboard,
+ * clipboard directions and audio can only be withdrawn, never widened.
+ * The client is told (PermissionInfo), held keys are released and audio
+ * capture stops. */
 void session_restrict(struct session *self, bool keyboard,
-	bool clipboard_to_host, bool clipboard_to_client);
+	bool clipboard_to_host, bool clipboard_to_client, bool audio);
+
+/* Audio of this session: true while the desktop's sound is being sent;
+ * *packets and *bytes (either may be NULL) count what was sent since the
+ * session began. */
+bool session_audio_on(const struct session *self, uint64_t *packets,
+	uint64_t *bytes);
 
 /* Withdraws the terminal permission (a policy reload): the session's
  * terminals are hung up (and audited), later TerminalActions dropped. A

@@ -480,7 +480,7 @@ class Run(RunCase):
         m = re.search(r"one-time password:  (\S+)", banner)
         self.assertTrue(m, banner)
         self.assertRegex(m.group(1), r"^[2-9a-km-np-z]{10}$")
-        self.assertIn("no audio yet. File transfer and terminals: off, off",
+        self.assertIn("File transfer, terminals and audio: off, off, off",
                       banner)
         # A bad config on SIGHUP keeps the running one.
         with open(path, "a") as f:

@@ -195,6 +195,10 @@ static const struct {
 		"320x200", 0 },
 	{ "display: {virtual: {user: _xvfb}}", CONF_DISPLAY_VIRTUAL_USER,
 		"_xvfb", 0 },
+	{ "display: {audio_runtime_dir: /run/user/1000}",
+		CONF_DISPLAY_AUDIO_RUNTIME_DIR, "/run/user/1000", 0 },
+	{ "policy: {allow: {audio: yes}}", CONF_POLICY_ALLOW_AUDIO, "true",
+		1 },
 	{ "access: {one_time_password: {charset: alnum}}",
 		CONF_ACCESS_ONE_TIME_PASSWORD_CHARSET, "alnum", 2 },
 };
