@@ -26,7 +26,7 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
-#include "core/xauth.h"
+#include "xconn/xauth.h"
 #include "display/vdisplay.h"
 #include "xconn/xconn.h"
 
@@ -494,6 +494,22 @@ daemon_desktop_status(struct daemon *d, FILE *f)
 				st[k].latency_ms_p95);
 			first = false;
 		}
+	}
+	/* Sessions that were granted audio: on now, and what was sent. */
+	fputs("]},\"audio\":{\"sessions\":[", f);
+	first = true;
+	for (size_t i = 0; i < d->net.live_cap; i++) {
+		struct session *s = d->net.live[i];
+		uint64_t pk = 0, by = 0;
+		bool on = s != NULL && session_audio_on(s, &pk, &by);
+
+		if (s == NULL || (!on && pk == 0))
+			continue;
+		fprintf(f, "%s{\"session\":%lld,\"on\":%s,\"packets\":%llu,"
+			"\"bytes\":%llu}", first ? "" : ",",
+			(long long)session_tag(s), on ? "true" : "false",
+			(unsigned long long)pk, (unsigned long long)by);
+		first = false;
 	}
 	fputs("]}", f);
 }

@@ -120,7 +120,8 @@ void daemon_desktop_release(struct daemon *d);
 void daemon_desktop_lock(struct daemon *d);
 /* Shutdown: stops the virtual display. */
 void daemon_desktop_stop(struct daemon *d);
-/* The "display" and "video" parts of the status JSON (leading comma). */
+/* The "display", "video" and "audio" parts of the status JSON (leading
+ * comma). */
 void daemon_desktop_status(struct daemon *d, FILE *f);
 
 /* daemon-consent.c: the local user's consent, one prompt at a time. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -27,6 +28,7 @@
 #include "net/rendezvous.h"
 #include "policy/lockout.h"
 #include "policy/policy.h"
+#include "term/term.h"
 #include "xfer/xfer.h"
 
 #define LOCKOUT_CAPACITY 4096
@@ -72,6 +74,39 @@ policy_kind_of(enum session_kind k)
 	}
 }
 
+/* At start and reload: terminals allowed with an account that will
+ * refuse every open is worth saying once, not only per login. */
+static void
+warn_terminal_conf(const struct conf *conf)
+{
+	const char *user = conf_str(conf, CONF_POLICY_TERMINAL_USER);
+	struct term_account a;
+	int r;
+
+	if (!conf_bool(conf, CONF_POLICY_ALLOW_TERMINAL))
+		return;
+	if (user[0] == '\0') {
+		log_warn("policy.allow.terminal is true but policy.terminal.user "
+			 "is not set: every terminal will be refused");
+		return;
+	}
+	r = term_account_lookup(user,
+		conf_str(conf, CONF_POLICY_TERMINAL_SHELL), &a);
+	if (r != 0)
+		log_warn_r(r, "policy.terminal.user '%s' is unusable: every "
+			      "terminal will be refused",
+			user);
+	else if (a.uid == 0 &&
+		!conf_bool(conf, CONF_POLICY_TERMINAL_ALLOW_ROOT))
+		log_warn("policy.terminal.user '%s' is root and "
+			 "policy.terminal.allow_root is false: every terminal "
+			 "will be refused",
+			user);
+	else
+		log_notice("terminals allowed, as %s (uid %u, shell %s)",
+			a.name, (unsigned)a.uid, a.shell);
+}
+
 int
 daemon_policy_load(struct daemon *d, const struct conf *conf)
 {
@@ -101,6 +136,7 @@ daemon_policy_load(struct daemon *d, const struct conf *conf)
 	d->rules = rules;
 	d->creds.allow_otp = rules->verification != POLICY_VERIFY_PERMANENT;
 	d->creds.allow_permanent = rules->verification != POLICY_VERIFY_ONE_TIME;
+	warn_terminal_conf(conf);
 	return 0;
 }
 
@@ -364,6 +400,95 @@ files_config(struct daemon *d, struct authorize_job *j,
 	return true;
 }
 
+/* The terminal part of a grant: every session of a policy that allows
+ * terminals offers them (PeerInfo); a terminal session also gets the
+ * account, looked up now (getpwnam may ask NSS: once per login). */
+static bool
+terminal_config(struct daemon *d, struct authorize_job *j,
+	struct session_term_cfg *tc, struct term_account *acct)
+{
+	const char *user = conf_str(d->conf, CONF_POLICY_TERMINAL_USER);
+	const char *shell = conf_str(d->conf, CONF_POLICY_TERMINAL_SHELL);
+
+	if (!(policy_permissions(d->rules, POLICY_KIND_TERMINAL) &
+		    POLICY_PERM_TERMINAL))
+		return false;
+	if (j->kind == SESSION_TERMINAL && !(j->perms & POLICY_PERM_TERMINAL))
+		return false;
+	*tc = (struct session_term_cfg){
+		.user = user,
+		.allow_root = conf_bool(d->conf, CONF_POLICY_TERMINAL_ALLOW_ROOT),
+		.max_terminals = (unsigned)conf_int(d->conf,
+			CONF_POLICY_TERMINAL_MAX_PER_SESSION),
+		.record_dir = conf_bool(d->conf, CONF_POLICY_TERMINAL_RECORD) ?
+			conf_str(d->conf, CONF_POLICY_TERMINAL_RECORD_DIR) :
+			NULL,
+	};
+	if (j->kind != SESSION_TERMINAL)
+		return true;
+	tc->account_error = term_account_lookup(user, shell, acct);
+	if (tc->account_error == 0)
+		tc->account = acct;
+	else if (user[0] == '\0')
+		log_warn("session %s: terminals are allowed but "
+			 "policy.terminal.user is not set: every terminal is "
+			 "refused",
+			session_describe(j->s));
+	else
+		log_warn_r(tc->account_error, "session %s: policy.terminal."
+					      "user '%s' is unusable",
+			session_describe(j->s), user);
+	return true;
+}
+
+/*
+ * Whose sound server a desktop session with the audio permission hears:
+ * the logind user's (/run/user/UID) when the screen is theirs, the owner
+ * of display.audio_runtime_dir for a configured display, none for the
+ * virtual display (no one plays sound there). Returns the directory
+ * (in buf) or NULL with *why.
+ */
+static const char *
+audio_target(struct daemon *d, struct authorize_job *j, struct capture *cap,
+	char *buf, size_t len, uid_t *uid, gid_t *gid, const char **why)
+{
+	const char *dir = conf_str(d->conf, CONF_DISPLAY_AUDIO_RUNTIME_DIR);
+	struct stat st;
+
+	*why = NULL;
+	if (j->kind != SESSION_DESKTOP || !(j->perms & POLICY_PERM_AUDIO))
+		return NULL;
+	if (cap == NULL) {
+		*why = "no display, no sound";
+		return NULL;
+	}
+	if (strcmp(d->desktop.source, "configured") == 0) {
+		if (dir[0] == '\0') {
+			*why = "display.x11 is set and display.audio_runtime_dir "
+			       "is not (whose sound server is unknown)";
+			return NULL;
+		}
+		/* The directory's owner is the user connected as: never
+		 * a path that is not a real directory. */
+		if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			*why = "display.audio_runtime_dir is not a directory";
+			return NULL;
+		}
+		snprintf(buf, len, "%s", dir);
+		*uid = st.st_uid;
+		*gid = st.st_gid;
+		return buf;
+	}
+	if (strcmp(d->desktop.source, "logind") == 0 && d->user_found == 0) {
+		snprintf(buf, len, "/run/user/%u", (unsigned)d->user.uid);
+		*uid = d->user.uid;
+		*gid = d->user.gid;
+		return buf;
+	}
+	*why = "the virtual display has no sound server";
+	return NULL;
+}
+
 static void
 grant(struct authorize_job *j, struct capture *cap, const char *why, bool ok)
 {
@@ -372,6 +497,16 @@ grant(struct authorize_job *j, struct capture *cap, const char *why, bool ok)
 	struct xfer_root roots[64];
 	struct xfer_config fc;
 	bool files = ok && files_config(d, j, &fc, roots, 64);
+	struct term_account acct;
+	struct session_term_cfg tc;
+	bool term = ok && terminal_config(d, j, &tc, &acct);
+	char adir[256];
+	uid_t auid = 0;
+	gid_t agid = 0;
+	const char *no_audio = NULL;
+	const char *audio = ok ? audio_target(d, j, cap, adir, sizeof(adir),
+					 &auid, &agid, &no_audio) :
+				 NULL;
 	struct session_grant g = {
 		.deadline_s = j->deadline_s,
 		.permissions = j->perms & POLICY_PERM_INFO_MASK,
@@ -386,6 +521,11 @@ grant(struct authorize_job *j, struct capture *cap, const char *why, bool ok)
 		.idle_s = (unsigned)conf_int(d->conf,
 			CONF_POLICY_LIMITS_IDLE_TIMEOUT),
 		.files = files ? &fc : NULL,
+		.terminal = term ? &tc : NULL,
+		.audio_runtime_dir = audio,
+		.audio_uid = auid,
+		.audio_gid = agid,
+		.no_audio = no_audio,
 	};
 
 	if (!ok)
@@ -631,6 +771,90 @@ hook_file_result(void *arg, struct session *s, const struct xfer_result *r)
 	free(fields);
 }
 
+/* One terminal opened (or refused) or closed, on the session's record:
+ * the account, the tty and shell pid, the typescript when recorded, and
+ * at the close the bytes both ways and the exit status. */
+static void
+hook_terminal_result(void *arg, struct session *s,
+	const struct session_term_record *r)
+{
+	struct daemon *d = arg;
+	char *fields = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (session_tag(s) <= 0 || (f = open_memstream(&fields, &len)) == NULL)
+		return;
+	fprintf(f, "{\"terminal_id\":%d,\"user\":", (int)r->terminal_id);
+	op_json_cstr(f, r->user != NULL ? r->user : "");
+	fputs(",\"tty\":", f);
+	op_json_cstr(f, r->tty != NULL ? r->tty : "");
+	fprintf(f, ",\"pid\":%u", (unsigned)r->pid);
+	if (r->open) {
+		fprintf(f, ",\"success\":%s", r->success ? "true" : "false");
+		if (r->message != NULL) {
+			fputs(",\"message\":", f);
+			op_json_cstr(f, r->message);
+		}
+	} else {
+		fprintf(f, ",\"bytes_in\":%llu,\"bytes_out\":%llu",
+			(unsigned long long)r->bytes_in,
+			(unsigned long long)r->bytes_out);
+		if (r->exited)
+			fprintf(f, ",\"exit_code\":%d", (int)r->exit_code);
+		else
+			fputs(",\"exit_code\":null", f);
+		if (r->reason != NULL) {
+			fputs(",\"reason\":", f);
+			op_json_cstr(f, r->reason);
+		}
+	}
+	if (r->typescript != NULL) {
+		fputs(",\"typescript\":", f);
+		op_json_cstr(f, r->typescript);
+	}
+	fputc('}', f);
+	if (fclose(f) == 0)
+		(void)audit_event(d->audit, session_tag(s),
+			r->open ? "terminal.open" : "terminal.close", fields,
+			NULL, NULL);
+	free(fields);
+}
+
+/* Audio on or off in a session: "audio.on" {backend} and "audio.off"
+ * {reason, backend, packets, bytes, dropped[, error]} on its record. */
+static void
+hook_audio_event(void *arg, struct session *s,
+	const struct session_audio_event *ev)
+{
+	struct daemon *d = arg;
+	char *fields = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (session_tag(s) <= 0 || (f = open_memstream(&fields, &len)) == NULL)
+		return;
+	fputs("{\"backend\":", f);
+	op_json_cstr(f, ev->backend != NULL ? ev->backend : "");
+	if (!ev->on) {
+		fputs(",\"reason\":", f);
+		op_json_cstr(f, ev->reason != NULL ? ev->reason : "");
+		fprintf(f, ",\"packets\":%llu,\"bytes\":%llu,\"dropped\":%llu",
+			(unsigned long long)ev->packets,
+			(unsigned long long)ev->bytes,
+			(unsigned long long)ev->dropped);
+		if (ev->detail != NULL) {
+			fputs(",\"error\":", f);
+			op_json_cstr(f, ev->detail);
+		}
+	}
+	fputc('}', f);
+	if (fclose(f) == 0)
+		(void)audit_event(d->audit, session_tag(s),
+			ev->on ? "audio.on" : "audio.off", fields, NULL, NULL);
+	free(fields);
+}
+
 /* The session is ending (the client left, shutdown): a prompt still
  * waiting for the user goes away now, not when it times out. */
 static void
@@ -667,6 +891,8 @@ const struct session_hooks daemon_session_hooks = {
 	.authorize = hook_authorize,
 	.closing = hook_closing,
 	.file_result = hook_file_result,
+	.terminal_result = hook_terminal_result,
+	.audio_event = hook_audio_event,
 	.closed = hook_closed,
 	.key_unverified = hook_key_unverified,
 	.screen_released = hook_screen_released,

@@ -124,8 +124,14 @@ print_banner(const struct daemon *d)
 			"the logged-in user's X display, else a virtual "
 			"display (Xvfb) on demand" :
 			"the logged-in user's X display");
-	printf("X11 only (no Wayland capture); no file transfer, audio or "
-	       "terminal yet. Stop it with Ctrl-C or SIGTERM.\n");
+	printf("X11 only (no Wayland capture). File transfer, terminals "
+	       "and audio: %s, %s, %s (policy.allow). Stop it with Ctrl-C "
+	       "or SIGTERM.\n",
+		policy_conf_file_dir(d->conf) != 0 ? "allowed" : "off",
+		conf_bool(d->conf, CONF_POLICY_ALLOW_TERMINAL) ? "allowed" :
+								 "off",
+		conf_bool(d->conf, CONF_POLICY_ALLOW_AUDIO) ? "allowed" :
+							      "off");
 	fflush(stdout);
 }
 
@@ -145,12 +151,20 @@ restrict_sessions(struct daemon *d)
 {
 	int dir = policy_conf_clipboard_dir(d->conf);
 	bool kb = conf_bool(d->conf, CONF_POLICY_ALLOW_KEYBOARD);
+	bool term = conf_bool(d->conf, CONF_POLICY_ALLOW_TERMINAL);
+	bool audio = conf_bool(d->conf, CONF_POLICY_ALLOW_AUDIO);
 
-	for (size_t i = 0; i < d->net.live_cap; i++)
-		if (d->net.live[i] != NULL)
-			session_restrict(d->net.live[i], kb,
-				dir & POLICY_CONF_CLIP_TO_HOST,
-				dir & POLICY_CONF_CLIP_TO_CLIENT);
+	for (size_t i = 0; i < d->net.live_cap; i++) {
+		if (d->net.live[i] == NULL)
+			continue;
+		session_restrict(d->net.live[i], kb,
+			dir & POLICY_CONF_CLIP_TO_HOST,
+			dir & POLICY_CONF_CLIP_TO_CLIENT, audio);
+		/* Open terminals end when terminals are no longer allowed
+		 * (a changed account or shell applies to new ones only). */
+		if (!term)
+			session_withdraw_terminal(d->net.live[i]);
+	}
 }
 
 static bool
@@ -309,9 +323,7 @@ write_status(struct daemon *d, FILE *f)
 	daemon_net_status(d, f);
 	daemon_desktop_status(d, f);
 	audit_status_json(d->audit, f);
-	fputs(",\"not_implemented\":[\"wayland-capture\",\"file-transfer\","
-	      "\"audio\",\"terminal\"]}",
-		f);
+	fputs(",\"not_implemented\":[\"wayland-capture\"]}", f);
 }
 
 static void

@@ -20,12 +20,12 @@ struct conf;
 /*
  * The features this build implements (POLICY_PERM_* bits): allowed but
  * unimplemented features are refused or not granted. Extend it as the
- * session features land (audio, file transfer, terminal, port forward,
- * restart, block input). Recording happens on the client; granting it
+ * session features land (terminal, port forward, restart, block input). Recording happens on the client; granting it
  * needs nothing here.
  */
 #define POLICY_CONF_IMPLEMENTED (POLICY_PERM_RECORDING | \
-	POLICY_PERM_KEYBOARD | POLICY_PERM_CLIPBOARD | POLICY_PERM_FILE)
+	POLICY_PERM_KEYBOARD | POLICY_PERM_CLIPBOARD | POLICY_PERM_FILE | \
+	POLICY_PERM_TERMINAL | POLICY_PERM_AUDIO)
 
 /* policy.allow.file_transfer as direction bits (0 = off). */
 #define POLICY_CONF_FILE_DOWNLOAD 1

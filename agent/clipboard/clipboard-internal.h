@@ -30,6 +30,31 @@ int clipboard__latin1_to_utf8(const uint8_t *in, size_t len, size_t max,
 int clipboard__utf8_to_latin1(const uint8_t *in, size_t len, uint8_t **out,
 	size_t *out_len);
 
+/* ---- backends ---------------------------------------------------------*/
+
+#include <uv.h>
+
+#include "clipboard/clipboard.h"
+
+/* A backend: all on the loop thread. be is the backend's state. */
+struct clipboard_ops {
+	const char *name;
+	/* Connects to target (an X display for x11). changed(arg, pub)
+	 * when another program takes the clipboard. */
+	int (*open)(uv_loop_t *loop, const char *target, const char *auth,
+		size_t max_bytes, struct clipboard *pub,
+		clipboard_changed_fn changed, void *arg, void **be, char *err,
+		size_t errlen);
+	/* Starts closing; be is freed when its handles are closed and no
+	 * callback runs after this. */
+	void (*close)(void *be);
+	int (*read)(void *be, clipboard_read_fn done, void *arg);
+	int (*set)(void *be, const struct clipboard_item *items, int n);
+};
+
+extern const struct clipboard_ops clipboard__x11_ops;
+extern const struct clipboard_ops clipboard__wlr_ops;
+
 /* ---- the X11 backend (clipboard-x11.c, clipboard-x11-owner.c) ---------*/
 
 #include <uv.h>
@@ -105,7 +130,7 @@ struct reader {
 	bool has[CLIPBOARD_MAX_ITEMS];
 };
 
-struct clipboard {
+struct clipboard_x11 {
 	uv_loop_t *loop;
 	xcb_connection_t *conn;
 	xcb_window_t win;
@@ -113,6 +138,7 @@ struct clipboard {
 	uint8_t xfixes_event;
 	size_t max_bytes;
 	size_t incr_threshold;
+	struct clipboard *pub; /* handed to changed */
 	clipboard_changed_fn changed;
 	void *arg;
 	uv_poll_t poll;
@@ -131,18 +157,19 @@ struct clipboard {
 };
 
 /* clipboard-x11-owner.c: what we own and serve. */
-void clipboard__selection_request(struct clipboard *cb,
+void clipboard__selection_request(struct clipboard_x11 *cb,
 	xcb_selection_request_event_t *e);
-void clipboard__selection_clear(struct clipboard *cb,
+void clipboard__selection_clear(struct clipboard_x11 *cb,
 	xcb_selection_clear_event_t *e);
 /* A requestor deleted a property: the next chunk of an INCR transfer. */
-void clipboard__property_deleted(struct clipboard *cb,
+void clipboard__property_deleted(struct clipboard_x11 *cb,
 	xcb_property_notify_event_t *e);
+int clipboard__x11_set(void *be, const struct clipboard_item *items, int n);
 /* Ends every transfer and drops our copy (connection lost or closing). */
-void clipboard__release(struct clipboard *cb);
+void clipboard__release(struct clipboard_x11 *cb);
 
 /* clipboard-x11.c: flushes, and drains the events queued meanwhile on
  * the next loop iteration (after a reply we waited for). */
-void clipboard__kick(struct clipboard *cb);
+void clipboard__kick(struct clipboard_x11 *cb);
 
 #endif

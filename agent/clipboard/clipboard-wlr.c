@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The wlroots clipboard (zwlr_data_control_v1): see clipboard-wlr.h.
+ * The wlroots clipboard (zwlr_data_control_v1), backend "wlr" of
+ * clipboard.c. target: the compositor's socket (path or name in
+ * $XDG_RUNTIME_DIR); as root we connect as the socket's owner. Reads take
+ * text (text/plain;charset=utf-8, UTF8_STRING, text/plain; valid UTF-8
+ * only) and, when offered, image/png; sets offer the same types. Every
+ * size is capped by max_bytes; a read that takes more than 3 s fails with
+ * -ETIMEDOUT.
  *
  * One connection on the loop (uv_poll on its fd). The device tells us of
  * every new offer (its mime types follow) and of the clipboard's current
@@ -14,7 +20,7 @@
  * The process ignores SIGPIPE (cli/main.c), so a reader that goes away
  * costs an EPIPE only.
  */
-#include "clipboard/clipboard-wlr.h"
+#include "clipboard/clipboard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,7 +72,8 @@ struct clipboard_wlr {
 	struct zwlr_data_control_device_v1 *dev;
 	struct offer *sel; /* the clipboard's offer, NULL = empty */
 	size_t max;
-	clipboard_wlr_changed_fn changed;
+	struct clipboard *pub; /* what changed() is given */
+	clipboard_changed_fn changed;
 	void *arg;
 	uv_poll_t poll;
 	uv_timer_t timer; /* read timeout / deferred completion */
@@ -168,7 +175,7 @@ dev_selection(void *data, struct zwlr_data_control_device_v1 *d,
 		offer_free(w, w->sel);
 	w->sel = of;
 	if (of != NULL && !of->self && w->changed != NULL && !w->closing)
-		w->changed(w->arg);
+		w->changed(w->arg, w->pub);
 }
 
 static void
@@ -355,9 +362,11 @@ on_timer(uv_timer_t *h)
 	read_finish(w, w->rstatus != 0 ? w->rstatus : -ETIMEDOUT);
 }
 
-int
-clipboard_wlr_read(struct clipboard_wlr *w, clipboard_read_fn done, void *arg)
+static int
+wlr_read(void *be, clipboard_read_fn done, void *arg)
 {
+	struct clipboard_wlr *w = be;
+
 	if (w->reading)
 		return OP_ERR_STATE;
 	w->reading = true;
@@ -482,10 +491,10 @@ static const struct zwlr_data_control_source_v1_listener src_listener = {
 	.cancelled = src_cancelled,
 };
 
-int
-clipboard_wlr_set(struct clipboard_wlr *w, const struct clipboard_item *items,
-	int n)
+static int
+wlr_set(void *be, const struct clipboard_item *items, int n)
 {
+	struct clipboard_wlr *w = be;
 	struct zwlr_data_control_source_v1 *s;
 
 	if (w->gone)
@@ -664,14 +673,15 @@ on_closed(uv_handle_t *h)
 		free(w);
 }
 
-int
-clipboard_wlr_open(uv_loop_t *loop, const char *display, size_t max_bytes,
-	clipboard_wlr_changed_fn changed, void *arg,
-	struct clipboard_wlr **out, char *err, size_t errlen)
+static int
+wlr_open(uv_loop_t *loop, const char *display, const char *auth,
+	size_t max_bytes, struct clipboard *pub, clipboard_changed_fn changed,
+	void *arg, void **out, char *err, size_t errlen)
 {
 	struct clipboard_wlr *w = calloc(1, sizeof(*w));
 	int r;
 
+	(void)auth;
 	*out = NULL;
 	if (errlen > 0)
 		err[0] = '\0';
@@ -679,6 +689,7 @@ clipboard_wlr_open(uv_loop_t *loop, const char *display, size_t max_bytes,
 		return OP_ERR_NOMEM;
 	w->loop = loop;
 	w->max = max_bytes;
+	w->pub = pub;
 	w->arg = arg;
 	/* No change reports for what was there before we opened. */
 	if ((r = setup(w, display, err, errlen)) != 0) {
@@ -709,9 +720,11 @@ clipboard_wlr_open(uv_loop_t *loop, const char *display, size_t max_bytes,
 	return 0;
 }
 
-void
-clipboard_wlr_close(struct clipboard_wlr *w)
+static void
+wlr_close(void *be)
 {
+	struct clipboard_wlr *w = be;
+
 	if (w == NULL)
 		return;
 	w->closing = true;
@@ -729,3 +742,11 @@ clipboard_wlr_close(struct clipboard_wlr *w)
 	uv_close((uv_handle_t *)&w->timer, on_closed);
 	disconnect(w);
 }
+
+const struct clipboard_ops clipboard__wlr_ops = {
+	.name = "wlr",
+	.open = wlr_open,
+	.close = wlr_close,
+	.read = wlr_read,
+	.set = wlr_set,
+};

@@ -34,7 +34,7 @@ content_unref(struct content *c)
 }
 
 static void
-xfer_end(struct clipboard *cb, struct xfer *x)
+xfer_end(struct clipboard_x11 *cb, struct xfer *x)
 {
 	bool watched = x->win == cb->win || cb->gone;
 	int i;
@@ -57,7 +57,7 @@ xfer_end(struct clipboard *cb, struct xfer *x)
 }
 
 static void
-drop_content(struct clipboard *cb)
+drop_content(struct clipboard_x11 *cb)
 {
 	content_unref(cb->content);
 	cb->content = NULL;
@@ -66,7 +66,7 @@ drop_content(struct clipboard *cb)
 /* ---- serving -----------------------------------------------------------*/
 
 static struct xfer *
-xfer_find(struct clipboard *cb, xcb_window_t win, xcb_atom_t prop)
+xfer_find(struct clipboard_x11 *cb, xcb_window_t win, xcb_atom_t prop)
 {
 	int i;
 
@@ -80,7 +80,7 @@ xfer_find(struct clipboard *cb, xcb_window_t win, xcb_atom_t prop)
 /* Puts data into the requestor's property, or starts INCR. Takes owned
  * (freed on failure too). */
 static int
-serve_data(struct clipboard *cb, xcb_window_t win, xcb_atom_t prop,
+serve_data(struct clipboard_x11 *cb, xcb_window_t win, xcb_atom_t prop,
 	xcb_atom_t type, const uint8_t *data, size_t len, uint8_t *owned)
 {
 	struct xfer *x = NULL;
@@ -130,7 +130,7 @@ serve_data(struct clipboard *cb, xcb_window_t win, xcb_atom_t prop,
 
 /* The requestor deleted the property: the next chunk, or the end. */
 static void
-xfer_next(struct clipboard *cb, struct xfer *x)
+xfer_next(struct clipboard_x11 *cb, struct xfer *x)
 {
 	size_t n = x->len - x->off;
 
@@ -146,7 +146,7 @@ xfer_next(struct clipboard *cb, struct xfer *x)
 
 /* Answers one target into the requestor's property; < 0 refuses. */
 static int
-serve(struct clipboard *cb, xcb_window_t win, xcb_atom_t prop,
+serve(struct clipboard_x11 *cb, xcb_window_t win, xcb_atom_t prop,
 	xcb_atom_t target)
 {
 	struct content *c = cb->content;
@@ -203,7 +203,7 @@ serve(struct clipboard *cb, xcb_window_t win, xcb_atom_t prop,
 }
 
 void
-clipboard__selection_request(struct clipboard *cb,
+clipboard__selection_request(struct clipboard_x11 *cb,
 	xcb_selection_request_event_t *e)
 {
 	union {
@@ -230,7 +230,7 @@ clipboard__selection_request(struct clipboard *cb,
 static void
 on_sweep(uv_timer_t *t)
 {
-	struct clipboard *cb = t->data;
+	struct clipboard_x11 *cb = t->data;
 	uint64_t now = op_now_ms();
 	bool any = false;
 	int i;
@@ -250,7 +250,7 @@ on_sweep(uv_timer_t *t)
 }
 
 void
-clipboard__selection_clear(struct clipboard *cb,
+clipboard__selection_clear(struct clipboard_x11 *cb,
 	xcb_selection_clear_event_t *e)
 {
 	xcb_get_selection_owner_reply_t *rep;
@@ -270,7 +270,7 @@ clipboard__selection_clear(struct clipboard *cb,
 }
 
 void
-clipboard__property_deleted(struct clipboard *cb,
+clipboard__property_deleted(struct clipboard_x11 *cb,
 	xcb_property_notify_event_t *e)
 {
 	struct xfer *x = xfer_find(cb, e->window, e->atom);
@@ -280,7 +280,7 @@ clipboard__property_deleted(struct clipboard *cb,
 }
 
 void
-clipboard__release(struct clipboard *cb)
+clipboard__release(struct clipboard_x11 *cb)
 {
 	int i;
 
@@ -292,7 +292,7 @@ clipboard__release(struct clipboard *cb)
 
 /* Checks and copies the items. */
 static int
-content_new(const struct clipboard *cb, const struct clipboard_item *items,
+content_new(const struct clipboard_x11 *cb, const struct clipboard_item *items,
 	int n, struct content **out)
 {
 	struct content *c;
@@ -336,9 +336,9 @@ content_new(const struct clipboard *cb, const struct clipboard_item *items,
 }
 
 int
-clipboard_set(struct clipboard *cb, const struct clipboard_item *items,
-	int n)
+clipboard__x11_set(void *be, const struct clipboard_item *items, int n)
 {
+	struct clipboard_x11 *cb = be;
 	struct content *c = NULL;
 	xcb_get_selection_owner_reply_t *rep;
 	xcb_window_t owner;

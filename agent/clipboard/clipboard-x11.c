@@ -33,10 +33,10 @@ static const char *const atom_names[A_COUNT] = { "CLIPBOARD", "TARGETS",
 
 /* ---- reading -----------------------------------------------------------*/
 
-static void reader_abandon(struct clipboard *cb);
+static void reader_abandon(struct clipboard_x11 *cb);
 
 static void
-reader_reset(struct clipboard *cb)
+reader_reset(struct clipboard_x11 *cb)
 {
 	struct reader *rd = &cb->rd;
 	int i;
@@ -51,7 +51,7 @@ reader_reset(struct clipboard *cb)
 
 /* Ends the read: the items, or status when there are none. */
 static void
-reader_finish(struct clipboard *cb, int status)
+reader_finish(struct clipboard_x11 *cb, int status)
 {
 	struct reader *rd = &cb->rd;
 	struct clipboard_item items[CLIPBOARD_MAX_ITEMS];
@@ -93,7 +93,7 @@ reader_finish(struct clipboard *cb, int status)
 }
 
 static void
-reader_convert(struct clipboard *cb, xcb_atom_t target)
+reader_convert(struct clipboard_x11 *cb, xcb_atom_t target)
 {
 	struct reader *rd = &cb->rd;
 	unsigned i = 0;
@@ -122,7 +122,7 @@ reader_convert(struct clipboard *cb, xcb_atom_t target)
  * property is left alone and not used again (X has no way to cancel).
  */
 static void
-reader_abandon(struct clipboard *cb)
+reader_abandon(struct clipboard_x11 *cb)
 {
 	int i;
 
@@ -134,7 +134,7 @@ reader_abandon(struct clipboard *cb)
 
 /* Moves to the next format we want, or ends the read. */
 static void
-reader_next(struct clipboard *cb)
+reader_next(struct clipboard_x11 *cb)
 {
 	struct reader *rd = &cb->rd;
 
@@ -151,7 +151,7 @@ reader_next(struct clipboard *cb)
 }
 
 static void
-reader_targets(struct clipboard *cb, const uint8_t *v, size_t len)
+reader_targets(struct clipboard_x11 *cb, const uint8_t *v, size_t len)
 {
 	struct reader *rd = &cb->rd;
 	const xcb_atom_t pref[] = { cb->atom[A_UTF8_STRING],
@@ -177,7 +177,7 @@ reader_targets(struct clipboard *cb, const uint8_t *v, size_t len)
 
 /* A complete item (the whole property, or all INCR chunks). */
 static void
-reader_item(struct clipboard *cb, const uint8_t *v, size_t len,
+reader_item(struct clipboard_x11 *cb, const uint8_t *v, size_t len,
 	xcb_atom_t type)
 {
 	struct reader *rd = &cb->rd;
@@ -221,7 +221,7 @@ fail:
  * header claims more than it holds.
  */
 static int
-prop_get(struct clipboard *cb, xcb_atom_t prop, size_t limit,
+prop_get(struct clipboard_x11 *cb, xcb_atom_t prop, size_t limit,
 	xcb_get_property_reply_t **out)
 {
 	size_t words = limit / 4 + 1;
@@ -255,7 +255,7 @@ prop_get(struct clipboard *cb, xcb_atom_t prop, size_t limit,
 
 /* The item in progress is over max_bytes: skip it. */
 static void
-reader_too_large(struct clipboard *cb)
+reader_too_large(struct clipboard_x11 *cb)
 {
 	if (cb->rd.incr)
 		reader_abandon(cb);
@@ -270,7 +270,7 @@ reader_too_large(struct clipboard *cb)
 }
 
 static void
-on_selection_notify(struct clipboard *cb, xcb_selection_notify_event_t *e)
+on_selection_notify(struct clipboard_x11 *cb, xcb_selection_notify_event_t *e)
 {
 	struct reader *rd = &cb->rd;
 	xcb_get_property_reply_t *rep = NULL;
@@ -339,7 +339,7 @@ on_selection_notify(struct clipboard *cb, xcb_selection_notify_event_t *e)
 
 /* One INCR chunk arrived in our property; zero length ends it. */
 static void
-reader_chunk(struct clipboard *cb)
+reader_chunk(struct clipboard_x11 *cb)
 {
 	struct reader *rd = &cb->rd;
 	xcb_get_property_reply_t *rep = NULL;
@@ -391,7 +391,7 @@ reader_chunk(struct clipboard *cb)
 static void
 on_read_timeout(uv_timer_t *t)
 {
-	struct clipboard *cb = t->data;
+	struct clipboard_x11 *cb = t->data;
 
 	if (cb->rd.stage != RS_IDLE)
 		reader_finish(cb, -ETIMEDOUT);
@@ -402,7 +402,7 @@ on_read_timeout(uv_timer_t *t)
 /* ---- events ------------------------------------------------------------*/
 
 static void
-on_property(struct clipboard *cb, xcb_property_notify_event_t *e)
+on_property(struct clipboard_x11 *cb, xcb_property_notify_event_t *e)
 {
 	if (e->state == XCB_PROPERTY_DELETE) {
 		clipboard__property_deleted(cb, e);
@@ -414,7 +414,7 @@ on_property(struct clipboard *cb, xcb_property_notify_event_t *e)
 }
 
 static void
-on_xfixes(struct clipboard *cb, xcb_xfixes_selection_notify_event_t *e)
+on_xfixes(struct clipboard_x11 *cb, xcb_xfixes_selection_notify_event_t *e)
 {
 	if (e->selection != cb->atom[A_CLIPBOARD])
 		return;
@@ -423,11 +423,11 @@ on_xfixes(struct clipboard *cb, xcb_xfixes_selection_notify_event_t *e)
 		return;
 	}
 	if (e->owner != XCB_NONE && cb->changed != NULL)
-		cb->changed(cb->arg, cb);
+		cb->changed(cb->arg, cb->pub);
 }
 
 static void
-dispatch(struct clipboard *cb, xcb_generic_event_t *ev)
+dispatch(struct clipboard_x11 *cb, xcb_generic_event_t *ev)
 {
 	uint8_t type = ev->response_type & 0x7f;
 
@@ -448,7 +448,7 @@ dispatch(struct clipboard *cb, xcb_generic_event_t *ev)
 }
 
 static void
-lost(struct clipboard *cb)
+lost(struct clipboard_x11 *cb)
 {
 	cb->gone = true;
 	uv_poll_stop(&cb->poll);
@@ -458,7 +458,7 @@ lost(struct clipboard *cb)
 }
 
 static void
-drain(struct clipboard *cb)
+drain(struct clipboard_x11 *cb)
 {
 	xcb_generic_event_t *ev;
 
@@ -494,7 +494,7 @@ on_wake(uv_async_t *a)
 }
 
 void
-clipboard__kick(struct clipboard *cb)
+clipboard__kick(struct clipboard_x11 *cb)
 {
 	xcb_flush(cb->conn);
 	uv_async_send(&cb->wake);
@@ -503,7 +503,7 @@ clipboard__kick(struct clipboard *cb)
 /* ---- open / close ------------------------------------------------------*/
 
 static int
-intern_atoms(struct clipboard *cb)
+intern_atoms(struct clipboard_x11 *cb)
 {
 	xcb_intern_atom_cookie_t ck[A_COUNT];
 	int r = 0;
@@ -527,7 +527,7 @@ intern_atoms(struct clipboard *cb)
 
 /* XFixes (for owner changes) and our hidden window. */
 static int
-x11_setup(struct clipboard *cb, int screen, char *err, size_t errlen)
+x11_setup(struct clipboard_x11 *cb, int screen, char *err, size_t errlen)
 {
 	const xcb_setup_t *setup = xcb_get_setup(cb->conn);
 	xcb_screen_iterator_t it = xcb_setup_roots_iterator(setup);
@@ -583,7 +583,7 @@ x11_setup(struct clipboard *cb, int screen, char *err, size_t errlen)
 static void
 on_closed(uv_handle_t *h)
 {
-	struct clipboard *cb = h->data;
+	struct clipboard_x11 *cb = h->data;
 
 	if (--cb->handles > 0)
 		return;
@@ -596,7 +596,7 @@ on_closed(uv_handle_t *h)
 
 /* Closes what exists; the struct goes with the last handle. */
 static void
-clipboard_destroy(struct clipboard *cb, int inited)
+clipboard_destroy(struct clipboard_x11 *cb, int inited)
 {
 	uv_handle_t *h[] = { (uv_handle_t *)&cb->poll,
 		(uv_handle_t *)&cb->read_timer,
@@ -616,12 +616,12 @@ clipboard_destroy(struct clipboard *cb, int inited)
 		uv_close(h[i], on_closed);
 }
 
-int
-clipboard_open(uv_loop_t *loop, const char *display, const char *xauthority,
-	size_t max_bytes, clipboard_changed_fn changed, void *arg,
-	struct clipboard **out, char *err, size_t errlen)
+static int
+x11_open(uv_loop_t *loop, const char *display, const char *xauthority,
+	size_t max_bytes, struct clipboard *pub, clipboard_changed_fn changed,
+	void *arg, void **out, char *err, size_t errlen)
 {
-	struct clipboard *cb;
+	struct clipboard_x11 *cb;
 	int screen = 0;
 	int inited = 0;
 	int r;
@@ -637,6 +637,7 @@ clipboard_open(uv_loop_t *loop, const char *display, const char *xauthority,
 		return OP_ERR_NOMEM;
 	cb->loop = loop;
 	cb->max_bytes = max_bytes;
+	cb->pub = pub;
 	cb->changed = changed;
 	cb->arg = arg;
 	cb->poll.data = cb->read_timer.data = cb->sweep_timer.data =
@@ -671,17 +672,20 @@ fail:
 	return r;
 }
 
-void
-clipboard_close(struct clipboard *cb)
+static void
+x11_close(void *be)
 {
+	struct clipboard_x11 *cb = be;
+
 	if (cb == NULL || cb->closing)
 		return;
 	clipboard_destroy(cb, 4);
 }
 
-int
-clipboard_read(struct clipboard *cb, clipboard_read_fn done, void *arg)
+static int
+x11_read(void *be, clipboard_read_fn done, void *arg)
 {
+	struct clipboard_x11 *cb = be;
 	struct reader *rd = &cb->rd;
 	int r;
 
@@ -703,3 +707,10 @@ clipboard_read(struct clipboard *cb, clipboard_read_fn done, void *arg)
 	return 0;
 }
 
+const struct clipboard_ops clipboard__x11_ops = {
+	.name = "x11",
+	.open = x11_open,
+	.close = x11_close,
+	.read = x11_read,
+	.set = clipboard__x11_set,
+};

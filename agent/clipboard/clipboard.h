@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The desktop clipboard (spec §10) behind one interface. Backend: the
- * X11 CLIPBOARD selection over its own xcb connection (clipboard-x11.c):
+ * The desktop clipboard (spec §10) behind one interface (clipboard.c picks
+ * a backend's ops table by name). Backend "wlr" (clipboard-wlr.c): a
+ * wlroots compositor's clipboard through zwlr_data_control_v1, target =
+ * its socket. Backend "x11": the X11 CLIPBOARD selection over its own
+ * xcb connection (clipboard-x11.c):
  * XFixes reports a new owner, the content is read as UTF8_STRING (and
  * image/png when offered), and to set it we become the owner and answer
  * SelectionRequests (TARGETS, UTF8_STRING, STRING, TEXT,
@@ -46,14 +49,16 @@ typedef void (*clipboard_read_fn)(void *arg, int status,
 	const struct clipboard_item *items, int n);
 
 /*
- * Connects to display (":N"; xauthority as for capture). max_bytes caps
- * what is read from or served to X (per item). Failure: negative error,
- * one-line reason in err.
+ * Opens backend ("x11") on target (for x11 a display ":N", auth its
+ * Xauthority file as for capture). max_bytes caps what is read from or
+ * served to the desktop (per item). Failure: negative error
+ * (OP_ERR_UNSUPPORTED for an unknown backend), one-line reason in err.
  */
-int clipboard_open(uv_loop_t *loop, const char *display,
-	const char *xauthority, size_t max_bytes, clipboard_changed_fn changed,
+int clipboard_open(uv_loop_t *loop, const char *backend, const char *target,
+	const char *auth, size_t max_bytes, clipboard_changed_fn changed,
 	void *arg, struct clipboard **out, char *err, size_t errlen);
 void clipboard_close(struct clipboard *cb);
+const char *clipboard_backend_name(const struct clipboard *cb);
 
 /* Reads the current CLIPBOARD (asynchronous: done runs later, once,
  * unless the clipboard is closed first). One read at a time:

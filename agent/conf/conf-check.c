@@ -301,14 +301,12 @@ const struct conf_check conf__check_username = {
 	.pattern = "^[A-Za-z_][A-Za-z0-9_-]{0,30}[$]?$",
 };
 
-/* policy.files.roots: absolute, no "." or ".." component, no control
- * characters; the root "/" itself is refused (everything). */
-static int
-check_abs_dir(const char *s, char *msg, size_t msgsz)
+/* Absolute, no "." or ".." component, no control characters, not "/". */
+static bool
+abs_path_clean(const char *s)
 {
 	size_t n = strlen(s);
 	bool ok = n >= 2 && n <= 4095 && s[0] == '/';
-	char ex[64];
 
 	for (size_t i = 0; ok && i < n; i++) {
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
@@ -319,7 +317,16 @@ check_abs_dir(const char *s, char *msg, size_t msgsz)
 					(s[i + 3] == '/' || s[i + 3] == '\0'))))
 			ok = false;
 	}
-	if (ok)
+	return ok;
+}
+
+/* policy.files.roots: the root "/" itself is refused (everything). */
+static int
+check_abs_dir(const char *s, char *msg, size_t msgsz)
+{
+	char ex[64];
+
+	if (abs_path_clean(s))
 		return 0;
 	EXCERPT(s, ex);
 	snprintf(msg, msgsz, "must be an absolute directory other than / "
@@ -330,6 +337,26 @@ check_abs_dir(const char *s, char *msg, size_t msgsz)
 const struct conf_check conf__check_abs_dir = {
 	.fn = check_abs_dir,
 	.pattern = "^/[^\\x00-\\x1f]+$",
+};
+
+/* policy.terminal.shell: a program, named by its absolute path. */
+static int
+check_abs_file(const char *s, char *msg, size_t msgsz)
+{
+	char ex[64];
+	size_t n = strlen(s);
+
+	if (abs_path_clean(s) && s[n - 1] != '/')
+		return 0;
+	EXCERPT(s, ex);
+	snprintf(msg, msgsz, "must be the absolute path of a program, without "
+		". or .. components, got '%s'", ex);
+	return -1;
+}
+
+const struct conf_check conf__check_abs_file = {
+	.fn = check_abs_file,
+	.pattern = "^/[^\\x00-\\x1f]*[^/\\x00-\\x1f]$",
 };
 
 /*

@@ -42,6 +42,8 @@ extern const struct conf_check conf__check_size;
 extern const struct conf_check conf__check_username;
 /* An absolute directory path (not checked to exist: that is at use). */
 extern const struct conf_check conf__check_abs_dir;
+/* An absolute path of a file (a program), same rules. */
+extern const struct conf_check conf__check_abs_file;
 /* direct_access.listen: conf_listen_parse. */
 extern const struct conf_check conf__check_listen;
 /* Policy items (grammars of agent/policy/policy-match.c). */

@@ -205,11 +205,17 @@ X(POLICY_ALLOW_FILE_TRANSFER, "policy.allow.file_transfer",		\
 	"refused when that is empty. Files are read and written by the "\
 	"agent's own user (root) until privilege separation lands.")	\
 X(POLICY_ALLOW_AUDIO, "policy.allow.audio", CT_BOOL(), "false", NULL,	\
-	"Send the host's sound to the peer (not implemented yet).")	\
+	"Send what the desktop plays to the peer (desktop sessions, "	\
+	"Opus; the client may mute it). Captured from the desktop "	\
+	"user's PipeWire (or PulseAudio); the agent, as root, parses "	\
+	"that server's messages, so keep it off where local users are "	\
+	"not trusted. A virtual display has no sound.")			\
 X(POLICY_ALLOW_TERMINAL, "policy.allow.terminal", CT_BOOL(), "false",	\
-	NULL, "Allow terminal sessions (a shell as the agent's user). "	\
-	"Refused in this version whatever the value (not implemented "	\
-	"yet).")							\
+	NULL, "Allow terminal sessions (RustDesk 1.4.1+ clients): login "\
+	"shells on pseudo-terminals, run as policy.terminal.user and, "\
+	"under the shipped systemd unit, inside its sandbox (no sudo, "	\
+	"read-only system: README 'Terminal'). Refused with 'No "	\
+	"permission of terminal' when false.")				\
 X(POLICY_ALLOW_PORT_FORWARD, "policy.allow.port_forward", CT_BOOL(),	\
 	"false", NULL,							\
 	"Allow port-forward (TCP tunnel, RDP) sessions; refused with "	\
@@ -233,6 +239,33 @@ X(POLICY_FILES_MAX_BYTES, "policy.files.max_bytes",			\
 	CT_INT(0, 1099511627776), "0", NULL,				\
 	"Largest file, and largest total of one transfer, in bytes; 0 "	\
 	"means no limit.")						\
+X(POLICY_TERMINAL_USER, "policy.terminal.user", CT_STRING(0, 32), "",	\
+	&conf__check_username,						\
+	"The account terminal shells run as (its uid, gid, groups and "	\
+	"home). Empty means every terminal is refused with a message "	\
+	"saying so: a shell never runs as root by default.")		\
+X(POLICY_TERMINAL_SHELL, "policy.terminal.shell", CT_STRING(0, 255),	\
+	"", &conf__check_abs_file,					\
+	"Absolute path of the shell to start instead of the account's "	\
+	"login shell from passwd (e.g. for an account whose shell is "	\
+	"nologin). Empty means the login shell.")			\
+X(POLICY_TERMINAL_ALLOW_ROOT, "policy.terminal.allow_root", CT_BOOL(),	\
+	"false", NULL,							\
+	"Allow policy.terminal.user to be root (uid 0). Refused unless "\
+	"true.")							\
+X(POLICY_TERMINAL_RECORD, "policy.terminal.record", CT_BOOL(), "false",\
+	NULL, "Keep a typescript (everything the terminal printed) of "	\
+	"each terminal in policy.terminal.record_dir, named in its "	\
+	"audit record. Fails closed: a terminal whose typescript cannot "\
+	"be created is not opened.")					\
+X(POLICY_TERMINAL_RECORD_DIR, "policy.terminal.record_dir",		\
+	CT_STRING(0, 4095), "/var/lib/outpost/typescripts",		\
+	&conf__check_abs_dir,						\
+	"Directory of the typescripts (created 0700 when missing; "	\
+	"files are 0600).")						\
+X(POLICY_TERMINAL_MAX_PER_SESSION, "policy.terminal.max_per_session",	\
+	CT_INT(1, 64), "4", NULL,					\
+	"Most terminals open at once in one terminal session.")		\
 X(POLICY_PEERS_ALLOW_IDS, "policy.peers.allow_ids", CT_LIST(1024), "",\
 	&conf__check_glob,						\
 	"Peer IDs that may connect, as patterns with * and ? "		\
@@ -283,6 +316,13 @@ X(DISPLAY_X11, "display.x11", CT_STRING(0, 16), "",			\
 X(DISPLAY_XAUTHORITY, "display.xauthority", CT_PATH(), "", NULL,	\
 	"Xauthority file for display.x11. Empty means the one in the "	\
 	"logged-in user's session environment (or $XAUTHORITY).")	\
+X(DISPLAY_AUDIO_RUNTIME_DIR, "display.audio_runtime_dir", CT_PATH(), "",	\
+	NULL,								\
+	"For display.x11: the runtime directory (XDG_RUNTIME_DIR, "	\
+	"holding pipewire-0 or pulse/native) of the user whose sound "	\
+	"server plays on that display; audio connects as the "		\
+	"directory's owner. Empty: a display.x11 has no sound, the "	\
+	"logged-in user's display uses /run/user/UID.")		\
 X(DISPLAY_VIRTUAL_MODE, "display.virtual.mode", CT_ENUM("auto|never"),	\
 	"auto", NULL,							\
 	"auto: when a desktop session logs in and no display is found, "\

@@ -34,6 +34,7 @@
 
 #include "consent/consent-internal.h"
 #include "consent/consent-prompt.h"
+#include "core/child.h"
 #include "core/err.h"
 #include "core/log.h"
 
@@ -106,82 +107,34 @@ consent_result_name(enum consent_result r)
 	return "error";
 }
 
-/* write(2) of a string from the child: async-signal-safe. */
-static void
-child_say(const char *s)
-{
-	ssize_t n = write(2, s, strlen(s));
-
-	(void)n;
-}
-
-static void __attribute__((noreturn))
-child_fail(const char *what, int code)
-{
-	char num[16];
-	int e = errno;
-	size_t i = sizeof(num) - 1;
-
-	num[i] = '\0';
-	do {
-		num[--i] = (char)('0' + e % 10);
-		e /= 10;
-	} while (e > 0 && i > 0);
-	child_say("consent prompt: ");
-	child_say(what);
-	child_say(" failed, errno ");
-	child_say(num + i);
-	child_say("\n");
-	_exit(code);
-}
-
 /* Runs in the forked child: async-signal-safe calls only. */
 static void __attribute__((noreturn))
 child_exec(const struct child_plan *p)
 {
-	struct sigaction sa;
-	sigset_t none;
+	static const struct child_say_as how = { .prefix = "consent prompt: ",
+		.eol = "\n", .code = CHILD_EXIT_SETUP };
+	static const struct child_say_as how_exec = {
+		.prefix = "consent prompt: ", .eol = "\n",
+		.code = CHILD_EXIT_EXEC };
+	const struct child_who who = { .change_ids = p->change_ids,
+		.uid = p->uid, .gid = p->gid, .ngroups = p->ngroups,
+		.groups = p->groups };
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (int i = 1; i < NSIG; i++)
-		(void)sigaction(i, &sa, NULL); /* SIGPIPE was ignored */
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	child_default_signals(); /* SIGPIPE was ignored */
 	if (dup2(p->in_fd, 0) < 0 || dup2(p->out_fd, 1) < 0 ||
 		dup2(p->err_fd, 2) < 0)
 		_exit(CHILD_EXIT_SETUP);
-	if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
-		for (int fd = 3; fd < 65536; fd++)
-			(void)close(fd);
+	child_close_from(3);
 	(void)setsid();
-	if (p->change_ids) {
-		if (setgroups(p->ngroups, p->groups) != 0)
-			child_fail("setgroups", CHILD_EXIT_SETUP);
-		if (setresgid(p->gid, p->gid, p->gid) != 0)
-			child_fail("setresgid", CHILD_EXIT_SETUP);
-		if (setresuid(p->uid, p->uid, p->uid) != 0)
-			child_fail("setresuid", CHILD_EXIT_SETUP);
-		if (p->uid != 0 && setresuid(0, 0, 0) == 0) {
-			errno = EPERM;
-			child_fail("dropping root for good", CHILD_EXIT_SETUP);
-		}
-	}
-	if (getuid() != p->uid || geteuid() != p->uid ||
-		getgid() != p->gid || getegid() != p->gid) {
-		errno = EPERM;
-		child_fail("checking the user and group", CHILD_EXIT_SETUP);
-	}
+	child_become(&who, &how);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) != 0)
-		child_fail("PR_SET_NO_NEW_PRIVS", CHILD_EXIT_SETUP);
+		child_fail(&how, "PR_SET_NO_NEW_PRIVS");
 	/* After setresuid, which clears it: die with the daemon. */
-	if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0L, 0L, 0L) != 0 ||
-		getppid() != p->parent)
-		_exit(CHILD_EXIT_SETUP);
+	child_die_with(p->parent, &how);
 	if (chdir(p->home) != 0 && chdir("/") != 0)
-		child_fail("chdir", CHILD_EXIT_SETUP);
+		child_fail(&how, "chdir");
 	execve(p->exe, p->argv, p->envp);
-	child_fail("execve", CHILD_EXIT_EXEC);
+	child_fail(&how_exec, "execve");
 }
 
 /* Moves a pipe end above stdio so the child's dup2 calls cannot clash. */

@@ -208,9 +208,10 @@ scope_matches(struct session *ss, const Hbb__LoginRequest *lr)
 static const char *
 kind_refusal(enum session_kind k)
 {
+	/* Terminal sessions are served when the policy grants them (the
+	 * daemon's admit hook refuses them otherwise, with the same stock
+	 * "No permission of terminal"). */
 	switch (k) {
-	case SESSION_TERMINAL:
-		return "No permission of terminal";
 	case SESSION_PORT_FORWARD:
 		return "No permission of IP tunneling";
 	case SESSION_VIEW_CAMERA:
@@ -274,6 +275,12 @@ grant_input(struct session *ss, const struct session_grant *g)
 		ss->perms |= SESSION_PERM_FILE_DOWNLOAD;
 	if (g->files != NULL && (g->files->allow & XFER_ALLOW_UPLOAD))
 		ss->perms |= SESSION_PERM_FILE_UPLOAD;
+	/* Terminals are offered (PeerInfo) to any session the policy
+	 * allows them; they run in terminal sessions only (a stock client
+	 * opens a terminal-type connection for them). */
+	ss->term_offered = g->terminal != NULL;
+	if (g->terminal != NULL && ss->kind == SESSION_TERMINAL)
+		ss->perms |= SESSION_PERM_TERMINAL;
 	ss->idle_s = g->idle_s;
 	ss->keyboard_disabled = ss->login_opts.opt.disable_keyboard == 2;
 	ss->clipboard_disabled = ss->login_opts.opt.disable_clipboard == 2;
@@ -282,6 +289,8 @@ grant_input(struct session *ss, const struct session_grant *g)
 static void
 authorized(struct session *ss, bool ok, const struct session_grant *g)
 {
+	uint32_t perms;
+
 	/* The session may have closed while the record was being written;
 	 * the reference taken in session__on_login kept it alive. */
 	if (ss->state != SS_AUTHORIZING) {
@@ -309,7 +318,8 @@ authorized(struct session *ss, bool ok, const struct session_grant *g)
 	framer_set_max(ss->fr, SESSION_MAX_FRAME);
 	grant_input(ss, g);
 	session__screen_grant(ss, g);
-	send_permissions(ss, g != NULL ? g->permissions : 0);
+	perms = session__audio_grant(ss, g, g != NULL ? g->permissions : 0);
+	send_permissions(ss, perms);
 	if (g != NULL && ss->video != NULL)
 		session__input_start(ss, g);
 	if (g != NULL && g->files != NULL &&
@@ -318,11 +328,16 @@ authorized(struct session *ss, bool ok, const struct session_grant *g)
 		session__files_start(ss, g->files) == 0 &&
 		ss->kind == SESSION_FILE_TRANSFER)
 		(void)session__files_open_dir(ss, ss->ft_dir, ss->ft_hidden);
+	if (g != NULL && (ss->perms & SESSION_PERM_TERMINAL) &&
+		session__term_start(ss, g->terminal) != 0)
+		ss->perms &= ~SESSION_PERM_TERMINAL;
 	if (g != NULL)
 		session_set_deadline(ss, g->deadline_s,
 			"The session time allowed by the host's policy is "
 			"over");
 	log_notice("session %s authorized", ss->desc);
+	/* §6.7: after PeerInfo, Misc.audio_format and then the frames. */
+	session__audio_update(ss, "client-disabled");
 }
 
 /* The login's OptionMessage (quality, fps, codecs) outlives the request:

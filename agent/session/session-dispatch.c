@@ -101,6 +101,10 @@ on_misc(struct session *ss, Hbb__Message *m)
 			op_excerpt(r, strlen(r), 60, ex, sizeof(ex)));
 		return 0;
 	}
+	/* §13.3: the client's audio toggle is not a screen matter; the
+	 * rest of the OptionMessage goes to the screen below. */
+	if (m->misc->union_case == HBB__MISC__UNION_OPTION)
+		session__audio_options(ss, m->misc->option);
 	return session__screen_on_misc(ss, m->misc);
 }
 
@@ -108,6 +112,12 @@ static int
 on_files(struct session *ss, Hbb__Message *m)
 {
 	return session__files_on_message(ss, m);
+}
+
+static int
+on_terminal(struct session *ss, Hbb__Message *m)
+{
+	return session__term_on_message(ss, m);
 }
 
 #define AUTH SS_AUTHORIZED
@@ -134,7 +144,7 @@ static const struct dispatch_rule rules[] = {
 			SESSION_PERM_FILE_UPLOAD,
 		EARLY_FATAL, on_files },
 	RULE(TERMINAL_ACTION) = { AUTH, SESSION_PERM_TERMINAL, EARLY_FATAL,
-		NULL },
+		on_terminal },
 };
 #undef RULE
 #undef AUTH

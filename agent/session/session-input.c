@@ -180,7 +180,7 @@ session__send_permission(struct session *ss, int perm, bool enabled)
 
 void
 session_restrict(struct session *ss, bool keyboard, bool clip_to_host,
-	bool clip_to_client)
+	bool clip_to_client, bool audio)
 {
 	uint32_t before = ss->perms;
 	uint32_t clip = SESSION_PERM_CLIP_TO_HOST | SESSION_PERM_CLIP_TO_CLIENT;
@@ -201,6 +201,12 @@ session_restrict(struct session *ss, bool keyboard, bool clip_to_host,
 	}
 	if ((before & clip) && !(ss->perms & clip))
 		session__send_permission(ss, 2, false); /* Clipboard */
+	if (!audio && (before & SESSION_PERM_AUDIO)) {
+		ss->perms &= ~SESSION_PERM_AUDIO;
+		session__send_permission(ss, 3, false); /* Audio */
+		log_notice("session %s: audio permission withdrawn", ss->desc);
+		session__audio_update(ss, "withdrawn");
+	}
 	session__input_permission(ss);
 }
 
@@ -411,7 +417,7 @@ session__input_start(struct session *ss, const struct session_grant *g)
 	}
 	if ((ss->perms & (SESSION_PERM_CLIP_TO_HOST |
 			     SESSION_PERM_CLIP_TO_CLIENT)) &&
-		clipboard_open(ss->env.loop, g->display, g->xauthority,
+		clipboard_open(ss->env.loop, "x11", g->display, g->xauthority,
 			ss->clip_max, on_clip_changed, ss, &ss->clip, err,
 			sizeof(err)) != 0) {
 		log_warn("session %s: no clipboard: %s", ss->desc, err);

@@ -44,6 +44,7 @@ enum session_state {
 #define SESSION_PERM_AUDIO (1u << 6)
 
 struct framer;
+struct session_audio;
 struct session_video;
 struct input;
 struct clipboard;
@@ -103,11 +104,15 @@ struct session {
 	struct input *input;
 	struct clipboard *clip;
 	struct session_files *files;  /* file transfer, when granted */
+	struct session_term *term;    /* terminals, when granted */
+	bool term_offered;            /* PeerInfo features.terminal */
 	char ft_dir[512];             /* LoginRequest.file_transfer.dir */
 	bool ft_hidden;
 	uint32_t perms;               /* SESSION_PERM_* */
 	bool keyboard_disabled;       /* OptionMessage.disable_keyboard */
 	bool clipboard_disabled;      /* OptionMessage.disable_clipboard */
+	bool audio_disabled;          /* OptionMessage.disable_audio */
+	struct session_audio *audio;  /* session-audio.c, when granted */
 	bool clip_reading;
 	bool clip_again;              /* it changed during the read */
 	bool client_multi_clip;       /* client >= 1.3.0 */
@@ -171,6 +176,30 @@ void session__files_stop(struct session *ss);
 int session__files_open_dir(struct session *ss, const char *dir, bool hidden);
 /* 0, SESSION_MSG_TAKEN, or an error that ends the session. */
 int session__files_on_message(struct session *ss, Hbb__Message *m);
+
+/* session-term.c: terminals (TerminalAction). */
+int session__term_start(struct session *ss, const struct session_term_cfg *cfg);
+/* Hangs every terminal up (each audited with why) and frees them. */
+void session__term_stop(struct session *ss, const char *why);
+/* Always 0: a bad terminal message ends that terminal only. */
+int session__term_on_message(struct session *ss, Hbb__Message *m);
+/* PeerInfo.version when terminals are offered (§16: clients offer
+ * terminal sessions from host 1.4.1 with features.terminal). */
+#define SESSION_TERMINAL_VERSION "1.4.1"
+/* session-audio.c: the desktop's sound (§12). */
+/* After login: keeps the grant's sound server and starts audio when the
+ * permission is held and the client has not disabled it. Returns the
+ * PermissionInfo bits to announce (Audio cleared when there is no sound
+ * server for this display). */
+uint32_t session__audio_grant(struct session *ss, const struct session_grant *g,
+	uint32_t permissions);
+/* An OptionMessage (login or Misc.option): disable_audio Yes/No. */
+void session__audio_options(struct session *ss, const Hbb__OptionMessage *o);
+/* Starts or stops audio to match the permission and the client's option;
+ * reason is what an "off" is audited as. */
+void session__audio_update(struct session *ss, const char *reason);
+/* Session end: audio off ("closed") and everything freed. */
+void session__audio_close(struct session *ss);
 
 /* session-auth.c */
 int session__on_public_key(struct session *ss, const Hbb__Message *m);

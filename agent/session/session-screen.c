@@ -475,7 +475,13 @@ send_peer_info(struct session *ss, const char *no_screen)
 							     "");
 	pi.hostname = (char *)ss->env.hostname;
 	pi.platform = "Linux";
-	pi.version = (char *)ss->env.version;
+	/* §13.7/§16: a stock client offers terminals only to a host that
+	 * says features.terminal and is at least 1.4.1; both are said only
+	 * when the policy allows terminals, so a host without them keeps
+	 * announcing the version it fully implements. */
+	pi.version = (char *)(ss->term_offered ? SESSION_TERMINAL_VERSION :
+						  ss->env.version);
+	feat.terminal = ss->term_offered;
 	/* §7.2: VP9 is implied; VP8 is offered; no hardware codecs, no
 	 * AV1, no I444. */
 	enc.vp8 = true;

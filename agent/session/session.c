@@ -237,6 +237,8 @@ close_with(struct session *ss, const char *peer_reason, const char *why)
 			why);
 	session__input_stop(ss);
 	session__files_stop(ss);
+	session__term_stop(ss, "the session ended");
+	session__audio_close(ss);
 	session__screen_release(ss);
 	log_info("session %s closed: %s", ss->desc, ss->close_reason);
 	if (ss->env.hooks != NULL && ss->env.hooks->closing != NULL)

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <uv.h>
 
@@ -28,6 +29,7 @@ struct session;
 struct xfer_config;
 struct xfer_result;
 struct capture;
+struct term_account;
 
 enum session_kind {
 	SESSION_DESKTOP,
@@ -62,6 +64,41 @@ struct session_creds {
 	bool allow_permanent;
 };
 
+/* The terminal part of a grant (policy.allow.terminal and
+ * policy.terminal.*); everything is copied by the session. */
+struct session_term_cfg {
+	/* The account shells run as; NULL refuses every open, and
+	 * account_error (term_account_lookup's result) and user say why to
+	 * the client. */
+	const struct term_account *account;
+	int account_error;
+	const char *user;
+	bool allow_root;
+	unsigned max_terminals;  /* per session */
+	const char *record_dir;  /* typescripts; NULL = none */
+};
+
+/* One terminal opened, refused or closed, for the audit trail (all
+ * borrowed for the duration of the hook). */
+struct session_term_record {
+	bool open;          /* terminal.open (else terminal.close) */
+	int32_t terminal_id;
+	bool success;       /* open: the shell started */
+	const char *message;  /* open: why it did not */
+	const char *user;
+	const char *tty;
+	uint32_t pid;
+	const char *typescript; /* NULL = not recorded */
+	/* close: exited says the shell's exit status is known (exit_code,
+	 * 128+N for signal N); false when it was hung up with the session
+	 * or the permission (reason). */
+	bool exited;
+	int32_t exit_code;
+	uint64_t bytes_in;  /* typed by the client */
+	uint64_t bytes_out; /* printed by the terminal */
+	const char *reason;
+};
+
 /* What an authorization grants. */
 struct session_grant {
 	unsigned deadline_s; /* end the session after this long; 0 = never */
@@ -85,6 +122,31 @@ struct session_grant {
 	/* File transfer (file-transfer sessions): roots, directions and
 	 * limits (valid during the call; NULL = none). */
 	const struct xfer_config *files;
+	/* Terminal (policy.allow.terminal): when not NULL the PeerInfo
+	 * offers terminals (features.terminal, version 1.4.1, as stock
+	 * clients require) and a terminal session serves them. */
+	const struct session_term_cfg *terminal;
+	/* Audio (desktop sessions with PermissionInfo bit 3): the runtime
+	 * directory of the desktop user's sound server (XDG_RUNTIME_DIR,
+	 * holding pipewire-0 or pulse/native; copied) and the user to
+	 * connect as when the daemon runs as root. NULL = no sound server
+	 * for this display; no_audio says why (logged once, and audio is
+	 * announced off). */
+	const char *audio_runtime_dir;
+	uid_t audio_uid;
+	gid_t audio_gid;
+	const char *no_audio;
+};
+
+/* Audio turned on or off in a session (for the audit trail). */
+struct session_audio_event {
+	bool on;
+	/* off: "client-disabled", "withdrawn", "error", "closed" */
+	const char *reason;
+	const char *backend; /* "pipewire", "pulse" */
+	const char *detail;  /* the error's text, or NULL */
+	/* off: what was sent while it was on */
+	uint64_t packets, bytes, dropped;
 };
 
 /*
@@ -119,6 +181,12 @@ struct session_hooks {
 	/* A file transfer or file change finished (for the audit trail). */
 	void (*file_result)(void *arg, struct session *s,
 		const struct xfer_result *r);
+	/* A terminal opened, was refused or closed (for the audit trail). */
+	void (*terminal_result)(void *arg, struct session *s,
+		const struct session_term_record *r);
+	/* Audio started or stopped (see struct session_audio_event). */
+	void (*audio_event)(void *arg, struct session *s,
+		const struct session_audio_event *ev);
 	/* The client could not verify our key: re-publish it to hbbs. */
 	void (*key_unverified)(void *arg);
 	/* Once per grant with a screen: the session has freed everything it
@@ -205,11 +273,23 @@ int session_video_stats(const struct session *self,
  * the keyboard permission). */
 bool session_wants_lock(const struct session *self);
 
-/* Narrows what an authorized session may do (a policy reload): keyboard
- * and clipboard directions can only be withdrawn, never widened. The
- * client is told (PermissionInfo) and held keys are released. */
+/* Narrows what an authorized session may do (a policy reload): keyboard,
+ * clipboard directions and audio can only be withdrawn, never widened.
+ * The client is told (PermissionInfo), held keys are released and audio
+ * capture stops. */
 void session_restrict(struct session *self, bool keyboard,
-	bool clipboard_to_host, bool clipboard_to_client);
+	bool clipboard_to_host, bool clipboard_to_client, bool audio);
+
+/* Audio of this session: true while the desktop's sound is being sent;
+ * *packets and *bytes (either may be NULL) count what was sent since the
+ * session began. */
+bool session_audio_on(const struct session *self, uint64_t *packets,
+	uint64_t *bytes);
+
+/* Withdraws the terminal permission (a policy reload): the session's
+ * terminals are hung up (and audited), later TerminalActions dropped. A
+ * terminal session then has nothing left to do and is closed. */
+void session_withdraw_terminal(struct session *self);
 
 /* The LoginRequest.session_id the client sent (0 before login). */
 uint64_t session_client_id(const struct session *self);

@@ -269,6 +269,21 @@ term_host_stats(const struct term_host *h, struct term_stats *out)
 	out->open = h->nterms;
 }
 
+int
+term_host_bytes(const struct term_host *h, int32_t id, uint64_t *in,
+	uint64_t *out)
+{
+	struct term *t = term__find((struct term_host *)h, id);
+
+	*in = 0;
+	*out = 0;
+	if (t == NULL)
+		return OP_ERR_NOT_FOUND;
+	*in = t->bytes_in;
+	*out = t->bytes_out;
+	return 0;
+}
+
 const char *
 term_host_service_id(const struct term_host *h)
 {

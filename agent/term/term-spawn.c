@@ -38,6 +38,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "core/child.h"
 #include "core/err.h"
 
 #define CHILD_EXIT_SETUP 126
@@ -116,83 +117,36 @@ term__may_switch(const struct term_account *a, bool allow_root)
 	return 0;
 }
 
-/* write(2) of a string from the child: async-signal-safe. */
-static void
-child_say(const char *s)
-{
-	ssize_t n = write(2, s, strlen(s));
-
-	(void)n;
-}
-
-static void __attribute__((noreturn))
-child_fail(const char *what, int code)
-{
-	char num[16];
-	int e = errno;
-	size_t i = sizeof(num) - 1;
-
-	num[i] = '\0';
-	do {
-		num[--i] = (char)('0' + e % 10);
-		e /= 10;
-	} while (e > 0 && i > 0);
-	child_say("\r\noutpost: cannot start the terminal: ");
-	child_say(what);
-	child_say(" failed, errno ");
-	child_say(num + i);
-	child_say("\r\n");
-	_exit(code);
-}
-
 /* Runs in the forked child: async-signal-safe calls only. */
 static void __attribute__((noreturn))
 child_exec(const struct child_plan *p)
 {
+	static const struct child_say_as how = {
+		.prefix = "\r\noutpost: cannot start the terminal: ",
+		.eol = "\r\n", .code = CHILD_EXIT_SETUP };
+	static const struct child_say_as how_exec = {
+		.prefix = "\r\noutpost: cannot start the terminal: ",
+		.eol = "\r\n", .code = CHILD_EXIT_EXEC };
 	const struct term_account *a = p->a;
-	struct sigaction sa;
-	sigset_t none;
+	const struct child_who who = { .change_ids = p->change_ids,
+		.uid = a->uid, .gid = a->gid, .ngroups = (size_t)a->ngroups,
+		.groups = a->groups };
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (int i = 1; i < NSIG; i++)
-		(void)sigaction(i, &sa, NULL); /* the daemon ignores SIGPIPE */
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	child_default_signals(); /* the daemon ignores SIGPIPE */
 	if (setsid() < 0 || ioctl(p->slave, TIOCSCTTY, 0) < 0)
 		_exit(CHILD_EXIT_SETUP);
 	if (dup2(p->slave, 0) < 0 || dup2(p->slave, 1) < 0 ||
 		dup2(p->slave, 2) < 0)
 		_exit(CHILD_EXIT_SETUP);
-	if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
-		for (int fd = 3; fd < 65536; fd++)
-			(void)close(fd);
-	if (p->change_ids) {
-		if (setgroups((size_t)a->ngroups, a->groups) != 0)
-			child_fail("setgroups", CHILD_EXIT_SETUP);
-		if (setresgid(a->gid, a->gid, a->gid) != 0)
-			child_fail("setresgid", CHILD_EXIT_SETUP);
-		if (setresuid(a->uid, a->uid, a->uid) != 0)
-			child_fail("setresuid", CHILD_EXIT_SETUP);
-		if (a->uid != 0 && setresuid(0, 0, 0) == 0) {
-			errno = EPERM;
-			child_fail("dropping root for good", CHILD_EXIT_SETUP);
-		}
-	}
-	if (getuid() != a->uid || geteuid() != a->uid ||
-		getgid() != a->gid || getegid() != a->gid) {
-		errno = EPERM;
-		child_fail("checking the user and group", CHILD_EXIT_SETUP);
-	}
+	child_close_from(3);
+	child_become(&who, &how);
 	/* After setresuid, which clears it: die with the daemon. */
-	if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0L, 0L, 0L) != 0 ||
-		getppid() != p->parent)
-		child_fail("PR_SET_PDEATHSIG", CHILD_EXIT_SETUP);
+	child_die_with(p->parent, &how);
 	(void)umask(022);
 	if (chdir(p->home) != 0 && chdir("/") != 0)
-		child_fail("chdir", CHILD_EXIT_SETUP);
+		child_fail(&how, "chdir");
 	execve(a->shell, p->argv, p->envp);
-	child_fail("execve", CHILD_EXIT_EXEC);
+	child_fail(&how_exec, "execve");
 }
 
 /* LANG for the shell: the configured value when it looks like a locale

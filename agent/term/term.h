@@ -202,6 +202,12 @@ struct term_stats {
 };
 void term_host_stats(const struct term_host *h, struct term_stats *out);
 
+/* Bytes typed into / printed by terminal id so far (for the audit
+ * record of a terminal still open when its session ends). Returns 0 or
+ * OP_ERR_NOT_FOUND (then both are 0). */
+int term_host_bytes(const struct term_host *h, int32_t id, uint64_t *in,
+	uint64_t *out);
+
 /* The service_id sent in TerminalOpened. */
 const char *term_host_service_id(const struct term_host *h);
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
-#include "core/xauth.h"
+#include "xconn/xauth.h"
 
 int
 xconn_open(const char *display, const char *xauthority,

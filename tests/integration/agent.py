@@ -26,10 +26,13 @@ class Agent:
     """One outpost daemon with its own state dir under tmp."""
 
     def __init__(self, tmp, rendezvous=None, key=None, relay=None,
-                 direct_port=None, extra="", display=None):
+                 direct_port=None, extra="", display=None, prefix=()):
         """display: YAML lines of the display section; None = no screen
-        (no virtual display either), for tests that are not about it."""
+        (no virtual display either), for tests that are not about it.
+        prefix: a command `run` is started under (e.g.
+        common.unit_capabilities_prefix())."""
         self.tmp = tmp
+        self.prefix = list(prefix)
         self.state = os.path.join(tmp, "state")
         self.direct_port = direct_port or free_port()
         lines = [f"state_dir: {self.state}",
@@ -53,13 +56,28 @@ class Agent:
         self.proc = None
         self.stderr_lines = []
 
+    @classmethod
+    def registered(cls, tmp, rs, password, **kw):
+        """An agent of rendezvous server rs (a tests/peers one) with
+        password set, started and registered."""
+        a = cls(tmp, rendezvous=f"127.0.0.1:{rs.port}",
+                key=rs.public_key_b64, **kw)
+        a.set_password(password + "\n")
+        a.start()
+        if not rs.wait_registered(a.id, timeout=5):
+            a.stop()
+            raise AssertionError("the agent did not register:\n" +
+                                 a.log()[-3000:])
+        return a
+
     def start(self):
         env = dict(os.environ)
         env.pop("JOURNAL_STREAM", None)
         self.started = time.monotonic()
         self.stdout_lines = []
         self.proc = subprocess.Popen(
-            [OUTPOST, "-c", self.config, "run"], env=env, text=True,
+            self.prefix + [OUTPOST, "-c", self.config, "run"], env=env,
+            text=True,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         threading.Thread(target=self._drain, args=(self.proc.stderr,
                          self.stderr_lines), daemon=True).start()

@@ -25,6 +25,58 @@ def run(args, stdin=None, cwd=None, env=None, timeout=30, user=None):
                           capture_output=True, text=True, timeout=timeout)
 
 
+UNIT = os.path.join(SOURCE_DIR, "service", "systemd", "outpost.service")
+
+
+def unit_capabilities_prefix(unit=UNIT):
+    """setpriv arguments that give a process (started as root) only the
+    capabilities the shipped unit's CapabilityBoundingSet= leaves, as
+    systemd would: what the agent can do as the installed service."""
+    caps = []
+    with open(unit) as f:
+        for line in f:
+            if line.startswith("CapabilityBoundingSet="):
+                caps += line.split("=", 1)[1].split()
+    if not caps:
+        raise AssertionError(f"{unit} has no CapabilityBoundingSet=")
+    names = ",".join("+" + c.lower().removeprefix("cap_") for c in caps)
+    return ["setpriv", f"--bounding-set=-all,{names}", "--inh-caps=-all"]
+
+
+def proc_status_kib(pid, field):
+    """A size field of /proc/PID/status (VmRSS, VmHWM, ...) in KiB; 0 when
+    the process or the field is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def write_file(path, data):
+    """Writes bytes to path, creating its directory."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def make_share_tree(tmp):
+    """The file-transfer tests' tree under tmp: share/ (the root offered,
+    with links that point out of it), outside/ (a secret beyond the root)
+    and local/ (the technician's side). Returns (share, outside, local)."""
+    dirs = tuple(os.path.join(tmp, d) for d in ("share", "outside", "local"))
+    for d in dirs:
+        os.makedirs(d)
+    share, outside, _ = dirs
+    write_file(os.path.join(outside, "secret.txt"), b"SECRET")
+    os.symlink("../outside", os.path.join(share, "link_out"))
+    os.symlink("/proc/self/root", os.path.join(share, "proc"))
+    return dirs
+
+
 class TempDirCase(unittest.TestCase):
     """A test case with a fresh private temp dir in self.tmp."""
 

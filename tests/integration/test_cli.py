@@ -480,7 +480,8 @@ class Run(RunCase):
         m = re.search(r"one-time password:  (\S+)", banner)
         self.assertTrue(m, banner)
         self.assertRegex(m.group(1), r"^[2-9a-km-np-z]{10}$")
-        self.assertIn("no file transfer, audio or terminal yet", banner)
+        self.assertIn("File transfer, terminals and audio: off, off, off",
+                      banner)
         # A bad config on SIGHUP keeps the running one.
         with open(path, "a") as f:
             f.write("bogus_key: 1\n")

@@ -8,10 +8,9 @@ real files; agents on free ports."""
 import json
 import os
 import re
-import signal
 import subprocess
 
-from agent import Agent, free_port
+from agent import Agent
 from common import SOURCE_DIR, TempDirCase, main, run
 
 EX_USAGE, EX_DATAERR, EX_UNAVAILABLE, EX_TEMPFAIL, EX_CONFIG = \

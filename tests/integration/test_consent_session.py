@@ -5,40 +5,18 @@ for the local user, who sees the prompt on their display (a private Xvfb)
 and clicks Allow or Deny with xdotool; no answer is a denial. The user is
 "present" through the test hook OUTPOST_CONSENT_TEST_DISPLAY, which only
 test builds compile in (no logind in CI)."""
-import os
 import threading
 import time
 
-from agent import Agent
-from common import TempDirCase, main
-from test_consent import Xvfb, click, find_window
+from common import main
+from consent_agent import PASSWORD, ConsentAgentCase
+from test_consent import click, find_window
 
 import client
 import initiator
-from rendezvous import RendezvousServer
-
-PASSWORD = "consent-pw-1"
 
 
-class ConsentSession(TempDirCase):
-    def setUp(self):
-        super().setUp()
-        self.x = Xvfb()
-        self.addCleanup(self.x.stop)
-        self.rs = RendezvousServer(force_punch=True).start()
-        self.addCleanup(self.rs.stop)
-        self.agent = Agent(
-            self.tmp, rendezvous=f"127.0.0.1:{self.rs.port}",
-            key=self.rs.public_key_b64,
-            extra="policy:\n  consent:\n    when_user_present: ask\n"
-                  "    timeout: 5s\n" + getattr(self, "_extra", ""))
-        self.agent.set_password(PASSWORD + "\n")
-        os.environ["OUTPOST_CONSENT_TEST_DISPLAY"] = self.x.display
-        self.addCleanup(os.environ.pop, "OUTPOST_CONSENT_TEST_DISPLAY", None)
-        self.agent.start()
-        self.addCleanup(self.agent.stop)
-        self.assertTrue(self.rs.wait_registered(self.agent.id, timeout=5))
-
+class ConsentSession(ConsentAgentCase):
     def login_async(self):
         out = {}
 
@@ -82,9 +60,7 @@ class ConsentSession(TempDirCase):
 class ClickApproval(ConsentSession):
     """access.approve: click -- no password; the local user decides."""
 
-    def setUp(self):
-        self._extra = "access:\n  approve: click\n"
-        super().setUp()
+    extra = "access:\n  approve: click\n"
 
     def test_click_allows_without_a_password(self):
         res = initiator.connect(self.rs.addr, self.rs.licence_key,

@@ -42,17 +42,13 @@ class EarlyCase(TempDirCase):
         self.rec = xrecorder.Recorder(self.x.env).start()
         self.addCleanup(self.rec.stop)
         self.rs = RendezvousServer().start()        # same IP: local path
-        self.agent = Agent(
-            self.tmp, rendezvous=f"127.0.0.1:{self.rs.port}",
-            key=self.rs.public_key_b64,
+        self.agent = Agent.registered(
+            self.tmp, self.rs, PASSWORD,
             display=f"display:\n  x11: \"{self.x.display}\"\n"
                     "  virtual:\n    mode: never\n",
             extra="policy:\n  consent:\n    when_user_present: allow\n"
                   "    when_no_user: allow\n"
                   "  allow:\n    keyboard: true\n    clipboard: both\n")
-        self.agent.set_password(PASSWORD + "\n")
-        self.agent.start()
-        self.assertTrue(self.rs.wait_registered(self.agent.id, timeout=5))
 
     def tearDown(self):
         code = self.agent.stop()

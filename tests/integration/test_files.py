@@ -24,22 +24,16 @@ sanitizer's own hold on freed memory would otherwise hide what the memory
 bound is about."""
 import os
 import subprocess
-import unittest
 
 from agent import Agent
-from common import TempDirCase, main
+from common import (TempDirCase, main, make_share_tree, proc_status_kib,
+                    write_file)
 
 import client
 from client import FileError
 
 PASSWORD = "files test password"
 MB = 1 << 20
-
-
-def write(path, data):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data)
 
 
 def same(a, b):
@@ -59,25 +53,10 @@ def json_fields(event):
     return json.loads(f) if isinstance(f, str) else f
 
 
-def vm_hwm_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0
-
-
 class FilesCase(TempDirCase):
     def setUp(self):
         super().setUp()
-        self.share = os.path.join(self.tmp, "share")
-        self.outside = os.path.join(self.tmp, "outside")
-        self.local = os.path.join(self.tmp, "local")
-        for d in (self.share, self.outside, self.local):
-            os.makedirs(d)
-        write(os.path.join(self.outside, "secret.txt"), b"SECRET")
-        os.symlink("../outside", os.path.join(self.share, "link_out"))
-        os.symlink("/proc/self/root", os.path.join(self.share, "proc"))
+        self.share, self.outside, self.local = make_share_tree(self.tmp)
         self.agent = None
         self.clients = []
 
@@ -132,7 +111,7 @@ class FilesCase(TempDirCase):
     # ------------------------------------------------------------ tests
     def test_roots_and_escapes(self):
         self.start()
-        write(os.path.join(self.share, "a.txt"), b"hello")
+        write_file(os.path.join(self.share, "a.txt"), b"hello")
         c, pi = self.connect()
         self.assertTrue(pi.username)
         self.assertEqual([e.name for e in c.initial_listing().entries], ["share"])
@@ -157,7 +136,7 @@ class FilesCase(TempDirCase):
                 c._wait_job(i, ("done",), 10)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "evil.txt")))
         src = os.path.join(self.local, "x.txt")
-        write(src, b"PWNED")
+        write_file(src, b"PWNED")
         r = c.upload(src, "/share/link_out/x.txt")
         self.assertIsNotNone(r.error)
         self.assertFalse(os.path.exists(os.path.join(self.outside, "x.txt")))
@@ -167,9 +146,9 @@ class FilesCase(TempDirCase):
     def test_trees_both_ways(self):
         self.start()
         tree = os.path.join(self.local, "tree")
-        write(os.path.join(tree, "text.txt"), b"".join(b"line %d\n" % i for i in range(200000)))
-        write(os.path.join(tree, "d", "rand.bin"), os.urandom(3 * MB + 17))
-        write(os.path.join(tree, "d", "e", "empty"), b"")
+        write_file(os.path.join(tree, "text.txt"), b"".join(b"line %d\n" % i for i in range(200000)))
+        write_file(os.path.join(tree, "d", "rand.bin"), os.urandom(3 * MB + 17))
+        write_file(os.path.join(tree, "d", "e", "empty"), b"")
         with open(os.path.join(tree, "sparse.img"), "wb") as f:
             f.truncate(64 * MB)
             f.seek(32 * MB)
@@ -214,12 +193,12 @@ class FilesCase(TempDirCase):
         r = c.download("/share/big.bin", os.path.join(self.local, "big2.bin"))
         self.assertTrue(r.done, r)
         self.assertTrue(same(big, os.path.join(self.local, "big2.bin")))
-        self.assertLess(vm_hwm_mib(self.agent.proc.pid), 100)
+        self.assertLess(proc_status_kib(self.agent.proc.pid, "VmHWM") / 1024, 100)
 
     def test_resume_after_drop(self):
         self.start()
         big = os.path.join(self.local, "r.bin")
-        write(big, os.urandom(20 * MB))
+        write_file(big, os.urandom(20 * MB))
         c, _ = self.connect()
         r = c.upload(big, "/share/r.bin", stop_after=7 * MB)
         self.assertTrue(r.dropped)
@@ -241,9 +220,9 @@ class FilesCase(TempDirCase):
 
     def test_overwrite_and_skip(self):
         self.start()
-        write(os.path.join(self.share, "o.txt"), b"theirs")
+        write_file(os.path.join(self.share, "o.txt"), b"theirs")
         src = os.path.join(self.local, "o.txt")
-        write(src, b"mine, longer")
+        write_file(src, b"mine, longer")
         c, _ = self.connect()
         r = c.upload(src, "/share/o.txt", overwrite=False)
         self.assertTrue(r.done and r.files[0].status == "skipped", r)
@@ -261,9 +240,9 @@ class FilesCase(TempDirCase):
         self.assertEqual(pi, "No permission of file transfer")
         self.agent.stop()
         self.start(allow="download")
-        write(os.path.join(self.share, "a.txt"), b"a")
+        write_file(os.path.join(self.share, "a.txt"), b"a")
         src = os.path.join(self.local, "u.txt")
-        write(src, b"u")
+        write_file(src, b"u")
         c, _ = self.connect()
         self.assertTrue(c.download("/share/a.txt", os.path.join(self.local, "a")).done)
         self.assertIsNotNone(c.upload(src, "/share/u.txt").error)
@@ -289,11 +268,11 @@ class FilesCase(TempDirCase):
     def test_disk_full_and_read_only(self):
         small = self._tmpfs("small", "size=1m")
         ro = self._tmpfs("rofs", "size=1m")
-        write(os.path.join(ro, "keep.txt"), b"k")
+        write_file(os.path.join(ro, "keep.txt"), b"k")
         subprocess.run(["mount", "-o", "remount,ro", ro], check=True)
         self.start(roots=[self.share, small, ro])
         src = os.path.join(self.local, "big.bin")
-        write(src, os.urandom(3 * MB))
+        write_file(src, os.urandom(3 * MB))
         c, _ = self.connect()
         r = c.upload(src, "/small/big.bin")
         self.assertIn("No space left on device", r.error or "")

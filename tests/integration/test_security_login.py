@@ -18,11 +18,10 @@ clients to 127.0.0.x."""
 import os
 import socket
 import struct
-import threading
 import time
 
 from agent import Agent
-from common import TempDirCase, main
+from common import TempDirCase, main, proc_status_kib
 
 import client
 
@@ -47,11 +46,7 @@ def reset(c):
 
 
 def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+    return proc_status_kib(pid, "VmRSS")
 
 
 class SecCase(TempDirCase):

@@ -13,7 +13,6 @@ agent with the independent rendezvous server, relay and client:
 The technicians are told apart by the address their hbbs connection
 comes from (127.0.0.x), which is what hbbs reports in socket_addr."""
 import json
-import os
 import signal
 import socket
 import threading
@@ -21,7 +20,8 @@ import time
 
 from agent import Agent
 from common import TempDirCase, main, run
-from test_consent import Xvfb, click, find_window, xcmd
+from consent_agent import PASSWORD as CONSENT_PASSWORD, ConsentAgentCase
+from test_consent import click, find_window, xcmd
 
 import client
 import initiator
@@ -164,24 +164,8 @@ class ClientRelayOtherHost(RelayCase):
         self.assertEqual(hits, [])
 
 
-class ConsentCase(TempDirCase):
-    def setUp(self):
-        super().setUp()
-        self.x = Xvfb()
-        self.addCleanup(self.x.stop)
-        self.rs = RendezvousServer(force_punch=True).start()
-        self.addCleanup(self.rs.stop)
-        self.agent = Agent(
-            self.tmp, rendezvous=f"127.0.0.1:{self.rs.port}",
-            key=self.rs.public_key_b64,
-            extra="policy:\n  consent:\n    when_user_present: ask\n"
-                  "    timeout: 20s\n")
-        self.agent.set_password(PASSWORD + "\n")
-        os.environ["OUTPOST_CONSENT_TEST_DISPLAY"] = self.x.display
-        self.addCleanup(os.environ.pop, "OUTPOST_CONSENT_TEST_DISPLAY", None)
-        self.agent.start()
-        self.addCleanup(self.agent.stop)
-        self.assertTrue(self.rs.wait_registered(self.agent.id, timeout=5))
+class ConsentCase(ConsentAgentCase):
+    consent_timeout = "20s"
 
     def windows(self):
         p = xcmd(self.x.display, "xdotool", "search", "--onlyvisible",
@@ -196,7 +180,7 @@ class ConsentCase(TempDirCase):
         self.addCleanup(c.close)
         c.handshake()
         c.wait_hash()
-        c.send_login_request(c.proof(PASSWORD))
+        c.send_login_request(c.proof(CONSENT_PASSWORD))
         return c
 
 

@@ -26,11 +26,7 @@ class Session(TempDirCase):
                                    force_punch=True)
         self.rs.start()
         self.relay.key = self.rs.licence_key
-        self.agent = Agent(self.tmp, rendezvous=f"127.0.0.1:{self.rs.port}",
-                           key=self.rs.public_key_b64)
-        self.agent.set_password(PASSWORD + "\n")
-        self.agent.start()
-        self.assertTrue(self.rs.wait_registered(self.agent.id, timeout=5))
+        self.agent = Agent.registered(self.tmp, self.rs, PASSWORD)
 
     def tearDown(self):
         code = self.agent.stop()

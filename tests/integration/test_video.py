@@ -21,10 +21,11 @@ import os
 import signal
 import subprocess
 import time
+import unittest
 
 from agent import Agent
 from desktop_case import DesktopCase
-from common import TempDirCase, main, run
+from common import TempDirCase, main, run, unit_capabilities_prefix
 
 import client
 import video_util
@@ -373,10 +374,20 @@ class ServerLoss(VideoCase):
 
 class Virtual(TempDirCase):
     def test_started_on_demand_and_stopped_when_idle(self):
+        self.check_virtual_display()
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to drop capabilities")
+    def test_under_the_shipped_units_capabilities(self):
+        """As the installed service: only the capabilities the unit's
+        CapabilityBoundingSet= leaves (the cookie file is chowned to the
+        display's account, then read back by the daemon)."""
+        self.check_virtual_display(prefix=unit_capabilities_prefix())
+
+    def check_virtual_display(self, prefix=()):
         disp = ("display:\n  virtual:\n    mode: auto\n    size: 1024x768\n"
                 "    idle_exit: 2s\n"
                 "    command: \"xsetroot -solid '#405060'; exec sleep 600\"\n")
-        agent = Agent(self.tmp, display=disp)
+        agent = Agent(self.tmp, display=disp, prefix=prefix)
         agent.set_password(PASSWORD + "\n")
         agent.start()
         try:

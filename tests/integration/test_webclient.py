@@ -43,14 +43,10 @@ class WebCase(TempDirCase):
         self.rs = RendezvousServer(relay_servers=[self.relay.address], ws=True)
         self.rs.start()
         self.relay.key = self.rs.licence_key
-        self.agent = Agent(
-            self.tmp, rendezvous=f"127.0.0.1:{self.rs.port}",
-            key=self.rs.public_key_b64,
+        self.agent = Agent.registered(
+            self.tmp, self.rs, PASSWORD,
             display=f"display:\n  x11: \"{self.x.display}\"\n"
                     "  virtual:\n    mode: never\n")
-        self.agent.set_password(PASSWORD + "\n")
-        self.agent.start()
-        self.assertTrue(self.rs.wait_registered(self.agent.id, timeout=5))
 
     def tearDown(self):
         code = self.agent.stop()

@@ -18,7 +18,8 @@ import threading
 import time
 import unittest
 
-from common import TempDirCase, main, SOURCE_DIR
+from common import (TempDirCase, main, SOURCE_DIR, make_share_tree,
+                    proc_status_kib, write_file)
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "peers"))
 import client                                   # noqa: E402
@@ -27,12 +28,6 @@ from client import FileError                    # noqa: E402
 HOST = os.environ.get("OP_XFER_HOST", os.path.join(
     SOURCE_DIR, "build", "dev", "tests", "tools", "op-xfer-host"))
 MB = 1 << 20
-
-
-def write(path, data):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data)
 
 
 def sha(path):
@@ -62,11 +57,7 @@ class Host:
         return self.results
 
     def vm_hwm_mib(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        return 0
+        return proc_status_kib(self.proc.pid, "VmHWM") / 1024
 
     def stop(self):
         self.proc.terminate()
@@ -77,14 +68,7 @@ class Host:
 class InteropCase(TempDirCase):
     def setUp(self):
         super().setUp()
-        self.share = os.path.join(self.tmp, "share")
-        self.outside = os.path.join(self.tmp, "outside")
-        self.local = os.path.join(self.tmp, "local")
-        for d in (self.share, self.outside, self.local):
-            os.makedirs(d)
-        write(os.path.join(self.outside, "secret.txt"), b"SECRET")
-        os.symlink("../outside", os.path.join(self.share, "link_out"))
-        os.symlink("/proc/self/root", os.path.join(self.share, "proc"))
+        self.share, self.outside, self.local = make_share_tree(self.tmp)
         self.hosts, self.clients = [], []
 
     def tearDown(self):
@@ -109,8 +93,8 @@ class InteropCase(TempDirCase):
         return c
 
     def test_listing_and_escapes(self):
-        write(os.path.join(self.share, "a.txt"), b"a")
-        write(os.path.join(self.share, ".h"), b"h")
+        write_file(os.path.join(self.share, "a.txt"), b"a")
+        write_file(os.path.join(self.share, ".h"), b"h")
         c = self.connect(self.host())
         self.assertEqual([e.name for e in c.read_dir("").entries], ["share"])
         d = {e.name: e for e in c.read_dir("/share").entries}
@@ -131,7 +115,7 @@ class InteropCase(TempDirCase):
             with self.assertRaises(FileError):
                 c._wait_job(i, ("done",), 10)
         src = os.path.join(self.local, "x")
-        write(src, b"PWNED")
+        write_file(src, b"PWNED")
         self.assertIsNotNone(c.upload(src, "/share/link_out/x").error)
         self.assertEqual(sorted(os.listdir(self.outside)), ["secret.txt"])
         c.create_dir("/share/n/m")
@@ -141,9 +125,9 @@ class InteropCase(TempDirCase):
 
     def test_trees_both_ways(self):
         tree = os.path.join(self.local, "tree")
-        write(os.path.join(tree, "text.txt"), b"".join(b"line %d\n" % i for i in range(100000)))
-        write(os.path.join(tree, "d", "rand.bin"), os.urandom(MB + 3))
-        write(os.path.join(tree, "d", "e", "empty"), b"")
+        write_file(os.path.join(tree, "text.txt"), b"".join(b"line %d\n" % i for i in range(100000)))
+        write_file(os.path.join(tree, "d", "rand.bin"), os.urandom(MB + 3))
+        write_file(os.path.join(tree, "d", "e", "empty"), b"")
         h = self.host()
         c = self.connect(h)
         r = c.upload(tree, "/share/tree")
@@ -163,7 +147,7 @@ class InteropCase(TempDirCase):
 
     def test_resume_both_ways(self):
         src = os.path.join(self.local, "r.bin")
-        write(src, os.urandom(6 * MB))
+        write_file(src, os.urandom(6 * MB))
         h = self.host()
         c = self.connect(h)
         r = c.upload(src, "/share/r.bin", stop_after=2 * MB)
@@ -187,9 +171,9 @@ class InteropCase(TempDirCase):
         self.assertEqual(sha(dst), sha(src))
 
     def test_skip_overwrite_cancel(self):
-        write(os.path.join(self.share, "o.txt"), b"theirs")
+        write_file(os.path.join(self.share, "o.txt"), b"theirs")
         src = os.path.join(self.local, "o.txt")
-        write(src, b"mine, longer")
+        write_file(src, b"mine, longer")
         c = self.connect(self.host())
         r = c.upload(src, "/share/o.txt", overwrite=False)
         self.assertEqual(r.files[0].status, "skipped")
@@ -201,14 +185,14 @@ class InteropCase(TempDirCase):
         r = c.download("/share/o.txt", src, overwrite=False)
         self.assertTrue(r.done and r.files[0].status == "skipped", r)
         big = os.path.join(self.local, "big")
-        write(big, os.urandom(4 * MB))
+        write_file(big, os.urandom(4 * MB))
         r = c.upload(big, "/share/big", cancel_after=MB)
         self.assertTrue(r.cancelled)
         c.pump(0.5)
         self.assertEqual([n for n in os.listdir(self.share) if "part" in n], [])
 
     def test_download_only_and_memory(self):
-        write(os.path.join(self.share, "big.bin"), os.urandom(64 * MB))
+        write_file(os.path.join(self.share, "big.bin"), os.urandom(64 * MB))
         h = self.host(allow="download")
         c = self.connect(h)
         r = c.download("/share/big.bin", os.path.join(self.local, "big.bin"))

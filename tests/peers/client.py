@@ -308,6 +308,15 @@ class Client(FilesMixin, ConnectionMixin, InputMixin, ClipboardMixin, VideoMixin
         self.host_id, self.host_box_pk = id_, pk
         return id_, pk
 
+    def send_our_key(self):
+        """Our PublicKey (a fresh session key sealed to the host's box
+        key); from here the channel is encrypted."""
+        pk, key = self.make_public_key()
+        self._send_public_key(pk)
+        self.set_key(key)
+        self.channel = "encrypted"
+        return self.channel
+
     def make_public_key(self, host_box_pk=None, key=None):
         """(PublicKey message, session key): a fresh Curve25519 keypair and
         crypto_box(key, 24 zero bytes, host_box_pk, our sk) (§5.3 step 3)."""
@@ -364,11 +373,7 @@ class Client(FilesMixin, ConnectionMixin, InputMixin, ClipboardMixin, VideoMixin
                 self._send_empty_message()
                 self.channel = "plaintext-sign-failure"
             return self.channel
-        pk, key = self.make_public_key()
-        self._send_public_key(pk)
-        self.set_key(key)
-        self.channel = "encrypted"
-        return self.channel
+        return self.send_our_key()
 
     # ------------------------------------------------------------- login
     def wait_hash(self, timeout=None):

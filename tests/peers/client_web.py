@@ -126,11 +126,7 @@ class WebClient(Client):
             self._send_public_key(mpb.PublicKey())
             self.channel = "plaintext-sign-failure"
             return self.channel
-        pk, key = self.make_public_key()
-        self._send_public_key(pk)
-        self.set_key(key)
-        self.channel = "encrypted"
-        return self.channel
+        return self.send_our_key()
 
     def build_login_request(self, proof=b"", kind=None, option="default", **fields):
         """_sendLoginMessage: username, my_id, my_name, password, option

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Drives the wlroots clipboard (clipboard-wlr.h) for the integration
+ * Drives the clipboard's "wlr" backend (clipboard-wlr.c) for the integration
  * tests. Commands on stdin, one per line; one JSON line per answer:
  *
  *   read              {"event":"read","status":0,"items":[{"format":
@@ -19,19 +19,20 @@
 
 #include <uv.h>
 
-#include "clipboard/clipboard-wlr.h"
+#include "clipboard/clipboard.h"
 #include "core/err.h"
 
 static uv_loop_t loop;
 static uv_pipe_t in;
-static struct clipboard_wlr *cb;
+static struct clipboard *cb;
 static char line[1 << 20];
 static size_t line_len;
 
 static void
-on_changed(void *arg)
+on_changed(void *arg, struct clipboard *c)
 {
 	(void)arg;
+	(void)c;
 	printf("{\"event\":\"changed\"}\n");
 	fflush(stdout);
 }
@@ -84,12 +85,12 @@ command(const char *l)
 
 	if (strcmp(l, "quit") == 0) {
 		uv_close((uv_handle_t *)&in, NULL);
-		clipboard_wlr_close(cb);
+		clipboard_close(cb);
 		cb = NULL;
 		return;
 	}
 	if (strcmp(l, "read") == 0) {
-		if ((r = clipboard_wlr_read(cb, on_read_done, NULL)) != 0)
+		if ((r = clipboard_read(cb, on_read_done, NULL)) != 0)
 			on_read_done(NULL, r, NULL, 0);
 		return;
 	}
@@ -113,7 +114,7 @@ command(const char *l)
 	if (r == 0) {
 		it.data = data;
 		it.len = len;
-		r = clipboard_wlr_set(cb, &it, 1);
+		r = clipboard_set(cb, &it, 1);
 	}
 	free(data);
 	printf("{\"event\":\"set\",\"status\":%d}\n", r);
@@ -137,7 +138,7 @@ on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	if (n < 0) {
 		if (!uv_is_closing((uv_handle_t *)&in)) {
 			uv_close((uv_handle_t *)&in, NULL);
-			clipboard_wlr_close(cb);
+			clipboard_close(cb);
 			cb = NULL;
 		}
 		return;
@@ -165,15 +166,17 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN); /* as the agent */
 	uv_loop_init(&loop);
-	r = clipboard_wlr_open(&loop, argv[1], strtoul(argv[2], NULL, 10),
-		on_changed, NULL, &cb, err, sizeof(err));
+	r = clipboard_open(&loop, "wlr", argv[1], NULL,
+		strtoul(argv[2], NULL, 10), on_changed, NULL, &cb, err,
+		sizeof(err));
 	if (r != 0) {
 		printf("{\"event\":\"open_failed\",\"status\":%d,"
 		       "\"message\":\"%s\"}\n",
 			r, err);
 		return 3;
 	}
-	printf("{\"event\":\"ready\"}\n");
+	printf("{\"event\":\"ready\",\"backend\":\"%s\"}\n",
+		clipboard_backend_name(cb));
 	fflush(stdout);
 	uv_pipe_init(&loop, &in, 0);
 	uv_pipe_open(&in, 0);

@@ -26,7 +26,7 @@
 #include "capture/capture.h"
 #include "capture/capture-x11.h"
 #include "core/err.h"
-#include "core/xauth.h"
+#include "xconn/xauth.h"
 #include "th.h"
 #include "th-xvfb.h"
 

@@ -108,8 +108,8 @@ read_from(const char *mode, struct read_result *res)
 		fprintf(stderr, "cannot start xfake.py\n");
 		return -1;
 	}
-	r = clipboard_open(&loop, f.display, NULL, 1u << 20, NULL, NULL, &cb,
-		err, sizeof(err));
+	r = clipboard_open(&loop, "x11", f.display, NULL, 1u << 20, NULL, NULL,
+		&cb, err, sizeof(err));
 	if (r != 0) {
 		fprintf(stderr, "clipboard_open(%s): %s\n", mode, err);
 		uv_run(&loop, UV_RUN_DEFAULT);

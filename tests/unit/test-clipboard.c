@@ -334,7 +334,7 @@ static int
 open_clip(size_t max)
 {
 	char err[256];
-	int r = clipboard_open(&loop, xv.display, xv.srv_auth, max,
+	int r = clipboard_open(&loop, "x11", xv.display, xv.srv_auth, max,
 		on_changed, NULL, &clip, err, sizeof(err));
 
 	if (r != 0)
@@ -368,14 +368,24 @@ test_open_refused(void)
 	int r;
 
 	snprintf(missing, sizeof(missing), "%s/none", tmpdir);
-	r = clipboard_open(&loop, xv.display, missing, 1024, on_changed,
+	r = clipboard_open(&loop, "x11", xv.display, missing, 1024, on_changed,
 		NULL, &c, err, sizeof(err));
 	ASSERT_INT_EQ(r, -ENOENT);
 	ASSERT(c == NULL);
-	r = clipboard_open(&loop, xv.display, xv.srv_auth, 0, on_changed,
+	r = clipboard_open(&loop, "x11", xv.display, xv.srv_auth, 0, on_changed,
 		NULL, &c, err, sizeof(err));
 	ASSERT_INT_EQ(r, OP_ERR_RANGE);
 	ASSERT(c == NULL);
+	r = clipboard_open(&loop, "wayland", xv.display, xv.srv_auth, 1024,
+		on_changed, NULL, &c, err, sizeof(err));
+	ASSERT_INT_EQ(r, OP_ERR_UNSUPPORTED);
+	ASSERT_STR_CONTAINS(err, "unknown clipboard backend wayland");
+	ASSERT(c == NULL);
+	r = clipboard_open(&loop, "x11", xv.display, xv.srv_auth, 1024,
+		on_changed, NULL, &c, err, sizeof(err));
+	ASSERT_INT_EQ(r, 0);
+	ASSERT_STR_EQ(clipboard_backend_name(c), "x11");
+	clipboard_close(c);
 	run_until(NULL, 10);
 }
 

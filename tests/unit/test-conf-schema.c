@@ -257,7 +257,7 @@ test_schema(void)
 	 * security.lockout, policy, policy.consent, policy.allow,
 	 * policy.files, policy.peers, policy.limits, display,
 	 * display.virtual, video, audit, audit.forward. */
-	ASSERT_INT_EQ(count(buf, "\"additionalProperties\": false"), 21);
+	ASSERT_INT_EQ(count(buf, "\"additionalProperties\": false"), 22);
 	ASSERT_INT_EQ(count(buf, "\"description\""), CONF_KEY_COUNT_ + 1);
 	ASSERT_STR_CONTAINS(buf, "\"length\": {\n"
 				 "              \"type\": \"integer\",\n"

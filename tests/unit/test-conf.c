@@ -117,6 +117,10 @@ test_good_file(void)
 	ASSERT_STR_EQ(conf_otp_alphabet(c), "0123456789");
 	ASSERT_INT_EQ(conf_int(c, CONF_ACCESS_PERMANENT_PASSWORD_MIN_LENGTH),
 		10);
+	ASSERT_STR_EQ(conf_str(c, CONF_POLICY_TERMINAL_USER), "support");
+	ASSERT_STR_EQ(conf_str(c, CONF_POLICY_TERMINAL_SHELL), "/bin/bash");
+	ASSERT(conf_bool(c, CONF_POLICY_TERMINAL_RECORD));
+	ASSERT_INT_EQ(conf_int(c, CONF_POLICY_TERMINAL_MAX_PER_SESSION), 2);
 	for (int k = 0; k < CONF_KEY_COUNT_; k++)
 		ASSERT(conf_is_set(c, (enum conf_key)k));
 	conf_unref(c);
@@ -191,6 +195,10 @@ static const struct {
 		"320x200", 0 },
 	{ "display: {virtual: {user: _xvfb}}", CONF_DISPLAY_VIRTUAL_USER,
 		"_xvfb", 0 },
+	{ "display: {audio_runtime_dir: /run/user/1000}",
+		CONF_DISPLAY_AUDIO_RUNTIME_DIR, "/run/user/1000", 0 },
+	{ "policy: {allow: {audio: yes}}", CONF_POLICY_ALLOW_AUDIO, "true",
+		1 },
 	{ "access: {one_time_password: {charset: alnum}}",
 		CONF_ACCESS_ONE_TIME_PASSWORD_CHARSET, "alnum", 2 },
 };
@@ -255,6 +263,16 @@ static const struct {
 		"must be WIDTHxHEIGHT between 320x200", 3, 11, 1 },
 	{ "display:\n  virtual:\n    user: 'root;id'\n",
 		"must be a user name", 3, 11, 1 },
+	{ "policy:\n  terminal:\n    user: 'root;id'\n",
+		"must be a user name", 3, 11, 1 },
+	{ "policy:\n  terminal:\n    shell: bash\n",
+		"absolute path of a program", 3, 12, 1 },
+	{ "policy:\n  terminal:\n    shell: /bin/\n",
+		"absolute path of a program", 3, 12, 1 },
+	{ "policy:\n  terminal:\n    record_dir: /a/../b\n", "absolute", 3,
+		17, 1 },
+	{ "policy:\n  terminal:\n    max_per_session: 0\n",
+		"policy.terminal.max_per_session", 3, 22, 1 },
 	{ "video:\n  max_fps: 1000\n", "video.max_fps", 2, 12, 1 },
 	/* unknown keys, did-you-mean on the full path and on the leaf */
 	{ "server:\n  rendevous: x\n",

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
-#include "core/xauth.h"
+#include "xconn/xauth.h"
 #include "th.h"
 #include "xconn/xconn.h"
 

@@ -24,7 +24,7 @@
 
 #include <xcb/xcb.h>
 
-#include "core/xauth.h"
+#include "xconn/xauth.h"
 
 extern char **environ;
 

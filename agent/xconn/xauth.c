@@ -6,7 +6,7 @@
  * whole file validated, no allocation sized by the file. It must not
  * log or return the cookie anywhere but the caller's buffer.
  */
-#include "core/xauth.h"
+#include "xconn/xauth.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,8 +4,8 @@
  * without touching the process environment (libxcb only reads
  * $XAUTHORITY). The file is untrusted input: every length is bounded.
  */
-#ifndef OP_CORE_XAUTH_H
-#define OP_CORE_XAUTH_H
+#ifndef OP_XCONN_XAUTH_H
+#define OP_XCONN_XAUTH_H
 
 #include <stddef.h>
 #include <stdint.h>

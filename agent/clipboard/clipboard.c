@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The backend-neutral clipboard: picks a backend by name and forwards to
+ * its ops (clipboard-internal.h): x11 (clipboard-x11.c) and wlr
+ * (wlroots data-control, clipboard-wlr.c); Windows would be another.
+ */
+#include "clipboard/clipboard.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clipboard/clipboard-internal.h"
+#include "core/err.h"
+
+struct clipboard {
+	const struct clipboard_ops *ops;
+	void *be;
+};
+
+static const struct clipboard_ops *const backends[] = {
+	&clipboard__x11_ops,
+	&clipboard__wlr_ops,
+};
+
+int
+clipboard_open(uv_loop_t *loop, const char *backend, const char *target,
+	const char *auth, size_t max_bytes, clipboard_changed_fn changed,
+	void *arg, struct clipboard **out, char *err, size_t errlen)
+{
+	const struct clipboard_ops *ops = NULL;
+	struct clipboard *cb;
+	int r;
+
+	*out = NULL;
+	if (errlen > 0)
+		err[0] = '\0';
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (backend != NULL && strcmp(backend, backends[i]->name) == 0)
+			ops = backends[i];
+	if (ops == NULL) {
+		snprintf(err, errlen, "unknown clipboard backend %s (known: x11, wlr)",
+			backend != NULL ? backend : "(none)");
+		return OP_ERR_UNSUPPORTED;
+	}
+	if ((cb = calloc(1, sizeof(*cb))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return OP_ERR_NOMEM;
+	}
+	cb->ops = ops;
+	if ((r = ops->open(loop, target, auth, max_bytes, cb, changed, arg,
+		     &cb->be, err, errlen)) != 0) {
+		free(cb);
+		return r;
+	}
+	*out = cb;
+	return 0;
+}
+
+void
+clipboard_close(struct clipboard *cb)
+{
+	if (cb == NULL)
+		return;
+	cb->ops->close(cb->be);
+	free(cb);
+}
+
+const char *
+clipboard_backend_name(const struct clipboard *cb)
+{
+	return cb->ops->name;
+}
+
+int
+clipboard_read(struct clipboard *cb, clipboard_read_fn done, void *arg)
+{
+	return cb->ops->read(cb->be, done, arg);
+}
+
+int
+clipboard_set(struct clipboard *cb, const struct clipboard_item *items,
+	int n)
+{
+	return cb->ops->set(cb->be, items, n);
+}
