@@ -35,6 +35,24 @@ stream_kbps(const struct session_video *v, const struct vstream *st)
 		venc_quality_ratio(v->image_quality, v->custom_quality));
 }
 
+#define WAIT_RATE 1u
+#define WAIT_ACK 2u
+#define WAIT_QUEUE 4u
+
+/* Earns the budget for the time since the last call (kbps x ms = bits). */
+static void
+budget_fill(const struct session_video *v, struct vstream *st, uint64_t now)
+{
+	double kbps = (double)stream_kbps(v, st);
+	double cap = kbps * VIDEO_BUDGET_BURST_MS;
+
+	if (st->budget_ms != 0 && now > st->budget_ms)
+		st->budget += kbps * (double)(now - st->budget_ms);
+	st->budget_ms = now;
+	if (st->budget > cap)
+		st->budget = cap;
+}
+
 static void
 video_unref(struct session_video *v)
 {
@@ -138,6 +156,8 @@ send_frame(struct vstream *st)
 	st->frames++;
 	st->key_frames += key;
 	st->bytes += bytes;
+	budget_fill(v, st, op_now_ms());
+	st->budget -= (double)bytes * 8.0;
 	if (key)
 		st->last_key_ms = op_now_ms();
 	if (v->ack_required && v->unacked++ == 0)
@@ -221,11 +241,24 @@ blocked(struct session_video *v, struct vstream *st, uint64_t now,
 		*wake = st->next_ms + (still ? VIDEO_REFINE_GAP_MS : 0);
 		return 2;
 	}
+	/* The rate budget: in debt, wait until it is paid off. */
+	budget_fill(v, st, now);
+	if (st->budget < 0) {
+		double kbps = (double)stream_kbps(v, st);
+
+		*wake = now + 1 + (uint64_t)(-st->budget / (kbps > 1 ? kbps : 1));
+		st->waited |= WAIT_RATE;
+		return 2;
+	}
 	if (v->ack_required && v->unacked >= VIDEO_ACK_WINDOW &&
-		now - v->last_ack_ms < VIDEO_ACK_TIMEOUT_MS)
+		now - v->last_ack_ms < VIDEO_ACK_TIMEOUT_MS) {
+		st->waited |= WAIT_ACK;
 		return 3;
-	if (stream_queued(v->ss->s) > VIDEO_MAX_QUEUED)
+	}
+	if (stream_queued(v->ss->s) > VIDEO_MAX_QUEUED) {
+		st->waited |= WAIT_QUEUE;
 		return 3;
+	}
 	return 0;
 }
 
@@ -244,6 +277,10 @@ start_job(struct session_video *v, struct vstream *st, uint64_t now)
 	st->seen_seq = capture_damage_seq(v->cap, st->display);
 	st->job_key = st->want_key;
 	st->want_key = false;
+	st->rate_waits += (st->waited & WAIT_RATE) != 0;
+	st->ack_waits += (st->waited & WAIT_ACK) != 0;
+	st->queue_waits += (st->waited & WAIT_QUEUE) != 0;
+	st->waited = 0;
 	st->job_pts = (int64_t)(now - st->enc_start_ms);
 	st->job_codec = v->codec;
 	st->job_kbps = stream_kbps(v, st);
@@ -345,6 +382,7 @@ vstream_new(struct session_video *v, int display)
 	st->display = display;
 	st->geom = v->disp[display];
 	st->want_key = true;
+	st->damage0 = capture_damage_seq(v->cap, display);
 	return st;
 }
 
@@ -552,6 +590,10 @@ session_video_stats(const struct session *ss, struct session_video_stats *out,
 		o->key_frames = st->key_frames;
 		o->bytes = st->bytes;
 		o->skipped = st->skipped;
+		o->damage = capture_damage_seq(v->cap, i) - st->damage0;
+		o->rate_waits = st->rate_waits;
+		o->ack_waits = st->ack_waits;
+		o->queue_waits = st->queue_waits;
 		good = (double)(st->lat_n ? st->lat_n : 1);
 		o->capture_ms = st->sum_capture_ms / good;
 		o->convert_ms = st->sum_convert_ms / good;

@@ -33,6 +33,12 @@ struct session;
 #define VIDEO_REFINE_DONE_BYTES 400
 #define VIDEO_REFINE_GAP_MS 100
 #define VIDEO_CURSOR_POLL_MS 33
+/* The rate budget (§7.3): a stream earns its target bitrate in bits as
+ * time passes, up to this many ms worth (the burst after a pause), and
+ * spends each frame's size when it is sent. A frame starts only while
+ * the budget is not in debt: over any window the stream sends at most
+ * target x window + the burst + one frame. */
+#define VIDEO_BUDGET_BURST_MS 250
 
 /* One display being streamed. Fields marked [job] belong to the worker
  * while busy; the loop thread touches them only when !busy. */
@@ -63,8 +69,15 @@ struct vstream {
 	int job_r;
 	double job_grab_ms;
 	struct venc_output job_out;
+	/* rate budget, bits (negative: in debt) */
+	double budget;
+	uint64_t budget_ms;
+	/* why the next frame waited (counted once per frame) */
+	uint8_t waited;
 	/* figures */
 	uint64_t frames, key_frames, bytes, skipped;
+	uint64_t damage0;                 /* damage_seq at the start */
+	uint64_t rate_waits, ack_waits, queue_waits;
 	double sum_capture_ms, sum_convert_ms, sum_encode_ms;
 	uint32_t lat_ms[VIDEO_LAT_SAMPLES];
 	unsigned lat_n;

@@ -6,6 +6,7 @@
  * send them after the call without holding libvpx state.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,7 +17,12 @@
 #include <vpx/vpx_encoder.h>
 
 #include "core/err.h"
+#include "video/venc-mem.h"
 #include "video/venc.h"
+
+/* Encoders are created one at a time so venc-mem.c can tell the
+ * mappings libvpx made while it initialised. */
+static pthread_mutex_t venc_init_lock = PTHREAD_MUTEX_INITIALIZER;
 
 #define DIM_MIN 2u
 #define DIM_MAX 8192u
@@ -64,6 +70,7 @@ struct venc {
 	double gap_avg_ms;      /* smoothed time between frames */
 	uint8_t *out;
 	size_t out_cap;
+	size_t released;        /* zero pages given back at init */
 };
 
 const char *
@@ -239,6 +246,7 @@ venc_new(const struct venc_params *p, struct venc **out)
 {
 	vpx_codec_iface_t *iface;
 	struct venc *e = NULL;
+	struct venc_mem mem;
 	int speed;
 	int r = OP_ERR_INTERNAL;
 
@@ -297,9 +305,16 @@ venc_new(const struct venc_params *p, struct venc **out)
 	e->cfg.kf_max_dist = 0x7fffffff;
 	set_rate(&e->cfg, p->bitrate_kbps);
 
-	if (vpx_codec_enc_init(&e->ctx, iface, &e->cfg, 0) != VPX_CODEC_OK)
+	venc_mem_init();
+	pthread_mutex_lock(&venc_init_lock);
+	venc_mem_before(&mem);
+	if (vpx_codec_enc_init(&e->ctx, iface, &e->cfg, 0) == VPX_CODEC_OK) {
+		e->ctx_ok = true;
+		e->released = venc_mem_after(&mem);
+	}
+	pthread_mutex_unlock(&venc_init_lock);
+	if (!e->ctx_ok)
 		goto out;
-	e->ctx_ok = true;
 	r = p->codec == VENC_VP9 ? set_controls_vp9(e, speed) :
 				    set_controls_vp8(e, speed);
 	if (r != 0)
@@ -328,6 +343,12 @@ venc_free(struct venc *e)
 		vpx_img_free(&e->img);
 	free(e->out);
 	free(e);
+}
+
+size_t
+venc_released_bytes(const struct venc *e)
+{
+	return e->released;
 }
 
 int
