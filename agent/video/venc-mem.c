@@ -18,9 +18,17 @@
  * first page gets MADV_DONTNEED on the rest. For private anonymous
  * memory the next access to such a page reads zeros again, so libvpx
  * sees exactly the contents it wrote; pages come back as it writes.
- * Encoder creation is serialised (venc.c), and the loop thread makes no
- * allocation of that size for a 1080p stream, so a chunk found in the
- * window is the new encoder's, which has not run yet.
+ * This is done around vpx_codec_enc_init and around the first encode
+ * (VP9 allocates its frame buffers then; those only ARF filtering or
+ * scaling would use stay zero). Both run with every other encoder
+ * stopped (venc.c's lock), and the loop thread makes no allocation of
+ * that size for a 1080p stream, so a chunk found in the window is the
+ * new encoder's.
+ *
+ * The largest chunk (the token buffer) is remembered: its contents are
+ * dead between frames (tokens are written and packed within one encode
+ * call), so venc.c gives its pages back again after a large frame (a
+ * key or refinement frame of dense text wrote tens of MiB of tokens).
  */
 #include <malloc.h>
 #include <pthread.h>
@@ -110,9 +118,10 @@ all_zero(const uint8_t *p, size_t len)
 	return true;
 }
 
-/* Releases the zeroed mapped chunks in [lo, hi). */
+/* Releases the zeroed mapped chunks in [lo, hi); the largest one is
+ * kept in *big when it beats what is there. */
 static size_t
-release_part(uintptr_t lo, uintptr_t hi, size_t page)
+release_part(uintptr_t lo, uintptr_t hi, size_t page, struct venc_mem_chunk *big)
 {
 	size_t released = 0;
 	uintptr_t p = lo;
@@ -125,8 +134,13 @@ release_part(uintptr_t lo, uintptr_t hi, size_t page)
 			sz >= CHUNK_MIN && sz % page == 0 && sz <= hi - p) {
 			if (all_zero((const uint8_t *)(p + page), sz - page) &&
 				madvise((void *)(p + page), sz - page,
-					MADV_DONTNEED) == 0)
+					MADV_DONTNEED) == 0) {
 				released += sz - page;
+				if (sz - page > big->len) {
+					big->addr = (void *)(p + page);
+					big->len = sz - page;
+				}
+			}
 			p += sz;
 		} else {
 			p += page;
@@ -136,7 +150,7 @@ release_part(uintptr_t lo, uintptr_t hi, size_t page)
 }
 
 size_t
-venc_mem_after(const struct venc_mem *before)
+venc_mem_after(const struct venc_mem *before, struct venc_mem_chunk *big)
 {
 	struct venc_mem now;
 	long pg = sysconf(_SC_PAGESIZE);
@@ -168,7 +182,7 @@ venc_mem_after(const struct venc_mem *before)
 			}
 			if (covered)
 				continue;
-			released += release_part(lo, hi, page);
+			released += release_part(lo, hi, page, big);
 			lo = hi;
 		}
 	}

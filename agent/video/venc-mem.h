@@ -21,9 +21,17 @@ struct venc_mem {
 
 /* Once per process: glibc's mmap threshold fixed at 1 MiB. */
 void venc_mem_init(void);
+
+struct venc_mem_chunk {
+	void *addr; /* page-aligned */
+	size_t len;
+};
 void venc_mem_before(struct venc_mem *m);
-/* Gives back the all-zero pages (but the first) of every big anonymous
- * mapping that is not in `before`. Returns the bytes released. */
-size_t venc_mem_after(const struct venc_mem *before);
+/* Gives back the pages (but the first) of every all-zero mapped chunk
+ * of >= 4 MiB in the address ranges that are not in `before`. Returns
+ * the bytes released; *big gets the largest such range if it is larger
+ * than the one it holds. */
+size_t venc_mem_after(const struct venc_mem *before,
+	struct venc_mem_chunk *big);
 
 #endif

@@ -6,7 +6,9 @@
  * send them after the call without holding libvpx state.
  */
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,9 +22,13 @@
 #include "video/venc-mem.h"
 #include "video/venc.h"
 
-/* Encoders are created one at a time so venc-mem.c can tell the
- * mappings libvpx made while it initialised. */
-static pthread_mutex_t venc_init_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Encoders encode concurrently (read lock) but are created, and encode
+ * their first frame, alone (write lock): venc-mem.c then knows the
+ * mappings that appear are the new encoder's. */
+static pthread_rwlock_t venc_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+/* After a frame this large the token buffer's pages are given back. */
+#define TOKENS_RELEASE_BYTES (4u * 1024)
 
 #define DIM_MIN 2u
 #define DIM_MAX 8192u
@@ -63,6 +69,7 @@ struct venc {
 	bool img_ok;
 	bool ctx_ok;
 	int64_t last_pts;
+	int64_t vpx_pts;        /* the clock libvpx sees (see venc_encode) */
 	bool adapt_mt;          /* VP9 with threads picked here */
 	bool parallel;          /* row-mt on, a tile column per thread */
 	int mt_hold;            /* frames until the next switch may happen */
@@ -71,6 +78,8 @@ struct venc {
 	uint8_t *out;
 	size_t out_cap;
 	size_t released;        /* zero pages given back at init */
+	bool first_done;        /* the first frame was encoded */
+	struct venc_mem_chunk tokens; /* libvpx's token buffer, if found */
 };
 
 const char *
@@ -306,13 +315,13 @@ venc_new(const struct venc_params *p, struct venc **out)
 	set_rate(&e->cfg, p->bitrate_kbps);
 
 	venc_mem_init();
-	pthread_mutex_lock(&venc_init_lock);
+	pthread_rwlock_wrlock(&venc_lock);
 	venc_mem_before(&mem);
 	if (vpx_codec_enc_init(&e->ctx, iface, &e->cfg, 0) == VPX_CODEC_OK) {
 		e->ctx_ok = true;
-		e->released = venc_mem_after(&mem);
+		e->released = venc_mem_after(&mem, &e->tokens);
 	}
-	pthread_mutex_unlock(&venc_init_lock);
+	pthread_rwlock_unlock(&venc_lock);
 	if (!e->ctx_ok)
 		goto out;
 	r = p->codec == VENC_VP9 ? set_controls_vp9(e, speed) :
@@ -343,6 +352,9 @@ venc_free(struct venc *e)
 		vpx_img_free(&e->img);
 	free(e->out);
 	free(e);
+	/* Hand the freed encoder's memory in the worker threads' malloc
+	 * arenas back to the kernel (16-20 MiB stayed after a session). */
+	(void)malloc_trim(0);
 }
 
 size_t
@@ -461,6 +473,23 @@ collect(struct venc *e, struct venc_output *o)
 	return 0;
 }
 
+/* The token buffer holds nothing between frames; a large frame left
+ * many of its pages resident (tens of MiB for dense text), so they are
+ * given back (they read as zeros until libvpx writes tokens again). Only
+ * a chunk of at least 16 MiB found at init is taken for it. */
+static void
+release_tokens(struct venc *e, const struct venc_output *o)
+{
+	size_t sz = 0;
+
+	if (e->tokens.len < (16u << 20))
+		return;
+	for (int i = 0; i < o->npackets; i++)
+		sz += o->pkt[i].len;
+	if (sz >= TOKENS_RELEASE_BYTES)
+		(void)madvise(e->tokens.addr, e->tokens.len, MADV_DONTNEED);
+}
+
 int
 venc_encode(struct venc *e, const uint8_t *bgra, size_t stride,
 	int64_t pts_ms, bool force_key, struct venc_output *out)
@@ -491,12 +520,42 @@ venc_encode(struct venc *e, const uint8_t *bgra, size_t stride,
 		    (int)e->p.height) != 0)
 		return OP_ERR_INTERNAL;
 	t1 = now_ms();
-	if (vpx_codec_encode(&e->ctx, img, pts_ms, 1000 / e->p.fps, flags,
-		    VPX_DL_REALTIME) != VPX_CODEC_OK)
-		return OP_ERR_INTERNAL;
 	gap = e->last_pts < 0 ? 0 : pts_ms - e->last_pts;
+	/*
+	 * libvpx derives each frame's share of the bitrate from the time
+	 * since the previous one. The session skips frames to stay in its
+	 * budget (and sends nothing while the screen is still), so real
+	 * gaps would tell libvpx the frame rate is low, each frame may be
+	 * large, and it lowers the quantizer: scrolling went to 2 fps of
+	 * 200 KB frames. libvpx sees at most one frame interval between
+	 * frames instead, so it sizes every frame for the full frame rate
+	 * and raises the quantizer first; the session's budget turns what
+	 * is still too large into fewer frames.
+	 */
+	e->vpx_pts += e->last_pts < 0 ? 0 :
+		(gap < 1000 / e->p.fps ? (gap > 0 ? gap : 1) :
+					  1000 / e->p.fps);
+	if (!e->first_done) {
+		struct venc_mem mem;
+
+		pthread_rwlock_wrlock(&venc_lock);
+		venc_mem_before(&mem);
+		r = vpx_codec_encode(&e->ctx, img, e->vpx_pts, 1000 / e->p.fps,
+			flags, VPX_DL_REALTIME);
+		if (r == VPX_CODEC_OK)
+			e->released += venc_mem_after(&mem, &e->tokens);
+		e->first_done = true;
+	} else {
+		pthread_rwlock_rdlock(&venc_lock);
+		r = vpx_codec_encode(&e->ctx, img, e->vpx_pts, 1000 / e->p.fps,
+			flags, VPX_DL_REALTIME);
+	}
+	pthread_rwlock_unlock(&venc_lock);
+	if (r != VPX_CODEC_OK)
+		return OP_ERR_INTERNAL;
 	e->last_pts = pts_ms;
 	r = collect(e, out);
+	release_tokens(e, out);
 	t2 = now_ms();
 	out->convert_ms = t1 - t0;
 	out->encode_ms = t2 - t1;

@@ -130,8 +130,6 @@ run(enum venc_codec c, int speed, unsigned threads, bool scroll,
 		fprintf(stderr, "setup failed\n");
 		exit(1);
 	}
-	printf("%s: %.1f MiB of zeroed encoder buffers released at init\n",
-		venc_codec_name(c), (double)venc_released_bytes(e) / 1048576.0);
 	vpx_codec_dec_init(&dec,
 		c == VENC_VP9 ? vpx_codec_vp9_dx() : vpx_codec_vp8_dx(), NULL,
 		0);
@@ -190,14 +188,15 @@ run(enum venc_codec c, int speed, unsigned threads, bool scroll,
 	       "encode %.2f ms (p95 %.2f), cpu %.2f ms -> %.0f fps; "
 	       "key %zu KiB, "
 	       "%.0f kbit/s at 30 fps, %d dropped; PSNR avg %.2f min %.2f dB; "
-	       "%d%% on threads; encoder RSS +%.1f MiB\n",
+	       "%d%% on threads; encoder RSS +%.1f MiB (%.1f MiB of zeroed buffers given back)\n",
 		venc_codec_name(c), speed ? speed : (c == VENC_VP9 ? 7 : 12),
 		scroll ? "scroll" : "static", p.bitrate_kbps, sum_c / n,
 		p95(conv, n), sum_e / n, p95(enc, n), cpu / n,
 		1000.0 / ((sum_c + sum_e) / n), key_bytes / 1024,
 		(double)bytes * 8 / 1000 / ((frames - 1) / 30.0), drops,
 		psnr_n ? psnr_sum / psnr_n : 0, psnr_min, par * 100 / frames,
-		(double)(rss_kib() - rss0) / 1024.0);
+		(double)(rss_kib() - rss0) / 1024.0,
+		(double)venc_released_bytes(e) / 1048576.0);
 	fflush(stdout);
 	vpx_codec_destroy(&dec);
 	venc_free(e);

@@ -10,7 +10,9 @@ Workloads (each restarted from the same state for every run):
   typing  full-screen xterm running cat; xdotool types a fixed text at
           --type-rate chars/s
   static  solid root window and one idle xterm; nothing changes
-  video   ffplay -fs of lavfi testsrc2 1920x1080 at 30 fps
+  video   xanim.c: a full-screen 1920x1080 window panning over a texture
+          at --fps, every pixel changing (MIT-SHM PutImage)
+  ffplay  (extra) ffplay -fs of lavfi testsrc2 1920x1080 at 30 fps
 
 For each workload x codec (VP9, VP8): the agent (one daemon per codec,
 config display.x11, video.codec, video.max_fps) with a client logged in
@@ -47,6 +49,7 @@ HZ = os.sysconf("SC_CLK_TCK")
 W, H = 1920, 1080
 PASSWORD = "video bench password"
 WORKLOADS = ("scroll", "typing", "static", "video")
+EXTRA_WORKLOADS = ("ffplay",)
 CODECS = ("vp9", "vp8")
 BG = "#2e3440"
 # §7.3: base bitrate for 1920x1080 and the Balanced ratio (0.67), used for
@@ -167,6 +170,14 @@ class Workload:
             self._xterm("100x30+200+150", "printf 'Outpost video bench: static desktop\\n"
                         "nothing changes here\\n'; ls -la / ; exec sleep 100000", font="fixed")
         elif self.name == "video":
+            p = subprocess.Popen([self.a.xanim, str(W), str(H), str(self.a.fps)],
+                                 env=self.x.env, stdout=subprocess.DEVNULL,
+                                 start_new_session=True)
+            self.procs.append(p)
+            time.sleep(1.0)
+            if p.poll() is not None:
+                raise RuntimeError("xanim exited")
+        elif self.name == "ffplay":
             p = subprocess.Popen(["ffplay", "-fs", "-an", "-loglevel", "error",
                                   "-f", "lavfi", "-i",
                                   f"testsrc2=size={W}x{H}:rate=30"],
@@ -637,7 +648,7 @@ def main():
     wls = [w for w in a.workloads.split(",") if w]
     codecs = [c for c in a.codecs.split(",") if c]
     for w in wls:
-        if w not in WORKLOADS:
+        if w not in WORKLOADS + EXTRA_WORKLOADS:
             sys.exit(f"unknown workload {w}")
     for c in codecs:
         if c not in CODECS:
@@ -649,6 +660,10 @@ def main():
         os.environ["OUTPOST"] = os.path.abspath(a.outpost)
     tmp = tempfile.mkdtemp(prefix="op-bench-video-")
     os.chmod(tmp, 0o755)
+    a.xanim = os.path.join(tmp, "xanim")
+    if "video" in wls:
+        subprocess.run(["cc", "-O2", "-o", a.xanim, os.path.join(HERE, "xanim.c"),
+                        "-lxcb", "-lxcb-shm"], check=True)
     results = []
     meta = {"quality": a.quality, "loadavg": os.getloadavg(), "seconds": a.seconds, "warmup": a.warmup, "fps": a.fps, "size": f"{W}x{H}",
             "vp9_speed": a.vp9_speed, "vp8_speed": a.vp8_speed, "qmin": a.qmin,
