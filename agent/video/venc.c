@@ -537,22 +537,28 @@ venc_encode(struct venc *e, const uint8_t *bgra, size_t stride,
 					  1000 / e->p.fps);
 	if (!e->first_done) {
 		struct venc_mem mem;
+		vpx_codec_err_t err;
 
 		pthread_rwlock_wrlock(&venc_lock);
 		venc_mem_before(&mem);
-		r = vpx_codec_encode(&e->ctx, img, e->vpx_pts, 1000 / e->p.fps,
-			flags, VPX_DL_REALTIME);
-		if (r == VPX_CODEC_OK)
+		err = vpx_codec_encode(&e->ctx, img, e->vpx_pts,
+			1000 / e->p.fps, flags, VPX_DL_REALTIME);
+		if (err == VPX_CODEC_OK)
 			e->released += venc_mem_after(&mem, &e->tokens);
 		e->first_done = true;
+		pthread_rwlock_unlock(&venc_lock);
+		if (err != VPX_CODEC_OK)
+			return OP_ERR_INTERNAL;
 	} else {
+		vpx_codec_err_t err;
+
 		pthread_rwlock_rdlock(&venc_lock);
-		r = vpx_codec_encode(&e->ctx, img, e->vpx_pts, 1000 / e->p.fps,
-			flags, VPX_DL_REALTIME);
+		err = vpx_codec_encode(&e->ctx, img, e->vpx_pts,
+			1000 / e->p.fps, flags, VPX_DL_REALTIME);
+		pthread_rwlock_unlock(&venc_lock);
+		if (err != VPX_CODEC_OK)
+			return OP_ERR_INTERNAL;
 	}
-	pthread_rwlock_unlock(&venc_lock);
-	if (r != VPX_CODEC_OK)
-		return OP_ERR_INTERNAL;
 	e->last_pts = pts_ms;
 	r = collect(e, out);
 	release_tokens(e, out);
