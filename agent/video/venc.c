@@ -51,11 +51,13 @@ static pthread_rwlock_t venc_lock = PTHREAD_RWLOCK_INITIALIZER;
 #define VP8_SPEED_DEFAULT 16
 
 /*
- * No frame dropping, and the quantizer may go to the top: with dropping
- * (RustDesk's threshold 25) dense scrolling text at the §7.3 bitrate
- * went out at 1-2 fps with stale pictures. The stream's pace is held by
- * the session instead (socket back-pressure, the ack window, fps
- * auto-adjust), so a slow link lowers fps, not freshness.
+ * The quantizer may go to the top, and libvpx drops no frame itself:
+ * the session holds the bitrate with its budget (session-video.c), which
+ * skips a frame before it is grabbed, where libvpx's dropper (RustDesk's
+ * threshold 25) decides after the grab and conversion were paid for and
+ * then keeps a second, differently sized buffer model. libvpx still
+ * raises the quantizer to fit each frame in rate / fps (it is shown at
+ * most one frame interval between frames, venc_encode).
  */
 #define VENC_MAX_Q 63
 #define VENC_BOOST_MAX_Q 22
