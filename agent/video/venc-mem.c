@@ -23,7 +23,12 @@
  * scaling would use stay zero). Both run with every other encoder
  * stopped (venc.c's lock), and the loop thread makes no allocation of
  * that size for a 1080p stream, so a chunk found in the window is the
- * new encoder's.
+ * new encoder's. Memory is read with process_vm_readv, so a range
+ * another thread unmaps meanwhile is an error, not a crash. What is left
+ * is a chunk of >= 4 MiB that another thread (the loop thread packing a
+ * message of that size: a 4K key frame) allocates in the window and
+ * writes between the zero check and the madvise: it would lose that
+ * write. For 1080p streams nothing on the loop thread is that large.
  *
  * The largest chunk (the token buffer) is remembered: its contents are
  * dead between frames (tokens are written and packed within one encode
@@ -36,6 +41,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "video/venc-mem.h"
@@ -120,14 +126,36 @@ venc_mem_before(struct venc_mem *m)
 	m->n = VENC_MEM_OFF ? -1 : scan(m);
 }
 
+/* Reads len bytes at addr of this process without faulting: another
+ * thread may unmap a range between the maps scan and the read. */
 static bool
-all_zero(const uint8_t *p, size_t len)
+safe_read(uintptr_t addr, void *buf, size_t len)
 {
-	const uint64_t *w = (const uint64_t *)(const void *)p;
+	struct iovec local = { .iov_base = buf, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)addr, .iov_len = len };
 
-	for (size_t i = 0; i < len / sizeof(*w); i++)
-		if (w[i] != 0)
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) ==
+		(ssize_t)len;
+}
+
+#define ZERO_BLOCK (64u * 1024)
+
+static bool
+all_zero(uintptr_t p, size_t len)
+{
+	static _Thread_local uint64_t buf[ZERO_BLOCK / sizeof(uint64_t)];
+
+	while (len > 0) {
+		size_t n = len < ZERO_BLOCK ? len : ZERO_BLOCK;
+
+		if (!safe_read(p, buf, n))
 			return false;
+		for (size_t i = 0; i < n / sizeof(buf[0]); i++)
+			if (buf[i] != 0)
+				return false;
+		p += n;
+		len -= n;
+	}
 	return true;
 }
 
@@ -140,12 +168,15 @@ release_part(uintptr_t lo, uintptr_t hi, size_t page, struct venc_mem_chunk *big
 	uintptr_t p = lo;
 
 	while (p + page <= hi) {
-		const size_t *h = (const size_t *)p;
-		size_t sz = h[1] & ~(size_t)SIZE_BITS;
+		size_t h[2] = { 1, 0 };
+		size_t sz;
 
+		if (!safe_read(p, h, sizeof(h)))
+			h[0] = 1; /* gone: not a chunk */
+		sz = h[1] & ~(size_t)SIZE_BITS;
 		if (h[0] == 0 && (h[1] & SIZE_BITS) == IS_MMAPPED &&
 			sz >= CHUNK_MIN && sz % page == 0 && sz <= hi - p) {
-			if (all_zero((const uint8_t *)(p + page), sz - page) &&
+			if (all_zero(p + page, sz - page) &&
 				madvise((void *)(p + page), sz - page,
 					MADV_DONTNEED) == 0) {
 				released += sz - page;
