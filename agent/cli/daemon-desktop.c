@@ -478,6 +478,8 @@ daemon_desktop_status(struct daemon *d, FILE *f)
 				"\"fps_target\":%u,\"kbps_target\":%u,"
 				"\"frames\":%llu,\"key_frames\":%llu,"
 				"\"bytes\":%llu,\"skipped\":%llu,"
+				"\"damage\":%llu,\"rate_waits\":%llu,"
+				"\"ack_waits\":%llu,\"queue_waits\":%llu,"
 				"\"capture_ms\":%.2f,\"convert_ms\":%.2f,"
 				"\"encode_ms\":%.2f,\"latency_ms_p50\":%.1f,"
 				"\"latency_ms_p95\":%.1f}",
@@ -489,6 +491,10 @@ daemon_desktop_status(struct daemon *d, FILE *f)
 				(unsigned long long)st[k].key_frames,
 				(unsigned long long)st[k].bytes,
 				(unsigned long long)st[k].skipped,
+				(unsigned long long)st[k].damage,
+				(unsigned long long)st[k].rate_waits,
+				(unsigned long long)st[k].ack_waits,
+				(unsigned long long)st[k].queue_waits,
 				st[k].capture_ms, st[k].convert_ms,
 				st[k].encode_ms, st[k].latency_ms_p50,
 				st[k].latency_ms_p95);

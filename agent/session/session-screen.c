@@ -284,10 +284,7 @@ session__screen_on_misc(struct session *ss, const Hbb__Misc *misc)
 				misc->message_query->switch_display);
 		break;
 	case HBB__MISC__UNION_VIDEO_RECEIVED:
-		if (v->unacked > 0)
-			v->unacked--;
-		v->last_ack_ms = op_now_ms();
-		session__video_kick(v);
+		session__video_acked(v);
 		break;
 	case HBB__MISC__UNION_OPTION:
 		session__screen_options(v, misc->option, false);

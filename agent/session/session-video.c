@@ -28,11 +28,112 @@
 
 static void vstream_free(struct vstream *st);
 
+/* The quality's bitrate (§7.3) before the network scale. */
 static uint32_t
-stream_kbps(const struct session_video *v, const struct vstream *st)
+quality_kbps(const struct session_video *v, const struct vstream *st)
 {
 	return venc_target_kbps(st->geom.width, st->geom.height,
 		venc_quality_ratio(v->image_quality, v->custom_quality));
+}
+
+static uint32_t
+stream_kbps(const struct session_video *v, const struct vstream *st)
+{
+	double k = (double)quality_kbps(v, st) * v->net_scale;
+
+	return k < 10 ? 10u : (uint32_t)k;
+}
+
+/* Once a second: scale the bitrate by what the network delivered. */
+static void
+net_update(struct session_video *v, uint64_t now)
+{
+	uint64_t span = now - v->net_period_ms;
+	uint32_t delay = v->net_delay_ms;
+	uint32_t want = 0;
+	double s = v->net_scale;
+
+	if (span < 1000)
+		return;
+	/* Without acks, the TestDelay round trip (queued behind the video
+	 * like a frame) is the delay; a frame still unacknowledged counts
+	 * for how long it has been waiting. */
+	if (!v->ack_required && v->ss->rtt_ms > delay)
+		delay = v->ss->rtt_ms;
+	if (v->inflight_n > 0 && now - v->inflight[v->inflight_head].ms > delay)
+		delay = (uint32_t)(now - v->inflight[v->inflight_head].ms);
+	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++)
+		if (v->streams[i] != NULL)
+			want += quality_kbps(v, v->streams[i]);
+	if (delay > VIDEO_NET_SLOW_MS) {
+		/* A backlog: down a quarter, or to a little under what the
+		 * client acknowledged (the link's rate while frames waited on
+		 * it), but at most by half in one step. */
+		double acked = (double)v->net_acked * 8.0 / (double)span;
+		double to = s * 0.75;
+
+		if (v->ack_required && v->net_lagged && want > 0 && acked > 0 &&
+			0.9 * acked / want < to)
+			to = 0.9 * acked / want;
+		s = to < s * 0.5 ? s * 0.5 : to;
+		v->net_down_ms = now;
+	} else if (v->net_lagged && delay > VIDEO_NET_OK_MS) {
+		s *= 0.9; /* about full: back off a little */
+		v->net_down_ms = now;
+	} else if (delay < VIDEO_NET_OK_MS && !v->net_lagged &&
+		now - v->net_down_ms >= VIDEO_NET_RAISE_MS) {
+		s *= 1.2;
+	}
+	s = s < VIDEO_NET_MIN_SCALE ? VIDEO_NET_MIN_SCALE : s > 1.0 ? 1.0 : s;
+	if (s != v->net_scale)
+		log_debug("session %s: network delay %u ms, %s: bitrate x%.2f",
+			session_describe(v->ss), delay,
+			v->net_lagged ? "frames waited" : "flowing", s);
+	v->net_scale = s;
+	v->net_period_ms = now;
+	v->net_delay_ms = 0;
+	v->net_acked = 0;
+	v->net_lagged = false;
+}
+
+void
+session__video_acked(struct session_video *v)
+{
+	uint64_t now = op_now_ms();
+
+	if (v->unacked > 0)
+		v->unacked--;
+	v->last_ack_ms = now;
+	if (v->inflight_n > 0) {
+		uint64_t d = now - v->inflight[v->inflight_head].ms;
+
+		if (d > v->net_delay_ms)
+			v->net_delay_ms = d > UINT32_MAX ? UINT32_MAX :
+							  (uint32_t)d;
+		v->net_acked += v->inflight[v->inflight_head].bytes;
+		v->inflight_head = (v->inflight_head + 1) % VIDEO_INFLIGHT;
+		v->inflight_n--;
+	}
+	net_update(v, now);
+	session__video_kick(v);
+}
+
+#define WAIT_RATE 1u
+#define WAIT_ACK 2u
+#define WAIT_QUEUE 4u
+
+/* Earns the budget for the time since the last call (kbps x ms = bits). */
+static void
+budget_fill(const struct session_video *v, struct vstream *st, uint64_t now)
+{
+	double kbps = (double)stream_kbps(v, st);
+	double cap = kbps * VIDEO_BUDGET_BURST_MS;
+
+	if (st->budget_ms != 0 && now > st->budget_ms)
+		st->budget += kbps * (double)(now - st->budget_ms);
+	st->budget_ms = now;
+	if (st->budget > cap)
+		st->budget = cap;
 }
 
 static void
@@ -138,10 +239,25 @@ send_frame(struct vstream *st)
 	st->frames++;
 	st->key_frames += key;
 	st->bytes += bytes;
+	budget_fill(v, st, op_now_ms());
+	st->budget -= (double)bytes * 8.0;
 	if (key)
 		st->last_key_ms = op_now_ms();
 	if (v->ack_required && v->unacked++ == 0)
 		v->last_ack_ms = op_now_ms();
+	if (v->ack_required) {
+		unsigned k = (v->inflight_head + v->inflight_n) % VIDEO_INFLIGHT;
+
+		if (v->inflight_n == VIDEO_INFLIGHT) { /* forget the oldest */
+			v->inflight_head = (v->inflight_head + 1) % VIDEO_INFLIGHT;
+			v->inflight_n--;
+			k = (v->inflight_head + v->inflight_n) % VIDEO_INFLIGHT;
+		}
+		v->inflight[k].ms = op_now_ms();
+		v->inflight[k].bytes = bytes > UINT32_MAX ? UINT32_MAX :
+							    (uint32_t)bytes;
+		v->inflight_n++;
+	}
 	return 0;
 }
 
@@ -221,11 +337,27 @@ blocked(struct session_video *v, struct vstream *st, uint64_t now,
 		*wake = st->next_ms + (still ? VIDEO_REFINE_GAP_MS : 0);
 		return 2;
 	}
-	if (v->ack_required && v->unacked >= VIDEO_ACK_WINDOW &&
-		now - v->last_ack_ms < VIDEO_ACK_TIMEOUT_MS)
+	/* The rate budget: in debt, wait until it is paid off. */
+	budget_fill(v, st, now);
+	if (st->budget < 0) {
+		double kbps = (double)stream_kbps(v, st);
+
+		*wake = now + 1 + (uint64_t)(-st->budget / (kbps > 1 ? kbps : 1));
+		st->waited |= WAIT_RATE;
+		return 2;
+	}
+	/* A slow link (bitrate scaled down) gets RustDesk's window of
+	 * one: a second frame queued behind the first is pure delay. */
+	if (v->ack_required &&
+		v->unacked >= (v->net_scale < 1.0 ? 1u : VIDEO_ACK_WINDOW) &&
+		now - v->last_ack_ms < VIDEO_ACK_TIMEOUT_MS) {
+		st->waited |= WAIT_ACK;
 		return 3;
-	if (stream_queued(v->ss->s) > VIDEO_MAX_QUEUED)
+	}
+	if (stream_queued(v->ss->s) > VIDEO_MAX_QUEUED) {
+		st->waited |= WAIT_QUEUE;
 		return 3;
+	}
 	return 0;
 }
 
@@ -244,6 +376,10 @@ start_job(struct session_video *v, struct vstream *st, uint64_t now)
 	st->seen_seq = capture_damage_seq(v->cap, st->display);
 	st->job_key = st->want_key;
 	st->want_key = false;
+	st->rate_waits += (st->waited & WAIT_RATE) != 0;
+	st->ack_waits += (st->waited & WAIT_ACK) != 0;
+	st->queue_waits += (st->waited & WAIT_QUEUE) != 0;
+	st->waited = 0;
 	st->job_pts = (int64_t)(now - st->enc_start_ms);
 	st->job_codec = v->codec;
 	st->job_kbps = stream_kbps(v, st);
@@ -321,6 +457,8 @@ on_pace(uv_timer_t *t)
 		}
 	}
 	adjust_fps(v, lagging, now);
+	v->net_lagged = v->net_lagged || lagging;
+	net_update(v, now);
 	if (wake != UINT64_MAX)
 		uv_timer_start(&v->pace, on_pace, wake > now ? wake - now : 0,
 			0);
@@ -345,6 +483,7 @@ vstream_new(struct session_video *v, int display)
 	st->display = display;
 	st->geom = v->disp[display];
 	st->want_key = true;
+	st->damage0 = capture_damage_seq(v->cap, display);
 	return st;
 }
 
@@ -476,6 +615,8 @@ session__video_new(struct session *ss, struct capture *cap)
 	v->fps_target = ss->env.video_max_fps ? ss->env.video_max_fps : 30;
 	v->fps_now = v->fps_target;
 	v->codec = VENC_VP9;
+	v->net_scale = 1.0;
+	v->net_period_ms = v->net_down_ms = op_now_ms();
 	uv_timer_init(ss->env.loop, &v->pace);
 	uv_timer_init(ss->env.loop, &v->cursor_timer);
 	v->pace.data = v->cursor_timer.data = v;
@@ -552,6 +693,10 @@ session_video_stats(const struct session *ss, struct session_video_stats *out,
 		o->key_frames = st->key_frames;
 		o->bytes = st->bytes;
 		o->skipped = st->skipped;
+		o->damage = capture_damage_seq(v->cap, i) - st->damage0;
+		o->rate_waits = st->rate_waits;
+		o->ack_waits = st->ack_waits;
+		o->queue_waits = st->queue_waits;
 		good = (double)(st->lat_n ? st->lat_n : 1);
 		o->capture_ms = st->sum_capture_ms / good;
 		o->convert_ms = st->sum_convert_ms / good;

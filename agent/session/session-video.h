@@ -33,6 +33,29 @@ struct session;
 #define VIDEO_REFINE_DONE_BYTES 400
 #define VIDEO_REFINE_GAP_MS 100
 #define VIDEO_CURSOR_POLL_MS 33
+/* The rate budget (§7.3): a stream earns its target bitrate in bits as
+ * time passes, up to this many ms worth (the burst after a pause), and
+ * spends each frame's size when it is sent. A frame starts only while
+ * the budget is not in debt: over any window the stream sends at most
+ * target x window + the burst + one frame. */
+#define VIDEO_BUDGET_BURST_MS 250
+/*
+ * Adapting to the network (§7.3; RustDesk's video_qos lowers fps and
+ * quality past 200/500/1000 ms of delay). Once a second the worst
+ * delivery delay of the period (a frame's send to its ack, the TestDelay
+ * round trip without acks) scales the target bitrate: above
+ * VIDEO_NET_SLOW_MS down by a quarter (or to 90 % of the rate the client
+ * acknowledged while frames waited, at most halving); over
+ * VIDEO_NET_OK_MS while frames waited on acks or the socket, down 10 %;
+ * under VIDEO_NET_OK_MS with nothing waiting and no decrease for
+ * VIDEO_NET_RAISE_MS, up 20 %. Fewer bits per second mean fewer frames
+ * (the budget) at the top quantizer, so fps follows.
+ */
+#define VIDEO_NET_SLOW_MS 200
+#define VIDEO_NET_OK_MS 150
+#define VIDEO_NET_RAISE_MS 2000
+#define VIDEO_NET_MIN_SCALE 0.1
+#define VIDEO_INFLIGHT 16 /* frames remembered for their ack delay */
 
 /* One display being streamed. Fields marked [job] belong to the worker
  * while busy; the loop thread touches them only when !busy. */
@@ -63,8 +86,15 @@ struct vstream {
 	int job_r;
 	double job_grab_ms;
 	struct venc_output job_out;
+	/* rate budget, bits (negative: in debt) */
+	double budget;
+	uint64_t budget_ms;
+	/* why the next frame waited (counted once per frame) */
+	uint8_t waited;
 	/* figures */
 	uint64_t frames, key_frames, bytes, skipped;
+	uint64_t damage0;                 /* damage_seq at the start */
+	uint64_t rate_waits, ack_waits, queue_waits;
 	double sum_capture_ms, sum_convert_ms, sum_encode_ms;
 	uint32_t lat_ms[VIDEO_LAT_SAMPLES];
 	unsigned lat_n;
@@ -90,6 +120,18 @@ struct session_video {
 	uint64_t last_ack_ms;
 	unsigned blocked_ticks;
 	uint64_t last_raise_ms;
+	/* network adaptation */
+	double net_scale;         /* multiplies the quality's bitrate */
+	uint64_t net_period_ms;   /* start of the current period */
+	uint64_t net_down_ms;     /* last decrease */
+	uint32_t net_delay_ms;    /* worst ack delay of the period */
+	uint64_t net_acked;       /* bytes acknowledged in the period */
+	bool net_lagged;          /* frames waited on acks or the socket */
+	struct {
+		uint64_t ms;
+		uint32_t bytes;
+	} inflight[VIDEO_INFLIGHT];
+	unsigned inflight_head, inflight_n;
 	bool show_cursor_pos;
 	int32_t cur_x, cur_y;
 	uint64_t cursor_ids[VIDEO_CURSOR_CACHE];
@@ -118,6 +160,8 @@ void session__video_reconfigure(struct session_video *v, bool codec_changed);
 void session__video_layout_changed(struct session_video *v);
 /* The current target bitrate (TestDelay.target_bitrate); 0 = none. */
 uint32_t session__video_kbps(const struct session_video *v);
+/* The client acknowledged a frame (Misc.video_received). */
+void session__video_acked(struct session_video *v);
 
 /* session-screen.c */
 void session__screen_options(struct session_video *v,

@@ -261,6 +261,9 @@ struct session_video_stats {
 	uint32_t width, height;
 	uint32_t fps_target, kbps_target;
 	uint64_t frames, key_frames, bytes, skipped;
+	/* DAMAGE notifications since the stream started, and frames that
+	 * waited for the rate budget, for acks, for the socket queue */
+	uint64_t damage, rate_waits, ack_waits, queue_waits;
 	double capture_ms, convert_ms, encode_ms;
 	double latency_ms_p50, latency_ms_p95;
 };

@@ -6,6 +6,9 @@
  * send them after the call without holding libvpx state.
  */
 #include <limits.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,7 +19,16 @@
 #include <vpx/vpx_encoder.h>
 
 #include "core/err.h"
+#include "video/venc-mem.h"
 #include "video/venc.h"
+
+/* Encoders encode concurrently (read lock) but are created, and encode
+ * their first frame, alone (write lock): venc-mem.c then knows the
+ * mappings that appear are the new encoder's. */
+static pthread_rwlock_t venc_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+/* After a frame this large the token buffer's pages are given back. */
+#define TOKENS_RELEASE_BYTES (4u * 1024)
 
 #define DIM_MIN 2u
 #define DIM_MAX 8192u
@@ -39,11 +51,13 @@
 #define VP8_SPEED_DEFAULT 16
 
 /*
- * No frame dropping, and the quantizer may go to the top: with dropping
- * (RustDesk's threshold 25) dense scrolling text at the §7.3 bitrate
- * went out at 1-2 fps with stale pictures. The stream's pace is held by
- * the session instead (socket back-pressure, the ack window, fps
- * auto-adjust), so a slow link lowers fps, not freshness.
+ * The quantizer may go to the top, and libvpx drops no frame itself:
+ * the session holds the bitrate with its budget (session-video.c), which
+ * skips a frame before it is grabbed, where libvpx's dropper (RustDesk's
+ * threshold 25) decides after the grab and conversion were paid for and
+ * then keeps a second, differently sized buffer model. libvpx still
+ * raises the quantizer to fit each frame in rate / fps (it is shown at
+ * most one frame interval between frames, venc_encode).
  */
 #define VENC_MAX_Q 63
 #define VENC_BOOST_MAX_Q 22
@@ -57,6 +71,7 @@ struct venc {
 	bool img_ok;
 	bool ctx_ok;
 	int64_t last_pts;
+	int64_t vpx_pts;        /* the clock libvpx sees (see venc_encode) */
 	bool adapt_mt;          /* VP9 with threads picked here */
 	bool parallel;          /* row-mt on, a tile column per thread */
 	int mt_hold;            /* frames until the next switch may happen */
@@ -64,6 +79,9 @@ struct venc {
 	double gap_avg_ms;      /* smoothed time between frames */
 	uint8_t *out;
 	size_t out_cap;
+	size_t released;        /* zero pages given back at init */
+	bool first_done;        /* the first frame was encoded */
+	struct venc_mem_chunk tokens; /* libvpx's token buffer, if found */
 };
 
 const char *
@@ -239,6 +257,7 @@ venc_new(const struct venc_params *p, struct venc **out)
 {
 	vpx_codec_iface_t *iface;
 	struct venc *e = NULL;
+	struct venc_mem mem;
 	int speed;
 	int r = OP_ERR_INTERNAL;
 
@@ -297,9 +316,16 @@ venc_new(const struct venc_params *p, struct venc **out)
 	e->cfg.kf_max_dist = 0x7fffffff;
 	set_rate(&e->cfg, p->bitrate_kbps);
 
-	if (vpx_codec_enc_init(&e->ctx, iface, &e->cfg, 0) != VPX_CODEC_OK)
+	venc_mem_init();
+	pthread_rwlock_wrlock(&venc_lock);
+	venc_mem_before(&mem);
+	if (vpx_codec_enc_init(&e->ctx, iface, &e->cfg, 0) == VPX_CODEC_OK) {
+		e->ctx_ok = true;
+		e->released = venc_mem_after(&mem, &e->tokens);
+	}
+	pthread_rwlock_unlock(&venc_lock);
+	if (!e->ctx_ok)
 		goto out;
-	e->ctx_ok = true;
 	r = p->codec == VENC_VP9 ? set_controls_vp9(e, speed) :
 				    set_controls_vp8(e, speed);
 	if (r != 0)
@@ -328,6 +354,15 @@ venc_free(struct venc *e)
 		vpx_img_free(&e->img);
 	free(e->out);
 	free(e);
+	/* Hand the freed encoder's memory in the worker threads' malloc
+	 * arenas back to the kernel (16-20 MiB stayed after a session). */
+	(void)malloc_trim(0);
+}
+
+size_t
+venc_released_bytes(const struct venc *e)
+{
+	return e->released;
 }
 
 int
@@ -440,6 +475,23 @@ collect(struct venc *e, struct venc_output *o)
 	return 0;
 }
 
+/* The token buffer holds nothing between frames; a large frame left
+ * many of its pages resident (tens of MiB for dense text), so they are
+ * given back (they read as zeros until libvpx writes tokens again). Only
+ * a chunk of at least 16 MiB found at init is taken for it. */
+static void
+release_tokens(struct venc *e, const struct venc_output *o)
+{
+	size_t sz = 0;
+
+	if (e->tokens.len < (16u << 20))
+		return;
+	for (int i = 0; i < o->npackets; i++)
+		sz += o->pkt[i].len;
+	if (sz >= TOKENS_RELEASE_BYTES)
+		(void)madvise(e->tokens.addr, e->tokens.len, MADV_DONTNEED);
+}
+
 int
 venc_encode(struct venc *e, const uint8_t *bgra, size_t stride,
 	int64_t pts_ms, bool force_key, struct venc_output *out)
@@ -470,12 +522,48 @@ venc_encode(struct venc *e, const uint8_t *bgra, size_t stride,
 		    (int)e->p.height) != 0)
 		return OP_ERR_INTERNAL;
 	t1 = now_ms();
-	if (vpx_codec_encode(&e->ctx, img, pts_ms, 1000 / e->p.fps, flags,
-		    VPX_DL_REALTIME) != VPX_CODEC_OK)
-		return OP_ERR_INTERNAL;
 	gap = e->last_pts < 0 ? 0 : pts_ms - e->last_pts;
+	/*
+	 * libvpx derives each frame's share of the bitrate from the time
+	 * since the previous one. The session skips frames to stay in its
+	 * budget (and sends nothing while the screen is still), so real
+	 * gaps would tell libvpx the frame rate is low, each frame may be
+	 * large, and it lowers the quantizer: scrolling went to 2 fps of
+	 * 200 KB frames. libvpx sees at most one frame interval between
+	 * frames instead, so it sizes every frame for the full frame rate
+	 * and raises the quantizer first; the session's budget turns what
+	 * is still too large into fewer frames.
+	 */
+	e->vpx_pts += e->last_pts < 0 ? 0 :
+		(gap < 1000 / e->p.fps ? (gap > 0 ? gap : 1) :
+					  1000 / e->p.fps);
+	if (!e->first_done) {
+		struct venc_mem mem;
+		vpx_codec_err_t err;
+
+		pthread_rwlock_wrlock(&venc_lock);
+		venc_mem_before(&mem);
+		err = vpx_codec_encode(&e->ctx, img, e->vpx_pts,
+			1000 / e->p.fps, flags, VPX_DL_REALTIME);
+		if (err == VPX_CODEC_OK)
+			e->released += venc_mem_after(&mem, &e->tokens);
+		e->first_done = true;
+		pthread_rwlock_unlock(&venc_lock);
+		if (err != VPX_CODEC_OK)
+			return OP_ERR_INTERNAL;
+	} else {
+		vpx_codec_err_t err;
+
+		pthread_rwlock_rdlock(&venc_lock);
+		err = vpx_codec_encode(&e->ctx, img, e->vpx_pts,
+			1000 / e->p.fps, flags, VPX_DL_REALTIME);
+		pthread_rwlock_unlock(&venc_lock);
+		if (err != VPX_CODEC_OK)
+			return OP_ERR_INTERNAL;
+	}
 	e->last_pts = pts_ms;
 	r = collect(e, out);
+	release_tokens(e, out);
 	t2 = now_ms();
 	out->convert_ms = t1 - t0;
 	out->encode_ms = t2 - t1;

@@ -8,6 +8,7 @@
  * test: run it from a release build.
  *
  *   bench-encode [frames] [vp9-speed] [vp8-speed] [threads] [scroll-px]
+ *                [kbps]
  *
  * "cpu" is the process CPU time (all encoder threads) per coded frame:
  * what a core pays, next to the wall-clock encode time.
@@ -56,7 +57,8 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static unsigned scroll_px = 43; /* run.py's scroll: 100 lines/s of 13 px */
+static unsigned scroll_px = 43;
+static uint32_t kbps; /* 0: §7.3 Balanced */ /* run.py's scroll: 100 lines/s of 13 px */
 
 static double
 cpu_ms(void)
@@ -65,6 +67,23 @@ cpu_ms(void)
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* VmRSS of this process in KiB (0 when unknown). */
+static long
+rss_kib(void)
+{
+	char line[256];
+	long kib = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
 }
 
 static double
@@ -100,9 +119,12 @@ run(enum venc_codec c, int speed, unsigned threads, bool scroll,
 	struct venc *e = NULL;
 	struct venc_output o;
 	vpx_codec_ctx_t dec;
+	long rss0;
 	int r;
 
-	p.bitrate_kbps = venc_target_kbps(W, H, venc_quality_ratio(3, 0));
+	p.bitrate_kbps = kbps ? kbps :
+		venc_target_kbps(W, H, venc_quality_ratio(3, 0));
+	rss0 = rss_kib();
 	if (conv == NULL || enc == NULL || y == NULL || u == NULL ||
 		v == NULL || (r = venc_new(&p, &e)) != 0) {
 		fprintf(stderr, "setup failed\n");
@@ -166,13 +188,15 @@ run(enum venc_codec c, int speed, unsigned threads, bool scroll,
 	       "encode %.2f ms (p95 %.2f), cpu %.2f ms -> %.0f fps; "
 	       "key %zu KiB, "
 	       "%.0f kbit/s at 30 fps, %d dropped; PSNR avg %.2f min %.2f dB; "
-	       "%d%% on threads\n",
+	       "%d%% on threads; encoder RSS +%.1f MiB (%.1f MiB of zeroed buffers given back)\n",
 		venc_codec_name(c), speed ? speed : (c == VENC_VP9 ? 7 : 12),
 		scroll ? "scroll" : "static", p.bitrate_kbps, sum_c / n,
 		p95(conv, n), sum_e / n, p95(enc, n), cpu / n,
 		1000.0 / ((sum_c + sum_e) / n), key_bytes / 1024,
 		(double)bytes * 8 / 1000 / ((frames - 1) / 30.0), drops,
-		psnr_n ? psnr_sum / psnr_n : 0, psnr_min, par * 100 / frames);
+		psnr_n ? psnr_sum / psnr_n : 0, psnr_min, par * 100 / frames,
+		(double)(rss_kib() - rss0) / 1024.0,
+		(double)venc_released_bytes(e) / 1048576.0);
 	fflush(stdout);
 	vpx_codec_destroy(&dec);
 	venc_free(e);
@@ -195,6 +219,8 @@ main(int argc, char **argv)
 
 	if (argc > 5)
 		scroll_px = (unsigned)atoi(argv[5]);
+	if (argc > 6)
+		kbps = (uint32_t)atoi(argv[6]);
 
 	if (frames < 31)
 		frames = 31;
