@@ -136,6 +136,12 @@ enum policy_auth {
 #define POLICY_PERM_TERMINAL (1u << 16)
 #define POLICY_PERM_PORT_FORWARD (1u << 17)
 #define POLICY_PERM_CAMERA (1u << 18)
+/* A session's grant by direction (the daemon derives them from
+ * policy.allow; the policy rules grant CLIPBOARD and FILE as a whole). */
+#define POLICY_PERM_CLIP_TO_HOST (1u << 19)
+#define POLICY_PERM_CLIP_TO_CLIENT (1u << 20)
+#define POLICY_PERM_FILE_DOWNLOAD (1u << 21) /* host -> client */
+#define POLICY_PERM_FILE_UPLOAD (1u << 22)   /* client -> host */
 #define POLICY_PERM_INFO_MASK 0x1fdu /* 0, 2..8 */
 #define POLICY_PERM_ALL (POLICY_PERM_INFO_MASK | POLICY_PERM_TERMINAL | \
 	POLICY_PERM_PORT_FORWARD | POLICY_PERM_CAMERA)

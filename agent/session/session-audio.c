@@ -238,14 +238,14 @@ session__audio_update(struct session *ss, const char *reason)
 
 	if (sa == NULL)
 		return;
-	want = ss->state == SS_AUTHORIZED && (ss->perms & SESSION_PERM_AUDIO) &&
+	want = ss->state == SS_AUTHORIZED && (ss->perms & POLICY_PERM_AUDIO) &&
 		!ss->audio_disabled && !sa->gone;
 	if (want && !sa->on)
 		audio_on(sa);
-	else if (!want && (sa->on || !(ss->perms & SESSION_PERM_AUDIO)))
+	else if (!want && (sa->on || !(ss->perms & POLICY_PERM_AUDIO)))
 		/* The client may switch it on again: the connection stays,
 		 * unless the permission is gone. */
-		audio_off(sa, reason, !(ss->perms & SESSION_PERM_AUDIO));
+		audio_off(sa, reason, !(ss->perms & POLICY_PERM_AUDIO));
 }
 
 void
@@ -284,7 +284,7 @@ session__audio_grant(struct session *ss, const struct session_grant *g,
 	sa->uid = g->audio_uid;
 	sa->gid = g->audio_gid;
 	ss->audio = sa;
-	ss->perms |= SESSION_PERM_AUDIO;
+	ss->perms |= POLICY_PERM_AUDIO;
 	if (ss->audio_disabled)
 		log_info("session %s: audio granted; the client has it off",
 			ss->desc);

@@ -266,21 +266,21 @@ grant_input(struct session *ss, const struct session_grant *g)
 	if (g == NULL)
 		return;
 	if (g->permissions & (1u << 0))
-		ss->perms |= SESSION_PERM_KEYBOARD;
+		ss->perms |= POLICY_PERM_KEYBOARD;
 	if ((g->permissions & (1u << 2)) && g->clipboard_to_host)
-		ss->perms |= SESSION_PERM_CLIP_TO_HOST;
+		ss->perms |= POLICY_PERM_CLIP_TO_HOST;
 	if ((g->permissions & (1u << 2)) && g->clipboard_to_client)
-		ss->perms |= SESSION_PERM_CLIP_TO_CLIENT;
+		ss->perms |= POLICY_PERM_CLIP_TO_CLIENT;
 	if (g->files != NULL && (g->files->allow & XFER_ALLOW_DOWNLOAD))
-		ss->perms |= SESSION_PERM_FILE_DOWNLOAD;
+		ss->perms |= POLICY_PERM_FILE_DOWNLOAD;
 	if (g->files != NULL && (g->files->allow & XFER_ALLOW_UPLOAD))
-		ss->perms |= SESSION_PERM_FILE_UPLOAD;
+		ss->perms |= POLICY_PERM_FILE_UPLOAD;
 	/* Terminals are offered (PeerInfo) to any session the policy
 	 * allows them; they run in terminal sessions only (a stock client
 	 * opens a terminal-type connection for them). */
 	ss->term_offered = g->terminal != NULL;
 	if (g->terminal != NULL && ss->kind == SESSION_TERMINAL)
-		ss->perms |= SESSION_PERM_TERMINAL;
+		ss->perms |= POLICY_PERM_TERMINAL;
 	ss->idle_s = g->idle_s;
 	ss->keyboard_disabled = ss->login_opts.opt.disable_keyboard == 2;
 	ss->clipboard_disabled = ss->login_opts.opt.disable_clipboard == 2;
@@ -323,14 +323,14 @@ authorized(struct session *ss, bool ok, const struct session_grant *g)
 	if (g != NULL && ss->video != NULL)
 		session__input_start(ss, g);
 	if (g != NULL && g->files != NULL &&
-		(ss->perms & (SESSION_PERM_FILE_DOWNLOAD |
-				     SESSION_PERM_FILE_UPLOAD)) &&
+		(ss->perms & (POLICY_PERM_FILE_DOWNLOAD |
+				     POLICY_PERM_FILE_UPLOAD)) &&
 		session__files_start(ss, g->files) == 0 &&
 		ss->kind == SESSION_FILE_TRANSFER)
 		(void)session__files_open_dir(ss, ss->ft_dir, ss->ft_hidden);
-	if (g != NULL && (ss->perms & SESSION_PERM_TERMINAL) &&
+	if (g != NULL && (ss->perms & POLICY_PERM_TERMINAL) &&
 		session__term_start(ss, g->terminal) != 0)
-		ss->perms &= ~SESSION_PERM_TERMINAL;
+		ss->perms &= ~POLICY_PERM_TERMINAL;
 	if (g != NULL)
 		session_set_deadline(ss, g->deadline_s,
 			"The session time allowed by the host's policy is "

@@ -29,7 +29,7 @@
 static bool
 keyboard_on(const struct session *ss)
 {
-	return ss->input != NULL && (ss->perms & SESSION_PERM_KEYBOARD) &&
+	return ss->input != NULL && (ss->perms & POLICY_PERM_KEYBOARD) &&
 		!ss->keyboard_disabled;
 }
 
@@ -39,7 +39,7 @@ keyboard_on(const struct session *ss)
 static const char *
 keyboard_blocked(const struct session *ss)
 {
-	if (!(ss->perms & SESSION_PERM_KEYBOARD)) /* withdrawn on reload */
+	if (!(ss->perms & POLICY_PERM_KEYBOARD)) /* withdrawn on reload */
 		return "no keyboard permission";
 	if (ss->keyboard_disabled)
 		return "the client disabled its keyboard";
@@ -143,7 +143,7 @@ session__input_permission(struct session *ss)
 bool
 session_wants_lock(const struct session *ss)
 {
-	return ss->lock_after_end && (ss->perms & SESSION_PERM_KEYBOARD);
+	return ss->lock_after_end && (ss->perms & POLICY_PERM_KEYBOARD);
 }
 
 /*
@@ -183,26 +183,26 @@ session_restrict(struct session *ss, bool keyboard, bool clip_to_host,
 	bool clip_to_client, bool audio)
 {
 	uint32_t before = ss->perms;
-	uint32_t clip = SESSION_PERM_CLIP_TO_HOST | SESSION_PERM_CLIP_TO_CLIENT;
+	uint32_t clip = POLICY_PERM_CLIP_TO_HOST | POLICY_PERM_CLIP_TO_CLIENT;
 
 	if (ss->state != SS_AUTHORIZED)
 		return;
 	if (!keyboard)
-		ss->perms &= ~SESSION_PERM_KEYBOARD;
+		ss->perms &= ~POLICY_PERM_KEYBOARD;
 	if (!clip_to_host)
-		ss->perms &= ~SESSION_PERM_CLIP_TO_HOST;
+		ss->perms &= ~POLICY_PERM_CLIP_TO_HOST;
 	if (!clip_to_client)
-		ss->perms &= ~SESSION_PERM_CLIP_TO_CLIENT;
-	if ((before & SESSION_PERM_KEYBOARD) &&
-		!(ss->perms & SESSION_PERM_KEYBOARD)) {
+		ss->perms &= ~POLICY_PERM_CLIP_TO_CLIENT;
+	if ((before & POLICY_PERM_KEYBOARD) &&
+		!(ss->perms & POLICY_PERM_KEYBOARD)) {
 		session__send_permission(ss, 0, false); /* §13.2 Keyboard */
 		log_notice("session %s: keyboard permission withdrawn",
 			ss->desc);
 	}
 	if ((before & clip) && !(ss->perms & clip))
 		session__send_permission(ss, 2, false); /* Clipboard */
-	if (!audio && (before & SESSION_PERM_AUDIO)) {
-		ss->perms &= ~SESSION_PERM_AUDIO;
+	if (!audio && (before & POLICY_PERM_AUDIO)) {
+		ss->perms &= ~POLICY_PERM_AUDIO;
 		session__send_permission(ss, 3, false); /* Audio */
 		log_notice("session %s: audio permission withdrawn", ss->desc);
 		session__audio_update(ss, "withdrawn");
@@ -266,7 +266,7 @@ session__input_clipboard(struct session *ss, const Hbb__Clipboard *const *c,
 	uint8_t *bufs[CLIPBOARD_MAX_ITEMS] = { NULL };
 	int k = 0, r = 0;
 
-	if (!(ss->perms & SESSION_PERM_CLIP_TO_HOST) ||
+	if (!(ss->perms & POLICY_PERM_CLIP_TO_HOST) ||
 		ss->clipboard_disabled) {
 		session__dropped(ss, "clipboard (not allowed to the host)",
 			OP_ERR_DENIED);
@@ -379,7 +379,7 @@ on_clip_changed(void *arg, struct clipboard *cb)
 	struct session *ss = arg;
 
 	if (ss->state != SS_AUTHORIZED || ss->clipboard_disabled ||
-		!(ss->perms & SESSION_PERM_CLIP_TO_CLIENT))
+		!(ss->perms & POLICY_PERM_CLIP_TO_CLIENT))
 		return;
 	if (ss->clip_reading) {
 		ss->clip_again = true;
@@ -409,14 +409,14 @@ session__input_start(struct session *ss, const struct session_grant *g)
 	ss->client_multi_clip = version_at_least_1_3(ss->client_version);
 	if (g->display == NULL || g->display[0] == '\0')
 		return;
-	if ((ss->perms & SESSION_PERM_KEYBOARD) &&
+	if ((ss->perms & POLICY_PERM_KEYBOARD) &&
 		input_open(ss->env.loop, "x11", g->display, g->xauthority,
 			&ss->input, err, sizeof(err)) != 0) {
 		log_warn("session %s: no input injection: %s", ss->desc, err);
 		ss->input = NULL;
 	}
-	if ((ss->perms & (SESSION_PERM_CLIP_TO_HOST |
-			     SESSION_PERM_CLIP_TO_CLIENT)) &&
+	if ((ss->perms & (POLICY_PERM_CLIP_TO_HOST |
+			     POLICY_PERM_CLIP_TO_CLIENT)) &&
 		clipboard_open(ss->env.loop, "x11", g->display, g->xauthority,
 			ss->clip_max, on_clip_changed, ss, &ss->clip, err,
 			sizeof(err)) != 0) {

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "crypto/channel.h"
+#include "policy/policy.h"
 #include "session/session.h"
 #include "wire/msg.h"
 
@@ -34,14 +35,6 @@ enum session_state {
 	SS_CLOSING,
 };
 
-/* What a session may do (ss->perms), each feature by direction. */
-#define SESSION_PERM_KEYBOARD (1u << 0)     /* keyboard and mouse */
-#define SESSION_PERM_CLIP_TO_HOST (1u << 1)
-#define SESSION_PERM_CLIP_TO_CLIENT (1u << 2)
-#define SESSION_PERM_FILE_DOWNLOAD (1u << 3) /* host -> client */
-#define SESSION_PERM_FILE_UPLOAD (1u << 4)   /* client -> host */
-#define SESSION_PERM_TERMINAL (1u << 5)
-#define SESSION_PERM_AUDIO (1u << 6)
 
 struct framer;
 struct session_audio;
@@ -108,7 +101,7 @@ struct session {
 	bool term_offered;            /* PeerInfo features.terminal */
 	char ft_dir[512];             /* LoginRequest.file_transfer.dir */
 	bool ft_hidden;
-	uint32_t perms;               /* SESSION_PERM_* */
+	uint32_t perms; /* POLICY_PERM_*: what this session may do, by direction */
 	bool keyboard_disabled;       /* OptionMessage.disable_keyboard */
 	bool clipboard_disabled;      /* OptionMessage.disable_clipboard */
 	bool audio_disabled;          /* OptionMessage.disable_audio */

@@ -443,11 +443,11 @@ void
 session_withdraw_terminal(struct session *ss)
 {
 	struct session_term *t = ss->term;
-	bool had = (ss->perms & SESSION_PERM_TERMINAL) != 0;
+	bool had = (ss->perms & POLICY_PERM_TERMINAL) != 0;
 
 	if (ss->state != SS_AUTHORIZED)
 		return;
-	ss->perms &= ~SESSION_PERM_TERMINAL;
+	ss->perms &= ~POLICY_PERM_TERMINAL;
 	ss->term_offered = false;
 	if (t != NULL)
 		for (size_t i = 0; i < TERM_MAX_SLOTS; i++)

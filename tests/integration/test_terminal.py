@@ -26,11 +26,9 @@ otherwise the shells run as the current user."""
 import json
 import os
 import pwd
-import re
 import signal
 import subprocess
 import time
-import unittest
 
 from agent import Agent
 from common import TempDirCase, main, run

@@ -19,7 +19,6 @@ import os
 import queue
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -309,7 +308,7 @@ class WlrHostile(unittest.TestCase):
             with wayfake.FakeCompositor(offer=offer) as fc:
                 p = self.probe(fc)
                 self.assertEqual(p.first["event"], "ready", p.first)
-                e = p.ask(f"grab 0 /dev/null", "grab")
+                e = p.ask("grab 0 /dev/null", "grab")
                 self.assertEqual(e["status"], OP_ERR_UNSUPPORTED,
                                  (offer, e))
                 self.assertEqual(p.close(), 0)
