@@ -381,9 +381,11 @@ xfer_mkdirs(int dirfd, const char *rel)
 			}
 			/* A root agent gives new directories to the owner
 			 * of the directory they are made in. */
-			if (geteuid() == 0 && fstat(cur, &st) == 0)
-				(void)fchownat(cur, comp, st.st_uid, st.st_gid,
-					AT_SYMLINK_NOFOLLOW);
+			if (geteuid() == 0 && fstat(cur, &st) == 0 &&
+				fchownat(cur, comp, st.st_uid, st.st_gid,
+					AT_SYMLINK_NOFOLLOW) != 0) {
+				/* best effort: the directory stays ours */
+			}
 			fd = openat(cur, comp,
 				O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}

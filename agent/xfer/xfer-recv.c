@@ -317,8 +317,10 @@ part_fresh(struct xfer_job *job)
 	if ((r = part_lock(fd)) != 0)
 		return r;
 	/* A root agent gives the file to the directory's owner. */
-	if (geteuid() == 0 && fstat(job->dirfd, &st) == 0)
-		(void)fchown(fd, st.st_uid, st.st_gid);
+	if (geteuid() == 0 && fstat(job->dirfd, &st) == 0 &&
+		fchown(fd, st.st_uid, st.st_gid) != 0) {
+		/* best effort: the file stays ours */
+	}
 	job->st = XFER_F_STREAM;
 	return 0;
 }
@@ -385,8 +387,10 @@ set_mode(struct xfer_job *job)
 		fstatat(job->dirfd, job->leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		S_ISREG(st.st_mode)) {
 		mode = st.st_mode & 07777;
-		if (geteuid() == 0)
-			(void)fchown(job->fd, st.st_uid, st.st_gid);
+		if (geteuid() == 0 &&
+			fchown(job->fd, st.st_uid, st.st_gid) != 0) {
+			/* best effort: the file stays ours */
+		}
 	}
 	return fchmod(job->fd, mode) != 0 ? -errno : 0;
 }
