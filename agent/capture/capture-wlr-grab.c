@@ -25,14 +25,7 @@ gf_buffer(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t format,
 	struct wlr_grabber *g = data;
 
 	(void)f;
-	if (!g->offer && capture_wlr__format_ok(format) &&
-		capture_wlr__offer_ok(width, height, stride)) {
-		g->offer = true;
-		g->ffmt = format;
-		g->fw = width;
-		g->fh = height;
-		g->fstride = stride;
-	}
+	capture_wlr__offer(&g->fb, format, width, height, stride);
 	if (g->sc_version < 3)
 		g->offers_done = true; /* one offer, no buffer_done */
 }
@@ -83,17 +76,6 @@ gf_damage(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t x,
 }
 
 static void
-gf_dmabuf(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t format,
-	uint32_t width, uint32_t height)
-{
-	(void)data;
-	(void)f;
-	(void)format;
-	(void)width;
-	(void)height;
-}
-
-static void
 gf_buffer_done(void *data, struct zwlr_screencopy_frame_v1 *f)
 {
 	struct wlr_grabber *g = data;
@@ -108,7 +90,7 @@ static const struct zwlr_screencopy_frame_v1_listener grab_listener = {
 	.ready = gf_ready,
 	.failed = gf_failed,
 	.damage = gf_damage,
-	.linux_dmabuf = gf_dmabuf,
+	.linux_dmabuf = capture_wlr__no_dmabuf,
 	.buffer_done = gf_buffer_done,
 };
 
@@ -118,16 +100,10 @@ greg_global(void *data, struct wl_registry *reg, uint32_t name,
 {
 	struct wlr_grabber *g = data;
 
-	if (version == 0)
+	if (version == 0 || capture_wlr__bind(reg, name, iface, version,
+				    &g->shm, &g->sc, &g->sc_version))
 		return;
-	if (strcmp(iface, "wl_shm") == 0 && g->shm == NULL) {
-		g->shm = wl_registry_bind(reg, name, &wl_shm_interface, 1);
-	} else if (strcmp(iface, "zwlr_screencopy_manager_v1") == 0 &&
-		g->sc == NULL) {
-		g->sc_version = version < 3 ? version : 3;
-		g->sc = wl_registry_bind(reg, name,
-			&zwlr_screencopy_manager_v1_interface, g->sc_version);
-	} else if (strcmp(iface, "wl_output") == 0 && name == g->global &&
+	if (strcmp(iface, "wl_output") == 0 && name == g->global &&
 		g->out == NULL) {
 		g->out = wl_registry_bind(reg, name, &wl_output_interface, 1);
 	}
@@ -149,7 +125,7 @@ static const struct wl_registry_listener grab_registry_listener = {
 static void
 grabber_destroy(struct wlr_grabber *g)
 {
-	wlu_shm_buffer_free(g->buf, g->mem, g->memsize);
+	wlu_shm_buffer_free(g->fb.buf, g->fb.mem, g->fb.memsize);
 	if (g->out != NULL)
 		wl_output_destroy(g->out);
 	if (g->sc != NULL)
@@ -171,6 +147,7 @@ capture_wlr_grabber_new(struct capture *c, const struct capture_display *d,
 	struct wlr *w = c->impl;
 	struct wlr_grabber *g;
 	ptrdiff_t idx = d - c->disp;
+	char err[160]; /* the caller has no room for a reason */
 	int r;
 
 	if (idx < 0 || idx >= c->ndisp)
@@ -178,17 +155,9 @@ capture_wlr_grabber_new(struct capture *c, const struct capture_display *d,
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return OP_ERR_NOMEM;
 	g->global = w->idx_global[idx];
-	if ((g->dpy = capture_wlr__connect(w, &r)) == NULL)
+	if ((r = capture_wlr__open(w, &grab_registry_listener, g, &g->dpy,
+		     &g->reg, err, sizeof(err))) != 0)
 		goto fail;
-	if ((g->reg = wl_display_get_registry(g->dpy)) == NULL) {
-		r = OP_ERR_NOMEM;
-		goto fail;
-	}
-	wl_registry_add_listener(g->reg, &grab_registry_listener, g);
-	if ((r = wlu_roundtrip(g->dpy, WLR_TIMEOUT_MS)) != 0) {
-		r = r == -ETIMEDOUT ? r : OP_ERR_GONE;
-		goto fail;
-	}
 	if (g->shm == NULL || g->sc == NULL) {
 		r = OP_ERR_UNSUPPORTED;
 		goto fail;
@@ -224,55 +193,36 @@ wait_for(struct wlr_grabber *g, const bool *flag)
 	return r < 0 ? OP_ERR_GONE : 0;
 }
 
-static int
-ensure_buffer(struct wlr_grabber *g)
-{
-	if (g->buf != NULL && g->bw == g->fw && g->bh == g->fh &&
-		g->bstride == g->fstride && g->bfmt == g->ffmt)
-		return 0;
-	wlu_shm_buffer_free(g->buf, g->mem, g->memsize);
-	g->buf = wlu_shm_buffer(g->shm, g->fw, g->fh, g->fstride, g->ffmt,
-		&g->mem, &g->memsize);
-	if (g->buf == NULL) {
-		g->mem = NULL;
-		return errno == ENOMEM ? OP_ERR_NOMEM : -errno;
-	}
-	g->bw = g->fw;
-	g->bh = g->fh;
-	g->bstride = g->fstride;
-	g->bfmt = g->ffmt;
-	return 0;
-}
-
 /* Our frames are B,G,R,x bytes, top row first. */
 static int
 deliver(struct wlr_grabber *g, struct capture_image *img)
 {
 	bool flip = (g->flags & ZWLR_SCREENCOPY_FRAME_V1_FLAGS_Y_INVERT) != 0;
-	bool rgb = g->bfmt == WL_SHM_FORMAT_XBGR8888 ||
-		g->bfmt == WL_SHM_FORMAT_ABGR8888;
-	size_t row = (size_t)g->bw * 4;
-	const uint8_t *src = g->mem;
+	bool rgb = g->fb.bfmt == WL_SHM_FORMAT_XBGR8888 ||
+		g->fb.bfmt == WL_SHM_FORMAT_ABGR8888;
+	size_t row = (size_t)g->fb.bw * 4;
+	const uint8_t *src = g->fb.mem;
 
-	img->width = g->bw;
-	img->height = g->bh;
+	img->width = g->fb.bw;
+	img->height = g->fb.bh;
 	if (!flip && !rgb) {
-		img->data = g->mem;
-		img->stride = g->bstride;
+		img->data = g->fb.mem;
+		img->stride = g->fb.bstride;
 		return 0;
 	}
-	if (g->conv == NULL && (g->conv = malloc(row * g->bh)) == NULL)
+	if (g->conv == NULL && (g->conv = malloc(row * g->fb.bh)) == NULL)
 		return OP_ERR_NOMEM;
-	for (uint32_t y = 0; y < g->bh; y++) {
+	for (uint32_t y = 0; y < g->fb.bh; y++) {
 		const uint8_t *s =
-			src + (size_t)(flip ? g->bh - 1 - y : y) * g->bstride;
+			src + (size_t)(flip ? g->fb.bh - 1 - y : y) *
+				g->fb.bstride;
 		uint8_t *o = g->conv + (size_t)y * row;
 
 		if (!rgb) {
 			memcpy(o, s, row);
 			continue;
 		}
-		for (uint32_t x = 0; x < g->bw; x++, s += 4, o += 4) {
+		for (uint32_t x = 0; x < g->fb.bw; x++, s += 4, o += 4) {
 			o[0] = s[2];
 			o[1] = s[1];
 			o[2] = s[0];
@@ -291,7 +241,7 @@ capture_wlr_grab(struct capture_grabber *base, struct capture_image *img)
 	struct zwlr_screencopy_frame_v1 *f;
 	int r;
 
-	g->offer = g->offers_done = g->ready = g->failed = false;
+	g->fb.offer = g->offers_done = g->ready = g->failed = false;
 	g->flags = 0;
 	if ((f = wlp_screencopy_capture_output(g->sc, 0, g->out)) == NULL)
 		return OP_ERR_NOMEM;
@@ -302,18 +252,18 @@ capture_wlr_grab(struct capture_grabber *base, struct capture_image *img)
 		r = OP_ERR_STATE; /* the output is off or changing */
 		goto out;
 	}
-	if (!g->offer) {
+	if (!g->fb.offer) {
 		r = OP_ERR_UNSUPPORTED;
 		goto out;
 	}
 	/* The conversion buffer is sized for the grabber's display. */
-	if (g->fw != base->d.width || g->fh != base->d.height) {
+	if (g->fb.fw != base->d.width || g->fb.fh != base->d.height) {
 		r = OP_ERR_STATE;
 		goto out;
 	}
-	if ((r = ensure_buffer(g)) != 0)
+	if ((r = capture_wlr__fit_buffer(&g->fb, g->shm)) != 0)
 		goto out;
-	wlp_screencopy_frame_copy(f, g->buf);
+	wlp_screencopy_frame_copy(f, g->fb.buf);
 	if ((r = wait_for(g, &g->ready)) != 0)
 		goto out;
 	r = g->failed ? OP_ERR_STATE : deliver(g, img);

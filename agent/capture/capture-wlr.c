@@ -63,19 +63,79 @@ capture_wlr__offer_ok(uint32_t width, uint32_t height, uint32_t stride)
 		stride <= (uint64_t)width * 4 + 4096;
 }
 
-struct wl_display *
-capture_wlr__connect(const struct wlr *w, int *r)
+int
+capture_wlr__open(const struct wlr *w, const struct wl_registry_listener *l,
+	void *data, struct wl_display **dpy, struct wl_registry **reg,
+	char *err, size_t errlen)
 {
-	struct wl_display *dpy;
-	int fd;
+	const struct wlu_target t = {
+		w->path, w->uid, w->gid, platform_connect_user};
 
-	if ((*r = platform_connect_user(w->path, w->uid, w->gid, &fd)) != 0)
-		return NULL;
-	if ((dpy = wl_display_connect_to_fd(fd)) == NULL) {
-		close(fd);
-		*r = OP_ERR_NOMEM;
+	return wlu_open_registry(&t, l, data, WLR_TIMEOUT_MS, dpy, reg, err,
+		errlen);
+}
+
+bool
+capture_wlr__bind(struct wl_registry *reg, uint32_t name, const char *iface,
+	uint32_t version, struct wl_shm **shm,
+	struct zwlr_screencopy_manager_v1 **sc, uint32_t *sc_version)
+{
+	if (strcmp(iface, "wl_shm") == 0 && *shm == NULL) {
+		*shm = wl_registry_bind(reg, name, &wl_shm_interface, 1);
+	} else if (strcmp(iface, "zwlr_screencopy_manager_v1") == 0 &&
+		*sc == NULL) {
+		*sc_version = version < 3 ? version : 3;
+		*sc = wl_registry_bind(reg, name,
+			&zwlr_screencopy_manager_v1_interface, *sc_version);
+	} else {
+		return false;
 	}
-	return dpy;
+	return true;
+}
+
+void
+capture_wlr__offer(struct wlr_shm_frame *b, uint32_t format, uint32_t width,
+	uint32_t height, uint32_t stride)
+{
+	if (!b->offer && capture_wlr__format_ok(format) &&
+		capture_wlr__offer_ok(width, height, stride)) {
+		b->offer = true;
+		b->ffmt = format;
+		b->fw = width;
+		b->fh = height;
+		b->fstride = stride;
+	}
+}
+
+void
+capture_wlr__no_dmabuf(void *data, struct zwlr_screencopy_frame_v1 *f,
+	uint32_t format, uint32_t width, uint32_t height)
+{
+	(void)data;
+	(void)f;
+	(void)format;
+	(void)width;
+	(void)height;
+}
+
+int
+capture_wlr__fit_buffer(struct wlr_shm_frame *b, struct wl_shm *shm)
+{
+	if (b->buf != NULL && b->bw == b->fw && b->bh == b->fh &&
+		b->bstride == b->fstride && b->bfmt == b->ffmt)
+		return 0;
+	wlu_shm_buffer_free(b->buf, b->mem, b->memsize);
+	b->buf = wlu_shm_buffer(shm, b->fw, b->fh, b->fstride, b->ffmt,
+		&b->mem, &b->memsize);
+	if (b->buf == NULL) {
+		b->mem = NULL;
+		return errno == ENOMEM ? OP_ERR_NOMEM : -errno;
+	}
+	b->bw = b->fw;
+	b->bh = b->fh;
+	b->bstride = b->fstride;
+	b->bfmt = b->ffmt;
+	return 0;
 }
 
 /* ------------------------------------------------------------- events */
@@ -217,33 +277,23 @@ watch_copy(struct wlr_out *o)
 {
 	struct wlr *w = o->w;
 
-	if (!o->offer) {
+	if (!o->fb.offer) {
 		if (!o->warned)
 			log_warn("wlr capture: output %s offers no shm format "
 				 "we read",
-				o->name);
+				o->wo.name);
 		o->warned = true;
 		watch_end(o, WLR_RETRY_MS);
 		return;
 	}
-	if (o->buf == NULL || o->bw != o->fw || o->bh != o->fh ||
-		o->bstride != o->fstride || o->bfmt != o->ffmt) {
-		wlu_shm_buffer_free(o->buf, o->mem, o->memsize);
-		o->buf = wlu_shm_buffer(w->shm, o->fw, o->fh, o->fstride,
-			o->ffmt, &o->mem, &o->memsize);
-		if (o->buf == NULL) {
-			watch_end(o, WLR_RETRY_MS);
-			return;
-		}
-		o->bw = o->fw;
-		o->bh = o->fh;
-		o->bstride = o->fstride;
-		o->bfmt = o->ffmt;
+	if (capture_wlr__fit_buffer(&o->fb, w->shm) != 0) {
+		watch_end(o, WLR_RETRY_MS);
+		return;
 	}
 	if (w->sc_version >= 2)
-		wlp_screencopy_frame_copy_with_damage(o->frame, o->buf);
+		wlp_screencopy_frame_copy_with_damage(o->frame, o->fb.buf);
 	else
-		wlp_screencopy_frame_copy(o->frame, o->buf);
+		wlp_screencopy_frame_copy(o->frame, o->fb.buf);
 }
 
 static void
@@ -253,14 +303,7 @@ wf_buffer(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t format,
 	struct wlr_out *o = data;
 
 	(void)f;
-	if (!o->offer && capture_wlr__format_ok(format) &&
-		capture_wlr__offer_ok(width, height, stride)) {
-		o->offer = true;
-		o->ffmt = format;
-		o->fw = width;
-		o->fh = height;
-		o->fstride = stride;
-	}
+	capture_wlr__offer(&o->fb, format, width, height, stride);
 	if (o->w->sc_version < 3)
 		watch_copy(o); /* no buffer_done before version 3 */
 }
@@ -277,7 +320,7 @@ static void
 bump(struct wlr_out *o)
 {
 	struct wlr *w = o->w;
-	int i = display_of(w, o->global);
+	int i = display_of(w, o->wo.global);
 
 	if (i >= 0) {
 		w->c->seq[i]++;
@@ -320,17 +363,6 @@ wf_damage(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t x,
 }
 
 static void
-wf_dmabuf(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t format,
-	uint32_t width, uint32_t height)
-{
-	(void)data;
-	(void)f;
-	(void)format;
-	(void)width;
-	(void)height;
-}
-
-static void
 wf_buffer_done(void *data, struct zwlr_screencopy_frame_v1 *f)
 {
 	(void)f;
@@ -343,7 +375,7 @@ static const struct zwlr_screencopy_frame_v1_listener watch_listener = {
 	.ready = wf_ready,
 	.failed = wf_failed,
 	.damage = wf_damage,
-	.linux_dmabuf = wf_dmabuf,
+	.linux_dmabuf = capture_wlr__no_dmabuf,
 	.buffer_done = wf_buffer_done,
 };
 
@@ -354,8 +386,8 @@ watch_start(struct wlr_out *o)
 
 	if (w->sc == NULL || o->frame != NULL || w->stopped || !w->running)
 		return;
-	o->offer = false;
-	o->frame = wlp_screencopy_capture_output(w->sc, 0, o->out);
+	o->fb.offer = false;
+	o->frame = wlp_screencopy_capture_output(w->sc, 0, o->wo.out);
 	if (o->frame == NULL) {
 		watch_end(o, WLR_RETRY_MS);
 		return;
@@ -366,144 +398,11 @@ watch_start(struct wlr_out *o)
 /* ------------------------------------------------------------ outputs */
 
 static void
-wo_geometry(void *data, struct wl_output *wo, int32_t x, int32_t y,
-	int32_t pw, int32_t ph, int32_t subpixel, const char *make,
-	const char *model, int32_t transform)
+out_changed(void *arg)
 {
-	struct wlr_out *o = data;
+	struct wlr *w = arg;
 
-	(void)wo;
-	(void)pw;
-	(void)ph;
-	(void)subpixel;
-	(void)make;
-	(void)model;
-	o->gx = x;
-	o->gy = y;
-	o->transform = transform;
-}
-
-static void
-wo_mode(void *data, struct wl_output *wo, uint32_t flags, int32_t width,
-	int32_t height, int32_t refresh)
-{
-	struct wlr_out *o = data;
-
-	(void)wo;
-	(void)refresh;
-	if (!(flags & WL_OUTPUT_MODE_CURRENT))
-		return;
-	o->mode_w = width;
-	o->mode_h = height;
-	o->have_mode = true;
-}
-
-static void
-wo_done(void *data, struct wl_output *wo)
-{
-	struct wlr_out *o = data;
-
-	(void)wo;
-	o->done = true;
-	o->w->layout_dirty = true;
-}
-
-static void
-wo_scale(void *data, struct wl_output *wo, int32_t factor)
-{
-	(void)data;
-	(void)wo;
-	(void)factor;
-}
-
-static void
-wo_name(void *data, struct wl_output *wo, const char *name)
-{
-	struct wlr_out *o = data;
-
-	(void)wo;
-	if (o->xo == NULL)
-		wlu_copy_name(o->name, sizeof(o->name), name);
-}
-
-static void
-wo_description(void *data, struct wl_output *wo, const char *d)
-{
-	(void)data;
-	(void)wo;
-	(void)d;
-}
-
-static const struct wl_output_listener output_listener = {
-	.geometry = wo_geometry,
-	.mode = wo_mode,
-	.done = wo_done,
-	.scale = wo_scale,
-	.name = wo_name,
-	.description = wo_description,
-};
-
-static void
-xo_position(void *data, struct zxdg_output_v1 *xo, int32_t x, int32_t y)
-{
-	struct wlr_out *o = data;
-
-	(void)xo;
-	o->lx = x;
-	o->ly = y;
-	o->have_logical = true;
-}
-
-static void
-xo_size(void *data, struct zxdg_output_v1 *xo, int32_t w, int32_t h)
-{
-	(void)data;
-	(void)xo;
-	(void)w;
-	(void)h;
-}
-
-static void
-xo_done(void *data, struct zxdg_output_v1 *xo)
-{
-	struct wlr_out *o = data;
-
-	(void)xo;
-	o->w->layout_dirty = true;
-}
-
-static void
-xo_name(void *data, struct zxdg_output_v1 *xo, const char *name)
-{
-	struct wlr_out *o = data;
-
-	(void)xo;
-	wlu_copy_name(o->name, sizeof(o->name), name);
-}
-
-static void
-xo_description(void *data, struct zxdg_output_v1 *xo, const char *d)
-{
-	(void)data;
-	(void)xo;
-	(void)d;
-}
-
-static const struct zxdg_output_v1_listener xdg_output_listener = {
-	.logical_position = xo_position,
-	.logical_size = xo_size,
-	.done = xo_done,
-	.name = xo_name,
-	.description = xo_description,
-};
-
-static void
-out_xdg(struct wlr_out *o)
-{
-	if (o->xo != NULL || o->w->xom == NULL)
-		return;
-	if ((o->xo = wlp_xdg_output_get(o->w->xom, o->out)) != NULL)
-		wlp_xdg_output_add_listener(o->xo, &xdg_output_listener, o);
+	w->layout_dirty = true;
 }
 
 static void
@@ -511,13 +410,8 @@ out_free(struct wlr_out *o)
 {
 	if (o->frame != NULL)
 		wlp_screencopy_frame_destroy(o->frame);
-	wlu_shm_buffer_free(o->buf, o->mem, o->memsize);
-	if (o->xo != NULL)
-		wlp_xdg_output_destroy(o->xo);
-	if (wl_output_get_version(o->out) >= WL_OUTPUT_RELEASE_SINCE_VERSION)
-		wl_output_release(o->out);
-	else
-		wl_output_destroy(o->out);
+	wlu_shm_buffer_free(o->fb.buf, o->fb.mem, o->fb.memsize);
+	wlo_destroy(&o->wo);
 	free(o);
 }
 
@@ -527,16 +421,10 @@ reg_global(void *data, struct wl_registry *reg, uint32_t name,
 {
 	struct wlr *w = data;
 
-	if (version == 0)
+	if (version == 0 || capture_wlr__bind(reg, name, iface, version,
+				    &w->shm, &w->sc, &w->sc_version))
 		return;
-	if (strcmp(iface, "wl_shm") == 0 && w->shm == NULL) {
-		w->shm = wl_registry_bind(reg, name, &wl_shm_interface, 1);
-	} else if (strcmp(iface, "zwlr_screencopy_manager_v1") == 0 &&
-		w->sc == NULL) {
-		w->sc_version = version < 3 ? version : 3;
-		w->sc = wl_registry_bind(reg, name,
-			&zwlr_screencopy_manager_v1_interface, w->sc_version);
-	} else if (strcmp(iface, "zxdg_output_manager_v1") == 0 &&
+	if (strcmp(iface, "zxdg_output_manager_v1") == 0 &&
 		w->xom == NULL && version >= 2) {
 		w->xom = wl_registry_bind(reg, name,
 			&zxdg_output_manager_v1_interface,
@@ -556,16 +444,12 @@ reg_global(void *data, struct wl_registry *reg, uint32_t name,
 		if ((o = calloc(1, sizeof(*o))) == NULL)
 			return;
 		o->w = w;
-		o->global = name;
-		snprintf(o->name, sizeof(o->name), "output-%u", name);
-		o->out = wl_registry_bind(reg, name, &wl_output_interface,
-			version < 4 ? version : 4);
-		if (o->out == NULL) {
+		o->wo.changed = out_changed;
+		o->wo.arg = w;
+		if (wlo_bind(&o->wo, reg, name, version, w->xom) != 0) {
 			free(o);
 			return;
 		}
-		wl_output_add_listener(o->out, &output_listener, o);
-		out_xdg(o);
 		w->outs[i] = o;
 		watch_start(o); /* no-op during open: no sc yet, or later */
 	}
@@ -578,7 +462,7 @@ reg_global_remove(void *data, struct wl_registry *reg, uint32_t name)
 
 	(void)reg;
 	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++) {
-		if (w->outs[i] != NULL && w->outs[i]->global == name) {
+		if (w->outs[i] != NULL && w->outs[i]->wo.global == name) {
 			out_free(w->outs[i]);
 			w->outs[i] = NULL;
 			w->layout_dirty = true;
@@ -604,26 +488,26 @@ wlr_displays(struct capture *c, struct capture_display *out, int max)
 		struct capture_display *d = &out[n];
 		int32_t dw, dh;
 
-		if (o == NULL || !o->done || !o->have_mode)
+		if (o == NULL || !o->wo.done || !o->wo.have_mode)
 			continue;
 		/* 90 and 270 degree transforms (odd values) swap sides. */
-		dw = o->transform & 1 ? o->mode_h : o->mode_w;
-		dh = o->transform & 1 ? o->mode_w : o->mode_h;
+		dw = o->wo.transform & 1 ? o->wo.mode_h : o->wo.mode_w;
+		dh = o->wo.transform & 1 ? o->wo.mode_w : o->wo.mode_h;
 		if (dw <= 0 || dh <= 0 || dw > CAPTURE_MAX_DIM ||
 			dh > CAPTURE_MAX_DIM) {
 			log_warn("output %s %dx%d is empty or larger than %d; "
 				 "not offered",
-				o->name, dw, dh, CAPTURE_MAX_DIM);
+				o->wo.name, dw, dh, CAPTURE_MAX_DIM);
 			continue;
 		}
 		memset(d, 0, sizeof(*d));
-		d->x = o->have_logical ? o->lx : o->gx;
-		d->y = o->have_logical ? o->ly : o->gy;
+		d->x = o->wo.have_logical ? o->wo.lx : o->wo.gx;
+		d->y = o->wo.have_logical ? o->wo.ly : o->wo.gy;
 		d->width = (uint32_t)dw;
 		d->height = (uint32_t)dh;
 		d->primary = n == 0;
-		memcpy(d->name, o->name, sizeof(d->name));
-		w->idx_global[n++] = o->global;
+		memcpy(d->name, o->wo.name, sizeof(d->name));
+		w->idx_global[n++] = o->wo.global;
 	}
 	return n;
 }
@@ -672,19 +556,9 @@ wlr_setup(struct wlr *w, char *err, size_t errlen)
 {
 	int r;
 
-	if ((w->dpy = capture_wlr__connect(w, &r)) == NULL) {
-		snprintf(err, errlen, "cannot connect to %s: %s", w->path,
-			op_strerror(r));
+	if ((r = capture_wlr__open(w, &registry_listener, w, &w->dpy, &w->reg,
+		     err, errlen)) != 0)
 		return r;
-	}
-	if ((w->reg = wl_display_get_registry(w->dpy)) == NULL)
-		return OP_ERR_NOMEM;
-	wl_registry_add_listener(w->reg, &registry_listener, w);
-	if ((r = wlu_roundtrip(w->dpy, WLR_TIMEOUT_MS)) != 0) {
-		snprintf(err, errlen, "the compositor at %s does not answer",
-			w->path);
-		return r == -ETIMEDOUT ? r : OP_ERR_GONE;
-	}
 	if (w->shm == NULL || w->sc == NULL) {
 		snprintf(err, errlen,
 			"the compositor at %s has no %s (not wlroots?)",
@@ -694,13 +568,8 @@ wlr_setup(struct wlr *w, char *err, size_t errlen)
 	}
 	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++)
 		if (w->outs[i] != NULL)
-			out_xdg(w->outs[i]); /* the manager came after it */
-	if ((r = wlu_roundtrip(w->dpy, WLR_TIMEOUT_MS)) != 0) {
-		snprintf(err, errlen, "the compositor at %s does not answer",
-			w->path);
-		return r == -ETIMEDOUT ? r : OP_ERR_GONE;
-	}
-	return 0;
+			wlo_xdg(&w->outs[i]->wo, w->xom); /* xom came later */
+	return wlu_roundtrip_err(w->dpy, WLR_TIMEOUT_MS, w->path, err, errlen);
 }
 
 static int

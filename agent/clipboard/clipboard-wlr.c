@@ -623,30 +623,14 @@ static int
 setup(struct clipboard_wlr *w, const char *display, char *err, size_t errlen)
 {
 	char path[108];
-	uid_t uid;
-	gid_t gid;
-	int fd, r;
+	struct wlu_target t = {path, 0, 0, platform_connect_user};
+	int r;
 
-	if ((r = wlu_socket_path(display, path, sizeof(path), &uid, &gid, err,
-		     errlen)) != 0)
+	if ((r = wlu_socket_path(display, path, sizeof(path), &t.uid, &t.gid,
+		     err, errlen)) != 0 ||
+		(r = wlu_open_registry(&t, &reg_listener, w, OPEN_TIMEOUT_MS,
+			 &w->dpy, &w->reg, err, errlen)) != 0)
 		return r;
-	if ((r = platform_connect_user(path, uid, gid, &fd)) != 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", path,
-			op_strerror(r));
-		return r;
-	}
-	if ((w->dpy = wl_display_connect_to_fd(fd)) == NULL) {
-		close(fd);
-		return OP_ERR_NOMEM;
-	}
-	if ((w->reg = wl_display_get_registry(w->dpy)) == NULL)
-		return OP_ERR_NOMEM;
-	wl_registry_add_listener(w->reg, &reg_listener, w);
-	if ((r = wlu_roundtrip(w->dpy, OPEN_TIMEOUT_MS)) != 0) {
-		snprintf(err, errlen, "the compositor at %s does not answer",
-			path);
-		return r == -ETIMEDOUT ? r : OP_ERR_GONE;
-	}
 	if (w->seat == NULL || w->mgr == NULL) {
 		snprintf(err, errlen, "the compositor at %s has no %s", path,
 			w->seat == NULL ? "seat" : "zwlr_data_control_manager_v1");
@@ -656,12 +640,7 @@ setup(struct clipboard_wlr *w, const char *display, char *err, size_t errlen)
 		return OP_ERR_NOMEM;
 	wlp_data_control_device_add_listener(w->dev, &dev_listener, w);
 	/* The current selection, before anyone asks for it. */
-	if ((r = wlu_roundtrip(w->dpy, OPEN_TIMEOUT_MS)) != 0) {
-		snprintf(err, errlen, "the compositor at %s does not answer",
-			path);
-		return r == -ETIMEDOUT ? r : OP_ERR_GONE;
-	}
-	return 0;
+	return wlu_roundtrip_err(w->dpy, OPEN_TIMEOUT_MS, path, err, errlen);
 }
 
 static void

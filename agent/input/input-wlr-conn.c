@@ -14,132 +14,13 @@
 
 #include "core/err.h"
 #include "platform/userconn.h"
+#include "wayland/wl-output.h"
 #include "wayland/wl-util.h"
 
 static void
-o_geometry(void *data, struct wl_output *wo, int32_t x, int32_t y,
-	int32_t pw, int32_t ph, int32_t subpixel, const char *make,
-	const char *model, int32_t transform)
+out_drop(struct wlo_output *o)
 {
-	struct win_out *o = data;
-
-	(void)wo;
-	(void)pw;
-	(void)ph;
-	(void)subpixel;
-	(void)make;
-	(void)model;
-	(void)transform;
-	o->gx = x;
-	o->gy = y;
-}
-
-static void
-o_mode(void *data, struct wl_output *wo, uint32_t flags, int32_t width,
-	int32_t height, int32_t refresh)
-{
-	struct win_out *o = data;
-
-	(void)wo;
-	(void)refresh;
-	if (flags & WL_OUTPUT_MODE_CURRENT) {
-		o->mw = width > 0 && width <= 32767 ? width : 0;
-		o->mh = height > 0 && height <= 32767 ? height : 0;
-	}
-}
-
-static void
-o_done(void *data, struct wl_output *wo)
-{
-	(void)data;
-	(void)wo;
-}
-
-static void
-o_scale(void *data, struct wl_output *wo, int32_t f)
-{
-	(void)data;
-	(void)wo;
-	(void)f;
-}
-
-static void
-o_string(void *data, struct wl_output *wo, const char *s)
-{
-	(void)data;
-	(void)wo;
-	(void)s;
-}
-
-static const struct wl_output_listener out_listener = {
-	.geometry = o_geometry,
-	.mode = o_mode,
-	.done = o_done,
-	.scale = o_scale,
-	.name = o_string,
-	.description = o_string,
-};
-
-static void
-x_position(void *data, struct zxdg_output_v1 *xo, int32_t x, int32_t y)
-{
-	struct win_out *o = data;
-
-	(void)xo;
-	o->lx = x;
-	o->ly = y;
-	o->logical = true;
-}
-
-static void
-x_size(void *data, struct zxdg_output_v1 *xo, int32_t w, int32_t h)
-{
-	struct win_out *o = data;
-
-	(void)xo;
-	o->lw = w > 0 && w <= 32767 ? w : 0;
-	o->lh = h > 0 && h <= 32767 ? h : 0;
-}
-
-static void
-x_done(void *data, struct zxdg_output_v1 *xo)
-{
-	(void)data;
-	(void)xo;
-}
-
-static void
-x_string(void *data, struct zxdg_output_v1 *xo, const char *s)
-{
-	(void)data;
-	(void)xo;
-	(void)s;
-}
-
-static const struct zxdg_output_v1_listener xdg_listener = {
-	.logical_position = x_position,
-	.logical_size = x_size,
-	.done = x_done,
-	.name = x_string,
-	.description = x_string,
-};
-
-static void
-out_xdg(struct wlrin *w, struct win_out *o)
-{
-	if (o->xo != NULL || w->xom == NULL)
-		return;
-	if ((o->xo = wlp_xdg_output_get(w->xom, o->out)) != NULL)
-		wlp_xdg_output_add_listener(o->xo, &xdg_listener, o);
-}
-
-static void
-out_drop(struct win_out *o)
-{
-	if (o->xo != NULL)
-		wlp_xdg_output_destroy(o->xo);
-	if (o->out != NULL)
-		wl_output_destroy(o->out);
+	wlo_destroy(o);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -167,17 +48,9 @@ reg_global(void *data, struct wl_registry *reg, uint32_t name,
 			&zxdg_output_manager_v1_interface, 2);
 	} else if (strcmp(iface, "wl_output") == 0) {
 		for (int i = 0; i < MAX_OUTPUTS; i++) {
-			struct win_out *o = &w->outs[i];
-
-			if (o->out != NULL)
+			if (w->outs[i].out != NULL)
 				continue;
-			o->global = name;
-			o->out = wl_registry_bind(reg, name,
-				&wl_output_interface, version < 4 ? version : 4);
-			if (o->out == NULL)
-				return;
-			wl_output_add_listener(o->out, &out_listener, o);
-			out_xdg(w, o);
+			(void)wlo_bind(&w->outs[i], reg, name, version, w->xom);
 			return;
 		}
 	}
@@ -233,31 +106,14 @@ static int
 setup(struct wlrin *w, const char *display, char *err, size_t errlen)
 {
 	char path[108];
-	uid_t uid;
-	gid_t gid;
-	int fd, r;
+	struct wlu_target t = {path, 0, 0, platform_connect_user};
+	int r;
 
-	if ((r = wlu_socket_path(display, path, sizeof(path), &uid, &gid, err,
-		     errlen)) != 0)
+	if ((r = wlu_socket_path(display, path, sizeof(path), &t.uid, &t.gid,
+		     err, errlen)) != 0 ||
+		(r = wlu_open_registry(&t, &reg_listener, w, WLR_IN_TIMEOUT_MS,
+			 &w->dpy, &w->reg, err, errlen)) != 0)
 		return r;
-	if ((r = platform_connect_user(path, uid, gid, &fd)) != 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", path,
-			op_strerror(r));
-		return r;
-	}
-	if ((w->dpy = wl_display_connect_to_fd(fd)) == NULL) {
-		close(fd);
-		snprintf(err, errlen, "out of memory");
-		return OP_ERR_NOMEM;
-	}
-	if ((w->reg = wl_display_get_registry(w->dpy)) == NULL)
-		return OP_ERR_NOMEM;
-	wl_registry_add_listener(w->reg, &reg_listener, w);
-	if ((r = wlu_roundtrip(w->dpy, WLR_IN_TIMEOUT_MS)) != 0) {
-		snprintf(err, errlen, "the compositor at %s does not answer",
-			path);
-		return r == -ETIMEDOUT ? r : OP_ERR_GONE;
-	}
 	if (w->seat == NULL || w->vpm == NULL || w->vkm == NULL) {
 		snprintf(err, errlen, "the compositor at %s has no %s", path,
 			w->seat == NULL	      ? "seat"
@@ -267,7 +123,7 @@ setup(struct wlrin *w, const char *display, char *err, size_t errlen)
 	}
 	for (int i = 0; i < MAX_OUTPUTS; i++)
 		if (w->outs[i].out != NULL)
-			out_xdg(w, &w->outs[i]);
+			wlo_xdg(&w->outs[i], w->xom);
 	w->vp = wlp_virtual_pointer_create(w->vpm, w->seat);
 	w->vk = wlp_virtual_keyboard_create(w->vkm, w->seat);
 	if (w->vp == NULL || w->vk == NULL)

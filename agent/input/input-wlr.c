@@ -414,19 +414,28 @@ type_sym(struct wlrin *w, uint32_t sym)
 	return 0;
 }
 
+/* An output side from the compositor: 1..32767, else 0. */
+static int64_t
+side(int32_t v)
+{
+	return v > 0 && v <= 32767 ? v : 0;
+}
+
 static void
 extent(const struct wlrin *w, int32_t *ew, int32_t *eh)
 {
 	int64_t x1 = 0, y1 = 0;
 
 	for (int i = 0; i < MAX_OUTPUTS; i++) {
-		const struct win_out *o = &w->outs[i];
+		const struct wlo_output *o = &w->outs[i];
 		int64_t r, b;
 
 		if (o->out == NULL)
 			continue;
-		r = o->logical ? (int64_t)o->lx + o->lw : (int64_t)o->gx + o->mw;
-		b = o->logical ? (int64_t)o->ly + o->lh : (int64_t)o->gy + o->mh;
+		r = o->have_logical ? (int64_t)o->lx + side(o->lw)
+				    : (int64_t)o->gx + side(o->mode_w);
+		b = o->have_logical ? (int64_t)o->ly + side(o->lh)
+				    : (int64_t)o->gy + side(o->mode_h);
 		x1 = r > x1 ? r : x1;
 		y1 = b > y1 ? b : y1;
 	}

@@ -11,6 +11,7 @@
 #include <xkbcommon/xkbcommon.h>
 
 #include "input/input-internal.h"
+#include "wayland/wl-output.h"
 #include "wayland/wl-proto.h"
 
 #define WLR_IN_TIMEOUT_MS 2000
@@ -24,15 +25,6 @@
 #define BTN_MIDDLE 0x112
 #define BTN_SIDE 0x113
 #define BTN_EXTRA 0x114
-
-struct win_out {
-	uint32_t global;
-	struct wl_output *out;
-	struct zxdg_output_v1 *xo;
-	int32_t gx, gy, mw, mh; /* wl_output: position, current mode */
-	int32_t lx, ly, lw, lh; /* xdg-output: logical box */
-	bool logical;
-};
 
 /* One keysym a key shows at level 0 or 1 (find_sym's index). */
 struct wlr_symkey {
@@ -52,7 +44,7 @@ struct wlrin {
 	struct zxdg_output_manager_v1 *xom;
 	struct zwlr_virtual_pointer_v1 *vp;
 	struct zwp_virtual_keyboard_v1 *vk;
-	struct win_out outs[MAX_OUTPUTS];
+	struct wlo_output outs[MAX_OUTPUTS]; /* .out NULL: free */
 	struct xkb_context *ctx;
 	struct xkb_keymap *km;
 	struct xkb_state *st;

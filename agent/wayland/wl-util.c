@@ -229,3 +229,39 @@ wlu_socket_path(const char *display, char *path, size_t cap, uid_t *uid,
 	*gid = geteuid() == 0 ? st.st_gid : getegid();
 	return 0;
 }
+
+int
+wlu_roundtrip_err(struct wl_display *dpy, int ms, const char *path,
+	char *err, size_t errlen)
+{
+	int r = wlu_roundtrip(dpy, ms);
+
+	if (r == 0)
+		return 0;
+	snprintf(err, errlen, "the compositor at %s does not answer", path);
+	return r == -ETIMEDOUT ? r : OP_ERR_GONE;
+}
+
+int
+wlu_open_registry(const struct wlu_target *t,
+	const struct wl_registry_listener *l, void *data, int ms,
+	struct wl_display **dpy, struct wl_registry **reg, char *err,
+	size_t errlen)
+{
+	int fd, r;
+
+	if ((r = t->connect(t->path, t->uid, t->gid, &fd)) != 0) {
+		snprintf(err, errlen, "cannot connect to %s: %s", t->path,
+			op_strerror(r));
+		return r;
+	}
+	if ((*dpy = wl_display_connect_to_fd(fd)) == NULL) {
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return OP_ERR_NOMEM;
+	}
+	if ((*reg = wl_display_get_registry(*dpy)) == NULL)
+		return OP_ERR_NOMEM;
+	wl_registry_add_listener(*reg, l, data);
+	return wlu_roundtrip_err(*dpy, ms, t->path, err, errlen);
+}

@@ -45,6 +45,32 @@ void wlu_shm_buffer_free(struct wl_buffer *b, void *mem, size_t size);
 int wlu_socket_path(const char *display, char *path, size_t cap, uid_t *uid,
 	gid_t *gid, char *err, size_t errlen);
 
+/* Where and how to connect: the socket path (see wlu_socket_path), as
+ * whom, and the function that connects as them (platform_connect_user:
+ * this module does not depend on platform). */
+typedef int (*wlu_connect_fn)(const char *path, uid_t uid, gid_t gid,
+	int *fd);
+struct wlu_target {
+	const char *path;
+	uid_t uid;
+	gid_t gid;
+	wlu_connect_fn connect;
+};
+
+/* Connects to the compositor at t, gets its registry with listener l
+ * and waits up to ms for the globals to be announced. *dpy and *reg hold
+ * what was made either way (the caller destroys them). 0, the connect
+ * error, OP_ERR_NOMEM, -ETIMEDOUT or OP_ERR_GONE, with a reason in err. */
+int wlu_open_registry(const struct wlu_target *t,
+	const struct wl_registry_listener *l, void *data, int ms,
+	struct wl_display **dpy, struct wl_registry **reg, char *err,
+	size_t errlen);
+
+/* wlu_roundtrip for a compositor at path: 0, -ETIMEDOUT or OP_ERR_GONE,
+ * with "does not answer" in err. */
+int wlu_roundtrip_err(struct wl_display *dpy, int ms, const char *path,
+	char *err, size_t errlen);
+
 /* Copies a compositor string into dst, printable ASCII only. */
 void wlu_copy_name(char *dst, size_t cap, const char *src);
 

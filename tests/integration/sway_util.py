@@ -11,12 +11,15 @@ swaymsg, ...) run as that user with run().
         sw.msg("output * bg #ff0000 solid_color")
         sw.kill()          # the compositor dies
 """
+import json
 import os
+import queue
 import shutil
 import signal
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 import zlib
 
@@ -73,6 +76,92 @@ def read_ppm(path):
 def psnr(a, b):
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
     return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+
+
+def user_tmp(prefix):
+    """A temporary folder the test user can read."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(tmp, 0o755)
+    return tmp
+
+
+def start_sway_probe(test, prefix, make_probe):
+    """setUp of a backend test: test.tmp, a 1280x720 headless sway logging
+    there (test.sway) and test.probe = make_probe(socket), which must have
+    said it is ready."""
+    test.tmp = user_tmp(prefix)
+    test.sway = Sway(mode="1280x720", log_dir=test.tmp).start()
+    test.probe = make_probe(test.sway.socket)
+    test.assertEqual(test.probe.first.get("event"), "ready",
+                     test.probe.first)
+
+
+def stop_sway(test):
+    """tearDown's end: sway stopped, test.tmp removed."""
+    test.sway.stop()
+    shutil.rmtree(test.tmp, ignore_errors=True)
+
+
+class JsonProbe:
+    """A probe tool (tests/tools) as a child: its first JSON line in
+    .first, then, with events, each further line on a queue; commands on
+    stdin."""
+
+    def __init__(self, argv, events=True):
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self.first = json.loads(self.proc.stdout.readline() or "{}")
+        if events:
+            self.events = queue.Queue()
+            threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.events.put(json.loads(line))
+
+    def send(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def wait(self, kind, timeout=10, pred=None):
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no {kind} event")
+            try:
+                e = self.events.get(timeout=left)
+            except queue.Empty:
+                continue
+            if e["event"] == kind and (pred is None or pred(e)):
+                return e
+
+    def drain(self):
+        out = []
+        while True:
+            try:
+                out.append(self.events.get_nowait())
+            except queue.Empty:
+                return out
+
+    def ask(self, line, kind, timeout=10):
+        self.send(line)
+        return self.wait(kind, timeout)
+
+    def close(self):
+        """Asks it to quit; its exit status (killed after 10 s)."""
+        if self.proc.poll() is None:
+            try:
+                self.send("quit")
+                self.proc.stdin.close()
+            except (BrokenPipeError, OSError):
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
 
 
 class Sway:

@@ -14,13 +14,11 @@ crash; a socket that never answers and a missing one fail the open in
 bounded time. Figures are printed as `WLR ...` lines.
 
 Skips (77) only when sway or grim is not installed."""
-import json
 import os
 import queue
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 import unittest
 
@@ -43,71 +41,21 @@ def report(name, value):
     print(f"WLR {name} {value}", flush=True)
 
 
-class Probe:
+class Probe(su.JsonProbe):
     """op-capture-probe as a child: events on a queue, commands on stdin."""
 
     def __init__(self, backend, display):
-        self.proc = subprocess.Popen([PROBE, backend, display],
-                                     stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
-        self.first = json.loads(self.proc.stdout.readline() or "{}")
-        self.events = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        super().__init__([PROBE, backend, display])
 
-    def _read(self):
-        for line in self.proc.stdout:
-            self.events.put(json.loads(line))
-
-    def send(self, cmd):
-        self.proc.stdin.write(cmd + "\n")
-        self.proc.stdin.flush()
-
-    def wait(self, kind, timeout=10, pred=None):
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no {kind} event")
-            try:
-                e = self.events.get(timeout=left)
-            except queue.Empty:
-                continue
-            if e["event"] == kind and (pred is None or pred(e)):
-                return e
-
-    def drain(self):
-        out = []
-        while True:
-            try:
-                out.append(self.events.get_nowait())
-            except queue.Empty:
-                return out
-
-    def ask(self, cmd, kind, timeout=30):
-        self.send(cmd)
-        return self.wait(kind, timeout)
-
-    def close(self):
-        if self.proc.poll() is None:
-            try:
-                self.send("quit")
-                self.proc.stdin.close()
-            except (BrokenPipeError, OSError):
-                pass
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+    def ask(self, line, kind, timeout=30):
+        return super().ask(line, kind, timeout)
 
 
 @unittest.skipUnless(os.path.exists(PROBE), f"no {PROBE}")
 @unittest.skipIf(su.missing_tools(), f"not installed: {su.missing_tools()}")
 class WlrCapture(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="op-wlr-")
-        os.chmod(self.tmp, 0o755)
+        self.tmp = su.user_tmp("op-wlr-")
         self.img = su.pattern(1280, 720)
         self.png = os.path.join(self.tmp, "pattern.png")
         su.write_png(self.png, self.img)

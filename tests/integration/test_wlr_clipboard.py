@@ -11,13 +11,8 @@ ways; text that is not UTF-8 refused; sway killed -> reads fail, no
 crash.
 
 Skips (77) only when sway or wl-clipboard is not installed."""
-import json
 import os
-import queue
 import shutil
-import subprocess
-import tempfile
-import threading
 import time
 import unittest
 
@@ -35,73 +30,25 @@ MISSING = su.missing_tools() + [t for t in ("wl-copy", "wl-paste")
                                 if shutil.which(t) is None]
 
 
-class Probe:
+class Probe(su.JsonProbe):
     def __init__(self, display):
-        self.proc = subprocess.Popen([PROBE, display, str(MAX)],
-                                     stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
-        self.first = json.loads(self.proc.stdout.readline() or "{}")
-        self.events = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.events.put(json.loads(line))
-
-    def send(self, line):
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
-    def wait(self, kind, timeout=10):
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no {kind} event")
-            try:
-                e = self.events.get(timeout=left)
-            except queue.Empty:
-                continue
-            if e["event"] == kind:
-                return e
-
-    def ask(self, line, kind, timeout=10):
-        self.send(line)
-        return self.wait(kind, timeout)
+        super().__init__([PROBE, display, str(MAX)])
 
     def read(self):
         e = self.ask("read", "read")
         return e["status"], [(i["format"], bytes.fromhex(i["hex"]))
                              for i in e["items"]]
 
-    def close(self):
-        try:
-            self.send("quit")
-            self.proc.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass
-        try:
-            return self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
-
 
 @unittest.skipUnless(os.path.exists(PROBE), f"no {PROBE}")
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
 class WlrClipboard(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="op-wlrclip-")
-        os.chmod(self.tmp, 0o755)
-        self.sway = su.Sway(mode="1280x720", log_dir=self.tmp).start()
-        self.probe = Probe(self.sway.socket)
-        self.assertEqual(self.probe.first.get("event"), "ready",
-                         self.probe.first)
+        su.start_sway_probe(self, "op-wlrclip-", Probe)
 
     def tearDown(self):
         rc = self.probe.close()
-        self.sway.stop()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        su.stop_sway(self)
         self.assertEqual(rc, 0, "the probe failed")
 
     def paste(self, mime=None):

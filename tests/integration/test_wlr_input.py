@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 import unittest
 
@@ -36,29 +35,13 @@ MISSING = su.missing_tools() + [t for t in ("wev", "stdbuf")
                                 if shutil.which(t) is None]
 
 
-class Probe:
+class Probe(su.JsonProbe):
     def __init__(self, display):
-        self.proc = subprocess.Popen([PROBE, "wlr", display],
-                                     stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
-        self.first = json.loads(self.proc.stdout.readline() or "{}")
+        super().__init__([PROBE, "wlr", display], events=False)
 
     def cmd(self, line):
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
+        self.send(line)
         return json.loads(self.proc.stdout.readline())
-
-    def close(self):
-        try:
-            self.proc.stdin.write("quit\n")
-            self.proc.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass
-        try:
-            return self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
 
 
 def wev_events(path):
@@ -97,13 +80,8 @@ def wev_events(path):
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
 class WlrInput(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="op-wlrin-")
-        os.chmod(self.tmp, 0o755)
-        self.sway = su.Sway(mode="1280x720", log_dir=self.tmp).start()
         # The devices exist before the client, as in a session.
-        self.probe = Probe(self.sway.socket)
-        self.assertEqual(self.probe.first.get("event"), "ready",
-                         self.probe.first)
+        su.start_sway_probe(self, "op-wlrin-", Probe)
         self.wev_out = os.path.join(self.tmp, "wev.out")
         self.wev = subprocess.Popen(
             self.sway.as_user(["stdbuf", "-oL", "wev"]), env=self.sway.env,
@@ -127,8 +105,7 @@ class WlrInput(unittest.TestCase):
         if self.wev.poll() is None:
             self.wev.terminate()
             self.wev.wait(timeout=10)
-        self.sway.stop()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        su.stop_sway(self)
 
     def wait_for(self, text, timeout=10):
         deadline = time.monotonic() + timeout

@@ -29,12 +29,17 @@
 
 #include "capture/capture.h"
 #include "core/err.h"
+#include "probe-stdin.h"
 
 static uv_loop_t loop;
-static uv_pipe_t in;
 static struct capture *cap;
 static char line[1024];
-static size_t line_len;
+static char inbuf[4096];
+static void command(char *l);
+static void on_eof(bool open);
+static struct probe_stdin in = {
+	.line = line, .cap = sizeof(line), .buf = inbuf,
+	.bufcap = sizeof(inbuf), .command = command, .eof = on_eof};
 static bool gone, busy;
 
 struct job {
@@ -227,7 +232,7 @@ command(char *l)
 	int i, n;
 
 	if (strcmp(l, "quit") == 0) {
-		uv_close((uv_handle_t *)&in, NULL);
+		uv_close((uv_handle_t *)&in.pipe, NULL);
 		gone = true;
 		maybe_close();
 	} else if (strcmp(l, "seq") == 0) {
@@ -257,39 +262,11 @@ command(char *l)
 }
 
 static void
-on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+on_eof(bool open)
 {
-	static char b[4096];
-
-	(void)h;
-	(void)hint;
-	*buf = uv_buf_init(b, sizeof(b));
-}
-
-static void
-on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-	(void)s;
-	if (n < 0) {
-		if (!uv_is_closing((uv_handle_t *)&in))
-			uv_close((uv_handle_t *)&in, NULL);
-		gone = true;
-		maybe_close();
-		return;
-	}
-	for (ssize_t i = 0; i < n; i++) {
-		char ch = buf->base[i];
-
-		if (ch == '\n') {
-			line[line_len] = '\0';
-			line_len = 0;
-			command(line);
-			if (uv_is_closing((uv_handle_t *)&in))
-				return;
-		} else if (line_len < sizeof(line) - 1) {
-			line[line_len++] = ch;
-		}
-	}
+	(void)open;
+	gone = true;
+	maybe_close();
 }
 
 int
@@ -305,19 +282,6 @@ main(int argc, char **argv)
 	uv_loop_init(&loop);
 	r = capture_open(&loop, argv[1], argv[2], NULL, on_event, NULL, &cap,
 		err, sizeof(err));
-	if (r != 0) {
-		printf("{\"event\":\"open_failed\",\"status\":%d,"
-		       "\"message\":\"%s\"}\n",
-			r, err);
-		return 3;
-	}
-	printf("{\"event\":\"ready\",\"backend\":\"%s\"}\n",
-		capture_backend_name(cap));
-	fflush(stdout);
-	uv_pipe_init(&loop, &in, 0);
-	uv_pipe_open(&in, 0);
-	uv_read_start((uv_stream_t *)&in, on_alloc, on_read);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	uv_loop_close(&loop);
-	return 0;
+	return probe_stdin_run(&in, &loop, r, err,
+		r == 0 ? capture_backend_name(cap) : NULL);
 }

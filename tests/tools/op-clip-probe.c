@@ -21,12 +21,17 @@
 
 #include "clipboard/clipboard.h"
 #include "core/err.h"
+#include "probe-stdin.h"
 
 static uv_loop_t loop;
-static uv_pipe_t in;
 static struct clipboard *cb;
 static char line[1 << 20];
-static size_t line_len;
+static char inbuf[65536];
+static void command(char *l);
+static void on_eof(bool open);
+static struct probe_stdin in = {
+	.line = line, .cap = sizeof(line), .buf = inbuf,
+	.bufcap = sizeof(inbuf), .command = command, .eof = on_eof};
 
 static void
 on_changed(void *arg, struct clipboard *c)
@@ -76,7 +81,7 @@ unhex(const char *s, uint8_t **out, size_t *len)
 }
 
 static void
-command(const char *l)
+command(char *l)
 {
 	struct clipboard_item it = { 0 };
 	uint8_t *data = NULL;
@@ -84,7 +89,7 @@ command(const char *l)
 	int r;
 
 	if (strcmp(l, "quit") == 0) {
-		uv_close((uv_handle_t *)&in, NULL);
+		uv_close((uv_handle_t *)&in.pipe, NULL);
 		clipboard_close(cb);
 		cb = NULL;
 		return;
@@ -122,35 +127,11 @@ command(const char *l)
 }
 
 static void
-on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+on_eof(bool open)
 {
-	static char b[65536];
-
-	(void)h;
-	(void)hint;
-	*buf = uv_buf_init(b, sizeof(b));
-}
-
-static void
-on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-	(void)s;
-	if (n < 0) {
-		if (!uv_is_closing((uv_handle_t *)&in)) {
-			uv_close((uv_handle_t *)&in, NULL);
-			clipboard_close(cb);
-			cb = NULL;
-		}
-		return;
-	}
-	for (ssize_t i = 0; i < n && cb != NULL; i++) {
-		if (buf->base[i] == '\n') {
-			line[line_len] = '\0';
-			line_len = 0;
-			command(line);
-		} else if (line_len < sizeof(line) - 1) {
-			line[line_len++] = buf->base[i];
-		}
+	if (open) {
+		clipboard_close(cb);
+		cb = NULL;
 	}
 }
 
@@ -169,19 +150,6 @@ main(int argc, char **argv)
 	r = clipboard_open(&loop, "wlr", argv[1], NULL,
 		strtoul(argv[2], NULL, 10), on_changed, NULL, &cb, err,
 		sizeof(err));
-	if (r != 0) {
-		printf("{\"event\":\"open_failed\",\"status\":%d,"
-		       "\"message\":\"%s\"}\n",
-			r, err);
-		return 3;
-	}
-	printf("{\"event\":\"ready\",\"backend\":\"%s\"}\n",
-		clipboard_backend_name(cb));
-	fflush(stdout);
-	uv_pipe_init(&loop, &in, 0);
-	uv_pipe_open(&in, 0);
-	uv_read_start((uv_stream_t *)&in, on_alloc, on_read);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	uv_loop_close(&loop);
-	return 0;
+	return probe_stdin_run(&in, &loop, r, err,
+		r == 0 ? clipboard_backend_name(cb) : NULL);
 }
