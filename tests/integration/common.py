@@ -3,6 +3,7 @@
 dirs, running outpost, and a unittest runner that ends with the plain
 'N passed, N failed' line."""
 import os
+import pwd
 import subprocess
 import sys
 import tempfile
@@ -54,6 +55,35 @@ def proc_status_kib(pid, field):
     except OSError:
         pass
     return 0
+
+
+def ensure_test_user(name, comment, shell="/usr/sbin/nologin"):
+    """(uid, gid) of a test account, created as a system account without
+    a home when we are root and it is missing; the current user's when we
+    are not root."""
+    if os.geteuid() != 0:
+        return os.getuid(), os.getgid()
+    try:
+        pw = pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home",
+                        "--home-dir", "/nonexistent", "--shell", shell,
+                        "--comment", comment, name], check=True)
+        pw = pwd.getpwnam(name)
+    return pw.pw_uid, pw.pw_gid
+
+
+def user_session_dirs(uid, gid, prefix):
+    """A 0755 temporary base with run/ (an XDG_RUNTIME_DIR) and home/,
+    both 0700 and owned by uid:gid. Returns (base, runtime_dir, home)."""
+    base = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(base, 0o755)
+    runtime_dir = os.path.join(base, "run")
+    home = os.path.join(base, "home")
+    for d in (runtime_dir, home):
+        os.mkdir(d, 0o700)
+        os.chown(d, uid, gid)
+    return base, runtime_dir, home
 
 
 def write_file(path, data):

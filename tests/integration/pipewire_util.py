@@ -14,15 +14,15 @@ the session-level audio test.
         pw.kill_pipewire()            # the server dies mid-stream
 """
 import os
-import pwd
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import wave
 
 import numpy as np
+
+from common import ensure_test_user, user_session_dirs
 
 TEST_USER = "outpost-audiotest"
 SINK = "outpost-test-sink"
@@ -38,20 +38,8 @@ def missing_tools(pulse=False):
 
 
 def ensure_user(name=TEST_USER):
-    """(uid, gid) of the test user, created (system account, no home, no
-    shell) when we are root and it is missing; the current user when we
-    are not root."""
-    if os.geteuid() != 0:
-        return os.getuid(), os.getgid()
-    try:
-        pw = pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home",
-                        "--home-dir", "/nonexistent", "--shell",
-                        "/usr/sbin/nologin", "--comment",
-                        "Outpost audio tests", name], check=True)
-        pw = pwd.getpwnam(name)
-    return pw.pw_uid, pw.pw_gid
+    """(uid, gid) of the test user (common.ensure_test_user)."""
+    return ensure_test_user(name, "Outpost audio tests")
 
 
 def tone(freq, seconds, rate=RATE, amp=0.5, fade=0.005):
@@ -121,13 +109,8 @@ class PipeWire:
 
     def start(self):
         self.uid, self.gid = ensure_user(self.user)
-        self.base = tempfile.mkdtemp(prefix="op-pw-")
-        os.chmod(self.base, 0o755)
-        self.runtime_dir = os.path.join(self.base, "run")
-        self.home = os.path.join(self.base, "home")
-        for d in (self.runtime_dir, self.home):
-            os.mkdir(d, 0o700)
-            os.chown(d, self.uid, self.gid)
+        self.base, self.runtime_dir, self.home = user_session_dirs(
+            self.uid, self.gid, "op-pw-")
         self.env = {
             "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": self.home,
             "XDG_RUNTIME_DIR": self.runtime_dir,

@@ -25,6 +25,7 @@ import zlib
 
 import numpy as np
 
+from common import user_session_dirs
 from pipewire_util import ensure_user
 
 TEST_USER = "outpost-waytest"
@@ -182,13 +183,8 @@ class Sway:
 
     def start(self):
         self.uid, self.gid = ensure_user(self.user)
-        self.base = tempfile.mkdtemp(prefix="op-sway-")
-        os.chmod(self.base, 0o755)
-        self.runtime_dir = os.path.join(self.base, "run")
-        self.home = os.path.join(self.base, "home")
-        for d in (self.runtime_dir, self.home):
-            os.mkdir(d, 0o700)
-            os.chown(d, self.uid, self.gid)
+        self.base, self.runtime_dir, self.home = user_session_dirs(
+            self.uid, self.gid, "op-sway-")
         os.chmod(self.home, 0o755)
         bg = (f"bg {self.bg} center #000000" if self.bg
               else "bg #203040 solid_color")

@@ -27,11 +27,10 @@ import json
 import os
 import pwd
 import signal
-import subprocess
 import time
 
 from agent import Agent
-from common import TempDirCase, main, run
+from common import TempDirCase, ensure_test_user, main, run
 
 import client
 
@@ -45,13 +44,7 @@ def ensure_user():
     login shell (created when root), else the current user."""
     if os.geteuid() != 0:
         return pwd.getpwuid(os.getuid()).pw_name
-    try:
-        pwd.getpwnam(TEST_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home",
-                        "--home-dir", "/nonexistent", "--shell", "/bin/bash",
-                        "--comment", "Outpost terminal tests", TEST_USER],
-                       check=True)
+    ensure_test_user(TEST_USER, "Outpost terminal tests", shell="/bin/bash")
     return TEST_USER
 
 
