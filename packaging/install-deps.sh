@@ -7,7 +7,7 @@ set -eu
 
 BUILD_PKGS="build-essential cmake pkg-config git
 libuv1-dev libsodium-dev libprotobuf-c-dev protobuf-c-compiler
-libyaml-dev libsystemd-dev libsqlite3-dev libzstd-dev libmbedtls-dev
+libyaml-dev libsystemd-dev libsqlite3-dev libzstd-dev libmbedtls-dev nettle-dev
 libxcb1-dev libxcb-shm0-dev libxcb-damage0-dev libxcb-xfixes0-dev
 libxcb-randr0-dev libxcb-xtest0-dev libvpx-dev libyuv-dev xvfb
 libopus-dev libpipewire-0.3-dev libpulse-dev

@@ -7,7 +7,9 @@
 #ifndef OP_XFER_XFER_INTERNAL_H
 #define OP_XFER_XFER_INTERNAL_H
 
-#include <sodium.h>
+/* nettle, not libsodium, for the per-file SHA-256: its x86 SHA-NI code
+ * hashes 3-4x faster, and every transferred byte is hashed. */
+#include <nettle/sha2.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,7 +73,7 @@ struct xfer_job {
 	uint64_t hash_pos; /* bytes of the file hashed so far */
 	uint64_t moved;    /* file bytes moved for the current file */
 	uint64_t job_bytes; /* file bytes of the whole job so far */
-	crypto_hash_sha256_state sha;
+	struct sha256_ctx sha;
 	bool target_existed; /* recv: the client agreed to replace it */
 	bool no_compress;    /* send: an already compressed file type */
 	bool any_skipped;    /* send: the single file was skipped */

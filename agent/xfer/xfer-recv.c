@@ -71,7 +71,7 @@ file_result(struct xfer *self, struct xfer_job *job,
 	r->bytes = job->moved;
 	if (outcome == XFER_OK) {
 		r->has_sha256 = true;
-		crypto_hash_sha256_final(&job->sha, r->sha256);
+		sha256_digest(&job->sha, SHA256_DIGEST_SIZE, r->sha256);
 	}
 	if (error != NULL)
 		r->error = strdup(error);
@@ -229,7 +229,8 @@ prepare(struct xfer *self, struct xfer_job *job, size_t k, uint64_t size,
 	uint64_t mtime, const char **why)
 {
 	char rel[XFER_PATH_MAX];
-	uint8_t h[crypto_hash_sha256_BYTES];
+	uint8_t h[SHA256_DIGEST_SIZE];
+	struct sha256_ctx name_sha;
 	char part[96];
 	const char *leaf;
 	char *slash;
@@ -243,7 +244,7 @@ prepare(struct xfer *self, struct xfer_job *job, size_t k, uint64_t size,
 	job->target_existed = false;
 	job->hole_tail = false;
 	job->live = true;
-	crypto_hash_sha256_init(&job->sha);
+	sha256_init(&job->sha);
 	if (self->max_file_bytes > 0 && size > self->max_file_bytes) {
 		*why = "The file is larger than the host's limit";
 		return OP_ERR_TOO_LARGE;
@@ -269,7 +270,9 @@ prepare(struct xfer *self, struct xfer_job *job, size_t k, uint64_t size,
 	}
 	if ((r = xfer_name_check(leaf, why)) != 0)
 		return r;
-	crypto_hash_sha256(h, (const unsigned char *)leaf, strlen(leaf));
+	sha256_init(&name_sha);
+	sha256_update(&name_sha, strlen(leaf), (const uint8_t *)leaf);
+	sha256_digest(&name_sha, sizeof(h), h);
 	snprintf(part, sizeof(part),
 		XFER_PART_PREFIX "%02x%02x%02x%02x%02x%02x%02x%02x-%llu-%llu",
 		h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7],
@@ -367,8 +370,7 @@ hash_catch_up(struct xfer *self, struct xfer_job *job, uint64_t budget)
 			return -errno;
 		if (n == 0)
 			return -EIO;
-		crypto_hash_sha256_update(&job->sha, self->buf,
-			(unsigned long long)n);
+		sha256_update(&job->sha, (size_t)n, self->buf);
 		job->hash_pos += (uint64_t)n;
 		budget -= (uint64_t)n < budget ? (uint64_t)n : budget;
 	}
@@ -623,7 +625,7 @@ put(struct xfer *self, struct xfer_job *job, const uint8_t *p, size_t n)
 	}
 	job->hole_tail = hole;
 	if (job->hash_pos == job->pos) {
-		crypto_hash_sha256_update(&job->sha, p, (unsigned long long)n);
+		sha256_update(&job->sha, (size_t)n, p);
 		job->hash_pos += n;
 	}
 	job->pos += n;

@@ -79,7 +79,7 @@ file_end(struct xfer *self, struct xfer_job *job, enum xfer_outcome outcome,
 		if (outcome == XFER_OK) {
 			r->size = job->pos;
 			r->has_sha256 = true;
-			crypto_hash_sha256_final(&job->sha, r->sha256);
+			sha256_digest(&job->sha, SHA256_DIGEST_SIZE, r->sha256);
 		}
 		if (error != NULL)
 			r->error = strdup(error);
@@ -247,7 +247,7 @@ file_open(struct xfer *self, struct xfer_job *job)
 	job->no_compress = compressed_type(job->files[job->cur].name[0] ?
 			job->files[job->cur].name :
 			job->base_rel);
-	crypto_hash_sha256_init(&job->sha);
+	sha256_init(&job->sha);
 	if (!self->overwrite_detection) {
 		job->st = XFER_F_STREAM;
 		return 1;
@@ -301,8 +301,7 @@ hash_prefix(struct xfer *self, struct xfer_job *job)
 		if (n == 0)
 			return file_fail(self, job, -EIO,
 				"The file shrank during the transfer");
-		crypto_hash_sha256_update(&job->sha, self->buf,
-			(unsigned long long)n);
+		sha256_update(&job->sha, (size_t)n, self->buf);
 		job->hash_pos += (uint64_t)n;
 		budget -= (uint64_t)n < budget ? (uint64_t)n : budget;
 	}
@@ -379,7 +378,7 @@ stream_block(struct xfer *self, struct xfer_job *job)
 		file_end(self, job, XFER_OK, NULL);
 		return 1;
 	}
-	crypto_hash_sha256_update(&job->sha, data, (unsigned long long)n);
+	sha256_update(&job->sha, (size_t)n, data);
 	job->pos += (uint64_t)n;
 	job->hash_pos = job->pos;
 	job->moved += (uint64_t)n;

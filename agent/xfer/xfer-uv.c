@@ -96,23 +96,54 @@ noop_cb(uv_work_t *w)
 	(void)w;
 }
 
-/* Hands the outbox and the results to the session. */
-static void
-deliver(struct xfer_runner *self, bool send)
+/* What one turn produced, taken off the xfer so the next turn can run on
+ * the worker while the loop encrypts and writes this one. */
+struct turn_out {
+	struct xfer_msg *msgs;
+	struct xfer_result *results;
+};
+
+static struct turn_out
+take_turn(struct xfer_runner *self)
 {
-	struct xfer_msg *m;
-	struct xfer_result *r;
-	bool ok = send;
+	struct turn_out t = { NULL, NULL };
+	struct xfer_msg **mt = &t.msgs, *m;
+	struct xfer_result **rt = &t.results, *r;
 
 	while ((m = xfer_take_msg(self->x)) != NULL) {
-		if (ok && xfer_wire_emit(m, self->cbs.send, self->cbs.arg) < 0)
-			ok = false;
-		xfer_msg_free(m);
+		*mt = m;
+		mt = &m->next;
 	}
 	while ((r = xfer_take_result(self->x)) != NULL) {
+		*rt = r;
+		rt = &r->next;
+	}
+	return t;
+}
+
+/* Hands a turn's messages and results to the session (send = false:
+ * the session is gone, only the results are reported). */
+static void
+deliver(struct xfer_runner *self, struct turn_out t, bool send)
+{
+	bool ok = send;
+
+	while (t.msgs != NULL) {
+		struct xfer_msg *next = t.msgs->next;
+
+		if (ok && xfer_wire_emit(t.msgs, self->cbs.send,
+				  self->cbs.arg) < 0)
+			ok = false;
+		xfer_msg_free(t.msgs);
+		t.msgs = next;
+	}
+	while (t.results != NULL) {
+		struct xfer_result *next = t.results->next;
+
 		if (self->cbs.result != NULL)
-			self->cbs.result(self->cbs.arg, r);
-		xfer_result_free(r);
+			self->cbs.result(self->cbs.arg, t.results);
+		xfer_result_free(t.results);
+		t.results = next;
 	}
 }
 
@@ -123,7 +154,7 @@ finish_close(struct xfer_runner *self)
 	void *arg = self->closed_arg;
 
 	xfer_shutdown(self->x);
-	deliver(self, false);
+	deliver(self, take_turn(self), false);
 	free_list(self->head);
 	xfer_free(self->x);
 	free(self);
@@ -144,8 +175,13 @@ after_cb(uv_work_t *w, int status)
 		finish_close(self);
 		return;
 	}
-	deliver(self, true);
+	/* The next turn reads and hashes while this one is sent: the room
+	 * check below does not yet count this turn's bytes, so the session
+	 * may hold up to two turns (OUT_BYTES_PER_TURN each) past its mark. */
+	struct turn_out t = take_turn(self);
+
 	schedule(self);
+	deliver(self, t, true);
 	if (self->cbs.progress != NULL)
 		self->cbs.progress(self->cbs.arg, self->nq);
 }

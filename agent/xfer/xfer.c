@@ -163,10 +163,6 @@ xfer_new(const struct xfer_config *cfg, struct xfer **out, char *err,
 		r = OP_ERR_NOMEM;
 		goto out;
 	}
-	if (sodium_init() < 0) {
-		r = OP_ERR_CRYPTO;
-		goto out;
-	}
 	*out = self;
 	return 0;
 out:

@@ -215,7 +215,7 @@ class Deb(unittest.TestCase):
                       "Depends"]).stdout
         # From dpkg-shlibdeps, with versions from the shlibs files.
         for lib in ("libc6 (>=", "libsodium23", "libuv1", "libyaml-0-2",
-                    "libprotobuf-c1", "libsystemd0", "libwayland-client0",
+                    "libprotobuf-c1", "libsystemd0", "libwayland-client0", "libnettle8",
                     "libxkbcommon0"):
             self.assertIn(lib, depends)
 
@@ -244,7 +244,7 @@ class Rpm(unittest.TestCase):
         for lib in ("libc.so.6()(64bit)", "libsodium.so.23()(64bit)",
                     "libuv.so.1()(64bit)", "libyaml-0.so.2()(64bit)",
                     "libprotobuf-c.so.1()(64bit)",
-                    "libsystemd.so.0()(64bit)"):
+                    "libsystemd.so.0()(64bit)", "libnettle.so.8()(64bit)"):
             self.assertIn(lib, req)
         # Automatic only: sonames, rpmlib/rtld features, the scriptlet
         # shell, the config(...) self-requirement. No hand-written list.

@@ -207,6 +207,7 @@ class Client(FilesMixin, ConnectionMixin, InputMixin, ClipboardMixin, VideoMixin
         self.t0 = time.monotonic()
 
         self.dec = rp.FrameDecoder(max_frame)
+        self._rx = None                 # the reused receive buffer
         self.pending = collections.deque(self.dec.feed(leftover))
         self.codec = None               # rp.SecretBoxCodec once the key is set
         self.session_key = None

@@ -54,8 +54,11 @@ class ConnectionMixin:
         r, _, _ = select.select([self.sock], [], [], max(0.0, timeout))
         if not r:
             return False
-        try:
-            data = self.sock.recv(262144)
+        if self._rx is None:
+            self._rx = bytearray(1 << 20)   # reused: a fresh 256 KiB bytes per
+        try:                                # read cost page faults every time
+            got = self.sock.recv_into(self._rx)
+            data = memoryview(self._rx)[:got]
         except ConnectionResetError:
             self._mark_closed("reset")
             return True

@@ -205,10 +205,11 @@ class _Download:
             return self._fail(f"block for unknown file {k}")
         if self.cur != k:
             self._open(k, 0, None)      # no digest (old host): start fresh
-        data = zstd_unpack(b.data) if b.compressed else bytes(b.data)
+        wire = b.data                   # each read of the field is a copy
+        data = zstd_unpack(wire) if b.compressed else wire
         self.r.blocks += 1
         self.r.compressed_blocks += bool(b.compressed)
-        self.r.wire_bytes += len(b.data)
+        self.r.wire_bytes += len(wire)
         self.r.data_bytes += len(data)
         self.fh.write(data)
         total = self.r.data_bytes

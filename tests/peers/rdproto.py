@@ -193,19 +193,26 @@ class FrameDecoder:
         self.max_len = max_len
 
     def feed(self, data=b""):
+        # Payloads are cut from the buffer at an offset and the consumed
+        # prefix is dropped once per call: deleting it per frame moved the
+        # rest of the buffer each time, which set a bulk download's pace.
         self.buf += data
         out = []
-        while True:
-            h = parse_header(self.buf)
-            if h is None:
-                break
-            hl, n = h
-            if n > self.max_len:
-                raise ProtoError(f"frame of {n} bytes exceeds limit {self.max_len}")
-            if len(self.buf) < hl + n:
-                break
-            out.append(bytes(self.buf[hl:hl + n]))
-            del self.buf[:hl + n]
+        pos = 0
+        with memoryview(self.buf) as mv:
+            while True:
+                h = parse_header(mv[pos:pos + 4])
+                if h is None:
+                    break
+                hl, n = h
+                if n > self.max_len:
+                    raise ProtoError(f"frame of {n} bytes exceeds limit {self.max_len}")
+                if len(mv) - pos < hl + n:
+                    break
+                out.append(bytes(mv[pos + hl:pos + hl + n]))
+                pos += hl + n
+        if pos:
+            del self.buf[:pos]
         return out
 
     def take_rest(self):

@@ -77,7 +77,7 @@ def build_bench(tmp):
         if f.endswith(".c") and f not in ("xfer-wire.c", "xfer-uv.c")] + [os.path.join(AGENT, "core", "err.c"),
                                 os.path.join(AGENT, "core", "utf8.c")]
     subprocess.run(["gcc", "-std=c11", "-O2", "-D_GNU_SOURCE", "-I", AGENT, "-o", exe]
-                   + srcs + ["-lzstd", "-lsodium"], check=True)
+                   + srcs + ["-lzstd", "-lnettle"], check=True)
     return exe
 
 
@@ -163,6 +163,13 @@ def vm_hwm_kib(pid):
     return 0
 
 
+def proc_cpu_s(pid):
+    """utime + stime of a process, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def agent_level(a, tmp, src, size):
     sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
     sys.path.insert(0, os.path.join(SRC, "tests", "peers"))
@@ -175,40 +182,61 @@ def agent_level(a, tmp, src, size):
     os.link(src, os.path.join(share, "src.bin"))
     extra = ("policy:\n  allow:\n    file_transfer: both\n"
              f"  files:\n    roots: [\"{share}\"]\n    max_bytes: 0\n")
-    try:
-        ag = Agent(tmp, extra=extra)
-    except Exception as e:      # the config keys do not exist yet
-        print(f"agent level: skipped, the agent refused the config: {e}")
-        return {"agent": None}
-    ag.set_password("Bench-pass-1")
-    ag.start()
+    ag = rs = relay = None
     out = {}
     try:
-        time.sleep(1.0)
-        c = client.Client(("127.0.0.1", ag.direct_port), direct=True, kind="file-transfer",
-                          timeout=60)
-        c.handshake()
+        if a.channel == "direct":
+            ag = Agent(tmp, extra=extra)
+            ag.set_password("Bench-pass-1")
+            ag.start()
+            time.sleep(1.0)
+            c = client.Client(("127.0.0.1", ag.direct_port), direct=True,
+                              kind="file-transfer", timeout=60)
+        else:
+            # Encrypted (secretbox) as a technician's session through a
+            # rendezvous server is: punch = straight TCP, relay = via hbbr.
+            import initiator                           # noqa: E402
+            from relay import RelayServer              # noqa: E402
+            from rendezvous import RendezvousServer    # noqa: E402
+            relay = RelayServer().start()
+            rs = RendezvousServer(relay_servers=[relay.address],
+                                  force_punch=a.channel == "punch",
+                                  force_relay=a.channel == "relay")
+            rs.start()
+            relay.key = rs.licence_key
+            ag = Agent.registered(tmp, rs, "Bench-pass-1", extra=extra)
+            res = initiator.connect(rs.addr, rs.licence_key, ag.id, a.channel)
+            c = client.Client(res, kind="file-transfer", timeout=60)
+        channel = c.handshake()
         pi = c.login("Bench-pass-1")
         if isinstance(pi, str):
             print(f"agent level: login refused: {pi}")
             return {"agent": None}
-        print("agent over loopback (direct access, Python client):")
+        print(f"agent over loopback ({a.channel}, channel {channel}, Python client):")
+        a0, c0 = proc_cpu_s(ag.proc.pid), time.process_time()
         r = c.download("/share/src.bin", os.path.join(tmp, "down.bin"))
+        a1, c1 = proc_cpu_s(ag.proc.pid), time.process_time()
         if not r.done:
             print(f"  download failed: {r.error}")
         else:
-            row("download (FileAction.send)", size, r.seconds, 0, vm_hwm_kib(ag.proc.pid))
+            row("download (FileAction.send)", size, r.seconds, a1 - a0, vm_hwm_kib(ag.proc.pid))
+            print(f"    the Python client's own cpu: {c1 - c0:6.2f} s")
         os.unlink(os.path.join(tmp, "down.bin"))
+        a0, c0 = proc_cpu_s(ag.proc.pid), time.process_time()
         r2 = c.upload(src, "/share/up.bin")
+        a1, c1 = proc_cpu_s(ag.proc.pid), time.process_time()
         if not r2.done:
             print(f"  upload failed: {r2.error}")
         else:
-            row("upload (FileAction.receive)", size, r2.seconds, 0, vm_hwm_kib(ag.proc.pid))
+            row("upload (FileAction.receive)", size, r2.seconds, a1 - a0, vm_hwm_kib(ag.proc.pid))
+            print(f"    the Python client's own cpu: {c1 - c0:6.2f} s")
         out = {"download": r.as_dict(), "upload": r2.as_dict(),
                "agent_vmhwm_kib": vm_hwm_kib(ag.proc.pid)}
         c.close()
     finally:
-        ag.stop()
+        for srv in (ag, rs, relay):
+            if srv is not None:
+                srv.stop()
     if a.scp_host:
         print(f"scp baseline ({a.scp_host}):")
         row("scp upload", size, *timed(["scp", "-q", src, f"{a.scp_host}:{tmp}/scp.bin"]))
@@ -257,6 +285,9 @@ def main():
     ap.add_argument("--outpost", default=os.environ.get("OUTPOST", os.path.join(
         SRC, "build", "release", "agent", "outpost")))
     ap.add_argument("--scp-host", default=None)
+    ap.add_argument("--channel", choices=("punch", "relay", "direct"), default="punch",
+                    help="agent level: encrypted via our rendezvous server (punch, relay) "
+                         "or direct-IP access, which stock clients use in plaintext")
     ap.add_argument("--interop", action="store_true",
                     help="also loopback through tests/tools/op-xfer-host")
     ap.add_argument("--xfer-host", default=os.path.join(
