@@ -127,6 +127,11 @@ int xfer__join(char *out, size_t outlen, const char *base, const char *name);
 struct xfer_job *xfer__job(struct xfer *self, int32_t id);
 struct xfer_job *xfer__job_new(struct xfer *self, enum xfer_job_kind kind,
 	int32_t id);
+/* A job over files[0..nfiles) beneath t, from file_num on. Takes files
+ * only when it returns the job; NULL = no memory. */
+struct xfer_job *xfer__job_begin(struct xfer *self, enum xfer_job_kind kind,
+	int32_t id, const struct xfer_target *t, struct xfer_file *files,
+	size_t nfiles, int32_t file_num);
 void xfer__job_free(struct xfer *self, struct xfer_job *job);
 void xfer__files_free(struct xfer_file *files, size_t n);
 /* The permission a request needs: 0, or the text of the refusal. */

@@ -198,20 +198,10 @@ xfer_receive(struct xfer *self, int32_t id, const char *path,
 			"The transfer is larger than the host's limit", t.vpath);
 		goto fail;
 	}
-	if ((job = xfer__job_new(self, XFER_JOB_RECV, id)) == NULL) {
+	if ((job = xfer__job_begin(self, XFER_JOB_RECV, id, &t, v, nfiles,
+		     file_num)) == NULL) {
 		r = OP_ERR_NOMEM;
 		goto fail;
-	}
-	job->root = t.root;
-	job->files = v;
-	job->nfiles = nfiles;
-	job->cur = (size_t)file_num;
-	job->st = XFER_F_START;
-	job->base_rel = strdup(t.p.rel);
-	job->base_vpath = strdup(t.vpath);
-	if (job->base_rel == NULL || job->base_vpath == NULL) {
-		xfer__job_free(self, job);
-		return OP_ERR_NOMEM;
 	}
 	return 0;
 fail:

@@ -171,20 +171,9 @@ xfer_send(struct xfer *self, int32_t id, const char *path,
 			goto nomem;
 		m->nentries = i + 1;
 	}
-	if ((job = xfer__job_new(self, XFER_JOB_SEND, id)) == NULL)
+	if ((job = xfer__job_begin(self, XFER_JOB_SEND, id, &t, files, n,
+		     file_num)) == NULL)
 		goto nomem;
-	job->root = t.root;
-	job->files = files;
-	job->nfiles = n;
-	job->cur = (size_t)file_num;
-	job->st = XFER_F_START;
-	job->base_rel = strdup(t.p.rel);
-	job->base_vpath = strdup(t.vpath);
-	if (job->base_rel == NULL || job->base_vpath == NULL) {
-		xfer__job_free(self, job);
-		xfer_msg_free(m);
-		return OP_ERR_NOMEM;
-	}
 	xfer__push(self, m);
 	return 0;
 nomem:

@@ -495,6 +495,29 @@ xfer__job_new(struct xfer *self, enum xfer_job_kind kind, int32_t id)
 	return job;
 }
 
+struct xfer_job *
+xfer__job_begin(struct xfer *self, enum xfer_job_kind kind, int32_t id,
+	const struct xfer_target *t, struct xfer_file *files, size_t nfiles,
+	int32_t file_num)
+{
+	struct xfer_job *job = xfer__job_new(self, kind, id);
+
+	if (job == NULL)
+		return NULL;
+	job->root = t->root;
+	job->cur = (size_t)file_num;
+	job->st = XFER_F_START;
+	job->base_rel = strdup(t->p.rel);
+	job->base_vpath = strdup(t->vpath);
+	if (job->base_rel == NULL || job->base_vpath == NULL) {
+		xfer__job_free(self, job); /* files are still the caller's */
+		return NULL;
+	}
+	job->files = files;
+	job->nfiles = nfiles;
+	return job;
+}
+
 void
 xfer__files_free(struct xfer_file *files, size_t n)
 {
