@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # The README's two commands. Everything else is CMake (CMakePresets.json).
-.PHONY: run test build clean package
+.PHONY: run test test-windows build clean package
 
 # cmake, ctest and cpack run without make's own environment: inherited
 # MAKEFLAGS/MAKELEVEL make the Makefiles CMake generates print hundreds of
@@ -17,7 +17,7 @@ run:
 	build/release/agent/outpost run
 
 # gcc -Werror build, then the whole suite (unit, fuzz smoke, integration)
-# under clang ASan + UBSan.
+# under clang ASan + UBSan, then the Windows port's tests under wine.
 test:
 	packaging/install-deps.sh all
 	$(CMAKE_ENV) cmake --preset dev >/dev/null
@@ -25,6 +25,16 @@ test:
 	$(CMAKE_ENV) cmake --preset asan-ubsan >/dev/null
 	$(CMAKE_ENV) cmake --build --preset asan-ubsan -j2
 	$(CMAKE_ENV) ctest --preset asan-ubsan
+	$(MAKE) test-windows
+
+# The Windows port so far (issue 16): mingw-w64 cross-build of the ported
+# modules, their tests under wine. The dependencies are built once per
+# Debian version into /var/cache/outpost-windeps.
+test-windows:
+	packaging/windows/build-deps.sh
+	$(CMAKE_ENV) cmake --preset windows >/dev/null
+	$(CMAKE_ENV) cmake --build --preset windows -j2
+	$(CMAKE_ENV) ctest --preset windows
 
 # The .deb and the .rpm, in build/release/packages/ (README "Deployment").
 package:

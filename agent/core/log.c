@@ -9,18 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 
-#define SD_JOURNAL_SUPPRESS_LOCATION
-#include <systemd/sd-journal.h>
-
 #include "core/err.h"
+#include "core/log-sink.h"
 
 static const char *log_ident = "outpost";
 static enum op_log_level log_level = OP_LOG_INFO;
 static enum op_log_target log_target = OP_LOG_STDERR;
-static bool syslog_open;
 
 static const char *const level_names[] = {
 	[OP_LOG_ERROR] = "error",
@@ -40,15 +36,7 @@ op_log_init(const char *ident, enum op_log_level level,
 	if (target == OP_LOG_AUTO)
 		target = getenv("JOURNAL_STREAM") != NULL ? OP_LOG_JOURNALD :
 							   OP_LOG_STDERR;
-	if (target != OP_LOG_SYSLOG && syslog_open) {
-		closelog();
-		syslog_open = false;
-	}
-	if (target == OP_LOG_SYSLOG && !syslog_open) {
-		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
-		syslog_open = true;
-	}
-	log_target = target;
+	log_target = op_log__sink_open(log_ident, target);
 }
 
 int
@@ -102,29 +90,15 @@ op_log(enum op_log_level level, const char *func, int r, const char *fmt,
 		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s",
 			op_strerror(r));
 
-	switch (log_target) {
-	case OP_LOG_JOURNALD:
-		if (r != 0)
-			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d",
-				(int)level, "SYSLOG_IDENTIFIER=%s", log_ident,
-				"CODE_FUNC=%s", func, "OUTPOST_ERR=%d", r, NULL);
-		else
-			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d",
-				(int)level, "SYSLOG_IDENTIFIER=%s", log_ident,
-				"CODE_FUNC=%s", func, NULL);
-		break;
-	case OP_LOG_SYSLOG:
-		syslog((int)level, "%s", msg);
-		break;
-	default:
-		if (log_level >= OP_LOG_DEBUG)
-			fprintf(stderr, "%s: %s: %s: %s\n", log_ident,
-				level_names[level], func, msg);
-		else
-			fprintf(stderr, "%s: %s: %s\n", log_ident,
-				level_names[level], msg);
-		break;
-	}
+	if (log_target != OP_LOG_STDERR &&
+		op_log__sink_write(log_target, level, log_ident, func, r, msg))
+		return;
+	if (log_level >= OP_LOG_DEBUG)
+		fprintf(stderr, "%s: %s: %s: %s\n", log_ident,
+			level_names[level], func, msg);
+	else
+		fprintf(stderr, "%s: %s: %s\n", log_ident, level_names[level],
+			msg);
 }
 
 bool

@@ -14,11 +14,9 @@
 
 #include <string.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include "core/err.h"
+#include "core/netaddr.h"
 #include "core/time.h"
 
 /* GCC and Clang both provide it; RustDesk's formula is defined on u128. */

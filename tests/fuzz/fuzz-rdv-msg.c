@@ -7,9 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sys/socket.h>
-
 #include "core/err.h"
+#include "core/netaddr.h"
 #include "wire/addr.h"
 #include "wire/msg.h"
 

@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* AddrMangle: hand-computed known answers, edge lengths, random round trips. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include "core/err.h"
+#include "core/netaddr.h"
 #include "th.h"
 #include "wire/addr.h"
 
