@@ -12,13 +12,13 @@ change.  Last line: 'N passed, M failed'.
 import os
 import sys
 import time
-import traceback
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from client import Client                               # noqa: E402
+import selftest_runner                                 # noqa: E402
 from client_audio import (OpusEncoder, OPUS_MAX_PACKET,  # noqa: E402
                           dominant_frequency)
 from client_selftest_host import PASSWORD, ScriptedHost, mpb  # noqa: E402
@@ -181,27 +181,5 @@ def t_format_change_new_decoder():
         c.close(), h.close()
 
 
-TESTS = [v for k, v in list(globals().items()) if k.startswith("t_")]
-
-
-def main():
-    names = [a for a in sys.argv[1:] if not a.startswith("-")]
-    passed = failed = 0
-    for t in TESTS:
-        if names and not any(n in t.__name__ for n in names):
-            continue
-        t0 = time.monotonic()
-        try:
-            t()
-            passed += 1
-            print(f"ok   {t.__name__} ({time.monotonic() - t0:.2f}s)", flush=True)
-        except Exception:
-            failed += 1
-            print(f"FAIL {t.__name__} ({time.monotonic() - t0:.2f}s)", flush=True)
-            traceback.print_exc()
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 and passed > 0 else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(selftest_runner.run(globals()))

@@ -17,14 +17,13 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-import traceback
 
 import nacl.signing
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import rdproto as rp                                    # noqa: E402
+import selftest_runner                                 # noqa: E402
 import initiator                                        # noqa: E402
 import client                                           # noqa: E402
 from client import Client                               # noqa: E402
@@ -33,7 +32,7 @@ from client_selftest_host import (                      # noqa: E402
     ScriptedHost, _RdvHost, cid_of, host_and_client, mpb, nonce, rand_str)
 
 __all__ = ["ALPHABET", "HOST_ID", "PASSWORD", "VERBOSE", "Closed", "Ev", "HostConn",
-           "Oversize", "Perm", "ScriptedHost", "cid_of", "host_and_client", "main",
+           "Oversize", "Perm", "ScriptedHost", "cid_of", "host_and_client",
            "mpb", "nonce", "rand_str"]
 
 
@@ -525,29 +524,5 @@ def t_concurrent_bad_clients():
         h.close()
 
 
-TESTS = [v for k, v in list(globals().items()) if k.startswith("t_")]
-
-
-def main():
-    names = [a for a in sys.argv[1:] if not a.startswith("-")]
-    passed = failed = 0
-    t_all = time.monotonic()
-    for t in TESTS:
-        if names and not any(n in t.__name__ for n in names):
-            continue
-        t0 = time.monotonic()
-        try:
-            t()
-            passed += 1
-            print(f"ok   {t.__name__} ({time.monotonic() - t0:.2f}s)", flush=True)
-        except Exception:
-            failed += 1
-            print(f"FAIL {t.__name__} ({time.monotonic() - t0:.2f}s)", flush=True)
-            traceback.print_exc()
-    print(f"total {time.monotonic() - t_all:.1f}s")
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 and passed > 0 else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(selftest_runner.run(globals()))

@@ -19,6 +19,7 @@ import nacl.signing
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rdproto as rp                                    # noqa: E402
+import selftest_runner                                 # noqa: E402
 from rendezvous import RendezvousServer                 # noqa: E402
 from relay import RelayServer                           # noqa: E402
 import initiator                                        # noqa: E402
@@ -679,29 +680,5 @@ def t_cli_ready_line():
             p.stdout.close()
 
 
-TESTS = [v for k, v in list(globals().items()) if k.startswith("t_")]
-
-
-def main():
-    names = [a for a in sys.argv[1:] if not a.startswith("-")]
-    passed = failed = 0
-    t_all = time.monotonic()
-    for t in TESTS:
-        if names and not any(n in t.__name__ for n in names):
-            continue
-        t0 = time.monotonic()
-        try:
-            t()
-            passed += 1
-            print(f"ok   {t.__name__} ({time.monotonic() - t0:.2f}s)")
-        except Exception:
-            failed += 1
-            print(f"FAIL {t.__name__} ({time.monotonic() - t0:.2f}s)")
-            traceback.print_exc()
-    print(f"total {time.monotonic() - t_all:.1f}s")
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 and passed > 0 else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(selftest_runner.run(globals()))
