@@ -12,15 +12,14 @@
  */
 #include "conf/conf.h"
 
-#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "conf/conf-internal.h"
 #include "core/err.h"
+#include "core/netaddr.h"
 
 size_t
 conf__lev(const char *a, size_t al, const char *b, size_t bl)

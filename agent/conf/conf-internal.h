@@ -120,6 +120,14 @@ struct conf *conf__alloc(const struct conf_table *t, const char *source);
 /* Fills every value not set from the file with its default. Returns 0,
  * OP_ERR_NOMEM, or OP_ERR_INTERNAL if a default does not parse (msg set). */
 int conf__fill_defaults(struct conf *c, char *msg, size_t msgsz);
+/* Per system (conf-file-unix.c, conf-file-win.c): opens a configuration
+ * file for conf_load_file and checks it: a regular file within the size
+ * cap (else a diag and -1), and on Unix not replaceable by others (a
+ * world-writable file or directory adds a refusing diag, but the fd is
+ * still returned so every problem is reported at once). */
+int conf__open_checked(struct conf_diagctx *d, const char *path);
+/* Whether the defaults are a system service's (root on Unix). */
+bool conf__privileged(void);
 /* Frees the contents of one value. */
 void conf__value_clear(struct conf_value *v);
 

@@ -11,15 +11,28 @@
  */
 #include "conf/conf.h"
 
-#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf/conf-internal.h"
 #include "core/err.h"
+#include "core/netaddr.h"
 
 /* Defaults computed at run time, named "$NAME" in conf-keys.h. */
+/* strndup, which Windows' C library lacks. */
+static char *
+dup_n(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+
+	if (p != NULL) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
 static const struct {
 	const char *name;
 	const char *root; /* when the effective uid is 0 */
@@ -411,7 +424,7 @@ parse_enum(const struct conf_keydef *kd, const char *s,
 		size_t d;
 
 		if (cl == sl && eq_nocase_n(c, s, cl)) {
-			if ((out->text = strndup(c, cl)) == NULL)
+			if ((out->text = dup_n(c, cl)) == NULL)
 				return OP_ERR_NOMEM;
 			out->num = idx;
 			return 0;
@@ -626,7 +639,7 @@ conf__parse_list_default(const struct conf_keydef *kd, const char *s,
 {
 	while (*s != '\0') {
 		size_t n = strcspn(s, "\n");
-		char *item = strndup(s, n), **items;
+		char *item = dup_n(s, n), **items;
 		int r;
 
 		if (item == NULL)

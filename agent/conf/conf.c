@@ -2,8 +2,8 @@
 /*
  * Configuration snapshots: the key table generated from conf-keys.h,
  * allocation, refcounting, defaults, accessors, the diag collector, and
- * conf_load_file's file checks (regular file, size cap, world-writable file
- * or directory). The YAML walk is in conf-yaml.c, value parsing in
+ * conf_load_file (its file checks are per system: conf-file-unix.c,
+ * conf-file-win.c). The YAML walk is in conf-yaml.c, value parsing in
  * conf-types.c, output in conf-write.c.
  *
  * Must not: log (callers print the diags), exit, keep global mutable state,
@@ -13,11 +13,9 @@
 #include "conf/conf.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf/conf-internal.h"
@@ -157,7 +155,7 @@ conf__alloc(const struct conf_table *t, const char *source)
 int
 conf__fill_defaults(struct conf *c, char *msg, size_t msgsz)
 {
-	bool root = geteuid() == 0;
+	bool root = conf__privileged();
 	int r;
 
 	for (size_t i = 0; i < c->table->n; i++) {
@@ -421,35 +419,6 @@ conf_load_buffer(const char *name, const char *data, size_t len,
 		diags);
 }
 
-/*
- * The directory check: a world-writable directory without the sticky bit
- * lets anyone rename another file over ours, so the mode of the file alone
- * proves nothing. We check the directory of the resolved path (symlinks
- * followed), which is where the bytes we read live.
- */
-static void
-check_dir(struct conf_diagctx *d, const char *path)
-{
-	char *real = realpath(path, NULL);
-	char *slash;
-	struct stat st;
-
-	if (real == NULL)
-		return; /* open() succeeded; nothing useful to add */
-	slash = strrchr(real, '/');
-	if (slash == real)
-		slash[1] = '\0';
-	else if (slash != NULL)
-		*slash = '\0';
-	if (stat(real, &st) == 0 && (st.st_mode & S_IWOTH) != 0 &&
-		(st.st_mode & S_ISVTX) == 0)
-		conf__diag(d, 0, 0,
-			"refusing: directory %s is world-writable without the "
-			"sticky bit, anyone could replace this file",
-			real);
-	free(real);
-}
-
 /* Reads at most CONF_MAX_FILE_SIZE bytes; 0, -errno or OP_ERR_TOO_LARGE. */
 static int
 read_capped(int fd, char **data, size_t *len)
@@ -475,7 +444,8 @@ read_capped(int fd, char **data, size_t *len)
 			}
 			buf = nb;
 		}
-		k = read(fd, buf + n, cap - n);
+		/* At most 64 KiB a call: Windows' read() counts in unsigned. */
+		k = read(fd, buf + n, (unsigned)(cap - n < 65536 ? cap - n : 65536));
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
@@ -505,37 +475,13 @@ conf_load_file(const char *path, struct conf **out, struct conf_diags *diags)
 	struct conf *c = NULL;
 	char *data = NULL;
 	size_t len = 0;
-	struct stat st;
 	int fd = -1, r = OP_ERR_CONFIG;
 
 	*out = NULL;
 	if (diags != NULL)
 		*diags = (struct conf_diags){ NULL, 0 };
-	/* O_NONBLOCK: a FIFO must not hang us before the S_ISREG check. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		conf__diag(&d, 0, 0, "cannot open: %s", strerror(errno));
+	if ((fd = conf__open_checked(&d, path)) < 0)
 		goto out;
-	}
-	if (fstat(fd, &st) != 0) {
-		conf__diag(&d, 0, 0, "cannot stat: %s", strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		conf__diag(&d, 0, 0, "not a regular file");
-		goto out;
-	}
-	if ((st.st_mode & S_IWOTH) != 0)
-		conf__diag(&d, 0, 0,
-			"refusing: the file is world-writable (mode %04o); "
-			"run chmod o-w on it",
-			(unsigned)(st.st_mode & 07777));
-	check_dir(&d, path);
-	if (st.st_size > CONF_MAX_FILE_SIZE) {
-		conf__diag(&d, 0, 0, "larger than the %d byte limit",
-			CONF_MAX_FILE_SIZE);
-		goto out;
-	}
 	r = read_capped(fd, &data, &len);
 	if (r == OP_ERR_TOO_LARGE) {
 		conf__diag(&d, 0, 0, "larger than the %d byte limit",

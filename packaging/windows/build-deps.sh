@@ -7,8 +7,8 @@
 # package rebuilds and a cached one costs a dpkg-query. The versions built
 # are listed in $OP_WINDEPS/versions.txt.
 #
-# Built today: libsodium, the protobuf-c runtime. The rest the port needs
-# (libuv, libvpx, libyuv, libopus, sqlite3, libyaml, mbedtls, zstd) come
+# Built today: libsodium, the protobuf-c runtime, libyaml. The rest the
+# port needs (libuv, libvpx, libyuv, libopus, sqlite3, mbedtls, zstd) come
 # with the modules that use them.
 set -eu
 
@@ -115,8 +115,39 @@ PC
 	echo "$v" > "$PREFIX/.stamp-protobuf-c"
 }
 
+# libyaml's eight sources, static (consumers define YAML_DECLARE_STATIC).
+build_libyaml() {
+	v=$(src_version libyaml)
+	stamp_ok libyaml "$v" && return 0
+	d=$(fetch libyaml)
+	up=${v%-*}
+	rm -f "$PREFIX/lib/libyaml.a"
+	for f in api dumper emitter loader parser reader scanner writer; do
+		$HOST-gcc -O2 -c "$d/src/$f.c" -I"$d/include" -DYAML_DECLARE_STATIC \
+			-DYAML_VERSION_MAJOR=${up%%.*} \
+			-DYAML_VERSION_MINOR=$(echo "$up" | cut -d. -f2) \
+			-DYAML_VERSION_PATCH=$(echo "$up" | cut -d. -f3) \
+			-DYAML_VERSION_STRING="\"$up\"" -o "$PREFIX/src/yaml-$f.o"
+		$HOST-ar rcs "$PREFIX/lib/libyaml.a" "$PREFIX/src/yaml-$f.o"
+	done
+	cp "$d/include/yaml.h" "$PREFIX/include/"
+	cat > "$PREFIX/lib/pkgconfig/yaml-0.1.pc" <<PC
+prefix=$PREFIX
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+
+Name: LibYAML
+Description: libyaml (static, mingw-w64)
+Version: $up
+Libs: -L\${libdir} -lyaml
+Cflags: -I\${includedir} -DYAML_DECLARE_STATIC
+PC
+	echo "$v" > "$PREFIX/.stamp-libyaml"
+}
+
 build_libsodium
 build_protobuf_c
+build_libyaml
 {
 	echo "mingw-w64 gcc $(dpkg-query -W -f='${Version}' gcc-mingw-w64-x86-64)"
 	echo "wine $(dpkg-query -W -f='${Version}' wine64)"

@@ -47,6 +47,40 @@ check_diags(const struct conf_diags *d, const char *name)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* conf_write_dump into a buffer: open_memstream where there is one, a
+ * temporary file on Windows. Traps when the dump itself fails. */
+static int
+dump(const struct conf *c, char **buf, size_t *len)
+{
+#ifdef _WIN32
+	FILE *f = tmpfile();
+	long n;
+
+	if (f == NULL)
+		return -1;
+	if (conf_write_dump(c, f) != 0)
+		__builtin_trap();
+	if ((n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+		(*buf = malloc((size_t)n + 1)) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	*len = fread(*buf, 1, (size_t)n, f);
+	(*buf)[*len] = '\0';
+	fclose(f);
+	return 0;
+#else
+	FILE *f = open_memstream(buf, len);
+
+	if (f == NULL)
+		return -1;
+	if (conf_write_dump(c, f) != 0)
+		__builtin_trap();
+	fclose(f);
+	return 0;
+#endif
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -54,7 +88,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct conf_diags d, d2;
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f;
 	int r;
 
 	r = conf_load_buffer("fuzz", (const char *)data, size, &c, &d);
@@ -67,10 +100,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (c == NULL || d.n != 0)
 		__builtin_trap();
-	if ((f = open_memstream(&buf, &len)) != NULL) {
-		if (conf_write_dump(c, f) != 0)
-			__builtin_trap();
-		fclose(f);
+	if (dump(c, &buf, &len) == 0) {
 		r = conf_load_buffer("dump", buf, len, &c2, &d2);
 		if (r != 0) {
 			for (size_t i = 0; i < d2.n; i++)
