@@ -13,4 +13,18 @@
 #include <sys/socket.h>
 #endif
 
+#include <stddef.h>
+
+/* inet_ntop with a size_t length on both systems (POSIX takes a
+ * socklen_t, Winsock a size_t). */
+static inline const char *
+op_inet_ntop(int af, const void *src, char *dst, size_t size)
+{
+#ifdef _WIN32
+	return inet_ntop(af, src, dst, size);
+#else
+	return inet_ntop(af, src, dst, (socklen_t)size);
+#endif
+}
+
 #endif

@@ -11,12 +11,11 @@
  */
 #include "policy/lockout.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
+#include "core/netaddr.h"
 #include "policy/policy-internal.h"
 
 #define NIL UINT32_MAX

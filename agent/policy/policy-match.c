@@ -13,13 +13,11 @@
  */
 #include "policy/policy.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "core/err.h"
+#include "core/netaddr.h"
 #include "core/text.h"
 #include "policy/policy-internal.h"
 

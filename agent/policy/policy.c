@@ -11,14 +11,13 @@
  */
 #include "policy/policy.h"
 
-#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "core/err.h"
+#include "core/netaddr.h"
 #include "policy/policy-internal.h"
 
 #define WEEK_MINUTES (7 * 1440)
@@ -248,8 +247,8 @@ addr_text(const struct sockaddr *sa, char *buf, size_t bufsz)
 	uint8_t fam, a[16];
 
 	if (policy__addr_of(sa, &fam, a) != 0 ||
-		inet_ntop(fam == 4 ? AF_INET : AF_INET6, a, buf,
-			(socklen_t)bufsz) == NULL)
+		op_inet_ntop(fam == 4 ? AF_INET : AF_INET6, a, buf, bufsz) ==
+			NULL)
 		snprintf(buf, bufsz, "(unknown)");
 }
 

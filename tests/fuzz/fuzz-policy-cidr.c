@@ -7,10 +7,8 @@
  * string (differential: `config check` must refuse exactly what the
  * daemon would).
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
+#include "core/netaddr.h"
 #include "policy/policy.h"
 #include "policy-fuzz.h"
 

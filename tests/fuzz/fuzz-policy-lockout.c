@@ -7,10 +7,8 @@
  * reported locked by lockout_fail is refused by lockout_check at that
  * moment, every hit names its error and ends in the future.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
+#include "core/netaddr.h"
 #include "policy/lockout.h"
 #include "policy-fuzz.h"
 

@@ -7,9 +7,8 @@
  * must agree with policy_window_match at every minute of the week. The
  * rest drives one policy_decide with the window as the schedule.
  */
-#include <netinet/in.h>
-#include <sys/socket.h>
 
+#include "core/netaddr.h"
 #include "policy/policy.h"
 #include "policy-fuzz.h"
 

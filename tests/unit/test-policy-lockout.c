@@ -4,12 +4,10 @@
  * per peer ID, the global cap, OTP rotation, success, time going
  * backwards, and bounded memory under a spray of 100k sources.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 
+#include "core/netaddr.h"
 #include "policy/lockout.h"
 #include "policy/policy-internal.h"
 #include "th.h"

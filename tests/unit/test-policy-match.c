@@ -4,12 +4,10 @@
  * /0, /32, /128, IPv4-mapped, malformed), ID globs, schedule windows
  * (weekday ranges, wrapping ranges, overnight windows).
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
+#include "core/netaddr.h"
 #include "core/err.h"
 #include "policy/policy.h"
 #include "th.h"

@@ -3,10 +3,9 @@
 #ifndef OP_TESTS_TH_NET_H
 #define OP_TESTS_TH_NET_H
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <string.h>
-#include <sys/socket.h>
+
+#include "core/netaddr.h"
 
 /* Parses a numeric IPv4/IPv6 address into *ss (port 0); NULL if s is not
  * one. */
