@@ -325,7 +325,8 @@ write_status(struct daemon *d, FILE *f)
 	daemon_net_status(d, f);
 	daemon_desktop_status(d, f);
 	audit_status_json(d->audit, f);
-	fputs(",\"not_implemented\":[\"wayland-capture\"]}", f);
+	/* wlroots compositors are served; GNOME/KDE need the portal. */
+	fputs(",\"not_implemented\":[\"wayland-portal-capture\"]}", f);
 }
 
 static void
