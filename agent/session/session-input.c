@@ -4,9 +4,11 @@
  * §10), within what the session was granted: the keyboard permission
  * (mouse included) and the client's disable_keyboard; the clipboard per
  * direction. Everything else is dropped and counted (the count goes to
- * the audit trail). Input and clipboard each have their own X connection
- * per session, so a session's held keys are its own and are all released
- * when it ends or loses the permission.
+ * the audit trail). Input and clipboard each have their own connection
+ * per session (opened by the daemon's desktop provider on the granted
+ * desktop, X11 or wlroots, and owned by the session from then on), so a
+ * session's held keys are its own and are all released when it ends or
+ * loses the permission.
  */
 #include "session/session-input.h"
 
