@@ -152,6 +152,16 @@ open_capture(struct daemon *d, enum desktop_kind kind, const char *display,
 	}
 	r = capture_open(&d->loop, desktop_backend(kind), display, xauth,
 		on_capture_event, d, &dt->cap, err, sizeof(err));
+	if (r == OP_ERR_UNSUPPORTED && kind == DESKTOP_WLR) {
+		/* Not wlroots: GNOME's Mutter or KDE's KWin. Say which
+		 * backend is missing, not just which protocol. */
+		snprintf(dt->error, sizeof(dt->error), "the Wayland "
+			"compositor offers no wlr-screencopy (GNOME/Mutter or "
+			"KDE?): their portal backend is not built yet");
+		log_warn("display %s (%s): %s (%s)", display, source,
+			dt->error, err);
+		return r;
+	}
 	if (r != 0) {
 		snprintf(dt->error, sizeof(dt->error), "%s", err[0] ? err :
 			op_strerror(r));
@@ -299,8 +309,7 @@ user_xauthority(const struct consent_user *u, char *out, size_t size)
  * The logged-in user's wlroots compositor: a socket wayland-N in their
  * runtime directory (/run/user/UID), owned by them, that offers
  * screencopy. Returns 0 with the capture open, or an error with
- * dt->error saying why (a compositor without wlr protocols is GNOME's
- * Mutter or KDE's KWin, whose portal backend is not built).
+ * dt->error saying why.
  */
 static int
 open_user_wayland(struct daemon *d, const struct consent_user *u)
@@ -309,7 +318,6 @@ open_user_wayland(struct daemon *d, const struct consent_user *u)
 	char dir[64], path[128];
 	struct dirent **names = NULL;
 	int n, r = OP_ERR_NOT_FOUND;
-	bool unsupported = false;
 
 	snprintf(dir, sizeof(dir), "/run/user/%u", (unsigned)u->uid);
 	n = scandir(dir, &names, NULL, alphasort);
@@ -325,20 +333,13 @@ open_user_wayland(struct daemon *d, const struct consent_user *u)
 				st.st_uid == u->uid) {
 				r = open_capture(d, DESKTOP_WLR, path, NULL,
 					u->uid, "logind");
-				unsupported |= r == OP_ERR_UNSUPPORTED;
 			}
 		}
 		free(names[i]);
 	}
 	free(names);
-	if (r == 0)
-		return 0;
-	if (unsupported)
-		snprintf(dt->error, sizeof(dt->error), "the logged-in user's "
-			"Wayland compositor offers no wlr-screencopy (GNOME/"
-			"Mutter or KDE?): their portal backend is not built "
-			"yet");
-	else if (r == OP_ERR_NOT_FOUND)
+	/* A failed open said why in dt->error already. */
+	if (r == OP_ERR_NOT_FOUND)
 		snprintf(dt->error, sizeof(dt->error), "the logged-in user's "
 			"session is Wayland but %s has no compositor socket "
 			"(wayland-N)", dir);

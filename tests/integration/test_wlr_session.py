@@ -18,7 +18,10 @@ the agent's code.
     clients;
   - sway killed mid-session: the client is told why, the audit trail
     records display.lost with backend wlr, and the agent goes on serving
-    (the next session is told there is no screen).
+    (the next session is told there is no screen);
+  - a compositor without wlr-screencopy (wayfake.py playing GNOME's
+    Mutter): the session is told there is no screen and why (the portal
+    backend is not built), and status says the same.
 
 Skips (77) only when sway, grim, wev or wl-clipboard is not installed."""
 import os
@@ -32,6 +35,7 @@ from common import TempDirCase, main, run
 import client
 import sway_util as su
 import video_util
+import wayfake
 
 PASSWORD = "wlroots session test password"
 W, H = 1280, 720
@@ -199,6 +203,35 @@ class WlrSession(TempDirCase):
         self.assertTrue(lost, out[-2000:])
         self.assertIn('"backend":"wlr"', lost[-1].replace(" ", ""))
         self.assertIsNone(self.agent.proc.poll(), "the agent exited")
+
+
+class NotWlroots(TempDirCase):
+    """No sway needed: a fake compositor announcing only wl_shm and
+    wl_output, as a non-wlroots one does to a client."""
+
+    def test_refused_with_the_reason(self):
+        with wayfake.FakeCompositor(globals_=[(1, "wl_shm", 1),
+                                              (3, "wl_output", 4)]) as fc:
+            agent = Agent(self.tmp, display=(
+                f"display:\n  wayland: \"{fc.path}\"\n"
+                "  virtual:\n    mode: never\n"))
+            agent.set_password(PASSWORD + "\n")
+            agent.start()
+            self.addCleanup(agent.stop)
+            agent.wait_status(lambda s: "display" in s)
+            c = client.Client(("127.0.0.1", agent.direct_port), direct=True)
+            self.addCleanup(c.close)
+            pi = c.login(PASSWORD)
+            self.assertNotIsInstance(pi, str, c.summary())
+            c.pump(0.5)
+            boxes = [m.text for m in c.message_boxes]
+            self.assertTrue(any("no screen to show" in t and
+                                "GNOME/Mutter" in t and "not built" in t
+                                for t in boxes), (boxes, agent.log()[-2000:]))
+            self.assertEqual(frames(c), [])
+            st = agent.status()["display"]
+            self.assertIsNone(st["backend"])
+            self.assertIn("wlr-screencopy", st["error"])
 
 
 if __name__ == "__main__":
