@@ -7,7 +7,6 @@
  */
 #include "cli/daemon-internal.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,30 +24,6 @@ is_socket(const char *path, uid_t uid)
 
 	return lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
 		(uid == (uid_t)-1 || st.st_uid == uid);
-}
-
-/* The logged-in Wayland user has a wayland-N socket (whether it offers
- * screencopy is known only when a session opens it). */
-static bool
-user_wayland_socket(const struct consent_user *u)
-{
-	char dir[64], path[128];
-	struct dirent *e;
-	bool found = false;
-	DIR *dh;
-
-	snprintf(dir, sizeof(dir), "/run/user/%u", (unsigned)u->uid);
-	if ((dh = opendir(dir)) == NULL)
-		return false;
-	while (!found && (e = readdir(dh)) != NULL) {
-		if (strncmp(e->d_name, "wayland-", 8) != 0 ||
-			strchr(e->d_name, '.') != NULL)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		found = is_socket(path, u->uid);
-	}
-	closedir(dh);
-	return found;
 }
 
 /* An X display ":N[.S]" has its local socket. */
@@ -90,13 +65,16 @@ backends_json(struct daemon *d, FILE *f)
 		d->user.uid != 0;
 	bool x11_ok, wlr_ok;
 	bool first = true;
+	char one[1][128];
 
 	x11_ok = x11[0] != '\0' ? x11_socket(x11) :
 		wl[0] == '\0' && !wayland_user && d->user_found == 0 &&
 			x11_socket(d->user.display);
 	wlr_ok = x11[0] == '\0' &&
 		(wl[0] != '\0' ? is_socket(wl, (uid_t)-1) :
-				 wayland_user && user_wayland_socket(&d->user));
+				 wayland_user &&
+				daemon_desktop_user_sockets(d->user.uid,
+					one, 1) == 1);
 	if (dt->cap != NULL && !dt->lost) {
 		x11_ok |= dt->target.kind == DESKTOP_X11;
 		wlr_ok |= dt->target.kind == DESKTOP_WLR;

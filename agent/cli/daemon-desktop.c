@@ -170,8 +170,10 @@ open_capture(struct daemon *d, enum desktop_kind kind, const char *display,
 	}
 	dt->target.kind = kind;
 	snprintf(dt->target.name, sizeof(dt->target.name), "%s", display);
-	snprintf(dt->target.auth, sizeof(dt->target.auth), "%s", xauth ? xauth : "");
-	snprintf(dt->target.source, sizeof(dt->target.source), "%s", source);
+	snprintf(dt->target.auth, sizeof(dt->target.auth), "%s",
+		xauth ? xauth : "");
+	snprintf(dt->target.source, sizeof(dt->target.source), "%s",
+		source);
 	dt->lost = false;
 	dt->error[0] = '\0';
 	log_info("capturing display %s (%s, %s)", display,
@@ -203,8 +205,9 @@ on_vdisplay_ready(void *arg, struct vdisplay *v, int status)
 			fields, NULL, NULL);
 	log_notice("virtual display %s started (pid %d)", vdisplay_name(v),
 		vdisplay_server_pid(v));
-	if (open_capture(d, DESKTOP_X11, vdisplay_name(v), vdisplay_xauthority(v),
-		    vdisplay_xauthority_owner(v), "virtual") != 0)
+	if (open_capture(d, DESKTOP_X11, vdisplay_name(v),
+		    vdisplay_xauthority(v), vdisplay_xauthority_owner(v),
+		    "virtual") != 0)
 		finish_waiters(d, NULL, dt->error);
 	else
 		finish_waiters(d, dt->cap, NULL);
@@ -305,44 +308,60 @@ user_xauthority(const struct consent_user *u, char *out, size_t size)
 	out[0] = '\0'; /* none: a server without access control still works */
 }
 
+/* A compositor socket of uid's: /run/user/UID/wayland-N, owned by them. */
+static bool
+user_wayland_socket(uid_t uid, const char *name, char *path, size_t size)
+{
+	struct stat st;
+
+	if (strncmp(name, "wayland-", 8) != 0 || name[8] == '\0' ||
+		strspn(name + 8, "0123456789") != strlen(name + 8))
+		return false;
+	snprintf(path, size, "/run/user/%u/%s", (unsigned)uid, name);
+	return lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		st.st_uid == uid;
+}
+
+int
+daemon_desktop_user_sockets(uid_t uid, char (*paths)[128], int max)
+{
+	char dir[64];
+	struct dirent **names = NULL;
+	int n, found = 0;
+
+	snprintf(dir, sizeof(dir), "/run/user/%u", (unsigned)uid);
+	n = scandir(dir, &names, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		if (found < max && user_wayland_socket(uid, names[i]->d_name,
+					   paths[found], sizeof(paths[0])))
+			found++;
+		free(names[i]);
+	}
+	free(names);
+	return found;
+}
+
 /*
- * The logged-in user's wlroots compositor: a socket wayland-N in their
- * runtime directory (/run/user/UID), owned by them, that offers
- * screencopy. Returns 0 with the capture open, or an error with
- * dt->error saying why.
+ * The logged-in user's wlroots compositor: the first of their sockets
+ * that offers screencopy. Returns 0 with the capture open, or an error
+ * with dt->error saying why.
  */
 static int
 open_user_wayland(struct daemon *d, const struct consent_user *u)
 {
 	struct daemon_desktop *dt = &d->desktop;
-	char dir[64], path[128];
-	struct dirent **names = NULL;
-	int n, r = OP_ERR_NOT_FOUND;
+	char paths[8][128];
+	int n = daemon_desktop_user_sockets(u->uid, paths, 8);
+	int r = OP_ERR_NOT_FOUND;
 
-	snprintf(dir, sizeof(dir), "/run/user/%u", (unsigned)u->uid);
-	n = scandir(dir, &names, NULL, alphasort);
-	for (int i = 0; i < n; i++) {
-		const char *e = names[i]->d_name;
-		struct stat st;
-
-		if (r != 0 && strncmp(e, "wayland-", 8) == 0 &&
-			e[8] != '\0' && strspn(e + 8, "0123456789") ==
-			strlen(e + 8)) {
-			snprintf(path, sizeof(path), "%s/%s", dir, e);
-			if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
-				st.st_uid == u->uid) {
-				r = open_capture(d, DESKTOP_WLR, path, NULL,
-					u->uid, "logind");
-			}
-		}
-		free(names[i]);
-	}
-	free(names);
+	for (int i = 0; i < n && r != 0; i++)
+		r = open_capture(d, DESKTOP_WLR, paths[i], NULL, u->uid,
+			"logind");
 	/* A failed open said why in dt->error already. */
-	if (r == OP_ERR_NOT_FOUND)
+	if (n == 0)
 		snprintf(dt->error, sizeof(dt->error), "the logged-in user's "
-			"session is Wayland but %s has no compositor socket "
-			"(wayland-N)", dir);
+			"session is Wayland but /run/user/%u has no compositor "
+			"socket (wayland-N)", (unsigned)u->uid);
 	return r;
 }
 
@@ -381,11 +400,13 @@ daemon_desktop_acquire(struct daemon *d, daemon_desktop_fn cb, void *arg)
 
 		/* An admin's path: any owner, but no FIFO, symlink or
 		 * oversized file. */
-		open_capture(d, DESKTOP_X11, x11, xa, OP_XAUTH_ANY_OWNER, "configured");
+		open_capture(d, DESKTOP_X11, x11, xa, OP_XAUTH_ANY_OWNER,
+			"configured");
 	} else if (wl[0] != '\0') {
 		/* Connected to as the socket's owner (wlu_socket_path). */
 		open_capture(d, DESKTOP_WLR, wl, NULL, 0, "configured");
-	} else if ((d->user_found == 0 || d->user_found == OP_ERR_UNSUPPORTED) &&
+	} else if ((d->user_found == 0 ||
+			   d->user_found == OP_ERR_UNSUPPORTED) &&
 		strcmp(d->user.session_type, "wayland") == 0 &&
 		d->user.uid != 0 && d->user.name[0] != '\0') {
 		/* Xwayland, when there is one, shows only the X clients:
@@ -396,7 +417,8 @@ daemon_desktop_acquire(struct daemon *d, daemon_desktop_fn cb, void *arg)
 
 		user_xauthority(&d->user, xa, sizeof(xa));
 		/* From the user's environment: theirs, never root's. */
-		open_capture(d, DESKTOP_X11, d->user.display, xa, d->user.uid, "logind");
+		open_capture(d, DESKTOP_X11, d->user.display, xa, d->user.uid,
+			"logind");
 	} else if (d->user_found == OP_ERR_UNSUPPORTED) {
 		snprintf(dt->error, sizeof(dt->error), "the logged-in user's "
 			"desktop is %s, without an X display and not a "

@@ -117,6 +117,9 @@ void daemon_desktop_init(struct daemon *d);
 void daemon_desktop_acquire(struct daemon *d, daemon_desktop_fn cb,
 	void *arg);
 void daemon_desktop_release(struct daemon *d);
+/* The Wayland compositor sockets of uid (/run/user/UID/wayland-N, its
+ * own, in name order): up to max paths; returns how many. */
+int daemon_desktop_user_sockets(uid_t uid, char (*paths)[128], int max);
 /* For a session granted the acquired desktop: opens its own input
  * (when keyboard) and clipboard (when clipboard) handles on the same
  * target; failures are logged and leave NULL. The caller hands them to
