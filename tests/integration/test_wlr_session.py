@@ -24,15 +24,17 @@ the agent's code.
     backend is not built), and status says the same.
 
 Skips (77) only when sway, grim, wev or wl-clipboard is not installed."""
+import json
 import os
 import shutil
 import time
 import unittest
 
 from agent import Agent
-from common import TempDirCase, main, run
+from common import SOURCE_DIR, TempDirCase, main, run
 
 import client
+import jsonschema
 import sway_util as su
 import video_util
 import wayfake
@@ -117,6 +119,9 @@ class WlrSession(TempDirCase):
         self.assertGreaterEqual(db, 35.0)
 
         st = self.agent.status()
+        with open(os.path.join(SOURCE_DIR, "config", "schema",
+                               "status.schema.json")) as f:
+            jsonschema.validate(st, json.load(f))
         dp = st["display"]
         self.assertEqual(dp["backend"], "wlr", dp)
         self.assertEqual(dp["name"], self.sway.socket)
