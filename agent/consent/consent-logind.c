@@ -316,6 +316,24 @@ find_user_test_hook(const char *display, struct consent_user *out)
 		snprintf(out->session_id, sizeof(out->session_id), "test");
 	return r;
 }
+
+/* As logind reports a Wayland session without Xwayland of user. */
+static int
+find_wayland_test_hook(const char *user, struct consent_user *out)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	log_warn("consent: test hook %s=%s is set: that user is taken as "
+		 "logged in to a Wayland session without Xwayland",
+		CONSENT_TEST_WAYLAND_ENV, user);
+	if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) != 0 ||
+		res == NULL || user_from_uid(pw.pw_uid, "", NULL, out) != 0)
+		return OP_ERR_NOT_FOUND;
+	snprintf(out->session_id, sizeof(out->session_id), "test");
+	snprintf(out->session_type, sizeof(out->session_type), "wayland");
+	return OP_ERR_UNSUPPORTED;
+}
 #endif
 
 int
@@ -337,9 +355,12 @@ consent_find_user(struct consent_user *out)
 #ifdef OP_CONSENT_TEST_HOOK
 	{
 		const char *td = getenv(CONSENT_TEST_DISPLAY_ENV);
+		const char *tw = getenv(CONSENT_TEST_WAYLAND_ENV);
 
 		if (td != NULL && td[0] != '\0')
 			return find_user_test_hook(td, out);
+		if (tw != NULL && tw[0] != '\0')
+			return find_wayland_test_hook(tw, out);
 	}
 #endif
 	count = sd_get_sessions(&ids);

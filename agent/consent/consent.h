@@ -68,7 +68,12 @@ struct consent_user {
  * makes it return the CURRENT user (getuid) on display :N, with
  * XAUTHORITY taken from the environment. It only ever names the caller
  * itself, so it cannot be used to switch to another user, and it logs a
- * warning each time it is honoured.
+ * warning each time it is honoured. OUTPOST_CONSENT_TEST_WAYLAND_USER=name
+ * (same builds) reports that user in a Wayland session without Xwayland
+ * (OP_ERR_UNSUPPORTED, session_type "wayland"), to test the desktop
+ * provider's logind Wayland path without logind. It names another user,
+ * but only the daemon's own environment can set it, and whoever sets
+ * that can set display.wayland as well.
  */
 int consent_find_user(struct consent_user *out);
 

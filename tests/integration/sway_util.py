@@ -182,7 +182,10 @@ class JsonProbe:
 
 class Sway:
     def __init__(self, mode="1280x720", bg=None, user=TEST_USER,
-                 log_dir=None):
+                 log_dir=None, runtime_dir=None):
+        """runtime_dir: the XDG_RUNTIME_DIR to use (the user's, 0700)
+        instead of a private one, e.g. /run/user/UID as logind makes."""
+        self.fixed_runtime_dir = runtime_dir
         self.mode = mode
         self.bg = bg
         self.user = user
@@ -200,6 +203,8 @@ class Sway:
         self.uid, self.gid = ensure_user(self.user)
         self.base, self.runtime_dir, self.home = user_session_dirs(
             self.uid, self.gid, "op-sway-")
+        if self.fixed_runtime_dir is not None:
+            self.runtime_dir = self.fixed_runtime_dir
         os.chmod(self.home, 0o755)
         bg = (f"bg {self.bg} center #000000" if self.bg
               else "bg #203040 solid_color")

@@ -21,7 +21,14 @@ the agent's code.
     (the next session is told there is no screen);
   - a compositor without wlr-screencopy (wayfake.py playing GNOME's
     Mutter): the session is told there is no screen and why (the portal
-    backend is not built), and status says the same.
+    backend is not built), and status says the same;
+  - no display configured, the test user "logged in" to a Wayland session
+    without Xwayland (the consent module's test hook stands in for
+    logind, which the tests do not have) with sway on its
+    /run/user/UID/wayland-N: the agent finds it and streams it (source
+    logind, backend wlr) when policy.consent.when_user_present is allow;
+    with the default (ask) the login is refused, as the consent prompt is
+    an X11 window and such a user cannot be asked.
 
 Skips (77) only when sway, grim, wev or wl-clipboard is not installed."""
 import json
@@ -237,6 +244,56 @@ class NotWlroots(TempDirCase):
             st = agent.status()["display"]
             self.assertIsNone(st["backend"])
             self.assertIn("wlr-screencopy", st["error"])
+
+
+@unittest.skipIf(MISSING, f"not installed: {MISSING}")
+@unittest.skipUnless(os.geteuid() == 0, "needs root to make /run/user/UID")
+class LogindWayland(TempDirCase):
+    def setUp(self):
+        super().setUp()
+        uid, gid = su.ensure_user(su.TEST_USER)
+        self.rundir = f"/run/user/{uid}"
+        if not os.path.isdir(self.rundir):   # as logind would make it
+            os.makedirs(self.rundir, 0o700)
+            os.chown(self.rundir, uid, gid)
+            self.addCleanup(shutil.rmtree, self.rundir, True)
+        self.sway = su.Sway(runtime_dir=self.rundir).start()
+        self.addCleanup(self.sway.stop)
+        os.environ["OUTPOST_CONSENT_TEST_WAYLAND_USER"] = su.TEST_USER
+        self.addCleanup(os.environ.pop, "OUTPOST_CONSENT_TEST_WAYLAND_USER",
+                        None)
+
+    def start_agent(self, extra=""):
+        agent = Agent(self.tmp, extra=extra)   # no display.x11/.wayland
+        agent.set_password(PASSWORD + "\n")
+        agent.start()
+        self.addCleanup(agent.stop)
+        agent.wait_status(lambda s: "display" in s)
+        c = client.Client(("127.0.0.1", agent.direct_port), direct=True)
+        self.addCleanup(c.close)
+        return agent, c, c.login(PASSWORD)
+
+    def test_present_user_cannot_be_asked(self):
+        """The consent prompt is an X11 window: with the default
+        when_user_present: ask, a Wayland-only user's desktop is refused
+        (fail closed), not shared unasked."""
+        agent, c, pi = self.start_agent()
+        self.assertEqual(pi, "Connection not allowed", c.summary())
+        self.assertEqual(frames(c), [])
+
+    def test_found_and_streamed(self):
+        agent, c, pi = self.start_agent(
+            "policy:\n  consent:\n    when_user_present: allow\n")
+        self.assertNotIsInstance(pi, str, c.summary())
+        deadline = time.monotonic() + 15
+        while not frames(c):
+            self.assertLess(time.monotonic(), deadline,
+                            f"{c.summary()}\n{agent.log()[-2500:]}")
+            c.pump(0.05)
+        dp = agent.status()["display"]
+        self.assertEqual((dp["backend"], dp["source"], dp["name"]),
+                         ("wlr", "logind", self.sway.socket), dp)
+        self.assertTrue(self.sway.socket.startswith(self.rundir + "/"))
 
 
 if __name__ == "__main__":
