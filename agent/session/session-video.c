@@ -467,7 +467,13 @@ on_pace(uv_timer_t *t)
 void
 session__video_kick(struct session_video *v)
 {
-	if (v->stopping || uv_is_active((uv_handle_t *)&v->pace))
+	if (v->stopping)
+		return;
+	/* An armed timer may wait for something later than what the kick
+	 * brings (a refinement frame, 100 ms past the cadence, while the
+	 * screen has changed again): run the pacing now, it re-arms. */
+	if (uv_is_active((uv_handle_t *)&v->pace) &&
+		uv_timer_get_due_in(&v->pace) == 0)
 		return;
 	uv_timer_start(&v->pace, on_pace, 0, 0);
 }
