@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Screen streams of one desktop session (§7). Per subscribed display: a
- * grabber and an encoder, and two jobs on libuv's thread pool, so the
- * loop never waits on a frame: one grabs and converts a frame to I420,
- * the other encodes; frame N+1 is grabbed and converted while frame N is
- * encoded (one converted frame at most waits for the encoder).
+ * grabber and an encoder, and at most one grab+convert+encode job in
+ * flight on libuv's thread pool, so the loop never waits on a frame.
  *
  * Pacing: damage (capture_damage_seq) says a display changed; a one-shot
- * timer starts a grab no sooner than 1/fps after the previous one, and
+ * timer starts a job no sooner than 1/fps after the previous one, and
  * only while the socket queue is short and (when the client asked for
  * acks) fewer than VIDEO_ACK_WINDOW frames are unacknowledged. When a
  * frame is blocked by acks or the socket, fps is lowered (floor
@@ -30,9 +28,113 @@
 
 static void vstream_free(struct vstream *st);
 
+/* The quality's bitrate (§7.3) before the network scale. */
+static uint32_t
+quality_kbps(const struct session_video *v, const struct vstream *st)
+{
+	return venc_target_kbps(st->geom.width, st->geom.height,
+		venc_quality_ratio(v->image_quality, v->custom_quality));
+}
+
+static uint32_t
+stream_kbps(const struct session_video *v, const struct vstream *st)
+{
+	double k = (double)quality_kbps(v, st) * v->net_scale;
+
+	return k < 10 ? 10u : (uint32_t)k;
+}
+
+/* Once a second: scale the bitrate by what the network delivered. */
+static void
+net_update(struct session_video *v, uint64_t now)
+{
+	uint64_t span = now - v->net_period_ms;
+	uint32_t delay = v->net_delay_ms;
+	uint32_t want = 0;
+	double s = v->net_scale;
+
+	if (span < 1000)
+		return;
+	/* Without acks, the TestDelay round trip (queued behind the video
+	 * like a frame) is the delay; a frame still unacknowledged counts
+	 * for how long it has been waiting. */
+	if (!v->ack_required && v->ss->rtt_ms > delay)
+		delay = v->ss->rtt_ms;
+	if (v->inflight_n > 0 && now - v->inflight[v->inflight_head].ms > delay)
+		delay = (uint32_t)(now - v->inflight[v->inflight_head].ms);
+	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++)
+		if (v->streams[i] != NULL)
+			want += quality_kbps(v, v->streams[i]);
+	if (delay > VIDEO_NET_SLOW_MS) {
+		/* A backlog: down a quarter, or to a little under what the
+		 * client acknowledged (the link's rate while frames waited on
+		 * it), but at most by half in one step. */
+		double acked = (double)v->net_acked * 8.0 / (double)span;
+		double to = s * 0.75;
+
+		if (v->ack_required && v->net_lagged && want > 0 && acked > 0 &&
+			0.9 * acked / want < to)
+			to = 0.9 * acked / want;
+		s = to < s * 0.5 ? s * 0.5 : to;
+		v->net_down_ms = now;
+	} else if (v->net_lagged && delay > VIDEO_NET_OK_MS) {
+		s *= 0.9; /* about full: back off a little */
+		v->net_down_ms = now;
+	} else if (delay < VIDEO_NET_OK_MS && !v->net_lagged &&
+		now - v->net_down_ms >= VIDEO_NET_RAISE_MS) {
+		s *= 1.2;
+	}
+	s = s < VIDEO_NET_MIN_SCALE ? VIDEO_NET_MIN_SCALE : s > 1.0 ? 1.0 : s;
+	if (s != v->net_scale)
+		log_debug("session %s: network delay %u ms, %s: bitrate x%.2f",
+			session_describe(v->ss), delay,
+			v->net_lagged ? "frames waited" : "flowing", s);
+	v->net_scale = s;
+	v->net_period_ms = now;
+	v->net_delay_ms = 0;
+	v->net_acked = 0;
+	v->net_lagged = false;
+}
+
+void
+session__video_acked(struct session_video *v)
+{
+	uint64_t now = op_now_ms();
+
+	if (v->unacked > 0)
+		v->unacked--;
+	v->last_ack_ms = now;
+	if (v->inflight_n > 0) {
+		uint64_t d = now - v->inflight[v->inflight_head].ms;
+
+		if (d > v->net_delay_ms)
+			v->net_delay_ms = d > UINT32_MAX ? UINT32_MAX :
+							  (uint32_t)d;
+		v->net_acked += v->inflight[v->inflight_head].bytes;
+		v->inflight_head = (v->inflight_head + 1) % VIDEO_INFLIGHT;
+		v->inflight_n--;
+	}
+	net_update(v, now);
+	session__video_kick(v);
+}
+
 #define WAIT_RATE 1u
 #define WAIT_ACK 2u
 #define WAIT_QUEUE 4u
+
+/* Earns the budget for the time since the last call (kbps x ms = bits). */
+static void
+budget_fill(const struct session_video *v, struct vstream *st, uint64_t now)
+{
+	double kbps = (double)stream_kbps(v, st);
+	double cap = kbps * VIDEO_BUDGET_BURST_MS;
+
+	if (st->budget_ms != 0 && now > st->budget_ms)
+		st->budget += kbps * (double)(now - st->budget_ms);
+	st->budget_ms = now;
+	if (st->budget > cap)
+		st->budget = cap;
+}
 
 static void
 video_unref(struct session_video *v)
@@ -47,56 +149,13 @@ video_unref(struct session_video *v)
 	session__unref(ss);
 }
 
-static bool
-vstream_busy(const struct vstream *st)
-{
-	return st->prep_busy || st->enc_busy;
-}
-
-/* The first slot in state s, or -1. */
-static int
-slot_in(const struct vstream *st, enum vslot_state s)
-{
-	for (int i = 0; i < VSTREAM_SLOTS; i++)
-		if (st->slot[i].state == s)
-			return i;
-	return -1;
-}
-
-/* Worker thread: grab and convert into the slot's picture ([prep]). */
+/* Worker thread: grab, convert, encode. Only [job] fields are used. */
 static void
-prep_run(uv_work_t *w)
+job_run(uv_work_t *w)
 {
 	struct vstream *st = w->data;
-	struct vslot *sl = &st->slot[st->prep_slot];
 	struct capture_image img;
 	uint64_t t;
-	int r;
-
-	if (sl->pic == NULL && (r = venc_picture_new(st->geom.width,
-					 st->geom.height, &sl->pic)) != 0) {
-		sl->r = r;
-		return;
-	}
-	t = op_now_us();
-	if ((r = capture_grab(st->grabber, &img)) != 0) {
-		sl->r = r;
-		return;
-	}
-	sl->grab_ms = (double)(op_now_us() - t) / 1000.0;
-	if (img.width != st->geom.width || img.height != st->geom.height) {
-		sl->r = OP_ERR_STATE;
-		return;
-	}
-	sl->r = venc_convert(sl->pic, img.data, img.stride, &sl->convert_ms);
-}
-
-/* Worker thread: encode the slot's picture ([enc]). */
-static void
-encode_run(uv_work_t *w)
-{
-	struct vstream *st = w->data;
-	const struct vslot *sl = &st->slot[st->enc_slot];
 	int r;
 
 	st->job_out.npackets = 0;
@@ -124,13 +183,23 @@ encode_run(uv_work_t *w)
 		(void)venc_set_rate(st->enc, st->job_kbps, st->job_fps);
 	}
 	/* Refinement frames of a still image get the quality boost. */
-	(void)venc_set_boost(st->enc, !sl->damage && !st->job_key);
-	st->job_r = venc_encode_picture(st->enc, sl->pic, sl->pts,
+	(void)venc_set_boost(st->enc, !st->job_damage && !st->job_key);
+	t = op_now_us();
+	if ((r = capture_grab(st->grabber, &img)) != 0) {
+		st->job_r = r;
+		return;
+	}
+	st->job_grab_ms = (double)(op_now_us() - t) / 1000.0;
+	if (img.width != st->geom.width || img.height != st->geom.height) {
+		st->job_r = OP_ERR_STATE;
+		return;
+	}
+	st->job_r = venc_encode(st->enc, img.data, img.stride, st->job_pts,
 		st->job_key, &st->job_out);
 }
 
 static int
-send_frame(struct vstream *st, int64_t pts)
+send_frame(struct vstream *st)
 {
 	struct session_video *v = st->v;
 	Hbb__Message m = HBB__MESSAGE__INIT;
@@ -148,7 +217,7 @@ send_frame(struct vstream *st, int64_t pts)
 		ef[i].data.data = (uint8_t *)o->pkt[i].data;
 		ef[i].data.len = o->pkt[i].len;
 		ef[i].key = o->pkt[i].key;
-		ef[i].pts = pts;
+		ef[i].pts = st->job_pts;
 		efp[i] = &ef[i];
 		key = key || o->pkt[i].key;
 		bytes += o->pkt[i].len;
@@ -170,9 +239,8 @@ send_frame(struct vstream *st, int64_t pts)
 	st->frames++;
 	st->key_frames += key;
 	st->bytes += bytes;
-	session__video_budget_fill(v, st, op_now_ms());
+	budget_fill(v, st, op_now_ms());
 	st->budget -= (double)bytes * 8.0;
-	st->last_bits = (double)bytes * 8.0;
 	if (key)
 		st->last_key_ms = op_now_ms();
 	if (v->ack_required && v->unacked++ == 0)
@@ -193,125 +261,41 @@ send_frame(struct vstream *st, int64_t pts)
 	return 0;
 }
 
-/* A job of a stream that is going away ended: the last one frees it. */
 static void
-job_end_dead(struct vstream *st)
-{
-	struct session_video *v = st->v;
-
-	if (!vstream_busy(st))
-		vstream_free(st);
-	video_unref(v);
-}
-
-static void
-encode_done(uv_work_t *w, int status);
-
-/* Hands the converted frame, if any, to the encoder when it is free. */
-static void
-start_encode(struct session_video *v, struct vstream *st)
-{
-	int i = slot_in(st, VSLOT_READY);
-
-	if (st->enc_busy || i < 0)
-		return;
-	st->enc_slot = i;
-	st->job_key = st->want_key;
-	st->want_key = false;
-	st->job_codec = v->codec;
-	st->job_kbps = session__video_stream_kbps(v, st);
-	st->job_fps = v->fps_now;
-	st->job_r = 0;
-	st->enc_began_ms = op_now_ms();
-	st->enc_work.data = st;
-	if (uv_queue_work(v->ss->env.loop, &st->enc_work, encode_run,
-		    encode_done) != 0) {
-		st->slot[i].state = VSLOT_FREE;
-		st->want_key = true;
-		return;
-	}
-	st->slot[i].state = VSLOT_ENCODING;
-	st->enc_busy = true;
-	v->refs++;
-}
-
-/* A frame did not make it: the next one must bring the screen (and a
- * key frame when one was asked for) anyway. */
-static void
-frame_failed(struct session_video *v, struct vstream *st, int r)
-{
-	if (r == OP_ERR_STATE) {
-		st->stale = true; /* a layout event follows */
-		st->want_key = true;
-	} else if (r != OP_ERR_GONE) {
-		log_warn("session %s: display %d: %s", session_describe(v->ss),
-			st->display, op_strerror(r));
-		st->want_key = true;
-	}
-}
-
-static void
-prep_done(uv_work_t *w, int status)
+job_done(uv_work_t *w, int status)
 {
 	struct vstream *st = w->data;
 	struct session_video *v = st->v;
-	struct vslot *sl = &st->slot[st->prep_slot];
-	int r = status != 0 ? status : sl->r;
-
-	st->prep_busy = false;
-	sl->state = r == 0 ? VSLOT_READY : VSLOT_FREE;
-	if (st->dead || v->stopping) {
-		job_end_dead(st);
-		return;
-	}
-	if (r == 0)
-		st->prep_avg_ms = st->prep_avg_ms * 0.8 +
-			(sl->grab_ms + sl->convert_ms) * 0.2;
-	else
-		frame_failed(v, st, r);
-	start_encode(v, st);
-	video_unref(v);
-	session__video_kick(v);
-}
-
-static void
-encode_done(uv_work_t *w, int status)
-{
-	struct vstream *st = w->data;
-	struct session_video *v = st->v;
-	struct vslot *sl = &st->slot[st->enc_slot];
 	int r = status != 0 ? status : st->job_r;
 
-	st->enc_busy = false;
-	sl->state = VSLOT_FREE;
+	st->busy = false;
 	if (st->dead || v->stopping) {
-		job_end_dead(st);
+		vstream_free(st);
+		video_unref(v);
 		return;
 	}
-	st->enc_avg_ms = st->enc_avg_ms * 0.8 + st->job_out.encode_ms * 0.2;
-	st->enc_parallel = st->job_out.parallel;
 	if (r == 0 && st->job_out.npackets > 0) {
 		size_t sz = 0;
 
 		for (int i = 0; i < st->job_out.npackets; i++)
 			sz += st->job_out.pkt[i].len;
-		if (sl->damage || st->job_key)
+		if (st->job_damage || st->job_key)
 			st->refine = VIDEO_REFINE_FRAMES;
 		else if (st->refine > 0 && (--st->refine == 0 ||
 						   sz < VIDEO_REFINE_DONE_BYTES))
 			st->refine = 0; /* a boosted frame was sent */
-		if (send_frame(st, sl->pts) != 0) {
+		if (send_frame(st) != 0) {
 			/* The queue is full: this frame is lost, the next one
 			 * must stand alone. */
 			st->want_key = true;
 			st->skipped++;
 		} else {
-			uint64_t lat = (op_now_us() - sl->t0_us) / 1000u;
+			uint64_t lat = (op_now_us() - st->job_t0_us) / 1000u;
 
 			st->lat_ms[st->lat_n++ % VIDEO_LAT_SAMPLES] =
 				lat > UINT32_MAX ? UINT32_MAX : (uint32_t)lat;
-			st->sum_capture_ms += sl->grab_ms;
-			st->sum_convert_ms += sl->convert_ms;
+			st->sum_capture_ms += st->job_grab_ms;
+			st->sum_convert_ms += st->job_out.convert_ms;
 			st->sum_encode_ms += st->job_out.encode_ms;
 		}
 	} else if (r == 0) {
@@ -321,25 +305,27 @@ encode_done(uv_work_t *w, int status)
 		st->want_key = st->want_key || st->job_key;
 		if (st->refine == 0)
 			st->refine = VIDEO_REFINE_FRAMES;
-	} else {
-		frame_failed(v, st, r);
+	} else if (r == OP_ERR_STATE) {
+		st->stale = true; /* a layout event follows */
+		st->want_key = true;
+	} else if (r != OP_ERR_GONE) {
+		log_warn("session %s: display %d: %s", session_describe(v->ss),
+			st->display, op_strerror(r));
+		st->want_key = true;
 	}
-	start_encode(v, st);
 	video_unref(v);
 	session__video_kick(v);
 }
 
 /* Why st cannot start a frame now: 0 = it can, 1 = nothing to do,
- * 2 = later (fps interval, encoder, rate budget), 3 = acks or socket. */
+ * 2 = later (fps interval, acks, socket). */
 static int
 blocked(struct session_video *v, struct vstream *st, uint64_t now,
 	uint64_t *wake)
 {
-	double owed;
 	bool still;
 
-	/* One frame converted ahead of the encoder at most. */
-	if (st->stale || st->prep_busy || slot_in(st, VSLOT_READY) >= 0)
+	if (st->busy || st->stale)
 		return 1;
 	still = !st->want_key &&
 		capture_damage_seq(v->cap, st->display) == st->seen_seq;
@@ -351,31 +337,12 @@ blocked(struct session_video *v, struct vstream *st, uint64_t now,
 		*wake = st->next_ms + (still ? VIDEO_REFINE_GAP_MS : 0);
 		return 2;
 	}
-	/* While a frame is being encoded on one thread, the next is grabbed
-	 * so that it is converted about when the encoder is free: earlier,
-	 * it would wait there and show an older screen. An encoder on every
-	 * core (VP9 row-mt) leaves no core for it: grabbing alongside made
-	 * no more frames and 15-60 ms more latency (tests/bench/video). */
-	if (st->enc_busy && st->enc_parallel)
-		return 1;
-	if (st->enc_busy && st->enc_avg_ms > st->prep_avg_ms) {
-		uint64_t at = st->enc_began_ms +
-			(uint64_t)(st->enc_avg_ms - st->prep_avg_ms);
+	/* The rate budget: in debt, wait until it is paid off. */
+	budget_fill(v, st, now);
+	if (st->budget < 0) {
+		double kbps = (double)stream_kbps(v, st);
 
-		if (now < at) {
-			*wake = at;
-			return 2;
-		}
-	}
-	/* The rate budget: in debt, wait until it is paid off. The frame
-	 * being encoded is counted at the size of the last one sent. */
-	session__video_budget_fill(v, st, now);
-	owed = st->enc_busy ? st->last_bits : 0;
-	if (st->budget - owed < 0) {
-		double kbps = (double)session__video_stream_kbps(v, st);
-
-		*wake = now + 1 +
-			(uint64_t)((owed - st->budget) / (kbps > 1 ? kbps : 1));
+		*wake = now + 1 + (uint64_t)(-st->budget / (kbps > 1 ? kbps : 1));
 		st->waited |= WAIT_RATE;
 		return 2;
 	}
@@ -395,29 +362,30 @@ blocked(struct session_video *v, struct vstream *st, uint64_t now,
 }
 
 static void
-start_prep(struct session_video *v, struct vstream *st, uint64_t now)
+start_job(struct session_video *v, struct vstream *st, uint64_t now)
 {
-	int i = slot_in(st, VSLOT_FREE);
-	struct vslot *sl;
-
-	if (i < 0)
-		return;
-	sl = &st->slot[i];
 	if (st->grabber == NULL &&
 		capture_grabber_new(v->cap, st->display, &st->grabber) != 0) {
 		st->stale = true;
 		return;
 	}
-	sl->damage = capture_damage_seq(v->cap, st->display) != st->seen_seq;
+	if (st->enc == NULL)
+		st->enc_start_ms = now;
+	st->job_damage = capture_damage_seq(v->cap, st->display) !=
+		st->seen_seq;
 	st->seen_seq = capture_damage_seq(v->cap, st->display);
+	st->job_key = st->want_key;
+	st->want_key = false;
 	st->rate_waits += (st->waited & WAIT_RATE) != 0;
 	st->ack_waits += (st->waited & WAIT_ACK) != 0;
 	st->queue_waits += (st->waited & WAIT_QUEUE) != 0;
 	st->waited = 0;
-	sl->pts = (int64_t)(now - st->enc_start_ms);
-	sl->t0_us = op_now_us();
-	sl->r = 0;
-	sl->grab_ms = sl->convert_ms = 0;
+	st->job_pts = (int64_t)(now - st->enc_start_ms);
+	st->job_codec = v->codec;
+	st->job_kbps = stream_kbps(v, st);
+	st->job_fps = v->fps_now;
+	st->job_t0_us = op_now_us();
+	st->job_r = 0;
 	{
 		uint64_t iv = 1000u / (v->fps_now ? v->fps_now : 1);
 
@@ -428,15 +396,13 @@ start_prep(struct session_video *v, struct vstream *st, uint64_t now)
 		st->next_ms = now - st->next_ms < 2 * iv ?
 			st->next_ms + iv : now + iv;
 	}
-	st->prep_slot = i;
-	st->prep_work.data = st;
-	if (uv_queue_work(v->ss->env.loop, &st->prep_work, prep_run,
-		    prep_done) != 0) {
+	st->work.data = st;
+	if (uv_queue_work(v->ss->env.loop, &st->work, job_run, job_done) !=
+		0) {
 		st->want_key = true;
 		return;
 	}
-	sl->state = VSLOT_PREP;
-	st->prep_busy = true;
+	st->busy = true;
 	v->refs++;
 }
 
@@ -479,7 +445,7 @@ on_pace(uv_timer_t *t)
 		if (st == NULL)
 			continue;
 		if ((b = blocked(v, st, now, &at)) == 0) {
-			start_prep(v, st, now);
+			start_job(v, st, now);
 			continue;
 		}
 		if (b == 2 && at < wake)
@@ -492,7 +458,7 @@ on_pace(uv_timer_t *t)
 	}
 	adjust_fps(v, lagging, now);
 	v->net_lagged = v->net_lagged || lagging;
-	session__video_net_update(v, now);
+	net_update(v, now);
 	if (wake != UINT64_MAX)
 		uv_timer_start(&v->pace, on_pace, wake > now ? wake - now : 0,
 			0);
@@ -524,7 +490,6 @@ vstream_new(struct session_video *v, int display)
 	st->geom = v->disp[display];
 	st->want_key = true;
 	st->damage0 = capture_damage_seq(v->cap, display);
-	st->enc_start_ms = op_now_ms();
 	return st;
 }
 
@@ -533,8 +498,6 @@ vstream_free(struct vstream *st)
 {
 	capture_grabber_free(st->grabber);
 	venc_free(st->enc);
-	for (int i = 0; i < VSTREAM_SLOTS; i++)
-		venc_picture_free(st->slot[i].pic);
 	free(st);
 }
 
@@ -547,7 +510,7 @@ vstream_drop(struct session_video *v, int i)
 	v->streams[i] = NULL;
 	if (st == NULL)
 		return;
-	if (vstream_busy(st))
+	if (st->busy)
 		st->dead = true;
 	else
 		vstream_free(st);
@@ -594,7 +557,7 @@ session__video_refresh(struct session_video *v, int display)
 			continue;
 		if (st->want_key || now - st->last_key_ms < VIDEO_KEY_MIN_GAP_MS) {
 			v->refresh_ignored++;
-			if (!st->want_key && !vstream_busy(st))
+			if (!st->want_key && !st->busy)
 				st->next_ms = st->last_key_ms +
 					VIDEO_KEY_MIN_GAP_MS;
 		}
@@ -678,10 +641,83 @@ session__video_stop(struct session_video *v)
 		struct vstream *st = v->streams[i];
 
 		v->streams[i] = NULL;
-		if (st != NULL && !vstream_busy(st))
+		if (st != NULL && !st->busy)
 			vstream_free(st);
-		/* a busy one is freed by its last job (v->stopping) */
+		/* a busy one is freed by job_done (v->stopping) */
 	}
 	uv_close((uv_handle_t *)&v->pace, on_timer_closed);
 	uv_close((uv_handle_t *)&v->cursor_timer, on_timer_closed);
+}
+
+uint32_t
+session__video_kbps(const struct session_video *v)
+{
+	uint32_t sum = 0;
+
+	if (v == NULL || v->stopping)
+		return 0;
+	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++)
+		if (v->streams[i] != NULL)
+			sum += stream_kbps(v, v->streams[i]);
+	return sum;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+session_video_stats(const struct session *ss, struct session_video_stats *out,
+	int max)
+{
+	const struct session_video *v = ss->video;
+	int n = 0;
+
+	if (v == NULL || v->stopping)
+		return 0;
+	for (int i = 0; i < CAPTURE_MAX_DISPLAYS && n < max; i++) {
+		const struct vstream *st = v->streams[i];
+		struct session_video_stats *o = &out[n];
+		uint32_t lat[VIDEO_LAT_SAMPLES];
+		unsigned k;
+		double good;
+
+		if (st == NULL)
+			continue;
+		memset(o, 0, sizeof(*o));
+		o->display = i;
+		o->codec = venc_codec_name(v->codec);
+		o->width = st->geom.width;
+		o->height = st->geom.height;
+		o->fps_target = v->fps_now;
+		o->kbps_target = stream_kbps(v, st);
+		o->frames = st->frames;
+		o->key_frames = st->key_frames;
+		o->bytes = st->bytes;
+		o->skipped = st->skipped;
+		o->damage = capture_damage_seq(v->cap, i) - st->damage0;
+		o->rate_waits = st->rate_waits;
+		o->ack_waits = st->ack_waits;
+		o->queue_waits = st->queue_waits;
+		good = (double)(st->lat_n ? st->lat_n : 1);
+		o->capture_ms = st->sum_capture_ms / good;
+		o->convert_ms = st->sum_convert_ms / good;
+		o->encode_ms = st->sum_encode_ms / good;
+		k = st->lat_n < VIDEO_LAT_SAMPLES ? st->lat_n :
+						     VIDEO_LAT_SAMPLES;
+		if (k > 0) {
+			memcpy(lat, st->lat_ms, k * sizeof(lat[0]));
+			qsort(lat, k, sizeof(lat[0]), cmp_u32);
+			o->latency_ms_p50 = lat[k / 2];
+			o->latency_ms_p95 = lat[(k * 95) / 100 < k ?
+						(k * 95) / 100 :
+						k - 1];
+		}
+		n++;
+	}
+	return n;
 }

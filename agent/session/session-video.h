@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The screen part of an authorized desktop session, shared by
- * session-video.c (streams: pacing, the off-loop grab and encode jobs,
- * sending), session-vrate.c (target bitrate, network adaptation, rate
- * budget, figures) and session-screen.c (what the client asks: options,
- * codec, displays, refresh; the cursor; layout changes). Session module
- * only.
+ * session-video.c (streams: pacing, the off-loop grab+encode job,
+ * sending) and session-screen.c (what the client asks: options, codec,
+ * displays, refresh; the cursor; layout changes). Session module only.
  */
 #ifndef OP_SESSION_SESSION_VIDEO_H
 #define OP_SESSION_SESSION_VIDEO_H
@@ -59,63 +57,34 @@ struct session;
 #define VIDEO_NET_MIN_SCALE 0.1
 #define VIDEO_INFLIGHT 16 /* frames remembered for their ack delay */
 
-/*
- * A frame on its way: grabbed and converted to I420 by one job, then
- * encoded by another, so frame N+1 is grabbed and converted on one pool
- * thread while frame N is encoded on another. A slot's picture belongs
- * to the job that is using it.
- */
-enum vslot_state {
-	VSLOT_FREE,
-	VSLOT_PREP,     /* its grab+convert job runs */
-	VSLOT_READY,    /* converted, waits for the encoder */
-	VSLOT_ENCODING, /* its encode job runs */
-};
-
-struct vslot {
-	enum vslot_state state;
-	struct venc_picture *pic;
-	bool damage;     /* the screen changed since the previous frame */
-	int64_t pts;
-	uint64_t t0_us;  /* grab start: the frame's latency counts from it */
-	double grab_ms, convert_ms;
-	int r;
-};
-
-#define VSTREAM_SLOTS 2
-
-/* One display being streamed. Fields marked [prep] belong to the grab
- * job while prep_busy, [enc] to the encode job while enc_busy; the loop
- * thread touches them only when that job is not running. */
+/* One display being streamed. Fields marked [job] belong to the worker
+ * while busy; the loop thread touches them only when !busy. */
 struct vstream {
 	struct session_video *v;
 	int display;
 	struct capture_display geom;
-	struct capture_grabber *grabber; /* [prep] */
-	struct venc *enc;                /* [enc] */
-	struct venc_params params;       /* [enc] what enc was made with */
-	struct vslot slot[VSTREAM_SLOTS];
-	uv_work_t prep_work, enc_work;
-	bool prep_busy, enc_busy;
-	int prep_slot, enc_slot; /* the slots the jobs use */
-	bool dead;      /* unsubscribed or closing: free after the jobs */
+	struct capture_grabber *grabber; /* [job] */
+	struct venc *enc;                /* [job] */
+	struct venc_params params;       /* [job] what enc was made with */
+	uv_work_t work;
+	bool busy;
+	bool dead;      /* unsubscribed or closing: free after the job */
 	bool stale;     /* geometry changed: new grabber and encoder */
 	bool want_key;
 	unsigned refine;    /* refinement frames left */
 	uint64_t seen_seq;  /* damage_seq of the last frame started */
 	uint64_t next_ms;   /* earliest start of the next frame (fps) */
 	uint64_t last_key_ms;
-	uint64_t enc_start_ms;  /* the encoder's pts 0 */
-	uint64_t enc_began_ms;  /* the running encode job's start */
-	double enc_avg_ms;      /* smoothed encode time */
-	double prep_avg_ms;     /* smoothed grab + convert time */
-	bool enc_parallel;      /* the last frame was encoded on threads */
-	double last_bits;       /* the last frame sent */
-	/* encode job inputs and outputs */
+	uint64_t enc_start_ms;
+	/* job inputs and outputs */
 	bool job_key;
+	bool job_damage; /* the screen changed since the previous frame */
+	int64_t job_pts;
 	uint32_t job_kbps, job_fps;
 	enum venc_codec job_codec;
+	uint64_t job_t0_us;
 	int job_r;
+	double job_grab_ms;
 	struct venc_output job_out;
 	/* rate budget, bits (negative: in debt) */
 	double budget;
@@ -189,16 +158,6 @@ void session__video_refresh(struct session_video *v, int display);
 /* Encoder parameters changed (codec, quality, fps). */
 void session__video_reconfigure(struct session_video *v, bool codec_changed);
 void session__video_layout_changed(struct session_video *v);
-
-/* session-vrate.c */
-/* The stream's target: the quality's bitrate times the network scale. */
-uint32_t session__video_stream_kbps(const struct session_video *v,
-	const struct vstream *st);
-/* Once a second: scales the bitrate by what the network delivered. */
-void session__video_net_update(struct session_video *v, uint64_t now);
-/* Earns the rate budget for the time since the last call. */
-void session__video_budget_fill(const struct session_video *v,
-	struct vstream *st, uint64_t now);
 /* The current target bitrate (TestDelay.target_bitrate); 0 = none. */
 uint32_t session__video_kbps(const struct session_video *v);
 /* The client acknowledged a frame (Misc.video_received). */

@@ -67,7 +67,8 @@ struct venc {
 	struct venc_params p;
 	vpx_codec_ctx_t ctx;
 	vpx_codec_enc_cfg_t cfg;
-	struct venc_picture *own; /* venc_encode's picture */
+	vpx_image_t img;
+	bool img_ok;
 	bool ctx_ok;
 	int64_t last_pts;
 	int64_t vpx_pts;        /* the clock libvpx sees (see venc_encode) */
@@ -235,8 +236,6 @@ set_controls_vp8(struct venc *e, int speed)
 	vpx_codec_ctx_t *c = &e->ctx;
 	unsigned parts = log2_floor(e->cfg.g_threads);
 
-	e->parallel = e->cfg.g_threads > 1;
-
 	if (vpx_codec_control(c, VP8E_SET_CPUUSED, speed) ||
 		vpx_codec_control(c, VP8E_SET_SCREEN_CONTENT_MODE, 1) ||
 		vpx_codec_control(c, VP8E_SET_NOISE_SENSITIVITY, 0) ||
@@ -331,8 +330,11 @@ venc_new(const struct venc_params *p, struct venc **out)
 				    set_controls_vp8(e, speed);
 	if (r != 0)
 		goto out;
-	if ((r = venc_picture_new(p->width, p->height, &e->own)) != 0)
+	r = OP_ERR_NOMEM;
+	if (vpx_img_alloc(&e->img, VPX_IMG_FMT_I420, p->width, p->height,
+		    32) == NULL)
 		goto out;
+	e->img_ok = true;
 	*out = e;
 	e = NULL;
 	r = 0;
@@ -348,7 +350,8 @@ venc_free(struct venc *e)
 		return;
 	if (e->ctx_ok)
 		vpx_codec_destroy(&e->ctx);
-	venc_picture_free(e->own);
+	if (e->img_ok)
+		vpx_img_free(&e->img);
 	free(e->out);
 	free(e);
 	/* Hand the freed encoder's memory in the worker threads' malloc
@@ -489,100 +492,35 @@ release_tokens(struct venc *e, const struct venc_output *o)
 		(void)madvise(e->tokens.addr, e->tokens.len, MADV_DONTNEED);
 }
 
-struct venc_picture {
-	vpx_image_t img;
-};
-
-int
-venc_picture_new(uint32_t width, uint32_t height, struct venc_picture **out)
-{
-	struct venc_picture *pic;
-	bool ok;
-
-	*out = NULL;
-	if (width < DIM_MIN || width > DIM_MAX || height < DIM_MIN ||
-		height > DIM_MAX)
-		return OP_ERR_RANGE;
-	if ((pic = calloc(1, sizeof(*pic))) == NULL)
-		return OP_ERR_NOMEM;
-	/* Not while an encoder is being created: venc-mem.c would take a
-	 * large picture mapped in its window for the encoder's. */
-	pthread_rwlock_rdlock(&venc_lock);
-	ok = vpx_img_alloc(&pic->img, VPX_IMG_FMT_I420, width, height, 32) !=
-		NULL;
-	pthread_rwlock_unlock(&venc_lock);
-	if (!ok) {
-		free(pic);
-		return OP_ERR_NOMEM;
-	}
-	*out = pic;
-	return 0;
-}
-
-void
-venc_picture_free(struct venc_picture *pic)
-{
-	if (pic == NULL)
-		return;
-	vpx_img_free(&pic->img);
-	free(pic);
-}
-
-int
-venc_convert(struct venc_picture *pic, const uint8_t *bgra, size_t stride,
-	double *ms)
-{
-	vpx_image_t *img = &pic->img;
-	double t0 = now_ms();
-
-	*ms = 0;
-	if (bgra == NULL || stride < (size_t)img->d_w * 4 || stride > INT_MAX)
-		return OP_ERR_RANGE;
-	/* libyuv's "ARGB" is B,G,R,A in memory: our BGRA. */
-	if (ARGBToI420(bgra, (int)stride, img->planes[VPX_PLANE_Y],
-		    img->stride[VPX_PLANE_Y], img->planes[VPX_PLANE_U],
-		    img->stride[VPX_PLANE_U], img->planes[VPX_PLANE_V],
-		    img->stride[VPX_PLANE_V], (int)img->d_w,
-		    (int)img->d_h) != 0)
-		return OP_ERR_INTERNAL;
-	*ms = now_ms() - t0;
-	return 0;
-}
-
 int
 venc_encode(struct venc *e, const uint8_t *bgra, size_t stride,
 	int64_t pts_ms, bool force_key, struct venc_output *out)
 {
-	double ms;
-	int r;
-
-	memset(out, 0, sizeof(*out));
-	if ((r = venc_convert(e->own, bgra, stride, &ms)) != 0)
-		return r;
-	r = venc_encode_picture(e, e->own, pts_ms, force_key, out);
-	out->convert_ms = ms;
-	return r;
-}
-
-int
-venc_encode_picture(struct venc *e, const struct venc_picture *pic,
-	int64_t pts_ms, bool force_key, struct venc_output *out)
-{
 	vpx_enc_frame_flags_t flags = force_key ? VPX_EFLAG_FORCE_KF : 0;
-	const vpx_image_t *img = &pic->img;
+	vpx_image_t *img = &e->img;
+	double t0;
 	double t1;
 	double t2;
 	int64_t gap;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (img->d_w != e->p.width || img->d_h != e->p.height)
+	if (bgra == NULL || stride < (size_t)e->p.width * 4 ||
+		stride > INT_MAX)
 		return OP_ERR_RANGE;
 	/* libvpx needs strictly increasing timestamps; a caller clock that
 	 * stalls must not confuse the rate control. */
 	if (pts_ms <= e->last_pts)
 		pts_ms = e->last_pts + 1;
 
+	t0 = now_ms();
+	/* libyuv's "ARGB" is B,G,R,A in memory: our BGRA. */
+	if (ARGBToI420(bgra, (int)stride, img->planes[VPX_PLANE_Y],
+		    img->stride[VPX_PLANE_Y], img->planes[VPX_PLANE_U],
+		    img->stride[VPX_PLANE_U], img->planes[VPX_PLANE_V],
+		    img->stride[VPX_PLANE_V], (int)e->p.width,
+		    (int)e->p.height) != 0)
+		return OP_ERR_INTERNAL;
 	t1 = now_ms();
 	gap = e->last_pts < 0 ? 0 : pts_ms - e->last_pts;
 	/*
@@ -627,6 +565,7 @@ venc_encode_picture(struct venc *e, const struct venc_picture *pic,
 	r = collect(e, out);
 	release_tokens(e, out);
 	t2 = now_ms();
+	out->convert_ms = t1 - t0;
 	out->encode_ms = t2 - t1;
 	out->parallel = e->parallel;
 	adapt_threads(e, out->encode_ms, gap, force_key);

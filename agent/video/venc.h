@@ -66,31 +66,13 @@ struct venc_output {
 	} pkt[VENC_MAX_PACKETS];
 	double convert_ms; /* BGRA -> I420 */
 	double encode_ms;
-	bool parallel;     /* encoded on more than one thread (VP9 row-mt,
-			      VP8 on a large screen) */
+	bool parallel;     /* VP9 row-mt: encoded on more than one thread */
 };
 
-/* Encodes one BGRA frame of the configured size (stride in bytes):
- * venc_convert into the encoder's own picture, then venc_encode_picture.
+/* Encodes one BGRA frame of the configured size (stride in bytes).
  * pts_ms: milliseconds since the encoder started. force_key asks for a
  * key frame. Returns 0 (see out->npackets) or a negative error. */
 int venc_encode(struct venc *e, const uint8_t *bgra, size_t stride,
-	int64_t pts_ms, bool force_key, struct venc_output *out);
-
-/* An I420 picture, the encoder's input, apart from any encoder: the
- * next frame is grabbed and converted on one thread while the current
- * one is encoded on another. A picture is used by one thread at a time. */
-struct venc_picture;
-int venc_picture_new(uint32_t width, uint32_t height,
-	struct venc_picture **out);
-void venc_picture_free(struct venc_picture *pic);
-/* BGRA (stride in bytes) of the picture's size -> I420. Returns 0 and
- * the time it took in *ms, or OP_ERR_RANGE for a bad stride. */
-int venc_convert(struct venc_picture *pic, const uint8_t *bgra,
-	size_t stride, double *ms);
-/* Encodes a converted picture of the encoder's size (else OP_ERR_RANGE);
- * as venc_encode, out->convert_ms is 0. */
-int venc_encode_picture(struct venc *e, const struct venc_picture *pic,
 	int64_t pts_ms, bool force_key, struct venc_output *out);
 
 /*
