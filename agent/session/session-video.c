@@ -262,6 +262,16 @@ send_frame(struct vstream *st)
 }
 
 static void
+change_latency(struct vstream *st, uint64_t ms)
+{
+	uint32_t v = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+
+	st->chg_ms[st->chg_n++ % VIDEO_LAT_SAMPLES] = v;
+	if (v > st->chg_max_ms)
+		st->chg_max_ms = v;
+}
+
+static void
 job_done(uv_work_t *w, int status)
 {
 	struct vstream *st = w->data;
@@ -294,6 +304,9 @@ job_done(uv_work_t *w, int status)
 
 			st->lat_ms[st->lat_n++ % VIDEO_LAT_SAMPLES] =
 				lat > UINT32_MAX ? UINT32_MAX : (uint32_t)lat;
+			if (st->job_changed_ms != 0)
+				change_latency(st, op_now_ms() -
+						st->job_changed_ms);
 			st->sum_capture_ms += st->job_grab_ms;
 			st->sum_convert_ms += st->job_out.convert_ms;
 			st->sum_encode_ms += st->job_out.encode_ms;
@@ -373,6 +386,9 @@ start_job(struct session_video *v, struct vstream *st, uint64_t now)
 		st->enc_start_ms = now;
 	st->job_damage = capture_damage_seq(v->cap, st->display) !=
 		st->seen_seq;
+	st->job_changed_ms = !st->job_damage ? 0 :
+		st->changed_ms != 0 ? st->changed_ms : now;
+	st->changed_ms = 0;
 	st->seen_seq = capture_damage_seq(v->cap, st->display);
 	st->job_key = st->want_key;
 	st->want_key = false;
@@ -444,6 +460,11 @@ on_pace(uv_timer_t *t)
 
 		if (st == NULL)
 			continue;
+		/* Each DAMAGE kicks the pacing: the first one a frame will
+		 * show starts its change latency. */
+		if (st->changed_ms == 0 &&
+			capture_damage_seq(v->cap, st->display) != st->seen_seq)
+			st->changed_ms = now;
 		if ((b = blocked(v, st, now, &at)) == 0) {
 			start_job(v, st, now);
 			continue;
@@ -716,6 +737,17 @@ session_video_stats(const struct session *ss, struct session_video_stats *out,
 			o->latency_ms_p95 = lat[(k * 95) / 100 < k ?
 						(k * 95) / 100 :
 						k - 1];
+		}
+		k = st->chg_n < VIDEO_LAT_SAMPLES ? st->chg_n :
+						     VIDEO_LAT_SAMPLES;
+		if (k > 0) {
+			memcpy(lat, st->chg_ms, k * sizeof(lat[0]));
+			qsort(lat, k, sizeof(lat[0]), cmp_u32);
+			o->change_ms_p50 = lat[k / 2];
+			o->change_ms_p95 = lat[(k * 95) / 100 < k ?
+						(k * 95) / 100 :
+						k - 1];
+			o->change_ms_max = st->chg_max_ms;
 		}
 		n++;
 	}

@@ -76,6 +76,8 @@ struct vstream {
 	uint64_t next_ms;   /* earliest start of the next frame (fps) */
 	uint64_t last_key_ms;
 	uint64_t enc_start_ms;
+	uint64_t changed_ms;     /* first DAMAGE not in a started frame */
+	uint64_t job_changed_ms; /* the job's frame shows a change from then */
 	/* job inputs and outputs */
 	bool job_key;
 	bool job_damage; /* the screen changed since the previous frame */
@@ -98,6 +100,10 @@ struct vstream {
 	double sum_capture_ms, sum_convert_ms, sum_encode_ms;
 	uint32_t lat_ms[VIDEO_LAT_SAMPLES];
 	unsigned lat_n;
+	/* from a change of the screen to its frame written to the socket */
+	uint32_t chg_ms[VIDEO_LAT_SAMPLES];
+	unsigned chg_n;
+	uint32_t chg_max_ms;
 };
 
 struct session_video {
