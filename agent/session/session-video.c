@@ -241,6 +241,16 @@ send_frame(struct vstream *st)
 	st->bytes += bytes;
 	budget_fill(v, st, op_now_ms());
 	st->budget -= (double)bytes * 8.0;
+	if (!st->job_damage && !key) {
+		double cap = (double)stream_kbps(v, st) * VIDEO_CHANGE_ALLOW_MS;
+
+		st->change_allow = st->budget >= 0 ? 0 :
+			-st->budget < cap ? -st->budget : cap;
+	} else {
+		st->change_allow -= (double)bytes * 8.0;
+		if (st->change_allow < 0)
+			st->change_allow = 0;
+	}
 	if (key)
 		st->last_key_ms = op_now_ms();
 	if (v->ack_required && v->unacked++ == 0)
@@ -350,9 +360,10 @@ blocked(struct session_video *v, struct vstream *st, uint64_t now,
 		*wake = st->next_ms + (still ? VIDEO_REFINE_GAP_MS : 0);
 		return 2;
 	}
-	/* The rate budget: in debt, wait until it is paid off. */
+	/* The rate budget: in debt, wait until it is paid off (but see
+	 * VIDEO_CHANGE_ALLOW_MS). */
 	budget_fill(v, st, now);
-	if (st->budget < 0) {
+	if (st->budget < 0 && (still || st->change_allow <= 0)) {
 		double kbps = (double)stream_kbps(v, st);
 
 		*wake = now + 1 + (uint64_t)(-st->budget / (kbps > 1 ? kbps : 1));
