@@ -161,7 +161,10 @@ daemon_desktop_status(struct daemon *d, FILE *f)
 				"\"ack_waits\":%llu,\"queue_waits\":%llu,"
 				"\"capture_ms\":%.2f,\"convert_ms\":%.2f,"
 				"\"encode_ms\":%.2f,\"latency_ms_p50\":%.1f,"
-				"\"latency_ms_p95\":%.1f}",
+				"\"latency_ms_p95\":%.1f,"
+				"\"change_ms_p50\":%.1f,"
+				"\"change_ms_p95\":%.1f,"
+				"\"change_ms_max\":%.1f}",
 				first ? "" : ",", (long long)session_tag(s),
 				st[k].display, st[k].codec, st[k].width,
 				st[k].height, st[k].fps_target,
@@ -176,7 +179,8 @@ daemon_desktop_status(struct daemon *d, FILE *f)
 				(unsigned long long)st[k].queue_waits,
 				st[k].capture_ms, st[k].convert_ms,
 				st[k].encode_ms, st[k].latency_ms_p50,
-				st[k].latency_ms_p95);
+				st[k].latency_ms_p95, st[k].change_ms_p50,
+				st[k].change_ms_p95, st[k].change_ms_max);
 			first = false;
 		}
 	}

@@ -241,6 +241,16 @@ send_frame(struct vstream *st)
 	st->bytes += bytes;
 	budget_fill(v, st, op_now_ms());
 	st->budget -= (double)bytes * 8.0;
+	if (!st->job_damage && !key) {
+		double cap = (double)stream_kbps(v, st) * VIDEO_CHANGE_ALLOW_MS;
+
+		st->change_allow = st->budget >= 0 ? 0 :
+			-st->budget < cap ? -st->budget : cap;
+	} else {
+		st->change_allow -= (double)bytes * 8.0;
+		if (st->change_allow < 0)
+			st->change_allow = 0;
+	}
 	if (key)
 		st->last_key_ms = op_now_ms();
 	if (v->ack_required && v->unacked++ == 0)
@@ -259,6 +269,16 @@ send_frame(struct vstream *st)
 		v->inflight_n++;
 	}
 	return 0;
+}
+
+static void
+change_latency(struct vstream *st, uint64_t ms)
+{
+	uint32_t v = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+
+	st->chg_ms[st->chg_n++ % VIDEO_LAT_SAMPLES] = v;
+	if (v > st->chg_max_ms)
+		st->chg_max_ms = v;
 }
 
 static void
@@ -294,6 +314,9 @@ job_done(uv_work_t *w, int status)
 
 			st->lat_ms[st->lat_n++ % VIDEO_LAT_SAMPLES] =
 				lat > UINT32_MAX ? UINT32_MAX : (uint32_t)lat;
+			if (st->job_changed_ms != 0)
+				change_latency(st, op_now_ms() -
+						st->job_changed_ms);
 			st->sum_capture_ms += st->job_grab_ms;
 			st->sum_convert_ms += st->job_out.convert_ms;
 			st->sum_encode_ms += st->job_out.encode_ms;
@@ -337,9 +360,10 @@ blocked(struct session_video *v, struct vstream *st, uint64_t now,
 		*wake = st->next_ms + (still ? VIDEO_REFINE_GAP_MS : 0);
 		return 2;
 	}
-	/* The rate budget: in debt, wait until it is paid off. */
+	/* The rate budget: in debt, wait until it is paid off (but see
+	 * VIDEO_CHANGE_ALLOW_MS). */
 	budget_fill(v, st, now);
-	if (st->budget < 0) {
+	if (st->budget < 0 && (still || st->change_allow <= 0)) {
 		double kbps = (double)stream_kbps(v, st);
 
 		*wake = now + 1 + (uint64_t)(-st->budget / (kbps > 1 ? kbps : 1));
@@ -373,6 +397,9 @@ start_job(struct session_video *v, struct vstream *st, uint64_t now)
 		st->enc_start_ms = now;
 	st->job_damage = capture_damage_seq(v->cap, st->display) !=
 		st->seen_seq;
+	st->job_changed_ms = !st->job_damage ? 0 :
+		st->changed_ms != 0 ? st->changed_ms : now;
+	st->changed_ms = 0;
 	st->seen_seq = capture_damage_seq(v->cap, st->display);
 	st->job_key = st->want_key;
 	st->want_key = false;
@@ -444,6 +471,11 @@ on_pace(uv_timer_t *t)
 
 		if (st == NULL)
 			continue;
+		/* Each DAMAGE kicks the pacing: the first one a frame will
+		 * show starts its change latency. */
+		if (st->changed_ms == 0 &&
+			capture_damage_seq(v->cap, st->display) != st->seen_seq)
+			st->changed_ms = now;
 		if ((b = blocked(v, st, now, &at)) == 0) {
 			start_job(v, st, now);
 			continue;
@@ -467,7 +499,13 @@ on_pace(uv_timer_t *t)
 void
 session__video_kick(struct session_video *v)
 {
-	if (v->stopping || uv_is_active((uv_handle_t *)&v->pace))
+	if (v->stopping)
+		return;
+	/* An armed timer may wait for something later than what the kick
+	 * brings (a refinement frame, 100 ms past the cadence, while the
+	 * screen has changed again): run the pacing now, it re-arms. */
+	if (uv_is_active((uv_handle_t *)&v->pace) &&
+		uv_timer_get_due_in(&v->pace) == 0)
 		return;
 	uv_timer_start(&v->pace, on_pace, 0, 0);
 }
@@ -710,6 +748,17 @@ session_video_stats(const struct session *ss, struct session_video_stats *out,
 			o->latency_ms_p95 = lat[(k * 95) / 100 < k ?
 						(k * 95) / 100 :
 						k - 1];
+		}
+		k = st->chg_n < VIDEO_LAT_SAMPLES ? st->chg_n :
+						     VIDEO_LAT_SAMPLES;
+		if (k > 0) {
+			memcpy(lat, st->chg_ms, k * sizeof(lat[0]));
+			qsort(lat, k, sizeof(lat[0]), cmp_u32);
+			o->change_ms_p50 = lat[k / 2];
+			o->change_ms_p95 = lat[(k * 95) / 100 < k ?
+						(k * 95) / 100 :
+						k - 1];
+			o->change_ms_max = st->chg_max_ms;
 		}
 		n++;
 	}

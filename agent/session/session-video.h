@@ -39,6 +39,14 @@ struct session;
  * the budget is not in debt: over any window the stream sends at most
  * target x window + the burst + one frame. */
 #define VIDEO_BUDGET_BURST_MS 250
+/* A refinement frame of a 1080p page of text is 400-500 KB: over a
+ * second of a 3 Mbit/s budget that a keystroke's frame (a few hundred
+ * bytes) waited behind. So the debt a refinement frame leaves lets
+ * changes through: after it, frames of a change may start in debt until
+ * they have sent this many ms worth of the target (the first frame of a
+ * bigger change may overshoot it once; refinement itself still waits
+ * for the debt to be paid). */
+#define VIDEO_CHANGE_ALLOW_MS 100
 /*
  * Adapting to the network (§7.3; RustDesk's video_qos lowers fps and
  * quality past 200/500/1000 ms of delay). Once a second the worst
@@ -76,6 +84,8 @@ struct vstream {
 	uint64_t next_ms;   /* earliest start of the next frame (fps) */
 	uint64_t last_key_ms;
 	uint64_t enc_start_ms;
+	uint64_t changed_ms;     /* first DAMAGE not in a started frame */
+	uint64_t job_changed_ms; /* the job's frame shows a change from then */
 	/* job inputs and outputs */
 	bool job_key;
 	bool job_damage; /* the screen changed since the previous frame */
@@ -88,6 +98,7 @@ struct vstream {
 	struct venc_output job_out;
 	/* rate budget, bits (negative: in debt) */
 	double budget;
+	double change_allow; /* bits changes may send in a refinement's debt */
 	uint64_t budget_ms;
 	/* why the next frame waited (counted once per frame) */
 	uint8_t waited;
@@ -98,6 +109,10 @@ struct vstream {
 	double sum_capture_ms, sum_convert_ms, sum_encode_ms;
 	uint32_t lat_ms[VIDEO_LAT_SAMPLES];
 	unsigned lat_n;
+	/* from a change of the screen to its frame written to the socket */
+	uint32_t chg_ms[VIDEO_LAT_SAMPLES];
+	unsigned chg_n;
+	uint32_t chg_max_ms;
 };
 
 struct session_video {

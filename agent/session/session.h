@@ -280,6 +280,9 @@ struct session_video_stats {
 	uint64_t damage, rate_waits, ack_waits, queue_waits;
 	double capture_ms, convert_ms, encode_ms;
 	double latency_ms_p50, latency_ms_p95;
+	/* from the first DAMAGE a frame shows to the frame written to the
+	 * socket: what a keystroke waits (pacing, budget, encoder, socket) */
+	double change_ms_p50, change_ms_p95, change_ms_max;
 };
 #define SESSION_MAX_STREAMS 16
 /* Fills up to max entries; returns how many. */

@@ -189,7 +189,7 @@ run(enum venc_codec c, int speed, unsigned threads, bool scroll,
 	       "key %zu KiB, "
 	       "%.0f kbit/s at 30 fps, %d dropped; PSNR avg %.2f min %.2f dB; "
 	       "%d%% on threads; encoder RSS +%.1f MiB (%.1f MiB of zeroed buffers given back)\n",
-		venc_codec_name(c), speed ? speed : (c == VENC_VP9 ? 7 : 12),
+		venc_codec_name(c), speed ? speed : (c == VENC_VP9 ? 9 : 16),
 		scroll ? "scroll" : "static", p.bitrate_kbps, sum_c / n,
 		p95(conv, n), sum_e / n, p95(enc, n), cpu / n,
 		1000.0 / ((sum_c + sum_e) / n), key_bytes / 1024,

@@ -49,7 +49,7 @@ HZ = os.sysconf("SC_CLK_TCK")
 W, H = 1920, 1080
 PASSWORD = "video bench password"
 WORKLOADS = ("scroll", "typing", "static", "video")
-EXTRA_WORKLOADS = ("ffplay",)
+EXTRA_WORKLOADS = ("ffplay", "scrollkey")
 CODECS = ("vp9", "vp8")
 BG = "#2e3440"
 # §7.3: base bitrate for 1920x1080 and the Balanced ratio (0.67), used for
@@ -76,6 +76,16 @@ while True:
     sys.stdout.flush()
     i += 1
 """
+
+# scrollkey: bursts of scrolling (1.5 s at the rate), then the screen is
+# still for 0.4 s (the agent refines the picture), then one character is
+# printed, as a keystroke's echo would be; 1.6 s later the next burst.
+SCROLLKEY = PRINTER.replace("""while True:
+    d = t0 + i / rate - time.monotonic()""", """while True:
+    if i % int(rate * 1.5) == 0 and i > 0:
+        time.sleep(0.4); sys.stdout.write("#"); sys.stdout.flush()
+        time.sleep(1.6); t0 = time.monotonic() - i / rate
+    d = t0 + i / rate - time.monotonic()""")
 
 
 def typing_text(nchars):
@@ -153,6 +163,8 @@ class Workload:
         full = f"{W // 6}x{H // 13}+0+0"
         if self.name == "scroll":
             self._xterm(full, f"exec /usr/bin/python3 -c '{PRINTER}' {self.a.scroll_rate}")
+        elif self.name == "scrollkey":
+            self._xterm(full, f"exec /usr/bin/python3 -c '{SCROLLKEY}' {self.a.scroll_rate}")
         elif self.name == "typing":
             t = self._xterm(full, "printf 'typing test\\n'; exec cat")
             wid = vu.wait_window(self.x.display, t.pid)
@@ -462,7 +474,8 @@ def run_agent(host, x, wl_name, codec, a, tmp):
         if streams:
             s0 = next((s for s in streams if s.get("display") == 0), streams[0])
             for k in ("capture_ms", "convert_ms", "encode_ms", "latency_ms_p50",
-                      "latency_ms_p95", "kbps_target", "fps_target"):
+                      "latency_ms_p95", "change_ms_p50", "change_ms_p95",
+                      "change_ms_max", "kbps_target", "fps_target"):
                 if k in s0:
                     r[k] = s0[k]
             # Counters over the measured window: DAMAGE notifications per
@@ -505,7 +518,10 @@ ROWS = [("capture ms/frame", "capture_ms", "{:.2f}"), ("convert ms/frame", "conv
         ("ack-waits/s", "ack_waits_per_s", "{:.1f}"),
         ("queue-waits/s", "queue_waits_per_s", "{:.1f}"),
         ("latency p50 ms", "latency_ms_p50", "{:.1f}"),
-        ("latency p95 ms", "latency_ms_p95", "{:.1f}"), ("PSNR dB (RGB)", "psnr", "{:.2f}"),
+        ("latency p95 ms", "latency_ms_p95", "{:.1f}"),
+        ("change->sent p50 ms", "change_ms_p50", "{:.1f}"),
+        ("change->sent p95 ms", "change_ms_p95", "{:.1f}"),
+        ("change->sent max ms", "change_ms_max", "{:.1f}"), ("PSNR dB (RGB)", "psnr", "{:.2f}"),
         ("PSNR dB (Y)", "psnr_y", "{:.2f}"), ("frames", "frames", "{}")]
 
 
