@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A Mutter remote-desktop session over the user's session bus (sd-bus):
+ * org.gnome.Mutter.RemoteDesktop.CreateSession, its SessionId, a linked
+ * org.gnome.Mutter.ScreenCast session that records one monitor, Start,
+ * and the stream's PipeWire node id (PipeWireStreamAdded). Mutter shows
+ * no consent dialog on this path: whoever can talk on the user's bus may
+ * do this, which is why we connect as that user and nobody else.
+ *
+ * One bus connection per session: Mutter ends a session when the
+ * connection that made it goes away, so closing is enough to clean up
+ * even when the Stop call is lost. Every call is time-limited; a session
+ * never blocks longer than the timeout given to mutter_session_open (for
+ * opening) or MUTTER_CALL_TIMEOUT_MS (each input call).
+ *
+ * Loop integration is the owner's: poll mutter_session_fd() for
+ * mutter_session_events() and call mutter_session_process().
+ */
+#ifndef OP_MUTTER_MUTTER_SESSION_H
+#define OP_MUTTER_MUTTER_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MUTTER_CALL_TIMEOUT_MS 2000
+
+struct mutter_session;
+
+/*
+ * Takes bus_fd (a connected socket to the session bus, made by the
+ * bus's user: see the comment on auth in mutter-session.c), also on
+ * failure. connector: the monitor to record ("" or NULL = the primary
+ * one). Returns 0 and *out once Mutter announced the PipeWire node, or a
+ * negative error (OP_ERR_GONE, -ETIMEDOUT, OP_ERR_UNSUPPORTED when
+ * Mutter's interfaces are not on the bus, ...) with a reason in err.
+ */
+int mutter_session_open(int bus_fd, const char *connector, int timeout_ms,
+	struct mutter_session **out, char *err, size_t errlen);
+void mutter_session_close(struct mutter_session *s);
+
+uint32_t mutter_session_node(const struct mutter_session *s);
+
+/* The bus socket and the poll events (POLLIN/POLLOUT) it waits for. */
+int mutter_session_fd(const struct mutter_session *s);
+int mutter_session_events(const struct mutter_session *s);
+
+/* Handles whatever arrived; returns 0, or OP_ERR_GONE once the session
+ * was closed by Mutter or the bus went away (then the owner stops
+ * polling). */
+int mutter_session_process(struct mutter_session *s);
+
+/* Input, in the coordinates of the recorded stream (x, y in pixels of
+ * the monitor). button: a Linux evdev code (BTN_LEFT...). axis: 0
+ * vertical, 1 horizontal. Each is one time-limited call; 0 or a
+ * negative error. */
+int mutter_session_pointer_abs(struct mutter_session *s, double x, double y);
+int mutter_session_button(struct mutter_session *s, int32_t button,
+	bool pressed);
+int mutter_session_axis_discrete(struct mutter_session *s, uint32_t axis,
+	int32_t steps);
+int mutter_session_keysym(struct mutter_session *s, uint32_t keysym,
+	bool pressed);
+int mutter_session_keycode(struct mutter_session *s, uint32_t keycode,
+	bool pressed);
+
+#endif
