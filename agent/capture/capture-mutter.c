@@ -62,6 +62,7 @@ struct mut {
 	uint8_t *frame;
 	uint32_t fw, fh;
 	bool have_frame;
+	bool dead; /* under lock: mutter or PipeWire went away */
 	uint64_t frames;
 };
 
@@ -83,6 +84,11 @@ fail(struct mut *m)
 {
 	m->failed = true;
 	m->mask |= CAPTURE_EV_GONE;
+	/* Grabs in flight must not return the last frame as if live. */
+	pthread_mutex_lock(&m->lock);
+	m->have_frame = false;
+	m->dead = true;
+	pthread_mutex_unlock(&m->lock);
 }
 
 static void
@@ -563,7 +569,9 @@ mut_grab(struct capture_grabber *base, struct capture_image *img)
 	int r = 0;
 
 	pthread_mutex_lock(&m->lock);
-	if (!m->have_frame || m->fw != g->w || m->fh != g->h)
+	if (m->dead)
+		r = OP_ERR_GONE;
+	else if (!m->have_frame || m->fw != g->w || m->fh != g->h)
 		r = OP_ERR_STATE;
 	else
 		memcpy(g->buf, m->frame, (size_t)g->w * g->h * 4);

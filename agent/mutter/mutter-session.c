@@ -47,6 +47,7 @@ struct mutter_session {
 	sd_bus *bus;
 	sd_bus_slot *stream_added;
 	sd_bus_slot *closed_slot;
+	sd_bus_slot *owner_slot;
 	char rd_path[MAX_PATH_LEN];
 	char stream_path[MAX_PATH_LEN];
 	uint32_t node;
@@ -121,6 +122,21 @@ on_closed(sd_bus_message *m, void *arg, sd_bus_error *ret)
 	(void)m;
 	(void)ret;
 	s->closed = true;
+	return 0;
+}
+
+/* Mutter lost its name (it exited or crashed): it sends no Closed then. */
+static int
+on_owner_changed(sd_bus_message *m, void *arg, sd_bus_error *ret)
+{
+	struct mutter_session *s = arg;
+	const char *name = NULL, *old = NULL, *new_owner = NULL;
+
+	(void)ret;
+	if (sd_bus_message_read(m, "sss", &name, &old, &new_owner) >= 0 &&
+		name != NULL && strcmp(name, RD_BUS) == 0 &&
+		(new_owner == NULL || new_owner[0] == '\0'))
+		s->closed = true;
 	return 0;
 }
 
@@ -261,6 +277,13 @@ mutter_session_open(int bus_fd, const char *connector, int timeout_ms,
 	if (r >= 0)
 		r = sd_bus_match_signal(s->bus, &s->closed_slot, NULL,
 			s->rd_path, RD_SESSION_IFACE, "Closed", on_closed, s);
+	if (r >= 0)
+		r = sd_bus_add_match(s->bus, &s->owner_slot,
+			"type='signal',sender='org.freedesktop.DBus',"
+			"path='/org/freedesktop/DBus',"
+			"interface='org.freedesktop.DBus',"
+			"member='NameOwnerChanged',arg0='" RD_BUS "'",
+			on_owner_changed, s);
 	if (r < 0) {
 		r = call_failed("AddMatch", r, NULL, err, errlen);
 		goto fail;
@@ -303,6 +326,7 @@ mutter_session_close(struct mutter_session *s)
 	}
 	sd_bus_slot_unref(s->stream_added);
 	sd_bus_slot_unref(s->closed_slot);
+	sd_bus_slot_unref(s->owner_slot);
 	if (s->bus != NULL) {
 		/* flush waits for the socket; bounded by the call timeout. */
 		(void)sd_bus_flush(s->bus);
