@@ -521,10 +521,13 @@ static int
 mut_displays(struct capture *self, struct capture_display *out, int max)
 {
 	struct mut *m = self->impl;
+	int32_t w, h;
 
 	if (!m->have_format || max < 1)
 		return 0;
 	memset(&out[0], 0, sizeof(out[0]));
+	/* Where Mutter says the monitor is; the size is the stream's. */
+	mutter_session_geometry(m->ms, &out[0].x, &out[0].y, &w, &h);
 	out[0].width = m->width;
 	out[0].height = m->height;
 	out[0].primary = true;

@@ -51,6 +51,7 @@ struct mutter_session {
 	char rd_path[MAX_PATH_LEN];
 	char stream_path[MAX_PATH_LEN];
 	uint32_t node;
+	int32_t x, y, w, h; /* the monitor, from the stream's Parameters */
 	bool have_node;
 	bool closed;
 	bool started;
@@ -254,6 +255,62 @@ out:
 	return r;
 }
 
+/* Reads one (ii) entry of the Parameters dictionary. */
+static int
+read_pair(sd_bus_message *m, int32_t *a, int32_t *b)
+{
+	int r = sd_bus_message_enter_container(m, 'v', "(ii)");
+
+	if (r <= 0)
+		return r < 0 ? r : -EBADMSG;
+	if ((r = sd_bus_message_read(m, "(ii)", a, b)) < 0)
+		return r;
+	return sd_bus_message_exit_container(m);
+}
+
+/* The stream's Parameters {position: (ii), size: (ii)}: where the
+ * monitor is, for absolute pointer motion and the display list. */
+static int
+read_geometry(struct mutter_session *s, char *err, size_t errlen)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *m = NULL;
+	bool have_size = false;
+	int r;
+
+	r = sd_bus_get_property(s->bus, SC_BUS, s->stream_path,
+		SC_STREAM_IFACE, "Parameters", &e, &m, "a{sv}");
+	if (r >= 0)
+		r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	while (r >= 0 &&
+		(r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		const char *key = NULL;
+
+		if ((r = sd_bus_message_read(m, "s", &key)) < 0)
+			break;
+		if (strcmp(key, "position") == 0)
+			r = read_pair(m, &s->x, &s->y);
+		else if (strcmp(key, "size") == 0) {
+			r = read_pair(m, &s->w, &s->h);
+			have_size = r >= 0;
+		} else
+			r = sd_bus_message_skip(m, "v");
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+	}
+	sd_bus_message_unref(m);
+	if (r < 0 || !have_size || s->w < 1 || s->h < 1 || s->w > 16384 ||
+		s->h > 16384 || s->x < -65536 || s->x > 65536 ||
+		s->y < -65536 || s->y > 65536) {
+		r = call_failed("stream Parameters", r < 0 ? r : -EBADMSG, &e,
+			err, errlen);
+		sd_bus_error_free(&e);
+		return r;
+	}
+	sd_bus_error_free(&e);
+	return 0;
+}
+
 int
 mutter_session_open(int bus_fd, const char *connector, int timeout_ms,
 	struct mutter_session **out, char *err, size_t errlen)
@@ -300,6 +357,8 @@ mutter_session_open(int bus_fd, const char *connector, int timeout_ms,
 		snprintf(err, errlen, "mutter announced no PipeWire stream");
 		goto fail;
 	}
+	if ((r = read_geometry(s, err, errlen)) != 0)
+		goto fail;
 	*out = s;
 	return 0;
 fail:
@@ -339,6 +398,16 @@ uint32_t
 mutter_session_node(const struct mutter_session *s)
 {
 	return s->node;
+}
+
+void
+mutter_session_geometry(const struct mutter_session *s, int32_t *x,
+	int32_t *y, int32_t *w, int32_t *h)
+{
+	*x = s->x;
+	*y = s->y;
+	*w = s->w;
+	*h = s->h;
 }
 
 int

@@ -41,6 +41,11 @@ void mutter_session_close(struct mutter_session *s);
 
 uint32_t mutter_session_node(const struct mutter_session *s);
 
+/* The recorded monitor's logical position and size, from the stream's
+ * Parameters (read once at open; sizes bounded to 1..16384). */
+void mutter_session_geometry(const struct mutter_session *s, int32_t *x,
+	int32_t *y, int32_t *w, int32_t *h);
+
 /* The bus socket and the poll events (POLLIN/POLLOUT) it waits for. */
 int mutter_session_fd(const struct mutter_session *s);
 int mutter_session_events(const struct mutter_session *s);
