@@ -7,11 +7,15 @@ prints the keysym name of every key press and every button press with
 its position. agent/input is driven by tests/tools/op-input-probe
 through the same planners the session uses (Map mode for keys).
 
-Checked: a click lands at the right position with the right button (left
-and right); typed text arrives as the right keysyms, including Shift
-(uppercase) and Latin-1 (é); an X keycode in Map mode (38 = 'a'); a
-named key (Return); nothing left held; mutter killed -> the next event
-fails with "gone", no crash.
+Checked: a click lands at the right position (left button); typed text
+arrives as the right keysyms, including Shift levels (uppercase, '!');
+an X keycode in Map mode (38 = 'a'); a named key (Return); nothing left
+held; mutter killed -> the next event fails with "gone", no crash.
+
+Not covered, because it does not work: a character missing from
+Mutter's keymap (é with the us layout) is dropped by Mutter's
+NotifyKeyboardKeysym ("No keycode found for keyval"); the wlr and X11
+backends map such keysyms onto spare keys, this API cannot.
 
 Skips (77) only when mutter, PipeWire or GTK's Python bindings are not
 installed."""
@@ -54,6 +58,14 @@ class MutterInput(unittest.TestCase):
         self.probe = Probe(self.mutter.runtime_dir)
         self.assertEqual(self.probe.first.get("event"), "ready",
                          self.probe.first)
+        # Mutter gives a new window no keyboard focus by itself here:
+        # a click focuses it, as a user's would.
+        # Mutter adds the pointer and the keyboard to the seat with their
+        # first event, which the client may not get: repeat a click (it
+        # also focuses the window, which Mutter does not do by itself
+        # here) and a Shift tap until the client sees them.
+        self.warm_up("click 5 5", "button 1 5 5")
+        self.warm_up("key 50", "key Shift_L")
 
     def tearDown(self):
         if self.probe.proc.poll() is None:
@@ -64,6 +76,17 @@ class MutterInput(unittest.TestCase):
         self.mutter.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def warm_up(self, command, seen, timeout=10):
+        deadline = time.monotonic() + timeout
+        while True:
+            self.ok(command)
+            try:
+                self.mutter.wait_line(self.client, seen, timeout=1)
+                return
+            except TimeoutError:
+                self.assertLess(time.monotonic(), deadline,
+                                f"the client never saw {seen!r}")
+
     def ok(self, line):
         e = self.probe.cmd(line)
         self.assertEqual(e, {"event": "ok"}, line)
@@ -72,8 +95,11 @@ class MutterInput(unittest.TestCase):
         """The next n non-modifier key presses the client saw."""
         out = []
         while len(out) < n:
-            name = self.mutter.wait_line(self.client, "key ",
-                                         timeout).split(" ", 1)[1]
+            try:
+                line = self.mutter.wait_line(self.client, "key ", timeout)
+            except TimeoutError:
+                self.fail(f"the client saw only {out}, not {n} keys")
+            name = line.split(" ", 1)[1]
             if name not in MODIFIERS:
                 out.append(name)
         return out
@@ -82,14 +108,15 @@ class MutterInput(unittest.TestCase):
         self.ok("click 321 123")
         self.assertEqual(self.mutter.wait_line(self.client, "button "),
                          "button 1 321 123")
-        # Right button: mask = (2 << 3) | down, then up.
-        self.ok("move 700 500")
-        self.assertEqual(json.loads(json.dumps(
-            self.probe.cmd("held")))["n"], 0)
+        self.ok("click 1279 719")
+        self.assertEqual(self.mutter.wait_line(self.client, "button "),
+                         "button 1 1279 719")
+        self.assertEqual(self.probe.cmd("held")["n"], 0)
 
     def test_typing(self):
-        self.ok("seq Hi é")
-        self.assertEqual(self.keys(4), ["H", "i", "space", "eacute"])
+        self.ok("seq Hi, you!")
+        self.assertEqual(self.keys(8), ["H", "i", "comma", "space", "y",
+                                        "o", "u", "exclam"])
         self.ok("key 38")
         self.assertEqual(self.keys(1), ["a"])
         self.ok("control 27")
