@@ -25,8 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <spa/param/video/format-utils.h>
@@ -35,6 +33,7 @@
 #include "capture/capture-internal.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "mutter/mutter-session.h"
 #include "platform/userconn.h"
 #include "pwire/pw-conn.h"
@@ -334,57 +333,15 @@ on_bus_poll(uv_poll_t *h, int status, int events)
 	flush(m);
 }
 
-/* The runtime dir's "bus" and whom to connect as. */
-static int
-resolve_target(const char *display, char *dir, size_t cap, uid_t *uid,
-	gid_t *gid, char *err, size_t errlen)
-{
-	char bus[256];
-	struct stat st;
-	int n;
-
-	if (display == NULL || display[0] == '\0')
-		display = getenv("XDG_RUNTIME_DIR");
-	if (display == NULL || display[0] != '/') {
-		snprintf(err, errlen,
-			"mutter: give the user's runtime directory (a path)");
-		return OP_ERR_CONFIG;
-	}
-	n = snprintf(dir, cap, "%s", display);
-	if (n < 0 || (size_t)n >= cap ||
-		(size_t)snprintf(bus, sizeof(bus), "%s/bus", dir) >=
-			sizeof(bus)) {
-		snprintf(err, errlen, "mutter: runtime directory too long");
-		return -ENAMETOOLONG;
-	}
-	if (lstat(bus, &st) != 0 || !S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "no session bus socket at %s", bus);
-		return OP_ERR_NOT_FOUND;
-	}
-	/* Root connects as the socket's owner; anyone else as itself. */
-	*uid = geteuid() == 0 ? st.st_uid : geteuid();
-	*gid = geteuid() == 0 ? st.st_gid : getegid();
-	return 0;
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* Runs PipeWire (blocking the caller, like the other backends' opens)
  * until the format is agreed and the first frame came. */
 static int
 wait_first_frame(struct mut *m, char *err, size_t errlen)
 {
-	uint64_t end = now_ms() + OPEN_TIMEOUT_MS;
+	uint64_t end = op_now_ms() + OPEN_TIMEOUT_MS;
 
 	while (!m->failed && !(m->have_format && m->frames > 0)) {
-		uint64_t now = now_ms();
+		uint64_t now = op_now_ms();
 
 		if (now >= end)
 			break;
@@ -463,7 +420,7 @@ mut_open(struct capture *self, const char *display, const char *xauthority,
 	int r;
 
 	(void)xauthority;
-	if ((r = resolve_target(display, dir, sizeof(dir), &uid, &gid, err,
+	if ((r = mutter_target(display, dir, sizeof(dir), &uid, &gid, err,
 		     errlen)) != 0)
 		return r;
 	if ((m = calloc(1, sizeof(*m))) == NULL)

@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/err.h"
@@ -80,48 +79,20 @@ keycode_mod(uint32_t code)
 }
 
 static int
-resolve_bus(const char *display, char *path, size_t cap, uid_t *uid,
-	gid_t *gid, char *err, size_t errlen)
-{
-	struct stat st;
-	int n;
-
-	if (display == NULL || display[0] == '\0')
-		display = getenv("XDG_RUNTIME_DIR");
-	if (display == NULL || display[0] != '/') {
-		snprintf(err, errlen,
-			"mutter: give the user's runtime directory (a path)");
-		return OP_ERR_CONFIG;
-	}
-	n = snprintf(path, cap, "%s/bus", display);
-	if (n < 0 || (size_t)n >= cap) {
-		snprintf(err, errlen, "mutter: runtime directory too long");
-		return OP_ERR_RANGE;
-	}
-	if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "no session bus socket at %s", path);
-		return OP_ERR_NOT_FOUND;
-	}
-	/* Root connects as the socket's owner; anyone else as itself. */
-	*uid = geteuid() == 0 ? st.st_uid : geteuid();
-	*gid = geteuid() == 0 ? st.st_gid : getegid();
-	return 0;
-}
-
-static int
 mutin_open(struct input *in, const char *display, const char *xauthority,
 	char *err, size_t errlen)
 {
-	char path[256];
+	char dir[200], path[256];
 	struct mutin *m;
 	uid_t uid;
 	gid_t gid;
 	int fd, r;
 
 	(void)xauthority;
-	if ((r = resolve_bus(display, path, sizeof(path), &uid, &gid, err,
+	if ((r = mutter_target(display, dir, sizeof(dir), &uid, &gid, err,
 		     errlen)) != 0)
 		return r;
+	snprintf(path, sizeof(path), "%s/bus", dir);
 	if ((r = platform_connect_user(path, uid, gid, &fd)) != 0) {
 		snprintf(err, errlen, "cannot connect to %s: %s", path,
 			op_strerror(r));

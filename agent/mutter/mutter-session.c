@@ -27,12 +27,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <systemd/sd-bus.h>
 
 #include "core/err.h"
+#include "core/time.h"
 
 #define RD_BUS "org.gnome.Mutter.RemoteDesktop"
 #define RD_PATH "/org/gnome/Mutter/RemoteDesktop"
@@ -57,13 +58,35 @@ struct mutter_session {
 	bool started;
 };
 
-static uint64_t
-now_us(void)
+int
+mutter_target(const char *dir, char *out, size_t cap, uid_t *uid,
+	gid_t *gid, char *err, size_t errlen)
 {
-	struct timespec ts;
+	char bus[300];
+	struct stat st;
+	int n;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	if (dir == NULL || dir[0] == '\0')
+		dir = getenv("XDG_RUNTIME_DIR");
+	if (dir == NULL || dir[0] != '/') {
+		snprintf(err, errlen,
+			"mutter: give the user's runtime directory (a path)");
+		return OP_ERR_CONFIG;
+	}
+	n = snprintf(out, cap, "%s", dir);
+	if (n < 0 || (size_t)n >= cap || (size_t)n + 4 >= sizeof(bus)) {
+		snprintf(err, errlen, "mutter: runtime directory too long");
+		return OP_ERR_RANGE;
+	}
+	snprintf(bus, sizeof(bus), "%s/bus", dir);
+	if (lstat(bus, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "no session bus socket at %s", bus);
+		return OP_ERR_NOT_FOUND;
+	}
+	/* Root connects as the socket's owner; anyone else as itself. */
+	*uid = geteuid() == 0 ? st.st_uid : geteuid();
+	*gid = geteuid() == 0 ? st.st_gid : getegid();
+	return 0;
 }
 
 /* Turns an sd-bus failure into ours, with the D-Bus error in err. */
@@ -146,7 +169,7 @@ static int
 wait_for(struct mutter_session *s, const bool *flag, uint64_t deadline)
 {
 	while (!*flag && !s->closed) {
-		uint64_t now = now_us();
+		uint64_t now = op_now_us();
 		int r = sd_bus_process(s->bus, NULL);
 
 		if (r < 0)
@@ -184,7 +207,7 @@ bus_start(struct mutter_session *s, int fd, uint64_t deadline, char *err,
 	/* sd-bus would wait for the Hello reply on the first call with its
 	 * own (long) auth timeout: wait here with ours. */
 	while (!ready) {
-		uint64_t now = now_us();
+		uint64_t now = op_now_us();
 
 		if ((r = sd_bus_is_ready(s->bus)) > 0)
 			break;
@@ -316,7 +339,7 @@ mutter_session_open(int bus_fd, const char *connector, int timeout_ms,
 	struct mutter_session **out, char *err, size_t errlen)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
-	uint64_t deadline = now_us() + (uint64_t)timeout_ms * 1000u;
+	uint64_t deadline = op_now_us() + (uint64_t)timeout_ms * 1000u;
 	struct mutter_session *s;
 	int r;
 

@@ -22,10 +22,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define MUTTER_CALL_TIMEOUT_MS 2000
 
 struct mutter_session;
+
+/*
+ * The backends' target: dir is the user's runtime directory (NULL or "" =
+ * $XDG_RUNTIME_DIR), which must hold the session bus socket "bus".
+ * Writes dir (bounded) to out, and whom to connect as: the socket's owner
+ * when we are root, else ourselves. 0, OP_ERR_CONFIG (not a path),
+ * OP_ERR_NOT_FOUND (no bus socket) or OP_ERR_RANGE (too long), with a
+ * reason in err.
+ */
+int mutter_target(const char *dir, char *out, size_t cap, uid_t *uid,
+	gid_t *gid, char *err, size_t errlen);
 
 /*
  * Takes bus_fd (a connected socket to the session bus, made by the

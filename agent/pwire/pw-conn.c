@@ -9,13 +9,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <spa/utils/result.h>
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/time.h"
 
 static pthread_once_t pw_once = PTHREAD_ONCE_INIT;
 
@@ -86,23 +86,14 @@ pw_conn_socket(const char *dir, const char *name, int *out)
 	return 0;
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static int
 wait_sync(struct pw_conn *pc, int timeout_ms)
 {
-	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+	uint64_t end = op_now_ms() + (uint64_t)timeout_ms;
 
 	pc->sync_seq = pw_core_sync(pc->core, PW_ID_CORE, 0);
 	while (!pc->synced && !pc->failed) {
-		uint64_t now = now_ms();
+		uint64_t now = op_now_ms();
 
 		if (now >= end)
 			return OP_ERR_GONE;

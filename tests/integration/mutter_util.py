@@ -119,12 +119,5 @@ class Mutter(PipeWire):
         raise TimeoutError(f"no '{prefix}' line from the client")
 
     def stop(self):
-        p = self.procs.pop("mutter", None)
-        if p is not None and p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(5)
+        self.terminate("mutter", grace=5)
         super().stop()
