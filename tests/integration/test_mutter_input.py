@@ -77,7 +77,7 @@ class Probe(su.JsonProbe):
 
 @unittest.skipUnless(os.path.exists(PROBE), f"no {PROBE}")
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
-class MutterInput(unittest.TestCase):
+class MutterInput(su.WevLog, unittest.TestCase):
     def setUp(self):
         self.tmp = su.user_tmp("op-mutin-")
         self.mutter = mu.Mutter(log_dir=self.tmp).start()
@@ -106,19 +106,6 @@ class MutterInput(unittest.TestCase):
         self.mutter.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def wev_text(self):
-        with open(self.wev_out, errors="replace") as f:
-            return f.read()
-
-    def wait_for(self, text, timeout=10):
-        deadline = time.monotonic() + timeout
-        while text not in self.wev_text():
-            if self.wev.poll() is not None:
-                self.fail(f"wev exited: {self.wev_text()[-500:]}")
-            if time.monotonic() > deadline:
-                self.fail(f"wev never showed {text!r}")
-            time.sleep(0.05)
-
     def warm_up(self, command, seen, timeout=10):
         deadline = time.monotonic() + timeout
         while seen not in self.wev_text():
@@ -126,13 +113,6 @@ class MutterInput(unittest.TestCase):
             time.sleep(0.3)
             self.assertLess(time.monotonic(), deadline,
                             f"wev never showed {seen!r}")
-
-    def settle(self, count_text, n, timeout=10):
-        """Until wev printed count_text at least n times."""
-        deadline = time.monotonic() + timeout
-        while self.wev_text().count(count_text) < n and \
-                time.monotonic() < deadline:
-            time.sleep(0.05)
 
     def ok(self, line):
         e = self.probe.cmd(line)
