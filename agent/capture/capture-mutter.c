@@ -50,6 +50,7 @@ struct mut {
 	struct spa_hook stream_listener;
 	uv_poll_t bus_poll, pw_poll;
 	int handles; /* initialised uv handles still to close */
+	bool bus_polling; /* bus_poll was initialised */
 	unsigned mask;
 	bool failed;
 	bool layout_dirty;
@@ -178,7 +179,8 @@ take_frame(struct mut *m, const struct spa_data *d)
 		m->format == SPA_VIDEO_FORMAT_RGBA;
 	size_t size = (size_t)m->width * m->height * 4;
 
-	if (d->data == NULL || ch == NULL || ch->size == 0 ||
+	if ((d->type != SPA_DATA_MemPtr && d->type != SPA_DATA_MemFd) ||
+		d->data == NULL || ch == NULL || ch->size == 0 ||
 		(ch->flags & SPA_CHUNK_FLAG_CORRUPTED))
 		return false;
 	stride = ch->stride > 0 ? (size_t)ch->stride : row;
@@ -299,7 +301,8 @@ flush(struct mut *m)
 	m->mask = 0;
 	if (m->failed) {
 		uv_poll_stop(&m->pw_poll);
-		uv_poll_stop(&m->bus_poll);
+		if (m->bus_polling)
+			uv_poll_stop(&m->bus_poll);
 	}
 	if (m->layout_dirty && !m->failed) {
 		m->layout_dirty = false;
@@ -437,13 +440,27 @@ mut_open(struct capture *self, const char *display, const char *xauthority,
 	m->layout_dirty = false;
 	m->mask = 0;
 	(void)capture__relayout(self);
-	/* Initialised handles are only released by uv_close: from here on
-	 * a failure is reported as GONE, not by failing the open. */
-	uv_poll_init(self->loop, &m->pw_poll, pw_conn_fd(&m->pw));
-	uv_poll_init(self->loop, &m->bus_poll, mutter_session_fd(m->ms));
-	m->pw_poll.data = m->bus_poll.data = m;
-	m->handles = 2;
-	if (uv_poll_start(&m->pw_poll, UV_READABLE, on_pw_poll) != 0 ||
+	if ((r = uv_poll_init(self->loop, &m->pw_poll,
+		     pw_conn_fd(&m->pw))) != 0) {
+		snprintf(err, errlen, "cannot watch PipeWire: %s",
+			op_strerror(r));
+		teardown(m);
+		free_mut(m);
+		self->impl = NULL;
+		return r;
+	}
+	m->pw_poll.data = m;
+	m->handles = 1;
+	/* An initialised handle is only released by uv_close: from here
+	 * on a failure is reported as GONE, not by failing the open. */
+	if (uv_poll_init(self->loop, &m->bus_poll,
+		    mutter_session_fd(m->ms)) == 0) {
+		m->bus_poll.data = m;
+		m->bus_polling = true;
+		m->handles = 2;
+	}
+	if (!m->bus_polling ||
+		uv_poll_start(&m->pw_poll, UV_READABLE, on_pw_poll) != 0 ||
 		uv_poll_start(&m->bus_poll, UV_READABLE, on_bus_poll) != 0)
 		fail(m);
 	return 0;
@@ -468,10 +485,12 @@ mut_close(struct capture *self)
 
 	/* Out of libuv's set before the fds are closed. */
 	uv_poll_stop(&m->pw_poll);
-	uv_poll_stop(&m->bus_poll);
+	if (m->bus_polling)
+		uv_poll_stop(&m->bus_poll);
 	teardown(m);
 	uv_close((uv_handle_t *)&m->pw_poll, on_handle_closed);
-	uv_close((uv_handle_t *)&m->bus_poll, on_handle_closed);
+	if (m->bus_polling)
+		uv_close((uv_handle_t *)&m->bus_poll, on_handle_closed);
 }
 
 static int

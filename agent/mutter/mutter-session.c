@@ -409,11 +409,10 @@ mutter_session_close(struct mutter_session *s)
 	sd_bus_slot_unref(s->stream_added);
 	sd_bus_slot_unref(s->closed_slot);
 	sd_bus_slot_unref(s->owner_slot);
-	if (s->bus != NULL) {
-		/* flush waits for the socket; bounded by the call timeout. */
-		(void)sd_bus_flush(s->bus);
+	/* No sd_bus_flush: it would wait without a limit for a stuck bus.
+	 * sd_bus_send wrote Stop already unless the socket was full. */
+	if (s->bus != NULL)
 		sd_bus_close_unref(s->bus);
-	}
 	free(s);
 }
 
