@@ -39,9 +39,8 @@ def missing_tools():
     """What a Mutter test needs that is not installed."""
     miss = pw_missing() + [t for t in ("mutter", "gdbus")
                            if shutil.which(t) is None]
-    if not miss and gtk_missing():
-        miss.append(gtk_missing())
-    return miss
+    gtk = None if miss else gtk_missing()
+    return miss + ([gtk] if gtk else [])
 
 
 class Mutter(PipeWire):

@@ -107,6 +107,10 @@ class MutterCapture(unittest.TestCase):
         report("exact_vs_pattern_1280x720", int((frame == self.img).all()))
         self.assertEqual(frame.shape, (720, 1280, 3))
         self.assertGreaterEqual(v, PSNR_GOAL)
+        b = p.ask("bench 0 40", "bench", timeout=60)
+        self.assertEqual(b["status"], 0, b)
+        report("grab_ms_1280x720", f"mean={b['mean_ms']:.2f} "
+               f"p50={b['p50_ms']:.2f} p95={b['p95_ms']:.2f}")
 
     def test_damage_follows_changes(self):
         p = self.open_probe()
