@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """Checks every #include "module/..." in agent/ against the allowed
-dependency lists that agent/CMakeLists.txt writes to layers.txt."""
+dependency lists that agent/CMakeLists.txt writes to layers.txt, and that
+X11 headers (xcb, Xlib) appear only in the modules of X11 backends (issue
+13: the session and the daemon see backend-neutral handles)."""
 import os
 import re
 import sys
@@ -14,6 +16,10 @@ with open(layers_file) as f:
         allowed[mod.strip()] = set(deps.split()) | {mod.strip()}
 
 inc = re.compile(r'^\s*#\s*include\s+"([a-z0-9_-]+)/[^"]+"')
+x11_inc = re.compile(r'^\s*#\s*include\s+<(xcb|X11)/')
+# consent: its prompt is an X11 window (a Wayland prompt is not built).
+X11_MODULES = {"capture", "input", "clipboard", "xconn", "display",
+               "consent"}
 bad = []
 checked = 0
 for mod in sorted(os.listdir(agent_dir)):
@@ -34,6 +40,10 @@ for mod in sorted(os.listdir(agent_dir)):
                     if m and m.group(1) not in allowed[mod]:
                         bad.append(f"{os.path.join(root, fn)}:{no}: "
                                    f"{mod} may not include {m.group(1)}/")
+                    if x11_inc.match(line) and mod not in X11_MODULES:
+                        bad.append(f"{os.path.join(root, fn)}:{no}: "
+                                   f"an X11 header outside the X11 "
+                                   f"backends ({mod})")
 for b in bad:
     print(b)
 print(f"{checked - len(bad) if not bad else 0} passed, {len(bad)} failed")

@@ -171,6 +171,29 @@ print_direct(const struct cj_doc *j)
 		row("direct IP", "off");
 }
 
+/* "x11 (available), wlr, virtual, mutter (not built)" */
+static void
+print_backends(const struct cj_doc *j, const struct cj_node *dp)
+{
+	char line[300] = "", a[64];
+	size_t len = 0;
+
+	for (size_t i = 0; len < sizeof(line); i++) {
+		const struct cj_node *b = cj_at(j, cj_get(j, dp, "backends"), i);
+
+		if (b == NULL)
+			break;
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s%s",
+			i > 0 ? ", " : "",
+			safe(cj_str(cj_get(j, b, "name")), a, sizeof(a)),
+			!cj_true(cj_get(j, b, "built")) ? " (not built)" :
+			cj_true(cj_get(j, b, "available")) ? " (available)" :
+							     "");
+	}
+	if (line[0] != '\0')
+		row(NULL, "backends: %s", line);
+}
+
 static void
 print_display(const struct cj_doc *j)
 {
@@ -179,13 +202,14 @@ print_display(const struct cj_doc *j)
 	const struct cj_node *streams;
 	const char *name = cj_str(cj_get(j, dp, "name"));
 	const char *err = cj_str(cj_get(j, dp, "error"));
-	char a[300], b[300];
+	char a[300], b[300], c[64];
 
 	if (dp == NULL)
 		return;
 	if (name != NULL)
-		row("display", "%s (%s), %s, %.0f session%s",
+		row("display", "%s (%s, %s), %s, %.0f session%s",
 			safe(name, a, sizeof(a)),
+			safe(cj_str(cj_get(j, dp, "backend")), c, sizeof(c)),
 			safe(cj_str(cj_get(j, dp, "source")), b, sizeof(b)),
 			cj_true(cj_get(j, dp, "open")) ? "open" : "lost",
 			cj_num(cj_get(j, dp, "users"), 0),
@@ -200,6 +224,15 @@ print_display(const struct cj_doc *j)
 			cj_num(cj_get(j, vd, "session_pid"), 0));
 	if (err != NULL)
 		row(NULL, "last error: %s", safe(err, a, sizeof(a)));
+	print_backends(j, dp);
+	for (size_t i = 0;; i++) {
+		const struct cj_node *s = cj_at(j, cj_get(j, dp, "sessions"), i);
+
+		if (s == NULL)
+			break;
+		row(NULL, "session %.0f on %s", cj_num(cj_get(j, s, "session"),
+			0), safe(cj_str(cj_get(j, s, "backend")), a, sizeof(a)));
+	}
 	streams = cj_get(j, cj_get(j, NULL, "video"), "streams");
 	for (size_t i = 0;; i++) {
 		const struct cj_node *s = cj_at(j, streams, i);

@@ -14,8 +14,10 @@
  */
 #include "cli/daemon-internal.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <systemd/sd-bus.h>
@@ -26,9 +28,10 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
-#include "xconn/xauth.h"
+#include "clipboard/clipboard.h"
 #include "display/vdisplay.h"
-#include "xconn/xconn.h"
+#include "input/input.h"
+#include "xconn/xauth.h"
 
 struct desktop_waiter {
 	struct desktop_waiter *next;
@@ -50,9 +53,10 @@ drop_capture(struct daemon *d)
 	capture_close(dt->cap);
 	dt->cap = NULL;
 	private_xauth(d, copy, sizeof(copy));
-	if (strcmp(dt->xauth, copy) == 0)
+	if (strcmp(dt->target.auth, copy) == 0)
 		(void)unlink(copy);
-	dt->xauth[0] = '\0';
+	dt->target.auth[0] = '\0';
+	dt->target.kind = DESKTOP_NONE;
 }
 
 static void
@@ -62,12 +66,21 @@ on_capture_event(void *arg, struct capture *c, unsigned mask)
 	struct daemon_desktop *dt = &d->desktop;
 
 	if (mask & CAPTURE_EV_GONE) {
-		char fields[160];
+		char fields[4600] = "";
+		FILE *f = fmemopen(fields, sizeof(fields) - 1, "w");
 
-		log_warn("display %s went away", dt->name);
-		snprintf(fields, sizeof(fields), "{\"display\":\"%s\","
-			"\"source\":\"%s\"}", dt->name, dt->source);
-		if (d->audit != NULL)
+		log_warn("display %s (%s) went away", dt->target.name,
+			desktop_backend(dt->target.kind));
+		/* A socket path is any bytes an admin wrote: escaped. */
+		if (f != NULL) {
+			fputs("{\"display\":", f);
+			op_json_cstr(f, dt->target.name);
+			fprintf(f, ",\"backend\":\"%s\",\"source\":\"%s\"}",
+				desktop_backend(dt->target.kind),
+				dt->target.source);
+			fclose(f);
+		}
+		if (d->audit != NULL && f != NULL)
 			(void)audit_event(d->audit, 0, "display.lost", fields,
 				NULL, NULL);
 		dt->lost = true;
@@ -118,15 +131,15 @@ private_xauth(const struct daemon *d, char *out, size_t size)
  * the configuration or the virtual display; owner: who must own it
  * (OP_XAUTH_ANY_OWNER for a path root configured). "" = none. */
 static int
-open_capture(struct daemon *d, const char *display, const char *xauth,
-	uid_t owner, const char *source)
+open_capture(struct daemon *d, enum desktop_kind kind, const char *display,
+	const char *xauth, uid_t owner, const char *source)
 {
 	struct daemon_desktop *dt = &d->desktop;
 	char err[200] = "";
 	char copy[4200] = "";
 	int r;
 
-	if (xauth != NULL && xauth[0] != '\0') {
+	if (kind == DESKTOP_X11 && xauth != NULL && xauth[0] != '\0') {
 		private_xauth(d, copy, sizeof(copy));
 		if ((r = xconn_cookie_copy(display, xauth, owner, copy, err,
 			     sizeof(err))) != 0) {
@@ -137,20 +150,34 @@ open_capture(struct daemon *d, const char *display, const char *xauth,
 		}
 		xauth = copy;
 	}
-	r = capture_open(&d->loop, "x11", display, xauth, on_capture_event, d,
-		&dt->cap, err, sizeof(err));
+	r = capture_open(&d->loop, desktop_backend(kind), display, xauth,
+		on_capture_event, d, &dt->cap, err, sizeof(err));
+	if (r == OP_ERR_UNSUPPORTED && kind == DESKTOP_WLR) {
+		/* Not wlroots: GNOME's Mutter or KDE's KWin. Say which
+		 * backend is missing, not just which protocol. */
+		snprintf(dt->error, sizeof(dt->error), "the Wayland "
+			"compositor offers no wlr-screencopy (GNOME/Mutter or "
+			"KDE?): their portal backend is not built yet");
+		log_warn("display %s (%s): %s (%s)", display, source,
+			dt->error, err);
+		return r;
+	}
 	if (r != 0) {
 		snprintf(dt->error, sizeof(dt->error), "%s", err[0] ? err :
 			op_strerror(r));
 		log_warn("display %s (%s): %s", display, source, dt->error);
 		return r;
 	}
-	snprintf(dt->name, sizeof(dt->name), "%s", display);
-	snprintf(dt->xauth, sizeof(dt->xauth), "%s", xauth ? xauth : "");
-	snprintf(dt->source, sizeof(dt->source), "%s", source);
+	dt->target.kind = kind;
+	snprintf(dt->target.name, sizeof(dt->target.name), "%s", display);
+	snprintf(dt->target.auth, sizeof(dt->target.auth), "%s",
+		xauth ? xauth : "");
+	snprintf(dt->target.source, sizeof(dt->target.source), "%s",
+		source);
 	dt->lost = false;
 	dt->error[0] = '\0';
-	log_info("capturing display %s (%s)", display, source);
+	log_info("capturing display %s (%s, %s)", display,
+		desktop_backend(kind), source);
 	return 0;
 }
 
@@ -178,8 +205,9 @@ on_vdisplay_ready(void *arg, struct vdisplay *v, int status)
 			fields, NULL, NULL);
 	log_notice("virtual display %s started (pid %d)", vdisplay_name(v),
 		vdisplay_server_pid(v));
-	if (open_capture(d, vdisplay_name(v), vdisplay_xauthority(v),
-		    vdisplay_xauthority_owner(v), "virtual") != 0)
+	if (open_capture(d, DESKTOP_X11, vdisplay_name(v),
+		    vdisplay_xauthority(v), vdisplay_xauthority_owner(v),
+		    "virtual") != 0)
 		finish_waiters(d, NULL, dt->error);
 	else
 		finish_waiters(d, dt->cap, NULL);
@@ -280,12 +308,70 @@ user_xauthority(const struct consent_user *u, char *out, size_t size)
 	out[0] = '\0'; /* none: a server without access control still works */
 }
 
+/* A compositor socket of uid's: /run/user/UID/wayland-N, owned by them. */
+static bool
+user_wayland_socket(uid_t uid, const char *name, char *path, size_t size)
+{
+	struct stat st;
+
+	if (strncmp(name, "wayland-", 8) != 0 || name[8] == '\0' ||
+		strspn(name + 8, "0123456789") != strlen(name + 8))
+		return false;
+	snprintf(path, size, "/run/user/%u/%s", (unsigned)uid, name);
+	return lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		st.st_uid == uid;
+}
+
+int
+daemon_desktop_user_sockets(uid_t uid, char (*paths)[128], int max)
+{
+	char dir[64];
+	struct dirent **names = NULL;
+	int n, found = 0;
+
+	snprintf(dir, sizeof(dir), "/run/user/%u", (unsigned)uid);
+	n = scandir(dir, &names, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		if (found < max && user_wayland_socket(uid, names[i]->d_name,
+					   paths[found], sizeof(paths[0])))
+			found++;
+		free(names[i]);
+	}
+	free(names);
+	return found;
+}
+
+/*
+ * The logged-in user's wlroots compositor: the first of their sockets
+ * that offers screencopy. Returns 0 with the capture open, or an error
+ * with dt->error saying why.
+ */
+static int
+open_user_wayland(struct daemon *d, const struct consent_user *u)
+{
+	struct daemon_desktop *dt = &d->desktop;
+	char paths[8][128];
+	int n = daemon_desktop_user_sockets(u->uid, paths, 8);
+	int r = OP_ERR_NOT_FOUND;
+
+	for (int i = 0; i < n && r != 0; i++)
+		r = open_capture(d, DESKTOP_WLR, paths[i], NULL, u->uid,
+			"logind");
+	/* A failed open said why in dt->error already. */
+	if (n == 0)
+		snprintf(dt->error, sizeof(dt->error), "the logged-in user's "
+			"session is Wayland but /run/user/%u has no compositor "
+			"socket (wayland-N)", (unsigned)u->uid);
+	return r;
+}
+
 void
 daemon_desktop_acquire(struct daemon *d, daemon_desktop_fn cb, void *arg)
 {
 	struct daemon_desktop *dt = &d->desktop;
 	struct desktop_waiter *w = calloc(1, sizeof(*w));
 	const char *x11 = conf_str(d->conf, CONF_DISPLAY_X11);
+	const char *wl = conf_str(d->conf, CONF_DISPLAY_WAYLAND);
 
 	if (w == NULL) {
 		cb(arg, NULL, "out of memory");
@@ -314,19 +400,33 @@ daemon_desktop_acquire(struct daemon *d, daemon_desktop_fn cb, void *arg)
 
 		/* An admin's path: any owner, but no FIFO, symlink or
 		 * oversized file. */
-		open_capture(d, x11, xa, OP_XAUTH_ANY_OWNER, "configured");
+		open_capture(d, DESKTOP_X11, x11, xa, OP_XAUTH_ANY_OWNER,
+			"configured");
+	} else if (wl[0] != '\0') {
+		/* Connected to as the socket's owner (wlu_socket_path). */
+		open_capture(d, DESKTOP_WLR, wl, NULL, 0, "configured");
+	} else if ((d->user_found == 0 ||
+			   d->user_found == OP_ERR_UNSUPPORTED) &&
+		strcmp(d->user.session_type, "wayland") == 0 &&
+		d->user.uid != 0 && d->user.name[0] != '\0') {
+		/* Xwayland, when there is one, shows only the X clients:
+		 * never the desktop. */
+		open_user_wayland(d, &d->user);
 	} else if (d->user_found == 0) { /* looked up at this login's admission */
 		char xa[4200];
 
 		user_xauthority(&d->user, xa, sizeof(xa));
 		/* From the user's environment: theirs, never root's. */
-		open_capture(d, d->user.display, xa, d->user.uid, "logind");
+		open_capture(d, DESKTOP_X11, d->user.display, xa, d->user.uid,
+			"logind");
 	} else if (d->user_found == OP_ERR_UNSUPPORTED) {
 		snprintf(dt->error, sizeof(dt->error), "the logged-in user's "
-			"desktop is Wayland without Xwayland (only X11 is "
-			"captured)");
+			"desktop is %s, without an X display and not a "
+			"Wayland session",
+			d->user.session_type[0] ? d->user.session_type :
+						  "unknown");
 	} else if (dt->vd != NULL) {
-		open_capture(d, vdisplay_name(dt->vd),
+		open_capture(d, DESKTOP_X11, vdisplay_name(dt->vd),
 			vdisplay_xauthority(dt->vd),
 			vdisplay_xauthority_owner(dt->vd), "virtual");
 	} else if (conf_enum(d->conf, CONF_DISPLAY_VIRTUAL_MODE) == 0) {
@@ -337,6 +437,32 @@ daemon_desktop_acquire(struct daemon *d, daemon_desktop_fn cb, void *arg)
 			"graphically and display.virtual.mode is never");
 	}
 	finish_waiters(d, dt->cap, dt->cap != NULL ? NULL : dt->error);
+}
+
+void
+daemon_desktop_open_controls(struct daemon *d, bool keyboard, bool clipboard,
+	size_t clip_max, struct input **in, struct clipboard **cb)
+{
+	const struct desktop_target *t = &d->desktop.target;
+	const char *be = desktop_backend(t->kind);
+	char err[200] = "";
+
+	*in = NULL;
+	*cb = NULL;
+	if (d->desktop.cap == NULL || d->desktop.lost)
+		return;
+	if (keyboard && input_open(&d->loop, be, t->name, t->auth, in, err,
+			    sizeof(err)) != 0) {
+		log_warn("display %s (%s): no input injection: %s", t->name, be,
+			err);
+		*in = NULL;
+	}
+	if (clipboard && clipboard_open(&d->loop, be, t->name, t->auth,
+			      clip_max, NULL, NULL, cb, err, sizeof(err)) != 0) {
+		log_warn("display %s (%s): no clipboard: %s", t->name, be,
+			err);
+		*cb = NULL;
+	}
 }
 
 static void
@@ -393,11 +519,12 @@ daemon_desktop_lock(struct daemon *d)
 	sd_bus *bus = NULL;
 	int r;
 
-	if (strcmp(dt->source, "logind") != 0 || d->user_found != 0 ||
+	if (strcmp(dt->target.source, "logind") != 0 ||
+		(d->user_found != 0 && d->user_found != OP_ERR_UNSUPPORTED) ||
 		d->user.session_id[0] == '\0') {
 		log_notice("lock after session end: display %s (%s) has no "
 			   "logind session to lock",
-			dt->name, dt->source);
+			dt->target.name, dt->target.source);
 		return;
 	}
 	if ((r = sd_bus_open_system(&bus)) >= 0) {
@@ -438,84 +565,4 @@ daemon_desktop_stop(struct daemon *d)
 		vdisplay_stop(dt->vd);
 		dt->vd = NULL;
 	}
-}
-
-void
-daemon_desktop_status(struct daemon *d, FILE *f)
-{
-	struct daemon_desktop *dt = &d->desktop;
-	struct session_video_stats st[SESSION_MAX_STREAMS];
-	bool first = true;
-
-	fputs(",\"display\":{\"backends\":[\"x11\",\"virtual\"],\"name\":", f);
-	op_json_cstr(f, dt->cap != NULL ? dt->name : NULL);
-	fputs(",\"source\":", f);
-	op_json_cstr(f, dt->cap != NULL ? dt->source : NULL);
-	fprintf(f, ",\"open\":%s,\"users\":%u", dt->cap != NULL && !dt->lost ?
-		"true" : "false", dt->users);
-	fputs(",\"virtual\":", f);
-	if (dt->vd != NULL) {
-		fputs("{\"display\":", f);
-		op_json_cstr(f, vdisplay_name(dt->vd));
-		fprintf(f, ",\"pid\":%d,\"session_pid\":%d}",
-			vdisplay_server_pid(dt->vd),
-			vdisplay_session_pid(dt->vd));
-	} else {
-		fputs("null", f);
-	}
-	fputs(",\"error\":", f);
-	op_json_cstr(f, dt->error[0] ? dt->error : NULL);
-	fputs("},\"video\":{\"streams\":[", f);
-	for (size_t i = 0; i < d->net.live_cap; i++) {
-		struct session *s = d->net.live[i];
-		int n = s != NULL ? session_video_stats(s, st,
-						SESSION_MAX_STREAMS) :
-				    0;
-
-		for (int k = 0; k < n; k++) {
-			fprintf(f, "%s{\"session\":%lld,\"display\":%d,"
-				"\"codec\":\"%s\",\"width\":%u,\"height\":%u,"
-				"\"fps_target\":%u,\"kbps_target\":%u,"
-				"\"frames\":%llu,\"key_frames\":%llu,"
-				"\"bytes\":%llu,\"skipped\":%llu,"
-				"\"damage\":%llu,\"rate_waits\":%llu,"
-				"\"ack_waits\":%llu,\"queue_waits\":%llu,"
-				"\"capture_ms\":%.2f,\"convert_ms\":%.2f,"
-				"\"encode_ms\":%.2f,\"latency_ms_p50\":%.1f,"
-				"\"latency_ms_p95\":%.1f}",
-				first ? "" : ",", (long long)session_tag(s),
-				st[k].display, st[k].codec, st[k].width,
-				st[k].height, st[k].fps_target,
-				st[k].kbps_target,
-				(unsigned long long)st[k].frames,
-				(unsigned long long)st[k].key_frames,
-				(unsigned long long)st[k].bytes,
-				(unsigned long long)st[k].skipped,
-				(unsigned long long)st[k].damage,
-				(unsigned long long)st[k].rate_waits,
-				(unsigned long long)st[k].ack_waits,
-				(unsigned long long)st[k].queue_waits,
-				st[k].capture_ms, st[k].convert_ms,
-				st[k].encode_ms, st[k].latency_ms_p50,
-				st[k].latency_ms_p95);
-			first = false;
-		}
-	}
-	/* Sessions that were granted audio: on now, and what was sent. */
-	fputs("]},\"audio\":{\"sessions\":[", f);
-	first = true;
-	for (size_t i = 0; i < d->net.live_cap; i++) {
-		struct session *s = d->net.live[i];
-		uint64_t pk = 0, by = 0;
-		bool on = s != NULL && session_audio_on(s, &pk, &by);
-
-		if (s == NULL || (!on && pk == 0))
-			continue;
-		fprintf(f, "%s{\"session\":%lld,\"on\":%s,\"packets\":%llu,"
-			"\"bytes\":%llu}", first ? "" : ",",
-			(long long)session_tag(s), on ? "true" : "false",
-			(unsigned long long)pk, (unsigned long long)by);
-		first = false;
-	}
-	fputs("]}", f);
 }

@@ -11,6 +11,7 @@
 #include "core/log.h"
 
 #include "consent/consent.h"
+#include "core/desktop.h"
 #include "crypto/password.h"
 #include "net/connect.h"
 #include "session/session.h"
@@ -55,16 +56,16 @@ struct daemon_net {
 };
 
 struct capture;
+struct input;
+struct clipboard;
 struct vdisplay;
 struct desktop_waiter;
 
 /* daemon-desktop.c: the display sessions stream. */
 struct daemon_desktop {
 	struct capture *cap;   /* open while users > 0 */
-	bool lost;             /* its X server went away */
-	char name[64];         /* ":N" */
-	char xauth[4200];      /* its cookie file ("" = default) */
-	char source[16];       /* configured, logind, virtual */
+	bool lost;             /* its display server went away */
+	struct desktop_target target; /* what cap is on */
 	unsigned users;        /* sessions holding it */
 	struct desktop_waiter *waiters;
 	struct vdisplay *vd;   /* our virtual display, if running */
@@ -116,6 +117,16 @@ void daemon_desktop_init(struct daemon *d);
 void daemon_desktop_acquire(struct daemon *d, daemon_desktop_fn cb,
 	void *arg);
 void daemon_desktop_release(struct daemon *d);
+/* The Wayland compositor sockets of uid (/run/user/UID/wayland-N, its
+ * own, in name order): up to max paths; returns how many. */
+int daemon_desktop_user_sockets(uid_t uid, char (*paths)[128], int max);
+/* For a session granted the acquired desktop: opens its own input
+ * (when keyboard) and clipboard (when clipboard) handles on the same
+ * target; failures are logged and leave NULL. The caller hands them to
+ * the session, which closes them. */
+void daemon_desktop_open_controls(struct daemon *d, bool keyboard,
+	bool clipboard, size_t clip_max, struct input **in,
+	struct clipboard **cb);
 /* Locks the logged-in user's session (lock_after_session_end). */
 void daemon_desktop_lock(struct daemon *d);
 /* Shutdown: stops the virtual display. */

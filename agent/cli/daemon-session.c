@@ -462,10 +462,11 @@ audio_target(struct daemon *d, struct authorize_job *j, struct capture *cap,
 		*why = "no display, no sound";
 		return NULL;
 	}
-	if (strcmp(d->desktop.source, "configured") == 0) {
+	if (strcmp(d->desktop.target.source, "configured") == 0) {
 		if (dir[0] == '\0') {
-			*why = "display.x11 is set and display.audio_runtime_dir "
-			       "is not (whose sound server is unknown)";
+			*why = "display.x11 or display.wayland is set and "
+			       "display.audio_runtime_dir is not (whose sound "
+			       "server is unknown)";
 			return NULL;
 		}
 		/* The directory's owner is the user connected as: never
@@ -479,7 +480,11 @@ audio_target(struct daemon *d, struct authorize_job *j, struct capture *cap,
 		*gid = st.st_gid;
 		return buf;
 	}
-	if (strcmp(d->desktop.source, "logind") == 0 && d->user_found == 0) {
+	/* A Wayland user without Xwayland is "unsupported" for consent
+	 * prompts, but their compositor is the screen. */
+	if (strcmp(d->desktop.target.source, "logind") == 0 &&
+		(d->user_found == 0 || (d->user_found == OP_ERR_UNSUPPORTED &&
+					       d->user.uid != 0))) {
 		snprintf(buf, len, "/run/user/%u", (unsigned)d->user.uid);
 		*uid = d->user.uid;
 		*gid = d->user.gid;
@@ -507,17 +512,19 @@ grant(struct authorize_job *j, struct capture *cap, const char *why, bool ok)
 	const char *audio = ok ? audio_target(d, j, cap, adir, sizeof(adir),
 					 &auid, &agid, &no_audio) :
 				 NULL;
+	size_t clip_max = (size_t)conf_int(d->conf,
+		CONF_POLICY_LIMITS_CLIPBOARD_MAX_KB) * 1024u;
+	struct input *in = NULL;
+	struct clipboard *cb = NULL;
 	struct session_grant g = {
 		.deadline_s = j->deadline_s,
 		.permissions = j->perms & POLICY_PERM_INFO_MASK,
 		.screen = cap,
 		.no_screen = why,
-		.display = cap != NULL ? d->desktop.name : NULL,
-		.xauthority = cap != NULL ? d->desktop.xauth : NULL,
+		.target = cap != NULL ? &d->desktop.target : NULL,
 		.clipboard_to_host = dir & POLICY_CONF_CLIP_TO_HOST,
 		.clipboard_to_client = dir & POLICY_CONF_CLIP_TO_CLIENT,
-		.clipboard_max = (size_t)conf_int(d->conf,
-			CONF_POLICY_LIMITS_CLIPBOARD_MAX_KB) * 1024u,
+		.clipboard_max = clip_max,
 		.idle_s = (unsigned)conf_int(d->conf,
 			CONF_POLICY_LIMITS_IDLE_TIMEOUT),
 		.files = files ? &fc : NULL,
@@ -528,6 +535,15 @@ grant(struct authorize_job *j, struct capture *cap, const char *why, bool ok)
 		.no_audio = no_audio,
 	};
 
+	/* Each session has its own input and clipboard connections, so its
+	 * held keys are its own; it owns and closes them. */
+	if (ok && cap != NULL)
+		daemon_desktop_open_controls(d, j->perms & POLICY_PERM_KEYBOARD,
+			(j->perms & POLICY_PERM_CLIPBOARD) && dir != 0,
+			clip_max > 0 ? clip_max : SESSION_CLIP_MAX_DEFAULT, &in,
+			&cb);
+	g.input = in;
+	g.clipboard = cb;
 	if (!ok)
 		release_slot(d, j->s);
 	j->done(j->s, ok, ok ? &g : NULL);

@@ -120,11 +120,13 @@ print_banner(const struct daemon *d)
 	printf("  screen:             %s\n",
 		conf_str(d->conf, CONF_DISPLAY_X11)[0] != '\0' ?
 			conf_str(d->conf, CONF_DISPLAY_X11) :
+		conf_str(d->conf, CONF_DISPLAY_WAYLAND)[0] != '\0' ?
+			conf_str(d->conf, CONF_DISPLAY_WAYLAND) :
 		conf_enum(d->conf, CONF_DISPLAY_VIRTUAL_MODE) == 0 ?
-			"the logged-in user's X display, else a virtual "
-			"display (Xvfb) on demand" :
-			"the logged-in user's X display");
-	printf("X11 only (no Wayland capture). File transfer, terminals "
+			"the logged-in user's desktop (X11 or wlroots), else "
+			"a virtual display (Xvfb) on demand" :
+			"the logged-in user's desktop (X11 or wlroots)");
+	printf("No GNOME/KDE Wayland capture yet. File transfer, terminals "
 	       "and audio: %s, %s, %s (policy.allow). Stop it with Ctrl-C "
 	       "or SIGTERM.\n",
 		policy_conf_file_dir(d->conf) != 0 ? "allowed" : "off",
@@ -323,7 +325,8 @@ write_status(struct daemon *d, FILE *f)
 	daemon_net_status(d, f);
 	daemon_desktop_status(d, f);
 	audit_status_json(d->audit, f);
-	fputs(",\"not_implemented\":[\"wayland-capture\"]}", f);
+	/* wlroots compositors are served; GNOME/KDE need the portal. */
+	fputs(",\"not_implemented\":[\"wayland-portal-capture\"]}", f);
 }
 
 static void

@@ -16,7 +16,20 @@
 struct clipboard {
 	const struct clipboard_ops *ops;
 	void *be;
+	/* Who hears of changes: set at open or later (clipboard_listen),
+	 * since the daemon opens the handle before the session exists to
+	 * listen. */
+	clipboard_changed_fn changed;
+	void *arg;
 };
+
+static void
+forward_changed(void *arg, struct clipboard *cb)
+{
+	(void)arg;
+	if (cb->changed != NULL)
+		cb->changed(cb->arg, cb);
+}
 
 static const struct clipboard_ops *const backends[] = {
 	&clipboard__x11_ops,
@@ -48,13 +61,23 @@ clipboard_open(uv_loop_t *loop, const char *backend, const char *target,
 		return OP_ERR_NOMEM;
 	}
 	cb->ops = ops;
-	if ((r = ops->open(loop, target, auth, max_bytes, cb, changed, arg,
+	cb->changed = changed;
+	cb->arg = arg;
+	if ((r = ops->open(loop, target, auth, max_bytes, cb, forward_changed, cb,
 		     &cb->be, err, errlen)) != 0) {
 		free(cb);
 		return r;
 	}
 	*out = cb;
 	return 0;
+}
+
+void
+clipboard_listen(struct clipboard *cb, clipboard_changed_fn changed,
+	void *arg)
+{
+	cb->changed = changed;
+	cb->arg = arg;
 }
 
 void

@@ -49,15 +49,21 @@ typedef void (*clipboard_read_fn)(void *arg, int status,
 	const struct clipboard_item *items, int n);
 
 /*
- * Opens backend ("x11") on target (for x11 a display ":N", auth its
- * Xauthority file as for capture). max_bytes caps what is read from or
- * served to the desktop (per item). Failure: negative error
- * (OP_ERR_UNSUPPORTED for an unknown backend), one-line reason in err.
+ * Opens backend ("x11" or "wlr") on target (for x11 a display ":N",
+ * auth its Xauthority file as for capture; for wlr the compositor's
+ * socket). max_bytes caps what is read from or served to the desktop
+ * (per item). changed may be NULL (no one listens yet; see
+ * clipboard_listen). Failure: negative error (OP_ERR_UNSUPPORTED for an
+ * unknown backend), one-line reason in err.
  */
 int clipboard_open(uv_loop_t *loop, const char *backend, const char *target,
 	const char *auth, size_t max_bytes, clipboard_changed_fn changed,
 	void *arg, struct clipboard **out, char *err, size_t errlen);
 void clipboard_close(struct clipboard *cb);
+/* Replaces who hears of changes (NULL = nobody): the daemon opens the
+ * handle, the session that is given it listens. */
+void clipboard_listen(struct clipboard *cb, clipboard_changed_fn changed,
+	void *arg);
 const char *clipboard_backend_name(const struct clipboard *cb);
 
 /* Reads the current CLIPBOARD (asynchronous: done runs later, once,

@@ -338,6 +338,28 @@ const struct conf_check conf__check_abs_dir = {
 	.pattern = "^/[^\\x00-\\x1f]+$",
 };
 
+/* display.wayland: the compositor's socket, named by its absolute
+ * path (a bare "wayland-1" would depend on whose XDG_RUNTIME_DIR). */
+static int
+check_wayland_socket(const char *s, char *msg, size_t msgsz)
+{
+	char ex[64];
+	size_t n = strlen(s);
+
+	if (n == 0 || (abs_path_clean(s) && s[n - 1] != '/'))
+		return 0;
+	EXCERPT(s, ex);
+	snprintf(msg, msgsz, "must be the absolute path of a Wayland "
+		"compositor's socket like /run/user/1000/wayland-1 (or "
+		"empty), got '%s'", ex);
+	return -1;
+}
+
+const struct conf_check conf__check_wayland_socket = {
+	.fn = check_wayland_socket,
+	.pattern = "^/[^\\x00-\\x1f]+$",
+};
+
 /* policy.terminal.shell: a program, named by its absolute path. */
 static int
 check_abs_file(const char *s, char *msg, size_t msgsz)

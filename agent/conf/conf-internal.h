@@ -38,6 +38,8 @@ extern const struct conf_check conf__check_id;
 extern const struct conf_check conf__check_b64key;
 /* Display and virtual-display values. */
 extern const struct conf_check conf__check_x11_display;
+/* display.wayland: empty or an absolute socket path. */
+extern const struct conf_check conf__check_wayland_socket;
 extern const struct conf_check conf__check_size;
 extern const struct conf_check conf__check_username;
 /* An absolute directory path (not checked to exist: that is at use). */

@@ -309,13 +309,20 @@ X(POLICY_LIMITS_CLIPBOARD_MAX_KB, "policy.limits.clipboard_max_kb",	\
 	"copies are refused and the peer is told.")			\
 X(DISPLAY_X11, "display.x11", CT_STRING(0, 16), "",			\
 	&conf__check_x11_display,					\
-	"X display to capture, like ':0'. Empty means the display of "	\
-	"the user logged in graphically (found through logind), else "	\
-	"the virtual display. Only X11 exists today: Wayland without "	\
-	"Xwayland is not captured.")					\
+	"X display to capture, like ':0'. Empty means display.wayland "	\
+	"when set, else the desktop of the user logged in graphically "	\
+	"(found through logind: X11, or a wlroots compositor such as "	\
+	"sway), else the virtual display.")				\
 X(DISPLAY_XAUTHORITY, "display.xauthority", CT_PATH(), "", NULL,	\
 	"Xauthority file for display.x11. Empty means the one in the "	\
 	"logged-in user's session environment (or $XAUTHORITY).")	\
+X(DISPLAY_WAYLAND, "display.wayland", CT_PATH(), "",			\
+	&conf__check_wayland_socket,					\
+	"Socket of a wlroots Wayland compositor to share (sway, "	\
+	"labwc, ...), like /run/user/1000/wayland-1; when the agent "	\
+	"runs as root it connects as the socket's owner. The compositor "\
+	"must offer wlr-screencopy (and virtual pointer/keyboard and "	\
+	"data-control for control). display.x11 wins when both are set.")\
 X(DISPLAY_AUDIO_RUNTIME_DIR, "display.audio_runtime_dir", CT_PATH(), "",	\
 	NULL,								\
 	"For display.x11: the runtime directory (XDG_RUNTIME_DIR, "	\

@@ -49,5 +49,6 @@ size_t consent__request_encode(const struct consent_request *req, char *buf,
 
 /* The test hook's environment variable (see consent_find_user). */
 #define CONSENT_TEST_DISPLAY_ENV "OUTPOST_CONSENT_TEST_DISPLAY"
+#define CONSENT_TEST_WAYLAND_ENV "OUTPOST_CONSENT_TEST_WAYLAND_USER"
 
 #endif

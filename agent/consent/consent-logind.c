@@ -128,8 +128,9 @@ consent__pick_session(const struct consent__session *s, size_t n)
 	return best;
 }
 
-int
-consent_user_from_uid(uid_t uid, const char *display, const char *xauthority,
+/* The identity part of consent_user_from_uid; display may be "". */
+static int
+user_from_uid(uid_t uid, const char *display, const char *xauthority,
 	struct consent_user *out)
 {
 	struct passwd pw;
@@ -141,11 +142,6 @@ consent_user_from_uid(uid_t uid, const char *display, const char *xauthority,
 	int r = OP_ERR_INTERNAL;
 
 	memset(out, 0, sizeof(*out));
-	if (!consent__display_valid(display))
-		return OP_ERR_CONFIG;
-	if (xauthority != NULL && xauthority[0] != '\0' &&
-		!xauth_valid(xauthority))
-		return OP_ERR_CONFIG;
 	if ((buf = malloc(bsz)) == NULL)
 		return OP_ERR_NOMEM;
 	r = getpwuid_r(uid, &pw, buf, bsz, &res);
@@ -197,6 +193,19 @@ out:
 	free(groups);
 	free(buf);
 	return r;
+}
+
+int
+consent_user_from_uid(uid_t uid, const char *display, const char *xauthority,
+	struct consent_user *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!consent__display_valid(display))
+		return OP_ERR_CONFIG;
+	if (xauthority != NULL && xauthority[0] != '\0' &&
+		!xauth_valid(xauthority))
+		return OP_ERR_CONFIG;
+	return user_from_uid(uid, display, xauthority, out);
 }
 
 /* Reads /proc/PID/environ into buf (at most size bytes). */
@@ -307,6 +316,24 @@ find_user_test_hook(const char *display, struct consent_user *out)
 		snprintf(out->session_id, sizeof(out->session_id), "test");
 	return r;
 }
+
+/* As logind reports a Wayland session without Xwayland of user. */
+static int
+find_wayland_test_hook(const char *user, struct consent_user *out)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	log_warn("consent: test hook %s=%s is set: that user is taken as "
+		 "logged in to a Wayland session without Xwayland",
+		CONSENT_TEST_WAYLAND_ENV, user);
+	if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) != 0 ||
+		res == NULL || user_from_uid(pw.pw_uid, "", NULL, out) != 0)
+		return OP_ERR_NOT_FOUND;
+	snprintf(out->session_id, sizeof(out->session_id), "test");
+	snprintf(out->session_type, sizeof(out->session_type), "wayland");
+	return OP_ERR_UNSUPPORTED;
+}
 #endif
 
 int
@@ -328,9 +355,12 @@ consent_find_user(struct consent_user *out)
 #ifdef OP_CONSENT_TEST_HOOK
 	{
 		const char *td = getenv(CONSENT_TEST_DISPLAY_ENV);
+		const char *tw = getenv(CONSENT_TEST_WAYLAND_ENV);
 
 		if (td != NULL && td[0] != '\0')
 			return find_user_test_hook(td, out);
+		if (tw != NULL && tw[0] != '\0')
+			return find_wayland_test_hook(tw, out);
 	}
 #endif
 	count = sd_get_sessions(&ids);
@@ -371,13 +401,20 @@ consent_find_user(struct consent_user *out)
 		snprintf(display, sizeof(display), "%s", s[idx].display);
 	scan_environ(s[idx].uid, s[idx].id, display, xauth);
 	if (display[0] == '\0') {
-		r = OP_ERR_UNSUPPORTED; /* present, but no X display */
-		goto out;
+		/* Present, but no X display to ask on. Who it is still tells
+		 * the desktop provider whose Wayland compositor to share. */
+		if (user_from_uid(s[idx].uid, "", NULL, out) != 0)
+			memset(out, 0, sizeof(*out));
+		r = OP_ERR_UNSUPPORTED;
+	} else {
+		r = consent_user_from_uid(s[idx].uid, display, xauth, out);
 	}
-	r = consent_user_from_uid(s[idx].uid, display, xauth, out);
-	if (r == 0)
+	if (r == 0 || r == OP_ERR_UNSUPPORTED) {
 		snprintf(out->session_id, sizeof(out->session_id), "%s",
 			s[idx].id);
+		snprintf(out->session_type, sizeof(out->session_type), "%s",
+			s[idx].type);
+	}
 out:
 	for (size_t i = 0; i < n; i++) {
 		free((char *)s[i].type);

@@ -40,6 +40,7 @@ struct consent_user {
 	char display[64];      /* local X display, ":N" or ":N.S" */
 	char xauthority[4096]; /* "" = let the prompt look (as the user) */
 	char session_id[64];   /* logind session ID; "test" under the hook */
+	char session_type[16]; /* logind's: "x11", "wayland"; "" unknown */
 };
 
 /*
@@ -55,7 +56,10 @@ struct consent_user {
  * graphically (also when logind is not running); OP_ERR_UNSUPPORTED when
  * a user IS present but has no X display we can show a window on (a
  * wayland session without Xwayland). The caller must treat
- * OP_ERR_UNSUPPORTED as "present, cannot ask" (deny), never as absent.
+ * OP_ERR_UNSUPPORTED as "present, cannot ask" (deny), never as absent;
+ * *out then still says who (uid, gid, name, home, session_id and
+ * session_type; display ""), for the desktop provider to find their
+ * Wayland compositor (uid 0 and name "" if even that failed).
  * Thread-safe; may block briefly on NSS, so a host with network NSS should
  * call it from a uv_queue_work job. *out is zeroed on entry.
  *
@@ -64,7 +68,12 @@ struct consent_user {
  * makes it return the CURRENT user (getuid) on display :N, with
  * XAUTHORITY taken from the environment. It only ever names the caller
  * itself, so it cannot be used to switch to another user, and it logs a
- * warning each time it is honoured.
+ * warning each time it is honoured. OUTPOST_CONSENT_TEST_WAYLAND_USER=name
+ * (same builds) reports that user in a Wayland session without Xwayland
+ * (OP_ERR_UNSUPPORTED, session_type "wayland"), to test the desktop
+ * provider's logind Wayland path without logind. It names another user,
+ * but only the daemon's own environment can set it, and whoever sets
+ * that can set display.wayland as well.
  */
 int consent_find_user(struct consent_user *out);
 

@@ -24,14 +24,15 @@
 #include "net/connect.h"
 
 #include <errno.h>
-#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sodium.h>
 
+#include "core/netaddr.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/time.h"
@@ -94,8 +95,8 @@ unref(struct net_connect *c)
 	uv_freeaddrinfo(c->ai_list);
 	opbuf_free(c->rx);
 	opbuf_free(c->tx);
-	explicit_bzero(&c->proxy, sizeof(c->proxy));
-	explicit_bzero(&c->hs, sizeof(c->hs));
+	sodium_memzero(&c->proxy, sizeof(c->proxy));
+	sodium_memzero(&c->hs, sizeof(c->hs));
 	free(c);
 }
 
@@ -634,7 +635,7 @@ net_connect_start(uv_loop_t *loop, const char *host, uint16_t port,
 		c->use_proxy ? c->proxy.host : c->host, service, &hints);
 	if (r != 0) {
 		/* Never call back: close the timer and free quietly. */
-		explicit_bzero(&c->proxy, sizeof(c->proxy));
+		sodium_memzero(&c->proxy, sizeof(c->proxy));
 		uv_close((uv_handle_t *)&c->timer, on_timer_freed);
 		return r;
 	}

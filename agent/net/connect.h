@@ -11,10 +11,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #include <uv.h>
 
+#include "core/netaddr.h"
 #include "net/stream.h"
 
 enum proxy_scheme {

@@ -9,7 +9,6 @@
  */
 #include "net/incoming.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "core/netaddr.h"
 #include "conf/conf.h"
 #include "core/buf.h"
 #include "core/err.h"

@@ -12,10 +12,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #include <uv.h>
 
+#include "core/netaddr.h"
 #include "net/rdv-state.h"
 
 struct stream;

@@ -7,10 +7,10 @@
  */
 #include "net/nat.h"
 
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/netaddr.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "net/connect.h"

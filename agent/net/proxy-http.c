@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -204,8 +205,8 @@ put_base64_pair(struct opbuf *out, const char *a, const char *b)
 	}
 	r = 0;
 out:
-	explicit_bzero(in, sizeof(in));
-	explicit_bzero(enc, sizeof(enc));
+	sodium_memzero(in, sizeof(in));
+	sodium_memzero(enc, sizeof(enc));
 	return r;
 }
 

@@ -9,9 +9,9 @@
  * an unknown version, reserved byte or address type as anything but
  * OP_ERR_PROTO. Pure: no I/O, no allocation outside the caller's opbuf.
  */
+#include "core/netaddr.h"
 #include "net/proxy-internal.h"
 
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "core/buf.h"

@@ -9,9 +9,9 @@
  * process listings and logs; it comes from a 0600 file), put a password
  * into a message, or do I/O. Pure, so it is unit-tested and fuzzed.
  */
+#include "core/netaddr.h"
 #include "net/proxy-internal.h"
 
-#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -26,7 +26,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
+
+#include "core/netaddr.h"
 
 #define RDV_REG_INTERVAL_MS 15000
 #define RDV_REG_EXPIRE_MS 30000   /* hbbs' offline threshold */

@@ -7,10 +7,10 @@
  * minute.
  */
 #include "net/rendezvous.h"
+#include "core/netaddr.h"
 #include "net/rendezvous-internal.h"
 #include "net/sockaddr.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -11,10 +11,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #include <uv.h>
 
+#include "core/netaddr.h"
 #include "net/rdv-state.h"
 
 struct rendezvous;

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#include "core/netaddr.h"
 #include "net/sockaddr.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 

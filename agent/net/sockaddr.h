@@ -5,7 +5,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/socket.h>
+
+#include "core/netaddr.h"
 
 /* True when b is the same IPv4/IPv6 address and port as a. */
 bool sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr *b);

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "core/err.h"
 #include "net/stream-internal.h"
@@ -52,7 +53,7 @@ on_write(uv_write_t *req, int status)
 
 	t->queued -= w->len;
 	/* A queued copy may hold a proxy's Basic credentials. */
-	explicit_bzero(w->data, w->len);
+	sodium_memzero(w->data, w->len);
 	free(w);
 	if (status < 0 && status != UV_ECANCELED)
 		stream__end(&t->base, status);

@@ -21,9 +21,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #include <uv.h>
+
+#include "core/netaddr.h"
 
 #define STREAM_DEFAULT_MAX_QUEUE (8u << 20)
 

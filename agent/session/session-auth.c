@@ -296,10 +296,13 @@ authorized(struct session *ss, bool ok, const struct session_grant *g)
 	if (ss->state != SS_AUTHORIZING) {
 		const struct session_hooks *hk = ss->env.hooks;
 
-		/* A screen granted to a session that is gone goes back now. */
+		/* A screen granted to a session that is gone goes back now;
+		 * the handles it was given are its own to close. */
 		if (g != NULL && g->screen != NULL && hk != NULL &&
 			hk->screen_released != NULL)
 			hk->screen_released(ss->env.arg, ss);
+		if (g != NULL)
+			session__input_discard(g);
 		session__unref(ss);
 		return;
 	}
@@ -320,7 +323,7 @@ authorized(struct session *ss, bool ok, const struct session_grant *g)
 	session__screen_grant(ss, g);
 	perms = session__audio_grant(ss, g, g != NULL ? g->permissions : 0);
 	send_permissions(ss, perms);
-	if (g != NULL && ss->video != NULL)
+	if (g != NULL)
 		session__input_start(ss, g);
 	if (g != NULL && g->files != NULL &&
 		(ss->perms & (POLICY_PERM_FILE_DOWNLOAD |

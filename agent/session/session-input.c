@@ -4,9 +4,11 @@
  * §10), within what the session was granted: the keyboard permission
  * (mouse included) and the client's disable_keyboard; the clipboard per
  * direction. Everything else is dropped and counted (the count goes to
- * the audit trail). Input and clipboard each have their own X connection
- * per session, so a session's held keys are its own and are all released
- * when it ends or loses the permission.
+ * the audit trail). Input and clipboard each have their own connection
+ * per session (opened by the daemon's desktop provider on the granted
+ * desktop, X11 or wlroots, and owned by the session from then on), so a
+ * session's held keys are its own and are all released when it ends or
+ * loses the permission.
  */
 #include "session/session-input.h"
 
@@ -400,29 +402,48 @@ version_at_least_1_3(const char *v)
 	return a > 1 || (a == 1 && b >= 3);
 }
 
+/* Handles of a grant the session will not use (it ended first). */
+void
+session__input_discard(const struct session_grant *g)
+{
+	input_close(g->input);
+	clipboard_close(g->clipboard);
+}
+
+/* Takes the handles the daemon opened for this session (it owns them
+ * now) and keeps those its permissions and screen can use. */
 void
 session__input_start(struct session *ss, const struct session_grant *g)
 {
-	char err[160] = "";
+	struct input *in = g->input;
+	struct clipboard *cb = g->clipboard;
 
-	ss->clip_max = g->clipboard_max > 0 ? g->clipboard_max : 10u << 20;
+	ss->clip_max = g->clipboard_max > 0 ? g->clipboard_max :
+						SESSION_CLIP_MAX_DEFAULT;
 	ss->client_multi_clip = version_at_least_1_3(ss->client_version);
-	if (g->display == NULL || g->display[0] == '\0')
-		return;
-	if ((ss->perms & POLICY_PERM_KEYBOARD) &&
-		input_open(ss->env.loop, "x11", g->display, g->xauthority,
-			&ss->input, err, sizeof(err)) != 0) {
-		log_warn("session %s: no input injection: %s", ss->desc, err);
-		ss->input = NULL;
+	if (g->target != NULL && ss->video != NULL)
+		ss->desktop = g->target->kind;
+	/* Input and clipboard go with the screen: no screen, no control. */
+	if (ss->video == NULL || !(ss->perms & POLICY_PERM_KEYBOARD)) {
+		input_close(in);
+		in = NULL;
 	}
-	if ((ss->perms & (POLICY_PERM_CLIP_TO_HOST |
-			     POLICY_PERM_CLIP_TO_CLIENT)) &&
-		clipboard_open(ss->env.loop, "x11", g->display, g->xauthority,
-			ss->clip_max, on_clip_changed, ss, &ss->clip, err,
-			sizeof(err)) != 0) {
-		log_warn("session %s: no clipboard: %s", ss->desc, err);
-		ss->clip = NULL;
+	if (ss->video == NULL || !(ss->perms & (POLICY_PERM_CLIP_TO_HOST |
+					       POLICY_PERM_CLIP_TO_CLIENT))) {
+		clipboard_close(cb);
+		cb = NULL;
 	}
+	ss->input = in;
+	ss->clip = cb;
+	if (cb != NULL)
+		clipboard_listen(cb, on_clip_changed, ss);
+}
+
+const char *
+session_desktop_backend(const struct session *ss)
+{
+	return ss->desktop != DESKTOP_NONE ? desktop_backend(ss->desktop) :
+					     NULL;
 }
 
 void
@@ -437,6 +458,7 @@ session__input_stop(struct session *ss)
 		ss->input = NULL;
 	}
 	if (ss->clip != NULL) {
+		clipboard_listen(ss->clip, NULL, NULL);
 		clipboard_close(ss->clip);
 		ss->clip = NULL;
 	}

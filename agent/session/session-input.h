@@ -10,8 +10,11 @@
 struct session;
 struct session_grant;
 
-/* After login: opens input and clipboard on the granted display. */
+/* After login: takes the input and clipboard handles of the grant
+ * (closing those the session may not use). */
 void session__input_start(struct session *ss, const struct session_grant *g);
+/* Closes a grant's handles when the session ended before taking them. */
+void session__input_discard(const struct session_grant *g);
 /* Releases every held key and button and disconnects. */
 void session__input_stop(struct session *ss);
 /* The keyboard permission may have been withdrawn: release what is held. */

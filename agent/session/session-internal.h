@@ -11,6 +11,7 @@
 
 #include "crypto/channel.h"
 #include "policy/policy.h"
+#include "core/desktop.h"
 #include "session/session.h"
 #include "wire/msg.h"
 
@@ -96,6 +97,7 @@ struct session {
 	/* input and clipboard (session-input.c) */
 	struct input *input;
 	struct clipboard *clip;
+	enum desktop_kind desktop; /* of the granted screen (status) */
 	struct session_files *files;  /* file transfer, when granted */
 	struct session_term *term;    /* terminals, when granted */
 	bool term_offered;            /* PeerInfo features.terminal */

@@ -428,8 +428,11 @@ session_screen_event(struct session *ss, struct capture *c, unsigned mask)
 		ss->state != SS_AUTHORIZED)
 		return;
 	if (mask & CAPTURE_EV_GONE) {
-		session_close(ss, "The host's display went away (its X server "
-				  "ended)");
+		session_close(ss, ss->desktop == DESKTOP_WLR ?
+				"The host's display went away (its Wayland "
+				"compositor ended)" :
+				"The host's display went away (its X server "
+				"ended)");
 		return;
 	}
 	if (mask & CAPTURE_EV_LAYOUT)

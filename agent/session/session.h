@@ -29,6 +29,9 @@ struct session;
 struct xfer_config;
 struct xfer_result;
 struct capture;
+struct input;
+struct clipboard;
+struct desktop_target;
 struct term_account;
 
 enum session_kind {
@@ -99,6 +102,8 @@ struct session_term_record {
 	const char *reason;
 };
 
+#define SESSION_CLIP_MAX_DEFAULT (10u << 20)
+
 /* What an authorization grants. */
 struct session_grant {
 	unsigned deadline_s; /* end the session after this long; 0 = never */
@@ -111,13 +116,22 @@ struct session_grant {
 	 * none, and no_screen says why (shown to the client). */
 	struct capture *screen;
 	const char *no_screen;
-	/* The X display of the screen, for input and clipboard (NULL =
-	 * none), and what may flow: */
-	const char *display;
-	const char *xauthority;
+	/* Keyboard/mouse injection and the clipboard on the same desktop
+	 * as screen, opened by the daemon's desktop provider for this
+	 * session only (NULL = none: not granted, or the backend could not
+	 * open; the provider logged why). Ownership: from the moment done()
+	 * is called with this grant the session owns both and closes them,
+	 * also when it ends before using them or was not granted what
+	 * they serve. */
+	struct input *input;
+	struct clipboard *clipboard;
+	/* What screen, input and clipboard are on (borrowed for the call;
+	 * the session keeps only its kind, for status). NULL = none. */
+	const struct desktop_target *target;
+	/* What may flow through the clipboard: */
 	bool clipboard_to_host;
 	bool clipboard_to_client;
-	size_t clipboard_max;  /* bytes per copy; 0 = 10 MiB */
+	size_t clipboard_max;  /* bytes per copy; 0 = SESSION_CLIP_MAX_DEFAULT */
 	unsigned idle_s;       /* close after this long without input; 0 = never */
 	/* File transfer (file-transfer sessions): roots, directions and
 	 * limits (valid during the call; NULL = none). */
@@ -271,6 +285,10 @@ struct session_video_stats {
 /* Fills up to max entries; returns how many. */
 int session_video_stats(const struct session *self,
 	struct session_video_stats *out, int max);
+
+/* The desktop backend this session's screen and input use ("x11",
+ * "wlr"), or NULL when it has none. */
+const char *session_desktop_backend(const struct session *self);
 
 /* The client asked to lock the desktop when it leaves, and could (it had
  * the keyboard permission). */

@@ -3,6 +3,7 @@
  * Finding an MIT-MAGIC-COOKIE-1 in an Xauthority file, without libXau and
  * without touching the process environment (libxcb only reads
  * $XAUTHORITY). The file is untrusted input: every length is bounded.
+ * No X11 header here: the daemon includes this to copy a desktop's cookie.
  */
 #ifndef OP_XCONN_XAUTH_H
 #define OP_XCONN_XAUTH_H
@@ -51,5 +52,17 @@ int op_xauth_find(const uint8_t *buf, size_t len,
 int op_xauth_load(const char *path, uid_t owner, const char *display_number,
 	uint8_t cookie[static OP_XAUTH_COOKIE_LEN], char *err,
 	size_t errlen);
+
+/*
+ * Copies the MIT-MAGIC-COOKIE-1 for display out of src (a path from a
+ * user's environment, owned by owner or OP_XAUTH_ANY_OWNER; checked and
+ * read as op_xauth_load does) into a new Xauthority file dst, mode 0600,
+ * owned by this process (written to a temporary name, then renamed over
+ * dst; never through a symlink). The daemon hands only dst to the
+ * capture, input and clipboard connections, so a user cannot swap the
+ * file between their three opens. Returns 0 or an error with err.
+ */
+int xconn_cookie_copy(const char *display, const char *src, uid_t owner,
+	const char *dst, char *err, size_t errlen);
 
 #endif

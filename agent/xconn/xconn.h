@@ -33,18 +33,6 @@ int xconn_open(const char *display, const char *xauthority,
 	xcb_connection_t **conn, int *screen, char *err, size_t errlen);
 
 /*
- * Copies the MIT-MAGIC-COOKIE-1 for display out of src (a path from a
- * user's environment, owned by owner or OP_XAUTH_ANY_OWNER; checked and
- * read as op_xauth_load does) into a new Xauthority file dst, mode 0600,
- * owned by this process (written to a temporary name, then renamed over
- * dst; never through a symlink). The daemon hands only dst to the
- * capture, input and clipboard connections, so a user cannot swap the
- * file between their three opens. Returns 0 or an error with err.
- */
-int xconn_cookie_copy(const char *display, const char *src, uid_t owner,
-	const char *dst, char *err, size_t errlen);
-
-/*
  * Replies from a hostile X server (a desktop user's Xwayland, or anything
  * running as the virtual display's account) must not make the daemon
  * read past them. libxcb allocates a reply as exactly 32 + 4 * length

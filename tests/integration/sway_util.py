@@ -14,6 +14,7 @@ swaymsg, ...) run as that user with run().
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import struct
@@ -62,6 +63,20 @@ def pattern(w, h, seed=1):
     band = min(64, h - h // 2)
     img[h // 2:h // 2 + band, :] = rng.integers(0, 256, (band, w, 3),
                                                 dtype=np.uint8)
+    return img
+
+
+def desktop_pattern(w, h):
+    """What a desktop shows an encoder: per-channel gradients (a row-order
+    or channel swap cannot pass) and flat blocks with sharp edges, no
+    noise (incompressible noise would measure the bit rate, not the
+    path). For PSNR checks through a lossy codec."""
+    y, x = np.mgrid[0:h, 0:w]
+    img = np.stack([(x * 255) // max(w - 1, 1), (y * 255) // max(h - 1, 1),
+                    np.where(((x // 80) + (y // 80)) % 2 == 0, 40, 200)],
+                   axis=2).astype(np.uint8)
+    img[h // 4:h // 4 + 90, w // 8:w // 8 + 300] = (250, 250, 250)
+    img[h // 2:h // 2 + 120, w // 2:w // 2 + 200] = (10, 30, 160)
     return img
 
 
@@ -209,7 +224,10 @@ class WevLog:
 
 class Sway:
     def __init__(self, mode="1280x720", bg=None, user=TEST_USER,
-                 log_dir=None):
+                 log_dir=None, runtime_dir=None):
+        """runtime_dir: the XDG_RUNTIME_DIR to use (the user's, 0700)
+        instead of a private one, e.g. /run/user/UID as logind makes."""
+        self.fixed_runtime_dir = runtime_dir
         self.mode = mode
         self.bg = bg
         self.user = user
@@ -227,6 +245,8 @@ class Sway:
         self.uid, self.gid = ensure_user(self.user)
         self.base, self.runtime_dir, self.home = user_session_dirs(
             self.uid, self.gid, "op-sway-")
+        if self.fixed_runtime_dir is not None:
+            self.runtime_dir = self.fixed_runtime_dir
         os.chmod(self.home, 0o755)
         bg = (f"bg {self.bg} center #000000" if self.bg
               else "bg #203040 solid_color")
@@ -322,3 +342,87 @@ class Sway:
         if self.base is not None:
             shutil.rmtree(self.base, ignore_errors=True)
             self.base = None
+
+
+def wev_events(path):
+    """(typed utf8 text of pressed keys, pressed keysym names, buttons
+    [(code, state)], motions [(x, y)], axis discrete values)."""
+    text, syms, buttons, motions, axes = "", [], [], [], []
+    pressed = False
+    # newline="\n": Return's utf8 is a raw CR, not a line break.
+    with open(path, errors="replace", newline="\n") as f:
+        for line in f:
+            m = re.search(r"wl_keyboard\] key: .*state: (\d)", line)
+            if m:
+                pressed = m.group(1) == "1"
+                continue
+            m = re.search(r"sym: (\S+)\s+\(\d+\), utf8: '(.*)'", line,
+                          re.S)
+            if m and pressed:
+                syms.append(m.group(1))
+                text += m.group(2)
+                pressed = False
+                continue
+            m = re.search(r"button: (\d+) \(\w+\), state: (\d)", line)
+            if m:
+                buttons.append((int(m.group(1)), int(m.group(2))))
+            m = re.search(r"wl_pointer\] motion: .*x, y: ([\d.]+), "
+                          r"([\d.]+)", line)
+            if m:
+                motions.append((float(m.group(1)), float(m.group(2))))
+            m = re.search(r"discrete: (-?\d+)", line)
+            if m:
+                axes.append(int(m.group(1)))
+    return text, syms, buttons, motions, axes
+
+
+class Wev:
+    """wev (a real Wayland client printing every input event it gets) as
+    the test user, full-output and focused, its output in dir/wev.out."""
+
+    def __init__(self, sway, dir):
+        self.out = os.path.join(dir, "wev.out")
+        self.proc = subprocess.Popen(
+            sway.as_user(["stdbuf", "-oL", "wev"]), env=sway.env,
+            cwd=sway.home, stdout=open(self.out, "w"),
+            stderr=subprocess.STDOUT)
+
+    def text(self):
+        with open(self.out, errors="replace") as f:
+            return f.read()
+
+    def wait_for(self, text, timeout=10):
+        deadline = time.monotonic() + timeout
+        while text not in self.text():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"wev exited: {self.text()[-500:]}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"wev never showed {text!r}")
+            time.sleep(0.05)
+
+    def wait_mapped(self, move, w=1280, h=720, timeout=10):
+        """Until it has the keyboard focus, is mapped at w x h and has
+        seen the pointer enter; move() moves the pointer onto it."""
+        self.wait_for("wl_keyboard] enter")
+        self.wait_for(f"configure: width: {w}; height: {h}")
+        deadline = time.monotonic() + timeout
+        while "wl_pointer] enter" not in self.text():
+            move()
+            if time.monotonic() > deadline:
+                raise AssertionError("no pointer enter")
+            time.sleep(0.1)
+
+    def settle(self, count_text, n, timeout=10):
+        """Until it printed count_text at least n times (or timeout)."""
+        deadline = time.monotonic() + timeout
+        while (self.text().count(count_text) < n
+               and time.monotonic() < deadline):
+            time.sleep(0.05)
+
+    def events(self):
+        return wev_events(self.out)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)

@@ -18,9 +18,7 @@ next event fails with "gone", no crash.
 Skips (77) only when sway or wev is not installed."""
 import json
 import os
-import re
 import shutil
-import subprocess
 import time
 import unittest
 
@@ -44,98 +42,31 @@ class Probe(su.JsonProbe):
         return json.loads(self.proc.stdout.readline())
 
 
-def wev_events(path):
-    """(typed utf8 text of pressed keys, pressed keysym names, buttons
-    [(code, state)], motions [(x, y)], axis discrete values)."""
-    text, syms, buttons, motions, axes = "", [], [], [], []
-    pressed = False
-    # newline="\n": Return's utf8 is a raw CR, not a line break.
-    with open(path, errors="replace", newline="\n") as f:
-        for line in f:
-            m = re.search(r"wl_keyboard\] key: .*state: (\d)", line)
-            if m:
-                pressed = m.group(1) == "1"
-                continue
-            m = re.search(r"sym: (\S+)\s+\(\d+\), utf8: '(.*)'", line,
-                          re.S)
-            if m and pressed:
-                syms.append(m.group(1))
-                text += m.group(2)
-                pressed = False
-                continue
-            m = re.search(r"button: (\d+) \(\w+\), state: (\d)", line)
-            if m:
-                buttons.append((int(m.group(1)), int(m.group(2))))
-            m = re.search(r"wl_pointer\] motion: .*x, y: ([\d.]+), "
-                          r"([\d.]+)", line)
-            if m:
-                motions.append((float(m.group(1)), float(m.group(2))))
-            m = re.search(r"discrete: (-?\d+)", line)
-            if m:
-                axes.append(int(m.group(1)))
-    return text, syms, buttons, motions, axes
-
-
 @unittest.skipUnless(os.path.exists(PROBE), f"no {PROBE}")
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
 class WlrInput(unittest.TestCase):
     def setUp(self):
         # The devices exist before the client, as in a session.
         su.start_sway_probe(self, "op-wlrin-", Probe)
-        self.wev_out = os.path.join(self.tmp, "wev.out")
-        self.wev = subprocess.Popen(
-            self.sway.as_user(["stdbuf", "-oL", "wev"]), env=self.sway.env,
-            cwd=self.sway.home, stdout=open(self.wev_out, "w"),
-            stderr=subprocess.STDOUT)
-        self.wait_for("wl_keyboard] enter")
-        # Mapped at its tiled size before any pointer event is aimed.
-        self.wait_for("configure: width: 1280; height: 720")
-        deadline = time.monotonic() + 10
-        while True:
-            self.probe.cmd("move 600 300")
-            with open(self.wev_out, errors="replace") as f:
-                if "wl_pointer] enter" in f.read():
-                    break
-            self.assertLess(time.monotonic(), deadline, "no pointer enter")
-            time.sleep(0.1)
+        self.wev = su.Wev(self.sway, self.tmp)
+        self.wev_out = self.wev.out
+        self.wev.wait_mapped(lambda: self.probe.cmd("move 600 300"))
 
     def tearDown(self):
         if self.probe.proc.poll() is None:
             self.assertEqual(self.probe.close(), 0, "the probe failed")
-        if self.wev.poll() is None:
-            self.wev.terminate()
-            self.wev.wait(timeout=10)
+        self.wev.stop()
         su.stop_sway(self)
 
-    def wait_for(self, text, timeout=10):
-        deadline = time.monotonic() + timeout
-        while True:
-            with open(self.wev_out, errors="replace") as f:
-                if text in f.read():
-                    return
-            if self.wev.poll() is not None:
-                self.fail(f"wev exited: {open(self.wev_out).read()[-500:]}")
-            if time.monotonic() > deadline:
-                self.fail(f"wev never showed {text!r}")
-            time.sleep(0.05)
-
     def settle(self, count_text, n, timeout=10):
-        """Until wev printed count_text at least n times."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with open(self.wev_out, errors="replace") as f:
-                if f.read().count(count_text) >= n:
-                    return
-            if time.monotonic() > deadline:
-                return
-            time.sleep(0.05)
+        self.wev.settle(count_text, n, timeout)
 
     def test_pointer(self):
         self.assertEqual(self.probe.cmd("click 640 360")["event"], "ok")
         self.assertEqual(self.probe.cmd("wheel 1")["event"], "ok")
         self.assertEqual(self.probe.cmd("wheel -2")["event"], "ok")
         self.settle("discrete:", 3)
-        _, _, buttons, motions, axes = wev_events(self.wev_out)
+        _, _, buttons, motions, axes = su.wev_events(self.wev_out)
         self.assertIn((640.0, 360.0), motions)
         self.assertEqual(buttons, [(272, 1), (272, 0)])
         self.assertEqual(axes, [-1, 1, 1])
@@ -150,7 +81,7 @@ class WlrInput(unittest.TestCase):
         self.assertEqual(self.probe.cmd("key 38")["event"], "ok")
         self.settle("sym:", 2 * (len(text) + 1 + 3))
         time.sleep(0.3)
-        typed, syms, _, _, _ = wev_events(self.wev_out)
+        typed, syms, _, _, _ = su.wev_events(self.wev_out)
         self.assertEqual(typed, text + "a", syms)
         self.assertIn("Shift_L", syms)
         self.assertIn("eacute", syms)
@@ -168,7 +99,7 @@ class WlrInput(unittest.TestCase):
               f"{(time.monotonic() - t0) * 1000:.0f}", flush=True)
         self.settle("sym:", 2 * len(text), timeout=20)
         time.sleep(0.3)
-        typed, _, _, _, _ = wev_events(self.wev_out)
+        typed, _, _, _, _ = su.wev_events(self.wev_out)
         self.assertEqual(typed, text)
 
     def test_control_keys_and_modifiers(self):
@@ -178,7 +109,7 @@ class WlrInput(unittest.TestCase):
             self.assertEqual(self.probe.cmd(c)["event"], "ok", c)
         self.settle("sym:", 6)
         time.sleep(0.3)
-        _, syms, _, _, _ = wev_events(self.wev_out)
+        _, syms, _, _, _ = su.wev_events(self.wev_out)
         self.assertEqual(syms, ["Return", "Control_L", "a"], syms)
         with open(self.wev_out, errors="replace") as f:
             out = f.read()
@@ -192,7 +123,7 @@ class WlrInput(unittest.TestCase):
 
     def test_compositor_dies(self):
         self.assertEqual(self.probe.cmd("seq x")["event"], "ok")
-        self.wev.terminate()
+        self.wev.stop()
         self.sway.kill()
         deadline = time.monotonic() + 10
         while True:

@@ -33,7 +33,10 @@ def _msg(obj, opcode, payload=b""):
 
 class FakeCompositor:
     def __init__(self, mode=(64, 64), name="FAKE-1", offer=None,
-                 garbage=False):
+                 garbage=False, globals_=GLOBALS):
+        """globals_: what the registry announces, e.g. without
+        zwlr_screencopy_manager_v1 to play a non-wlroots compositor."""
+        self.globals = globals_
         self.mode = mode
         self.name = name
         self.offer = offer or (XRGB, mode[0], mode[1], mode[0] * 4)
@@ -112,7 +115,7 @@ class FakeCompositor:
         if kind == "wl_display" and op == 1:        # get_registry
             reg = struct.unpack("<I", body[:4])[0]
             kinds[reg] = "wl_registry"
-            for name, iface, ver in GLOBALS:
+            for name, iface, ver in self.globals:
                 out += _msg(reg, 0, struct.pack("<I", name) +
                             _string(iface) + struct.pack("<I", ver))
             if self.garbage:
@@ -126,7 +129,7 @@ class FakeCompositor:
             n = struct.unpack("<I", body[4:8])[0]
             off = 8 + n + (4 - n % 4) % 4
             new_id = struct.unpack("<I", body[off + 4:off + 8])[0]
-            iface = [g[1] for g in GLOBALS if g[0] == name][0]
+            iface = [g[1] for g in self.globals if g[0] == name][0]
             kinds[new_id] = iface
             if iface == "wl_output":
                 w, h = self.mode

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Which desktop a session is granted, independent of any windowing
+ * system's types: the daemon's desktop provider (cli/daemon-desktop.c)
+ * fills it and opens the capture, input and clipboard handles on it; the
+ * session only sees the handles and this tag (for logs and status).
+ * Backends that exist today: X11 (an X display and its cookie) and
+ * wlroots (a compositor socket, connected to as its owner). Mutter
+ * (portal + PipeWire) would be a further kind.
+ */
+#ifndef OP_CORE_DESKTOP_H
+#define OP_CORE_DESKTOP_H
+
+enum desktop_kind {
+	DESKTOP_NONE,
+	DESKTOP_X11, /* name ":N", auth the daemon's copy of its cookie */
+	DESKTOP_WLR, /* name the compositor's socket path, auth "" */
+};
+
+struct desktop_target {
+	enum desktop_kind kind;
+	char name[4200];  /* ":N" or an absolute socket path */
+	char auth[4200];  /* X11 cookie file ("" = none) */
+	char source[16];  /* "configured", "logind", "virtual" */
+};
+
+/* The backend name capture_open, input_open and clipboard_open take. */
+static inline const char *
+desktop_backend(enum desktop_kind k)
+{
+	switch (k) {
+	case DESKTOP_X11:
+		return "x11";
+	case DESKTOP_WLR:
+		return "wlr";
+	default:
+		return "none";
+	}
+}
+
+#endif

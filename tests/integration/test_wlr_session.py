@@ -1,0 +1,300 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""A wlroots desktop end to end through the agent (issue 13 part 1): a
+real headless sway as the test user (sway_util.py) showing a test
+pattern (gradients and blocks, sway_util.desktop_pattern), the agent configured with display.wayland = its socket, and the
+independent technician client (tests/peers/client.py) logged in over
+direct IP. Written from the protocol reference and the issue, not from
+the agent's code.
+
+  - video: the stream decodes (ffmpeg) to >= 35 dB PSNR against the
+    compositor's own screenshot (grim);
+  - status --json lists the backends (wlr available, mutter not built),
+    the open display's backend and the session's; the table shows them;
+  - typing (Translate-mode seq, Map-mode keycode, Return) and a click
+    reach a real Wayland client (wev) with the right keysyms, button and
+    position;
+  - clipboard both ways with wl-copy / wl-paste as the desktop's other
+    clients;
+  - sway killed mid-session: the client is told why, the audit trail
+    records display.lost with backend wlr, and the agent goes on serving
+    (the next session is told there is no screen);
+  - a compositor without wlr-screencopy (wayfake.py playing GNOME's
+    Mutter): the session is told there is no screen and why (the portal
+    backend is not built), and status says the same;
+  - no display configured, the test user "logged in" to a Wayland session
+    without Xwayland (the consent module's test hook stands in for
+    logind, which the tests do not have) with sway on its
+    /run/user/UID/wayland-N: the agent finds it and streams it (source
+    logind, backend wlr) when policy.consent.when_user_present is allow;
+    with the default (ask) the login is refused, as the consent prompt is
+    an X11 window and such a user cannot be asked.
+
+Skips (77) only when sway, grim, wev or wl-clipboard is not installed."""
+import json
+import os
+import shutil
+import time
+import unittest
+
+from agent import Agent
+from common import SOURCE_DIR, TempDirCase, main, run
+
+import client
+import jsonschema
+import sway_util as su
+import video_util
+import wayfake
+
+PASSWORD = "wlroots session test password"
+W, H = 1280, 720
+MISSING = su.missing_tools() + [t for t in ("wev", "stdbuf", "wl-copy",
+                                            "wl-paste", "ffmpeg")
+                                if shutil.which(t) is None]
+TEXT = 0
+
+
+def frames(c):
+    return [r.msg for r in c.received if r.kind == "video_frame"]
+
+
+@unittest.skipIf(MISSING, f"not installed: {MISSING}")
+class WlrSession(TempDirCase):
+    def setUp(self):
+        super().setUp()
+        self.share = su.user_tmp("op-wlrsess-")
+        self.addCleanup(shutil.rmtree, self.share, True)
+        bg = os.path.join(self.share, "bg.png")
+        su.write_png(bg, su.desktop_pattern(W, H))
+        self.sway = su.Sway(mode=f"{W}x{H}", bg=bg,
+                            log_dir=self.share).start()
+        self.addCleanup(self.sway.stop)
+        self.agent = Agent(self.tmp, display=(
+            f"display:\n  wayland: \"{self.sway.socket}\"\n"
+            "  virtual:\n    mode: never\n"))
+        self.agent.set_password(PASSWORD + "\n")
+        self.agent.start()
+        self.agent.wait_status(lambda s: "display" in s)
+
+    def tearDown(self):
+        code = self.agent.stop()
+        super().tearDown()
+        self.assertEqual(code, 0, self.agent.log()[-3000:])
+
+    def connect(self):
+        c = client.Client(("127.0.0.1", self.agent.direct_port), direct=True)
+        pi = c.login(PASSWORD)
+        self.assertNotIsInstance(pi, str, c.summary())
+        self.assertIsNotNone(pi, c.summary())
+        self.addCleanup(c.close)
+        return c, pi
+
+    def why(self, c):
+        return f"\nclient: {c.summary()}\nagent log:\n{self.agent.log()[-2500:]}"
+
+    def wait_frames(self, c, n=1, timeout=15):
+        deadline = time.monotonic() + timeout
+        while len(frames(c)) < n:
+            self.assertLess(time.monotonic(), deadline,
+                            f"only {len(frames(c))} frames" + self.why(c))
+            c.pump(0.05)
+
+    def settle(self, c, quiet=0.8, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            n = len(frames(c))
+            c.pump(quiet)
+            if len(frames(c)) == n:
+                return
+        self.fail("the stream never went quiet")
+
+    # ------------------------------------------------------------ video
+    def test_video_and_status(self):
+        c, pi = self.connect()
+        self.assertEqual(len(pi.displays), 1, pi)
+        d = pi.displays[0]
+        self.assertEqual((d.width, d.height), (W, H))
+        self.wait_frames(c)
+        self.settle(c)
+        ivf = os.path.join(self.tmp, "wlr.ivf")
+        c.write_ivf(ivf, display=0, width=W, height=H)
+        got = video_util.decode_ivf(ivf, W, H, last_only=True)[-1]
+        want = self.sway.grim_ppm().tobytes()
+        db = video_util.psnr(got, want, W, H)
+        print(f"WLR session PSNR vs grim: {db:.1f} dB "
+              f"({len(frames(c))} frames)", flush=True)
+        self.assertGreaterEqual(db, 35.0)
+
+        st = self.agent.status()
+        with open(os.path.join(SOURCE_DIR, "config", "schema",
+                               "status.schema.json")) as f:
+            jsonschema.validate(st, json.load(f))
+        dp = st["display"]
+        self.assertEqual(dp["backend"], "wlr", dp)
+        self.assertEqual(dp["name"], self.sway.socket)
+        self.assertEqual(dp["source"], "configured")
+        by_name = {b["name"]: b for b in dp["backends"]}
+        self.assertTrue(by_name["wlr"]["built"] and by_name["wlr"]["available"],
+                        dp["backends"])
+        self.assertFalse(by_name["x11"]["available"], dp["backends"])
+        self.assertFalse(by_name["mutter"]["built"], dp["backends"])
+        self.assertEqual([s["backend"] for s in dp["sessions"]], ["wlr"], dp)
+        table = run(["-c", self.agent.config, "status"]).stdout
+        self.assertRegex(table, r"display: +\S+ \(wlr, configured\), open")
+        self.assertIn("wlr (available)", table)
+        self.assertIn("mutter (not built)", table)
+        self.assertRegex(table, r"session \d+ on wlr")
+
+    # ------------------------------------------------------------ input
+    def test_typing_and_click(self):
+        c, _ = self.connect()
+        self.wait_frames(c)
+        # The virtual devices exist from the grant on; wev comes after,
+        # as a desktop's windows do.
+        wev = su.Wev(self.sway, self.share)
+        self.addCleanup(wev.stop)
+        wev.wait_mapped(lambda: (c.mouse_move(600, 300), c.pump(0.05)))
+        c.click(640, 360)
+        c.key_translate_seq("aB1 é")
+        c.key_map_tap(38)                    # X keycode 38: a
+        c.key_legacy_control("Return", press=True)
+        c.pump(0.3)
+        wev.settle("sym:", 2 * 8, timeout=15)
+        time.sleep(0.3)
+        typed, syms, buttons, motions, _ = wev.events()
+        self.assertEqual(typed, "aB1 éa\r", (syms, self.why(c)))
+        for s in ("a", "Shift_L", "B", "1", "space", "eacute", "Return"):
+            self.assertIn(s, syms)
+        self.assertIn((640.0, 360.0), motions)
+        self.assertEqual(buttons, [(272, 1), (272, 0)])
+        # Nothing the client sent was refused on the way.
+        self.assertEqual(self.agent.status()["input"]["dropped"], 0,
+                         self.why(c))
+
+    # -------------------------------------------------------- clipboard
+    def paste(self):
+        p = self.sway.run(["wl-paste", "-n"], check=False, timeout=5)
+        return p.stdout if p.returncode == 0 else None
+
+    def test_clipboard_both_ways(self):
+        c, _ = self.connect()
+        self.wait_frames(c)
+        text = "héllo from sway ☺"
+        self.assertEqual(self.sway.run_quiet(["wl-copy", text]), 0)
+        r = c.wait_clipboard(lambda r: r.fmt == TEXT and
+                             r.data == text.encode(), timeout=10)
+        self.assertIsNotNone(r, self.why(c))
+        back = "héllo from the technician"
+        c.send_clipboard(back, multi=True)
+        deadline = time.monotonic() + 10
+        got = None
+        while time.monotonic() < deadline:
+            got = self.paste()
+            if got == back.encode():
+                break
+            c.pump(0.1)
+        self.assertEqual(got, back.encode(), self.why(c))
+
+    # ------------------------------------------------- compositor loss
+    def test_compositor_dies(self):
+        c, _ = self.connect()
+        self.wait_frames(c)
+        self.sway.kill()
+        self.assertIsNotNone(c.wait_closed(timeout=10), c.summary())
+        self.assertIn("display went away", c.close_reason or "")
+        self.assertIn("Wayland compositor", c.close_reason or "")
+        st = self.agent.wait_status(lambda s: s["display"]["users"] == 0)
+        self.assertEqual(st["display"]["sessions"], [])
+        # The agent goes on: the next session is told there is no screen.
+        c2, _ = self.connect()
+        c2.pump(0.5)
+        self.assertTrue(any("no screen to show" in m.text
+                            for m in c2.message_boxes), c2.summary())
+        out = run(["-c", self.agent.config, "audit", "export"]).stdout
+        lost = [ln for ln in out.splitlines() if "display.lost" in ln]
+        self.assertTrue(lost, out[-2000:])
+        self.assertIn('"backend":"wlr"', lost[-1].replace(" ", ""))
+        self.assertIsNone(self.agent.proc.poll(), "the agent exited")
+
+
+class NotWlroots(TempDirCase):
+    """No sway needed: a fake compositor announcing only wl_shm and
+    wl_output, as a non-wlroots one does to a client."""
+
+    def test_refused_with_the_reason(self):
+        with wayfake.FakeCompositor(globals_=[(1, "wl_shm", 1),
+                                              (3, "wl_output", 4)]) as fc:
+            agent = Agent(self.tmp, display=(
+                f"display:\n  wayland: \"{fc.path}\"\n"
+                "  virtual:\n    mode: never\n"))
+            agent.set_password(PASSWORD + "\n")
+            agent.start()
+            self.addCleanup(agent.stop)
+            agent.wait_status(lambda s: "display" in s)
+            c = client.Client(("127.0.0.1", agent.direct_port), direct=True)
+            self.addCleanup(c.close)
+            pi = c.login(PASSWORD)
+            self.assertNotIsInstance(pi, str, c.summary())
+            c.pump(0.5)
+            boxes = [m.text for m in c.message_boxes]
+            self.assertTrue(any("no screen to show" in t and
+                                "GNOME/Mutter" in t and "not built" in t
+                                for t in boxes), (boxes, agent.log()[-2000:]))
+            self.assertEqual(frames(c), [])
+            st = agent.status()["display"]
+            self.assertIsNone(st["backend"])
+            self.assertIn("wlr-screencopy", st["error"])
+
+
+@unittest.skipIf(MISSING, f"not installed: {MISSING}")
+@unittest.skipUnless(os.geteuid() == 0, "needs root to make /run/user/UID")
+class LogindWayland(TempDirCase):
+    def setUp(self):
+        super().setUp()
+        uid, gid = su.ensure_user(su.TEST_USER)
+        self.rundir = f"/run/user/{uid}"
+        if not os.path.isdir(self.rundir):   # as logind would make it
+            os.makedirs(self.rundir, 0o700)
+            os.chown(self.rundir, uid, gid)
+            self.addCleanup(shutil.rmtree, self.rundir, True)
+        self.sway = su.Sway(runtime_dir=self.rundir).start()
+        self.addCleanup(self.sway.stop)
+        os.environ["OUTPOST_CONSENT_TEST_WAYLAND_USER"] = su.TEST_USER
+        self.addCleanup(os.environ.pop, "OUTPOST_CONSENT_TEST_WAYLAND_USER",
+                        None)
+
+    def start_agent(self, extra=""):
+        agent = Agent(self.tmp, extra=extra)   # no display.x11/.wayland
+        agent.set_password(PASSWORD + "\n")
+        agent.start()
+        self.addCleanup(agent.stop)
+        agent.wait_status(lambda s: "display" in s)
+        c = client.Client(("127.0.0.1", agent.direct_port), direct=True)
+        self.addCleanup(c.close)
+        return agent, c, c.login(PASSWORD)
+
+    def test_present_user_cannot_be_asked(self):
+        """The consent prompt is an X11 window: with the default
+        when_user_present: ask, a Wayland-only user's desktop is refused
+        (fail closed), not shared unasked."""
+        agent, c, pi = self.start_agent()
+        self.assertEqual(pi, "Connection not allowed", c.summary())
+        self.assertEqual(frames(c), [])
+
+    def test_found_and_streamed(self):
+        agent, c, pi = self.start_agent(
+            "policy:\n  consent:\n    when_user_present: allow\n")
+        self.assertNotIsInstance(pi, str, c.summary())
+        deadline = time.monotonic() + 15
+        while not frames(c):
+            self.assertLess(time.monotonic(), deadline,
+                            f"{c.summary()}\n{agent.log()[-2500:]}")
+            c.pump(0.05)
+        dp = agent.status()["display"]
+        self.assertEqual((dp["backend"], dp["source"], dp["name"]),
+                         ("wlr", "logind", self.sway.socket), dp)
+        self.assertTrue(self.sway.socket.startswith(self.rundir + "/"))
+
+
+if __name__ == "__main__":
+    main()
