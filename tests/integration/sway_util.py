@@ -197,31 +197,6 @@ class JsonProbe:
         return self.proc.returncode
 
 
-class WevLog:
-    """For a test case that runs `wev` with its output in self.wev_out
-    (Popen in self.wev): waits on what it printed."""
-
-    def wev_text(self):
-        with open(self.wev_out, errors="replace") as f:
-            return f.read()
-
-    def wait_for(self, text, timeout=10):
-        deadline = time.monotonic() + timeout
-        while text not in self.wev_text():
-            if self.wev.poll() is not None:
-                self.fail(f"wev exited: {self.wev_text()[-500:]}")
-            if time.monotonic() > deadline:
-                self.fail(f"wev never showed {text!r}")
-            time.sleep(0.05)
-
-    def settle(self, count_text, n, timeout=10):
-        """Until wev printed count_text at least n times."""
-        deadline = time.monotonic() + timeout
-        while self.wev_text().count(count_text) < n and \
-                time.monotonic() < deadline:
-            time.sleep(0.05)
-
-
 class Sway:
     def __init__(self, mode="1280x720", bg=None, user=TEST_USER,
                  log_dir=None, runtime_dir=None):

@@ -25,7 +25,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import time
 import unittest
 
@@ -33,7 +32,6 @@ from common import SOURCE_DIR, main
 
 import mutter_util as mu
 import sway_util as su
-from test_wlr_input import wev_events
 
 PROBE = os.environ.get("OP_INPUT_PROBE", os.path.join(
     SOURCE_DIR, "build", "dev", "tests", "tools", "op-input-probe"))
@@ -77,16 +75,13 @@ class Probe(su.JsonProbe):
 
 @unittest.skipUnless(os.path.exists(PROBE), f"no {PROBE}")
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
-class MutterInput(su.WevLog, unittest.TestCase):
+class MutterInput(unittest.TestCase):
     def setUp(self):
         self.tmp = su.user_tmp("op-mutin-")
         self.mutter = mu.Mutter(log_dir=self.tmp).start()
-        self.wev_out = os.path.join(self.tmp, "wev.out")
-        self.wev = subprocess.Popen(
-            self.mutter.as_user(["stdbuf", "-oL", "wev"]),
-            env=self.mutter.env, cwd=self.mutter.home,
-            stdout=open(self.wev_out, "w"), stderr=subprocess.STDOUT)
-        self.wait_for("xdg_surface] configure")
+        self.wev = su.Wev(self.mutter, self.tmp)
+        self.wev_out = self.wev.out
+        self.wev.wait_for("xdg_surface] configure")
         self.probe = Probe(self.mutter.runtime_dir)
         self.assertEqual(self.probe.first.get("event"), "ready",
                          self.probe.first)
@@ -100,15 +95,13 @@ class MutterInput(su.WevLog, unittest.TestCase):
     def tearDown(self):
         if self.probe.proc.poll() is None:
             self.assertEqual(self.probe.close(), 0, "the probe failed")
-        if self.wev.poll() is None:
-            self.wev.terminate()
-            self.wev.wait(timeout=10)
+        self.wev.stop()
         self.mutter.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def warm_up(self, command, seen, timeout=10):
         deadline = time.monotonic() + timeout
-        while seen not in self.wev_text():
+        while seen not in self.wev.text():
             self.ok(command)
             time.sleep(0.3)
             self.assertLess(time.monotonic(), deadline,
@@ -133,12 +126,12 @@ class MutterInput(su.WevLog, unittest.TestCase):
         self.assertEqual(self.probe.cmd("held")["n"], 0)
 
     def test_typing(self):
-        text0, syms0, _, _, _ = wev_events(self.wev_out)
+        text0, syms0, _, _, _ = su.wev_events(self.wev_out)
         self.ok("seq Hi, you!")
         self.ok("key 38")
         self.ok("control 27")
-        self.settle("utf8: '\r'", 1)
-        text, syms, _, _, _ = wev_events(self.wev_out)
+        self.wev.settle("utf8: '\r'", 1)
+        text, syms, _, _, _ = su.wev_events(self.wev_out)
         typed = [s for s in syms[len(syms0):] if s != "Shift_L"]
         self.assertEqual(typed, ["H", "i", "comma", "space", "y", "o", "u",
                                  "exclam", "a", "Return"])
@@ -147,8 +140,8 @@ class MutterInput(su.WevLog, unittest.TestCase):
 
     def test_mutter_dies(self):
         self.ok("seq x")
-        self.settle("sym: x", 1)
-        self.assertIn("sym: x", self.wev_text())
+        self.wev.settle("sym: x", 1)
+        self.assertIn("sym: x", self.wev.text())
         self.mutter.procs["mutter"].kill()
         self.mutter.procs["mutter"].wait(10)
         time.sleep(0.5)
