@@ -108,6 +108,13 @@ mutin_open(struct input *in, const char *display, const char *xauthority,
 		return r;
 	}
 	mutter_session_geometry(m->ms, &m->mx, &m->my, &m->mw, &m->mh);
+	/* Or the technician's first click and key would be lost. */
+	if ((r = mutter_session_prime(m->ms)) != 0) {
+		snprintf(err, errlen, "mutter refused input notifications");
+		mutter_session_close(m->ms);
+		free(m);
+		return r;
+	}
 	input__set_backend(in, m);
 	return 0;
 }

@@ -485,6 +485,22 @@ notify(struct mutter_session *s, const char *method, const char *sig, ...)
 	return r == -ETIMEDOUT ? r : OP_ERR_GONE;
 }
 
+#define EVDEV_KEY_UNKNOWN 240u
+
+int
+mutter_session_prime(struct mutter_session *s)
+{
+	int r = notify(s, "NotifyPointerMotionRelative", "dd", 0.0, 0.0);
+
+	if (r == 0)
+		r = notify(s, "NotifyKeyboardKeycode", "ub", EVDEV_KEY_UNKNOWN,
+			1);
+	if (r == 0)
+		r = notify(s, "NotifyKeyboardKeycode", "ub", EVDEV_KEY_UNKNOWN,
+			0);
+	return r;
+}
+
 int
 mutter_session_pointer_abs(struct mutter_session *s, double x, double y)
 {

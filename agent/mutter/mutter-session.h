@@ -71,6 +71,14 @@ int mutter_session_process(struct mutter_session *s);
  * the monitor). button: a Linux evdev code (BTN_LEFT...). axis: 0
  * vertical, 1 horizontal. Each is one time-limited call; 0 or a
  * negative error. */
+/* Mutter tells clients about the session's virtual pointer and
+ * keyboard only with their first event, which the client then misses
+ * (measured with wev on mutter 43: the first click and the first key
+ * were lost). This sends a relative motion of 0,0 and a press+release
+ * of KEY_UNKNOWN (240: no keysym in any xkb layout) so that the first
+ * real event arrives. 0 or a negative error. */
+int mutter_session_prime(struct mutter_session *s);
+
 int mutter_session_pointer_abs(struct mutter_session *s, double x, double y);
 int mutter_session_button(struct mutter_session *s, int32_t button,
 	bool pressed);
