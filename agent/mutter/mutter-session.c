@@ -17,7 +17,9 @@
  *
  * Everything Mutter sends is untrusted: replies are read with typed
  * sd_bus_message_read (a wrong signature is an error), paths are
- * bounded, and the node id is only a number handed to PipeWire.
+ * bounded, the node id is only a number handed to PipeWire, and its
+ * signals are only taken from Mutter's unique bus name (any other client
+ * of the user's bus could send a PipeWireStreamAdded of its own).
  */
 #include "mutter/mutter-session.h"
 
@@ -51,6 +53,7 @@ struct mutter_session {
 	sd_bus_slot *owner_slot;
 	char rd_path[MAX_PATH_LEN];
 	char stream_path[MAX_PATH_LEN];
+	char owner[MAX_PATH_LEN]; /* Mutter's unique name on the bus */
 	uint32_t node;
 	int32_t x, y, w, h; /* the monitor, from the stream's Parameters */
 	bool have_node;
@@ -227,6 +230,33 @@ bus_start(struct mutter_session *s, int fd, uint64_t deadline, char *err,
 	return 0;
 }
 
+/* Mutter's unique name: its signals are only taken from it, not from
+ * another client of the user's bus claiming to be it. */
+static int
+name_owner(struct mutter_session *s, char *err, size_t errlen)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	const char *owner = NULL;
+	int r;
+
+	r = sd_bus_call_method(s->bus, "org.freedesktop.DBus",
+		"/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner",
+		&e, &reply, "s", SC_BUS);
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "s", &owner);
+	if (r >= 0 && (owner == NULL || owner[0] != ':' ||
+			      strlen(owner) >= sizeof(s->owner)))
+		r = -EBADMSG;
+	if (r >= 0)
+		memcpy(s->owner, owner, strlen(owner) + 1);
+	else
+		r = call_failed("GetNameOwner", r, &e, err, errlen);
+	sd_bus_message_unref(reply);
+	sd_bus_error_free(&e);
+	return r < 0 ? r : 0;
+}
+
 static int
 create_sessions(struct mutter_session *s, const char *connector, char *err,
 	size_t errlen)
@@ -351,11 +381,13 @@ mutter_session_open(int bus_fd, const char *connector, int timeout_ms,
 	if ((r = bus_start(s, bus_fd, deadline, err, errlen)) != 0 ||
 		(r = create_sessions(s, connector, err, errlen)) != 0)
 		goto fail;
-	r = sd_bus_match_signal(s->bus, &s->stream_added, NULL,
+	if ((r = name_owner(s, err, errlen)) != 0)
+		goto fail;
+	r = sd_bus_match_signal(s->bus, &s->stream_added, s->owner,
 		s->stream_path, SC_STREAM_IFACE, "PipeWireStreamAdded",
 		on_stream_added, s);
 	if (r >= 0)
-		r = sd_bus_match_signal(s->bus, &s->closed_slot, NULL,
+		r = sd_bus_match_signal(s->bus, &s->closed_slot, s->owner,
 			s->rd_path, RD_SESSION_IFACE, "Closed", on_closed, s);
 	if (r >= 0)
 		r = sd_bus_add_match(s->bus, &s->owner_slot,
