@@ -41,13 +41,17 @@ def report(name, value):
 @unittest.skipIf(mu.missing_tools(), f"not installed: {mu.missing_tools()}")
 class MutterCapture(unittest.TestCase):
     def setUp(self):
+        self.probe = None
+        self.client = None
         self.tmp = su.user_tmp("op-mutter-")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
         self.img = su.pattern(*mu.MODE)
         self.png = os.path.join(self.tmp, "pattern.png")
         su.write_png(self.png, self.img)
+        # A cleanup also runs when setUp fails half-way (mutter runs in a
+        # session of its own and would stay).
         self.mutter = mu.Mutter(log_dir=self.tmp).start()
-        self.probe = None
-        self.client = None
+        self.addCleanup(self.mutter.stop)
 
     def tearDown(self):
         if self.probe is not None:
@@ -56,8 +60,6 @@ class MutterCapture(unittest.TestCase):
         if self.client is not None and self.client.poll() is None:
             self.client.kill()
             self.client.wait(5)
-        self.mutter.stop()
-        shutil.rmtree(self.tmp, ignore_errors=True)
 
     def open_probe(self):
         t0 = time.monotonic()

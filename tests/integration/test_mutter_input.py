@@ -79,9 +79,14 @@ class Probe(su.JsonProbe):
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
 class MutterInput(unittest.TestCase):
     def setUp(self):
+        # Cleanups (not tearDown) also run when setUp fails half-way:
+        # mutter and wev run in sessions of their own and would stay.
         self.tmp = su.user_tmp("op-mutin-")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
         self.mutter = mu.Mutter(log_dir=self.tmp).start()
+        self.addCleanup(self.mutter.stop)
         self.wev = su.Wev(self.mutter, self.tmp)
+        self.addCleanup(self.wev.stop)
         self.wev_out = self.wev.out
         self.wev.wait_for("xdg_surface] configure")
         self.probe = Probe(self.mutter.runtime_dir)
@@ -96,9 +101,6 @@ class MutterInput(unittest.TestCase):
     def tearDown(self):
         if self.probe.proc.poll() is None:
             self.assertEqual(self.probe.close(), 0, "the probe failed")
-        self.wev.stop()
-        self.mutter.stop()
-        shutil.rmtree(self.tmp, ignore_errors=True)
 
     def ok(self, line):
         e = self.probe.cmd(line)
