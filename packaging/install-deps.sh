@@ -22,7 +22,8 @@ xserver-xorg-core xserver-xorg-video-dummy
 python3-xlib xclip python3-zstandard python3-numpy xfonts-base fonts-dejavu-core
 dbus-daemon dbus-bin
 pipewire pipewire-bin wireplumber pipewire-pulse
-sway swaybg grim wev wtype wl-clipboard"
+sway swaybg grim wev wtype wl-clipboard
+mutter python3-gi gir1.2-gtk-3.0"
 
 what=${1:-all}
 case "$what" in

@@ -22,21 +22,17 @@
 #include "audio/audio-internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <pipewire/pipewire.h>
 #include <spa/param/audio/format-utils.h>
-#include <spa/utils/result.h>
 #include <spa/pod/builder.h>
 
 #include "core/err.h"
 #include "core/log.h"
+#include "pwire/pw-conn.h"
 
 #define SYNC_TIMEOUT_MS 2000
 /* The graph runs at the smallest latency any node asks for. PipeWire's
@@ -52,58 +48,22 @@
 
 struct pw_backend {
 	struct audio *a;
-	struct pw_loop *loop;
-	struct pw_context *context;
-	struct pw_core *core;
-	struct spa_hook core_listener;
+	struct pw_conn pw; /* loop, context and core (pwire/pw-conn.c) */
 	struct pw_stream *stream;
 	struct spa_hook stream_listener;
 	uv_poll_t poll;
 	bool polling;
-	bool entered;
 	uint64_t last_process_ns;
-	int sync_seq;
-	bool synced;
 };
 
-static pthread_once_t pw_once = PTHREAD_ONCE_INIT;
-
 static void
-pw_global_init(void)
-{
-	pw_init(NULL, NULL);
-	/* libpipewire logs to stderr; only its errors belong in ours. */
-	if (getenv("PIPEWIRE_DEBUG") == NULL)
-		pw_log_set_level(SPA_LOG_LEVEL_ERROR);
-}
-
-static void
-on_core_done(void *data, uint32_t id, int seq)
+on_core_error(void *data, int res, const char *message)
 {
 	struct pw_backend *b = data;
 
-	if (id == PW_ID_CORE && seq == b->sync_seq)
-		b->synced = true;
-}
-
-static void
-on_core_error(void *data, uint32_t id, int seq, int res, const char *message)
-{
-	struct pw_backend *b = data;
-
-	(void)seq;
-	if (id != PW_ID_CORE)
-		return; /* about an object: the stream reports its own */
-	log_warn("pipewire: %s (%s)", message ? message : "error",
-		spa_strerror(res));
+	(void)message; /* pw_conn logged it */
 	audio__fail(b->a, res == -EPIPE ? OP_ERR_GONE : res);
 }
-
-static const struct pw_core_events core_events = {
-	PW_VERSION_CORE_EVENTS,
-	.done = on_core_done,
-	.error = on_core_error,
-};
 
 static void
 on_state_changed(void *data, enum pw_stream_state old,
@@ -179,57 +139,12 @@ on_poll(uv_poll_t *h, int status, int events)
 	if (status < 0)
 		audio__fail(a, status);
 	else
-		pw_loop_iterate(b->loop, 0);
+		pw_loop_iterate(b->pw.loop, 0);
 	/* A dead connection may leave the fd readable: stop before the
 	 * owner hears of it, so nothing spins. */
 	if (a->failed)
 		stop_polling(b);
 	audio__flush(a);
-}
-
-static int
-connect_socket(const char *dir, int *out)
-{
-	struct sockaddr_un sun;
-	int fd;
-	int n;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/pipewire-0",
-		dir);
-	if (n < 0 || (size_t)n >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		     0)) < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		int e = errno;
-
-		close(fd);
-		return e == ENOENT ? OP_ERR_NOT_FOUND : -e;
-	}
-	*out = fd;
-	return 0;
-}
-
-/* Waits for the server's answer to a sync: an access refusal or a dead
- * socket shows here, not in the middle of a session. Blocks the loop up
- * to SYNC_TIMEOUT_MS (audio_open's contract). */
-static int
-wait_sync(struct pw_backend *b)
-{
-	uint64_t end = uv_hrtime() + (uint64_t)SYNC_TIMEOUT_MS * 1000000u;
-
-	b->sync_seq = pw_core_sync(b->core, PW_ID_CORE, 0);
-	while (!b->synced && !b->a->failed) {
-		uint64_t now = uv_hrtime();
-
-		if (now >= end)
-			return OP_ERR_GONE;
-		pw_loop_iterate(b->loop, (int)((end - now) / 1000000u) + 1);
-	}
-	return b->a->failed ? b->a->fail_status : 0;
 }
 
 static void
@@ -240,21 +155,7 @@ teardown(struct pw_backend *b)
 		pw_stream_destroy(b->stream);
 		b->stream = NULL;
 	}
-	if (b->core != NULL) {
-		spa_hook_remove(&b->core_listener);
-		pw_core_disconnect(b->core);
-		b->core = NULL;
-	}
-	if (b->context != NULL) {
-		pw_context_destroy(b->context);
-		b->context = NULL;
-	}
-	if (b->loop != NULL) {
-		if (b->entered)
-			pw_loop_leave(b->loop);
-		pw_loop_destroy(b->loop);
-		b->loop = NULL;
-	}
+	pw_conn_close(&b->pw);
 }
 
 static void
@@ -270,8 +171,8 @@ pw_open(struct audio *a, const struct audio_target *t)
 	int fd = t->pw_fd;
 	int r;
 
-	pthread_once(&pw_once, pw_global_init);
-	if (fd < 0 && (r = connect_socket(t->runtime_dir, &fd)) != 0)
+	if (fd < 0 && (r = pw_conn_socket(t->runtime_dir, "pipewire-0",
+			       &fd)) != 0)
 		return r;
 	if ((b = calloc(1, sizeof(*b))) == NULL) {
 		close(fd);
@@ -279,28 +180,12 @@ pw_open(struct audio *a, const struct audio_target *t)
 	}
 	b->a = a;
 	a->backend = b;
-	r = OP_ERR_NOMEM;
-	if ((b->loop = pw_loop_new(NULL)) == NULL) {
-		close(fd);
+	/* Takes fd; an access refusal or a dead socket shows here, not in
+	 * the middle of a session (blocks up to SYNC_TIMEOUT_MS). */
+	if ((r = pw_conn_open(&b->pw, fd, SYNC_TIMEOUT_MS, on_core_error,
+		     b)) != 0)
 		goto fail;
-	}
-	pw_loop_enter(b->loop);
-	b->entered = true;
-	if ((b->context = pw_context_new(b->loop, NULL, 0)) == NULL) {
-		close(fd);
-		goto fail;
-	}
-	/* Takes fd, also on failure. */
-	if ((b->core = pw_context_connect_fd(b->context, fd, NULL, 0)) ==
-		NULL) {
-		r = -errno;
-		goto fail;
-	}
-	pw_core_add_listener(b->core, &b->core_listener, &core_events, b);
-	if ((r = wait_sync(b)) != 0)
-		goto fail;
-	if ((r = uv_poll_init(a->loop, &b->poll,
-		     pw_loop_get_fd(b->loop))) != 0)
+	if ((r = uv_poll_init(a->loop, &b->poll, pw_conn_fd(&b->pw))) != 0)
 		goto fail;
 	b->poll.data = b;
 	if ((r = uv_poll_start(&b->poll, UV_READABLE, on_poll)) != 0) {
@@ -338,7 +223,7 @@ pw_start(struct audio *a)
 	if (props == NULL)
 		return OP_ERR_NOMEM;
 	/* Takes props. */
-	if ((b->stream = pw_stream_new(b->core, "outpost-audio", props)) ==
+	if ((b->stream = pw_stream_new(b->pw.core, "outpost-audio", props)) ==
 		NULL)
 		return -errno;
 	pw_stream_add_listener(b->stream, &b->stream_listener,

@@ -4,9 +4,10 @@
  * MIT-SHM GetImage, DAMAGE for change tracking, RandR monitors for the
  * display list, XFixes for the cursor) and wlroots (capture-wlr.c:
  * zwlr_screencopy with damage, wl_output + xdg-output displays; no
- * cursor). Mutter/portal (PipeWire) and DXGI (Windows) would be further
- * backends behind struct capture_ops; capture_open() refuses any other
- * backend name.
+ * cursor) and GNOME (capture-mutter.c: Mutter's ScreenCast over D-Bus,
+ * frames from PipeWire; one monitor, no cursor). The portal and DXGI
+ * (Windows) would be further backends behind struct capture_ops;
+ * capture_open() refuses any other backend name.
  *
  * Threads: everything runs on the loop thread except capture_grab(),
  * which a uv_queue_work job may call with its own grabber (one grabber
@@ -69,12 +70,14 @@ struct capture_cursor {
 };
 
 /*
- * Connects to a display. backend: "x11" or "wlr". For x11, display: ":N"
+ * Connects to a display. backend: "x11", "wlr" or "mutter". For x11, display: ":N"
  * (NULL = $DISPLAY); xauthority: a file with the cookie (NULL or "" =
  * $XAUTHORITY / default). For wlr, display: the compositor's socket, a
  * path or a name in $XDG_RUNTIME_DIR (NULL = $WAYLAND_DISPLAY); when we
  * are root the connection is made as the socket's owner; xauthority is
- * ignored. On failure returns a negative error and writes
+ * ignored. For mutter, display: the user's runtime directory (NULL =
+ * $XDG_RUNTIME_DIR) with the session bus "bus" and "pipewire-0", both
+ * connected as the owner of "bus" when we are root. On failure returns a negative error and writes
  * a one-line reason to err (e.g. "cannot open display :3", "the X
  * server has no MIT-SHM extension").
  */

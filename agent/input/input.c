@@ -50,6 +50,9 @@ input_open(uv_loop_t *loop, const char *backend, const char *display,
 		ops = &input__x11_ops;
 	else if (backend != NULL && strcmp(backend, input__wlr_ops.name) == 0)
 		ops = &input__wlr_ops;
+	else if (backend != NULL &&
+		strcmp(backend, input__mutter_ops.name) == 0)
+		ops = &input__mutter_ops;
 	if (ops == NULL) {
 		snprintf(err, errlen, "unknown input backend %s",
 			backend != NULL ? backend : "(none)");

@@ -3,7 +3,9 @@
  * Keyboard and mouse injection behind one interface (spec §9). Backends:
  * X11 through XTEST (input-x11.c), on the display being captured, and
  * wlroots virtual pointer/keyboard (input-wlr.c; display = the
- * compositor's socket). uinput and libei would be further backends
+ * compositor's socket) and GNOME (input-mutter.c: Mutter's RemoteDesktop
+ * over D-Bus; display = the user's runtime directory, with "bus"). uinput
+ * and libei would be further backends
  * behind struct input_ops; input_open() refuses any other name.
  *
  * The RustDesk event semantics live here too, independent of the wire
@@ -74,7 +76,10 @@ struct input_mouse_event {
  * Connects to a display. backend: "x11": display ":N", xauthority a
  * cookie file (NULL or "" = $XAUTHORITY), needs XTEST. "wlr": display
  * the compositor's socket (path or name in $XDG_RUNTIME_DIR), needs the
- * virtual pointer and keyboard protocols; xauthority is ignored. Failure: negative error and a one-line reason in err.
+ * virtual pointer and keyboard protocols; xauthority is ignored.
+ * "mutter": display the user's runtime directory holding the session
+ * bus socket "bus" (NULL = $XDG_RUNTIME_DIR), needs Mutter's
+ * RemoteDesktop and ScreenCast on that bus. Failure: negative error and a one-line reason in err.
  */
 int input_open(uv_loop_t *loop, const char *backend, const char *display,
 	const char *xauthority, struct input **out, char *err, size_t errlen);

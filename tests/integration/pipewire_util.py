@@ -237,17 +237,21 @@ class PipeWire:
                 p.send_signal(sig)
                 p.wait(5)
 
+    def terminate(self, name, grace=3):
+        """Stops the process started as name (SIGTERM, then SIGKILL)."""
+        p = self.procs.pop(name, None)
+        if p is None or p.poll() is not None:
+            return
+        p.terminate()
+        try:
+            p.wait(grace)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(grace)
+
     def stop(self):
         for name in ("pipewire-pulse", "wireplumber", "pipewire", "dbus"):
-            p = self.procs.pop(name, None)
-            if p is None or p.poll() is not None:
-                continue
-            p.terminate()
-            try:
-                p.wait(3)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(3)
+            self.terminate(name)
         if self.base:
             shutil.rmtree(self.base, ignore_errors=True)
             self.base = None

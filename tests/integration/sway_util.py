@@ -152,6 +152,23 @@ class JsonProbe:
             if e["event"] == kind and (pred is None or pred(e)):
                 return e
 
+    def wait_all(self, kinds, timeout=10):
+        """Until one event of each kind came (any order); {kind: event},
+        the last of each kind seen, with "_at": time.monotonic() when it
+        was taken off the queue. TimeoutError with what came."""
+        seen = {}
+        deadline = time.monotonic() + timeout
+        while not all(k in seen for k in kinds):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"waited for {kinds}, saw {seen}")
+            try:
+                e = self.events.get(timeout=min(left, 0.5))
+            except queue.Empty:
+                continue
+            seen[e["event"]] = dict(e, _at=time.monotonic())
+        return seen
+
     def drain(self):
         out = []
         while True:

@@ -1,0 +1,569 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * See mutter-session.h. The D-Bus dance, in order: RemoteDesktop
+ * CreateSession -> the session's SessionId -> ScreenCast CreateSession
+ * {remote-desktop-session-id} -> RecordMonitor -> (match the stream's
+ * PipeWireStreamAdded) -> RemoteDesktop Session.Start -> node id.
+ *
+ * Authentication: the socket was connected by a child running as the
+ * bus's user (platform_connect_user), so its peer credentials, which
+ * dbus-daemon reads with SO_PEERCRED at connect() time, are the user's
+ * even though root talks on it afterwards. sd-bus authenticates with
+ * "AUTH EXTERNAL" and an empty DATA line (no uid of its own claimed), so
+ * the daemon takes the identity from those credentials and the user's
+ * bus accepts us as the user. No ANONYMOUS (session buses refuse it)
+ * and no auth in the child needed. Tested with dbus-daemon 1.14 and
+ * sd-bus 252 (tests/integration/test_mutter_capture.py runs as root).
+ *
+ * Everything Mutter sends is untrusted: replies are read with typed
+ * sd_bus_message_read (a wrong signature is an error), paths are
+ * bounded, the node id is only a number handed to PipeWire, and its
+ * signals are only taken from Mutter's unique bus name (any other client
+ * of the user's bus could send a PipeWireStreamAdded of its own).
+ */
+#include "mutter/mutter-session.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <systemd/sd-bus.h>
+
+#include "core/err.h"
+#include "core/time.h"
+
+#define RD_BUS "org.gnome.Mutter.RemoteDesktop"
+#define RD_PATH "/org/gnome/Mutter/RemoteDesktop"
+#define RD_SESSION_IFACE "org.gnome.Mutter.RemoteDesktop.Session"
+#define SC_BUS "org.gnome.Mutter.ScreenCast"
+#define SC_PATH "/org/gnome/Mutter/ScreenCast"
+#define SC_SESSION_IFACE "org.gnome.Mutter.ScreenCast.Session"
+#define SC_STREAM_IFACE "org.gnome.Mutter.ScreenCast.Stream"
+#define MAX_PATH_LEN 256
+
+struct mutter_session {
+	sd_bus *bus;
+	sd_bus_slot *stream_added;
+	sd_bus_slot *closed_slot;
+	sd_bus_slot *owner_slot;
+	char rd_path[MAX_PATH_LEN];
+	char stream_path[MAX_PATH_LEN];
+	char owner[MAX_PATH_LEN]; /* Mutter's unique name on the bus */
+	uint32_t node;
+	int32_t x, y, w, h; /* the monitor, from the stream's Parameters */
+	bool have_node;
+	bool closed;
+	bool started;
+};
+
+int
+mutter_target(const char *dir, char *out, size_t cap, uid_t *uid,
+	gid_t *gid, char *err, size_t errlen)
+{
+	char bus[300];
+	struct stat st;
+	int n;
+
+	if (dir == NULL || dir[0] == '\0')
+		dir = getenv("XDG_RUNTIME_DIR");
+	if (dir == NULL || dir[0] != '/') {
+		snprintf(err, errlen,
+			"mutter: give the user's runtime directory (a path)");
+		return OP_ERR_CONFIG;
+	}
+	n = snprintf(out, cap, "%s", dir);
+	if (n < 0 || (size_t)n >= cap || (size_t)n + 4 >= sizeof(bus)) {
+		snprintf(err, errlen, "mutter: runtime directory too long");
+		return OP_ERR_RANGE;
+	}
+	snprintf(bus, sizeof(bus), "%s/bus", dir);
+	if (lstat(bus, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "no session bus socket at %s", bus);
+		return OP_ERR_NOT_FOUND;
+	}
+	/* Root connects as the socket's owner; anyone else as itself. */
+	*uid = geteuid() == 0 ? st.st_uid : geteuid();
+	*gid = geteuid() == 0 ? st.st_gid : getegid();
+	return 0;
+}
+
+/* Turns an sd-bus failure into ours, with the D-Bus error in err. */
+static int
+call_failed(const char *what, int r, const sd_bus_error *e, char *err,
+	size_t errlen)
+{
+	if (e != NULL && sd_bus_error_is_set(e)) {
+		snprintf(err, errlen, "mutter %s: %s", what,
+			e->message ? e->message : e->name);
+		if (sd_bus_error_has_name(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+			sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
+			return OP_ERR_UNSUPPORTED;
+		if (sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY) ||
+			sd_bus_error_has_name(e, SD_BUS_ERROR_TIMEOUT))
+			return -ETIMEDOUT;
+		return OP_ERR_GONE;
+	}
+	snprintf(err, errlen, "mutter %s: %s", what, strerror(-r));
+	return r == -ETIMEDOUT ? r : OP_ERR_GONE;
+}
+
+/* Copies an object path from a reply; refuses absurd ones. */
+static int
+read_path(sd_bus_message *m, char *out, size_t cap)
+{
+	const char *p = NULL;
+	int r = sd_bus_message_read(m, "o", &p);
+
+	if (r < 0)
+		return r;
+	if (p == NULL || strlen(p) >= cap)
+		return -EBADMSG;
+	memcpy(out, p, strlen(p) + 1);
+	return 0;
+}
+
+static int
+on_stream_added(sd_bus_message *m, void *arg, sd_bus_error *ret)
+{
+	struct mutter_session *s = arg;
+	uint32_t node;
+
+	(void)ret;
+	if (sd_bus_message_read(m, "u", &node) >= 0) {
+		s->node = node;
+		s->have_node = true;
+	}
+	return 0;
+}
+
+static int
+on_closed(sd_bus_message *m, void *arg, sd_bus_error *ret)
+{
+	struct mutter_session *s = arg;
+
+	(void)m;
+	(void)ret;
+	s->closed = true;
+	return 0;
+}
+
+/* Mutter lost its name (it exited or crashed): it sends no Closed then. */
+static int
+on_owner_changed(sd_bus_message *m, void *arg, sd_bus_error *ret)
+{
+	struct mutter_session *s = arg;
+	const char *name = NULL, *old = NULL, *new_owner = NULL;
+
+	(void)ret;
+	if (sd_bus_message_read(m, "sss", &name, &old, &new_owner) >= 0 &&
+		name != NULL && strcmp(name, RD_BUS) == 0 &&
+		(new_owner == NULL || new_owner[0] == '\0'))
+		s->closed = true;
+	return 0;
+}
+
+/* Runs the bus until *flag or the deadline (or the bus fails). */
+static int
+wait_for(struct mutter_session *s, const bool *flag, uint64_t deadline)
+{
+	while (!*flag && !s->closed) {
+		uint64_t now = op_now_us();
+		int r = sd_bus_process(s->bus, NULL);
+
+		if (r < 0)
+			return OP_ERR_GONE;
+		if (r > 0)
+			continue;
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		if ((r = sd_bus_wait(s->bus, deadline - now)) < 0 && r != -EINTR)
+			return OP_ERR_GONE;
+	}
+	return s->closed ? OP_ERR_GONE : 0;
+}
+
+static int
+bus_start(struct mutter_session *s, int fd, uint64_t deadline, char *err,
+	size_t errlen)
+{
+	bool ready = false;
+	int r;
+
+	if ((r = sd_bus_new(&s->bus)) < 0) {
+		close(fd);
+		return OP_ERR_NOMEM;
+	}
+	if ((r = sd_bus_set_fd(s->bus, fd, fd)) < 0) {
+		close(fd);
+		return call_failed("bus", r, NULL, err, errlen);
+	}
+	(void)sd_bus_set_bus_client(s->bus, 1);
+	(void)sd_bus_set_method_call_timeout(s->bus,
+		(uint64_t)MUTTER_CALL_TIMEOUT_MS * 1000u);
+	if ((r = sd_bus_start(s->bus)) < 0)
+		return call_failed("bus", r, NULL, err, errlen);
+	/* sd-bus would wait for the Hello reply on the first call with its
+	 * own (long) auth timeout: wait here with ours. */
+	while (!ready) {
+		uint64_t now = op_now_us();
+
+		if ((r = sd_bus_is_ready(s->bus)) > 0)
+			break;
+		if ((r = sd_bus_process(s->bus, NULL)) < 0) {
+			snprintf(err, errlen,
+				"the session bus refused us (%s)", strerror(-r));
+			return OP_ERR_DENIED;
+		}
+		if (r > 0)
+			continue;
+		if (now >= deadline) {
+			snprintf(err, errlen, "the session bus does not answer");
+			return -ETIMEDOUT;
+		}
+		(void)sd_bus_wait(s->bus, deadline - now);
+	}
+	return 0;
+}
+
+/* Mutter's unique name: its signals are only taken from it, not from
+ * another client of the user's bus claiming to be it. */
+static int
+name_owner(struct mutter_session *s, char *err, size_t errlen)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	const char *owner = NULL;
+	int r;
+
+	r = sd_bus_call_method(s->bus, "org.freedesktop.DBus",
+		"/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner",
+		&e, &reply, "s", SC_BUS);
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "s", &owner);
+	if (r >= 0 && (owner == NULL || owner[0] != ':' ||
+			      strlen(owner) >= sizeof(s->owner)))
+		r = -EBADMSG;
+	if (r >= 0)
+		memcpy(s->owner, owner, strlen(owner) + 1);
+	else
+		r = call_failed("GetNameOwner", r, &e, err, errlen);
+	sd_bus_message_unref(reply);
+	sd_bus_error_free(&e);
+	return r < 0 ? r : 0;
+}
+
+static int
+create_sessions(struct mutter_session *s, const char *connector, char *err,
+	size_t errlen)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	char sc_path[MAX_PATH_LEN];
+	char *session_id = NULL;
+	int r;
+
+	r = sd_bus_call_method(s->bus, RD_BUS, RD_PATH, RD_BUS,
+		"CreateSession", &e, &reply, "");
+	if (r < 0 || read_path(reply, s->rd_path, sizeof(s->rd_path)) < 0) {
+		r = call_failed("RemoteDesktop.CreateSession", r, &e, err,
+			errlen);
+		goto out;
+	}
+	reply = sd_bus_message_unref(reply);
+	r = sd_bus_get_property_string(s->bus, RD_BUS, s->rd_path,
+		RD_SESSION_IFACE, "SessionId", &e, &session_id);
+	if (r < 0 || session_id == NULL || strlen(session_id) > 128) {
+		r = call_failed("SessionId", r < 0 ? r : -EBADMSG, &e, err,
+			errlen);
+		goto out;
+	}
+	r = sd_bus_call_method(s->bus, SC_BUS, SC_PATH, SC_BUS,
+		"CreateSession", &e, &reply, "a{sv}", 1,
+		"remote-desktop-session-id", "s", session_id);
+	if (r < 0 || read_path(reply, sc_path, sizeof(sc_path)) < 0) {
+		r = call_failed("ScreenCast.CreateSession", r, &e, err, errlen);
+		goto out;
+	}
+	reply = sd_bus_message_unref(reply);
+	/* cursor-mode 0: hidden. The cursor is not part of the frame, as
+	 * with the other backends (viewers draw their own). */
+	r = sd_bus_call_method(s->bus, SC_BUS, sc_path, SC_SESSION_IFACE,
+		"RecordMonitor", &e, &reply, "sa{sv}",
+		connector ? connector : "", 1, "cursor-mode", "u", 0u);
+	if (r < 0 ||
+		read_path(reply, s->stream_path, sizeof(s->stream_path)) < 0) {
+		r = call_failed("RecordMonitor", r, &e, err, errlen);
+		goto out;
+	}
+	r = 0;
+out:
+	sd_bus_message_unref(reply);
+	sd_bus_error_free(&e);
+	free(session_id);
+	return r;
+}
+
+/* Reads one (ii) entry of the Parameters dictionary. */
+static int
+read_pair(sd_bus_message *m, int32_t *a, int32_t *b)
+{
+	int r = sd_bus_message_enter_container(m, 'v', "(ii)");
+
+	if (r <= 0)
+		return r < 0 ? r : -EBADMSG;
+	if ((r = sd_bus_message_read(m, "(ii)", a, b)) < 0)
+		return r;
+	return sd_bus_message_exit_container(m);
+}
+
+/* The stream's Parameters {position: (ii), size: (ii)}: where the
+ * monitor is, for absolute pointer motion and the display list. */
+static int
+read_geometry(struct mutter_session *s, char *err, size_t errlen)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *m = NULL;
+	bool have_size = false;
+	int r;
+
+	r = sd_bus_get_property(s->bus, SC_BUS, s->stream_path,
+		SC_STREAM_IFACE, "Parameters", &e, &m, "a{sv}");
+	if (r >= 0)
+		r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	while (r >= 0 &&
+		(r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		const char *key = NULL;
+
+		if ((r = sd_bus_message_read(m, "s", &key)) < 0)
+			break;
+		if (strcmp(key, "position") == 0)
+			r = read_pair(m, &s->x, &s->y);
+		else if (strcmp(key, "size") == 0) {
+			r = read_pair(m, &s->w, &s->h);
+			have_size = r >= 0;
+		} else
+			r = sd_bus_message_skip(m, "v");
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+	}
+	sd_bus_message_unref(m);
+	if (r < 0 || !have_size || s->w < 1 || s->h < 1 || s->w > 16384 ||
+		s->h > 16384 || s->x < -65536 || s->x > 65536 ||
+		s->y < -65536 || s->y > 65536) {
+		r = call_failed("stream Parameters", r < 0 ? r : -EBADMSG, &e,
+			err, errlen);
+		sd_bus_error_free(&e);
+		return r;
+	}
+	sd_bus_error_free(&e);
+	return 0;
+}
+
+int
+mutter_session_open(int bus_fd, const char *connector, int timeout_ms,
+	struct mutter_session **out, char *err, size_t errlen)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	uint64_t deadline = op_now_us() + (uint64_t)timeout_ms * 1000u;
+	struct mutter_session *s;
+	int r;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		close(bus_fd);
+		return OP_ERR_NOMEM;
+	}
+	if ((r = bus_start(s, bus_fd, deadline, err, errlen)) != 0 ||
+		(r = create_sessions(s, connector, err, errlen)) != 0)
+		goto fail;
+	if ((r = name_owner(s, err, errlen)) != 0)
+		goto fail;
+	r = sd_bus_match_signal(s->bus, &s->stream_added, s->owner,
+		s->stream_path, SC_STREAM_IFACE, "PipeWireStreamAdded",
+		on_stream_added, s);
+	if (r >= 0)
+		r = sd_bus_match_signal(s->bus, &s->closed_slot, s->owner,
+			s->rd_path, RD_SESSION_IFACE, "Closed", on_closed, s);
+	if (r >= 0)
+		r = sd_bus_add_match(s->bus, &s->owner_slot,
+			"type='signal',sender='org.freedesktop.DBus',"
+			"path='/org/freedesktop/DBus',"
+			"interface='org.freedesktop.DBus',"
+			"member='NameOwnerChanged',arg0='" RD_BUS "'",
+			on_owner_changed, s);
+	if (r < 0) {
+		r = call_failed("AddMatch", r, NULL, err, errlen);
+		goto fail;
+	}
+	r = sd_bus_call_method(s->bus, RD_BUS, s->rd_path, RD_SESSION_IFACE,
+		"Start", &e, NULL, "");
+	sd_bus_error_free(&e);
+	if (r < 0) {
+		r = call_failed("Start", r, NULL, err, errlen);
+		goto fail;
+	}
+	s->started = true;
+	if ((r = wait_for(s, &s->have_node, deadline)) != 0) {
+		snprintf(err, errlen, "mutter announced no PipeWire stream");
+		goto fail;
+	}
+	if ((r = read_geometry(s, err, errlen)) != 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	mutter_session_close(s);
+	return r;
+}
+
+void
+mutter_session_close(struct mutter_session *s)
+{
+	if (s == NULL)
+		return;
+	if (s->started && !s->closed) {
+		sd_bus_message *m = NULL;
+
+		/* Best effort and unanswered: dropping the connection ends
+		 * the session anyway. */
+		if (sd_bus_message_new_method_call(s->bus, &m, RD_BUS,
+			    s->rd_path, RD_SESSION_IFACE, "Stop") >= 0) {
+			(void)sd_bus_message_set_expect_reply(m, 0);
+			(void)sd_bus_send(s->bus, m, NULL);
+		}
+		sd_bus_message_unref(m);
+	}
+	sd_bus_slot_unref(s->stream_added);
+	sd_bus_slot_unref(s->closed_slot);
+	sd_bus_slot_unref(s->owner_slot);
+	/* No sd_bus_flush: it would wait without a limit for a stuck bus.
+	 * sd_bus_send wrote Stop already unless the socket was full. */
+	if (s->bus != NULL)
+		sd_bus_close_unref(s->bus);
+	free(s);
+}
+
+uint32_t
+mutter_session_node(const struct mutter_session *s)
+{
+	return s->node;
+}
+
+void
+mutter_session_geometry(const struct mutter_session *s, int32_t *x,
+	int32_t *y, int32_t *w, int32_t *h)
+{
+	*x = s->x;
+	*y = s->y;
+	*w = s->w;
+	*h = s->h;
+}
+
+int
+mutter_session_fd(const struct mutter_session *s)
+{
+	return sd_bus_get_fd(s->bus);
+}
+
+int
+mutter_session_events(const struct mutter_session *s)
+{
+	int ev = sd_bus_get_events(s->bus);
+
+	return ev < 0 ? POLLIN : ev;
+}
+
+int
+mutter_session_process(struct mutter_session *s)
+{
+	int r;
+
+	while ((r = sd_bus_process(s->bus, NULL)) > 0)
+		;
+	if (r < 0 || s->closed)
+		return OP_ERR_GONE;
+	return 0;
+}
+
+static int
+notify(struct mutter_session *s, const char *method, const char *sig, ...)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *m = NULL;
+	va_list ap;
+	int r;
+
+	if (s->closed)
+		return OP_ERR_GONE;
+	r = sd_bus_message_new_method_call(s->bus, &m, RD_BUS, s->rd_path,
+		RD_SESSION_IFACE, method);
+	if (r >= 0) {
+		va_start(ap, sig);
+		r = sd_bus_message_appendv(m, sig, ap);
+		va_end(ap);
+	}
+	if (r >= 0)
+		r = sd_bus_call(s->bus, m,
+			(uint64_t)MUTTER_CALL_TIMEOUT_MS * 1000u, &e, NULL);
+	sd_bus_message_unref(m);
+	sd_bus_error_free(&e);
+	if (r >= 0)
+		return 0;
+	return r == -ETIMEDOUT ? r : OP_ERR_GONE;
+}
+
+#define EVDEV_KEY_UNKNOWN 240u
+
+int
+mutter_session_prime(struct mutter_session *s)
+{
+	int r = notify(s, "NotifyPointerMotionRelative", "dd", 0.0, 0.0);
+
+	if (r == 0)
+		r = notify(s, "NotifyKeyboardKeycode", "ub", EVDEV_KEY_UNKNOWN,
+			1);
+	if (r == 0)
+		r = notify(s, "NotifyKeyboardKeycode", "ub", EVDEV_KEY_UNKNOWN,
+			0);
+	return r;
+}
+
+int
+mutter_session_pointer_abs(struct mutter_session *s, double x, double y)
+{
+	return notify(s, "NotifyPointerMotionAbsolute", "sdd", s->stream_path,
+		x, y);
+}
+
+int
+mutter_session_button(struct mutter_session *s, int32_t button,
+	bool pressed)
+{
+	return notify(s, "NotifyPointerButton", "ib", button, (int)pressed);
+}
+
+int
+mutter_session_axis_discrete(struct mutter_session *s, uint32_t axis,
+	int32_t steps)
+{
+	return notify(s, "NotifyPointerAxisDiscrete", "ui", axis, steps);
+}
+
+int
+mutter_session_keysym(struct mutter_session *s, uint32_t keysym,
+	bool pressed)
+{
+	return notify(s, "NotifyKeyboardKeysym", "ub", keysym, (int)pressed);
+}
+
+int
+mutter_session_keycode(struct mutter_session *s, uint32_t keycode,
+	bool pressed)
+{
+	return notify(s, "NotifyKeyboardKeycode", "ub", keycode, (int)pressed);
+}

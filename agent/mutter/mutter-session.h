@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A Mutter remote-desktop session over the user's session bus (sd-bus):
+ * org.gnome.Mutter.RemoteDesktop.CreateSession, its SessionId, a linked
+ * org.gnome.Mutter.ScreenCast session that records one monitor, Start,
+ * and the stream's PipeWire node id (PipeWireStreamAdded). Mutter shows
+ * no consent dialog on this path: whoever can talk on the user's bus may
+ * do this, which is why we connect as that user and nobody else.
+ *
+ * One bus connection per session: Mutter ends a session when the
+ * connection that made it goes away, so closing is enough to clean up
+ * even when the Stop call is lost. Every call is time-limited; a session
+ * never blocks longer than the timeout given to mutter_session_open (for
+ * opening) or MUTTER_CALL_TIMEOUT_MS (each input call).
+ *
+ * Loop integration is the owner's: poll mutter_session_fd() for
+ * mutter_session_events() and call mutter_session_process().
+ */
+#ifndef OP_MUTTER_MUTTER_SESSION_H
+#define OP_MUTTER_MUTTER_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MUTTER_CALL_TIMEOUT_MS 2000
+
+struct mutter_session;
+
+/*
+ * The backends' target: dir is the user's runtime directory (NULL or "" =
+ * $XDG_RUNTIME_DIR), which must hold the session bus socket "bus".
+ * Writes dir (bounded) to out, and whom to connect as: the socket's owner
+ * when we are root, else ourselves. 0, OP_ERR_CONFIG (not a path),
+ * OP_ERR_NOT_FOUND (no bus socket) or OP_ERR_RANGE (too long), with a
+ * reason in err.
+ */
+int mutter_target(const char *dir, char *out, size_t cap, uid_t *uid,
+	gid_t *gid, char *err, size_t errlen);
+
+/*
+ * Takes bus_fd (a connected socket to the session bus, made by the
+ * bus's user: see the comment on auth in mutter-session.c), also on
+ * failure. connector: the monitor to record ("" or NULL = the primary
+ * one). Returns 0 and *out once Mutter announced the PipeWire node, or a
+ * negative error (OP_ERR_GONE, -ETIMEDOUT, OP_ERR_UNSUPPORTED when
+ * Mutter's interfaces are not on the bus, ...) with a reason in err.
+ */
+int mutter_session_open(int bus_fd, const char *connector, int timeout_ms,
+	struct mutter_session **out, char *err, size_t errlen);
+void mutter_session_close(struct mutter_session *s);
+
+uint32_t mutter_session_node(const struct mutter_session *s);
+
+/* The recorded monitor's logical position and size, from the stream's
+ * Parameters (read once at open; sizes bounded to 1..16384). */
+void mutter_session_geometry(const struct mutter_session *s, int32_t *x,
+	int32_t *y, int32_t *w, int32_t *h);
+
+/* The bus socket and the poll events (POLLIN/POLLOUT) it waits for. */
+int mutter_session_fd(const struct mutter_session *s);
+int mutter_session_events(const struct mutter_session *s);
+
+/* Handles whatever arrived; returns 0, or OP_ERR_GONE once the session
+ * was closed by Mutter or the bus went away (then the owner stops
+ * polling). */
+int mutter_session_process(struct mutter_session *s);
+
+/* Input, in the coordinates of the recorded stream (x, y in pixels of
+ * the monitor). button: a Linux evdev code (BTN_LEFT...). axis: 0
+ * vertical, 1 horizontal. Each is one time-limited call; 0 or a
+ * negative error. */
+/* Mutter tells clients about the session's virtual pointer and
+ * keyboard only with their first event, which the client then misses
+ * (measured with wev on mutter 43: the first click and the first key
+ * were lost). This sends a relative motion of 0,0 and a press+release
+ * of KEY_UNKNOWN (240: no keysym in any xkb layout) so that the first
+ * real event arrives. 0 or a negative error. */
+int mutter_session_prime(struct mutter_session *s);
+
+int mutter_session_pointer_abs(struct mutter_session *s, double x, double y);
+int mutter_session_button(struct mutter_session *s, int32_t button,
+	bool pressed);
+int mutter_session_axis_discrete(struct mutter_session *s, uint32_t axis,
+	int32_t steps);
+int mutter_session_keysym(struct mutter_session *s, uint32_t keysym,
+	bool pressed);
+int mutter_session_keycode(struct mutter_session *s, uint32_t keycode,
+	bool pressed);
+
+#endif
