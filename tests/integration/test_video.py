@@ -33,10 +33,7 @@ import video_util
 PASSWORD = "screen test password"
 
 
-def frames(c, display=None):
-    """(arrival time, VideoFrame) of every frame received so far."""
-    return [(r.t, r.msg) for r in c.received if r.kind == "video_frame"
-            and (display is None or r.msg.display == display)]
+frames = video_util.frames
 
 
 def encoded(vf):
@@ -82,13 +79,8 @@ class VideoCase(DesktopCase):
 
     def settle(self, c, quiet=0.6, timeout=10):
         """Reads until no frame came for `quiet` seconds."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            n = len(frames(c))
-            c.pump(quiet)
-            if len(frames(c)) == n:
-                return
-        self.fail("the stream never went quiet")
+        if not video_util.wait_quiet(c, quiet, timeout):
+            self.fail("the stream never went quiet")
 
     def psnr_vs_screen(self, c, display=0, geometry=None):
         """Decodes everything received for display and compares the last

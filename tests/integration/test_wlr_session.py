@@ -54,8 +54,7 @@ MISSING = su.missing_tools() + [t for t in ("wev", "stdbuf", "wl-copy",
 TEXT = 0
 
 
-def frames(c):
-    return [r.msg for r in c.received if r.kind == "video_frame"]
+frames = video_util.frames
 
 
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
@@ -100,13 +99,8 @@ class WlrSession(TempDirCase):
             c.pump(0.05)
 
     def settle(self, c, quiet=0.8, timeout=15):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            n = len(frames(c))
-            c.pump(quiet)
-            if len(frames(c)) == n:
-                return
-        self.fail("the stream never went quiet")
+        if not video_util.wait_quiet(c, quiet, timeout):
+            self.fail("the stream never went quiet")
 
     # ------------------------------------------------------------ video
     def test_video_and_status(self):

@@ -490,3 +490,22 @@ def _client_video_selftest(check, tmp, srcs, verbose):
 
 if __name__ == "__main__":
     sys.exit(_selftest())
+
+
+def frames(c, display=None):
+    """(arrival time, VideoFrame) of every frame client c received so far."""
+    return [(r.t, r.msg) for r in c.received if r.kind == "video_frame"
+            and (display is None or r.msg.display == display)]
+
+
+def wait_quiet(c, quiet, timeout):
+    """Reads until no frame came for `quiet` seconds; False if the stream
+    never went quiet within timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        n = len(frames(c))
+        c.pump(quiet)
+        if len(frames(c)) == n:
+            return True
+    return False
+
