@@ -171,7 +171,7 @@ print_direct(const struct cj_doc *j)
 		row("direct IP", "off");
 }
 
-/* "x11 (available), wlr, virtual, mutter (not built)" */
+/* "x11 (available), wlr, virtual, mutter, portal (not built)" */
 static void
 print_backends(const struct cj_doc *j, const struct cj_node *dp)
 {

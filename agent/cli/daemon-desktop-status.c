@@ -63,9 +63,10 @@ backends_json(struct daemon *d, FILE *f)
 	bool wayland_user = present &&
 		strcmp(d->user.session_type, "wayland") == 0 &&
 		d->user.uid != 0;
-	bool x11_ok, wlr_ok;
+	bool x11_ok, wlr_ok, mutter_ok;
 	bool first = true;
 	char one[1][128];
+	char bus[4300] = "";
 
 	x11_ok = x11[0] != '\0' ? x11_socket(x11) :
 		wl[0] == '\0' && !wayland_user && d->user_found == 0 &&
@@ -75,9 +76,21 @@ backends_json(struct daemon *d, FILE *f)
 				 wayland_user &&
 				daemon_desktop_user_sockets(d->user.uid,
 					one, 1) == 1);
+	/* Mutter: a session bus beside the compositor's socket (whether
+	 * Mutter is on it is found when a session opens it). */
+	if (x11[0] == '\0' && wl[0] != '\0' && strrchr(wl, '/') != wl)
+		snprintf(bus, sizeof(bus), "%.*s/bus",
+			(int)(strrchr(wl, '/') - wl), wl);
+	else if (x11[0] == '\0' && wl[0] == '\0' && wayland_user)
+		snprintf(bus, sizeof(bus), "/run/user/%u/bus",
+			(unsigned)d->user.uid);
+	mutter_ok = bus[0] != '\0' && is_socket(bus, (uid_t)-1);
 	if (dt->cap != NULL && !dt->lost) {
 		x11_ok |= dt->target.kind == DESKTOP_X11;
 		wlr_ok |= dt->target.kind == DESKTOP_WLR;
+		mutter_ok |= dt->target.kind == DESKTOP_MUTTER;
+		/* The compositor was asked: it has no screencopy. */
+		wlr_ok &= dt->target.kind != DESKTOP_MUTTER;
 	}
 	fputs("[", f);
 	backend_json(f, &first, "x11", true, x11_ok,
@@ -96,8 +109,13 @@ backends_json(struct daemon *d, FILE *f)
 				CONF_DISPLAY_VIRTUAL_MODE) == 0),
 		"Xvfb or Xorg dummy, started when nobody is logged in "
 		"(display.virtual.mode)");
-	backend_json(f, &first, "mutter", false, false,
-		"GNOME/KDE Wayland (portal and PipeWire): not built");
+	backend_json(f, &first, "mutter", true, mutter_ok,
+		"GNOME Wayland: Mutter's RemoteDesktop on the session bus "
+		"beside the compositor's socket, used when it has no "
+		"wlr-screencopy");
+	backend_json(f, &first, "portal", false, false,
+		"other Wayland desktops (xdg-desktop-portal): not used by "
+		"sessions yet");
 	fputs("]", f);
 }
 

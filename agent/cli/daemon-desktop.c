@@ -40,6 +40,8 @@ struct desktop_waiter {
 };
 
 static void private_xauth(const struct daemon *d, char *out, size_t size);
+static int open_mutter_beside(struct daemon *d, const char *socket,
+	const char *source);
 
 /* Closes the capture connection and removes our copy of its cookie: the
  * sessions' input and clipboard connections were opened at their grant
@@ -153,14 +155,9 @@ open_capture(struct daemon *d, enum desktop_kind kind, const char *display,
 	r = capture_open(&d->loop, desktop_backend(kind), display, xauth,
 		on_capture_event, d, &dt->cap, err, sizeof(err));
 	if (r == OP_ERR_UNSUPPORTED && kind == DESKTOP_WLR) {
-		/* Not wlroots: GNOME's Mutter or KDE's KWin. Say which
-		 * backend is missing, not just which protocol. */
-		snprintf(dt->error, sizeof(dt->error), "the Wayland "
-			"compositor offers no wlr-screencopy (GNOME/Mutter or "
-			"KDE?): their portal backend is not built yet");
-		log_warn("display %s (%s): %s (%s)", display, source,
-			dt->error, err);
-		return r;
+		log_info("display %s (%s): %s; trying GNOME's Mutter", display,
+			source, err);
+		return open_mutter_beside(d, display, source);
 	}
 	if (r != 0) {
 		snprintf(dt->error, sizeof(dt->error), "%s", err[0] ? err :
@@ -179,6 +176,47 @@ open_capture(struct daemon *d, enum desktop_kind kind, const char *display,
 	log_info("capturing display %s (%s, %s)", display,
 		desktop_backend(kind), source);
 	return 0;
+}
+
+/*
+ * A Wayland compositor without wlr-screencopy. GNOME's Mutter offers its
+ * RemoteDesktop and ScreenCast on the session bus in the runtime
+ * directory that holds its socket; that bus must be the compositor
+ * owner's, whom mutter_target then connects as.
+ */
+static int
+open_mutter_beside(struct daemon *d, const char *socket, const char *source)
+{
+	struct daemon_desktop *dt = &d->desktop;
+	const char *slash = strrchr(socket, '/');
+	char dir[4200], bus[4300];
+	struct stat ws, bs;
+	int r;
+
+	if (slash == NULL || slash == socket ||
+		(size_t)(slash - socket) >= sizeof(dir))
+		return OP_ERR_NOT_FOUND; /* configured paths are absolute */
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - socket), socket);
+	snprintf(bus, sizeof(bus), "%s/bus", dir);
+	if (lstat(socket, &ws) != 0 || lstat(bus, &bs) != 0 ||
+		!S_ISSOCK(bs.st_mode) || bs.st_uid != ws.st_uid) {
+		snprintf(dt->error, sizeof(dt->error), "the Wayland "
+			"compositor offers no wlr-screencopy, and its "
+			"directory has no session bus of its user for GNOME's "
+			"Mutter; other desktops (KDE) need the portal backend, "
+			"not used by sessions yet");
+		log_warn("display %s (%s): %s", socket, source, dt->error);
+		return OP_ERR_UNSUPPORTED;
+	}
+	r = open_capture(d, DESKTOP_MUTTER, dir, NULL, ws.st_uid, source);
+	if (r == OP_ERR_UNSUPPORTED) {
+		snprintf(dt->error, sizeof(dt->error), "the Wayland "
+			"compositor offers neither wlr-screencopy nor Mutter's "
+			"RemoteDesktop on its user's session bus (KDE?): the "
+			"portal backend is not used by sessions yet");
+		log_warn("display %s (%s): %s", socket, source, dt->error);
+	}
+	return r;
 }
 
 static void

@@ -4,9 +4,9 @@
  * system's types: the daemon's desktop provider (cli/daemon-desktop.c)
  * fills it and opens the capture, input and clipboard handles on it; the
  * session only sees the handles and this tag (for logs and status).
- * Backends that exist today: X11 (an X display and its cookie) and
- * wlroots (a compositor socket, connected to as its owner). Mutter
- * (portal + PipeWire) would be a further kind.
+ * Backends: X11 (an X display and its cookie), wlroots (a compositor
+ * socket, connected to as its owner) and GNOME's Mutter (the user's
+ * runtime directory: its session bus and PipeWire sockets).
  */
 #ifndef OP_CORE_DESKTOP_H
 #define OP_CORE_DESKTOP_H
@@ -15,11 +15,12 @@ enum desktop_kind {
 	DESKTOP_NONE,
 	DESKTOP_X11, /* name ":N", auth the daemon's copy of its cookie */
 	DESKTOP_WLR, /* name the compositor's socket path, auth "" */
+	DESKTOP_MUTTER, /* name the user's runtime directory, auth "" */
 };
 
 struct desktop_target {
 	enum desktop_kind kind;
-	char name[4200];  /* ":N" or an absolute socket path */
+	char name[4200];  /* ":N", a socket path or a directory */
 	char auth[4200];  /* X11 cookie file ("" = none) */
 	char source[16];  /* "configured", "logind", "virtual" */
 };
@@ -33,6 +34,8 @@ desktop_backend(enum desktop_kind k)
 		return "x11";
 	case DESKTOP_WLR:
 		return "wlr";
+	case DESKTOP_MUTTER:
+		return "mutter";
 	default:
 		return "none";
 	}

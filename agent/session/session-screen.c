@@ -428,11 +428,11 @@ session_screen_event(struct session *ss, struct capture *c, unsigned mask)
 		ss->state != SS_AUTHORIZED)
 		return;
 	if (mask & CAPTURE_EV_GONE) {
-		session_close(ss, ss->desktop == DESKTOP_WLR ?
-				"The host's display went away (its Wayland "
-				"compositor ended)" :
+		session_close(ss, ss->desktop == DESKTOP_X11 ?
 				"The host's display went away (its X server "
-				"ended)");
+				"ended)" :
+				"The host's display went away (its Wayland "
+				"compositor ended)");
 		return;
 	}
 	if (mask & CAPTURE_EV_LAYOUT)

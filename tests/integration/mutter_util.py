@@ -12,6 +12,7 @@ which is what the agent's "mutter" backends talk to.
         m.wait_line(c, "mapped")
 """
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -43,11 +44,52 @@ def missing_tools():
     return miss + ([gtk] if gtk else [])
 
 
+def pointer_events(path):
+    """(buttons [(code, state)], motions [(x, y)]) of the newest
+    wl_pointer: Mutter re-announces the seat's capabilities when it adds
+    the virtual keyboard, wev then binds a second wl_pointer and both get
+    every event."""
+    with open(path, errors="replace") as f:
+        lines = f.read().splitlines()
+    ids = [m.group(1) for m in (re.search(r"\[(\d+):\s+wl_pointer\]", ln)
+                                for ln in lines) if m]
+    newest = ids[-1] if ids else None
+    buttons, motions = [], []
+    for ln in lines:
+        if not re.search(rf"\[{newest}:\s+wl_pointer\]", ln):
+            continue
+        m = re.search(r"button: (\d+) \(\w+\), state: (\d)", ln)
+        if m:
+            buttons.append((int(m.group(1)), int(m.group(2))))
+        m = re.search(r"motion: .*x, y: ([\d.]+), ([\d.]+)", ln)
+        if m:
+            motions.append((float(m.group(1)), float(m.group(2))))
+    return buttons, motions
+
+
+
+def wait_unscaled(move, wev_out, timeout=10):
+    """Mutter animates a window's mapping (it grows into place) and
+    scales its surface coordinates until that ends. Moves the pointer
+    with move(x, y) until 100 px on the screen are 100 px in the newest
+    wl_pointer of wev's output."""
+    deadline = time.monotonic() + timeout
+    while True:
+        move(600, 300)
+        move(700, 300)
+        time.sleep(0.2)
+        m = pointer_events(wev_out)[1]
+        if len(m) >= 2 and abs(m[-1][0] - m[-2][0] - 100) < 0.05:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"wev's coordinates stay scaled: {m[-4:]}")
+
 class Mutter(PipeWire):
     """See the module docstring. start()/stop() or a with-block."""
 
-    def __init__(self, log_dir=None, mode=MODE):
-        super().__init__(user=TEST_USER, log_dir=log_dir, sink=False)
+    def __init__(self, log_dir=None, mode=MODE, runtime_dir=None):
+        super().__init__(user=TEST_USER, log_dir=log_dir, sink=False,
+                         runtime_dir=runtime_dir)
         self.mode = mode
 
     def start(self):

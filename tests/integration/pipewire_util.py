@@ -91,7 +91,9 @@ class PipeWire:
     (pw.pulse_socket); sink=False starts without any sink (create_sink()
     later).  start()/stop() or a with-block."""
 
-    def __init__(self, pulse=False, user=TEST_USER, log_dir=None, sink=True):
+    def __init__(self, pulse=False, user=TEST_USER, log_dir=None, sink=True,
+                 runtime_dir=None):
+        self.fixed_runtime_dir = runtime_dir   # e.g. /run/user/UID
         self.pulse = pulse
         self.sink = sink
         self.user = user
@@ -111,6 +113,8 @@ class PipeWire:
         self.uid, self.gid = ensure_user(self.user)
         self.base, self.runtime_dir, self.home = user_session_dirs(
             self.uid, self.gid, "op-pw-")
+        if self.fixed_runtime_dir:
+            self.runtime_dir = self.fixed_runtime_dir
         self.env = {
             "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": self.home,
             "XDG_RUNTIME_DIR": self.runtime_dir,

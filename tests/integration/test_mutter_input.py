@@ -25,7 +25,6 @@ Skips (77) only when mutter, PipeWire, GTK's Python bindings (the
 harness checks them for both Mutter tests) or wev are not installed."""
 import json
 import os
-import re
 import shutil
 import time
 import unittest
@@ -43,27 +42,7 @@ MISSING = mu.missing_tools() + [t for t in ("wev", "stdbuf")
 BTN_LEFT = 272
 
 
-def pointer_events(path):
-    """(buttons [(code, state)], motions [(x, y)]) of the newest
-    wl_pointer: Mutter re-announces the seat's capabilities when it adds
-    the virtual keyboard, wev then binds a second wl_pointer and both get
-    every event."""
-    with open(path, errors="replace") as f:
-        lines = f.read().splitlines()
-    ids = [m.group(1) for m in (re.search(r"\[(\d+):\s+wl_pointer\]", ln)
-                                for ln in lines) if m]
-    newest = ids[-1] if ids else None
-    buttons, motions = [], []
-    for ln in lines:
-        if not re.search(rf"\[{newest}:\s+wl_pointer\]", ln):
-            continue
-        m = re.search(r"button: (\d+) \(\w+\), state: (\d)", ln)
-        if m:
-            buttons.append((int(m.group(1)), int(m.group(2))))
-        m = re.search(r"motion: .*x, y: ([\d.]+), ([\d.]+)", ln)
-        if m:
-            motions.append((float(m.group(1)), float(m.group(2))))
-    return buttons, motions
+pointer_events = mu.pointer_events
 
 
 class Probe(su.JsonProbe):
@@ -109,6 +88,7 @@ class MutterInput(unittest.TestCase):
     def test_clicks(self):
         n0 = len(pointer_events(self.wev_out)[0])
         self.assertEqual(n0, 0, "button events before any click")
+        mu.wait_unscaled(lambda x, y: self.ok(f"move {x} {y}"), self.wev_out)
         self.ok("click 600 300")
         self.ok("click 700 350")
         deadline = time.monotonic() + 10

@@ -9,7 +9,8 @@ the agent's code.
 
   - video: the stream decodes (ffmpeg) to >= 35 dB PSNR against the
     compositor's own screenshot (grim);
-  - status --json lists the backends (wlr available, mutter not built),
+  - status --json lists the backends (wlr available, mutter not, as
+    there is no session bus beside sway's socket; portal not built),
     the open display's backend and the session's; the table shows them;
   - typing (Translate-mode seq, Map-mode keycode, Return) and a click
     reach a real Wayland client (wev) with the right keysyms, button and
@@ -19,9 +20,10 @@ the agent's code.
   - sway killed mid-session: the client is told why, the audit trail
     records display.lost with backend wlr, and the agent goes on serving
     (the next session is told there is no screen);
-  - a compositor without wlr-screencopy (wayfake.py playing GNOME's
-    Mutter): the session is told there is no screen and why (the portal
-    backend is not built), and status says the same;
+  - a compositor without wlr-screencopy and without a session bus
+    beside its socket (wayfake.py: neither wlroots nor Mutter): the
+    session is told there is no screen and why, and status says the same
+    (test_mutter_session.py has the real Mutter);
   - no display configured, the test user "logged in" to a Wayland session
     without Xwayland (the consent module's test hook stands in for
     logind, which the tests do not have) with sway on its
@@ -34,6 +36,7 @@ Skips (77) only when sway, grim, wev or wl-clipboard is not installed."""
 import json
 import os
 import shutil
+import subprocess
 import time
 import unittest
 
@@ -131,12 +134,14 @@ class WlrSession(TempDirCase):
         self.assertTrue(by_name["wlr"]["built"] and by_name["wlr"]["available"],
                         dp["backends"])
         self.assertFalse(by_name["x11"]["available"], dp["backends"])
-        self.assertFalse(by_name["mutter"]["built"], dp["backends"])
+        self.assertTrue(by_name["mutter"]["built"], dp["backends"])
+        self.assertFalse(by_name["mutter"]["available"], dp["backends"])
+        self.assertFalse(by_name["portal"]["built"], dp["backends"])
         self.assertEqual([s["backend"] for s in dp["sessions"]], ["wlr"], dp)
         table = run(["-c", self.agent.config, "status"]).stdout
         self.assertRegex(table, r"display: +\S+ \(wlr, configured\), open")
         self.assertIn("wlr (available)", table)
-        self.assertIn("mutter (not built)", table)
+        self.assertIn("portal (not built)", table)
         self.assertRegex(table, r"session \d+ on wlr")
 
     # ------------------------------------------------------------ input
@@ -215,29 +220,52 @@ class NotWlroots(TempDirCase):
     """No sway needed: a fake compositor announcing only wl_shm and
     wl_output, as a non-wlroots one does to a client."""
 
+    def refused(self, fc, *why):
+        """A session on fc is told there is no screen, and why."""
+        agent = Agent(self.tmp, display=(
+            f"display:\n  wayland: \"{fc.path}\"\n"
+            "  virtual:\n    mode: never\n"))
+        agent.set_password(PASSWORD + "\n")
+        agent.start()
+        self.addCleanup(agent.stop)
+        agent.wait_status(lambda s: "display" in s)
+        c = client.Client(("127.0.0.1", agent.direct_port), direct=True)
+        self.addCleanup(c.close)
+        pi = c.login(PASSWORD)
+        self.assertNotIsInstance(pi, str, c.summary())
+        c.pump(0.5)
+        boxes = [m.text for m in c.message_boxes]
+        self.assertTrue(any("no screen to show" in t and
+                            all(w in t for w in why)
+                            for t in boxes), (boxes, agent.log()[-2000:]))
+        self.assertEqual(frames(c), [])
+        st = agent.status()["display"]
+        self.assertIsNone(st["backend"])
+        self.assertIn("wlr-screencopy", st["error"])
+
     def test_refused_with_the_reason(self):
         with wayfake.FakeCompositor(globals_=[(1, "wl_shm", 1),
                                               (3, "wl_output", 4)]) as fc:
-            agent = Agent(self.tmp, display=(
-                f"display:\n  wayland: \"{fc.path}\"\n"
-                "  virtual:\n    mode: never\n"))
-            agent.set_password(PASSWORD + "\n")
-            agent.start()
-            self.addCleanup(agent.stop)
-            agent.wait_status(lambda s: "display" in s)
-            c = client.Client(("127.0.0.1", agent.direct_port), direct=True)
-            self.addCleanup(c.close)
-            pi = c.login(PASSWORD)
-            self.assertNotIsInstance(pi, str, c.summary())
-            c.pump(0.5)
-            boxes = [m.text for m in c.message_boxes]
-            self.assertTrue(any("no screen to show" in t and
-                                "GNOME/Mutter" in t and "not built" in t
-                                for t in boxes), (boxes, agent.log()[-2000:]))
-            self.assertEqual(frames(c), [])
-            st = agent.status()["display"]
-            self.assertIsNone(st["backend"])
-            self.assertIn("wlr-screencopy", st["error"])
+            self.refused(fc, "wlr-screencopy", "no session bus", "portal")
+
+    @unittest.skipIf(shutil.which("dbus-daemon") is None, "no dbus-daemon")
+    def test_bus_without_mutter(self):
+        """A session bus beside the socket on which no Mutter runs
+        (KDE's, say): asked, and refused with the reason."""
+        with wayfake.FakeCompositor(globals_=[(1, "wl_shm", 1),
+                                              (3, "wl_output", 4)]) as fc:
+            bus = os.path.join(os.path.dirname(fc.path), "bus")
+            d = subprocess.Popen(["dbus-daemon", "--session", "--nofork",
+                                  "--nopidfile", "--address",
+                                  f"unix:path={bus}"],
+                                 stdout=subprocess.DEVNULL)
+            self.addCleanup(d.wait, 5)
+            self.addCleanup(d.terminate)
+            deadline = time.monotonic() + 10
+            while not os.path.exists(bus):
+                self.assertLess(time.monotonic(), deadline, "no bus")
+                time.sleep(0.05)
+            self.refused(fc, "neither wlr-screencopy nor Mutter", "portal")
 
 
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
