@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The part of a clipboard backend that moves bytes through file
+ * descriptors, shared by the Wayland-style backends (wlr data-control,
+ * Mutter's RemoteDesktop clipboard): the owner of the clipboard writes a
+ * type into a pipe we read, and we write our items into the fds readers
+ * hand us. Reading takes text, then PNG (each stage asks the backend for
+ * an fd, which may skip it), bounded by max bytes per item and by
+ * CLIP_PIPE_READ_TIMEOUT_MS; text must be UTF-8. Sending serves our copy
+ * of the items, at most CLIP_PIPE_MAX_SENDS at once, each dropped after
+ * CLIP_PIPE_SEND_IDLE_MS. All on the loop thread.
+ */
+#ifndef OP_CLIPBOARD_CLIPBOARD_PIPE_H
+#define OP_CLIPBOARD_CLIPBOARD_PIPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "clipboard/clipboard.h"
+
+#define CLIP_PIPE_READ_TIMEOUT_MS 3000
+#define CLIP_PIPE_SEND_IDLE_MS 10000
+#define CLIP_PIPE_MAX_SENDS 8
+
+/* The fd (non-blocking, ours to close) that the clipboard's owner writes
+ * format into; OP_ERR_NOT_FOUND skips the format, another error ends the
+ * read with it. */
+typedef int (*clip_pipe_receive_fn)(void *be, enum clipboard_format format,
+	int *fd);
+/* A send finished (ok: everything written); tag is clip_pipe_send's. */
+typedef void (*clip_pipe_sent_fn)(void *be, uint32_t tag, bool ok);
+
+struct clip_pipe_send;
+
+struct clip_pipe {
+	uv_loop_t *loop;
+	size_t max;
+	clip_pipe_receive_fn receive;
+	clip_pipe_sent_fn sent; /* may be NULL */
+	void *be;
+	uv_timer_t timer; /* read timeout / deferred completion */
+	/* our items, served to readers */
+	struct clipboard_item items[CLIPBOARD_MAX_ITEMS];
+	int nitems;
+	/* the read in progress */
+	bool reading;
+	clipboard_read_fn done;
+	void *done_arg;
+	int stage; /* 0 text, 1 png */
+	uv_poll_t *rpoll;
+	int rfd;
+	uint8_t *rbuf;
+	size_t rlen, rcap;
+	struct clipboard_item got[CLIPBOARD_MAX_ITEMS];
+	int ngot;
+	int rstatus;
+	struct clip_pipe_send *sends[CLIP_PIPE_MAX_SENDS];
+};
+
+/* Initialises p and its timer (a handle: clipboard__pipe_close closes
+ * it). */
+void clipboard__pipe_init(struct clip_pipe *p, uv_loop_t *loop, size_t max,
+	clip_pipe_receive_fn receive, clip_pipe_sent_fn sent, void *be);
+
+/* Starts a read (see clipboard_read). unavailable != 0: the clipboard
+ * is empty or gone; done then runs from the loop with that status. */
+int clipboard__pipe_read(struct clip_pipe *p, int unavailable,
+	clipboard_read_fn done, void *arg);
+
+/* Validates items (size, UTF-8) and keeps a copy, replacing the last. */
+int clipboard__pipe_keep(struct clip_pipe *p,
+	const struct clipboard_item *items, int n);
+void clipboard__pipe_drop(struct clip_pipe *p);
+/* Our copy of format, or NULL. */
+const struct clipboard_item *clipboard__pipe_item(const struct clip_pipe *p,
+	enum clipboard_format format);
+
+/* Writes our copy of format into fd (taken, also on failure). Returns 0,
+ * or an error when nothing will be sent (sent() is not called then). */
+int clipboard__pipe_send(struct clip_pipe *p, enum clipboard_format format,
+	int fd, uint32_t tag);
+
+/* Ends the read (no callback) and every send, frees the items, and
+ * closes the timer with cb; cb finds the backend (be) in its data. */
+void clipboard__pipe_close(struct clip_pipe *p, uv_close_cb cb);
+
+#endif
