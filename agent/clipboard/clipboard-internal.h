@@ -54,6 +54,7 @@ struct clipboard_ops {
 
 extern const struct clipboard_ops clipboard__x11_ops;
 extern const struct clipboard_ops clipboard__wlr_ops;
+extern const struct clipboard_ops clipboard__mutter_ops;
 
 /* ---- the X11 backend (clipboard-x11.c, clipboard-x11-owner.c) ---------*/
 

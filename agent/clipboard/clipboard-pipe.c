@@ -27,6 +27,20 @@ struct clip_pipe_send {
 
 static void read_stage(struct clip_pipe *p);
 
+const char *const clipboard__text_mimes[5] = {
+	"text/plain;charset=utf-8", "UTF8_STRING", "text/plain",
+	"TEXT", "STRING",
+};
+
+int
+clipboard__text_mime_rank(const char *m)
+{
+	for (int i = 0; i < 5; i++)
+		if (strcmp(m, clipboard__text_mimes[i]) == 0)
+			return i + 1;
+	return 0;
+}
+
 static void
 free_handle(uv_handle_t *h)
 {
@@ -172,7 +186,7 @@ on_timer(uv_timer_t *h)
 	struct clip_pipe *p = h->data;
 
 	if (p->reading)
-		read_finish(p, p->rstatus != 0 ? p->rstatus : -ETIMEDOUT);
+		read_finish(p, p->deferred ? p->rstatus : -ETIMEDOUT);
 }
 
 void
@@ -202,6 +216,7 @@ clipboard__pipe_read(struct clip_pipe *p, int unavailable,
 	p->ngot = 0;
 	p->stage = 0;
 	p->rstatus = unavailable;
+	p->deferred = unavailable != 0;
 	if (unavailable != 0) {
 		/* Later, once, as promised: from the timer. */
 		uv_timer_start(&p->timer, on_timer, 0, 0);
@@ -209,6 +224,33 @@ clipboard__pipe_read(struct clip_pipe *p, int unavailable,
 	}
 	uv_timer_start(&p->timer, on_timer, CLIP_PIPE_READ_TIMEOUT_MS, 0);
 	read_stage(p);
+	return 0;
+}
+
+int
+clipboard__pipe_read_own(struct clip_pipe *p, clipboard_read_fn done,
+	void *arg)
+{
+	if (p->reading)
+		return OP_ERR_STATE;
+	p->reading = true;
+	p->deferred = true;
+	p->done = done;
+	p->done_arg = arg;
+	p->ngot = 0;
+	p->rstatus = 0;
+	for (int i = 0; i < p->nitems; i++) {
+		uint8_t *d = malloc(p->items[i].len > 0 ? p->items[i].len : 1);
+
+		if (d == NULL) {
+			p->rstatus = OP_ERR_NOMEM;
+			break;
+		}
+		memcpy(d, p->items[i].data, p->items[i].len);
+		p->got[p->ngot] = p->items[i];
+		p->got[p->ngot++].data = d;
+	}
+	uv_timer_start(&p->timer, on_timer, 0, 0);
 	return 0;
 }
 

@@ -21,6 +21,14 @@
 
 #include "clipboard/clipboard.h"
 
+/* The text types a Wayland-style clipboard offers, best first; we serve
+ * the first CLIP_TEXT_SERVED (STRING would be Latin-1). */
+extern const char *const clipboard__text_mimes[5];
+#define CLIP_TEXT_SERVED 4
+#define CLIP_PNG_MIME "image/png"
+/* 1 + the index of m in clipboard__text_mimes, or 0. */
+int clipboard__text_mime_rank(const char *m);
+
 #define CLIP_PIPE_READ_TIMEOUT_MS 3000
 #define CLIP_PIPE_SEND_IDLE_MS 10000
 #define CLIP_PIPE_MAX_SENDS 8
@@ -57,6 +65,7 @@ struct clip_pipe {
 	struct clipboard_item got[CLIPBOARD_MAX_ITEMS];
 	int ngot;
 	int rstatus;
+	bool deferred; /* completes from the timer with rstatus */
 	struct clip_pipe_send *sends[CLIP_PIPE_MAX_SENDS];
 };
 
@@ -69,6 +78,11 @@ void clipboard__pipe_init(struct clip_pipe *p, uv_loop_t *loop, size_t max,
  * is empty or gone; done then runs from the loop with that status. */
 int clipboard__pipe_read(struct clip_pipe *p, int unavailable,
 	clipboard_read_fn done, void *arg);
+
+/* A read answered with our own copy (from the loop): for a clipboard
+ * that cannot read back what we set. */
+int clipboard__pipe_read_own(struct clip_pipe *p, clipboard_read_fn done,
+	void *arg);
 
 /* Validates items (size, UTF-8) and keeps a copy, replacing the last. */
 int clipboard__pipe_keep(struct clip_pipe *p,

@@ -37,12 +37,6 @@
 #define MAX_OFFERS 64
 #define MARKER_MIME "application/x-outpost-source"
 
-static const char *const text_mimes[] = {
-	"text/plain;charset=utf-8", "UTF8_STRING", "text/plain",
-	"TEXT", "STRING",
-};
-#define N_TEXT_SERVED 4 /* STRING would be Latin-1: not served */
-#define PNG_MIME "image/png"
 
 struct offer {
 	struct zwlr_data_control_offer_v1 *o;
@@ -79,13 +73,12 @@ offer_mime(void *data, struct zwlr_data_control_offer_v1 *o, const char *m)
 {
 	struct offer *of = data;
 
+	int rank = clipboard__text_mime_rank(m);
+
 	(void)o;
-	for (int i = 0; i < (int)(sizeof(text_mimes) / sizeof(text_mimes[0]));
-		i++)
-		if (strcmp(m, text_mimes[i]) == 0 &&
-			(of->text == 0 || i + 1 < of->text))
-			of->text = i + 1;
-	if (strcmp(m, PNG_MIME) == 0)
+	if (rank > 0 && (of->text == 0 || rank < of->text))
+		of->text = rank;
+	if (strcmp(m, CLIP_PNG_MIME) == 0)
 		of->png = true;
 	if (strcmp(m, MARKER_MIME) == 0)
 		of->self = true;
@@ -183,9 +176,9 @@ receive(void *be, enum clipboard_format format, int *fd)
 	int p[2];
 
 	if (of != NULL && format == CLIPBOARD_TEXT && of->text > 0)
-		mime = text_mimes[of->text - 1];
+		mime = clipboard__text_mimes[of->text - 1];
 	else if (of != NULL && format == CLIPBOARD_PNG && of->png)
-		mime = PNG_MIME;
+		mime = CLIP_PNG_MIME;
 	if (mime == NULL)
 		return OP_ERR_NOT_FOUND;
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0)
@@ -217,7 +210,7 @@ src_send(void *data, struct zwlr_data_control_source_v1 *s, const char *mime,
 	struct clipboard_wlr *w = data;
 
 	(void)s;
-	(void)clipboard__pipe_send(&w->pipe, strcmp(mime, PNG_MIME) == 0 ?
+	(void)clipboard__pipe_send(&w->pipe, strcmp(mime, CLIP_PNG_MIME) == 0 ?
 		CLIPBOARD_PNG : CLIPBOARD_TEXT, fd, 0);
 }
 
@@ -255,11 +248,12 @@ wlr_set(void *be, const struct clipboard_item *items, int n)
 		wlp_data_control_source_destroy(w->src);
 	for (int i = 0; i < w->pipe.nitems; i++) {
 		if (w->pipe.items[i].format == CLIPBOARD_PNG) {
-			wlp_data_control_source_offer(s, PNG_MIME);
+			wlp_data_control_source_offer(s, CLIP_PNG_MIME);
 			continue;
 		}
-		for (int k = 0; k < N_TEXT_SERVED; k++)
-			wlp_data_control_source_offer(s, text_mimes[k]);
+		for (int k = 0; k < CLIP_TEXT_SERVED; k++)
+			wlp_data_control_source_offer(s,
+				clipboard__text_mimes[k]);
 	}
 	wlp_data_control_source_offer(s, MARKER_MIME);
 	wlp_data_control_source_add_listener(s, &src_listener, w);

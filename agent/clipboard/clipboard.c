@@ -2,7 +2,8 @@
 /*
  * The backend-neutral clipboard: picks a backend by name and forwards to
  * its ops (clipboard-internal.h): x11 (clipboard-x11.c) and wlr
- * (wlroots data-control, clipboard-wlr.c); Windows would be another.
+ * (wlroots data-control, clipboard-wlr.c), mutter (clipboard-mutter.c);
+ * Windows would be another.
  */
 #include "clipboard/clipboard.h"
 
@@ -34,6 +35,7 @@ forward_changed(void *arg, struct clipboard *cb)
 static const struct clipboard_ops *const backends[] = {
 	&clipboard__x11_ops,
 	&clipboard__wlr_ops,
+	&clipboard__mutter_ops,
 };
 
 int
@@ -52,7 +54,7 @@ clipboard_open(uv_loop_t *loop, const char *backend, const char *target,
 		if (backend != NULL && strcmp(backend, backends[i]->name) == 0)
 			ops = backends[i];
 	if (ops == NULL) {
-		snprintf(err, errlen, "unknown clipboard backend %s (known: x11, wlr)",
+		snprintf(err, errlen, "unknown clipboard backend %s (known: x11, wlr, mutter)",
 			backend != NULL ? backend : "(none)");
 		return OP_ERR_UNSUPPORTED;
 	}

@@ -49,9 +49,9 @@ typedef void (*clipboard_read_fn)(void *arg, int status,
 	const struct clipboard_item *items, int n);
 
 /*
- * Opens backend ("x11" or "wlr") on target (for x11 a display ":N",
- * auth its Xauthority file as for capture; for wlr the compositor's
- * socket). max_bytes caps what is read from or served to the desktop
+ * Opens backend ("x11", "wlr" or "mutter") on target (for x11 a display
+ * ":N", auth its Xauthority file as for capture; for wlr the
+ * compositor's socket; for mutter the user's runtime directory). max_bytes caps what is read from or served to the desktop
  * (per item). changed may be NULL (no one listens yet; see
  * clipboard_listen). Failure: negative error (OP_ERR_UNSUPPORTED for an
  * unknown backend), one-line reason in err.

@@ -24,6 +24,7 @@
 #include "mutter/mutter-session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,6 +52,10 @@ struct mutter_session {
 	sd_bus_slot *stream_added;
 	sd_bus_slot *closed_slot;
 	sd_bus_slot *owner_slot;
+	sd_bus_slot *sel_owner_slot, *sel_transfer_slot;
+	mutter_owner_fn on_owner;
+	mutter_transfer_fn on_transfer;
+	void *clip_arg;
 	char rd_path[MAX_PATH_LEN];
 	char stream_path[MAX_PATH_LEN];
 	char owner[MAX_PATH_LEN]; /* Mutter's unique name on the bus */
@@ -441,6 +446,8 @@ mutter_session_close(struct mutter_session *s)
 	sd_bus_slot_unref(s->stream_added);
 	sd_bus_slot_unref(s->closed_slot);
 	sd_bus_slot_unref(s->owner_slot);
+	sd_bus_slot_unref(s->sel_owner_slot);
+	sd_bus_slot_unref(s->sel_transfer_slot);
 	/* No sd_bus_flush: it would wait without a limit for a stuck bus.
 	 * sd_bus_send wrote Stop already unless the socket was full. */
 	if (s->bus != NULL)
@@ -490,31 +497,70 @@ mutter_session_process(struct mutter_session *s)
 	return 0;
 }
 
+/* One time-limited call on the session; *reply (when asked for) is the
+ * caller's to unref. */
 static int
-notify(struct mutter_session *s, const char *method, const char *sig, ...)
+vcall(struct mutter_session *s, sd_bus_message **reply, const char *method,
+	const char *sig, va_list ap)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus_message *m = NULL;
-	va_list ap;
 	int r;
 
 	if (s->closed)
 		return OP_ERR_GONE;
 	r = sd_bus_message_new_method_call(s->bus, &m, RD_BUS, s->rd_path,
 		RD_SESSION_IFACE, method);
-	if (r >= 0) {
-		va_start(ap, sig);
+	if (r >= 0)
 		r = sd_bus_message_appendv(m, sig, ap);
-		va_end(ap);
-	}
 	if (r >= 0)
 		r = sd_bus_call(s->bus, m,
-			(uint64_t)MUTTER_CALL_TIMEOUT_MS * 1000u, &e, NULL);
+			(uint64_t)MUTTER_CALL_TIMEOUT_MS * 1000u, &e, reply);
 	sd_bus_message_unref(m);
+	/* Mutter refusing one request (a transfer it no longer wants) is
+	 * not the session gone. */
+	if (r < 0 && sd_bus_error_is_set(&e) &&
+		!sd_bus_error_has_name(&e, SD_BUS_ERROR_NO_REPLY) &&
+		!sd_bus_error_has_name(&e, SD_BUS_ERROR_SERVICE_UNKNOWN) &&
+		!sd_bus_error_has_name(&e, SD_BUS_ERROR_NAME_HAS_NO_OWNER) &&
+		!sd_bus_error_has_name(&e, SD_BUS_ERROR_UNKNOWN_OBJECT))
+		r = OP_ERR_DENIED;
 	sd_bus_error_free(&e);
 	if (r >= 0)
 		return 0;
-	return r == -ETIMEDOUT ? r : OP_ERR_GONE;
+	return r == -ETIMEDOUT || r == OP_ERR_DENIED ? r : OP_ERR_GONE;
+}
+
+static int
+notify(struct mutter_session *s, const char *method, const char *sig, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, sig);
+	r = vcall(s, NULL, method, sig, ap);
+	va_end(ap);
+	return r;
+}
+
+/* A call that answers with a file descriptor: *fd is a duplicate. */
+static int
+call_fd(struct mutter_session *s, int *fd, const char *method,
+	const char *sig, ...)
+{
+	sd_bus_message *reply = NULL;
+	va_list ap;
+	int r, got = -1;
+
+	va_start(ap, sig);
+	r = vcall(s, &reply, method, sig, ap);
+	va_end(ap);
+	if (r == 0 && (sd_bus_message_read(reply, "h", &got) < 0 || got < 0))
+		r = OP_ERR_GONE;
+	if (r == 0 && (*fd = fcntl(got, F_DUPFD_CLOEXEC, 3)) < 0)
+		r = -errno;
+	sd_bus_message_unref(reply);
+	return r;
 }
 
 #define EVDEV_KEY_UNKNOWN 240u
@@ -566,4 +612,170 @@ mutter_session_keycode(struct mutter_session *s, uint32_t keycode,
 	bool pressed)
 {
 	return notify(s, "NotifyKeyboardKeycode", "ub", keycode, (int)pressed);
+}
+
+/* ---------------------------------------------------------- clipboard */
+
+/* The "mime-types" variant: "as", or "(as)" as Mutter 43 sends it. */
+static int
+read_mimes(sd_bus_message *m, char (*mimes)[MUTTER_MAX_MIME_LEN + 1],
+	int *n)
+{
+	const char *sig = NULL, *t = NULL;
+	char type = 0;
+	bool wrapped;
+	int r;
+
+	if ((r = sd_bus_message_peek_type(m, &type, &sig)) < 0)
+		return r;
+	if (type != 'v' || sig == NULL ||
+		(strcmp(sig, "as") != 0 && strcmp(sig, "(as)") != 0))
+		return sd_bus_message_skip(m, "v");
+	wrapped = sig[0] == '(';
+	if ((r = sd_bus_message_enter_container(m, 'v', sig)) <= 0 ||
+		(wrapped &&
+			(r = sd_bus_message_enter_container(m, 'r', "as")) <= 0) ||
+		(r = sd_bus_message_enter_container(m, 'a', "s")) <= 0)
+		return r < 0 ? r : -EBADMSG;
+	while ((r = sd_bus_message_read(m, "s", &t)) > 0)
+		if (*n < MUTTER_MAX_MIMES && strlen(t) <= MUTTER_MAX_MIME_LEN) {
+			memcpy(mimes[*n], t, strlen(t) + 1);
+			(*n)++;
+		}
+	for (int i = wrapped ? 3 : 2; r >= 0 && i > 0; i--)
+		r = sd_bus_message_exit_container(m);
+	return r;
+}
+
+static int
+on_selection_owner(sd_bus_message *m, void *arg, sd_bus_error *ret)
+{
+	struct mutter_session *s = arg;
+	char mimes[MUTTER_MAX_MIMES][MUTTER_MAX_MIME_LEN + 1];
+	const char *list[MUTTER_MAX_MIMES];
+	int n = 0, ours = 0, r;
+
+	(void)ret;
+	r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	while (r >= 0 &&
+		(r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		const char *key = NULL;
+
+		if ((r = sd_bus_message_read(m, "s", &key)) < 0)
+			break;
+		if (strcmp(key, "mime-types") == 0)
+			r = read_mimes(m, mimes, &n); else if (strcmp(key, "session-is-owner") == 0) {
+			r = sd_bus_message_read(m, "v", "b", &ours);
+		} else {
+			r = sd_bus_message_skip(m, "v");
+		}
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+	}
+	if (r < 0 || s->on_owner == NULL)
+		return 0; /* malformed: ignored, as Mutter's own would be */
+	for (int i = 0; i < n; i++)
+		list[i] = mimes[i];
+	s->on_owner(s->clip_arg, list, n, ours != 0);
+	return 0;
+}
+
+static int
+on_selection_transfer(sd_bus_message *m, void *arg, sd_bus_error *ret)
+{
+	struct mutter_session *s = arg;
+	const char *mime = NULL;
+	uint32_t serial = 0;
+
+	(void)ret;
+	if (sd_bus_message_read(m, "su", &mime, &serial) >= 0 &&
+		strlen(mime) <= MUTTER_MAX_MIME_LEN && s->on_transfer != NULL)
+		s->on_transfer(s->clip_arg, mime, serial);
+	return 0;
+}
+
+int
+mutter_session_clipboard(struct mutter_session *s, mutter_owner_fn owner,
+	mutter_transfer_fn transfer, void *arg)
+{
+	int r;
+
+	s->on_owner = owner;
+	s->on_transfer = transfer;
+	s->clip_arg = arg;
+	r = sd_bus_match_signal(s->bus, &s->sel_owner_slot, s->owner,
+		s->rd_path, RD_SESSION_IFACE, "SelectionOwnerChanged",
+		on_selection_owner, s);
+	if (r >= 0)
+		r = sd_bus_match_signal(s->bus, &s->sel_transfer_slot,
+			s->owner, s->rd_path, RD_SESSION_IFACE,
+			"SelectionTransfer", on_selection_transfer, s);
+	if (r < 0)
+		return OP_ERR_GONE;
+	return notify(s, "EnableClipboard", "a{sv}", 0);
+}
+
+int
+mutter_session_selection_set(struct mutter_session *s,
+	const char *const *mimes, int n)
+{
+	sd_bus_message *m = NULL;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	char *l[MUTTER_MAX_MIMES + 1];
+	int r;
+
+	if (s->closed)
+		return OP_ERR_GONE;
+	if (n < 0 || n > MUTTER_MAX_MIMES)
+		return OP_ERR_RANGE;
+	for (int i = 0; i < n; i++)
+		l[i] = (char *)mimes[i];
+	l[n] = NULL;
+	/* "as" inside a variant: built by hand (no varargs form). */
+	r = sd_bus_message_new_method_call(s->bus, &m, RD_BUS, s->rd_path,
+		RD_SESSION_IFACE, "SetSelection");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "{sv}");
+	if (r >= 0 && n > 0) {
+		r = sd_bus_message_open_container(m, 'e', "sv");
+		if (r >= 0)
+			r = sd_bus_message_append(m, "s", "mime-types");
+		if (r >= 0)
+			r = sd_bus_message_open_container(m, 'v', "as");
+		if (r >= 0)
+			r = sd_bus_message_append_strv(m, l);
+		if (r >= 0)
+			r = sd_bus_message_close_container(m);
+		if (r >= 0)
+			r = sd_bus_message_close_container(m);
+	}
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	if (r >= 0)
+		r = sd_bus_call(s->bus, m,
+			(uint64_t)MUTTER_CALL_TIMEOUT_MS * 1000u, &e, NULL);
+	sd_bus_message_unref(m);
+	sd_bus_error_free(&e);
+	return r >= 0 ? 0 : r == -ETIMEDOUT ? r : OP_ERR_GONE;
+}
+
+int
+mutter_session_selection_read(struct mutter_session *s, const char *mime,
+	int *fd)
+{
+	return call_fd(s, fd, "SelectionRead", "s", mime);
+}
+
+int
+mutter_session_selection_write(struct mutter_session *s, uint32_t serial,
+	int *fd)
+{
+	return call_fd(s, fd, "SelectionWrite", "u", serial);
+}
+
+int
+mutter_session_selection_done(struct mutter_session *s, uint32_t serial,
+	bool ok)
+{
+	return notify(s, "SelectionWriteDone", "ub", serial, (int)ok);
 }

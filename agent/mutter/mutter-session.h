@@ -89,4 +89,35 @@ int mutter_session_keysym(struct mutter_session *s, uint32_t keysym,
 int mutter_session_keycode(struct mutter_session *s, uint32_t keycode,
 	bool pressed);
 
+/*
+ * The clipboard of the session (Mutter's EnableClipboard): owner(arg,
+ * mimes, n, ours) whenever the clipboard changes hands (ours: our
+ * SetSelection did it), with at most MUTTER_MAX_MIMES types of at most
+ * MUTTER_MAX_MIME_LEN bytes (longer ones are left out); transfer(arg,
+ * mime, serial) when a client pastes what we set: answer with
+ * mutter_session_selection_write and _done. Callbacks run from
+ * mutter_session_process. 0 or a negative error.
+ */
+#define MUTTER_MAX_MIMES 32
+#define MUTTER_MAX_MIME_LEN 128
+typedef void (*mutter_owner_fn)(void *arg, const char *const *mimes, int n,
+	bool ours);
+typedef void (*mutter_transfer_fn)(void *arg, const char *mime,
+	uint32_t serial);
+int mutter_session_clipboard(struct mutter_session *s, mutter_owner_fn owner,
+	mutter_transfer_fn transfer, void *arg);
+/* Offers mimes as our selection (n = 0: none). */
+int mutter_session_selection_set(struct mutter_session *s,
+	const char *const *mimes, int n);
+/* The clipboard's content as mime: *fd (ours to close) is written by
+ * Mutter. */
+int mutter_session_selection_read(struct mutter_session *s, const char *mime,
+	int *fd);
+/* Where to write our content for transfer serial (*fd ours to close),
+ * and whether all of it was written. */
+int mutter_session_selection_write(struct mutter_session *s, uint32_t serial,
+	int *fd);
+int mutter_session_selection_done(struct mutter_session *s, uint32_t serial,
+	bool ok);
+
 #endif

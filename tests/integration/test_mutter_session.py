@@ -44,7 +44,9 @@ import video_util
 PASSWORD = "mutter session test password"
 W, H = mu.MODE
 BTN_LEFT = 272
-MISSING = mu.missing_tools() + [t for t in ("wev", "stdbuf", "ffmpeg")
+TEXT = 0
+MISSING = mu.missing_tools() + [t for t in ("wev", "stdbuf", "ffmpeg",
+                                           "wl-copy", "wl-paste")
                                 if shutil.which(t) is None]
 frames = video_util.frames
 
@@ -168,6 +170,35 @@ class MutterSession(TempDirCase):
         self.assertAlmostEqual(y2 - y1, 50.0, delta=0.05, msg=motions)
         self.assertEqual(self.agent.status()["input"]["dropped"], 0,
                          why(self.agent, c))
+
+    # -------------------------------------------------------- clipboard
+    def paste(self):
+        """The desktop's clipboard as text (a Wayland client's paste:
+        the seat has a keyboard once the session's input exists)."""
+        p = self.mutter.run(["wl-paste", "-n"], check=False, timeout=5)
+        return p.stdout if p.returncode == 0 else None
+
+    def test_clipboard_both_ways(self):
+        c, _ = self.connect()
+        wait_frames(self, self.agent, c)
+        text = "héllo from mutter ☺"
+        p = self.mutter.client(["wl-copy", text])
+        self.addCleanup(p.kill)
+        try:
+            c.wait_clipboard(lambda r: r.fmt == TEXT and
+                             r.data == text.encode(), timeout=10)
+        except TimeoutError:
+            self.fail("no clipboard from the desktop" + why(self.agent, c))
+        back = "héllo from the technician"
+        c.send_clipboard(back, multi=True)
+        deadline = time.monotonic() + 10
+        got = None
+        while time.monotonic() < deadline:
+            got = self.paste()
+            if got == back:
+                break
+            c.pump(0.1)
+        self.assertEqual(got, back, why(self.agent, c))
 
     # ------------------------------------------------- compositor loss
     def test_compositor_dies(self):

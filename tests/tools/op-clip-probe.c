@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Drives the clipboard's "wlr" backend (clipboard-wlr.c) for the integration
- * tests. Commands on stdin, one per line; one JSON line per answer:
+ * Drives a clipboard backend ("wlr" unless BACKEND is given: clipboard-wlr.c,
+ * clipboard-mutter.c) for the integration tests. Commands on stdin, one per line; one JSON line per answer:
  *
  *   read              {"event":"read","status":0,"items":[{"format":
  *                      "text"|"png","hex":".."}]}
@@ -10,7 +10,7 @@
  *   quit
  * Unprompted: {"event":"changed"}.
  *
- *   op-clip-probe DISPLAY MAX_BYTES
+ *   op-clip-probe DISPLAY MAX_BYTES [BACKEND]
  */
 #include <signal.h>
 #include <stdio.h>
@@ -141,13 +141,14 @@ main(int argc, char **argv)
 	char err[256];
 	int r;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s DISPLAY MAX_BYTES\n", argv[0]);
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: %s DISPLAY MAX_BYTES [BACKEND]\n",
+			argv[0]);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN); /* as the agent */
 	uv_loop_init(&loop);
-	r = clipboard_open(&loop, "wlr", argv[1], NULL,
+	r = clipboard_open(&loop, argc == 4 ? argv[3] : "wlr", argv[1], NULL,
 		strtoul(argv[2], NULL, 10), on_changed, NULL, &cb, err,
 		sizeof(err));
 	return probe_stdin_run(&in, &loop, r, err,
