@@ -72,7 +72,7 @@ portal_open(struct capture *self, const char *display, const char *token_path,
 	char dir[200], path[300], token[PORTAL_TOKEN_MAX];
 	uid_t uid;
 	gid_t gid;
-	int fd = -1, r;
+	int fd = -1, hold = -1, r;
 
 	if ((r = mutter_target(display, dir, sizeof(dir), &uid, &gid, err,
 		     errlen)) != 0)
@@ -82,13 +82,13 @@ portal_open(struct capture *self, const char *display, const char *token_path,
 		(r = portal_token_load(token_path, token, sizeof(token))) != 0)
 		log_warn_r(r, "portal restore token %s ignored", token_path);
 	snprintf(path, sizeof(path), "%s/bus", dir);
-	if ((r = platform_connect_user(path, uid, gid, &fd)) != 0) {
+	if ((r = platform_connect_user_held(path, uid, gid, &fd, &hold)) != 0) {
 		snprintf(err, errlen, "cannot connect to %s: %s", path,
 			op_strerror(r));
 		return r;
 	}
-	if ((r = portal_session_open(fd, false, token, OPEN_TIMEOUT_MS, &ps,
-		     err, errlen)) != 0)
+	if ((r = portal_session_open(fd, hold, false, token, OPEN_TIMEOUT_MS,
+		     &ps, err, errlen)) != 0)
 		return r;
 	if (token_path != NULL && token_path[0] != '\0' &&
 		(r = portal_token_save(token_path,

@@ -8,6 +8,15 @@
  * of its own user, never root. The child runs only async-signal-safe
  * calls (we may have threads: libuv's pool, PipeWire's data thread) and
  * exits at once; it never execs anything.
+ *
+ * The held variant (platform_connect_user_held) is for servers that
+ * inspect the connecting process after connect(): xdg-desktop-portal
+ * opens /proc/PID/root of its bus client. The connection is made by a
+ * grandchild (no reaping needed) that, once it has handed the socket
+ * over, execs /bin/cat reading the socketpair: exec drops our memory
+ * image (a forked copy of the daemon must not become inspectable by the
+ * user, which its new credentials would allow after exec) and all other
+ * fds are closed first. cat ends when we close the other end or die.
  */
 #include "platform/userconn.h"
 
@@ -20,6 +29,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +38,8 @@
 
 #define CONNECT_MS 2000
 #define PARENT_MS 3000
+#define HOLDER "/bin/cat"
+#define MAX_FD_SCAN 65536
 
 /* The child's report: 0 with the fd attached, or a positive errno. */
 static void
@@ -127,8 +139,27 @@ recv_fd(int sock, int *fd)
 	return err > 0 ? (err == ENOENT ? OP_ERR_NOT_FOUND : -err) : -EPROTO;
 }
 
-int
-platform_connect_user(const char *path, uid_t uid, gid_t gid, int *fd)
+/* The held grandchild after its report: stdin = the socketpair,
+ * stdout/stderr = /dev/null, nothing else open, then cat. */
+static void
+grandchild_hold(int sock)
+{
+	static char *const argv[] = { "cat", NULL };
+	static char *const envp[] = { NULL };
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null < 0 || dup2(sock, 0) != 0 || dup2(null, 1) != 1 ||
+		dup2(null, 2) != 2)
+		_exit(127);
+	if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
+		for (int i = 3; i < MAX_FD_SCAN; i++)
+			(void)close(i);
+	execve(HOLDER, argv, envp);
+	_exit(127);
+}
+
+static int
+connect_as(const char *path, uid_t uid, gid_t gid, int *fd, int *hold)
 {
 	struct sockaddr_un sun;
 	int sv[2];
@@ -138,6 +169,8 @@ platform_connect_user(const char *path, uid_t uid, gid_t gid, int *fd)
 	int r;
 
 	*fd = -1;
+	if (hold != NULL)
+		*hold = -1;
 	if (path == NULL || path[0] != '/')
 		return OP_ERR_CONFIG;
 	if (geteuid() != 0 && geteuid() != uid)
@@ -159,18 +192,46 @@ platform_connect_user(const char *path, uid_t uid, gid_t gid, int *fd)
 		int c;
 
 		close(sv[0]);
-		(void)prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0L, 0L,
-			0L);
+		/* Held: the child only forks; init reaps the grandchild. */
+		if (hold != NULL && fork() != 0)
+			_exit(0);
+		if (hold == NULL)
+			(void)prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL,
+				0L, 0L, 0L);
 		c = child_connect(&sun, uid, gid);
 		child_report(sv[1], c < 0 ? -c : 0, c);
-		_exit(0);
+		if (hold == NULL || c < 0)
+			_exit(0);
+		close(c);
+		grandchild_hold(sv[1]);
 	}
 	close(sv[1]);
+	if (hold != NULL)
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
 	r = recv_fd(sv[0], fd);
-	close(sv[0]);
+	if (hold != NULL && r == 0)
+		*hold = sv[0];
+	else
+		close(sv[0]); /* a held grandchild that hangs sees EOF */
+	if (hold != NULL)
+		return r;
 	if (r == -ETIMEDOUT)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	return r;
+}
+
+int
+platform_connect_user(const char *path, uid_t uid, gid_t gid, int *fd)
+{
+	return connect_as(path, uid, gid, fd, NULL);
+}
+
+int
+platform_connect_user_held(const char *path, uid_t uid, gid_t gid, int *fd,
+	int *hold)
+{
+	return connect_as(path, uid, gid, fd, hold);
 }

@@ -58,6 +58,7 @@ enum {
 
 struct portal_session {
 	sd_bus *bus;
+	int hold; /* keeps the process that connected bus alive */
 	sd_bus_slot *owner_slot;
 	sd_bus_slot *closed_slot;
 	char owner[MAX_NAME_LEN];  /* the portal's unique name */
@@ -745,8 +746,9 @@ check_portal(struct portal_session *s, char *err, size_t errlen)
 }
 
 int
-portal_session_open(int bus_fd, bool input, const char *restore_token,
-	int timeout_ms, struct portal_session **out, char *err, size_t errlen)
+portal_session_open(int bus_fd, int hold_fd, bool input,
+	const char *restore_token, int timeout_ms, struct portal_session **out,
+	char *err, size_t errlen)
 {
 	struct portal_session *s;
 	int r;
@@ -754,8 +756,11 @@ portal_session_open(int bus_fd, bool input, const char *restore_token,
 	*out = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		close(bus_fd);
+		if (hold_fd >= 0)
+			close(hold_fd);
 		return OP_ERR_NOMEM;
 	}
+	s->hold = hold_fd;
 	s->input = input;
 	s->deadline = op_now_us() + (uint64_t)timeout_ms * 1000u;
 	if (!portal_token_valid(restore_token))
@@ -798,6 +803,8 @@ portal_session_close(struct portal_session *s)
 	sd_bus_slot_unref(s->closed_slot);
 	if (s->bus != NULL)
 		sd_bus_close_unref(s->bus);
+	if (s->hold >= 0)
+		close(s->hold);
 	free(s);
 }
 

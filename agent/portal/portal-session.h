@@ -38,7 +38,9 @@ struct portal_session;
 
 /*
  * Takes bus_fd (a connected socket to the user's session bus, made by the
- * bus's user: platform_connect_user), also on failure. input: a
+ * bus's user) and hold_fd (-1 or the fd that keeps the connecting process
+ * alive: platform_connect_user_held, because the portal looks at that
+ * process's /proc entry), also on failure. input: a
  * RemoteDesktop session (keyboard + pointer) instead of ScreenCast only.
  * restore_token: from the previous open ("" or NULL = none; the portal
  * ignores an unknown or used one and asks the user). Blocks until the
@@ -49,7 +51,8 @@ struct portal_session;
  * refused: Response 1 or 2), -ETIMEDOUT, OP_ERR_PROTO (a reply of the
  * wrong shape), OP_ERR_GONE.
  */
-int portal_session_open(int bus_fd, bool input, const char *restore_token,
+int portal_session_open(int bus_fd, int hold_fd, bool input,
+	const char *restore_token,
 	int timeout_ms, struct portal_session **out, char *err, size_t errlen);
 void portal_session_close(struct portal_session *s);
 
