@@ -1,16 +1,25 @@
 # SPDX-License-Identifier: MIT
-"""A private desktop with a real xdg-desktop-portal for tests: the
+"""A private session with a real xdg-desktop-portal for tests: the
 session bus, PipeWire and WirePlumber of pipewire_util.PipeWire (no
-sink), a headless sway (sway_util.Sway) in the same XDG_RUNTIME_DIR,
-xdg-desktop-portal-wlr (ScreenCast for wlroots; its chooser set to
-"none" with output HEADLESS-1, so no dialog) and xdg-desktop-portal
-(XDG_CURRENT_DESKTOP=sway picks wlr.portal), all as the test user
-`outpost-waytest`. What the agent's "portal" backends talk to.
+sink) as the test user `outpost-waytest`, plus one of:
 
-    with Portal(log_dir=tmp) as p:
+  backend="wlr"     headless sway (sway_util.Sway) in the same runtime
+                    dir, xdg-desktop-portal-wlr (its chooser set to
+                    "none", output HEADLESS-1: no dialog) and
+                    xdg-desktop-portal (XDG_CURRENT_DESKTOP=sway).
+  backend="test"    xdg-desktop-portal with fake_portal.py's backend
+                    (XDG_DESKTOP_PORTAL_DIR holds its .portal file) and
+                    a real PipeWire video source, GStreamer showing a
+                    PNG (node id in self.nodefile), as the stream.
+  backend="hostile" fake_portal.py's hostile frontend instead of
+                    xdg-desktop-portal (mode: see there).
+  backend="none"    nothing on the bus but what D-Bus activation starts.
+
+    with Portal(backend="test", log_dir=tmp, png=path) as p:
         p.runtime_dir          # the backends' target
-        p.sway.grim_ppm()      # the compositor's own screenshot
+        p.calls()              # what the fake backend was asked
 """
+import json
 import os
 import shutil
 import time
@@ -22,51 +31,137 @@ import sway_util as su
 XDP = "/usr/libexec/xdg-desktop-portal"
 XDPW = "/usr/libexec/xdg-desktop-portal-wlr"
 TEST_USER = su.TEST_USER
+HERE = os.path.dirname(os.path.abspath(__file__))
+FAKE = os.path.join(HERE, "fake_portal.py")
+PYTHON = "/usr/bin/python3"
+NODE_NAME = "outpost-test-screen"
 
 
-def missing_tools():
-    """What a portal test needs that is not installed."""
-    return (pw_missing() + su.missing_tools() +
-            [t for t in ("gdbus",) if shutil.which(t) is None] +
-            [p for p in (XDP, XDPW) if not os.path.exists(p)])
+def missing_tools(backend="test"):
+    """What a portal test with that backend needs that is not
+    installed."""
+    miss = pw_missing() + [t for t in ("gdbus", "pw-dump")
+                           if shutil.which(t) is None]
+    if backend != "hostile" and not os.path.exists(XDP):
+        miss.append(XDP)
+    if backend == "wlr":
+        miss += su.missing_tools()
+        miss += [] if os.path.exists(XDPW) else [XDPW]
+    if backend == "test" and shutil.which("gst-launch-1.0") is None:
+        miss.append("gst-launch-1.0")
+    return miss
 
 
 class Portal(PipeWire):
-    """See the module docstring. start()/stop() or a with-block.
-    portal=False leaves xdg-desktop-portal out (a bus without it)."""
+    """See the module docstring. start()/stop() or a with-block."""
 
-    def __init__(self, log_dir=None, mode="1280x720", portal=True):
+    def __init__(self, backend="test", mode="ok", log_dir=None, png=None):
         super().__init__(user=TEST_USER, log_dir=log_dir, sink=False)
+        self.backend = backend
         self.mode = mode
-        self.with_portal = portal
+        self.png = png
         self.sway = None
 
     def start(self):
         super().start()
         try:
-            self.sway = su.Sway(mode=self.mode, log_dir=self.log_dir,
-                                runtime_dir=self.runtime_dir).start()
-            self.env["WAYLAND_DISPLAY"] = self.sway.env["WAYLAND_DISPLAY"]
-            self.env["XDG_CURRENT_DESKTOP"] = "sway"
-            self.env["XDG_SESSION_TYPE"] = "wayland"
-            self._write_wlr_config()
-            if self.with_portal:
-                self._spawn("xdpw", [XDPW, "-l", "DEBUG"])
-                self._wait_name("org.freedesktop.impl.portal.desktop.wlr")
-                self._spawn("xdp", [XDP, "-v"])
-                self._wait_name("org.freedesktop.portal.Desktop")
+            self.calls_log = os.path.join(self.home, "calls.jsonl")
+            self.nodefile = os.path.join(self.home, "node")
+            getattr(self, "_start_" + self.backend)()
         except Exception:
             self.stop()
             raise
         return self
 
-    def _write_wlr_config(self):
+    def _start_none(self):
+        pass
+
+    def _start_wlr(self):
+        self.sway = su.Sway(mode="1280x720", log_dir=self.log_dir,
+                            runtime_dir=self.runtime_dir).start()
+        self.env["WAYLAND_DISPLAY"] = self.sway.env["WAYLAND_DISPLAY"]
+        self.env["XDG_CURRENT_DESKTOP"] = "sway"
         d = os.path.join(self.env["XDG_CONFIG_HOME"],
                          "xdg-desktop-portal-wlr")
-        self.run(["mkdir", "-p", d])
-        self.run(["sh", "-c", "cat > " + os.path.join(d, "config")
-                  + " <<'EOF'\n[screencast]\nchooser_type=none\n"
-                  "output_name=HEADLESS-1\nmax_fps=30\nEOF\n"])
+        self._user_file(os.path.join(d, "config"),
+                        "[screencast]\nchooser_type=none\n"
+                        "output_name=HEADLESS-1\nmax_fps=30\n")
+        self._spawn("xdpw", [XDPW, "-l", "DEBUG"])
+        self._wait_name("org.freedesktop.impl.portal.desktop.wlr")
+        self._spawn("xdp", [XDP, "-v"])
+        self._wait_name("org.freedesktop.portal.Desktop")
+
+    def _start_test(self):
+        self._start_video()
+        d = os.path.join(self.home, "portals")
+        self._user_file(os.path.join(d, "outposttest.portal"),
+                        "[portal]\nDBusName=org.freedesktop.impl.portal."
+                        "desktop.outposttest\nInterfaces=org.freedesktop."
+                        "impl.portal.ScreenCast;org.freedesktop.impl.portal."
+                        "RemoteDesktop;\nUseIn=outposttest\n")
+        self.env["XDG_DESKTOP_PORTAL_DIR"] = d
+        self.env["XDG_CURRENT_DESKTOP"] = "outposttest"
+        self._spawn("fake", [PYTHON, FAKE, "impl", self.calls_log,
+                             self.mode, self.nodefile])
+        self._wait_name("org.freedesktop.impl.portal.desktop.outposttest")
+        self._spawn("xdp", [XDP, "-v"])
+        self._wait_name("org.freedesktop.portal.Desktop")
+
+    def _start_hostile(self):
+        self._spawn("fake", [PYTHON, FAKE, "frontend", self.calls_log,
+                             self.mode])
+        self._wait_name("org.freedesktop.portal.Desktop")
+
+    def _start_video(self, timeout=15):
+        """GStreamer shows the PNG as a PipeWire Video/Source node."""
+        self._spawn("gst", [
+            "gst-launch-1.0", "-q", "filesrc", f"location={self.png}", "!",
+            "pngdec", "!", "imagefreeze", "!", "videoconvert", "!",
+            "video/x-raw,format=BGRx,framerate=10/1", "!", "pipewiresink",
+            "mode=provide",
+            f"stream-properties=props,node.name={NODE_NAME},"
+            "media.class=Video/Source"])
+        deadline = time.monotonic() + timeout
+        while True:
+            node = self.find_node(NODE_NAME)
+            if node is not None:
+                break
+            if self.procs["gst"].poll() is not None:
+                raise RuntimeError("gst-launch exited")
+            if time.monotonic() > deadline:
+                raise TimeoutError("the video source did not appear")
+            time.sleep(0.1)
+        self._user_file(self.nodefile, str(node))
+        self.node = node
+
+    def find_node(self, name):
+        r = self.run(["pw-dump"], check=False)
+        try:
+            objs = json.loads(r.stdout or "[]")
+        except ValueError:
+            return None
+        for o in objs:
+            props = (o.get("info") or {}).get("props") or {}
+            if (o.get("type") == "PipeWire:Interface:Node" and
+                    props.get("node.name") == name):
+                return o["id"]
+        return None
+
+    def _user_file(self, path, text):
+        """Writes a file the test user owns (its home is 0700)."""
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+        for p in (os.path.dirname(path), path):
+            os.chown(p, self.uid, self.gid)
+
+    def calls(self):
+        """The fake's log: one dict per call it got."""
+        try:
+            with open(self.calls_log) as f:
+                return [json.loads(line) for line in f if line.strip()]
+        except FileNotFoundError:
+            return []
 
     def names(self):
         r = self.run(["gdbus", "call", "--session", "--dest",
@@ -86,9 +181,8 @@ class Portal(PipeWire):
             time.sleep(0.05)
 
     def stop(self):
-        for name in ("xdp", "xdpw"):
-            if name in self.procs:
-                self.terminate(name)
+        for name in ("xdp", "fake", "xdpw", "gst"):
+            self.terminate(name)
         if self.sway is not None:
             self.sway.stop()
             self.sway = None
