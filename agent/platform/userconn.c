@@ -140,29 +140,43 @@ recv_fd(int sock, int *fd)
 }
 
 /* The held grandchild after its report: stdin = the socketpair,
- * stdout/stderr = /dev/null, nothing else open, then cat. */
+ * stdout/stderr = /dev/null, fd 3 = the exec pipe (close-on-exec: its
+ * end tells the parent that our image is gone), nothing else open, then
+ * cat. */
 static void
-grandchild_hold(int sock)
+grandchild_hold(int sock, int exec_fd)
 {
 	static char *const argv[] = { "cat", NULL };
 	static char *const envp[] = { NULL };
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	if (null < 0 || dup2(sock, 0) != 0 || dup2(null, 1) != 1 ||
-		dup2(null, 2) != 2)
+		dup2(null, 2) != 2 || dup3(exec_fd, 3, O_CLOEXEC) != 3)
 		_exit(127);
-	if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
-		for (int i = 3; i < MAX_FD_SCAN; i++)
+	if (syscall(SYS_close_range, 4u, ~0u, 0u) != 0)
+		for (int i = 4; i < MAX_FD_SCAN; i++)
 			(void)close(i);
 	execve(HOLDER, argv, envp);
 	_exit(127);
+}
+
+/* EOF on the exec pipe: the grandchild exec'd (or died). */
+static int
+wait_exec(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	if (poll(&p, 1, PARENT_MS) != 1)
+		return -ETIMEDOUT;
+	return read(fd, &c, 1) == 0 ? 0 : -EPROTO;
 }
 
 static int
 connect_as(const char *path, uid_t uid, gid_t gid, int *fd, int *hold)
 {
 	struct sockaddr_un sun;
-	int sv[2];
+	int sv[2], ep[2] = { -1, -1 };
 	pid_t pid;
 	int status;
 	int n;
@@ -182,16 +196,28 @@ connect_as(const char *path, uid_t uid, gid_t gid, int *fd, int *hold)
 		return -ENAMETOOLONG;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
 		return -errno;
+	if (hold != NULL && pipe2(ep, O_CLOEXEC) != 0) {
+		r = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
 	if ((pid = fork()) < 0) {
 		r = -errno;
 		close(sv[0]);
 		close(sv[1]);
+		if (hold != NULL) {
+			close(ep[0]);
+			close(ep[1]);
+		}
 		return r;
 	}
 	if (pid == 0) {
 		int c;
 
 		close(sv[0]);
+		if (hold != NULL)
+			close(ep[0]);
 		/* Held: the child only forks; init reaps the grandchild. */
 		if (hold != NULL && fork() != 0)
 			_exit(0);
@@ -203,13 +229,23 @@ connect_as(const char *path, uid_t uid, gid_t gid, int *fd, int *hold)
 		if (hold == NULL || c < 0)
 			_exit(0);
 		close(c);
-		grandchild_hold(sv[1]);
+		grandchild_hold(sv[1], ep[1]);
 	}
 	close(sv[1]);
-	if (hold != NULL)
+	if (hold != NULL) {
+		close(ep[1]);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
+	}
 	r = recv_fd(sv[0], fd);
+	/* The server may look at the process as soon as we talk: not before
+	 * it is cat (EOF on the exec pipe), or it would see our image. */
+	if (hold != NULL && r == 0 && (r = wait_exec(ep[0])) != 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	if (hold != NULL)
+		close(ep[0]);
 	if (hold != NULL && r == 0)
 		*hold = sv[0];
 	else

@@ -268,7 +268,12 @@ get_u32(struct portal_session *s, const char *iface, const char *name,
 	if (r >= 0)
 		r = sd_bus_message_read(reply, "v", "u", v);
 	snprintf(what, sizeof(what), "%s.%s", iface + 23, name);
-	if (r < 0)
+	/* GDBus answers Get on an interface it lacks with InvalidArgs. */
+	if (r < 0 && sd_bus_error_has_name(&e, SD_BUS_ERROR_INVALID_ARGS)) {
+		snprintf(err, errlen, "portal %s: %s", what,
+			e.message ? e.message : e.name);
+		r = OP_ERR_UNSUPPORTED;
+	} else if (r < 0)
 		r = call_failed(what, r, &e, err, errlen);
 	sd_bus_message_unref(m);
 	sd_bus_message_unref(reply);

@@ -9,7 +9,8 @@ the test user). Two kinds:
       implement) behind the real xdg-desktop-portal frontend: no dialog;
       its one stream is the PipeWire node whose id is in NODEFILE (a real
       video source the test runs). MODE: ok | cancel (Start answers 1) |
-      refuse (2) | nostream (Start gives no stream). It grants
+      refuse (2) | nostream (Start gives no stream); NODEFILE.mode, when
+      it exists, overrides MODE at each Start. It grants
       persist_mode 2 with restore_data, so the frontend makes the restore
       tokens, and logs each call (its options) as a JSON line to LOG.
 
@@ -18,7 +19,7 @@ the test user). Two kinds:
       real frontend never sends. MODE: badsig (Start's Response carries
       a string where the code is) | hugetoken (a 100 KiB restore token) |
       badsession (CreateSession returns a session handle that is no
-      object path) | impostor (another bus client sends Start's
+      object path) | nostream (Start answers 0 without streams) | impostor (another bus client sends Start's
       Response; the portal itself never answers).
 """
 import json
@@ -125,6 +126,11 @@ class Impl:
             self.start(kind, inv)
 
     def start(self, kind, inv):
+        try:
+            with open(self.nodefile + ".mode") as f:
+                self.mode = f.read().strip()
+        except FileNotFoundError:
+            pass
         code = {"cancel": 1, "refuse": 2}.get(self.mode, 0)
         if code:
             self.reply(inv, code, {})
@@ -196,7 +202,9 @@ class Front:
     def start(self, sender, token):
         streams = GLib.Variant("a(ua{sv})", [(42, {
             "size": GLib.Variant("(ii)", (640, 360))})])
-        if self.mode == "badsig":
+        if self.mode == "nostream":
+            self.respond(sender, token, ("u", 0), {})
+        elif self.mode == "badsig":
             self.respond(sender, token, ("s", "0"), {"streams": streams})
         elif self.mode == "hugetoken":
             self.respond(sender, token, ("u", 0), {

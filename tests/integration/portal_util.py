@@ -155,6 +155,10 @@ class Portal(PipeWire):
         for p in (os.path.dirname(path), path):
             os.chown(p, self.uid, self.gid)
 
+    def set_mode(self, mode):
+        """The fake backend's answer to the next Starts (fake_portal)."""
+        self._user_file(self.nodefile + ".mode", mode)
+
     def calls(self):
         """The fake's log: one dict per call it got."""
         try:
