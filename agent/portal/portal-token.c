@@ -52,8 +52,10 @@ portal_token_load(const char *path, char *out, size_t cap)
 	else {
 		out[n] = '\0';
 		if (n > 0 && out[n - 1] == '\n')
-			out[n - 1] = '\0';
-		if (!portal_token_valid(out))
+			out[--n] = '\0';
+		/* A NUL inside would hide the rest from the check. */
+		if (memchr(out, '\0', (size_t)n) != NULL ||
+			!portal_token_valid(out))
 			r = OP_ERR_PROTO;
 	}
 	close(fd);
