@@ -12,7 +12,10 @@
  * its owner when we are root. xauthority: the restore-token file (in
  * the agent's state directory; NULL or "" = none kept), read before the
  * open and replaced by the token the portal returns, so that only the
- * first open shows the desktop's consent dialog.
+ * first open shows the desktop's consent dialog. The convention for the
+ * daemon: one file per user and backend, STATE_DIR/portal-screencast-UID
+ * (input-portal.c's is STATE_DIR/portal-remote-desktop-UID: the two
+ * kinds of token do not restore each other's sessions).
  *
  * The open blocks for as long as the portal's Start takes, which is the
  * user's time in that dialog: at most OPEN_TIMEOUT_MS.

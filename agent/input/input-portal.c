@@ -11,7 +11,8 @@
  * "bus" (NULL = $XDG_RUNTIME_DIR), connected as its owner when we are
  * root. xauthority: the restore-token file of this backend (not the
  * capture's: a ScreenCast token does not restore a RemoteDesktop
- * session; NULL or "" = none kept).
+ * session; NULL or "" = none kept; the daemon's convention is
+ * STATE_DIR/portal-remote-desktop-UID, see capture-portal.c).
  *
  * Not tested against a running portal: no RemoteDesktop portal runs
  * headless on Debian 12 (xdg-desktop-portal-gnome needs GNOME Shell, the
