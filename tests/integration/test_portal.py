@@ -232,6 +232,7 @@ class PortalWlr(Base):
             with open(os.path.join(self.tmp, "xdpw.log"), "rb") as f:
                 xdpw = f.read().decode(errors="replace")
             self.assertIn("start method invoked", xdpw)
+            self.assertEqual(p.proc.wait(10), 3)
             if "unable to receive a valid format" in xdpw:
                 self.assertEqual(p.first["status"], OP_ERR_DENIED)
                 self.assertEqual(p.first["message"],
