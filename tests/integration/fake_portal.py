@@ -10,7 +10,9 @@ the test user). Two kinds:
       its one stream is the PipeWire node whose id is in NODEFILE (a real
       video source the test runs). MODE: ok | cancel (Start answers 1) |
       refuse (2) | nostream (Start gives no stream); NODEFILE.mode, when
-      it exists, overrides MODE at each Start. It grants
+      it exists, overrides MODE at each Start. org.outpost.TestPortal.
+      CloseSessions on /org/outpost/test ends every session as a desktop
+      does when the user revokes the share (Session.Closed). It grants
       persist_mode 2 with restore_data, so the frontend makes the restore
       tokens, and logs each call (its options) as a JSON line to LOG.
 
@@ -62,6 +64,8 @@ IMPL_XML = (
     + method("NotifyKeyboardKeysym", ("o", ASV, "i", "u"))
     + method("NotifyKeyboardKeycode", ("o", ASV, "i", "u"))
     + prop("AvailableDeviceTypes") + prop("version") + "</interface></node>")
+CONTROL_XML = ("<node><interface name='org.outpost.TestPortal'>"
+               "<method name='CloseSessions'/></interface></node>")
 SESSION_XML = ("<node><interface name='org.freedesktop.impl.portal.Session'>"
                "<method name='Close'/><signal name='Closed'/>"
                "</interface></node>")
@@ -95,6 +99,18 @@ class Impl:
             conn.register_object(PATH, iface, self.call, self.get, None)
         self.session_iface = Gio.DBusNodeInfo.new_for_xml(
             SESSION_XML).interfaces[0]
+        conn.register_object(
+            "/org/outpost/test",
+            Gio.DBusNodeInfo.new_for_xml(CONTROL_XML).interfaces[0],
+            self.control, None, None)
+
+    def control(self, conn, sender, path, iface, name, params, inv):
+        for sh in list(self.sessions):
+            conn.emit_signal(None, sh, "org.freedesktop.impl.portal.Session",
+                             "Closed", None)
+            conn.unregister_object(self.sessions.pop(sh))
+        log(self.logpath, call="CloseSessions")
+        inv.return_value(None)
 
     def get(self, conn, sender, path, iface, name):
         return GLib.Variant("u", {"AvailableSourceTypes": 1,
@@ -152,6 +168,8 @@ class Impl:
 
     def session_call(self, conn, sender, path, iface, name, params, inv):
         log(self.logpath, call="session.Close")
+        if path in self.sessions:
+            conn.unregister_object(self.sessions.pop(path))
         inv.return_value(None)
 
 

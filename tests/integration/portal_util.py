@@ -159,6 +159,13 @@ class Portal(PipeWire):
         """The fake backend's answer to the next Starts (fake_portal)."""
         self._user_file(self.nodefile + ".mode", mode)
 
+    def close_sessions(self):
+        """The fake backend ends its sessions (Session.Closed)."""
+        self.run(["gdbus", "call", "--session", "--dest",
+                  "org.freedesktop.impl.portal.desktop.outposttest",
+                  "--object-path", "/org/outpost/test", "--method",
+                  "org.outpost.TestPortal.CloseSessions"])
+
     def calls(self):
         """The fake's log: one dict per call it got."""
         try:

@@ -15,7 +15,8 @@ Which portal backend can stream here decides what is checked:
   a second open, accepted (the backend receives the restore data it
   gave); Start answered with 1 (cancelled) / 2 (refused) / without a
   stream (which the frontend turns into 2) -> a clear refusal, quickly,
-  no token stored; the frontend going
+  no token stored; the desktop ending the session (Session.Closed) or
+  the frontend going
   away -> "gone"; RemoteDesktop: the input calls arrive at the backend
   with the stream id and evdev codes (this checks the D-Bus path, not
   that a compositor moved anything: no headless RemoteDesktop portal
@@ -24,7 +25,8 @@ Which portal backend can stream here decides what is checked:
   compared with grim's screenshot. xdpw 0.7 refuses every Start without
   a DMA-BUF capable renderer (upstream emersion/xdg-desktop-portal-wlr
   #289): the test then checks that the refusal is reported clearly and
-  skips the frame comparison, saying so.
+  skips the frame comparison, saying so. Input through it fails the
+  open with "view only" (xdpw has no RemoteDesktop).
 - PortalHostile: a hostile frontend (fake_portal.py) sends a Response of
   the wrong signature, a 100 KiB restore token, a session handle that is
   no path, a Start without streams, or lets another bus client answer ->
@@ -185,6 +187,17 @@ class PortalFrontend(Base):
         report("gone_after_kill_s", f"{seen['gone']['_at'] - t0:.2f}")
         self.assertEqual(p.ask("displays", "displays")["list"], [])
 
+    def test_session_closed_by_the_desktop(self):
+        p = self.open(token=None)
+        self.assertEqual(p.first.get("event"), "ready", p.first)
+        self.grab(p)
+        t0 = time.monotonic()
+        self.portal.close_sessions()
+        seen = p.wait_all(("gone",), timeout=10)
+        report("gone_after_session_closed_s",
+               f"{seen['gone']['_at'] - t0:.2f}")
+        self.assertEqual(p.ask("displays", "displays")["list"], [])
+
     @unittest.skipUnless(os.path.exists(INPUT_PROBE), f"no {INPUT_PROBE}")
     def test_remote_desktop_calls(self):
         p = self.open(INPUT_PROBE, token="rd.token")
@@ -253,6 +266,14 @@ class PortalWlr(Base):
         self.assertEqual(p.close(), 0)
         p = self.open()
         self.assertEqual(p.first.get("event"), "ready", p.first)
+
+    @unittest.skipUnless(os.path.exists(INPUT_PROBE), f"no {INPUT_PROBE}")
+    def test_input_is_view_only(self):
+        # xdg-desktop-portal-wlr implements no RemoteDesktop.
+        e = self.open_failed(INPUT_PROBE, token="rd.token")
+        self.assertEqual(e["status"], OP_ERR_UNSUPPORTED, e)
+        self.assertIn("view only, no input", e["message"])
+        self.assertLess(self.took, 5)
 
 
 @unittest.skipUnless(os.path.exists(CAPTURE_PROBE), f"no {CAPTURE_PROBE}")
