@@ -105,6 +105,7 @@ main(int argc, char **argv)
 		printf("{\"event\":\"open_failed\",\"status\":%d,"
 		       "\"message\":\"%s\"}\n",
 			r, err);
+		uv_loop_close(&loop);
 		return 3;
 	}
 	printf("{\"event\":\"ready\",\"backend\":\"%s\"}\n",
