@@ -84,5 +84,6 @@ void capture__free(struct capture *self);
 extern const struct capture_ops capture__x11_ops;
 extern const struct capture_ops capture__wlr_ops;
 extern const struct capture_ops capture__mutter_ops;
+extern const struct capture_ops capture__portal_ops;
 
 #endif

@@ -19,6 +19,7 @@ static const struct capture_ops *const backends[] = {
 	&capture__x11_ops,
 	&capture__wlr_ops,
 	&capture__mutter_ops,
+	&capture__portal_ops,
 };
 
 static bool
@@ -115,7 +116,8 @@ capture_open(uv_loop_t *loop, const char *backend, const char *display,
 			ops = backends[i];
 	if (ops == NULL) {
 		snprintf(err, errlen,
-			"capture backend %s is not available (x11, wlr, mutter)",
+			"capture backend %s is not available "
+			"(x11, wlr, mutter, portal)",
 			backend);
 		return OP_ERR_UNSUPPORTED;
 	}

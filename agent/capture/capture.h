@@ -70,14 +70,17 @@ struct capture_cursor {
 };
 
 /*
- * Connects to a display. backend: "x11", "wlr" or "mutter". For x11, display: ":N"
+ * Connects to a display. backend: "x11", "wlr", "mutter" or "portal". For x11, display: ":N"
  * (NULL = $DISPLAY); xauthority: a file with the cookie (NULL or "" =
  * $XAUTHORITY / default). For wlr, display: the compositor's socket, a
  * path or a name in $XDG_RUNTIME_DIR (NULL = $WAYLAND_DISPLAY); when we
  * are root the connection is made as the socket's owner; xauthority is
  * ignored. For mutter, display: the user's runtime directory (NULL =
  * $XDG_RUNTIME_DIR) with the session bus "bus" and "pipewire-0", both
- * connected as the owner of "bus" when we are root. On failure returns a negative error and writes
+ * connected as the owner of "bus" when we are root. For portal, display
+ * as for mutter (only "bus" is needed: PipeWire comes from the portal),
+ * xauthority: the restore-token file (NULL or "" = none kept; see
+ * capture-portal.c). On failure returns a negative error and writes
  * a one-line reason to err (e.g. "cannot open display :3", "the X
  * server has no MIT-SHM extension").
  */

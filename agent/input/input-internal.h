@@ -135,6 +135,7 @@ struct input_ops {
 extern const struct input_ops input__x11_ops;
 extern const struct input_ops input__wlr_ops;
 extern const struct input_ops input__mutter_ops;
+extern const struct input_ops input__portal_ops;
 
 /* The backend's private state, set by open. */
 void *input__backend(const struct input *in);

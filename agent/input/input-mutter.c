@@ -3,87 +3,80 @@
  * The GNOME (Mutter) input backend: a RemoteDesktop session on the
  * user's session bus (mutter/mutter-session.c) with a ScreenCast stream
  * of the primary monitor, which absolute pointer motion needs as its
- * coordinate space. The stream's PipeWire frames are not consumed here.
- * Target (input_open's display): the user's runtime directory holding
- * the session bus socket "bus" (NULL = $XDG_RUNTIME_DIR); as root we
- * connect as the socket's owner (platform_connect_user).
- *
- * Mutter does the keymap work: keysyms go as NotifyKeyboardKeysym (it
- * finds the key and level in its own keymap), X keycodes (Map mode) as
- * NotifyKeyboardKeycode with the evdev code (X keycode - 8). Buttons are
- * evdev codes, wheel notches NotifyPointerAxisDiscrete. Global
- * coordinates are mapped into the monitor's (its position from the
- * stream's Parameters). Each event is one time-limited D-Bus call on the
- * loop thread (MUTTER_CALL_TIMEOUT_MS at worst when Mutter hangs).
- *
- * Lock states (Caps/Num) cannot be read through this API: the planners
- * see them off.
+ * coordinate space (the stream's PipeWire frames are not consumed here);
+ * the events are input-rd.c's. Target (input_open's display): the
+ * user's runtime directory holding the session bus socket "bus" (NULL =
+ * $XDG_RUNTIME_DIR); as root we connect as the socket's owner
+ * (platform_connect_user).
  */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "core/err.h"
-#include "input/input-internal.h"
+#include "input/input-rd.h"
 #include "mutter/mutter-session.h"
 #include "platform/userconn.h"
 
 #define OPEN_TIMEOUT_MS 5000
-#define MAX_HELD_SYMS 64
-#define X_KEYCODE_MIN 8u
-#define X_KEYCODE_MAX 255u
 
-/* linux/input-event-codes.h, without depending on kernel headers. */
-enum {
-	EV_BTN_LEFT = 0x110,
-	EV_BTN_RIGHT = 0x111,
-	EV_BTN_MIDDLE = 0x112,
-	EV_BTN_SIDE = 0x113,
-	EV_BTN_EXTRA = 0x114,
-};
-
-struct mutin {
-	struct mutter_session *ms;
-	int32_t mx, my, mw, mh; /* the monitor, global coordinates */
-	unsigned mods;          /* INPUT_MOD_* held by us */
-	uint8_t held_codes[(X_KEYCODE_MAX + 1) / 8];
-	uint32_t held_syms[MAX_HELD_SYMS];
-	size_t nsyms;
-	unsigned held_buttons; /* bit b: X button b */
-	bool gone;
-};
-
-static struct mutin *
-M(const struct input *in)
+static int
+src_process(void *s)
 {
-	return input__backend(in);
+	return mutter_session_process(s);
 }
 
-/* The modifier bit of an X keycode (evdev + 8) on a pc keyboard. */
-static unsigned
-keycode_mod(uint32_t code)
+static void
+src_close(void *s)
 {
-	switch (code) {
-	case 50: return INPUT_MOD_SHIFT_L;
-	case 62: return INPUT_MOD_SHIFT_R;
-	case 37: return INPUT_MOD_CTRL_L;
-	case 105: return INPUT_MOD_CTRL_R;
-	case 64: return INPUT_MOD_ALT_L;
-	case 108: return INPUT_MOD_ALT_R;
-	case 133: return INPUT_MOD_SUPER_L;
-	case 134: return INPUT_MOD_SUPER_R;
-	default: return 0;
-	}
+	mutter_session_close(s);
 }
+
+static int
+src_pointer_abs(void *s, double x, double y)
+{
+	return mutter_session_pointer_abs(s, x, y);
+}
+
+static int
+src_button(void *s, int32_t button, bool pressed)
+{
+	return mutter_session_button(s, button, pressed);
+}
+
+static int
+src_axis_discrete(void *s, uint32_t axis, int32_t steps)
+{
+	return mutter_session_axis_discrete(s, axis, steps);
+}
+
+static int
+src_keysym(void *s, uint32_t keysym, bool pressed)
+{
+	return mutter_session_keysym(s, keysym, pressed);
+}
+
+static int
+src_keycode(void *s, uint32_t code, bool pressed)
+{
+	return mutter_session_keycode(s, code, pressed);
+}
+
+static const struct input_rd_source mutter_source = {
+	.process = src_process,
+	.close = src_close,
+	.pointer_abs = src_pointer_abs,
+	.button = src_button,
+	.axis_discrete = src_axis_discrete,
+	.keysym = src_keysym,
+	.keycode = src_keycode,
+};
 
 static int
 mutin_open(struct input *in, const char *display, const char *xauthority,
 	char *err, size_t errlen)
 {
+	struct mutter_session *ms = NULL;
 	char dir[200], path[256];
-	struct mutin *m;
+	int32_t x, y, w, h;
 	uid_t uid;
 	gid_t gid;
 	int fd, r;
@@ -98,215 +91,25 @@ mutin_open(struct input *in, const char *display, const char *xauthority,
 			op_strerror(r));
 		return r;
 	}
-	if ((m = calloc(1, sizeof(*m))) == NULL) {
-		close(fd);
-		return OP_ERR_NOMEM;
-	}
-	if ((r = mutter_session_open(fd, NULL, OPEN_TIMEOUT_MS, &m->ms, err,
-		     errlen)) != 0) {
-		free(m);
+	if ((r = mutter_session_open(fd, NULL, OPEN_TIMEOUT_MS, &ms, err,
+		     errlen)) != 0)
 		return r;
-	}
-	mutter_session_geometry(m->ms, &m->mx, &m->my, &m->mw, &m->mh);
 	/* Or the technician's first click and key would be lost. */
-	if ((r = mutter_session_prime(m->ms)) != 0) {
+	if ((r = mutter_session_prime(ms)) != 0) {
 		snprintf(err, errlen, "mutter refused input notifications");
-		mutter_session_close(m->ms);
-		free(m);
+		mutter_session_close(ms);
 		return r;
 	}
-	input__set_backend(in, m);
-	return 0;
-}
-
-static void
-mutin_close(struct input *in)
-{
-	struct mutin *m = M(in);
-
-	mutter_session_close(m->ms);
-	free(m);
-	input__set_backend(in, NULL);
-}
-
-static int
-mutin_state(struct input *in, bool locks, struct input_state *st)
-{
-	struct mutin *m = M(in);
-
-	(void)locks;
-	if (m->gone || mutter_session_process(m->ms) != 0) {
-		m->gone = true;
-		return OP_ERR_GONE;
-	}
-	memset(st, 0, sizeof(*st));
-	st->mods = m->mods;
-	st->width = m->mx + m->mw;
-	st->height = m->my + m->mh;
-	return 0;
-}
-
-static void
-note_sym(struct mutin *m, uint32_t sym, bool down)
-{
-	size_t i;
-
-	for (i = 0; i < m->nsyms && m->held_syms[i] != sym; i++)
-		;
-	if (down && i == m->nsyms && m->nsyms < MAX_HELD_SYMS)
-		m->held_syms[m->nsyms++] = sym;
-	else if (!down && i < m->nsyms)
-		m->held_syms[i] = m->held_syms[--m->nsyms];
-	if (down)
-		m->mods |= input_keysym_mod(sym);
-	else
-		m->mods &= ~input_keysym_mod(sym);
-}
-
-static int
-send_keycode(struct mutin *m, uint32_t code, bool down)
-{
-	int r;
-
-	if (code < X_KEYCODE_MIN || code > X_KEYCODE_MAX)
-		return OP_ERR_RANGE;
-	if ((r = mutter_session_keycode(m->ms, code - X_KEYCODE_MIN,
-		     down)) != 0)
-		return r;
-	if (down) {
-		m->held_codes[code / 8] |= (uint8_t)(1u << (code % 8));
-		m->mods |= keycode_mod(code);
-	} else {
-		m->held_codes[code / 8] &= (uint8_t)~(1u << (code % 8));
-		m->mods &= ~keycode_mod(code);
-	}
-	return 0;
-}
-
-static int
-send_keysym(struct mutin *m, uint32_t sym, bool down)
-{
-	int r = mutter_session_keysym(m->ms, sym, down);
-
-	if (r == 0)
-		note_sym(m, sym, down);
-	return r;
-}
-
-/* X buttons: 1-3 left/middle/right, 4-7 wheel notches (on press only),
- * 8/9 back/forward. */
-static int
-send_button(struct mutin *m, uint32_t b, bool down)
-{
-	static const int32_t codes[10] = { 0, EV_BTN_LEFT, EV_BTN_MIDDLE,
-		EV_BTN_RIGHT, 0, 0, 0, 0, EV_BTN_SIDE, EV_BTN_EXTRA };
-	int r;
-
-	if (b < 1 || b > 9)
-		return OP_ERR_RANGE;
-	if (b >= 4 && b <= 7) {
-		if (!down)
-			return 0;
-		return mutter_session_axis_discrete(m->ms, b >= 6 ? 1u : 0u,
-			(b == 4 || b == 6) ? -1 : 1);
-	}
-	if ((r = mutter_session_button(m->ms, codes[b], down)) != 0)
-		return r;
-	if (down)
-		m->held_buttons |= 1u << b;
-	else
-		m->held_buttons &= ~(1u << b);
-	return 0;
-}
-
-static int
-exec_one(struct mutin *m, const struct input_act *a)
-{
-	int r;
-
-	switch (a->kind) {
-	case INPUT_ACT_KEYCODE:
-		return send_keycode(m, a->v, a->down);
-	case INPUT_ACT_KEYSYM:
-		return send_keysym(m, a->v, a->down);
-	case INPUT_ACT_TYPE:
-		if ((r = send_keysym(m, a->v, true)) != 0)
-			return r;
-		return send_keysym(m, a->v, false);
-	case INPUT_ACT_MOVE:
-		if (a->x < m->mx || a->y < m->my || a->x >= m->mx + m->mw ||
-			a->y >= m->my + m->mh)
-			return 0; /* off the recorded monitor */
-		return mutter_session_pointer_abs(m->ms,
-			(double)(a->x - m->mx), (double)(a->y - m->my));
-	case INPUT_ACT_BUTTON:
-		return send_button(m, a->v, a->down);
-	default:
-		return OP_ERR_INTERNAL;
-	}
-}
-
-static int
-mutin_exec(struct input *in, const struct input_act *a, size_t n)
-{
-	struct mutin *m = M(in);
-
-	if (m->gone)
-		return OP_ERR_GONE;
-	for (size_t i = 0; i < n; i++) {
-		int r = exec_one(m, &a[i]);
-
-		if (r == OP_ERR_GONE || r == -ETIMEDOUT) {
-			m->gone = true;
-			return OP_ERR_GONE;
-		}
-		if (r != 0)
-			return r;
-	}
-	return 0;
-}
-
-static void
-mutin_release_all(struct input *in)
-{
-	struct mutin *m = M(in);
-
-	if (m->gone)
-		return;
-	while (m->nsyms > 0 &&
-		send_keysym(m, m->held_syms[m->nsyms - 1], false) == 0)
-		;
-	for (uint32_t c = X_KEYCODE_MIN; c <= X_KEYCODE_MAX; c++)
-		if ((m->held_codes[c / 8] >> (c % 8)) & 1)
-			(void)send_keycode(m, c, false);
-	for (uint32_t b = 1; b <= 9; b++)
-		if ((m->held_buttons >> b) & 1)
-			(void)send_button(m, b, false);
-	m->nsyms = 0;
-	memset(m->held_codes, 0, sizeof(m->held_codes));
-	m->held_buttons = 0;
-	m->mods = 0;
-}
-
-static unsigned
-mutin_held(const struct input *in)
-{
-	const struct mutin *m = M(in);
-	unsigned n = (unsigned)m->nsyms;
-
-	for (uint32_t c = X_KEYCODE_MIN; c <= X_KEYCODE_MAX; c++)
-		n += (m->held_codes[c / 8] >> (c % 8)) & 1;
-	for (uint32_t b = 1; b <= 9; b++)
-		n += (m->held_buttons >> b) & 1;
-	return n;
+	mutter_session_geometry(ms, &x, &y, &w, &h);
+	return input__rd_start(in, &mutter_source, ms, x, y, w, h);
 }
 
 const struct input_ops input__mutter_ops = {
 	.name = "mutter",
 	.open = mutin_open,
-	.close = mutin_close,
-	.state = mutin_state,
-	.exec = mutin_exec,
-	.release_all = mutin_release_all,
-	.held = mutin_held,
+	.close = input__rd_close,
+	.state = input__rd_state,
+	.exec = input__rd_exec,
+	.release_all = input__rd_release_all,
+	.held = input__rd_held,
 };

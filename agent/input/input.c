@@ -53,6 +53,9 @@ input_open(uv_loop_t *loop, const char *backend, const char *display,
 	else if (backend != NULL &&
 		strcmp(backend, input__mutter_ops.name) == 0)
 		ops = &input__mutter_ops;
+	else if (backend != NULL &&
+		strcmp(backend, input__portal_ops.name) == 0)
+		ops = &input__portal_ops;
 	if (ops == NULL) {
 		snprintf(err, errlen, "unknown input backend %s",
 			backend != NULL ? backend : "(none)");

@@ -4,7 +4,9 @@
  * X11 through XTEST (input-x11.c), on the display being captured, and
  * wlroots virtual pointer/keyboard (input-wlr.c; display = the
  * compositor's socket) and GNOME (input-mutter.c: Mutter's RemoteDesktop
- * over D-Bus; display = the user's runtime directory, with "bus"). uinput
+ * over D-Bus; display = the user's runtime directory, with "bus") and
+ * xdg-desktop-portal RemoteDesktop (input-portal.c; the same display,
+ * plus a restore-token file). uinput
  * and libei would be further backends
  * behind struct input_ops; input_open() refuses any other name.
  *
@@ -79,7 +81,10 @@ struct input_mouse_event {
  * virtual pointer and keyboard protocols; xauthority is ignored.
  * "mutter": display the user's runtime directory holding the session
  * bus socket "bus" (NULL = $XDG_RUNTIME_DIR), needs Mutter's
- * RemoteDesktop and ScreenCast on that bus. Failure: negative error and a one-line reason in err.
+ * RemoteDesktop and ScreenCast on that bus. "portal": display as for
+ * mutter, needs org.freedesktop.portal.RemoteDesktop on that bus;
+ * xauthority the restore-token file (NULL or "" = none kept).
+ * Failure: negative error and a one-line reason in err.
  */
 int input_open(uv_loop_t *loop, const char *backend, const char *display,
 	const char *xauthority, struct input **out, char *err, size_t errlen);

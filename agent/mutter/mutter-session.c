@@ -78,12 +78,12 @@ mutter_target(const char *dir, char *out, size_t cap, uid_t *uid,
 		dir = getenv("XDG_RUNTIME_DIR");
 	if (dir == NULL || dir[0] != '/') {
 		snprintf(err, errlen,
-			"mutter: give the user's runtime directory (a path)");
+			"give the user's runtime directory (a path)");
 		return OP_ERR_CONFIG;
 	}
 	n = snprintf(out, cap, "%s", dir);
 	if (n < 0 || (size_t)n >= cap || (size_t)n + 4 >= sizeof(bus)) {
-		snprintf(err, errlen, "mutter: runtime directory too long");
+		snprintf(err, errlen, "runtime directory too long");
 		return OP_ERR_RANGE;
 	}
 	snprintf(bus, sizeof(bus), "%s/bus", dir);

@@ -29,8 +29,9 @@
 struct mutter_session;
 
 /*
- * The backends' target: dir is the user's runtime directory (NULL or "" =
- * $XDG_RUNTIME_DIR), which must hold the session bus socket "bus".
+ * The backends' target (the portal backends' too): dir is the user's
+ * runtime directory (NULL or "" = $XDG_RUNTIME_DIR), which must hold the
+ * session bus socket "bus".
  * Writes dir (bounded) to out, and whom to connect as: the socket's owner
  * when we are root, else ourselves. 0, OP_ERR_CONFIG (not a path),
  * OP_ERR_NOT_FOUND (no bus socket) or OP_ERR_RANGE (too long), with a

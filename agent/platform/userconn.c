@@ -8,6 +8,15 @@
  * of its own user, never root. The child runs only async-signal-safe
  * calls (we may have threads: libuv's pool, PipeWire's data thread) and
  * exits at once; it never execs anything.
+ *
+ * The held variant (platform_connect_user_held) is for servers that
+ * inspect the connecting process after connect(): xdg-desktop-portal
+ * opens /proc/PID/root of its bus client. The connection is made by a
+ * grandchild (no reaping needed) that, once it has handed the socket
+ * over, execs /bin/cat reading the socketpair: exec drops our memory
+ * image (a forked copy of the daemon must not become inspectable by the
+ * user, which its new credentials would allow after exec) and all other
+ * fds are closed first. cat ends when we close the other end or die.
  */
 #include "platform/userconn.h"
 
@@ -20,6 +29,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +38,8 @@
 
 #define CONNECT_MS 2000
 #define PARENT_MS 3000
+#define HOLDER "/bin/cat"
+#define MAX_FD_SCAN 65536
 
 /* The child's report: 0 with the fd attached, or a positive errno. */
 static void
@@ -127,17 +139,52 @@ recv_fd(int sock, int *fd)
 	return err > 0 ? (err == ENOENT ? OP_ERR_NOT_FOUND : -err) : -EPROTO;
 }
 
-int
-platform_connect_user(const char *path, uid_t uid, gid_t gid, int *fd)
+/* The held grandchild after its report: stdin = the socketpair,
+ * stdout/stderr = /dev/null, fd 3 = the exec pipe (close-on-exec: its
+ * end tells the parent that our image is gone), nothing else open, then
+ * cat. */
+static void
+grandchild_hold(int sock, int exec_fd)
+{
+	static char *const argv[] = { "cat", NULL };
+	static char *const envp[] = { NULL };
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null < 0 || dup2(sock, 0) != 0 || dup2(null, 1) != 1 ||
+		dup2(null, 2) != 2 || dup3(exec_fd, 3, O_CLOEXEC) != 3)
+		_exit(127);
+	if (syscall(SYS_close_range, 4u, ~0u, 0u) != 0)
+		for (int i = 4; i < MAX_FD_SCAN; i++)
+			(void)close(i);
+	execve(HOLDER, argv, envp);
+	_exit(127);
+}
+
+/* EOF on the exec pipe: the grandchild exec'd (or died). */
+static int
+wait_exec(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	if (poll(&p, 1, PARENT_MS) != 1)
+		return -ETIMEDOUT;
+	return read(fd, &c, 1) == 0 ? 0 : -EPROTO;
+}
+
+static int
+connect_as(const char *path, uid_t uid, gid_t gid, int *fd, int *hold)
 {
 	struct sockaddr_un sun;
-	int sv[2];
+	int sv[2], ep[2] = { -1, -1 };
 	pid_t pid;
 	int status;
 	int n;
 	int r;
 
 	*fd = -1;
+	if (hold != NULL)
+		*hold = -1;
 	if (path == NULL || path[0] != '/')
 		return OP_ERR_CONFIG;
 	if (geteuid() != 0 && geteuid() != uid)
@@ -149,28 +196,78 @@ platform_connect_user(const char *path, uid_t uid, gid_t gid, int *fd)
 		return -ENAMETOOLONG;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
 		return -errno;
+	if (hold != NULL && pipe2(ep, O_CLOEXEC) != 0) {
+		r = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
 	if ((pid = fork()) < 0) {
 		r = -errno;
 		close(sv[0]);
 		close(sv[1]);
+		if (hold != NULL) {
+			close(ep[0]);
+			close(ep[1]);
+		}
 		return r;
 	}
 	if (pid == 0) {
 		int c;
 
 		close(sv[0]);
-		(void)prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0L, 0L,
-			0L);
+		if (hold != NULL)
+			close(ep[0]);
+		/* Held: the child only forks; init reaps the grandchild. */
+		if (hold != NULL && fork() != 0)
+			_exit(0);
+		if (hold == NULL)
+			(void)prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL,
+				0L, 0L, 0L);
 		c = child_connect(&sun, uid, gid);
 		child_report(sv[1], c < 0 ? -c : 0, c);
-		_exit(0);
+		if (hold == NULL || c < 0)
+			_exit(0);
+		close(c);
+		grandchild_hold(sv[1], ep[1]);
 	}
 	close(sv[1]);
+	if (hold != NULL) {
+		close(ep[1]);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
 	r = recv_fd(sv[0], fd);
-	close(sv[0]);
+	/* The server may look at the process as soon as we talk: not before
+	 * it is cat (EOF on the exec pipe), or it would see our image. */
+	if (hold != NULL && r == 0 && (r = wait_exec(ep[0])) != 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	if (hold != NULL)
+		close(ep[0]);
+	if (hold != NULL && r == 0)
+		*hold = sv[0];
+	else
+		close(sv[0]); /* a held grandchild that hangs sees EOF */
+	if (hold != NULL)
+		return r;
 	if (r == -ETIMEDOUT)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	return r;
+}
+
+int
+platform_connect_user(const char *path, uid_t uid, gid_t gid, int *fd)
+{
+	return connect_as(path, uid, gid, fd, NULL);
+}
+
+int
+platform_connect_user_held(const char *path, uid_t uid, gid_t gid, int *fd,
+	int *hold)
+{
+	return connect_as(path, uid, gid, fd, hold);
 }

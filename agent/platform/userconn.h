@@ -18,4 +18,14 @@
  */
 int platform_connect_user(const char *path, uid_t uid, gid_t gid, int *fd);
 
+/*
+ * The same, but the process that connected (a grandchild running as
+ * uid, /bin/cat after exec, none of our memory or fds) stays alive until
+ * *hold is closed: for servers that look at the client's /proc/PID after
+ * connect() (xdg-desktop-portal). On success also *hold (close-on-exec;
+ * closing it ends that process); on failure *hold = -1.
+ */
+int platform_connect_user_held(const char *path, uid_t uid, gid_t gid, int *fd,
+	int *hold);
+
 #endif

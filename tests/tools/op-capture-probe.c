@@ -17,7 +17,9 @@
  * Unprompted: {"event":"damage","seq":[..]}, {"event":"layout"},
  * {"event":"gone"} (the capture is closed then, the probe keeps running).
  *
- *   op-capture-probe BACKEND DISPLAY
+ *   op-capture-probe BACKEND DISPLAY [XAUTHORITY]
+ *   (XAUTHORITY: the backend's second target string; for "portal" the
+ *   restore-token file)
  *   {"event":"open_failed","status":..,"message":".."} (exit 3)
  */
 #include <stdio.h>
@@ -275,12 +277,14 @@ main(int argc, char **argv)
 	char err[256];
 	int r;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s BACKEND DISPLAY\n", argv[0]);
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: %s BACKEND DISPLAY [XAUTHORITY]\n",
+			argv[0]);
 		return 2;
 	}
 	uv_loop_init(&loop);
-	r = capture_open(&loop, argv[1], argv[2], NULL, on_event, NULL, &cap,
+	r = capture_open(&loop, argv[1], argv[2], argc == 4 ? argv[3] : NULL,
+		on_event, NULL, &cap,
 		err, sizeof(err));
 	return probe_stdin_run(&in, &loop, r, err,
 		r == 0 ? capture_backend_name(cap) : NULL);

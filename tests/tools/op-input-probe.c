@@ -10,7 +10,9 @@
  *   {"event":"ok"}  {"event":"held","n":N}
  *   {"event":"error","status":..,"message":".."}
  *
- *   op-input-probe BACKEND DISPLAY
+ *   op-input-probe BACKEND DISPLAY [XAUTHORITY]
+ *   (XAUTHORITY: the backend's second target string; for "portal" the
+ *   restore-token file)
  *   {"event":"ready","backend":".."} or {"event":"open_failed",..} (exit 3)
  */
 #include <stdio.h>
@@ -92,16 +94,18 @@ main(int argc, char **argv)
 	uv_loop_t loop;
 	int r;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s BACKEND DISPLAY\n", argv[0]);
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: %s BACKEND DISPLAY [XAUTHORITY]\n",
+			argv[0]);
 		return 2;
 	}
 	uv_loop_init(&loop);
-	if ((r = input_open(&loop, argv[1], argv[2], NULL, &in, err,
-		     sizeof(err))) != 0) {
+	if ((r = input_open(&loop, argv[1], argv[2],
+		     argc == 4 ? argv[3] : NULL, &in, err, sizeof(err))) != 0) {
 		printf("{\"event\":\"open_failed\",\"status\":%d,"
 		       "\"message\":\"%s\"}\n",
 			r, err);
+		uv_loop_close(&loop);
 		return 3;
 	}
 	printf("{\"event\":\"ready\",\"backend\":\"%s\"}\n",

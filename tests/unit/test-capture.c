@@ -242,7 +242,8 @@ test_unknown_backend(void)
 	ASSERT_INT_EQ(r, OP_ERR_UNSUPPORTED);
 	ASSERT(c == NULL);
 	ASSERT_STR_EQ(err,
-		"capture backend pipewire is not available (x11, wlr, mutter)");
+		"capture backend pipewire is not available "
+		"(x11, wlr, mutter, portal)");
 }
 
 static void

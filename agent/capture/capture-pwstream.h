@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The PipeWire screen-stream consumer shared by the "mutter" and "portal"
+ * backends (capture-pwstream.c). Only files in agent/capture/ include
+ * this.
+ */
+#ifndef OP_CAPTURE_CAPTURE_PWSTREAM_H
+#define OP_CAPTURE_CAPTURE_PWSTREAM_H
+
+#include <stdint.h>
+
+#include "capture/capture-internal.h"
+
+/* The D-Bus session behind a stream, which keeps it alive: polled for
+ * its end, closed with the capture. */
+struct capture_pws_source {
+	const char *name; /* "mutter": messages, the display's name */
+	int (*fd)(void *session);
+	/* 0, or an error once the session ended */
+	int (*process)(void *session);
+	void (*close)(void *session);
+	/* the monitor's position in the compositor's global space */
+	void (*position)(void *session, int32_t *x, int32_t *y);
+};
+
+/*
+ * A backend's open, once it has its session and a connected PipeWire
+ * socket: takes both (closed on failure too), connects PipeWire on
+ * pw_fd, consumes the stream node, waits (blocking) for the format and
+ * the first frame, then polls the bus and PipeWire on self->loop.
+ * 0, or a negative error with a reason in err.
+ */
+int capture__pws_open(struct capture *self, const struct capture_pws_source *src,
+	void *session, int pw_fd, uint32_t node, char *err, size_t errlen);
+
+/* The rest of the backend's capture_ops. */
+void capture__pws_close(struct capture *self);
+int capture__pws_displays(struct capture *self, struct capture_display *out,
+	int max);
+int capture__pws_grabber_new(struct capture *self,
+	const struct capture_display *d, struct capture_grabber **out);
+void capture__pws_grabber_free(struct capture_grabber *g);
+int capture__pws_grab(struct capture_grabber *g, struct capture_image *img);
+int capture__pws_cursor(struct capture *self, struct capture_cursor *out);
+int capture__pws_pointer(struct capture *self, int32_t *x, int32_t *y);
+
+#endif

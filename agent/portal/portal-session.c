@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * See portal-session.h. The dance, in order:
+ *   ScreenCast only:  ScreenCast.CreateSession -> SelectSources
+ *                     {types: monitor, cursor_mode, persist_mode: 2,
+ *                     restore_token} -> Start
+ *   with input:       RemoteDesktop.CreateSession -> SelectDevices
+ *                     {types: keyboard|pointer, persist_mode: 2,
+ *                     restore_token} -> ScreenCast.SelectSources on the
+ *                     same session -> RemoteDesktop.Start
+ * Each of these is a Request: the answer comes as a Response signal
+ * (code 0 ok, 1 cancelled by the user, 2 refused otherwise) on
+ * /org/freedesktop/portal/desktop/request/SENDER/TOKEN.
+ *
+ * Authentication on the bus is as in mutter-session.c (the socket was
+ * connected as the bus's user). xdg-desktop-portal then takes us for an
+ * unsandboxed host application (app id "").
+ */
+#include "portal/portal-session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/time.h"
+#include "portal/portal-internal.h"
+#include "portal/portal-token.h"
+
+static int
+on_session_closed(sd_bus_message *m, void *arg, sd_bus_error *ret)
+{
+	struct portal_session *s = arg;
+
+	(void)m;
+	(void)ret;
+	s->closed = true;
+	return 0;
+}
+
+static int
+create_session(struct portal_session *s, char *err, size_t errlen)
+{
+	const char *iface = s->input ? P_RD : P_SC;
+	char htok[64], stok[64];
+	sd_bus_message *m = NULL;
+	struct request q;
+	struct results res;
+	int r;
+
+	portal__make_token(s, stok, sizeof(stok));
+	r = portal__req_begin(s, &q, iface, P_PATH, "CreateSession", &m, htok,
+		sizeof(htok));
+	if (r >= 0)
+		r = sd_bus_message_append(m, "a{sv}", 2, "handle_token", "s",
+			htok, "session_handle_token", "s", stok);
+	if (r < 0) {
+		portal__req_end(&q);
+		sd_bus_message_unref(m);
+		return portal__failed("CreateSession", r, NULL, err, errlen);
+	}
+	r = portal__req_run(&q, m, "CreateSession", &res, err, errlen);
+	sd_bus_message_unref(m);
+	if (r != 0)
+		return r;
+	if (!res.have_session || res.session[0] != '/' ||
+		!sd_bus_object_path_is_valid(res.session)) {
+		snprintf(err, errlen,
+			"portal CreateSession: no session handle");
+		return OP_ERR_PROTO;
+	}
+	memcpy(s->session, res.session, sizeof(s->session));
+	r = sd_bus_match_signal(s->bus, &s->closed_slot, s->owner, s->session,
+		P_SESSION, "Closed", on_session_closed, s);
+	return r < 0 ? portal__failed("AddMatch", r, NULL, err, errlen) : 0;
+}
+
+/* persist_mode and the old token, when this interface version has them
+ * (ScreenCast 4, RemoteDesktop 2). */
+static int
+append_persist(sd_bus_message *m, bool can, const char *token)
+{
+	int r = 0;
+
+	if (!can)
+		return 0;
+	r = sd_bus_message_append(m, "{sv}", "persist_mode", "u",
+		(uint32_t)PERSIST_UNTIL_REVOKED);
+	if (r >= 0 && token != NULL && token[0] != '\0')
+		r = sd_bus_message_append(m, "{sv}", "restore_token", "s",
+			token);
+	return r;
+}
+
+static int
+select_devices(struct portal_session *s, const char *token, char *err,
+	size_t errlen)
+{
+	sd_bus_message *m = NULL;
+	struct request q;
+	struct results res;
+	char htok[64];
+	int r;
+
+	r = portal__req_begin(s, &q, P_RD, P_PATH, "SelectDevices", &m, htok,
+		sizeof(htok));
+	if (r >= 0)
+		r = sd_bus_message_append(m, "o", s->session);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "{sv}");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "{sv}{sv}", "handle_token", "s",
+			htok, "types", "u",
+			(uint32_t)(DEVICE_KEYBOARD | DEVICE_POINTER));
+	if (r >= 0)
+		r = append_persist(m, s->rd_version >= 2, token);
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	if (r < 0) {
+		portal__req_end(&q);
+		sd_bus_message_unref(m);
+		return portal__failed("SelectDevices", r, NULL, err, errlen);
+	}
+	r = portal__req_run(&q, m, "SelectDevices", &res, err, errlen);
+	sd_bus_message_unref(m);
+	return r;
+}
+
+static int
+select_sources(struct portal_session *s, const char *token, char *err,
+	size_t errlen)
+{
+	sd_bus_message *m = NULL;
+	uint32_t types = 0, cursors = 0;
+	struct request q;
+	struct results res;
+	char htok[64];
+	int r;
+
+	if ((r = portal__get_u32(s, P_SC, "AvailableSourceTypes", &types, err,
+		     errlen)) != 0)
+		return r;
+	if (!(types & SOURCE_MONITOR)) {
+		snprintf(err, errlen, "portal: ScreenCast cannot record a "
+				      "monitor");
+		return OP_ERR_UNSUPPORTED;
+	}
+	/* The cursor is not part of the frame, as with the other backends
+	 * (viewers draw their own); embedded when hiding is not offered. */
+	if (s->sc_version >= 2 &&
+		portal__get_u32(s, P_SC, "AvailableCursorModes", &cursors, err,
+			errlen) != 0)
+		cursors = 0;
+	r = portal__req_begin(s, &q, P_SC, P_PATH, "SelectSources", &m, htok,
+		sizeof(htok));
+	if (r >= 0)
+		r = sd_bus_message_append(m, "o", s->session);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "{sv}");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "{sv}{sv}{sv}", "handle_token",
+			"s", htok, "types", "u", (uint32_t)SOURCE_MONITOR,
+			"multiple", "b", 0);
+	if (r >= 0 && (cursors & (CURSOR_HIDDEN | CURSOR_EMBEDDED)))
+		r = sd_bus_message_append(m, "{sv}", "cursor_mode", "u",
+			(uint32_t)((cursors & CURSOR_HIDDEN) ?
+					CURSOR_HIDDEN :
+					CURSOR_EMBEDDED));
+	/* A remote-desktop session persists through SelectDevices; the
+	 * portal refuses persist_mode here for it. */
+	if (r >= 0)
+		r = append_persist(m, !s->input && s->sc_version >= 4, token);
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	if (r < 0) {
+		portal__req_end(&q);
+		sd_bus_message_unref(m);
+		return portal__failed("SelectSources", r, NULL, err, errlen);
+	}
+	r = portal__req_run(&q, m, "SelectSources", &res, err, errlen);
+	sd_bus_message_unref(m);
+	return r;
+}
+
+static int
+start(struct portal_session *s, char *err, size_t errlen)
+{
+	sd_bus_message *m = NULL;
+	struct request q;
+	struct results res;
+	char htok[64];
+	int r;
+
+	r = portal__req_begin(s, &q, s->input ? P_RD : P_SC, P_PATH, "Start",
+		&m, htok, sizeof(htok));
+	if (r >= 0)
+		r = sd_bus_message_append(m, "osa{sv}", s->session, "", 1,
+			"handle_token", "s", htok);
+	if (r < 0) {
+		portal__req_end(&q);
+		sd_bus_message_unref(m);
+		return portal__failed("Start", r, NULL, err, errlen);
+	}
+	r = portal__req_run(&q, m, "Start", &res, err, errlen);
+	sd_bus_message_unref(m);
+	if (r != 0)
+		return r;
+	if (!res.have_stream) {
+		snprintf(err, errlen, "portal Start: no stream");
+		return OP_ERR_PROTO;
+	}
+	if (s->input && !(res.devices & (DEVICE_KEYBOARD | DEVICE_POINTER))) {
+		snprintf(err, errlen, "portal Start: neither keyboard nor "
+				      "pointer granted");
+		return OP_ERR_DENIED;
+	}
+	s->node = res.node;
+	s->have_node = true;
+	s->devices = res.devices;
+	s->x = res.x;
+	s->y = res.y;
+	s->w = res.w;
+	s->h = res.h;
+	/* A token we could not store safely is no token. */
+	if (res.have_token && portal_token_valid(res.token))
+		memcpy(s->token, res.token, sizeof(s->token));
+	return 0;
+}
+
+/* The interfaces we need and their versions. */
+static int
+check_portal(struct portal_session *s, char *err, size_t errlen)
+{
+	int r = portal__get_u32(s, P_SC, "version", &s->sc_version, err,
+		errlen);
+
+	if (r == OP_ERR_UNSUPPORTED)
+		snprintf(err, errlen, "no xdg-desktop-portal ScreenCast on the "
+				      "user's session bus");
+	if (r != 0 || !s->input)
+		return r;
+	if ((r = portal__get_u32(s, P_RD, "version", &s->rd_version, err,
+		     errlen)) == OP_ERR_UNSUPPORTED)
+		snprintf(err, errlen, "the desktop's portal offers no "
+				      "RemoteDesktop: view only, no input");
+	return r;
+}
+
+int
+portal_session_open(int bus_fd, int hold_fd, bool input,
+	const char *restore_token, int timeout_ms, struct portal_session **out,
+	char *err, size_t errlen)
+{
+	struct portal_session *s;
+	int r;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		close(bus_fd);
+		if (hold_fd >= 0)
+			close(hold_fd);
+		return OP_ERR_NOMEM;
+	}
+	s->hold = hold_fd;
+	s->input = input;
+	s->deadline = op_now_us() + (uint64_t)timeout_ms * 1000u;
+	if (!portal_token_valid(restore_token))
+		restore_token = NULL;
+	if ((r = portal__bus_start(s, bus_fd, err, errlen)) != 0 ||
+		(r = check_portal(s, err, errlen)) != 0 ||
+		(r = portal__name_owner(s, err, errlen)) != 0 ||
+		(r = create_session(s, err, errlen)) != 0)
+		goto fail;
+	if (input && (r = select_devices(s, restore_token, err, errlen)) != 0)
+		goto fail;
+	if ((r = select_sources(s, restore_token, err, errlen)) != 0 ||
+		(r = start(s, err, errlen)) != 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	portal_session_close(s);
+	return r;
+}
+
+void
+portal_session_close(struct portal_session *s)
+{
+	if (s == NULL)
+		return;
+	if (s->session[0] != '\0' && !s->closed) {
+		sd_bus_message *m = NULL;
+
+		/* Unanswered: the portal also closes our sessions when our
+		 * connection goes away. */
+		if (sd_bus_message_new_method_call(s->bus, &m, P_BUS,
+			    s->session, P_SESSION, "Close") >= 0) {
+			(void)sd_bus_message_set_expect_reply(m, 0);
+			(void)sd_bus_send(s->bus, m, NULL);
+		}
+		sd_bus_message_unref(m);
+	}
+	sd_bus_slot_unref(s->owner_slot);
+	sd_bus_slot_unref(s->closed_slot);
+	if (s->bus != NULL)
+		sd_bus_close_unref(s->bus);
+	if (s->hold >= 0)
+		close(s->hold);
+	free(s);
+}
+
+const char *
+portal_session_restore_token(const struct portal_session *s)
+{
+	return s->token;
+}
+
+const char *
+portal_session_kind(const struct portal_session *s)
+{
+	return s->input ? "remote-desktop" : "screencast";
+}
+
+uint32_t
+portal_session_node(const struct portal_session *s)
+{
+	return s->node;
+}
+
+void
+portal_session_geometry(const struct portal_session *s, int32_t *x,
+	int32_t *y, int32_t *w, int32_t *h)
+{
+	*x = s->x;
+	*y = s->y;
+	*w = s->w;
+	*h = s->h;
+}
+
+int
+portal_session_pipewire_fd(struct portal_session *s, int *fd)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	int r, got = -1;
+
+	*fd = -1;
+	r = sd_bus_call_method(s->bus, P_BUS, P_PATH, P_SC,
+		"OpenPipeWireRemote", &e, &reply, "oa{sv}", s->session, 0);
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "h", &got);
+	if (r >= 0 && (got = fcntl(got, F_DUPFD_CLOEXEC, 3)) < 0)
+		r = -errno;
+	sd_bus_message_unref(reply); /* closes the message's copy */
+	sd_bus_error_free(&e);
+	if (r < 0)
+		return r == -ETIMEDOUT ? r : OP_ERR_GONE;
+	*fd = got;
+	return 0;
+}
+
+int
+portal_session_fd(const struct portal_session *s)
+{
+	return sd_bus_get_fd(s->bus);
+}
+
+int
+portal_session_process(struct portal_session *s)
+{
+	int r;
+
+	while ((r = sd_bus_process(s->bus, NULL)) > 0)
+		;
+	if (r < 0 || s->closed)
+		return OP_ERR_GONE;
+	return 0;
+}
+
+static int
+notify(struct portal_session *s, uint32_t device, const char *method,
+	const char *sig, ...)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *m = NULL;
+	va_list ap;
+	int r;
+
+	if (s->closed)
+		return OP_ERR_GONE;
+	if (!s->input || !(s->devices & device))
+		return OP_ERR_UNSUPPORTED;
+	r = sd_bus_message_new_method_call(s->bus, &m, P_BUS, P_PATH, P_RD,
+		method);
+	if (r >= 0)
+		r = sd_bus_message_append(m, "oa{sv}", s->session, 0);
+	if (r >= 0) {
+		va_start(ap, sig);
+		r = sd_bus_message_appendv(m, sig, ap);
+		va_end(ap);
+	}
+	if (r >= 0)
+		r = sd_bus_call(s->bus, m,
+			(uint64_t)PORTAL_CALL_TIMEOUT_MS * 1000u, &e, NULL);
+	sd_bus_message_unref(m);
+	sd_bus_error_free(&e);
+	if (r >= 0)
+		return 0;
+	return r == -ETIMEDOUT ? r : OP_ERR_GONE;
+}
+
+int
+portal_session_pointer_abs(struct portal_session *s, double x, double y)
+{
+	return notify(s, DEVICE_POINTER, "NotifyPointerMotionAbsolute", "udd",
+		s->node, x, y);
+}
+
+int
+portal_session_button(struct portal_session *s, int32_t button,
+	bool pressed)
+{
+	return notify(s, DEVICE_POINTER, "NotifyPointerButton", "iu", button,
+		(uint32_t)pressed);
+}
+
+int
+portal_session_axis_discrete(struct portal_session *s, uint32_t axis,
+	int32_t steps)
+{
+	return notify(s, DEVICE_POINTER, "NotifyPointerAxisDiscrete", "ui",
+		axis, steps);
+}
+
+int
+portal_session_keysym(struct portal_session *s, uint32_t keysym,
+	bool pressed)
+{
+	return notify(s, DEVICE_KEYBOARD, "NotifyKeyboardKeysym", "iu",
+		(int32_t)keysym, (uint32_t)pressed);
+}
+
+int
+portal_session_keycode(struct portal_session *s, uint32_t keycode,
+	bool pressed)
+{
+	return notify(s, DEVICE_KEYBOARD, "NotifyKeyboardKeycode", "iu",
+		(int32_t)keycode, (uint32_t)pressed);
+}

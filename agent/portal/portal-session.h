@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An xdg-desktop-portal client over the user's session bus (sd-bus), for
+ * desktops that are neither X11, wlroots nor GNOME with Mutter's own API:
+ * org.freedesktop.portal.ScreenCast (one monitor, view only) or, when
+ * input is wanted, org.freedesktop.portal.RemoteDesktop (keyboard and
+ * pointer) with a ScreenCast source selected on the same session (the
+ * stream is the coordinate space of absolute pointer motion).
+ *
+ * Consent is the portal's: the first Start shows the desktop's dialog.
+ * We ask for persist_mode 2 (until revoked) and hand back the restore
+ * token the portal returns, so that later opens with that token start
+ * without a dialog. Storing the token is the caller's business (see
+ * portal-token.h); a token is single-use: every Start returns a new one.
+ *
+ * Requests follow the portal spec: each call carries a handle_token, and
+ * the Response signal is subscribed on the predicted request path before
+ * the call (a Response can arrive before the call's reply). Every step
+ * is time-limited by the open's deadline; every reply is read with typed
+ * sd_bus_message_read and bounded; signals are only taken from the
+ * portal's unique bus name.
+ *
+ * Loop integration is the owner's, as with mutter-session.h: poll
+ * portal_session_fd() and call portal_session_process().
+ */
+#ifndef OP_PORTAL_PORTAL_SESSION_H
+#define OP_PORTAL_PORTAL_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PORTAL_CALL_TIMEOUT_MS 2000
+/* Restore tokens are UUIDs in practice; anything longer is refused. */
+#define PORTAL_TOKEN_MAX 256
+
+struct portal_session;
+
+/*
+ * Takes bus_fd (a connected socket to the user's session bus, made by the
+ * bus's user) and hold_fd (-1 or the fd that keeps the connecting process
+ * alive: platform_connect_user_held, because the portal looks at that
+ * process's /proc entry), also on failure. input: a
+ * RemoteDesktop session (keyboard + pointer) instead of ScreenCast only.
+ * restore_token: from the previous open ("" or NULL = none; the portal
+ * ignores an unknown or used one and asks the user). Blocks until the
+ * portal's Start answered or timeout_ms passed.
+ * Returns 0 and *out, or a negative error with a reason in err:
+ * OP_ERR_UNSUPPORTED (no portal on the bus, or the interface is missing:
+ * for input that means view only), OP_ERR_DENIED (the user or the portal
+ * refused: Response 1 or 2), -ETIMEDOUT, OP_ERR_PROTO (a reply of the
+ * wrong shape), OP_ERR_GONE.
+ */
+int portal_session_open(int bus_fd, int hold_fd, bool input,
+	const char *restore_token,
+	int timeout_ms, struct portal_session **out, char *err, size_t errlen);
+void portal_session_close(struct portal_session *s);
+
+/* The token to store for the next open; "" when the portal gave none
+ * (persistence unsupported or refused). */
+const char *portal_session_restore_token(const struct portal_session *s);
+
+/* "screencast" or "remote-desktop". */
+const char *portal_session_kind(const struct portal_session *s);
+
+uint32_t portal_session_node(const struct portal_session *s);
+
+/* The stream's position and size in the compositor's logical space, as
+ * the portal reported them (bounded; x = y = 0 and w = h = 0 when it
+ * gave none). */
+void portal_session_geometry(const struct portal_session *s, int32_t *x,
+	int32_t *y, int32_t *w, int32_t *h);
+
+/* OpenPipeWireRemote: a PipeWire socket that only sees this session's
+ * streams. 0 and *fd (close-on-exec, the caller's), or a negative
+ * error. */
+int portal_session_pipewire_fd(struct portal_session *s, int *fd);
+
+int portal_session_fd(const struct portal_session *s);
+/* 0, or OP_ERR_GONE once the portal closed the session or left the bus. */
+int portal_session_process(struct portal_session *s);
+
+/* RemoteDesktop input (OP_ERR_UNSUPPORTED on a ScreenCast session, or
+ * when the device was not granted). x, y: pixels of the stream; button:
+ * a Linux evdev code; axis 0 vertical, 1 horizontal; keycode: evdev.
+ * Each is one time-limited call. */
+int portal_session_pointer_abs(struct portal_session *s, double x, double y);
+int portal_session_button(struct portal_session *s, int32_t button,
+	bool pressed);
+int portal_session_axis_discrete(struct portal_session *s, uint32_t axis,
+	int32_t steps);
+int portal_session_keysym(struct portal_session *s, uint32_t keysym,
+	bool pressed);
+int portal_session_keycode(struct portal_session *s, uint32_t keycode,
+	bool pressed);
+
+#endif
