@@ -63,7 +63,7 @@ backends_json(struct daemon *d, FILE *f)
 	bool wayland_user = present &&
 		strcmp(d->user.session_type, "wayland") == 0 &&
 		d->user.uid != 0;
-	bool x11_ok, wlr_ok, mutter_ok;
+	bool x11_ok, wlr_ok, mutter_ok, portal_ok;
 	bool first = true;
 	char one[1][128];
 	char bus[4300] = "";
@@ -85,12 +85,19 @@ backends_json(struct daemon *d, FILE *f)
 		snprintf(bus, sizeof(bus), "/run/user/%u/bus",
 			(unsigned)d->user.uid);
 	mutter_ok = bus[0] != '\0' && is_socket(bus, (uid_t)-1);
+	portal_ok = mutter_ok;
 	if (dt->cap != NULL && !dt->lost) {
 		x11_ok |= dt->target.kind == DESKTOP_X11;
 		wlr_ok |= dt->target.kind == DESKTOP_WLR;
 		mutter_ok |= dt->target.kind == DESKTOP_MUTTER;
-		/* The compositor was asked: it has no screencopy. */
-		wlr_ok &= dt->target.kind != DESKTOP_MUTTER;
+		portal_ok |= dt->target.kind == DESKTOP_PORTAL;
+		/* A Wayland desktop is served by the first of wlr, mutter,
+		 * portal that works: the others were tried or not needed. */
+		if (dt->target.kind != DESKTOP_X11) {
+			wlr_ok = dt->target.kind == DESKTOP_WLR;
+			mutter_ok = dt->target.kind == DESKTOP_MUTTER;
+			portal_ok = dt->target.kind == DESKTOP_PORTAL;
+		}
 	}
 	fputs("[", f);
 	backend_json(f, &first, "x11", true, x11_ok,
@@ -113,9 +120,9 @@ backends_json(struct daemon *d, FILE *f)
 		"GNOME Wayland: Mutter's RemoteDesktop on the session bus "
 		"beside the compositor's socket, used when it has no "
 		"wlr-screencopy");
-	backend_json(f, &first, "portal", false, false,
-		"other Wayland desktops (xdg-desktop-portal): not used by "
-		"sessions yet");
+	backend_json(f, &first, "portal", true, portal_ok,
+		"other Wayland desktops (KDE, ...): the xdg-desktop-portal on "
+		"that session bus, used when neither of the above serves");
 	fputs("]", f);
 }
 

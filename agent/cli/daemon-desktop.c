@@ -178,18 +178,31 @@ open_capture(struct daemon *d, enum desktop_kind kind, const char *display,
 	return 0;
 }
 
+/* Where the portal's restore token for uid's kind ("screencast",
+ * "remote-desktop": one does not restore the other) is kept: the state
+ * directory, ours and 0700. */
+static void
+portal_token(const struct daemon *d, const char *kind, uid_t uid, char *out,
+	size_t size)
+{
+	snprintf(out, size, "%s/portal-%s-%u", conf_str(d->conf,
+		CONF_STATE_DIR), kind, (unsigned)uid);
+}
+
 /*
  * A Wayland compositor without wlr-screencopy. GNOME's Mutter offers its
  * RemoteDesktop and ScreenCast on the session bus in the runtime
  * directory that holds its socket; that bus must be the compositor
- * owner's, whom mutter_target then connects as.
+ * owner's, whom mutter_target then connects as. Without Mutter on it,
+ * the desktop's xdg-desktop-portal (a dialog may ask its user once; the
+ * restore token spares the next sessions).
  */
 static int
 open_mutter_beside(struct daemon *d, const char *socket, const char *source)
 {
 	struct daemon_desktop *dt = &d->desktop;
 	const char *slash = strrchr(socket, '/');
-	char dir[4200], bus[4300];
+	char dir[4200], bus[4300], token[4300];
 	struct stat ws, bs;
 	int r;
 
@@ -203,17 +216,23 @@ open_mutter_beside(struct daemon *d, const char *socket, const char *source)
 		snprintf(dt->error, sizeof(dt->error), "the Wayland "
 			"compositor offers no wlr-screencopy, and its "
 			"directory has no session bus of its user for GNOME's "
-			"Mutter; other desktops (KDE) need the portal backend, "
-			"not used by sessions yet");
+			"Mutter or an xdg-desktop-portal");
 		log_warn("display %s (%s): %s", socket, source, dt->error);
 		return OP_ERR_UNSUPPORTED;
 	}
 	r = open_capture(d, DESKTOP_MUTTER, dir, NULL, ws.st_uid, source);
+	if (r != OP_ERR_UNSUPPORTED)
+		return r;
+	/* Any other desktop (KDE, ...): its xdg-desktop-portal. */
+	portal_token(d, "screencast", ws.st_uid, token, sizeof(token));
+	log_info("display %s (%s): no Mutter on its bus; trying its "
+		 "xdg-desktop-portal", socket, source);
+	r = open_capture(d, DESKTOP_PORTAL, dir, token, ws.st_uid, source);
 	if (r == OP_ERR_UNSUPPORTED) {
 		snprintf(dt->error, sizeof(dt->error), "the Wayland "
 			"compositor offers neither wlr-screencopy nor Mutter's "
-			"RemoteDesktop on its user's session bus (KDE?): the "
-			"portal backend is not used by sessions yet");
+			"RemoteDesktop, and no xdg-desktop-portal ScreenCast "
+			"answered on its user's session bus");
 		log_warn("display %s (%s): %s", socket, source, dt->error);
 	}
 	return r;
@@ -483,13 +502,21 @@ daemon_desktop_open_controls(struct daemon *d, bool keyboard, bool clipboard,
 {
 	const struct desktop_target *t = &d->desktop.target;
 	const char *be = desktop_backend(t->kind);
-	char err[200] = "";
+	const char *auth = t->auth;
+	char err[200] = "", token[4300];
+	struct stat st;
 
 	*in = NULL;
 	*cb = NULL;
 	if (d->desktop.cap == NULL || d->desktop.lost)
 		return;
-	if (keyboard && input_open(&d->loop, be, t->name, t->auth, in, err,
+	/* The portal's RemoteDesktop session has a token of its own. */
+	if (t->kind == DESKTOP_PORTAL && stat(t->name, &st) == 0) {
+		portal_token(d, "remote-desktop", st.st_uid, token,
+			sizeof(token));
+		auth = token;
+	}
+	if (keyboard && input_open(&d->loop, be, t->name, auth, in, err,
 			    sizeof(err)) != 0) {
 		log_warn("display %s (%s): no input injection: %s", t->name, be,
 			err);

@@ -5,8 +5,9 @@
  * fills it and opens the capture, input and clipboard handles on it; the
  * session only sees the handles and this tag (for logs and status).
  * Backends: X11 (an X display and its cookie), wlroots (a compositor
- * socket, connected to as its owner) and GNOME's Mutter (the user's
- * runtime directory: its session bus and PipeWire sockets).
+ * socket, connected to as its owner), GNOME's Mutter and the
+ * xdg-desktop-portal (the user's runtime directory: its session bus and
+ * PipeWire sockets).
  */
 #ifndef OP_CORE_DESKTOP_H
 #define OP_CORE_DESKTOP_H
@@ -16,6 +17,8 @@ enum desktop_kind {
 	DESKTOP_X11, /* name ":N", auth the daemon's copy of its cookie */
 	DESKTOP_WLR, /* name the compositor's socket path, auth "" */
 	DESKTOP_MUTTER, /* name the user's runtime directory, auth "" */
+	DESKTOP_PORTAL, /* name the runtime directory, auth the ScreenCast
+			 * restore-token file */
 };
 
 struct desktop_target {
@@ -36,6 +39,8 @@ desktop_backend(enum desktop_kind k)
 		return "wlr";
 	case DESKTOP_MUTTER:
 		return "mutter";
+	case DESKTOP_PORTAL:
+		return "portal";
 	default:
 		return "none";
 	}

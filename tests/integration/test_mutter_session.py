@@ -126,7 +126,7 @@ class MutterSession(TempDirCase):
         self.assertTrue(by_name["mutter"]["built"] and
                         by_name["mutter"]["available"], dp["backends"])
         self.assertFalse(by_name["wlr"]["available"], dp["backends"])
-        self.assertFalse(by_name["portal"]["built"], dp["backends"])
+        self.assertFalse(by_name["portal"]["available"], dp["backends"])
         self.assertEqual([s["backend"] for s in dp["sessions"]], ["mutter"])
         table = run(["-c", self.agent.config, "status"]).stdout
         self.assertRegex(table, r"display: +\S+ \(mutter, configured\), open")

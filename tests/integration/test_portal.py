@@ -41,10 +41,15 @@ import stat
 import time
 import unittest
 
+from agent import Agent
 from common import SOURCE_DIR, main
+
+import client
 
 import portal_util as pu
 import sway_util as su
+import video_util
+import wayfake
 
 TOOLS = os.path.join(SOURCE_DIR, "build", "dev", "tests", "tools")
 CAPTURE_PROBE = os.environ.get("OP_CAPTURE_PROBE",
@@ -68,6 +73,7 @@ def report(name, value):
 class Base(unittest.TestCase):
     backend = "test"
     mode = "ok"
+    pattern = staticmethod(su.pattern)
 
     def setUp(self):
         self.probes = []
@@ -76,7 +82,7 @@ class Base(unittest.TestCase):
         # The agent's state dir: root's, not the user's.
         self.state = os.path.join(self.tmp, "state")
         os.mkdir(self.state, 0o700)
-        self.img = su.pattern(*MODE)
+        self.img = self.pattern(*MODE)
         self.png = os.path.join(self.tmp, "pattern.png")
         su.write_png(self.png, self.img)
         os.chmod(self.png, 0o644)
@@ -334,6 +340,59 @@ class PortalMissing(Base):
         p = su.JsonProbe([CAPTURE_PROBE, "portal", empty], events=False)
         self.assertEqual(p.proc.wait(10), 3)
         self.assertEqual(p.first.get("status"), -20010, p.first)
+
+
+@unittest.skipIf(pu.missing_tools("test"),
+                 f"not installed: {pu.missing_tools('test')}")
+class PortalSession(Base):
+    """Through the agent: display.wayland names a compositor socket (a
+    wayfake.py one: no wlr-screencopy) in the runtime directory whose
+    bus has no Mutter but the portal; the desktop provider falls back to
+    the portal, and the technician's client gets its stream."""
+    pattern = staticmethod(su.desktop_pattern)   # through a lossy codec
+
+    def test_streamed_through_the_portal(self):
+        uid, gid = self.portal.uid, self.portal.gid
+        with wayfake.FakeCompositor(globals_=[(1, "wl_shm", 1)],
+                                    dir=self.portal.runtime_dir) as fc:
+            os.chown(fc.path, uid, gid)   # the user's compositor
+            agent = Agent(self.state, display=(
+                f"display:\n  wayland: \"{fc.path}\"\n"
+                "  virtual:\n    mode: never\n"))
+            agent.set_password("portal session\n")
+            agent.start()
+            self.addCleanup(agent.stop)
+            agent.wait_status(lambda s: "display" in s)
+            c = client.Client(("127.0.0.1", agent.direct_port),
+                              direct=True)
+            self.addCleanup(c.close)
+            pi = c.login("portal session")
+            self.assertNotIsInstance(pi, str, c.summary())
+            w, h = MODE
+            deadline = time.monotonic() + 30
+            while not video_util.frames(c):
+                self.assertLess(time.monotonic(), deadline,
+                                f"{c.summary()}\n{agent.log()[-3000:]}")
+                c.pump(0.05)
+            video_util.wait_quiet(c, 0.8, 15)
+            ivf = os.path.join(self.tmp, "portal.ivf")
+            c.write_ivf(ivf, display=0, width=w, height=h)
+            got = video_util.decode_ivf(ivf, w, h, last_only=True)[-1]
+            db = video_util.psnr(got, self.img.tobytes(), w, h)
+            report("session_psnr", f"{db:.1f}")
+            self.assertGreaterEqual(db, 35.0)
+            dp = agent.status()["display"]
+            self.assertEqual((dp["backend"], dp["name"]),
+                             ("portal", self.portal.runtime_dir), dp)
+            by_name = {b["name"]: b for b in dp["backends"]}
+            self.assertTrue(by_name["portal"]["available"], dp)
+            self.assertFalse(by_name["mutter"]["available"], dp)
+            self.assertEqual([s["backend"] for s in dp["sessions"]],
+                             ["portal"])
+            # The restore token was kept for the next session.
+            tok = os.path.join(agent.state, f"portal-screencast-{uid}")
+            self.assertTrue(os.path.exists(tok), os.listdir(agent.state))
+            self.assertEqual(stat.S_IMODE(os.stat(tok).st_mode), 0o600)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ the agent's code.
 
   - video: the stream decodes (ffmpeg) to >= 35 dB PSNR against the
     compositor's own screenshot (grim);
-  - status --json lists the backends (wlr available, mutter not, as
-    there is no session bus beside sway's socket; portal not built),
+  - status --json lists the backends (wlr available, mutter and portal
+    not, as there is no session bus beside sway's socket),
     the open display's backend and the session's; the table shows them;
   - typing (Translate-mode seq, Map-mode keycode, Return) and a click
     reach a real Wayland client (wev) with the right keysyms, button and
@@ -136,12 +136,14 @@ class WlrSession(TempDirCase):
         self.assertFalse(by_name["x11"]["available"], dp["backends"])
         self.assertTrue(by_name["mutter"]["built"], dp["backends"])
         self.assertFalse(by_name["mutter"]["available"], dp["backends"])
-        self.assertFalse(by_name["portal"]["built"], dp["backends"])
+        self.assertTrue(by_name["portal"]["built"], dp["backends"])
+        self.assertFalse(by_name["portal"]["available"], dp["backends"])
         self.assertEqual([s["backend"] for s in dp["sessions"]], ["wlr"], dp)
         table = run(["-c", self.agent.config, "status"]).stdout
         self.assertRegex(table, r"display: +\S+ \(wlr, configured\), open")
         self.assertIn("wlr (available)", table)
-        self.assertIn("portal (not built)", table)
+        self.assertIn("portal", table)
+        self.assertNotIn("not built", table)
         self.assertRegex(table, r"session \d+ on wlr")
 
     # ------------------------------------------------------------ input
@@ -265,7 +267,8 @@ class NotWlroots(TempDirCase):
             while not os.path.exists(bus):
                 self.assertLess(time.monotonic(), deadline, "no bus")
                 time.sleep(0.05)
-            self.refused(fc, "neither wlr-screencopy nor Mutter", "portal")
+            self.refused(fc, "neither wlr-screencopy nor Mutter",
+                         "xdg-desktop-portal")
 
 
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")

@@ -33,16 +33,19 @@ def _msg(obj, opcode, payload=b""):
 
 class FakeCompositor:
     def __init__(self, mode=(64, 64), name="FAKE-1", offer=None,
-                 garbage=False, globals_=GLOBALS):
+                 garbage=False, globals_=GLOBALS, dir=None):
         """globals_: what the registry announces, e.g. without
-        zwlr_screencopy_manager_v1 to play a non-wlroots compositor."""
+        zwlr_screencopy_manager_v1 to play a non-wlroots compositor.
+        dir: where the socket goes (default: a temp dir of its own)."""
         self.globals = globals_
         self.mode = mode
         self.name = name
         self.offer = offer or (XRGB, mode[0], mode[1], mode[0] * 4)
         self.garbage = garbage
-        self.dir = tempfile.mkdtemp(prefix="op-wayfake-")
-        os.chmod(self.dir, 0o755)
+        self.own_dir = dir is None
+        self.dir = dir or tempfile.mkdtemp(prefix="op-wayfake-")
+        if self.own_dir:
+            os.chmod(self.dir, 0o755)
         self.path = os.path.join(self.dir, "wayland-fake")
         self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.srv.bind(self.path)
@@ -66,7 +69,8 @@ class FakeCompositor:
                 pass
         try:
             os.unlink(self.path)
-            os.rmdir(self.dir)
+            if self.own_dir:
+                os.rmdir(self.dir)
         except OSError:
             pass
 
