@@ -13,6 +13,7 @@ Says on stdout "mapped W H" once drawn at its full size. The page is
 kept in an image surface and moved up by blitting (what a terminal
 does), so a redraw costs one full-window paint plus the new lines.
 SIGSTOP freezes it (the bench's PSNR grab)."""
+import os
 import sys
 import time
 
@@ -22,6 +23,10 @@ import gi
 gi.require_version("Gtk", "3.0")
 gi.require_foreign("cairo")
 from gi.repository import GLib, Gtk  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "integration"))
+from gtk_client import run_fullscreen  # noqa: E402
 
 BG = (0x2e / 255, 0x34 / 255, 0x40 / 255)
 FG = (0xd8 / 255, 0xde / 255, 0xe9 / 255)
@@ -88,7 +93,6 @@ def main():
     redraws = float(sys.argv[4]) if len(sys.argv) > 4 else 60.0
     page = Page(w, h)
     win = Gtk.Window(title="outpost-bench-scroll")
-    win.set_decorated(False)
     win.set_default_size(w, h)
     win.move(0, 0)
     area = Gtk.DrawingArea()
@@ -113,12 +117,8 @@ def main():
         return True
 
     area.connect("draw", draw)
-    win.connect("destroy", Gtk.main_quit)
-    win.add(area)
-    win.fullscreen()
-    win.show_all()
     GLib.timeout_add(max(1, round(1000 / redraws)), tick)
-    Gtk.main()
+    run_fullscreen(win, area)
 
 
 if __name__ == "__main__":

@@ -480,6 +480,7 @@ def run_agent(host, x, wl_name, codec, a, tmp, workload=None, psnr=None, pids=No
         st = host.agent.status()
         streams = agent_streams(st)
         r["status_streams"] = streams
+        r["display_backend"] = (st.get("display") or {}).get("backend")
         if streams:
             s0 = next((s for s in streams if s.get("display") == 0), streams[0])
             for k in ("capture_ms", "convert_ms", "encode_ms", "latency_ms_p50",

@@ -160,11 +160,6 @@ def run_one(desk, size, codec, a, tmp):
                             workload=GtkScroll(desk, w, h, a.scroll_rate),
                             psnr=psnr_of(desk, w, h),
                             pids={"compositor": desk.pid})
-        try:
-            st = host.agent.status()
-            r["backend"] = st.get("display", {}).get("backend")
-        except Exception:
-            pass
     finally:
         code = host.stop()
     r.update(base)
@@ -185,11 +180,10 @@ COLUMNS = [("fps", "fps", "{:.1f}"), ("agent CPU %", "cpu_pct", "{:.0f}"),
 
 def table(results):
     """One markdown table, a row per run."""
-    head = ["size", "display", "codec"] + [c[0] for c in COLUMNS]
+    head = ["size", "display / backend", "codec"] + [c[0] for c in COLUMNS]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
-        cells = [r["size"], r["display"] + (f" ({r['backend']})" if r.get("backend")
-                                            and r["backend"] != r["display"] else ""),
+        cells = [r["size"], f"{r['display']} / {r.get('display_backend') or '?'}",
                  r["codec"].upper()]
         for _, key, f in COLUMNS:
             keys = key if isinstance(key, tuple) else (key,)
