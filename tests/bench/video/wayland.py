@@ -175,6 +175,9 @@ COLUMNS = [("fps", "fps", "{:.1f}"), ("agent CPU %", "cpu_pct", "{:.0f}"),
            ("capture ms", "capture_ms", "{:.1f}"), ("encode ms", "encode_ms", "{:.1f}"),
            ("latency p50/p95 ms", ("latency_ms_p50", "latency_ms_p95"), "{:.0f}"),
            ("kbit/s", "kbps", "{:.0f}"), ("RSS MiB", "rss_mib", "{:.1f}"),
+           ("damage/s", "damage_per_s", "{:.0f}"),
+           ("waits/s rate/ack/queue", ("rate_waits_per_s", "ack_waits_per_s",
+                                       "queue_waits_per_s"), "{:.1f}"),
            ("PSNR dB", "psnr", "{:.1f}")]
 
 
