@@ -163,9 +163,9 @@ def run_one(desk, size, codec, a, tmp):
     finally:
         code = host.stop()
     r.update(base)
-    if code not in (0, None):
+    if code not in (0, None) or not r.get("ok"):
         r["agent_exit"] = code
-        r["agent_log"] = host.agent.log()[-2000:]
+        r["agent_log"] = host.agent.log()[-3000:]
     return r
 
 
@@ -195,9 +195,9 @@ def table(results):
     for r in results:
         if not r.get("ok"):
             out.append(f"{r['size']} {r['display']} {r['codec']}: {r.get('error')}")
-        if r.get("agent_exit"):
+        if "agent_log" in r:
             out.append(f"{r['size']} {r['display']} {r['codec']}: agent exit "
-                       f"{r['agent_exit']}\n{r.get('agent_log')}")
+                       f"{r['agent_exit']}, its log:\n{r['agent_log']}")
     return "\n".join(out)
 
 
