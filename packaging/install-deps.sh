@@ -23,7 +23,7 @@ python3-xlib xclip python3-zstandard python3-numpy xfonts-base fonts-dejavu-core
 dbus-daemon dbus-bin
 pipewire pipewire-bin wireplumber pipewire-pulse
 sway swaybg grim wev wtype wl-clipboard
-mutter python3-gi gir1.2-gtk-3.0
+mutter python3-gi gir1.2-gtk-3.0 python3-gi-cairo
 xdg-desktop-portal xdg-desktop-portal-wlr gstreamer1.0-tools
 gstreamer1.0-pipewire gstreamer1.0-plugins-base gstreamer1.0-plugins-good"
 

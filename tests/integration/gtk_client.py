@@ -22,10 +22,20 @@ def say(text):
     print(text, flush=True)
 
 
+def run_fullscreen(win, child):
+    """Shows win undecorated and full-screen holding child, until closed
+    (also tests/bench/video/gtk_scroll.py's)."""
+    win.set_decorated(False)
+    win.connect("destroy", Gtk.main_quit)
+    win.add(child)
+    win.fullscreen()
+    win.show_all()
+    Gtk.main()
+
+
 def main():
     pix = GdkPixbuf.Pixbuf.new_from_file(sys.argv[1])
     win = Gtk.Window(title="outpost-mutter-test")
-    win.set_decorated(False)
     image = Gtk.Image.new_from_pixbuf(pix)
 
     def on_mapped(widget, ev):
@@ -36,11 +46,7 @@ def main():
         return False
 
     win.connect("map-event", on_mapped)
-    win.connect("destroy", Gtk.main_quit)
-    win.add(image)
-    win.fullscreen()
-    win.show_all()
-    Gtk.main()
+    run_fullscreen(win, image)
 
 
 if __name__ == "__main__":

@@ -221,12 +221,13 @@ class Workload:
         time.sleep(0.2)
 
 
-def last_frame_psnr(ivf, x):
-    """PSNR (RGB, Y) of the last picture of ivf against an xwd grab now."""
-    grab = vu.xwd_grab(x.display)
+def last_frame_psnr(ivf, x, size=(W, H), grab=None):
+    """PSNR (RGB, Y) of the last picture of ivf against a screenshot now:
+    grab() -> rgb24 bytes of size (default: xwd of x's root window)."""
+    grab = vu.xwd_grab(x.display) if grab is None else grab()
     hdr, _ = vu.read_ivf(ivf)
     w, h = hdr["width"], hdr["height"]
-    if (w, h) != (W, H):
+    if (w, h) != tuple(size):
         return {"psnr": None, "psnr_y": None, "psnr_note": f"stream is {w}x{h}"}
     last = decode_last(ivf, w, h)
     st = vu.psnr_stats(last, grab, w, h)
@@ -394,12 +395,13 @@ def per_frame(r):
 
 # ------------------------------------------------------------- agent
 class AgentHost:
-    """One outpost daemon (tests/integration/agent.py) on the Xvfb."""
+    """One outpost daemon (tests/integration/agent.py) on the Xvfb, or
+    on what display_yaml (a `display:` config block) names."""
 
-    def __init__(self, x, codec, a, tmp):
+    def __init__(self, x, codec, a, tmp, display_yaml=None):
         from agent import Agent
         self.tmp = tempfile.mkdtemp(prefix=f"agent-{codec}-", dir=tmp)
-        disp = (f"display:\n  x11: \"{x.display}\"\n  virtual:\n    mode: never\n")
+        disp = display_yaml or (f"display:\n  x11: \"{x.display}\"\n  virtual:\n    mode: never\n")
         extra = f"video:\n  codec: {codec}\n  max_fps: {a.fps}\n"
         self.agent = Agent(self.tmp, display=disp, extra=extra)
         with open(self.agent.config) as fh:
@@ -425,8 +427,12 @@ def agent_streams(st):
         return None
 
 
-def run_agent(host, x, wl_name, codec, a, tmp):
-    wl = Workload(wl_name, x, a).start()
+def run_agent(host, x, wl_name, codec, a, tmp, workload=None, psnr=None, pids=None):
+    """workload: a started-able workload (start/freeze/stop) instead of
+    Workload(wl_name) on x; psnr(ivf) -> {psnr, psnr_y} instead of an xwd
+    of x; pids: {name: pid} whose CPU % over the window is reported as
+    NAME_cpu_pct (tests/bench/video/wayland.py passes all three)."""
+    wl = (workload or Workload(wl_name, x, a)).start()
     r = {"side": "agent", "workload": wl_name, "codec": codec}
     c = None
     ivf = os.path.join(tmp, f"agent-{wl_name}-{codec}.ivf")
@@ -451,6 +457,7 @@ def run_agent(host, x, wl_name, codec, a, tmp):
         if streams0:
             st0 = next((s for s in streams0 if s.get("display") == 0), streams0[0])
         s = Sampler(host.pid)
+        others = {k: Sampler(p) for k, p in (pids or {}).items()}
         t0 = time.monotonic()
         end = t0 + a.seconds
         while time.monotonic() < end:
@@ -459,6 +466,8 @@ def run_agent(host, x, wl_name, codec, a, tmp):
             s.sample()
         t1 = time.monotonic()
         r.update(s.done())
+        for k, o in others.items():
+            r[k + "_cpu_pct"] = o.done()["cpu_pct"]
         win = [v for v in c.video_frames() if t0 <= v.t <= t1]
         pk = [f for v in win for f in v.frames]
         r.update(frames=len(pk), fps=len(pk) / (t1 - t0),
@@ -471,6 +480,7 @@ def run_agent(host, x, wl_name, codec, a, tmp):
         st = host.agent.status()
         streams = agent_streams(st)
         r["status_streams"] = streams
+        r["display_backend"] = (st.get("display") or {}).get("backend")
         if streams:
             s0 = next((s for s in streams if s.get("display") == 0), streams[0])
             for k in ("capture_ms", "convert_ms", "encode_ms", "latency_ms_p50",
@@ -487,7 +497,7 @@ def run_agent(host, x, wl_name, codec, a, tmp):
         wl.freeze()
         c.pump(a.settle)
         c.write_ivf(ivf, display=0)
-        r.update(last_frame_psnr(ivf, x))
+        r.update(last_frame_psnr(ivf, x) if psnr is None else psnr(ivf))
         r["ok"] = True
     except Exception as e:
         r["ok"] = False
