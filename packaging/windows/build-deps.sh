@@ -8,7 +8,7 @@
 # are listed in $OP_WINDEPS/versions.txt.
 #
 # Built today: libsodium, the protobuf-c runtime, libyaml, libuv, mbedtls,
-# zstd and sqlite3. Not yet: libvpx, libyuv, libopus.
+# zstd, sqlite3, libvpx and libyuv. Not yet: libopus.
 #
 # The cache is extended, never trusted blindly: every library has its own
 # stamp holding its Debian version and the recipe revision below, so a
@@ -31,7 +31,7 @@ need_root() {
 # in a desktop's worth of GStreamer.
 pkgs="gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 binutils-mingw-w64-x86-64
 wine wine64 dpkg-dev
-autoconf automake libtool make cmake tcl"
+autoconf automake libtool make cmake tcl nasm"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
@@ -185,6 +185,48 @@ PC
 	stamp sqlite3 r1
 }
 
+# libvpx's own configure, its x86 assembly through nasm. It threads with
+# winpthreads, so a consumer links -lpthread after -lvpx (vpx.pc says so
+# only in Libs.private: use pkg-config --static).
+build_libvpx() {
+	stale libvpx r1 || return 0
+	rm -rf "$d/build-win"
+	mkdir -p "$d/build-win"
+	(cd "$d/build-win" && CROSS=$HOST- ../configure \
+		--target=x86_64-win64-gcc --prefix="$PREFIX" --as=nasm \
+		--enable-static --disable-shared --disable-examples \
+		--disable-tools --disable-docs --disable-unit-tests \
+		--enable-vp8 --enable-vp9 >/dev/null &&
+		make -s -j"$JOBS" >/dev/null 2>&1 && make -s install >/dev/null)
+	stamp libvpx r1
+}
+
+# Only the `yuv` target: the tools and tests need more than we have.
+build_libyuv() {
+	stale libyuv r1 || return 0
+	rm -rf "$d/build-win"
+	cmake -S "$d" -B "$d/build-win" -DCMAKE_SYSTEM_NAME=Windows \
+		-DCMAKE_SYSTEM_PROCESSOR=x86_64 \
+		-DCMAKE_C_COMPILER=$HOST-gcc -DCMAKE_CXX_COMPILER=$HOST-g++ \
+		-DCMAKE_BUILD_TYPE=Release -DCMAKE_DISABLE_FIND_PACKAGE_JPEG=TRUE \
+		>/dev/null
+	cmake --build "$d/build-win" --target yuv -j"$JOBS" >/dev/null
+	cp "$d/build-win/libyuv.a" "$PREFIX/lib/"
+	cp -r "$d/include/libyuv" "$d/include/libyuv.h" "$PREFIX/include/"
+	cat > "$PREFIX/lib/pkgconfig/libyuv.pc" <<PC
+prefix=$PREFIX
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+
+Name: libyuv
+Description: libyuv (static, mingw-w64; C++: link with g++ or -lstdc++)
+Version: ${v%-*}
+Libs: -L\${libdir} -lyuv -lstdc++
+Cflags: -I\${includedir}
+PC
+	stamp libyuv r1
+}
+
 build_libsodium() {
 	stale libsodium || return 0
 	# Debian's tarball has no configure script (its build autoreconfs).
@@ -253,6 +295,8 @@ build_libuv
 build_mbedtls
 build_zstd
 build_sqlite3
+build_libvpx
+build_libyuv
 {
 	echo "mingw-w64 gcc $(dpkg-query -W -f='${Version}' gcc-mingw-w64-x86-64)"
 	echo "wine $(dpkg-query -W -f='${Version}' wine64)"

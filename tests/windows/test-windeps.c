@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The cross-built libraries that no ported module uses yet (zstd,
- * sqlite3) and mbedtls' hashing, linked statically and run under wine:
- * known answers, so a broken build of one of them fails here first.
+ * sqlite3, libvpx, libyuv) and mbedtls' hashing, linked statically and
+ * run under wine: known answers and round trips, so a broken build of one
+ * of them fails here first.
  */
+#include <math.h>
 #include <string.h>
 
+#include <libyuv.h>
 #include <mbedtls/sha256.h>
 #include <sqlite3.h>
+#include <vpx/vp8cx.h>
+#include <vpx/vp8dx.h>
+#include <vpx/vpx_decoder.h>
+#include <vpx/vpx_encoder.h>
 #include <zstd.h>
 
 #include "th.h"
@@ -66,11 +73,90 @@ test_mbedtls_sha256(void)
 	ASSERT_MEM_EQ(got, want, sizeof(want));
 }
 
+/* Mid grey in BT.601 limited range: R = G = B = (128 - 16) * 255 / 219. */
+static void
+test_libyuv_grey(void)
+{
+	static uint8_t y[16 * 16], u[8 * 8], v[8 * 8], argb[16 * 16 * 4];
+
+	memset(y, 128, sizeof(y));
+	memset(u, 128, sizeof(u));
+	memset(v, 128, sizeof(v));
+	ASSERT_INT_EQ(I420ToARGB(y, 16, u, 8, v, 8, argb, 64, 16, 16), 0);
+	for (size_t i = 0; i < sizeof(argb); i += 4) {
+		ASSERT(argb[i] >= 129 && argb[i] <= 132); /* B */
+		ASSERT_INT_EQ(argb[i + 1], argb[i]);      /* G */
+		ASSERT_INT_EQ(argb[i + 2], argb[i]);      /* R */
+		ASSERT_INT_EQ(argb[i + 3], 255);
+	}
+}
+
+/* A 64x64 gradient through the VP8 encoder and decoder: the luma comes
+ * back within 30 dB PSNR. */
+static void
+test_vpx_roundtrip(void)
+{
+	enum { W = 64, H = 64 };
+	vpx_codec_ctx_t enc, dec;
+	vpx_codec_enc_cfg_t cfg;
+	vpx_image_t img;
+	const vpx_codec_cx_pkt_t *pkt;
+	vpx_codec_iter_t it = NULL;
+	vpx_image_t *out;
+	double se = 0;
+	int frames = 0;
+
+	ASSERT_INT_EQ(vpx_codec_enc_config_default(vpx_codec_vp8_cx(), &cfg, 0),
+		VPX_CODEC_OK);
+	cfg.g_w = W;
+	cfg.g_h = H;
+	cfg.rc_target_bitrate = 2000;
+	cfg.g_lag_in_frames = 0; /* the frame comes out of its own encode */
+	ASSERT_INT_EQ(vpx_codec_enc_init(&enc, vpx_codec_vp8_cx(), &cfg, 0),
+		VPX_CODEC_OK);
+	ASSERT_INT_EQ(vpx_codec_dec_init(&dec, vpx_codec_vp8_dx(), NULL, 0),
+		VPX_CODEC_OK);
+	ASSERT(vpx_img_alloc(&img, VPX_IMG_FMT_I420, W, H, 1) != NULL);
+	for (int r = 0; r < H; r++)
+		for (int c = 0; c < W; c++)
+			img.planes[0][r * img.stride[0] + c] =
+				(uint8_t)(16 + 3 * (r + c) / 2);
+	memset(img.planes[1], 128, (size_t)img.stride[1] * H / 2);
+	memset(img.planes[2], 128, (size_t)img.stride[2] * H / 2);
+	ASSERT_INT_EQ(vpx_codec_encode(&enc, &img, 0, 1, VPX_EFLAG_FORCE_KF,
+			      VPX_DL_GOOD_QUALITY),
+		VPX_CODEC_OK);
+	while ((pkt = vpx_codec_get_cx_data(&enc, &it)) != NULL) {
+		if (pkt->kind != VPX_CODEC_CX_FRAME_PKT)
+			continue;
+		ASSERT_INT_EQ(vpx_codec_decode(&dec, pkt->data.frame.buf,
+				      (unsigned)pkt->data.frame.sz, NULL, 0),
+			VPX_CODEC_OK);
+		frames++;
+	}
+	ASSERT_INT_EQ(frames, 1);
+	it = NULL;
+	ASSERT((out = vpx_codec_get_frame(&dec, &it)) != NULL);
+	ASSERT_INT_EQ(out->d_w, W);
+	for (int r = 0; r < H; r++)
+		for (int c = 0; c < W; c++) {
+			double d = (double)out->planes[0][r * out->stride[0] + c] -
+				img.planes[0][r * img.stride[0] + c];
+			se += d * d;
+		}
+	ASSERT(10 * log10(255.0 * 255.0 / (se / (W * H) + 1e-9)) > 30);
+	vpx_img_free(&img);
+	vpx_codec_destroy(&enc);
+	vpx_codec_destroy(&dec);
+}
+
 int
 main(void)
 {
 	RUN(test_zstd_roundtrip);
 	RUN(test_sqlite_query);
 	RUN(test_mbedtls_sha256);
+	RUN(test_libyuv_grey);
+	RUN(test_vpx_roundtrip);
 	return th_done();
 }
