@@ -19,20 +19,18 @@
  * Must not: call the callback twice or from inside net_connect_start or
  * net_connect_cancel, lose the bytes a proxy sent after its reply (they
  * go back into the stream with stream__unread), put the proxy password in
- * a message or log, or bind with SO_REUSEPORT except when asked to.
+ * a message or log, or share a local address except when asked to.
  */
 #include "net/connect.h"
 
-#include <errno.h>
-#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sodium.h>
 
 #include "core/netaddr.h"
+#include "core/sock.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/time.h"
@@ -459,7 +457,7 @@ start_attempt(struct net_connect *c, const struct addrinfo *ai)
 	struct attempt *a;
 	uint64_t left;
 	uint64_t budget;
-	int fd = -1;
+	uv_os_sock_t fd = OP_SOCK_INVALID;
 	int r;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL)
@@ -467,21 +465,22 @@ start_attempt(struct net_connect *c, const struct addrinfo *ai)
 	a->c = c;
 	a->req.data = a;
 	if (c->bind &&
-		(fd = net_reuse_socket((struct sockaddr *)&c->bind_addr)) < 0) {
+		(r = net_reuse_socket((struct sockaddr *)&c->bind_addr, &fd)) !=
+			0) {
 		free(a);
-		return fd;
+		return r;
 	}
 	if ((r = uv_tcp_init(c->loop, &a->tcp)) != 0) {
-		if (fd >= 0)
-			close(fd);
+		if (fd != OP_SOCK_INVALID)
+			op_sock_close(fd);
 		free(a);
 		return r;
 	}
 	a->tcp.data = a;
 	c->att = a;
 	c->refs++;
-	if (fd >= 0 && (r = uv_tcp_open(&a->tcp, fd)) != 0) {
-		close(fd);
+	if (fd != OP_SOCK_INVALID && (r = uv_tcp_open(&a->tcp, fd)) != 0) {
+		op_sock_close(fd);
 		abort_attempt(c);
 		return r;
 	}
@@ -669,30 +668,30 @@ net_connect_cancel(struct net_connect *c)
 }
 
 int
-net_reuse_socket(const struct sockaddr *local)
+net_reuse_socket(const struct sockaddr *local, uv_os_sock_t *out)
 {
 	socklen_t len;
+	op_sock_t fd;
 	int one = 1;
-	int fd;
 	int r;
 
+	*out = OP_SOCK_INVALID;
 	if (local->sa_family == AF_INET)
 		len = sizeof(struct sockaddr_in);
 	else if (local->sa_family == AF_INET6)
 		len = sizeof(struct sockaddr_in6);
 	else
-		return -EAFNOSUPPORT;
-	if ((fd = socket(local->sa_family, SOCK_STREAM | SOCK_CLOEXEC,
-		     IPPROTO_TCP)) < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) !=
-			0 ||
-		bind(fd, local, len) != 0) {
-		r = -errno;
-		close(fd);
+		return UV_EAFNOSUPPORT;
+	if ((fd = op_sock_open(local->sa_family, SOCK_STREAM, IPPROTO_TCP)) ==
+		OP_SOCK_INVALID)
+		return uv_translate_sys_error(op_sock_error());
+	if (op_sock_share_addr(fd) != 0 || bind(fd, local, len) != 0) {
+		r = uv_translate_sys_error(op_sock_error());
+		op_sock_close(fd);
 		return r;
 	}
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const void *)&one,
+		sizeof(one));
+	*out = fd;
+	return 0;
 }

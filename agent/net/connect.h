@@ -2,8 +2,9 @@
 /*
  * Outgoing TCP connections, directly or through a proxy (HTTP CONNECT,
  * HTTPS = HTTP CONNECT inside TLS to the proxy, SOCKS5), with a deadline.
- * Direct connections may be bound to a local address with SO_REUSEADDR +
- * SO_REUSEPORT, which TCP hole punching needs (spec §1.2, §4.2).
+ * Direct connections may be bound to a local address other sockets of
+ * ours share (SO_REUSEADDR + SO_REUSEPORT; SO_REUSEADDR on Windows), which
+ * TCP hole punching needs (spec §1.2, §4.2).
  */
 #ifndef OP_NET_CONNECT_H
 #define OP_NET_CONNECT_H
@@ -15,6 +16,7 @@
 #include <uv.h>
 
 #include "core/netaddr.h"
+#include "core/sock.h"
 #include "net/stream.h"
 
 enum proxy_scheme {
@@ -81,9 +83,9 @@ struct net_connect_report {
 
 struct net_connect_opts {
 	const struct proxy_conf *proxy; /* NULL or PROXY_NONE: direct */
-	/* Direct only: bind to this local address with SO_REUSEADDR and
-	 * SO_REUSEPORT before connecting (port 0 = any). Only addresses of
-	 * its family are tried. */
+	/* Direct only: bind to this local address, shareable (see
+	 * net_reuse_socket), before connecting (port 0 = any). Only
+	 * addresses of its family are tried. */
 	const struct sockaddr *bind_local;
 	unsigned timeout_ms; /* whole operation: DNS, TCP, proxy, TLS;
 				0 = NET_CONNECT_DEFAULT_TIMEOUT_MS */
@@ -126,10 +128,12 @@ int net_connect_start(uv_loop_t *loop, const char *host, uint16_t port,
 void net_connect_cancel(struct net_connect *c);
 
 /*
- * A TCP socket fd with SO_REUSEADDR + SO_REUSEPORT (+ TCP_NODELAY) bound
- * to local (port may be 0), close-on-exec. Returns the fd or a negative
- * errno.
+ * A TCP socket whose local address other sockets of ours may share
+ * (op_sock_share_addr: SO_REUSEADDR + SO_REUSEPORT, or SO_REUSEADDR on
+ * Windows), with TCP_NODELAY, bound to local (port may be 0), not
+ * inherited by children, for uv_tcp_open. Returns 0 with *out set, or a
+ * UV_E* code with *out = OP_SOCK_INVALID.
  */
-int net_reuse_socket(const struct sockaddr *local);
+int net_reuse_socket(const struct sockaddr *local, uv_os_sock_t *out);
 
 #endif

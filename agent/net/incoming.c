@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
 #include "core/netaddr.h"
+#include "core/sock.h"
 #include "conf/conf.h"
 #include "core/buf.h"
 #include "core/err.h"
@@ -454,19 +454,19 @@ static uv_tcp_t *
 reuse_handle(struct job *j, const struct sockaddr_storage *local)
 {
 	uv_tcp_t *h;
-	int fd = net_reuse_socket((const struct sockaddr *)local);
+	uv_os_sock_t fd;
 
-	if (fd < 0)
+	if (net_reuse_socket((const struct sockaddr *)local, &fd) != 0)
 		return NULL;
 	if ((h = malloc(sizeof(*h))) == NULL) {
-		close(fd);
+		op_sock_close(fd);
 		return NULL;
 	}
 	uv_tcp_init(j->in->loop, h);
 	h->data = j;
 	j->handles++;
 	if (uv_tcp_open(h, fd) != 0) {
-		close(fd);
+		op_sock_close(fd);
 		close_handle((uv_handle_t *)h);
 		return NULL;
 	}
@@ -512,7 +512,7 @@ on_hbbs_connected(void *arg, int status, struct stream *s)
 		return;
 	}
 	/* Listen on L before telling hbbs, so the client's SYN cannot
-	 * arrive first; SO_REUSEPORT lets the listener share L with the
+	 * arrive first; op_sock_share_addr lets the listener share L with the
 	 * still-open hbbs connection. */
 	set_port_any(&any, &local);
 	if ((j->listener = reuse_handle(j, &any)) == NULL ||

@@ -34,6 +34,8 @@
 #include "core/err.h"
 #include "net/stream-internal.h"
 
+/* Debian's bundle. Windows has no such file (its store is behind
+ * CertOpenSystemStore, not read yet): there ca_file must be given. */
 #define TLS_SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
 #define TLS_IN_MAX (256u << 10)
 

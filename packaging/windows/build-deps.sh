@@ -7,9 +7,13 @@
 # package rebuilds and a cached one costs a dpkg-query. The versions built
 # are listed in $OP_WINDEPS/versions.txt.
 #
-# Built today: libsodium, the protobuf-c runtime, libyaml. The rest the
-# port needs (libuv, libvpx, libyuv, libopus, sqlite3, mbedtls, zstd) come
-# with the modules that use them.
+# Built today: libsodium, the protobuf-c runtime, libyaml, libuv, mbedtls,
+# zstd, sqlite3, libvpx and libyuv. Not yet: libopus.
+#
+# The cache is extended, never trusted blindly: every library has its own
+# stamp holding its Debian version and the recipe revision below, so a
+# cache made by an older script that lacks a library (or built it another
+# way) builds exactly what is missing or stale.
 set -eu
 
 PREFIX=${OP_WINDEPS:-/var/cache/outpost-windeps}
@@ -25,8 +29,9 @@ need_root() {
 
 # Toolchain and wine (the test runner), without the recommends that pull
 # in a desktop's worth of GStreamer.
-pkgs="gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine wine64 dpkg-dev
-autoconf automake libtool make"
+pkgs="gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 binutils-mingw-w64-x86-64
+wine wine64 dpkg-dev
+autoconf automake libtool make cmake tcl nasm"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
@@ -57,44 +62,184 @@ fi
 
 mkdir -p "$PREFIX/src" "$PREFIX/lib/pkgconfig" "$PREFIX/include"
 
-# The source version apt would fetch for a package.
-src_version() {
-	apt-cache showsrc "$1" | sed -n 's/^Version: //p' | head -1
+# The source versions apt knows for a package, newest first.
+src_versions() {
+	apt-cache showsrc "$1" | sed -n 's/^Version: //p' | sort -rV
 }
 
-# fetch PKG: unpacks PKG's Debian source under $PREFIX/src; prints its dir.
+# fetch PKG: unpacks the newest source version of PKG that the archive
+# really serves (a security update can be listed before its mirror has
+# it) under $PREFIX/src; sets $d (the directory) and $v (the version).
 fetch() {
-	v=$(src_version "$1")
-	up=${v#*:}
-	up=${up%-*}
-	d="$PREFIX/src/$1-$up"
-	if [ ! -d "$d" ]; then
-		(cd "$PREFIX/src" && apt-get source -q "$1" >/dev/null 2>&1)
-	fi
-	echo "$d"
+	for v in $(src_versions "$1"); do
+		up=${v#*:}
+		up=${up%-*}
+		d="$PREFIX/src/$1-$up"
+		[ "$(cat "$d/.op-version" 2>/dev/null)" = "$v" ] && return 0
+		t="$PREFIX/src/.fetch"
+		rm -rf "$t"
+		mkdir -p "$t"
+		if (cd "$t" && apt-get source -q "$1=$v" >/dev/null 2>&1) &&
+			[ -d "$t/$1-$up" ]; then
+			rm -rf "$d"
+			mv "$t/$1-$up" "$d"
+			mv "$t"/* "$PREFIX/src/"
+			rm -rf "$t"
+			echo "$v" > "$d/.op-version"
+			return 0
+		fi
+		echo "build-deps.sh: $1 $v: not served, trying an older one" >&2
+	done
+	echo "build-deps.sh: cannot fetch the source of $1" >&2
+	exit 1
 }
 
+# The stamp of a library holds its Debian version, plus " rN" for the
+# recipes that changed since the first script.
 stamp_ok() {
 	[ -f "$PREFIX/.stamp-$1" ] && [ "$(cat "$PREFIX/.stamp-$1")" = "$2" ]
 }
 
+# stale PKG [REV]: false when PKG's stamp matches the newest version, or
+# the newest one the archive serves; otherwise fetches it ($d, $v) and is
+# true: build, then `stamp PKG [REV]`.
+stale() {
+	newest=$(src_versions "$1" | head -1)
+	stamp_ok "$1" "$newest${2:+ $2}" && return 1
+	fetch "$1"
+	stamp_ok "$1" "$v${2:+ $2}" && return 1
+	return 0
+}
+
+stamp() {
+	echo "$v${2:+ $2}" > "$PREFIX/.stamp-$1"
+}
+
+# cmake_lib PKG STAMP [CMAKE ARGS...]: configures, builds and installs a
+# CMake project from PKG's Debian source, static, into $PREFIX.
+# Call after stale().
+cmake_lib() {
+	src=$d
+	[ -f "$d/build/cmake/CMakeLists.txt" ] && src=$d/build/cmake # zstd
+	rm -rf "$d/build-win"
+	cmake -S "$src" -B "$d/build-win" -DCMAKE_SYSTEM_NAME=Windows \
+		-DCMAKE_C_COMPILER=$HOST-gcc -DCMAKE_CXX_COMPILER=$HOST-g++ \
+		-DCMAKE_RC_COMPILER=$HOST-windres \
+		-DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$PREFIX" \
+		-DBUILD_SHARED_LIBS=OFF "$@" >/dev/null
+	cmake --build "$d/build-win" -j"$JOBS" >/dev/null
+	cmake --install "$d/build-win" >/dev/null
+}
+
+# libuv: the static library is libuv_a (pkg-config libuv-static).
+build_libuv() {
+	stale libuv1 r1 || return 0
+	cmake_lib -DLIBUV_BUILD_TESTS=OFF -DLIBUV_BUILD_BENCH=OFF
+	rm -f "$PREFIX/lib/libuv.dll.a" "$PREFIX/bin/libuv.dll"
+	stamp libuv1 r1
+}
+
+# mbedtls has no pkg-config file; the agent finds it with find_library.
+build_mbedtls() {
+	stale mbedtls r1 || return 0
+	cmake_lib -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF \
+		-DUSE_STATIC_MBEDTLS_LIBRARY=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF \
+		-DMBEDTLS_FATAL_WARNINGS=OFF
+	stamp mbedtls r1
+}
+
+build_zstd() {
+	stale libzstd r1 || return 0
+	cmake_lib -DZSTD_BUILD_PROGRAMS=OFF -DZSTD_BUILD_TESTS=OFF \
+		-DZSTD_BUILD_SHARED=OFF -DZSTD_BUILD_STATIC=ON \
+		-DZSTD_MULTITHREAD_SUPPORT=OFF
+	stamp libzstd r1
+}
+
+# Debian ships SQLite's source tree, not the amalgamation: sqlite3.c is
+# generated natively first (the generator is tclsh plus host C tools),
+# then that one file is cross-compiled.
+build_sqlite3() {
+	stale sqlite3 r1 || return 0
+	rm -rf "$d/build-native"
+	mkdir -p "$d/build-native"
+	(cd "$d/build-native" && ../configure -q --disable-tcl >/dev/null &&
+		make -s sqlite3.c >/dev/null)
+	$HOST-gcc -O2 -c "$d/build-native/sqlite3.c" -o "$PREFIX/src/sqlite3.o" \
+		-DSQLITE_THREADSAFE=1 -DSQLITE_OMIT_LOAD_EXTENSION
+	rm -f "$PREFIX/lib/libsqlite3.a"
+	$HOST-ar rcs "$PREFIX/lib/libsqlite3.a" "$PREFIX/src/sqlite3.o"
+	cp "$d/build-native/sqlite3.h" "$d/build-native/sqlite3ext.h" \
+		"$PREFIX/include/"
+	cat > "$PREFIX/lib/pkgconfig/sqlite3.pc" <<PC
+prefix=$PREFIX
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+
+Name: SQLite
+Description: SQLite amalgamation (static, mingw-w64)
+Version: ${v%%-*}
+Libs: -L\${libdir} -lsqlite3
+Cflags: -I\${includedir}
+PC
+	stamp sqlite3 r1
+}
+
+# libvpx's own configure, its x86 assembly through nasm. It threads with
+# winpthreads, so a consumer links -lpthread after -lvpx (vpx.pc says so
+# only in Libs.private: use pkg-config --static).
+build_libvpx() {
+	stale libvpx r1 || return 0
+	rm -rf "$d/build-win"
+	mkdir -p "$d/build-win"
+	(cd "$d/build-win" && CROSS=$HOST- ../configure \
+		--target=x86_64-win64-gcc --prefix="$PREFIX" --as=nasm \
+		--enable-static --disable-shared --disable-examples \
+		--disable-tools --disable-docs --disable-unit-tests \
+		--enable-vp8 --enable-vp9 >/dev/null &&
+		make -s -j"$JOBS" >/dev/null 2>&1 && make -s install >/dev/null)
+	stamp libvpx r1
+}
+
+# Only the `yuv` target: the tools and tests need more than we have.
+build_libyuv() {
+	stale libyuv r1 || return 0
+	rm -rf "$d/build-win"
+	cmake -S "$d" -B "$d/build-win" -DCMAKE_SYSTEM_NAME=Windows \
+		-DCMAKE_SYSTEM_PROCESSOR=x86_64 \
+		-DCMAKE_C_COMPILER=$HOST-gcc -DCMAKE_CXX_COMPILER=$HOST-g++ \
+		-DCMAKE_BUILD_TYPE=Release -DCMAKE_DISABLE_FIND_PACKAGE_JPEG=TRUE \
+		>/dev/null
+	cmake --build "$d/build-win" --target yuv -j"$JOBS" >/dev/null
+	cp "$d/build-win/libyuv.a" "$PREFIX/lib/"
+	cp -r "$d/include/libyuv" "$d/include/libyuv.h" "$PREFIX/include/"
+	cat > "$PREFIX/lib/pkgconfig/libyuv.pc" <<PC
+prefix=$PREFIX
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+
+Name: libyuv
+Description: libyuv (static, mingw-w64; C++: link with g++ or -lstdc++)
+Version: ${v%-*}
+Libs: -L\${libdir} -lyuv -lstdc++
+Cflags: -I\${includedir}
+PC
+	stamp libyuv r1
+}
+
 build_libsodium() {
-	v=$(src_version libsodium)
-	stamp_ok libsodium "$v" && return 0
-	d=$(fetch libsodium)
+	stale libsodium || return 0
 	# Debian's tarball has no configure script (its build autoreconfs).
 	(cd "$d" && autoreconf -fi >/dev/null 2>&1 &&
 		./configure -q --host=$HOST --prefix="$PREFIX" \
 			--disable-shared --enable-static --disable-ssp &&
 		make -s -j"$JOBS" && make -s install) >/dev/null
-	echo "$v" > "$PREFIX/.stamp-libsodium"
+	stamp libsodium
 }
 
 # Only the runtime (one C file); protoc-c itself runs on the build host.
 build_protobuf_c() {
-	v=$(src_version protobuf-c)
-	stamp_ok protobuf-c "$v" && return 0
-	d=$(fetch protobuf-c)
+	stale protobuf-c || return 0
 	mkdir -p "$PREFIX/include/protobuf-c"
 	$HOST-gcc -O2 -c "$d/protobuf-c/protobuf-c.c" -I"$d" \
 		-o "$PREFIX/src/protobuf-c.o"
@@ -112,14 +257,12 @@ Version: ${v%-*}
 Libs: -L\${libdir} -lprotobuf-c
 Cflags: -I\${includedir}
 PC
-	echo "$v" > "$PREFIX/.stamp-protobuf-c"
+	stamp protobuf-c
 }
 
 # libyaml's eight sources, static (consumers define YAML_DECLARE_STATIC).
 build_libyaml() {
-	v=$(src_version libyaml)
-	stamp_ok libyaml "$v" && return 0
-	d=$(fetch libyaml)
+	stale libyaml || return 0
 	up=${v%-*}
 	rm -f "$PREFIX/lib/libyaml.a"
 	for f in api dumper emitter loader parser reader scanner writer; do
@@ -142,12 +285,18 @@ Version: $up
 Libs: -L\${libdir} -lyaml
 Cflags: -I\${includedir} -DYAML_DECLARE_STATIC
 PC
-	echo "$v" > "$PREFIX/.stamp-libyaml"
+	stamp libyaml
 }
 
 build_libsodium
 build_protobuf_c
 build_libyaml
+build_libuv
+build_mbedtls
+build_zstd
+build_sqlite3
+build_libvpx
+build_libyuv
 {
 	echo "mingw-w64 gcc $(dpkg-query -W -f='${Version}' gcc-mingw-w64-x86-64)"
 	echo "wine $(dpkg-query -W -f='${Version}' wine64)"

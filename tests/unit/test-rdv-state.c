@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The hbbs registration state machine, driven with a fake clock. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 
 #include "core/err.h"
+#include "core/netaddr.h"
 #include "net/rdv-state.h"
 #include "th.h"
 #include "wire/addr.h"
