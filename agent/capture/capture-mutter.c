@@ -513,8 +513,10 @@ mut_displays(struct capture *self, struct capture_display *out, int max)
 
 static int
 mut_grabber_new(struct capture *self, const struct capture_display *d,
+	uint32_t rows,
 	struct capture_grabber **out)
 {
+	(void)rows; /* whole frames only */
 	struct mut_grabber *g;
 
 	(void)self;

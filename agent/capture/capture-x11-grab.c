@@ -99,7 +99,7 @@ attach_sysv(struct x11 *x, struct x11_grabber *g, size_t size)
 
 int
 capture_x11_grabber_new(struct capture *c, const struct capture_display *d,
-	struct capture_grabber **out)
+	uint32_t rows, struct capture_grabber **out)
 {
 	struct x11 *x = c->impl;
 	struct x11_grabber *g = calloc(1, sizeof(*g));
@@ -114,7 +114,8 @@ capture_x11_grabber_new(struct capture *c, const struct capture_display *d,
 	g->width = d->width;
 	g->height = d->height;
 	g->stride = (size_t)d->width * 4;
-	size = g->stride * d->height;
+	g->rows = rows != 0 && rows < d->height ? rows : d->height;
+	size = g->stride * g->rows;
 	r = capture_x11_sysv_only ? -ENOSYS : attach_memfd(x, g, size);
 	if (r != 0 && r != OP_ERR_GONE)
 		r = attach_sysv(x, g, size);
@@ -143,19 +144,23 @@ capture_x11_grabber_free(struct capture_grabber *base)
 	free(g);
 }
 
+/* Rows [y, y + n) into the buffer; capture.c checked the bounds. */
 int
-capture_x11_grab(struct capture_grabber *base, struct capture_image *img)
+capture_x11_grab_rows(struct capture_grabber *base, uint32_t y, uint32_t n,
+	struct capture_image *img)
 {
 	struct x11_grabber *g = (struct x11_grabber *)base;
 	xcb_shm_get_image_reply_t *rep;
 	xcb_generic_error_t *e = NULL;
 	int r = 0;
 
+	if (n > g->rows || y > g->height || n > g->height - y)
+		return OP_ERR_RANGE;
 	rep = xcb_shm_get_image_reply(g->conn,
 		xcb_shm_get_image(g->conn, g->root, (int16_t)base->d.x,
-			(int16_t)base->d.y, (uint16_t)g->width,
-			(uint16_t)g->height, ~0u, XCB_IMAGE_FORMAT_Z_PIXMAP,
-			g->seg, 0),
+			(int16_t)(base->d.y + (int32_t)y), (uint16_t)g->width,
+			(uint16_t)n, ~0u, XCB_IMAGE_FORMAT_Z_PIXMAP, g->seg,
+			0),
 		&e);
 	uv_async_send(g->wake); /* see the top comment */
 	if (rep == NULL) {
@@ -169,16 +174,24 @@ capture_x11_grab(struct capture_grabber *base, struct capture_image *img)
 		return r;
 	}
 	if ((rep->depth != 24 && rep->depth != 32) ||
-		rep->size != g->stride * g->height)
+		rep->size != g->stride * n)
 		r = OP_ERR_UNSUPPORTED;
 	free(rep);
 	if (r != 0)
 		return r;
 	img->data = g->mem;
 	img->width = g->width;
-	img->height = g->height;
+	img->height = n;
 	img->stride = g->stride;
 	return 0;
+}
+
+int
+capture_x11_grab(struct capture_grabber *base, struct capture_image *img)
+{
+	struct x11_grabber *g = (struct x11_grabber *)base;
+
+	return capture_x11_grab_rows(base, 0, g->height, img);
 }
 
 static uint8_t
