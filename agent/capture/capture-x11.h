@@ -46,7 +46,13 @@ struct x11_grabber {
 	size_t mapped; /* > 0: a memfd mapping, else a SysV segment */
 	size_t stride;
 	uint32_t width, height;
-	uint32_t rows; /* the buffer's rows (height, or a band) */
+	uint32_t rows; /* rows per band (height: whole grabs only) */
+	/* Banded: two halves of rows each; the next band's request is sent
+	 * into the other half before the caller converts this one. */
+	bool pending;
+	uint32_t pend_y, pend_n;
+	unsigned pend_half;
+	xcb_shm_get_image_cookie_t pend_cookie;
 };
 
 /* Tests set it to exercise the SysV fallback, which Xvfb and Xorg
