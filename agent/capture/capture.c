@@ -249,7 +249,7 @@ capture_grab_rows(struct capture_grabber *g, uint32_t y, uint32_t n,
 	if (n == 0 || y >= g->d.height || n > g->d.height - y ||
 		(g->rows != 0 && n > g->rows))
 		return OP_ERR_RANGE;
-	if (g->rows != 0)
+	if (g->c->ops->grab_rows != NULL)
 		return g->c->ops->grab_rows(g, y, n, img);
 	if (y == 0) {
 		memset(&g->whole, 0, sizeof(g->whole));
