@@ -541,22 +541,23 @@ venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
 	vpx_enc_frame_flags_t flags = force_key ? VPX_EFLAG_FORCE_KF : 0;
 	vpx_image_t *img = &e->img;
 	double t1;
-
-	/*
-	 * VP9 predicts from the last frame only, and every frame is stored
-	 * in all three reference slots, so libvpx holds one reference frame
-	 * instead of up to three (4.6 MiB each at 1080p). Golden and alt-ref
-	 * are for content coming back, which realtime screen coding hardly
-	 * used; 1080p VP9 session RSS fell 8-12 MiB at the same fps and
-	 * PSNR (tests/bench/video, third round).
-	 */
-	if (e->p.codec == VENC_VP9)
-		flags |= VP8_EFLAG_NO_REF_GF | VP8_EFLAG_NO_REF_ARF |
-			VP8_EFLAG_FORCE_GF | VP8_EFLAG_FORCE_ARF;
 	double t2;
 	int64_t gap;
 	int r;
 
+	/*
+	 * VP9 predicts from the last frame only and updates only it: golden
+	 * and alt-ref keep the key frame's buffer, and libvpx holds two
+	 * reference frames (4.6 MiB each at 1080p) instead of three.
+	 * Golden and alt-ref are for content coming back, which realtime
+	 * screen coding hardly used. Storing every frame in all three slots
+	 * (one buffer) saved more but broke the rate control: static text
+	 * no longer refined to 35 dB (test-venc). Figures: tests/bench/video,
+	 * third round.
+	 */
+	if (e->p.codec == VENC_VP9)
+		flags |= VP8_EFLAG_NO_REF_GF | VP8_EFLAG_NO_REF_ARF |
+			VP8_EFLAG_NO_UPD_GF | VP8_EFLAG_NO_UPD_ARF;
 	memset(out, 0, sizeof(*out));
 	out->convert_ms = e->convert_ms;
 	e->convert_ms = 0;
