@@ -111,7 +111,8 @@ void capture_grabber_free(struct capture_grabber *g);
 int capture_grab(struct capture_grabber *g, struct capture_image *img);
 /*
  * Grabbing in bands, so a grabber's shared buffer holds `rows` rows, not
- * a whole display (1 MiB instead of 8 at 1080p; tests/bench/video).
+ * a whole display (tests/bench/video). X11 grabbers map two bands (the
+ * next one is requested while the caller converts this one).
  * capture_grabber_new_rows(.., 0, ..) is capture_grabber_new. With a
  * banded grabber, capture_grab fails with OP_ERR_RANGE when the display
  * is taller than `rows`, and capture_grab_rows grabs rows [y, y + n)
