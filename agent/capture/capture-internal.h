@@ -21,9 +21,13 @@
  *   are closed) call capture__free(self).
  * displays: asks the server for the current display list (already
  *   bounded and clipped); returns the count (>= 0) or a negative error.
- * grabber_new: a grabber (struct capture_grabber first) for rect d.
+ * grabber_new: a grabber (struct capture_grabber first) for rect d;
+ *   rows > 0: it will grab bands of at most rows rows (grab_rows), a
+ *   backend without grab_rows ignores it.
  * grab: any thread; may only use the grabber and the thread-safe parts
  *   of the connection.
+ * grab_rows (may be NULL): like grab, rows [y, y + n) only (checked by
+ *   capture.c against the display and the grabber's rows).
  */
 struct capture_ops {
 	const char *name;
@@ -33,9 +37,12 @@ struct capture_ops {
 	int (*displays)(struct capture *self, struct capture_display *out,
 		int max);
 	int (*grabber_new)(struct capture *self,
-		const struct capture_display *d, struct capture_grabber **out);
+		const struct capture_display *d, uint32_t rows,
+		struct capture_grabber **out);
 	void (*grabber_free)(struct capture_grabber *g);
 	int (*grab)(struct capture_grabber *g, struct capture_image *img);
+	int (*grab_rows)(struct capture_grabber *g, uint32_t y, uint32_t n,
+		struct capture_image *img);
 	int (*cursor)(struct capture *self, struct capture_cursor *out);
 	int (*pointer)(struct capture *self, int32_t *x, int32_t *y);
 };
@@ -62,6 +69,8 @@ struct capture_grabber {
 	int display;
 	uint32_t gen;
 	struct capture_display d; /* copied: grabs must not read c->disp */
+	uint32_t rows;            /* grab_rows bands; 0: whole grabs only */
+	struct capture_image whole; /* without grab_rows: the y = 0 grab */
 };
 
 /* Re-reads the display list through ops->displays; returns true when it

@@ -497,11 +497,12 @@ capture__pws_displays(struct capture *self, struct capture_display *out,
 
 int
 capture__pws_grabber_new(struct capture *self, const struct capture_display *d,
-	struct capture_grabber **out)
+	uint32_t rows, struct capture_grabber **out)
 {
 	struct mut_grabber *g;
 
 	(void)self;
+	(void)rows; /* whole frames only (no grab_rows) */
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return OP_ERR_NOMEM;
 	g->w = d->width;

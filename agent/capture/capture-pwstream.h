@@ -38,7 +38,8 @@ void capture__pws_close(struct capture *self);
 int capture__pws_displays(struct capture *self, struct capture_display *out,
 	int max);
 int capture__pws_grabber_new(struct capture *self,
-	const struct capture_display *d, struct capture_grabber **out);
+	const struct capture_display *d, uint32_t rows,
+	struct capture_grabber **out);
 void capture__pws_grabber_free(struct capture_grabber *g);
 int capture__pws_grab(struct capture_grabber *g, struct capture_image *img);
 int capture__pws_cursor(struct capture *self, struct capture_cursor *out);

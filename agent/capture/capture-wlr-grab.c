@@ -142,8 +142,10 @@ grabber_destroy(struct wlr_grabber *g)
 
 int
 capture_wlr_grabber_new(struct capture *c, const struct capture_display *d,
+	uint32_t rows,
 	struct capture_grabber **out)
 {
+	(void)rows; /* whole frames only */
 	struct wlr *w = c->impl;
 	struct wlr_grabber *g;
 	ptrdiff_t idx = d - c->disp;

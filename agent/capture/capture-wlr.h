@@ -117,7 +117,7 @@ bool capture_wlr__format_ok(uint32_t fmt);
 bool capture_wlr__offer_ok(uint32_t width, uint32_t height, uint32_t stride);
 
 int capture_wlr_grabber_new(struct capture *c, const struct capture_display *d,
-	struct capture_grabber **out);
+	uint32_t rows, struct capture_grabber **out);
 void capture_wlr_grabber_free(struct capture_grabber *base);
 int capture_wlr_grab(struct capture_grabber *base, struct capture_image *img);
 

@@ -99,7 +99,7 @@ attach_sysv(struct x11 *x, struct x11_grabber *g, size_t size)
 
 int
 capture_x11_grabber_new(struct capture *c, const struct capture_display *d,
-	struct capture_grabber **out)
+	uint32_t rows, struct capture_grabber **out)
 {
 	struct x11 *x = c->impl;
 	struct x11_grabber *g = calloc(1, sizeof(*g));
@@ -114,7 +114,8 @@ capture_x11_grabber_new(struct capture *c, const struct capture_display *d,
 	g->width = d->width;
 	g->height = d->height;
 	g->stride = (size_t)d->width * 4;
-	size = g->stride * d->height;
+	g->rows = rows != 0 && rows < d->height ? rows : d->height;
+	size = g->stride * g->rows * (g->rows < d->height ? 2u : 1u);
 	r = capture_x11_sysv_only ? -ENOSYS : attach_memfd(x, g, size);
 	if (r != 0 && r != OP_ERR_GONE)
 		r = attach_sysv(x, g, size);
@@ -133,6 +134,8 @@ capture_x11_grabber_free(struct capture_grabber *base)
 	struct x11 *x = base->c->impl;
 
 	if (x->conn != NULL && !capture_x11__broken(x)) {
+		if (g->pending)
+			xcb_discard_reply(x->conn, g->pend_cookie.sequence);
 		xcb_shm_detach(x->conn, g->seg);
 		xcb_flush(x->conn);
 	}
@@ -143,20 +146,54 @@ capture_x11_grabber_free(struct capture_grabber *base)
 	free(g);
 }
 
+static xcb_shm_get_image_cookie_t
+request(struct x11_grabber *g, uint32_t y, uint32_t n, unsigned half)
+{
+	return xcb_shm_get_image(g->conn, g->root, (int16_t)g->base.d.x,
+		(int16_t)(g->base.d.y + (int32_t)y), (uint16_t)g->width,
+		(uint16_t)n, ~0u, XCB_IMAGE_FORMAT_Z_PIXMAP, g->seg,
+		(uint32_t)(g->stride * g->rows * half));
+}
+
+/*
+ * Rows [y, y + n) (capture.c checked the bounds). Banded, the request
+ * for the band after this one goes out before this one is returned, so
+ * the server fills it while the caller converts this one (the grab of a
+ * band is a round trip to a server that may be busy: one at a time,
+ * 1080p scrolling took 2.1 ms a frame whole and 4.6 ms in 8 bands).
+ */
 int
-capture_x11_grab(struct capture_grabber *base, struct capture_image *img)
+capture_x11_grab_rows(struct capture_grabber *base, uint32_t y, uint32_t n,
+	struct capture_image *img)
 {
 	struct x11_grabber *g = (struct x11_grabber *)base;
+	xcb_shm_get_image_cookie_t ck;
 	xcb_shm_get_image_reply_t *rep;
 	xcb_generic_error_t *e = NULL;
+	unsigned half = 0;
 	int r = 0;
 
-	rep = xcb_shm_get_image_reply(g->conn,
-		xcb_shm_get_image(g->conn, g->root, (int16_t)base->d.x,
-			(int16_t)base->d.y, (uint16_t)g->width,
-			(uint16_t)g->height, ~0u, XCB_IMAGE_FORMAT_Z_PIXMAP,
-			g->seg, 0),
-		&e);
+	if (n > g->rows || y > g->height || n > g->height - y)
+		return OP_ERR_RANGE;
+	if (g->pending && g->pend_y == y && g->pend_n == n) {
+		ck = g->pend_cookie;
+		half = g->pend_half;
+	} else {
+		if (g->pending)
+			xcb_discard_reply(g->conn, g->pend_cookie.sequence);
+		ck = request(g, y, n, 0);
+	}
+	g->pending = false;
+	if (g->rows < g->height && y + n < g->height) {
+		g->pend_y = y + n;
+		g->pend_n = g->height - g->pend_y < g->rows ?
+			g->height - g->pend_y : g->rows;
+		g->pend_half = half ^ 1u;
+		g->pend_cookie = request(g, g->pend_y, g->pend_n, g->pend_half);
+		g->pending = true;
+		xcb_flush(g->conn);
+	}
+	rep = xcb_shm_get_image_reply(g->conn, ck, &e);
 	uv_async_send(g->wake); /* see the top comment */
 	if (rep == NULL) {
 		if (xcb_connection_has_error(g->conn) != 0)
@@ -169,16 +206,24 @@ capture_x11_grab(struct capture_grabber *base, struct capture_image *img)
 		return r;
 	}
 	if ((rep->depth != 24 && rep->depth != 32) ||
-		rep->size != g->stride * g->height)
+		rep->size != g->stride * n)
 		r = OP_ERR_UNSUPPORTED;
 	free(rep);
 	if (r != 0)
 		return r;
-	img->data = g->mem;
+	img->data = g->mem + g->stride * g->rows * half;
 	img->width = g->width;
-	img->height = g->height;
+	img->height = n;
 	img->stride = g->stride;
 	return 0;
+}
+
+int
+capture_x11_grab(struct capture_grabber *base, struct capture_image *img)
+{
+	struct x11_grabber *g = (struct x11_grabber *)base;
+
+	return capture_x11_grab_rows(base, 0, g->height, img);
 }
 
 static uint8_t

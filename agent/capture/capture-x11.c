@@ -509,6 +509,7 @@ const struct capture_ops capture__x11_ops = {
 	.grabber_new = capture_x11_grabber_new,
 	.grabber_free = capture_x11_grabber_free,
 	.grab = capture_x11_grab,
+	.grab_rows = capture_x11_grab_rows,
 	.cursor = capture_x11_cursor,
 	.pointer = capture_x11_pointer,
 };

@@ -46,6 +46,13 @@ struct x11_grabber {
 	size_t mapped; /* > 0: a memfd mapping, else a SysV segment */
 	size_t stride;
 	uint32_t width, height;
+	uint32_t rows; /* rows per band (height: whole grabs only) */
+	/* Banded: two halves of rows each; the next band's request is sent
+	 * into the other half before the caller converts this one. */
+	bool pending;
+	uint32_t pend_y, pend_n;
+	unsigned pend_half;
+	xcb_shm_get_image_cookie_t pend_cookie;
 };
 
 /* Tests set it to exercise the SysV fallback, which Xvfb and Xorg
@@ -58,9 +65,11 @@ bool capture_x11__broken(struct x11 *x);
 void capture_x11__nudge(struct x11 *x);
 
 int capture_x11_grabber_new(struct capture *c, const struct capture_display *d,
-	struct capture_grabber **out);
+	uint32_t rows, struct capture_grabber **out);
 void capture_x11_grabber_free(struct capture_grabber *base);
 int capture_x11_grab(struct capture_grabber *base, struct capture_image *img);
+int capture_x11_grab_rows(struct capture_grabber *base, uint32_t y, uint32_t n,
+	struct capture_image *img);
 int capture_x11_cursor(struct capture *c, struct capture_cursor *out);
 int capture_x11_pointer(struct capture *c, int32_t *px, int32_t *py);
 

@@ -192,6 +192,13 @@ int
 capture_grabber_new(struct capture *c, int display,
 	struct capture_grabber **out)
 {
+	return capture_grabber_new_rows(c, display, 0, out);
+}
+
+int
+capture_grabber_new_rows(struct capture *c, int display, uint32_t rows,
+	struct capture_grabber **out)
+{
 	struct capture_grabber *g = NULL;
 	int r;
 
@@ -200,8 +207,12 @@ capture_grabber_new(struct capture *c, int display,
 		return OP_ERR_GONE;
 	if (display < 0 || display >= c->ndisp)
 		return OP_ERR_RANGE;
-	if ((r = c->ops->grabber_new(c, &c->disp[display], &g)) != 0)
+	if (c->ops->grab_rows == NULL || rows >= c->disp[display].height)
+		rows = 0;
+	if ((r = c->ops->grabber_new(c, &c->disp[display], rows, &g)) != 0)
 		return r;
+	g->rows = rows;
+	memset(&g->whole, 0, sizeof(g->whole));
 	g->c = c;
 	g->display = display;
 	g->gen = atomic_load(&c->gen[display]);
@@ -223,7 +234,37 @@ capture_grab(struct capture_grabber *g, struct capture_image *img)
 	memset(img, 0, sizeof(*img));
 	if (atomic_load(&g->c->gen[g->display]) != g->gen)
 		return OP_ERR_STATE;
+	if (g->rows != 0)
+		return OP_ERR_RANGE;
 	return g->c->ops->grab(g, img);
+}
+
+int
+capture_grab_rows(struct capture_grabber *g, uint32_t y, uint32_t n,
+	struct capture_image *img)
+{
+	int r;
+
+	memset(img, 0, sizeof(*img));
+	if (atomic_load(&g->c->gen[g->display]) != g->gen)
+		return OP_ERR_STATE;
+	if (n == 0 || y >= g->d.height || n > g->d.height - y ||
+		(g->rows != 0 && n > g->rows))
+		return OP_ERR_RANGE;
+	if (g->c->ops->grab_rows != NULL)
+		return g->c->ops->grab_rows(g, y, n, img);
+	if (y == 0) {
+		memset(&g->whole, 0, sizeof(g->whole));
+		if ((r = g->c->ops->grab(g, &g->whole)) != 0)
+			return r;
+	}
+	/* A whole frame must be there and match the display. */
+	if (g->whole.data == NULL || g->whole.height != g->d.height)
+		return OP_ERR_STATE;
+	*img = g->whole;
+	img->data += (size_t)y * g->whole.stride;
+	img->height = n;
+	return 0;
 }
 
 int

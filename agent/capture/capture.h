@@ -112,6 +112,24 @@ void capture_grabber_free(struct capture_grabber *g);
  * negative error (OP_ERR_GONE when the server went away, OP_ERR_STATE
  * when the display changed size since the grabber was made). */
 int capture_grab(struct capture_grabber *g, struct capture_image *img);
+/*
+ * Grabbing in bands, so a grabber's shared buffer holds `rows` rows, not
+ * a whole display (tests/bench/video). X11 grabbers map two bands (the
+ * next one is requested while the caller converts this one).
+ * capture_grabber_new_rows(.., 0, ..) is capture_grabber_new. With a
+ * banded grabber, capture_grab fails with OP_ERR_RANGE when the display
+ * is taller than `rows`, and capture_grab_rows grabs rows [y, y + n)
+ * (n <= rows, y + n <= the display height, else OP_ERR_RANGE); *img then
+ * holds those n rows (img->height = n). Backends that only deliver whole
+ * frames (wlr, mutter) ignore `rows`: their capture_grab_rows grabs the
+ * display when y is 0 and returns rows of that frame for later y. The
+ * bands of one picture are grabbed at different moments: a picture
+ * taken while the screen changes may show a band of the next state.
+ */
+int capture_grabber_new_rows(struct capture *c, int display, uint32_t rows,
+	struct capture_grabber **out);
+int capture_grab_rows(struct capture_grabber *g, uint32_t y, uint32_t n,
+	struct capture_image *img);
 
 /* Loop thread: the current cursor shape / pointer position (global
  * coordinates). */

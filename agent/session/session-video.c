@@ -150,6 +150,23 @@ video_unref(struct session_video *v)
 }
 
 /* Worker thread: grab, convert, encode. Only [job] fields are used. */
+/*
+ * The screen is grabbed and converted in bands of about 1 MiB of BGRA,
+ * so the grab buffer shared with the X server is 1 MiB rather than a
+ * whole 1080p frame (8 MiB); the encoder's I420 picture is filled band
+ * by band. 8 round trips to the server instead of one per 1080p frame.
+ */
+#define VIDEO_GRAB_BAND_BYTES (1u << 20)
+
+static uint32_t
+grab_rows(const struct capture_display *d)
+{
+	uint32_t rows = VIDEO_GRAB_BAND_BYTES / (d->width ? d->width * 4u : 4u);
+
+	rows &= ~1u; /* I420: two rows per chroma row */
+	return rows < 2 ? 2 : rows;
+}
+
 static void
 job_run(uv_work_t *w)
 {
@@ -185,17 +202,30 @@ job_run(uv_work_t *w)
 	/* Refinement frames of a still image get the quality boost. */
 	(void)venc_set_boost(st->enc, !st->job_damage && !st->job_key);
 	t = op_now_us();
-	if ((r = capture_grab(st->grabber, &img)) != 0) {
-		st->job_r = r;
-		return;
+	st->job_grab_ms = 0;
+	for (uint32_t y = 0; y < st->geom.height; y += img.height) {
+		uint32_t n = st->geom.height - y;
+
+		if (n > grab_rows(&st->geom))
+			n = grab_rows(&st->geom);
+		if ((r = capture_grab_rows(st->grabber, y, n, &img)) != 0) {
+			st->job_r = r == OP_ERR_RANGE ? OP_ERR_STATE : r;
+			return;
+		}
+		st->job_grab_ms += (double)(op_now_us() - t) / 1000.0;
+		if (img.width != st->geom.width || img.height != n) {
+			st->job_r = OP_ERR_STATE;
+			return;
+		}
+		if ((r = venc_convert_rows(st->enc, img.data, img.stride, y,
+			     n)) != 0) {
+			st->job_r = r;
+			return;
+		}
+		t = op_now_us();
 	}
-	st->job_grab_ms = (double)(op_now_us() - t) / 1000.0;
-	if (img.width != st->geom.width || img.height != st->geom.height) {
-		st->job_r = OP_ERR_STATE;
-		return;
-	}
-	st->job_r = venc_encode(st->enc, img.data, img.stride, st->job_pts,
-		st->job_key, &st->job_out);
+	st->job_r = venc_encode_converted(st->enc, st->job_pts, st->job_key,
+		&st->job_out);
 }
 
 static int
@@ -389,7 +419,8 @@ static void
 start_job(struct session_video *v, struct vstream *st, uint64_t now)
 {
 	if (st->grabber == NULL &&
-		capture_grabber_new(v->cap, st->display, &st->grabber) != 0) {
+		capture_grabber_new_rows(v->cap, st->display,
+			grab_rows(&st->geom), &st->grabber) != 0) {
 		st->stale = true;
 		return;
 	}

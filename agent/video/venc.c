@@ -6,6 +6,7 @@
  * send them after the call without holding libvpx state.
  */
 #include <limits.h>
+#include <stddef.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <sys/mman.h>
@@ -77,6 +78,7 @@ struct venc {
 	int mt_hold;            /* frames until the next switch may happen */
 	double enc_avg_ms;      /* smoothed encode time, key frames aside */
 	double gap_avg_ms;      /* smoothed time between frames */
+	double convert_ms;      /* venc_convert_rows since the last encode */
 	uint8_t *out;
 	size_t out_cap;
 	size_t released;        /* zero pages given back at init */
@@ -493,34 +495,77 @@ release_tokens(struct venc *e, const struct venc_output *o)
 }
 
 int
+venc_convert_rows(struct venc *e, const uint8_t *bgra, size_t stride,
+	uint32_t y, uint32_t n)
+{
+	vpx_image_t *img = &e->img;
+	double t0 = now_ms();
+	int r;
+
+	if (bgra == NULL || stride < (size_t)e->p.width * 4 ||
+		stride > INT_MAX || n == 0 || y >= e->p.height ||
+		n > e->p.height - y || (y & 1) != 0 ||
+		((n & 1) != 0 && y + n != e->p.height))
+		return OP_ERR_RANGE;
+	/* libyuv's "ARGB" is B,G,R,A in memory: our BGRA. */
+	r = ARGBToI420(bgra, (int)stride,
+		img->planes[VPX_PLANE_Y] + (ptrdiff_t)y * img->stride[VPX_PLANE_Y],
+		img->stride[VPX_PLANE_Y],
+		img->planes[VPX_PLANE_U] +
+			(ptrdiff_t)(y / 2) * img->stride[VPX_PLANE_U],
+		img->stride[VPX_PLANE_U],
+		img->planes[VPX_PLANE_V] +
+			(ptrdiff_t)(y / 2) * img->stride[VPX_PLANE_V],
+		img->stride[VPX_PLANE_V], (int)e->p.width, (int)n);
+	e->convert_ms += now_ms() - t0;
+	return r != 0 ? OP_ERR_INTERNAL : 0;
+}
+
+int
 venc_encode(struct venc *e, const uint8_t *bgra, size_t stride,
 	int64_t pts_ms, bool force_key, struct venc_output *out)
 {
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	e->convert_ms = 0;
+	if ((r = venc_convert_rows(e, bgra, stride, 0, e->p.height)) != 0)
+		return r;
+	return venc_encode_converted(e, pts_ms, force_key, out);
+}
+
+int
+venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
+	struct venc_output *out)
+{
 	vpx_enc_frame_flags_t flags = force_key ? VPX_EFLAG_FORCE_KF : 0;
 	vpx_image_t *img = &e->img;
-	double t0;
 	double t1;
 	double t2;
 	int64_t gap;
 	int r;
 
+	/*
+	 * VP9 predicts from the last frame only and updates only it: golden
+	 * and alt-ref keep the key frame's buffer, and libvpx holds two
+	 * reference frames (4.6 MiB each at 1080p) instead of three.
+	 * Golden and alt-ref are for content coming back, which realtime
+	 * screen coding hardly used. Storing every frame in all three slots
+	 * (one buffer) saved more but broke the rate control: static text
+	 * no longer refined to 35 dB (test-venc). Figures: tests/bench/video,
+	 * third round.
+	 */
+	if (e->p.codec == VENC_VP9)
+		flags |= VP8_EFLAG_NO_REF_GF | VP8_EFLAG_NO_REF_ARF |
+			VP8_EFLAG_NO_UPD_GF | VP8_EFLAG_NO_UPD_ARF;
 	memset(out, 0, sizeof(*out));
-	if (bgra == NULL || stride < (size_t)e->p.width * 4 ||
-		stride > INT_MAX)
-		return OP_ERR_RANGE;
+	out->convert_ms = e->convert_ms;
+	e->convert_ms = 0;
 	/* libvpx needs strictly increasing timestamps; a caller clock that
 	 * stalls must not confuse the rate control. */
 	if (pts_ms <= e->last_pts)
 		pts_ms = e->last_pts + 1;
 
-	t0 = now_ms();
-	/* libyuv's "ARGB" is B,G,R,A in memory: our BGRA. */
-	if (ARGBToI420(bgra, (int)stride, img->planes[VPX_PLANE_Y],
-		    img->stride[VPX_PLANE_Y], img->planes[VPX_PLANE_U],
-		    img->stride[VPX_PLANE_U], img->planes[VPX_PLANE_V],
-		    img->stride[VPX_PLANE_V], (int)e->p.width,
-		    (int)e->p.height) != 0)
-		return OP_ERR_INTERNAL;
 	t1 = now_ms();
 	gap = e->last_pts < 0 ? 0 : pts_ms - e->last_pts;
 	/*
@@ -565,7 +610,6 @@ venc_encode(struct venc *e, const uint8_t *bgra, size_t stride,
 	r = collect(e, out);
 	release_tokens(e, out);
 	t2 = now_ms();
-	out->convert_ms = t1 - t0;
 	out->encode_ms = t2 - t1;
 	out->parallel = e->parallel;
 	adapt_threads(e, out->encode_ms, gap, force_key);

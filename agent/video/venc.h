@@ -75,6 +75,16 @@ struct venc_output {
 int venc_encode(struct venc *e, const uint8_t *bgra, size_t stride,
 	int64_t pts_ms, bool force_key, struct venc_output *out);
 
+/* venc_encode in parts, for a picture grabbed in bands (capture_grab_rows):
+ * venc_convert_rows converts rows [y, y + n) of the picture (bgra points
+ * at row y; y even, n even unless the band ends the picture) into the
+ * encoder's I420 picture, venc_encode_converted then encodes that picture
+ * (out->convert_ms: the conversions since the last encode). */
+int venc_convert_rows(struct venc *e, const uint8_t *bgra, size_t stride,
+	uint32_t y, uint32_t n);
+int venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
+	struct venc_output *out);
+
 /*
  * §7.3 rate arithmetic. image_quality: the ImageQuality enum (0 NotSet,
  * 2 Low, 3 Balanced, 4 Best; anything else = Balanced); custom: the raw

@@ -375,6 +375,72 @@ test_grab(void)
 	run_for(0, 20);
 }
 
+/* Bands (capture_grab_rows): a grabber of 100 rows maps two bands, not
+ * a frame; its bands put together are the whole grab's pixels, the last
+ * band is shorter, bands may come out of order (the prefetched one is
+ * dropped), and anything outside the display or the band is refused. */
+static void
+test_grab_rows(void)
+{
+	struct capture_grabber *g = NULL, *whole = NULL;
+	struct capture_image img, all;
+	uint8_t *copy;
+	uint32_t y;
+
+	ASSERT(cap != NULL);
+	fill(0x112233, 0, 0, 1920, 1080);
+	fill(0xff0000, 10, 95, 30, 10);   /* across the first band edge */
+	fill(0x00ff00, 1900, 1075, 20, 5); /* in the short last band */
+	ASSERT_INT_EQ(capture_grabber_new(cap, 0, &whole), 0);
+	ASSERT_INT_EQ(capture_grab(whole, &all), 0);
+	ASSERT_INT_EQ(capture_grabber_new_rows(cap, 0, 100, &g), 0);
+	ASSERT(((struct x11_grabber *)g)->mapped == 0 ||
+		((struct x11_grabber *)g)->mapped == 2u * 100 * 1920 * 4);
+	ASSERT_INT_EQ(capture_grab(g, &img), OP_ERR_RANGE);
+	ASSERT((copy = malloc((size_t)1920 * 4 * 1080)) != NULL);
+	for (y = 0; y < 1080; y += img.height) {
+		uint32_t n = 1080 - y < 100 ? 1080 - y : 100;
+
+		ASSERT_INT_EQ(capture_grab_rows(g, y, n, &img), 0);
+		ASSERT_INT_EQ(img.width, 1920);
+		ASSERT_INT_EQ(img.height, n);
+		for (uint32_t r = 0; r < n; r++)
+			memcpy(copy + (size_t)(y + r) * 1920 * 4,
+				img.data + (size_t)r * img.stride, 1920 * 4);
+	}
+	ASSERT_INT_EQ(img.height, 80);
+	for (y = 0; y < 1080; y++)
+		ASSERT(memcmp(copy + (size_t)y * 1920 * 4,
+			       all.data + (size_t)y * all.stride,
+			       1920 * 4) == 0);
+	ASSERT_MEM_EQ(copy + ((size_t)99 * 1920 + 10) * 4, "\x00\x00\xff", 3);
+	ASSERT_MEM_EQ(copy + ((size_t)100 * 1920 + 39) * 4, "\x00\x00\xff",
+		3);
+	ASSERT_MEM_EQ(copy + ((size_t)1079 * 1920 + 1919) * 4,
+		"\x00\xff\x00", 3);
+	/* Out of order: band 0 (prefetching 100), then 500, then 0 again
+	 * sees a change made in between. */
+	ASSERT_INT_EQ(capture_grab_rows(g, 0, 100, &img), 0);
+	ASSERT_INT_EQ(capture_grab_rows(g, 500, 100, &img), 0);
+	ASSERT_MEM_EQ(px(&img, 0, 0), "\x33\x22\x11", 3);
+	fill(0x0000ff, 0, 0, 8, 8);
+	ASSERT_INT_EQ(capture_grab_rows(g, 0, 50, &img), 0);
+	ASSERT_MEM_EQ(px(&img, 4, 4), "\xff\x00\x00", 3);
+	ASSERT_INT_EQ(capture_grab_rows(g, 0, 101, &img), OP_ERR_RANGE);
+	ASSERT_INT_EQ(capture_grab_rows(g, 1000, 81, &img), OP_ERR_RANGE);
+	ASSERT_INT_EQ(capture_grab_rows(g, 1080, 1, &img), OP_ERR_RANGE);
+	ASSERT_INT_EQ(capture_grab_rows(g, 0, 0, &img), OP_ERR_RANGE);
+	/* A grabber of whole frames grabs any rows too. */
+	ASSERT_INT_EQ(capture_grab_rows(whole, 1000, 80, &img), 0);
+	ASSERT_INT_EQ(img.height, 80);
+	ASSERT_MEM_EQ(px(&img, 1919, 79), "\x00\xff\x00", 3);
+	free(copy);
+	capture_grabber_free(g);
+	capture_grabber_free(whole);
+	fill(0x000000, 0, 0, 1920, 1080); /* later tests expect black */
+	run_for(0, 20);
+}
+
 /* The SysV segment, for servers without MIT-SHM 1.2: the same pixels,
  * and the segment is gone from the system once the grabber is freed
  * (IPC_RMID at once: nothing leaks even on a crash). */
@@ -589,6 +655,14 @@ test_monitors(void)
 	ASSERT_MEM_EQ(px(&img, 40, 100), "\xff\x00\xff", 3);
 	ASSERT_MEM_EQ(px(&img, 50, 110), "\x00\x00\x00", 3);
 	capture_grabber_free(g);
+	/* So does a banded grabber, band by band. */
+	ASSERT_INT_EQ(capture_grabber_new_rows(cap, 1, 64, &g), 0);
+	ASSERT_INT_EQ(capture_grab_rows(g, 64, 64, &img), 0);
+	ASSERT_INT_EQ(capture_grab_rows(g, 96, 64, &img), 0);
+	ASSERT_INT_EQ(img.width, 960);
+	ASSERT_MEM_EQ(px(&img, 40, 4), "\xff\x00\xff", 3);
+	ASSERT_MEM_EQ(px(&img, 50, 14), "\x00\x00\x00", 3);
+	capture_grabber_free(g);
 	/* Damage in the right half counts for display 1 only. */
 	run_for(0, 100);
 	ev_mask = 0;
@@ -676,6 +750,7 @@ main(void)
 	RUN(test_refused);
 	RUN(test_open);
 	RUN(test_grab);
+	RUN(test_grab_rows);
 	RUN(test_grab_sysv);
 	RUN(test_damage);
 	RUN(test_cursor);

@@ -207,6 +207,63 @@ test_odd_size(void)
 	static_quality(VENC_VP8, 1001, 701, 180, true);
 }
 
+/* A picture converted in bands (venc_convert_rows, as the session does
+ * with the screen grabbed in bands) encodes to the same bytes as the
+ * picture converted whole, on one thread (deterministic); bands that
+ * would split a chroma row or leave the picture are refused. */
+static void
+bands(enum venc_codec c)
+{
+	struct venc_params p = { .codec = c, .width = 640, .height = 481,
+		.fps = 30, .bitrate_kbps = 800, .threads = 1 };
+	struct venc *a = NULL, *b = NULL;
+	struct venc_output oa, ob;
+	uint8_t *img = text_image(640, 481 + 48, 9);
+	size_t stride = 640 * 4;
+
+	ASSERT_INT_EQ(venc_new(&p, &a), 0);
+	ASSERT_INT_EQ(venc_new(&p, &b), 0);
+	for (int i = 0; i < 4; i++) {
+		const uint8_t *pic = img + (size_t)i * 16 * stride;
+
+		ASSERT_INT_EQ(venc_encode(a, pic, stride, i * 33, false, &oa),
+			0);
+		/* 64-row bands, the last one odd (481 = 7 * 64 + 33). */
+		for (uint32_t y = 0; y < 481; y += 64)
+			ASSERT_INT_EQ(venc_convert_rows(b,
+					      pic + (size_t)y * stride, stride,
+					      y, 481 - y < 64 ? 481 - y : 64),
+				0);
+		ASSERT_INT_EQ(venc_encode_converted(b, i * 33, false, &ob), 0);
+		ASSERT(ob.convert_ms >= 0);
+		ASSERT_INT_EQ(oa.npackets, 1);
+		ASSERT_INT_EQ(ob.npackets, oa.npackets);
+		ASSERT_U64_EQ(ob.pkt[0].len, oa.pkt[0].len);
+		ASSERT(memcmp(ob.pkt[0].data, oa.pkt[0].data,
+			       oa.pkt[0].len) == 0);
+	}
+	ASSERT_INT_EQ(venc_convert_rows(b, img, stride, 1, 64), OP_ERR_RANGE);
+	ASSERT_INT_EQ(venc_convert_rows(b, img, stride, 0, 63), OP_ERR_RANGE);
+	ASSERT_INT_EQ(venc_convert_rows(b, img, stride, 448, 34),
+		OP_ERR_RANGE);
+	ASSERT_INT_EQ(venc_convert_rows(b, img, stride, 482, 2),
+		OP_ERR_RANGE);
+	ASSERT_INT_EQ(venc_convert_rows(b, img, stride, 0, 0), OP_ERR_RANGE);
+	ASSERT_INT_EQ(venc_convert_rows(b, NULL, stride, 0, 2), OP_ERR_RANGE);
+	ASSERT_INT_EQ(venc_convert_rows(b, img, 639 * 4, 0, 2),
+		OP_ERR_RANGE);
+	venc_free(a);
+	venc_free(b);
+	free(img);
+}
+
+static void
+test_bands(void)
+{
+	bands(VENC_VP9);
+	bands(VENC_VP8);
+}
+
 /* force_key produces a key frame in the middle of the stream. */
 static void
 force_key(enum venc_codec c)
@@ -499,6 +556,7 @@ main(void)
 	RUN(test_target_kbps);
 	RUN(test_bad_params);
 	RUN(test_force_key);
+	RUN(test_bands);
 	RUN(test_set_rate);
 	RUN(test_static_vp9_720p);
 	RUN(test_static_vp8_720p);
