@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """The base of the tests that need a screen (video, input, clipboard): a
-private Xvfb, an agent pointed at it with a permanent password, and a
-direct-IP client logged in to it."""
+private Xvfb (or, from start_desktop, a compositor), an agent pointed at
+it with a permanent password, and a direct-IP client logged in to it."""
+import time
+
 from agent import Agent
 from common import TempDirCase
 
@@ -21,14 +23,18 @@ class DesktopCase(TempDirCase):
     def prepare_screen(self):
         pass
 
-    def setUp(self):
-        super().setUp()
+    def start_desktop(self):
+        """Starts the screen; returns the agent's display section."""
         self.x = video_util.Xvfb(self.W, self.H)
         self.addCleanup(self.x.stop)
         self.prepare_screen()
-        disp = self.display_yaml or (
+        return self.display_yaml or (
             f"display:\n  x11: \"{self.x.display}\"\n"
             "  virtual:\n    mode: never\n")
+
+    def setUp(self):
+        super().setUp()
+        disp = self.start_desktop()
         self.agent = Agent(self.tmp, display=disp, extra=self.extra)
         self.agent.set_password(self.PASSWORD + "\n")
         self.agent.start()
@@ -49,3 +55,21 @@ class DesktopCase(TempDirCase):
         if pump:
             c.pump(pump)
         return c, pi
+
+    def connect(self):
+        """login(), closed at the end of the test."""
+        c, pi = self.login()
+        self.addCleanup(c.close)
+        return c, pi
+
+    def why(self, c):
+        return (f"\nclient: {c.summary()}\nagent log:\n"
+                f"{self.agent.log()[-2500:]}")
+
+    def wait_frames(self, c, n=1, timeout=20):
+        deadline = time.monotonic() + timeout
+        while len(video_util.frames(c)) < n:
+            self.assertLess(time.monotonic(), deadline,
+                            f"only {len(video_util.frames(c))} frames" +
+                            self.why(c))
+            c.pump(0.05)

@@ -34,6 +34,7 @@ import unittest
 
 from agent import Agent
 from common import SOURCE_DIR, TempDirCase, main, run
+from desktop_case import DesktopCase
 
 import client
 import jsonschema
@@ -51,46 +52,18 @@ MISSING = mu.missing_tools() + [t for t in ("wev", "stdbuf", "ffmpeg",
 frames = video_util.frames
 
 
-def why(agent, c):
-    return f"\nclient: {c.summary()}\nagent log:\n{agent.log()[-2500:]}"
-
-
-def wait_frames(test, agent, c, n=1, timeout=20):
-    deadline = time.monotonic() + timeout
-    while len(frames(c)) < n:
-        test.assertLess(time.monotonic(), deadline,
-                        f"only {len(frames(c))} frames" + why(agent, c))
-        c.pump(0.05)
-
-
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
-class MutterSession(TempDirCase):
-    def setUp(self):
-        super().setUp()
+class MutterSession(DesktopCase):
+    PASSWORD = PASSWORD
+
+    def start_desktop(self):
         self.share = su.user_tmp("op-mutsess-")
         self.addCleanup(shutil.rmtree, self.share, True)
         self.mutter = mu.Mutter(log_dir=self.share).start()
         self.addCleanup(self.mutter.stop)
         self.socket = os.path.join(self.mutter.runtime_dir, "wayland-0")
-        self.agent = Agent(self.tmp, display=(
-            f"display:\n  wayland: \"{self.socket}\"\n"
-            "  virtual:\n    mode: never\n"))
-        self.agent.set_password(PASSWORD + "\n")
-        self.agent.start()
-        self.agent.wait_status(lambda s: "display" in s)
-
-    def tearDown(self):
-        code = self.agent.stop()
-        super().tearDown()
-        self.assertEqual(code, 0, self.agent.log()[-3000:])
-
-    def connect(self):
-        c = client.Client(("127.0.0.1", self.agent.direct_port), direct=True)
-        pi = c.login(PASSWORD)
-        self.assertNotIsInstance(pi, str, c.summary())
-        self.assertIsNotNone(pi, c.summary())
-        self.addCleanup(c.close)
-        return c, pi
+        return (f"display:\n  wayland: \"{self.socket}\"\n"
+                "  virtual:\n    mode: never\n")
 
     # ------------------------------------------------------------ video
     def test_video_and_status(self):
@@ -103,7 +76,7 @@ class MutterSession(TempDirCase):
                          f"mapped {W} {H}")
         c, pi = self.connect()
         self.assertEqual([(d.width, d.height) for d in pi.displays], [(W, H)])
-        wait_frames(self, self.agent, c)
+        self.wait_frames(c)
         if not video_util.wait_quiet(c, 0.8, 15):
             self.fail("the stream never went quiet")
         ivf = os.path.join(self.tmp, "mutter.ivf")
@@ -137,7 +110,7 @@ class MutterSession(TempDirCase):
     # ------------------------------------------------------------ input
     def test_typing_and_clicks(self):
         c, _ = self.connect()
-        wait_frames(self, self.agent, c)
+        self.wait_frames(c)
         # The session's virtual devices exist from the grant on; wev
         # comes after, as a desktop's windows do.
         wev = su.Wev(self.mutter, self.share)
@@ -157,19 +130,19 @@ class MutterSession(TempDirCase):
             c.pump(0.1)
         time.sleep(0.3)
         typed, syms, _, _, _ = su.wev_events(wev.out)
-        self.assertEqual(typed, "aB1 a\r", (syms, why(self.agent, c)))
+        self.assertEqual(typed, "aB1 a\r", (syms, self.why(c)))
         for s in ("a", "Shift_L", "B", "1", "space", "Return"):
             self.assertIn(s, syms)
         buttons, motions = mu.pointer_events(wev.out)
         self.assertEqual(buttons, [(BTN_LEFT, 1), (BTN_LEFT, 0)] * 2,
-                         why(self.agent, c))
+                         self.why(c))
         # wl_fixed surface coordinates after Mutter's float mapping (see
         # test_mutter_input.py): within 0.05 px of 100, 50 apart.
         (x1, y1), (x2, y2) = motions[-2], motions[-1]
         self.assertAlmostEqual(x2 - x1, 100.0, delta=0.05, msg=motions)
         self.assertAlmostEqual(y2 - y1, 50.0, delta=0.05, msg=motions)
         self.assertEqual(self.agent.status()["input"]["dropped"], 0,
-                         why(self.agent, c))
+                         self.why(c))
 
     # -------------------------------------------------------- clipboard
     def paste(self):
@@ -180,7 +153,7 @@ class MutterSession(TempDirCase):
 
     def test_clipboard_both_ways(self):
         c, _ = self.connect()
-        wait_frames(self, self.agent, c)
+        self.wait_frames(c)
         text = "héllo from mutter ☺"
         p = self.mutter.client(["wl-copy", text])
         self.addCleanup(p.kill)
@@ -188,7 +161,7 @@ class MutterSession(TempDirCase):
             c.wait_clipboard(lambda r: r.fmt == TEXT and
                              r.data == text.encode(), timeout=10)
         except TimeoutError:
-            self.fail("no clipboard from the desktop" + why(self.agent, c))
+            self.fail("no clipboard from the desktop" + self.why(c))
         back = "héllo from the technician"
         c.send_clipboard(back, multi=True)
         deadline = time.monotonic() + 10
@@ -198,12 +171,12 @@ class MutterSession(TempDirCase):
             if got == back:
                 break
             c.pump(0.1)
-        self.assertEqual(got, back, why(self.agent, c))
+        self.assertEqual(got, back, self.why(c))
 
     # ------------------------------------------------- compositor loss
     def test_compositor_dies(self):
         c, _ = self.connect()
-        wait_frames(self, self.agent, c)
+        self.wait_frames(c)
         self.mutter.procs["mutter"].kill()
         self.assertIsNotNone(c.wait_closed(timeout=10), c.summary())
         self.assertIn("display went away", c.close_reason or "")
@@ -246,7 +219,11 @@ class LogindMutter(TempDirCase):
         self.addCleanup(c.close)
         pi = c.login(PASSWORD)
         self.assertNotIsInstance(pi, str, c.summary())
-        wait_frames(self, agent, c)
+        deadline = time.monotonic() + 20
+        while not frames(c):
+            self.assertLess(time.monotonic(), deadline,
+                            f"{c.summary()}\n{agent.log()[-2500:]}")
+            c.pump(0.05)
         dp = agent.status()["display"]
         self.assertEqual((dp["backend"], dp["source"], dp["name"]),
                          ("mutter", "logind", rundir), dp)

@@ -42,6 +42,7 @@ import unittest
 
 from agent import Agent
 from common import SOURCE_DIR, TempDirCase, main, run
+from desktop_case import DesktopCase
 
 import client
 import jsonschema
@@ -61,9 +62,10 @@ frames = video_util.frames
 
 
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
-class WlrSession(TempDirCase):
-    def setUp(self):
-        super().setUp()
+class WlrSession(DesktopCase):
+    PASSWORD = PASSWORD
+
+    def start_desktop(self):
         self.share = su.user_tmp("op-wlrsess-")
         self.addCleanup(shutil.rmtree, self.share, True)
         bg = os.path.join(self.share, "bg.png")
@@ -71,35 +73,8 @@ class WlrSession(TempDirCase):
         self.sway = su.Sway(mode=f"{W}x{H}", bg=bg,
                             log_dir=self.share).start()
         self.addCleanup(self.sway.stop)
-        self.agent = Agent(self.tmp, display=(
-            f"display:\n  wayland: \"{self.sway.socket}\"\n"
-            "  virtual:\n    mode: never\n"))
-        self.agent.set_password(PASSWORD + "\n")
-        self.agent.start()
-        self.agent.wait_status(lambda s: "display" in s)
-
-    def tearDown(self):
-        code = self.agent.stop()
-        super().tearDown()
-        self.assertEqual(code, 0, self.agent.log()[-3000:])
-
-    def connect(self):
-        c = client.Client(("127.0.0.1", self.agent.direct_port), direct=True)
-        pi = c.login(PASSWORD)
-        self.assertNotIsInstance(pi, str, c.summary())
-        self.assertIsNotNone(pi, c.summary())
-        self.addCleanup(c.close)
-        return c, pi
-
-    def why(self, c):
-        return f"\nclient: {c.summary()}\nagent log:\n{self.agent.log()[-2500:]}"
-
-    def wait_frames(self, c, n=1, timeout=15):
-        deadline = time.monotonic() + timeout
-        while len(frames(c)) < n:
-            self.assertLess(time.monotonic(), deadline,
-                            f"only {len(frames(c))} frames" + self.why(c))
-            c.pump(0.05)
+        return (f"display:\n  wayland: \"{self.sway.socket}\"\n"
+                "  virtual:\n    mode: never\n")
 
     def settle(self, c, quiet=0.8, timeout=15):
         if not video_util.wait_quiet(c, quiet, timeout):
