@@ -85,7 +85,13 @@ struct daemon {
 	 * only at exit. */
 	struct state **retired;
 	size_t nretired;
-	struct session_creds creds; /* salt, h1, one-time password */
+	/* The salt and the allowed methods; h1 and the one-time password
+	 * are the monitor's (daemon-monitor.c), asked through mon_fd. */
+	struct session_creds creds;
+	bool has_password;          /* a permanent password is set */
+	int mon_fd;
+	uint32_t generation;        /* which network process this is */
+	struct session_secrets secrets;
 	char hostname[256];
 	uv_signal_t sig_int;
 	uv_signal_t sig_term;
@@ -156,11 +162,27 @@ void daemon_consent_withdraw(struct daemon *d, struct session *s);
 /* logind says a graphical user is present (cached; refreshes d->user). */
 bool daemon_user_present(struct daemon *d);
 
-/* Refreshes creds from the state store (salt, permanent hash). */
-void daemon_load_creds(struct daemon *d);
-/* Makes a new one-time password (start, after a session, after
- * failures). Returns 0 or OP_ERR_RANGE. */
+/* Has the monitor re-read the password files; refreshes the salt and
+ * has_password. Returns 0 or a negative code (logged). */
+int daemon_load_creds(struct daemon *d);
+/* Has the monitor make a new one-time password (after a session, after
+ * failures). Returns 0 or a negative code (logged). */
 int daemon_new_otp(struct daemon *d);
+/* The network process's side of the monitor (daemon-secrets.c): HELLO
+ * and the session secrets vtable in d->secrets. A monitor that fails to
+ * answer stops the network process (fail closed; the monitor restarts
+ * it). */
+int daemon_secrets_init(struct daemon *d, int fd, struct state **st);
+/* The identity re-read by the monitor (`outpost id --reset`), public
+ * half; *fresh NULL on failure. */
+int daemon_secrets_reload_identity(struct daemon *d, struct state **fresh);
+void daemon_monitor_failed(struct daemon *d, int r, const char *what);
+
+/* Shared with the monitor (daemon-monitor.c). */
+void daemon_apply_log_conf(const struct conf *conf);
+/* True when stdout is the journal: the one-time password must not be
+ * printed there (it would be stored in the log). */
+bool daemon_stdout_is_journal(void);
 
 /* Starts registration, incoming handling, NAT test and the direct-IP
  * listener as the config says. Failures are logged; the agent runs on. */

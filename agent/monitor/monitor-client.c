@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+#include "monitor/monitor-client.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <sodium.h>
+
+#include "core/err.h"
+#include "core/time.h"
+
+/* Sends req (its type first) and reads the reply into *rd, positioned
+ * after the status; returns the status or a transport error. */
+static int
+call(int fd, const struct mon_buf *req, uint8_t reply[static MON_MSG_MAX],
+	struct mon_rd *rd)
+{
+	uint64_t deadline = op_now_ms() + MONCLIENT_TIMEOUT_MS;
+	ssize_t n;
+	int32_t status;
+
+	if (req->overflow)
+		return OP_ERR_INTERNAL;
+	do
+		n = send(fd, req->b, req->len, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EPIPE ? -ECONNRESET : -errno;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		uint64_t now = op_now_ms();
+		int r;
+
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		r = poll(&p, 1, (int)(deadline - now));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ETIMEDOUT;
+		n = recv(fd, reply, MON_MSG_MAX, MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ECONNRESET;
+		break;
+	}
+	mon_rd_init(rd, reply, (size_t)n);
+	if (mon_get_u8(rd) != req->b[0])
+		return OP_ERR_PROTO;
+	status = (int32_t)mon_get_u32(rd);
+	if (rd->bad || status > 0)
+		return OP_ERR_PROTO;
+	return status;
+}
+
+static void
+begin(struct mon_buf *w, enum mon_type t)
+{
+	w->len = 0;
+	w->overflow = false;
+	mon_put_u8(w, (uint8_t)t);
+}
+
+/* A request without fields whose reply has none. */
+static int
+call_plain(int fd, enum mon_type t)
+{
+	struct mon_buf w;
+	uint8_t reply[MON_MSG_MAX];
+	struct mon_rd rd;
+	int r;
+
+	begin(&w, t);
+	if ((r = call(fd, &w, reply, &rd)) != 0)
+		return r;
+	return mon_rd_done(&rd) ? 0 : OP_ERR_PROTO;
+}
+
+static int
+call_identity(int fd, enum mon_type t, struct mon_identity *out)
+{
+	struct mon_buf w;
+	uint8_t reply[MON_MSG_MAX];
+	struct mon_rd rd;
+	int r;
+
+	begin(&w, t);
+	if ((r = call(fd, &w, reply, &rd)) != 0)
+		return r;
+	mon_get_identity(&rd, out);
+	return mon_rd_done(&rd) ? 0 : OP_ERR_PROTO;
+}
+
+int
+monclient_hello(int fd, struct mon_identity *out)
+{
+	return call_identity(fd, MON_HELLO, out);
+}
+
+int
+monclient_reload_identity(int fd, struct mon_identity *out)
+{
+	return call_identity(fd, MON_RELOAD_IDENTITY, out);
+}
+
+int
+monclient_signed_id(int fd, const uint8_t box_pk[static SECRETS_BOX_PK_LEN],
+	uint8_t *out, size_t cap)
+{
+	struct mon_buf w;
+	uint8_t reply[MON_MSG_MAX];
+	struct mon_rd rd;
+	const uint8_t *p;
+	size_t len;
+	int r;
+
+	begin(&w, MON_SIGN_ID);
+	mon_put_bytes(&w, box_pk, SECRETS_BOX_PK_LEN);
+	if ((r = call(fd, &w, reply, &rd)) != 0)
+		return r;
+	mon_get_bytes(&rd, cap, &p, &len);
+	if (!mon_rd_done(&rd) || len == 0)
+		return OP_ERR_PROTO;
+	memcpy(out, p, len);
+	return (int)len;
+}
+
+int
+monclient_check_proof(int fd,
+	const char challenge[static PASSWORD_CHALLENGE_LEN + 1],
+	const uint8_t *proof, size_t len, unsigned allow,
+	enum secrets_method *out)
+{
+	struct mon_buf w;
+	uint8_t reply[MON_MSG_MAX];
+	struct mon_rd rd;
+	unsigned m;
+	int r;
+
+	*out = SECRETS_NONE;
+	begin(&w, MON_CHECK_PROOF);
+	mon_put_str(&w, challenge);
+	mon_put_u8(&w, (uint8_t)allow);
+	/* A proof longer than any valid one is wrong whatever it holds. */
+	mon_put_bytes(&w, proof, len > 64 ? 0 : len);
+	r = call(fd, &w, reply, &rd);
+	sodium_memzero(&w, sizeof(w));
+	if (r != 0)
+		return r;
+	m = mon_get_u8(&rd);
+	if (!mon_rd_done(&rd) || m > SECRETS_PERMANENT)
+		return OP_ERR_PROTO;
+	*out = (enum secrets_method)m;
+	return 0;
+}
+
+int
+monclient_new_otp(int fd)
+{
+	return call_plain(fd, MON_NEW_OTP);
+}
+
+int
+monclient_print_otp(int fd)
+{
+	return call_plain(fd, MON_PRINT_OTP);
+}
+
+int
+monclient_reload_password(int fd, char salt[static PASSWORD_SALT_LEN + 1],
+	bool *has_password)
+{
+	struct mon_buf w;
+	uint8_t reply[MON_MSG_MAX];
+	struct mon_rd rd;
+	int r;
+
+	begin(&w, MON_RELOAD_PASSWORD);
+	if ((r = call(fd, &w, reply, &rd)) != 0)
+		return r;
+	mon_get_str(&rd, salt, PASSWORD_SALT_LEN + 1);
+	*has_password = mon_get_u8(&rd) != 0;
+	return mon_rd_done(&rd) ? 0 : OP_ERR_PROTO;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The network process's side of the monitor (monitor.h): one blocking
+ * call per request on the socket the monitor passed (a request is
+ * answered in microseconds; a monitor that does not answer within
+ * MONCLIENT_TIMEOUT_MS, or hangs up, is a failure and the caller fails
+ * closed). Each function returns 0 or a negative code: the monitor's
+ * reply status, OP_ERR_PROTO for a malformed reply, -ETIMEDOUT,
+ * -ECONNRESET when the monitor is gone.
+ */
+#ifndef OP_MONITOR_MONITOR_CLIENT_H
+#define OP_MONITOR_MONITOR_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/password.h"
+#include "monitor/monitor-msg.h"
+#include "monitor/secrets.h"
+
+#define MONCLIENT_TIMEOUT_MS 5000
+
+int monclient_hello(int fd, struct mon_identity *out);
+/* Returns the length of SignedId.id written to out, or < 0. */
+int monclient_signed_id(int fd, const uint8_t box_pk[static SECRETS_BOX_PK_LEN],
+	uint8_t *out, size_t cap);
+int monclient_check_proof(int fd,
+	const char challenge[static PASSWORD_CHALLENGE_LEN + 1],
+	const uint8_t *proof, size_t len, unsigned allow,
+	enum secrets_method *out);
+int monclient_new_otp(int fd);
+int monclient_reload_password(int fd, char salt[static PASSWORD_SALT_LEN + 1],
+	bool *has_password);
+int monclient_reload_identity(int fd, struct mon_identity *out);
+int monclient_print_otp(int fd);
+
+#endif

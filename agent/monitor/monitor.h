@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The privileged monitor's side of privilege separation (OpenSSH's
+ * monitor model): the one process that holds the identity key, the
+ * permanent password's hash and the one-time password. The network
+ * process, which parses every byte peers send, holds none of them and
+ * asks for results through a fixed request set (monitor-msg.h):
+ *
+ *   hello            the public identity (ID, UUID, public key, salt),
+ *                    once per network process, before anything else
+ *   sign-id          our IdPk for a session's key exchange, signed
+ *   check-proof      a LoginRequest's password proof checked; an
+ *                    accepted one-time password is replaced at once
+ *   new-otp          a new one-time password (after failures, after a
+ *                    session)
+ *   reload-password  re-read password.h1 and salt (`outpost password set`)
+ *   reload-identity  re-read the identity (`outpost id --reset`)
+ *   print-otp        the banner's one-time password line, once
+ *
+ * Anything else, a malformed request or one out of turn is a protocol
+ * error: the caller ends that network process (monitor_serve's return).
+ * Proof checks are rate-limited here too (MONITOR_PROOF_BURST,
+ * MONITOR_PROOF_PER_S), so a network process that was taken over cannot
+ * guess passwords faster than that.
+ */
+#ifndef OP_MONITOR_MONITOR_H
+#define OP_MONITOR_MONITOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/password.h"
+#include "monitor/monitor-msg.h"
+
+#define MONITOR_PROOF_BURST 40
+#define MONITOR_PROOF_PER_S 20
+
+struct state;
+struct monitor;
+
+struct monitor_opts {
+	enum otp_charset otp_charset;
+	size_t otp_len;
+	/* print-otp: writes the line (NULL = the request is refused). */
+	void (*print_otp)(void *arg, const char *otp);
+	void *arg;
+	/* Clock for the proof rate limit (NULL = monotonic ms). */
+	uint64_t (*now_ms)(void);
+};
+
+/*
+ * Takes the open state (its key and password; freed with the monitor)
+ * and makes the first one-time password. Returns 0 or an OP_ERR_* code
+ * (*out NULL).
+ */
+int monitor_new(struct state *st, const struct monitor_opts *o,
+	struct monitor **out);
+void monitor_free(struct monitor *m);
+
+/* A new network process starts: hello is due again, the once-only
+ * requests are allowed again. */
+void monitor_child_started(struct monitor *m);
+/* How many network processes were started. */
+uint32_t monitor_generation(const struct monitor *m);
+/* The state (for its directory and ID, in the monitor's log). */
+const struct state *monitor_state(const struct monitor *m);
+
+/*
+ * Answers one request datagram (req, len) into reply (MON_MSG_MAX
+ * bytes), *reply_len. Returns 0 (a reply to send, maybe with an error
+ * status: the request was valid but failed), or OP_ERR_PROTO with why
+ * filled: the request was malformed, unknown or out of turn, no reply
+ * is made and the network process must be ended.
+ */
+int monitor_serve(struct monitor *m, const uint8_t *req, size_t len,
+	uint8_t *reply, size_t *reply_len, char *why, size_t why_size);
+
+#endif

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The monitor's request set (monitor/monitor.c) through the network
+ * process's client (monitor-client.c) over a real SOCK_SEQPACKET pair, a
+ * thread serving the monitor side; and hostile requests straight to
+ * monitor_serve: each must be refused as a protocol error (the caller
+ * ends that network process), never answered.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "core/err.h"
+#include "monitor/monitor-client.h"
+#include "monitor/monitor.h"
+#include "monitor/secrets.h"
+#include "store/state.h"
+#include "th.h"
+
+static char root[256];
+static uint64_t fake_ms = 1000;
+static char printed[64];
+
+static uint64_t
+now_ms(void)
+{
+	return fake_ms;
+}
+
+static void
+print_otp(void *arg, const char *otp)
+{
+	(void)arg;
+	snprintf(printed, sizeof(printed), "%s", otp);
+}
+
+static void
+make_monitor(const char *sub, struct monitor **m_out, struct state **st_out)
+{
+	char dir[512], why[SFILE_WHY_LEN];
+	struct state *st = NULL, *copy = NULL;
+	struct monitor_opts o = { .otp_charset = OTP_SAFE32, .otp_len = 10,
+		.print_otp = print_otp, .now_ms = now_ms };
+	struct monitor *m = NULL;
+
+	snprintf(dir, sizeof(dir), "%s/%s", root, sub);
+	ASSERT_INT_EQ(state_open(dir, "auto", &st, why), 0);
+	ASSERT_INT_EQ(state_set_password(st, "hunter2", 7, why), 0);
+	ASSERT_INT_EQ(state_open(dir, "auto", &copy, why), 0);
+	ASSERT_INT_EQ(monitor_new(st, &o, &m), 0);
+	monitor_child_started(m);
+	*st_out = copy; /* the test's own view of the same secrets */
+	*m_out = m;
+}
+
+static struct monitor *
+new_monitor(const char *sub, struct state **st_out)
+{
+	struct monitor *m = NULL;
+
+	make_monitor(sub, &m, st_out);
+	if (m == NULL) {
+		fprintf(stderr, "cannot make a monitor\n");
+		exit(1);
+	}
+	return m;
+}
+
+struct server {
+	struct monitor *m;
+	int fd;
+	int refused; /* requests monitor_serve called protocol errors */
+};
+
+static void *
+serve(void *arg)
+{
+	struct server *s = arg;
+	uint8_t req[MON_MSG_MAX + 1], reply[MON_MSG_MAX];
+	size_t rlen;
+	char why[128];
+	ssize_t n;
+
+	while ((n = recv(s->fd, req, sizeof(req), 0)) > 0) {
+		if (monitor_serve(s->m, req, (size_t)n, reply, &rlen, why,
+			    sizeof(why)) != 0) {
+			s->refused++;
+			break; /* as daemon-monitor.c: end the process */
+		}
+		if (send(s->fd, reply, rlen, 0) < 0)
+			break;
+	}
+	close(s->fd);
+	return NULL;
+}
+
+static void
+proof_for(const char *pw, const char *salt, const char *challenge,
+	uint8_t out[32])
+{
+	uint8_t h1[PASSWORD_H1_LEN];
+	crypto_hash_sha256_state h;
+
+	password_h1(pw, strlen(pw), salt, h1);
+	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, h1, sizeof(h1));
+	crypto_hash_sha256_update(&h, (const uint8_t *)challenge,
+		strlen(challenge));
+	crypto_hash_sha256_final(&h, out);
+}
+
+static void
+test_requests_over_socket(void)
+{
+	struct state *mine = NULL;
+	struct server srv = { 0 };
+	struct mon_identity id;
+	uint8_t box_pk[32], blob[SECRETS_SIGNED_ID_MAX], proof[32];
+	uint8_t opened[SECRETS_SIGNED_ID_MAX];
+	unsigned long long olen;
+	enum secrets_method meth;
+	char salt[PASSWORD_SALT_LEN + 1], otp[OTP_MAX_LEN + 1];
+	pthread_t t;
+	bool has;
+	int sv[2], n;
+
+	srv.m = new_monitor("a", &mine);
+	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	srv.fd = sv[0];
+	ASSERT_INT_EQ(pthread_create(&t, NULL, serve, &srv), 0);
+
+	ASSERT_INT_EQ(monclient_hello(sv[1], &id), 0);
+	ASSERT_STR_EQ(id.id, state_id(mine));
+	ASSERT_STR_EQ(id.uuid, state_uuid(mine));
+	ASSERT_MEM_EQ(id.pk, state_key(mine)->pk, 32);
+	ASSERT_STR_EQ(id.salt, state_salt(mine));
+	ASSERT(id.has_password);
+	ASSERT_INT_EQ(id.generation, 1);
+
+	/* sign-id: a valid SignedId for our ID and the given key. */
+	randombytes_buf(box_pk, sizeof(box_pk));
+	n = monclient_signed_id(sv[1], box_pk, blob, sizeof(blob));
+	ASSERT(n > 64);
+	ASSERT_INT_EQ(crypto_sign_open(opened, &olen, blob, (size_t)n,
+			      state_key(mine)->pk), 0);
+	ASSERT(memmem(opened, olen, box_pk, 32) != NULL);
+	ASSERT(memmem(opened, olen, id.id, strlen(id.id)) != NULL);
+
+	/* check-proof: the permanent password, a wrong one, one not
+	 * allowed. */
+	proof_for("hunter2", id.salt, "abcdef", proof);
+	ASSERT_INT_EQ(monclient_check_proof(sv[1], "abcdef", proof, 32,
+			      SECRETS_ALLOW_PERMANENT, &meth), 0);
+	ASSERT_INT_EQ(meth, SECRETS_PERMANENT);
+	ASSERT_INT_EQ(monclient_check_proof(sv[1], "abcdef", proof, 32,
+			      SECRETS_ALLOW_OTP, &meth), 0);
+	ASSERT_INT_EQ(meth, SECRETS_NONE);
+	proof[0] ^= 1;
+	ASSERT_INT_EQ(monclient_check_proof(sv[1], "abcdef", proof, 32,
+			      SECRETS_ALLOW_PERMANENT, &meth), 0);
+	ASSERT_INT_EQ(meth, SECRETS_NONE);
+
+	/* print-otp shows the one-time password; its proof is accepted
+	 * once, then it is replaced. */
+	ASSERT_INT_EQ(monclient_print_otp(sv[1]), 0);
+	snprintf(otp, sizeof(otp), "%s", printed);
+	ASSERT_INT_EQ(strlen(otp), 10);
+	proof_for(otp, id.salt, "zzzzzz", proof);
+	ASSERT_INT_EQ(monclient_check_proof(sv[1], "zzzzzz", proof, 32,
+			      SECRETS_ALLOW_OTP | SECRETS_ALLOW_PERMANENT,
+			      &meth), 0);
+	ASSERT_INT_EQ(meth, SECRETS_OTP);
+	ASSERT_INT_EQ(monclient_check_proof(sv[1], "zzzzzz", proof, 32,
+			      SECRETS_ALLOW_OTP, &meth), 0);
+	ASSERT_INT_EQ(meth, SECRETS_NONE);
+
+	/* reload-password: a password cleared on disk is gone. */
+	{
+		char why[SFILE_WHY_LEN];
+
+		ASSERT_INT_EQ(state_clear_password(mine, why), 0);
+	}
+	ASSERT_INT_EQ(monclient_reload_password(sv[1], salt, &has), 0);
+	ASSERT(!has);
+	proof_for("hunter2", salt, "abcdef", proof);
+	ASSERT_INT_EQ(monclient_check_proof(sv[1], "abcdef", proof, 32,
+			      SECRETS_ALLOW_PERMANENT, &meth), 0);
+	ASSERT_INT_EQ(meth, SECRETS_NONE);
+	ASSERT_INT_EQ(monclient_new_otp(sv[1]), 0);
+
+	/* Asking for hello or print-otp again is out of turn: the monitor
+	 * refuses and the connection ends. */
+	ASSERT(monclient_hello(sv[1], &id) != 0);
+	pthread_join(t, NULL);
+	ASSERT_INT_EQ(srv.refused, 1);
+	close(sv[1]);
+	monitor_free(srv.m);
+	state_free(mine);
+}
+
+/* Serves one request; returns monitor_serve's result. */
+static int
+serve_one(struct monitor *m, const void *req, size_t len)
+{
+	uint8_t reply[MON_MSG_MAX];
+	size_t rlen = 99;
+	char why[128];
+	int r = monitor_serve(m, req, len, reply, &rlen, why, sizeof(why));
+
+	/* A refused request has no reply. */
+	return r != 0 && rlen != 0 ? OP_ERR_INTERNAL : r;
+}
+
+static void
+test_hostile_requests(void)
+{
+	struct state *mine = NULL;
+	struct monitor *m = new_monitor("b", &mine);
+	uint8_t big[MON_MSG_MAX + 1] = { MON_HELLO };
+	static const uint8_t hello[] = { MON_HELLO };
+
+	/* Before hello nothing else is answered. */
+	ASSERT_INT_EQ(serve_one(m, (uint8_t[]){ MON_NEW_OTP }, 1),
+		OP_ERR_PROTO);
+	ASSERT_INT_EQ(serve_one(m, (uint8_t[]){ MON_HELLO, 0 }, 2),
+		OP_ERR_PROTO); /* trailing byte */
+	ASSERT_INT_EQ(serve_one(m, big, sizeof(big)), OP_ERR_PROTO);
+	ASSERT_INT_EQ(serve_one(m, hello, 0), OP_ERR_PROTO);
+	ASSERT_INT_EQ(serve_one(m, hello, 1), 0);
+	ASSERT_INT_EQ(serve_one(m, hello, 1), OP_ERR_PROTO); /* once */
+	ASSERT_INT_EQ(serve_one(m, (uint8_t[]){ 0 }, 1), OP_ERR_PROTO);
+	ASSERT_INT_EQ(serve_one(m, (uint8_t[]){ MON_TYPE_END }, 1),
+		OP_ERR_PROTO);
+	ASSERT_INT_EQ(serve_one(m, (uint8_t[]){ 0xff }, 1), OP_ERR_PROTO);
+	/* sign-id: the key must be exactly 32 bytes. */
+	ASSERT_INT_EQ(serve_one(m, (uint8_t[]){ MON_SIGN_ID, 0, 31 }, 3),
+		OP_ERR_PROTO);
+	{
+		uint8_t req[1 + 2 + 33] = { MON_SIGN_ID, 0, 33 };
+
+		ASSERT_INT_EQ(serve_one(m, req, sizeof(req)), OP_ERR_PROTO);
+		req[2] = 32;
+		ASSERT_INT_EQ(serve_one(m, req, sizeof(req) - 1), 0);
+		ASSERT_INT_EQ(serve_one(m, req, sizeof(req)), OP_ERR_PROTO);
+	}
+	/* check-proof: challenge of the wrong length, a NUL inside, unknown
+	 * allow bits, a length past the end. */
+	{
+		uint8_t ok[] = { MON_CHECK_PROOF, 0, 6, 'a', 'b', 'c', 'd',
+			'e', 'f', 3, 0, 1, 'x' };
+
+		ASSERT_INT_EQ(serve_one(m, ok, sizeof(ok)), 0);
+		ok[4] = 0;
+		ASSERT_INT_EQ(serve_one(m, ok, sizeof(ok)), OP_ERR_PROTO);
+		ok[4] = 'b';
+		ok[9] = 4;
+		ASSERT_INT_EQ(serve_one(m, ok, sizeof(ok)), OP_ERR_PROTO);
+		ok[9] = 3;
+		ok[11] = 2;
+		ASSERT_INT_EQ(serve_one(m, ok, sizeof(ok)), OP_ERR_PROTO);
+		ok[11] = 1;
+		ok[2] = 5;
+		ASSERT_INT_EQ(serve_one(m, ok, sizeof(ok)), OP_ERR_PROTO);
+	}
+	/* Refused requests changed nothing: a new network process starts
+	 * over at hello. */
+	monitor_child_started(m);
+	ASSERT_INT_EQ(serve_one(m, hello, 1), 0);
+	ASSERT_INT_EQ(monitor_generation(m), 2);
+	monitor_free(m);
+	state_free(mine);
+}
+
+static void
+test_proof_rate_limited(void)
+{
+	struct state *mine = NULL;
+	struct monitor *m = new_monitor("c", &mine);
+	uint8_t req[MON_MSG_MAX];
+	uint8_t reply[MON_MSG_MAX];
+	struct mon_buf w = { .len = 0 };
+	uint8_t proof[32];
+	char why[128];
+	size_t rlen;
+	int good = 0;
+
+	ASSERT_INT_EQ(serve_one(m, (uint8_t[]){ MON_HELLO }, 1), 0);
+	proof_for("hunter2", state_salt(mine), "abcdef", proof);
+	mon_put_u8(&w, MON_CHECK_PROOF);
+	mon_put_str(&w, "abcdef");
+	mon_put_u8(&w, SECRETS_ALLOW_PERMANENT);
+	mon_put_bytes(&w, proof, sizeof(proof));
+	memcpy(req, w.b, w.len);
+	/* The right password, asked 100 times at once: only the burst is
+	 * checked, the rest is refused however right. */
+	for (int i = 0; i < 100; i++) {
+		ASSERT_INT_EQ(monitor_serve(m, req, w.len, reply, &rlen, why,
+				      sizeof(why)), 0);
+		ASSERT_INT_EQ(rlen, 6);
+		good += reply[5] == SECRETS_PERMANENT;
+	}
+	ASSERT_INT_EQ(good, MONITOR_PROOF_BURST);
+	/* A second later MONITOR_PROOF_PER_S more. */
+	fake_ms += 1000;
+	good = 0;
+	for (int i = 0; i < 100; i++) {
+		ASSERT_INT_EQ(monitor_serve(m, req, w.len, reply, &rlen, why,
+				      sizeof(why)), 0);
+		good += reply[5] == SECRETS_PERMANENT;
+	}
+	ASSERT_INT_EQ(good, MONITOR_PROOF_PER_S);
+	monitor_free(m);
+	state_free(mine);
+}
+
+int
+main(void)
+{
+	snprintf(root, sizeof(root), "/tmp/op-test-monitor-XXXXXX");
+	if (mkdtemp(root) == NULL || sodium_init() < 0)
+		return 1;
+	RUN(test_requests_over_socket);
+	RUN(test_hostile_requests);
+	RUN(test_proof_rate_limited);
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cleanup of %s failed\n", root);
+	}
+	return th_done();
+}
