@@ -32,6 +32,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "monitor/monitor.h"
+#include "platform/fdpass.h"
 #include "store/state.h"
 
 #define RESTART_MIN_MS 1000
@@ -97,10 +98,11 @@ static void
 on_request(uv_poll_t *h, int status, int events)
 {
 	struct mon_proc *p = h->data;
-	uint8_t req[MON_MSG_MAX + 1], reply[MON_MSG_MAX];
-	size_t rlen;
+	uint8_t req[MON_MSG_MAX + 1];
+	struct monitor_reply reply;
 	char why[128];
 	ssize_t n;
+	int r;
 
 	(void)events;
 	if (status < 0) {
@@ -115,7 +117,7 @@ on_request(uv_poll_t *h, int status, int events)
 		return;
 	}
 	if (monitor_serve(p->mon, req, (size_t)n > sizeof(req) ? sizeof(req) :
-		     (size_t)n, reply, &rlen, why, sizeof(why)) != 0) {
+		     (size_t)n, &reply, why, sizeof(why)) != 0) {
 		log_error("monitor: the network process sent %s; ending it",
 			why);
 		close_sock(p);
@@ -127,7 +129,11 @@ on_request(uv_poll_t *h, int status, int events)
 		log_info("monitor: network process %d is up",
 			(int)p->child.pid);
 	}
-	if (send(p->sock, reply, rlen, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+	r = fdpass_send(p->sock, reply.b, reply.len, reply.fds, reply.nfds,
+		MSG_DONTWAIT);
+	for (int i = 0; i < reply.nfds; i++)
+		close(reply.fds[i]);
+	if (r != 0) {
 		close_sock(p);
 		kill_child(p, SIGKILL);
 	}

@@ -17,6 +17,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "monitor/monitor-client.h"
+#include "platform/userconn.h"
 #include "store/state.h"
 
 void
@@ -57,6 +58,22 @@ check_proof(void *arg, const char *challenge, const uint8_t *proof,
 	return r;
 }
 
+/* platform_connect_user in this process: the monitor connects. */
+static int
+connect_user(void *arg, const char *path, uid_t uid, gid_t gid, int *fd,
+	int *hold)
+{
+	struct daemon *d = arg;
+	int r;
+
+	(void)gid; /* the monitor uses the user's own group */
+	r = monclient_connect_user(d->mon_fd, path, (uint32_t)uid, hold != NULL,
+		fd, hold);
+	if (r != 0)
+		daemon_monitor_failed(d, r, "connect-user");
+	return r == -ENOENT ? OP_ERR_NOT_FOUND : r;
+}
+
 static int
 public_state(struct daemon *d, const struct mon_identity *id,
 	struct state **out)
@@ -95,6 +112,7 @@ daemon_secrets_init(struct daemon *d, int fd, struct state **st)
 		return r;
 	d->secrets = (struct session_secrets){ .signed_id = signed_id,
 		.check_proof = check_proof, .arg = d };
+	platform_set_user_connector(connect_user, d);
 	return 0;
 }
 

@@ -5,17 +5,21 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "core/err.h"
 #include "core/time.h"
+#include "platform/fdpass.h"
 
 /* Sends req (its type first) and reads the reply into *rd, positioned
- * after the status; returns the status or a transport error. */
+ * after the status, with up to max descriptors into fds (*nfds; closed
+ * again unless the status is 0). Returns the status or a transport
+ * error. */
 static int
-call(int fd, const struct mon_buf *req, uint8_t reply[static MON_MSG_MAX],
-	struct mon_rd *rd)
+call_fds(int fd, const struct mon_buf *req, uint8_t reply[static MON_MSG_MAX],
+	struct mon_rd *rd, int *fds, int max, int *nfds)
 {
 	uint64_t deadline = op_now_ms() + MONCLIENT_TIMEOUT_MS;
 	ssize_t n;
@@ -42,22 +46,38 @@ call(int fd, const struct mon_buf *req, uint8_t reply[static MON_MSG_MAX],
 			return -errno;
 		if (r == 0)
 			return -ETIMEDOUT;
-		n = recv(fd, reply, MON_MSG_MAX, MSG_DONTWAIT);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		n = fdpass_recv(fd, reply, MON_MSG_MAX, fds, max, nfds,
+			MSG_DONTWAIT);
+		if (n == -EINTR || n == -EAGAIN)
 			continue;
 		if (n < 0)
-			return -errno;
+			return (int)n;
 		if (n == 0)
 			return -ECONNRESET;
 		break;
 	}
 	mon_rd_init(rd, reply, (size_t)n);
 	if (mon_get_u8(rd) != req->b[0])
-		return OP_ERR_PROTO;
-	status = (int32_t)mon_get_u32(rd);
+		status = OP_ERR_PROTO;
+	else
+		status = (int32_t)mon_get_u32(rd);
 	if (rd->bad || status > 0)
-		return OP_ERR_PROTO;
+		status = OP_ERR_PROTO;
+	if (status != 0) {
+		for (int i = 0; i < *nfds; i++)
+			close(fds[i]);
+		*nfds = 0;
+	}
 	return status;
+}
+
+static int
+call(int fd, const struct mon_buf *req, uint8_t reply[static MON_MSG_MAX],
+	struct mon_rd *rd)
+{
+	int nfds = 0;
+
+	return call_fds(fd, req, reply, rd, NULL, 0, &nfds);
 }
 
 static void
@@ -171,6 +191,36 @@ int
 monclient_print_otp(int fd)
 {
 	return call_plain(fd, MON_PRINT_OTP);
+}
+
+int
+monclient_connect_user(int fd, const char *path, uint32_t uid, bool held,
+	int *sock, int *hold)
+{
+	struct mon_buf w;
+	uint8_t reply[MON_MSG_MAX];
+	struct mon_rd rd;
+	int fds[2], nfds = 0;
+	int r;
+
+	*sock = -1;
+	if (hold != NULL)
+		*hold = -1;
+	begin(&w, MON_CONNECT_USER);
+	mon_put_str(&w, path);
+	mon_put_u32(&w, uid);
+	mon_put_u8(&w, held);
+	if ((r = call_fds(fd, &w, reply, &rd, fds, 2, &nfds)) != 0)
+		return r;
+	if (!mon_rd_done(&rd) || nfds != (held ? 2 : 1)) {
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+		return OP_ERR_PROTO;
+	}
+	*sock = fds[0];
+	if (held)
+		*hold = fds[1];
+	return 0;
 }
 
 int

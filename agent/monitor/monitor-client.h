@@ -34,5 +34,8 @@ int monclient_reload_password(int fd, char salt[static PASSWORD_SALT_LEN + 1],
 	bool *has_password);
 int monclient_reload_identity(int fd, struct mon_identity *out);
 int monclient_print_otp(int fd);
+/* connect-user: *sock (and with held, *hold) on success. */
+int monclient_connect_user(int fd, const char *path, uint32_t uid, bool held,
+	int *sock, int *hold);
 
 #endif

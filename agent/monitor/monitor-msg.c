@@ -14,6 +14,7 @@ mon_type_name(unsigned type)
 		[MON_RELOAD_PASSWORD] = "reload-password",
 		[MON_RELOAD_IDENTITY] = "reload-identity",
 		[MON_PRINT_OTP] = "print-otp",
+		[MON_CONNECT_USER] = "connect-user",
 	};
 
 	return type < MON_TYPE_END && names[type] != NULL ? names[type] :

@@ -28,6 +28,7 @@ enum mon_type {
 	MON_RELOAD_PASSWORD, /* -> salt, has_password */
 	MON_RELOAD_IDENTITY, /* -> identity */
 	MON_PRINT_OTP,       /* the banner's one-time password line */
+	MON_CONNECT_USER,    /* path, uid, held -> fd (+ hold fd) */
 	MON_TYPE_END
 };
 

@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 #include "monitor/monitor.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "core/time.h"
+#include "monitor/monitor-internal.h"
 #include "monitor/secrets.h"
+#include "platform/userconn.h"
 #include "store/state.h"
 
 struct monitor {
@@ -32,7 +37,7 @@ struct monitor {
 #define MON_F_ONCE 2u         /* once per network process */
 
 typedef int (*mon_handler)(struct monitor *m, struct mon_rd *in,
-	struct mon_buf *out);
+	struct mon_buf *out, struct monitor_reply *fds);
 
 /* A malformed request: marks it so (monitor_serve ends the network
  * process); a handler's own failures are reply statuses instead. */
@@ -77,8 +82,10 @@ put_identity(struct monitor *m, struct mon_buf *out)
 }
 
 static int
-on_hello(struct monitor *m, struct mon_rd *in, struct mon_buf *out)
+on_hello(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
+	struct monitor_reply *fds)
 {
+	(void)fds;
 	if (!mon_rd_done(in))
 		return malformed(in);
 	m->hello_done = true;
@@ -87,8 +94,10 @@ on_hello(struct monitor *m, struct mon_rd *in, struct mon_buf *out)
 }
 
 static int
-on_sign_id(struct monitor *m, struct mon_rd *in, struct mon_buf *out)
+on_sign_id(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
+	struct monitor_reply *fds)
 {
+	(void)fds;
 	uint8_t box_pk[SECRETS_BOX_PK_LEN];
 	uint8_t blob[SECRETS_SIGNED_ID_MAX];
 	int n;
@@ -124,8 +133,10 @@ proof_allowed(struct monitor *m)
 }
 
 static int
-on_check_proof(struct monitor *m, struct mon_rd *in, struct mon_buf *out)
+on_check_proof(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
+	struct monitor_reply *fds)
 {
+	(void)fds;
 	char challenge[PASSWORD_CHALLENGE_LEN + 1];
 	const uint8_t *proof;
 	size_t len;
@@ -156,8 +167,10 @@ on_check_proof(struct monitor *m, struct mon_rd *in, struct mon_buf *out)
 }
 
 static int
-on_new_otp(struct monitor *m, struct mon_rd *in, struct mon_buf *out)
+on_new_otp(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
+	struct monitor_reply *fds)
 {
+	(void)fds;
 	(void)out;
 	if (!mon_rd_done(in))
 		return malformed(in);
@@ -165,8 +178,10 @@ on_new_otp(struct monitor *m, struct mon_rd *in, struct mon_buf *out)
 }
 
 static int
-on_reload_password(struct monitor *m, struct mon_rd *in, struct mon_buf *out)
+on_reload_password(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
+	struct monitor_reply *fds)
 {
+	(void)fds;
 	char why[SFILE_WHY_LEN];
 	int r;
 
@@ -181,8 +196,10 @@ on_reload_password(struct monitor *m, struct mon_rd *in, struct mon_buf *out)
 }
 
 static int
-on_reload_identity(struct monitor *m, struct mon_rd *in, struct mon_buf *out)
+on_reload_identity(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
+	struct monitor_reply *fds)
 {
+	(void)fds;
 	struct state *fresh = NULL;
 	char why[SFILE_WHY_LEN];
 	char custom[STATE_ID_MAX + 1];
@@ -205,14 +222,55 @@ on_reload_identity(struct monitor *m, struct mon_rd *in, struct mon_buf *out)
 }
 
 static int
-on_print_otp(struct monitor *m, struct mon_rd *in, struct mon_buf *out)
+on_print_otp(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
+	struct monitor_reply *fds)
 {
+	(void)fds;
 	(void)out;
 	if (!mon_rd_done(in))
 		return malformed(in);
 	if (m->o.print_otp == NULL)
 		return OP_ERR_UNSUPPORTED;
 	m->o.print_otp(m->o.arg, m->creds.otp);
+	return 0;
+}
+
+static int
+on_connect_user(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
+	struct monitor_reply *fds)
+{
+	char path[108], why[160];
+	uint32_t uid;
+	bool held;
+	gid_t gid;
+	int fd = -1, hold = -1;
+	int r;
+
+	(void)m;
+	(void)out;
+	mon_get_str(in, path, sizeof(path));
+	uid = mon_get_u32(in);
+	held = mon_get_u8(in) != 0;
+	if (!mon_rd_done(in))
+		return malformed(in);
+	if ((r = monitor__user_socket(path, uid, &gid, why, sizeof(why))) != 0) {
+		char shown[200];
+
+		/* The path is the network process's word: escaped. */
+		if (r == -EPERM)
+			log_warn("monitor: connect-user %s as uid %u refused: %s",
+				op_excerpt(path, strlen(path), 120, shown,
+					sizeof(shown)),
+				uid, why);
+		return r;
+	}
+	r = platform_connect_user_here(path, (uid_t)uid, gid, &fd,
+		held ? &hold : NULL);
+	if (r != 0)
+		return r;
+	fds->fds[fds->nfds++] = fd;
+	if (held)
+		fds->fds[fds->nfds++] = hold;
 	return 0;
 }
 
@@ -227,18 +285,28 @@ static const struct {
 	[MON_RELOAD_PASSWORD] = { on_reload_password, 0 },
 	[MON_RELOAD_IDENTITY] = { on_reload_identity, 0 },
 	[MON_PRINT_OTP] = { on_print_otp, MON_F_ONCE },
+	[MON_CONNECT_USER] = { on_connect_user, 0 },
 };
+
+static void
+close_fds(struct monitor_reply *r)
+{
+	for (int i = 0; i < r->nfds; i++)
+		close(r->fds[i]);
+	r->nfds = 0;
+}
 
 int
 monitor_serve(struct monitor *m, const uint8_t *req, size_t len,
-	uint8_t *reply, size_t *reply_len, char *why, size_t why_size)
+	struct monitor_reply *reply, char *why, size_t why_size)
 {
 	struct mon_buf out = { .len = 0 };
 	struct mon_rd in;
 	unsigned type;
 	int status;
 
-	*reply_len = 0;
+	reply->len = 0;
+	reply->nfds = 0;
 	if (len < 1 || len > MON_MSG_MAX) {
 		snprintf(why, why_size, "a request of %zu bytes", len);
 		return OP_ERR_PROTO;
@@ -261,24 +329,27 @@ monitor_serve(struct monitor *m, const uint8_t *req, size_t len,
 	mon_rd_init(&in, req + 1, len - 1);
 	mon_put_u8(&out, (uint8_t)type);
 	mon_put_u32(&out, 0);
-	status = mon_table[type].fn(m, &in, &out);
+	status = mon_table[type].fn(m, &in, &out, reply);
 	if (in.bad) {
 		snprintf(why, why_size, "malformed %s", mon_type_name(type));
 		sodium_memzero(&out, sizeof(out));
+		close_fds(reply);
 		return OP_ERR_PROTO;
 	}
 	if (mon_table[type].flags & MON_F_ONCE)
 		m->once_done |= 1u << type;
-	if (out.overflow || status != 0)
+	if (out.overflow || status != 0) {
 		out.len = 5; /* the status alone */
+		close_fds(reply);
+	}
 	if (out.overflow && status == 0)
 		status = OP_ERR_INTERNAL;
 	out.b[1] = (uint8_t)((uint32_t)status >> 24);
 	out.b[2] = (uint8_t)((uint32_t)status >> 16);
 	out.b[3] = (uint8_t)((uint32_t)status >> 8);
 	out.b[4] = (uint8_t)(uint32_t)status;
-	memcpy(reply, out.b, out.len);
-	*reply_len = out.len;
+	memcpy(reply->b, out.b, out.len);
+	reply->len = out.len;
 	sodium_memzero(&out, sizeof(out));
 	return 0;
 }

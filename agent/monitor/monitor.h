@@ -16,6 +16,9 @@
  *   reload-password  re-read password.h1 and salt (`outpost password set`)
  *   reload-identity  re-read the identity (`outpost id --reset`)
  *   print-otp        the banner's one-time password line, once
+ *   connect-user     a connection to a desktop user's compositor, sound
+ *                    server or session bus, made as that user, passed
+ *                    as a descriptor (monitor-user.c says which sockets)
  *
  * Anything else, a malformed request or one out of turn is a protocol
  * error: the caller ends that network process (monitor_serve's return).
@@ -65,14 +68,23 @@ uint32_t monitor_generation(const struct monitor *m);
 /* The state (for its directory and ID, in the monitor's log). */
 const struct state *monitor_state(const struct monitor *m);
 
+#define MONITOR_FDS_MAX 2
+
+struct monitor_reply {
+	uint8_t b[MON_MSG_MAX];
+	size_t len;
+	int fds[MONITOR_FDS_MAX]; /* the caller sends, then closes them */
+	int nfds;
+};
+
 /*
- * Answers one request datagram (req, len) into reply (MON_MSG_MAX
- * bytes), *reply_len. Returns 0 (a reply to send, maybe with an error
- * status: the request was valid but failed), or OP_ERR_PROTO with why
- * filled: the request was malformed, unknown or out of turn, no reply
- * is made and the network process must be ended.
+ * Answers one request datagram (req, len) into *out. Returns 0 (a reply
+ * to send, maybe with an error status: the request was valid but
+ * failed), or OP_ERR_PROTO with why filled: the request was malformed,
+ * unknown or out of turn, no reply is made (out->len and nfds 0) and the
+ * network process must be ended.
  */
 int monitor_serve(struct monitor *m, const uint8_t *req, size_t len,
-	uint8_t *reply, size_t *reply_len, char *why, size_t why_size);
+	struct monitor_reply *out, char *why, size_t why_size);
 
 #endif

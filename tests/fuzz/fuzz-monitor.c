@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "monitor/monitor.h"
 #include "store/state.h"
@@ -35,8 +36,7 @@ init(void)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t reply[MON_MSG_MAX];
-	size_t rlen = 0;
+	struct monitor_reply reply;
 	char why[128];
 
 	if (m == NULL)
@@ -48,19 +48,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] & 2) { /* say hello first */
 		static const uint8_t hello[] = { MON_HELLO };
 
-		(void)monitor_serve(m, hello, 1, reply, &rlen, why,
-			sizeof(why));
+		(void)monitor_serve(m, hello, 1, &reply, why, sizeof(why));
 	}
 	/* Reload requests re-read the state dir; they are served, but not
 	 * thousands of times a second. */
 	if (size > 1 && (data[1] == MON_RELOAD_IDENTITY ||
 			    data[1] == MON_RELOAD_PASSWORD) && (data[0] & 4))
 		return 0;
-	if (monitor_serve(m, data + 1, size - 1, reply, &rlen, why,
+	if (monitor_serve(m, data + 1, size - 1, &reply, why,
 		    sizeof(why)) == 0) {
-		if (rlen < 5 || rlen > MON_MSG_MAX || reply[0] != data[1])
+		if (reply.len < 5 || reply.len > MON_MSG_MAX ||
+			reply.b[0] != data[1] || reply.nfds < 0 ||
+			reply.nfds > MONITOR_FDS_MAX)
 			__builtin_trap();
-	} else if (rlen != 0) {
+		for (int i = 0; i < reply.nfds; i++)
+			close(reply.fds[i]);
+	} else if (reply.len != 0 || reply.nfds != 0) {
 		__builtin_trap();
 	}
 	return 0;

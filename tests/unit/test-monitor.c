@@ -6,11 +6,14 @@
  * monitor_serve: each must be refused as a protocol error (the caller
  * ends that network process), never answered.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -19,6 +22,7 @@
 #include "monitor/monitor-client.h"
 #include "monitor/monitor.h"
 #include "monitor/secrets.h"
+#include "platform/fdpass.h"
 #include "store/state.h"
 #include "th.h"
 
@@ -81,18 +85,24 @@ static void *
 serve(void *arg)
 {
 	struct server *s = arg;
-	uint8_t req[MON_MSG_MAX + 1], reply[MON_MSG_MAX];
-	size_t rlen;
+	uint8_t req[MON_MSG_MAX + 1];
+	struct monitor_reply reply;
 	char why[128];
 	ssize_t n;
 
 	while ((n = recv(s->fd, req, sizeof(req), 0)) > 0) {
-		if (monitor_serve(s->m, req, (size_t)n, reply, &rlen, why,
+		int r;
+
+		if (monitor_serve(s->m, req, (size_t)n, &reply, why,
 			    sizeof(why)) != 0) {
 			s->refused++;
 			break; /* as daemon-monitor.c: end the process */
 		}
-		if (send(s->fd, reply, rlen, 0) < 0)
+		r = fdpass_send(s->fd, reply.b, reply.len, reply.fds,
+			reply.nfds, 0);
+		for (int i = 0; i < reply.nfds; i++)
+			close(reply.fds[i]);
+		if (r != 0)
 			break;
 	}
 	close(s->fd);
@@ -207,13 +217,15 @@ test_requests_over_socket(void)
 static int
 serve_one(struct monitor *m, const void *req, size_t len)
 {
-	uint8_t reply[MON_MSG_MAX];
-	size_t rlen = 99;
+	struct monitor_reply reply = { .len = 99, .nfds = 9 };
 	char why[128];
-	int r = monitor_serve(m, req, len, reply, &rlen, why, sizeof(why));
+	int r = monitor_serve(m, req, len, &reply, why, sizeof(why));
 
+	for (int i = 0; i < reply.nfds && r == 0; i++)
+		close(reply.fds[i]);
 	/* A refused request has no reply. */
-	return r != 0 && rlen != 0 ? OP_ERR_INTERNAL : r;
+	return r != 0 && (reply.len != 0 || reply.nfds != 0) ?
+		OP_ERR_INTERNAL : r;
 }
 
 static void
@@ -282,11 +294,10 @@ test_proof_rate_limited(void)
 	struct state *mine = NULL;
 	struct monitor *m = new_monitor("c", &mine);
 	uint8_t req[MON_MSG_MAX];
-	uint8_t reply[MON_MSG_MAX];
+	struct monitor_reply reply;
 	struct mon_buf w = { .len = 0 };
 	uint8_t proof[32];
 	char why[128];
-	size_t rlen;
 	int good = 0;
 
 	ASSERT_INT_EQ(serve_one(m, (uint8_t[]){ MON_HELLO }, 1), 0);
@@ -299,22 +310,120 @@ test_proof_rate_limited(void)
 	/* The right password, asked 100 times at once: only the burst is
 	 * checked, the rest is refused however right. */
 	for (int i = 0; i < 100; i++) {
-		ASSERT_INT_EQ(monitor_serve(m, req, w.len, reply, &rlen, why,
+		ASSERT_INT_EQ(monitor_serve(m, req, w.len, &reply, why,
 				      sizeof(why)), 0);
-		ASSERT_INT_EQ(rlen, 6);
-		good += reply[5] == SECRETS_PERMANENT;
+		ASSERT_INT_EQ(reply.len, 6);
+		good += reply.b[5] == SECRETS_PERMANENT;
 	}
 	ASSERT_INT_EQ(good, MONITOR_PROOF_BURST);
 	/* A second later MONITOR_PROOF_PER_S more. */
 	fake_ms += 1000;
 	good = 0;
 	for (int i = 0; i < 100; i++) {
-		ASSERT_INT_EQ(monitor_serve(m, req, w.len, reply, &rlen, why,
+		ASSERT_INT_EQ(monitor_serve(m, req, w.len, &reply, why,
 				      sizeof(why)), 0);
-		good += reply[5] == SECRETS_PERMANENT;
+		good += reply.b[5] == SECRETS_PERMANENT;
 	}
 	ASSERT_INT_EQ(good, MONITOR_PROOF_PER_S);
 	monitor_free(m);
+	state_free(mine);
+}
+
+/* A listening socket at dir/name, dir and socket owned by uid. */
+static int
+listen_as(const char *dir, const char *name, uid_t uid, mode_t dir_mode)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	(void)mkdir(dir, 0700);
+	if (chown(dir, uid, uid) != 0 || chmod(dir, dir_mode) != 0)
+		return -1;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", dir, name);
+	unlink(sun.sun_path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+		listen(fd, 4) != 0 || chown(sun.sun_path, uid, uid) != 0)
+		return -1;
+	return fd;
+}
+
+static void
+test_connect_user(void)
+{
+	const uid_t nobody = 65534;
+	struct state *mine = NULL;
+	struct server srv = { 0 };
+	struct mon_identity id;
+	char dir[512], bad[512], path[600];
+	pthread_t t;
+	int sv[2], lfd, sock = -1, hold = -1;
+
+	if (geteuid() != 0) {
+		printf("skip test_connect_user: needs root\n");
+		return;
+	}
+	ASSERT_INT_EQ(chmod(root, 0755), 0); /* nobody must reach its dir */
+	snprintf(dir, sizeof(dir), "%s/run-nobody", root);
+	snprintf(bad, sizeof(bad), "%s/run-open", root);
+	ASSERT((lfd = listen_as(dir, "wayland-1", nobody, 0700)) >= 0);
+	srv.m = new_monitor("d", &mine);
+	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	srv.fd = sv[0];
+	ASSERT_INT_EQ(pthread_create(&t, NULL, serve, &srv), 0);
+	ASSERT_INT_EQ(monclient_hello(sv[1], &id), 0);
+
+	/* The user's own compositor socket: connected as the user. */
+	snprintf(path, sizeof(path), "%s/wayland-1", dir);
+	ASSERT_INT_EQ(monclient_connect_user(sv[1], path, nobody, false, &sock,
+			      NULL), 0);
+	ASSERT(sock >= 0);
+	{
+		int c = accept(lfd, NULL, NULL);
+		struct ucred cred;
+		socklen_t cl = sizeof(cred);
+
+		ASSERT(c >= 0);
+		ASSERT_INT_EQ(getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred,
+				      &cl), 0);
+		ASSERT_INT_EQ(cred.uid, nobody);
+		close(c);
+	}
+	close(sock);
+	/* Refused: as no user, as a user who does not own it, another
+	 * kind of socket, a socket someone else may have put there, a
+	 * path with "..", no such socket. */
+	ASSERT_INT_EQ(monclient_connect_user(sv[1], path, 0x7ffffff0u, false,
+			      &sock, NULL), -EPERM);
+	ASSERT_INT_EQ(monclient_connect_user(sv[1], path, 0, false, &sock,
+			      NULL), -EPERM);
+	close(listen_as(dir, "systemd-private", nobody, 0700));
+	snprintf(path, sizeof(path), "%s/systemd-private", dir);
+	ASSERT_INT_EQ(monclient_connect_user(sv[1], path, nobody, false, &sock,
+			      NULL), -EPERM);
+	close(listen_as(bad, "wayland-0", nobody, 0777));
+	snprintf(path, sizeof(path), "%s/wayland-0", bad);
+	ASSERT_INT_EQ(monclient_connect_user(sv[1], path, nobody, false, &sock,
+			      NULL), -EPERM);
+	snprintf(path, sizeof(path), "%s/../run-nobody/wayland-1", dir);
+	ASSERT_INT_EQ(monclient_connect_user(sv[1], path, nobody, false, &sock,
+			      NULL), -EPERM);
+	snprintf(path, sizeof(path), "%s/wayland-9", dir);
+	ASSERT_INT_EQ(monclient_connect_user(sv[1], path, nobody, false, &sock,
+			      NULL), -ENOENT);
+	/* Held: the holder process stays until hold is closed. */
+	snprintf(path, sizeof(path), "%s/wayland-1", dir);
+	if (access("/bin/cat", X_OK) == 0) {
+		ASSERT_INT_EQ(monclient_connect_user(sv[1], path, nobody, true,
+				      &sock, &hold), 0);
+		ASSERT(hold >= 0);
+		close(hold);
+		close(sock);
+	}
+	ASSERT_INT_EQ(srv.refused, 0);
+	close(sv[1]);
+	pthread_join(t, NULL);
+	close(lfd);
+	monitor_free(srv.m);
 	state_free(mine);
 }
 
@@ -327,6 +436,7 @@ main(void)
 	RUN(test_requests_over_socket);
 	RUN(test_hostile_requests);
 	RUN(test_proof_rate_limited);
+	RUN(test_connect_user);
 	{
 		char cmd[300];
 
