@@ -39,7 +39,6 @@ struct desktop_waiter {
 	void *arg;
 };
 
-static void private_xauth(const struct daemon *d, char *out, size_t size);
 static int open_mutter_beside(struct daemon *d, const char *socket,
 	const char *source);
 
@@ -54,7 +53,7 @@ drop_capture(struct daemon *d)
 
 	capture_close(dt->cap);
 	dt->cap = NULL;
-	private_xauth(d, copy, sizeof(copy));
+	daemon_private_xauth(d->conf, copy, sizeof(copy));
 	if (strcmp(dt->target.auth, copy) == 0)
 		(void)unlink(copy);
 	dt->target.auth[0] = '\0';
@@ -122,11 +121,10 @@ finish_waiters(struct daemon *d, struct capture *cap, const char *why)
  * (xconn_cookie_copy), and only this copy is opened by the capture,
  * input and clipboard connections.
  */
-static void
-private_xauth(const struct daemon *d, char *out, size_t size)
+void
+daemon_private_xauth(const struct conf *conf, char *out, size_t size)
 {
-	snprintf(out, size, "%s/display.xauth",
-		conf_str(d->conf, CONF_STATE_DIR));
+	snprintf(out, size, "%s/display.xauth", conf_str(conf, CONF_STATE_DIR));
 }
 
 /* xauth: a cookie file from the user's environment, a display manager,
@@ -142,8 +140,8 @@ open_capture(struct daemon *d, enum desktop_kind kind, const char *display,
 	int r;
 
 	if (kind == DESKTOP_X11 && xauth != NULL && xauth[0] != '\0') {
-		private_xauth(d, copy, sizeof(copy));
-		if ((r = xconn_cookie_copy(display, xauth, owner, copy, err,
+		daemon_private_xauth(d->conf, copy, sizeof(copy));
+		if ((r = daemon_cookie_copy(d, display, xauth, owner, err,
 			     sizeof(err))) != 0) {
 			snprintf(dt->error, sizeof(dt->error), "%s", err);
 			log_warn("display %s (%s): %s", display, source,

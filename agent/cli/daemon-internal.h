@@ -177,6 +177,14 @@ int daemon_secrets_init(struct daemon *d, int fd, struct state **st);
  * half; *fresh NULL on failure. */
 int daemon_secrets_reload_identity(struct daemon *d, struct state **fresh);
 void daemon_monitor_failed(struct daemon *d, int r, const char *what);
+/* Has the monitor copy display's cookie from src (owned by owner, or
+ * OP_XAUTH_ANY_OWNER for display.xauthority) into the private cookie
+ * file (daemon-desktop.c's private_xauth). Returns 0 or an error with
+ * err. */
+int daemon_cookie_copy(struct daemon *d, const char *display,
+	const char *src, uid_t owner, char *err, size_t errlen);
+/* The private cookie file's path (in the state directory). */
+void daemon_private_xauth(const struct conf *conf, char *out, size_t size);
 
 /* Shared with the monitor (daemon-monitor.c). */
 void daemon_apply_log_conf(const struct conf *conf);

@@ -271,6 +271,23 @@ on_hup(uv_signal_t *h, int signum)
 	kill_child(h->data, SIGHUP);
 }
 
+/* reload-config: what the monitor itself takes from the config; an
+ * invalid file keeps the old, as in the network process. */
+static void
+reload_config(void *arg, struct monitor *m)
+{
+	struct mon_proc *p = arg;
+	struct conf_diags diags = { 0 };
+	struct conf *fresh = NULL;
+
+	if (cli_load_conf_quiet(p->cli, &fresh, &diags) == 0) {
+		monitor_set_xauthority(m,
+			conf_str(fresh, CONF_DISPLAY_XAUTHORITY));
+		conf_unref(fresh);
+	}
+	conf_diags_free(&diags);
+}
+
 static void
 start_signal(struct mon_proc *p, uv_signal_t *h, uv_signal_cb cb, int sig)
 {
@@ -294,9 +311,15 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 		.backoff_ms = RESTART_MIN_MS, .exit_code = EX_OK };
 	struct monitor_opts mo = { .print_otp = print_otp };
 	struct state *st = NULL;
+	char cookie[4200];
 	int rc, r;
 
 	daemon_apply_log_conf(conf);
+	daemon_private_xauth(conf, cookie, sizeof(cookie));
+	mo.cookie_copy = cookie;
+	mo.reload_config = reload_config;
+	mo.arg = &p;
+	mo.xauthority_any = conf_str(conf, CONF_DISPLAY_XAUTHORITY);
 	if ((rc = cli_open_state(conf, &st)) != 0)
 		return rc;
 	(void)otp_charset_parse(

@@ -131,6 +131,21 @@ daemon_secrets_reload_identity(struct daemon *d, struct state **fresh)
 }
 
 int
+daemon_cookie_copy(struct daemon *d, const char *display, const char *src,
+	uid_t owner, char *err, size_t errlen)
+{
+	int r = monclient_x11_cookie(d->mon_fd, display, src, (uint32_t)owner,
+		err, errlen);
+
+	if (r != 0 && err[0] == '\0') {
+		snprintf(err, errlen, "the X cookie could not be copied: %s",
+			op_strerror(r));
+		daemon_monitor_failed(d, r, "x11-cookie");
+	}
+	return r;
+}
+
+int
 daemon_load_creds(struct daemon *d)
 {
 	char salt[PASSWORD_SALT_LEN + 1];

@@ -256,8 +256,13 @@ daemon_reload(struct daemon *d, FILE *errors)
 			ok ? "applied" : "invalid; the running configuration "
 					 "was kept",
 			NULL, NULL);
-	/* A password changed by `outpost password set` takes effect now. */
+	/* A password changed by `outpost password set` takes effect now;
+	 * the monitor reads its part of the config. */
 	(void)daemon_load_creds(d);
+	if ((r = monclient_reload_config(d->mon_fd)) != 0) {
+		log_error_r(r, "monitor: reload-config");
+		daemon_monitor_failed(d, r, "reload-config");
+	}
 	reload_identity(d);
 	sd_notify(0, "READY=1");
 	return ok;

@@ -188,6 +188,12 @@ monclient_new_otp(int fd)
 }
 
 int
+monclient_reload_config(int fd)
+{
+	return call_plain(fd, MON_RELOAD_CONFIG);
+}
+
+int
 monclient_print_otp(int fd)
 {
 	return call_plain(fd, MON_PRINT_OTP);
@@ -221,6 +227,28 @@ monclient_connect_user(int fd, const char *path, uint32_t uid, bool held,
 	if (held)
 		*hold = fds[1];
 	return 0;
+}
+
+int
+monclient_x11_cookie(int fd, const char *display, const char *src,
+	uint32_t owner, char *err, size_t errlen)
+{
+	struct mon_buf w;
+	uint8_t reply[MON_MSG_MAX];
+	struct mon_rd rd;
+	int r;
+
+	err[0] = '\0';
+	begin(&w, MON_X11_COOKIE);
+	mon_put_str(&w, display);
+	mon_put_str(&w, src);
+	mon_put_u32(&w, owner);
+	r = call(fd, &w, reply, &rd);
+	if (r == OP_ERR_PROTO || r == -ETIMEDOUT || r == -ECONNRESET ||
+		rd.left == 0)
+		return r;
+	mon_get_str(&rd, err, errlen);
+	return mon_rd_done(&rd) ? r : OP_ERR_PROTO;
 }
 
 int

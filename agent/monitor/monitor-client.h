@@ -34,6 +34,11 @@ int monclient_reload_password(int fd, char salt[static PASSWORD_SALT_LEN + 1],
 	bool *has_password);
 int monclient_reload_identity(int fd, struct mon_identity *out);
 int monclient_print_otp(int fd);
+int monclient_reload_config(int fd);
+/* x11-cookie: the monitor copies the cookie into the network process's
+ * cookie file; err gets its reason on failure. */
+int monclient_x11_cookie(int fd, const char *display, const char *src,
+	uint32_t owner, char *err, size_t errlen);
 /* connect-user: *sock (and with held, *hold) on success. */
 int monclient_connect_user(int fd, const char *path, uint32_t uid, bool held,
 	int *sock, int *hold);

@@ -15,6 +15,8 @@ mon_type_name(unsigned type)
 		[MON_RELOAD_IDENTITY] = "reload-identity",
 		[MON_PRINT_OTP] = "print-otp",
 		[MON_CONNECT_USER] = "connect-user",
+		[MON_X11_COOKIE] = "x11-cookie",
+		[MON_RELOAD_CONFIG] = "reload-config",
 	};
 
 	return type < MON_TYPE_END && names[type] != NULL ? names[type] :

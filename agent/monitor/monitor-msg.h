@@ -29,6 +29,8 @@ enum mon_type {
 	MON_RELOAD_IDENTITY, /* -> identity */
 	MON_PRINT_OTP,       /* the banner's one-time password line */
 	MON_CONNECT_USER,    /* path, uid, held -> fd (+ hold fd) */
+	MON_X11_COOKIE,      /* display, src, owner -> the cookie copied */
+	MON_RELOAD_CONFIG,   /* the monitor re-reads what it takes from it */
 	MON_TYPE_END
 };
 

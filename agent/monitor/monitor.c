@@ -17,6 +17,7 @@
 #include "monitor/monitor-internal.h"
 #include "monitor/secrets.h"
 #include "platform/userconn.h"
+#include "xconn/xauth.h"
 #include "store/state.h"
 
 struct monitor {
@@ -30,11 +31,13 @@ struct monitor {
 	double tokens;
 	uint64_t tokens_ms;
 	uint64_t proofs_refused;
+	char xauthority_any[4096];
 };
 
 /* May a request come now? (OpenSSH's MON_ONCE / MON_PERMIT) */
 #define MON_F_BEFORE_HELLO 1u /* the first request, and only then */
 #define MON_F_ONCE 2u         /* once per network process */
+#define MON_F_ERROR_TEXT 4u   /* a failed reply keeps its fields (why) */
 
 typedef int (*mon_handler)(struct monitor *m, struct mon_rd *in,
 	struct mon_buf *out, struct monitor_reply *fds);
@@ -274,6 +277,53 @@ on_connect_user(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	return 0;
 }
 
+static int
+on_x11_cookie(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
+	struct monitor_reply *fds)
+{
+	char display[64], src[4096], err[200] = "", shown[200];
+	uint32_t owner;
+	int r;
+
+	(void)fds;
+	mon_get_str(in, display, sizeof(display));
+	mon_get_str(in, src, sizeof(src));
+	owner = mon_get_u32(in);
+	if (!mon_rd_done(in))
+		return malformed(in);
+	if (m->o.cookie_copy == NULL)
+		return OP_ERR_UNSUPPORTED;
+	/* Any owner is an admin's choice, made in the config, never the
+	 * network process's. */
+	if ((uid_t)owner == OP_XAUTH_ANY_OWNER &&
+		(m->xauthority_any[0] == '\0' ||
+			strcmp(src, m->xauthority_any) != 0)) {
+		log_warn("monitor: x11-cookie from %s for any owner refused: "
+			 "not display.xauthority",
+			op_excerpt(src, strlen(src), 120, shown, sizeof(shown)));
+		return OP_ERR_PERM;
+	}
+	r = xconn_cookie_copy(display, src, (uid_t)owner, m->o.cookie_copy,
+		err, sizeof(err));
+	/* The reason goes back either way: the network process shows it. */
+	mon_put_str(out, err);
+	return r;
+}
+
+static int
+on_reload_config(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
+	struct monitor_reply *fds)
+{
+	(void)out;
+	(void)fds;
+	if (!mon_rd_done(in))
+		return malformed(in);
+	if (m->o.reload_config == NULL)
+		return OP_ERR_UNSUPPORTED;
+	m->o.reload_config(m->o.arg, m);
+	return 0;
+}
+
 static const struct {
 	mon_handler fn;
 	unsigned flags;
@@ -286,6 +336,8 @@ static const struct {
 	[MON_RELOAD_IDENTITY] = { on_reload_identity, 0 },
 	[MON_PRINT_OTP] = { on_print_otp, MON_F_ONCE },
 	[MON_CONNECT_USER] = { on_connect_user, 0 },
+	[MON_X11_COOKIE] = { on_x11_cookie, MON_F_ERROR_TEXT },
+	[MON_RELOAD_CONFIG] = { on_reload_config, 0 },
 };
 
 static void
@@ -338,8 +390,11 @@ monitor_serve(struct monitor *m, const uint8_t *req, size_t len,
 	}
 	if (mon_table[type].flags & MON_F_ONCE)
 		m->once_done |= 1u << type;
-	if (out.overflow || status != 0) {
+	if (out.overflow || (status != 0 && !(mon_table[type].flags &
+						     MON_F_ERROR_TEXT))) {
 		out.len = 5; /* the status alone */
+		close_fds(reply);
+	} else if (status != 0) {
 		close_fds(reply);
 	}
 	if (out.overflow && status == 0)
@@ -366,6 +421,7 @@ monitor_new(struct state *st, const struct monitor_opts *o,
 		return OP_ERR_NOMEM;
 	m->st = st;
 	m->o = *o;
+	monitor_set_xauthority(m, o->xauthority_any);
 	m->tokens = MONITOR_PROOF_BURST;
 	m->tokens_ms = o->now_ms != NULL ? o->now_ms() : op_now_ms();
 	load_creds(m);
@@ -394,6 +450,13 @@ monitor_child_started(struct monitor *m)
 	m->generation++;
 	m->hello_done = false;
 	m->once_done = 0;
+}
+
+void
+monitor_set_xauthority(struct monitor *m, const char *path)
+{
+	snprintf(m->xauthority_any, sizeof(m->xauthority_any), "%s",
+		path != NULL ? path : "");
 }
 
 uint32_t

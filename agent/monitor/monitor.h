@@ -19,6 +19,11 @@
  *   connect-user     a connection to a desktop user's compositor, sound
  *                    server or session bus, made as that user, passed
  *                    as a descriptor (monitor-user.c says which sockets)
+ *   x11-cookie       a display's MIT-MAGIC-COOKIE copied out of a user's
+ *                    Xauthority (owned by that user; any owner only for
+ *                    the configured display.xauthority) into the
+ *                    network process's cookie file, with an error text
+ *   reload-config    re-read the config for display.xauthority (reload)
  *
  * Anything else, a malformed request or one out of turn is a protocol
  * error: the caller ends that network process (monitor_serve's return).
@@ -46,7 +51,16 @@ struct monitor_opts {
 	size_t otp_len;
 	/* print-otp: writes the line (NULL = the request is refused). */
 	void (*print_otp)(void *arg, const char *otp);
+	/* reload-config: re-reads the config and calls
+	 * monitor_set_xauthority (NULL = the request is refused). */
+	void (*reload_config)(void *arg, struct monitor *m);
 	void *arg;
+	/* x11-cookie: where the copy goes (NULL: the request is refused),
+	 * and the one file any owner may have (display.xauthority; NULL or
+	 * "" = none). The caller keeps both alive; see
+	 * monitor_set_xauthority. */
+	const char *cookie_copy;
+	const char *xauthority_any;
 	/* Clock for the proof rate limit (NULL = monotonic ms). */
 	uint64_t (*now_ms)(void);
 };
@@ -63,6 +77,8 @@ void monitor_free(struct monitor *m);
 /* A new network process starts: hello is due again, the once-only
  * requests are allowed again. */
 void monitor_child_started(struct monitor *m);
+/* After a reload: the configured display.xauthority (copied). */
+void monitor_set_xauthority(struct monitor *m, const char *path);
 /* How many network processes were started. */
 uint32_t monitor_generation(const struct monitor *m);
 /* The state (for its directory and ID, in the monitor's log). */

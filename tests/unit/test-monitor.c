@@ -427,6 +427,84 @@ test_connect_user(void)
 	state_free(mine);
 }
 
+/* A FamilyWild entry for display 7 with cookie 1..16 (as test-xauth). */
+static int
+write_xauth(const char *path, uid_t owner)
+{
+	static const uint8_t rec[] = { 0xff, 0xff, 0, 0, 0, 1, '7', 0, 18,
+		'M', 'I', 'T', '-', 'M', 'A', 'G', 'I', 'C', '-', 'C', 'O', 'O',
+		'K', 'I', 'E', '-', '1', 0, 16, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+		11, 12, 13, 14, 15, 16 };
+	FILE *f = fopen(path, "wb");
+
+	if (f == NULL || fwrite(rec, 1, sizeof(rec), f) != sizeof(rec) ||
+		fclose(f) != 0)
+		return -1;
+	return chown(path, owner, owner);
+}
+
+static void
+test_x11_cookie(void)
+{
+	char dir[512], user_xa[600], admin_xa[600], copy[600], err[200];
+	char sdir[512], why[SFILE_WHY_LEN];
+	struct monitor_opts o = { .otp_charset = OTP_SAFE32, .otp_len = 10 };
+	struct monitor *m = NULL;
+	struct state *st = NULL;
+	struct server srv = { 0 };
+	struct mon_identity id;
+	struct stat sb;
+	pthread_t t;
+	int sv[2];
+
+	if (geteuid() != 0) {
+		printf("skip test_x11_cookie: needs root\n");
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/x11", root);
+	snprintf(sdir, sizeof(sdir), "%s/e", root);
+	ASSERT_INT_EQ(mkdir(dir, 0755), 0);
+	snprintf(user_xa, sizeof(user_xa), "%s/user.xauth", dir);
+	snprintf(admin_xa, sizeof(admin_xa), "%s/admin.xauth", dir);
+	snprintf(copy, sizeof(copy), "%s/display.xauth", dir);
+	ASSERT_INT_EQ(write_xauth(user_xa, 65534), 0);
+	ASSERT_INT_EQ(write_xauth(admin_xa, 0), 0);
+	o.cookie_copy = copy;
+	o.xauthority_any = admin_xa;
+	ASSERT_INT_EQ(state_open(sdir, "auto", &st, why), 0);
+	ASSERT_INT_EQ(monitor_new(st, &o, &m), 0);
+	monitor_child_started(m);
+	srv.m = m;
+	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	srv.fd = sv[0];
+	ASSERT_INT_EQ(pthread_create(&t, NULL, serve, &srv), 0);
+	ASSERT_INT_EQ(monclient_hello(sv[1], &id), 0);
+
+	/* The user's file, owned by the user: copied, ours, 0600. */
+	ASSERT_INT_EQ(monclient_x11_cookie(sv[1], ":7", user_xa, 65534, err,
+			      sizeof(err)), 0);
+	ASSERT_INT_EQ(stat(copy, &sb), 0);
+	ASSERT_INT_EQ(sb.st_mode & 0777, 0600);
+	ASSERT_INT_EQ(sb.st_uid, 0);
+	unlink(copy);
+	/* Claiming another owner: refused by the file check, with why. */
+	ASSERT(monclient_x11_cookie(sv[1], ":7", user_xa, 1000, err,
+		       sizeof(err)) != 0);
+	ASSERT(err[0] != '\0');
+	/* Any owner: only the configured display.xauthority. */
+	ASSERT_INT_EQ(monclient_x11_cookie(sv[1], ":7", user_xa,
+			      (uint32_t)-1, err, sizeof(err)), OP_ERR_PERM);
+	ASSERT_INT_EQ(monclient_x11_cookie(sv[1], ":7", "/etc/shadow",
+			      (uint32_t)-1, err, sizeof(err)), OP_ERR_PERM);
+	ASSERT_INT_EQ(monclient_x11_cookie(sv[1], ":7", admin_xa, (uint32_t)-1,
+			      err, sizeof(err)), 0);
+	ASSERT_INT_EQ(access(copy, F_OK), 0);
+	ASSERT_INT_EQ(srv.refused, 0);
+	close(sv[1]);
+	pthread_join(t, NULL);
+	monitor_free(m);
+}
+
 int
 main(void)
 {
@@ -437,6 +515,7 @@ main(void)
 	RUN(test_hostile_requests);
 	RUN(test_proof_rate_limited);
 	RUN(test_connect_user);
+	RUN(test_x11_cookie);
 	{
 		char cmd[300];
 
