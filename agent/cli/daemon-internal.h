@@ -183,6 +183,12 @@ void daemon_monitor_failed(struct daemon *d, int r, const char *what);
  * err. */
 int daemon_cookie_copy(struct daemon *d, const char *display,
 	const char *src, uid_t owner, char *err, size_t errlen);
+/* consent_find_user, asked of the monitor (daemon-user.c); a monitor
+ * that fails to answer counts as nobody present. */
+int daemon_find_user(struct daemon *d, struct consent_user *out);
+struct mon_buf;
+/* The monitor's side of it (monitor_opts.find_user). */
+int daemon_user_encode(void *arg, struct mon_buf *out);
 /* The private cookie file's path (in the state directory). */
 void daemon_private_xauth(const struct conf *conf, char *out, size_t size);
 

@@ -318,6 +318,7 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	daemon_private_xauth(conf, cookie, sizeof(cookie));
 	mo.cookie_copy = cookie;
 	mo.reload_config = reload_config;
+	mo.find_user = daemon_user_encode;
 	mo.arg = &p;
 	mo.xauthority_any = conf_str(conf, CONF_DISPLAY_XAUTHORITY);
 	if ((rc = cli_open_state(conf, &st)) != 0)

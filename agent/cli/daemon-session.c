@@ -171,7 +171,7 @@ fill_request(struct daemon *d, const struct session_info *info,
 	 * we cannot reach still counts as present (asking fails -> deny). */
 	/* Both stages need it: click approval with nobody present is
 	 * refused before login already. */
-	d->user_found = consent_find_user(&d->user);
+	d->user_found = daemon_find_user(d, &d->user);
 	req->user_present = d->user_found == 0 ||
 		d->user_found == OP_ERR_UNSUPPORTED;
 	req->active_sessions = d->net.slots;

@@ -188,6 +188,16 @@ monclient_new_otp(int fd)
 }
 
 int
+monclient_find_user(int fd, uint8_t reply[static MON_MSG_MAX],
+	struct mon_rd *rd)
+{
+	struct mon_buf w;
+
+	begin(&w, MON_FIND_USER);
+	return call(fd, &w, reply, rd);
+}
+
+int
 monclient_reload_config(int fd)
 {
 	return call_plain(fd, MON_RELOAD_CONFIG);

@@ -35,6 +35,10 @@ int monclient_reload_password(int fd, char salt[static PASSWORD_SALT_LEN + 1],
 int monclient_reload_identity(int fd, struct mon_identity *out);
 int monclient_print_otp(int fd);
 int monclient_reload_config(int fd);
+/* find-user: the lookup's status (or a transport error); *rd is at the
+ * answer's fields (the caller reads them: daemon-user.c). */
+int monclient_find_user(int fd, uint8_t reply[static MON_MSG_MAX],
+	struct mon_rd *rd);
 /* x11-cookie: the monitor copies the cookie into the network process's
  * cookie file; err gets its reason on failure. */
 int monclient_x11_cookie(int fd, const char *display, const char *src,

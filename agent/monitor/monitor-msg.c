@@ -17,6 +17,7 @@ mon_type_name(unsigned type)
 		[MON_CONNECT_USER] = "connect-user",
 		[MON_X11_COOKIE] = "x11-cookie",
 		[MON_RELOAD_CONFIG] = "reload-config",
+		[MON_FIND_USER] = "find-user",
 	};
 
 	return type < MON_TYPE_END && names[type] != NULL ? names[type] :

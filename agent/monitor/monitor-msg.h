@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MON_MSG_MAX 512
+#define MON_MSG_MAX 8192
 
 /* The request set. Keep monitor.c's table and the README's list in step. */
 enum mon_type {
@@ -31,6 +31,7 @@ enum mon_type {
 	MON_CONNECT_USER,    /* path, uid, held -> fd (+ hold fd) */
 	MON_X11_COOKIE,      /* display, src, owner -> the cookie copied */
 	MON_RELOAD_CONFIG,   /* the monitor re-reads what it takes from it */
+	MON_FIND_USER,       /* -> status, who sits at the machine */
 	MON_TYPE_END
 };
 

@@ -324,6 +324,18 @@ on_reload_config(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	return 0;
 }
 
+static int
+on_find_user(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
+	struct monitor_reply *fds)
+{
+	(void)fds;
+	if (!mon_rd_done(in))
+		return malformed(in);
+	if (m->o.find_user == NULL)
+		return OP_ERR_UNSUPPORTED;
+	return m->o.find_user(m->o.arg, out);
+}
+
 static const struct {
 	mon_handler fn;
 	unsigned flags;
@@ -338,6 +350,7 @@ static const struct {
 	[MON_CONNECT_USER] = { on_connect_user, 0 },
 	[MON_X11_COOKIE] = { on_x11_cookie, MON_F_ERROR_TEXT },
 	[MON_RELOAD_CONFIG] = { on_reload_config, 0 },
+	[MON_FIND_USER] = { on_find_user, MON_F_ERROR_TEXT },
 };
 
 static void

@@ -24,6 +24,9 @@
  *                    the configured display.xauthority) into the
  *                    network process's cookie file, with an error text
  *   reload-config    re-read the config for display.xauthority (reload)
+ *   find-user        who sits at the machine: logind's active graphical
+ *                    session, its display and the user's XAUTHORITY from
+ *                    the environment of their processes
  *
  * Anything else, a malformed request or one out of turn is a protocol
  * error: the caller ends that network process (monitor_serve's return).
@@ -54,6 +57,10 @@ struct monitor_opts {
 	/* reload-config: re-reads the config and calls
 	 * monitor_set_xauthority (NULL = the request is refused). */
 	void (*reload_config)(void *arg, struct monitor *m);
+	/* find-user: writes the answer's fields to out and returns the
+	 * lookup's result, sent as the reply status with the fields kept
+	 * (NULL = the request is refused). */
+	int (*find_user)(void *arg, struct mon_buf *out);
 	void *arg;
 	/* x11-cookie: where the copy goes (NULL: the request is refused),
 	 * and the one file any owner may have (display.xauthority; NULL or
