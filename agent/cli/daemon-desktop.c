@@ -26,6 +26,7 @@
 #include "capture/capture.h"
 #include "conf/conf.h"
 #include "core/err.h"
+#include "monitor/monitor-client.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "clipboard/clipboard.h"
@@ -578,8 +579,7 @@ void
 daemon_desktop_lock(struct daemon *d)
 {
 	struct daemon_desktop *dt = &d->desktop;
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus *bus = NULL;
+	char why[200];
 	int r;
 
 	if (strcmp(dt->target.source, "logind") != 0 ||
@@ -590,21 +590,47 @@ daemon_desktop_lock(struct daemon *d)
 			dt->target.name, dt->target.source);
 		return;
 	}
+	/* The monitor locks whichever session is active now. */
+	r = monclient_lock_session(d->mon_fd, why, sizeof(why));
+	if (r != 0) {
+		log_warn("lock after session end: %s",
+			why[0] ? why : op_strerror(r));
+		daemon_monitor_failed(d, r, "lock-session");
+	} else {
+		log_notice("locked logind session %s after the remote session",
+			why);
+	}
+}
+
+/* The monitor's side of lock-session (monitor_opts.lock_session): the
+ * active graphical session, looked up here, is locked through logind. */
+int
+daemon_lock_encode(void *arg, struct mon_buf *out)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct consent_user u;
+	sd_bus *bus = NULL;
+	int r;
+
+	(void)arg;
+	memset(&u, 0, sizeof(u));
+	r = consent_find_user(&u);
+	if ((r != 0 && r != OP_ERR_UNSUPPORTED) || u.session_id[0] == '\0') {
+		mon_put_str(out, "no active graphical session");
+		return OP_ERR_NOT_FOUND;
+	}
 	if ((r = sd_bus_open_system(&bus)) >= 0) {
 		(void)sd_bus_set_method_call_timeout(bus, 2000000);
 		r = sd_bus_call_method(bus, "org.freedesktop.login1",
 			"/org/freedesktop/login1",
 			"org.freedesktop.login1.Manager", "LockSession", &e,
-			NULL, "s", d->user.session_id);
+			NULL, "s", u.session_id);
 	}
-	if (r < 0)
-		log_warn("lock after session end: %s",
-			e.message ? e.message : op_strerror(r));
-	else
-		log_notice("locked logind session %s after the remote session",
-			d->user.session_id);
+	mon_put_str(out, r < 0 ? (e.message ? e.message : op_strerror(r)) :
+				 u.session_id);
 	sd_bus_error_free(&e);
 	sd_bus_unref(bus);
+	return r < 0 ? r : 0;
 }
 
 void

@@ -319,6 +319,7 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	mo.cookie_copy = cookie;
 	mo.reload_config = reload_config;
 	mo.find_user = daemon_user_encode;
+	mo.lock_session = daemon_lock_encode;
 	mo.arg = &p;
 	mo.xauthority_any = conf_str(conf, CONF_DISPLAY_XAUTHORITY);
 	if ((rc = cli_open_state(conf, &st)) != 0)

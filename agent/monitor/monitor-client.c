@@ -198,6 +198,24 @@ monclient_find_user(int fd, uint8_t reply[static MON_MSG_MAX],
 }
 
 int
+monclient_lock_session(int fd, char *why, size_t why_size)
+{
+	struct mon_buf w;
+	uint8_t reply[MON_MSG_MAX];
+	struct mon_rd rd;
+	int r;
+
+	why[0] = '\0';
+	begin(&w, MON_LOCK_SESSION);
+	r = call(fd, &w, reply, &rd);
+	if (r == OP_ERR_PROTO || r == -ETIMEDOUT || r == -ECONNRESET ||
+		rd.left == 0)
+		return r;
+	mon_get_str(&rd, why, why_size);
+	return mon_rd_done(&rd) ? r : OP_ERR_PROTO;
+}
+
+int
 monclient_reload_config(int fd)
 {
 	return call_plain(fd, MON_RELOAD_CONFIG);

@@ -18,6 +18,7 @@ mon_type_name(unsigned type)
 		[MON_X11_COOKIE] = "x11-cookie",
 		[MON_RELOAD_CONFIG] = "reload-config",
 		[MON_FIND_USER] = "find-user",
+		[MON_LOCK_SESSION] = "lock-session",
 	};
 
 	return type < MON_TYPE_END && names[type] != NULL ? names[type] :

@@ -32,6 +32,7 @@ enum mon_type {
 	MON_X11_COOKIE,      /* display, src, owner -> the cookie copied */
 	MON_RELOAD_CONFIG,   /* the monitor re-reads what it takes from it */
 	MON_FIND_USER,       /* -> status, who sits at the machine */
+	MON_LOCK_SESSION,    /* lock the active graphical session */
 	MON_TYPE_END
 };
 

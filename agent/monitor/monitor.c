@@ -336,6 +336,18 @@ on_find_user(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	return m->o.find_user(m->o.arg, out);
 }
 
+static int
+on_lock_session(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
+	struct monitor_reply *fds)
+{
+	(void)fds;
+	if (!mon_rd_done(in))
+		return malformed(in);
+	if (m->o.lock_session == NULL)
+		return OP_ERR_UNSUPPORTED;
+	return m->o.lock_session(m->o.arg, out);
+}
+
 static const struct {
 	mon_handler fn;
 	unsigned flags;
@@ -351,6 +363,7 @@ static const struct {
 	[MON_X11_COOKIE] = { on_x11_cookie, MON_F_ERROR_TEXT },
 	[MON_RELOAD_CONFIG] = { on_reload_config, 0 },
 	[MON_FIND_USER] = { on_find_user, MON_F_ERROR_TEXT },
+	[MON_LOCK_SESSION] = { on_lock_session, MON_F_ERROR_TEXT },
 };
 
 static void

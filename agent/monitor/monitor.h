@@ -27,6 +27,9 @@
  *   find-user        who sits at the machine: logind's active graphical
  *                    session, its display and the user's XAUTHORITY from
  *                    the environment of their processes
+ *   lock-session     logind locks the active graphical session (the
+ *                    monitor looks it up: the network process cannot
+ *                    name another)
  *
  * Anything else, a malformed request or one out of turn is a protocol
  * error: the caller ends that network process (monitor_serve's return).
@@ -61,6 +64,8 @@ struct monitor_opts {
 	 * lookup's result, sent as the reply status with the fields kept
 	 * (NULL = the request is refused). */
 	int (*find_user)(void *arg, struct mon_buf *out);
+	/* lock-session: returns 0 or an error, with a reason in out. */
+	int (*lock_session)(void *arg, struct mon_buf *out);
 	void *arg;
 	/* x11-cookie: where the copy goes (NULL: the request is refused),
 	 * and the one file any owner may have (display.xauthority; NULL or
