@@ -31,6 +31,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "ctl/ctl.h"
 #include "monitor/monitor.h"
 #include "platform/fdpass.h"
 #include "store/state.h"
@@ -271,6 +272,14 @@ on_hup(uv_signal_t *h, int signum)
 	kill_child(h->data, SIGHUP);
 }
 
+static int
+ctl_listen(void *arg, int *fd)
+{
+	struct mon_proc *p = arg;
+
+	return ctl_listen_fd(state_dir(monitor_state(p->mon)), fd);
+}
+
 /* reload-config: what the monitor itself takes from the config; an
  * invalid file keeps the old, as in the network process. */
 static void
@@ -320,6 +329,7 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	mo.reload_config = reload_config;
 	mo.find_user = daemon_user_encode;
 	mo.lock_session = daemon_lock_encode;
+	mo.ctl_listen = ctl_listen;
 	mo.arg = &p;
 	mo.xauthority_any = conf_str(conf, CONF_DISPLAY_XAUTHORITY);
 	if ((rc = cli_open_state(conf, &st)) != 0)

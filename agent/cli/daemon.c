@@ -402,8 +402,15 @@ daemon_run(struct cli *cli, struct conf *conf, int monitor_fd)
 			goto out_loop;
 		}
 	}
-	if ((r = ctl_server_start(&d.loop, state_dir(d.state), on_ctl_request,
-		     &d, &d.ctl)) != 0) {
+	{
+		int fd;
+
+		/* The monitor makes the socket in the state directory. */
+		if ((r = monclient_ctl_listen(d.mon_fd, &fd)) == 0)
+			r = ctl_server_start_fd(&d.loop, state_dir(d.state), fd,
+				on_ctl_request, &d, &d.ctl);
+	}
+	if (r != 0) {
 		log_error_r(r, "control socket in %s", state_dir(d.state));
 		rc = EX_CANTCREAT;
 		goto out_loop;

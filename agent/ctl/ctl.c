@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -172,34 +173,60 @@ on_connection(uv_stream_t *server, int status)
 }
 
 int
-ctl_server_start(uv_loop_t *loop, const char *dir, ctl_handler_fn fn,
-	void *arg, struct ctl_server **out)
+ctl_listen_fd(const char *dir, int *fd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int r;
+
+	*fd = -1;
+	if ((r = sock_path(dir, sa.sun_path, sizeof(sa.sun_path))) != 0)
+		return r;
+	(void)unlink(sa.sun_path); /* stale socket of a previous run */
+	if ((*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -errno;
+	/* 0600 from the start: nobody else may connect in between. */
+	if (bind(*fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+		chmod(sa.sun_path, 0600) != 0 || listen(*fd, 8) != 0) {
+		r = -errno;
+		close(*fd);
+		*fd = -1;
+		(void)unlink(sa.sun_path);
+		return r;
+	}
+	return 0;
+}
+
+int
+ctl_server_start_fd(uv_loop_t *loop, const char *dir, int fd,
+	ctl_handler_fn fn, void *arg, struct ctl_server **out)
 {
 	struct ctl_server *s;
 	int r;
 
 	*out = NULL;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		close(fd);
 		return OP_ERR_NOMEM;
+	}
 	if ((r = sock_path(dir, s->path, sizeof(s->path))) != 0) {
 		free(s);
+		close(fd);
 		return r;
 	}
 	s->loop = loop;
 	s->fn = fn;
 	s->arg = arg;
-	(void)unlink(s->path); /* stale socket of a previous run */
 	uv_pipe_init(loop, &s->pipe, 0);
 	s->pipe.data = s;
-	if ((r = uv_pipe_bind(&s->pipe, s->path)) != 0 ||
-		(r = uv_pipe_chmod(&s->pipe, UV_READABLE | UV_WRITABLE)) != 0 ||
-		(r = uv_listen((uv_stream_t *)&s->pipe, 8, on_connection)) !=
-			0) {
+	if ((r = uv_pipe_open(&s->pipe, fd)) != 0) {
+		close(fd);
 		ctl_server_stop(s);
 		return r;
 	}
-	/* uv_pipe_chmod opens it to everyone; the socket only needs us. */
-	(void)chmod(s->path, 0600);
+	if ((r = uv_listen((uv_stream_t *)&s->pipe, 8, on_connection)) != 0) {
+		ctl_server_stop(s);
+		return r;
+	}
 	*out = s;
 	return 0;
 }

@@ -216,6 +216,28 @@ monclient_lock_session(int fd, char *why, size_t why_size)
 }
 
 int
+monclient_ctl_listen(int fd, int *sock)
+{
+	struct mon_buf w;
+	uint8_t reply[MON_MSG_MAX];
+	struct mon_rd rd;
+	int nfds = 0;
+	int r;
+
+	*sock = -1;
+	begin(&w, MON_CTL_LISTEN);
+	if ((r = call_fds(fd, &w, reply, &rd, sock, 1, &nfds)) != 0)
+		return r;
+	if (!mon_rd_done(&rd) || nfds != 1) {
+		if (nfds == 1)
+			close(*sock);
+		*sock = -1;
+		return OP_ERR_PROTO;
+	}
+	return 0;
+}
+
+int
 monclient_reload_config(int fd)
 {
 	return call_plain(fd, MON_RELOAD_CONFIG);

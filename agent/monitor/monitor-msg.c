@@ -19,6 +19,7 @@ mon_type_name(unsigned type)
 		[MON_RELOAD_CONFIG] = "reload-config",
 		[MON_FIND_USER] = "find-user",
 		[MON_LOCK_SESSION] = "lock-session",
+		[MON_CTL_LISTEN] = "ctl-listen",
 	};
 
 	return type < MON_TYPE_END && names[type] != NULL ? names[type] :

@@ -33,6 +33,7 @@ enum mon_type {
 	MON_RELOAD_CONFIG,   /* the monitor re-reads what it takes from it */
 	MON_FIND_USER,       /* -> status, who sits at the machine */
 	MON_LOCK_SESSION,    /* lock the active graphical session */
+	MON_CTL_LISTEN,      /* -> the control socket's listening fd */
 	MON_TYPE_END
 };
 

@@ -348,6 +348,23 @@ on_lock_session(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	return m->o.lock_session(m->o.arg, out);
 }
 
+static int
+on_ctl_listen(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
+	struct monitor_reply *fds)
+{
+	int fd, r;
+
+	(void)out;
+	if (!mon_rd_done(in))
+		return malformed(in);
+	if (m->o.ctl_listen == NULL)
+		return OP_ERR_UNSUPPORTED;
+	if ((r = m->o.ctl_listen(m->o.arg, &fd)) != 0)
+		return r;
+	fds->fds[fds->nfds++] = fd;
+	return 0;
+}
+
 static const struct {
 	mon_handler fn;
 	unsigned flags;
@@ -364,6 +381,7 @@ static const struct {
 	[MON_RELOAD_CONFIG] = { on_reload_config, 0 },
 	[MON_FIND_USER] = { on_find_user, MON_F_ERROR_TEXT },
 	[MON_LOCK_SESSION] = { on_lock_session, MON_F_ERROR_TEXT },
+	[MON_CTL_LISTEN] = { on_ctl_listen, MON_F_ONCE },
 };
 
 static void

@@ -30,6 +30,8 @@
  *   lock-session     logind locks the active graphical session (the
  *                    monitor looks it up: the network process cannot
  *                    name another)
+ *   ctl-listen       the control socket (state dir, 0600), listening,
+ *                    once per network process
  *
  * Anything else, a malformed request or one out of turn is a protocol
  * error: the caller ends that network process (monitor_serve's return).
@@ -66,6 +68,8 @@ struct monitor_opts {
 	int (*find_user)(void *arg, struct mon_buf *out);
 	/* lock-session: returns 0 or an error, with a reason in out. */
 	int (*lock_session)(void *arg, struct mon_buf *out);
+	/* ctl-listen: returns 0 and *fd, or an error. */
+	int (*ctl_listen)(void *arg, int *fd);
 	void *arg;
 	/* x11-cookie: where the copy goes (NULL: the request is refused),
 	 * and the one file any owner may have (display.xauthority; NULL or
