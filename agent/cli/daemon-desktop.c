@@ -602,17 +602,16 @@ daemon_desktop_lock(struct daemon *d)
 	}
 }
 
-/* The monitor's side of lock-session (monitor_opts.lock_session): the
+/* The monitor's side of lock-session (daemon-monitor.c's hook): the
  * active graphical session, looked up here, is locked through logind. */
 int
-daemon_lock_encode(void *arg, struct mon_buf *out)
+daemon_lock_encode(struct mon_buf *out)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	struct consent_user u;
 	sd_bus *bus = NULL;
 	int r;
 
-	(void)arg;
 	memset(&u, 0, sizeof(u));
 	r = consent_find_user(&u);
 	if ((r != 0 && r != OP_ERR_UNSUPPORTED) || u.session_id[0] == '\0') {

@@ -187,10 +187,10 @@ int daemon_cookie_copy(struct daemon *d, const char *display,
  * that fails to answer counts as nobody present. */
 int daemon_find_user(struct daemon *d, struct consent_user *out);
 struct mon_buf;
-/* The monitor's side of it (monitor_opts.find_user). */
-int daemon_user_encode(void *arg, struct mon_buf *out);
+/* The monitor's side of it (daemon-monitor.c's hook). */
+int daemon_user_encode(struct mon_buf *out);
 /* The monitor's side of lock-session (daemon-desktop.c). */
-int daemon_lock_encode(void *arg, struct mon_buf *out);
+int daemon_lock_encode(struct mon_buf *out);
 /* The private cookie file's path (in the state directory). */
 void daemon_private_xauth(const struct conf *conf, char *out, size_t size);
 

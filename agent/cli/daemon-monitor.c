@@ -272,29 +272,41 @@ on_hup(uv_signal_t *h, int signum)
 	kill_child(h->data, SIGHUP);
 }
 
-static int
-ctl_listen(void *arg, int *fd)
-{
-	struct mon_proc *p = arg;
-
-	return ctl_listen_fd(state_dir(monitor_state(p->mon)), fd);
-}
-
 /* reload-config: what the monitor itself takes from the config; an
  * invalid file keeps the old, as in the network process. */
 static void
-reload_config(void *arg, struct monitor *m)
+reload_config(struct mon_proc *p)
 {
-	struct mon_proc *p = arg;
 	struct conf_diags diags = { 0 };
 	struct conf *fresh = NULL;
 
 	if (cli_load_conf_quiet(p->cli, &fresh, &diags) == 0) {
-		monitor_set_xauthority(m,
+		monitor_set_xauthority(p->mon,
 			conf_str(fresh, CONF_DISPLAY_XAUTHORITY));
 		conf_unref(fresh);
 	}
 	conf_diags_free(&diags);
+}
+
+/* The requests the monitor module leaves to us (monitor_opts.hook). */
+static int
+hook(void *arg, enum mon_type type, struct mon_buf *out, int *fd)
+{
+	struct mon_proc *p = arg;
+
+	switch (type) {
+	case MON_RELOAD_CONFIG:
+		reload_config(p);
+		return 0;
+	case MON_FIND_USER:
+		return daemon_user_encode(out);
+	case MON_LOCK_SESSION:
+		return daemon_lock_encode(out);
+	case MON_CTL_LISTEN:
+		return ctl_listen_fd(state_dir(monitor_state(p->mon)), fd);
+	default:
+		return OP_ERR_UNSUPPORTED;
+	}
 }
 
 static void
@@ -326,10 +338,7 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	daemon_apply_log_conf(conf);
 	daemon_private_xauth(conf, cookie, sizeof(cookie));
 	mo.cookie_copy = cookie;
-	mo.reload_config = reload_config;
-	mo.find_user = daemon_user_encode;
-	mo.lock_session = daemon_lock_encode;
-	mo.ctl_listen = ctl_listen;
+	mo.hook = hook;
 	mo.arg = &p;
 	mo.xauthority_any = conf_str(conf, CONF_DISPLAY_XAUTHORITY);
 	if ((rc = cli_open_state(conf, &st)) != 0)

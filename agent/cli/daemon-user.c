@@ -16,12 +16,11 @@
 
 /* The monitor's side (monitor_opts.find_user). */
 int
-daemon_user_encode(void *arg, struct mon_buf *out)
+daemon_user_encode(struct mon_buf *out)
 {
 	struct consent_user u;
 	int r;
 
-	(void)arg;
 	memset(&u, 0, sizeof(u));
 	r = consent_find_user(&u);
 	mon_put_u32(out, (uint32_t)u.uid);

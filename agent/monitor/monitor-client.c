@@ -80,6 +80,23 @@ call(int fd, const struct mon_buf *req, uint8_t reply[static MON_MSG_MAX],
 	return call_fds(fd, req, reply, rd, NULL, 0, &nfds);
 }
 
+/* A request whose reply ends in a reason, also with an error status. */
+static int
+call_text(int fd, const struct mon_buf *req, char *why, size_t why_size)
+{
+	uint8_t reply[MON_MSG_MAX];
+	struct mon_rd rd;
+	int r;
+
+	why[0] = '\0';
+	r = call(fd, req, reply, &rd);
+	if (r == OP_ERR_PROTO || r == -ETIMEDOUT || r == -ECONNRESET ||
+		rd.left == 0)
+		return r;
+	mon_get_str(&rd, why, why_size);
+	return mon_rd_done(&rd) ? r : OP_ERR_PROTO;
+}
+
 static void
 begin(struct mon_buf *w, enum mon_type t)
 {
@@ -88,21 +105,8 @@ begin(struct mon_buf *w, enum mon_type t)
 	mon_put_u8(w, (uint8_t)t);
 }
 
-/* A request without fields whose reply has none. */
-static int
-call_plain(int fd, enum mon_type t)
-{
-	struct mon_buf w;
-	uint8_t reply[MON_MSG_MAX];
-	struct mon_rd rd;
-	int r;
-
-	begin(&w, t);
-	if ((r = call(fd, &w, reply, &rd)) != 0)
-		return r;
-	return mon_rd_done(&rd) ? 0 : OP_ERR_PROTO;
-}
-
+/* A request without fields whose reply has none, or an identity (out
+ * not NULL). */
 static int
 call_identity(int fd, enum mon_type t, struct mon_identity *out)
 {
@@ -114,8 +118,15 @@ call_identity(int fd, enum mon_type t, struct mon_identity *out)
 	begin(&w, t);
 	if ((r = call(fd, &w, reply, &rd)) != 0)
 		return r;
-	mon_get_identity(&rd, out);
+	if (out != NULL)
+		mon_get_identity(&rd, out);
 	return mon_rd_done(&rd) ? 0 : OP_ERR_PROTO;
+}
+
+static int
+call_plain(int fd, enum mon_type t)
+{
+	return call_identity(fd, t, NULL);
 }
 
 int
@@ -201,18 +212,9 @@ int
 monclient_lock_session(int fd, char *why, size_t why_size)
 {
 	struct mon_buf w;
-	uint8_t reply[MON_MSG_MAX];
-	struct mon_rd rd;
-	int r;
 
-	why[0] = '\0';
 	begin(&w, MON_LOCK_SESSION);
-	r = call(fd, &w, reply, &rd);
-	if (r == OP_ERR_PROTO || r == -ETIMEDOUT || r == -ECONNRESET ||
-		rd.left == 0)
-		return r;
-	mon_get_str(&rd, why, why_size);
-	return mon_rd_done(&rd) ? r : OP_ERR_PROTO;
+	return call_text(fd, &w, why, why_size);
 }
 
 int
@@ -284,21 +286,12 @@ monclient_x11_cookie(int fd, const char *display, const char *src,
 	uint32_t owner, char *err, size_t errlen)
 {
 	struct mon_buf w;
-	uint8_t reply[MON_MSG_MAX];
-	struct mon_rd rd;
-	int r;
 
-	err[0] = '\0';
 	begin(&w, MON_X11_COOKIE);
 	mon_put_str(&w, display);
 	mon_put_str(&w, src);
 	mon_put_u32(&w, owner);
-	r = call(fd, &w, reply, &rd);
-	if (r == OP_ERR_PROTO || r == -ETIMEDOUT || r == -ECONNRESET ||
-		rd.left == 0)
-		return r;
-	mon_get_str(&rd, err, errlen);
-	return mon_rd_done(&rd) ? r : OP_ERR_PROTO;
+	return call_text(fd, &w, err, errlen);
 }
 
 int

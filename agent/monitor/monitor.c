@@ -310,59 +310,22 @@ on_x11_cookie(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	return r;
 }
 
+/* The requests the daemon answers itself (monitor_opts.hook): no fields
+ * in, its fields and maybe one descriptor out. */
 static int
-on_reload_config(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
+on_hook(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	struct monitor_reply *fds)
 {
-	(void)out;
-	(void)fds;
+	int fd = -1, r;
+
 	if (!mon_rd_done(in))
 		return malformed(in);
-	if (m->o.reload_config == NULL)
+	if (m->o.hook == NULL)
 		return OP_ERR_UNSUPPORTED;
-	m->o.reload_config(m->o.arg, m);
-	return 0;
-}
-
-static int
-on_find_user(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
-	struct monitor_reply *fds)
-{
-	(void)fds;
-	if (!mon_rd_done(in))
-		return malformed(in);
-	if (m->o.find_user == NULL)
-		return OP_ERR_UNSUPPORTED;
-	return m->o.find_user(m->o.arg, out);
-}
-
-static int
-on_lock_session(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
-	struct monitor_reply *fds)
-{
-	(void)fds;
-	if (!mon_rd_done(in))
-		return malformed(in);
-	if (m->o.lock_session == NULL)
-		return OP_ERR_UNSUPPORTED;
-	return m->o.lock_session(m->o.arg, out);
-}
-
-static int
-on_ctl_listen(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
-	struct monitor_reply *fds)
-{
-	int fd, r;
-
-	(void)out;
-	if (!mon_rd_done(in))
-		return malformed(in);
-	if (m->o.ctl_listen == NULL)
-		return OP_ERR_UNSUPPORTED;
-	if ((r = m->o.ctl_listen(m->o.arg, &fd)) != 0)
-		return r;
-	fds->fds[fds->nfds++] = fd;
-	return 0;
+	r = m->o.hook(m->o.arg, (enum mon_type)out->b[0], out, &fd);
+	if (fd >= 0)
+		fds->fds[fds->nfds++] = fd;
+	return r;
 }
 
 static const struct {
@@ -378,10 +341,10 @@ static const struct {
 	[MON_PRINT_OTP] = { on_print_otp, MON_F_ONCE },
 	[MON_CONNECT_USER] = { on_connect_user, 0 },
 	[MON_X11_COOKIE] = { on_x11_cookie, MON_F_ERROR_TEXT },
-	[MON_RELOAD_CONFIG] = { on_reload_config, 0 },
-	[MON_FIND_USER] = { on_find_user, MON_F_ERROR_TEXT },
-	[MON_LOCK_SESSION] = { on_lock_session, MON_F_ERROR_TEXT },
-	[MON_CTL_LISTEN] = { on_ctl_listen, MON_F_ONCE },
+	[MON_RELOAD_CONFIG] = { on_hook, 0 },
+	[MON_FIND_USER] = { on_hook, MON_F_ERROR_TEXT },
+	[MON_LOCK_SESSION] = { on_hook, MON_F_ERROR_TEXT },
+	[MON_CTL_LISTEN] = { on_hook, MON_F_ONCE },
 };
 
 static void

@@ -23,7 +23,8 @@
  *                    Xauthority (owned by that user; any owner only for
  *                    the configured display.xauthority) into the
  *                    network process's cookie file, with an error text
- *   reload-config    re-read the config for display.xauthority (reload)
+ *   reload-config    re-read the config for display.xauthority (reload:
+ *                    monitor_set_xauthority)
  *   find-user        who sits at the machine: logind's active graphical
  *                    session, its display and the user's XAUTHORITY from
  *                    the environment of their processes
@@ -59,18 +60,14 @@ struct monitor_opts {
 	size_t otp_len;
 	/* print-otp: writes the line (NULL = the request is refused). */
 	void (*print_otp)(void *arg, const char *otp);
-	/* reload-config: re-reads the config and calls
-	 * monitor_set_xauthority (NULL = the request is refused). */
-	void (*reload_config)(void *arg, struct monitor *m);
-	/* find-user: writes the answer's fields to out and returns the
-	 * lookup's result, sent as the reply status with the fields kept
-	 * (NULL = the request is refused). */
-	int (*find_user)(void *arg, struct mon_buf *out);
-	/* lock-session: returns 0 or an error, with a reason in out. */
-	int (*lock_session)(void *arg, struct mon_buf *out);
-	/* ctl-listen: returns 0 and *fd, or an error. */
-	int (*ctl_listen)(void *arg, int *fd);
-	void *arg;
+	/* reload-config, find-user, lock-session and ctl-listen are the
+	 * daemon's to answer (NULL: refused): fields into out, maybe a
+	 * descriptor into *fd (sent, then closed); returns the reply
+	 * status (find-user and lock-session keep their fields with an
+	 * error status). */
+	int (*hook)(void *arg, enum mon_type type, struct mon_buf *out,
+		int *fd);
+	void *arg; /* of print_otp and hook */
 	/* x11-cookie: where the copy goes (NULL: the request is refused),
 	 * and the one file any owner may have (display.xauthority; NULL or
 	 * "" = none). The caller keeps both alive; see
