@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "core/log.h"
+#include "monitor/monitor-msg.h"
 
 #include "consent/consent.h"
 #include "core/desktop.h"
@@ -193,6 +194,10 @@ int daemon_user_encode(struct mon_buf *out);
 int daemon_lock_encode(struct mon_buf *out);
 /* The private cookie file's path (in the state directory). */
 void daemon_private_xauth(const struct conf *conf, char *out, size_t size);
+
+/* What the service manager is told goes through the monitor, the main
+ * PID (the only one it listens to). */
+void daemon_notify(struct daemon *d, enum mon_notify what);
 
 /* Shared with the monitor (daemon-monitor.c). */
 void daemon_apply_log_conf(const struct conf *conf);

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
 #include <uv.h>
 
 #include "cli/cli.h"
@@ -257,6 +258,7 @@ on_stop(uv_signal_t *h, int signum)
 	struct mon_proc *p = h->data;
 
 	log_info("monitor: signal %d: stopping", signum);
+	(void)sd_notify(0, "STOPPING=1");
 	p->stopping = true;
 	uv_timer_stop(&p->restart);
 	if (p->child_running)
@@ -286,6 +288,23 @@ reload_config(struct mon_proc *p)
 		conf_unref(fresh);
 	}
 	conf_diags_free(&diags);
+}
+
+/* The service manager hears only the main PID (NotifyAccess=main,
+ * which keeps the unit's exposure down): the network process's states
+ * go through us. */
+static void
+notify(void *arg, enum mon_notify what)
+{
+	static const char *const msg[MON_NOTIFY_END] = {
+		[MON_NOTIFY_READY] = "READY=1",
+		[MON_NOTIFY_RELOADING] = "RELOADING=1",
+		[MON_NOTIFY_STOPPING] = "STOPPING=1",
+		[MON_NOTIFY_WATCHDOG] = "WATCHDOG=1",
+	};
+
+	(void)arg;
+	(void)sd_notify(0, msg[what]);
 }
 
 /* The requests the monitor module leaves to us (monitor_opts.hook). */
@@ -339,6 +358,7 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	daemon_private_xauth(conf, cookie, sizeof(cookie));
 	mo.cookie_copy = cookie;
 	mo.hook = hook;
+	mo.notify = notify;
 	mo.arg = &p;
 	mo.xauthority_any = conf_str(conf, CONF_DISPLAY_XAUTHORITY);
 	if ((rc = cli_open_state(conf, &st)) != 0)

@@ -145,6 +145,15 @@ daemon_cookie_copy(struct daemon *d, const char *display, const char *src,
 	return r;
 }
 
+void
+daemon_notify(struct daemon *d, enum mon_notify what)
+{
+	int r = monclient_notify(d->mon_fd, what);
+
+	if (r != 0)
+		daemon_monitor_failed(d, r, "notify");
+}
+
 int
 daemon_load_creds(struct daemon *d)
 {

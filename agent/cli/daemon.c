@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include <sodium.h>
-#include <systemd/sd-daemon.h>
 #include <uv.h>
 
 #include "cli/cli.h"
@@ -119,7 +118,7 @@ on_stop_signal(uv_signal_t *h, int signum)
 	struct daemon *d = h->data;
 
 	log_notice("signal %d: stopping", signum);
-	sd_notify(0, "STOPPING=1");
+	daemon_notify(d, MON_NOTIFY_STOPPING);
 	uv_stop(&d->loop);
 }
 
@@ -206,7 +205,7 @@ daemon_reload(struct daemon *d, FILE *errors)
 	bool ok;
 	int r;
 
-	sd_notify(0, "RELOADING=1");
+	daemon_notify(d, MON_NOTIFY_RELOADING);
 	r = cli_load_conf_quiet(d->cli, &fresh, &diags);
 	ok = r == 0;
 	if (!ok) {
@@ -264,7 +263,7 @@ daemon_reload(struct daemon *d, FILE *errors)
 		daemon_monitor_failed(d, r, "reload-config");
 	}
 	reload_identity(d);
-	sd_notify(0, "READY=1");
+	daemon_notify(d, MON_NOTIFY_READY);
 	return ok;
 }
 
@@ -278,8 +277,24 @@ on_reload_signal(uv_signal_t *h, int signum)
 static void
 on_watchdog(uv_timer_t *t)
 {
-	(void)t;
-	sd_notify(0, "WATCHDOG=1");
+	daemon_notify(t->data, MON_NOTIFY_WATCHDOG);
+}
+
+/* The monitor's watchdog interval (WATCHDOG_USEC for WATCHDOG_PID, the
+ * monitor): the network process's loop is what must keep answering. */
+static uint64_t
+watchdog_usec(void)
+{
+	const char *us = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+	char *end;
+	unsigned long long v;
+
+	if (us == NULL)
+		return 0;
+	if (pid != NULL && strtol(pid, NULL, 10) != (long)getppid())
+		return 0;
+	v = strtoull(us, &end, 10);
+	return *end == '\0' ? (uint64_t)v : 0;
 }
 
 static void
@@ -419,7 +434,8 @@ daemon_run(struct cli *cli, struct conf *conf, int monitor_fd)
 		uint64_t wd_usec = 0;
 
 		uv_timer_init(&d.loop, &d.watchdog);
-		if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0)
+		d.watchdog.data = &d;
+		if ((wd_usec = watchdog_usec()) > 0)
 			uv_timer_start(&d.watchdog, on_watchdog, wd_usec / 2000,
 				wd_usec / 2000);
 	}
@@ -452,7 +468,7 @@ daemon_run(struct cli *cli, struct conf *conf, int monitor_fd)
 	print_banner(&d);
 	log_notice("running as ID %s", state_id(d.state));
 	/* Config and keys are loaded: only now is the service ready. */
-	sd_notify(0, "READY=1");
+	daemon_notify(&d, MON_NOTIFY_READY);
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	rc = EX_OK;
 out_loop:

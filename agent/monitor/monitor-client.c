@@ -240,6 +240,21 @@ monclient_ctl_listen(int fd, int *sock)
 }
 
 int
+monclient_notify(int fd, enum mon_notify what)
+{
+	struct mon_buf w;
+	uint8_t reply[MON_MSG_MAX];
+	struct mon_rd rd;
+	int r;
+
+	begin(&w, MON_NOTIFY);
+	mon_put_u8(&w, (uint8_t)what);
+	if ((r = call(fd, &w, reply, &rd)) != 0)
+		return r;
+	return mon_rd_done(&rd) ? 0 : OP_ERR_PROTO;
+}
+
+int
 monclient_reload_config(int fd)
 {
 	return call_plain(fd, MON_RELOAD_CONFIG);

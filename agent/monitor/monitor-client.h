@@ -35,6 +35,7 @@ int monclient_reload_password(int fd, char salt[static PASSWORD_SALT_LEN + 1],
 int monclient_reload_identity(int fd, struct mon_identity *out);
 int monclient_print_otp(int fd);
 int monclient_reload_config(int fd);
+int monclient_notify(int fd, enum mon_notify what);
 int monclient_ctl_listen(int fd, int *sock);
 /* lock-session: why says what was locked, or why not. */
 int monclient_lock_session(int fd, char *why, size_t why_size);

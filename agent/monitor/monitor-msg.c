@@ -20,6 +20,7 @@ mon_type_name(unsigned type)
 		[MON_FIND_USER] = "find-user",
 		[MON_LOCK_SESSION] = "lock-session",
 		[MON_CTL_LISTEN] = "ctl-listen",
+		[MON_NOTIFY] = "notify",
 	};
 
 	return type < MON_TYPE_END && names[type] != NULL ? names[type] :

@@ -34,10 +34,20 @@ enum mon_type {
 	MON_FIND_USER,       /* -> status, who sits at the machine */
 	MON_LOCK_SESSION,    /* lock the active graphical session */
 	MON_CTL_LISTEN,      /* -> the control socket's listening fd */
+	MON_NOTIFY,          /* u8 enum mon_notify: sd_notify by the main PID */
 	MON_TYPE_END
 };
 
 const char *mon_type_name(unsigned type);
+
+/* What notify may tell the service manager (READY=1, ...). */
+enum mon_notify {
+	MON_NOTIFY_READY,
+	MON_NOTIFY_RELOADING,
+	MON_NOTIFY_STOPPING,
+	MON_NOTIFY_WATCHDOG,
+	MON_NOTIFY_END
+};
 
 struct mon_buf {
 	uint8_t b[MON_MSG_MAX];

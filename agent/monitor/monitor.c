@@ -328,6 +328,21 @@ on_hook(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	return r;
 }
 
+static int
+on_notify(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
+	struct monitor_reply *fds)
+{
+	unsigned what = mon_get_u8(in);
+
+	(void)out;
+	(void)fds;
+	if (!mon_rd_done(in) || what >= MON_NOTIFY_END)
+		return malformed(in);
+	if (m->o.notify != NULL)
+		m->o.notify(m->o.arg, (enum mon_notify)what);
+	return 0;
+}
+
 static const struct {
 	mon_handler fn;
 	unsigned flags;
@@ -345,6 +360,7 @@ static const struct {
 	[MON_FIND_USER] = { on_hook, MON_F_ERROR_TEXT },
 	[MON_LOCK_SESSION] = { on_hook, MON_F_ERROR_TEXT },
 	[MON_CTL_LISTEN] = { on_hook, MON_F_ONCE },
+	[MON_NOTIFY] = { on_notify, 0 },
 };
 
 static void

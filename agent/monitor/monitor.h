@@ -33,6 +33,8 @@
  *                    name another)
  *   ctl-listen       the control socket (state dir, 0600), listening,
  *                    once per network process
+ *   notify           READY=1, RELOADING=1, STOPPING=1 or WATCHDOG=1 to
+ *                    the service manager, which hears only the main PID
  *
  * Anything else, a malformed request or one out of turn is a protocol
  * error: the caller ends that network process (monitor_serve's return).
@@ -67,7 +69,9 @@ struct monitor_opts {
 	 * error status). */
 	int (*hook)(void *arg, enum mon_type type, struct mon_buf *out,
 		int *fd);
-	void *arg; /* of print_otp and hook */
+	/* notify: tells the service manager (NULL: ignored). */
+	void (*notify)(void *arg, enum mon_notify what);
+	void *arg; /* of print_otp, hook and notify */
 	/* x11-cookie: where the copy goes (NULL: the request is refused),
 	 * and the one file any owner may have (display.xauthority; NULL or
 	 * "" = none). The caller keeps both alive; see

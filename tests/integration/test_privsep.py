@@ -10,13 +10,17 @@ what peers send.
     with both passwords;
   * killing the network process (SIGKILL, as a crash would) leaves the
     monitor running: it starts a new network process, which serves the
-    next technician; the one-time password printed at start still works.
+    next technician; the one-time password printed at start still works;
+  * READY=1 and WATCHDOG=1 reach the service manager from the main PID
+    (the unit's NotifyAccess=main), though the network process's loop is
+    what sends them.
 """
 import base64
 import os
 import re
 import signal
 import socket
+import struct
 import time
 
 from agent import Agent
@@ -151,6 +155,42 @@ class Privsep(TempDirCase):
         gaps = [b[1] - a[1] for a, b in zip(starts, starts[1:])]
         self.assertGreaterEqual(gaps[0], 0.9)
         self.assertGreaterEqual(gaps[1], 1.9, gaps)
+
+
+class Notify(TempDirCase):
+    def test_ready_and_watchdog_from_the_main_pid(self):
+        path = os.path.join(self.tmp, "notify")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        sock.settimeout(20)
+        self.addCleanup(sock.close)
+        for k, v in (("NOTIFY_SOCKET", path), ("WATCHDOG_USEC", "1000000")):
+            os.environ[k] = v
+            self.addCleanup(os.environ.pop, k, None)
+        # As systemd sets it: WATCHDOG_PID is the main PID ($$ survives
+        # the exec).
+        agent = Agent(self.tmp, prefix=[
+            "sh", "-c", 'WATCHDOG_PID=$$ exec "$0" "$@"'])
+        agent.start()
+        self.addCleanup(agent.stop)
+        got = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (
+                ("READY=1" in [g[0] for g in got]) and
+                [g for g in got if g[0] == "WATCHDOG=1"][1:]):
+            msg, anc, _, _ = sock.recvmsg(4096, socket.CMSG_SPACE(12))
+            pid = None
+            for level, kind, data in anc:
+                if level == socket.SOL_SOCKET and \
+                        kind == socket.SCM_CREDENTIALS:
+                    pid = struct.unpack("iII", data[:12])[0]
+            got.append((msg.decode(), pid))
+        texts = [g[0] for g in got]
+        self.assertIn("READY=1", texts, agent.log()[-2000:])
+        self.assertGreaterEqual(texts.count("WATCHDOG=1"), 2, got)
+        # Every message comes from the main PID, the monitor.
+        self.assertEqual({g[1] for g in got}, {agent.proc.pid}, got)
 
 
 if __name__ == "__main__":
