@@ -92,6 +92,7 @@ struct daemon {
 	bool has_password;          /* a permanent password is set */
 	int mon_fd;
 	uint32_t generation;        /* which network process this is */
+	char previous[64];          /* how the one before it ended */
 	struct session_secrets secrets;
 	char hostname[256];
 	uv_signal_t sig_int;

@@ -152,6 +152,7 @@ on_child_exit(uv_process_t *h, int64_t exit_status, int term_signal)
 {
 	struct mon_proc *p = h->data;
 	uint64_t ran = op_now_ms() - p->started_ms;
+	char how[64];
 
 	p->child_running = false;
 	uv_close((uv_handle_t *)h, NULL);
@@ -169,11 +170,14 @@ on_child_exit(uv_process_t *h, int64_t exit_status, int term_signal)
 	}
 	if (ran >= STABLE_MS)
 		p->backoff_ms = RESTART_MIN_MS;
-	log_error("monitor: the network process (pid %d) %s %d after %llu "
+	snprintf(how, sizeof(how), "%s %d",
+		term_signal ? "killed by signal" : "exited with",
+		term_signal ? term_signal : (int)exit_status);
+	monitor_child_ended(p->mon, how);
+	log_error("monitor: the network process (pid %d) was %s after %llu "
 		  "s; starting it again in %u ms",
-		(int)h->pid, term_signal ? "was killed by signal" : "exited with",
-		term_signal ? term_signal : (int)exit_status,
-		(unsigned long long)(ran / 1000), p->backoff_ms);
+		(int)h->pid, how, (unsigned long long)(ran / 1000),
+		p->backoff_ms);
 	uv_timer_start(&p->restart, on_restart, p->backoff_ms, 0);
 	p->backoff_ms = p->backoff_ms * 2 > RESTART_MAX_MS ? RESTART_MAX_MS :
 							     p->backoff_ms * 2;

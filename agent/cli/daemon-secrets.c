@@ -86,6 +86,7 @@ public_state(struct daemon *d, const struct mon_identity *id,
 	snprintf(d->creds.s.salt, sizeof(d->creds.s.salt), "%s", id->salt);
 	d->has_password = id->has_password;
 	d->generation = id->generation;
+	snprintf(d->previous, sizeof(d->previous), "%s", id->previous);
 	return 0;
 }
 

@@ -356,6 +356,19 @@ on_ctl_request(void *arg, const char *request, char *out, size_t out_size)
 	fclose(f);
 }
 
+static void
+audit_restarted(struct daemon *d)
+{
+	char fields[160];
+
+	snprintf(fields, sizeof(fields),
+		"{\"network_starts\":%u,\"previous\":\"%s\"}",
+		d->generation, d->previous);
+	log_warn("the network process before this one was %s",
+		d->previous);
+	(void)audit_event(d->audit, 0, "agent.restarted", fields, NULL, NULL);
+}
+
 static int
 start_signal(struct daemon *d, uv_signal_t *h, uv_signal_cb cb, int signum)
 {
@@ -416,6 +429,10 @@ daemon_run(struct cli *cli, struct conf *conf, int monitor_fd)
 			rc = EX_CANTCREAT;
 			goto out_loop;
 		}
+		/* A network process that died is evidence (a crash may be an
+		 * attack): the trail says so. */
+		if (d.previous[0] != '\0')
+			audit_restarted(&d);
 	}
 	{
 		int fd;

@@ -193,6 +193,7 @@ mon_put_identity(struct mon_buf *w, const struct mon_identity *id)
 	mon_put_bytes(w, id->pk, sizeof(id->pk));
 	mon_put_str(w, id->salt);
 	mon_put_u8(w, id->has_password);
+	mon_put_str(w, id->previous);
 }
 
 void
@@ -205,6 +206,7 @@ mon_get_identity(struct mon_rd *r, struct mon_identity *out)
 	mon_get_fixed(r, out->pk, sizeof(out->pk));
 	mon_get_str(r, out->salt, sizeof(out->salt));
 	out->has_password = mon_get_u8(r) != 0;
+	mon_get_str(r, out->previous, sizeof(out->previous));
 	if (out->id[0] == '\0')
 		r->bad = true;
 }

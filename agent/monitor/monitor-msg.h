@@ -89,6 +89,9 @@ struct mon_identity {
 	uint8_t pk[32];
 	char salt[33];       /* PASSWORD_SALT_LEN + 1 */
 	bool has_password;   /* a permanent password is set */
+	/* How the network process before this one ended ("" = none did):
+	 * "killed by signal 11", "exited with 70". */
+	char previous[64];
 };
 
 void mon_put_identity(struct mon_buf *w, const struct mon_identity *id);

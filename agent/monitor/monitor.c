@@ -32,6 +32,7 @@ struct monitor {
 	uint64_t tokens_ms;
 	uint64_t proofs_refused;
 	char xauthority_any[4096];
+	char previous[64]; /* how the last network process ended */
 };
 
 /* May a request come now? (OpenSSH's MON_ONCE / MON_PERMIT) */
@@ -81,6 +82,7 @@ put_identity(struct monitor *m, struct mon_buf *out)
 	snprintf(id.uuid, sizeof(id.uuid), "%s", state_uuid(m->st));
 	memcpy(id.pk, state_key(m->st)->pk, sizeof(id.pk));
 	snprintf(id.salt, sizeof(id.salt), "%s", m->creds.salt);
+	snprintf(id.previous, sizeof(id.previous), "%s", m->previous);
 	mon_put_identity(out, &id);
 }
 
@@ -465,6 +467,12 @@ monitor_free(struct monitor *m)
 	state_free(m->st);
 	sodium_memzero(m, sizeof(*m));
 	free(m);
+}
+
+void
+monitor_child_ended(struct monitor *m, const char *how)
+{
+	snprintf(m->previous, sizeof(m->previous), "%s", how);
 }
 
 void

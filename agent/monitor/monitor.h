@@ -96,6 +96,9 @@ void monitor_free(struct monitor *m);
 void monitor_child_started(struct monitor *m);
 /* After a reload: the configured display.xauthority (copied). */
 void monitor_set_xauthority(struct monitor *m, const char *path);
+/* The network process ended (how: "killed by signal 11"); the next
+ * one's hello says so, and it records agent.restarted. */
+void monitor_child_ended(struct monitor *m, const char *how);
 /* How many network processes were started. */
 uint32_t monitor_generation(const struct monitor *m);
 /* The state (for its directory and ID, in the monitor's log). */

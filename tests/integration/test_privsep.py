@@ -16,6 +16,7 @@ what peers send.
     what sends them.
 """
 import base64
+import json
 import os
 import re
 import signal
@@ -24,7 +25,7 @@ import struct
 import time
 
 from agent import Agent
-from common import TempDirCase, main
+from common import TempDirCase, main, run
 
 import client
 
@@ -135,6 +136,14 @@ class Privsep(TempDirCase):
         # The secrets survived with the monitor: both passwords work.
         self.login(otp)
         self.login(PASSWORD)
+        # The trail records the crash.
+        ex = run(["-c", self.agent.config, "audit", "export", "--format",
+                  "jsonl"])
+        rows = [json.loads(ln) for ln in ex.stdout.splitlines() if ln.strip()]
+        rs = [r for r in rows if r["type"] == "agent.restarted"]
+        self.assertEqual(len(rs), 1, [r["type"] for r in rows])
+        self.assertEqual(rs[0]["fields"],
+                         {"network_starts": 2, "previous": "killed by signal 9"})
 
     def test_restart_backs_off(self):
         """A network process that keeps dying is started again at most
