@@ -15,6 +15,7 @@
 #include "capture/capture-pwstream.h"
 #include "core/err.h"
 #include "mutter/mutter-session.h"
+#include "platform/userbus.h"
 #include "platform/userconn.h"
 
 #define OPEN_TIMEOUT_MS 5000
@@ -58,17 +59,15 @@ mut_open(struct capture *self, const char *display, const char *xauthority,
 	char *err, size_t errlen)
 {
 	struct mutter_session *ms = NULL;
-	char dir[200], path[300];
-	uid_t uid;
-	gid_t gid;
+	char path[300];
+	struct userbus_target t;
 	int fd = -1, r;
 
 	(void)xauthority;
-	if ((r = mutter_target(display, dir, sizeof(dir), &uid, &gid, err,
-		     errlen)) != 0)
+	if ((r = userbus_target(display, &t, err, errlen)) != 0)
 		return r;
-	snprintf(path, sizeof(path), "%s/bus", dir);
-	if ((r = platform_connect_user(path, uid, gid, &fd)) != 0) {
+	snprintf(path, sizeof(path), "%s/bus", t.dir);
+	if ((r = platform_connect_user(path, t.uid, t.gid, &fd)) != 0) {
 		snprintf(err, errlen, "cannot connect to %s: %s", path,
 			op_strerror(r));
 		return r;
@@ -76,8 +75,8 @@ mut_open(struct capture *self, const char *display, const char *xauthority,
 	if ((r = mutter_session_open(fd, NULL, OPEN_TIMEOUT_MS, &ms, err,
 		     errlen)) != 0)
 		return r;
-	snprintf(path, sizeof(path), "%s/pipewire-0", dir);
-	if ((r = platform_connect_user(path, uid, gid, &fd)) != 0) {
+	snprintf(path, sizeof(path), "%s/pipewire-0", t.dir);
+	if ((r = platform_connect_user(path, t.uid, t.gid, &fd)) != 0) {
 		snprintf(err, errlen, "cannot connect to %s: %s", path,
 			op_strerror(r));
 		mutter_session_close(ms);

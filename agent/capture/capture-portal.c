@@ -26,7 +26,7 @@
 #include "capture/capture-pwstream.h"
 #include "core/err.h"
 #include "core/log.h"
-#include "mutter/mutter-session.h"
+#include "platform/userbus.h"
 #include "platform/userconn.h"
 #include "portal/portal-session.h"
 #include "portal/portal-token.h"
@@ -72,20 +72,18 @@ portal_open(struct capture *self, const char *display, const char *token_path,
 	char *err, size_t errlen)
 {
 	struct portal_session *ps = NULL;
-	char dir[200], path[300], token[PORTAL_TOKEN_MAX];
-	uid_t uid;
-	gid_t gid;
+	char path[300], token[PORTAL_TOKEN_MAX];
+	struct userbus_target t;
 	int fd = -1, hold = -1, r;
 
-	if ((r = mutter_target(display, dir, sizeof(dir), &uid, &gid, err,
-		     errlen)) != 0)
+	if ((r = userbus_target(display, &t, err, errlen)) != 0)
 		return r;
 	token[0] = '\0';
 	if (token_path != NULL && token_path[0] != '\0' &&
 		(r = portal_token_load(token_path, token, sizeof(token))) != 0)
 		log_warn_r(r, "portal restore token %s ignored", token_path);
-	snprintf(path, sizeof(path), "%s/bus", dir);
-	if ((r = platform_connect_user_held(path, uid, gid, &fd, &hold)) != 0) {
+	snprintf(path, sizeof(path), "%s/bus", t.dir);
+	if ((r = platform_connect_user_held(path, t.uid, t.gid, &fd, &hold)) != 0) {
 		snprintf(err, errlen, "cannot connect to %s: %s", path,
 			op_strerror(r));
 		return r;

@@ -32,6 +32,7 @@
 #include "clipboard/clipboard-pipe.h"
 #include "core/err.h"
 #include "mutter/mutter-session.h"
+#include "platform/userbus.h"
 #include "platform/userconn.h"
 
 #define OPEN_TIMEOUT_MS 5000
@@ -231,16 +232,14 @@ static int
 connect_session(struct clipboard_mutter *w, const char *dir, char *err,
 	size_t errlen)
 {
-	char rdir[200], path[256];
-	uid_t uid;
-	gid_t gid;
+	char path[256];
+	struct userbus_target t;
 	int fd, r;
 
-	if ((r = mutter_target(dir, rdir, sizeof(rdir), &uid, &gid, err,
-		     errlen)) != 0)
+	if ((r = userbus_target(dir, &t, err, errlen)) != 0)
 		return r;
-	snprintf(path, sizeof(path), "%s/bus", rdir);
-	if ((r = platform_connect_user(path, uid, gid, &fd)) != 0) {
+	snprintf(path, sizeof(path), "%s/bus", t.dir);
+	if ((r = platform_connect_user(path, t.uid, t.gid, &fd)) != 0) {
 		snprintf(err, errlen, "cannot connect to %s: %s", path,
 			op_strerror(r));
 		return r;

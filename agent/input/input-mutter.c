@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "input/input-rd.h"
 #include "mutter/mutter-session.h"
+#include "platform/userbus.h"
 #include "platform/userconn.h"
 
 #define OPEN_TIMEOUT_MS 5000
@@ -75,18 +76,16 @@ mutin_open(struct input *in, const char *display, const char *xauthority,
 	char *err, size_t errlen)
 {
 	struct mutter_session *ms = NULL;
-	char dir[200], path[256];
+	char path[256];
 	int32_t x, y, w, h;
-	uid_t uid;
-	gid_t gid;
+	struct userbus_target t;
 	int fd, r;
 
 	(void)xauthority;
-	if ((r = mutter_target(display, dir, sizeof(dir), &uid, &gid, err,
-		     errlen)) != 0)
+	if ((r = userbus_target(display, &t, err, errlen)) != 0)
 		return r;
-	snprintf(path, sizeof(path), "%s/bus", dir);
-	if ((r = platform_connect_user(path, uid, gid, &fd)) != 0) {
+	snprintf(path, sizeof(path), "%s/bus", t.dir);
+	if ((r = platform_connect_user(path, t.uid, t.gid, &fd)) != 0) {
 		snprintf(err, errlen, "cannot connect to %s: %s", path,
 			op_strerror(r));
 		return r;

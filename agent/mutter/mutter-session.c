@@ -5,15 +5,9 @@
  * {remote-desktop-session-id} -> RecordMonitor -> (match the stream's
  * PipeWireStreamAdded) -> RemoteDesktop Session.Start -> node id.
  *
- * Authentication: the socket was connected by a child running as the
- * bus's user (platform_connect_user), so its peer credentials, which
- * dbus-daemon reads with SO_PEERCRED at connect() time, are the user's
- * even though root talks on it afterwards. sd-bus authenticates with
- * "AUTH EXTERNAL" and an empty DATA line (no uid of its own claimed), so
- * the daemon takes the identity from those credentials and the user's
- * bus accepts us as the user. No ANONYMOUS (session buses refuse it)
- * and no auth in the child needed. Tested with dbus-daemon 1.14 and
- * sd-bus 252 (tests/integration/test_mutter_capture.py runs as root).
+ * Authentication: see platform/userbus.c (the socket was connected as
+ * the bus's user). Tested with dbus-daemon 1.14 and sd-bus 252
+ * (tests/integration/test_mutter_capture.py runs as root).
  *
  * Everything Mutter sends is untrusted: replies are read with typed
  * sd_bus_message_read (a wrong signature is an error), paths are
@@ -30,13 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <systemd/sd-bus.h>
 
 #include "core/err.h"
 #include "core/time.h"
+#include "platform/userbus.h"
 
 #define RD_BUS "org.gnome.Mutter.RemoteDesktop"
 #define RD_PATH "/org/gnome/Mutter/RemoteDesktop"
@@ -51,7 +45,7 @@ struct mutter_session {
 	sd_bus *bus;
 	sd_bus_slot *stream_added;
 	sd_bus_slot *closed_slot;
-	sd_bus_slot *owner_slot;
+	struct userbus_watch gone; /* Mutter leaving the bus */
 	sd_bus_slot *sel_owner_slot, *sel_transfer_slot;
 	mutter_owner_fn on_owner;
 	mutter_transfer_fn on_transfer;
@@ -65,37 +59,6 @@ struct mutter_session {
 	bool closed;
 	bool started;
 };
-
-int
-mutter_target(const char *dir, char *out, size_t cap, uid_t *uid,
-	gid_t *gid, char *err, size_t errlen)
-{
-	char bus[300];
-	struct stat st;
-	int n;
-
-	if (dir == NULL || dir[0] == '\0')
-		dir = getenv("XDG_RUNTIME_DIR");
-	if (dir == NULL || dir[0] != '/') {
-		snprintf(err, errlen,
-			"give the user's runtime directory (a path)");
-		return OP_ERR_CONFIG;
-	}
-	n = snprintf(out, cap, "%s", dir);
-	if (n < 0 || (size_t)n >= cap || (size_t)n + 4 >= sizeof(bus)) {
-		snprintf(err, errlen, "runtime directory too long");
-		return OP_ERR_RANGE;
-	}
-	snprintf(bus, sizeof(bus), "%s/bus", dir);
-	if (lstat(bus, &st) != 0 || !S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "no session bus socket at %s", bus);
-		return OP_ERR_NOT_FOUND;
-	}
-	/* Root connects as the socket's owner; anyone else as itself. */
-	*uid = geteuid() == 0 ? st.st_uid : geteuid();
-	*gid = geteuid() == 0 ? st.st_gid : getegid();
-	return 0;
-}
 
 /* Turns an sd-bus failure into ours, with the D-Bus error in err. */
 static int
@@ -157,109 +120,13 @@ on_closed(sd_bus_message *m, void *arg, sd_bus_error *ret)
 	return 0;
 }
 
-/* Mutter lost its name (it exited or crashed): it sends no Closed then. */
-static int
-on_owner_changed(sd_bus_message *m, void *arg, sd_bus_error *ret)
-{
-	struct mutter_session *s = arg;
-	const char *name = NULL, *old = NULL, *new_owner = NULL;
-
-	(void)ret;
-	if (sd_bus_message_read(m, "sss", &name, &old, &new_owner) >= 0 &&
-		name != NULL && strcmp(name, RD_BUS) == 0 &&
-		(new_owner == NULL || new_owner[0] == '\0'))
-		s->closed = true;
-	return 0;
-}
-
 /* Runs the bus until *flag or the deadline (or the bus fails). */
 static int
 wait_for(struct mutter_session *s, const bool *flag, uint64_t deadline)
 {
-	while (!*flag && !s->closed) {
-		uint64_t now = op_now_us();
-		int r = sd_bus_process(s->bus, NULL);
+	int r = userbus_wait(s->bus, flag, &s->closed, deadline);
 
-		if (r < 0)
-			return OP_ERR_GONE;
-		if (r > 0)
-			continue;
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		if ((r = sd_bus_wait(s->bus, deadline - now)) < 0 && r != -EINTR)
-			return OP_ERR_GONE;
-	}
-	return s->closed ? OP_ERR_GONE : 0;
-}
-
-static int
-bus_start(struct mutter_session *s, int fd, uint64_t deadline, char *err,
-	size_t errlen)
-{
-	bool ready = false;
-	int r;
-
-	if ((r = sd_bus_new(&s->bus)) < 0) {
-		close(fd);
-		return OP_ERR_NOMEM;
-	}
-	if ((r = sd_bus_set_fd(s->bus, fd, fd)) < 0) {
-		close(fd);
-		return call_failed("bus", r, NULL, err, errlen);
-	}
-	(void)sd_bus_set_bus_client(s->bus, 1);
-	(void)sd_bus_set_method_call_timeout(s->bus,
-		(uint64_t)MUTTER_CALL_TIMEOUT_MS * 1000u);
-	if ((r = sd_bus_start(s->bus)) < 0)
-		return call_failed("bus", r, NULL, err, errlen);
-	/* sd-bus would wait for the Hello reply on the first call with its
-	 * own (long) auth timeout: wait here with ours. */
-	while (!ready) {
-		uint64_t now = op_now_us();
-
-		if ((r = sd_bus_is_ready(s->bus)) > 0)
-			break;
-		if ((r = sd_bus_process(s->bus, NULL)) < 0) {
-			snprintf(err, errlen,
-				"the session bus refused us (%s)", strerror(-r));
-			return OP_ERR_DENIED;
-		}
-		if (r > 0)
-			continue;
-		if (now >= deadline) {
-			snprintf(err, errlen, "the session bus does not answer");
-			return -ETIMEDOUT;
-		}
-		(void)sd_bus_wait(s->bus, deadline - now);
-	}
-	return 0;
-}
-
-/* Mutter's unique name: its signals are only taken from it, not from
- * another client of the user's bus claiming to be it. */
-static int
-name_owner(struct mutter_session *s, char *err, size_t errlen)
-{
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus_message *reply = NULL;
-	const char *owner = NULL;
-	int r;
-
-	r = sd_bus_call_method(s->bus, "org.freedesktop.DBus",
-		"/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner",
-		&e, &reply, "s", SC_BUS);
-	if (r >= 0)
-		r = sd_bus_message_read(reply, "s", &owner);
-	if (r >= 0 && (owner == NULL || owner[0] != ':' ||
-			      strlen(owner) >= sizeof(s->owner)))
-		r = -EBADMSG;
-	if (r >= 0)
-		memcpy(s->owner, owner, strlen(owner) + 1);
-	else
-		r = call_failed("GetNameOwner", r, &e, err, errlen);
-	sd_bus_message_unref(reply);
-	sd_bus_error_free(&e);
-	return r < 0 ? r : 0;
+	return r == 0 && s->closed ? OP_ERR_GONE : r;
 }
 
 static int
@@ -383,10 +250,14 @@ mutter_session_open(int bus_fd, const char *connector, int timeout_ms,
 		close(bus_fd);
 		return OP_ERR_NOMEM;
 	}
-	if ((r = bus_start(s, bus_fd, deadline, err, errlen)) != 0 ||
+	if ((r = userbus_start(bus_fd, false,
+		     (uint64_t)MUTTER_CALL_TIMEOUT_MS * 1000u, deadline,
+		     call_failed, &s->bus, err, errlen)) != 0 ||
 		(r = create_sessions(s, connector, err, errlen)) != 0)
 		goto fail;
-	if ((r = name_owner(s, err, errlen)) != 0)
+	/* Mutter's unique name: its signals are only taken from it. */
+	if ((r = userbus_name_owner(s->bus, SC_BUS, s->owner,
+		     sizeof(s->owner), call_failed, err, errlen)) != 0)
 		goto fail;
 	r = sd_bus_match_signal(s->bus, &s->stream_added, s->owner,
 		s->stream_path, SC_STREAM_IFACE, "PipeWireStreamAdded",
@@ -394,13 +265,9 @@ mutter_session_open(int bus_fd, const char *connector, int timeout_ms,
 	if (r >= 0)
 		r = sd_bus_match_signal(s->bus, &s->closed_slot, s->owner,
 			s->rd_path, RD_SESSION_IFACE, "Closed", on_closed, s);
+	/* Mutter lost its name (it exited or crashed): no Closed then. */
 	if (r >= 0)
-		r = sd_bus_add_match(s->bus, &s->owner_slot,
-			"type='signal',sender='org.freedesktop.DBus',"
-			"path='/org/freedesktop/DBus',"
-			"interface='org.freedesktop.DBus',"
-			"member='NameOwnerChanged',arg0='" RD_BUS "'",
-			on_owner_changed, s);
+		r = userbus_watch(s->bus, RD_BUS, &s->closed, &s->gone);
 	if (r < 0) {
 		r = call_failed("AddMatch", r, NULL, err, errlen);
 		goto fail;
@@ -431,21 +298,14 @@ mutter_session_close(struct mutter_session *s)
 {
 	if (s == NULL)
 		return;
-	if (s->started && !s->closed) {
-		sd_bus_message *m = NULL;
-
-		/* Best effort and unanswered: dropping the connection ends
-		 * the session anyway. */
-		if (sd_bus_message_new_method_call(s->bus, &m, RD_BUS,
-			    s->rd_path, RD_SESSION_IFACE, "Stop") >= 0) {
-			(void)sd_bus_message_set_expect_reply(m, 0);
-			(void)sd_bus_send(s->bus, m, NULL);
-		}
-		sd_bus_message_unref(m);
-	}
+	/* Best effort and unanswered: dropping the connection ends the
+	 * session anyway. */
+	if (s->started && !s->closed)
+		userbus_send_noreply(s->bus, RD_BUS, s->rd_path,
+			RD_SESSION_IFACE, "Stop");
 	sd_bus_slot_unref(s->stream_added);
 	sd_bus_slot_unref(s->closed_slot);
-	sd_bus_slot_unref(s->owner_slot);
+	userbus_unwatch(&s->gone);
 	sd_bus_slot_unref(s->sel_owner_slot);
 	sd_bus_slot_unref(s->sel_transfer_slot);
 	/* No sd_bus_flush: it would wait without a limit for a stuck bus.
@@ -488,13 +348,7 @@ mutter_session_events(const struct mutter_session *s)
 int
 mutter_session_process(struct mutter_session *s)
 {
-	int r;
-
-	while ((r = sd_bus_process(s->bus, NULL)) > 0)
-		;
-	if (r < 0 || s->closed)
-		return OP_ERR_GONE;
-	return 0;
+	return userbus_process(s->bus, &s->closed);
 }
 
 /* One time-limited call on the session; *reply (when asked for) is the

@@ -22,27 +22,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #define MUTTER_CALL_TIMEOUT_MS 2000
 
 struct mutter_session;
 
 /*
- * The backends' target (the portal backends' too): dir is the user's
- * runtime directory (NULL or "" = $XDG_RUNTIME_DIR), which must hold the
- * session bus socket "bus".
- * Writes dir (bounded) to out, and whom to connect as: the socket's owner
- * when we are root, else ourselves. 0, OP_ERR_CONFIG (not a path),
- * OP_ERR_NOT_FOUND (no bus socket) or OP_ERR_RANGE (too long), with a
- * reason in err.
- */
-int mutter_target(const char *dir, char *out, size_t cap, uid_t *uid,
-	gid_t *gid, char *err, size_t errlen);
-
-/*
  * Takes bus_fd (a connected socket to the session bus, made by the
- * bus's user: see the comment on auth in mutter-session.c), also on
+ * bus's user: see the comment on auth in platform/userbus.c), also on
  * failure. connector: the monitor to record ("" or NULL = the primary
  * one). Returns 0 and *out once Mutter announced the PipeWire node, or a
  * negative error (OP_ERR_GONE, -ETIMEDOUT, OP_ERR_UNSUPPORTED when

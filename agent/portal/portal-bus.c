@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <unistd.h>
 
 #include "core/err.h"
 #include "core/time.h"
+#include "platform/userbus.h"
 #include "portal/portal-internal.h"
 
 uint64_t
@@ -60,20 +60,6 @@ portal__failed(const char *what, int r, const sd_bus_error *e, char *err,
 }
 
 static int
-on_owner_changed(sd_bus_message *m, void *arg, sd_bus_error *ret)
-{
-	struct portal_session *s = arg;
-	const char *name = NULL, *old = NULL, *new_owner = NULL;
-
-	(void)ret;
-	if (sd_bus_message_read(m, "sss", &name, &old, &new_owner) >= 0 &&
-		name != NULL && strcmp(name, P_BUS) == 0 &&
-		(new_owner == NULL || new_owner[0] == '\0'))
-		s->closed = true;
-	return 0;
-}
-
-static int
 on_response(sd_bus_message *m, void *arg, sd_bus_error *ret)
 {
 	struct request *q = arg;
@@ -96,21 +82,9 @@ on_response(sd_bus_message *m, void *arg, sd_bus_error *ret)
 int
 portal__wait_for(struct portal_session *s, const bool *flag)
 {
-	while (!*flag && !s->closed) {
-		uint64_t now = op_now_us();
-		int r = sd_bus_process(s->bus, NULL);
+	int r = userbus_wait(s->bus, flag, &s->closed, s->deadline);
 
-		if (r < 0)
-			return OP_ERR_GONE;
-		if (r > 0)
-			continue;
-		if (now >= s->deadline)
-			return -ETIMEDOUT;
-		if ((r = sd_bus_wait(s->bus, s->deadline - now)) < 0 &&
-			r != -EINTR)
-			return OP_ERR_GONE;
-	}
-	return *flag ? 0 : OP_ERR_GONE;
+	return r == 0 && !*flag ? OP_ERR_GONE : r;
 }
 
 int
@@ -120,39 +94,11 @@ portal__bus_start(struct portal_session *s, int fd, char *err, size_t errlen)
 	size_t i;
 	int r;
 
-	if ((r = sd_bus_new(&s->bus)) < 0) {
-		close(fd);
-		return OP_ERR_NOMEM;
-	}
-	if ((r = sd_bus_set_fd(s->bus, fd, fd)) < 0) {
-		close(fd);
-		return portal__failed("bus", r, NULL, err, errlen);
-	}
-	(void)sd_bus_set_bus_client(s->bus, 1);
 	/* OpenPipeWireRemote answers with a file descriptor. */
-	(void)sd_bus_negotiate_fds(s->bus, 1);
-	(void)sd_bus_set_method_call_timeout(s->bus,
-		(uint64_t)PORTAL_CALL_TIMEOUT_MS * 1000u);
-	if ((r = sd_bus_start(s->bus)) < 0)
-		return portal__failed("bus", r, NULL, err, errlen);
-	while ((r = sd_bus_is_ready(s->bus)) <= 0) {
-		uint64_t now = op_now_us();
-
-		if ((r = sd_bus_process(s->bus, NULL)) < 0) {
-			snprintf(err, errlen,
-				"the session bus refused us (%s)",
-				strerror(-r));
-			return OP_ERR_DENIED;
-		}
-		if (r > 0)
-			continue;
-		if (now >= s->deadline) {
-			snprintf(err, errlen,
-				"the session bus does not answer");
-			return -ETIMEDOUT;
-		}
-		(void)sd_bus_wait(s->bus, s->deadline - now);
-	}
+	if ((r = userbus_start(fd, true,
+		     (uint64_t)PORTAL_CALL_TIMEOUT_MS * 1000u, s->deadline,
+		     portal__failed, &s->bus, err, errlen)) != 0)
+		return r;
 	/* ":1.42" -> "1_42", the request path element the spec predicts. */
 	if (sd_bus_get_unique_name(s->bus, &unique) < 0 || unique == NULL ||
 		unique[0] != ':' || strlen(unique) >= sizeof(s->sender)) {
@@ -202,32 +148,12 @@ portal__get_u32(struct portal_session *s, const char *iface, const char *name,
 int
 portal__name_owner(struct portal_session *s, char *err, size_t errlen)
 {
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus_message *reply = NULL;
-	const char *owner = NULL;
-	int r;
+	int r = userbus_name_owner(s->bus, P_BUS, s->owner, sizeof(s->owner),
+		portal__failed, err, errlen);
 
-	r = sd_bus_call_method(s->bus, "org.freedesktop.DBus",
-		"/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner",
-		&e, &reply, "s", P_BUS);
-	if (r >= 0)
-		r = sd_bus_message_read(reply, "s", &owner);
-	if (r >= 0 && (owner == NULL || owner[0] != ':' ||
-			      strlen(owner) >= sizeof(s->owner)))
-		r = -EBADMSG;
-	if (r >= 0)
-		memcpy(s->owner, owner, strlen(owner) + 1);
-	else
-		r = portal__failed("GetNameOwner", r, &e, err, errlen);
-	sd_bus_message_unref(reply);
-	sd_bus_error_free(&e);
 	if (r < 0)
 		return r;
-	r = sd_bus_add_match(s->bus, &s->owner_slot,
-		"type='signal',sender='org.freedesktop.DBus',"
-		"path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',"
-		"member='NameOwnerChanged',arg0='" P_BUS "'",
-		on_owner_changed, s);
+	r = userbus_watch(s->bus, P_BUS, &s->closed, &s->gone);
 	return r < 0 ? portal__failed("AddMatch", r, NULL, err, errlen) : 0;
 }
 

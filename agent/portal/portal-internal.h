@@ -13,6 +13,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "platform/userbus.h"
 #include "portal/portal-session.h"
 
 #define P_BUS "org.freedesktop.portal.Desktop"
@@ -41,7 +42,7 @@ enum {
 struct portal_session {
 	sd_bus *bus;
 	int hold; /* keeps the process that connected bus alive */
-	sd_bus_slot *owner_slot;
+	struct userbus_watch gone; /* the portal leaving the bus */
 	sd_bus_slot *closed_slot;
 	char owner[MAX_NAME_LEN];  /* the portal's unique name */
 	char sender[MAX_NAME_LEN]; /* ours, as a request path element */

@@ -12,7 +12,7 @@
  * (code 0 ok, 1 cancelled by the user, 2 refused otherwise) on
  * /org/freedesktop/portal/desktop/request/SENDER/TOKEN.
  *
- * Authentication on the bus is as in mutter-session.c (the socket was
+ * Authentication on the bus: see platform/userbus.c (the socket was
  * connected as the bus's user). xdg-desktop-portal then takes us for an
  * unsandboxed host application (app id "").
  */
@@ -292,19 +292,12 @@ portal_session_close(struct portal_session *s)
 {
 	if (s == NULL)
 		return;
-	if (s->session[0] != '\0' && !s->closed) {
-		sd_bus_message *m = NULL;
-
-		/* Unanswered: the portal also closes our sessions when our
-		 * connection goes away. */
-		if (sd_bus_message_new_method_call(s->bus, &m, P_BUS,
-			    s->session, P_SESSION, "Close") >= 0) {
-			(void)sd_bus_message_set_expect_reply(m, 0);
-			(void)sd_bus_send(s->bus, m, NULL);
-		}
-		sd_bus_message_unref(m);
-	}
-	sd_bus_slot_unref(s->owner_slot);
+	/* Unanswered: the portal also closes our sessions when our
+	 * connection goes away. */
+	if (s->session[0] != '\0' && !s->closed)
+		userbus_send_noreply(s->bus, P_BUS, s->session, P_SESSION,
+			"Close");
+	userbus_unwatch(&s->gone);
 	sd_bus_slot_unref(s->closed_slot);
 	if (s->bus != NULL)
 		sd_bus_close_unref(s->bus);
@@ -372,13 +365,7 @@ portal_session_fd(const struct portal_session *s)
 int
 portal_session_process(struct portal_session *s)
 {
-	int r;
-
-	while ((r = sd_bus_process(s->bus, NULL)) > 0)
-		;
-	if (r < 0 || s->closed)
-		return OP_ERR_GONE;
-	return 0;
+	return userbus_process(s->bus, &s->closed);
 }
 
 static int

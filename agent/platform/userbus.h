@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The user's session bus, for the clients of a desktop's D-Bus APIs
+ * (mutter/ and portal/): where it is and whom to connect as, the sd-bus
+ * connection on a socket connected as that user (Hello awaited within a
+ * deadline), a service's unique name and the watch on it leaving the
+ * bus, and the wait and process loops. It knows no desktop API and calls
+ * no method but GetNameOwner; errors are turned into ours by the
+ * caller's userbus_failed_fn (Mutter and the portal read D-Bus errors
+ * differently). No libuv: the owners poll the bus fd.
+ */
+#ifndef OP_PLATFORM_USERBUS_H
+#define OP_PLATFORM_USERBUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <systemd/sd-bus.h>
+
+/* The user's runtime directory and whom to connect as. */
+struct userbus_target {
+	char dir[200];
+	uid_t uid;
+	gid_t gid;
+};
+
+/*
+ * The backends' target: dir is the user's runtime directory (NULL or
+ * "" = $XDG_RUNTIME_DIR), which must hold the session bus socket "bus".
+ * Writes dir (bounded) to t->dir, and whom to connect as: the socket's
+ * owner when we are root, else ourselves. 0, OP_ERR_CONFIG (not a path),
+ * OP_ERR_NOT_FOUND (no bus socket) or OP_ERR_RANGE (too long), with a
+ * reason in err.
+ */
+int userbus_target(const char *dir, struct userbus_target *t, char *err,
+	size_t errlen);
+
+/* The caller's reading of an sd-bus failure r (e: the D-Bus error, or
+ * NULL) during what: our error code, with the reason in err. */
+typedef int (*userbus_failed_fn)(const char *what, int r,
+	const sd_bus_error *e, char *err, size_t errlen);
+
+/*
+ * Takes fd (closed on failure too): a bus client on it, file descriptor
+ * passing negotiated when fds, method calls limited to call_timeout_us,
+ * and the bus's Hello answered before deadline (op_now_us(); sd-bus
+ * would otherwise wait for it on the first call with its own, long,
+ * timeout). 0 and *out (the caller's: sd_bus_close_unref); OP_ERR_NOMEM;
+ * OP_ERR_DENIED (the bus refused us) or -ETIMEDOUT with the reason in
+ * err; or what failed("bus", ...) makes of a set-up failure.
+ */
+int userbus_start(int fd, bool fds, uint64_t call_timeout_us,
+	uint64_t deadline, userbus_failed_fn failed, sd_bus **out, char *err,
+	size_t errlen);
+
+/*
+ * The unique name (":1.42") owning the well-known name, into out (cap
+ * bytes): a service's signals are only taken from it, not from another
+ * client of the user's bus claiming to be it. 0, or what
+ * failed("GetNameOwner", ...) makes of the failure (-EBADMSG for a
+ * malformed or too long answer).
+ */
+int userbus_name_owner(sd_bus *bus, const char *name, char *out, size_t cap,
+	userbus_failed_fn failed, char *err, size_t errlen);
+
+/* A watch on a well-known name losing its owner (the service exited or
+ * crashed: it sends no signal of its own then). */
+struct userbus_watch {
+	sd_bus_slot *slot;
+	const char *name;
+	bool *gone;
+};
+
+/*
+ * Sets *gone when name (a string that outlives the watch) loses its
+ * owner; the callback runs from sd_bus_process. 0 or sd-bus's negative
+ * error. userbus_unwatch ends it (also on a zeroed or failed watch).
+ */
+int userbus_watch(sd_bus *bus, const char *name, bool *gone,
+	struct userbus_watch *w);
+void userbus_unwatch(struct userbus_watch *w);
+
+/*
+ * Runs the bus until *flag or *stop, or the deadline (op_now_us()): 0
+ * when either flag is set (the caller tells which), -ETIMEDOUT, or
+ * OP_ERR_GONE when the bus failed.
+ */
+int userbus_wait(sd_bus *bus, const bool *flag, const bool *stop,
+	uint64_t deadline);
+
+/* Handles whatever arrived: 0, or OP_ERR_GONE when the bus failed or
+ * *closed is set afterwards. */
+int userbus_process(sd_bus *bus, const bool *closed);
+
+/* A method call without arguments and unanswered (best effort: a
+ * session's Stop or Close before the connection goes). */
+void userbus_send_noreply(sd_bus *bus, const char *dest, const char *path,
+	const char *iface, const char *member);
+
+#endif
