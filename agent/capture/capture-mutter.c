@@ -16,7 +16,6 @@
 #include "core/err.h"
 #include "mutter/mutter-session.h"
 #include "platform/userbus.h"
-#include "platform/userconn.h"
 
 #define OPEN_TIMEOUT_MS 5000
 
@@ -59,26 +58,15 @@ mut_open(struct capture *self, const char *display, const char *xauthority,
 	char *err, size_t errlen)
 {
 	struct mutter_session *ms = NULL;
-	char path[300];
 	struct userbus_target t;
 	int fd = -1, r;
 
 	(void)xauthority;
-	if ((r = userbus_target(display, &t, err, errlen)) != 0)
+	if ((r = mutter_session_open_user(display, OPEN_TIMEOUT_MS, &t, &ms,
+		     err, errlen)) != 0)
 		return r;
-	snprintf(path, sizeof(path), "%s/bus", t.dir);
-	if ((r = platform_connect_user(path, t.uid, t.gid, &fd)) != 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", path,
-			op_strerror(r));
-		return r;
-	}
-	if ((r = mutter_session_open(fd, NULL, OPEN_TIMEOUT_MS, &ms, err,
-		     errlen)) != 0)
-		return r;
-	snprintf(path, sizeof(path), "%s/pipewire-0", t.dir);
-	if ((r = platform_connect_user(path, t.uid, t.gid, &fd)) != 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", path,
-			op_strerror(r));
+	if ((r = userbus_connect(&t, "pipewire-0", &fd, NULL, err,
+		     errlen)) != 0) {
 		mutter_session_close(ms);
 		return r;
 	}

@@ -25,11 +25,7 @@
 
 #include "capture/capture-pwstream.h"
 #include "core/err.h"
-#include "core/log.h"
-#include "platform/userbus.h"
-#include "platform/userconn.h"
 #include "portal/portal-session.h"
-#include "portal/portal-token.h"
 
 #define OPEN_TIMEOUT_MS 15000
 
@@ -72,30 +68,11 @@ portal_open(struct capture *self, const char *display, const char *token_path,
 	char *err, size_t errlen)
 {
 	struct portal_session *ps = NULL;
-	char path[300], token[PORTAL_TOKEN_MAX];
-	struct userbus_target t;
-	int fd = -1, hold = -1, r;
+	int fd = -1, r;
 
-	if ((r = userbus_target(display, &t, err, errlen)) != 0)
+	if ((r = portal_session_open_user(display, false, token_path,
+		     OPEN_TIMEOUT_MS, &ps, err, errlen)) != 0)
 		return r;
-	token[0] = '\0';
-	if (token_path != NULL && token_path[0] != '\0' &&
-		(r = portal_token_load(token_path, token, sizeof(token))) != 0)
-		log_warn_r(r, "portal restore token %s ignored", token_path);
-	snprintf(path, sizeof(path), "%s/bus", t.dir);
-	if ((r = platform_connect_user_held(path, t.uid, t.gid, &fd, &hold)) != 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", path,
-			op_strerror(r));
-		return r;
-	}
-	if ((r = portal_session_open(fd, hold, false, token, OPEN_TIMEOUT_MS,
-		     &ps, err, errlen)) != 0)
-		return r;
-	if (token_path != NULL && token_path[0] != '\0' &&
-		(r = portal_token_save(token_path,
-			 portal_session_restore_token(ps))) != 0)
-		log_warn_r(r, "cannot store the portal restore token in %s",
-			token_path);
 	if ((r = portal_session_pipewire_fd(ps, &fd)) != 0) {
 		snprintf(err, errlen, "portal OpenPipeWireRemote: %s",
 			op_strerror(r));

@@ -32,8 +32,6 @@
 #include "clipboard/clipboard-pipe.h"
 #include "core/err.h"
 #include "mutter/mutter-session.h"
-#include "platform/userbus.h"
-#include "platform/userconn.h"
 
 #define OPEN_TIMEOUT_MS 5000
 
@@ -232,20 +230,10 @@ static int
 connect_session(struct clipboard_mutter *w, const char *dir, char *err,
 	size_t errlen)
 {
-	char path[256];
-	struct userbus_target t;
-	int fd, r;
+	int r;
 
-	if ((r = userbus_target(dir, &t, err, errlen)) != 0)
-		return r;
-	snprintf(path, sizeof(path), "%s/bus", t.dir);
-	if ((r = platform_connect_user(path, t.uid, t.gid, &fd)) != 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", path,
-			op_strerror(r));
-		return r;
-	}
-	if ((r = mutter_session_open(fd, NULL, OPEN_TIMEOUT_MS, &w->ms, err,
-		     errlen)) != 0)
+	if ((r = mutter_session_open_user(dir, OPEN_TIMEOUT_MS, NULL, &w->ms,
+		     err, errlen)) != 0)
 		return r;
 	if ((r = mutter_session_clipboard(w->ms, on_owner, on_transfer, w)) !=
 		0) {

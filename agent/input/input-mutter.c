@@ -14,8 +14,6 @@
 #include "core/err.h"
 #include "input/input-rd.h"
 #include "mutter/mutter-session.h"
-#include "platform/userbus.h"
-#include "platform/userconn.h"
 
 #define OPEN_TIMEOUT_MS 5000
 
@@ -76,22 +74,12 @@ mutin_open(struct input *in, const char *display, const char *xauthority,
 	char *err, size_t errlen)
 {
 	struct mutter_session *ms = NULL;
-	char path[256];
 	int32_t x, y, w, h;
-	struct userbus_target t;
-	int fd, r;
+	int r;
 
 	(void)xauthority;
-	if ((r = userbus_target(display, &t, err, errlen)) != 0)
-		return r;
-	snprintf(path, sizeof(path), "%s/bus", t.dir);
-	if ((r = platform_connect_user(path, t.uid, t.gid, &fd)) != 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", path,
-			op_strerror(r));
-		return r;
-	}
-	if ((r = mutter_session_open(fd, NULL, OPEN_TIMEOUT_MS, &ms, err,
-		     errlen)) != 0)
+	if ((r = mutter_session_open_user(display, OPEN_TIMEOUT_MS, NULL, &ms,
+		     err, errlen)) != 0)
 		return r;
 	/* Or the technician's first click and key would be lost. */
 	if ((r = mutter_session_prime(ms)) != 0) {

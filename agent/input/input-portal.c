@@ -22,12 +22,8 @@
 #include <stdio.h>
 
 #include "core/err.h"
-#include "core/log.h"
 #include "input/input-rd.h"
-#include "platform/userbus.h"
-#include "platform/userconn.h"
 #include "portal/portal-session.h"
-#include "portal/portal-token.h"
 
 #define OPEN_TIMEOUT_MS 15000
 
@@ -88,31 +84,12 @@ portin_open(struct input *in, const char *display, const char *token_path,
 	char *err, size_t errlen)
 {
 	struct portal_session *ps = NULL;
-	char path[256], token[PORTAL_TOKEN_MAX];
-	bool keep = token_path != NULL && token_path[0] != '\0';
 	int32_t x, y, w, h;
-	struct userbus_target t;
-	int fd, hold, r;
+	int r;
 
-	if ((r = userbus_target(display, &t, err, errlen)) != 0)
+	if ((r = portal_session_open_user(display, true, token_path,
+		     OPEN_TIMEOUT_MS, &ps, err, errlen)) != 0)
 		return r;
-	token[0] = '\0';
-	if (keep && (r = portal_token_load(token_path, token,
-			     sizeof(token))) != 0)
-		log_warn_r(r, "portal restore token %s ignored", token_path);
-	snprintf(path, sizeof(path), "%s/bus", t.dir);
-	if ((r = platform_connect_user_held(path, t.uid, t.gid, &fd, &hold)) != 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", path,
-			op_strerror(r));
-		return r;
-	}
-	if ((r = portal_session_open(fd, hold, true, token, OPEN_TIMEOUT_MS,
-		     &ps, err, errlen)) != 0)
-		return r;
-	if (keep && (r = portal_token_save(token_path,
-			     portal_session_restore_token(ps))) != 0)
-		log_warn_r(r, "cannot store the portal restore token in %s",
-			token_path);
 	portal_session_geometry(ps, &x, &y, &w, &h);
 	if (w <= 0 || h <= 0) {
 		snprintf(err, errlen, "the portal gave no stream size: "

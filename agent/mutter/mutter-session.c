@@ -293,6 +293,23 @@ fail:
 	return r;
 }
 
+int
+mutter_session_open_user(const char *dir, int timeout_ms,
+	struct userbus_target *t, struct mutter_session **out, char *err,
+	size_t errlen)
+{
+	struct userbus_target own;
+	int fd, r;
+
+	*out = NULL;
+	if (t == NULL)
+		t = &own;
+	if ((r = userbus_target(dir, t, err, errlen)) != 0 ||
+		(r = userbus_connect(t, "bus", &fd, NULL, err, errlen)) != 0)
+		return r;
+	return mutter_session_open(fd, NULL, timeout_ms, out, err, errlen);
+}
+
 void
 mutter_session_close(struct mutter_session *s)
 {

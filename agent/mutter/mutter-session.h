@@ -26,6 +26,7 @@
 #define MUTTER_CALL_TIMEOUT_MS 2000
 
 struct mutter_session;
+struct userbus_target;
 
 /*
  * Takes bus_fd (a connected socket to the session bus, made by the
@@ -37,6 +38,18 @@ struct mutter_session;
  */
 int mutter_session_open(int bus_fd, const char *connector, int timeout_ms,
 	struct mutter_session **out, char *err, size_t errlen);
+/*
+ * The backends' open of "the user's RemoteDesktop session": the target
+ * of dir (userbus_target: the user's runtime directory, NULL = ours),
+ * its bus connected as its owner (userbus_connect), and
+ * mutter_session_open on it, recording the primary monitor. t (NULL =
+ * not wanted) receives the target, for the backend's other sockets
+ * (pipewire-0). 0 and *out, or a negative error with the reason in err.
+ */
+int mutter_session_open_user(const char *dir, int timeout_ms,
+	struct userbus_target *t, struct mutter_session **out, char *err,
+	size_t errlen);
+
 void mutter_session_close(struct mutter_session *s);
 
 uint32_t mutter_session_node(const struct mutter_session *s);

@@ -24,6 +24,7 @@
 
 #include "core/err.h"
 #include "core/time.h"
+#include "platform/userconn.h"
 
 int
 userbus_target(const char *dir, struct userbus_target *t, char *err,
@@ -55,6 +56,24 @@ userbus_target(const char *dir, struct userbus_target *t, char *err,
 	t->uid = geteuid() == 0 ? st.st_uid : geteuid();
 	t->gid = geteuid() == 0 ? st.st_gid : getegid();
 	return 0;
+}
+
+int
+userbus_connect(const struct userbus_target *t, const char *name, int *fd,
+	int *hold, char *err, size_t errlen)
+{
+	char path[300];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+	if (hold != NULL)
+		r = platform_connect_user_held(path, t->uid, t->gid, fd, hold);
+	else
+		r = platform_connect_user(path, t->uid, t->gid, fd);
+	if (r != 0)
+		snprintf(err, errlen, "cannot connect to %s: %s", path,
+			op_strerror(r));
+	return r;
 }
 
 /* Waits for the answer to Hello, with our deadline. */

@@ -37,6 +37,15 @@ struct userbus_target {
 int userbus_target(const char *dir, struct userbus_target *t, char *err,
 	size_t errlen);
 
+/*
+ * Connects to the socket name ("bus", "pipewire-0") in t->dir as t's
+ * user (platform_connect_user); with hold != NULL the connecting process
+ * stays alive until *hold is closed (platform_connect_user_held). 0 and
+ * *fd, or the error with "cannot connect to PATH: ..." in err.
+ */
+int userbus_connect(const struct userbus_target *t, const char *name,
+	int *fd, int *hold, char *err, size_t errlen);
+
 /* The caller's reading of an sd-bus failure r (e: the D-Bus error, or
  * NULL) during what: our error code, with the reason in err. */
 typedef int (*userbus_failed_fn)(const char *what, int r,

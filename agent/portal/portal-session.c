@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/log.h"
 #include "core/time.h"
 #include "portal/portal-internal.h"
 #include "portal/portal-token.h"
@@ -285,6 +286,34 @@ portal_session_open(int bus_fd, int hold_fd, bool input,
 fail:
 	portal_session_close(s);
 	return r;
+}
+
+int
+portal_session_open_user(const char *dir, bool input,
+	const char *token_path, int timeout_ms, struct portal_session **out,
+	char *err, size_t errlen)
+{
+	char token[PORTAL_TOKEN_MAX];
+	bool keep = token_path != NULL && token_path[0] != '\0';
+	struct userbus_target t;
+	int fd, hold, r;
+
+	*out = NULL;
+	if ((r = userbus_target(dir, &t, err, errlen)) != 0)
+		return r;
+	token[0] = '\0';
+	if (keep && (r = portal_token_load(token_path, token,
+			     sizeof(token))) != 0)
+		log_warn_r(r, "portal restore token %s ignored", token_path);
+	if ((r = userbus_connect(&t, "bus", &fd, &hold, err, errlen)) != 0 ||
+		(r = portal_session_open(fd, hold, input, token, timeout_ms,
+			 out, err, errlen)) != 0)
+		return r;
+	if (keep && (r = portal_token_save(token_path,
+			     portal_session_restore_token(*out))) != 0)
+		log_warn_r(r, "cannot store the portal restore token in %s",
+			token_path);
+	return 0;
 }
 
 void

@@ -54,6 +54,20 @@ struct portal_session;
 int portal_session_open(int bus_fd, int hold_fd, bool input,
 	const char *restore_token,
 	int timeout_ms, struct portal_session **out, char *err, size_t errlen);
+/*
+ * The backends' open of "the user's session": the target of dir
+ * (userbus_target: the user's runtime directory, NULL = ours), its bus
+ * connected as its owner and held (userbus_connect), and
+ * portal_session_open on it. token_path: this kind's restore-token file
+ * (NULL or "" = none kept), read before the open (a bad one is logged
+ * and not used) and replaced by the portal's new token after (a failure
+ * to store it is logged, not returned). 0 and *out, or a negative error
+ * with the reason in err.
+ */
+int portal_session_open_user(const char *dir, bool input,
+	const char *token_path, int timeout_ms, struct portal_session **out,
+	char *err, size_t errlen);
+
 void portal_session_close(struct portal_session *s);
 
 /* The token to store for the next open; "" when the portal gave none
