@@ -43,30 +43,77 @@ on_session_closed(sd_bus_message *m, void *arg, sd_bus_error *ret)
 	return 0;
 }
 
+/* The arguments of a Request before its options: none, the session,
+ * or the session and the parent window (always "": no window). */
+enum req_args {
+	ARGS_NONE,
+	ARGS_SESSION,
+	ARGS_SESSION_WINDOW,
+};
+
+/* Appends a Request's options after its handle_token. */
+typedef int (*req_opts_fn)(const struct portal_session *s,
+	sd_bus_message *m, const void *arg);
+
+/*
+ * One Request of the dance: method of iface with args, then the options
+ * {handle_token, what opts (NULL = nothing) appends}; waits for its
+ * Response and parses it into *res. 0, or a negative error with the
+ * reason in err (method names the step).
+ */
+static int
+request(struct portal_session *s, const char *iface, const char *method,
+	enum req_args args, req_opts_fn opts, const void *arg,
+	struct results *res, char *err, size_t errlen)
+{
+	sd_bus_message *m = NULL;
+	struct request q;
+	char htok[64];
+	int r;
+
+	r = portal__req_begin(s, &q, iface, P_PATH, method, &m, htok,
+		sizeof(htok));
+	if (r >= 0 && args != ARGS_NONE)
+		r = sd_bus_message_append(m, "o", s->session);
+	if (r >= 0 && args == ARGS_SESSION_WINDOW)
+		r = sd_bus_message_append(m, "s", "");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "{sv}");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "{sv}", "handle_token", "s", htok);
+	if (r >= 0 && opts != NULL)
+		r = opts(s, m, arg);
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	if (r < 0) {
+		portal__req_end(&q);
+		sd_bus_message_unref(m);
+		return portal__failed(method, r, NULL, err, errlen);
+	}
+	r = portal__req_run(&q, m, method, res, err, errlen);
+	sd_bus_message_unref(m);
+	return r;
+}
+
+static int
+create_opts(const struct portal_session *s, sd_bus_message *m,
+	const void *stok)
+{
+	(void)s;
+	return sd_bus_message_append(m, "{sv}", "session_handle_token", "s",
+		(const char *)stok);
+}
+
 static int
 create_session(struct portal_session *s, char *err, size_t errlen)
 {
-	const char *iface = s->input ? P_RD : P_SC;
-	char htok[64], stok[64];
-	sd_bus_message *m = NULL;
-	struct request q;
+	char stok[64];
 	struct results res;
 	int r;
 
 	portal__make_token(s, stok, sizeof(stok));
-	r = portal__req_begin(s, &q, iface, P_PATH, "CreateSession", &m, htok,
-		sizeof(htok));
-	if (r >= 0)
-		r = sd_bus_message_append(m, "a{sv}", 2, "handle_token", "s",
-			htok, "session_handle_token", "s", stok);
-	if (r < 0) {
-		portal__req_end(&q);
-		sd_bus_message_unref(m);
-		return portal__failed("CreateSession", r, NULL, err, errlen);
-	}
-	r = portal__req_run(&q, m, "CreateSession", &res, err, errlen);
-	sd_bus_message_unref(m);
-	if (r != 0)
+	if ((r = request(s, s->input ? P_RD : P_SC, "CreateSession",
+		     ARGS_NONE, create_opts, stok, &res, err, errlen)) != 0)
 		return r;
 	if (!res.have_session || res.session[0] != '/' ||
 		!sd_bus_object_path_is_valid(res.session)) {
@@ -98,36 +145,39 @@ append_persist(sd_bus_message *m, bool can, const char *token)
 }
 
 static int
-select_devices(struct portal_session *s, const char *token, char *err,
-	size_t errlen)
+devices_opts(const struct portal_session *s, sd_bus_message *m,
+	const void *token)
 {
-	sd_bus_message *m = NULL;
-	struct request q;
-	struct results res;
-	char htok[64];
-	int r;
+	int r = sd_bus_message_append(m, "{sv}", "types", "u",
+		(uint32_t)(DEVICE_KEYBOARD | DEVICE_POINTER));
 
-	r = portal__req_begin(s, &q, P_RD, P_PATH, "SelectDevices", &m, htok,
-		sizeof(htok));
+	return r < 0 ? r : append_persist(m, s->rd_version >= 2, token);
+}
+
+/* What SelectSources asks for beyond one monitor. */
+struct sources_arg {
+	const char *token;
+	uint32_t cursors; /* AvailableCursorModes, 0 = not asked */
+};
+
+static int
+sources_opts(const struct portal_session *s, sd_bus_message *m,
+	const void *arg)
+{
+	const struct sources_arg *a = arg;
+	int r = sd_bus_message_append(m, "{sv}{sv}", "types", "u",
+		(uint32_t)SOURCE_MONITOR, "multiple", "b", 0);
+
+	if (r >= 0 && (a->cursors & (CURSOR_HIDDEN | CURSOR_EMBEDDED)))
+		r = sd_bus_message_append(m, "{sv}", "cursor_mode", "u",
+			(uint32_t)((a->cursors & CURSOR_HIDDEN) ?
+					CURSOR_HIDDEN :
+					CURSOR_EMBEDDED));
+	/* A remote-desktop session persists through SelectDevices; the
+	 * portal refuses persist_mode here for it. */
 	if (r >= 0)
-		r = sd_bus_message_append(m, "o", s->session);
-	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'a', "{sv}");
-	if (r >= 0)
-		r = sd_bus_message_append(m, "{sv}{sv}", "handle_token", "s",
-			htok, "types", "u",
-			(uint32_t)(DEVICE_KEYBOARD | DEVICE_POINTER));
-	if (r >= 0)
-		r = append_persist(m, s->rd_version >= 2, token);
-	if (r >= 0)
-		r = sd_bus_message_close_container(m);
-	if (r < 0) {
-		portal__req_end(&q);
-		sd_bus_message_unref(m);
-		return portal__failed("SelectDevices", r, NULL, err, errlen);
-	}
-	r = portal__req_run(&q, m, "SelectDevices", &res, err, errlen);
-	sd_bus_message_unref(m);
+		r = append_persist(m, !s->input && s->sc_version >= 4,
+			a->token);
 	return r;
 }
 
@@ -135,11 +185,9 @@ static int
 select_sources(struct portal_session *s, const char *token, char *err,
 	size_t errlen)
 {
-	sd_bus_message *m = NULL;
-	uint32_t types = 0, cursors = 0;
-	struct request q;
+	struct sources_arg a = {token, 0};
 	struct results res;
-	char htok[64];
+	uint32_t types = 0;
 	int r;
 
 	if ((r = portal__get_u32(s, P_SC, "AvailableSourceTypes", &types, err,
@@ -153,62 +201,21 @@ select_sources(struct portal_session *s, const char *token, char *err,
 	/* The cursor is not part of the frame, as with the other backends
 	 * (viewers draw their own); embedded when hiding is not offered. */
 	if (s->sc_version >= 2 &&
-		portal__get_u32(s, P_SC, "AvailableCursorModes", &cursors, err,
-			errlen) != 0)
-		cursors = 0;
-	r = portal__req_begin(s, &q, P_SC, P_PATH, "SelectSources", &m, htok,
-		sizeof(htok));
-	if (r >= 0)
-		r = sd_bus_message_append(m, "o", s->session);
-	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'a', "{sv}");
-	if (r >= 0)
-		r = sd_bus_message_append(m, "{sv}{sv}{sv}", "handle_token",
-			"s", htok, "types", "u", (uint32_t)SOURCE_MONITOR,
-			"multiple", "b", 0);
-	if (r >= 0 && (cursors & (CURSOR_HIDDEN | CURSOR_EMBEDDED)))
-		r = sd_bus_message_append(m, "{sv}", "cursor_mode", "u",
-			(uint32_t)((cursors & CURSOR_HIDDEN) ?
-					CURSOR_HIDDEN :
-					CURSOR_EMBEDDED));
-	/* A remote-desktop session persists through SelectDevices; the
-	 * portal refuses persist_mode here for it. */
-	if (r >= 0)
-		r = append_persist(m, !s->input && s->sc_version >= 4, token);
-	if (r >= 0)
-		r = sd_bus_message_close_container(m);
-	if (r < 0) {
-		portal__req_end(&q);
-		sd_bus_message_unref(m);
-		return portal__failed("SelectSources", r, NULL, err, errlen);
-	}
-	r = portal__req_run(&q, m, "SelectSources", &res, err, errlen);
-	sd_bus_message_unref(m);
-	return r;
+		portal__get_u32(s, P_SC, "AvailableCursorModes", &a.cursors,
+			err, errlen) != 0)
+		a.cursors = 0;
+	return request(s, P_SC, "SelectSources", ARGS_SESSION, sources_opts,
+		&a, &res, err, errlen);
 }
 
 static int
 start(struct portal_session *s, char *err, size_t errlen)
 {
-	sd_bus_message *m = NULL;
-	struct request q;
 	struct results res;
-	char htok[64];
 	int r;
 
-	r = portal__req_begin(s, &q, s->input ? P_RD : P_SC, P_PATH, "Start",
-		&m, htok, sizeof(htok));
-	if (r >= 0)
-		r = sd_bus_message_append(m, "osa{sv}", s->session, "", 1,
-			"handle_token", "s", htok);
-	if (r < 0) {
-		portal__req_end(&q);
-		sd_bus_message_unref(m);
-		return portal__failed("Start", r, NULL, err, errlen);
-	}
-	r = portal__req_run(&q, m, "Start", &res, err, errlen);
-	sd_bus_message_unref(m);
-	if (r != 0)
+	if ((r = request(s, s->input ? P_RD : P_SC, "Start",
+		     ARGS_SESSION_WINDOW, NULL, NULL, &res, err, errlen)) != 0)
 		return r;
 	if (!res.have_stream) {
 		snprintf(err, errlen, "portal Start: no stream");
@@ -257,6 +264,7 @@ portal_session_open(int bus_fd, int hold_fd, bool input,
 	char *err, size_t errlen)
 {
 	struct portal_session *s;
+	struct results res;
 	int r;
 
 	*out = NULL;
@@ -276,7 +284,9 @@ portal_session_open(int bus_fd, int hold_fd, bool input,
 		(r = portal__name_owner(s, err, errlen)) != 0 ||
 		(r = create_session(s, err, errlen)) != 0)
 		goto fail;
-	if (input && (r = select_devices(s, restore_token, err, errlen)) != 0)
+	if (input && (r = request(s, P_RD, "SelectDevices", ARGS_SESSION,
+			      devices_opts, restore_token, &res, err,
+			      errlen)) != 0)
 		goto fail;
 	if ((r = select_sources(s, restore_token, err, errlen)) != 0 ||
 		(r = start(s, err, errlen)) != 0)
