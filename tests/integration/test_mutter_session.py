@@ -32,11 +32,9 @@ import shutil
 import time
 import unittest
 
-from agent import Agent
-from common import SOURCE_DIR, TempDirCase, main, run
-from desktop_case import DesktopCase
+from common import SOURCE_DIR, main, run
+from desktop_case import DesktopCase, LogindCase
 
-import client
 import jsonschema
 import mutter_util as mu
 import sway_util as su
@@ -175,58 +173,22 @@ class MutterSession(DesktopCase):
 
     # ------------------------------------------------- compositor loss
     def test_compositor_dies(self):
-        c, _ = self.connect()
-        self.wait_frames(c)
-        self.mutter.procs["mutter"].kill()
-        self.assertIsNotNone(c.wait_closed(timeout=10), c.summary())
-        self.assertIn("display went away", c.close_reason or "")
-        self.assertIn("Wayland compositor", c.close_reason or "")
-        st = self.agent.wait_status(lambda s: s["display"]["users"] == 0)
-        self.assertEqual(st["display"]["sessions"], [])
-        c2, _ = self.connect()
-        c2.pump(0.5)
-        self.assertTrue(any("no screen to show" in m.text
-                            for m in c2.message_boxes), c2.summary())
-        out = run(["-c", self.agent.config, "audit", "export"]).stdout
-        lost = [ln for ln in out.splitlines() if "display.lost" in ln]
-        self.assertTrue(lost, out[-2000:])
-        self.assertIn('"backend":"mutter"', lost[-1].replace(" ", ""))
-        self.assertIsNone(self.agent.proc.poll(), "the agent exited")
+        self.check_compositor_dies(self.mutter.procs["mutter"].kill,
+                                   "mutter")
 
 
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
 @unittest.skipUnless(os.geteuid() == 0, "needs root to make /run/user/UID")
-class LogindMutter(TempDirCase):
-    def test_found_and_streamed(self):
-        uid, gid = su.ensure_user(mu.TEST_USER)
-        rundir = f"/run/user/{uid}"
-        if not os.path.isdir(rundir):   # as logind would make it
-            os.makedirs(rundir, 0o700)
-            os.chown(rundir, uid, gid)
-            self.addCleanup(shutil.rmtree, rundir, True)
+class LogindMutter(LogindCase):
+    USER = mu.TEST_USER
+    PASSWORD = PASSWORD
+
+    def start_compositor(self, rundir):
         m = mu.Mutter(runtime_dir=rundir).start()
         self.addCleanup(m.stop)
-        os.environ["OUTPOST_CONSENT_TEST_WAYLAND_USER"] = mu.TEST_USER
-        self.addCleanup(os.environ.pop, "OUTPOST_CONSENT_TEST_WAYLAND_USER",
-                        None)
-        agent = Agent(self.tmp, extra=(    # no display.x11/.wayland
-            "policy:\n  consent:\n    when_user_present: allow\n"))
-        agent.set_password(PASSWORD + "\n")
-        agent.start()
-        self.addCleanup(agent.stop)
-        agent.wait_status(lambda s: "display" in s)
-        c = client.Client(("127.0.0.1", agent.direct_port), direct=True)
-        self.addCleanup(c.close)
-        pi = c.login(PASSWORD)
-        self.assertNotIsInstance(pi, str, c.summary())
-        deadline = time.monotonic() + 20
-        while not frames(c):
-            self.assertLess(time.monotonic(), deadline,
-                            f"{c.summary()}\n{agent.log()[-2500:]}")
-            c.pump(0.05)
-        dp = agent.status()["display"]
-        self.assertEqual((dp["backend"], dp["source"], dp["name"]),
-                         ("mutter", "logind", rundir), dp)
+
+    def test_found_and_streamed(self):
+        self.check_found_and_streamed("mutter", self.rundir, 20)
 
 
 if __name__ == "__main__":

@@ -40,11 +40,9 @@ import subprocess
 import time
 import unittest
 
-from agent import Agent
 from common import SOURCE_DIR, TempDirCase, main, run
-from desktop_case import DesktopCase
+from desktop_case import DesktopCase, LogindCase, start_agent
 
-import client
 import jsonschema
 import sway_util as su
 import video_util
@@ -173,24 +171,7 @@ class WlrSession(DesktopCase):
 
     # ------------------------------------------------- compositor loss
     def test_compositor_dies(self):
-        c, _ = self.connect()
-        self.wait_frames(c)
-        self.sway.kill()
-        self.assertIsNotNone(c.wait_closed(timeout=10), c.summary())
-        self.assertIn("display went away", c.close_reason or "")
-        self.assertIn("Wayland compositor", c.close_reason or "")
-        st = self.agent.wait_status(lambda s: s["display"]["users"] == 0)
-        self.assertEqual(st["display"]["sessions"], [])
-        # The agent goes on: the next session is told there is no screen.
-        c2, _ = self.connect()
-        c2.pump(0.5)
-        self.assertTrue(any("no screen to show" in m.text
-                            for m in c2.message_boxes), c2.summary())
-        out = run(["-c", self.agent.config, "audit", "export"]).stdout
-        lost = [ln for ln in out.splitlines() if "display.lost" in ln]
-        self.assertTrue(lost, out[-2000:])
-        self.assertIn('"backend":"wlr"', lost[-1].replace(" ", ""))
-        self.assertIsNone(self.agent.proc.poll(), "the agent exited")
+        self.check_compositor_dies(self.sway.kill, "wlr")
 
 
 class NotWlroots(TempDirCase):
@@ -199,15 +180,9 @@ class NotWlroots(TempDirCase):
 
     def refused(self, fc, *why):
         """A session on fc is told there is no screen, and why."""
-        agent = Agent(self.tmp, display=(
+        agent, c = start_agent(self, PASSWORD, display=(
             f"display:\n  wayland: \"{fc.path}\"\n"
             "  virtual:\n    mode: never\n"))
-        agent.set_password(PASSWORD + "\n")
-        agent.start()
-        self.addCleanup(agent.stop)
-        agent.wait_status(lambda s: "display" in s)
-        c = client.Client(("127.0.0.1", agent.direct_port), direct=True)
-        self.addCleanup(c.close)
         pi = c.login(PASSWORD)
         self.assertNotIsInstance(pi, str, c.summary())
         c.pump(0.5)
@@ -248,30 +223,13 @@ class NotWlroots(TempDirCase):
 
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
 @unittest.skipUnless(os.geteuid() == 0, "needs root to make /run/user/UID")
-class LogindWayland(TempDirCase):
-    def setUp(self):
-        super().setUp()
-        uid, gid = su.ensure_user(su.TEST_USER)
-        self.rundir = f"/run/user/{uid}"
-        if not os.path.isdir(self.rundir):   # as logind would make it
-            os.makedirs(self.rundir, 0o700)
-            os.chown(self.rundir, uid, gid)
-            self.addCleanup(shutil.rmtree, self.rundir, True)
-        self.sway = su.Sway(runtime_dir=self.rundir).start()
-        self.addCleanup(self.sway.stop)
-        os.environ["OUTPOST_CONSENT_TEST_WAYLAND_USER"] = su.TEST_USER
-        self.addCleanup(os.environ.pop, "OUTPOST_CONSENT_TEST_WAYLAND_USER",
-                        None)
+class LogindWayland(LogindCase):
+    USER = su.TEST_USER
+    PASSWORD = PASSWORD
 
-    def start_agent(self, extra=""):
-        agent = Agent(self.tmp, extra=extra)   # no display.x11/.wayland
-        agent.set_password(PASSWORD + "\n")
-        agent.start()
-        self.addCleanup(agent.stop)
-        agent.wait_status(lambda s: "display" in s)
-        c = client.Client(("127.0.0.1", agent.direct_port), direct=True)
-        self.addCleanup(c.close)
-        return agent, c, c.login(PASSWORD)
+    def start_compositor(self, rundir):
+        self.sway = su.Sway(runtime_dir=rundir).start()
+        self.addCleanup(self.sway.stop)
 
     def test_present_user_cannot_be_asked(self):
         """The consent prompt is an X11 window: with the default
@@ -282,17 +240,7 @@ class LogindWayland(TempDirCase):
         self.assertEqual(frames(c), [])
 
     def test_found_and_streamed(self):
-        agent, c, pi = self.start_agent(
-            "policy:\n  consent:\n    when_user_present: allow\n")
-        self.assertNotIsInstance(pi, str, c.summary())
-        deadline = time.monotonic() + 15
-        while not frames(c):
-            self.assertLess(time.monotonic(), deadline,
-                            f"{c.summary()}\n{agent.log()[-2500:]}")
-            c.pump(0.05)
-        dp = agent.status()["display"]
-        self.assertEqual((dp["backend"], dp["source"], dp["name"]),
-                         ("wlr", "logind", self.sway.socket), dp)
+        self.check_found_and_streamed("wlr", self.sway.socket, 15)
         self.assertTrue(self.sway.socket.startswith(self.rundir + "/"))
 
 
