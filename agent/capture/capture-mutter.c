@@ -20,40 +20,6 @@
 #define OPEN_TIMEOUT_MS 5000
 
 static int
-src_fd(void *s)
-{
-	return mutter_session_fd(s);
-}
-
-static int
-src_process(void *s)
-{
-	return mutter_session_process(s);
-}
-
-static void
-src_close(void *s)
-{
-	mutter_session_close(s);
-}
-
-static void
-src_position(void *s, int32_t *x, int32_t *y)
-{
-	int32_t w, h;
-
-	mutter_session_geometry(s, x, y, &w, &h);
-}
-
-static const struct capture_pws_source mutter_source = {
-	.name = "mutter",
-	.fd = src_fd,
-	.process = src_process,
-	.close = src_close,
-	.position = src_position,
-};
-
-static int
 mut_open(struct capture *self, const char *display, const char *xauthority,
 	char *err, size_t errlen)
 {
@@ -70,7 +36,7 @@ mut_open(struct capture *self, const char *display, const char *xauthority,
 		mutter_session_close(ms);
 		return r;
 	}
-	return capture__pws_open(self, &mutter_source, ms, fd,
+	return capture__pws_open(self, &mutter_rd_ops, ms, fd,
 		mutter_session_node(ms), err, errlen);
 }
 

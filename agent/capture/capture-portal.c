@@ -30,40 +30,6 @@
 #define OPEN_TIMEOUT_MS 15000
 
 static int
-src_fd(void *s)
-{
-	return portal_session_fd(s);
-}
-
-static int
-src_process(void *s)
-{
-	return portal_session_process(s);
-}
-
-static void
-src_close(void *s)
-{
-	portal_session_close(s);
-}
-
-static void
-src_position(void *s, int32_t *x, int32_t *y)
-{
-	int32_t w, h;
-
-	portal_session_geometry(s, x, y, &w, &h);
-}
-
-static const struct capture_pws_source portal_source = {
-	.name = "portal",
-	.fd = src_fd,
-	.process = src_process,
-	.close = src_close,
-	.position = src_position,
-};
-
-static int
 portal_open(struct capture *self, const char *display, const char *token_path,
 	char *err, size_t errlen)
 {
@@ -79,7 +45,7 @@ portal_open(struct capture *self, const char *display, const char *token_path,
 		portal_session_close(ps);
 		return r;
 	}
-	return capture__pws_open(self, &portal_source, ps, fd,
+	return capture__pws_open(self, &portal_rd_ops, ps, fd,
 		portal_session_node(ps), err, errlen);
 }
 

@@ -32,6 +32,7 @@
 #include "clipboard/clipboard-pipe.h"
 #include "core/err.h"
 #include "mutter/mutter-session.h"
+#include "platform/userbus.h"
 
 #define OPEN_TIMEOUT_MS 5000
 
@@ -121,7 +122,7 @@ process(struct clipboard_mutter *w)
 
 	if (w->c.gone || w->c.closing)
 		return;
-	if (mutter_session_process(w->ms) != 0) {
+	if (userbus_rd_process(w->ms) != 0) {
 		w->c.gone = true;
 		uv_poll_stop(&w->c.poll);
 		return;
@@ -227,7 +228,7 @@ connect_session(struct clipboard_mutter *w, const char *dir, char *err,
 	}
 	/* The owner before us, announced with EnableClipboard: noted, not
 	 * reported (changed is still NULL). */
-	return mutter_session_process(w->ms);
+	return userbus_rd_process(w->ms);
 }
 
 static int
@@ -251,7 +252,7 @@ mutter_open(uv_loop_t *loop, const char *dir, const char *auth,
 	w->kick.data = w;
 	w->c.handles = 1;
 	if ((r = clipboard__conn_start(&w->c, changed, max_bytes, receive,
-		     on_sent, mutter_session_fd(w->ms), on_poll, err,
+		     on_sent, userbus_rd_fd(w->ms), on_poll, err,
 		     errlen)) != 0) {
 		uv_close((uv_handle_t *)&w->kick, clipboard__conn_closed);
 		mutter_session_close(w->ms);

@@ -23,61 +23,10 @@
 
 #include "core/err.h"
 #include "input/input-rd.h"
+#include "platform/userbus.h"
 #include "portal/portal-session.h"
 
 #define OPEN_TIMEOUT_MS 15000
-
-static int
-src_process(void *s)
-{
-	return portal_session_process(s);
-}
-
-static void
-src_close(void *s)
-{
-	portal_session_close(s);
-}
-
-static int
-src_pointer_abs(void *s, double x, double y)
-{
-	return portal_session_pointer_abs(s, x, y);
-}
-
-static int
-src_button(void *s, int32_t button, bool pressed)
-{
-	return portal_session_button(s, button, pressed);
-}
-
-static int
-src_axis_discrete(void *s, uint32_t axis, int32_t steps)
-{
-	return portal_session_axis_discrete(s, axis, steps);
-}
-
-static int
-src_keysym(void *s, uint32_t keysym, bool pressed)
-{
-	return portal_session_keysym(s, keysym, pressed);
-}
-
-static int
-src_keycode(void *s, uint32_t code, bool pressed)
-{
-	return portal_session_keycode(s, code, pressed);
-}
-
-static const struct input_rd_source portal_source = {
-	.process = src_process,
-	.close = src_close,
-	.pointer_abs = src_pointer_abs,
-	.button = src_button,
-	.axis_discrete = src_axis_discrete,
-	.keysym = src_keysym,
-	.keycode = src_keycode,
-};
 
 static int
 portin_open(struct input *in, const char *display, const char *token_path,
@@ -90,14 +39,14 @@ portin_open(struct input *in, const char *display, const char *token_path,
 	if ((r = portal_session_open_user(display, true, token_path,
 		     OPEN_TIMEOUT_MS, &ps, err, errlen)) != 0)
 		return r;
-	portal_session_geometry(ps, &x, &y, &w, &h);
+	userbus_rd_geometry(ps, &x, &y, &w, &h);
 	if (w <= 0 || h <= 0) {
 		snprintf(err, errlen, "the portal gave no stream size: "
 				      "absolute pointer motion has no space");
 		portal_session_close(ps);
 		return OP_ERR_PROTO;
 	}
-	return input__rd_start(in, &portal_source, ps, x, y, w, h);
+	return input__rd_start(in, &portal_rd_ops, ps, x, y, w, h);
 }
 
 const struct input_ops input__portal_ops = {

@@ -42,7 +42,7 @@
 #define MAX_PATH_LEN 256
 
 struct mutter_session {
-	sd_bus *bus;
+	struct userbus_rd rd; /* first: see userbus.h */
 	sd_bus_slot *stream_added;
 	sd_bus_slot *closed_slot;
 	struct userbus_watch gone; /* Mutter leaving the bus */
@@ -54,9 +54,7 @@ struct mutter_session {
 	char stream_path[MAX_PATH_LEN];
 	char owner[MAX_PATH_LEN]; /* Mutter's unique name on the bus */
 	uint32_t node;
-	int32_t x, y, w, h; /* the monitor, from the stream's Parameters */
 	bool have_node;
-	bool closed;
 	bool started;
 };
 
@@ -116,7 +114,7 @@ on_closed(sd_bus_message *m, void *arg, sd_bus_error *ret)
 
 	(void)m;
 	(void)ret;
-	s->closed = true;
+	s->rd.closed = true;
 	return 0;
 }
 
@@ -124,9 +122,9 @@ on_closed(sd_bus_message *m, void *arg, sd_bus_error *ret)
 static int
 wait_for(struct mutter_session *s, const bool *flag, uint64_t deadline)
 {
-	int r = userbus_wait(s->bus, flag, &s->closed, deadline);
+	int r = userbus_wait(s->rd.bus, flag, &s->rd.closed, deadline);
 
-	return r == 0 && s->closed ? OP_ERR_GONE : r;
+	return r == 0 && s->rd.closed ? OP_ERR_GONE : r;
 }
 
 static int
@@ -139,7 +137,7 @@ create_sessions(struct mutter_session *s, const char *connector, char *err,
 	char *session_id = NULL;
 	int r;
 
-	r = sd_bus_call_method(s->bus, RD_BUS, RD_PATH, RD_BUS,
+	r = sd_bus_call_method(s->rd.bus, RD_BUS, RD_PATH, RD_BUS,
 		"CreateSession", &e, &reply, "");
 	if (r < 0 || read_path(reply, s->rd_path, sizeof(s->rd_path)) < 0) {
 		r = call_failed("RemoteDesktop.CreateSession", r, &e, err,
@@ -147,14 +145,14 @@ create_sessions(struct mutter_session *s, const char *connector, char *err,
 		goto out;
 	}
 	reply = sd_bus_message_unref(reply);
-	r = sd_bus_get_property_string(s->bus, RD_BUS, s->rd_path,
+	r = sd_bus_get_property_string(s->rd.bus, RD_BUS, s->rd_path,
 		RD_SESSION_IFACE, "SessionId", &e, &session_id);
 	if (r < 0 || session_id == NULL || strlen(session_id) > 128) {
 		r = call_failed("SessionId", r < 0 ? r : -EBADMSG, &e, err,
 			errlen);
 		goto out;
 	}
-	r = sd_bus_call_method(s->bus, SC_BUS, SC_PATH, SC_BUS,
+	r = sd_bus_call_method(s->rd.bus, SC_BUS, SC_PATH, SC_BUS,
 		"CreateSession", &e, &reply, "a{sv}", 1,
 		"remote-desktop-session-id", "s", session_id);
 	if (r < 0 || read_path(reply, sc_path, sizeof(sc_path)) < 0) {
@@ -164,7 +162,7 @@ create_sessions(struct mutter_session *s, const char *connector, char *err,
 	reply = sd_bus_message_unref(reply);
 	/* cursor-mode 0: hidden. The cursor is not part of the frame, as
 	 * with the other backends (viewers draw their own). */
-	r = sd_bus_call_method(s->bus, SC_BUS, sc_path, SC_SESSION_IFACE,
+	r = sd_bus_call_method(s->rd.bus, SC_BUS, sc_path, SC_SESSION_IFACE,
 		"RecordMonitor", &e, &reply, "sa{sv}",
 		connector ? connector : "", 1, "cursor-mode", "u", 0u);
 	if (r < 0 ||
@@ -203,7 +201,7 @@ read_geometry(struct mutter_session *s, char *err, size_t errlen)
 	bool have_size = false;
 	int r;
 
-	r = sd_bus_get_property(s->bus, SC_BUS, s->stream_path,
+	r = sd_bus_get_property(s->rd.bus, SC_BUS, s->stream_path,
 		SC_STREAM_IFACE, "Parameters", &e, &m, "a{sv}");
 	if (r >= 0)
 		r = sd_bus_message_enter_container(m, 'a', "{sv}");
@@ -214,9 +212,9 @@ read_geometry(struct mutter_session *s, char *err, size_t errlen)
 		if ((r = sd_bus_message_read(m, "s", &key)) < 0)
 			break;
 		if (strcmp(key, "position") == 0)
-			r = read_pair(m, &s->x, &s->y);
+			r = read_pair(m, &s->rd.x, &s->rd.y);
 		else if (strcmp(key, "size") == 0) {
-			r = read_pair(m, &s->w, &s->h);
+			r = read_pair(m, &s->rd.w, &s->rd.h);
 			have_size = r >= 0;
 		} else
 			r = sd_bus_message_skip(m, "v");
@@ -224,9 +222,9 @@ read_geometry(struct mutter_session *s, char *err, size_t errlen)
 			r = sd_bus_message_exit_container(m);
 	}
 	sd_bus_message_unref(m);
-	if (r < 0 || !have_size || s->w < 1 || s->h < 1 || s->w > 16384 ||
-		s->h > 16384 || s->x < -65536 || s->x > 65536 ||
-		s->y < -65536 || s->y > 65536) {
+	if (r < 0 || !have_size || s->rd.w < 1 || s->rd.h < 1 || s->rd.w > 16384 ||
+		s->rd.h > 16384 || s->rd.x < -65536 || s->rd.x > 65536 ||
+		s->rd.y < -65536 || s->rd.y > 65536) {
 		r = call_failed("stream Parameters", r < 0 ? r : -EBADMSG, &e,
 			err, errlen);
 		sd_bus_error_free(&e);
@@ -252,27 +250,27 @@ mutter_session_open(int bus_fd, const char *connector, int timeout_ms,
 	}
 	if ((r = userbus_start(bus_fd, false,
 		     (uint64_t)MUTTER_CALL_TIMEOUT_MS * 1000u, deadline,
-		     call_failed, &s->bus, err, errlen)) != 0 ||
+		     call_failed, &s->rd.bus, err, errlen)) != 0 ||
 		(r = create_sessions(s, connector, err, errlen)) != 0)
 		goto fail;
 	/* Mutter's unique name: its signals are only taken from it. */
-	if ((r = userbus_name_owner(s->bus, SC_BUS, s->owner,
+	if ((r = userbus_name_owner(s->rd.bus, SC_BUS, s->owner,
 		     sizeof(s->owner), call_failed, err, errlen)) != 0)
 		goto fail;
-	r = sd_bus_match_signal(s->bus, &s->stream_added, s->owner,
+	r = sd_bus_match_signal(s->rd.bus, &s->stream_added, s->owner,
 		s->stream_path, SC_STREAM_IFACE, "PipeWireStreamAdded",
 		on_stream_added, s);
 	if (r >= 0)
-		r = sd_bus_match_signal(s->bus, &s->closed_slot, s->owner,
+		r = sd_bus_match_signal(s->rd.bus, &s->closed_slot, s->owner,
 			s->rd_path, RD_SESSION_IFACE, "Closed", on_closed, s);
 	/* Mutter lost its name (it exited or crashed): no Closed then. */
 	if (r >= 0)
-		r = userbus_watch(s->bus, RD_BUS, &s->closed, &s->gone);
+		r = userbus_watch(s->rd.bus, RD_BUS, &s->rd.closed, &s->gone);
 	if (r < 0) {
 		r = call_failed("AddMatch", r, NULL, err, errlen);
 		goto fail;
 	}
-	r = sd_bus_call_method(s->bus, RD_BUS, s->rd_path, RD_SESSION_IFACE,
+	r = sd_bus_call_method(s->rd.bus, RD_BUS, s->rd_path, RD_SESSION_IFACE,
 		"Start", &e, NULL, "");
 	sd_bus_error_free(&e);
 	if (r < 0) {
@@ -317,8 +315,8 @@ mutter_session_close(struct mutter_session *s)
 		return;
 	/* Best effort and unanswered: dropping the connection ends the
 	 * session anyway. */
-	if (s->started && !s->closed)
-		userbus_send_noreply(s->bus, RD_BUS, s->rd_path,
+	if (s->started && !s->rd.closed)
+		userbus_send_noreply(s->rd.bus, RD_BUS, s->rd_path,
 			RD_SESSION_IFACE, "Stop");
 	sd_bus_slot_unref(s->stream_added);
 	sd_bus_slot_unref(s->closed_slot);
@@ -327,8 +325,8 @@ mutter_session_close(struct mutter_session *s)
 	sd_bus_slot_unref(s->sel_transfer_slot);
 	/* No sd_bus_flush: it would wait without a limit for a stuck bus.
 	 * sd_bus_send wrote Stop already unless the socket was full. */
-	if (s->bus != NULL)
-		sd_bus_close_unref(s->bus);
+	if (s->rd.bus != NULL)
+		sd_bus_close_unref(s->rd.bus);
 	free(s);
 }
 
@@ -338,34 +336,12 @@ mutter_session_node(const struct mutter_session *s)
 	return s->node;
 }
 
-void
-mutter_session_geometry(const struct mutter_session *s, int32_t *x,
-	int32_t *y, int32_t *w, int32_t *h)
-{
-	*x = s->x;
-	*y = s->y;
-	*w = s->w;
-	*h = s->h;
-}
-
-int
-mutter_session_fd(const struct mutter_session *s)
-{
-	return sd_bus_get_fd(s->bus);
-}
-
 int
 mutter_session_events(const struct mutter_session *s)
 {
-	int ev = sd_bus_get_events(s->bus);
+	int ev = sd_bus_get_events(s->rd.bus);
 
 	return ev < 0 ? POLLIN : ev;
-}
-
-int
-mutter_session_process(struct mutter_session *s)
-{
-	return userbus_process(s->bus, &s->closed);
 }
 
 /* One time-limited call on the session; *reply (when asked for) is the
@@ -378,14 +354,14 @@ vcall(struct mutter_session *s, sd_bus_message **reply, const char *method,
 	sd_bus_message *m = NULL;
 	int r;
 
-	if (s->closed)
+	if (s->rd.closed)
 		return OP_ERR_GONE;
-	r = sd_bus_message_new_method_call(s->bus, &m, RD_BUS, s->rd_path,
+	r = sd_bus_message_new_method_call(s->rd.bus, &m, RD_BUS, s->rd_path,
 		RD_SESSION_IFACE, method);
 	if (r >= 0)
 		r = sd_bus_message_appendv(m, sig, ap);
 	if (r >= 0)
-		r = sd_bus_call(s->bus, m,
+		r = sd_bus_call(s->rd.bus, m,
 			(uint64_t)MUTTER_CALL_TIMEOUT_MS * 1000u, &e, reply);
 	sd_bus_message_unref(m);
 	/* Mutter refusing one request (a transfer it no longer wants) is
@@ -450,40 +426,57 @@ mutter_session_prime(struct mutter_session *s)
 	return r;
 }
 
-int
-mutter_session_pointer_abs(struct mutter_session *s, double x, double y)
+static void
+mutter_rd_close(void *s)
 {
+	mutter_session_close(s);
+}
+
+static int
+mutter_rd_pointer_abs(void *p, double x, double y)
+{
+	struct mutter_session *s = p;
+
 	return notify(s, "NotifyPointerMotionAbsolute", "sdd", s->stream_path,
 		x, y);
 }
 
-int
-mutter_session_button(struct mutter_session *s, int32_t button,
-	bool pressed)
+static int
+mutter_rd_button(void *s, int32_t button, bool pressed)
 {
 	return notify(s, "NotifyPointerButton", "ib", button, (int)pressed);
 }
 
-int
-mutter_session_axis_discrete(struct mutter_session *s, uint32_t axis,
-	int32_t steps)
+static int
+mutter_rd_axis_discrete(void *s, uint32_t axis, int32_t steps)
 {
 	return notify(s, "NotifyPointerAxisDiscrete", "ui", axis, steps);
 }
 
-int
-mutter_session_keysym(struct mutter_session *s, uint32_t keysym,
-	bool pressed)
+static int
+mutter_rd_keysym(void *s, uint32_t keysym, bool pressed)
 {
 	return notify(s, "NotifyKeyboardKeysym", "ub", keysym, (int)pressed);
 }
 
-int
-mutter_session_keycode(struct mutter_session *s, uint32_t keycode,
-	bool pressed)
+static int
+mutter_rd_keycode(void *s, uint32_t keycode, bool pressed)
 {
 	return notify(s, "NotifyKeyboardKeycode", "ub", keycode, (int)pressed);
 }
+
+const struct userbus_rd_ops mutter_rd_ops = {
+	.name = "mutter",
+	.fd = userbus_rd_fd,
+	.process = userbus_rd_process,
+	.close = mutter_rd_close,
+	.geometry = userbus_rd_geometry,
+	.pointer_abs = mutter_rd_pointer_abs,
+	.button = mutter_rd_button,
+	.axis_discrete = mutter_rd_axis_discrete,
+	.keysym = mutter_rd_keysym,
+	.keycode = mutter_rd_keycode,
+};
 
 /* ---------------------------------------------------------- clipboard */
 
@@ -574,11 +567,11 @@ mutter_session_clipboard(struct mutter_session *s, mutter_owner_fn owner,
 	s->on_owner = owner;
 	s->on_transfer = transfer;
 	s->clip_arg = arg;
-	r = sd_bus_match_signal(s->bus, &s->sel_owner_slot, s->owner,
+	r = sd_bus_match_signal(s->rd.bus, &s->sel_owner_slot, s->owner,
 		s->rd_path, RD_SESSION_IFACE, "SelectionOwnerChanged",
 		on_selection_owner, s);
 	if (r >= 0)
-		r = sd_bus_match_signal(s->bus, &s->sel_transfer_slot,
+		r = sd_bus_match_signal(s->rd.bus, &s->sel_transfer_slot,
 			s->owner, s->rd_path, RD_SESSION_IFACE,
 			"SelectionTransfer", on_selection_transfer, s);
 	if (r < 0)
@@ -595,7 +588,7 @@ mutter_session_selection_set(struct mutter_session *s,
 	char *l[MUTTER_MAX_MIMES + 1];
 	int r;
 
-	if (s->closed)
+	if (s->rd.closed)
 		return OP_ERR_GONE;
 	if (n < 0 || n > MUTTER_MAX_MIMES)
 		return OP_ERR_RANGE;
@@ -603,7 +596,7 @@ mutter_session_selection_set(struct mutter_session *s,
 		l[i] = (char *)mimes[i];
 	l[n] = NULL;
 	/* "as" inside a variant: built by hand (no varargs form). */
-	r = sd_bus_message_new_method_call(s->bus, &m, RD_BUS, s->rd_path,
+	r = sd_bus_message_new_method_call(s->rd.bus, &m, RD_BUS, s->rd_path,
 		RD_SESSION_IFACE, "SetSelection");
 	if (r >= 0)
 		r = sd_bus_message_open_container(m, 'a', "{sv}");
@@ -623,7 +616,7 @@ mutter_session_selection_set(struct mutter_session *s,
 	if (r >= 0)
 		r = sd_bus_message_close_container(m);
 	if (r >= 0)
-		r = sd_bus_call(s->bus, m,
+		r = sd_bus_call(s->rd.bus, m,
 			(uint64_t)MUTTER_CALL_TIMEOUT_MS * 1000u, &e, NULL);
 	sd_bus_message_unref(m);
 	sd_bus_error_free(&e);

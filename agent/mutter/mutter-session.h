@@ -13,8 +13,8 @@
  * never blocks longer than the timeout given to mutter_session_open (for
  * opening) or MUTTER_CALL_TIMEOUT_MS (each input call).
  *
- * Loop integration is the owner's: poll mutter_session_fd() for
- * mutter_session_events() and call mutter_session_process().
+ * Loop integration is the owner's: poll userbus_rd_fd() for
+ * mutter_session_events() and call userbus_rd_process().
  */
 #ifndef OP_MUTTER_MUTTER_SESSION_H
 #define OP_MUTTER_MUTTER_SESSION_H
@@ -26,6 +26,7 @@
 #define MUTTER_CALL_TIMEOUT_MS 2000
 
 struct mutter_session;
+struct userbus_rd_ops;
 struct userbus_target;
 
 /*
@@ -54,24 +55,20 @@ void mutter_session_close(struct mutter_session *s);
 
 uint32_t mutter_session_node(const struct mutter_session *s);
 
-/* The recorded monitor's logical position and size, from the stream's
- * Parameters (read once at open; sizes bounded to 1..16384). */
-void mutter_session_geometry(const struct mutter_session *s, int32_t *x,
-	int32_t *y, int32_t *w, int32_t *h);
-
-/* The bus socket and the poll events (POLLIN/POLLOUT) it waits for. */
-int mutter_session_fd(const struct mutter_session *s);
+/* The session starts with a struct userbus_rd: userbus_rd_geometry
+ * gives the recorded monitor's logical position and size, from the
+ * stream's Parameters (read once at open; sizes bounded to 1..16384);
+ * userbus_rd_fd the bus socket, which waits for the poll events
+ * (POLLIN/POLLOUT) of mutter_session_events; userbus_rd_process handles
+ * whatever arrived (OP_ERR_GONE once Mutter closed the session or the
+ * bus went away). */
 int mutter_session_events(const struct mutter_session *s);
 
-/* Handles whatever arrived; returns 0, or OP_ERR_GONE once the session
- * was closed by Mutter or the bus went away (then the owner stops
- * polling). */
-int mutter_session_process(struct mutter_session *s);
+/* The session as the capture and input backends use it (userbus.h);
+ * its input calls are RemoteDesktop's Notify* methods, in the
+ * coordinates of the recorded stream. */
+extern const struct userbus_rd_ops mutter_rd_ops;
 
-/* Input, in the coordinates of the recorded stream (x, y in pixels of
- * the monitor). button: a Linux evdev code (BTN_LEFT...). axis: 0
- * vertical, 1 horizontal. Each is one time-limited call; 0 or a
- * negative error. */
 /* Mutter tells clients about the session's virtual pointer and
  * keyboard only with their first event, which the client then misses
  * (measured with wev on mutter 43: the first click and the first key
@@ -80,16 +77,6 @@ int mutter_session_process(struct mutter_session *s);
  * real event arrives. 0 or a negative error. */
 int mutter_session_prime(struct mutter_session *s);
 
-int mutter_session_pointer_abs(struct mutter_session *s, double x, double y);
-int mutter_session_button(struct mutter_session *s, int32_t button,
-	bool pressed);
-int mutter_session_axis_discrete(struct mutter_session *s, uint32_t axis,
-	int32_t steps);
-int mutter_session_keysym(struct mutter_session *s, uint32_t keysym,
-	bool pressed);
-int mutter_session_keycode(struct mutter_session *s, uint32_t keycode,
-	bool pressed);
-
 /*
  * The clipboard of the session (Mutter's EnableClipboard): owner(arg,
  * mimes, n, ours) whenever the clipboard changes hands (ours: our
@@ -97,7 +84,7 @@ int mutter_session_keycode(struct mutter_session *s, uint32_t keycode,
  * MUTTER_MAX_MIME_LEN bytes (longer ones are left out); transfer(arg,
  * mime, serial) when a client pastes what we set: answer with
  * mutter_session_selection_write and _done. Callbacks run from
- * mutter_session_process. 0 or a negative error.
+ * userbus_rd_process. 0 or a negative error.
  */
 #define MUTTER_MAX_MIMES 32
 #define MUTTER_MAX_MIME_LEN 128

@@ -234,6 +234,34 @@ userbus_process(sd_bus *bus, const bool *closed)
 	return 0;
 }
 
+int
+userbus_rd_fd(const void *session)
+{
+	const struct userbus_rd *rd = session;
+
+	return sd_bus_get_fd(rd->bus);
+}
+
+int
+userbus_rd_process(void *session)
+{
+	struct userbus_rd *rd = session;
+
+	return userbus_process(rd->bus, &rd->closed);
+}
+
+void
+userbus_rd_geometry(const void *session, int32_t *x, int32_t *y, int32_t *w,
+	int32_t *h)
+{
+	const struct userbus_rd *rd = session;
+
+	*x = rd->x;
+	*y = rd->y;
+	*w = rd->w;
+	*h = rd->h;
+}
+
 void
 userbus_send_noreply(sd_bus *bus, const char *dest, const char *path,
 	const char *iface, const char *member)

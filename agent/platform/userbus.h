@@ -103,6 +103,53 @@ int userbus_wait(sd_bus *bus, const bool *flag, const bool *stop,
  * *closed is set afterwards. */
 int userbus_process(sd_bus *bus, const bool *closed);
 
+/*
+ * The first member of a remote-desktop session on the user's bus (Mutter's
+ * or the portal's), which the calls below serve for both: the bus, whether
+ * the session ended (Closed, or the service left the bus: set from its
+ * callbacks), and the recorded monitor's position and size in the
+ * compositor's space.
+ */
+struct userbus_rd {
+	sd_bus *bus;
+	bool closed;
+	int32_t x, y, w, h;
+};
+
+/* The bus socket, for the owner's poll (of sd_bus_get_events). */
+int userbus_rd_fd(const void *session);
+/* Handles whatever arrived: 0, or OP_ERR_GONE once the session ended or
+ * the bus failed (then the owner stops polling). */
+int userbus_rd_process(void *session);
+void userbus_rd_geometry(const void *session, int32_t *x, int32_t *y,
+	int32_t *w, int32_t *h);
+
+/*
+ * A remote-desktop session on the user's bus, whichever API made it
+ * (mutter/ or portal/): what the capture and input backends use of it,
+ * so that one adapter of theirs serves both. session is the API's
+ * session object, which starts with a struct userbus_rd (fd, process and
+ * geometry are the userbus_rd_ calls); all on the owner's thread. The input calls take x, y
+ * in pixels of the recorded monitor, evdev buttons and keycodes, axis 0
+ * vertical or 1 horizontal; each is one time-limited call: 0 or a
+ * negative error (OP_ERR_GONE, -ETIMEDOUT: the session is then given up;
+ * OP_ERR_UNSUPPORTED: no such device was granted).
+ */
+struct userbus_rd_ops {
+	const char *name; /* "mutter": messages, the display's name */
+	int (*fd)(const void *session); /* the bus socket, to poll */
+	int (*process)(void *session); /* 0, or an error once it ended */
+	void (*close)(void *session);
+	/* the monitor's position and size in the compositor's space */
+	void (*geometry)(const void *session, int32_t *x, int32_t *y,
+		int32_t *w, int32_t *h);
+	int (*pointer_abs)(void *session, double x, double y);
+	int (*button)(void *session, int32_t evdev_button, bool pressed);
+	int (*axis_discrete)(void *session, uint32_t axis, int32_t steps);
+	int (*keysym)(void *session, uint32_t keysym, bool pressed);
+	int (*keycode)(void *session, uint32_t evdev_code, bool pressed);
+};
+
 /* A method call without arguments and unanswered (best effort: a
  * session's Stop or Close before the connection goes). */
 void userbus_send_noreply(sd_bus *bus, const char *dest, const char *path,

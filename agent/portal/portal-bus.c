@@ -82,7 +82,7 @@ on_response(sd_bus_message *m, void *arg, sd_bus_error *ret)
 int
 portal__wait_for(struct portal_session *s, const bool *flag)
 {
-	int r = userbus_wait(s->bus, flag, &s->closed, s->deadline);
+	int r = userbus_wait(s->rd.bus, flag, &s->rd.closed, s->deadline);
 
 	return r == 0 && !*flag ? OP_ERR_GONE : r;
 }
@@ -97,10 +97,10 @@ portal__bus_start(struct portal_session *s, int fd, char *err, size_t errlen)
 	/* OpenPipeWireRemote answers with a file descriptor. */
 	if ((r = userbus_start(fd, true,
 		     (uint64_t)PORTAL_CALL_TIMEOUT_MS * 1000u, s->deadline,
-		     portal__failed, &s->bus, err, errlen)) != 0)
+		     portal__failed, &s->rd.bus, err, errlen)) != 0)
 		return r;
 	/* ":1.42" -> "1_42", the request path element the spec predicts. */
-	if (sd_bus_get_unique_name(s->bus, &unique) < 0 || unique == NULL ||
+	if (sd_bus_get_unique_name(s->rd.bus, &unique) < 0 || unique == NULL ||
 		unique[0] != ':' || strlen(unique) >= sizeof(s->sender)) {
 		snprintf(err, errlen, "the session bus gave us no unique name");
 		return OP_ERR_PROTO;
@@ -122,12 +122,12 @@ portal__get_u32(struct portal_session *s, const char *iface, const char *name,
 	char what[96];
 	int r;
 
-	r = sd_bus_message_new_method_call(s->bus, &m, P_BUS, P_PATH,
+	r = sd_bus_message_new_method_call(s->rd.bus, &m, P_BUS, P_PATH,
 		"org.freedesktop.DBus.Properties", "Get");
 	if (r >= 0)
 		r = sd_bus_message_append(m, "ss", iface, name);
 	if (r >= 0)
-		r = sd_bus_call(s->bus, m, portal__left_us(s), &e, &reply);
+		r = sd_bus_call(s->rd.bus, m, portal__left_us(s), &e, &reply);
 	if (r >= 0)
 		r = sd_bus_message_read(reply, "v", "u", v);
 	snprintf(what, sizeof(what), "%s.%s", iface + 23, name);
@@ -148,12 +148,12 @@ portal__get_u32(struct portal_session *s, const char *iface, const char *name,
 int
 portal__name_owner(struct portal_session *s, char *err, size_t errlen)
 {
-	int r = userbus_name_owner(s->bus, P_BUS, s->owner, sizeof(s->owner),
+	int r = userbus_name_owner(s->rd.bus, P_BUS, s->owner, sizeof(s->owner),
 		portal__failed, err, errlen);
 
 	if (r < 0)
 		return r;
-	r = userbus_watch(s->bus, P_BUS, &s->closed, &s->gone);
+	r = userbus_watch(s->rd.bus, P_BUS, &s->rd.closed, &s->gone);
 	return r < 0 ? portal__failed("AddMatch", r, NULL, err, errlen) : 0;
 }
 
@@ -172,7 +172,7 @@ portal__make_token(struct portal_session *s, char *out, size_t cap)
 static int
 subscribe(struct request *q, const char *path, sd_bus_slot **slot)
 {
-	return sd_bus_match_signal(q->s->bus, slot, q->s->owner, path,
+	return sd_bus_match_signal(q->s->rd.bus, slot, q->s->owner, path,
 		P_REQUEST, "Response", on_response, q);
 }
 
@@ -193,7 +193,7 @@ portal__req_begin(struct portal_session *s, struct request *q,
 		return -ENAMETOOLONG;
 	if ((n = subscribe(q, q->path, &q->slot)) < 0)
 		return n;
-	return sd_bus_message_new_method_call(s->bus, m, P_BUS, path, iface,
+	return sd_bus_message_new_method_call(s->rd.bus, m, P_BUS, path, iface,
 		method);
 }
 
@@ -216,7 +216,7 @@ request_finish(struct request *q, sd_bus_message *m, const char *what,
 	const char *handle = NULL;
 	int r;
 
-	r = sd_bus_call(s->bus, m, portal__left_us(s), &e, &reply);
+	r = sd_bus_call(s->rd.bus, m, portal__left_us(s), &e, &reply);
 	if (r >= 0)
 		r = sd_bus_message_read(reply, "o", &handle);
 	if (r < 0) {

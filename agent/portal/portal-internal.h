@@ -40,7 +40,7 @@ enum {
 };
 
 struct portal_session {
-	sd_bus *bus;
+	struct userbus_rd rd; /* first: see userbus.h */
 	int hold; /* keeps the process that connected bus alive */
 	struct userbus_watch gone; /* the portal leaving the bus */
 	sd_bus_slot *closed_slot;
@@ -53,10 +53,8 @@ struct portal_session {
 	uint32_t sc_version, rd_version;
 	uint32_t devices; /* granted by RemoteDesktop.Start */
 	uint32_t node;
-	int32_t x, y, w, h;
 	bool input;
 	bool have_node;
-	bool closed;
 };
 
 /* One pending Request: its path and, once answered, the Response. */

@@ -39,7 +39,7 @@ on_session_closed(sd_bus_message *m, void *arg, sd_bus_error *ret)
 
 	(void)m;
 	(void)ret;
-	s->closed = true;
+	s->rd.closed = true;
 	return 0;
 }
 
@@ -122,7 +122,7 @@ create_session(struct portal_session *s, char *err, size_t errlen)
 		return OP_ERR_PROTO;
 	}
 	memcpy(s->session, res.session, sizeof(s->session));
-	r = sd_bus_match_signal(s->bus, &s->closed_slot, s->owner, s->session,
+	r = sd_bus_match_signal(s->rd.bus, &s->closed_slot, s->owner, s->session,
 		P_SESSION, "Closed", on_session_closed, s);
 	return r < 0 ? portal__failed("AddMatch", r, NULL, err, errlen) : 0;
 }
@@ -229,10 +229,10 @@ start(struct portal_session *s, char *err, size_t errlen)
 	s->node = res.node;
 	s->have_node = true;
 	s->devices = res.devices;
-	s->x = res.x;
-	s->y = res.y;
-	s->w = res.w;
-	s->h = res.h;
+	s->rd.x = res.x;
+	s->rd.y = res.y;
+	s->rd.w = res.w;
+	s->rd.h = res.h;
 	/* A token we could not store safely is no token. */
 	if (res.have_token && portal_token_valid(res.token))
 		memcpy(s->token, res.token, sizeof(s->token));
@@ -333,13 +333,13 @@ portal_session_close(struct portal_session *s)
 		return;
 	/* Unanswered: the portal also closes our sessions when our
 	 * connection goes away. */
-	if (s->session[0] != '\0' && !s->closed)
-		userbus_send_noreply(s->bus, P_BUS, s->session, P_SESSION,
+	if (s->session[0] != '\0' && !s->rd.closed)
+		userbus_send_noreply(s->rd.bus, P_BUS, s->session, P_SESSION,
 			"Close");
 	userbus_unwatch(&s->gone);
 	sd_bus_slot_unref(s->closed_slot);
-	if (s->bus != NULL)
-		sd_bus_close_unref(s->bus);
+	if (s->rd.bus != NULL)
+		sd_bus_close_unref(s->rd.bus);
 	if (s->hold >= 0)
 		close(s->hold);
 	free(s);
@@ -363,16 +363,6 @@ portal_session_node(const struct portal_session *s)
 	return s->node;
 }
 
-void
-portal_session_geometry(const struct portal_session *s, int32_t *x,
-	int32_t *y, int32_t *w, int32_t *h)
-{
-	*x = s->x;
-	*y = s->y;
-	*w = s->w;
-	*h = s->h;
-}
-
 int
 portal_session_pipewire_fd(struct portal_session *s, int *fd)
 {
@@ -381,7 +371,7 @@ portal_session_pipewire_fd(struct portal_session *s, int *fd)
 	int r, got = -1;
 
 	*fd = -1;
-	r = sd_bus_call_method(s->bus, P_BUS, P_PATH, P_SC,
+	r = sd_bus_call_method(s->rd.bus, P_BUS, P_PATH, P_SC,
 		"OpenPipeWireRemote", &e, &reply, "oa{sv}", s->session, 0);
 	if (r >= 0)
 		r = sd_bus_message_read(reply, "h", &got);
@@ -395,18 +385,6 @@ portal_session_pipewire_fd(struct portal_session *s, int *fd)
 	return 0;
 }
 
-int
-portal_session_fd(const struct portal_session *s)
-{
-	return sd_bus_get_fd(s->bus);
-}
-
-int
-portal_session_process(struct portal_session *s)
-{
-	return userbus_process(s->bus, &s->closed);
-}
-
 static int
 notify(struct portal_session *s, uint32_t device, const char *method,
 	const char *sig, ...)
@@ -416,11 +394,11 @@ notify(struct portal_session *s, uint32_t device, const char *method,
 	va_list ap;
 	int r;
 
-	if (s->closed)
+	if (s->rd.closed)
 		return OP_ERR_GONE;
 	if (!s->input || !(s->devices & device))
 		return OP_ERR_UNSUPPORTED;
-	r = sd_bus_message_new_method_call(s->bus, &m, P_BUS, P_PATH, P_RD,
+	r = sd_bus_message_new_method_call(s->rd.bus, &m, P_BUS, P_PATH, P_RD,
 		method);
 	if (r >= 0)
 		r = sd_bus_message_append(m, "oa{sv}", s->session, 0);
@@ -430,7 +408,7 @@ notify(struct portal_session *s, uint32_t device, const char *method,
 		va_end(ap);
 	}
 	if (r >= 0)
-		r = sd_bus_call(s->bus, m,
+		r = sd_bus_call(s->rd.bus, m,
 			(uint64_t)PORTAL_CALL_TIMEOUT_MS * 1000u, &e, NULL);
 	sd_bus_message_unref(m);
 	sd_bus_error_free(&e);
@@ -439,41 +417,58 @@ notify(struct portal_session *s, uint32_t device, const char *method,
 	return r == -ETIMEDOUT ? r : OP_ERR_GONE;
 }
 
-int
-portal_session_pointer_abs(struct portal_session *s, double x, double y)
+static void
+portal_rd_close(void *s)
 {
+	portal_session_close(s);
+}
+
+static int
+portal_rd_pointer_abs(void *p, double x, double y)
+{
+	struct portal_session *s = p;
+
 	return notify(s, DEVICE_POINTER, "NotifyPointerMotionAbsolute", "udd",
 		s->node, x, y);
 }
 
-int
-portal_session_button(struct portal_session *s, int32_t button,
-	bool pressed)
+static int
+portal_rd_button(void *s, int32_t button, bool pressed)
 {
 	return notify(s, DEVICE_POINTER, "NotifyPointerButton", "iu", button,
 		(uint32_t)pressed);
 }
 
-int
-portal_session_axis_discrete(struct portal_session *s, uint32_t axis,
-	int32_t steps)
+static int
+portal_rd_axis_discrete(void *s, uint32_t axis, int32_t steps)
 {
 	return notify(s, DEVICE_POINTER, "NotifyPointerAxisDiscrete", "ui",
 		axis, steps);
 }
 
-int
-portal_session_keysym(struct portal_session *s, uint32_t keysym,
-	bool pressed)
+static int
+portal_rd_keysym(void *s, uint32_t keysym, bool pressed)
 {
 	return notify(s, DEVICE_KEYBOARD, "NotifyKeyboardKeysym", "iu",
 		(int32_t)keysym, (uint32_t)pressed);
 }
 
-int
-portal_session_keycode(struct portal_session *s, uint32_t keycode,
-	bool pressed)
+static int
+portal_rd_keycode(void *s, uint32_t keycode, bool pressed)
 {
 	return notify(s, DEVICE_KEYBOARD, "NotifyKeyboardKeycode", "iu",
 		(int32_t)keycode, (uint32_t)pressed);
 }
+
+const struct userbus_rd_ops portal_rd_ops = {
+	.name = "portal",
+	.fd = userbus_rd_fd,
+	.process = userbus_rd_process,
+	.close = portal_rd_close,
+	.geometry = userbus_rd_geometry,
+	.pointer_abs = portal_rd_pointer_abs,
+	.button = portal_rd_button,
+	.axis_discrete = portal_rd_axis_discrete,
+	.keysym = portal_rd_keysym,
+	.keycode = portal_rd_keycode,
+};
