@@ -110,14 +110,19 @@ dev_data_offer(void *data, struct zwlr_data_control_device_v1 *d,
 	wlp_data_control_offer_add_listener(o, &offer_listener, of);
 }
 
+/* Our state of an offer the device announced (NULL: none). */
+static struct offer *
+offer_of(struct zwlr_data_control_offer_v1 *o)
+{
+	return o != NULL ? wl_proxy_get_user_data((struct wl_proxy *)o) : NULL;
+}
+
 static void
 dev_selection(void *data, struct zwlr_data_control_device_v1 *d,
 	struct zwlr_data_control_offer_v1 *o)
 {
 	struct clipboard_wlr *w = data;
-	struct offer *of = o != NULL ? wl_proxy_get_user_data(
-					       (struct wl_proxy *)o)
-				     : NULL;
+	struct offer *of = offer_of(o);
 
 	(void)d;
 	if (w->sel != of)
@@ -141,9 +146,7 @@ dev_primary(void *data, struct zwlr_data_control_device_v1 *d,
 	struct zwlr_data_control_offer_v1 *o)
 {
 	struct clipboard_wlr *w = data;
-	struct offer *of = o != NULL ? wl_proxy_get_user_data(
-					       (struct wl_proxy *)o)
-				     : NULL;
+	struct offer *of = offer_of(o);
 
 	(void)d;
 	/* Not ours to track: the primary selection. */

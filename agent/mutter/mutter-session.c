@@ -85,12 +85,7 @@ read_path(sd_bus_message *m, char *out, size_t cap)
 	const char *p = NULL;
 	int r = sd_bus_message_read(m, "o", &p);
 
-	if (r < 0)
-		return r;
-	if (p == NULL || strlen(p) >= cap)
-		return -EBADMSG;
-	memcpy(out, p, strlen(p) + 1);
-	return 0;
+	return r < 0 ? r : userbus_copy(out, cap, p);
 }
 
 static int

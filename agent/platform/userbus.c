@@ -150,16 +150,25 @@ userbus_name_owner(sd_bus *bus, const char *name, char *out, size_t cap,
 		&e, &reply, "s", name);
 	if (r >= 0)
 		r = sd_bus_message_read(reply, "s", &owner);
-	if (r >= 0 &&
-		(owner == NULL || owner[0] != ':' || strlen(owner) >= cap))
-		r = -EBADMSG;
 	if (r >= 0)
-		memcpy(out, owner, strlen(owner) + 1);
-	else
+		r = owner != NULL && owner[0] == ':' ?
+			userbus_copy(out, cap, owner) : -EBADMSG;
+	if (r < 0)
 		r = failed("GetNameOwner", r, &e, err, errlen);
 	sd_bus_message_unref(reply);
 	sd_bus_error_free(&e);
 	return r < 0 ? r : 0;
+}
+
+int
+userbus_copy(char *out, size_t cap, const char *v)
+{
+	size_t n;
+
+	if (v == NULL || (n = strlen(v)) >= cap)
+		return -EBADMSG;
+	memcpy(out, v, n + 1);
+	return 0;
 }
 
 static int

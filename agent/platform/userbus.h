@@ -74,6 +74,10 @@ int userbus_start(int fd, bool fds, uint64_t call_timeout_us,
 int userbus_name_owner(sd_bus *bus, const char *name, char *out, size_t cap,
 	userbus_failed_fn failed, char *err, size_t errlen);
 
+/* Copies v, a string read from the bus, into out (cap bytes): 0, or
+ * -EBADMSG when it is missing or does not fit. */
+int userbus_copy(char *out, size_t cap, const char *v);
+
 /* A watch on a well-known name losing its owner (the service exited or
  * crashed: it sends no signal of its own then). */
 struct userbus_watch {

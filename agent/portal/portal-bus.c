@@ -262,12 +262,7 @@ read_string(sd_bus_message *m, char *out, size_t cap)
 	const char *v = NULL;
 	int r = sd_bus_message_read(m, "v", "s", &v);
 
-	if (r < 0)
-		return r;
-	if (v == NULL || strlen(v) >= cap)
-		return -EBADMSG;
-	memcpy(out, v, strlen(v) + 1);
-	return 0;
+	return r < 0 ? r : userbus_copy(out, cap, v);
 }
 
 /* (ii) inside a variant, bounded to [lo, hi]. */
