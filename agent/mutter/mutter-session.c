@@ -55,6 +55,7 @@ struct mutter_session {
 	char owner[MAX_PATH_LEN]; /* Mutter's unique name on the bus */
 	uint32_t node;
 	bool have_node;
+	bool have_size; /* in the stream's Parameters */
 	bool started;
 };
 
@@ -186,6 +187,23 @@ read_pair(sd_bus_message *m, int32_t *a, int32_t *b)
 	return sd_bus_message_exit_container(m);
 }
 
+/* One entry of the stream's Parameters. */
+static int
+geometry_entry(void *arg, sd_bus_message *m, const char *key)
+{
+	struct mutter_session *s = arg;
+
+	if (strcmp(key, "position") == 0)
+		return read_pair(m, &s->rd.x, &s->rd.y);
+	if (strcmp(key, "size") == 0) {
+		int r = read_pair(m, &s->rd.w, &s->rd.h);
+
+		s->have_size = r >= 0;
+		return r;
+	}
+	return sd_bus_message_skip(m, "v");
+}
+
 /* The stream's Parameters {position: (ii), size: (ii)}: where the
  * monitor is, for absolute pointer motion and the display list. */
 static int
@@ -193,33 +211,17 @@ read_geometry(struct mutter_session *s, char *err, size_t errlen)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus_message *m = NULL;
-	bool have_size = false;
 	int r;
 
+	s->have_size = false;
 	r = sd_bus_get_property(s->rd.bus, SC_BUS, s->stream_path,
 		SC_STREAM_IFACE, "Parameters", &e, &m, "a{sv}");
 	if (r >= 0)
-		r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	while (r >= 0 &&
-		(r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		const char *key = NULL;
-
-		if ((r = sd_bus_message_read(m, "s", &key)) < 0)
-			break;
-		if (strcmp(key, "position") == 0)
-			r = read_pair(m, &s->rd.x, &s->rd.y);
-		else if (strcmp(key, "size") == 0) {
-			r = read_pair(m, &s->rd.w, &s->rd.h);
-			have_size = r >= 0;
-		} else
-			r = sd_bus_message_skip(m, "v");
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
-	}
+		r = userbus_read_dict(m, geometry_entry, s);
 	sd_bus_message_unref(m);
-	if (r < 0 || !have_size || s->rd.w < 1 || s->rd.h < 1 || s->rd.w > 16384 ||
-		s->rd.h > 16384 || s->rd.x < -65536 || s->rd.x > 65536 ||
-		s->rd.y < -65536 || s->rd.y > 65536) {
+	if (r < 0 || !s->have_size || s->rd.w < 1 || s->rd.h < 1 ||
+		s->rd.w > 16384 || s->rd.h > 16384 || s->rd.x < -65536 ||
+		s->rd.x > 65536 || s->rd.y < -65536 || s->rd.y > 65536) {
 		r = call_failed("stream Parameters", r < 0 ? r : -EBADMSG, &e,
 			err, errlen);
 		sd_bus_error_free(&e);
@@ -506,36 +508,41 @@ read_mimes(sd_bus_message *m, char (*mimes)[MUTTER_MAX_MIME_LEN + 1],
 	return r;
 }
 
+/* What SelectionOwnerChanged says. */
+struct selection {
+	char mimes[MUTTER_MAX_MIMES][MUTTER_MAX_MIME_LEN + 1];
+	int n;
+	int ours;
+};
+
+static int
+selection_entry(void *arg, sd_bus_message *m, const char *key)
+{
+	struct selection *sel = arg;
+
+	if (strcmp(key, "mime-types") == 0)
+		return read_mimes(m, sel->mimes, &sel->n);
+	if (strcmp(key, "session-is-owner") == 0)
+		return sd_bus_message_read(m, "v", "b", &sel->ours);
+	return sd_bus_message_skip(m, "v");
+}
+
 static int
 on_selection_owner(sd_bus_message *m, void *arg, sd_bus_error *ret)
 {
 	struct mutter_session *s = arg;
-	char mimes[MUTTER_MAX_MIMES][MUTTER_MAX_MIME_LEN + 1];
+	struct selection sel;
 	const char *list[MUTTER_MAX_MIMES];
-	int n = 0, ours = 0, r;
 
 	(void)ret;
-	r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	while (r >= 0 &&
-		(r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		const char *key = NULL;
-
-		if ((r = sd_bus_message_read(m, "s", &key)) < 0)
-			break;
-		if (strcmp(key, "mime-types") == 0)
-			r = read_mimes(m, mimes, &n); else if (strcmp(key, "session-is-owner") == 0) {
-			r = sd_bus_message_read(m, "v", "b", &ours);
-		} else {
-			r = sd_bus_message_skip(m, "v");
-		}
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
-	}
-	if (r < 0 || s->on_owner == NULL)
+	sel.n = 0;
+	sel.ours = 0;
+	if (userbus_read_dict(m, selection_entry, &sel) < 0 ||
+		s->on_owner == NULL)
 		return 0; /* malformed: ignored, as Mutter's own would be */
-	for (int i = 0; i < n; i++)
-		list[i] = mimes[i];
-	s->on_owner(s->clip_arg, list, n, ours != 0);
+	for (int i = 0; i < sel.n; i++)
+		list[i] = sel.mimes[i];
+	s->on_owner(s->clip_arg, list, sel.n, sel.ours != 0);
 	return 0;
 }
 

@@ -171,6 +171,23 @@ userbus_copy(char *out, size_t cap, const char *v)
 	return 0;
 }
 
+int
+userbus_read_dict(sd_bus_message *m, userbus_entry_fn fn, void *arg)
+{
+	int r = sd_bus_message_enter_container(m, 'a', "{sv}");
+
+	while (r >= 0 &&
+		(r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		const char *key = NULL;
+
+		if ((r = sd_bus_message_read(m, "s", &key)) < 0)
+			break;
+		if ((r = fn(arg, m, key)) >= 0)
+			r = sd_bus_message_exit_container(m);
+	}
+	return r < 0 ? r : 0;
+}
+
 static int
 on_owner_changed(sd_bus_message *m, void *arg, sd_bus_error *ret)
 {

@@ -78,6 +78,19 @@ int userbus_name_owner(sd_bus *bus, const char *name, char *out, size_t cap,
  * -EBADMSG when it is missing or does not fit. */
 int userbus_copy(char *out, size_t cap, const char *v);
 
+/* Reads or skips the variant of one a{sv} entry named key (0 or
+ * sd-bus's negative error). */
+typedef int (*userbus_entry_fn)(void *arg, sd_bus_message *m,
+	const char *key);
+
+/*
+ * Walks the a{sv} dictionary at m, handing each entry to fn; leaves m
+ * inside the array, after its last entry (the caller exits it when it
+ * reads on). 0, or the first negative error (sd-bus's or fn's), which
+ * ends the walk.
+ */
+int userbus_read_dict(sd_bus_message *m, userbus_entry_fn fn, void *arg);
+
 /* A watch on a well-known name losing its owner (the service exited or
  * crashed: it sends no signal of its own then). */
 struct userbus_watch {

@@ -276,28 +276,25 @@ read_pair(sd_bus_message *m, int32_t *a, int32_t *b, int32_t lo, int32_t hi)
 	return *a < lo || *a > hi || *b < lo || *b > hi ? -EBADMSG : 0;
 }
 
-/* One stream's a{sv}: position and size. */
+/* One entry of a stream's a{sv}: position and size. */
+static int
+stream_entry(void *arg, sd_bus_message *m, const char *key)
+{
+	struct results *res = arg;
+
+	if (strcmp(key, "position") == 0)
+		return read_pair(m, &res->x, &res->y, -MAX_COORD, MAX_COORD);
+	if (strcmp(key, "size") == 0)
+		return read_pair(m, &res->w, &res->h, 1, MAX_SIZE);
+	return sd_bus_message_skip(m, "v");
+}
+
+/* One stream's a{sv}. */
 static int
 read_stream_props(sd_bus_message *m, struct results *res)
 {
-	int r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	int r = userbus_read_dict(m, stream_entry, res);
 
-	while (r >= 0 &&
-		(r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		const char *key = NULL;
-
-		if ((r = sd_bus_message_read(m, "s", &key)) < 0)
-			break;
-		if (strcmp(key, "position") == 0)
-			r = read_pair(m, &res->x, &res->y, -MAX_COORD,
-				MAX_COORD);
-		else if (strcmp(key, "size") == 0)
-			r = read_pair(m, &res->w, &res->h, 1, MAX_SIZE);
-		else
-			r = sd_bus_message_skip(m, "v");
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
-	}
 	return r < 0 ? r : sd_bus_message_exit_container(m);
 }
 
@@ -335,37 +332,37 @@ read_streams(sd_bus_message *m, struct results *res)
 	return r < 0 ? r : 0;
 }
 
-/* The Response's a{sv}: the keys any of our requests use. */
+/* One entry of the Response's a{sv}: the keys any of our requests
+ * use. */
+static int
+results_entry(void *arg, sd_bus_message *m, const char *key)
+{
+	struct results *res = arg;
+	int r;
+
+	if (strcmp(key, "session_handle") == 0) {
+		r = read_string(m, res->session, sizeof(res->session));
+		res->have_session = r >= 0;
+	} else if (strcmp(key, "restore_token") == 0) {
+		r = read_string(m, res->token, sizeof(res->token));
+		res->have_token = r >= 0;
+	} else if (strcmp(key, "devices") == 0) {
+		r = sd_bus_message_read(m, "v", "u", &res->devices);
+		res->have_devices = r >= 0;
+	} else if (strcmp(key, "streams") == 0) {
+		r = read_streams(m, res);
+	} else {
+		r = sd_bus_message_skip(m, "v");
+	}
+	return r;
+}
+
+/* The Response's a{sv}. */
 static int
 parse_results(sd_bus_message *m, struct results *res)
 {
-	int r = sd_bus_message_enter_container(m, 'a', "{sv}");
-
 	memset(res, 0, sizeof(*res));
-	while (r >= 0 &&
-		(r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		const char *key = NULL;
-
-		if ((r = sd_bus_message_read(m, "s", &key)) < 0)
-			break;
-		if (strcmp(key, "session_handle") == 0) {
-			r = read_string(m, res->session, sizeof(res->session));
-			res->have_session = r >= 0;
-		} else if (strcmp(key, "restore_token") == 0) {
-			r = read_string(m, res->token, sizeof(res->token));
-			res->have_token = r >= 0;
-		} else if (strcmp(key, "devices") == 0) {
-			r = sd_bus_message_read(m, "v", "u", &res->devices);
-			res->have_devices = r >= 0;
-		} else if (strcmp(key, "streams") == 0) {
-			r = read_streams(m, res);
-		} else {
-			r = sd_bus_message_skip(m, "v");
-		}
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
-	}
-	return r < 0 ? r : 0;
+	return userbus_read_dict(m, results_entry, res);
 }
 
 /* Runs a request and parses its results. */
