@@ -43,11 +43,5 @@ mut_open(struct capture *self, const char *display, const char *xauthority,
 const struct capture_ops capture__mutter_ops = {
 	.name = "mutter",
 	.open = mut_open,
-	.close = capture__pws_close,
-	.displays = capture__pws_displays,
-	.grabber_new = capture__pws_grabber_new,
-	.grabber_free = capture__pws_grabber_free,
-	.grab = capture__pws_grab,
-	.cursor = capture__pws_cursor,
-	.pointer = capture__pws_pointer,
+	CAPTURE_PWS_OPS,
 };

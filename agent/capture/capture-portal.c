@@ -52,11 +52,5 @@ portal_open(struct capture *self, const char *display, const char *token_path,
 const struct capture_ops capture__portal_ops = {
 	.name = "portal",
 	.open = portal_open,
-	.close = capture__pws_close,
-	.displays = capture__pws_displays,
-	.grabber_new = capture__pws_grabber_new,
-	.grabber_free = capture__pws_grabber_free,
-	.grab = capture__pws_grab,
-	.cursor = capture__pws_cursor,
-	.pointer = capture__pws_pointer,
+	CAPTURE_PWS_OPS,
 };

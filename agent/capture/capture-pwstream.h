@@ -24,7 +24,15 @@ struct userbus_rd_ops;
 int capture__pws_open(struct capture *self, const struct userbus_rd_ops *src,
 	void *session, int pw_fd, uint32_t node, char *err, size_t errlen);
 
-/* The rest of the backend's capture_ops. */
+/* The rest of the backend's capture_ops: after its name and open, in
+ * its table, CAPTURE_PWS_OPS. */
+#define CAPTURE_PWS_OPS \
+	.close = capture__pws_close, .displays = capture__pws_displays, \
+	.grabber_new = capture__pws_grabber_new, \
+	.grabber_free = capture__pws_grabber_free, \
+	.grab = capture__pws_grab, .cursor = capture__pws_cursor, \
+	.pointer = capture__pws_pointer
+
 void capture__pws_close(struct capture *self);
 int capture__pws_displays(struct capture *self, struct capture_display *out,
 	int max);
