@@ -117,6 +117,22 @@ class DesktopCase(TempDirCase):
         self.assertIn(f'"backend":"{backend}"', lost[-1].replace(" ", ""))
         self.assertIsNone(self.agent.proc.poll(), "the agent exited")
 
+    def check_clipboard_to_desktop(self, c, paste, as_bytes=False):
+        """The technician's clipboard reaches the desktop: paste() (the
+        desktop's clipboard as one of its clients reads it, bytes when
+        as_bytes) gives what c sent within 10 s."""
+        back = "héllo from the technician"
+        want = back.encode() if as_bytes else back
+        c.send_clipboard(back, multi=True)
+        deadline = time.monotonic() + 10
+        got = None
+        while time.monotonic() < deadline:
+            got = paste()
+            if got == want:
+                break
+            c.pump(0.1)
+        self.assertEqual(got, want, self.why(c))
+
     def wait_frames(self, c, n=1, timeout=20):
         deadline = time.monotonic() + timeout
         while len(video_util.frames(c)) < n:
