@@ -4,16 +4,27 @@ private Xvfb (or, from start_desktop, a compositor), an agent pointed at
 it with a permanent password, and a direct-IP client logged in to it;
 and LogindCase, a Wayland-only user "logged in" whose desktop the agent
 must find by itself."""
+import json
 import os
 import shutil
 import time
+import unittest
 
 from agent import Agent
-from common import TempDirCase, run
+from common import SOURCE_DIR, TempDirCase, run
 from pipewire_util import ensure_user
 
 import client
+import jsonschema
+import sway_util as su
 import video_util
+
+
+def wayland_display(socket):
+    """The agent's display section for a Wayland compositor's socket,
+    with no virtual display to fall back to."""
+    return (f"display:\n  wayland: \"{socket}\"\n"
+            "  virtual:\n    mode: never\n")
 
 
 def start_agent(case, password, **agent_kw):
@@ -59,6 +70,13 @@ class DesktopCase(TempDirCase):
         return self.display_yaml or (
             f"display:\n  x11: \"{self.x.display}\"\n"
             "  virtual:\n    mode: never\n")
+
+    def make_share(self, prefix):
+        """self.share: a directory the test user can read and write
+        (a compositor's logs, images to show), removed at the end."""
+        self.share = su.user_tmp(prefix)
+        self.addCleanup(shutil.rmtree, self.share, True)
+        return self.share
 
     def setUp(self):
         super().setUp()
@@ -133,6 +151,22 @@ class DesktopCase(TempDirCase):
             c.pump(0.1)
         self.assertEqual(got, want, self.why(c))
 
+    def stream_psnr(self, c, want, name):
+        """PSNR (dB) of the last frame c received, decoded with ffmpeg
+        from NAME.ivf in self.tmp, against want (rgb24 bytes, W x H)."""
+        ivf = os.path.join(self.tmp, f"{name}.ivf")
+        c.write_ivf(ivf, display=0, width=self.W, height=self.H)
+        got = video_util.decode_ivf(ivf, self.W, self.H, last_only=True)[-1]
+        return video_util.psnr(got, want, self.W, self.H)
+
+    def valid_status(self):
+        """The agent's status --json, checked against its schema."""
+        st = self.agent.status()
+        with open(os.path.join(SOURCE_DIR, "config", "schema",
+                               "status.schema.json")) as f:
+            jsonschema.validate(st, json.load(f))
+        return st
+
     def wait_frames(self, c, n=1, timeout=20):
         deadline = time.monotonic() + timeout
         while len(video_util.frames(c)) < n:
@@ -142,6 +176,7 @@ class DesktopCase(TempDirCase):
             c.pump(0.05)
 
 
+@unittest.skipUnless(os.geteuid() == 0, "needs root to make /run/user/UID")
 class LogindCase(TempDirCase):
     """USER (a test user) "logged in" to a Wayland session without
     Xwayland: its /run/user/UID made as logind would, the compositor

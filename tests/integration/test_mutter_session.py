@@ -26,16 +26,14 @@ RemoteDesktop/ScreenCast on the session bus beside that socket.
 
 Skips (77) only when mutter, PipeWire, GTK's Python bindings, wev or
 ffmpeg are not installed."""
-import json
 import os
 import shutil
 import time
 import unittest
 
-from common import SOURCE_DIR, main, run
-from desktop_case import DesktopCase, LogindCase
+from common import main, run
+from desktop_case import DesktopCase, LogindCase, wayland_display
 
-import jsonschema
 import mutter_util as mu
 import sway_util as su
 import video_util
@@ -53,15 +51,14 @@ frames = video_util.frames
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
 class MutterSession(DesktopCase):
     PASSWORD = PASSWORD
+    W, H = W, H
 
     def start_desktop(self):
-        self.share = su.user_tmp("op-mutsess-")
-        self.addCleanup(shutil.rmtree, self.share, True)
-        self.mutter = mu.Mutter(log_dir=self.share).start()
+        self.mutter = mu.Mutter(
+            log_dir=self.make_share("op-mutsess-")).start()
         self.addCleanup(self.mutter.stop)
         self.socket = os.path.join(self.mutter.runtime_dir, "wayland-0")
-        return (f"display:\n  wayland: \"{self.socket}\"\n"
-                "  virtual:\n    mode: never\n")
+        return wayland_display(self.socket)
 
     # ------------------------------------------------------------ video
     def test_video_and_status(self):
@@ -77,19 +74,12 @@ class MutterSession(DesktopCase):
         self.wait_frames(c)
         if not video_util.wait_quiet(c, 0.8, 15):
             self.fail("the stream never went quiet")
-        ivf = os.path.join(self.tmp, "mutter.ivf")
-        c.write_ivf(ivf, display=0, width=W, height=H)
-        got = video_util.decode_ivf(ivf, W, H, last_only=True)[-1]
-        db = video_util.psnr(got, img.tobytes(), W, H)
+        db = self.stream_psnr(c, img.tobytes(), "mutter")
         print(f"MUTTER session PSNR vs the drawn pattern: {db:.1f} dB "
               f"({len(frames(c))} frames)", flush=True)
         self.assertGreaterEqual(db, 35.0)
 
-        st = self.agent.status()
-        with open(os.path.join(SOURCE_DIR, "config", "schema",
-                               "status.schema.json")) as f:
-            jsonschema.validate(st, json.load(f))
-        dp = st["display"]
+        dp = self.valid_status()["display"]
         self.assertEqual((dp["backend"], dp["name"], dp["source"]),
                          ("mutter", self.mutter.runtime_dir, "configured"),
                          dp)
@@ -169,7 +159,6 @@ class MutterSession(DesktopCase):
 
 
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
-@unittest.skipUnless(os.geteuid() == 0, "needs root to make /run/user/UID")
 class LogindMutter(LogindCase):
     USER = mu.TEST_USER
     PASSWORD = PASSWORD

@@ -33,17 +33,16 @@ the agent's code.
     an X11 window and such a user cannot be asked.
 
 Skips (77) only when sway, grim, wev or wl-clipboard is not installed."""
-import json
 import os
 import shutil
 import subprocess
 import time
 import unittest
 
-from common import SOURCE_DIR, TempDirCase, main, run
-from desktop_case import DesktopCase, LogindCase, start_agent
+from common import TempDirCase, main, run
+from desktop_case import (DesktopCase, LogindCase, start_agent,
+                          wayland_display)
 
-import jsonschema
 import sway_util as su
 import video_util
 import wayfake
@@ -62,17 +61,15 @@ frames = video_util.frames
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
 class WlrSession(DesktopCase):
     PASSWORD = PASSWORD
+    W, H = W, H
 
     def start_desktop(self):
-        self.share = su.user_tmp("op-wlrsess-")
-        self.addCleanup(shutil.rmtree, self.share, True)
-        bg = os.path.join(self.share, "bg.png")
+        bg = os.path.join(self.make_share("op-wlrsess-"), "bg.png")
         su.write_png(bg, su.desktop_pattern(W, H))
         self.sway = su.Sway(mode=f"{W}x{H}", bg=bg,
                             log_dir=self.share).start()
         self.addCleanup(self.sway.stop)
-        return (f"display:\n  wayland: \"{self.sway.socket}\"\n"
-                "  virtual:\n    mode: never\n")
+        return wayland_display(self.sway.socket)
 
     def settle(self, c, quiet=0.8, timeout=15):
         if not video_util.wait_quiet(c, quiet, timeout):
@@ -86,20 +83,12 @@ class WlrSession(DesktopCase):
         self.assertEqual((d.width, d.height), (W, H))
         self.wait_frames(c)
         self.settle(c)
-        ivf = os.path.join(self.tmp, "wlr.ivf")
-        c.write_ivf(ivf, display=0, width=W, height=H)
-        got = video_util.decode_ivf(ivf, W, H, last_only=True)[-1]
-        want = self.sway.grim_ppm().tobytes()
-        db = video_util.psnr(got, want, W, H)
+        db = self.stream_psnr(c, self.sway.grim_ppm().tobytes(), "wlr")
         print(f"WLR session PSNR vs grim: {db:.1f} dB "
               f"({len(frames(c))} frames)", flush=True)
         self.assertGreaterEqual(db, 35.0)
 
-        st = self.agent.status()
-        with open(os.path.join(SOURCE_DIR, "config", "schema",
-                               "status.schema.json")) as f:
-            jsonschema.validate(st, json.load(f))
-        dp = st["display"]
+        dp = self.valid_status()["display"]
         self.assertEqual(dp["backend"], "wlr", dp)
         self.assertEqual(dp["name"], self.sway.socket)
         self.assertEqual(dp["source"], "configured")
@@ -171,9 +160,8 @@ class NotWlroots(TempDirCase):
 
     def refused(self, fc, *why):
         """A session on fc is told there is no screen, and why."""
-        agent, c = start_agent(self, PASSWORD, display=(
-            f"display:\n  wayland: \"{fc.path}\"\n"
-            "  virtual:\n    mode: never\n"))
+        agent, c = start_agent(self, PASSWORD,
+                               display=wayland_display(fc.path))
         pi = c.login(PASSWORD)
         self.assertNotIsInstance(pi, str, c.summary())
         c.pump(0.5)
@@ -213,7 +201,6 @@ class NotWlroots(TempDirCase):
 
 
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
-@unittest.skipUnless(os.geteuid() == 0, "needs root to make /run/user/UID")
 class LogindWayland(LogindCase):
     USER = su.TEST_USER
     PASSWORD = PASSWORD
