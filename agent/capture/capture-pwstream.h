@@ -16,9 +16,10 @@ struct userbus_rd_ops;
 /*
  * A backend's open, once it has its session (src: its calls, which
  * keep it polled for its end and close it with the capture) and a
- * connected PipeWire socket: takes both (closed on failure too), connects PipeWire on
- * pw_fd, consumes the stream node, waits (blocking) for the format and
- * the first frame, then polls the bus and PipeWire on self->loop.
+ * connected PipeWire socket: takes both (closed on failure too),
+ * connects PipeWire on pw_fd, consumes the stream node, waits (blocking)
+ * for the format and the first frame, then polls the bus and PipeWire
+ * on self->loop.
  * 0, or a negative error with a reason in err.
  */
 int capture__pws_open(struct capture *self, const struct userbus_rd_ops *src,

@@ -204,10 +204,11 @@ src_send(void *data, struct zwlr_data_control_source_v1 *s, const char *mime,
 	int32_t fd)
 {
 	struct clipboard_wlr *w = data;
+	bool png = strcmp(mime, CLIP_PNG_MIME) == 0;
 
 	(void)s;
-	(void)clipboard__pipe_send(&w->c.pipe, strcmp(mime, CLIP_PNG_MIME) == 0 ?
-		CLIPBOARD_PNG : CLIPBOARD_TEXT, fd, 0);
+	(void)clipboard__pipe_send(&w->c.pipe,
+		png ? CLIPBOARD_PNG : CLIPBOARD_TEXT, fd, 0);
 }
 
 static void

@@ -145,12 +145,13 @@ void userbus_rd_geometry(const void *session, int32_t *x, int32_t *y,
  * A remote-desktop session on the user's bus, whichever API made it
  * (mutter/ or portal/): what the capture and input backends use of it,
  * so that one adapter of theirs serves both. session is the API's
- * session object, which starts with a struct userbus_rd (fd, process and
- * geometry are the userbus_rd_ calls); all on the owner's thread. The input calls take x, y
- * in pixels of the recorded monitor, evdev buttons and keycodes, axis 0
- * vertical or 1 horizontal; each is one time-limited call: 0 or a
- * negative error (OP_ERR_GONE, -ETIMEDOUT: the session is then given up;
- * OP_ERR_UNSUPPORTED: no such device was granted).
+ * session object, which starts with a struct userbus_rd (fd, process
+ * and geometry are the userbus_rd_ calls); all on the owner's thread.
+ * The input calls take x, y in pixels of the recorded monitor, evdev
+ * buttons and keycodes, axis 0 vertical or 1 horizontal; each is one
+ * time-limited call: 0 or a negative error (OP_ERR_GONE, -ETIMEDOUT:
+ * the session is then given up; OP_ERR_UNSUPPORTED: no such device was
+ * granted).
  */
 struct userbus_rd_ops {
 	const char *name; /* "mutter": messages, the display's name */

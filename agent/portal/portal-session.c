@@ -122,8 +122,8 @@ create_session(struct portal_session *s, char *err, size_t errlen)
 		return OP_ERR_PROTO;
 	}
 	memcpy(s->session, res.session, sizeof(s->session));
-	r = sd_bus_match_signal(s->rd.bus, &s->closed_slot, s->owner, s->session,
-		P_SESSION, "Closed", on_session_closed, s);
+	r = sd_bus_match_signal(s->rd.bus, &s->closed_slot, s->owner,
+		s->session, P_SESSION, "Closed", on_session_closed, s);
 	return r < 0 ? portal__failed("AddMatch", r, NULL, err, errlen) : 0;
 }
 
