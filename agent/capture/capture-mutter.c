@@ -15,86 +15,33 @@
 #include "capture/capture-pwstream.h"
 #include "core/err.h"
 #include "mutter/mutter-session.h"
-#include "platform/userconn.h"
+#include "platform/userbus.h"
 
 #define OPEN_TIMEOUT_MS 5000
-
-static int
-src_fd(void *s)
-{
-	return mutter_session_fd(s);
-}
-
-static int
-src_process(void *s)
-{
-	return mutter_session_process(s);
-}
-
-static void
-src_close(void *s)
-{
-	mutter_session_close(s);
-}
-
-static void
-src_position(void *s, int32_t *x, int32_t *y)
-{
-	int32_t w, h;
-
-	mutter_session_geometry(s, x, y, &w, &h);
-}
-
-static const struct capture_pws_source mutter_source = {
-	.name = "mutter",
-	.fd = src_fd,
-	.process = src_process,
-	.close = src_close,
-	.position = src_position,
-};
 
 static int
 mut_open(struct capture *self, const char *display, const char *xauthority,
 	char *err, size_t errlen)
 {
 	struct mutter_session *ms = NULL;
-	char dir[200], path[300];
-	uid_t uid;
-	gid_t gid;
+	struct userbus_target t;
 	int fd = -1, r;
 
 	(void)xauthority;
-	if ((r = mutter_target(display, dir, sizeof(dir), &uid, &gid, err,
-		     errlen)) != 0)
+	if ((r = mutter_session_open_user(display, OPEN_TIMEOUT_MS, &t, &ms,
+		     err, errlen)) != 0)
 		return r;
-	snprintf(path, sizeof(path), "%s/bus", dir);
-	if ((r = platform_connect_user(path, uid, gid, &fd)) != 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", path,
-			op_strerror(r));
-		return r;
-	}
-	if ((r = mutter_session_open(fd, NULL, OPEN_TIMEOUT_MS, &ms, err,
-		     errlen)) != 0)
-		return r;
-	snprintf(path, sizeof(path), "%s/pipewire-0", dir);
-	if ((r = platform_connect_user(path, uid, gid, &fd)) != 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", path,
-			op_strerror(r));
+	if ((r = userbus_connect(&t, "pipewire-0", &fd, NULL, err,
+		     errlen)) != 0) {
 		mutter_session_close(ms);
 		return r;
 	}
-	return capture__pws_open(self, &mutter_source, ms, fd,
+	return capture__pws_open(self, &mutter_rd_ops, ms, fd,
 		mutter_session_node(ms), err, errlen);
 }
 
 const struct capture_ops capture__mutter_ops = {
 	.name = "mutter",
 	.open = mut_open,
-	.close = capture__pws_close,
-	.displays = capture__pws_displays,
-	.grabber_new = capture__pws_grabber_new,
-	.grabber_free = capture__pws_grabber_free,
-	.grab = capture__pws_grab,
-	.cursor = capture__pws_cursor,
-	.pointer = capture__pws_pointer,
+	CAPTURE_PWS_OPS,
 };

@@ -25,97 +25,32 @@
 
 #include "capture/capture-pwstream.h"
 #include "core/err.h"
-#include "core/log.h"
-#include "mutter/mutter-session.h"
-#include "platform/userconn.h"
 #include "portal/portal-session.h"
-#include "portal/portal-token.h"
 
 #define OPEN_TIMEOUT_MS 15000
-
-static int
-src_fd(void *s)
-{
-	return portal_session_fd(s);
-}
-
-static int
-src_process(void *s)
-{
-	return portal_session_process(s);
-}
-
-static void
-src_close(void *s)
-{
-	portal_session_close(s);
-}
-
-static void
-src_position(void *s, int32_t *x, int32_t *y)
-{
-	int32_t w, h;
-
-	portal_session_geometry(s, x, y, &w, &h);
-}
-
-static const struct capture_pws_source portal_source = {
-	.name = "portal",
-	.fd = src_fd,
-	.process = src_process,
-	.close = src_close,
-	.position = src_position,
-};
 
 static int
 portal_open(struct capture *self, const char *display, const char *token_path,
 	char *err, size_t errlen)
 {
 	struct portal_session *ps = NULL;
-	char dir[200], path[300], token[PORTAL_TOKEN_MAX];
-	uid_t uid;
-	gid_t gid;
-	int fd = -1, hold = -1, r;
+	int fd = -1, r;
 
-	if ((r = mutter_target(display, dir, sizeof(dir), &uid, &gid, err,
-		     errlen)) != 0)
+	if ((r = portal_session_open_user(display, false, token_path,
+		     OPEN_TIMEOUT_MS, &ps, err, errlen)) != 0)
 		return r;
-	token[0] = '\0';
-	if (token_path != NULL && token_path[0] != '\0' &&
-		(r = portal_token_load(token_path, token, sizeof(token))) != 0)
-		log_warn_r(r, "portal restore token %s ignored", token_path);
-	snprintf(path, sizeof(path), "%s/bus", dir);
-	if ((r = platform_connect_user_held(path, uid, gid, &fd, &hold)) != 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", path,
-			op_strerror(r));
-		return r;
-	}
-	if ((r = portal_session_open(fd, hold, false, token, OPEN_TIMEOUT_MS,
-		     &ps, err, errlen)) != 0)
-		return r;
-	if (token_path != NULL && token_path[0] != '\0' &&
-		(r = portal_token_save(token_path,
-			 portal_session_restore_token(ps))) != 0)
-		log_warn_r(r, "cannot store the portal restore token in %s",
-			token_path);
 	if ((r = portal_session_pipewire_fd(ps, &fd)) != 0) {
 		snprintf(err, errlen, "portal OpenPipeWireRemote: %s",
 			op_strerror(r));
 		portal_session_close(ps);
 		return r;
 	}
-	return capture__pws_open(self, &portal_source, ps, fd,
+	return capture__pws_open(self, &portal_rd_ops, ps, fd,
 		portal_session_node(ps), err, errlen);
 }
 
 const struct capture_ops capture__portal_ops = {
 	.name = "portal",
 	.open = portal_open,
-	.close = capture__pws_close,
-	.displays = capture__pws_displays,
-	.grabber_new = capture__pws_grabber_new,
-	.grabber_free = capture__pws_grabber_free,
-	.grab = capture__pws_grab,
-	.cursor = capture__pws_cursor,
-	.pointer = capture__pws_pointer,
+	CAPTURE_PWS_OPS,
 };

@@ -32,6 +32,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "platform/userbus.h"
 #include "pwire/pw-conn.h"
 
 /* Opening: PipeWire's answer, then its format and first frame. */
@@ -40,7 +41,7 @@
 
 struct mut {
 	struct capture *c;
-	const struct capture_pws_source *src;
+	const struct userbus_rd_ops *src;
 	void *session; /* src's */
 	struct pw_conn pw;
 	struct pw_stream *stream;
@@ -398,7 +399,7 @@ connect_stream(struct mut *m, int pw_fd, uint32_t node, char *err,
 }
 
 int
-capture__pws_open(struct capture *self, const struct capture_pws_source *src,
+capture__pws_open(struct capture *self, const struct userbus_rd_ops *src,
 	void *session, int pw_fd, uint32_t node, char *err, size_t errlen)
 {
 	struct mut *m;
@@ -480,13 +481,14 @@ capture__pws_displays(struct capture *self, struct capture_display *out,
 	int max)
 {
 	struct mut *m = self->impl;
+	int32_t w, h;
 
 	if (!m->have_format || max < 1)
 		return 0;
 	memset(&out[0], 0, sizeof(out[0]));
 	/* Where the compositor says the monitor is; the size is the
 	 * stream's. */
-	m->src->position(m->session, &out[0].x, &out[0].y);
+	m->src->geometry(m->session, &out[0].x, &out[0].y, &w, &h);
 	out[0].width = m->width;
 	out[0].height = m->height;
 	out[0].primary = true;

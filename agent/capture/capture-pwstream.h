@@ -11,29 +11,29 @@
 
 #include "capture/capture-internal.h"
 
-/* The D-Bus session behind a stream, which keeps it alive: polled for
- * its end, closed with the capture. */
-struct capture_pws_source {
-	const char *name; /* "mutter": messages, the display's name */
-	int (*fd)(void *session);
-	/* 0, or an error once the session ended */
-	int (*process)(void *session);
-	void (*close)(void *session);
-	/* the monitor's position in the compositor's global space */
-	void (*position)(void *session, int32_t *x, int32_t *y);
-};
+struct userbus_rd_ops;
 
 /*
- * A backend's open, once it has its session and a connected PipeWire
- * socket: takes both (closed on failure too), connects PipeWire on
- * pw_fd, consumes the stream node, waits (blocking) for the format and
- * the first frame, then polls the bus and PipeWire on self->loop.
+ * A backend's open, once it has its session (src: its calls, which
+ * keep it polled for its end and close it with the capture) and a
+ * connected PipeWire socket: takes both (closed on failure too),
+ * connects PipeWire on pw_fd, consumes the stream node, waits (blocking)
+ * for the format and the first frame, then polls the bus and PipeWire
+ * on self->loop.
  * 0, or a negative error with a reason in err.
  */
-int capture__pws_open(struct capture *self, const struct capture_pws_source *src,
+int capture__pws_open(struct capture *self, const struct userbus_rd_ops *src,
 	void *session, int pw_fd, uint32_t node, char *err, size_t errlen);
 
-/* The rest of the backend's capture_ops. */
+/* The rest of the backend's capture_ops: after its name and open, in
+ * its table, CAPTURE_PWS_OPS. */
+#define CAPTURE_PWS_OPS \
+	.close = capture__pws_close, .displays = capture__pws_displays, \
+	.grabber_new = capture__pws_grabber_new, \
+	.grabber_free = capture__pws_grabber_free, \
+	.grab = capture__pws_grab, .cursor = capture__pws_cursor, \
+	.pointer = capture__pws_pointer
+
 void capture__pws_close(struct capture *self);
 int capture__pws_displays(struct capture *self, struct capture_display *out,
 	int max);

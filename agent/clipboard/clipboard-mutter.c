@@ -32,21 +32,14 @@
 #include "clipboard/clipboard-pipe.h"
 #include "core/err.h"
 #include "mutter/mutter-session.h"
-#include "platform/userconn.h"
+#include "platform/userbus.h"
 
 #define OPEN_TIMEOUT_MS 5000
 
 struct clipboard_mutter {
-	uv_loop_t *loop;
+	struct clip_conn c; /* first: see clipboard-pipe.h */
 	struct mutter_session *ms;
-	struct clipboard *pub;
-	clipboard_changed_fn changed;
-	void *arg;
-	uv_poll_t poll;
 	uv_timer_t kick;
-	int handles;
-	bool gone, closing;
-	struct clip_pipe pipe;
 	/* the clipboard's owner (not us): its best text type, PNG */
 	bool owned;
 	bool mine; /* our SetSelection is the clipboard: Mutter will not
@@ -68,7 +61,7 @@ on_kick(uv_timer_t *t)
 static void
 kick(struct clipboard_mutter *w)
 {
-	if (!w->gone && !w->closing)
+	if (!w->c.gone && !w->c.closing)
 		uv_timer_start(&w->kick, on_kick, 0, 0);
 }
 
@@ -92,8 +85,8 @@ on_owner(void *arg, const char *const *mimes, int n, bool ours)
 			w->png = true;
 	}
 	w->owned = n > 0;
-	if (w->owned && w->changed != NULL && !w->closing)
-		w->changed(w->arg, w->pub);
+	if (w->owned && w->c.changed != NULL && !w->c.closing)
+		w->c.changed(w->c.arg, w->c.pub);
 }
 
 static void
@@ -106,7 +99,7 @@ on_transfer(void *arg, const char *mime, uint32_t serial)
 
 	if ((!png && (rank == 0 || rank > CLIP_TEXT_SERVED)) ||
 		mutter_session_selection_write(w->ms, serial, &fd) != 0 ||
-		clipboard__pipe_send(&w->pipe, png ? CLIPBOARD_PNG :
+		clipboard__pipe_send(&w->c.pipe, png ? CLIPBOARD_PNG :
 			CLIPBOARD_TEXT, fd, serial) != 0)
 		(void)mutter_session_selection_done(w->ms, serial, false);
 	kick(w);
@@ -117,7 +110,7 @@ on_sent(void *be, uint32_t serial, bool ok)
 {
 	struct clipboard_mutter *w = be;
 
-	if (!w->gone)
+	if (!w->c.gone)
 		(void)mutter_session_selection_done(w->ms, serial, ok);
 	kick(w);
 }
@@ -127,15 +120,15 @@ process(struct clipboard_mutter *w)
 {
 	int ev;
 
-	if (w->gone || w->closing)
+	if (w->c.gone || w->c.closing)
 		return;
-	if (mutter_session_process(w->ms) != 0) {
-		w->gone = true;
-		uv_poll_stop(&w->poll);
+	if (userbus_rd_process(w->ms) != 0) {
+		w->c.gone = true;
+		uv_poll_stop(&w->c.poll);
 		return;
 	}
 	ev = mutter_session_events(w->ms);
-	uv_poll_start(&w->poll, UV_READABLE |
+	uv_poll_start(&w->c.poll, UV_READABLE |
 		((ev & POLLOUT) ? UV_WRITABLE : 0), on_poll);
 }
 
@@ -146,7 +139,7 @@ on_poll(uv_poll_t *h, int status, int events)
 
 	(void)events;
 	if (status < 0) {
-		w->gone = true;
+		w->c.gone = true;
 		uv_poll_stop(h);
 		return;
 	}
@@ -173,7 +166,7 @@ receive(void *be, enum clipboard_format format, int *fd)
 	r = mutter_session_selection_read(w->ms, mime, fd);
 	kick(w);
 	if (r == OP_ERR_GONE)
-		w->gone = true;
+		w->c.gone = true;
 	return r;
 }
 
@@ -182,11 +175,11 @@ mutter_read(void *be, clipboard_read_fn done, void *arg)
 {
 	struct clipboard_mutter *w = be;
 
-	if (!w->pipe.reading)
+	if (!w->c.pipe.reading)
 		w->read_gen = w->gen;
-	if (w->mine && !w->gone)
-		return clipboard__pipe_read_own(&w->pipe, done, arg);
-	return clipboard__pipe_read(&w->pipe, w->gone ? OP_ERR_GONE :
+	if (w->mine && !w->c.gone)
+		return clipboard__pipe_read_own(&w->c.pipe, done, arg);
+	return clipboard__pipe_read(&w->c.pipe, w->c.gone ? OP_ERR_GONE :
 		!w->owned ? OP_ERR_NOT_FOUND : 0, done, arg);
 }
 
@@ -199,54 +192,33 @@ mutter_set(void *be, const struct clipboard_item *items, int n)
 	const char *mimes[CLIP_TEXT_SERVED + 1];
 	int nm = 0, r;
 
-	if (w->gone)
+	if (w->c.gone)
 		return OP_ERR_GONE;
-	if ((r = clipboard__pipe_keep(&w->pipe, items, n)) != 0)
+	if ((r = clipboard__pipe_keep(&w->c.pipe, items, n)) != 0)
 		return r;
-	if (clipboard__pipe_item(&w->pipe, CLIPBOARD_TEXT) != NULL)
+	if (clipboard__pipe_item(&w->c.pipe, CLIPBOARD_TEXT) != NULL)
 		for (int k = 0; k < CLIP_TEXT_SERVED; k++)
 			mimes[nm++] = clipboard__text_mimes[k];
-	if (clipboard__pipe_item(&w->pipe, CLIPBOARD_PNG) != NULL)
+	if (clipboard__pipe_item(&w->c.pipe, CLIPBOARD_PNG) != NULL)
 		mimes[nm++] = CLIP_PNG_MIME;
 	r = mutter_session_selection_set(w->ms, mimes, nm);
 	w->mine = r == 0;
 	kick(w);
 	if (r == OP_ERR_GONE)
-		w->gone = true;
+		w->c.gone = true;
 	return r;
 }
 
 /* --------------------------------------------------- connection, loop */
 
-static void
-on_closed(uv_handle_t *h)
-{
-	struct clipboard_mutter *w = h->data;
-
-	if (--w->handles == 0)
-		free(w);
-}
-
 static int
 connect_session(struct clipboard_mutter *w, const char *dir, char *err,
 	size_t errlen)
 {
-	char rdir[200], path[256];
-	uid_t uid;
-	gid_t gid;
-	int fd, r;
+	int r;
 
-	if ((r = mutter_target(dir, rdir, sizeof(rdir), &uid, &gid, err,
-		     errlen)) != 0)
-		return r;
-	snprintf(path, sizeof(path), "%s/bus", rdir);
-	if ((r = platform_connect_user(path, uid, gid, &fd)) != 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", path,
-			op_strerror(r));
-		return r;
-	}
-	if ((r = mutter_session_open(fd, NULL, OPEN_TIMEOUT_MS, &w->ms, err,
-		     errlen)) != 0)
+	if ((r = mutter_session_open_user(dir, OPEN_TIMEOUT_MS, NULL, &w->ms,
+		     err, errlen)) != 0)
 		return r;
 	if ((r = mutter_session_clipboard(w->ms, on_owner, on_transfer, w)) !=
 		0) {
@@ -256,7 +228,7 @@ connect_session(struct clipboard_mutter *w, const char *dir, char *err,
 	}
 	/* The owner before us, announced with EnableClipboard: noted, not
 	 * reported (changed is still NULL). */
-	return mutter_session_process(w->ms);
+	return userbus_rd_process(w->ms);
 }
 
 static int
@@ -264,41 +236,25 @@ mutter_open(uv_loop_t *loop, const char *dir, const char *auth,
 	size_t max_bytes, struct clipboard *pub, clipboard_changed_fn changed,
 	void *arg, void **out, char *err, size_t errlen)
 {
-	struct clipboard_mutter *w = calloc(1, sizeof(*w));
+	struct clipboard_mutter *w = clipboard__conn_new(sizeof(*w), loop, pub,
+		arg, out, err, errlen);
 	int r;
 
 	(void)auth;
-	*out = NULL;
-	if (errlen > 0)
-		err[0] = '\0';
 	if (w == NULL)
 		return OP_ERR_NOMEM;
-	w->loop = loop;
-	w->pub = pub;
-	w->arg = arg;
 	if ((r = connect_session(w, dir, err, errlen)) != 0) {
 		mutter_session_close(w->ms);
 		free(w);
 		return r;
 	}
-	w->changed = changed;
-	clipboard__pipe_init(&w->pipe, loop, max_bytes, receive, on_sent, w);
 	uv_timer_init(loop, &w->kick);
 	w->kick.data = w;
-	w->poll.data = w;
-	w->handles = 2;
-	if ((r = uv_poll_init(loop, &w->poll, mutter_session_fd(w->ms))) ==
-		0) {
-		w->handles = 3;
-		r = uv_poll_start(&w->poll, UV_READABLE, on_poll);
-	}
-	if (r != 0) {
-		snprintf(err, errlen, "uv_poll: %s", uv_strerror(r));
-		w->closing = true;
-		if (w->handles == 3)
-			uv_close((uv_handle_t *)&w->poll, on_closed);
-		uv_close((uv_handle_t *)&w->kick, on_closed);
-		clipboard__pipe_close(&w->pipe, on_closed);
+	w->c.handles = 1;
+	if ((r = clipboard__conn_start(&w->c, changed, max_bytes, receive,
+		     on_sent, userbus_rd_fd(w->ms), on_poll, err,
+		     errlen)) != 0) {
+		uv_close((uv_handle_t *)&w->kick, clipboard__conn_closed);
 		mutter_session_close(w->ms);
 		w->ms = NULL;
 		return r;
@@ -314,10 +270,8 @@ mutter_close(void *be)
 
 	if (w == NULL)
 		return;
-	w->closing = true;
-	clipboard__pipe_close(&w->pipe, on_closed);
-	uv_close((uv_handle_t *)&w->poll, on_closed);
-	uv_close((uv_handle_t *)&w->kick, on_closed);
+	clipboard__conn_close(&w->c);
+	uv_close((uv_handle_t *)&w->kick, clipboard__conn_closed);
 	mutter_session_close(w->ms);
 	w->ms = NULL;
 }

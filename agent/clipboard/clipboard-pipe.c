@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -390,4 +391,68 @@ clipboard__pipe_close(struct clip_pipe *p, uv_close_cb cb)
 	clipboard__pipe_drop(p);
 	p->timer.data = p->be;
 	uv_close((uv_handle_t *)&p->timer, cb);
+}
+
+/* ------------------------------------------------ the backends' connection */
+
+void *
+clipboard__conn_new(size_t size, uv_loop_t *loop, struct clipboard *pub,
+	void *arg, void **out, char *err, size_t errlen)
+{
+	struct clip_conn *c = calloc(1, size);
+
+	*out = NULL;
+	if (errlen > 0)
+		err[0] = '\0';
+	if (c == NULL)
+		return NULL;
+	c->loop = loop;
+	c->pub = pub;
+	c->arg = arg;
+	return c;
+}
+
+void
+clipboard__conn_closed(uv_handle_t *h)
+{
+	struct clip_conn *c = h->data;
+
+	if (--c->handles == 0)
+		free(c);
+}
+
+int
+clipboard__conn_start(struct clip_conn *c, clipboard_changed_fn changed,
+	size_t max, clip_pipe_receive_fn receive, clip_pipe_sent_fn sent,
+	int fd, uv_poll_cb on_poll, char *err, size_t errlen)
+{
+	bool polled = false;
+	int r;
+
+	c->changed = changed;
+	clipboard__pipe_init(&c->pipe, c->loop, max, receive, sent, c);
+	c->handles++;
+	c->poll.data = c;
+	if ((r = uv_poll_init(c->loop, &c->poll, fd)) == 0) {
+		c->handles++;
+		polled = true;
+		r = uv_poll_start(&c->poll, UV_READABLE, on_poll);
+	}
+	if (r != 0) {
+		snprintf(err, errlen, "uv_poll: %s", uv_strerror(r));
+		c->closing = true;
+		if (polled)
+			uv_close((uv_handle_t *)&c->poll,
+				clipboard__conn_closed);
+		clipboard__pipe_close(&c->pipe, clipboard__conn_closed);
+	}
+	return r;
+}
+
+void
+clipboard__conn_close(struct clip_conn *c)
+{
+	c->closing = true;
+	uv_close((uv_handle_t *)&c->poll, clipboard__conn_closed);
+	clipboard__pipe_close(&c->pipe, clipboard__conn_closed);
 }

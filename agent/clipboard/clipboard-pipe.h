@@ -101,4 +101,52 @@ int clipboard__pipe_send(struct clip_pipe *p, enum clipboard_format format,
  * closes the timer with cb; cb finds the backend (be) in its data. */
 void clipboard__pipe_close(struct clip_pipe *p, uv_close_cb cb);
 
+/* ---- the backends' connection ------------------------------------------*/
+
+/*
+ * What a pipe backend (wlr, mutter) holds besides its connection: the
+ * first member of its state, so that the shared open and close below
+ * serve both and the last handle's close frees the state. be, in the
+ * callbacks, is that state.
+ */
+struct clip_conn {
+	uv_loop_t *loop;
+	struct clipboard *pub; /* what changed() is given */
+	clipboard_changed_fn changed; /* NULL until the connection is up */
+	void *arg;
+	uv_poll_t poll; /* on the connection's fd */
+	int handles; /* initialised handles not yet closed */
+	bool gone, closing;
+	struct clip_pipe pipe;
+};
+
+/*
+ * The start of a backend's open: *out = NULL, err "", and a zeroed state
+ * of size bytes (a struct whose first member is a struct clip_conn) with
+ * loop, pub and arg; NULL when out of memory.
+ */
+void *clipboard__conn_new(size_t size, uv_loop_t *loop,
+	struct clipboard *pub, void *arg, void **out, char *err,
+	size_t errlen);
+
+/*
+ * Once connected: changed set, the pipe initialised (receive, sent: see
+ * clipboard__pipe_init) and a poll on fd started with on_poll, each
+ * counted in c->handles. On failure: the reason in err, closing set, the
+ * poll (when initialised) and the pipe closed; the caller then closes
+ * its own handles (counted in c->handles beforehand, closed with
+ * clipboard__conn_closed) and its connection. 0 or libuv's error.
+ */
+int clipboard__conn_start(struct clip_conn *c, clipboard_changed_fn changed,
+	size_t max, clip_pipe_receive_fn receive, clip_pipe_sent_fn sent,
+	int fd, uv_poll_cb on_poll, char *err, size_t errlen);
+
+/* Starts closing: closing set, the poll and the pipe closed (before the
+ * caller closes the connection's fd); the state is freed once its last
+ * handle is closed. */
+void clipboard__conn_close(struct clip_conn *c);
+
+/* The close callback of the state's handles: frees it after the last. */
+void clipboard__conn_closed(uv_handle_t *h);
+
 #endif

@@ -45,21 +45,14 @@ struct offer {
 };
 
 struct clipboard_wlr {
-	uv_loop_t *loop;
+	struct clip_conn c; /* first: see clipboard-pipe.h */
 	struct wl_display *dpy;
 	struct wl_registry *reg;
 	struct wl_seat *seat;
 	struct zwlr_data_control_manager_v1 *mgr;
 	struct zwlr_data_control_device_v1 *dev;
 	struct offer *sel; /* the clipboard's offer, NULL = empty */
-	struct clipboard *pub; /* what changed() is given */
-	clipboard_changed_fn changed;
-	void *arg;
-	uv_poll_t poll;
-	int handles;
-	bool gone, closing;
 	struct zwlr_data_control_source_v1 *src; /* ours, serving pipe.items */
-	struct clip_pipe pipe;
 	struct offer *roff; /* being read; NULL once the clipboard changed */
 	int noffers; /* live offer objects: a flood of them is refused */
 };
@@ -117,21 +110,26 @@ dev_data_offer(void *data, struct zwlr_data_control_device_v1 *d,
 	wlp_data_control_offer_add_listener(o, &offer_listener, of);
 }
 
+/* Our state of an offer the device announced (NULL: none). */
+static struct offer *
+offer_of(struct zwlr_data_control_offer_v1 *o)
+{
+	return o != NULL ? wl_proxy_get_user_data((struct wl_proxy *)o) : NULL;
+}
+
 static void
 dev_selection(void *data, struct zwlr_data_control_device_v1 *d,
 	struct zwlr_data_control_offer_v1 *o)
 {
 	struct clipboard_wlr *w = data;
-	struct offer *of = o != NULL ? wl_proxy_get_user_data(
-					       (struct wl_proxy *)o)
-				     : NULL;
+	struct offer *of = offer_of(o);
 
 	(void)d;
 	if (w->sel != of)
 		offer_free(w, w->sel);
 	w->sel = of;
-	if (of != NULL && !of->self && w->changed != NULL && !w->closing)
-		w->changed(w->arg, w->pub);
+	if (of != NULL && !of->self && w->c.changed != NULL && !w->c.closing)
+		w->c.changed(w->c.arg, w->c.pub);
 }
 
 static void
@@ -140,7 +138,7 @@ dev_finished(void *data, struct zwlr_data_control_device_v1 *d)
 	struct clipboard_wlr *w = data;
 
 	(void)d;
-	w->gone = true; /* the seat went away */
+	w->c.gone = true; /* the seat went away */
 }
 
 static void
@@ -148,9 +146,7 @@ dev_primary(void *data, struct zwlr_data_control_device_v1 *d,
 	struct zwlr_data_control_offer_v1 *o)
 {
 	struct clipboard_wlr *w = data;
-	struct offer *of = o != NULL ? wl_proxy_get_user_data(
-					       (struct wl_proxy *)o)
-				     : NULL;
+	struct offer *of = offer_of(o);
 
 	(void)d;
 	/* Not ours to track: the primary selection. */
@@ -195,9 +191,9 @@ wlr_read(void *be, clipboard_read_fn done, void *arg)
 {
 	struct clipboard_wlr *w = be;
 
-	if (!w->pipe.reading)
+	if (!w->c.pipe.reading)
 		w->roff = w->sel;
-	return clipboard__pipe_read(&w->pipe, w->gone ? OP_ERR_GONE :
+	return clipboard__pipe_read(&w->c.pipe, w->c.gone ? OP_ERR_GONE :
 		w->sel == NULL ? OP_ERR_NOT_FOUND : 0, done, arg);
 }
 
@@ -208,10 +204,11 @@ src_send(void *data, struct zwlr_data_control_source_v1 *s, const char *mime,
 	int32_t fd)
 {
 	struct clipboard_wlr *w = data;
+	bool png = strcmp(mime, CLIP_PNG_MIME) == 0;
 
 	(void)s;
-	(void)clipboard__pipe_send(&w->pipe, strcmp(mime, CLIP_PNG_MIME) == 0 ?
-		CLIPBOARD_PNG : CLIPBOARD_TEXT, fd, 0);
+	(void)clipboard__pipe_send(&w->c.pipe,
+		png ? CLIPBOARD_PNG : CLIPBOARD_TEXT, fd, 0);
 }
 
 static void
@@ -222,7 +219,7 @@ src_cancelled(void *data, struct zwlr_data_control_source_v1 *s)
 	wlp_data_control_source_destroy(s);
 	if (w->src == s) {
 		w->src = NULL;
-		clipboard__pipe_drop(&w->pipe);
+		clipboard__pipe_drop(&w->c.pipe);
 	}
 }
 
@@ -238,16 +235,16 @@ wlr_set(void *be, const struct clipboard_item *items, int n)
 	struct zwlr_data_control_source_v1 *s;
 	int r;
 
-	if (w->gone)
+	if (w->c.gone)
 		return OP_ERR_GONE;
-	if ((r = clipboard__pipe_keep(&w->pipe, items, n)) != 0)
+	if ((r = clipboard__pipe_keep(&w->c.pipe, items, n)) != 0)
 		return r;
 	if ((s = wlp_data_control_create_source(w->mgr)) == NULL)
 		return OP_ERR_NOMEM;
 	if (w->src != NULL)
 		wlp_data_control_source_destroy(w->src);
-	for (int i = 0; i < w->pipe.nitems; i++) {
-		if (w->pipe.items[i].format == CLIPBOARD_PNG) {
+	for (int i = 0; i < w->c.pipe.nitems; i++) {
+		if (w->c.pipe.items[i].format == CLIPBOARD_PNG) {
 			wlp_data_control_source_offer(s, CLIP_PNG_MIME);
 			continue;
 		}
@@ -268,8 +265,8 @@ wlr_set(void *be, const struct clipboard_item *items, int n)
 static void
 flush(struct clipboard_wlr *w)
 {
-	if (!w->gone && wl_display_flush(w->dpy) < 0 && errno != EAGAIN)
-		w->gone = true;
+	if (!w->c.gone && wl_display_flush(w->dpy) < 0 && errno != EAGAIN)
+		w->c.gone = true;
 }
 
 static void
@@ -278,13 +275,13 @@ on_poll(uv_poll_t *h, int status, int events)
 	struct clipboard_wlr *w = h->data;
 
 	(void)events;
-	if (w->gone)
+	if (w->c.gone)
 		return;
 	if (status < 0 || (wl_display_prepare_read(w->dpy) == 0 &&
 				  wl_display_read_events(w->dpy) < 0) ||
 		wl_display_dispatch_pending(w->dpy) < 0) {
-		w->gone = true;
-		uv_poll_stop(&w->poll);
+		w->c.gone = true;
+		uv_poll_stop(&w->c.poll);
 		return;
 	}
 	flush(w);
@@ -328,7 +325,7 @@ disconnect(struct clipboard_wlr *w)
 	if (w->src != NULL)
 		wlp_data_control_source_destroy(w->src);
 	w->src = NULL;
-	clipboard__pipe_drop(&w->pipe);
+	clipboard__pipe_drop(&w->c.pipe);
 	if (w->dev != NULL)
 		wlp_data_control_device_destroy(w->dev);
 	if (w->mgr != NULL)
@@ -370,53 +367,28 @@ setup(struct clipboard_wlr *w, const char *display, char *err, size_t errlen)
 	return wlu_roundtrip_err(w->dpy, OPEN_TIMEOUT_MS, path, err, errlen);
 }
 
-static void
-on_closed(uv_handle_t *h)
-{
-	struct clipboard_wlr *w = h->data;
-
-	if (--w->handles == 0)
-		free(w);
-}
-
 static int
 wlr_open(uv_loop_t *loop, const char *display, const char *auth,
 	size_t max_bytes, struct clipboard *pub, clipboard_changed_fn changed,
 	void *arg, void **out, char *err, size_t errlen)
 {
-	struct clipboard_wlr *w = calloc(1, sizeof(*w));
+	struct clipboard_wlr *w = clipboard__conn_new(sizeof(*w), loop, pub,
+		arg, out, err, errlen);
 	int r;
 
 	(void)auth;
-	*out = NULL;
-	if (errlen > 0)
-		err[0] = '\0';
 	if (w == NULL)
 		return OP_ERR_NOMEM;
-	w->loop = loop;
-	w->pub = pub;
-	w->arg = arg;
 	/* No change reports for what was there before we opened. */
 	if ((r = setup(w, display, err, errlen)) != 0) {
 		disconnect(w);
 		free(w);
 		return r;
 	}
-	w->changed = changed;
-	w->poll.data = w;
-	clipboard__pipe_init(&w->pipe, loop, max_bytes, receive, NULL, w);
-	w->handles = 1;
-	if ((r = uv_poll_init(loop, &w->poll, wl_display_get_fd(w->dpy))) ==
-		0) {
-		w->handles = 2;
-		r = uv_poll_start(&w->poll, UV_READABLE, on_poll);
-	}
-	if (r != 0) {
-		snprintf(err, errlen, "uv_poll: %s", uv_strerror(r));
+	if ((r = clipboard__conn_start(&w->c, changed, max_bytes, receive,
+		     NULL, wl_display_get_fd(w->dpy), on_poll, err,
+		     errlen)) != 0) {
 		disconnect(w);
-		if (w->handles == 2)
-			uv_close((uv_handle_t *)&w->poll, on_closed);
-		clipboard__pipe_close(&w->pipe, on_closed);
 		return r;
 	}
 	flush(w);
@@ -431,10 +403,8 @@ wlr_close(void *be)
 
 	if (w == NULL)
 		return;
-	w->closing = true;
-	uv_close((uv_handle_t *)&w->poll, on_closed);
+	clipboard__conn_close(&w->c);
 	disconnect(w);
-	clipboard__pipe_close(&w->pipe, on_closed);
 }
 
 const struct clipboard_ops clipboard__wlr_ops = {

@@ -14,85 +14,21 @@
 #include "core/err.h"
 #include "input/input-rd.h"
 #include "mutter/mutter-session.h"
-#include "platform/userconn.h"
+#include "platform/userbus.h"
 
 #define OPEN_TIMEOUT_MS 5000
-
-static int
-src_process(void *s)
-{
-	return mutter_session_process(s);
-}
-
-static void
-src_close(void *s)
-{
-	mutter_session_close(s);
-}
-
-static int
-src_pointer_abs(void *s, double x, double y)
-{
-	return mutter_session_pointer_abs(s, x, y);
-}
-
-static int
-src_button(void *s, int32_t button, bool pressed)
-{
-	return mutter_session_button(s, button, pressed);
-}
-
-static int
-src_axis_discrete(void *s, uint32_t axis, int32_t steps)
-{
-	return mutter_session_axis_discrete(s, axis, steps);
-}
-
-static int
-src_keysym(void *s, uint32_t keysym, bool pressed)
-{
-	return mutter_session_keysym(s, keysym, pressed);
-}
-
-static int
-src_keycode(void *s, uint32_t code, bool pressed)
-{
-	return mutter_session_keycode(s, code, pressed);
-}
-
-static const struct input_rd_source mutter_source = {
-	.process = src_process,
-	.close = src_close,
-	.pointer_abs = src_pointer_abs,
-	.button = src_button,
-	.axis_discrete = src_axis_discrete,
-	.keysym = src_keysym,
-	.keycode = src_keycode,
-};
 
 static int
 mutin_open(struct input *in, const char *display, const char *xauthority,
 	char *err, size_t errlen)
 {
 	struct mutter_session *ms = NULL;
-	char dir[200], path[256];
 	int32_t x, y, w, h;
-	uid_t uid;
-	gid_t gid;
-	int fd, r;
+	int r;
 
 	(void)xauthority;
-	if ((r = mutter_target(display, dir, sizeof(dir), &uid, &gid, err,
-		     errlen)) != 0)
-		return r;
-	snprintf(path, sizeof(path), "%s/bus", dir);
-	if ((r = platform_connect_user(path, uid, gid, &fd)) != 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", path,
-			op_strerror(r));
-		return r;
-	}
-	if ((r = mutter_session_open(fd, NULL, OPEN_TIMEOUT_MS, &ms, err,
-		     errlen)) != 0)
+	if ((r = mutter_session_open_user(display, OPEN_TIMEOUT_MS, NULL, &ms,
+		     err, errlen)) != 0)
 		return r;
 	/* Or the technician's first click and key would be lost. */
 	if ((r = mutter_session_prime(ms)) != 0) {
@@ -100,8 +36,8 @@ mutin_open(struct input *in, const char *display, const char *xauthority,
 		mutter_session_close(ms);
 		return r;
 	}
-	mutter_session_geometry(ms, &x, &y, &w, &h);
-	return input__rd_start(in, &mutter_source, ms, x, y, w, h);
+	userbus_rd_geometry(ms, &x, &y, &w, &h);
+	return input__rd_start(in, &mutter_rd_ops, ms, x, y, w, h);
 }
 
 const struct input_ops input__mutter_ops = {

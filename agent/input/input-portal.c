@@ -22,107 +22,31 @@
 #include <stdio.h>
 
 #include "core/err.h"
-#include "core/log.h"
 #include "input/input-rd.h"
-#include "mutter/mutter-session.h"
-#include "platform/userconn.h"
+#include "platform/userbus.h"
 #include "portal/portal-session.h"
-#include "portal/portal-token.h"
 
 #define OPEN_TIMEOUT_MS 15000
-
-static int
-src_process(void *s)
-{
-	return portal_session_process(s);
-}
-
-static void
-src_close(void *s)
-{
-	portal_session_close(s);
-}
-
-static int
-src_pointer_abs(void *s, double x, double y)
-{
-	return portal_session_pointer_abs(s, x, y);
-}
-
-static int
-src_button(void *s, int32_t button, bool pressed)
-{
-	return portal_session_button(s, button, pressed);
-}
-
-static int
-src_axis_discrete(void *s, uint32_t axis, int32_t steps)
-{
-	return portal_session_axis_discrete(s, axis, steps);
-}
-
-static int
-src_keysym(void *s, uint32_t keysym, bool pressed)
-{
-	return portal_session_keysym(s, keysym, pressed);
-}
-
-static int
-src_keycode(void *s, uint32_t code, bool pressed)
-{
-	return portal_session_keycode(s, code, pressed);
-}
-
-static const struct input_rd_source portal_source = {
-	.process = src_process,
-	.close = src_close,
-	.pointer_abs = src_pointer_abs,
-	.button = src_button,
-	.axis_discrete = src_axis_discrete,
-	.keysym = src_keysym,
-	.keycode = src_keycode,
-};
 
 static int
 portin_open(struct input *in, const char *display, const char *token_path,
 	char *err, size_t errlen)
 {
 	struct portal_session *ps = NULL;
-	char dir[200], path[256], token[PORTAL_TOKEN_MAX];
-	bool keep = token_path != NULL && token_path[0] != '\0';
 	int32_t x, y, w, h;
-	uid_t uid;
-	gid_t gid;
-	int fd, hold, r;
+	int r;
 
-	if ((r = mutter_target(display, dir, sizeof(dir), &uid, &gid, err,
-		     errlen)) != 0)
+	if ((r = portal_session_open_user(display, true, token_path,
+		     OPEN_TIMEOUT_MS, &ps, err, errlen)) != 0)
 		return r;
-	token[0] = '\0';
-	if (keep && (r = portal_token_load(token_path, token,
-			     sizeof(token))) != 0)
-		log_warn_r(r, "portal restore token %s ignored", token_path);
-	snprintf(path, sizeof(path), "%s/bus", dir);
-	if ((r = platform_connect_user_held(path, uid, gid, &fd, &hold)) != 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", path,
-			op_strerror(r));
-		return r;
-	}
-	if ((r = portal_session_open(fd, hold, true, token, OPEN_TIMEOUT_MS,
-		     &ps, err, errlen)) != 0)
-		return r;
-	if (keep && (r = portal_token_save(token_path,
-			     portal_session_restore_token(ps))) != 0)
-		log_warn_r(r, "cannot store the portal restore token in %s",
-			token_path);
-	portal_session_geometry(ps, &x, &y, &w, &h);
+	userbus_rd_geometry(ps, &x, &y, &w, &h);
 	if (w <= 0 || h <= 0) {
 		snprintf(err, errlen, "the portal gave no stream size: "
 				      "absolute pointer motion has no space");
 		portal_session_close(ps);
 		return OP_ERR_PROTO;
 	}
-	return input__rd_start(in, &portal_source, ps, x, y, w, h);
+	return input__rd_start(in, &portal_rd_ops, ps, x, y, w, h);
 }
 
 const struct input_ops input__portal_ops = {

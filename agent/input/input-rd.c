@@ -26,6 +26,7 @@
 
 #include "core/err.h"
 #include "input/input-rd.h"
+#include "platform/userbus.h"
 
 #define MAX_HELD_SYMS 64
 #define X_KEYCODE_MIN 8u
@@ -41,7 +42,7 @@ enum {
 };
 
 struct rdin {
-	const struct input_rd_source *src;
+	const struct userbus_rd_ops *src;
 	void *session; /* src's */
 	int32_t mx, my, mw, mh; /* the monitor, global coordinates */
 	unsigned mods;          /* INPUT_MOD_* held by us */
@@ -76,7 +77,7 @@ keycode_mod(uint32_t code)
 }
 
 int
-input__rd_start(struct input *in, const struct input_rd_source *src,
+input__rd_start(struct input *in, const struct userbus_rd_ops *src,
 	void *session, int32_t x, int32_t y, int32_t w, int32_t h)
 {
 	struct rdin *m;

@@ -5,15 +5,9 @@
  * {remote-desktop-session-id} -> RecordMonitor -> (match the stream's
  * PipeWireStreamAdded) -> RemoteDesktop Session.Start -> node id.
  *
- * Authentication: the socket was connected by a child running as the
- * bus's user (platform_connect_user), so its peer credentials, which
- * dbus-daemon reads with SO_PEERCRED at connect() time, are the user's
- * even though root talks on it afterwards. sd-bus authenticates with
- * "AUTH EXTERNAL" and an empty DATA line (no uid of its own claimed), so
- * the daemon takes the identity from those credentials and the user's
- * bus accepts us as the user. No ANONYMOUS (session buses refuse it)
- * and no auth in the child needed. Tested with dbus-daemon 1.14 and
- * sd-bus 252 (tests/integration/test_mutter_capture.py runs as root).
+ * Authentication: see platform/userbus.c (the socket was connected as
+ * the bus's user). Tested with dbus-daemon 1.14 and sd-bus 252
+ * (tests/integration/test_mutter_capture.py runs as root).
  *
  * Everything Mutter sends is untrusted: replies are read with typed
  * sd_bus_message_read (a wrong signature is an error), paths are
@@ -30,13 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <systemd/sd-bus.h>
 
 #include "core/err.h"
 #include "core/time.h"
+#include "platform/userbus.h"
 
 #define RD_BUS "org.gnome.Mutter.RemoteDesktop"
 #define RD_PATH "/org/gnome/Mutter/RemoteDesktop"
@@ -48,10 +42,10 @@
 #define MAX_PATH_LEN 256
 
 struct mutter_session {
-	sd_bus *bus;
+	struct userbus_rd rd; /* first: see userbus.h */
 	sd_bus_slot *stream_added;
 	sd_bus_slot *closed_slot;
-	sd_bus_slot *owner_slot;
+	struct userbus_watch gone; /* Mutter leaving the bus */
 	sd_bus_slot *sel_owner_slot, *sel_transfer_slot;
 	mutter_owner_fn on_owner;
 	mutter_transfer_fn on_transfer;
@@ -60,42 +54,10 @@ struct mutter_session {
 	char stream_path[MAX_PATH_LEN];
 	char owner[MAX_PATH_LEN]; /* Mutter's unique name on the bus */
 	uint32_t node;
-	int32_t x, y, w, h; /* the monitor, from the stream's Parameters */
 	bool have_node;
-	bool closed;
+	bool have_size; /* in the stream's Parameters */
 	bool started;
 };
-
-int
-mutter_target(const char *dir, char *out, size_t cap, uid_t *uid,
-	gid_t *gid, char *err, size_t errlen)
-{
-	char bus[300];
-	struct stat st;
-	int n;
-
-	if (dir == NULL || dir[0] == '\0')
-		dir = getenv("XDG_RUNTIME_DIR");
-	if (dir == NULL || dir[0] != '/') {
-		snprintf(err, errlen,
-			"give the user's runtime directory (a path)");
-		return OP_ERR_CONFIG;
-	}
-	n = snprintf(out, cap, "%s", dir);
-	if (n < 0 || (size_t)n >= cap || (size_t)n + 4 >= sizeof(bus)) {
-		snprintf(err, errlen, "runtime directory too long");
-		return OP_ERR_RANGE;
-	}
-	snprintf(bus, sizeof(bus), "%s/bus", dir);
-	if (lstat(bus, &st) != 0 || !S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "no session bus socket at %s", bus);
-		return OP_ERR_NOT_FOUND;
-	}
-	/* Root connects as the socket's owner; anyone else as itself. */
-	*uid = geteuid() == 0 ? st.st_uid : geteuid();
-	*gid = geteuid() == 0 ? st.st_gid : getegid();
-	return 0;
-}
 
 /* Turns an sd-bus failure into ours, with the D-Bus error in err. */
 static int
@@ -124,12 +86,7 @@ read_path(sd_bus_message *m, char *out, size_t cap)
 	const char *p = NULL;
 	int r = sd_bus_message_read(m, "o", &p);
 
-	if (r < 0)
-		return r;
-	if (p == NULL || strlen(p) >= cap)
-		return -EBADMSG;
-	memcpy(out, p, strlen(p) + 1);
-	return 0;
+	return r < 0 ? r : userbus_copy(out, cap, p);
 }
 
 static int
@@ -153,22 +110,7 @@ on_closed(sd_bus_message *m, void *arg, sd_bus_error *ret)
 
 	(void)m;
 	(void)ret;
-	s->closed = true;
-	return 0;
-}
-
-/* Mutter lost its name (it exited or crashed): it sends no Closed then. */
-static int
-on_owner_changed(sd_bus_message *m, void *arg, sd_bus_error *ret)
-{
-	struct mutter_session *s = arg;
-	const char *name = NULL, *old = NULL, *new_owner = NULL;
-
-	(void)ret;
-	if (sd_bus_message_read(m, "sss", &name, &old, &new_owner) >= 0 &&
-		name != NULL && strcmp(name, RD_BUS) == 0 &&
-		(new_owner == NULL || new_owner[0] == '\0'))
-		s->closed = true;
+	s->rd.closed = true;
 	return 0;
 }
 
@@ -176,90 +118,9 @@ on_owner_changed(sd_bus_message *m, void *arg, sd_bus_error *ret)
 static int
 wait_for(struct mutter_session *s, const bool *flag, uint64_t deadline)
 {
-	while (!*flag && !s->closed) {
-		uint64_t now = op_now_us();
-		int r = sd_bus_process(s->bus, NULL);
+	int r = userbus_wait(s->rd.bus, flag, &s->rd.closed, deadline);
 
-		if (r < 0)
-			return OP_ERR_GONE;
-		if (r > 0)
-			continue;
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		if ((r = sd_bus_wait(s->bus, deadline - now)) < 0 && r != -EINTR)
-			return OP_ERR_GONE;
-	}
-	return s->closed ? OP_ERR_GONE : 0;
-}
-
-static int
-bus_start(struct mutter_session *s, int fd, uint64_t deadline, char *err,
-	size_t errlen)
-{
-	bool ready = false;
-	int r;
-
-	if ((r = sd_bus_new(&s->bus)) < 0) {
-		close(fd);
-		return OP_ERR_NOMEM;
-	}
-	if ((r = sd_bus_set_fd(s->bus, fd, fd)) < 0) {
-		close(fd);
-		return call_failed("bus", r, NULL, err, errlen);
-	}
-	(void)sd_bus_set_bus_client(s->bus, 1);
-	(void)sd_bus_set_method_call_timeout(s->bus,
-		(uint64_t)MUTTER_CALL_TIMEOUT_MS * 1000u);
-	if ((r = sd_bus_start(s->bus)) < 0)
-		return call_failed("bus", r, NULL, err, errlen);
-	/* sd-bus would wait for the Hello reply on the first call with its
-	 * own (long) auth timeout: wait here with ours. */
-	while (!ready) {
-		uint64_t now = op_now_us();
-
-		if ((r = sd_bus_is_ready(s->bus)) > 0)
-			break;
-		if ((r = sd_bus_process(s->bus, NULL)) < 0) {
-			snprintf(err, errlen,
-				"the session bus refused us (%s)", strerror(-r));
-			return OP_ERR_DENIED;
-		}
-		if (r > 0)
-			continue;
-		if (now >= deadline) {
-			snprintf(err, errlen, "the session bus does not answer");
-			return -ETIMEDOUT;
-		}
-		(void)sd_bus_wait(s->bus, deadline - now);
-	}
-	return 0;
-}
-
-/* Mutter's unique name: its signals are only taken from it, not from
- * another client of the user's bus claiming to be it. */
-static int
-name_owner(struct mutter_session *s, char *err, size_t errlen)
-{
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus_message *reply = NULL;
-	const char *owner = NULL;
-	int r;
-
-	r = sd_bus_call_method(s->bus, "org.freedesktop.DBus",
-		"/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner",
-		&e, &reply, "s", SC_BUS);
-	if (r >= 0)
-		r = sd_bus_message_read(reply, "s", &owner);
-	if (r >= 0 && (owner == NULL || owner[0] != ':' ||
-			      strlen(owner) >= sizeof(s->owner)))
-		r = -EBADMSG;
-	if (r >= 0)
-		memcpy(s->owner, owner, strlen(owner) + 1);
-	else
-		r = call_failed("GetNameOwner", r, &e, err, errlen);
-	sd_bus_message_unref(reply);
-	sd_bus_error_free(&e);
-	return r < 0 ? r : 0;
+	return r == 0 && s->rd.closed ? OP_ERR_GONE : r;
 }
 
 static int
@@ -272,7 +133,7 @@ create_sessions(struct mutter_session *s, const char *connector, char *err,
 	char *session_id = NULL;
 	int r;
 
-	r = sd_bus_call_method(s->bus, RD_BUS, RD_PATH, RD_BUS,
+	r = sd_bus_call_method(s->rd.bus, RD_BUS, RD_PATH, RD_BUS,
 		"CreateSession", &e, &reply, "");
 	if (r < 0 || read_path(reply, s->rd_path, sizeof(s->rd_path)) < 0) {
 		r = call_failed("RemoteDesktop.CreateSession", r, &e, err,
@@ -280,14 +141,14 @@ create_sessions(struct mutter_session *s, const char *connector, char *err,
 		goto out;
 	}
 	reply = sd_bus_message_unref(reply);
-	r = sd_bus_get_property_string(s->bus, RD_BUS, s->rd_path,
+	r = sd_bus_get_property_string(s->rd.bus, RD_BUS, s->rd_path,
 		RD_SESSION_IFACE, "SessionId", &e, &session_id);
 	if (r < 0 || session_id == NULL || strlen(session_id) > 128) {
 		r = call_failed("SessionId", r < 0 ? r : -EBADMSG, &e, err,
 			errlen);
 		goto out;
 	}
-	r = sd_bus_call_method(s->bus, SC_BUS, SC_PATH, SC_BUS,
+	r = sd_bus_call_method(s->rd.bus, SC_BUS, SC_PATH, SC_BUS,
 		"CreateSession", &e, &reply, "a{sv}", 1,
 		"remote-desktop-session-id", "s", session_id);
 	if (r < 0 || read_path(reply, sc_path, sizeof(sc_path)) < 0) {
@@ -297,7 +158,7 @@ create_sessions(struct mutter_session *s, const char *connector, char *err,
 	reply = sd_bus_message_unref(reply);
 	/* cursor-mode 0: hidden. The cursor is not part of the frame, as
 	 * with the other backends (viewers draw their own). */
-	r = sd_bus_call_method(s->bus, SC_BUS, sc_path, SC_SESSION_IFACE,
+	r = sd_bus_call_method(s->rd.bus, SC_BUS, sc_path, SC_SESSION_IFACE,
 		"RecordMonitor", &e, &reply, "sa{sv}",
 		connector ? connector : "", 1, "cursor-mode", "u", 0u);
 	if (r < 0 ||
@@ -326,6 +187,23 @@ read_pair(sd_bus_message *m, int32_t *a, int32_t *b)
 	return sd_bus_message_exit_container(m);
 }
 
+/* One entry of the stream's Parameters. */
+static int
+geometry_entry(void *arg, sd_bus_message *m, const char *key)
+{
+	struct mutter_session *s = arg;
+
+	if (strcmp(key, "position") == 0)
+		return read_pair(m, &s->rd.x, &s->rd.y);
+	if (strcmp(key, "size") == 0) {
+		int r = read_pair(m, &s->rd.w, &s->rd.h);
+
+		s->have_size = r >= 0;
+		return r;
+	}
+	return sd_bus_message_skip(m, "v");
+}
+
 /* The stream's Parameters {position: (ii), size: (ii)}: where the
  * monitor is, for absolute pointer motion and the display list. */
 static int
@@ -333,33 +211,17 @@ read_geometry(struct mutter_session *s, char *err, size_t errlen)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus_message *m = NULL;
-	bool have_size = false;
 	int r;
 
-	r = sd_bus_get_property(s->bus, SC_BUS, s->stream_path,
+	s->have_size = false;
+	r = sd_bus_get_property(s->rd.bus, SC_BUS, s->stream_path,
 		SC_STREAM_IFACE, "Parameters", &e, &m, "a{sv}");
 	if (r >= 0)
-		r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	while (r >= 0 &&
-		(r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		const char *key = NULL;
-
-		if ((r = sd_bus_message_read(m, "s", &key)) < 0)
-			break;
-		if (strcmp(key, "position") == 0)
-			r = read_pair(m, &s->x, &s->y);
-		else if (strcmp(key, "size") == 0) {
-			r = read_pair(m, &s->w, &s->h);
-			have_size = r >= 0;
-		} else
-			r = sd_bus_message_skip(m, "v");
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
-	}
+		r = userbus_read_dict(m, geometry_entry, s);
 	sd_bus_message_unref(m);
-	if (r < 0 || !have_size || s->w < 1 || s->h < 1 || s->w > 16384 ||
-		s->h > 16384 || s->x < -65536 || s->x > 65536 ||
-		s->y < -65536 || s->y > 65536) {
+	if (r < 0 || !s->have_size || s->rd.w < 1 || s->rd.h < 1 ||
+		s->rd.w > 16384 || s->rd.h > 16384 || s->rd.x < -65536 ||
+		s->rd.x > 65536 || s->rd.y < -65536 || s->rd.y > 65536) {
 		r = call_failed("stream Parameters", r < 0 ? r : -EBADMSG, &e,
 			err, errlen);
 		sd_bus_error_free(&e);
@@ -383,29 +245,29 @@ mutter_session_open(int bus_fd, const char *connector, int timeout_ms,
 		close(bus_fd);
 		return OP_ERR_NOMEM;
 	}
-	if ((r = bus_start(s, bus_fd, deadline, err, errlen)) != 0 ||
+	if ((r = userbus_start(bus_fd, false,
+		     (uint64_t)MUTTER_CALL_TIMEOUT_MS * 1000u, deadline,
+		     call_failed, &s->rd.bus, err, errlen)) != 0 ||
 		(r = create_sessions(s, connector, err, errlen)) != 0)
 		goto fail;
-	if ((r = name_owner(s, err, errlen)) != 0)
+	/* Mutter's unique name: its signals are only taken from it. */
+	if ((r = userbus_name_owner(s->rd.bus, SC_BUS, s->owner,
+		     sizeof(s->owner), call_failed, err, errlen)) != 0)
 		goto fail;
-	r = sd_bus_match_signal(s->bus, &s->stream_added, s->owner,
+	r = sd_bus_match_signal(s->rd.bus, &s->stream_added, s->owner,
 		s->stream_path, SC_STREAM_IFACE, "PipeWireStreamAdded",
 		on_stream_added, s);
 	if (r >= 0)
-		r = sd_bus_match_signal(s->bus, &s->closed_slot, s->owner,
+		r = sd_bus_match_signal(s->rd.bus, &s->closed_slot, s->owner,
 			s->rd_path, RD_SESSION_IFACE, "Closed", on_closed, s);
+	/* Mutter lost its name (it exited or crashed): no Closed then. */
 	if (r >= 0)
-		r = sd_bus_add_match(s->bus, &s->owner_slot,
-			"type='signal',sender='org.freedesktop.DBus',"
-			"path='/org/freedesktop/DBus',"
-			"interface='org.freedesktop.DBus',"
-			"member='NameOwnerChanged',arg0='" RD_BUS "'",
-			on_owner_changed, s);
+		r = userbus_watch(s->rd.bus, RD_BUS, &s->rd.closed, &s->gone);
 	if (r < 0) {
 		r = call_failed("AddMatch", r, NULL, err, errlen);
 		goto fail;
 	}
-	r = sd_bus_call_method(s->bus, RD_BUS, s->rd_path, RD_SESSION_IFACE,
+	r = sd_bus_call_method(s->rd.bus, RD_BUS, s->rd_path, RD_SESSION_IFACE,
 		"Start", &e, NULL, "");
 	sd_bus_error_free(&e);
 	if (r < 0) {
@@ -426,32 +288,42 @@ fail:
 	return r;
 }
 
+int
+mutter_session_open_user(const char *dir, int timeout_ms,
+	struct userbus_target *t, struct mutter_session **out, char *err,
+	size_t errlen)
+{
+	struct userbus_target own;
+	int fd, r;
+
+	*out = NULL;
+	if (t == NULL)
+		t = &own;
+	if ((r = userbus_target(dir, t, err, errlen)) != 0 ||
+		(r = userbus_connect(t, "bus", &fd, NULL, err, errlen)) != 0)
+		return r;
+	return mutter_session_open(fd, NULL, timeout_ms, out, err, errlen);
+}
+
 void
 mutter_session_close(struct mutter_session *s)
 {
 	if (s == NULL)
 		return;
-	if (s->started && !s->closed) {
-		sd_bus_message *m = NULL;
-
-		/* Best effort and unanswered: dropping the connection ends
-		 * the session anyway. */
-		if (sd_bus_message_new_method_call(s->bus, &m, RD_BUS,
-			    s->rd_path, RD_SESSION_IFACE, "Stop") >= 0) {
-			(void)sd_bus_message_set_expect_reply(m, 0);
-			(void)sd_bus_send(s->bus, m, NULL);
-		}
-		sd_bus_message_unref(m);
-	}
+	/* Best effort and unanswered: dropping the connection ends the
+	 * session anyway. */
+	if (s->started && !s->rd.closed)
+		userbus_send_noreply(s->rd.bus, RD_BUS, s->rd_path,
+			RD_SESSION_IFACE, "Stop");
 	sd_bus_slot_unref(s->stream_added);
 	sd_bus_slot_unref(s->closed_slot);
-	sd_bus_slot_unref(s->owner_slot);
+	userbus_unwatch(&s->gone);
 	sd_bus_slot_unref(s->sel_owner_slot);
 	sd_bus_slot_unref(s->sel_transfer_slot);
 	/* No sd_bus_flush: it would wait without a limit for a stuck bus.
 	 * sd_bus_send wrote Stop already unless the socket was full. */
-	if (s->bus != NULL)
-		sd_bus_close_unref(s->bus);
+	if (s->rd.bus != NULL)
+		sd_bus_close_unref(s->rd.bus);
 	free(s);
 }
 
@@ -461,40 +333,12 @@ mutter_session_node(const struct mutter_session *s)
 	return s->node;
 }
 
-void
-mutter_session_geometry(const struct mutter_session *s, int32_t *x,
-	int32_t *y, int32_t *w, int32_t *h)
-{
-	*x = s->x;
-	*y = s->y;
-	*w = s->w;
-	*h = s->h;
-}
-
-int
-mutter_session_fd(const struct mutter_session *s)
-{
-	return sd_bus_get_fd(s->bus);
-}
-
 int
 mutter_session_events(const struct mutter_session *s)
 {
-	int ev = sd_bus_get_events(s->bus);
+	int ev = sd_bus_get_events(s->rd.bus);
 
 	return ev < 0 ? POLLIN : ev;
-}
-
-int
-mutter_session_process(struct mutter_session *s)
-{
-	int r;
-
-	while ((r = sd_bus_process(s->bus, NULL)) > 0)
-		;
-	if (r < 0 || s->closed)
-		return OP_ERR_GONE;
-	return 0;
 }
 
 /* One time-limited call on the session; *reply (when asked for) is the
@@ -507,14 +351,14 @@ vcall(struct mutter_session *s, sd_bus_message **reply, const char *method,
 	sd_bus_message *m = NULL;
 	int r;
 
-	if (s->closed)
+	if (s->rd.closed)
 		return OP_ERR_GONE;
-	r = sd_bus_message_new_method_call(s->bus, &m, RD_BUS, s->rd_path,
+	r = sd_bus_message_new_method_call(s->rd.bus, &m, RD_BUS, s->rd_path,
 		RD_SESSION_IFACE, method);
 	if (r >= 0)
 		r = sd_bus_message_appendv(m, sig, ap);
 	if (r >= 0)
-		r = sd_bus_call(s->bus, m,
+		r = sd_bus_call(s->rd.bus, m,
 			(uint64_t)MUTTER_CALL_TIMEOUT_MS * 1000u, &e, reply);
 	sd_bus_message_unref(m);
 	/* Mutter refusing one request (a transfer it no longer wants) is
@@ -579,40 +423,57 @@ mutter_session_prime(struct mutter_session *s)
 	return r;
 }
 
-int
-mutter_session_pointer_abs(struct mutter_session *s, double x, double y)
+static void
+mutter_rd_close(void *s)
 {
+	mutter_session_close(s);
+}
+
+static int
+mutter_rd_pointer_abs(void *p, double x, double y)
+{
+	struct mutter_session *s = p;
+
 	return notify(s, "NotifyPointerMotionAbsolute", "sdd", s->stream_path,
 		x, y);
 }
 
-int
-mutter_session_button(struct mutter_session *s, int32_t button,
-	bool pressed)
+static int
+mutter_rd_button(void *s, int32_t button, bool pressed)
 {
 	return notify(s, "NotifyPointerButton", "ib", button, (int)pressed);
 }
 
-int
-mutter_session_axis_discrete(struct mutter_session *s, uint32_t axis,
-	int32_t steps)
+static int
+mutter_rd_axis_discrete(void *s, uint32_t axis, int32_t steps)
 {
 	return notify(s, "NotifyPointerAxisDiscrete", "ui", axis, steps);
 }
 
-int
-mutter_session_keysym(struct mutter_session *s, uint32_t keysym,
-	bool pressed)
+static int
+mutter_rd_keysym(void *s, uint32_t keysym, bool pressed)
 {
 	return notify(s, "NotifyKeyboardKeysym", "ub", keysym, (int)pressed);
 }
 
-int
-mutter_session_keycode(struct mutter_session *s, uint32_t keycode,
-	bool pressed)
+static int
+mutter_rd_keycode(void *s, uint32_t keycode, bool pressed)
 {
 	return notify(s, "NotifyKeyboardKeycode", "ub", keycode, (int)pressed);
 }
+
+const struct userbus_rd_ops mutter_rd_ops = {
+	.name = "mutter",
+	.fd = userbus_rd_fd,
+	.process = userbus_rd_process,
+	.close = mutter_rd_close,
+	.geometry = userbus_rd_geometry,
+	.pointer_abs = mutter_rd_pointer_abs,
+	.button = mutter_rd_button,
+	.axis_discrete = mutter_rd_axis_discrete,
+	.keysym = mutter_rd_keysym,
+	.keycode = mutter_rd_keycode,
+};
 
 /* ---------------------------------------------------------- clipboard */
 
@@ -647,36 +508,41 @@ read_mimes(sd_bus_message *m, char (*mimes)[MUTTER_MAX_MIME_LEN + 1],
 	return r;
 }
 
+/* What SelectionOwnerChanged says. */
+struct selection {
+	char mimes[MUTTER_MAX_MIMES][MUTTER_MAX_MIME_LEN + 1];
+	int n;
+	int ours;
+};
+
+static int
+selection_entry(void *arg, sd_bus_message *m, const char *key)
+{
+	struct selection *sel = arg;
+
+	if (strcmp(key, "mime-types") == 0)
+		return read_mimes(m, sel->mimes, &sel->n);
+	if (strcmp(key, "session-is-owner") == 0)
+		return sd_bus_message_read(m, "v", "b", &sel->ours);
+	return sd_bus_message_skip(m, "v");
+}
+
 static int
 on_selection_owner(sd_bus_message *m, void *arg, sd_bus_error *ret)
 {
 	struct mutter_session *s = arg;
-	char mimes[MUTTER_MAX_MIMES][MUTTER_MAX_MIME_LEN + 1];
+	struct selection sel;
 	const char *list[MUTTER_MAX_MIMES];
-	int n = 0, ours = 0, r;
 
 	(void)ret;
-	r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	while (r >= 0 &&
-		(r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		const char *key = NULL;
-
-		if ((r = sd_bus_message_read(m, "s", &key)) < 0)
-			break;
-		if (strcmp(key, "mime-types") == 0)
-			r = read_mimes(m, mimes, &n); else if (strcmp(key, "session-is-owner") == 0) {
-			r = sd_bus_message_read(m, "v", "b", &ours);
-		} else {
-			r = sd_bus_message_skip(m, "v");
-		}
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
-	}
-	if (r < 0 || s->on_owner == NULL)
+	sel.n = 0;
+	sel.ours = 0;
+	if (userbus_read_dict(m, selection_entry, &sel) < 0 ||
+		s->on_owner == NULL)
 		return 0; /* malformed: ignored, as Mutter's own would be */
-	for (int i = 0; i < n; i++)
-		list[i] = mimes[i];
-	s->on_owner(s->clip_arg, list, n, ours != 0);
+	for (int i = 0; i < sel.n; i++)
+		list[i] = sel.mimes[i];
+	s->on_owner(s->clip_arg, list, sel.n, sel.ours != 0);
 	return 0;
 }
 
@@ -703,11 +569,11 @@ mutter_session_clipboard(struct mutter_session *s, mutter_owner_fn owner,
 	s->on_owner = owner;
 	s->on_transfer = transfer;
 	s->clip_arg = arg;
-	r = sd_bus_match_signal(s->bus, &s->sel_owner_slot, s->owner,
+	r = sd_bus_match_signal(s->rd.bus, &s->sel_owner_slot, s->owner,
 		s->rd_path, RD_SESSION_IFACE, "SelectionOwnerChanged",
 		on_selection_owner, s);
 	if (r >= 0)
-		r = sd_bus_match_signal(s->bus, &s->sel_transfer_slot,
+		r = sd_bus_match_signal(s->rd.bus, &s->sel_transfer_slot,
 			s->owner, s->rd_path, RD_SESSION_IFACE,
 			"SelectionTransfer", on_selection_transfer, s);
 	if (r < 0)
@@ -724,7 +590,7 @@ mutter_session_selection_set(struct mutter_session *s,
 	char *l[MUTTER_MAX_MIMES + 1];
 	int r;
 
-	if (s->closed)
+	if (s->rd.closed)
 		return OP_ERR_GONE;
 	if (n < 0 || n > MUTTER_MAX_MIMES)
 		return OP_ERR_RANGE;
@@ -732,7 +598,7 @@ mutter_session_selection_set(struct mutter_session *s,
 		l[i] = (char *)mimes[i];
 	l[n] = NULL;
 	/* "as" inside a variant: built by hand (no varargs form). */
-	r = sd_bus_message_new_method_call(s->bus, &m, RD_BUS, s->rd_path,
+	r = sd_bus_message_new_method_call(s->rd.bus, &m, RD_BUS, s->rd_path,
 		RD_SESSION_IFACE, "SetSelection");
 	if (r >= 0)
 		r = sd_bus_message_open_container(m, 'a', "{sv}");
@@ -752,7 +618,7 @@ mutter_session_selection_set(struct mutter_session *s,
 	if (r >= 0)
 		r = sd_bus_message_close_container(m);
 	if (r >= 0)
-		r = sd_bus_call(s->bus, m,
+		r = sd_bus_call(s->rd.bus, m,
 			(uint64_t)MUTTER_CALL_TIMEOUT_MS * 1000u, &e, NULL);
 	sd_bus_message_unref(m);
 	sd_bus_error_free(&e);

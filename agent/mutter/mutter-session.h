@@ -13,8 +13,8 @@
  * never blocks longer than the timeout given to mutter_session_open (for
  * opening) or MUTTER_CALL_TIMEOUT_MS (each input call).
  *
- * Loop integration is the owner's: poll mutter_session_fd() for
- * mutter_session_events() and call mutter_session_process().
+ * Loop integration is the owner's: poll userbus_rd_fd() for
+ * mutter_session_events() and call userbus_rd_process().
  */
 #ifndef OP_MUTTER_MUTTER_SESSION_H
 #define OP_MUTTER_MUTTER_SESSION_H
@@ -22,27 +22,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #define MUTTER_CALL_TIMEOUT_MS 2000
 
 struct mutter_session;
-
-/*
- * The backends' target (the portal backends' too): dir is the user's
- * runtime directory (NULL or "" = $XDG_RUNTIME_DIR), which must hold the
- * session bus socket "bus".
- * Writes dir (bounded) to out, and whom to connect as: the socket's owner
- * when we are root, else ourselves. 0, OP_ERR_CONFIG (not a path),
- * OP_ERR_NOT_FOUND (no bus socket) or OP_ERR_RANGE (too long), with a
- * reason in err.
- */
-int mutter_target(const char *dir, char *out, size_t cap, uid_t *uid,
-	gid_t *gid, char *err, size_t errlen);
+struct userbus_rd_ops;
+struct userbus_target;
 
 /*
  * Takes bus_fd (a connected socket to the session bus, made by the
- * bus's user: see the comment on auth in mutter-session.c), also on
+ * bus's user: see the comment on auth in platform/userbus.c), also on
  * failure. connector: the monitor to record ("" or NULL = the primary
  * one). Returns 0 and *out once Mutter announced the PipeWire node, or a
  * negative error (OP_ERR_GONE, -ETIMEDOUT, OP_ERR_UNSUPPORTED when
@@ -50,28 +39,36 @@ int mutter_target(const char *dir, char *out, size_t cap, uid_t *uid,
  */
 int mutter_session_open(int bus_fd, const char *connector, int timeout_ms,
 	struct mutter_session **out, char *err, size_t errlen);
+/*
+ * The backends' open of "the user's RemoteDesktop session": the target
+ * of dir (userbus_target: the user's runtime directory, NULL = ours),
+ * its bus connected as its owner (userbus_connect), and
+ * mutter_session_open on it, recording the primary monitor. t (NULL =
+ * not wanted) receives the target, for the backend's other sockets
+ * (pipewire-0). 0 and *out, or a negative error with the reason in err.
+ */
+int mutter_session_open_user(const char *dir, int timeout_ms,
+	struct userbus_target *t, struct mutter_session **out, char *err,
+	size_t errlen);
+
 void mutter_session_close(struct mutter_session *s);
 
 uint32_t mutter_session_node(const struct mutter_session *s);
 
-/* The recorded monitor's logical position and size, from the stream's
- * Parameters (read once at open; sizes bounded to 1..16384). */
-void mutter_session_geometry(const struct mutter_session *s, int32_t *x,
-	int32_t *y, int32_t *w, int32_t *h);
-
-/* The bus socket and the poll events (POLLIN/POLLOUT) it waits for. */
-int mutter_session_fd(const struct mutter_session *s);
+/* The session starts with a struct userbus_rd: userbus_rd_geometry
+ * gives the recorded monitor's logical position and size, from the
+ * stream's Parameters (read once at open; sizes bounded to 1..16384);
+ * userbus_rd_fd the bus socket, which waits for the poll events
+ * (POLLIN/POLLOUT) of mutter_session_events; userbus_rd_process handles
+ * whatever arrived (OP_ERR_GONE once Mutter closed the session or the
+ * bus went away). */
 int mutter_session_events(const struct mutter_session *s);
 
-/* Handles whatever arrived; returns 0, or OP_ERR_GONE once the session
- * was closed by Mutter or the bus went away (then the owner stops
- * polling). */
-int mutter_session_process(struct mutter_session *s);
+/* The session as the capture and input backends use it (userbus.h);
+ * its input calls are RemoteDesktop's Notify* methods, in the
+ * coordinates of the recorded stream. */
+extern const struct userbus_rd_ops mutter_rd_ops;
 
-/* Input, in the coordinates of the recorded stream (x, y in pixels of
- * the monitor). button: a Linux evdev code (BTN_LEFT...). axis: 0
- * vertical, 1 horizontal. Each is one time-limited call; 0 or a
- * negative error. */
 /* Mutter tells clients about the session's virtual pointer and
  * keyboard only with their first event, which the client then misses
  * (measured with wev on mutter 43: the first click and the first key
@@ -80,16 +77,6 @@ int mutter_session_process(struct mutter_session *s);
  * real event arrives. 0 or a negative error. */
 int mutter_session_prime(struct mutter_session *s);
 
-int mutter_session_pointer_abs(struct mutter_session *s, double x, double y);
-int mutter_session_button(struct mutter_session *s, int32_t button,
-	bool pressed);
-int mutter_session_axis_discrete(struct mutter_session *s, uint32_t axis,
-	int32_t steps);
-int mutter_session_keysym(struct mutter_session *s, uint32_t keysym,
-	bool pressed);
-int mutter_session_keycode(struct mutter_session *s, uint32_t keycode,
-	bool pressed);
-
 /*
  * The clipboard of the session (Mutter's EnableClipboard): owner(arg,
  * mimes, n, ours) whenever the clipboard changes hands (ours: our
@@ -97,7 +84,7 @@ int mutter_session_keycode(struct mutter_session *s, uint32_t keycode,
  * MUTTER_MAX_MIME_LEN bytes (longer ones are left out); transfer(arg,
  * mime, serial) when a client pastes what we set: answer with
  * mutter_session_selection_write and _done. Callbacks run from
- * mutter_session_process. 0 or a negative error.
+ * userbus_rd_process. 0 or a negative error.
  */
 #define MUTTER_MAX_MIMES 32
 #define MUTTER_MAX_MIME_LEN 128

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <unistd.h>
 
 #include "core/err.h"
 #include "core/time.h"
+#include "platform/userbus.h"
 #include "portal/portal-internal.h"
 
 uint64_t
@@ -60,20 +60,6 @@ portal__failed(const char *what, int r, const sd_bus_error *e, char *err,
 }
 
 static int
-on_owner_changed(sd_bus_message *m, void *arg, sd_bus_error *ret)
-{
-	struct portal_session *s = arg;
-	const char *name = NULL, *old = NULL, *new_owner = NULL;
-
-	(void)ret;
-	if (sd_bus_message_read(m, "sss", &name, &old, &new_owner) >= 0 &&
-		name != NULL && strcmp(name, P_BUS) == 0 &&
-		(new_owner == NULL || new_owner[0] == '\0'))
-		s->closed = true;
-	return 0;
-}
-
-static int
 on_response(sd_bus_message *m, void *arg, sd_bus_error *ret)
 {
 	struct request *q = arg;
@@ -96,21 +82,9 @@ on_response(sd_bus_message *m, void *arg, sd_bus_error *ret)
 int
 portal__wait_for(struct portal_session *s, const bool *flag)
 {
-	while (!*flag && !s->closed) {
-		uint64_t now = op_now_us();
-		int r = sd_bus_process(s->bus, NULL);
+	int r = userbus_wait(s->rd.bus, flag, &s->rd.closed, s->deadline);
 
-		if (r < 0)
-			return OP_ERR_GONE;
-		if (r > 0)
-			continue;
-		if (now >= s->deadline)
-			return -ETIMEDOUT;
-		if ((r = sd_bus_wait(s->bus, s->deadline - now)) < 0 &&
-			r != -EINTR)
-			return OP_ERR_GONE;
-	}
-	return *flag ? 0 : OP_ERR_GONE;
+	return r == 0 && !*flag ? OP_ERR_GONE : r;
 }
 
 int
@@ -120,41 +94,13 @@ portal__bus_start(struct portal_session *s, int fd, char *err, size_t errlen)
 	size_t i;
 	int r;
 
-	if ((r = sd_bus_new(&s->bus)) < 0) {
-		close(fd);
-		return OP_ERR_NOMEM;
-	}
-	if ((r = sd_bus_set_fd(s->bus, fd, fd)) < 0) {
-		close(fd);
-		return portal__failed("bus", r, NULL, err, errlen);
-	}
-	(void)sd_bus_set_bus_client(s->bus, 1);
 	/* OpenPipeWireRemote answers with a file descriptor. */
-	(void)sd_bus_negotiate_fds(s->bus, 1);
-	(void)sd_bus_set_method_call_timeout(s->bus,
-		(uint64_t)PORTAL_CALL_TIMEOUT_MS * 1000u);
-	if ((r = sd_bus_start(s->bus)) < 0)
-		return portal__failed("bus", r, NULL, err, errlen);
-	while ((r = sd_bus_is_ready(s->bus)) <= 0) {
-		uint64_t now = op_now_us();
-
-		if ((r = sd_bus_process(s->bus, NULL)) < 0) {
-			snprintf(err, errlen,
-				"the session bus refused us (%s)",
-				strerror(-r));
-			return OP_ERR_DENIED;
-		}
-		if (r > 0)
-			continue;
-		if (now >= s->deadline) {
-			snprintf(err, errlen,
-				"the session bus does not answer");
-			return -ETIMEDOUT;
-		}
-		(void)sd_bus_wait(s->bus, s->deadline - now);
-	}
+	if ((r = userbus_start(fd, true,
+		     (uint64_t)PORTAL_CALL_TIMEOUT_MS * 1000u, s->deadline,
+		     portal__failed, &s->rd.bus, err, errlen)) != 0)
+		return r;
 	/* ":1.42" -> "1_42", the request path element the spec predicts. */
-	if (sd_bus_get_unique_name(s->bus, &unique) < 0 || unique == NULL ||
+	if (sd_bus_get_unique_name(s->rd.bus, &unique) < 0 || unique == NULL ||
 		unique[0] != ':' || strlen(unique) >= sizeof(s->sender)) {
 		snprintf(err, errlen, "the session bus gave us no unique name");
 		return OP_ERR_PROTO;
@@ -176,12 +122,12 @@ portal__get_u32(struct portal_session *s, const char *iface, const char *name,
 	char what[96];
 	int r;
 
-	r = sd_bus_message_new_method_call(s->bus, &m, P_BUS, P_PATH,
+	r = sd_bus_message_new_method_call(s->rd.bus, &m, P_BUS, P_PATH,
 		"org.freedesktop.DBus.Properties", "Get");
 	if (r >= 0)
 		r = sd_bus_message_append(m, "ss", iface, name);
 	if (r >= 0)
-		r = sd_bus_call(s->bus, m, portal__left_us(s), &e, &reply);
+		r = sd_bus_call(s->rd.bus, m, portal__left_us(s), &e, &reply);
 	if (r >= 0)
 		r = sd_bus_message_read(reply, "v", "u", v);
 	snprintf(what, sizeof(what), "%s.%s", iface + 23, name);
@@ -202,32 +148,12 @@ portal__get_u32(struct portal_session *s, const char *iface, const char *name,
 int
 portal__name_owner(struct portal_session *s, char *err, size_t errlen)
 {
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus_message *reply = NULL;
-	const char *owner = NULL;
-	int r;
+	int r = userbus_name_owner(s->rd.bus, P_BUS, s->owner, sizeof(s->owner),
+		portal__failed, err, errlen);
 
-	r = sd_bus_call_method(s->bus, "org.freedesktop.DBus",
-		"/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner",
-		&e, &reply, "s", P_BUS);
-	if (r >= 0)
-		r = sd_bus_message_read(reply, "s", &owner);
-	if (r >= 0 && (owner == NULL || owner[0] != ':' ||
-			      strlen(owner) >= sizeof(s->owner)))
-		r = -EBADMSG;
-	if (r >= 0)
-		memcpy(s->owner, owner, strlen(owner) + 1);
-	else
-		r = portal__failed("GetNameOwner", r, &e, err, errlen);
-	sd_bus_message_unref(reply);
-	sd_bus_error_free(&e);
 	if (r < 0)
 		return r;
-	r = sd_bus_add_match(s->bus, &s->owner_slot,
-		"type='signal',sender='org.freedesktop.DBus',"
-		"path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',"
-		"member='NameOwnerChanged',arg0='" P_BUS "'",
-		on_owner_changed, s);
+	r = userbus_watch(s->rd.bus, P_BUS, &s->rd.closed, &s->gone);
 	return r < 0 ? portal__failed("AddMatch", r, NULL, err, errlen) : 0;
 }
 
@@ -246,7 +172,7 @@ portal__make_token(struct portal_session *s, char *out, size_t cap)
 static int
 subscribe(struct request *q, const char *path, sd_bus_slot **slot)
 {
-	return sd_bus_match_signal(q->s->bus, slot, q->s->owner, path,
+	return sd_bus_match_signal(q->s->rd.bus, slot, q->s->owner, path,
 		P_REQUEST, "Response", on_response, q);
 }
 
@@ -267,7 +193,7 @@ portal__req_begin(struct portal_session *s, struct request *q,
 		return -ENAMETOOLONG;
 	if ((n = subscribe(q, q->path, &q->slot)) < 0)
 		return n;
-	return sd_bus_message_new_method_call(s->bus, m, P_BUS, path, iface,
+	return sd_bus_message_new_method_call(s->rd.bus, m, P_BUS, path, iface,
 		method);
 }
 
@@ -290,7 +216,7 @@ request_finish(struct request *q, sd_bus_message *m, const char *what,
 	const char *handle = NULL;
 	int r;
 
-	r = sd_bus_call(s->bus, m, portal__left_us(s), &e, &reply);
+	r = sd_bus_call(s->rd.bus, m, portal__left_us(s), &e, &reply);
 	if (r >= 0)
 		r = sd_bus_message_read(reply, "o", &handle);
 	if (r < 0) {
@@ -336,12 +262,7 @@ read_string(sd_bus_message *m, char *out, size_t cap)
 	const char *v = NULL;
 	int r = sd_bus_message_read(m, "v", "s", &v);
 
-	if (r < 0)
-		return r;
-	if (v == NULL || strlen(v) >= cap)
-		return -EBADMSG;
-	memcpy(out, v, strlen(v) + 1);
-	return 0;
+	return r < 0 ? r : userbus_copy(out, cap, v);
 }
 
 /* (ii) inside a variant, bounded to [lo, hi]. */
@@ -355,28 +276,25 @@ read_pair(sd_bus_message *m, int32_t *a, int32_t *b, int32_t lo, int32_t hi)
 	return *a < lo || *a > hi || *b < lo || *b > hi ? -EBADMSG : 0;
 }
 
-/* One stream's a{sv}: position and size. */
+/* One entry of a stream's a{sv}: position and size. */
+static int
+stream_entry(void *arg, sd_bus_message *m, const char *key)
+{
+	struct results *res = arg;
+
+	if (strcmp(key, "position") == 0)
+		return read_pair(m, &res->x, &res->y, -MAX_COORD, MAX_COORD);
+	if (strcmp(key, "size") == 0)
+		return read_pair(m, &res->w, &res->h, 1, MAX_SIZE);
+	return sd_bus_message_skip(m, "v");
+}
+
+/* One stream's a{sv}. */
 static int
 read_stream_props(sd_bus_message *m, struct results *res)
 {
-	int r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	int r = userbus_read_dict(m, stream_entry, res);
 
-	while (r >= 0 &&
-		(r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		const char *key = NULL;
-
-		if ((r = sd_bus_message_read(m, "s", &key)) < 0)
-			break;
-		if (strcmp(key, "position") == 0)
-			r = read_pair(m, &res->x, &res->y, -MAX_COORD,
-				MAX_COORD);
-		else if (strcmp(key, "size") == 0)
-			r = read_pair(m, &res->w, &res->h, 1, MAX_SIZE);
-		else
-			r = sd_bus_message_skip(m, "v");
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
-	}
 	return r < 0 ? r : sd_bus_message_exit_container(m);
 }
 
@@ -414,37 +332,37 @@ read_streams(sd_bus_message *m, struct results *res)
 	return r < 0 ? r : 0;
 }
 
-/* The Response's a{sv}: the keys any of our requests use. */
+/* One entry of the Response's a{sv}: the keys any of our requests
+ * use. */
+static int
+results_entry(void *arg, sd_bus_message *m, const char *key)
+{
+	struct results *res = arg;
+	int r;
+
+	if (strcmp(key, "session_handle") == 0) {
+		r = read_string(m, res->session, sizeof(res->session));
+		res->have_session = r >= 0;
+	} else if (strcmp(key, "restore_token") == 0) {
+		r = read_string(m, res->token, sizeof(res->token));
+		res->have_token = r >= 0;
+	} else if (strcmp(key, "devices") == 0) {
+		r = sd_bus_message_read(m, "v", "u", &res->devices);
+		res->have_devices = r >= 0;
+	} else if (strcmp(key, "streams") == 0) {
+		r = read_streams(m, res);
+	} else {
+		r = sd_bus_message_skip(m, "v");
+	}
+	return r;
+}
+
+/* The Response's a{sv}. */
 static int
 parse_results(sd_bus_message *m, struct results *res)
 {
-	int r = sd_bus_message_enter_container(m, 'a', "{sv}");
-
 	memset(res, 0, sizeof(*res));
-	while (r >= 0 &&
-		(r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		const char *key = NULL;
-
-		if ((r = sd_bus_message_read(m, "s", &key)) < 0)
-			break;
-		if (strcmp(key, "session_handle") == 0) {
-			r = read_string(m, res->session, sizeof(res->session));
-			res->have_session = r >= 0;
-		} else if (strcmp(key, "restore_token") == 0) {
-			r = read_string(m, res->token, sizeof(res->token));
-			res->have_token = r >= 0;
-		} else if (strcmp(key, "devices") == 0) {
-			r = sd_bus_message_read(m, "v", "u", &res->devices);
-			res->have_devices = r >= 0;
-		} else if (strcmp(key, "streams") == 0) {
-			r = read_streams(m, res);
-		} else {
-			r = sd_bus_message_skip(m, "v");
-		}
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
-	}
-	return r < 0 ? r : 0;
+	return userbus_read_dict(m, results_entry, res);
 }
 
 /* Runs a request and parses its results. */

@@ -13,6 +13,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "platform/userbus.h"
 #include "portal/portal-session.h"
 
 #define P_BUS "org.freedesktop.portal.Desktop"
@@ -39,9 +40,9 @@ enum {
 };
 
 struct portal_session {
-	sd_bus *bus;
+	struct userbus_rd rd; /* first: see userbus.h */
 	int hold; /* keeps the process that connected bus alive */
-	sd_bus_slot *owner_slot;
+	struct userbus_watch gone; /* the portal leaving the bus */
 	sd_bus_slot *closed_slot;
 	char owner[MAX_NAME_LEN];  /* the portal's unique name */
 	char sender[MAX_NAME_LEN]; /* ours, as a request path element */
@@ -52,10 +53,8 @@ struct portal_session {
 	uint32_t sc_version, rd_version;
 	uint32_t devices; /* granted by RemoteDesktop.Start */
 	uint32_t node;
-	int32_t x, y, w, h;
 	bool input;
 	bool have_node;
-	bool closed;
 };
 
 /* One pending Request: its path and, once answered, the Response. */

@@ -21,7 +21,7 @@
  * portal's unique bus name.
  *
  * Loop integration is the owner's, as with mutter-session.h: poll
- * portal_session_fd() and call portal_session_process().
+ * userbus_rd_fd() and call userbus_rd_process().
  */
 #ifndef OP_PORTAL_PORTAL_SESSION_H
 #define OP_PORTAL_PORTAL_SESSION_H
@@ -35,6 +35,7 @@
 #define PORTAL_TOKEN_MAX 256
 
 struct portal_session;
+struct userbus_rd_ops;
 
 /*
  * Takes bus_fd (a connected socket to the user's session bus, made by the
@@ -54,6 +55,20 @@ struct portal_session;
 int portal_session_open(int bus_fd, int hold_fd, bool input,
 	const char *restore_token,
 	int timeout_ms, struct portal_session **out, char *err, size_t errlen);
+/*
+ * The backends' open of "the user's session": the target of dir
+ * (userbus_target: the user's runtime directory, NULL = ours), its bus
+ * connected as its owner and held (userbus_connect), and
+ * portal_session_open on it. token_path: this kind's restore-token file
+ * (NULL or "" = none kept), read before the open (a bad one is logged
+ * and not used) and replaced by the portal's new token after (a failure
+ * to store it is logged, not returned). 0 and *out, or a negative error
+ * with the reason in err.
+ */
+int portal_session_open_user(const char *dir, bool input,
+	const char *token_path, int timeout_ms, struct portal_session **out,
+	char *err, size_t errlen);
+
 void portal_session_close(struct portal_session *s);
 
 /* The token to store for the next open; "" when the portal gave none
@@ -65,33 +80,21 @@ const char *portal_session_kind(const struct portal_session *s);
 
 uint32_t portal_session_node(const struct portal_session *s);
 
-/* The stream's position and size in the compositor's logical space, as
- * the portal reported them (bounded; x = y = 0 and w = h = 0 when it
- * gave none). */
-void portal_session_geometry(const struct portal_session *s, int32_t *x,
-	int32_t *y, int32_t *w, int32_t *h);
+/* The session starts with a struct userbus_rd: userbus_rd_geometry
+ * gives the stream's position and size in the compositor's logical
+ * space, as the portal reported them (bounded; x = y = 0 and w = h = 0
+ * when it gave none); userbus_rd_fd the bus socket to poll, and
+ * userbus_rd_process handles what arrived (OP_ERR_GONE once the portal
+ * closed the session or left the bus). */
 
 /* OpenPipeWireRemote: a PipeWire socket that only sees this session's
  * streams. 0 and *fd (close-on-exec, the caller's), or a negative
  * error. */
 int portal_session_pipewire_fd(struct portal_session *s, int *fd);
 
-int portal_session_fd(const struct portal_session *s);
-/* 0, or OP_ERR_GONE once the portal closed the session or left the bus. */
-int portal_session_process(struct portal_session *s);
-
-/* RemoteDesktop input (OP_ERR_UNSUPPORTED on a ScreenCast session, or
- * when the device was not granted). x, y: pixels of the stream; button:
- * a Linux evdev code; axis 0 vertical, 1 horizontal; keycode: evdev.
- * Each is one time-limited call. */
-int portal_session_pointer_abs(struct portal_session *s, double x, double y);
-int portal_session_button(struct portal_session *s, int32_t button,
-	bool pressed);
-int portal_session_axis_discrete(struct portal_session *s, uint32_t axis,
-	int32_t steps);
-int portal_session_keysym(struct portal_session *s, uint32_t keysym,
-	bool pressed);
-int portal_session_keycode(struct portal_session *s, uint32_t keycode,
-	bool pressed);
+/* The session as the capture and input backends use it (see
+ * userbus.h): input is RemoteDesktop's, OP_ERR_UNSUPPORTED on a
+ * ScreenCast session or when the device was not granted. */
+extern const struct userbus_rd_ops portal_rd_ops;
 
 #endif

@@ -26,18 +26,14 @@ RemoteDesktop/ScreenCast on the session bus beside that socket.
 
 Skips (77) only when mutter, PipeWire, GTK's Python bindings, wev or
 ffmpeg are not installed."""
-import json
 import os
 import shutil
 import time
 import unittest
 
-from agent import Agent
-from common import SOURCE_DIR, TempDirCase, main, run
-from desktop_case import DesktopCase
+from common import main, run
+from desktop_case import DesktopCase, LogindCase, wayland_display
 
-import client
-import jsonschema
 import mutter_util as mu
 import sway_util as su
 import video_util
@@ -55,15 +51,14 @@ frames = video_util.frames
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
 class MutterSession(DesktopCase):
     PASSWORD = PASSWORD
+    W, H = W, H
 
     def start_desktop(self):
-        self.share = su.user_tmp("op-mutsess-")
-        self.addCleanup(shutil.rmtree, self.share, True)
-        self.mutter = mu.Mutter(log_dir=self.share).start()
+        self.mutter = mu.Mutter(
+            log_dir=self.make_share("op-mutsess-")).start()
         self.addCleanup(self.mutter.stop)
         self.socket = os.path.join(self.mutter.runtime_dir, "wayland-0")
-        return (f"display:\n  wayland: \"{self.socket}\"\n"
-                "  virtual:\n    mode: never\n")
+        return wayland_display(self.socket)
 
     # ------------------------------------------------------------ video
     def test_video_and_status(self):
@@ -79,19 +74,12 @@ class MutterSession(DesktopCase):
         self.wait_frames(c)
         if not video_util.wait_quiet(c, 0.8, 15):
             self.fail("the stream never went quiet")
-        ivf = os.path.join(self.tmp, "mutter.ivf")
-        c.write_ivf(ivf, display=0, width=W, height=H)
-        got = video_util.decode_ivf(ivf, W, H, last_only=True)[-1]
-        db = video_util.psnr(got, img.tobytes(), W, H)
+        db = self.stream_psnr(c, img.tobytes(), "mutter")
         print(f"MUTTER session PSNR vs the drawn pattern: {db:.1f} dB "
               f"({len(frames(c))} frames)", flush=True)
         self.assertGreaterEqual(db, 35.0)
 
-        st = self.agent.status()
-        with open(os.path.join(SOURCE_DIR, "config", "schema",
-                               "status.schema.json")) as f:
-            jsonschema.validate(st, json.load(f))
-        dp = st["display"]
+        dp = self.valid_status()["display"]
         self.assertEqual((dp["backend"], dp["name"], dp["source"]),
                          ("mutter", self.mutter.runtime_dir, "configured"),
                          dp)
@@ -162,71 +150,25 @@ class MutterSession(DesktopCase):
                              r.data == text.encode(), timeout=10)
         except TimeoutError:
             self.fail("no clipboard from the desktop" + self.why(c))
-        back = "héllo from the technician"
-        c.send_clipboard(back, multi=True)
-        deadline = time.monotonic() + 10
-        got = None
-        while time.monotonic() < deadline:
-            got = self.paste()
-            if got == back:
-                break
-            c.pump(0.1)
-        self.assertEqual(got, back, self.why(c))
+        self.check_clipboard_to_desktop(c, self.paste)
 
     # ------------------------------------------------- compositor loss
     def test_compositor_dies(self):
-        c, _ = self.connect()
-        self.wait_frames(c)
-        self.mutter.procs["mutter"].kill()
-        self.assertIsNotNone(c.wait_closed(timeout=10), c.summary())
-        self.assertIn("display went away", c.close_reason or "")
-        self.assertIn("Wayland compositor", c.close_reason or "")
-        st = self.agent.wait_status(lambda s: s["display"]["users"] == 0)
-        self.assertEqual(st["display"]["sessions"], [])
-        c2, _ = self.connect()
-        c2.pump(0.5)
-        self.assertTrue(any("no screen to show" in m.text
-                            for m in c2.message_boxes), c2.summary())
-        out = run(["-c", self.agent.config, "audit", "export"]).stdout
-        lost = [ln for ln in out.splitlines() if "display.lost" in ln]
-        self.assertTrue(lost, out[-2000:])
-        self.assertIn('"backend":"mutter"', lost[-1].replace(" ", ""))
-        self.assertIsNone(self.agent.proc.poll(), "the agent exited")
+        self.check_compositor_dies(self.mutter.procs["mutter"].kill,
+                                   "mutter")
 
 
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
-@unittest.skipUnless(os.geteuid() == 0, "needs root to make /run/user/UID")
-class LogindMutter(TempDirCase):
-    def test_found_and_streamed(self):
-        uid, gid = su.ensure_user(mu.TEST_USER)
-        rundir = f"/run/user/{uid}"
-        if not os.path.isdir(rundir):   # as logind would make it
-            os.makedirs(rundir, 0o700)
-            os.chown(rundir, uid, gid)
-            self.addCleanup(shutil.rmtree, rundir, True)
+class LogindMutter(LogindCase):
+    USER = mu.TEST_USER
+    PASSWORD = PASSWORD
+
+    def start_compositor(self, rundir):
         m = mu.Mutter(runtime_dir=rundir).start()
         self.addCleanup(m.stop)
-        os.environ["OUTPOST_CONSENT_TEST_WAYLAND_USER"] = mu.TEST_USER
-        self.addCleanup(os.environ.pop, "OUTPOST_CONSENT_TEST_WAYLAND_USER",
-                        None)
-        agent = Agent(self.tmp, extra=(    # no display.x11/.wayland
-            "policy:\n  consent:\n    when_user_present: allow\n"))
-        agent.set_password(PASSWORD + "\n")
-        agent.start()
-        self.addCleanup(agent.stop)
-        agent.wait_status(lambda s: "display" in s)
-        c = client.Client(("127.0.0.1", agent.direct_port), direct=True)
-        self.addCleanup(c.close)
-        pi = c.login(PASSWORD)
-        self.assertNotIsInstance(pi, str, c.summary())
-        deadline = time.monotonic() + 20
-        while not frames(c):
-            self.assertLess(time.monotonic(), deadline,
-                            f"{c.summary()}\n{agent.log()[-2500:]}")
-            c.pump(0.05)
-        dp = agent.status()["display"]
-        self.assertEqual((dp["backend"], dp["source"], dp["name"]),
-                         ("mutter", "logind", rundir), dp)
+
+    def test_found_and_streamed(self):
+        self.check_found_and_streamed("mutter", self.rundir, 20)
 
 
 if __name__ == "__main__":

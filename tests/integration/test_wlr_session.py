@@ -33,19 +33,16 @@ the agent's code.
     an X11 window and such a user cannot be asked.
 
 Skips (77) only when sway, grim, wev or wl-clipboard is not installed."""
-import json
 import os
 import shutil
 import subprocess
 import time
 import unittest
 
-from agent import Agent
-from common import SOURCE_DIR, TempDirCase, main, run
-from desktop_case import DesktopCase
+from common import TempDirCase, main, run
+from desktop_case import (DesktopCase, LogindCase, start_agent,
+                          wayland_display)
 
-import client
-import jsonschema
 import sway_util as su
 import video_util
 import wayfake
@@ -64,17 +61,15 @@ frames = video_util.frames
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
 class WlrSession(DesktopCase):
     PASSWORD = PASSWORD
+    W, H = W, H
 
     def start_desktop(self):
-        self.share = su.user_tmp("op-wlrsess-")
-        self.addCleanup(shutil.rmtree, self.share, True)
-        bg = os.path.join(self.share, "bg.png")
+        bg = os.path.join(self.make_share("op-wlrsess-"), "bg.png")
         su.write_png(bg, su.desktop_pattern(W, H))
         self.sway = su.Sway(mode=f"{W}x{H}", bg=bg,
                             log_dir=self.share).start()
         self.addCleanup(self.sway.stop)
-        return (f"display:\n  wayland: \"{self.sway.socket}\"\n"
-                "  virtual:\n    mode: never\n")
+        return wayland_display(self.sway.socket)
 
     def settle(self, c, quiet=0.8, timeout=15):
         if not video_util.wait_quiet(c, quiet, timeout):
@@ -88,20 +83,12 @@ class WlrSession(DesktopCase):
         self.assertEqual((d.width, d.height), (W, H))
         self.wait_frames(c)
         self.settle(c)
-        ivf = os.path.join(self.tmp, "wlr.ivf")
-        c.write_ivf(ivf, display=0, width=W, height=H)
-        got = video_util.decode_ivf(ivf, W, H, last_only=True)[-1]
-        want = self.sway.grim_ppm().tobytes()
-        db = video_util.psnr(got, want, W, H)
+        db = self.stream_psnr(c, self.sway.grim_ppm().tobytes(), "wlr")
         print(f"WLR session PSNR vs grim: {db:.1f} dB "
               f"({len(frames(c))} frames)", flush=True)
         self.assertGreaterEqual(db, 35.0)
 
-        st = self.agent.status()
-        with open(os.path.join(SOURCE_DIR, "config", "schema",
-                               "status.schema.json")) as f:
-            jsonschema.validate(st, json.load(f))
-        dp = st["display"]
+        dp = self.valid_status()["display"]
         self.assertEqual(dp["backend"], "wlr", dp)
         self.assertEqual(dp["name"], self.sway.socket)
         self.assertEqual(dp["source"], "configured")
@@ -160,37 +147,11 @@ class WlrSession(DesktopCase):
         r = c.wait_clipboard(lambda r: r.fmt == TEXT and
                              r.data == text.encode(), timeout=10)
         self.assertIsNotNone(r, self.why(c))
-        back = "héllo from the technician"
-        c.send_clipboard(back, multi=True)
-        deadline = time.monotonic() + 10
-        got = None
-        while time.monotonic() < deadline:
-            got = self.paste()
-            if got == back.encode():
-                break
-            c.pump(0.1)
-        self.assertEqual(got, back.encode(), self.why(c))
+        self.check_clipboard_to_desktop(c, self.paste, as_bytes=True)
 
     # ------------------------------------------------- compositor loss
     def test_compositor_dies(self):
-        c, _ = self.connect()
-        self.wait_frames(c)
-        self.sway.kill()
-        self.assertIsNotNone(c.wait_closed(timeout=10), c.summary())
-        self.assertIn("display went away", c.close_reason or "")
-        self.assertIn("Wayland compositor", c.close_reason or "")
-        st = self.agent.wait_status(lambda s: s["display"]["users"] == 0)
-        self.assertEqual(st["display"]["sessions"], [])
-        # The agent goes on: the next session is told there is no screen.
-        c2, _ = self.connect()
-        c2.pump(0.5)
-        self.assertTrue(any("no screen to show" in m.text
-                            for m in c2.message_boxes), c2.summary())
-        out = run(["-c", self.agent.config, "audit", "export"]).stdout
-        lost = [ln for ln in out.splitlines() if "display.lost" in ln]
-        self.assertTrue(lost, out[-2000:])
-        self.assertIn('"backend":"wlr"', lost[-1].replace(" ", ""))
-        self.assertIsNone(self.agent.proc.poll(), "the agent exited")
+        self.check_compositor_dies(self.sway.kill, "wlr")
 
 
 class NotWlroots(TempDirCase):
@@ -199,15 +160,8 @@ class NotWlroots(TempDirCase):
 
     def refused(self, fc, *why):
         """A session on fc is told there is no screen, and why."""
-        agent = Agent(self.tmp, display=(
-            f"display:\n  wayland: \"{fc.path}\"\n"
-            "  virtual:\n    mode: never\n"))
-        agent.set_password(PASSWORD + "\n")
-        agent.start()
-        self.addCleanup(agent.stop)
-        agent.wait_status(lambda s: "display" in s)
-        c = client.Client(("127.0.0.1", agent.direct_port), direct=True)
-        self.addCleanup(c.close)
+        agent, c = start_agent(self, PASSWORD,
+                               display=wayland_display(fc.path))
         pi = c.login(PASSWORD)
         self.assertNotIsInstance(pi, str, c.summary())
         c.pump(0.5)
@@ -247,31 +201,13 @@ class NotWlroots(TempDirCase):
 
 
 @unittest.skipIf(MISSING, f"not installed: {MISSING}")
-@unittest.skipUnless(os.geteuid() == 0, "needs root to make /run/user/UID")
-class LogindWayland(TempDirCase):
-    def setUp(self):
-        super().setUp()
-        uid, gid = su.ensure_user(su.TEST_USER)
-        self.rundir = f"/run/user/{uid}"
-        if not os.path.isdir(self.rundir):   # as logind would make it
-            os.makedirs(self.rundir, 0o700)
-            os.chown(self.rundir, uid, gid)
-            self.addCleanup(shutil.rmtree, self.rundir, True)
-        self.sway = su.Sway(runtime_dir=self.rundir).start()
-        self.addCleanup(self.sway.stop)
-        os.environ["OUTPOST_CONSENT_TEST_WAYLAND_USER"] = su.TEST_USER
-        self.addCleanup(os.environ.pop, "OUTPOST_CONSENT_TEST_WAYLAND_USER",
-                        None)
+class LogindWayland(LogindCase):
+    USER = su.TEST_USER
+    PASSWORD = PASSWORD
 
-    def start_agent(self, extra=""):
-        agent = Agent(self.tmp, extra=extra)   # no display.x11/.wayland
-        agent.set_password(PASSWORD + "\n")
-        agent.start()
-        self.addCleanup(agent.stop)
-        agent.wait_status(lambda s: "display" in s)
-        c = client.Client(("127.0.0.1", agent.direct_port), direct=True)
-        self.addCleanup(c.close)
-        return agent, c, c.login(PASSWORD)
+    def start_compositor(self, rundir):
+        self.sway = su.Sway(runtime_dir=rundir).start()
+        self.addCleanup(self.sway.stop)
 
     def test_present_user_cannot_be_asked(self):
         """The consent prompt is an X11 window: with the default
@@ -282,17 +218,7 @@ class LogindWayland(TempDirCase):
         self.assertEqual(frames(c), [])
 
     def test_found_and_streamed(self):
-        agent, c, pi = self.start_agent(
-            "policy:\n  consent:\n    when_user_present: allow\n")
-        self.assertNotIsInstance(pi, str, c.summary())
-        deadline = time.monotonic() + 15
-        while not frames(c):
-            self.assertLess(time.monotonic(), deadline,
-                            f"{c.summary()}\n{agent.log()[-2500:]}")
-            c.pump(0.05)
-        dp = agent.status()["display"]
-        self.assertEqual((dp["backend"], dp["source"], dp["name"]),
-                         ("wlr", "logind", self.sway.socket), dp)
+        self.check_found_and_streamed("wlr", self.sway.socket, 15)
         self.assertTrue(self.sway.socket.startswith(self.rundir + "/"))
 
 
