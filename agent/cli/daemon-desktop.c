@@ -192,7 +192,7 @@ portal_token(const struct daemon *d, const char *kind, uid_t uid, char *out,
  * A Wayland compositor without wlr-screencopy. GNOME's Mutter offers its
  * RemoteDesktop and ScreenCast on the session bus in the runtime
  * directory that holds its socket; that bus must be the compositor
- * owner's, whom mutter_target then connects as. Without Mutter on it,
+ * owner's, whom userbus_target then connects as. Without Mutter on it,
  * the desktop's xdg-desktop-portal (a dialog may ask its user once; the
  * restore token spares the next sessions).
  */
