@@ -41,7 +41,6 @@ struct consent_wait {
 	TAILQ_ENTRY(consent_wait) link;
 	struct daemon *d;
 	struct session *s;
-	struct consent *c; /* while on screen */
 	struct sockaddr_storage src;
 	char source[64];
 	char perms[160];
@@ -141,13 +140,16 @@ finish(struct consent_wait *w, enum consent_result r, const char *detail)
 	show_next(d);
 }
 
-static void
-on_answer(void *arg, enum consent_result r, const char *detail)
+/* The monitor's consent event: the answer of the prompt on screen. */
+void
+daemon_consent_answered(struct daemon *d, enum consent_result r,
+	const char *detail)
 {
-	struct consent_wait *w = arg;
+	struct daemon_consent *dc = d->consent;
 
-	w->c = NULL; /* the consent module frees itself */
-	finish(w, r, detail);
+	if (dc == NULL || dc->shown == NULL)
+		return; /* stopped, or an answer we no longer wait for */
+	finish(dc->shown, r, detail);
 }
 
 /* Puts the oldest waiting request on screen (if none is). */
@@ -167,6 +169,7 @@ show_next(struct daemon *d)
 			.timeout_ms = w->timeout_ms,
 		};
 		const char *why = NULL;
+		char err[160];
 
 		TAILQ_REMOVE(&dc->queue, w, link);
 		dc->queued--;
@@ -175,9 +178,8 @@ show_next(struct daemon *d)
 			why = "nobody is logged in any more";
 		else if (d->user_found != 0)
 			why = "the user's display cannot be reached";
-		else if (consent_ask(&d->loop, d->self_exe, &d->user, &req,
-				 on_answer, w, &w->c) != 0)
-			why = "cannot start the prompt";
+		else if (daemon_consent_show(d, &req, err, sizeof(err)) != 0)
+			why = err[0] ? err : "cannot start the prompt";
 		if (why != NULL) {
 			w->done(w->arg, CONSENT_ERROR, why);
 			free(w);
@@ -246,7 +248,8 @@ daemon_consent_withdraw(struct daemon *d, struct session *s)
 	if (dc == NULL)
 		return;
 	if (dc->shown != NULL && dc->shown->s == s) {
-		consent_cancel(dc->shown->c); /* answers via on_answer */
+		/* The monitor's answer (cancelled) finishes it. */
+		daemon_consent_cancel(d);
 		return;
 	}
 	for (w = TAILQ_FIRST(&dc->queue); w != NULL; w = next) {
@@ -329,6 +332,12 @@ daemon_consent_stop(struct daemon *d)
 	if (dc == NULL)
 		return;
 	d->consent = NULL; /* withdrawals after this are no-ops */
+	if (dc->shown != NULL) { /* its answer will not be waited for */
+		dc->shown->done(dc->shown->arg, CONSENT_CANCELLED,
+			"the agent is stopping");
+		free(dc->shown);
+		dc->shown = NULL;
+	}
 	if (dc->mon_poll_init) {
 		uv_close((uv_handle_t *)&dc->mon_poll, on_poll_closed);
 		return;

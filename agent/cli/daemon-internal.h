@@ -93,6 +93,8 @@ struct daemon {
 	int mon_fd;
 	uint32_t generation;        /* which network process this is */
 	char previous[64];          /* how the one before it ended */
+	int ev_fd;                  /* the monitor's events (consent) */
+	uv_poll_t ev_poll;
 	struct session_secrets secrets;
 	char hostname[256];
 	uv_signal_t sig_int;
@@ -111,7 +113,6 @@ struct daemon {
 	struct consent_user user;   /* from the last logind lookup */
 	int user_found;             /* 0, OP_ERR_NOT_FOUND/UNSUPPORTED */
 	struct daemon_consent *consent; /* prompts and the logind cache */
-	char self_exe[4096];        /* for the consent prompt */
 	struct daemon_net net;
 	struct daemon_desktop desktop;
 };
@@ -196,6 +197,18 @@ int daemon_lock_encode(struct mon_buf *out);
 /* The private cookie file's path (in the state directory). */
 void daemon_private_xauth(const struct conf *conf, char *out, size_t size);
 
+/* The monitor's events socket, watched on the loop (after uv_loop_init). */
+int daemon_events_start(struct daemon *d);
+/* The prompt, shown by the monitor as the user at the machine; its
+ * answer comes as an event (daemon_consent_answered). Returns 0 or an
+ * error with why. */
+int daemon_consent_show(struct daemon *d, const struct consent_request *req,
+	char *why, size_t why_size);
+/* The prompt on screen goes away; the answer (cancelled) follows. */
+void daemon_consent_cancel(struct daemon *d);
+/* daemon-consent.c: the answer of the prompt on screen. */
+void daemon_consent_answered(struct daemon *d, enum consent_result r,
+	const char *detail);
 /* What the service manager is told goes through the monitor, the main
  * PID (the only one it listens to). */
 void daemon_notify(struct daemon *d, enum mon_notify what);

@@ -29,6 +29,7 @@
 
 #include "cli/cli.h"
 #include "conf/conf.h"
+#include "consent/consent.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -59,6 +60,9 @@ struct mon_proc {
 	uint64_t started_ms;
 	int exit_code;
 	uv_signal_t sig_int, sig_term, sig_hup;
+	int ev_sock;            /* our end of the events pair, -1 when none */
+	struct consent *prompt; /* the consent prompt on screen */
+	char self_exe[4096];    /* what the prompt runs */
 };
 
 static void spawn_child(struct mon_proc *p);
@@ -157,6 +161,12 @@ on_child_exit(uv_process_t *h, int64_t exit_status, int term_signal)
 	p->child_running = false;
 	uv_close((uv_handle_t *)h, NULL);
 	close_sock(p);
+	/* Its prompt goes with it. */
+	if (p->ev_sock >= 0)
+		close(p->ev_sock);
+	p->ev_sock = -1;
+	if (p->prompt != NULL)
+		consent_cancel(p->prompt);
 	if (p->stopping || !p->child_up) {
 		if (!p->stopping || exit_status != 0 || term_signal != 0)
 			p->exit_code = term_signal != 0 ? EX_SOFTWARE :
@@ -311,6 +321,73 @@ notify(void *arg, enum mon_notify what)
 	(void)sd_notify(0, msg[what]);
 }
 
+/* The prompt's answer goes to the network process as an event (lost
+ * with it if it has ended meanwhile). */
+static void
+on_prompt_done(void *arg, enum consent_result r, const char *detail)
+{
+	struct mon_proc *p = arg;
+	struct mon_buf ev = { .len = 0 };
+
+	p->prompt = NULL;
+	mon_put_u8(&ev, MON_EV_CONSENT);
+	mon_put_u8(&ev, (uint8_t)r);
+	mon_put_str(&ev, detail != NULL ? detail : "");
+	if (p->ev_sock >= 0 && !ev.overflow)
+		(void)send(p->ev_sock, ev.b, ev.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* consent-ask: the monitor finds who sits at the machine itself, so the
+ * network process cannot put a window on another user's display. */
+static int
+consent_ask_cb(void *arg, const struct mon_consent *c, struct mon_buf *out)
+{
+	struct mon_proc *p = arg;
+	struct consent_request req = {
+		.peer_id = c->peer_id,
+		.peer_name = c->peer_name,
+		.source = c->source,
+		.kind = c->kind,
+		.permissions = c->permissions,
+		.timeout_ms = c->timeout_ms,
+	};
+	struct consent_user u;
+	int r;
+
+	if (p->prompt != NULL) {
+		mon_put_str(out, "another prompt is on screen");
+		return -EBUSY;
+	}
+	memset(&u, 0, sizeof(u));
+	if ((r = consent_find_user(&u)) != 0) {
+		mon_put_str(out, r == OP_ERR_UNSUPPORTED ?
+				"the user's display cannot be reached" :
+				"nobody is logged in any more");
+		return r;
+	}
+	r = consent_ask(&p->loop, p->self_exe, &u, &req, on_prompt_done, p,
+		&p->prompt);
+	if (r != 0) {
+		p->prompt = NULL;
+		mon_put_str(out, "cannot start the prompt");
+	}
+	return r;
+}
+
+static int
+events_pair(struct mon_proc *p, int *fd)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return -errno;
+	if (p->ev_sock >= 0)
+		close(p->ev_sock);
+	p->ev_sock = sv[0];
+	*fd = sv[1];
+	return 0;
+}
+
 /* The requests the monitor module leaves to us (monitor_opts.hook). */
 static int
 hook(void *arg, enum mon_type type, struct mon_buf *out, int *fd)
@@ -327,6 +404,12 @@ hook(void *arg, enum mon_type type, struct mon_buf *out, int *fd)
 		return daemon_lock_encode(out);
 	case MON_CTL_LISTEN:
 		return ctl_listen_fd(state_dir(monitor_state(p->mon)), fd);
+	case MON_EVENTS:
+		return events_pair(p, fd);
+	case MON_CONSENT_CANCEL:
+		if (p->prompt != NULL)
+			consent_cancel(p->prompt); /* answers: cancelled */
+		return 0;
 	default:
 		return OP_ERR_UNSUPPORTED;
 	}
@@ -351,7 +434,7 @@ close_walk(uv_handle_t *h, void *arg)
 int
 daemon_monitor_run(struct cli *cli, struct conf *conf)
 {
-	struct mon_proc p = { .cli = cli, .sock = -1,
+	struct mon_proc p = { .cli = cli, .sock = -1, .ev_sock = -1,
 		.backoff_ms = RESTART_MIN_MS, .exit_code = EX_OK };
 	struct monitor_opts mo = { .print_otp = print_otp };
 	struct state *st = NULL;
@@ -359,9 +442,16 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	int rc, r;
 
 	daemon_apply_log_conf(conf);
+	{
+		ssize_t n = readlink("/proc/self/exe", p.self_exe,
+			sizeof(p.self_exe) - 1);
+
+		p.self_exe[n > 0 ? n : 0] = '\0';
+	}
 	daemon_private_xauth(conf, cookie, sizeof(cookie));
 	mo.cookie_copy = cookie;
 	mo.hook = hook;
+	mo.consent_ask = consent_ask_cb;
 	mo.notify = notify;
 	mo.arg = &p;
 	mo.xauthority_any = conf_str(conf, CONF_DISPLAY_XAUTHORITY);
@@ -393,6 +483,18 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	 * started, or a bug): it must not outlive us. */
 	kill_child(&p, SIGKILL);
 	close_sock(&p);
+	if (p.prompt != NULL)
+		consent_cancel(p.prompt);
+	if (p.ev_sock >= 0)
+		close(p.ev_sock);
+	p.ev_sock = -1;
+	/* A cancelled prompt is reaped and freed by its own handles: let
+	 * them finish (the signals and the timer would keep the loop). */
+	uv_close((uv_handle_t *)&p.sig_int, NULL);
+	uv_close((uv_handle_t *)&p.sig_term, NULL);
+	uv_close((uv_handle_t *)&p.sig_hup, NULL);
+	uv_close((uv_handle_t *)&p.restart, NULL);
+	uv_run(&p.loop, UV_RUN_DEFAULT);
 	uv_walk(&p.loop, close_walk, NULL);
 	uv_run(&p.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&p.loop);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/err.h"
@@ -144,6 +145,83 @@ daemon_cookie_copy(struct daemon *d, const char *display, const char *src,
 		daemon_monitor_failed(d, r, "x11-cookie");
 	}
 	return r;
+}
+
+static void
+on_event(uv_poll_t *h, int status, int events)
+{
+	struct daemon *d = h->data;
+	uint8_t buf[MON_MSG_MAX];
+	char detail[200];
+	struct mon_rd rd;
+	unsigned type, r;
+	ssize_t n;
+
+	(void)events;
+	n = status < 0 ? -1 : recv(d->ev_fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		uv_poll_stop(h);
+		daemon_monitor_failed(d, -ECONNRESET, "events");
+		return;
+	}
+	mon_rd_init(&rd, buf, (size_t)n);
+	type = mon_get_u8(&rd);
+	r = mon_get_u8(&rd);
+	mon_get_str(&rd, detail, sizeof(detail));
+	if (!mon_rd_done(&rd) || type != MON_EV_CONSENT ||
+		r > CONSENT_CANCELLED) {
+		uv_poll_stop(h);
+		daemon_monitor_failed(d, OP_ERR_PROTO, "events");
+		return;
+	}
+	daemon_consent_answered(d, (enum consent_result)r, detail);
+}
+
+int
+daemon_events_start(struct daemon *d)
+{
+	int r;
+
+	if ((r = monclient_events(d->mon_fd, &d->ev_fd)) != 0)
+		return r;
+	if ((r = uv_poll_init(&d->loop, &d->ev_poll, d->ev_fd)) != 0) {
+		close(d->ev_fd);
+		d->ev_fd = -1;
+		return r;
+	}
+	d->ev_poll.data = d;
+	/* Events never keep the loop alive (shutdown runs it dry). */
+	uv_unref((uv_handle_t *)&d->ev_poll);
+	return uv_poll_start(&d->ev_poll, UV_READABLE, on_event);
+}
+
+int
+daemon_consent_show(struct daemon *d, const struct consent_request *req,
+	char *why, size_t why_size)
+{
+	struct mon_consent c = { .timeout_ms = req->timeout_ms };
+	int r;
+
+	snprintf(c.peer_id, sizeof(c.peer_id), "%s", req->peer_id);
+	snprintf(c.peer_name, sizeof(c.peer_name), "%s", req->peer_name);
+	snprintf(c.source, sizeof(c.source), "%s", req->source);
+	snprintf(c.kind, sizeof(c.kind), "%s", req->kind);
+	snprintf(c.permissions, sizeof(c.permissions), "%s",
+		req->permissions);
+	if ((r = monclient_consent_ask(d->mon_fd, &c, why, why_size)) != 0)
+		daemon_monitor_failed(d, r, "consent-ask");
+	return r;
+}
+
+void
+daemon_consent_cancel(struct daemon *d)
+{
+	int r = monclient_consent_cancel(d->mon_fd);
+
+	if (r != 0)
+		daemon_monitor_failed(d, r, "consent-cancel");
 }
 
 void

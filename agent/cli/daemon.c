@@ -391,7 +391,7 @@ close_walk_cb(uv_handle_t *h, void *arg)
 int
 daemon_run(struct cli *cli, struct conf *conf, int monitor_fd)
 {
-	struct daemon d = { .cli = cli, .conf = conf_ref(conf) };
+	struct daemon d = { .cli = cli, .conf = conf_ref(conf), .ev_fd = -1 };
 	int rc = EX_SOFTWARE;
 	int r;
 
@@ -408,6 +408,11 @@ daemon_run(struct cli *cli, struct conf *conf, int monitor_fd)
 		log_error("event loop: %s", uv_strerror(r));
 		rc = EX_OSERR;
 		goto out_state;
+	}
+	if ((r = daemon_events_start(&d)) != 0) {
+		log_error_r(r, "monitor: events");
+		rc = EX_SOFTWARE;
+		goto out_loop;
 	}
 	if ((r = start_signal(&d, &d.sig_int, on_stop_signal, SIGINT)) != 0 ||
 		(r = start_signal(&d, &d.sig_term, on_stop_signal, SIGTERM)) !=
@@ -457,12 +462,6 @@ daemon_run(struct cli *cli, struct conf *conf, int monitor_fd)
 				wd_usec / 2000);
 	}
 	d.started_ms = op_now_ms();
-	{
-		ssize_t n = readlink("/proc/self/exe", d.self_exe,
-			sizeof(d.self_exe) - 1);
-
-		d.self_exe[n > 0 ? n : 0] = '\0';
-	}
 	if (gethostname(d.hostname, sizeof(d.hostname) - 1) != 0)
 		snprintf(d.hostname, sizeof(d.hostname), "%s", "localhost");
 	daemon_desktop_init(&d);
@@ -515,6 +514,8 @@ out_loop:
 	uv_walk(&d.loop, close_walk_cb, NULL);
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&d.loop);
+	if (d.ev_fd >= 0)
+		close(d.ev_fd);
 	free(d.net.live);
 out_state:
 	daemon_policy_free(&d);

@@ -217,8 +217,9 @@ monclient_lock_session(int fd, char *why, size_t why_size)
 	return call_text(fd, &w, why, why_size);
 }
 
-int
-monclient_ctl_listen(int fd, int *sock)
+/* A request without fields answered with one descriptor. */
+static int
+call_fd(int fd, enum mon_type t, int *sock)
 {
 	struct mon_buf w;
 	uint8_t reply[MON_MSG_MAX];
@@ -227,7 +228,7 @@ monclient_ctl_listen(int fd, int *sock)
 	int r;
 
 	*sock = -1;
-	begin(&w, MON_CTL_LISTEN);
+	begin(&w, t);
 	if ((r = call_fds(fd, &w, reply, &rd, sock, 1, &nfds)) != 0)
 		return r;
 	if (!mon_rd_done(&rd) || nfds != 1) {
@@ -252,6 +253,35 @@ monclient_notify(int fd, enum mon_notify what)
 	if ((r = call(fd, &w, reply, &rd)) != 0)
 		return r;
 	return mon_rd_done(&rd) ? 0 : OP_ERR_PROTO;
+}
+
+int
+monclient_ctl_listen(int fd, int *sock)
+{
+	return call_fd(fd, MON_CTL_LISTEN, sock);
+}
+
+int
+monclient_events(int fd, int *sock)
+{
+	return call_fd(fd, MON_EVENTS, sock);
+}
+
+int
+monclient_consent_ask(int fd, const struct mon_consent *c, char *why,
+	size_t why_size)
+{
+	struct mon_buf w;
+
+	begin(&w, MON_CONSENT_ASK);
+	mon_put_consent(&w, c);
+	return call_text(fd, &w, why, why_size);
+}
+
+int
+monclient_consent_cancel(int fd)
+{
+	return call_plain(fd, MON_CONSENT_CANCEL);
 }
 
 int

@@ -37,6 +37,12 @@ int monclient_print_otp(int fd);
 int monclient_reload_config(int fd);
 int monclient_notify(int fd, enum mon_notify what);
 int monclient_ctl_listen(int fd, int *sock);
+int monclient_events(int fd, int *sock);
+/* consent-ask: 0 when the prompt is shown (its answer is an event), else
+ * an error with why. */
+int monclient_consent_ask(int fd, const struct mon_consent *c, char *why,
+	size_t why_size);
+int monclient_consent_cancel(int fd);
 /* lock-session: why says what was locked, or why not. */
 int monclient_lock_session(int fd, char *why, size_t why_size);
 /* find-user: the lookup's status (or a transport error); *rd is at the

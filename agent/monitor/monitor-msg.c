@@ -21,6 +21,9 @@ mon_type_name(unsigned type)
 		[MON_LOCK_SESSION] = "lock-session",
 		[MON_CTL_LISTEN] = "ctl-listen",
 		[MON_NOTIFY] = "notify",
+		[MON_EVENTS] = "events",
+		[MON_CONSENT_ASK] = "consent-ask",
+		[MON_CONSENT_CANCEL] = "consent-cancel",
 	};
 
 	return type < MON_TYPE_END && names[type] != NULL ? names[type] :
@@ -209,4 +212,26 @@ mon_get_identity(struct mon_rd *r, struct mon_identity *out)
 	mon_get_str(r, out->previous, sizeof(out->previous));
 	if (out->id[0] == '\0')
 		r->bad = true;
+}
+
+void
+mon_put_consent(struct mon_buf *w, const struct mon_consent *c)
+{
+	mon_put_str(w, c->peer_id);
+	mon_put_str(w, c->peer_name);
+	mon_put_str(w, c->source);
+	mon_put_str(w, c->kind);
+	mon_put_str(w, c->permissions);
+	mon_put_u32(w, c->timeout_ms);
+}
+
+void
+mon_get_consent(struct mon_rd *r, struct mon_consent *out)
+{
+	mon_get_str(r, out->peer_id, sizeof(out->peer_id));
+	mon_get_str(r, out->peer_name, sizeof(out->peer_name));
+	mon_get_str(r, out->source, sizeof(out->source));
+	mon_get_str(r, out->kind, sizeof(out->kind));
+	mon_get_str(r, out->permissions, sizeof(out->permissions));
+	out->timeout_ms = mon_get_u32(r);
 }

@@ -35,10 +35,17 @@ enum mon_type {
 	MON_LOCK_SESSION,    /* lock the active graphical session */
 	MON_CTL_LISTEN,      /* -> the control socket's listening fd */
 	MON_NOTIFY,          /* u8 enum mon_notify: sd_notify by the main PID */
+	MON_EVENTS,          /* -> the socket the monitor's events come on */
+	MON_CONSENT_ASK,     /* the request's words -> a prompt is shown */
+	MON_CONSENT_CANCEL,  /* the prompt goes away (answered: cancelled) */
 	MON_TYPE_END
 };
 
 const char *mon_type_name(unsigned type);
+
+/* Events, monitor to network process, one datagram each on the events
+ * socket: MON_EV_CONSENT, u8 enum consent_result, str detail. */
+#define MON_EV_CONSENT 1
 
 /* What notify may tell the service manager (READY=1, ...). */
 enum mon_notify {
@@ -96,5 +103,19 @@ struct mon_identity {
 
 void mon_put_identity(struct mon_buf *w, const struct mon_identity *id);
 void mon_get_identity(struct mon_rd *r, struct mon_identity *out);
+
+/* consent-ask's fields: the words of the prompt (all a peer's, or about
+ * it; the prompt sanitizes them again). */
+struct mon_consent {
+	char peer_id[128];
+	char peer_name[128];
+	char source[64];
+	char kind[32];
+	char permissions[160];
+	uint32_t timeout_ms;
+};
+
+void mon_put_consent(struct mon_buf *w, const struct mon_consent *c);
+void mon_get_consent(struct mon_rd *r, struct mon_consent *out);
 
 #endif

@@ -345,6 +345,21 @@ on_notify(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	return 0;
 }
 
+static int
+on_consent_ask(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
+	struct monitor_reply *fds)
+{
+	struct mon_consent c;
+
+	(void)fds;
+	mon_get_consent(in, &c);
+	if (!mon_rd_done(in) || c.timeout_ms > 600000)
+		return malformed(in);
+	if (m->o.consent_ask == NULL)
+		return OP_ERR_UNSUPPORTED;
+	return m->o.consent_ask(m->o.arg, &c, out);
+}
+
 static const struct {
 	mon_handler fn;
 	unsigned flags;
@@ -363,6 +378,9 @@ static const struct {
 	[MON_LOCK_SESSION] = { on_hook, MON_F_ERROR_TEXT },
 	[MON_CTL_LISTEN] = { on_hook, MON_F_ONCE },
 	[MON_NOTIFY] = { on_notify, 0 },
+	[MON_EVENTS] = { on_hook, MON_F_ONCE },
+	[MON_CONSENT_ASK] = { on_consent_ask, MON_F_ERROR_TEXT },
+	[MON_CONSENT_CANCEL] = { on_hook, 0 },
 };
 
 static void

@@ -35,6 +35,11 @@
  *                    once per network process
  *   notify           READY=1, RELOADING=1, STOPPING=1 or WATCHDOG=1 to
  *                    the service manager, which hears only the main PID
+ *   events           once: the socket answers that come later arrive on
+ *   consent-ask      the local user's consent prompt, started by the
+ *                    monitor as the user it finds at the machine, one at
+ *                    a time; the answer comes as an event
+ *   consent-cancel   that prompt goes away (its answer: cancelled)
  *
  * Anything else, a malformed request or one out of turn is a protocol
  * error: the caller ends that network process (monitor_serve's return).
@@ -62,13 +67,18 @@ struct monitor_opts {
 	size_t otp_len;
 	/* print-otp: writes the line (NULL = the request is refused). */
 	void (*print_otp)(void *arg, const char *otp);
-	/* reload-config, find-user, lock-session and ctl-listen are the
+	/* reload-config, find-user, lock-session, ctl-listen, events and
+	 * consent-cancel are the
 	 * daemon's to answer (NULL: refused): fields into out, maybe a
 	 * descriptor into *fd (sent, then closed); returns the reply
 	 * status (find-user and lock-session keep their fields with an
 	 * error status). */
 	int (*hook)(void *arg, enum mon_type type, struct mon_buf *out,
 		int *fd);
+	/* consent-ask: shows the prompt (NULL: refused); returns 0 or an
+	 * error with a reason in out. */
+	int (*consent_ask)(void *arg, const struct mon_consent *c,
+		struct mon_buf *out);
 	/* notify: tells the service manager (NULL: ignored). */
 	void (*notify)(void *arg, enum mon_notify what);
 	void *arg; /* of print_otp, hook and notify */

@@ -13,6 +13,7 @@ agent with the independent rendezvous server, relay and client:
 The technicians are told apart by the address their hbbs connection
 comes from (127.0.0.x), which is what hbbs reports in socket_addr."""
 import json
+import os
 import signal
 import socket
 import threading
@@ -236,6 +237,48 @@ class Consent(ConsentCase):
         while self.windows() and time.monotonic() < deadline:
             time.sleep(0.1)
         self.assertEqual(self.windows(), [])
+
+    def test_prompt_is_the_monitors(self):
+        """Privilege separation: the monitor starts the prompt (as the
+        user it finds), so it is the monitor's child; a network process
+        that dies takes its prompt with it, and the next one can ask."""
+        self.request("127.0.0.61")
+        find_window(self.x.display, timeout=15)
+        st = self.agent.status()
+        net = st["monitor"]["network_pid"]
+        prompts = [int(p) for p in run_ps_children(self.agent.proc.pid)
+                   if p != net]
+        self.assertTrue(prompts, "no prompt process under the monitor")
+        os.kill(net, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while self.windows() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.windows(), [])
+        self.agent.wait_status(
+            lambda s: s["monitor"]["network_pid"] != net, timeout=20)
+        self.agent.wait_status(lambda s: s.get("registered"), timeout=20)
+        c = self.request("127.0.0.62")
+        win = find_window(self.x.display, timeout=15)
+        time.sleep(0.8)
+        click(self.x.display, win, "allow")
+        msg = c.wait_for("login_response", timeout=15)
+        self.assertEqual(msg.login_response.WhichOneof("union"), "peer_info")
+
+
+def run_ps_children(pid):
+    """The PIDs whose parent is pid."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+        if ppid == pid:
+            out.append(int(d))
+    return out
 
 
 if __name__ == "__main__":
