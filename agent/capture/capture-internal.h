@@ -94,5 +94,11 @@ extern const struct capture_ops capture__x11_ops;
 extern const struct capture_ops capture__wlr_ops;
 extern const struct capture_ops capture__mutter_ops;
 extern const struct capture_ops capture__portal_ops;
+extern const struct capture_ops capture__gdi_ops;
+
+/* The backends this system has, the default (backend NULL) first:
+ * capture-backends-unix.c or capture-backends-win.c. */
+extern const struct capture_ops *const capture__backends[];
+extern const size_t capture__nbackends;
 
 #endif
