@@ -77,7 +77,7 @@ wndproc(HWND hw, UINT msg, WPARAM wp, LPARAM lp)
 		EndPaint(hw, &ps);
 		return 0;
 	}
-	return DefWindowProcA(hw, msg, wp, lp);
+	return DefWindowProcW(hw, msg, wp, lp);
 }
 
 static void

@@ -6,17 +6,20 @@
 HWND
 thw_window(const char *cls, int x, int y, int w, int h, WNDPROC proc)
 {
-	WNDCLASSA wc;
+	WNDCLASSW wc;
+	WCHAR name[64];
 	HWND hw;
 
 	memset(&wc, 0, sizeof(wc));
 	wc.lpfnWndProc = proc;
-	wc.hInstance = GetModuleHandleA(NULL);
-	wc.hCursor = LoadCursorA(NULL, (LPCSTR)IDC_ARROW);
-	wc.lpszClassName = cls;
-	if (RegisterClassA(&wc) == 0)
+	wc.hInstance = GetModuleHandleW(NULL);
+	wc.hCursor = LoadCursorW(NULL, (LPCWSTR)IDC_ARROW);
+	if (MultiByteToWideChar(CP_UTF8, 0, cls, -1, name, 64) == 0)
 		return NULL;
-	hw = CreateWindowExA(WS_EX_TOPMOST, cls, cls, WS_POPUP | WS_VISIBLE,
+	wc.lpszClassName = name;
+	if (RegisterClassW(&wc) == 0)
+		return NULL;
+	hw = CreateWindowExW(WS_EX_TOPMOST, name, name, WS_POPUP | WS_VISIBLE,
 		x, y, w, h, NULL, NULL, wc.hInstance, NULL);
 	if (hw == NULL)
 		return NULL;
@@ -31,9 +34,9 @@ pump_once(void)
 {
 	MSG m;
 
-	while (PeekMessageA(&m, NULL, 0, 0, PM_REMOVE)) {
+	while (PeekMessageW(&m, NULL, 0, 0, PM_REMOVE)) {
 		TranslateMessage(&m);
-		DispatchMessageA(&m);
+		DispatchMessageW(&m);
 	}
 }
 

@@ -8,10 +8,12 @@
 
 #include <stdbool.h>
 
+#include <winsock2.h> /* before windows.h, as libuv includes it */
 #include <windows.h>
 
-/* A visible, topmost, borderless window at (x, y), w x h (client area =
- * window area), with proc as its window procedure; NULL on failure. */
+/* A visible, topmost, borderless Unicode window (WM_CHAR is UTF-16) at
+ * (x, y), w x h (client area = window area), with proc as its window
+ * procedure; NULL on failure. */
 HWND thw_window(const char *cls, int x, int y, int w, int h, WNDPROC proc);
 
 /* Dispatches this thread's messages for about ms milliseconds. */
