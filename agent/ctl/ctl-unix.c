@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control endpoint on Unix: dir/control.sock, mode 0600 (the state
+ * directory is 0700 as well), the client's uid from SO_PEERCRED, and the
+ * blocking client the CLI uses.
+ */
+#include "ctl/ctl.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "ctl/ctl-internal.h"
+
+int
+ctl__endpoint(const char *dir, char *out, size_t n)
+{
+	size_t max = sizeof(((struct sockaddr_un *)0)->sun_path);
+
+	if (n < max)
+		max = n;
+	if (snprintf(out, max, "%s/%s", dir, CTL_SOCKET_NAME) >= (int)max)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+void
+ctl__unlink(const char *endpoint)
+{
+	(void)unlink(endpoint);
+}
+
+int
+ctl__restrict(uv_pipe_t *listener, const char *endpoint)
+{
+	int r = uv_pipe_chmod(listener, UV_READABLE | UV_WRITABLE);
+
+	/* uv_pipe_chmod opens it to everyone; the socket only needs us. */
+	if (r == 0 && chmod(endpoint, 0600) != 0)
+		r = -errno;
+	return r;
+}
+
+bool
+ctl__peer_allowed(uv_pipe_t *p)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)p, &fd) != 0 ||
+		getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+		return false;
+	return cred.uid == 0 || cred.uid == geteuid();
+}
+
+int
+ctl_request(const char *dir, const char *request, int timeout_ms, char **out)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *buf = NULL;
+	size_t len = 0;
+	int fd;
+	int r;
+
+	*out = NULL;
+	if ((r = ctl__endpoint(dir, sa.sun_path, sizeof(sa.sun_path))) != 0)
+		return r;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+		dprintf(fd, "%s\n", request) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if ((buf = malloc(CTL_MAX_RESPONSE + 1)) == NULL) {
+		r = OP_ERR_NOMEM;
+		goto out;
+	}
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if ((r = poll(&p, 1, timeout_ms)) == 0) {
+			r = -ETIMEDOUT;
+			goto out;
+		}
+		if (r < 0) {
+			r = -errno;
+			goto out;
+		}
+		n = read(fd, buf + len, CTL_MAX_RESPONSE - len);
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len >= CTL_MAX_RESPONSE) {
+			r = OP_ERR_TOO_LARGE;
+			goto out;
+		}
+	}
+	buf[len] = '\0';
+	*out = buf;
+	buf = NULL;
+	r = 0;
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
