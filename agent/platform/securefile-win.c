@@ -18,8 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "core/err.h"
 #include "platform/winacl.h"
 
@@ -218,15 +216,6 @@ sfile_read_secret(const char *path, size_t max, uint8_t **out,
 out:
 	CloseHandle(h);
 	return r;
-}
-
-void
-sfile_free_secret(uint8_t *buf, size_t len)
-{
-	if (buf == NULL)
-		return;
-	sodium_memzero(buf, len);
-	free(buf);
 }
 
 /* Writes all of data to the new file h and flushes it to disk. */
