@@ -22,7 +22,7 @@
 
 #include "core/err.h"
 #include "ctl/ctl-internal.h"
-#include "platform/winacl.h"
+#include "core/winacl.h"
 
 int
 ctl__endpoint(const char *dir, char *out, size_t n)

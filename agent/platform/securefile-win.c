@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "platform/winacl.h"
+#include "core/winacl.h"
 
 /* The icacls command that gives path the private DACL. */
 static void

@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * securefile.h on Windows, under wine: the descriptors folders and files
- * are made with (a protected DACL for LocalSystem, Administrators and us
- * only); secret files are written, replaced and read back, and refused
- * when their DACL lets anyone else in (Everyone, Users), when too large
+ * The ACL checks under wine. securefile.h: the descriptors folders and
+ * files are made with (a protected DACL for LocalSystem, Administrators
+ * and us only); secret files are written, replaced and read back, and
+ * refused when their DACL lets anyone else in (Everyone), when too large
  * or missing; a folder with a wide DACL is refused with the icacls
- * command that fixes it.
+ * command that fixes it. conf_load_file: a configuration file others may
+ * read is loaded. The checks' refusals (write, generic write, delete,
+ * DACL change; a folder's delete-child; inherit-only and deny entries;
+ * another owner) on named pipes made with each DACL.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/conf.h"
 #include "core/err.h"
 #include "platform/securefile.h"
-#include "platform/winacl.h"
+#include "core/winacl.h"
 #include "th.h"
 
 #include <aclapi.h>
@@ -70,9 +74,19 @@ sd_private(PSECURITY_DESCRIPTOR sd, BYTE flags, bool users)
 	return seen == dacl->AceCount;
 }
 
-/* A folder or file made with the given SDDL, as another tool would. */
+static bool make_file(const char *path, const WCHAR *sddl, bool dir,
+	const char *data);
+
+/* A folder or file (with "secret" in it) made with the given SDDL, as
+ * another tool would. */
 static bool
 make_with(const char *path, const WCHAR *sddl, bool dir)
+{
+	return make_file(path, sddl, dir, "secret");
+}
+
+static bool
+make_file(const char *path, const WCHAR *sddl, bool dir, const char *data)
 {
 	SECURITY_ATTRIBUTES sa = { sizeof(sa), NULL, FALSE };
 	WCHAR *w = winacl_wide(path);
@@ -91,7 +105,8 @@ make_with(const char *path, const WCHAR *sddl, bool dir)
 		h = CreateFileW(w, GENERIC_WRITE, 0, &sa, CREATE_ALWAYS, 0,
 			NULL);
 		ok = h != INVALID_HANDLE_VALUE &&
-			WriteFile(h, "secret", 6, &(DWORD){ 0 }, NULL);
+			WriteFile(h, data, (DWORD)strlen(data), &(DWORD){ 0 },
+				NULL);
 		if (h != INVALID_HANDLE_VALUE)
 			CloseHandle(h);
 	}
@@ -188,6 +203,120 @@ test_files(void)
 	ASSERT_STR_CONTAINS(why, "icacls");
 }
 
+/* conf_load_file: 0, or the diags joined in why. */
+static int
+load(const char *path, char *why, size_t n)
+{
+	struct conf_diags dg = { 0 };
+	struct conf *c = NULL;
+	int r = conf_load_file(path, &c, &dg);
+
+	why[0] = '\0';
+	for (size_t i = 0; i < dg.n; i++)
+		snprintf(why + strlen(why), n - strlen(why), "%s; ",
+			dg.v[i].msg);
+	conf_unref(c);
+	conf_diags_free(&dg);
+	return r;
+}
+
+static void
+test_conf_file(void)
+{
+	static const char yaml[] = "log:\n  level: debug\n";
+	char f[MAX_PATH + 32], why[1024];
+
+	/* Everyone may read: fine. */
+	path_of(f, sizeof(f), "state\\outpost.yaml");
+	ASSERT(make_file(f, L"D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FR;;;WD)", false,
+		yaml));
+	ASSERT_INT_EQ(load(f, why, sizeof(why)), 0);
+
+	/* What wine keeps of a file's DACL cannot say "Everyone may
+	 * write" (it maps a DACL to mode bits and never sets o+w): the
+	 * refusals are checked on pipes below, through the same code. */
+}
+
+/* A named pipe made with sddl (wine keeps kernel objects' descriptors
+ * as given, unlike files'): winacl_check_* on its handle. */
+static int
+check_on(const WCHAR *sddl, int which, bool dir, char *why, size_t n)
+{
+	static int seq;
+	SECURITY_ATTRIBUTES sa = { sizeof(sa), NULL, FALSE };
+	WCHAR name[64];
+	HANDLE h;
+	int r;
+
+	if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl,
+		    SDDL_REVISION_1, &sa.lpSecurityDescriptor, NULL))
+		return 1;
+	_snwprintf(name, 64, L"\\\\.\\pipe\\op-acl-%lu-%d",
+		(unsigned long)GetCurrentProcessId(), seq++);
+	name[63] = 0;
+	h = CreateNamedPipeW(name, PIPE_ACCESS_DUPLEX | READ_CONTROL,
+		PIPE_TYPE_BYTE, 1, 64, 64, 0, &sa);
+	LocalFree(sa.lpSecurityDescriptor);
+	if (h == INVALID_HANDLE_VALUE)
+		return 2;
+	why[0] = '\0';
+	r = which == 0 ? winacl_check_private(h, why, n)
+		       : winacl_check_writers(h, dir, why, n);
+	CloseHandle(h);
+	return r;
+}
+
+#define PRIV L"(A;;FA;;;SY)(A;;FA;;;BA)"
+
+static void
+test_check_logic(void)
+{
+	char why[320];
+
+	/* Read for Everyone: no secret, but nobody can change it. */
+	ASSERT_INT_EQ(check_on(L"O:BAD:P" PRIV L"(A;;FR;;;WD)", 0, false, why,
+			      sizeof(why)),
+		OP_ERR_PERM);
+	ASSERT_STR_CONTAINS(why, "lets Everyone (S-1-1-0) in");
+	ASSERT_INT_EQ(check_on(L"O:BAD:P" PRIV L"(A;;FR;;;WD)", 1, false, why,
+			      sizeof(why)),
+		0);
+	/* Write, generic write (mapped), delete, DACL changes. */
+	ASSERT_INT_EQ(check_on(L"O:BAD:P" PRIV L"(A;;FW;;;WD)", 1, false, why,
+			      sizeof(why)),
+		OP_ERR_PERM);
+	ASSERT_STR_CONTAINS(why, "change or replace it");
+	ASSERT_INT_EQ(check_on(L"O:BAD:P" PRIV L"(A;;GW;;;BU)", 1, false, why,
+			      sizeof(why)),
+		OP_ERR_PERM);
+	ASSERT(strstr(why, "S-1-5-32-545") != NULL);
+	ASSERT_INT_EQ(check_on(L"O:BAD:P" PRIV L"(A;;SD;;;AU)", 1, false, why,
+			      sizeof(why)),
+		OP_ERR_PERM);
+	ASSERT_INT_EQ(check_on(L"O:BAD:P" PRIV L"(A;;WD;;;WD)", 1, false, why,
+			      sizeof(why)),
+		OP_ERR_PERM);
+	/* A folder: deleting entries replaces files; adding does not. */
+	ASSERT_INT_EQ(check_on(L"O:BAD:P" PRIV L"(A;;0x40;;;WD)", 1, true, why,
+			      sizeof(why)),
+		OP_ERR_PERM);
+	ASSERT_INT_EQ(check_on(L"O:BAD:P" PRIV L"(A;;0x6;;;BU)", 1, true, why,
+			      sizeof(why)),
+		0);
+	/* Inherit-only and deny entries grant nothing here. */
+	ASSERT_INT_EQ(check_on(L"O:BAD:P" PRIV L"(A;OICIIO;FA;;;WD)", 0, false,
+			      why, sizeof(why)),
+		0);
+	ASSERT_INT_EQ(check_on(L"O:BAD:P" PRIV L"(D;;FA;;;WD)", 0, false, why,
+			      sizeof(why)),
+		0);
+	/* Owned by someone else: an owner may rewrite the DACL. */
+	ASSERT_INT_EQ(check_on(L"O:BUD:P" PRIV, 1, false, why, sizeof(why)),
+		OP_ERR_PERM);
+	ASSERT_STR_CONTAINS(why, "it is owned by");
+	ASSERT(strstr(why, "S-1-5-32-545") != NULL);
+}
+
 int
 main(void)
 {
@@ -208,5 +337,7 @@ main(void)
 	RUN(test_descriptors);
 	RUN(test_dir);
 	RUN(test_files);
+	RUN(test_conf_file);
+	RUN(test_check_logic);
 	return th_done();
 }

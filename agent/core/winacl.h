@@ -4,7 +4,7 @@
  * uids (issue 16): the private DACL our state folder, secret files and
  * control pipe get, the check that an existing object has nothing wider,
  * and who counts as "us or root" at the other end of a pipe. Windows
- * only (winacl.c).
+ * only (winacl-win.c).
  *
  * Trusted accounts: LocalSystem (the service), the Administrators group
  * and the user this process runs as.
@@ -34,6 +34,14 @@ int winacl_private(bool inherit, bool read_users, PSECURITY_DESCRIPTOR *out);
  * negative code when the security cannot be read.
  */
 int winacl_check_private(HANDLE h, char *why, size_t whylen);
+
+/*
+ * Like winacl_check_private, but others may read: nobody untrusted may
+ * change or replace it (a file: write, delete, change its DACL or owner;
+ * a folder, dir: delete entries, change its DACL or owner). What a
+ * world-writable mode is on Unix.
+ */
+int winacl_check_writers(HANDLE h, bool dir, char *why, size_t whylen);
 
 /* The process at the other end of a pipe runs as a trusted account
  * (a member of Administrators only when elevated: the group enabled). */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "platform/winacl.h"
+#include "core/winacl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,9 +133,13 @@ describe(PSID s, char *out, size_t len)
 		LocalFree(str);
 }
 
-int
-winacl_check_private(HANDLE h, char *why, size_t whylen)
+/* Owner trusted, and no allow ACE grants any of mask (after mapping
+ * generic rights) to an untrusted account. */
+static int
+check(HANDLE h, DWORD mask, char *why, size_t whylen)
 {
+	static GENERIC_MAPPING files = { FILE_GENERIC_READ, FILE_GENERIC_WRITE,
+		FILE_GENERIC_EXECUTE, FILE_ALL_ACCESS };
 	PSECURITY_DESCRIPTOR sd = NULL;
 	PSID owner = NULL;
 	PACL dacl = NULL;
@@ -154,6 +158,7 @@ winacl_check_private(HANDLE h, char *why, size_t whylen)
 		return OP_ERR_PERM;
 	}
 	if (owner == NULL || !is_trusted(owner)) {
+		/* An owner may always rewrite the DACL. */
 		describe(owner, who, sizeof(who));
 		snprintf(why, whylen, "it is owned by %s", who);
 		r = OP_ERR_PERM;
@@ -163,6 +168,7 @@ winacl_check_private(HANDLE h, char *why, size_t whylen)
 	}
 	for (DWORD i = 0; r == 0 && i < dacl->AceCount; i++) {
 		ACCESS_ALLOWED_ACE *a;
+		DWORD m;
 		PSID s;
 
 		if (!GetAce(dacl, i, (void **)&a)) {
@@ -173,17 +179,40 @@ winacl_check_private(HANDLE h, char *why, size_t whylen)
 		/* Only allow ACEs that apply to this object matter: deny
 		 * ACEs narrow, inherit-only ones are for children. */
 		if (a->Header.AceType != ACCESS_ALLOWED_ACE_TYPE ||
-			(a->Header.AceFlags & INHERIT_ONLY_ACE) || a->Mask == 0)
+			(a->Header.AceFlags & INHERIT_ONLY_ACE))
 			continue;
+		m = a->Mask;
+		MapGenericMask(&m, &files);
 		s = (PSID)&a->SidStart;
-		if (is_trusted(s))
+		if ((m & mask) == 0 || is_trusted(s))
 			continue;
 		describe(s, who, sizeof(who));
-		snprintf(why, whylen, "its DACL lets %s in", who);
+		snprintf(why, whylen, "its DACL lets %s %s", who,
+			mask == ~(DWORD)0 ? "in" : "change or replace it");
 		r = OP_ERR_PERM;
 	}
 	LocalFree(sd);
 	return r;
+}
+
+int
+winacl_check_private(HANDLE h, char *why, size_t whylen)
+{
+	return check(h, ~(DWORD)0, why, whylen);
+}
+
+int
+winacl_check_writers(HANDLE h, bool dir, char *why, size_t whylen)
+{
+	/* A file: its data, its security, deleting it. A folder: deleting
+	 * entries (what replacing a file takes), its security; adding
+	 * entries is not enough to replace ours (ProgramData lets every
+	 * user add files and folders). */
+	DWORD mask = WRITE_DAC | WRITE_OWNER |
+		(dir ? FILE_DELETE_CHILD
+		     : FILE_WRITE_DATA | FILE_APPEND_DATA | DELETE);
+
+	return check(h, mask, why, whylen);
 }
 
 /* Administrators, enabled in the token (an elevated process). */
