@@ -18,6 +18,7 @@
  * (UAC prompt, lock screen) BitBlt fails and the grab answers -EACCES.
  */
 #include "capture/capture-internal.h"
+#include "capture/capture-win.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -117,8 +118,8 @@ gdi_displays(struct capture *c, struct capture_display *out, int max)
 	return e.n;
 }
 
-static HCURSOR
-current_cursor(void)
+HCURSOR
+capture_win__cursor_handle(void)
 {
 	CURSORINFO ci;
 
@@ -143,7 +144,7 @@ on_tick(uv_timer_t *h)
 		c->seq[i]++;
 	if (c->ndisp > 0)
 		mask |= CAPTURE_EV_DAMAGE;
-	if ((cur = current_cursor()) != g->cursor) {
+	if ((cur = capture_win__cursor_handle()) != g->cursor) {
 		g->cursor = cur;
 		mask |= CAPTURE_EV_CURSOR;
 	}
@@ -179,7 +180,7 @@ gdi_open(struct capture *c, const char *display, const char *xauthority,
 		c->impl = NULL;
 		return OP_ERR_NOT_FOUND;
 	}
-	g->cursor = current_cursor();
+	g->cursor = capture_win__cursor_handle();
 	uv_timer_init(c->loop, &g->tick); /* cannot fail */
 	g->tick.data = g;
 	uv_timer_start(&g->tick, on_tick, GDI_TICK_MS, GDI_TICK_MS);
@@ -402,15 +403,15 @@ out:
 	return r;
 }
 
-static int
-gdi_cursor(struct capture *c, struct capture_cursor *out)
+int
+capture_win__cursor(struct capture *c, struct capture_cursor *out)
 {
 	(void)c;
-	return cursor_rgba(current_cursor(), out);
+	return cursor_rgba(capture_win__cursor_handle(), out);
 }
 
-static int
-gdi_pointer(struct capture *c, int32_t *x, int32_t *y)
+int
+capture_win__pointer(struct capture *c, int32_t *x, int32_t *y)
 {
 	POINT p;
 
@@ -431,6 +432,6 @@ const struct capture_ops capture__gdi_ops = {
 	.grabber_free = gdi_grabber_free,
 	.grab = gdi_grab,
 	.grab_rows = gdi_grab_rows,
-	.cursor = gdi_cursor,
-	.pointer = gdi_pointer,
+	.cursor = capture_win__cursor,
+	.pointer = capture_win__pointer,
 };

@@ -15,6 +15,7 @@
 
 #include "capture/capture-internal.h"
 #include "core/err.h"
+#include "core/log.h"
 
 static bool
 display_same(const struct capture_display *a, const struct capture_display *b)
@@ -144,7 +145,15 @@ capture_open(uv_loop_t *loop, const char *backend, const char *display,
 		c->seq[i] = 1;
 		atomic_init(&c->gen[i], 0);
 	}
-	if ((r = ops->open(c, display, xauthority, err, errlen)) != 0) {
+	while ((r = ops->open(c, display, xauthority, err, errlen)) != 0 &&
+		ops->fallback != NULL) {
+		log_notice("capture: %s: %s; trying %s", ops->name,
+			errlen > 0 ? err : "failed", ops->fallback->name);
+		c->ops = ops = ops->fallback;
+		if (errlen > 0)
+			err[0] = '\0';
+	}
+	if (r != 0) {
 		free(c);
 		return r;
 	}

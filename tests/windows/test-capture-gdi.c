@@ -4,7 +4,8 @@
  * own painted with a known pattern is grabbed through the capture
  * interface (whole and in bands) and must match the pattern exactly; the
  * grabbed window is then encoded with our VP9 encoder (agent/video),
- * decoded with libvpx and compared with the pattern (PSNR >= 35 dB).
+ * decoded with libvpx and compared with the pattern (PSNR >= 35 dB). The
+ * default backend, dxgi, must fall back to gdi here.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -276,9 +277,50 @@ test_refuses_display(void)
 	ASSERT_INT_EQ(capture_open(&loop, "x11", NULL, NULL, on_event, NULL,
 			      &c, err, sizeof(err)),
 		OP_ERR_UNSUPPORTED);
-	ASSERT_STR_EQ(err, "capture backend x11 is not available (gdi)");
+	ASSERT_STR_EQ(err,
+		"capture backend x11 is not available (dxgi, gdi)");
 	ASSERT(c == NULL);
 	ASSERT_INT_EQ(uv_loop_close(&loop), 0);
+}
+
+/* The default backend, dxgi, falls back to gdi when Desktop Duplication
+ * cannot open (wine: DuplicateOutput is E_NOTIMPL), and the fallback
+ * captures the window like gdi itself. */
+static void
+test_dxgi_fallback(void)
+{
+	uv_loop_t loop;
+	struct capture *c = NULL;
+	struct grab_ctx x = { 0 };
+	struct capture_display d[CAPTURE_MAX_DISPLAYS];
+	char err[256];
+	HWND hw;
+
+	ASSERT((hw = thw_window("op-capture2", WX, WY, W, H, wndproc)) !=
+		NULL);
+	thw_pump(200);
+	ASSERT_INT_EQ(uv_loop_init(&loop), 0);
+	ASSERT_INT_EQ(capture_open(&loop, NULL, NULL, NULL, on_event, NULL, &c,
+			      err, sizeof(err)),
+		0);
+	printf("default backend under wine: %s\n", capture_backend_name(c));
+	ASSERT_STR_EQ(capture_backend_name(c), "gdi");
+	capture_close(c);
+	ASSERT_INT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	ASSERT_INT_EQ(capture_open(&loop, "dxgi", NULL, NULL, on_event, NULL,
+			      &c, err, sizeof(err)),
+		0);
+	ASSERT_STR_EQ(capture_backend_name(c), "gdi");
+	ASSERT(capture_displays(c, d, CAPTURE_MAX_DISPLAYS) >= 1);
+	x.dx = -d[0].x;
+	x.dy = -d[0].y;
+	ASSERT_INT_EQ(capture_grabber_new(c, 0, &x.g), 0);
+	ASSERT(thw_pump_until(grab_matches, &x, 5000));
+	capture_grabber_free(x.g);
+	capture_close(c);
+	ASSERT_INT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	ASSERT_INT_EQ(uv_loop_close(&loop), 0);
+	DestroyWindow(hw);
 }
 
 int
@@ -286,5 +328,6 @@ main(void)
 {
 	RUN(test_refuses_display);
 	RUN(test_gdi_capture);
+	RUN(test_dxgi_fallback);
 	return th_done();
 }
