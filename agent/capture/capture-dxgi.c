@@ -220,7 +220,8 @@ frame_damage(struct dxgi *x, struct dxgi_out *o, UINT size)
 }
 
 /* Takes output o's next frame, if there is one, into its staging
- * texture. Returns true when the layout may have changed. */
+ * texture; a lost duplication is made again. Returns true when the
+ * layout may have changed (capture__relayout compares). */
 static bool
 poll_output(struct dxgi *x, struct dxgi_out *o)
 {
@@ -228,7 +229,6 @@ poll_output(struct dxgi *x, struct dxgi_out *o)
 	IDXGIResource *res = NULL;
 	ID3D11Texture2D *tex = NULL;
 	char err[128];
-	uint32_t w = o->width, h = o->height;
 	HRESULT hr;
 
 	if (o->dupl == NULL) {
@@ -237,8 +237,8 @@ poll_output(struct dxgi *x, struct dxgi_out *o)
 		ReleaseSRWLockExclusive(&x->lock);
 		if (o->dupl == NULL)
 			return false;
-		describe_output(o);
-		return w != o->width || h != o->height;
+		describe_output(o); /* it may have moved or changed size */
+		return true;
 	}
 	hr = IDXGIOutputDuplication_AcquireNextFrame(o->dupl, 0, &fi, &res);
 	if (hr == DXGI_ERROR_WAIT_TIMEOUT)
