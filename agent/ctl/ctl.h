@@ -2,7 +2,9 @@
 /*
  * The local control socket: `outpost status`, `reload` and friends ask the
  * running daemon over a Unix socket in the state directory (0700, so only
- * its owner and root reach it; SO_PEERCRED is checked as well, S6).
+ * its owner and root reach it; SO_PEERCRED is checked as well, S6). On
+ * Windows a named pipe named after the state directory, with a private
+ * DACL and the peer's process token checked both ways (ctl-win.c).
  *
  * Protocol: the client sends one request line (at most CTL_MAX_REQUEST
  * bytes, e.g. "status\n"), the daemon answers one line of JSON and closes.
