@@ -40,7 +40,7 @@
 
 struct win {
 	uint8_t held_vk[256 / 8]; /* virtual keys we pressed */
-	uint8_t ext_vk[256 / 8];  /* ... as extended keys */
+	uint16_t how[256];        /* ... and their E | S flags */
 	unsigned held_buttons;    /* bit b: X button b */
 	INPUT batch[BATCH];
 	size_t nbatch;
@@ -56,6 +56,7 @@ W(const struct input *in)
 /* Function keysyms and their virtual keys (E: an extended key: E0 scan
  * code prefix on a real keyboard). */
 #define E 0x100u
+#define S 0x200u /* send_vk: by scan code (Windows maps it, Num Lock too) */
 static const struct {
 	uint32_t keysym;
 	uint16_t vk; /* | E */
@@ -163,13 +164,10 @@ send_vk(struct win *w, unsigned vk, unsigned scan, bool down)
 	i->ki.wVk = (WORD)v;
 	i->ki.wScan = (WORD)(scan != 0 ? scan : MapVirtualKeyW(v, 0));
 	i->ki.dwFlags = (vk & E ? KEYEVENTF_EXTENDEDKEY : 0) |
-		(down ? 0 : KEYEVENTF_KEYUP);
+		(vk & S ? KEYEVENTF_SCANCODE : 0) | (down ? 0 : KEYEVENTF_KEYUP);
 	if (down) {
 		w->held_vk[v / 8] |= (uint8_t)(1u << (v % 8));
-		if (vk & E)
-			w->ext_vk[v / 8] |= (uint8_t)(1u << (v % 8));
-		else
-			w->ext_vk[v / 8] &= (uint8_t)~(1u << (v % 8));
+		w->how[v] = (uint16_t)(vk & (E | S));
 	} else {
 		w->held_vk[v / 8] &= (uint8_t)~(1u << (v % 8));
 	}
@@ -295,7 +293,10 @@ key_code(struct win *w, uint32_t code, bool down)
 		}
 	if (ev < 1 || ev > 88 || (vk = MapVirtualKeyW(ev, 3)) == 0)
 		return 0; /* no key of a pc keyboard: nothing to press */
-	send_vk(w, vk, ev, down);
+	/* By scan code, as a keyboard sends it: the layout and Num Lock
+	 * decide what it means (keypad 7 or Home). vk is only our note of
+	 * what is held. */
+	send_vk(w, vk | S, ev, down);
 	return 0;
 }
 
@@ -473,8 +474,7 @@ win_release_all(struct input *in)
 			(void)button(w, b, false);
 	for (unsigned vk = 1; vk < 256; vk++)
 		if (held(w, vk))
-			send_vk(w, vk | ((w->ext_vk[vk / 8] >> (vk % 8)) & 1 ? E : 0),
-				0, false);
+			send_vk(w, vk | w->how[vk], 0, false);
 	flush(w);
 	memset(w->held_vk, 0, sizeof(w->held_vk));
 	w->held_buttons = 0;

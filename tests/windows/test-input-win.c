@@ -239,17 +239,24 @@ test_release_all(struct input *in)
 {
 	struct input_key_event ev = { .mode = INPUT_KMODE_MAP, .down = true,
 		.kind = INPUT_KEY_CONTROL, .control_key = CK_SHIFT };
+	static const int32_t shift[] = { CK_SHIFT }; /* still held */
+	struct input_key_event map = { .mode = INPUT_KMODE_MAP, .down = true,
+		.kind = INPUT_KEY_CHR, .chr = 37, /* Control_L, by scan code */
+		.modifiers = shift, .n_modifiers = 1 };
 
 	reset();
-	ASSERT_INT_EQ(input_key(in, &ev), 0);
 	ASSERT_INT_EQ(mouse(in, 0, WX + 10, WY + 10), 0);
 	ASSERT_INT_EQ(mouse(in, (1 << 3) | 1, WX + 10, WY + 10), 0);
-	ASSERT_INT_EQ(input_held(in), 2);
+	ASSERT_INT_EQ(input_key(in, &ev), 0);
+	ASSERT_INT_EQ(input_key(in, &map), 0);
+	ASSERT_INT_EQ(input_held(in), 3);
 	ASSERT(wait_msg(WM_LBUTTONDOWN, (WPARAM)-1));
 	ASSERT(find(0, WM_KEYDOWN, VK_SHIFT) >= 0);
+	ASSERT(wait_msg(WM_KEYDOWN, VK_CONTROL));
 	input_release_all(in);
 	ASSERT_INT_EQ(input_held(in), 0);
 	ASSERT(wait_msg(WM_KEYUP, VK_SHIFT));
+	ASSERT(wait_msg(WM_KEYUP, VK_CONTROL));
 	ASSERT(wait_msg(WM_LBUTTONUP, (WPARAM)-1));
 }
 
