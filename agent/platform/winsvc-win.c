@@ -118,6 +118,15 @@ winsvc_run(const char *name, const struct winsvc_ops *ops)
 	return r;
 }
 
+static void
+close_handles(SC_HANDLE scm, SC_HANDLE s)
+{
+	if (s != NULL)
+		CloseServiceHandle(s);
+	if (scm != NULL)
+		CloseServiceHandle(scm);
+}
+
 static int
 fail(char *err, size_t errlen, const char *what)
 {
@@ -164,10 +173,7 @@ winsvc_install(const char *name, const char *display,
 	if (!ChangeServiceConfig2W(s, SERVICE_CONFIG_FAILURE_ACTIONS, &fa))
 		r = fail(err, errlen, "ChangeServiceConfig2 (failure actions)");
 out:
-	if (s != NULL)
-		CloseServiceHandle(s);
-	if (scm != NULL)
-		CloseServiceHandle(scm);
+	close_handles(scm, s);
 	free(n);
 	free(d);
 	free(c);
@@ -219,10 +225,7 @@ winsvc_uninstall(const char *name, char *err, size_t errlen)
 	if (!DeleteService(s))
 		r = fail(err, errlen, "DeleteService");
 out:
-	if (s != NULL)
-		CloseServiceHandle(s);
-	if (scm != NULL)
-		CloseServiceHandle(scm);
+	close_handles(scm, s);
 	free(n);
 	return r;
 }
