@@ -3,14 +3,13 @@
  * The Windows backend "gdi": BitBlt of the screen DC into a top-down
  * 32-bit DIB section per grabber (BGRX rows, what the X11 backend hands
  * out), the monitors from EnumDisplayMonitors, the cursor from
- * GetCursorInfo/GetIconInfo.
+ * GetCursorInfo/GetIconInfo (shared with "dxgi" through capture-win.h).
+ * It is what "dxgi" falls back to when Desktop Duplication cannot open.
  *
  * GDI tells nobody what changed: a timer on the loop thread (GDI_TICK_MS)
  * re-reads the monitor list, counts every tick as damage on every
  * display and reports a new cursor handle. A static screen is therefore
- * grabbed and encoded at the tick rate; DXGI Desktop Duplication (dirty
- * rects) would replace that and is not written (wine has no DXGI
- * duplication to test it against).
+ * grabbed and encoded at the tick rate (DXGI has dirty rectangles).
  *
  * The process must capture the interactive desktop of the session it
  * runs in: a service in session 0 sees an empty one (the user-session
