@@ -20,6 +20,7 @@ struct state;
 struct cli {
 	const char *config_path; /* -c FILE, or the default path */
 	bool config_explicit;    /* -c was given: the file must exist */
+	char **argv;             /* as main got it (the monitor re-runs it) */
 };
 
 struct cli_cmd {

@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* `outpost run`: the daemon in the foreground. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -9,11 +15,27 @@
 #include "cli/daemon.h"
 #include "conf/conf.h"
 
+/* The descriptor the monitor passed, made close-on-exec; -1 if none. */
+static int
+monitor_fd(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 3 || v > 1024 ||
+		fcntl((int)v, F_SETFD, FD_CLOEXEC) != 0)
+		return -1;
+	return (int)v;
+}
+
 int
 cmd_run(struct cli *cli, int argc, char **argv)
 {
 	struct conf *conf = NULL;
-	int rc;
+	const char *mon;
+	int rc, fd;
 
 	static const char usage[] =
 		"usage: outpost [-c FILE] run\n\n"
@@ -45,7 +67,22 @@ cmd_run(struct cli *cli, int argc, char **argv)
 #endif
 	if ((rc = cli_load_conf(cli, &conf)) != 0)
 		return rc;
-	rc = daemon_run(cli, conf);
+	if ((mon = getenv(DAEMON_MONITOR_FD_ENV)) == NULL) {
+		rc = daemon_monitor_run(cli, conf);
+	} else if ((fd = monitor_fd(mon)) < 0) {
+		fprintf(stderr, "outpost run: %s=%s is not a descriptor\n",
+			DAEMON_MONITOR_FD_ENV, mon);
+		rc = EX_USAGE;
+	} else {
+		/* The network process: it must not outlive its monitor, and
+		 * its own children must not inherit the monitor's socket. */
+		unsetenv(DAEMON_MONITOR_FD_ENV);
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+		if (getppid() == 1)
+			rc = EX_SOFTWARE; /* the monitor is already gone */
+		else
+			rc = daemon_run(cli, conf, fd);
+	}
 	conf_unref(conf);
 	return rc;
 }

@@ -281,7 +281,7 @@ daemon_user_present(struct daemon *d)
 
 	if (!dc->user_valid ||
 		(!dc->mon_poll_init && now - dc->user_at_ms > USER_CACHE_TTL_MS)) {
-		d->user_found = consent_find_user(&d->user);
+		d->user_found = daemon_find_user(d, &d->user);
 		dc->user_valid = true;
 		dc->user_at_ms = now;
 	}

@@ -26,6 +26,7 @@
 #include "capture/capture.h"
 #include "conf/conf.h"
 #include "core/err.h"
+#include "monitor/monitor-client.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "clipboard/clipboard.h"
@@ -39,7 +40,6 @@ struct desktop_waiter {
 	void *arg;
 };
 
-static void private_xauth(const struct daemon *d, char *out, size_t size);
 static int open_mutter_beside(struct daemon *d, const char *socket,
 	const char *source);
 
@@ -54,7 +54,7 @@ drop_capture(struct daemon *d)
 
 	capture_close(dt->cap);
 	dt->cap = NULL;
-	private_xauth(d, copy, sizeof(copy));
+	daemon_private_xauth(d->conf, copy, sizeof(copy));
 	if (strcmp(dt->target.auth, copy) == 0)
 		(void)unlink(copy);
 	dt->target.auth[0] = '\0';
@@ -122,11 +122,10 @@ finish_waiters(struct daemon *d, struct capture *cap, const char *why)
  * (xconn_cookie_copy), and only this copy is opened by the capture,
  * input and clipboard connections.
  */
-static void
-private_xauth(const struct daemon *d, char *out, size_t size)
+void
+daemon_private_xauth(const struct conf *conf, char *out, size_t size)
 {
-	snprintf(out, size, "%s/display.xauth",
-		conf_str(d->conf, CONF_STATE_DIR));
+	snprintf(out, size, "%s/display.xauth", conf_str(conf, CONF_STATE_DIR));
 }
 
 /* xauth: a cookie file from the user's environment, a display manager,
@@ -142,8 +141,8 @@ open_capture(struct daemon *d, enum desktop_kind kind, const char *display,
 	int r;
 
 	if (kind == DESKTOP_X11 && xauth != NULL && xauth[0] != '\0') {
-		private_xauth(d, copy, sizeof(copy));
-		if ((r = xconn_cookie_copy(display, xauth, owner, copy, err,
+		daemon_private_xauth(d->conf, copy, sizeof(copy));
+		if ((r = daemon_cookie_copy(d, display, xauth, owner, err,
 			     sizeof(err))) != 0) {
 			snprintf(dt->error, sizeof(dt->error), "%s", err);
 			log_warn("display %s (%s): %s", display, source,
@@ -580,8 +579,7 @@ void
 daemon_desktop_lock(struct daemon *d)
 {
 	struct daemon_desktop *dt = &d->desktop;
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus *bus = NULL;
+	char why[200];
 	int r;
 
 	if (strcmp(dt->target.source, "logind") != 0 ||
@@ -592,21 +590,46 @@ daemon_desktop_lock(struct daemon *d)
 			dt->target.name, dt->target.source);
 		return;
 	}
+	/* The monitor locks whichever session is active now. */
+	r = monclient_lock_session(d->mon_fd, why, sizeof(why));
+	if (r != 0) {
+		log_warn("lock after session end: %s",
+			why[0] ? why : op_strerror(r));
+		daemon_monitor_failed(d, r, "lock-session");
+	} else {
+		log_notice("locked logind session %s after the remote session",
+			why);
+	}
+}
+
+/* The monitor's side of lock-session (daemon-monitor.c's hook): the
+ * active graphical session, looked up here, is locked through logind. */
+int
+daemon_lock_encode(struct mon_buf *out)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	struct consent_user u;
+	sd_bus *bus = NULL;
+	int r;
+
+	memset(&u, 0, sizeof(u));
+	r = consent_find_user(&u);
+	if ((r != 0 && r != OP_ERR_UNSUPPORTED) || u.session_id[0] == '\0') {
+		mon_put_str(out, "no active graphical session");
+		return OP_ERR_NOT_FOUND;
+	}
 	if ((r = sd_bus_open_system(&bus)) >= 0) {
 		(void)sd_bus_set_method_call_timeout(bus, 2000000);
 		r = sd_bus_call_method(bus, "org.freedesktop.login1",
 			"/org/freedesktop/login1",
 			"org.freedesktop.login1.Manager", "LockSession", &e,
-			NULL, "s", d->user.session_id);
+			NULL, "s", u.session_id);
 	}
-	if (r < 0)
-		log_warn("lock after session end: %s",
-			e.message ? e.message : op_strerror(r));
-	else
-		log_notice("locked logind session %s after the remote session",
-			d->user.session_id);
+	mon_put_str(out, r < 0 ? (e.message ? e.message : op_strerror(r)) :
+				 u.session_id);
 	sd_bus_error_free(&e);
 	sd_bus_unref(bus);
+	return r < 0 ? r : 0;
 }
 
 void

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "core/log.h"
+#include "monitor/monitor-msg.h"
 
 #include "consent/consent.h"
 #include "core/desktop.h"
@@ -85,7 +86,13 @@ struct daemon {
 	 * only at exit. */
 	struct state **retired;
 	size_t nretired;
-	struct session_creds creds; /* salt, h1, one-time password */
+	/* The salt and the allowed methods; h1 and the one-time password
+	 * are the monitor's (daemon-monitor.c), asked through mon_fd. */
+	struct session_creds creds;
+	bool has_password;          /* a permanent password is set */
+	int mon_fd;
+	uint32_t generation;        /* which network process this is */
+	struct session_secrets secrets;
 	char hostname[256];
 	uv_signal_t sig_int;
 	uv_signal_t sig_term;
@@ -156,11 +163,47 @@ void daemon_consent_withdraw(struct daemon *d, struct session *s);
 /* logind says a graphical user is present (cached; refreshes d->user). */
 bool daemon_user_present(struct daemon *d);
 
-/* Refreshes creds from the state store (salt, permanent hash). */
-void daemon_load_creds(struct daemon *d);
-/* Makes a new one-time password (start, after a session, after
- * failures). Returns 0 or OP_ERR_RANGE. */
+/* Has the monitor re-read the password files; refreshes the salt and
+ * has_password. Returns 0 or a negative code (logged). */
+int daemon_load_creds(struct daemon *d);
+/* Has the monitor make a new one-time password (after a session, after
+ * failures). Returns 0 or a negative code (logged). */
 int daemon_new_otp(struct daemon *d);
+/* The network process's side of the monitor (daemon-secrets.c): HELLO
+ * and the session secrets vtable in d->secrets. A monitor that fails to
+ * answer stops the network process (fail closed; the monitor restarts
+ * it). */
+int daemon_secrets_init(struct daemon *d, int fd, struct state **st);
+/* The identity re-read by the monitor (`outpost id --reset`), public
+ * half; *fresh NULL on failure. */
+int daemon_secrets_reload_identity(struct daemon *d, struct state **fresh);
+void daemon_monitor_failed(struct daemon *d, int r, const char *what);
+/* Has the monitor copy display's cookie from src (owned by owner, or
+ * OP_XAUTH_ANY_OWNER for display.xauthority) into the private cookie
+ * file (daemon-desktop.c's private_xauth). Returns 0 or an error with
+ * err. */
+int daemon_cookie_copy(struct daemon *d, const char *display,
+	const char *src, uid_t owner, char *err, size_t errlen);
+/* consent_find_user, asked of the monitor (daemon-user.c); a monitor
+ * that fails to answer counts as nobody present. */
+int daemon_find_user(struct daemon *d, struct consent_user *out);
+struct mon_buf;
+/* The monitor's side of it (daemon-monitor.c's hook). */
+int daemon_user_encode(struct mon_buf *out);
+/* The monitor's side of lock-session (daemon-desktop.c). */
+int daemon_lock_encode(struct mon_buf *out);
+/* The private cookie file's path (in the state directory). */
+void daemon_private_xauth(const struct conf *conf, char *out, size_t size);
+
+/* What the service manager is told goes through the monitor, the main
+ * PID (the only one it listens to). */
+void daemon_notify(struct daemon *d, enum mon_notify what);
+
+/* Shared with the monitor (daemon-monitor.c). */
+void daemon_apply_log_conf(const struct conf *conf);
+/* True when stdout is the journal: the one-time password must not be
+ * printed there (it would be stored in the log). */
+bool daemon_stdout_is_journal(void);
 
 /* Starts registration, incoming handling, NAT test and the direct-IP
  * listener as the config says. Failures are logged; the agent runs on. */

@@ -95,7 +95,7 @@ on_conn(void *arg, struct stream *s, enum conn_path path, bool secure,
 	struct daemon *d = arg;
 	struct session_env env = {
 		.loop = &d->loop,
-		.key = state_key(d->state),
+		.secrets = &d->secrets, /* the key is the monitor's */
 		.id = state_id(d->state),
 		.version = DAEMON_PROTO_VERSION,
 		.hostname = d->hostname,

@@ -171,7 +171,7 @@ fill_request(struct daemon *d, const struct session_info *info,
 	 * we cannot reach still counts as present (asking fails -> deny). */
 	/* Both stages need it: click approval with nobody present is
 	 * refused before login already. */
-	d->user_found = consent_find_user(&d->user);
+	d->user_found = daemon_find_user(d, &d->user);
 	req->user_present = d->user_found == 0 ||
 		d->user_found == OP_ERR_UNSUPPORTED;
 	req->active_sessions = d->net.slots;
@@ -670,10 +670,10 @@ hook_authorize(void *arg, struct session *s, const struct session_info *info,
 	if (strcmp(method, "click") != 0)
 		lockout_success(d->lockout,
 			(const struct sockaddr *)info->source, info->peer_id);
-	/* §6.4: a one-time password opens one session. Rotated as soon as
-	 * its proof is accepted, so a login that drops before it completes
-	 * cannot leave it valid for reuse. */
-	if (strcmp(method, "one-time-password") == 0 && daemon_new_otp(d) == 0)
+	/* §6.4: a one-time password opens one session. The monitor
+	 * replaced it when it accepted the proof, so a login that drops
+	 * before it completes cannot leave it valid for reuse. */
+	if (strcmp(method, "one-time-password") == 0)
 		log_notice("one-time password used; a new one is in effect");
 	if (j == NULL || !take_slot(d, s)) {
 		if (j != NULL) {

@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include <sodium.h>
-#include <systemd/sd-daemon.h>
 #include <uv.h>
 
 #include "cli/cli.h"
@@ -29,21 +28,12 @@
 #include "audit/audit.h"
 #include "ctl/ctl.h"
 #include "crypto/password.h"
+#include "monitor/monitor-client.h"
 #include "store/state.h"
 
 
-/* Copies the salt and permanent-password hash the sessions check
- * against; called at start and whenever the password files change. */
 void
-daemon_load_creds(struct daemon *d)
-{
-	snprintf(d->creds.salt, sizeof(d->creds.salt), "%s",
-		state_salt(d->state));
-	d->creds.has_h1 = state_h1(d->state, d->creds.h1);
-}
-
-static void
-apply_log_conf(const struct conf *conf)
+daemon_apply_log_conf(const struct conf *conf)
 {
 	enum op_log_level level = OP_LOG_INFO;
 	enum op_log_target target = OP_LOG_AUTO;
@@ -54,22 +44,8 @@ apply_log_conf(const struct conf *conf)
 	op_log_init("outpost", level, target);
 }
 
-int
-daemon_new_otp(struct daemon *d)
-{
-	enum otp_charset cs = OTP_SAFE32;
-
-	(void)otp_charset_parse(
-		conf_str(d->conf, CONF_ACCESS_ONE_TIME_PASSWORD_CHARSET), &cs);
-	return password_gen_otp(cs,
-		(size_t)conf_int(d->conf, CONF_ACCESS_ONE_TIME_PASSWORD_LENGTH),
-		d->creds.otp, sizeof(d->creds.otp));
-}
-
-/* True when stdout is the journal: then the one-time password must not
- * be printed there (it would be stored in the log). */
-static bool
-stdout_is_journal(void)
+bool
+daemon_stdout_is_journal(void)
 {
 	const char *js = getenv("JOURNAL_STREAM");
 	unsigned long dev, ino;
@@ -86,18 +62,17 @@ static void
 print_banner(const struct daemon *d)
 {
 	const char *rdv = conf_str(d->conf, CONF_SERVER_RENDEZVOUS);
+	int r;
 
 	printf("outpost %s started (config: %s)\n", OP_VERSION,
 		conf_source(d->conf));
 	printf("  ID:                 %s\n", state_id(d->state));
-	if (stdout_is_journal())
-		printf("  one-time password:  (not printed to the journal)\n");
-	else
-		printf("  one-time password:  %s\n", d->creds.otp);
+	fflush(stdout);
+	/* Only the monitor knows it: it prints the line while we wait. */
+	if ((r = monclient_print_otp(d->mon_fd)) != 0)
+		log_error_r(r, "monitor: print-otp");
 	printf("  permanent password: %s\n",
-		state_h1(d->state, (uint8_t[PASSWORD_H1_LEN]){ 0 }) ?
-			"set" :
-			"not set (outpost password set)");
+		d->has_password ? "set" : "not set (outpost password set)");
 	printf("  state directory:    %s\n", state_dir(d->state));
 	/* What runs, not what is configured: printed after the network
 	 * started, so a listener that failed is not announced. */
@@ -143,7 +118,7 @@ on_stop_signal(uv_signal_t *h, int signum)
 	struct daemon *d = h->data;
 
 	log_notice("signal %d: stopping", signum);
-	sd_notify(0, "STOPPING=1");
+	daemon_notify(d, MON_NOTIFY_STOPPING);
 	uv_stop(&d->loop);
 }
 
@@ -192,11 +167,9 @@ reload_identity(struct daemon *d)
 	char why[SFILE_WHY_LEN];
 	int r;
 
-	r = state_open(state_dir(d->state), conf_str(d->conf, CONF_IDENTITY_ID),
-		&fresh, why);
-	if (r != 0) {
+	if ((r = daemon_secrets_reload_identity(d, &fresh)) != 0) {
 		log_error("reload: identity: %s; keeping ID %s",
-			why[0] ? why : op_strerror(r), state_id(d->state));
+			op_strerror(r), state_id(d->state));
 		return;
 	}
 	if (same_identity(fresh, d->state) ||
@@ -211,7 +184,6 @@ reload_identity(struct daemon *d)
 	d->retired = v;
 	d->retired[d->nretired++] = d->state;
 	d->state = fresh;
-	daemon_load_creds(d);
 	if (d->audit != NULL &&
 		(cli_audit_opts(d->conf, d->state, NULL, &ao, why,
 			 sizeof(why)) != 0 ||
@@ -230,11 +202,10 @@ daemon_reload(struct daemon *d, FILE *errors)
 {
 	struct conf_diags diags = { 0 };
 	struct conf *fresh = NULL;
-	char why[SFILE_WHY_LEN];
 	bool ok;
 	int r;
 
-	sd_notify(0, "RELOADING=1");
+	daemon_notify(d, MON_NOTIFY_RELOADING);
 	r = cli_load_conf_quiet(d->cli, &fresh, &diags);
 	ok = r == 0;
 	if (!ok) {
@@ -268,7 +239,7 @@ daemon_reload(struct daemon *d, FILE *errors)
 		daemon_net_stop(d);
 		conf_unref(d->conf);
 		d->conf = fresh;
-		apply_log_conf(d->conf);
+		daemon_apply_log_conf(d->conf);
 		daemon_net_start(d);
 		restrict_sessions(d);
 		log_notice("reload: configuration from %s applied",
@@ -284,12 +255,15 @@ daemon_reload(struct daemon *d, FILE *errors)
 			ok ? "applied" : "invalid; the running configuration "
 					 "was kept",
 			NULL, NULL);
-	/* A password changed by `outpost password set` takes effect now. */
-	if ((r = state_reload_password(d->state, why)) != 0)
-		log_error("reload: %s", why[0] ? why : op_strerror(r));
-	daemon_load_creds(d);
+	/* A password changed by `outpost password set` takes effect now;
+	 * the monitor reads its part of the config. */
+	(void)daemon_load_creds(d);
+	if ((r = monclient_reload_config(d->mon_fd)) != 0) {
+		log_error_r(r, "monitor: reload-config");
+		daemon_monitor_failed(d, r, "reload-config");
+	}
 	reload_identity(d);
-	sd_notify(0, "READY=1");
+	daemon_notify(d, MON_NOTIFY_READY);
 	return ok;
 }
 
@@ -303,8 +277,24 @@ on_reload_signal(uv_signal_t *h, int signum)
 static void
 on_watchdog(uv_timer_t *t)
 {
-	(void)t;
-	sd_notify(0, "WATCHDOG=1");
+	daemon_notify(t->data, MON_NOTIFY_WATCHDOG);
+}
+
+/* The monitor's watchdog interval (WATCHDOG_USEC for WATCHDOG_PID, the
+ * monitor): the network process's loop is what must keep answering. */
+static uint64_t
+watchdog_usec(void)
+{
+	const char *us = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+	char *end;
+	unsigned long long v;
+
+	if (us == NULL)
+		return 0;
+	if (pid != NULL && strtol(pid, NULL, 10) != (long)getppid())
+		return 0;
+	v = strtoull(us, &end, 10);
+	return *end == '\0' ? (uint64_t)v : 0;
 }
 
 static void
@@ -314,14 +304,19 @@ write_status(struct daemon *d, FILE *f)
 	op_json_cstr(f, state_id(d->state));
 	fputs(",\"version\":", f);
 	op_json_cstr(f, OP_VERSION);
-	fprintf(f, ",\"pid\":%ld,\"uptime_s\":%llu", (long)getpid(),
+	/* The service's main PID: the monitor's. */
+	fprintf(f, ",\"pid\":%ld,\"uptime_s\":%llu", (long)getppid(),
 		(unsigned long long)((op_now_ms() - d->started_ms) / 1000));
 	fputs(",\"config\":", f);
 	op_json_cstr(f, conf_source(d->conf));
 	/* "server" and the rest of the network: daemon_net_status. */
 	fprintf(f, ",\"permanent_password\":%s",
-		state_h1(d->state, (uint8_t[PASSWORD_H1_LEN]){ 0 }) ? "true" :
-								     "false");
+		d->has_password ? "true" : "false");
+	/* Privilege separation: who holds the secrets, and how often the
+	 * network process was started (restarts after a crash). */
+	fprintf(f, ",\"monitor\":{\"network_pid\":%ld,"
+		   "\"network_starts\":%u}",
+		(long)getpid(), d->generation);
 	daemon_net_status(d, f);
 	daemon_desktop_status(d, f);
 	audit_status_json(d->audit, f);
@@ -348,15 +343,10 @@ on_ctl_request(void *arg, const char *request, char *out, size_t out_size)
 		ok = daemon_reload(d, f);
 		fprintf(f, "],\"ok\":%s}", ok ? "true" : "false");
 	} else if (strcmp(request, "password-changed") == 0) {
-		char why[SFILE_WHY_LEN];
-		int r = state_reload_password(d->state, why);
+		int r = daemon_load_creds(d);
 
-		if (r != 0)
-			log_error("password reload: %s",
-				why[0] ? why : op_strerror(r));
-		else
+		if (r == 0)
 			log_notice("permanent password reloaded");
-		daemon_load_creds(d);
 		fprintf(f, "{\"ok\":%s}", r == 0 ? "true" : "false");
 	} else {
 		fputs("{\"error\":", f);
@@ -386,22 +376,18 @@ close_walk_cb(uv_handle_t *h, void *arg)
 }
 
 int
-daemon_run(struct cli *cli, struct conf *conf)
+daemon_run(struct cli *cli, struct conf *conf, int monitor_fd)
 {
 	struct daemon d = { .cli = cli, .conf = conf_ref(conf) };
 	int rc = EX_SOFTWARE;
 	int r;
 
-	apply_log_conf(d.conf);
-	if ((rc = cli_open_state(d.conf, &d.state)) != 0)
+	daemon_apply_log_conf(d.conf);
+	if (daemon_secrets_init(&d, monitor_fd, &d.state) != 0) {
+		rc = EX_SOFTWARE;
 		goto out_conf;
-	daemon_load_creds(&d);
-	if (daemon_policy_load(&d, d.conf) != 0) {
-		rc = EX_CONFIG;
-		goto out_state;
 	}
-	if ((r = daemon_new_otp(&d)) != 0) {
-		log_error_r(r, "one-time password");
+	if (daemon_policy_load(&d, d.conf) != 0) {
 		rc = EX_CONFIG;
 		goto out_state;
 	}
@@ -431,8 +417,15 @@ daemon_run(struct cli *cli, struct conf *conf)
 			goto out_loop;
 		}
 	}
-	if ((r = ctl_server_start(&d.loop, state_dir(d.state), on_ctl_request,
-		     &d, &d.ctl)) != 0) {
+	{
+		int fd;
+
+		/* The monitor makes the socket in the state directory. */
+		if ((r = monclient_ctl_listen(d.mon_fd, &fd)) == 0)
+			r = ctl_server_start_fd(&d.loop, state_dir(d.state), fd,
+				on_ctl_request, &d, &d.ctl);
+	}
+	if (r != 0) {
 		log_error_r(r, "control socket in %s", state_dir(d.state));
 		rc = EX_CANTCREAT;
 		goto out_loop;
@@ -441,7 +434,8 @@ daemon_run(struct cli *cli, struct conf *conf)
 		uint64_t wd_usec = 0;
 
 		uv_timer_init(&d.loop, &d.watchdog);
-		if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0)
+		d.watchdog.data = &d;
+		if ((wd_usec = watchdog_usec()) > 0)
 			uv_timer_start(&d.watchdog, on_watchdog, wd_usec / 2000,
 				wd_usec / 2000);
 	}
@@ -474,7 +468,7 @@ daemon_run(struct cli *cli, struct conf *conf)
 	print_banner(&d);
 	log_notice("running as ID %s", state_id(d.state));
 	/* Config and keys are loaded: only now is the service ready. */
-	sd_notify(0, "READY=1");
+	daemon_notify(&d, MON_NOTIFY_READY);
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	rc = EX_OK;
 out_loop:

@@ -100,7 +100,7 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli cli = { .config_path = CLI_DEFAULT_CONFIG };
+	struct cli cli = { .config_path = CLI_DEFAULT_CONFIG, .argv = argv };
 	int ch;
 
 	/* A peer that hangs up must cost us one connection (EPIPE), never

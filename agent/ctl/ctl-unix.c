@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The control endpoint on Unix: dir/control.sock, mode 0600 (the state
- * directory is 0700 as well), the client's uid from SO_PEERCRED, and the
+ * The control endpoint on Unix: dir/control.sock, 0600 from bind on (the
+ * state directory is 0700 as well), made by the monitor and served by
+ * the network process; the client's uid from SO_PEERCRED, and the
  * blocking client the CLI uses.
  */
 #include "ctl/ctl.h"
@@ -38,14 +39,50 @@ ctl__unlink(const char *endpoint)
 }
 
 int
-ctl__restrict(uv_pipe_t *listener, const char *endpoint)
+ctl_listen_fd(const char *dir, int *fd)
 {
-	int r = uv_pipe_chmod(listener, UV_READABLE | UV_WRITABLE);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int r;
 
-	/* uv_pipe_chmod opens it to everyone; the socket only needs us. */
-	if (r == 0 && chmod(endpoint, 0600) != 0)
+	*fd = -1;
+	if ((r = ctl__endpoint(dir, sa.sun_path, sizeof(sa.sun_path))) != 0)
+		return r;
+	(void)unlink(sa.sun_path); /* stale socket of a previous run */
+	if ((*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -errno;
+	/* 0600 from the start: nobody else may connect in between. */
+	if (bind(*fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+		chmod(sa.sun_path, 0600) != 0 || listen(*fd, 8) != 0) {
 		r = -errno;
-	return r;
+		close(*fd);
+		*fd = -1;
+		(void)unlink(sa.sun_path);
+		return r;
+	}
+	return 0;
+}
+
+int
+ctl_server_start_fd(uv_loop_t *loop, const char *dir, int fd,
+	ctl_handler_fn fn, void *arg, struct ctl_server **out)
+{
+	struct ctl_server *s;
+	uv_pipe_t *pipe;
+	int r;
+
+	if ((r = ctl__server_new(loop, dir, fn, arg, &s, &pipe)) != 0) {
+		close(fd);
+		return r;
+	}
+	if ((r = uv_pipe_open(pipe, fd)) != 0) {
+		close(fd);
+		ctl_server_stop(s);
+		return r;
+	}
+	if ((r = ctl__serve(s)) != 0)
+		return r;
+	*out = s;
+	return 0;
 }
 
 bool

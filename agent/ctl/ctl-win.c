@@ -43,8 +43,9 @@ ctl__unlink(const char *endpoint)
 	(void)endpoint;
 }
 
-int
-ctl__restrict(uv_pipe_t *listener, const char *endpoint)
+/* Right after the bind: the private DACL. */
+static int
+restrict_pipe(uv_pipe_t *listener)
 {
 	PSECURITY_DESCRIPTOR sd = NULL;
 	BOOL present = FALSE, defaulted = FALSE;
@@ -53,7 +54,6 @@ ctl__restrict(uv_pipe_t *listener, const char *endpoint)
 	DWORD e;
 	int r;
 
-	(void)endpoint;
 	if ((r = uv_fileno((uv_handle_t *)listener, &h)) != 0)
 		return r;
 	if ((r = winacl_private(false, false, &sd)) != 0)
@@ -69,6 +69,30 @@ ctl__restrict(uv_pipe_t *listener, const char *endpoint)
 		NULL, NULL, dacl, NULL);
 	LocalFree(sd);
 	return e == ERROR_SUCCESS ? 0 : -EACCES;
+}
+
+int
+ctl_server_start_pipe(uv_loop_t *loop, const char *dir, ctl_handler_fn fn,
+	void *arg, struct ctl_server **out)
+{
+	struct ctl_server *s;
+	uv_pipe_t *pipe;
+	char name[CTL__ENDPOINT_MAX];
+	int r;
+
+	*out = NULL;
+	if ((r = ctl__endpoint(dir, name, sizeof(name))) != 0 ||
+		(r = ctl__server_new(loop, dir, fn, arg, &s, &pipe)) != 0)
+		return r;
+	if ((r = uv_pipe_bind(pipe, name)) != 0 ||
+		(r = restrict_pipe(pipe)) != 0) {
+		ctl_server_stop(s);
+		return r;
+	}
+	if ((r = ctl__serve(s)) != 0)
+		return r;
+	*out = s;
+	return 0;
 }
 
 bool

@@ -3,9 +3,10 @@
  * Control socket server (libuv). Requests are bounded (CTL_MAX_REQUEST)
  * and each client gets one answer and is closed; a slow or silent client
  * is dropped after a few seconds so it cannot pin a handle. Only the
- * daemon's own user and root are served. The endpoint, its permissions,
- * the peer check and the blocking client are the system's: ctl-unix.c
- * (a Unix socket), ctl-win.c (a named pipe).
+ * daemon's own user and root are served. The endpoint, making it
+ * listen, the peer check and the blocking client are the system's:
+ * ctl-unix.c (a Unix socket the monitor makes), ctl-win.c (a named
+ * pipe).
  */
 #include "ctl/ctl.h"
 
@@ -149,8 +150,8 @@ on_connection(uv_stream_t *server, int status)
 }
 
 int
-ctl_server_start(uv_loop_t *loop, const char *dir, ctl_handler_fn fn,
-	void *arg, struct ctl_server **out)
+ctl__server_new(uv_loop_t *loop, const char *dir, ctl_handler_fn fn,
+	void *arg, struct ctl_server **out, uv_pipe_t **pipe)
 {
 	struct ctl_server *s;
 	int r;
@@ -165,18 +166,21 @@ ctl_server_start(uv_loop_t *loop, const char *dir, ctl_handler_fn fn,
 	s->loop = loop;
 	s->fn = fn;
 	s->arg = arg;
-	ctl__unlink(s->path); /* stale socket of a previous run */
 	uv_pipe_init(loop, &s->pipe, 0);
 	s->pipe.data = s;
-	if ((r = uv_pipe_bind(&s->pipe, s->path)) != 0 ||
-		(r = ctl__restrict(&s->pipe, s->path)) != 0 ||
-		(r = uv_listen((uv_stream_t *)&s->pipe, 8, on_connection)) !=
-			0) {
-		ctl_server_stop(s);
-		return r;
-	}
 	*out = s;
+	*pipe = &s->pipe;
 	return 0;
+}
+
+int
+ctl__serve(struct ctl_server *s)
+{
+	int r = uv_listen((uv_stream_t *)&s->pipe, 8, on_connection);
+
+	if (r != 0)
+		ctl_server_stop(s);
+	return r;
 }
 
 static void

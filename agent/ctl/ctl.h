@@ -30,12 +30,20 @@ struct ctl_server;
 typedef void (*ctl_handler_fn)(void *arg, const char *request, char *out,
 	size_t out_size);
 
-/*
- * Listens on dir/control.sock (replacing a stale socket file). Returns 0
- * and *out, or a negative code (uv/errno or OP_ERR_*).
- */
-int ctl_server_start(uv_loop_t *loop, const char *dir, ctl_handler_fn fn,
-	void *arg, struct ctl_server **out);
+/* The listening socket alone (0600, replacing a stale one): the monitor
+ * makes it and passes it to the network process. Returns 0 and *fd or a
+ * negative code. */
+int ctl_listen_fd(const char *dir, int *fd);
+/* Serves on fd from ctl_listen_fd for dir (taken, also on failure).
+ * Returns 0 and *out, or a negative code (uv/errno or OP_ERR_*). Both
+ * are Unix's (ctl-unix.c). */
+int ctl_server_start_fd(uv_loop_t *loop, const char *dir, int fd,
+	ctl_handler_fn fn, void *arg, struct ctl_server **out);
+/* Windows (ctl-win.c; no monitor there yet): creates the daemon's named
+ * pipe for dir with the private DACL and serves it. Returns 0 and *out,
+ * or a negative code (EADDRINUSE: another process holds the name). */
+int ctl_server_start_pipe(uv_loop_t *loop, const char *dir,
+	ctl_handler_fn fn, void *arg, struct ctl_server **out);
 /* Closes the listener and any clients, unlinks the socket. NULL no-op. */
 void ctl_server_stop(struct ctl_server *self);
 

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "platform/fdpass.h"
 
 #define CONNECT_MS 2000
 #define PARENT_MS 3000
@@ -45,26 +46,7 @@
 static void
 child_report(int sock, int err, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &err, .iov_len = sizeof(err) };
-	struct msghdr mh;
-
-	memset(&mh, 0, sizeof(mh));
-	memset(cbuf, 0, sizeof(cbuf));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	(void)sendmsg(sock, &mh, MSG_NOSIGNAL);
+	(void)fdpass_send(sock, &err, sizeof(err), &fd, fd >= 0 ? 1 : 0, 0);
 }
 
 static int
@@ -108,34 +90,23 @@ child_connect(const struct sockaddr_un *sun, uid_t uid, gid_t gid)
 static int
 recv_fd(int sock, int *fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
 	int err = EPROTO;
-	struct iovec iov = { .iov_base = &err, .iov_len = sizeof(err) };
-	struct msghdr mh;
-	struct cmsghdr *c;
 	struct pollfd p = { .fd = sock, .events = POLLIN };
 	ssize_t n;
+	int nfds = 0;
 
 	if (poll(&p, 1, PARENT_MS) != 1)
 		return -ETIMEDOUT;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	if ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) != sizeof(err))
-		return n < 0 ? -errno : -EPROTO;
-	c = CMSG_FIRSTHDR(&mh);
-	if (c != NULL && c->cmsg_level == SOL_SOCKET &&
-		c->cmsg_type == SCM_RIGHTS &&
-		c->cmsg_len == CMSG_LEN(sizeof(int))) {
-		memcpy(fd, CMSG_DATA(c), sizeof(int));
-		if (err == 0)
-			return 0;
-		close(*fd);
+	n = fdpass_recv(sock, &err, sizeof(err), fd, 1, &nfds, 0);
+	if (n != (ssize_t)sizeof(err)) {
+		if (nfds == 1)
+			close(*fd);
+		return n < 0 ? (int)n : -EPROTO;
 	}
-	if (mh.msg_flags & MSG_CTRUNC)
-		return -EPROTO;
+	if (nfds == 1 && err == 0)
+		return 0;
+	if (nfds == 1)
+		close(*fd);
 	return err > 0 ? (err == ENOENT ? OP_ERR_NOT_FOUND : -err) : -EPROTO;
 }
 
@@ -259,9 +230,28 @@ connect_as(const char *path, uid_t uid, gid_t gid, int *fd, int *hold)
 	return r;
 }
 
+static platform_user_connector connector;
+static void *connector_arg;
+
+void
+platform_set_user_connector(platform_user_connector fn, void *arg)
+{
+	connector = fn;
+	connector_arg = arg;
+}
+
+int
+platform_connect_user_here(const char *path, uid_t uid, gid_t gid, int *fd,
+	int *hold)
+{
+	return connect_as(path, uid, gid, fd, hold);
+}
+
 int
 platform_connect_user(const char *path, uid_t uid, gid_t gid, int *fd)
 {
+	if (connector != NULL)
+		return connector(connector_arg, path, uid, gid, fd, NULL);
 	return connect_as(path, uid, gid, fd, NULL);
 }
 
@@ -269,5 +259,7 @@ int
 platform_connect_user_held(const char *path, uid_t uid, gid_t gid, int *fd,
 	int *hold)
 {
+	if (connector != NULL)
+		return connector(connector_arg, path, uid, gid, fd, hold);
 	return connect_as(path, uid, gid, fd, hold);
 }

@@ -28,4 +28,18 @@ int platform_connect_user(const char *path, uid_t uid, gid_t gid, int *fd);
 int platform_connect_user_held(const char *path, uid_t uid, gid_t gid, int *fd,
 	int *hold);
 
+/*
+ * Where the calls above go instead (the network process of a privilege-
+ * separated daemon asks its monitor, which calls
+ * platform_connect_user_here); hold is NULL for the plain variant. NULL
+ * fn: connect here again.
+ */
+typedef int (*platform_user_connector)(void *arg, const char *path,
+	uid_t uid, gid_t gid, int *fd, int *hold);
+void platform_set_user_connector(platform_user_connector fn, void *arg);
+/* Connects in this process, whatever connector is set (hold may be
+ * NULL). */
+int platform_connect_user_here(const char *path, uid_t uid, gid_t gid,
+	int *fd, int *hold);
+
 #endif

@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "crypto/identity.h"
+#include "monitor/secrets.h"
 #include "net/framer.h"
 #include "net/stream.h"
 #include "xfer/xfer.h"
@@ -28,23 +29,23 @@
 int
 session__send_signed_id(struct session *ss)
 {
-	Hbb__IdPk idpk = HBB__ID_PK__INIT;
 	Hbb__Message m = HBB__MESSAGE__INIT;
 	Hbb__SignedId sid = HBB__SIGNED_ID__INIT;
-	uint8_t raw[256];
-	uint8_t blob[IDENTITY_SIG_LEN + sizeof(raw)];
-	size_t len;
+	uint8_t blob[SECRETS_SIGNED_ID_MAX];
+	const struct session_secrets *sec = ss->env.secrets;
+	int n;
 
 	crypto_box_keypair(ss->box_pk, ss->box_sk);
-	idpk.id = (char *)ss->env.id;
-	idpk.pk.data = ss->box_pk;
-	idpk.pk.len = sizeof(ss->box_pk);
-	if (hbb__id_pk__get_packed_size(&idpk) > sizeof(raw))
-		return OP_ERR_INTERNAL;
-	len = hbb__id_pk__pack(&idpk, raw);
-	identity_sign_combined(ss->env.key, raw, len, blob);
+	n = sec != NULL ?
+		sec->signed_id(sec->arg, ss->box_pk, blob, sizeof(blob)) :
+		secrets_signed_id(ss->env.key, ss->env.id, ss->box_pk, blob,
+			sizeof(blob));
+	if (n < 0) {
+		log_error_r(n, "session %s: signing our key", ss->desc);
+		return n;
+	}
 	sid.id.data = blob;
-	sid.id.len = IDENTITY_SIG_LEN + len;
+	sid.id.len = (size_t)n;
 	m.union_case = HBB__MESSAGE__UNION_SIGNED_ID;
 	m.signed_id = &sid;
 	return session__send(ss, &m); /* not encrypted: no key yet */
@@ -58,7 +59,7 @@ session__send_hash(struct session *ss)
 	char salt[PASSWORD_SALT_LEN + 1];
 
 	password_gen_challenge(ss->challenge);
-	snprintf(salt, sizeof(salt), "%s", ss->env.creds->salt);
+	snprintf(salt, sizeof(salt), "%s", ss->env.creds->s.salt);
 	h.salt = salt;
 	h.challenge = ss->challenge;
 	m.union_case = HBB__MESSAGE__UNION_HASH;
@@ -222,26 +223,27 @@ kind_refusal(enum session_kind k)
 }
 
 /* Checks the proof against the one-time and the permanent password, in
- * that order (§6.3); returns the method name or NULL. */
-static const char *
-check_password(struct session *ss, const ProtobufCBinaryData *proof)
+ * that order (§6.3), here or by the monitor that holds them. Returns 0
+ * with *method (NULL: wrong), or < 0 when there is no answer. */
+static int
+check_password(struct session *ss, const ProtobufCBinaryData *proof,
+	const char **method)
 {
 	const struct session_creds *c = ss->env.creds;
-	uint8_t h1[PASSWORD_H1_LEN];
-	const char *method = NULL;
+	const struct session_secrets *sec = ss->env.secrets;
+	unsigned allow = (c->allow_otp ? SECRETS_ALLOW_OTP : 0) |
+		(c->allow_permanent ? SECRETS_ALLOW_PERMANENT : 0);
+	enum secrets_method m = SECRETS_NONE;
+	int r = 0;
 
-	if (c->allow_otp && c->otp[0] != '\0') {
-		password_h1(c->otp, strlen(c->otp), c->salt, h1);
-		if (password_proof_ok(h1, ss->challenge, proof->data,
-			    proof->len))
-			method = "one-time-password";
-		sodium_memzero(h1, sizeof(h1));
-	}
-	if (method == NULL && c->allow_permanent && c->has_h1 &&
-		password_proof_ok(c->h1, ss->challenge, proof->data,
-			proof->len))
-		method = "permanent-password";
-	return method;
+	if (sec != NULL)
+		r = sec->check_proof(sec->arg, ss->challenge, proof->data,
+			proof->len, allow, &m);
+	else
+		m = secrets_check_proof(&c->s, ss->challenge, proof->data,
+			proof->len, allow);
+	*method = secrets_method_name(m);
+	return r;
 }
 
 /* §6.1/§13.2: every permission the host does not grant is announced
@@ -378,6 +380,7 @@ session__on_login(struct session *ss, const Hbb__LoginRequest *lr)
 	const char *method;
 	bool close_after = false;
 	bool click_only = false;
+	int r;
 
 	if (!scope_matches(ss, lr)) {
 		refuse(ss, "Connection not allowed");
@@ -433,7 +436,13 @@ session__on_login(struct session *ss, const Hbb__LoginRequest *lr)
 		send_login_error(ss, err);
 		return 0;
 	}
-	if ((method = check_password(ss, &lr->password)) == NULL) {
+	if ((r = check_password(ss, &lr->password, &method)) != 0) {
+		log_error_r(r, "session %s: the password check failed",
+			ss->desc);
+		refuse(ss, "Failed to check the password, try again");
+		return 0;
+	}
+	if (method == NULL) {
 		log_warn("session %s: wrong password", ss->desc);
 		if (hk != NULL && hk->auth_failed != NULL)
 			hk->auth_failed(ss->env.arg, ss, &info);

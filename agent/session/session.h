@@ -21,6 +21,7 @@
 #include <uv.h>
 
 #include "crypto/password.h"
+#include "monitor/secrets.h"
 #include "net/incoming.h"
 
 struct stream;
@@ -57,14 +58,27 @@ struct session_info {
 	enum session_kind kind;
 };
 
-/* The credentials valid now (owned by the daemon, read at each check). */
+/* The credentials valid now (owned by the daemon, read at each check).
+ * With env.secrets set only s.salt and the allow flags are used: the
+ * monitor holds the rest. */
 struct session_creds {
-	char salt[PASSWORD_SALT_LEN + 1];
-	bool has_h1;
-	uint8_t h1[PASSWORD_H1_LEN];
-	char otp[OTP_MAX_LEN + 1]; /* "" = no one-time password */
+	struct secrets_creds s;
 	bool allow_otp;
 	bool allow_permanent;
+};
+
+/* Where the host's secrets are when not in this process (the monitor of
+ * a privilege-separated daemon). */
+struct session_secrets {
+	/* SignedId.id for our box key; returns its length or < 0. */
+	int (*signed_id)(void *arg, const uint8_t box_pk[32], uint8_t *out,
+		size_t cap);
+	/* Returns 0 with *out, or < 0 when there is no answer (the login
+	 * is refused: fail closed). allow: SECRETS_ALLOW_*. */
+	int (*check_proof)(void *arg, const char *challenge,
+		const uint8_t *proof, size_t len, unsigned allow,
+		enum secrets_method *out);
+	void *arg;
 };
 
 /* The terminal part of a grant (policy.allow.terminal and
@@ -216,6 +230,9 @@ enum session_codec_pref {
 
 struct session_env {
 	uv_loop_t *loop;
+	/* The secrets: in the monitor (secrets != NULL), or key and
+	 * creds here (tests, fuzzers). */
+	const struct session_secrets *secrets;
 	const struct identity_key *key; /* signs SignedId */
 	const char *id;                 /* our ID, inside IdPk */
 	const char *version;            /* PeerInfo.version */

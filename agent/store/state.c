@@ -28,6 +28,7 @@ struct state {
 	char salt[PASSWORD_SALT_LEN + 1];
 	bool has_h1;
 	uint8_t h1[PASSWORD_H1_LEN];
+	bool public_only; /* state_new_public: no key, no password */
 };
 
 static int
@@ -199,6 +200,11 @@ state_reload_password(struct state *s, char why[static SFILE_WHY_LEN])
 	size_t bin_len = 0;
 	int r;
 
+	if (s->public_only) {
+		snprintf(why, SFILE_WHY_LEN, "the network process has no "
+			"secrets: the monitor does this");
+		return OP_ERR_STATE;
+	}
 	r = read_text(s, "salt", s->salt, sizeof(s->salt), why);
 	if (r == -ENOENT) {
 		password_gen_salt(s->salt);
@@ -273,6 +279,32 @@ fail:
 	return r;
 }
 
+int
+state_new_public(const char *dir, const char *id, bool custom_id,
+	const char *uuid, const uint8_t pk[static IDENTITY_PK_LEN],
+	const char *salt, struct state **out)
+{
+	struct state *s;
+
+	*out = NULL;
+	if (id[0] == '\0' || strlen(id) > STATE_ID_MAX ||
+		strlen(uuid) > UUID_LEN || strlen(salt) > PASSWORD_SALT_LEN)
+		return OP_ERR_RANGE;
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+		(s->dir = strdup(dir)) == NULL) {
+		free(s);
+		return OP_ERR_NOMEM;
+	}
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	s->custom_id = custom_id;
+	snprintf(s->uuid, sizeof(s->uuid), "%s", uuid);
+	memcpy(s->key.pk, pk, IDENTITY_PK_LEN);
+	snprintf(s->salt, sizeof(s->salt), "%s", salt);
+	s->public_only = true;
+	*out = s;
+	return 0;
+}
+
 void
 state_free(struct state *self)
 {
@@ -337,6 +369,11 @@ state_set_password(struct state *self, const char *pw, size_t len,
 	char b64[64];
 	int r;
 
+	if (self->public_only) {
+		snprintf(why, SFILE_WHY_LEN, "the network process has no "
+			"secrets: the monitor does this");
+		return OP_ERR_STATE;
+	}
 	why[0] = '\0';
 	if ((r = password_check_text(pw, len)) != 0) {
 		snprintf(why, SFILE_WHY_LEN,
@@ -370,6 +407,11 @@ state_clear_password(struct state *self, char why[static SFILE_WHY_LEN])
 	char path[4096];
 	int r;
 
+	if (self->public_only) {
+		snprintf(why, SFILE_WHY_LEN, "the network process has no "
+			"secrets: the monitor does this");
+		return OP_ERR_STATE;
+	}
 	why[0] = '\0';
 	if ((r = path_of(self, "password.h1", path, sizeof(path))) != 0)
 		return r;
@@ -389,6 +431,11 @@ state_reset_identity(struct state *self, char why[static SFILE_WHY_LEN])
 {
 	int r;
 
+	if (self->public_only) {
+		snprintf(why, SFILE_WHY_LEN, "the network process has no "
+			"secrets: the monitor does this");
+		return OP_ERR_STATE;
+	}
 	why[0] = '\0';
 	if (self->custom_id) {
 		snprintf(why, SFILE_WHY_LEN,

@@ -31,6 +31,17 @@ struct state;
  */
 int state_open(const char *dir, const char *configured_id,
 	struct state **out, char why[static SFILE_WHY_LEN]);
+/*
+ * A state that holds only the public half of an identity (for the
+ * network process, which must not have the secrets): state_key()'s
+ * secret key and state_h1() are empty, and the password and identity
+ * calls below are refused. id: 1..STATE_ID_MAX chars. Returns 0 or
+ * OP_ERR_NOMEM / OP_ERR_RANGE.
+ */
+int state_new_public(const char *dir, const char *id, bool custom_id,
+	const char *uuid, const uint8_t pk[static IDENTITY_PK_LEN],
+	const char *salt, struct state **out);
+
 /* Wipes and frees. NULL is a no-op. */
 void state_free(struct state *self);
 

@@ -53,8 +53,8 @@ init_once(void)
 	op_log_init("fuzz", OP_LOG_ERROR, OP_LOG_STDERR);
 	identity_crypto_init();
 	identity_generate(&key);
-	memcpy(creds.salt, "23456789abcdefghijkmnpqrstuvwxyz", 33);
-	memcpy(creds.otp, "abcdefghij", 11);
+	memcpy(creds.s.salt, "23456789abcdefghijkmnpqrstuvwxyz", 33);
+	memcpy(creds.s.otp, "abcdefghij", 11);
 	creds.allow_otp = creds.allow_permanent = true;
 }
 

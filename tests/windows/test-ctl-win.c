@@ -120,7 +120,8 @@ test_ctl(void)
 	uv_thread_t t;
 
 	ASSERT_INT_EQ(uv_loop_init(&loop), 0);
-	ASSERT_INT_EQ(ctl_server_start(&loop, dir, handler, NULL, &srv), 0);
+	ASSERT_INT_EQ(ctl_server_start_pipe(&loop, dir, handler, NULL, &srv),
+		0);
 	ASSERT_INT_EQ(uv_async_init(&loop, &c.done, on_done), 0);
 	ASSERT_INT_EQ(uv_thread_create(&t, client_thread, &c), 0);
 	/* Runs until the client thread is done (its async closes). */

@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The monitor process of `outpost run` (daemon.h): opens the state,
+ * keeps the identity key, the password hash and the one-time password
+ * (monitor/monitor.c answers the requests), and runs the network
+ * process: the same command again, with its end of a SOCK_SEQPACKET
+ * pair as fd 3. A network process that dies after it was up (it printed
+ * the banner) is started again, after 1 s doubling to 30 s while it
+ * keeps dying within a minute; one that ends before that ends the
+ * monitor with its exit code (a config or start-up error is not cured by
+ * retrying). A malformed request ends the network process (SIGKILL).
+ * Signals: SIGTERM/SIGINT are passed on and the monitor exits when the
+ * network process has; SIGHUP is passed on (reload).
+ */
+#include "cli/daemon.h"
+#include "cli/daemon-internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+#include <uv.h>
+
+#include "cli/cli.h"
+#include "conf/conf.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "ctl/ctl.h"
+#include "monitor/monitor.h"
+#include "platform/fdpass.h"
+#include "store/state.h"
+
+#define RESTART_MIN_MS 1000
+#define RESTART_MAX_MS 30000
+#define STABLE_MS 60000 /* a run this long resets the backoff */
+
+extern char **environ;
+
+struct mon_proc {
+	uv_loop_t loop;
+	struct cli *cli;
+	struct monitor *mon;
+	uv_process_t child;
+	bool child_running;
+	bool child_up;      /* printed its banner: restart it when it dies */
+	bool stopping;
+	int sock;           /* our end of the pair, -1 when none */
+	uv_poll_t poll;
+	bool poll_init;
+	uv_timer_t restart;
+	unsigned backoff_ms;
+	uint64_t started_ms;
+	int exit_code;
+	uv_signal_t sig_int, sig_term, sig_hup;
+};
+
+static void spawn_child(struct mon_proc *p);
+
+static void
+print_otp(void *arg, const char *otp)
+{
+	(void)arg;
+	/* The rest of the banner is the network process's: the line comes
+	 * in its place because the network process waits for the reply. */
+	if (daemon_stdout_is_journal())
+		printf("  one-time password:  (not printed to the journal)\n");
+	else
+		printf("  one-time password:  %s\n", otp);
+	fflush(stdout);
+}
+
+static void
+close_sock(struct mon_proc *p)
+{
+	if (p->poll_init) {
+		uv_poll_stop(&p->poll);
+		uv_close((uv_handle_t *)&p->poll, NULL);
+		p->poll_init = false;
+	}
+	if (p->sock >= 0)
+		close(p->sock);
+	p->sock = -1;
+}
+
+static void
+kill_child(struct mon_proc *p, int sig)
+{
+	if (p->child_running)
+		(void)uv_process_kill(&p->child, sig);
+}
+
+static void
+on_request(uv_poll_t *h, int status, int events)
+{
+	struct mon_proc *p = h->data;
+	uint8_t req[MON_MSG_MAX + 1];
+	struct monitor_reply reply;
+	char why[128];
+	ssize_t n;
+	int r;
+
+	(void)events;
+	if (status < 0) {
+		close_sock(p);
+		return;
+	}
+	n = recv(p->sock, req, sizeof(req), MSG_DONTWAIT | MSG_TRUNC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) { /* hung up: its exit is handled in on_child_exit */
+		close_sock(p);
+		return;
+	}
+	if (monitor_serve(p->mon, req, (size_t)n > sizeof(req) ? sizeof(req) :
+		     (size_t)n, &reply, why, sizeof(why)) != 0) {
+		log_error("monitor: the network process sent %s; ending it",
+			why);
+		close_sock(p);
+		kill_child(p, SIGKILL);
+		return;
+	}
+	if (req[0] == MON_PRINT_OTP && !p->child_up) {
+		p->child_up = true;
+		log_info("monitor: network process %d is up",
+			(int)p->child.pid);
+	}
+	r = fdpass_send(p->sock, reply.b, reply.len, reply.fds, reply.nfds,
+		MSG_DONTWAIT);
+	for (int i = 0; i < reply.nfds; i++)
+		close(reply.fds[i]);
+	if (r != 0) {
+		close_sock(p);
+		kill_child(p, SIGKILL);
+	}
+}
+
+static void
+on_restart(uv_timer_t *t)
+{
+	spawn_child(t->data);
+}
+
+static void
+on_child_exit(uv_process_t *h, int64_t exit_status, int term_signal)
+{
+	struct mon_proc *p = h->data;
+	uint64_t ran = op_now_ms() - p->started_ms;
+
+	p->child_running = false;
+	uv_close((uv_handle_t *)h, NULL);
+	close_sock(p);
+	if (p->stopping || !p->child_up) {
+		if (!p->stopping || exit_status != 0 || term_signal != 0)
+			p->exit_code = term_signal != 0 ? EX_SOFTWARE :
+							   (int)exit_status;
+		if (!p->stopping && term_signal != 0)
+			log_error("monitor: the network process was killed by "
+				  "signal %d while starting",
+				term_signal);
+		uv_stop(&p->loop);
+		return;
+	}
+	if (ran >= STABLE_MS)
+		p->backoff_ms = RESTART_MIN_MS;
+	log_error("monitor: the network process (pid %d) %s %d after %llu "
+		  "s; starting it again in %u ms",
+		(int)h->pid, term_signal ? "was killed by signal" : "exited with",
+		term_signal ? term_signal : (int)exit_status,
+		(unsigned long long)(ran / 1000), p->backoff_ms);
+	uv_timer_start(&p->restart, on_restart, p->backoff_ms, 0);
+	p->backoff_ms = p->backoff_ms * 2 > RESTART_MAX_MS ? RESTART_MAX_MS :
+							     p->backoff_ms * 2;
+}
+
+/* environ plus DAEMON_MONITOR_FD_ENV=3 (NULL when out of memory). */
+static char **
+child_env(void)
+{
+	static char fdvar[] = DAEMON_MONITOR_FD_ENV "=3";
+	size_t n = 0, j = 0;
+	char **env;
+
+	while (environ[n] != NULL)
+		n++;
+	if ((env = calloc(n + 2, sizeof(*env))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], DAEMON_MONITOR_FD_ENV "=",
+			    sizeof(DAEMON_MONITOR_FD_ENV)) != 0)
+			env[j++] = environ[i];
+	env[j] = fdvar;
+	return env;
+}
+
+static void
+spawn_child(struct mon_proc *p)
+{
+	uv_stdio_container_t stdio[4];
+	uv_process_options_t o = { 0 };
+	char **env = child_env();
+	int sv[2], r;
+
+	if (p->stopping)
+		return;
+	if (env == NULL ||
+		socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		log_error("monitor: cannot start the network process: %s",
+			env == NULL ? "out of memory" : strerror(errno));
+		free(env);
+		uv_timer_start(&p->restart, on_restart, RESTART_MAX_MS, 0);
+		return;
+	}
+	for (int i = 0; i < 3; i++) {
+		stdio[i].flags = UV_INHERIT_FD;
+		stdio[i].data.fd = i;
+	}
+	stdio[3].flags = UV_INHERIT_FD;
+	stdio[3].data.fd = sv[1];
+	o.file = "/proc/self/exe";
+	o.args = p->cli->argv;
+	o.env = env;
+	o.stdio = stdio;
+	o.stdio_count = 4;
+	o.exit_cb = on_child_exit;
+	monitor_child_started(p->mon);
+	p->child.data = p;
+	r = uv_spawn(&p->loop, &p->child, &o);
+	free(env);
+	close(sv[1]);
+	if (r != 0) {
+		log_error("monitor: cannot start the network process: %s",
+			uv_strerror(r));
+		close(sv[0]);
+		p->exit_code = EX_OSERR;
+		uv_stop(&p->loop);
+		return;
+	}
+	p->child_running = true;
+	p->child_up = false;
+	p->started_ms = op_now_ms();
+	p->sock = sv[0];
+	uv_poll_init(&p->loop, &p->poll, p->sock);
+	p->poll.data = p;
+	p->poll_init = true;
+	uv_poll_start(&p->poll, UV_READABLE, on_request);
+}
+
+static void
+on_stop(uv_signal_t *h, int signum)
+{
+	struct mon_proc *p = h->data;
+
+	log_info("monitor: signal %d: stopping", signum);
+	(void)sd_notify(0, "STOPPING=1");
+	p->stopping = true;
+	uv_timer_stop(&p->restart);
+	if (p->child_running)
+		kill_child(p, SIGTERM);
+	else
+		uv_stop(&p->loop);
+}
+
+static void
+on_hup(uv_signal_t *h, int signum)
+{
+	(void)signum;
+	kill_child(h->data, SIGHUP);
+}
+
+/* reload-config: what the monitor itself takes from the config; an
+ * invalid file keeps the old, as in the network process. */
+static void
+reload_config(struct mon_proc *p)
+{
+	struct conf_diags diags = { 0 };
+	struct conf *fresh = NULL;
+
+	if (cli_load_conf_quiet(p->cli, &fresh, &diags) == 0) {
+		monitor_set_xauthority(p->mon,
+			conf_str(fresh, CONF_DISPLAY_XAUTHORITY));
+		conf_unref(fresh);
+	}
+	conf_diags_free(&diags);
+}
+
+/* The service manager hears only the main PID (NotifyAccess=main,
+ * which keeps the unit's exposure down): the network process's states
+ * go through us. */
+static void
+notify(void *arg, enum mon_notify what)
+{
+	static const char *const msg[MON_NOTIFY_END] = {
+		[MON_NOTIFY_READY] = "READY=1",
+		[MON_NOTIFY_RELOADING] = "RELOADING=1",
+		[MON_NOTIFY_STOPPING] = "STOPPING=1",
+		[MON_NOTIFY_WATCHDOG] = "WATCHDOG=1",
+	};
+
+	(void)arg;
+	(void)sd_notify(0, msg[what]);
+}
+
+/* The requests the monitor module leaves to us (monitor_opts.hook). */
+static int
+hook(void *arg, enum mon_type type, struct mon_buf *out, int *fd)
+{
+	struct mon_proc *p = arg;
+
+	switch (type) {
+	case MON_RELOAD_CONFIG:
+		reload_config(p);
+		return 0;
+	case MON_FIND_USER:
+		return daemon_user_encode(out);
+	case MON_LOCK_SESSION:
+		return daemon_lock_encode(out);
+	case MON_CTL_LISTEN:
+		return ctl_listen_fd(state_dir(monitor_state(p->mon)), fd);
+	default:
+		return OP_ERR_UNSUPPORTED;
+	}
+}
+
+static void
+start_signal(struct mon_proc *p, uv_signal_t *h, uv_signal_cb cb, int sig)
+{
+	uv_signal_init(&p->loop, h);
+	h->data = p;
+	uv_signal_start(h, cb, sig);
+}
+
+static void
+close_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+int
+daemon_monitor_run(struct cli *cli, struct conf *conf)
+{
+	struct mon_proc p = { .cli = cli, .sock = -1,
+		.backoff_ms = RESTART_MIN_MS, .exit_code = EX_OK };
+	struct monitor_opts mo = { .print_otp = print_otp };
+	struct state *st = NULL;
+	char cookie[4200];
+	int rc, r;
+
+	daemon_apply_log_conf(conf);
+	daemon_private_xauth(conf, cookie, sizeof(cookie));
+	mo.cookie_copy = cookie;
+	mo.hook = hook;
+	mo.notify = notify;
+	mo.arg = &p;
+	mo.xauthority_any = conf_str(conf, CONF_DISPLAY_XAUTHORITY);
+	if ((rc = cli_open_state(conf, &st)) != 0)
+		return rc;
+	(void)otp_charset_parse(
+		conf_str(conf, CONF_ACCESS_ONE_TIME_PASSWORD_CHARSET),
+		&mo.otp_charset);
+	mo.otp_len = (size_t)conf_int(conf,
+		CONF_ACCESS_ONE_TIME_PASSWORD_LENGTH);
+	if ((r = monitor_new(st, &mo, &p.mon)) != 0) {
+		log_error_r(r, "one-time password");
+		state_free(st);
+		return EX_CONFIG;
+	}
+	if ((r = uv_loop_init(&p.loop)) != 0) {
+		log_error("event loop: %s", uv_strerror(r));
+		monitor_free(p.mon);
+		return EX_OSERR;
+	}
+	start_signal(&p, &p.sig_int, on_stop, SIGINT);
+	start_signal(&p, &p.sig_term, on_stop, SIGTERM);
+	start_signal(&p, &p.sig_hup, on_hup, SIGHUP);
+	uv_timer_init(&p.loop, &p.restart);
+	p.restart.data = &p;
+	spawn_child(&p);
+	uv_run(&p.loop, UV_RUN_DEFAULT);
+	/* Stopped while the network process still runs (it cannot be
+	 * started, or a bug): it must not outlive us. */
+	kill_child(&p, SIGKILL);
+	close_sock(&p);
+	uv_walk(&p.loop, close_walk, NULL);
+	uv_run(&p.loop, UV_RUN_DEFAULT);
+	uv_loop_close(&p.loop);
+	monitor_free(p.mon);
+	return p.exit_code;
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The network process's side of the monitor: the public identity it gets
+ * at start, and every use of the host's secrets (signing the SignedId,
+ * checking a password proof, one-time passwords) as a request to the
+ * monitor, which alone holds them (daemon-monitor.c, monitor/monitor.c).
+ */
+#include "cli/daemon.h"
+#include "cli/daemon-internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "cli/cli.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "monitor/monitor-client.h"
+#include "platform/userconn.h"
+#include "store/state.h"
+
+void
+daemon_monitor_failed(struct daemon *d, int r, const char *what)
+{
+	/* Only a transport failure: the answers after it could belong to
+	 * other questions, and there is no way in without the monitor. */
+	if (r != -ETIMEDOUT && r != -ECONNRESET && r != OP_ERR_PROTO &&
+		r != -EPIPE && r != -EBADF)
+		return;
+	log_error("monitor: %s: %s; stopping (the monitor starts the "
+		  "network process again)",
+		what, op_strerror(r));
+	uv_stop(&d->loop);
+}
+
+static int
+signed_id(void *arg, const uint8_t box_pk[32], uint8_t *out, size_t cap)
+{
+	struct daemon *d = arg;
+	int n = monclient_signed_id(d->mon_fd, box_pk, out, cap);
+
+	if (n < 0)
+		daemon_monitor_failed(d, n, "sign-id");
+	return n;
+}
+
+static int
+check_proof(void *arg, const char *challenge, const uint8_t *proof,
+	size_t len, unsigned allow, enum secrets_method *out)
+{
+	struct daemon *d = arg;
+	int r = monclient_check_proof(d->mon_fd, challenge, proof, len, allow,
+		out);
+
+	if (r != 0)
+		daemon_monitor_failed(d, r, "check-proof");
+	return r;
+}
+
+/* platform_connect_user in this process: the monitor connects. */
+static int
+connect_user(void *arg, const char *path, uid_t uid, gid_t gid, int *fd,
+	int *hold)
+{
+	struct daemon *d = arg;
+	int r;
+
+	(void)gid; /* the monitor uses the user's own group */
+	r = monclient_connect_user(d->mon_fd, path, (uint32_t)uid, hold != NULL,
+		fd, hold);
+	if (r != 0)
+		daemon_monitor_failed(d, r, "connect-user");
+	return r == -ENOENT ? OP_ERR_NOT_FOUND : r;
+}
+
+static int
+public_state(struct daemon *d, const struct mon_identity *id,
+	struct state **out)
+{
+	int r = state_new_public(cli_state_dir(d->conf), id->id, id->id_custom,
+		id->uuid, id->pk, id->salt, out);
+
+	if (r != 0)
+		return r;
+	snprintf(d->creds.s.salt, sizeof(d->creds.s.salt), "%s", id->salt);
+	d->has_password = id->has_password;
+	d->generation = id->generation;
+	return 0;
+}
+
+int
+daemon_secrets_init(struct daemon *d, int fd, struct state **st)
+{
+	struct mon_identity id;
+	int type = 0;
+	socklen_t tl = sizeof(type);
+	int r;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 ||
+		type != SOCK_SEQPACKET) {
+		log_error("%s=%d is not the monitor's socket",
+			DAEMON_MONITOR_FD_ENV, fd);
+		return OP_ERR_CONFIG;
+	}
+	d->mon_fd = fd;
+	if ((r = monclient_hello(fd, &id)) != 0) {
+		log_error_r(r, "monitor: hello");
+		return r;
+	}
+	if ((r = public_state(d, &id, st)) != 0)
+		return r;
+	d->secrets = (struct session_secrets){ .signed_id = signed_id,
+		.check_proof = check_proof, .arg = d };
+	platform_set_user_connector(connect_user, d);
+	return 0;
+}
+
+int
+daemon_secrets_reload_identity(struct daemon *d, struct state **fresh)
+{
+	struct mon_identity id;
+	int r;
+
+	*fresh = NULL;
+	if ((r = monclient_reload_identity(d->mon_fd, &id)) != 0) {
+		daemon_monitor_failed(d, r, "reload-identity");
+		return r;
+	}
+	return public_state(d, &id, fresh);
+}
+
+int
+daemon_cookie_copy(struct daemon *d, const char *display, const char *src,
+	uid_t owner, char *err, size_t errlen)
+{
+	int r = monclient_x11_cookie(d->mon_fd, display, src, (uint32_t)owner,
+		err, errlen);
+
+	if (r != 0 && err[0] == '\0') {
+		snprintf(err, errlen, "the X cookie could not be copied: %s",
+			op_strerror(r));
+		daemon_monitor_failed(d, r, "x11-cookie");
+	}
+	return r;
+}
+
+void
+daemon_notify(struct daemon *d, enum mon_notify what)
+{
+	int r = monclient_notify(d->mon_fd, what);
+
+	if (r != 0)
+		daemon_monitor_failed(d, r, "notify");
+}
+
+int
+daemon_load_creds(struct daemon *d)
+{
+	char salt[PASSWORD_SALT_LEN + 1];
+	bool has;
+	int r;
+
+	if ((r = monclient_reload_password(d->mon_fd, salt, &has)) != 0) {
+		log_error_r(r, "password reload");
+		daemon_monitor_failed(d, r, "reload-password");
+		return r;
+	}
+	snprintf(d->creds.s.salt, sizeof(d->creds.s.salt), "%s", salt);
+	d->has_password = has;
+	return 0;
+}
+
+int
+daemon_new_otp(struct daemon *d)
+{
+	int r = monclient_new_otp(d->mon_fd);
+
+	if (r != 0) {
+		log_error_r(r, "new one-time password");
+		daemon_monitor_failed(d, r, "new-otp");
+	}
+	return r;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The network process's side of the monitor (monitor.h): one blocking
+ * call per request on the socket the monitor passed (a request is
+ * answered in microseconds; a monitor that does not answer within
+ * MONCLIENT_TIMEOUT_MS, or hangs up, is a failure and the caller fails
+ * closed). Each function returns 0 or a negative code: the monitor's
+ * reply status, OP_ERR_PROTO for a malformed reply, -ETIMEDOUT,
+ * -ECONNRESET when the monitor is gone.
+ */
+#ifndef OP_MONITOR_MONITOR_CLIENT_H
+#define OP_MONITOR_MONITOR_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/password.h"
+#include "monitor/monitor-msg.h"
+#include "monitor/secrets.h"
+
+#define MONCLIENT_TIMEOUT_MS 5000
+
+int monclient_hello(int fd, struct mon_identity *out);
+/* Returns the length of SignedId.id written to out, or < 0. */
+int monclient_signed_id(int fd, const uint8_t box_pk[static SECRETS_BOX_PK_LEN],
+	uint8_t *out, size_t cap);
+int monclient_check_proof(int fd,
+	const char challenge[static PASSWORD_CHALLENGE_LEN + 1],
+	const uint8_t *proof, size_t len, unsigned allow,
+	enum secrets_method *out);
+int monclient_new_otp(int fd);
+int monclient_reload_password(int fd, char salt[static PASSWORD_SALT_LEN + 1],
+	bool *has_password);
+int monclient_reload_identity(int fd, struct mon_identity *out);
+int monclient_print_otp(int fd);
+int monclient_reload_config(int fd);
+int monclient_notify(int fd, enum mon_notify what);
+int monclient_ctl_listen(int fd, int *sock);
+/* lock-session: why says what was locked, or why not. */
+int monclient_lock_session(int fd, char *why, size_t why_size);
+/* find-user: the lookup's status (or a transport error); *rd is at the
+ * answer's fields (the caller reads them: daemon-user.c). */
+int monclient_find_user(int fd, uint8_t reply[static MON_MSG_MAX],
+	struct mon_rd *rd);
+/* x11-cookie: the monitor copies the cookie into the network process's
+ * cookie file; err gets its reason on failure. */
+int monclient_x11_cookie(int fd, const char *display, const char *src,
+	uint32_t owner, char *err, size_t errlen);
+/* connect-user: *sock (and with held, *hold) on success. */
+int monclient_connect_user(int fd, const char *path, uint32_t uid, bool held,
+	int *sock, int *hold);
+
+#endif

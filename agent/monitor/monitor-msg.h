@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The messages between the network process and the monitor (monitor.h):
+ * one datagram each way per request on a SOCK_SEQPACKET pair, so a
+ * message is never split or merged. A request is a type byte and its
+ * fields; a reply repeats the type, then a 32-bit status (0 or an
+ * OP_ERR_* code) and, on success, its fields. Integers are big-endian,
+ * strings and byte strings carry a 16-bit length; nothing is longer
+ * than MON_MSG_MAX. Readers check every length against what is left and
+ * that nothing is left over: the monitor treats the network process as
+ * hostile.
+ */
+#ifndef OP_MONITOR_MONITOR_MSG_H
+#define OP_MONITOR_MONITOR_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MON_MSG_MAX 8192
+
+/* The request set. Keep monitor.c's table and the README's list in step. */
+enum mon_type {
+	MON_HELLO = 1,       /* -> identity (public half) */
+	MON_SIGN_ID,         /* box_pk[32] -> SignedId.id */
+	MON_CHECK_PROOF,     /* challenge, allow, proof -> method */
+	MON_NEW_OTP,         /* a new one-time password */
+	MON_RELOAD_PASSWORD, /* -> salt, has_password */
+	MON_RELOAD_IDENTITY, /* -> identity */
+	MON_PRINT_OTP,       /* the banner's one-time password line */
+	MON_CONNECT_USER,    /* path, uid, held -> fd (+ hold fd) */
+	MON_X11_COOKIE,      /* display, src, owner -> the cookie copied */
+	MON_RELOAD_CONFIG,   /* the monitor re-reads what it takes from it */
+	MON_FIND_USER,       /* -> status, who sits at the machine */
+	MON_LOCK_SESSION,    /* lock the active graphical session */
+	MON_CTL_LISTEN,      /* -> the control socket's listening fd */
+	MON_NOTIFY,          /* u8 enum mon_notify: sd_notify by the main PID */
+	MON_TYPE_END
+};
+
+const char *mon_type_name(unsigned type);
+
+/* What notify may tell the service manager (READY=1, ...). */
+enum mon_notify {
+	MON_NOTIFY_READY,
+	MON_NOTIFY_RELOADING,
+	MON_NOTIFY_STOPPING,
+	MON_NOTIFY_WATCHDOG,
+	MON_NOTIFY_END
+};
+
+struct mon_buf {
+	uint8_t b[MON_MSG_MAX];
+	size_t len;
+	bool overflow;
+};
+
+void mon_put_u8(struct mon_buf *w, uint8_t v);
+void mon_put_u32(struct mon_buf *w, uint32_t v);
+void mon_put_bytes(struct mon_buf *w, const void *p, size_t len);
+void mon_put_str(struct mon_buf *w, const char *s);
+
+struct mon_rd {
+	const uint8_t *p;
+	size_t left;
+	bool bad;
+};
+
+void mon_rd_init(struct mon_rd *r, const void *p, size_t len);
+uint8_t mon_get_u8(struct mon_rd *r);
+uint32_t mon_get_u32(struct mon_rd *r);
+/* A byte string of exactly len bytes into out. */
+void mon_get_fixed(struct mon_rd *r, void *out, size_t len);
+/* A byte string of at most max bytes: *p points into the message. */
+void mon_get_bytes(struct mon_rd *r, size_t max, const uint8_t **p,
+	size_t *len);
+/* A string of at most cap - 1 bytes, no NUL inside, NUL-terminated. */
+void mon_get_str(struct mon_rd *r, char *out, size_t cap);
+/* True when everything read was well-formed and nothing is left. */
+bool mon_rd_done(const struct mon_rd *r);
+
+/* The public half of the host's identity, as the network process needs
+ * it: HELLO's and RELOAD_IDENTITY's reply. */
+struct mon_identity {
+	uint32_t generation; /* how many network processes the monitor started */
+	char id[17];         /* STATE_ID_MAX + 1 */
+	bool id_custom;
+	char uuid[65];
+	uint8_t pk[32];
+	char salt[33];       /* PASSWORD_SALT_LEN + 1 */
+	bool has_password;   /* a permanent password is set */
+};
+
+void mon_put_identity(struct mon_buf *w, const struct mon_identity *id);
+void mon_get_identity(struct mon_rd *r, struct mon_identity *out);
+
+#endif

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The privileged monitor's side of privilege separation (OpenSSH's
+ * monitor model): the one process that holds the identity key, the
+ * permanent password's hash and the one-time password. The network
+ * process, which parses every byte peers send, holds none of them and
+ * asks for results through a fixed request set (monitor-msg.h):
+ *
+ *   hello            the public identity (ID, UUID, public key, salt),
+ *                    once per network process, before anything else
+ *   sign-id          our IdPk for a session's key exchange, signed
+ *   check-proof      a LoginRequest's password proof checked; an
+ *                    accepted one-time password is replaced at once
+ *   new-otp          a new one-time password (after failures, after a
+ *                    session)
+ *   reload-password  re-read password.h1 and salt (`outpost password set`)
+ *   reload-identity  re-read the identity (`outpost id --reset`)
+ *   print-otp        the banner's one-time password line, once
+ *   connect-user     a connection to a desktop user's compositor, sound
+ *                    server or session bus, made as that user, passed
+ *                    as a descriptor (monitor-user.c says which sockets)
+ *   x11-cookie       a display's MIT-MAGIC-COOKIE copied out of a user's
+ *                    Xauthority (owned by that user; any owner only for
+ *                    the configured display.xauthority) into the
+ *                    network process's cookie file, with an error text
+ *   reload-config    re-read the config for display.xauthority (reload:
+ *                    monitor_set_xauthority)
+ *   find-user        who sits at the machine: logind's active graphical
+ *                    session, its display and the user's XAUTHORITY from
+ *                    the environment of their processes
+ *   lock-session     logind locks the active graphical session (the
+ *                    monitor looks it up: the network process cannot
+ *                    name another)
+ *   ctl-listen       the control socket (state dir, 0600), listening,
+ *                    once per network process
+ *   notify           READY=1, RELOADING=1, STOPPING=1 or WATCHDOG=1 to
+ *                    the service manager, which hears only the main PID
+ *
+ * Anything else, a malformed request or one out of turn is a protocol
+ * error: the caller ends that network process (monitor_serve's return).
+ * Proof checks are rate-limited here too (MONITOR_PROOF_BURST,
+ * MONITOR_PROOF_PER_S), so a network process that was taken over cannot
+ * guess passwords faster than that.
+ */
+#ifndef OP_MONITOR_MONITOR_H
+#define OP_MONITOR_MONITOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/password.h"
+#include "monitor/monitor-msg.h"
+
+#define MONITOR_PROOF_BURST 40
+#define MONITOR_PROOF_PER_S 20
+
+struct state;
+struct monitor;
+
+struct monitor_opts {
+	enum otp_charset otp_charset;
+	size_t otp_len;
+	/* print-otp: writes the line (NULL = the request is refused). */
+	void (*print_otp)(void *arg, const char *otp);
+	/* reload-config, find-user, lock-session and ctl-listen are the
+	 * daemon's to answer (NULL: refused): fields into out, maybe a
+	 * descriptor into *fd (sent, then closed); returns the reply
+	 * status (find-user and lock-session keep their fields with an
+	 * error status). */
+	int (*hook)(void *arg, enum mon_type type, struct mon_buf *out,
+		int *fd);
+	/* notify: tells the service manager (NULL: ignored). */
+	void (*notify)(void *arg, enum mon_notify what);
+	void *arg; /* of print_otp, hook and notify */
+	/* x11-cookie: where the copy goes (NULL: the request is refused),
+	 * and the one file any owner may have (display.xauthority; NULL or
+	 * "" = none). The caller keeps both alive; see
+	 * monitor_set_xauthority. */
+	const char *cookie_copy;
+	const char *xauthority_any;
+	/* Clock for the proof rate limit (NULL = monotonic ms). */
+	uint64_t (*now_ms)(void);
+};
+
+/*
+ * Takes the open state (its key and password; freed with the monitor)
+ * and makes the first one-time password. Returns 0 or an OP_ERR_* code
+ * (*out NULL).
+ */
+int monitor_new(struct state *st, const struct monitor_opts *o,
+	struct monitor **out);
+void monitor_free(struct monitor *m);
+
+/* A new network process starts: hello is due again, the once-only
+ * requests are allowed again. */
+void monitor_child_started(struct monitor *m);
+/* After a reload: the configured display.xauthority (copied). */
+void monitor_set_xauthority(struct monitor *m, const char *path);
+/* How many network processes were started. */
+uint32_t monitor_generation(const struct monitor *m);
+/* The state (for its directory and ID, in the monitor's log). */
+const struct state *monitor_state(const struct monitor *m);
+
+#define MONITOR_FDS_MAX 2
+
+struct monitor_reply {
+	uint8_t b[MON_MSG_MAX];
+	size_t len;
+	int fds[MONITOR_FDS_MAX]; /* the caller sends, then closes them */
+	int nfds;
+};
+
+/*
+ * Answers one request datagram (req, len) into *out. Returns 0 (a reply
+ * to send, maybe with an error status: the request was valid but
+ * failed), or OP_ERR_PROTO with why filled: the request was malformed,
+ * unknown or out of turn, no reply is made (out->len and nfds 0) and the
+ * network process must be ended.
+ */
+int monitor_serve(struct monitor *m, const uint8_t *req, size_t len,
+	struct monitor_reply *out, char *why, size_t why_size);
+
+#endif

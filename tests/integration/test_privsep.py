@@ -1,0 +1,197 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Issue 11, privilege separation (README "Security"): `outpost run` is a
+monitor that holds the host's secrets and a network process that parses
+what peers send.
+
+  * the network process's memory holds neither the identity's secret key,
+    nor the permanent password's h1, nor the one-time password, while the
+    monitor's does (the same search finds them there), also after logins
+    with both passwords;
+  * killing the network process (SIGKILL, as a crash would) leaves the
+    monitor running: it starts a new network process, which serves the
+    next technician; the one-time password printed at start still works;
+  * READY=1 and WATCHDOG=1 reach the service manager from the main PID
+    (the unit's NotifyAccess=main), though the network process's loop is
+    what sends them.
+"""
+import base64
+import os
+import re
+import signal
+import socket
+import struct
+import time
+
+from agent import Agent
+from common import TempDirCase, main
+
+import client
+
+PASSWORD = "privsep test password"
+REGION_MAX = 512 << 20  # skip ASan's shadow and other huge reservations
+
+
+def direct(agent):
+    s = socket.create_connection(("127.0.0.1", agent.direct_port), 5)
+    return client.Client(s, direct=True,
+                         username=f"127.0.0.1:{agent.direct_port}")
+
+
+def memory_has(pid, needles):
+    """Which of needles (bytes) occur in the readable memory of pid."""
+    found = set()
+    with open(f"/proc/{pid}/maps") as maps, \
+            open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+        for line in maps:
+            f = line.split()
+            lo, hi = (int(x, 16) for x in f[0].split("-"))
+            if "r" not in f[1] or hi - lo > REGION_MAX or \
+                    (len(f) > 5 and f[5] in ("[vvar]", "[vsyscall]")):
+                continue
+            try:
+                mem.seek(lo)
+                data = mem.read(hi - lo)
+            except OSError:
+                continue
+            for n in needles:
+                if n in data:
+                    found.add(n)
+    return found
+
+
+class Privsep(TempDirCase):
+    def setUp(self):
+        super().setUp()
+        self.agent = Agent(self.tmp)
+        self.agent.set_password(PASSWORD + "\n")
+        self.agent.start()
+        self.st = self.agent.wait_status(lambda s: s.get("direct_access"))
+
+    def tearDown(self):
+        code = self.agent.stop()
+        super().tearDown()
+        self.assertEqual(code, 0, self.agent.log()[-3000:])
+
+    def login(self, password):
+        c = direct(self.agent)
+        r = c.login(password)
+        c.close()
+        self.assertNotIsInstance(r, str, self.agent.log()[-2000:])
+
+    def secrets(self):
+        """The raw and the encoded forms of each secret."""
+        with open(os.path.join(self.agent.state, "identity.key")) as f:
+            sk_b64 = f.read().strip()
+        with open(os.path.join(self.agent.state, "password.h1")) as f:
+            h1_b64 = f.read().strip()
+        sk = base64.b64decode(sk_b64)
+        h1 = base64.b64decode(h1_b64)
+        self.assertEqual((len(sk), len(h1)), (64, 32))
+        return {"identity seed": sk[:32], "identity key text":
+                sk_b64.encode(), "h1": h1, "h1 text": h1_b64.encode()}
+
+    def test_status_names_both_processes(self):
+        self.assertEqual(self.st["pid"], self.agent.proc.pid)
+        net = self.st["monitor"]["network_pid"]
+        self.assertNotEqual(net, self.agent.proc.pid)
+        with open(f"/proc/{net}/stat") as f:
+            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        self.assertEqual(ppid, self.agent.proc.pid)
+        self.assertEqual(self.st["monitor"]["network_starts"], 1)
+
+    def test_network_process_holds_no_secret(self):
+        otp = self.agent.otp()
+        # (a session's end replaces the one-time password: it goes first)
+        self.login(otp)
+        self.login(PASSWORD)
+        net = self.agent.status()["monitor"]["network_pid"]
+        needles = self.secrets()
+        needles["one-time password"] = otp.encode()
+        try:
+            in_net = memory_has(net, needles.values())
+            in_mon = memory_has(self.agent.proc.pid, needles.values())
+        except PermissionError as e:
+            self.skipTest(f"cannot read process memory here: {e}")
+        leaked = [k for k, v in needles.items() if v in in_net]
+        self.assertEqual(leaked, [], "in the network process")
+        # The search works: the monitor holds the key and h1 it uses.
+        self.assertIn(needles["identity seed"], in_mon)
+        self.assertIn(needles["h1"], in_mon)
+
+    def test_killed_network_process_is_restarted(self):
+        otp = self.agent.otp()
+        first = self.st["monitor"]["network_pid"]
+        os.kill(first, signal.SIGKILL)
+        st = self.agent.wait_status(
+            lambda s: s["monitor"]["network_pid"] != first, timeout=20)
+        self.assertIsNotNone(st, self.agent.log()[-2000:])
+        self.assertEqual(st["pid"], self.agent.proc.pid)
+        self.assertEqual(st["monitor"]["network_starts"], 2)
+        self.assertIsNone(self.agent.proc.poll())
+        self.assertRegex(self.agent.log(), re.compile(
+            r"network process \(pid %d\) was killed by signal 9" % first))
+        self.agent.wait_status(lambda s: s.get("direct_access"))
+        # The secrets survived with the monitor: both passwords work.
+        self.login(otp)
+        self.login(PASSWORD)
+
+    def test_restart_backs_off(self):
+        """A network process that keeps dying is started again at most
+        once a second at first, then less often."""
+        starts = []
+        deadline = time.monotonic() + 20
+        while len(starts) < 3 and time.monotonic() < deadline:
+            st = self.agent.status()
+            if st is None:
+                time.sleep(0.05)
+                continue
+            pid = st["monitor"]["network_pid"]
+            if not starts or starts[-1][0] != pid:
+                starts.append((pid, time.monotonic()))
+                os.kill(pid, signal.SIGKILL)
+            time.sleep(0.05)
+        self.assertEqual(len(starts), 3, self.agent.log()[-2000:])
+        gaps = [b[1] - a[1] for a, b in zip(starts, starts[1:])]
+        self.assertGreaterEqual(gaps[0], 0.9)
+        self.assertGreaterEqual(gaps[1], 1.9, gaps)
+
+
+class Notify(TempDirCase):
+    def test_ready_and_watchdog_from_the_main_pid(self):
+        path = os.path.join(self.tmp, "notify")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        sock.settimeout(20)
+        self.addCleanup(sock.close)
+        for k, v in (("NOTIFY_SOCKET", path), ("WATCHDOG_USEC", "1000000")):
+            os.environ[k] = v
+            self.addCleanup(os.environ.pop, k, None)
+        # As systemd sets it: WATCHDOG_PID is the main PID ($$ survives
+        # the exec).
+        agent = Agent(self.tmp, prefix=[
+            "sh", "-c", 'WATCHDOG_PID=$$ exec "$0" "$@"'])
+        agent.start()
+        self.addCleanup(agent.stop)
+        got = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (
+                ("READY=1" in [g[0] for g in got]) and
+                [g for g in got if g[0] == "WATCHDOG=1"][1:]):
+            msg, anc, _, _ = sock.recvmsg(4096, socket.CMSG_SPACE(12))
+            pid = None
+            for level, kind, data in anc:
+                if level == socket.SOL_SOCKET and \
+                        kind == socket.SCM_CREDENTIALS:
+                    pid = struct.unpack("iII", data[:12])[0]
+            got.append((msg.decode(), pid))
+        texts = [g[0] for g in got]
+        self.assertIn("READY=1", texts, agent.log()[-2000:])
+        self.assertGreaterEqual(texts.count("WATCHDOG=1"), 2, got)
+        # Every message comes from the main PID, the monitor.
+        self.assertEqual({g[1] for g in got}, {agent.proc.pid}, got)
+
+
+if __name__ == "__main__":
+    main()
