@@ -28,11 +28,12 @@ void ctl__unlink(const char *endpoint);
 bool ctl__peer_allowed(uv_pipe_t *client);
 
 struct ctl_server;
-/* ctl.c: a server for dir whose *pipe is initialised on loop; the
- * system's side binds or opens it, then ctl__serve listens (and stops
- * the server on failure; so does ctl_server_stop before). */
+/* ctl.c: a server for dir (*out; NULL on failure) whose *pipe is
+ * initialised on loop; the system's side binds or opens it (on failure:
+ * ctl_server_stop), then ctl__serve listens, or stops the server and
+ * sets *out to NULL. */
 int ctl__server_new(uv_loop_t *loop, const char *dir, ctl_handler_fn fn,
 	void *arg, struct ctl_server **out, uv_pipe_t **pipe);
-int ctl__serve(struct ctl_server *s);
+int ctl__serve(struct ctl_server **out);
 
 #endif

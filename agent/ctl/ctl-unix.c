@@ -66,23 +66,20 @@ int
 ctl_server_start_fd(uv_loop_t *loop, const char *dir, int fd,
 	ctl_handler_fn fn, void *arg, struct ctl_server **out)
 {
-	struct ctl_server *s;
 	uv_pipe_t *pipe;
 	int r;
 
-	if ((r = ctl__server_new(loop, dir, fn, arg, &s, &pipe)) != 0) {
+	if ((r = ctl__server_new(loop, dir, fn, arg, out, &pipe)) != 0) {
 		close(fd);
 		return r;
 	}
 	if ((r = uv_pipe_open(pipe, fd)) != 0) {
 		close(fd);
-		ctl_server_stop(s);
+		ctl_server_stop(*out);
+		*out = NULL;
 		return r;
 	}
-	if ((r = ctl__serve(s)) != 0)
-		return r;
-	*out = s;
-	return 0;
+	return ctl__serve(out);
 }
 
 bool

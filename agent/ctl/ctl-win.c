@@ -75,24 +75,21 @@ int
 ctl_server_start_pipe(uv_loop_t *loop, const char *dir, ctl_handler_fn fn,
 	void *arg, struct ctl_server **out)
 {
-	struct ctl_server *s;
 	uv_pipe_t *pipe;
 	char name[CTL__ENDPOINT_MAX];
 	int r;
 
 	*out = NULL;
 	if ((r = ctl__endpoint(dir, name, sizeof(name))) != 0 ||
-		(r = ctl__server_new(loop, dir, fn, arg, &s, &pipe)) != 0)
+		(r = ctl__server_new(loop, dir, fn, arg, out, &pipe)) != 0)
 		return r;
 	if ((r = uv_pipe_bind(pipe, name)) != 0 ||
 		(r = restrict_pipe(pipe)) != 0) {
-		ctl_server_stop(s);
+		ctl_server_stop(*out);
+		*out = NULL;
 		return r;
 	}
-	if ((r = ctl__serve(s)) != 0)
-		return r;
-	*out = s;
-	return 0;
+	return ctl__serve(out);
 }
 
 bool

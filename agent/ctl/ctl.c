@@ -174,12 +174,14 @@ ctl__server_new(uv_loop_t *loop, const char *dir, ctl_handler_fn fn,
 }
 
 int
-ctl__serve(struct ctl_server *s)
+ctl__serve(struct ctl_server **s)
 {
-	int r = uv_listen((uv_stream_t *)&s->pipe, 8, on_connection);
+	int r = uv_listen((uv_stream_t *)&(*s)->pipe, 8, on_connection);
 
-	if (r != 0)
-		ctl_server_stop(s);
+	if (r != 0) {
+		ctl_server_stop(*s);
+		*s = NULL;
+	}
 	return r;
 }
 
