@@ -28,6 +28,8 @@
  *   of the connection.
  * grab_rows (may be NULL): like grab, rows [y, y + n) only (checked by
  *   capture.c against the display and the grabber's rows).
+ * fallback (may be NULL): when open fails, capture_open logs why and
+ *   opens this backend instead (dxgi -> gdi).
  */
 struct capture_ops {
 	const char *name;
@@ -45,6 +47,7 @@ struct capture_ops {
 		struct capture_image *img);
 	int (*cursor)(struct capture *self, struct capture_cursor *out);
 	int (*pointer)(struct capture *self, int32_t *x, int32_t *y);
+	const struct capture_ops *fallback;
 };
 
 struct capture {
@@ -94,5 +97,12 @@ extern const struct capture_ops capture__x11_ops;
 extern const struct capture_ops capture__wlr_ops;
 extern const struct capture_ops capture__mutter_ops;
 extern const struct capture_ops capture__portal_ops;
+extern const struct capture_ops capture__gdi_ops;
+extern const struct capture_ops capture__dxgi_ops;
+
+/* The backends this system has, the default (backend NULL) first:
+ * capture-backends-unix.c or capture-backends-win.c. */
+extern const struct capture_ops *const capture__backends[];
+extern const size_t capture__nbackends;
 
 #endif

@@ -4,7 +4,8 @@
  * the display list and one damage counter per display, checks that a
  * grabber still matches its display, and delivers events. It never
  * talks to a display server itself; that is the backends' job
- * (capture-x11.c, capture-wlr.c).
+ * (capture-x11.c, capture-wlr.c, ...; the list per system is in
+ * capture-backends-unix.c / capture-backends-win.c).
  */
 #include "capture/capture.h"
 
@@ -14,13 +15,7 @@
 
 #include "capture/capture-internal.h"
 #include "core/err.h"
-
-static const struct capture_ops *const backends[] = {
-	&capture__x11_ops,
-	&capture__wlr_ops,
-	&capture__mutter_ops,
-	&capture__portal_ops,
-};
+#include "core/log.h"
 
 static bool
 display_same(const struct capture_display *a, const struct capture_display *b)
@@ -97,6 +92,22 @@ capture__free(struct capture *self)
 	free(self);
 }
 
+/* "capture backend X is not available (x11, wlr, ...)" */
+static void
+unsupported(const char *backend, char *err, size_t errlen)
+{
+	size_t len;
+
+	snprintf(err, errlen, "capture backend %s is not available (", backend);
+	for (size_t i = 0; i < capture__nbackends; i++) {
+		len = strnlen(err, errlen);
+		snprintf(err + len, errlen - len, "%s%s", i > 0 ? ", " : "",
+			capture__backends[i]->name);
+	}
+	len = strnlen(err, errlen);
+	snprintf(err + len, errlen - len, ")");
+}
+
 int
 capture_open(uv_loop_t *loop, const char *backend, const char *display,
 	const char *xauthority, capture_event_fn cb, void *arg,
@@ -110,15 +121,12 @@ capture_open(uv_loop_t *loop, const char *backend, const char *display,
 	if (errlen > 0)
 		err[0] = '\0';
 	if (backend == NULL)
-		backend = "x11";
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (strcmp(backends[i]->name, backend) == 0)
-			ops = backends[i];
+		backend = capture__backends[0]->name;
+	for (size_t i = 0; i < capture__nbackends; i++)
+		if (strcmp(capture__backends[i]->name, backend) == 0)
+			ops = capture__backends[i];
 	if (ops == NULL) {
-		snprintf(err, errlen,
-			"capture backend %s is not available "
-			"(x11, wlr, mutter, portal)",
-			backend);
+		unsupported(backend, err, errlen);
 		return OP_ERR_UNSUPPORTED;
 	}
 	if (loop == NULL || cb == NULL) {
@@ -137,7 +145,15 @@ capture_open(uv_loop_t *loop, const char *backend, const char *display,
 		c->seq[i] = 1;
 		atomic_init(&c->gen[i], 0);
 	}
-	if ((r = ops->open(c, display, xauthority, err, errlen)) != 0) {
+	while ((r = ops->open(c, display, xauthority, err, errlen)) != 0 &&
+		ops->fallback != NULL) {
+		log_notice("capture: %s: %s; trying %s", ops->name,
+			errlen > 0 ? err : "failed", ops->fallback->name);
+		c->ops = ops = ops->fallback;
+		if (errlen > 0)
+			err[0] = '\0';
+	}
+	if (r != 0) {
 		free(c);
 		return r;
 	}

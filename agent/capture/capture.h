@@ -5,9 +5,11 @@
  * display list, XFixes for the cursor) and wlroots (capture-wlr.c:
  * zwlr_screencopy with damage, wl_output + xdg-output displays; no
  * cursor) and GNOME (capture-mutter.c: Mutter's ScreenCast over D-Bus,
- * frames from PipeWire; one monitor, no cursor). The portal and DXGI
- * (Windows) would be further backends behind struct capture_ops;
- * capture_open() refuses any other backend name.
+ * frames from PipeWire; one monitor, no cursor) and the portal
+ * (capture-portal.c). On Windows: "dxgi" (capture-dxgi.c, Desktop
+ * Duplication; falls back to "gdi" when it cannot open) and "gdi"
+ * (capture-gdi.c, BitBlt); display must be NULL or "" there (this
+ * session's desktop). capture_open() refuses any other backend name.
  *
  * Threads: everything runs on the loop thread except capture_grab(),
  * which a uv_queue_work job may call with its own grabber (one grabber

@@ -269,22 +269,18 @@ int
 clipboard__pipe_keep(struct clip_pipe *p, const struct clipboard_item *items,
 	int n)
 {
-	if (n < 1 || n > CLIPBOARD_MAX_ITEMS)
-		return OP_ERR_RANGE;
-	for (int i = 0; i < n; i++) {
-		if (items[i].len > p->max)
-			return OP_ERR_TOO_LARGE;
-		if (items[i].format == CLIPBOARD_TEXT &&
-			!clipboard__utf8_valid(items[i].data, items[i].len))
-			return OP_ERR_RANGE;
-	}
+	int r = clipboard__items_check(items, n, p->max);
+
+	if (r != 0)
+		return r;
 	clipboard__pipe_drop(p);
 	for (int i = 0; i < n; i++) {
 		uint8_t *d = malloc(items[i].len > 0 ? items[i].len : 1);
 
 		if (d == NULL)
 			return OP_ERR_NOMEM;
-		memcpy(d, items[i].data, items[i].len);
+		if (items[i].len > 0)
+			memcpy(d, items[i].data, items[i].len);
 		p->items[p->nitems] = items[i];
 		p->items[p->nitems++].data = d;
 	}

@@ -13,7 +13,7 @@
 
 #include <xcb/xcb.h>
 
-#include "clipboard/clipboard-internal.h"
+#include "clipboard/clipboard-x11.h"
 #include "core/err.h"
 #include "core/time.h"
 
@@ -299,8 +299,8 @@ content_new(const struct clipboard_x11 *cb, const struct clipboard_item *items,
 	int i;
 
 	*out = NULL;
-	if (items == NULL || n < 1 || n > CLIPBOARD_MAX_ITEMS)
-		return OP_ERR_RANGE;
+	if ((i = clipboard__items_check(items, n, cb->max_bytes)) != 0)
+		return i;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return OP_ERR_NOMEM;
 	c->refs = 1;
@@ -308,20 +308,6 @@ content_new(const struct clipboard_x11 *cb, const struct clipboard_item *items,
 		const struct clipboard_item *it = &items[i];
 		int f = (int)it->format;
 
-		if ((f != CLIPBOARD_TEXT && f != CLIPBOARD_PNG) || c->has[f] ||
-			(it->data == NULL && it->len > 0)) {
-			content_unref(c);
-			return OP_ERR_RANGE;
-		}
-		if (it->len > cb->max_bytes) {
-			content_unref(c);
-			return OP_ERR_TOO_LARGE;
-		}
-		if (f == CLIPBOARD_TEXT &&
-			!clipboard__utf8_valid(it->data, it->len)) {
-			content_unref(c);
-			return OP_ERR_RANGE;
-		}
 		if ((c->data[f] = malloc(it->len > 0 ? it->len : 1)) == NULL) {
 			content_unref(c);
 			return OP_ERR_NOMEM;

@@ -18,7 +18,7 @@
 #include <xcb/xcb.h>
 #include <xcb/xfixes.h>
 
-#include "clipboard/clipboard-internal.h"
+#include "clipboard/clipboard-x11.h"
 #include "core/err.h"
 #include "core/time.h"
 #include "xconn/xconn.h"

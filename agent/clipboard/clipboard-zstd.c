@@ -293,3 +293,28 @@ clipboard_zstd_unpack(const uint8_t *in, size_t len, size_t max,
 	*out_len = n;
 	return 0;
 }
+
+int
+clipboard__items_check(const struct clipboard_item *items, int n,
+	size_t max)
+{
+	bool seen[CLIPBOARD_MAX_ITEMS] = { false };
+
+	if (items == NULL || n < 1 || n > CLIPBOARD_MAX_ITEMS)
+		return OP_ERR_RANGE;
+	for (int i = 0; i < n; i++) {
+		const struct clipboard_item *it = &items[i];
+		int f = (int)it->format;
+
+		if ((f != CLIPBOARD_TEXT && f != CLIPBOARD_PNG) || seen[f] ||
+			(it->data == NULL && it->len > 0))
+			return OP_ERR_RANGE;
+		seen[f] = true;
+		if (it->len > max)
+			return OP_ERR_TOO_LARGE;
+		if (f == CLIPBOARD_TEXT &&
+			!clipboard__utf8_valid(it->data, it->len))
+			return OP_ERR_RANGE;
+	}
+	return 0;
+}

@@ -3,7 +3,7 @@
  * The backend-neutral clipboard: picks a backend by name and forwards to
  * its ops (clipboard-internal.h): x11 (clipboard-x11.c) and wlr
  * (wlroots data-control, clipboard-wlr.c), mutter (clipboard-mutter.c);
- * Windows would be another.
+ * on Windows win (clipboard-win.c).
  */
 #include "clipboard/clipboard.h"
 
@@ -32,11 +32,22 @@ forward_changed(void *arg, struct clipboard *cb)
 		cb->changed(cb->arg, cb);
 }
 
-static const struct clipboard_ops *const backends[] = {
-	&clipboard__x11_ops,
-	&clipboard__wlr_ops,
-	&clipboard__mutter_ops,
-};
+/* "unknown clipboard backend X (known: x11, wlr, mutter)" */
+static void
+unknown(const char *backend, char *err, size_t errlen)
+{
+	size_t len;
+
+	snprintf(err, errlen, "unknown clipboard backend %s (known: ",
+		backend != NULL ? backend : "(none)");
+	for (size_t i = 0; i < clipboard__nbackends; i++) {
+		len = strnlen(err, errlen);
+		snprintf(err + len, errlen - len, "%s%s", i > 0 ? ", " : "",
+			clipboard__backends[i]->name);
+	}
+	len = strnlen(err, errlen);
+	snprintf(err + len, errlen - len, ")");
+}
 
 int
 clipboard_open(uv_loop_t *loop, const char *backend, const char *target,
@@ -50,12 +61,12 @@ clipboard_open(uv_loop_t *loop, const char *backend, const char *target,
 	*out = NULL;
 	if (errlen > 0)
 		err[0] = '\0';
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (backend != NULL && strcmp(backend, backends[i]->name) == 0)
-			ops = backends[i];
+	for (size_t i = 0; i < clipboard__nbackends; i++)
+		if (backend != NULL &&
+			strcmp(backend, clipboard__backends[i]->name) == 0)
+			ops = clipboard__backends[i];
 	if (ops == NULL) {
-		snprintf(err, errlen, "unknown clipboard backend %s (known: x11, wlr, mutter)",
-			backend != NULL ? backend : "(none)");
+		unknown(backend, err, errlen);
 		return OP_ERR_UNSUPPORTED;
 	}
 	if ((cb = calloc(1, sizeof(*cb))) == NULL) {

@@ -9,6 +9,9 @@
  * image/png when offered), and to set it we become the owner and answer
  * SelectionRequests (TARGETS, UTF8_STRING, STRING, TEXT,
  * text/plain;charset=utf-8, image/png), with INCR for large content.
+ * Backend "mutter" (clipboard-mutter.c). On Windows, "win"
+ * (clipboard-win.c): the Win32 clipboard of this session, target NULL
+ * or "".
  *
  * Also the wire-side helpers: zstd compression as RustDesk applies it
  * (level 3, only when smaller) and a bounded decompression for what

@@ -28,7 +28,9 @@
  *  - conf_load_file also refuses a file that is not regular, a file that
  *    is world-writable, and a file whose directory is world-writable
  *    without the sticky bit (anyone could replace it). Ownership is not
- *    checked.
+ *    checked. On Windows: a file whose DACL, or its folder's, lets an
+ *    account other than LocalSystem, Administrators or ours change or
+ *    replace it, or that one of those does not own.
  * Every problem is collected (up to CONF_MAX_DIAGS) rather than stopping at
  * the first; a syntax error stops the parse because libyaml cannot resume.
  */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The system's log sinks behind core/log.c: journald and syslog on Unix
- * (log-unix.c); none yet on Windows (log-win.c: the Event Log is still to
- * come, so everything goes to stderr there).
+ * (log-unix.c); on Windows (log-win.c) both mean the Event Log, and a
+ * log file may be kept as well (a service has no stderr).
  */
 #ifndef OP_CORE_LOG_SINK_H
 #define OP_CORE_LOG_SINK_H
@@ -19,5 +19,12 @@ enum op_log_target op_log__sink_open(const char *ident,
  * (the caller writes it to stderr). */
 bool op_log__sink_write(enum op_log_target target, enum op_log_level level,
 	const char *ident, const char *func, int r, const char *msg);
+
+/* op_log_file's work: opens (NULL: closes) the log file; 0, a negative
+ * code, or OP_ERR_UNSUPPORTED where this system keeps none. */
+int op_log__file_open(const char *path);
+/* Appends one record to the log file, if one is open. */
+void op_log__file_write(enum op_log_level level, const char *ident,
+	const char *level_name, const char *msg);
 
 #endif

@@ -4,6 +4,8 @@
 
 #include <syslog.h>
 
+#include "core/err.h"
+
 #define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
@@ -44,4 +46,22 @@ op_log__sink_write(enum op_log_target target, enum op_log_level level,
 	default:
 		return false;
 	}
+}
+
+/* Unix keeps no log file of its own: journald or syslog do. */
+int
+op_log__file_open(const char *path)
+{
+	(void)path;
+	return OP_ERR_UNSUPPORTED;
+}
+
+void
+op_log__file_write(enum op_log_level level, const char *ident,
+	const char *level_name, const char *msg)
+{
+	(void)level;
+	(void)ident;
+	(void)level_name;
+	(void)msg;
 }

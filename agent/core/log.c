@@ -40,6 +40,12 @@ op_log_init(const char *ident, enum op_log_level level,
 }
 
 int
+op_log_file(const char *path)
+{
+	return op_log__file_open(path);
+}
+
+int
 op_log_level_parse(const char *s, enum op_log_level *out)
 {
 	for (int i = OP_LOG_ERROR; i <= OP_LOG_DEBUG; i++) {
@@ -90,6 +96,7 @@ op_log(enum op_log_level level, const char *func, int r, const char *fmt,
 		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s",
 			op_strerror(r));
 
+	op_log__file_write(level, log_ident, level_names[level], msg);
 	if (log_target != OP_LOG_STDERR &&
 		op_log__sink_write(log_target, level, log_ident, func, r, msg))
 		return;

@@ -30,6 +30,14 @@ enum op_log_target {
 void op_log_init(const char *ident, enum op_log_level level,
 	enum op_log_target target);
 
+/*
+ * Windows: also appends every record (of the level in force) to path,
+ * with a UTC timestamp; the file is moved to path.1 beyond 8 MiB. NULL
+ * closes it. Returns 0, a negative code, or OP_ERR_UNSUPPORTED on Unix
+ * (journald and syslog keep the files there).
+ */
+int op_log_file(const char *path);
+
 /* Parses "error|warning|notice|info|debug"; returns 0 or OP_ERR_CONFIG. */
 int op_log_level_parse(const char *s, enum op_log_level *out);
 /* Parses "auto|journald|syslog|stderr"; returns 0 or OP_ERR_CONFIG. */

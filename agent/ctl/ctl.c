@@ -1,31 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Control socket server (libuv) and blocking client. Requests are bounded
- * (CTL_MAX_REQUEST) and each client gets one answer and is closed; a slow
- * or silent client is dropped after a few seconds so it cannot pin a
- * handle. Only the daemon's own uid and root are served.
+ * Control socket server (libuv). Requests are bounded (CTL_MAX_REQUEST)
+ * and each client gets one answer and is closed; a slow or silent client
+ * is dropped after a few seconds so it cannot pin a handle. Only the
+ * daemon's own user and root are served. The endpoint, making it
+ * listen, the peer check and the blocking client are the system's:
+ * ctl-unix.c (a Unix socket the monitor makes), ctl-win.c (a named
+ * pipe).
  */
 #include "ctl/ctl.h"
 
-#include <errno.h>
-#include <poll.h>
-#include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "core/err.h"
 #include "core/log.h"
+#include "ctl/ctl-internal.h"
 
 #define CTL_CLIENT_TIMEOUT_MS 5000
 
 struct ctl_server {
 	uv_loop_t *loop;
 	uv_pipe_t pipe;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char path[CTL__ENDPOINT_MAX];
 	ctl_handler_fn fn;
 	void *arg;
 };
@@ -40,14 +38,6 @@ struct ctl_client {
 	uv_write_t wr;
 	int closing;
 };
-
-static int
-sock_path(const char *dir, char *out, size_t n)
-{
-	if (snprintf(out, n, "%s/%s", dir, CTL_SOCKET_NAME) >= (int)n)
-		return -ENAMETOOLONG;
-	return 0;
-}
 
 static void
 client_free_cb(uv_handle_t *h)
@@ -133,19 +123,6 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		client_close(c); /* no newline within the limit: not ours */
 }
 
-static int
-peer_allowed(uv_pipe_t *p)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	uv_os_fd_t fd;
-
-	if (uv_fileno((uv_handle_t *)p, &fd) != 0 ||
-		getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
-		return 0;
-	return cred.uid == 0 || cred.uid == geteuid();
-}
-
 static void
 on_connection(uv_stream_t *server, int status)
 {
@@ -162,7 +139,7 @@ on_connection(uv_stream_t *server, int status)
 		client_close(c);
 		return;
 	}
-	if (!peer_allowed(&c->pipe)) {
+	if (!ctl__peer_allowed(&c->pipe)) {
 		log_warn("control socket: refused a client of another user");
 		client_close(c);
 		return;
@@ -173,44 +150,17 @@ on_connection(uv_stream_t *server, int status)
 }
 
 int
-ctl_listen_fd(const char *dir, int *fd)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int r;
-
-	*fd = -1;
-	if ((r = sock_path(dir, sa.sun_path, sizeof(sa.sun_path))) != 0)
-		return r;
-	(void)unlink(sa.sun_path); /* stale socket of a previous run */
-	if ((*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -errno;
-	/* 0600 from the start: nobody else may connect in between. */
-	if (bind(*fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-		chmod(sa.sun_path, 0600) != 0 || listen(*fd, 8) != 0) {
-		r = -errno;
-		close(*fd);
-		*fd = -1;
-		(void)unlink(sa.sun_path);
-		return r;
-	}
-	return 0;
-}
-
-int
-ctl_server_start_fd(uv_loop_t *loop, const char *dir, int fd,
-	ctl_handler_fn fn, void *arg, struct ctl_server **out)
+ctl__server_new(uv_loop_t *loop, const char *dir, ctl_handler_fn fn,
+	void *arg, struct ctl_server **out, uv_pipe_t **pipe)
 {
 	struct ctl_server *s;
 	int r;
 
 	*out = NULL;
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		close(fd);
+	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return OP_ERR_NOMEM;
-	}
-	if ((r = sock_path(dir, s->path, sizeof(s->path))) != 0) {
+	if ((r = ctl__endpoint(dir, s->path, sizeof(s->path))) != 0) {
 		free(s);
-		close(fd);
 		return r;
 	}
 	s->loop = loop;
@@ -218,17 +168,21 @@ ctl_server_start_fd(uv_loop_t *loop, const char *dir, int fd,
 	s->arg = arg;
 	uv_pipe_init(loop, &s->pipe, 0);
 	s->pipe.data = s;
-	if ((r = uv_pipe_open(&s->pipe, fd)) != 0) {
-		close(fd);
-		ctl_server_stop(s);
-		return r;
-	}
-	if ((r = uv_listen((uv_stream_t *)&s->pipe, 8, on_connection)) != 0) {
-		ctl_server_stop(s);
-		return r;
-	}
 	*out = s;
+	*pipe = &s->pipe;
 	return 0;
+}
+
+int
+ctl__serve(struct ctl_server **s)
+{
+	int r = uv_listen((uv_stream_t *)&(*s)->pipe, 8, on_connection);
+
+	if (r != 0) {
+		ctl_server_stop(*s);
+		*s = NULL;
+	}
+	return r;
 }
 
 static void
@@ -242,64 +196,6 @@ ctl_server_stop(struct ctl_server *self)
 {
 	if (self == NULL)
 		return;
-	(void)unlink(self->path);
+	ctl__unlink(self->path);
 	uv_close((uv_handle_t *)&self->pipe, server_free_cb);
-}
-
-int
-ctl_request(const char *dir, const char *request, int timeout_ms, char **out)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char *buf = NULL;
-	size_t len = 0;
-	int fd;
-	int r;
-
-	*out = NULL;
-	if ((r = sock_path(dir, sa.sun_path, sizeof(sa.sun_path))) != 0)
-		return r;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-		dprintf(fd, "%s\n", request) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if ((buf = malloc(CTL_MAX_RESPONSE + 1)) == NULL) {
-		r = OP_ERR_NOMEM;
-		goto out;
-	}
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if ((r = poll(&p, 1, timeout_ms)) == 0) {
-			r = -ETIMEDOUT;
-			goto out;
-		}
-		if (r < 0) {
-			r = -errno;
-			goto out;
-		}
-		n = read(fd, buf + len, CTL_MAX_RESPONSE - len);
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len >= CTL_MAX_RESPONSE) {
-			r = OP_ERR_TOO_LARGE;
-			goto out;
-		}
-	}
-	buf[len] = '\0';
-	*out = buf;
-	buf = NULL;
-	r = 0;
-out:
-	free(buf);
-	close(fd);
-	return r;
 }

@@ -136,6 +136,12 @@ extern const struct input_ops input__x11_ops;
 extern const struct input_ops input__wlr_ops;
 extern const struct input_ops input__mutter_ops;
 extern const struct input_ops input__portal_ops;
+extern const struct input_ops input__win_ops;
+
+/* The backends this system has: input-backends-unix.c or
+ * input-backends-win.c. */
+extern const struct input_ops *const input__backends[];
+extern const size_t input__nbackends;
 
 /* The backend's private state, set by open. */
 void *input__backend(const struct input *in);

@@ -46,16 +46,9 @@ input_open(uv_loop_t *loop, const char *backend, const char *display,
 	*out = NULL;
 	if (errlen > 0)
 		err[0] = '\0';
-	if (backend != NULL && strcmp(backend, input__x11_ops.name) == 0)
-		ops = &input__x11_ops;
-	else if (backend != NULL && strcmp(backend, input__wlr_ops.name) == 0)
-		ops = &input__wlr_ops;
-	else if (backend != NULL &&
-		strcmp(backend, input__mutter_ops.name) == 0)
-		ops = &input__mutter_ops;
-	else if (backend != NULL &&
-		strcmp(backend, input__portal_ops.name) == 0)
-		ops = &input__portal_ops;
+	for (size_t i = 0; backend != NULL && i < input__nbackends; i++)
+		if (strcmp(backend, input__backends[i]->name) == 0)
+			ops = input__backends[i];
 	if (ops == NULL) {
 		snprintf(err, errlen, "unknown input backend %s",
 			backend != NULL ? backend : "(none)");

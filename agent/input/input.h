@@ -6,7 +6,8 @@
  * compositor's socket) and GNOME (input-mutter.c: Mutter's RemoteDesktop
  * over D-Bus; display = the user's runtime directory, with "bus") and
  * xdg-desktop-portal RemoteDesktop (input-portal.c; the same display,
- * plus a restore-token file). uinput
+ * plus a restore-token file). On Windows: "win" (input-win.c,
+ * SendInput into this session's desktop; display NULL or ""). uinput
  * and libei would be further backends
  * behind struct input_ops; input_open() refuses any other name.
  *

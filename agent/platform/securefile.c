@@ -15,8 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sodium.h>
-
 #include "core/err.h"
 
 int
@@ -160,15 +158,6 @@ out:
 		sfile_free_secret(buf, max + 1);
 	close(fd);
 	return r;
-}
-
-void
-sfile_free_secret(uint8_t *buf, size_t len)
-{
-	if (buf == NULL)
-		return;
-	sodium_memzero(buf, len);
-	free(buf);
 }
 
 static int

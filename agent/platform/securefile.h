@@ -4,7 +4,9 @@
  * notes): directories 0700, files 0600, owned by the running user, never
  * followed through symlinks, written atomically (temp + fsync + rename).
  * Failures carry a human sentence naming the file and the command that
- * fixes it, for the CLI and the log.
+ * fixes it, for the CLI and the log. On Windows (securefile-win.c) the
+ * owner and the DACL stand for the owner and the mode: a protected DACL
+ * for LocalSystem, Administrators and the running user.
  */
 #ifndef OP_PLATFORM_SECUREFILE_H
 #define OP_PLATFORM_SECUREFILE_H

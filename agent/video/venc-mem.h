@@ -2,7 +2,7 @@
 /*
  * Releases the resident-but-zero pages of the big buffers libvpx
  * allocates with calloc-by-memset while an encoder is created (see
- * venc-mem.c). Video module only.
+ * venc-mem-unix.c; venc-mem-win.c does none of it). Video module only.
  */
 #ifndef OP_VIDEO_VENC_MEM_H
 #define OP_VIDEO_VENC_MEM_H
@@ -33,5 +33,11 @@ void venc_mem_before(struct venc_mem *m);
  * than the one it holds. */
 size_t venc_mem_after(const struct venc_mem *before,
 	struct venc_mem_chunk *big);
+
+/* Hands the malloc arenas' free memory back to the system. */
+void venc_mem_trim(void);
+/* Gives back the pages of a chunk venc_mem_after found; they read as
+ * zeros afterwards. */
+void venc_mem_discard(const struct venc_mem_chunk *c);
 
 #endif

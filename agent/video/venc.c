@@ -7,15 +7,13 @@
  */
 #include <limits.h>
 #include <stddef.h>
-#include <malloc.h>
 #include <pthread.h>
-#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <libyuv.h>
+#include <uv.h>
 #include <vpx/vp8cx.h>
 #include <vpx/vpx_encoder.h>
 
@@ -24,7 +22,7 @@
 #include "video/venc.h"
 
 /* Encoders encode concurrently (read lock) but are created, and encode
- * their first frame, alone (write lock): venc-mem.c then knows the
+ * their first frame, alone (write lock): venc-mem-unix.c then knows the
  * mappings that appear are the new encoder's. */
 static pthread_rwlock_t venc_lock = PTHREAD_RWLOCK_INITIALIZER;
 
@@ -119,15 +117,12 @@ static unsigned
 pick_threads(const struct venc_params *p)
 {
 	unsigned want = p->threads;
-	long n;
 
 	if (want == 0 && p->codec == VENC_VP8 &&
 		p->width * p->height <= VP8_ONE_THREAD_PIXELS)
 		return 1;
-	if (want == 0) {
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-		want = n > 0 ? (unsigned)n : 1u;
-	}
+	if (want == 0)
+		want = uv_available_parallelism();
 	return want > THREADS_MAX ? THREADS_MAX : want;
 }
 
@@ -358,7 +353,7 @@ venc_free(struct venc *e)
 	free(e);
 	/* Hand the freed encoder's memory in the worker threads' malloc
 	 * arenas back to the kernel (16-20 MiB stayed after a session). */
-	(void)malloc_trim(0);
+	venc_mem_trim();
 }
 
 size_t
@@ -491,7 +486,7 @@ release_tokens(struct venc *e, const struct venc_output *o)
 	for (int i = 0; i < o->npackets; i++)
 		sz += o->pkt[i].len;
 	if (sz >= TOKENS_RELEASE_BYTES)
-		(void)madvise(e->tokens.addr, e->tokens.len, MADV_DONTNEED);
+		venc_mem_discard(&e->tokens);
 }
 
 int

@@ -42,7 +42,7 @@ int venc_new(const struct venc_params *p, struct venc **out);
 void venc_free(struct venc *e);
 
 /* Bytes of zeroed libvpx buffers given back to the kernel when the
- * encoder was created (venc-mem.c); for diagnostics. */
+ * encoder was created (venc-mem-unix.c; 0 on Windows); for diagnostics. */
 size_t venc_released_bytes(const struct venc *e);
 
 /* Changes the target bitrate and fps in place (no key frame). */

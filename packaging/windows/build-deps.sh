@@ -28,9 +28,10 @@ need_root() {
 }
 
 # Toolchain and wine (the test runner), without the recommends that pull
-# in a desktop's worth of GStreamer.
+# in a desktop's worth of GStreamer; Xvfb and python3 for the GUI tests
+# (tests/windows/with-xvfb.py).
 pkgs="gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 binutils-mingw-w64-x86-64
-wine wine64 dpkg-dev
+wine wine64 dpkg-dev xvfb python3
 autoconf automake libtool make cmake tcl nasm"
 missing=""
 for p in $pkgs; do

@@ -232,3 +232,16 @@ venc_mem_after(const struct venc_mem *before, struct venc_mem_chunk *big)
 	}
 	return released;
 }
+
+void
+venc_mem_trim(void)
+{
+	(void)malloc_trim(0);
+}
+
+void
+venc_mem_discard(const struct venc_mem_chunk *c)
+{
+	if (c->len > 0)
+		(void)madvise(c->addr, c->len, MADV_DONTNEED);
+}

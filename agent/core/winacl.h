@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Windows access control for what the Unix build guards with modes and
+ * uids (issue 16): the private DACL our state folder, secret files and
+ * control pipe get, the check that an existing object has nothing wider,
+ * and who counts as "us or root" at the other end of a pipe. Windows
+ * only (winacl-win.c).
+ *
+ * Trusted accounts: LocalSystem (the service), the Administrators group
+ * and the user this process runs as.
+ */
+#ifndef OP_PLATFORM_WINACL_H
+#define OP_PLATFORM_WINACL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <winsock2.h> /* before windows.h, as libuv has it */
+#include <windows.h>
+
+/*
+ * A security descriptor (LocalFree it) with a protected DACL (nothing
+ * inherited from the parent folder) granting full access to the trusted
+ * accounts only. inherit: files and folders created inside get the same
+ * (for a folder). read_users: the Users group may read too (what mode
+ * 0644 means). 0 or OP_ERR_NOMEM / OP_ERR_INTERNAL.
+ */
+int winacl_private(bool inherit, bool read_users, PSECURITY_DESCRIPTOR *out);
+
+/*
+ * The object h is open on (with READ_CONTROL) is owned by a trusted
+ * account and its DACL allows nothing to anyone else (a NULL DACL allows
+ * everything). 0, or OP_ERR_PERM with the account named in why; another
+ * negative code when the security cannot be read.
+ */
+int winacl_check_private(HANDLE h, char *why, size_t whylen);
+
+/*
+ * Like winacl_check_private, but others may read: nobody untrusted may
+ * change or replace it (a file: write, delete, change its DACL or owner;
+ * a folder, dir: delete entries, change its DACL or owner). What a
+ * world-writable mode is on Unix.
+ */
+int winacl_check_writers(HANDLE h, bool dir, char *why, size_t whylen);
+
+/* The process at the other end of a pipe runs as a trusted account
+ * (a member of Administrators only when elevated: the group enabled). */
+bool winacl_pid_trusted(DWORD pid);
+
+/* UTF-8 to a malloc'd UTF-16 string; NULL when not UTF-8 or no memory. */
+WCHAR *winacl_wide(const char *s);
+
+#endif
