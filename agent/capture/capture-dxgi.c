@@ -28,6 +28,7 @@
 #include <d3d11.h>
 #include <dxgi1_2.h>
 
+#include "core/desktop.h"
 #include "core/err.h"
 #include "core/log.h"
 
@@ -364,13 +365,10 @@ dxgi_open(struct capture *c, const char *display, const char *xauthority,
 	int r;
 
 	(void)xauthority;
-	if (display != NULL && display[0] != '\0') {
-		snprintf(err, errlen,
-			"the dxgi backend captures this session's desktop; "
-			"display %s cannot be chosen",
-			display);
-		return OP_ERR_UNSUPPORTED;
-	}
+	if ((r = desktop_this_session_only("dxgi backend",
+		     "captures this session's desktop", display, err,
+		     errlen)) != 0)
+		return r;
 	if ((x = calloc(1, sizeof(*x))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return OP_ERR_NOMEM;

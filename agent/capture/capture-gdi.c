@@ -25,6 +25,7 @@
 
 #include <windows.h>
 
+#include "core/desktop.h"
 #include "core/err.h"
 #include "core/log.h"
 
@@ -157,13 +158,9 @@ gdi_open(struct capture *c, const char *display, const char *xauthority,
 	struct gdi *g;
 
 	(void)xauthority;
-	if (display != NULL && display[0] != '\0') {
-		snprintf(err, errlen,
-			"the gdi backend captures this session's desktop; "
-			"display %s cannot be chosen",
-			display);
+	if (desktop_this_session_only("gdi backend",
+		    "captures this session's desktop", display, err, errlen))
 		return OP_ERR_UNSUPPORTED;
-	}
 	if ((g = calloc(1, sizeof(*g))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return OP_ERR_NOMEM;

@@ -30,6 +30,7 @@
 
 #include <windows.h>
 
+#include "core/desktop.h"
 #include "core/err.h"
 
 #define WCLIP_POLL_MS 250
@@ -315,13 +316,9 @@ wclip_open(uv_loop_t *loop, const char *target, const char *auth,
 	struct wclip *w;
 
 	(void)auth;
-	if (target != NULL && target[0] != '\0') {
-		snprintf(err, errlen,
-			"the win clipboard is this session's; target %s "
-			"cannot be chosen",
-			target);
+	if (desktop_this_session_only("win clipboard", "is this session's",
+		    target, err, errlen))
 		return OP_ERR_UNSUPPORTED;
-	}
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return OP_ERR_NOMEM;

@@ -12,6 +12,11 @@
 #ifndef OP_CORE_DESKTOP_H
 #define OP_CORE_DESKTOP_H
 
+#include <stddef.h>
+#include <stdio.h>
+
+#include "core/err.h"
+
 enum desktop_kind {
 	DESKTOP_NONE,
 	DESKTOP_X11, /* name ":N", auth the daemon's copy of its cookie */
@@ -44,6 +49,23 @@ desktop_backend(enum desktop_kind k)
 	default:
 		return "none";
 	}
+}
+
+/*
+ * For backends that serve only this session's desktop (Windows: GDI,
+ * DXGI, SendInput, the clipboard): a display or target named anyway is
+ * refused. Returns 0 when none was named, else OP_ERR_UNSUPPORTED with
+ * "the BACKEND WHAT; display D cannot be chosen" in err.
+ */
+static inline int
+desktop_this_session_only(const char *backend, const char *what,
+	const char *display, char *err, size_t errlen)
+{
+	if (display == NULL || display[0] == '\0')
+		return 0;
+	snprintf(err, errlen, "the %s %s; display %s cannot be chosen",
+		backend, what, display);
+	return OP_ERR_UNSUPPORTED;
 }
 
 #endif

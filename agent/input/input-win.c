@@ -32,6 +32,7 @@
 
 #include <windows.h>
 
+#include "core/desktop.h"
 #include "core/err.h"
 
 #define X_KEYCODE_MIN 8u
@@ -375,13 +376,9 @@ win_open(struct input *in, const char *display, const char *xauthority,
 	struct win *w;
 
 	(void)xauthority;
-	if (display != NULL && display[0] != '\0') {
-		snprintf(err, errlen,
-			"the win input backend drives this session's "
-			"desktop; display %s cannot be chosen",
-			display);
+	if (desktop_this_session_only("win input backend",
+		    "drives this session's desktop", display, err, errlen))
 		return OP_ERR_UNSUPPORTED;
-	}
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return OP_ERR_NOMEM;
