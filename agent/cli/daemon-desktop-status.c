@@ -14,7 +14,6 @@
 
 #include "conf/conf.h"
 #include "core/json.h"
-#include "display/vdisplay.h"
 
 /* A socket at path, owned by uid unless uid is (uid_t)-1. */
 static bool
@@ -147,10 +146,9 @@ daemon_desktop_status(struct daemon *d, FILE *f)
 	fputs(",\"virtual\":", f);
 	if (dt->vd != NULL) {
 		fputs("{\"display\":", f);
-		op_json_cstr(f, vdisplay_name(dt->vd));
+		op_json_cstr(f, dt->vd->name);
 		fprintf(f, ",\"pid\":%d,\"session_pid\":%d}",
-			vdisplay_server_pid(dt->vd),
-			vdisplay_session_pid(dt->vd));
+			dt->vd->server_pid, dt->vd->session_pid);
 	} else {
 		fputs("null", f);
 	}

@@ -30,7 +30,6 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "clipboard/clipboard.h"
-#include "display/vdisplay.h"
 #include "input/input.h"
 #include "xconn/xauth.h"
 
@@ -237,107 +236,88 @@ open_mutter_beside(struct daemon *d, const char *socket, const char *source)
 	return r;
 }
 
+/* Stops the virtual display (the monitor's) and forgets it. */
 static void
-on_vdisplay_ready(void *arg, struct vdisplay *v, int status)
+stop_virtual(struct daemon *d)
 {
-	struct daemon *d = arg;
+	int r;
+
+	free(d->desktop.vd);
+	d->desktop.vd = NULL;
+	d->desktop.vd_starting = false;
+	if ((r = monclient_vd_stop(d->mon_fd)) != 0)
+		daemon_monitor_failed(d, r, "vd-stop");
+}
+
+void
+daemon_vd_ready(struct daemon *d, int status, const struct daemon_vd *v)
+{
 	struct daemon_desktop *dt = &d->desktop;
 	char fields[256];
 
+	if (dt->vd == NULL || !dt->vd_starting)
+		return; /* stopped meanwhile */
 	dt->vd_starting = false;
 	if (status != 0) {
 		snprintf(dt->error, sizeof(dt->error), "the virtual display "
-			"did not start: %s", vdisplay_error(v));
+			"did not start: %s", v->error);
 		log_warn("%s", dt->error);
-		vdisplay_stop(v);
-		dt->vd = NULL;
+		stop_virtual(d);
 		finish_waiters(d, NULL, dt->error);
 		return;
 	}
+	*dt->vd = *v;
 	snprintf(fields, sizeof(fields), "{\"display\":\"%s\",\"pid\":%d}",
-		vdisplay_name(v), vdisplay_server_pid(v));
+		v->name, v->server_pid);
 	if (d->audit != NULL)
 		(void)audit_event(d->audit, 0, "display.virtual.started",
 			fields, NULL, NULL);
-	log_notice("virtual display %s started (pid %d)", vdisplay_name(v),
-		vdisplay_server_pid(v));
-	if (open_capture(d, DESKTOP_X11, vdisplay_name(v),
-		    vdisplay_xauthority(v), vdisplay_xauthority_owner(v),
+	log_notice("virtual display %s started (pid %d)", v->name,
+		v->server_pid);
+	if (open_capture(d, DESKTOP_X11, v->name, v->xauthority, v->owner,
 		    "virtual") != 0)
 		finish_waiters(d, NULL, dt->error);
 	else
 		finish_waiters(d, dt->cap, NULL);
 }
 
-static void
-on_vdisplay_lost(void *arg, struct vdisplay *v)
+void
+daemon_vd_lost(struct daemon *d, const char *error)
 {
-	struct daemon *d = arg;
+	struct daemon_desktop *dt = &d->desktop;
 
-	log_warn("the virtual display %s ended: %s", vdisplay_name(v),
-		vdisplay_error(v));
-	/* The capture connection reports GONE on its own; the process
-	 * handles are freed here. */
-	vdisplay_stop(v);
-	d->desktop.vd = NULL;
+	if (dt->vd == NULL)
+		return;
+	log_warn("the virtual display %s ended: %s", dt->vd->name, error);
+	/* The capture connection reports GONE on its own. */
+	free(dt->vd);
+	dt->vd = NULL;
+	if (dt->vd_starting) {
+		dt->vd_starting = false;
+		snprintf(dt->error, sizeof(dt->error), "the virtual display "
+			"ended while starting: %s", error);
+		finish_waiters(d, NULL, dt->error);
+	}
 }
 
-static int
-parse_size(const char *s, uint32_t *w, uint32_t *h)
-{
-	unsigned a, b;
-
-	if (sscanf(s, "%ux%u", &a, &b) != 2)
-		return OP_ERR_CONFIG;
-	*w = a;
-	*h = b;
-	return 0;
-}
-
-/* Where the virtual display's cookie lives. The display user must be
- * able to reach it, so as root it is not under the 0700 state dir: the
- * unit's RuntimeDirectory (0711) or /run/outpost-display. */
-static void
-runtime_dir(const struct daemon *d, char *out, size_t size)
-{
-	const char *rt = getenv("RUNTIME_DIRECTORY");
-
-	if (geteuid() != 0)
-		snprintf(out, size, "%s/display",
-			conf_str(d->conf, CONF_STATE_DIR));
-	else if (rt != NULL && rt[0] == '/' && strchr(rt, ':') == NULL)
-		snprintf(out, size, "%s/display", rt);
-	else
-		snprintf(out, size, "/run/outpost-display");
-}
-
+/* The monitor starts it, as the config it read says; ready or not comes
+ * as an event (daemon_vd_ready). */
 static void
 start_virtual(struct daemon *d)
 {
 	struct daemon_desktop *dt = &d->desktop;
-	const struct conf *c = d->conf;
-	char rdir[4200];
 	char err[160] = "";
-	struct vdisplay_conf vc = {
-		.backend = conf_enum(c, CONF_DISPLAY_VIRTUAL_BACKEND) == 1 ?
-			VDISPLAY_XORG_DUMMY :
-			VDISPLAY_XVFB,
-		.user = conf_str(c, CONF_DISPLAY_VIRTUAL_USER),
-		.command = conf_str(c, CONF_DISPLAY_VIRTUAL_COMMAND),
-		.runtime_dir = rdir,
-		.server_path = "",
-	};
+	int r;
 
 	if (dt->vd_starting)
 		return; /* the waiters are served when it is ready */
-	(void)parse_size(conf_str(c, CONF_DISPLAY_VIRTUAL_SIZE), &vc.width,
-		&vc.height);
-	runtime_dir(d, rdir, sizeof(rdir));
-	if (vdisplay_start(&d->loop, &vc, on_vdisplay_ready, on_vdisplay_lost,
-		    d, &dt->vd, err, sizeof(err)) != 0) {
+	if ((dt->vd = calloc(1, sizeof(*dt->vd))) == NULL ||
+		(r = monclient_vd_start(d->mon_fd, err, sizeof(err))) != 0) {
 		snprintf(dt->error, sizeof(dt->error), "the virtual display "
-			"cannot start: %s", err);
+			"cannot start: %s", dt->vd == NULL ? "out of memory" :
+			err[0] ? err : op_strerror(r));
 		log_warn("%s", dt->error);
+		free(dt->vd);
 		dt->vd = NULL;
 		finish_waiters(d, NULL, dt->error);
 		return;
@@ -482,9 +462,8 @@ daemon_desktop_acquire(struct daemon *d, daemon_desktop_fn cb, void *arg)
 			d->user.session_type[0] ? d->user.session_type :
 						  "unknown");
 	} else if (dt->vd != NULL) {
-		open_capture(d, DESKTOP_X11, vdisplay_name(dt->vd),
-			vdisplay_xauthority(dt->vd),
-			vdisplay_xauthority_owner(dt->vd), "virtual");
+		open_capture(d, DESKTOP_X11, dt->vd->name, dt->vd->xauthority,
+			dt->vd->owner, "virtual");
 	} else if (conf_enum(d->conf, CONF_DISPLAY_VIRTUAL_MODE) == 0) {
 		start_virtual(d);
 		return;
@@ -539,17 +518,16 @@ on_idle_exit(uv_timer_t *t)
 	if (dt->users > 0 || dt->vd == NULL || dt->vd_starting)
 		return;
 	snprintf(fields, sizeof(fields), "{\"display\":\"%s\","
-		"\"reason\":\"idle\"}", vdisplay_name(dt->vd));
+		"\"reason\":\"idle\"}", dt->vd->name);
 	if (d->audit != NULL)
 		(void)audit_event(d->audit, 0, "display.virtual.stopped",
 			fields, NULL, NULL);
 	log_notice("virtual display %s stopped after %u s without sessions",
-		vdisplay_name(dt->vd), dt->idle_exit_s);
+		dt->vd->name, dt->idle_exit_s);
 	if (dt->cap != NULL) {
 		drop_capture(d);
 	}
-	vdisplay_stop(dt->vd);
-	dt->vd = NULL;
+	stop_virtual(d);
 }
 
 void
@@ -650,7 +628,6 @@ daemon_desktop_stop(struct daemon *d)
 		drop_capture(d);
 	}
 	if (dt->vd != NULL) {
-		vdisplay_stop(dt->vd);
-		dt->vd = NULL;
+		stop_virtual(d);
 	}
 }

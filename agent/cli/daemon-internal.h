@@ -59,7 +59,15 @@ struct daemon_net {
 struct capture;
 struct input;
 struct clipboard;
-struct vdisplay;
+/* The virtual display the monitor runs for us (daemon-monitor-vd.c):
+ * what its ready event said. */
+struct daemon_vd {
+	char name[32];          /* ":N" */
+	char xauthority[4096];  /* its cookie file */
+	uid_t owner;            /* who owns that file */
+	int server_pid, session_pid;
+	char error[160];
+};
 struct desktop_waiter;
 
 /* daemon-desktop.c: the display sessions stream. */
@@ -69,7 +77,7 @@ struct daemon_desktop {
 	struct desktop_target target; /* what cap is on */
 	unsigned users;        /* sessions holding it */
 	struct desktop_waiter *waiters;
-	struct vdisplay *vd;   /* our virtual display, if running */
+	struct daemon_vd *vd;  /* our virtual display, if running */
 	bool vd_starting;
 	uv_timer_t idle_timer; /* display.virtual.idle_exit */
 	unsigned idle_exit_s;
@@ -206,6 +214,9 @@ int daemon_consent_show(struct daemon *d, const struct consent_request *req,
 	char *why, size_t why_size);
 /* The prompt on screen goes away; the answer (cancelled) follows. */
 void daemon_consent_cancel(struct daemon *d);
+/* daemon-desktop.c: the monitor's virtual display events. */
+void daemon_vd_ready(struct daemon *d, int status, const struct daemon_vd *v);
+void daemon_vd_lost(struct daemon *d, const char *error);
 /* daemon-consent.c: the answer of the prompt on screen. */
 void daemon_consent_answered(struct daemon *d, enum consent_result r,
 	const char *detail);

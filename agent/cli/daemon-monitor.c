@@ -14,6 +14,7 @@
  */
 #include "cli/daemon.h"
 #include "cli/daemon-internal.h"
+#include "cli/daemon-monitor.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -43,27 +44,6 @@
 #define STABLE_MS 60000 /* a run this long resets the backoff */
 
 extern char **environ;
-
-struct mon_proc {
-	uv_loop_t loop;
-	struct cli *cli;
-	struct monitor *mon;
-	uv_process_t child;
-	bool child_running;
-	bool child_up;      /* printed its banner: restart it when it dies */
-	bool stopping;
-	int sock;           /* our end of the pair, -1 when none */
-	uv_poll_t poll;
-	bool poll_init;
-	uv_timer_t restart;
-	unsigned backoff_ms;
-	uint64_t started_ms;
-	int exit_code;
-	uv_signal_t sig_int, sig_term, sig_hup;
-	int ev_sock;            /* our end of the events pair, -1 when none */
-	struct consent *prompt; /* the consent prompt on screen */
-	char self_exe[4096];    /* what the prompt runs */
-};
 
 static void spawn_child(struct mon_proc *p);
 
@@ -167,6 +147,7 @@ on_child_exit(uv_process_t *h, int64_t exit_status, int term_signal)
 	p->ev_sock = -1;
 	if (p->prompt != NULL)
 		consent_cancel(p->prompt);
+	daemon_monitor_vd_stop(p);
 	if (p->stopping || !p->child_up) {
 		if (!p->stopping || exit_status != 0 || term_signal != 0)
 			p->exit_code = term_signal != 0 ? EX_SOFTWARE :
@@ -299,7 +280,8 @@ reload_config(struct mon_proc *p)
 	if (cli_load_conf_quiet(p->cli, &fresh, &diags) == 0) {
 		monitor_set_xauthority(p->mon,
 			conf_str(fresh, CONF_DISPLAY_XAUTHORITY));
-		conf_unref(fresh);
+		conf_unref(p->conf);
+		p->conf = fresh;
 	}
 	conf_diags_free(&diags);
 }
@@ -333,8 +315,15 @@ on_prompt_done(void *arg, enum consent_result r, const char *detail)
 	mon_put_u8(&ev, MON_EV_CONSENT);
 	mon_put_u8(&ev, (uint8_t)r);
 	mon_put_str(&ev, detail != NULL ? detail : "");
-	if (p->ev_sock >= 0 && !ev.overflow)
-		(void)send(p->ev_sock, ev.b, ev.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	daemon_monitor_event(p, &ev);
+}
+
+void
+daemon_monitor_event(struct mon_proc *p, const struct mon_buf *ev)
+{
+	if (p->ev_sock >= 0 && !ev->overflow)
+		(void)send(p->ev_sock, ev->b, ev->len,
+			MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 /* consent-ask: the monitor finds who sits at the machine itself, so the
@@ -406,6 +395,11 @@ hook(void *arg, enum mon_type type, struct mon_buf *out, int *fd)
 		return ctl_listen_fd(state_dir(monitor_state(p->mon)), fd);
 	case MON_EVENTS:
 		return events_pair(p, fd);
+	case MON_VD_START:
+		return daemon_monitor_vd_start(p, out);
+	case MON_VD_STOP:
+		daemon_monitor_vd_stop(p);
+		return 0;
 	case MON_CONSENT_CANCEL:
 		if (p->prompt != NULL)
 			consent_cancel(p->prompt); /* answers: cancelled */
@@ -442,6 +436,7 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	int rc, r;
 
 	daemon_apply_log_conf(conf);
+	p.conf = conf_ref(conf);
 	{
 		ssize_t n = readlink("/proc/self/exe", p.self_exe,
 			sizeof(p.self_exe) - 1);
@@ -485,6 +480,7 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	close_sock(&p);
 	if (p.prompt != NULL)
 		consent_cancel(p.prompt);
+	daemon_monitor_vd_stop(&p);
 	if (p.ev_sock >= 0)
 		close(p.ev_sock);
 	p.ev_sock = -1;
@@ -499,5 +495,6 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	uv_run(&p.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&p.loop);
 	monitor_free(p.mon);
+	conf_unref(p.conf);
 	return p.exit_code;
 }

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -168,15 +169,38 @@ on_event(uv_poll_t *h, int status, int events)
 	}
 	mon_rd_init(&rd, buf, (size_t)n);
 	type = mon_get_u8(&rd);
-	r = mon_get_u8(&rd);
-	mon_get_str(&rd, detail, sizeof(detail));
-	if (!mon_rd_done(&rd) || type != MON_EV_CONSENT ||
-		r > CONSENT_CANCELLED) {
-		uv_poll_stop(h);
-		daemon_monitor_failed(d, OP_ERR_PROTO, "events");
-		return;
+	if (type == MON_EV_CONSENT) {
+		r = mon_get_u8(&rd);
+		mon_get_str(&rd, detail, sizeof(detail));
+		if (mon_rd_done(&rd) && r <= CONSENT_CANCELLED) {
+			daemon_consent_answered(d, (enum consent_result)r,
+				detail);
+			return;
+		}
+	} else if (type == MON_EV_VD_READY) {
+		struct daemon_vd v;
+		int ready = (int)mon_get_u32(&rd);
+
+		memset(&v, 0, sizeof(v));
+		mon_get_str(&rd, v.name, sizeof(v.name));
+		mon_get_str(&rd, v.xauthority, sizeof(v.xauthority));
+		v.owner = (uid_t)mon_get_u32(&rd);
+		v.server_pid = (int)mon_get_u32(&rd);
+		v.session_pid = (int)mon_get_u32(&rd);
+		mon_get_str(&rd, v.error, sizeof(v.error));
+		if (mon_rd_done(&rd) && ready <= 0) {
+			daemon_vd_ready(d, ready, &v);
+			return;
+		}
+	} else if (type == MON_EV_VD_LOST) {
+		mon_get_str(&rd, detail, sizeof(detail));
+		if (mon_rd_done(&rd)) {
+			daemon_vd_lost(d, detail);
+			return;
+		}
 	}
-	daemon_consent_answered(d, (enum consent_result)r, detail);
+	uv_poll_stop(h);
+	daemon_monitor_failed(d, OP_ERR_PROTO, "events");
 }
 
 int

@@ -279,6 +279,21 @@ monclient_consent_ask(int fd, const struct mon_consent *c, char *why,
 }
 
 int
+monclient_vd_start(int fd, char *why, size_t why_size)
+{
+	struct mon_buf w;
+
+	begin(&w, MON_VD_START);
+	return call_text(fd, &w, why, why_size);
+}
+
+int
+monclient_vd_stop(int fd)
+{
+	return call_plain(fd, MON_VD_STOP);
+}
+
+int
 monclient_consent_cancel(int fd)
 {
 	return call_plain(fd, MON_CONSENT_CANCEL);

@@ -43,6 +43,9 @@ int monclient_events(int fd, int *sock);
 int monclient_consent_ask(int fd, const struct mon_consent *c, char *why,
 	size_t why_size);
 int monclient_consent_cancel(int fd);
+/* vd-start: 0 when it is starting (ready or not comes as an event). */
+int monclient_vd_start(int fd, char *why, size_t why_size);
+int monclient_vd_stop(int fd);
 /* lock-session: why says what was locked, or why not. */
 int monclient_lock_session(int fd, char *why, size_t why_size);
 /* find-user: the lookup's status (or a transport error); *rd is at the

@@ -24,6 +24,8 @@ mon_type_name(unsigned type)
 		[MON_EVENTS] = "events",
 		[MON_CONSENT_ASK] = "consent-ask",
 		[MON_CONSENT_CANCEL] = "consent-cancel",
+		[MON_VD_START] = "vd-start",
+		[MON_VD_STOP] = "vd-stop",
 	};
 
 	return type < MON_TYPE_END && names[type] != NULL ? names[type] :

@@ -38,6 +38,8 @@ enum mon_type {
 	MON_EVENTS,          /* -> the socket the monitor's events come on */
 	MON_CONSENT_ASK,     /* the request's words -> a prompt is shown */
 	MON_CONSENT_CANCEL,  /* the prompt goes away (answered: cancelled) */
+	MON_VD_START,        /* the virtual display; ready or not: an event */
+	MON_VD_STOP,
 	MON_TYPE_END
 };
 
@@ -46,6 +48,10 @@ const char *mon_type_name(unsigned type);
 /* Events, monitor to network process, one datagram each on the events
  * socket: MON_EV_CONSENT, u8 enum consent_result, str detail. */
 #define MON_EV_CONSENT 1
+/* MON_EV_VD_READY: u32 status, str name, str xauthority, u32 its owner,
+ * u32 server pid, u32 session pid, str error; MON_EV_VD_LOST: str error. */
+#define MON_EV_VD_READY 2
+#define MON_EV_VD_LOST 3
 
 /* What notify may tell the service manager (READY=1, ...). */
 enum mon_notify {

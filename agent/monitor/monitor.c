@@ -381,6 +381,8 @@ static const struct {
 	[MON_EVENTS] = { on_hook, MON_F_ONCE },
 	[MON_CONSENT_ASK] = { on_consent_ask, MON_F_ERROR_TEXT },
 	[MON_CONSENT_CANCEL] = { on_hook, 0 },
+	[MON_VD_START] = { on_hook, MON_F_ERROR_TEXT },
+	[MON_VD_STOP] = { on_hook, 0 },
 };
 
 static void

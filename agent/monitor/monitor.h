@@ -40,6 +40,10 @@
  *                    monitor as the user it finds at the machine, one at
  *                    a time; the answer comes as an event
  *   consent-cancel   that prompt goes away (its answer: cancelled)
+ *   vd-start         the virtual display, as the config says (the
+ *                    network process chooses neither the user nor the
+ *                    command); ready and lost come as events
+ *   vd-stop          it stops
  *
  * Anything else, a malformed request or one out of turn is a protocol
  * error: the caller ends that network process (monitor_serve's return).
@@ -67,8 +71,8 @@ struct monitor_opts {
 	size_t otp_len;
 	/* print-otp: writes the line (NULL = the request is refused). */
 	void (*print_otp)(void *arg, const char *otp);
-	/* reload-config, find-user, lock-session, ctl-listen, events and
-	 * consent-cancel are the
+	/* reload-config, find-user, lock-session, ctl-listen, events,
+	 * consent-cancel, vd-start and vd-stop are the
 	 * daemon's to answer (NULL: refused): fields into out, maybe a
 	 * descriptor into *fd (sent, then closed); returns the reply
 	 * status (find-user and lock-session keep their fields with an

@@ -11,11 +11,14 @@ what peers send.
   * killing the network process (SIGKILL, as a crash would) leaves the
     monitor running: it starts a new network process, which serves the
     next technician; the one-time password printed at start still works;
+  * the virtual display is the monitor's (it chooses the user and the
+    command), and goes with a network process that dies;
   * READY=1 and WATCHDOG=1 reach the service manager from the main PID
     (the unit's NotifyAccess=main), though the network process's loop is
     what sends them.
 """
 import base64
+import shutil
 import json
 import os
 import re
@@ -164,6 +167,46 @@ class Privsep(TempDirCase):
         gaps = [b[1] - a[1] for a, b in zip(starts, starts[1:])]
         self.assertGreaterEqual(gaps[0], 0.9)
         self.assertGreaterEqual(gaps[1], 1.9, gaps)
+
+
+class VirtualDisplay(TempDirCase):
+    def test_the_display_is_the_monitors(self):
+        """The monitor starts the virtual display (its user and command
+        from its own config), so the X server is the monitor's child; a
+        network process that dies takes it down, and the next session
+        gets a new one."""
+        if not shutil.which("Xvfb"):
+            self.skipTest("Xvfb not installed")
+        disp = ("display:\n  virtual:\n    mode: auto\n    size: 800x600\n"
+                "    command: \"exec sleep 600\"\n")
+        agent = Agent(self.tmp, display=disp)
+        agent.set_password(PASSWORD + "\n")
+        agent.start()
+        self.addCleanup(agent.stop)
+        agent.wait_status(lambda s: "display" in s)
+        c = direct(agent)
+        self.assertNotIsInstance(c.login(PASSWORD), str, c.summary())
+        st = agent.wait_status(lambda s: s["display"]["virtual"], timeout=20)
+        xpid = st["display"]["virtual"]["pid"]
+        with open(f"/proc/{xpid}/stat") as f:
+            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        self.assertEqual(ppid, agent.proc.pid)
+        c.close()
+        os.kill(st["monitor"]["network_pid"], signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while os.path.exists(f"/proc/{xpid}") and \
+                time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertFalse(os.path.exists(f"/proc/{xpid}"),
+                         "the X server outlived its network process")
+        agent.wait_status(lambda s: s["monitor"]["network_starts"] == 2,
+                          timeout=20)
+        agent.wait_status(lambda s: s.get("direct_access"))
+        c = direct(agent)
+        self.assertNotIsInstance(c.login(PASSWORD), str, c.summary())
+        st = agent.wait_status(lambda s: s["display"]["virtual"], timeout=20)
+        self.assertNotEqual(st["display"]["virtual"]["pid"], xpid)
+        c.close()
 
 
 class Notify(TempDirCase):

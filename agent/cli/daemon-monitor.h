@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* The monitor process's state, shared by daemon-monitor.c and
+ * daemon-monitor-vd.c only. */
+#ifndef OP_CLI_DAEMON_MONITOR_H
+#define OP_CLI_DAEMON_MONITOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "monitor/monitor-msg.h"
+
+struct cli;
+struct conf;
+struct consent;
+struct monitor;
+struct vdisplay;
+
+struct mon_proc {
+	uv_loop_t loop;
+	struct cli *cli;
+	struct monitor *mon;
+	uv_process_t child;
+	bool child_running;
+	bool child_up;      /* printed its banner: restart it when it dies */
+	bool stopping;
+	int sock;           /* our end of the pair, -1 when none */
+	uv_poll_t poll;
+	bool poll_init;
+	uv_timer_t restart;
+	unsigned backoff_ms;
+	uint64_t started_ms;
+	int exit_code;
+	uv_signal_t sig_int, sig_term, sig_hup;
+	int ev_sock;            /* our end of the events pair, -1 when none */
+	struct consent *prompt; /* the consent prompt on screen */
+	char self_exe[4096];    /* what the prompt runs */
+	struct conf *conf;      /* the monitor's own (reload-config) */
+	struct vdisplay *vd;    /* the virtual display (vd-start) */
+};
+
+/* Sends one event to the network process (dropped when there is
+ * none). */
+void daemon_monitor_event(struct mon_proc *p, const struct mon_buf *ev);
+
+/* vd-start: 0, or an error with its reason in out. */
+int daemon_monitor_vd_start(struct mon_proc *p, struct mon_buf *out);
+/* vd-stop, and the end of a network process. */
+void daemon_monitor_vd_stop(struct mon_proc *p);
+
+#endif
