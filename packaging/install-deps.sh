@@ -8,6 +8,7 @@ set -eu
 BUILD_PKGS="build-essential cmake pkg-config git
 libuv1-dev libsodium-dev libprotobuf-c-dev protobuf-c-compiler
 libyaml-dev libsystemd-dev libsqlite3-dev libzstd-dev libmbedtls-dev nettle-dev
+libseccomp-dev
 libxcb1-dev libxcb-shm0-dev libxcb-damage0-dev libxcb-xfixes0-dev
 libxcb-randr0-dev libxcb-xtest0-dev libvpx-dev libyuv-dev xvfb
 libopus-dev libpipewire-0.3-dev libpulse-dev
@@ -37,19 +38,23 @@ test | all) pkgs="$BUILD_PKGS $TEST_PKGS" ;;
 	;;
 esac
 
-# The virtual display's dedicated account (service/systemd/outpost.sysusers;
-# the packages create it on install). Tests and `make run` as root need it.
-ensure_display_user() {
-	getent passwd outpost-display >/dev/null && return 0
+# The accounts of the network process and the virtual display
+# (service/systemd/outpost.sysusers; the packages create them on install).
+# Tests and `make run` as root need them.
+ensure_accounts() {
 	[ "$(id -u)" -eq 0 ] || return 0
-	if command -v systemd-sysusers >/dev/null 2>&1; then
-		systemd-sysusers "$(dirname "$0")/../service/systemd/outpost.sysusers" \
-			>/dev/null 2>&1 || true
-	fi
-	getent passwd outpost-display >/dev/null ||
-		useradd --system --no-create-home --home-dir /nonexistent \
-			--shell /usr/sbin/nologin \
-			--comment "Outpost virtual display" outpost-display
+	for acct in "outpost:Outpost network process" \
+		"outpost-display:Outpost virtual display"; do
+		name=${acct%%:*}
+		getent passwd "$name" >/dev/null && continue
+		if command -v systemd-sysusers >/dev/null 2>&1; then
+			systemd-sysusers "$(dirname "$0")/../service/systemd/outpost.sysusers" \
+				>/dev/null 2>&1 || true
+		fi
+		getent passwd "$name" >/dev/null ||
+			useradd --system --no-create-home --home-dir /nonexistent \
+				--shell /usr/sbin/nologin --comment "${acct#*:}" "$name"
+	done
 }
 
 missing=""
@@ -58,7 +63,7 @@ for p in $pkgs; do
 	[ "$s" = installed ] || missing="$missing $p"
 done
 if [ -z "$missing" ]; then
-	ensure_display_user
+	ensure_accounts
 	exit 0
 fi
 
@@ -72,4 +77,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
-ensure_display_user
+ensure_accounts

@@ -14,10 +14,12 @@
 #include "cli/cli.h"
 #include "cli/daemon.h"
 #include "conf/conf.h"
+#include "core/err.h"
+#include "platform/sandbox.h"
 
-/* The descriptor the monitor passed, made close-on-exec; -1 if none. */
+/* A descriptor the monitor passed, made close-on-exec; -1 if none. */
 static int
-monitor_fd(const char *s)
+env_fd(const char *s)
 {
 	char *end;
 	long v;
@@ -28,6 +30,48 @@ monitor_fd(const char *s)
 		fcntl((int)v, F_SETFD, FD_CLOEXEC) != 0)
 		return -1;
 	return (int)v;
+}
+
+/* The network process: it must not outlive its monitor, its own children
+ * must not inherit the monitor's socket, and it serves the configuration
+ * the monitor opens for it. */
+static int
+network_process(struct cli *cli, int fd, struct conf **conf)
+{
+	struct conf_diags diags = { 0 };
+	const char *priv = getenv(DAEMON_PRIVATE_FD_ENV);
+	char why[256];
+	int priv_fd = -1, r;
+
+	unsetenv(DAEMON_MONITOR_FD_ENV);
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	if (getppid() == 1)
+		return EX_SOFTWARE; /* the monitor is already gone */
+	if (priv != NULL && (priv_fd = env_fd(priv)) < 0) {
+		fprintf(stderr, "outpost run: %s=%s is not a descriptor\n",
+			DAEMON_PRIVATE_FD_ENV, priv);
+		return EX_USAGE;
+	}
+	daemon_private_set(priv_fd);
+	unsetenv(DAEMON_PRIVATE_FD_ENV);
+	if ((r = daemon_conf_from_monitor(fd, conf, &diags)) != 0) {
+		for (size_t i = 0; i < diags.n; i++)
+			fprintf(stderr, "%s: %s\n", diags.v[i].where,
+				diags.v[i].msg);
+		if (diags.n == 0)
+			fprintf(stderr, "outpost run: configuration from the "
+					"monitor: %s\n", op_strerror(r));
+		conf_diags_free(&diags);
+		return r == OP_ERR_CONFIG ? EX_CONFIG : EX_SOFTWARE;
+	}
+	conf_diags_free(&diags);
+	/* Everything after this point comes from the monitor as descriptors:
+	 * the process never needs to run a program or raise a privilege. */
+	if ((r = sandbox_network_process(why, sizeof(why))) != 0) {
+		fprintf(stderr, "outpost run: sandbox: %s\n", why);
+		return EX_OSERR;
+	}
+	return daemon_run(cli, *conf, fd);
 }
 
 int
@@ -65,23 +109,16 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	(void)mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	(void)mallopt(M_TRIM_THRESHOLD, 4 << 20);
 #endif
-	if ((rc = cli_load_conf(cli, &conf)) != 0)
-		return rc;
 	if ((mon = getenv(DAEMON_MONITOR_FD_ENV)) == NULL) {
+		if ((rc = cli_load_conf(cli, &conf)) != 0)
+			return rc;
 		rc = daemon_monitor_run(cli, conf);
-	} else if ((fd = monitor_fd(mon)) < 0) {
+	} else if ((fd = env_fd(mon)) < 0) {
 		fprintf(stderr, "outpost run: %s=%s is not a descriptor\n",
 			DAEMON_MONITOR_FD_ENV, mon);
 		rc = EX_USAGE;
 	} else {
-		/* The network process: it must not outlive its monitor, and
-		 * its own children must not inherit the monitor's socket. */
-		unsetenv(DAEMON_MONITOR_FD_ENV);
-		(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-		if (getppid() == 1)
-			rc = EX_SOFTWARE; /* the monitor is already gone */
-		else
-			rc = daemon_run(cli, conf, fd);
+		rc = network_process(cli, fd, &conf);
 	}
 	conf_unref(conf);
 	return rc;

@@ -12,6 +12,7 @@
  * the sessions on it (with a message and an audit event), and the next
  * session looks for a display again. The agent itself keeps running.
  */
+#include "cli/daemon.h"
 #include "cli/daemon-internal.h"
 
 #include <dirent.h>
@@ -124,7 +125,7 @@ finish_waiters(struct daemon *d, struct capture *cap, const char *why)
 void
 daemon_private_xauth(const struct conf *conf, char *out, size_t size)
 {
-	snprintf(out, size, "%s/display.xauth", conf_str(conf, CONF_STATE_DIR));
+	daemon_private_path(conf, "display.xauth", out, size);
 }
 
 /* xauth: a cookie file from the user's environment, a display manager,
@@ -177,14 +178,16 @@ open_capture(struct daemon *d, enum desktop_kind kind, const char *display,
 }
 
 /* Where the portal's restore token for uid's kind ("screencast",
- * "remote-desktop": one does not restore the other) is kept: the state
- * directory, ours and 0700. */
+ * "remote-desktop": one does not restore the other) is kept: our private
+ * directory, 0700. */
 static void
 portal_token(const struct daemon *d, const char *kind, uid_t uid, char *out,
 	size_t size)
 {
-	snprintf(out, size, "%s/portal-%s-%u", conf_str(d->conf,
-		CONF_STATE_DIR), kind, (unsigned)uid);
+	char name[64];
+
+	snprintf(name, sizeof(name), "portal-%s-%u", kind, (unsigned)uid);
+	daemon_private_path(d->conf, name, out, size);
 }
 
 /*

@@ -174,30 +174,41 @@ on_child_exit(uv_process_t *h, int64_t exit_status, int term_signal)
 							     p->backoff_ms * 2;
 }
 
-/* environ plus DAEMON_MONITOR_FD_ENV=3 (NULL when out of memory). */
+static bool
+is_var(const char *entry, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(entry, name, n) == 0 && entry[n] == '=';
+}
+
+/* environ plus DAEMON_MONITOR_FD_ENV=3 and DAEMON_PRIVATE_FD_ENV=4 (NULL
+ * when out of memory). */
 static char **
 child_env(void)
 {
 	static char fdvar[] = DAEMON_MONITOR_FD_ENV "=3";
+	static char privvar[] = DAEMON_PRIVATE_FD_ENV "=4";
 	size_t n = 0, j = 0;
 	char **env;
 
 	while (environ[n] != NULL)
 		n++;
-	if ((env = calloc(n + 2, sizeof(*env))) == NULL)
+	if ((env = calloc(n + 3, sizeof(*env))) == NULL)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		if (strncmp(environ[i], DAEMON_MONITOR_FD_ENV "=",
-			    sizeof(DAEMON_MONITOR_FD_ENV)) != 0)
+		if (!is_var(environ[i], DAEMON_MONITOR_FD_ENV) &&
+			!is_var(environ[i], DAEMON_PRIVATE_FD_ENV))
 			env[j++] = environ[i];
-	env[j] = fdvar;
+	env[j++] = fdvar;
+	env[j] = privvar;
 	return env;
 }
 
 static void
 spawn_child(struct mon_proc *p)
 {
-	uv_stdio_container_t stdio[4];
+	uv_stdio_container_t stdio[5];
 	uv_process_options_t o = { 0 };
 	char **env = child_env();
 	int sv[2], r;
@@ -218,11 +229,19 @@ spawn_child(struct mon_proc *p)
 	}
 	stdio[3].flags = UV_INHERIT_FD;
 	stdio[3].data.fd = sv[1];
+	stdio[4].flags = UV_INHERIT_FD;
+	stdio[4].data.fd = p->net_dir;
 	o.file = "/proc/self/exe";
 	o.args = p->cli->argv;
 	o.env = env;
 	o.stdio = stdio;
-	o.stdio_count = 4;
+	o.stdio_count = 5;
+	/* libuv drops the supplementary groups too (setgroups(0)). */
+	if (p->drop) {
+		o.flags |= UV_PROCESS_SETUID | UV_PROCESS_SETGID;
+		o.uid = p->net_uid;
+		o.gid = p->net_gid;
+	}
 	o.exit_cb = on_child_exit;
 	monitor_child_started(p->mon);
 	p->child.data = p;
@@ -400,6 +419,8 @@ hook(void *arg, enum mon_type type, struct mon_buf *out, int *fd)
 	case MON_VD_STOP:
 		daemon_monitor_vd_stop(p);
 		return 0;
+	case MON_CONFIG:
+		return daemon_monitor_config(p, out, fd);
 	case MON_CONSENT_CANCEL:
 		if (p->prompt != NULL)
 			consent_cancel(p->prompt); /* answers: cancelled */
@@ -429,6 +450,7 @@ int
 daemon_monitor_run(struct cli *cli, struct conf *conf)
 {
 	struct mon_proc p = { .cli = cli, .sock = -1, .ev_sock = -1,
+		.net_dir = -1,
 		.backoff_ms = RESTART_MIN_MS, .exit_code = EX_OK };
 	struct monitor_opts mo = { .print_otp = print_otp };
 	struct state *st = NULL;
@@ -450,8 +472,16 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	mo.notify = notify;
 	mo.arg = &p;
 	mo.xauthority_any = conf_str(conf, CONF_DISPLAY_XAUTHORITY);
+	if ((rc = daemon_monitor_net_account(&p)) != 0)
+		return rc;
+	mo.cookie_uid = p.drop ? p.net_uid : geteuid();
+	mo.cookie_gid = p.drop ? p.net_gid : getegid();
 	if ((rc = cli_open_state(conf, &st)) != 0)
 		return rc;
+	if ((rc = daemon_monitor_net_dir(&p, state_dir(st))) != 0) {
+		state_free(st);
+		return rc;
+	}
 	(void)otp_charset_parse(
 		conf_str(conf, CONF_ACCESS_ONE_TIME_PASSWORD_CHARSET),
 		&mo.otp_charset);
@@ -495,6 +525,7 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	uv_run(&p.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&p.loop);
 	monitor_free(p.mon);
+	close(p.net_dir);
 	conf_unref(p.conf);
 	return p.exit_code;
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <uv.h>
 
@@ -38,11 +39,24 @@ struct mon_proc {
 	char self_exe[4096];    /* what the prompt runs */
 	struct conf *conf;      /* the monitor's own (reload-config) */
 	struct vdisplay *vd;    /* the virtual display (vd-start) */
+	/* What the network process runs as (daemon-monitor-priv.c). */
+	bool drop;              /* setuid/setgid to net_uid/net_gid */
+	uid_t net_uid;
+	gid_t net_gid;
+	int net_dir;            /* its private directory, or -1 */
 };
 
 /* Sends one event to the network process (dropped when there is
  * none). */
 void daemon_monitor_event(struct mon_proc *p, const struct mon_buf *ev);
+
+/* security.network_user resolved into drop, net_uid and net_gid:
+ * 0, or an exit code (the account is missing). */
+int daemon_monitor_net_account(struct mon_proc *p);
+/* <state>/net made the network process's (net_dir): 0 or an exit code. */
+int daemon_monitor_net_dir(struct mon_proc *p, const char *state);
+/* config: the configuration file, opened and checked, as *fd. */
+int daemon_monitor_config(struct mon_proc *p, struct mon_buf *out, int *fd);
 
 /* vd-start: 0, or an error with its reason in out. */
 int daemon_monitor_vd_start(struct mon_proc *p, struct mon_buf *out);

@@ -206,7 +206,13 @@ daemon_reload(struct daemon *d, FILE *errors)
 	int r;
 
 	daemon_notify(d, MON_NOTIFY_RELOADING);
-	r = cli_load_conf_quiet(d->cli, &fresh, &diags);
+	/* The monitor opens the file: it may sit where we cannot look. */
+	if (d->mon_fd >= 0) {
+		r = daemon_conf_from_monitor(d->mon_fd, &fresh, &diags);
+		daemon_monitor_failed(d, r, "config");
+	} else {
+		r = cli_load_conf_quiet(d->cli, &fresh, &diags);
+	}
 	ok = r == 0;
 	if (!ok) {
 		for (size_t i = 0; i < diags.n; i++)
@@ -297,6 +303,22 @@ watchdog_usec(void)
 	return *end == '\0' ? (uint64_t)v : 0;
 }
 
+/* What the kernel says of us (the filter, not our intention). */
+static bool
+seccomp_on(void)
+{
+	char line[256];
+	bool on = false;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "Seccomp:", 8) == 0)
+			on = strtol(line + 8, NULL, 10) == 2; /* filter mode */
+	if (f != NULL)
+		fclose(f);
+	return on;
+}
+
 static void
 write_status(struct daemon *d, FILE *f)
 {
@@ -315,8 +337,10 @@ write_status(struct daemon *d, FILE *f)
 	/* Privilege separation: who holds the secrets, and how often the
 	 * network process was started (restarts after a crash). */
 	fprintf(f, ",\"monitor\":{\"network_pid\":%ld,"
-		   "\"network_starts\":%u}",
-		(long)getpid(), d->generation);
+		   "\"network_starts\":%u,\"network_uid\":%lu,"
+		   "\"seccomp\":%s}",
+		(long)getpid(), d->generation, (unsigned long)getuid(),
+		seccomp_on() ? "true" : "false");
 	daemon_net_status(d, f);
 	daemon_desktop_status(d, f);
 	audit_status_json(d->audit, f);

@@ -16,7 +16,15 @@
 struct cli;
 struct conf;
 
+#include <stddef.h>
+
+struct conf_diags;
+
 #define DAEMON_MONITOR_FD_ENV "OUTPOST_MONITOR_FD"
+/* The network process's private directory (daemon-monitor-priv.c): its
+ * name in the state directory, and the variable naming its descriptor. */
+#define DAEMON_PRIVATE_DIR "net"
+#define DAEMON_PRIVATE_FD_ENV "OUTPOST_PRIVATE_FD"
 
 /*
  * The monitor: runs until SIGINT/SIGTERM, which it passes on to the
@@ -31,5 +39,17 @@ int daemon_monitor_run(struct cli *cli, struct conf *conf);
  * after a clean stop).
  */
 int daemon_run(struct cli *cli, struct conf *conf, int monitor_fd);
+
+/* The network process: its private directory's descriptor (-1: none,
+ * the directory is named by its path). */
+void daemon_private_set(int fd);
+/* The path of a file in the private directory (in the monitor: below the
+ * state directory). */
+void daemon_private_path(const struct conf *conf, const char *name,
+	char *out, size_t size);
+/* The network process's configuration, as the monitor opened it: 0 and
+ * *out; OP_ERR_CONFIG with diags; a transport error. */
+int daemon_conf_from_monitor(int mon_fd, struct conf **out,
+	struct conf_diags *diags);
 
 #endif

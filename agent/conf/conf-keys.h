@@ -146,6 +146,15 @@ X(SECURITY_LOGIN_TIMEOUT, "security.login_timeout",			\
 	"accepted password (or to a click-only request reaching the "	\
 	"local user), whatever it sends meanwhile; then it is closed. "	\
 	"The key exchange alone must finish within 18 s.")		\
+X(SECURITY_NETWORK_USER, "security.network_user", CT_STRING(1, 32),	\
+	"outpost", &conf__check_username,				\
+	"Account the network process runs as when the agent runs as root: "\
+	"the process that parses every byte from peers, holding no key, "\
+	"no password and no capability, under a seccomp filter. The "	\
+	"packages create outpost (sysusers.d). File transfer runs as "	\
+	"this account: give it access to policy.files.roots. root keeps "\
+	"everything in one privileged process (not recommended; status "\
+	"and doctor say so).")						\
 X(SECURITY_LOCKOUT_FAILURES, "security.lockout.failures",		\
 	CT_INT(1, 1000), "5", NULL,					\
 	"Wrong passwords within security.lockout.window that lock a "	\

@@ -152,10 +152,19 @@ conf__alloc(const struct conf_table *t, const char *source)
 	return c;
 }
 
+/* conf_use_system_defaults */
+static bool system_defaults;
+
+void
+conf_use_system_defaults(void)
+{
+	system_defaults = true;
+}
+
 int
 conf__fill_defaults(struct conf *c, char *msg, size_t msgsz)
 {
-	bool root = conf__privileged();
+	bool root = system_defaults || conf__privileged();
 	int r;
 
 	for (size_t i = 0; i < c->table->n; i++) {
@@ -467,41 +476,41 @@ read_capped(int fd, char **data, size_t *len)
 	return 0;
 }
 
-int
-conf_load_file(const char *path, struct conf **out, struct conf_diags *diags)
+/* conf_load_file after its open (fd < 0: the open failed, d has why) and
+ * conf_load_fd: reads fd to the end within the size cap, parses, closes
+ * fd. */
+static int
+load_fd(struct conf_diagctx *d, int fd, struct conf **out,
+	struct conf_diags *diags)
 {
-	struct conf_diagctx d = { .name = path, .out = diags };
 	struct conf_diags yd = { NULL, 0 };
 	struct conf *c = NULL;
 	char *data = NULL;
 	size_t len = 0;
-	int fd = -1, r = OP_ERR_CONFIG;
+	int r = OP_ERR_CONFIG;
 
-	*out = NULL;
-	if (diags != NULL)
-		*diags = (struct conf_diags){ NULL, 0 };
-	if ((fd = conf__open_checked(&d, path)) < 0)
+	if (fd < 0)
 		goto out;
 	r = read_capped(fd, &data, &len);
 	if (r == OP_ERR_TOO_LARGE) {
-		conf__diag(&d, 0, 0, "larger than the %d byte limit",
+		conf__diag(d, 0, 0, "larger than the %d byte limit",
 			CONF_MAX_FILE_SIZE);
 		goto out;
 	} else if (r == OP_ERR_NOMEM) {
 		goto out;
 	} else if (r != 0) {
-		conf__diag(&d, 0, 0, "cannot read: %s", strerror(-r));
+		conf__diag(d, 0, 0, "cannot read: %s", strerror(-r));
 		goto out;
 	}
 	/* Parse even when the mode was refused: all problems at once. */
-	r = conf__load_buffer(&conf__main_table, path, data, len, &c,
+	r = conf__load_buffer(&conf__main_table, d->name, data, len, &c,
 		diags != NULL ? &yd : NULL);
 	for (size_t i = 0; i < yd.n && diags != NULL; i++) {
 		struct conf_diag *v = realloc(diags->v,
 			(diags->n + 1) * sizeof(*v));
 
 		if (v == NULL) {
-			d.nomem = true;
+			d->nomem = true;
 			break;
 		}
 		diags->v = v;
@@ -513,14 +522,53 @@ out:
 	if (fd >= 0)
 		close(fd);
 	free(data);
-	if (d.nomem || r == OP_ERR_NOMEM) {
+	if (d->nomem || r == OP_ERR_NOMEM) {
 		conf_unref(c);
 		return OP_ERR_NOMEM;
 	}
-	if (r != 0 || d.count > 0) {
+	if (r != 0 || d->count > 0) {
 		conf_unref(c);
 		return OP_ERR_CONFIG;
 	}
 	*out = c;
 	return 0;
+}
+
+int
+conf_load_file(const char *path, struct conf **out, struct conf_diags *diags)
+{
+	struct conf_diagctx d = { .name = path, .out = diags };
+
+	*out = NULL;
+	if (diags != NULL)
+		*diags = (struct conf_diags){ NULL, 0 };
+	return load_fd(&d, conf__open_checked(&d, path), out, diags);
+}
+
+int
+conf_load_fd(const char *name, int fd, struct conf **out,
+	struct conf_diags *diags)
+{
+	struct conf_diagctx d = { .name = name, .out = diags };
+
+	*out = NULL;
+	if (diags != NULL)
+		*diags = (struct conf_diags){ NULL, 0 };
+	return load_fd(&d, fd, out, diags);
+}
+
+int
+conf_open_file(const char *path, struct conf_diags *diags)
+{
+	struct conf_diagctx d = { .name = path, .out = diags };
+	int fd;
+
+	if (diags != NULL)
+		*diags = (struct conf_diags){ NULL, 0 };
+	fd = conf__open_checked(&d, path);
+	if (fd >= 0 && d.count > 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

@@ -112,6 +112,23 @@ int conf_load_file(const char *path, struct conf **out,
 	struct conf_diags *diags);
 
 /*
+ * The privilege-separated pair: the monitor opens and checks the file
+ * (conf_open_file: the fd, or -1 with the problems in diags, which the
+ * caller frees) and passes the descriptor; the network process, which
+ * may not be able to reach the path, parses it with conf_load_fd (name
+ * is the source; fd is read from its offset and always closed; no
+ * permission checks: the opener made them).
+ */
+int conf_open_file(const char *path, struct conf_diags *diags);
+int conf_load_fd(const char *name, int fd, struct conf **out,
+	struct conf_diags *diags);
+
+/* From now on, defaults that depend on the euid (state_dir) are the
+ * system service's: the network process of a root monitor runs as an
+ * account of its own but serves the root's configuration. */
+void conf_use_system_defaults(void);
+
+/*
  * Same for an in-memory document; name is used in diags and as the source
  * (e.g. "<stdin>"). data need not be NUL-terminated; len 0 (data may then
  * be NULL) gives all defaults. No permission checks.

@@ -370,3 +370,33 @@ monclient_reload_password(int fd, char salt[static PASSWORD_SALT_LEN + 1],
 	*has_password = mon_get_u8(&rd) != 0;
 	return mon_rd_done(&rd) ? 0 : OP_ERR_PROTO;
 }
+
+int
+monclient_config(int fd, bool *system, char *name, size_t name_size,
+	char *why, size_t why_size, int *conf_fd)
+{
+	struct mon_buf w;
+	uint8_t reply[MON_MSG_MAX];
+	struct mon_rd rd;
+	int nfds = 0;
+	int r;
+
+	*conf_fd = -1;
+	name[0] = why[0] = '\0';
+	begin(&w, MON_CONFIG);
+	r = call_fds(fd, &w, reply, &rd, conf_fd, 1, &nfds);
+	if (r == OP_ERR_PROTO || r == -ETIMEDOUT || r == -ECONNRESET ||
+		(r == 0 && rd.left == 0))
+		return r == 0 ? OP_ERR_PROTO : r;
+	*system = mon_get_u8(&rd) != 0;
+	mon_get_str(&rd, name, name_size);
+	mon_get_str(&rd, why, why_size);
+	/* A file comes with its descriptor, the defaults without one. */
+	if (!mon_rd_done(&rd) || (r == 0 && (nfds == 1) != (name[0] != '\0'))) {
+		if (nfds == 1)
+			close(*conf_fd);
+		*conf_fd = -1;
+		return OP_ERR_PROTO;
+	}
+	return r;
+}

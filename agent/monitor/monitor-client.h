@@ -59,5 +59,11 @@ int monclient_x11_cookie(int fd, const char *display, const char *src,
 /* connect-user: *sock (and with held, *hold) on success. */
 int monclient_connect_user(int fd, const char *path, uint32_t uid, bool held,
 	int *sock, int *hold);
+/* config: the monitor's configuration file as *conf_fd (name: its path),
+ * or none (name "": the defaults); system: the monitor runs as root, so
+ * the defaults are the system service's. On OP_ERR_CONFIG why lists the
+ * file's problems, a line each. */
+int monclient_config(int fd, bool *system, char *name, size_t name_size,
+	char *why, size_t why_size, int *conf_fd);
 
 #endif

@@ -26,6 +26,7 @@ mon_type_name(unsigned type)
 		[MON_CONSENT_CANCEL] = "consent-cancel",
 		[MON_VD_START] = "vd-start",
 		[MON_VD_STOP] = "vd-stop",
+		[MON_CONFIG] = "config",
 	};
 
 	return type < MON_TYPE_END && names[type] != NULL ? names[type] :

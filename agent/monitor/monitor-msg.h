@@ -40,6 +40,7 @@ enum mon_type {
 	MON_CONSENT_CANCEL,  /* the prompt goes away (answered: cancelled) */
 	MON_VD_START,        /* the virtual display; ready or not: an event */
 	MON_VD_STOP,
+	MON_CONFIG,          /* -> system, name, problems; the config's fd */
 	MON_TYPE_END
 };
 

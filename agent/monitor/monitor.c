@@ -39,6 +39,7 @@ struct monitor {
 #define MON_F_BEFORE_HELLO 1u /* the first request, and only then */
 #define MON_F_ONCE 2u         /* once per network process */
 #define MON_F_ERROR_TEXT 4u   /* a failed reply keeps its fields (why) */
+#define MON_F_ANY_TURN 8u     /* before hello as well as after it */
 
 typedef int (*mon_handler)(struct monitor *m, struct mon_rd *in,
 	struct mon_buf *out, struct monitor_reply *fds);
@@ -306,7 +307,7 @@ on_x11_cookie(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 		return OP_ERR_PERM;
 	}
 	r = xconn_cookie_copy(display, src, (uid_t)owner, m->o.cookie_copy,
-		err, sizeof(err));
+		m->o.cookie_uid, m->o.cookie_gid, err, sizeof(err));
 	/* The reason goes back either way: the network process shows it. */
 	mon_put_str(out, err);
 	return r;
@@ -383,6 +384,7 @@ static const struct {
 	[MON_CONSENT_CANCEL] = { on_hook, 0 },
 	[MON_VD_START] = { on_hook, MON_F_ERROR_TEXT },
 	[MON_VD_STOP] = { on_hook, 0 },
+	[MON_CONFIG] = { on_hook, MON_F_ANY_TURN | MON_F_ERROR_TEXT },
 };
 
 static void
@@ -413,7 +415,8 @@ monitor_serve(struct monitor *m, const uint8_t *req, size_t len,
 		snprintf(why, why_size, "unknown request %u", type);
 		return OP_ERR_PROTO;
 	}
-	if (((mon_table[type].flags & MON_F_BEFORE_HELLO) != 0) ==
+	if (!(mon_table[type].flags & MON_F_ANY_TURN) &&
+		((mon_table[type].flags & MON_F_BEFORE_HELLO) != 0) ==
 		m->hello_done) {
 		snprintf(why, why_size, "%s out of turn", mon_type_name(type));
 		return OP_ERR_PROTO;

@@ -56,6 +56,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "crypto/password.h"
 #include "monitor/monitor-msg.h"
@@ -92,6 +93,8 @@ struct monitor_opts {
 	 * monitor_set_xauthority. */
 	const char *cookie_copy;
 	const char *xauthority_any;
+	uid_t cookie_uid; /* the copy's owner: the network process's */
+	gid_t cookie_gid;
 	/* Clock for the proof rate limit (NULL = monotonic ms). */
 	uint64_t (*now_ms)(void);
 };

@@ -57,12 +57,14 @@ int op_xauth_load(const char *path, uid_t owner, const char *display_number,
  * Copies the MIT-MAGIC-COOKIE-1 for display out of src (a path from a
  * user's environment, owned by owner or OP_XAUTH_ANY_OWNER; checked and
  * read as op_xauth_load does) into a new Xauthority file dst, mode 0600,
- * owned by this process (written to a temporary name, then renamed over
+ * owned by dst_uid:dst_gid (the network process's account; changing it
+ * needs root) (written to a temporary name, then renamed over
  * dst; never through a symlink). The daemon hands only dst to the
  * capture, input and clipboard connections, so a user cannot swap the
  * file between their three opens. Returns 0 or an error with err.
  */
 int xconn_cookie_copy(const char *display, const char *src, uid_t owner,
-	const char *dst, char *err, size_t errlen);
+	const char *dst, uid_t dst_uid, gid_t dst_gid, char *err,
+	size_t errlen);
 
 #endif

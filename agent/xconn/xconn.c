@@ -171,7 +171,8 @@ put_field(uint8_t *b, size_t *off, const void *p, size_t n)
 
 int
 xconn_cookie_copy(const char *display, const char *src, uid_t owner,
-	const char *dst, char *err, size_t errlen)
+	const char *dst, uid_t dst_uid, gid_t dst_gid, char *err,
+	size_t errlen)
 {
 	static const char mit[] = "MIT-MAGIC-COOKIE-1";
 	uint8_t cookie[OP_XAUTH_COOKIE_LEN];
@@ -210,6 +211,8 @@ xconn_cookie_copy(const char *display, const char *src, uid_t owner,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		0600);
 	if (fd < 0 || fchmod(fd, 0600) != 0 ||
+		((geteuid() != dst_uid || getegid() != dst_gid) &&
+			fchown(fd, dst_uid, dst_gid) != 0) ||
 		(r = write_all(fd, buf, off)) != 0 || close(fd) != 0) {
 		r = r != 0 ? r : -errno;
 		if (fd >= 0)

@@ -75,7 +75,7 @@ attempt(const char *path, const char *copy_to, uid_t owner,
 		alarm(5);
 		if (copy_to != NULL) {
 			c.r = xconn_cookie_copy(":7", path, owner, copy_to,
-				c.err, sizeof(c.err));
+				geteuid(), getegid(), c.err, sizeof(c.err));
 		} else {
 			c.r = xconn_open(":7", path, &conn, &screen, c.err,
 				sizeof(c.err));

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/* The network process's no_new_privs and seccomp deny list (sandbox.h). */
+#include "platform/sandbox.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include <seccomp.h>
+
+static const char *const denied[] = {
+	/* running programs: a shell for an attacker */
+	"execve", "execveat",
+	/* other processes' memory */
+	"ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
+	"pidfd_getfd",
+	/* namespaces and mounts: the usual ways out of a sandbox */
+	"unshare", "setns", "mount", "umount2", "pivot_root", "chroot",
+	"move_mount", "open_tree", "fsopen", "fsconfig", "fsmount", "fspick",
+	"mount_setattr",
+	/* the kernel itself */
+	"init_module", "finit_module", "delete_module", "kexec_load",
+	"kexec_file_load", "bpf", "perf_event_open", "userfaultfd",
+	"add_key", "request_key", "keyctl", "iopl", "ioperm", "syslog",
+	"uselib", "lookup_dcookie", "open_by_handle_at",
+	"name_to_handle_at", "fanotify_init", "quotactl", "acct",
+	/* the host */
+	"reboot", "swapon", "swapoff", "sethostname", "setdomainname",
+	"settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
+	"vhangup",
+};
+
+size_t
+sandbox_denied_count(void)
+{
+	return sizeof(denied) / sizeof(denied[0]);
+}
+
+int
+sandbox_network_process(char *why, size_t why_size)
+{
+	scmp_filter_ctx ctx;
+	int r;
+
+	why[0] = '\0';
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		r = -errno;
+		snprintf(why, why_size, "PR_SET_NO_NEW_PRIVS: %s", strerror(-r));
+		return r;
+	}
+	/* Anything not listed is allowed; a foreign architecture's calls
+	 * (int 0x80 on x86-64) are killed (libseccomp's bad-arch default). */
+	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL) {
+		snprintf(why, why_size, "seccomp_init failed");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < sandbox_denied_count(); i++) {
+		int nr = seccomp_syscall_resolve_name(denied[i]);
+
+		if (nr == __NR_SCMP_ERROR)
+			continue; /* not on this architecture */
+		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0)) !=
+			0) {
+			snprintf(why, why_size, "seccomp rule for %s: %s",
+				denied[i], strerror(-r));
+			seccomp_release(ctx);
+			return r;
+		}
+	}
+	/* All threads: libuv's pool threads already exist. */
+	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) == 0)
+		r = seccomp_load(ctx);
+	if (r != 0)
+		snprintf(why, why_size, "seccomp_load: %s", strerror(-r));
+	seccomp_release(ctx);
+	return r;
+}
