@@ -14,7 +14,7 @@ libxcb-randr0-dev libxcb-xtest0-dev libvpx-dev libyuv-dev xvfb
 libopus-dev libpipewire-0.3-dev libpulse-dev
 libwayland-dev libxkbcommon-dev wayland-protocols"
 
-TEST_PKGS="clang libclang-rt-14-dev python3 python3-nacl python3-protobuf
+TEST_PKGS="clang libclang-rt-14-dev gdb python3 python3-nacl python3-protobuf
 protobuf-compiler python3-yaml python3-jsonschema
 dpkg-dev rpm file ansible-core python3-apt
 tinyproxy microsocks stunnel4 openssl sqlite3

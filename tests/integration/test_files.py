@@ -26,7 +26,8 @@ import os
 import subprocess
 
 from agent import Agent
-from common import (TempDirCase, main, make_share_tree, proc_status_kib,
+from common import (TempDirCase, give_to_network_account, main,
+                    make_share_tree, proc_status_kib,
                     write_file)
 
 import client
@@ -74,6 +75,7 @@ class FilesCase(TempDirCase):
         extra = ("policy:\n  allow:\n    file_transfer: " + allow + "\n  files:\n"
                  "    roots: [" + ", ".join(f'"{r}"' for r in roots) + "]\n"
                  f"    max_bytes: {max_bytes}\n")
+        give_to_network_account(*roots)
         self.agent = Agent(self.tmp, extra=extra)
         self.agent.set_password(PASSWORD)
         os.environ["ASAN_OPTIONS"] = (os.environ.get("ASAN_OPTIONS", "") +

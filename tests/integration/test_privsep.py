@@ -15,10 +15,17 @@ what peers send.
     command), and goes with a network process that dies;
   * READY=1 and WATCHDOG=1 reach the service manager from the main PID
     (the unit's NotifyAccess=main), though the network process's loop is
-    what sends them.
+    what sends them;
+  * the network process runs as security.network_user (outpost) with no
+    capability, no_new_privs and a seccomp filter, as the kernel reports
+    it; made (through gdb) to try, the network process itself cannot
+    open the state directory or a secret in it, nor execve a program,
+    while the same calls in the monitor open them.
 """
 import base64
+import pwd
 import shutil
+import subprocess
 import json
 import os
 import re
@@ -26,6 +33,7 @@ import signal
 import socket
 import struct
 import time
+import unittest
 
 from agent import Agent
 from common import TempDirCase, main, run
@@ -243,6 +251,93 @@ class Notify(TempDirCase):
         self.assertGreaterEqual(texts.count("WATCHDOG=1"), 2, got)
         # Every message comes from the main PID, the monitor.
         self.assertEqual({g[1] for g in got}, {agent.proc.pid}, got)
+
+
+def proc_status(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f
+                    if ":\t" in line)
+
+
+# libc's functions, typed for gdb (no debug information needed).
+OPEN = "((int (*)(const char *, int))open)"
+EXECVE = "((int (*)(const char *, char **, char **))execve)"
+CLOSE = "((int (*)(int))close)"
+
+
+def call_in(pid, expr):
+    """Evaluates a C expression inside process pid (gdb attaches, calls,
+    detaches): the result as an int, and errno after it."""
+    p = subprocess.run(
+        ["gdb", "-nx", "-batch", "-p", str(pid),
+         "-ex", "set confirm off",
+         "-ex", f"print (long)({expr})",
+         "-ex", "print *((int *(*)(void))__errno_location)()"],
+        capture_output=True, text=True, timeout=60)
+    vals = re.findall(r"^\$\d+ = (-?\d+)$", p.stdout, re.M)
+    if len(vals) != 2:
+        raise AssertionError(f"gdb: {p.stdout[-1500:]}{p.stderr[-1500:]}")
+    return int(vals[0]), int(vals[1])
+
+
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("gdb"),
+                     "needs root (the agent drops to its account) and gdb")
+class Sandbox(TempDirCase):
+    def setUp(self):
+        super().setUp()
+        self.agent = Agent(self.tmp)
+        self.agent.start()
+        self.st = self.agent.wait_status(lambda s: s.get("direct_access"))
+        self.net = self.st["monitor"]["network_pid"]
+
+    def tearDown(self):
+        code = self.agent.stop()
+        super().tearDown()
+        self.assertEqual(code, 0, self.agent.log()[-3000:])
+
+    def test_account_capabilities_and_filter(self):
+        acct = pwd.getpwnam("outpost")
+        st = proc_status(self.net)
+        self.assertEqual(st["Uid"].split(), [str(acct.pw_uid)] * 4)
+        self.assertEqual(st["Gid"].split(), [str(acct.pw_gid)] * 4)
+        self.assertEqual(st["Groups"].split(), [])
+        for cap in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
+            self.assertEqual(int(st[cap], 16), 0, cap)
+        self.assertEqual(st["NoNewPrivs"], "1")
+        self.assertEqual(st["Seccomp"], "2")  # filter mode
+        self.assertEqual(self.st["monitor"]["network_uid"], acct.pw_uid)
+        self.assertIs(self.st["monitor"]["seccomp"], True)
+        # The monitor stays root: it holds the secrets.
+        self.assertEqual(proc_status(self.agent.proc.pid)["Uid"].split()[0],
+                         "0")
+        # Its private directory is its own; the state directory is not.
+        net_dir = os.path.join(self.agent.state, "net")
+        self.assertEqual((os.stat(net_dir).st_uid,
+                          os.stat(net_dir).st_mode & 0o7777),
+                         (acct.pw_uid, 0o700))
+        self.assertEqual(os.stat(self.agent.state).st_mode & 0o777, 0o700)
+
+    def test_network_process_cannot_open_state_or_exec(self):
+        state = self.agent.state
+        key = os.path.join(state, "identity.key")
+        o_dir = os.O_RDONLY | os.O_DIRECTORY
+        for path, flags in ((state, o_dir), (key, os.O_RDONLY)):
+            r, err = call_in(self.net, f'{OPEN}("{path}", {flags})')
+            self.assertEqual((r, err), (-1, 13), f"open {path}")  # EACCES
+        r, err = call_in(self.net, f'{EXECVE}("/bin/true", 0, 0)')
+        self.assertEqual((r, err), (-1, 1), "execve")  # EPERM (seccomp)
+        # The same open in the monitor succeeds (and is closed again).
+        fd, _ = call_in(self.agent.proc.pid, f'{OPEN}("{key}", 0)')
+        self.assertGreaterEqual(fd, 0)
+        self.assertEqual(call_in(self.agent.proc.pid, f"{CLOSE}({fd})")[0],
+                         0)
+        # Both still serve: the network process was only refused.
+        self.assertEqual(self.agent.status()["monitor"]["network_pid"],
+                         self.net)
+        c = direct(self.agent)
+        self.assertNotIsInstance(c.login(self.agent.otp()), str,
+                                 self.agent.log()[-2000:])
+        c.close()
 
 
 if __name__ == "__main__":

@@ -176,10 +176,12 @@ def agent_level(a, tmp, src, size):
     os.environ.setdefault("OUTPOST", a.outpost)
     os.environ.setdefault("OP_SOURCE_DIR", SRC)
     from agent import Agent                            # noqa: E402
+    from common import give_to_network_account         # noqa: E402
     import client                                      # noqa: E402
     share = os.path.join(tmp, "share")
     os.makedirs(share)
     os.link(src, os.path.join(share, "src.bin"))
+    give_to_network_account(share)
     extra = ("policy:\n  allow:\n    file_transfer: both\n"
              f"  files:\n    roots: [\"{share}\"]\n    max_bytes: 0\n")
     ag = rs = relay = None
