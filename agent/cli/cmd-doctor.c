@@ -268,6 +268,23 @@ json_field(const char *json, const char *key, char *out, size_t n)
 	return true;
 }
 
+/* Privilege separation as the running agent reports it. */
+static void
+check_separation(struct doctor_result *r, const char *net_uid,
+	const char *seccomp)
+{
+	if (strcmp(net_uid, "0") == 0) {
+		r->st = r->st == ST_OK ? ST_WARN : r->st;
+		doctor_fix(r, "its network process runs as root "
+			"(security.network_user: root): set it to outpost, "
+			"the account the packages create");
+	} else if (strcmp(seccomp, "true") != 0) {
+		r->st = r->st == ST_OK ? ST_WARN : r->st;
+		doctor_fix(r, "its network process runs without its seccomp "
+			"filter");
+	}
+}
+
 static void
 check_agent(const struct conf *c, struct doctor_report *rep)
 {
@@ -281,6 +298,7 @@ check_agent(const struct conf *c, struct doctor_report *rep)
 	char nat[24] = "";
 	char result[32] = "";
 	char advice[256] = "";
+	char net_uid[16] = "", seccomp[8] = "";
 	int e;
 
 	e = ctl_request(dir, "status", AGENT_TIMEOUT_MS, &ans);
@@ -311,10 +329,13 @@ check_agent(const struct conf *c, struct doctor_report *rep)
 	json_field(ans, "nat_type", nat, sizeof(nat));
 	json_field(ans, "registration_result", result, sizeof(result));
 	json_field(ans, "registration_advice", advice, sizeof(advice));
+	json_field(ans, "network_uid", net_uid, sizeof(net_uid));
+	json_field(ans, "seccomp", seccomp, sizeof(seccomp));
 	free(ans);
 	if (strcmp(reg, "true") == 0) {
 		doctor_set(r, ST_OK, "running (pid %s), ID %s, registered "
 			"(last answer %s ms ago), NAT %s", pid, id, age, nat);
+		check_separation(r, net_uid, seccomp);
 		return;
 	}
 	doctor_set(r, ST_WARN, "running (pid %s), ID %s, NOT registered%s%s",
@@ -325,6 +346,7 @@ check_agent(const struct conf *c, struct doctor_report *rep)
 	else
 		doctor_fix(r, "see the failing checks below; the agent "
 			"retries on its own once they pass");
+	check_separation(r, net_uid, seccomp);
 }
 
 /* ---- which ID the UDP probe uses ---- */
