@@ -243,7 +243,9 @@ X(POLICY_FILES_ROOTS, "policy.files.roots", CT_LIST(64), "",		\
 	"Directories the technician may see and transfer files in, each "\
 	"shown to the client as a top-level folder named after it. "	\
 	"Nothing outside them is reachable: no '..', no symlink is "	\
-	"followed. Empty means file transfer is refused.")		\
+	"followed. Empty means file transfer is refused. Files are read "\
+	"and written as security.network_user, which must be allowed "	\
+	"into them (owner, group or ACL).")				\
 X(POLICY_FILES_MAX_BYTES, "policy.files.max_bytes",			\
 	CT_INT(0, 1099511627776), "0", NULL,				\
 	"Largest file, and largest total of one transfer, in bytes; 0 "	\
