@@ -26,6 +26,8 @@ mon_type_name(unsigned type)
 		[MON_CONSENT_CANCEL] = "consent-cancel",
 		[MON_VD_START] = "vd-start",
 		[MON_VD_STOP] = "vd-stop",
+		[MON_TERM_OPEN] = "term-open",
+		[MON_TERM_HANGUP] = "term-hangup",
 	};
 
 	return type < MON_TYPE_END && names[type] != NULL ? names[type] :
@@ -236,4 +238,27 @@ mon_get_consent(struct mon_rd *r, struct mon_consent *out)
 	mon_get_str(r, out->kind, sizeof(out->kind));
 	mon_get_str(r, out->permissions, sizeof(out->permissions));
 	out->timeout_ms = mon_get_u32(r);
+}
+
+void
+mon_put_term_open(struct mon_buf *w, const struct mon_term_open *t)
+{
+	mon_put_u32(w, (uint32_t)t->terminal_id);
+	mon_put_u32(w, (uint32_t)((uint64_t)t->session_tag >> 32));
+	mon_put_u32(w, (uint32_t)(uint64_t)t->session_tag);
+	mon_put_u32(w, t->rows);
+	mon_put_u32(w, t->cols);
+}
+
+void
+mon_get_term_open(struct mon_rd *r, struct mon_term_open *out)
+{
+	uint64_t hi, lo;
+
+	out->terminal_id = (int32_t)mon_get_u32(r);
+	hi = mon_get_u32(r);
+	lo = mon_get_u32(r);
+	out->session_tag = (int64_t)(hi << 32 | lo);
+	out->rows = mon_get_u32(r);
+	out->cols = mon_get_u32(r);
 }

@@ -40,6 +40,9 @@ enum mon_type {
 	MON_CONSENT_CANCEL,  /* the prompt goes away (answered: cancelled) */
 	MON_VD_START,        /* the virtual display; ready or not: an event */
 	MON_VD_STOP,
+	MON_TERM_OPEN,       /* id, tag, rows, cols -> a shell: pty master fd
+	                      * (+ typescript fd); its exit: an event */
+	MON_TERM_HANGUP,     /* handle: that shell is hung up */
 	MON_TYPE_END
 };
 
@@ -52,6 +55,8 @@ const char *mon_type_name(unsigned type);
  * u32 server pid, u32 session pid, str error; MON_EV_VD_LOST: str error. */
 #define MON_EV_VD_READY 2
 #define MON_EV_VD_LOST 3
+/* MON_EV_TERM_EXIT: u32 handle, u32 exit status (128+N: killed by N). */
+#define MON_EV_TERM_EXIT 10
 
 /* What notify may tell the service manager (READY=1, ...). */
 enum mon_notify {
@@ -123,5 +128,17 @@ struct mon_consent {
 
 void mon_put_consent(struct mon_buf *w, const struct mon_consent *c);
 void mon_get_consent(struct mon_rd *r, struct mon_consent *out);
+
+/* term-open's fields: which terminal (the typescript's name) and its
+ * size. Who the shell runs as is the monitor's config's. */
+struct mon_term_open {
+	int32_t terminal_id;
+	int64_t session_tag;
+	uint32_t rows;
+	uint32_t cols;
+};
+
+void mon_put_term_open(struct mon_buf *w, const struct mon_term_open *t);
+void mon_get_term_open(struct mon_rd *r, struct mon_term_open *out);
 
 #endif

@@ -62,7 +62,6 @@ TAILQ_HEAD(proc_list, proc);
 
 struct term_direct {
 	uv_loop_t *loop;
-	unsigned max_live;
 	unsigned grace_ms;
 	uint32_t next_handle;
 	struct proc_list procs;
@@ -72,7 +71,7 @@ struct term_direct {
 };
 
 int
-term_direct_new(uv_loop_t *loop, unsigned max_live, unsigned hangup_grace_ms,
+term_direct_new(uv_loop_t *loop, unsigned hangup_grace_ms,
 	struct term_direct **out)
 {
 	struct term_direct *d;
@@ -81,7 +80,6 @@ term_direct_new(uv_loop_t *loop, unsigned max_live, unsigned hangup_grace_ms,
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return OP_ERR_NOMEM;
 	d->loop = loop;
-	d->max_live = max_live;
 	d->grace_ms = hangup_grace_ms ? hangup_grace_ms : GRACE_DEFAULT_MS;
 	TAILQ_INIT(&d->procs);
 	*out = d;
@@ -405,11 +403,6 @@ term_direct_open(struct term_direct *d, const struct term_who *who,
 		a != NULL ? a->name : who->user != NULL ? who->user : "");
 	if (d->closing)
 		return OP_ERR_STATE;
-	if (d->max_live > 0 && d->live >= d->max_live) {
-		snprintf(msg, msg_size, "Too many terminals are open on this "
-					"host (at most %u)", d->max_live);
-		return OP_ERR_TOO_LARGE;
-	}
 	if ((r = refusal(who, msg, msg_size)) != 0)
 		return r;
 	if ((p = calloc(1, sizeof(*p))) == NULL) {

@@ -351,7 +351,7 @@ term_host_new(const struct term_host_cfg *cfg, struct term_host **out)
 	if (h->sp == NULL) {
 		h->own_sp.impl = &own_impl;
 		h->sp = &h->own_sp;
-		r = term_direct_new(cfg->loop, 0, h->cfg.hangup_grace_ms,
+		r = term_direct_new(cfg->loop, h->cfg.hangup_grace_ms,
 			&h->direct);
 		if (r != 0)
 			goto fail;

@@ -296,11 +296,10 @@ struct term_who {
 	const char *record_dir; /* typescripts; NULL = none */
 };
 
-/* max_live: shells alive at once (0 = no cap; more are refused with
- * OP_ERR_TOO_LARGE); hangup_grace_ms: SIGHUP to SIGKILL (0 = 3000).
- * Returns 0 and *out, or OP_ERR_NOMEM. */
-int term_direct_new(uv_loop_t *loop, unsigned max_live,
-	unsigned hangup_grace_ms, struct term_direct **out);
+/* hangup_grace_ms: SIGHUP to SIGKILL (0 = 3000). Returns 0 and *out, or
+ * OP_ERR_NOMEM. */
+int term_direct_new(uv_loop_t *loop, unsigned hangup_grace_ms,
+	struct term_direct **out);
 
 /* As term_spawner_impl.open, as who says. */
 int term_direct_open(struct term_direct *d, const struct term_who *who,
