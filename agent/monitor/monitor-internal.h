@@ -17,6 +17,7 @@ struct term_direct;
 struct monitor__bucket {
 	double tokens;
 	uint64_t ms;
+	uint64_t refused;
 };
 
 struct monitor {
@@ -27,23 +28,22 @@ struct monitor {
 	bool hello_done;
 	uint32_t once_done; /* bit per type: MON_ONCE requests answered */
 	struct monitor__bucket proofs;
-	uint64_t proofs_refused;
 	char xauthority_any[4096];
 	char previous[64]; /* how the last network process ended */
 	/* terminals (monitor-term.c) */
 	struct monitor_term_conf term;
 	struct term_direct *terms; /* this network process's shells */
 	struct monitor__bucket term_opens;
-	uint64_t terms_refused;
 };
 
 /* The signature of a request's handler (monitor.c's table). */
 typedef int (*mon_handler)(struct monitor *m, struct mon_rd *in,
 	struct mon_buf *out, struct monitor_reply *fds);
 
-/* May one more use of b happen now? */
+/* May one more use of b happen now? A refusal is logged (what: "password
+ * checks"), once per hundred. */
 bool monitor__bucket_take(struct monitor *m, struct monitor__bucket *b,
-	unsigned burst, unsigned per_s);
+	unsigned burst, unsigned per_s, const char *what);
 
 /* A malformed request: marks it so (monitor_serve ends the network
  * process); a handler's own failures are reply statuses instead. */

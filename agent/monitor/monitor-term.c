@@ -59,12 +59,7 @@ admit(struct monitor *m, char *msg, size_t cap)
 		return OP_ERR_UNSUPPORTED;
 	}
 	if (!monitor__bucket_take(m, &m->term_opens, MONITOR_TERM_BURST,
-		    MONITOR_TERM_PER_S)) {
-		if (m->terms_refused++ % 100 == 0)
-			log_warn("monitor: terminals opened over %d a second; "
-				 "refusing (%llu so far)",
-				MONITOR_TERM_PER_S,
-				(unsigned long long)m->terms_refused);
+		    MONITOR_TERM_PER_S, "terminals opened")) {
 		snprintf(msg, cap, "Too many terminals were opened in a short "
 				   "time on this host; try again in a moment");
 		return -EAGAIN;

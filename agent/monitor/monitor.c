@@ -107,7 +107,7 @@ now_ms(const struct monitor *m)
 
 bool
 monitor__bucket_take(struct monitor *m, struct monitor__bucket *b,
-	unsigned burst, unsigned per_s)
+	unsigned burst, unsigned per_s, const char *what)
 {
 	uint64_t now = now_ms(m);
 
@@ -116,8 +116,13 @@ monitor__bucket_take(struct monitor *m, struct monitor__bucket *b,
 	b->ms = now;
 	if (b->tokens > burst)
 		b->tokens = burst;
-	if (b->tokens < 1.0)
+	if (b->tokens < 1.0) {
+		if (b->refused++ % 100 == 0)
+			log_warn("monitor: %s over %u a second; refusing (%llu "
+				 "so far)",
+				what, per_s, (unsigned long long)b->refused);
 		return false;
+	}
 	b->tokens -= 1.0;
 	return true;
 }
@@ -146,17 +151,10 @@ on_check_proof(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	if (!mon_rd_done(in) || strlen(challenge) != PASSWORD_CHALLENGE_LEN ||
 		(allow & ~(SECRETS_ALLOW_OTP | SECRETS_ALLOW_PERMANENT)) != 0)
 		return monitor__malformed(in);
-	if (!monitor__bucket_take(m, &m->proofs, MONITOR_PROOF_BURST,
-		    MONITOR_PROOF_PER_S)) {
-		if (m->proofs_refused++ % 100 == 0)
-			log_warn("monitor: password checks over %d a second; "
-				 "refusing (%llu so far)",
-				MONITOR_PROOF_PER_S,
-				(unsigned long long)m->proofs_refused);
-	} else {
+	if (monitor__bucket_take(m, &m->proofs, MONITOR_PROOF_BURST,
+		    MONITOR_PROOF_PER_S, "password checks"))
 		meth = secrets_check_proof(&m->creds, challenge, proof, len,
 			allow);
-	}
 	/* A one-time password is good for one login (issue 11.1). */
 	if (meth == SECRETS_OTP && new_otp(m) != 0)
 		m->creds.otp[0] = '\0';

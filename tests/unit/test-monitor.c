@@ -537,6 +537,12 @@ send_event(void *arg, const struct mon_buf *ev)
 }
 
 static void
+on_loop_closed(uv_handle_t *h)
+{
+	close(((struct loop_server *)h->data)->fd);
+}
+
+static void
 on_loop_request(uv_poll_t *h, int status, int events)
 {
 	struct loop_server *s = h->data;
@@ -556,8 +562,7 @@ on_loop_request(uv_poll_t *h, int status, int events)
 	}
 	if (n > 0)
 		s->refused++;
-	uv_close((uv_handle_t *)h, NULL);
-	close(s->fd);
+	uv_close((uv_handle_t *)h, on_loop_closed);
 	monitor_terms_end(s->m); /* the network process is gone */
 }
 
@@ -682,7 +687,7 @@ parent_of(uint32_t pid)
 static void
 test_terminals(void)
 {
-	static const char cmd_a[] = "stty size; echo mon-$((6*7)); exit 3\r";
+	static const char cmd_a[] = "echo \"mon-$(stty size)-$((6*7))\"; exit 3\r";
 	static const char cmd_c[] = "trap '' HUP; sleep 300 & "
 				    "echo job-$((5*5))\r";
 	struct loop_server srv = { 0 };
@@ -724,8 +729,7 @@ test_terminals(void)
 	ASSERT_INT_EQ(parent_of(a.pid), getpid());
 	/* The size asked for, and an exit status as an event. */
 	ASSERT(write(a.master, cmd_a, strlen(cmd_a)) == (ssize_t)strlen(cmd_a));
-	ASSERT(pty_wait(a.master, "30 100"));
-	ASSERT(pty_wait(a.master, "mon-42"));
+	ASSERT(pty_wait(a.master, "mon-30 100-42"));
 	ASSERT_INT_EQ(next_exit(ev[1], 10000, &handle, &code), 0);
 	ASSERT_INT_EQ(handle, a.handle);
 	ASSERT_INT_EQ(code, 3);
