@@ -15,7 +15,10 @@
  * its own session with the pty as controlling terminal, a parent-death
  * signal and no other descriptor of the daemon. It is reaped through a
  * pidfd (waitpid on its own pid only), so other children of the daemon
- * and libuv's SIGCHLD handling are never disturbed.
+ * and libuv's SIGCHLD handling are never disturbed. Who starts, hangs up
+ * and reaps it is a spawner's business (struct term_spawner_impl): this
+ * process (term_direct) or, in the daemon, the privileged monitor, which
+ * runs a term_direct of its own; the host only holds the pty master.
  *
  * Flow control: output is read from a pty only while cfg.can_send says
  * the session may queue more, so a flood (`yes`) blocks the writer in the
