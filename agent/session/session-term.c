@@ -14,8 +14,9 @@
  * TerminalError and ends that terminal, never the session or the agent.
  *
  * This file must not parse anything itself beyond the TerminalAction
- * fields, and it never starts a shell: the term module does, as the
- * configured account only.
+ * fields, and it never starts a shell: the term module's spawner does
+ * (in the daemon, the privileged monitor), as the configured account
+ * only, and names the typescript.
  */
 #include "session/session-internal.h"
 
