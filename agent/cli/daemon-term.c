@@ -70,7 +70,7 @@ open_shell(struct term_spawner *sp, const struct term_open_req *req,
 	struct mon_term_open q = { .terminal_id = req->terminal_id,
 		.session_tag = req->session_tag, .rows = req->rows,
 		.cols = req->cols };
-	struct monclient_shell sh;
+	struct mon_term_shell sh;
 	struct shell_slot *sl = slot_of(t, 0);
 	int r;
 
@@ -81,7 +81,8 @@ open_shell(struct term_spawner *sp, const struct term_open_req *req,
 		snprintf(msg, msg_size, "Too many terminals are open");
 		return OP_ERR_TOO_LARGE;
 	}
-	r = monclient_term_open(t->d->mon_fd, &q, &sh);
+	r = monclient_term_open(t->d->mon_fd, &q, &sh, &out->master,
+		&out->record_fd);
 	snprintf(out->user, sizeof(out->user), "%s", sh.user);
 	if (r != 0) {
 		snprintf(msg, msg_size, "%s", sh.msg[0] != '\0' ? sh.msg :
@@ -95,8 +96,6 @@ open_shell(struct term_spawner *sp, const struct term_open_req *req,
 	count(t, 1);
 	out->handle = sh.handle;
 	out->pid = sh.pid;
-	out->master = sh.master;
-	out->record_fd = sh.record_fd;
 	out->tty_chowned = sh.tty_chowned;
 	snprintf(out->tty, sizeof(out->tty), "%s", sh.tty);
 	snprintf(out->typescript, sizeof(out->typescript), "%s",

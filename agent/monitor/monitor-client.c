@@ -373,7 +373,7 @@ monclient_reload_password(int fd, char salt[static PASSWORD_SALT_LEN + 1],
 
 int
 monclient_term_open(int fd, const struct mon_term_open *req,
-	struct monclient_shell *out)
+	struct mon_term_shell *out, int *master, int *record_fd)
 {
 	struct mon_buf w;
 	uint8_t reply[MON_MSG_MAX];
@@ -382,21 +382,15 @@ monclient_term_open(int fd, const struct mon_term_open *req,
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	out->master = -1;
-	out->record_fd = -1;
+	*master = -1;
+	*record_fd = -1;
 	begin(&w, MON_TERM_OPEN);
 	mon_put_term_open(&w, req);
 	r = call_fds(fd, &w, reply, &rd, fds, 2, &nfds);
 	if (r == OP_ERR_PROTO || r == -ETIMEDOUT || r == -ECONNRESET ||
 		(r != 0 && rd.left == 0))
 		return r;
-	out->handle = mon_get_u32(&rd);
-	out->pid = mon_get_u32(&rd);
-	mon_get_str(&rd, out->tty, sizeof(out->tty));
-	mon_get_str(&rd, out->user, sizeof(out->user));
-	out->tty_chowned = mon_get_u8(&rd) != 0;
-	mon_get_str(&rd, out->typescript, sizeof(out->typescript));
-	mon_get_str(&rd, out->msg, sizeof(out->msg));
+	mon_get_term_shell(&rd, out);
 	/* A shell comes with its master, and its typescript's descriptor
 	 * exactly when it has a name. */
 	if (!mon_rd_done(&rd) || (r == 0 && (out->handle == 0 ||
@@ -404,13 +398,11 @@ monclient_term_open(int fd, const struct mon_term_open *req,
 		for (int i = 0; i < nfds; i++)
 			close(fds[i]);
 		memset(out, 0, sizeof(*out));
-		out->master = -1;
-		out->record_fd = -1;
 		return OP_ERR_PROTO;
 	}
 	if (r == 0) {
-		out->master = fds[0];
-		out->record_fd = nfds == 2 ? fds[1] : -1;
+		*master = fds[0];
+		*record_fd = nfds == 2 ? fds[1] : -1;
 	}
 	return r;
 }

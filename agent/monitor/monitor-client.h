@@ -56,24 +56,11 @@ int monclient_find_user(int fd, uint8_t reply[static MON_MSG_MAX],
  * cookie file; err gets its reason on failure. */
 int monclient_x11_cookie(int fd, const char *display, const char *src,
 	uint32_t owner, char *err, size_t errlen);
-/* term-open's answer: the shell (term.h's struct term_shell, kept out of
- * this header's dependencies) and, on a refusal, why. */
-struct monclient_shell {
-	uint32_t handle;
-	uint32_t pid;
-	int master;    /* -1 unless 0 was returned */
-	int record_fd; /* -1 = not recorded */
-	bool tty_chowned;
-	char tty[64];
-	char user[64];
-	char typescript[4352];
-	char msg[256];
-};
-
-/* term-open: 0 and out (the caller owns its descriptors), or the
- * monitor's refusal with out->msg and out->user, or a transport error. */
+/* term-open: 0 with out, *master and *record_fd (-1: not recorded; the
+ * caller owns both), or the monitor's refusal with out->msg and
+ * out->user, or a transport error (*master and *record_fd -1). */
 int monclient_term_open(int fd, const struct mon_term_open *req,
-	struct monclient_shell *out);
+	struct mon_term_shell *out, int *master, int *record_fd);
 /* term-hangup: 0 or OP_ERR_NOT_FOUND (already reaped). */
 int monclient_term_hangup(int fd, uint32_t handle);
 /* connect-user: *sock (and with held, *hold) on success. */

@@ -262,3 +262,27 @@ mon_get_term_open(struct mon_rd *r, struct mon_term_open *out)
 	out->rows = mon_get_u32(r);
 	out->cols = mon_get_u32(r);
 }
+
+void
+mon_put_term_shell(struct mon_buf *w, const struct mon_term_shell *s)
+{
+	mon_put_u32(w, s->handle);
+	mon_put_u32(w, s->pid);
+	mon_put_str(w, s->tty);
+	mon_put_str(w, s->user);
+	mon_put_u8(w, s->tty_chowned);
+	mon_put_str(w, s->typescript);
+	mon_put_str(w, s->msg);
+}
+
+void
+mon_get_term_shell(struct mon_rd *r, struct mon_term_shell *out)
+{
+	out->handle = mon_get_u32(r);
+	out->pid = mon_get_u32(r);
+	mon_get_str(r, out->tty, sizeof(out->tty));
+	mon_get_str(r, out->user, sizeof(out->user));
+	out->tty_chowned = mon_get_u8(r) != 0;
+	mon_get_str(r, out->typescript, sizeof(out->typescript));
+	mon_get_str(r, out->msg, sizeof(out->msg));
+}

@@ -141,4 +141,20 @@ struct mon_term_open {
 void mon_put_term_open(struct mon_buf *w, const struct mon_term_open *t);
 void mon_get_term_open(struct mon_rd *r, struct mon_term_open *out);
 
+/* term-open's reply fields, also with an error status (then user and msg
+ * say why); the pty master (and the typescript, when typescript is not
+ * "") come as descriptors. */
+struct mon_term_shell {
+	uint32_t handle; /* never 0 for a shell */
+	uint32_t pid;
+	char tty[64];
+	char user[64];
+	bool tty_chowned;
+	char typescript[4352];
+	char msg[256];
+};
+
+void mon_put_term_shell(struct mon_buf *w, const struct mon_term_shell *s);
+void mon_get_term_shell(struct mon_rd *r, struct mon_term_shell *out);
+
 #endif

@@ -39,13 +39,17 @@ on_exit(void *arg, uint32_t handle, int32_t exit_code)
 static void
 put_shell(struct mon_buf *out, const struct term_shell *sh, const char *msg)
 {
-	mon_put_u32(out, sh->handle);
-	mon_put_u32(out, sh->pid);
-	mon_put_str(out, sh->tty);
-	mon_put_str(out, sh->user);
-	mon_put_u8(out, sh->tty_chowned);
-	mon_put_str(out, sh->typescript);
-	mon_put_str(out, msg);
+	struct mon_term_shell s;
+
+	memset(&s, 0, sizeof(s));
+	s.handle = sh->handle;
+	s.pid = sh->pid;
+	s.tty_chowned = sh->tty_chowned;
+	snprintf(s.tty, sizeof(s.tty), "%s", sh->tty);
+	snprintf(s.user, sizeof(s.user), "%s", sh->user);
+	snprintf(s.typescript, sizeof(s.typescript), "%s", sh->typescript);
+	snprintf(s.msg, sizeof(s.msg), "%s", msg);
+	mon_put_term_shell(out, &s);
 }
 
 /* Refusals before the spawner is asked: 0, or an error and msg. */
