@@ -69,6 +69,7 @@ struct daemon_vd {
 	char error[160];
 };
 struct desktop_waiter;
+struct daemon_terms;
 
 /* daemon-desktop.c: the display sessions stream. */
 struct daemon_desktop {
@@ -123,6 +124,7 @@ struct daemon {
 	struct daemon_consent *consent; /* prompts and the logind cache */
 	struct daemon_net net;
 	struct daemon_desktop desktop;
+	struct daemon_terms *terms; /* the monitor's shells (daemon-term.c) */
 };
 
 /* cap NULL: there is no display, why says so (for the client). */
@@ -217,6 +219,13 @@ void daemon_consent_cancel(struct daemon *d);
 /* daemon-desktop.c: the monitor's virtual display events. */
 void daemon_vd_ready(struct daemon *d, int status, const struct daemon_vd *v);
 void daemon_vd_lost(struct daemon *d, const char *error);
+/* daemon-term.c: terminal shells, started by the monitor. The spawner
+ * sessions are given (term.h); NULL when out of memory at start. */
+int daemon_terms_init(struct daemon *d);
+void daemon_terms_free(struct daemon *d);
+struct term_spawner *daemon_term_spawner(struct daemon *d);
+/* MON_EV_TERM_EXIT: that shell was reaped. */
+void daemon_term_exited(struct daemon *d, uint32_t handle, int32_t code);
 /* daemon-consent.c: the answer of the prompt on screen. */
 void daemon_consent_answered(struct daemon *d, enum consent_result r,
 	const char *detail);

@@ -10,7 +10,9 @@
  * monitor with its exit code (a config or start-up error is not cured by
  * retrying). A malformed request ends the network process (SIGKILL).
  * Signals: SIGTERM/SIGINT are passed on and the monitor exits when the
- * network process has; SIGHUP is passed on (reload).
+ * network process has; SIGHUP is passed on (reload). The terminal shells
+ * it starts for a network process (monitor/monitor-term.c) are hung up
+ * when that process ends, however it ends.
  */
 #include "cli/daemon.h"
 #include "cli/daemon-internal.h"
@@ -148,6 +150,7 @@ on_child_exit(uv_process_t *h, int64_t exit_status, int term_signal)
 	if (p->prompt != NULL)
 		consent_cancel(p->prompt);
 	daemon_monitor_vd_stop(p);
+	monitor_terms_end(p->mon); /* no orphan shells */
 	if (p->stopping || !p->child_up) {
 		if (!p->stopping || exit_status != 0 || term_signal != 0)
 			p->exit_code = term_signal != 0 ? EX_SOFTWARE :
@@ -288,6 +291,26 @@ on_hup(uv_signal_t *h, int signum)
 	kill_child(h->data, SIGHUP);
 }
 
+/* policy.terminal.*: how term-open starts shells. */
+static void
+set_terminal(struct mon_proc *p, const struct conf *c)
+{
+	struct monitor_term_conf t = {
+		.allow_root = conf_bool(c, CONF_POLICY_TERMINAL_ALLOW_ROOT),
+		.max_live = (unsigned)(conf_int(c, CONF_POLICY_LIMITS_MAX_SESSIONS) *
+			conf_int(c, CONF_POLICY_TERMINAL_MAX_PER_SESSION)),
+	};
+
+	snprintf(t.user, sizeof(t.user), "%s",
+		conf_str(c, CONF_POLICY_TERMINAL_USER));
+	snprintf(t.shell, sizeof(t.shell), "%s",
+		conf_str(c, CONF_POLICY_TERMINAL_SHELL));
+	if (conf_bool(c, CONF_POLICY_TERMINAL_RECORD))
+		snprintf(t.record_dir, sizeof(t.record_dir), "%s",
+			conf_str(c, CONF_POLICY_TERMINAL_RECORD_DIR));
+	monitor_set_terminal(p->mon, &t);
+}
+
 /* reload-config: what the monitor itself takes from the config; an
  * invalid file keeps the old, as in the network process. */
 static void
@@ -299,6 +322,7 @@ reload_config(struct mon_proc *p)
 	if (cli_load_conf_quiet(p->cli, &fresh, &diags) == 0) {
 		monitor_set_xauthority(p->mon,
 			conf_str(fresh, CONF_DISPLAY_XAUTHORITY));
+		set_terminal(p, fresh);
 		conf_unref(p->conf);
 		p->conf = fresh;
 	}
@@ -335,6 +359,12 @@ on_prompt_done(void *arg, enum consent_result r, const char *detail)
 	mon_put_u8(&ev, (uint8_t)r);
 	mon_put_str(&ev, detail != NULL ? detail : "");
 	daemon_monitor_event(p, &ev);
+}
+
+static void
+event_cb(void *arg, const struct mon_buf *ev)
+{
+	daemon_monitor_event(arg, ev);
 }
 
 void
@@ -470,6 +500,8 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	mo.hook = hook;
 	mo.consent_ask = consent_ask_cb;
 	mo.notify = notify;
+	mo.event = event_cb;
+	mo.loop = &p.loop;
 	mo.arg = &p;
 	mo.xauthority_any = conf_str(conf, CONF_DISPLAY_XAUTHORITY);
 	if ((rc = daemon_monitor_net_account(&p)) != 0)
@@ -487,16 +519,18 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 		&mo.otp_charset);
 	mo.otp_len = (size_t)conf_int(conf,
 		CONF_ACCESS_ONE_TIME_PASSWORD_LENGTH);
+	if ((r = uv_loop_init(&p.loop)) != 0) {
+		log_error("event loop: %s", uv_strerror(r));
+		state_free(st);
+		return EX_OSERR;
+	}
 	if ((r = monitor_new(st, &mo, &p.mon)) != 0) {
 		log_error_r(r, "one-time password");
 		state_free(st);
+		(void)uv_loop_close(&p.loop);
 		return EX_CONFIG;
 	}
-	if ((r = uv_loop_init(&p.loop)) != 0) {
-		log_error("event loop: %s", uv_strerror(r));
-		monitor_free(p.mon);
-		return EX_OSERR;
-	}
+	set_terminal(&p, conf);
 	start_signal(&p, &p.sig_int, on_stop, SIGINT);
 	start_signal(&p, &p.sig_term, on_stop, SIGTERM);
 	start_signal(&p, &p.sig_hup, on_hup, SIGHUP);
@@ -511,10 +545,11 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	if (p.prompt != NULL)
 		consent_cancel(p.prompt);
 	daemon_monitor_vd_stop(&p);
+	monitor_terms_end(p.mon);
 	if (p.ev_sock >= 0)
 		close(p.ev_sock);
 	p.ev_sock = -1;
-	/* A cancelled prompt is reaped and freed by its own handles: let
+	/* A cancelled prompt (and a hung-up shell) is reaped and freed by its own handles: let
 	 * them finish (the signals and the timer would keep the loop). */
 	uv_close((uv_handle_t *)&p.sig_int, NULL);
 	uv_close((uv_handle_t *)&p.sig_term, NULL);

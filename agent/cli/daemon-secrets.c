@@ -198,6 +198,14 @@ on_event(uv_poll_t *h, int status, int events)
 			daemon_vd_lost(d, detail);
 			return;
 		}
+	} else if (type == MON_EV_TERM_EXIT) {
+		uint32_t handle = mon_get_u32(&rd);
+		int32_t code = (int32_t)mon_get_u32(&rd);
+
+		if (mon_rd_done(&rd)) {
+			daemon_term_exited(d, handle, code);
+			return;
+		}
 	}
 	uv_poll_stop(h);
 	daemon_monitor_failed(d, OP_ERR_PROTO, "events");

@@ -401,14 +401,14 @@ files_config(struct daemon *d, struct authorize_job *j,
 }
 
 /* The terminal part of a grant: every session of a policy that allows
- * terminals offers them (PeerInfo); a terminal session also gets the
- * account, looked up now (getpwnam may ask NSS: once per login). */
+ * terminals offers them (PeerInfo). The monitor starts the shells, as
+ * its config says (the account, the shell, root, typescripts), and
+ * explains its refusals to the client itself. */
 static bool
 terminal_config(struct daemon *d, struct authorize_job *j,
-	struct session_term_cfg *tc, struct term_account *acct)
+	struct session_term_cfg *tc)
 {
 	const char *user = conf_str(d->conf, CONF_POLICY_TERMINAL_USER);
-	const char *shell = conf_str(d->conf, CONF_POLICY_TERMINAL_SHELL);
 
 	if (!(policy_permissions(d->rules, POLICY_KIND_TERMINAL) &
 		    POLICY_PERM_TERMINAL))
@@ -417,27 +417,10 @@ terminal_config(struct daemon *d, struct authorize_job *j,
 		return false;
 	*tc = (struct session_term_cfg){
 		.user = user,
-		.allow_root = conf_bool(d->conf, CONF_POLICY_TERMINAL_ALLOW_ROOT),
 		.max_terminals = (unsigned)conf_int(d->conf,
 			CONF_POLICY_TERMINAL_MAX_PER_SESSION),
-		.record_dir = conf_bool(d->conf, CONF_POLICY_TERMINAL_RECORD) ?
-			conf_str(d->conf, CONF_POLICY_TERMINAL_RECORD_DIR) :
-			NULL,
+		.spawner = daemon_term_spawner(d),
 	};
-	if (j->kind != SESSION_TERMINAL)
-		return true;
-	tc->account_error = term_account_lookup(user, shell, acct);
-	if (tc->account_error == 0)
-		tc->account = acct;
-	else if (user[0] == '\0')
-		log_warn("session %s: terminals are allowed but "
-			 "policy.terminal.user is not set: every terminal is "
-			 "refused",
-			session_describe(j->s));
-	else
-		log_warn_r(tc->account_error, "session %s: policy.terminal."
-					      "user '%s' is unusable",
-			session_describe(j->s), user);
 	return true;
 }
 
@@ -502,9 +485,8 @@ grant(struct authorize_job *j, struct capture *cap, const char *why, bool ok)
 	struct xfer_root roots[64];
 	struct xfer_config fc;
 	bool files = ok && files_config(d, j, &fc, roots, 64);
-	struct term_account acct;
 	struct session_term_cfg tc;
-	bool term = ok && terminal_config(d, j, &tc, &acct);
+	bool term = ok && terminal_config(d, j, &tc);
 	char adir[256];
 	uid_t auid = 0;
 	gid_t agid = 0;

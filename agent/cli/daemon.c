@@ -433,7 +433,8 @@ daemon_run(struct cli *cli, struct conf *conf, int monitor_fd)
 		rc = EX_OSERR;
 		goto out_state;
 	}
-	if ((r = daemon_events_start(&d)) != 0) {
+	if ((r = daemon_events_start(&d)) != 0 ||
+		(r = daemon_terms_init(&d)) != 0) {
 		log_error_r(r, "monitor: events");
 		rc = EX_SOFTWARE;
 		goto out_loop;
@@ -540,6 +541,7 @@ out_loop:
 	uv_loop_close(&d.loop);
 	if (d.ev_fd >= 0)
 		close(d.ev_fd);
+	daemon_terms_free(&d);
 	free(d.net.live);
 out_state:
 	daemon_policy_free(&d);

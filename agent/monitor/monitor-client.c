@@ -372,6 +372,57 @@ monclient_reload_password(int fd, char salt[static PASSWORD_SALT_LEN + 1],
 }
 
 int
+monclient_term_open(int fd, const struct mon_term_open *req,
+	struct mon_term_shell *out, int *master, int *record_fd)
+{
+	struct mon_buf w;
+	uint8_t reply[MON_MSG_MAX];
+	struct mon_rd rd;
+	int fds[2], nfds = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	*master = -1;
+	*record_fd = -1;
+	begin(&w, MON_TERM_OPEN);
+	mon_put_term_open(&w, req);
+	r = call_fds(fd, &w, reply, &rd, fds, 2, &nfds);
+	if (r == OP_ERR_PROTO || r == -ETIMEDOUT || r == -ECONNRESET ||
+		(r != 0 && rd.left == 0))
+		return r;
+	mon_get_term_shell(&rd, out);
+	/* A shell comes with its master, and its typescript's descriptor
+	 * exactly when it has a name. */
+	if (!mon_rd_done(&rd) || (r == 0 && (out->handle == 0 ||
+			nfds != (out->typescript[0] != '\0' ? 2 : 1)))) {
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+		memset(out, 0, sizeof(*out));
+		return OP_ERR_PROTO;
+	}
+	if (r == 0) {
+		*master = fds[0];
+		*record_fd = nfds == 2 ? fds[1] : -1;
+	}
+	return r;
+}
+
+int
+monclient_term_hangup(int fd, uint32_t handle)
+{
+	struct mon_buf w;
+	uint8_t reply[MON_MSG_MAX];
+	struct mon_rd rd;
+	int r;
+
+	begin(&w, MON_TERM_HANGUP);
+	mon_put_u32(&w, handle);
+	if ((r = call(fd, &w, reply, &rd)) != 0)
+		return r;
+	return mon_rd_done(&rd) ? 0 : OP_ERR_PROTO;
+}
+
+int
 monclient_config(int fd, bool *system, char *name, size_t name_size,
 	char *why, size_t why_size, int *conf_fd)
 {

@@ -27,6 +27,8 @@ mon_type_name(unsigned type)
 		[MON_VD_START] = "vd-start",
 		[MON_VD_STOP] = "vd-stop",
 		[MON_CONFIG] = "config",
+		[MON_TERM_OPEN] = "term-open",
+		[MON_TERM_HANGUP] = "term-hangup",
 	};
 
 	return type < MON_TYPE_END && names[type] != NULL ? names[type] :
@@ -237,4 +239,51 @@ mon_get_consent(struct mon_rd *r, struct mon_consent *out)
 	mon_get_str(r, out->kind, sizeof(out->kind));
 	mon_get_str(r, out->permissions, sizeof(out->permissions));
 	out->timeout_ms = mon_get_u32(r);
+}
+
+void
+mon_put_term_open(struct mon_buf *w, const struct mon_term_open *t)
+{
+	mon_put_u32(w, (uint32_t)t->terminal_id);
+	mon_put_u32(w, (uint32_t)((uint64_t)t->session_tag >> 32));
+	mon_put_u32(w, (uint32_t)(uint64_t)t->session_tag);
+	mon_put_u32(w, t->rows);
+	mon_put_u32(w, t->cols);
+}
+
+void
+mon_get_term_open(struct mon_rd *r, struct mon_term_open *out)
+{
+	uint64_t hi, lo;
+
+	out->terminal_id = (int32_t)mon_get_u32(r);
+	hi = mon_get_u32(r);
+	lo = mon_get_u32(r);
+	out->session_tag = (int64_t)(hi << 32 | lo);
+	out->rows = mon_get_u32(r);
+	out->cols = mon_get_u32(r);
+}
+
+void
+mon_put_term_shell(struct mon_buf *w, const struct mon_term_shell *s)
+{
+	mon_put_u32(w, s->handle);
+	mon_put_u32(w, s->pid);
+	mon_put_str(w, s->tty);
+	mon_put_str(w, s->user);
+	mon_put_u8(w, s->tty_chowned);
+	mon_put_str(w, s->typescript);
+	mon_put_str(w, s->msg);
+}
+
+void
+mon_get_term_shell(struct mon_rd *r, struct mon_term_shell *out)
+{
+	out->handle = mon_get_u32(r);
+	out->pid = mon_get_u32(r);
+	mon_get_str(r, out->tty, sizeof(out->tty));
+	mon_get_str(r, out->user, sizeof(out->user));
+	out->tty_chowned = mon_get_u8(r) != 0;
+	mon_get_str(r, out->typescript, sizeof(out->typescript));
+	mon_get_str(r, out->msg, sizeof(out->msg));
 }

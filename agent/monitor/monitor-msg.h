@@ -41,6 +41,9 @@ enum mon_type {
 	MON_VD_START,        /* the virtual display; ready or not: an event */
 	MON_VD_STOP,
 	MON_CONFIG,          /* -> system, name, problems; the config's fd */
+	MON_TERM_OPEN,       /* id, tag, rows, cols -> a shell: pty master fd
+	                      * (+ typescript fd); its exit: an event */
+	MON_TERM_HANGUP,     /* handle: that shell is hung up */
 	MON_TYPE_END
 };
 
@@ -53,6 +56,8 @@ const char *mon_type_name(unsigned type);
  * u32 server pid, u32 session pid, str error; MON_EV_VD_LOST: str error. */
 #define MON_EV_VD_READY 2
 #define MON_EV_VD_LOST 3
+/* MON_EV_TERM_EXIT: u32 handle, u32 exit status (128+N: killed by N). */
+#define MON_EV_TERM_EXIT 10
 
 /* What notify may tell the service manager (READY=1, ...). */
 enum mon_notify {
@@ -124,5 +129,33 @@ struct mon_consent {
 
 void mon_put_consent(struct mon_buf *w, const struct mon_consent *c);
 void mon_get_consent(struct mon_rd *r, struct mon_consent *out);
+
+/* term-open's fields: which terminal (the typescript's name) and its
+ * size. Who the shell runs as is the monitor's config's. */
+struct mon_term_open {
+	int32_t terminal_id;
+	int64_t session_tag;
+	uint32_t rows;
+	uint32_t cols;
+};
+
+void mon_put_term_open(struct mon_buf *w, const struct mon_term_open *t);
+void mon_get_term_open(struct mon_rd *r, struct mon_term_open *out);
+
+/* term-open's reply fields, also with an error status (then user and msg
+ * say why); the pty master (and the typescript, when typescript is not
+ * "") come as descriptors. */
+struct mon_term_shell {
+	uint32_t handle; /* never 0 for a shell */
+	uint32_t pid;
+	char tty[64];
+	char user[64];
+	bool tty_chowned;
+	char typescript[4352];
+	char msg[256];
+};
+
+void mon_put_term_shell(struct mon_buf *w, const struct mon_term_shell *s);
+void mon_get_term_shell(struct mon_rd *r, struct mon_term_shell *out);
 
 #endif

@@ -20,38 +20,19 @@
 #include "xconn/xauth.h"
 #include "store/state.h"
 
-struct monitor {
-	struct state *st;
-	struct monitor_opts o;
-	struct secrets_creds creds;
-	uint32_t generation;
-	bool hello_done;
-	uint32_t once_done; /* bit per type: MON_ONCE requests answered */
-	/* proof token bucket */
-	double tokens;
-	uint64_t tokens_ms;
-	uint64_t proofs_refused;
-	char xauthority_any[4096];
-	char previous[64]; /* how the last network process ended */
-};
-
 /* May a request come now? (OpenSSH's MON_ONCE / MON_PERMIT) */
 #define MON_F_BEFORE_HELLO 1u /* the first request, and only then */
 #define MON_F_ONCE 2u         /* once per network process */
 #define MON_F_ERROR_TEXT 4u   /* a failed reply keeps its fields (why) */
 #define MON_F_ANY_TURN 8u     /* before hello as well as after it */
 
-typedef int (*mon_handler)(struct monitor *m, struct mon_rd *in,
-	struct mon_buf *out, struct monitor_reply *fds);
-
-/* A malformed request: marks it so (monitor_serve ends the network
- * process); a handler's own failures are reply statuses instead. */
-static int
-malformed(struct mon_rd *in)
+int
+monitor__malformed(struct mon_rd *in)
 {
 	in->bad = true;
 	return OP_ERR_PROTO;
 }
+
 
 static void
 load_creds(struct monitor *m)
@@ -93,7 +74,7 @@ on_hello(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 {
 	(void)fds;
 	if (!mon_rd_done(in))
-		return malformed(in);
+		return monitor__malformed(in);
 	m->hello_done = true;
 	put_identity(m, out);
 	return 0;
@@ -110,7 +91,7 @@ on_sign_id(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 
 	mon_get_fixed(in, box_pk, sizeof(box_pk));
 	if (!mon_rd_done(in))
-		return malformed(in);
+		return monitor__malformed(in);
 	n = secrets_signed_id(state_key(m->st), state_id(m->st), box_pk, blob,
 		sizeof(blob));
 	if (n < 0)
@@ -119,23 +100,39 @@ on_sign_id(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	return 0;
 }
 
-/* The bucket refills MONITOR_PROOF_PER_S tokens a second up to
- * MONITOR_PROOF_BURST; a check costs one. */
-static bool
-proof_allowed(struct monitor *m)
+static uint64_t
+now_ms(const struct monitor *m)
 {
-	uint64_t now = m->o.now_ms != NULL ? m->o.now_ms() : op_now_ms();
+	return m->o.now_ms != NULL ? m->o.now_ms() : op_now_ms();
+}
 
-	if (now > m->tokens_ms)
-		m->tokens += (double)(now - m->tokens_ms) *
-			MONITOR_PROOF_PER_S / 1000.0;
-	m->tokens_ms = now;
-	if (m->tokens > MONITOR_PROOF_BURST)
-		m->tokens = MONITOR_PROOF_BURST;
-	if (m->tokens < 1.0)
+bool
+monitor__bucket_take(struct monitor *m, struct monitor__bucket *b,
+	unsigned burst, unsigned per_s, const char *what)
+{
+	uint64_t now = now_ms(m);
+
+	if (now > b->ms)
+		b->tokens += (double)(now - b->ms) * per_s / 1000.0;
+	b->ms = now;
+	if (b->tokens > burst)
+		b->tokens = burst;
+	if (b->tokens < 1.0) {
+		if (b->refused++ % 100 == 0)
+			log_warn("monitor: %s over %u a second; refusing (%llu "
+				 "so far)",
+				what, per_s, (unsigned long long)b->refused);
 		return false;
-	m->tokens -= 1.0;
+	}
+	b->tokens -= 1.0;
 	return true;
+}
+
+static void
+bucket_init(struct monitor *m, struct monitor__bucket *b, unsigned burst)
+{
+	b->tokens = burst;
+	b->ms = now_ms(m);
 }
 
 static int
@@ -154,17 +151,11 @@ on_check_proof(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	mon_get_bytes(in, 64, &proof, &len);
 	if (!mon_rd_done(in) || strlen(challenge) != PASSWORD_CHALLENGE_LEN ||
 		(allow & ~(SECRETS_ALLOW_OTP | SECRETS_ALLOW_PERMANENT)) != 0)
-		return malformed(in);
-	if (!proof_allowed(m)) {
-		if (m->proofs_refused++ % 100 == 0)
-			log_warn("monitor: password checks over %d a second; "
-				 "refusing (%llu so far)",
-				MONITOR_PROOF_PER_S,
-				(unsigned long long)m->proofs_refused);
-	} else {
+		return monitor__malformed(in);
+	if (monitor__bucket_take(m, &m->proofs, MONITOR_PROOF_BURST,
+		    MONITOR_PROOF_PER_S, "password checks"))
 		meth = secrets_check_proof(&m->creds, challenge, proof, len,
 			allow);
-	}
 	/* A one-time password is good for one login (issue 11.1). */
 	if (meth == SECRETS_OTP && new_otp(m) != 0)
 		m->creds.otp[0] = '\0';
@@ -179,7 +170,7 @@ on_new_otp(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	(void)fds;
 	(void)out;
 	if (!mon_rd_done(in))
-		return malformed(in);
+		return monitor__malformed(in);
 	return new_otp(m);
 }
 
@@ -192,7 +183,7 @@ on_reload_password(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	int r;
 
 	if (!mon_rd_done(in))
-		return malformed(in);
+		return monitor__malformed(in);
 	if ((r = state_reload_password(m->st, why)) != 0)
 		log_error("password reload: %s", why[0] ? why : op_strerror(r));
 	load_creds(m);
@@ -212,7 +203,7 @@ on_reload_identity(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	int r;
 
 	if (!mon_rd_done(in))
-		return malformed(in);
+		return monitor__malformed(in);
 	snprintf(custom, sizeof(custom), "%s",
 		state_id_is_custom(m->st) ? state_id(m->st) : "auto");
 	r = state_open(state_dir(m->st), custom, &fresh, why);
@@ -234,7 +225,7 @@ on_print_otp(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	(void)fds;
 	(void)out;
 	if (!mon_rd_done(in))
-		return malformed(in);
+		return monitor__malformed(in);
 	if (m->o.print_otp == NULL)
 		return OP_ERR_UNSUPPORTED;
 	m->o.print_otp(m->o.arg, m->creds.otp);
@@ -258,7 +249,7 @@ on_connect_user(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	uid = mon_get_u32(in);
 	held = mon_get_u8(in) != 0;
 	if (!mon_rd_done(in))
-		return malformed(in);
+		return monitor__malformed(in);
 	if ((r = monitor__user_socket(path, uid, &gid, why, sizeof(why))) != 0) {
 		char shown[200];
 
@@ -293,7 +284,7 @@ on_x11_cookie(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	mon_get_str(in, src, sizeof(src));
 	owner = mon_get_u32(in);
 	if (!mon_rd_done(in))
-		return malformed(in);
+		return monitor__malformed(in);
 	if (m->o.cookie_copy == NULL)
 		return OP_ERR_UNSUPPORTED;
 	/* Any owner is an admin's choice, made in the config, never the
@@ -322,7 +313,7 @@ on_hook(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	int fd = -1, r;
 
 	if (!mon_rd_done(in))
-		return malformed(in);
+		return monitor__malformed(in);
 	if (m->o.hook == NULL)
 		return OP_ERR_UNSUPPORTED;
 	r = m->o.hook(m->o.arg, (enum mon_type)out->b[0], out, &fd);
@@ -340,7 +331,7 @@ on_notify(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	(void)out;
 	(void)fds;
 	if (!mon_rd_done(in) || what >= MON_NOTIFY_END)
-		return malformed(in);
+		return monitor__malformed(in);
 	if (m->o.notify != NULL)
 		m->o.notify(m->o.arg, (enum mon_notify)what);
 	return 0;
@@ -355,7 +346,7 @@ on_consent_ask(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	(void)fds;
 	mon_get_consent(in, &c);
 	if (!mon_rd_done(in) || c.timeout_ms > 600000)
-		return malformed(in);
+		return monitor__malformed(in);
 	if (m->o.consent_ask == NULL)
 		return OP_ERR_UNSUPPORTED;
 	return m->o.consent_ask(m->o.arg, &c, out);
@@ -385,6 +376,8 @@ static const struct {
 	[MON_VD_START] = { on_hook, MON_F_ERROR_TEXT },
 	[MON_VD_STOP] = { on_hook, 0 },
 	[MON_CONFIG] = { on_hook, MON_F_ANY_TURN | MON_F_ERROR_TEXT },
+	[MON_TERM_OPEN] = { monitor__on_term_open, MON_F_ERROR_TEXT },
+	[MON_TERM_HANGUP] = { monitor__on_term_hangup, 0 },
 };
 
 static void
@@ -470,8 +463,8 @@ monitor_new(struct state *st, const struct monitor_opts *o,
 	m->st = st;
 	m->o = *o;
 	monitor_set_xauthority(m, o->xauthority_any);
-	m->tokens = MONITOR_PROOF_BURST;
-	m->tokens_ms = o->now_ms != NULL ? o->now_ms() : op_now_ms();
+	bucket_init(m, &m->proofs, MONITOR_PROOF_BURST);
+	bucket_init(m, &m->term_opens, MONITOR_TERM_BURST);
 	load_creds(m);
 	if ((r = new_otp(m)) != 0) {
 		m->st = NULL;
@@ -487,6 +480,7 @@ monitor_free(struct monitor *m)
 {
 	if (m == NULL)
 		return;
+	monitor_terms_end(m);
 	state_free(m->st);
 	sodium_memzero(m, sizeof(*m));
 	free(m);
@@ -501,6 +495,7 @@ monitor_child_ended(struct monitor *m, const char *how)
 void
 monitor_child_started(struct monitor *m)
 {
+	monitor_terms_end(m); /* the last one's, should it have missed it */
 	m->generation++;
 	m->hello_done = false;
 	m->once_done = 0;

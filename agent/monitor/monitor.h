@@ -44,16 +44,29 @@
  *                    network process chooses neither the user nor the
  *                    command); ready and lost come as events
  *   vd-stop          it stops
+ *   term-open        a terminal's login shell on a new pty, started by
+ *                    the monitor as policy.terminal.user of its own config
+ *                    (the network process chooses neither the user, the
+ *                    shell, allow_root nor LANG): the pty master comes
+ *                    back as a descriptor, with the typescript's when
+ *                    policy.terminal.record is on; the shell's exit comes
+ *                    as an event (monitor-term.c)
+ *   term-hangup      that shell is hung up (only shells started for the
+ *                    current network process)
  *
  * Anything else, a malformed request or one out of turn is a protocol
  * error: the caller ends that network process (monitor_serve's return).
  * Proof checks are rate-limited here too (MONITOR_PROOF_BURST,
  * MONITOR_PROOF_PER_S), so a network process that was taken over cannot
- * guess passwords faster than that.
+ * guess passwords faster than that; so are shells (MONITOR_TERM_BURST,
+ * MONITOR_TERM_PER_S), and at most policy.limits.max_sessions x
+ * policy.terminal.max_per_session of them (never above MONITOR_TERM_MAX)
+ * live at once. A network process's shells are hung up when it ends.
  */
 #ifndef OP_MONITOR_MONITOR_H
 #define OP_MONITOR_MONITOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -63,9 +76,22 @@
 
 #define MONITOR_PROOF_BURST 40
 #define MONITOR_PROOF_PER_S 20
+#define MONITOR_TERM_BURST 16
+#define MONITOR_TERM_PER_S 2
+#define MONITOR_TERM_MAX 256
 
 struct state;
 struct monitor;
+struct uv_loop_s;
+
+/* What term-open takes from the monitor's config (policy.terminal.*). */
+struct monitor_term_conf {
+	char user[64];        /* "" = every terminal refused */
+	char shell[256];      /* "" = the account's login shell */
+	bool allow_root;
+	char record_dir[4096]; /* "" = no typescripts */
+	unsigned max_live;    /* shells at once (capped at MONITOR_TERM_MAX) */
+};
 
 struct monitor_opts {
 	enum otp_charset otp_charset;
@@ -86,7 +112,12 @@ struct monitor_opts {
 		struct mon_buf *out);
 	/* notify: tells the service manager (NULL: ignored). */
 	void (*notify)(void *arg, enum mon_notify what);
-	void *arg; /* of print_otp, hook and notify */
+	/* Sends an event to the network process (MON_EV_TERM_EXIT; NULL:
+	 * dropped). */
+	void (*event)(void *arg, const struct mon_buf *ev);
+	void *arg; /* of print_otp, hook, notify and event */
+	/* The loop shells are watched on (NULL: term-open is refused). */
+	struct uv_loop_s *loop;
 	/* x11-cookie: where the copy goes (NULL: the request is refused),
 	 * and the one file any owner may have (display.xauthority; NULL or
 	 * "" = none). The caller keeps both alive; see
@@ -113,6 +144,11 @@ void monitor_free(struct monitor *m);
 void monitor_child_started(struct monitor *m);
 /* After a reload: the configured display.xauthority (copied). */
 void monitor_set_xauthority(struct monitor *m, const char *path);
+/* At start and after a reload: how terminals are started (copied). */
+void monitor_set_terminal(struct monitor *m, const struct monitor_term_conf *c);
+/* The network process ended: its shells are hung up (SIGKILL after the
+ * grace period) and reaped on the loop; no event reports them. */
+void monitor_terms_end(struct monitor *m);
 /* The network process ended (how: "killed by signal 11"); the next
  * one's hello says so, and it records agent.restarted. */
 void monitor_child_ended(struct monitor *m, const char *how);

@@ -14,21 +14,17 @@
  * TerminalError and ends that terminal, never the session or the agent.
  *
  * This file must not parse anything itself beyond the TerminalAction
- * fields, and it never starts a shell: the term module does, as the
- * configured account only.
+ * fields, and it never starts a shell: the term module's spawner does
+ * (in the daemon, the privileged monitor), as the configured account
+ * only, and names the typescript.
  */
 #include "session/session-internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <sodium.h>
 
 #include "core/err.h"
 #include "core/log.h"
@@ -53,8 +49,6 @@ struct session_term {
 	struct session *ss;
 	struct term_host *h;
 	char user[64];
-	char *record_dir;      /* NULL = no typescripts */
-	char *pending_ts;      /* made by on_record, taken by the open */
 	struct term_slot slots[TERM_MAX_SLOTS];
 };
 
@@ -121,9 +115,8 @@ on_opened(struct session_term *t, const struct term_event *ev)
 		.pid = ev->pid,
 	};
 	struct term_slot *sl = slot_find(t, ev->terminal_id);
-	char *ts = t->pending_ts;
+	char *ts = NULL;
 
-	t->pending_ts = NULL;
 	o.terminal_id = ev->terminal_id;
 	o.success = ev->success;
 	o.message = (char *)(ev->message != NULL ? ev->message : "");
@@ -135,9 +128,13 @@ on_opened(struct session_term *t, const struct term_event *ev)
 	if (ev->success && sl != NULL) {
 		/* The same id again: the module answered with the running
 		 * shell and started nothing; nothing new to record. */
-		free(ts);
 		return;
 	}
+	if (ev->success && ev->typescript != NULL &&
+		(ts = strdup(ev->typescript)) == NULL)
+		log_warn("session %s: terminal %d: the typescript's name is "
+			 "lost to the audit trail (out of memory)",
+			t->ss->desc, (int)ev->terminal_id);
 	if (ev->success) {
 		for (size_t i = 0; i < TERM_MAX_SLOTS && sl == NULL; i++)
 			if (!t->slots[i].used)
@@ -162,8 +159,6 @@ on_opened(struct session_term *t, const struct term_event *ev)
 		log_notice("session %s: terminal %d refused: %s", t->ss->desc,
 			(int)ev->terminal_id,
 			ev->message != NULL ? ev->message : "?");
-		if (ts != NULL)
-			(void)unlink(ts); /* an empty typescript of nothing */
 	}
 	report(t, &rec);
 	free(ts);
@@ -243,48 +238,6 @@ can_send(void *arg)
 		stream_queued(t->ss->s) < TERM_SEND_HIGH_WATER;
 }
 
-/* policy.terminal.record: a new 0600 file per terminal in record_dir
- * (made 0700 when missing), never following a link, never reusing a
- * name. Any failure refuses the open (the module says "recording"). */
-static int
-on_record(void *arg, int32_t id, int *fd)
-{
-	struct session_term *t = arg;
-	char path[4352];
-	char stamp[32];
-	uint8_t rnd[4];
-	time_t now = time(NULL);
-	struct tm tm;
-	int f;
-
-	*fd = -1;
-	if (t->record_dir == NULL)
-		return OP_ERR_CONFIG;
-	if (mkdir(t->record_dir, 0700) != 0 && errno != EEXIST)
-		return -errno;
-	randombytes_buf(rnd, sizeof(rnd));
-	if (gmtime_r(&now, &tm) == NULL ||
-		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0)
-		snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
-	if ((size_t)snprintf(path, sizeof(path),
-		    "%s/session-%lld-terminal-%d-%s-%02x%02x%02x%02x.typescript",
-		    t->record_dir, (long long)t->ss->tag, (int)id, stamp,
-		    rnd[0], rnd[1], rnd[2], rnd[3]) >= sizeof(path))
-		return OP_ERR_TOO_LARGE;
-	f = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		0600);
-	if (f < 0)
-		return -errno;
-	free(t->pending_ts);
-	if ((t->pending_ts = strdup(path)) == NULL) {
-		close(f);
-		(void)unlink(path);
-		return OP_ERR_NOMEM;
-	}
-	*fd = f;
-	return 0;
-}
-
 int
 session__term_start(struct session *ss, const struct session_term_cfg *cfg)
 {
@@ -300,7 +253,9 @@ session__term_start(struct session *ss, const struct session_term_cfg *cfg)
 			cfg->max_terminals,
 		.on_event = on_event,
 		.can_send = can_send,
-		.record = cfg->record_dir != NULL ? on_record : NULL,
+		.record_dir = cfg->record_dir,
+		.record_tag = ss->tag,
+		.spawner = cfg->spawner,
 	};
 	int r;
 
@@ -309,15 +264,9 @@ session__term_start(struct session *ss, const struct session_term_cfg *cfg)
 	t->ss = ss;
 	snprintf(t->user, sizeof(t->user), "%s",
 		cfg->user != NULL ? cfg->user : "");
-	if (cfg->record_dir != NULL &&
-		(t->record_dir = strdup(cfg->record_dir)) == NULL) {
-		free(t);
-		return OP_ERR_NOMEM;
-	}
 	hc.arg = t;
 	if ((r = term_host_new(&hc, &t->h)) != 0) {
 		log_warn_r(r, "session %s: no terminals", ss->desc);
-		free(t->record_dir);
 		free(t);
 		return r;
 	}
@@ -428,8 +377,6 @@ session__term_stop(struct session *ss, const char *why)
 	/* Nothing calls back into t after this but done (NULL): the shells
 	 * are hung up and reaped by the module on its own. */
 	term_host_close(t->h, NULL, NULL);
-	free(t->pending_ts);
-	free(t->record_dir);
 	free(t);
 }
 

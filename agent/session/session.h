@@ -34,6 +34,7 @@ struct input;
 struct clipboard;
 struct desktop_target;
 struct term_account;
+struct term_spawner;
 
 enum session_kind {
 	SESSION_DESKTOP,
@@ -93,6 +94,9 @@ struct session_term_cfg {
 	bool allow_root;
 	unsigned max_terminals;  /* per session */
 	const char *record_dir;  /* typescripts; NULL = none */
+	/* Who starts the shells: the monitor's (then account, allow_root
+	 * and record_dir are its config's business); NULL = this process. */
+	struct term_spawner *spawner;
 };
 
 /* One terminal opened, refused or closed, for the audit trail (all

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The entry points of term.h: a TerminalAction becomes a call here, which
- * checks it (ids, sizes, the account, the per-session cap, the input
- * bound) and answers refusals with the text the client shows ("Failed to
- * open terminal: ..."). The terminals' life on the loop is term.c's.
+ * checks it (ids, sizes, the per-session cap, the input bound) and
+ * answers refusals with the text the client shows ("Failed to open
+ * terminal: ..."); the spawner checks the account and starts the shell.
+ * The terminals' life on the loop is term.c's.
  */
 #include "term/term.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +28,12 @@
 
 static int
 open_answer(struct term_host *h, int32_t id, int r, const struct term *t,
-	const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+	const char *user, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 
 static int
 open_answer(struct term_host *h, int32_t id, int r, const struct term *t,
-	const char *fmt, ...)
+	const char *user, const char *fmt, ...)
 {
 	char msg[256];
 	unsigned suppressed = 0;
@@ -39,10 +42,13 @@ open_answer(struct term_host *h, int32_t id, int r, const struct term *t,
 		.type = TERM_EV_OPENED,
 		.terminal_id = id,
 		.success = r == 0,
-		.pid = t != NULL ? (uint32_t)t->c.pid : 0,
+		.pid = t != NULL ? t->c.pid : 0,
 		.service_id = h->service_id,
-		.user = h->has_account ? h->account.name : h->user,
+		.user = t != NULL ? t->c.user : user,
 		.tty = t != NULL ? t->c.tty : "",
+		.typescript = t != NULL && t->c.typescript[0] != '\0' ?
+			t->c.typescript :
+			NULL,
 		.message = msg,
 	};
 
@@ -58,33 +64,13 @@ open_answer(struct term_host *h, int32_t id, int r, const struct term *t,
 	return r;
 }
 
-static const char *
-account_text(struct term_host *h, int r, char *buf, size_t cap)
-{
-	switch (r) {
-	case OP_ERR_CONFIG:
-		return "No terminal user is configured on this host "
-		       "(policy.terminal.user)";
-	case OP_ERR_NOT_FOUND:
-		snprintf(buf, cap, "The terminal user '%s' does not exist on "
-				   "this host", h->user);
-		return buf;
-	case OP_ERR_RANGE:
-		snprintf(buf, cap, "The terminal user '%s' is in too many "
-				   "groups", h->user);
-		return buf;
-	default:
-		snprintf(buf, cap, "The terminal user '%s' could not be "
-				   "looked up: %s", h->user, op_strerror(r));
-		return buf;
-	}
-}
-
 int
 term_host_open(struct term_host *h, int32_t id, uint32_t rows,
 	uint32_t cols)
 {
-	char buf[200];
+	struct term_open_req req = { .terminal_id = id,
+		.session_tag = h->cfg.record_tag };
+	char msg[256];
 	char detail[200];
 	struct term *t;
 	int r;
@@ -93,58 +79,46 @@ term_host_open(struct term_host *h, int32_t id, uint32_t rows,
 		return OP_ERR_STATE;
 	if ((t = term__find(h, id)) != NULL) {
 		if (t->state == TS_RUNNING)
-			return open_answer(h, id, 0, t,
+			return open_answer(h, id, 0, t, NULL,
 				"Terminal already open");
-		return open_answer(h, id, OP_ERR_STATE, NULL,
+		return open_answer(h, id, OP_ERR_STATE, NULL, h->user,
 			"Terminal %d is still closing", id);
 	}
 	if (h->nterms >= h->cfg.max_terminals)
-		return open_answer(h, id, OP_ERR_TOO_LARGE, NULL,
+		return open_answer(h, id, OP_ERR_TOO_LARGE, NULL, h->user,
 			"Too many terminals in this session (at most %u)",
 			h->cfg.max_terminals);
 	rows = rows ? rows : TERM_DEFAULT_ROWS;
 	cols = cols ? cols : TERM_DEFAULT_COLS;
 	if (!term__dim_ok(rows, cols))
-		return open_answer(h, id, OP_ERR_RANGE, NULL,
+		return open_answer(h, id, OP_ERR_RANGE, NULL, h->user,
 			"Terminal size %ux%u is out of range (at most %u)",
 			(unsigned)rows, (unsigned)cols, TERM_MAX_DIM);
-	if (!h->has_account)
-		return open_answer(h, id, h->cfg.account_error, NULL, "%s",
-			account_text(h, h->cfg.account_error, buf,
-				sizeof(buf)));
-	if ((r = term__may_switch(&h->account, h->cfg.allow_root)) != 0)
-		return open_answer(h, id, r, NULL, "%s",
-			r == OP_ERR_DENIED ?
-				"Refusing a root terminal: the terminal user "
-				"has uid 0 and root terminals are not allowed" :
-				"The agent cannot start a shell as another "
-				"user (it does not run as root)");
 	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return open_answer(h, id, OP_ERR_NOMEM, NULL, "Out of memory");
+		return open_answer(h, id, OP_ERR_NOMEM, NULL, h->user,
+			"Out of memory");
 	t->h = h;
 	t->id = id;
 	t->record_fd = -1;
-	t->c.master = -1;
-	t->c.pidfd = -1;
-	if (h->cfg.record != NULL &&
-		(r = h->cfg.record(h->cfg.arg, id, &t->record_fd)) != 0) {
+	req.rows = (uint16_t)rows;
+	req.cols = (uint16_t)cols;
+	msg[0] = '\0';
+	r = h->sp->impl->open(h->sp, &req, term__on_exit, t, &t->c, msg,
+		sizeof(msg));
+	if (r != 0) {
+		char user[sizeof(t->c.user)];
+
+		snprintf(user, sizeof(user), "%s",
+			t->c.user[0] != '\0' ? t->c.user : h->user);
 		free(t);
-		return open_answer(h, id, r < 0 ? r : OP_ERR_INTERNAL, NULL,
-			"The session recording could not be started (%s)",
-			op_strerror(r));
+		return open_answer(h, id, r, NULL, user, "%s",
+			msg[0] != '\0' ? msg : op_strerror(r));
 	}
-	if ((r = term__spawn(&h->account, h->lang, (uint16_t)rows,
-		     (uint16_t)cols, &t->c)) != 0) {
-		if (t->record_fd >= 0)
-			close(t->record_fd);
-		free(t);
-		return open_answer(h, id, r, NULL,
-			"Could not start a shell on a new pty: %s",
-			op_strerror(r));
-	}
+	t->record_fd = t->c.record_fd;
+	t->c.record_fd = -1;
 	if ((r = term__start_handles(h, t)) != 0) {
 		term__abandon(t);
-		return open_answer(h, id, r, NULL,
+		return open_answer(h, id, r, NULL, h->user,
 			"Could not watch the shell: %s", op_strerror(r));
 	}
 	TAILQ_INSERT_TAIL(&h->terms, t, link);
@@ -154,14 +128,9 @@ term_host_open(struct term_host *h, int32_t id, uint32_t rows,
 	snprintf(detail, sizeof(detail),
 		"TERM=\"xterm-256color\" TTY=\"%s\" COLUMNS=\"%u\" "
 		"LINES=\"%u\" USER=\"%s\"", t->c.tty, (unsigned)cols,
-		(unsigned)rows, h->account.name);
+		(unsigned)rows, t->c.user);
 	term__record_line(t, "started", detail);
-	log_info("terminal %d: %s as %s on %s (pid %d)", id, h->account.shell,
-		h->account.name, t->c.tty, (int)t->c.pid);
-	if (!t->c.tty_chowned)
-		log_notice("terminal %d: %s stays root's (no CAP_CHOWN)", id,
-			t->c.tty);
-	return open_answer(h, id, 0, t, "Terminal opened");
+	return open_answer(h, id, 0, t, NULL, "Terminal opened");
 }
 
 int
@@ -290,6 +259,41 @@ term_host_service_id(const struct term_host *h)
 	return h->service_id;
 }
 
+/* Without cfg.spawner: our own direct spawner, with the cfg's policy. */
+static int
+own_open(struct term_spawner *sp, const struct term_open_req *req,
+	term_exit_fn on_exit, void *arg, struct term_shell *out, char *msg,
+	size_t msg_size)
+{
+	struct term_host *h = (struct term_host *)((char *)sp -
+		offsetof(struct term_host, own_sp));
+	struct term_who who = {
+		.account = h->has_account ? &h->account : NULL,
+		.account_error = h->cfg.account_error,
+		.user = h->user,
+		.allow_root = h->cfg.allow_root,
+		.lang = h->lang,
+		.record_dir = h->record_dir,
+	};
+
+	return term_direct_open(h->direct, &who, req, on_exit, arg, out, msg,
+		msg_size);
+}
+
+static int
+own_hangup(struct term_spawner *sp, uint32_t handle, bool forget)
+{
+	struct term_host *h = (struct term_host *)((char *)sp -
+		offsetof(struct term_host, own_sp));
+
+	return term_direct_hangup(h->direct, handle, forget);
+}
+
+static const struct term_spawner_impl own_impl = {
+	.open = own_open,
+	.hangup = own_hangup,
+};
+
 static void
 on_retry_closed(uv_handle_t *hd)
 {
@@ -311,6 +315,12 @@ term_host_new(const struct term_host_cfg *cfg, struct term_host **out)
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return OP_ERR_NOMEM;
 	h->cfg = *cfg;
+	if (cfg->record_dir != NULL &&
+		(h->record_dir = strdup(cfg->record_dir)) == NULL) {
+		free(h);
+		return OP_ERR_NOMEM;
+	}
+	h->cfg.record_dir = NULL;
 	if (cfg->account != NULL) {
 		h->account = *cfg->account;
 		h->has_account = true;
@@ -337,26 +347,36 @@ term_host_new(const struct term_host_cfg *cfg, struct term_host **out)
 	if (h->cfg.hangup_grace_ms == 0)
 		h->cfg.hangup_grace_ms = GRACE_DEFAULT_MS;
 	TAILQ_INIT(&h->terms);
+	h->sp = cfg->spawner;
+	if (h->sp == NULL) {
+		h->own_sp.impl = &own_impl;
+		h->sp = &h->own_sp;
+		r = term_direct_new(cfg->loop, h->cfg.hangup_grace_ms,
+			&h->direct);
+		if (r != 0)
+			goto fail;
+	}
 	if (!cfg->no_compress) {
 		h->zcap = ZSTD_compressBound(TERM_CHUNK);
+		r = OP_ERR_NOMEM;
 		if ((h->cc = ZSTD_createCCtx()) == NULL ||
 			term__pack_setup(h->cc) != 0 ||
-			(h->zbuf = malloc(h->zcap)) == NULL) {
-			ZSTD_freeCCtx(h->cc);
-			free(h);
-			return OP_ERR_NOMEM;
-		}
+			(h->zbuf = malloc(h->zcap)) == NULL)
+			goto fail;
 	}
-	if ((r = uv_timer_init(cfg->loop, &h->retry)) != 0) {
-		ZSTD_freeCCtx(h->cc);
-		free(h->zbuf);
-		free(h);
-		return r;
-	}
+	if ((r = uv_timer_init(cfg->loop, &h->retry)) != 0)
+		goto fail;
 	h->retry.data = h;
 	h->retry_open = true;
 	*out = h;
 	return 0;
+fail:
+	term_direct_close(h->direct);
+	ZSTD_freeCCtx(h->cc);
+	free(h->zbuf);
+	free(h->record_dir);
+	free(h);
+	return r;
 }
 
 void

@@ -23,7 +23,7 @@ enum term_state {
 	TS_DONE,     /* TerminalClosed sent; handles closing */
 };
 
-/* A started shell on its pty (term-spawn.c). */
+/* A started shell on its pty (term-spawn.c), as term_direct keeps it. */
 struct term__child {
 	pid_t pid;
 	int pidfd;  /* readable once the child exited */
@@ -37,18 +37,15 @@ struct term {
 	struct term_host *h;
 	int32_t id;
 	enum term_state state;
-	struct term__child c;
+	struct term_shell c; /* from the spawner; c.master is ours */
 	uv_poll_t io;        /* the pty master; closing it closes the fd */
-	uv_poll_t exit_poll; /* the pidfd */
-	uv_timer_t timer;    /* drain quiet time, or the SIGKILL deadline */
+	uv_timer_t timer;    /* drain quiet time */
 	int handles;         /* initialised and not yet closed */
 	bool io_inited;
 	int io_mask;
 	bool master_eof;
-	bool exited; /* hung up and a zombie, reaped after REAP_TICKS */
-	unsigned exit_ticks;
-	bool reaped;
-	int status;
+	bool reaped;         /* the spawner reported the exit */
+	int32_t exit_code;
 	uint64_t drain_start_ms;
 	uint64_t drained;
 	int record_fd;
@@ -67,10 +64,15 @@ TAILQ_HEAD(term_list, term);
 
 struct term_host {
 	struct term_host_cfg cfg;
+	struct term_spawner *sp;  /* cfg.spawner, or own_sp */
+	/* Without cfg.spawner: our own direct spawner and its policy. */
+	struct term_spawner own_sp;
+	struct term_direct *direct;
 	struct term_account account;
 	bool has_account;
 	char user[64];
 	char lang[64];
+	char *record_dir;
 	char service_id[64];
 	struct term_list terms;
 	unsigned nterms;
@@ -165,5 +167,7 @@ void term__hangup(struct term *t);
 /* Kills and frees a terminal whose start failed (t not listed). */
 void term__abandon(struct term *t);
 int term__start_handles(struct term_host *h, struct term *t);
+/* The spawner's exit report for t (term_exit_fn). */
+void term__on_exit(void *arg, uint32_t handle, int32_t exit_code);
 
 #endif

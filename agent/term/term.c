@@ -1,20 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The terminals of one session on the loop: each is a shell (term-spawn.c)
- * whose pty master is watched with a uv_poll and whose pidfd says when it
- * exited.
+ * The terminals of one session on the loop: each is a shell that a
+ * spawner started (term-direct.c here, or the monitor), whose pty master
+ * is watched with a uv_poll; the spawner says when the shell was reaped.
  *
  * Life of a terminal: RUNNING (output flows while can_send allows) ->
  * DRAINING (the shell was reaped; what it left in the pty is still read,
  * until EOF, 100 ms of quiet, 1 MiB or 10 s) -> DONE (TerminalClosed sent,
  * handles closing, then freed). A hangup (CloseTerminal, a recording
- * failure, the session ending) goes RUNNING -> HANGUP: SIGHUP to the
- * shell's process group and foreground job, the master closed (the
- * kernel's hangup for everything else on the tty), the rest of its
- * session told too (a job being started at that instant misses the
- * group signals), SIGKILL after the grace period, DONE once reaped; the
- * zombie is kept 250 ms while the session is told again. A reaped pid is
- * never signalled.
+ * failure, the session ending) goes RUNNING -> HANGUP: the spawner
+ * signals the shell's processes (term-direct.c says how), our master is
+ * closed (the kernel's hangup for everything else on the tty), DONE once
+ * the spawner reports the reap.
  *
  * It must not buffer output: at most one TERM_CHUNK per terminal is read
  * at a time, and only while can_send agrees; the rest waits in the
@@ -25,11 +22,9 @@
 #include "term/term.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,8 +40,6 @@
 #define QUIET_MS 100          /* after the exit: no output for this long */
 #define DRAIN_MAX_MS 10000    /* after the exit, at most */
 #define DRAIN_MAX_BYTES (1u << 20)
-#define REAP_TICK_MS 50       /* hung up: the session told again every... */
-#define REAP_TICKS 5          /* ...this many times before the reap */
 
 void
 term__emit(struct term_host *h, const struct term_event *ev)
@@ -79,13 +72,12 @@ term__maybe_free_host(struct term_host *h)
 		return;
 	if (h->done != NULL)
 		h->done(h->done_arg);
+	term_direct_close(h->direct);
 	ZSTD_freeCCtx(h->cc);
 	free(h->zbuf);
+	free(h->record_dir);
 	free(h);
 }
-
-static void on_timer(uv_timer_t *tm);
-static bool reap(struct term *t);
 
 /* ---- recording ---- */
 
@@ -184,8 +176,6 @@ on_handle_closed(uv_handle_t *hd)
 		close(t->c.master); /* hangs up whoever still has the tty */
 	if (--t->handles > 0)
 		return;
-	if (t->c.pidfd >= 0)
-		close(t->c.pidfd);
 	free(t->inq);
 	free(t);
 	h->dying--;
@@ -209,7 +199,7 @@ finish(struct term *t)
 	struct term_event ev = {
 		.type = TERM_EV_CLOSED,
 		.terminal_id = t->id,
-		.exit_code = t->reaped ? term__exit_code(t->status) : -1,
+		.exit_code = t->reaped ? t->exit_code : -1,
 	};
 
 	if (was == TS_DONE)
@@ -235,7 +225,6 @@ finish(struct term *t)
 	term__emit(h, &ev);
 	if (t->io_inited)
 		close_handle((uv_handle_t *)&t->io);
-	close_handle((uv_handle_t *)&t->exit_poll);
 	close_handle((uv_handle_t *)&t->timer);
 }
 
@@ -244,28 +233,7 @@ on_timer(uv_timer_t *tm)
 {
 	struct term *t = tm->data;
 
-	if (t->state == TS_HANGUP && t->exited) {
-		(void)term__signal_session(t->c.pid, SIGHUP);
-		if (++t->exit_ticks < REAP_TICKS)
-			return;
-		uv_timer_stop(&t->timer);
-		(void)reap(t); /* a zombie: immediate */
-		finish(t);
-	} else if (t->state == TS_HANGUP && !t->reaped) {
-		int e_group = kill(-t->c.pid, SIGKILL) == 0 ? 0 : errno;
-		int e_pid = kill(t->c.pid, SIGKILL) == 0 ? 0 : errno;
-
-		(void)term__signal_session(t->c.pid, SIGKILL);
-		if (e_group == EPERM || e_pid == EPERM)
-			/* Root without CAP_KILL cannot signal another uid; the
-			 * tty is hung up, as after an ssh logout. */
-			log_error("terminal %d: shell %d ignores SIGHUP and "
-				  "cannot be killed (the agent lacks CAP_KILL); "
-				  "it is left running", t->id, (int)t->c.pid);
-		else
-			log_notice("terminal %d: shell %d ignored SIGHUP, "
-				   "killed", t->id, (int)t->c.pid);
-	} else if (t->state == TS_DRAINING) {
+	if (t->state == TS_DRAINING) {
 		/* Paused by the session: keep waiting, within limits. */
 		if (t->h->paused && !t->master_eof &&
 			op_now_ms() - t->drain_start_ms < DRAIN_MAX_MS)
@@ -480,47 +448,15 @@ term__update_io(struct term *t)
 		t->io_mask = -1; /* retried at the next change */
 }
 
-/* waitpid on the shell alone; false while it still runs. */
-static bool
-reap(struct term *t)
+void
+term__on_exit(void *arg, uint32_t handle, int32_t exit_code)
 {
-	int st = 0;
-	pid_t r;
+	struct term *t = arg;
 
-	do
-		r = waitpid(t->c.pid, &st, WNOHANG);
-	while (r < 0 && errno == EINTR);
-	if (r == 0)
-		return false;
+	(void)handle;
 	t->reaped = true;
-	t->status = r == t->c.pid ? st : 255 << 8;
-	return true;
-}
-
-static void
-on_exit_poll(uv_poll_t *p, int status, int events)
-{
-	struct term *t = p->data;
-
-	(void)status;
-	(void)events;
-	if (t->state == TS_HANGUP) {
-		/* A job forked in the instant of the SIGHUP can catch it with
-		 * the shell's handler, still installed before its exec, and
-		 * live on. While the shell is an unreaped zombie its pid names
-		 * only its session: tell the rest again for a moment, then
-		 * reap (on_timer). */
-		uv_poll_stop(p);
-		t->exited = true;
-		t->exit_ticks = 0;
-		(void)term__signal_session(t->c.pid, SIGHUP);
-		uv_timer_start(&t->timer, on_timer, REAP_TICK_MS, REAP_TICK_MS);
-		return;
-	}
-	if (!reap(t))
-		return;
-	uv_poll_stop(p);
-	if (t->master_eof) {
+	t->exit_code = exit_code;
+	if (t->state == TS_HANGUP || t->master_eof) {
 		finish(t);
 		return;
 	}
@@ -536,7 +472,7 @@ on_exit_poll(uv_poll_t *p, int status, int events)
 void
 term__hangup(struct term *t)
 {
-	pid_t fg = -1;
+	struct term_spawner *sp = t->h->sp;
 
 	if (t->state == TS_DONE || t->state == TS_HANGUP)
 		return;
@@ -547,20 +483,10 @@ term__hangup(struct term *t)
 	}
 	t->state = TS_HANGUP;
 	t->inq_len = 0;
-	if (!t->master_eof)
-		fg = tcgetpgrp(t->c.master);
-	/* SIGCONT too, for stopped jobs, as the kernel's term__hangup does. */
-	(void)kill(-t->c.pid, SIGHUP);
-	(void)kill(-t->c.pid, SIGCONT);
-	if (fg > 0 && fg != t->c.pid) {
-		(void)kill(-fg, SIGHUP);
-		(void)kill(-fg, SIGCONT);
-	}
-	(void)kill(t->c.pid, SIGHUP); /* should it have left its group */
-	/* A job the shell was just starting is in neither group yet. */
-	(void)term__signal_session(t->c.pid, SIGHUP);
+	/* The spawner signals first, then our master goes: the last close
+	 * of it is the kernel's hangup of the tty. */
+	(void)sp->impl->hangup(sp, t->c.handle, false);
 	close_handle((uv_handle_t *)&t->io);
-	uv_timer_start(&t->timer, on_timer, t->h->cfg.hangup_grace_ms, 0);
 }
 
 /* Frees a terminal whose start failed after its handles existed. */
@@ -569,11 +495,8 @@ term__abandon(struct term *t)
 {
 	struct term_host *h = t->h;
 
-	if (t->c.pid > 0) {
-		(void)kill(-t->c.pid, SIGKILL);
-		(void)kill(t->c.pid, SIGKILL);
-		(void)waitpid(t->c.pid, NULL, 0); /* killed: immediate */
-	}
+	if (t->c.handle != 0)
+		(void)h->sp->impl->hangup(h->sp, t->c.handle, true);
 	if (t->record_fd >= 0)
 		close(t->record_fd);
 	t->record_fd = -1;
@@ -582,16 +505,12 @@ term__abandon(struct term *t)
 	if (!t->io_inited)
 		close(t->c.master);
 	if (t->handles == 0) {
-		if (t->c.pidfd >= 0)
-			close(t->c.pidfd);
 		free(t);
 		h->dying--;
 		return;
 	}
 	if (t->io_inited)
 		close_handle((uv_handle_t *)&t->io);
-	if (t->exit_poll.data != NULL)
-		close_handle((uv_handle_t *)&t->exit_poll);
 	if (t->timer.data != NULL)
 		close_handle((uv_handle_t *)&t->timer);
 }
@@ -605,15 +524,11 @@ term__start_handles(struct term_host *h, struct term *t)
 		return r;
 	t->timer.data = t;
 	t->handles++;
-	if ((r = uv_poll_init(h->cfg.loop, &t->exit_poll, t->c.pidfd)) != 0)
-		return r;
-	t->exit_poll.data = t;
-	t->handles++;
 	if ((r = uv_poll_init(h->cfg.loop, &t->io, t->c.master)) != 0)
 		return r;
 	t->io.data = t;
 	t->handles++;
 	t->io_inited = true;
-	return uv_poll_start(&t->exit_poll, UV_READABLE, on_exit_poll);
+	return 0;
 }
 

@@ -15,7 +15,10 @@
  * its own session with the pty as controlling terminal, a parent-death
  * signal and no other descriptor of the daemon. It is reaped through a
  * pidfd (waitpid on its own pid only), so other children of the daemon
- * and libuv's SIGCHLD handling are never disturbed.
+ * and libuv's SIGCHLD handling are never disturbed. Who starts, hangs up
+ * and reaps it is a spawner's business (struct term_spawner_impl): this
+ * process (term_direct) or, in the daemon, the privileged monitor, which
+ * runs a term_direct of its own; the host only holds the pty master.
  *
  * Flow control: output is read from a pty only while cfg.can_send says
  * the session may queue more, so a flood (`yes`) blocks the writer in the
@@ -83,12 +86,14 @@ struct term_event {
 	int32_t terminal_id;
 	/* OPENED: success, and on success pid and service_id
 	 * (TerminalOpened.persistent_sessions stays empty: terminals end with
-	 * their session). user and tty are for the audit trail. */
+	 * their session). user, tty and typescript (NULL = not recorded) are
+	 * for the audit trail. */
 	bool success;
 	uint32_t pid;
 	const char *service_id;
 	const char *user;
 	const char *tty;
+	const char *typescript;
 	/* OPENED (why it failed, or "Terminal opened"), ERROR */
 	const char *message;
 	/* DATA: TerminalData.data and .compressed (zstd, as RustDesk) */
@@ -107,11 +112,55 @@ typedef void (*term_event_fn)(void *arg, const struct term_event *ev);
 /* May the session queue another data event now? (e.g. its socket's send
  * queue is below a high-water mark). */
 typedef bool (*term_can_send_fn)(void *arg);
-/* Typescript of one terminal: return 0 and an fd open for writing (the
- * module writes the output to it and closes it when the terminal ends),
- * or a negative error, which refuses the open (recording fails closed). */
-typedef int (*term_record_fn)(void *arg, int32_t terminal_id, int *fd);
 typedef void (*term_closed_fn)(void *arg);
+
+/*
+ * A spawner starts and ends the shells of terminals: the direct one forks
+ * them in this process (term_direct below; what a host uses without
+ * cfg.spawner), the daemon's asks the privileged monitor, which runs a
+ * term_direct of its own (monitor.h: term-open, term-hangup), so both
+ * start, hang up and reap shells with the same code.
+ */
+struct term_open_req {
+	int32_t terminal_id;
+	int64_t session_tag; /* names the typescript */
+	uint16_t rows;
+	uint16_t cols;
+};
+
+/* A started shell. The caller owns master and record_fd. */
+struct term_shell {
+	uint32_t handle; /* the spawner's name for it, never 0 */
+	uint32_t pid;
+	int master;      /* the pty master: non-blocking, close-on-exec */
+	int record_fd;   /* the typescript, open for writing; -1 = none */
+	bool tty_chowned;
+	char tty[64];
+	char user[64];   /* the account (also set on a refusal) */
+	char typescript[4352]; /* its path; "" = not recorded */
+};
+
+/* The shell handle was reaped: its exit status, 128+N when killed by
+ * signal N. Called once per open shell, from the loop, never from inside
+ * open or hangup. */
+typedef void (*term_exit_fn)(void *arg, uint32_t handle, int32_t exit_code);
+
+struct term_spawner;
+struct term_spawner_impl {
+	/* Starts the configured account's shell on a new pty of req's size.
+	 * Returns 0 and *out (on_exit(arg) follows once it is reaped), or
+	 * an error with the text the client is shown in msg (and the
+	 * account in out->user). */
+	int (*open)(struct term_spawner *sp, const struct term_open_req *req,
+		term_exit_fn on_exit, void *arg, struct term_shell *out,
+		char *msg, size_t msg_size);
+	/* Hangs the shell up (the caller closes its master next); its exit
+	 * is still reported, unless forget. 0 or OP_ERR_NOT_FOUND. */
+	int (*hangup)(struct term_spawner *sp, uint32_t handle, bool forget);
+};
+struct term_spawner {
+	const struct term_spawner_impl *impl;
+};
 
 struct term_host_cfg {
 	uv_loop_t *loop;
@@ -131,7 +180,15 @@ struct term_host_cfg {
 	bool no_compress;       /* never set TerminalData.compressed */
 	term_event_fn on_event; /* required */
 	term_can_send_fn can_send; /* NULL = always */
-	term_record_fn record;  /* NULL = no typescript */
+	/* Typescripts: a new 0600 file per terminal in record_dir (NULL =
+	 * none), named after record_tag; a terminal whose typescript cannot
+	 * be created is refused (recording fails closed). */
+	const char *record_dir;
+	int64_t record_tag;
+	/* Who starts the shells (borrowed; it outlives the host). NULL: a
+	 * term_direct of the host's own, with account ... record_dir and
+	 * hangup_grace_ms; otherwise those are the spawner's business. */
+	struct term_spawner *spawner;
 	void *arg;
 };
 
@@ -221,5 +278,55 @@ const char *term_host_service_id(const struct term_host *h);
  * and then done waits for that process to exit by itself.
  */
 void term_host_close(struct term_host *h, term_closed_fn done, void *arg);
+
+/*
+ * The direct spawner: shells forked by this process, each watched on the
+ * loop through a pidfd and reaped by waitpid on its own pid only (other
+ * children and libuv's SIGCHLD handling are never disturbed). It keeps a
+ * copy of each master, for the hangup (the foreground job).
+ */
+struct term_direct;
+
+/* Whom shells run as, and how: the policy (borrowed for the call). */
+struct term_who {
+	/* The account; NULL refuses with account_error (term_account_lookup's
+	 * result) and user (the configured name) in the text. */
+	const struct term_account *account;
+	int account_error;
+	const char *user;
+	bool allow_root;
+	const char *lang;       /* LANG; NULL or "" = C.UTF-8 */
+	const char *record_dir; /* typescripts; NULL = none */
+};
+
+/* hangup_grace_ms: SIGHUP to SIGKILL (0 = 3000). Returns 0 and *out, or
+ * OP_ERR_NOMEM. */
+int term_direct_new(uv_loop_t *loop, unsigned hangup_grace_ms,
+	struct term_direct **out);
+
+/* As term_spawner_impl.open, as who says. */
+int term_direct_open(struct term_direct *d, const struct term_who *who,
+	const struct term_open_req *req, term_exit_fn on_exit, void *arg,
+	struct term_shell *out, char *msg, size_t msg_size);
+
+/* As term_spawner_impl.hangup: SIGHUP and SIGCONT to the shell's process
+ * group, its foreground job and the rest of its session, our master
+ * closed, SIGKILL after the grace period. */
+int term_direct_hangup(struct term_direct *d, uint32_t handle, bool forget);
+
+/* Shells started and not yet reaped. */
+unsigned term_direct_live(const struct term_direct *d);
+
+/* Hangs every shell up, reports none, and frees d (from the loop) once
+ * all are reaped. d must not be used after this call. NULL: no-op. */
+void term_direct_close(struct term_direct *d);
+
+/*
+ * A new 0600 typescript in dir (made 0700 when missing) named after tag
+ * and id, never following a link, never reusing a name. Returns 0 with
+ * *fd and path, or an error.
+ */
+int term_record_open(const char *dir, int64_t tag, int32_t id, char *path,
+	size_t path_size, int *fd);
 
 #endif

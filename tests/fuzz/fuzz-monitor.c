@@ -4,7 +4,9 @@
  * from a hostile network process. The first input byte picks whether a
  * new network process starts first (resetting hello/once), so requests
  * after hello are reached too. A reply must fit and start with the
- * request's type; a refused request must leave no reply.
+ * request's type; a refused request must leave no reply. Terminals are
+ * configured without a user, so term-open is parsed, rate-limited and
+ * refused but never forks (the loop is never run).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -12,10 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <uv.h>
+
 #include "monitor/monitor.h"
 #include "store/state.h"
 
 static struct monitor *m;
+static uv_loop_t loop;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -25,11 +30,15 @@ init(void)
 	char dir[] = "/tmp/op-fuzz-monitor-XXXXXX";
 	char why[SFILE_WHY_LEN];
 	struct state *st = NULL;
-	struct monitor_opts o = { .otp_charset = OTP_SAFE32, .otp_len = 8 };
+	struct monitor_opts o = { .otp_charset = OTP_SAFE32, .otp_len = 8,
+		.loop = &loop };
+	struct monitor_term_conf tc = { .user = "", .max_live = 4 };
 
-	if (mkdtemp(dir) == NULL || state_open(dir, "auto", &st, why) != 0 ||
+	if (mkdtemp(dir) == NULL || uv_loop_init(&loop) != 0 ||
+		state_open(dir, "auto", &st, why) != 0 ||
 		monitor_new(st, &o, &m) != 0)
 		abort();
+	monitor_set_terminal(m, &tc);
 	monitor_child_started(m);
 }
 

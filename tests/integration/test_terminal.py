@@ -18,7 +18,10 @@ over direct IP as a terminal session.
     root without allow_root (the open, with a message);
   - audit: terminal.open / terminal.close with the account, byte counts,
     exit status and the typescript path; the typescript holds the output;
-  - a reload that disallows terminals closes the session's terminals.
+  - a reload that disallows terminals closes the session's terminals;
+  - privilege separation: the shell is the monitor's child, not the
+    network process's, and killing the network process (SIGKILL) ends
+    its shells; the restarted one opens terminals again.
 
 Written from the protocol reference, not from the agent's code.  Run as
 root (CI) it creates a system account with a real shell for the shells;
@@ -26,6 +29,7 @@ otherwise the shells run as the current user."""
 import json
 import os
 import pwd
+import re
 import signal
 import time
 
@@ -226,7 +230,8 @@ class TerminalCase(TempDirCase):
         c, _ = self.connect()
         self.assertTrue(self.open(c, 1).success)
         c.run_terminal_command(1, "stty -echo")
-        pid = self.agent.proc.pid
+        # The network process reads the pty and queues the output.
+        pid = self.agent.status()["monitor"]["network_pid"]
         before = vm_kib(pid)
         t = c.terminal(1)
         marker = b"__flood_done__"
@@ -285,6 +290,41 @@ class TerminalCase(TempDirCase):
         self.assertLess(peak - before, 48 * 1024)
         self.assertLess(samples[0][1] - samples[0][0], 8 * 1024)
         self.assertEqual(t.decode_errors, [])
+
+    def test_shell_is_the_monitors(self):
+        self.start()
+        c, _ = self.connect()
+        o = self.open(c, 1)
+        self.assertTrue(o.success, o.message)
+        net = self.agent.status()["monitor"]["network_pid"]
+        with open(f"/proc/{o.pid}/stat") as f:
+            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        self.assertEqual(ppid, self.agent.proc.pid)
+        self.assertNotEqual(ppid, net)
+        # A job of the shell, in its session, goes with it too.
+        c.send_terminal_data(1, "sleep 300 & echo job=$!\r")
+        out = c.run_terminal_command(1, "echo ready-$((6*7))")
+        self.assertIn("ready-42", out)
+        job = int(re.search(r"job=(\d+)", bytes(c.terminal(1).output)
+                            .decode(errors="replace")).group(1))
+        os.kill(net, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while (os.path.exists(f"/proc/{o.pid}") or
+               os.path.exists(f"/proc/{job}")) and \
+                time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertFalse(os.path.exists(f"/proc/{o.pid}"),
+                         "the shell outlived its network process")
+        self.assertFalse(os.path.exists(f"/proc/{job}"),
+                         "the shell's job outlived its network process")
+        self.agent.wait_status(
+            lambda s: s["monitor"]["network_pid"] not in (None, net) and
+            s.get("direct_access"), timeout=30)
+        c2, _ = self.connect()
+        o2 = self.open(c2, 1)
+        self.assertTrue(o2.success, o2.message)
+        self.assertIn("again-9",
+                      c2.run_terminal_command(1, "echo again-$((3*3))"))
 
     def test_refusals(self):
         # Terminals not allowed: the login is refused with the stock

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -465,22 +466,29 @@ static void
 test_record(void)
 {
 	struct tt c;
-	char path[] = "/tmp/test-term-rec-XXXXXX";
+	char dir[] = "/tmp/test-term-rec-XXXXXX";
 	char buf[4096];
-	struct term_host_cfg cfg = { .account = &user_acct, .record = tt_record,
-		.hangup_grace_ms = 300 };
-	int fd = mkstemp(path);
+	struct term_host_cfg cfg = { .account = &user_acct,
+		.hangup_grace_ms = 300, .record_tag = 77 };
+	struct stat sb;
+	int fd;
 	ssize_t n;
 
-	ASSERT(fd >= 0);
-	unlink(path);
+	ASSERT(mkdtemp(dir) != NULL);
+	cfg.record_dir = dir;
 	ASSERT_INT_EQ(tt_start(&c, NULL, &cfg), 0);
-	c.record_fd = fd;
 	OPEN_OK(&c, 1);
+	/* A new 0600 file named after the session and the terminal. */
+	ASSERT_STR_CONTAINS(c.typescript, "/session-77-terminal-1-");
+	ASSERT(strncmp(c.typescript, dir, strlen(dir)) == 0);
+	ASSERT_INT_EQ(stat(c.typescript, &sb), 0);
+	ASSERT_INT_EQ(sb.st_mode & 0777, 0600);
 	ASSERT_INT_EQ(tt_send(&c, 1, "echo rec-$((2+3)); exit 4\r"), 0);
 	ASSERT(tt_wait(&c, tt_is_closed, 1, NULL, 10000));
 	ASSERT_INT_EQ(tt_slot(&c, 1)->exit_code, 4);
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	ASSERT((fd = open(c.typescript, O_RDONLY)) >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
 	ASSERT(n > 0);
 	buf[n] = '\0';
 	ASSERT(strncmp(buf, "Script started on ", 18) == 0);
@@ -488,13 +496,22 @@ test_record(void)
 	ASSERT_STR_CONTAINS(buf, "rec-5");
 	ASSERT_STR_CONTAINS(buf, "Script done on ");
 	ASSERT_STR_CONTAINS(buf, "COMMAND_EXIT_CODE=\"4\"");
-	/* No typescript, no terminal. */
-	c.record_err = -EACCES;
-	ASSERT_INT_EQ(term_host_open(c.h, 2, 24, 80), -EACCES);
+	unlink(c.typescript);
+	ASSERT(tt_stop(&c));
+	/* No typescript, no terminal: the directory cannot be made. */
+	snprintf(buf, sizeof(buf), "%s/file", dir);
+	ASSERT((fd = open(buf, O_WRONLY | O_CREAT, 0600)) >= 0);
+	close(fd);
+	snprintf(buf, sizeof(buf), "%s/file/sub", dir);
+	cfg.record_dir = buf;
+	ASSERT_INT_EQ(tt_start(&c, NULL, &cfg), 0);
+	ASSERT_INT_EQ(term_host_open(c.h, 2, 24, 80), -ENOTDIR);
 	ASSERT(!tt_slot(&c, 2)->open_ok);
 	ASSERT_STR_CONTAINS(tt_slot(&c, 2)->open_msg, "recording");
-	close(fd);
 	ASSERT(tt_stop(&c));
+	snprintf(buf, sizeof(buf), "%s/file", dir);
+	unlink(buf);
+	rmdir(dir);
 }
 
 static void

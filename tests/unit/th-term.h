@@ -64,9 +64,7 @@ struct tt {
 	uv_timer_t drain;
 	bool drain_on;
 	long rss_max_kb;
-	/* typescripts: the next record callback's answer */
-	int record_fd;
-	int record_err;
+	char typescript[4352]; /* the last OPENED's */
 };
 
 static uv_loop_t tt_loop;
@@ -154,6 +152,8 @@ tt_on_event(void *arg, const struct term_event *ev)
 		snprintf(c->service_id, sizeof(c->service_id), "%s",
 			ev->service_id ? ev->service_id : "");
 		s->pid = ev->pid;
+		snprintf(c->typescript, sizeof(c->typescript), "%s",
+			ev->typescript ? ev->typescript : "");
 		break;
 	case TERM_EV_DATA:
 		s->events++;
@@ -209,18 +209,6 @@ tt_on_drain(uv_timer_t *t)
 	c->queued = c->queued > c->rate ? c->queued - c->rate : 0;
 	if (kb > c->rss_max_kb)
 		c->rss_max_kb = kb;
-}
-
-static int
-tt_record(void *arg, int32_t id, int *fd)
-{
-	struct tt *c = arg;
-
-	(void)id;
-	if (c->record_err != 0)
-		return c->record_err;
-	*fd = dup(c->record_fd);
-	return *fd >= 0 ? 0 : -1;
 }
 
 static void
@@ -294,7 +282,6 @@ tt_start(struct tt *c, const struct term_account *a,
 	};
 
 	memset(c, 0, sizeof(*c));
-	c->record_fd = -1;
 	c->high = 1u << 20;
 	if (over != NULL) {
 		over->loop = &tt_loop;
