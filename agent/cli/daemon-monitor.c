@@ -11,6 +11,10 @@
  * retrying). A malformed request ends the network process (SIGKILL).
  * Signals: SIGTERM/SIGINT are passed on and the monitor exits when the
  * network process has; SIGHUP is passed on (reload).
+ *
+ * The audit trail is the monitor's too (monitor/monitor-audit.h): it
+ * opens audit.db, writes what the network process asks for, and closes
+ * the sessions a network process that died left open.
  */
 #include "cli/daemon.h"
 #include "cli/daemon-internal.h"
@@ -28,6 +32,7 @@
 #include <systemd/sd-daemon.h>
 #include <uv.h>
 
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "conf/conf.h"
 #include "consent/consent.h"
@@ -46,6 +51,23 @@
 extern char **environ;
 
 static void spawn_child(struct mon_proc *p);
+
+/* The trail's settings from conf and the monitor's identity (after a
+ * reload of either). */
+static void
+audit_apply(struct mon_proc *p, const struct conf *conf)
+{
+	struct audit_opts ao;
+	char why[512];
+
+	if (p->audit == NULL)
+		return;
+	if (cli_audit_opts(conf, monitor_state(p->mon), NULL, &ao, why,
+		    sizeof(why)) != 0 ||
+		audit_set_opts(p->audit, &ao) != 0)
+		log_error("reload: the audit trail keeps its settings: %s",
+			why);
+}
 
 static void
 print_otp(void *arg, const char *otp)
@@ -110,6 +132,8 @@ on_request(uv_poll_t *h, int status, int events)
 		kill_child(p, SIGKILL);
 		return;
 	}
+	if (req[0] == MON_RELOAD_IDENTITY)
+		audit_apply(p, p->conf);
 	if (req[0] == MON_PRINT_OTP && !p->child_up) {
 		p->child_up = true;
 		log_info("monitor: network process %d is up",
@@ -141,6 +165,12 @@ on_child_exit(uv_process_t *h, int64_t exit_status, int term_signal)
 	p->child_running = false;
 	uv_close((uv_handle_t *)h, NULL);
 	close_sock(p);
+	snprintf(how, sizeof(how), "%s %d",
+		term_signal ? "killed by signal" : "exited with",
+		term_signal ? term_signal : (int)exit_status);
+	/* Also when stopping: its sessions still open are closed on the
+	 * trail. */
+	monitor_child_ended(p->mon, how);
 	/* Its prompt goes with it. */
 	if (p->ev_sock >= 0)
 		close(p->ev_sock);
@@ -161,10 +191,6 @@ on_child_exit(uv_process_t *h, int64_t exit_status, int term_signal)
 	}
 	if (ran >= STABLE_MS)
 		p->backoff_ms = RESTART_MIN_MS;
-	snprintf(how, sizeof(how), "%s %d",
-		term_signal ? "killed by signal" : "exited with",
-		term_signal ? term_signal : (int)exit_status);
-	monitor_child_ended(p->mon, how);
 	log_error("monitor: the network process (pid %d) was %s after %llu "
 		  "s; starting it again in %u ms",
 		(int)h->pid, how, (unsigned long long)(ran / 1000),
@@ -280,6 +306,7 @@ reload_config(struct mon_proc *p)
 	if (cli_load_conf_quiet(p->cli, &fresh, &diags) == 0) {
 		monitor_set_xauthority(p->mon,
 			conf_str(fresh, CONF_DISPLAY_XAUTHORITY));
+		audit_apply(p, fresh);
 		conf_unref(p->conf);
 		p->conf = fresh;
 	}
@@ -316,6 +343,12 @@ on_prompt_done(void *arg, enum consent_result r, const char *detail)
 	mon_put_u8(&ev, (uint8_t)r);
 	mon_put_str(&ev, detail != NULL ? detail : "");
 	daemon_monitor_event(p, &ev);
+}
+
+static void
+send_event(void *arg, const struct mon_buf *ev)
+{
+	daemon_monitor_event(arg, ev);
 }
 
 void
@@ -448,6 +481,7 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	mo.hook = hook;
 	mo.consent_ask = consent_ask_cb;
 	mo.notify = notify;
+	mo.event = send_event;
 	mo.arg = &p;
 	mo.xauthority_any = conf_str(conf, CONF_DISPLAY_XAUTHORITY);
 	if ((rc = cli_open_state(conf, &st)) != 0)
@@ -467,6 +501,21 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 		monitor_free(p.mon);
 		return EX_OSERR;
 	}
+	{
+		char why[512];
+
+		/* Before the network process: no session may happen off the
+		 * record (S17). */
+		if ((r = cli_audit_open(&p.loop, p.conf, monitor_state(p.mon),
+			     NULL, &p.audit, why, sizeof(why))) != 0) {
+			log_error("audit trail: %s", why);
+			uv_loop_close(&p.loop);
+			monitor_free(p.mon);
+			conf_unref(p.conf);
+			return EX_CANTCREAT;
+		}
+		monitor_set_audit(p.mon, p.audit);
+	}
 	start_signal(&p, &p.sig_int, on_stop, SIGINT);
 	start_signal(&p, &p.sig_term, on_stop, SIGTERM);
 	start_signal(&p, &p.sig_hup, on_hup, SIGHUP);
@@ -477,6 +526,8 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	/* Stopped while the network process still runs (it cannot be
 	 * started, or a bug): it must not outlive us. */
 	kill_child(&p, SIGKILL);
+	if (p.child_running)
+		monitor_child_ended(p.mon, "ended with the monitor");
 	close_sock(&p);
 	if (p.prompt != NULL)
 		consent_cancel(p.prompt);
@@ -486,6 +537,10 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	p.ev_sock = -1;
 	/* A cancelled prompt is reaped and freed by its own handles: let
 	 * them finish (the signals and the timer would keep the loop). */
+	/* What is queued is written first (the loop runs until it is). */
+	audit_close(p.audit, NULL, NULL);
+	p.audit = NULL;
+	monitor_set_audit(p.mon, NULL);
 	uv_close((uv_handle_t *)&p.sig_int, NULL);
 	uv_close((uv_handle_t *)&p.sig_term, NULL);
 	uv_close((uv_handle_t *)&p.sig_hup, NULL);

@@ -11,6 +11,7 @@
 
 #include "monitor/monitor-msg.h"
 
+struct audit;
 struct cli;
 struct conf;
 struct consent;
@@ -38,6 +39,7 @@ struct mon_proc {
 	char self_exe[4096];    /* what the prompt runs */
 	struct conf *conf;      /* the monitor's own (reload-config) */
 	struct vdisplay *vd;    /* the virtual display (vd-start) */
+	struct audit *audit;    /* the trail: audit.db is ours alone */
 };
 
 /* Sends one event to the network process (dropped when there is

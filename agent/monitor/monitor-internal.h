@@ -8,6 +8,54 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "monitor/monitor-msg.h"
+
+struct audit;
+
+/* A token bucket: per_s tokens a second, at most burst. */
+struct mon_bucket {
+	double tokens;
+	uint64_t ms;
+};
+
+void monitor__bucket_init(struct mon_bucket *b, double burst, uint64_t now);
+/* Takes a token if there is one. */
+bool monitor__bucket_take(struct mon_bucket *b, uint64_t now, double per_s,
+	double burst);
+
+/* monitor-client.c: sends req and reads the reply into *rd, after its
+ * status; returns the status or a transport error. */
+int monclient__call(int fd, const struct mon_buf *req,
+	uint8_t reply[static MON_MSG_MAX], struct mon_rd *rd);
+/* monitor-client.c: empties w and puts the request's type. */
+void monclient__begin(struct mon_buf *w, enum mon_type t);
+
+/* The audit requests' state (monitor-audit.c), per monitor. */
+struct mon_audit_srv {
+	struct audit *trail;  /* NULL: audit requests are refused */
+	void (*event)(void *arg, const struct mon_buf *ev);
+	void *arg;
+	uint64_t (*now_ms)(void);
+	uint32_t generation;  /* whose commit events are owed */
+	size_t waiting;       /* commit events owed to it */
+	int64_t first, last;  /* the session ids it opened, 0 = none yet */
+	int64_t *open;        /* its sessions not closed yet */
+	size_t n_open;
+	struct mon_bucket bucket;
+	uint64_t refused;
+};
+
+/* monitor_serve's handler for MON_AUDIT_* (type); fields in, reply out.
+ * A reply status, or OP_ERR_PROTO with in->bad set for a malformed one. */
+int monitor__audit_serve(struct mon_audit_srv *s, unsigned type,
+	struct mon_rd *in, struct mon_buf *out);
+/* A new network process: nothing owed to the old one any more. */
+void monitor__audit_started(struct mon_audit_srv *s, uint32_t generation);
+/* The network process ended (how): its open sessions are closed on the
+ * trail. */
+void monitor__audit_ended(struct mon_audit_srv *s, const char *how);
+void monitor__audit_free(struct mon_audit_srv *s);
+
 /*
  * connect-user's check: path is a wayland-*, pipewire-0, bus or
  * pulse/native socket of uid (an existing user) in a directory of uid's

@@ -27,10 +27,9 @@ struct monitor {
 	uint32_t generation;
 	bool hello_done;
 	uint32_t once_done; /* bit per type: MON_ONCE requests answered */
-	/* proof token bucket */
-	double tokens;
-	uint64_t tokens_ms;
+	struct mon_bucket proofs;
 	uint64_t proofs_refused;
+	struct mon_audit_srv audit;
 	char xauthority_any[4096];
 	char previous[64]; /* how the last network process ended */
 };
@@ -118,23 +117,36 @@ on_sign_id(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	return 0;
 }
 
+void
+monitor__bucket_init(struct mon_bucket *b, double burst, uint64_t now)
+{
+	b->tokens = burst;
+	b->ms = now;
+}
+
+bool
+monitor__bucket_take(struct mon_bucket *b, uint64_t now, double per_s,
+	double burst)
+{
+	if (now > b->ms)
+		b->tokens += (double)(now - b->ms) * per_s / 1000.0;
+	b->ms = now;
+	if (b->tokens > burst)
+		b->tokens = burst;
+	if (b->tokens < 1.0)
+		return false;
+	b->tokens -= 1.0;
+	return true;
+}
+
 /* The bucket refills MONITOR_PROOF_PER_S tokens a second up to
  * MONITOR_PROOF_BURST; a check costs one. */
 static bool
 proof_allowed(struct monitor *m)
 {
-	uint64_t now = m->o.now_ms != NULL ? m->o.now_ms() : op_now_ms();
-
-	if (now > m->tokens_ms)
-		m->tokens += (double)(now - m->tokens_ms) *
-			MONITOR_PROOF_PER_S / 1000.0;
-	m->tokens_ms = now;
-	if (m->tokens > MONITOR_PROOF_BURST)
-		m->tokens = MONITOR_PROOF_BURST;
-	if (m->tokens < 1.0)
-		return false;
-	m->tokens -= 1.0;
-	return true;
+	return monitor__bucket_take(&m->proofs,
+		m->o.now_ms != NULL ? m->o.now_ms() : op_now_ms(),
+		MONITOR_PROOF_PER_S, MONITOR_PROOF_BURST);
 }
 
 static int
@@ -360,6 +372,14 @@ on_consent_ask(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	return m->o.consent_ask(m->o.arg, &c, out);
 }
 
+static int
+on_audit(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
+	struct monitor_reply *fds)
+{
+	(void)fds;
+	return monitor__audit_serve(&m->audit, out->b[0], in, out);
+}
+
 static const struct {
 	mon_handler fn;
 	unsigned flags;
@@ -383,6 +403,18 @@ static const struct {
 	[MON_CONSENT_CANCEL] = { on_hook, 0 },
 	[MON_VD_START] = { on_hook, MON_F_ERROR_TEXT },
 	[MON_VD_STOP] = { on_hook, 0 },
+	[MON_AUDIT_OPEN] = { on_audit, 0 },
+	[MON_AUDIT_LOGIN] = { on_audit, 0 },
+	[MON_AUDIT_RECORDED] = { on_audit, 0 },
+	[MON_AUDIT_AUTHORIZED] = { on_audit, 0 },
+	[MON_AUDIT_DENIED] = { on_audit, 0 },
+	[MON_AUDIT_LOCKOUT] = { on_audit, 0 },
+	[MON_AUDIT_CLOSE] = { on_audit, 0 },
+	[MON_AUDIT_EVENT] = { on_audit, 0 },
+	[MON_AUDIT_CONFIG] = { on_audit, 0 },
+	[MON_AUDIT_PRUNE] = { on_audit, 0 },
+	[MON_AUDIT_FLUSH] = { on_audit, 0 },
+	[MON_AUDIT_STATUS] = { on_audit, 0 },
 };
 
 static void
@@ -467,8 +499,11 @@ monitor_new(struct state *st, const struct monitor_opts *o,
 	m->st = st;
 	m->o = *o;
 	monitor_set_xauthority(m, o->xauthority_any);
-	m->tokens = MONITOR_PROOF_BURST;
-	m->tokens_ms = o->now_ms != NULL ? o->now_ms() : op_now_ms();
+	monitor__bucket_init(&m->proofs, MONITOR_PROOF_BURST,
+		o->now_ms != NULL ? o->now_ms() : op_now_ms());
+	m->audit.event = o->event;
+	m->audit.arg = o->arg;
+	m->audit.now_ms = o->now_ms;
 	load_creds(m);
 	if ((r = new_otp(m)) != 0) {
 		m->st = NULL;
@@ -485,6 +520,7 @@ monitor_free(struct monitor *m)
 	if (m == NULL)
 		return;
 	state_free(m->st);
+	monitor__audit_free(&m->audit);
 	sodium_memzero(m, sizeof(*m));
 	free(m);
 }
@@ -493,6 +529,13 @@ void
 monitor_child_ended(struct monitor *m, const char *how)
 {
 	snprintf(m->previous, sizeof(m->previous), "%s", how);
+	monitor__audit_ended(&m->audit, how);
+}
+
+void
+monitor_set_audit(struct monitor *m, struct audit *trail)
+{
+	m->audit.trail = trail;
 }
 
 void
@@ -501,6 +544,7 @@ monitor_child_started(struct monitor *m)
 	m->generation++;
 	m->hello_done = false;
 	m->once_done = 0;
+	monitor__audit_started(&m->audit, m->generation);
 }
 
 void

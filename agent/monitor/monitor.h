@@ -85,7 +85,10 @@ struct monitor_opts {
 		struct mon_buf *out);
 	/* notify: tells the service manager (NULL: ignored). */
 	void (*notify)(void *arg, enum mon_notify what);
-	void *arg; /* of print_otp, hook and notify */
+	/* Sends an event to the network process (audit commits; NULL:
+	 * none are sent). */
+	void (*event)(void *arg, const struct mon_buf *ev);
+	void *arg; /* of print_otp, hook, notify and event */
 	/* x11-cookie: where the copy goes (NULL: the request is refused),
 	 * and the one file any owner may have (display.xauthority; NULL or
 	 * "" = none). The caller keeps both alive; see
@@ -111,8 +114,14 @@ void monitor_child_started(struct monitor *m);
 /* After a reload: the configured display.xauthority (copied). */
 void monitor_set_xauthority(struct monitor *m, const char *path);
 /* The network process ended (how: "killed by signal 11"); the next
- * one's hello says so, and it records agent.restarted. */
+ * one's hello says so, and it records agent.restarted. Its sessions
+ * still open are closed on the audit trail. */
 void monitor_child_ended(struct monitor *m, const char *how);
+/* The audit trail the MON_AUDIT_* requests write to (monitor-audit.h;
+ * NULL: they are refused). The caller keeps it open until the monitor is
+ * freed, and closes it first. */
+struct audit;
+void monitor_set_audit(struct monitor *m, struct audit *trail);
 /* How many network processes were started. */
 uint32_t monitor_generation(const struct monitor *m);
 /* The state (for its directory and ID, in the monitor's log). */
