@@ -354,9 +354,11 @@ send_event(void *arg, const struct mon_buf *ev)
 void
 daemon_monitor_event(struct mon_proc *p, const struct mon_buf *ev)
 {
-	if (p->ev_sock >= 0 && !ev->overflow)
-		(void)send(p->ev_sock, ev->b, ev->len,
-			MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (p->ev_sock >= 0 && !ev->overflow &&
+		send(p->ev_sock, ev->b, ev->len, MSG_NOSIGNAL | MSG_DONTWAIT) <
+			0)
+		log_error("monitor: event %u for the network process lost: %s",
+			ev->b[0], strerror(errno));
 }
 
 /* consent-ask: the monitor finds who sits at the machine itself, so the
@@ -399,10 +401,17 @@ consent_ask_cb(void *arg, const struct mon_consent *c, struct mon_buf *out)
 static int
 events_pair(struct mon_proc *p, int *fd)
 {
-	int sv[2];
+	int sv[2], size = 1 << 20;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
 		return -errno;
+	/* Room for every commit event owed (MONITOR_AUDIT_WAITING) even
+	 * while the network process is busy: a lost one would leave its
+	 * session waiting. */
+	if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &size,
+		    sizeof(size)) != 0)
+		(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size,
+			sizeof(size));
 	if (p->ev_sock >= 0)
 		close(p->ev_sock);
 	p->ev_sock = sv[0];

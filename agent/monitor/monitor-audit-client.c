@@ -185,6 +185,14 @@ call_tagged(struct monclient_audit *c, struct mon_buf *w,
 	return mon_rd_done(&rd) ? 0 : OP_ERR_PROTO;
 }
 
+/* A request about a session: its type and the session's id. */
+static void
+about(struct mon_buf *w, enum mon_type t, int64_t session)
+{
+	monclient__begin(w, t);
+	mon_put_u64(w, (uint64_t)session);
+}
+
 static int
 ops_open(void *ctx, const struct audit_session_info *info, bool defer,
 	int64_t *id, audit_commit_fn cb, void *arg)
@@ -218,8 +226,7 @@ ops_login(void *ctx, int64_t session)
 	uint8_t reply[MON_MSG_MAX];
 	struct mon_rd rd;
 
-	monclient__begin(&w, MON_AUDIT_LOGIN);
-	mon_put_u64(&w, (uint64_t)session);
+	about(&w, MON_AUDIT_LOGIN, session);
 	return send_req(ctx, &w, 0, false, reply, &rd);
 }
 
@@ -231,8 +238,7 @@ ops_recorded(void *ctx, int64_t session)
 	struct mon_buf w;
 	unsigned v;
 
-	monclient__begin(&w, MON_AUDIT_RECORDED);
-	mon_put_u64(&w, (uint64_t)session);
+	about(&w, MON_AUDIT_RECORDED, session);
 	if (send_req(ctx, &w, 0, false, reply, &rd) != 0)
 		return false;
 	v = mon_get_u8(&rd);
@@ -245,8 +251,7 @@ ops_authorized(void *ctx, int64_t session, const struct audit_auth *a,
 {
 	struct mon_buf w;
 
-	monclient__begin(&w, MON_AUDIT_AUTHORIZED);
-	mon_put_u64(&w, (uint64_t)session);
+	about(&w, MON_AUDIT_AUTHORIZED, session);
 	mon_put_audit_auth(&w, a);
 	return call_tagged(ctx, &w, cb, arg);
 }
@@ -257,8 +262,7 @@ ops_denied(void *ctx, int64_t session, const struct audit_denial *d,
 {
 	struct mon_buf w;
 
-	monclient__begin(&w, MON_AUDIT_DENIED);
-	mon_put_u64(&w, (uint64_t)session);
+	about(&w, MON_AUDIT_DENIED, session);
 	mon_put_audit_denial(&w, d);
 	return call_tagged(ctx, &w, cb, arg);
 }
@@ -269,8 +273,7 @@ ops_lockout(void *ctx, int64_t session, const struct audit_lockout_info *l,
 {
 	struct mon_buf w;
 
-	monclient__begin(&w, MON_AUDIT_LOCKOUT);
-	mon_put_u64(&w, (uint64_t)session);
+	about(&w, MON_AUDIT_LOCKOUT, session);
 	mon_put_audit_lockout(&w, l);
 	return call_tagged(ctx, &w, cb, arg);
 }
@@ -281,8 +284,7 @@ ops_close(void *ctx, int64_t session, const char *reason, uint64_t bytes_in,
 {
 	struct mon_buf w;
 
-	monclient__begin(&w, MON_AUDIT_CLOSE);
-	mon_put_u64(&w, (uint64_t)session);
+	about(&w, MON_AUDIT_CLOSE, session);
 	mon_put_audit_text(&w, reason);
 	mon_put_u64(&w, bytes_in);
 	mon_put_u64(&w, bytes_out);
@@ -332,8 +334,7 @@ ops_event(void *ctx, int64_t session, const char *type, const char *fields,
 		fields = cut;
 		n = strlen(cut);
 	}
-	monclient__begin(&w, MON_AUDIT_EVENT);
-	mon_put_u64(&w, (uint64_t)session);
+	about(&w, MON_AUDIT_EVENT, session);
 	mon_put_str(&w, type);
 	mon_put_bytes(&w, fields, n);
 	r = call_tagged(ctx, &w, cb, arg);

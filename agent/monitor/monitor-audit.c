@@ -99,19 +99,20 @@ still_open(const struct mon_audit_srv *s, int64_t session, size_t *at)
 	return false;
 }
 
+/* The answer owed for w (unless its network process has ended), then
+ * w is freed. */
 static void
-on_commit(void *arg, int status, int64_t seq)
+answer(struct waiter *w, unsigned ev_type, int status, uint64_t v)
 {
-	struct waiter *w = arg;
 	struct mon_audit_srv *s = w->srv;
 	struct mon_buf ev = { .len = 0 };
 
 	if (w->generation == s->generation && s->waiting > 0) {
 		s->waiting--;
-		mon_put_u8(&ev, MON_EV_AUDIT_COMMIT);
+		mon_put_u8(&ev, (uint8_t)ev_type);
 		mon_put_u32(&ev, w->tag);
 		mon_put_u32(&ev, (uint32_t)status);
-		mon_put_u64(&ev, (uint64_t)seq);
+		mon_put_u64(&ev, v);
 		if (s->event != NULL)
 			s->event(s->arg, &ev);
 	}
@@ -119,22 +120,15 @@ on_commit(void *arg, int status, int64_t seq)
 }
 
 static void
+on_commit(void *arg, int status, int64_t seq)
+{
+	answer(arg, MON_EV_AUDIT_COMMIT, status, (uint64_t)seq);
+}
+
+static void
 on_flush(void *arg, int status, uint64_t sent)
 {
-	struct waiter *w = arg;
-	struct mon_audit_srv *s = w->srv;
-	struct mon_buf ev = { .len = 0 };
-
-	if (w->generation == s->generation && s->waiting > 0) {
-		s->waiting--;
-		mon_put_u8(&ev, MON_EV_AUDIT_FLUSH);
-		mon_put_u32(&ev, w->tag);
-		mon_put_u32(&ev, (uint32_t)status);
-		mon_put_u64(&ev, sent);
-		if (s->event != NULL)
-			s->event(s->arg, &ev);
-	}
-	free(w);
+	answer(arg, MON_EV_AUDIT_FLUSH, status, sent);
 }
 
 /* The waiter for tag (NULL for tag 0); *r an error when none can be

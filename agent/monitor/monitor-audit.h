@@ -20,8 +20,8 @@
  * process makes (MONITOR_AUDIT_TYPES); records at most
  * MONITOR_AUDIT_PER_S a second (burst MONITOR_AUDIT_BURST; the ones
  * refused are counted as lost, so audit.discontinuity says so); at most
- * MONITOR_AUDIT_WAITING commit events owed and AUDIT_SESSIONS_MAX sessions
- * open. When the network process ends, its sessions still open are
+ * MONITOR_AUDIT_WAITING commit events owed and MONITOR_AUDIT_SESSIONS
+ * sessions open. When the network process ends, its sessions still open are
  * closed on the trail ("network process ended: killed by signal 9").
  */
 #ifndef OP_MONITOR_MONITOR_AUDIT_H
@@ -37,7 +37,7 @@
 
 #define MONITOR_AUDIT_BURST 1000
 #define MONITOR_AUDIT_PER_S 100
-#define MONITOR_AUDIT_WAITING 1024
+#define MONITOR_AUDIT_WAITING 256
 #define MONITOR_AUDIT_SESSIONS 4096 /* open at once (the trail's table) */
 /* audit_event fields longer than this (JSON bytes) do not fit a request:
  * the network process sends {"truncated":true,"bytes":N,"excerpt":"..."}

@@ -44,12 +44,19 @@
  *                    network process chooses neither the user nor the
  *                    command); ready and lost come as events
  *   vd-stop          it stops
+ *   audit-*          the audit trail's calls (audit.h): the monitor owns
+ *                    audit.db and builds the records; open, login,
+ *                    recorded, authorized, denied, lockout, close, event,
+ *                    config, prune, flush, status; commits come as events
+ *                    (monitor-audit.h says what is checked and limited)
  *
  * Anything else, a malformed request or one out of turn is a protocol
  * error: the caller ends that network process (monitor_serve's return).
  * Proof checks are rate-limited here too (MONITOR_PROOF_BURST,
  * MONITOR_PROOF_PER_S), so a network process that was taken over cannot
- * guess passwords faster than that.
+ * guess passwords faster than that; audit records likewise
+ * (MONITOR_AUDIT_BURST, MONITOR_AUDIT_PER_S), so it cannot flood the
+ * disk or push old evidence out through size-based pruning faster.
  */
 #ifndef OP_MONITOR_MONITOR_H
 #define OP_MONITOR_MONITOR_H
