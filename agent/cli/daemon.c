@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Daemon lifecycle: start-up (state, policy, audit trail, control socket,
- * network; refused when nothing could reach the agent), the control
+ * Daemon lifecycle: start-up (state, policy, the monitor's audit trail,
+ * control socket, network; refused when nothing could reach the agent), the control
  * requests, signals and shutdown. SIGHUP and `outpost reload` re-read the
  * config (swapped atomically; an invalid file keeps the running one), the
  * password and the identity.
