@@ -426,8 +426,8 @@ audit_session_close(struct audit *a, int64_t session, const char *reason,
 	char t[AUDIT_TEXT_MAX];
 	int e;
 
-	AUDIT_REMOTE(a,
-	    close(a->remote_ctx, session, reason, bytes_in, bytes_out, cb, arg));
+	AUDIT_REMOTE(a, close(a->remote_ctx, session, reason, bytes_in,
+				bytes_out, cb, arg));
 	if ((e = audit__check_open(a, "session.close")) != 0)
 		return e;
 	s = session > 0 ? sess_find(a, session) : NULL;
@@ -520,8 +520,8 @@ audit_config_reload(struct audit *a, const char *source, bool ok,
 	char t[AUDIT_TEXT_MAX];
 	int e;
 
-	AUDIT_REMOTE(a,
-	    config_reload(a->remote_ctx, source, ok, detail, cb, arg));
+	AUDIT_REMOTE(a, config_reload(a->remote_ctx, source, ok, detail,
+				cb, arg));
 	if ((e = audit__check_open(a, "config.reload")) != 0)
 		return e;
 	if ((r = audit__rec_new(0, "config.reload", ok ? 5 : 4)) == NULL)

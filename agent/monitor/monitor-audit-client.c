@@ -168,6 +168,20 @@ send_req(struct monclient_audit *c, struct mon_buf *w, uint32_t tag,
 	return r;
 }
 
+/* The reply was read to its end, or it is malformed and the callback
+ * under tag will not be called. */
+static int
+done(struct monclient_audit *c, const struct mon_rd *rd, uint32_t tag)
+{
+	struct wait unused;
+
+	if (mon_rd_done(rd))
+		return 0;
+	if (tag != 0)
+		(void)take_wait(c, tag, &unused);
+	return OP_ERR_PROTO;
+}
+
 /* A request that ends in a tag and whose reply has no fields. */
 static int
 call_tagged(struct monclient_audit *c, struct mon_buf *w,
@@ -182,7 +196,7 @@ call_tagged(struct monclient_audit *c, struct mon_buf *w,
 		return r;
 	if ((r = send_req(c, w, tag, true, reply, &rd)) != 0)
 		return r;
-	return mon_rd_done(&rd) ? 0 : OP_ERR_PROTO;
+	return done(c, &rd, tag);
 }
 
 /* A request about a session: its type and the session's id. */
@@ -213,9 +227,11 @@ ops_open(void *ctx, const struct audit_session_info *info, bool defer,
 	if ((r = send_req(c, &w, tag, true, reply, &rd)) != 0)
 		return r;
 	*id = (int64_t)mon_get_u64(&rd);
-	/* A reply we cannot read leaves a wait that may never be
-	 * answered: the caller ends on OP_ERR_PROTO anyway. */
-	return mon_rd_done(&rd) && *id > 0 ? 0 : OP_ERR_PROTO;
+	if (*id <= 0)
+		rd.bad = true;
+	if ((r = done(c, &rd, tag)) != 0)
+		*id = 0;
+	return r;
 }
 
 static int
@@ -381,7 +397,7 @@ ops_forward_flush(void *ctx, audit_flush_fn cb, void *arg)
 	monclient__begin(&w, MON_AUDIT_FLUSH);
 	if ((r = send_req(c, &w, tag, true, reply, &rd)) != 0)
 		return r;
-	return mon_rd_done(&rd) ? 0 : OP_ERR_PROTO;
+	return done(c, &rd, tag);
 }
 
 static void

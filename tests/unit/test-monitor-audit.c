@@ -290,7 +290,8 @@ test_remote_trail(void)
 	ASSERT_INT_EQ(audit_session_login(ns.a, id3), 0);
 	ASSERT(audit_session_recorded(ns.a, id3));
 	ASSERT_INT_EQ(audit_denied(ns.a, id3,
-			      &(struct audit_denial){ .reason = "wrong-password",
+			      &(struct audit_denial){
+				      .reason = "wrong-password",
 				      .method = AUDIT_AUTH_PERMANENT_PASSWORD },
 			      on_commit, &ns),
 		0);
