@@ -15,6 +15,7 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "core/time.h"
 
 /* The audit_event types the network process makes (agent/cli); any other
@@ -336,9 +337,24 @@ serve_event(struct mon_audit_srv *s, struct mon_rd *in)
 	mon_get_str(in, type, sizeof(type));
 	mon_get_bytes(in, MONITOR_AUDIT_FIELDS_MAX, &fields, &len);
 	tag = mon_get_u32(in);
-	if (!mon_rd_done(in) || session < 0 || !event_type_known(type) ||
+	if (!mon_rd_done(in) || session < 0 ||
 		(len > 0 && memchr(fields, '\0', len) != NULL))
 		return malformed(in);
+	/* Well-formed but not ours to allow: refused, not fatal (a type
+	 * added to the daemon but not here must not end every network
+	 * process that records it). */
+	if (!event_type_known(type)) {
+		char shown[AUDIT_TYPE_MAX * 4 + 1];
+
+		if (s->forbidden++ % 1000 == 0)
+			log_warn("monitor: audit-event of type %s refused: not "
+				 "one the network process makes (%" PRIu64
+				 " so far)",
+				op_excerpt(type, strlen(type), AUDIT_TYPE_MAX,
+					shown, sizeof(shown)),
+				s->forbidden);
+		return OP_ERR_PERM;
+	}
 	if (!own(s, session, true))
 		return OP_ERR_PERM;
 	if (!charge(s, type))

@@ -17,8 +17,8 @@
  * decoded strictly (texts at most AUDIT_TEXT_MAX bytes, no NUL; enums in
  * range; an address of a known family); a session named is one this
  * network process opened; audit_event only for the types the network
- * process makes (MONITOR_AUDIT_TYPES); records at most
- * MONITOR_AUDIT_PER_S a second (burst MONITOR_AUDIT_BURST; the ones
+ * process makes (monitor-audit.c's list; others are refused); records
+ * at most MONITOR_AUDIT_PER_S a second (burst MONITOR_AUDIT_BURST; the ones
  * refused are counted as lost, so audit.discontinuity says so); at most
  * MONITOR_AUDIT_WAITING commit events owed and MONITOR_AUDIT_SESSIONS
  * sessions open. When the network process ends, its sessions still open are

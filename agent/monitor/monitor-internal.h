@@ -42,7 +42,8 @@ struct mon_audit_srv {
 	int64_t *open;        /* its sessions not closed yet */
 	size_t n_open;
 	struct mon_bucket bucket;
-	uint64_t refused;
+	uint64_t refused;     /* records over the rate */
+	uint64_t forbidden;   /* events of a type not allowed */
 };
 
 /* monitor_serve's handler for MON_AUDIT_* (type); fields in, reply out.
