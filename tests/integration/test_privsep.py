@@ -27,6 +27,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import struct
 import time
 
@@ -203,6 +204,31 @@ class Privsep(TempDirCase):
         # The new network process has no audit.db either.
         self.assertEqual(has_db(st["monitor"]["network_pid"]), [])
         self.assertNotEqual(has_db(self.agent.proc.pid), [])
+
+    def test_write_ahead_fails_closed(self):
+        """The authorization's commit comes back from the monitor as an
+        event; one that fails (the database locked past the busy timeout)
+        refuses the session: nothing flows."""
+        db = sqlite3.connect(os.path.join(self.agent.state, "audit.db"),
+                             timeout=10, isolation_level=None)
+        db.execute("BEGIN EXCLUSIVE")
+        try:
+            c = direct(self.agent)
+            self.addCleanup(c.close)
+            try:
+                r = c.login(PASSWORD, timeout=30)
+            except client.SessionClosed:
+                r = "closed"
+        finally:
+            db.execute("ROLLBACK")
+            db.close()
+        self.assertIsInstance(r, str, "logged in without a record")
+        text = "could not be recorded; refusing the session"
+        self.assertIn(text, self.agent.log_with(text, timeout=5))
+        # Nothing is wrong with the monitor or the network process.
+        st = self.agent.status()
+        self.assertEqual(st["monitor"]["network_starts"], 1)
+        self.login(PASSWORD)
 
     def test_restart_backs_off(self):
         """A network process that keeps dying is started again at most
