@@ -58,7 +58,7 @@ static void
 audit_apply(struct mon_proc *p, const struct conf *conf)
 {
 	struct audit_opts ao;
-	char why[512];
+	char why[512] = "invalid settings";
 
 	if (p->audit == NULL)
 		return;

@@ -3,7 +3,10 @@
  * The network process's side of the monitor: the public identity it gets
  * at start, and every use of the host's secrets (signing the SignedId,
  * checking a password proof, one-time passwords) as a request to the
- * monitor, which alone holds them (daemon-monitor.c, monitor/monitor.c).
+ * monitor, which alone holds them (daemon-monitor.c, monitor/monitor.c);
+ * the events the monitor sends later (consent answers, the virtual
+ * display, audit commits); and the audit trail, which is the monitor's
+ * (monitor/monitor-audit.h).
  */
 #include "cli/daemon.h"
 #include "cli/daemon-internal.h"
@@ -15,10 +18,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/log.h"
-#include "audit/audit.h"
 #include "monitor/monitor-audit.h"
 #include "monitor/monitor-client.h"
 #include "platform/userconn.h"
@@ -177,9 +180,9 @@ on_event(uv_poll_t *h, int status, int events)
 	handled = monclient_audit_on_event(d->audit_client, buf, (size_t)n);
 	if (handled == 1)
 		return;
-	if (handled != 0) {
-		/* a malformed audit event: below */
-	} else if (type == MON_EV_CONSENT) {
+	if (handled != 0)
+		type = 0; /* a malformed audit event: fails below */
+	if (type == MON_EV_CONSENT) {
 		r = mon_get_u8(&rd);
 		mon_get_str(&rd, detail, sizeof(detail));
 		if (mon_rd_done(&rd) && r <= CONSENT_CANCELLED) {
