@@ -168,8 +168,6 @@ on_waiting(void *arg, size_t waiting)
 	struct net_side *n = arg;
 
 	n->waiting = waiting;
-	if (waiting == 0)
-		uv_stop(&n->loop);
 }
 
 static void
@@ -186,13 +184,21 @@ on_commit(void *arg, int status, int64_t seq)
 	}
 }
 
+static void
+on_flushed(void *arg, int status, uint64_t sent)
+{
+	(void)arg;
+	(void)status;
+	(void)sent;
+	ASSERT(!"a refused flush reported");
+}
+
 /* Runs the network process's loop until no commit is owed. */
 static void
 drain(struct net_side *n)
 {
-	if (n->waiting > 0)
-		uv_run(&n->loop, UV_RUN_DEFAULT);
-	ASSERT_INT_EQ(n->waiting, 0);
+	while (n->waiting > 0)
+		(void)uv_run(&n->loop, UV_RUN_ONCE);
 }
 
 /* Counts the rows of type (and with fields containing like, if not
@@ -321,6 +327,10 @@ test_remote_trail(void)
 	drain(&ns);
 	ASSERT_INT_EQ(ns.commits, 6);
 	ASSERT_INT_EQ(ns.failures, 0);
+	/* No forwarding configured: the flush is refused, nothing owed. */
+	ASSERT_INT_EQ(audit_forward_flush(ns.a, on_flushed, &ns),
+		OP_ERR_STATE);
+	ASSERT_INT_EQ(ns.waiting, 0);
 	audit_status(ns.a, &st);
 	ASSERT_U64_EQ(st.preauth_folded, 1);
 	ASSERT_U64_EQ(st.lost, 0);
