@@ -363,6 +363,7 @@ audit_forward_flush(struct audit *a, audit_flush_fn cb, void *arg)
 
 	if (a == NULL)
 		return OP_ERR_STATE;
+	AUDIT_REMOTE(a, forward_flush(a->remote_ctx, cb, arg));
 	f = &a->fwd;
 	if (a->closing || f->state == AUDIT_FWD_OFF ||
 		f->flush_cb != NULL || cb == NULL)
@@ -376,5 +377,11 @@ audit_forward_flush(struct audit *a, audit_flush_fn cb, void *arg)
 void
 audit_forward_stats(const struct audit *a, struct audit_fwd_stats *out)
 {
-	*out = a->fwd.stats;
+	struct audit_status st;
+
+	memset(out, 0, sizeof(*out));
+	if (a->remote != NULL && !a->closing)
+		a->remote->status(a->remote_ctx, &st, out);
+	else if (a->remote == NULL)
+		*out = a->fwd.stats;
 }

@@ -392,6 +392,10 @@ struct audit_fwd {
 
 struct audit {
 	uv_loop_t *loop;
+	/* A remote trail (audit_open_remote): every call goes here, and
+	 * nothing below but loop, closing and the close handles is used. */
+	const struct audit_remote_ops *remote;
+	void *remote_ctx;
 	struct audit_db *db; /* NULL while the job owns it */
 	struct audit_job job;
 	bool in_flight;
@@ -427,6 +431,15 @@ struct audit {
 	uint64_t size_warned_ms; /* last warning about the size limit */
 	struct audit_preauth preauth;
 };
+
+/* A public call on a remote trail returns the op's answer (OP_ERR_STATE
+ * once closing). */
+#define AUDIT_REMOTE(a, call)                                  \
+	do {                                                   \
+		if ((a) != NULL && (a)->remote != NULL)        \
+			return (a)->closing ? OP_ERR_STATE :   \
+					      (a)->remote->call; \
+	} while (0)
 
 /* audit.c: OP_ERR_STATE when closed or closing, OP_ERR_TOO_LARGE when
  * the backlog is full (counted as a loss of type), else 0. */

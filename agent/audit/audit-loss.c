@@ -245,9 +245,16 @@ audit__set_knobs(struct audit *a, const struct audit_knobs *k)
 void
 audit_status(const struct audit *a, struct audit_status *out)
 {
+	struct audit_fwd_stats fwd;
+
 	memset(out, 0, sizeof(*out));
 	if (a == NULL)
 		return;
+	if (a->remote != NULL) {
+		if (!a->closing)
+			a->remote->status(a->remote_ctx, out, &fwd);
+		return;
+	}
 	out->size_bytes = a->size_used > 0 ? (uint64_t)a->size_used : 0;
 	out->max_size_bytes = a->max_size_bytes;
 	out->size_warning = a->max_size_bytes > 0 && a->size_used > 0 &&
@@ -257,6 +264,16 @@ audit_status(const struct audit *a, struct audit_status *out)
 	out->retrying = a->retry_wait;
 	out->lost = a->lost_total;
 	out->preauth_folded = a->preauth.folded;
+}
+
+void
+audit_note_refused(struct audit *a, const char *type, const char *why)
+{
+	if (a == NULL || a->remote != NULL)
+		return;
+	audit__loss_add(&a->loss, type, (int64_t)op_wall_us(), true, why);
+	a->lost_total++;
+	audit__kick(a);
 }
 
 void

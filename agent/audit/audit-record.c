@@ -156,6 +156,7 @@ session_open(struct audit *a, const struct audit_session_info *info,
 	char ip[48];
 	int e;
 
+	AUDIT_REMOTE(a, open(a->remote_ctx, info, defer, id, cb, arg));
 	*id = 0;
 	if ((e = audit__check_open(a, "session.open")) != 0)
 		return e;
@@ -212,6 +213,7 @@ audit_session_login(struct audit *a, int64_t session)
 {
 	struct audit_sess *s;
 
+	AUDIT_REMOTE(a, login(a->remote_ctx, session));
 	if (a == NULL || a->closing)
 		return OP_ERR_STATE;
 	if ((s = sess_find(a, session)) == NULL)
@@ -227,6 +229,9 @@ audit_session_recorded(const struct audit *a, int64_t session)
 
 	if (a == NULL)
 		return false;
+	if (a->remote != NULL)
+		return !a->closing &&
+			a->remote->recorded(a->remote_ctx, session);
 	TAILQ_FOREACH(s, &a->sessions, link)
 		if (s->id == session)
 			return s->deferred == NULL;
@@ -280,6 +285,7 @@ audit_authorized(struct audit *a, int64_t session,
 	bool first = true;
 	int e;
 
+	AUDIT_REMOTE(a, authorized(a->remote_ctx, session, au, cb, arg));
 	if ((e = audit__check_open(a, "session.authorized")) != 0)
 		return e;
 	if ((r = audit__rec_new(session, "session.authorized", 5)) == NULL)
@@ -351,6 +357,7 @@ audit_denied(struct audit *a, int64_t session, const struct audit_denial *d,
 	char t[AUDIT_TEXT_MAX];
 	int e;
 
+	AUDIT_REMOTE(a, denied(a->remote_ctx, session, d, cb, arg));
 	if ((e = audit__check_open(a, "session.denied")) != 0)
 		return e;
 	if ((r = audit__rec_new(session, "session.denied", 4)) == NULL)
@@ -384,6 +391,7 @@ audit_lockout(struct audit *a, int64_t session,
 	char scope[32], key[AUDIT_TEXT_MAX];
 	int e;
 
+	AUDIT_REMOTE(a, lockout(a->remote_ctx, session, l, cb, arg));
 	if ((e = audit__check_open(a, "session.lockout")) != 0)
 		return e;
 	if ((r = audit__rec_new(session, "session.lockout", 4)) == NULL)
@@ -418,6 +426,8 @@ audit_session_close(struct audit *a, int64_t session, const char *reason,
 	char t[AUDIT_TEXT_MAX];
 	int e;
 
+	AUDIT_REMOTE(a, close(a->remote_ctx, session, reason, bytes_in,
+				bytes_out, cb, arg));
 	if ((e = audit__check_open(a, "session.close")) != 0)
 		return e;
 	s = session > 0 ? sess_find(a, session) : NULL;
@@ -482,6 +492,7 @@ audit_event(struct audit *a, int64_t session, const char *type,
 	size_t n = fields != NULL ? strnlen(fields, AUDIT_FIELDS_MAX + 1) : 2;
 	int e;
 
+	AUDIT_REMOTE(a, event(a->remote_ctx, session, type, fields, cb, arg));
 	if ((e = audit__check_open(a, type_valid(type) ? type : "other")) !=
 		0)
 		return e;
@@ -509,6 +520,8 @@ audit_config_reload(struct audit *a, const char *source, bool ok,
 	char t[AUDIT_TEXT_MAX];
 	int e;
 
+	AUDIT_REMOTE(a, config_reload(a->remote_ctx, source, ok, detail,
+				cb, arg));
 	if ((e = audit__check_open(a, "config.reload")) != 0)
 		return e;
 	if ((r = audit__rec_new(0, "config.reload", ok ? 5 : 4)) == NULL)

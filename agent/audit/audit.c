@@ -353,6 +353,7 @@ audit_prune(struct audit *a, audit_commit_fn cb, void *arg)
 	struct audit_rec *r;
 	int e;
 
+	AUDIT_REMOTE(a, prune(a->remote_ctx, cb, arg));
 	if ((e = audit__check_open(a, "audit.prune")) != 0)
 		return e;
 	if ((r = audit__rec_new(0, "audit.prune", 5)) == NULL)
@@ -433,6 +434,8 @@ audit_set_opts(struct audit *a, const struct audit_opts *o)
 
 	if (a == NULL || a->closing)
 		return OP_ERR_STATE;
+	if (a->remote != NULL)
+		return 0;
 	if ((e = audit__fwd_set(a, o)) != 0 || (e = apply_opts(a, o)) != 0)
 		return e;
 	if (a->max_age_s > 0 || a->max_size_bytes > 0)
@@ -498,6 +501,37 @@ audit_open(uv_loop_t *loop, const struct audit_opts *o, struct audit **out,
 	return 0;
 }
 
+int
+audit_open_remote(uv_loop_t *loop, const struct audit_remote_ops *ops,
+	void *ctx, struct audit **out)
+{
+	struct audit *a;
+
+	*out = NULL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return OP_ERR_NOMEM;
+	a->loop = loop;
+	a->remote = ops;
+	a->remote_ctx = ctx;
+	TAILQ_INIT(&a->pending);
+	TAILQ_INIT(&a->sessions);
+	*out = a;
+	return 0;
+}
+
+/* A remote trail has nothing to flush: its owner's does that. The
+ * closing callback still comes from the loop, by a handle's close. */
+static void
+close_remote(struct audit *a)
+{
+	a->remote->shut(a->remote_ctx);
+	uv_timer_init(a->loop, &a->retry_timer);
+	a->retry_timer.data = a;
+	a->handles_open = 1;
+	a->handles_closing = true;
+	uv_close((uv_handle_t *)&a->retry_timer, audit__handle_closed);
+}
+
 void
 audit__handle_closed(uv_handle_t *h)
 {
@@ -541,6 +575,13 @@ audit_close(struct audit *a, audit_closed_fn cb, void *arg)
 
 	if (a == NULL || a->closing)
 		return;
+	if (a->remote != NULL) {
+		a->closing = true;
+		a->closed_cb = cb;
+		a->closed_arg = arg;
+		close_remote(a);
+		return;
+	}
 	/* Connections still short of a login attempt are summarised with
 	 * the others, before the closing record. */
 	TAILQ_FOREACH(s, &a->sessions, link)

@@ -446,4 +446,58 @@ void audit_status(const struct audit *self, struct audit_status *out);
  * writes nothing. */
 void audit_status_json(const struct audit *self, FILE *f);
 
+/* ---- A trail written by another process ----
+ *
+ * Under privilege separation (issue 11) the network process cannot open
+ * audit.db: the monitor owns the trail and makes the calls above on it.
+ * The network process's trail is a remote one: every call goes to these
+ * ops (monitor/monitor-audit.h sends them to the monitor), so the
+ * callers, and the record building, stay as they are. The ops return
+ * what the calls above return; commit and flush callbacks come later,
+ * from the loop, once each, as above. A remote trail has no settings
+ * (audit_set_opts returns 0: the owner applies its own config).
+ */
+struct audit_remote_ops {
+	/* audit_session_open (defer false) and audit_session_begin. */
+	int (*open)(void *ctx, const struct audit_session_info *info,
+		bool defer, int64_t *id, audit_commit_fn cb, void *arg);
+	int (*login)(void *ctx, int64_t session);
+	bool (*recorded)(void *ctx, int64_t session);
+	int (*authorized)(void *ctx, int64_t session,
+		const struct audit_auth *auth, audit_commit_fn cb, void *arg);
+	int (*denied)(void *ctx, int64_t session,
+		const struct audit_denial *d, audit_commit_fn cb, void *arg);
+	int (*lockout)(void *ctx, int64_t session,
+		const struct audit_lockout_info *l, audit_commit_fn cb,
+		void *arg);
+	int (*close)(void *ctx, int64_t session, const char *reason,
+		uint64_t bytes_in, uint64_t bytes_out, audit_commit_fn cb,
+		void *arg);
+	int (*event)(void *ctx, int64_t session, const char *type,
+		const char *fields, audit_commit_fn cb, void *arg);
+	int (*config_reload)(void *ctx, const char *source, bool ok,
+		const char *detail, audit_commit_fn cb, void *arg);
+	int (*prune)(void *ctx, audit_commit_fn cb, void *arg);
+	int (*forward_flush)(void *ctx, audit_flush_fn cb, void *arg);
+	/* audit_status and audit_forward_stats (zeros when unknown). */
+	void (*status)(void *ctx, struct audit_status *st,
+		struct audit_fwd_stats *fwd);
+	/* The trail closes: callbacks still waiting are called now with
+	 * OP_ERR_STATE, none after; ctx may be freed. */
+	void (*shut)(void *ctx);
+};
+
+/* A trail whose calls go to ops (kept by the caller) with ctx; audit_close
+ * calls ops->shut. Returns 0 or OP_ERR_NOMEM. */
+int audit_open_remote(uv_loop_t *loop, const struct audit_remote_ops *ops,
+	void *ctx, struct audit **out);
+
+/*
+ * For the owner of a remote trail: a record it refused to make (a
+ * sender over its rate) is counted as lost, so the next commit writes an
+ * audit.discontinuity saying how many, of which type (why: a sentence).
+ */
+void audit_note_refused(struct audit *self, const char *type,
+	const char *why);
+
 #endif

@@ -104,7 +104,7 @@ struct proxy_conf;
 struct uv_loop_s;
 
 /*
- * The audit trail for the daemon (cmd-audit.c): audit_opts from the
+ * The audit trail for the daemon's monitor (cmd-audit.c): audit_opts from the
  * config's audit.* keys, the state's ID and UUID, and a transport that
  * forwards over net/ (TCP or TLS, through proxy when not NULL; proxy must
  * outlive the trail). cli_audit_open also opens it (audit_open).

@@ -28,6 +28,7 @@ struct nat_test;
 struct policy_rules;
 struct lockout;
 struct audit;
+struct monclient_audit;
 
 /* What this build really implements of the RustDesk protocol (§16): the
  * version announced to hbbs and, later, to clients in PeerInfo. */
@@ -114,7 +115,8 @@ struct daemon {
 	uint64_t started_ms;
 	struct policy_rules *rules; /* access policy of the current config */
 	struct lockout *lockout;    /* brute-force state, kept over reloads */
-	struct audit *audit;        /* the tamper-evident trail */
+	struct audit *audit;        /* the trail: the monitor's, remote */
+	struct monclient_audit *audit_client; /* its requests and events */
 	uint32_t pending_perms;     /* admit -> authorize, same call chain */
 	bool pending_ask;           /* ... and whether to ask the user */
 	uint32_t pending_deadline_s; /* ... and when the session must end */
@@ -209,6 +211,11 @@ void daemon_private_xauth(const struct conf *conf, char *out, size_t size);
 
 /* The monitor's events socket, watched on the loop (after uv_loop_init). */
 int daemon_events_start(struct daemon *d);
+/* The audit trail, which the monitor writes (monitor/monitor-audit.h):
+ * d->audit is a remote trail. Returns 0 or an error (logged). */
+int daemon_audit_open(struct daemon *d);
+/* After audit_close(d->audit): frees the client. */
+void daemon_audit_free(struct daemon *d);
 /* The prompt, shown by the monitor as the user at the machine; its
  * answer comes as an event (daemon_consent_answered). Returns 0 or an
  * error with why. */

@@ -13,6 +13,10 @@
  * network process has; SIGHUP is passed on (reload). The terminal shells
  * it starts for a network process (monitor/monitor-term.c) are hung up
  * when that process ends, however it ends.
+ *
+ * The audit trail is the monitor's too (monitor/monitor-audit.h): it
+ * opens audit.db, writes what the network process asks for, and closes
+ * the sessions a network process that died left open.
  */
 #include "cli/daemon.h"
 #include "cli/daemon-internal.h"
@@ -30,6 +34,7 @@
 #include <systemd/sd-daemon.h>
 #include <uv.h>
 
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "conf/conf.h"
 #include "consent/consent.h"
@@ -48,6 +53,23 @@
 extern char **environ;
 
 static void spawn_child(struct mon_proc *p);
+
+/* The trail's settings from conf and the monitor's identity (after a
+ * reload of either). */
+static void
+audit_apply(struct mon_proc *p, const struct conf *conf)
+{
+	struct audit_opts ao;
+	char why[512] = "invalid settings";
+
+	if (p->audit == NULL)
+		return;
+	if (cli_audit_opts(conf, monitor_state(p->mon), NULL, &ao, why,
+		    sizeof(why)) != 0 ||
+		audit_set_opts(p->audit, &ao) != 0)
+		log_error("reload: the audit trail keeps its settings: %s",
+			why);
+}
 
 static void
 print_otp(void *arg, const char *otp)
@@ -112,6 +134,8 @@ on_request(uv_poll_t *h, int status, int events)
 		kill_child(p, SIGKILL);
 		return;
 	}
+	if (req[0] == MON_RELOAD_IDENTITY)
+		audit_apply(p, p->conf);
 	if (req[0] == MON_PRINT_OTP && !p->child_up) {
 		p->child_up = true;
 		log_info("monitor: network process %d is up",
@@ -143,6 +167,12 @@ on_child_exit(uv_process_t *h, int64_t exit_status, int term_signal)
 	p->child_running = false;
 	uv_close((uv_handle_t *)h, NULL);
 	close_sock(p);
+	snprintf(how, sizeof(how), "%s %d",
+		term_signal ? "killed by signal" : "exited with",
+		term_signal ? term_signal : (int)exit_status);
+	/* Also when stopping: its sessions still open are closed on the
+	 * trail. */
+	monitor_child_ended(p->mon, how);
 	/* Its prompt goes with it. */
 	if (p->ev_sock >= 0)
 		close(p->ev_sock);
@@ -164,10 +194,6 @@ on_child_exit(uv_process_t *h, int64_t exit_status, int term_signal)
 	}
 	if (ran >= STABLE_MS)
 		p->backoff_ms = RESTART_MIN_MS;
-	snprintf(how, sizeof(how), "%s %d",
-		term_signal ? "killed by signal" : "exited with",
-		term_signal ? term_signal : (int)exit_status);
-	monitor_child_ended(p->mon, how);
 	log_error("monitor: the network process (pid %d) was %s after %llu "
 		  "s; starting it again in %u ms",
 		(int)h->pid, how, (unsigned long long)(ran / 1000),
@@ -323,6 +349,7 @@ reload_config(struct mon_proc *p)
 		monitor_set_xauthority(p->mon,
 			conf_str(fresh, CONF_DISPLAY_XAUTHORITY));
 		set_terminal(p, fresh);
+		audit_apply(p, fresh);
 		conf_unref(p->conf);
 		p->conf = fresh;
 	}
@@ -370,9 +397,11 @@ event_cb(void *arg, const struct mon_buf *ev)
 void
 daemon_monitor_event(struct mon_proc *p, const struct mon_buf *ev)
 {
-	if (p->ev_sock >= 0 && !ev->overflow)
-		(void)send(p->ev_sock, ev->b, ev->len,
-			MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (p->ev_sock >= 0 && !ev->overflow &&
+		send(p->ev_sock, ev->b, ev->len, MSG_NOSIGNAL | MSG_DONTWAIT) <
+			0)
+		log_error("monitor: event %u for the network process lost: %s",
+			ev->b[0], strerror(errno));
 }
 
 /* consent-ask: the monitor finds who sits at the machine itself, so the
@@ -415,10 +444,17 @@ consent_ask_cb(void *arg, const struct mon_consent *c, struct mon_buf *out)
 static int
 events_pair(struct mon_proc *p, int *fd)
 {
-	int sv[2];
+	int sv[2], size = 1 << 20;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
 		return -errno;
+	/* Room for every commit event owed (MONITOR_AUDIT_WAITING) even
+	 * while the network process is busy: a lost one would leave its
+	 * session waiting. */
+	if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &size,
+		    sizeof(size)) != 0)
+		(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size,
+			sizeof(size));
 	if (p->ev_sock >= 0)
 		close(p->ev_sock);
 	p->ev_sock = sv[0];
@@ -531,6 +567,21 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 		return EX_CONFIG;
 	}
 	set_terminal(&p, conf);
+	{
+		char why[512];
+
+		/* Before the network process: no session may happen off the
+		 * record (S17). */
+		if ((r = cli_audit_open(&p.loop, p.conf, monitor_state(p.mon),
+			     NULL, &p.audit, why, sizeof(why))) != 0) {
+			log_error("audit trail: %s", why);
+			monitor_free(p.mon);
+			uv_loop_close(&p.loop);
+			conf_unref(p.conf);
+			return EX_CANTCREAT;
+		}
+		monitor_set_audit(p.mon, p.audit);
+	}
 	start_signal(&p, &p.sig_int, on_stop, SIGINT);
 	start_signal(&p, &p.sig_term, on_stop, SIGTERM);
 	start_signal(&p, &p.sig_hup, on_hup, SIGHUP);
@@ -541,6 +592,8 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	/* Stopped while the network process still runs (it cannot be
 	 * started, or a bug): it must not outlive us. */
 	kill_child(&p, SIGKILL);
+	if (p.child_running)
+		monitor_child_ended(p.mon, "ended with the monitor");
 	close_sock(&p);
 	if (p.prompt != NULL)
 		consent_cancel(p.prompt);
@@ -551,6 +604,10 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	p.ev_sock = -1;
 	/* A cancelled prompt (and a hung-up shell) is reaped and freed by its own handles: let
 	 * them finish (the signals and the timer would keep the loop). */
+	/* What is queued is written first (the loop runs until it is). */
+	audit_close(p.audit, NULL, NULL);
+	p.audit = NULL;
+	monitor_set_audit(p.mon, NULL);
 	uv_close((uv_handle_t *)&p.sig_int, NULL);
 	uv_close((uv_handle_t *)&p.sig_term, NULL);
 	uv_close((uv_handle_t *)&p.sig_hup, NULL);

@@ -12,6 +12,7 @@
 
 #include "monitor/monitor-msg.h"
 
+struct audit;
 struct cli;
 struct conf;
 struct consent;
@@ -39,6 +40,7 @@ struct mon_proc {
 	char self_exe[4096];    /* what the prompt runs */
 	struct conf *conf;      /* the monitor's own (reload-config) */
 	struct vdisplay *vd;    /* the virtual display (vd-start) */
+	struct audit *audit;    /* the trail: audit.db is ours alone */
 	/* What the network process runs as (daemon-monitor-priv.c). */
 	bool drop;              /* setuid/setgid to net_uid/net_gid */
 	uid_t net_uid;

@@ -3,7 +3,10 @@
  * The network process's side of the monitor: the public identity it gets
  * at start, and every use of the host's secrets (signing the SignedId,
  * checking a password proof, one-time passwords) as a request to the
- * monitor, which alone holds them (daemon-monitor.c, monitor/monitor.c).
+ * monitor, which alone holds them (daemon-monitor.c, monitor/monitor.c);
+ * the events the monitor sends later (consent answers, the virtual
+ * display, audit commits); and the audit trail, which is the monitor's
+ * (monitor/monitor-audit.h).
  */
 #include "cli/daemon.h"
 #include "cli/daemon-internal.h"
@@ -15,9 +18,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "monitor/monitor-audit.h"
 #include "monitor/monitor-client.h"
 #include "platform/userconn.h"
 #include "store/state.h"
@@ -156,6 +161,7 @@ on_event(uv_poll_t *h, int status, int events)
 	char detail[200];
 	struct mon_rd rd;
 	unsigned type, r;
+	int handled;
 	ssize_t n;
 
 	(void)events;
@@ -164,11 +170,18 @@ on_event(uv_poll_t *h, int status, int events)
 		return;
 	if (n <= 0) {
 		uv_poll_stop(h);
+		/* No commit can be confirmed any more: fail closed. */
+		monclient_audit_fail_all(d->audit_client, -ECONNRESET);
 		daemon_monitor_failed(d, -ECONNRESET, "events");
 		return;
 	}
 	mon_rd_init(&rd, buf, (size_t)n);
 	type = mon_get_u8(&rd);
+	handled = monclient_audit_on_event(d->audit_client, buf, (size_t)n);
+	if (handled == 1)
+		return;
+	if (handled != 0)
+		type = 0; /* a malformed audit event: fails below */
 	if (type == MON_EV_CONSENT) {
 		r = mon_get_u8(&rd);
 		mon_get_str(&rd, detail, sizeof(detail));
@@ -227,6 +240,52 @@ daemon_events_start(struct daemon *d)
 	/* Events never keep the loop alive (shutdown runs it dry). */
 	uv_unref((uv_handle_t *)&d->ev_poll);
 	return uv_poll_start(&d->ev_poll, UV_READABLE, on_event);
+}
+
+static void
+audit_failed(void *arg, int r, const char *what)
+{
+	daemon_monitor_failed(arg, r, what);
+}
+
+/* The loop must not run dry while commits are owed (shutdown waits for
+ * the sessions' last records); the events watch keeps it alive then. */
+static void
+audit_waiting(void *arg, size_t n)
+{
+	struct daemon *d = arg;
+
+	if (!uv_is_active((uv_handle_t *)&d->ev_poll))
+		return;
+	if (n > 0)
+		uv_ref((uv_handle_t *)&d->ev_poll);
+	else
+		uv_unref((uv_handle_t *)&d->ev_poll);
+}
+
+int
+daemon_audit_open(struct daemon *d)
+{
+	struct monclient_audit_hooks h = { .failed = audit_failed,
+		.waiting = audit_waiting, .arg = d };
+	int r;
+
+	if ((r = monclient_audit_new(d->mon_fd, &h, &d->audit_client)) == 0 &&
+		(r = audit_open_remote(&d->loop, &monclient_audit_ops,
+			 d->audit_client, &d->audit)) != 0) {
+		monclient_audit_free(d->audit_client);
+		d->audit_client = NULL;
+	}
+	if (r != 0)
+		log_error_r(r, "audit trail");
+	return r;
+}
+
+void
+daemon_audit_free(struct daemon *d)
+{
+	monclient_audit_free(d->audit_client);
+	d->audit_client = NULL;
 }
 
 int

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Daemon lifecycle: start-up (state, policy, audit trail, control socket,
- * network; refused when nothing could reach the agent), the control
+ * Daemon lifecycle: start-up (state, policy, the monitor's audit trail,
+ * control socket, network; refused when nothing could reach the agent), the control
  * requests, signals and shutdown. SIGHUP and `outpost reload` re-read the
  * config (swapped atomically; an invalid file keeps the running one), the
  * password and the identity.
@@ -163,8 +163,6 @@ static void
 reload_identity(struct daemon *d)
 {
 	struct state *fresh = NULL, **v;
-	struct audit_opts ao;
-	char why[SFILE_WHY_LEN];
 	int r;
 
 	if ((r = daemon_secrets_reload_identity(d, &fresh)) != 0) {
@@ -184,11 +182,7 @@ reload_identity(struct daemon *d)
 	d->retired = v;
 	d->retired[d->nretired++] = d->state;
 	d->state = fresh;
-	if (d->audit != NULL &&
-		(cli_audit_opts(d->conf, d->state, NULL, &ao, why,
-			 sizeof(why)) != 0 ||
-			audit_set_opts(d->audit, &ao) != 0))
-		log_error("reload: the audit trail keeps the old ID");
+	/* The monitor's trail took the new ID at reload-identity. */
 	daemon_net_start(d);
 }
 
@@ -448,22 +442,16 @@ daemon_run(struct cli *cli, struct conf *conf, int monitor_fd)
 		rc = EX_OSERR;
 		goto out_loop;
 	}
-	{
-		char why[512];
-
-		/* The audit trail must be open before anything can connect:
-		 * no session may happen off the record (S17). */
-		if ((r = cli_audit_open(&d.loop, d.conf, d.state, NULL, &d.audit,
-			     why, sizeof(why))) != 0) {
-			log_error("audit trail: %s", why);
-			rc = EX_CANTCREAT;
-			goto out_loop;
-		}
-		/* A network process that died is evidence (a crash may be an
-		 * attack): the trail says so. */
-		if (d.previous[0] != '\0')
-			audit_restarted(&d);
+	/* The audit trail (the monitor's) must be reachable before anything
+	 * can connect: no session may happen off the record (S17). */
+	if (daemon_audit_open(&d) != 0) {
+		rc = EX_CANTCREAT;
+		goto out_loop;
 	}
+	/* A network process that died is evidence (a crash may be an
+	 * attack): the trail says so. */
+	if (d.previous[0] != '\0')
+		audit_restarted(&d);
 	{
 		int fd;
 
@@ -532,9 +520,10 @@ out_loop:
 	uv_unref((uv_handle_t *)&d.watchdog);
 	uv_run(&d.loop, UV_RUN_DEFAULT); /* sessions close, recording it */
 	if (d.audit != NULL)
-		audit_close(d.audit, NULL, NULL); /* flushes what is queued */
+		audit_close(d.audit, NULL, NULL); /* the monitor's stays open */
 	d.audit = NULL;
 	uv_run(&d.loop, UV_RUN_DEFAULT);
+	daemon_audit_free(&d);
 	log_notice("stopped");
 	uv_walk(&d.loop, close_walk_cb, NULL);
 	uv_run(&d.loop, UV_RUN_DEFAULT);

@@ -11,6 +11,7 @@
 
 #include "core/err.h"
 #include "core/time.h"
+#include "monitor/monitor-internal.h"
 #include "platform/fdpass.h"
 
 /* Sends req (its type first) and reads the reply into *rd, positioned
@@ -71,14 +72,15 @@ call_fds(int fd, const struct mon_buf *req, uint8_t reply[static MON_MSG_MAX],
 	return status;
 }
 
-static int
-call(int fd, const struct mon_buf *req, uint8_t reply[static MON_MSG_MAX],
-	struct mon_rd *rd)
+int
+monclient__call(int fd, const struct mon_buf *req,
+	uint8_t reply[static MON_MSG_MAX], struct mon_rd *rd)
 {
 	int nfds = 0;
 
 	return call_fds(fd, req, reply, rd, NULL, 0, &nfds);
 }
+
 
 /* A request whose reply ends in a reason, also with an error status. */
 static int
@@ -89,7 +91,7 @@ call_text(int fd, const struct mon_buf *req, char *why, size_t why_size)
 	int r;
 
 	why[0] = '\0';
-	r = call(fd, req, reply, &rd);
+	r = monclient__call(fd, req, reply, &rd);
 	if (r == OP_ERR_PROTO || r == -ETIMEDOUT || r == -ECONNRESET ||
 		rd.left == 0)
 		return r;
@@ -97,8 +99,8 @@ call_text(int fd, const struct mon_buf *req, char *why, size_t why_size)
 	return mon_rd_done(&rd) ? r : OP_ERR_PROTO;
 }
 
-static void
-begin(struct mon_buf *w, enum mon_type t)
+void
+monclient__begin(struct mon_buf *w, enum mon_type t)
 {
 	w->len = 0;
 	w->overflow = false;
@@ -115,8 +117,8 @@ call_identity(int fd, enum mon_type t, struct mon_identity *out)
 	struct mon_rd rd;
 	int r;
 
-	begin(&w, t);
-	if ((r = call(fd, &w, reply, &rd)) != 0)
+	monclient__begin(&w, t);
+	if ((r = monclient__call(fd, &w, reply, &rd)) != 0)
 		return r;
 	if (out != NULL)
 		mon_get_identity(&rd, out);
@@ -152,9 +154,9 @@ monclient_signed_id(int fd, const uint8_t box_pk[static SECRETS_BOX_PK_LEN],
 	size_t len;
 	int r;
 
-	begin(&w, MON_SIGN_ID);
+	monclient__begin(&w, MON_SIGN_ID);
 	mon_put_bytes(&w, box_pk, SECRETS_BOX_PK_LEN);
-	if ((r = call(fd, &w, reply, &rd)) != 0)
+	if ((r = monclient__call(fd, &w, reply, &rd)) != 0)
 		return r;
 	mon_get_bytes(&rd, cap, &p, &len);
 	if (!mon_rd_done(&rd) || len == 0)
@@ -176,12 +178,12 @@ monclient_check_proof(int fd,
 	int r;
 
 	*out = SECRETS_NONE;
-	begin(&w, MON_CHECK_PROOF);
+	monclient__begin(&w, MON_CHECK_PROOF);
 	mon_put_str(&w, challenge);
 	mon_put_u8(&w, (uint8_t)allow);
 	/* A proof longer than any valid one is wrong whatever it holds. */
 	mon_put_bytes(&w, proof, len > 64 ? 0 : len);
-	r = call(fd, &w, reply, &rd);
+	r = monclient__call(fd, &w, reply, &rd);
 	sodium_memzero(&w, sizeof(w));
 	if (r != 0)
 		return r;
@@ -204,8 +206,8 @@ monclient_find_user(int fd, uint8_t reply[static MON_MSG_MAX],
 {
 	struct mon_buf w;
 
-	begin(&w, MON_FIND_USER);
-	return call(fd, &w, reply, rd);
+	monclient__begin(&w, MON_FIND_USER);
+	return monclient__call(fd, &w, reply, rd);
 }
 
 int
@@ -213,7 +215,7 @@ monclient_lock_session(int fd, char *why, size_t why_size)
 {
 	struct mon_buf w;
 
-	begin(&w, MON_LOCK_SESSION);
+	monclient__begin(&w, MON_LOCK_SESSION);
 	return call_text(fd, &w, why, why_size);
 }
 
@@ -228,7 +230,7 @@ call_fd(int fd, enum mon_type t, int *sock)
 	int r;
 
 	*sock = -1;
-	begin(&w, t);
+	monclient__begin(&w, t);
 	if ((r = call_fds(fd, &w, reply, &rd, sock, 1, &nfds)) != 0)
 		return r;
 	if (!mon_rd_done(&rd) || nfds != 1) {
@@ -248,9 +250,9 @@ monclient_notify(int fd, enum mon_notify what)
 	struct mon_rd rd;
 	int r;
 
-	begin(&w, MON_NOTIFY);
+	monclient__begin(&w, MON_NOTIFY);
 	mon_put_u8(&w, (uint8_t)what);
-	if ((r = call(fd, &w, reply, &rd)) != 0)
+	if ((r = monclient__call(fd, &w, reply, &rd)) != 0)
 		return r;
 	return mon_rd_done(&rd) ? 0 : OP_ERR_PROTO;
 }
@@ -273,7 +275,7 @@ monclient_consent_ask(int fd, const struct mon_consent *c, char *why,
 {
 	struct mon_buf w;
 
-	begin(&w, MON_CONSENT_ASK);
+	monclient__begin(&w, MON_CONSENT_ASK);
 	mon_put_consent(&w, c);
 	return call_text(fd, &w, why, why_size);
 }
@@ -283,7 +285,7 @@ monclient_vd_start(int fd, char *why, size_t why_size)
 {
 	struct mon_buf w;
 
-	begin(&w, MON_VD_START);
+	monclient__begin(&w, MON_VD_START);
 	return call_text(fd, &w, why, why_size);
 }
 
@@ -324,7 +326,7 @@ monclient_connect_user(int fd, const char *path, uint32_t uid, bool held,
 	*sock = -1;
 	if (hold != NULL)
 		*hold = -1;
-	begin(&w, MON_CONNECT_USER);
+	monclient__begin(&w, MON_CONNECT_USER);
 	mon_put_str(&w, path);
 	mon_put_u32(&w, uid);
 	mon_put_u8(&w, held);
@@ -347,7 +349,7 @@ monclient_x11_cookie(int fd, const char *display, const char *src,
 {
 	struct mon_buf w;
 
-	begin(&w, MON_X11_COOKIE);
+	monclient__begin(&w, MON_X11_COOKIE);
 	mon_put_str(&w, display);
 	mon_put_str(&w, src);
 	mon_put_u32(&w, owner);
@@ -363,8 +365,8 @@ monclient_reload_password(int fd, char salt[static PASSWORD_SALT_LEN + 1],
 	struct mon_rd rd;
 	int r;
 
-	begin(&w, MON_RELOAD_PASSWORD);
-	if ((r = call(fd, &w, reply, &rd)) != 0)
+	monclient__begin(&w, MON_RELOAD_PASSWORD);
+	if ((r = monclient__call(fd, &w, reply, &rd)) != 0)
 		return r;
 	mon_get_str(&rd, salt, PASSWORD_SALT_LEN + 1);
 	*has_password = mon_get_u8(&rd) != 0;
@@ -384,7 +386,7 @@ monclient_term_open(int fd, const struct mon_term_open *req,
 	memset(out, 0, sizeof(*out));
 	*master = -1;
 	*record_fd = -1;
-	begin(&w, MON_TERM_OPEN);
+	monclient__begin(&w, MON_TERM_OPEN);
 	mon_put_term_open(&w, req);
 	r = call_fds(fd, &w, reply, &rd, fds, 2, &nfds);
 	if (r == OP_ERR_PROTO || r == -ETIMEDOUT || r == -ECONNRESET ||
@@ -415,9 +417,9 @@ monclient_term_hangup(int fd, uint32_t handle)
 	struct mon_rd rd;
 	int r;
 
-	begin(&w, MON_TERM_HANGUP);
+	monclient__begin(&w, MON_TERM_HANGUP);
 	mon_put_u32(&w, handle);
-	if ((r = call(fd, &w, reply, &rd)) != 0)
+	if ((r = monclient__call(fd, &w, reply, &rd)) != 0)
 		return r;
 	return mon_rd_done(&rd) ? 0 : OP_ERR_PROTO;
 }
@@ -434,7 +436,7 @@ monclient_config(int fd, bool *system, char *name, size_t name_size,
 
 	*conf_fd = -1;
 	name[0] = why[0] = '\0';
-	begin(&w, MON_CONFIG);
+	monclient__begin(&w, MON_CONFIG);
 	r = call_fds(fd, &w, reply, &rd, conf_fd, 1, &nfds);
 	if (r == OP_ERR_PROTO || r == -ETIMEDOUT || r == -ECONNRESET ||
 		(r == 0 && rd.left == 0))

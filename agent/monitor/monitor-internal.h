@@ -9,15 +9,37 @@
 #include <sys/types.h>
 
 #include "monitor/monitor.h"
+#include "monitor/monitor-msg.h"
 #include "monitor/secrets.h"
 
+struct audit;
 struct term_direct;
 
 /* A token bucket: refills per_s a second up to burst; a use costs one. */
-struct monitor__bucket {
+struct mon_bucket {
 	double tokens;
 	uint64_t ms;
-	uint64_t refused;
+	uint64_t refused; /* uses refused so far */
+};
+
+void monitor__bucket_init(struct mon_bucket *b, double burst, uint64_t now);
+/* Takes a token if there is one (else counts the refusal). */
+bool monitor__bucket_take(struct mon_bucket *b, uint64_t now, double per_s,
+	double burst);
+
+/* The audit requests' state (monitor-audit.c), per monitor. */
+struct mon_audit_srv {
+	struct audit *trail;  /* NULL: audit requests are refused */
+	void (*event)(void *arg, const struct mon_buf *ev);
+	void *arg;
+	uint64_t (*now_ms)(void);
+	uint32_t generation;  /* whose commit events are owed */
+	size_t waiting;       /* commit events owed to it */
+	int64_t first, last;  /* the session ids it opened, 0 = none yet */
+	int64_t *open;        /* its sessions not closed yet */
+	size_t n_open;
+	struct mon_bucket bucket;
+	uint64_t forbidden;   /* events of a type not allowed */
 };
 
 struct monitor {
@@ -27,23 +49,24 @@ struct monitor {
 	uint32_t generation;
 	bool hello_done;
 	uint32_t once_done; /* bit per type: MON_ONCE requests answered */
-	struct monitor__bucket proofs;
+	struct mon_bucket proofs;
 	char xauthority_any[4096];
 	char previous[64]; /* how the last network process ended */
 	/* terminals (monitor-term.c) */
 	struct monitor_term_conf term;
 	struct term_direct *terms; /* this network process's shells */
-	struct monitor__bucket term_opens;
+	struct mon_bucket term_opens;
+	struct mon_audit_srv audit;
 };
 
 /* The signature of a request's handler (monitor.c's table). */
 typedef int (*mon_handler)(struct monitor *m, struct mon_rd *in,
 	struct mon_buf *out, struct monitor_reply *fds);
 
-/* May one more use of b happen now? A refusal is logged (what: "password
- * checks"), once per hundred. */
-bool monitor__bucket_take(struct monitor *m, struct monitor__bucket *b,
-	unsigned burst, unsigned per_s, const char *what);
+/* May one more use of b happen now (monitor_opts.now_ms)? A refusal is
+ * logged (what: "password checks"), once per hundred. */
+bool monitor__limit(struct monitor *m, struct mon_bucket *b, unsigned burst,
+	unsigned per_s, const char *what);
 
 /* A malformed request: marks it so (monitor_serve ends the network
  * process); a handler's own failures are reply statuses instead. */
@@ -54,6 +77,24 @@ int monitor__on_term_open(struct monitor *m, struct mon_rd *in,
 	struct mon_buf *out, struct monitor_reply *fds);
 int monitor__on_term_hangup(struct monitor *m, struct mon_rd *in,
 	struct mon_buf *out, struct monitor_reply *fds);
+
+/* monitor-client.c: sends req and reads the reply into *rd, after its
+ * status; returns the status or a transport error. */
+int monclient__call(int fd, const struct mon_buf *req,
+	uint8_t reply[static MON_MSG_MAX], struct mon_rd *rd);
+/* monitor-client.c: empties w and puts the request's type. */
+void monclient__begin(struct mon_buf *w, enum mon_type t);
+
+/* monitor_serve's handler for MON_AUDIT_* (type); fields in, reply out.
+ * A reply status, or OP_ERR_PROTO with in->bad set for a malformed one. */
+int monitor__audit_serve(struct mon_audit_srv *s, unsigned type,
+	struct mon_rd *in, struct mon_buf *out);
+/* A new network process: nothing owed to the old one any more. */
+void monitor__audit_started(struct mon_audit_srv *s, uint32_t generation);
+/* The network process ended (how): its open sessions are closed on the
+ * trail. */
+void monitor__audit_ended(struct mon_audit_srv *s, const char *how);
+void monitor__audit_free(struct mon_audit_srv *s);
 
 /*
  * connect-user's check: path is a wayland-*, pipewire-0, bus or

@@ -29,6 +29,18 @@ mon_type_name(unsigned type)
 		[MON_CONFIG] = "config",
 		[MON_TERM_OPEN] = "term-open",
 		[MON_TERM_HANGUP] = "term-hangup",
+		[MON_AUDIT_OPEN] = "audit-open",
+		[MON_AUDIT_LOGIN] = "audit-login",
+		[MON_AUDIT_RECORDED] = "audit-recorded",
+		[MON_AUDIT_AUTHORIZED] = "audit-authorized",
+		[MON_AUDIT_DENIED] = "audit-denied",
+		[MON_AUDIT_LOCKOUT] = "audit-lockout",
+		[MON_AUDIT_CLOSE] = "audit-close",
+		[MON_AUDIT_EVENT] = "audit-event",
+		[MON_AUDIT_CONFIG] = "audit-config",
+		[MON_AUDIT_PRUNE] = "audit-prune",
+		[MON_AUDIT_FLUSH] = "audit-flush",
+		[MON_AUDIT_STATUS] = "audit-status",
 	};
 
 	return type < MON_TYPE_END && names[type] != NULL ? names[type] :
@@ -69,6 +81,13 @@ mon_put_u32(struct mon_buf *w, uint32_t v)
 		p[2] = (uint8_t)(v >> 8);
 		p[3] = (uint8_t)v;
 	}
+}
+
+void
+mon_put_u64(struct mon_buf *w, uint64_t v)
+{
+	mon_put_u32(w, (uint32_t)(v >> 32));
+	mon_put_u32(w, (uint32_t)v);
 }
 
 void
@@ -133,6 +152,14 @@ mon_get_u32(struct mon_rd *r)
 	return p != NULL ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
 			(uint32_t)p[2] << 8 | p[3] :
 			   0;
+}
+
+uint64_t
+mon_get_u64(struct mon_rd *r)
+{
+	uint64_t hi = mon_get_u32(r);
+
+	return hi << 32 | mon_get_u32(r);
 }
 
 void

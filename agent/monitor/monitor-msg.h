@@ -44,6 +44,20 @@ enum mon_type {
 	MON_TERM_OPEN,       /* id, tag, rows, cols -> a shell: pty master fd
 	                      * (+ typescript fd); its exit: an event */
 	MON_TERM_HANGUP,     /* handle: that shell is hung up */
+	/* The audit trail's calls (audit.h), made by the monitor on its
+	 * trail (monitor-audit.c); tag 0 = no commit event wanted. */
+	MON_AUDIT_OPEN,       /* info, u8 defer, tag -> u64 session id */
+	MON_AUDIT_LOGIN,      /* u64 session */
+	MON_AUDIT_RECORDED,   /* u64 session -> u8 written in full */
+	MON_AUDIT_AUTHORIZED, /* u64 session, auth, tag */
+	MON_AUDIT_DENIED,     /* u64 session, denial, tag */
+	MON_AUDIT_LOCKOUT,    /* u64 session, lockout, tag */
+	MON_AUDIT_CLOSE,      /* u64 session, reason, u64 in, u64 out, tag */
+	MON_AUDIT_EVENT,      /* u64 session, type, fields, tag */
+	MON_AUDIT_CONFIG,     /* source, u8 ok, detail, tag */
+	MON_AUDIT_PRUNE,      /* tag */
+	MON_AUDIT_FLUSH,      /* tag: the forwarding queue's flush */
+	MON_AUDIT_STATUS,     /* -> audit_status and forwarding numbers */
 	MON_TYPE_END
 };
 
@@ -58,6 +72,10 @@ const char *mon_type_name(unsigned type);
 #define MON_EV_VD_LOST 3
 /* MON_EV_TERM_EXIT: u32 handle, u32 exit status (128+N: killed by N). */
 #define MON_EV_TERM_EXIT 10
+/* MON_EV_AUDIT_COMMIT: u32 tag, u32 status, u64 seq (audit_commit_fn);
+ * MON_EV_AUDIT_FLUSH: u32 tag, u32 status, u64 sent (audit_flush_fn). */
+#define MON_EV_AUDIT_COMMIT 20
+#define MON_EV_AUDIT_FLUSH 21
 
 /* What notify may tell the service manager (READY=1, ...). */
 enum mon_notify {
@@ -76,6 +94,7 @@ struct mon_buf {
 
 void mon_put_u8(struct mon_buf *w, uint8_t v);
 void mon_put_u32(struct mon_buf *w, uint32_t v);
+void mon_put_u64(struct mon_buf *w, uint64_t v);
 void mon_put_bytes(struct mon_buf *w, const void *p, size_t len);
 void mon_put_str(struct mon_buf *w, const char *s);
 
@@ -88,6 +107,7 @@ struct mon_rd {
 void mon_rd_init(struct mon_rd *r, const void *p, size_t len);
 uint8_t mon_get_u8(struct mon_rd *r);
 uint32_t mon_get_u32(struct mon_rd *r);
+uint64_t mon_get_u64(struct mon_rd *r);
 /* A byte string of exactly len bytes into out. */
 void mon_get_fixed(struct mon_rd *r, void *out, size_t len);
 /* A byte string of at most max bytes: *p points into the message. */

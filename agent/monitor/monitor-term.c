@@ -62,7 +62,7 @@ admit(struct monitor *m, char *msg, size_t cap)
 		snprintf(msg, cap, "This host does not start terminals");
 		return OP_ERR_UNSUPPORTED;
 	}
-	if (!monitor__bucket_take(m, &m->term_opens, MONITOR_TERM_BURST,
+	if (!monitor__limit(m, &m->term_opens, MONITOR_TERM_BURST,
 		    MONITOR_TERM_PER_S, "terminals opened")) {
 		snprintf(msg, cap, "Too many terminals were opened in a short "
 				   "time on this host; try again in a moment");

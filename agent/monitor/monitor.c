@@ -106,33 +106,40 @@ now_ms(const struct monitor *m)
 	return m->o.now_ms != NULL ? m->o.now_ms() : op_now_ms();
 }
 
-bool
-monitor__bucket_take(struct monitor *m, struct monitor__bucket *b,
-	unsigned burst, unsigned per_s, const char *what)
+void
+monitor__bucket_init(struct mon_bucket *b, double burst, uint64_t now)
 {
-	uint64_t now = now_ms(m);
+	b->tokens = burst;
+	b->ms = now;
+}
 
+bool
+monitor__bucket_take(struct mon_bucket *b, uint64_t now, double per_s,
+	double burst)
+{
 	if (now > b->ms)
 		b->tokens += (double)(now - b->ms) * per_s / 1000.0;
 	b->ms = now;
 	if (b->tokens > burst)
 		b->tokens = burst;
 	if (b->tokens < 1.0) {
-		if (b->refused++ % 100 == 0)
-			log_warn("monitor: %s over %u a second; refusing (%llu "
-				 "so far)",
-				what, per_s, (unsigned long long)b->refused);
+		b->refused++;
 		return false;
 	}
 	b->tokens -= 1.0;
 	return true;
 }
 
-static void
-bucket_init(struct monitor *m, struct monitor__bucket *b, unsigned burst)
+bool
+monitor__limit(struct monitor *m, struct mon_bucket *b, unsigned burst,
+	unsigned per_s, const char *what)
 {
-	b->tokens = burst;
-	b->ms = now_ms(m);
+	if (monitor__bucket_take(b, now_ms(m), per_s, burst))
+		return true;
+	if ((b->refused - 1) % 100 == 0)
+		log_warn("monitor: %s over %u a second; refusing (%llu so far)",
+			what, per_s, (unsigned long long)b->refused);
+	return false;
 }
 
 static int
@@ -152,7 +159,7 @@ on_check_proof(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	if (!mon_rd_done(in) || strlen(challenge) != PASSWORD_CHALLENGE_LEN ||
 		(allow & ~(SECRETS_ALLOW_OTP | SECRETS_ALLOW_PERMANENT)) != 0)
 		return monitor__malformed(in);
-	if (monitor__bucket_take(m, &m->proofs, MONITOR_PROOF_BURST,
+	if (monitor__limit(m, &m->proofs, MONITOR_PROOF_BURST,
 		    MONITOR_PROOF_PER_S, "password checks"))
 		meth = secrets_check_proof(&m->creds, challenge, proof, len,
 			allow);
@@ -352,6 +359,14 @@ on_consent_ask(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	return m->o.consent_ask(m->o.arg, &c, out);
 }
 
+static int
+on_audit(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
+	struct monitor_reply *fds)
+{
+	(void)fds;
+	return monitor__audit_serve(&m->audit, out->b[0], in, out);
+}
+
 static const struct {
 	mon_handler fn;
 	unsigned flags;
@@ -378,6 +393,18 @@ static const struct {
 	[MON_CONFIG] = { on_hook, MON_F_ANY_TURN | MON_F_ERROR_TEXT },
 	[MON_TERM_OPEN] = { monitor__on_term_open, MON_F_ERROR_TEXT },
 	[MON_TERM_HANGUP] = { monitor__on_term_hangup, 0 },
+	[MON_AUDIT_OPEN] = { on_audit, 0 },
+	[MON_AUDIT_LOGIN] = { on_audit, 0 },
+	[MON_AUDIT_RECORDED] = { on_audit, 0 },
+	[MON_AUDIT_AUTHORIZED] = { on_audit, 0 },
+	[MON_AUDIT_DENIED] = { on_audit, 0 },
+	[MON_AUDIT_LOCKOUT] = { on_audit, 0 },
+	[MON_AUDIT_CLOSE] = { on_audit, 0 },
+	[MON_AUDIT_EVENT] = { on_audit, 0 },
+	[MON_AUDIT_CONFIG] = { on_audit, 0 },
+	[MON_AUDIT_PRUNE] = { on_audit, 0 },
+	[MON_AUDIT_FLUSH] = { on_audit, 0 },
+	[MON_AUDIT_STATUS] = { on_audit, 0 },
 };
 
 static void
@@ -463,8 +490,11 @@ monitor_new(struct state *st, const struct monitor_opts *o,
 	m->st = st;
 	m->o = *o;
 	monitor_set_xauthority(m, o->xauthority_any);
-	bucket_init(m, &m->proofs, MONITOR_PROOF_BURST);
-	bucket_init(m, &m->term_opens, MONITOR_TERM_BURST);
+	monitor__bucket_init(&m->proofs, MONITOR_PROOF_BURST, now_ms(m));
+	monitor__bucket_init(&m->term_opens, MONITOR_TERM_BURST, now_ms(m));
+	m->audit.event = o->event;
+	m->audit.arg = o->arg;
+	m->audit.now_ms = o->now_ms;
 	load_creds(m);
 	if ((r = new_otp(m)) != 0) {
 		m->st = NULL;
@@ -482,6 +512,7 @@ monitor_free(struct monitor *m)
 		return;
 	monitor_terms_end(m);
 	state_free(m->st);
+	monitor__audit_free(&m->audit);
 	sodium_memzero(m, sizeof(*m));
 	free(m);
 }
@@ -490,6 +521,13 @@ void
 monitor_child_ended(struct monitor *m, const char *how)
 {
 	snprintf(m->previous, sizeof(m->previous), "%s", how);
+	monitor__audit_ended(&m->audit, how);
+}
+
+void
+monitor_set_audit(struct monitor *m, struct audit *trail)
+{
+	m->audit.trail = trail;
 }
 
 void
@@ -499,6 +537,7 @@ monitor_child_started(struct monitor *m)
 	m->generation++;
 	m->hello_done = false;
 	m->once_done = 0;
+	monitor__audit_started(&m->audit, m->generation);
 }
 
 void

@@ -53,6 +53,11 @@
  *                    as an event (monitor-term.c)
  *   term-hangup      that shell is hung up (only shells started for the
  *                    current network process)
+ *   audit-*          the audit trail's calls (audit.h): the monitor owns
+ *                    audit.db and builds the records; open, login,
+ *                    recorded, authorized, denied, lockout, close, event,
+ *                    config, prune, flush, status; commits come as events
+ *                    (monitor-audit.h says what is checked and limited)
  *
  * Anything else, a malformed request or one out of turn is a protocol
  * error: the caller ends that network process (monitor_serve's return).
@@ -61,7 +66,9 @@
  * guess passwords faster than that; so are shells (MONITOR_TERM_BURST,
  * MONITOR_TERM_PER_S), and at most policy.limits.max_sessions x
  * policy.terminal.max_per_session of them (never above MONITOR_TERM_MAX)
- * live at once. A network process's shells are hung up when it ends.
+ * live at once. A network process's shells are hung up when it ends; audit records likewise
+ * (MONITOR_AUDIT_BURST, MONITOR_AUDIT_PER_S), so it cannot flood the
+ * disk or push old evidence out through size-based pruning faster.
  */
 #ifndef OP_MONITOR_MONITOR_H
 #define OP_MONITOR_MONITOR_H
@@ -112,8 +119,8 @@ struct monitor_opts {
 		struct mon_buf *out);
 	/* notify: tells the service manager (NULL: ignored). */
 	void (*notify)(void *arg, enum mon_notify what);
-	/* Sends an event to the network process (MON_EV_TERM_EXIT; NULL:
-	 * dropped). */
+	/* Sends an event to the network process (MON_EV_TERM_EXIT, audit
+	 * commits; NULL: dropped). */
 	void (*event)(void *arg, const struct mon_buf *ev);
 	void *arg; /* of print_otp, hook, notify and event */
 	/* The loop shells are watched on (NULL: term-open is refused). */
@@ -150,8 +157,14 @@ void monitor_set_terminal(struct monitor *m, const struct monitor_term_conf *c);
  * grace period) and reaped on the loop; no event reports them. */
 void monitor_terms_end(struct monitor *m);
 /* The network process ended (how: "killed by signal 11"); the next
- * one's hello says so, and it records agent.restarted. */
+ * one's hello says so, and it records agent.restarted. Its sessions
+ * still open are closed on the audit trail. */
 void monitor_child_ended(struct monitor *m, const char *how);
+/* The audit trail the MON_AUDIT_* requests write to (monitor-audit.h;
+ * NULL: they are refused). The caller keeps it open until the monitor is
+ * freed, and closes it first. */
+struct audit;
+void monitor_set_audit(struct monitor *m, struct audit *trail);
 /* How many network processes were started. */
 uint32_t monitor_generation(const struct monitor *m);
 /* The state (for its directory and ID, in the monitor's log). */

@@ -3,10 +3,12 @@
  * The monitor's request handling (monitor_serve) on arbitrary datagrams
  * from a hostile network process. The first input byte picks whether a
  * new network process starts first (resetting hello/once), so requests
- * after hello are reached too. A reply must fit and start with the
+ * after hello are reached too, or whether the last one ended first (its
+ * audit sessions are closed). The audit requests write to a real trail
+ * (its loop is run between inputs). A reply must fit and start with the
  * request's type; a refused request must leave no reply. Terminals are
  * configured without a user, so term-open is parsed, rate-limited and
- * refused but never forks (the loop is never run).
+ * refused but never forks.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,11 +18,13 @@
 
 #include <uv.h>
 
+#include "audit/audit.h"
 #include "monitor/monitor.h"
 #include "store/state.h"
 
 static struct monitor *m;
 static uv_loop_t loop;
+static struct audit *trail;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,10 +38,16 @@ init(void)
 		.loop = &loop };
 	struct monitor_term_conf tc = { .user = "", .max_live = 4 };
 
-	if (mkdtemp(dir) == NULL || uv_loop_init(&loop) != 0 ||
-		state_open(dir, "auto", &st, why) != 0 ||
-		monitor_new(st, &o, &m) != 0)
+	struct audit_opts ao = { .mirror = AUDIT_MIRROR_NONE, .host_id = "1",
+		.host_uuid = "u" };
+
+	if (mkdtemp(dir) == NULL || state_open(dir, "auto", &st, why) != 0 ||
+		uv_loop_init(&loop) != 0 || monitor_new(st, &o, &m) != 0)
 		abort();
+	ao.state_dir = dir;
+	if (audit_open(&loop, &ao, &trail, why, sizeof(why)) != 0)
+		abort();
+	monitor_set_audit(m, trail);
 	monitor_set_terminal(m, &tc);
 	monitor_child_started(m);
 }
@@ -52,6 +62,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init();
 	if (size == 0)
 		return 0;
+	(void)uv_run(&loop, UV_RUN_NOWAIT);
+	if (data[0] & 8)
+		monitor_child_ended(m, "killed by signal 9");
 	if (data[0] & 1)
 		monitor_child_started(m);
 	if (data[0] & 2) { /* say hello first */

@@ -20,7 +20,10 @@ what peers send.
     capability, no_new_privs and a seccomp filter, as the kernel reports
     it; made (through gdb) to try, the network process itself cannot
     open the state directory or a secret in it, nor execve a program,
-    while the same calls in the monitor open them.
+    while the same calls in the monitor open them;
+  * the audit trail is the monitor's: only it has audit.db open, the
+    status still reports the trail, and a session that was open when the
+    network process was killed gets its close record from the monitor.
 """
 import base64
 import pwd
@@ -31,6 +34,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import struct
 import time
 import unittest
@@ -155,6 +159,84 @@ class Privsep(TempDirCase):
         self.assertEqual(len(rs), 1, [r["type"] for r in rows])
         self.assertEqual(rs[0]["fields"],
                          {"network_starts": 2, "previous": "killed by signal 9"})
+
+    def export(self):
+        ex = run(["-c", self.agent.config, "audit", "export", "--format",
+                  "jsonl"])
+        return [json.loads(ln) for ln in ex.stdout.splitlines()
+                if ln.strip()]
+
+    def test_audit_db_is_the_monitors(self):
+        net = self.st["monitor"]["network_pid"]
+
+        def has_db(pid):
+            fds = f"/proc/{pid}/fd"
+            names = []
+            for fd in os.listdir(fds):
+                try:
+                    names.append(os.readlink(os.path.join(fds, fd)))
+                except OSError:
+                    pass
+            return [n for n in names if os.path.basename(n).startswith(
+                "audit.db")]
+
+        self.assertNotEqual(has_db(self.agent.proc.pid), [])
+        self.assertEqual(has_db(net), [])
+        # The status still reports the trail (asked of the monitor).
+        self.assertIn("pending", self.st["audit"])
+        self.assertEqual(self.st["audit"]["lost"], 0)
+        # A session open (logged in) when the network process dies.
+        c = direct(self.agent)
+        self.addCleanup(c.close)
+        self.assertNotIsInstance(c.login(PASSWORD), str, c.summary())
+        deadline = time.monotonic() + 10
+        sid = None
+        while sid is None and time.monotonic() < deadline:
+            auth = [r for r in self.export()
+                    if r["type"] == "session.authorized"]
+            sid = auth[-1]["session"] if auth else None
+            time.sleep(0.1)
+        self.assertIsNotNone(sid, self.agent.log()[-2000:])
+        closes = [r for r in self.export() if r["type"] == "session.close"
+                  and r["session"] == sid]
+        self.assertEqual(closes, [], "closed before the kill")
+        os.kill(net, signal.SIGKILL)
+        st = self.agent.wait_status(
+            lambda s: s["monitor"]["network_starts"] == 2, timeout=20)
+        self.assertIsNotNone(st, self.agent.log()[-2000:])
+        closes = [r for r in self.export() if r["type"] == "session.close"
+                  and r["session"] == sid]
+        self.assertEqual(len(closes), 1, closes)
+        self.assertEqual(closes[0]["fields"]["reason"],
+                         "network process ended: killed by signal 9")
+        # The new network process has no audit.db either.
+        self.assertEqual(has_db(st["monitor"]["network_pid"]), [])
+        self.assertNotEqual(has_db(self.agent.proc.pid), [])
+
+    def test_write_ahead_fails_closed(self):
+        """The authorization's commit comes back from the monitor as an
+        event; one that fails (the database locked past the busy timeout)
+        refuses the session: nothing flows."""
+        db = sqlite3.connect(os.path.join(self.agent.state, "audit.db"),
+                             timeout=10, isolation_level=None)
+        db.execute("BEGIN EXCLUSIVE")
+        try:
+            c = direct(self.agent)
+            self.addCleanup(c.close)
+            try:
+                r = c.login(PASSWORD, timeout=30)
+            except client.SessionClosed:
+                r = "closed"
+        finally:
+            db.execute("ROLLBACK")
+            db.close()
+        self.assertIsInstance(r, str, "logged in without a record")
+        text = "could not be recorded; refusing the session"
+        self.assertIn(text, self.agent.log_with(text, timeout=5))
+        # Nothing is wrong with the monitor or the network process.
+        st = self.agent.status()
+        self.assertEqual(st["monitor"]["network_starts"], 1)
+        self.login(PASSWORD)
 
     def test_restart_backs_off(self):
         """A network process that keeps dying is started again at most

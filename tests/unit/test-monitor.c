@@ -251,8 +251,13 @@ test_hostile_requests(void)
 		OP_ERR_PROTO); /* trailing byte */
 	ASSERT_INT_EQ(serve_one(m, big, sizeof(big)), OP_ERR_PROTO);
 	ASSERT_INT_EQ(serve_one(m, hello, 0), OP_ERR_PROTO);
+	/* The audit requests too (test-monitor-audit.c has the rest). */
+	ASSERT_INT_EQ(serve_one(m, (uint8_t[]){ MON_AUDIT_STATUS }, 1),
+		OP_ERR_PROTO);
 	ASSERT_INT_EQ(serve_one(m, hello, 1), 0);
 	ASSERT_INT_EQ(serve_one(m, hello, 1), OP_ERR_PROTO); /* once */
+	/* Without a trail they are refused, not malformed. */
+	ASSERT_INT_EQ(serve_one(m, (uint8_t[]){ MON_AUDIT_STATUS }, 1), 0);
 	ASSERT_INT_EQ(serve_one(m, (uint8_t[]){ 0 }, 1), OP_ERR_PROTO);
 	ASSERT_INT_EQ(serve_one(m, (uint8_t[]){ MON_TYPE_END }, 1),
 		OP_ERR_PROTO);
