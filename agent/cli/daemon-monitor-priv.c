@@ -3,7 +3,8 @@
  * What the network process runs as (daemon-monitor.h): the account of
  * security.network_user, its private directory and its configuration.
  *
- * The private directory is <state>/net, owned by that account, 0700.
+ * The private directory is <state>/net, owned by that account and group
+ * root, 0770 (the monitor writes the X cookie copy into it).
  * The state directory around it stays root's and 0700, so the network
  * process cannot reach it by path: it gets the directory as a
  * descriptor (DAEMON_PRIVATE_FD_ENV) and names files through
@@ -72,8 +73,12 @@ daemon_monitor_net_account(struct mon_proc *p)
 int
 daemon_monitor_net_dir(struct mon_proc *p, const char *state)
 {
+	/* Group root, 0770, when it is another account's: the monitor writes
+	 * the cookie copy into it, and the unit leaves root no
+	 * CAP_DAC_OVERRIDE to write into a directory that is not its own. */
 	uid_t uid = p->drop ? p->net_uid : geteuid();
-	gid_t gid = p->drop ? p->net_gid : getegid();
+	gid_t gid = p->drop ? 0 : getegid();
+	mode_t mode = p->drop ? 0770 : 0700;
 	int sfd, fd = -1;
 	struct stat st;
 
@@ -84,11 +89,13 @@ daemon_monitor_net_dir(struct mon_proc *p, const char *state)
 		goto fail;
 	fd = openat(sfd, DAEMON_PRIVATE_DIR, O_RDONLY | O_DIRECTORY |
 						    O_NOFOLLOW | O_CLOEXEC);
-	/* Whatever an earlier account left in it is the new one's now. */
-	if (fd < 0 || fstat(fd, &st) != 0 ||
-		((st.st_uid != uid || st.st_gid != gid) &&
-			fchown(fd, uid, gid) != 0) ||
-		((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) != 0))
+	if (fd < 0 || fstat(fd, &st) != 0)
+		goto fail;
+	/* Made ours first: without CAP_FOWNER only the owner may chmod. */
+	if ((st.st_uid != uid || st.st_gid != gid ||
+		    (st.st_mode & 07777) != mode) &&
+		(fchown(fd, geteuid(), getegid()) != 0 ||
+			fchmod(fd, mode) != 0 || fchown(fd, uid, gid) != 0))
 		goto fail;
 	close(sfd);
 	p->net_dir = fd;

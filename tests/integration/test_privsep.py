@@ -392,11 +392,12 @@ class Sandbox(TempDirCase):
         # The monitor stays root: it holds the secrets.
         self.assertEqual(proc_status(self.agent.proc.pid)["Uid"].split()[0],
                          "0")
-        # Its private directory is its own; the state directory is not.
+        # Its private directory is its own (and group root's, for the
+        # monitor's cookie copies); the state directory is not.
         net_dir = os.path.join(self.agent.state, "net")
-        self.assertEqual((os.stat(net_dir).st_uid,
-                          os.stat(net_dir).st_mode & 0o7777),
-                         (acct.pw_uid, 0o700))
+        st = os.stat(net_dir)
+        self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o7777),
+                         (acct.pw_uid, 0, 0o770))
         self.assertEqual(os.stat(self.agent.state).st_mode & 0o777, 0o700)
 
     def test_network_process_cannot_open_state_or_exec(self):

@@ -389,7 +389,7 @@ class Virtual(TempDirCase):
             pi = c.login(PASSWORD)
             self.assertNotIsInstance(pi, str, c.summary())
             self.assertEqual((pi.displays[0].width, pi.displays[0].height),
-                             (1024, 768))
+                             (1024, 768), agent.log()[-3000:])
             deadline = time.monotonic() + 10
             while not frames(c) and time.monotonic() < deadline:
                 c.pump(0.1)

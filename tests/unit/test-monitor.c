@@ -32,6 +32,7 @@
 #include "platform/fdpass.h"
 #include "store/state.h"
 #include "term/term.h"
+#include "th-fs.h"
 #include "th.h"
 
 static char root[256];
@@ -900,12 +901,6 @@ main(void)
 	RUN(test_x11_cookie);
 	RUN(test_terminals);
 	RUN(test_terminal_hostile);
-	{
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cleanup of %s failed\n", root);
-	}
+	th_rm_tree(root);
 	return th_done();
 }

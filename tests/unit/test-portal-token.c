@@ -18,6 +18,7 @@
 #include "core/err.h"
 #include "portal/portal-session.h"
 #include "portal/portal-token.h"
+#include "th-fs.h"
 #include "th.h"
 
 static char dir[] = "/tmp/op-ptoken-XXXXXX";
@@ -124,11 +125,6 @@ main(void)
 	RUN(test_roundtrip);
 	RUN(test_refused_files);
 	RUN(test_refused_tokens);
-	{
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		(void)system(cmd);
-	}
+	th_rm_tree(dir);
 	return th_done();
 }

@@ -9,6 +9,7 @@
 
 #include "core/err.h"
 #include "store/state.h"
+#include "th-fs.h"
 #include "th.h"
 
 static char root[256];
@@ -178,12 +179,6 @@ main(void)
 	RUN(test_modes_enforced);
 	RUN(test_corrupt_files);
 	RUN(test_password_and_reset);
-	{
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cleanup of %s failed\n", root);
-	}
+	th_rm_tree(root);
 	return th_done();
 }

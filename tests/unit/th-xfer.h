@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "th-fs.h"
 #include "xfer/xfer.h"
 
 static char th_tmp[256];
@@ -94,23 +95,6 @@ th_exists(const char *rel)
 	struct stat st;
 
 	return lstat(tp(rel), &st) == 0;
-}
-
-static inline int
-th_rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	chmod(p, 0700);
-	if (flag == FTW_DP)
-		return rmdir(p) != 0 && errno != ENOENT;
-	return unlink(p) != 0 && errno != ENOENT;
-}
-
-static inline void
-th_rm_tree(const char *path)
-{
-	nftw(path, th_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static inline void
