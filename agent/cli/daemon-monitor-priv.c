@@ -12,6 +12,10 @@
  * what the network process keeps for itself lives there: the X cookie
  * copy the monitor writes for it and the portals' restore tokens.
  *
+ * The proxy password (server.proxy_password_file, 0600 and root's) is
+ * read here and handed over: the network process needs it to talk to the
+ * proxy, but cannot open the file.
+ *
  * The configuration comes the same way: the monitor opens and checks the
  * file (it may sit in a directory only root can search) and passes the
  * open descriptor (config request), at start and at each reload.
@@ -28,7 +32,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "cli/cli.h"
+#include "cli/proxy-password.h"
 #include "conf/conf.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -148,4 +155,23 @@ daemon_monitor_config(struct mon_proc *p, struct mon_buf *out, int *fd)
 	conf_diags_free(&diags);
 	mon_put_str(out, text);
 	return OP_ERR_CONFIG;
+}
+
+int
+daemon_monitor_proxy_password(struct mon_proc *p, struct mon_buf *out)
+{
+	const char *file = conf_str(p->conf, CONF_SERVER_PROXY_PASSWORD_FILE);
+	char why[SFILE_WHY_LEN];
+	struct proxy_conf pc;
+	int r;
+
+	memset(&pc, 0, sizeof(pc));
+	if (file[0] == '\0') {
+		mon_put_str(out, "server.proxy_password_file is not set");
+		return OP_ERR_NOT_FOUND;
+	}
+	r = proxy_load_password(&pc, file, why);
+	mon_put_str(out, r == 0 ? pc.password : why);
+	sodium_memzero(&pc, sizeof(pc));
+	return r;
 }

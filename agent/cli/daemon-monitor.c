@@ -487,6 +487,8 @@ hook(void *arg, enum mon_type type, struct mon_buf *out, int *fd)
 		return 0;
 	case MON_CONFIG:
 		return daemon_monitor_config(p, out, fd);
+	case MON_PROXY_PASSWORD:
+		return daemon_monitor_proxy_password(p, out);
 	case MON_CONSENT_CANCEL:
 		if (p->prompt != NULL)
 			consent_cancel(p->prompt); /* answers: cancelled */

@@ -60,6 +60,10 @@ int daemon_monitor_net_dir(struct mon_proc *p, const char *state);
 /* config: the configuration file, opened and checked, as *fd. */
 int daemon_monitor_config(struct mon_proc *p, struct mon_buf *out, int *fd);
 
+/* proxy-password: the monitor's server.proxy_password_file, read and
+ * checked as the file's owner expects (0600, ours). */
+int daemon_monitor_proxy_password(struct mon_proc *p, struct mon_buf *out);
+
 /* vd-start: 0, or an error with its reason in out. */
 int daemon_monitor_vd_start(struct mon_proc *p, struct mon_buf *out);
 /* vd-stop, and the end of a network process. */

@@ -17,6 +17,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "monitor/monitor-client.h"
 #include "net/sockaddr.h"
 #include "net/incoming.h"
 #include "net/listener.h"
@@ -278,7 +279,19 @@ load_proxy(struct daemon *d)
 		log_error("server.proxy: %s", why);
 		return false;
 	}
-	if (pwfile[0] != '\0' &&
+	/* The file is root's: the monitor reads it for us. */
+	if (pwfile[0] != '\0' && d->mon_fd >= 0) {
+		int r = monclient_proxy_password(d->mon_fd, d->net.proxy.password,
+			sizeof(d->net.proxy.password));
+
+		daemon_monitor_failed(d, r, "proxy-password");
+		if (r != 0) {
+			log_error("server.proxy_password_file: %s",
+				d->net.proxy.password);
+			sodium_memzero(&d->net.proxy, sizeof(d->net.proxy));
+			return false;
+		}
+	} else if (pwfile[0] != '\0' &&
 		proxy_load_password(&d->net.proxy, pwfile, why) != 0) {
 		log_error("server.proxy_password_file: %s", why);
 		return false;

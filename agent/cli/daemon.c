@@ -186,6 +186,18 @@ reload_identity(struct daemon *d)
 	daemon_net_start(d);
 }
 
+/* The monitor re-reads what it takes from the config. */
+static void
+monitor_reload_config(struct daemon *d)
+{
+	int r = monclient_reload_config(d->mon_fd);
+
+	if (r != 0) {
+		log_error_r(r, "monitor: reload-config");
+		daemon_monitor_failed(d, r, "reload-config");
+	}
+}
+
 /*
  * Re-reads the config, the password files and the identity and swaps
  * them in; an invalid config keeps the running one. errors (may be NULL) receives the
@@ -236,6 +248,9 @@ daemon_reload(struct daemon *d, FILE *errors)
 
 		/* New sessions get the new policy; open ones keep theirs,
 		 * except that input and clipboard can be withdrawn live. */
+		/* The monitor first: the proxy password and the terminals
+		 * come from its reading of the same file. */
+		monitor_reload_config(d);
 		daemon_net_stop(d);
 		conf_unref(d->conf);
 		d->conf = fresh;
@@ -258,10 +273,8 @@ daemon_reload(struct daemon *d, FILE *errors)
 	/* A password changed by `outpost password set` takes effect now;
 	 * the monitor reads its part of the config. */
 	(void)daemon_load_creds(d);
-	if ((r = monclient_reload_config(d->mon_fd)) != 0) {
-		log_error_r(r, "monitor: reload-config");
-		daemon_monitor_failed(d, r, "reload-config");
-	}
+	if (!ok)
+		monitor_reload_config(d);
 	reload_identity(d);
 	daemon_notify(d, MON_NOTIFY_READY);
 	return ok;

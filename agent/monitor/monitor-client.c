@@ -425,6 +425,15 @@ monclient_term_hangup(int fd, uint32_t handle)
 }
 
 int
+monclient_proxy_password(int fd, char *out, size_t size)
+{
+	struct mon_buf w;
+
+	monclient__begin(&w, MON_PROXY_PASSWORD);
+	return call_text(fd, &w, out, size);
+}
+
+int
 monclient_config(int fd, bool *system, char *name, size_t name_size,
 	char *why, size_t why_size, int *conf_fd)
 {

@@ -66,6 +66,9 @@ int monclient_term_hangup(int fd, uint32_t handle);
 /* connect-user: *sock (and with held, *hold) on success. */
 int monclient_connect_user(int fd, const char *path, uint32_t uid, bool held,
 	int *sock, int *hold);
+/* proxy-password: on success out is the password (the monitor read the
+ * file of its own config), on failure why it could not. */
+int monclient_proxy_password(int fd, char *out, size_t size);
 /* config: the monitor's configuration file as *conf_fd (name: its path),
  * or none (name "": the defaults); system: the monitor runs as root, so
  * the defaults are the system service's. On OP_ERR_CONFIG why lists the

@@ -41,6 +41,7 @@ mon_type_name(unsigned type)
 		[MON_AUDIT_PRUNE] = "audit-prune",
 		[MON_AUDIT_FLUSH] = "audit-flush",
 		[MON_AUDIT_STATUS] = "audit-status",
+		[MON_PROXY_PASSWORD] = "proxy-password",
 	};
 
 	return type < MON_TYPE_END && names[type] != NULL ? names[type] :

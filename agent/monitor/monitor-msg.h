@@ -58,6 +58,7 @@ enum mon_type {
 	MON_AUDIT_PRUNE,      /* tag */
 	MON_AUDIT_FLUSH,      /* tag: the forwarding queue's flush */
 	MON_AUDIT_STATUS,     /* -> audit_status and forwarding numbers */
+	MON_PROXY_PASSWORD,   /* -> server.proxy_password_file's password */
 	MON_TYPE_END
 };
 

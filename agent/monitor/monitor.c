@@ -405,6 +405,7 @@ static const struct {
 	[MON_AUDIT_PRUNE] = { on_audit, 0 },
 	[MON_AUDIT_FLUSH] = { on_audit, 0 },
 	[MON_AUDIT_STATUS] = { on_audit, 0 },
+	[MON_PROXY_PASSWORD] = { on_hook, MON_F_ERROR_TEXT },
 };
 
 static void

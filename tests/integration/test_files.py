@@ -271,6 +271,7 @@ class FilesCase(TempDirCase):
         small = self._tmpfs("small", "size=1m")
         ro = self._tmpfs("rofs", "size=1m")
         write_file(os.path.join(ro, "keep.txt"), b"k")
+        give_to_network_account(ro)  # (read-only below: as an admin would)
         subprocess.run(["mount", "-o", "remount,ro", ro], check=True)
         self.start(roots=[self.share, small, ro])
         src = os.path.join(self.local, "big.bin")
