@@ -26,17 +26,20 @@
 #include "audio/audio-internal.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "platform/userconn.h"
 
 static int
 path_exists(const char *dir, const char *name)
 {
 	char path[512];
-	struct stat st;
+	uid_t uid;
+	gid_t gid;
 	int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
 
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
-	return stat(path, &st) == 0 ? 1 : 0;
+	/* The network process cannot look into the user's directory. */
+	return platform_user_socket(path, &uid, &gid) == 0 ? 1 : 0;
 }
 
 static int

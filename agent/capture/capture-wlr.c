@@ -586,7 +586,8 @@ wlr_open(struct capture *c, const char *display, const char *xauthority,
 	}
 	w->c = c;
 	c->impl = w;
-	if ((r = wlu_socket_path(display, w->path, sizeof(w->path), &w->uid,
+	if ((r = wlu_socket_path(display, platform_user_socket, w->path,
+		     sizeof(w->path), &w->uid,
 		     &w->gid, err, errlen)) != 0 ||
 		(r = wlr_setup(w, err, errlen)) != 0)
 		goto fail;

@@ -30,6 +30,7 @@
 #include "monitor/monitor-client.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "platform/userconn.h"
 #include "clipboard/clipboard.h"
 #include "input/input.h"
 #include "xconn/xauth.h"
@@ -204,7 +205,8 @@ open_mutter_beside(struct daemon *d, const char *socket, const char *source)
 	struct daemon_desktop *dt = &d->desktop;
 	const char *slash = strrchr(socket, '/');
 	char dir[4200], bus[4300], token[4300];
-	struct stat ws, bs;
+	uid_t wu, bu;
+	gid_t wg, bg;
 	int r;
 
 	if (slash == NULL || slash == socket ||
@@ -212,8 +214,8 @@ open_mutter_beside(struct daemon *d, const char *socket, const char *source)
 		return OP_ERR_NOT_FOUND; /* configured paths are absolute */
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - socket), socket);
 	snprintf(bus, sizeof(bus), "%s/bus", dir);
-	if (lstat(socket, &ws) != 0 || lstat(bus, &bs) != 0 ||
-		!S_ISSOCK(bs.st_mode) || bs.st_uid != ws.st_uid) {
+	if (platform_user_socket(socket, &wu, &wg) != 0 ||
+		platform_user_socket(bus, &bu, &bg) != 0 || bu != wu) {
 		snprintf(dt->error, sizeof(dt->error), "the Wayland "
 			"compositor offers no wlr-screencopy, and its "
 			"directory has no session bus of its user for GNOME's "
@@ -221,14 +223,14 @@ open_mutter_beside(struct daemon *d, const char *socket, const char *source)
 		log_warn("display %s (%s): %s", socket, source, dt->error);
 		return OP_ERR_UNSUPPORTED;
 	}
-	r = open_capture(d, DESKTOP_MUTTER, dir, NULL, ws.st_uid, source);
+	r = open_capture(d, DESKTOP_MUTTER, dir, NULL, wu, source);
 	if (r != OP_ERR_UNSUPPORTED)
 		return r;
 	/* Any other desktop (KDE, ...): its xdg-desktop-portal. */
-	portal_token(d, "screencast", ws.st_uid, token, sizeof(token));
+	portal_token(d, "screencast", wu, token, sizeof(token));
 	log_info("display %s (%s): no Mutter on its bus; trying its "
 		 "xdg-desktop-portal", socket, source);
-	r = open_capture(d, DESKTOP_PORTAL, dir, token, ws.st_uid, source);
+	r = open_capture(d, DESKTOP_PORTAL, dir, token, wu, source);
 	if (r == OP_ERR_UNSUPPORTED) {
 		snprintf(dt->error, sizeof(dt->error), "the Wayland "
 			"compositor offers neither wlr-screencopy nor Mutter's "
@@ -347,36 +349,26 @@ user_xauthority(const struct consent_user *u, char *out, size_t size)
 	out[0] = '\0'; /* none: a server without access control still works */
 }
 
-/* A compositor socket of uid's: /run/user/UID/wayland-N, owned by them. */
-static bool
-user_wayland_socket(uid_t uid, const char *name, char *path, size_t size)
-{
-	struct stat st;
-
-	if (strncmp(name, "wayland-", 8) != 0 || name[8] == '\0' ||
-		strspn(name + 8, "0123456789") != strlen(name + 8))
-		return false;
-	snprintf(path, size, "/run/user/%u/%s", (unsigned)uid, name);
-	return lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
-		st.st_uid == uid;
-}
+/* Compositors name their sockets wayland-0, wayland-1, ...: the network
+ * process cannot list a user's runtime directory, only ask (through its
+ * monitor) about one socket at a time. */
+#define USER_WAYLAND_MAX 10
 
 int
 daemon_desktop_user_sockets(uid_t uid, char (*paths)[128], int max)
 {
-	char dir[64];
-	struct dirent **names = NULL;
-	int n, found = 0;
+	int found = 0;
 
-	snprintf(dir, sizeof(dir), "/run/user/%u", (unsigned)uid);
-	n = scandir(dir, &names, NULL, alphasort);
-	for (int i = 0; i < n; i++) {
-		if (found < max && user_wayland_socket(uid, names[i]->d_name,
-					   paths[found], sizeof(paths[0])))
+	for (int i = 0; i < USER_WAYLAND_MAX && found < max; i++) {
+		uid_t owner;
+		gid_t gid;
+
+		snprintf(paths[found], sizeof(paths[0]),
+			"/run/user/%u/wayland-%d", (unsigned)uid, i);
+		if (platform_user_socket(paths[found], &owner, &gid) == 0 &&
+			owner == uid)
 			found++;
-		free(names[i]);
 	}
-	free(names);
 	return found;
 }
 
@@ -485,15 +477,17 @@ daemon_desktop_open_controls(struct daemon *d, bool keyboard, bool clipboard,
 	const char *be = desktop_backend(t->kind);
 	const char *auth = t->auth;
 	char err[200] = "", token[4300];
-	struct stat st;
+	uid_t owner;
+	gid_t gid;
 
 	*in = NULL;
 	*cb = NULL;
 	if (d->desktop.cap == NULL || d->desktop.lost)
 		return;
 	/* The portal's RemoteDesktop session has a token of its own. */
-	if (t->kind == DESKTOP_PORTAL && stat(t->name, &st) == 0) {
-		portal_token(d, "remote-desktop", st.st_uid, token,
+	if (t->kind == DESKTOP_PORTAL &&
+		platform_user_socket(t->name, &owner, &gid) == 0) {
+		portal_token(d, "remote-desktop", owner, token,
 			sizeof(token));
 		auth = token;
 	}

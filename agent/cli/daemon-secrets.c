@@ -65,6 +65,20 @@ check_proof(void *arg, const char *challenge, const uint8_t *proof,
 	return r;
 }
 
+/* platform_user_socket in this process: the monitor looks. */
+static int
+user_socket(void *arg, const char *path, uid_t *uid, gid_t *gid)
+{
+	struct daemon *d = arg;
+	uint32_t u = 0, g = 0;
+	int r = monclient_user_socket(d->mon_fd, path, &u, &g);
+
+	daemon_monitor_failed(d, r, "user-socket");
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+	return r;
+}
+
 /* platform_connect_user in this process: the monitor connects. */
 static int
 connect_user(void *arg, const char *path, uid_t uid, gid_t gid, int *fd,
@@ -121,6 +135,7 @@ daemon_secrets_init(struct daemon *d, int fd, struct state **st)
 	d->secrets = (struct session_secrets){ .signed_id = signed_id,
 		.check_proof = check_proof, .arg = d };
 	platform_set_user_connector(connect_user, d);
+	platform_set_user_prober(user_socket, d);
 	return 0;
 }
 

@@ -109,7 +109,8 @@ setup(struct wlrin *w, const char *display, char *err, size_t errlen)
 	struct wlu_target t = {path, 0, 0, platform_connect_user};
 	int r;
 
-	if ((r = wlu_socket_path(display, path, sizeof(path), &t.uid, &t.gid,
+	if ((r = wlu_socket_path(display, platform_user_socket, path,
+		     sizeof(path), &t.uid, &t.gid,
 		     err, errlen)) != 0 ||
 		(r = wlu_open_registry(&t, &reg_listener, w, WLR_IN_TIMEOUT_MS,
 			 &w->dpy, &w->reg, err, errlen)) != 0)

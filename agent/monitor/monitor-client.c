@@ -425,6 +425,23 @@ monclient_term_hangup(int fd, uint32_t handle)
 }
 
 int
+monclient_user_socket(int fd, const char *path, uint32_t *uid, uint32_t *gid)
+{
+	struct mon_buf w;
+	uint8_t reply[MON_MSG_MAX];
+	struct mon_rd rd;
+	int r;
+
+	monclient__begin(&w, MON_USER_SOCKET);
+	mon_put_str(&w, path);
+	if ((r = monclient__call(fd, &w, reply, &rd)) != 0)
+		return r;
+	*uid = mon_get_u32(&rd);
+	*gid = mon_get_u32(&rd);
+	return mon_rd_done(&rd) ? 0 : OP_ERR_PROTO;
+}
+
+int
 monclient_proxy_password(int fd, char *out, size_t size)
 {
 	struct mon_buf w;

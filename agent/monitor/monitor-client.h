@@ -66,6 +66,9 @@ int monclient_term_hangup(int fd, uint32_t handle);
 /* connect-user: *sock (and with held, *hold) on success. */
 int monclient_connect_user(int fd, const char *path, uint32_t uid, bool held,
 	int *sock, int *hold);
+/* user-socket: the owner of a user's socket (connect-user's rules). */
+int monclient_user_socket(int fd, const char *path, uint32_t *uid,
+	uint32_t *gid);
 /* proxy-password: on success out is the password (the monitor read the
  * file of its own config), on failure why it could not. */
 int monclient_proxy_password(int fd, char *out, size_t size);

@@ -42,6 +42,7 @@ mon_type_name(unsigned type)
 		[MON_AUDIT_FLUSH] = "audit-flush",
 		[MON_AUDIT_STATUS] = "audit-status",
 		[MON_PROXY_PASSWORD] = "proxy-password",
+		[MON_USER_SOCKET] = "user-socket",
 	};
 
 	return type < MON_TYPE_END && names[type] != NULL ? names[type] :

@@ -59,6 +59,7 @@ enum mon_type {
 	MON_AUDIT_FLUSH,      /* tag: the forwarding queue's flush */
 	MON_AUDIT_STATUS,     /* -> audit_status and forwarding numbers */
 	MON_PROXY_PASSWORD,   /* -> server.proxy_password_file's password */
+	MON_USER_SOCKET,      /* path -> its owner's uid, gid */
 	MON_TYPE_END
 };
 

@@ -278,6 +278,36 @@ on_connect_user(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	return 0;
 }
 
+/* user-socket: whose the socket is, under connect-user's rules (the
+ * network process cannot look into a user's runtime directory). */
+static int
+on_user_socket(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
+	struct monitor_reply *fds)
+{
+	char path[108], why[160], shown[200];
+	uid_t uid;
+	gid_t gid;
+	int r;
+
+	(void)m;
+	(void)fds;
+	mon_get_str(in, path, sizeof(path));
+	if (!mon_rd_done(in))
+		return monitor__malformed(in);
+	if ((r = platform_user_socket_here(path, &uid, &gid)) != 0)
+		return r;
+	if ((r = monitor__user_socket(path, uid, &gid, why, sizeof(why))) != 0) {
+		if (r == -EPERM)
+			log_warn("monitor: user-socket %s refused: %s",
+				op_excerpt(path, strlen(path), 120, shown,
+					sizeof(shown)), why);
+		return r == -ENOENT ? OP_ERR_NOT_FOUND : r;
+	}
+	mon_put_u32(out, (uint32_t)uid);
+	mon_put_u32(out, (uint32_t)gid);
+	return 0;
+}
+
 static int
 on_x11_cookie(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	struct monitor_reply *fds)
@@ -406,6 +436,7 @@ static const struct {
 	[MON_AUDIT_FLUSH] = { on_audit, 0 },
 	[MON_AUDIT_STATUS] = { on_audit, 0 },
 	[MON_PROXY_PASSWORD] = { on_hook, MON_F_ERROR_TEXT },
+	[MON_USER_SOCKET] = { on_user_socket, 0 },
 };
 
 static void

@@ -31,8 +31,7 @@ userbus_target(const char *dir, struct userbus_target *t, char *err,
 	size_t errlen)
 {
 	char bus[300];
-	struct stat st;
-	int n;
+	int n, r;
 
 	if (dir == NULL || dir[0] == '\0')
 		dir = getenv("XDG_RUNTIME_DIR");
@@ -48,13 +47,14 @@ userbus_target(const char *dir, struct userbus_target *t, char *err,
 		return OP_ERR_RANGE;
 	}
 	snprintf(bus, sizeof(bus), "%s/bus", dir);
-	if (lstat(bus, &st) != 0 || !S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "no session bus socket at %s", bus);
-		return OP_ERR_NOT_FOUND;
+	if ((r = platform_user_socket(bus, &t->uid, &t->gid)) != 0) {
+		if (r == OP_ERR_NOT_FOUND)
+			snprintf(err, errlen, "no session bus socket at %s", bus);
+		else
+			snprintf(err, errlen, "session bus %s: %s", bus,
+				op_strerror(r));
+		return r;
 	}
-	/* Root connects as the socket's owner; anyone else as itself. */
-	t->uid = geteuid() == 0 ? st.st_uid : geteuid();
-	t->gid = geteuid() == 0 ? st.st_gid : getegid();
 	return 0;
 }
 

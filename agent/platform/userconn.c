@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -262,4 +263,45 @@ platform_connect_user_held(const char *path, uid_t uid, gid_t gid, int *fd,
 	if (connector != NULL)
 		return connector(connector_arg, path, uid, gid, fd, hold);
 	return connect_as(path, uid, gid, fd, hold);
+}
+
+static platform_user_prober prober;
+static void *prober_arg;
+
+void
+platform_set_user_prober(platform_user_prober fn, void *arg)
+{
+	prober = fn;
+	prober_arg = arg;
+}
+
+int
+platform_user_socket_here(const char *path, uid_t *uid, gid_t *gid)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT || errno == ENOTDIR ? OP_ERR_NOT_FOUND :
+							     -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return OP_ERR_NOT_FOUND;
+	*uid = st.st_uid;
+	*gid = st.st_gid;
+	return 0;
+}
+
+int
+platform_user_socket(const char *path, uid_t *uid, gid_t *gid)
+{
+	int r;
+
+	if (prober != NULL)
+		return prober(prober_arg, path, uid, gid);
+	if ((r = platform_user_socket_here(path, uid, gid)) != 0)
+		return r;
+	if (geteuid() != 0) { /* we can only be ourselves */
+		*uid = geteuid();
+		*gid = getegid();
+	}
+	return 0;
 }

@@ -42,4 +42,20 @@ void platform_set_user_connector(platform_user_connector fn, void *arg);
 int platform_connect_user_here(const char *path, uid_t uid, gid_t gid,
 	int *fd, int *hold);
 
+/*
+ * Whom to connect to the user socket at path as: 0 and its owner in *uid
+ * and *gid when this process may connect as others (root, or a network
+ * process whose monitor connects for it), else ourselves; OP_ERR_NOT_FOUND
+ * when there is no socket there; another error when it may not be used.
+ * The network process cannot look into a user's runtime directory: its
+ * prober asks the monitor, which looks (platform_user_socket_here) and
+ * applies connect-user's rules.
+ */
+int platform_user_socket(const char *path, uid_t *uid, gid_t *gid);
+typedef int (*platform_user_prober)(void *arg, const char *path, uid_t *uid,
+	gid_t *gid);
+void platform_set_user_prober(platform_user_prober fn, void *arg);
+/* Looks in this process: the socket's owner, whoever we are. */
+int platform_user_socket_here(const char *path, uid_t *uid, gid_t *gid);
+
 #endif

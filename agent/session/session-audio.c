@@ -148,9 +148,11 @@ send_format(struct session_audio *sa)
 }
 
 /*
- * Connects to the user's sound server. As root the PipeWire socket is
- * connected as the user (audio_connect_user), so the server sees its own
- * user; without a pipewire-0 socket audio_open falls back to pulse.
+ * Connects to the user's sound server. The PipeWire socket is connected
+ * as the user (audio_connect_user), so the server sees its own user;
+ * without a pipewire-0 socket audio_open falls back to pulse, which
+ * libpulse connects itself (so only for our own user's server, or as
+ * root in the unseparated mode).
  * Blocks the loop for at most a few seconds, once per start.
  */
 static int
@@ -164,7 +166,9 @@ connect_server(struct session_audio *sa)
 	int fd = -1;
 	int r;
 
-	if (geteuid() == 0 && sa->uid != 0) {
+	/* Another user's server: connected to as them, by the monitor (or
+	 * by a root agent's child). */
+	if (sa->uid != geteuid()) {
 		r = audio_connect_user(sa->dir, sa->uid, sa->gid, &fd);
 		if (r == 0) {
 			t.pw_fd = fd;

@@ -195,12 +195,11 @@ wlu_copy_name(char *dst, size_t cap, const char *src)
 }
 
 int
-wlu_socket_path(const char *display, char *path, size_t cap, uid_t *uid,
-	gid_t *gid, char *err, size_t errlen)
+wlu_socket_path(const char *display, wlu_probe_fn probe, char *path,
+	size_t cap, uid_t *uid, gid_t *gid, char *err, size_t errlen)
 {
 	const char *dir = getenv("XDG_RUNTIME_DIR");
-	struct stat st;
-	int n;
+	int n, r;
 
 	if (display == NULL || display[0] == '\0')
 		display = getenv("WAYLAND_DISPLAY");
@@ -220,13 +219,14 @@ wlu_socket_path(const char *display, char *path, size_t cap, uid_t *uid,
 		snprintf(err, errlen, "Wayland socket path is too long");
 		return -ENAMETOOLONG;
 	}
-	if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "no Wayland socket at %s", path);
-		return OP_ERR_NOT_FOUND;
+	if ((r = probe(path, uid, gid)) != 0) {
+		if (r == OP_ERR_NOT_FOUND)
+			snprintf(err, errlen, "no Wayland socket at %s", path);
+		else
+			snprintf(err, errlen, "Wayland socket %s: %s", path,
+				op_strerror(r));
+		return r;
 	}
-	/* Root connects as the socket's owner; anyone else as itself. */
-	*uid = geteuid() == 0 ? st.st_uid : geteuid();
-	*gid = geteuid() == 0 ? st.st_gid : getegid();
 	return 0;
 }
 

@@ -37,13 +37,18 @@ struct wl_buffer *wlu_shm_buffer(struct wl_shm *shm, uint32_t width,
 	size_t *size);
 void wlu_shm_buffer_free(struct wl_buffer *b, void *mem, size_t size);
 
+/* Whom to connect to the socket at path as (platform_user_socket: this
+ * module does not depend on platform): 0, OP_ERR_NOT_FOUND (no socket),
+ * another error. */
+typedef int (*wlu_probe_fn)(const char *path, uid_t *uid, gid_t *gid);
+
 /* The compositor socket for display: a path, a name in $XDG_RUNTIME_DIR,
  * or NULL/"" for $WAYLAND_DISPLAY (default wayland-0). It must exist and
- * be a socket. *uid, *gid: whom to connect as: the socket's owner when we
- * are root, else ourselves. 0, OP_ERR_NOT_FOUND, OP_ERR_CONFIG or
- * -ENAMETOOLONG, with a reason in err. */
-int wlu_socket_path(const char *display, char *path, size_t cap, uid_t *uid,
-	gid_t *gid, char *err, size_t errlen);
+ * be a socket; probe says whom to connect as (*uid, *gid). 0,
+ * OP_ERR_NOT_FOUND, OP_ERR_CONFIG, -ENAMETOOLONG or probe's error, with a
+ * reason in err. */
+int wlu_socket_path(const char *display, wlu_probe_fn probe, char *path,
+	size_t cap, uid_t *uid, gid_t *gid, char *err, size_t errlen);
 
 /* Where and how to connect: the socket path (see wlu_socket_path), as
  * whom, and the function that connects as them (platform_connect_user:
