@@ -477,6 +477,7 @@ daemon_desktop_open_controls(struct daemon *d, bool keyboard, bool clipboard,
 	const char *be = desktop_backend(t->kind);
 	const char *auth = t->auth;
 	char err[200] = "", token[4300];
+	char bus[sizeof(t->name) + 8];
 	uid_t owner;
 	gid_t gid;
 
@@ -484,9 +485,11 @@ daemon_desktop_open_controls(struct daemon *d, bool keyboard, bool clipboard,
 	*cb = NULL;
 	if (d->desktop.cap == NULL || d->desktop.lost)
 		return;
-	/* The portal's RemoteDesktop session has a token of its own. */
+	/* The portal's RemoteDesktop session has a token of its own, named
+	 * after the owner of the session bus in the portal's directory. */
+	snprintf(bus, sizeof(bus), "%s/bus", t->name);
 	if (t->kind == DESKTOP_PORTAL &&
-		platform_user_socket(t->name, &owner, &gid) == 0) {
+		platform_user_socket(bus, &owner, &gid) == 0) {
 		portal_token(d, "remote-desktop", owner, token,
 			sizeof(token));
 		auth = token;

@@ -390,8 +390,8 @@ class PortalSession(Base):
             self.assertEqual([s["backend"] for s in dp["sessions"]],
                              ["portal"])
             # The restore token was kept for the next session.
-            tok = os.path.join(agent.state, f"portal-screencast-{uid}")
-            self.assertTrue(os.path.exists(tok), os.listdir(agent.state))
+            tok = os.path.join(agent.state, "net", f"portal-screencast-{uid}")
+            self.assertTrue(os.path.exists(tok), (os.listdir(os.path.dirname(tok)), agent.log()[-3000:]))
             self.assertEqual(stat.S_IMODE(os.stat(tok).st_mode), 0o600)
 
 
