@@ -274,8 +274,7 @@ void
 mon_put_term_open(struct mon_buf *w, const struct mon_term_open *t)
 {
 	mon_put_u32(w, (uint32_t)t->terminal_id);
-	mon_put_u32(w, (uint32_t)((uint64_t)t->session_tag >> 32));
-	mon_put_u32(w, (uint32_t)(uint64_t)t->session_tag);
+	mon_put_u64(w, (uint64_t)t->session_tag);
 	mon_put_u32(w, t->rows);
 	mon_put_u32(w, t->cols);
 }
@@ -283,12 +282,8 @@ mon_put_term_open(struct mon_buf *w, const struct mon_term_open *t)
 void
 mon_get_term_open(struct mon_rd *r, struct mon_term_open *out)
 {
-	uint64_t hi, lo;
-
 	out->terminal_id = (int32_t)mon_get_u32(r);
-	hi = mon_get_u32(r);
-	lo = mon_get_u32(r);
-	out->session_tag = (int64_t)(hi << 32 | lo);
+	out->session_tag = (int64_t)mon_get_u64(r);
 	out->rows = mon_get_u32(r);
 	out->cols = mon_get_u32(r);
 }
