@@ -347,14 +347,25 @@ EXECVE = "((int (*)(const char *, char **, char **))execve)"
 CLOSE = "((int (*)(int))close)"
 
 
-def call_in(pid, expr):
+MALLOC = "((void *(*)(unsigned long))malloc)"
+FREE = "((void (*)(void *))free)"
+
+
+def call_in(pid, expr, path=""):
     """Evaluates a C expression inside process pid (gdb attaches, calls,
-    detaches): the result as an int, and errno after it."""
+    detaches): the result as an int, and errno after it. $p in expr is
+    path, copied into the process's own heap and freed again (a string
+    literal would make gdb malloc a copy it never frees: a leak
+    LeakSanitizer reports at exit)."""
+    n = len(path.encode()) + 1
     p = subprocess.run(
         ["gdb", "-nx", "-batch", "-p", str(pid),
          "-ex", "set confirm off",
+         "-ex", f"set $p = (char *){MALLOC}({n})",
+         "-ex", f"set {{char[{n}]}} $p = {json.dumps(path)}",
          "-ex", f"print (long)({expr})",
-         "-ex", "print *((int *(*)(void))__errno_location)()"],
+         "-ex", "print *((int *(*)(void))__errno_location)()",
+         "-ex", f"call {FREE}($p)"],
         capture_output=True, text=True, timeout=60)
     vals = re.findall(r"^\$\d+ = (-?\d+)$", p.stdout, re.M)
     if len(vals) != 2:
@@ -405,12 +416,12 @@ class Sandbox(TempDirCase):
         key = os.path.join(state, "identity.key")
         o_dir = os.O_RDONLY | os.O_DIRECTORY
         for path, flags in ((state, o_dir), (key, os.O_RDONLY)):
-            r, err = call_in(self.net, f'{OPEN}("{path}", {flags})')
+            r, err = call_in(self.net, f"{OPEN}($p, {flags})", path)
             self.assertEqual((r, err), (-1, 13), f"open {path}")  # EACCES
-        r, err = call_in(self.net, f'{EXECVE}("/bin/true", 0, 0)')
+        r, err = call_in(self.net, f"{EXECVE}($p, 0, 0)", "/bin/true")
         self.assertEqual((r, err), (-1, 1), "execve")  # EPERM (seccomp)
         # The same open in the monitor succeeds (and is closed again).
-        fd, _ = call_in(self.agent.proc.pid, f'{OPEN}("{key}", 0)')
+        fd, _ = call_in(self.agent.proc.pid, f"{OPEN}($p, 0)", key)
         self.assertGreaterEqual(fd, 0)
         self.assertEqual(call_in(self.agent.proc.pid, f"{CLOSE}({fd})")[0],
                          0)
