@@ -382,6 +382,8 @@ on_prompt_done(void *arg, enum consent_result r, const char *detail)
 	struct mon_buf ev = { .len = 0 };
 
 	p->prompt = NULL;
+	if (r == CONSENT_ALLOW)
+		monitor_grant(p->mon);
 	mon_put_u8(&ev, MON_EV_CONSENT);
 	mon_put_u8(&ev, (uint8_t)r);
 	mon_put_str(&ev, detail != NULL ? detail : "");
@@ -535,6 +537,7 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	}
 	daemon_private_xauth(conf, cookie, sizeof(cookie));
 	mo.cookie_copy = cookie;
+	mo.require_grant = true;
 	mo.hook = hook;
 	mo.consent_ask = consent_ask_cb;
 	mo.notify = notify;

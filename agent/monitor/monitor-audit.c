@@ -52,7 +52,47 @@ monitor__audit_started(struct mon_audit_srv *s, uint32_t generation)
 	s->waiting = 0;
 	s->first = s->last = 0;
 	s->n_open = 0;
+	s->n_grants = 0;
 	monitor__bucket_init(&s->bucket, MONITOR_AUDIT_BURST, now_ms(s));
+}
+
+void
+monitor__audit_grant(struct mon_audit_srv *s)
+{
+	if (s->n_grants == MONITOR_GRANTS_MAX) { /* the oldest goes */
+		memmove(s->grants, s->grants + 1,
+			(MONITOR_GRANTS_MAX - 1) * sizeof(s->grants[0]));
+		s->n_grants--;
+	}
+	s->grants[s->n_grants++] = now_ms(s);
+}
+
+/* Spends the oldest grant still valid; expired ones are dropped. */
+static bool
+take_grant(struct mon_audit_srv *s)
+{
+	uint64_t now = now_ms(s);
+	size_t i = 0;
+
+	while (i < s->n_grants && now - s->grants[i] > MONITOR_GRANT_MS)
+		i++;
+	if (i == s->n_grants) {
+		s->n_grants = 0;
+		return false;
+	}
+	memmove(s->grants, s->grants + i + 1,
+		(s->n_grants - i - 1) * sizeof(s->grants[0]));
+	s->n_grants -= i + 1;
+	return true;
+}
+
+bool
+monitor__audit_any_authorized(const struct mon_audit_srv *s)
+{
+	for (size_t i = 0; i < s->n_open; i++)
+		if (s->authorized[i])
+			return true;
+	return false;
 }
 
 void
@@ -78,6 +118,8 @@ monitor__audit_free(struct mon_audit_srv *s)
 {
 	free(s->open);
 	s->open = NULL;
+	free(s->authorized);
+	s->authorized = NULL;
 }
 
 /* A session this network process opened (0 when allow0 and none). */
@@ -228,6 +270,7 @@ serve_open(struct mon_audit_srv *s, struct mon_rd *in, struct mon_buf *out)
 			    w != NULL ? on_commit : NULL, w);
 	if (waiter_done(s, w, r) != 0)
 		return r;
+	s->authorized[s->n_open] = false;
 	s->open[s->n_open++] = id;
 	if (s->first == 0)
 		s->first = id;
@@ -283,6 +326,16 @@ serve_session(struct mon_audit_srv *s, unsigned type, int64_t session,
 			mon_type_name(type), session);
 		return OP_ERR_PERM;
 	}
+	/* Only a login the monitor saw succeed may be authorized: a network
+	 * process that was taken over cannot grant itself a session (and
+	 * with it the user's desktop). */
+	if (type == MON_AUDIT_AUTHORIZED && s->require_grant &&
+		(!still_open(s, session, &at) || !take_grant(s))) {
+		log_warn("monitor: session.authorized for session %" PRId64
+			 " without an accepted password or consent: refused",
+			session);
+		return OP_ERR_DENIED;
+	}
 	recorded = audit_session_recorded(s->trail, session);
 	if (type == MON_AUDIT_RECORDED) {
 		mon_put_u8(out, recorded);
@@ -305,6 +358,8 @@ serve_session(struct mon_audit_srv *s, unsigned type, int64_t session,
 		break;
 	case MON_AUDIT_AUTHORIZED:
 		r = audit_authorized(s->trail, session, &u.auth, cb, w);
+		if (r == 0 && still_open(s, session, &at))
+			s->authorized[at] = true;
 		break;
 	case MON_AUDIT_DENIED:
 		r = audit_denied(s->trail, session, &u.den, cb, w);
@@ -315,8 +370,11 @@ serve_session(struct mon_audit_srv *s, unsigned type, int64_t session,
 	default: /* MON_AUDIT_CLOSE */
 		r = audit_session_close(s->trail, session, why, bytes_in,
 			bytes_out, cb, w);
-		if (r == 0 && still_open(s, session, &at))
-			s->open[at] = s->open[--s->n_open];
+		if (r == 0 && still_open(s, session, &at)) {
+			s->n_open--;
+			s->open[at] = s->open[s->n_open];
+			s->authorized[at] = s->authorized[s->n_open];
+		}
 		break;
 	}
 	return waiter_done(s, w, r);
@@ -425,6 +483,10 @@ monitor__audit_serve(struct mon_audit_srv *s, unsigned type,
 
 	if (s->trail == NULL)
 		return OP_ERR_UNSUPPORTED;
+	if (s->authorized == NULL &&
+		(s->authorized = calloc(MONITOR_AUDIT_SESSIONS,
+			 sizeof(*s->authorized))) == NULL)
+		return OP_ERR_NOMEM;
 	if (s->open == NULL &&
 		(s->open = calloc(MONITOR_AUDIT_SESSIONS, sizeof(*s->open))) ==
 			NULL)

@@ -15,6 +15,11 @@
 struct audit;
 struct term_direct;
 
+/* Unspent grants kept, and for how long (a login completes well within
+ * security.login_timeout's maximum of 10 min; most within seconds). */
+#define MONITOR_GRANTS_MAX 8
+#define MONITOR_GRANT_MS (10 * 60 * 1000)
+
 /* A token bucket: refills per_s a second up to burst; a use costs one. */
 struct mon_bucket {
 	double tokens;
@@ -37,7 +42,14 @@ struct mon_audit_srv {
 	size_t waiting;       /* commit events owed to it */
 	int64_t first, last;  /* the session ids it opened, 0 = none yet */
 	int64_t *open;        /* its sessions not closed yet */
+	bool *authorized;     /* open[i] was authorized (with a grant) */
 	size_t n_open;
+	/* Logins the monitor itself saw succeed (an accepted proof, an
+	 * Allow on its prompt), not yet spent on a session.authorized:
+	 * when each was given, oldest first. */
+	uint64_t grants[MONITOR_GRANTS_MAX];
+	size_t n_grants;
+	bool require_grant;   /* monitor_opts.require_grant */
 	struct mon_bucket bucket;
 	uint64_t forbidden;   /* events of a type not allowed */
 };
@@ -68,6 +80,12 @@ typedef int (*mon_handler)(struct monitor *m, struct mon_rd *in,
 bool monitor__limit(struct monitor *m, struct mon_bucket *b, unsigned burst,
 	unsigned per_s, const char *what);
 
+/* Does an authorized session of this network process exist (always true
+ * without monitor_opts.require_grant)? A refusal is logged (what: the
+ * request). Gates the user's desktop: connect-user, x11-cookie,
+ * term-open, vd-start. */
+bool monitor__granted(struct monitor *m, const char *what);
+
 /* A malformed request: marks it so (monitor_serve ends the network
  * process); a handler's own failures are reply statuses instead. */
 int monitor__malformed(struct mon_rd *in);
@@ -89,6 +107,10 @@ void monclient__begin(struct mon_buf *w, enum mon_type t);
  * A reply status, or OP_ERR_PROTO with in->bad set for a malformed one. */
 int monitor__audit_serve(struct mon_audit_srv *s, unsigned type,
 	struct mon_rd *in, struct mon_buf *out);
+/* A login the monitor saw succeed: one session.authorized may follow. */
+void monitor__audit_grant(struct mon_audit_srv *s);
+/* Is any open session of this network process authorized? */
+bool monitor__audit_any_authorized(const struct mon_audit_srv *s);
 /* A new network process: nothing owed to the old one any more. */
 void monitor__audit_started(struct mon_audit_srv *s, uint32_t generation);
 /* The network process ended (how): its open sessions are closed on the

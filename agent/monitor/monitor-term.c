@@ -62,6 +62,10 @@ admit(struct monitor *m, char *msg, size_t cap)
 		snprintf(msg, cap, "This host does not start terminals");
 		return OP_ERR_UNSUPPORTED;
 	}
+	if (!monitor__granted(m, "term-open")) {
+		snprintf(msg, cap, "No session is authorized");
+		return OP_ERR_DENIED;
+	}
 	if (!monitor__limit(m, &m->term_opens, MONITOR_TERM_BURST,
 		    MONITOR_TERM_PER_S, "terminals opened")) {
 		snprintf(msg, cap, "Too many terminals were opened in a short "

@@ -166,6 +166,8 @@ on_check_proof(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	/* A one-time password is good for one login (issue 11.1). */
 	if (meth == SECRETS_OTP && new_otp(m) != 0)
 		m->creds.otp[0] = '\0';
+	if (meth != SECRETS_NONE)
+		monitor__audit_grant(&m->audit);
 	mon_put_u8(out, (uint8_t)meth);
 	return 0;
 }
@@ -239,6 +241,22 @@ on_print_otp(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	return 0;
 }
 
+bool
+monitor__granted(struct monitor *m, const char *what)
+{
+	if (!m->o.require_grant || monitor__audit_any_authorized(&m->audit))
+		return true;
+	log_warn("monitor: %s refused: no session of the network process is "
+		 "authorized", what);
+	return false;
+}
+
+void
+monitor_grant(struct monitor *m)
+{
+	monitor__audit_grant(&m->audit);
+}
+
 static int
 on_connect_user(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	struct monitor_reply *fds)
@@ -257,6 +275,8 @@ on_connect_user(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 	held = mon_get_u8(in) != 0;
 	if (!mon_rd_done(in))
 		return monitor__malformed(in);
+	if (!monitor__granted(m, "connect-user"))
+		return OP_ERR_DENIED;
 	if ((r = monitor__user_socket(path, uid, &gid, why, sizeof(why))) != 0) {
 		char shown[200];
 
@@ -324,6 +344,10 @@ on_x11_cookie(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 		return monitor__malformed(in);
 	if (m->o.cookie_copy == NULL)
 		return OP_ERR_UNSUPPORTED;
+	if (!monitor__granted(m, "x11-cookie")) {
+		mon_put_str(out, "no session is authorized");
+		return OP_ERR_DENIED;
+	}
 	/* Any owner is an admin's choice, made in the config, never the
 	 * network process's. */
 	if ((uid_t)owner == OP_XAUTH_ANY_OWNER &&
@@ -353,6 +377,10 @@ on_hook(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 		return monitor__malformed(in);
 	if (m->o.hook == NULL)
 		return OP_ERR_UNSUPPORTED;
+	if (out->b[0] == MON_VD_START && !monitor__granted(m, "vd-start")) {
+		mon_put_str(out, "no session is authorized");
+		return OP_ERR_DENIED;
+	}
 	r = m->o.hook(m->o.arg, (enum mon_type)out->b[0], out, &fd);
 	if (fd >= 0)
 		fds->fds[fds->nfds++] = fd;
@@ -527,6 +555,7 @@ monitor_new(struct state *st, const struct monitor_opts *o,
 	m->audit.event = o->event;
 	m->audit.arg = o->arg;
 	m->audit.now_ms = o->now_ms;
+	m->audit.require_grant = o->require_grant;
 	load_creds(m);
 	if ((r = new_otp(m)) != 0) {
 		m->st = NULL;

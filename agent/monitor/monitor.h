@@ -133,6 +133,12 @@ struct monitor_opts {
 	const char *xauthority_any;
 	uid_t cookie_uid; /* the copy's owner: the network process's */
 	gid_t cookie_gid;
+	/* The user's desktop (connect-user, x11-cookie, term-open,
+	 * vd-start) only while a session is authorized, and a session is
+	 * authorized (audit-authorized) only after a login the monitor saw
+	 * succeed: an accepted proof or monitor_grant. The daemon sets it;
+	 * tests of other requests may leave it off. */
+	bool require_grant;
 	/* Clock for the proof rate limit (NULL = monotonic ms). */
 	uint64_t (*now_ms)(void);
 };
@@ -165,6 +171,9 @@ void monitor_child_ended(struct monitor *m, const char *how);
  * freed, and closes it first. */
 struct audit;
 void monitor_set_audit(struct monitor *m, struct audit *trail);
+/* The local user allowed a login on the monitor's consent prompt: one
+ * session may be authorized for it (monitor_opts.require_grant). */
+void monitor_grant(struct monitor *m);
 /* How many network processes were started. */
 uint32_t monitor_generation(const struct monitor *m);
 /* The state (for its directory and ID, in the monitor's log). */

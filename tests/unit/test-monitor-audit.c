@@ -26,6 +26,7 @@
 #include "monitor/monitor-audit.h"
 #include "monitor/monitor.h"
 #include "store/state.h"
+#include "th-fs.h"
 #include "th.h"
 
 static char root[256];
@@ -59,12 +60,13 @@ send_event(void *arg, const struct mon_buf *ev)
 }
 
 static void
-mon_side_open(struct mon_side *s, const char *sub)
+mon_side_open_as(struct mon_side *s, const char *sub, bool require_grant)
 {
 	char why[SFILE_WHY_LEN];
 	struct state *st = NULL;
 	struct monitor_opts o = { .otp_charset = OTP_SAFE32, .otp_len = 10,
-		.now_ms = now_ms, .event = send_event, .arg = s };
+		.now_ms = now_ms, .event = send_event, .arg = s,
+		.require_grant = require_grant };
 	struct audit_opts ao = { .mirror = AUDIT_MIRROR_NONE,
 		.host_id = "123456789", .host_uuid = "uuid" };
 
@@ -80,6 +82,12 @@ mon_side_open(struct mon_side *s, const char *sub)
 	ASSERT_INT_EQ(monitor_serve(s->m, (uint8_t[]){ MON_HELLO }, 1,
 			      &(struct monitor_reply){ 0 }, why, sizeof(why)),
 		0);
+}
+
+static void
+mon_side_open(struct mon_side *s, const char *sub)
+{
+	mon_side_open_as(s, sub, false);
 }
 
 static void
@@ -553,6 +561,89 @@ test_hostile(void)
 	ASSERT_INT_EQ(rows(ms.dir, "session.close", "done"), 1);
 }
 
+static int
+authorize(struct monitor *m, int64_t session)
+{
+	struct monitor_reply reply;
+	struct mon_buf w;
+	struct mon_rd rd;
+
+	req(&w, MON_AUDIT_AUTHORIZED);
+	mon_put_u64(&w, (uint64_t)session);
+	mon_put_audit_auth(&w, &(struct audit_auth){ .peer_id = "1",
+		.method = AUDIT_AUTH_PERMANENT_PASSWORD });
+	mon_put_u32(&w, 0);
+	return serve(m, &w, &rd, &reply);
+}
+
+/* connect-user to a socket that does not exist: OP_ERR_DENIED when the
+ * gate refuses, another error when the request got past it. */
+static int
+desktop(struct monitor *m)
+{
+	struct monitor_reply reply;
+	struct mon_buf w;
+	struct mon_rd rd;
+
+	req(&w, MON_CONNECT_USER);
+	mon_put_str(&w, "/run/user/65534/wayland-9");
+	mon_put_u32(&w, 65534);
+	mon_put_u8(&w, 0);
+	return serve(m, &w, &rd, &reply);
+}
+
+/*
+ * require_grant: a session is authorized only for a login the monitor saw
+ * succeed (here monitor_grant, as the consent prompt's Allow does; an
+ * accepted proof is the other way), one session per grant, within its
+ * lifetime; the user's desktop only while one is authorized.
+ */
+static void
+test_grants(void)
+{
+	struct mon_side ms = { .ev_fd = -1 };
+	struct monitor_reply reply;
+	struct mon_buf w;
+	struct mon_rd rd;
+	int64_t s1, s2;
+
+	mon_side_open_as(&ms, "grants", true);
+	ASSERT_INT_EQ(desktop(ms.m), OP_ERR_DENIED);
+	s1 = open_one(ms.m, false);
+	s2 = open_one(ms.m, false);
+	ASSERT(s1 > 0 && s2 > s1);
+	ASSERT_INT_EQ(authorize(ms.m, s1), OP_ERR_DENIED);
+	ASSERT_INT_EQ(desktop(ms.m), OP_ERR_DENIED);
+	monitor_grant(ms.m);
+	ASSERT_INT_EQ(authorize(ms.m, s1), 0);
+	ASSERT(desktop(ms.m) != OP_ERR_DENIED);
+	/* Spent: the second session gets nothing from it. */
+	ASSERT_INT_EQ(authorize(ms.m, s2), OP_ERR_DENIED);
+	/* A grant older than MONITOR_GRANT_MS (10 min) is no grant. */
+	monitor_grant(ms.m);
+	fake_ms += 10 * 60 * 1000 + 1;
+	ASSERT_INT_EQ(authorize(ms.m, s2), OP_ERR_DENIED);
+	/* The authorized session ends: the desktop is closed again. */
+	req(&w, MON_AUDIT_CLOSE);
+	mon_put_u64(&w, (uint64_t)s1);
+	mon_put_audit_text(&w, "done");
+	mon_put_u64(&w, 0);
+	mon_put_u64(&w, 0);
+	mon_put_u32(&w, 0);
+	ASSERT_INT_EQ(serve(ms.m, &w, &rd, &reply), 0);
+	ASSERT_INT_EQ(desktop(ms.m), OP_ERR_DENIED);
+	/* So is a new network process's, whatever the old one had. */
+	monitor_grant(ms.m);
+	ASSERT_INT_EQ(authorize(ms.m, s2), 0);
+	ASSERT(desktop(ms.m) != OP_ERR_DENIED);
+	monitor_child_ended(ms.m, "killed by signal 9");
+	monitor_child_started(ms.m);
+	ASSERT_INT_EQ(monitor_serve(ms.m, (uint8_t[]){ MON_HELLO }, 1,
+			      &reply, (char[64]){ 0 }, 64), 0);
+	ASSERT_INT_EQ(desktop(ms.m), OP_ERR_DENIED);
+	mon_side_close(&ms);
+}
+
 int
 main(void)
 {
@@ -561,12 +652,7 @@ main(void)
 		return 1;
 	RUN(test_remote_trail);
 	RUN(test_hostile);
-	{
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cleanup of %s failed\n", root);
-	}
+	RUN(test_grants);
+	th_rm_tree(root);
 	return th_done();
 }
