@@ -59,6 +59,11 @@
  *                    config, prune, flush, status; commits come as events
  *                    (monitor-audit.h says what is checked and limited)
  *
+ * With require_grant, the user's desktop (connect-user, x11-cookie,
+ * term-open, vd-start) is served only while a session is authorized, and
+ * audit-authorized needs a grant: a login the monitor saw succeed
+ * (check-proof accepted, monitor_grant for its consent prompt's Allow).
+ *
  * Anything else, a malformed request or one out of turn is a protocol
  * error: the caller ends that network process (monitor_serve's return).
  * Proof checks are rate-limited here too (MONITOR_PROOF_BURST,
