@@ -341,6 +341,14 @@ def proc_status(pid):
                     if ":\t" in line)
 
 
+# The network process's monitor socket (OUTPOST_MONITOR_FD) and two of
+# its requests, as a network process that was taken over would send them.
+MONITOR_FD = 3
+CONNECT_USER = ("((int (*)(int, const char *, unsigned int, int, int *, "
+                "int *))monclient_connect_user)")
+VD_START = "((int (*)(int, char *, unsigned long))monclient_vd_start)"
+OP_ERR_DENIED = -20004
+
 # libc's functions, typed for gdb (no debug information needed).
 OPEN = "((int (*)(const char *, int))open)"
 EXECVE = "((int (*)(const char *, char **, char **))execve)"
@@ -356,16 +364,18 @@ def call_in(pid, expr, path=""):
     detaches): the result as an int, and errno after it. $p in expr is
     path, copied into the process's own heap and freed again (a string
     literal would make gdb malloc a copy it never frees: a leak
-    LeakSanitizer reports at exit)."""
+    LeakSanitizer reports at exit); $q is 256 bytes of scratch there."""
     n = len(path.encode()) + 1
     p = subprocess.run(
         ["gdb", "-nx", "-batch", "-p", str(pid),
          "-ex", "set confirm off",
          "-ex", f"set $p = (char *){MALLOC}({n})",
          "-ex", f"set {{char[{n}]}} $p = {json.dumps(path)}",
+         "-ex", f"set $q = (char *){MALLOC}(256)",
          "-ex", f"print (long)({expr})",
          "-ex", "print *((int *(*)(void))__errno_location)()",
-         "-ex", f"call {FREE}($p)"],
+         "-ex", f"call {FREE}($p)",
+         "-ex", f"call {FREE}($q)"],
         capture_output=True, text=True, timeout=60)
     vals = re.findall(r"^\$\d+ = (-?\d+)$", p.stdout, re.M)
     if len(vals) != 2:
@@ -432,6 +442,31 @@ class Sandbox(TempDirCase):
         self.assertNotIsInstance(c.login(self.agent.otp()), str,
                                  self.agent.log()[-2000:])
         c.close()
+
+    def test_desktop_only_for_a_granted_session(self):
+        """The requests a network process taken over before login would
+        make for the user's desktop, made inside it: refused until a
+        technician has logged in, answered (past the gate) while that
+        session lasts, refused again after it."""
+        ask = f"{CONNECT_USER}({MONITOR_FD}, $p, 0, 0, (int *)$q, 0)"
+        sock = "/run/user/0/wayland-0"
+        r, _ = call_in(self.net, ask, sock)
+        self.assertEqual(r, OP_ERR_DENIED)
+        r, _ = call_in(self.net, f"{VD_START}({MONITOR_FD}, $q, 256)")
+        self.assertEqual(r, OP_ERR_DENIED)
+        self.assertIn("connect-user refused: no session",
+                      self.agent.log_with("connect-user refused"))
+        c = direct(self.agent)
+        self.assertNotIsInstance(c.login(self.agent.otp()), str,
+                                 self.agent.log()[-2000:])
+        self.agent.wait_status(lambda s: s["sessions"] == 1)
+        r, _ = call_in(self.net, ask, sock)
+        self.assertNotEqual(r, OP_ERR_DENIED)  # the socket rules answer
+        self.assertLess(r, 0)
+        c.close()
+        self.agent.wait_status(lambda s: s["sessions"] == 0)
+        r, _ = call_in(self.net, ask, sock)
+        self.assertEqual(r, OP_ERR_DENIED)
 
 
 if __name__ == "__main__":
