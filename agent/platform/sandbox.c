@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <seccomp.h>
 
@@ -26,7 +27,7 @@ static const char *const denied[] = {
 #ifndef OP_LSAN
 	"ptrace",
 #endif
-	"process_vm_readv", "process_vm_writev", "kcmp",
+	"process_vm_writev", "kcmp",
 	"pidfd_getfd",
 	/* namespaces and mounts: the usual ways out of a sandbox */
 	"unshare", "setns", "mount", "umount2", "pivot_root", "chroot",
@@ -80,6 +81,17 @@ sandbox_network_process(char *why, size_t why_size)
 			seccomp_release(ctx);
 			return r;
 		}
+	}
+	/* process_vm_readv of another process is refused; of itself it is
+	 * allowed: video/venc-mem-unix.c reads libvpx's buffers with it, so a
+	 * range another thread unmaps is an error rather than a crash. */
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+		     SCMP_SYS(process_vm_readv), 1,
+		     SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)getpid()))) != 0) {
+		snprintf(why, why_size, "seccomp rule for process_vm_readv: %s",
+			strerror(-r));
+		seccomp_release(ctx);
+		return r;
 	}
 	/* All threads: libuv's pool threads already exist. */
 	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) == 0)

@@ -8,8 +8,9 @@
  *  - through a seccomp filter (libseccomp), the system calls a taken-over
  *    network process would want and this one never makes: running
  *    programs (execve, execveat), reading or writing other processes
- *    (ptrace, process_vm_*), namespaces, mounts, kernel modules, BPF,
- *    keyrings, clock and host changes, and the like. They fail with
+ *    (ptrace, process_vm_writev, process_vm_readv of another process),
+ *    namespaces, mounts, kernel modules, BPF, keyrings, clock and host
+ *    changes, and the like. They fail with
  *    EPERM rather than killing the process, so a library that tries one
  *    gets an error it can report.
  * It is a deny list: an allow list of what libuv, sqlite, PipeWire and

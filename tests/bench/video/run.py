@@ -414,6 +414,14 @@ class AgentHost:
 
     @property
     def pid(self):
+        """The network process (it runs the sessions: their grabbing,
+        encoding and memory); the monitor's pid without privilege
+        separation."""
+        st = self.agent.status()
+        return (st.get("monitor") or {}).get("network_pid") or self.agent.proc.pid
+
+    @property
+    def monitor_pid(self):
         return self.agent.proc.pid
 
     def stop(self):
@@ -457,6 +465,7 @@ def run_agent(host, x, wl_name, codec, a, tmp, workload=None, psnr=None, pids=No
         if streams0:
             st0 = next((s for s in streams0 if s.get("display") == 0), streams0[0])
         s = Sampler(host.pid)
+        mon = Sampler(host.monitor_pid) if host.monitor_pid != s.pid else None
         others = {k: Sampler(p) for k, p in (pids or {}).items()}
         t0 = time.monotonic()
         end = t0 + a.seconds
@@ -464,8 +473,13 @@ def run_agent(host, x, wl_name, codec, a, tmp, workload=None, psnr=None, pids=No
             if not c.pump(min(0.5, max(0.0, end - time.monotonic()))):
                 raise RuntimeError(f"session closed: {c.close_reason!r}")
             s.sample()
+            if mon:
+                mon.sample()
         t1 = time.monotonic()
         r.update(s.done())
+        if mon:
+            m = mon.done()
+            r.update(monitor_cpu_pct=m["cpu_pct"], monitor_rss_mib=m["rss_mib"])
         for k, o in others.items():
             r[k + "_cpu_pct"] = o.done()["cpu_pct"]
         win = [v for v in c.video_frames() if t0 <= v.t <= t1]
@@ -520,6 +534,7 @@ ROWS = [("capture ms/frame", "capture_ms", "{:.2f}"), ("convert ms/frame", "conv
         ("fps", "fps", "{:.1f}"), ("captured fps", "capture_fps", "{:.1f}"),
         ("key frames", "key_frames", "{}"), ("CPU % (one core)", "cpu_pct", "{:.1f}"),
         ("fps per CPU core", "fps_per_core", "{:.1f}"), ("RSS MiB", "rss_mib", "{:.1f}"),
+        ("monitor CPU %", "monitor_cpu_pct", "{:.1f}"), ("monitor RSS MiB", "monitor_rss_mib", "{:.1f}"),
         ("kbit/s", "kbps", "{:.0f}"), ("kbit/s target", "kbps_target", "{:.0f}"),
         ("kbit/s 2s win min", "kbps_win_min", "{:.0f}"),
         ("kbit/s 2s win max", "kbps_win_max", "{:.0f}"),
