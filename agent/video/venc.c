@@ -40,14 +40,30 @@ static pthread_rwlock_t venc_lock = PTHREAD_RWLOCK_INITIALIZER;
 #define OUT_MAX (16u << 20)
 
 /*
- * Default cpu-used: the fastest realtime speeds. Full-screen scrolling
- * text at 1080p on two cores (tests/bench/video): VP9 speed 7 encoded in
- * 64 ms (15 fps), speed 9 in 29 ms (29 fps); VP8 speed 12 in 35 ms, 16 in
- * 26 ms. Still images are refined with a quality boost afterwards
- * (venc_set_boost), so the speed costs motion quality only.
+ * VP9's default cpu-used is its fastest realtime speed: full-screen
+ * scrolling text at 1080p on two cores (tests/bench/video) encoded in
+ * 64 ms at speed 7 (15 fps), in 29 ms at 9 (29 fps). Still images are
+ * refined with a quality boost afterwards (venc_set_boost), so the speed
+ * costs motion quality only.
  */
 #define VP9_SPEED_DEFAULT 9
-#define VP8_SPEED_DEFAULT 16
+
+/*
+ * VP8 runs at a fixed speed (cpu-used -8), except the frame after one
+ * that took over 1.5 frame intervals, which is coded at 16 (vp8_pace).
+ * How long a VP8 frame takes, and how large it is, grows with how far
+ * the picture moved since the last one, so a stream that fell behind
+ * once (a key frame, a busy core) stayed behind: the bench's 1080p video
+ * at fixed speed 6-8 ran at 25-30 fps (15-25 ms a frame) in some runs
+ * and at 4 fps (250 ms a frame) in others. A frame at 16 is quick
+ * whatever it codes, so the picture after it is close again. libvpx's
+ * own choice (a positive cpu-used) picks from the time frames take too
+ * but settled at 16 for scrolling, and at 16 the video's frames are
+ * twice the budget (16 fps at 3 Mbit/s). Scrolling text needs speed 4
+ * and frames ~40 px apart to be found at all: see tests/bench/video.
+ */
+#define VP8_SPEED 8
+#define VP8_SPEED_CATCH_UP 16
 
 /*
  * The quantizer may go to the top, and libvpx drops no frame itself:
@@ -81,6 +97,9 @@ struct venc {
 	size_t out_cap;
 	size_t released;        /* zero pages given back at init */
 	bool first_done;        /* the first frame was encoded */
+	bool vp8_pace;          /* VP8 at VP8_SPEED, catching up when slow */
+	int vp8_next;           /* the speed of the next frame */
+	int vp8_cur;            /* the speed libvpx has now */
 	struct venc_mem_chunk tokens; /* libvpx's token buffer, if found */
 };
 
@@ -105,22 +124,15 @@ now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* VP8's threads (row sync over token partitions) cost 30-50 % more CPU
- * for at most 20 % less wall time on 1080p screen content, and an
- * encoder thread spinning for a row takes the core the X server and
- * the client need: on one thread 1080p scrolling text kept 30 fps with
- * ~35 % more frames per core (tests/bench/video). VP9's threads are
- * chosen frame by frame (adapt_threads). */
-#define VP8_ONE_THREAD_PIXELS (1920u * 1200u)
-
+/* VP8 gets the CPU count too: at speed 8 on one thread the bench's
+ * 1080p video was rate-bound or slow, on two it kept 30 fps (and speed 4
+ * scrolling took ~36 ms a frame on one thread, ~23 on two). VP9's
+ * threads are chosen frame by frame (adapt_threads). */
 static unsigned
 pick_threads(const struct venc_params *p)
 {
 	unsigned want = p->threads;
 
-	if (want == 0 && p->codec == VENC_VP8 &&
-		p->width * p->height <= VP8_ONE_THREAD_PIXELS)
-		return 1;
 	if (want == 0)
 		want = uv_available_parallelism();
 	return want > THREADS_MAX ? THREADS_MAX : want;
@@ -208,6 +220,14 @@ adapt_threads(struct venc *e, double encode_ms, int64_t gap_ms, bool key)
 		(void)set_parallel(e, false);
 }
 
+static void
+vp8_pace(struct venc *e, double ms, bool key)
+{
+	if (e->vp8_pace)
+		e->vp8_next = !key && ms > 1.5 * 1000.0 / e->p.fps ?
+			VP8_SPEED_CATCH_UP : VP8_SPEED;
+}
+
 /* Codec-specific controls; libvpx returns an error code per control. */
 static int
 set_controls_vp9(struct venc *e, int speed)
@@ -233,6 +253,7 @@ set_controls_vp8(struct venc *e, int speed)
 	vpx_codec_ctx_t *c = &e->ctx;
 	unsigned parts = log2_floor(e->cfg.g_threads);
 
+	e->vp8_cur = speed < 0 ? -speed : speed;
 	if (vpx_codec_control(c, VP8E_SET_CPUUSED, speed) ||
 		vpx_codec_control(c, VP8E_SET_SCREEN_CONTENT_MODE, 1) ||
 		vpx_codec_control(c, VP8E_SET_NOISE_SENSITIVITY, 0) ||
@@ -275,7 +296,8 @@ venc_new(const struct venc_params *p, struct venc **out)
 		break;
 	case VENC_VP8:
 		iface = vpx_codec_vp8_cx();
-		speed = p->speed ? p->speed : VP8_SPEED_DEFAULT;
+		/* A negative cpu-used is a fixed speed. */
+		speed = p->speed ? p->speed : -VP8_SPEED;
 		break;
 	default:
 		return OP_ERR_RANGE;
@@ -284,6 +306,8 @@ venc_new(const struct venc_params *p, struct venc **out)
 		return OP_ERR_NOMEM;
 	e->p = *p;
 	e->last_pts = -1;
+	e->vp8_pace = p->codec == VENC_VP8 && p->speed == 0;
+	e->vp8_next = VP8_SPEED;
 
 	if (vpx_codec_enc_config_default(iface, &e->cfg, 0) != VPX_CODEC_OK)
 		goto out;
@@ -553,6 +577,17 @@ venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
 	if (e->p.codec == VENC_VP9)
 		flags |= VP8_EFLAG_NO_REF_GF | VP8_EFLAG_NO_REF_ARF |
 			VP8_EFLAG_NO_UPD_GF | VP8_EFLAG_NO_UPD_ARF;
+	/* A key frame is coded quickly too: the picture after it should be
+	 * close to it. */
+	if (e->vp8_pace) {
+		int sp = force_key ? VP8_SPEED_CATCH_UP : e->vp8_next;
+
+		if (sp != e->vp8_cur) {
+			if (vpx_codec_control(&e->ctx, VP8E_SET_CPUUSED, -sp))
+				return OP_ERR_INTERNAL;
+			e->vp8_cur = sp;
+		}
+	}
 	memset(out, 0, sizeof(*out));
 	out->convert_ms = e->convert_ms;
 	e->convert_ms = 0;
@@ -608,5 +643,6 @@ venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
 	out->encode_ms = t2 - t1;
 	out->parallel = e->parallel;
 	adapt_threads(e, out->encode_ms, gap, force_key);
+	vp8_pace(e, out->encode_ms, force_key);
 	return r;
 }

@@ -28,10 +28,10 @@ struct venc_params {
 	uint32_t width, height; /* even or odd; 2..8192 */
 	uint32_t bitrate_kbps;  /* target, CBR */
 	uint32_t fps;           /* 1..120, sizes the rate-control window */
-	unsigned threads;       /* 0 = pick (VP8 up to 1920x1200: 1, else
-				   the CPU count, <= 4) */
-	int speed;              /* libvpx cpu-used; 0 = codec default (VP9 9,
-				   VP8 16 realtime) */
+	unsigned threads;       /* 0 = pick (the CPU count, <= 4) */
+	int speed;              /* libvpx cpu-used; 0 = codec default (VP9 9;
+				   VP8 8, and 16 for the frame after a slow
+				   one) */
 };
 
 struct venc;

@@ -428,6 +428,15 @@ class AgentHost:
         return self.agent.stop()
 
 
+def write_frame_log(path, frames, t0):
+    """One line per received frame: seconds from the window's start
+    (negative: warm-up), bytes, 1 for a key frame."""
+    with open(path, "w") as fh:
+        for v in frames:
+            fh.write("%.3f %d %d\n" % (v.t - t0, sum(len(f[0]) for f in v.frames),
+                                        int(any(f[1] for f in v.frames))))
+
+
 def agent_streams(st):
     try:
         return st["video"]["streams"]
@@ -483,6 +492,8 @@ def run_agent(host, x, wl_name, codec, a, tmp, workload=None, psnr=None, pids=No
         for k, o in others.items():
             r[k + "_cpu_pct"] = o.done()["cpu_pct"]
         win = [v for v in c.video_frames() if t0 <= v.t <= t1]
+        if getattr(a, "frame_log", None):
+            write_frame_log(f"{a.frame_log}-{wl_name}-{codec}.txt", c.video_frames(), t0)
         pk = [f for v in win for f in v.frames]
         r.update(frames=len(pk), fps=len(pk) / (t1 - t0),
                  kbps=sum(len(f[0]) for f in pk) * 8 / (t1 - t0) / 1000,
@@ -685,6 +696,8 @@ def main():
     ap.add_argument("--agent-log-level", default="info")
     ap.add_argument("--json", default=None, help="write all results here")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir and IVF files")
+    ap.add_argument("--frame-log", default=None, metavar="PREFIX",
+                    help="write PREFIX-WORKLOAD-CODEC.txt: time, bytes, key of every frame received")
     a = ap.parse_args()
     wls = [w for w in a.workloads.split(",") if w]
     codecs = [c for c in a.codecs.split(",") if c]
