@@ -69,9 +69,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <sys/socket.h>
 
 #include <uv.h>
+
+#include "core/netaddr.h"
 
 struct audit;
 struct conf;

@@ -296,3 +296,24 @@ out:
 	free(wp);
 	return r;
 }
+
+int
+sfile_remove(const char *path, char why[static SFILE_WHY_LEN])
+{
+	WCHAR *w = winacl_wide(path);
+	DWORD e;
+
+	why[0] = '\0';
+	if (w == NULL) {
+		snprintf(why, SFILE_WHY_LEN, "%s: not a UTF-8 path", path);
+		return OP_ERR_CONFIG;
+	}
+	/* DeleteFileW removes a link itself, never what it points to. */
+	e = DeleteFileW(w) ? ERROR_SUCCESS : GetLastError();
+	free(w);
+	if (e == ERROR_SUCCESS || e == ERROR_FILE_NOT_FOUND)
+		return 0;
+	snprintf(why, SFILE_WHY_LEN, "cannot remove %s (error %lu)", path,
+		(unsigned long)e);
+	return win_errno(e);
+}
