@@ -22,36 +22,18 @@
 /* Our lock's byte: no database reaches 2^62 bytes. */
 #define LOCK_OFFSET_HIGH 0x40000000u
 
-static int
-win_errno(DWORD e)
-{
-	switch (e) {
-	case ERROR_FILE_NOT_FOUND:
-	case ERROR_PATH_NOT_FOUND:
-		return -ENOENT;
-	case ERROR_ACCESS_DENIED:
-	case ERROR_SHARING_VIOLATION:
-		return -EACCES;
-	case ERROR_NOT_ENOUGH_MEMORY:
-	case ERROR_OUTOFMEMORY:
-		return -ENOMEM;
-	default:
-		return -EIO;
-	}
-}
-
 /* The file h is open on is a regular file only trusted accounts reach. */
 static int
 check_file(HANDLE h, const char *path, char *why, size_t why_size)
 {
 	BY_HANDLE_FILE_INFORMATION fi;
-	char acl_why[320];
+	char acl_why[320], fix[512];
 	int r;
 
 	if (!GetFileInformationByHandle(h, &fi)) {
 		snprintf(why, why_size, "cannot stat %s (error %lu)", path,
 			(unsigned long)GetLastError());
-		return win_errno(GetLastError());
+		return op_err_from_win32(GetLastError());
 	}
 	if (fi.dwFileAttributes &
 		(FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT)) {
@@ -60,11 +42,11 @@ check_file(HANDLE h, const char *path, char *why, size_t why_size)
 			path);
 		return OP_ERR_PERM;
 	}
-	if ((r = winacl_check_private(h, acl_why, sizeof(acl_why))) != 0)
-		snprintf(why, why_size,
-			"%s: %s; fix with: icacls \"%s\" /inheritance:r "
-			"/grant:r *S-1-5-18:F *S-1-5-32-544:F",
-			path, acl_why, path);
+	if ((r = winacl_check_private(h, acl_why, sizeof(acl_why))) != 0) {
+		winacl_fix_hint(path, false, fix, sizeof(fix));
+		snprintf(why, why_size, "%s: %s; fix with: %s", path, acl_why,
+			fix);
+	}
 	return r;
 }
 
@@ -90,7 +72,7 @@ audit__db_lock(const char *path, intptr_t *lock, char *why,
 		FILE_SHARE_READ | FILE_SHARE_WRITE, &sa, OPEN_ALWAYS,
 		FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
 	if (h == INVALID_HANDLE_VALUE) {
-		r = win_errno(GetLastError());
+		r = op_err_from_win32(GetLastError());
 		snprintf(why, why_size, "cannot open %s (error %lu)", path,
 			(unsigned long)GetLastError());
 		goto out;
@@ -107,7 +89,7 @@ audit__db_lock(const char *path, intptr_t *lock, char *why,
 			"(is the agent running?)",
 			path);
 		r = e == ERROR_LOCK_VIOLATION || e == ERROR_IO_PENDING ?
-			OP_ERR_STATE : win_errno(e);
+			OP_ERR_STATE : op_err_from_win32(e);
 		goto out;
 	}
 	*lock = (intptr_t)h;
@@ -139,7 +121,7 @@ audit__file_exists(const char *path)
 		return -EINVAL;
 	a = GetFileAttributesW(w);
 	free(w);
-	return a != INVALID_FILE_ATTRIBUTES ? 0 : win_errno(GetLastError());
+	return a != INVALID_FILE_ATTRIBUTES ? 0 : op_err_from_win32(GetLastError());
 }
 
 bool

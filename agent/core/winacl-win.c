@@ -271,3 +271,14 @@ winacl_wide(const char *s)
 	MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n);
 	return w;
 }
+
+void
+winacl_fix_hint(const char *path, bool dir, char *out, size_t len)
+{
+	const char *inh = dir ? "(OI)(CI)" : "";
+
+	snprintf(out, len,
+		"icacls \"%s\" /inheritance:r /grant:r *S-1-5-18:%sF "
+		"*S-1-5-32-544:%sF",
+		path, inh, inh);
+}

@@ -47,6 +47,10 @@ int winacl_check_writers(HANDLE h, bool dir, char *why, size_t whylen);
  * (a member of Administrators only when elevated: the group enabled). */
 bool winacl_pid_trusted(DWORD pid);
 
+/* The icacls command that gives path (a folder when dir) the private
+ * DACL, for the messages that refuse a wider one. */
+void winacl_fix_hint(const char *path, bool dir, char *out, size_t len);
+
 /* UTF-8 to a malloc'd UTF-16 string; NULL when not UTF-8 or no memory. */
 WCHAR *winacl_wide(const char *s);
 

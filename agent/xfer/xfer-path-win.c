@@ -122,40 +122,6 @@ xfer_path_force_walk(bool walk)
 }
 
 static int
-win_errno(DWORD e)
-{
-	switch (e) {
-	case ERROR_FILE_NOT_FOUND:
-	case ERROR_PATH_NOT_FOUND:
-	case ERROR_INVALID_NAME:
-		return -ENOENT;
-	case ERROR_ACCESS_DENIED:
-	case ERROR_SHARING_VIOLATION:
-	case ERROR_LOCK_VIOLATION:
-		return -EACCES;
-	case ERROR_FILE_EXISTS:
-	case ERROR_ALREADY_EXISTS:
-		return -EEXIST;
-	case ERROR_DIRECTORY:
-		return -ENOTDIR;
-	case ERROR_DIR_NOT_EMPTY:
-		return -ENOTEMPTY;
-	case ERROR_DISK_FULL:
-	case ERROR_HANDLE_DISK_FULL:
-		return -ENOSPC;
-	case ERROR_WRITE_PROTECT:
-		return -EROFS;
-	case ERROR_FILENAME_EXCED_RANGE:
-		return -ENAMETOOLONG;
-	case ERROR_NOT_ENOUGH_MEMORY:
-	case ERROR_OUTOFMEMORY:
-		return -ENOMEM;
-	default:
-		return -EIO;
-	}
-}
-
-static int
 nt_errno(NTSTATUS st)
 {
 	/* Not mapped to a distinct Win32 error. */
@@ -163,7 +129,7 @@ nt_errno(NTSTATUS st)
 		return -EISDIR;
 	if (st == (NTSTATUS)0xC0000103L) /* STATUS_NOT_A_DIRECTORY */
 		return -ENOTDIR;
-	return win_errno(RtlNtStatusToDosError(st));
+	return op_err_from_win32(RtlNtStatusToDosError(st));
 }
 
 /* Wraps h in a CRT fd (closing h when that fails). */
@@ -322,7 +288,7 @@ xfer_open_root(const char *path)
 		FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
 		OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
 	if (h == INVALID_HANDLE_VALUE)
-		return win_errno(GetLastError());
+		return op_err_from_win32(GetLastError());
 	if (!(GetFileAttributesW(w) & FILE_ATTRIBUTE_DIRECTORY)) {
 		CloseHandle(h);
 		return -ENOTDIR;

@@ -17,15 +17,16 @@
 #include <sqlite3.h>
 #include <uv.h>
 
-#include "audit/audit-query.h"
-#include "audit/audit.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "platform/securefile.h"
+#include "th-audit.h"
 #include "th-wfs.h"
 #include "th.h"
 
 static char base[MAX_PATH];
+
+#define VERIFY (-1) /* capture: audit_verify */
 
 struct tctx {
 	uv_loop_t loop;
@@ -53,16 +54,6 @@ tctx_init(struct tctx *t, const char *name)
 	memset(t, 0, sizeof(*t));
 	uv_loop_init(&t->loop);
 	snprintf(t->dir, sizeof(t->dir), "%s\\%s", base, name);
-}
-
-static void
-tctx_opts(struct tctx *t, struct audit_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->state_dir = t->dir;
-	o->host_id = "123456789";
-	o->host_uuid = "0123456789abcdef0123456789abcdef";
-	o->mirror = AUDIT_MIRROR_NONE;
 }
 
 static void
@@ -129,7 +120,7 @@ make_trail(struct tctx *t, const char *name)
 	int r;
 
 	tctx_init(t, name);
-	tctx_opts(t, &o);
+	th_audit_opts(&o, t->dir);
 	if ((r = audit_open(&t->loop, &o, &t->a, NULL, 0)) != 0 ||
 		(r = one_session(t, 1, false)) != 0 ||
 		(r = one_session(t, 2, true)) != 0)
@@ -139,9 +130,9 @@ make_trail(struct tctx *t, const char *name)
 	return 0;
 }
 
-/* What a reader call writes, read back from a file (no open_memstream
- * here); NULL when the call failed. what: 0 sessions, 1 sessions as
- * JSON, 2 one session, 3 JSON lines, 4 CSV, 5 verify (into *res). */
+/* What a reader call (th-audit.h's, or verify into *res when what is
+ * -1) writes, read back from a file (no open_memstream here); NULL when
+ * the call failed. */
 static char *
 capture(const struct tctx *t, int what, int64_t arg,
 	struct audit_verify_result *res)
@@ -156,20 +147,12 @@ capture(const struct tctx *t, int what, int64_t arg,
 	snprintf(path, sizeof(path), "%s\\out-%u.txt", base, seq++);
 	if ((f = fopen(path, "w+b")) == NULL)
 		return NULL;
-	e = audit_reader_open(t->dir, &r, NULL, 0);
-	if (e == 0 && what == 0)
-		e = audit_list_sessions(r, NULL, false, f);
-	else if (e == 0 && what == 1)
-		e = audit_list_sessions(r, NULL, true, f);
-	else if (e == 0 && what == 2)
-		e = audit_show_session(r, arg, false, f);
-	else if (e == 0 && what == 3)
-		e = audit_export(r, NULL, AUDIT_EXPORT_JSONL, f);
-	else if (e == 0 && what == 4)
-		e = audit_export(r, NULL, AUDIT_EXPORT_CSV, f);
-	else if (e == 0 && what == 5)
+	if (what >= 0) {
+		e = th_audit_read(t->dir, (enum th_audit_read)what, arg, f);
+	} else if ((e = audit_reader_open(t->dir, &r, NULL, 0)) == 0) {
 		e = audit_verify(r, f, res);
-	audit_reader_free(r);
+		audit_reader_free(r);
+	}
 	if (e == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
 		(out = calloc(1, (size_t)n + 1)) != NULL &&
 		fread(out, 1, (size_t)n, f) != (size_t)n) {
@@ -204,30 +187,30 @@ test_chain_and_queries(void)
 	ASSERT_INT_EQ(make_trail(&t, "chain"), 0);
 	ASSERT_INT_EQ(t.commits, 6);
 	ASSERT_INT_EQ(t.failures, 0);
-	s = capture(&t, 5, 0, &res);
+	s = capture(&t, VERIFY, 0, &res);
 	ASSERT(s != NULL);
 	free(s);
 	ASSERT_U64_EQ(res.problems, 0);
 	ASSERT_U64_EQ(res.rows, 8);
 	ASSERT_INT_EQ(res.last_id, 8);
 	ASSERT_INT_EQ(strlen(res.head_hash), 64);
-	s = capture(&t, 0, 0, NULL);
+	s = capture(&t, TH_AUDIT_LIST, 0, NULL);
 	ASSERT_STR_CONTAINS(s, "alice");
 	ASSERT_STR_CONTAINS(s, "denied:wrong-password");
 	ASSERT_STR_CONTAINS(s, "192.0.2.10:40002");
 	free(s);
-	s = capture(&t, 1, 0, NULL);
+	s = capture(&t, TH_AUDIT_LIST_JSON, 0, NULL);
 	ASSERT_STR_CONTAINS(s, "\"permissions\":[\"keyboard\"]");
 	free(s);
-	s = capture(&t, 2, 1, NULL);
+	s = capture(&t, TH_AUDIT_SHOW, 1, NULL);
 	ASSERT_STR_CONTAINS(s, "session.authorized");
 	free(s);
-	ASSERT(capture(&t, 2, 99, NULL) == NULL);
-	s = capture(&t, 3, 0, NULL);
+	ASSERT(capture(&t, TH_AUDIT_SHOW, 99, NULL) == NULL);
+	s = capture(&t, TH_AUDIT_JSONL, 0, NULL);
 	ASSERT_STR_CONTAINS(s, "\"type\":\"audit.open\"");
 	ASSERT_STR_CONTAINS(s, "\"type\":\"session.close\"");
 	free(s);
-	s = capture(&t, 4, 0, NULL);
+	s = capture(&t, TH_AUDIT_CSV, 0, NULL);
 	ASSERT(s != NULL && strncmp(s, "id,time,time_us,session,type,", 29) ==
 		0);
 	free(s);
@@ -246,7 +229,7 @@ test_tamper_detected(void)
 				   "'{\"reason\":\"nothing to see\"}' "
 				   "WHERE id = 5"),
 		SQLITE_OK);
-	s = capture(&t, 5, 0, &res);
+	s = capture(&t, VERIFY, 0, &res);
 	ASSERT_STR_CONTAINS(s, "row events#5: hash mismatch (edited)\n");
 	free(s);
 	ASSERT_U64_EQ(res.problems, 1);
@@ -254,7 +237,7 @@ test_tamper_detected(void)
 		"row events#5: hash mismatch (edited)");
 	ASSERT_INT_EQ(raw_exec(&t, "DELETE FROM events WHERE id IN (2, 3)"),
 		SQLITE_OK);
-	free(capture(&t, 5, 0, &res));
+	free(capture(&t, VERIFY, 0, &res));
 	ASSERT_STR_EQ(res.first_problem, "rows 2-3 missing (deleted)");
 	tctx_done(&t);
 }
@@ -268,7 +251,7 @@ test_lock_and_acl(void)
 	char why[512], f[MAX_PATH + 80];
 
 	ASSERT_INT_EQ(make_trail(&t, "lock"), 0);
-	tctx_opts(&t, &o);
+	th_audit_opts(&o, t.dir);
 	ASSERT_INT_EQ(audit_open(&t.loop, &o, &t.a, NULL, 0), 0);
 	/* One writer at a time: the byte-range lock. */
 	ASSERT_INT_EQ(audit_open(&t.loop, &o, &second, why, sizeof(why)),
@@ -281,7 +264,7 @@ test_lock_and_acl(void)
 
 	/* A database made by someone else that Everyone may read. */
 	tctx_init(&u, "foreign");
-	tctx_opts(&u, &o);
+	th_audit_opts(&o, u.dir);
 	ASSERT_INT_EQ(sfile_ensure_dir(u.dir, why), 0);
 	snprintf(f, sizeof(f), "%s\\audit.db", u.dir);
 	ASSERT(thw_make_file(f, L"D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FR;;;WD)",
@@ -308,7 +291,7 @@ test_mirror_to_log_file(void)
 	op_log_init("outpost-test", OP_LOG_WARNING, OP_LOG_STDERR);
 	ASSERT_INT_EQ(op_log_file(log), 0);
 	tctx_init(&t, "mirror");
-	tctx_opts(&t, &o);
+	th_audit_opts(&o, t.dir);
 	o.mirror = AUDIT_MIRROR_AUTO; /* the Event Log and the log file */
 	ASSERT_INT_EQ(audit_open(&t.loop, &o, &t.a, NULL, 0), 0);
 	ASSERT_INT_EQ(one_session(&t, 7, false), 0);
@@ -342,16 +325,16 @@ test_prune_by_age(void)
 	ASSERT_INT_EQ(raw_exec(&t, "UPDATE events SET time_us = time_us - "
 				   "172800000000 WHERE id <= 4"),
 		SQLITE_OK);
-	tctx_opts(&t, &o);
+	th_audit_opts(&o, t.dir);
 	o.max_age_s = 86400;
 	ASSERT_INT_EQ(audit_open(&t.loop, &o, &t.a, NULL, 0), 0);
 	uv_run(&t.loop, UV_RUN_DEFAULT);
 	tctx_done(&t);
-	s = capture(&t, 3, 0, NULL);
+	s = capture(&t, TH_AUDIT_JSONL, 0, NULL);
 	ASSERT_STR_CONTAINS(s, "\"type\":\"audit.prune\"");
 	ASSERT(strstr(s, "\"id\":1,") == NULL);
 	free(s);
-	free(capture(&t, 5, 0, &res));
+	free(capture(&t, VERIFY, 0, &res));
 	ASSERT_U64_EQ(res.problems, 0);
 	ASSERT_INT_EQ(res.first_id, 5);
 }

@@ -18,22 +18,16 @@
 
 #include "core/err.h"
 #include "th-wfs.h"
+#include "th-xfer-parse.h"
 #include "th.h"
 #include "xfer/xfer-path.h"
 
 static char base[MAX_PATH];
 
-struct parse_case {
-	const char *in;
-	int want; /* 0 or the error */
-	const char *root;
-	const char *rel;
-};
-
 static void
 test_path_parse_table(void)
 {
-	static const struct parse_case cases[] = {
+	static const struct th_parse_case cases[] = {
 		{ "/share/a.txt", 0, "share", "a.txt" },
 		{ "//share/./sub//b.txt/", 0, "share", "sub/b.txt" },
 		{ "/share/caf\xc3\xa9", 0, "share", "caf\xc3\xa9" },
@@ -90,23 +84,7 @@ test_path_parse_table(void)
 	struct xfer_path p;
 	const char *why;
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int r;
-
-		why = NULL;
-		r = xfer_path_parse(cases[i].in, &p, &why);
-		if (r != cases[i].want)
-			TH_FAIL("case %zu '%s': %d, want %d", i, cases[i].in,
-				r, cases[i].want);
-		if (r != 0) {
-			ASSERT(why != NULL && why[0] != '\0');
-			ASSERT_STR_EQ(p.root, "");
-			ASSERT_STR_EQ(p.rel, "");
-			continue;
-		}
-		ASSERT_STR_EQ(p.root, cases[i].root);
-		ASSERT_STR_EQ(p.rel, cases[i].rel);
-	}
+	th_parse_cases(cases, sizeof(cases) / sizeof(cases[0]));
 	/* The reasons say what is wrong. */
 	ASSERT_INT_EQ(xfer_path_parse("/s/a:b", &p, &why), OP_ERR_PROTO);
 	ASSERT_STR_CONTAINS(why, "alternate data streams");
