@@ -244,10 +244,11 @@ xfer_openat(int dirfd, const char *rel, int flags, mode_t mode)
 		return -EBADF;
 	if (!xfer__valid_rel(rel))
 		return -EINVAL;
-	if (flags & O_PATH)
-		access = READ_CONTROL;
-	else if (flags & O_DIRECTORY)
+	/* A folder may be the parent of later relative opens. */
+	if (flags & O_DIRECTORY)
 		access = DIR_ACCESS;
+	else if (flags & O_PATH)
+		access = READ_CONTROL;
 	else
 		access = acc == O_RDONLY ? GENERIC_READ
 			: acc == O_WRONLY ? GENERIC_WRITE
@@ -278,6 +279,7 @@ xfer_openat(int dirfd, const char *rel, int flags, mode_t mode)
 int
 xfer_open_root(const char *path)
 {
+	BY_HANDLE_FILE_INFORMATION fi;
 	WCHAR w[XFER_PATH_MAX];
 	HANDLE h;
 
@@ -289,7 +291,8 @@ xfer_open_root(const char *path)
 		OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
 	if (h == INVALID_HANDLE_VALUE)
 		return op_err_from_win32(GetLastError());
-	if (!(GetFileAttributesW(w) & FILE_ATTRIBUTE_DIRECTORY)) {
+	if (!GetFileInformationByHandle(h, &fi) ||
+		!(fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
 		CloseHandle(h);
 		return -ENOTDIR;
 	}

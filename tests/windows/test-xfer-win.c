@@ -142,8 +142,9 @@ static void
 test_files(void)
 {
 	static unsigned char data[100000], back[100001];
+	char p[MAX_PATH + 64];
 	const char *last = NULL;
-	int root, fd;
+	int root, fd, pfd;
 
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (unsigned char)(i * 7 + i / 251);
@@ -180,10 +181,16 @@ test_files(void)
 	ASSERT_INT_EQ(write(fd, "short", 5), 5);
 	close(fd);
 	ASSERT_INT_EQ(win32_size("in\\deep\\f.bin"), 5);
-	/* The parent of a path. */
+	/* The parent of a path, and an open relative to it. */
 	fd = xfer_open_parent(root, "in/deep/f.bin", &last);
 	ASSERT(fd >= 0);
 	ASSERT_STR_EQ(last, "f.bin");
+	pfd = fd;
+	fd = xfer_openat(pfd, last, O_RDONLY, 0);
+	close(pfd);
+	ASSERT(fd >= 0);
+	ASSERT_INT_EQ(read(fd, back, sizeof(back)), 5);
+	ASSERT_MEM_EQ(back, "short", 5);
 	close(fd);
 	fd = xfer_openat(root, "in/deep", O_RDONLY | O_DIRECTORY, 0);
 	ASSERT(fd >= 0);
@@ -212,6 +219,8 @@ test_files(void)
 	ASSERT_INT_EQ(win32_size("in\\deep\\f.bin"), 5);
 	close(root);
 	ASSERT_INT_EQ(xfer_open_root("C:\\no\\such\\folder"), -ENOENT);
+	snprintf(p, sizeof(p), "%s\\in\\deep\\f.bin", base);
+	ASSERT_INT_EQ(xfer_open_root(p), -ENOTDIR);
 }
 
 /* base\link -> base\in, a directory symbolic link; false where the
