@@ -22,34 +22,6 @@
 /* Our lock's byte: no database reaches 2^62 bytes. */
 #define LOCK_OFFSET_HIGH 0x40000000u
 
-/* The file h is open on is a regular file only trusted accounts reach. */
-static int
-check_file(HANDLE h, const char *path, char *why, size_t why_size)
-{
-	BY_HANDLE_FILE_INFORMATION fi;
-	char acl_why[320], fix[512];
-	int r;
-
-	if (!GetFileInformationByHandle(h, &fi)) {
-		snprintf(why, why_size, "cannot stat %s (error %lu)", path,
-			(unsigned long)GetLastError());
-		return op_err_from_win32(GetLastError());
-	}
-	if (fi.dwFileAttributes &
-		(FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT)) {
-		snprintf(why, why_size,
-			"%s is not a regular file (links are not followed)",
-			path);
-		return OP_ERR_PERM;
-	}
-	if ((r = winacl_check_private(h, acl_why, sizeof(acl_why))) != 0) {
-		winacl_fix_hint(path, false, fix, sizeof(fix));
-		snprintf(why, why_size, "%s: %s; fix with: %s", path, acl_why,
-			fix);
-	}
-	return r;
-}
-
 int
 audit__db_lock(const char *path, intptr_t *lock, char *why,
 	size_t why_size)
@@ -58,6 +30,7 @@ audit__db_lock(const char *path, intptr_t *lock, char *why,
 	OVERLAPPED ov = { 0 };
 	WCHAR *w = winacl_wide(path);
 	HANDLE h = INVALID_HANDLE_VALUE;
+	uint64_t size;
 	int r;
 
 	*lock = AUDIT_NO_LOCK;
@@ -77,7 +50,8 @@ audit__db_lock(const char *path, intptr_t *lock, char *why,
 			(unsigned long)GetLastError());
 		goto out;
 	}
-	if ((r = check_file(h, path, why, why_size)) != 0)
+	if ((r = winacl_check_private_file(h, path, &size, why,
+		     why_size)) != 0)
 		goto out;
 	ov.OffsetHigh = LOCK_OFFSET_HIGH;
 	if (!LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY,

@@ -129,8 +129,6 @@ int
 sfile_read_secret(const char *path, size_t max, uint8_t **out,
 	size_t *out_len, char why[static SFILE_WHY_LEN])
 {
-	BY_HANDLE_FILE_INFORMATION fi;
-	char acl_why[320], fix[SFILE_WHY_LEN];
 	WCHAR *w = winacl_wide(path);
 	HANDLE h;
 	uint64_t size;
@@ -151,28 +149,9 @@ sfile_read_secret(const char *path, size_t max, uint8_t **out,
 			(unsigned long)GetLastError());
 		return r;
 	}
-	if (!GetFileInformationByHandle(h, &fi)) {
-		r = op_err_from_win32(GetLastError());
-		snprintf(why, SFILE_WHY_LEN, "cannot stat %s", path);
+	if ((r = winacl_check_private_file(h, path, &size, why,
+		     SFILE_WHY_LEN)) != 0)
 		goto out;
-	}
-	if (fi.dwFileAttributes &
-		(FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT)) {
-		r = OP_ERR_PERM;
-		snprintf(why, SFILE_WHY_LEN,
-			"%s is not a regular file (links are not followed)",
-			path);
-		goto out;
-	}
-	if ((r = winacl_check_private(h, acl_why, sizeof(acl_why))) != 0) {
-		winacl_fix_hint(path, false, fix, sizeof(fix));
-		snprintf(why, SFILE_WHY_LEN,
-			"refusing to load %s: %s, who could read or change a "
-			"secret; fix with: %s",
-			path, acl_why, fix);
-		goto out;
-	}
-	size = ((uint64_t)fi.nFileSizeHigh << 32) | fi.nFileSizeLow;
 	if (size > max) {
 		r = OP_ERR_TOO_LARGE;
 		snprintf(why, SFILE_WHY_LEN,
