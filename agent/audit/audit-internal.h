@@ -220,7 +220,7 @@ void audit__rec_free(struct audit_rec *r);
  * job while one runs, never both (architecture §3.7). */
 struct audit_db {
 	struct sqlite3 *db;
-	int lock_fd;
+	intptr_t lock; /* audit__db_lock's */
 	struct sqlite3_stmt *st_insert;
 	struct sqlite3_stmt *st_tail;
 	struct sqlite3_stmt *st_queue_add;
@@ -276,7 +276,32 @@ int audit__db_used(struct audit_db *db, int64_t *used);
 /* Maps a sqlite result code to ours. */
 int audit__sqlite_err(int rc);
 
-/* audit-journald.c: mirrors committed records (worker thread). */
+/*
+ * audit-file-unix.c, audit-file-win.c: the files beneath sqlite. The
+ * writer's lock: opens (creating it private) the database file, checks
+ * that it is a regular file only we can reach, and takes an exclusive
+ * lock that sqlite's own locks do not touch, held until audit__db_unlock
+ * (after sqlite3_close). *lock is a descriptor or a HANDLE. 0, or
+ * OP_ERR_PERM / OP_ERR_STATE (another writer) / a negative errno with
+ * why.
+ */
+#define AUDIT_NO_LOCK ((intptr_t)-1)
+int audit__db_lock(const char *path, intptr_t *lock, char *why,
+	size_t why_size);
+void audit__db_unlock(intptr_t lock);
+/* 0 when path exists, else a negative errno. */
+int audit__file_exists(const char *path);
+/* A reader may open path read-write (audit-verify.c says why): no
+ * "<path>-wal" beside it and we may write it. */
+bool audit__reader_may_write(const char *path);
+
+/* audit-mirror.c: one line for a syslog-like sink ("audit <type> seq=N
+ * session=N peer=P source=S hash=H: <message> fields=<json>"), control
+ * characters escaped. */
+#define AUDIT_MIRROR_LINE_MAX 2048
+void audit__mirror_line(const struct audit_rec *r, char *out, size_t size);
+/* audit-journald.c (Unix), audit-eventlog-win.c: mirrors committed
+ * records (worker thread). */
 void audit__mirror(enum audit_mirror m, const struct audit_rec *r);
 enum audit_mirror audit__mirror_resolve(enum audit_mirror m);
 

@@ -20,34 +20,6 @@
 
 #include <systemd/sd-journal.h>
 
-static const struct {
-	const char *type;
-	const char *id;
-} msgids[] = {
-	{ "audit.open", AUDIT_MSGID_AUDIT_OPEN },
-	{ "audit.close", AUDIT_MSGID_AUDIT_CLOSE },
-	{ "audit.prune", AUDIT_MSGID_AUDIT_PRUNE },
-	{ "audit.discontinuity", AUDIT_MSGID_AUDIT_DISCONTINUITY },
-	{ "session.open", AUDIT_MSGID_SESSION_OPEN },
-	{ "session.authorized", AUDIT_MSGID_SESSION_AUTHORIZED },
-	{ "session.denied", AUDIT_MSGID_SESSION_DENIED },
-	{ "session.lockout", AUDIT_MSGID_SESSION_LOCKOUT },
-	{ "session.close", AUDIT_MSGID_SESSION_CLOSE },
-	{ "session.preauth", AUDIT_MSGID_SESSION_PREAUTH },
-	{ "config.reload", AUDIT_MSGID_CONFIG_RELOAD },
-};
-
-const char *
-audit_message_id(const char *type)
-{
-	size_t n = sizeof(msgids) / sizeof(msgids[0]);
-
-	for (size_t i = 0; type != NULL && i < n; i++)
-		if (strcmp(type, msgids[i].type) == 0)
-			return msgids[i].id;
-	return AUDIT_MSGID_OTHER;
-}
-
 enum audit_mirror
 audit__mirror_resolve(enum audit_mirror m)
 {
@@ -126,17 +98,10 @@ to_journald(const struct audit_rec *r)
 static void
 to_syslog(const struct audit_rec *r)
 {
-	char msg[512], peer[80], fields[1024];
+	char line[AUDIT_MIRROR_LINE_MAX];
 
-	audit__sanitize(msg, sizeof(msg), r->message,
-		r->message != NULL ? strlen(r->message) : 0);
-	audit__sanitize(peer, sizeof(peer), r->peer, strlen(r->peer));
-	audit__sanitize(fields, sizeof(fields), r->fields, r->fields_len);
-	syslog(LOG_AUTHPRIV | (r->priority & 7),
-		"audit %s seq=%" PRId64 " session=%" PRId64
-		" peer=%s source=%s hash=%s: %s fields=%s",
-		r->type, r->id, r->session, peer[0] ? peer : "-",
-		r->source[0] ? r->source : "-", r->hash, msg, fields);
+	audit__mirror_line(r, line, sizeof(line));
+	syslog(LOG_AUTHPRIV | (r->priority & 7), "%s", line);
 }
 
 void

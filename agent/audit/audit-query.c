@@ -14,6 +14,7 @@
 #include "audit/audit-query.h"
 
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "core/err.h"
+#include "core/time.h"
 
 #define LIST_COLS \
 	"id, start_us, end_us, peer_id, peer_name, source, path, " \
@@ -62,7 +64,7 @@ fmt_time(int64_t us, bool iso, char *out, size_t size)
 	long frac = (long)(us - (int64_t)t * 1000000);
 	struct tm tm;
 
-	if ((iso ? gmtime_r(&t, &tm) : localtime_r(&t, &tm)) == NULL) {
+	if ((iso ? op_gmtime(&t, &tm) : op_localtime(&t, &tm)) == NULL) {
 		snprintf(out, size, "?");
 		return;
 	}
@@ -109,7 +111,8 @@ col_json(struct audit_buf *b, sqlite3_stmt *st, int i)
 	case SQLITE_FLOAT: {
 		double d = sqlite3_column_double(st, i);
 
-		if (isfinite(d))
+		/* isfinite, but mingw's macro trips -Wfloat-conversion */
+		if (fabs(d) <= DBL_MAX)
 			audit__buf_printf(b, "%.17g", d);
 		else
 			audit__buf_puts(b, "null");
@@ -600,7 +603,7 @@ audit_parse_time(const char *s, int64_t now_us, int64_t *out_us)
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
 	tm.tm_isdst = -1;
-	t = zone ? timegm(&tm) : mktime(&tm);
+	t = zone ? op_timegm(&tm) : mktime(&tm);
 	if (t == (time_t)-1 || tm.tm_mday != d || tm.tm_mon != mo - 1)
 		return OP_ERR_RANGE; /* e.g. February 30 */
 	t -= sign * (oh * 3600 + om * 60);

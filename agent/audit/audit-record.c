@@ -16,9 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <netinet/in.h>
-
 #include "core/err.h"
+#include "core/netaddr.h"
 
 static struct audit_sess *
 sess_find(struct audit *a, int64_t id)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The audit database writer: opens <state_dir>/audit.db (0600, owner
- * checked, an exclusive flock so only one process writes the chain),
+ * The audit database writer: opens <state_dir>/audit.db (private and
+ * exclusively locked so only one process writes the chain: audit__db_lock),
  * creates the schema, and runs the jobs that audit.c hands to the libuv
  * thread pool: one IMMEDIATE transaction per job that checks the chain's
  * tail, prunes if asked, appends the records with their hashes and their
@@ -19,14 +19,10 @@
 #include "audit/audit-internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -139,53 +135,6 @@ harden(sqlite3 *db)
 }
 
 static int
-open_locked_file(const char *path, int *fd_out, char *why, size_t why_size)
-{
-	struct stat st;
-	int fd;
-
-	*fd_out = -1;
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		int e = errno;
-
-		snprintf(why, why_size, "cannot open %s: %s", path,
-			strerror(e));
-		return -e;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(why, why_size, "%s is not a regular file", path);
-		close(fd);
-		return OP_ERR_PERM;
-	}
-	if (st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
-		snprintf(why, why_size,
-			"%s has owner %u and mode %04o; it must belong to uid "
-			"%u with mode 0600 (chown %u %s && chmod 600 %s)",
-			path, (unsigned)st.st_uid,
-			(unsigned)(st.st_mode & 07777), (unsigned)geteuid(),
-			(unsigned)geteuid(), path, path);
-		close(fd);
-		return OP_ERR_PERM;
-	}
-	/* flock, not fcntl: sqlite's own POSIX locks on the same file are
-	 * independent of it. The descriptor stays open until after
-	 * sqlite3_close, so closing it cannot drop sqlite's locks. */
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		int e = errno;
-
-		snprintf(why, why_size,
-			"%s is being written by another outpost process "
-			"(is the agent running?)",
-			path);
-		close(fd);
-		return e == EWOULDBLOCK ? OP_ERR_STATE : -e;
-	}
-	*fd_out = fd;
-	return 0;
-}
-
-static int
 create_schema(sqlite3 *db, char *why, size_t why_size)
 {
 	int r;
@@ -284,14 +233,15 @@ audit__db_open(const char *state_dir, struct audit_db **out, char *why,
 		snprintf(why, why_size, "%s", swhy);
 		return r;
 	}
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", state_dir,
-		    AUDIT_DB_NAME) >= sizeof(path)) {
+	if ((size_t)snprintf(path, sizeof(path), "%s" SFILE_SEP "%s",
+		    state_dir, AUDIT_DB_NAME) >= sizeof(path)) {
 		snprintf(why, why_size, "state directory path too long");
 		return OP_ERR_RANGE;
 	}
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return OP_ERR_NOMEM;
-	if ((r = open_locked_file(path, &d->lock_fd, why, why_size)) != 0)
+	d->lock = AUDIT_NO_LOCK;
+	if ((r = audit__db_lock(path, &d->lock, why, why_size)) != 0)
 		goto out;
 	r = sqlite3_open_v2(path, &d->db,
 		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW |
@@ -366,8 +316,7 @@ audit__db_close(struct audit_db *d)
 	sqlite3_finalize(d->st_meta_set);
 	if (d->db != NULL)
 		sqlite3_close_v2(d->db);
-	if (d->lock_fd >= 0)
-		close(d->lock_fd);
+	audit__db_unlock(d->lock);
 	free(d);
 }
 

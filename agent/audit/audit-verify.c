@@ -25,13 +25,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "core/err.h"
+#include "core/time.h"
+#include "platform/securefile.h"
 
 #define MAX_REPORTED 50
 
@@ -59,14 +59,10 @@ audit__reader_db(struct audit_reader *r)
 static int
 open_reader_db(const char *path, sqlite3 **db)
 {
-	char wal[4300];
-	struct stat st;
 	int rc;
 
 	*db = NULL;
-	snprintf(wal, sizeof(wal), "%s-wal", path);
-	if (lstat(wal, &st) != 0 && errno == ENOENT &&
-		access(path, W_OK) == 0) {
+	if (audit__reader_may_write(path)) {
 		rc = sqlite3_open_v2(path, db,
 			SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
 		if (rc == SQLITE_OK &&
@@ -87,21 +83,19 @@ audit_reader_open(const char *state_dir, struct audit_reader **out,
 	char path[4200];
 	char w[512] = "";
 	struct audit_reader *r = NULL;
-	struct stat st;
 	sqlite3_stmt *q = NULL;
 	int rc, e = 0;
 
 	*out = NULL;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", state_dir,
-		    AUDIT_DB_NAME) >= sizeof(path)) {
+	if ((size_t)snprintf(path, sizeof(path), "%s" SFILE_SEP "%s",
+		    state_dir, AUDIT_DB_NAME) >= sizeof(path)) {
 		e = OP_ERR_RANGE;
 		snprintf(w, sizeof(w), "state directory path too long");
 		goto out;
 	}
-	if (stat(path, &st) != 0) {
-		e = -errno;
-		snprintf(w, sizeof(w), "%s: %s%s", path, strerror(errno),
-			errno == ENOENT ? " (nothing recorded yet)" : "");
+	if ((e = audit__file_exists(path)) != 0) {
+		snprintf(w, sizeof(w), "%s: %s%s", path, strerror(-e),
+			e == -ENOENT ? " (nothing recorded yet)" : "");
 		goto out;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
@@ -273,7 +267,7 @@ iso_us(int64_t us, char *out, size_t size)
 	time_t t = (time_t)(us / 1000000);
 	struct tm tm;
 
-	if (us <= 0 || gmtime_r(&t, &tm) == NULL) {
+	if (us <= 0 || op_gmtime(&t, &tm) == NULL) {
 		snprintf(out, size, "an unknown time");
 		return;
 	}

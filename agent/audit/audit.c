@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -380,7 +379,7 @@ lifecycle_event(struct audit *a, const char *type)
 	audit__buf_printf(&f,
 		"{\"version\":\"%s\",\"pid\":%ld,\"forward\":%s,"
 		"\"max_age_s\":%" PRIu64 ",\"max_size_bytes\":%" PRIu64 "}",
-		OP_VERSION, (long)getpid(),
+		OP_VERSION, (long)uv_os_getpid(),
 		a->fwd.queue_records ? "true" : "false", a->max_age_s,
 		a->max_size_bytes);
 	audit__buf_printf(&m, "audit trail %s by outpost %s",

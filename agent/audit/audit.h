@@ -3,7 +3,8 @@
  * The audit trail (issue 4, field notes S17): typed, tamper-evident
  * records of every access decision, written to audit.db (sqlite, WAL,
  * synchronous=FULL) in the state directory, mirrored to journald or
- * syslog and optionally forwarded to a RustDesk-Pro-compatible API server
+ * syslog (on Windows: the daemon's Event Log and log file) and
+ * optionally forwarded to a RustDesk-Pro-compatible API server
  * (spec §15) through a durable queue.
  *
  * Storage and chain. One table, `events`, holds every record; its rows
@@ -69,9 +70,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <sys/socket.h>
 
 #include <uv.h>
+
+#include "core/netaddr.h"
 
 struct audit;
 struct conf;

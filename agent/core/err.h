@@ -29,4 +29,8 @@ enum op_err {
 /* Returns a static description of any error code (OP_ERR_*, -errno). */
 const char *op_strerror(int r);
 
+/* Windows only (err-win.c): a Win32 error code (GetLastError) as the
+ * negative errno it corresponds to, -EIO when none does. */
+int op_err_from_win32(unsigned long code);
+
 #endif

@@ -108,6 +108,15 @@ op_log(enum op_log_level level, const char *func, int r, const char *fmt,
 			msg);
 }
 
+void
+op_log_record(enum op_log_level level, const char *func, const char *msg)
+{
+	op_log__file_write(level, log_ident, level_names[level], msg);
+	if (log_target != OP_LOG_STDERR)
+		(void)op_log__sink_write(log_target, level, log_ident, func, 0,
+			msg);
+}
+
 bool
 op_ratelimit_allow(struct op_ratelimit *rl, uint64_t now_ms, unsigned burst,
 	uint64_t interval_ms, unsigned *suppressed)

@@ -52,6 +52,15 @@ bool op_log_enabled(enum op_log_level level);
 void op_log(enum op_log_level level, const char *func, int r,
 	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * Writes msg as one record to the system sink and the log file, each if
+ * open, whatever the level in force and never to stderr: for a record
+ * kept elsewhere too (the audit trail's mirror on Windows, which has no
+ * syslog of its own). func is the record's CODE_FUNC.
+ */
+void op_log_record(enum op_log_level level, const char *func,
+	const char *msg);
+
 #define log_error(...) op_log(OP_LOG_ERROR, __func__, 0, __VA_ARGS__)
 #define log_error_r(r, ...) op_log(OP_LOG_ERROR, __func__, (r), __VA_ARGS__)
 #define log_warn(...) op_log(OP_LOG_WARNING, __func__, 0, __VA_ARGS__)

@@ -271,3 +271,48 @@ winacl_wide(const char *s)
 	MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n);
 	return w;
 }
+
+void
+winacl_fix_hint(const char *path, bool dir, char *out, size_t len)
+{
+	const char *inh = dir ? "(OI)(CI)" : "";
+
+	snprintf(out, len,
+		"icacls \"%s\" /inheritance:r /grant:r *S-1-5-18:%sF "
+		"*S-1-5-32-544:%sF",
+		path, inh, inh);
+}
+
+int
+winacl_check_private_file(HANDLE h, const char *path, uint64_t *size,
+	char *why, size_t whylen)
+{
+	BY_HANDLE_FILE_INFORMATION fi;
+	char acl_why[320], fix[512];
+	int r;
+
+	*size = 0;
+	if (!GetFileInformationByHandle(h, &fi)) {
+		r = op_err_from_win32(GetLastError());
+		snprintf(why, whylen, "cannot stat %s (error %lu)", path,
+			(unsigned long)GetLastError());
+		return r;
+	}
+	if (fi.dwFileAttributes &
+		(FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT)) {
+		snprintf(why, whylen,
+			"%s is not a regular file (links are not followed)",
+			path);
+		return OP_ERR_PERM;
+	}
+	if ((r = winacl_check_private(h, acl_why, sizeof(acl_why))) != 0) {
+		winacl_fix_hint(path, false, fix, sizeof(fix));
+		snprintf(why, whylen,
+			"refusing %s: %s, who could read or change it; fix "
+			"with: %s",
+			path, acl_why, fix);
+		return r;
+	}
+	*size = ((uint64_t)fi.nFileSizeHigh << 32) | fi.nFileSizeLow;
+	return 0;
+}

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <winsock2.h> /* before windows.h, as libuv has it */
 #include <windows.h>
@@ -46,6 +47,20 @@ int winacl_check_writers(HANDLE h, bool dir, char *why, size_t whylen);
 /* The process at the other end of a pipe runs as a trusted account
  * (a member of Administrators only when elevated: the group enabled). */
 bool winacl_pid_trusted(DWORD pid);
+
+/* The icacls command that gives path (a folder when dir) the private
+ * DACL, for the messages that refuse a wider one. */
+void winacl_fix_hint(const char *path, bool dir, char *out, size_t len);
+
+/*
+ * The file h is open on (with READ_CONTROL, its reparse point not
+ * followed) is a regular file, not a link, that only trusted accounts
+ * reach (winacl_check_private): 0 and its *size, or OP_ERR_PERM with
+ * why naming path, what is wrong and the icacls fix; another negative
+ * code when it cannot be read.
+ */
+int winacl_check_private_file(HANDLE h, const char *path, uint64_t *size,
+	char *why, size_t whylen);
 
 /* UTF-8 to a malloc'd UTF-16 string; NULL when not UTF-8 or no memory. */
 WCHAR *winacl_wide(const char *s);

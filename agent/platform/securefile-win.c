@@ -21,38 +21,6 @@
 #include "core/err.h"
 #include "core/winacl.h"
 
-/* The icacls command that gives path the private DACL. */
-static void
-fix_hint(const char *path, bool dir, char *out, size_t len)
-{
-	const char *inh = dir ? "(OI)(CI)" : "";
-
-	snprintf(out, len,
-		"icacls \"%s\" /inheritance:r /grant:r *S-1-5-18:%sF "
-		"*S-1-5-32-544:%sF",
-		path, inh, inh);
-}
-
-static int
-win_errno(DWORD e)
-{
-	switch (e) {
-	case ERROR_FILE_NOT_FOUND:
-	case ERROR_PATH_NOT_FOUND:
-		return -ENOENT;
-	case ERROR_ACCESS_DENIED:
-	case ERROR_SHARING_VIOLATION:
-		return -EACCES;
-	case ERROR_FILENAME_EXCED_RANGE:
-		return -ENAMETOOLONG;
-	case ERROR_NOT_ENOUGH_MEMORY:
-	case ERROR_OUTOFMEMORY:
-		return -ENOMEM;
-	default:
-		return -EIO;
-	}
-}
-
 /* Opens path itself (a reparse point is not followed) for reading its
  * attributes and security, and reading data when data is true. */
 static HANDLE
@@ -83,14 +51,14 @@ sfile_ensure_dir(const char *dir, char why[static SFILE_WHY_LEN])
 		goto out;
 	if (!CreateDirectoryW(w, &sa) &&
 		GetLastError() != ERROR_ALREADY_EXISTS) {
-		r = win_errno(GetLastError());
+		r = op_err_from_win32(GetLastError());
 		snprintf(why, SFILE_WHY_LEN, "cannot create %s (error %lu)",
 			dir, (unsigned long)GetLastError());
 		goto out;
 	}
 	if ((h = open_nofollow(w, false)) == INVALID_HANDLE_VALUE ||
 		!GetFileInformationByHandle(h, &fi)) {
-		r = win_errno(GetLastError());
+		r = op_err_from_win32(GetLastError());
 		snprintf(why, SFILE_WHY_LEN, "cannot open %s (error %lu)", dir,
 			(unsigned long)GetLastError());
 		goto out;
@@ -105,7 +73,7 @@ sfile_ensure_dir(const char *dir, char why[static SFILE_WHY_LEN])
 		goto out;
 	}
 	if ((r = winacl_check_private(h, acl_why, sizeof(acl_why))) != 0) {
-		fix_hint(dir, true, fix, sizeof(fix));
+		winacl_fix_hint(dir, true, fix, sizeof(fix));
 		snprintf(why, SFILE_WHY_LEN,
 			"%s: %s; fix with: %s", dir,
 			acl_why, fix);
@@ -161,8 +129,6 @@ int
 sfile_read_secret(const char *path, size_t max, uint8_t **out,
 	size_t *out_len, char why[static SFILE_WHY_LEN])
 {
-	BY_HANDLE_FILE_INFORMATION fi;
-	char acl_why[320], fix[SFILE_WHY_LEN];
 	WCHAR *w = winacl_wide(path);
 	HANDLE h;
 	uint64_t size;
@@ -178,33 +144,14 @@ sfile_read_secret(const char *path, size_t max, uint8_t **out,
 	h = open_nofollow(w, true);
 	free(w);
 	if (h == INVALID_HANDLE_VALUE) {
-		r = win_errno(GetLastError());
+		r = op_err_from_win32(GetLastError());
 		snprintf(why, SFILE_WHY_LEN, "cannot open %s (error %lu)", path,
 			(unsigned long)GetLastError());
 		return r;
 	}
-	if (!GetFileInformationByHandle(h, &fi)) {
-		r = win_errno(GetLastError());
-		snprintf(why, SFILE_WHY_LEN, "cannot stat %s", path);
+	if ((r = winacl_check_private_file(h, path, &size, why,
+		     SFILE_WHY_LEN)) != 0)
 		goto out;
-	}
-	if (fi.dwFileAttributes &
-		(FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT)) {
-		r = OP_ERR_PERM;
-		snprintf(why, SFILE_WHY_LEN,
-			"%s is not a regular file (links are not followed)",
-			path);
-		goto out;
-	}
-	if ((r = winacl_check_private(h, acl_why, sizeof(acl_why))) != 0) {
-		fix_hint(path, false, fix, sizeof(fix));
-		snprintf(why, SFILE_WHY_LEN,
-			"refusing to load %s: %s, who could read or change a "
-			"secret; fix with: %s",
-			path, acl_why, fix);
-		goto out;
-	}
-	size = ((uint64_t)fi.nFileSizeHigh << 32) | fi.nFileSizeLow;
 	if (size > max) {
 		r = OP_ERR_TOO_LARGE;
 		snprintf(why, SFILE_WHY_LEN,
@@ -260,7 +207,7 @@ sfile_write_atomic(const char *path, const void *data, size_t len,
 	h = CreateFileW(wt, GENERIC_WRITE, 0, &sa, CREATE_NEW,
 		FILE_ATTRIBUTE_NORMAL, NULL);
 	if (h == INVALID_HANDLE_VALUE) {
-		r = win_errno(GetLastError());
+		r = op_err_from_win32(GetLastError());
 		snprintf(why, SFILE_WHY_LEN, "cannot create %s (error %lu)",
 			tmp, (unsigned long)GetLastError());
 		goto out;
@@ -281,7 +228,7 @@ sfile_write_atomic(const char *path, const void *data, size_t len,
 	r = 0;
 	goto out;
 fail:
-	r = win_errno(e);
+	r = op_err_from_win32(e);
 	snprintf(why, SFILE_WHY_LEN, "cannot write %s (error %lu)", path,
 		(unsigned long)e);
 	if (h != INVALID_HANDLE_VALUE)
@@ -295,4 +242,25 @@ out:
 	free(wt);
 	free(wp);
 	return r;
+}
+
+int
+sfile_remove(const char *path, char why[static SFILE_WHY_LEN])
+{
+	WCHAR *w = winacl_wide(path);
+	DWORD e;
+
+	why[0] = '\0';
+	if (w == NULL) {
+		snprintf(why, SFILE_WHY_LEN, "%s: not a UTF-8 path", path);
+		return OP_ERR_CONFIG;
+	}
+	/* DeleteFileW removes a link itself, never what it points to. */
+	e = DeleteFileW(w) ? ERROR_SUCCESS : GetLastError();
+	free(w);
+	if (e == ERROR_SUCCESS || e == ERROR_FILE_NOT_FOUND)
+		return 0;
+	snprintf(why, SFILE_WHY_LEN, "cannot remove %s (error %lu)", path,
+		(unsigned long)e);
+	return op_err_from_win32(e);
 }

@@ -231,3 +231,17 @@ fail:
 	unlink(tmp);
 	return r;
 }
+
+int
+sfile_remove(const char *path, char why[static SFILE_WHY_LEN])
+{
+	int e;
+
+	why[0] = '\0';
+	if (unlink(path) == 0 || errno == ENOENT)
+		return 0;
+	e = errno;
+	snprintf(why, SFILE_WHY_LEN, "cannot remove %s: %s", path,
+		strerror(e));
+	return -e;
+}

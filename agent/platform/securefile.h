@@ -17,6 +17,14 @@
 
 #define SFILE_WHY_LEN 512
 
+/* What state paths are joined with: the system's own separator, so the
+ * paths in messages and fix commands read as they should. */
+#ifdef _WIN32
+#define SFILE_SEP "\\"
+#else
+#define SFILE_SEP "/"
+#endif
+
 /*
  * Creates dir with mode 0700 if it does not exist (parents must exist).
  * An existing dir must be a real directory owned by the running user with
@@ -43,6 +51,12 @@ int sfile_read_secret(const char *path, size_t max, uint8_t **out,
  */
 int sfile_write_atomic(const char *path, const void *data, size_t len,
 	mode_t mode, char why[static SFILE_WHY_LEN]);
+
+/*
+ * Removes the file path (not a directory); a missing file is not an
+ * error. Returns 0 or a negative errno with why filled.
+ */
+int sfile_remove(const char *path, char why[static SFILE_WHY_LEN]);
 
 /* Frees a buffer from sfile_read_secret after wiping len bytes. */
 void sfile_free_secret(uint8_t *buf, size_t len);

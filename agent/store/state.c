@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -34,7 +33,7 @@ struct state {
 static int
 path_of(const struct state *s, const char *name, char *out, size_t n)
 {
-	if (snprintf(out, n, "%s/%s", s->dir, name) >= (int)n)
+	if (snprintf(out, n, "%s" SFILE_SEP "%s", s->dir, name) >= (int)n)
 		return -ENAMETOOLONG;
 	return 0;
 }
@@ -104,8 +103,8 @@ static void
 corrupt(char why[static SFILE_WHY_LEN], const struct state *s,
 	const char *name, const char *what)
 {
-	snprintf(why, SFILE_WHY_LEN, "%s/%s is corrupt (%s); %s", s->dir, name,
-		what,
+	snprintf(why, SFILE_WHY_LEN, "%s" SFILE_SEP "%s is corrupt (%s); %s",
+		s->dir, name, what,
 		strcmp(name, "salt") == 0 ?
 			"set the password again with `outpost password set`" :
 			"run `outpost id --reset` to make a new identity");
@@ -415,12 +414,8 @@ state_clear_password(struct state *self, char why[static SFILE_WHY_LEN])
 	why[0] = '\0';
 	if ((r = path_of(self, "password.h1", path, sizeof(path))) != 0)
 		return r;
-	if (unlink(path) != 0 && errno != ENOENT) {
-		r = -errno;
-		snprintf(why, SFILE_WHY_LEN, "cannot remove %s: %s", path,
-			strerror(errno));
+	if ((r = sfile_remove(path, why)) != 0)
 		return r;
-	}
 	self->has_h1 = false;
 	sodium_memzero(self->h1, sizeof(self->h1));
 	return 0;

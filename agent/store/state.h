@@ -3,7 +3,8 @@
  * The host's persistent identity in the state directory (spec §2): the ID,
  * the device UUID hbbs binds the ID to, the Ed25519 key, the password salt
  * and h1 of the permanent password. Files are 0600 in a 0700 directory;
- * looser modes are refused with the command that fixes them.
+ * looser modes are refused with the command that fixes them. On Windows
+ * the owner and a private DACL stand for the modes (securefile.h).
  *
  * Files: id, uuid, identity.key (base64 secret key), salt, password.h1
  * (base64 h1; absent = no permanent password).

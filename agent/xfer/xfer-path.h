@@ -8,6 +8,14 @@
  * The parsers never touch the filesystem and never resolve "..": it is
  * refused, not interpreted. The openers never concatenate host paths:
  * every access is relative to an fd the caller holds.
+ *
+ * On Windows the parsers also refuse what Win32 would read as something
+ * else: '\' and ':' (drive letters, UNC and device prefixes, alternate
+ * data streams), the characters <>"|?*, trailing dots and spaces (Win32
+ * drops them, so "a." would alias "a") and the DOS device names (CON,
+ * NUL, COM1, LPT1, ..., also with an extension: "nul.txt"). The fds are
+ * the CRT's over handles opened relative to the directory's handle, and
+ * a reparse point (symbolic link, junction) is never followed.
  */
 #ifndef OP_XFER_XFER_PATH_H
 #define OP_XFER_XFER_PATH_H
@@ -15,6 +23,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+#ifdef _WIN32
+/* The open flags mingw's CRT lacks, beyond its own _O_ bits, for
+ * xfer_openat on Windows (xfer-path-win.c never follows a reparse point
+ * and makes no inheritable handle, whatever the flags). */
+#define O_PATH 0x01000000
+#define O_DIRECTORY 0x02000000
+#define O_NOFOLLOW 0
+#define O_CLOEXEC 0
+#endif
 
 #define XFER_NAME_MAX 255  /* bytes per component (NAME_MAX) */
 #define XFER_PATH_MAX 4096 /* bytes per path, NUL included (PATH_MAX) */
@@ -50,10 +68,15 @@ int xfer_relname_parse(const char *in, char *out, size_t outlen,
 /*
  * A single name the host is asked to create (a rename target, a directory
  * or file an upload creates): non-empty, at most XFER_NAME_MAX bytes,
- * valid UTF-8, no '/', not "." or "..", no control characters (C0, DEL).
- * 0 or OP_ERR_PROTO / OP_ERR_TOO_LARGE with *why.
+ * valid UTF-8, no '/', not "." or "..", no control characters (C0, DEL),
+ * and on Windows none of the above. 0 or OP_ERR_PROTO / OP_ERR_TOO_LARGE
+ * with *why.
  */
 int xfer_name_check(const char *name, const char **why);
+
+/* Opens a configured root folder (trusted: links are followed here) as
+ * the dirfd the calls below take. The fd or -errno. */
+int xfer_open_root(const char *path);
 
 /*
  * Opens rel ("" = dirfd itself) beneath dirfd with flags (O_CLOEXEC and

@@ -110,9 +110,10 @@ open_root(struct xfer *self, size_t i, const struct xfer_root *cr,
 		for (int k = 2; name_taken(self, i, name); k++)
 			snprintf(name, sizeof(name), "%s-%d", base, k);
 	}
-	rs->fd = open(cr->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	rs->fd = xfer_open_root(cr->path);
 	if (rs->fd < 0) {
-		r = -errno;
+		r = rs->fd;
+		rs->fd = -1;
 		errf(err, errlen, "policy.files.roots[%s] '%s': %s", idx,
 			cr->path, op_strerror(r));
 		return r;

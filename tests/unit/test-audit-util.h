@@ -15,6 +15,7 @@
 #include "audit/audit-query.h"
 #include "audit/audit.h"
 #include "core/err.h"
+#include "th-audit.h"
 
 struct tctx {
 	uv_loop_t loop;
@@ -51,11 +52,7 @@ tctx_rm(struct tctx *t)
 static inline void
 tctx_opts(struct tctx *t, struct audit_opts *o)
 {
-	memset(o, 0, sizeof(*o));
-	o->state_dir = t->dir;
-	o->host_id = "123456789";
-	o->host_uuid = "0123456789abcdef0123456789abcdef";
-	o->mirror = AUDIT_MIRROR_NONE;
+	th_audit_opts(o, t->dir);
 }
 
 static inline void

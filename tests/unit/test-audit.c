@@ -80,24 +80,12 @@ make_trail(struct tctx *t)
 static char *
 capture(struct tctx *t, int what, int64_t arg)
 {
-	struct audit_reader *r = NULL;
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
-	int e = audit_reader_open(t->dir, &r, NULL, 0);
+	int e = th_audit_read(t->dir, (enum th_audit_read)what, arg, f);
 
-	if (e == 0 && what == 0)
-		e = audit_list_sessions(r, NULL, false, f);
-	else if (e == 0 && what == 1)
-		e = audit_list_sessions(r, NULL, true, f);
-	else if (e == 0 && what == 2)
-		e = audit_show_session(r, arg, false, f);
-	else if (e == 0 && what == 3)
-		e = audit_export(r, NULL, AUDIT_EXPORT_JSONL, f);
-	else if (e == 0 && what == 4)
-		e = audit_export(r, NULL, AUDIT_EXPORT_CSV, f);
 	fclose(f);
-	audit_reader_free(r);
 	if (e != 0) {
 		free(out);
 		return NULL;

@@ -15,24 +15,18 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "th-xfer-parse.h"
 #include "th-xfer.h"
 #include "th.h"
 #include "xfer/xfer-path.h"
 
 static int rootfd = -1;
 
-struct parse_case {
-	const char *in;
-	int want; /* 0 or the error */
-	const char *root;
-	const char *rel;
-};
-
 static void
 test_path_parse_table(void)
 {
 	static char longcomp[300], longpath[5000];
-	const struct parse_case cases[] = {
+	const struct th_parse_case cases[] = {
 		{"", 0, "", ""},
 		{"/", 0, "", ""},
 		{"/share", 0, "share", ""},
@@ -59,22 +53,7 @@ test_path_parse_table(void)
 	longcomp[0] = '/';
 	for (size_t i = 0; i + 2 < sizeof(longpath); i += 2)
 		memcpy(longpath + i, "/a", 2);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		why = NULL;
-		int r = xfer_path_parse(cases[i].in, &p, &why);
-
-		if (r != cases[i].want)
-			TH_FAIL("case %zu '%.40s': %d, want %d", i,
-				cases[i].in, r, cases[i].want);
-		if (r != 0) {
-			ASSERT(why != NULL && why[0] != '\0');
-			ASSERT_STR_EQ(p.root, "");
-			ASSERT_STR_EQ(p.rel, "");
-			continue;
-		}
-		ASSERT_STR_EQ(p.root, cases[i].root);
-		ASSERT_STR_EQ(p.rel, cases[i].rel);
-	}
+	th_parse_cases(cases, sizeof(cases) / sizeof(cases[0]));
 	ASSERT_INT_EQ(xfer_path_parse(NULL, &p, &why), OP_ERR_PROTO);
 }
 

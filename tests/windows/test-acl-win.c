@@ -19,6 +19,7 @@
 #include "core/err.h"
 #include "platform/securefile.h"
 #include "core/winacl.h"
+#include "th-wfs.h"
 #include "th.h"
 
 #include <aclapi.h>
@@ -74,45 +75,12 @@ sd_private(PSECURITY_DESCRIPTOR sd, BYTE flags, bool users)
 	return seen == dacl->AceCount;
 }
 
-static bool make_file(const char *path, const WCHAR *sddl, bool dir,
-	const char *data);
-
 /* A folder or file (with "secret" in it) made with the given SDDL, as
  * another tool would. */
 static bool
 make_with(const char *path, const WCHAR *sddl, bool dir)
 {
-	return make_file(path, sddl, dir, "secret");
-}
-
-static bool
-make_file(const char *path, const WCHAR *sddl, bool dir, const char *data)
-{
-	SECURITY_ATTRIBUTES sa = { sizeof(sa), NULL, FALSE };
-	WCHAR *w = winacl_wide(path);
-	HANDLE h;
-	bool ok;
-
-	if (w == NULL || !ConvertStringSecurityDescriptorToSecurityDescriptorW(
-				 sddl, SDDL_REVISION_1,
-				 &sa.lpSecurityDescriptor, NULL)) {
-		free(w);
-		return false;
-	}
-	if (dir) {
-		ok = CreateDirectoryW(w, &sa);
-	} else {
-		h = CreateFileW(w, GENERIC_WRITE, 0, &sa, CREATE_ALWAYS, 0,
-			NULL);
-		ok = h != INVALID_HANDLE_VALUE &&
-			WriteFile(h, data, (DWORD)strlen(data), &(DWORD){ 0 },
-				NULL);
-		if (h != INVALID_HANDLE_VALUE)
-			CloseHandle(h);
-	}
-	LocalFree(sa.lpSecurityDescriptor);
-	free(w);
-	return ok;
+	return thw_make_file(path, sddl, dir, "secret");
 }
 
 /* The descriptors we create objects with. wine keeps no descriptor on
@@ -228,8 +196,8 @@ test_conf_file(void)
 
 	/* Everyone may read: fine. */
 	path_of(f, sizeof(f), "state\\outpost.yaml");
-	ASSERT(make_file(f, L"D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FR;;;WD)", false,
-		yaml));
+	ASSERT(thw_make_file(f, L"D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FR;;;WD)",
+		false, yaml));
 	ASSERT_INT_EQ(load(f, why, sizeof(why)), 0);
 
 	/* What wine keeps of a file's DACL cannot say "Everyone may
@@ -320,19 +288,8 @@ test_check_logic(void)
 int
 main(void)
 {
-	WCHAR tmp[MAX_PATH];
-	char t8[MAX_PATH];
-
 	/* A fresh folder under %TEMP% (not checked itself). */
-	if (GetTempPathW(MAX_PATH, tmp) == 0 ||
-		WideCharToMultiByte(CP_UTF8, 0, tmp, -1, t8, sizeof(t8), NULL,
-			NULL) == 0)
-		return 1;
-	/* wine reuses process ids from run to run: the time too. */
-	snprintf(base, sizeof(base), "%sop-sfile-%lu-%lu", t8,
-		(unsigned long)GetCurrentProcessId(),
-		(unsigned long)GetTickCount());
-	if (!CreateDirectoryA(base, NULL))
+	if (!thw_tempdir("sfile", base, sizeof(base)))
 		return 1;
 	RUN(test_descriptors);
 	RUN(test_dir);
