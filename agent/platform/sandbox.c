@@ -54,6 +54,8 @@ sandbox_denied_count(void)
 int
 sandbox_network_process(char *why, size_t why_size)
 {
+	struct scmp_arg_cmp other_pid = { .arg = 0, .op = SCMP_CMP_NE,
+		.datum_a = 0, .datum_b = 0 };
 	scmp_filter_ctx ctx;
 	int r;
 
@@ -85,9 +87,9 @@ sandbox_network_process(char *why, size_t why_size)
 	/* process_vm_readv of another process is refused; of itself it is
 	 * allowed: video/venc-mem-unix.c reads libvpx's buffers with it, so a
 	 * range another thread unmaps is an error rather than a crash. */
-	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
-		     SCMP_SYS(process_vm_readv), 1,
-		     SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)getpid()))) != 0) {
+	other_pid.datum_a = (scmp_datum_t)getpid();
+	if ((r = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM),
+		     SCMP_SYS(process_vm_readv), 1, &other_pid)) != 0) {
 		snprintf(why, why_size, "seccomp rule for process_vm_readv: %s",
 			strerror(-r));
 		seccomp_release(ctx);
