@@ -17,6 +17,18 @@
 
 #include "core/err.h"
 
+bool
+xfer_os_is_sep(char c)
+{
+	return c == '/';
+}
+
+bool
+xfer_os_absolute(const char *path)
+{
+	return path[0] == '/';
+}
+
 static void
 from_stat(const struct stat *s, struct xfer_os_stat *st)
 {

@@ -19,12 +19,28 @@
 
 #include <winsock2.h> /* before windows.h, as libuv has it */
 #include <windows.h>
+#include <winternl.h>
 
 #include "core/err.h"
 #include "xfer/xfer-path-internal.h"
 
 #define EPOCH_1970 116444736000000000ULL /* in FILETIME's 100 ns */
 #define TICKS 10000000ULL
+
+bool
+xfer_os_is_sep(char c)
+{
+	return c == '/' || c == '\\';
+}
+
+bool
+xfer_os_absolute(const char *path)
+{
+	bool drive = ((path[0] | 0x20) >= 'a' && (path[0] | 0x20) <= 'z') &&
+		path[1] == ':' && xfer_os_is_sep(path[2]);
+
+	return drive || (xfer_os_is_sep(path[0]) && xfer_os_is_sep(path[1]));
+}
 
 static HANDLE
 handle_of(int fd)
@@ -254,6 +270,8 @@ xfer_os_rename(int dirfd, const char *from, const char *to, bool replace)
 		FILE_RENAME_INFO i;
 		WCHAR more[XFER_NAME_MAX + 1];
 	} ri;
+	IO_STATUS_BLOCK io;
+	NTSTATUS st;
 	HANDLE h;
 	int n, r;
 
@@ -269,8 +287,12 @@ xfer_os_rename(int dirfd, const char *from, const char *to, bool replace)
 	if ((r = xfer__nt_open(handle_of(dirfd), from, DELETE, FILE_OPEN, 0,
 		     true, &h, NULL)) != 0)
 		return r;
-	if (!SetFileInformationByHandle(h, FileRenameInfo, &ri, sizeof(ri)))
-		r = last_error();
+	/* The NT call: SetFileInformationByHandle(FileRenameInfo) refuses
+	 * a RootDirectory-relative name under wine (ERROR_INVALID_PARAMETER). */
+	st = NtSetInformationFile(h, &io, &ri, sizeof(ri),
+		FileRenameInformation);
+	if (!NT_SUCCESS(st))
+		r = op_err_from_win32(RtlNtStatusToDosError(st));
 	CloseHandle(h);
 	return r;
 }

@@ -15,6 +15,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Host paths (the configured roots): the system's separator ('/', on
+ * Windows also '\\'), and whether a root's path is absolute ("/srv";
+ * on Windows "C:\\data" or "\\\\server\\share"). */
+bool xfer_os_is_sep(char c);
+bool xfer_os_absolute(const char *path);
+
 enum xfer_os_type {
 	XFER_OS_GONE,  /* vanished between listing and stat */
 	XFER_OS_REG,
