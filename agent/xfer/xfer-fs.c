@@ -277,7 +277,8 @@ walk_dir(struct walk *w, int fd, const char *pre, int depth)
 		} else if (st.type == XFER_OS_DIR) {
 			/* A link swapped in since the stat fails here
 			 * instead of being walked. */
-			sub = xfer_os_open_subdir(xfer_os_dir_fd(d), de);
+			sub = xfer_os_open(xfer_os_dir_fd(d), de,
+				O_RDONLY | O_DIRECTORY, 0);
 			if (sub >= 0)
 				r = walk_dir(w, sub, name, depth + 1);
 		}
@@ -524,7 +525,8 @@ purge(int fd, int depth, unsigned *budget)
 		if (st.type == XFER_OS_LINK) {
 			(void)xfer_os_remove(dfd, name, false);
 		} else if (st.type == XFER_OS_DIR && depth < MAX_DEPTH) {
-			int sub = xfer_os_open_subdir(dfd, name);
+			int sub = xfer_os_open(dfd, name,
+				O_RDONLY | O_DIRECTORY, 0);
 
 			if (sub >= 0)
 				purge(sub, depth + 1, budget);
@@ -547,7 +549,8 @@ xfer_remove_dir(struct xfer *self, int32_t id, const char *path,
 		return r;
 	if ((pfd = xfer_open_parent(t.root->fd, t.p.rel, &leaf)) < 0)
 		return finish(self, XFER_OP_REMOVE_DIR, id, 0, &t, pfd, 0);
-	if (recursive && (fd = xfer_os_open_subdir(pfd, leaf)) >= 0)
+	if (recursive && (fd = xfer_os_open(pfd, leaf, O_RDONLY | O_DIRECTORY,
+				  0)) >= 0)
 		purge(fd, 0, &budget);
 	r = xfer_os_remove(pfd, leaf, true);
 	close(pfd);

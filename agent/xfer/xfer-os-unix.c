@@ -129,8 +129,8 @@ xfer_os_dir_close(struct xfer_os_dir *d)
 	free(d);
 }
 
-static int
-open_at(int dirfd, const char *name, int flags, mode_t mode)
+int
+xfer_os_open(int dirfd, const char *name, int flags, mode_t mode)
 {
 	int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
 
@@ -140,25 +140,7 @@ open_at(int dirfd, const char *name, int flags, mode_t mode)
 int
 xfer_os_reopen_dir(int fd)
 {
-	return open_at(fd, ".", O_RDONLY | O_DIRECTORY, 0);
-}
-
-int
-xfer_os_open_subdir(int dirfd, const char *name)
-{
-	return open_at(dirfd, name, O_RDONLY | O_DIRECTORY, 0);
-}
-
-int
-xfer_os_open_rw(int dirfd, const char *name)
-{
-	return open_at(dirfd, name, O_RDWR, 0);
-}
-
-int
-xfer_os_create_new(int dirfd, const char *name)
-{
-	return open_at(dirfd, name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	return xfer_os_open(fd, ".", O_RDONLY | O_DIRECTORY, 0);
 }
 
 int

@@ -221,21 +221,9 @@ xfer_os_reopen_dir(int fd)
 }
 
 int
-xfer_os_open_subdir(int dirfd, const char *name)
+xfer_os_open(int dirfd, const char *name, int flags, mode_t mode)
 {
-	return xfer_openat(dirfd, name, O_RDONLY | O_DIRECTORY, 0);
-}
-
-int
-xfer_os_open_rw(int dirfd, const char *name)
-{
-	return xfer_openat(dirfd, name, O_RDWR, 0);
-}
-
-int
-xfer_os_create_new(int dirfd, const char *name)
-{
-	return xfer_openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	return xfer_openat(dirfd, name, flags, mode);
 }
 
 /* ------------------------------------------------- names in a folder */

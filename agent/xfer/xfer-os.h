@@ -54,13 +54,10 @@ void xfer_os_dir_close(struct xfer_os_dir *d);
 
 /* The directory fd (even one opened O_PATH) again, for reading. */
 int xfer_os_reopen_dir(int fd);
-/* The directory name beneath dirfd, for reading; a link fails. */
-int xfer_os_open_subdir(int dirfd, const char *name);
-/* Opens an existing regular file for read and write; a link fails. */
-int xfer_os_open_rw(int dirfd, const char *name);
-/* Creates name, which must not exist (0600 on POSIX; the folder's DACL
- * on Windows), for read and write. */
-int xfer_os_create_new(int dirfd, const char *name);
+/* Opens name beneath dirfd with open(2) flags (O_RDONLY | O_DIRECTORY,
+ * O_RDWR, O_RDWR | O_CREAT | O_EXCL); a link fails. mode: POSIX only (a
+ * new file gets the folder's inherited DACL on Windows). */
+int xfer_os_open(int dirfd, const char *name, int flags, mode_t mode);
 
 /* Removes name (a link itself, not its target); dir: an empty folder. */
 int xfer_os_remove(int dirfd, const char *name, bool dir);

@@ -282,7 +282,7 @@ part_fresh(struct xfer_job *job)
 
 	if (xfer_os_statat(job->dirfd, job->part, &st) == 0) {
 		if (st.type == XFER_OS_REG) {
-			fd = xfer_os_open_rw(job->dirfd, job->part);
+			fd = xfer_os_open(job->dirfd, job->part, O_RDWR, 0);
 			if (fd >= 0 && (r = xfer_os_lock(fd)) != 0) {
 				close(fd);
 				return r; /* another session uploads it */
@@ -292,7 +292,8 @@ part_fresh(struct xfer_job *job)
 		}
 		(void)xfer_os_remove(job->dirfd, job->part, false);
 	}
-	if ((fd = xfer_os_create_new(job->dirfd, job->part)) < 0)
+	if ((fd = xfer_os_open(job->dirfd, job->part,
+		     O_RDWR | O_CREAT | O_EXCL, 0600)) < 0)
 		return fd;
 	job->fd = fd;
 	if ((r = xfer_os_lock(fd)) != 0)
@@ -309,7 +310,7 @@ part_resume(struct xfer_job *job, uint64_t offset)
 	struct xfer_os_stat st;
 	int fd, r;
 
-	if ((fd = xfer_os_open_rw(job->dirfd, job->part)) < 0)
+	if ((fd = xfer_os_open(job->dirfd, job->part, O_RDWR, 0)) < 0)
 		return fd;
 	job->fd = fd;
 	if ((r = xfer_os_lock(fd)) != 0)

@@ -156,12 +156,7 @@ finish(struct xfer *x, struct th_col *c, int32_t id, int32_t nfiles)
 static bool
 file_is(const char *rel, const void *data, size_t len)
 {
-	size_t n;
-	char *s = th_read(rel, &n);
-	bool ok = s != NULL && n == len && memcmp(s, data, len) == 0;
-
-	free(s);
-	return ok;
+	return th_same(tp(rel), data, len);
 }
 
 static void

@@ -1,17 +1,56 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The xfer tests' collector (Linux and the Windows tests under wine): it
- * drains an xfer's outbox and results into arrays the tests inspect,
- * and runs its steps.
+ * What the xfer tests of Linux and of Windows (under wine) share: whole
+ * files read back by path, and the collector, which drains an xfer's
+ * outbox and results into arrays the tests inspect and runs its steps.
  */
 #ifndef OP_TESTS_TH_XFER_COL_H
 #define OP_TESTS_TH_XFER_COL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "xfer/xfer.h"
+
+/* A whole file (malloc'd, NUL-terminated); NULL when it is not there or
+ * cannot be read. */
+static inline char *
+th_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *b = NULL;
+	long n;
+
+	*len = 0;
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+		fseek(f, 0, SEEK_SET) == 0 && (b = malloc((size_t)n + 1)) &&
+		fread(b, 1, (size_t)n, f) == (size_t)n) {
+		b[n] = '\0';
+		*len = (size_t)n;
+	} else {
+		free(b);
+		b = NULL;
+	}
+	fclose(f);
+	return b;
+}
+
+/* The file at path holds exactly data. */
+static inline bool
+th_same(const char *path, const void *data, size_t len)
+{
+	size_t n;
+	char *s = th_slurp(path, &n);
+	bool ok = s != NULL && n == len && memcmp(s, data, len) == 0;
+
+	free(s);
+	return ok;
+}
 
 #define TH_MAX_MSGS 4096
 

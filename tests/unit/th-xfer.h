@@ -71,23 +71,7 @@ th_symlink(const char *target, const char *rel)
 static inline char *
 th_read(const char *rel, size_t *len)
 {
-	FILE *f = fopen(tp(rel), "rb");
-	char *b;
-	long n;
-
-	*len = 0;
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	if ((b = malloc((size_t)n + 1)) == NULL ||
-		fread(b, 1, (size_t)n, f) != (size_t)n)
-		th_die(rel);
-	fclose(f);
-	b[n] = '\0';
-	*len = (size_t)n;
-	return b;
+	return th_slurp(tp(rel), len);
 }
 
 static inline bool

@@ -82,32 +82,10 @@ put_dir(const char *rel)
 	}
 }
 
-/* The whole file (malloc'd), NULL if there is none. */
-static uint8_t *
-get_file(const char *rel, size_t *len)
-{
-	FILE *f = fopen(sp(rel), "rb");
-	uint8_t *b = malloc(BIG + 1);
-
-	*len = 0;
-	if (f == NULL) {
-		free(b);
-		return NULL;
-	}
-	*len = fread(b, 1, BIG + 1, f);
-	fclose(f);
-	return b;
-}
-
 static bool
 file_is(const char *rel, const void *data, size_t len)
 {
-	size_t n;
-	uint8_t *b = get_file(rel, &n);
-	bool ok = b != NULL && n == len && memcmp(b, data, len) == 0;
-
-	free(b);
-	return ok;
+	return th_same(sp(rel), data, len);
 }
 
 /* Win32's last-write time of rel in seconds since 1970, 0 on failure. */
