@@ -15,6 +15,20 @@
 
 #include "xfer/xfer.h"
 
+/* An xfer the test cannot do without: exits when cfg is refused. */
+static inline struct xfer *
+th_xfer_new(const struct xfer_config *cfg)
+{
+	struct xfer *x = NULL;
+	char err[256];
+
+	if (xfer_new(cfg, &x, err, sizeof(err)) != 0) {
+		fprintf(stderr, "xfer_new: %s\n", err);
+		exit(2);
+	}
+	return x;
+}
+
 /* A whole file (malloc'd, NUL-terminated); NULL when it is not there or
  * cannot be read. */
 static inline char *

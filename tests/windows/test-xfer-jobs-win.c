@@ -139,14 +139,8 @@ make(uint64_t max_file, bool detection)
 			XFER_ALLOW_UPLOAD,
 		.roots = roots, .nroots = 1, .max_file_bytes = max_file,
 		.overwrite_detection = detection };
-	struct xfer *x = NULL;
-	char err[200];
 
-	if (xfer_new(&cfg, &x, err, sizeof(err)) != 0) {
-		fprintf(stderr, "xfer_new: %s\n", err);
-		exit(2);
-	}
-	return x;
+	return th_xfer_new(&cfg);
 }
 
 /* Deterministic bytes: random, then zeros (a hole), then text. */
