@@ -8,7 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
+#include <stdio.h> /* renameat, renameat2 */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
