@@ -10,18 +10,17 @@
  */
 #include "xfer/xfer.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/err.h"
 #include "core/utf8.h"
 #include "xfer/xfer-internal.h"
+#include "xfer/xfer-os.h"
 
 #define MAX_DEPTH 64
 #define PURGE_MAX 100000
@@ -42,12 +41,6 @@ utf8_name(const char *s)
 		off += n;
 	}
 	return true;
-}
-
-static uint64_t
-mtime_of(const struct stat *st)
-{
-	return st->st_mtim.tv_sec > 0 ? (uint64_t)st->st_mtim.tv_sec : 0;
 }
 
 /* Opens a directory of a target for reading. */
@@ -101,12 +94,12 @@ list_top(struct xfer *self, struct entries *e)
 	int r;
 
 	for (size_t i = 0; i < self->nroots; i++) {
-		struct stat st;
+		struct xfer_os_stat st;
 
-		if (fstat(self->roots[i].fd, &st) != 0)
+		if (xfer_os_fstat(self->roots[i].fd, &st) != 0)
 			memset(&st, 0, sizeof(st));
 		if ((r = entries_add(e, self->roots[i].name, XFER_ENTRY_DIR, 0,
-			     mtime_of(&st))) != 0)
+			     st.mtime)) != 0)
 			return r;
 	}
 	return 0;
@@ -116,43 +109,33 @@ list_top(struct xfer *self, struct entries *e)
 static int
 list_dir(struct xfer *self, int fd, bool include_hidden, struct entries *e)
 {
-	DIR *d = fdopendir(fd);
-	struct dirent *de;
-	int r = 0;
+	struct xfer_os_dir *d;
+	const char *name;
+	int r;
 
-	if (d == NULL) {
-		r = -errno;
-		close(fd);
+	if ((r = xfer_os_dir_open(fd, &d)) != 0)
 		return r;
-	}
-	while ((errno = 0, de = readdir(d)) != NULL) {
-		struct stat st;
+	while ((r = xfer_os_dir_next(d, &name)) == 1) {
+		struct xfer_os_stat st;
 		enum xfer_entry_type type = XFER_ENTRY_FILE;
 
-		if (strcmp(de->d_name, ".") == 0 ||
-			strcmp(de->d_name, "..") == 0)
+		if ((name[0] == '.' && !include_hidden) || !utf8_name(name))
 			continue;
-		if ((de->d_name[0] == '.' && !include_hidden) ||
-			!utf8_name(de->d_name))
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		xfer_os_dir_stat(d, &st);
+		if (st.type == XFER_OS_GONE)
 			continue; /* gone meanwhile */
 		if (e->n >= self->max_files) {
 			r = OP_ERR_TOO_LARGE;
 			break;
 		}
-		if (S_ISDIR(st.st_mode))
+		if (st.type == XFER_OS_DIR)
 			type = XFER_ENTRY_DIR;
-		else if (S_ISLNK(st.st_mode))
+		else if (st.type == XFER_OS_LINK)
 			type = XFER_ENTRY_FILE_LINK; /* not followed */
-		if ((r = entries_add(e, de->d_name, type,
-			     S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0,
-			     mtime_of(&st))) != 0)
+		if ((r = entries_add(e, name, type, st.size, st.mtime)) != 0)
 			break;
 	}
-	if (r == 0 && errno != 0)
-		r = -errno;
-	closedir(d);
+	xfer_os_dir_close(d);
 	return r;
 }
 
@@ -262,53 +245,45 @@ walk_add_dir(struct walk *w, const char *vpath)
 static int
 walk_dir(struct walk *w, int fd, const char *pre, int depth)
 {
-	DIR *d;
-	struct dirent *de;
+	struct xfer_os_dir *d;
+	const char *de;
 	bool empty = true;
-	int r = 0;
+	int r;
 
 	if (depth > MAX_DEPTH) {
 		close(fd);
 		return OP_ERR_RANGE;
 	}
-	if ((d = fdopendir(fd)) == NULL) {
-		r = -errno;
-		close(fd);
+	if ((r = xfer_os_dir_open(fd, &d)) != 0)
 		return r;
-	}
-	while (r == 0 && (de = readdir(d)) != NULL) {
+	/* A read error ends the walk of this folder, as at its end. */
+	while (r == 0 && xfer_os_dir_next(d, &de) == 1) {
 		char name[XFER_PATH_MAX + XFER_NAME_MAX + 2];
-		struct stat st;
+		struct xfer_os_stat st;
 		int sub;
 
-		if (strcmp(de->d_name, ".") == 0 ||
-			strcmp(de->d_name, "..") == 0)
-			continue;
-		if ((de->d_name[0] == '.' && !w->include_hidden) ||
-			!utf8_name(de->d_name))
+		if ((de[0] == '.' && !w->include_hidden) || !utf8_name(de))
 			continue;
 		/* An upload in progress is not a file to hand out. */
-		if (strncmp(de->d_name, XFER_PART_PREFIX,
+		if (strncmp(de, XFER_PART_PREFIX,
 			    sizeof(XFER_PART_PREFIX) - 1) == 0)
 			continue;
 		empty = false;
-		if (xfer__join(name, sizeof(name), pre, de->d_name) != 0 ||
-			fstatat(dirfd(d), de->d_name, &st,
-				AT_SYMLINK_NOFOLLOW) != 0)
+		if (xfer__join(name, sizeof(name), pre, de) != 0)
 			continue;
-		if (S_ISREG(st.st_mode) && !w->empty_dirs) {
-			r = walk_add(w, name, (uint64_t)st.st_size,
-				mtime_of(&st));
-		} else if (S_ISDIR(st.st_mode)) {
-			/* O_NOFOLLOW: a symlink swapped in since the lstat
-			 * fails here instead of being walked. */
-			sub = openat(dirfd(d), de->d_name, O_RDONLY |
-				O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		xfer_os_dir_stat(d, &st);
+		if (st.type == XFER_OS_REG && !w->empty_dirs) {
+			r = walk_add(w, name, st.size, st.mtime);
+		} else if (st.type == XFER_OS_DIR) {
+			/* A link swapped in since the stat fails here
+			 * instead of being walked. */
+			sub = xfer_os_open(xfer_os_dir_fd(d), de,
+				O_RDONLY | O_DIRECTORY, 0);
 			if (sub >= 0)
 				r = walk_dir(w, sub, name, depth + 1);
 		}
 	}
-	closedir(d);
+	xfer_os_dir_close(d);
 	if (r == 0 && empty && w->empty_dirs)
 		r = walk_add_dir(w, pre);
 	return r;
@@ -327,26 +302,25 @@ xfer__list_files(struct xfer *self, const struct xfer_root_state *root,
 	size_t *n)
 {
 	struct walk w = {.self = self, .include_hidden = include_hidden};
-	struct stat st;
+	struct xfer_os_stat st;
 	int fd, r;
 
 	*out = NULL;
 	*n = 0;
 	if ((fd = xfer_openat(root->fd, base, O_PATH, 0)) < 0)
 		return fd;
-	if (fstat(fd, &st) != 0) {
-		r = -errno;
+	if ((r = xfer_os_fstat(fd, &st)) != 0) {
 		close(fd);
 		return r;
 	}
-	if (S_ISREG(st.st_mode)) {
-		r = walk_add(&w, "", (uint64_t)st.st_size, mtime_of(&st));
+	if (st.type == XFER_OS_REG) {
+		r = walk_add(&w, "", st.size, st.mtime);
 		close(fd);
-	} else if (S_ISDIR(st.st_mode)) {
-		int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else if (st.type == XFER_OS_DIR) {
+		int dfd = xfer_os_reopen_dir(fd);
 
 		close(fd);
-		r = dfd < 0 ? -errno : walk_dir(&w, dfd, "", 0);
+		r = dfd < 0 ? dfd : walk_dir(&w, dfd, "", 0);
 	} else {
 		close(fd);
 		r = -EINVAL;
@@ -514,7 +488,7 @@ xfer_remove_file(struct xfer *self, int32_t id, const char *path,
 {
 	struct xfer_target t;
 	const char *leaf;
-	struct stat st = {0};
+	struct xfer_os_stat st = {0};
 	int r, pfd;
 
 	if ((r = resolve_inner(self, id, file_num, path, &t)) != 0)
@@ -522,49 +496,44 @@ xfer_remove_file(struct xfer *self, int32_t id, const char *path,
 	if ((pfd = xfer_open_parent(t.root->fd, t.p.rel, &leaf)) < 0)
 		return finish(self, XFER_OP_REMOVE_FILE, id, file_num, &t, pfd,
 			0);
-	if (fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		r = -errno;
-	else if (S_ISDIR(st.st_mode))
+	if ((r = xfer_os_statat(pfd, leaf, &st)) != 0)
+		;
+	else if (st.type == XFER_OS_DIR)
 		r = -EISDIR;
-	else if (unlinkat(pfd, leaf, 0) != 0)
-		r = -errno;
+	else
+		r = xfer_os_remove(pfd, leaf, false);
 	close(pfd);
 	return finish(self, XFER_OP_REMOVE_FILE, id, file_num, &t, r,
-		S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0);
+		st.size);
 }
 
 /* Removes empty subdirectories and symlinks below fd (consumed). */
 static void
 purge(int fd, int depth, unsigned *budget)
 {
-	DIR *d = fdopendir(fd);
-	struct dirent *de;
+	struct xfer_os_dir *d;
+	const char *name;
 
-	if (d == NULL) {
-		close(fd);
+	if (xfer_os_dir_open(fd, &d) != 0)
 		return;
-	}
-	while ((de = readdir(d)) != NULL && *budget > 0) {
-		struct stat st;
+	while (*budget > 0 && xfer_os_dir_next(d, &name) == 1) {
+		struct xfer_os_stat st;
+		int dfd = xfer_os_dir_fd(d);
 
 		(*budget)--;
-		if (strcmp(de->d_name, ".") == 0 ||
-			strcmp(de->d_name, "..") == 0 ||
-			fstatat(dirfd(d), de->d_name, &st,
-				AT_SYMLINK_NOFOLLOW) != 0)
-			continue;
-		if (S_ISLNK(st.st_mode)) {
-			(void)unlinkat(dirfd(d), de->d_name, 0);
-		} else if (S_ISDIR(st.st_mode) && depth < MAX_DEPTH) {
-			int sub = openat(dirfd(d), de->d_name, O_RDONLY |
-				O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		xfer_os_dir_stat(d, &st);
+		if (st.type == XFER_OS_LINK) {
+			(void)xfer_os_remove(dfd, name, false);
+		} else if (st.type == XFER_OS_DIR && depth < MAX_DEPTH) {
+			int sub = xfer_os_open(dfd, name,
+				O_RDONLY | O_DIRECTORY, 0);
 
 			if (sub >= 0)
 				purge(sub, depth + 1, budget);
-			(void)unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+			(void)xfer_os_remove(dfd, name, true);
 		}
 	}
-	closedir(d);
+	xfer_os_dir_close(d);
 }
 
 int
@@ -580,15 +549,10 @@ xfer_remove_dir(struct xfer *self, int32_t id, const char *path,
 		return r;
 	if ((pfd = xfer_open_parent(t.root->fd, t.p.rel, &leaf)) < 0)
 		return finish(self, XFER_OP_REMOVE_DIR, id, 0, &t, pfd, 0);
-	if (recursive) {
-		fd = openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-			O_CLOEXEC);
-		if (fd >= 0)
-			purge(fd, 0, &budget);
-	}
-	/* rmdir may say EEXIST for a non-empty directory (POSIX). */
-	if (unlinkat(pfd, leaf, AT_REMOVEDIR) != 0)
-		r = errno == EEXIST ? -ENOTEMPTY : -errno;
+	if (recursive && (fd = xfer_os_open(pfd, leaf, O_RDONLY | O_DIRECTORY,
+				  0)) >= 0)
+		purge(fd, 0, &budget);
+	r = xfer_os_remove(pfd, leaf, true);
 	close(pfd);
 	return finish(self, XFER_OP_REMOVE_DIR, id, 0, &t, r, 0);
 }
@@ -611,18 +575,7 @@ xfer_rename(struct xfer *self, int32_t id, const char *path,
 	if ((pfd = xfer_open_parent(t.root->fd, t.p.rel, &leaf)) < 0)
 		return finish(self, XFER_OP_RENAME, id, 0, &t, pfd, 0);
 	/* The client's rename never replaces what is already there. */
-	if (renameat2(pfd, leaf, pfd, new_name, RENAME_NOREPLACE) != 0) {
-		r = -errno;
-		if (r == -EINVAL) { /* a filesystem without NOREPLACE */
-			struct stat st;
-
-			if (fstatat(pfd, new_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-				r = -EEXIST;
-			else
-				r = renameat(pfd, leaf, pfd, new_name) != 0 ?
-					-errno : 0;
-		}
-	}
+	r = xfer_os_rename(pfd, leaf, new_name, false);
 	close(pfd);
 	if (r == 0) {
 		size_t keep = strlen(t.vpath) - strlen(leaf);

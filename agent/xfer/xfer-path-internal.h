@@ -21,4 +21,18 @@ int xfer__name_os_check(const char *name, const char **why);
  * component, no trailing '/', components at most XFER_NAME_MAX bytes. */
 bool xfer__valid_rel(const char *rel);
 
+#ifdef _WIN32
+/*
+ * xfer-path-win.c: opens the single component name ("" = dir itself)
+ * beneath the directory handle dir with NtCreateFile (access,
+ * disposition and create options as there), without following a reparse
+ * point: one is refused with -ELOOP, or with links opened itself (to
+ * stat, remove or rename the link). *attrs (may be NULL): the
+ * FILE_ATTRIBUTE_ bits. 0 or -errno.
+ */
+int xfer__nt_open(void *dir, const char *name, unsigned long access,
+	unsigned long disp, unsigned long opts, bool links, void **out,
+	unsigned long *attrs);
+#endif
+
 #endif

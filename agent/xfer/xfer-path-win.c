@@ -147,13 +147,10 @@ to_fd(HANDLE h, int flags)
 	return fd;
 }
 
-/*
- * Opens the single component name ("" = dir itself) beneath dir; a
- * reparse point is refused with -ELOOP, never followed.
- */
-static int
-nt_open(HANDLE dir, const char *name, ACCESS_MASK access, ULONG disp,
-	ULONG opts, HANDLE *out)
+int
+xfer__nt_open(void *dir, const char *name, unsigned long access,
+	unsigned long disp, unsigned long opts, bool links, void **out,
+	unsigned long *attrs)
 {
 	WCHAR w[XFER_NAME_MAX + 1];
 	UNICODE_STRING us;
@@ -164,6 +161,9 @@ nt_open(HANDLE dir, const char *name, ACCESS_MASK access, ULONG disp,
 	int n = 0;
 
 	*out = INVALID_HANDLE_VALUE;
+	/* One component: a separator would reach beyond dir. */
+	if (strpbrk(name, "/\\") != NULL)
+		return -EINVAL;
 	if (name[0] != '\0' &&
 		(n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, name,
 			 -1, w, XFER_NAME_MAX + 1) - 1) <= 0)
@@ -183,12 +183,21 @@ nt_open(HANDLE dir, const char *name, ACCESS_MASK access, ULONG disp,
 		return nt_errno(st);
 	}
 	if (!GetFileInformationByHandle(*out, &fi) ||
-		(fi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)) {
+		(!links && (fi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT))) {
 		CloseHandle(*out);
 		*out = INVALID_HANDLE_VALUE;
 		return -ELOOP;
 	}
+	if (attrs != NULL)
+		*attrs = fi.dwFileAttributes;
 	return 0;
+}
+
+static int
+nt_open(HANDLE dir, const char *name, ACCESS_MASK access, ULONG disp,
+	ULONG opts, HANDLE *out)
+{
+	return xfer__nt_open(dir, name, access, disp, opts, false, out, NULL);
 }
 
 #define DIR_ACCESS (FILE_LIST_DIRECTORY | FILE_TRAVERSE)

@@ -32,6 +32,9 @@
 #define O_DIRECTORY 0x02000000
 #define O_NOFOLLOW 0
 #define O_CLOEXEC 0
+#ifndef O_NONBLOCK
+#define O_NONBLOCK 0 /* regular files only: nothing blocks */
+#endif
 #endif
 
 #define XFER_NAME_MAX 255  /* bytes per component (NAME_MAX) */

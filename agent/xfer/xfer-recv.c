@@ -24,8 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zstd.h>
@@ -33,6 +31,7 @@
 
 #include "core/err.h"
 #include "xfer/xfer-internal.h"
+#include "xfer/xfer-os.h"
 
 /* Decompression window cap: RustDesk compresses 128 KiB blocks. */
 #define ZSTD_WINDOW_LOG_MAX 20
@@ -71,7 +70,7 @@ file_result(struct xfer *self, struct xfer_job *job,
 	r->bytes = job->moved;
 	if (outcome == XFER_OK) {
 		r->has_sha256 = true;
-		sha256_digest(&job->sha, SHA256_DIGEST_SIZE, r->sha256);
+		xfer_sha256_final(&job->sha, r->sha256);
 	}
 	if (error != NULL)
 		r->error = strdup(error);
@@ -84,7 +83,7 @@ part_close(struct xfer_job *job, bool keep)
 {
 	if (job->fd >= 0) {
 		if (!keep && job->dirfd >= 0 && job->part != NULL)
-			(void)unlinkat(job->dirfd, job->part, 0);
+			(void)xfer_os_remove(job->dirfd, job->part, false);
 		close(job->fd);
 		job->fd = -1;
 	}
@@ -219,8 +218,8 @@ prepare(struct xfer *self, struct xfer_job *job, size_t k, uint64_t size,
 	uint64_t mtime, const char **why)
 {
 	char rel[XFER_PATH_MAX];
-	uint8_t h[SHA256_DIGEST_SIZE];
-	struct sha256_ctx name_sha;
+	uint8_t h[XFER_SHA256_SIZE];
+	xfer_sha256 name_sha;
 	char part[96];
 	const char *leaf;
 	char *slash;
@@ -234,7 +233,7 @@ prepare(struct xfer *self, struct xfer_job *job, size_t k, uint64_t size,
 	job->target_existed = false;
 	job->hole_tail = false;
 	job->live = true;
-	sha256_init(&job->sha);
+	xfer_sha256_init(&job->sha);
 	if (self->max_file_bytes > 0 && size > self->max_file_bytes) {
 		*why = "The file is larger than the host's limit";
 		return OP_ERR_TOO_LARGE;
@@ -260,9 +259,9 @@ prepare(struct xfer *self, struct xfer_job *job, size_t k, uint64_t size,
 	}
 	if ((r = xfer_name_check(leaf, why)) != 0)
 		return r;
-	sha256_init(&name_sha);
-	sha256_update(&name_sha, strlen(leaf), (const uint8_t *)leaf);
-	sha256_digest(&name_sha, sizeof(h), h);
+	xfer_sha256_init(&name_sha);
+	xfer_sha256_update(&name_sha, strlen(leaf), (const uint8_t *)leaf);
+	xfer_sha256_final(&name_sha, h);
 	snprintf(part, sizeof(part),
 		XFER_PART_PREFIX "%02x%02x%02x%02x%02x%02x%02x%02x-%llu-%llu",
 		h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7],
@@ -274,46 +273,32 @@ prepare(struct xfer *self, struct xfer_job *job, size_t k, uint64_t size,
 	return 0;
 }
 
-static int
-part_lock(int fd)
-{
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-		return 0;
-	return errno == EWOULDBLOCK ? -EBUSY : -errno;
-}
-
 /* A new, empty part file (a stale one of the same remote file goes). */
 static int
 part_fresh(struct xfer_job *job)
 {
-	struct stat st;
+	struct xfer_os_stat st;
 	int fd, r;
 
-	if (fstatat(job->dirfd, job->part, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (S_ISREG(st.st_mode)) {
-			fd = openat(job->dirfd, job->part,
-				O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-			if (fd >= 0 && (r = part_lock(fd)) != 0) {
+	if (xfer_os_statat(job->dirfd, job->part, &st) == 0) {
+		if (st.type == XFER_OS_REG) {
+			fd = xfer_os_open(job->dirfd, job->part, O_RDWR, 0);
+			if (fd >= 0 && (r = xfer_os_lock(fd)) != 0) {
 				close(fd);
 				return r; /* another session uploads it */
 			}
 			if (fd >= 0)
 				close(fd);
 		}
-		(void)unlinkat(job->dirfd, job->part, 0);
+		(void)xfer_os_remove(job->dirfd, job->part, false);
 	}
-	fd = openat(job->dirfd, job->part,
-		O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
+	if ((fd = xfer_os_open(job->dirfd, job->part,
+		     O_RDWR | O_CREAT | O_EXCL, 0600)) < 0)
+		return fd;
 	job->fd = fd;
-	if ((r = part_lock(fd)) != 0)
+	if ((r = xfer_os_lock(fd)) != 0)
 		return r;
-	/* A root agent gives the file to the directory's owner. */
-	if (geteuid() == 0 && fstat(job->dirfd, &st) == 0 &&
-		fchown(fd, st.st_uid, st.st_gid) != 0) {
-		/* best effort: the file stays ours */
-	}
+	xfer_os_own_like_dir(fd, job->dirfd);
 	job->st = XFER_F_STREAM;
 	return 0;
 }
@@ -322,22 +307,20 @@ part_fresh(struct xfer_job *job)
 static int
 part_resume(struct xfer_job *job, uint64_t offset)
 {
-	struct stat st;
+	struct xfer_os_stat st;
 	int fd, r;
 
-	fd = openat(job->dirfd, job->part, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if ((fd = xfer_os_open(job->dirfd, job->part, O_RDWR, 0)) < 0)
+		return fd;
 	job->fd = fd;
-	if ((r = part_lock(fd)) != 0)
+	if ((r = xfer_os_lock(fd)) != 0)
 		return r;
-	if (fstat(fd, &st) != 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < offset ||
-		offset > job->size)
+	if ((r = xfer_os_fstat(fd, &st)) != 0)
+		return r;
+	if (st.type != XFER_OS_REG || st.size < offset || offset > job->size)
 		return OP_ERR_RANGE;
-	if (ftruncate(fd, (off_t)offset) != 0)
-		return -errno;
+	if ((r = xfer_os_truncate(fd, offset)) != 0)
+		return r;
 	job->pos = job->offset = offset;
 	job->hash_pos = 0; /* the prefix is hashed by xfer_step */
 	job->st = XFER_F_STREAM;
@@ -351,16 +334,14 @@ hash_catch_up(struct xfer *self, struct xfer_job *job, uint64_t budget)
 		uint64_t left = job->pos - job->hash_pos;
 		size_t want = left < XFER_BLOCK_SIZE ? (size_t)left :
 						       XFER_BLOCK_SIZE;
-		ssize_t n = pread(job->fd, self->buf, want,
-			(off_t)job->hash_pos);
+		ssize_t n = xfer_os_pread(job->fd, self->buf, want,
+			job->hash_pos);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0)
-			return -errno;
+			return (int)n;
 		if (n == 0)
 			return -EIO;
-		sha256_update(&job->sha, (size_t)n, self->buf);
+		xfer_sha256_update(&job->sha, (size_t)n, self->buf);
 		job->hash_pos += (uint64_t)n;
 		budget -= (uint64_t)n < budget ? (uint64_t)n : budget;
 	}
@@ -372,28 +353,20 @@ hash_catch_up(struct xfer *self, struct xfer_job *job, uint64_t budget)
 static int
 set_mode(struct xfer_job *job)
 {
-	struct stat st;
-	mode_t mode = 0644;
+	struct xfer_os_stat st;
+	bool like = job->target_existed &&
+		xfer_os_statat(job->dirfd, job->leaf, &st) == 0 &&
+		st.type == XFER_OS_REG;
 
-	if (job->target_existed &&
-		fstatat(job->dirfd, job->leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		S_ISREG(st.st_mode)) {
-		mode = st.st_mode & 07777;
-		if (geteuid() == 0 &&
-			fchown(job->fd, st.st_uid, st.st_gid) != 0) {
-			/* best effort: the file stays ours */
-		}
-	}
-	return fchmod(job->fd, mode) != 0 ? -errno : 0;
+	return xfer_os_set_mode(job->fd, like ? &st : NULL);
 }
 
 /* The current file is complete: checked, synced, renamed into place. */
 static int
 finalize(struct xfer *self, struct xfer_job *job)
 {
-	struct timespec ts[2] = {{0, UTIME_OMIT}, {0, 0}};
 	char text[96];
-	int r, dfd;
+	int r;
 
 	if (job->st == XFER_F_SKIPPED || job->st == XFER_F_START) {
 		file_close(job);
@@ -411,34 +384,18 @@ finalize(struct xfer *self, struct xfer_job *job)
 	/* A resumed file whose prefix is still being hashed. */
 	if ((r = hash_catch_up(self, job, UINT64_MAX)) != 0)
 		return job_fail(self, job, r, NULL);
-	ts[1].tv_sec = (time_t)job->mtime;
-	if (job->hole_tail && ftruncate(job->fd, (off_t)job->pos) != 0)
-		return job_fail(self, job, -errno, NULL);
-	if ((r = set_mode(job)) != 0 || futimens(job->fd, ts) != 0 ||
-		fsync(job->fd) != 0)
-		return job_fail(self, job, r != 0 ? r : -errno, NULL);
-	if (renameat2(job->dirfd, job->part, job->dirfd, job->leaf,
-		    job->target_existed ? 0 : RENAME_NOREPLACE) != 0) {
-		struct stat st;
-
-		r = -errno;
-		if (r == -EINVAL && !job->target_existed &&
-			fstatat(job->dirfd, job->leaf, &st,
-				AT_SYMLINK_NOFOLLOW) == 0)
-			r = -EEXIST;
-		else if (r == -EINVAL)
-			r = renameat(job->dirfd, job->part, job->dirfd,
-				    job->leaf) != 0 ? -errno : 0;
-		if (r != 0)
-			return job_fail(self, job, r, r == -EEXIST ?
-				"Another file appeared under this name" : NULL);
-	}
+	if (job->hole_tail && (r = xfer_os_truncate(job->fd, job->pos)) != 0)
+		return job_fail(self, job, r, NULL);
+	if ((r = set_mode(job)) != 0 ||
+		(r = xfer_os_set_mtime(job->fd, job->mtime)) != 0 ||
+		(r = xfer_os_sync(job->fd)) != 0)
+		return job_fail(self, job, r, NULL);
+	if ((r = xfer_os_rename(job->dirfd, job->part, job->leaf,
+		     job->target_existed)) != 0)
+		return job_fail(self, job, r, r == -EEXIST ?
+			"Another file appeared under this name" : NULL);
 	/* The rename is durable once the directory is synced. */
-	if ((dfd = openat(job->dirfd, ".", O_RDONLY | O_DIRECTORY |
-			     O_CLOEXEC)) >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
+	xfer_os_sync_dir(job->dirfd);
 	file_result(self, job, XFER_OK, NULL);
 	close(job->fd);
 	job->fd = -1;
@@ -481,13 +438,15 @@ reply_confirm(struct xfer *self, int32_t id, int32_t file_num)
 
 /* What is at the target now: 1 a regular file, 0 nothing, < 0 in the way. */
 static int
-target_state(struct xfer_job *job, struct stat *st)
+target_state(struct xfer_job *job, struct xfer_os_stat *st)
 {
-	if (fstatat(job->dirfd, job->leaf, st, AT_SYMLINK_NOFOLLOW) != 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (S_ISREG(st->st_mode))
+	int r = xfer_os_statat(job->dirfd, job->leaf, st);
+
+	if (r != 0)
+		return r == -ENOENT ? 0 : r;
+	if (st->type == XFER_OS_REG)
 		return 1;
-	return S_ISLNK(st->st_mode) ? -ELOOP : -EISDIR;
+	return st->type == XFER_OS_LINK ? -ELOOP : -EISDIR;
 }
 
 int
@@ -495,7 +454,7 @@ xfer_client_digest(struct xfer *self, const struct xfer_digest *d)
 {
 	struct xfer_job *job = xfer__job(self, d->id);
 	const char *why = NULL;
-	struct stat st;
+	struct xfer_os_stat st;
 	int r;
 
 	if (job == NULL || job->kind != XFER_JOB_RECV)
@@ -516,21 +475,18 @@ xfer_client_digest(struct xfer *self, const struct xfer_digest *d)
 				      "Something that is not a file is in the way");
 	job->target_existed = r == 1;
 	if (d->is_resume) {
-		struct stat ps;
+		struct xfer_os_stat ps;
 
-		if (fstatat(job->dirfd, job->part, &ps, AT_SYMLINK_NOFOLLOW) ==
-				0 &&
-			S_ISREG(ps.st_mode) && ps.st_size > 0 &&
-			(uint64_t)ps.st_size <= d->file_size)
+		if (xfer_os_statat(job->dirfd, job->part, &ps) == 0 &&
+			ps.type == XFER_OS_REG && ps.size > 0 &&
+			ps.size <= d->file_size)
 			return reply_digest(self, job, d, d->last_modified,
-				d->file_size, true, (uint64_t)ps.st_size);
+				d->file_size, true, ps.size);
 	}
 	if (job->target_existed)
-		return reply_digest(self, job, d,
-			st.st_mtim.tv_sec > 0 ? (uint64_t)st.st_mtim.tv_sec : 0,
-			(uint64_t)st.st_size,
-			(uint64_t)st.st_mtim.tv_sec == d->last_modified &&
-				(uint64_t)st.st_size == d->file_size,
+		return reply_digest(self, job, d, st.mtime, st.size,
+			st.mtime == d->last_modified &&
+				st.size == d->file_size,
 			0);
 	if ((r = part_fresh(job)) != 0)
 		return job_fail(self, job, r,
@@ -568,7 +524,7 @@ static int
 implicit_start(struct xfer *self, struct xfer_job *job, size_t k)
 {
 	const char *why = NULL;
-	struct stat st;
+	struct xfer_os_stat st;
 	int r;
 
 	if ((r = finalize(self, job)) != 0)
@@ -595,6 +551,7 @@ put(struct xfer *self, struct xfer_job *job, const uint8_t *p, size_t n)
 {
 	bool hole = n >= HOLE_MIN && all_zero(p, n);
 	size_t done = 0;
+	int r;
 
 	if ((uint64_t)n > job->size - job->pos)
 		return job_fail(self, job, OP_ERR_TOO_LARGE,
@@ -604,26 +561,24 @@ put(struct xfer *self, struct xfer_job *job, const uint8_t *p, size_t n)
 		return job_fail(self, job, OP_ERR_TOO_LARGE,
 			"The transfer grew past the host's limit");
 	while (!hole && done < n) {
-		ssize_t w = pwrite(job->fd, p + done, n - done,
-			(off_t)(job->pos + done));
+		ssize_t w = xfer_os_pwrite(job->fd, p + done, n - done,
+			job->pos + done);
 
-		if (w < 0 && errno == EINTR)
-			continue;
 		if (w < 0)
-			return job_fail(self, job, -errno, NULL);
+			return job_fail(self, job, (int)w, NULL);
 		done += (size_t)w;
 	}
 	job->hole_tail = hole;
 	if (job->hash_pos == job->pos) {
-		sha256_update(&job->sha, (size_t)n, p);
+		xfer_sha256_update(&job->sha, (size_t)n, p);
 		job->hash_pos += n;
 	}
 	job->pos += n;
 	job->moved += n;
 	job->job_bytes += n;
 	/* Keep the part's size right for a resume and for hash catch-up. */
-	if (hole && ftruncate(job->fd, (off_t)job->pos) != 0)
-		return job_fail(self, job, -errno, NULL);
+	if (hole && (r = xfer_os_truncate(job->fd, job->pos)) != 0)
+		return job_fail(self, job, r, NULL);
 	return 0;
 }
 

@@ -18,13 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zstd.h>
 
 #include "core/err.h"
 #include "xfer/xfer-internal.h"
+#include "xfer/xfer-os.h"
 
 #define ZSTD_LEVEL 3
 /* After this many blocks in a row that did not shrink, compression is
@@ -79,7 +79,7 @@ file_end(struct xfer *self, struct xfer_job *job, enum xfer_outcome outcome,
 		if (outcome == XFER_OK) {
 			r->size = job->pos;
 			r->has_sha256 = true;
-			sha256_digest(&job->sha, SHA256_DIGEST_SIZE, r->sha256);
+			xfer_sha256_final(&job->sha, r->sha256);
 		}
 		if (error != NULL)
 			r->error = strdup(error);
@@ -207,8 +207,8 @@ file_open(struct xfer *self, struct xfer_job *job)
 {
 	char rel[XFER_PATH_MAX];
 	struct xfer_msg *m;
-	struct stat st;
-	int fd;
+	struct xfer_os_stat st;
+	int fd, r;
 
 	job->size = job->files[job->cur].size;
 	job->offset = 0;
@@ -221,22 +221,22 @@ file_open(struct xfer *self, struct xfer_job *job)
 	if (fd < 0)
 		return file_fail(self, job, fd, NULL);
 	job->fd = fd;
-	if (fstat(fd, &st) != 0)
-		return file_fail(self, job, -errno, NULL);
-	if (!S_ISREG(st.st_mode))
+	if ((r = xfer_os_fstat(fd, &st)) != 0)
+		return file_fail(self, job, r, NULL);
+	if (st.type != XFER_OS_REG)
 		return file_fail(self, job, -EINVAL, "Not a regular file");
-	job->size = (uint64_t)st.st_size;
+	job->size = st.size;
 	if (self->max_file_bytes > 0 && job->size > self->max_file_bytes)
 		return file_fail(self, job, OP_ERR_TOO_LARGE,
 			"The file is larger than the host's limit");
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	xfer_os_sequential(fd);
 	job->pos = 0;
 	job->hash_pos = 0;
 	job->incompressible = 0;
 	job->no_compress = compressed_type(job->files[job->cur].name[0] ?
 			job->files[job->cur].name :
 			job->base_rel);
-	sha256_init(&job->sha);
+	xfer_sha256_init(&job->sha);
 	if (!self->overwrite_detection) {
 		job->st = XFER_F_STREAM;
 		return 1;
@@ -246,8 +246,7 @@ file_open(struct xfer *self, struct xfer_job *job)
 		return OP_ERR_NOMEM;
 	m->digest.id = job->id;
 	m->digest.file_num = (int32_t)job->cur;
-	m->digest.last_modified = st.st_mtim.tv_sec > 0 ?
-		(uint64_t)st.st_mtim.tv_sec : 0;
+	m->digest.last_modified = st.mtime;
 	m->digest.file_size = job->size;
 	xfer__push(self, m);
 	job->st = XFER_F_CONFIRM;
@@ -261,12 +260,10 @@ read_full(int fd, uint8_t *p, size_t len, uint64_t off)
 	size_t got = 0;
 
 	while (got < len) {
-		ssize_t n = pread(fd, p + got, len - got, (off_t)(off + got));
+		ssize_t n = xfer_os_pread(fd, p + got, len - got, off + got);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0)
-			return -errno;
+			return n;
 		if (n == 0)
 			break;
 		got += (size_t)n;
@@ -290,7 +287,7 @@ hash_prefix(struct xfer *self, struct xfer_job *job)
 		if (n == 0)
 			return file_fail(self, job, -EIO,
 				"The file shrank during the transfer");
-		sha256_update(&job->sha, (size_t)n, self->buf);
+		xfer_sha256_update(&job->sha, (size_t)n, self->buf);
 		job->hash_pos += (uint64_t)n;
 		budget -= (uint64_t)n < budget ? (uint64_t)n : budget;
 	}
@@ -367,7 +364,7 @@ stream_block(struct xfer *self, struct xfer_job *job)
 		file_end(self, job, XFER_OK, NULL);
 		return 1;
 	}
-	sha256_update(&job->sha, (size_t)n, data);
+	xfer_sha256_update(&job->sha, (size_t)n, data);
 	job->pos += (uint64_t)n;
 	job->hash_pos = job->pos;
 	job->moved += (uint64_t)n;

@@ -21,6 +21,7 @@
 
 #include "core/err.h"
 #include "xfer/xfer-internal.h"
+#include "xfer/xfer-os.h"
 
 static void errf(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -44,12 +45,13 @@ root_name(const char *path, char *out, size_t outlen)
 	size_t end = strlen(path);
 	size_t start;
 
-	while (end > 1 && path[end - 1] == '/')
+	while (end > 1 && xfer_os_is_sep(path[end - 1]))
 		end--;
 	start = end;
-	while (start > 0 && path[start - 1] != '/')
+	while (start > 0 && !xfer_os_is_sep(path[start - 1]))
 		start--;
-	if (end - start == 0 || (end - start == 1 && path[start] == '/'))
+	if (end - start == 0 ||
+		(end - start == 1 && xfer_os_is_sep(path[start])))
 		return snprintf(out, outlen, "root") >= (int)outlen ?
 			OP_ERR_CONFIG : 0;
 	if (end - start >= outlen)
@@ -79,7 +81,7 @@ open_root(struct xfer *self, size_t i, const struct xfer_root *cr,
 	int r;
 
 	snprintf(idx, sizeof(idx), "%zu", i);
-	if (cr->path == NULL || cr->path[0] != '/') {
+	if (cr->path == NULL || !xfer_os_absolute(cr->path)) {
 		errf(err, errlen, "policy.files.roots[%s] '%s': not an "
 			"absolute path", idx, cr->path ? cr->path : "");
 		return OP_ERR_CONFIG;
@@ -341,7 +343,8 @@ xfer__result(struct xfer *self, enum xfer_op op, enum xfer_outcome outcome,
 	n = strlen(root->path) + strlen(rel) + 2;
 	if ((r->host_path = malloc(n)) != NULL)
 		snprintf(r->host_path, n, "%s%s%s", root->path,
-			rel[0] && root->path[strlen(root->path) - 1] != '/' ?
+			rel[0] && !xfer_os_is_sep(root->path[
+					strlen(root->path) - 1]) ?
 				"/" : "", rel);
 	if (r->path == NULL || r->host_path == NULL) {
 		xfer_result_free(r);

@@ -40,14 +40,8 @@ make_cfg(uint64_t max_file, uint64_t max_job, bool detection)
 	struct xfer_config cfg = {.allow = 3, .roots = roots,
 		.nroots = have_mounts ? 3 : 1, .max_file_bytes = max_file,
 		.max_job_bytes = max_job, .overwrite_detection = detection};
-	struct xfer *x = NULL;
-	char err[200];
 
-	if (xfer_new(&cfg, &x, err, sizeof(err)) != 0) {
-		fprintf(stderr, "xfer_new: %s\n", err);
-		exit(2);
-	}
-	return x;
+	return th_xfer_new(&cfg);
 }
 
 static struct xfer *
@@ -156,12 +150,7 @@ finish(struct xfer *x, struct th_col *c, int32_t id, int32_t nfiles)
 static bool
 file_is(const char *rel, const void *data, size_t len)
 {
-	size_t n;
-	char *s = th_read(rel, &n);
-	bool ok = s != NULL && n == len && memcmp(s, data, len) == 0;
-
-	free(s);
-	return ok;
+	return th_same(tp(rel), data, len);
 }
 
 static void

@@ -24,14 +24,8 @@ make(unsigned allow)
 {
 	struct xfer_config cfg = {.allow = allow, .roots = roots, .nroots = 3,
 		.overwrite_detection = true};
-	struct xfer *x = NULL;
-	char err[256];
 
-	if (xfer_new(&cfg, &x, err, sizeof(err)) != 0) {
-		fprintf(stderr, "xfer_new: %s\n", err);
-		exit(2);
-	}
-	return x;
+	return th_xfer_new(&cfg);
 }
 
 static void
