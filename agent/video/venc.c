@@ -253,7 +253,6 @@ set_controls_vp8(struct venc *e, int speed)
 	vpx_codec_ctx_t *c = &e->ctx;
 	unsigned parts = log2_floor(e->cfg.g_threads);
 
-	e->vp8_cur = speed < 0 ? -speed : speed;
 	if (vpx_codec_control(c, VP8E_SET_CPUUSED, speed) ||
 		vpx_codec_control(c, VP8E_SET_SCREEN_CONTENT_MODE, 1) ||
 		vpx_codec_control(c, VP8E_SET_NOISE_SENSITIVITY, 0) ||
@@ -307,7 +306,7 @@ venc_new(const struct venc_params *p, struct venc **out)
 	e->p = *p;
 	e->last_pts = -1;
 	e->vp8_pace = p->codec == VENC_VP8 && p->speed == 0;
-	e->vp8_next = VP8_SPEED;
+	e->vp8_next = e->vp8_cur = VP8_SPEED;
 
 	if (vpx_codec_enc_config_default(iface, &e->cfg, 0) != VPX_CODEC_OK)
 		goto out;
