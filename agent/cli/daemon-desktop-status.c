@@ -183,7 +183,8 @@ daemon_desktop_status(struct daemon *d, FILE *f)
 				"\"damage\":%llu,\"rate_waits\":%llu,"
 				"\"ack_waits\":%llu,\"queue_waits\":%llu,"
 				"\"capture_ms\":%.2f,\"convert_ms\":%.2f,"
-				"\"encode_ms\":%.2f,\"latency_ms_p50\":%.1f,"
+				"\"encode_ms\":%.2f,\"q_avg\":%.1f,"
+				"\"q_top\":%llu,\"latency_ms_p50\":%.1f,"
 				"\"latency_ms_p95\":%.1f,"
 				"\"change_ms_p50\":%.1f,"
 				"\"change_ms_p95\":%.1f,"
@@ -201,7 +202,9 @@ daemon_desktop_status(struct daemon *d, FILE *f)
 				(unsigned long long)st[k].ack_waits,
 				(unsigned long long)st[k].queue_waits,
 				st[k].capture_ms, st[k].convert_ms,
-				st[k].encode_ms, st[k].latency_ms_p50,
+				st[k].encode_ms, st[k].q_avg,
+				(unsigned long long)st[k].q_top,
+				st[k].latency_ms_p50,
 				st[k].latency_ms_p95, st[k].change_ms_p50,
 				st[k].change_ms_p95, st[k].change_ms_max);
 			first = false;

@@ -36,8 +36,9 @@ quality_kbps(const struct session_video *v, const struct vstream *st)
 		venc_quality_ratio(v->image_quality, v->custom_quality));
 }
 
-static uint32_t
-stream_kbps(const struct session_video *v, const struct vstream *st)
+uint32_t
+session__video_stream_kbps(const struct session_video *v,
+	const struct vstream *st)
 {
 	double k = (double)quality_kbps(v, st) * v->net_scale;
 
@@ -126,7 +127,7 @@ session__video_acked(struct session_video *v)
 static void
 budget_fill(const struct session_video *v, struct vstream *st, uint64_t now)
 {
-	double kbps = (double)stream_kbps(v, st);
+	double kbps = (double)session__video_stream_kbps(v, st);
 	double cap = kbps * VIDEO_BUDGET_BURST_MS;
 
 	if (st->budget_ms != 0 && now > st->budget_ms)
@@ -272,7 +273,7 @@ send_frame(struct vstream *st)
 	budget_fill(v, st, op_now_ms());
 	st->budget -= (double)bytes * 8.0;
 	if (!st->job_damage && !key) {
-		double cap = (double)stream_kbps(v, st) * VIDEO_CHANGE_ALLOW_MS;
+		double cap = (double)session__video_stream_kbps(v, st) * VIDEO_CHANGE_ALLOW_MS;
 
 		st->change_allow = st->budget >= 0 ? 0 :
 			-st->budget < cap ? -st->budget : cap;
@@ -350,6 +351,11 @@ job_done(uv_work_t *w, int status)
 			st->sum_capture_ms += st->job_grab_ms;
 			st->sum_convert_ms += st->job_out.convert_ms;
 			st->sum_encode_ms += st->job_out.encode_ms;
+			if (st->job_out.quantizer >= 0) {
+				st->sum_q += st->job_out.quantizer;
+				st->q_n++;
+			}
+			st->q_top += st->job_out.top_q;
 		}
 	} else if (r == 0) {
 		/* Rate control dropped it: the image (and a key frame that
@@ -394,7 +400,7 @@ blocked(struct session_video *v, struct vstream *st, uint64_t now,
 	 * VIDEO_CHANGE_ALLOW_MS). */
 	budget_fill(v, st, now);
 	if (st->budget < 0 && (still || st->change_allow <= 0)) {
-		double kbps = (double)stream_kbps(v, st);
+		double kbps = (double)session__video_stream_kbps(v, st);
 
 		*wake = now + 1 + (uint64_t)(-st->budget / (kbps > 1 ? kbps : 1));
 		st->waited |= WAIT_RATE;
@@ -440,7 +446,7 @@ start_job(struct session_video *v, struct vstream *st, uint64_t now)
 	st->waited = 0;
 	st->job_pts = (int64_t)(now - st->enc_start_ms);
 	st->job_codec = v->codec;
-	st->job_kbps = stream_kbps(v, st);
+	st->job_kbps = session__video_stream_kbps(v, st);
 	st->job_fps = v->fps_now;
 	st->job_t0_us = op_now_us();
 	st->job_r = 0;
@@ -721,77 +727,6 @@ session__video_kbps(const struct session_video *v)
 		return 0;
 	for (int i = 0; i < CAPTURE_MAX_DISPLAYS; i++)
 		if (v->streams[i] != NULL)
-			sum += stream_kbps(v, v->streams[i]);
+			sum += session__video_stream_kbps(v, v->streams[i]);
 	return sum;
-}
-
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-int
-session_video_stats(const struct session *ss, struct session_video_stats *out,
-	int max)
-{
-	const struct session_video *v = ss->video;
-	int n = 0;
-
-	if (v == NULL || v->stopping)
-		return 0;
-	for (int i = 0; i < CAPTURE_MAX_DISPLAYS && n < max; i++) {
-		const struct vstream *st = v->streams[i];
-		struct session_video_stats *o = &out[n];
-		uint32_t lat[VIDEO_LAT_SAMPLES];
-		unsigned k;
-		double good;
-
-		if (st == NULL)
-			continue;
-		memset(o, 0, sizeof(*o));
-		o->display = i;
-		o->codec = venc_codec_name(v->codec);
-		o->width = st->geom.width;
-		o->height = st->geom.height;
-		o->fps_target = v->fps_now;
-		o->kbps_target = stream_kbps(v, st);
-		o->frames = st->frames;
-		o->key_frames = st->key_frames;
-		o->bytes = st->bytes;
-		o->skipped = st->skipped;
-		o->damage = capture_damage_seq(v->cap, i) - st->damage0;
-		o->rate_waits = st->rate_waits;
-		o->ack_waits = st->ack_waits;
-		o->queue_waits = st->queue_waits;
-		good = (double)(st->lat_n ? st->lat_n : 1);
-		o->capture_ms = st->sum_capture_ms / good;
-		o->convert_ms = st->sum_convert_ms / good;
-		o->encode_ms = st->sum_encode_ms / good;
-		k = st->lat_n < VIDEO_LAT_SAMPLES ? st->lat_n :
-						     VIDEO_LAT_SAMPLES;
-		if (k > 0) {
-			memcpy(lat, st->lat_ms, k * sizeof(lat[0]));
-			qsort(lat, k, sizeof(lat[0]), cmp_u32);
-			o->latency_ms_p50 = lat[k / 2];
-			o->latency_ms_p95 = lat[(k * 95) / 100 < k ?
-						(k * 95) / 100 :
-						k - 1];
-		}
-		k = st->chg_n < VIDEO_LAT_SAMPLES ? st->chg_n :
-						     VIDEO_LAT_SAMPLES;
-		if (k > 0) {
-			memcpy(lat, st->chg_ms, k * sizeof(lat[0]));
-			qsort(lat, k, sizeof(lat[0]), cmp_u32);
-			o->change_ms_p50 = lat[k / 2];
-			o->change_ms_p95 = lat[(k * 95) / 100 < k ?
-						(k * 95) / 100 :
-						k - 1];
-			o->change_ms_max = st->chg_max_ms;
-		}
-		n++;
-	}
-	return n;
 }

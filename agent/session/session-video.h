@@ -2,8 +2,9 @@
 /*
  * The screen part of an authorized desktop session, shared by
  * session-video.c (streams: pacing, the off-loop grab+encode job,
- * sending) and session-screen.c (what the client asks: options, codec,
- * displays, refresh; the cursor; layout changes). Session module only.
+ * sending), session-video-stats.c (their figures) and session-screen.c
+ * (what the client asks: options, codec, displays, refresh; the cursor;
+ * layout changes). Session module only.
  */
 #ifndef OP_SESSION_SESSION_VIDEO_H
 #define OP_SESSION_SESSION_VIDEO_H
@@ -107,6 +108,8 @@ struct vstream {
 	uint64_t damage0;                 /* damage_seq at the start */
 	uint64_t rate_waits, ack_waits, queue_waits;
 	double sum_capture_ms, sum_convert_ms, sum_encode_ms;
+	double sum_q;           /* over the frames with a known quantizer */
+	uint64_t q_n, q_top;
 	uint32_t lat_ms[VIDEO_LAT_SAMPLES];
 	unsigned lat_n;
 	/* from a change of the screen to its frame written to the socket */
@@ -177,6 +180,10 @@ void session__video_layout_changed(struct session_video *v);
 uint32_t session__video_kbps(const struct session_video *v);
 /* The client acknowledged a frame (Misc.video_received). */
 void session__video_acked(struct session_video *v);
+
+/* The stream's target bitrate now (quality x network scale). */
+uint32_t session__video_stream_kbps(const struct session_video *v,
+	const struct vstream *st);
 
 /* session-screen.c */
 void session__screen_options(struct session_video *v,

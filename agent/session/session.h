@@ -300,6 +300,11 @@ struct session_video_stats {
 	 * waited for the rate budget, for acks, for the socket queue */
 	uint64_t damage, rate_waits, ack_waits, queue_waits;
 	double capture_ms, convert_ms, encode_ms;
+	/* libvpx's quantizer (0-63) averaged over the frames sent, and how
+	 * many were coded at the top one: then the content, not the
+	 * quantizer, decides each frame's size, and the budget the fps */
+	double q_avg;
+	uint64_t q_top;
 	double latency_ms_p50, latency_ms_p95;
 	/* from the first DAMAGE a frame shows to the frame written to the
 	 * socket: what a keystroke waits (pacing, budget, encoder, socket) */

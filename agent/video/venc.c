@@ -641,6 +641,10 @@ venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
 	t2 = now_ms();
 	out->encode_ms = t2 - t1;
 	out->parallel = e->parallel;
+	if (vpx_codec_control(&e->ctx, VP8E_GET_LAST_QUANTIZER_64,
+		    &out->quantizer) != VPX_CODEC_OK)
+		out->quantizer = -1;
+	out->top_q = out->quantizer >= (int)e->cfg.rc_max_quantizer;
 	adapt_threads(e, out->encode_ms, gap, force_key);
 	vp8_pace(e, out->encode_ms, force_key);
 	return r;

@@ -67,6 +67,9 @@ struct venc_output {
 	double convert_ms; /* BGRA -> I420 */
 	double encode_ms;
 	bool parallel;     /* VP9 row-mt: encoded on more than one thread */
+	int quantizer;     /* libvpx's last quantizer, 0-63 (-1: unknown) */
+	bool top_q;        /* at the top quantizer: only fewer frames (or
+			      less change) make the stream smaller */
 };
 
 /* Encodes one BGRA frame of the configured size (stride in bytes).

@@ -186,6 +186,10 @@ class Stream(VideoCase):
         self.assertGreaterEqual(s[0]["frames"], 1)
         self.assertGreaterEqual(s[0]["key_frames"], 1)
         self.assertGreater(s[0]["encode_ms"], 0)
+        # A still test pattern is refined below the top quantizer.
+        self.assertGreaterEqual(s[0]["q_avg"], 0)
+        self.assertLess(s[0]["q_avg"], 63)
+        self.assertLessEqual(s[0]["q_top"], s[0]["frames"])
         self.assertNotIn("screen", st["not_implemented"])
         import json
         import jsonschema

@@ -508,7 +508,7 @@ def run_agent(host, x, wl_name, codec, a, tmp, workload=None, psnr=None, pids=No
         r["display_backend"] = (st.get("display") or {}).get("backend")
         if streams:
             s0 = next((s for s in streams if s.get("display") == 0), streams[0])
-            for k in ("capture_ms", "convert_ms", "encode_ms", "latency_ms_p50",
+            for k in ("capture_ms", "convert_ms", "encode_ms", "q_avg", "latency_ms_p50",
                       "latency_ms_p95", "change_ms_p50", "change_ms_p95",
                       "change_ms_max", "kbps_target", "fps_target"):
                 if k in s0:
@@ -519,6 +519,10 @@ def run_agent(host, x, wl_name, codec, a, tmp, workload=None, psnr=None, pids=No
                 for k in ("damage", "rate_waits", "ack_waits", "queue_waits", "skipped"):
                     if k in s0 and k in st0:
                         r[k + "_per_s"] = (s0[k] - st0[k]) / (t1 - t0)
+                # Frames coded at the top quantizer: their size is the
+                # content's, so the budget sets the fps.
+                if "q_top" in s0 and "q_top" in st0 and s0["frames"] > st0["frames"]:
+                    r["q_top_pct"] = 100.0 * (s0["q_top"] - st0["q_top"]) / (s0["frames"] - st0["frames"])
         wl.freeze()
         c.pump(a.settle)
         c.write_ivf(ivf, display=0)
@@ -542,6 +546,7 @@ def run_agent(host, x, wl_name, codec, a, tmp, workload=None, psnr=None, pids=No
 # ------------------------------------------------------------ output
 ROWS = [("capture ms/frame", "capture_ms", "{:.2f}"), ("convert ms/frame", "convert_ms", "{:.2f}"),
         ("encode ms/frame", "encode_ms", "{:.2f}"), ("cpu ms/frame", "cpu_ms_per_frame", "{:.2f}"),
+        ("quantizer avg", "q_avg", "{:.1f}"), ("top-q frames %", "q_top_pct", "{:.0f}"),
         ("fps", "fps", "{:.1f}"), ("captured fps", "capture_fps", "{:.1f}"),
         ("key frames", "key_frames", "{}"), ("CPU % (one core)", "cpu_pct", "{:.1f}"),
         ("fps per CPU core", "fps_per_core", "{:.1f}"), ("RSS MiB", "rss_mib", "{:.1f}"),
