@@ -18,6 +18,22 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* p50 and p95 of the samples in a ring of VIDEO_LAT_SAMPLES that has
+ * seen n; both stay 0 without samples. */
+static void
+percentiles(const uint32_t *ring, unsigned n, double *p50, double *p95)
+{
+	uint32_t s[VIDEO_LAT_SAMPLES];
+	unsigned k = n < VIDEO_LAT_SAMPLES ? n : VIDEO_LAT_SAMPLES;
+
+	if (k == 0)
+		return;
+	memcpy(s, ring, k * sizeof(s[0]));
+	qsort(s, k, sizeof(s[0]), cmp_u32);
+	*p50 = s[k / 2];
+	*p95 = s[(k * 95) / 100 < k ? (k * 95) / 100 : k - 1];
+}
+
 int
 session_video_stats(const struct session *ss, struct session_video_stats *out,
 	int max)
@@ -30,8 +46,6 @@ session_video_stats(const struct session *ss, struct session_video_stats *out,
 	for (int i = 0; i < CAPTURE_MAX_DISPLAYS && n < max; i++) {
 		const struct vstream *st = v->streams[i];
 		struct session_video_stats *o = &out[n];
-		uint32_t lat[VIDEO_LAT_SAMPLES];
-		unsigned k;
 		double good;
 
 		if (st == NULL)
@@ -57,27 +71,11 @@ session_video_stats(const struct session *ss, struct session_video_stats *out,
 		o->encode_ms = st->sum_encode_ms / good;
 		o->q_avg = st->q_n ? st->sum_q / (double)st->q_n : -1;
 		o->q_top = st->q_top;
-		k = st->lat_n < VIDEO_LAT_SAMPLES ? st->lat_n :
-						     VIDEO_LAT_SAMPLES;
-		if (k > 0) {
-			memcpy(lat, st->lat_ms, k * sizeof(lat[0]));
-			qsort(lat, k, sizeof(lat[0]), cmp_u32);
-			o->latency_ms_p50 = lat[k / 2];
-			o->latency_ms_p95 = lat[(k * 95) / 100 < k ?
-						(k * 95) / 100 :
-						k - 1];
-		}
-		k = st->chg_n < VIDEO_LAT_SAMPLES ? st->chg_n :
-						     VIDEO_LAT_SAMPLES;
-		if (k > 0) {
-			memcpy(lat, st->chg_ms, k * sizeof(lat[0]));
-			qsort(lat, k, sizeof(lat[0]), cmp_u32);
-			o->change_ms_p50 = lat[k / 2];
-			o->change_ms_p95 = lat[(k * 95) / 100 < k ?
-						(k * 95) / 100 :
-						k - 1];
-			o->change_ms_max = st->chg_max_ms;
-		}
+		percentiles(st->lat_ms, st->lat_n, &o->latency_ms_p50,
+			&o->latency_ms_p95);
+		percentiles(st->chg_ms, st->chg_n, &o->change_ms_p50,
+			&o->change_ms_p95);
+		o->change_ms_max = st->chg_max_ms;
 		n++;
 	}
 	return n;

@@ -371,6 +371,10 @@ job_done(uv_work_t *w, int status)
 		log_warn("session %s: display %d: %s", session_describe(v->ss),
 			st->display, op_strerror(r));
 		st->want_key = true;
+		if (r == OP_ERR_INTERNAL) { /* libvpx failed: a new encoder */
+			venc_free(st->enc);
+			st->enc = NULL;
+		}
 	}
 	video_unref(v);
 	session__video_kick(v);

@@ -50,7 +50,8 @@ static pthread_rwlock_t venc_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 /*
  * VP8 runs at a fixed speed (cpu-used -8), except the frame after one
- * that took over 1.5 frame intervals, which is coded at 16 (vp8_pace).
+ * that took over 1.5 frame intervals, which is coded at 16 (and more
+ * of them on a busy machine: vp8_pace).
  * How long a VP8 frame takes, and how large it is, grows with how far
  * the picture moved since the last one, so a stream that fell behind
  * once (a key frame, a busy core) stayed behind: the bench's 1080p video
@@ -100,6 +101,10 @@ struct venc {
 	bool vp8_pace;          /* VP8 at VP8_SPEED, catching up when slow */
 	int vp8_next;           /* the speed of the next frame */
 	int vp8_cur;            /* the speed libvpx has now */
+	unsigned vp8_strikes;   /* slow frames at VP8_SPEED in a row */
+	unsigned vp8_hold;      /* catch-up frames still to come */
+	unsigned vp8_slow_catch_up; /* slow frames at the catch-up speed */
+	bool vp8_need_key;      /* made again: the next frame is a key */
 	struct venc_mem_chunk tokens; /* libvpx's token buffer, if found */
 };
 
@@ -220,12 +225,41 @@ adapt_threads(struct venc *e, double encode_ms, int64_t gap_ms, bool key)
 		(void)set_parallel(e, false);
 }
 
+/*
+ * A slow frame at VP8_SPEED gets one catch-up frame. When the next frame
+ * at VP8_SPEED is slow again (a busy machine: its frames at 8 take longer
+ * than the interval even when the picture is close), the stream stays at
+ * the catch-up speed for a second, then two, up to eight, before trying
+ * again: alternating the two speeds there gave 4 fps of 220 ms frames,
+ * where speed 16 alone keeps up.
+ */
+#define VP8_HOLD_MAX_S 8
+
 static void
 vp8_pace(struct venc *e, double ms, bool key)
 {
-	if (e->vp8_pace)
-		e->vp8_next = !key && ms > 1.5 * 1000.0 / e->p.fps ?
-			VP8_SPEED_CATCH_UP : VP8_SPEED;
+	bool slow = !key && ms > 1.5 * 1000.0 / e->p.fps;
+
+	if (!e->vp8_pace || key)
+		return;
+	if (e->vp8_cur == VP8_SPEED) {
+		if (!slow) {
+			e->vp8_strikes = 0;
+			e->vp8_next = VP8_SPEED;
+			return;
+		}
+		e->vp8_strikes++;
+		e->vp8_hold = e->vp8_strikes == 1 ? 1 :
+			e->vp8_strikes - 2 < 3 ?
+			e->p.fps << (e->vp8_strikes - 2) :
+			e->p.fps * VP8_HOLD_MAX_S;
+	}
+	else if (e->vp8_cur == VP8_SPEED_CATCH_UP)
+		e->vp8_slow_catch_up = slow ? e->vp8_slow_catch_up + 1 : 0;
+	if (e->vp8_hold > 0)
+		e->vp8_hold--;
+	/* A slow catch-up frame is followed by another one. */
+	e->vp8_next = e->vp8_hold > 0 || slow ? VP8_SPEED_CATCH_UP : VP8_SPEED;
 }
 
 /* Codec-specific controls; libvpx returns an error code per control. */
@@ -269,12 +303,57 @@ set_rate(vpx_codec_enc_cfg_t *cfg, uint32_t kbps)
 	cfg->rc_target_bitrate = kbps;
 }
 
+/* Creates libvpx's encoder for e->cfg (its zeroed buffers given back,
+ * with every other encoder paused meanwhile) and sets the controls. */
+static int
+open_ctx(struct venc *e, vpx_codec_iface_t *iface, int speed)
+{
+	struct venc_mem mem;
+
+	pthread_rwlock_wrlock(&venc_lock);
+	venc_mem_before(&mem);
+	if (vpx_codec_enc_init(&e->ctx, iface, &e->cfg, 0) == VPX_CODEC_OK) {
+		e->ctx_ok = true;
+		e->released += venc_mem_after(&mem, &e->tokens);
+	}
+	pthread_rwlock_unlock(&venc_lock);
+	if (!e->ctx_ok)
+		return OP_ERR_INTERNAL;
+	return e->p.codec == VENC_VP9 ? set_controls_vp9(e, speed) :
+					set_controls_vp8(e, speed);
+}
+
+/*
+ * VP8's threads wait for each other's rows by spinning. On a machine
+ * whose cores are busy with other work, a thread spins through its time
+ * slice while the one it waits for is not running: the bench's 1080p
+ * video under one busy loop took 240-780 ms a frame even at speed 16 on
+ * two threads (3.7 fps), 62 ms on one (13.4 fps). libvpx cannot change
+ * VP8's thread count in place, so after VP8_MT_STRIKES catch-up frames
+ * in a row that were slow too, the encoder is made again on one thread
+ * for the rest of the stream (a key frame follows).
+ */
+#define VP8_MT_STRIKES 3
+
+static int
+vp8_go_single(struct venc *e)
+{
+	vpx_codec_destroy(&e->ctx);
+	e->ctx_ok = false;
+	e->tokens = (struct venc_mem_chunk){ NULL, 0 };
+	e->first_done = false;
+	e->cfg.g_threads = 1;
+	e->vp8_cur = VP8_SPEED_CATCH_UP;
+	e->vp8_slow_catch_up = 0;
+	e->vp8_need_key = true;
+	return open_ctx(e, vpx_codec_vp8_cx(), -VP8_SPEED_CATCH_UP);
+}
+
 int
 venc_new(const struct venc_params *p, struct venc **out)
 {
 	vpx_codec_iface_t *iface;
 	struct venc *e = NULL;
-	struct venc_mem mem;
 	int speed;
 	int r = OP_ERR_INTERNAL;
 
@@ -337,18 +416,7 @@ venc_new(const struct venc_params *p, struct venc **out)
 	set_rate(&e->cfg, p->bitrate_kbps);
 
 	venc_mem_init();
-	pthread_rwlock_wrlock(&venc_lock);
-	venc_mem_before(&mem);
-	if (vpx_codec_enc_init(&e->ctx, iface, &e->cfg, 0) == VPX_CODEC_OK) {
-		e->ctx_ok = true;
-		e->released = venc_mem_after(&mem, &e->tokens);
-	}
-	pthread_rwlock_unlock(&venc_lock);
-	if (!e->ctx_ok)
-		goto out;
-	r = p->codec == VENC_VP9 ? set_controls_vp9(e, speed) :
-				    set_controls_vp8(e, speed);
-	if (r != 0)
+	if ((r = open_ctx(e, iface, speed)) != 0)
 		goto out;
 	r = OP_ERR_NOMEM;
 	if (vpx_img_alloc(&e->img, VPX_IMG_FMT_I420, p->width, p->height,
@@ -383,6 +451,12 @@ size_t
 venc_released_bytes(const struct venc *e)
 {
 	return e->released;
+}
+
+unsigned
+venc_threads(const struct venc *e)
+{
+	return e->cfg.g_threads;
 }
 
 int
@@ -563,6 +637,12 @@ venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
 	int64_t gap;
 	int r;
 
+	if (!e->ctx_ok)
+		return OP_ERR_INTERNAL;
+	if (e->vp8_need_key) {
+		force_key = true;
+		e->vp8_need_key = false;
+	}
 	/*
 	 * VP9 predicts from the last frame only and updates only it: golden
 	 * and alt-ref keep the key frame's buffer, and libvpx holds two
@@ -647,5 +727,12 @@ venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
 	out->top_q = out->quantizer >= (int)e->cfg.rc_max_quantizer;
 	adapt_threads(e, out->encode_ms, gap, force_key);
 	vp8_pace(e, out->encode_ms, force_key);
+	if (e->vp8_pace && e->vp8_slow_catch_up >= VP8_MT_STRIKES &&
+		e->cfg.g_threads > 1) {
+		int r2 = vp8_go_single(e);
+
+		if (r2 != 0) /* the frame is out; the encoder is not */
+			return r2;
+	}
 	return r;
 }

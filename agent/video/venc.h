@@ -45,6 +45,10 @@ void venc_free(struct venc *e);
  * encoder was created (venc-mem-unix.c; 0 on Windows); for diagnostics. */
 size_t venc_released_bytes(const struct venc *e);
 
+/* The threads libvpx encodes with now (VP8 drops to one on a machine
+ * whose cores are busy with other work, see venc.c). */
+unsigned venc_threads(const struct venc *e);
+
 /* Changes the target bitrate and fps in place (no key frame). */
 int venc_set_rate(struct venc *e, uint32_t bitrate_kbps, uint32_t fps);
 

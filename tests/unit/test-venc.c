@@ -8,11 +8,14 @@
 #include <limits.h>
 #include <stdint.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <libyuv.h>
+#include <uv.h>
 #include <vpx/vp8dx.h>
 #include <vpx/vpx_decoder.h>
 
@@ -363,6 +366,69 @@ set_rate(enum venc_codec c)
 	free(doc);
 }
 
+static void *
+spin(void *arg)
+{
+	atomic_bool *stop = arg;
+
+	while (!atomic_load(stop))
+		;
+	return NULL;
+}
+
+/* VP8 on a machine whose cores are all busy with other work: slow
+ * catch-up frames make the encoder start again on one thread (its
+ * threads spin on each other's rows), with a key frame, and the stream
+ * stays decodable. 120 fps, so a 1080p frame is "slow" at 12.5 ms. */
+static void
+test_vp8_busy_single(void)
+{
+	const uint32_t w = 1920, h = 1080;
+	struct venc_params p = { .codec = VENC_VP8, .width = w, .height = h,
+		.fps = 120, .bitrate_kbps = 3000 };
+	unsigned ncpu = uv_available_parallelism();
+	pthread_t busy[8];
+	atomic_bool stop = false;
+	uint8_t *doc = text_image(w, h + 16 * 60, 5);
+	size_t stride = (size_t)w * 4;
+	struct venc *e = NULL;
+	struct venc_output o;
+	struct dec d;
+	int keys = 0, i, after = -1;
+
+	if (ncpu < 2) {
+		printf("one CPU: VP8 runs on one thread anyway, skipped\n");
+		free(doc);
+		return;
+	}
+	ncpu = ncpu > 8 ? 8 : ncpu;
+	ASSERT_INT_EQ(venc_new(&p, &e), 0);
+	ASSERT(venc_threads(e) > 1);
+	ASSERT_INT_EQ(dec_init(&d, VENC_VP8), 0);
+	for (unsigned k = 0; k < ncpu; k++)
+		ASSERT_INT_EQ(pthread_create(&busy[k], NULL, spin, &stop), 0);
+	for (i = 0; i < 60 && (after < 0 || i < after + 3); i++) {
+		ASSERT_INT_EQ(venc_encode(e, doc + (size_t)i * 16 * stride,
+				      stride, i * 8, false, &o), 0);
+		ASSERT(dec_feed(&d, &o) >= 0);
+		keys += i > 0 && o.npackets > 0 && o.pkt[0].key;
+		if (after < 0 && venc_threads(e) == 1)
+			after = i;
+	}
+	atomic_store(&stop, true);
+	for (unsigned k = 0; k < ncpu; k++)
+		pthread_join(busy[k], NULL);
+	printf("VP8 on busy cores: one thread after frame %d, %d key "
+	       "frame(s) after the first\n", after, keys);
+	ASSERT(after >= 0);
+	ASSERT_INT_EQ(venc_threads(e), 1);
+	ASSERT(keys >= 1);
+	ASSERT(d.last != NULL && d.last->d_w == w && d.last->d_h == h);
+	vpx_codec_destroy(&d.ctx);
+	venc_free(e);
+	free(doc);
+}
+
 static void
 test_set_rate(void)
 {
@@ -617,6 +683,7 @@ main(void)
 	RUN(test_static_vp8_1080p);
 	RUN(test_odd_size);
 	RUN(test_threads_adapt);
+	RUN(test_vp8_busy_single);
 	RUN(test_release_in_sandbox);
 	return th_done();
 }
