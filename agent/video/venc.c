@@ -131,7 +131,8 @@ now_ms(void)
 
 /* VP8 gets the CPU count too: at speed 8 on one thread the bench's
  * 1080p video was rate-bound or slow, on two it kept 30 fps (and speed 4
- * scrolling took ~36 ms a frame on one thread, ~23 on two). VP9's
+ * scrolling took ~36 ms a frame on one thread, ~23 on two), until its
+ * cores turn out busy (vp8_go_single). VP9's
  * threads are chosen frame by frame (adapt_threads). */
 static unsigned
 pick_threads(const struct venc_params *p)
