@@ -23,6 +23,7 @@ enum term_state {
 	TS_DONE,     /* TerminalClosed sent; handles closing */
 };
 
+#ifndef _WIN32
 /* A started shell on its pty (term-spawn.c), as term_direct keeps it. */
 struct term__child {
 	pid_t pid;
@@ -31,18 +32,26 @@ struct term__child {
 	char tty[64];
 	bool tty_chowned; /* the tty belongs to the shell's user */
 };
+#endif
 
 struct term {
 	TAILQ_ENTRY(term) link;
 	struct term_host *h;
 	int32_t id;
 	enum term_state state;
-	struct term_shell c; /* from the spawner; c.master is ours */
+	struct term_shell c; /* from the spawner; its pty ends are ours */
+#ifdef _WIN32
+	uv_pipe_t out;       /* ConPTY's output; closing it closes c.master */
+	uv_pipe_t in;        /* ConPTY's input; closing it closes c.input */
+	size_t writing;      /* input bytes in uv_write requests */
+	bool reading;
+#else
 	uv_poll_t io;        /* the pty master; closing it closes the fd */
+	int io_mask;
+#endif
 	uv_timer_t timer;    /* drain quiet time */
 	int handles;         /* initialised and not yet closed */
 	bool io_inited;
-	int io_mask;
 	bool master_eof;
 	bool reaped;         /* the spawner reported the exit */
 	int32_t exit_code;
@@ -90,6 +99,7 @@ struct term_host {
 	struct op_ratelimit refusals;
 };
 
+#ifndef _WIN32
 /*
  * Opens a pty of rows x cols and starts a's login shell on it (fork,
  * then in the child only async-signal-safe calls). Returns 0 and *out;
@@ -114,6 +124,11 @@ int term__signal_session(pid_t sid, int sig);
  * OP_ERR_PERM when the ids cannot be switched. */
 int term__may_switch(const struct term_account *a, bool allow_root);
 
+/* The exit_code of TerminalClosed for a waitpid status: the exit status,
+ * or 128 + the signal. */
+int32_t term__exit_code(int status);
+#endif
+
 /*
  * How many of buf[0..len) to send now so that no UTF-8 character is cut
  * in two (the stock client decodes every TerminalData on its own): len,
@@ -121,10 +136,6 @@ int term__may_switch(const struct term_account *a, bool allow_root);
  * completes. Bytes that are not UTF-8 are never held back.
  */
 size_t term__utf8_split(const uint8_t *buf, size_t len);
-
-/* The exit_code of TerminalClosed for a waitpid status: the exit status,
- * or 128 + the signal. */
-int32_t term__exit_code(int status);
 
 /* "RxC" within 1..TERM_MAX_DIM (0 on open means the default). */
 bool term__dim_ok(uint32_t rows, uint32_t cols);
@@ -162,6 +173,7 @@ void term__record_line(struct term *t, const char *what,
 	const char *detail);
 void term__on_retry(uv_timer_t *tm);
 int term__queue_input(struct term *t, const uint8_t *data, size_t len);
+/* Tells the system layer (term-os.h) what t wants of its pty now. */
 void term__update_io(struct term *t);
 void term__hangup(struct term *t);
 /* Kills and frees a terminal whose start failed (t not listed). */

@@ -3,13 +3,17 @@
  * The pure parts of terminals: UTF-8 safe chunking of output, RustDesk's
  * zstd use for TerminalData, exit codes and bounds. No I/O, no loop.
  */
+#ifdef _WIN32
+#define _CRT_RAND_S /* rand_s: RtlGenRandom */
+#endif
 #include "term/term-internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
 #include <sys/random.h>
-#include <sys/wait.h>
+#endif
 
 #include <zstd.h>
 
@@ -45,16 +49,6 @@ term__utf8_split(const uint8_t *buf, size_t len)
 	return len;
 }
 
-int32_t
-term__exit_code(int status)
-{
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return 255;
-}
-
 bool
 term__dim_ok(uint32_t rows, uint32_t cols)
 {
@@ -68,12 +62,21 @@ term__service_id(char *out, size_t cap)
 	uint8_t r[16] = { 0 };
 	char hex[33];
 
+#ifdef _WIN32
+	for (size_t i = 0; i < sizeof(r); i += 4) {
+		unsigned v = 0;
+
+		(void)rand_s(&v); /* on failure: 0, only a label */
+		memcpy(r + i, &v, 4);
+	}
+#else
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
 		/* Only a label for the client's reconnect attempt; never a
 		 * secret, so a weaker source is fine. */
 		for (size_t i = 0; i < sizeof(r); i++)
 			r[i] = (uint8_t)random();
 	}
+#endif
 	for (size_t i = 0; i < sizeof(r); i++)
 		snprintf(hex + 2 * i, 3, "%02x", r[i]);
 	snprintf(out, cap, "ts_%s", hex);
