@@ -45,6 +45,7 @@ struct term {
 	uv_pipe_t in;        /* ConPTY's input; closing it closes c.input */
 	size_t writing;      /* input bytes in uv_write requests */
 	bool reading;
+	bool in_gone;        /* a write failed: conhost stopped reading */
 #else
 	uv_poll_t io;        /* the pty master; closing it closes the fd */
 	int io_mask;
@@ -136,6 +137,12 @@ int32_t term__exit_code(int status);
  * completes. Bytes that are not UTF-8 are never held back.
  */
 size_t term__utf8_split(const uint8_t *buf, size_t len);
+
+#ifdef _WIN32
+/* ResizePseudoConsole (term-direct-win.c): 0, OP_ERR_UNSUPPORTED (wine's
+ * E_NOTIMPL) or OP_ERR_INTERNAL. */
+int term__conpty_resize(void *pcon, uint16_t rows, uint16_t cols);
+#endif
 
 /* "RxC" within 1..TERM_MAX_DIM (0 on open means the default). */
 bool term__dim_ok(uint32_t rows, uint32_t cols);

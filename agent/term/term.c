@@ -99,7 +99,8 @@ write_all(int fd, const void *p, size_t len)
 	const uint8_t *b = p;
 
 	while (len > 0) {
-		ssize_t n = write(fd, b, len);
+		/* Windows' write takes an unsigned int. */
+		ssize_t n = write(fd, b, (unsigned)(len < 65536 ? len : 65536));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -125,7 +126,7 @@ term__record_line(struct term *t, const char *what, const char *detail)
 
 	if (t->record_fd < 0)
 		return;
-	if (localtime_r(&now, &tm) == NULL ||
+	if (op_localtime(&now, &tm) == NULL ||
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S%z", &tm) == 0)
 		snprintf(when, sizeof(when), "@%lld", (long long)now);
 	n = snprintf(line, sizeof(line), "%sScript %s on %s [%s]\n",

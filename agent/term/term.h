@@ -40,6 +40,12 @@
 
 #include <uv.h>
 
+#ifdef _WIN32
+/* No POSIX ids there: struct term_account's stay 0. */
+typedef uint32_t uid_t;
+typedef uint32_t gid_t;
+#endif
+
 #define TERM_MAX_GROUPS 256
 #define TERM_DEFAULT_MAX 8        /* terminals per session */
 #define TERM_DEFAULT_ROWS 24      /* OpenTerminal with rows or cols 0 */
@@ -49,7 +55,9 @@
 #define TERM_CHUNK (32 * 1024)    /* most output bytes in one data event */
 #define TERM_COMPRESS_MIN 512     /* RustDesk compresses data above this */
 
-/* The account terminals run as, resolved once by term_account_lookup. */
+/* The account terminals run as, resolved once by term_account_lookup.
+ * On Windows only name, home and shell are set, and only the service's
+ * own account is accepted (CreateProcessAsUser is not done yet). */
 struct term_account {
 	uid_t uid;
 	gid_t gid;
@@ -132,7 +140,12 @@ struct term_open_req {
 struct term_shell {
 	uint32_t handle; /* the spawner's name for it, never 0 */
 	uint32_t pid;
-	int master;      /* the pty master: non-blocking, close-on-exec */
+	int master;      /* the pty master: non-blocking, close-on-exec;
+			  * Windows: a CRT fd of ConPTY's output pipe */
+#ifdef _WIN32
+	int input;       /* a CRT fd of ConPTY's input pipe */
+	void *pcon;      /* the HPCON, the spawner's: for the resize only */
+#endif
 	int record_fd;   /* the typescript, open for writing; -1 = none */
 	bool tty_chowned;
 	char tty[64];

@@ -32,43 +32,6 @@
 static struct term_account user_acct; /* the test's shell user */
 static bool have_acct;
 
-static size_t
-tt_tail_len(const struct tt_term *s)
-{
-	return s->len > 600 ? 600 : s->len;
-}
-
-static const char *
-tt_tail(const struct tt_term *s)
-{
-	return s->buf == NULL ? "" : (const char *)s->buf + s->len -
-			tt_tail_len(s);
-}
-
-static uint64_t
-now_ms(void)
-{
-	uv_update_time(&tt_loop);
-	return uv_now(&tt_loop);
-}
-
-/* Opens terminal id (24x80) and waits for its answer. */
-#define OPEN_OK(c, id)                                                   \
-	do {                                                             \
-		ASSERT_INT_EQ(term_host_open((c)->h, (id), 24, 80), 0);  \
-		ASSERT(tt_slot((c), (id))->opened);                      \
-		ASSERT(tt_slot((c), (id))->open_ok);                     \
-	} while (0)
-
-#define WAIT_TEXT(c, id, text, ms)                                       \
-	do {                                                             \
-		if (!tt_wait((c), tt_has_text, (id), (text), (ms)))      \
-			TH_FAIL("no \"%s\" within %u ms; output: %.*s",  \
-				(text), (unsigned)(ms),                  \
-				(int)tt_tail_len(tt_slot((c), (id))),     \
-				tt_tail(tt_slot((c), (id))));            \
-	} while (0)
-
 static void
 test_pure(void)
 {
@@ -209,12 +172,12 @@ test_ctrl_c(void)
 	OPEN_OK(&c, 1);
 	ASSERT_INT_EQ(tt_send(&c, 1, "echo go-$((3+4)); sleep 100\r"), 0);
 	WAIT_TEXT(&c, 1, "go-7", 10000);
-	t0 = now_ms();
+	t0 = tt_now_ms();
 	tt_wait(&c, tt_is_closed, 1, NULL, 200); /* let sleep start */
 	ASSERT_INT_EQ(tt_send(&c, 1, "\x03"), 0);
 	ASSERT_INT_EQ(tt_send(&c, 1, "echo back-$((5+5))\r"), 0);
 	WAIT_TEXT(&c, 1, "back-10", 10000);
-	ASSERT(now_ms() - t0 < 10000);
+	ASSERT(tt_now_ms() - t0 < 10000);
 	ASSERT(!tt_slot(&c, 1)->closed);
 	ASSERT(tt_stop(&c));
 }
@@ -243,7 +206,7 @@ test_hangup(void)
 	WAIT_TEXT(&c, 2, "ig-3", 10000);
 	tt_wait(&c, tt_is_closed, 2, NULL, 200); /* the exec */
 	pid = tt_slot(&c, 2)->pid;
-	t0 = now_ms();
+	t0 = tt_now_ms();
 	ASSERT_INT_EQ(term_host_hangup(c.h, 2), 0);
 	ASSERT(tt_wait(&c, tt_is_closed, 2, NULL, 5000));
 	ASSERT_INT_EQ(tt_slot(&c, 2)->exit_code, 128 + SIGKILL);
@@ -318,10 +281,10 @@ flood(bool slow, double *mb_s, long *rss_growth_kb, uint64_t *pauses,
 	s = tt_slot(&c, 1);
 	rss0 = tt_rss_kb();
 	c.rss_max_kb = rss0;
-	t0 = now_ms();
+	t0 = tt_now_ms();
 	ASSERT_INT_EQ(tt_send(&c, 1, FLOOD_CMD), 0);
 	WAIT_TEXT(&c, 1, "end-42", 120000);
-	*mb_s = (double)s->total / 1e6 / ((double)(now_ms() - t0) / 1000.0);
+	*mb_s = (double)s->total / 1e6 / ((double)(tt_now_ms() - t0) / 1000.0);
 	*rss_growth_kb = c.rss_max_kb - rss0;
 	term_host_stats(c.h, &st);
 	*pauses = st.pauses;

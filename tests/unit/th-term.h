@@ -74,6 +74,27 @@ static uint8_t tt_zbuf[TERM_CHUNK + 64];
  * call, which a sanitizer's quarantine turns into RSS. */
 static ZSTD_DCtx *tt_dctx;
 
+#ifdef _WIN32
+/* Not measured there (no /proc); mingw has no memmem either. */
+static long
+tt_rss_kb(void)
+{
+	return -1;
+}
+
+static void *
+memmem(const void *hay, size_t n, const void *needle, size_t m)
+{
+	const uint8_t *h = hay;
+
+	if (m == 0)
+		return (void *)hay;
+	for (size_t i = 0; i + m <= n; i++)
+		if (memcmp(h + i, needle, m) == 0)
+			return (void *)(h + i);
+	return NULL;
+}
+#else
 /* VmRSS without stdio: fopen's buffers, freed into a sanitizer's
  * quarantine every 5 ms, would be what we measure. */
 static long
@@ -95,6 +116,7 @@ tt_rss_kb(void)
 		return -1;
 	return strtol(p + 6, NULL, 10);
 }
+#endif
 
 static struct tt_term *
 tt_slot(struct tt *c, int32_t id)
@@ -200,7 +222,7 @@ tt_can_send(void *arg)
 	return c->rate == 0 || c->queued < c->high;
 }
 
-static void
+static void __attribute__((unused)) /* a test's slow consumer */
 tt_on_drain(uv_timer_t *t)
 {
 	struct tt *c = t->data;
@@ -325,5 +347,42 @@ tt_stop(struct tt *c)
 	memset(c->t, 0, sizeof(c->t));
 	return ok;
 }
+
+static size_t
+tt_tail_len(const struct tt_term *s)
+{
+	return s->len > 600 ? 600 : s->len;
+}
+
+static const char *
+tt_tail(const struct tt_term *s)
+{
+	return s->buf == NULL ? "" : (const char *)s->buf + s->len -
+			tt_tail_len(s);
+}
+
+static uint64_t __attribute__((unused))
+tt_now_ms(void)
+{
+	uv_update_time(&tt_loop);
+	return uv_now(&tt_loop);
+}
+
+/* Opens terminal id (24x80) and waits for its answer. */
+#define OPEN_OK(c, id)                                                   \
+	do {                                                             \
+		ASSERT_INT_EQ(term_host_open((c)->h, (id), 24, 80), 0);  \
+		ASSERT(tt_slot((c), (id))->opened);                      \
+		ASSERT(tt_slot((c), (id))->open_ok);                     \
+	} while (0)
+
+#define WAIT_TEXT(c, id, text, ms)                                       \
+	do {                                                             \
+		if (!tt_wait((c), tt_has_text, (id), (text), (ms)))      \
+			TH_FAIL("no \"%s\" within %u ms; output: %.*s",  \
+				(text), (unsigned)(ms),                  \
+				(int)tt_tail_len(tt_slot((c), (id))),     \
+				tt_tail(tt_slot((c), (id))));            \
+	} while (0)
 
 #endif
