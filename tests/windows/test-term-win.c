@@ -6,9 +6,10 @@
  * Commands and their output, input written and answered, the exit
  * status, resize (wine 8's ResizePseudoConsole is E_NOTIMPL: only the
  * answer and a working terminal afterwards are checked), hangup (the
- * job and the shell gone), the account checks (another account, none,
+ * shim, the shell and the cmd it started gone), the account checks (another account, none,
  * elevation), recording refused, the per-session cap and hostile ids,
- * sizes and input, and the host closed with terminals open.
+ * sizes and input, the host closed with terminals open, and output
+ * held back for a slow session.
  *
  * Markers come from cmd's own expansion (%M%) so the echo of the
  * command line never matches them.
@@ -25,6 +26,7 @@
 #include "th-term.h"
 
 #include <windows.h>
+#include <tlhelp32.h>
 
 static struct term_account self; /* the test's own account */
 
@@ -39,6 +41,41 @@ process_gone(uint32_t pid)
 	gone = WaitForSingleObject(p, 2000) == WAIT_OBJECT_0;
 	CloseHandle(p);
 	return gone;
+}
+
+/* pid's descendants (the shim's: the shell and what it started), at
+ * most cap of them; how many were found. */
+static unsigned
+descendants(uint32_t pid, uint32_t *out, unsigned cap)
+{
+	PROCESSENTRY32 pe;
+	unsigned n = 0;
+	bool more = true;
+
+	while (more) {
+		HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+
+		more = false;
+		if (snap == INVALID_HANDLE_VALUE)
+			return n;
+		pe.dwSize = sizeof(pe);
+		for (BOOL ok = Process32First(snap, &pe); ok;
+			ok = Process32Next(snap, &pe)) {
+			bool known = pe.th32ParentProcessID == pid;
+			bool dup = false;
+
+			for (unsigned i = 0; i < n; i++) {
+				known |= pe.th32ParentProcessID == out[i];
+				dup |= pe.th32ProcessID == out[i];
+			}
+			if (known && !dup && n < cap) {
+				out[n++] = pe.th32ProcessID;
+				more = true;
+			}
+		}
+		CloseHandle(snap);
+	}
+	return n;
 }
 
 static void
@@ -126,19 +163,28 @@ test_hangup(void)
 		.hangup_grace_ms = 300 };
 	uint32_t pid;
 
+	uint32_t kids[8];
+	unsigned nkids;
+
 	ASSERT_INT_EQ(tt_start(&c, NULL, &cfg), 0);
 	OPEN_OK(&c, 1);
 	OPEN_OK(&c, 2);
+	/* A second cmd in the foreground, as a job would be. */
 	ASSERT_INT_EQ(tt_send(&c, 1, "set M=5\r"), 0);
+	ASSERT_INT_EQ(tt_send(&c, 1, "cmd\r"), 0);
 	ASSERT_INT_EQ(tt_send(&c, 1, "echo up-%M%\r"), 0);
 	WAIT_TEXT(&c, 1, "up-5", 15000);
 	pid = tt_slot(&c, 1)->pid;
+	nkids = descendants(pid, kids, 8);
+	ASSERT(nkids >= 2); /* the shell and its cmd */
 	ASSERT_INT_EQ(term_host_hangup(c.h, 1), 0);
 	ASSERT_INT_EQ(term_host_hangup(c.h, 1), 0);
 	ASSERT(tt_wait(&c, tt_is_closed, 1, NULL, 10000));
 	ASSERT_INT_EQ(tt_slot(&c, 1)->exit_code, 129);
 	ASSERT_INT_EQ(term_host_hangup(c.h, 1), OP_ERR_NOT_FOUND);
 	ASSERT(process_gone(pid));
+	for (unsigned i = 0; i < nkids; i++)
+		ASSERT(process_gone(kids[i]));
 	/* The other terminal is untouched. */
 	ASSERT_INT_EQ(tt_send(&c, 2, "set M=7\r"), 0);
 	ASSERT_INT_EQ(tt_send(&c, 2, "echo still-%M%\r"), 0);
@@ -288,6 +334,43 @@ test_host_close(void)
 	ASSERT(tt_stop(&c));
 }
 
+/* Output faster than the session takes it: reading pauses, the send
+ * queue stays within a chunk of its mark, and nothing is lost. */
+static void
+test_flood(void)
+{
+	struct tt c;
+	struct term_host_cfg cfg = { .account = &self, .allow_root = true,
+		.hangup_grace_ms = 300 };
+	struct term_stats st;
+
+	ASSERT_INT_EQ(tt_start(&c, NULL, &cfg), 0);
+	/* wine's conhost writes small pieces, slowly: a slower session
+	 * still has to stop it. */
+	c.rate = 64; /* per 5 ms: 12.8 KB/s */
+	c.high = 4 * 1024;
+	uv_timer_start(&c.drain, tt_on_drain, 5, 5);
+	OPEN_OK(&c, 1);
+	ASSERT_INT_EQ(tt_send(&c, 1, "set M=42\r"), 0);
+	ASSERT_INT_EQ(tt_send(&c, 1,
+			      "for /L %i in (1,1,4000) do @echo "
+			      "line-%i-abcdefghijklmnopqrstuvwxyz0123456789\r"),
+		0);
+	ASSERT_INT_EQ(tt_send(&c, 1, "echo end-%M%\r"), 0);
+	WAIT_TEXT(&c, 1, "end-42", 120000);
+	term_host_stats(c.h, &st);
+	printf("test-term-win: flood: %llu bytes, %llu pauses, queue peak "
+	       "%zu\n", (unsigned long long)st.bytes_out,
+		(unsigned long long)st.pauses, c.max_queued);
+	ASSERT(st.bytes_out > 4000 * 40);
+	ASSERT(tt_has_text(&c, 1, "line-4000-abc"));
+	ASSERT(st.pauses > 0);
+	ASSERT(c.max_queued <= c.high + TERM_CHUNK + 1024);
+	ASSERT_INT_EQ(tt_slot(&c, 1)->nerrors, 0);
+	ASSERT_INT_EQ(tt_slot(&c, 1)->split_utf8, 0);
+	ASSERT(tt_stop(&c));
+}
+
 int
 main(void)
 {
@@ -311,6 +394,7 @@ main(void)
 	RUN(test_refusals);
 	RUN(test_hostile);
 	RUN(test_host_close);
+	RUN(test_flood);
 	ZSTD_freeDCtx(tt_dctx);
 	uv_close((uv_handle_t *)&tt_tick, NULL);
 	uv_run(&tt_loop, UV_RUN_DEFAULT);
