@@ -23,6 +23,7 @@
  */
 #define UNICODE
 #define _UNICODE
+#define _CRT_RAND_S /* rand_s: RtlGenRandom */
 #include "term/term-internal.h" /* uv.h: winsock2.h before windows.h */
 
 #include <windows.h>
@@ -36,6 +37,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/queue.h"
+#include "core/winacl.h"
 
 /* ConPTY (Windows 10 1809), which the headers hide below that target. */
 #ifndef PSEUDOCONSOLE_INHERIT_CURSOR
@@ -433,34 +435,42 @@ term__conpty_resize(void *pcon, uint16_t rows, uint16_t cols)
 /* ---- starting a shell ---- */
 
 /* A pipe for ConPTY: our end overlapped (libuv's), conhost's end
- * synchronous. inbound: we read. Returns 0 or an error; *ours is a CRT
- * fd. */
+ * synchronous; a random name, a single instance and the private DACL,
+ * so nobody else gets in between. inbound: we read. Returns 0 or an
+ * error; *ours is a CRT fd. */
 static int
 make_pipe(struct term_direct *d, bool inbound, int *ours, HANDLE *theirs)
 {
+	SECURITY_ATTRIBUTES sa = { sizeof(sa), NULL, FALSE };
+	unsigned rnd[2] = { 0, 0 };
 	wchar_t name[96];
 	HANDLE srv;
 	int fd;
+	int r;
 
 	*ours = -1;
 	*theirs = INVALID_HANDLE_VALUE;
-	_snwprintf(name, 96, L"\\\\.\\pipe\\outpost-term-%lu-%lu-%lu",
+	if (rand_s(&rnd[0]) != 0 || rand_s(&rnd[1]) != 0)
+		return OP_ERR_INTERNAL;
+	_snwprintf(name, 96, L"\\\\.\\pipe\\outpost-term-%lu-%lu-%08x%08x",
 		(unsigned long)GetCurrentProcessId(),
-		(unsigned long)++d->pipe_seq, (unsigned long)GetTickCount());
+		(unsigned long)++d->pipe_seq, rnd[0], rnd[1]);
 	name[95] = L'\0';
+	if ((r = winacl_private(false, false, &sa.lpSecurityDescriptor)) != 0)
+		return r;
 	srv = CreateNamedPipeW(name,
 		(inbound ? PIPE_ACCESS_INBOUND : PIPE_ACCESS_OUTBOUND) |
 			FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
 		PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT |
 			PIPE_REJECT_REMOTE_CLIENTS,
-		1, PIPE_BUF_SIZE, PIPE_BUF_SIZE, 0, NULL);
+		1, PIPE_BUF_SIZE, PIPE_BUF_SIZE, 0, &sa);
+	LocalFree(sa.lpSecurityDescriptor);
 	if (srv == INVALID_HANDLE_VALUE)
 		return op_err_from_win32(GetLastError());
 	*theirs = CreateFileW(name, inbound ? GENERIC_WRITE : GENERIC_READ, 0,
 		NULL, OPEN_EXISTING, 0, NULL);
 	if (*theirs == INVALID_HANDLE_VALUE) {
-		int r = op_err_from_win32(GetLastError());
-
+		r = op_err_from_win32(GetLastError());
 		CloseHandle(srv);
 		return r;
 	}
