@@ -134,9 +134,10 @@ term_account_lookup(const char *name, const char *shell,
 	memset(out, 0, sizeof(*out));
 	if (name == NULL || name[0] == '\0')
 		return OP_ERR_CONFIG;
+	/* No account has such a name. */
 	if (strlen(name) >= sizeof(out->name) ||
 		to_wide(name, wname, 128) != 0)
-		return OP_ERR_RANGE;
+		return OP_ERR_NOT_FOUND;
 	if (!LookupAccountNameW(NULL, wname, sid, &sid_len, domain, &dom_len,
 		    &use))
 		return GetLastError() == ERROR_NONE_MAPPED ?
@@ -193,28 +194,11 @@ elevated(void)
 static int
 refusal(const struct term_who *who, char *msg, size_t cap)
 {
-	const char *user = who->user != NULL ? who->user : "";
 	char self[128];
-	int r = who->account != NULL ? 0 :
-		who->account_error != 0 ? who->account_error :
-					  OP_ERR_CONFIG;
+	int r = term__account_refusal(who, msg, cap);
 
-	switch (r) {
-	case 0:
-		break;
-	case OP_ERR_CONFIG:
-		snprintf(msg, cap, "No terminal user is configured on this "
-				   "host (policy.terminal.user)");
+	if (r != 0)
 		return r;
-	case OP_ERR_NOT_FOUND:
-		snprintf(msg, cap, "The terminal user '%s' does not exist on "
-				   "this host", user);
-		return r;
-	default:
-		snprintf(msg, cap, "The terminal user '%s' could not be "
-				   "looked up: %s", user, op_strerror(r));
-		return r;
-	}
 	if ((r = own_account(self, sizeof(self))) != 0) {
 		snprintf(msg, cap, "The agent's own account is unknown: %s",
 			op_strerror(r));

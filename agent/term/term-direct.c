@@ -313,31 +313,10 @@ term_record_open(const char *dir, int64_t tag, int32_t id, char *path,
 static int
 refusal(const struct term_who *who, char *msg, size_t cap)
 {
-	const char *user = who->user != NULL ? who->user : "";
-	int r = who->account != NULL ? 0 :
-		who->account_error != 0 ? who->account_error :
-					  OP_ERR_CONFIG;
+	int r = term__account_refusal(who, msg, cap);
 
-	switch (r) {
-	case 0:
-		break;
-	case OP_ERR_CONFIG:
-		snprintf(msg, cap, "No terminal user is configured on this "
-				   "host (policy.terminal.user)");
+	if (r != 0)
 		return r;
-	case OP_ERR_NOT_FOUND:
-		snprintf(msg, cap, "The terminal user '%s' does not exist on "
-				   "this host", user);
-		return r;
-	case OP_ERR_RANGE:
-		snprintf(msg, cap, "The terminal user '%s' is in too many "
-				   "groups", user);
-		return r;
-	default:
-		snprintf(msg, cap, "The terminal user '%s' could not be "
-				   "looked up: %s", user, op_strerror(r));
-		return r;
-	}
 	if ((r = term__may_switch(who->account, who->allow_root)) != 0)
 		snprintf(msg, cap, "%s",
 			r == OP_ERR_DENIED ?

@@ -144,6 +144,11 @@ size_t term__utf8_split(const uint8_t *buf, size_t len);
 int term__conpty_resize(void *pcon, uint16_t rows, uint16_t cols);
 #endif
 
+/* Why who has no account (term_account_lookup failed): 0, or the error
+ * and the text the client is shown in msg. */
+int term__account_refusal(const struct term_who *who, char *msg,
+	size_t cap);
+
 /* "RxC" within 1..TERM_MAX_DIM (0 on open means the default). */
 bool term__dim_ok(uint32_t rows, uint32_t cols);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The pure parts of terminals: UTF-8 safe chunking of output, RustDesk's
- * zstd use for TerminalData, exit codes and bounds. No I/O, no loop.
+ * zstd use for TerminalData, the account refusals' text and bounds. No
+ * I/O, no loop.
  */
 #ifdef _WIN32
 #define _CRT_RAND_S /* rand_s: RtlGenRandom */
@@ -47,6 +48,37 @@ term__utf8_split(const uint8_t *buf, size_t len)
 		return len - (i - 1) >= need ? len : i - 1;
 	}
 	return len;
+}
+
+int
+term__account_refusal(const struct term_who *who, char *msg, size_t cap)
+{
+	const char *user = who->user != NULL ? who->user : "";
+	int r = who->account != NULL ? 0 :
+		who->account_error != 0 ? who->account_error :
+					  OP_ERR_CONFIG;
+
+	switch (r) {
+	case 0:
+		break;
+	case OP_ERR_CONFIG:
+		snprintf(msg, cap, "No terminal user is configured on this "
+				   "host (policy.terminal.user)");
+		break;
+	case OP_ERR_NOT_FOUND:
+		snprintf(msg, cap, "The terminal user '%s' does not exist on "
+				   "this host", user);
+		break;
+	case OP_ERR_RANGE:
+		snprintf(msg, cap, "The terminal user '%s' is in too many "
+				   "groups", user);
+		break;
+	default:
+		snprintf(msg, cap, "The terminal user '%s' could not be "
+				   "looked up: %s", user, op_strerror(r));
+		break;
+	}
+	return r;
 }
 
 bool

@@ -19,8 +19,10 @@
 #include <uv.h>
 #include <zstd.h>
 
+#include "core/err.h"
 #include "term/term-internal.h"
 #include "term/term.h"
+#include "th.h"
 
 #define TT_MAX 8
 #define TT_KEEP (1u << 20) /* output kept per terminal for searching */
@@ -368,6 +370,25 @@ tt_now_ms(void)
 	return uv_now(&tt_loop);
 }
 
+/* tt_loop, its tick and the zstd context; false on failure. */
+static bool
+tt_init(void)
+{
+	return uv_loop_init(&tt_loop) == 0 &&
+		uv_timer_init(&tt_loop, &tt_tick) == 0 &&
+		(tt_dctx = ZSTD_createDCtx()) != NULL;
+}
+
+/* Closes what tt_init made; false when handles were left open. */
+static bool
+tt_fini(void)
+{
+	ZSTD_freeDCtx(tt_dctx);
+	uv_close((uv_handle_t *)&tt_tick, NULL);
+	uv_run(&tt_loop, UV_RUN_DEFAULT);
+	return uv_loop_close(&tt_loop) == 0;
+}
+
 /* Opens terminal id (24x80) and waits for its answer. */
 #define OPEN_OK(c, id)                                                   \
 	do {                                                             \
@@ -384,5 +405,51 @@ tt_now_ms(void)
 				(int)tt_tail_len(tt_slot((c), (id))),     \
 				tt_tail(tt_slot((c), (id))));            \
 	} while (0)
+
+/*
+ * The refusals every system answers alike, on a host c started with
+ * max_terminals 2 and no terminal yet: sizes, ids not open, 0 x 0 (the
+ * default), an id already open, bad resizes, the cap (ids 1 and
+ * INT32_MIN open, 3 refused), bad and oversized zstd input (z: zn
+ * compressed bytes of more than input_max). *pid: terminal 1's.
+ */
+static void
+tt_refusals(struct tt *c, const uint8_t *z, size_t zn, uint32_t *pid)
+{
+	struct term_stats st;
+
+	ASSERT_INT_EQ(term_host_open(c->h, 1, 100000, 80), OP_ERR_RANGE);
+	ASSERT_STR_CONTAINS(tt_slot(c, 1)->open_msg, "out of range");
+	ASSERT_INT_EQ(term_host_open(c->h, 1, 24, UINT32_MAX), OP_ERR_RANGE);
+	ASSERT_INT_EQ(term_host_open(c->h, 1, 24, TERM_MAX_DIM + 1),
+		OP_ERR_RANGE);
+	/* Nothing open yet: data, resize and close are dropped. */
+	ASSERT_INT_EQ(tt_send(c, 1, "echo no\r"), OP_ERR_NOT_FOUND);
+	ASSERT_INT_EQ(term_host_resize(c->h, 1, 24, 80), OP_ERR_NOT_FOUND);
+	ASSERT_INT_EQ(term_host_hangup(c->h, 1), OP_ERR_NOT_FOUND);
+	ASSERT_INT_EQ(term_host_hangup(c->h, INT32_MIN), OP_ERR_NOT_FOUND);
+	ASSERT_INT_EQ(tt_slot(c, 1)->nerrors, 0);
+	/* 0 x 0 means the default, as the stock client may send. */
+	ASSERT_INT_EQ(term_host_open(c->h, 1, 0, 0), 0);
+	ASSERT(tt_slot(c, 1)->open_ok);
+	*pid = tt_slot(c, 1)->pid;
+	ASSERT_INT_EQ(term_host_open(c->h, 1, 24, 80), 0);
+	ASSERT_STR_CONTAINS(tt_slot(c, 1)->open_msg, "already open");
+	ASSERT_INT_EQ(tt_slot(c, 1)->pid, *pid);
+	ASSERT_INT_EQ(term_host_resize(c->h, 1, 0, 0), OP_ERR_RANGE);
+	ASSERT_INT_EQ(term_host_resize(c->h, 1, 70000, 70000), OP_ERR_RANGE);
+	ASSERT_INT_EQ(tt_slot(c, 1)->nerrors, 2);
+	/* The per-session cap, with ids the client picks at will. */
+	ASSERT_INT_EQ(term_host_open(c->h, INT32_MIN, 24, 80), 0);
+	ASSERT_INT_EQ(term_host_open(c->h, 3, 24, 80), OP_ERR_TOO_LARGE);
+	ASSERT_STR_CONTAINS(tt_slot(c, 3)->open_msg, "Too many");
+	/* Bad and oversized zstd input. */
+	ASSERT_INT_EQ(term_host_write(c->h, 1, (const uint8_t *)"junk", 4,
+			      true), OP_ERR_PROTO);
+	ASSERT_INT_EQ(term_host_write(c->h, 1, z, zn, true), OP_ERR_TOO_LARGE);
+	ASSERT_STR_CONTAINS(tt_slot(c, 1)->error, "Input dropped");
+	term_host_stats(c->h, &st);
+	ASSERT(st.input_dropped >= zn);
+}
 
 #endif
