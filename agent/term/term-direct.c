@@ -374,12 +374,7 @@ term_direct_open(struct term_direct *d, const struct term_who *who,
 	struct proc *p = NULL;
 	int r;
 
-	memset(out, 0, sizeof(*out));
-	out->master = -1;
-	out->record_fd = -1;
-	msg[0] = '\0';
-	snprintf(out->user, sizeof(out->user), "%s",
-		a != NULL ? a->name : who->user != NULL ? who->user : "");
+	term__shell_init(out, who, msg);
 	if (d->closing)
 		return OP_ERR_STATE;
 	if ((r = refusal(who, msg, msg_size)) != 0)

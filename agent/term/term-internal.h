@@ -144,6 +144,11 @@ size_t term__utf8_split(const uint8_t *buf, size_t len);
 int term__conpty_resize(void *pcon, uint16_t rows, uint16_t cols);
 #endif
 
+/* A spawner's answer before anything is started: no pty ends, no
+ * typescript, the account's name (or the configured one), msg "". */
+void term__shell_init(struct term_shell *out, const struct term_who *who,
+	char *msg);
+
 /* Why who has no account (term_account_lookup failed): 0, or the error
  * and the text the client is shown in msg. */
 int term__account_refusal(const struct term_who *who, char *msg,

@@ -50,6 +50,23 @@ term__utf8_split(const uint8_t *buf, size_t len)
 	return len;
 }
 
+void
+term__shell_init(struct term_shell *out, const struct term_who *who,
+	char *msg)
+{
+	memset(out, 0, sizeof(*out));
+	out->master = -1;
+#ifdef _WIN32
+	out->input = -1;
+#endif
+	out->record_fd = -1;
+	msg[0] = '\0';
+	snprintf(out->user, sizeof(out->user), "%s",
+		who->account != NULL ? who->account->name :
+		who->user != NULL    ? who->user :
+				       "");
+}
+
 int
 term__account_refusal(const struct term_who *who, char *msg, size_t cap)
 {

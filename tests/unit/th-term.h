@@ -406,15 +406,37 @@ tt_fini(void)
 				tt_tail(tt_slot((c), (id))));            \
 	} while (0)
 
+static void tt_refusals_z(struct tt *c, const uint8_t *z, size_t zn,
+	uint32_t *pid);
+
 /*
  * The refusals every system answers alike, on a host c started with
- * max_terminals 2 and no terminal yet: sizes, ids not open, 0 x 0 (the
- * default), an id already open, bad resizes, the cap (ids 1 and
- * INT32_MIN open, 3 refused), bad and oversized zstd input (z: zn
- * compressed bytes of more than input_max). *pid: terminal 1's.
+ * max_terminals 2, input_max below 2 MiB and no terminal yet: sizes, ids
+ * not open, 0 x 0 (the default), an id already open, bad resizes, the
+ * cap (ids 1 and INT32_MIN open, 3 refused), bad zstd input and 2 MiB
+ * of zeros compressed to *zn bytes. *pid: terminal 1's.
  */
 static void
-tt_refusals(struct tt *c, const uint8_t *z, size_t zn, uint32_t *pid)
+tt_refusals(struct tt *c, uint32_t *pid, size_t *zn)
+{
+	uint8_t *zeros = calloc(1, 2u << 20);
+	size_t zcap = ZSTD_compressBound(2u << 20);
+	uint8_t *z = malloc(zcap);
+
+	*zn = 0;
+	if (zeros != NULL && z != NULL)
+		*zn = ZSTD_compress(z, zcap, zeros, 2u << 20, 3);
+	free(zeros);
+	if (*zn == 0 || ZSTD_isError(*zn)) {
+		free(z);
+		TH_FAIL("compressing the oversized input failed");
+	}
+	tt_refusals_z(c, z, *zn, pid);
+	free(z);
+}
+
+static void
+tt_refusals_z(struct tt *c, const uint8_t *z, size_t zn, uint32_t *pid)
 {
 	struct term_stats st;
 

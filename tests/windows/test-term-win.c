@@ -253,18 +253,12 @@ test_hostile(void)
 	struct term_host_cfg cfg = { .account = &self, .allow_root = true,
 		.max_terminals = 2, .input_max = 64 * 1024,
 		.hangup_grace_ms = 300 };
-	uint8_t *zeros = calloc(1, 2u << 20);
-	size_t zcap = ZSTD_compressBound(2u << 20);
-	uint8_t *z = malloc(zcap);
-	size_t zn;
+	size_t zn = 0;
 	uint32_t pid = 0;
 
-	ASSERT(zeros != NULL && z != NULL);
-	zn = ZSTD_compress(z, zcap, zeros, 2u << 20, 3);
-	ASSERT(!ZSTD_isError(zn));
 	ASSERT_INT_EQ(tt_start(&c, NULL, &cfg), 0);
 	/* The Linux test's refusals (th-term.h). */
-	tt_refusals(&c, z, zn, &pid);
+	tt_refusals(&c, &pid, &zn);
 	if (th_cur_failed)
 		return;
 	/* Still a working terminal. */
@@ -274,9 +268,8 @@ test_hostile(void)
 	ASSERT_INT_EQ(term_host_hangup(c.h, 1), 0);
 	ASSERT(tt_wait(&c, tt_is_closed, 1, NULL, 10000));
 	ASSERT(process_gone(pid));
+	ASSERT(zn > 0);
 	ASSERT(tt_stop(&c));
-	free(zeros);
-	free(z);
 }
 
 static void
