@@ -406,6 +406,19 @@ tt_fini(void)
 				tt_tail(tt_slot((c), (id))));            \
 	} while (0)
 
+/* term_account_lookup's refusals on every system: no user, no such
+ * user. */
+static void
+tt_lookup_refusals(void)
+{
+	struct term_account a;
+
+	ASSERT_INT_EQ(term_account_lookup("", NULL, &a), OP_ERR_CONFIG);
+	ASSERT_INT_EQ(term_account_lookup(NULL, NULL, &a), OP_ERR_CONFIG);
+	ASSERT_INT_EQ(term_account_lookup("no-such-user-q7x", NULL, &a),
+		OP_ERR_NOT_FOUND);
+}
+
 static void tt_refusals_z(struct tt *c, const uint8_t *z, size_t zn,
 	uint32_t *pid);
 

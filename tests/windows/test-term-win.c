@@ -83,10 +83,9 @@ test_account(void)
 {
 	struct term_account a;
 
-	ASSERT_INT_EQ(term_account_lookup("", NULL, &a), OP_ERR_CONFIG);
-	ASSERT_INT_EQ(term_account_lookup(NULL, NULL, &a), OP_ERR_CONFIG);
-	ASSERT_INT_EQ(term_account_lookup("no-such-user-q7x", NULL, &a),
-		OP_ERR_NOT_FOUND);
+	tt_lookup_refusals();
+	if (th_cur_failed)
+		return;
 	/* A shell PATH would resolve is refused. */
 	ASSERT_INT_EQ(term_account_lookup(self.name, "cmd.exe", &a),
 		OP_ERR_CONFIG);
