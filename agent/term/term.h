@@ -29,6 +29,11 @@
  * and, for term_host_open, from inside the call (the answer to the open).
  * The callback may call any term_host_* function, including
  * term_host_close.
+ *
+ * Windows (term-direct-win.c, term-io-win.c): shells on a pseudo
+ * console (ConPTY) in a job object, as the service's own account only
+ * (another configured account is refused); a hangup ends the job at
+ * once and reports 129; no typescripts (recording refuses the open).
  */
 #ifndef OP_TERM_TERM_H
 #define OP_TERM_TERM_H
@@ -238,9 +243,10 @@ int term_host_open(struct term_host *h, int32_t id, uint32_t rows,
 int term_host_write(struct term_host *h, int32_t id, const uint8_t *data,
 	size_t len, bool compressed);
 
-/* ResizeTerminal: TIOCSWINSZ (the shell gets SIGWINCH). Returns 0,
- * OP_ERR_NOT_FOUND or OP_ERR_RANGE (0 or above TERM_MAX_DIM; a
- * TERM_EV_ERROR says so). */
+/* ResizeTerminal: TIOCSWINSZ (the shell gets SIGWINCH); on Windows
+ * ResizePseudoConsole. Returns 0, OP_ERR_NOT_FOUND, OP_ERR_RANGE (0 or
+ * above TERM_MAX_DIM; a TERM_EV_ERROR says so), or the system's refusal
+ * (OP_ERR_UNSUPPORTED: wine's E_NOTIMPL). */
 int term_host_resize(struct term_host *h, int32_t id, uint32_t rows,
 	uint32_t cols);
 
