@@ -68,7 +68,6 @@ struct proc {
 	HPCON pcon;
 	HANDLE wait;          /* RegisterWaitForSingleObject's */
 	volatile LONG exited; /* set by the wait's thread */
-	bool reported;
 	uv_work_t work;       /* ClosePseudoConsole, off the loop */
 };
 

@@ -139,14 +139,14 @@ term__io_write(struct term *t, const uint8_t *data, size_t len)
 	return n;
 }
 
+/* Hands *fd to libuv, which closes it with the handle. */
 static int
-open_pipe(struct term *t, uv_pipe_t *p, int *fd)
+open_pipe(uv_pipe_t *p, int *fd)
 {
 	int r = uv_pipe_open(p, *fd);
 
 	if (r == 0)
-		*fd = -1; /* libuv's now: closed with the handle */
-	(void)t;
+		*fd = -1;
 	return r;
 }
 
@@ -166,8 +166,8 @@ term__io_start(struct term_host *h, struct term *t)
 	t->in.data = t;
 	t->handles++;
 	t->io_inited = true;
-	if ((r = open_pipe(t, &t->out, &t->c.master)) != 0 ||
-		(r = open_pipe(t, &t->in, &t->c.input)) != 0)
+	if ((r = open_pipe(&t->out, &t->c.master)) != 0 ||
+		(r = open_pipe(&t->in, &t->c.input)) != 0)
 		return r; /* term__abandon closes handles and fds */
 	return 0;
 }
