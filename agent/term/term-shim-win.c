@@ -33,6 +33,16 @@ after_argv0(wchar_t *s)
 	return s;
 }
 
+/* Ctrl-C and Ctrl-Break go to every process on the console: they are
+ * the shell's to handle, never a reason for us to exit under it. A
+ * handler rather than SetConsoleCtrlHandler(NULL, TRUE), whose "ignore"
+ * the shell would inherit. */
+static BOOL WINAPI
+on_ctrl(DWORD type)
+{
+	return type == CTRL_C_EVENT || type == CTRL_BREAK_EVENT;
+}
+
 static HANDLE
 open_console(const wchar_t *name)
 {
@@ -55,6 +65,7 @@ main(void)
 
 	if (*cmd == L'\0')
 		return 254;
+	(void)SetConsoleCtrlHandler(on_ctrl, TRUE);
 	in = open_console(L"CONIN$");
 	out = open_console(L"CONOUT$");
 	if (in == INVALID_HANDLE_VALUE || out == INVALID_HANDLE_VALUE)
