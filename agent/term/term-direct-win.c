@@ -58,11 +58,8 @@ void WINAPI ClosePseudoConsole(HPCON pc);
 #define PIPE_BUF_SIZE (64 * 1024)
 
 struct proc {
-	TAILQ_ENTRY(proc) link;
+	struct term__proc b;  /* first: the registry's part */
 	struct term_direct *d;
-	uint32_t handle;
-	term_exit_fn on_exit; /* NULL: forgotten */
-	void *arg;
 	HANDLE process;       /* the shim */
 	HANDLE job;
 	HPCON pcon;
@@ -71,15 +68,11 @@ struct proc {
 	uv_work_t work;       /* ClosePseudoConsole, off the loop */
 };
 
-TAILQ_HEAD(proc_list, proc);
-
 struct term_direct {
 	uv_loop_t *loop;
 	uv_async_t async; /* a shim exited */
-	uint32_t next_handle;
 	uint32_t pipe_seq;
-	struct proc_list procs;
-	unsigned live;
+	struct term__procs ps;
 	unsigned dying; /* exited, the pseudo console still closing */
 	bool closing;
 };
@@ -249,7 +242,7 @@ term_direct_new(uv_loop_t *loop, unsigned hangup_grace_ms,
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return OP_ERR_NOMEM;
 	d->loop = loop;
-	TAILQ_INIT(&d->procs);
+	term__procs_init(&d->ps);
 	if ((r = uv_async_init(loop, &d->async, on_async)) != 0) {
 		free(d);
 		return r;
@@ -269,7 +262,7 @@ on_async_closed(uv_handle_t *hd)
 static void
 maybe_free(struct term_direct *d)
 {
-	if (d->closing && d->live == 0 && d->dying == 0 &&
+	if (d->closing && d->ps.live == 0 && d->dying == 0 &&
 		!uv_is_closing((uv_handle_t *)&d->async))
 		uv_close((uv_handle_t *)&d->async, on_async_closed);
 }
@@ -277,7 +270,7 @@ maybe_free(struct term_direct *d)
 static void
 set_ref(struct term_direct *d)
 {
-	if (d->live > 0)
+	if (d->ps.live > 0)
 		uv_ref((uv_handle_t *)&d->async);
 	else
 		uv_unref((uv_handle_t *)&d->async);
@@ -320,19 +313,17 @@ reap(struct proc *p)
 {
 	struct term_direct *d = p->d;
 	DWORD code = 255;
-	term_exit_fn fn = p->on_exit;
+	term_exit_fn fn = term__procs_remove(&d->ps, &p->b);
 
 	(void)UnregisterWaitEx(p->wait, INVALID_HANDLE_VALUE);
 	if (!GetExitCodeProcess(p->process, &code))
 		code = 255;
 	CloseHandle(p->process);
 	(void)TerminateJobObject(p->job, HANGUP_EXIT);
-	TAILQ_REMOVE(&d->procs, p, link);
-	d->live--;
 	d->dying++;
 	set_ref(d);
 	if (fn != NULL)
-		fn(p->arg, p->handle, (int32_t)code);
+		fn(p->b.arg, p->b.handle, (int32_t)code);
 	p->work.data = p;
 	if (uv_queue_work(d->loop, &p->work, close_pcon_work,
 		    close_pcon_done) != 0) {
@@ -345,59 +336,48 @@ static void
 on_async(uv_async_t *a)
 {
 	struct term_direct *d = a->data;
-	struct proc *p;
-	struct proc *next;
+	struct term__proc *p;
+	struct term__proc *next;
 
-	for (p = TAILQ_FIRST(&d->procs); p != NULL; p = next) {
+	for (p = TAILQ_FIRST(&d->ps.list); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, link);
-		if (InterlockedCompareExchange(&p->exited, 0, 0) != 0)
-			reap(p);
+		if (InterlockedCompareExchange(&((struct proc *)p)->exited, 0,
+			    0) != 0)
+			reap((struct proc *)p);
 	}
 }
 
-static struct proc *
-find(struct term_direct *d, uint32_t handle)
+/* The shim's exit is reported as usual, with this status. */
+static void
+hangup(struct term__proc *p)
 {
-	struct proc *p;
-
-	TAILQ_FOREACH(p, &d->procs, link)
-		if (p->handle == handle)
-			return p;
-	return NULL;
+	(void)TerminateJobObject(((struct proc *)p)->job, HANGUP_EXIT);
 }
 
 int
 term_direct_hangup(struct term_direct *d, uint32_t handle, bool forget)
 {
-	struct proc *p = find(d, handle);
+	struct term__proc *p = term__procs_find(&d->ps, handle, forget);
 
 	if (p == NULL)
 		return OP_ERR_NOT_FOUND;
-	if (forget)
-		p->on_exit = NULL;
-	/* The shim's exit is reported as usual, with this status. */
-	(void)TerminateJobObject(p->job, HANGUP_EXIT);
+	hangup(p);
 	return 0;
 }
 
 unsigned
 term_direct_live(const struct term_direct *d)
 {
-	return d->live;
+	return d->ps.live;
 }
 
 void
 term_direct_close(struct term_direct *d)
 {
-	struct proc *p;
-
 	if (d == NULL || d->closing)
 		return;
 	d->closing = true;
-	TAILQ_FOREACH(p, &d->procs, link) {
-		p->on_exit = NULL;
-		(void)TerminateJobObject(p->job, HANGUP_EXIT);
-	}
+	term__procs_forget_all(&d->ps, hangup);
 	maybe_free(d);
 }
 
@@ -644,13 +624,9 @@ term_direct_open(struct term_direct *d, const struct term_who *who,
 			op_strerror(r));
 		goto fail;
 	}
-	p->handle = ++d->next_handle ? d->next_handle : ++d->next_handle;
-	p->on_exit = on_exit;
-	p->arg = arg;
-	TAILQ_INSERT_TAIL(&d->procs, p, link);
-	d->live++;
+	term__procs_add(&d->ps, &p->b, on_exit, arg);
 	set_ref(d);
-	out->handle = p->handle;
+	out->handle = p->b.handle;
 	out->pid = (uint32_t)GetProcessId(p->process);
 	out->pcon = p->pcon;
 	snprintf(out->tty, sizeof(out->tty), "conpty");

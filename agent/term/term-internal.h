@@ -144,6 +144,37 @@ size_t term__utf8_split(const uint8_t *buf, size_t len);
 int term__conpty_resize(void *pcon, uint16_t rows, uint16_t cols);
 #endif
 
+/*
+ * The shells a term_direct started, as both systems keep them
+ * (term-direct.c, term-direct-win.c): each one's struct proc starts with
+ * a struct term__proc.
+ */
+struct term__proc {
+	TAILQ_ENTRY(term__proc) link;
+	uint32_t handle;      /* never 0 */
+	term_exit_fn on_exit; /* NULL: forgotten */
+	void *arg;
+};
+TAILQ_HEAD(term__proc_list, term__proc);
+struct term__procs {
+	struct term__proc_list list;
+	uint32_t next_handle;
+	unsigned live; /* listed */
+};
+void term__procs_init(struct term__procs *ps);
+/* Lists p under a new handle, reporting its exit to on_exit(arg). */
+void term__procs_add(struct term__procs *ps, struct term__proc *p,
+	term_exit_fn on_exit, void *arg);
+/* Unlists p (reaped); returns whom to tell (NULL: forgotten). */
+term_exit_fn term__procs_remove(struct term__procs *ps, struct term__proc *p);
+/* The shell of handle (its exit forgotten if forget), or NULL. */
+struct term__proc *term__procs_find(struct term__procs *ps, uint32_t handle,
+	bool forget);
+/* Forgets every listed shell's exit and hands each to fn (which must not
+ * unlist it). */
+void term__procs_forget_all(struct term__procs *ps,
+	void (*fn)(struct term__proc *p));
+
 /* A spawner's answer before anything is started: no pty ends, no
  * typescript, the account's name (or the configured one), msg "". */
 void term__shell_init(struct term_shell *out, const struct term_who *who,

@@ -51,6 +51,59 @@ term__utf8_split(const uint8_t *buf, size_t len)
 }
 
 void
+term__procs_init(struct term__procs *ps)
+{
+	TAILQ_INIT(&ps->list);
+	ps->next_handle = 0;
+	ps->live = 0;
+}
+
+void
+term__procs_add(struct term__procs *ps, struct term__proc *p,
+	term_exit_fn on_exit, void *arg)
+{
+	p->handle = ++ps->next_handle ? ps->next_handle : ++ps->next_handle;
+	p->on_exit = on_exit;
+	p->arg = arg;
+	TAILQ_INSERT_TAIL(&ps->list, p, link);
+	ps->live++;
+}
+
+term_exit_fn
+term__procs_remove(struct term__procs *ps, struct term__proc *p)
+{
+	TAILQ_REMOVE(&ps->list, p, link);
+	ps->live--;
+	return p->on_exit;
+}
+
+struct term__proc *
+term__procs_find(struct term__procs *ps, uint32_t handle, bool forget)
+{
+	struct term__proc *p;
+
+	TAILQ_FOREACH(p, &ps->list, link)
+		if (p->handle == handle) {
+			if (forget)
+				p->on_exit = NULL;
+			return p;
+		}
+	return NULL;
+}
+
+void
+term__procs_forget_all(struct term__procs *ps,
+	void (*fn)(struct term__proc *p))
+{
+	struct term__proc *p;
+
+	TAILQ_FOREACH(p, &ps->list, link) {
+		p->on_exit = NULL;
+		fn(p);
+	}
+}
+
+void
 term__shell_init(struct term_shell *out, const struct term_who *who,
 	char *msg)
 {
