@@ -43,12 +43,9 @@
 #define REAP_TICKS 5    /* ...this many times before the reap */
 
 struct proc {
-	TAILQ_ENTRY(proc) link;
+	struct term__proc b;  /* first: the registry's part */
 	struct term_direct *d;
-	uint32_t handle;
 	struct term__child c; /* c.master is our copy (-1 once hung up) */
-	term_exit_fn on_exit; /* NULL: forgotten */
-	void *arg;
 	uv_poll_t exit_poll;  /* the pidfd */
 	uv_timer_t timer;     /* the SIGKILL deadline, or the reap ticks */
 	int handles;
@@ -58,14 +55,10 @@ struct proc {
 	bool done;
 };
 
-TAILQ_HEAD(proc_list, proc);
-
 struct term_direct {
 	uv_loop_t *loop;
 	unsigned grace_ms;
-	uint32_t next_handle;
-	struct proc_list procs;
-	unsigned live;
+	struct term__procs ps;
 	unsigned dying; /* done, handles closing */
 	bool closing;
 };
@@ -81,7 +74,7 @@ term_direct_new(uv_loop_t *loop, unsigned hangup_grace_ms,
 		return OP_ERR_NOMEM;
 	d->loop = loop;
 	d->grace_ms = hangup_grace_ms ? hangup_grace_ms : GRACE_DEFAULT_MS;
-	TAILQ_INIT(&d->procs);
+	term__procs_init(&d->ps);
 	*out = d;
 	return 0;
 }
@@ -89,7 +82,7 @@ term_direct_new(uv_loop_t *loop, unsigned hangup_grace_ms,
 static void
 maybe_free(struct term_direct *d)
 {
-	if (d->closing && d->live == 0 && d->dying == 0)
+	if (d->closing && d->ps.live == 0 && d->dying == 0)
 		free(d);
 }
 
@@ -129,11 +122,9 @@ static void
 finish(struct proc *p, int status)
 {
 	struct term_direct *d = p->d;
-	term_exit_fn fn = p->on_exit;
+	term_exit_fn fn = term__procs_remove(&d->ps, &p->b);
 
 	p->done = true;
-	TAILQ_REMOVE(&d->procs, p, link);
-	d->live--;
 	d->dying++;
 	if (p->c.master >= 0)
 		close(p->c.master);
@@ -141,7 +132,7 @@ finish(struct proc *p, int status)
 	uv_close((uv_handle_t *)&p->exit_poll, on_proc_closed);
 	uv_close((uv_handle_t *)&p->timer, on_proc_closed);
 	if (fn != NULL && !d->closing)
-		fn(p->arg, p->handle, term__exit_code(status));
+		fn(p->b.arg, p->b.handle, term__exit_code(status));
 }
 
 static void
@@ -228,48 +219,36 @@ hangup(struct proc *p)
 		uv_timer_start(&p->timer, on_timer, p->d->grace_ms, 0);
 }
 
-static struct proc *
-find(struct term_direct *d, uint32_t handle)
+static void
+hangup_base(struct term__proc *p)
 {
-	struct proc *p;
-
-	TAILQ_FOREACH(p, &d->procs, link)
-		if (p->handle == handle)
-			return p;
-	return NULL;
+	hangup((struct proc *)p);
 }
 
 int
 term_direct_hangup(struct term_direct *d, uint32_t handle, bool forget)
 {
-	struct proc *p = find(d, handle);
+	struct term__proc *p = term__procs_find(&d->ps, handle, forget);
 
 	if (p == NULL)
 		return OP_ERR_NOT_FOUND;
-	if (forget)
-		p->on_exit = NULL;
-	hangup(p);
+	hangup((struct proc *)p);
 	return 0;
 }
 
 unsigned
 term_direct_live(const struct term_direct *d)
 {
-	return d->live;
+	return d->ps.live;
 }
 
 void
 term_direct_close(struct term_direct *d)
 {
-	struct proc *p;
-
 	if (d == NULL)
 		return;
 	d->closing = true;
-	TAILQ_FOREACH(p, &d->procs, link) {
-		p->on_exit = NULL;
-		hangup(p);
-	}
+	term__procs_forget_all(&d->ps, hangup_base);
 	maybe_free(d);
 }
 
@@ -313,31 +292,10 @@ term_record_open(const char *dir, int64_t tag, int32_t id, char *path,
 static int
 refusal(const struct term_who *who, char *msg, size_t cap)
 {
-	const char *user = who->user != NULL ? who->user : "";
-	int r = who->account != NULL ? 0 :
-		who->account_error != 0 ? who->account_error :
-					  OP_ERR_CONFIG;
+	int r = term__account_refusal(who, msg, cap);
 
-	switch (r) {
-	case 0:
-		break;
-	case OP_ERR_CONFIG:
-		snprintf(msg, cap, "No terminal user is configured on this "
-				   "host (policy.terminal.user)");
+	if (r != 0)
 		return r;
-	case OP_ERR_NOT_FOUND:
-		snprintf(msg, cap, "The terminal user '%s' does not exist on "
-				   "this host", user);
-		return r;
-	case OP_ERR_RANGE:
-		snprintf(msg, cap, "The terminal user '%s' is in too many "
-				   "groups", user);
-		return r;
-	default:
-		snprintf(msg, cap, "The terminal user '%s' could not be "
-				   "looked up: %s", user, op_strerror(r));
-		return r;
-	}
 	if ((r = term__may_switch(who->account, who->allow_root)) != 0)
 		snprintf(msg, cap, "%s",
 			r == OP_ERR_DENIED ?
@@ -395,12 +353,7 @@ term_direct_open(struct term_direct *d, const struct term_who *who,
 	struct proc *p = NULL;
 	int r;
 
-	memset(out, 0, sizeof(*out));
-	out->master = -1;
-	out->record_fd = -1;
-	msg[0] = '\0';
-	snprintf(out->user, sizeof(out->user), "%s",
-		a != NULL ? a->name : who->user != NULL ? who->user : "");
+	term__shell_init(out, who, msg);
 	if (d->closing)
 		return OP_ERR_STATE;
 	if ((r = refusal(who, msg, msg_size)) != 0)
@@ -435,12 +388,8 @@ term_direct_open(struct term_direct *d, const struct term_who *who,
 		p = NULL;
 		goto fail;
 	}
-	p->handle = ++d->next_handle ? d->next_handle : ++d->next_handle;
-	p->on_exit = on_exit;
-	p->arg = arg;
-	TAILQ_INSERT_TAIL(&d->procs, p, link);
-	d->live++;
-	out->handle = p->handle;
+	term__procs_add(&d->ps, &p->b, on_exit, arg);
+	out->handle = p->b.handle;
 	out->pid = (uint32_t)p->c.pid;
 	out->tty_chowned = p->c.tty_chowned;
 	snprintf(out->tty, sizeof(out->tty), "%s", p->c.tty);

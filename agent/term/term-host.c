@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <zstd.h>
@@ -23,6 +22,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "term/term-internal.h"
+#include "term/term-os.h"
 
 #define GRACE_DEFAULT_MS 3000
 
@@ -190,7 +190,6 @@ term_host_resize(struct term_host *h, int32_t id, uint32_t rows,
 	uint32_t cols)
 {
 	struct term *t = term__find(h, id);
-	struct winsize ws;
 
 	if (h->closing || t == NULL || t->state != TS_RUNNING)
 		return OP_ERR_NOT_FOUND;
@@ -204,13 +203,7 @@ term_host_resize(struct term_host *h, int32_t id, uint32_t rows,
 		term__emit(h, &ev);
 		return OP_ERR_RANGE;
 	}
-	memset(&ws, 0, sizeof(ws));
-	ws.ws_row = (unsigned short)rows;
-	ws.ws_col = (unsigned short)cols;
-	/* The kernel sends SIGWINCH to the foreground process group. */
-	if (ioctl(t->c.master, TIOCSWINSZ, &ws) != 0)
-		return -errno;
-	return 0;
+	return term__io_resize(t, (uint16_t)rows, (uint16_t)cols);
 }
 
 int

@@ -23,6 +23,7 @@ enum term_state {
 	TS_DONE,     /* TerminalClosed sent; handles closing */
 };
 
+#ifndef _WIN32
 /* A started shell on its pty (term-spawn.c), as term_direct keeps it. */
 struct term__child {
 	pid_t pid;
@@ -31,18 +32,27 @@ struct term__child {
 	char tty[64];
 	bool tty_chowned; /* the tty belongs to the shell's user */
 };
+#endif
 
 struct term {
 	TAILQ_ENTRY(term) link;
 	struct term_host *h;
 	int32_t id;
 	enum term_state state;
-	struct term_shell c; /* from the spawner; c.master is ours */
+	struct term_shell c; /* from the spawner; its pty ends are ours */
+#ifdef _WIN32
+	uv_pipe_t out;       /* ConPTY's output; closing it closes c.master */
+	uv_pipe_t in;        /* ConPTY's input; closing it closes c.input */
+	size_t writing;      /* input bytes in uv_write requests */
+	bool reading;
+	bool in_gone;        /* a write failed: conhost stopped reading */
+#else
 	uv_poll_t io;        /* the pty master; closing it closes the fd */
+	int io_mask;
+#endif
 	uv_timer_t timer;    /* drain quiet time */
 	int handles;         /* initialised and not yet closed */
 	bool io_inited;
-	int io_mask;
 	bool master_eof;
 	bool reaped;         /* the spawner reported the exit */
 	int32_t exit_code;
@@ -90,6 +100,7 @@ struct term_host {
 	struct op_ratelimit refusals;
 };
 
+#ifndef _WIN32
 /*
  * Opens a pty of rows x cols and starts a's login shell on it (fork,
  * then in the child only async-signal-safe calls). Returns 0 and *out;
@@ -114,6 +125,11 @@ int term__signal_session(pid_t sid, int sig);
  * OP_ERR_PERM when the ids cannot be switched. */
 int term__may_switch(const struct term_account *a, bool allow_root);
 
+/* The exit_code of TerminalClosed for a waitpid status: the exit status,
+ * or 128 + the signal. */
+int32_t term__exit_code(int status);
+#endif
+
 /*
  * How many of buf[0..len) to send now so that no UTF-8 character is cut
  * in two (the stock client decodes every TerminalData on its own): len,
@@ -122,9 +138,52 @@ int term__may_switch(const struct term_account *a, bool allow_root);
  */
 size_t term__utf8_split(const uint8_t *buf, size_t len);
 
-/* The exit_code of TerminalClosed for a waitpid status: the exit status,
- * or 128 + the signal. */
-int32_t term__exit_code(int status);
+#ifdef _WIN32
+/* ResizePseudoConsole (term-direct-win.c): 0, OP_ERR_UNSUPPORTED (wine's
+ * E_NOTIMPL) or OP_ERR_INTERNAL. */
+int term__conpty_resize(void *pcon, uint16_t rows, uint16_t cols);
+#endif
+
+/*
+ * The shells a term_direct started, as both systems keep them
+ * (term-direct.c, term-direct-win.c): each one's struct proc starts with
+ * a struct term__proc.
+ */
+struct term__proc {
+	TAILQ_ENTRY(term__proc) link;
+	uint32_t handle;      /* never 0 */
+	term_exit_fn on_exit; /* NULL: forgotten */
+	void *arg;
+};
+TAILQ_HEAD(term__proc_list, term__proc);
+struct term__procs {
+	struct term__proc_list list;
+	uint32_t next_handle;
+	unsigned live; /* listed */
+};
+void term__procs_init(struct term__procs *ps);
+/* Lists p under a new handle, reporting its exit to on_exit(arg). */
+void term__procs_add(struct term__procs *ps, struct term__proc *p,
+	term_exit_fn on_exit, void *arg);
+/* Unlists p (reaped); returns whom to tell (NULL: forgotten). */
+term_exit_fn term__procs_remove(struct term__procs *ps, struct term__proc *p);
+/* The shell of handle (its exit forgotten if forget), or NULL. */
+struct term__proc *term__procs_find(struct term__procs *ps, uint32_t handle,
+	bool forget);
+/* Forgets every listed shell's exit and hands each to fn (which must not
+ * unlist it). */
+void term__procs_forget_all(struct term__procs *ps,
+	void (*fn)(struct term__proc *p));
+
+/* A spawner's answer before anything is started: no pty ends, no
+ * typescript, the account's name (or the configured one), msg "". */
+void term__shell_init(struct term_shell *out, const struct term_who *who,
+	char *msg);
+
+/* Why who has no account (term_account_lookup failed): 0, or the error
+ * and the text the client is shown in msg. */
+int term__account_refusal(const struct term_who *who, char *msg,
+	size_t cap);
 
 /* "RxC" within 1..TERM_MAX_DIM (0 on open means the default). */
 bool term__dim_ok(uint32_t rows, uint32_t cols);
@@ -162,6 +221,7 @@ void term__record_line(struct term *t, const char *what,
 	const char *detail);
 void term__on_retry(uv_timer_t *tm);
 int term__queue_input(struct term *t, const uint8_t *data, size_t len);
+/* Tells the system layer (term-os.h) what t wants of its pty now. */
 void term__update_io(struct term *t);
 void term__hangup(struct term *t);
 /* Kills and frees a terminal whose start failed (t not listed). */

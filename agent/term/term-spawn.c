@@ -103,6 +103,16 @@ term_account_lookup(const char *name, const char *shell,
 	return 0;
 }
 
+int32_t
+term__exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 255;
+}
+
 int
 term__may_switch(const struct term_account *a, bool allow_root)
 {

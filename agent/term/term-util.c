@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The pure parts of terminals: UTF-8 safe chunking of output, RustDesk's
- * zstd use for TerminalData, exit codes and bounds. No I/O, no loop.
+ * zstd use for TerminalData, the account refusals' text and bounds. No
+ * I/O, no loop.
  */
+#ifdef _WIN32
+#define _CRT_RAND_S /* rand_s: RtlGenRandom */
+#endif
 #include "term/term-internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
 #include <sys/random.h>
-#include <sys/wait.h>
+#endif
 
 #include <zstd.h>
 
@@ -45,14 +50,105 @@ term__utf8_split(const uint8_t *buf, size_t len)
 	return len;
 }
 
-int32_t
-term__exit_code(int status)
+void
+term__procs_init(struct term__procs *ps)
 {
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return 255;
+	TAILQ_INIT(&ps->list);
+	ps->next_handle = 0;
+	ps->live = 0;
+}
+
+void
+term__procs_add(struct term__procs *ps, struct term__proc *p,
+	term_exit_fn on_exit, void *arg)
+{
+	p->handle = ++ps->next_handle ? ps->next_handle : ++ps->next_handle;
+	p->on_exit = on_exit;
+	p->arg = arg;
+	TAILQ_INSERT_TAIL(&ps->list, p, link);
+	ps->live++;
+}
+
+term_exit_fn
+term__procs_remove(struct term__procs *ps, struct term__proc *p)
+{
+	TAILQ_REMOVE(&ps->list, p, link);
+	ps->live--;
+	return p->on_exit;
+}
+
+struct term__proc *
+term__procs_find(struct term__procs *ps, uint32_t handle, bool forget)
+{
+	struct term__proc *p;
+
+	TAILQ_FOREACH(p, &ps->list, link)
+		if (p->handle == handle) {
+			if (forget)
+				p->on_exit = NULL;
+			return p;
+		}
+	return NULL;
+}
+
+void
+term__procs_forget_all(struct term__procs *ps,
+	void (*fn)(struct term__proc *p))
+{
+	struct term__proc *p;
+
+	TAILQ_FOREACH(p, &ps->list, link) {
+		p->on_exit = NULL;
+		fn(p);
+	}
+}
+
+void
+term__shell_init(struct term_shell *out, const struct term_who *who,
+	char *msg)
+{
+	memset(out, 0, sizeof(*out));
+	out->master = -1;
+#ifdef _WIN32
+	out->input = -1;
+#endif
+	out->record_fd = -1;
+	msg[0] = '\0';
+	snprintf(out->user, sizeof(out->user), "%s",
+		who->account != NULL ? who->account->name :
+		who->user != NULL    ? who->user :
+				       "");
+}
+
+int
+term__account_refusal(const struct term_who *who, char *msg, size_t cap)
+{
+	const char *user = who->user != NULL ? who->user : "";
+	int r = who->account != NULL ? 0 :
+		who->account_error != 0 ? who->account_error :
+					  OP_ERR_CONFIG;
+
+	switch (r) {
+	case 0:
+		break;
+	case OP_ERR_CONFIG:
+		snprintf(msg, cap, "No terminal user is configured on this "
+				   "host (policy.terminal.user)");
+		break;
+	case OP_ERR_NOT_FOUND:
+		snprintf(msg, cap, "The terminal user '%s' does not exist on "
+				   "this host", user);
+		break;
+	case OP_ERR_RANGE:
+		snprintf(msg, cap, "The terminal user '%s' is in too many "
+				   "groups", user);
+		break;
+	default:
+		snprintf(msg, cap, "The terminal user '%s' could not be "
+				   "looked up: %s", user, op_strerror(r));
+		break;
+	}
+	return r;
 }
 
 bool
@@ -68,12 +164,21 @@ term__service_id(char *out, size_t cap)
 	uint8_t r[16] = { 0 };
 	char hex[33];
 
+#ifdef _WIN32
+	for (size_t i = 0; i < sizeof(r); i += 4) {
+		unsigned v = 0;
+
+		(void)rand_s(&v); /* on failure: 0, only a label */
+		memcpy(r + i, &v, 4);
+	}
+#else
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
 		/* Only a label for the client's reconnect attempt; never a
 		 * secret, so a weaker source is fine. */
 		for (size_t i = 0; i < sizeof(r); i++)
 			r[i] = (uint8_t)random();
 	}
+#endif
 	for (size_t i = 0; i < sizeof(r); i++)
 		snprintf(hex + 2 * i, 3, "%02x", r[i]);
 	snprintf(out, cap, "ts_%s", hex);

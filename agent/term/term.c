@@ -35,6 +35,7 @@
 #include "core/queue.h"
 #include "core/time.h"
 #include "term/term-internal.h"
+#include "term/term-os.h"
 
 #define RETRY_MS 5            /* polling can_send while paused */
 #define QUIET_MS 100          /* after the exit: no output for this long */
@@ -52,6 +53,17 @@ static bool
 may_send(struct term_host *h)
 {
 	return h->cfg.can_send == NULL || h->cfg.can_send(h->cfg.arg);
+}
+
+static void pause_output(struct term_host *h);
+
+bool
+term__may_read(struct term *t)
+{
+	if (may_send(t->h))
+		return true;
+	pause_output(t->h);
+	return false;
 }
 
 struct term *
@@ -87,7 +99,8 @@ write_all(int fd, const void *p, size_t len)
 	const uint8_t *b = p;
 
 	while (len > 0) {
-		ssize_t n = write(fd, b, len);
+		/* Windows' write takes an unsigned int. */
+		ssize_t n = write(fd, b, (unsigned)(len < 65536 ? len : 65536));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -113,7 +126,7 @@ term__record_line(struct term *t, const char *what, const char *detail)
 
 	if (t->record_fd < 0)
 		return;
-	if (localtime_r(&now, &tm) == NULL ||
+	if (op_localtime(&now, &tm) == NULL ||
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S%z", &tm) == 0)
 		snprintf(when, sizeof(when), "@%lld", (long long)now);
 	n = snprintf(line, sizeof(line), "%sScript %s on %s [%s]\n",
@@ -166,14 +179,11 @@ send_output(struct term *t, size_t len)
 	term__emit(h, &ev);
 }
 
-static void
-on_handle_closed(uv_handle_t *hd)
+void
+term__on_handle_closed(struct term *t)
 {
-	struct term *t = hd->data;
 	struct term_host *h = t->h;
 
-	if (hd == (uv_handle_t *)&t->io)
-		close(t->c.master); /* hangs up whoever still has the tty */
 	if (--t->handles > 0)
 		return;
 	free(t->inq);
@@ -183,10 +193,16 @@ on_handle_closed(uv_handle_t *hd)
 }
 
 static void
-close_handle(uv_handle_t *hd)
+on_timer_closed(uv_handle_t *hd)
 {
-	if (!uv_is_closing(hd))
-		uv_close(hd, on_handle_closed);
+	term__on_handle_closed(hd->data);
+}
+
+static void
+close_timer(struct term *t)
+{
+	if (!uv_is_closing((uv_handle_t *)&t->timer))
+		uv_close((uv_handle_t *)&t->timer, on_timer_closed);
 }
 
 /* Reports the end (unless the host is closing) and lets go of t. */
@@ -224,8 +240,8 @@ finish(struct term *t)
 	ev.bytes_out = t->bytes_out;
 	term__emit(h, &ev);
 	if (t->io_inited)
-		close_handle((uv_handle_t *)&t->io);
-	close_handle((uv_handle_t *)&t->timer);
+		term__io_close(t);
+	close_timer(t);
 }
 
 static void
@@ -273,8 +289,8 @@ pause_output(struct term_host *h)
 	uv_timer_start(&h->retry, term__on_retry, RETRY_MS, RETRY_MS);
 }
 
-static void
-on_master_eof(struct term *t)
+void
+term__on_io_eof(struct term *t)
 {
 	t->master_eof = true;
 	term__update_io(t);
@@ -283,35 +299,14 @@ on_master_eof(struct term *t)
 	/* RUNNING: the shell closed the tty but lives; its exit decides. */
 }
 
-/* Reads up to one chunk and sends it, if the session may take it. */
-static void
-read_output(struct term *t)
+/* rbuf[0..total) was read: sends what ends on a whole character. */
+void
+term__on_output(struct term *t, size_t total, bool eof)
 {
-	struct term_host *h = t->h;
-	size_t total = t->carry;
-	size_t len;
-	bool eof = false;
+	size_t len = eof ? total : term__utf8_split(t->rbuf, total);
 
-	if (!may_send(h)) {
-		pause_output(h);
+	if (t->state != TS_RUNNING && t->state != TS_DRAINING)
 		return;
-	}
-	while (total < TERM_CHUNK) {
-		ssize_t n = read(t->c.master, t->rbuf + total,
-			TERM_CHUNK - total);
-
-		if (n > 0) {
-			total += (size_t)n;
-		} else if (n < 0 && errno == EINTR) {
-			continue;
-		} else {
-			/* EAGAIN: all read. EIO (or 0): every slave fd is
-			 * closed. */
-			eof = !(n < 0 && errno == EAGAIN);
-			break;
-		}
-	}
-	len = eof ? total : term__utf8_split(t->rbuf, total);
 	t->carry = total - len;
 	if (len > 0) {
 		send_output(t, len);
@@ -328,36 +323,19 @@ read_output(struct term *t)
 		}
 	}
 	if (eof)
-		on_master_eof(t);
+		term__on_io_eof(t);
 }
 
 /* ---- input ---- */
 
-/* Writes what the pty takes now; the rest waits for UV_WRITABLE. */
-/* Keystrokes go straight to the pty; only what it refuses now waits. */
-static size_t
-write_now(struct term *t, const uint8_t *data, size_t len)
+void
+term__on_writable(struct term *t)
 {
-	size_t done = 0;
+	size_t n;
 
-	while (done < len) {
-		ssize_t n = write(t->c.master, data + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n <= 0)
-			return len; /* the tty is gone: nobody reads */
-		done += (size_t)n;
-	}
-	return done;
-}
-
-static void
-flush_input(struct term *t)
-{
-	size_t n = write_now(t, t->inq + t->inq_off, t->inq_len);
+	if (t->state != TS_RUNNING)
+		return;
+	n = term__io_write(t, t->inq + t->inq_off, t->inq_len);
 
 	t->inq_off += n;
 	t->inq_len -= n;
@@ -374,7 +352,7 @@ term__queue_input(struct term *t, const uint8_t *data, size_t len)
 	size_t need;
 
 	if (t->inq_len == 0) {
-		size_t n = write_now(t, data, len);
+		size_t n = term__io_write(t, data, len);
 
 		data += n;
 		len -= n;
@@ -409,43 +387,17 @@ term__queue_input(struct term *t, const uint8_t *data, size_t len)
 
 /* ---- the handles ---- */
 
-static void
-on_io(uv_poll_t *p, int status, int events)
-{
-	struct term *t = p->data;
-
-	if (status < 0) {
-		on_master_eof(t);
-		return;
-	}
-	if ((events & UV_WRITABLE) && t->state == TS_RUNNING)
-		flush_input(t);
-	if ((events & UV_READABLE) &&
-		(t->state == TS_RUNNING || t->state == TS_DRAINING))
-		read_output(t);
-}
-
-/* Polls the master for what t wants now: output while it may be sent,
- * writability while input waits. */
+/* Asks the system layer for what t wants now: output while it may be
+ * sent, writability while input waits. */
 void
 term__update_io(struct term *t)
 {
-	int mask = 0;
-
-	if (!t->io_inited || uv_is_closing((uv_handle_t *)&t->io))
+	if (!t->io_inited)
 		return;
-	if ((t->state == TS_RUNNING || t->state == TS_DRAINING) &&
-		!t->master_eof && !t->h->paused)
-		mask |= UV_READABLE;
-	if (t->state == TS_RUNNING && !t->master_eof && t->inq_len > 0)
-		mask |= UV_WRITABLE;
-	if (mask == t->io_mask)
-		return;
-	t->io_mask = mask;
-	if (mask == 0)
-		uv_poll_stop(&t->io);
-	else if (uv_poll_start(&t->io, mask, on_io) != 0)
-		t->io_mask = -1; /* retried at the next change */
+	term__io_want(t,
+		(t->state == TS_RUNNING || t->state == TS_DRAINING) &&
+			!t->master_eof && !t->h->paused,
+		t->state == TS_RUNNING && !t->master_eof && t->inq_len > 0);
 }
 
 void
@@ -486,7 +438,7 @@ term__hangup(struct term *t)
 	/* The spawner signals first, then our master goes: the last close
 	 * of it is the kernel's hangup of the tty. */
 	(void)sp->impl->hangup(sp, t->c.handle, false);
-	close_handle((uv_handle_t *)&t->io);
+	term__io_close(t);
 }
 
 /* Frees a terminal whose start failed after its handles existed. */
@@ -503,16 +455,16 @@ term__abandon(struct term *t)
 	t->state = TS_DONE;
 	h->dying++;
 	if (!t->io_inited)
-		close(t->c.master);
+		term__io_release(t);
 	if (t->handles == 0) {
 		free(t);
 		h->dying--;
 		return;
 	}
 	if (t->io_inited)
-		close_handle((uv_handle_t *)&t->io);
+		term__io_close(t);
 	if (t->timer.data != NULL)
-		close_handle((uv_handle_t *)&t->timer);
+		close_timer(t);
 }
 
 int
@@ -524,11 +476,6 @@ term__start_handles(struct term_host *h, struct term *t)
 		return r;
 	t->timer.data = t;
 	t->handles++;
-	if ((r = uv_poll_init(h->cfg.loop, &t->io, t->c.master)) != 0)
-		return r;
-	t->io.data = t;
-	t->handles++;
-	t->io_inited = true;
-	return 0;
+	return term__io_start(h, t);
 }
 

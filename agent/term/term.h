@@ -29,6 +29,11 @@
  * and, for term_host_open, from inside the call (the answer to the open).
  * The callback may call any term_host_* function, including
  * term_host_close.
+ *
+ * Windows (term-direct-win.c, term-io-win.c): shells on a pseudo
+ * console (ConPTY) in a job object, as the service's own account only
+ * (another configured account is refused); a hangup ends the job at
+ * once and reports 129; no typescripts (recording refuses the open).
  */
 #ifndef OP_TERM_TERM_H
 #define OP_TERM_TERM_H
@@ -40,6 +45,12 @@
 
 #include <uv.h>
 
+#ifdef _WIN32
+/* No POSIX ids there: struct term_account's stay 0. */
+typedef uint32_t uid_t;
+typedef uint32_t gid_t;
+#endif
+
 #define TERM_MAX_GROUPS 256
 #define TERM_DEFAULT_MAX 8        /* terminals per session */
 #define TERM_DEFAULT_ROWS 24      /* OpenTerminal with rows or cols 0 */
@@ -49,7 +60,9 @@
 #define TERM_CHUNK (32 * 1024)    /* most output bytes in one data event */
 #define TERM_COMPRESS_MIN 512     /* RustDesk compresses data above this */
 
-/* The account terminals run as, resolved once by term_account_lookup. */
+/* The account terminals run as, resolved once by term_account_lookup.
+ * On Windows only name, home and shell are set, and only the service's
+ * own account is accepted (CreateProcessAsUser is not done yet). */
 struct term_account {
 	uid_t uid;
 	gid_t gid;
@@ -132,7 +145,12 @@ struct term_open_req {
 struct term_shell {
 	uint32_t handle; /* the spawner's name for it, never 0 */
 	uint32_t pid;
-	int master;      /* the pty master: non-blocking, close-on-exec */
+	int master;      /* the pty master: non-blocking, close-on-exec;
+			  * Windows: a CRT fd of ConPTY's output pipe */
+#ifdef _WIN32
+	int input;       /* a CRT fd of ConPTY's input pipe */
+	void *pcon;      /* the HPCON, the spawner's: for the resize only */
+#endif
 	int record_fd;   /* the typescript, open for writing; -1 = none */
 	bool tty_chowned;
 	char tty[64];
@@ -225,9 +243,10 @@ int term_host_open(struct term_host *h, int32_t id, uint32_t rows,
 int term_host_write(struct term_host *h, int32_t id, const uint8_t *data,
 	size_t len, bool compressed);
 
-/* ResizeTerminal: TIOCSWINSZ (the shell gets SIGWINCH). Returns 0,
- * OP_ERR_NOT_FOUND or OP_ERR_RANGE (0 or above TERM_MAX_DIM; a
- * TERM_EV_ERROR says so). */
+/* ResizeTerminal: TIOCSWINSZ (the shell gets SIGWINCH); on Windows
+ * ResizePseudoConsole. Returns 0, OP_ERR_NOT_FOUND, OP_ERR_RANGE (0 or
+ * above TERM_MAX_DIM; a TERM_EV_ERROR says so), or the system's refusal
+ * (OP_ERR_UNSUPPORTED: wine's E_NOTIMPL). */
 int term_host_resize(struct term_host *h, int32_t id, uint32_t rows,
 	uint32_t cols);
 

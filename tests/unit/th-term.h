@@ -19,8 +19,10 @@
 #include <uv.h>
 #include <zstd.h>
 
+#include "core/err.h"
 #include "term/term-internal.h"
 #include "term/term.h"
+#include "th.h"
 
 #define TT_MAX 8
 #define TT_KEEP (1u << 20) /* output kept per terminal for searching */
@@ -74,6 +76,27 @@ static uint8_t tt_zbuf[TERM_CHUNK + 64];
  * call, which a sanitizer's quarantine turns into RSS. */
 static ZSTD_DCtx *tt_dctx;
 
+#ifdef _WIN32
+/* Not measured there (no /proc); mingw has no memmem either. */
+static long
+tt_rss_kb(void)
+{
+	return -1;
+}
+
+static void *
+memmem(const void *hay, size_t n, const void *needle, size_t m)
+{
+	const uint8_t *h = hay;
+
+	if (m == 0)
+		return (void *)hay;
+	for (size_t i = 0; i + m <= n; i++)
+		if (memcmp(h + i, needle, m) == 0)
+			return (void *)(h + i);
+	return NULL;
+}
+#else
 /* VmRSS without stdio: fopen's buffers, freed into a sanitizer's
  * quarantine every 5 ms, would be what we measure. */
 static long
@@ -95,6 +118,7 @@ tt_rss_kb(void)
 		return -1;
 	return strtol(p + 6, NULL, 10);
 }
+#endif
 
 static struct tt_term *
 tt_slot(struct tt *c, int32_t id)
@@ -200,7 +224,7 @@ tt_can_send(void *arg)
 	return c->rate == 0 || c->queued < c->high;
 }
 
-static void
+static void __attribute__((unused)) /* a test's slow consumer */
 tt_on_drain(uv_timer_t *t)
 {
 	struct tt *c = t->data;
@@ -324,6 +348,143 @@ tt_stop(struct tt *c)
 		free(c->t[i].buf);
 	memset(c->t, 0, sizeof(c->t));
 	return ok;
+}
+
+static size_t
+tt_tail_len(const struct tt_term *s)
+{
+	return s->len > 600 ? 600 : s->len;
+}
+
+static const char *
+tt_tail(const struct tt_term *s)
+{
+	return s->buf == NULL ? "" : (const char *)s->buf + s->len -
+			tt_tail_len(s);
+}
+
+static uint64_t __attribute__((unused))
+tt_now_ms(void)
+{
+	uv_update_time(&tt_loop);
+	return uv_now(&tt_loop);
+}
+
+/* tt_loop, its tick and the zstd context; false on failure. */
+static bool
+tt_init(void)
+{
+	return uv_loop_init(&tt_loop) == 0 &&
+		uv_timer_init(&tt_loop, &tt_tick) == 0 &&
+		(tt_dctx = ZSTD_createDCtx()) != NULL;
+}
+
+/* Closes what tt_init made; false when handles were left open. */
+static bool
+tt_fini(void)
+{
+	ZSTD_freeDCtx(tt_dctx);
+	uv_close((uv_handle_t *)&tt_tick, NULL);
+	uv_run(&tt_loop, UV_RUN_DEFAULT);
+	return uv_loop_close(&tt_loop) == 0;
+}
+
+/* Opens terminal id (24x80) and waits for its answer. */
+#define OPEN_OK(c, id)                                                   \
+	do {                                                             \
+		ASSERT_INT_EQ(term_host_open((c)->h, (id), 24, 80), 0);  \
+		ASSERT(tt_slot((c), (id))->opened);                      \
+		ASSERT(tt_slot((c), (id))->open_ok);                     \
+	} while (0)
+
+#define WAIT_TEXT(c, id, text, ms)                                       \
+	do {                                                             \
+		if (!tt_wait((c), tt_has_text, (id), (text), (ms)))      \
+			TH_FAIL("no \"%s\" within %u ms; output: %.*s",  \
+				(text), (unsigned)(ms),                  \
+				(int)tt_tail_len(tt_slot((c), (id))),     \
+				tt_tail(tt_slot((c), (id))));            \
+	} while (0)
+
+/* term_account_lookup's refusals on every system: no user, no such
+ * user. */
+static void
+tt_lookup_refusals(void)
+{
+	struct term_account a;
+
+	ASSERT_INT_EQ(term_account_lookup("", NULL, &a), OP_ERR_CONFIG);
+	ASSERT_INT_EQ(term_account_lookup(NULL, NULL, &a), OP_ERR_CONFIG);
+	ASSERT_INT_EQ(term_account_lookup("no-such-user-q7x", NULL, &a),
+		OP_ERR_NOT_FOUND);
+}
+
+static void tt_refusals_z(struct tt *c, const uint8_t *z, size_t zn,
+	uint32_t *pid);
+
+/*
+ * The refusals every system answers alike, on a host c started with
+ * max_terminals 2, input_max below 2 MiB and no terminal yet: sizes, ids
+ * not open, 0 x 0 (the default), an id already open, bad resizes, the
+ * cap (ids 1 and INT32_MIN open, 3 refused), bad zstd input and 2 MiB
+ * of zeros compressed to *zn bytes. *pid: terminal 1's.
+ */
+static void
+tt_refusals(struct tt *c, uint32_t *pid, size_t *zn)
+{
+	uint8_t *zeros = calloc(1, 2u << 20);
+	size_t zcap = ZSTD_compressBound(2u << 20);
+	uint8_t *z = malloc(zcap);
+
+	*zn = 0;
+	if (zeros != NULL && z != NULL)
+		*zn = ZSTD_compress(z, zcap, zeros, 2u << 20, 3);
+	free(zeros);
+	if (*zn == 0 || ZSTD_isError(*zn)) {
+		free(z);
+		TH_FAIL("compressing the oversized input failed");
+	}
+	tt_refusals_z(c, z, *zn, pid);
+	free(z);
+}
+
+static void
+tt_refusals_z(struct tt *c, const uint8_t *z, size_t zn, uint32_t *pid)
+{
+	struct term_stats st;
+
+	ASSERT_INT_EQ(term_host_open(c->h, 1, 100000, 80), OP_ERR_RANGE);
+	ASSERT_STR_CONTAINS(tt_slot(c, 1)->open_msg, "out of range");
+	ASSERT_INT_EQ(term_host_open(c->h, 1, 24, UINT32_MAX), OP_ERR_RANGE);
+	ASSERT_INT_EQ(term_host_open(c->h, 1, 24, TERM_MAX_DIM + 1),
+		OP_ERR_RANGE);
+	/* Nothing open yet: data, resize and close are dropped. */
+	ASSERT_INT_EQ(tt_send(c, 1, "echo no\r"), OP_ERR_NOT_FOUND);
+	ASSERT_INT_EQ(term_host_resize(c->h, 1, 24, 80), OP_ERR_NOT_FOUND);
+	ASSERT_INT_EQ(term_host_hangup(c->h, 1), OP_ERR_NOT_FOUND);
+	ASSERT_INT_EQ(term_host_hangup(c->h, INT32_MIN), OP_ERR_NOT_FOUND);
+	ASSERT_INT_EQ(tt_slot(c, 1)->nerrors, 0);
+	/* 0 x 0 means the default, as the stock client may send. */
+	ASSERT_INT_EQ(term_host_open(c->h, 1, 0, 0), 0);
+	ASSERT(tt_slot(c, 1)->open_ok);
+	*pid = tt_slot(c, 1)->pid;
+	ASSERT_INT_EQ(term_host_open(c->h, 1, 24, 80), 0);
+	ASSERT_STR_CONTAINS(tt_slot(c, 1)->open_msg, "already open");
+	ASSERT_INT_EQ(tt_slot(c, 1)->pid, *pid);
+	ASSERT_INT_EQ(term_host_resize(c->h, 1, 0, 0), OP_ERR_RANGE);
+	ASSERT_INT_EQ(term_host_resize(c->h, 1, 70000, 70000), OP_ERR_RANGE);
+	ASSERT_INT_EQ(tt_slot(c, 1)->nerrors, 2);
+	/* The per-session cap, with ids the client picks at will. */
+	ASSERT_INT_EQ(term_host_open(c->h, INT32_MIN, 24, 80), 0);
+	ASSERT_INT_EQ(term_host_open(c->h, 3, 24, 80), OP_ERR_TOO_LARGE);
+	ASSERT_STR_CONTAINS(tt_slot(c, 3)->open_msg, "Too many");
+	/* Bad and oversized zstd input. */
+	ASSERT_INT_EQ(term_host_write(c->h, 1, (const uint8_t *)"junk", 4,
+			      true), OP_ERR_PROTO);
+	ASSERT_INT_EQ(term_host_write(c->h, 1, z, zn, true), OP_ERR_TOO_LARGE);
+	ASSERT_STR_CONTAINS(tt_slot(c, 1)->error, "Input dropped");
+	term_host_stats(c->h, &st);
+	ASSERT(st.input_dropped >= zn);
 }
 
 #endif
