@@ -231,15 +231,16 @@ adapt_threads(struct venc *e, double encode_ms, int64_t gap_ms, bool key)
  * at VP8_SPEED is slow again (a busy machine: its frames at 8 take longer
  * than the interval even when the picture is close), the stream stays at
  * the catch-up speed for a second, then two, up to eight, before trying
- * again: alternating the two speeds there gave 4 fps of 220 ms frames,
- * where speed 16 alone keeps up.
+ * again: alternating the two speeds there gave 4 fps of 220 ms frames.
+ * (Measured only together with the drop to one thread, vp8_go_single,
+ * which is what brought such a stream back to 23-28 fps.)
  */
 #define VP8_HOLD_MAX_S 8
 
 static void
 vp8_pace(struct venc *e, double ms, bool key)
 {
-	bool slow = !key && ms > 1.5 * 1000.0 / e->p.fps;
+	bool slow = ms > 1.5 * 1000.0 / e->p.fps;
 
 	if (!e->vp8_pace || key)
 		return;
@@ -732,7 +733,7 @@ venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
 		e->cfg.g_threads > 1) {
 		int r2 = vp8_go_single(e);
 
-		if (r2 != 0) /* the frame is out; the encoder is not */
+		if (r2 != 0) /* this frame is lost with the encoder */
 			return r2;
 	}
 	return r;
