@@ -50,8 +50,7 @@ static pthread_rwlock_t venc_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 /*
  * VP8 runs at a fixed speed (cpu-used -8), except the frame after one
- * that took over 1.5 frame intervals, which is coded at 16 (and more
- * of them on a busy machine: vp8_pace).
+ * that took over 1.5 frame intervals, which is coded at 16 (vp8_pace).
  * How long a VP8 frame takes, and how large it is, grows with how far
  * the picture moved since the last one, so a stream that fell behind
  * once (a key frame, a busy core) stayed behind: the bench's 1080p video
@@ -101,8 +100,6 @@ struct venc {
 	bool vp8_pace;          /* VP8 at VP8_SPEED, catching up when slow */
 	int vp8_next;           /* the speed of the next frame */
 	int vp8_cur;            /* the speed libvpx has now */
-	unsigned vp8_strikes;   /* slow frames at VP8_SPEED in a row */
-	unsigned vp8_hold;      /* catch-up frames still to come */
 	unsigned vp8_slow_catch_up; /* slow frames at the catch-up speed */
 	bool vp8_need_key;      /* made again: the next frame is a key */
 	struct venc_mem_chunk tokens; /* libvpx's token buffer, if found */
@@ -226,17 +223,8 @@ adapt_threads(struct venc *e, double encode_ms, int64_t gap_ms, bool key)
 		(void)set_parallel(e, false);
 }
 
-/*
- * A slow frame at VP8_SPEED gets one catch-up frame. When the next frame
- * at VP8_SPEED is slow again (a busy machine: its frames at 8 take longer
- * than the interval even when the picture is close), the stream stays at
- * the catch-up speed for a second, then two, up to eight, before trying
- * again: alternating the two speeds there gave 4 fps of 220 ms frames.
- * (Measured only together with the drop to one thread, vp8_go_single,
- * which is what brought such a stream back to 23-28 fps.)
- */
-#define VP8_HOLD_MAX_S 8
-
+/* A frame after a slow one is coded at the catch-up speed; slow catch-up
+ * frames are counted for vp8_go_single. */
 static void
 vp8_pace(struct venc *e, double ms, bool key)
 {
@@ -244,24 +232,9 @@ vp8_pace(struct venc *e, double ms, bool key)
 
 	if (!e->vp8_pace || key)
 		return;
-	if (e->vp8_cur == VP8_SPEED) {
-		if (!slow) {
-			e->vp8_strikes = 0;
-			e->vp8_next = VP8_SPEED;
-			return;
-		}
-		e->vp8_strikes++;
-		e->vp8_hold = e->vp8_strikes == 1 ? 1 :
-			e->vp8_strikes - 2 < 3 ?
-			e->p.fps << (e->vp8_strikes - 2) :
-			e->p.fps * VP8_HOLD_MAX_S;
-	}
-	else if (e->vp8_cur == VP8_SPEED_CATCH_UP)
+	if (e->vp8_cur == VP8_SPEED_CATCH_UP)
 		e->vp8_slow_catch_up = slow ? e->vp8_slow_catch_up + 1 : 0;
-	if (e->vp8_hold > 0)
-		e->vp8_hold--;
-	/* A slow catch-up frame is followed by another one. */
-	e->vp8_next = e->vp8_hold > 0 || slow ? VP8_SPEED_CATCH_UP : VP8_SPEED;
+	e->vp8_next = slow ? VP8_SPEED_CATCH_UP : VP8_SPEED;
 }
 
 /* Codec-specific controls; libvpx returns an error code per control. */
