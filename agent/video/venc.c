@@ -168,11 +168,16 @@ log2_floor(unsigned v)
 #define MT_OFF 0.3
 #define MT_HOLD 30
 
+static bool
+boosted(const struct venc *e)
+{
+	return e->cfg.rc_max_quantizer == VENC_BOOST_MAX_Q;
+}
+
 static int
 set_loopfilter(struct venc *e)
 {
-	bool off = e->adapt_mt && e->parallel &&
-		e->cfg.rc_max_quantizer != VENC_BOOST_MAX_Q;
+	bool off = e->adapt_mt && e->parallel && !boosted(e);
 
 	if (vpx_codec_control(&e->ctx, VP9E_SET_DISABLE_LOOPFILTER,
 		    off ? 2 : 0))
@@ -230,7 +235,7 @@ vp8_pace(struct venc *e, double ms, bool key)
 {
 	bool slow = ms > 1.5 * 1000.0 / e->p.fps;
 
-	if (!e->vp8_pace || key)
+	if (!e->vp8_pace || key || boosted(e))
 		return;
 	if (e->vp8_cur == VP8_SPEED_CATCH_UP)
 		e->vp8_slow_catch_up = slow ? e->vp8_slow_catch_up + 1 : 0;
@@ -632,9 +637,12 @@ venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
 		flags |= VP8_EFLAG_NO_REF_GF | VP8_EFLAG_NO_REF_ARF |
 			VP8_EFLAG_NO_UPD_GF | VP8_EFLAG_NO_UPD_ARF;
 	/* A key frame is coded quickly too: the picture after it should be
-	 * close to it. */
+	 * close to it. A refinement frame (boost) is not: its picture is
+	 * still, there is nothing to catch up with (nor does it count for
+	 * vp8_go_single, whose key frame would undo the refinement). */
 	if (e->vp8_pace) {
-		int sp = force_key ? VP8_SPEED_CATCH_UP : e->vp8_next;
+		int sp = force_key ? VP8_SPEED_CATCH_UP :
+			 boosted(e) ? VP8_SPEED : e->vp8_next;
 
 		if (sp != e->vp8_cur) {
 			if (vpx_codec_control(&e->ctx, VP8E_SET_CPUUSED, -sp))
