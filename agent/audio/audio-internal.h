@@ -62,8 +62,40 @@ void audio__ring_put(struct audio_ring *r, const struct audio_frame *f);
 bool audio__ring_get(struct audio_ring *r, struct audio_frame *f);
 void audio__ring_clear(struct audio_ring *r);
 
+/* A capture device's own format, converted to ours (audio-conv.c). */
+enum audio_sample_fmt {
+	AUDIO_FMT_F32 = 1,      /* float, native endian */
+	AUDIO_FMT_S16,          /* signed 16-bit, native endian */
+};
+
+#define AUDIO_CONV_MAX_CHANNELS 32
+#define AUDIO_CONV_MIN_RATE 8000
+#define AUDIO_CONV_MAX_RATE 384000
+
+struct audio_conv {
+	enum audio_sample_fmt fmt;
+	unsigned channels, rate;
+	uint32_t pos;           /* resampling phase, 1/48000ths of a frame */
+	float prev[2];          /* the last input frame (resampling) */
+	bool primed;
+};
+
+/* 0, or OP_ERR_UNSUPPORTED for another sample type, no channel or more
+ * than AUDIO_CONV_MAX_CHANNELS, or a rate outside the MIN..MAX range. */
+int audio__conv_init(struct audio_conv *c, enum audio_sample_fmt fmt,
+	unsigned channels, unsigned rate);
+size_t audio__conv_bytes_per_frame(const struct audio_conv *c);
+/* Converts up to `frames` input frames into at most out_frames stereo
+ * frames (2 * out_frames floats); *used gets the input frames consumed
+ * (fewer when out is full: call again with the rest). Returns the
+ * output frames written. */
+size_t audio__conv_run(struct audio_conv *c, const void *in, size_t frames,
+	float *out, size_t out_frames, size_t *used);
+
 struct audio_ops {
 	const char *name;
+	/* Frames come from a thread of the backend's: the ring is locked. */
+	bool threaded;
 	/* Connects (PipeWire) or checks (pulse); fills a->backend. */
 	int (*open)(struct audio *a, const struct audio_target *t);
 	int (*start)(struct audio *a);
@@ -71,10 +103,14 @@ struct audio_ops {
 	/* Releases everything; calls audio__backend_closed(a) once done
 	 * (possibly later, from the loop). */
 	void (*close)(struct audio *a);
+	/* Optional: fills frames and silent where the gate runs in the
+	 * backend's thread. */
+	void (*stats)(const struct audio *a, struct audio_stats *out);
 };
 
 extern const struct audio_ops audio__pw_ops;
 extern const struct audio_ops audio__pulse_ops;
+extern const struct audio_ops audio__wasapi_ops;
 
 struct audio {
 	uv_loop_t *loop;
@@ -104,7 +140,5 @@ void audio__flush(struct audio *a);  /* encode and deliver the ring */
 void audio__fail(struct audio *a, int status); /* report once (deferred) */
 void audio__stream_fail(struct audio *a, int status); /* this stream only */
 void audio__backend_closed(struct audio *a);
-/* The pulse thread's counters (the gate runs there). */
-void audio__pulse_stats(const struct audio *a, struct audio_stats *out);
 
 #endif

@@ -250,8 +250,8 @@ pulse_close(struct audio *a)
 	uv_async_send(&b->async);
 }
 
-void
-audio__pulse_stats(const struct audio *a, struct audio_stats *out)
+static void
+pulse_stats(const struct audio *a, struct audio_stats *out)
 {
 	const struct pulse_backend *b = a->backend;
 
@@ -265,8 +265,10 @@ audio__pulse_stats(const struct audio *a, struct audio_stats *out)
 
 const struct audio_ops audio__pulse_ops = {
 	.name = "pulse",
+	.threaded = true,
 	.open = pulse_open,
 	.start = pulse_start,
 	.stop = pulse_stop,
 	.close = pulse_close,
+	.stats = pulse_stats,
 };

@@ -2,7 +2,7 @@
 /*
  * The backend-neutral half of audio: choosing a backend, the Opus encoder
  * and the delivery of packets and errors to the owner, on the loop
- * thread. Backends (audio-pw.c, audio-pulse.c) put gated 20 ms frames
+ * thread. Backends (audio-pw.c, audio-pulse.c, audio-wasapi.c) put gated 20 ms frames
  * into the ring and call audio__flush() outside their own library's
  * callbacks, so the owner may stop or close from on_frame/on_error
  * without pulling a PipeWire object out from under PipeWire.
@@ -18,16 +18,35 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#ifndef _WIN32
 #include <unistd.h>
+#endif
 
 #include <opus.h>
 
 #include "audio/audio-internal.h"
 #include "core/err.h"
 #include "core/log.h"
+#ifndef _WIN32
 #include "platform/userconn.h"
+#endif
 
+#ifdef _WIN32
+static int
+pick_ops(const struct audio_target *t, const struct audio_ops **ops)
+{
+	if (t->backend != AUDIO_BACKEND_AUTO || t->pw_fd >= 0)
+		return OP_ERR_UNSUPPORTED;
+	*ops = &audio__wasapi_ops;
+	return 0;
+}
+
+static void
+close_fd(int fd)
+{
+	(void)fd; /* no PipeWire socket on Windows: pick_ops refused it */
+}
+#else
 static int
 path_exists(const char *dir, const char *name)
 {
@@ -74,6 +93,13 @@ pick_ops(const struct audio_target *t, const struct audio_ops **ops)
 	return OP_ERR_NOT_FOUND;
 }
 
+static void
+close_fd(int fd)
+{
+	close(fd);
+}
+#endif
+
 static int
 encoder_new(OpusEncoder **out)
 {
@@ -113,7 +139,7 @@ audio_open(uv_loop_t *loop, const struct audio_target *target,
 	a->on_frame = on_frame;
 	a->on_error = on_error;
 	a->arg = arg;
-	audio__ring_init(&a->ring, ops == &audio__pulse_ops);
+	audio__ring_init(&a->ring, ops->threaded);
 	audio__gate_reset(&a->gate);
 	if ((r = encoder_new(&a->enc)) != 0) {
 		audio__ring_deinit(&a->ring);
@@ -131,7 +157,7 @@ audio_open(uv_loop_t *loop, const struct audio_target *target,
 	return 0;
 fail:
 	if (target != NULL && target->pw_fd >= 0)
-		close(target->pw_fd);
+		close_fd(target->pw_fd);
 	return r;
 }
 
@@ -268,8 +294,8 @@ audio_get_stats(const struct audio *a, struct audio_stats *out)
 	out->packets = a->packets;
 	out->bytes = a->bytes;
 	out->dropped = a->ring.dropped;
-	if (a->ops == &audio__pulse_ops)
-		audio__pulse_stats(a, out);
+	if (a->ops->stats != NULL)
+		a->ops->stats(a, out);
 }
 
 const char *

@@ -10,7 +10,9 @@
  * with uv_poll and pw_loop_iterate(…, 0), no thread of ours), and
  * PulseAudio's simple API where only pulseaudio runs (pa_simple blocks:
  * it runs in a thread of its own that hands 20 ms frames to the loop
- * through a bounded ring and uv_async_send).
+ * through a bounded ring and uv_async_send). On Windows, WASAPI: a
+ * loopback capture of the default render endpoint, from a thread that
+ * hands frames over the same way (audio-wasapi.c).
  *
  * Silence costs nothing: the PipeWire stream is passive, so an idle sink
  * stops the graph and nothing wakes us; frames that are digital silence
@@ -60,6 +62,11 @@ struct audio_target {
 	 * runtime_dir/pipewire-0 from this process. */
 	int pw_fd;
 	enum audio_backend backend;
+	/* Windows only; NULL: loopback capture of the default render
+	 * endpoint (what the desktop plays). Otherwise the id (UTF-8, as
+	 * IMMDevice_GetId gives it) of a capture endpoint to record as is,
+	 * e.g. a "Stereo Mix" or a sound server's monitor. */
+	const char *device;
 };
 
 struct audio_format {
@@ -119,7 +126,7 @@ void audio_close(struct audio *a);
 
 void audio_format(const struct audio *a, struct audio_format *out);
 void audio_get_stats(const struct audio *a, struct audio_stats *out);
-/* "pipewire" or "pulse". */
+/* "pipewire", "pulse" or "wasapi". */
 const char *audio_backend_name(const struct audio *a);
 
 /*
@@ -132,7 +139,9 @@ const char *audio_backend_name(const struct audio *a);
  * audio_target.pw_fd, OP_ERR_NOT_FOUND when the socket does not exist,
  * -ENAMETOOLONG, -EPERM (not root), or the child's errno.
  */
+#ifndef _WIN32
 int audio_connect_user(const char *runtime_dir, uid_t uid, gid_t gid,
 	int *fd);
+#endif
 
 #endif

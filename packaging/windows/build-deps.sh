@@ -8,7 +8,7 @@
 # are listed in $OP_WINDEPS/versions.txt.
 #
 # Built today: libsodium, the protobuf-c runtime, libyaml, libuv, mbedtls,
-# zstd, sqlite3, libvpx and libyuv. Not yet: libopus.
+# zstd, sqlite3, libvpx, libyuv and libopus.
 #
 # The cache is extended, never trusted blindly: every library has its own
 # stamp holding its Debian version and the recipe revision below, so a
@@ -228,6 +228,20 @@ PC
 	stamp libyuv r1
 }
 
+# libopus' own configure (the release tarball has one), without its
+# default -fstack-protector-strong in the DSP loops; its _FORTIFY_SOURCE
+# objects need libssp, which every Windows target links (CMakeLists.txt).
+build_opus() {
+	stale opus r2 || return 0
+	rm -rf "$d/build-win"
+	mkdir -p "$d/build-win"
+	(cd "$d/build-win" && ../configure -q --host=$HOST --prefix="$PREFIX" \
+		--disable-shared --enable-static --disable-doc \
+		--disable-extra-programs --disable-stack-protector >/dev/null &&
+		make -s -j"$JOBS" >/dev/null 2>&1 && make -s install >/dev/null)
+	stamp opus r2
+}
+
 build_libsodium() {
 	stale libsodium || return 0
 	# Debian's tarball has no configure script (its build autoreconfs).
@@ -298,6 +312,7 @@ build_zstd
 build_sqlite3
 build_libvpx
 build_libyuv
+build_opus
 {
 	echo "mingw-w64 gcc $(dpkg-query -W -f='${Version}' gcc-mingw-w64-x86-64)"
 	echo "wine $(dpkg-query -W -f='${Version}' wine64)"

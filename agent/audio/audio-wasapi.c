@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Windows backend: WASAPI loopback capture of the default render
+ * endpoint (what the desktop plays), shared mode, in the endpoint's mix
+ * format, converted to 48 kHz float stereo by audio-conv.c (float or
+ * 16-bit samples, any channel count, 8-384 kHz; anything else is
+ * refused with OP_ERR_UNSUPPORTED). With audio_target.device, a capture
+ * endpoint is recorded instead (no loopback flag).
+ *
+ * Like the pulse backend, each audio_start runs a thread that owns every
+ * COM object (an MTA of its own), drains the capture client every 10 ms
+ * (polled: loopback clients get no event while nothing plays), gates
+ * 20 ms frames into the audio's ring and wakes the loop with
+ * uv_async_send. audio_stop raises the stop event and joins: the thread
+ * is in a 10 ms wait or a non-blocking WASAPI call, so the loop waits
+ * that long at most.
+ *
+ * Errors: no endpoint, or one that went away (the default device
+ * changed, AUDCLNT_E_DEVICE_INVALIDATED) end this stream with
+ * OP_ERR_NOT_FOUND, a refused format or endpoint with
+ * OP_ERR_UNSUPPORTED (a later audio_start tries again); the audio
+ * service stopping (AUDCLNT_E_SERVICE_NOT_RUNNING) is final, OP_ERR_GONE.
+ */
+#define COBJMACROS
+#include <initguid.h>
+
+#include "audio/audio-internal.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <windows.h>
+#include <audioclient.h>
+#include <ksmedia.h>
+#include <mmdeviceapi.h>
+
+#include "core/err.h"
+#include "core/log.h"
+
+#define POLL_MS 10
+/* The shared-mode buffer asked for: room for POLL_MS many times over. */
+#define BUFFER_HNS (100 * 10000)
+
+struct wasapi_backend {
+	struct audio *a;
+	uv_async_t async;
+	wchar_t *device;        /* NULL: loopback of the default render */
+	HANDLE stop_ev;
+	pthread_t thread;
+	bool thread_live;       /* started, not joined */
+	atomic_bool stop;
+	atomic_bool exited;
+	atomic_int error;
+	atomic_uint_fast64_t frames, silent;
+	uint64_t frames_done, silent_done;
+	struct audio_gate gate; /* the thread's */
+	struct audio_conv conv; /* the thread's */
+	float out[AUDIO_FRAME_FLOATS];
+};
+
+static void
+run_emit(void *arg, const struct audio_frame *f)
+{
+	struct wasapi_backend *b = arg;
+
+	if (!atomic_load(&b->stop))
+		audio__ring_put(&b->a->ring, f);
+}
+
+static int
+hr_status(HRESULT hr)
+{
+	switch (hr) {
+	case AUDCLNT_E_SERVICE_NOT_RUNNING:
+		return OP_ERR_GONE;
+	case AUDCLNT_E_UNSUPPORTED_FORMAT:
+	case AUDCLNT_E_WRONG_ENDPOINT_TYPE:
+	case AUDCLNT_E_EXCLUSIVE_MODE_ONLY:
+		return OP_ERR_UNSUPPORTED;
+	default:
+		return OP_ERR_NOT_FOUND;
+	}
+}
+
+/* The mix format as ours to convert, or OP_ERR_UNSUPPORTED. */
+static int
+mix_format(const WAVEFORMATEX *wf, struct audio_conv *c)
+{
+	WORD tag = wf->wFormatTag;
+	enum audio_sample_fmt fmt = 0;
+
+	if (tag == WAVE_FORMAT_EXTENSIBLE) {
+		const WAVEFORMATEXTENSIBLE *x = (const WAVEFORMATEXTENSIBLE *)wf;
+
+		if (wf->cbSize < sizeof(*x) - sizeof(*wf))
+			return OP_ERR_UNSUPPORTED;
+		if (IsEqualGUID(&x->SubFormat, &KSDATAFORMAT_SUBTYPE_IEEE_FLOAT))
+			tag = WAVE_FORMAT_IEEE_FLOAT;
+		else if (IsEqualGUID(&x->SubFormat, &KSDATAFORMAT_SUBTYPE_PCM))
+			tag = WAVE_FORMAT_PCM;
+		else
+			return OP_ERR_UNSUPPORTED;
+	}
+	if (tag == WAVE_FORMAT_IEEE_FLOAT && wf->wBitsPerSample == 32)
+		fmt = AUDIO_FMT_F32;
+	else if (tag == WAVE_FORMAT_PCM && wf->wBitsPerSample == 16)
+		fmt = AUDIO_FMT_S16;
+	else
+		return OP_ERR_UNSUPPORTED;
+	if (audio__conv_init(c, fmt, wf->nChannels,
+		    (unsigned)wf->nSamplesPerSec) != 0)
+		return OP_ERR_UNSUPPORTED;
+	/* Packets are read as whole frames of this size. */
+	if (wf->nBlockAlign != audio__conv_bytes_per_frame(c))
+		return OP_ERR_UNSUPPORTED;
+	return 0;
+}
+
+static void
+feed_silence(struct wasapi_backend *b, size_t frames)
+{
+	/* Frames at the device rate, as many at ours. */
+	size_t n = (size_t)((uint64_t)frames * AUDIO_SAMPLE_RATE /
+		b->conv.rate);
+
+	memset(b->out, 0, sizeof(b->out));
+	b->conv.prev[0] = b->conv.prev[1] = 0.0f;
+	while (n > 0) {
+		size_t take = n < AUDIO_FRAME_SAMPLES ? n : AUDIO_FRAME_SAMPLES;
+
+		audio__gate_push(&b->gate, b->out, 2 * take, run_emit, b);
+		n -= take;
+	}
+}
+
+static void
+feed(struct wasapi_backend *b, const BYTE *data, size_t frames)
+{
+	size_t bpf = audio__conv_bytes_per_frame(&b->conv);
+
+	while (frames > 0) {
+		size_t used = 0;
+		size_t n = audio__conv_run(&b->conv, data, frames, b->out,
+			AUDIO_FRAME_SAMPLES, &used);
+
+		audio__gate_push(&b->gate, b->out, 2 * n, run_emit, b);
+		data += used * bpf;
+		frames -= used;
+	}
+}
+
+/* Drains what the capture client holds; 0 or an HRESULT. */
+static HRESULT
+drain(struct wasapi_backend *b, IAudioCaptureClient *cc)
+{
+	UINT32 pk = 0;
+	HRESULT hr;
+
+	while ((hr = IAudioCaptureClient_GetNextPacketSize(cc, &pk)) == S_OK &&
+		pk > 0 && !atomic_load(&b->stop)) {
+		BYTE *data = NULL;
+		UINT32 n = 0;
+		DWORD flags = 0;
+
+		hr = IAudioCaptureClient_GetBuffer(cc, &data, &n, &flags, NULL,
+			NULL);
+		if (FAILED(hr))
+			return hr;
+		if (hr == AUDCLNT_S_BUFFER_EMPTY)
+			return S_OK;
+		if (flags & AUDCLNT_BUFFERFLAGS_SILENT)
+			feed_silence(b, n);
+		else
+			feed(b, data, n);
+		if (FAILED(hr = IAudioCaptureClient_ReleaseBuffer(cc, n)))
+			return hr;
+	}
+	return FAILED(hr) ? hr : S_OK;
+}
+
+static HRESULT
+open_device(struct wasapi_backend *b, IMMDevice **dev)
+{
+	IMMDeviceEnumerator *en = NULL;
+	HRESULT hr = CoCreateInstance(&CLSID_MMDeviceEnumerator, NULL,
+		CLSCTX_ALL, &IID_IMMDeviceEnumerator, (void **)&en);
+
+	if (FAILED(hr))
+		return hr;
+	if (b->device != NULL)
+		hr = IMMDeviceEnumerator_GetDevice(en, b->device, dev);
+	else
+		hr = IMMDeviceEnumerator_GetDefaultAudioEndpoint(en, eRender,
+			eConsole, dev);
+	IMMDeviceEnumerator_Release(en);
+	return hr;
+}
+
+static void
+capture(struct wasapi_backend *b)
+{
+	IMMDevice *dev = NULL;
+	IAudioClient *ac = NULL;
+	IAudioCaptureClient *cc = NULL;
+	WAVEFORMATEX *wf = NULL;
+	DWORD flags = b->device == NULL ? AUDCLNT_STREAMFLAGS_LOOPBACK : 0;
+	HRESULT hr;
+	int r;
+
+	if (FAILED(hr = open_device(b, &dev)) ||
+		FAILED(hr = IMMDevice_Activate(dev, &IID_IAudioClient,
+			CLSCTX_ALL, NULL, (void **)&ac)) ||
+		FAILED(hr = IAudioClient_GetMixFormat(ac, &wf)))
+		goto out;
+	if ((r = mix_format(wf, &b->conv)) != 0) {
+		log_warn("audio: WASAPI mix format refused (tag %u, %u bits, "
+			"%u channels, %lu Hz)", wf->wFormatTag,
+			wf->wBitsPerSample, wf->nChannels, wf->nSamplesPerSec);
+		atomic_store(&b->error, r);
+		goto done;
+	}
+	if (FAILED(hr = IAudioClient_Initialize(ac, AUDCLNT_SHAREMODE_SHARED,
+		    flags, BUFFER_HNS, 0, wf, NULL)) ||
+		FAILED(hr = IAudioClient_GetService(ac,
+			&IID_IAudioCaptureClient, (void **)&cc)) ||
+		FAILED(hr = IAudioClient_Start(ac)))
+		goto out;
+	while (!atomic_load(&b->stop)) {
+		uint64_t before = b->gate.frames - b->gate.silent;
+
+		if (FAILED(hr = drain(b, cc)))
+			break;
+		atomic_store(&b->frames, b->gate.frames);
+		atomic_store(&b->silent, b->gate.silent);
+		if (b->gate.frames - b->gate.silent != before)
+			uv_async_send(&b->async);
+		WaitForSingleObject(b->stop_ev, POLL_MS);
+	}
+	IAudioClient_Stop(ac);
+out:
+	if (FAILED(hr)) {
+		log_warn("audio: WASAPI capture: 0x%08lx", (unsigned long)hr);
+		atomic_store(&b->error, hr_status(hr));
+	}
+done:
+	if (cc != NULL)
+		IAudioCaptureClient_Release(cc);
+	if (ac != NULL)
+		IAudioClient_Release(ac);
+	if (dev != NULL)
+		IMMDevice_Release(dev);
+	CoTaskMemFree(wf);
+}
+
+static void *
+wasapi_thread(void *arg)
+{
+	struct wasapi_backend *b = arg;
+	HRESULT hr = CoInitializeEx(NULL, COINIT_MULTITHREADED);
+
+	if (FAILED(hr))
+		atomic_store(&b->error, OP_ERR_GONE);
+	else
+		capture(b);
+	if (SUCCEEDED(hr))
+		CoUninitialize();
+	atomic_store(&b->exited, true);
+	uv_async_send(&b->async);
+	return NULL;
+}
+
+/* Joins the thread once it has exited (or been told to) and takes its
+ * verdict when it ended on its own. */
+static void
+reap(struct wasapi_backend *b, bool wait)
+{
+	int e;
+
+	if (!b->thread_live || (!wait && !atomic_load(&b->exited)))
+		return;
+	pthread_join(b->thread, NULL);
+	b->thread_live = false;
+	b->frames_done += atomic_load(&b->frames);
+	b->silent_done += atomic_load(&b->silent);
+	atomic_store(&b->frames, 0);
+	atomic_store(&b->silent, 0);
+	e = atomic_load(&b->error);
+	if (e == 0 || atomic_load(&b->stop))
+		return;
+	if (e == OP_ERR_GONE)
+		audio__fail(b->a, e);
+	else
+		audio__stream_fail(b->a, e);
+}
+
+static void
+on_async(uv_async_t *h)
+{
+	struct wasapi_backend *b = h->data;
+
+	reap(b, false);
+	audio__flush(b->a);
+}
+
+static void
+on_async_closed(uv_handle_t *h)
+{
+	struct wasapi_backend *b = h->data;
+	struct audio *a = b->a;
+
+	CloseHandle(b->stop_ev);
+	free(b->device);
+	free(b);
+	audio__backend_closed(a);
+}
+
+static int
+copy_device(const char *utf8, wchar_t **out)
+{
+	int n;
+
+	*out = NULL;
+	if (utf8 == NULL)
+		return 0;
+	n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, utf8, -1,
+		NULL, 0);
+	if (n <= 0 || n > 1024)
+		return OP_ERR_CONFIG;
+	if ((*out = calloc((size_t)n, sizeof(wchar_t))) == NULL)
+		return OP_ERR_NOMEM;
+	MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, utf8, -1, *out, n);
+	return 0;
+}
+
+static int
+wasapi_open(struct audio *a, const struct audio_target *t)
+{
+	struct wasapi_backend *b = calloc(1, sizeof(*b));
+	int r;
+
+	if (b == NULL)
+		return OP_ERR_NOMEM;
+	b->a = a;
+	if ((r = copy_device(t->device, &b->device)) != 0)
+		goto fail;
+	if ((b->stop_ev = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL) {
+		r = OP_ERR_INTERNAL;
+		goto fail;
+	}
+	if ((r = uv_async_init(a->loop, &b->async, on_async)) != 0) {
+		CloseHandle(b->stop_ev);
+		goto fail;
+	}
+	b->async.data = b;
+	a->backend = b;
+	return 0;
+fail:
+	free(b->device);
+	free(b);
+	return r;
+}
+
+static int
+wasapi_start(struct audio *a)
+{
+	struct wasapi_backend *b = a->backend;
+	int r;
+
+	reap(b, true);
+	atomic_store(&b->stop, false);
+	atomic_store(&b->exited, false);
+	atomic_store(&b->error, 0);
+	ResetEvent(b->stop_ev);
+	memset(&b->gate, 0, sizeof(b->gate)); /* its counters too: per run */
+	audio__gate_reset(&b->gate);
+	if ((r = pthread_create(&b->thread, NULL, wasapi_thread, b)) != 0)
+		return -r;
+	b->thread_live = true;
+	return 0;
+}
+
+static void
+wasapi_stop(struct audio *a)
+{
+	struct wasapi_backend *b = a->backend;
+
+	atomic_store(&b->stop, true);
+	SetEvent(b->stop_ev);
+	reap(b, true);
+}
+
+static void
+wasapi_close(struct audio *a)
+{
+	struct wasapi_backend *b = a->backend;
+
+	wasapi_stop(a);
+	uv_close((uv_handle_t *)&b->async, on_async_closed);
+}
+
+static void
+wasapi_stats(const struct audio *a, struct audio_stats *out)
+{
+	const struct wasapi_backend *b = a->backend;
+
+	out->frames = b->frames_done + atomic_load(&b->frames);
+	out->silent = b->silent_done + atomic_load(&b->silent);
+}
+
+const struct audio_ops audio__wasapi_ops = {
+	.name = "wasapi",
+	.threaded = true,
+	.open = wasapi_open,
+	.start = wasapi_start,
+	.stop = wasapi_stop,
+	.close = wasapi_close,
+	.stats = wasapi_stats,
+};
