@@ -230,7 +230,8 @@ PC
 
 # libopus' own configure (the release tarball has one), without its
 # default -fstack-protector-strong in the DSP loops; its _FORTIFY_SOURCE
-# objects need libssp, which every Windows target links (CMakeLists.txt).
+# objects need libssp, which every Windows link line ends with
+# (CMakeLists.txt).
 build_opus() {
 	stale opus r2 || return 0
 	rm -rf "$d/build-win"
