@@ -8,7 +8,8 @@
  * two (front left and right in every WAVEFORMATEXTENSIBLE layout) are
  * kept and the rest dropped, not mixed down. Rates other than 48 kHz go
  * through linear interpolation: cheap and click-free, not a band-limited
- * resampler (some aliasing above ~10 kHz when downsampling).
+ * resampler (some aliasing above ~10 kHz when downsampling). Float
+ * samples are clamped to full scale, NaN read as silence.
  */
 #include "audio/audio-internal.h"
 
@@ -54,6 +55,14 @@ in_pair(const struct audio_conv *c, const uint8_t *in, size_t i, float *l,
 
 		if (c->fmt == AUDIO_FMT_F32) {
 			memcpy(&v[k], s, sizeof(float));
+			/* A driver's NaN or overshoot must not reach the
+			 * gate and the encoder. */
+			if (v[k] != v[k])
+				v[k] = 0.0f;
+			else if (v[k] > 1.0f)
+				v[k] = 1.0f;
+			else if (v[k] < -1.0f)
+				v[k] = -1.0f;
 		} else {
 			int16_t x;
 

@@ -4,8 +4,12 @@
  * endpoint (what the desktop plays), shared mode, in the endpoint's mix
  * format, converted to 48 kHz float stereo by audio-conv.c (float or
  * 16-bit samples, any channel count, 8-384 kHz; anything else is
- * refused with OP_ERR_UNSUPPORTED). With audio_target.device, a capture
- * endpoint is recorded instead (no loopback flag).
+ * refused with OP_ERR_UNSUPPORTED). With audio_target.device, the
+ * active capture endpoint of that friendly name or id is recorded
+ * instead (no loopback flag): how the tests capture under wine, whose
+ * loopback Initialize succeeds but GetService(IAudioCaptureClient) then
+ * fails with AUDCLNT_E_WRONG_ENDPOINT_TYPE, while it lists the sound
+ * server's monitors as ordinary capture endpoints.
  *
  * Like the pulse backend, each audio_start runs a thread that owns every
  * COM object (an MTA of its own), drains the capture client every 10 ms
@@ -32,8 +36,10 @@
 
 #include <windows.h>
 #include <audioclient.h>
+#include <functiondiscoverykeys_devpkey.h>
 #include <ksmedia.h>
 #include <mmdeviceapi.h>
+#include <propidl.h>
 
 #include "core/err.h"
 #include "core/log.h"
@@ -54,6 +60,9 @@ struct wasapi_backend {
 	atomic_int error;
 	atomic_uint_fast64_t frames, silent;
 	uint64_t frames_done, silent_done;
+	/* The thread's, for the log: packets flagged silent, and gaps
+	 * (discontinuity flags: the engine lost data). */
+	unsigned long silent_packets, gaps;
 	struct audio_gate gate; /* the thread's */
 	struct audio_conv conv; /* the thread's */
 	float out[AUDIO_FRAME_FLOATS];
@@ -83,6 +92,13 @@ hr_status(HRESULT hr)
 	}
 }
 
+/* KSDATAFORMAT_SUBTYPE_IEEE_FLOAT and _PCM: mingw's ksmedia.h declares
+ * them extern only (libksguid), so here they are. */
+static const GUID subtype_float = { 0x00000003, 0x0000, 0x0010,
+	{ 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71 } };
+static const GUID subtype_pcm = { 0x00000001, 0x0000, 0x0010,
+	{ 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71 } };
+
 /* The mix format as ours to convert, or OP_ERR_UNSUPPORTED. */
 static int
 mix_format(const WAVEFORMATEX *wf, struct audio_conv *c)
@@ -95,9 +111,9 @@ mix_format(const WAVEFORMATEX *wf, struct audio_conv *c)
 
 		if (wf->cbSize < sizeof(*x) - sizeof(*wf))
 			return OP_ERR_UNSUPPORTED;
-		if (IsEqualGUID(&x->SubFormat, &KSDATAFORMAT_SUBTYPE_IEEE_FLOAT))
+		if (IsEqualGUID(&x->SubFormat, &subtype_float))
 			tag = WAVE_FORMAT_IEEE_FLOAT;
-		else if (IsEqualGUID(&x->SubFormat, &KSDATAFORMAT_SUBTYPE_PCM))
+		else if (IsEqualGUID(&x->SubFormat, &subtype_pcm))
 			tag = WAVE_FORMAT_PCM;
 		else
 			return OP_ERR_UNSUPPORTED;
@@ -169,14 +185,71 @@ drain(struct wasapi_backend *b, IAudioCaptureClient *cc)
 			return hr;
 		if (hr == AUDCLNT_S_BUFFER_EMPTY)
 			return S_OK;
-		if (flags & AUDCLNT_BUFFERFLAGS_SILENT)
+		if (flags & AUDCLNT_BUFFERFLAGS_DATA_DISCONTINUITY)
+			b->gaps++;
+		if (flags & AUDCLNT_BUFFERFLAGS_SILENT) {
+			b->silent_packets++;
 			feed_silence(b, n);
-		else
+		} else {
 			feed(b, data, n);
+		}
 		if (FAILED(hr = IAudioCaptureClient_ReleaseBuffer(cc, n)))
 			return hr;
 	}
 	return FAILED(hr) ? hr : S_OK;
+}
+
+/* Whether endpoint dev is called name: its id or its friendly name
+ * ("Monitor of Built-in Audio", "Stereo Mix (Realtek Audio)"). */
+static bool
+device_named(IMMDevice *dev, const wchar_t *name)
+{
+	IPropertyStore *ps = NULL;
+	PROPVARIANT pv;
+	wchar_t *id = NULL;
+	bool same = false;
+
+	if (SUCCEEDED(IMMDevice_GetId(dev, &id)) && id != NULL)
+		same = wcscmp(id, name) == 0;
+	CoTaskMemFree(id);
+	if (same || FAILED(IMMDevice_OpenPropertyStore(dev, STGM_READ, &ps)))
+		return same;
+	PropVariantInit(&pv);
+	if (SUCCEEDED(IPropertyStore_GetValue(ps, &PKEY_Device_FriendlyName,
+		    &pv)) && pv.vt == VT_LPWSTR && pv.pwszVal != NULL)
+		same = wcscmp(pv.pwszVal, name) == 0;
+	PropVariantClear(&pv);
+	IPropertyStore_Release(ps);
+	return same;
+}
+
+/* The first active capture endpoint called name. */
+static HRESULT
+find_capture(IMMDeviceEnumerator *en, const wchar_t *name, IMMDevice **dev)
+{
+	IMMDeviceCollection *all = NULL;
+	UINT n = 0;
+	HRESULT hr = IMMDeviceEnumerator_EnumAudioEndpoints(en, eCapture,
+		DEVICE_STATE_ACTIVE, &all);
+
+	if (FAILED(hr))
+		return hr;
+	if (FAILED(hr = IMMDeviceCollection_GetCount(all, &n)))
+		n = 0;
+	for (UINT i = 0; i < n && *dev == NULL; i++) {
+		IMMDevice *d = NULL;
+
+		if (FAILED(IMMDeviceCollection_Item(all, i, &d)))
+			continue;
+		if (device_named(d, name))
+			*dev = d;
+		else
+			IMMDevice_Release(d);
+	}
+	IMMDeviceCollection_Release(all);
+	if (FAILED(hr))
+		return hr;
+	return *dev != NULL ? S_OK : HRESULT_FROM_WIN32(ERROR_NOT_FOUND);
 }
 
 static HRESULT
@@ -188,8 +261,9 @@ open_device(struct wasapi_backend *b, IMMDevice **dev)
 
 	if (FAILED(hr))
 		return hr;
+	*dev = NULL;
 	if (b->device != NULL)
-		hr = IMMDeviceEnumerator_GetDevice(en, b->device, dev);
+		hr = find_capture(en, b->device, dev);
 	else
 		hr = IMMDeviceEnumerator_GetDefaultAudioEndpoint(en, eRender,
 			eConsole, dev);
@@ -220,6 +294,10 @@ capture(struct wasapi_backend *b)
 		atomic_store(&b->error, r);
 		goto done;
 	}
+	log_info("audio: WASAPI %s, %u channels, %lu Hz, %u-bit %s",
+		b->device != NULL ? "capture endpoint" : "loopback",
+		wf->nChannels, wf->nSamplesPerSec, wf->wBitsPerSample,
+		b->conv.fmt == AUDIO_FMT_F32 ? "float" : "integer");
 	if (FAILED(hr = IAudioClient_Initialize(ac, AUDCLNT_SHAREMODE_SHARED,
 		    flags, BUFFER_HNS, 0, wf, NULL)) ||
 		FAILED(hr = IAudioClient_GetService(ac,
@@ -238,6 +316,9 @@ capture(struct wasapi_backend *b)
 		WaitForSingleObject(b->stop_ev, POLL_MS);
 	}
 	IAudioClient_Stop(ac);
+	log_info("audio: WASAPI capture ended: %llu frames, %lu packets "
+		"flagged silent, %lu discontinuities",
+		(unsigned long long)b->gate.frames, b->silent_packets, b->gaps);
 out:
 	if (FAILED(hr)) {
 		log_warn("audio: WASAPI capture: 0x%08lx", (unsigned long)hr);
@@ -373,6 +454,7 @@ wasapi_start(struct audio *a)
 	atomic_store(&b->error, 0);
 	ResetEvent(b->stop_ev);
 	memset(&b->gate, 0, sizeof(b->gate)); /* its counters too: per run */
+	b->silent_packets = b->gaps = 0;
 	audio__gate_reset(&b->gate);
 	if ((r = pthread_create(&b->thread, NULL, wasapi_thread, b)) != 0)
 		return -r;

@@ -63,9 +63,12 @@ struct audio_target {
 	int pw_fd;
 	enum audio_backend backend;
 	/* Windows only; NULL: loopback capture of the default render
-	 * endpoint (what the desktop plays). Otherwise the id (UTF-8, as
-	 * IMMDevice_GetId gives it) of a capture endpoint to record as is,
-	 * e.g. a "Stereo Mix" or a sound server's monitor. */
+	 * endpoint (what the desktop plays). Otherwise an active capture
+	 * endpoint to record as is, by its friendly name or id (UTF-8,
+	 * exact), e.g. "Stereo Mix (Realtek Audio)", or under wine a sound
+	 * server's "Monitor of <sink>" (wine 8 has no loopback). Only the
+	 * tests set it: no configuration key reaches it yet (the session
+	 * and daemon are not built for Windows). */
 	const char *device;
 };
 
