@@ -2,7 +2,7 @@
 /*
  * The pure parts of audio capture: cutting samples into 20 ms frames, the
  * silence gate, and the bounded frame ring between a capture thread (the
- * pulse backend's) and the loop. No I/O, no loop, no Opus.
+ * pulse and WASAPI backends') and the loop. No I/O, no loop, no Opus.
  *
  * RustDesk's host (audio_service.rs, send_f32) drops a buffer only after
  * ~8 s of consecutive all-zero buffers; we start closed (a stream opened
@@ -72,6 +72,37 @@ audio__gate_push(struct audio_gate *g, const float *pcm, size_t n,
 			g->fill = 0;
 		}
 	}
+}
+
+void
+audio__feeder_reset(struct audio_feeder *f, struct audio_ring *ring)
+{
+	memset(&f->gate, 0, sizeof(f->gate)); /* its counters too: per run */
+	audio__gate_reset(&f->gate);
+	f->ring = ring;
+	atomic_store(&f->stop, false);
+	atomic_store(&f->frames, 0);
+	atomic_store(&f->silent, 0);
+}
+
+static void
+feeder_emit(void *arg, const struct audio_frame *fr)
+{
+	struct audio_feeder *f = arg;
+
+	if (!atomic_load(&f->stop))
+		audio__ring_put(f->ring, fr);
+}
+
+bool
+audio__feeder_push(struct audio_feeder *f, const float *pcm, size_t n)
+{
+	uint64_t before = f->gate.frames - f->gate.silent;
+
+	audio__gate_push(&f->gate, pcm, n, feeder_emit, f);
+	atomic_store(&f->frames, f->gate.frames);
+	atomic_store(&f->silent, f->gate.silent);
+	return f->gate.frames - f->gate.silent != before;
 }
 
 void

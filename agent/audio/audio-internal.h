@@ -5,6 +5,7 @@
 #define OP_AUDIO_AUDIO_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,6 +62,24 @@ void audio__ring_put(struct audio_ring *r, const struct audio_frame *f);
 /* Copies the oldest frame out; false when empty. */
 bool audio__ring_get(struct audio_ring *r, struct audio_frame *f);
 void audio__ring_clear(struct audio_ring *r);
+
+/*
+ * A capture thread's end of the ring (the pulse and WASAPI backends):
+ * its gate, the stop flag the loop raises, and the gate's counters
+ * published for audio_get_stats.
+ */
+struct audio_feeder {
+	struct audio_ring *ring;
+	atomic_bool stop;       /* set by the loop: queue nothing more */
+	atomic_uint_fast64_t frames, silent;
+	struct audio_gate gate; /* the thread's */
+};
+
+/* Before the thread starts: a fresh gate and counters, stop cleared. */
+void audio__feeder_reset(struct audio_feeder *f, struct audio_ring *ring);
+/* On the thread: gates n interleaved floats into the ring and publishes
+ * the counters; true when a frame was queued (wake the loop). */
+bool audio__feeder_push(struct audio_feeder *f, const float *pcm, size_t n);
 
 /* A capture device's own format, converted to ours (audio-conv.c). */
 enum audio_sample_fmt {

@@ -39,12 +39,9 @@ struct pulse_run {
 	struct pulse_run *next;
 	struct pulse_backend *b;
 	pthread_t thread;
-	atomic_bool stop;
 	atomic_bool exited;
 	atomic_int error;
-	atomic_uint_fast64_t frames;
-	atomic_uint_fast64_t silent;
-	struct audio_gate gate; /* the thread's */
+	struct audio_feeder feed;
 };
 
 struct pulse_backend {
@@ -57,15 +54,6 @@ struct pulse_backend {
 	uint64_t frames_done, silent_done;
 	bool closing;
 };
-
-static void
-run_emit(void *arg, const struct audio_frame *f)
-{
-	struct pulse_run *run = arg;
-
-	if (!atomic_load(&run->stop))
-		audio__ring_put(&run->b->a->ring, f);
-}
 
 static void *
 pulse_thread(void *arg)
@@ -90,19 +78,13 @@ pulse_thread(void *arg)
 			err == PA_ERR_NOENTITY ? OP_ERR_NOT_FOUND : OP_ERR_GONE);
 		goto out;
 	}
-	while (!atomic_load(&run->stop)) {
-		uint64_t before = run->gate.frames - run->gate.silent;
-
+	while (!atomic_load(&run->feed.stop)) {
 		if (pa_simple_read(s, pcm, sizeof(float) * AUDIO_FRAME_FLOATS,
 			    &err) < 0) {
 			atomic_store(&run->error, OP_ERR_GONE);
 			break;
 		}
-		audio__gate_push(&run->gate, pcm, AUDIO_FRAME_FLOATS,
-			run_emit, run);
-		atomic_store(&run->frames, run->gate.frames);
-		atomic_store(&run->silent, run->gate.silent);
-		if (run->gate.frames - run->gate.silent != before)
+		if (audio__feeder_push(&run->feed, pcm, AUDIO_FRAME_FLOATS))
 			uv_async_send(&b->async);
 	}
 out:
@@ -141,14 +123,16 @@ reap(struct pulse_backend *b)
 		pthread_join(run->thread, NULL);
 		e = atomic_load(&run->error);
 		if (run == b->cur) {
+			bool stopped = atomic_load(&run->feed.stop);
+
 			b->cur = NULL;
-			if (e == OP_ERR_NOT_FOUND && !atomic_load(&run->stop))
+			if (e == OP_ERR_NOT_FOUND && !stopped)
 				audio__stream_fail(b->a, e); /* no monitor */
-			else if (e != 0 && !atomic_load(&run->stop))
+			else if (e != 0 && !stopped)
 				audio__fail(b->a, e);
 		}
-		b->frames_done += atomic_load(&run->frames);
-		b->silent_done += atomic_load(&run->silent);
+		b->frames_done += atomic_load(&run->feed.frames);
+		b->silent_done += atomic_load(&run->feed.silent);
 		*pp = run->next;
 		b->nruns--;
 		free(run);
@@ -211,7 +195,7 @@ pulse_start(struct audio *a)
 	if ((run = calloc(1, sizeof(*run))) == NULL)
 		return OP_ERR_NOMEM;
 	run->b = b;
-	audio__gate_reset(&run->gate);
+	audio__feeder_reset(&run->feed, &a->ring);
 	/* Signals stay with the loop thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -234,7 +218,7 @@ pulse_stop(struct audio *a)
 	struct pulse_backend *b = a->backend;
 
 	if (b->cur != NULL) {
-		atomic_store(&b->cur->stop, true);
+		atomic_store(&b->cur->feed.stop, true);
 		b->cur = NULL;
 	}
 }
@@ -258,8 +242,8 @@ pulse_stats(const struct audio *a, struct audio_stats *out)
 	out->frames = b->frames_done;
 	out->silent = b->silent_done;
 	for (const struct pulse_run *r = b->runs; r != NULL; r = r->next) {
-		out->frames += atomic_load(&r->frames);
-		out->silent += atomic_load(&r->silent);
+		out->frames += atomic_load(&r->feed.frames);
+		out->silent += atomic_load(&r->feed.silent);
 	}
 }
 

@@ -55,27 +55,17 @@ struct wasapi_backend {
 	HANDLE stop_ev;
 	pthread_t thread;
 	bool thread_live;       /* started, not joined */
-	atomic_bool stop;
 	atomic_bool exited;
 	atomic_int error;
-	atomic_uint_fast64_t frames, silent;
+	struct audio_feeder feed;
 	uint64_t frames_done, silent_done;
 	/* The thread's, for the log: packets flagged silent, and gaps
 	 * (discontinuity flags: the engine lost data). */
 	unsigned long silent_packets, gaps;
-	struct audio_gate gate; /* the thread's */
+	bool woke;              /* a frame queued since the last wake-up */
 	struct audio_conv conv; /* the thread's */
 	float out[AUDIO_FRAME_FLOATS];
 };
-
-static void
-run_emit(void *arg, const struct audio_frame *f)
-{
-	struct wasapi_backend *b = arg;
-
-	if (!atomic_load(&b->stop))
-		audio__ring_put(&b->a->ring, f);
-}
 
 static int
 hr_status(HRESULT hr)
@@ -145,7 +135,7 @@ feed_silence(struct wasapi_backend *b, size_t frames)
 	while (n > 0) {
 		size_t take = n < AUDIO_FRAME_SAMPLES ? n : AUDIO_FRAME_SAMPLES;
 
-		audio__gate_push(&b->gate, b->out, 2 * take, run_emit, b);
+		b->woke |= audio__feeder_push(&b->feed, b->out, 2 * take);
 		n -= take;
 	}
 }
@@ -160,7 +150,7 @@ feed(struct wasapi_backend *b, const BYTE *data, size_t frames)
 		size_t n = audio__conv_run(&b->conv, data, frames, b->out,
 			AUDIO_FRAME_SAMPLES, &used);
 
-		audio__gate_push(&b->gate, b->out, 2 * n, run_emit, b);
+		b->woke |= audio__feeder_push(&b->feed, b->out, 2 * n);
 		data += used * bpf;
 		frames -= used;
 	}
@@ -174,7 +164,7 @@ drain(struct wasapi_backend *b, IAudioCaptureClient *cc)
 	HRESULT hr;
 
 	while ((hr = IAudioCaptureClient_GetNextPacketSize(cc, &pk)) == S_OK &&
-		pk > 0 && !atomic_load(&b->stop)) {
+		pk > 0 && !atomic_load(&b->feed.stop)) {
 		BYTE *data = NULL;
 		UINT32 n = 0;
 		DWORD flags = 0;
@@ -304,21 +294,19 @@ capture(struct wasapi_backend *b)
 			&IID_IAudioCaptureClient, (void **)&cc)) ||
 		FAILED(hr = IAudioClient_Start(ac)))
 		goto out;
-	while (!atomic_load(&b->stop)) {
-		uint64_t before = b->gate.frames - b->gate.silent;
-
+	while (!atomic_load(&b->feed.stop)) {
+		b->woke = false;
 		if (FAILED(hr = drain(b, cc)))
 			break;
-		atomic_store(&b->frames, b->gate.frames);
-		atomic_store(&b->silent, b->gate.silent);
-		if (b->gate.frames - b->gate.silent != before)
+		if (b->woke)
 			uv_async_send(&b->async);
 		WaitForSingleObject(b->stop_ev, POLL_MS);
 	}
 	IAudioClient_Stop(ac);
 	log_info("audio: WASAPI capture ended: %llu frames, %lu packets "
 		"flagged silent, %lu discontinuities",
-		(unsigned long long)b->gate.frames, b->silent_packets, b->gaps);
+		(unsigned long long)b->feed.gate.frames, b->silent_packets,
+		b->gaps);
 out:
 	if (FAILED(hr)) {
 		log_warn("audio: WASAPI capture: 0x%08lx", (unsigned long)hr);
@@ -362,12 +350,12 @@ reap(struct wasapi_backend *b, bool wait)
 		return;
 	pthread_join(b->thread, NULL);
 	b->thread_live = false;
-	b->frames_done += atomic_load(&b->frames);
-	b->silent_done += atomic_load(&b->silent);
-	atomic_store(&b->frames, 0);
-	atomic_store(&b->silent, 0);
+	b->frames_done += atomic_load(&b->feed.frames);
+	b->silent_done += atomic_load(&b->feed.silent);
+	atomic_store(&b->feed.frames, 0);
+	atomic_store(&b->feed.silent, 0);
 	e = atomic_load(&b->error);
-	if (e == 0 || atomic_load(&b->stop))
+	if (e == 0 || atomic_load(&b->feed.stop))
 		return;
 	if (e == OP_ERR_GONE)
 		audio__fail(b->a, e);
@@ -449,13 +437,11 @@ wasapi_start(struct audio *a)
 	int r;
 
 	reap(b, true);
-	atomic_store(&b->stop, false);
+	audio__feeder_reset(&b->feed, &a->ring);
 	atomic_store(&b->exited, false);
 	atomic_store(&b->error, 0);
 	ResetEvent(b->stop_ev);
-	memset(&b->gate, 0, sizeof(b->gate)); /* its counters too: per run */
 	b->silent_packets = b->gaps = 0;
-	audio__gate_reset(&b->gate);
 	if ((r = pthread_create(&b->thread, NULL, wasapi_thread, b)) != 0)
 		return -r;
 	b->thread_live = true;
@@ -467,7 +453,7 @@ wasapi_stop(struct audio *a)
 {
 	struct wasapi_backend *b = a->backend;
 
-	atomic_store(&b->stop, true);
+	atomic_store(&b->feed.stop, true);
 	SetEvent(b->stop_ev);
 	reap(b, true);
 }
@@ -486,8 +472,8 @@ wasapi_stats(const struct audio *a, struct audio_stats *out)
 {
 	const struct wasapi_backend *b = a->backend;
 
-	out->frames = b->frames_done + atomic_load(&b->frames);
-	out->silent = b->silent_done + atomic_load(&b->silent);
+	out->frames = b->frames_done + atomic_load(&b->feed.frames);
+	out->silent = b->silent_done + atomic_load(&b->feed.silent);
 }
 
 const struct audio_ops audio__wasapi_ops = {
