@@ -16,8 +16,9 @@
  * (polled: loopback clients get no event while nothing plays), gates
  * 20 ms frames into the audio's ring and wakes the loop with
  * uv_async_send. audio_stop raises the stop event and joins: the thread
- * is in a 10 ms wait or a non-blocking WASAPI call, so the loop waits
- * that long at most.
+ * is in a 10 ms wait, a non-blocking WASAPI call or opening the endpoint
+ * (Activate, Initialize: milliseconds on wine; a stuck driver on real
+ * Windows would hold the loop, which pulse's detached runs avoid).
  *
  * Errors: no endpoint, or one that went away (the default device
  * changed, AUDCLNT_E_DEVICE_INVALIDATED) end this stream with

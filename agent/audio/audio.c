@@ -2,10 +2,11 @@
 /*
  * The backend-neutral half of audio: choosing a backend, the Opus encoder
  * and the delivery of packets and errors to the owner, on the loop
- * thread. Backends (audio-pw.c, audio-pulse.c, audio-wasapi.c) put gated 20 ms frames
- * into the ring and call audio__flush() outside their own library's
- * callbacks, so the owner may stop or close from on_frame/on_error
- * without pulling a PipeWire object out from under PipeWire.
+ * thread. Backends (audio-pw.c, audio-pulse.c, audio-wasapi.c) put
+ * gated 20 ms frames into the ring and call audio__flush() outside their
+ * own library's callbacks, so the owner may stop or close from
+ * on_frame/on_error without pulling a PipeWire object out from under
+ * PipeWire.
  *
  * Encoder settings are RustDesk's host's (audio_service.rs): 48 kHz
  * stereo, OPUS_APPLICATION_RESTRICTED_LOWDELAY, float input, no bitrate
