@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
 #include <unistd.h>
+#endif
 
 #include "audio/audio.h"
 #include "core/err.h"
@@ -39,9 +41,13 @@
 struct session_audio {
 	struct session *ss;
 	struct audio *a;     /* connected to the sound server, or NULL */
-	char dir[256];       /* the user's runtime directory */
+	/* Unix: the user's runtime directory; Windows: the capture
+	 * endpoint ("" = loopback of the default render endpoint) */
+	char dir[256];
+#ifndef _WIN32
 	uid_t uid;
 	gid_t gid;
+#endif
 	bool on;             /* capturing; the format was sent */
 	bool gone;           /* the server died: no more audio here */
 	char backend[16];
@@ -159,12 +165,16 @@ static int
 connect_server(struct session_audio *sa)
 {
 	struct audio_target t = {
-		.runtime_dir = sa->dir,
 		.pw_fd = -1,
 		.backend = AUDIO_BACKEND_AUTO,
 	};
+#ifdef _WIN32
+	t.device = sa->dir[0] != '\0' ? sa->dir : NULL;
+#else
 	int fd = -1;
 	int r;
+
+	t.runtime_dir = sa->dir;
 
 	/* Another user's server: connected to as them, by the monitor (or
 	 * by a root agent's child). */
@@ -179,6 +189,7 @@ connect_server(struct session_audio *sa)
 			return r;
 		}
 	}
+#endif
 	return audio_open(sa->ss->env.loop, &t, on_audio_frame,
 		on_audio_error, sa, &sa->a);
 }
@@ -272,8 +283,15 @@ session__audio_grant(struct session *ss, const struct session_grant *g,
 	if (g == NULL || ss->kind != SESSION_DESKTOP ||
 		!(permissions & (1u << 3)))
 		return permissions & ~(1u << 3);
-	if (g->audio_runtime_dir == NULL || g->audio_runtime_dir[0] == '\0' ||
-		strlen(g->audio_runtime_dir) >= sizeof(sa->dir)) {
+#ifdef _WIN32
+	const char *src = g->audio_device != NULL ? g->audio_device : "";
+
+	if (g->no_audio != NULL || strlen(src) >= sizeof(sa->dir)) {
+#else
+	const char *src = g->audio_runtime_dir;
+
+	if (src == NULL || src[0] == '\0' || strlen(src) >= sizeof(sa->dir)) {
+#endif
 		log_notice("session %s: no audio: %s", ss->desc,
 			g->no_audio != NULL ? g->no_audio :
 					      "no sound server for this display");
@@ -284,9 +302,11 @@ session__audio_grant(struct session *ss, const struct session_grant *g,
 		return permissions & ~(1u << 3);
 	}
 	sa->ss = ss;
-	snprintf(sa->dir, sizeof(sa->dir), "%s", g->audio_runtime_dir);
+	snprintf(sa->dir, sizeof(sa->dir), "%s", src);
+#ifndef _WIN32
 	sa->uid = g->audio_uid;
 	sa->gid = g->audio_gid;
+#endif
 	ss->audio = sa;
 	ss->perms |= POLICY_PERM_AUDIO;
 	if (ss->audio_disabled)

@@ -15,11 +15,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/socket.h>
-#include <sys/types.h>
 
 #include <uv.h>
 
+#include "core/netaddr.h"
 #include "crypto/password.h"
 #include "monitor/secrets.h"
 #include "net/incoming.h"
@@ -158,15 +157,21 @@ struct session_grant {
 	 * offers terminals (features.terminal, version 1.4.1, as stock
 	 * clients require) and a terminal session serves them. */
 	const struct session_term_cfg *terminal;
-	/* Audio (desktop sessions with PermissionInfo bit 3): the runtime
-	 * directory of the desktop user's sound server (XDG_RUNTIME_DIR,
-	 * holding pipewire-0 or pulse/native; copied) and the user to
-	 * connect as when the daemon runs as root. NULL = no sound server
-	 * for this display; no_audio says why (logged once, and audio is
-	 * announced off). */
+	/* Audio (desktop sessions with PermissionInfo bit 3). Unix: the
+	 * runtime directory of the desktop user's sound server
+	 * (XDG_RUNTIME_DIR, holding pipewire-0 or pulse/native; copied) and
+	 * the user to connect as when the daemon runs as root; NULL = no
+	 * sound server for this display. Windows: audio_device is the
+	 * capture endpoint (audio_target.device; NULL = loopback of the
+	 * default render endpoint). no_audio, when set, says why there is
+	 * none (logged once, and audio is announced off). */
+#ifdef _WIN32
+	const char *audio_device;
+#else
 	const char *audio_runtime_dir;
 	uid_t audio_uid;
 	gid_t audio_gid;
+#endif
 	const char *no_audio;
 };
 
