@@ -2,17 +2,14 @@
 #include "monitor/monitor-client.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "core/err.h"
-#include "core/time.h"
 #include "monitor/monitor-internal.h"
-#include "platform/fdpass.h"
+#include "platform/monchan.h"
 
 /* Sends req (its type first) and reads the reply into *rd, positioned
  * after the status, with up to max descriptors into fds (*nfds; closed
@@ -22,41 +19,20 @@ static int
 call_fds(int fd, const struct mon_buf *req, uint8_t reply[static MON_MSG_MAX],
 	struct mon_rd *rd, int *fds, int max, int *nfds)
 {
-	uint64_t deadline = op_now_ms() + MONCLIENT_TIMEOUT_MS;
 	ssize_t n;
 	int32_t status;
+	int r;
 
 	if (req->overflow)
 		return OP_ERR_INTERNAL;
-	do
-		n = send(fd, req->b, req->len, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+	if ((r = monchan_send(fd, req->b, req->len, NULL, 0, MONCHAN_SELF)) != 0)
+		return r;
+	n = monchan_recv(fd, reply, MON_MSG_MAX, fds, max, nfds,
+		MONCLIENT_TIMEOUT_MS);
 	if (n < 0)
-		return errno == EPIPE ? -ECONNRESET : -errno;
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		uint64_t now = op_now_ms();
-		int r;
-
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		r = poll(&p, 1, (int)(deadline - now));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -ETIMEDOUT;
-		n = fdpass_recv(fd, reply, MON_MSG_MAX, fds, max, nfds,
-			MSG_DONTWAIT);
-		if (n == -EINTR || n == -EAGAIN)
-			continue;
-		if (n < 0)
-			return (int)n;
-		if (n == 0)
-			return -ECONNRESET;
-		break;
-	}
+		return (int)n;
+	if (n == 0)
+		return -ECONNRESET;
 	mon_rd_init(rd, reply, (size_t)n);
 	if (mon_get_u8(rd) != req->b[0])
 		status = OP_ERR_PROTO;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The network process's side of the monitor (monitor.h): one blocking
- * call per request on the socket the monitor passed (a request is
+ * call per request on the channel the monitor passed (platform/
+ * monchan.h: a socket on Unix, a pipe on Windows; a request is
  * answered in microseconds; a monitor that does not answer within
  * MONCLIENT_TIMEOUT_MS, or hangs up, is a failure and the caller fails
  * closed). Each function returns 0 or a negative code: the monitor's
