@@ -351,17 +351,17 @@ monclient_reload_password(int fd, char salt[static PASSWORD_SALT_LEN + 1],
 
 int
 monclient_term_open(int fd, const struct mon_term_open *req,
-	struct mon_term_shell *out, int *master, int *record_fd)
+	struct mon_term_shell *out, int *master, int *second)
 {
 	struct mon_buf w;
 	uint8_t reply[MON_MSG_MAX];
 	struct mon_rd rd;
-	int fds[2], nfds = 0;
+	int fds[2], nfds = 0, want;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	*master = -1;
-	*record_fd = -1;
+	*second = -1;
 	monclient__begin(&w, MON_TERM_OPEN);
 	mon_put_term_open(&w, req);
 	r = call_fds(fd, &w, reply, &rd, fds, 2, &nfds);
@@ -370,9 +370,15 @@ monclient_term_open(int fd, const struct mon_term_open *req,
 		return r;
 	mon_get_term_shell(&rd, out);
 	/* A shell comes with its master, and its typescript's descriptor
-	 * exactly when it has a name. */
+	 * exactly when it has a name (Windows: always its input pipe, never
+	 * a typescript). */
+#ifdef _WIN32
+	want = out->typescript[0] != '\0' ? -1 : 2;
+#else
+	want = out->typescript[0] != '\0' ? 2 : 1;
+#endif
 	if (!mon_rd_done(&rd) || (r == 0 && (out->handle == 0 ||
-			nfds != (out->typescript[0] != '\0' ? 2 : 1)))) {
+			nfds != want))) {
 		for (int i = 0; i < nfds; i++)
 			close(fds[i]);
 		memset(out, 0, sizeof(*out));
@@ -380,7 +386,7 @@ monclient_term_open(int fd, const struct mon_term_open *req,
 	}
 	if (r == 0) {
 		*master = fds[0];
-		*record_fd = nfds == 2 ? fds[1] : -1;
+		*second = nfds == 2 ? fds[1] : -1;
 	}
 	return r;
 }

@@ -5,7 +5,8 @@
  * sockets, or an X display's cookie, none of which Windows has (capture,
  * input and the clipboard reach the desktop through Win32 there). Each
  * request is still read as strictly as on Unix, so a malformed one ends
- * the network process alike; a well-formed one is refused with
+ * the network process alike, and the require_grant gate answers first
+ * as there (OP_ERR_DENIED); a well-formed one is then refused with
  * OP_ERR_UNSUPPORTED.
  */
 #include "monitor/monitor-internal.h"
@@ -19,7 +20,6 @@ monitor__on_connect_user(struct monitor *m, struct mon_rd *in,
 {
 	char path[108];
 
-	(void)m;
 	(void)out;
 	(void)fds;
 	mon_get_str(in, path, sizeof(path));
@@ -27,6 +27,8 @@ monitor__on_connect_user(struct monitor *m, struct mon_rd *in,
 	(void)mon_get_u8(in);
 	if (!mon_rd_done(in))
 		return monitor__malformed(in);
+	if (!monitor__granted(m, "connect-user"))
+		return OP_ERR_DENIED;
 	log_warn("monitor: connect-user refused: Windows has no desktop "
 		 "users' sockets");
 	return OP_ERR_UNSUPPORTED;
@@ -53,13 +55,16 @@ monitor__on_x11_cookie(struct monitor *m, struct mon_rd *in,
 {
 	char display[64], src[4096];
 
-	(void)m;
 	(void)fds;
 	mon_get_str(in, display, sizeof(display));
 	mon_get_str(in, src, sizeof(src));
 	(void)mon_get_u32(in);
 	if (!mon_rd_done(in))
 		return monitor__malformed(in);
+	if (!monitor__granted(m, "x11-cookie")) {
+		mon_put_str(out, "no session is authorized");
+		return OP_ERR_DENIED;
+	}
 	mon_put_str(out, "Windows has no X displays");
 	return OP_ERR_UNSUPPORTED;
 }

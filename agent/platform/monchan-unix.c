@@ -51,12 +51,13 @@ monchan_recv(int ch, void *buf, size_t cap, int *fds, int max, int *nfds,
 	for (;;) {
 		struct pollfd p = { .fd = ch, .events = POLLIN };
 		uint64_t now = op_now_ms();
+		int wait = -1;
 		ssize_t n;
 		int r;
 
-		if (timeout_ms >= 0 && now >= deadline)
-			return -ETIMEDOUT;
-		r = poll(&p, 1, timeout_ms < 0 ? -1 : (int)(deadline - now));
+		if (timeout_ms >= 0)
+			wait = now >= deadline ? 0 : (int)(deadline - now);
+		r = poll(&p, 1, wait);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)

@@ -81,7 +81,7 @@ monchan_pair(int ends[2])
 	ends[0] = ends[1] = -1;
 	r = winacl_pipe_new("monitor", PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
 		PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT,
-		FRAME_MAX, name, &srv);
+		4 * FRAME_MAX, name, &srv);
 	if (r != 0)
 		return r;
 	cli = CreateFileW(name, GENERIC_READ | GENERIC_WRITE, 0, NULL,
