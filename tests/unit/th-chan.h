@@ -4,7 +4,15 @@
 #ifndef OP_TESTS_TH_CHAN_H
 #define OP_TESTS_TH_CHAN_H
 
+#include <stdbool.h>
 #include <unistd.h>
+
+/* Nothing more or less open than before (where that can be counted). */
+#define TH_SAME_OPEN(before)                                             \
+	do {                                                             \
+		if ((before) >= 0)                                       \
+			ASSERT_INT_EQ(th_open_count(), (before));        \
+	} while (0)
 
 #ifdef _WIN32
 #include <winsock2.h> /* before windows.h, as libuv has it */
@@ -13,13 +21,29 @@
 #include <fcntl.h>
 #include <io.h>
 
-/* The handles this process has open. */
+/* The handles this process has open: unknown (-1) under wine 8, whose
+ * GetProcessHandleCount does not answer; th_writers_gone checks the
+ * descriptors passed instead. */
 static inline long
 th_open_count(void)
 {
 	DWORD n = 0;
 
-	return GetProcessHandleCount(GetCurrentProcess(), &n) ? (long)n : -1;
+	return GetProcessHandleCount(GetCurrentProcess(), &n) && n > 0 ?
+		(long)n :
+		-1;
+}
+
+/* Every write end of the pipe whose read end is rd is closed (none was
+ * left open by whoever handled a copy). */
+static inline bool
+th_writers_gone(int rd)
+{
+	DWORD avail = 0;
+
+	return !PeekNamedPipe((HANDLE)_get_osfhandle(rd), NULL, 0, NULL,
+		       &avail, NULL) &&
+		GetLastError() == ERROR_BROKEN_PIPE;
 }
 
 /* An anonymous pipe as two descriptors: [0] reads, [1] writes. */
@@ -30,6 +54,7 @@ th_pipe(int fds[2])
 }
 #else
 #include <dirent.h>
+#include <poll.h>
 
 /* The descriptors this process has open. */
 static inline long
@@ -50,6 +75,17 @@ static inline int
 th_pipe(int fds[2])
 {
 	return pipe(fds);
+}
+
+/* Every write end of the pipe whose read end is rd is closed (none was
+ * left open by whoever handled a copy): the end of the stream. */
+static inline bool
+th_writers_gone(int rd)
+{
+	struct pollfd p = { .fd = rd, .events = POLLIN };
+	char c;
+
+	return poll(&p, 1, 1000) == 1 && read(rd, &c, 1) == 0;
 }
 #endif
 
