@@ -34,7 +34,19 @@ monchan_send(int ch, const void *buf, size_t len, const int *fds, int nfds,
 		return -EMSGSIZE;
 	if (nfds < 0 || nfds > MONCHAN_FDS_MAX)
 		return -EINVAL;
-	r = fdpass_send(ch, buf, len, fds, nfds, 0);
+	/* Never blocked for ever by a peer that does not read. */
+	for (uint64_t end = op_now_ms() + MONCHAN_SEND_MS;;) {
+		struct pollfd p = { .fd = ch, .events = POLLOUT };
+		uint64_t now;
+
+		r = fdpass_send(ch, buf, len, fds, nfds, MSG_DONTWAIT);
+		if (r != -EAGAIN)
+			break;
+		if ((now = op_now_ms()) >= end)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, (int)(end - now)) < 0 && errno != EINTR)
+			return -errno;
+	}
 	return r == -EPIPE ? -ECONNRESET : r;
 }
 

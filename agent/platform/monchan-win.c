@@ -42,7 +42,6 @@
 
 #define HDR_MAX (1 + 8 * MONCHAN_FDS_MAX)
 #define FRAME_MAX (HDR_MAX + MONCHAN_MSG_MAX)
-#define SEND_MS 5000 /* how long a send waits for room */
 
 static int
 win_err(DWORD e)
@@ -192,7 +191,8 @@ monchan_send(int ch, const void *buf, size_t len, const int *fds, int nfds,
 			frame[1 + 8 * dup + b] = (uint8_t)(vals[dup] >> (8 * b));
 	}
 	memcpy(frame + hdr, buf, len);
-	r = io(h, true, frame, (DWORD)(hdr + len), SEND_MS, &done, NULL);
+	r = io(h, true, frame, (DWORD)(hdr + len), MONCHAN_SEND_MS, &done,
+		NULL);
 	if (r == 0 && done != hdr + len)
 		r = -EIO;
 	if (r != 0)

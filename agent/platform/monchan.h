@@ -21,6 +21,7 @@
 
 #define MONCHAN_FDS_MAX 2
 #define MONCHAN_MSG_MAX 16384 /* the longest message either end sends */
+#define MONCHAN_SEND_MS 5000  /* how long a send waits for room */
 /* The peer for monchan_send when it is this process (tests, and on Unix
  * always: the socket delivers to whoever holds the other end). */
 #define MONCHAN_SELF ((intptr_t)0)
@@ -35,7 +36,7 @@ int monchan_pair(int ends[2]);
  * Sends one message of 1..MONCHAN_MSG_MAX bytes with nfds
  * (0..MONCHAN_FDS_MAX) descriptors, which stay the caller's. peer is the
  * receiving process on Windows (a HANDLE with PROCESS_DUP_HANDLE, or
- * MONCHAN_SELF), unused on Unix. Waits at most a few seconds for room.
+ * MONCHAN_SELF), unused on Unix. Waits at most MONCHAN_SEND_MS for room.
  * Returns 0, -EMSGSIZE or -EINVAL (length, count), -ECONNRESET (the
  * other end is closed), -ETIMEDOUT, or another negative code; on failure
  * nothing reached the peer.

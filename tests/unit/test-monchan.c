@@ -85,6 +85,37 @@ test_limits(void)
 	close(ch[1]);
 }
 
+/* A peer that does not read: a send waits MONCHAN_SEND_MS for room,
+ * then fails; nothing of it arrives, the channel still works. */
+static void
+test_full(void)
+{
+	static uint8_t got[MONCHAN_MSG_MAX];
+	int ch[2], nfds = -1, sent = 0, r = 0;
+
+	ASSERT_INT_EQ(monchan_pair(ch), 0);
+	while (sent < 1000 && (r = monchan_send(ch[1], big, MONCHAN_MSG_MAX,
+				       NULL, 0, MONCHAN_SELF)) == 0)
+		sent++;
+	ASSERT_INT_EQ(r, -ETIMEDOUT);
+	ASSERT(sent > 0);
+	for (int i = 0; i < sent; i++) {
+		ASSERT_INT_EQ(monchan_recv(ch[0], got, sizeof(got), NULL, 0,
+				      &nfds, 1000),
+			MONCHAN_MSG_MAX);
+		ASSERT_MEM_EQ(got, big, MONCHAN_MSG_MAX);
+	}
+	ASSERT_INT_EQ(monchan_recv(ch[0], got, sizeof(got), NULL, 0, &nfds,
+			      50),
+		-ETIMEDOUT);
+	ASSERT_INT_EQ(monchan_send(ch[1], "ok", 2, NULL, 0, MONCHAN_SELF), 0);
+	ASSERT_INT_EQ(monchan_recv(ch[0], got, sizeof(got), NULL, 0, &nfds,
+			      1000),
+		2);
+	close(ch[0]);
+	close(ch[1]);
+}
+
 /* Descriptors: a pipe's write end passed, written through, read at the
  * other end; refused ones closed, none left behind (the pipe's reader
  * sees the end once every write end is closed). */
@@ -310,6 +341,7 @@ main(void)
 {
 	RUN(test_boundaries);
 	RUN(test_limits);
+	RUN(test_full);
 	RUN(test_descriptors);
 	RUN(test_peer_closes);
 #ifdef _WIN32
