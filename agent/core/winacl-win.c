@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#define _CRT_RAND_S /* rand_s: RtlGenRandom */
 #include "core/winacl.h"
 
 #include <stdio.h>
@@ -105,6 +106,36 @@ winacl_private(bool inherit, bool read_users, PSECURITY_DESCRIPTOR *out)
 	ok = ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl,
 		SDDL_REVISION_1, out, NULL);
 	return ok ? 0 : OP_ERR_NOMEM;
+}
+
+int
+winacl_pipe_new(const char *tag, DWORD open_mode, DWORD pipe_mode,
+	DWORD buf_size, WCHAR name[static WINACL_PIPE_NAME_MAX], HANDLE *srv)
+{
+	static volatile LONG seq;
+	SECURITY_ATTRIBUTES sa = { sizeof(sa), NULL, FALSE };
+	unsigned rnd[2] = { 0, 0 };
+	int r;
+
+	*srv = INVALID_HANDLE_VALUE;
+	if (rand_s(&rnd[0]) != 0 || rand_s(&rnd[1]) != 0)
+		return OP_ERR_INTERNAL;
+	if (_snwprintf(name, WINACL_PIPE_NAME_MAX,
+		    L"\\\\.\\pipe\\outpost-%hs-%lu-%lu-%08x%08x", tag,
+		    (unsigned long)GetCurrentProcessId(),
+		    (unsigned long)InterlockedIncrement(&seq), rnd[0],
+		    rnd[1]) < 0)
+		return OP_ERR_RANGE;
+	name[WINACL_PIPE_NAME_MAX - 1] = L'\0';
+	if ((r = winacl_private(false, false, &sa.lpSecurityDescriptor)) != 0)
+		return r;
+	*srv = CreateNamedPipeW(name, open_mode | FILE_FLAG_FIRST_PIPE_INSTANCE,
+		pipe_mode | PIPE_REJECT_REMOTE_CLIENTS, 1, buf_size, buf_size,
+		0, &sa);
+	LocalFree(sa.lpSecurityDescriptor);
+	if (*srv == INVALID_HANDLE_VALUE)
+		return op_err_from_win32(GetLastError());
+	return 0;
 }
 
 /* "DOMAIN\name (S-1-...)" or the SID alone. */

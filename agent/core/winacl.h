@@ -62,6 +62,20 @@ void winacl_fix_hint(const char *path, bool dir, char *out, size_t len);
 int winacl_check_private_file(HANDLE h, const char *path, uint64_t *size,
 	char *why, size_t whylen);
 
+#define WINACL_PIPE_NAME_MAX 96
+
+/*
+ * A named pipe nobody else can get in between: one instance
+ * (FILE_FLAG_FIRST_PIPE_INSTANCE: a squatter's pipe of the name makes it
+ * fail), remote clients refused, the private DACL (winacl_private), and
+ * a random name, \\.\pipe\outpost-<tag>-<pid>-<n>-<64 random bits>, for
+ * the caller's CreateFileW of the other end. open_mode and pipe_mode as
+ * for CreateNamedPipeW (the flags above are added). 0 with the server
+ * end in *srv and the name in name, or a negative code.
+ */
+int winacl_pipe_new(const char *tag, DWORD open_mode, DWORD pipe_mode,
+	DWORD buf_size, WCHAR name[static WINACL_PIPE_NAME_MAX], HANDLE *srv);
+
 /* UTF-8 to a malloc'd UTF-16 string; NULL when not UTF-8 or no memory. */
 WCHAR *winacl_wide(const char *s);
 

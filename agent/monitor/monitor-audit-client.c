@@ -313,21 +313,20 @@ static char *
 truncated_fields(const char *fields, size_t n)
 {
 	size_t cut = MONITOR_AUDIT_EXCERPT;
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f;
+	char head[64];
+	char *out;
+	size_t hl, el;
 
 	while (cut > 0 && ((unsigned char)fields[cut] & 0xc0) == 0x80)
 		cut--;
-	if ((f = open_memstream(&out, &len)) == NULL)
+	hl = (size_t)snprintf(head, sizeof(head),
+		"{\"truncated\":true,\"bytes\":%zu,\"excerpt\":", n);
+	el = op_json_str_buf(NULL, 0, fields, cut);
+	if ((out = malloc(hl + el + 2)) == NULL)
 		return NULL;
-	fprintf(f, "{\"truncated\":true,\"bytes\":%zu,\"excerpt\":", n);
-	op_json_str(f, fields, cut);
-	fputc('}', f);
-	if (fclose(f) != 0) {
-		free(out);
-		return NULL;
-	}
+	memcpy(out, head, hl);
+	op_json_str_buf(out + hl, el + 1, fields, cut);
+	memcpy(out + hl + el, "}", 2);
 	return out;
 }
 

@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include <netinet/in.h>
+#include "core/netaddr.h"
 
 enum { ADDR_NONE, ADDR_V4 = 4, ADDR_V6 = 6 };
 

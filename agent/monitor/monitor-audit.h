@@ -30,9 +30,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #include "audit/audit.h"
+#include "core/netaddr.h" /* struct sockaddr_storage */
 #include "monitor/monitor-msg.h"
 
 #define MONITOR_AUDIT_BURST 1000

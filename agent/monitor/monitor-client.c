@@ -2,17 +2,14 @@
 #include "monitor/monitor-client.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "core/err.h"
-#include "core/time.h"
 #include "monitor/monitor-internal.h"
-#include "platform/fdpass.h"
+#include "platform/monchan.h"
 
 /* Sends req (its type first) and reads the reply into *rd, positioned
  * after the status, with up to max descriptors into fds (*nfds; closed
@@ -22,41 +19,20 @@ static int
 call_fds(int fd, const struct mon_buf *req, uint8_t reply[static MON_MSG_MAX],
 	struct mon_rd *rd, int *fds, int max, int *nfds)
 {
-	uint64_t deadline = op_now_ms() + MONCLIENT_TIMEOUT_MS;
 	ssize_t n;
 	int32_t status;
+	int r;
 
 	if (req->overflow)
 		return OP_ERR_INTERNAL;
-	do
-		n = send(fd, req->b, req->len, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+	if ((r = monchan_send(fd, req->b, req->len, NULL, 0, MONCHAN_SELF)) != 0)
+		return r;
+	n = monchan_recv(fd, reply, MON_MSG_MAX, fds, max, nfds,
+		MONCLIENT_TIMEOUT_MS);
 	if (n < 0)
-		return errno == EPIPE ? -ECONNRESET : -errno;
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		uint64_t now = op_now_ms();
-		int r;
-
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		r = poll(&p, 1, (int)(deadline - now));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -ETIMEDOUT;
-		n = fdpass_recv(fd, reply, MON_MSG_MAX, fds, max, nfds,
-			MSG_DONTWAIT);
-		if (n == -EINTR || n == -EAGAIN)
-			continue;
-		if (n < 0)
-			return (int)n;
-		if (n == 0)
-			return -ECONNRESET;
-		break;
-	}
+		return (int)n;
+	if (n == 0)
+		return -ECONNRESET;
 	mon_rd_init(rd, reply, (size_t)n);
 	if (mon_get_u8(rd) != req->b[0])
 		status = OP_ERR_PROTO;
@@ -375,17 +351,17 @@ monclient_reload_password(int fd, char salt[static PASSWORD_SALT_LEN + 1],
 
 int
 monclient_term_open(int fd, const struct mon_term_open *req,
-	struct mon_term_shell *out, int *master, int *record_fd)
+	struct mon_term_shell *out, int *master, int *second)
 {
 	struct mon_buf w;
 	uint8_t reply[MON_MSG_MAX];
 	struct mon_rd rd;
-	int fds[2], nfds = 0;
+	int fds[2], nfds = 0, want;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	*master = -1;
-	*record_fd = -1;
+	*second = -1;
 	monclient__begin(&w, MON_TERM_OPEN);
 	mon_put_term_open(&w, req);
 	r = call_fds(fd, &w, reply, &rd, fds, 2, &nfds);
@@ -394,9 +370,15 @@ monclient_term_open(int fd, const struct mon_term_open *req,
 		return r;
 	mon_get_term_shell(&rd, out);
 	/* A shell comes with its master, and its typescript's descriptor
-	 * exactly when it has a name. */
+	 * exactly when it has a name (Windows: always its input pipe, never
+	 * a typescript). */
+#ifdef _WIN32
+	want = out->typescript[0] != '\0' ? -1 : 2;
+#else
+	want = out->typescript[0] != '\0' ? 2 : 1;
+#endif
 	if (!mon_rd_done(&rd) || (r == 0 && (out->handle == 0 ||
-			nfds != (out->typescript[0] != '\0' ? 2 : 1)))) {
+			nfds != want))) {
 		for (int i = 0; i < nfds; i++)
 			close(fds[i]);
 		memset(out, 0, sizeof(*out));
@@ -404,7 +386,7 @@ monclient_term_open(int fd, const struct mon_term_open *req,
 	}
 	if (r == 0) {
 		*master = fds[0];
-		*record_fd = nfds == 2 ? fds[1] : -1;
+		*second = nfds == 2 ? fds[1] : -1;
 	}
 	return r;
 }

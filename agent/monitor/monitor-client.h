@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The network process's side of the monitor (monitor.h): one blocking
- * call per request on the socket the monitor passed (a request is
+ * call per request on the channel the monitor passed (platform/
+ * monchan.h: a socket on Unix, a pipe on Windows; a request is
  * answered in microseconds; a monitor that does not answer within
  * MONCLIENT_TIMEOUT_MS, or hangs up, is a failure and the caller fails
  * closed). Each function returns 0 or a negative code: the monitor's
@@ -56,11 +57,13 @@ int monclient_find_user(int fd, uint8_t reply[static MON_MSG_MAX],
  * cookie file; err gets its reason on failure. */
 int monclient_x11_cookie(int fd, const char *display, const char *src,
 	uint32_t owner, char *err, size_t errlen);
-/* term-open: 0 with out, *master and *record_fd (-1: not recorded; the
- * caller owns both), or the monitor's refusal with out->msg and
- * out->user, or a transport error (*master and *record_fd -1). */
+/* term-open: 0 with out, *master and *second (the caller owns both), or
+ * the monitor's refusal with out->msg and out->user, or a transport
+ * error (*master and *second -1). *second is the typescript (-1: not
+ * recorded) on Unix; on Windows ConPTY's input pipe, as *master is only
+ * its output (typescripts are refused there). */
 int monclient_term_open(int fd, const struct mon_term_open *req,
-	struct mon_term_shell *out, int *master, int *record_fd);
+	struct mon_term_shell *out, int *master, int *second);
 /* term-hangup: 0 or OP_ERR_NOT_FOUND (already reaped). */
 int monclient_term_hangup(int fd, uint32_t handle);
 /* connect-user: *sock (and with held, *hold) on success. */

@@ -118,6 +118,16 @@ void monitor__audit_started(struct mon_audit_srv *s, uint32_t generation);
 void monitor__audit_ended(struct mon_audit_srv *s, const char *how);
 void monitor__audit_free(struct mon_audit_srv *s);
 
+/* connect-user, user-socket and x11-cookie: a desktop user's sockets
+ * and X cookies (monitor-user.c; refused on Windows: monitor-user-win.c). */
+int monitor__on_connect_user(struct monitor *m, struct mon_rd *in,
+	struct mon_buf *out, struct monitor_reply *fds);
+int monitor__on_user_socket(struct monitor *m, struct mon_rd *in,
+	struct mon_buf *out, struct monitor_reply *fds);
+int monitor__on_x11_cookie(struct monitor *m, struct mon_rd *in,
+	struct mon_buf *out, struct monitor_reply *fds);
+
+#ifndef _WIN32
 /*
  * connect-user's check: path is a wayland-*, pipewire-0, bus or
  * pulse/native socket of uid (an existing user) in a directory of uid's
@@ -126,5 +136,6 @@ void monitor__audit_free(struct mon_audit_srv *s);
  */
 int monitor__user_socket(const char *path, uint32_t uid, gid_t *gid,
 	char *why, size_t why_size);
+#endif
 
 #endif

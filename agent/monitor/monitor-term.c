@@ -10,7 +10,9 @@
  * as they always did. A network process can hang up only its own shells
  * (the table is replaced with each one), at most MONITOR_TERM_BURST at
  * once and MONITOR_TERM_PER_S a second after that, and never more than
- * the configured cap alive.
+ * the configured cap alive. On Windows the shell is on a pseudo console
+ * (term-direct-win.c): its output and input pipes are the two
+ * descriptors passed.
  */
 #include "monitor/monitor-internal.h"
 
@@ -128,8 +130,14 @@ monitor__on_term_open(struct monitor *m, struct mon_rd *in,
 	if (r != 0)
 		return r;
 	fds->fds[fds->nfds++] = sh.master;
+#ifdef _WIN32
+	/* ConPTY has an input pipe besides the output (no typescripts:
+	 * term-direct-win.c refuses recording). */
+	fds->fds[fds->nfds++] = sh.input;
+#else
 	if (sh.record_fd >= 0)
 		fds->fds[fds->nfds++] = sh.record_fd;
+#endif
 	return 0;
 }
 

@@ -16,8 +16,6 @@
 #include "core/time.h"
 #include "monitor/monitor-internal.h"
 #include "monitor/secrets.h"
-#include "platform/userconn.h"
-#include "xconn/xauth.h"
 #include "store/state.h"
 
 /* May a request come now? (OpenSSH's MON_ONCE / MON_PERMIT) */
@@ -257,114 +255,6 @@ monitor_grant(struct monitor *m)
 	monitor__audit_grant(&m->audit);
 }
 
-static int
-on_connect_user(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
-	struct monitor_reply *fds)
-{
-	char path[108], why[160];
-	uint32_t uid;
-	bool held;
-	gid_t gid;
-	int fd = -1, hold = -1;
-	int r;
-
-	(void)m;
-	(void)out;
-	mon_get_str(in, path, sizeof(path));
-	uid = mon_get_u32(in);
-	held = mon_get_u8(in) != 0;
-	if (!mon_rd_done(in))
-		return monitor__malformed(in);
-	if (!monitor__granted(m, "connect-user"))
-		return OP_ERR_DENIED;
-	if ((r = monitor__user_socket(path, uid, &gid, why, sizeof(why))) != 0) {
-		char shown[200];
-
-		/* The path is the network process's word: escaped. */
-		if (r == -EPERM)
-			log_warn("monitor: connect-user %s as uid %u refused: %s",
-				op_excerpt(path, strlen(path), 120, shown,
-					sizeof(shown)),
-				uid, why);
-		return r;
-	}
-	r = platform_connect_user_here(path, (uid_t)uid, gid, &fd,
-		held ? &hold : NULL);
-	if (r != 0)
-		return r;
-	fds->fds[fds->nfds++] = fd;
-	if (held)
-		fds->fds[fds->nfds++] = hold;
-	return 0;
-}
-
-/* user-socket: whose the socket is, under connect-user's rules (the
- * network process cannot look into a user's runtime directory). */
-static int
-on_user_socket(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
-	struct monitor_reply *fds)
-{
-	char path[108], why[160], shown[200];
-	uid_t uid;
-	gid_t gid;
-	int r;
-
-	(void)m;
-	(void)fds;
-	mon_get_str(in, path, sizeof(path));
-	if (!mon_rd_done(in))
-		return monitor__malformed(in);
-	if ((r = platform_user_socket_here(path, &uid, &gid)) != 0)
-		return r;
-	if ((r = monitor__user_socket(path, uid, &gid, why, sizeof(why))) != 0) {
-		if (r == -EPERM)
-			log_warn("monitor: user-socket %s refused: %s",
-				op_excerpt(path, strlen(path), 120, shown,
-					sizeof(shown)), why);
-		return r == -ENOENT ? OP_ERR_NOT_FOUND : r;
-	}
-	mon_put_u32(out, (uint32_t)uid);
-	mon_put_u32(out, (uint32_t)gid);
-	return 0;
-}
-
-static int
-on_x11_cookie(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
-	struct monitor_reply *fds)
-{
-	char display[64], src[4096], err[200] = "", shown[200];
-	uint32_t owner;
-	int r;
-
-	(void)fds;
-	mon_get_str(in, display, sizeof(display));
-	mon_get_str(in, src, sizeof(src));
-	owner = mon_get_u32(in);
-	if (!mon_rd_done(in))
-		return monitor__malformed(in);
-	if (m->o.cookie_copy == NULL)
-		return OP_ERR_UNSUPPORTED;
-	if (!monitor__granted(m, "x11-cookie")) {
-		mon_put_str(out, "no session is authorized");
-		return OP_ERR_DENIED;
-	}
-	/* Any owner is an admin's choice, made in the config, never the
-	 * network process's. */
-	if ((uid_t)owner == OP_XAUTH_ANY_OWNER &&
-		(m->xauthority_any[0] == '\0' ||
-			strcmp(src, m->xauthority_any) != 0)) {
-		log_warn("monitor: x11-cookie from %s for any owner refused: "
-			 "not display.xauthority",
-			op_excerpt(src, strlen(src), 120, shown, sizeof(shown)));
-		return OP_ERR_PERM;
-	}
-	r = xconn_cookie_copy(display, src, (uid_t)owner, m->o.cookie_copy,
-		m->o.cookie_uid, m->o.cookie_gid, err, sizeof(err));
-	/* The reason goes back either way: the network process shows it. */
-	mon_put_str(out, err);
-	return r;
-}
-
 /* The requests the daemon answers itself (monitor_opts.hook): no fields
  * in, its fields and maybe one descriptor out. */
 static int
@@ -436,8 +326,8 @@ static const struct {
 	[MON_RELOAD_PASSWORD] = { on_reload_password, 0 },
 	[MON_RELOAD_IDENTITY] = { on_reload_identity, 0 },
 	[MON_PRINT_OTP] = { on_print_otp, MON_F_ONCE },
-	[MON_CONNECT_USER] = { on_connect_user, 0 },
-	[MON_X11_COOKIE] = { on_x11_cookie, MON_F_ERROR_TEXT },
+	[MON_CONNECT_USER] = { monitor__on_connect_user, 0 },
+	[MON_X11_COOKIE] = { monitor__on_x11_cookie, MON_F_ERROR_TEXT },
 	[MON_RELOAD_CONFIG] = { on_hook, 0 },
 	[MON_FIND_USER] = { on_hook, MON_F_ERROR_TEXT },
 	[MON_LOCK_SESSION] = { on_hook, MON_F_ERROR_TEXT },
@@ -464,7 +354,7 @@ static const struct {
 	[MON_AUDIT_FLUSH] = { on_audit, 0 },
 	[MON_AUDIT_STATUS] = { on_audit, 0 },
 	[MON_PROXY_PASSWORD] = { on_hook, MON_F_ERROR_TEXT },
-	[MON_USER_SOCKET] = { on_user_socket, 0 },
+	[MON_USER_SOCKET] = { monitor__on_user_socket, 0 },
 };
 
 static void

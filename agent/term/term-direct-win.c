@@ -23,7 +23,6 @@
  */
 #define UNICODE
 #define _UNICODE
-#define _CRT_RAND_S /* rand_s: RtlGenRandom */
 #include "term/term-internal.h" /* uv.h: winsock2.h before windows.h */
 
 #include <windows.h>
@@ -71,7 +70,6 @@ struct proc {
 struct term_direct {
 	uv_loop_t *loop;
 	uv_async_t async; /* a shim exited */
-	uint32_t pipe_seq;
 	struct term__procs ps;
 	unsigned dying; /* exited, the pseudo console still closing */
 	bool closing;
@@ -402,34 +400,22 @@ term__conpty_resize(void *pcon, uint16_t rows, uint16_t cols)
  * so nobody else gets in between. inbound: we read. Returns 0 or an
  * error; *ours is a CRT fd. */
 static int
-make_pipe(struct term_direct *d, bool inbound, int *ours, HANDLE *theirs)
+make_pipe(bool inbound, int *ours, HANDLE *theirs)
 {
-	SECURITY_ATTRIBUTES sa = { sizeof(sa), NULL, FALSE };
-	unsigned rnd[2] = { 0, 0 };
-	wchar_t name[96];
+	wchar_t name[WINACL_PIPE_NAME_MAX];
 	HANDLE srv;
 	int fd;
 	int r;
 
 	*ours = -1;
 	*theirs = INVALID_HANDLE_VALUE;
-	if (rand_s(&rnd[0]) != 0 || rand_s(&rnd[1]) != 0)
-		return OP_ERR_INTERNAL;
-	_snwprintf(name, 96, L"\\\\.\\pipe\\outpost-term-%lu-%lu-%08x%08x",
-		(unsigned long)GetCurrentProcessId(),
-		(unsigned long)++d->pipe_seq, rnd[0], rnd[1]);
-	name[95] = L'\0';
-	if ((r = winacl_private(false, false, &sa.lpSecurityDescriptor)) != 0)
-		return r;
-	srv = CreateNamedPipeW(name,
+	r = winacl_pipe_new("term",
 		(inbound ? PIPE_ACCESS_INBOUND : PIPE_ACCESS_OUTBOUND) |
-			FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
-		PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT |
-			PIPE_REJECT_REMOTE_CLIENTS,
-		1, PIPE_BUF_SIZE, PIPE_BUF_SIZE, 0, &sa);
-	LocalFree(sa.lpSecurityDescriptor);
-	if (srv == INVALID_HANDLE_VALUE)
-		return op_err_from_win32(GetLastError());
+			FILE_FLAG_OVERLAPPED,
+		PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT, PIPE_BUF_SIZE,
+		name, &srv);
+	if (r != 0)
+		return r;
 	*theirs = CreateFileW(name, inbound ? GENERIC_WRITE : GENERIC_READ, 0,
 		NULL, OPEN_EXISTING, 0, NULL);
 	if (*theirs == INVALID_HANDLE_VALUE) {
@@ -595,8 +581,8 @@ term_direct_open(struct term_direct *d, const struct term_who *who,
 		return OP_ERR_NOMEM;
 	}
 	p->d = d;
-	if ((r = make_pipe(d, true, &out->master, &out_theirs)) != 0 ||
-		(r = make_pipe(d, false, &out->input, &in_theirs)) != 0) {
+	if ((r = make_pipe(true, &out->master, &out_theirs)) != 0 ||
+		(r = make_pipe(false, &out->input, &in_theirs)) != 0) {
 		snprintf(msg, msg_size, "Could not create the console's pipes: "
 					"%s", op_strerror(r));
 		goto fail;

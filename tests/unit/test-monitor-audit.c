@@ -13,18 +13,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <netinet/in.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <uv.h>
 
 #include "audit/audit.h"
 #include "core/err.h"
+#include "core/netaddr.h"
 #include "monitor/monitor-audit.h"
 #include "monitor/monitor.h"
+#include "platform/monchan.h"
 #include "store/state.h"
 #include "th-fs.h"
 #include "th.h"
@@ -38,11 +38,10 @@ now_ms(void)
 	return fake_ms;
 }
 
-/* The monitor's side: its loop, its trail, its sockets. */
+/* The monitor's side: its loop, its trail, its channels. */
 struct mon_side {
 	char dir[512];
 	uv_loop_t loop;
-	uv_poll_t poll;
 	struct monitor *m;
 	struct audit *trail;
 	int fd;     /* requests */
@@ -56,7 +55,8 @@ send_event(void *arg, const struct mon_buf *ev)
 	struct mon_side *s = arg;
 
 	if (s->ev_fd >= 0)
-		(void)send(s->ev_fd, ev->b, ev->len, MSG_NOSIGNAL);
+		(void)monchan_send(s->ev_fd, ev->b, ev->len, NULL, 0,
+			MONCHAN_SELF);
 }
 
 static void
@@ -99,42 +99,38 @@ mon_side_close(struct mon_side *s)
 	monitor_free(s->m);
 }
 
-static void
-on_request(uv_poll_t *h, int status, int events)
-{
-	struct mon_side *s = h->data;
-	uint8_t req[MON_MSG_MAX + 1];
-	struct monitor_reply reply;
-	char why[128];
-	ssize_t n;
-
-	(void)events;
-	n = status < 0 ? -1 : recv(s->fd, req, sizeof(req), MSG_DONTWAIT);
-	if (n < 0 && errno == EAGAIN)
-		return;
-	if (n > 0 && monitor_serve(s->m, req, (size_t)n, &reply, why,
-			     sizeof(why)) == 0 &&
-		send(s->fd, reply.b, reply.len, MSG_NOSIGNAL) ==
-			(ssize_t)reply.len)
-		return;
-	if (n > 0)
-		s->refused++;
-	/* Hung up, or ended as daemon-monitor.c ends a bad one. */
-	monitor_child_ended(s->m, "exited with 0");
-	uv_close((uv_handle_t *)h, NULL);
-	close(s->fd);
-	close(s->ev_fd);
-	s->ev_fd = -1;
-}
-
+/* The monitor's loop (daemon-monitor.c's, with the channel polled every
+ * few ms instead of watched: a channel is no socket on Windows, and the
+ * trail's commits come on the loop). */
 static void *
 mon_thread(void *arg)
 {
 	struct mon_side *s = arg;
+	uint8_t req[MON_MSG_MAX + 1];
+	struct monitor_reply reply;
+	char why[128];
+	ssize_t n;
+	int nfds;
 
-	uv_poll_init(&s->loop, &s->poll, s->fd);
-	s->poll.data = s;
-	uv_poll_start(&s->poll, UV_READABLE, on_request);
+	for (;;) {
+		uv_run(&s->loop, UV_RUN_NOWAIT);
+		n = monchan_recv(s->fd, req, sizeof(req), NULL, 0, &nfds, 5);
+		if (n == -ETIMEDOUT)
+			continue;
+		if (n > 0 && monitor_serve(s->m, req, (size_t)n, &reply, why,
+				     sizeof(why)) == 0 &&
+			monchan_send(s->fd, reply.b, reply.len, NULL, 0,
+				MONCHAN_SELF) == 0)
+			continue;
+		if (n > 0)
+			s->refused++;
+		break;
+	}
+	/* Hung up, or ended as daemon-monitor.c ends a bad one. */
+	monitor_child_ended(s->m, "exited with 0");
+	close(s->fd);
+	close(s->ev_fd);
+	s->ev_fd = -1;
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	return NULL;
 }
@@ -142,7 +138,6 @@ mon_thread(void *arg)
 /* The network process's side. */
 struct net_side {
 	uv_loop_t loop;
-	uv_poll_t ev;
 	struct monclient_audit *c;
 	struct audit *a;
 	int ev_fd;
@@ -151,23 +146,26 @@ struct net_side {
 	size_t waiting;
 };
 
+/* The events waiting on the channel (for up to ms), as the daemon's
+ * loop would read them. */
 static void
-on_event(uv_poll_t *h, int status, int events)
+read_events(struct net_side *n, int ms)
 {
-	struct net_side *n = h->data;
 	uint8_t buf[MON_MSG_MAX];
 	ssize_t len;
+	int nfds;
 
-	(void)events;
-	len = status < 0 ? -1 : recv(n->ev_fd, buf, sizeof(buf), MSG_DONTWAIT);
-	if (len < 0 && errno == EAGAIN)
-		return;
-	if (len <= 0) {
-		monclient_audit_fail_all(n->c, -ECONNRESET);
-		uv_poll_stop(h);
-		return;
+	while (n->ev_fd >= 0 && (len = monchan_recv(n->ev_fd, buf,
+					 sizeof(buf), NULL, 0, &nfds, ms)) !=
+			-ETIMEDOUT) {
+		if (len <= 0) {
+			monclient_audit_fail_all(n->c, -ECONNRESET);
+			return;
+		}
+		ASSERT_INT_EQ(monclient_audit_on_event(n->c, buf, (size_t)len),
+			1);
+		ms = 0;
 	}
-	ASSERT_INT_EQ(monclient_audit_on_event(n->c, buf, (size_t)len), 1);
 }
 
 static void
@@ -205,8 +203,10 @@ on_flushed(void *arg, int status, uint64_t sent)
 static void
 drain(struct net_side *n)
 {
-	while (n->waiting > 0)
-		(void)uv_run(&n->loop, UV_RUN_ONCE);
+	while (n->waiting > 0) {
+		read_events(n, 10);
+		(void)uv_run(&n->loop, UV_RUN_NOWAIT);
+	}
 }
 
 /* Counts the rows of type (and with fields containing like, if not
@@ -265,8 +265,8 @@ test_remote_trail(void)
 	pthread_t t;
 
 	mon_side_open(&ms, "remote");
-	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
-	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ev), 0);
+	ASSERT_INT_EQ(monchan_pair(sv), 0);
+	ASSERT_INT_EQ(monchan_pair(ev), 0);
 	ms.fd = sv[0];
 	ms.ev_fd = ev[0];
 	ns.ev_fd = ev[1];
@@ -275,9 +275,6 @@ test_remote_trail(void)
 	ASSERT_INT_EQ(audit_open_remote(&ns.loop, &monclient_audit_ops, ns.c,
 			      &ns.a),
 		0);
-	uv_poll_init(&ns.loop, &ns.ev, ns.ev_fd);
-	ns.ev.data = &ns;
-	uv_poll_start(&ns.ev, UV_READABLE, on_event);
 	ASSERT_INT_EQ(pthread_create(&t, NULL, mon_thread, &ms), 0);
 
 	/* Write-ahead: the open and the authorization are confirmed by
@@ -352,7 +349,7 @@ test_remote_trail(void)
 	uv_run(&ns.loop, UV_RUN_NOWAIT);
 	close(sv[1]);
 	pthread_join(t, NULL);
-	uv_close((uv_handle_t *)&ns.ev, NULL);
+	read_events(&ns, 0);
 	uv_run(&ns.loop, UV_RUN_DEFAULT);
 	ASSERT_INT_EQ(uv_loop_close(&ns.loop), 0);
 	monclient_audit_free(ns.c);
@@ -647,8 +644,8 @@ test_grants(void)
 int
 main(void)
 {
-	snprintf(root, sizeof(root), "/tmp/op-test-monaudit-XXXXXX");
-	if (mkdtemp(root) == NULL || sodium_init() < 0)
+	if (th_tempdir("monaudit", root, sizeof(root)) != 0 ||
+		sodium_init() < 0)
 		return 1;
 	RUN(test_remote_trail);
 	RUN(test_hostile);

@@ -1,24 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The monitor's terminals (monitor/monitor-term.c) through the network
- * process's client over a real SOCK_SEQPACKET pair: real shells started
- * by the monitor (a libuv loop in the serving thread reaps them), their
- * masters passed over the socket, exits as events, the cap, the rate
- * limit, and no shell left once the network process is gone; and
- * hostile term-open requests.
+ * process's client over a real channel (platform/monchan.h): real shells
+ * started by the monitor (a libuv loop in the serving thread reaps them),
+ * their masters passed over the channel, exits as events, the cap, the
+ * rate limit, and no shell left once the network process is gone; and
+ * hostile term-open requests. Under wine the shell is cmd.exe on a
+ * pseudo console, its output and input pipes passed as handles
+ * (test_terminals_win).
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
-#include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef _WIN32
+#include <winsock2.h> /* before windows.h, as libuv has it */
+#include <windows.h>
+
+#include <io.h>
+#else
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#endif
 
 #include <sodium.h>
 #include <uv.h>
@@ -26,7 +34,7 @@
 #include "core/err.h"
 #include "monitor/monitor-client.h"
 #include "monitor/monitor.h"
-#include "platform/fdpass.h"
+#include "platform/monchan.h"
 #include "store/state.h"
 #include "term/term.h"
 #include "th-fs.h"
@@ -42,14 +50,13 @@ now_ms(void)
 	return fake_ms;
 }
 
-/* The monitor's side with a loop: requests from the socket, events to
- * ev (the events socket), shells reaped on the loop. Ends when the
+/* The monitor's side with a loop: requests from the channel, events to
+ * ev (the events channel), shells reaped on the loop. Ends when the
  * network process (the test) hangs up, and then hangs its shells up as
  * daemon-monitor.c does. */
 struct loop_server {
 	struct monitor *m;
 	uv_loop_t loop;
-	uv_poll_t poll;
 	int fd;
 	int ev; /* our end of the events pair */
 	int refused;
@@ -60,53 +67,57 @@ send_event(void *arg, const struct mon_buf *ev)
 {
 	struct loop_server *s = arg;
 
-	(void)send(s->ev, ev->b, ev->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	(void)monchan_send(s->ev, ev->b, ev->len, NULL, 0, MONCHAN_SELF);
 }
 
-static void
-on_loop_closed(uv_handle_t *h)
-{
-	close(((struct loop_server *)h->data)->fd);
-}
-
-static void
-on_loop_request(uv_poll_t *h, int status, int events)
-{
-	struct loop_server *s = h->data;
-	uint8_t req[MON_MSG_MAX + 1];
-	struct monitor_reply reply;
-	char why[128];
-	ssize_t n = status < 0 ? -1 : recv(s->fd, req, sizeof(req), 0);
-
-	(void)events;
-	if (n > 0 && monitor_serve(s->m, req, (size_t)n, &reply, why,
-			     sizeof(why)) == 0) {
-		(void)fdpass_send(s->fd, reply.b, reply.len, reply.fds,
-			reply.nfds, 0);
-		for (int i = 0; i < reply.nfds; i++)
-			close(reply.fds[i]);
-		return;
-	}
-	if (n > 0)
-		s->refused++;
-	uv_close((uv_handle_t *)h, on_loop_closed);
-	monitor_terms_end(s->m); /* the network process is gone */
-}
-
+/* The channel is polled every few ms between turns of the loop, not
+ * watched: a channel is no socket on Windows. */
 static void *
 serve_loop(void *arg)
 {
 	struct loop_server *s = arg;
+	uint8_t req[MON_MSG_MAX + 1];
+	struct monitor_reply reply;
+	char why[128];
+	ssize_t n;
+	int nfds;
 
-	uv_poll_init(&s->loop, &s->poll, s->fd);
-	s->poll.data = s;
-	uv_poll_start(&s->poll, UV_READABLE, on_loop_request);
+	for (;;) {
+		uv_run(&s->loop, UV_RUN_NOWAIT);
+		n = monchan_recv(s->fd, req, sizeof(req), NULL, 0, &nfds, 5);
+		if (n == -ETIMEDOUT)
+			continue;
+		if (n > 0 && monitor_serve(s->m, req, (size_t)n, &reply, why,
+				     sizeof(why)) == 0) {
+			(void)monchan_send(s->fd, reply.b, reply.len,
+				reply.fds, reply.nfds, MONCHAN_SELF);
+			for (int i = 0; i < reply.nfds; i++)
+				close(reply.fds[i]);
+			continue;
+		}
+		if (n > 0)
+			s->refused++;
+		break;
+	}
+	close(s->fd);
+	monitor_terms_end(s->m); /* the network process is gone */
 	uv_run(&s->loop, UV_RUN_DEFAULT); /* until every shell is reaped */
 	return NULL;
 }
 
+/* memmem, which Windows lacks. */
+static bool
+contains(const uint8_t *hay, size_t n, const void *needle, size_t m)
+{
+	for (size_t i = 0; m <= n && i <= n - m; i++)
+		if (memcmp(hay + i, needle, m) == 0)
+			return true;
+	return false;
+}
+
 static struct term_account shell_acct;
 
+#ifndef _WIN32
 /* nobody (with bash) as root, else ourselves. */
 static bool
 pick_shell_account(void)
@@ -118,16 +129,22 @@ pick_shell_account(void)
 	return access("/bin/bash", X_OK) == 0 &&
 		term_account_lookup(name, "/bin/bash", &shell_acct) == 0;
 }
+#endif
 
 static struct monitor *
 term_monitor(const char *sub, struct loop_server *s, const char *user,
-	const char *record_dir, unsigned max_live)
+	const char *shell, const char *record_dir, unsigned max_live)
 {
 	char dir[512], why[SFILE_WHY_LEN];
 	struct monitor_opts o = { .otp_charset = OTP_SAFE32, .otp_len = 10,
 		.now_ms = now_ms, .event = send_event, .arg = s,
 		.loop = &s->loop };
-	struct monitor_term_conf tc = { .max_live = max_live };
+	/* allow_root: under wine the test runs as an administrator. */
+	struct monitor_term_conf tc = { .max_live = max_live,
+#ifdef _WIN32
+		.allow_root = true,
+#endif
+	};
 	struct monitor *m = NULL;
 	struct state *st = NULL;
 
@@ -138,7 +155,7 @@ term_monitor(const char *sub, struct loop_server *s, const char *user,
 		return NULL;
 	monitor_child_started(m);
 	snprintf(tc.user, sizeof(tc.user), "%s", user);
-	snprintf(tc.shell, sizeof(tc.shell), "/bin/bash");
+	snprintf(tc.shell, sizeof(tc.shell), "%s", shell);
 	if (record_dir != NULL)
 		snprintf(tc.record_dir, sizeof(tc.record_dir), "%s",
 			record_dir);
@@ -147,6 +164,7 @@ term_monitor(const char *sub, struct loop_server *s, const char *user,
 	return m;
 }
 
+#ifndef _WIN32
 /* Reads the pty until text shows (or 10 s). */
 static bool
 pty_wait(int master, const char *text)
@@ -175,17 +193,18 @@ pty_wait(int master, const char *text)
 	return false;
 }
 
+#endif
+
 /* The next MON_EV_TERM_EXIT (within ms): 0 with handle and code. */
 static int
 next_exit(int ev, unsigned ms, uint32_t *handle, int32_t *code)
 {
-	struct pollfd p = { .fd = ev, .events = POLLIN };
 	uint8_t b[64];
 	struct mon_rd rd;
 	ssize_t n;
+	int nfds;
 
-	if (poll(&p, 1, (int)ms) != 1 ||
-		(n = recv(ev, b, sizeof(b), MSG_DONTWAIT)) <= 0)
+	if ((n = monchan_recv(ev, b, sizeof(b), NULL, 0, &nfds, (int)ms)) <= 0)
 		return -1;
 	mon_rd_init(&rd, b, (size_t)n);
 	if (mon_get_u8(&rd) != MON_EV_TERM_EXIT)
@@ -222,6 +241,7 @@ topen(int fd, const struct mon_term_open *q, struct tshell *out)
 	return r;
 }
 
+#ifndef _WIN32
 static pid_t
 parent_of(uint32_t pid)
 {
@@ -261,9 +281,10 @@ test_terminals(void)
 		return;
 	}
 	snprintf(ts, sizeof(ts), "%s/typescripts", root);
-	ASSERT(term_monitor("t", &srv, shell_acct.name, ts, 2) != NULL);
-	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
-	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ev), 0);
+	ASSERT(term_monitor("t", &srv, shell_acct.name, "/bin/bash", ts, 2) !=
+		NULL);
+	ASSERT_INT_EQ(monchan_pair(sv), 0);
+	ASSERT_INT_EQ(monchan_pair(ev), 0);
 	srv.fd = sv[0];
 	srv.ev = ev[0];
 	ASSERT_INT_EQ(pthread_create(&t, NULL, serve_loop, &srv), 0);
@@ -332,6 +353,165 @@ test_terminals(void)
 	ASSERT_INT_EQ(uv_loop_close(&srv.loop), 0);
 }
 
+#else
+/* One overlapped read or write on the pipe behind fd, waiting up to ms:
+ * the bytes moved, or -1. */
+static long
+pipe_io(int fd, bool wr, void *buf, DWORD len, DWORD ms)
+{
+	HANDLE h = (HANDLE)_get_osfhandle(fd);
+	OVERLAPPED ov;
+	DWORD n = 0;
+	BOOL ok;
+
+	memset(&ov, 0, sizeof(ov));
+	if ((ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL)
+		return -1;
+	ok = wr ? WriteFile(h, buf, len, NULL, &ov) :
+		  ReadFile(h, buf, len, NULL, &ov);
+	if (!ok && GetLastError() == ERROR_IO_PENDING &&
+		WaitForSingleObject(ov.hEvent, ms) != WAIT_OBJECT_0)
+		CancelIoEx(h, &ov);
+	ok = (ok || GetLastError() == ERROR_IO_PENDING ||
+		     GetLastError() == ERROR_OPERATION_ABORTED) &&
+		GetOverlappedResult(h, &ov, &n, TRUE);
+	CloseHandle(ov.hEvent);
+	return ok ? (long)n : -1;
+}
+
+/* Reads the console's output until text shows (or 20 s). */
+static bool
+out_wait(int master, const char *text)
+{
+	char buf[8192];
+	size_t len = 0;
+	ULONGLONG end = GetTickCount64() + 20000;
+
+	while (GetTickCount64() < end) {
+		long n = pipe_io(master, false, buf + len,
+			(DWORD)(sizeof(buf) - 1 - len), 500);
+
+		if (n < 0)
+			continue; /* nothing within 500 ms */
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (strstr(buf, text) != NULL)
+			return true;
+		if (len > sizeof(buf) / 2) {
+			memmove(buf, buf + len / 2, len - len / 2);
+			len -= len / 2;
+		}
+	}
+	return false;
+}
+
+static bool
+in_write(int input, const char *text)
+{
+	return pipe_io(input, true, (void *)text, (DWORD)strlen(text), 5000) ==
+		(long)strlen(text);
+}
+
+static bool
+process_gone(uint32_t pid)
+{
+	HANDLE p = OpenProcess(SYNCHRONIZE, FALSE, pid);
+	bool gone;
+
+	if (p == NULL)
+		return true;
+	gone = WaitForSingleObject(p, 5000) == WAIT_OBJECT_0;
+	CloseHandle(p);
+	return gone;
+}
+
+/*
+ * cmd.exe on a pseudo console, started by the monitor as its own account
+ * (the only one Windows can start yet): the output and input pipes come
+ * over the channel as handles duplicated into this process and work; the
+ * exit status as an event; the cap; a hangup (129); the network process
+ * gone, the shell gone with it. Markers come from cmd's expansion of
+ * %OPM% so the echo of the command line never matches them.
+ */
+static void
+test_terminals_win(void)
+{
+	static const char cmd_exe[] = "C:\\windows\\system32\\cmd.exe";
+	struct loop_server srv = { 0 };
+	struct mon_identity id;
+	struct tshell a, b, c, d;
+	struct mon_term_open q = { .terminal_id = 1, .session_tag = 42,
+		.rows = 30, .cols = 100 };
+	char name[128];
+	DWORD nl = sizeof(name);
+	pthread_t t;
+	int sv[2], ev[2];
+	uint32_t handle;
+	int32_t code;
+
+	ASSERT(GetUserNameA(name, &nl));
+	ASSERT_INT_EQ(term_account_lookup(name, cmd_exe, &shell_acct), 0);
+	ASSERT(SetEnvironmentVariableA("OPM", "mon42"));
+	ASSERT(term_monitor("t", &srv, name, cmd_exe, NULL, 2) != NULL);
+	ASSERT_INT_EQ(monchan_pair(sv), 0);
+	ASSERT_INT_EQ(monchan_pair(ev), 0);
+	srv.fd = sv[0];
+	srv.ev = ev[0];
+	ASSERT_INT_EQ(pthread_create(&t, NULL, serve_loop, &srv), 0);
+	ASSERT_INT_EQ(monclient_hello(sv[1], &id), 0);
+
+	/* Its output (master) and input (the second descriptor). */
+	ASSERT_INT_EQ(topen(sv[1], &q, &a), 0);
+	ASSERT(a.handle != 0 && a.pid > 0 && a.master >= 0);
+	ASSERT(a.record_fd >= 0);
+	ASSERT_STR_EQ(a.user, name);
+	ASSERT_STR_EQ(a.typescript, "");
+	ASSERT(in_write(a.record_fd, "echo got-%OPM%\r"));
+	ASSERT(out_wait(a.master, "got-mon42"));
+	ASSERT(in_write(a.record_fd, "exit 3\r"));
+	ASSERT_INT_EQ(next_exit(ev[1], 20000, &handle, &code), 0);
+	ASSERT_INT_EQ(handle, a.handle);
+	ASSERT_INT_EQ(code, 3);
+	close(a.master);
+	close(a.record_fd);
+
+	/* Two alive at most (max_live 2), with the reason. */
+	q.terminal_id = 2;
+	ASSERT_INT_EQ(topen(sv[1], &q, &b), 0);
+	q.terminal_id = 3;
+	ASSERT_INT_EQ(topen(sv[1], &q, &c), 0);
+	q.terminal_id = 4;
+	ASSERT_INT_EQ(topen(sv[1], &q, &d), OP_ERR_TOO_LARGE);
+	ASSERT(d.master < 0 && d.record_fd < 0);
+	ASSERT_STR_CONTAINS(d.msg, "Too many terminals");
+	/* term-hangup: 129 as on Linux; then not found. */
+	ASSERT(in_write(b.record_fd, "echo up-%OPM%\r"));
+	ASSERT(out_wait(b.master, "up-mon42"));
+	ASSERT_INT_EQ(monclient_term_hangup(sv[1], b.handle), 0);
+	ASSERT_INT_EQ(next_exit(ev[1], 20000, &handle, &code), 0);
+	ASSERT_INT_EQ(handle, b.handle);
+	ASSERT_INT_EQ(code, 129);
+	ASSERT_INT_EQ(monclient_term_hangup(sv[1], b.handle),
+		OP_ERR_NOT_FOUND);
+	close(b.master);
+	close(b.record_fd);
+	/* The network process goes away: its shell goes too, no event. */
+	ASSERT(in_write(c.record_fd, "echo job-%OPM%\r"));
+	ASSERT(out_wait(c.master, "job-mon42"));
+	ASSERT_INT_EQ(srv.refused, 0);
+	close(sv[1]);
+	pthread_join(t, NULL);
+	ASSERT(process_gone(c.pid));
+	ASSERT_INT_EQ(next_exit(ev[1], 100, &handle, &code), -1);
+	close(c.master);
+	close(c.record_fd);
+	close(ev[0]);
+	close(ev[1]);
+	monitor_free(srv.m);
+	ASSERT_INT_EQ(uv_loop_close(&srv.loop), 0);
+}
+#endif
+
 /* The status of a reply monitor_serve made. */
 static void
 test_terminal_hostile(void)
@@ -352,7 +532,7 @@ test_terminal_hostile(void)
 	int refused = 0, config = 0;
 
 	/* No user configured: every open is refused without a fork. */
-	ASSERT((m = term_monitor("th", &srv, "", NULL, 4)) != NULL);
+	ASSERT((m = term_monitor("th", &srv, "", "", NULL, 4)) != NULL);
 	ASSERT_INT_EQ(serve_one(m, (uint8_t[]){ MON_HELLO }, 1), 0);
 	/* Malformed: short, trailing, a negative id, sizes out of range. */
 	mon_put_u8(&w, MON_TERM_OPEN);
@@ -388,7 +568,7 @@ test_terminal_hostile(void)
 	}
 	ASSERT_INT_EQ(config, MONITOR_TERM_BURST);
 	ASSERT_INT_EQ(refused, 10);
-	ASSERT(memmem(reply.b, reply.len, "try again", 9) != NULL);
+	ASSERT(contains(reply.b, reply.len, "try again", 9));
 	fake_ms += 1000;
 	config = 0;
 	for (int i = 0; i < 10; i++) {
@@ -397,18 +577,23 @@ test_terminal_hostile(void)
 		config += reply_status(&reply) == OP_ERR_CONFIG;
 	}
 	ASSERT_INT_EQ(config, MONITOR_TERM_PER_S);
-	ASSERT(memmem(reply.b, reply.len, "policy.terminal.user", 20) == NULL);
+	ASSERT(!contains(reply.b, reply.len, "policy.terminal.user", 20));
 	monitor_free(m);
+	uv_run(&srv.loop, UV_RUN_DEFAULT); /* Windows: the spawner's async */
 	ASSERT_INT_EQ(uv_loop_close(&srv.loop), 0);
 }
 
 int
 main(void)
 {
-	snprintf(root, sizeof(root), "/tmp/op-test-monitor-term-XXXXXX");
-	if (mkdtemp(root) == NULL || sodium_init() < 0)
+	if (th_tempdir("monitor-term", root, sizeof(root)) != 0 ||
+		sodium_init() < 0)
 		return 1;
+#ifdef _WIN32
+	RUN(test_terminals_win);
+#else
 	RUN(test_terminals);
+#endif
 	RUN(test_terminal_hostile);
 	th_rm_tree(root);
 	return th_done();

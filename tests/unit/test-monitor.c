@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The monitor's request set (monitor/monitor.c) through the network
- * process's client (monitor-client.c) over a real SOCK_SEQPACKET pair, a
- * thread serving the monitor side; and hostile requests straight to
- * monitor_serve: each must be refused as a protocol error (the caller
- * ends that network process), never answered. Terminals are in
- * test-monitor-term.c.
+ * process's client (monitor-client.c) over a real channel
+ * (platform/monchan.h: a SOCK_SEQPACKET pair here, a message-mode named
+ * pipe under wine), a thread serving the monitor side as the daemon
+ * does; hostile requests straight to monitor_serve and through the
+ * channel: each must be refused as a protocol error (the caller ends
+ * that network process), never answered, nothing left open. Terminals
+ * are in test-monitor-term.c. connect-user and x11-cookie are Unix's;
+ * on Windows they are refused (test_desktop_refused).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,10 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
+#ifndef _WIN32
+#include <sys/socket.h>
+#include <sys/un.h>
+#endif
 
 #include <sodium.h>
 
@@ -24,8 +29,9 @@
 #include "monitor/monitor-client.h"
 #include "monitor/monitor.h"
 #include "monitor/secrets.h"
-#include "platform/fdpass.h"
+#include "platform/monchan.h"
 #include "store/state.h"
+#include "th-chan.h"
 #include "th-fs.h"
 #include "th-monitor.h"
 #include "th.h"
@@ -83,8 +89,11 @@ struct server {
 	struct monitor *m;
 	int fd;
 	int refused; /* requests monitor_serve called protocol errors */
+	ssize_t last; /* the last receive: 0 the end, < 0 refused */
 };
 
+/* The daemon's serving loop (daemon-monitor.c): requests carry no
+ * descriptors, anything refused ends the network process. */
 static void *
 serve(void *arg)
 {
@@ -92,18 +101,19 @@ serve(void *arg)
 	uint8_t req[MON_MSG_MAX + 1];
 	struct monitor_reply reply;
 	char why[128];
-	ssize_t n;
+	int nfds = 0;
 
-	while ((n = recv(s->fd, req, sizeof(req), 0)) > 0) {
+	while ((s->last = monchan_recv(s->fd, req, sizeof(req), NULL, 0,
+			&nfds, -1)) > 0) {
 		int r;
 
-		if (monitor_serve(s->m, req, (size_t)n, &reply, why,
+		if (monitor_serve(s->m, req, (size_t)s->last, &reply, why,
 			    sizeof(why)) != 0) {
 			s->refused++;
 			break; /* as daemon-monitor.c: end the process */
 		}
-		r = fdpass_send(s->fd, reply.b, reply.len, reply.fds,
-			reply.nfds, 0);
+		r = monchan_send(s->fd, reply.b, reply.len, reply.fds,
+			reply.nfds, MONCHAN_SELF);
 		for (int i = 0; i < reply.nfds; i++)
 			close(reply.fds[i]);
 		if (r != 0)
@@ -111,6 +121,16 @@ serve(void *arg)
 	}
 	close(s->fd);
 	return NULL;
+}
+
+/* memmem, which Windows lacks. */
+static bool
+contains(const uint8_t *hay, size_t n, const void *needle, size_t m)
+{
+	for (size_t i = 0; m <= n && i <= n - m; i++)
+		if (memcmp(hay + i, needle, m) == 0)
+			return true;
+	return false;
 }
 
 static void
@@ -144,7 +164,7 @@ test_requests_over_socket(void)
 	int sv[2], n;
 
 	srv.m = new_monitor("a", &mine);
-	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	ASSERT_INT_EQ(monchan_pair(sv), 0);
 	srv.fd = sv[0];
 	ASSERT_INT_EQ(pthread_create(&t, NULL, serve, &srv), 0);
 
@@ -162,8 +182,8 @@ test_requests_over_socket(void)
 	ASSERT(n > 64);
 	ASSERT_INT_EQ(crypto_sign_open(opened, &olen, blob, (size_t)n,
 			      state_key(mine)->pk), 0);
-	ASSERT(memmem(opened, olen, box_pk, 32) != NULL);
-	ASSERT(memmem(opened, olen, id.id, strlen(id.id)) != NULL);
+	ASSERT(contains(opened, (size_t)olen, box_pk, 32));
+	ASSERT(contains(opened, (size_t)olen, id.id, strlen(id.id)));
 
 	/* check-proof: the permanent password, a wrong one, one not
 	 * allowed. */
@@ -282,6 +302,75 @@ test_hostile_requests(void)
 	state_free(mine);
 }
 
+/* One hostile message through the channel to the serving loop, after a
+ * hello: the loop ends the connection without an answer (the client
+ * sees the end), refused says how; nothing is left open. */
+static void
+hostile_once(const char *sub, const void *msg, size_t len, int fd,
+	int refused, bool count)
+{
+	static uint8_t got[MON_MSG_MAX];
+	struct state *mine = NULL;
+	struct server srv = { 0 };
+	struct mon_identity id;
+	pthread_t t;
+	int sv[2], nfds = -1;
+	long before;
+
+	srv.m = new_monitor(sub, &mine);
+	before = th_open_count();
+	ASSERT_INT_EQ(monchan_pair(sv), 0);
+	srv.fd = sv[0];
+	ASSERT_INT_EQ(pthread_create(&t, NULL, serve, &srv), 0);
+	ASSERT_INT_EQ(monclient_hello(sv[1], &id), 0);
+	ASSERT_INT_EQ(monchan_send(sv[1], msg, len, fd >= 0 ? &fd : NULL,
+			      fd >= 0, MONCHAN_SELF),
+		0);
+	ASSERT_INT_EQ(monchan_recv(sv[1], got, sizeof(got), NULL, 0, &nfds,
+			      5000),
+		0);
+	pthread_join(t, NULL);
+	close(sv[1]);
+	ASSERT_INT_EQ(srv.refused, refused);
+	if (refused == 0)
+		ASSERT_INT_EQ(srv.last, -EPROTO);
+	if (count)
+		TH_SAME_OPEN(before);
+	monitor_free(srv.m);
+	state_free(mine);
+}
+
+static void
+test_hostile_channel(void)
+{
+	static uint8_t big[MONCHAN_MSG_MAX];
+	int p[2];
+
+	big[0] = MON_NEW_OTP;
+	/* Over MON_MSG_MAX: monitor_serve refuses it. */
+	hostile_once("h1", big, MON_MSG_MAX + 1, -1, 1, true);
+	/* Longer than the loop reads: the channel refuses it. */
+	hostile_once("h2", big, sizeof(big), -1, 0, true);
+	/* Unknown, cut short, with bytes left over. */
+	hostile_once("h3", (uint8_t[]){ 0xff }, 1, -1, 1, true);
+	hostile_once("h4", (uint8_t[]){ MON_SIGN_ID, 0, 32, 1 }, 4, -1, 1,
+		true);
+	hostile_once("h5", (uint8_t[]){ MON_NEW_OTP, 0 }, 2, -1, 1, true);
+	/* A request with a descriptor: requests carry none. On Windows the
+	 * test's own copy of it stays open (the monitor never closes what
+	 * a request names: monchan-win.c), so only Unix counts. */
+	ASSERT_INT_EQ(th_pipe(p), 0);
+#ifdef _WIN32
+	hostile_once("h6", (uint8_t[]){ MON_NEW_OTP }, 1, p[1], 0, false);
+	close(p[1]);
+#else
+	hostile_once("h6", (uint8_t[]){ MON_NEW_OTP }, 1, p[1], 0, true);
+	close(p[1]);
+	ASSERT(th_writers_gone(p[0]));
+#endif
+	close(p[0]);
+}
+
 static void
 test_proof_rate_limited(void)
 {
@@ -323,6 +412,7 @@ test_proof_rate_limited(void)
 	state_free(mine);
 }
 
+#ifndef _WIN32
 /* A listening socket at dir/name, dir and socket owned by uid. */
 static int
 listen_as(const char *dir, const char *name, uid_t uid, mode_t dir_mode)
@@ -361,7 +451,7 @@ test_connect_user(void)
 	snprintf(bad, sizeof(bad), "%s/run-open", root);
 	ASSERT((lfd = listen_as(dir, "wayland-1", nobody, 0700)) >= 0);
 	srv.m = new_monitor("d", &mine);
-	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	ASSERT_INT_EQ(monchan_pair(sv), 0);
 	srv.fd = sv[0];
 	ASSERT_INT_EQ(pthread_create(&t, NULL, serve, &srv), 0);
 	ASSERT_INT_EQ(monclient_hello(sv[1], &id), 0);
@@ -469,7 +559,7 @@ test_x11_cookie(void)
 	ASSERT_INT_EQ(monitor_new(st, &o, &m), 0);
 	monitor_child_started(m);
 	srv.m = m;
-	ASSERT_INT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	ASSERT_INT_EQ(monchan_pair(sv), 0);
 	srv.fd = sv[0];
 	ASSERT_INT_EQ(pthread_create(&t, NULL, serve, &srv), 0);
 	ASSERT_INT_EQ(monclient_hello(sv[1], &id), 0);
@@ -499,17 +589,65 @@ test_x11_cookie(void)
 	monitor_free(m);
 }
 
+#else
+/* Windows has no desktop users' sockets or X displays: connect-user,
+ * user-socket and x11-cookie are refused, malformed ones still end the
+ * network process. */
+static void
+test_desktop_refused(void)
+{
+	struct state *mine = NULL;
+	struct server srv = { 0 };
+	struct mon_identity id;
+	char err[200];
+	pthread_t t;
+	int sv[2], sock = -1, hold = -1;
+	uint32_t uid = 1, gid = 1;
+
+	srv.m = new_monitor("d", &mine);
+	ASSERT_INT_EQ(monchan_pair(sv), 0);
+	srv.fd = sv[0];
+	ASSERT_INT_EQ(pthread_create(&t, NULL, serve, &srv), 0);
+	ASSERT_INT_EQ(monclient_hello(sv[1], &id), 0);
+	ASSERT_INT_EQ(monclient_connect_user(sv[1], "/run/user/1/wayland-0",
+			      1, true, &sock, &hold),
+		OP_ERR_UNSUPPORTED);
+	ASSERT_INT_EQ(sock, -1);
+	ASSERT_INT_EQ(hold, -1);
+	ASSERT_INT_EQ(monclient_user_socket(sv[1], "/run/user/1/bus", &uid,
+			      &gid),
+		OP_ERR_UNSUPPORTED);
+	ASSERT_INT_EQ(monclient_x11_cookie(sv[1], ":0", "C:\\x", 1, err,
+			      sizeof(err)),
+		OP_ERR_UNSUPPORTED);
+	ASSERT_STR_CONTAINS(err, "no X displays");
+	close(sv[1]);
+	pthread_join(t, NULL);
+	ASSERT_INT_EQ(srv.refused, 0);
+	ASSERT_INT_EQ(serve_one(srv.m, (uint8_t[]){ MON_CONNECT_USER, 0, 1,
+				  'x', 0 }, 5),
+		OP_ERR_PROTO);
+	monitor_free(srv.m);
+	state_free(mine);
+}
+#endif
+
 int
 main(void)
 {
-	snprintf(root, sizeof(root), "/tmp/op-test-monitor-XXXXXX");
-	if (mkdtemp(root) == NULL || sodium_init() < 0)
+	if (th_tempdir("monitor", root, sizeof(root)) != 0 ||
+		sodium_init() < 0)
 		return 1;
 	RUN(test_requests_over_socket);
 	RUN(test_hostile_requests);
+	RUN(test_hostile_channel);
 	RUN(test_proof_rate_limited);
+#ifndef _WIN32
 	RUN(test_connect_user);
 	RUN(test_x11_cookie);
+#else
+	RUN(test_desktop_refused);
+#endif
 	th_rm_tree(root);
 	return th_done();
 }
