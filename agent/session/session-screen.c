@@ -474,7 +474,13 @@ send_peer_info(struct session *ss, const char *no_screen)
 			ss->kind == SESSION_FILE_TRANSFER ? "outpost" :
 							     "");
 	pi.hostname = (char *)ss->env.hostname;
+	/* Stock clients key their keyboard mapping, Ctrl+Alt+Del and file
+	 * paths' separators on it. */
+#ifdef _WIN32
+	pi.platform = "Windows";
+#else
 	pi.platform = "Linux";
+#endif
 	/* §13.7/§16: a stock client offers terminals only to a host that
 	 * says features.terminal and is at least 1.4.1; both are said only
 	 * when the policy allows terminals, so a host without them keeps

@@ -171,9 +171,9 @@ hook_authorize(void *arg, struct session *s, const struct session_info *info,
 	(void)arg;
 	fprintf(stderr, "session-host: %s authorized by %s\n", info->peer_id,
 		method);
-	if (input_open(&loop, NULL, NULL, NULL, &in, err, sizeof(err)) != 0)
+	if (input_open(&loop, "win", NULL, NULL, &in, err, sizeof(err)) != 0)
 		fprintf(stderr, "session-host: no input: %s\n", err);
-	if (clipboard_open(&loop, NULL, NULL, NULL, SESSION_CLIP_MAX_DEFAULT,
+	if (clipboard_open(&loop, "win", NULL, NULL, SESSION_CLIP_MAX_DEFAULT,
 		    NULL, NULL, &cb, err, sizeof(err)) != 0)
 		fprintf(stderr, "session-host: no clipboard: %s\n", err);
 	g.input = in;

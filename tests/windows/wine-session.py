@@ -1,0 +1,169 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""A full session under wine (issue 16): the independent technician peer
+(tests/peers, Linux) against session-host-win.exe (the session module
+cross-built, under wine on this Xvfb screen) over loopback.
+
+Usage (on an Xvfb screen, as with-xvfb.py runs it):
+    wine-session.py WINE session-host-win.exe
+
+Checks, one connection each: hostile clients (garbage before the key
+exchange, an oversized frame, input before login) lose their connection
+and the host keeps serving; a wrong password gets RustDesk's "Wrong
+Password"; the right one logs in, the video stream (VP9, decoded by
+ffmpeg) matches the X server's own picture of wine's desktop (xwd) at
+>= 35 dB, typed text arrives in the host's window as WM_CHARs and a
+clipboard text reaches the Win32 clipboard.
+"""
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [os.path.join(HERE, "..", "peers"),
+                os.path.join(HERE, "..", "integration")]
+
+import client  # noqa: E402
+import video_util  # noqa: E402
+
+PASSWORD = "wine-Session-42"
+# Direct IP has no key exchange: each starts after the Hash (plaintext).
+HOSTILE = ("garbage", "oversize", "input-before-login")
+SESSIONS = len(HOSTILE) + 2  # + the wrong password and the real session
+
+
+class Host:
+    def __init__(self, wine, exe):
+        self.p = subprocess.Popen([wine, exe, str(SESSIONS)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.lines = queue.Queue()
+        self.err = []
+        threading.Thread(target=self._read, args=(self.p.stdout, self.lines.put),
+                         daemon=True).start()
+        threading.Thread(target=self._read, args=(self.p.stderr, self.err.append),
+                         daemon=True).start()
+        self.p.stdin.write((PASSWORD + "\n").encode())
+        self.p.stdin.close()
+        ready = self.expect(lambda s: s.startswith("READY "), 90)
+        self.port = int(ready.split()[1])
+
+    @staticmethod
+    def _read(f, put):
+        for raw in f:
+            put(raw.decode(errors="replace").rstrip("\r\n"))
+
+    def expect(self, pred, timeout):
+        end = time.monotonic() + timeout
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError("host: no expected line; its log:\n" + self.log())
+            try:
+                s = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            if pred(s):
+                return s
+
+    def log(self):
+        return "\n".join(self.err[-60:])
+
+
+def check(cond, what, host):
+    if not cond:
+        raise AssertionError(what + "\nhost log:\n" + host.log())
+    print("ok:", what.split("\n")[0])
+
+
+def hostile(host):
+    for name in HOSTILE:
+        c = client.Client(("127.0.0.1", host.port), direct=True, timeout=20)
+        try:
+            if name == "garbage":
+                c.handshake()
+                c.wait_hash()
+                c.send_garbage(64)
+                after = c.wait_closed(25)
+                r = {"closed": after is not None, "closed_after": after}
+            else:
+                r = c.misbehave(name, password=PASSWORD, wait=25)
+        finally:
+            c.close()
+        check(r.get("closed"), f"hostile '{name}': connection closed by the host "
+              f"after {r.get('closed_after')} s ({r})", host)
+
+
+def wrong_password(host):
+    c = client.Client(("127.0.0.1", host.port), direct=True)
+    try:
+        c.handshake()
+        r = c.login("not-the-password")
+    finally:
+        c.close()
+    check(r == "Wrong Password", f"wrong password refused: {r!r}", host)
+
+
+def full_session(host, display):
+    c = client.Client(("127.0.0.1", host.port), direct=True, timeout=20)
+    try:
+        c.handshake()
+        r = c.login(PASSWORD)
+        check(not isinstance(r, str) and r is not None,
+              f"logged in: {c.peer_info_summary(r) if r else r}", host)
+        pi = c.peer_info_summary(r)
+        check(pi["platform"] == "Windows", f"PeerInfo.platform {pi['platform']!r}", host)
+        w, h = c.display_size(0)
+        c.wait_video(count=8, timeout=60)
+        # The picture is still: the last frames are the refined ones.
+        c.pump(2.0)
+        with tempfile.TemporaryDirectory() as tmp:
+            ivf = os.path.join(tmp, "s.ivf")
+            c.write_ivf(ivf, display=0)
+            got = video_util.decode_ivf(ivf, w, h, last_only=True)[0]
+        truth, tw, th = video_util.xwd_image(display)
+        check((tw, th) == (w, h), f"display size {w}x{h} = X screen {tw}x{th}", host)
+        db = video_util.psnr(got, truth, w, h)
+        stats = c.video_stats(0)
+        check(db >= 35.0, f"video of wine's desktop vs xwd: {db:.2f} dB "
+              f"({stats})", host)
+
+        c.type_text("hi42")
+        want = [ord(ch) for ch in "hi42"]
+        got_chars = []
+        while len(got_chars) < len(want):
+            line = host.expect(lambda s: s.startswith("CHAR "), 20)
+            got_chars.append(int(line.split()[1]))
+        check(got_chars == want, f"typed 'hi42' arrived as WM_CHAR {got_chars}", host)
+
+        text = "outpost clip \u2713 42"
+        c.send_clipboard(text.encode())
+        line = host.expect(lambda s: s.startswith("CLIP ") and s != "CLIP ", 20)
+        check(line[5:] == text, f"clipboard reached Win32: {line[5:]!r}", host)
+    finally:
+        c.close()
+
+
+def main():
+    wine, exe = sys.argv[1:3]
+    display = os.environ["DISPLAY"]
+    host = Host(wine, exe)
+    print(f"session host under wine listening on 127.0.0.1:{host.port}")
+    try:
+        hostile(host)
+        wrong_password(host)
+        full_session(host, display)
+        rc = host.p.wait(timeout=60)
+        check(rc == 0, f"host exited {rc} after {SESSIONS} sessions", host)
+    finally:
+        if host.p.poll() is None:
+            host.p.kill()
+    print(host.log())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
