@@ -94,7 +94,7 @@ wait_state(SC_HANDLE s, DWORD state, SERVICE_STATUS *st)
 static void
 test_service(void)
 {
-	char self[MAX_PATH], cmd[3 * MAX_PATH], err[256];
+	char self[MAX_PATH], cmd[3 * MAX_PATH], err[256], display[128];
 	WCHAR wname[64];
 	SERVICE_STATUS st;
 	SC_HANDLE scm, s;
@@ -102,10 +102,13 @@ test_service(void)
 	ASSERT(GetModuleFileNameA(NULL, self, sizeof(self)) > 0);
 	snprintf(cmd, sizeof(cmd), "\"%s\" svc %s \"%s\"", self, svc_name,
 		marker);
-	ASSERT_INT_EQ(winsvc_install(svc_name, "Outpost test service",
-			      "issue 16: winsvc under wine", cmd, err,
-			      sizeof(err)),
-		0);
+	/* The display name must be unique too (ERROR_DUPLICATE_SERVICE_NAME
+	 * against a run that failed before removing its service). */
+	snprintf(display, sizeof(display), "Outpost test service %s",
+		svc_name);
+	if (winsvc_install(svc_name, display, "issue 16: winsvc under wine",
+		    cmd, err, sizeof(err)) != 0)
+		TH_FAIL("winsvc_install: %s", err);
 	MultiByteToWideChar(CP_UTF8, 0, svc_name, -1, wname, 64);
 	ASSERT((scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT)) != NULL);
 	ASSERT((s = OpenServiceW(scm, wname,
