@@ -25,7 +25,8 @@ call_fds(int fd, const struct mon_buf *req, uint8_t reply[static MON_MSG_MAX],
 
 	if (req->overflow)
 		return OP_ERR_INTERNAL;
-	if ((r = monchan_send(fd, req->b, req->len, NULL, 0, MONCHAN_SELF)) != 0)
+	r = monchan_send(fd, req->b, req->len, NULL, 0, MONCHAN_SELF);
+	if (r != 0)
 		return r;
 	n = monchan_recv(fd, reply, MON_MSG_MAX, fds, max, nfds,
 		MONCLIENT_TIMEOUT_MS);

@@ -101,8 +101,8 @@ monitor__user_socket(const char *path, uint32_t uid, gid_t *gid, char *why,
 }
 
 int
-monitor__on_connect_user(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
-	struct monitor_reply *fds)
+monitor__on_connect_user(struct monitor *m, struct mon_rd *in,
+	struct mon_buf *out, struct monitor_reply *fds)
 {
 	char path[108], why[160];
 	uint32_t uid;
@@ -144,8 +144,8 @@ monitor__on_connect_user(struct monitor *m, struct mon_rd *in, struct mon_buf *o
 /* user-socket: whose the socket is, under connect-user's rules (the
  * network process cannot look into a user's runtime directory). */
 int
-monitor__on_user_socket(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
-	struct monitor_reply *fds)
+monitor__on_user_socket(struct monitor *m, struct mon_rd *in,
+	struct mon_buf *out, struct monitor_reply *fds)
 {
 	char path[108], why[160], shown[200];
 	uid_t uid;
@@ -172,8 +172,8 @@ monitor__on_user_socket(struct monitor *m, struct mon_rd *in, struct mon_buf *ou
 }
 
 int
-monitor__on_x11_cookie(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
-	struct monitor_reply *fds)
+monitor__on_x11_cookie(struct monitor *m, struct mon_rd *in,
+	struct mon_buf *out, struct monitor_reply *fds)
 {
 	char display[64], src[4096], err[200] = "", shown[200];
 	uint32_t owner;

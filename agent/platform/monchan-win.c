@@ -78,7 +78,9 @@ monchan_pair(int ends[2])
 	int r;
 
 	ends[0] = ends[1] = -1;
-	r = winacl_pipe_new("monitor", PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
+	/* Room for a few messages: a sender waits for the rest. */
+	r = winacl_pipe_new("monitor",
+		PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
 		PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT,
 		4 * FRAME_MAX, name, &srv);
 	if (r != 0)
@@ -188,7 +190,8 @@ monchan_send(int ch, const void *buf, size_t len, const int *fds, int nfds,
 		}
 		vals[dup] = (uint64_t)(uintptr_t)copy;
 		for (int b = 0; b < 8; b++)
-			frame[1 + 8 * dup + b] = (uint8_t)(vals[dup] >> (8 * b));
+			frame[1 + 8 * dup + b] =
+				(uint8_t)(vals[dup] >> (8 * b));
 	}
 	memcpy(frame + hdr, buf, len);
 	r = io(h, true, frame, (DWORD)(hdr + len), MONCHAN_SEND_MS, &done,

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "th.h"
 
 static void
@@ -63,11 +65,32 @@ test_reserve_commit(void)
 	opbuf_free(b);
 }
 
+/* core/json.h's string literal into a buffer: escapes, the length it
+ * needs, cut short but terminated, stopping at n or a NUL. */
+static void
+test_json_str_buf(void)
+{
+	char out[64];
+
+	ASSERT_U64_EQ(op_json_str_buf(out, sizeof(out), "a\"b\\c\n\x7f", 7),
+		21);
+	ASSERT_STR_EQ(out, "\"a\\\"b\\\\c\\u000a\\u007f\"");
+	ASSERT_U64_EQ(op_json_str_buf(NULL, 0, "abc", 3), 5);
+	memset(out, 'x', sizeof(out));
+	ASSERT_U64_EQ(op_json_str_buf(out, 4, "abcdef", 6), 8);
+	ASSERT_STR_EQ(out, "\"ab");
+	ASSERT_U64_EQ(op_json_str_buf(out, sizeof(out), "ab\0cd", 5), 4);
+	ASSERT_STR_EQ(out, "\"ab\"");
+	ASSERT_U64_EQ(op_json_str_buf(out, sizeof(out), "abcdef", 2), 4);
+	ASSERT_STR_EQ(out, "\"ab\"");
+}
+
 int
 main(void)
 {
 	RUN(test_bounded);
 	RUN(test_get_fails_cleanly);
 	RUN(test_reserve_commit);
+	RUN(test_json_str_buf);
 	return th_done();
 }

@@ -30,7 +30,8 @@ th_rm_win(const char *path)
 			if (strcmp(fd.cFileName, ".") == 0 ||
 				strcmp(fd.cFileName, "..") == 0)
 				continue;
-			snprintf(sub, sizeof(sub), "%s\\%s", path, fd.cFileName);
+			snprintf(sub, sizeof(sub), "%s\\%s", path,
+				fd.cFileName);
 			if (fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)
 				bad |= th_rm_win(sub);
 			else
