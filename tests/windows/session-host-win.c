@@ -8,8 +8,12 @@
  * module's default backend (DXGI, falling back to GDI), input goes
  * through SendInput, the clipboard is the Win32 one.
  *
- * Usage: session-host-win.exe SESSIONS. The password is the first line
- * of stdin (never argv). Prints "READY <port>" once it listens, then
+ * File-transfer sessions get SHARE (a directory, as "share", both ways);
+ * terminal sessions cmd.exe as this process's account, on ConPTY with
+ * outpost-term-shim.exe beside this program.
+ *
+ * Usage: session-host-win.exe SESSIONS SHARE. The password is the first
+ * line of stdin (never argv). Prints "READY <port>" once it listens, then
  * "CHAR <code>" for each WM_CHAR its full-screen window receives and
  * "CLIP <utf-8>" when the clipboard's text changes, and exits 0 after
  * SESSIONS sessions have closed (2 after 180 s).
@@ -30,7 +34,9 @@
 #include "net/stream.h"
 #include "policy/policy.h"
 #include "session/session.h"
+#include "term/term.h"
 #include "th-win.h"
+#include "xfer/xfer.h"
 
 #define MAX_LIVE 16
 
@@ -45,6 +51,21 @@ static uv_timer_t pump_timer, deadline;
 static HWND win;
 static int win_w, win_h;
 static WCHAR last_clip[512];
+static struct xfer_root share_root = { .name = "share" };
+static const struct xfer_config files = {
+	.allow = XFER_ALLOW_DOWNLOAD | XFER_ALLOW_UPLOAD,
+	.roots = &share_root,
+	.nroots = 1,
+	.overwrite_detection = true,
+};
+static struct term_account account;
+/* Every process under wine is elevated: without allow_root the open is
+ * refused (fail closed; unit-term-win tests that refusal). */
+static struct session_term_cfg terminal = {
+	.account = &account,
+	.allow_root = true,
+	.max_terminals = 4,
+};
 
 /* Vertical gradients above, colour blocks below: edges on even pixels so
  * 4:2:0 keeps them. */
@@ -166,6 +187,8 @@ hook_authorize(void *arg, struct session *s, const struct session_info *info,
 		.clipboard_to_host = true,
 		.clipboard_to_client = true,
 		.no_audio = "no audio in this test host",
+		.files = &files,
+		.terminal = &terminal,
 	};
 
 	(void)arg;
@@ -263,10 +286,20 @@ main(int argc, char **argv)
 	char err[256];
 	int r;
 
-	if (argc != 2 || (closed_left = atoi(argv[1])) <= 0) {
-		fprintf(stderr, "usage: session-host-win SESSIONS\n");
+	char user[128];
+	DWORD ulen = sizeof(user);
+
+	if (argc != 3 || (closed_left = atoi(argv[1])) <= 0) {
+		fprintf(stderr, "usage: session-host-win SESSIONS SHARE\n");
 		return 64;
 	}
+	share_root.path = argv[2];
+	if (!GetUserNameA(user, &ulen) ||
+		term_account_lookup(user, NULL, &account) != 0) {
+		fprintf(stderr, "session-host: cannot look up our account\n");
+		return 1;
+	}
+	terminal.user = account.name;
 	op_log_init("session-host", OP_LOG_INFO, OP_LOG_STDERR);
 	if (identity_crypto_init() != 0 || read_password() != 0) {
 		fprintf(stderr, "session-host: no usable password on stdin\n");

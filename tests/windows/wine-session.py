@@ -13,7 +13,9 @@ and the host keeps serving; a wrong password gets RustDesk's "Wrong
 Password"; the right one logs in, the video stream (VP9, decoded by
 ffmpeg) matches the X server's own picture of wine's desktop (xwd) at
 >= 35 dB, typed text arrives in the host's window as WM_CHARs and a
-clipboard text reaches the Win32 clipboard.
+clipboard text reaches the Win32 clipboard; a file-transfer session lists,
+downloads and uploads real files of a shared folder and is refused paths
+out of it; a terminal session runs cmd.exe on ConPTY.
 """
 import os
 import queue
@@ -33,12 +35,14 @@ import video_util  # noqa: E402
 PASSWORD = "wine-Session-42"
 # Direct IP has no key exchange: each starts after the Hash (plaintext).
 HOSTILE = ("garbage", "oversize", "input-before-login")
-SESSIONS = len(HOSTILE) + 2  # + the wrong password and the real session
+# + the wrong password, the desktop, file-transfer and terminal sessions
+SESSIONS = len(HOSTILE) + 4
 
 
 class Host:
-    def __init__(self, wine, exe):
-        self.p = subprocess.Popen([wine, exe, str(SESSIONS)], stdin=subprocess.PIPE,
+    def __init__(self, wine, exe, share):
+        self.p = subprocess.Popen([wine, exe, str(SESSIONS), "Z:" + share.replace("/", "\\")],
+                                  stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.lines = queue.Queue()
         self.err = []
@@ -147,21 +151,87 @@ def full_session(host, display):
         c.close()
 
 
+def file_transfer(host, share, local):
+    with open(os.path.join(share, "a.txt"), "wb") as f:
+        f.write(b"hello from the host\n" * 1000)
+    c = client.Client(("127.0.0.1", host.port), direct=True, kind="file-transfer",
+                      timeout=30)
+    try:
+        c.handshake()
+        r = c.login(PASSWORD)
+        check(not isinstance(r, str) and r is not None, f"file transfer login: {r}", host)
+        top = [e.name for e in c.read_dir("/").entries]
+        check(top == ["share"], f"roots listed: {top}", host)
+        names = sorted(e.name for e in c.read_dir("/share").entries)
+        check("a.txt" in names, f"/share listed: {names}", host)
+        got = os.path.join(local, "a.txt")
+        d = c.download("/share/a.txt", got)
+        with open(got, "rb") as f:
+            data = f.read()
+        check(d.done and data == b"hello from the host\n" * 1000,
+              f"downloaded /share/a.txt: {len(data)} bytes", host)
+        src = os.path.join(local, "up.bin")
+        with open(src, "wb") as f:
+            f.write(os.urandom(300000))
+        u = c.upload(src, "/share/up.bin")
+        with open(src, "rb") as f1, open(os.path.join(share, "up.bin"), "rb") as f2:
+            same = f1.read() == f2.read()
+        check(u.done and same, "uploaded /share/up.bin: 300000 bytes, same on the host", host)
+        for bad in ("/share/../..", "/share/..\\..", "/etc", "C:\\windows"):
+            try:
+                c.read_dir(bad)
+                refused = False
+            except client.FileError:
+                refused = True
+            check(refused, f"listing {bad!r} refused", host)
+    finally:
+        c.close()
+
+
+def terminal(host):
+    c = client.Client(("127.0.0.1", host.port), direct=True, kind="terminal",
+                      timeout=30)
+    try:
+        c.handshake()
+        r = c.login(PASSWORD)
+        check(not isinstance(r, str) and r is not None, f"terminal login: {r}", host)
+        c.open_terminal(1)
+        o = c.wait_terminal_opened(1)
+        check(o.success, f"terminal opened: {o}", host)
+        c.send_terminal_data(1, "set M=42\r")
+        c.send_terminal_data(1, "echo hi-%M%\r")
+        c.wait_terminal_output(1, "hi-42", 30)
+        check(True, "cmd.exe on ConPTY: 'echo hi-%M%' printed hi-42", host)
+        c.send_terminal_data(1, "exit 3\r")
+        t = c.wait_terminal_closed(1, 30)
+        check(t == 3, f"the shell's 'exit 3' reported as {t}", host)
+    finally:
+        c.close()
+
+
 def main():
     wine, exe = sys.argv[1:3]
     display = os.environ["DISPLAY"]
-    host = Host(wine, exe)
+    tmp = tempfile.TemporaryDirectory(prefix="op-wine-session-")
+    share = os.path.join(tmp.name, "share")
+    local = os.path.join(tmp.name, "local")
+    os.mkdir(share)
+    os.mkdir(local)
+    host = Host(wine, exe, share)
     print(f"session host under wine listening on 127.0.0.1:{host.port}")
     try:
         hostile(host)
         wrong_password(host)
         full_session(host, display)
+        file_transfer(host, share, local)
+        terminal(host)
         rc = host.p.wait(timeout=60)
         check(rc == 0, f"host exited {rc} after {SESSIONS} sessions", host)
     finally:
         if host.p.poll() is None:
             host.p.kill()
     print(host.log())
+    tmp.cleanup()
     return 0
 
 
