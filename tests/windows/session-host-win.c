@@ -12,8 +12,13 @@
  * terminal sessions cmd.exe as this process's account, on ConPTY with
  * outpost-term-shim.exe beside this program.
  *
- * Usage: session-host-win.exe SESSIONS SHARE. The password is the first
- * line of stdin (never argv). Prints "READY <port>" once it listens, then
+ * With DEVICE, desktop sessions get audio from that WASAPI capture
+ * endpoint (under wine a sound server's "Monitor of <sink>": wine has no
+ * loopback).
+ *
+ * Usage: session-host-win.exe SESSIONS SHARE [DEVICE]. The password is
+ * the first line of stdin (never argv). Prints "READY <port>" once it
+ * listens, then
  * "CHAR <code>" for each WM_CHAR its full-screen window receives and
  * "CLIP <utf-8>" when the clipboard's text changes, and exits 0 after
  * SESSIONS sessions have closed (2 after 180 s).
@@ -58,6 +63,7 @@ static const struct xfer_config files = {
 	.nroots = 1,
 	.overwrite_detection = true,
 };
+static const char *audio_device; /* NULL: no audio */
 static struct term_account account;
 /* Every process under wine is elevated: without allow_root the open is
  * refused (fail closed; unit-term-win tests that refusal). */
@@ -182,11 +188,14 @@ hook_authorize(void *arg, struct session *s, const struct session_info *info,
 	struct clipboard *cb = NULL;
 	char err[256];
 	struct session_grant g = {
-		.permissions = POLICY_PERM_KEYBOARD | POLICY_PERM_CLIPBOARD,
+		.permissions = POLICY_PERM_KEYBOARD | POLICY_PERM_CLIPBOARD |
+			(audio_device != NULL ? POLICY_PERM_AUDIO : 0),
 		.screen = screen,
 		.clipboard_to_host = true,
 		.clipboard_to_client = true,
-		.no_audio = "no audio in this test host",
+		.audio_device = audio_device,
+		.no_audio = audio_device != NULL ? NULL :
+						   "no audio device given",
 		.files = &files,
 		.terminal = &terminal,
 	};
@@ -289,11 +298,13 @@ main(int argc, char **argv)
 	char user[128];
 	DWORD ulen = sizeof(user);
 
-	if (argc != 3 || (closed_left = atoi(argv[1])) <= 0) {
-		fprintf(stderr, "usage: session-host-win SESSIONS SHARE\n");
+	if (argc < 3 || argc > 4 || (closed_left = atoi(argv[1])) <= 0) {
+		fprintf(stderr,
+			"usage: session-host-win SESSIONS SHARE [DEVICE]\n");
 		return 64;
 	}
 	share_root.path = argv[2];
+	audio_device = argc == 4 ? argv[3] : NULL;
 	if (!GetUserNameA(user, &ulen) ||
 		term_account_lookup(user, NULL, &account) != 0) {
 		fprintf(stderr, "session-host: cannot look up our account\n");
