@@ -219,6 +219,10 @@ topen(int fd, const struct mon_term_open *q, struct tshell *out)
 	return r;
 }
 
+/* The helpers below: an assertion that fails returns from the helper
+ * only, so their callers end on th_cur_failed where going on could
+ * block or use descriptors never opened. */
+
 /* The channels (requests sv, events ev) and the serving thread, hello
  * said. */
 static void
@@ -329,6 +333,8 @@ test_terminals(void)
 	ASSERT(term_monitor("t", &srv, shell_acct.name, "/bin/bash", ts, 2) !=
 		NULL);
 	start_server(&srv, sv, ev, &t);
+	if (th_cur_failed)
+		return;
 
 	/* A shell as the configured account, its master ours, recorded. */
 	ASSERT_INT_EQ(topen(sv[1], &q, &a), 0);
@@ -350,6 +356,8 @@ test_terminals(void)
 	close(a.record_fd);
 
 	open_capped(sv[1], &q, &b, &c, &d);
+	if (th_cur_failed)
+		return;
 	ASSERT_STR_EQ(d.user, shell_acct.name);
 	ASSERT(pty_wait(b.master, "$"));
 	/* term-hangup: SIGHUP, reported as 128 + 1 (once the network
@@ -456,6 +464,8 @@ test_terminals_win(void)
 	ASSERT(SetEnvironmentVariableA("OPM", "mon42"));
 	ASSERT(term_monitor("t", &srv, name, cmd_exe, NULL, 2) != NULL);
 	start_server(&srv, sv, ev, &t);
+	if (th_cur_failed)
+		return;
 
 	/* Its output (master) and input (the second descriptor). */
 	ASSERT_INT_EQ(topen(sv[1], &q, &a), 0);
@@ -471,6 +481,8 @@ test_terminals_win(void)
 	close(a.record_fd);
 
 	open_capped(sv[1], &q, &b, &c, &d);
+	if (th_cur_failed)
+		return;
 	/* term-hangup: 129 as on Linux; then not found. */
 	ASSERT(in_write(b.record_fd, "echo up-%OPM%\r"));
 	ASSERT(out_wait(b.master, "up-mon42"));
