@@ -27,6 +27,7 @@
 #include "platform/monchan.h"
 #include "store/state.h"
 #include "th-fs.h"
+#include "th-monitor.h"
 #include "th.h"
 
 static char root[256];
@@ -99,33 +100,15 @@ mon_side_close(struct mon_side *s)
 	monitor_free(s->m);
 }
 
-/* The monitor's loop (daemon-monitor.c's, with the channel polled every
- * few ms instead of watched: a channel is no socket on Windows, and the
- * trail's commits come on the loop). */
+/* The monitor's loop (the trail's commits come on it). */
 static void *
 mon_thread(void *arg)
 {
 	struct mon_side *s = arg;
-	uint8_t req[MON_MSG_MAX + 1];
-	struct monitor_reply reply;
-	char why[128];
-	ssize_t n;
-	int nfds;
 
-	for (;;) {
-		uv_run(&s->loop, UV_RUN_NOWAIT);
-		n = monchan_recv(s->fd, req, sizeof(req), NULL, 0, &nfds, 5);
-		if (n == -ETIMEDOUT)
-			continue;
-		if (n > 0 && monitor_serve(s->m, req, (size_t)n, &reply, why,
-				     sizeof(why)) == 0 &&
-			monchan_send(s->fd, reply.b, reply.len, NULL, 0,
-				MONCHAN_SELF) == 0)
-			continue;
-		if (n > 0)
-			s->refused++;
-		break;
-	}
+	/* A reply that could not be sent counts as refused too. */
+	if (serve_polled(s->m, &s->loop, s->fd) != 0)
+		s->refused++;
 	/* Hung up, or ended as daemon-monitor.c ends a bad one. */
 	monitor_child_ended(s->m, "exited with 0");
 	close(s->fd);

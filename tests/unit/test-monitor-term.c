@@ -70,49 +70,17 @@ send_event(void *arg, const struct mon_buf *ev)
 	(void)monchan_send(s->ev, ev->b, ev->len, NULL, 0, MONCHAN_SELF);
 }
 
-/* The channel is polled every few ms between turns of the loop, not
- * watched: a channel is no socket on Windows. */
 static void *
 serve_loop(void *arg)
 {
 	struct loop_server *s = arg;
-	uint8_t req[MON_MSG_MAX + 1];
-	struct monitor_reply reply;
-	char why[128];
-	ssize_t n;
-	int nfds;
 
-	for (;;) {
-		uv_run(&s->loop, UV_RUN_NOWAIT);
-		n = monchan_recv(s->fd, req, sizeof(req), NULL, 0, &nfds, 5);
-		if (n == -ETIMEDOUT)
-			continue;
-		if (n > 0 && monitor_serve(s->m, req, (size_t)n, &reply, why,
-				     sizeof(why)) == 0) {
-			(void)monchan_send(s->fd, reply.b, reply.len,
-				reply.fds, reply.nfds, MONCHAN_SELF);
-			for (int i = 0; i < reply.nfds; i++)
-				close(reply.fds[i]);
-			continue;
-		}
-		if (n > 0)
-			s->refused++;
-		break;
-	}
+	if (serve_polled(s->m, &s->loop, s->fd) > 0)
+		s->refused++;
 	close(s->fd);
 	monitor_terms_end(s->m); /* the network process is gone */
 	uv_run(&s->loop, UV_RUN_DEFAULT); /* until every shell is reaped */
 	return NULL;
-}
-
-/* memmem, which Windows lacks. */
-static bool
-contains(const uint8_t *hay, size_t n, const void *needle, size_t m)
-{
-	for (size_t i = 0; m <= n && i <= n - m; i++)
-		if (memcmp(hay + i, needle, m) == 0)
-			return true;
-	return false;
 }
 
 static struct term_account shell_acct;
@@ -164,6 +132,22 @@ term_monitor(const char *sub, struct loop_server *s, const char *user,
 	return m;
 }
 
+/* n more bytes read into buf (of cap, len before them): whether text
+ * shows; the older half dropped once past half full, to read on. */
+static bool
+got_text(char *buf, size_t cap, size_t *len, size_t n, const char *text)
+{
+	*len += n;
+	buf[*len] = '\0';
+	if (strstr(buf, text) != NULL)
+		return true;
+	if (*len > cap / 2) {
+		memmove(buf, buf + *len / 2, *len - *len / 2);
+		*len -= *len / 2;
+	}
+	return false;
+}
+
 #ifndef _WIN32
 /* Reads the pty until text shows (or 10 s). */
 static bool
@@ -181,14 +165,8 @@ pty_wait(int master, const char *text)
 		n = read(master, buf + len, sizeof(buf) - 1 - len);
 		if (n <= 0)
 			return false;
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (strstr(buf, text) != NULL)
+		if (got_text(buf, sizeof(buf), &len, (size_t)n, text))
 			return true;
-		if (len > sizeof(buf) / 2) {
-			memmove(buf, buf + len / 2, len - len / 2);
-			len -= len / 2;
-		}
 	}
 	return false;
 }
@@ -241,6 +219,74 @@ topen(int fd, const struct mon_term_open *q, struct tshell *out)
 	return r;
 }
 
+/* The helpers below: an assertion that fails returns from the helper
+ * only, so their callers end on th_cur_failed where going on could
+ * block or use descriptors never opened. */
+
+/* The channels (requests sv, events ev) and the serving thread, hello
+ * said. */
+static void
+start_server(struct loop_server *srv, int sv[2], int ev[2], pthread_t *t)
+{
+	struct mon_identity id;
+
+	ASSERT_INT_EQ(monchan_pair(sv), 0);
+	ASSERT_INT_EQ(monchan_pair(ev), 0);
+	srv->fd = sv[0];
+	srv->ev = ev[0];
+	ASSERT_INT_EQ(pthread_create(t, NULL, serve_loop, srv), 0);
+	ASSERT_INT_EQ(monclient_hello(sv[1], &id), 0);
+}
+
+/* The next event is shell's exit with code. */
+static void
+expect_exit(int ev, unsigned ms, const struct tshell *shell, int32_t code)
+{
+	uint32_t h;
+	int32_t c;
+
+	ASSERT_INT_EQ(next_exit(ev, ms, &h, &c), 0);
+	ASSERT_INT_EQ(h, shell->handle);
+	ASSERT_INT_EQ(c, code);
+}
+
+/* Two alive at most (max_live 2), with the reason: b and c open, d not. */
+static void
+open_capped(int fd, struct mon_term_open *q, struct tshell *b,
+	struct tshell *c, struct tshell *d)
+{
+	q->terminal_id = 2;
+	ASSERT_INT_EQ(topen(fd, q, b), 0);
+	q->terminal_id = 3;
+	ASSERT_INT_EQ(topen(fd, q, c), 0);
+	q->terminal_id = 4;
+	ASSERT_INT_EQ(topen(fd, q, d), OP_ERR_TOO_LARGE);
+	ASSERT(d->master < 0 && d->record_fd < 0);
+	ASSERT_STR_CONTAINS(d->msg, "Too many terminals");
+}
+
+/* The network process goes away (nothing refused till then): shell c
+ * gone once the serving thread is done, and no event tells of it. */
+static void
+stop_server(struct loop_server *srv, int sv1, int ev[2], pthread_t t,
+	struct tshell *c, bool (*gone)(uint32_t pid))
+{
+	uint32_t handle;
+	int32_t code;
+
+	ASSERT_INT_EQ(srv->refused, 0);
+	close(sv1);
+	pthread_join(t, NULL);
+	ASSERT(gone(c->pid));
+	ASSERT_INT_EQ(next_exit(ev[1], 100, &handle, &code), -1);
+	close(c->master);
+	close(c->record_fd);
+	close(ev[0]);
+	close(ev[1]);
+	monitor_free(srv->m);
+	ASSERT_INT_EQ(uv_loop_close(&srv->loop), 0);
+}
+
 #ifndef _WIN32
 static pid_t
 parent_of(uint32_t pid)
@@ -258,6 +304,12 @@ parent_of(uint32_t pid)
 	return (pid_t)ppid;
 }
 
+static bool
+process_gone(uint32_t pid)
+{
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
 static void
 test_terminals(void)
 {
@@ -265,7 +317,6 @@ test_terminals(void)
 	static const char cmd_c[] = "trap '' HUP; sleep 300 & "
 				    "echo job-$((5*5))\r";
 	struct loop_server srv = { 0 };
-	struct mon_identity id;
 	struct tshell a, b, c, d;
 	struct mon_term_open q = { .terminal_id = 1, .session_tag = 42,
 		.rows = 30, .cols = 100 };
@@ -273,8 +324,6 @@ test_terminals(void)
 	struct stat sb, sf;
 	pthread_t t;
 	int sv[2], ev[2];
-	uint32_t handle;
-	int32_t code;
 
 	if (!pick_shell_account()) {
 		printf("skip test_terminals: no bash or no account\n");
@@ -283,12 +332,9 @@ test_terminals(void)
 	snprintf(ts, sizeof(ts), "%s/typescripts", root);
 	ASSERT(term_monitor("t", &srv, shell_acct.name, "/bin/bash", ts, 2) !=
 		NULL);
-	ASSERT_INT_EQ(monchan_pair(sv), 0);
-	ASSERT_INT_EQ(monchan_pair(ev), 0);
-	srv.fd = sv[0];
-	srv.ev = ev[0];
-	ASSERT_INT_EQ(pthread_create(&t, NULL, serve_loop, &srv), 0);
-	ASSERT_INT_EQ(monclient_hello(sv[1], &id), 0);
+	start_server(&srv, sv, ev, &t);
+	if (th_cur_failed)
+		return;
 
 	/* A shell as the configured account, its master ours, recorded. */
 	ASSERT_INT_EQ(topen(sv[1], &q, &a), 0);
@@ -305,21 +351,13 @@ test_terminals(void)
 	/* The size asked for, and an exit status as an event. */
 	ASSERT(write(a.master, cmd_a, strlen(cmd_a)) == (ssize_t)strlen(cmd_a));
 	ASSERT(pty_wait(a.master, "mon-30 100-42"));
-	ASSERT_INT_EQ(next_exit(ev[1], 10000, &handle, &code), 0);
-	ASSERT_INT_EQ(handle, a.handle);
-	ASSERT_INT_EQ(code, 3);
+	expect_exit(ev[1], 10000, &a, 3);
 	close(a.master);
 	close(a.record_fd);
 
-	/* Two alive at most (max_live 2), with the reason. */
-	q.terminal_id = 2;
-	ASSERT_INT_EQ(topen(sv[1], &q, &b), 0);
-	q.terminal_id = 3;
-	ASSERT_INT_EQ(topen(sv[1], &q, &c), 0);
-	q.terminal_id = 4;
-	ASSERT_INT_EQ(topen(sv[1], &q, &d), OP_ERR_TOO_LARGE);
-	ASSERT(d.master < 0 && d.record_fd < 0);
-	ASSERT_STR_CONTAINS(d.msg, "Too many terminals");
+	open_capped(sv[1], &q, &b, &c, &d);
+	if (th_cur_failed)
+		return;
 	ASSERT_STR_EQ(d.user, shell_acct.name);
 	ASSERT(pty_wait(b.master, "$"));
 	/* term-hangup: SIGHUP, reported as 128 + 1 (once the network
@@ -328,9 +366,7 @@ test_terminals(void)
 	 * which ends nothing. */
 	ASSERT_INT_EQ(monclient_term_hangup(sv[1], b.handle), 0);
 	close(b.master);
-	ASSERT_INT_EQ(next_exit(ev[1], 10000, &handle, &code), 0);
-	ASSERT_INT_EQ(handle, b.handle);
-	ASSERT_INT_EQ(code, 129);
+	expect_exit(ev[1], 10000, &b, 129);
 	ASSERT_INT_EQ(monclient_term_hangup(sv[1], b.handle),
 		OP_ERR_NOT_FOUND);
 	ASSERT_INT_EQ(monclient_term_hangup(sv[1], 0x7777), OP_ERR_NOT_FOUND);
@@ -340,17 +376,7 @@ test_terminals(void)
 	 * grace period's SIGKILL), and no event tells of it. */
 	ASSERT(write(c.master, cmd_c, strlen(cmd_c)) == (ssize_t)strlen(cmd_c));
 	ASSERT(pty_wait(c.master, "job-25"));
-	ASSERT_INT_EQ(srv.refused, 0);
-	close(sv[1]);
-	pthread_join(t, NULL);
-	ASSERT(kill((pid_t)c.pid, 0) != 0 && errno == ESRCH);
-	ASSERT_INT_EQ(next_exit(ev[1], 100, &handle, &code), -1);
-	close(c.master);
-	close(c.record_fd);
-	close(ev[0]);
-	close(ev[1]);
-	monitor_free(srv.m);
-	ASSERT_INT_EQ(uv_loop_close(&srv.loop), 0);
+	stop_server(&srv, sv[1], ev, t, &c, process_gone);
 }
 
 #else
@@ -393,14 +419,8 @@ out_wait(int master, const char *text)
 
 		if (n < 0)
 			continue; /* nothing within 500 ms */
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (strstr(buf, text) != NULL)
+		if (got_text(buf, sizeof(buf), &len, (size_t)n, text))
 			return true;
-		if (len > sizeof(buf) / 2) {
-			memmove(buf, buf + len / 2, len - len / 2);
-			len -= len / 2;
-		}
 	}
 	return false;
 }
@@ -415,14 +435,7 @@ in_write(int input, const char *text)
 static bool
 process_gone(uint32_t pid)
 {
-	HANDLE p = OpenProcess(SYNCHRONIZE, FALSE, pid);
-	bool gone;
-
-	if (p == NULL)
-		return true;
-	gone = WaitForSingleObject(p, 5000) == WAIT_OBJECT_0;
-	CloseHandle(p);
-	return gone;
+	return th_process_gone(pid, 5000);
 }
 
 /*
@@ -438,7 +451,6 @@ test_terminals_win(void)
 {
 	static const char cmd_exe[] = "C:\\windows\\system32\\cmd.exe";
 	struct loop_server srv = { 0 };
-	struct mon_identity id;
 	struct tshell a, b, c, d;
 	struct mon_term_open q = { .terminal_id = 1, .session_tag = 42,
 		.rows = 30, .cols = 100 };
@@ -446,19 +458,14 @@ test_terminals_win(void)
 	DWORD nl = sizeof(name);
 	pthread_t t;
 	int sv[2], ev[2];
-	uint32_t handle;
-	int32_t code;
 
 	ASSERT(GetUserNameA(name, &nl));
 	ASSERT_INT_EQ(term_account_lookup(name, cmd_exe, &shell_acct), 0);
 	ASSERT(SetEnvironmentVariableA("OPM", "mon42"));
 	ASSERT(term_monitor("t", &srv, name, cmd_exe, NULL, 2) != NULL);
-	ASSERT_INT_EQ(monchan_pair(sv), 0);
-	ASSERT_INT_EQ(monchan_pair(ev), 0);
-	srv.fd = sv[0];
-	srv.ev = ev[0];
-	ASSERT_INT_EQ(pthread_create(&t, NULL, serve_loop, &srv), 0);
-	ASSERT_INT_EQ(monclient_hello(sv[1], &id), 0);
+	start_server(&srv, sv, ev, &t);
+	if (th_cur_failed)
+		return;
 
 	/* Its output (master) and input (the second descriptor). */
 	ASSERT_INT_EQ(topen(sv[1], &q, &a), 0);
@@ -469,28 +476,18 @@ test_terminals_win(void)
 	ASSERT(in_write(a.record_fd, "echo got-%OPM%\r"));
 	ASSERT(out_wait(a.master, "got-mon42"));
 	ASSERT(in_write(a.record_fd, "exit 3\r"));
-	ASSERT_INT_EQ(next_exit(ev[1], 20000, &handle, &code), 0);
-	ASSERT_INT_EQ(handle, a.handle);
-	ASSERT_INT_EQ(code, 3);
+	expect_exit(ev[1], 20000, &a, 3);
 	close(a.master);
 	close(a.record_fd);
 
-	/* Two alive at most (max_live 2), with the reason. */
-	q.terminal_id = 2;
-	ASSERT_INT_EQ(topen(sv[1], &q, &b), 0);
-	q.terminal_id = 3;
-	ASSERT_INT_EQ(topen(sv[1], &q, &c), 0);
-	q.terminal_id = 4;
-	ASSERT_INT_EQ(topen(sv[1], &q, &d), OP_ERR_TOO_LARGE);
-	ASSERT(d.master < 0 && d.record_fd < 0);
-	ASSERT_STR_CONTAINS(d.msg, "Too many terminals");
+	open_capped(sv[1], &q, &b, &c, &d);
+	if (th_cur_failed)
+		return;
 	/* term-hangup: 129 as on Linux; then not found. */
 	ASSERT(in_write(b.record_fd, "echo up-%OPM%\r"));
 	ASSERT(out_wait(b.master, "up-mon42"));
 	ASSERT_INT_EQ(monclient_term_hangup(sv[1], b.handle), 0);
-	ASSERT_INT_EQ(next_exit(ev[1], 20000, &handle, &code), 0);
-	ASSERT_INT_EQ(handle, b.handle);
-	ASSERT_INT_EQ(code, 129);
+	expect_exit(ev[1], 20000, &b, 129);
 	ASSERT_INT_EQ(monclient_term_hangup(sv[1], b.handle),
 		OP_ERR_NOT_FOUND);
 	close(b.master);
@@ -498,17 +495,7 @@ test_terminals_win(void)
 	/* The network process goes away: its shell goes too, no event. */
 	ASSERT(in_write(c.record_fd, "echo job-%OPM%\r"));
 	ASSERT(out_wait(c.master, "job-mon42"));
-	ASSERT_INT_EQ(srv.refused, 0);
-	close(sv[1]);
-	pthread_join(t, NULL);
-	ASSERT(process_gone(c.pid));
-	ASSERT_INT_EQ(next_exit(ev[1], 100, &handle, &code), -1);
-	close(c.master);
-	close(c.record_fd);
-	close(ev[0]);
-	close(ev[1]);
-	monitor_free(srv.m);
-	ASSERT_INT_EQ(uv_loop_close(&srv.loop), 0);
+	stop_server(&srv, sv[1], ev, t, &c, process_gone);
 }
 #endif
 

@@ -123,16 +123,6 @@ serve(void *arg)
 	return NULL;
 }
 
-/* memmem, which Windows lacks. */
-static bool
-contains(const uint8_t *hay, size_t n, const void *needle, size_t m)
-{
-	for (size_t i = 0; m <= n && i <= n - m; i++)
-		if (memcmp(hay + i, needle, m) == 0)
-			return true;
-	return false;
-}
-
 static void
 proof_for(const char *pw, const char *salt, const char *challenge,
 	uint8_t out[32])

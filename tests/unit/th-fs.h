@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A test's temporary tree: made fresh, removed whatever its modes (POSIX
- * or Windows: the tests built for both use th_tempdir). */
+ * or Windows: the tests built for both use th_tempdir); on Windows also
+ * whether a process the test had started is gone. */
 #ifndef OP_TESTS_TH_FS_H
 #define OP_TESTS_TH_FS_H
 
@@ -13,6 +14,23 @@
 #ifdef _WIN32
 #include <winsock2.h> /* before windows.h, as libuv has it */
 #include <windows.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* pid has ended (or is no more), waiting up to ms for it. */
+static inline bool
+th_process_gone(uint32_t pid, unsigned ms)
+{
+	HANDLE p = OpenProcess(SYNCHRONIZE, FALSE, pid);
+	bool gone;
+
+	if (p == NULL)
+		return true;
+	gone = WaitForSingleObject(p, ms) == WAIT_OBJECT_0;
+	CloseHandle(p);
+	return gone;
+}
 
 /* Removes path and everything below it (the test's own files: their
  * DACLs let their owner delete them); says so when something stays. */

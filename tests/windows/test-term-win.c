@@ -22,26 +22,14 @@
 #include <zstd.h>
 
 #include "core/err.h"
-#include "th.h"
+#include "th-fs.h"
 #include "th-term.h"
+#include "th.h"
 
 #include <windows.h>
 #include <tlhelp32.h>
 
 static struct term_account self; /* the test's own account */
-
-static bool
-process_gone(uint32_t pid)
-{
-	HANDLE p = OpenProcess(SYNCHRONIZE, FALSE, pid);
-	bool gone;
-
-	if (p == NULL)
-		return true;
-	gone = WaitForSingleObject(p, 2000) == WAIT_OBJECT_0;
-	CloseHandle(p);
-	return gone;
-}
 
 /* pid's descendants (the shim's: the shell and what it started), at
  * most cap of them; how many were found. */
@@ -120,7 +108,7 @@ test_echo_and_exit(void)
 	ASSERT_U64_EQ(tt_slot(&c, 1)->closed_in,
 		strlen(set) + strlen(cmd) + 7);
 	ASSERT(tt_slot(&c, 1)->closed_out >= 5);
-	ASSERT(process_gone(tt_slot(&c, 1)->pid));
+	ASSERT(th_process_gone(tt_slot(&c, 1)->pid, 2000));
 	term_host_stats(c.h, &st);
 	ASSERT_INT_EQ(st.open, 0);
 	ASSERT_INT_EQ(st.opened, 1);
@@ -181,9 +169,9 @@ test_hangup(void)
 	ASSERT(tt_wait(&c, tt_is_closed, 1, NULL, 10000));
 	ASSERT_INT_EQ(tt_slot(&c, 1)->exit_code, 129);
 	ASSERT_INT_EQ(term_host_hangup(c.h, 1), OP_ERR_NOT_FOUND);
-	ASSERT(process_gone(pid));
+	ASSERT(th_process_gone(pid, 2000));
 	for (unsigned i = 0; i < nkids; i++)
-		ASSERT(process_gone(kids[i]));
+		ASSERT(th_process_gone(kids[i], 2000));
 	/* The other terminal is untouched. */
 	ASSERT_INT_EQ(tt_send(&c, 2, "set M=7\r"), 0);
 	ASSERT_INT_EQ(tt_send(&c, 2, "echo still-%M%\r"), 0);
@@ -266,7 +254,7 @@ test_hostile(void)
 	WAIT_TEXT(&c, 1, "ok-81", 15000);
 	ASSERT_INT_EQ(term_host_hangup(c.h, 1), 0);
 	ASSERT(tt_wait(&c, tt_is_closed, 1, NULL, 10000));
-	ASSERT(process_gone(pid));
+	ASSERT(th_process_gone(pid, 2000));
 	ASSERT(zn > 0);
 	ASSERT(tt_stop(&c));
 }
@@ -293,7 +281,7 @@ test_host_close(void)
 	c.h = NULL;
 	ASSERT_INT_EQ(c.events_after_close, 0);
 	for (int i = 0; i < 3; i++)
-		ASSERT(process_gone(pids[i]));
+		ASSERT(th_process_gone(pids[i], 2000));
 	ASSERT(tt_stop(&c));
 }
 
