@@ -111,6 +111,23 @@ def hostile(host):
               f"after {r.get('closed_after')} s ({r})", host)
 
 
+def logged_in(host, kind):
+    """A client of `kind` logged in with the right password."""
+    c = client.Client(("127.0.0.1", host.port), direct=True, kind=kind, timeout=30)
+    try:
+        c.handshake()
+        r = c.login(PASSWORD)
+    except Exception:
+        c.close()
+        raise
+    if isinstance(r, str) or r is None:
+        c.close()
+    check(not isinstance(r, str) and r is not None,
+          f"{kind} login: {c.peer_info_summary(r) if r and not isinstance(r, str) else r}",
+          host)
+    return c, r
+
+
 def wrong_password(host):
     c = client.Client(("127.0.0.1", host.port), direct=True)
     try:
@@ -142,12 +159,8 @@ def audio(c, host, pw):
 
 
 def full_session(host, display, pw):
-    c = client.Client(("127.0.0.1", host.port), direct=True, timeout=20)
+    c, r = logged_in(host, "desktop")
     try:
-        c.handshake()
-        r = c.login(PASSWORD)
-        check(not isinstance(r, str) and r is not None,
-              f"logged in: {c.peer_info_summary(r) if r else r}", host)
         pi = c.peer_info_summary(r)
         check(pi["platform"] == "Windows", f"PeerInfo.platform {pi['platform']!r}", host)
         w, h = c.display_size(0)
@@ -186,12 +199,8 @@ def full_session(host, display, pw):
 def file_transfer(host, share, local):
     with open(os.path.join(share, "a.txt"), "wb") as f:
         f.write(b"hello from the host\n" * 1000)
-    c = client.Client(("127.0.0.1", host.port), direct=True, kind="file-transfer",
-                      timeout=30)
+    c, _ = logged_in(host, "file-transfer")
     try:
-        c.handshake()
-        r = c.login(PASSWORD)
-        check(not isinstance(r, str) and r is not None, f"file transfer login: {r}", host)
         top = [e.name for e in c.read_dir("/").entries]
         check(top == ["share"], f"roots listed: {top}", host)
         names = sorted(e.name for e in c.read_dir("/share").entries)
@@ -221,12 +230,8 @@ def file_transfer(host, share, local):
 
 
 def terminal(host):
-    c = client.Client(("127.0.0.1", host.port), direct=True, kind="terminal",
-                      timeout=30)
+    c, _ = logged_in(host, "terminal")
     try:
-        c.handshake()
-        r = c.login(PASSWORD)
-        check(not isinstance(r, str) and r is not None, f"terminal login: {r}", host)
         c.open_terminal(1)
         o = c.wait_terminal_opened(1)
         check(o.success, f"terminal opened: {o}", host)
