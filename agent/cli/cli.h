@@ -9,9 +9,29 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#ifdef _WIN32
+/* mingw has no sysexits.h: the values of sysexits(3), which scripts and
+ * the README's table rely on. */
+#define EX_OK 0
+#define EX_USAGE 64
+#define EX_DATAERR 65
+#define EX_NOINPUT 66
+#define EX_UNAVAILABLE 69
+#define EX_SOFTWARE 70
+#define EX_OSERR 71
+#define EX_CANTCREAT 73
+#define EX_IOERR 74
+#define EX_TEMPFAIL 75
+#define EX_NOPERM 77
+#define EX_CONFIG 78
+/* Where the service will look (ProgramData\Outpost, as securefile-win.c
+ * protects it); until the service lands it is only the -c default. */
+#define CLI_DEFAULT_CONFIG "C:\\ProgramData\\Outpost\\outpost.yaml"
+#else
 #include <sysexits.h>
 
 #define CLI_DEFAULT_CONFIG "/etc/outpost/outpost.yaml"
+#endif
 
 struct conf;
 struct conf_diags;

@@ -8,8 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
+#ifdef _WIN32
+#include <winsock2.h> /* before windows.h, as ctl.h includes it */
+#include <windows.h>
+#else
+#include <termios.h>
+#endif
 
 #include <sodium.h>
 
@@ -64,22 +69,64 @@ read_line(int fd, char *buf, size_t n, bool until_eof)
 	return (int)len;
 }
 
+/* Turning the terminal's echo off for the prompt, and back on. */
+#ifdef _WIN32
+struct echo_saved {
+	HANDLE h;
+	DWORD mode;
+};
+
+static int
+echo_off(struct echo_saved *s)
+{
+	s->h = GetStdHandle(STD_INPUT_HANDLE);
+	if (!GetConsoleMode(s->h, &s->mode))
+		return -1;
+	return SetConsoleMode(s->h, s->mode & ~(DWORD)ENABLE_ECHO_INPUT) ?
+		0 : -1;
+}
+
+static void
+echo_restore(const struct echo_saved *s)
+{
+	SetConsoleMode(s->h, s->mode);
+}
+#else
+struct echo_saved {
+	struct termios old;
+};
+
+static int
+echo_off(struct echo_saved *s)
+{
+	struct termios raw;
+
+	if (tcgetattr(STDIN_FILENO, &s->old) != 0)
+		return -1;
+	raw = s->old;
+	raw.c_lflag &= (tcflag_t)~ECHO;
+	return tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
+}
+
+static void
+echo_restore(const struct echo_saved *s)
+{
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &s->old);
+}
+#endif
+
 static int
 prompt_noecho(const char *prompt, char *buf, size_t n)
 {
-	struct termios old, raw;
+	struct echo_saved saved;
 	int len;
 
 	fputs(prompt, stderr);
 	fflush(stderr);
-	if (tcgetattr(STDIN_FILENO, &old) != 0)
-		return -1;
-	raw = old;
-	raw.c_lflag &= (tcflag_t)~ECHO;
-	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw) != 0)
+	if (echo_off(&saved) != 0)
 		return -1;
 	len = read_line(STDIN_FILENO, buf, n, false);
-	tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	echo_restore(&saved);
 	fputc('\n', stderr);
 	return len;
 }

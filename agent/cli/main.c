@@ -105,7 +105,9 @@ main(int argc, char **argv)
 
 	/* A peer that hangs up must cost us one connection (EPIPE), never
 	 * the process. */
+#ifdef SIGPIPE /* Windows has none: a send there fails, never kills */
 	signal(SIGPIPE, SIG_IGN);
+#endif
 
 	/* '+': stop at the command name; its options are its own. */
 	while ((ch = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
