@@ -67,8 +67,9 @@ struct audio_target {
 	 * endpoint to record as is, by its friendly name or id (UTF-8,
 	 * exact), e.g. "Stereo Mix (Realtek Audio)", or under wine a sound
 	 * server's "Monitor of <sink>" (wine 8 has no loopback). Only the
-	 * tests set it: no configuration key reaches it yet (the session
-	 * and daemon are not built for Windows). */
+	 * tests set it (a session's through session_grant.audio_device):
+	 * no configuration key reaches it yet, the daemon is not built for
+	 * Windows. */
 	const char *device;
 };
 
