@@ -18,67 +18,22 @@ unported(const char *cmd)
 	return EX_UNAVAILABLE;
 }
 
-int
-cmd_run(struct cli *cli, int argc, char **argv)
-{
-	(void)cli, (void)argc, (void)argv;
-	return unported("run");
-}
+/* Each entry has its Linux twin's signature and says it is not here. */
+#define UNPORTED(fn, name)                                               \
+	int fn(struct cli *cli, int argc, char **argv)                   \
+	{                                                                \
+		(void)cli, (void)argc, (void)argv;                       \
+		return unported(name);                                   \
+	}
 
-int
-cmd_status(struct cli *cli, int argc, char **argv)
-{
-	(void)cli, (void)argc, (void)argv;
-	return unported("status");
-}
-
-int
-cmd_reload(struct cli *cli, int argc, char **argv)
-{
-	(void)cli, (void)argc, (void)argv;
-	return unported("reload");
-}
-
-int
-cmd_doctor(struct cli *cli, int argc, char **argv)
-{
-	(void)cli, (void)argc, (void)argv;
-	return unported("doctor");
-}
-
-int
-cmd_enroll(struct cli *cli, int argc, char **argv)
-{
-	(void)cli, (void)argc, (void)argv;
-	return unported("enroll");
-}
-
-int
-cmd_consent_prompt(struct cli *cli, int argc, char **argv)
-{
-	(void)cli, (void)argc, (void)argv;
-	return unported("consent-prompt");
-}
-
+UNPORTED(cmd_run, "run")
+UNPORTED(cmd_status, "status")
+UNPORTED(cmd_reload, "reload")
+UNPORTED(cmd_doctor, "doctor")
+UNPORTED(cmd_enroll, "enroll")
+UNPORTED(cmd_consent_prompt, "consent-prompt")
 /* policy-conf.c (the policy's time zones and files) is POSIX still. */
-int
-cmd_policy(struct cli *cli, int argc, char **argv)
-{
-	(void)cli, (void)argc, (void)argv;
-	return unported("policy");
-}
-
+UNPORTED(cmd_policy, "policy")
 /* cmd-import.c writes files with POSIX modes and open_memstream. */
-int
-cmd_config_import(struct cli *cli, int argc, char **argv)
-{
-	(void)cli, (void)argc, (void)argv;
-	return unported("config import");
-}
-
-int
-cmd_config_import_rustdesk(struct cli *cli, int argc, char **argv)
-{
-	(void)cli, (void)argc, (void)argv;
-	return unported("config import-rustdesk");
-}
+UNPORTED(cmd_config_import, "config import")
+UNPORTED(cmd_config_import_rustdesk, "config import-rustdesk")
