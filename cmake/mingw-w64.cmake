@@ -21,4 +21,6 @@ set(ENV{PKG_CONFIG_PATH} "")
 
 # Tests: wine, with a prefix of the build's own so no user's is touched.
 find_program(OP_WINE NAMES wine wine64 REQUIRED)
-set(CMAKE_CROSSCOMPILING_EMULATOR ${OP_WINE})
+# winerun.py: wine, once more when wine itself failed to start the test.
+set(CMAKE_CROSSCOMPILING_EMULATOR /usr/bin/python3
+	${CMAKE_CURRENT_LIST_DIR}/../tests/windows/winerun.py ${OP_WINE})

@@ -9,9 +9,10 @@ Usage: wine-cli.py WINE outpost.exe
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
+
+import winerun
 
 EX_DATAERR, EX_NOINPUT, EX_UNAVAILABLE, EX_CONFIG = 65, 66, 69, 78
 # main.c's table and the hidden consent prompt: what needs the daemon, or
@@ -34,8 +35,7 @@ class Outpost:
         argv = [self.wine, self.exe]
         if conf:
             argv += ["-c", winpath(self.conf)]
-        p = subprocess.run(argv + list(args), input=stdin,
-                           capture_output=True, timeout=120)
+        p = winerun.run(argv + list(args), input=stdin, timeout=120)
         # Windows' text-mode stdout ends lines with \r\n
         return p.returncode, \
             p.stdout.decode(errors="replace").replace("\r\n", "\n"), \
