@@ -18,7 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef _WIN32
 #include <systemd/sd-login.h>
+#else
+/* No logind: the short cache alone (USER_CACHE_TTL_MS). */
+typedef struct sd_login_monitor sd_login_monitor;
+#endif
 
 #include "cli/daemon-internal.h"
 #include "consent/consent.h"
@@ -265,6 +270,7 @@ daemon_consent_withdraw(struct daemon *d, struct session *s)
 
 /* --- logind ---------------------------------------------------------- */
 
+#ifndef _WIN32
 static void
 on_logind(uv_poll_t *h, int status, int events)
 {
@@ -275,6 +281,7 @@ on_logind(uv_poll_t *h, int status, int events)
 	(void)sd_login_monitor_flush(dc->mon);
 	dc->user_valid = false;
 }
+#endif
 
 bool
 daemon_user_present(struct daemon *d)
@@ -302,6 +309,10 @@ daemon_consent_init(struct daemon *d)
 		return OP_ERR_NOMEM;
 	TAILQ_INIT(&dc->queue);
 	d->consent = dc;
+#ifdef _WIN32
+	dc->mon = NULL;
+	return 0;
+#else
 	if (sd_login_monitor_new("session", &dc->mon) < 0) {
 		dc->mon = NULL; /* no logind: a short cache instead */
 		return 0;
@@ -313,15 +324,22 @@ daemon_consent_init(struct daemon *d)
 		uv_poll_start(&dc->mon_poll, UV_READABLE, on_logind);
 	}
 	return 0;
+#endif
+}
+
+static void
+free_consent(struct daemon_consent *dc)
+{
+#ifndef _WIN32
+	sd_login_monitor_unref(dc->mon);
+#endif
+	free(dc);
 }
 
 static void
 on_poll_closed(uv_handle_t *h)
 {
-	struct daemon_consent *dc = h->data;
-
-	sd_login_monitor_unref(dc->mon);
-	free(dc);
+	free_consent(h->data);
 }
 
 void
@@ -342,6 +360,5 @@ daemon_consent_stop(struct daemon *d)
 		uv_close((uv_handle_t *)&dc->mon_poll, on_poll_closed);
 		return;
 	}
-	sd_login_monitor_unref(dc->mon);
-	free(dc);
+	free_consent(dc);
 }

@@ -9,12 +9,15 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include "conf/conf.h"
 #include "core/json.h"
 
+#ifndef _WIN32 /* Windows: daemon-desktop-win.c */
 /* A socket at path, owned by uid unless uid is (uid_t)-1. */
 static bool
 is_socket(const char *path, uid_t uid)
@@ -129,8 +132,6 @@ void
 daemon_desktop_status(struct daemon *d, FILE *f)
 {
 	struct daemon_desktop *dt = &d->desktop;
-	struct session_video_stats st[SESSION_MAX_STREAMS];
-	bool first = true;
 
 	fputs(",\"display\":{\"backends\":", f);
 	backends_json(d, f);
@@ -154,6 +155,16 @@ daemon_desktop_status(struct daemon *d, FILE *f)
 	}
 	fputs(",\"error\":", f);
 	op_json_cstr(f, dt->error[0] ? dt->error : NULL);
+	daemon_desktop_status_streams(d, f);
+}
+#endif
+
+void
+daemon_desktop_status_streams(struct daemon *d, FILE *f)
+{
+	struct session_video_stats st[SESSION_MAX_STREAMS];
+	bool first = true;
+
 	/* Which backend each live desktop session's screen and input use. */
 	fputs(",\"sessions\":[", f);
 	for (size_t i = 0; i < d->net.live_cap; i++) {

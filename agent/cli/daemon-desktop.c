@@ -29,6 +29,7 @@
 #include "core/err.h"
 #include "monitor/monitor-client.h"
 #include "core/json.h"
+#include "core/memfile.h"
 #include "core/log.h"
 #include "platform/userconn.h"
 #include "clipboard/clipboard.h"
@@ -70,7 +71,8 @@ on_capture_event(void *arg, struct capture *c, unsigned mask)
 
 	if (mask & CAPTURE_EV_GONE) {
 		char fields[4600] = "";
-		FILE *f = fmemopen(fields, sizeof(fields) - 1, "w");
+		struct op_memfile mf;
+		FILE *f = op_memfile_open(&mf);
 
 		log_warn("display %s (%s) went away", dt->target.name,
 			desktop_backend(dt->target.kind));
@@ -81,9 +83,9 @@ on_capture_event(void *arg, struct capture *c, unsigned mask)
 			fprintf(f, ",\"backend\":\"%s\",\"source\":\"%s\"}",
 				desktop_backend(dt->target.kind),
 				dt->target.source);
-			fclose(f);
 		}
-		if (d->audit != NULL && f != NULL)
+		if (op_memfile_copy(&mf, fields, sizeof(fields)) == 0 &&
+			d->audit != NULL)
 			(void)audit_event(d->audit, 0, "display.lost", fields,
 				NULL, NULL);
 		dt->lost = true;

@@ -29,6 +29,7 @@ struct policy_rules;
 struct lockout;
 struct audit;
 struct monclient_audit;
+struct daemon_chan;
 
 /* What this build really implements of the RustDesk protocol (§16): the
  * version announced to hbbs and, later, to clients in PeerInfo. */
@@ -104,7 +105,7 @@ struct daemon {
 	uint32_t generation;        /* which network process this is */
 	char previous[64];          /* how the one before it ended */
 	int ev_fd;                  /* the monitor's events (consent) */
-	uv_poll_t ev_poll;
+	struct daemon_chan *ev_chan; /* ... watched (daemon-chan.h) */
 	struct session_secrets secrets;
 	char hostname[256];
 	uv_signal_t sig_int;
@@ -155,6 +156,9 @@ void daemon_desktop_stop(struct daemon *d);
 /* The "display", "video" and "audio" parts of the status JSON (leading
  * comma). */
 void daemon_desktop_status(struct daemon *d, FILE *f);
+/* Its end, shared by both systems: the display's "sessions" (closing
+ * the "display" object), then "video" and "audio". */
+void daemon_desktop_status_streams(struct daemon *d, FILE *f);
 
 /* daemon-consent.c: the local user's consent, one prompt at a time. */
 struct daemon_consent;
@@ -211,6 +215,8 @@ void daemon_private_xauth(const struct conf *conf, char *out, size_t size);
 
 /* The monitor's events socket, watched on the loop (after uv_loop_init). */
 int daemon_events_start(struct daemon *d);
+/* MON_EV_STOP (stopping) or MON_EV_RELOAD: as SIGTERM or SIGHUP. */
+void daemon_signalled(struct daemon *d, bool stopping);
 /* The audit trail, which the monitor writes (monitor/monitor-audit.h):
  * d->audit is a remote trail. Returns 0 or an error (logged). */
 int daemon_audit_open(struct daemon *d);

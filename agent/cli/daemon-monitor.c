@@ -20,6 +20,7 @@
  */
 #include "cli/daemon.h"
 #include "cli/daemon-internal.h"
+#include "cli/daemon-chan.h"
 #include "cli/daemon-monitor.h"
 
 #include <errno.h>
@@ -87,11 +88,8 @@ print_otp(void *arg, const char *otp)
 static void
 close_sock(struct mon_proc *p)
 {
-	if (p->poll_init) {
-		uv_poll_stop(&p->poll);
-		uv_close((uv_handle_t *)&p->poll, NULL);
-		p->poll_init = false;
-	}
+	daemon_chan_stop(p->chan);
+	p->chan = NULL;
 	if (p->sock >= 0)
 		close(p->sock);
 	p->sock = -1;
@@ -105,31 +103,22 @@ kill_child(struct mon_proc *p, int sig)
 }
 
 static void
-on_request(uv_poll_t *h, int status, int events)
+on_request(void *arg, const uint8_t *req, ssize_t n)
 {
-	struct mon_proc *p = h->data;
-	uint8_t req[MON_MSG_MAX + 1];
+	struct mon_proc *p = arg;
 	struct monitor_reply reply;
 	char why[128];
-	ssize_t n;
 	int r;
 
-	(void)events;
-	if (status < 0) {
+	if (n == 0 || (n < 0 && n != -EPROTO)) {
+		/* hung up: its exit is handled in on_child_exit */
 		close_sock(p);
 		return;
 	}
-	n = recv(p->sock, req, sizeof(req), MSG_DONTWAIT | MSG_TRUNC);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) { /* hung up: its exit is handled in on_child_exit */
-		close_sock(p);
-		return;
-	}
-	if (monitor_serve(p->mon, req, (size_t)n > sizeof(req) ? sizeof(req) :
-		     (size_t)n, &reply, why, sizeof(why)) != 0) {
+	if (n < 0 || monitor_serve(p->mon, req, (size_t)n, &reply, why,
+			     sizeof(why)) != 0) {
 		log_error("monitor: the network process sent %s; ending it",
-			why);
+			n < 0 ? "an oversized message" : why);
 		close_sock(p);
 		kill_child(p, SIGKILL);
 		return;
@@ -289,10 +278,14 @@ spawn_child(struct mon_proc *p)
 	p->child_up = false;
 	p->started_ms = op_now_ms();
 	p->sock = sv[0];
-	uv_poll_init(&p->loop, &p->poll, p->sock);
-	p->poll.data = p;
-	p->poll_init = true;
-	uv_poll_start(&p->poll, UV_READABLE, on_request);
+	if ((r = daemon_chan_start(&p->loop, p->sock, MON_MSG_MAX, on_request,
+		     p, &p->chan)) != 0) {
+		log_error_r(r, "monitor: watching the network process");
+		close_sock(p);
+		kill_child(p, SIGKILL);
+		return;
+	}
+	daemon_chan_ref(p->chan, true);
 }
 
 static void

@@ -16,6 +16,7 @@ struct audit;
 struct cli;
 struct conf;
 struct consent;
+struct daemon_chan;
 struct monitor;
 struct vdisplay;
 
@@ -28,8 +29,7 @@ struct mon_proc {
 	bool child_up;      /* printed its banner: restart it when it dies */
 	bool stopping;
 	int sock;           /* our end of the pair, -1 when none */
-	uv_poll_t poll;
-	bool poll_init;
+	struct daemon_chan *chan; /* its requests (daemon-chan.h) */
 	uv_timer_t restart;
 	unsigned backoff_ms;
 	uint64_t started_ms;

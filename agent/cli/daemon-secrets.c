@@ -10,12 +10,12 @@
  */
 #include "cli/daemon.h"
 #include "cli/daemon-internal.h"
+#include "cli/daemon-chan.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "audit/audit.h"
@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "monitor/monitor-audit.h"
 #include "monitor/monitor-client.h"
+#include "platform/monchan.h"
 #include "platform/userconn.h"
 #include "store/state.h"
 
@@ -65,6 +66,7 @@ check_proof(void *arg, const char *challenge, const uint8_t *proof,
 	return r;
 }
 
+#ifndef _WIN32
 /* platform_user_socket in this process: the monitor looks. */
 static int
 user_socket(void *arg, const char *path, uid_t *uid, gid_t *gid)
@@ -94,6 +96,7 @@ connect_user(void *arg, const char *path, uid_t uid, gid_t gid, int *fd,
 		daemon_monitor_failed(d, r, "connect-user");
 	return r == -ENOENT ? OP_ERR_NOT_FOUND : r;
 }
+#endif
 
 static int
 public_state(struct daemon *d, const struct mon_identity *id,
@@ -115,12 +118,9 @@ int
 daemon_secrets_init(struct daemon *d, int fd, struct state **st)
 {
 	struct mon_identity id;
-	int type = 0;
-	socklen_t tl = sizeof(type);
 	int r;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 ||
-		type != SOCK_SEQPACKET) {
+	if (!monchan_is_end(fd)) {
 		log_error("%s=%d is not the monitor's socket",
 			DAEMON_MONITOR_FD_ENV, fd);
 		return OP_ERR_CONFIG;
@@ -134,8 +134,10 @@ daemon_secrets_init(struct daemon *d, int fd, struct state **st)
 		return r;
 	d->secrets = (struct session_secrets){ .signed_id = signed_id,
 		.check_proof = check_proof, .arg = d };
+#ifndef _WIN32 /* no desktop users' sockets to reach there */
 	platform_set_user_connector(connect_user, d);
 	platform_set_user_prober(user_socket, d);
+#endif
 	return 0;
 }
 
@@ -169,22 +171,15 @@ daemon_cookie_copy(struct daemon *d, const char *display, const char *src,
 }
 
 static void
-on_event(uv_poll_t *h, int status, int events)
+on_event(void *arg, const uint8_t *buf, ssize_t n)
 {
-	struct daemon *d = h->data;
-	uint8_t buf[MON_MSG_MAX];
+	struct daemon *d = arg;
 	char detail[200];
 	struct mon_rd rd;
 	unsigned type, r;
 	int handled;
-	ssize_t n;
 
-	(void)events;
-	n = status < 0 ? -1 : recv(d->ev_fd, buf, sizeof(buf), MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
 	if (n <= 0) {
-		uv_poll_stop(h);
 		/* No commit can be confirmed any more: fail closed. */
 		monclient_audit_fail_all(d->audit_client, -ECONNRESET);
 		daemon_monitor_failed(d, -ECONNRESET, "events");
@@ -226,6 +221,11 @@ on_event(uv_poll_t *h, int status, int events)
 			daemon_vd_lost(d, detail);
 			return;
 		}
+	} else if (type == MON_EV_STOP || type == MON_EV_RELOAD) {
+		if (mon_rd_done(&rd)) {
+			daemon_signalled(d, type == MON_EV_STOP);
+			return;
+		}
 	} else if (type == MON_EV_TERM_EXIT) {
 		uint32_t handle = mon_get_u32(&rd);
 		int32_t code = (int32_t)mon_get_u32(&rd);
@@ -235,7 +235,8 @@ on_event(uv_poll_t *h, int status, int events)
 			return;
 		}
 	}
-	uv_poll_stop(h);
+	daemon_chan_stop(d->ev_chan);
+	d->ev_chan = NULL;
 	daemon_monitor_failed(d, OP_ERR_PROTO, "events");
 }
 
@@ -246,15 +247,9 @@ daemon_events_start(struct daemon *d)
 
 	if ((r = monclient_events(d->mon_fd, &d->ev_fd)) != 0)
 		return r;
-	if ((r = uv_poll_init(&d->loop, &d->ev_poll, d->ev_fd)) != 0) {
-		close(d->ev_fd);
-		d->ev_fd = -1;
-		return r;
-	}
-	d->ev_poll.data = d;
 	/* Events never keep the loop alive (shutdown runs it dry). */
-	uv_unref((uv_handle_t *)&d->ev_poll);
-	return uv_poll_start(&d->ev_poll, UV_READABLE, on_event);
+	return daemon_chan_start(&d->loop, d->ev_fd, MON_MSG_MAX, on_event, d,
+		&d->ev_chan);
 }
 
 static void
@@ -270,12 +265,7 @@ audit_waiting(void *arg, size_t n)
 {
 	struct daemon *d = arg;
 
-	if (!uv_is_active((uv_handle_t *)&d->ev_poll))
-		return;
-	if (n > 0)
-		uv_ref((uv_handle_t *)&d->ev_poll);
-	else
-		uv_unref((uv_handle_t *)&d->ev_poll);
+	daemon_chan_ref(d->ev_chan, n > 0);
 }
 
 int

@@ -23,6 +23,7 @@
 #include "conf/conf.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "core/memfile.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "net/rendezvous.h"
@@ -424,6 +425,21 @@ terminal_config(struct daemon *d, struct authorize_job *j,
 	return true;
 }
 
+#ifdef _WIN32
+/* Windows: the loopback of the default render endpoint (NULL device) for
+ * a desktop session with the audio permission and a screen. */
+static const char *
+audio_target(struct daemon *d, struct authorize_job *j, struct capture *cap,
+	char *buf, size_t len, uid_t *uid, gid_t *gid, const char **why)
+{
+	(void)d, (void)buf, (void)len, (void)uid, (void)gid;
+	*why = NULL;
+	if (j->kind == SESSION_DESKTOP && (j->perms & POLICY_PERM_AUDIO) &&
+		cap == NULL)
+		*why = "no display, no sound";
+	return NULL;
+}
+#else
 /*
  * Whose sound server a desktop session with the audio permission hears:
  * the logind user's (/run/user/UID) when the screen is theirs, the owner
@@ -476,6 +492,7 @@ audio_target(struct daemon *d, struct authorize_job *j, struct capture *cap,
 	*why = "the virtual display has no sound server";
 	return NULL;
 }
+#endif
 
 static void
 grant(struct authorize_job *j, struct capture *cap, const char *why, bool ok)
@@ -511,9 +528,13 @@ grant(struct authorize_job *j, struct capture *cap, const char *why, bool ok)
 			CONF_POLICY_LIMITS_IDLE_TIMEOUT),
 		.files = files ? &fc : NULL,
 		.terminal = term ? &tc : NULL,
+#ifdef _WIN32
+		.audio_device = audio,
+#else
 		.audio_runtime_dir = audio,
 		.audio_uid = auid,
 		.audio_gid = agid,
+#endif
 		.no_audio = no_audio,
 	};
 
@@ -734,11 +755,11 @@ static void
 hook_file_result(void *arg, struct session *s, const struct xfer_result *r)
 {
 	struct daemon *d = arg;
-	char *fields = NULL;
-	size_t len = 0;
+	struct op_memfile mf;
+	char *fields;
 	FILE *f;
 
-	if (session_tag(s) <= 0 || (f = open_memstream(&fields, &len)) == NULL)
+	if (session_tag(s) <= 0 || (f = op_memfile_open(&mf)) == NULL)
 		return;
 	fprintf(f, "{\"op\":\"%s\",\"outcome\":\"%s\",\"path\":",
 		xfer_op_name(r->op), xfer_outcome_name(r->outcome));
@@ -763,7 +784,7 @@ hook_file_result(void *arg, struct session *s, const struct xfer_result *r)
 		op_json_cstr(f, r->error);
 	}
 	fputc('}', f);
-	if (fclose(f) == 0)
+	if ((fields = op_memfile_take(&mf, NULL)) != NULL)
 		(void)audit_event(d->audit, session_tag(s), "file.transfer",
 			fields, NULL, NULL);
 	free(fields);
@@ -777,11 +798,11 @@ hook_terminal_result(void *arg, struct session *s,
 	const struct session_term_record *r)
 {
 	struct daemon *d = arg;
-	char *fields = NULL;
-	size_t len = 0;
+	struct op_memfile mf;
+	char *fields;
 	FILE *f;
 
-	if (session_tag(s) <= 0 || (f = open_memstream(&fields, &len)) == NULL)
+	if (session_tag(s) <= 0 || (f = op_memfile_open(&mf)) == NULL)
 		return;
 	fprintf(f, "{\"terminal_id\":%d,\"user\":", (int)r->terminal_id);
 	op_json_cstr(f, r->user != NULL ? r->user : "");
@@ -812,7 +833,7 @@ hook_terminal_result(void *arg, struct session *s,
 		op_json_cstr(f, r->typescript);
 	}
 	fputc('}', f);
-	if (fclose(f) == 0)
+	if ((fields = op_memfile_take(&mf, NULL)) != NULL)
 		(void)audit_event(d->audit, session_tag(s),
 			r->open ? "terminal.open" : "terminal.close", fields,
 			NULL, NULL);
@@ -826,11 +847,11 @@ hook_audio_event(void *arg, struct session *s,
 	const struct session_audio_event *ev)
 {
 	struct daemon *d = arg;
-	char *fields = NULL;
-	size_t len = 0;
+	struct op_memfile mf;
+	char *fields;
 	FILE *f;
 
-	if (session_tag(s) <= 0 || (f = open_memstream(&fields, &len)) == NULL)
+	if (session_tag(s) <= 0 || (f = op_memfile_open(&mf)) == NULL)
 		return;
 	fputs("{\"backend\":", f);
 	op_json_cstr(f, ev->backend != NULL ? ev->backend : "");
@@ -847,7 +868,7 @@ hook_audio_event(void *arg, struct session *s,
 		}
 	}
 	fputc('}', f);
-	if (fclose(f) == 0)
+	if ((fields = op_memfile_take(&mf, NULL)) != NULL)
 		(void)audit_event(d->audit, session_tag(s),
 			ev->on ? "audio.on" : "audio.off", fields, NULL, NULL);
 	free(fields);

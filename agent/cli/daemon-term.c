@@ -13,6 +13,7 @@
  * for the reaps as it did for shells of our own.
  */
 #include "cli/daemon-internal.h"
+#include "cli/daemon-chan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,12 +45,10 @@ static void
 count(struct daemon_terms *t, int delta)
 {
 	t->live = (unsigned)((int)t->live + delta);
-	if (t->d->ev_fd < 0)
-		return;
 	if (t->live == 1 && delta > 0)
-		uv_ref((uv_handle_t *)&t->d->ev_poll);
+		daemon_chan_ref(t->d->ev_chan, true);
 	else if (t->live == 0)
-		uv_unref((uv_handle_t *)&t->d->ev_poll);
+		daemon_chan_ref(t->d->ev_chan, false);
 }
 
 static struct shell_slot *

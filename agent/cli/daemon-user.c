@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "monitor/monitor-client.h"
 
+#ifndef _WIN32 /* the Windows monitor answers find-user "unsupported" */
 /* The monitor's side (monitor_opts.find_user). */
 int
 daemon_user_encode(struct mon_buf *out)
@@ -36,6 +37,7 @@ daemon_user_encode(struct mon_buf *out)
 	mon_put_str(out, u.session_type);
 	return r;
 }
+#endif
 
 static void
 decode(struct mon_rd *rd, struct consent_user *u)

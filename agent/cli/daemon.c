@@ -8,12 +8,12 @@
  */
 #include "cli/daemon.h"
 #include "cli/daemon-internal.h"
+#include "cli/daemon-chan.h"
 #include "cli/policy-conf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -23,6 +23,7 @@
 #include "conf/conf.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "core/memfile.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "audit/audit.h"
@@ -113,13 +114,17 @@ print_banner(const struct daemon *d)
 }
 
 static void
-on_stop_signal(uv_signal_t *h, int signum)
+stop(struct daemon *d)
 {
-	struct daemon *d = h->data;
-
-	log_notice("signal %d: stopping", signum);
 	daemon_notify(d, MON_NOTIFY_STOPPING);
 	uv_stop(&d->loop);
+}
+
+static void
+on_stop_signal(uv_signal_t *h, int signum)
+{
+	log_notice("signal %d: stopping", signum);
+	stop(h->data);
 }
 
 /* Withdraws from open sessions what the new config no longer allows. */
@@ -280,11 +285,24 @@ daemon_reload(struct daemon *d, FILE *errors)
 	return ok;
 }
 
+#ifndef _WIN32
 static void
 on_reload_signal(uv_signal_t *h, int signum)
 {
 	(void)signum;
 	daemon_reload(h->data, NULL);
+}
+#endif
+
+void
+daemon_signalled(struct daemon *d, bool stopping)
+{
+	if (stopping) {
+		log_notice("the monitor says stop");
+		stop(d);
+	} else {
+		daemon_reload(d, NULL);
+	}
 }
 
 static void
@@ -304,7 +322,7 @@ watchdog_usec(void)
 
 	if (us == NULL)
 		return 0;
-	if (pid != NULL && strtol(pid, NULL, 10) != (long)getppid())
+	if (pid != NULL && strtol(pid, NULL, 10) != (long)uv_os_getppid())
 		return 0;
 	v = strtoull(us, &end, 10);
 	return *end == '\0' ? (uint64_t)v : 0;
@@ -314,8 +332,9 @@ watchdog_usec(void)
 static bool
 seccomp_on(void)
 {
-	char line[256];
 	bool on = false;
+#ifdef __linux__
+	char line[256];
 	FILE *f = fopen("/proc/self/status", "re");
 
 	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
@@ -323,6 +342,7 @@ seccomp_on(void)
 			on = strtol(line + 8, NULL, 10) == 2; /* filter mode */
 	if (f != NULL)
 		fclose(f);
+#endif
 	return on;
 }
 
@@ -334,7 +354,7 @@ write_status(struct daemon *d, FILE *f)
 	fputs(",\"version\":", f);
 	op_json_cstr(f, OP_VERSION);
 	/* The service's main PID: the monitor's. */
-	fprintf(f, ",\"pid\":%ld,\"uptime_s\":%llu", (long)getppid(),
+	fprintf(f, ",\"pid\":%ld,\"uptime_s\":%llu", (long)uv_os_getppid(),
 		(unsigned long long)((op_now_ms() - d->started_ms) / 1000));
 	fputs(",\"config\":", f);
 	op_json_cstr(f, conf_source(d->conf));
@@ -344,10 +364,12 @@ write_status(struct daemon *d, FILE *f)
 	/* Privilege separation: who holds the secrets, and how often the
 	 * network process was started (restarts after a crash). */
 	fprintf(f, ",\"monitor\":{\"network_pid\":%ld,"
-		   "\"network_starts\":%u,\"network_uid\":%lu,"
-		   "\"seccomp\":%s}",
-		(long)getpid(), d->generation, (unsigned long)getuid(),
-		seccomp_on() ? "true" : "false");
+		   "\"network_starts\":%u,",
+		(long)uv_os_getpid(), d->generation);
+#ifndef _WIN32
+	fprintf(f, "\"network_uid\":%lu,", (unsigned long)getuid());
+#endif
+	fprintf(f, "\"seccomp\":%s}", seccomp_on() ? "true" : "false");
 	daemon_net_status(d, f);
 	daemon_desktop_status(d, f);
 	audit_status_json(d->audit, f);
@@ -359,7 +381,8 @@ static void
 on_ctl_request(void *arg, const char *request, char *out, size_t out_size)
 {
 	struct daemon *d = arg;
-	FILE *f = fmemopen(out, out_size, "w");
+	struct op_memfile mf;
+	FILE *f = op_memfile_open(&mf);
 
 	if (f == NULL) {
 		snprintf(out, out_size, "{\"error\":\"out of memory\"}");
@@ -384,7 +407,8 @@ on_ctl_request(void *arg, const char *request, char *out, size_t out_size)
 		op_json_cstr(f, "unknown request");
 		fputs("}", f);
 	}
-	fclose(f);
+	if (op_memfile_copy(&mf, out, out_size) != 0)
+		snprintf(out, out_size, "{\"error\":\"out of memory\"}");
 }
 
 static void
@@ -446,11 +470,16 @@ daemon_run(struct cli *cli, struct conf *conf, int monitor_fd)
 		rc = EX_SOFTWARE;
 		goto out_loop;
 	}
-	if ((r = start_signal(&d, &d.sig_int, on_stop_signal, SIGINT)) != 0 ||
-		(r = start_signal(&d, &d.sig_term, on_stop_signal, SIGTERM)) !=
-			0 ||
+	/* Windows has Ctrl-C alone: the monitor stops and reloads us with
+	 * events (MON_EV_STOP, MON_EV_RELOAD). */
+	if ((r = start_signal(&d, &d.sig_int, on_stop_signal, SIGINT)) != 0
+#ifndef _WIN32
+		|| (r = start_signal(&d, &d.sig_term, on_stop_signal,
+			    SIGTERM)) != 0 ||
 		(r = start_signal(&d, &d.sig_hup, on_reload_signal, SIGHUP)) !=
-			0) {
+			0
+#endif
+	) {
 		log_error("signals: %s", uv_strerror(r));
 		rc = EX_OSERR;
 		goto out_loop;
@@ -468,10 +497,17 @@ daemon_run(struct cli *cli, struct conf *conf, int monitor_fd)
 	{
 		int fd;
 
+#ifdef _WIN32
+		/* A named pipe with the private DACL (ctl-win.c). */
+		(void)fd;
+		r = ctl_server_start_pipe(&d.loop, state_dir(d.state),
+			on_ctl_request, &d, &d.ctl);
+#else
 		/* The monitor makes the socket in the state directory. */
 		if ((r = monclient_ctl_listen(d.mon_fd, &fd)) == 0)
 			r = ctl_server_start_fd(&d.loop, state_dir(d.state), fd,
 				on_ctl_request, &d, &d.ctl);
+#endif
 	}
 	if (r != 0) {
 		log_error_r(r, "control socket in %s", state_dir(d.state));
@@ -488,7 +524,8 @@ daemon_run(struct cli *cli, struct conf *conf, int monitor_fd)
 				wd_usec / 2000);
 	}
 	d.started_ms = op_now_ms();
-	if (gethostname(d.hostname, sizeof(d.hostname) - 1) != 0)
+	if (uv_os_gethostname(d.hostname, &(size_t){ sizeof(d.hostname) }) !=
+		0)
 		snprintf(d.hostname, sizeof(d.hostname), "%s", "localhost");
 	daemon_desktop_init(&d);
 	if (daemon_consent_init(&d) != 0) {
@@ -524,12 +561,14 @@ out_loop:
 	ctl_server_stop(d.ctl);
 	d.ctl = NULL;
 	uv_signal_stop(&d.sig_int);
+	uv_unref((uv_handle_t *)&d.sig_int);
+#ifndef _WIN32
 	uv_signal_stop(&d.sig_term);
 	uv_signal_stop(&d.sig_hup);
-	uv_timer_stop(&d.watchdog);
-	uv_unref((uv_handle_t *)&d.sig_int);
 	uv_unref((uv_handle_t *)&d.sig_term);
 	uv_unref((uv_handle_t *)&d.sig_hup);
+#endif
+	uv_timer_stop(&d.watchdog);
 	uv_unref((uv_handle_t *)&d.watchdog);
 	uv_run(&d.loop, UV_RUN_DEFAULT); /* sessions close, recording it */
 	if (d.audit != NULL)
@@ -537,6 +576,8 @@ out_loop:
 	d.audit = NULL;
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	daemon_audit_free(&d);
+	daemon_chan_stop(d.ev_chan);
+	d.ev_chan = NULL;
 	log_notice("stopped");
 	uv_walk(&d.loop, close_walk_cb, NULL);
 	uv_run(&d.loop, UV_RUN_DEFAULT);

@@ -22,6 +22,7 @@
 
 #include "conf/conf.h"
 #include "core/err.h"
+#include "core/time.h"
 #include "core/tzif.h"
 
 static const struct {
@@ -233,7 +234,12 @@ zone_load(const char *tz, struct op_tzif **out, char *why, size_t whysz)
 	snprintf(path, sizeof(path), "%s/%s", dir, tz);
 	/* Zone names are often symlinks inside zoneinfo: follow them, but
 	 * never block on a FIFO or read more than a tzfile can be. */
+#ifdef _WIN32
+	/* No zoneinfo there unless TZDIR names a copy; no FIFOs either. */
+	fd = open(path, O_RDONLY | O_BINARY);
+#else
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+#endif
 	if (fd < 0)
 		what = "does not exist";
 	else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
@@ -338,12 +344,12 @@ policy_conf_localtime(const char *tz, time_t t, struct tm *out)
 
 	memset(out, 0, sizeof(*out));
 	if (strcmp(tz, "UTC") == 0)
-		return gmtime_r(&t, out) != NULL ? 0 : OP_ERR_RANGE;
+		return op_gmtime(&t, out) != NULL ? 0 : OP_ERR_RANGE;
 	if (strcmp(tz, "local") == 0) {
 		/* Reads /etc/localtime (or the TZ the service was started
 		 * with); never writes the environment. */
 		tzset();
-		return localtime_r(&t, out) != NULL ? 0 : OP_ERR_RANGE;
+		return op_localtime(&t, out) != NULL ? 0 : OP_ERR_RANGE;
 	}
 	pthread_mutex_lock(&zone_cache.lock);
 	if (zone_cache.tz == NULL || strcmp(zone_cache.name, tz) != 0) {

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "core/err.h"
 
 int
@@ -20,7 +22,7 @@ proxy_load_password(struct proxy_conf *pc, const char *path,
 	size_t len;
 	int r;
 
-	explicit_bzero(pc->password, sizeof(pc->password));
+	sodium_memzero(pc->password, sizeof(pc->password));
 	why[0] = '\0';
 	/* Room for 255 bytes and a CRLF. */
 	if ((r = sfile_read_secret(path, sizeof(pc->password) + 1, &buf, &got,

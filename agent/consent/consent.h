@@ -19,6 +19,8 @@
 
 #include <uv.h>
 
+#include "core/compat.h"
+
 #define CONSENT_MAX_GROUPS 64
 
 /* Bounds (in characters) for the request texts the window shows. Longer

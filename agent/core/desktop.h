@@ -24,6 +24,7 @@ enum desktop_kind {
 	DESKTOP_MUTTER, /* name the user's runtime directory, auth "" */
 	DESKTOP_PORTAL, /* name the runtime directory, auth the ScreenCast
 			 * restore-token file */
+	DESKTOP_WIN, /* Windows: name "console" (cli/daemon-desktop-win.c) */
 };
 
 struct desktop_target {
@@ -46,6 +47,8 @@ desktop_backend(enum desktop_kind k)
 		return "mutter";
 	case DESKTOP_PORTAL:
 		return "portal";
+	case DESKTOP_WIN:
+		return "win";
 	default:
 		return "none";
 	}

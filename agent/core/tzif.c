@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/time.h"
 
 #define HEADER_LEN 44
 #define DAY 86400
@@ -549,7 +550,7 @@ from_rule(const struct op_tzif *tz, int64_t t, int32_t *off, bool *isdst)
 	*isdst = false;
 	if (!tz->has_dst)
 		return 0;
-	if (gmtime_r(&tt, &utc) == NULL)
+	if (op_gmtime(&tt, &utc) == NULL)
 		return OP_ERR_RANGE;
 	year = (int64_t)utc.tm_year + 1900;
 	start = rule_change(&tz->start, year, tz->std_off);
@@ -608,12 +609,14 @@ op_tzif_localtime(const struct op_tzif *tz, int64_t t, struct tm *out)
 		isdst = tz->types[tz->trans_type[lo]].isdst;
 	}
 	lt = (time_t)(t + off);
-	if (gmtime_r(&lt, out) == NULL) {
+	if (op_gmtime(&lt, out) == NULL) {
 		memset(out, 0, sizeof(*out));
 		return OP_ERR_RANGE;
 	}
 	out->tm_isdst = isdst ? 1 : 0;
+#ifndef _WIN32 /* Windows' struct tm has neither */
 	out->tm_gmtoff = off;
 	out->tm_zone = NULL;
+#endif
 	return 0;
 }

@@ -72,6 +72,10 @@ const char *mon_type_name(unsigned type);
  * u32 server pid, u32 session pid, str error; MON_EV_VD_LOST: str error. */
 #define MON_EV_VD_READY 2
 #define MON_EV_VD_LOST 3
+/* MON_EV_STOP, MON_EV_RELOAD (no fields): what SIGTERM and SIGHUP are on
+ * Unix, for Windows, which has no signals to pass on. */
+#define MON_EV_STOP 4
+#define MON_EV_RELOAD 5
 /* MON_EV_TERM_EXIT: u32 handle, u32 exit status (128+N: killed by N). */
 #define MON_EV_TERM_EXIT 10
 /* MON_EV_AUDIT_COMMIT: u32 tag, u32 status, u64 seq (audit_commit_fn);

@@ -83,14 +83,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/compat.h"
 #include "crypto/password.h"
 #include "monitor/monitor-msg.h"
 
-#ifdef _WIN32
-/* No POSIX ids there (as term.h): the cookie's owner is unused. */
-typedef uint32_t uid_t;
-typedef uint32_t gid_t;
-#endif
 
 #define MONITOR_PROOF_BURST 40
 #define MONITOR_PROOF_PER_S 20

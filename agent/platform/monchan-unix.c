@@ -14,6 +14,16 @@
 
 _Static_assert(MONCHAN_FDS_MAX <= FDPASS_MAX, "fdpass carries them all");
 
+bool
+monchan_is_end(int fd)
+{
+	int type = 0;
+	socklen_t tl = sizeof(type);
+
+	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 &&
+		type == SOCK_SEQPACKET;
+}
+
 int
 monchan_pair(int ends[2])
 {

@@ -69,6 +69,14 @@ wrap(HANDLE h, int *fd)
 	return 0;
 }
 
+bool
+monchan_is_end(int fd)
+{
+	HANDLE h = (HANDLE)_get_osfhandle(fd);
+
+	return h != INVALID_HANDLE_VALUE && GetFileType(h) == FILE_TYPE_PIPE;
+}
+
 int
 monchan_pair(int ends[2])
 {

@@ -15,6 +15,7 @@
 #ifndef OP_PLATFORM_MONCHAN_H
 #define OP_PLATFORM_MONCHAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -31,6 +32,10 @@
  * monitor's. 0 or a negative code.
  */
 int monchan_pair(int ends[2]);
+
+/* Whether fd looks like a channel end (a SOCK_SEQPACKET socket; a pipe
+ * on Windows): a check of what the environment named, not a proof. */
+bool monchan_is_end(int fd);
 
 /*
  * Sends one message of 1..MONCHAN_MSG_MAX bytes with nfds

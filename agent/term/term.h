@@ -45,11 +45,7 @@
 
 #include <uv.h>
 
-#ifdef _WIN32
-/* No POSIX ids there: struct term_account's stay 0. */
-typedef uint32_t uid_t;
-typedef uint32_t gid_t;
-#endif
+#include "core/compat.h"
 
 #define TERM_MAX_GROUPS 256
 #define TERM_DEFAULT_MAX 8        /* terminals per session */
