@@ -3,14 +3,16 @@
  * The monitor process of `outpost run` (daemon.h): opens the state,
  * keeps the identity key, the password hash and the one-time password
  * (monitor/monitor.c answers the requests), and runs the network
- * process: the same command again, with its end of a SOCK_SEQPACKET
- * pair as fd 3. A network process that dies after it was up (it printed
+ * process: the same command again, with its end of a monitor channel
+ * (platform/monchan.h) as fd 3. A network process that dies after it was up (it printed
  * the banner) is started again, after 1 s doubling to 30 s while it
  * keeps dying within a minute; one that ends before that ends the
  * monitor with its exit code (a config or start-up error is not cured by
  * retrying). A malformed request ends the network process (SIGKILL).
- * Signals: SIGTERM/SIGINT are passed on and the monitor exits when the
- * network process has; SIGHUP is passed on (reload). The terminal shells
+ * A stop (SIGTERM/SIGINT; on Windows Ctrl-C or the SCM) is passed on
+ * and the monitor exits when the network process has; so is a reload
+ * (SIGHUP). How, and the rest that differs between systems, is in
+ * daemon-monitor-unix.c and daemon-monitor-win.c (mon_proc_*). The terminal shells
  * it starts for a network process (monitor/monitor-term.c) are hung up
  * when that process ends, however it ends.
  *
@@ -28,30 +30,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <systemd/sd-daemon.h>
 #include <uv.h>
 
 #include "audit/audit.h"
 #include "cli/cli.h"
 #include "conf/conf.h"
-#include "consent/consent.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/time.h"
-#include "ctl/ctl.h"
 #include "monitor/monitor.h"
-#include "platform/fdpass.h"
+#include "platform/monchan.h"
 #include "store/state.h"
 
 #define RESTART_MIN_MS 1000
 #define RESTART_MAX_MS 30000
 #define STABLE_MS 60000 /* a run this long resets the backoff */
-
-extern char **environ;
 
 static void spawn_child(struct mon_proc *p);
 
@@ -95,11 +90,12 @@ close_sock(struct mon_proc *p)
 	p->sock = -1;
 }
 
+/* Ends it at once (TerminateProcess on Windows). */
 static void
-kill_child(struct mon_proc *p, int sig)
+kill_child(struct mon_proc *p)
 {
 	if (p->child_running)
-		(void)uv_process_kill(&p->child, sig);
+		(void)uv_process_kill(&p->child, SIGKILL);
 }
 
 static void
@@ -120,7 +116,7 @@ on_request(void *arg, const uint8_t *req, ssize_t n)
 		log_error("monitor: the network process sent %s; ending it",
 			n < 0 ? "an oversized message" : why);
 		close_sock(p);
-		kill_child(p, SIGKILL);
+		kill_child(p);
 		return;
 	}
 	if (req[0] == MON_RELOAD_IDENTITY)
@@ -130,13 +126,12 @@ on_request(void *arg, const uint8_t *req, ssize_t n)
 		log_info("monitor: network process %d is up",
 			(int)p->child.pid);
 	}
-	r = fdpass_send(p->sock, reply.b, reply.len, reply.fds, reply.nfds,
-		MSG_DONTWAIT);
+	r = mon_proc_reply(p, &reply);
 	for (int i = 0; i < reply.nfds; i++)
 		close(reply.fds[i]);
 	if (r != 0) {
 		close_sock(p);
-		kill_child(p, SIGKILL);
+		kill_child(p);
 	}
 }
 
@@ -166,9 +161,7 @@ on_child_exit(uv_process_t *h, int64_t exit_status, int term_signal)
 	if (p->ev_sock >= 0)
 		close(p->ev_sock);
 	p->ev_sock = -1;
-	if (p->prompt != NULL)
-		consent_cancel(p->prompt);
-	daemon_monitor_vd_stop(p);
+	mon_proc_child_ended(p);
 	monitor_terms_end(p->mon); /* no orphan shells */
 	if (p->stopping || !p->child_up) {
 		if (!p->stopping || exit_status != 0 || term_signal != 0)
@@ -192,79 +185,22 @@ on_child_exit(uv_process_t *h, int64_t exit_status, int term_signal)
 							     p->backoff_ms * 2;
 }
 
-static bool
-is_var(const char *entry, const char *name)
-{
-	size_t n = strlen(name);
-
-	return strncmp(entry, name, n) == 0 && entry[n] == '=';
-}
-
-/* environ plus DAEMON_MONITOR_FD_ENV=3 and DAEMON_PRIVATE_FD_ENV=4 (NULL
- * when out of memory). */
-static char **
-child_env(void)
-{
-	static char fdvar[] = DAEMON_MONITOR_FD_ENV "=3";
-	static char privvar[] = DAEMON_PRIVATE_FD_ENV "=4";
-	size_t n = 0, j = 0;
-	char **env;
-
-	while (environ[n] != NULL)
-		n++;
-	if ((env = calloc(n + 3, sizeof(*env))) == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!is_var(environ[i], DAEMON_MONITOR_FD_ENV) &&
-			!is_var(environ[i], DAEMON_PRIVATE_FD_ENV))
-			env[j++] = environ[i];
-	env[j++] = fdvar;
-	env[j] = privvar;
-	return env;
-}
-
 static void
 spawn_child(struct mon_proc *p)
 {
-	uv_stdio_container_t stdio[5];
-	uv_process_options_t o = { 0 };
-	char **env = child_env();
 	int sv[2], r;
 
 	if (p->stopping)
 		return;
-	if (env == NULL ||
-		socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+	if ((r = monchan_pair(sv)) != 0) {
 		log_error("monitor: cannot start the network process: %s",
-			env == NULL ? "out of memory" : strerror(errno));
-		free(env);
+			op_strerror(r));
 		uv_timer_start(&p->restart, on_restart, RESTART_MAX_MS, 0);
 		return;
 	}
-	for (int i = 0; i < 3; i++) {
-		stdio[i].flags = UV_INHERIT_FD;
-		stdio[i].data.fd = i;
-	}
-	stdio[3].flags = UV_INHERIT_FD;
-	stdio[3].data.fd = sv[1];
-	stdio[4].flags = UV_INHERIT_FD;
-	stdio[4].data.fd = p->net_dir;
-	o.file = "/proc/self/exe";
-	o.args = p->cli->argv;
-	o.env = env;
-	o.stdio = stdio;
-	o.stdio_count = 5;
-	/* libuv drops the supplementary groups too (setgroups(0)). */
-	if (p->drop) {
-		o.flags |= UV_PROCESS_SETUID | UV_PROCESS_SETGID;
-		o.uid = p->net_uid;
-		o.gid = p->net_gid;
-	}
-	o.exit_cb = on_child_exit;
 	monitor_child_started(p->mon);
 	p->child.data = p;
-	r = uv_spawn(&p->loop, &p->child, &o);
-	free(env);
+	r = mon_proc_spawn(p, sv[1], on_child_exit);
 	close(sv[1]);
 	if (r != 0) {
 		log_error("monitor: cannot start the network process: %s",
@@ -282,32 +218,21 @@ spawn_child(struct mon_proc *p)
 		     p, &p->chan)) != 0) {
 		log_error_r(r, "monitor: watching the network process");
 		close_sock(p);
-		kill_child(p, SIGKILL);
+		kill_child(p);
 		return;
 	}
 	daemon_chan_ref(p->chan, true);
 }
 
-static void
-on_stop(uv_signal_t *h, int signum)
+void
+daemon_monitor_stop(struct mon_proc *p)
 {
-	struct mon_proc *p = h->data;
-
-	log_info("monitor: signal %d: stopping", signum);
-	(void)sd_notify(0, "STOPPING=1");
 	p->stopping = true;
 	uv_timer_stop(&p->restart);
 	if (p->child_running)
-		kill_child(p, SIGTERM);
+		mon_proc_stop_child(p);
 	else
 		uv_stop(&p->loop);
-}
-
-static void
-on_hup(uv_signal_t *h, int signum)
-{
-	(void)signum;
-	kill_child(h->data, SIGHUP);
 }
 
 /* policy.terminal.*: how term-open starts shells. */
@@ -349,40 +274,6 @@ reload_config(struct mon_proc *p)
 	conf_diags_free(&diags);
 }
 
-/* The service manager hears only the main PID (NotifyAccess=main,
- * which keeps the unit's exposure down): the network process's states
- * go through us. */
-static void
-notify(void *arg, enum mon_notify what)
-{
-	static const char *const msg[MON_NOTIFY_END] = {
-		[MON_NOTIFY_READY] = "READY=1",
-		[MON_NOTIFY_RELOADING] = "RELOADING=1",
-		[MON_NOTIFY_STOPPING] = "STOPPING=1",
-		[MON_NOTIFY_WATCHDOG] = "WATCHDOG=1",
-	};
-
-	(void)arg;
-	(void)sd_notify(0, msg[what]);
-}
-
-/* The prompt's answer goes to the network process as an event (lost
- * with it if it has ended meanwhile). */
-static void
-on_prompt_done(void *arg, enum consent_result r, const char *detail)
-{
-	struct mon_proc *p = arg;
-	struct mon_buf ev = { .len = 0 };
-
-	p->prompt = NULL;
-	if (r == CONSENT_ALLOW)
-		monitor_grant(p->mon);
-	mon_put_u8(&ev, MON_EV_CONSENT);
-	mon_put_u8(&ev, (uint8_t)r);
-	mon_put_str(&ev, detail != NULL ? detail : "");
-	daemon_monitor_event(p, &ev);
-}
-
 static void
 event_cb(void *arg, const struct mon_buf *ev)
 {
@@ -392,72 +283,16 @@ event_cb(void *arg, const struct mon_buf *ev)
 void
 daemon_monitor_event(struct mon_proc *p, const struct mon_buf *ev)
 {
-	if (p->ev_sock >= 0 && !ev->overflow &&
-		send(p->ev_sock, ev->b, ev->len, MSG_NOSIGNAL | MSG_DONTWAIT) <
-			0)
-		log_error("monitor: event %u for the network process lost: %s",
-			ev->b[0], strerror(errno));
-}
-
-/* consent-ask: the monitor finds who sits at the machine itself, so the
- * network process cannot put a window on another user's display. */
-static int
-consent_ask_cb(void *arg, const struct mon_consent *c, struct mon_buf *out)
-{
-	struct mon_proc *p = arg;
-	struct consent_request req = {
-		.peer_id = c->peer_id,
-		.peer_name = c->peer_name,
-		.source = c->source,
-		.kind = c->kind,
-		.permissions = c->permissions,
-		.timeout_ms = c->timeout_ms,
-	};
-	struct consent_user u;
 	int r;
 
-	if (p->prompt != NULL) {
-		mon_put_str(out, "another prompt is on screen");
-		return -EBUSY;
-	}
-	memset(&u, 0, sizeof(u));
-	if ((r = consent_find_user(&u)) != 0) {
-		mon_put_str(out, r == OP_ERR_UNSUPPORTED ?
-				"the user's display cannot be reached" :
-				"nobody is logged in any more");
-		return r;
-	}
-	r = consent_ask(&p->loop, p->self_exe, &u, &req, on_prompt_done, p,
-		&p->prompt);
-	if (r != 0) {
-		p->prompt = NULL;
-		mon_put_str(out, "cannot start the prompt");
-	}
-	return r;
+	if (p->ev_sock >= 0 && !ev->overflow &&
+		(r = mon_proc_send_event(p, ev)) != 0)
+		log_error("monitor: event %u for the network process lost: %s",
+			ev->b[0], op_strerror(r));
 }
 
-static int
-events_pair(struct mon_proc *p, int *fd)
-{
-	int sv[2], size = 1 << 20;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-		return -errno;
-	/* Room for every commit event owed (MONITOR_AUDIT_WAITING) even
-	 * while the network process is busy: a lost one would leave its
-	 * session waiting. */
-	if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &size,
-		    sizeof(size)) != 0)
-		(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size,
-			sizeof(size));
-	if (p->ev_sock >= 0)
-		close(p->ev_sock);
-	p->ev_sock = sv[0];
-	*fd = sv[1];
-	return 0;
-}
-
-/* The requests the monitor module leaves to us (monitor_opts.hook). */
+/* The requests the monitor module leaves to us (monitor_opts.hook);
+ * the system's own in mon_proc_hook. */
 static int
 hook(void *arg, enum mon_type type, struct mon_buf *out, int *fd)
 {
@@ -467,38 +302,15 @@ hook(void *arg, enum mon_type type, struct mon_buf *out, int *fd)
 	case MON_RELOAD_CONFIG:
 		reload_config(p);
 		return 0;
-	case MON_FIND_USER:
-		return daemon_user_encode(out);
-	case MON_LOCK_SESSION:
-		return daemon_lock_encode(out);
-	case MON_CTL_LISTEN:
-		return ctl_listen_fd(state_dir(monitor_state(p->mon)), fd);
 	case MON_EVENTS:
-		return events_pair(p, fd);
-	case MON_VD_START:
-		return daemon_monitor_vd_start(p, out);
-	case MON_VD_STOP:
-		daemon_monitor_vd_stop(p);
-		return 0;
+		return mon_proc_events_pair(p, fd);
 	case MON_CONFIG:
 		return daemon_monitor_config(p, out, fd);
 	case MON_PROXY_PASSWORD:
 		return daemon_monitor_proxy_password(p, out);
-	case MON_CONSENT_CANCEL:
-		if (p->prompt != NULL)
-			consent_cancel(p->prompt); /* answers: cancelled */
-		return 0;
 	default:
-		return OP_ERR_UNSUPPORTED;
+		return mon_proc_hook(p, type, out, fd);
 	}
-}
-
-static void
-start_signal(struct mon_proc *p, uv_signal_t *h, uv_signal_cb cb, int sig)
-{
-	uv_signal_init(&p->loop, h);
-	h->data = p;
-	uv_signal_start(h, cb, sig);
 }
 
 static void
@@ -517,34 +329,22 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 		.backoff_ms = RESTART_MIN_MS, .exit_code = EX_OK };
 	struct monitor_opts mo = { .print_otp = print_otp };
 	struct state *st = NULL;
-	char cookie[4200];
 	int rc, r;
 
 	daemon_apply_log_conf(conf);
 	p.conf = conf_ref(conf);
-	{
-		ssize_t n = readlink("/proc/self/exe", p.self_exe,
-			sizeof(p.self_exe) - 1);
-
-		p.self_exe[n > 0 ? n : 0] = '\0';
-	}
-	daemon_private_xauth(conf, cookie, sizeof(cookie));
-	mo.cookie_copy = cookie;
 	mo.require_grant = true;
 	mo.hook = hook;
-	mo.consent_ask = consent_ask_cb;
-	mo.notify = notify;
+	mo.notify = mon_proc_notify;
 	mo.event = event_cb;
 	mo.loop = &p.loop;
 	mo.arg = &p;
 	mo.xauthority_any = conf_str(conf, CONF_DISPLAY_XAUTHORITY);
-	if ((rc = daemon_monitor_net_account(&p)) != 0)
+	if ((rc = mon_proc_setup(&p, &mo)) != 0)
 		return rc;
-	mo.cookie_uid = p.drop ? p.net_uid : geteuid();
-	mo.cookie_gid = p.drop ? p.net_gid : getegid();
 	if ((rc = cli_open_state(conf, &st)) != 0)
 		return rc;
-	if ((rc = daemon_monitor_net_dir(&p, state_dir(st))) != 0) {
+	if ((rc = mon_proc_state(&p, state_dir(st))) != 0) {
 		state_free(st);
 		return rc;
 	}
@@ -580,22 +380,18 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 		}
 		monitor_set_audit(p.mon, p.audit);
 	}
-	start_signal(&p, &p.sig_int, on_stop, SIGINT);
-	start_signal(&p, &p.sig_term, on_stop, SIGTERM);
-	start_signal(&p, &p.sig_hup, on_hup, SIGHUP);
+	mon_proc_signals(&p, true);
 	uv_timer_init(&p.loop, &p.restart);
 	p.restart.data = &p;
 	spawn_child(&p);
 	uv_run(&p.loop, UV_RUN_DEFAULT);
 	/* Stopped while the network process still runs (it cannot be
 	 * started, or a bug): it must not outlive us. */
-	kill_child(&p, SIGKILL);
+	kill_child(&p);
 	if (p.child_running)
 		monitor_child_ended(p.mon, "ended with the monitor");
 	close_sock(&p);
-	if (p.prompt != NULL)
-		consent_cancel(p.prompt);
-	daemon_monitor_vd_stop(&p);
+	mon_proc_child_ended(&p);
 	monitor_terms_end(p.mon);
 	if (p.ev_sock >= 0)
 		close(p.ev_sock);
@@ -606,16 +402,14 @@ daemon_monitor_run(struct cli *cli, struct conf *conf)
 	audit_close(p.audit, NULL, NULL);
 	p.audit = NULL;
 	monitor_set_audit(p.mon, NULL);
-	uv_close((uv_handle_t *)&p.sig_int, NULL);
-	uv_close((uv_handle_t *)&p.sig_term, NULL);
-	uv_close((uv_handle_t *)&p.sig_hup, NULL);
+	mon_proc_signals(&p, false);
 	uv_close((uv_handle_t *)&p.restart, NULL);
 	uv_run(&p.loop, UV_RUN_DEFAULT);
 	uv_walk(&p.loop, close_walk, NULL);
 	uv_run(&p.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&p.loop);
 	monitor_free(p.mon);
-	close(p.net_dir);
+	mon_proc_cleanup(&p);
 	conf_unref(p.conf);
 	return p.exit_code;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The monitor process's state, shared by daemon-monitor.c and
+/* The monitor process's state, shared by daemon-monitor.c, its system
+ * sides (daemon-monitor-unix.c, daemon-monitor-win.c) and
  * daemon-monitor-vd.c only. */
 #ifndef OP_CLI_DAEMON_MONITOR_H
 #define OP_CLI_DAEMON_MONITOR_H
@@ -10,6 +11,7 @@
 
 #include <uv.h>
 
+#include "core/compat.h"
 #include "monitor/monitor-msg.h"
 
 struct audit;
@@ -34,10 +36,11 @@ struct mon_proc {
 	unsigned backoff_ms;
 	uint64_t started_ms;
 	int exit_code;
-	uv_signal_t sig_int, sig_term, sig_hup;
+	uv_signal_t sig_int, sig_term, sig_hup; /* Windows: sig_int only */
 	int ev_sock;            /* our end of the events pair, -1 when none */
 	struct consent *prompt; /* the consent prompt on screen */
 	char self_exe[4096];    /* what the prompt runs */
+	char cookie[4200];      /* where x11-cookie copies go */
 	struct conf *conf;      /* the monitor's own (reload-config) */
 	struct vdisplay *vd;    /* the virtual display (vd-start) */
 	struct audit *audit;    /* the trail: audit.db is ours alone */
@@ -46,7 +49,45 @@ struct mon_proc {
 	uid_t net_uid;
 	gid_t net_gid;
 	int net_dir;            /* its private directory, or -1 */
+#ifdef _WIN32
+	uv_timer_t stop_timer;  /* a network process told to stop, killed */
+	uv_async_t svc_stop;    /* the SCM's stop, from its thread */
+	bool service;           /* started by the SCM */
+#endif
 };
+
+struct monitor_opts;
+struct monitor_reply;
+
+/* daemon-monitor.c: stop the network process, then the monitor. */
+void daemon_monitor_stop(struct mon_proc *p);
+
+/*
+ * The system's side (daemon-monitor-unix.c, daemon-monitor-win.c).
+ * setup: what the network process runs as, the prompt, the cookie copy
+ * (0 or an exit code); state: its private directory below the state
+ * directory (0 or an exit code); spawn: the network process, with
+ * child_end as its fd 3 (0 or a uv error); reply and send_event: one
+ * message to it (0 or a negative code, never blocking the loop long);
+ * events_pair: the events channel, our end kept in ev_sock; notify: the
+ * service manager; stop_child: tell it to stop (it may be killed
+ * later); signals: start or close the handlers; hook: the requests only
+ * one system answers; child_ended: its prompt and display go with it;
+ * cleanup: at exit.
+ */
+int mon_proc_setup(struct mon_proc *p, struct monitor_opts *mo);
+int mon_proc_state(struct mon_proc *p, const char *state);
+int mon_proc_spawn(struct mon_proc *p, int child_end, uv_exit_cb on_exit);
+int mon_proc_reply(struct mon_proc *p, const struct monitor_reply *reply);
+int mon_proc_send_event(struct mon_proc *p, const struct mon_buf *ev);
+int mon_proc_events_pair(struct mon_proc *p, int *fd);
+void mon_proc_notify(void *arg, enum mon_notify what);
+void mon_proc_stop_child(struct mon_proc *p);
+void mon_proc_signals(struct mon_proc *p, bool start);
+int mon_proc_hook(struct mon_proc *p, enum mon_type type,
+	struct mon_buf *out, int *fd);
+void mon_proc_child_ended(struct mon_proc *p);
+void mon_proc_cleanup(struct mon_proc *p);
 
 /* Sends one event to the network process (dropped when there is
  * none). */

@@ -14,7 +14,6 @@
 #include "core/log.h"
 #include "monitor/monitor-client.h"
 
-#ifndef _WIN32 /* the Windows monitor answers find-user "unsupported" */
 /* The monitor's side (monitor_opts.find_user). */
 int
 daemon_user_encode(struct mon_buf *out)
@@ -23,7 +22,11 @@ daemon_user_encode(struct mon_buf *out)
 	int r;
 
 	memset(&u, 0, sizeof(u));
+#ifdef _WIN32
+	r = OP_ERR_UNSUPPORTED; /* the console's user is not looked up yet */
+#else
 	r = consent_find_user(&u);
+#endif
 	mon_put_u32(out, (uint32_t)u.uid);
 	mon_put_u32(out, (uint32_t)u.gid);
 	mon_put_u8(out, (uint8_t)(u.ngroups < 0 ? 0 : u.ngroups));
@@ -37,7 +40,6 @@ daemon_user_encode(struct mon_buf *out)
 	mon_put_str(out, u.session_type);
 	return r;
 }
-#endif
 
 static void
 decode(struct mon_rd *rd, struct consent_user *u)

@@ -93,6 +93,18 @@ print_banner(const struct daemon *d)
 			d->net.direct_error);
 	else
 		printf("  direct IP access:   off\n");
+#ifdef _WIN32
+	static const char lead[] = "Consent prompts are not available on "
+		"Windows yet: a policy that asks the user refuses. ";
+	static const char stop[] = "Ctrl-C or the service's stop";
+
+	printf("  screen:             this process's desktop (DXGI, else "
+	       "GDI): run it in the user's session; as a service it sees "
+	       "session 0\n");
+#else
+	static const char lead[] = "No GNOME/KDE Wayland capture yet. ";
+	static const char stop[] = "Ctrl-C or SIGTERM";
+
 	printf("  screen:             %s\n",
 		conf_str(d->conf, CONF_DISPLAY_X11)[0] != '\0' ?
 			conf_str(d->conf, CONF_DISPLAY_X11) :
@@ -102,14 +114,15 @@ print_banner(const struct daemon *d)
 			"the logged-in user's desktop (X11 or wlroots), else "
 			"a virtual display (Xvfb) on demand" :
 			"the logged-in user's desktop (X11 or wlroots)");
-	printf("No GNOME/KDE Wayland capture yet. File transfer, terminals "
-	       "and audio: %s, %s, %s (policy.allow). Stop it with Ctrl-C "
-	       "or SIGTERM.\n",
+#endif
+	printf("%sFile transfer, terminals and audio: %s, %s, %s "
+	       "(policy.allow). Stop it with %s.\n", lead,
 		policy_conf_file_dir(d->conf) != 0 ? "allowed" : "off",
 		conf_bool(d->conf, CONF_POLICY_ALLOW_TERMINAL) ? "allowed" :
 								 "off",
 		conf_bool(d->conf, CONF_POLICY_ALLOW_AUDIO) ? "allowed" :
-							      "off");
+							      "off",
+		stop);
 	fflush(stdout);
 }
 

@@ -16,6 +16,7 @@
 struct cli;
 struct conf;
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct conf_diags;
@@ -32,6 +33,12 @@ struct conf_diags;
  * it ended before it was up (a bad config, no way in), else 0.
  */
 int daemon_monitor_run(struct cli *cli, struct conf *conf);
+#ifdef _WIN32
+/* Whether daemon_monitor_run runs under the SCM (it reports RUNNING);
+ * and the SCM's stop, from its own thread (daemon-monitor-win.c). */
+void daemon_monitor_as_service(bool yes);
+void daemon_monitor_service_stop(void);
+#endif
 
 /*
  * The network process, given the monitor's socket: runs until

@@ -161,10 +161,16 @@ conf_use_system_defaults(void)
 	system_defaults = true;
 }
 
+bool
+conf_system_defaults(void)
+{
+	return system_defaults || conf__privileged();
+}
+
 int
 conf__fill_defaults(struct conf *c, char *msg, size_t msgsz)
 {
-	bool root = system_defaults || conf__privileged();
+	bool root = conf_system_defaults();
 	int r;
 
 	for (size_t i = 0; i < c->table->n; i++) {

@@ -127,6 +127,9 @@ int conf_load_fd(const char *name, int fd, struct conf **out,
  * system service's: the network process of a root monitor runs as an
  * account of its own but serves the root's configuration. */
 void conf_use_system_defaults(void);
+/* Whether defaults are the service's: conf_use_system_defaults was
+ * called, or this process is root (LocalSystem on Windows). */
+bool conf_system_defaults(void);
 
 /*
  * Same for an in-memory document; name is used in diags and as the source

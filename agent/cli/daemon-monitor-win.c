@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The monitor's Windows side (daemon-monitor.h). The network process is
+ * the same outpost.exe, its end of the channel (a named pipe,
+ * monchan-win.c) passed as CRT descriptor 3 (libuv hands descriptors
+ * past 2 to the child's C runtime). Handles in replies are duplicated
+ * into it (monchan_send's peer). Windows has no signals to pass on: a
+ * stop is MON_EV_STOP, and a network process that has not ended 15 s
+ * later is terminated. Stops come from Ctrl-C or Ctrl-Break in a
+ * console, and from the SCM when it runs as the service.
+ *
+ * Not yet: a restricted token for the network process (it runs as the
+ * monitor's account), consent prompts, the user's desktop from session 0
+ * (a helper started in the user's session), a virtual display, locking.
+ * Those requests are refused, so a policy that must ask the user fails
+ * closed.
+ */
+#include "cli/daemon.h"
+#include "cli/daemon-internal.h"
+#include "cli/daemon-monitor.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "cli/cli.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "monitor/monitor.h"
+#include "platform/monchan.h"
+#include "platform/winsvc.h"
+
+#define STOP_GRACE_MS 15000
+
+int
+mon_proc_setup(struct mon_proc *p, struct monitor_opts *mo)
+{
+	size_t n = sizeof(p->self_exe);
+
+	if (uv_exepath(p->self_exe, &n) != 0) {
+		log_error("monitor: cannot find outpost.exe's own path");
+		return EX_OSERR;
+	}
+	/* x11-cookie, consent-ask: refused (NULL). */
+	mo->cookie_copy = NULL;
+	mo->consent_ask = NULL;
+	p->drop = false;
+	return 0;
+}
+
+int
+mon_proc_state(struct mon_proc *p, const char *state)
+{
+	(void)state;
+	p->net_dir = -1; /* its files are named by path (daemon-private.c) */
+	return 0;
+}
+
+int
+mon_proc_spawn(struct mon_proc *p, int child_end, uv_exit_cb on_exit)
+{
+	uv_stdio_container_t stdio[4];
+	uv_process_options_t o = { 0 };
+	int r;
+
+	/* Inherited by the child (our own never reads it again). */
+	if ((r = uv_os_setenv(DAEMON_MONITOR_FD_ENV, "3")) != 0)
+		return r;
+	for (int i = 0; i < 3; i++) {
+		stdio[i].flags = UV_INHERIT_FD;
+		stdio[i].data.fd = i;
+	}
+	stdio[3].flags = UV_INHERIT_FD;
+	stdio[3].data.fd = child_end;
+	o.file = p->self_exe;
+	o.args = p->cli->argv;
+	o.stdio = stdio;
+	o.stdio_count = 4;
+	o.flags = UV_PROCESS_WINDOWS_HIDE;
+	o.exit_cb = on_exit;
+	return uv_spawn(&p->loop, &p->child, &o);
+}
+
+static intptr_t
+child_handle(struct mon_proc *p)
+{
+	return p->child_running ? (intptr_t)p->child.process_handle : -1;
+}
+
+int
+mon_proc_reply(struct mon_proc *p, const struct monitor_reply *reply)
+{
+	return monchan_send(p->sock, reply->b, reply->len, reply->fds,
+		reply->nfds, child_handle(p));
+}
+
+int
+mon_proc_send_event(struct mon_proc *p, const struct mon_buf *ev)
+{
+	return monchan_send(p->ev_sock, ev->b, ev->len, NULL, 0,
+		child_handle(p));
+}
+
+int
+mon_proc_events_pair(struct mon_proc *p, int *fd)
+{
+	int ends[2], r;
+
+	if ((r = monchan_pair(ends)) != 0)
+		return r;
+	if (p->ev_sock >= 0)
+		close(p->ev_sock);
+	p->ev_sock = ends[0];
+	*fd = ends[1];
+	return 0;
+}
+
+void
+mon_proc_notify(void *arg, enum mon_notify what)
+{
+	struct mon_proc *p = arg;
+
+	if (what == MON_NOTIFY_READY && p->service)
+		winsvc_running();
+}
+
+static void
+on_stop_timeout(uv_timer_t *t)
+{
+	struct mon_proc *p = t->data;
+
+	if (!p->child_running)
+		return;
+	log_error("monitor: the network process did not stop within %d s; "
+		  "ending it", STOP_GRACE_MS / 1000);
+	(void)uv_process_kill(&p->child, SIGKILL);
+}
+
+void
+mon_proc_stop_child(struct mon_proc *p)
+{
+	struct mon_buf ev = { .len = 0 };
+	int r = -ENOTCONN;
+
+	mon_put_u8(&ev, MON_EV_STOP);
+	if (p->ev_sock >= 0)
+		r = mon_proc_send_event(p, &ev);
+	if (r != 0) {
+		log_warn("monitor: cannot tell the network process to stop "
+			 "(%s); ending it", op_strerror(r));
+		(void)uv_process_kill(&p->child, SIGKILL);
+		return;
+	}
+	uv_timer_start(&p->stop_timer, on_stop_timeout, STOP_GRACE_MS, 0);
+}
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	log_info("monitor: %s: stopping",
+		signum == SIGINT ? "Ctrl-C" : "Ctrl-Break");
+	daemon_monitor_stop(h->data);
+}
+
+static void
+on_service_stop(uv_async_t *h)
+{
+	log_info("monitor: the service is stopping");
+	daemon_monitor_stop(h->data);
+}
+
+/* The running monitor, for the SCM's thread; a stop that comes before
+ * it runs is remembered. */
+static uv_mutex_t svc_lock;
+static uv_once_t svc_once = UV_ONCE_INIT;
+static struct mon_proc *svc_running;
+static bool svc_stop_early, as_service;
+
+static void
+svc_lock_init(void)
+{
+	(void)uv_mutex_init(&svc_lock);
+}
+
+void
+daemon_monitor_as_service(bool yes)
+{
+	as_service = yes;
+}
+
+void
+daemon_monitor_service_stop(void)
+{
+	uv_once(&svc_once, svc_lock_init);
+	uv_mutex_lock(&svc_lock);
+	if (svc_running != NULL)
+		uv_async_send(&svc_running->svc_stop);
+	else
+		svc_stop_early = true;
+	uv_mutex_unlock(&svc_lock);
+}
+
+void
+mon_proc_signals(struct mon_proc *p, bool start)
+{
+	if (start) {
+		uv_signal_init(&p->loop, &p->sig_int);
+		p->sig_int.data = p;
+		uv_signal_start(&p->sig_int, on_signal, SIGINT);
+		uv_signal_init(&p->loop, &p->sig_term);
+		p->sig_term.data = p;
+		uv_signal_start(&p->sig_term, on_signal, SIGBREAK);
+		uv_timer_init(&p->loop, &p->stop_timer);
+		p->stop_timer.data = p;
+		uv_async_init(&p->loop, &p->svc_stop, on_service_stop);
+		p->svc_stop.data = p;
+		uv_unref((uv_handle_t *)&p->svc_stop);
+		p->service = as_service;
+		uv_once(&svc_once, svc_lock_init);
+		uv_mutex_lock(&svc_lock);
+		svc_running = p;
+		if (svc_stop_early)
+			uv_async_send(&p->svc_stop);
+		uv_mutex_unlock(&svc_lock);
+		return;
+	}
+	uv_once(&svc_once, svc_lock_init);
+	uv_mutex_lock(&svc_lock);
+	svc_running = NULL;
+	uv_mutex_unlock(&svc_lock);
+	uv_close((uv_handle_t *)&p->sig_int, NULL);
+	uv_close((uv_handle_t *)&p->sig_term, NULL);
+	uv_close((uv_handle_t *)&p->stop_timer, NULL);
+	uv_close((uv_handle_t *)&p->svc_stop, NULL);
+}
+
+int
+mon_proc_hook(struct mon_proc *p, enum mon_type type, struct mon_buf *out,
+	int *fd)
+{
+	(void)p, (void)fd;
+	switch (type) {
+	case MON_FIND_USER:
+		return daemon_user_encode(out);
+	case MON_LOCK_SESSION:
+	case MON_VD_START:
+		mon_put_str(out, "not available on Windows yet");
+		return OP_ERR_UNSUPPORTED;
+	case MON_CONSENT_CANCEL: /* no prompt was ever shown */
+	case MON_VD_STOP:
+		return 0;
+	default:
+		return OP_ERR_UNSUPPORTED;
+	}
+}
+
+void
+mon_proc_child_ended(struct mon_proc *p)
+{
+	uv_timer_stop(&p->stop_timer);
+}
+
+void
+mon_proc_cleanup(struct mon_proc *p)
+{
+	(void)p;
+}
