@@ -5,9 +5,12 @@ fresh prefix of its own: install, what it installed (outpost.exe runs,
 the example config is accepted, the service is registered and not
 started), a repair that restores a damaged file but keeps the admin's
 outpost.yaml, uninstall (program and service gone, outpost.yaml kept),
-and a second install over that kept outpost.yaml.
+a second install over that kept outpost.yaml, a major upgrade to NEXT.msi
+(the same files labelled NEXT_VERSION), the older MSI refused over it,
+and the newer one's uninstall.
 
-Usage: wine-msi.py WINE OUTPOST.msi VERSION EXAMPLE.yaml. WINEPREFIX
+Usage: wine-msi.py WINE OUTPOST.msi VERSION EXAMPLE.yaml NEXT.msi
+NEXT_VERSION. WINEPREFIX
 must name a folder called wineprefix-msi*: it is deleted first (so the
 install is a first one), and its wineserver is stopped at the end.
 """
@@ -22,6 +25,7 @@ import winerun
 failures = []
 ADMIN_LINE = b"# changed by the admin (wine-msi.py)\n"
 SERVICE_KEY = r"HKLM\System\CurrentControlSet\Services\outpost"
+UNINSTALL_KEY = r"HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall"
 PROGRAM = r"C:\Program Files\Outpost\outpost.exe"
 
 
@@ -67,6 +71,24 @@ class Prefix:
             if m:
                 values[m.group(1)] = m.group(3).strip()
         return values
+
+    def products(self):
+        """DisplayVersion of each installed product named Outpost."""
+        rc, out, _ = self.run("reg", "query", UNINSTALL_KEY, "/s")
+        found, name, version = [], None, None
+        for line in out.splitlines() + [""]:
+            if not line.startswith(" "):  # a key's name, or the end
+                if name == "Outpost":
+                    found.append(version)
+                name = version = None
+                continue
+            m = re.match(r"\s+(DisplayName|DisplayVersion)\s+REG_SZ\s+(.*)$",
+                         line)
+            if m and m.group(1) == "DisplayName":
+                name = m.group(2).strip()
+            elif m:
+                version = m.group(2).strip()
+        return found
 
     def stop(self):
         server = os.path.join(os.path.dirname(self.wine), "wineserver")
@@ -116,9 +138,9 @@ def check_installed(px, version):
 
 
 def main():
-    if len(sys.argv) != 5:
+    if len(sys.argv) != 7:
         sys.exit(__doc__)
-    wine, msi, version, example_path = sys.argv[1:]
+    wine, msi, version, example_path, next_msi, next_version = sys.argv[1:]
     prefix = os.environ.get("WINEPREFIX", "")
     if not os.path.basename(prefix.rstrip("/")).startswith("wineprefix-msi"):
         sys.exit("WINEPREFIX must be a wineprefix-msi* folder of its own")
@@ -128,16 +150,23 @@ def main():
     px.stop()
     shutil.rmtree(prefix, ignore_errors=True)
     try:
-        return steps(px, msi, version, example)
+        steps(px, msi, version, example)
+        upgrade(px, msi, version, next_msi, next_version)
     finally:
         px.stop()
+    print("%d failed" % len(failures) if failures else "all passed")
+    return 1 if failures else 0
+
+
+def winpath(path):
+    return "Z:" + os.path.abspath(path).replace("/", "\\")
 
 
 def steps(px, msi, version, example):
-    msi_w = "Z:" + os.path.abspath(msi).replace("/", "\\")
+    msi_w = winpath(msi)
 
     if not px.msiexec("msiexec /i installs", "/i", msi_w, "/qn"):
-        return 1
+        return
     check("outpost.yaml is the example config", read(px.yaml) == example,
           px.yaml)
     check_installed(px, version)
@@ -168,9 +197,33 @@ def steps(px, msi, version, example):
     check("install kept the existing outpost.yaml", read(px.yaml) == edited,
           px.yaml)
     check_installed(px, version)
+    check("one product installed, this version", px.products() == [version],
+          repr(px.products()))
 
-    print("%d failed" % len(failures) if failures else "all passed")
-    return 1 if failures else 0
+
+def upgrade(px, msi, version, next_msi, next_version):
+    """A major upgrade replaces the product; the older one is refused."""
+    kept = read(px.yaml)
+    px.msiexec("msiexec /i of the next release upgrades", "/i",
+               winpath(next_msi), "/qn")
+    check("the upgrade replaced the product",
+          px.products() == [next_version], repr(px.products()))
+    check("upgrade kept outpost.yaml", kept is not None and
+          read(px.yaml) == kept, px.yaml)
+    check_installed(px, version)  # the same outpost.exe
+
+    rc, out, err = px.run("msiexec", "/i", winpath(msi), "/qn")
+    check("the older MSI is refused over the newer", rc != 0,
+          "exit %d" % rc)
+    check("the newer product stays", px.products() == [next_version],
+          repr(px.products()))
+
+    px.msiexec("msiexec /x of the next release", "/x", winpath(next_msi),
+               "/qn")
+    check("no product left", px.products() == [], repr(px.products()))
+    check("outpost.exe removed", not os.path.exists(px.exe), px.exe)
+    check("service outpost removed", px.service() is None, SERVICE_KEY)
+    check("uninstall kept outpost.yaml", read(px.yaml) == kept, px.yaml)
 
 
 if __name__ == "__main__":
