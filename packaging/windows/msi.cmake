@@ -18,11 +18,13 @@ function(op_msi target output version)
 	set(_stage ${output}.d)
 	set(_wxs ${CMAKE_SOURCE_DIR}/packaging/windows/outpost.wxs)
 	set(_yaml ${CMAKE_SOURCE_DIR}/config/outpost.example.yaml)
+	set(_idt ${CMAKE_SOURCE_DIR}/packaging/windows/MsiLockPermissionsEx.idt)
 	file(MAKE_DIRECTORY ${_stage})
 	# wixl knows neither NeverOverwrite nor Permanent: the config's
 	# component gets them afterwards, with the 64-bit bit wixl set
 	# (256 + 128 + 16), so an existing outpost.yaml is never replaced
-	# and uninstall leaves it.
+	# and uninstall leaves it. Nor Permission: ProgramData\Outpost's
+	# DACL comes from MsiLockPermissionsEx.idt (Windows Installer 5).
 	add_custom_command(OUTPUT ${output}
 		COMMAND ${CMAKE_COMMAND} -E copy_if_different
 			$<TARGET_FILE:outpost> $<TARGET_FILE:outpost-term-shim>
@@ -33,9 +35,10 @@ function(op_msi target output version)
 			-o ${output}.tmp ${_wxs}
 		COMMAND ${OP_MSIBUILD} ${output}.tmp
 			-q "UPDATE `Component` SET `Attributes` = 400 WHERE `Component` = 'Config'"
+			-i ${_idt}
 		COMMAND ${CMAKE_COMMAND} -E rename ${output}.tmp ${output}
 		WORKING_DIRECTORY ${_stage}
-		DEPENDS outpost outpost-term-shim ${_wxs} ${_yaml}
+		DEPENDS outpost outpost-term-shim ${_wxs} ${_yaml} ${_idt}
 		COMMENT "Building ${output}"
 		VERBATIM)
 	add_custom_target(${target} ALL DEPENDS ${output})

@@ -162,8 +162,25 @@ def winpath(path):
     return "Z:" + os.path.abspath(path).replace("/", "\\")
 
 
+def check_lock(msi):
+    """The MSI asks for ProgramData\\Outpost's private DACL. wine's msi
+    does not apply MsiLockPermissionsEx (the folder keeps ProgramData's
+    DACL there), so only the table is checked."""
+    msiinfo = shutil.which("msiinfo")
+    rows = []
+    if msiinfo:
+        p = subprocess.run([msiinfo, "export", msi, "MsiLockPermissionsEx"],
+                           capture_output=True)
+        rows = text(p.stdout).splitlines() if p.returncode == 0 else []
+    check("MSI locks ProgramData\\Outpost to LocalSystem and Administrators",
+          "DataFolderAcl\tDATAFOLDER\tCreateFolder\t"
+          "D:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)\t" in rows,
+          "msiinfo: %r" % (rows if msiinfo else "not installed"))
+
+
 def steps(px, msi, version, example):
     msi_w = winpath(msi)
+    check_lock(msi)
 
     if not px.msiexec("msiexec /i installs", "/i", msi_w, "/qn"):
         return
