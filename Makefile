@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # The README's two commands. Everything else is CMake (CMakePresets.json).
-.PHONY: run test test-windows build clean package
+.PHONY: run test test-windows build clean package package-windows
 
 # cmake, ctest and cpack run without make's own environment: inherited
 # MAKEFLAGS/MAKELEVEL make the Makefiles CMake generates print hundreds of
@@ -42,6 +42,13 @@ package:
 	$(CMAKE_ENV) cmake --preset release >/dev/null
 	$(CMAKE_ENV) cmake --build --preset release -j2
 	cd build/release && $(CMAKE_ENV) cpack -G "DEB;RPM"
+
+# The Windows installer, build/windows/outpost-<version>-x64.msi (README
+# "Windows"); the windows build makes it too.
+package-windows:
+	packaging/windows/build-deps.sh
+	$(CMAKE_ENV) cmake --preset windows >/dev/null
+	$(CMAKE_ENV) cmake --build --preset windows -j2 --target msi
 
 build:
 	$(CMAKE_ENV) cmake --preset dev >/dev/null

@@ -88,10 +88,24 @@ fail:
 	return -1;
 }
 
-/* The service's defaults (ProgramData) come with the Windows service;
- * until then the defaults are a user's. */
+/* LocalSystem, the service's account (packaging/windows/outpost.wxs),
+ * gets the service's defaults (ProgramData), as root does on Unix; every
+ * other account, administrators too, a user's. */
 bool
 conf__privileged(void)
 {
-	return false;
+	union {
+		TOKEN_USER tu;
+		BYTE buf[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+	} u;
+	HANDLE tok;
+	DWORD len;
+	bool sys = false;
+
+	if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok))
+		return false;
+	if (GetTokenInformation(tok, TokenUser, &u, sizeof(u), &len))
+		sys = IsWellKnownSid(u.tu.User.Sid, WinLocalSystemSid) != FALSE;
+	CloseHandle(tok);
+	return sys;
 }

@@ -128,8 +128,14 @@ int conf__fill_defaults(struct conf *c, char *msg, size_t msgsz);
  * world-writable file or directory adds a refusing diag, but the fd is
  * still returned so every problem is reported at once). */
 int conf__open_checked(struct conf_diagctx *d, const char *path);
-/* Whether the defaults are a system service's (root on Unix). */
+/* Whether the defaults are a system service's (root on Unix, LocalSystem
+ * on Windows); CONF_PRIVILEGED_WHO says who in the generated docs. */
 bool conf__privileged(void);
+#ifdef _WIN32
+#define CONF_PRIVILEGED_WHO "LocalSystem (the service)"
+#else
+#define CONF_PRIVILEGED_WHO "root"
+#endif
 /* Frees the contents of one value. */
 void conf__value_clear(struct conf_value *v);
 

@@ -69,7 +69,8 @@ man_keys(FILE *f, const struct conf_table *t, const struct conf *dflt)
 		fputs(". Default: ", f);
 		if (conf__default_is_runtime(kd)) {
 			roff_text(f, conf__default_text(kd, true), false);
-			fputs(" when running as root, else ", f);
+			fputs(" when running as " CONF_PRIVILEGED_WHO ", else ",
+				f);
 			roff_text(f, conf__default_text(kd, false), false);
 		} else if (conf__empty_ok(kd)) {
 			fputs("empty (not set)", f);

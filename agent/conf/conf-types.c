@@ -35,10 +35,15 @@ dup_n(const char *s, size_t n)
 
 static const struct {
 	const char *name;
-	const char *root; /* when the effective uid is 0 */
+	const char *root; /* conf__privileged(), or system defaults */
 	const char *user; /* otherwise */
 } runtime_defaults[] = {
+#ifdef _WIN32
+	/* The service's folder, which securefile-win.c protects. */
+	{ "$STATE_DIR", "C:\\ProgramData\\Outpost", "./.outpost-state" },
+#else
 	{ "$STATE_DIR", "/var/lib/outpost", "./.outpost-state" },
+#endif
 };
 
 static bool

@@ -225,8 +225,8 @@ example_leaf(struct wctx *w, size_t idx, const char *name, int indent,
 	conf__fmt_type(kd, type, sizeof(type));
 	if (conf__default_is_runtime(kd)) {
 		snprintf(line, sizeof(line), "Type: %s. Default: %s when "
-			"running as root, else %s (computed at start-up, so "
-			"left commented out here).", type,
+			"running as " CONF_PRIVILEGED_WHO ", else %s (computed "
+			"at start-up, so left commented out here).", type,
 			conf__default_text(kd, true),
 			conf__default_text(kd, false));
 		comment_wrapped(w->f, indent, line);
@@ -453,7 +453,8 @@ schema_leaf(struct wctx *w, size_t idx, const char *name, int indent,
 	schema_leaf_body(w, idx, padstr);
 	if (conf__default_is_runtime(kd))
 		snprintf(line, sizeof(line), "%s Default: %s when running as "
-			"root, else %s.", kd->doc, conf__default_text(kd, true),
+			CONF_PRIVILEGED_WHO ", else %s.", kd->doc,
+			conf__default_text(kd, true),
 			conf__default_text(kd, false));
 	else
 		snprintf(line, sizeof(line), "%s", kd->doc);

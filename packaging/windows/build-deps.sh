@@ -31,10 +31,12 @@ need_root() {
 # in a desktop's worth of GStreamer; Xvfb and python3 for the GUI tests
 # (tests/windows/with-xvfb.py); a PipeWire with its pulse server, the
 # session bus and numpy for the audio test (tests/windows/wine-audio.py,
-# whose sound reaches wine's winepulse).
+# whose sound reaches wine's winepulse); wixl and msibuild for the MSI
+# (packaging/windows/msi.cmake).
 pkgs="gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 binutils-mingw-w64-x86-64
 wine wine64 dpkg-dev xvfb python3
 pipewire pipewire-bin wireplumber pipewire-pulse dbus-daemon python3-numpy
+wixl msitools
 autoconf automake libtool make cmake tcl nasm"
 missing=""
 for p in $pkgs; do
