@@ -3,7 +3,7 @@
  * The Windows entries of main.c's table for the commands that need the
  * daemon, or code not ported yet (issue 16): the same names as on Linux,
  * so the table and --help stay one list, but each says so and exits 69.
- * Linked instead of cmd-ctl.c, cmd-doctor.c, cmd-enroll.c,
+ * Linked instead of cmd-doctor.c, cmd-enroll.c,
  * cmd-consent.c, cmd-policy.c and cmd-import.c.
  */
 #include <stdio.h>
@@ -26,8 +26,6 @@ unported(const char *cmd)
 		return unported(name);                                   \
 	}
 
-UNPORTED(cmd_status, "status")
-UNPORTED(cmd_reload, "reload")
 UNPORTED(cmd_doctor, "doctor")
 UNPORTED(cmd_enroll, "enroll")
 UNPORTED(cmd_consent_prompt, "consent-prompt")

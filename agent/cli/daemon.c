@@ -386,8 +386,14 @@ write_status(struct daemon *d, FILE *f)
 	daemon_net_status(d, f);
 	daemon_desktop_status(d, f);
 	audit_status_json(d->audit, f);
+#ifdef _WIN32
+	/* Issue 16: what the Windows daemon does not do yet. */
+	fputs(",\"not_implemented\":[\"consent-prompt\",\"restricted-token\","
+	      "\"user-session-helper\"]}", f);
+#else
 	/* wlroots compositors are served; GNOME/KDE need the portal. */
 	fputs(",\"not_implemented\":[\"wayland-portal-capture\"]}", f);
+#endif
 }
 
 static void
