@@ -17,7 +17,9 @@ password is refused and the permanent password set with `outpost
 password set` logs in (PeerInfo says Windows, the VP9 stream of wine's
 desktop matches xwd's picture at >= 35 dB); `outpost audit list` shows
 the sessions; the network process ends when its monitor is killed (the
-port closes).
+port closes). Not yet automated: the same under the SCM (net start and
+net stop worked by hand in a plain prefix, but in this test's prefix the
+service ends unseen right after net start; not understood yet).
 """
 import os
 import socket
