@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """outpost.exe under wine (issue 16): the commands that need no daemon,
-on a temporary config and state directory, and the daemon's commands
-refusing with 69.
+on a temporary config and state directory; status and reload with no
+daemon, and the commands not ported yet, refusing with 69.
 
 Usage: wine-cli.py WINE outpost.exe
 """
@@ -17,7 +17,7 @@ import winerun
 EX_DATAERR, EX_NOINPUT, EX_UNAVAILABLE, EX_CONFIG = 65, 66, 69, 78
 # main.c's table and the hidden consent prompt: what needs the daemon, or
 # is not ported yet (cmd-daemon-win.c)
-UNPORTED = [["run"], ["status"], ["reload"], ["doctor"], ["enroll"],
+UNPORTED = [["doctor"], ["enroll"],
             ["consent-prompt"], ["policy", "explain"],
             ["config", "import", "x"], ["config", "import-rustdesk", "x"]]
 failures = []
@@ -140,6 +140,11 @@ def main():
             expect("audit %s on an empty trail" % sub[0], run("audit", *sub),
                    EX_NOINPUT, err_re=r"nothing recorded")
 
+        # run is wine-daemon.py's; without a daemon, status and reload
+        # say so (69), as on Linux.
+        for cmd in ("status", "reload"):
+            expect(cmd + " with no daemon running", run(cmd),
+                   EX_UNAVAILABLE, err_re=r"not running")
         for args in UNPORTED:
             expect(" ".join(args) + " is not available",
                    run(*args), EX_UNAVAILABLE,

@@ -14,6 +14,7 @@ is run again, at most twice, and said so on stderr.
 """
 import subprocess
 import sys
+import tempfile
 import threading
 
 RETRIES = 2
@@ -59,10 +60,22 @@ def _note(argv, attempt):
     sys.stderr.flush()
 
 
+def _run_to_files(argv, **kw):
+    """subprocess.run with stdout and stderr captured in files, not pipes:
+    a Windows service that wine starts meanwhile (the MSI's, started at
+    the prefix's boot) inherits them and would hold a pipe open."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.run(argv, stdout=out, stderr=err, **kw)
+        out.seek(0)
+        err.seek(0)
+        p.stdout, p.stderr = out.read(), err.read()
+    return p
+
+
 def run(argv, **kw):
     """subprocess.run(argv, capture_output=True, **kw), retried as above."""
     for attempt in range(RETRIES + 1):
-        p = subprocess.run(argv, capture_output=True, **kw)
+        p = _run_to_files(argv, **kw)
         if attempt == RETRIES or \
                 not _silent_start_failure(p.returncode, p.stdout or p.stderr):
             return p
