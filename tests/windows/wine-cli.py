@@ -13,6 +13,7 @@ import sys
 import tempfile
 
 import winerun
+from wine_session_util import winpath
 
 EX_DATAERR, EX_NOINPUT, EX_UNAVAILABLE, EX_CONFIG = 65, 66, 69, 78
 # main.c's table and the hidden consent prompt: what needs the daemon, or
@@ -21,10 +22,6 @@ UNPORTED = [["doctor"], ["enroll"],
             ["consent-prompt"], ["policy", "explain"],
             ["config", "import", "x"], ["config", "import-rustdesk", "x"]]
 failures = []
-
-
-def winpath(p):
-    return "Z:" + p.replace("/", "\\")
 
 
 class Outpost:

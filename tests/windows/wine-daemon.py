@@ -17,9 +17,10 @@ password is refused and the permanent password set with `outpost
 password set` logs in (PeerInfo says Windows, the VP9 stream of wine's
 desktop matches xwd's picture at >= 35 dB); `outpost audit list` shows
 the sessions; the network process ends when its monitor is killed (the
-port closes). Not yet automated: the same under the SCM (net start and
-net stop worked by hand in a plain prefix, but in this test's prefix the
-service ends unseen right after net start; not understood yet).
+port closes). Then as a service (what the MSI installs): after net
+start, status finds it running, it serves a session (not its video:
+the service's desktop is its own window station's, as on Windows), net
+stop closes that session and ends both processes.
 """
 import os
 import socket
@@ -35,10 +36,9 @@ sys.path[:0] = [HERE, os.path.join(HERE, "..", "peers"),
 import client  # noqa: E402
 import video_util  # noqa: E402
 import winerun  # noqa: E402
-from wine_session_util import Lines, check, winpath  # noqa: E402
+from wine_session_util import Lines, check, hostile, winpath  # noqa: E402
 
 PASSWORD = "wine-Daemon-Passw0rd"
-HOSTILE = ("garbage", "oversize", "input-before-login")
 
 
 def free_port():
@@ -85,24 +85,6 @@ def port_open(port):
         return False
 
 
-def hostile(d):
-    for name in HOSTILE:
-        c = client.Client(("127.0.0.1", d.port), direct=True, timeout=20)
-        try:
-            if name == "garbage":
-                c.handshake()
-                c.wait_hash()
-                c.send_garbage(64)
-                after = c.wait_closed(25)
-                r = {"closed": after is not None, "closed_after": after}
-            else:
-                r = c.misbehave(name, password=PASSWORD, wait=25)
-        finally:
-            c.close()
-        check(r.get("closed"), f"hostile '{name}': connection closed after "
-              f"{r.get('closed_after')} s ({r})", d.log)
-
-
 def login(d, password):
     c = client.Client(("127.0.0.1", d.port), direct=True, timeout=30)
     try:
@@ -136,11 +118,69 @@ def video(d, c, r, display):
           f"({c.video_stats(0)})", d.log)
 
 
+def as_service(d):
+    """The MSI's way: the SCM starts `outpost.exe run` and stops it."""
+    name = "OutpostWineTest%d" % os.getpid()
+    cmd = f"{winpath(d.exe)} -c {winpath(d.conf)} run"
+    # A port of its own: wine binds as Linux does, so the first run's
+    # port is refused while its closed connections sit in TIME_WAIT
+    # (Windows itself would allow it).
+    old_port, d.port = d.port, free_port()
+    with open(d.conf) as f:
+        text = f.read()
+    with open(d.conf, "w") as f:
+        f.write(text.replace(f"127.0.0.1:{old_port}", f"127.0.0.1:{d.port}"))
+
+    def sc(*args):
+        p = winerun.run([d.wine] + list(args), timeout=120)
+        return p.returncode, (p.stdout + p.stderr).decode(errors="replace")
+
+    rc, out = sc("sc", "create", name, "binpath=", cmd)
+    check(rc == 0, f"sc create {name}: {rc} {out.strip()!r}", d.log)
+    try:
+        rc, out = sc("net", "start", name)
+        check(rc == 0, f"net start: {rc} {out.strip()!r}", d.log)
+        # wine's net start does not wait for RUNNING: the daemon may still
+        # be starting.
+        end = time.monotonic() + 60
+        while True:
+            rc, out, err = d.cli("status")
+            if rc == 0 or time.monotonic() > end:
+                break
+            time.sleep(1)
+        check(rc == 0 and "running" in out,
+              f"status of the service: {rc} {out[:80]!r} {err[-300:]!r}",
+              d.log)
+        c, r = login(d, PASSWORD)
+        check(c is not None, f"the service serves a session: {r!r}", d.log)
+        try:
+            # Its screen is the service's own desktop (wine, as Windows,
+            # gives services a window station of their own): not checked.
+            c.pump(1.0)
+            rc, out = sc("net", "stop", name)
+            check(rc == 0, f"net stop: {rc} {out.strip()!r}", d.log)
+            after = c.wait_closed(20)
+            check(after is not None, f"the stop closed the session after "
+                  f"{after} s ({c.close_reason!r})", d.log)
+        finally:
+            c.close()
+        check(not port_open(d.port), "the service's direct port is closed",
+              d.log)
+    finally:
+        sc("net", "stop", name)
+        sc("sc", "delete", name)
+
+
 def main():
     wine, exe = sys.argv[1:3]
     display = os.environ["DISPLAY"]
     tmp = tempfile.TemporaryDirectory(prefix="op-wine-daemon-")
     d = Daemon(wine, exe, tmp.name)
+    # The first wine process boots the prefix, and services.exe inherits
+    # its stdout and stderr: never a pipe that is closed later.
+    subprocess.run([wine, "cmd", "/c", "ver"], stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   timeout=120)
     rc, _, err = d.cli("password", "set", stdin=(PASSWORD + "\n").encode())
     check(rc == 0, f"password set: {rc} {err.strip()}", d.log)
     d.start()
@@ -154,7 +194,7 @@ def main():
         check(rc == 0 and "running" in out and f"127.0.0.1:{d.port}" in out,
               f"outpost status over the named pipe: {rc} {out[:200]!r}",
               d.log)
-        hostile(d)
+        hostile(d.port, PASSWORD, d.log)
         c, r = login(d, "not-the-password")
         check(c is None and r == "Wrong Password",
               f"wrong password refused: {r!r}", d.log)
@@ -196,6 +236,7 @@ def main():
             time.sleep(0.5)
         check(not port_open(d.port), "the network process ended with its "
               "monitor (direct port closed)", d.log)
+        as_service(d)
     finally:
         if d.proc.poll() is None:
             d.proc.kill()

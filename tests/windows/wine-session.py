@@ -21,94 +21,55 @@ downloads and uploads real files of a shared folder and is refused paths
 out of it; a terminal session runs cmd.exe on ConPTY.
 """
 import os
-import queue
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [os.path.join(HERE, "..", "peers"),
+sys.path[:0] = [HERE, os.path.join(HERE, "..", "peers"),
                 os.path.join(HERE, "..", "integration")]
 
 import client  # noqa: E402
 import pipewire_util as pwu  # noqa: E402
 import video_util  # noqa: E402
+import wine_session_util as util  # noqa: E402
 
 PASSWORD = "wine-Session-42"
-# Direct IP has no key exchange: each starts after the Hash (plaintext).
-HOSTILE = ("garbage", "oversize", "input-before-login")
 # + the wrong password, the desktop, file-transfer and terminal sessions
-SESSIONS = len(HOSTILE) + 4
+SESSIONS = len(util.HOSTILE) + 4
 MONITOR = "Monitor of OutpostTestSink"  # pipewire_util's sink
 TONE = 997.0
 
 
 class Host:
     def __init__(self, wine, exe, share, pw):
-        args = [wine, exe, str(SESSIONS), "Z:" + share.replace("/", "\\")]
+        args = [wine, exe, str(SESSIONS), util.winpath(share)]
         env = dict(os.environ)
         if pw is not None:
             args.append(MONITOR)
             env["PULSE_SERVER"] = "unix:" + pw.pulse_socket
         self.p = subprocess.Popen(args, env=env, stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.lines = queue.Queue()
-        self.err = []
-        threading.Thread(target=self._read, args=(self.p.stdout, self.lines.put),
-                         daemon=True).start()
-        threading.Thread(target=self._read, args=(self.p.stderr, self.err.append),
-                         daemon=True).start()
+        self.out = util.Lines(self.p.stdout)
+        self.err = util.Lines(self.p.stderr)
         self.p.stdin.write((PASSWORD + "\n").encode())
         self.p.stdin.close()
         ready = self.expect(lambda s: s.startswith("READY "), 90)
         self.port = int(ready.split()[1])
 
-    @staticmethod
-    def _read(f, put):
-        for raw in f:
-            put(raw.decode(errors="replace").rstrip("\r\n"))
-
     def expect(self, pred, timeout):
-        end = time.monotonic() + timeout
-        while True:
-            left = end - time.monotonic()
-            if left <= 0:
-                raise AssertionError("host: no expected line; its log:\n" + self.log())
-            try:
-                s = self.lines.get(timeout=left)
-            except queue.Empty:
-                continue
-            if pred(s):
-                return s
+        return self.out.expect(pred, timeout, self.log)
 
     def log(self):
-        return "\n".join(self.err[-60:])
+        return self.err.tail(60)
 
 
 def check(cond, what, host):
-    if not cond:
-        raise AssertionError(what + "\nhost log:\n" + host.log())
-    print("ok:", what.split("\n")[0])
+    util.check(cond, what, host.log)
 
 
 def hostile(host):
-    for name in HOSTILE:
-        c = client.Client(("127.0.0.1", host.port), direct=True, timeout=20)
-        try:
-            if name == "garbage":
-                c.handshake()
-                c.wait_hash()
-                c.send_garbage(64)
-                after = c.wait_closed(25)
-                r = {"closed": after is not None, "closed_after": after}
-            else:
-                r = c.misbehave(name, password=PASSWORD, wait=25)
-        finally:
-            c.close()
-        check(r.get("closed"), f"hostile '{name}': connection closed by the host "
-              f"after {r.get('closed_after')} s ({r})", host)
+    util.hostile(host.port, PASSWORD, host.log)
 
 
 def logged_in(host, kind):

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Helpers of the wine tests that drive a Windows program's sessions."""
+import os
 import queue
+import sys
 import threading
 import time
 
@@ -47,3 +49,29 @@ def check(cond, what, log):
     if not cond:
         raise AssertionError(what + "\nlog:\n" + log())
     print("ok:", what.split("\n")[0])
+
+
+# Direct IP has no key exchange: each starts after the Hash (plaintext).
+HOSTILE = ("garbage", "oversize", "input-before-login")
+
+
+def hostile(port, password, log):
+    """Each hostile client loses its connection; the host keeps serving."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(
+        __file__)), "..", "peers"))
+    import client
+    for name in HOSTILE:
+        c = client.Client(("127.0.0.1", port), direct=True, timeout=20)
+        try:
+            if name == "garbage":
+                c.handshake()
+                c.wait_hash()
+                c.send_garbage(64)
+                after = c.wait_closed(25)
+                r = {"closed": after is not None, "closed_after": after}
+            else:
+                r = c.misbehave(name, password=password, wait=25)
+        finally:
+            c.close()
+        check(r.get("closed"), f"hostile '{name}': connection closed after "
+              f"{r.get('closed_after')} s ({r})", log)
