@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The Windows entries of main.c's table for the commands that need the
- * daemon, or code not ported yet (issue 16): the same names as on Linux,
+ * The Windows entries of main.c's table for the commands whose code is
+ * not ported yet (issue 16): the same names as on Linux,
  * so the table and --help stay one list, but each says so and exits 69.
  * Linked instead of cmd-doctor.c, cmd-enroll.c,
  * cmd-consent.c, cmd-policy.c and cmd-import.c.

@@ -39,8 +39,8 @@ int ctl_listen_fd(const char *dir, int *fd);
  * are Unix's (ctl-unix.c). */
 int ctl_server_start_fd(uv_loop_t *loop, const char *dir, int fd,
 	ctl_handler_fn fn, void *arg, struct ctl_server **out);
-/* Windows (ctl-win.c; no monitor there yet): creates the daemon's named
- * pipe for dir with the private DACL and serves it. Returns 0 and *out,
+/* Windows (ctl-win.c; the network process makes it, the monitor has no
+ * part in it there): creates the daemon's named pipe for dir with the private DACL and serves it. Returns 0 and *out,
  * or a negative code (EADDRINUSE: another process holds the name). */
 int ctl_server_start_pipe(uv_loop_t *loop, const char *dir,
 	ctl_handler_fn fn, void *arg, struct ctl_server **out);

@@ -3,8 +3,8 @@
  * The agent as a Windows service (issue 16; Windows only, winsvc-win.c):
  * running under the Service Control Manager, reporting its state, and
  * installing or removing the service. What systemd's unit and sd_notify
- * are to the Linux daemon. The daemon itself is not ported yet: this is
- * the layer it will run on.
+ * are to the Linux daemon; `outpost run` runs under it when the SCM
+ * starts it (cli/cmd-run.c, cli/daemon-monitor-win.c).
  *
  * Threads: the SCM calls the control handler on the dispatcher thread,
  * not the agent's loop: ops->stop and ops->session_change must only do

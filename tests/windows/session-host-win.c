@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A session host for the full-session test under wine (issue 16): the
- * session module as the daemon runs it, with the daemon's parts that are
- * not ported yet (policy, audit, the monitor) left out: direct access on
+ * session module alone, without the daemon's policy, audit and monitor
+ * (wine-daemon.py tests those through outpost.exe run): direct access on
  * 127.0.0.1, every login granted keyboard, mouse and clipboard once its
  * password is right. The screen is wine's desktop through the capture
  * module's default backend (DXGI, falling back to GDI), input goes
