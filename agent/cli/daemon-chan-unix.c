@@ -49,7 +49,7 @@ on_readable(uv_poll_t *h, int status, int events)
 	else if (n == 0)
 		end(c, 0);
 	else if ((size_t)n > c->cap)
-		c->fn(c->arg, NULL, -EPROTO);
+		end(c, -EPROTO);
 	else
 		c->fn(c->arg, c->buf, n);
 }
@@ -90,12 +90,6 @@ daemon_chan_ref(struct daemon_chan *c, bool ref)
 		uv_ref((uv_handle_t *)&c->poll);
 	else
 		uv_unref((uv_handle_t *)&c->poll);
-}
-
-bool
-daemon_chan_active(const struct daemon_chan *c)
-{
-	return c != NULL && !c->ended;
 }
 
 void

@@ -99,12 +99,6 @@ daemon_chan_ref(struct daemon_chan *c, bool ref)
 		uv_unref((uv_handle_t *)&c->async);
 }
 
-bool
-daemon_chan_active(const struct daemon_chan *c)
-{
-	return c != NULL && !c->ended && !c->stopping;
-}
-
 static void
 on_closed(uv_handle_t *h)
 {

@@ -30,8 +30,6 @@ int daemon_chan_start(uv_loop_t *loop, int fd, size_t cap, daemon_chan_fn fn,
 	void *arg, struct daemon_chan **out);
 /* Whether the watch keeps the loop alive (no-op once it has ended). */
 void daemon_chan_ref(struct daemon_chan *c, bool ref);
-/* Still delivering (not ended, not stopped). NULL: false. */
-bool daemon_chan_active(const struct daemon_chan *c);
 /* Stops the watch and frees it (on the loop); fd stays open. NULL no-op. */
 void daemon_chan_stop(struct daemon_chan *c);
 
