@@ -20,7 +20,8 @@ static const char consent_usage[] =
 	"         [--peer-id=ID] [--peer-name=NAME] [--source=ADDR]\n"
 	"         [--kind=KIND] [--permissions=TEXT]\n"
 	"\n"
-	"Internal: shows the consent window on $DISPLAY and prints allow,\n"
+	"Internal: shows the consent window (X11: on $DISPLAY; Windows: on\n"
+	"the current desktop) and prints allow,\n"
 	"deny or timeout. The agent runs it as the desktop user; --stdin\n"
 	"reads the request as key=value lines.\n";
 

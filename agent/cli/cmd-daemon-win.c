@@ -4,7 +4,7 @@
  * not ported yet (issue 16): the same names as on Linux,
  * so the table and --help stay one list, but each says so and exits 69.
  * Linked instead of cmd-doctor.c, cmd-enroll.c,
- * cmd-consent.c, cmd-policy.c and cmd-import.c.
+ * cmd-policy.c and cmd-import.c.
  */
 #include <stdio.h>
 
@@ -28,7 +28,6 @@ unported(const char *cmd)
 
 UNPORTED(cmd_doctor, "doctor")
 UNPORTED(cmd_enroll, "enroll")
-UNPORTED(cmd_consent_prompt, "consent-prompt")
 /* policy-conf.c (the policy's time zones and files) is POSIX still. */
 UNPORTED(cmd_policy, "policy")
 /* cmd-import.c writes files with POSIX modes and open_memstream. */

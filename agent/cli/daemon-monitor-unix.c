@@ -197,60 +197,6 @@ mon_proc_signals(struct mon_proc *p, bool start)
 	uv_close((uv_handle_t *)&p->sig_hup, NULL);
 }
 
-/* The prompt's answer goes to the network process as an event (lost
- * with it if it has ended meanwhile). */
-static void
-on_prompt_done(void *arg, enum consent_result r, const char *detail)
-{
-	struct mon_proc *p = arg;
-	struct mon_buf ev = { .len = 0 };
-
-	p->prompt = NULL;
-	if (r == CONSENT_ALLOW)
-		monitor_grant(p->mon);
-	mon_put_u8(&ev, MON_EV_CONSENT);
-	mon_put_u8(&ev, (uint8_t)r);
-	mon_put_str(&ev, detail != NULL ? detail : "");
-	daemon_monitor_event(p, &ev);
-}
-
-/* consent-ask: the monitor finds who sits at the machine itself, so the
- * network process cannot put a window on another user's display. */
-static int
-consent_ask_cb(void *arg, const struct mon_consent *c, struct mon_buf *out)
-{
-	struct mon_proc *p = arg;
-	struct consent_request req = {
-		.peer_id = c->peer_id,
-		.peer_name = c->peer_name,
-		.source = c->source,
-		.kind = c->kind,
-		.permissions = c->permissions,
-		.timeout_ms = c->timeout_ms,
-	};
-	struct consent_user u;
-	int r;
-
-	if (p->prompt != NULL) {
-		mon_put_str(out, "another prompt is on screen");
-		return -EBUSY;
-	}
-	memset(&u, 0, sizeof(u));
-	if ((r = consent_find_user(&u)) != 0) {
-		mon_put_str(out, r == OP_ERR_UNSUPPORTED ?
-				"the user's display cannot be reached" :
-				"nobody is logged in any more");
-		return r;
-	}
-	r = consent_ask(&p->loop, p->self_exe, &u, &req, on_prompt_done, p,
-		&p->prompt);
-	if (r != 0) {
-		p->prompt = NULL;
-		mon_put_str(out, "cannot start the prompt");
-	}
-	return r;
-}
-
 int
 mon_proc_hook(struct mon_proc *p, enum mon_type type, struct mon_buf *out,
 	int *fd)
@@ -268,8 +214,7 @@ mon_proc_hook(struct mon_proc *p, enum mon_type type, struct mon_buf *out,
 		daemon_monitor_vd_stop(p);
 		return 0;
 	case MON_CONSENT_CANCEL:
-		if (p->prompt != NULL)
-			consent_cancel(p->prompt); /* answers: cancelled */
+		daemon_monitor_consent_cancel(p);
 		return 0;
 	default:
 		return OP_ERR_UNSUPPORTED;
@@ -286,7 +231,7 @@ mon_proc_setup(struct mon_proc *p, struct monitor_opts *mo)
 	p->self_exe[n > 0 ? n : 0] = '\0';
 	daemon_private_xauth(p->conf, p->cookie, sizeof(p->cookie));
 	mo->cookie_copy = p->cookie;
-	mo->consent_ask = consent_ask_cb;
+	mo->consent_ask = daemon_monitor_consent_ask;
 	if ((rc = daemon_monitor_net_account(p)) != 0)
 		return rc;
 	mo->cookie_uid = p->drop ? p->net_uid : geteuid();
@@ -303,8 +248,7 @@ mon_proc_state(struct mon_proc *p, const char *state)
 void
 mon_proc_child_ended(struct mon_proc *p)
 {
-	if (p->prompt != NULL)
-		consent_cancel(p->prompt);
+	daemon_monitor_consent_cancel(p);
 	daemon_monitor_vd_stop(p);
 }
 

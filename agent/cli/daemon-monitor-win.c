@@ -9,11 +9,13 @@
  * later is terminated. Stops come from Ctrl-C or Ctrl-Break in a
  * console, and from the SCM when it runs as the service.
  *
+ * The consent prompt is started in the console session
+ * (consent-win.c), from session 0 too.
+ *
  * Not yet: a restricted token for the network process (it runs as the
- * monitor's account), consent prompts, the user's desktop from session 0
- * (a helper started in the user's session), a virtual display, locking.
- * Those requests are refused, so a policy that must ask the user fails
- * closed.
+ * monitor's account), the user's desktop from session 0 (a helper
+ * started in the user's session), a virtual display, locking. Those
+ * requests are refused.
  */
 #include "cli/daemon.h"
 #include "cli/daemon-internal.h"
@@ -44,9 +46,9 @@ mon_proc_setup(struct mon_proc *p, struct monitor_opts *mo)
 		log_error("monitor: cannot find outpost.exe's own path");
 		return EX_OSERR;
 	}
-	/* x11-cookie, consent-ask: refused (NULL). */
+	/* x11-cookie: refused (NULL). */
 	mo->cookie_copy = NULL;
-	mo->consent_ask = NULL;
+	mo->consent_ask = daemon_monitor_consent_ask;
 	p->drop = false;
 	return 0;
 }
@@ -241,7 +243,7 @@ int
 mon_proc_hook(struct mon_proc *p, enum mon_type type, struct mon_buf *out,
 	int *fd)
 {
-	(void)p, (void)fd;
+	(void)fd;
 	switch (type) {
 	case MON_FIND_USER:
 		return daemon_user_encode(out);
@@ -249,7 +251,9 @@ mon_proc_hook(struct mon_proc *p, enum mon_type type, struct mon_buf *out,
 	case MON_VD_START:
 		mon_put_str(out, "not available on Windows yet");
 		return OP_ERR_UNSUPPORTED;
-	case MON_CONSENT_CANCEL: /* no prompt was ever shown */
+	case MON_CONSENT_CANCEL:
+		daemon_monitor_consent_cancel(p);
+		return 0;
 	case MON_VD_STOP:
 		return 0;
 	default:
@@ -261,6 +265,7 @@ void
 mon_proc_child_ended(struct mon_proc *p)
 {
 	uv_timer_stop(&p->stop_timer);
+	daemon_monitor_consent_cancel(p);
 }
 
 void

@@ -105,6 +105,12 @@ int daemon_monitor_config(struct mon_proc *p, struct mon_buf *out, int *fd);
  * checked as the file's owner expects (0600, ours). */
 int daemon_monitor_proxy_password(struct mon_proc *p, struct mon_buf *out);
 
+/* consent-ask (monitor_opts.consent_ask) and its withdrawal
+ * (daemon-monitor-consent.c). */
+int daemon_monitor_consent_ask(void *arg, const struct mon_consent *c,
+	struct mon_buf *out);
+void daemon_monitor_consent_cancel(struct mon_proc *p);
+
 /* vd-start: 0, or an error with its reason in out. */
 int daemon_monitor_vd_start(struct mon_proc *p, struct mon_buf *out);
 /* vd-stop, and the end of a network process. */

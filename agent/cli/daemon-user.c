@@ -22,11 +22,7 @@ daemon_user_encode(struct mon_buf *out)
 	int r;
 
 	memset(&u, 0, sizeof(u));
-#ifdef _WIN32
-	r = OP_ERR_UNSUPPORTED; /* the console's user is not looked up yet */
-#else
 	r = consent_find_user(&u);
-#endif
 	mon_put_u32(out, (uint32_t)u.uid);
 	mon_put_u32(out, (uint32_t)u.gid);
 	mon_put_u8(out, (uint8_t)(u.ngroups < 0 ? 0 : u.ngroups));

@@ -163,3 +163,21 @@ consent_prompt_parse(struct consent_prompt *p, const char *buf, size_t len)
 	}
 	return 0;
 }
+
+const char *
+consent_result_name(enum consent_result r)
+{
+	switch (r) {
+	case CONSENT_ALLOW:
+		return "allow";
+	case CONSENT_DENY:
+		return "deny";
+	case CONSENT_TIMEOUT:
+		return "timeout";
+	case CONSENT_ERROR:
+		return "error";
+	case CONSENT_CANCELLED:
+		return "cancelled";
+	}
+	return "error";
+}

@@ -89,24 +89,6 @@ struct child_plan {
 	char *const *envp;
 };
 
-const char *
-consent_result_name(enum consent_result r)
-{
-	switch (r) {
-	case CONSENT_ALLOW:
-		return "allow";
-	case CONSENT_DENY:
-		return "deny";
-	case CONSENT_TIMEOUT:
-		return "timeout";
-	case CONSENT_ERROR:
-		return "error";
-	case CONSENT_CANCELLED:
-		return "cancelled";
-	}
-	return "error";
-}
-
 /* Runs in the forked child: async-signal-safe calls only. */
 static void __attribute__((noreturn))
 child_exec(const struct child_plan *p)
