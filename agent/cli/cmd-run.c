@@ -128,13 +128,21 @@ service_stop(void *arg)
 	daemon_monitor_service_stop();
 }
 
+static void
+service_session(void *arg, unsigned event, unsigned session)
+{
+	(void)arg, (void)session;
+	if (event == WTS_CONSOLE_CONNECT || event == WTS_SESSION_LOGON)
+		daemon_monitor_service_session();
+}
+
 /* Under the SCM (the MSI's service "outpost") or in a console. */
 static int
 run_monitor(struct cli *cli, struct conf *conf)
 {
 	struct service_run sr = { cli, conf };
 	struct winsvc_ops ops = { .main = service_main, .stop = service_stop,
-		.arg = &sr };
+		.session_change = service_session, .arg = &sr };
 	int r;
 
 	daemon_monitor_as_service(true);

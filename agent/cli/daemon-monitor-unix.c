@@ -63,8 +63,23 @@ child_env(void)
 	return env;
 }
 
+static void
+on_uv_exit(uv_process_t *h, int64_t exit_status, int term_signal)
+{
+	struct mon_proc *p = h->data;
+
+	uv_close((uv_handle_t *)h, NULL);
+	p->on_exit(p, exit_status, term_signal);
+}
+
+void
+mon_proc_kill(struct mon_proc *p)
+{
+	(void)uv_process_kill(&p->child, SIGKILL);
+}
+
 int
-mon_proc_spawn(struct mon_proc *p, int child_end, uv_exit_cb on_exit)
+mon_proc_spawn(struct mon_proc *p, int child_end, mon_exit_fn on_exit)
 {
 	uv_stdio_container_t stdio[5];
 	uv_process_options_t o = { 0 };
@@ -92,8 +107,11 @@ mon_proc_spawn(struct mon_proc *p, int child_end, uv_exit_cb on_exit)
 		o.uid = p->net_uid;
 		o.gid = p->net_gid;
 	}
-	o.exit_cb = on_exit;
+	o.exit_cb = on_uv_exit;
+	p->on_exit = on_exit;
+	p->child.data = p;
 	r = uv_spawn(&p->loop, &p->child, &o);
+	p->child_pid = r == 0 ? p->child.pid : 0;
 	free(env);
 	return r;
 }

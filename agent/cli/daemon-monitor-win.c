@@ -12,10 +12,14 @@
  * The consent prompt is started in the console session
  * (consent-win.c), from session 0 too.
  *
+ * Under the SCM the network process is started in the console session
+ * on its interactive desktop (spawn_in_session), as RustDesk does, and
+ * moved when the console session changes.
+ *
  * Not yet: a restricted token for the network process (it runs as the
- * monitor's account), the user's desktop from session 0 (a helper
- * started in the user's session), a virtual display, locking. Those
- * requests are refused.
+ * monitor's account: LocalSystem for the service), the secure desktop
+ * (log-on screen, UAC), a virtual display, locking. Those requests are
+ * refused.
  */
 #include "cli/daemon.h"
 #include "cli/daemon-internal.h"
@@ -27,12 +31,14 @@
 #include <string.h>
 
 #include <uv.h>
+#include <windows.h>
 
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "monitor/monitor.h"
 #include "platform/monchan.h"
+#include "platform/winspawn.h"
 #include "platform/winsvc.h"
 
 #define STOP_GRACE_MS 15000
@@ -61,8 +67,84 @@ mon_proc_state(struct mon_proc *p, const char *state)
 	return 0;
 }
 
+static void
+on_uv_exit(uv_process_t *h, int64_t exit_status, int term_signal)
+{
+	struct mon_proc *p = h->data;
+
+	uv_close((uv_handle_t *)h, NULL);
+	p->on_exit(p, exit_status, term_signal);
+}
+
+/* The wait's thread: the network process started by winspawn ended. */
+static void CALLBACK
+on_child_wait(void *arg, BOOLEAN timed_out)
+{
+	struct mon_proc *p = arg;
+
+	(void)timed_out;
+	uv_async_send(&p->child_exited);
+}
+
+static void
+on_child_exited(uv_async_t *a)
+{
+	struct mon_proc *p = a->data;
+	DWORD code = 1;
+
+	if (p->child_proc == NULL)
+		return;
+	(void)UnregisterWait(p->child_wait); /* it has fired: no wait */
+	p->child_wait = NULL;
+	if (!GetExitCodeProcess(p->child_proc, &code))
+		code = 1;
+	CloseHandle(p->child_proc);
+	p->child_proc = NULL;
+	uv_unref((uv_handle_t *)&p->child_exited);
+	p->on_exit(p, code, p->child_killed ? SIGKILL : 0);
+}
+
+/*
+ * A service starts the network process in the console session, on its
+ * interactive desktop (winsta0\default), so that it serves the screen
+ * the user sees: a service's own session (0 on Windows) and window
+ * station are never shown. No console session (between sessions):
+ * our own session for now; a session change starts it again.
+ */
+static int
+spawn_in_session(struct mon_proc *p, int child_end)
+{
+	unsigned long console = winspawn_console_session();
+	struct winspawn ws = {
+		.exe = p->self_exe,
+		.argv = p->cli->argv,
+		.session = console != 0xFFFFFFFFul ? console :
+						     winspawn_own_session(),
+		.fds = { 0, 1, 2, child_end },
+		.nfds = 4,
+	};
+	int pid, r;
+
+	if ((r = winspawn_start(&ws, &p->child_proc, &pid)) != 0)
+		return r == OP_ERR_DENIED ? UV_EPERM : UV_EINVAL;
+	if (!RegisterWaitForSingleObject(&p->child_wait, p->child_proc,
+		    on_child_wait, p, INFINITE, WT_EXECUTEONLYONCE)) {
+		TerminateProcess(p->child_proc, 1);
+		CloseHandle(p->child_proc);
+		p->child_proc = NULL;
+		return UV_EINVAL;
+	}
+	p->child_pid = pid;
+	p->child_session = ws.session;
+	p->child_killed = false;
+	uv_ref((uv_handle_t *)&p->child_exited);
+	log_info("monitor: network process %d started in session %lu",
+		pid, ws.session);
+	return 0;
+}
+
 int
-mon_proc_spawn(struct mon_proc *p, int child_end, uv_exit_cb on_exit)
+mon_proc_spawn(struct mon_proc *p, int child_end, mon_exit_fn on_exit)
 {
 	uv_stdio_container_t stdio[4];
 	uv_process_options_t o = { 0 };
@@ -71,6 +153,9 @@ mon_proc_spawn(struct mon_proc *p, int child_end, uv_exit_cb on_exit)
 	/* Inherited by the child (our own never reads it again). */
 	if ((r = uv_os_setenv(DAEMON_MONITOR_FD_ENV, "3")) != 0)
 		return r;
+	p->on_exit = on_exit;
+	if (p->service)
+		return spawn_in_session(p, child_end);
 	for (int i = 0; i < 3; i++) {
 		stdio[i].flags = UV_INHERIT_FD;
 		stdio[i].data.fd = i;
@@ -82,14 +167,31 @@ mon_proc_spawn(struct mon_proc *p, int child_end, uv_exit_cb on_exit)
 	o.stdio = stdio;
 	o.stdio_count = 4;
 	o.flags = UV_PROCESS_WINDOWS_HIDE;
-	o.exit_cb = on_exit;
-	return uv_spawn(&p->loop, &p->child, &o);
+	o.exit_cb = on_uv_exit;
+	p->child.data = p;
+	r = uv_spawn(&p->loop, &p->child, &o);
+	p->child_pid = r == 0 ? p->child.pid : 0;
+	return r;
+}
+
+void
+mon_proc_kill(struct mon_proc *p)
+{
+	if (p->child_proc != NULL) {
+		p->child_killed = true;
+		TerminateProcess(p->child_proc, 1);
+		return;
+	}
+	(void)uv_process_kill(&p->child, SIGKILL);
 }
 
 static intptr_t
 child_handle(struct mon_proc *p)
 {
-	return p->child_running ? (intptr_t)p->child.process_handle : -1;
+	if (!p->child_running)
+		return -1;
+	return p->child_proc != NULL ? (intptr_t)p->child_proc :
+				       (intptr_t)p->child.process_handle;
 }
 
 int
@@ -138,7 +240,7 @@ on_stop_timeout(uv_timer_t *t)
 		return;
 	log_error("monitor: the network process did not stop within %d s; "
 		  "ending it", STOP_GRACE_MS / 1000);
-	(void)uv_process_kill(&p->child, SIGKILL);
+	mon_proc_kill(p);
 }
 
 void
@@ -153,7 +255,7 @@ mon_proc_stop_child(struct mon_proc *p)
 	if (r != 0) {
 		log_warn("monitor: cannot tell the network process to stop "
 			 "(%s); ending it", op_strerror(r));
-		(void)uv_process_kill(&p->child, SIGKILL);
+		mon_proc_kill(p);
 		return;
 	}
 	uv_timer_start(&p->stop_timer, on_stop_timeout, STOP_GRACE_MS, 0);
@@ -172,6 +274,25 @@ on_service_stop(uv_async_t *h)
 {
 	log_info("monitor: the service is stopping");
 	daemon_monitor_stop(h->data);
+}
+
+/* The console session changed (a log-on, a switch of users): a network
+ * process in another session serves a screen nobody sees; it is stopped
+ * and, as after any end once it was up, started again (in the console
+ * session). */
+static void
+on_service_session(uv_async_t *h)
+{
+	struct mon_proc *p = h->data;
+	unsigned long console = winspawn_console_session();
+
+	if (!p->child_running || p->child_proc == NULL ||
+		console == 0xFFFFFFFFul || console == p->child_session)
+		return;
+	log_notice("monitor: the console is now session %lu; moving the "
+		   "network process there from session %lu",
+		console, p->child_session);
+	mon_proc_stop_child(p);
 }
 
 /* The running monitor, for the SCM's thread; a stop that comes before
@@ -206,6 +327,16 @@ daemon_monitor_service_stop(void)
 }
 
 void
+daemon_monitor_service_session(void)
+{
+	uv_once(&svc_once, svc_lock_init);
+	uv_mutex_lock(&svc_lock);
+	if (svc_running != NULL)
+		uv_async_send(&svc_running->svc_session);
+	uv_mutex_unlock(&svc_lock);
+}
+
+void
 mon_proc_signals(struct mon_proc *p, bool start)
 {
 	if (start) {
@@ -220,6 +351,13 @@ mon_proc_signals(struct mon_proc *p, bool start)
 		uv_async_init(&p->loop, &p->svc_stop, on_service_stop);
 		p->svc_stop.data = p;
 		uv_unref((uv_handle_t *)&p->svc_stop);
+		uv_async_init(&p->loop, &p->svc_session, on_service_session);
+		p->svc_session.data = p;
+		uv_unref((uv_handle_t *)&p->svc_session);
+		/* Referenced while a winspawn child runs. */
+		uv_async_init(&p->loop, &p->child_exited, on_child_exited);
+		p->child_exited.data = p;
+		uv_unref((uv_handle_t *)&p->child_exited);
 		p->service = as_service;
 		uv_once(&svc_once, svc_lock_init);
 		uv_mutex_lock(&svc_lock);
@@ -237,6 +375,8 @@ mon_proc_signals(struct mon_proc *p, bool start)
 	uv_close((uv_handle_t *)&p->sig_term, NULL);
 	uv_close((uv_handle_t *)&p->stop_timer, NULL);
 	uv_close((uv_handle_t *)&p->svc_stop, NULL);
+	uv_close((uv_handle_t *)&p->svc_session, NULL);
+	uv_close((uv_handle_t *)&p->child_exited, NULL);
 }
 
 int

@@ -95,7 +95,7 @@ static void
 kill_child(struct mon_proc *p)
 {
 	if (p->child_running)
-		(void)uv_process_kill(&p->child, SIGKILL);
+		mon_proc_kill(p);
 }
 
 static void
@@ -124,7 +124,7 @@ on_request(void *arg, const uint8_t *req, ssize_t n)
 	if (req[0] == MON_PRINT_OTP && !p->child_up) {
 		p->child_up = true;
 		log_info("monitor: network process %d is up",
-			(int)p->child.pid);
+			p->child_pid);
 	}
 	r = mon_proc_reply(p, &reply);
 	for (int i = 0; i < reply.nfds; i++)
@@ -142,14 +142,12 @@ on_restart(uv_timer_t *t)
 }
 
 static void
-on_child_exit(uv_process_t *h, int64_t exit_status, int term_signal)
+on_child_exit(struct mon_proc *p, int64_t exit_status, int term_signal)
 {
-	struct mon_proc *p = h->data;
 	uint64_t ran = op_now_ms() - p->started_ms;
 	char how[64];
 
 	p->child_running = false;
-	uv_close((uv_handle_t *)h, NULL);
 	close_sock(p);
 	snprintf(how, sizeof(how), "%s %d",
 		term_signal ? "killed by signal" : "exited with",
@@ -178,7 +176,7 @@ on_child_exit(uv_process_t *h, int64_t exit_status, int term_signal)
 		p->backoff_ms = RESTART_MIN_MS;
 	log_error("monitor: the network process (pid %d) was %s after %llu "
 		  "s; starting it again in %u ms",
-		(int)h->pid, how, (unsigned long long)(ran / 1000),
+		p->child_pid, how, (unsigned long long)(ran / 1000),
 		p->backoff_ms);
 	uv_timer_start(&p->restart, on_restart, p->backoff_ms, 0);
 	p->backoff_ms = p->backoff_ms * 2 > RESTART_MAX_MS ? RESTART_MAX_MS :
@@ -199,7 +197,6 @@ spawn_child(struct mon_proc *p)
 		return;
 	}
 	monitor_child_started(p->mon);
-	p->child.data = p;
 	r = mon_proc_spawn(p, sv[1], on_child_exit);
 	close(sv[1]);
 	if (r != 0) {

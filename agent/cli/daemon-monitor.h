@@ -22,11 +22,19 @@ struct daemon_chan;
 struct monitor;
 struct vdisplay;
 
+struct mon_proc;
+/* The network process ended: its exit status, or the signal that killed
+ * it (0 on Windows). */
+typedef void (*mon_exit_fn)(struct mon_proc *p, int64_t exit_status,
+	int term_signal);
+
 struct mon_proc {
 	uv_loop_t loop;
 	struct cli *cli;
 	struct monitor *mon;
 	uv_process_t child;
+	int child_pid;
+	mon_exit_fn on_exit;
 	bool child_running;
 	bool child_up;      /* printed its banner: restart it when it dies */
 	bool stopping;
@@ -53,6 +61,14 @@ struct mon_proc {
 	uv_timer_t stop_timer;  /* a network process told to stop, killed */
 	uv_async_t svc_stop;    /* the SCM's stop, from its thread */
 	bool service;           /* started by the SCM */
+	/* A network process started in the console session (winspawn.h)
+	 * instead of by uv_spawn: its handle and the wait for its end. */
+	void *child_proc;
+	void *child_wait;
+	unsigned long child_session;
+	bool child_killed;
+	uv_async_t child_exited;
+	uv_async_t svc_session; /* the SCM's console session change */
 #endif
 };
 
@@ -67,7 +83,8 @@ void daemon_monitor_stop(struct mon_proc *p);
  * setup: what the network process runs as, the prompt, the cookie copy
  * (0 or an exit code); state: its private directory below the state
  * directory (0 or an exit code); spawn: the network process, with
- * child_end as its fd 3 (0 or a uv error); reply and send_event: one
+ * child_end as its fd 3 (0 or a uv error), on_exit called once it has
+ * ended (and its handle is closed); kill: end it at once; reply and send_event: one
  * message to it (0 or a negative code, never blocking the loop long);
  * events_pair: the events channel, our end kept in ev_sock; notify: the
  * service manager; stop_child: tell it to stop (it may be killed
@@ -77,7 +94,8 @@ void daemon_monitor_stop(struct mon_proc *p);
  */
 int mon_proc_setup(struct mon_proc *p, struct monitor_opts *mo);
 int mon_proc_state(struct mon_proc *p, const char *state);
-int mon_proc_spawn(struct mon_proc *p, int child_end, uv_exit_cb on_exit);
+int mon_proc_spawn(struct mon_proc *p, int child_end, mon_exit_fn on_exit);
+void mon_proc_kill(struct mon_proc *p);
 int mon_proc_reply(struct mon_proc *p, const struct monitor_reply *reply);
 int mon_proc_send_event(struct mon_proc *p, const struct mon_buf *ev);
 int mon_proc_events_pair(struct mon_proc *p, int *fd);

@@ -38,6 +38,8 @@ int daemon_monitor_run(struct cli *cli, struct conf *conf);
  * and the SCM's stop, from its own thread (daemon-monitor-win.c). */
 void daemon_monitor_as_service(bool yes);
 void daemon_monitor_service_stop(void);
+/* The SCM's SESSIONCHANGE (any thread). */
+void daemon_monitor_service_session(void);
 #endif
 
 /*

@@ -18,9 +18,10 @@ password set` logs in (PeerInfo says Windows, the VP9 stream of wine's
 desktop matches xwd's picture at >= 35 dB); `outpost audit list` shows
 the sessions; the network process ends when its monitor is killed (the
 port closes). Then as a service (what the MSI installs): after net
-start, status finds it running, it serves a session (not its video:
-the service's desktop is its own window station's, as on Windows), net
-stop closes that session and ends both processes.
+start, status finds it running, it serves a session whose video is the
+screen (the network process is started on winsta0\\default: the
+service's own window station is never shown, under wine as on
+Windows), net stop closes that session and ends both processes.
 """
 import os
 import socket
@@ -154,9 +155,10 @@ def as_service(d):
         c, r = login(d, PASSWORD)
         check(c is not None, f"the service serves a session: {r!r}", d.log)
         try:
-            # Its screen is the service's own desktop (wine, as Windows,
-            # gives services a window station of their own): not checked.
-            c.pump(1.0)
+            # The service's own window station is never shown (wine, as
+            # Windows); its network process runs on winsta0\default, so
+            # the stream is the screen.
+            video(d, c, r, os.environ["DISPLAY"])
             rc, out = sc("net", "stop", name)
             check(rc == 0, f"net stop: {rc} {out.strip()!r}", d.log)
             after = c.wait_closed(20)
