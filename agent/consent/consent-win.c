@@ -15,17 +15,19 @@
  */
 #include "consent/consent.h"
 
+#include <fcntl.h>
+#include <io.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <windows.h>
-#include <userenv.h>
 #include <wtsapi32.h>
 
 #include "consent/consent-internal.h"
 #include "consent/consent-prompt.h"
 #include "core/err.h"
+#include "platform/winspawn.h"
 
 #define GRACE_MS 2000 /* the prompt counts down itself; then we kill it */
 #define OUT_MAX 64
@@ -193,98 +195,63 @@ on_async(uv_async_t *a)
 	uv_close((uv_handle_t *)&c->async, on_closed);
 }
 
-static int
-utf8_to_wide(const char *s, wchar_t *w, int wsize)
-{
-	return MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w,
-		       wsize) > 0 ?
-		       0 :
-		       OP_ERR_CONFIG;
-}
-
-/* Our end of a pipe stays ours; the child's end is inheritable. */
+/* Our end of a pipe stays ours; the child's end is a CRT descriptor
+ * for winspawn (which passes a copy of it). */
 static bool
-make_pipe(HANDLE *ours, HANDLE *theirs, bool child_reads)
+make_pipe(HANDLE *ours, int *theirs, bool child_reads)
 {
-	SECURITY_ATTRIBUTES sa = { sizeof(sa), NULL, TRUE };
 	HANDLE rd, wr;
 
 	/* 8 KiB: the request (at most 4 KiB) is written before the child
 	 * reads, and must not block. */
-	if (!CreatePipe(&rd, &wr, &sa, 8192))
+	if (!CreatePipe(&rd, &wr, NULL, 8192))
 		return false;
 	*ours = child_reads ? wr : rd;
-	*theirs = child_reads ? rd : wr;
-	SetHandleInformation(*ours, HANDLE_FLAG_INHERIT, 0);
+	*theirs = _open_osfhandle((intptr_t)(child_reads ? rd : wr),
+		child_reads ? _O_RDONLY : _O_WRONLY);
+	if (*theirs < 0) {
+		CloseHandle(rd);
+		CloseHandle(wr);
+		*ours = NULL;
+		return false;
+	}
 	return true;
 }
 
 /*
- * Starts cmd with the three pipe ends as its stdio and no other handle:
- * in the console session as its user when we are not in that session
- * (the service), else as ourselves.
+ * Starts the prompt in the console session as its user: with the user's
+ * own token when we are elsewhere (the service in session 0), as
+ * ourselves when we are that user in that session.
  */
 static int
-start_prompt(struct consent *c, wchar_t *cmd, DWORD sid, HANDLE std[3])
+start_prompt(struct consent *c, const char *self_exe, DWORD sid,
+	const int std[3])
 {
-	STARTUPINFOEXW si;
-	PROCESS_INFORMATION pi;
-	SIZE_T attr_size = 0;
-	DWORD mine = 0;
+	char timeout[32];
+	char *argv[] = { (char *)self_exe, (char *)"consent-prompt",
+		(char *)"--stdin", timeout, NULL };
+	struct winspawn ws = {
+		.exe = self_exe,
+		.argv = argv,
+		.session = sid,
+		.fds = { std[0], std[1], std[2] },
+		.nfds = 3,
+	};
 	HANDLE token = NULL;
-	void *env = NULL;
-	wchar_t desktop[] = L"winsta0\\default";
-	DWORD flags = EXTENDED_STARTUPINFO_PRESENT | CREATE_NO_WINDOW |
-		CREATE_UNICODE_ENVIRONMENT;
-	BOOL ok;
-	int r = 0;
+	void *proc = NULL;
+	int pid = 0, r;
 
-	memset(&si, 0, sizeof(si));
-	si.StartupInfo.cb = sizeof(si);
-	si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
-	si.StartupInfo.hStdInput = std[0];
-	si.StartupInfo.hStdOutput = std[1];
-	si.StartupInfo.hStdError = std[2];
-	si.StartupInfo.lpDesktop = desktop;
-	InitializeProcThreadAttributeList(NULL, 1, 0, &attr_size);
-	if ((si.lpAttributeList = malloc(attr_size)) == NULL)
-		return OP_ERR_NOMEM;
-	if (!InitializeProcThreadAttributeList(si.lpAttributeList, 1, 0,
-		    &attr_size) ||
-		!UpdateProcThreadAttribute(si.lpAttributeList, 0,
-			PROC_THREAD_ATTRIBUTE_HANDLE_LIST, std,
-			3 * sizeof(HANDLE), NULL, NULL)) {
-		free(si.lpAttributeList);
-		return OP_ERR_INTERNAL;
+	snprintf(timeout, sizeof(timeout), "--timeout=%u", c->timeout_s);
+	if (sid != winspawn_own_session()) {
+		if (!WTSQueryUserToken(sid, &token))
+			return OP_ERR_DENIED;
+		ws.token = token;
 	}
-	if (!ProcessIdToSessionId(GetCurrentProcessId(), &mine) ||
-		mine != sid) {
-		if (!WTSQueryUserToken(sid, &token)) {
-			r = OP_ERR_DENIED;
-			goto out;
-		}
-		if (!CreateEnvironmentBlock(&env, token, FALSE))
-			env = NULL;
-		ok = CreateProcessAsUserW(token, NULL, cmd, NULL, NULL, TRUE,
-			flags, env, NULL, &si.StartupInfo, &pi);
-	} else {
-		ok = CreateProcessW(NULL, cmd, NULL, NULL, TRUE, flags, NULL,
-			NULL, &si.StartupInfo, &pi);
-	}
-	if (!ok) {
-		r = OP_ERR_INTERNAL;
-		goto out;
-	}
-	CloseHandle(pi.hThread);
-	c->proc = pi.hProcess;
-	c->pid = pi.dwProcessId;
-out:
-	if (env != NULL)
-		DestroyEnvironmentBlock(env);
+	r = winspawn_start(&ws, &proc, &pid);
 	if (token != NULL)
 		CloseHandle(token);
-	DeleteProcThreadAttributeList(si.lpAttributeList);
-	free(si.lpAttributeList);
+	c->proc = proc;
+	c->pid = (DWORD)pid;
 	return r;
 }
 
@@ -294,9 +261,8 @@ consent_ask(uv_loop_t *loop, const char *self_exe,
 	consent_done_fn done, void *arg, struct consent **out)
 {
 	char request[CONSENT_REQUEST_MAX];
-	wchar_t exe[MAX_PATH + 1];
-	wchar_t cmd[MAX_PATH + 64];
-	HANDLE in_wr = NULL, std[3] = { NULL, NULL, NULL };
+	HANDLE in_wr = NULL;
+	int std[3] = { -1, -1, -1 };
 	struct consent *c;
 	unsigned long sid;
 	char *end;
@@ -316,9 +282,6 @@ consent_ask(uv_loop_t *loop, const char *self_exe,
 	ms = req->timeout_ms ? req->timeout_ms : 30000;
 	if (ms > 600000)
 		return OP_ERR_RANGE;
-	if ((r = utf8_to_wide(self_exe, exe, MAX_PATH + 1)) != 0 ||
-		wcschr(exe, L'"') != NULL)
-		return OP_ERR_CONFIG;
 	if ((reqlen = consent__request_encode(req, request,
 		     sizeof(request))) == 0)
 		return OP_ERR_INTERNAL;
@@ -331,21 +294,17 @@ consent_ask(uv_loop_t *loop, const char *self_exe,
 	c->wait_ms = c->timeout_s * 1000 + GRACE_MS;
 	snprintf(c->user, sizeof(c->user), "%s", user->name);
 	snprintf(c->where, sizeof(c->where), "session %lu", sid);
-	_snwprintf(cmd, sizeof(cmd) / sizeof(cmd[0]),
-		L"\"%ls\" consent-prompt --stdin --timeout=%u", exe,
-		c->timeout_s);
-	cmd[sizeof(cmd) / sizeof(cmd[0]) - 1] = L'\0';
 
 	r = OP_ERR_INTERNAL;
 	if (!make_pipe(&in_wr, &std[0], true) ||
 		!make_pipe(&c->out_rd, &std[1], false) ||
 		!make_pipe(&c->err_rd, &std[2], false))
 		goto fail;
-	if ((r = start_prompt(c, cmd, (DWORD)sid, std)) != 0)
+	if ((r = start_prompt(c, self_exe, (DWORD)sid, std)) != 0)
 		goto fail;
 	for (int i = 0; i < 3; i++) {
-		CloseHandle(std[i]);
-		std[i] = NULL;
+		_close(std[i]);
+		std[i] = -1;
 	}
 	/* A prompt that does not read still times out: the write fits the
 	 * pipe's buffer. */
@@ -367,8 +326,8 @@ consent_ask(uv_loop_t *loop, const char *self_exe,
 	return 0;
 fail:
 	for (int i = 0; i < 3; i++)
-		if (std[i] != NULL)
-			CloseHandle(std[i]);
+		if (std[i] >= 0)
+			_close(std[i]);
 	if (in_wr != NULL)
 		CloseHandle(in_wr);
 	if (c->proc != NULL)

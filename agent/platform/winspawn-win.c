@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <windows.h>
+#include <userenv.h>
 #include <wtsapi32.h>
 
 #include "core/err.h"
@@ -148,6 +149,8 @@ winspawn_start(const struct winspawn *s, void **proc, int *pid)
 	wchar_t desktop[] = L"winsta0\\default";
 	HANDLE inherit[WINSPAWN_MAX_FDS];
 	HANDLE token = NULL;
+	void *env = NULL;
+	DWORD flags = EXTENDED_STARTUPINFO_PRESENT | CREATE_NO_WINDOW;
 	int ninherit = 0;
 	STARTUPINFOEXW si;
 	PROCESS_INFORMATION pi;
@@ -216,19 +219,23 @@ winspawn_start(const struct winspawn *s, void **proc, int *pid)
 			PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherit,
 			(SIZE_T)ninherit * sizeof(HANDLE), NULL, NULL))
 		goto out;
-	if (s->session != winspawn_own_session() &&
-		(r = session_token((DWORD)s->session, &token)) != 0)
+	if (s->token != NULL) {
+		if (CreateEnvironmentBlock(&env, s->token, FALSE))
+			flags |= CREATE_UNICODE_ENVIRONMENT;
+		else
+			env = NULL;
+	} else if (s->session != winspawn_own_session() &&
+		(r = session_token((DWORD)s->session, &token)) != 0) {
 		goto out;
+	}
 	r = OP_ERR_INTERNAL;
-	if (token != NULL)
-		ok = CreateProcessAsUserW(token, exe, cmd, NULL, NULL,
-			ninherit > 0, EXTENDED_STARTUPINFO_PRESENT |
-				CREATE_NO_WINDOW,
-			NULL, NULL, &si.StartupInfo, &pi);
+	if (s->token != NULL || token != NULL)
+		ok = CreateProcessAsUserW(s->token != NULL ? s->token : token,
+			exe, cmd, NULL, NULL, ninherit > 0, flags, env, NULL,
+			&si.StartupInfo, &pi);
 	else
-		ok = CreateProcessW(exe, cmd, NULL, NULL, ninherit > 0,
-			EXTENDED_STARTUPINFO_PRESENT | CREATE_NO_WINDOW, NULL,
-			NULL, &si.StartupInfo, &pi);
+		ok = CreateProcessW(exe, cmd, NULL, NULL, ninherit > 0, flags,
+			NULL, NULL, &si.StartupInfo, &pi);
 	if (ok) {
 		CloseHandle(pi.hThread);
 		*proc = pi.hProcess;
@@ -244,6 +251,8 @@ out:
 		CloseHandle(inherit[i]);
 	if (token != NULL)
 		CloseHandle(token);
+	if (env != NULL)
+		DestroyEnvironmentBlock(env);
 	free(table);
 	free(cmd);
 	return r;

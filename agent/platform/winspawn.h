@@ -24,6 +24,9 @@ struct winspawn {
 	const char *exe;     /* UTF-8, absolute */
 	char *const *argv;   /* argv[0] first, NULL-terminated */
 	unsigned long session; /* the session to start it in */
+	/* A user's primary token (WTSQueryUserToken) to start it with,
+	 * with that user's environment; NULL: ours, moved to session. */
+	void *token;
 	/* The child's CRT descriptors 0..nfds-1 (each one of ours, or -1
 	 * for none). */
 	int fds[WINSPAWN_MAX_FDS];
@@ -31,9 +34,9 @@ struct winspawn {
 };
 
 /*
- * Starts s->exe in session s->session on winsta0\default, with a copy of
- * our own token moved to that session (when it is our own session, the
- * token is unchanged). On success *proc is the process handle (the
+ * Starts s->exe in session s->session on winsta0\default, as s->token's
+ * user, else with a copy of our own token moved to that session (when it
+ * is our own session, the token is unchanged). On success *proc is the process handle (the
  * caller waits for it and closes it) and *pid its ID. Returns 0,
  * OP_ERR_DENIED when the token cannot be moved (no SeTcbPrivilege),
  * OP_ERR_CONFIG for a bad exe or argv, or OP_ERR_INTERNAL.
