@@ -2,8 +2,8 @@
 /*
  * The monitor's Windows side (daemon-monitor.h). The network process is
  * the same outpost.exe, its end of the channel (a named pipe,
- * monchan-win.c) passed as CRT descriptor 3 (libuv hands descriptors
- * past 2 to the child's C runtime). Handles in replies are duplicated
+ * monchan-win.c) passed as CRT descriptor 3 (winspawn.h), with no
+ * privileges but SeChangeNotifyPrivilege. Handles in replies are duplicated
  * into it (monchan_send's peer). Windows has no signals to pass on: a
  * stop is MON_EV_STOP, and a network process that has not ended 15 s
  * later is terminated. Stops come from Ctrl-C or Ctrl-Break in a
@@ -13,13 +13,13 @@
  * (consent-win.c), from session 0 too.
  *
  * Under the SCM the network process is started in the console session
- * on its interactive desktop (spawn_in_session), as RustDesk does, and
+ * on its interactive desktop (mon_proc_spawn), as RustDesk does, and
  * moved when the console session changes.
  *
- * Not yet: a restricted token for the network process (it runs as the
- * monitor's account: LocalSystem for the service), the secure desktop
- * (log-on screen, UAC), a virtual display, locking. Those requests are
- * refused.
+ * Not yet: another account for the network process (it runs as the
+ * monitor's, LocalSystem for the service, its privileges deleted), the
+ * secure desktop (log-on screen, UAC), a virtual display, locking. Those
+ * requests are refused.
  */
 #include "cli/daemon.h"
 #include "cli/daemon-internal.h"
@@ -67,15 +67,6 @@ mon_proc_state(struct mon_proc *p, const char *state)
 	return 0;
 }
 
-static void
-on_uv_exit(uv_process_t *h, int64_t exit_status, int term_signal)
-{
-	struct mon_proc *p = h->data;
-
-	uv_close((uv_handle_t *)h, NULL);
-	p->on_exit(p, exit_status, term_signal);
-}
-
 /* The wait's thread: the network process started by winspawn ended. */
 static void CALLBACK
 on_child_wait(void *arg, BOOLEAN timed_out)
@@ -105,26 +96,33 @@ on_child_exited(uv_async_t *a)
 }
 
 /*
- * A service starts the network process in the console session, on its
- * interactive desktop (winsta0\default), so that it serves the screen
+ * The network process, with no privileges but SeChangeNotifyPrivilege
+ * (winspawn.h). A service starts it in the console session, on its
+ * interactive desktop (winsta0\\default), so that it serves the screen
  * the user sees: a service's own session (0 on Windows) and window
- * station are never shown. No console session (between sessions):
- * our own session for now; a session change starts it again.
+ * station are never shown. No console session (between sessions): our
+ * own for now; a session change starts it again.
  */
-static int
-spawn_in_session(struct mon_proc *p, int child_end)
+int
+mon_proc_spawn(struct mon_proc *p, int child_end, mon_exit_fn on_exit)
 {
+	unsigned long own = winspawn_own_session();
 	unsigned long console = winspawn_console_session();
 	struct winspawn ws = {
 		.exe = p->self_exe,
 		.argv = p->cli->argv,
-		.session = console != 0xFFFFFFFFul ? console :
-						     winspawn_own_session(),
+		.session = p->service && console != 0xFFFFFFFFul ? console :
+								   own,
+		.drop_privileges = true,
 		.fds = { 0, 1, 2, child_end },
 		.nfds = 4,
 	};
 	int pid, r;
 
+	/* Inherited by the child (our own never reads it again). */
+	if ((r = uv_os_setenv(DAEMON_MONITOR_FD_ENV, "3")) != 0)
+		return r;
+	p->on_exit = on_exit;
 	if ((r = winspawn_start(&ws, &p->child_proc, &pid)) != 0)
 		return r == OP_ERR_DENIED ? UV_EPERM : UV_EINVAL;
 	if (!RegisterWaitForSingleObject(&p->child_wait, p->child_proc,
@@ -138,40 +136,9 @@ spawn_in_session(struct mon_proc *p, int child_end)
 	p->child_session = ws.session;
 	p->child_killed = false;
 	uv_ref((uv_handle_t *)&p->child_exited);
-	log_info("monitor: network process %d started in session %lu",
-		pid, ws.session);
+	log_info("monitor: network process %d started in session %lu", pid,
+		ws.session);
 	return 0;
-}
-
-int
-mon_proc_spawn(struct mon_proc *p, int child_end, mon_exit_fn on_exit)
-{
-	uv_stdio_container_t stdio[4];
-	uv_process_options_t o = { 0 };
-	int r;
-
-	/* Inherited by the child (our own never reads it again). */
-	if ((r = uv_os_setenv(DAEMON_MONITOR_FD_ENV, "3")) != 0)
-		return r;
-	p->on_exit = on_exit;
-	if (p->service)
-		return spawn_in_session(p, child_end);
-	for (int i = 0; i < 3; i++) {
-		stdio[i].flags = UV_INHERIT_FD;
-		stdio[i].data.fd = i;
-	}
-	stdio[3].flags = UV_INHERIT_FD;
-	stdio[3].data.fd = child_end;
-	o.file = p->self_exe;
-	o.args = p->cli->argv;
-	o.stdio = stdio;
-	o.stdio_count = 4;
-	o.flags = UV_PROCESS_WINDOWS_HIDE;
-	o.exit_cb = on_uv_exit;
-	p->child.data = p;
-	r = uv_spawn(&p->loop, &p->child, &o);
-	p->child_pid = r == 0 ? p->child.pid : 0;
-	return r;
 }
 
 void
@@ -180,18 +147,15 @@ mon_proc_kill(struct mon_proc *p)
 	if (p->child_proc != NULL) {
 		p->child_killed = true;
 		TerminateProcess(p->child_proc, 1);
-		return;
 	}
-	(void)uv_process_kill(&p->child, SIGKILL);
 }
 
 static intptr_t
 child_handle(struct mon_proc *p)
 {
-	if (!p->child_running)
-		return -1;
-	return p->child_proc != NULL ? (intptr_t)p->child_proc :
-				       (intptr_t)p->child.process_handle;
+	return p->child_running && p->child_proc != NULL ?
+		       (intptr_t)p->child_proc :
+		       -1;
 }
 
 int
@@ -286,7 +250,7 @@ on_service_session(uv_async_t *h)
 	struct mon_proc *p = h->data;
 	unsigned long console = winspawn_console_session();
 
-	if (!p->child_running || p->child_proc == NULL ||
+	if (!p->service || !p->child_running || p->child_proc == NULL ||
 		console == 0xFFFFFFFFul || console == p->child_session)
 		return;
 	log_notice("monitor: the console is now session %lu; moving the "

@@ -61,8 +61,8 @@ struct mon_proc {
 	uv_timer_t stop_timer;  /* a network process told to stop, killed */
 	uv_async_t svc_stop;    /* the SCM's stop, from its thread */
 	bool service;           /* started by the SCM */
-	/* A network process started in the console session (winspawn.h)
-	 * instead of by uv_spawn: its handle and the wait for its end. */
+	/* The network process (winspawn.h; child is unused): its handle
+	 * and the wait for its end. */
 	void *child_proc;
 	void *child_wait;
 	unsigned long child_session;

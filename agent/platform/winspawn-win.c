@@ -128,6 +128,38 @@ session_token(DWORD session, HANDLE *out)
 	return 0;
 }
 
+/* base without its privileges (winspawn.drop_privileges). */
+static int
+drop_privileges(HANDLE base, HANDLE *out)
+{
+	TOKEN_PRIVILEGES *tp = NULL;
+	LUID_AND_ATTRIBUTES *del = NULL;
+	LUID keep;
+	DWORD n = 0, ndel = 0;
+	int r = OP_ERR_INTERNAL;
+
+	*out = NULL;
+	if (!LookupPrivilegeValueW(NULL, L"SeChangeNotifyPrivilege", &keep))
+		return r;
+	(void)GetTokenInformation(base, TokenPrivileges, NULL, 0, &n);
+	if (n == 0 || (tp = malloc(n)) == NULL ||
+		!GetTokenInformation(base, TokenPrivileges, tp, n, &n) ||
+		(del = calloc(tp->PrivilegeCount + 1, sizeof(*del))) == NULL)
+		goto out;
+	for (DWORD i = 0; i < tp->PrivilegeCount; i++) {
+		LUID l = tp->Privileges[i].Luid;
+
+		if (l.LowPart != keep.LowPart || l.HighPart != keep.HighPart)
+			del[ndel++] = tp->Privileges[i];
+	}
+	if (CreateRestrictedToken(base, 0, 0, NULL, ndel, del, 0, NULL, out))
+		r = 0;
+out:
+	free(del);
+	free(tp);
+	return r;
+}
+
 static BYTE
 crt_flags(HANDLE h)
 {
@@ -148,9 +180,11 @@ winspawn_start(const struct winspawn *s, void **proc, int *pid)
 	wchar_t *cmd = NULL;
 	wchar_t desktop[] = L"winsta0\\default";
 	HANDLE inherit[WINSPAWN_MAX_FDS];
-	HANDLE token = NULL;
+	HANDLE token = NULL, base = NULL;
 	void *env = NULL;
-	DWORD flags = EXTENDED_STARTUPINFO_PRESENT | CREATE_NO_WINDOW;
+	/* No console of ours (a service): none for the child either. */
+	DWORD flags = EXTENDED_STARTUPINFO_PRESENT |
+		(GetConsoleWindow() == NULL ? CREATE_NO_WINDOW : 0);
 	int ninherit = 0;
 	STARTUPINFOEXW si;
 	PROCESS_INFORMATION pi;
@@ -224,13 +258,28 @@ winspawn_start(const struct winspawn *s, void **proc, int *pid)
 			flags |= CREATE_UNICODE_ENVIRONMENT;
 		else
 			env = NULL;
-	} else if (s->session != winspawn_own_session() &&
-		(r = session_token((DWORD)s->session, &token)) != 0) {
+		flags |= CREATE_NO_WINDOW; /* another user's session */
+	} else if (s->session != winspawn_own_session()) {
+		if ((r = session_token((DWORD)s->session, &base)) != 0)
+			goto out;
+		flags |= CREATE_NO_WINDOW;
+	} else if (s->drop_privileges &&
+		!OpenProcessToken(GetCurrentProcess(),
+			TOKEN_DUPLICATE | TOKEN_QUERY | TOKEN_ASSIGN_PRIMARY,
+			&base)) {
 		goto out;
+	}
+	if (s->drop_privileges &&
+		(r = drop_privileges(s->token != NULL ? s->token : base,
+			 &token)) != 0)
+		goto out;
+	if (token == NULL) { /* ours, or moved: the same handle */
+		token = base;
+		base = NULL;
 	}
 	r = OP_ERR_INTERNAL;
 	if (s->token != NULL || token != NULL)
-		ok = CreateProcessAsUserW(s->token != NULL ? s->token : token,
+		ok = CreateProcessAsUserW(token != NULL ? token : s->token,
 			exe, cmd, NULL, NULL, ninherit > 0, flags, env, NULL,
 			&si.StartupInfo, &pi);
 	else
@@ -251,6 +300,8 @@ out:
 		CloseHandle(inherit[i]);
 	if (token != NULL)
 		CloseHandle(token);
+	if (base != NULL)
+		CloseHandle(base);
 	if (env != NULL)
 		DestroyEnvironmentBlock(env);
 	free(table);

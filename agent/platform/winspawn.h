@@ -15,6 +15,7 @@
 #ifndef OP_PLATFORM_WINSPAWN_H
 #define OP_PLATFORM_WINSPAWN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <wchar.h>
 
@@ -27,6 +28,12 @@ struct winspawn {
 	/* A user's primary token (WTSQueryUserToken) to start it with,
 	 * with that user's environment; NULL: ours, moved to session. */
 	void *token;
+	/* Start it with every privilege deleted from its token but
+	 * SeChangeNotifyPrivilege (which everyone has): a LocalSystem child
+	 * keeps SYSTEM's access to objects but cannot debug or open other
+	 * processes at will, act as part of the OS, back up, restore, take
+	 * ownership, load drivers or impersonate. */
+	bool drop_privileges;
 	/* The child's CRT descriptors 0..nfds-1 (each one of ours, or -1
 	 * for none). */
 	int fds[WINSPAWN_MAX_FDS];

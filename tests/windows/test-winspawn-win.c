@@ -4,7 +4,8 @@
  * reads back into the same arguments (spaces, quotes, backslashes,
  * empty ones, non-ASCII), one that does not fit, and a child started in
  * our own session that finds its C runtime descriptor 3 (a pipe of
- * ours, passed in lpReserved2's table) and its exit code comes back.
+ * ours, passed in lpReserved2's table) and its exit code comes back;
+ * one started with drop_privileges has SeChangeNotifyPrivilege only.
  * A session other than our own needs LocalSystem: not tested here.
  */
 #include <fcntl.h>
@@ -110,6 +111,57 @@ test_child_fd3(void)
 	_close(fds[0]);
 }
 
+static DWORD
+privilege_count(void)
+{
+	HANDLE t;
+	DWORD n = 0;
+	TOKEN_PRIVILEGES *tp;
+	DWORD count = 0;
+
+	if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &t))
+		return 0;
+	(void)GetTokenInformation(t, TokenPrivileges, NULL, 0, &n);
+	if ((tp = malloc(n)) != NULL &&
+		GetTokenInformation(t, TokenPrivileges, tp, n, &n))
+		count = tp->PrivilegeCount;
+	free(tp);
+	CloseHandle(t);
+	return count;
+}
+
+/* The child reports its privileges on fd 3: only SeChangeNotify left. */
+static void
+test_drop_privileges(void)
+{
+	char *argv[] = { self, "privs", NULL };
+	struct winspawn ws = {
+		.exe = self,
+		.argv = argv,
+		.session = winspawn_own_session(),
+		.drop_privileges = true,
+		.fds = { 0, 1, 2, -1 },
+		.nfds = 4,
+	};
+	int fds[2];
+	void *proc = NULL;
+	int pid = 0;
+	char buf[128];
+	int n;
+
+	ASSERT(privilege_count() > 1); /* wine's token, as an admin's */
+	ASSERT_INT_EQ(_pipe(fds, 256, _O_BINARY), 0);
+	ws.fds[3] = fds[1];
+	ASSERT_INT_EQ(winspawn_start(&ws, &proc, &pid), 0);
+	_close(fds[1]);
+	n = _read(fds[0], buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	ASSERT_STR_EQ(buf, "1 SeChangeNotifyPrivilege");
+	ASSERT_INT_EQ(WaitForSingleObject(proc, 30000), WAIT_OBJECT_0);
+	CloseHandle(proc);
+	_close(fds[0]);
+}
+
 static void
 test_bad_exe(void)
 {
@@ -134,11 +186,32 @@ main(int argc, char **argv)
 
 		return _write(3, msg, (unsigned)n) == n ? 7 : 1;
 	}
+	if (argc == 2 && strcmp(argv[1], "privs") == 0) {
+		char msg[128], name[64];
+		DWORD len = sizeof(name), tn = 0;
+		TOKEN_PRIVILEGES *tp;
+		HANDLE t;
+		int n;
+
+		if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &t))
+			return 1;
+		(void)GetTokenInformation(t, TokenPrivileges, NULL, 0, &tn);
+		if ((tp = malloc(tn)) == NULL ||
+			!GetTokenInformation(t, TokenPrivileges, tp, tn, &tn) ||
+			tp->PrivilegeCount < 1 ||
+			!LookupPrivilegeNameA(NULL, &tp->Privileges[0].Luid,
+				name, &len))
+			return 1;
+		n = snprintf(msg, sizeof(msg), "%lu %s",
+			(unsigned long)tp->PrivilegeCount, name);
+		return _write(3, msg, (unsigned)n) == n ? 0 : 1;
+	}
 	RUN(test_cmdline);
 	RUN(test_cmdline_bounds);
 	if (GetModuleFileNameA(NULL, self, sizeof(self)) == 0)
 		return 1;
 	RUN(test_child_fd3);
+	RUN(test_drop_privileges);
 	RUN(test_bad_exe);
 	return th_done();
 }

@@ -16,10 +16,8 @@ import winerun
 from wine_session_util import winpath
 
 EX_DATAERR, EX_NOINPUT, EX_UNAVAILABLE, EX_CONFIG = 65, 66, 69, 78
-# main.c's table and the hidden consent prompt: what is not ported yet
-# (cmd-daemon-win.c)
-UNPORTED = [["doctor"], ["enroll"],
-            ["consent-prompt"], ["policy", "explain"],
+# main.c's table: what is not ported yet (cmd-daemon-win.c)
+UNPORTED = [["doctor"], ["enroll"], ["policy", "explain"],
             ["config", "import", "x"], ["config", "import-rustdesk", "x"]]
 failures = []
 
