@@ -3,8 +3,7 @@
  * The Windows entries of main.c's table for the commands whose code is
  * not ported yet (issue 16): the same names as on Linux,
  * so the table and --help stay one list, but each says so and exits 69.
- * Linked instead of cmd-doctor.c, cmd-enroll.c,
- * cmd-policy.c and cmd-import.c.
+ * Linked instead of cmd-doctor.c, cmd-enroll.c and cmd-import.c.
  */
 #include <stdio.h>
 
@@ -28,8 +27,6 @@ unported(const char *cmd)
 
 UNPORTED(cmd_doctor, "doctor")
 UNPORTED(cmd_enroll, "enroll")
-/* policy-conf.c (the policy's time zones and files) is POSIX still. */
-UNPORTED(cmd_policy, "policy")
 /* cmd-import.c writes files with POSIX modes and open_memstream. */
 UNPORTED(cmd_config_import, "config import")
 UNPORTED(cmd_config_import_rustdesk, "config import-rustdesk")

@@ -8,14 +8,19 @@
  * Exit codes: 0 allow, 1 deny, 2 ask (allowed once the local user
  * clicks Allow), 64 usage, 78 configuration error.
  */
-#include <arpa/inet.h>
 #include <getopt.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
+#ifdef _WIN32
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#endif
 
 #include "cli/cli.h"
 #include "cli/policy-conf.h"

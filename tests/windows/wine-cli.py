@@ -17,7 +17,7 @@ from wine_session_util import winpath
 
 EX_DATAERR, EX_NOINPUT, EX_UNAVAILABLE, EX_CONFIG = 65, 66, 69, 78
 # main.c's table: what is not ported yet (cmd-daemon-win.c)
-UNPORTED = [["doctor"], ["enroll"], ["policy", "explain"],
+UNPORTED = [["doctor"], ["enroll"],
             ["config", "import", "x"], ["config", "import-rustdesk", "x"]]
 failures = []
 
@@ -125,6 +125,32 @@ def main():
             expect("config check refuses " + name,
                    run("config", "check", winpath(path), conf=False),
                    EX_CONFIG, err_re=re.escape(winpath(path)) + r":(\d+:\d+:)? \S")
+
+        # policy explain: the daemon's decision for a hypothetical
+        # connection; exit 2 = ask, 0 = allow, 1 = deny, 64 = usage.
+        pol = os.path.join(tmp, "policy.yaml")
+        with open(pol, "w") as f:
+            f.write("state_dir: '%s'\n"
+                    "policy:\n  consent:\n    when_user_present: ask\n"
+                    "    when_no_user: allow\n"
+                    "  peers:\n    deny_ids: ['666*']\n"
+                    % winpath(state))
+        prun = Outpost(wine, exe, pol)
+        expect("policy explain: a present user is asked",
+               prun("policy", "explain", "--peer", "123456789", "--from",
+                    "10.1.2.3", "--user-present"), 2,
+               out_re=r"(?m)^decision: +ask\n")
+        expect("policy explain: nobody there, allowed",
+               prun("policy", "explain", "--peer", "123456789", "--from",
+                    "10.1.2.3", "--at", "Mon 09:30"), 0,
+               out_re=r"(?m)^decision: +allow\n.*\n(?s:.*)Mon 09:30")
+        expect("policy explain: a denied ID",
+               prun("policy", "explain", "--peer", "666000111", "--from",
+                    "10.1.2.3"), 1,
+               out_re=r"(?m)^decision: +deny\n(?s:.*)deny_ids")
+        expect("policy explain refuses a bad address",
+               prun("policy", "explain", "--peer", "1", "--from",
+                    "not-an-ip"), 64, err_re=r"IPv4 or IPv6")
 
         # No daemon on Windows yet, so no trail. As on Linux before the
         # first session: listing nothing succeeds (0, empty, the reason on
