@@ -3,7 +3,7 @@
  * The Windows entries of main.c's table for the commands whose code is
  * not ported yet (issue 16): the same names as on Linux,
  * so the table and --help stay one list, but each says so and exits 69.
- * Linked instead of cmd-doctor.c, cmd-enroll.c and cmd-import.c.
+ * Linked instead of cmd-doctor.c and cmd-enroll.c.
  */
 #include <stdio.h>
 
@@ -27,6 +27,3 @@ unported(const char *cmd)
 
 UNPORTED(cmd_doctor, "doctor")
 UNPORTED(cmd_enroll, "enroll")
-/* cmd-import.c writes files with POSIX modes and open_memstream. */
-UNPORTED(cmd_config_import, "config import")
-UNPORTED(cmd_config_import_rustdesk, "config import-rustdesk")

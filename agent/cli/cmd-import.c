@@ -39,10 +39,21 @@
 #include "cli/rustdesk-config.h"
 #include "conf/conf.h"
 #include "core/err.h"
+#include "core/memfile.h"
 #include "ctl/ctl.h"
 #include "platform/securefile.h"
 
 #define IMPORT_RELOAD_TIMEOUT_MS 5000
+
+#ifdef _WIN32
+#define O_CLOEXEC 0
+#define READ_MODE (O_RDONLY | O_BINARY)
+#define FOPEN_READ "rb"
+#define mkdir(d, mode) mkdir(d)
+#else
+#define READ_MODE (O_RDONLY | O_CLOEXEC)
+#define FOPEN_READ "re"
+#endif
 
 /* --- reading and installing ------------------------------------------ */
 
@@ -52,7 +63,7 @@ static int
 read_bounded(const char *path, size_t max, char **out, size_t *out_len)
 {
 	bool is_stdin = strcmp(path, "-") == 0;
-	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	int fd = is_stdin ? STDIN_FILENO : open(path, READ_MODE);
 	size_t len = 0;
 	char *buf;
 
@@ -109,7 +120,7 @@ same_content(const char *path, const char *data, size_t len)
 	char *cur = NULL;
 	size_t cur_len = 0;
 	bool same = false;
-	FILE *f = fopen(path, "re");
+	FILE *f = fopen(path, FOPEN_READ);
 
 	if (f == NULL)
 		return false;
@@ -141,6 +152,10 @@ check_config_dir(const char *path)
 		return EX_USAGE;
 	}
 	slash = strrchr(dir, '/');
+#ifdef _WIN32
+	if (strrchr(dir, '\\') > slash)
+		slash = strrchr(dir, '\\');
+#endif
 	if (slash == NULL)
 		snprintf(dir, sizeof(dir), ".");
 	else if (slash == dir)
@@ -162,6 +177,7 @@ check_config_dir(const char *path)
 			dir);
 		return EX_CANTCREAT;
 	}
+#ifndef _WIN32 /* Windows: the DACLs, which the loader checks */
 	if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0) {
 		fprintf(stderr, "outpost config import: %s is world-writable; "
 				"the agent would refuse a config in it (chmod "
@@ -169,6 +185,7 @@ check_config_dir(const char *path)
 			dir, dir);
 		return EX_CONFIG;
 	}
+#endif
 	return 0;
 }
 
@@ -342,9 +359,10 @@ rd_check_value(enum rd_field f, enum conf_key key, const char *value)
 	struct conf_diags diags = { 0 };
 	struct conf *c = NULL;
 	const char *name = conf_key_name(key);
+	struct op_memfile mf;
 	char *doc = NULL;
 	size_t len = 0;
-	FILE *m = open_memstream(&doc, &len);
+	FILE *m = op_memfile_open(&mf);
 	bool ok;
 
 	if (m == NULL)
@@ -354,7 +372,8 @@ rd_check_value(enum rd_field f, enum conf_key key, const char *value)
 		name + strcspn(name, ".") + 1);
 	conf_write_yaml_string(m, value);
 	fputc('\n', m);
-	fclose(m);
+	if ((doc = op_memfile_take(&mf, &len)) == NULL)
+		return false;
 	ok = conf_load_buffer("<rustdesk>", doc, len, &c, &diags) == 0;
 	if (!ok) {
 		fprintf(stderr, "outpost config import-rustdesk: RustDesk's "
@@ -464,6 +483,7 @@ cmd_config_import_rustdesk(struct cli *cli, int argc, char **argv)
 	size_t doclen = 0;
 	size_t inlen = 0;
 	bool from_file;
+	struct op_memfile mf;
 	FILE *m;
 	int rc;
 	int r;
@@ -548,7 +568,7 @@ cmd_config_import_rustdesk(struct cli *cli, int argc, char **argv)
 	on[CONF_SERVER_KEY] = rd_get(&rd, RD_KEY)[0] != '\0';
 	ov[CONF_SERVER_KEY] = rd_get(&rd, RD_KEY);
 
-	if ((m = open_memstream(&doc, &doclen)) == NULL) {
+	if ((m = op_memfile_open(&mf)) == NULL) {
 		rc = EX_OSERR;
 		goto out;
 	}
@@ -557,7 +577,7 @@ cmd_config_import_rustdesk(struct cli *cli, int argc, char **argv)
 	      "other keys kept from the\n# previous file.\n",
 		m);
 	emit_tree(m, cur, on, ov, "", 0, 0);
-	if (fclose(m) != 0) {
+	if ((doc = op_memfile_take(&mf, &doclen)) == NULL) {
 		rc = EX_OSERR;
 		goto out;
 	}

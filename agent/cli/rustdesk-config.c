@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "core/err.h"
+#include "core/text.h"
 
 /* RustDesk's licence signing key (custom_server.rs, PK): strings signed
  * with it carry the JSON after a 64-byte Ed25519 signature. */
@@ -509,7 +510,7 @@ rd_keyvalue(const char *s, struct rd_server *out)
 
 			if (n >= pl && strncmp(p, prefix[f], pl) == 0) {
 				free(out->v[f]);
-				if ((out->v[f] = strndup(p + pl, n - pl)) ==
+				if ((out->v[f] = op_strndup(p + pl, n - pl)) ==
 					NULL) {
 					rd_clear(out);
 					return -1;

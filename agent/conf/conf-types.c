@@ -18,21 +18,9 @@
 #include "conf/conf-internal.h"
 #include "core/err.h"
 #include "core/netaddr.h"
+#include "core/text.h"
 
 /* Defaults computed at run time, named "$NAME" in conf-keys.h. */
-/* strndup, which Windows' C library lacks. */
-static char *
-dup_n(const char *s, size_t n)
-{
-	char *p = malloc(n + 1);
-
-	if (p != NULL) {
-		memcpy(p, s, n);
-		p[n] = '\0';
-	}
-	return p;
-}
-
 static const struct {
 	const char *name;
 	const char *root; /* conf__privileged(), or system defaults */
@@ -429,7 +417,7 @@ parse_enum(const struct conf_keydef *kd, const char *s,
 		size_t d;
 
 		if (cl == sl && eq_nocase_n(c, s, cl)) {
-			if ((out->text = dup_n(c, cl)) == NULL)
+			if ((out->text = op_strndup(c, cl)) == NULL)
 				return OP_ERR_NOMEM;
 			out->num = idx;
 			return 0;
@@ -644,7 +632,7 @@ conf__parse_list_default(const struct conf_keydef *kd, const char *s,
 {
 	while (*s != '\0') {
 		size_t n = strcspn(s, "\n");
-		char *item = dup_n(s, n), **items;
+		char *item = op_strndup(s, n), **items;
 		int r;
 
 		if (item == NULL)

@@ -6,6 +6,7 @@
 #include "core/text.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 char *
@@ -32,4 +33,16 @@ op_excerpt(const char *s, size_t len, size_t max_in, char *buf,
 	}
 	buf[o] = '\0';
 	return buf;
+}
+
+char *
+op_strndup(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+
+	if (p != NULL) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
 }

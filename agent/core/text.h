@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Bounded, escaped excerpts of untrusted text for logs and messages. */
+/* Bounded, escaped excerpts of untrusted text for logs and messages;
+ * small string helpers every system has. */
 #ifndef OP_CORE_TEXT_H
 #define OP_CORE_TEXT_H
 
@@ -14,5 +15,10 @@
  */
 char *op_excerpt(const char *s, size_t len, size_t max_in, char *buf,
 	size_t bufsz);
+
+/* The first n bytes of s (no NUL among them is looked for), malloc'd and
+ * NUL-terminated; NULL without memory. strndup, which Windows' C library
+ * lacks. */
+char *op_strndup(const char *s, size_t n);
 
 #endif

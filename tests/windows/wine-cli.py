@@ -17,8 +17,11 @@ from wine_session_util import winpath
 
 EX_DATAERR, EX_NOINPUT, EX_UNAVAILABLE, EX_CONFIG = 65, 66, 69, 78
 # main.c's table: what is not ported yet (cmd-daemon-win.c)
-UNPORTED = [["doctor"], ["enroll"],
-            ["config", "import", "x"], ["config", "import-rustdesk", "x"]]
+UNPORTED = [["doctor"], ["enroll"]]
+# RustDesk's --config string: host 1.1.1.1, key "bogus" (the backwards
+# base64 of its JSON; upstream's own example).
+RUSTDESK_STRING = ("0nI900VsFHZVBVdIlncwpHS4V0bOZ0dtVldrpVO4JHdCp0YV5WdzU"
+                   "GZzdnYRVjI6ISeltmIsISMuEjLx4SMiojI0N3boJye")
 failures = []
 
 
@@ -152,9 +155,52 @@ def main():
                prun("policy", "explain", "--peer", "1", "--from",
                     "not-an-ip"), 64, err_re=r"IPv4 or IPv6")
 
-        # No daemon on Windows yet, so no trail. As on Linux before the
-        # first session: listing nothing succeeds (0, empty, the reason on
-        # stderr); verify, export and show have nothing to act on (66).
+        # config import: validated, installed (a private DACL), an
+        # identical file left alone, a bad one refused with nothing
+        # changed; import-rustdesk: RustDesk's string into server.*.
+        target = os.path.join(tmp, "imported", "outpost.yaml")
+        irun = Outpost(wine, exe, target)
+        new = os.path.join(tmp, "new.yaml")
+        with open(new, "w") as f:
+            f.write("state_dir: '%s'\nserver:\n  rendezvous: hbbs.example"
+                    "\n" % winpath(state))
+        expect("config import installs a new file",
+               irun("config", "import", winpath(new)), 0,
+               out_re=r"installed(?s:.*)not running")
+        check("config import wrote it", os.path.isfile(target),
+              str(os.listdir(tmp)))
+        expect("config import of the same file: unchanged",
+               irun("config", "import", winpath(new)), 0,
+               out_re=r"unchanged")
+        with open(target, "rb") as f:
+            before = f.read()
+        bad = os.path.join(tmp, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write("server:\n  no_such_key: 1\n")
+        expect("config import refuses a bad file",
+               irun("config", "import", winpath(bad)), EX_CONFIG,
+               err_re=r"nothing was changed")
+        with open(target, "rb") as f:
+            check("the refused import changed nothing", f.read() == before,
+                  "file changed")
+        with open(new, "rb") as f:
+            text = f.read().replace(b"hbbs.example", b"hbbs2.example")
+        expect("config import from stdin",
+               irun("config", "import", "-", stdin=text), 0,
+               out_re=r"installed")
+        expect("config import-rustdesk",
+               irun("config", "import-rustdesk", RUSTDESK_STRING), 0,
+               out_re=r"server\.rendezvous: 1\.1\.1\.1")
+        expect("the imported file is valid", irun("config", "dump"), 0,
+               out_re=r"(?s)rendezvous: .?1\.1\.1\.1")
+        expect("import-rustdesk refuses garbage",
+               irun("config", "import-rustdesk", "not base64!"),
+               EX_DATAERR)
+
+        # No daemon runs here (wine-daemon.py does), so no trail. As on
+        # Linux before the first session: listing nothing succeeds (0,
+        # empty, the reason on stderr); verify, export and show have
+        # nothing to act on (66).
         expect("audit list on an empty trail", run("audit", "list"), 0,
                out_re=r"^$", err_re=r"nothing recorded")
         for sub in (["verify"], ["export"], ["show", "1"]):
