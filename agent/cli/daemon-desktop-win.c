@@ -2,11 +2,10 @@
 /*
  * The Windows desktop provider (daemon-internal.h): the console's screen
  * through DXGI Desktop Duplication, GDI when DXGI fails (capture-win.c),
- * SendInput and the Win32 clipboard. This process must run in the
- * user's session to see their desktop: a service in session 0 sees only
- * its own (a helper in the user's session, WTSQueryUserToken +
- * CreateProcessAsUser, is not written yet). No virtual display, no
- * session lock.
+ * SendInput and the Win32 clipboard: this process's session and
+ * desktop, which the service's monitor makes the console session's
+ * winsta0\default (daemon-monitor-win.c). Not the secure desktop (log-on
+ * screen, UAC). No virtual display, no session lock.
  */
 #include "cli/daemon-internal.h"
 

@@ -94,15 +94,11 @@ print_banner(const struct daemon *d)
 	else
 		printf("  direct IP access:   off\n");
 #ifdef _WIN32
-	static const char lead[] = "Consent prompts are not available on "
-		"Windows yet: a policy that asks the user refuses. ";
 	static const char stop[] = "Ctrl-C or the service's stop";
 
-	printf("  screen:             this process's desktop (DXGI, else "
-	       "GDI): run it in the user's session; as a service it sees "
-	       "session 0\n");
+	printf("  screen:             this session's desktop (DXGI, else "
+	       "GDI); the service runs this in the console session\n");
 #else
-	static const char lead[] = "No GNOME/KDE Wayland capture yet. ";
 	static const char stop[] = "Ctrl-C or SIGTERM";
 
 	printf("  screen:             %s\n",
@@ -115,8 +111,8 @@ print_banner(const struct daemon *d)
 			"a virtual display (Xvfb) on demand" :
 			"the logged-in user's desktop (X11 or wlroots)");
 #endif
-	printf("%sFile transfer, terminals and audio: %s, %s, %s "
-	       "(policy.allow). Stop it with %s.\n", lead,
+	printf("File transfer, terminals and audio: %s, %s, %s "
+	       "(policy.allow). Stop it with %s.\n",
 		policy_conf_file_dir(d->conf) != 0 ? "allowed" : "off",
 		conf_bool(d->conf, CONF_POLICY_ALLOW_TERMINAL) ? "allowed" :
 								 "off",

@@ -10,15 +10,18 @@ Usage (on an Xvfb screen, as with-xvfb.py runs it):
 Checks: the banner prints the ID and a one-time password; `outpost
 status` reaches the running daemon over its named pipe; hostile clients
 lose only their connection; a wrong password gets "Wrong Password"; the
-one-time password is accepted once and, as the default policy asks a
-present user and Windows has no prompt yet, refused (fail closed); after
-`outpost reload` with when_user_present: allow, the used one-time
-password is refused and the permanent password set with `outpost
-password set` logs in (PeerInfo says Windows, the VP9 stream of wine's
-desktop matches xwd's picture at >= 35 dB); `outpost audit list` shows
-the sessions; the network process ends when its monitor is killed (the
-port closes). Then as a service (what the MSI installs): after net
-start, status finds it running, it serves a session whose video is the
+default policy asks the user at the console: the consent window comes
+up on this screen, Deny refuses the one-time password's session, the
+same source is then refused without a window, and from another source
+Allow lets the permanent password's session (set with `outpost password
+set`) in (PeerInfo says Windows, the VP9 stream of wine's desktop
+matches xwd's picture at >= 35 dB); after `outpost reload` with when_user_present:
+allow, the used one-time password is refused and the password alone
+logs in; `outpost audit list` shows the sessions and the denial; the network process ends when its monitor is killed (the
+port closes). Then as a service (what the MSI installs), asking again:
+after net start, status finds it running, the consent window started
+from the service comes up on this screen and Allow lets a session in
+whose video is the
 screen (the network process is started on winsta0\\default: the
 service's own window station is never shown, under wine as on
 Windows), net stop closes that session and ends both processes.
@@ -28,6 +31,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -37,7 +41,8 @@ sys.path[:0] = [HERE, os.path.join(HERE, "..", "peers"),
 import client  # noqa: E402
 import video_util  # noqa: E402
 import winerun  # noqa: E402
-from wine_session_util import Lines, check, hostile, winpath  # noqa: E402
+from wine_session_util import (Lines, check, consent_click,  # noqa: E402
+                               consent_gone, hostile, winpath)
 
 PASSWORD = "wine-Daemon-Passw0rd"
 
@@ -78,6 +83,11 @@ class Daemon:
         return self.err.tail(60)
 
 
+def text_of(path):
+    with open(path) as f:
+        return f.read()
+
+
 def port_open(port):
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -86,8 +96,16 @@ def port_open(port):
         return False
 
 
-def login(d, password):
-    c = client.Client(("127.0.0.1", d.port), direct=True, timeout=30)
+def login(d, password, source="127.0.0.1"):
+    sock = socket.socket()
+    try:
+        sock.bind((source, 0))
+        sock.settimeout(5)
+        sock.connect(("127.0.0.1", d.port))
+    except OSError:
+        sock.close()
+        raise
+    c = client.Client(sock, direct=True, timeout=30)
     try:
         c.handshake()
         r = c.login(password)
@@ -98,6 +116,20 @@ def login(d, password):
         c.close()
         return None, r
     return c, r
+
+
+def login_asked(d, password, button, source="127.0.0.1"):
+    """Logs in while a thread answers the consent window with button.
+    Returns (client or None, response, seconds the window took to come
+    up or None)."""
+    seen = {}
+    t = threading.Thread(target=lambda: seen.update(
+        s=consent_click(button, timeout=60)), daemon=True)
+    t.start()
+    c, r = login(d, password, source)
+    t.join(70)
+    check(consent_gone(), "the consent window closed", d.log)
+    return c, r, seen.get("s")
 
 
 def video(d, c, r, display):
@@ -152,8 +184,12 @@ def as_service(d):
         check(rc == 0 and "running" in out,
               f"status of the service: {rc} {out[:80]!r} {err[-300:]!r}",
               d.log)
-        c, r = login(d, PASSWORD)
-        check(c is not None, f"the service serves a session: {r!r}", d.log)
+        # The prompt: started by the monitor (session 0 on Windows) in
+        # the console session, as its user (WTSQueryUserToken).
+        c, r, seen = login_asked(d, PASSWORD, "allow")
+        check(c is not None and seen is not None,
+              f"the service's consent window came up in {seen} s and Allow "
+              f"let the session in: {r!r}", d.log)
         try:
             # The service's own window station is never shown (wine, as
             # Windows); its network process runs on winsta0\default, so
@@ -191,7 +227,8 @@ def main():
         otp = d.out.expect(lambda s: "one-time password:" in s, 60,
                            d.log).split(":", 1)[1].strip()
         check(len(otp) >= 6, f"banner: one-time password {otp!r}", d.log)
-        d.out.expect(lambda s: s.startswith("Consent prompts"), 60, d.log)
+        d.out.expect(lambda s: s.startswith("File transfer, terminals"), 60,
+                     d.log)
         rc, out, err = d.cli("status")
         check(rc == 0 and "running" in out and f"127.0.0.1:{d.port}" in out,
               f"outpost status over the named pipe: {rc} {out[:200]!r}",
@@ -200,13 +237,31 @@ def main():
         c, r = login(d, "not-the-password")
         check(c is None and r == "Wrong Password",
               f"wrong password refused: {r!r}", d.log)
-        # The default policy asks a present user; Windows cannot ask yet,
-        # and counts the user as present: refused (fail closed).
-        c, r = login(d, otp)
+        # The default policy asks the user at the console (wine's
+        # session 1, its user): the window comes up on this screen.
+        c, r, seen = login_asked(d, otp, "deny")
         if c is not None:
             c.close()
-        check(c is None and r == "Connection not allowed",
-              f"no consent prompt on Windows: refused, {r!r}", d.log)
+        check(c is None and r == "Connection not allowed" and
+              seen is not None,
+              f"consent window up in {seen} s; Deny refused the one-time "
+              f"password's session: {r!r}", d.log)
+        # A source the user refused is not asked again for 30 s.
+        c, r = login(d, PASSWORD)
+        if c is not None:
+            c.close()
+        check(c is None and r == "Connection not allowed" and
+              consent_gone(0), f"that source refused again at once, no "
+              f"window: {r!r}", d.log)
+        c, r, seen = login_asked(d, PASSWORD, "allow", source="127.0.0.2")
+        check(c is not None and seen is not None,
+              f"from another source: consent window up in {seen} s; Allow "
+              f"let the permanent password's session in: {r!r}", d.log)
+        try:
+            video(d, c, r, display)
+        finally:
+            c.close()
+        policy = text_of(d.conf)
         with open(d.conf, "a") as f:
             f.write("policy:\n  consent:\n    when_user_present: allow\n")
         rc, out, err = d.cli("reload")
@@ -218,18 +273,15 @@ def main():
         check(c is None, f"the used one-time password is refused: {r!r}",
               d.log)
         c, r = login(d, PASSWORD)
-        check(c is not None, f"the permanent password logs in: {r!r}",
-              d.log)
-        try:
-            video(d, c, r, display)
-        finally:
-            c.close()
+        check(c is not None, f"with allow, the password alone logs in: "
+              f"{r!r}", d.log)
+        c.close()
         time.sleep(2)
         rc, out, err = d.cli("audit", "list")
         lines = [s for s in out.splitlines() if s.strip()]
-        check(rc == 0 and len(lines) >= 2,
-              f"audit list: {rc}, {len(lines)} lines:\n" + out[-1500:],
-              d.log)
+        check(rc == 0 and len(lines) >= 4 and "consent-denied" in out,
+              f"audit list (the denial by the user too): {rc}, "
+              f"{len(lines)} lines:\n" + out[-1500:], d.log)
         # The monitor killed: the network process must not outlive it.
         d.proc.kill()
         d.proc.wait(30)
@@ -238,6 +290,8 @@ def main():
             time.sleep(0.5)
         check(not port_open(d.port), "the network process ended with its "
               "monitor (direct port closed)", d.log)
+        with open(d.conf, "w") as f:  # the default policy: ask
+            f.write(policy)
         as_service(d)
     finally:
         if d.proc.poll() is None:

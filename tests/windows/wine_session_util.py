@@ -75,3 +75,63 @@ def hostile(port, password, log):
             c.close()
         check(r.get("closed"), f"hostile '{name}': connection closed after "
               f"{r.get('closed_after')} s ({r})", log)
+
+
+# The consent window (consent-prompt.h): wine maps its client area to one
+# X window named by the title (no window manager frames it here).
+CONSENT_TITLE = "Outpost: remote access request"
+CONSENT_W, CONSENT_H = 460, 236          # CONSENT_WIN_W/H
+CONSENT_BTN_W, CONSENT_BTN_H = 110, 30
+CONSENT_BTN_Y = CONSENT_H - 14 - CONSENT_BTN_H
+CONSENT_BTN_X = {"deny": CONSENT_W // 2 - 16 - CONSENT_BTN_W,
+                 "allow": CONSENT_W // 2 + 16}
+CONSENT_ARM_S = 0.5                      # CONSENT_ARM_MS
+
+
+def xdo(*args):
+    import subprocess
+    return subprocess.run(["xdotool"] + [str(a) for a in args],
+                          capture_output=True, text=True, timeout=20)
+
+
+def consent_window():
+    """The visible consent window: (X window id, x, y, w, h), or None."""
+    p = xdo("search", "--onlyvisible", "--name", "^" + CONSENT_TITLE + "$")
+    ids = p.stdout.split()
+    if not ids:
+        return None
+    p = xdo("getwindowgeometry", "--shell", ids[0])
+    g = dict(s.split("=", 1) for s in p.stdout.split() if "=" in s)
+    try:
+        return (ids[0], int(g["X"]), int(g["Y"]), int(g["WIDTH"]),
+                int(g["HEIGHT"]))
+    except (KeyError, ValueError):
+        return None  # gone between the two calls
+
+
+def consent_click(button, timeout=60):
+    """Waits for the consent window, lets it arm, then clicks button
+    ("allow" or "deny") with real X input. Returns the seconds the window
+    took to appear, or None when it did not."""
+    start = time.monotonic()
+    while (w := consent_window()) is None:
+        if time.monotonic() - start > timeout:
+            return None
+        time.sleep(0.05)
+    seen = time.monotonic() - start
+    time.sleep(CONSENT_ARM_S + 0.5)
+    _, x, y, _, _ = w
+    xdo("mousemove", "--sync", x + CONSENT_BTN_X[button] + CONSENT_BTN_W // 2,
+        y + CONSENT_BTN_Y + CONSENT_BTN_H // 2)
+    xdo("click", "1")
+    return seen
+
+
+def consent_gone(timeout=20):
+    """True once no consent window is visible."""
+    end = time.monotonic() + timeout
+    while consent_window() is not None:
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+    return True
