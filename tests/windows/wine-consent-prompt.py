@@ -318,35 +318,31 @@ def main():
               "stdin with %s refused: rc %s, nothing on stdout (%r)"
               % (what, r.returncode, r.stdout))
 
-    # Another program's input: SendInput on Deny lands and denies...
-    pr = Prompt(wine, exe, ["--timeout=60"] + FIELDS)
-    try:
-        pr.wait_armed()
-        r = winerun.run([wine, inject, "click",
-                         str(pr.x + DENY_X + BTN_W // 2),
-                         str(pr.y + BTN_Y + BTN_H // 2)], timeout=60)
-        check(r.returncode == 0, "SendInput click sent (%r)" % r.stderr)
-        expect(pr, "deny", "a click on Deny injected with SendInput")
-    finally:
-        pr.kill()
-    # ...on Allow it does not allow, nor do posted button messages.
-    pr = Prompt(wine, exe, ["--timeout=60"] + FIELDS)
-    try:
-        pr.wait_armed()
-        r = winerun.run([wine, inject, "click",
-                         str(pr.x + ALLOW_X + BTN_W // 2),
-                         str(pr.y + BTN_Y + BTN_H // 2)], timeout=60)
-        check(r.returncode == 0, "SendInput click sent (%r)" % r.stderr)
-        r = winerun.run([wine, inject, "post", str(ALLOW_X + BTN_W // 2),
-                         str(BTN_Y + BTN_H // 2)], timeout=60)
-        check(r.returncode == 0, "WM_LBUTTON* posted (%r)" % r.stderr)
-        time.sleep(1.0)
-        check(pr.running(), "a click on Allow injected with SendInput, "
-              "and one posted as messages, give no answer")
-        pr.click_deny()
-        expect(pr, "deny", "then a real click on Deny")
-    finally:
-        pr.kill()
+    # Another program's input, SendInput or posted button messages: on
+    # Deny it lands and denies (so it does reach the window); on Allow it
+    # gives no answer, and a real Deny ends the prompt.
+    for mode, how in (("click", "injected with SendInput"),
+                      ("post", "posted as WM_LBUTTONDOWN/UP")):
+        for name, bx in (("Deny", DENY_X), ("Allow", ALLOW_X)):
+            pr = Prompt(wine, exe, ["--timeout=60"] + FIELDS)
+            try:
+                pr.wait_armed()
+                x, y = bx + BTN_W // 2, BTN_Y + BTN_H // 2
+                if mode == "click":
+                    x, y = pr.x + x, pr.y + y
+                r = winerun.run([wine, inject, mode, str(x), str(y)],
+                                timeout=60)
+                check(r.returncode == 0, "%s: sent (%r)" % (how, r.stderr))
+                if name == "Deny":
+                    expect(pr, "deny", "a click on Deny " + how)
+                    continue
+                time.sleep(1.0)
+                check(pr.running(), "a click on Allow %s gives no answer"
+                      % how)
+                pr.click_deny()
+                expect(pr, "deny", "then a real click on Deny")
+            finally:
+                pr.kill()
 
     # Hostile fields: long, control characters, invalid UTF-8, '&'.
     junk = "A&B\x01\x1b[31m\x7f\u202e" + "\u00e9\u4e2d" * 300 + "\xff"
