@@ -27,14 +27,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, "..", "integration")]
 import video_util  # noqa: E402
 import winerun  # noqa: E402
+from wine_session_util import (CONSENT_ARM_S as ARM_S,  # noqa: E402
+                               CONSENT_BTN_H as BTN_H,
+                               CONSENT_BTN_W as BTN_W,
+                               CONSENT_BTN_X, CONSENT_BTN_Y as BTN_Y,
+                               CONSENT_H as WIN_H, CONSENT_W as WIN_W,
+                               consent_window, xdo)
 
-TITLE = "Outpost: remote access request"
-WIN_W, WIN_H = 460, 236                 # CONSENT_WIN_W/H
-BTN_W, BTN_H = 110, 30
-BTN_Y = WIN_H - 14 - BTN_H
-DENY_X = WIN_W // 2 - 16 - BTN_W
-ALLOW_X = WIN_W // 2 + 16
-ARM_S = 0.5                             # CONSENT_ARM_MS
+DENY_X, ALLOW_X = CONSENT_BTN_X["deny"], CONSENT_BTN_X["allow"]
 ALLOW_RGB = (0x2e, 0x7d, 0x32)
 DENY_RGB = (0x8a, 0x1c, 0x1c)
 HEADER_RGB = (0x24, 0x46, 0x6e)
@@ -45,24 +45,6 @@ FIELDS = ["--peer-id=123456789", "--peer-name=Alice Example",
           "--permissions=keyboard, clipboard, files"]
 
 
-def xdo(*args):
-    return subprocess.run(["xdotool"] + [str(a) for a in args],
-                          capture_output=True, text=True, timeout=20)
-
-
-def find_window():
-    """The prompt's visible X window id, or None."""
-    p = xdo("search", "--onlyvisible", "--name", "^" + TITLE + "$")
-    ids = p.stdout.split()
-    return ids[0] if ids else None
-
-
-def geometry(wid):
-    p = xdo("getwindowgeometry", "--shell", wid)
-    g = dict(line.split("=", 1) for line in p.stdout.split() if "=" in line)
-    return int(g["X"]), int(g["Y"]), int(g["WIDTH"]), int(g["HEIGHT"])
-
-
 class Prompt:
     """outpost.exe consent-prompt running, its window found."""
 
@@ -70,9 +52,9 @@ class Prompt:
         # The last prompt's window gone first, so that the one found is
         # this prompt's.
         end = time.monotonic() + 20
-        while find_window() and time.monotonic() < end:
+        while consent_window() and time.monotonic() < end:
             time.sleep(0.05)
-        if find_window():
+        if consent_window():
             raise AssertionError("an earlier prompt's window is still up")
         for attempt in range(3):
             self.p = subprocess.Popen(
@@ -91,16 +73,15 @@ class Prompt:
             if stdin is not None:
                 self.p.stdin.write(stdin)
             self.p.stdin.close()
-            self.wid = None
+            found = None
             end = self.start + 90
             while time.monotonic() < end and self.p.poll() is None:
-                self.wid = find_window()
-                if self.wid:
+                if (found := consent_window()) is not None:
                     break
                 time.sleep(0.05)
             self.seen = time.monotonic()
-            if self.wid:
-                self.x, self.y, self.w, self.h = geometry(self.wid)
+            if found is not None:
+                self.wid, self.x, self.y, self.w, self.h = found
                 return
             rc, out = self.answer(timeout=30)
             err = self.err

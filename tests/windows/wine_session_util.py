@@ -2,6 +2,7 @@
 """Helpers of the wine tests that drive a Windows program's sessions."""
 import os
 import queue
+import subprocess
 import sys
 import threading
 import time
@@ -89,7 +90,6 @@ CONSENT_ARM_S = 0.5                      # CONSENT_ARM_MS
 
 
 def xdo(*args):
-    import subprocess
     return subprocess.run(["xdotool"] + [str(a) for a in args],
                           capture_output=True, text=True, timeout=20)
 
