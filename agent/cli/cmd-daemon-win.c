@@ -3,7 +3,7 @@
  * The Windows entries of main.c's table for the commands whose code is
  * not ported yet (issue 16): the same names as on Linux,
  * so the table and --help stay one list, but each says so and exits 69.
- * Linked instead of cmd-doctor.c and cmd-enroll.c.
+ * Linked instead of cmd-doctor.c.
  */
 #include <stdio.h>
 
@@ -26,4 +26,3 @@ unported(const char *cmd)
 	}
 
 UNPORTED(cmd_doctor, "doctor")
-UNPORTED(cmd_enroll, "enroll")

@@ -12,7 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include <uv.h>
 
 #include "cli/cli.h"
 #include "conf/conf.h"
@@ -54,6 +55,7 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 	struct conf *conf = NULL;
 	struct state *st = NULL;
 	char host[256];
+	size_t hlen = sizeof(host);
 	int rc;
 
 	if (cli_want_help(argc, argv, enroll_usage))
@@ -64,9 +66,8 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		return rc;
 	if ((rc = cli_open_state(conf, &st)) != 0)
 		goto out;
-	if (gethostname(host, sizeof(host)) != 0)
+	if (uv_os_gethostname(host, &hlen) != 0)
 		host[0] = '\0';
-	host[sizeof(host) - 1] = '\0';
 	fputs("{\"id\":", stdout);
 	op_json_cstr(stdout, state_id(st));
 	fputs(",\"hostname\":", stdout);

@@ -6,6 +6,7 @@ daemon, and the commands not ported yet, refusing with 69.
 
 Usage: wine-cli.py WINE outpost.exe
 """
+import json
 import os
 import re
 import shutil
@@ -17,7 +18,7 @@ from wine_session_util import winpath
 
 EX_DATAERR, EX_NOINPUT, EX_UNAVAILABLE, EX_CONFIG = 65, 66, 69, 78
 # main.c's table: what is not ported yet (cmd-daemon-win.c)
-UNPORTED = [["doctor"], ["enroll"]]
+UNPORTED = [["doctor"]]
 # RustDesk's --config string: host 1.1.1.1, key "bogus" (the backwards
 # base64 of its JSON; upstream's own example).
 RUSTDESK_STRING = ("0nI900VsFHZVBVdIlncwpHS4V0bOZ0dtVldrpVO4JHdCp0YV5WdzU"
@@ -84,6 +85,15 @@ def main():
         check("id --reset makes a new ID", new != first, new)
         expect("id after the reset", run("id"), 0, out_re="^" + new + "$")
         expect("id refuses an operand", run("id", "extra"), 64)
+        out = expect("enroll: one line of JSON", run("enroll"), 0,
+                     out_re=r"^\{.*\}\n$")
+        try:
+            facts = json.loads(out)
+        except ValueError:
+            facts = {}
+        check("enroll's facts: this ID, a host name, not registered",
+              facts.get("id") == new.strip() and facts.get("hostname") and
+              facts.get("registered") is False, repr(facts))
 
         pwfile = os.path.join(state, "password.h1")
         expect("password set from stdin",
