@@ -72,6 +72,12 @@
 #include "net/nat.h"
 #include "platform/securefile.h"
 
+#ifdef _WIN32
+#define ID_OPEN_FLAGS (O_RDONLY | O_BINARY)
+#else
+#define ID_OPEN_FLAGS (O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)
+#endif
+
 #define AGENT_TIMEOUT_MS 1500
 
 static const char *const check_name[K_COUNT] = {
@@ -383,7 +389,7 @@ pick_probe_id(const struct conf *c, struct doctor *d, struct doctor_report *rep)
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/id", dir);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	fd = open(path, ID_OPEN_FLAGS);
 	if (fd < 0) {
 		char why[300];
 
@@ -625,7 +631,7 @@ cmd_doctor(struct cli *cli, int argc, char **argv)
 out:
 	conf_unref(conf);
 	free(rep);
-	explicit_bzero(&d->proxy, sizeof(d->proxy));
+	sodium_memzero(&d->proxy, sizeof(d->proxy));
 	if (d->abandoned) {
 		/* A resolver thread still runs and references d and its
 		 * loop; libuv would join it at exit (its library

@@ -13,19 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#ifdef _WIN32
-#include <winsock2.h>
-#include <ws2tcpip.h>
-#else
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#endif
 
 #include "cli/cli.h"
 #include "cli/policy-conf.h"
 #include "conf/conf.h"
 #include "core/err.h"
+#include "core/netaddr.h"
 
 #define EXIT_DENY 1
 #define EXIT_ASK 2

@@ -14,10 +14,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #include <uv.h>
 
+#include "core/netaddr.h"
 #include "net/connect.h"
 #include "net/rdv-state.h"
 

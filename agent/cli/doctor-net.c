@@ -24,8 +24,6 @@
  */
 #include "cli/doctor-internal.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 

@@ -17,8 +17,6 @@ import winerun
 from wine_session_util import winpath
 
 EX_DATAERR, EX_NOINPUT, EX_UNAVAILABLE, EX_CONFIG = 65, 66, 69, 78
-# main.c's table: what is not ported yet (cmd-daemon-win.c)
-UNPORTED = [["doctor"]]
 # RustDesk's --config string: host 1.1.1.1, key "bogus" (the backwards
 # base64 of its JSON; upstream's own example).
 RUSTDESK_STRING = ("0nI900VsFHZVBVdIlncwpHS4V0bOZ0dtVldrpVO4JHdCp0YV5WdzU"
@@ -222,10 +220,6 @@ def main():
         for cmd in ("status", "reload"):
             expect(cmd + " with no daemon running", run(cmd),
                    EX_UNAVAILABLE, err_re=r"not running")
-        for args in UNPORTED:
-            expect(" ".join(args) + " is not available",
-                   run(*args), EX_UNAVAILABLE,
-                   err_re=r"not available on Windows yet \(issue 16\)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:
