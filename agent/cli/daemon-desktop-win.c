@@ -5,12 +5,14 @@
  * SendInput and the Win32 clipboard: this process's session and
  * desktop, which the service's monitor makes the console session's
  * winsta0\default (daemon-monitor-win.c). Not the secure desktop (log-on
- * screen, UAC). No virtual display, no session lock.
+ * screen, UAC). No virtual display.
  */
 #include "cli/daemon-internal.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include <windows.h>
 
 #include "audit/audit.h"
 #include "capture/capture.h"
@@ -118,12 +120,19 @@ daemon_desktop_open_controls(struct daemon *d, bool keyboard, bool clipboard,
 	}
 }
 
+/* LockWorkStation works only from a process of the user's session on
+ * its interactive desktop: this one (the service's monitor starts it
+ * there). Untested on Windows: wine does not implement it. */
 void
 daemon_desktop_lock(struct daemon *d)
 {
 	(void)d;
-	/* LockWorkStation works only from the user's session. */
-	log_notice("lock after session end: not available on Windows yet");
+	if (LockWorkStation())
+		log_notice("the console session was locked after the session");
+	else
+		log_warn("lock after session end: LockWorkStation failed "
+			 "(error %lu)",
+			(unsigned long)GetLastError());
 }
 
 void

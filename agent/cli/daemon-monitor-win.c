@@ -18,8 +18,9 @@
  *
  * Not yet: another account for the network process (it runs as the
  * monitor's, LocalSystem for the service, its privileges deleted), the
- * secure desktop (log-on screen, UAC), a virtual display, locking. Those
- * requests are refused.
+ * secure desktop (log-on screen, UAC), a virtual display. Those requests
+ * are refused; locking is the network process's own (LockWorkStation in
+ * the console session, daemon-desktop-win.c).
  */
 #include "cli/daemon.h"
 #include "cli/daemon-internal.h"
