@@ -35,6 +35,15 @@
 
 #define CONSENT_WIN_TITLE "Outpost: remote access request"
 
+enum consent_button {
+	CONSENT_BUTTON_NONE,
+	CONSENT_BUTTON_ALLOW,
+	CONSENT_BUTTON_DENY,
+};
+
+/* The button at window coordinates (x, y), the same in each window. */
+enum consent_button consent_prompt_hit(int x, int y);
+
 /* The request text (sanitized, bounded) and the deadline. */
 struct consent_prompt {
 	char peer_id[CONSENT_MAX_PEER_ID * 4 + 1];

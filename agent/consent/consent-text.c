@@ -181,3 +181,15 @@ consent_result_name(enum consent_result r)
 	}
 	return "error";
 }
+
+enum consent_button
+consent_prompt_hit(int x, int y)
+{
+	if (y < CONSENT_BTN_Y || y >= CONSENT_BTN_Y + CONSENT_BTN_H)
+		return CONSENT_BUTTON_NONE;
+	if (x >= CONSENT_BTN_ALLOW_X && x < CONSENT_BTN_ALLOW_X + CONSENT_BTN_W)
+		return CONSENT_BUTTON_ALLOW;
+	if (x >= CONSENT_BTN_DENY_X && x < CONSENT_BTN_DENY_X + CONSENT_BTN_W)
+		return CONSENT_BUTTON_DENY;
+	return CONSENT_BUTTON_NONE;
+}

@@ -41,7 +41,6 @@
 #define RGB_BORDER RGB(0x30, 0x30, 0x30)
 
 enum answer { ANSWER_NONE, ANSWER_ALLOW, ANSWER_DENY };
-enum button { BTN_NONE, BTN_ALLOW, BTN_DENY };
 
 /* Each shown text as UTF-16; a field's UTF-8 bytes bound its length. */
 struct wtexts {
@@ -60,7 +59,7 @@ struct ui {
 	struct wtexts t;
 	ULONGLONG deadline;
 	ULONGLONG armed_at; /* 0 until the first WM_PAINT */
-	enum button pressed; /* what the window saw pressed */
+	enum consent_button pressed; /* what the window saw pressed */
 	/* The hook's view: a real press on Allow, then a real release on
 	 * it; any injected button event clears both. */
 	bool ll_down_allow;
@@ -180,18 +179,6 @@ draw(struct ui *ui, HDC dc)
 	draw_button(ui, dc, CONSENT_BTN_ALLOW_X, L"Allow", RGB_ALLOW);
 }
 
-static enum button
-hit(int x, int y)
-{
-	if (y < CONSENT_BTN_Y || y >= CONSENT_BTN_Y + CONSENT_BTN_H)
-		return BTN_NONE;
-	if (x >= CONSENT_BTN_ALLOW_X && x < CONSENT_BTN_ALLOW_X + CONSENT_BTN_W)
-		return BTN_ALLOW;
-	if (x >= CONSENT_BTN_DENY_X && x < CONSENT_BTN_DENY_X + CONSENT_BTN_W)
-		return BTN_DENY;
-	return BTN_NONE;
-}
-
 static bool
 armed(const struct ui *ui)
 {
@@ -219,7 +206,8 @@ mouse_hook(int code, WPARAM wp, LPARAM lp)
 				0 &&
 			WindowFromPoint(pt) == ui->win &&
 			ScreenToClient(ui->win, &pt))
-			on_allow = hit(pt.x, pt.y) == BTN_ALLOW;
+			on_allow = consent_prompt_hit(pt.x, pt.y) ==
+				CONSENT_BUTTON_ALLOW;
 		if (!on_allow) {
 			ui->ll_down_allow = false;
 			ui->ll_real_allow = false;
@@ -238,22 +226,23 @@ mouse_hook(int code, WPARAM wp, LPARAM lp)
 static void
 on_button(struct ui *ui, LPARAM lp, bool press)
 {
-	enum button b = hit((short)LOWORD(lp), (short)HIWORD(lp));
+	enum consent_button b =
+		consent_prompt_hit((short)LOWORD(lp), (short)HIWORD(lp));
 
 	if (!armed(ui)) {
-		ui->pressed = BTN_NONE;
+		ui->pressed = CONSENT_BUTTON_NONE;
 		return;
 	}
 	if (press) {
 		ui->pressed = b;
 		return;
 	}
-	if (b != ui->pressed || b == BTN_NONE) {
-		ui->pressed = BTN_NONE;
+	if (b != ui->pressed || b == CONSENT_BUTTON_NONE) {
+		ui->pressed = CONSENT_BUTTON_NONE;
 		return;
 	}
-	ui->pressed = BTN_NONE;
-	if (b == BTN_DENY)
+	ui->pressed = CONSENT_BUTTON_NONE;
+	if (b == CONSENT_BUTTON_DENY)
 		ui->answer = ANSWER_DENY;
 	else if (ui->ll_real_allow)
 		ui->answer = ANSWER_ALLOW; /* only a real pointer may allow */

@@ -36,7 +36,6 @@
 #define MAX_ESC 8
 
 enum answer { ANSWER_NONE, ANSWER_ALLOW, ANSWER_DENY };
-enum button { BTN_NONE, BTN_ALLOW, BTN_DENY };
 
 enum atom_id {
 	A_WM_PROTOCOLS,
@@ -83,7 +82,7 @@ struct ui {
 	int nesc;
 	const struct consent_prompt *p;
 	uint64_t armed_at; /* 0 until the first Expose */
-	enum button pressed;
+	enum consent_button pressed;
 	enum answer answer;
 	long shown_secs;
 };
@@ -244,24 +243,12 @@ draw(struct ui *ui, long secs)
 	draw_button(ui, CONSENT_BTN_ALLOW_X, "Allow", ui->px_allow);
 }
 
-static enum button
-hit(int x, int y)
-{
-	if (y < CONSENT_BTN_Y || y >= CONSENT_BTN_Y + CONSENT_BTN_H)
-		return BTN_NONE;
-	if (x >= CONSENT_BTN_ALLOW_X && x < CONSENT_BTN_ALLOW_X + CONSENT_BTN_W)
-		return BTN_ALLOW;
-	if (x >= CONSENT_BTN_DENY_X && x < CONSENT_BTN_DENY_X + CONSENT_BTN_W)
-		return BTN_DENY;
-	return BTN_NONE;
-}
-
 /* A press arms a button; the release over the same button decides. */
 static void
 on_button(struct ui *ui, const xcb_button_press_event_t *e, bool press)
 {
 	bool synthetic = (e->response_type & 0x80) != 0;
-	enum button b = hit(e->event_x, e->event_y);
+	enum consent_button b = consent_prompt_hit(e->event_x, e->event_y);
 
 	if (e->detail != 1 || ui->armed_at == 0 || now_ms() < ui->armed_at)
 		return;
@@ -269,12 +256,12 @@ on_button(struct ui *ui, const xcb_button_press_event_t *e, bool press)
 		ui->pressed = b;
 		return;
 	}
-	if (b != ui->pressed || b == BTN_NONE) {
-		ui->pressed = BTN_NONE;
+	if (b != ui->pressed || b == CONSENT_BUTTON_NONE) {
+		ui->pressed = CONSENT_BUTTON_NONE;
 		return;
 	}
-	ui->pressed = BTN_NONE;
-	if (b == BTN_DENY)
+	ui->pressed = CONSENT_BUTTON_NONE;
+	if (b == CONSENT_BUTTON_DENY)
 		ui->answer = ANSWER_DENY;
 	else if (!synthetic)
 		ui->answer = ANSWER_ALLOW; /* only a real pointer may allow */
