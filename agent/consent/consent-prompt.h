@@ -44,6 +44,16 @@ enum consent_button {
 /* The button at window coordinates (x, y), the same in each window. */
 enum consent_button consent_prompt_hit(int x, int y);
 
+/*
+ * A press arms the button under it (b); the release over the same button
+ * clicks it. *pressed keeps the armed button between the two. Returns the
+ * button clicked by this release, CONSENT_BUTTON_NONE otherwise. Whether
+ * a click may allow (a real pointer, not a synthetic event) is the
+ * window's to judge.
+ */
+enum consent_button consent_prompt_click(enum consent_button *pressed,
+	enum consent_button b, bool press);
+
 /* The request text (sanitized, bounded) and the deadline. */
 struct consent_prompt {
 	char peer_id[CONSENT_MAX_PEER_ID * 4 + 1];

@@ -193,3 +193,13 @@ consent_prompt_hit(int x, int y)
 		return CONSENT_BUTTON_DENY;
 	return CONSENT_BUTTON_NONE;
 }
+
+enum consent_button
+consent_prompt_click(enum consent_button *pressed, enum consent_button b,
+	bool press)
+{
+	enum consent_button was = *pressed;
+
+	*pressed = press ? b : CONSENT_BUTTON_NONE;
+	return !press && b == was ? b : CONSENT_BUTTON_NONE;
+}

@@ -233,20 +233,13 @@ on_button(struct ui *ui, LPARAM lp, bool press)
 		ui->pressed = CONSENT_BUTTON_NONE;
 		return;
 	}
-	if (press) {
-		ui->pressed = b;
-		return;
-	}
-	if (b != ui->pressed || b == CONSENT_BUTTON_NONE) {
-		ui->pressed = CONSENT_BUTTON_NONE;
-		return;
-	}
-	ui->pressed = CONSENT_BUTTON_NONE;
+	b = consent_prompt_click(&ui->pressed, b, press);
 	if (b == CONSENT_BUTTON_DENY)
 		ui->answer = ANSWER_DENY;
-	else if (ui->ll_real_allow)
+	else if (b == CONSENT_BUTTON_ALLOW && ui->ll_real_allow)
 		ui->answer = ANSWER_ALLOW; /* only a real pointer may allow */
-	ui->ll_real_allow = false;
+	if (!press) /* each click needs the hook's own word on it */
+		ui->ll_real_allow = false;
 }
 
 static LRESULT CALLBACK

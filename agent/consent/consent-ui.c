@@ -252,18 +252,10 @@ on_button(struct ui *ui, const xcb_button_press_event_t *e, bool press)
 
 	if (e->detail != 1 || ui->armed_at == 0 || now_ms() < ui->armed_at)
 		return;
-	if (press) {
-		ui->pressed = b;
-		return;
-	}
-	if (b != ui->pressed || b == CONSENT_BUTTON_NONE) {
-		ui->pressed = CONSENT_BUTTON_NONE;
-		return;
-	}
-	ui->pressed = CONSENT_BUTTON_NONE;
+	b = consent_prompt_click(&ui->pressed, b, press);
 	if (b == CONSENT_BUTTON_DENY)
 		ui->answer = ANSWER_DENY;
-	else if (!synthetic)
+	else if (b == CONSENT_BUTTON_ALLOW && !synthetic)
 		ui->answer = ANSWER_ALLOW; /* only a real pointer may allow */
 }
 

@@ -574,6 +574,45 @@ rm_tmpdir(void)
 	rmdir(tmpdir);
 }
 
+/* Both windows' buttons: where they are, and what makes a click. */
+static void
+test_buttons(void)
+{
+	enum consent_button p = CONSENT_BUTTON_NONE;
+	int ay = CONSENT_BTN_Y + CONSENT_BTN_H / 2;
+	int ax = CONSENT_BTN_ALLOW_X + CONSENT_BTN_W / 2;
+	int dx = CONSENT_BTN_DENY_X + CONSENT_BTN_W / 2;
+
+	ASSERT_INT_EQ(consent_prompt_hit(ax, ay), CONSENT_BUTTON_ALLOW);
+	ASSERT_INT_EQ(consent_prompt_hit(dx, ay), CONSENT_BUTTON_DENY);
+	ASSERT_INT_EQ(consent_prompt_hit(CONSENT_BTN_ALLOW_X - 1, ay),
+		CONSENT_BUTTON_NONE);
+	ASSERT_INT_EQ(consent_prompt_hit(ax, CONSENT_BTN_Y + CONSENT_BTN_H),
+		CONSENT_BUTTON_NONE);
+	ASSERT_INT_EQ(consent_prompt_hit(-5, -5), CONSENT_BUTTON_NONE);
+	/* press and release on Allow: a click */
+	ASSERT_INT_EQ(consent_prompt_click(&p, CONSENT_BUTTON_ALLOW, true),
+		CONSENT_BUTTON_NONE);
+	ASSERT_INT_EQ(consent_prompt_click(&p, CONSENT_BUTTON_ALLOW, false),
+		CONSENT_BUTTON_ALLOW);
+	/* a release alone, or after a press elsewhere, clicks nothing */
+	ASSERT_INT_EQ(consent_prompt_click(&p, CONSENT_BUTTON_ALLOW, false),
+		CONSENT_BUTTON_NONE);
+	(void)consent_prompt_click(&p, CONSENT_BUTTON_DENY, true);
+	ASSERT_INT_EQ(consent_prompt_click(&p, CONSENT_BUTTON_ALLOW, false),
+		CONSENT_BUTTON_NONE);
+	/* a press dragged off the button and released outside: nothing,
+	 * and the next release is no click either */
+	(void)consent_prompt_click(&p, CONSENT_BUTTON_ALLOW, true);
+	ASSERT_INT_EQ(consent_prompt_click(&p, CONSENT_BUTTON_NONE, false),
+		CONSENT_BUTTON_NONE);
+	ASSERT_INT_EQ(consent_prompt_click(&p, CONSENT_BUTTON_ALLOW, false),
+		CONSENT_BUTTON_NONE);
+	(void)consent_prompt_click(&p, CONSENT_BUTTON_DENY, true);
+	ASSERT_INT_EQ(consent_prompt_click(&p, CONSENT_BUTTON_DENY, false),
+		CONSENT_BUTTON_DENY);
+}
+
 int
 main(void)
 {
@@ -596,6 +635,7 @@ main(void)
 	RUN(test_ask_child_view);
 	RUN(test_ask_privilege_drop);
 	RUN(test_ask_bad_args);
+	RUN(test_buttons);
 	rm_tmpdir();
 	return th_done();
 }
