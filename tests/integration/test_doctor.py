@@ -19,34 +19,12 @@ from common import TempDirCase, main, run
 from proxies import PASSWORD, USER, RealProxies
 
 from relay import RelayServer
-from rendezvous import RendezvousServer
+from rendezvous import RendezvousServer, free_rendezvous_port
 
 EX_USAGE = 64
 EX_UNAVAILABLE = 69
 EX_CONFIG = 78
 WHOLE_RUN_LIMIT = 15.0
-
-
-def free_rendezvous_port():
-    """A port R with R-1, R and R+1 free for TCP and R free for UDP."""
-    for _ in range(50):
-        r = free_port()
-        socks = []
-        try:
-            for p in (r - 1, r, r + 1):
-                s = socket.socket()
-                s.bind(("127.0.0.1", p))
-                socks.append(s)
-            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            socks.append(u)
-            u.bind(("127.0.0.1", r))
-            return r
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free port triple")
 
 
 class UdpResponder:

@@ -51,6 +51,32 @@ __all__ = ["Conn", "RendezvousServer", "TcpMixin", "main", "pb"]
 log = logging.getLogger("peers.rendezvous")
 
 
+def free_rendezvous_port():
+    """A port R with R-1, R and R+1 free for TCP and R free for UDP: where
+    nothing of hbbs' layout listens (for tests of a server that is
+    down)."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            r = s.getsockname()[1]
+        socks = []
+        try:
+            for p in (r - 1, r, r + 1):
+                t = socket.socket()
+                socks.append(t)
+                t.bind(("127.0.0.1", p))
+            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            socks.append(u)
+            u.bind(("127.0.0.1", r))
+            return r
+        except OSError:
+            continue
+        finally:
+            for t in socks:
+                t.close()
+    raise RuntimeError("no free port triple")
+
+
 def _listen_socket(fam):
     """TCP listener socket with SO_REUSEADDR only (no SO_REUSEPORT, so we
     never share a port with another listener)."""

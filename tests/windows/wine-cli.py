@@ -14,14 +14,15 @@ import sys
 import tempfile
 
 import winerun
-from wine_session_util import winpath
+from wine_session_util import Tally, winpath
 
 EX_DATAERR, EX_NOINPUT, EX_UNAVAILABLE, EX_CONFIG = 65, 66, 69, 78
 # RustDesk's --config string: host 1.1.1.1, key "bogus" (the backwards
 # base64 of its JSON; upstream's own example).
 RUSTDESK_STRING = ("0nI900VsFHZVBVdIlncwpHS4V0bOZ0dtVldrpVO4JHdCp0YV5WdzU"
                    "GZzdnYRVjI6ISeltmIsISMuEjLx4SMiojI0N3boJye")
-failures = []
+tally = Tally()
+check = tally.check
 
 
 class Outpost:
@@ -37,12 +38,6 @@ class Outpost:
         return p.returncode, \
             p.stdout.decode(errors="replace").replace("\r\n", "\n"), \
             p.stderr.decode(errors="replace").replace("\r\n", "\n")
-
-
-def check(what, ok, detail=""):
-    print(("ok   " if ok else "FAIL ") + what + ("" if ok else ": " + detail))
-    if not ok:
-        failures.append(what)
 
 
 def expect(what, res, code, out_re=None, err_re=None):
@@ -222,11 +217,7 @@ def main():
                    EX_UNAVAILABLE, err_re=r"not running")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print("%d failed: %s" % (len(failures), ", ".join(failures)))
-        return 1
-    print("all passed")
-    return 0
+    return tally.report()
 
 
 if __name__ == "__main__":

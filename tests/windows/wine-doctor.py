@@ -16,7 +16,6 @@ server.rendezvous is a FAIL with exit 69; a hostile config 78.
 """
 import json
 import os
-import socket
 import sys
 import tempfile
 
@@ -25,42 +24,13 @@ sys.path[:0] = [HERE, os.path.join(HERE, "..", "peers")]
 
 import winerun  # noqa: E402
 from relay import RelayServer  # noqa: E402
-from rendezvous import RendezvousServer  # noqa: E402
-from wine_session_util import winpath  # noqa: E402
+from rendezvous import (RendezvousServer,  # noqa: E402
+                        free_rendezvous_port)
+from wine_session_util import Tally, winpath  # noqa: E402
 
 EX_UNAVAILABLE, EX_CONFIG = 69, 78
-failures = []
-
-
-def check(what, ok, detail=""):
-    print(("ok   " if ok else "FAIL ") + what + ("" if ok else ": " + detail))
-    if not ok:
-        failures.append(what)
-
-
-def free_rendezvous_port():
-    """R with R-1, R, R+1 free for TCP and R for UDP (hbbs' layout)."""
-    for _ in range(50):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        r = s.getsockname()[1]
-        s.close()
-        socks = []
-        try:
-            for p in (r - 1, r, r + 1):
-                t = socket.socket()
-                t.bind(("127.0.0.1", p))
-                socks.append(t)
-            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            socks.append(u)
-            u.bind(("127.0.0.1", r))
-            return r
-        except OSError:
-            continue
-        finally:
-            for t in socks:
-                t.close()
-    raise RuntimeError("no free port triple")
+tally = Tally()
+check = tally.check
 
 
 def main():
@@ -146,11 +116,7 @@ def main():
     rc, out, err = doctor(config("bad.yaml", "server:\n  nope: 1\n"))
     check("a bad config: 78", rc == EX_CONFIG, f"{rc} {out} {err}")
     tmp.cleanup()
-    if failures:
-        print("%d failed: %s" % (len(failures), ", ".join(failures)))
-        return 1
-    print("all passed")
-    return 0
+    return tally.report()
 
 
 if __name__ == "__main__":

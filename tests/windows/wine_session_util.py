@@ -45,6 +45,28 @@ class Lines:
         return "\n".join(self.all[-n:])
 
 
+class Tally:
+    """A test's checks that go on after a failure: ok/FAIL lines, then the
+    failures counted at the end (report() is the exit code)."""
+
+    def __init__(self):
+        self.failures = []
+
+    def check(self, what, ok, detail=""):
+        print(("ok   " if ok else "FAIL ") + what +
+              ("" if ok else ": " + detail))
+        if not ok:
+            self.failures.append(what)
+
+    def report(self):
+        if self.failures:
+            print("%d failed: %s" % (len(self.failures),
+                                     ", ".join(self.failures)))
+            return 1
+        print("all passed")
+        return 0
+
+
 def check(cond, what, log):
     """Prints ok, or fails with what and log()."""
     if not cond:
