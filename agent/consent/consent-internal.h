@@ -47,6 +47,14 @@ bool consent__display_valid(const char *d);
 size_t consent__request_encode(const struct consent_request *req, char *buf,
 	size_t size);
 
+/*
+ * What both systems' consent_ask do first: the timeout (0 = 30 s, at most
+ * 600 s) in whole seconds, and the request encoded as above. Returns 0,
+ * OP_ERR_RANGE (too long a timeout) or OP_ERR_INTERNAL.
+ */
+int consent__request_prepare(const struct consent_request *req, char *buf,
+	size_t size, size_t *len, unsigned *timeout_s);
+
 /* The test hook's environment variable (see consent_find_user). */
 #define CONSENT_TEST_DISPLAY_ENV "OUTPOST_CONSENT_TEST_DISPLAY"
 #define CONSENT_TEST_WAYLAND_ENV "OUTPOST_CONSENT_TEST_WAYLAND_USER"

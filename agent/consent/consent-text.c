@@ -203,3 +203,17 @@ consent_prompt_click(enum consent_button *pressed, enum consent_button b,
 	*pressed = press ? b : CONSENT_BUTTON_NONE;
 	return !press && b == was ? b : CONSENT_BUTTON_NONE;
 }
+
+int
+consent__request_prepare(const struct consent_request *req, char *buf,
+	size_t size, size_t *len, unsigned *timeout_s)
+{
+	unsigned ms = req->timeout_ms ? req->timeout_ms : 30000;
+
+	if (ms > 600000)
+		return OP_ERR_RANGE;
+	if ((*len = consent__request_encode(req, buf, size)) == 0)
+		return OP_ERR_INTERNAL;
+	*timeout_s = (ms + 999) / 1000;
+	return 0;
+}

@@ -267,7 +267,7 @@ consent_ask(uv_loop_t *loop, const char *self_exe,
 	unsigned long sid;
 	char *end;
 	size_t reqlen;
-	unsigned ms;
+	unsigned secs;
 	DWORD n;
 	int r;
 
@@ -279,18 +279,15 @@ consent_ask(uv_loop_t *loop, const char *self_exe,
 	sid = strtoul(user->session_id, &end, 10);
 	if (*end != '\0' || sid >= 0xFFFFFFFFul)
 		return OP_ERR_CONFIG;
-	ms = req->timeout_ms ? req->timeout_ms : 30000;
-	if (ms > 600000)
-		return OP_ERR_RANGE;
-	if ((reqlen = consent__request_encode(req, request,
-		     sizeof(request))) == 0)
-		return OP_ERR_INTERNAL;
+	if ((r = consent__request_prepare(req, request, sizeof(request),
+		     &reqlen, &secs)) != 0)
+		return r;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return OP_ERR_NOMEM;
 	c->loop = loop;
 	c->done = done;
 	c->arg = arg;
-	c->timeout_s = (ms + 999) / 1000;
+	c->timeout_s = secs;
 	c->wait_ms = c->timeout_s * 1000 + GRACE_MS;
 	snprintf(c->user, sizeof(c->user), "%s", user->name);
 	snprintf(c->where, sizeof(c->where), "session %lu", sid);

@@ -411,7 +411,7 @@ consent_ask(uv_loop_t *loop, const char *self_exe,
 	char *argv[5];
 	struct child_plan plan;
 	struct consent *c = NULL;
-	unsigned ms;
+	unsigned secs;
 	size_t reqlen;
 	int n = 0;
 	int r = OP_ERR_INTERNAL;
@@ -423,19 +423,16 @@ consent_ask(uv_loop_t *loop, const char *self_exe,
 		!consent__display_valid(user->display) || user->ngroups < 0 ||
 		user->ngroups > CONSENT_MAX_GROUPS)
 		return OP_ERR_CONFIG;
-	ms = req->timeout_ms ? req->timeout_ms : 30000;
-	if (ms > 600000)
-		return OP_ERR_RANGE;
-	if ((reqlen = consent__request_encode(req, request, sizeof(request))) ==
-		0)
-		return OP_ERR_INTERNAL;
+	if ((r = consent__request_prepare(req, request, sizeof(request),
+		     &reqlen, &secs)) != 0)
+		return r;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return OP_ERR_NOMEM;
 	c->loop = loop;
 	c->done = done;
 	c->arg = arg;
 	c->pidfd = -1;
-	c->timeout_s = (ms + 999) / 1000;
+	c->timeout_s = secs;
 	snprintf(c->user, sizeof(c->user), "%s", user->name);
 	snprintf(c->display, sizeof(c->display), "%s", user->display);
 
