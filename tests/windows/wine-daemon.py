@@ -17,7 +17,8 @@ Allow lets the permanent password's session (set with `outpost password
 set`) in (PeerInfo says Windows, the VP9 stream of wine's desktop
 matches xwd's picture at >= 35 dB); after `outpost reload` with when_user_present:
 allow, the used one-time password is refused and the password alone
-logs in; `outpost audit list` shows the sessions and the denial; the network process ends when its monitor is killed (the
+logs in; `outpost audit` lists the sessions (the user's denial too),
+shows one, verifies the chain and exports it; the network process ends when its monitor is killed (the
 port closes). Then as a service (what the MSI installs), asking again:
 after net start, status finds it running, the consent window started
 from the service comes up on this screen and Allow lets a session in
@@ -26,6 +27,7 @@ screen (the network process is started on winsta0\\default: the
 service's own window station is never shown, under wine as on
 Windows), net stop closes that session and ends both processes.
 """
+import json
 import os
 import socket
 import subprocess
@@ -81,6 +83,44 @@ class Daemon:
 
     def log(self):
         return self.err.tail(60)
+
+
+def audit_trail(d):
+    """The trail the daemon wrote, through outpost.exe audit: the session
+    the user allowed and the one they denied, its events, the hash
+    chain (verify, and each exported row linked to the one before)."""
+    rc, out, err = d.cli("audit", "list", "--json")
+    try:
+        sessions = json.loads(out)
+    except ValueError:
+        sessions = []
+    allowed = [s for s in sessions if s.get("consent") == "allowed" and
+               s.get("auth_method") == "permanent-password"]
+    denied = [s for s in sessions if s.get("outcome") == "denied" and
+              s.get("denied_reason") == "consent-denied"]
+    check(rc == 0 and allowed and denied, f"audit list --json: a session "
+          f"the user allowed and one they denied: {out[-1500:]!r}", d.log)
+    rc, out, err = d.cli("audit", "show", str(allowed[0]["id"]), "--json")
+    try:
+        types = [e["type"] for e in json.loads(out)["events"]]
+    except (ValueError, KeyError):
+        types = []
+    check(rc == 0 and {"session.open", "session.authorized",
+                       "session.close"} <= set(types),
+          f"audit show: its events {types}", d.log)
+    rc, out, err = d.cli("audit", "verify")
+    check(rc == 0, f"audit verify: {rc} {out.strip()[-300:]!r}", d.log)
+    rc, out, err = d.cli("audit", "export", "--format", "jsonl")
+    try:
+        rows = [json.loads(x) for x in out.splitlines() if x.strip()]
+    except ValueError:
+        rows = []
+    linked = len(rows) >= len(types) and all(
+        len(r["hash"]) == 64 and r["prev_hash"] == (
+            rows[i - 1]["hash"] if i else "0" * 64)
+        for i, r in enumerate(rows))
+    check(rc == 0 and linked, f"audit export: {len(rows)} rows, each "
+          f"linked to the one before", d.log)
 
 
 def text_of(path):
@@ -303,6 +343,7 @@ def main():
         check(rc == 0 and len(lines) >= 4 and "consent-denied" in out,
               f"audit list (the denial by the user too): {rc}, "
               f"{len(lines)} lines:\n" + out[-1500:], d.log)
+        audit_trail(d)
         # The monitor killed: the network process must not outlive it.
         d.proc.kill()
         d.proc.wait(30)
