@@ -80,8 +80,16 @@ open_shell(struct term_spawner *sp, const struct term_open_req *req,
 		snprintf(msg, msg_size, "Too many terminals are open");
 		return OP_ERR_TOO_LARGE;
 	}
+	/* The second descriptor: ConPTY's input pipe on Windows, the
+	 * typescript elsewhere (monitor-term.c). */
+#ifdef _WIN32
+	out->input = -1;
+	r = monclient_term_open(t->d->mon_fd, &q, &sh, &out->master,
+		&out->input);
+#else
 	r = monclient_term_open(t->d->mon_fd, &q, &sh, &out->master,
 		&out->record_fd);
+#endif
 	snprintf(out->user, sizeof(out->user), "%s", sh.user);
 	if (r != 0) {
 		snprintf(msg, msg_size, "%s", sh.msg[0] != '\0' ? sh.msg :

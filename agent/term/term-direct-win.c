@@ -513,8 +513,13 @@ start(const struct term_account *a, struct proc *p, char *msg, size_t cap)
 		r = op_err_from_win32(GetLastError());
 		DeleteProcThreadAttributeList(si.lpAttributeList);
 		free(si.lpAttributeList);
-		snprintf(msg, cap, "Could not start %s: %s", a->shell,
-			op_strerror(r));
+		if (r == -ENOENT)
+			snprintf(msg, cap, "Could not start %s: "
+					   "outpost-term-shim.exe is missing "
+					   "beside the agent", a->shell);
+		else
+			snprintf(msg, cap, "Could not start %s: %s", a->shell,
+				op_strerror(r));
 		return r;
 	}
 	DeleteProcThreadAttributeList(si.lpAttributeList);
@@ -605,9 +610,12 @@ term_direct_open(struct term_direct *d, const struct term_who *who,
 	if (!RegisterWaitForSingleObject(&p->wait, p->process,
 		    on_process_exit, p, INFINITE,
 		    WT_EXECUTEONLYONCE | WT_EXECUTEINWAITTHREAD)) {
-		r = op_err_from_win32(GetLastError());
-		snprintf(msg, msg_size, "Could not watch the shell: %s",
-			op_strerror(r));
+		DWORD e = GetLastError();
+
+		r = op_err_from_win32(e);
+		snprintf(msg, msg_size, "Could not watch the shell: %s "
+					"(error %lu)",
+			op_strerror(r), (unsigned long)e);
 		goto fail;
 	}
 	term__procs_add(&d->ps, &p->b, on_exit, arg);

@@ -16,7 +16,8 @@ same source is then refused without a window, and from another source
 Allow lets the permanent password's session (set with `outpost password
 set`) in (PeerInfo says Windows, the VP9 stream of wine's desktop
 matches xwd's picture at >= 35 dB); after `outpost reload` with when_user_present:
-allow, the used one-time password is refused and the password alone
+allow, the used one-time password is refused, a terminal session runs
+cmd.exe (started by the monitor on ConPTY) and the password alone
 logs in; `outpost audit` lists the sessions (the user's denial too),
 shows one, verifies the chain and exports it; the network process ends when its monitor is killed (the
 port closes). Then as a service (what the MSI installs), asking again:
@@ -27,6 +28,7 @@ screen (the network process is started on winsta0\\default: the
 service's own window station is never shown, under wine as on
 Windows), net stop closes that session and ends both processes.
 """
+import getpass
 import json
 import os
 import socket
@@ -123,6 +125,26 @@ def audit_trail(d):
           f"linked to the one before", d.log)
 
 
+def terminal(d):
+    """A terminal session through the daemon: the monitor starts cmd.exe
+    on ConPTY for the network process, which relays it."""
+    c, r = login(d, PASSWORD, kind="terminal")
+    check(c is not None, f"terminal session logs in: {r!r}", d.log)
+    try:
+        c.open_terminal(1)
+        o = c.wait_terminal_opened(1)
+        check(o.success, f"terminal opened by the monitor: {o}", d.log)
+        c.send_terminal_data(1, "set M=42\r")
+        c.send_terminal_data(1, "echo hi-%M%\r")
+        c.wait_terminal_output(1, "hi-42", 30)
+        c.send_terminal_data(1, "exit 3\r")
+        t = c.wait_terminal_closed(1, 30)
+        check(t == 3, f"cmd.exe printed hi-42; its 'exit 3' came back as "
+              f"{t}", d.log)
+    finally:
+        c.close()
+
+
 def text_of(path):
     with open(path) as f:
         return f.read()
@@ -146,7 +168,7 @@ def port_open(port):
         return False
 
 
-def login(d, password, source="127.0.0.1", option=None):
+def login(d, password, source="127.0.0.1", option=None, kind="desktop"):
     sock = socket.socket()
     try:
         sock.bind((source, 0))
@@ -155,7 +177,7 @@ def login(d, password, source="127.0.0.1", option=None):
     except OSError:
         sock.close()
         raise
-    c = client.Client(sock, direct=True, timeout=30)
+    c = client.Client(sock, direct=True, timeout=30, kind=kind)
     try:
         c.handshake()
         r = c.login(password, option=option)
@@ -315,11 +337,17 @@ def main():
         finally:
             c.close()
         policy = text_of(d.conf)
+        # Terminals as our own account (the only one Windows can start
+        # yet; wine's is an administrator's, hence allow_root).
         with open(d.conf, "a") as f:
-            f.write("policy:\n  consent:\n    when_user_present: allow\n")
+            f.write("policy:\n  consent:\n    when_user_present: allow\n"
+                    "  allow:\n    terminal: true\n"
+                    f"  terminal:\n    user: '{getpass.getuser()}'\n"
+                    "    allow_root: true\n")
         rc, out, err = d.cli("reload")
-        check(rc == 0, f"outpost reload (consent: allow): {rc} "
+        check(rc == 0, f"outpost reload (consent: allow, terminals): {rc} "
               f"{out.strip()!r} {err.strip()!r}", d.log)
+        terminal(d)
         c, r = login(d, otp)
         if c is not None:
             c.close()
