@@ -300,6 +300,40 @@ const struct conf_check conf__check_username = {
 	.pattern = "^[A-Za-z_][A-Za-z0-9_-]{0,30}[$]?$",
 };
 
+#ifdef _WIN32
+static bool
+is_sep(char c)
+{
+	return c == '\\' || c == '/';
+}
+
+/* "X:\dir[\...]" (either separator): a drive letter, then at least one
+ * component, none "." or "..", no control characters and none of the
+ * characters Windows forbids in names. Not a drive's root, not a UNC or
+ * device path (\\server\share, \\?\...). */
+static bool
+abs_path_clean(const char *s)
+{
+	size_t n = strlen(s);
+	bool ok = n >= 4 && n <= 4095 &&
+		((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')) &&
+		s[1] == ':' && is_sep(s[2]);
+
+	for (size_t i = 2; ok && i < n; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f ||
+			strchr("<>:\"|?*", s[i]) != NULL)
+			ok = false;
+		if (is_sep(s[i]) && s[i + 1] == '.' &&
+			(is_sep(s[i + 2]) || s[i + 2] == '\0' ||
+				(s[i + 2] == '.' &&
+					(is_sep(s[i + 3]) || s[i + 3] == '\0'))))
+			ok = false;
+	}
+	return ok && strspn(s + 2, "\\/") < n - 2;
+}
+
+#define LAST_IS_SEP(s, n) is_sep((s)[(n) - 1])
+#else
 /* Absolute, no "." or ".." component, no control characters, not "/". */
 static bool
 abs_path_clean(const char *s)
@@ -319,6 +353,9 @@ abs_path_clean(const char *s)
 	return ok;
 }
 
+#define LAST_IS_SEP(s, n) ((s)[(n) - 1] == '/')
+#endif
+
 /* policy.files.roots: the root "/" itself is refused (everything). */
 static int
 check_abs_dir(const char *s, char *msg, size_t msgsz)
@@ -328,8 +365,14 @@ check_abs_dir(const char *s, char *msg, size_t msgsz)
 	if (abs_path_clean(s))
 		return 0;
 	EXCERPT(s, ex);
+#ifdef _WIN32
+	snprintf(msg, msgsz, "must be an absolute directory like "
+		"C:\\Shares\\Support (not a drive's root, not a network path) "
+		"without . or .. components, got '%s'", ex);
+#else
 	snprintf(msg, msgsz, "must be an absolute directory other than / "
 		"without . or .. components, got '%s'", ex);
+#endif
 	return -1;
 }
 
@@ -367,7 +410,7 @@ check_abs_file(const char *s, char *msg, size_t msgsz)
 	char ex[64];
 	size_t n = strlen(s);
 
-	if (abs_path_clean(s) && s[n - 1] != '/')
+	if (abs_path_clean(s) && !LAST_IS_SEP(s, n))
 		return 0;
 	EXCERPT(s, ex);
 	snprintf(msg, msgsz, "must be the absolute path of a program, without "

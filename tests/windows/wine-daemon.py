@@ -17,8 +17,9 @@ Allow lets the permanent password's session (set with `outpost password
 set`) in (PeerInfo says Windows, the VP9 stream of wine's desktop
 matches xwd's picture at >= 35 dB); after `outpost reload` with when_user_present:
 allow, the used one-time password is refused, a terminal session runs
-cmd.exe (started by the monitor on ConPTY) and the password alone
-logs in; `outpost audit` lists the sessions (the user's denial too),
+cmd.exe (started by the monitor on ConPTY), a file-transfer session
+lists, downloads and uploads in its root and is refused paths out of
+it, and the password alone logs in; `outpost audit` lists the sessions (the user's denial too),
 shows one, verifies the chain and exports it; the network process ends when its monitor is killed (the
 port closes). Then as a service (what the MSI installs), asking again:
 after net start, status finds it running, the consent window started
@@ -46,7 +47,8 @@ import client  # noqa: E402
 import video_util  # noqa: E402
 import winerun  # noqa: E402
 from wine_session_util import (Lines, check, consent_click,  # noqa: E402
-                               consent_gone, hostile, winpath)
+                               consent_gone, file_transfer_checks, hostile,
+                               winpath)
 
 PASSWORD = "wine-Daemon-Passw0rd"
 
@@ -59,7 +61,7 @@ def free_port():
 
 class Daemon:
     def __init__(self, wine, exe, tmp):
-        self.wine, self.exe = wine, exe
+        self.wine, self.exe, self.tmp = wine, exe, tmp
         self.port = free_port()
         self.conf = os.path.join(tmp, "outpost.yaml")
         with open(self.conf, "w") as f:
@@ -339,15 +341,28 @@ def main():
         policy = text_of(d.conf)
         # Terminals as our own account (the only one Windows can start
         # yet; wine's is an administrator's, hence allow_root).
+        share = os.path.join(d.tmp, "share")
+        os.makedirs(share)
         with open(d.conf, "a") as f:
             f.write("policy:\n  consent:\n    when_user_present: allow\n"
                     "  allow:\n    terminal: true\n"
+                    "    file_transfer: both\n"
+                    f"  files:\n    roots: ['{winpath(share)}']\n"
                     f"  terminal:\n    user: '{getpass.getuser()}'\n"
                     "    allow_root: true\n")
         rc, out, err = d.cli("reload")
         check(rc == 0, f"outpost reload (consent: allow, terminals): {rc} "
               f"{out.strip()!r} {err.strip()!r}", d.log)
         terminal(d)
+        c, r = login(d, PASSWORD, kind="file-transfer")
+        check(c is not None, f"file-transfer session logs in: {r!r}",
+              d.log)
+        local = os.path.join(d.tmp, "local")
+        os.makedirs(local)
+        try:
+            file_transfer_checks(c, share, local, d.log)
+        finally:
+            c.close()
         c, r = login(d, otp)
         if c is not None:
             c.close()

@@ -100,6 +100,42 @@ def hostile(port, password, log):
               f"{r.get('closed_after')} s ({r})", log)
 
 
+def file_transfer_checks(c, share, local, log):
+    """Through a logged-in file-transfer client c whose one root is the
+    folder share: the roots listed, a file downloaded and one uploaded
+    (the same bytes on both sides), paths out of the root refused."""
+    import client
+    with open(os.path.join(share, "a.txt"), "wb") as f:
+        f.write(b"hello from the host\n" * 1000)
+    top = [e.name for e in c.read_dir("/").entries]
+    check(top == [os.path.basename(share)], f"roots listed: {top}", log)
+    root = "/" + os.path.basename(share)
+    names = sorted(e.name for e in c.read_dir(root).entries)
+    check("a.txt" in names, f"{root} listed: {names}", log)
+    got = os.path.join(local, "a.txt")
+    d = c.download(root + "/a.txt", got)
+    with open(got, "rb") as f:
+        data = f.read()
+    check(d.done and data == b"hello from the host\n" * 1000,
+          f"downloaded {root}/a.txt: {len(data)} bytes", log)
+    src = os.path.join(local, "up.bin")
+    with open(src, "wb") as f:
+        f.write(os.urandom(300000))
+    u = c.upload(src, root + "/up.bin")
+    with open(src, "rb") as f1, open(os.path.join(share, "up.bin"),
+                                     "rb") as f2:
+        same = f1.read() == f2.read()
+    check(u.done and same, f"uploaded {root}/up.bin: 300000 bytes, the "
+          f"same on the host", log)
+    for bad in (root + "/../..", root + "/..\\..", "/etc", "C:\\windows"):
+        try:
+            c.read_dir(bad)
+            refused = False
+        except client.FileError:
+            refused = True
+        check(refused, f"listing {bad!r} refused", log)
+
+
 # The consent window (consent-prompt.h): wine maps its client area to one
 # X window named by the title (no window manager frames it here).
 CONSENT_TITLE = "Outpost: remote access request"
