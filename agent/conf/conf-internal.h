@@ -144,6 +144,10 @@ void conf__value_clear(struct conf_value *v);
 const char *conf__default_text(const struct conf_keydef *kd, bool for_root);
 /* Whether kd's default is computed at run time ("$NAME"). */
 bool conf__default_is_runtime(const struct conf_keydef *kd);
+/* A runtime default for the docs: "X when running as <root>, else Y", or
+ * "X" when both are the same (a default that differs by system only). */
+void conf__default_describe(const struct conf_keydef *kd, char *buf,
+	size_t size);
 /* Whether an empty value is allowed for kd (string/hostport/path with an
  * empty default). */
 bool conf__empty_ok(const struct conf_keydef *kd);

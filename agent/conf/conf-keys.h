@@ -45,14 +45,6 @@
 #ifndef OP_CONF_CONF_KEYS_H
 #define OP_CONF_CONF_KEYS_H
 
-/* policy.terminal.record_dir's default: an absolute path on each system
- * (conf__check_abs_dir checks the defaults too). */
-#ifdef _WIN32
-#define CONF_TYPESCRIPT_DIR "C:\\ProgramData\\Outpost\\typescripts"
-#else
-#define CONF_TYPESCRIPT_DIR "/var/lib/outpost/typescripts"
-#endif
-
 /* clang-format off */
 #define CONF_KEYS(X)							\
 X(SERVER_RENDEZVOUS, "server.rendezvous", CT_HOSTPORT(21116), "", NULL,	\
@@ -278,7 +270,7 @@ X(POLICY_TERMINAL_RECORD, "policy.terminal.record", CT_BOOL(), "false",\
 	"audit record. Fails closed: a terminal whose typescript cannot "\
 	"be created is not opened.")					\
 X(POLICY_TERMINAL_RECORD_DIR, "policy.terminal.record_dir",		\
-	CT_STRING(0, 4095), CONF_TYPESCRIPT_DIR,			\
+	CT_STRING(0, 4095), "$TYPESCRIPT_DIR",				\
 	&conf__check_abs_dir,						\
 	"Directory of the typescripts (created 0700 when missing; "	\
 	"files are 0600).")						\

@@ -68,10 +68,10 @@ man_keys(FILE *f, const struct conf_table *t, const struct conf *dflt)
 		roff_text(f, type, false);
 		fputs(". Default: ", f);
 		if (conf__default_is_runtime(kd)) {
-			roff_text(f, conf__default_text(kd, true), false);
-			fputs(" when running as " CONF_PRIVILEGED_WHO ", else ",
-				f);
-			roff_text(f, conf__default_text(kd, false), false);
+			char rt[300];
+
+			conf__default_describe(kd, rt, sizeof(rt));
+			roff_text(f, rt, false);
 		} else if (conf__empty_ok(kd)) {
 			fputs("empty (not set)", f);
 		} else if (kd->type == CONF_T_LIST) {

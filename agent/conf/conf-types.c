@@ -12,6 +12,7 @@
 #include "conf/conf.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,8 +30,12 @@ static const struct {
 #ifdef _WIN32
 	/* The service's folder, which securefile-win.c protects. */
 	{ "$STATE_DIR", "C:\\ProgramData\\Outpost", "./.outpost-state" },
+	{ "$TYPESCRIPT_DIR", "C:\\ProgramData\\Outpost\\typescripts",
+		"C:\\ProgramData\\Outpost\\typescripts" },
 #else
 	{ "$STATE_DIR", "/var/lib/outpost", "./.outpost-state" },
+	{ "$TYPESCRIPT_DIR", "/var/lib/outpost/typescripts",
+		"/var/lib/outpost/typescripts" },
 #endif
 };
 
@@ -71,6 +76,19 @@ bool
 conf__default_is_runtime(const struct conf_keydef *kd)
 {
 	return kd->dflt[0] == '$';
+}
+
+void
+conf__default_describe(const struct conf_keydef *kd, char *buf, size_t size)
+{
+	const char *root = conf__default_text(kd, true);
+	const char *user = conf__default_text(kd, false);
+
+	if (strcmp(root, user) == 0)
+		snprintf(buf, size, "%s", root);
+	else
+		snprintf(buf, size, "%s when running as " CONF_PRIVILEGED_WHO
+			", else %s", root, user);
 }
 
 bool

@@ -224,11 +224,12 @@ example_leaf(struct wctx *w, size_t idx, const char *name, int indent,
 	comment_wrapped(w->f, indent, kd->doc);
 	conf__fmt_type(kd, type, sizeof(type));
 	if (conf__default_is_runtime(kd)) {
-		snprintf(line, sizeof(line), "Type: %s. Default: %s when "
-			"running as " CONF_PRIVILEGED_WHO ", else %s (computed "
-			"at start-up, so left commented out here).", type,
-			conf__default_text(kd, true),
-			conf__default_text(kd, false));
+		char dflt[300];
+
+		conf__default_describe(kd, dflt, sizeof(dflt));
+		snprintf(line, sizeof(line), "Type: %s. Default: %s (computed "
+			"at start-up or differing by system, so left commented "
+			"out here).", type, dflt);
 		comment_wrapped(w->f, indent, line);
 		indent_to(w->f, indent);
 		fprintf(w->f, "#%s: ", name);
@@ -451,12 +452,12 @@ schema_leaf(struct wctx *w, size_t idx, const char *name, int indent,
 	JSTR(f, name);
 	fputs(": {\n", f);
 	schema_leaf_body(w, idx, padstr);
-	if (conf__default_is_runtime(kd))
-		snprintf(line, sizeof(line), "%s Default: %s when running as "
-			CONF_PRIVILEGED_WHO ", else %s.", kd->doc,
-			conf__default_text(kd, true),
-			conf__default_text(kd, false));
-	else
+	if (conf__default_is_runtime(kd)) {
+		char dflt[300];
+
+		conf__default_describe(kd, dflt, sizeof(dflt));
+		snprintf(line, sizeof(line), "%s Default: %s.", kd->doc, dflt);
+	} else
 		snprintf(line, sizeof(line), "%s", kd->doc);
 	fprintf(f, "%s\"description\": ", padstr);
 	JSTR(f, line);

@@ -32,12 +32,16 @@ test_example(void)
 		print_diags(&d);
 	ASSERT_INT_EQ(r, 0);
 	ASSERT(same_values(c, def));
-	/* Every key appears with its doc, set or (state_dir) commented. */
+	/* Every key appears with its doc, set or (the defaults computed at
+	 * start-up or differing by system) commented. */
 	ASSERT_STR_EQ(missing_key(buf) ? missing_key(buf) : "", "");
 	for (int k = 0; k < CONF_KEY_COUNT_; k++) {
 		ASSERT(conf_is_set(c, (enum conf_key)k) ==
-			(k != CONF_STATE_DIR));
+			(k != CONF_STATE_DIR &&
+				k != CONF_POLICY_TERMINAL_RECORD_DIR));
 	}
+	ASSERT_STR_CONTAINS(buf,
+		"    #record_dir: \"/var/lib/outpost/typescripts\"\n");
 	ASSERT_STR_CONTAINS(buf, "#state_dir: \"/var/lib/outpost\"\n");
 	ASSERT_STR_CONTAINS(buf, "when running as root, else\n# "
 				 "./.outpost-state");
