@@ -14,7 +14,10 @@
  *
  * DXGI_ERROR_ACCESS_LOST (a desktop switch: UAC, lock screen; a mode
  * change) drops the duplication; the next ticks make it again, and a
- * size change is reported as a layout change. Rotated outputs are not
+ * size change is reported as a layout change. A duplication is made on
+ * the desktop that has input: each tick attaches the loop thread to it
+ * first (capture_win__follow_desktop) and drops every duplication when
+ * it has moved. Rotated outputs are not
  * handled: opening refuses them (GDI then captures them upright).
  */
 #include "capture/capture-win.h" /* first: uv.h's winsock2.h */
@@ -276,6 +279,9 @@ on_tick(uv_timer_t *h)
 
 	for (int i = 0; i < x->c->ndisp; i++)
 		before[i] = x->c->seq[i];
+	if (capture_win__follow_desktop(true))
+		for (int i = 0; i < x->nout; i++)
+			RELEASE(x->out[i].dupl);
 	for (int i = 0; i < x->nout; i++)
 		layout = poll_output(x, &x->out[i]) || layout;
 	if (layout && capture__relayout(x->c))

@@ -11,10 +11,12 @@
  * display and reports a new cursor handle. A static screen is therefore
  * grabbed and encoded at the tick rate (DXGI has dirty rectangles).
  *
- * The process must capture the interactive desktop of the session it
- * runs in: a service in session 0 sees an empty one (the user-session
- * helper of issue 16 is not written). When the input desktop switches
- * (UAC prompt, lock screen) BitBlt fails and the grab answers -EACCES.
+ * The process captures the session it runs in (the service starts the
+ * network process in the console session). Every grab and tick first
+ * attaches its thread to the desktop that has input (core/windesk.h):
+ * the user's, or the log-on, lock and UAC screens' "Winlogon", which
+ * only SYSTEM may open. When that fails BitBlt fails and the grab
+ * answers -EACCES.
  */
 #include "capture/capture-internal.h"
 #include "capture/capture-win.h"
@@ -28,6 +30,7 @@
 #include "core/desktop.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/windesk.h"
 
 #define GDI_TICK_MS 33
 
@@ -118,6 +121,28 @@ gdi_displays(struct capture *c, struct capture_display *out, int max)
 	return e.n;
 }
 
+bool
+capture_win__follow_desktop(bool loop)
+{
+	static char last[72]; /* the loop thread's state, for the log */
+	char name[64], now[72];
+	int r = windesk_follow_input(name, sizeof(name));
+
+	if (!loop)
+		return r == 1;
+	snprintf(now, sizeof(now), "%s%s", r < 0 ? "!" : "", name);
+	if (strcmp(now, last) != 0) {
+		if (r < 0)
+			log_warn("cannot attach to the input desktop (%s): "
+				 "the picture may be stale",
+				name[0] != '\0' ? name : "not ours to open");
+		else
+			log_info("the input desktop is \"%s\"", name);
+		memcpy(last, now, sizeof(last));
+	}
+	return r == 1;
+}
+
 HCURSOR
 capture_win__cursor_handle(void)
 {
@@ -138,6 +163,7 @@ on_tick(uv_timer_t *h)
 	unsigned mask = 0;
 	HCURSOR cur;
 
+	(void)capture_win__follow_desktop(true);
 	if (capture__relayout(c))
 		mask |= CAPTURE_EV_LAYOUT;
 	for (int i = 0; i < c->ndisp; i++)
@@ -259,10 +285,11 @@ gdi_grab_rows(struct capture_grabber *cg, uint32_t y, uint32_t n,
 	struct capture_image *img)
 {
 	struct gdi_grabber *g = (struct gdi_grabber *)cg;
-	HDC screen = GetDC(NULL);
+	HDC screen;
 	BOOL ok;
 
-	if (screen == NULL)
+	(void)capture_win__follow_desktop(false); /* a worker thread */
+	if ((screen = GetDC(NULL)) == NULL)
 		return -EACCES;
 	ok = BitBlt(g->mem, 0, 0, (int)g->width, (int)n, screen, cg->d.x,
 		cg->d.y + (int)y, SRCCOPY | CAPTUREBLT);

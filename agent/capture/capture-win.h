@@ -11,6 +11,11 @@
 
 #include <windows.h>
 
+/* Attach the calling thread to the input desktop (core/windesk.h) and
+ * log a change seen from the loop thread (loop: true). true when the
+ * thread has just moved: what was duplicated on the old desktop is
+ * stale. */
+bool capture_win__follow_desktop(bool loop);
 /* The cursor shown now, NULL when hidden. */
 HCURSOR capture_win__cursor_handle(void);
 /* capture_ops.cursor and .pointer for both backends. */

@@ -4,8 +4,10 @@
  * through DXGI Desktop Duplication, GDI when DXGI fails (capture-win.c),
  * SendInput and the Win32 clipboard: this process's session and
  * desktop, which the service's monitor makes the console session's
- * winsta0\default (daemon-monitor-win.c). Not the secure desktop (log-on
- * screen, UAC). No virtual display.
+ * winsta0\default (daemon-monitor-win.c); capture and input follow the
+ * desktop that has input to the log-on, lock and UAC screens
+ * (core/windesk.h), and Ctrl+Alt+Del goes to the monitor (SendSAS). No
+ * virtual display.
  */
 #include "cli/daemon-internal.h"
 
@@ -18,9 +20,11 @@
 #include "capture/capture.h"
 #include "clipboard/clipboard.h"
 #include "conf/conf.h"
+#include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "input/input.h"
+#include "monitor/monitor-client.h"
 
 static void
 drop_capture(struct daemon *d)
@@ -98,6 +102,26 @@ daemon_desktop_release(struct daemon *d)
 		drop_capture(d);
 }
 
+/* A technician's Ctrl+Alt+Del: Windows takes it only from SendSAS in a
+ * service (the monitor); when the monitor cannot, input.c types it. */
+static int
+secure_attention(void *arg)
+{
+	struct daemon *d = arg;
+	char why[200] = "";
+	int r = monclient_secure_attention(d->mon_fd, why, sizeof(why));
+
+	if (r == 0) {
+		log_notice("Ctrl+Alt+Del: the service sent the secure "
+			   "attention sequence");
+		return 0;
+	}
+	log_notice("Ctrl+Alt+Del typed as keys (Windows ignores them): %s",
+		why[0] != '\0' ? why : op_strerror(r));
+	daemon_monitor_failed(d, r, "secure-attention");
+	return r;
+}
+
 void
 daemon_desktop_open_controls(struct daemon *d, bool keyboard, bool clipboard,
 	size_t clip_max, struct input **in, struct clipboard **cb)
@@ -113,6 +137,8 @@ daemon_desktop_open_controls(struct daemon *d, bool keyboard, bool clipboard,
 		log_warn("console: no input injection: %s", err);
 		*in = NULL;
 	}
+	if (*in != NULL)
+		input_set_secure_attention(*in, secure_attention, d);
 	if (clipboard && clipboard_open(&d->loop, "win", NULL, NULL, clip_max,
 			      NULL, NULL, cb, err, sizeof(err)) != 0) {
 		log_warn("console: no clipboard: %s", err);

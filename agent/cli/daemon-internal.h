@@ -210,6 +210,9 @@ struct mon_buf;
 int daemon_user_encode(struct mon_buf *out);
 /* The monitor's side of lock-session (daemon-desktop.c). */
 int daemon_lock_encode(struct mon_buf *out);
+/* The monitor's side of secure-attention (Windows, daemon-sas-win.c):
+ * SendSAS, only as the service. */
+int daemon_sas_encode(bool service, struct mon_buf *out);
 /* The private cookie file's path (in the state directory). */
 void daemon_private_xauth(const struct conf *conf, char *out, size_t size);
 

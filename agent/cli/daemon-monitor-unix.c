@@ -234,6 +234,9 @@ mon_proc_hook(struct mon_proc *p, enum mon_type type, struct mon_buf *out,
 	case MON_CONSENT_CANCEL:
 		daemon_monitor_consent_cancel(p);
 		return 0;
+	case MON_SECURE_ATTENTION: /* typed on Linux (input-keys.c) */
+		mon_put_str(out, "only on Windows");
+		return OP_ERR_UNSUPPORTED;
 	default:
 		return OP_ERR_UNSUPPORTED;
 	}

@@ -16,11 +16,13 @@
  * on its interactive desktop (mon_proc_spawn), as RustDesk does, and
  * moved when the console session changes.
  *
+ * A technician's Ctrl+Alt+Del comes as secure-attention: SendSAS, from
+ * the service only (daemon-sas-win.c).
+ *
  * Not yet: another account for the network process (it runs as the
- * monitor's, LocalSystem for the service, its privileges deleted), the
- * secure desktop (log-on screen, UAC), a virtual display. Those requests
- * are refused; locking is the network process's own (LockWorkStation in
- * the console session, daemon-desktop-win.c).
+ * monitor's, LocalSystem for the service, its privileges deleted), a
+ * virtual display (refused); locking is the network process's own
+ * (LockWorkStation in the console session, daemon-desktop-win.c).
  */
 #include "cli/daemon.h"
 #include "cli/daemon-internal.h"
@@ -359,6 +361,8 @@ mon_proc_hook(struct mon_proc *p, enum mon_type type, struct mon_buf *out,
 	case MON_CONSENT_CANCEL:
 		daemon_monitor_consent_cancel(p);
 		return 0;
+	case MON_SECURE_ATTENTION:
+		return daemon_sas_encode(p->service, out);
 	case MON_VD_STOP:
 		return 0;
 	default:

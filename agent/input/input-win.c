@@ -18,10 +18,13 @@
  * 1-3, 8 and 9 (XBUTTON1/2), wheel notches as WHEEL_DELTA.
  *
  * The input goes to the desktop that has input in this process's
- * session; when another desktop has it (UAC prompt, lock screen) or a
- * window of higher integrity has the focus (UIPI), Windows drops it:
- * SendInput fails and the event answers -EACCES. A service in session 0
- * reaches no user's desktop (the user-session helper is not written).
+ * session: each batch first attaches the thread to it (core/windesk.h),
+ * so the log-on, lock and UAC screens ("Winlogon") get it too when we
+ * run as SYSTEM (the service's network process). When we cannot open
+ * that desktop or a window of higher integrity has the focus (UIPI),
+ * Windows drops the events: SendInput fails and the event answers
+ * -EACCES. Ctrl+Alt+Del typed this way is ignored by Windows (only
+ * SendSAS makes the secure attention sequence).
  */
 #include "input/input-internal.h" /* first: uv.h's winsock2.h before windows.h */
 
@@ -34,6 +37,7 @@
 
 #include "core/desktop.h"
 #include "core/err.h"
+#include "core/windesk.h"
 
 #define X_KEYCODE_MIN 8u
 #define X_KEYCODE_MAX 255u
@@ -453,6 +457,7 @@ win_exec(struct input *in, const struct input_act *a, size_t n)
 	int r = 0;
 
 	w->failed = false;
+	(void)windesk_follow_input(NULL, 0); /* SendInput fails if we cannot */
 	for (size_t i = 0; i < n && r == 0; i++)
 		r = exec_one(w, &a[i]);
 	flush(w);
@@ -466,6 +471,7 @@ win_release_all(struct input *in)
 {
 	struct win *w = W(in);
 
+	(void)windesk_follow_input(NULL, 0);
 	for (unsigned b = 1; b <= 9; b++)
 		if ((w->held_buttons >> b) & 1)
 			(void)button(w, b, false);

@@ -21,6 +21,8 @@ struct input {
 	const struct input_ops *ops;
 	void *be;
 	struct input_act plan[INPUT_PLAN_MAX];
+	int (*sas)(void *arg);
+	void *sas_arg;
 };
 
 void *
@@ -98,6 +100,14 @@ input_mouse(struct input *in, const struct input_mouse_event *ev)
 	return in->ops->exec(in, in->plan, n);
 }
 
+void
+input_set_secure_attention(struct input *in, int (*fn)(void *arg),
+	void *arg)
+{
+	in->sas = fn;
+	in->sas_arg = arg;
+}
+
 int
 input_key(struct input *in, const struct input_key_event *ev)
 {
@@ -105,6 +115,13 @@ input_key(struct input *in, const struct input_key_event *ev)
 	size_t n;
 	int r;
 
+	if (in->sas != NULL && ev->kind == INPUT_KEY_CONTROL &&
+		ev->control_key == INPUT_CK_CTRL_ALT_DEL) {
+		if (!ev->down && !ev->press)
+			return 0; /* the press did it */
+		if (in->sas(in->sas_arg) == 0)
+			return 0;
+	}
 	/* Lock LEDs cost a round trip; only a press can need them. */
 	if ((r = in->ops->state(in, ev->down || ev->press, &st)) != 0 ||
 		(r = input_plan_key(ev, &st, in->plan, INPUT_PLAN_MAX, &n)) !=

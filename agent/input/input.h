@@ -103,6 +103,17 @@ int input_mouse(struct input *in, const struct input_mouse_event *ev);
  * code point, oversize or invalid UTF-8 seq) or OP_ERR_GONE. */
 int input_key(struct input *in, const struct input_key_event *ev);
 
+/*
+ * Ctrl+Alt+Del by other means (ControlKey CtrlAltDel, §9.2). Windows
+ * ignores the keys when they are injected: only SendSAS, which the
+ * service calls, makes the secure attention sequence (the log-on
+ * screen's prompt). With fn set, a CtrlAltDel press calls fn instead of
+ * typing the keys, its release does nothing, and when fn fails the keys
+ * are typed as before. fn NULL: the keys are typed.
+ */
+void input_set_secure_attention(struct input *in, int (*fn)(void *arg),
+	void *arg);
+
 /* Releases every key and button this module pressed (session end,
  * keyboard permission withdrawn). */
 void input_release_all(struct input *in);

@@ -196,6 +196,15 @@ monclient_lock_session(int fd, char *why, size_t why_size)
 	return call_text(fd, &w, why, why_size);
 }
 
+int
+monclient_secure_attention(int fd, char *why, size_t why_size)
+{
+	struct mon_buf w;
+
+	monclient__begin(&w, MON_SECURE_ATTENTION);
+	return call_text(fd, &w, why, why_size);
+}
+
 /* A request without fields answered with one descriptor. */
 static int
 call_fd(int fd, enum mon_type t, int *sock)

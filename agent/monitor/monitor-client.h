@@ -49,6 +49,9 @@ int monclient_vd_start(int fd, char *why, size_t why_size);
 int monclient_vd_stop(int fd);
 /* lock-session: why says what was locked, or why not. */
 int monclient_lock_session(int fd, char *why, size_t why_size);
+/* Windows: the service sends Ctrl+Alt+Del (SendSAS); why: its reason
+ * when it cannot. */
+int monclient_secure_attention(int fd, char *why, size_t why_size);
 /* find-user: the lookup's status (or a transport error); *rd is at the
  * answer's fields (the caller reads them: daemon-user.c). */
 int monclient_find_user(int fd, uint8_t reply[static MON_MSG_MAX],

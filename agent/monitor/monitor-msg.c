@@ -43,6 +43,7 @@ mon_type_name(unsigned type)
 		[MON_AUDIT_STATUS] = "audit-status",
 		[MON_PROXY_PASSWORD] = "proxy-password",
 		[MON_USER_SOCKET] = "user-socket",
+		[MON_SECURE_ATTENTION] = "secure-attention",
 	};
 
 	return type < MON_TYPE_END && names[type] != NULL ? names[type] :

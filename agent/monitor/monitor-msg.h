@@ -60,6 +60,7 @@ enum mon_type {
 	MON_AUDIT_STATUS,     /* -> audit_status and forwarding numbers */
 	MON_PROXY_PASSWORD,   /* -> server.proxy_password_file's password */
 	MON_USER_SOCKET,      /* path -> its owner's uid, gid */
+	MON_SECURE_ATTENTION, /* Windows: Ctrl+Alt+Del by SendSAS */
 	MON_TYPE_END
 };
 

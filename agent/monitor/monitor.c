@@ -265,12 +265,15 @@ on_hook(struct monitor *m, struct mon_rd *in, struct mon_buf *out,
 
 	if (!mon_rd_done(in))
 		return monitor__malformed(in);
-	if (m->o.hook == NULL)
-		return OP_ERR_UNSUPPORTED;
-	if (out->b[0] == MON_VD_START && !monitor__granted(m, "vd-start")) {
+	if ((out->b[0] == MON_VD_START &&
+		    !monitor__granted(m, "vd-start")) ||
+		(out->b[0] == MON_SECURE_ATTENTION &&
+			!monitor__granted(m, "secure-attention"))) {
 		mon_put_str(out, "no session is authorized");
 		return OP_ERR_DENIED;
 	}
+	if (m->o.hook == NULL)
+		return OP_ERR_UNSUPPORTED;
 	r = m->o.hook(m->o.arg, (enum mon_type)out->b[0], out, &fd);
 	if (fd >= 0)
 		fds->fds[fds->nfds++] = fd;
@@ -355,6 +358,7 @@ static const struct {
 	[MON_AUDIT_STATUS] = { on_audit, 0 },
 	[MON_PROXY_PASSWORD] = { on_hook, MON_F_ERROR_TEXT },
 	[MON_USER_SOCKET] = { monitor__on_user_socket, 0 },
+	[MON_SECURE_ATTENTION] = { on_hook, MON_F_ERROR_TEXT },
 };
 
 static void

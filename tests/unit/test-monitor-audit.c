@@ -572,11 +572,25 @@ desktop(struct monitor *m)
 	return serve(m, &w, &rd, &reply);
 }
 
+/* secure-attention (Windows' Ctrl+Alt+Del): OP_ERR_DENIED when the gate
+ * refuses; past it this test's monitor has no hook (unsupported). */
+static int
+secure_attention(struct monitor *m)
+{
+	struct monitor_reply reply;
+	struct mon_buf w;
+	struct mon_rd rd;
+
+	req(&w, MON_SECURE_ATTENTION);
+	return serve(m, &w, &rd, &reply);
+}
+
 /*
  * require_grant: a session is authorized only for a login the monitor saw
  * succeed (here monitor_grant, as the consent prompt's Allow does; an
  * accepted proof is the other way), one session per grant, within its
- * lifetime; the user's desktop only while one is authorized.
+ * lifetime; the user's desktop and Ctrl+Alt+Del only while one is
+ * authorized.
  */
 static void
 test_grants(void)
@@ -589,6 +603,7 @@ test_grants(void)
 
 	mon_side_open_as(&ms, "grants", true);
 	ASSERT_INT_EQ(desktop(ms.m), OP_ERR_DENIED);
+	ASSERT_INT_EQ(secure_attention(ms.m), OP_ERR_DENIED);
 	s1 = open_one(ms.m, false);
 	s2 = open_one(ms.m, false);
 	ASSERT(s1 > 0 && s2 > s1);
@@ -597,6 +612,7 @@ test_grants(void)
 	monitor_grant(ms.m);
 	ASSERT_INT_EQ(authorize(ms.m, s1), 0);
 	ASSERT(desktop(ms.m) != OP_ERR_DENIED);
+	ASSERT_INT_EQ(secure_attention(ms.m), OP_ERR_UNSUPPORTED);
 	/* Spent: the second session gets nothing from it. */
 	ASSERT_INT_EQ(authorize(ms.m, s2), OP_ERR_DENIED);
 	/* A grant older than MONITOR_GRANT_MS (10 min) is no grant. */
@@ -612,6 +628,7 @@ test_grants(void)
 	mon_put_u32(&w, 0);
 	ASSERT_INT_EQ(serve(ms.m, &w, &rd, &reply), 0);
 	ASSERT_INT_EQ(desktop(ms.m), OP_ERR_DENIED);
+	ASSERT_INT_EQ(secure_attention(ms.m), OP_ERR_DENIED);
 	/* So is a new network process's, whatever the old one had. */
 	monitor_grant(ms.m);
 	ASSERT_INT_EQ(authorize(ms.m, s2), 0);

@@ -376,6 +376,13 @@ def main():
         check(c is not None, f"with allow, the password alone logs in: "
               f"{r!r}", d.log)
         c.wait_video(1, timeout=30)
+        # Ctrl+Alt+Del goes to the monitor (SendSAS); one in a console is
+        # no service, so it refuses and the keys are typed instead.
+        c.key_legacy_control("CtrlAltDel", press=True)
+        line = d.err.expect(lambda s: "Ctrl+Alt+Del" in s, 20, d.log)
+        check("typed as keys" in line and
+              "only the Windows service can send it" in line,
+              f"Ctrl+Alt+Del asked of the monitor: {line.strip()}", d.log)
         c.close()
         line = d.err.expect(lambda s: "LockWorkStation" in s or
                             "was locked after the session" in s, 20, d.log)

@@ -138,6 +138,10 @@ def full_session(host, display, pw):
         stats = c.video_stats(0)
         check(db >= 35.0, f"video of wine's desktop vs xwd: {db:.2f} dB "
               f"({stats})", host)
+        # The capture attached its thread to the input desktop (wine has
+        # one, "Default"; a log-on screen's "Winlogon" is not testable).
+        check(any('the input desktop is "Default"' in s for s in host.err.all),
+              "capture follows the input desktop", host)
 
         c.type_text("hi42")
         want = [ord(ch) for ch in "hi42"]
