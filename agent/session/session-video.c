@@ -160,9 +160,15 @@ video_unref(struct session_video *v)
 #define VIDEO_GRAB_BAND_BYTES (1u << 20)
 
 static uint32_t
-grab_rows(const struct capture_display *d)
+grab_rows(const struct capture_display *d, enum venc_codec codec)
 {
 	uint32_t rows = VIDEO_GRAB_BAND_BYTES / (d->width ? d->width * 4u : 4u);
+
+	/* VP8 follows scrolls by comparing whole pictures (vscroll.h): one
+	 * grab is one moment, where bands grabbed while a terminal scrolls
+	 * show different moments (8 MiB of shared memory at 1080p). */
+	if (codec == VENC_VP8)
+		return d->height;
 
 	rows &= ~1u; /* I420: two rows per chroma row */
 	return rows < 2 ? 2 : rows;
@@ -207,8 +213,8 @@ job_run(uv_work_t *w)
 	for (uint32_t y = 0; y < st->geom.height; y += img.height) {
 		uint32_t n = st->geom.height - y;
 
-		if (n > grab_rows(&st->geom))
-			n = grab_rows(&st->geom);
+		if (n > st->grab_band)
+			n = st->grab_band;
 		if ((r = capture_grab_rows(st->grabber, y, n, &img)) != 0) {
 			st->job_r = r == OP_ERR_RANGE ? OP_ERR_STATE : r;
 			return;
@@ -335,6 +341,8 @@ job_done(uv_work_t *w, int status)
 		else if (st->refine > 0 && (--st->refine == 0 ||
 						   sz < VIDEO_REFINE_DONE_BYTES))
 			st->refine = 0; /* a boosted frame was sent */
+		/* A step of a long scroll: the screen is further on. */
+		st->behind = st->job_out.behind;
 		if (send_frame(st) != 0) {
 			/* The queue is full: this frame is lost, the next one
 			 * must stand alone. */
@@ -390,13 +398,15 @@ blocked(struct session_video *v, struct vstream *st, uint64_t now,
 
 	if (st->busy || st->stale)
 		return 1;
-	still = !st->want_key &&
+	still = !st->want_key && !st->behind &&
 		capture_damage_seq(v->cap, st->display) == st->seen_seq;
 	if (still && st->refine == 0)
 		return 1;
 	/* Refinement waits a little longer than the frame interval, so
 	 * typing does not pay for it on every keystroke. */
-	if (now < st->next_ms + (still ? VIDEO_REFINE_GAP_MS : 0)) {
+	/* A step of a long scroll goes at once: the stream is late. */
+	if (!st->behind &&
+		now < st->next_ms + (still ? VIDEO_REFINE_GAP_MS : 0)) {
 		*wake = st->next_ms + (still ? VIDEO_REFINE_GAP_MS : 0);
 		return 2;
 	}
@@ -428,16 +438,19 @@ blocked(struct session_video *v, struct vstream *st, uint64_t now,
 static void
 start_job(struct session_video *v, struct vstream *st, uint64_t now)
 {
-	if (st->grabber == NULL &&
-		capture_grabber_new_rows(v->cap, st->display,
-			grab_rows(&st->geom), &st->grabber) != 0) {
-		st->stale = true;
-		return;
+	if (st->grabber == NULL) {
+		st->grab_band = grab_rows(&st->geom, v->codec);
+		if (capture_grabber_new_rows(v->cap, st->display, st->grab_band,
+			    &st->grabber) != 0) {
+			st->stale = true;
+			return;
+		}
 	}
 	if (st->enc == NULL)
 		st->enc_start_ms = now;
-	st->job_damage = capture_damage_seq(v->cap, st->display) !=
-		st->seen_seq;
+	st->job_damage = st->behind ||
+		capture_damage_seq(v->cap, st->display) != st->seen_seq;
+	st->behind = false;
 	st->job_changed_ms = !st->job_damage ? 0 :
 		st->changed_ms != 0 ? st->changed_ms : now;
 	st->changed_ms = 0;

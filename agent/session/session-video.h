@@ -73,6 +73,7 @@ struct vstream {
 	int display;
 	struct capture_display geom;
 	struct capture_grabber *grabber; /* [job] */
+	uint32_t grab_band;              /* rows it grabs at once */
 	struct venc *enc;                /* [job] */
 	struct venc_params params;       /* [job] what enc was made with */
 	uv_work_t work;
@@ -80,6 +81,7 @@ struct vstream {
 	bool dead;      /* unsubscribed or closing: free after the job */
 	bool stale;     /* geometry changed: new grabber and encoder */
 	bool want_key;
+	bool behind;    /* the last frame was a step of a scroll (venc) */
 	unsigned refine;    /* refinement frames left */
 	uint64_t seen_seq;  /* damage_seq of the last frame started */
 	uint64_t next_ms;   /* earliest start of the next frame (fps) */

@@ -20,6 +20,7 @@
 #include "core/err.h"
 #include "video/venc-mem.h"
 #include "video/venc.h"
+#include "video/vscroll.h"
 
 /* Encoders encode concurrently (read lock) but are created, and encode
  * their first frame, alone (write lock): venc-mem-unix.c then knows the
@@ -60,10 +61,15 @@ static pthread_rwlock_t venc_lock = PTHREAD_RWLOCK_INITIALIZER;
  * own choice (a positive cpu-used) picks from the time frames take too
  * but settled at 16 for scrolling, and at 16 the video's frames are
  * twice the budget (16 fps at 3 Mbit/s). Scrolling text needs speed 4
- * and frames ~40 px apart to be found at all: see tests/bench/video.
+ * and frames at most ~52 px apart to be found at all (tests/bench/video):
+ * a scroll that vscroll.h sees is coded at VP8_SPEED_SCROLL, one step
+ * at a time when it went further than that (scroll_step).
  */
 #define VP8_SPEED 8
 #define VP8_SPEED_CATCH_UP 16
+#define VP8_SPEED_SCROLL 4
+#define VP8_SCROLL_REACH 52 /* px speed 4 finds from nothing */
+#define VP8_SCROLL_STEP 48  /* px a step of a longer scroll covers */
 
 /*
  * The quantizer may go to the top, and libvpx drops no frame itself:
@@ -102,6 +108,9 @@ struct venc {
 	int vp8_cur;            /* the speed libvpx has now */
 	unsigned vp8_slow_catch_up; /* slow frames at the catch-up speed */
 	bool vp8_need_key;      /* made again: the next frame is a key */
+	struct vscroll *scroll; /* VP8 pace: the last picture, for scrolls */
+	vpx_image_t between;    /* a step of a long scroll (scroll_step) */
+	bool between_ok;
 	struct venc_mem_chunk tokens; /* libvpx's token buffer, if found */
 };
 
@@ -403,6 +412,9 @@ venc_new(const struct venc_params *p, struct venc **out)
 		    32) == NULL)
 		goto out;
 	e->img_ok = true;
+	if (e->vp8_pace &&
+		(e->scroll = vscroll_new(p->width, p->height)) == NULL)
+		goto out;
 	*out = e;
 	e = NULL;
 	r = 0;
@@ -420,6 +432,9 @@ venc_free(struct venc *e)
 		vpx_codec_destroy(&e->ctx);
 	if (e->img_ok)
 		vpx_img_free(&e->img);
+	if (e->between_ok)
+		vpx_img_free(&e->between);
+	vscroll_free(e->scroll);
 	free(e->out);
 	free(e);
 	/* Hand the freed encoder's memory in the worker threads' malloc
@@ -606,15 +621,78 @@ venc_encode(struct venc *e, const uint8_t *bgra, size_t stride,
 	return venc_encode_converted(e, pts_ms, force_key, out);
 }
 
+#define PIC_OF(im)                                                        \
+	{ .plane = { (im)->planes[0], (im)->planes[1], (im)->planes[2] },  \
+		.stride = { (im)->stride[0], (im)->stride[1],               \
+			(im)->stride[2] },                                  \
+		.w = (im)->d_w, .h = (im)->d_h }
+
+/* One picture into libvpx at e->vpx_pts. The first call allocates
+ * libvpx's buffers, which are handed back zeroed (venc-mem.h). */
+static int
+encode_one(struct venc *e, vpx_image_t *img, vpx_enc_frame_flags_t flags)
+{
+	struct venc_mem mem;
+	vpx_codec_err_t err;
+	bool first = !e->first_done;
+
+	if (first) {
+		pthread_rwlock_wrlock(&venc_lock);
+		venc_mem_before(&mem);
+	} else {
+		pthread_rwlock_rdlock(&venc_lock);
+	}
+	err = vpx_codec_encode(&e->ctx, img, e->vpx_pts, 1000 / e->p.fps,
+		flags, VPX_DL_REALTIME);
+	if (first && err == VPX_CODEC_OK)
+		e->released += venc_mem_after(&mem, &e->tokens);
+	e->first_done = true;
+	pthread_rwlock_unlock(&venc_lock);
+	return err == VPX_CODEC_OK ? 0 : OP_ERR_INTERNAL;
+}
+
+/*
+ * A scroll further than VP8's search reaches: the picture VP8_SCROLL_STEP
+ * along it (vscroll_between) is coded instead of this one, and
+ * out->behind asks for the next soon. Each frame is then found and
+ * small, and as a frame covers its 48 px faster than the screen scrolls
+ * them (1300 px/s in the bench), the stream catches up. The picture
+ * coded is one the screen showed (for a pure scroll), so the client
+ * sees a smooth, slightly late scroll, then the exact last picture.
+ * Returns the picture to code.
+ */
+static vpx_image_t *
+scroll_step(struct venc *e, const struct vscroll_move *mv,
+	struct venc_output *out)
+{
+	int32_t ad = mv->d < 0 ? -mv->d : mv->d;
+	struct vscroll_pic pic = PIC_OF(&e->img), mid;
+
+	if (ad <= VP8_SCROLL_REACH)
+		return &e->img;
+	if (!e->between_ok) {
+		if (vpx_img_alloc(&e->between, VPX_IMG_FMT_I420, e->p.width,
+			    e->p.height, 32) == NULL)
+			return &e->img; /* coded as it is: larger */
+		e->between_ok = true;
+	}
+	mid = (struct vscroll_pic)PIC_OF(&e->between);
+	vscroll_between(e->scroll, &pic, mv,
+		mv->d < 0 ? -VP8_SCROLL_STEP : VP8_SCROLL_STEP, &mid);
+	out->behind = true;
+	return &e->between;
+}
+
 int
 venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
 	struct venc_output *out)
 {
 	vpx_enc_frame_flags_t flags = force_key ? VPX_EFLAG_FORCE_KF : 0;
 	vpx_image_t *img = &e->img;
-	double t1;
-	double t2;
-	int64_t gap;
+	struct vscroll_move mv;
+	bool scroll = false;
+	double t1, t2;
+	int64_t gap, step;
 	int r;
 
 	if (!e->ctx_ok)
@@ -640,9 +718,13 @@ venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
 	 * close to it. A refinement frame (boost) is not: its picture is
 	 * still, there is nothing to catch up with (nor does it count for
 	 * vp8_go_single, whose key frame would undo the refinement). */
+	if (e->scroll != NULL && !force_key && !boosted(e))
+		scroll = vscroll_detect(e->scroll,
+			&(struct vscroll_pic)PIC_OF(img), &mv);
 	if (e->vp8_pace) {
 		int sp = force_key ? VP8_SPEED_CATCH_UP :
-			 boosted(e) ? VP8_SPEED : e->vp8_next;
+			 boosted(e) ? VP8_SPEED :
+			 scroll ? VP8_SPEED_SCROLL : e->vp8_next;
 
 		if (sp != e->vp8_cur) {
 			if (vpx_codec_control(&e->ctx, VP8E_SET_CPUUSED, -sp))
@@ -671,36 +753,20 @@ venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
 	 * and raises the quantizer first; the session's budget turns what
 	 * is still too large into fewer frames.
 	 */
-	e->vpx_pts += e->last_pts < 0 ? 0 :
+	step = e->last_pts < 0 ? 0 :
 		(gap < 1000 / e->p.fps ? (gap > 0 ? gap : 1) :
 					  1000 / e->p.fps);
-	if (!e->first_done) {
-		struct venc_mem mem;
-		vpx_codec_err_t err;
-
-		pthread_rwlock_wrlock(&venc_lock);
-		venc_mem_before(&mem);
-		err = vpx_codec_encode(&e->ctx, img, e->vpx_pts,
-			1000 / e->p.fps, flags, VPX_DL_REALTIME);
-		if (err == VPX_CODEC_OK)
-			e->released += venc_mem_after(&mem, &e->tokens);
-		e->first_done = true;
-		pthread_rwlock_unlock(&venc_lock);
-		if (err != VPX_CODEC_OK)
-			return OP_ERR_INTERNAL;
-	} else {
-		vpx_codec_err_t err;
-
-		pthread_rwlock_rdlock(&venc_lock);
-		err = vpx_codec_encode(&e->ctx, img, e->vpx_pts,
-			1000 / e->p.fps, flags, VPX_DL_REALTIME);
-		pthread_rwlock_unlock(&venc_lock);
-		if (err != VPX_CODEC_OK)
-			return OP_ERR_INTERNAL;
-	}
+	if (scroll)
+		img = scroll_step(e, &mv, out);
+	e->vpx_pts += step;
+	if ((r = encode_one(e, img, flags)) == 0)
+		r = collect(e, out);
+	if (r == OP_ERR_INTERNAL)
+		return r;
 	e->last_pts = pts_ms;
-	r = collect(e, out);
 	release_tokens(e, out);
+	if (e->scroll != NULL)
+		vscroll_remember(e->scroll, &(struct vscroll_pic)PIC_OF(img));
 	t2 = now_ms();
 	out->encode_ms = t2 - t1;
 	out->parallel = e->parallel;

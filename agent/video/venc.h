@@ -74,6 +74,10 @@ struct venc_output {
 	int quantizer;     /* libvpx's last quantizer, 0-63 (-1: unknown) */
 	bool top_q;        /* at the top quantizer: only fewer frames (or
 			      less change) make the stream smaller */
+	bool behind;       /* VP8: a scroll went further than a frame can
+			      follow; this frame is a step along it (a
+			      picture the screen showed before), encode
+			      again soon (vscroll.h) */
 };
 
 /* Encodes one BGRA frame of the configured size (stride in bytes).

@@ -411,7 +411,9 @@ busy_stop(struct busy *b)
 /* VP8 on a machine whose cores are all busy with other work: slow
  * catch-up frames make the encoder start again on one thread (its
  * threads spin on each other's rows), with a key frame, and the stream
- * stays decodable. 120 fps, so a 1080p frame is "slow" at 12.5 ms. */
+ * stays decodable. 120 fps, so a 1080p frame is "slow" at 12.5 ms. The
+ * text pans sideways: a vertical scroll is coded at the scroll speed
+ * (test_vp8_scroll_steps), not the catch-up one this is about. */
 static void
 test_vp8_busy_single(void)
 {
@@ -419,8 +421,8 @@ test_vp8_busy_single(void)
 	struct venc_params p = { .codec = VENC_VP8, .width = w, .height = h,
 		.fps = 120, .bitrate_kbps = 3000 };
 	struct busy busy;
-	uint8_t *doc = text_image(w, h + 16 * 60, 5);
-	size_t stride = (size_t)w * 4;
+	uint8_t *doc = text_image(w + 16 * 60, h, 5);
+	size_t stride = (size_t)(w + 16 * 60) * 4;
 	struct venc *e = NULL;
 	struct venc_output o;
 	struct dec d;
@@ -436,7 +438,7 @@ test_vp8_busy_single(void)
 	ASSERT_INT_EQ(dec_init(&d, VENC_VP8), 0);
 	busy_start(&busy);
 	for (i = 0; i < 60 && (after < 0 || i < after + 3); i++) {
-		ASSERT_INT_EQ(venc_encode(e, doc + (size_t)i * 16 * stride,
+		ASSERT_INT_EQ(venc_encode(e, doc + (size_t)i * 16 * 4,
 				      stride, i * 8, false, &o), 0);
 		ASSERT(dec_feed(&d, &o) >= 0);
 		keys += i > 0 && o.npackets > 0 && o.pkt[0].key;
@@ -451,6 +453,80 @@ test_vp8_busy_single(void)
 	ASSERT(keys >= 1);
 	ASSERT(d.last != NULL && d.last->d_w == w && d.last->d_h == h);
 	vpx_codec_destroy(&d.ctx);
+	venc_free(e);
+	free(doc);
+}
+
+/*
+ * VP8 and a scroll further than its motion search reaches (vscroll.h):
+ * a 1080p page scrolled 150 px at once is coded as steps of 48 px
+ * (out.behind), each a fraction of the frame that codes the jump as it
+ * is, until the picture itself comes, exact enough; a scroll within
+ * reach is coded at once; a VP9 encoder never steps.
+ */
+static void
+test_vp8_scroll_steps(void)
+{
+	const uint32_t w = 1920, h = 1080;
+	struct venc_params p = { .codec = VENC_VP8, .width = w, .height = h,
+		.fps = 30, .bitrate_kbps = 8000 };
+	struct venc_params p9 = p;
+	uint8_t *doc = text_image(w, h + 400, 9);
+	size_t stride = (size_t)w * 4, step_max = 0, jump = 0;
+	struct venc *e = NULL;
+	struct venc_output o;
+	struct dec d;
+	int64_t t = 0;
+	int steps = 0, i;
+
+	/* The jump coded as it is, for scale: a plain VP8 at speed 4 (no
+	 * pacing, so no scroll steps). */
+	p.speed = -4;
+	ASSERT_INT_EQ(venc_new(&p, &e), 0);
+	ASSERT_INT_EQ(venc_encode(e, doc, stride, 0, true, &o), 0);
+	ASSERT_INT_EQ(venc_encode(e, doc + 150 * stride, stride, 33, false,
+			      &o), 0);
+	jump = out_bytes(&o);
+	ASSERT(!o.behind);
+	venc_free(e);
+
+	p.speed = 0;
+	ASSERT_INT_EQ(venc_new(&p, &e), 0);
+	ASSERT_INT_EQ(dec_init(&d, VENC_VP8), 0);
+	ASSERT_INT_EQ(venc_encode(e, doc, stride, t, true, &o), 0);
+	ASSERT(dec_feed(&d, &o) == 1);
+	for (i = 0; i < 8; i++) {
+		t += 33;
+		ASSERT_INT_EQ(venc_encode(e, doc + 150 * stride, stride, t,
+				      false, &o), 0);
+		ASSERT(dec_feed(&d, &o) == 1);
+		if (!o.behind)
+			break;
+		steps++;
+		if (out_bytes(&o) > step_max)
+			step_max = out_bytes(&o);
+	}
+	printf("VP8 150 px scroll: %d steps of at most %zu bytes, the jump "
+	       "as it is %zu bytes; picture at %.1f dB\n",
+		steps, step_max, jump,
+		psnr_y(d.last, doc + 150 * stride, stride, w, h));
+	ASSERT_INT_EQ(steps, 3); /* 150 -> 102 -> 54 -> 6: the picture */
+	ASSERT(step_max * 3 < jump);
+	ASSERT(psnr_y(d.last, doc + 150 * stride, stride, w, h) >= 25.0);
+	/* 40 px more: within reach, coded at once. */
+	t += 33;
+	ASSERT_INT_EQ(venc_encode(e, doc + 190 * stride, stride, t, false,
+			      &o), 0);
+	ASSERT(!o.behind);
+	vpx_codec_destroy(&d.ctx);
+	venc_free(e);
+
+	p9.codec = VENC_VP9;
+	ASSERT_INT_EQ(venc_new(&p9, &e), 0);
+	ASSERT_INT_EQ(venc_encode(e, doc, stride, 0, true, &o), 0);
+	ASSERT_INT_EQ(venc_encode(e, doc + 150 * stride, stride, 33, false,
+			      &o), 0);
+	ASSERT(!o.behind);
 	venc_free(e);
 	free(doc);
 }
@@ -766,6 +842,7 @@ main(void)
 	RUN(test_odd_size);
 	RUN(test_threads_adapt);
 	RUN(test_vp8_busy_single);
+	RUN(test_vp8_scroll_steps);
 	RUN(test_release_in_sandbox);
 	return th_done();
 }

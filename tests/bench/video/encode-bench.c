@@ -166,6 +166,7 @@ run(enum venc_codec c, int speed, unsigned threads, bool scroll,
 				bytes += o.pkt[k].len;
 			vpx_codec_decode(&dec, o.pkt[k].data,
 				(unsigned)o.pkt[k].len, NULL, 0);
+			it = NULL; /* a VP8 scroll sends several */
 			while ((img = vpx_codec_get_frame(&dec, &it)) != NULL)
 				last = img;
 		}
