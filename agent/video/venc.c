@@ -690,7 +690,7 @@ venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
 	vpx_enc_frame_flags_t flags = force_key ? VPX_EFLAG_FORCE_KF : 0;
 	vpx_image_t *img = &e->img;
 	struct vscroll_move mv;
-	bool scroll = false;
+	bool scroll = false, detected = false;
 	double t1, t2;
 	int64_t gap, step;
 	int r;
@@ -718,9 +718,12 @@ venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
 	 * close to it. A refinement frame (boost) is not: its picture is
 	 * still, there is nothing to catch up with (nor does it count for
 	 * vp8_go_single, whose key frame would undo the refinement). */
-	if (e->scroll != NULL && !force_key && !boosted(e))
+	/* Every picture is hashed (for the next one to compare with). */
+	if (e->scroll != NULL && !force_key && !boosted(e)) {
 		scroll = vscroll_detect(e->scroll,
 			&(struct vscroll_pic)PIC_OF(img), &mv);
+		detected = true;
+	}
 	if (e->vp8_pace) {
 		int sp = force_key ? VP8_SPEED_CATCH_UP :
 			 boosted(e) ? VP8_SPEED :
@@ -766,7 +769,8 @@ venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
 	e->last_pts = pts_ms;
 	release_tokens(e, out);
 	if (e->scroll != NULL)
-		vscroll_remember(e->scroll, &(struct vscroll_pic)PIC_OF(img));
+		vscroll_remember(e->scroll, &(struct vscroll_pic)PIC_OF(img),
+			detected && img == &e->img);
 	t2 = now_ms();
 	out->encode_ms = t2 - t1;
 	out->parallel = e->parallel;

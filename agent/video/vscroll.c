@@ -212,7 +212,8 @@ vscroll_detect(struct vscroll *s, const struct vscroll_pic *pic,
 }
 
 void
-vscroll_remember(struct vscroll *s, const struct vscroll_pic *pic)
+vscroll_remember(struct vscroll *s, const struct vscroll_pic *pic,
+	bool detected)
 {
 	uint32_t cw = chroma(s->w), ch = chroma(s->h);
 
@@ -226,7 +227,12 @@ vscroll_remember(struct vscroll *s, const struct vscroll_pic *pic)
 		for (uint32_t y = 0; y < ch; y++)
 			memcpy(s->old.plane[p] + (size_t)y * cw, row(pic, p, y),
 				cw);
-	hash_rows(s, pic, s->old_hash, s->old_flat);
+	if (detected) {
+		memcpy(s->old_hash, s->cur_hash, s->h * sizeof(*s->old_hash));
+		memcpy(s->old_flat, s->cur_flat, s->h);
+	} else {
+		hash_rows(s, pic, s->old_hash, s->old_flat);
+	}
 	s->nsorted = 0;
 	for (uint32_t y = 0; y < s->h; y++)
 		if (!s->old_flat[y])

@@ -55,8 +55,10 @@ void vscroll_free(struct vscroll *s);
 bool vscroll_detect(struct vscroll *s, const struct vscroll_pic *pic,
 	struct vscroll_move *m);
 
-/* Keeps a copy of pic (and its row hashes) as the last picture. */
-void vscroll_remember(struct vscroll *s, const struct vscroll_pic *pic);
+/* Keeps a copy of pic (and its row hashes) as the last picture;
+ * detected: pic is the one vscroll_detect just hashed, unchanged. */
+void vscroll_remember(struct vscroll *s, const struct vscroll_pic *pic,
+	bool detected);
 
 /*
  * Writes into out (same size) the picture between the remembered one

@@ -51,7 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fill(&a, ma, w, h, data + 2, size - 2, &pos);
 	fill(&b, mb, w, h, data + 2, size - 2, &pos);
 	fill(&mid, mm, w, h, NULL, 0, &pos);
-	vscroll_remember(s, &a);
+	vscroll_remember(s, &a, false);
 	if (vscroll_detect(s, &b, &m)) {
 		int32_t ad = m.d < 0 ? -m.d : m.d;
 

@@ -68,7 +68,7 @@ test_up_and_between(void)
 	pic_at(&a, 100, 0, H);
 	pic_at(&b, 230, 0, H); /* 130 rows further */
 	ASSERT(!vscroll_detect(s, &a.p, &m)); /* nothing remembered */
-	vscroll_remember(s, &a.p);
+	vscroll_remember(s, &a.p, false);
 	ASSERT(vscroll_detect(s, &b.p, &m));
 	ASSERT_INT_EQ(m.d, 130);
 	ASSERT_INT_EQ(m.top, 0);
@@ -83,6 +83,11 @@ test_up_and_between(void)
 	vscroll_between(s, &b.p, &m, 120, &mid.p);
 	pic_at(&want, 220, 0, H);
 	ASSERT_MEM_EQ(mid.y, want.y, sizeof(want.y));
+	/* Remembered with the hashes detect made: the next compares. */
+	vscroll_remember(s, &b.p, true);
+	pic_at(&a, 270, 0, H);
+	ASSERT(vscroll_detect(s, &a.p, &m));
+	ASSERT_INT_EQ(m.d, 40);
 	vscroll_free(s);
 }
 
@@ -96,7 +101,7 @@ test_down(void)
 	tape_init(2);
 	pic_at(&a, 300, 0, H);
 	pic_at(&b, 210, 0, H); /* 90 rows back */
-	vscroll_remember(s, &a.p);
+	vscroll_remember(s, &a.p, false);
 	ASSERT(vscroll_detect(s, &b.p, &m));
 	ASSERT_INT_EQ(m.d, -90);
 	pic_wrap(&mid);
@@ -117,7 +122,7 @@ test_band(void)
 	tape_init(3);
 	pic_at(&a, 0, 20, H - 10);
 	pic_at(&b, 60, 20, H - 10);
-	vscroll_remember(s, &a.p);
+	vscroll_remember(s, &a.p, false);
 	ASSERT(vscroll_detect(s, &b.p, &m));
 	ASSERT_INT_EQ(m.d, 60);
 	ASSERT_INT_EQ(m.top, 20);
@@ -139,7 +144,7 @@ test_not_a_scroll(void)
 
 	tape_init(4);
 	pic_at(&a, 0, 0, H);
-	vscroll_remember(s, &a.p);
+	vscroll_remember(s, &a.p, false);
 	/* The same picture: nothing moved. */
 	ASSERT(!vscroll_detect(s, &a.p, &m));
 	/* Another page altogether. */
@@ -150,19 +155,19 @@ test_not_a_scroll(void)
 	/* Flat pictures match everywhere and prove nothing. */
 	memset(a.y, 7, sizeof(a.y));
 	memset(b.y, 9, sizeof(b.y));
-	vscroll_remember(s, &a.p);
+	vscroll_remember(s, &a.p, false);
 	ASSERT(!vscroll_detect(s, &b.p, &m));
 	/* Too few moved rows (8) among a new page. */
 	tape_init(6);
 	pic_at(&a, 0, 0, H);
-	vscroll_remember(s, &a.p);
+	vscroll_remember(s, &a.p, false);
 	tape_init(7);
 	pic_at(&b, 0, 0, H);
 	memcpy(b.y[100], a.y[50], 8 * W);
 	ASSERT(!vscroll_detect(s, &b.p, &m));
 	/* Another size. */
 	ASSERT(!vscroll_detect(other, &b.p, &m));
-	vscroll_remember(other, &b.p);
+	vscroll_remember(other, &b.p, false);
 	ASSERT(!vscroll_detect(other, &b.p, &m));
 	ASSERT(vscroll_new(1, 100) == NULL);
 	ASSERT(vscroll_new(100, 8193) == NULL);
