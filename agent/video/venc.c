@@ -70,6 +70,10 @@ static pthread_rwlock_t venc_lock = PTHREAD_RWLOCK_INITIALIZER;
 #define VP8_SPEED_SCROLL 4
 #define VP8_SCROLL_REACH 52 /* px speed 4 finds from nothing */
 #define VP8_SCROLL_STEP 48  /* px a step of a longer scroll covers */
+/* Steps in a row before the picture itself is coded: a screen that
+ * scrolls faster than frames follow, or a change mistaken for a scroll,
+ * must not keep the stream behind for good (64: ~2 s at 30 fps). */
+#define VP8_SCROLL_MAX_STEPS 64
 
 /*
  * The quantizer may go to the top, and libvpx drops no frame itself:
@@ -109,6 +113,7 @@ struct venc {
 	unsigned vp8_slow_catch_up; /* slow frames at the catch-up speed */
 	bool vp8_need_key;      /* made again: the next frame is a key */
 	struct vscroll *scroll; /* VP8 pace: the last picture, for scrolls */
+	unsigned scroll_steps;  /* frames in a row that were steps */
 	vpx_image_t between;    /* a step of a long scroll (scroll_step) */
 	bool between_ok;
 	struct venc_mem_chunk tokens; /* libvpx's token buffer, if found */
@@ -668,7 +673,8 @@ scroll_step(struct venc *e, const struct vscroll_move *mv,
 	int32_t ad = mv->d < 0 ? -mv->d : mv->d;
 	struct vscroll_pic pic = PIC_OF(&e->img), mid;
 
-	if (ad <= VP8_SCROLL_REACH)
+	if (ad <= VP8_SCROLL_REACH ||
+		e->scroll_steps >= VP8_SCROLL_MAX_STEPS)
 		return &e->img;
 	if (!e->between_ok) {
 		if (vpx_img_alloc(&e->between, VPX_IMG_FMT_I420, e->p.width,
@@ -680,6 +686,7 @@ scroll_step(struct venc *e, const struct vscroll_move *mv,
 	vscroll_between(e->scroll, &pic, mv,
 		mv->d < 0 ? -VP8_SCROLL_STEP : VP8_SCROLL_STEP, &mid);
 	out->behind = true;
+	e->scroll_steps++;
 	return &e->between;
 }
 
@@ -761,6 +768,8 @@ venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
 					  1000 / e->p.fps);
 	if (scroll)
 		img = scroll_step(e, &mv, out);
+	if (!out->behind)
+		e->scroll_steps = 0;
 	e->vpx_pts += step;
 	if ((r = encode_one(e, img, flags)) == 0)
 		r = collect(e, out);

@@ -518,6 +518,22 @@ test_vp8_scroll_steps(void)
 	ASSERT_INT_EQ(venc_encode(e, doc + 190 * stride, stride, t, false,
 			      &o), 0);
 	ASSERT(!o.behind);
+	/* A page that scrolls 56 px a frame, faster than 48 px steps
+	 * follow (the lag grows 8 px a frame): after 64 steps in a row the
+	 * picture itself is coded. */
+	free(doc);
+	doc = text_image(w, h + 56 * 72, 10);
+	ASSERT_INT_EQ(venc_encode(e, doc, stride, t += 33, true, &o), 0);
+	ASSERT(dec_feed(&d, &o) == 1);
+	for (i = 1, steps = 0; i < 72; i++) {
+		ASSERT_INT_EQ(venc_encode(e, doc + (size_t)i * 56 * stride,
+				      stride, t += 33, false, &o), 0);
+		ASSERT(dec_feed(&d, &o) == 1);
+		if (!o.behind)
+			break;
+		steps++;
+	}
+	ASSERT_INT_EQ(steps, 64);
 	vpx_codec_destroy(&d.ctx);
 	venc_free(e);
 
