@@ -72,8 +72,10 @@ static pthread_rwlock_t venc_lock = PTHREAD_RWLOCK_INITIALIZER;
 #define VP8_SCROLL_STEP 48  /* px a step of a longer scroll covers */
 /* Steps in a row before the picture itself is coded: a screen that
  * scrolls faster than frames follow, or a change mistaken for a scroll,
- * must not keep the stream behind for good (64: ~2 s at 30 fps). */
-#define VP8_SCROLL_MAX_STEPS 64
+ * must not keep the stream behind for good. Catching up after a key
+ * frame takes 50-70 steps at 1080p (a step gains ~13 px), so 300
+ * (about 10 s). */
+#define VP8_SCROLL_MAX_STEPS 300
 
 /*
  * The quantizer may go to the top, and libvpx drops no frame itself:
