@@ -701,7 +701,7 @@ venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
 	struct vscroll_move mv;
 	bool scroll = false, detected = false;
 	double t1, t2;
-	int64_t gap, step;
+	int64_t gap;
 	int r;
 
 	if (!e->ctx_ok)
@@ -723,16 +723,18 @@ venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
 	if (e->p.codec == VENC_VP9)
 		flags |= VP8_EFLAG_NO_REF_GF | VP8_EFLAG_NO_REF_ARF |
 			VP8_EFLAG_NO_UPD_GF | VP8_EFLAG_NO_UPD_ARF;
-	/* A key frame is coded quickly too: the picture after it should be
-	 * close to it. A refinement frame (boost) is not: its picture is
-	 * still, there is nothing to catch up with (nor does it count for
-	 * vp8_go_single, whose key frame would undo the refinement). */
-	/* Every picture is hashed (for the next one to compare with). */
+	/* A scroll (vscroll.h), looked for in every picture but a key
+	 * frame's and a refinement's; each coded picture is remembered
+	 * below for the next one to compare with. */
 	if (e->scroll != NULL && !force_key && !boosted(e)) {
 		scroll = vscroll_detect(e->scroll,
 			&(struct vscroll_pic)PIC_OF(img), &mv);
 		detected = true;
 	}
+	/* A key frame is coded quickly too: the picture after it should be
+	 * close to it. A refinement frame (boost) is not: its picture is
+	 * still, there is nothing to catch up with (nor does it count for
+	 * vp8_go_single, whose key frame would undo the refinement). */
 	if (e->vp8_pace) {
 		int sp = force_key ? VP8_SPEED_CATCH_UP :
 			 boosted(e) ? VP8_SPEED :
@@ -765,19 +767,17 @@ venc_encode_converted(struct venc *e, int64_t pts_ms, bool force_key,
 	 * and raises the quantizer first; the session's budget turns what
 	 * is still too large into fewer frames.
 	 */
-	step = e->last_pts < 0 ? 0 :
+	e->vpx_pts += e->last_pts < 0 ? 0 :
 		(gap < 1000 / e->p.fps ? (gap > 0 ? gap : 1) :
 					  1000 / e->p.fps);
 	if (scroll)
 		img = scroll_step(e, &mv, out);
 	if (!out->behind)
 		e->scroll_steps = 0;
-	e->vpx_pts += step;
-	if ((r = encode_one(e, img, flags)) == 0)
-		r = collect(e, out);
-	if (r == OP_ERR_INTERNAL)
+	if ((r = encode_one(e, img, flags)) != 0)
 		return r;
 	e->last_pts = pts_ms;
+	r = collect(e, out);
 	release_tokens(e, out);
 	if (e->scroll != NULL)
 		vscroll_remember(e->scroll, &(struct vscroll_pic)PIC_OF(img),
